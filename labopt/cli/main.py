@@ -1,0 +1,31 @@
+"""Entry point of the `labopt` command."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from labopt import __version__
+from labopt.cli import pool
+
+app = typer.Typer(
+    help="labopt: RT-PCR testing capacity and sample pooling for a province's lab network.",
+    no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(pool.app, name="pool")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"labopt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version,
+                                               is_eager=True, help="show the version")] = False
+         ) -> None:
+    """labopt command line."""
+
+
+if __name__ == "__main__":
+    app()

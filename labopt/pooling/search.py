@@ -1,0 +1,330 @@
+"""Optimal pooling designs under a lab's constraints.
+
+The objective is the expected number of reactions per sample (ET). Each design family is
+searched exhaustively over its configurations (see ``FAMILY_NOTES``); the kept candidates are
+re-evaluated with :func:`labopt.pooling.evaluate` and ranked by
+
+1. ET (compared to 12 significant digits, so float noise cannot reorder equal designs),
+2. fewer stages (shorter turnaround), 3. smaller largest pool, 4. higher PSe, 5. higher PSp,
+6. algorithm order IT, D2, D3, D4, A2, A2M, ID2, 7. configuration text.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from labopt import _array, _search
+from labopt.pooling.assay import DilutionModel, dilution_factors
+from labopt.pooling.designs import (ALGORITHMS, MAX_ARRAY_SIDE, MAX_BLOCK, Design,
+                                    check_algorithm)
+from labopt.pooling.grid import dorfman_grid
+from labopt.pooling.opchar import OperatingCharacteristics, evaluate, stage_accuracy
+from labopt.pooling.validation import check_int, check_probabilities, check_probability
+
+D3_MAX_POOL = 60   # partitions of 60: 966,467; the whole 3..60 range takes ~0.1 s
+D4_MAX_POOL = 40
+FAMILY_NOTES = {
+    "IT": "individual testing (pool size 1)",
+    "D2": "every pool size k",
+    "D3": "every first-stage size I and every partition of I into sub-pools (binGroup2's set)",
+    "D4": "every first-stage size and second-stage partition; each second-stage pool split at "
+          "stage 3 to minimise its own expected tests (exact without binding PSe/PSp limits)",
+    "A2": "every row/column size n (largest pool n)",
+    "A2M": "every row/column size n (largest pool: the n*n master pool)",
+    "ID2": "contiguous pools of the sorted risks, by dynamic programming, for every cap on the "
+           "pool size",
+}
+AUTO_ORDER = ("IT", "D2", "D3", "D4", "A2", "A2M")
+
+
+@dataclass(frozen=True)
+class SearchConstraints:
+    """What a lab allows. Pool sizes count the samples in the largest single reaction."""
+
+    min_size: int = 1
+    max_size: int = 10
+    max_stages: int = 3
+    min_sensitivity: float = 0.0
+    min_specificity: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_int(self.min_size, "min_size", 1, 10_000)
+        check_int(self.max_size, "max_size", 1, 10_000)
+        check_int(self.max_stages, "max_stages", 1, 4)
+        check_probability(self.min_sensitivity, "min_sensitivity")
+        check_probability(self.min_specificity, "min_specificity")
+        if self.min_size > self.max_size:
+            raise ValueError(
+                f"min_size/max_size: min_size {self.min_size} exceeds max_size {self.max_size}")
+
+    def admits(self, oc: OperatingCharacteristics) -> bool:
+        d = oc.design
+        return (self.min_size <= d.largest_pool <= self.max_size
+                and d.stages <= self.max_stages
+                and _ge(oc.sensitivity, self.min_sensitivity)
+                and _ge(oc.specificity, self.min_specificity))
+
+
+def _ge(value: float, bound: float) -> bool:
+    return bound <= 0 or (not math.isnan(value) and value >= bound - 1e-15)
+
+
+@dataclass
+class OptimizationResult:
+    """The best design, a ranked list of the best few, and how much was searched."""
+
+    best: OperatingCharacteristics | None
+    ranking: list[OperatingCharacteristics]
+    configurations_evaluated: int
+    search_seconds: float
+    constraints: SearchConstraints
+    algorithms: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "best": None if self.best is None else self.best.to_dict(),
+            "ranking": [oc.to_dict() for oc in self.ranking],
+            "configurations_evaluated": self.configurations_evaluated,
+            "search_seconds": self.search_seconds,
+            "constraints": asdict(self.constraints),
+            "algorithms": list(self.algorithms),
+            "notes": self.notes,
+        }
+
+
+def rank_key(oc: OperatingCharacteristics):
+    et = oc.expected_tests_per_sample
+    return (float(f"{et:.12g}"), oc.stages, oc.design.largest_pool,
+            -_nan_low(oc.sensitivity), -_nan_low(oc.specificity),
+            ALGORITHMS.index(oc.algorithm), oc.config)
+
+
+def _nan_low(x: float) -> float:
+    return -1.0 if math.isnan(x) else x
+
+
+def optimize(prevalence=None, *, risks: Sequence[float] | None = None,
+             algorithm: str = "auto", se: float | Sequence[float] = 0.99,
+             sp: float | Sequence[float] = 0.99,
+             constraints: SearchConstraints | None = None, top: int = 10,
+             dilution: DilutionModel | None = None, bingroup2_compat: bool = False,
+             **constraint_kwargs) -> OptimizationResult | list[OptimizationResult]:
+    """Lowest-ET designs of one family, or of every family ("auto"), under constraints.
+
+    Parameters
+    ----------
+    prevalence : float or 1-D array in [0, 1]
+        Fraction positive. An array runs one search per value and returns a list.
+    risks : 1-D array in [0, 1], optional
+        Individual risks of one batch of samples (informative pooling, ID2); the batch is the
+        block. With risks, "auto" compares ID2 with individual testing.
+    algorithm : "auto" or one of IT, D2, D3, D4, A2, A2M, ID2.
+    se, sp : per-stage accuracy as in :func:`evaluate`. A per-stage vector must fit every
+        family searched, so "auto" takes scalars only.
+    constraints : SearchConstraints, or its fields as keyword arguments
+        (min_size, max_size, max_stages, min_sensitivity, min_specificity).
+    top : int
+        Length of the ranked list.
+    dilution : DilutionModel, optional
+        Sensitivity falling with pool size (off by default); the search then favours smaller
+        pools.
+
+    Returns
+    -------
+    OptimizationResult (``best`` is None when no configuration meets the constraints; the
+    ``notes`` say which limit binds), or a list of them for a prevalence grid.
+    """
+    if constraints is None:
+        constraints = SearchConstraints(**constraint_kwargs)
+    elif constraint_kwargs:
+        raise ValueError("constraints: give a SearchConstraints or keyword limits, not both")
+    top = check_int(top, "top", 1, 1000)
+    code = "auto" if str(algorithm).strip().lower() == "auto" else check_algorithm(algorithm)
+    if (prevalence is None) == (risks is None):
+        raise ValueError("prevalence/risks: give exactly one of them")
+    if code == "auto" and not (np.ndim(se) == 0 and np.ndim(sp) == 0):
+        raise ValueError("se/sp: 'auto' compares families with different numbers of stages; "
+                         "give one sensitivity and one specificity for all stages")
+    if risks is not None:
+        r = np.sort(check_probabilities(risks, "risks"))
+        if code not in ("auto", "ID2", "IT"):
+            raise ValueError(
+                f"algorithm: with individual risks the search covers ID2 (and IT); "
+                f"{code} pools samples regardless of risk, give a prevalence instead")
+        families = ("IT", "ID2") if code == "auto" else (code,)
+        return _optimize_one(None, r, families, se, sp, constraints, top, dilution, False)
+    if code == "ID2":
+        raise ValueError("risks: ID2 (informative Dorfman) needs the individual risks of the "
+                         "batch; give risks=[...] instead of a prevalence")
+    families = AUTO_ORDER if code == "auto" else (code,)
+    if np.ndim(prevalence) == 0:
+        p = float(check_probabilities(prevalence, "prevalence")[0])
+        return _optimize_one(p, None, families, se, sp, constraints, top, dilution,
+                             bingroup2_compat)
+    grid = check_probabilities(prevalence, "prevalence")
+    return [_optimize_one(float(p), None, families, se, sp, constraints, top, dilution,
+                          bingroup2_compat) for p in grid]
+
+
+def _optimize_one(p, risks, families, se, sp, cons: SearchConstraints, top: int,
+                  dilution, compat) -> OptimizationResult:
+    t0 = time.perf_counter()
+    evaluated = 0
+    notes: list[str] = []
+    candidates: list[OperatingCharacteristics] = []
+    keep = top + 10   # margin so the final tie-break sees every near-equal candidate
+    for fam in families:
+        designs, n_eval, fam_notes = _family_candidates(
+            fam, p, risks, se, sp, cons, keep, dilution)
+        evaluated += n_eval
+        notes.extend(fam_notes)
+        for d in designs:
+            if p is None:
+                oc = evaluate(d, risks=risks, se=se, sp=sp, dilution=dilution)
+            else:
+                oc = evaluate(d, prevalence=p, se=se, sp=sp, dilution=dilution,
+                              bingroup2_compat=compat)
+            if cons.admits(oc):
+                candidates.append(oc)
+    if len(families) > 1:
+        candidates = _drop_equivalent(candidates)
+    candidates.sort(key=rank_key)
+    ranking = candidates[:top]
+    if not ranking:
+        notes.append(_why_infeasible(families, cons))
+    return OptimizationResult(
+        best=ranking[0] if ranking else None, ranking=ranking,
+        configurations_evaluated=evaluated, search_seconds=time.perf_counter() - t0,
+        constraints=cons, algorithms=tuple(families), notes=notes)
+
+
+def _drop_equivalent(cands: list[OperatingCharacteristics]) -> list[OperatingCharacteristics]:
+    """In 'auto', a D3 whose sub-pools are all single samples is Dorfman: keep one copy."""
+    out = []
+    for oc in cands:
+        d = oc.design
+        if d.algorithm == "D3" and max(d.stage2) == 1:
+            continue
+        out.append(oc)
+    return out
+
+
+def _family_candidates(fam, p, risks, se, sp, cons, keep, dilution):
+    """Designs worth evaluating in one family, the number of configurations scored, notes."""
+    lo, hi = cons.min_size, cons.max_size
+    notes: list[str] = []
+    if fam == "IT":
+        return ([Design("IT", 1)] if lo <= 1 else []), 1, notes
+    if fam == "D2":
+        if cons.max_stages < 2:
+            return [], 0, notes
+        return _dorfman_candidates(p, se, sp, cons, keep, dilution) + (notes,)
+    if fam in ("A2", "A2M"):
+        if cons.max_stages < (2 if fam == "A2" else 3):
+            return [], 0, notes
+        return _array_candidates(fam, p, se, sp, cons, keep, dilution) + (notes,)
+    if fam in ("D3", "D4"):
+        stages = 3 if fam == "D3" else 4
+        if cons.max_stages < stages:
+            return [], 0, notes
+        limit = D3_MAX_POOL if fam == "D3" else D4_MAX_POOL
+        imin, imax = max(stages, lo), min(hi, limit)
+        if hi > limit:
+            notes.append(f"{fam} searched first-stage pools up to {limit} samples "
+                         f"(max_size {hi} is above the search limit)")
+        if imin > imax:
+            return [], 0, notes
+        return _hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution) + (notes,)
+    if fam == "ID2":
+        if cons.max_stages < 2:
+            return [], 0, notes
+        return _id2_candidates(risks, se, sp, cons, dilution) + (notes,)
+    raise AssertionError(fam)
+
+
+def _hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution):
+    probe = Design("D3", 3, (1, 1, 1)) if fam == "D3" else Design("D4", 4, (2, 2), (1, 1, 1, 1))
+    se_v, sp_v = stage_accuracy(probe, se, sp)
+    metrics = np.zeros((keep, 5))
+    parts2 = np.zeros((keep, imax), dtype=np.intp)
+    parts3 = np.zeros((keep, imax), dtype=np.intp)
+    kernel = _search.d3_search if fam == "D3" else _search.d4_search
+    n_eval, n_kept = kernel(p, imin, imax, np.asarray(se_v), np.asarray(sp_v),
+                            np.ascontiguousarray(dilution_factors(dilution, imax)),
+                            cons.min_sensitivity - 1e-15 if cons.min_sensitivity > 0 else -1.0,
+                            cons.min_specificity - 1e-15 if cons.min_specificity > 0 else -1.0,
+                            metrics, parts2, parts3)
+    designs = []
+    for row in range(n_kept):
+        s2 = tuple(int(x) for x in parts2[row] if x > 0)
+        s3 = tuple(int(x) for x in parts3[row] if x > 0)
+        designs.append(Design(fam, int(metrics[row, 0]), s2, s3))
+    return designs, int(n_eval)
+
+
+def _dorfman_candidates(p, se, sp, cons, keep, dilution):
+    """Score every pool size with the grid kernel; keep the best few for full evaluation."""
+    kmin, kmax = max(2, cons.min_size), min(cons.max_size, MAX_BLOCK)
+    if kmin > kmax:
+        return [], 0
+    g = dorfman_grid(np.array([p]), kmax, se=se, sp=sp, dilution=dilution)
+    k = g.pool_sizes[kmin - 1:]
+    et = g.expected_tests_per_sample[0, kmin - 1:]
+    ok = ((g.sensitivity_by_size[kmin - 1:] >= cons.min_sensitivity - 1e-15)
+          & (g.specificity[0, kmin - 1:] >= cons.min_specificity - 1e-15))
+    order = [i for i in np.argsort(et, kind="stable") if ok[i]][:keep]
+    return [Design("D2", int(k[i])) for i in order], int(k.size)
+
+
+def _array_candidates(fam, p, se, sp, cons, keep, dilution):
+    """Score every row/column size in the kernel; keep the best few for full evaluation."""
+    master = fam == "A2M"
+    sizes = np.array([n for n in range(2, MAX_ARRAY_SIDE + 1)
+                      if cons.min_size <= (n * n if master else n) <= cons.max_size],
+                     dtype=np.int_)
+    if sizes.size == 0:
+        return [], 0
+    se_v, sp_v = stage_accuracy(Design(fam, 2), se, sp)
+    f = dilution_factors(dilution, int(sizes.max()) ** 2 if master else int(sizes.max()))
+    off = 1 if master else 0
+    se_rc = np.ascontiguousarray(se_v[off] * f[sizes])
+    se_m = np.ascontiguousarray(se_v[0] * f[sizes * sizes] if master else np.ones(sizes.size))
+    et, pse, fpr = (np.empty(sizes.size) for _ in range(3))
+    _array.array_sizes(p, sizes, se_rc, sp_v[off], se_v[off + 1], sp_v[off + 1], master, se_m,
+                       sp_v[0] if master else 1.0, False, et, pse, fpr)
+    ok = (pse >= cons.min_sensitivity - 1e-15) & (1 - fpr >= cons.min_specificity - 1e-15)
+    order = [i for i in np.argsort(et, kind="stable") if ok[i]][:keep]
+    return [Design(fam, int(sizes[i])) for i in order], int(sizes.size)
+
+
+def _id2_candidates(risks, se, sp, cons, dilution):
+    probe = Design("ID2", 2, (1, 1))
+    se_v, sp_v = stage_accuracy(probe, se, sp)
+    n = risks.size
+    hi = min(cons.max_size, n)
+    f = np.ascontiguousarray(dilution_factors(dilution, max(hi, 1)))
+    designs, seen = [], set()
+    sizes = np.zeros(n, dtype=np.intp)
+    evaluated = 0
+    for cap in range(max(1, cons.min_size), hi + 1):
+        count, _cost = _search.id2_dp(risks, se_v[0], sp_v[0], f, cons.min_size, cap, sizes)
+        evaluated += 1
+        if count == 0:
+            continue
+        pools = tuple(int(x) for x in sizes[:count])
+        if pools not in seen:
+            seen.add(pools)
+            designs.append(Design("ID2", n, pools))
+    return designs, evaluated
+
+
+def _why_infeasible(families, cons: SearchConstraints) -> str:
+    return (f"no {'/'.join(families)} configuration meets the constraints (pool size "
+            f"{cons.min_size}..{cons.max_size}, at most {cons.max_stages} stages, PSe >= "
+            f"{cons.min_sensitivity:g}, PSp >= {cons.min_specificity:g}); relax the binding "
+            f"limit: more stages raise PSp but lower PSe, larger pools lower ET")

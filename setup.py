@@ -1,0 +1,32 @@
+"""Build the Cython kernels in ext/ as private modules of the labopt package.
+
+Only the .pyx/.pxd sources are versioned; the C files and shared objects are generated here.
+"""
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+KERNELS = ["_hierarchical", "_array", "_search", "_simulate"]
+
+extensions = [
+    Extension(
+        f"labopt.{name}",
+        [f"ext/{name}.pyx"],
+        extra_compile_args=["-O3"],
+    )
+    for name in KERNELS
+]
+
+setup(
+    ext_modules=cythonize(
+        extensions,
+        include_path=["ext"],
+        compiler_directives={
+            "language_level": "3",
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": False,
+            "embedsignature": True,
+        },
+    ),
+)

@@ -1,0 +1,166 @@
+"""Exact operating characteristics by brute-force enumeration: an independent oracle.
+
+Shares no code with labopt. For every vector of true statuses (2**N of them) it walks the
+testing algorithm as written in a lab protocol and accumulates exact expectations. Only for
+small blocks (N <= 12, arrays up to 3 x 3).
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+
+@dataclass
+class Exact:
+    et: float          # expected tests per sample
+    pse: float
+    psp: float
+    ppv: float
+    npv: float
+
+
+def _summary(n, acc) -> Exact:
+    tests, tp, pos, tn, neg, fp, fn = acc
+    return Exact(tests / n, tp / pos if pos else float("nan"), tn / neg if neg else float("nan"),
+                 tp / (tp + fp) if tp + fp else float("nan"),
+                 tn / (tn + fn) if tn + fn else float("nan"))
+
+
+# ---------------------------------------------------------------------------- hierarchical
+# A pool is (members, stage, children); children empty means the pool is a final test of one
+# sample. Stages are 1-based and index se/sp.
+
+def hierarchical(algorithm: str, config: str, risks, se, sp, dilution=lambda k: 1.0) -> Exact:
+    roots = _tree(algorithm, config)
+    n = len(risks)
+    acc = [0.0] * 7
+    for status in itertools.product((0, 1), repeat=n):
+        w = 1.0
+        for s, r in zip(status, risks):
+            w *= r if s else 1 - r
+        if w == 0:
+            continue
+        called = [0.0] * n
+        tests = sum(_walk(pool, status, se, sp, dilution, 1.0, called) for pool in roots)
+        _add(acc, w, tests, status, called)
+    return _summary(n, acc)
+
+
+def _walk(pool, status, se, sp, dilution, reach, called) -> float:
+    """Expected tests from this pool down, given it is run with probability `reach`."""
+    members, stage, children = pool
+    dirty = any(status[i] for i in members)
+    a = se[stage - 1] * dilution(len(members)) if dirty else 1 - sp[stage - 1]
+    tests = reach
+    if not children:
+        (i,) = members
+        called[i] += reach * a
+        return tests
+    for child in children:
+        tests += _walk(child, status, se, sp, dilution, reach * a, called)
+    return tests
+
+
+def _add(acc, w, tests, status, called):
+    acc[0] += w * tests
+    for s, c in zip(status, called):
+        if s:
+            acc[1] += w * c
+            acc[2] += w
+            acc[6] += w * (1 - c)
+        else:
+            acc[3] += w * (1 - c)
+            acc[4] += w
+            acc[5] += w * c
+
+
+def _tree(algorithm, config):
+    """Pools as nested tuples, written out from the protocol's description."""
+    def singles(members, stage):
+        return [((i,), stage, ()) for i in members]
+
+    if algorithm == "IT":
+        return [((0,), 1, ())]
+    if algorithm == "D2":
+        k = int(config)
+        return [(tuple(range(k)), 1, tuple(singles(range(k), 2)))]
+    if algorithm == "ID2":
+        pools, lo = [], 0
+        for m in map(int, config.split(",")):
+            mem = tuple(range(lo, lo + m))
+            pools.append((mem, 1, ()) if m == 1 else (mem, 1, tuple(singles(mem, 2))))
+            lo += m
+        return pools
+    fields = config.split(":")
+    first = int(fields[0])
+    subs = [int(x) for x in fields[1].split(",")]
+    third = [int(x) for x in fields[2].split(",")] if algorithm == "D4" else []
+    children, lo = [], 0
+    for m in subs:
+        mem = tuple(range(lo, lo + m))
+        if m == 1:
+            children.append((mem, 2, ()))
+        elif algorithm == "D3":
+            children.append((mem, 2, tuple(singles(mem, 3))))
+        else:
+            grand, lo3, total = [], lo, 0
+            while total < m:
+                s = third.pop(0)
+                mem3 = tuple(range(lo3, lo3 + s))
+                grand.append((mem3, 3, ()) if s == 1 else (mem3, 3, tuple(singles(mem3, 4))))
+                lo3 += s
+                total += s
+            children.append((mem, 2, tuple(grand)))
+        lo += m
+    return [(tuple(range(first)), 1, tuple(children))]
+
+
+# ---------------------------------------------------------------------------- arrays
+
+def array(n: int, p: float, se, sp, master: bool, dilution=lambda k: 1.0) -> Exact:
+    """A2 (se, sp = row/column, individual) or A2M (master, row/column, individual)."""
+    if master:
+        (se_m, se_rc, se_i), (sp_m, sp_rc, sp_i) = se, sp
+        se_m *= dilution(n * n)
+    else:
+        (se_rc, se_i), (sp_rc, sp_i) = se, sp
+    se_rc *= dilution(n)
+    N = n * n
+    acc = [0.0] * 7
+    for status in itertools.product((0, 1), repeat=N):
+        w = 1.0
+        for s in status:
+            w *= p if s else 1 - p
+        if w == 0:
+            continue
+        grid = [status[j * n:(j + 1) * n] for j in range(n)]
+        row_dirty = [any(grid[j]) for j in range(n)]
+        col_dirty = [any(grid[j][k] for j in range(n)) for k in range(n)]
+        go = 1.0
+        tests = 0.0
+        if master:
+            tests += 1.0
+            go = se_m if any(status) else 1 - sp_m
+        called = [0.0] * N
+        tests += go * 2 * n
+        for outcome in itertools.product((0, 1), repeat=2 * n):
+            rows, cols = outcome[:n], outcome[n:]
+            q = go
+            for d, o in zip(row_dirty + col_dirty, outcome):
+                pos = se_rc if d else 1 - sp_rc
+                q *= pos if o else 1 - pos
+            if q == 0:
+                continue
+            for j in range(n):
+                for k in range(n):
+                    if any(rows) and any(cols):
+                        retest = rows[j] and cols[k]
+                    elif any(rows):
+                        retest = rows[j]
+                    else:
+                        retest = cols[k]
+                    if retest:
+                        tests += q
+                        called[j * n + k] += q * (se_i if grid[j][k] else 1 - sp_i)
+        _add(acc, w, tests, status, called)
+    return _summary(N, acc)
