@@ -88,7 +88,8 @@ def _tree(algorithm, config):
         pools, lo = [], 0
         for m in map(int, config.split(",")):
             mem = tuple(range(lo, lo + m))
-            pools.append((mem, 1, ()) if m == 1 else (mem, 1, tuple(singles(mem, 2))))
+            # a pool of one sample is an individual test: individual accuracy (binGroup2)
+            pools.append((mem, 2, ()) if m == 1 else (mem, 1, tuple(singles(mem, 2))))
             lo += m
         return pools
     fields = config.split(":")

@@ -117,12 +117,19 @@ def stage_accuracy(design: Design, se, sp) -> tuple[tuple[float, ...], tuple[flo
 
 
 def pool_accuracy(design: Design, se_v, sp_v, dilution: DilutionModel | None):
-    """Se and Sp of every pool of a hierarchical design's tree (dilution applied)."""
+    """Se and Sp of every pool of a hierarchical design's tree (dilution applied).
+
+    A pool's accuracy is its stage's, except that in ID2 a "pool" of one sample is an
+    individual test and takes the individual (second-stage) accuracy, as in binGroup2.
+    """
     tree = design.tree()
     size = tree.size
     factors = dilution_factors(dilution, int(size.max()))
-    se_pool = np.asarray(se_v)[tree.stage - 1] * factors[size]
-    sp_pool = np.ascontiguousarray(np.asarray(sp_v)[tree.stage - 1])
+    stage = tree.stage
+    if design.algorithm == "ID2":
+        stage = np.where(size == 1, 2, stage)
+    se_pool = np.asarray(se_v)[stage - 1] * factors[size]
+    sp_pool = np.ascontiguousarray(np.asarray(sp_v)[stage - 1])
     return tree, np.ascontiguousarray(se_pool), sp_pool
 
 
@@ -242,8 +249,9 @@ def individual_opchar(d: Design, risks: np.ndarray, se_v, sp_v, dilution):
 
     Individual testing takes any number of risks: each sample is its own block.
     """
-    if d.algorithm == "IT":
+    if d.algorithm == "IT":    # n individual tests, each with the one-stage accuracy
         d = Design("ID2", risks.size, (1,) * risks.size)
+        se_v, sp_v = se_v * 2, sp_v * 2
     tree, se_pool, sp_pool = pool_accuracy(d, se_v, sp_v, dilution)
     pse = np.empty(risks.size)
     fpr = np.empty(risks.size)
