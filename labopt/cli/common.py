@@ -107,7 +107,7 @@ def reports_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except (ValueError, OSError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=False)
             raise typer.Exit(code=2) from None
     return wrapper
 

@@ -6,12 +6,15 @@ from typing import Annotated
 import typer
 
 from labopt import __version__
-from labopt.cli import pool
+from labopt.cli import pool, scenario
 
 app = typer.Typer(
     help="labopt: RT-PCR testing capacity and sample pooling for a province's lab network.",
     no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(pool.app, name="pool")
+app.add_typer(scenario.app, name="scenario")
+app.command("capacity")(scenario.capacity)
+app.command("synth")(scenario.synth)
 
 
 def _version(value: bool) -> None:

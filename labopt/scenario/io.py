@@ -1,0 +1,330 @@
+"""Read and write scenarios: a folder (scenario.toml + CSV files) or one XLSX workbook.
+
+Both forms hold the same content and load to the same :class:`Scenario`. Loading checks
+everything first and raises one :class:`ScenarioError` listing every problem; nothing is
+returned from a partly bad scenario. Writing goes to a temporary file or folder that replaces
+the target only when complete.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tomli_w
+from pydantic import ValidationError
+
+from labopt.scenario.errors import Problem, ScenarioError
+from labopt.scenario.model import District, Lab, Scenario, Settings
+from labopt.scenario.schema import (DELIVERIES, DEMAND, DISTRICTS, LABS, PREVALENCE, TABLES,
+                                    TRAVEL, Table)
+from labopt.scenario.validate import check_reference, check_table
+
+SETTINGS_FILE = "scenario.toml"
+SETTINGS_SHEET = "scenario"
+STREAMS_SHEET = "streams"
+STREAM_FIELDS = ("id", "name", "priority", "poolable", "max_wait_days")
+
+
+# ---------------------------------------------------------------------------- loading
+def load_scenario(path: str | os.PathLike) -> Scenario:
+    """Load a scenario folder or ``.xlsx`` workbook; raise ScenarioError listing problems."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError([Problem(str(path), "no such file or folder")])
+    if path.is_dir():
+        reader = _FolderReader(path)
+    elif path.suffix.lower() == ".xlsx":
+        reader = _WorkbookReader(path)
+    else:
+        raise ScenarioError([Problem(str(path), "a scenario is a folder (scenario.toml + CSV "
+                                                "files) or an .xlsx workbook")])
+    problems: list[Problem] = []
+    settings = _settings(reader, problems)
+    raw = {t.name: reader.table(t, problems) for t in TABLES}
+    typed = {name: check_table(df, TABLE_BY[name], reader.source(name), problems)
+             for name, df in raw.items() if df is not None}
+    _cross_checks(settings, typed, reader, problems)
+    if problems:
+        raise ScenarioError(problems)
+    return _build(settings, typed, str(path))
+
+
+TABLE_BY = {t.name: t for t in TABLES}
+
+
+class _FolderReader:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def source(self, table: str) -> str:
+        return f"{table}.csv"
+
+    def settings(self, problems) -> dict | None:
+        f = self.folder / SETTINGS_FILE
+        if not f.exists():
+            problems.append(Problem(SETTINGS_FILE, "missing: the scenario needs its settings "
+                                                   "file (province, policy, streams)"))
+            return None
+        try:
+            with f.open("rb") as fh:
+                return tomllib.load(fh)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            problems.append(Problem(SETTINGS_FILE, f"not valid TOML: {exc}"))
+            return None
+
+    def table(self, table: Table, problems) -> pd.DataFrame | None:
+        f = self.folder / f"{table.name}.csv"
+        if not f.exists():
+            if not table.optional:
+                problems.append(Problem(f.name, f"missing: required table ({table.description})"))
+            return None
+        try:
+            return pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            problems.append(Problem(f.name, f"cannot be read as UTF-8 CSV: {exc}"))
+        except pd.errors.EmptyDataError:
+            problems.append(Problem(f.name, "the file is empty (a header row is required)"))
+        return None
+
+
+class _WorkbookReader:
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
+                                        engine="openpyxl")
+        except Exception as exc:   # openpyxl raises several types for a broken workbook
+            raise ScenarioError([Problem(path.name, f"cannot be read as an XLSX workbook: "
+                                                    f"{exc}")]) from None
+
+    def source(self, table: str) -> str:
+        return f"{self.path.name}, sheet '{table}'"
+
+    def settings(self, problems) -> dict | None:
+        if SETTINGS_SHEET not in self.sheets or STREAMS_SHEET not in self.sheets:
+            missing = [s for s in (SETTINGS_SHEET, STREAMS_SHEET) if s not in self.sheets]
+            problems.append(Problem(self.path.name, f"missing sheet(s): {', '.join(missing)}"))
+            return None
+        sheet = self.sheets[SETTINGS_SHEET]
+        if list(sheet.columns[:2]) != ["key", "value"]:
+            problems.append(Problem(self.source(SETTINGS_SHEET),
+                                    "expected two columns: key, value"))
+            return None
+        data: dict = {}
+        for i, (key, value) in enumerate(zip(sheet["key"], sheet["value"]), start=2):
+            section, _, name = str(key).strip().partition(".")
+            if not name:
+                problems.append(Problem(self.source(SETTINGS_SHEET),
+                                        "key must be section.name, e.g. policy.max_stages",
+                                        row=i, column="key", value=str(key)))
+                continue
+            if str(value).strip() != "":
+                data.setdefault(section, {})[name] = str(value).strip()
+        streams = self.sheets[STREAMS_SHEET]
+        data["streams"] = [{k: str(v).strip() for k, v in row.items() if str(v).strip() != ""}
+                           for row in streams.to_dict("records")]
+        return data
+
+    def table(self, table: Table, problems) -> pd.DataFrame | None:
+        if table.name not in self.sheets:
+            if not table.optional:
+                problems.append(Problem(self.path.name, f"missing sheet '{table.name}' "
+                                                        f"({table.description})"))
+            return None
+        return self.sheets[table.name]
+
+
+def _settings(reader, problems) -> Settings | None:
+    data = reader.settings(problems)
+    if data is None:
+        return None
+    source = SETTINGS_FILE if isinstance(reader, _FolderReader) else reader.path.name
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err["loc"])
+            value = err.get("input")
+            problems.append(Problem(source, err["msg"], column=loc or None,
+                                    value=None if isinstance(value, dict) else str(value)))
+        return None
+
+
+def _cross_checks(settings: Settings | None, typed: dict, reader,
+                  problems: list[Problem]) -> None:
+    """References between tables; those needing the settings are skipped when they are bad
+    (their problems are already listed)."""
+    districts = set(typed["districts"]["code"]) if "districts" in typed else set()
+    labs = set(typed["labs"]["id"]) if "labs" in typed else set()
+    streams = {s.id for s in settings.streams} if settings else None
+    days = settings.province.days if settings else None
+    src = reader.source
+    if "labs" in typed:
+        lab_df = typed["labs"]
+        check_reference(lab_df, "district", districts, "district code", src("labs"), problems)
+        bad = np.flatnonzero((lab_df["control_wells_per_run"] >= lab_df["wells_per_run"])
+                             .to_numpy())
+        for i in bad:
+            problems.append(Problem(src("labs"), "control wells must leave room for samples "
+                                                 "(control_wells_per_run < wells_per_run)",
+                                    row=int(i) + 2, column="control_wells_per_run",
+                                    value=str(lab_df["control_wells_per_run"].iloc[i])))
+    for name in ("prevalence", "demand"):
+        if name in typed:
+            check_reference(typed[name], "district", districts, "district code", src(name),
+                            problems)
+            if streams is not None:
+                check_reference(typed[name], "stream", streams, "stream id (scenario streams: "
+                                + ", ".join(sorted(streams)) + ")", src(name), problems)
+    for name in ("demand", "deliveries"):
+        if name in typed and days is not None:
+            late = np.flatnonzero((typed[name]["day"] > days).to_numpy())
+            for i in late[:100]:
+                problems.append(Problem(src(name), f"day is after the horizon (province.days = "
+                                                   f"{days})", row=int(i) + 2, column="day",
+                                        value=str(int(typed[name]["day"].iloc[i]))))
+    if "deliveries" in typed:
+        check_reference(typed["deliveries"], "lab", labs, "lab id", src("deliveries"), problems)
+    if "travel" in typed:
+        check_reference(typed["travel"], "district", districts, "district code", src("travel"),
+                        problems)
+        check_reference(typed["travel"], "lab", labs, "lab id", src("travel"), problems)
+    if "prevalence" in typed and districts and streams is not None:
+        have = set(zip(typed["prevalence"]["district"], typed["prevalence"]["stream"]))
+        missing = [(d, s) for d in sorted(districts) for s in sorted(streams)
+                   if (d, s) not in have]
+        for d, s in missing[:100]:
+            problems.append(Problem(src("prevalence"), f"no prevalence for district '{d}', "
+                                                       f"stream '{s}' (one row per district "
+                                                       f"and stream is required)"))
+        if len(missing) > 100:
+            problems.append(Problem(src("prevalence"), f"{len(missing) - 100} more missing "
+                                                       f"district/stream rows"))
+
+
+def _ints(df: pd.DataFrame, table: Table) -> pd.DataFrame:
+    df = df.copy()
+    for col in table.columns:
+        if col.kind == "int" and col.name in df:
+            s = df[col.name]
+            df[col.name] = s.astype("int64") if not s.isna().any() else s.astype("Int64")
+        elif col.kind in ("str", "enum") and col.name in df:
+            df[col.name] = df[col.name].astype(object)
+    return df
+
+
+def _build(settings: Settings, typed: dict, source: str) -> Scenario:
+    d_df = _ints(typed["districts"], DISTRICTS)
+    l_df = _ints(typed["labs"], LABS)
+    districts = [District.model_construct(**r) for r in _records(d_df)]
+    labs = [Lab.model_construct(**{k: (None if _isnull(v) else v) for k, v in r.items()})
+            for r in _records(l_df)]
+    prevalence = _ints(typed["prevalence"], PREVALENCE)
+    demand = _ints(typed["demand"], DEMAND)
+    base = prevalence.set_index(["district", "stream"])["prevalence"]
+    fill = base.reindex(pd.MultiIndex.from_arrays([demand["district"], demand["stream"]]))
+    demand["prevalence"] = np.where(demand["prevalence"].isna(), fill.to_numpy(),
+                                    demand["prevalence"].to_numpy(dtype=float))
+    deliveries = (_ints(typed["deliveries"], DELIVERIES) if "deliveries" in typed
+                  else pd.DataFrame({"lab": pd.Series(dtype=object),
+                                     "day": pd.Series(dtype="int64"),
+                                     "reactions": pd.Series(dtype="int64")}))
+    travel = _ints(typed["travel"], TRAVEL) if "travel" in typed else None
+    return Scenario(settings=settings, districts=districts, labs=labs, prevalence=prevalence,
+                    demand=demand, deliveries=deliveries, travel=travel, source=source)
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    cols = list(df.columns)
+    out = []
+    for row in zip(*(df[c].tolist() for c in cols)):
+        out.append({c: (v.item() if isinstance(v, np.generic) else v) for c, v in zip(cols, row)})
+    return out
+
+
+def _isnull(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+
+
+# ---------------------------------------------------------------------------- writing
+def _tables(scn: Scenario) -> dict[str, pd.DataFrame]:
+    districts = pd.DataFrame([d.model_dump() for d in scn.districts],
+                             columns=DISTRICTS.column_names)
+    labs = pd.DataFrame([lab.model_dump() for lab in scn.labs], columns=LABS.column_names)
+    labs["reactions_per_staff_shift"] = labs["reactions_per_staff_shift"].astype("Int64")
+    out = {"districts": districts, "labs": labs, "prevalence": scn.prevalence,
+           "demand": scn.demand, "deliveries": scn.deliveries}
+    if scn.travel is not None:
+        out["travel"] = scn.travel
+    return out
+
+
+def _settings_dict(scn: Scenario) -> dict:
+    return scn.settings.model_dump(mode="python")
+
+
+def save_folder(scn: Scenario, folder: str | os.PathLike) -> Path:
+    """Write scenario.toml and the CSV tables; the folder is replaced only when complete."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        with (tmp / SETTINGS_FILE).open("wb") as fh:
+            tomli_w.dump(_settings_dict(scn), fh)
+        for name, df in _tables(scn).items():
+            df.to_csv(tmp / f"{name}.csv", index=False)
+        _replace_dir(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+        new.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(target)
+
+
+def save_xlsx(scn: Scenario, path: str | os.PathLike) -> Path:
+    """Write one workbook: sheets 'scenario' (key, value), 'streams' and one per table."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    settings = _settings_dict(scn)
+    rows = [(f"{section}.{key}", _cell(value))
+            for section in ("province", "policy", "transport", "expansion")
+            for key, value in settings[section].items()]
+    fd, tmp = tempfile.mkstemp(suffix=".xlsx", prefix=f".{path.stem}.", dir=path.parent)
+    os.close(fd)
+    try:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            pd.DataFrame(rows, columns=["key", "value"]).to_excel(xw, sheet_name=SETTINGS_SHEET, index=False)
+            pd.DataFrame(settings["streams"], columns=STREAM_FIELDS).to_excel(
+                xw, sheet_name=STREAMS_SHEET, index=False)
+            for name, df in _tables(scn).items():
+                df.to_excel(xw, sheet_name=name, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _cell(value):
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def save_scenario(scn: Scenario, path: str | os.PathLike) -> Path:
+    """Write to ``path``: an ``.xlsx`` workbook, or else a folder."""
+    return save_xlsx(scn, path) if str(path).lower().endswith(".xlsx") else save_folder(scn, path)

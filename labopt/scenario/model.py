@@ -1,0 +1,219 @@
+"""The scenario: a province's units, labs, demand and policy (pydantic models + tables).
+
+Units: times in hours unless a name says days; capacities per day; prevalence and accuracy
+as fractions; reagent in reactions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from labopt.scenario.schema import AREA_TYPES, FACILITY_TYPES, LAB_STATUSES, UNIT_TYPES
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class Province(BaseModel):
+    model_config = _STRICT
+    code: str = Field(min_length=1, description="identifier, e.g. the fixture folder name")
+    name: str = Field(min_length=1, description="name with diacritics")
+    level: Literal["province", "district"] = "province"
+    start_date: dt.date = Field(description="calendar date of day 1")
+    days: int = Field(7, ge=1, le=366, description="planning horizon (days)")
+
+
+class Stream(BaseModel):
+    model_config = _STRICT
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="identifier used in the tables")
+    name: str
+    priority: int = Field(ge=1, le=99, description="1 = most urgent")
+    poolable: bool = Field(description="samples of this stream may be pooled")
+    max_wait_days: int = Field(ge=0, le=30, description="days a sample may wait before it spoils")
+
+
+class Policy(BaseModel):
+    """Targets and operating rules. Defaults: the Thanh Hóa surge target (seed 002:26);
+    every other default is an illustrative assumption."""
+
+    model_config = _STRICT
+    single_target_per_day: int = Field(8000, ge=0, description="single samples/day (002:26)")
+    pooled_target_per_day: int = Field(80000, ge=0, description="pooled samples/day (002:26)")
+    turnaround_hours: float = Field(24.0, gt=0, description="sample to result target (hours)")
+    max_travel_hours: float = Field(4.0, gt=0, description="longest allowed sample transport")
+    shift_hours: float = Field(8.0, gt=0, le=24, description="hours in a lab shift")
+    reactions_per_staff_shift: int = Field(250, ge=1, description="technician productivity")
+    pooling_se: float = Field(0.95, gt=0, le=1, description="pooled assay sensitivity per stage")
+    pooling_sp: float = Field(0.995, gt=0, le=1, description="pooled assay specificity per stage")
+    max_stages: int = Field(2, ge=1, le=4, description="PCR rounds allowed for pooled samples")
+
+    @model_validator(mode="after")
+    def _informative_assay(self):
+        if self.pooling_se <= 1 - self.pooling_sp:
+            raise ValueError("pooling_se must exceed 1 - pooling_sp")
+        return self
+
+
+class Transport(BaseModel):
+    """How travel times are derived from coordinates when no travel table is given."""
+
+    model_config = _STRICT
+    road_factor: float = Field(1.35, ge=1.0, le=5.0, description="road km per straight-line km")
+    speed_kmh: float = Field(40.0, gt=0, le=200, description="average transport speed (km/h)")
+
+
+class Expansion(BaseModel):
+    """Relative effort of each way to add capacity, used to find the smallest additions that
+    close a gap ("what it takes"), and how far each may go. Illustrative assumptions: a
+    coordinator should set them to local costs (money, or days to arrange)."""
+
+    model_config = _STRICT
+    standby_lab: float = Field(10.0, ge=0, description="switch on one standby lab")
+    extra_shift: float = Field(3.0, ge=0, description="one more shift a day at one lab")
+    pcr_machine: float = Field(20.0, ge=0, description="one more PCR machine")
+    extraction_machine: float = Field(15.0, ge=0, description="one more extraction machine")
+    technician: float = Field(1.0, ge=0, description="one more technician on every shift")
+    reagent_per_1000: float = Field(1.0, ge=0, description="1,000 more reactions of reagent")
+    max_pcr_machines: int = Field(4, ge=0, description="machines a lab can add at most")
+    max_extraction_machines: int = Field(4, ge=0)
+    max_technicians: int = Field(20, ge=0, description="technicians per shift a lab can add")
+
+
+class Settings(BaseModel):
+    """Everything in scenario.toml."""
+
+    model_config = _STRICT
+    province: Province
+    policy: Policy = Policy()
+    transport: Transport = Transport()
+    expansion: Expansion = Expansion()
+    streams: list[Stream] = Field(min_length=1)
+
+    @field_validator("streams")
+    @classmethod
+    def _unique_ids(cls, streams: list[Stream]):
+        ids = [s.id for s in streams]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"stream ids must be unique; repeated: {', '.join(dup)}")
+        return streams
+
+
+class District(BaseModel):
+    model_config = _STRICT
+    code: str
+    name: str
+    unit_type: Literal[UNIT_TYPES]                # type: ignore[valid-type]
+    area_type: Literal[AREA_TYPES]                # type: ignore[valid-type]
+    population: int
+    lat: float
+    lon: float
+    epidemic_level: int
+
+
+class Lab(BaseModel):
+    model_config = _STRICT
+    id: str
+    name: str
+    facility_type: Literal[FACILITY_TYPES]        # type: ignore[valid-type]
+    district: str
+    lat: float
+    lon: float
+    status: Literal[LAB_STATUSES]                 # type: ignore[valid-type]
+    biosafety_level: int
+    pcr_machines: int
+    wells_per_run: int
+    run_hours: float
+    extraction_machines: int
+    extraction_samples_per_run: int
+    extraction_run_hours: float
+    staff_per_shift: int
+    shifts_per_day: int
+    control_wells_per_run: int
+    reagent_stock: int
+    max_pool_size: int
+    reactions_per_staff_shift: int | None = None
+
+    @property
+    def standby(self) -> bool:
+        return self.status == "standby"
+
+
+@dataclass(eq=False)
+class Scenario:
+    """A validated scenario. Build it with :func:`labopt.scenario.load_scenario`.
+
+    Tables (pandas DataFrames, columns as in :mod:`labopt.scenario.schema`): ``prevalence``,
+    ``demand`` (``prevalence`` column filled from the prevalence table where blank),
+    ``deliveries`` and ``travel`` (None: derive from coordinates).
+    """
+
+    settings: Settings
+    districts: list[District]
+    labs: list[Lab]
+    prevalence: pd.DataFrame
+    demand: pd.DataFrame
+    deliveries: pd.DataFrame
+    travel: pd.DataFrame | None = None
+    source: str = field(default="", compare=False)
+
+    @property
+    def province(self) -> Province:
+        return self.settings.province
+
+    @property
+    def policy(self) -> Policy:
+        return self.settings.policy
+
+    @property
+    def transport(self) -> Transport:
+        return self.settings.transport
+
+    @property
+    def streams(self) -> list[Stream]:
+        return self.settings.streams
+
+    @cached_property
+    def district_by_code(self) -> dict[str, District]:
+        return {d.code: d for d in self.districts}
+
+    @cached_property
+    def lab_by_id(self) -> dict[str, Lab]:
+        return {lab.id: lab for lab in self.labs}
+
+    @cached_property
+    def stream_by_id(self) -> dict[str, Stream]:
+        return {s.id: s for s in self.streams}
+
+    def date_of(self, day: int) -> dt.date:
+        return self.province.start_date + dt.timedelta(days=day - 1)
+
+    def equals(self, other: "Scenario") -> bool:
+        """Same settings, units, labs and table contents (row order ignored)."""
+        if (self.settings != other.settings or self.districts != other.districts
+                or self.labs != other.labs):
+            return False
+        for name in ("prevalence", "demand", "deliveries", "travel"):
+            a, b = getattr(self, name), getattr(other, name)
+            if (a is None) != (b is None):
+                return False
+            if a is not None and not _same_table(a, b):
+                return False
+        return True
+
+
+def _same_table(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return False
+    cols = list(a.columns)
+    a = a.sort_values(cols[:3]).reset_index(drop=True)
+    b = b.sort_values(cols[:3]).reset_index(drop=True)
+    try:
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-12)
+    except AssertionError:
+        return False
+    return True

@@ -1,0 +1,126 @@
+"""Check raw tables (all cells as text) against the schema, column by column, vectorised.
+
+Every problem is collected with its file or sheet, row, column and value; the typed table is
+returned only when the caller finds no problems at all.
+"""
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+import pandas as pd
+
+from labopt.scenario.errors import Problem
+from labopt.scenario.schema import Column, Table
+
+MAX_PER_COLUMN = 100   # beyond this, one summary problem per column
+
+
+def check_table(raw: pd.DataFrame, table: Table, source: str,
+                problems: list[Problem]) -> pd.DataFrame:
+    """Typed copy of ``raw`` (columns in schema order); appends problems found."""
+    raw = raw.rename(columns=lambda c: str(c).strip())
+    known = set(table.column_names)
+    for col in raw.columns:
+        if col not in known:
+            hint = difflib.get_close_matches(col, table.column_names, n=1)
+            problems.append(Problem(source, f"unknown column" + (
+                f"; did you mean '{hint[0]}'?" if hint else
+                f"; expected: {', '.join(table.column_names)}"), column=col))
+    out = {}
+    for col in table.columns:
+        if col.name not in raw.columns:
+            if col.optional:
+                out[col.name] = _blank(col, len(raw))
+            else:
+                problems.append(Problem(source, f"required column is missing ({col.description})",
+                                        column=col.name))
+            continue
+        text = raw[col.name].astype(str).str.strip().to_numpy(dtype=object)
+        out[col.name] = _check_column(text, col, source, problems)
+    typed = pd.DataFrame(out, columns=[c.name for c in table.columns if c.name in out])
+    _check_key(typed, table, source, problems)
+    return typed
+
+
+def _blank(col: Column, n: int):
+    if col.kind in ("int", "float"):
+        return np.full(n, np.nan)
+    return np.full(n, "", dtype=object)
+
+
+def _report(problems, source, col: Column, rows: np.ndarray, values, message: str):
+    for i in rows[:MAX_PER_COLUMN]:
+        problems.append(Problem(source, message, row=int(i) + 2, column=col.name,
+                                value=str(values[i])))
+    if rows.size > MAX_PER_COLUMN:
+        problems.append(Problem(source, f"{rows.size - MAX_PER_COLUMN} more rows with the same "
+                                        f"problem", column=col.name))
+
+
+def _check_column(text: np.ndarray, col: Column, source: str, problems: list[Problem]):
+    blank = np.array([t == "" or t.lower() == "nan" for t in text], dtype=bool)
+    if not col.optional and blank.any():
+        _report(problems, source, col, np.flatnonzero(blank), text,
+                f"a value is required ({col.allowed_text()})")
+    if col.kind == "str":
+        return text
+    if col.kind == "enum":
+        bad = ~blank & ~pd.Series(text).isin(col.allowed).to_numpy()
+        if bad.any():
+            _report(problems, source, col, np.flatnonzero(bad), text,
+                    f"not an allowed value; allowed: {', '.join(col.allowed)}")
+        return text
+    values = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(dtype=float)
+    bad = ~blank & ~np.isfinite(values)
+    if col.kind == "int":
+        frac = np.isfinite(values) & (values != np.round(values))
+        bad |= frac
+    if bad.any():
+        _report(problems, source, col, np.flatnonzero(bad), text,
+                f"expected a {col.allowed_text()}")
+    ok = np.isfinite(values)
+    out_of_range = np.zeros(len(values), dtype=bool)
+    if col.min is not None:
+        out_of_range |= ok & ((values <= col.min) if col.min_exclusive else (values < col.min))
+    if col.max is not None:
+        out_of_range |= ok & (values > col.max)
+    if out_of_range.any():
+        _report(problems, source, col, np.flatnonzero(out_of_range), text,
+                f"out of range; allowed: {col.allowed_text()}")
+    values = np.where(blank, np.nan, values)
+    return values
+
+
+def _check_key(typed: pd.DataFrame, table: Table, source: str, problems: list[Problem]):
+    if not all(k in typed.columns for k in table.key) or typed.empty:
+        return
+    dup = typed.duplicated(list(table.key), keep="first").to_numpy()
+    for i in np.flatnonzero(dup)[:MAX_PER_COLUMN]:
+        key = ", ".join(f"{k}={_show(typed.iloc[i][k])}" for k in table.key)
+        first = int(np.flatnonzero((typed[list(table.key)] == typed.iloc[i][list(table.key)])
+                                   .all(axis=1).to_numpy())[0]) + 2
+        problems.append(Problem(source, f"duplicate {key} (first on row {first}); each "
+                                        f"{' + '.join(table.key)} may appear once",
+                                row=int(i) + 2, column=table.key[-1]))
+
+
+def _show(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def check_reference(typed: pd.DataFrame, column: str, allowed: set, what: str, source: str,
+                    problems: list[Problem]) -> None:
+    """Every value of ``column`` must be one of ``allowed`` (codes defined elsewhere)."""
+    if column not in typed.columns or typed.empty:
+        return
+    values = typed[column].to_numpy(dtype=object)
+    bad = np.flatnonzero(~typed[column].isin(allowed).to_numpy() & (values != ""))
+    for i in bad[:MAX_PER_COLUMN]:
+        problems.append(Problem(source, f"unknown {what}", row=int(i) + 2, column=column,
+                                value=str(values[i])))
+    if bad.size > MAX_PER_COLUMN:
+        problems.append(Problem(source, f"{bad.size - MAX_PER_COLUMN} more unknown {what}s",
+                                column=column))
