@@ -106,8 +106,7 @@ def _brute_force_min_effort(scn, day, needed, ex: Expansion):
 @pytest.mark.parametrize("day,needed", [(1, 1911), (2, 2133), (2, 2600), (3, 2400)])
 def test_what_it_takes_is_cheapest(tiny, day, needed):
     ex = Expansion(max_pcr_machines=1, max_extraction_machines=1, max_technicians=2)
-    scn = load_scenario(TINY)
-    object.__setattr__(scn.settings, "expansion", ex)
+    scn = load_scenario(TINY).with_settings(expansion=ex.model_dump())
     plan = what_it_takes(scn, lab_days(scn, day), needed)
     assert plan.feasible
     assert plan.total_effort == pytest.approx(_brute_force_min_effort(scn, day, needed, ex),
@@ -121,8 +120,8 @@ def test_what_it_takes_says_when_nothing_suffices(tiny):
     assert any("still" in line and "short" in line for line in plan.reasoning())
 
 
-@pytest.mark.parametrize("name", ["thanh_hoa", "quang_ninh", "thai_nguyen", "tra_vinh",
-                                  "mai_son"])
+@pytest.mark.parametrize("name", ["thanh_hoa", "thanh_hoa_variant", "quang_ninh",
+                                  "thai_nguyen", "tra_vinh", "mai_son"])
 def test_every_fixture_loads_and_reports_capacity(name):
     scn = load_scenario(FIXTURES / name)
     assert len(scn.districts) >= 9 and any(lab.status == "active" for lab in scn.labs)

@@ -3,20 +3,27 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from labopt.pooling import OperatingCharacteristics, optimize
+import numpy as np
+
+from labopt.pooling.table import DesignTable, best_designs
 from labopt.scenario.model import Policy
 
 
-@lru_cache(maxsize=65536)
-def _best(prevalence: float, max_pool: int, max_stages: int, se: float,
-          sp: float) -> OperatingCharacteristics:
-    res = optimize(prevalence, se=se, sp=sp, max_size=max_pool, max_stages=max_stages, top=1)
-    return res.best        # IT always qualifies, so a best design exists
-
-
-def best_design(prevalence: float, max_pool: int, policy: Policy) -> OperatingCharacteristics:
-    """Lowest-ET design for one prevalence with pools up to ``max_pool`` samples and the
+def design_table(prevalence, max_pool: int, policy: Policy) -> DesignTable:
+    """Lowest-ET design for each prevalence with pools up to ``max_pool`` samples and the
     policy's stage limit and pooled-assay accuracy. Reactions per sample, retests included:
-    ``.expected_tests_per_sample``. Cached: districts often share a prevalence."""
-    return _best(round(float(prevalence), 9), int(max_pool), policy.max_stages,
-                 policy.pooling_se, policy.pooling_sp)
+    ``.expected_tests_per_sample``."""
+    return best_designs(np.asarray(prevalence, dtype=float), int(max_pool), policy.max_stages,
+                        policy.pooling_se, policy.pooling_sp)
+
+
+@lru_cache(maxsize=65536)
+def _one(prevalence: float, max_pool: int, max_stages: int, se: float, sp: float):
+    t = best_designs(np.array([prevalence]), max_pool, max_stages, se, sp)
+    return t.designs[0], float(t.expected_tests_per_sample[0])
+
+
+def best_design(prevalence: float, max_pool: int, policy: Policy):
+    """(design, reactions per sample) for one prevalence; cached."""
+    return _one(float(prevalence), int(max_pool), policy.max_stages, policy.pooling_se,
+                policy.pooling_sp)

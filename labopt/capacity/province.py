@@ -151,10 +151,9 @@ def pooled_designs(scn: Scenario, day: int) -> list[DistrictDesign]:
                                               "prevalence"]].itertuples(index=False):
         labs = reach.get(district, [])
         pools = [lab_pool[x] for x in labs if x in active] or [lab_pool[x] for x in labs] or [1]
-        best = best_design(float(p), max(pools), scn.policy)
+        design, et = best_design(float(p), max(pools), scn.policy)
         out.append(DistrictDesign(district, stream, float(p), int(samples), max(pools),
-                                  best.algorithm, best.config,
-                                  float(best.expected_tests_per_sample)))
+                                  design.algorithm, design.config, et))
     return out
 
 

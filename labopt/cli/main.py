@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from labopt import __version__
-from labopt.cli import pool, scenario
+from labopt.cli import plan, pool, scenario
 
 app = typer.Typer(
     help="labopt: RT-PCR testing capacity and sample pooling for a province's lab network.",
@@ -15,6 +15,7 @@ app.add_typer(pool.app, name="pool")
 app.add_typer(scenario.app, name="scenario")
 app.command("capacity")(scenario.capacity)
 app.command("synth")(scenario.synth)
+app.command("plan")(plan.plan)
 
 
 def _version(value: bool) -> None:

@@ -303,7 +303,7 @@ def save_xlsx(scn: Scenario, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     settings = _settings_dict(scn)
     rows = [(f"{section}.{key}", _cell(value))
-            for section in ("province", "policy", "transport", "expansion")
+            for section in ("province", "policy", "transport", "expansion", "plan")
             for key, value in settings[section].items()]
     fd, tmp = tempfile.mkstemp(suffix=".xlsx", prefix=f".{path.stem}.", dir=path.parent)
     os.close(fd)

@@ -6,7 +6,7 @@ as fractions; reagent in reactions.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal
 
@@ -83,6 +83,38 @@ class Expansion(BaseModel):
     max_technicians: int = Field(20, ge=0, description="technicians per shift a lab can add")
 
 
+class Planning(BaseModel):
+    """Weights and limits of the daily assignment (labopt.schedule). Illustrative defaults.
+
+    The objective has three tiers, in this order: untested samples weighted by stream
+    priority; waiting days; transport time and reinforcement. Stream weights are
+    ``priority_base ** (lowest priority - priority)``, with priority_base raised if needed so
+    that one sample of a more urgent stream outweighs every reaction it would free for less
+    urgent ones; ``untested`` and ``waiting_day`` multiply them. The transport and
+    reinforcement costs are per sample and stay below one waiting day.
+    """
+
+    model_config = _STRICT
+    priority_base: float = Field(12.0, ge=1.0, description="weight ratio between priorities")
+    untested: float = Field(1000.0, gt=0, description="tier weight of an untested sample")
+    waiting_day: float = Field(1.0, gt=0, description="tier weight of a sample waiting a day")
+    transport_per_hour: float = Field(0.01, ge=0, description="per sample and hour on the road")
+    cross_district: float = Field(0.05, ge=0, description="per sample sent out of its unit")
+    provincial_backup: float = Field(0.05, ge=0,
+                                     description="per sample tested by a provincial lab of "
+                                                 "another unit")
+    standby: float = Field(0.1, ge=0, description="per sample tested by a standby lab")
+    retest_reserve_sd: float = Field(
+        2.0, ge=0, le=6, description="capacity kept for retest variability, in standard "
+                                     "deviations of the retest reactions of a lab filled with "
+                                     "that design (2: overflow about 2.3 % of lab-days)")
+    method: Literal["auto", "network", "lp"] = Field(
+        "auto", description="network (min-cost flow) when every sample of a unit and stream "
+                            "costs the same reactions at every lab and day, else LP")
+    solver: Literal["glop", "highs"] = Field("glop", description="OR-Tools LP backend")
+    time_limit_seconds: float = Field(60.0, gt=0, description="solver time limit")
+
+
 class Settings(BaseModel):
     """Everything in scenario.toml."""
 
@@ -91,6 +123,7 @@ class Settings(BaseModel):
     policy: Policy = Policy()
     transport: Transport = Transport()
     expansion: Expansion = Expansion()
+    plan: Planning = Planning()
     streams: list[Stream] = Field(min_length=1)
 
     @field_validator("streams")
@@ -188,6 +221,16 @@ class Scenario:
     @cached_property
     def stream_by_id(self) -> dict[str, Stream]:
         return {s.id: s for s in self.streams}
+
+    def with_settings(self, **sections: dict) -> "Scenario":
+        """A copy with some settings changed, e.g. ``with_settings(plan={"solver": "highs"})``
+        (validated; the original is left as it is)."""
+        data = self.settings.model_dump()
+        for section, values in sections.items():
+            if section not in data or not isinstance(data[section], dict):
+                raise ValueError(f"settings: unknown section {section!r}")
+            data[section] = {**data[section], **values}
+        return replace(self, settings=Settings.model_validate(data))
 
     def date_of(self, day: int) -> dt.date:
         return self.province.start_date + dt.timedelta(days=day - 1)

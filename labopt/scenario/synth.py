@@ -106,7 +106,8 @@ def synthesize(districts: int, labs: int, days: int = 7, seed: int = 0,
     settings = Settings(
         province=Province(code=f"synth-{n}x{m}-s{seed}", name="Tỉnh Tổng Hợp", level="province",
                           start_date=dt.date(2021, 10, 4), days=days),
-        policy=Policy(max_travel_hours=48.0), transport=transport, streams=list(STREAMS))
+        # the travel table lists the allowed pairs; no time limit on top of it
+        policy=Policy(max_travel_hours=1000.0), transport=transport, streams=list(STREAMS))
     return Scenario(settings=settings, districts=units, labs=lab_list, prevalence=prevalence,
                     demand=demand, deliveries=deliveries.astype({"day": "int64",
                                                                  "reactions": "int64"}),

@@ -1,0 +1,83 @@
+"""Scheduler benchmarks: the Thanh Hóa surge week and the national-size synthetic week.
+
+Timings are reported (pytest -s prints them), never asserted; assertions are on results and
+on a ratio measured in the same run (min-cost flow against the LP on the same network).
+"""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benches.timing import ratio
+from labopt.scenario import load_scenario
+from labopt.scenario.synth import synthesize
+from labopt.schedule import make_plan, plan_scenario
+from labopt.schedule.output import write_outputs
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def national(districts=700, labs=300, seed=0):
+    """The national week: 15 candidate labs per unit, every lab validated for pools of 10
+    (so every sample of a unit and stream costs the same at every lab: a network)."""
+    scn = synthesize(districts, labs, days=7, seed=seed, candidates=15)
+    scn.labs[:] = [lab.model_copy(update={"max_pool_size": 10}) for lab in scn.labs]
+    return scn
+
+
+def test_bench_thanh_hoa_plan_check_write(benchmark, tmp_path):
+    scn = load_scenario(FIXTURES / "thanh_hoa")
+
+    def job():
+        rep = plan_scenario(scn)
+        write_outputs(rep, tmp_path / "out")
+        return rep
+
+    rep = benchmark(job)
+    assert rep.check.ok and rep.plan.status == "OPTIMAL"
+
+
+def test_bench_national_week(benchmark):
+    scn = national()
+    rep = benchmark.pedantic(plan_scenario, args=(scn,), rounds=2, iterations=1)
+    assert rep.plan.method == "network" and rep.plan.status == "OPTIMAL" and rep.check.ok
+    t = rep.plan.timings
+    print(f"\nnational week: {rep.plan.input.npairs * 3 * 7:,} test arcs; input {t['input']:.2f} "
+          f"s, build {t['build']:.2f} s, solve {t['solve']:.2f} s, round {t['round']:.2f} s")
+
+
+def test_national_week_memory():
+    """Peak memory of a fresh process planning and checking the national week."""
+    code = ("import resource, time; from benches.bench_schedule import national; "
+            "from labopt.schedule import plan_scenario; s = national(); t = time.perf_counter(); "
+            "r = plan_scenario(s); dt = time.perf_counter() - t; "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, dt, r.check.ok)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).parent.parent, timeout=600)
+    mb, secs, ok = out.stdout.split()
+    print(f"\nnational week in a fresh process: {float(secs):.2f} s, peak RSS {float(mb):.0f} MB")
+    assert ok == "True" and float(mb) < 2048
+
+
+@pytest.mark.parametrize("districts", [100, 200, 400, 700, 1000, 1400])
+def test_growth_with_districts(districts):
+    scn = national(districts, max(30, round(districts * 3 / 7)))
+    t0 = time.perf_counter()
+    rep = plan_scenario(scn)
+    total = time.perf_counter() - t0
+    print(f"\n{districts} units, {len(scn.labs)} labs: plan+check {total:.2f} s "
+          f"(solve {rep.plan.timings['solve']:.2f} s)")
+    assert rep.check.ok
+
+
+def test_ratio_network_against_lp():
+    scn = national(150, 60, seed=3)
+    t_lp, t_net, r = ratio(lambda: make_plan(scn, method="lp"),
+                           lambda: make_plan(scn, method="network"), repeat=1)
+    print(f"\n150 units: LP {t_lp:.2f} s, min-cost flow {t_net:.2f} s, ratio {r:.1f}x")
+    assert make_plan(scn, method="network").objective == pytest.approx(
+        make_plan(scn, method="lp").objective, rel=1e-3)
+    assert r > 1.5

@@ -1,0 +1,205 @@
+"""The scheduler's input, as arrays: demand, designs and their reaction costs, lab capacity.
+
+Indices: d = unit (district), s = stream, t = day (0-based here), l = lab, p = allowed
+(unit, lab) pair. Pooled reaction costs depend on the receiving lab through the largest pool it
+has validated, so every pair carries its own cost per sample.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from labopt.capacity.lab import (extraction_reactions, pcr_reactions, staff_reactions)
+from labopt.capacity.pooled import design_table
+from labopt.pooling.variance import reactions_variance_per_sample
+from labopt.pooling.designs import Design
+from labopt.scenario.model import Scenario
+from labopt.scenario.travel import travel_table
+
+PROVINCIAL = ("provincial_cdc", "provincial_hospital")
+
+
+class PlanInputError(ValueError):
+    """The scenario cannot be planned as it stands; the message says what to change."""
+
+
+@dataclass
+class PlanInput:
+    scenario: Scenario
+    days: int
+    district_codes: list[str]
+    stream_ids: list[str]
+    lab_ids: list[str]
+    demand: np.ndarray          # (nd, ns, T) samples collected
+    prevalence: np.ndarray      # (nd, ns, T)
+    poolable: np.ndarray        # (ns,) bool
+    max_wait: np.ndarray        # (ns,) days
+    priority: np.ndarray        # (ns,)
+    pair_d: np.ndarray          # (np,) unit index of each allowed pair
+    pair_l: np.ndarray          # (np,) lab index
+    pair_hours: np.ndarray      # (np,) road time
+    pair_same: np.ndarray       # (np,) bool: lab in the unit itself
+    capacity: np.ndarray        # (nl, T) reactions a day (PCR, extraction, staff)
+    reagent_cum: np.ndarray     # (nl, T) reagent received by the end of day t (cumulative)
+    standby: np.ndarray         # (nl,) bool
+    provincial: np.ndarray      # (nl,) bool
+    lab_pool: np.ndarray        # (nl,) largest validated pool
+    cost: np.ndarray            # (np, ns, T) expected reactions per sample, retests included
+    late: np.ndarray            # (np, ns, T) bool: road + PCR rounds exceed the turnaround
+    variance: np.ndarray        # (np, ns, T) variance of reactions per sample (retests vary)
+    reserve_capacity: np.ndarray  # (nd,) smallest daily capacity among each unit's labs
+    design_class: np.ndarray    # (nl,) index into pool_classes
+    pool_classes: list[int]     # distinct validated pool sizes
+    designs: dict               # class index -> list of Design per flattened (d, s, t)
+
+    @property
+    def nd(self) -> int:
+        return len(self.district_codes)
+
+    @property
+    def ns(self) -> int:
+        return len(self.stream_ids)
+
+    @property
+    def nl(self) -> int:
+        return len(self.lab_ids)
+
+    @property
+    def npairs(self) -> int:
+        return self.pair_d.size
+
+    @cached_property
+    def pairs_of_lab(self) -> list[np.ndarray]:
+        """Pair indices of each lab."""
+        order = np.argsort(self.pair_l, kind="stable")
+        return np.split(order, np.searchsorted(self.pair_l[order], np.arange(1, self.nl)))
+
+    @cached_property
+    def pairs_of_unit(self) -> list[np.ndarray]:
+        """Pair indices of each unit, nearest lab first."""
+        order = np.lexsort((self.pair_hours, self.pair_d))
+        return np.split(order, np.searchsorted(self.pair_d[order], np.arange(1, self.nd)))
+
+    def design(self, p: int, s: int, t: int) -> Design:
+        """The design a pair uses for a stream on a day (IT for streams that do not pool)."""
+        if not self.poolable[s]:
+            return Design("IT", 1)
+        k = self.design_class[self.pair_l[p]]
+        return self.designs[k][(self.pair_d[p] * self.ns + s) * self.days + t]
+
+
+def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
+    """Arrays for days 1..days of the scenario (default: its whole horizon)."""
+    T = scn.province.days if days is None else int(days)
+    if not 1 <= T <= scn.province.days:
+        raise PlanInputError(f"days: must be between 1 and {scn.province.days} (the scenario's "
+                             f"horizon), got {days}")
+    dcodes = [d.code for d in scn.districts]
+    di = {c: i for i, c in enumerate(dcodes)}
+    streams = scn.streams
+    si = {s.id: i for i, s in enumerate(streams)}
+    labs = scn.labs
+    li = {lab.id: i for i, lab in enumerate(labs)}
+    nd, ns, nl = len(dcodes), len(streams), len(labs)
+
+    dem = scn.demand[scn.demand["day"] <= T]
+    D = np.zeros((nd, ns, T))
+    P = np.zeros((nd, ns, T))
+    base = scn.prevalence
+    for d, s, p in base[["district", "stream", "prevalence"]].itertuples(index=False):
+        P[di[d], si[s], :] = p
+    dd = dem["district"].map(di).to_numpy()
+    ss = dem["stream"].map(si).to_numpy()
+    tt = dem["day"].to_numpy(dtype=int) - 1
+    D[dd, ss, tt] = dem["samples"].to_numpy(dtype=float)
+    P[dd, ss, tt] = dem["prevalence"].to_numpy(dtype=float)
+
+    travel = travel_table(scn)
+    pair_d = travel["district"].map(di).to_numpy()
+    pair_l = travel["lab"].map(li).to_numpy()
+    _check_reachable(scn, D, pair_d, dcodes)
+
+    cap = np.zeros((nl, T))
+    reagent = np.zeros((nl, T))
+    deliveries = np.zeros((nl, T))
+    for lab_id, day, r in scn.deliveries[["lab", "day", "reactions"]].itertuples(index=False):
+        if day <= T:
+            deliveries[li[lab_id], int(day) - 1] += r
+    for i, lab in enumerate(labs):
+        cap[i, :] = min(pcr_reactions(lab, scn.policy), extraction_reactions(lab, scn.policy),
+                        staff_reactions(lab, scn.policy))
+        reagent[i, :] = lab.reagent_stock + np.cumsum(deliveries[i])
+
+    lab_pool = np.array([lab.max_pool_size for lab in labs])
+    classes = sorted(set(lab_pool.tolist()))
+    cls_of = {k: j for j, k in enumerate(classes)}
+    design_class = np.array([cls_of[k] for k in lab_pool])
+    poolable = np.array([s.poolable for s in streams])
+    designs: dict[int, list] = {}
+    et_by_class = np.ones((len(classes), nd, ns, T))
+    var_by_class = np.zeros((len(classes), nd, ns, T))
+    pol = scn.policy
+    if poolable.any():
+        for j, k in enumerate(classes):
+            table = design_table(P.ravel(), k, pol)
+            et = table.expected_tests_per_sample.reshape(nd, ns, T)
+            et_by_class[j] = np.where(poolable[None, :, None], et, 1.0)
+            designs[j] = table.designs
+            # a safety margin: prevalence to 2 significant digits is plenty
+            var = np.array([reactions_variance_per_sample(d.algorithm, d.config,
+                                                          float(f"{p:.2g}"), pol.pooling_se,
+                                                          pol.pooling_sp)
+                            for d, p in zip(table.designs, P.ravel())]).reshape(nd, ns, T)
+            var_by_class[j] = np.where(poolable[None, :, None], var, 0.0)
+    cost = et_by_class[design_class[pair_l], pair_d]          # (np, ns, T)
+    variance = var_by_class[design_class[pair_l], pair_d]
+    # turnaround: road time plus one PCR run per stage of the design
+    stages = np.ones((len(classes), nd, ns, T))
+    for j, table in designs.items():
+        stages[j] = np.array([d.stages for d in table], dtype=float).reshape(nd, ns, T)
+    stages = np.where(poolable[None, :, None], stages[design_class[pair_l], pair_d], 1.0)
+    run_hours = np.array([lab.run_hours for lab in labs])
+    pair_hours = travel["hours"].to_numpy(dtype=float)
+    late = (pair_hours[:, None, None] + stages * run_hours[pair_l][:, None, None]
+            > scn.policy.turnaround_hours + 1e-9)
+    reserve_cap = np.full(nd, np.inf)
+    lab_cap = cap.max(axis=1)
+    np.minimum.at(reserve_cap, pair_d, np.where(lab_cap[pair_l] > 0, lab_cap[pair_l], np.inf))
+    reserve_cap = np.where(np.isfinite(reserve_cap), reserve_cap, 1.0)
+    return PlanInput(
+        scenario=scn, days=T, district_codes=dcodes, stream_ids=[s.id for s in streams],
+        lab_ids=[lab.id for lab in labs], demand=D, prevalence=P, poolable=poolable,
+        max_wait=np.array([s.max_wait_days for s in streams]),
+        priority=np.array([s.priority for s in streams]),
+        pair_d=pair_d, pair_l=pair_l, pair_hours=pair_hours,
+        pair_same=travel["same_district"].to_numpy(dtype=bool), capacity=cap,
+        reagent_cum=reagent, standby=np.array([lab.status == "standby" for lab in labs]),
+        provincial=np.array([lab.facility_type in PROVINCIAL for lab in labs]),
+        lab_pool=lab_pool, cost=np.ascontiguousarray(cost), late=late, variance=variance,
+        reserve_capacity=reserve_cap,
+        design_class=design_class,
+        pool_classes=classes, designs=designs)
+
+
+def _check_reachable(scn: Scenario, D, pair_d, dcodes) -> None:
+    """Every unit with demand needs at least one lab it may send to."""
+    reachable = np.zeros(len(dcodes), dtype=bool)
+    reachable[pair_d] = True
+    stranded = [i for i in range(len(dcodes)) if D[i].sum() > 0 and not reachable[i]]
+    if not stranded:
+        return
+    from labopt.scenario.travel import haversine_km
+    lines = []
+    for i in stranded:
+        d = scn.districts[i]
+        km = [haversine_km(d.lat, d.lon, lab.lat, lab.lon) for lab in scn.labs]
+        j = int(np.argmin(km))
+        hours = km[j] * scn.transport.road_factor / scn.transport.speed_kmh
+        lines.append(f"unit '{d.code}' ({d.name}) has {int(D[i].sum()):,} samples but no lab "
+                     f"within policy.max_travel_hours = {scn.policy.max_travel_hours:g} h"
+                     + ("" if scn.travel is None else " in travel.csv")
+                     + f"; the nearest lab is '{scn.labs[j].id}' at about {hours:.1f} h: raise "
+                       f"max_travel_hours or add a travel row for it")
+    raise PlanInputError("cannot plan:\n  - " + "\n  - ".join(lines))

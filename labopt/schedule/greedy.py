@@ -1,0 +1,57 @@
+"""The coordinator's rule of thumb, for comparison with the optimised plan.
+
+Day by day, most urgent stream first, every unit sends its samples to the nearest lab that
+still has room (active labs before standby ones); what does not fit waits if it may, and is
+untested once it has waited its stream's maximum. Same capacities, reagent, reserve for
+retests and designs as the optimised plan.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from labopt.schedule.data import PlanInput
+from labopt.schedule.lp import Weights, plan_cost
+
+
+def greedy_plan(inp: PlanInput, w: Weights):
+    from labopt.schedule.plan import Plan, objective_of
+    cfg = inp.scenario.settings.plan
+    c = plan_cost(inp, cfg.retest_reserve_sd)
+    nd, ns, T = inp.nd, inp.ns, inp.days
+    x = np.zeros((inp.npairs, ns, T))
+    waiting = np.zeros((nd, ns, T))
+    untested = np.zeros((nd, ns, T))
+    reagent_left = inp.reagent_cum[:, 0].copy()
+    # each unit's labs: active first, then standby, nearest first
+    by_unit = {d: [] for d in range(nd)}
+    for p in np.lexsort((inp.pair_hours, inp.standby[inp.pair_l])):
+        by_unit[int(inp.pair_d[p])].append(int(p))
+    streams = np.argsort(inp.priority, kind="stable")
+    cum = np.cumsum(inp.demand, axis=2)
+    carry = np.zeros((nd, ns))
+    for t in range(T):
+        if t > 0:
+            reagent_left += inp.reagent_cum[:, t] - inp.reagent_cum[:, t - 1]
+        room = np.minimum(inp.capacity[:, t], reagent_left)
+        avail = carry + inp.demand[:, :, t]
+        for s in streams:
+            for d in range(nd):
+                for p in by_unit[d]:
+                    if avail[d, s] <= 0:
+                        break
+                    lab = inp.pair_l[p]
+                    n = min(avail[d, s], np.floor(room[lab] / c[p, s, t] + 1e-9))
+                    if n <= 0:
+                        continue
+                    x[p, s, t] += n
+                    avail[d, s] -= n
+                    room[lab] -= n * c[p, s, t]
+                    reagent_left[lab] -= n * c[p, s, t]
+        first = t - inp.max_wait
+        older = np.where(first >= 0, cum[:, np.arange(ns), np.clip(first, 0, T - 1)], 0.0)
+        limit = cum[:, :, t] - older
+        carry = np.minimum(avail, limit)
+        waiting[:, :, t] = carry
+        untested[:, :, t] = avail - carry
+    obj = objective_of(inp, w, x, waiting, untested)
+    return Plan(inp, x, waiting, untested, w, "greedy", "GREEDY", None, None, obj)

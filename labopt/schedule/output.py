@@ -1,0 +1,139 @@
+"""Write a plan: CSV tables, one XLSX workbook, PNG charts and a JSON summary.
+
+Every file is written to a temporary folder first and the output folder is replaced only
+when all are complete (a crash leaves the previous outputs, never half of them).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from labopt.schedule.labels import check_lang, column, word
+from labopt.schedule.report import PlanReport
+
+TABLES = ("allocations", "status", "labs", "days")
+
+
+def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
+    """The plan's tables with column labels in ``lang`` (the shortfall as a table too)."""
+    check_lang(lang)
+    out = {name: getattr(rep, name) for name in TABLES}
+    out["shortfall"] = pd.DataFrame(
+        [{"kind": item["kind"], "day": item.get("day"), "lab": item.get("lab"), "text": text}
+         for item, text in zip(rep.shortfall, rep.shortfall_texts(lang))],
+        columns=["kind", "day", "lab", "text"])
+    if lang == "en":
+        return out
+    return {name: df.rename(columns=lambda c: column(c, lang)) for name, df in out.items()}
+
+
+def write_outputs(rep: PlanReport, out_dir: str | os.PathLike, lang: str = "en",
+                  charts: bool = True) -> list[Path]:
+    """Write every output into ``out_dir``; returns the files written."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        named = tables(rep, lang)
+        for name, df in named.items():
+            df.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8")
+        with pd.ExcelWriter(tmp / "plan.xlsx", engine="xlsxwriter") as xw:
+            for name, df in named.items():
+                df.to_excel(xw, sheet_name=name, index=False)
+        with (tmp / "summary.json").open("w", encoding="utf-8") as fh:
+            json.dump(_jsonable(rep.to_dict(lang)), fh, ensure_ascii=False, indent=2)
+        if charts:
+            chart_days(rep, tmp / "tested_vs_target.png", lang)
+            chart_labs(rep, tmp / "lab_utilisation.png", lang)
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            out_dir.rename(old)
+            tmp.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return sorted(out_dir.iterdir())
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if np.isfinite(v) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _figure(width: float, height: float):
+    """A matplotlib figure without pyplot (no global state: safe in a server's threads)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig, FuncFormatter
+
+
+def chart_days(rep: PlanReport, path: Path, lang: str = "en") -> None:
+    """Daily single and pooled samples tested, against the two targets."""
+    d = rep.days
+    fig, Formatter = _figure(8, 4.5)
+    ax = fig.add_subplot()
+    x = d["day"].to_numpy()
+    ax.bar(x - 0.2, d["single_samples_tested"], 0.4, label=word("single_tested", lang),
+           color="#d95f02")
+    ax.bar(x + 0.2, d["pooled_samples_tested"], 0.4, label=word("pooled_tested", lang),
+           color="#1b9e77")
+    ax.axhline(d["single_target"].iloc[0], color="#d95f02", ls="--", lw=1,
+               label=word("single_target", lang))
+    ax.axhline(d["pooled_target"].iloc[0], color="#1b9e77", ls="--", lw=1,
+               label=word("pooled_target", lang))
+    ax.set_xlabel(word("day", lang))
+    ax.set_ylabel(word("samples_per_day", lang))
+    ax.set_xticks(x, [f"{day}\n{date[5:]}" for day, date in zip(x, d["date"])])
+    ax.set_title(f"{rep.plan.scenario.province.name}: {word('tested_vs_target', lang)}")
+    ax.yaxis.set_major_formatter(Formatter(lambda v, _: f"{v:,.0f}"))
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> None:
+    """Utilisation of every lab that tests something, day by day."""
+    labs = rep.labs
+    used = labs.groupby("lab")["reactions"].sum()
+    keep = [lab for lab in dict.fromkeys(labs["lab"]) if used.get(lab, 0) > 0]
+    if not keep:
+        keep = list(dict.fromkeys(labs["lab"]))[:1]
+    grid = (labs[labs["lab"].isin(keep)].pivot(index="lab", columns="day", values="utilisation")
+            .reindex(keep))
+    names = labs.drop_duplicates("lab").set_index("lab")["lab_name"].reindex(keep)
+    fig, _ = _figure(8, min(max(3.0, 0.28 * len(keep) + 1.5), 60))
+    ax = fig.add_subplot()
+    im = ax.imshow(grid.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(grid.shape[1]), grid.columns)
+    if len(keep) <= 60:
+        ax.set_yticks(range(len(keep)), names, fontsize=7)
+    else:
+        ax.set_yticks([])
+    ax.set_xlabel(word("day", lang))
+    ax.set_title(word("utilisation", lang), fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.03)
+    fig.tight_layout()
+    fig.savefig(path)
