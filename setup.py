@@ -3,7 +3,7 @@
 Only the .pyx/.pxd sources are versioned; the C files and shared objects are generated here.
 """
 from Cython.Build import cythonize
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 
 KERNELS = ["_hierarchical", "_array", "_search", "_simulate"]
 
@@ -17,6 +17,12 @@ extensions = [
 ]
 
 setup(
+    # the service lives in api/ and is imported as labopt_api
+    packages=find_packages(include=["labopt", "labopt.*"]) + ["labopt_api",
+                                                              "labopt_api.routers"],
+    package_dir={"labopt_api": "api"},
+    package_data={"labopt_api": ["migrations/*.py", "migrations/*.mako",
+                                 "migrations/versions/*.py"]},
     ext_modules=cythonize(
         extensions,
         include_path=["ext"],

@@ -162,3 +162,13 @@ def test_fixture_readme_documents_every_column():
     for table in TABLES:
         for col in table.column_names:
             assert f"`{col}`" in text
+
+
+def test_missing_key_columns_are_problems_not_crashes(tiny):
+    df = pd.read_csv(tiny / "districts.csv").drop(columns=["code"])
+    df.to_csv(tiny / "districts.csv", index=False)
+    pd.read_csv(tiny / "labs.csv").drop(columns=["wells_per_run"]).to_csv(tiny / "labs.csv",
+                                                                          index=False)
+    probs = problems_of(tiny)
+    assert any("column 'code': required column is missing" in p for p in probs)
+    assert any("column 'wells_per_run': required column is missing" in p for p in probs)

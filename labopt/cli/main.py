@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from labopt import __version__
-from labopt.cli import plan, pool, scenario
+from labopt.cli import plan, pool, scenario, service
 
 app = typer.Typer(
     help="labopt: RT-PCR testing capacity and sample pooling for a province's lab network.",
@@ -16,6 +16,8 @@ app.add_typer(scenario.app, name="scenario")
 app.command("capacity")(scenario.capacity)
 app.command("synth")(scenario.synth)
 app.command("plan")(plan.plan)
+app.command("serve")(service.serve)
+app.add_typer(service.app, name="apikey")
 
 
 def _version(value: bool) -> None:

@@ -65,16 +65,6 @@ def _oc_table(rows: list[OperatingCharacteristics], title: str) -> Table:
     return table
 
 
-def _split_grid(oc: OperatingCharacteristics) -> list[OperatingCharacteristics]:
-    if np.ndim(oc.prevalence) == 0:
-        return [oc]
-    fields = ("prevalence", "expected_tests_per_sample", "sensitivity", "specificity", "ppv",
-              "npv", "efficiency")
-    return [OperatingCharacteristics(design=oc.design, se=oc.se, sp=oc.sp, dilution=oc.dilution,
-                                     **{f: float(getattr(oc, f)[i]) for f in fields})
-            for i in range(len(oc.prevalence))]
-
-
 @app.command("evaluate")
 @reports_errors
 def evaluate_cmd(algorithm: Algorithm, config: Config = "", prevalence: Prevalence = None,
@@ -92,7 +82,7 @@ def evaluate_cmd(algorithm: Algorithm, config: Config = "", prevalence: Prevalen
                   sp=scalar_or_list(parse_floats(sp, "--sp")),
                   dilution=_dilution(dilution, ct_mean, ct_sd, ct_cutoff),
                   bingroup2_compat=bingroup2_compat)
-    rows = _split_grid(oc)
+    rows = oc.split()
     if json:
         print_json(rows[0].to_dict() if len(rows) == 1 else
                    {"results": [row.to_dict() for row in rows]})

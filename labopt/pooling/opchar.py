@@ -73,6 +73,17 @@ class OperatingCharacteristics:
     def stages(self) -> int:
         return self.design.stages
 
+    def split(self) -> list["OperatingCharacteristics"]:
+        """One scalar result per prevalence of a grid (the result itself if scalar)."""
+        if np.ndim(self.prevalence) == 0:
+            return [self]
+        names = ("prevalence", "expected_tests_per_sample", "sensitivity", "specificity",
+                 "ppv", "npv", "efficiency")
+        return [OperatingCharacteristics(
+            design=self.design, se=self.se, sp=self.sp, dilution=self.dilution,
+            **{n: float(getattr(self, n)[i]) for n in names})
+            for i in range(len(self.prevalence))]
+
     def to_dict(self) -> dict:
         """JSON-ready summary with the CLI's and the service's field names (NaN -> None)."""
         def num(x):

@@ -140,11 +140,81 @@ class _WorkbookReader:
         return self.sheets[table.name]
 
 
+class _DataReader:
+    """A scenario given as one JSON-like dict: {"settings": {...}, "districts": [records],
+    "labs": [...], "prevalence": [...], "demand": [...], "deliveries": [...], "travel":
+    [...] or null}. Problems name the table and the item (row = index + 2, as in a sheet)."""
+
+    def __init__(self, data: dict, source: str):
+        self.data = data
+        self.path = Path(source)
+
+    def source(self, table: str) -> str:
+        return table
+
+    def settings(self, problems) -> dict | None:
+        settings = self.data.get("settings")
+        if not isinstance(settings, dict):
+            problems.append(Problem("settings", "required: an object with province, policy, "
+                                                "streams, ..."))
+            return None
+        return settings
+
+    def table(self, table: Table, problems) -> pd.DataFrame | None:
+        records = self.data.get(table.name)
+        if records is None:
+            if not table.optional:
+                problems.append(Problem(table.name, f"missing: required table "
+                                                    f"({table.description})"))
+            return None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            problems.append(Problem(table.name, "expected a list of objects, one per row"))
+            return None
+        columns = list(dict.fromkeys(k for r in records for k in r)) or table.column_names
+        return pd.DataFrame([{k: "" if r.get(k) is None else str(r[k]) for k in columns}
+                             for r in records], columns=columns, dtype=object)
+
+
+def scenario_from_data(data: dict, source: str = "request") -> Scenario:
+    """Validate and build a scenario from its JSON form; ScenarioError lists every problem."""
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(source, "expected a JSON object")])
+    reader = _DataReader(data, source)
+    problems: list[Problem] = []
+    settings = _settings(reader, problems)
+    raw = {t.name: reader.table(t, problems) for t in TABLES}
+    typed = {name: check_table(df, TABLE_BY[name], name, problems)
+             for name, df in raw.items() if df is not None}
+    _cross_checks(settings, typed, reader, problems)
+    if problems:
+        raise ScenarioError(problems)
+    return _build(settings, typed, source)
+
+
+def scenario_to_data(scn: Scenario) -> dict:
+    """The JSON form of a scenario (the inverse of scenario_from_data)."""
+    out = {"settings": scn.settings.model_dump(mode="json")}
+    for name, df in _tables(scn).items():
+        out[name] = [{k: _json_value(v) for k, v in row.items()}
+                     for row in df.to_dict("records")]
+    out.setdefault("travel", None)
+    return out
+
+
+def _json_value(v):
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
 def _settings(reader, problems) -> Settings | None:
     data = reader.settings(problems)
     if data is None:
         return None
-    source = SETTINGS_FILE if isinstance(reader, _FolderReader) else reader.path.name
+    source = (SETTINGS_FILE if isinstance(reader, _FolderReader) else "settings"
+              if isinstance(reader, _DataReader) else reader.path.name)
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
@@ -160,14 +230,22 @@ def _cross_checks(settings: Settings | None, typed: dict, reader,
                   problems: list[Problem]) -> None:
     """References between tables; those needing the settings are skipped when they are bad
     (their problems are already listed)."""
-    districts = set(typed["districts"]["code"]) if "districts" in typed else set()
-    labs = set(typed["labs"]["id"]) if "labs" in typed else set()
+    def values(table: str, column: str) -> set:
+        df = typed.get(table)
+        return set(df[column]) if df is not None and column in df.columns else set()
+
+    def has(table: str, *columns: str) -> bool:
+        return table in typed and all(c in typed[table].columns for c in columns)
+
+    districts = values("districts", "code")
+    labs = values("labs", "id")
     streams = {s.id for s in settings.streams} if settings else None
     days = settings.province.days if settings else None
     src = reader.source
     if "labs" in typed:
         lab_df = typed["labs"]
         check_reference(lab_df, "district", districts, "district code", src("labs"), problems)
+    if has("labs", "control_wells_per_run", "wells_per_run"):
         bad = np.flatnonzero((lab_df["control_wells_per_run"] >= lab_df["wells_per_run"])
                              .to_numpy())
         for i in bad:
@@ -183,7 +261,7 @@ def _cross_checks(settings: Settings | None, typed: dict, reader,
                 check_reference(typed[name], "stream", streams, "stream id (scenario streams: "
                                 + ", ".join(sorted(streams)) + ")", src(name), problems)
     for name in ("demand", "deliveries"):
-        if name in typed and days is not None:
+        if has(name, "day") and days is not None:
             late = np.flatnonzero((typed[name]["day"] > days).to_numpy())
             for i in late[:100]:
                 problems.append(Problem(src(name), f"day is after the horizon (province.days = "
@@ -195,7 +273,7 @@ def _cross_checks(settings: Settings | None, typed: dict, reader,
         check_reference(typed["travel"], "district", districts, "district code", src("travel"),
                         problems)
         check_reference(typed["travel"], "lab", labs, "lab id", src("travel"), problems)
-    if "prevalence" in typed and districts and streams is not None:
+    if has("prevalence", "district", "stream") and districts and streams is not None:
         have = set(zip(typed["prevalence"]["district"], typed["prevalence"]["stream"]))
         missing = [(d, s) for d in sorted(districts) for s in sorted(streams)
                    if (d, s) not in have]

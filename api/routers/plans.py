@@ -1,0 +1,130 @@
+"""Plans: queue one (202 at once), follow it, read its tables as CSV or XLSX."""
+from __future__ import annotations
+
+import io
+import uuid
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from labopt.scenario import scenario_from_data
+from labopt.scenario.updates import plan_window
+from labopt_api.deps import principal, session
+from labopt_api.errors import value_error
+from labopt_api.models import PlanJob, PlanTable
+from labopt_api.routers.scenarios import get_record
+from labopt_api.schemas import ERRORS, PlanOut, PlanRequest
+from labopt_api.security import Principal, forbidden, require_coordinator
+
+router = APIRouter(prefix="/v1/plans", tags=["plans"], responses=ERRORS)
+TABLES = ("allocations", "status", "labs", "days", "shortfall")
+LAB_TABLES = ("allocations", "labs")        # what a lab key may read, its own rows only
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _out(job: PlanJob, db: Session, with_summary: bool = True) -> PlanOut:
+    names = db.execute(select(PlanTable.name).where(PlanTable.plan_id == job.id)).scalars()
+    return PlanOut(id=job.id, scenario_id=job.scenario_id, status=job.status,
+                   progress=job.progress, message=job.message, error=job.error,
+                   start_date=job.start_date, days=job.days, created_at=job.created_at,
+                   started_at=job.started_at, finished_at=job.finished_at,
+                   summary=job.summary if with_summary else None, tables=sorted(names))
+
+
+def _job(db: Session, plan_id: str) -> PlanJob:
+    job = db.get(PlanJob, plan_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no plan {plan_id!r}")
+    return job
+
+
+def _reader(who: Principal, job: PlanJob) -> str:
+    """'full' for coordinators, 'lab' for a lab of the province; else 403."""
+    if who.coordinates(job.province_code):
+        return "full"
+    if who.role == "lab" and who.lab_ids(job.province_code):
+        return "lab"
+    raise forbidden(f"read plans of {job.province_code}")
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=PlanOut,
+             summary="Queue a plan; it is solved in the background")
+def submit(body: PlanRequest, request: Request, who: Principal = Depends(principal),
+           db: Session = Depends(session)):
+    record = get_record(db, body.scenario_id)
+    require_coordinator(who, record.province_code, f"plan {record.province_code}")
+    try:                                   # the window is checked now, not in the background
+        scn = plan_window(scenario_from_data(record.data), body.start_date, body.days)
+    except ValueError as exc:
+        raise HTTPException(422, detail=[value_error(exc)]) from None
+    settings = request.app.state.settings
+    queued = db.execute(select(func.count()).select_from(PlanJob)
+                        .where(PlanJob.status == "queued")).scalar_one()
+    if queued >= settings.plan_queue_size:
+        return JSONResponse({"detail": f"{queued} plans are already waiting; try again shortly"},
+                            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+                            headers={"Retry-After": "10"})
+    job = PlanJob(id=uuid.uuid4().hex, scenario_id=record.id,
+                  province_code=record.province_code, start_date=scn.province.start_date,
+                  days=scn.province.days, status="queued", progress=0.0, message="queued",
+                  requested_by=who.key_id)
+    db.add(job)
+    db.commit()
+    request.app.state.workers.notify()
+    return _out(job, db)
+
+
+@router.get("", response_model=list[PlanOut], summary="List plans (without summaries)")
+def list_plans(scenario_id: str | None = None, who: Principal = Depends(principal),
+               db: Session = Depends(session)):
+    q = select(PlanJob).order_by(PlanJob.created_at.desc())
+    if scenario_id is not None:
+        q = q.where(PlanJob.scenario_id == scenario_id)
+    jobs = db.execute(q.limit(500)).scalars()
+    return [_out(j, db, with_summary=False) for j in jobs
+            if who.coordinates(j.province_code) or who.lab_ids(j.province_code)]
+
+
+@router.get("/{plan_id}", response_model=PlanOut,
+            summary="Status, progress and, when done, the summary and shortfall report")
+def read(plan_id: str, who: Principal = Depends(principal), db: Session = Depends(session)):
+    job = _job(db, plan_id)
+    return _out(job, db, with_summary=_reader(who, job) == "full")
+
+
+@router.get("/{plan_id}/tables/{name}", summary="A plan table as CSV (default) or XLSX",
+            responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+def table(plan_id: str, name: str, who: Principal = Depends(principal),
+          db: Session = Depends(session), accept: str | None = Header(None)):
+    job = _job(db, plan_id)
+    reader = _reader(who, job)
+    fmt = "csv"
+    if name.endswith(".csv"):
+        name = name[:-4]
+    elif name.endswith(".xlsx"):
+        name, fmt = name[:-5], "xlsx"
+    elif accept and XLSX in accept:
+        fmt = "xlsx"
+    if name not in TABLES:
+        raise HTTPException(404, detail=f"no table {name!r}; tables: {', '.join(TABLES)}")
+    if reader == "lab" and name not in LAB_TABLES:
+        raise forbidden(f"read the {name} table (a lab reads {', '.join(LAB_TABLES)})")
+    if job.status != "done":
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            detail=f"plan {plan_id} is {job.status}, not done")
+    row = db.execute(select(PlanTable).where(PlanTable.plan_id == plan_id,
+                                             PlanTable.name == name)).scalar_one()
+    df = pd.DataFrame(row.rows, columns=row.columns)
+    if reader == "lab":
+        df = df[df["lab"].isin(who.lab_ids(job.province_code))]
+    if fmt == "xlsx":
+        buf = io.BytesIO()
+        with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
+            df.to_excel(xw, sheet_name=name, index=False)
+        return Response(buf.getvalue(), media_type=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(df.to_csv(index=False), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})

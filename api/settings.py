@@ -1,0 +1,28 @@
+"""Service settings, from the environment (prefix LABOPT_)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LABOPT_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///labopt.db",
+        description="SQLAlchemy URL; SQLite file by default, e.g. "
+                    "postgresql+psycopg://user@127.0.0.1:5432/labopt for PostgreSQL")
+    max_body_mb: float = Field(20.0, gt=0, description="largest request body accepted (MB)")
+    plan_queue_size: int = Field(8, ge=1, description="plans waiting at most; more gets 429")
+    plan_workers: int = Field(1, ge=1, le=16, description="plans solved at once")
+    plan_time_limit_seconds: float = Field(60.0, gt=0, description="solver limit per plan")
+    heartbeat_seconds: float = Field(1.0, gt=0, description="running jobs report this often")
+    stale_after_seconds: float = Field(5.0, gt=0,
+                                       description="a running job silent this long has died")
+
+
+@lru_cache
+def get_settings() -> ServiceSettings:
+    return ServiceSettings()

@@ -1,0 +1,93 @@
+"""`labopt serve` and `labopt apikey ...`: run the coordinator service, manage its keys."""
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from labopt.cli.common import console, print_json, reports_errors
+
+app = typer.Typer(help="API keys of the coordinator service (stored hashed).",
+                  no_args_is_help=True)
+
+DbUrl = Annotated[str | None, typer.Option(
+    "--database-url", help="default: $LABOPT_DATABASE_URL, else sqlite:///labopt.db")]
+
+
+def _db(url: str | None):
+    from labopt_api.db import Database, migrate
+    from labopt_api.settings import get_settings
+    db = Database(url or get_settings().database_url)
+    migrate(db.engine)
+    return db
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@reports_errors
+def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+          workers: Annotated[int | None, typer.Option(
+              help="server processes (default: one per core, at most 4)")] = None,
+          log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info") -> None:
+    """Start the coordinator service (SQLite file labopt.db by default; see LABOPT_*)."""
+    import uvicorn
+    _db(None)           # schema migrations once, before the worker processes start
+    uvicorn.run("labopt_api.main:app_from_env", factory=True, host=host, port=port,
+                workers=workers or default_workers(), log_level=log_level)
+
+
+@app.command("create")
+@reports_errors
+def create(role: Annotated[str, typer.Option(help="admin, coordinator, district or lab")],
+           scope: Annotated[list[str] | None, typer.Option(
+               help="coordinator: province code or '*'; district: province/district; "
+                    "lab: province/lab (repeat for several)")] = None,
+           label: Annotated[str, typer.Option(help="a note on who holds the key")] = "",
+           database_url: DbUrl = None,
+           json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+           ) -> None:
+    """Create a key; it is printed once and only its hash is stored."""
+    from labopt_api.routers.keys import create_key
+    db = _db(database_url)
+    with db.sessions() as s:
+        row, key = create_key(s, role, scope or [], label)
+    if json:
+        print_json({"id": row.id, "key": key, "role": row.role, "scopes": row.scopes})
+    else:
+        console.print(f"key {row.id} ({row.role}, {', '.join(row.scopes) or 'no scope'}):")
+        console.print(key, highlight=False)
+
+
+@app.command("list")
+@reports_errors
+def list_keys(database_url: DbUrl = None) -> None:
+    """List keys (prefixes only)."""
+    from sqlalchemy import select
+
+    from labopt_api.models import ApiKey
+    db = _db(database_url)
+    with db.sessions() as s:
+        for r in s.execute(select(ApiKey).order_by(ApiKey.id)).scalars():
+            state = "revoked" if r.revoked_at else "active"
+            console.print(f"{r.id:4d}  {r.prefix}...  {r.role:12s} {state:8s} "
+                          f"{', '.join(r.scopes)}  {r.label}", highlight=False)
+
+
+@app.command("revoke")
+@reports_errors
+def revoke(key_id: Annotated[int, typer.Argument(help="key id")],
+           database_url: DbUrl = None) -> None:
+    """Revoke a key."""
+    from labopt_api.models import ApiKey, now
+    db = _db(database_url)
+    with db.sessions() as s:
+        row = s.get(ApiKey, key_id)
+        if row is None:
+            raise ValueError(f"key: no key {key_id}")
+        row.revoked_at = row.revoked_at or now()
+        s.commit()
+    console.print(f"key {key_id} revoked")

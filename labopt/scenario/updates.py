@@ -1,0 +1,118 @@
+"""Daily updates to a scenario: a unit's own report for one day, and the planning window.
+
+Each morning a district reports its risk level, its prevalence estimates and how many samples
+it will send per stream (the Thanh Hóa dispatch asks district leaders to assess risk daily and
+decide whom to sample, seed 002:25). These functions return a new Scenario; the original is
+left unchanged.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from labopt.scenario.model import Scenario
+
+
+@dataclass(frozen=True)
+class DistrictDay:
+    """One unit's report for one day. Streams not mentioned keep the scenario's values."""
+
+    district: str
+    date: dt.date
+    epidemic_level: int | None = None
+    prevalence: dict[str, float] = field(default_factory=dict)
+    samples: dict[str, int] = field(default_factory=dict)
+
+
+def day_of(scn: Scenario, date: dt.date) -> int:
+    """Day number (1 = start_date) of a calendar date inside the horizon."""
+    day = (date - scn.province.start_date).days + 1
+    if not 1 <= day <= scn.province.days:
+        end = scn.date_of(scn.province.days)
+        raise ValueError(f"date: {date} is outside the scenario's horizon "
+                         f"{scn.province.start_date} .. {end}")
+    return day
+
+
+def check_district_day(scn: Scenario, report: DistrictDay) -> None:
+    """Raise ValueError naming the field when the report does not fit the scenario."""
+    if report.district not in scn.district_by_code:
+        raise ValueError(f"district: unknown code {report.district!r}")
+    day_of(scn, report.date)
+    if report.epidemic_level is not None and not 1 <= report.epidemic_level <= 4:
+        raise ValueError(f"epidemic_level: must be 1..4, got {report.epidemic_level}")
+    for name, values in (("prevalence", report.prevalence), ("samples", report.samples)):
+        for stream, v in values.items():
+            if stream not in scn.stream_by_id:
+                raise ValueError(f"{name}.{stream}: unknown stream; streams: "
+                                 f"{', '.join(scn.stream_by_id)}")
+            if name == "prevalence" and not 0 <= v <= 1:
+                raise ValueError(f"prevalence.{stream}: must be a fraction in [0, 1], got {v}")
+            if name == "samples" and (v < 0 or int(v) != v):
+                raise ValueError(f"samples.{stream}: must be a whole number >= 0, got {v}")
+
+
+def apply_district_days(scn: Scenario, reports: list[DistrictDay]) -> Scenario:
+    """The scenario with each report's samples and prevalence for its day (later reports in
+    the list win), and the unit's epidemic level from the latest report."""
+    demand = scn.demand.copy()
+    key = demand.set_index(["day", "district", "stream"]).index
+    districts = {d.code: d for d in scn.districts}
+    added = []
+    for r in reports:
+        check_district_day(scn, r)
+        day = day_of(scn, r.date)
+        streams = set(r.samples) | set(r.prevalence)
+        for stream in streams:
+            idx = (day, r.district, stream)
+            if idx in key:
+                i = key.get_loc(idx)
+                if stream in r.samples:
+                    demand.iloc[i, demand.columns.get_loc("samples")] = int(r.samples[stream])
+                if stream in r.prevalence:
+                    demand.iloc[i, demand.columns.get_loc("prevalence")] = r.prevalence[stream]
+            else:
+                base = scn.prevalence[(scn.prevalence["district"] == r.district)
+                                      & (scn.prevalence["stream"] == stream)]["prevalence"]
+                added.append({"day": day, "district": r.district, "stream": stream,
+                              "samples": int(r.samples.get(stream, 0)),
+                              "prevalence": r.prevalence.get(stream, float(base.iloc[0]))})
+        if r.epidemic_level is not None:
+            districts[r.district] = districts[r.district].model_copy(
+                update={"epidemic_level": r.epidemic_level})
+    if added:
+        demand = pd.concat([demand, pd.DataFrame(added)], ignore_index=True)
+        demand = demand.astype({"day": "int64", "samples": "int64"})
+    return replace(scn, demand=demand, districts=[districts[d.code] for d in scn.districts])
+
+
+def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = None
+                ) -> Scenario:
+    """The scenario restricted to ``days`` days from ``start`` (default: its whole horizon),
+    renumbered so that ``start`` is day 1. Reagent deliveries before ``start`` are counted as
+    in stock (the scenario's stock is that of its own start date: update it for a later plan).
+    """
+    start = scn.province.start_date if start is None else start
+    first = day_of(scn, start)
+    left = scn.province.days - first + 1
+    days = left if days is None else int(days)
+    if not 1 <= days <= left:
+        raise ValueError(f"days: between 1 and {left} from {start} (the scenario ends on "
+                         f"{scn.date_of(scn.province.days)}), got {days}")
+    if first == 1 and days == scn.province.days:
+        return scn
+    shift = first - 1
+    demand = scn.demand[(scn.demand["day"] > shift) & (scn.demand["day"] <= shift + days)].copy()
+    demand["day"] -= shift
+    early = scn.deliveries[scn.deliveries["day"] <= shift].groupby("lab")["reactions"].sum()
+    deliveries = scn.deliveries[(scn.deliveries["day"] > shift)
+                                & (scn.deliveries["day"] <= shift + days)].copy()
+    deliveries["day"] -= shift
+    labs = [lab.model_copy(update={"reagent_stock": lab.reagent_stock + int(early.get(lab.id, 0))})
+            for lab in scn.labs]
+    settings = scn.settings.model_copy(update={
+        "province": scn.province.model_copy(update={"start_date": start, "days": days})})
+    return replace(scn, settings=settings, labs=labs, demand=demand.reset_index(drop=True),
+                   deliveries=deliveries.reset_index(drop=True))

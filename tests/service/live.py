@@ -1,0 +1,79 @@
+"""A real `labopt serve` process on a free port, for end-to-end tests."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, database_url: str, **env):
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "LABOPT_DATABASE_URL": database_url,
+                    **{f"LABOPT_{k.upper()}": str(v) for k, v in env.items()}}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> "LiveServer":
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "labopt.cli.main", "serve", "--port", str(self.port),
+             "--log-level", "warning"], env=self.env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True)   # its own process group
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stdout.read().decode()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def _signal(self, sig) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)        # the server and its worker processes
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        """SIGKILL to every process of the server: no chance to clean up."""
+        if self.proc:
+            self._signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self._signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        elif self.proc:
+            self._signal(signal.SIGKILL)
+
+    def cli(self, *args) -> dict:
+        out = subprocess.run([sys.executable, "-m", "labopt.cli.main", *args,
+                              "--database-url", self.database_url, "--json"],
+                             capture_output=True, text=True, env=self.env, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    def key(self, role: str, *scopes: str) -> dict:
+        args = ["apikey", "create", "--role", role]
+        for s in scopes:
+            args += ["--scope", s]
+        return {"Authorization": f"Bearer {self.cli(*args)['key']}"}
