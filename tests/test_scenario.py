@@ -172,3 +172,18 @@ def test_missing_key_columns_are_problems_not_crashes(tiny):
     probs = problems_of(tiny)
     assert any("column 'code': required column is missing" in p for p in probs)
     assert any("column 'wells_per_run': required column is missing" in p for p in probs)
+
+
+def test_json_scenarios_with_blank_keys_or_huge_numbers_are_problems_not_crashes():
+    from labopt.scenario import scenario_from_data
+    data = {"settings": {}, "districts": [{}], "labs": [{}], "prevalence": [{}],
+            "demand": [{"odd": [None]}], "deliveries": [{}, {}], "travel": [{}]}
+    with pytest.raises(ScenarioError) as exc:
+        scenario_from_data(data)
+    assert len(exc.value.problems) > 10
+    from labopt.scenario import scenario_to_data
+    import json
+    good = json.loads(json.dumps(scenario_to_data(load_scenario(TINY)), default=str))
+    good["districts"][0]["population"] = 10**30
+    with pytest.raises(ScenarioError, match="population"):
+        scenario_from_data(good)

@@ -1,7 +1,7 @@
 """API keys (admin only): create, list, revoke."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,7 +52,7 @@ def list_keys(who: Principal = Depends(principal), db: Session = Depends(session
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke(key_id: int, request: Request, who: Principal = Depends(principal),
+def revoke(request: Request, key_id: int = Path(ge=1, le=2**31 - 1), who: Principal = Depends(principal),
            db: Session = Depends(session)):
     _admin(who)
     row = db.get(ApiKey, key_id)

@@ -75,7 +75,7 @@ def _check_column(text: np.ndarray, col: Column, source: str, problems: list[Pro
     bad = ~blank & ~np.isfinite(values)
     if col.kind == "int":
         frac = np.isfinite(values) & (values != np.round(values))
-        bad |= frac
+        bad |= frac | (np.abs(values) > 2**53)        # beyond exact whole numbers
     if bad.any():
         _report(problems, source, col, np.flatnonzero(bad), text,
                 f"expected a {col.allowed_text()}")
@@ -93,16 +93,26 @@ def _check_column(text: np.ndarray, col: Column, source: str, problems: list[Pro
 
 
 def _check_key(typed: pd.DataFrame, table: Table, source: str, problems: list[Problem]):
+    """Each key may appear once (rows with a blank key part are reported elsewhere)."""
     if not all(k in typed.columns for k in table.key) or typed.empty:
         return
-    dup = typed.duplicated(list(table.key), keep="first").to_numpy()
-    for i in np.flatnonzero(dup)[:MAX_PER_COLUMN]:
-        key = ", ".join(f"{k}={_show(typed.iloc[i][k])}" for k in table.key)
-        first = int(np.flatnonzero((typed[list(table.key)] == typed.iloc[i][list(table.key)])
-                                   .all(axis=1).to_numpy())[0]) + 2
-        problems.append(Problem(source, f"duplicate {key} (first on row {first}); each "
-                                        f"{' + '.join(table.key)} may appear once",
-                                row=int(i) + 2, column=table.key[-1]))
+    keys = typed[list(table.key)]
+    blank = keys.isna().any(axis=1).to_numpy() | (keys == "").any(axis=1).to_numpy()
+    first_row: dict[tuple, int] = {}
+    reported = 0
+    for i, key in enumerate(keys.itertuples(index=False, name=None)):
+        if blank[i]:
+            continue
+        if key not in first_row:
+            first_row[key] = i
+            continue
+        if reported < MAX_PER_COLUMN:
+            text = ", ".join(f"{k}={_show(v)}" for k, v in zip(table.key, key))
+            problems.append(Problem(source, f"duplicate {text} (first on row "
+                                            f"{first_row[key] + 2}); each "
+                                            f"{' + '.join(table.key)} may appear once",
+                                    row=i + 2, column=table.key[-1]))
+        reported += 1
 
 
 def _show(v) -> str:
