@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 # Tables stay readable when piped to a file or a log: no wrapping at 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -107,7 +108,8 @@ def reports_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except (ValueError, OSError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=False)
+            err_console.print(Text("error: ", style="bold red") + Text(str(exc)),
+                              highlight=False)
             raise typer.Exit(code=2) from None
     return wrapper
 

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from labopt import __version__
-from labopt.cli import plan, pool, scenario, service
+from labopt.cli import lab, plan, pool, scenario, service
 
 app = typer.Typer(
     help="labopt: RT-PCR testing capacity and sample pooling for a province's lab network.",
@@ -17,6 +17,8 @@ app.command("capacity")(scenario.capacity)
 app.command("synth")(scenario.synth)
 app.command("plan")(plan.plan)
 app.command("serve")(service.serve)
+app.add_typer(lab.app, name="pools")
+app.command("estimate")(lab.estimate)
 app.add_typer(service.app, name="apikey")
 
 

@@ -1,0 +1,207 @@
+"""Reading and writing the lab's CSV tables: clear errors, and folders written whole.
+
+Row numbers in messages are as a spreadsheet shows them: the header is row 1, so the first data
+row is row 2. Every problem in a table is reported at once, and nothing is used from a table
+with a problem.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from labopt.scenario.errors import Problem
+
+MAX_SHOWN = 30
+
+
+class LabInputError(ValueError):
+    """Input the lab workflow cannot use; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Sequence[Problem], what: str = "the input"):
+        self.problems = list(problems)
+        n = len(self.problems)
+        if n == 1:
+            super().__init__(f"{self.problems[0]}; nothing was stored")
+            return
+        shown = "\n".join(f"  - {p}" for p in self.problems[:MAX_SHOWN])
+        more = f"\n  ... and {n - MAX_SHOWN} more" if n > MAX_SHOWN else ""
+        super().__init__(f"{n} problems in {what}; nothing was stored:\n{shown}{more}")
+
+
+class Problems:
+    """Collects problems while a table is checked; ``raise_if_any`` stops with all of them."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.items: list[Problem] = []
+
+    def add(self, message: str, row: int | None = None, column: str | None = None,
+            value=None) -> None:
+        self.items.append(Problem(self.source, message, row=row, column=column,
+                                  value=None if value is None else str(value)))
+
+    def add_rows(self, mask: np.ndarray, rows: np.ndarray, values, column: str,
+                 message: str, limit: int = MAX_SHOWN) -> None:
+        """One problem per flagged row (at most ``limit``, then a count of the rest)."""
+        bad = np.flatnonzero(mask)
+        for i in bad[:limit]:
+            self.add(message, int(rows[i]), column, values[i])
+        if bad.size > limit:
+            self.add(f"{bad.size - limit} more rows with the same problem", None, column)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self, what: str | None = None) -> None:
+        if self.items:
+            raise LabInputError(self.items, what or self.source)
+
+
+def clean_text(values) -> np.ndarray:
+    """Text of a column as stripped Python strings ('' for missing values), fast for large
+    columns (pandas' string methods are several times slower here)."""
+    arr = pd.Series(values).to_numpy(dtype=object)
+    return np.array(["" if v is None or (isinstance(v, float) and v != v) or v is pd.NA
+                     else str(v).strip() for v in arr], dtype=object)
+
+
+def sheet_rows(n: int) -> np.ndarray:
+    """Spreadsheet row numbers of data rows 0..n-1 (header = row 1)."""
+    return np.arange(2, n + 2)
+
+
+def read_table(path: str | os.PathLike, required: Iterable[str],
+               optional: Iterable[str] = ()) -> pd.DataFrame:
+    """Read a UTF-8 CSV as text columns with lower-case, stripped names.
+
+    Raises a LabInputError naming the file when it is missing, empty or lacks a required
+    column (``required`` may hold alternatives as ``"a|b"``: one of them must be present).
+    Unknown columns are kept; callers decide whether to use them.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LabInputError([Problem(str(path), "file not found")])
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                         skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise LabInputError([Problem(str(path), "the file is empty: expected a header row "
+                                                "and one row per record")]) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise LabInputError([Problem(str(path), f"not a readable UTF-8 CSV file ({exc})")]) \
+            from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    problems = Problems(str(path))
+    dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    for c in dup:
+        problems.add("the column appears more than once", column=c)
+    optional = list(optional)
+    for req in required:
+        names = req.split("|")
+        if not any(n in df.columns for n in names):
+            allowed = ", ".join([r.replace("|", " or ") for r in required] + optional)
+            problems.add(f"missing column {' or '.join(repr(n) for n in names)}; the file has "
+                         f"{', '.join(map(repr, df.columns)) or 'no columns'}; expected "
+                         f"columns: {allowed}")
+    problems.raise_if_any()
+    for c in df.columns:
+        df[c] = clean_text(df[c])
+    return df
+
+
+def parse_numbers(values: pd.Series, problems: Problems, column: str, *, low: float,
+                  high: float, blank_ok: bool, low_open: bool = False,
+                  what: str = "a number") -> np.ndarray:
+    """Floats from a text column (NaN for blanks when allowed), problems per row."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        num = values.to_numpy(dtype=float, na_value=np.nan)
+        blank = np.isnan(num)
+        shown = num
+    else:
+        shown = clean_text(values)
+        num = pd.to_numeric(pd.Series(shown), errors="coerce").to_numpy(dtype=float)
+        blank = shown == ""
+    rows = sheet_rows(len(num))
+    bound = f"{'>' if low_open else '≥'} {low:g} and ≤ {high:g}"
+    if not blank_ok:
+        problems.add_rows(blank, rows, shown, column, f"a value is required: {what} {bound}")
+    not_num = ~blank & np.isnan(num)
+    problems.add_rows(not_num, rows, shown, column, f"not a number; expected {what} {bound}")
+    with np.errstate(invalid="ignore"):
+        out = ~np.isnan(num) & ((num <= low if low_open else num < low) | (num > high))
+    problems.add_rows(out, rows, shown, column, f"out of range; expected {what} {bound}")
+    return num
+
+
+def duplicated_rows(keys: pd.Series | pd.DataFrame, problems: Problems, column: str,
+                    what: str) -> None:
+    """A problem for every repeat of a key, naming the row of its first occurrence."""
+    dup = keys.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return
+    frame = keys.to_frame() if isinstance(keys, pd.Series) else keys
+    rows = sheet_rows(len(frame))
+    first: dict = {}
+    shown = 0
+    for i in np.flatnonzero(dup):
+        key = tuple(frame.iloc[i])
+        label = key[0] if len(key) == 1 else "/".join(map(str, key))
+        if key not in first:
+            first[key] = rows[i]
+            continue
+        if shown < MAX_SHOWN:
+            problems.add(f"duplicate {what} {label!r} (also on row {first[key]}); each "
+                         f"{what} may appear once", int(rows[i]), column)
+        shown += 1
+    if shown > MAX_SHOWN:
+        problems.add(f"{shown - MAX_SHOWN} more duplicate {what}s", None, column)
+
+
+def write_folder(folder: str | os.PathLike, files: dict[str, Callable[[Path], None]],
+                 keep_existing: bool = True) -> list[Path]:
+    """Write ``files`` (name -> writer(path)) into ``folder`` so that it changes only when
+    every file has been written: the new folder is built beside it and swapped in.
+
+    With ``keep_existing`` the other files already in the folder are carried over.
+    Returns the paths written.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        if keep_existing and folder.is_dir():
+            shutil.copytree(folder, tmp, dirs_exist_ok=True)
+        for name, writer in files.items():
+            target = tmp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            writer(target)
+        _swap_in(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [folder / name for name in files]
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+        new.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(target)
+
+
+def csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda path: df.to_csv(path, index=False, float_format="%.10g")
+
+
+def text_writer(text: str) -> Callable[[Path], None]:
+    return lambda path: path.write_text(text, encoding="utf-8")
