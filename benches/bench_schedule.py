@@ -3,7 +3,6 @@
 Timings are reported (pytest -s prints them), never asserted; assertions are on results and
 on a ratio measured in the same run (min-cost flow against the LP on the same network).
 """
-import json
 import subprocess
 import sys
 import time

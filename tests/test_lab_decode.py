@@ -182,6 +182,29 @@ def test_corrections_need_consent_and_stay_in_the_log():
         b3.apply(per_pool(b3, {"P0001": "-"}), corrections=True)
 
 
+def test_results_may_come_plate_by_plate():
+    """The next run is laid out only when every reaction of the current one has a result."""
+    b = LabBatch.start(manifest(940, "D2", "10"), PlateSpec(96))     # 94 pools: 2 plates
+    plates = b.current_plates()
+    assert plates["plate"].nunique() == 2
+    first = plates.loc[(plates["plate"] == "R1-01") & (plates["content"] == "reaction"),
+                       "pool_id"].tolist()
+    second = plates.loc[(plates["plate"] == "R1-02") & (plates["content"] == "reaction"),
+                        "pool_id"].tolist()
+    b, _ = b.apply(per_pool(b, {p: "+" if p == first[0] else "-" for p in first}))
+    b = b.schedule_next()
+    assert b.runs == 1 and not b.run_complete                  # plate 2 still in the machine
+    assert set(b.pending_plates()["plate"]) == {"R1-02"}
+    assert b.summary()["reactions_next_run"] == len(second)
+    assert b.summary()["plates_next_run"] == 1
+    b, _ = b.apply(per_pool(b, {p: "-" for p in second}))
+    b = b.schedule_next()
+    assert b.runs == 2
+    assert b.current_plates().query("content == 'reaction'")["pool_id"].tolist() == [
+        f"{first[0]}.{i}" for i in range(1, 11)]
+    assert b.summary()["reactions_next_run"] == 10
+
+
 def test_invalid_results_are_repeated_in_the_next_run():
     b = LabBatch.start(manifest(20, "D2", "10"))
     b, _ = b.apply(per_pool(b, {"P0001": "?", "P0002": "-"}))

@@ -132,7 +132,7 @@ def test_coverage_check_can_fail():
     """Ignoring the assay's false positives (Sp = 1 instead of 0.99) puts the interval off
     target: the same simulation check flags it."""
     rng = np.random.default_rng(7)
-    p, k, n = 0.005, np.array([10]), np.array([1000])
+    p = 0.005
     infected = rng.random((REPLICATIONS, 1000)) < 1 - (1 - p) ** 10
     y = (rng.random(infected.shape) < np.where(infected, 0.95, 0.01)).sum(axis=1)
     est = estimate_groups(np.full((REPLICATIONS, 1), 10), np.full((REPLICATIONS, 1), 1000),

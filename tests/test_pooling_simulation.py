@@ -1,5 +1,4 @@
 """The Monte Carlo simulator agrees with the analytic values, and is reproducible."""
-import numpy as np
 import pytest
 
 from labopt.pooling import DilutionModel, evaluate, simulate

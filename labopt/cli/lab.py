@@ -16,10 +16,10 @@ from rich.table import Table
 
 from labopt.cli.common import clean_json, console, fmt, print_json, reports_errors
 from labopt.lab.batch import FILES, LabBatch
-from labopt.lab.estimate import estimate_table, prevalence_frame
+from labopt.lab.estimate import estimate_table, prevalence_frame, with_design
 from labopt.lab.field import DEFAULT_RECOLLECTION_HOURS, recollection_summary
 from labopt.lab.manifest import make_manifest, read_manifest, read_samples
-from labopt.lab.plates import PlateSpec, plates_html, save_plate_pngs
+from labopt.lab.plates import PlateSpec, save_plate_pngs
 from labopt.lab.results import read_results
 from labopt.lab.tables import csv_writer, read_table, text_writer, write_folder
 
@@ -53,18 +53,14 @@ def _check_map(value: str) -> str:
 
 def _map_files(batch: LabBatch, kind: str) -> dict:
     """Writers of the latest run's plate maps (only when that run still has to be done)."""
-    layout = batch.current_plates() if batch.summary()["plates_next_run"] else \
-        batch.plates.iloc[:0]
     files = {}
-    m = batch.manifest
-    title = (f"Plate map, batch {m.batch or '-'} ({m.design}), run {batch.runs}"
-             if len(layout) else "Plate map: nothing left to run")
     if kind in ("html", "both"):
-        files["plates.html"] = text_writer(plates_html(layout, batch.spec, title, m.batch))
+        files["plates.html"] = text_writer(batch.plate_map_html())
+    layout = batch.pending_plates()
     if kind in ("png", "both") and len(layout):
         def pngs(path: Path) -> None:
             path.mkdir(parents=True, exist_ok=True)
-            save_plate_pngs(layout, batch.spec, path, m.batch)
+            save_plate_pngs(layout, batch.spec, path, batch.manifest.batch)
         files[f"plate_maps/run{batch.runs}"] = pngs
     return files
 
@@ -215,7 +211,8 @@ def estimate(results: Annotated[list[Path], typer.Argument(
         raise ValueError(f"--design-at: {design_at!r}; allowed: estimate, upper")
     if design:
         column = "prevalence" if design_at == "estimate" else "upper"
-        est = _with_design(est, est[column], se, sp, max_size, max_stages)
+        est = with_design(est, est[column], se=se, sp=sp, max_size=max_size,
+                          max_stages=max_stages)
     files = []
     if out is not None:
         payload = {"estimates.csv": csv_writer(est),
@@ -245,21 +242,3 @@ def estimate(results: Annotated[list[Path], typer.Argument(
 
 def json_dumps(df: pd.DataFrame) -> str:
     return json.dumps(clean_json(df.to_dict("records")), indent=2, ensure_ascii=False)
-
-
-def _with_design(est: pd.DataFrame, prevalence: pd.Series, se: float, sp: float,
-                 max_size: int, max_stages: int) -> pd.DataFrame:
-    """The lowest-cost design of any family at each prevalence (labopt.pooling.optimize)."""
-    from labopt.pooling import optimize
-    cache: dict[float, tuple] = {}
-    rows = []
-    for p in prevalence:
-        if p not in cache:
-            res = optimize(float(p), se=se, sp=sp, max_size=max_size, max_stages=max_stages)
-            b = res.best
-            cache[p] = ((b.algorithm, b.config, float(b.expected_tests_per_sample))
-                        if b is not None else ("", "", float("nan")))
-        rows.append(cache[p])
-    out = est.copy()
-    out["algorithm"], out["config"], out["expected_tests_per_sample"] = zip(*rows)
-    return out

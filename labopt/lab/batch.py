@@ -34,10 +34,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from labopt.lab.decode import Decoding, decode
+from labopt.lab.decode import REPEAT, Decoding, decode
 from labopt.lab.field import DEFAULT_RECOLLECTION_HOURS, recollection_list
 from labopt.lab.manifest import Manifest, read_manifest
-from labopt.lab.plates import PlateSpec, layout_plates
+from labopt.lab.plates import PlateSpec, layout_plates, plates_html
 from labopt.lab.results import NONE, OUTCOMES, ResultRows, ingest_results, results_template
 from labopt.lab.tables import (LabInputError, Problems, clean_text, csv_writer, read_table,
                                text_writer, write_folder)
@@ -225,20 +225,34 @@ class LabBatch:
                              unchanged=int(same.sum()), notes=list(rows.notes))
         return out, report
 
+    @cached_property
+    def awaiting(self) -> np.ndarray:
+        """Pools (indices) on the latest run's plates still waiting for their result from that
+        run: still due, and no result recorded for that run yet."""
+        cur = self.current_plates()
+        pools = self.manifest.pool_index.get_indexer(
+            cur.loc[cur["content"] == "reaction", "pool_id"])
+        done = self.log.loc[self.log["run"] == self.runs, "pool"].to_numpy()
+        due = np.isin(pools, self.decoding.to_run)
+        return np.sort(pools[due & ~np.isin(pools, done)])
+
+    @property
+    def run_complete(self) -> bool:
+        """Every reaction of the latest run that is still needed has its result."""
+        return self.awaiting.size == 0
+
     def schedule_next(self) -> "LabBatch":
         """The batch with the next run (the decoding's ``to_run`` list) laid out on plates.
 
-        Nothing changes when there is nothing to run, or when the latest run holds exactly
-        these pools and none of its results is in yet (calling it twice is harmless).
+        A run is complete when every reaction on its plates that is still needed has a
+        result (results may come plate by plate, in several uploads; a well that gave no
+        reading is reported as invalid, and is repeated). Until then, and when nothing is
+        left to run, nothing changes, so calling it twice is harmless.
         """
+        if not self.run_complete:
+            return self
         dec = self.decoding
         if dec.to_run.size == 0:
-            return self
-        cur = self.current_plates()
-        cur_pools = self.manifest.pool_index.get_indexer(
-            cur.loc[cur["content"] == "reaction", "pool_id"])
-        if (np.array_equal(np.sort(cur_pools), np.sort(dec.to_run))
-                and not (self.log["run"] == self.runs).any()):
             return self
         layout = layout_plates(self.manifest, dec.to_run, self.spec, run=self.runs + 1)
         return replace(self, plates=pd.concat([self.plates, layout], ignore_index=True))
@@ -271,18 +285,40 @@ class LabBatch:
             "upload": log["upload"].to_numpy()})
 
     def summary(self) -> dict:
+        """Counts: samples positive, negative and pending; reactions used so far; and the run
+        to do now (``reactions_next_run``, ``repeats_next_run``, ``plates_next_run``): the
+        latest run's reactions still waiting for results, or when there are none, the pools
+        the next run will hold."""
         dec = self.decoding
+        counts = dict(dec.counts)
+        if self.awaiting.size:
+            waiting = np.isin(dec.to_run, self.awaiting)
+            counts["reactions_next_run"] = int(self.awaiting.size)
+            counts["repeats_next_run"] = int((dec.reason[waiting] == REPEAT).sum())
         return {"algorithm": self.manifest.design.algorithm,
                 "config": self.manifest.design.config,
                 "mode": "field" if self.manifest.field else "lab",
                 "batch": self.manifest.batch, "runs": self.runs,
                 "reactions_used": self.reactions_used,
-                "plates_next_run": int(self.current_plates()["plate"].nunique())
-                if self._next_run_pending() else 0,
-                **dec.counts}
+                "plates_next_run": int(self.pending_plates()["plate"].nunique()),
+                **counts}
 
-    def _next_run_pending(self) -> bool:
-        return self.decoding.to_run.size > 0 and not (self.log["run"] == self.runs).any()
+    def pending_plates(self) -> pd.DataFrame:
+        """The latest run's plates (every well, controls included) that hold a reaction still
+        waiting for its result; none when the run is complete."""
+        cur = self.current_plates()
+        waiting = cur["pool_id"].isin(self.manifest.pool_id[self.awaiting]) & (
+            cur["content"] == "reaction")
+        return cur[cur["plate"].isin(cur.loc[waiting, "plate"])]
+
+    def plate_map_html(self) -> str:
+        """A printable plate map of the run waiting for results (or a page saying that
+        nothing is left to run)."""
+        layout = self.pending_plates()
+        m = self.manifest
+        title = (f"Plate map, batch {m.batch or '-'} ({m.design}), run {self.runs}"
+                 if len(layout) else "Plate map: nothing left to run")
+        return plates_html(layout, self.spec, title, m.batch)
 
     # ------------------------------------------------------------------ files
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -296,9 +332,7 @@ class LabBatch:
             "statuses.csv": dec.statuses_frame(),
             "retest.csv": dec.retest_manifest(),
             "first_stage.csv": dec.first_stage_frame(),
-            "results_template.csv": results_template(
-                self.current_plates() if self._next_run_pending()
-                else self.plates.iloc[:0]),
+            "results_template.csv": results_template(self.pending_plates()),
         }
         if self.manifest.field:
             out["recollect.csv"] = recollection_list(dec, self.recollection_hours)
@@ -363,24 +397,41 @@ def _describe(outcome: int, ct: float) -> str:
     return f"'{word}'" + ("" if ct != ct else f" (Ct {ct:g})")
 
 
+PLATE_COLUMNS = ("run", "plate", "well", "row", "column", "content", "pool_id", "stage",
+                 "kind", "samples")
+
+
 def _read_plates(path: Path, manifest: Manifest) -> pd.DataFrame:
-    df = read_table(path, ["run", "plate", "well", "row", "column", "content", "pool_id",
-                           "stage", "kind", "samples"])
+    return plates_from_frame(read_table(path, PLATE_COLUMNS), manifest, str(path))
+
+
+def plates_from_frame(df: pd.DataFrame, manifest: Manifest, source: str) -> pd.DataFrame:
+    """A stored plate layout (``plates.csv`` rows, as text or typed) checked against the
+    manifest, with the layout's column types."""
+    df = df[list(PLATE_COLUMNS)].copy()
     for c in ("run", "column", "stage", "samples"):
         df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(np.int64)
+    for c in ("plate", "well", "row", "content", "pool_id", "kind"):
+        df[c] = clean_text(df[c])
     unknown = (df["content"] == "reaction") & (manifest.pool_index.get_indexer(df["pool_id"])
                                                < 0)
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])
-        raise LabInputError([Problem(str(path), "pool not in the batch's manifest", row=i + 2,
+        raise LabInputError([Problem(source, "pool not in the batch's manifest", row=i + 2,
                                      column="pool_id", value=df["pool_id"].iloc[i])])
-    return df
+    return df.reset_index(drop=True)
 
 
 def _read_log(path: Path, manifest: Manifest) -> pd.DataFrame:
     df = read_table(path, ["run", "pool_id", "result", "ct", "seq"],
                     ["source", "recorded_at", "upload"])
-    problems = Problems(str(path))
+    return log_from_frame(df, manifest, str(path))
+
+
+def log_from_frame(df: pd.DataFrame, manifest: Manifest, source: str) -> pd.DataFrame:
+    """A stored results log (``results_log.csv`` rows: run, pool_id, result, ct, seq and
+    optionally source, recorded_at, upload) as the batch's internal log."""
+    problems = Problems(source)
     pool = manifest.pool_index.get_indexer(df["pool_id"])
     problems.add_rows(pool < 0, np.arange(2, len(df) + 2), df["pool_id"].to_numpy(),
                       "pool_id", "pool not in the batch's manifest")
@@ -390,11 +441,12 @@ def _read_log(path: Path, manifest: Manifest) -> pd.DataFrame:
                       df["result"].to_numpy(), "result", "expected positive, negative or "
                                                          "invalid")
     problems.raise_if_any()
+    blank = pd.Series("", index=df.index, dtype=object)
     return pd.DataFrame({
         "run": pd.to_numeric(df["run"]).astype(np.int64).to_numpy(),
         "pool": pool.astype(np.int64), "outcome": outcome.to_numpy(np.int8),
         "ct": pd.to_numeric(df["ct"], errors="coerce").to_numpy(float),
-        "source": df.get("source", ""), "recorded_at": df.get("recorded_at", ""),
+        "source": df.get("source", blank).to_numpy(dtype=object),
+        "recorded_at": df.get("recorded_at", blank).to_numpy(dtype=object),
         "seq": pd.to_numeric(df["seq"]).astype(np.int64).to_numpy(),
-        "upload": df.get("upload", "")})
-
+        "upload": df.get("upload", blank).to_numpy(dtype=object)})

@@ -410,5 +410,25 @@ def prevalence_frame(estimates: pd.DataFrame) -> pd.DataFrame:
     return estimates[["district", "stream", "prevalence"]].copy()
 
 
+def with_design(est: pd.DataFrame, prevalence: pd.Series, *, se: float, sp: float,
+                max_size: int = 10, max_stages: int = 3) -> pd.DataFrame:
+    """The estimates with the lowest-cost design of any family (:func:`labopt.pooling.optimize`)
+    at each group's ``prevalence`` (the estimate, or its upper bound for a cautious design):
+    columns ``algorithm``, ``config``, ``expected_tests_per_sample`` (reactions per sample)."""
+    from labopt.pooling import optimize
+    cache: dict[float, tuple] = {}
+    rows = []
+    for p in prevalence:
+        if p not in cache:
+            res = optimize(float(p), se=se, sp=sp, max_size=max_size, max_stages=max_stages)
+            b = res.best
+            cache[p] = ((b.algorithm, b.config, float(b.expected_tests_per_sample))
+                        if b is not None else ("", "", float("nan")))
+        rows.append(cache[p])
+    out = est.copy()
+    out["algorithm"], out["config"], out["expected_tests_per_sample"] = zip(*rows)
+    return out
+
+
 __all__ = ["PrevalenceEstimate", "estimate_from_counts", "estimate_groups",
-           "estimate_prevalence", "estimate_table", "prevalence_frame"]
+           "estimate_prevalence", "estimate_table", "prevalence_frame", "with_design"]

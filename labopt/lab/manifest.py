@@ -41,6 +41,7 @@ from labopt.lab.tables import (LabInputError, Problems, clean_text, duplicated_r
                                parse_numbers, read_table, sheet_rows)
 from labopt.pooling.designs import ARRAYS, Design
 from labopt.pooling.opchar import as_design
+from labopt.scenario.errors import Problem
 
 SAMPLE_COLUMNS = ("sample_id", "stream", "risk", "district", "address_group")
 GROUP_COLUMNS = ("district", "stream")
@@ -278,7 +279,7 @@ def check_samples(samples: pd.DataFrame, design: Design, *, field: bool = False,
     for c in need:
         if c != "risk":
             problems.add_rows((df[c] == "").to_numpy(), rows, df[c].to_numpy(), c,
-                              f"a value is required for field pooling")
+                              "a value is required for field pooling")
     if "risk" in df.columns:
         df["risk"] = parse_numbers(df["risk"], problems, "risk", low=0.0, high=1.0,
                                    blank_ok=a != "ID2", what="a probability")
@@ -438,7 +439,6 @@ def _build(d: Design, laid: pd.DataFrame, block0: np.ndarray, field: bool,
     """Pools for samples in layout order with 0-based, non-decreasing block numbers."""
     n = len(laid)
     bsize = np.bincount(block0)
-    nb = bsize.size
     soff = np.r_[0, np.cumsum(bsize)[:-1]]
     templates = {int(m): (_array_template(d, int(m)) if d.algorithm in ARRAYS
                           else _hier_template(d, int(m), field)) for m in np.unique(bsize)}
@@ -488,10 +488,11 @@ def _build(d: Design, laid: pd.DataFrame, block0: np.ndarray, field: bool,
 
 
 # ---------------------------------------------------------------------- files
-def read_samples(path: str | os.PathLike) -> pd.DataFrame:
-    """The batch's samples from a CSV file (``sample_id`` required; ``stream``, ``risk``,
-    ``district``, ``address_group`` optional; other columns are ignored)."""
-    return read_table(path, ["sample_id"], SAMPLE_COLUMNS[1:])
+def read_samples(path: str | os.PathLike, data: bytes | None = None) -> pd.DataFrame:
+    """The batch's samples from a CSV file or XLSX workbook (``sample_id`` required;
+    ``stream``, ``risk``, ``district``, ``address_group`` optional; other columns are
+    ignored). ``data``: the file's bytes, for an upload (see :func:`read_table`)."""
+    return read_table(path, ["sample_id"], SAMPLE_COLUMNS[1:], data=data)
 
 
 def write_manifest(manifest: Manifest, path: str | os.PathLike) -> Path:
@@ -500,17 +501,17 @@ def write_manifest(manifest: Manifest, path: str | os.PathLike) -> Path:
     return path
 
 
-def read_manifest(path: str | os.PathLike) -> Manifest:
+def read_manifest(path: str | os.PathLike, data: bytes | None = None) -> Manifest:
     """A manifest written by :func:`write_manifest` (or ``labopt pools make``).
 
     The pools are rebuilt from the design, the blocks and the positions, and every pool id
     in the file must match; an edited or truncated manifest is rejected with the row and
-    column of the first differences.
+    column of the first differences. ``data``: the file's bytes, when it is not on disk.
     """
     path = Path(path)
     src = str(path)
     df = read_table(path, ["sample_id", "algorithm", "config", "mode", "batch", "block",
-                           "position"])
+                           "position"], data=data)
     problems = Problems(src)
     if len(df) == 0:
         problems.add("the manifest has no samples")

@@ -91,9 +91,13 @@ class ResultRows:
         return int(self.pool.size)
 
 
-def read_results(path: str | os.PathLike) -> pd.DataFrame:
-    """A results CSV as text columns (see the module docstring for the columns)."""
-    return read_table(path, ["result", "pool_id|well|sample_id"], ["plate", "ct", "run"])
+RESULT_COLUMNS = (["result", "pool_id|well|sample_id"], ["plate", "ct", "run"])
+
+
+def read_results(path: str | os.PathLike, data: bytes | None = None) -> pd.DataFrame:
+    """A results CSV (or XLSX workbook) as text columns (see the module docstring for the
+    columns). ``data``: the file's bytes, for an upload."""
+    return read_table(path, *RESULT_COLUMNS, data=data)
 
 
 def ingest_results(table: pd.DataFrame, manifest, plates: pd.DataFrame,

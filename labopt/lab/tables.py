@@ -6,9 +6,11 @@ with a problem.
 """
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -77,42 +79,70 @@ def sheet_rows(n: int) -> np.ndarray:
 
 
 def read_table(path: str | os.PathLike, required: Iterable[str],
-               optional: Iterable[str] = ()) -> pd.DataFrame:
-    """Read a UTF-8 CSV as text columns with lower-case, stripped names.
+               optional: Iterable[str] = (), *, data: bytes | None = None) -> pd.DataFrame:
+    """Read a UTF-8 CSV, or the first sheet of an ``.xlsx`` workbook, as text columns with
+    lower-case, stripped names.
 
-    Raises a LabInputError naming the file when it is missing, empty or lacks a required
-    column (``required`` may hold alternatives as ``"a|b"``: one of them must be present).
-    Unknown columns are kept; callers decide whether to use them.
+    ``data`` holds the file's bytes when it was uploaded rather than saved; ``path`` then only
+    names it (its suffix chooses CSV or XLSX) in messages.
+
+    Raises a LabInputError naming the file when it is missing, empty, unreadable or lacks a
+    required column (``required`` may hold alternatives as ``"a|b"``: one of them must be
+    present). Unknown columns are kept; callers decide whether to use them.
     """
     path = Path(path)
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise LabInputError([Problem(str(path), "file not found")])
+    return text_table(_read_text_frame(path, data), str(path), required, optional)
+
+
+def text_table(df: pd.DataFrame, source: str, required: Iterable[str],
+               optional: Iterable[str] = ()) -> pd.DataFrame:
+    """A table (read from a file, or records sent as JSON) as text columns with lower-case,
+    stripped names, checked for repeated and missing columns as :func:`read_table` says."""
+    df = df.copy()
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    problems = Problems(source)
+    dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    for c in dup:
+        problems.add("the column appears more than once", column=c)
+    optional = list(optional)
+    required = list(required)
+    for req in required:
+        names = req.split("|")
+        if not any(n in df.columns for n in names):
+            allowed = ", ".join([r.replace("|", " or ") for r in required] + optional)
+            problems.add(f"missing column {' or '.join(repr(n) for n in names)}; the table "
+                         f"has {', '.join(map(repr, df.columns)) or 'no columns'}; expected "
+                         f"columns: {allowed}")
+    problems.raise_if_any()
+    for c in df.columns:
+        df[c] = clean_text(df[c])
+    return df
+
+
+def _read_text_frame(path: Path, data: bytes | None) -> pd.DataFrame:
+    source = io.BytesIO(data) if data is not None else path
+    if path.suffix.lower() == ".xlsx":
+        try:
+            df = pd.read_excel(source, sheet_name=0, dtype=str, keep_default_na=False,
+                               engine="openpyxl")
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise LabInputError([Problem(str(path), f"not a readable .xlsx workbook ({exc})")]
+                                ) from None
+        if df.shape[1] == 0:
+            raise LabInputError([Problem(str(path), "the first sheet is empty: expected a "
+                                                    "header row and one row per record")])
+        return df
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                         skipinitialspace=True)
+        return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                           skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise LabInputError([Problem(str(path), "the file is empty: expected a header row "
                                                 "and one row per record")]) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise LabInputError([Problem(str(path), f"not a readable UTF-8 CSV file ({exc})")]) \
             from None
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    problems = Problems(str(path))
-    dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
-    for c in dup:
-        problems.add("the column appears more than once", column=c)
-    optional = list(optional)
-    for req in required:
-        names = req.split("|")
-        if not any(n in df.columns for n in names):
-            allowed = ", ".join([r.replace("|", " or ") for r in required] + optional)
-            problems.add(f"missing column {' or '.join(repr(n) for n in names)}; the file has "
-                         f"{', '.join(map(repr, df.columns)) or 'no columns'}; expected "
-                         f"columns: {allowed}")
-    problems.raise_if_any()
-    for c in df.columns:
-        df[c] = clean_text(df[c])
-    return df
 
 
 def parse_numbers(values: pd.Series, problems: Problems, column: str, *, low: float,

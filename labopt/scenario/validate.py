@@ -24,7 +24,7 @@ def check_table(raw: pd.DataFrame, table: Table, source: str,
     for col in raw.columns:
         if col not in known:
             hint = difflib.get_close_matches(col, table.column_names, n=1)
-            problems.append(Problem(source, f"unknown column" + (
+            problems.append(Problem(source, "unknown column" + (
                 f"; did you mean '{hint[0]}'?" if hint else
                 f"; expected: {', '.join(table.column_names)}"), column=col))
     out = {}

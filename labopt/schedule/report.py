@@ -205,7 +205,6 @@ def shortfall(rep: PlanReport) -> list[dict]:
     plan, inp = rep.plan, rep.plan.input
     scn = plan.scenario
     out: list[dict] = []
-    w = plan.weights
     for r in rep.days.to_dict("records"):
         for kind, target_key, tested_key in (("single", "single_target", "single_samples_tested"),
                                              ("pooled", "pooled_target", "pooled_samples_tested")):
