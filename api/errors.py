@@ -6,6 +6,7 @@ import re
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from labopt.lab.tables import LabInputError
 from labopt.scenario import ScenarioError
 
 _PARAM = re.compile(r"^([A-Za-z_][\w.\[\]/]*)(?: \(stage \d+\))?(?: '[^']*')?: ")
@@ -20,12 +21,13 @@ def value_error(exc: ValueError, where: str = "body") -> dict:
     return {"loc": loc, "msg": msg, "type": "value_error"}
 
 
-def scenario_problems(exc: ScenarioError) -> list[dict]:
+def problems_detail(problems, kind: str) -> list[dict]:
+    """422 detail items from labopt's problem lists: ``loc`` is [source, row, column]."""
     out = []
-    for p in exc.problems:
+    for p in problems:
         loc = [p.source] + ([p.row] if p.row is not None else []) \
             + ([p.column] if p.column else [])
-        item = {"loc": loc, "msg": p.message, "type": "scenario_error"}
+        item = {"loc": loc, "msg": p.message, "type": kind}
         if p.value is not None:
             item["input"] = p.value
         out.append(item)
@@ -33,7 +35,14 @@ def scenario_problems(exc: ScenarioError) -> list[dict]:
 
 
 async def handle_scenario_error(_: Request, exc: ScenarioError) -> JSONResponse:
-    return JSONResponse({"detail": scenario_problems(exc)}, status_code=422)
+    return JSONResponse({"detail": problems_detail(exc.problems, "scenario_error")},
+                        status_code=422)
+
+
+async def handle_lab_input_error(_: Request, exc: LabInputError) -> JSONResponse:
+    """Bad lab input (samples, results): every problem, and nothing was stored."""
+    return JSONResponse({"detail": problems_detail(exc.problems, "lab_input_error")},
+                        status_code=422)
 
 
 async def handle_value_error(_: Request, exc: ValueError) -> JSONResponse:

@@ -9,21 +9,23 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from labopt import __version__
+from labopt.lab.tables import LabInputError
 from labopt.scenario import ScenarioError
 from labopt_api.db import Database, migrate
 from labopt_api.deps import KeyCache
-from labopt_api.errors import handle_scenario_error, handle_value_error
+from labopt_api.errors import handle_lab_input_error, handle_scenario_error, handle_value_error
 from labopt_api.jobs import PlanWorkers
+from labopt_api.lab_store import ManifestCache
 from labopt_api.metrics import Metrics
-from labopt_api.routers import health, keys, plans, pooling, scenarios
+from labopt_api.routers import batches, health, keys, plans, pooling, scenarios
 from labopt_api.settings import ServiceSettings, get_settings
 
 DESCRIPTION = """Coordinator service of labopt: pooled RT-PCR testing designs, province
 scenarios, districts' daily input, and the daily plan assigning samples to labs.
 
 Every endpoint except `/healthz` needs an API key (`Authorization: Bearer <key>`); roles are
-`admin`, `coordinator` (its provinces), `district` (its units' daily input) and `lab` (the plans
-of its lab)."""
+`admin`, `coordinator` (its provinces), `district` (its units' daily input) and `lab` (the plans,
+batches and results of its lab)."""
 
 
 class BodyLimit:
@@ -117,9 +119,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.keys = KeyCache()
-    for r in (health.router, pooling.router, scenarios.router, plans.router, keys.router):
+    app.state.manifests = ManifestCache()
+    for r in (health.router, pooling.router, scenarios.router, plans.router, batches.router,
+              batches.estimates_router, keys.router):
         app.include_router(r)
     app.add_exception_handler(ScenarioError, handle_scenario_error)
+    app.add_exception_handler(LabInputError, handle_lab_input_error)
     app.add_exception_handler(ValueError, handle_value_error)
     app.add_middleware(MetricsASGI, metrics=app.state.metrics)
     app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1024 * 1024))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text,
-                        UniqueConstraint, func)
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary,
+                        String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -89,3 +89,67 @@ class PlanTable(Base):
     name: Mapped[str] = mapped_column(String(32))
     rows: Mapped[list] = mapped_column(JSON)
     columns: Mapped[list] = mapped_column(JSON)
+
+
+# ---------------------------------------------------------------------- lab batches
+class LabBatchRecord(Base):
+    """A batch of samples in one lab: its design and manifest. The manifest never changes; the
+    runs and results below grow. ``version`` rises with every change, so that two uploads at
+    once cannot both build on the same state (the loser retries)."""
+
+    __tablename__ = "lab_batches"
+    __table_args__ = (UniqueConstraint("scenario_id", "label"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id", ondelete="CASCADE"),
+                                             index=True)
+    province_code: Mapped[str] = mapped_column(String(100))
+    lab: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(40))
+    date: Mapped[dt.date] = mapped_column(Date)
+    algorithm: Mapped[str] = mapped_column(String(8))
+    config: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(8))                     # lab, field
+    plate: Mapped[dict] = mapped_column(JSON)                        # PlateSpec.to_dict()
+    recollection_hours: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)
+    manifest: Mapped[bytes] = mapped_column(LargeBinary)             # gzip of manifest.csv
+    runs: Mapped[int] = mapped_column(Integer, default=1)
+    summary: Mapped[dict] = mapped_column(JSON)                      # LabBatch.summary()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class LabRunRecord(Base):
+    """One run's plate layout (``plates.csv`` rows), written once when the run is scheduled."""
+
+    __tablename__ = "lab_runs"
+    __table_args__ = (UniqueConstraint("batch_id", "run"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("lab_batches.id", ondelete="CASCADE"),
+                                          index=True)
+    run: Mapped[int] = mapped_column(Integer)
+    columns: Mapped[list] = mapped_column(JSON)
+    rows: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class LabResultRecord(Base):
+    """One result as recorded: never updated nor deleted. A correction is a new row for the
+    same run and pool (the latest ``seq`` counts), so every change is kept with who and when."""
+
+    __tablename__ = "lab_results"
+    __table_args__ = (UniqueConstraint("batch_id", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("lab_batches.id", ondelete="CASCADE"),
+                                          index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    run: Mapped[int] = mapped_column(Integer)
+    pool_id: Mapped[str] = mapped_column(String(80))
+    result: Mapped[str] = mapped_column(String(10))
+    ct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source: Mapped[str] = mapped_column(String(200))
+    upload: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)

@@ -177,6 +177,132 @@ class PlanOut(BaseModel):
     tables: list[str] = []
 
 
+# ------------------------------------------------------------------ lab batches
+Text = Annotated[str, Field(max_length=200)]
+MAX_BATCH = 200_000
+
+
+class PlateIn(_In):
+    """Plate format, control wells on every plate and fill order (see ``labopt pools make``)."""
+
+    wells: Literal[96, 384] = 96
+    positive: int = Field(1, ge=0, le=383, description="positive-control wells per plate")
+    negative: int = Field(1, ge=0, le=383, description="negative-control wells per plate")
+    blank: int = Field(1, ge=0, le=383, description="extraction-blank wells per plate")
+    order: Literal["column", "row"] = Field("column", description="column: A1, B1, ...; "
+                                                                  "row: A1, A2, ...")
+
+
+class SampleIn(_In):
+    sample_id: Annotated[str, Field(min_length=1, max_length=200)]
+    stream: Text | None = None
+    risk: Fraction | None = Field(None, description="individual risk (ID2 designs)")
+    district: Text | None = None
+    address_group: Text | None = Field(None, description="field pooling: a tube never mixes "
+                                                         "address groups")
+
+
+class BatchIn(_In):
+    """A batch of samples in one lab, and the design to pool them with."""
+
+    scenario_id: str = Field(min_length=1, max_length=64)
+    lab: str = Field(min_length=1, max_length=100, description="a lab id of the scenario")
+    label: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$",
+                       description="unique in the scenario; prefixed to pool and plate ids")
+    date: dt.date = Field(description="collection date of the samples")
+    algorithm: Literal[ALGORITHMS]                                   # type: ignore[valid-type]
+    config: str = Field("", max_length=200,
+                        description="'10' (D2), '12:4,4,4' (D3), '8' (arrays), '20,10,5' (ID2)")
+    field: bool = Field(False, description="field pooling: swabs pooled at collection")
+    recollection_hours: float = Field(24.0, ge=0, le=24 * 30,
+                                      description="field pooling: hours to re-sample a "
+                                                  "positive tube's people")
+    plate: PlateIn = PlateIn()
+    samples: list[SampleIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchOut(BaseModel):
+    id: str
+    scenario_id: str
+    lab: str
+    label: str
+    date: dt.date
+    algorithm: str
+    config: str
+    mode: Literal["lab", "field"]
+    plate: dict[str, Any]
+    recollection_hours: float
+    samples: int
+    runs: int
+    summary: dict[str, Any] = Field(description="counts: positive, negative, pending, "
+                                                "reactions used, next run")
+    version: int
+    created_by: int | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    tables: list[str]
+
+
+class ResultIn(_In):
+    """One result: per pool (``pool_id``, optionally ``run``), per well (``plate`` and
+    ``well``; control wells too) or per individually tested sample (``sample_id``)."""
+
+    result: str = Field(min_length=1, max_length=40,
+                        description="positive, negative or invalid (aliases accepted)")
+    pool_id: Text | None = None
+    plate: Text | None = None
+    well: Annotated[str, Field(max_length=8)] | None = None
+    sample_id: Text | None = None
+    run: int | None = Field(None, ge=1, le=1000)
+    ct: float | None = Field(None, description="cycle threshold, in (0, 60]")
+
+
+class ResultsIn(_In):
+    results: list[ResultIn] = Field(min_length=1, max_length=MAX_BATCH)
+    source: str = Field("api", min_length=1, max_length=200,
+                        description="kept with every result (e.g. the instrument's file name)")
+    correct: bool = Field(False, description="allow changing results already recorded; the "
+                                             "old ones stay in the history")
+
+
+class ApplyOut(BaseModel):
+    added: int = Field(description="results new to the batch")
+    corrected: int = Field(description="results that replace a different earlier one")
+    unchanged: int = Field(description="results already recorded (sent again)")
+    notes: list[str]
+    changed: bool = Field(description="false when the upload changed nothing (a repeat)")
+    batch: BatchOut
+
+
+class EstimateIn(_In):
+    """Prevalence per district and stream from the first-stage results of some batches."""
+
+    batch_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        None, min_length=1, max_length=1000, description="default: every batch of ``date``")
+    date: dt.date | None = Field(None, description="the batches' collection date (when "
+                                                   "batch_ids is not given)")
+    for_date: dt.date | None = Field(None, description="the day whose design the estimates "
+                                                       "feed; default: the day after")
+    se: Accuracy | None = Field(None, description="default: the scenario's pooling_se")
+    sp: Accuracy | None = Field(None, description="default: the scenario's pooling_sp")
+    level: float = Field(0.95, gt=0.5, lt=1.0, description="confidence level")
+    store: bool = Field(True, description="store each district's estimates as its prevalence "
+                                          "for for_date, so that the next plan uses them")
+    design_at: Literal["estimate", "upper"] | None = Field(
+        None, description="add the lowest-cost design at the estimate or at its upper bound")
+    max_size: int = Field(10, ge=1, le=100, description="largest validated pool (design)")
+
+
+class EstimateOut(BaseModel):
+    scenario_id: str
+    for_date: dt.date
+    batches: list[str]
+    se: float
+    sp: float
+    estimates: list[dict[str, Any]]
+    stored: list[str] = Field(description="districts whose prevalence for for_date was stored")
+
+
 # ------------------------------------------------------------------ keys
 class KeyIn(_In):
     role: Literal["admin", "coordinator", "district", "lab"]
@@ -210,8 +336,8 @@ ERRORS = {code: {"model": ErrorOut, "description": text} for code, text in (
     (400, "the body is not well-formed (e.g. broken JSON)"),
     (401, "missing, unknown or revoked API key"),
     (403, "this key's role or scope does not allow it"),
-    (404, "no such scenario, plan, unit input or key"),
-    (409, "the plan is not done yet"),
+    (404, "no such scenario, plan, batch, unit input or key"),
+    (409, "the plan is not done yet; a batch label in use; a batch with results"),
     (413, "request body over the limit"),
     (422, "invalid input: each item names the field and what is allowed"),
     (429, "too many plans waiting; retry after the Retry-After seconds"),

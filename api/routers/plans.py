@@ -1,11 +1,10 @@
 """Plans: queue one (202 at once), follow it, read its tables as CSV or XLSX."""
 from __future__ import annotations
 
-import io
 import uuid
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from labopt.scenario.updates import plan_window
 from labopt_api.deps import principal, session
 from labopt_api.errors import value_error
 from labopt_api.models import PlanJob, PlanTable
+from labopt_api.responses import TABLE_CONTENT, table_format, table_response
 from labopt_api.routers.scenarios import get_record
 from labopt_api.schemas import ERRORS, PlanOut, PlanRequest
 from labopt_api.security import Principal, forbidden, require_coordinator
@@ -22,7 +22,6 @@ from labopt_api.security import Principal, forbidden, require_coordinator
 router = APIRouter(prefix="/v1/plans", tags=["plans"], responses=ERRORS)
 TABLES = ("allocations", "status", "labs", "days", "shortfall")
 LAB_TABLES = ("allocations", "labs")        # what a lab key may read, its own rows only
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _out(job: PlanJob, db: Session, with_summary: bool = True) -> PlanOut:
@@ -96,18 +95,12 @@ def read(plan_id: str, who: Principal = Depends(principal), db: Session = Depend
 
 
 @router.get("/{plan_id}/tables/{name}", summary="A plan table as CSV (default) or XLSX",
-            responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+            responses=TABLE_CONTENT)
 def table(plan_id: str, name: str, who: Principal = Depends(principal),
           db: Session = Depends(session), accept: str | None = Header(None)):
     job = _job(db, plan_id)
     reader = _reader(who, job)
-    fmt = "csv"
-    if name.endswith(".csv"):
-        name = name[:-4]
-    elif name.endswith(".xlsx"):
-        name, fmt = name[:-5], "xlsx"
-    elif accept and XLSX in accept:
-        fmt = "xlsx"
+    name, fmt = table_format(name, accept)
     if name not in TABLES:
         raise HTTPException(404, detail=f"no table {name!r}; tables: {', '.join(TABLES)}")
     if reader == "lab" and name not in LAB_TABLES:
@@ -120,11 +113,4 @@ def table(plan_id: str, name: str, who: Principal = Depends(principal),
     df = pd.DataFrame(row.rows, columns=row.columns)
     if reader == "lab":
         df = df[df["lab"].isin(who.lab_ids(job.province_code))]
-    if fmt == "xlsx":
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
-            df.to_excel(xw, sheet_name=name, index=False)
-        return Response(buf.getvalue(), media_type=XLSX, headers={
-            "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return Response(df.to_csv(index=False), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return table_response(df, name, fmt)

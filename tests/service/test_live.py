@@ -90,3 +90,42 @@ def test_a_plan_running_when_the_server_dies_is_failed_with_a_reason(database_ur
             assert c.get(f"/v1/plans/{pid}/tables/days", headers=coord).status_code == 409
     finally:
         restarted.stop()
+
+
+def test_lab_session_over_http(live):
+    """The README's batch session: samples file -> plate map -> results file -> retest list
+    -> estimates stored for the next day."""
+    from tests.service.test_batches import lab_results
+    coord = live.key("coordinator", "thanh_hoa")
+    lab = live.key("lab", "thanh_hoa/th-cdc")
+    ids = [f"TH{i:05d}" for i in range(1200)]
+    samples = pd.DataFrame({"sample_id": ids, "stream": "screening",
+                            "district": ["bim-son"] * 600 + ["sam-son"] * 600})
+    truth = {ids[5], ids[700]}
+    with httpx.Client(base_url=live.url, timeout=60) as c:
+        sid = c.post("/v1/scenarios/upload", headers=coord, files={
+            "file": ("thanh_hoa.zip", zipped(FIXTURES / "thanh_hoa"))}).json()["id"]
+        r = c.post("/v1/batches/upload", headers=lab,
+                   files={"file": ("samples.csv", samples.to_csv(index=False).encode())},
+                   data={"scenario_id": sid, "lab": "th-cdc", "label": "TH0801",
+                         "date": "2021-10-05", "algorithm": "D3", "config": "12:4,4,4"})
+        assert r.status_code == 201, r.text
+        bid = r.json()["id"]
+        page = c.get(f"/v1/batches/{bid}/plates.html", headers=lab)
+        assert page.headers["content-type"].startswith("text/html")
+        assert "TH0801-R1-01" in page.text
+        results = lab_results(c, bid, lab, truth)
+        r = c.post(f"/v1/batches/{bid}/results/upload", headers=lab, files={
+            "file": ("run1_results.csv", results.to_csv(index=False).encode())})
+        assert r.status_code == 200, r.text
+        assert r.json()["added"] == 100 and r.json()["batch"]["summary"]["pending"] == 24
+        retest = c.get(f"/v1/batches/{bid}/tables/retest.csv", headers=lab)
+        retest = pd.read_csv(io.StringIO(retest.text))
+        assert retest["pool_id"].nunique() == 2 * 3 and len(retest) == 24  # 3 sub-pools of 4
+        r = c.post(f"/v1/scenarios/{sid}/estimates", headers=coord,
+                   json={"date": "2021-10-05", "design_at": "upper"})
+        assert r.status_code == 200, r.text
+        assert r.json()["stored"] == ["bim-son", "sam-son"]
+        assert r.json()["for_date"] == "2021-10-06"
+        day = c.get(f"/v1/scenarios/{sid}/districts/bim-son/days/2021-10-06", headers=coord)
+        assert day.json()["current"]["prevalence"]["screening"] > 0

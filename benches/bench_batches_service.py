@@ -1,0 +1,87 @@
+"""A surge-day batch through the service (in process, SQLite file): create an 80,000-sample
+batch from a CSV upload, then upload its first run's results (D3 12:4,4,4: 6,668 pools).
+
+Timings are reported (``pytest benches -s``), not asserted; the assertions are on what was
+stored.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from benches.bench_lab import SURGE
+from labopt_api.main import create_app
+from labopt_api.routers.keys import create_key
+from tests.service.conftest import settings_for
+from tests.service.test_api import tiny_json
+from tests.service.test_batches import lab_results
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    db = tmp_path_factory.mktemp("batches") / "labopt.db"
+    app = create_app(settings_for(f"sqlite:///{db}"))
+    with TestClient(app) as client:
+        with app.state.db.sessions() as s:
+            _, key = create_key(s, "coordinator", ["tiny"])
+        headers = {"Authorization": f"Bearer {key}"}
+        sid = client.post("/v1/scenarios", headers=headers, json=tiny_json()).json()["id"]
+        yield client, headers, sid
+
+
+# blocks never mix districts: a holds 53,333 samples (4,445 pools of 12), b 26,667 (2,223)
+FIRST_POOLS = -(-53_333 // 12) + -(-26_667 // 12)
+
+
+def surge_csv(n: int = SURGE) -> bytes:
+    ids = [f"TH{i:06d}" for i in range(n)]
+    return pd.DataFrame({"sample_id": ids, "district": np.where(np.arange(n) % 3, "a", "b"),
+                         "stream": "screening"}).to_csv(index=False).encode()
+
+
+def upload_surge(client, headers, sid: str, body: bytes, label: str):
+    """POST the surge day's sample list as a CSV upload, pooled D3 12:4,4,4."""
+    return client.post("/v1/batches/upload", headers=headers,
+                       files={"file": ("surge.csv", body, "text/csv")},
+                       data={"scenario_id": sid, "lab": "cdc", "label": label,
+                             "date": "2021-10-04", "algorithm": "D3", "config": "12:4,4,4"})
+
+
+def test_bench_service_surge_batch_create(benchmark, service):
+    client, headers, sid = service
+    body, labels = surge_csv(), (f"C{i}" for i in itertools.count())
+
+    def create():
+        r = upload_surge(client, headers, sid, body, next(labels))
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    out = benchmark.pedantic(create, rounds=3, iterations=1)
+    assert out["samples"] == SURGE and out["summary"]["reactions_next_run"] == FIRST_POOLS
+
+
+def test_bench_service_surge_results_upload(benchmark, service):
+    client, headers, sid = service
+    body, labels = surge_csv(), (f"U{i}" for i in itertools.count())
+    truth = {f"TH{i:06d}" for i in range(0, SURGE, 1000)}
+
+    def setup():
+        r = upload_surge(client, headers, sid, body, next(labels))
+        bid = r.json()["id"]
+        results = lab_results(client, bid, headers, truth).to_csv(index=False).encode()
+        return (bid, results), {}
+
+    def upload(bid, results):
+        r = client.post(f"/v1/batches/{bid}/results/upload", headers=headers,
+                        files={"file": ("run1.csv", results, "text/csv")})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    out = benchmark.pedantic(upload, setup=setup, rounds=3, iterations=1)
+    assert out["added"] == FIRST_POOLS and out["changed"]
+    assert out["batch"]["runs"] == 2          # 80 positives, 1,000 apart: 80 positive pools
+    assert out["batch"]["summary"]["reactions_next_run"] == 80 * 3     # 3 sub-pools each
