@@ -38,6 +38,10 @@ class Conflict(Exception):
     """The batch changed while this change was being prepared."""
 
 
+class Gone(Exception):
+    """The batch was deleted while this change was being prepared."""
+
+
 class ManifestCache:
     """Manifests rebuilt recently, by batch id (they never change; rebuilding one of 80,000
     samples takes a good part of a second)."""
@@ -169,6 +173,8 @@ def change_batch(db: Session, batch_id: str, manifests: ManifestCache,
     """
     for _ in range(ATTEMPTS):
         record = db.get(LabBatchRecord, batch_id, populate_existing=True)
+        if record is None:
+            raise Gone(batch_id)
         before, _stored = load_batch(db, record, manifests)
         when = now()
         after, report = change(before, _iso(when))

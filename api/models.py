@@ -100,7 +100,7 @@ class LabBatchRecord(Base):
     __tablename__ = "lab_batches"
     __table_args__ = (UniqueConstraint("scenario_id", "label"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id", ondelete="CASCADE"),
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id", ondelete="RESTRICT"),
                                              index=True)
     province_code: Mapped[str] = mapped_column(String(100))
     lab: Mapped[str] = mapped_column(String(100))
@@ -142,7 +142,7 @@ class LabResultRecord(Base):
     __tablename__ = "lab_results"
     __table_args__ = (UniqueConstraint("batch_id", "seq"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    batch_id: Mapped[str] = mapped_column(ForeignKey("lab_batches.id", ondelete="CASCADE"),
+    batch_id: Mapped[str] = mapped_column(ForeignKey("lab_batches.id", ondelete="RESTRICT"),
                                           index=True)
     seq: Mapped[int] = mapped_column(Integer)
     run: Mapped[int] = mapped_column(Integer)

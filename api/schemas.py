@@ -17,6 +17,9 @@ Timestamp = Annotated[dt.datetime, AfterValidator(_utc)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Accuracy = Annotated[float, Field(gt=0.0, le=1.0)]
 MAX_GRID = 100_000
+# dates the service plans and records for: a typo like year 9999 is refused, not overflowed
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 class _In(BaseModel):
@@ -157,7 +160,7 @@ class DistrictDayOut(BaseModel):
 # ------------------------------------------------------------------ plans
 class PlanRequest(_In):
     scenario_id: str = Field(min_length=1, max_length=64)
-    start_date: dt.date | None = Field(None, description="default: the scenario's start date")
+    start_date: Day | None = Field(None, description="default: the scenario's start date")
     days: int | None = Field(None, ge=1, le=366, description="default: to the horizon's end")
 
 
@@ -209,7 +212,7 @@ class BatchIn(_In):
     lab: str = Field(min_length=1, max_length=100, description="a lab id of the scenario")
     label: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$",
                        description="unique in the scenario; prefixed to pool and plate ids")
-    date: dt.date = Field(description="collection date of the samples")
+    date: Day = Field(description="collection date of the samples")
     algorithm: Literal[ALGORITHMS]                                   # type: ignore[valid-type]
     config: str = Field("", max_length=200,
                         description="'10' (D2), '12:4,4,4' (D3), '8' (arrays), '20,10,5' (ID2)")
@@ -259,7 +262,7 @@ class ResultIn(_In):
 
 class ResultsIn(_In):
     results: list[ResultIn] = Field(min_length=1, max_length=MAX_BATCH)
-    source: str = Field("api", min_length=1, max_length=200,
+    source: str = Field("api", min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
                         description="kept with every result (e.g. the instrument's file name)")
     correct: bool = Field(False, description="allow changing results already recorded; the "
                                              "old ones stay in the history")
@@ -279,9 +282,9 @@ class EstimateIn(_In):
 
     batch_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         None, min_length=1, max_length=1000, description="default: every batch of ``date``")
-    date: dt.date | None = Field(None, description="the batches' collection date (when "
+    date: Day | None = Field(None, description="the batches' collection date (when "
                                                    "batch_ids is not given)")
-    for_date: dt.date | None = Field(None, description="the day whose design the estimates "
+    for_date: Day | None = Field(None, description="the day whose design the estimates "
                                                        "feed; default: the day after")
     se: Accuracy | None = Field(None, description="default: the scenario's pooling_se")
     sp: Accuracy | None = Field(None, description="default: the scenario's pooling_sp")
@@ -337,7 +340,8 @@ ERRORS = {code: {"model": ErrorOut, "description": text} for code, text in (
     (401, "missing, unknown or revoked API key"),
     (403, "this key's role or scope does not allow it"),
     (404, "no such scenario, plan, batch, unit input or key"),
-    (409, "the plan is not done yet; a batch label in use; a batch with results"),
+    (409, "the plan is not done yet; a batch label in use; a batch with results; a "
+          "scenario with lab batches"),
     (413, "request body over the limit"),
     (422, "invalid input: each item names the field and what is allowed"),
     (429, "too many plans waiting; retry after the Retry-After seconds"),

@@ -4,6 +4,7 @@ into the scenario for the next plan."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pandas as pd
 from fastapi import (APIRouter, Depends, File, Form, Header, HTTPException, Request, Response,
                      UploadFile, status)
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,13 +27,13 @@ from labopt.scenario import Scenario, scenario_from_data
 from labopt.scenario.updates import DistrictDay, check_district_day
 from labopt_api.deps import principal, session
 from labopt_api.errors import problems_detail, value_error
-from labopt_api.lab_store import (Conflict, ManifestCache, change_batch, load_batch,
+from labopt_api.lab_store import (Conflict, Gone, ManifestCache, change_batch, load_batch,
                                   new_record)
 from labopt_api.models import ApiKey, DistrictDayRecord, LabBatchRecord, LabResultRecord, now
 from labopt_api.responses import TABLE_CONTENT, table_format, table_response
 from labopt_api.routers.scenarios import get_record
-from labopt_api.schemas import (ERRORS, ApplyOut, BatchIn, BatchOut, EstimateIn, EstimateOut,
-                                ResultsIn)
+from labopt_api.schemas import (ERRORS, FIRST_DAY, LAST_DAY, ApplyOut, BatchIn, BatchOut,
+                                EstimateIn, EstimateOut, ResultsIn)
 from labopt_api.security import Principal, forbidden, require_coordinator
 
 router = APIRouter(prefix="/v1/batches", tags=["lab batches"], responses=ERRORS)
@@ -45,6 +46,19 @@ MAX_UPLOAD_NAME = 200
 # ---------------------------------------------------------------------- access
 def _may_use_lab(who: Principal, province: str, lab: str) -> bool:
     return who.coordinates(province) or lab in who.lab_ids(province)
+
+
+def _visible(who: Principal):
+    """The SQL condition for the batches ``who`` may see (the same rule as _may_use_lab)."""
+    if who.is_admin() or (who.role == "coordinator" and "*" in who.scopes):
+        return true()
+    if who.role == "coordinator":
+        return LabBatchRecord.province_code.in_(who.scopes)
+    if who.role == "lab":
+        pairs = [s.split("/", 1) for s in who.scopes if "/" in s]
+        return or_(false(), *(and_(LabBatchRecord.province_code == province,
+                                   LabBatchRecord.lab == lab) for province, lab in pairs))
+    return false()
 
 
 def _batch(db: Session, batch_id: str, who: Principal, what: str) -> LabBatchRecord:
@@ -116,11 +130,11 @@ def _create(db: Session, request: Request, who: Principal, *, scenario_id: str, 
     record, run = new_record(batch, id=uuid.uuid4().hex, scenario_id=scenario.id,
                              province_code=province, lab=lab, label=label, date=date,
                              created_by=who.key_id)
-    db.add(record)
-    db.flush()
-    run.batch_id = record.id
-    db.add(run)
     try:
+        db.add(record)
+        db.flush()
+        run.batch_id = record.id
+        db.add(run)
         db.commit()
     except IntegrityError:               # the same label, created at the same moment
         db.rollback()
@@ -150,7 +164,9 @@ def create(body: BatchIn, request: Request, who: Principal = Depends(principal),
 
 
 def _upload_name(upload: UploadFile, allowed: tuple[str, ...] = (".csv", ".xlsx")) -> str:
-    name = Path(upload.filename or "upload.csv").name[:MAX_UPLOAD_NAME]
+    # the name is stored with every result: no control characters (PostgreSQL refuses NUL)
+    name = re.sub(r"[\x00-\x1f\x7f]", "", Path(upload.filename or "").name)[:MAX_UPLOAD_NAME]
+    name = name or "upload.csv"
     if Path(name).suffix.lower() not in allowed:
         raise ValueError(f"file: {name!r} is not a {' or '.join(allowed)} file")
     return name
@@ -166,7 +182,7 @@ def create_from_file(request: Request,
                      lab: str = Form(..., min_length=1, max_length=100),
                      label: str = Form(..., min_length=1, max_length=40,
                                        pattern=r"^[A-Za-z0-9_-]+$"),
-                     date: dt.date = Form(...),
+                     date: dt.date = Form(..., ge=FIRST_DAY, le=LAST_DAY),
                      algorithm: str = Form(..., max_length=8),
                      config: str = Form("", max_length=200),
                      field: bool = Form(False),
@@ -175,6 +191,9 @@ def create_from_file(request: Request,
                      controls: str = Form("positive=1,negative=1,blank=1", max_length=200),
                      order: str = Form("column", max_length=10),
                      who: Principal = Depends(principal), db: Session = Depends(session)):
+    province = get_record(db, scenario_id).province_code
+    if not _may_use_lab(who, province, lab):                # before reading the file
+        raise forbidden(f"create batches for {province}/{lab}")
     name = _upload_name(file)
     spec = PlateSpec.parse(plate, controls, order)
     samples = read_samples(name, data=file.file.read())
@@ -190,13 +209,13 @@ def create_from_file(request: Request,
 def list_batches(scenario_id: str | None = None, lab: str | None = None,
                  date: dt.date | None = None, who: Principal = Depends(principal),
                  db: Session = Depends(session)):
-    q = select(LabBatchRecord).order_by(LabBatchRecord.created_at.desc())
+    q = (select(LabBatchRecord).where(_visible(who))
+         .order_by(LabBatchRecord.created_at.desc()))
     for column, value in ((LabBatchRecord.scenario_id, scenario_id),
                           (LabBatchRecord.lab, lab), (LabBatchRecord.date, date)):
         if value is not None:
             q = q.where(column == value)
-    rows = db.execute(q.limit(1000)).scalars()
-    return [_out(db, r) for r in rows if _may_use_lab(who, r.province_code, r.lab)]
+    return [_out(db, r) for r in db.execute(q.limit(1000)).scalars()]
 
 
 @router.get("/{batch_id}", response_model=BatchOut, summary="A batch and its counts")
@@ -252,7 +271,13 @@ def delete(batch_id: str, who: Principal = Depends(principal),
                             detail=f"batch {record.label} has {results} recorded results; "
                                    f"results are kept, so it cannot be deleted")
     db.delete(record)
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError:               # results recorded since the count above
+        db.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            detail=f"batch {record.label} received results meanwhile; "
+                                   f"results are kept, so it cannot be deleted") from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -273,6 +298,9 @@ def _apply(db: Session, request: Request, who: Principal, batch_id: str,
         raise HTTPException(status.HTTP_409_CONFLICT,
                             detail="the batch kept changing while these results were being "
                                    "recorded; send them again") from None
+    except Gone:                         # deleted while these results were checked
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            detail=f"no batch {batch_id!r}") from None
     return ApplyOut(**report.to_dict(), changed=wrote, batch=_out(db, record))
 
 
@@ -310,6 +338,7 @@ def upload_results(batch_id: str, request: Request,
                                                             "optional 'ct', 'run'"),
                    correct: bool = Form(False), who: Principal = Depends(principal),
                    db: Session = Depends(session)):
+    _batch(db, batch_id, who, "upload results to")        # before reading the file
     name = _upload_name(file)
     table = read_results(name, data=file.file.read())
     return _apply(db, request, who, batch_id, table, name, correct)
@@ -319,6 +348,12 @@ def upload_results(batch_id: str, request: Request,
 def _estimate_batches(db: Session, scenario_id: str, body: EstimateIn, who: Principal
                       ) -> list[LabBatchRecord]:
     if body.batch_ids is not None:
+        repeated = sorted({i for i in body.batch_ids if body.batch_ids.count(i) > 1})
+        if repeated:
+            raise HTTPException(422, detail=[{
+                "loc": ["body", "batch_ids"], "type": "value_error", "input": repeated,
+                "msg": f"batch_ids: {', '.join(map(repr, repeated))} named more than once; "
+                       f"each batch's results count once"}])
         records = [db.get(LabBatchRecord, i) for i in body.batch_ids]
         missing = [i for i, r in zip(body.batch_ids, records)
                    if r is None or r.scenario_id != scenario_id]
@@ -328,12 +363,12 @@ def _estimate_batches(db: Session, scenario_id: str, body: EstimateIn, who: Prin
                                        f"{scenario_id}")
     elif body.date is not None:
         records = list(db.execute(select(LabBatchRecord).where(
-            LabBatchRecord.scenario_id == scenario_id, LabBatchRecord.date == body.date)
-            .order_by(LabBatchRecord.label)).scalars())
+            LabBatchRecord.scenario_id == scenario_id, LabBatchRecord.date == body.date,
+            _visible(who)).order_by(LabBatchRecord.label)).scalars())
         if not records:
             raise HTTPException(status.HTTP_404_NOT_FOUND,
-                                detail=f"no batch collected on {body.date} in scenario "
-                                       f"{scenario_id}")
+                                detail=f"no batch you may read was collected on {body.date} "
+                                       f"in scenario {scenario_id}")
     else:
         raise HTTPException(422, detail=[{"loc": ["body", "batch_ids"], "type": "value_error",
                                           "msg": "batch_ids or date: name the batches"}])

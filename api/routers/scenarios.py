@@ -11,7 +11,8 @@ import zlib
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, HTTPException, Response, UploadFile, status
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from labopt.capacity import capacity_report
@@ -20,7 +21,7 @@ from labopt.scenario.updates import DistrictDay, check_district_day
 from labopt_api.deps import principal, session
 from labopt_api.errors import value_error
 from labopt_api.jobs import build_scenario
-from labopt_api.models import DistrictDayRecord, ScenarioRecord, now
+from labopt_api.models import DistrictDayRecord, LabBatchRecord, ScenarioRecord, now
 from labopt_api.schemas import (ERRORS, DistrictDayIn, DistrictDayOut, ScenarioData,
                                 ScenarioOut, ScenarioSummary)
 from labopt_api.security import Principal, forbidden, require_coordinator
@@ -49,6 +50,11 @@ def can_read(p: Principal, province: str) -> bool:
     return p.coordinates(province) or bool(p.units(province))
 
 
+def _batches(db: Session, scenario_id: str) -> int:
+    return db.execute(select(func.count()).select_from(LabBatchRecord)
+                      .where(LabBatchRecord.scenario_id == scenario_id)).scalar_one()
+
+
 def _store(db: Session, scn: Scenario, record: ScenarioRecord | None = None) -> ScenarioRecord:
     data = scenario_to_data(scn)
     if record is None:
@@ -56,6 +62,11 @@ def _store(db: Session, scn: Scenario, record: ScenarioRecord | None = None) -> 
                                 name=scn.province.name, data=data)
         db.add(record)
     else:
+        if scn.province.code != record.province_code and _batches(db, record.id):
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=(
+                f"scenario {record.id} has lab batches of province {record.province_code}; "
+                f"their access follows the province, so it cannot become "
+                f"{scn.province.code}: create a new scenario instead"))
         record.province_code = scn.province.code
         record.name = scn.province.name
         record.data = data
@@ -158,13 +169,22 @@ def replace_from_file(scenario_id: str, file: UploadFile = File(...),
 
 
 @router.delete("/{scenario_id}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Delete a scenario, its district inputs and plans")
+               summary="Delete a scenario without lab batches, its district inputs and plans")
 def delete(scenario_id: str, who: Principal = Depends(principal),
            db: Session = Depends(session)):
     r = get_record(db, scenario_id)
     require_coordinator(who, r.province_code, f"delete scenarios of {r.province_code}")
+    refused = HTTPException(status.HTTP_409_CONFLICT, detail=(
+        f"scenario {scenario_id} has lab batches; delete those without results first "
+        f"(results are kept, so a scenario with results stays)"))
+    if _batches(db, scenario_id):
+        raise refused
     db.delete(r)
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError:               # a batch created meanwhile
+        db.rollback()
+        raise refused from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

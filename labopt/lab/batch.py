@@ -208,7 +208,8 @@ class LabBatch:
                 problems.add(f"pool {m.pool_id[int(r['pool'])]} already has the result {old} "
                              f"for run {int(r['run'])}; this table says "
                              f"{_describe(int(r['outcome']), r['ct'])}. To correct a result, "
-                             f"apply it as a correction (--correct); both stay in the log",
+                             f"apply it as a correction (`--correct`; `correct: true` in the "
+                             f"service); both stay in the log",
                              int(r["row"]), "result")
             raise LabInputError(problems.items, rows.source)
         add = merged[~same]
@@ -378,17 +379,19 @@ class LabBatch:
 
 
 def _digest(table) -> str:
-    """Fingerprint of a results table (column names and text values, row order kept): the
-    same upload twice is recognised even without run numbers."""
+    """Fingerprint of a results table: the same upload twice is recognised even without run
+    numbers, whatever the order of its rows and columns and whether blank columns are there."""
     if isinstance(table, ResultRows):
-        parts = [table.pool, table.run, table.outcome, table.ct]
-        data = b"".join(np.ascontiguousarray(a).tobytes() for a in parts)
+        rows = np.column_stack([table.pool.astype(float), table.run.astype(float),
+                                table.outcome.astype(float), table.ct.astype(float)])
+        data = rows[np.lexsort(rows.T[::-1])].tobytes()
     else:
         df = table.copy()
         df.columns = [str(c).strip().lower() for c in df.columns]
         df = pd.DataFrame({c: clean_text(df[c]) for c in sorted(df.columns)})
-        data = pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes() + \
-            "|".join(df.columns).encode()
+        df = df[[c for c in df.columns if (df[c] != "").any()]]
+        hashes = np.sort(pd.util.hash_pandas_object(df, index=False).to_numpy())
+        data = hashes.tobytes() + "|".join(df.columns).encode()
     return hashlib.sha256(data).hexdigest()[:16]
 
 

@@ -237,7 +237,7 @@ def _by_pool(df, plates, manifest, problems):
     safe = np.maximum(pool, 0)
     if "run" in df.columns:
         run_num = parse_numbers(df["run"], problems, "run", low=1, high=1e9, blank_ok=True,
-                                what="a run number")
+                                what="a run number", whole=True)
         run = np.where(np.isnan(run_num), latest[safe], np.nan_to_num(run_num)).astype(np.int64)
         scheduled = pd.MultiIndex.from_arrays([s_run, s_pool])
         ok = scheduled.get_indexer(pd.MultiIndex.from_arrays([run, safe])) >= 0

@@ -147,8 +147,9 @@ def _read_text_frame(path: Path, data: bytes | None) -> pd.DataFrame:
 
 def parse_numbers(values: pd.Series, problems: Problems, column: str, *, low: float,
                   high: float, blank_ok: bool, low_open: bool = False,
-                  what: str = "a number") -> np.ndarray:
-    """Floats from a text column (NaN for blanks when allowed), problems per row."""
+                  what: str = "a number", whole: bool = False) -> np.ndarray:
+    """Floats from a text column (NaN for blanks when allowed), problems per row; ``whole``:
+    only whole numbers are allowed (run numbers, counts)."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         num = values.to_numpy(dtype=float, na_value=np.nan)
         blank = np.isnan(num)
@@ -166,6 +167,10 @@ def parse_numbers(values: pd.Series, problems: Problems, column: str, *, low: fl
     with np.errstate(invalid="ignore"):
         out = ~np.isnan(num) & ((num <= low if low_open else num < low) | (num > high))
     problems.add_rows(out, rows, shown, column, f"out of range; expected {what} {bound}")
+    if whole:
+        with np.errstate(invalid="ignore"):
+            frac = ~np.isnan(num) & ~out & (num != np.floor(num))
+        problems.add_rows(frac, rows, shown, column, f"not a whole number; expected {what}")
     return num
 
 

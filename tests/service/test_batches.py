@@ -372,3 +372,100 @@ def test_a_change_built_on_a_stale_state_is_refused_whole(setup, service):
     assert stored_state(service, bid) == state
     r = upload(c, bid, lab, halves[1], name="half2.csv")            # from the new state
     assert r.status_code == 200 and r.json()["added"] == len(halves[1]) - 3
+
+
+# ------------------------------------------------------------------ review findings
+def test_a_resend_in_another_order_or_with_a_blank_column_changes_nothing(setup, service):
+    """Results per pool without run numbers: sending the same rows again, shuffled and with
+    an empty ct column, must not be read as the repeated pool's next-run result."""
+    c, coord, lab, sid = setup
+    batch, truth = new_batch(c, lab, sid, n=90, algorithm="D2", config="10")
+    bid = batch["id"]
+    template = csv_of(c.get(f"/v1/batches/{bid}/tables/results_template", headers=lab))
+    pools = template.loc[template["content"] == "reaction", "pool_id"].tolist()
+    first = pd.DataFrame({"pool_id": pools, "result": ["invalid"] + ["negative"] * 8})
+    assert upload(c, bid, lab, first).json()["added"] == 9
+    state = stored_state(service, bid)
+    again = first.iloc[::-1].assign(ct="")
+    r = upload(c, bid, lab, again, name="again.csv")
+    assert r.status_code == 200 and r.json()["changed"] is False, r.text
+    assert stored_state(service, bid) == state
+    statuses = csv_of(c.get(f"/v1/batches/{bid}/tables/statuses", headers=lab))
+    assert (statuses["status"] == "pending").sum() == 10             # the invalid pool's
+
+
+def test_bad_requests_are_refused_not_crashed(setup, service):
+    c, coord, lab, sid = setup
+    rows, _ = samples(30)
+    base = {"scenario_id": sid, "lab": "cdc", "label": "F1", "algorithm": "D2",
+            "config": "10", "samples": rows}
+    assert c.post("/v1/batches", headers=lab,
+                  json={**base, "date": "9999-12-31"}).status_code == 422
+    form = {k: v for k, v in base.items() if k != "samples"}
+    r = c.post("/v1/batches/upload", headers=lab, data={**form, "date": "9999-12-31"},
+               files={"file": ("s.csv", b"sample_id\nx1\n", "text/csv")})
+    assert r.status_code == 422 and "date" in r.text
+    batch, truth = new_batch(c, lab, sid, n=90, algorithm="D2", config="10")
+    bid = batch["id"]
+    r = c.post(f"/v1/batches/{bid}/results", headers=lab,
+               json={"results": [{"pool_id": "B1-P0001", "result": "negative"}],
+                     "source": "a\u0000b"})
+    assert r.status_code == 422 and "source" in r.text
+    r = c.post(f"/v1/batches/{bid}/results", headers=lab,
+               json={"results": [{"pool_id": "B1-P0001", "result": "negative", "run": 1}]})
+    assert r.status_code == 200
+    r = upload(c, bid, lab, pd.DataFrame({"pool_id": ["B1-P0002"], "result": ["negative"],
+                                          "run": ["1.5"]}))
+    assert r.status_code == 422 and "whole number" in r.text
+    assert upload(c, bid, lab, lab_results(c, bid, lab, truth)).status_code == 200
+    r = c.post(f"/v1/scenarios/{sid}/estimates", headers=coord,
+               json={"batch_ids": [bid, bid], "store": False})
+    assert r.status_code == 422 and "more than once" in r.text
+    assert c.post(f"/v1/scenarios/{sid}/estimates", headers=coord,
+                  json={"batch_ids": [bid], "for_date": "9999-12-31"}).status_code == 422
+    assert stored_state(service, bid)[0] > 0
+
+
+def test_results_and_their_scenario_are_kept(setup, service):
+    """A scenario with lab batches is neither deleted (its results would go) nor moved to
+    another province (access to its batches follows the province)."""
+    c, coord, lab, sid = setup
+    batch, truth = new_batch(c, lab, sid, n=90, algorithm="D2", config="10")
+    assert upload(c, batch["id"], lab, lab_results(c, batch["id"], lab, truth)) \
+        .status_code == 200
+    r = c.delete(f"/v1/scenarios/{sid}", headers=coord)
+    assert r.status_code == 409 and "lab batches" in r.text
+    moved = tiny_json()
+    moved["settings"]["province"]["code"] = "tiny2"
+    r = c.put(f"/v1/scenarios/{sid}", headers=service.key("admin"), json=moved)
+    assert r.status_code == 409 and "create a new scenario" in r.text
+    assert stored_state(service, batch["id"])[0] > 0
+
+
+def test_a_lab_estimates_from_the_batches_it_may_read(setup, service):
+    c, coord, lab, sid = setup
+    mine, truth = new_batch(c, lab, sid, n=90, algorithm="D2", config="10")
+    hosp = service.key("lab", "tiny/hosp")
+    rows, _ = samples(90, seed=2)
+    theirs = c.post("/v1/batches", headers=coord, json={
+        "scenario_id": sid, "lab": "hosp", "label": "H1", "date": str(START),
+        "algorithm": "D2", "config": "10", "samples": rows})
+    assert theirs.status_code == 201
+    assert upload(c, mine["id"], lab, lab_results(c, mine["id"], lab, truth)).status_code \
+        == 200
+    r = c.post(f"/v1/scenarios/{sid}/estimates", headers=lab,
+               json={"date": str(START), "store": False})
+    assert r.status_code == 200 and r.json()["batches"] == ["B1"], r.text
+    r = c.post(f"/v1/scenarios/{sid}/estimates", headers=hosp,
+               json={"date": str(START), "store": False})
+    assert r.status_code == 409                                 # its batch has no results
+    assert [b["label"] for b in c.get("/v1/batches", headers=hosp).json()] == ["H1"]
+
+
+def test_an_upload_to_a_batch_deleted_meanwhile_is_404(setup, service):
+    from labopt_api.lab_store import Gone, ManifestCache, change_batch
+    c, coord, lab, sid = setup
+    batch, _ = new_batch(c, lab, sid, n=90, algorithm="D2", config="10")
+    assert c.delete(f"/v1/batches/{batch['id']}", headers=lab).status_code == 204
+    with service.app.state.db.sessions() as s, pytest.raises(Gone):
+        change_batch(s, batch["id"], ManifestCache(), lambda b, when: (b, None), None)

@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['api_keys.id'], ),
-    sa.ForeignKeyConstraint(['scenario_id'], ['scenarios.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['scenario_id'], ['scenarios.id'], ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('scenario_id', 'label')
     )
@@ -55,7 +55,7 @@ def upgrade() -> None:
     sa.Column('upload', sa.String(length=16), nullable=False),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('submitted_by', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['batch_id'], ['lab_batches.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['batch_id'], ['lab_batches.id'], ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['submitted_by'], ['api_keys.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('batch_id', 'seq')
