@@ -130,8 +130,8 @@ def check_plan(scn: Scenario, allocations: pd.DataFrame, status: pd.DataFrame) -
     per = np.array([_reactions_per_sample(alg, cfg, float(p), pol.pooling_se, pol.pooling_sp)
                     for alg, cfg, p in zip(a["algorithm"], a["config"], a["prevalence"])])
     a["claim"] = a["samples"].to_numpy() * per          # expected reactions (no reserve)
-    used = a.groupby(["lab", "day"])["claim"].sum()
-    delivered = scn.deliveries.groupby(["lab", "day"])["reactions"].sum()
+    used = a.groupby(["lab", "day"])["claim"].sum().to_dict()       # dicts: fast lookups
+    delivered = scn.deliveries.groupby(["lab", "day"])["reactions"].sum().to_dict()
     for lab in scn.labs:
         cap = _lab_capacity(lab, pol)
         stock = float(lab.reagent_stock)

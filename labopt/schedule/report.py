@@ -231,13 +231,11 @@ def shortfall(rep: PlanReport) -> list[dict]:
                         "samples": n})
     # reagent that runs out inside the horizon, and the capacity it leaves idle afterwards
     labs = rep.labs
-    T = inp.days
-    for lab_id, g in labs.groupby("lab", sort=False):
-        g = g.sort_values("day")
-        dry = g[g["reagent_left"] < 1]
-        if dry.empty or int(dry["day"].min()) >= T:
-            continue
-        day = int(dry["day"].min())
+    first_dry = (labs[labs["reagent_left"] < 1].groupby("lab")["day"].min()
+                 .reindex(labs["lab"].unique()).dropna())
+    for lab_id, day in first_dry[first_dry < inp.days].items():
+        day = int(day)
+        g = labs[labs["lab"] == lab_id]
         after = g[g["day"] > day]
         idle = float((after["capacity"] - after["reactions"] - after["reserve"]).clip(lower=0)
                      .sum())
