@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from labopt.files import staged_folder
 from labopt.scenario.errors import Problem
 
 MAX_SHOWN = 30
@@ -207,31 +207,14 @@ def write_folder(folder: str | os.PathLike, files: dict[str, Callable[[Path], No
     Returns the paths written.
     """
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with staged_folder(folder) as tmp:
         if keep_existing and folder.is_dir():
             shutil.copytree(folder, tmp, dirs_exist_ok=True)
         for name, writer in files.items():
             target = tmp / name
             target.parent.mkdir(parents=True, exist_ok=True)
             writer(target)
-        _swap_in(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return [folder / name for name in files]
-
-
-def _swap_in(new: Path, target: Path) -> None:
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-        new.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        new.rename(target)
 
 
 def csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import tempfile
 import tomllib
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 import tomli_w
 from pydantic import ValidationError
 
+from labopt.files import staged_folder
 from labopt.scenario.errors import Problem, ScenarioError
 from labopt.scenario.model import District, Lab, Scenario, Settings
 from labopt.scenario.schema import (DELIVERIES, DEMAND, DISTRICTS, LABS, PREVALENCE, TABLES,
@@ -350,29 +350,12 @@ def _settings_dict(scn: Scenario) -> dict:
 def save_folder(scn: Scenario, folder: str | os.PathLike) -> Path:
     """Write scenario.toml and the CSV tables; the folder is replaced only when complete."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with staged_folder(folder) as tmp:
         with (tmp / SETTINGS_FILE).open("wb") as fh:
             tomli_w.dump(_settings_dict(scn), fh)
         for name, df in _tables(scn).items():
             df.to_csv(tmp / f"{name}.csv", index=False)
-        _replace_dir(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-        new.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        new.rename(target)
 
 
 def save_xlsx(scn: Scenario, path: str | os.PathLike) -> Path:

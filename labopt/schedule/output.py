@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from labopt.files import staged_folder
 from labopt.schedule.labels import check_lang, column, word
 from labopt.schedule.report import PlanReport
 
@@ -37,9 +36,7 @@ def write_outputs(rep: PlanReport, out_dir: str | os.PathLike, lang: str = "en",
                   charts: bool = True) -> list[Path]:
     """Write every output into ``out_dir``; returns the files written."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staged_folder(out_dir) as tmp:
         named = tables(rep, lang)
         for name, df in named.items():
             df.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8")
@@ -51,17 +48,6 @@ def write_outputs(rep: PlanReport, out_dir: str | os.PathLike, lang: str = "en",
         if charts:
             chart_days(rep, tmp / "tested_vs_target.png", lang)
             chart_labs(rep, tmp / "lab_utilisation.png", lang)
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out_dir.rename(old)
-            tmp.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return sorted(out_dir.iterdir())
 
 
