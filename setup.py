@@ -5,7 +5,7 @@ Only the .pyx/.pxd sources are versioned; the C files and shared objects are gen
 from Cython.Build import cythonize
 from setuptools import Extension, find_packages, setup
 
-KERNELS = ["_hierarchical", "_array", "_search", "_simulate"]
+KERNELS = ["_hierarchical", "_array", "_search", "_simulate", "_netsimplex"]
 
 extensions = [
     Extension(

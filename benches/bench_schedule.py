@@ -13,7 +13,10 @@ import pytest
 from benches.timing import ratio
 from labopt.scenario import load_scenario
 from labopt.scenario.synth import synthesize
-from labopt.schedule import make_plan, plan_scenario
+from labopt.schedule import build_input, make_plan, plan_scenario
+from labopt.schedule.lp import weights
+from labopt.schedule.mincostflow import min_cost_flow
+from labopt.schedule.network import flow_network, unit_costs
 from labopt.schedule.output import write_outputs
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -46,6 +49,32 @@ def test_bench_national_week(benchmark):
     t = rep.plan.timings
     print(f"\nnational week: {rep.plan.input.npairs * 3 * 7:,} test arcs; input {t['input']:.2f} "
           f"s, build {t['build']:.2f} s, solve {t['solve']:.2f} s, round {t['round']:.2f} s")
+
+
+def test_ratio_simplex_against_ortools_on_the_national_week():
+    """labopt's network simplex against OR-Tools' min-cost flow on the national week's graph
+    (each at its own cost scale), solve only, alternated in one run."""
+    scn = national()
+    inp = build_input(scn)
+    cfg = scn.settings.plan
+    w = weights(inp, cfg)
+    per = unit_costs(inp, cfg.retest_reserve_sd)
+    nets = {s: flow_network(inp, w, per, s) for s in ("simplex", "ortools")}
+    found = {}
+
+    def solve(solver):
+        net = nets[solver]
+        res = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply,
+                            solver=solver)
+        found[solver] = res
+        return res
+
+    t_or, t_ns, r = ratio(lambda: solve("ortools"), lambda: solve("simplex"), repeat=2)
+    print(f"\nnational week min-cost flow ({nets['simplex'].tail.size:,} arcs): OR-Tools "
+          f"{t_or:.2f} s, network simplex {t_ns:.2f} s ({found['simplex'].pivots:,} pivots), "
+          f"ratio {r:.1f}x")
+    assert found["simplex"].optimal and found["ortools"].optimal
+    assert r > 2
 
 
 def test_national_week_memory():

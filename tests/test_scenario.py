@@ -164,6 +164,18 @@ def test_fixture_readme_documents_every_column():
             assert f"`{col}`" in text
 
 
+def test_fixture_readme_documents_every_setting():
+    from labopt.scenario.model import Settings
+    text = (FIXTURES / "README.md").read_text(encoding="utf-8")
+    toml_part = text[text.index("## `scenario.toml`"):text.index("## Tables")]
+    for section, info in Settings.model_fields.items():
+        if section == "streams":                     # a list, documented in its own row
+            continue
+        for key in info.annotation.model_fields:
+            assert f"`{section}.{key}`" in toml_part or f"`.{key}`" in toml_part, \
+                f"{section}.{key} is not documented in fixtures/README.md"
+
+
 def test_missing_key_columns_are_problems_not_crashes(tiny):
     df = pd.read_csv(tiny / "districts.csv").drop(columns=["code"])
     df.to_csv(tiny / "districts.csv", index=False)

@@ -84,7 +84,7 @@ def test_network_and_lp_give_the_same_optimum(seed):
     lp = make_plan(scn, method="lp")
     assert net.method == "network" and lp.method == "lp"
     # the network works in 1/100 reaction and integer costs: agreement to that rounding
-    assert net.lp_objective == pytest.approx(lp.lp_objective, rel=1e-3)
+    assert net.lp_objective == pytest.approx(lp.lp_objective, rel=1e-5)
     assert net.objective == pytest.approx(lp.objective, rel=1e-3)
     assert abs(net.untested.sum() - lp.untested.sum()) <= 0.002 * max(1.0, lp.untested.sum())
 

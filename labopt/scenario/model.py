@@ -112,6 +112,10 @@ class Planning(BaseModel):
         "auto", description="network (min-cost flow) when every sample of a unit and stream "
                             "costs the same reactions at every lab and day, else LP")
     solver: Literal["glop", "highs"] = Field("glop", description="OR-Tools LP backend")
+    flow_solver: Literal["simplex", "ortools"] = Field(
+        "simplex", description="min-cost flow backend: labopt's network simplex, or OR-Tools' "
+                               "cost scaling (same optimum; the simplex is several times "
+                               "faster on national-size weeks)")
     time_limit_seconds: float = Field(60.0, gt=0, description="solver time limit")
 
 

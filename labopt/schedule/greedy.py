@@ -14,7 +14,7 @@ from labopt.schedule.lp import Weights, plan_cost
 
 
 def greedy_plan(inp: PlanInput, w: Weights):
-    from labopt.schedule.plan import Plan, objective_of
+    from labopt.schedule.plan import Plan
     cfg = inp.scenario.settings.plan
     c = plan_cost(inp, cfg.retest_reserve_sd)
     nd, ns, T = inp.nd, inp.ns, inp.days
@@ -53,5 +53,5 @@ def greedy_plan(inp: PlanInput, w: Weights):
         carry = np.minimum(avail, limit)
         waiting[:, :, t] = carry
         untested[:, :, t] = avail - carry
-    obj = objective_of(inp, w, x, waiting, untested)
+    obj = w.objective(inp, x, waiting, untested)
     return Plan(inp, x, waiting, untested, w, "greedy", "GREEDY", None, None, obj)

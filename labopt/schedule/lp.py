@@ -47,6 +47,13 @@ class Weights:
         return (self.pair_cost[:, None, None]
                 + self.waiting_day * self.stream[None, :, None] * inp.late)
 
+    def objective(self, inp: PlanInput, x, waiting, untested) -> float:
+        """The objective of an allocation: x (np, ns, T) tested, waiting and untested
+        (nd, ns, T) samples."""
+        return float((self.test_cost(inp) * x).sum()
+                     + (self.waiting_day * self.stream[None, :, None] * waiting).sum()
+                     + (self.untested * self.stream[None, :, None] * untested).sum())
+
     def to_dict(self, stream_ids) -> dict:
         return {"priority_base": self.priority_base, "untested": self.untested,
                 "waiting_day": self.waiting_day,

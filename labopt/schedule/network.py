@@ -1,4 +1,4 @@
-"""The allocation as a min-cost flow (OR-Tools SimpleMinCostFlow), when it is a network.
+"""The allocation as a min-cost flow, when it is a network.
 
 When every sample of a unit and stream costs the same number of reactions wherever and
 whenever it is tested (the pooled design does not change with the receiving lab or the day),
@@ -11,23 +11,39 @@ the LP of labopt.schedule.lp is a pure network in reaction units:
 Reagent is a chain running backwards in time: a reaction used on day t is paid from the
 reagent that arrived on day t or earlier (arcs reagent(l, t) -> reagent(l, t-1), and
 reagent(l, t) -> sink with the day's arrivals as capacity). Flow is in 1/100 reaction;
-costs are the LP's costs per unit of flow scaled to integers. Network simplex on this graph
-is much faster than a general LP solver and its optimum is proven (gap 0).
+costs are the LP's costs per unit of flow scaled to integers. A min-cost flow solver
+(labopt.schedule.mincostflow) on this graph is much faster than a general LP solver and its
+optimum is proven (gap 0).
 """
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from labopt.scenario.model import Planning
 from labopt.schedule.data import PlanInput
 from labopt.schedule.lp import LPSolution, Weights, plan_cost
+from labopt.schedule.mincostflow import min_cost_flow
 
 UNITS_PER_REACTION = 100
-COST_SCALE = 10_000
+# integer cost units per objective unit. OR-Tools' cost scaling slows down as costs get finer,
+# so it keeps 10,000 (transport costs, about 1e-4 per flow unit, then round to a few units, and
+# tied integer optima can differ by about 0.5 % in the exact objective); the simplex's time
+# does not depend on it, so it takes the finest scale whose potentials fit in int64.
+ORTOOLS_COST_SCALE = 10_000
+MAX_COST_SCALE = 10**9
 INF = np.int64(1) << 40
+
+
+def cost_scale(solver: str, max_cost: float, nodes: int) -> int:
+    """Integer cost units per objective unit for a network whose largest cost per flow unit
+    is ``max_cost``: the simplex's potentials reach a few times max cost x nodes."""
+    if solver == "ortools":
+        return ORTOOLS_COST_SCALE
+    room = (2**62 // (8 * (nodes + 1))) / max(max_cost, 1e-12)
+    return int(min(MAX_COST_SCALE, 10 ** max(0, int(np.floor(np.log10(room))))))
 
 
 def unit_costs(inp: PlanInput, headroom: float) -> np.ndarray | None:
@@ -47,8 +63,23 @@ def unit_costs(inp: PlanInput, headroom: float) -> np.ndarray | None:
     return per
 
 
-def solve_network(inp: PlanInput, cfg: Planning, w: Weights, per: np.ndarray) -> LPSolution:
-    t0 = time.perf_counter()
+@dataclass
+class FlowNetwork:
+    """The allocation's graph: arcs (tail, head, capacity, integer cost), node supplies, and
+    where each group of arcs starts (tests, then waiting, untested, capacity, carry, reagent)."""
+
+    tail: np.ndarray
+    head: np.ndarray
+    capacity: np.ndarray
+    cost: np.ndarray
+    supply: np.ndarray
+    starts: dict[str, int]
+    cost_scale: int           # integer cost units per objective unit
+
+
+def flow_network(inp: PlanInput, w: Weights, per: np.ndarray,
+                 solver: str = "simplex") -> FlowNetwork:
+    """Build the min-cost flow of the allocation for ``solver``; ``per`` from unit_costs."""
     nd, ns, T, nl, npair = inp.nd, inp.ns, inp.days, inp.nl, inp.npairs
     f = per * UNITS_PER_REACTION                       # flow units per sample
 
@@ -88,34 +119,37 @@ def solve_network(inp: PlanInput, cfg: Planning, w: Weights, per: np.ndarray) ->
         ("reagent", rg0 + L * T + LT, np.full(L.shape, sink),
          np.floor(arrivals * UNITS_PER_REACTION + 1e-6).astype(np.int64), np.zeros(L.shape)),
     ]
-    g = min_cost_flow.SimpleMinCostFlow()
-    starts = {}
-    for name, tail, head, cap, cost in groups:
-        starts[name] = g.num_arcs()
-        g.add_arcs_with_capacity_and_unit_cost(
-            np.asarray(tail, dtype=np.int32).ravel(), np.asarray(head, dtype=np.int32).ravel(),
-            np.asarray(cap, dtype=np.int64).ravel(),
-            np.rint(np.asarray(cost).ravel() * COST_SCALE).astype(np.int64))
-    g.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
-    build = time.perf_counter() - t0
+    starts, size = {}, 0
+    for name, tail, *_ in groups:
+        starts[name] = size
+        size += np.size(tail)
+    arcs = [np.concatenate([np.broadcast_to(np.asarray(grp[i]), np.shape(grp[1])).ravel()
+                            for grp in groups]) for i in (1, 2, 3)]
+    cost = np.concatenate([np.asarray(grp[4], dtype=float).ravel() for grp in groups])
+    scale = cost_scale(solver, float(np.abs(cost).max(initial=0.0)), sink + 1)
+    return FlowNetwork(*arcs, np.rint(cost * scale).astype(np.int64), supplies, starts, scale)
 
-    t1 = time.perf_counter()
-    status = g.solve()
-    solve_secs = time.perf_counter() - t1
-    ok = status == min_cost_flow.SimpleMinCostFlow.OPTIMAL
-    if not ok:
+
+def solve_network(inp: PlanInput, cfg: Planning, w: Weights, per: np.ndarray) -> LPSolution:
+    t0 = time.perf_counter()
+    nd, ns, T, npair = inp.nd, inp.ns, inp.days, inp.npairs
+    f = per * UNITS_PER_REACTION
+    net = flow_network(inp, w, per, cfg.flow_solver)
+    build = time.perf_counter() - t0
+    res = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply,
+                        solver=cfg.flow_solver, max_seconds=cfg.time_limit_seconds)
+    size, starts = net.tail.size, net.starts
+    if not res.optimal:
         z = np.zeros
         return LPSolution(z((npair, ns, T)), z((nd, ns, T)), z((nd, ns, T)), None, None,
-                          float("nan"), float("nan"), str(status), False, build, solve_secs,
-                          g.num_arcs(), sink + 1)
-    flows = np.asarray(g.flows(np.arange(g.num_arcs(), dtype=np.int32)), dtype=float)
+                          float("nan"), float("nan"), res.status, False, build, res.seconds,
+                          size, net.supply.size)
+    flows = res.flow.astype(float)
     x = flows[starts["test"]:starts["wait"]].reshape(npair, ns, T) \
         / f[inp.pair_d][:, :, None]
     waiting = flows[starts["wait"]:starts["untested"]].reshape(nd, ns, T) / f[:, :, None]
     untested = flows[starts["untested"]:starts["capacity"]].reshape(nd, ns, T) / f[:, :, None]
     # the objective with the exact (unrounded) costs, comparable with the LP's
-    objective = float((w.test_cost(inp) * x).sum()
-                      + (w.waiting_day * w.stream[None, :, None] * waiting).sum()
-                      + (w.untested * w.stream[None, :, None] * untested).sum())
+    objective = w.objective(inp, x, waiting, untested)
     return LPSolution(x, waiting, untested, None, None, objective, objective, "OPTIMAL", True,
-                      build, solve_secs, g.num_arcs(), sink + 1)
+                      build, res.seconds, size, net.supply.size)

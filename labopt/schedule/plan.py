@@ -61,12 +61,6 @@ class Plan:
         return out
 
 
-def objective_of(inp: PlanInput, w: Weights, x, waiting, untested) -> float:
-    return float((w.test_cost(inp) * x).sum()
-                 + (w.waiting_day * w.stream[None, :, None] * waiting).sum()
-                 + (w.untested * w.stream[None, :, None] * untested).sum())
-
-
 def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = None,
               progress: Callable[[str], None] | None = None) -> Plan:
     """Plan days 1..days (default: the scenario's horizon).
@@ -110,14 +104,15 @@ def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = No
         from labopt.schedule.greedy import greedy_plan
         plan = greedy_plan(inp, w)
         plan.status = sol.status
-        plan.notes.append(f"the LP solver stopped without a plan ({sol.status}, time limit "
+        what = "min-cost flow" if used == "network" else "LP solver"
+        plan.notes.append(f"the {what} stopped without a plan ({sol.status}, time limit "
                           f"{cfg.time_limit_seconds:g} s): this is the greedy plan instead")
         plan.timings.update(input=t_input, build=sol.build_seconds, solve=sol.solve_seconds)
         return plan
     say("rounding to whole samples")
     t1 = time.perf_counter()
     x, waiting, untested = integer_plan(inp, sol, cfg.retest_reserve_sd)
-    obj = objective_of(inp, w, x, waiting, untested)
+    obj = w.objective(inp, x, waiting, untested)
     gap = 0.0 if sol.optimal else (abs(sol.objective - sol.bound) / max(1.0, abs(sol.objective)))
     plan = Plan(inp, x, waiting, untested, w, used, sol.status, gap, sol.objective, obj,
                 {"input": t_input, "build": sol.build_seconds, "solve": sol.solve_seconds,

@@ -1,0 +1,94 @@
+"""Min-cost flow on integer data, by labopt's network simplex or by OR-Tools.
+
+Two independent solvers of the same problem (node supplies summing to zero, arc capacities
+and integer costs): ``"simplex"``, the primal network simplex of ext/_netsimplex.pyx, and
+``"ortools"``, OR-Tools' SimpleMinCostFlow (cost scaling). Both return a proven optimum; the
+tests check that their costs agree on every fixture and on random networks.
+
+The network simplex prices arcs in blocks, so the order of the arcs matters: with the arcs
+grouped as the planner builds them (all tests of a unit-stream-day together) the national week
+took 288,000 pivots and 3.4 s, in a fixed pseudo-random order 67,000 pivots and 0.55 s. The
+arcs are therefore handed to the kernel in a seeded random order (the same every run, so plans
+are reproducible).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+SOLVERS = ("simplex", "ortools")
+_ORDER_SEED = 20_201
+
+
+@dataclass
+class FlowResult:
+    status: str            # "OPTIMAL", "INFEASIBLE", "UNBOUNDED" or the solver's own word
+    flow: np.ndarray       # (m,) int64 flow per arc (zeros unless OPTIMAL)
+    cost: int              # total cost of the flow
+    seconds: float         # solve only
+    pivots: int | None = None
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "OPTIMAL"
+
+
+def min_cost_flow(tail, head, capacity, cost, supply, *, solver: str = "simplex",
+                  max_seconds: float | None = None) -> FlowResult:
+    """Solve min sum(cost * flow) subject to 0 <= flow <= capacity and, at every node,
+    outflow - inflow = supply. Nodes are 0..len(supply)-1; all data are integers.
+
+    ``max_seconds`` limits the simplex (status "TIME_LIMIT"); OR-Tools' min-cost flow has no
+    time limit and runs to the end."""
+    if solver not in SOLVERS:
+        raise ValueError(f"flow solver: one of {', '.join(SOLVERS)}; got {solver!r}")
+    tail = np.ascontiguousarray(tail, dtype=np.int32)
+    head = np.ascontiguousarray(head, dtype=np.int32)
+    capacity = np.ascontiguousarray(capacity, dtype=np.int64)
+    cost = np.ascontiguousarray(cost, dtype=np.int64)
+    supply = np.ascontiguousarray(supply, dtype=np.int64)
+    m = tail.size
+    if not (head.size == capacity.size == cost.size == m):
+        raise ValueError("tail, head, capacity and cost must have one entry per arc")
+    if solver == "simplex":
+        return _simplex(tail, head, capacity, cost, supply, max_seconds or 0.0)
+    return _ortools(tail, head, capacity, cost, supply)
+
+
+def _simplex(tail, head, capacity, cost, supply, max_seconds) -> FlowResult:
+    from labopt import _netsimplex
+    order = np.random.default_rng(_ORDER_SEED).permutation(tail.size).astype(np.int32)
+    t0 = time.perf_counter()
+    status, flow, _potential, pivots = _netsimplex.min_cost_flow(
+        tail[order], head[order], capacity[order], cost[order], supply,
+        max_seconds=max_seconds)
+    seconds = time.perf_counter() - t0
+    out = np.empty_like(flow)
+    out[order] = flow
+    word = {_netsimplex.OPTIMAL: "OPTIMAL", _netsimplex.INFEASIBLE: "INFEASIBLE",
+            _netsimplex.UNBOUNDED: "UNBOUNDED", _netsimplex.TIME_LIMIT: "TIME_LIMIT"}[status]
+    if word != "OPTIMAL":
+        out[:] = 0
+    return FlowResult(word, out, _total(out, cost), seconds, int(pivots))
+
+
+def _total(flow, cost) -> int:
+    """sum(flow * cost) in Python integers (int64 products could overflow)."""
+    nz = np.flatnonzero(flow)
+    return sum(int(f) * int(c) for f, c in zip(flow[nz].tolist(), cost[nz].tolist()))
+
+
+def _ortools(tail, head, capacity, cost, supply) -> FlowResult:
+    from ortools.graph.python import min_cost_flow as mcf
+    g = mcf.SimpleMinCostFlow()
+    g.add_arcs_with_capacity_and_unit_cost(tail, head, capacity, cost)
+    g.set_nodes_supplies(np.arange(supply.size, dtype=np.int32), supply)
+    t0 = time.perf_counter()
+    status = g.solve()
+    seconds = time.perf_counter() - t0
+    if status != mcf.SimpleMinCostFlow.OPTIMAL:
+        return FlowResult(status.name, np.zeros(tail.size, dtype=np.int64), 0, seconds)
+    flow = np.asarray(g.flows(np.arange(tail.size, dtype=np.int32)), dtype=np.int64)
+    return FlowResult("OPTIMAL", flow, int(g.optimal_cost()), seconds)
