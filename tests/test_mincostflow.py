@@ -26,8 +26,9 @@ def i64(*values):
     return np.array(values, dtype=np.int64)
 
 
-def random_network(rng, n, m, *, infinite=0.2, negative=False):
-    """A random network with a feasible flow: supplies from a random flow within capacity."""
+def random_network(rng, n, m, *, infinite=0.2, negative=False, costs=100):
+    """A random network with a feasible flow: supplies from a random flow within capacity;
+    costs in [0, costs) (few distinct costs: many ties, degenerate pivots)."""
     tail = rng.integers(0, n, m)
     head = rng.integers(0, n, m)
     keep = tail != head
@@ -35,7 +36,7 @@ def random_network(rng, n, m, *, infinite=0.2, negative=False):
     cap = rng.integers(0, 50, tail.size)
     cap[rng.random(tail.size) < infinite] = 1 << 40
     low = -30 if negative else 0
-    cost = rng.integers(low, 100, tail.size)
+    cost = rng.integers(low, costs, tail.size)
     base = np.minimum(rng.integers(0, 60, tail.size), cap)
     supply = np.zeros(n, dtype=np.int64)
     np.add.at(supply, tail, base)
@@ -58,11 +59,12 @@ def assert_optimal_flow(tail, head, cap, cost, supply, flow, potential):
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), density=st.integers(0, 8),
-       negative=st.booleans())
+       negative=st.booleans(), costs=st.sampled_from([1, 2, 100]))
 def test_simplex_flow_is_feasible_optimal_and_costs_what_ortools_finds(seed, n, density,
-                                                                       negative):
+                                                                       negative, costs):
     rng = np.random.default_rng(seed)
-    tail, head, cap, cost, supply = random_network(rng, n, density * n, negative=negative)
+    tail, head, cap, cost, supply = random_network(rng, n, density * n, negative=negative,
+                                                   costs=costs)
     status, flow, potential, _ = _netsimplex.min_cost_flow(
         tail.astype(np.int32), head.astype(np.int32), cap, cost, supply)
     assert status == _netsimplex.OPTIMAL
@@ -122,6 +124,14 @@ def test_time_limit_stops_the_simplex():
     res = min_cost_flow(*args, max_seconds=1e-6)
     assert res.status == "TIME_LIMIT" and not res.optimal and not res.flow.any()
     assert res.pivots == 256                             # the clock is read every 256 pivots
+
+
+def test_planner_time_limit_on_the_flow_returns_the_greedy_plan_with_a_note():
+    scn = small(5, 200, 80, 5, uniform_pools=True).with_settings(
+        plan={"time_limit_seconds": 1e-6})
+    plan = make_plan(scn, method="network")
+    assert plan.method == "greedy" and plan.status == "TIME_LIMIT"
+    assert any("min-cost flow stopped without a plan (TIME_LIMIT" in n for n in plan.notes)
 
 
 @pytest.mark.parametrize("name", [*NAMES, "synthetic"])
