@@ -234,10 +234,18 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
     cdef long long pivots = 0
     cdef double deadline = _now() + max_seconds
     cdef Net g
+    cdef int64 cost_limit = (C_INF // 4) // N, volume = 0
     if head.shape[0] != m or capacity.shape[0] != m or cost.shape[0] != m:
         raise ValueError("tail, head, capacity and cost must have the same length")
+    # every flow stays below the supplies plus the finite capacities: keep that below INF_CAP
+    # (and no int64 sum can wrap), so a tree arc at INF_CAP really is unbounded
     for i in range(n):
+        if supply[i] >= C_INF or supply[i] <= -C_INF:
+            raise ValueError(f"node {i}: supply {supply[i]} beyond +-2**62")
         total += supply[i]
+        volume += supply[i] if supply[i] > 0 else -supply[i]
+        if volume >= C_INF:
+            raise ValueError("supplies and finite capacities must add up to less than 2**62")
     if total != 0:
         raise ValueError(f"supplies must sum to zero, got {total}")
     for e in range(m):
@@ -245,13 +253,18 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
             raise ValueError(f"arc {e}: node out of range 0..{n - 1}")
         if capacity[e] < 0:
             raise ValueError(f"arc {e}: negative capacity")
+        if capacity[e] < C_INF:
+            volume += capacity[e]
+            if volume >= C_INF:
+                raise ValueError("supplies and finite capacities must add up to less than "
+                                 "2**62")
+        if cost[e] > cost_limit or cost[e] < -cost_limit:
+            raise ValueError(f"arc {e}: cost {cost[e]} would overflow 64-bit potentials with "
+                             f"{n} nodes; costs must stay within +-{cost_limit}")
         if cost[e] > max_cost:
             max_cost = cost[e]
         elif -cost[e] > max_cost:
             max_cost = -cost[e]
-    if max_cost > (C_INF // 4) // N:
-        raise ValueError(f"arc costs up to {max_cost} with {n} nodes would overflow 64-bit "
-                         f"potentials; costs must stay below {(C_INF // 4) // N}")
     art = (max_cost + 1) * N        # dearer than any path of real arcs
 
     flow_out = np.zeros(M + 1, dtype=np.int64)     # + 1: never empty
@@ -261,11 +274,11 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
     g.n, g.m, g.root = n, m, n
     g.flow = &flow_v[0]
     g.pi = &pi_v[0]
-    g.tail = <int*>malloc(M * sizeof(int))
-    g.head = <int*>malloc(M * sizeof(int))
-    g.cap = <int64*>malloc(M * sizeof(int64))
-    g.cost = <int64*>malloc(M * sizeof(int64))
-    g.state = <signed char*>malloc(M * sizeof(signed char))
+    g.tail = <int*>malloc((M + 1) * sizeof(int))
+    g.head = <int*>malloc((M + 1) * sizeof(int))
+    g.cap = <int64*>malloc((M + 1) * sizeof(int64))
+    g.cost = <int64*>malloc((M + 1) * sizeof(int64))
+    g.state = <signed char*>malloc((M + 1) * sizeof(signed char))
     g.parent = <int*>malloc(N * sizeof(int))
     g.pred = <int*>malloc(N * sizeof(int))
     g.pred_dir = <signed char*>malloc(N * sizeof(signed char))
@@ -333,12 +346,12 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
                 if e_in == -1:
                     break
                 nxt_arc = e
+                if _pivot(&g, e_in):
+                    status = S_UNBOUNDED
+                    break
                 pivots += 1
                 if max_seconds > 0 and pivots % 256 == 0 and _now() > deadline:
                     status = S_TIME_LIMIT
-                    break
-                if _pivot(&g, e_in):
-                    status = S_UNBOUNDED
                     break
             if status == S_OPTIMAL:
                 for u in range(n):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from labopt import _netsimplex
 from labopt.scenario import load_scenario
-from labopt.schedule import build_input, make_plan
+from labopt.schedule import PlanInputError, build_input, make_plan
 from labopt.schedule.lp import weights
 from labopt.schedule.mincostflow import min_cost_flow
 from labopt.schedule.network import flow_network, unit_costs
@@ -110,6 +110,17 @@ def test_bad_networks_are_refused_with_the_reason():
         _netsimplex.min_cost_flow(i32(0), i32(1), i64(-3), i64(1), i64(0, 0))
     with pytest.raises(ValueError, match="would overflow 64-bit potentials"):
         _netsimplex.min_cost_flow(i32(0), i32(1), i64(3), i64(1 << 60), i64(0, 0))
+    with pytest.raises(ValueError, match="arc 0: cost -9223372036854775808 would overflow"):
+        _netsimplex.min_cost_flow(i32(0), i32(1), i64(3), i64(-(1 << 63)), i64(0, 0))
+    with pytest.raises(ValueError, match=r"node 0: supply 4611686018427387904 beyond \+-2\*\*62"):
+        _netsimplex.min_cost_flow(i32(0), i32(1), i64(3), i64(1), i64(1 << 62, -(1 << 62)))
+    with pytest.raises(ValueError, match="finite capacities must add up to less than 2"):
+        _netsimplex.min_cost_flow(i32(0, 0), i32(1, 1), i64(1 << 61, 1 << 61), i64(1, 1),
+                                  i64(0, 0))
+    with pytest.raises(ValueError, match="cost: integers expected, got float64"):
+        min_cost_flow([0], [1], [3], [1.5], [0, 0])
+    with pytest.raises(ValueError, match=r"head: node numbers must be in 0\.\.1"):
+        min_cost_flow([0], [2**32 + 1], [3], [1], [0, 0])
     with pytest.raises(ValueError, match="same length"):
         _netsimplex.min_cost_flow(i32(0, 1), i32(1), i64(3), i64(1), i64(0, 0))
     with pytest.raises(ValueError, match="one entry per arc"):
@@ -132,6 +143,12 @@ def test_planner_time_limit_on_the_flow_returns_the_greedy_plan_with_a_note():
     plan = make_plan(scn, method="network")
     assert plan.method == "greedy" and plan.status == "TIME_LIMIT"
     assert any("min-cost flow stopped without a plan (TIME_LIMIT" in n for n in plan.notes)
+
+
+def test_weights_too_large_for_integer_costs_are_refused_with_what_to_change():
+    scn = small(5, 10, 4, 3, uniform_pools=True).with_settings(plan={"untested": 1e20})
+    with pytest.raises(PlanInputError, match="lower plan.untested or plan.priority_base"):
+        make_plan(scn, method="network")
 
 
 @pytest.mark.parametrize("name", [*NAMES, "synthetic"])

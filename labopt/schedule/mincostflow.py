@@ -44,14 +44,21 @@ def min_cost_flow(tail, head, capacity, cost, supply, *, solver: str = "simplex"
     time limit and runs to the end."""
     if solver not in SOLVERS:
         raise ValueError(f"flow solver: one of {', '.join(SOLVERS)}; got {solver!r}")
-    tail = np.ascontiguousarray(tail, dtype=np.int32)
-    head = np.ascontiguousarray(head, dtype=np.int32)
-    capacity = np.ascontiguousarray(capacity, dtype=np.int64)
-    cost = np.ascontiguousarray(cost, dtype=np.int64)
-    supply = np.ascontiguousarray(supply, dtype=np.int64)
-    m = tail.size
-    if not (head.size == capacity.size == cost.size == m):
+    data = {"tail": tail, "head": head, "capacity": capacity, "cost": cost, "supply": supply}
+    for name, values in data.items():
+        values = np.asarray(values)
+        if values.size and values.dtype.kind not in "iu":
+            raise ValueError(f"{name}: integers expected, got {values.dtype}")
+        data[name] = values
+    n, m = data["supply"].size, data["tail"].size
+    if not (data["head"].size == data["capacity"].size == data["cost"].size == m):
         raise ValueError("tail, head, capacity and cost must have one entry per arc")
+    for name in ("tail", "head"):
+        if m and (data[name].min() < 0 or data[name].max() >= n):
+            raise ValueError(f"{name}: node numbers must be in 0..{n - 1}")
+    tail, head = (np.ascontiguousarray(data[k], dtype=np.int32) for k in ("tail", "head"))
+    capacity, cost, supply = (np.ascontiguousarray(data[k], dtype=np.int64)
+                              for k in ("capacity", "cost", "supply"))
     if solver == "simplex":
         return _simplex(tail, head, capacity, cost, supply, max_seconds or 0.0)
     return _ortools(tail, head, capacity, cost, supply)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labopt.scenario.model import Planning
-from labopt.schedule.data import PlanInput
+from labopt.schedule.data import PlanInput, PlanInputError
 from labopt.schedule.lp import LPSolution, Weights, plan_cost
 from labopt.schedule.mincostflow import min_cost_flow
 
@@ -34,7 +34,6 @@ UNITS_PER_REACTION = 100
 # does not depend on it, so it takes the finest scale whose potentials fit in int64.
 ORTOOLS_COST_SCALE = 10_000
 MAX_COST_SCALE = 10**9
-INF = np.int64(1) << 40
 
 
 def cost_scale(solver: str, max_cost: float, nodes: int) -> int:
@@ -94,6 +93,7 @@ def flow_network(inp: PlanInput, w: Weights, per: np.ndarray,
     supplies = np.zeros(sink + 1, dtype=np.int64)
     supplies[:n_unit] = units.ravel()
     supplies[sink] = -units.sum()
+    unbounded = max(int(units.sum()), 1)              # no arc can carry more than all of it
 
     # ---- arcs: tests, waiting, untested, lab capacity, reagent
     P, PS, PT = np.meshgrid(np.arange(npair), np.arange(ns), np.arange(T), indexing="ij")
@@ -107,15 +107,15 @@ def flow_network(inp: PlanInput, w: Weights, per: np.ndarray,
     groups = [
         # (tail, head, capacity, cost per flow unit)
         ("test", unit[inp.pair_d[P], PS, PT], lab0 + inp.pair_l[P] * T + PT,
-         np.full(P.shape, INF), w.test_cost(inp) / f[inp.pair_d[P], PS]),
+         np.full(P.shape, unbounded), w.test_cost(inp) / f[inp.pair_d[P], PS]),
         ("wait", unit, np.where(Tt < T - 1, unit + 1, sink), wait_cap,
          w.waiting_day * w.stream[S] / f[D, S]),
-        ("untested", unit, np.full(unit.shape, sink), np.full(unit.shape, INF),
+        ("untested", unit, np.full(unit.shape, sink), np.full(unit.shape, unbounded),
          w.untested * w.stream[S] / f[D, S]),
         ("capacity", lab0 + L * T + LT, rg0 + L * T + LT,
          np.floor(inp.capacity * UNITS_PER_REACTION + 1e-6).astype(np.int64), np.zeros(L.shape)),
         ("carry", (rg0 + L * T + LT)[later], (rg0 + L * T + LT - 1)[later],
-         np.full(int(later.sum()), INF), np.zeros(int(later.sum()))),
+         np.full(int(later.sum()), unbounded), np.zeros(int(later.sum()))),
         ("reagent", rg0 + L * T + LT, np.full(L.shape, sink),
          np.floor(arrivals * UNITS_PER_REACTION + 1e-6).astype(np.int64), np.zeros(L.shape)),
     ]
@@ -126,7 +126,12 @@ def flow_network(inp: PlanInput, w: Weights, per: np.ndarray,
     arcs = [np.concatenate([np.broadcast_to(np.asarray(grp[i]), np.shape(grp[1])).ravel()
                             for grp in groups]) for i in (1, 2, 3)]
     cost = np.concatenate([np.asarray(grp[4], dtype=float).ravel() for grp in groups])
-    scale = cost_scale(solver, float(np.abs(cost).max(initial=0.0)), sink + 1)
+    largest = float(np.abs(cost).max(initial=0.0))
+    scale = cost_scale(solver, largest, sink + 1)
+    if not np.isfinite(largest) or largest * scale >= 2**62 // (4 * (sink + 2)):
+        raise PlanInputError(f"the plan's weights make a cost of {largest:.3g} per 1/100 "
+                             f"reaction, too large for exact integer costs: lower "
+                             f"plan.untested or plan.priority_base")
     return FlowNetwork(*arcs, np.rint(cost * scale).astype(np.int64), supplies, starts, scale)
 
 
@@ -137,7 +142,8 @@ def solve_network(inp: PlanInput, cfg: Planning, w: Weights, per: np.ndarray) ->
     net = flow_network(inp, w, per, cfg.flow_solver)
     build = time.perf_counter() - t0
     res = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply,
-                        solver=cfg.flow_solver, max_seconds=cfg.time_limit_seconds)
+                        solver=cfg.flow_solver,
+                        max_seconds=max(cfg.time_limit_seconds - build, 1e-6))
     size, starts = net.tail.size, net.starts
     if not res.optimal:
         z = np.zeros
