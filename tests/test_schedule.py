@@ -203,3 +203,18 @@ def test_variant_surge_plan_tests_more_urgent_samples_within_turnaround_than_gre
     assert cmp_["fewer_untested"] >= 0
     for s in ("reactive", "symptomatic"):           # urgent samples come first
         assert rep.to_dict()["totals"][s]["untested"] == 0
+
+
+def test_lp_backends_agree_and_highs_prints_nothing(capfd):
+    from labopt.schedule.lp import HIGHS_FROM_VARIABLES, lp_backend
+    assert lp_backend("auto", HIGHS_FROM_VARIABLES - 1) == "glop"
+    assert lp_backend("auto", HIGHS_FROM_VARIABLES) == "highs"
+    assert lp_backend("glop", 10**9) == "glop" and lp_backend("highs", 1) == "highs"
+    scn = synthesize(30, 12, days=3, seed=8)          # mixed pool sizes: an LP
+    capfd.readouterr()
+    plans = {s: make_plan(scn.with_settings(plan={"solver": s}), method="lp")
+             for s in ("glop", "highs")}
+    out = capfd.readouterr()
+    assert out.out == "", "the LP backend wrote to stdout (it would spoil --json)"
+    assert plans["glop"].status == plans["highs"].status == "OPTIMAL"
+    assert plans["glop"].lp_objective == pytest.approx(plans["highs"].lp_objective, rel=1e-7)

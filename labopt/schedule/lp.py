@@ -100,6 +100,20 @@ def weights(inp: PlanInput, cfg: Planning) -> Weights:
     return Weights(w, untested, cfg.waiting_day, pair_cost, base)
 
 
+# HiGHS solved synthetic weeks of 150 and 300 units (47,000 and 94,000 test variables) 2.3
+# and 3 times faster than GLOP, the 700-unit week in 27 s against 53 s; GLOP was faster on the
+# small fixtures (Thanh Hóa: 0.07 s against 0.12 s).
+HIGHS_FROM_VARIABLES = 20_000
+
+
+def lp_backend(choice: str, test_variables: int) -> str:
+    """The OR-Tools LP backend for ``[plan] solver`` ("auto": GLOP for small LPs, HiGHS
+    from HIGHS_FROM_VARIABLES test variables on)."""
+    if choice != "auto":
+        return choice
+    return "highs" if test_variables >= HIGHS_FROM_VARIABLES else "glop"
+
+
 @dataclass
 class LPSolution:
     x: np.ndarray             # (np, ns, T) samples, fractional
@@ -186,7 +200,10 @@ def solve_lp(inp: PlanInput, cfg: Planning, w: Weights | None = None) -> LPSolut
     build = time.perf_counter() - t0
 
     # ---- solve
-    solver = model_builder.Solver(cfg.solver)
+    backend = lp_backend(cfg.solver, nx)
+    solver = model_builder.Solver(backend)
+    if backend == "highs":
+        solver.set_solver_specific_parameters("output_flag=false")   # no banner on stdout
     solver.set_time_limit_in_seconds(cfg.time_limit_seconds)
     t1 = time.perf_counter()
     status = solver.solve(model)

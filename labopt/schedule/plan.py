@@ -97,7 +97,7 @@ def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = No
         sol = solve_network(inp, cfg, w, per)
         used = "network"
     else:
-        say(f"solving the allocation (LP, {cfg.solver.upper()})")
+        say("solving the allocation (LP)")
         sol = solve_lp(inp, cfg, w)
         used = "lp"
     if not math.isfinite(sol.objective):
