@@ -176,3 +176,27 @@ def test_both_flow_solvers_find_the_same_optimum_of_every_fixture(name):
     # coarser ones (see labopt.schedule.network) may be a little worse in the transport tier
     assert a.lp_objective <= b.lp_objective * (1 + 1e-6)
     assert a.lp_objective == pytest.approx(b.lp_objective, rel=1e-2)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_network_capacity_duals_match_the_lp_and_bound_one_more_reaction(seed):
+    scn = small(seed, 60, 25, 4, uniform_pools=True)
+    net_plan, lp_plan = make_plan(scn, method="network"), make_plan(scn, method="lp")
+    dual = net_plan.capacity_dual
+    assert dual is not None and (dual <= 0).all() and (dual < 0).any()
+    # the LP's duals of the same allocation (GLOP), unique here: equal to the flow's rounding
+    assert dual == pytest.approx(lp_plan.capacity_dual, abs=1e-4)
+    # one more reaction at the most valuable lab-day: the optimum falls by at most -dual
+    inp = build_input(scn)
+    cfg = scn.settings.plan
+    net = flow_network(inp, weights(inp, cfg), unit_costs(inp, cfg.retest_reserve_sd))
+    l, t = np.unravel_index(np.argmin(dual), dual.shape)
+    arc = net.starts["capacity"] + l * inp.days + t
+    more = net.capacity.copy()
+    more[arc] += 100                                         # flow is in 1/100 reaction
+    base = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply).cost
+    after = min_cost_flow(net.tail, net.head, more, net.cost, net.supply).cost
+    change = (after - base) / net.cost_scale
+    assert dual[l, t] - 1e-9 <= change < 0
+    assert make_plan(scn.with_settings(plan={"flow_solver": "ortools"}),
+                     method="network").capacity_dual is None

@@ -29,6 +29,8 @@ class FlowResult:
     cost: int              # total cost of the flow
     seconds: float         # solve only
     pivots: int | None = None
+    potential: np.ndarray | None = None   # (n,) node potentials at the optimum (simplex only):
+    # cost + potential[tail] - potential[head] is each arc's reduced cost
 
     @property
     def optimal(self) -> bool:
@@ -68,7 +70,7 @@ def _simplex(tail, head, capacity, cost, supply, max_seconds) -> FlowResult:
     from labopt import _netsimplex
     order = np.random.default_rng(_ORDER_SEED).permutation(tail.size).astype(np.int32)
     t0 = time.perf_counter()
-    status, flow, _potential, pivots = _netsimplex.min_cost_flow(
+    status, flow, potential, pivots = _netsimplex.min_cost_flow(
         tail[order], head[order], capacity[order], cost[order], supply,
         max_seconds=max_seconds)
     seconds = time.perf_counter() - t0
@@ -78,7 +80,8 @@ def _simplex(tail, head, capacity, cost, supply, max_seconds) -> FlowResult:
             _netsimplex.UNBOUNDED: "UNBOUNDED", _netsimplex.TIME_LIMIT: "TIME_LIMIT"}[status]
     if word != "OPTIMAL":
         out[:] = 0
-    return FlowResult(word, out, _total(out, cost), seconds, int(pivots))
+        return FlowResult(word, out, 0, seconds, int(pivots))
+    return FlowResult(word, out, _total(out, cost), seconds, int(pivots), potential)
 
 
 def _total(flow, cost) -> int:

@@ -157,5 +157,19 @@ def solve_network(inp: PlanInput, cfg: Planning, w: Weights, per: np.ndarray) ->
     untested = flows[starts["untested"]:starts["capacity"]].reshape(nd, ns, T) / f[:, :, None]
     # the objective with the exact (unrounded) costs, comparable with the LP's
     objective = w.objective(inp, x, waiting, untested)
-    return LPSolution(x, waiting, untested, None, None, objective, objective, "OPTIMAL", True,
-                      build, res.seconds, size, net.supply.size)
+    return LPSolution(x, waiting, untested, capacity_duals(net, res.potential, inp), None,
+                      objective, objective, "OPTIMAL", True, build, res.seconds, size,
+                      net.supply.size)
+
+
+def capacity_duals(net: FlowNetwork, potential: np.ndarray | None,
+                   inp: PlanInput) -> np.ndarray | None:
+    """(nl, T) objective change per extra reaction of each lab-day's capacity (<= 0), as the
+    LP's duals: the reduced cost of the full capacity arcs, from the simplex's potentials
+    (None with OR-Tools, which gives no potentials)."""
+    if potential is None:
+        return None
+    arcs = slice(net.starts["capacity"], net.starts["carry"])
+    reduced = (net.cost[arcs] + potential[net.tail[arcs]] - potential[net.head[arcs]])
+    return (np.minimum(reduced, 0) * (UNITS_PER_REACTION / net.cost_scale)).reshape(
+        inp.nl, inp.days)

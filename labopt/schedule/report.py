@@ -251,8 +251,8 @@ def bottlenecks(rep: PlanReport, top: int = 10) -> list[dict]:
     A lab-day is full when its planned reactions (with the retest reserve) reach its
     capacity. One more reaction there would test 1 / c more samples of the most urgent stream
     still waiting or untested that day in a unit that may send to it, where c is that
-    sample's reactions at that lab. With the LP, the dual value of the lab-day's capacity is
-    given too (objective units per reaction).
+    sample's reactions at that lab. With the LP or the network simplex, the dual value of the
+    lab-day's capacity is given too (objective units per reaction).
     """
     plan, inp = rep.plan, rep.plan.input
     scn = plan.scenario
