@@ -48,9 +48,7 @@ cdef inline double _now() noexcept nogil:
 
 
 cdef struct Net:
-    int n              # nodes, without the root
-    int m              # arcs, without the artificial ones
-    int root
+    # arcs 0..m-1 are the real ones, m + u the artificial arc of node u; node n is the root
     int* tail
     int* head
     int64* cap
@@ -115,11 +113,10 @@ cdef inline int64 _room(Net* g, int u, bint downwards) noexcept nogil:
 cdef int _pivot(Net* g, int e_in) noexcept nogil:
     """Bring arc e_in into the tree; return 0, or 1 if the cycle is unbounded."""
     cdef int first, second, apex, u, u_out = -1, side = 0
-    cdef int u_in, v_in, v_out, prev, nxt, p
+    cdef int u_in, v_in, prev, nxt
     cdef int e_prev, e_cur
     cdef signed char d_prev, d_cur
     cdef int64 delta, r, val, sigma
-    cdef int dep
     # the cycle runs apex -> ... -> first -> e_in -> second -> ... -> apex
     if g.state[e_in] == STATE_LOWER:
         first, second = g.tail[e_in], g.head[e_in]
@@ -168,7 +165,6 @@ cdef int _pivot(Net* g, int e_in) noexcept nogil:
         u_in, v_in = second, first
 
     # re-hang the subtree of u_out from v_in through e_in, reversing the path u_in .. u_out
-    v_out = g.parent[u_out]
     _unlink(g, u_out)
     prev = v_in
     e_prev = e_in
@@ -271,7 +267,6 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
     pi_out = np.zeros(N, dtype=np.int64)
     cdef int64[::1] flow_v = flow_out
     cdef int64[::1] pi_v = pi_out
-    g.n, g.m, g.root = n, m, n
     g.flow = &flow_v[0]
     g.pi = &pi_v[0]
     g.tail = <int*>malloc((M + 1) * sizeof(int))

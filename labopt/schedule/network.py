@@ -38,11 +38,17 @@ MAX_COST_SCALE = 10**9
 
 def cost_scale(solver: str, max_cost: float, nodes: int) -> int:
     """Integer cost units per objective unit for a network whose largest cost per flow unit
-    is ``max_cost``: the simplex's potentials reach a few times max cost x nodes."""
-    if solver == "ortools":
-        return ORTOOLS_COST_SCALE
-    room = (2**62 // (8 * (nodes + 1))) / max(max_cost, 1e-12)
-    return int(min(MAX_COST_SCALE, 10 ** max(0, int(np.floor(np.log10(room))))))
+    is ``max_cost``: the finest power of ten (10,000 for OR-Tools) that keeps every cost within
+    half the simplex's bound for int64 potentials (the other half absorbs rounding)."""
+    limit = 2**62 // (4 * (nodes + 1))           # ext/_netsimplex.pyx's bound on |cost|
+    scale = ORTOOLS_COST_SCALE if solver == "ortools" else MAX_COST_SCALE
+    while scale > 1 and max_cost * scale * 2 > limit:
+        scale //= 10
+    if not np.isfinite(max_cost) or max_cost * scale * 2 > limit:
+        raise PlanInputError(f"the plan's weights make a cost of {max_cost:.3g} per 1/100 "
+                             f"reaction, too large for exact integer costs: lower "
+                             f"plan.untested or plan.priority_base")
+    return scale
 
 
 def unit_costs(inp: PlanInput, headroom: float) -> np.ndarray | None:
@@ -74,6 +80,7 @@ class FlowNetwork:
     supply: np.ndarray
     starts: dict[str, int]
     cost_scale: int           # integer cost units per objective unit
+    per_sample: np.ndarray    # (nd, ns) flow units per sample
 
 
 def flow_network(inp: PlanInput, w: Weights, per: np.ndarray,
@@ -126,20 +133,16 @@ def flow_network(inp: PlanInput, w: Weights, per: np.ndarray,
     arcs = [np.concatenate([np.broadcast_to(np.asarray(grp[i]), np.shape(grp[1])).ravel()
                             for grp in groups]) for i in (1, 2, 3)]
     cost = np.concatenate([np.asarray(grp[4], dtype=float).ravel() for grp in groups])
-    largest = float(np.abs(cost).max(initial=0.0))
-    scale = cost_scale(solver, largest, sink + 1)
-    if not np.isfinite(largest) or largest * scale >= 2**62 // (4 * (sink + 2)):
-        raise PlanInputError(f"the plan's weights make a cost of {largest:.3g} per 1/100 "
-                             f"reaction, too large for exact integer costs: lower "
-                             f"plan.untested or plan.priority_base")
-    return FlowNetwork(*arcs, np.rint(cost * scale).astype(np.int64), supplies, starts, scale)
+    scale = cost_scale(solver, float(np.abs(cost).max(initial=0.0)), sink + 1)
+    return FlowNetwork(*arcs, np.rint(cost * scale).astype(np.int64), supplies, starts, scale,
+                       f)
 
 
 def solve_network(inp: PlanInput, cfg: Planning, w: Weights, per: np.ndarray) -> LPSolution:
     t0 = time.perf_counter()
     nd, ns, T, npair = inp.nd, inp.ns, inp.days, inp.npairs
-    f = per * UNITS_PER_REACTION
     net = flow_network(inp, w, per, cfg.flow_solver)
+    f = net.per_sample
     build = time.perf_counter() - t0
     res = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply,
                         solver=cfg.flow_solver,
