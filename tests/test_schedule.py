@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from labopt.scenario import load_scenario
 from labopt.scenario.synth import synthesize
 from labopt.schedule import PlanInputError, build_input, check_plan, make_plan, plan_scenario
+from labopt.schedule.columns import solve_lp_columns
 from labopt.schedule.lp import plan_cost, solve_lp, weights
 from tests.lp_reference import reference_objective
 
@@ -75,6 +76,12 @@ def test_random_small_scenarios_pass_the_check_and_match_scipy(seed, districts, 
     lp = solve_lp(inp, cfg, w)
     ref = reference_objective(inp, w, plan_cost(inp, cfg.retest_reserve_sd))
     assert lp.objective == pytest.approx(ref, rel=1e-6, abs=1e-6)
+    # column generation, from its own first arcs and from none at all
+    cg = solve_lp(inp, cfg.model_copy(update={"solver": "columns"}), w)
+    bare = solve_lp_columns(inp, cfg, w, seed=np.zeros(inp.npairs * inp.ns * inp.days, bool))
+    for sol in (cg, bare):
+        assert sol.status == "OPTIMAL"
+        assert sol.objective == pytest.approx(ref, rel=1e-6, abs=1e-6)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -206,15 +213,16 @@ def test_variant_surge_plan_tests_more_urgent_samples_within_turnaround_than_gre
 
 
 def test_lp_backends_agree_and_highs_prints_nothing(capfd):
-    from labopt.schedule.lp import HIGHS_FROM_VARIABLES, lp_backend
-    assert lp_backend("auto", HIGHS_FROM_VARIABLES - 1) == "glop"
-    assert lp_backend("auto", HIGHS_FROM_VARIABLES) == "highs"
+    from labopt.schedule.lp import COLUMNS_FROM_VARIABLES, lp_backend
+    assert lp_backend("auto", COLUMNS_FROM_VARIABLES - 1) == "glop"
+    assert lp_backend("auto", COLUMNS_FROM_VARIABLES) == "columns"
     assert lp_backend("glop", 10**9) == "glop" and lp_backend("highs", 1) == "highs"
     scn = synthesize(30, 12, days=3, seed=8)          # mixed pool sizes: an LP
     capfd.readouterr()
     plans = {s: make_plan(scn.with_settings(plan={"solver": s}), method="lp")
-             for s in ("glop", "highs")}
+             for s in ("glop", "highs", "columns")}
     out = capfd.readouterr()
     assert out.out == "", "the LP backend wrote to stdout (it would spoil --json)"
-    assert plans["glop"].status == plans["highs"].status == "OPTIMAL"
-    assert plans["glop"].lp_objective == pytest.approx(plans["highs"].lp_objective, rel=1e-7)
+    assert {p.status for p in plans.values()} == {"OPTIMAL"}
+    for s in ("highs", "columns"):
+        assert plans["glop"].lp_objective == pytest.approx(plans[s].lp_objective, rel=1e-7)

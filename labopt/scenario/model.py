@@ -111,8 +111,10 @@ class Planning(BaseModel):
     method: Literal["auto", "network", "lp"] = Field(
         "auto", description="network (min-cost flow) when every sample of a unit and stream "
                             "costs the same reactions at every lab and day, else LP")
-    solver: Literal["auto", "glop", "highs"] = Field(
-        "auto", description="OR-Tools LP backend (auto: GLOP for small LPs, HiGHS for large)")
+    solver: Literal["auto", "glop", "highs", "columns"] = Field(
+        "auto", description="LP backend: OR-Tools' GLOP or HiGHS on the whole LP, or HiGHS "
+                            "by column generation over the test arcs (auto: GLOP for small "
+                            "LPs, column generation for large)")
     flow_solver: Literal["simplex", "ortools"] = Field(
         "simplex", description="min-cost flow backend: labopt's network simplex, or OR-Tools' "
                                "cost scaling (same optimum; the simplex is several times "

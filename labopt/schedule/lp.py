@@ -21,6 +21,7 @@ reactions), so it is solved as an LP; its optimum is proven (gap 0).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,18 +101,20 @@ def weights(inp: PlanInput, cfg: Planning) -> Weights:
     return Weights(w, untested, cfg.waiting_day, pair_cost, base)
 
 
-# HiGHS solved synthetic weeks of 150 and 300 units (47,000 and 94,000 test variables) 2.3
-# and 3 times faster than GLOP, the 700-unit week in 27 s against 53 s; GLOP was faster on the
-# small fixtures (Thanh Hóa: 0.07 s against 0.12 s).
-HIGHS_FROM_VARIABLES = 20_000
+# Whole-LP HiGHS solved synthetic weeks of 150 and 300 units (47,000 and 94,000 test
+# variables) 2.3 and 3 times faster than GLOP, the 700-unit week in 27 s against 53 s; column
+# generation (labopt.schedule.columns) took 0.6, 5.4 and 7-9 s. GLOP was faster on the small
+# fixtures (Thanh Hóa: 0.07 s against 0.12 s for HiGHS).
+COLUMNS_FROM_VARIABLES = 20_000
 
 
 def lp_backend(choice: str, test_variables: int) -> str:
-    """The OR-Tools LP backend for ``[plan] solver`` ("auto": GLOP for small LPs, HiGHS
-    from HIGHS_FROM_VARIABLES test variables on)."""
+    """The LP backend for ``[plan] solver``: "glop" or "highs" (OR-Tools, whole LP),
+    "columns" (labopt.schedule.columns); "auto" is GLOP below COLUMNS_FROM_VARIABLES test
+    variables and column generation from there."""
     if choice != "auto":
         return choice
-    return "highs" if test_variables >= HIGHS_FROM_VARIABLES else "glop"
+    return "columns" if test_variables >= COLUMNS_FROM_VARIABLES else "glop"
 
 
 @dataclass
@@ -130,10 +133,60 @@ class LPSolution:
     variables: int
     constraints: int
 
+    @classmethod
+    def without_plan(cls, inp: PlanInput, status: str, build: float, solve: float,
+                     variables: int, constraints: int) -> LPSolution:
+        """The solver stopped without a plan (time limit, infeasible): zeros and NaN."""
+        z = np.zeros
+        return cls(z((inp.npairs, inp.ns, inp.days)), z((inp.nd, inp.ns, inp.days)),
+                   z((inp.nd, inp.ns, inp.days)), None, None, float("nan"), float("nan"),
+                   status, False, build, solve, variables, constraints)
 
-def solve_lp(inp: PlanInput, cfg: Planning, w: Weights | None = None) -> LPSolution:
-    t0 = time.perf_counter()
-    w = weights(inp, cfg) if w is None else w
+
+@dataclass
+class LPModel:
+    """The allocation LP as arrays: bounds, objective, rows (lo <= A v <= hi) and where each
+    block of variables and rows starts. Columns: x (np*ns*T, pair-major), then waiting,
+    untested (nd*ns*T each), then reagent left (nl*T). Rows: balance (nd*ns*T), lab-day
+    capacity (nl*T), reagent (nl*T)."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    obj: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    A: sp.csr_matrix
+    nx: int                   # test variables, the first nx columns
+    nb: int                   # waiting (and untested) variables
+    nbal: int                 # balance rows; capacity rows follow, then reagent rows (rg)
+    rg: int
+
+    @property
+    def ob(self) -> int:
+        return self.nx
+
+    @property
+    def ou(self) -> int:
+        return self.nx + self.nb
+
+
+def read_back(m: LPModel, inp: PlanInput, v: np.ndarray, duals: np.ndarray, objective: float,
+              bound: float, status: str, build: float, solve: float) -> LPSolution:
+    """The LPSolution of the model's column values ``v`` and row duals."""
+    nd, ns, T, nl = inp.nd, inp.ns, inp.days, inp.nl
+    return LPSolution(
+        x=np.clip(v[:m.nx], 0, None).reshape(inp.npairs, ns, T),
+        waiting=np.clip(v[m.ob:m.ob + m.nb], 0, None).reshape(nd, ns, T),
+        untested=np.clip(v[m.ou:m.ou + m.nb], 0, None).reshape(nd, ns, T),
+        capacity_dual=duals[m.nbal:m.nbal + nl * T].reshape(nl, T),
+        reagent_dual=duals[m.rg:m.rg + nl * T].reshape(nl, T),
+        objective=float(objective), bound=float(bound), status=status,
+        optimal=status == "OPTIMAL", build_seconds=build, solve_seconds=solve,
+        variables=m.obj.size, constraints=m.row_lower.size)
+
+
+def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
+    """Build the allocation LP (see the module docstring)."""
     nd, ns, T, nl, npair = inp.nd, inp.ns, inp.days, inp.nl, inp.npairs
     c = plan_cost(inp, cfg.retest_reserve_sd)
 
@@ -194,13 +247,25 @@ def solve_lp(inp: PlanInput, cfg: Planning, w: Weights | None = None) -> LPSolut
     obj[xi] = w.test_cost(inp).ravel()
     obj[ob + dst] = (w.waiting_day * w.stream[Ds]).ravel()
     obj[ou + dst] = (w.untested * w.stream[Ds]).ravel()
+    return LPModel(lower, upper, obj, lo, hi, A, nx, nb, nbal, rg)
 
+
+def solve_lp(inp: PlanInput, cfg: Planning, w: Weights | None = None,
+             progress: Callable[[str], None] | None = None) -> LPSolution:
+    """Solve the allocation LP with the backend of ``[plan] solver`` (see lp_backend)."""
+    w = weights(inp, cfg) if w is None else w
+    backend = lp_backend(cfg.solver, inp.npairs * inp.ns * inp.days)
+    if backend == "columns":
+        from labopt.schedule.columns import solve_lp_columns
+        return solve_lp_columns(inp, cfg, w, progress)
+    t0 = time.perf_counter()
+    m = lp_model(inp, cfg, w)
     model = model_builder.Model()
-    model.helper.fill_model_from_sparse_data(lower, upper, obj, lo, hi, A)
+    model.helper.fill_model_from_sparse_data(m.lower, m.upper, m.obj, m.row_lower,
+                                              m.row_upper, m.A)
     build = time.perf_counter() - t0
 
     # ---- solve
-    backend = lp_backend(cfg.solver, nx)
     solver = model_builder.Solver(backend)
     if backend == "highs":
         solver.set_solver_specific_parameters("output_flag=false")   # no banner on stdout
@@ -208,23 +273,12 @@ def solve_lp(inp: PlanInput, cfg: Planning, w: Weights | None = None) -> LPSolut
     t1 = time.perf_counter()
     status = solver.solve(model)
     solve_secs = time.perf_counter() - t1
-    optimal = status == model_builder.SolveStatus.OPTIMAL
     helper = solver._Solver__solve_helper        # bulk access to values and duals
     if not helper.has_solution():
-        return LPSolution(np.zeros((npair, ns, T)), np.zeros((nd, ns, T)),
-                          np.zeros((nd, ns, T)), np.zeros((nl, T)), np.zeros((nl, T)),
-                          float("nan"), float("nan"), status.name, False, build, solve_secs,
-                          nvar, nrow)
+        return LPSolution.without_plan(inp, status.name, build, solve_secs, m.obj.size,
+                                       m.row_lower.size)
 
     # ---- read back
-    v = np.asarray(helper.variable_values())
-    duals = np.asarray(helper.dual_values())
-    x = np.clip(v[ox:ox + nx], 0, None).reshape(npair, ns, T)
-    return LPSolution(
-        x=x, waiting=np.clip(v[ob:ob + nb], 0, None).reshape(nd, ns, T),
-        untested=np.clip(v[ou:ou + nb], 0, None).reshape(nd, ns, T),
-        capacity_dual=duals[nbal:nbal + nl * T].reshape(nl, T),
-        reagent_dual=duals[rg:rg + nl * T].reshape(nl, T),
-        objective=float(solver.objective_value), bound=float(solver.best_objective_bound),
-        status=status.name, optimal=optimal, build_seconds=build, solve_seconds=solve_secs,
-        variables=nvar, constraints=nrow)
+    return read_back(m, inp, np.asarray(helper.variable_values()),
+                     np.asarray(helper.dual_values()), solver.objective_value,
+                     solver.best_objective_bound, status.name, build, solve_secs)

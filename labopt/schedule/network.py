@@ -149,10 +149,8 @@ def solve_network(inp: PlanInput, cfg: Planning, w: Weights, per: np.ndarray) ->
                         max_seconds=max(cfg.time_limit_seconds - build, 1e-6))
     size, starts = net.tail.size, net.starts
     if not res.optimal:
-        z = np.zeros
-        return LPSolution(z((npair, ns, T)), z((nd, ns, T)), z((nd, ns, T)), None, None,
-                          float("nan"), float("nan"), res.status, False, build, res.seconds,
-                          size, net.supply.size)
+        return LPSolution.without_plan(inp, res.status, build, res.seconds, size,
+                                       net.supply.size)
     flows = res.flow.astype(float)
     x = flows[starts["test"]:starts["wait"]].reshape(npair, ns, T) \
         / f[inp.pair_d][:, :, None]

@@ -98,7 +98,7 @@ def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = No
         used = "network"
     else:
         say("solving the allocation (LP)")
-        sol = solve_lp(inp, cfg, w)
+        sol = solve_lp(inp, cfg, w, say)
         used = "lp"
     if not math.isfinite(sol.objective):
         from labopt.schedule.greedy import greedy_plan
