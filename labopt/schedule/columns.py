@@ -119,7 +119,11 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
     Ac = m.A.tocsc()
     AxT = Ac[:, :nx].T.tocsr()                   # pricing: rc = c - Ax^T y
     absAxT = abs(AxT)
-    row_of_arc = AxT.indices[AxT.indptr[:-1]]    # each test arc's first row is its balance row
+    # each test arc's balance row (its unit-stream-day), as lp_model numbers them
+    ns, T = inp.ns, inp.days
+    row_of_arc = (np.repeat(inp.pair_d, ns * T) * (ns * T)
+                  + np.tile(np.arange(ns * T), inp.npairs))
+    available = _available(inp)
     chosen = seed_arcs(inp, cfg, w) if seed is None else np.asarray(seed, dtype=bool).copy()
     build = time.perf_counter() - t0
 
@@ -162,7 +166,7 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
         rc = m.obj[:nx] - AxT @ y
         tol = PRICE_TOL * (np.abs(m.obj[:nx]) + absAxT @ np.abs(y))
         out = ~chosen
-        bound = z + float((np.minimum(rc[out], 0.0) * _available(inp)[out]).sum())
+        bound = z + float((np.minimum(rc[out], 0.0) * available[out]).sum())
         neg = np.flatnonzero(out & (rc < -tol))
         if neg.size == 0:
             status = "OPTIMAL"
