@@ -160,6 +160,7 @@ class LPModel:
     nb: int                   # waiting (and untested) variables
     nbal: int                 # balance rows; capacity rows follow, then reagent rows (rg)
     rg: int
+    x_row: np.ndarray         # (nx,) balance row (unit-stream-day) of each test variable
 
     @property
     def ob(self) -> int:
@@ -247,7 +248,7 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     obj[xi] = w.test_cost(inp).ravel()
     obj[ob + dst] = (w.waiting_day * w.stream[Ds]).ravel()
     obj[ou + dst] = (w.untested * w.stream[Ds]).ravel()
-    return LPModel(lower, upper, obj, lo, hi, A, nx, nb, nbal, rg)
+    return LPModel(lower, upper, obj, lo, hi, A, nx, nb, nbal, rg, brow)
 
 
 def solve_lp(inp: PlanInput, cfg: Planning, w: Weights | None = None,
