@@ -74,11 +74,9 @@ def _highs():
 
 def seed_arcs(inp: PlanInput, cfg: Planning, w: Weights) -> np.ndarray:
     """(np*ns*T,) bool: the test arcs of the first master (see the module docstring)."""
-    from labopt.schedule.network import flow_network
+    from labopt.schedule.network import fewest_reactions, flow_network
     ns, T = inp.ns, inp.days
-    c = plan_cost(inp, cfg.retest_reserve_sd)
-    fewest = np.full((inp.nd, ns), np.inf)
-    np.minimum.at(fewest, inp.pair_d, c.min(axis=2))
+    fewest = fewest_reactions(inp, plan_cost(inp, cfg.retest_reserve_sd))
     fewest[~np.isfinite(fewest)] = 1.0
     seed = np.zeros(inp.npairs * ns * T, dtype=bool)
     try:

@@ -51,14 +51,21 @@ def cost_scale(solver: str, max_cost: float, nodes: int) -> int:
     return scale
 
 
+def fewest_reactions(inp: PlanInput, c: np.ndarray) -> np.ndarray:
+    """(nd, ns) the fewest reactions per sample of each unit and stream over its labs and
+    days, from the per-arc costs c (np, ns, T); inf for a unit that reaches no lab."""
+    lo = np.full((inp.nd, inp.ns), np.inf)
+    np.minimum.at(lo, inp.pair_d, c.min(axis=2))
+    return lo
+
+
 def unit_costs(inp: PlanInput, headroom: float) -> np.ndarray | None:
     """Reactions per sample of each unit and stream if they depend on nothing else, else None
     (then the allocation is not a network and needs the LP)."""
     c = plan_cost(inp, headroom)
     per = np.full((inp.nd, inp.ns), np.nan)
-    lo = np.full((inp.nd, inp.ns), np.inf)
+    lo = fewest_reactions(inp, c)
     hi = np.full((inp.nd, inp.ns), -np.inf)
-    np.minimum.at(lo, inp.pair_d, c.min(axis=2))
     np.maximum.at(hi, inp.pair_d, c.max(axis=2))
     reached = np.isfinite(lo)
     if (hi[reached] - lo[reached] > 1e-12 * np.maximum(1.0, hi[reached])).any():
