@@ -4,6 +4,8 @@ Every simplex flow is checked by code of this file: conservation at every node, 
 and the reduced-cost optimality conditions given by the returned potentials (which prove the
 optimum without reference to another solver). The costs are then compared with OR-Tools'.
 """
+import time
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -135,6 +137,30 @@ def test_time_limit_stops_the_simplex():
     res = min_cost_flow(*args, max_seconds=1e-6)
     assert res.status == "TIME_LIMIT" and not res.optimal and not res.flow.any()
     assert res.pivots == 256                             # the clock is read every 256 pivots
+
+
+def test_time_limit_stops_ortools_in_its_child_process():
+    """OR-Tools has no time limit of its own: its child process is stopped at the limit, and
+    within the limit it returns what it returns in-process."""
+    rng = np.random.default_rng(7)
+    args = random_network(rng, 20_000, 300_000)
+    t0 = time.perf_counter()
+    res = min_cost_flow(*args, solver="ortools", max_seconds=0.05)
+    assert time.perf_counter() - t0 < 5                  # the pool's shutdown included
+    assert res.status == "TIME_LIMIT" and not res.optimal and not res.flow.any()
+    small_args = random_network(np.random.default_rng(3), 60, 400)
+    limited = min_cost_flow(*small_args, solver="ortools", max_seconds=120)
+    direct = min_cost_flow(*small_args, solver="ortools")
+    assert limited.optimal and limited.cost == direct.cost
+    assert np.array_equal(limited.flow, direct.flow)
+
+
+def test_planner_time_limit_on_ortools_returns_the_greedy_plan_with_a_note():
+    scn = small(5, 200, 80, 5, uniform_pools=True).with_settings(
+        plan={"time_limit_seconds": 1e-3, "flow_solver": "ortools"})
+    plan = make_plan(scn, method="network")
+    assert plan.method == "greedy" and plan.status == "TIME_LIMIT"
+    assert any("min-cost flow stopped without a plan (TIME_LIMIT" in n for n in plan.notes)
 
 
 def test_planner_time_limit_on_the_flow_returns_the_greedy_plan_with_a_note():
