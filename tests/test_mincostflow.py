@@ -155,17 +155,10 @@ def test_time_limit_stops_ortools_in_its_child_process():
     assert np.array_equal(limited.flow, direct.flow)
 
 
-def test_planner_time_limit_on_ortools_returns_the_greedy_plan_with_a_note():
+@pytest.mark.parametrize("solver, limit", [("simplex", 1e-6), ("ortools", 1e-3)])
+def test_planner_time_limit_on_the_flow_returns_the_greedy_plan_with_a_note(solver, limit):
     scn = small(5, 200, 80, 5, uniform_pools=True).with_settings(
-        plan={"time_limit_seconds": 1e-3, "flow_solver": "ortools"})
-    plan = make_plan(scn, method="network")
-    assert plan.method == "greedy" and plan.status == "TIME_LIMIT"
-    assert any("min-cost flow stopped without a plan (TIME_LIMIT" in n for n in plan.notes)
-
-
-def test_planner_time_limit_on_the_flow_returns_the_greedy_plan_with_a_note():
-    scn = small(5, 200, 80, 5, uniform_pools=True).with_settings(
-        plan={"time_limit_seconds": 1e-6})
+        plan={"time_limit_seconds": limit, "flow_solver": solver})
     plan = make_plan(scn, method="network")
     assert plan.method == "greedy" and plan.status == "TIME_LIMIT"
     assert any("min-cost flow stopped without a plan (TIME_LIMIT" in n for n in plan.notes)
