@@ -92,3 +92,89 @@ def test_column_generation_prints_nothing_on_stdout():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout == ""
+
+
+def relaxed_lp_optimum(inp, cfg, w):
+    """The LP with every sample charged the fewest reactions it costs at any of its labs,
+    built from the LP's arrays and solved by scipy's HiGHS: independent of the network."""
+    from scipy.optimize import linprog
+
+    from labopt.schedule.lp import lp_model
+    m = lp_model(inp, cfg, w)
+    A = m.A.tocsc(copy=True)
+    fewest = np.full((inp.nd, inp.ns), np.inf)
+    np.minimum.at(fewest, inp.pair_d, plan_cost(inp, cfg.retest_reserve_sd).min(axis=2))
+    per_x = np.broadcast_to(fewest[inp.pair_d][:, :, None],
+                            (inp.npairs, inp.ns, inp.days)).ravel()
+    for j in range(m.nx):                         # capacity and reagent entries of each arc
+        lo, hi = A.indptr[j], A.indptr[j + 1]
+        A.data[lo:hi] = np.where(A.indices[lo:hi] >= m.nbal, per_x[j], A.data[lo:hi])
+    eq = m.row_lower == m.row_upper
+    res = linprog(m.obj, A_ub=A[~eq], b_ub=m.row_upper[~eq], A_eq=A[eq], b_eq=m.row_lower[eq],
+                  bounds=np.c_[m.lower, m.upper], method="highs")
+    assert res.status == 0
+    return m, res.fun
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_relaxations_duals_bound_the_lp_with_the_relaxed_lps_optimum(seed):
+    """The fewest-reactions flow's potentials, as LP duals, give a bound of the LP that equals
+    the relaxed LP's optimum (strong duality, up to the flow's rounding to 1/100 reaction)
+    and lies below the LP's optimum."""
+    from labopt.schedule.columns import _available, relaxation
+    _, inp, cfg, w = week(seed)
+    m, relaxed_optimum = relaxed_lp_optimum(inp, cfg, w)
+    upper = m.upper.copy()
+    upper[:m.nx] = _available(inp)
+    bound = m.lagrangian_bound(relaxation(inp, cfg, w).duals, upper)
+    assert bound == pytest.approx(relaxed_optimum, rel=1e-5)
+    assert bound <= whole_lp(inp, cfg, w).objective * (1 + 1e-9)
+
+
+def test_a_lagrangian_bound_without_a_valid_sign_is_minus_infinity():
+    from labopt.schedule.lp import lp_model
+    _, inp, cfg, w = week(0)
+    m = lp_model(inp, cfg, w)
+    y = np.zeros(m.row_lower.size)
+    assert m.lagrangian_bound(y, m.upper) == 0.0             # every cost is >= 0
+    y[m.nbal] = 1.0                      # a positive price on a capacity row (no lower end)
+    assert m.lagrangian_bound(y, m.upper) == -np.inf
+    y[:] = 0.0
+    y[0] = 1e12                          # the untested column (no upper bound) goes negative
+    assert m.lagrangian_bound(y, m.upper) == -np.inf
+
+
+def test_the_first_master_stopped_early_has_at_least_the_relaxations_bound():
+    _, inp, cfg, w = week(4)
+    optimum = whole_lp(inp, cfg, w).objective
+    _, relaxed_optimum = relaxed_lp_optimum(inp, cfg, w)
+    part = solve_lp_columns(inp, cfg, w, max_rounds=0)
+    assert part.status == "ROUND_LIMIT"
+    assert part.bound <= optimum * (1 + 1e-9) <= part.objective * (1 + 2e-9)
+    assert part.bound >= relaxed_optimum * (1 - 1e-5)
+
+
+def test_stopped_before_any_master_the_greedy_plan_gets_a_gap_to_the_bound(monkeypatch):
+    """The relaxed flow solved, then the time limit stops HiGHS in its first master: the
+    greedy plan comes back with its gap to the relaxation's bound."""
+    from labopt.schedule import columns
+    scn = synthesize(60, 25, days=5, seed=5).with_settings(plan={"solver": "columns"})
+    make = columns._highs
+
+    def stopped_at_once():
+        h = make()
+        set_option = h.setOptionValue
+        h.setOptionValue = lambda k, v: set_option(k, 1e-12 if k == "time_limit" else v)
+        return h
+
+    monkeypatch.setattr(columns, "_highs", stopped_at_once)
+    rep = plan_scenario(scn, method="lp")
+    assert rep.plan.method == "greedy" and rep.plan.status == "TIME_LIMIT"
+    note = next(n for n in rep.plan.notes if "greedy plan instead" in n)
+    assert "lower bound" in note and 0 < rep.plan.gap < 1
+    inp = build_input(scn)
+    cfg = scn.settings.plan
+    optimum = whole_lp(inp, cfg, weights(inp, cfg)).objective
+    bound = rep.plan.objective * (1 - rep.plan.gap)
+    assert bound <= optimum * (1 + 1e-9) and optimum <= rep.plan.objective
+    assert rep.check.ok

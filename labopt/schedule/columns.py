@@ -17,7 +17,11 @@ pool sizes): 7 s, against 18 s for HiGHS on the whole LP in the same run.
 If the time limit stops the loop, the last optimal master is a feasible plan of the full LP,
 and z_master + sum over arcs left out of min(0, reduced cost) x (samples available to the
 arc) is a lower bound of the full LP (the Lagrangian bound of the master's duals): the plan
-is returned with that gap.
+is returned with that gap. The min-cost flow of the first guess relaxes the LP (it charges
+each pooled sample its fewest reactions), so its potentials are duals feasible for the LP
+and bound it before any master is solved: on the 700-unit week 223,564 against the optimum
+241,114, where the first master's own bound is -5.9 million. The gap reported is against the
+better of the two, also for the greedy plan returned when no master finished.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -72,28 +77,45 @@ def _highs():
     return h
 
 
-def seed_arcs(inp: PlanInput, cfg: Planning, w: Weights) -> np.ndarray:
-    """(np*ns*T,) bool: the test arcs of the first master (see the module docstring)."""
-    from labopt.schedule.network import fewest_reactions, flow_network
-    ns, T = inp.ns, inp.days
+@dataclass
+class Relaxation:
+    """The allocation as a min-cost flow charging every sample the fewest reactions it costs at
+    any of its labs: it relaxes the LP (labopt.schedule.network.lp_duals)."""
+
+    arcs: np.ndarray          # (np*ns*T,) bool: the test arcs carrying flow
+    duals: np.ndarray         # the LP's row duals from its potentials, feasible for the LP
+
+
+def relaxation(inp: PlanInput, cfg: Planning, w: Weights) -> Relaxation | None:
+    """The relaxed flow, or None when it cannot be built (weights too large for integer costs:
+    the LP copes without it) or solved within the time limit."""
+    from labopt.schedule.network import fewest_reactions, flow_network, lp_duals
     fewest = fewest_reactions(inp, plan_cost(inp, cfg.retest_reserve_sd))
     fewest[~np.isfinite(fewest)] = 1.0
-    seed = np.zeros(inp.npairs * ns * T, dtype=bool)
     try:
         net = flow_network(inp, w, fewest)
-    except PlanInputError:        # weights too large for integer costs: the LP copes, skip it
-        net = None
-    if net is not None:
-        res = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply,
-                            max_seconds=cfg.time_limit_seconds)
-        if res.optimal:
-            seed |= res.flow[net.starts["test"]:net.starts["wait"]] > 0
+    except PlanInputError:
+        return None
+    res = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply,
+                        max_seconds=cfg.time_limit_seconds)
+    if not res.optimal:
+        return None
+    duals = lp_duals(net, res.potential, inp, w)
+    return Relaxation(res.flow[net.starts["test"]:net.starts["wait"]] > 0,
+                      np.concatenate([d.ravel() for d in duals]))
+
+
+def seed_arcs(inp: PlanInput, relaxed: Relaxation | None) -> np.ndarray:
+    """(np*ns*T,) bool: the test arcs of the first master (see the module docstring)."""
+    seed = np.zeros(inp.npairs * inp.ns * inp.days, dtype=bool)
+    if relaxed is not None:
+        seed |= relaxed.arcs
     nearest = {}
     for p in np.lexsort((inp.pair_hours, inp.pair_d)):          # nearest first
         nearest.setdefault((inp.pair_d[p], inp.design_class[inp.pair_l[p]]), p)
     pick = np.zeros(inp.npairs, dtype=bool)
     pick[list(nearest.values())] = True
-    return seed | np.repeat(pick, ns * T)
+    return seed | np.repeat(pick, inp.ns * inp.days)
 
 
 def _available(inp: PlanInput) -> np.ndarray:
@@ -122,7 +144,12 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
     AxT = Ac[:, :nx].T.tocsr()                   # pricing: rc = c - Ax^T y
     absAxT = abs(AxT)
     available = _available(inp)
-    chosen = seed_arcs(inp, cfg, w) if seed is None else np.asarray(seed, dtype=bool).copy()
+    relaxed = relaxation(inp, cfg, w)
+    chosen = seed_arcs(inp, relaxed) if seed is None else np.asarray(seed, dtype=bool).copy()
+    # the relaxation's duals bound the LP before any master is solved
+    upper = m.upper.copy()
+    upper[:nx] = available
+    floor = -np.inf if relaxed is None else m.lagrangian_bound(relaxed.duals, upper)
     build = time.perf_counter() - t0
 
     # ---- master: every non-test column first, then the chosen test arcs
@@ -141,7 +168,7 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
     h.passModel(lp)
 
     best = None               # (column values, row duals, objective) of the last optimal master
-    bound = -np.inf
+    bound = floor
     status, rounds, solve_secs = "NOT_SOLVED", 0, 0.0
     while True:
         left = cfg.time_limit_seconds - (time.perf_counter() - t0)
@@ -165,7 +192,7 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
         rc = m.obj[:nx] - AxT @ y
         tol = PRICE_TOL * (np.abs(m.obj[:nx]) + absAxT @ np.abs(y))
         out = ~chosen
-        bound = z + float((np.minimum(rc[out], 0.0) * available[out]).sum())
+        bound = max(floor, z + float((np.minimum(rc[out], 0.0) * available[out]).sum()))
         neg = np.flatnonzero(out & (rc < -tol))
         if neg.size == 0:
             status = "OPTIMAL"
@@ -180,8 +207,9 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
         rank = np.arange(neg.size) - np.repeat(start, np.diff(np.r_[start, neg.size]))
         add = neg[rank < MAX_NEW_PER_ROW]
         rounds += 1
-        say(f"pricing round {rounds}: master solved in {master_secs:.2f} s, "
-            f"{add.size:,} lab arcs added to its {cols.size:,} columns")
+        say(f"pricing round {rounds}: master solved in {master_secs:.2f} s (within "
+            f"{(z - bound) / max(1.0, abs(z)):.2%} of the optimum), {add.size:,} lab arcs "
+            f"added to its {cols.size:,} columns")
         s2 = Ac[:, add]
         h.addCols(add.size, m.obj[add], m.lower[add], m.upper[add], s2.nnz,
                   s2.indptr[:-1].astype(np.int32), s2.indices.astype(np.int32), s2.data)
@@ -189,7 +217,8 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
         cols = np.concatenate([cols, add])
 
     if best is None:
-        return LPSolution.without_plan(inp, status, build, solve_secs, nvar, m.row_lower.size)
+        return LPSolution.without_plan(inp, status, build, solve_secs, nvar, m.row_lower.size,
+                                       bound)
     v = np.zeros(nvar)
     v[cols[:best[0].size]] = best[0]
     return read_back(m, inp, v, best[1], best[2], best[2] if status == "OPTIMAL" else bound,

@@ -135,11 +135,12 @@ class LPSolution:
 
     @classmethod
     def without_plan(cls, inp: PlanInput, status: str, build: float, solve: float,
-                     variables: int, constraints: int) -> LPSolution:
-        """The solver stopped without a plan (time limit, infeasible): zeros and NaN."""
+                     variables: int, constraints: int, bound: float = -np.inf) -> LPSolution:
+        """The solver stopped without a plan (time limit, infeasible): zeros, objective NaN,
+        and the lower bound known so far (-inf if none)."""
         z = np.zeros
         return cls(z((inp.npairs, inp.ns, inp.days)), z((inp.nd, inp.ns, inp.days)),
-                   z((inp.nd, inp.ns, inp.days)), None, None, float("nan"), float("nan"),
+                   z((inp.nd, inp.ns, inp.days)), None, None, float("nan"), float(bound),
                    status, False, build, solve, variables, constraints)
 
 
@@ -169,6 +170,20 @@ class LPModel:
     @property
     def ou(self) -> int:
         return self.nx + self.nb
+
+    def lagrangian_bound(self, y: np.ndarray, col_upper: np.ndarray) -> float:
+        """A lower bound of the LP's optimum from any row duals ``y`` (the Lagrangian dual
+        function): min over lower <= v <= col_upper of c v - y (A v - rhs), where each row's
+        rhs is its lower end when y > 0 and its upper end when y < 0. ``col_upper`` may tighten
+        ``upper`` by bounds every plan keeps (a test arc carries at most its unit's samples so
+        far). -inf when y gives no bound (a price on a row's missing end, or a negative reduced
+        cost on a column without upper bound)."""
+        rhs = np.where(y > 0, self.row_lower, np.where(y < 0, self.row_upper, 0.0))
+        rc = self.obj - self.A.T @ y
+        end = np.where(rc < 0, col_upper, self.lower)
+        if not (np.isfinite(rhs).all() and np.isfinite(end).all()):
+            return -np.inf
+        return float(rhs @ y + rc @ end)
 
 
 def read_back(m: LPModel, inp: PlanInput, v: np.ndarray, duals: np.ndarray, objective: float,

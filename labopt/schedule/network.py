@@ -165,19 +165,42 @@ def solve_network(inp: PlanInput, cfg: Planning, w: Weights, per: np.ndarray) ->
     untested = flows[starts["untested"]:starts["capacity"]].reshape(nd, ns, T) / f[:, :, None]
     # the objective with the exact (unrounded) costs, comparable with the LP's
     objective = w.objective(inp, x, waiting, untested)
-    return LPSolution(x, waiting, untested, capacity_duals(net, res.potential, inp), None,
+    return LPSolution(x, waiting, untested, capacity_duals(net, res.potential, inp, w), None,
                       objective, objective, "OPTIMAL", True, build, res.seconds, size,
                       net.supply.size)
 
 
-def capacity_duals(net: FlowNetwork, potential: np.ndarray | None,
-                   inp: PlanInput) -> np.ndarray | None:
+def capacity_duals(net: FlowNetwork, potential: np.ndarray | None, inp: PlanInput,
+                   w: Weights) -> np.ndarray | None:
     """(nl, T) objective change per extra reaction of each lab-day's capacity (<= 0), as the
-    LP's duals: the reduced cost of the full capacity arcs, from the simplex's potentials
-    (None with OR-Tools, which gives no potentials)."""
-    if potential is None:
-        return None
-    arcs = slice(net.starts["capacity"], net.starts["carry"])
-    reduced = (net.cost[arcs] + potential[net.tail[arcs]] - potential[net.head[arcs]])
-    return (np.minimum(reduced, 0) * (UNITS_PER_REACTION / net.cost_scale)).reshape(
-        inp.nl, inp.days)
+    LP's duals (None with OR-Tools, which gives no potentials)."""
+    return None if potential is None else lp_duals(net, potential, inp, w)[1]
+
+
+def lp_duals(net: FlowNetwork, potential: np.ndarray, inp: PlanInput,
+             w: Weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The LP's row duals: balance (nd, ns, T), capacity and reagent (nl, T), from the
+    simplex's node potentials (cost + potential[tail] - potential[head] is an arc's reduced
+    cost, in integer cost units per flow unit).
+
+    Per sample, a unit-stream-day's balance dual is -(flow units per sample) x its potential
+    (the sink's potential taken as 0); per reaction, a lab-day's capacity dual is the capacity
+    arc's reduced cost (<= 0) and its reagent dual the reagent node's potential.
+
+    When the network charges each sample the fewest reactions it costs at any of its labs
+    (labopt.schedule.columns), it relaxes the LP, and these duals are feasible for the LP:
+    every test arc's reduced cost only grows with the reactions it really costs. The last
+    rounding is repaired so that the LP's unbounded columns keep reduced costs >= 0 (balance
+    duals at most the untested cost; reagent duals at most 0 and at most any later day's),
+    which only raises other reduced costs; LPModel.lagrangian_bound then gives a valid bound.
+    """
+    nd, ns, T, nl = inp.nd, inp.ns, inp.days, inp.nl
+    p = (potential - potential[-1]) / net.cost_scale          # per flow unit, sink at 0
+    n_unit = nd * ns * T
+    balance = -net.per_sample[:, :, None] * p[:n_unit].reshape(nd, ns, T)
+    balance = np.minimum(balance, (w.untested * w.stream)[None, :, None])
+    lab = p[n_unit:n_unit + nl * T].reshape(nl, T)
+    reagent = UNITS_PER_REACTION * p[n_unit + nl * T:n_unit + 2 * nl * T].reshape(nl, T)
+    capacity = np.minimum(UNITS_PER_REACTION * lab - reagent, 0.0)
+    reagent = np.minimum.accumulate(np.minimum(reagent, 0.0)[:, ::-1], axis=1)[:, ::-1]
+    return balance, capacity, reagent

@@ -105,15 +105,20 @@ def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = No
         plan = greedy_plan(inp, w)
         plan.status = sol.status
         what = "min-cost flow" if used == "network" else "LP solver"
-        plan.notes.append(f"the {what} stopped without a plan ({sol.status}, time limit "
-                          f"{cfg.time_limit_seconds:g} s): this is the greedy plan instead")
+        note = (f"the {what} stopped without a plan ({sol.status}, time limit "
+                f"{cfg.time_limit_seconds:g} s): this is the greedy plan instead")
+        if math.isfinite(sol.bound):          # its gap to the bound found before the stop
+            plan.gap = relative_gap(plan.objective, sol.bound)
+            note += (f"; relative gap {plan.gap:.2%} to the LP's lower bound "
+                     f"{sol.bound:,.6g}")
+        plan.notes.append(note)
         plan.timings.update(input=t_input, build=sol.build_seconds, solve=sol.solve_seconds)
         return plan
     say("rounding to whole samples")
     t1 = time.perf_counter()
     x, waiting, untested = integer_plan(inp, sol, cfg.retest_reserve_sd)
     obj = w.objective(inp, x, waiting, untested)
-    gap = 0.0 if sol.optimal else (abs(sol.objective - sol.bound) / max(1.0, abs(sol.objective)))
+    gap = 0.0 if sol.optimal else relative_gap(sol.objective, sol.bound)
     plan = Plan(inp, x, waiting, untested, w, used, sol.status, gap, sol.objective, obj,
                 {"input": t_input, "build": sol.build_seconds, "solve": sol.solve_seconds,
                  "round": time.perf_counter() - t1},
@@ -122,6 +127,12 @@ def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = No
         plan.notes.append(f"solver status {sol.status}: best plan found within the time limit, "
                           f"relative gap {gap:.2%}")
     return plan
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """How far a plan's objective may be above the optimum, relative to the objective
+    (inf without a finite bound)."""
+    return max(objective - bound, 0.0) / max(1.0, abs(objective))
 
 
 def integer_plan(inp: PlanInput, sol: LPSolution, headroom: float):
