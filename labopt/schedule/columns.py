@@ -192,6 +192,8 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
         rc = m.obj[:nx] - AxT @ y
         tol = PRICE_TOL * (np.abs(m.obj[:nx]) + absAxT @ np.abs(y))
         out = ~chosen
+        # the master's Lagrangian bound from its objective, not m.lagrangian_bound: HiGHS's
+        # duals may leave an unbounded column at rc = -1e-12, which would make that -inf
         bound = max(floor, z + float((np.minimum(rc[out], 0.0) * available[out]).sum()))
         neg = np.flatnonzero(out & (rc < -tol))
         if neg.size == 0:
