@@ -121,12 +121,10 @@ def test_the_relaxations_duals_bound_the_lp_with_the_relaxed_lps_optimum(seed):
     """The fewest-reactions flow's potentials, as LP duals, give a bound of the LP that equals
     the relaxed LP's optimum (strong duality, up to the flow's rounding to 1/100 reaction)
     and lies below the LP's optimum."""
-    from labopt.schedule.columns import _available, relaxation
+    from labopt.schedule.columns import relaxation
     _, inp, cfg, w = week(seed)
     m, relaxed_optimum = relaxed_lp_optimum(inp, cfg, w)
-    upper = m.upper.copy()
-    upper[:m.nx] = _available(inp)
-    bound = m.lagrangian_bound(relaxation(inp, cfg, w).duals, upper)
+    bound = m.lagrangian_bound(relaxation(inp, cfg, w).duals)
     assert bound == pytest.approx(relaxed_optimum, rel=1e-5)
     assert bound <= whole_lp(inp, cfg, w).objective * (1 + 1e-9)
 
@@ -136,12 +134,12 @@ def test_a_lagrangian_bound_without_a_valid_sign_is_minus_infinity():
     _, inp, cfg, w = week(0)
     m = lp_model(inp, cfg, w)
     y = np.zeros(m.row_lower.size)
-    assert m.lagrangian_bound(y, m.upper) == 0.0             # every cost is >= 0
+    assert m.lagrangian_bound(y) == 0.0             # every cost is >= 0
     y[m.nbal] = 1.0                      # a positive price on a capacity row (no lower end)
-    assert m.lagrangian_bound(y, m.upper) == -np.inf
+    assert m.lagrangian_bound(y) == -np.inf
     y[:] = 0.0
     y[0] = 1e12                          # the untested column (no upper bound) goes negative
-    assert m.lagrangian_bound(y, m.upper) == -np.inf
+    assert m.lagrangian_bound(y) == -np.inf
 
 
 def test_the_first_master_stopped_early_has_at_least_the_relaxations_bound():

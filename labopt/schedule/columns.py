@@ -118,12 +118,6 @@ def seed_arcs(inp: PlanInput, relaxed: Relaxation | None) -> np.ndarray:
     return seed | np.repeat(pick, inp.ns * inp.days)
 
 
-def _available(inp: PlanInput) -> np.ndarray:
-    """(np*ns*T,) samples an arc can carry at most: all its unit's samples collected so far."""
-    cum = np.cumsum(inp.demand, axis=2)
-    return np.broadcast_to(cum[inp.pair_d], (inp.npairs, inp.ns, inp.days)).ravel()
-
-
 def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
                      progress: Callable[[str], None] | None = None,
                      seed: np.ndarray | None = None,
@@ -143,13 +137,11 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
     Ac = m.A.tocsc()
     AxT = Ac[:, :nx].T.tocsr()                   # pricing: rc = c - Ax^T y
     absAxT = abs(AxT)
-    available = _available(inp)
+    available = m.upper[:nx]                     # the unit's samples so far
     relaxed = relaxation(inp, cfg, w)
     chosen = seed_arcs(inp, relaxed) if seed is None else np.asarray(seed, dtype=bool).copy()
     # the relaxation's duals bound the LP before any master is solved
-    upper = m.upper.copy()
-    upper[:nx] = available
-    floor = -np.inf if relaxed is None else m.lagrangian_bound(relaxed.duals, upper)
+    floor = -np.inf if relaxed is None else m.lagrangian_bound(relaxed.duals)
     build = time.perf_counter() - t0
 
     # ---- master: every non-test column first, then the chosen test arcs

@@ -171,16 +171,15 @@ class LPModel:
     def ou(self) -> int:
         return self.nx + self.nb
 
-    def lagrangian_bound(self, y: np.ndarray, col_upper: np.ndarray) -> float:
+    def lagrangian_bound(self, y: np.ndarray) -> float:
         """A lower bound of the LP's optimum from any row duals ``y`` (the Lagrangian dual
-        function): min over lower <= v <= col_upper of c v - y (A v - rhs), where each row's
-        rhs is its lower end when y > 0 and its upper end when y < 0. ``col_upper`` may tighten
-        ``upper`` by bounds every plan keeps (a test arc carries at most its unit's samples so
-        far). -inf when y gives no bound (a price on a row's missing end, or a negative reduced
-        cost on a column without upper bound)."""
+        function): min over lower <= v <= upper of c v - y (A v - rhs), where each row's rhs is
+        its lower end when y > 0 and its upper end when y < 0. -inf when y gives no bound (a
+        price on a row's missing end, or a negative reduced cost on a column without upper
+        bound)."""
         rhs = np.where(y > 0, self.row_lower, np.where(y < 0, self.row_upper, 0.0))
         rc = self.obj - self.A.T @ y
-        end = np.where(rc < 0, col_upper, self.lower)
+        end = np.where(rc < 0, self.upper, self.lower)
         if not (np.isfinite(rhs).all() and np.isfinite(end).all()):
             return -np.inf
         return float(rhs @ y + rc @ end)
@@ -224,6 +223,12 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     first = Dt - inp.max_wait[Ds]                        # samples of days <= first are spoiled
     older = np.where(first >= 0, np.take_along_axis(cum, np.clip(first, 0, T - 1), axis=2), 0.0)
     upper[ob + dst] = (cum - older).ravel()
+    # a test arc carries at most its unit's samples collected so far. The balance rows imply
+    # it, but as a column bound it lets HiGHS's dual simplex treat a column priced in by
+    # column generation as boxed (flip it to a bound) instead of running its dual phase 1:
+    # 2.4 s instead of 4.6 s on the 700-unit week. It does not depend on capacity or reagent,
+    # so their duals keep their meaning (what one more reaction or delivery is worth).
+    upper[xi] = cum[inp.pair_d[P], S, Tt].ravel()
 
     # ---- constraints
     rows, cols, vals = [], [], []
