@@ -147,27 +147,35 @@ def flow_network(inp: PlanInput, w: Weights, per: np.ndarray,
 
 def solve_network(inp: PlanInput, cfg: Planning, w: Weights, per: np.ndarray) -> LPSolution:
     t0 = time.perf_counter()
-    nd, ns, T, npair = inp.nd, inp.ns, inp.days, inp.npairs
     net = flow_network(inp, w, per, cfg.flow_solver)
-    f = net.per_sample
     build = time.perf_counter() - t0
     res = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply,
                         solver=cfg.flow_solver,
                         max_seconds=max(cfg.time_limit_seconds - build, 1e-6))
-    size, starts = net.tail.size, net.starts
+    size = net.tail.size
     if not res.optimal:
         return LPSolution.without_plan(inp, res.status, build, res.seconds, size,
                                        net.supply.size)
-    flows = res.flow.astype(float)
-    x = flows[starts["test"]:starts["wait"]].reshape(npair, ns, T) \
-        / f[inp.pair_d][:, :, None]
-    waiting = flows[starts["wait"]:starts["untested"]].reshape(nd, ns, T) / f[:, :, None]
-    untested = flows[starts["untested"]:starts["capacity"]].reshape(nd, ns, T) / f[:, :, None]
+    x, waiting, untested, _ = flow_values(net, res.flow, inp)
     # the objective with the exact (unrounded) costs, comparable with the LP's
     objective = w.objective(inp, x, waiting, untested)
     return LPSolution(x, waiting, untested, capacity_duals(net, res.potential, inp, w), None,
                       objective, objective, "OPTIMAL", True, build, res.seconds, size,
                       net.supply.size)
+
+
+def flow_values(net: FlowNetwork, flow: np.ndarray, inp: PlanInput
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The LP's variables of a flow: samples tested x (np, ns, T), waiting and untested
+    (nd, ns, T), and reactions used at each lab-day (nl, T)."""
+    nd, ns, T, starts, f = inp.nd, inp.ns, inp.days, net.starts, net.per_sample
+    flows = flow.astype(float)
+    x = flows[starts["test"]:starts["wait"]].reshape(inp.npairs, ns, T) \
+        / f[inp.pair_d][:, :, None]
+    waiting = flows[starts["wait"]:starts["untested"]].reshape(nd, ns, T) / f[:, :, None]
+    untested = flows[starts["untested"]:starts["capacity"]].reshape(nd, ns, T) / f[:, :, None]
+    used = flows[starts["capacity"]:starts["carry"]].reshape(inp.nl, T) / UNITS_PER_REACTION
+    return x, waiting, untested, used
 
 
 def capacity_duals(net: FlowNetwork, potential: np.ndarray | None, inp: PlanInput,
