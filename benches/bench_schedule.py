@@ -101,18 +101,25 @@ def test_ratio_simplex_against_ortools_on_the_national_week():
     assert r > 2
 
 
-def test_national_week_memory():
-    """Peak memory of a fresh process planning and checking the national week (VmHWM: the
-    process's own high-water mark; ru_maxrss would carry over the forking parent's)."""
-    code = ("import re, time; from benches.bench_schedule import national; "
-            "from labopt.schedule import plan_scenario; s = national(); t = time.perf_counter(); "
+SYNTHESIZED = "synthesize(700, 300, days=7, seed=0, candidates=15)"
+
+
+@pytest.mark.parametrize("week", ["national()", SYNTHESIZED], ids=["network", "synthesized"])
+def test_national_week_memory(week):
+    """Peak memory of a fresh process planning and checking the national week, as a network
+    and as synthesized (VmHWM: the process's own high-water mark; ru_maxrss would carry over
+    the forking parent's)."""
+    code = ("import re, time; from benches.bench_schedule import national, synthesize; "
+            f"from labopt.schedule import plan_scenario; s = {week}; t = time.perf_counter(); "
             "r = plan_scenario(s); dt = time.perf_counter() - t; "
             "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()); "
             "print(int(hwm.group(1)) / 1024, dt, r.check.ok)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).parent.parent, timeout=600, check=True)
     mb, secs, ok = out.stdout.split()
-    print(f"\nnational week in a fresh process: {float(secs):.2f} s, peak RSS {float(mb):.0f} MB")
+    kind = "as synthesized" if week == SYNTHESIZED else "network"
+    print(f"\nnational week ({kind}) in a fresh process: {float(secs):.2f} s, peak RSS "
+          f"{float(mb):.0f} MB")
     assert ok == "True" and float(mb) < 2048
 
 
@@ -125,6 +132,20 @@ def test_growth_with_districts(districts):
     print(f"\n{districts} units, {len(scn.labs)} labs: plan+check {total:.2f} s "
           f"(solve {rep.plan.timings['solve']:.2f} s)")
     assert rep.check.ok
+
+
+@pytest.mark.parametrize("districts", [100, 200, 400, 700, 1000, 1400])
+def test_growth_with_districts_as_synthesized(districts):
+    """The same growth with the weeks exactly as `labopt synth` writes them (mixed pool
+    sizes: the LP, by column generation)."""
+    scn = synthesize(districts, max(30, round(districts * 3 / 7)), days=7, seed=0,
+                     candidates=15)
+    t0 = time.perf_counter()
+    rep = plan_scenario(scn)
+    total = time.perf_counter() - t0
+    print(f"\n{districts} units as synthesized, {len(scn.labs)} labs: plan+check {total:.2f} s "
+          f"(solve {rep.plan.timings['solve']:.2f} s)")
+    assert rep.plan.status == "OPTIMAL" and rep.check.ok
 
 
 def test_ratio_network_against_lp():

@@ -102,9 +102,12 @@ def weights(inp: PlanInput, cfg: Planning) -> Weights:
 
 
 # Whole-LP HiGHS solved synthetic weeks of 150 and 300 units (47,000 and 94,000 test
-# variables) 2.3 and 3 times faster than GLOP, the 700-unit week in 27 s against 53 s; column
-# generation (labopt.schedule.columns) took 0.6, 5.4 and 7-9 s. GLOP was faster on the small
-# fixtures (Thanh Hóa: 0.07 s against 0.12 s for HiGHS).
+# variables) 2.3 and 3 times faster than GLOP, the 700-unit week in 27 s against 53 s (before
+# test arcs were boxed: now 4.3 s); column generation (labopt.schedule.columns) now takes
+# 0.22, 0.75 and 1.8 s. Since the boxes and the warm first master it is also the fastest on
+# small LPs (Thanh Hóa 0.03-0.04 s against 0.05 s for GLOP, 20 to 100 synthesized units 2 to
+# 7 times faster); GLOP stays the default below this size, where the difference is hundredths
+# of a second and the fixtures' documented plans come from it.
 COLUMNS_FROM_VARIABLES = 20_000
 
 
