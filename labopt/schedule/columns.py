@@ -42,8 +42,9 @@ from labopt.schedule.data import PlanInput, PlanInputError
 from labopt.schedule.lp import LPSolution, Weights, lp_model, plan_cost, read_back
 from labopt.schedule.mincostflow import min_cost_flow
 
-# arcs added per unit-stream-day and round: on the 700-unit week 1, 2, 4, 8 and all took
-# 10.6, 9.2, 6.9, 8.3 and 8.1 s (one run each; the warm-started re-solves dominate)
+# arcs added per unit-stream-day and round: on the 700-unit week 2, 4, 8 and all took 2.31,
+# 2.35, 2.44 and 2.32 s (one run each, test arcs bounded; before the bounds 1, 2, 4, 8 and all
+# took 10.6, 9.2, 6.9, 8.3 and 8.1 s)
 MAX_NEW_PER_ROW = 4
 # the first master also offers each unit its nearest labs, whatever their pool size: 2 took
 # 2.1-2.4 s on 700-unit weeks (three seeds) against 2.2-2.6 s for the nearest lab of each pool
