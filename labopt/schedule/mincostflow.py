@@ -12,7 +12,7 @@ arcs are therefore handed to the kernel in a seeded random order (the same every
 are reproducible).
 
 OR-Tools' SimpleMinCostFlow has no time limit of its own, so with ``max_seconds`` it runs in a
-child process that is stopped at the limit (status "TIME_LIMIT", as the simplex's): a plan
+child process that is killed at the limit (status "TIME_LIMIT", as the simplex's): a plan
 never hangs on it. Starting the child (spawned, so no thread state is forked) costs a few tenths
 of a second, paid only when a limit is given.
 """
@@ -112,14 +112,44 @@ def _ortools(tail, head, capacity, cost, supply) -> FlowResult:
     return FlowResult("OPTIMAL", flow, int(g.optimal_cost()), seconds)
 
 
+def _ortools_child(conn, tail, head, capacity, cost, supply) -> None:
+    """The child process's side of _ortools_limited: the result (or the exception) back."""
+    try:
+        conn.send(("ok", _ortools(tail, head, capacity, cost, supply)))
+    except Exception as exc:        # noqa: BLE001 -- re-raised in the parent
+        conn.send(("error", exc))
+    finally:
+        conn.close()
+
+
 def _ortools_limited(tail, head, capacity, cost, supply, max_seconds: float) -> FlowResult:
-    """_ortools in a spawned child process, terminated after ``max_seconds`` (wall clock,
-    start-up included) with status "TIME_LIMIT"."""
+    """_ortools in a spawned child process, killed after ``max_seconds`` (wall clock,
+    start-up included) with status "TIME_LIMIT".
+
+    A bare Process and a one-way pipe, not a multiprocessing Pool: a Pool terminated while its
+    task-handler thread is still writing the arcs (megabytes) to the worker can hang for ever
+    in Pool.terminate (seen in this test suite)."""
     t0 = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(1) as pool:    # leaving terminates it
-        job = pool.apply_async(_ortools, (tail, head, capacity, cost, supply))
-        try:
-            return job.get(timeout=max(max_seconds, 0.0))
-        except multiprocessing.TimeoutError:
-            return FlowResult("TIME_LIMIT", np.zeros(tail.size, dtype=np.int64), 0,
-                              time.perf_counter() - t0)
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_ortools_child, args=(send, tail, head, capacity, cost, supply),
+                        daemon=True)
+    try:
+        child.start()                     # returns once the child has read its arguments
+        send.close()                      # the child holds the only writing end now
+        if receive.poll(max(max_seconds - (time.perf_counter() - t0), 0.0)):
+            try:
+                kind, value = receive.recv()
+            except EOFError:
+                raise RuntimeError("OR-Tools' min-cost flow child process died without an "
+                                   f"answer (exit code {child.exitcode})") from None
+            if kind == "error":
+                raise value
+            return value
+        return FlowResult("TIME_LIMIT", np.zeros(tail.size, dtype=np.int64), 0,
+                          time.perf_counter() - t0)
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
