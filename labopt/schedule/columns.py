@@ -11,11 +11,12 @@ for the full LP), proven as for the whole LP.
 
 The first master's arcs come from two guesses: the arcs a pure min-cost flow uses when every
 sample is charged the fewest reactions it costs anywhere (labopt.schedule.network), and each
-unit's nearest lab of each pool size and two nearest labs. The first master starts from the relaxed flow's basis (warm_basis),
-later ones from the last master's. Test arcs are boxed by their unit's samples so far
-(lp_model), so HiGHS's dual simplex re-solves a master after pricing by flipping the new
-columns to a bound, without a dual phase 1. Measured on the 700-unit synthetic week (mixed
-pool sizes): 1.8 s, against 4.1 s for HiGHS on the whole LP in the same run.
+unit's nearest lab of each pool size and two nearest labs. The first master starts from the
+relaxed flow's basis (warm_basis), later ones from the last master's. Test arcs are boxed by
+their unit's samples so far (lp_model), so HiGHS's dual simplex re-solves a master after
+pricing by flipping the new columns to a bound, without a dual phase 1. Measured on the
+700-unit synthetic week (mixed pool sizes): 1.8-1.9 s, against 4.2-4.3 s for HiGHS on the
+whole LP in the same runs.
 
 If the time limit stops the loop, the last optimal master is a feasible plan of the full LP,
 and z_master + sum over arcs left out of min(0, reduced cost) x (samples available to the
@@ -99,8 +100,8 @@ class Relaxation:
 
     arcs: np.ndarray          # (np*ns*T,) bool: the test arcs carrying flow
     duals: np.ndarray         # the LP's row duals from its potentials, feasible for the LP
-    col_status: np.ndarray    # (LP columns,) LOWER, BASIC or UPPER: where the flow puts each
-    row_status: np.ndarray    # (LP rows,) LP variable and row (see warm_basis)
+    col_status: np.ndarray    # (LP columns,) LOWER, BASIC or UPPER: where the flow leaves each
+    row_status: np.ndarray    # (LP rows,) the same for each row (see warm_basis)
 
 
 def relaxation(inp: PlanInput, cfg: Planning, w: Weights) -> Relaxation | None:
@@ -150,7 +151,7 @@ def warm_basis(relaxed: Relaxation, cols: np.ndarray):
     Rows are the flow's nodes and the flow is a tree solution, so this is nearly a basis of
     the LP (18,894 basic of 18,900 rows on the 700-unit week); HiGHS completes it ("alien").
     The relaxed flow is near the LP's optimum, so the first master starts near its own: 9,900
-    dual simplex iterations instead of 24,300 from the slack basis on the 700-unit week."""
+    dual simplex iterations instead of 28,300 from the slack basis on the 700-unit week."""
     import highspy
     code = (highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic,
             highspy.HighsBasisStatus.kUpper)
@@ -273,8 +274,8 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
                   s2.indptr[:-1].astype(np.int32), s2.indices.astype(np.int32), s2.data)
         chosen[add] = True
         cols = np.concatenate([cols, add])
-        if add.size < UNPERTURBED_BELOW:
-            h.setOptionValue("dual_simplex_cost_perturbation_multiplier", 0.0)
+        h.setOptionValue("dual_simplex_cost_perturbation_multiplier",
+                         0.0 if add.size < UNPERTURBED_BELOW else 1.0)    # 1: HiGHS's default
 
     if best is None:
         return LPSolution.without_plan(inp, status, build, solve_secs, nvar, m.row_lower.size,
