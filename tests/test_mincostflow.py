@@ -219,3 +219,16 @@ def test_network_capacity_duals_match_the_lp_and_bound_one_more_reaction(seed):
     assert dual[l, t] - 1e-9 <= change < 0
     assert make_plan(scn.with_settings(plan={"flow_solver": "ortools"}),
                      method="network").capacity_dual is None
+
+
+def test_a_failing_ortools_child_raises_in_the_parent():
+    """The time-limited OR-Tools flow runs in a child process; an exception there (here: no
+    supplies, which min_cost_flow itself would refuse) is raised in the parent, at once,
+    instead of a flow or a wait for the limit."""
+    from labopt.schedule.mincostflow import _ortools_limited
+    arcs = (np.array([0], dtype=np.int32), np.array([1], dtype=np.int32),
+            np.array([5], dtype=np.int64), np.array([1], dtype=np.int64))
+    t0 = time.perf_counter()
+    with pytest.raises(AttributeError, match="size"):
+        _ortools_limited(*arcs, None, 60.0)
+    assert time.perf_counter() - t0 < 30

@@ -141,6 +141,7 @@ def _ortools_limited(tail, head, capacity, cost, supply, max_seconds: float) -> 
             try:
                 kind, value = receive.recv()
             except EOFError:
+                child.join(timeout=5)
                 raise RuntimeError("OR-Tools' min-cost flow child process died without an "
                                    f"answer (exit code {child.exitcode})") from None
             if kind == "error":
