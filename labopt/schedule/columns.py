@@ -40,7 +40,14 @@ import numpy as np
 
 from labopt.scenario.model import Planning
 from labopt.schedule.data import PlanInput, PlanInputError
-from labopt.schedule.lp import LPSolution, Weights, lp_model, plan_cost, read_back
+from labopt.schedule.lp import (
+    LPSolution,
+    Weights,
+    lp_model,
+    plan_cost,
+    read_back,
+    relative_gap,
+)
 from labopt.schedule.mincostflow import min_cost_flow
 
 # arcs added per unit-stream-day and round: on the 700-unit week 2, 4, 8 and all took 2.31,
@@ -267,7 +274,7 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
         rounds += 1
         say(f"pricing round {rounds}: master solved in {master_secs:.2f} s "
             f"({h.getInfo().simplex_iteration_count:,} iterations; within "
-            f"{(z - bound) / max(1.0, abs(z)):.2%} of the optimum), {add.size:,} lab arcs "
+            f"{relative_gap(z, bound):.2%} of the optimum), {add.size:,} lab arcs "
             f"added to its {cols.size:,} columns")
         s2 = Ac[:, add]
         h.addCols(add.size, m.obj[add], m.lower[add], m.upper[add], s2.nnz,

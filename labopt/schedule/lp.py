@@ -188,6 +188,12 @@ class LPModel:
         return float(rhs @ y + rc @ end)
 
 
+def relative_gap(objective: float, bound: float) -> float:
+    """How far a plan's objective may be above the optimum, relative to the objective
+    (inf without a finite bound)."""
+    return max(objective - bound, 0.0) / max(1.0, abs(objective))
+
+
 def read_back(m: LPModel, inp: PlanInput, v: np.ndarray, duals: np.ndarray, objective: float,
               bound: float, status: str, build: float, solve: float) -> LPSolution:
     """The LPSolution of the model's column values ``v`` and row duals."""

@@ -10,7 +10,14 @@ import numpy as np
 
 from labopt.scenario.model import Scenario
 from labopt.schedule.data import PlanInput, build_input
-from labopt.schedule.lp import LPSolution, Weights, plan_cost, solve_lp, weights
+from labopt.schedule.lp import (
+    LPSolution,
+    Weights,
+    plan_cost,
+    relative_gap,
+    solve_lp,
+    weights,
+)
 
 EPS = 1e-7
 SNAP = 1e-6     # LP solver tolerance, relative
@@ -127,12 +134,6 @@ def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = No
         plan.notes.append(f"solver status {sol.status}: best plan found within the time limit, "
                           f"relative gap {gap:.2%}")
     return plan
-
-
-def relative_gap(objective: float, bound: float) -> float:
-    """How far a plan's objective may be above the optimum, relative to the objective
-    (inf without a finite bound)."""
-    return max(objective - bound, 0.0) / max(1.0, abs(objective))
 
 
 def integer_plan(inp: PlanInput, sol: LPSolution, headroom: float):
