@@ -24,6 +24,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from labopt.cells import write_csv
 from labopt.lab.batch import LabBatch, log_from_frame, plates_from_frame
 from labopt.lab.manifest import Manifest, read_manifest
 from labopt.lab.plates import PlateSpec
@@ -66,7 +67,7 @@ class ManifestCache:
 
 
 def pack_manifest(manifest: Manifest) -> bytes:
-    return gzip.compress(manifest.to_frame().to_csv(index=False).encode(), compresslevel=6)
+    return gzip.compress(write_csv(manifest.to_frame()).encode(), compresslevel=6)
 
 
 def unpack_manifest(record: LabBatchRecord) -> Manifest:

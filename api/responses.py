@@ -1,10 +1,13 @@
-"""Tables as downloads: CSV by default, XLSX on request (``.xlsx`` suffix or Accept header)."""
+"""Tables as downloads: CSV by default, XLSX on request (``.xlsx`` suffix or Accept header);
+text a spreadsheet would run as a formula is neutralised (:mod:`labopt.cells`)."""
 from __future__ import annotations
 
 import io
 
 import pandas as pd
 from fastapi import Response
+
+from labopt.cells import write_csv, write_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLE_CONTENT = {200: {"content": {"text/csv": {}, XLSX: {}}}}
@@ -22,10 +25,9 @@ def table_format(name: str, accept: str | None) -> tuple[str, str]:
 def table_response(df: pd.DataFrame, name: str, fmt: str) -> Response:
     if fmt == "xlsx":
         buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
-            df.to_excel(xw, sheet_name=name[:31], index=False)
+        write_xlsx(buf, {name[:31]: df})
         return Response(buf.getvalue(), media_type=XLSX, headers={
             "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return Response(df.to_csv(index=False, float_format="%.10g"),
+    return Response(write_csv(df, float_format="%.10g"),
                     media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})

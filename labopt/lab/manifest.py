@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from labopt.cells import write_csv
 from labopt.lab.tables import (LabInputError, Problems, clean_text, duplicated_rows,
                                parse_numbers, read_table, sheet_rows)
 from labopt.pooling.designs import ARRAYS, Design
@@ -497,7 +498,7 @@ def read_samples(path: str | os.PathLike, data: bytes | None = None) -> pd.DataF
 
 def write_manifest(manifest: Manifest, path: str | os.PathLike) -> Path:
     path = Path(path)
-    manifest.to_frame().to_csv(path, index=False)
+    write_csv(manifest.to_frame(), path)
     return path
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from labopt.cells import write_csv
 from labopt.lab.tables import (Problems, clean_text, duplicated_rows, parse_numbers,
                                read_table, sheet_rows)
 
@@ -286,5 +287,5 @@ def results_template(layout: pd.DataFrame) -> pd.DataFrame:
 
 def write_results_template(layout: pd.DataFrame, path: str | os.PathLike) -> Path:
     path = Path(path)
-    results_template(layout).to_csv(path, index=False)
+    write_csv(results_template(layout), path)
     return path

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from labopt.cells import restore_frame, write_csv
 from labopt.files import staged_folder
 from labopt.scenario.errors import Problem
 
@@ -135,8 +136,9 @@ def _read_text_frame(path: Path, data: bytes | None) -> pd.DataFrame:
                                                     "header row and one row per record")])
         return df
     try:
-        return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                           skipinitialspace=True)
+        # labopt's CSV files escape text that a spreadsheet would run as a formula: undone here
+        return restore_frame(pd.read_csv(source, dtype=str, keep_default_na=False,
+                                         encoding="utf-8-sig", skipinitialspace=True))
     except pd.errors.EmptyDataError:
         raise LabInputError([Problem(str(path), "the file is empty: expected a header row "
                                                 "and one row per record")]) from None
@@ -218,7 +220,7 @@ def write_folder(folder: str | os.PathLike, files: dict[str, Callable[[Path], No
 
 
 def csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
-    return lambda path: df.to_csv(path, index=False, float_format="%.10g")
+    return lambda path: write_csv(df, path, float_format="%.10g")
 
 
 def text_writer(text: str) -> Callable[[Path], None]:

@@ -18,6 +18,7 @@ import pandas as pd
 import tomli_w
 from pydantic import ValidationError
 
+from labopt.cells import restore_frame, write_csv, write_xlsx
 from labopt.files import staged_folder
 from labopt.scenario.errors import Problem, ScenarioError
 from labopt.scenario.model import District, Lab, Scenario, Settings
@@ -85,7 +86,9 @@ class _FolderReader:
                 problems.append(Problem(f.name, f"missing: required table ({table.description})"))
             return None
         try:
-            return pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            # labopt's CSV files escape text a spreadsheet would run as a formula: undone here
+            return restore_frame(pd.read_csv(f, dtype=str, keep_default_na=False,
+                                             encoding="utf-8-sig"))
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             problems.append(Problem(f.name, f"cannot be read as UTF-8 CSV: {exc}"))
         except pd.errors.EmptyDataError:
@@ -354,7 +357,7 @@ def save_folder(scn: Scenario, folder: str | os.PathLike) -> Path:
         with (tmp / SETTINGS_FILE).open("wb") as fh:
             tomli_w.dump(_settings_dict(scn), fh)
         for name, df in _tables(scn).items():
-            df.to_csv(tmp / f"{name}.csv", index=False)
+            write_csv(df, tmp / f"{name}.csv")
     return folder
 
 
@@ -369,12 +372,9 @@ def save_xlsx(scn: Scenario, path: str | os.PathLike) -> Path:
     fd, tmp = tempfile.mkstemp(suffix=".xlsx", prefix=f".{path.stem}.", dir=path.parent)
     os.close(fd)
     try:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            pd.DataFrame(rows, columns=["key", "value"]).to_excel(xw, sheet_name=SETTINGS_SHEET, index=False)
-            pd.DataFrame(settings["streams"], columns=STREAM_FIELDS).to_excel(
-                xw, sheet_name=STREAMS_SHEET, index=False)
-            for name, df in _tables(scn).items():
-                df.to_excel(xw, sheet_name=name, index=False)
+        write_xlsx(tmp, {SETTINGS_SHEET: pd.DataFrame(rows, columns=["key", "value"]),
+                         STREAMS_SHEET: pd.DataFrame(settings["streams"], columns=STREAM_FIELDS),
+                         **_tables(scn)})
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

