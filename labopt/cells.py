@@ -27,7 +27,7 @@ import pandas as pd
 import xlsxwriter
 
 # A leading trigger, possibly after blanks (some programs trim them before reading a formula).
-_TRIGGER = r"(?:[\t\r]|\s*[=+\-@\uff1d\uff0b\uff0d\uff20])"
+_TRIGGER = r"(?: *[\t\r]|\s*[=+\-@\uff1d\uff0b\uff0d\uff20])"
 _RISKY = re.compile(r"'*" + _TRIGGER)
 _ESCAPED = re.compile(r"'+" + _TRIGGER)
 

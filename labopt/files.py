@@ -1,32 +1,319 @@
-"""Folders written whole or not at all: built beside the target, then swapped in."""
+"""Output folders that touch only labopt's own files, written whole or not at all.
+
+Every command that writes a folder records the files it wrote in a marker file,
+``.labopt-output`` (JSON, paths relative to the folder). The marker decides what labopt may
+replace:
+
+- a new or empty folder is written;
+- a folder with a marker (a labopt output) is updated: labopt's files in it are replaced, any
+  other file (one the user added) is left alone;
+- any other non-empty folder is refused unless ``force``; with ``force`` labopt writes its
+  files beside the ones there. A file labopt did not write is never replaced or deleted, even
+  with ``force``: writing over one is refused, naming it.
+
+Old or new, never half: every file is written into a staging folder first, so a failure while
+writing leaves the folder as it was. A folder that holds only labopt's files is then swapped in
+whole (a reader sees the old output or the new one); in a folder that also holds other files,
+each file is moved into place (each one old or new) once all are written.
+
+A name in the folder that is a symlink, or lies below one, is never written through: labopt
+never writes symlinks, so such a name is not labopt's and writing there is refused.
+"""
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path, PurePosixPath
+
+MARKER = ".labopt-output"
+STAGING_PREFIX = ".labopt-staging-"
+Writer = Callable[[Path], None]
 
 
-@contextmanager
-def staged_folder(folder: str | os.PathLike) -> Iterator[Path]:
-    """Yield an empty folder beside ``folder``; when the block ends without error it replaces
-    ``folder`` (a reader sees the old folder or the new one, never a half-written one), and
-    on error it is removed and ``folder`` is left as it was."""
-    folder = Path(folder)
+class OutputFolderError(ValueError):
+    """An output folder labopt refuses to write into (the message says why and what to do)."""
+
+
+def write_output_folder(folder: str | os.PathLike, files: Mapping[str, Writer], *,
+                        force: bool = False, keep_old: bool = False, adopt: Iterable[str] = (),
+                        what: str = "--out") -> list[Path]:
+    """Write ``files`` (relative path -> writer(path); a writer may make a folder of files)
+    into ``folder`` under the rules of this module; returns the paths written.
+
+    ``keep_old``: labopt's files from an earlier run that are not written again stay (a batch
+    keeps its earlier plate maps); otherwise they are removed. ``adopt``: relative paths that
+    count as labopt's in a folder without a marker (one checked to be labopt's by its
+    content, made before markers existed). ``what`` names the option or argument in messages.
+    """
+    shown_folder = Path(folder)
+    state = _Folder(Path(os.path.abspath(folder)), what)
+    owned = state.owned if state.marked else \
+        {p for p in map(_clean, adopt) if p and state.is_regular_file(p)}
+    labopt_output = state.marked or bool(owned)
+    foreign = state.foreign(owned)
+    if foreign and not labopt_output and not force:
+        shown = ", ".join(repr(p) for p in foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        raise OutputFolderError(
+            f"{what}: {shown_folder} is not empty (it holds {shown}) and is not a labopt output folder (it has no {MARKER} file); labopt "
+            f"will not write there so as not to touch your files. Choose a new or empty "
+            f"folder, or add --force to write labopt's files beside the ones there (a file "
+            f"labopt did not write is never replaced).")
+    names = [_clean(n) for n in files]
+    for name in names:
+        if not name:
+            raise ValueError(f"not a relative file name inside the folder: {name!r}")
+        state.check_writable(name, owned)
+    if not state.exists or (state.is_real_dir and labopt_output and not foreign):
+        _write_swapped(state, files, owned, keep_old)
+    else:
+        _write_in_place(state, files, owned, keep_old)
+    return [shown_folder / name for name in names]
+
+
+def write_output_file(path: str | os.PathLike, writer: Writer, *, force: bool = False,
+                      what: str = "output file") -> Path:
+    """Write one file (e.g. a workbook) atomically: built beside ``path``, then renamed onto
+    it. An existing ``path`` is replaced only with ``force`` (labopt cannot tell whether it
+    wrote it), and never through a symlink."""
+    path = Path(path)
+    if os.path.lexists(path):
+        if path.is_symlink() or not path.is_file():
+            raise OutputFolderError(f"{what}: {path} exists and is not a regular file; labopt "
+                                    f"will not replace it. Choose another name.")
+        if not force:
+            raise OutputFolderError(f"{what}: {path} already exists; labopt does not replace "
+                                    f"a file unless asked: add --force to replace it, or "
+                                    f"choose another name.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=path.suffix, prefix=f".{path.stem}.", dir=path.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_marker(folder: str | os.PathLike) -> set[str] | None:
+    """The relative paths a folder's marker lists (None: no marker). Entries that are not
+    plain relative paths inside the folder are ignored; a marker that is a symlink or not
+    labopt's JSON is refused (it could name files outside the folder)."""
+    path = Path(folder) / MARKER
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        raise OutputFolderError(f"{path} is not a regular file (a symlink?); labopt will not "
+                                f"trust it. Remove it, or choose another folder.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        listed = data["files"]
+        if data.get("written_by") != "labopt" or not isinstance(listed, list):
+            raise ValueError("not a labopt marker")
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise OutputFolderError(f"{path} is not a readable labopt marker ({exc}); remove it "
+                                f"if this folder is labopt's, or choose another folder."
+                                ) from None
+    return {p for p in (_clean(x) for x in listed if isinstance(x, str)) if p}
+
+
+# ---------------------------------------------------------------------- internals
+def _clean(name: str) -> str:
+    """``name`` as a POSIX relative path inside a folder, or '' when it is not one."""
+    p = PurePosixPath(str(name).replace(os.sep, "/"))
+    if p.is_absolute() or not p.parts or any(part in ("", ".", "..") for part in p.parts):
+        return ""
+    s = p.as_posix()
+    return "" if s == MARKER or p.parts[0].startswith(STAGING_PREFIX) else s
+
+
+class _Folder:
+    """What an output folder holds: its marker's files and everything else."""
+
+    def __init__(self, folder: Path, what: str):
+        self.path = folder
+        self.what = what
+        if os.path.lexists(folder) and not folder.is_dir():
+            raise OutputFolderError(f"{what}: {folder} exists and is not a folder; choose a "
+                                    f"folder name.")
+        exists = folder.is_dir()
+        # a symlink to a folder is written in place, never renamed
+        self.is_real_dir = exists and not folder.is_symlink()
+        self.exists = exists
+        listed = read_marker(folder) if exists else None
+        self.marked = listed is not None
+        self.owned = {p for p in (listed or ()) if self.is_regular_file(p)}
+
+    def is_regular_file(self, rel: str) -> bool:
+        """A regular file at ``rel`` reached through real folders only."""
+        cur = self.path
+        parts = rel.split("/")
+        for i, part in enumerate(parts):
+            cur = cur / part
+            try:
+                st = os.lstat(cur)
+            except (FileNotFoundError, NotADirectoryError):
+                return False
+            last = i == len(parts) - 1
+            if not (stat.S_ISREG(st.st_mode) if last else stat.S_ISDIR(st.st_mode)):
+                return False
+        return True
+
+    def entries(self) -> list[str]:
+        """Every file, link and empty folder below the folder (relative paths), without
+        following links; labopt's marker and staging folders left out."""
+        if not self.exists:
+            return []
+        out = []
+        for root, dirs, names in os.walk(self.path):
+            rel_root = Path(root).relative_to(self.path).as_posix()
+            rel = "" if rel_root == "." else rel_root + "/"
+            if not rel:
+                dirs[:] = [d for d in dirs if not d.startswith(STAGING_PREFIX)]
+                names = [n for n in names if n != MARKER and not n.startswith(STAGING_PREFIX)]
+            links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+            dirs[:] = [d for d in dirs if d not in links]
+            out += [rel + n for n in names + links]
+            if rel and not dirs and not names and not links:
+                out.append(rel.rstrip("/") + "/")
+        return sorted(out)
+
+    def foreign(self, owned: set[str]) -> list[str]:
+        """Entries that are not labopt's files."""
+        return [p for p in self.entries() if p not in owned]
+
+    def check_writable(self, rel: str, owned: set[str]) -> None:
+        """Refuse a name whose path in the folder holds something labopt did not write."""
+        cur = self.path
+        parts = rel.split("/")
+        for i, part in enumerate(parts):
+            cur = cur / part
+            sub = "/".join(parts[:i + 1])
+            if not os.path.lexists(cur):
+                return
+            if cur.is_symlink():
+                self._refuse(sub, "is a symlink")
+            if i < len(parts) - 1 and not cur.is_dir():
+                self._refuse(sub, "is not a folder")
+        if cur.is_dir():
+            inside = [p for p in self.entries() if p.startswith(rel + "/")]
+            others = [p for p in inside if p not in owned]
+            if others:
+                self._refuse(others[0], "was not written by labopt")
+        elif rel not in owned:
+            self._refuse(rel, "was not written by labopt")
+
+    def _refuse(self, rel: str, why: str) -> None:
+        raise OutputFolderError(
+            f"{self.what}: {self.path / rel} {why} (it is not listed in {MARKER}); labopt "
+            f"never replaces it, even with --force: move it away or choose another folder.")
+
+
+def _stage(files: Mapping[str, Writer], tmp: Path) -> list[str]:
+    """Run every writer into ``tmp``; the relative paths of the files they made."""
+    for name, writer in files.items():
+        target = tmp / _clean(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        writer(target)
+    made = []
+    for root, _, names in os.walk(tmp):
+        for n in names:
+            made.append((Path(root) / n).relative_to(tmp).as_posix())
+    return sorted(made)
+
+
+def _write_marker(folder: Path, files: Iterable[str]) -> None:
+    """The marker, replaced atomically (never through a symlink: rename replaces the link)."""
+    fd, tmp = tempfile.mkstemp(prefix=STAGING_PREFIX, dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"written_by": "labopt", "files": sorted(set(files))}, fh, indent=1)
+    os.replace(tmp, folder / MARKER)
+
+
+def _write_swapped(state: _Folder, files: Mapping[str, Writer], owned: set[str],
+                   keep_old: bool) -> None:
+    """Build the whole folder beside it, then swap it in (old or new, never half)."""
+    folder = state.path
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        yield tmp
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            folder.rename(old)
+        made = _stage(files, tmp)
+        kept = []
+        if keep_old:
+            for rel in sorted(owned - set(made)):
+                if any(rel.startswith(m + "/") or m.startswith(rel + "/") for m in made):
+                    continue
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(folder / rel, tmp / rel)
+                kept.append(rel)
+        _write_marker(tmp, made + kept)
+        if not state.exists:
             tmp.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(folder)
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
+        old.rmdir()
+        folder.rename(old)
+        tmp.rename(folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _retire(old, folder, owned)
+
+
+def _retire(old: Path, folder: Path, owned: set[str]) -> None:
+    """Remove the swapped-out folder; anything in it that is not labopt's (a file made while
+    the new output was written) is moved back first, and if that fails the old folder stays."""
+    leftover = [p for p in _Folder(old, "").foreign(owned) if p]
+    for rel in leftover:
+        src, dst = old / rel.rstrip("/"), folder / rel.rstrip("/")
+        try:
+            if os.path.lexists(dst):
+                raise FileExistsError(dst)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(src, dst)
+        except OSError:
+            return                      # keep the old folder rather than lose the file
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_in_place(state: _Folder, files: Mapping[str, Writer], owned: set[str],
+                    keep_old: bool) -> None:
+    """Stage every file inside the folder, then move each into place."""
+    folder = state.path
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+    try:
+        made = _stage(files, tmp)
+        for rel in made:                # a writer may have made files inside a folder name
+            state.check_writable(rel, owned)
+        stale = set() if keep_old else owned - set(made)
+        # listed before they move, so a crash part-way leaves them known as labopt's
+        _write_marker(folder, owned | set(made))
+        for rel in made:
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp / rel, target)
+        for rel in sorted(stale):
+            if state.is_regular_file(rel):
+                (folder / rel).unlink()
+                _remove_empty_parents(folder, rel)
+        _write_marker(folder, (owned - stale) | set(made))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remove_empty_parents(folder: Path, rel: str) -> None:
+    parent = (folder / rel).parent
+    while parent != folder:
+        try:
+            parent.rmdir()              # only an empty folder: never anything of the user's
+        except OSError:
+            return
+        parent = parent.parent

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +17,12 @@ from rich.text import Text
 # Tables stay readable when piped to a file or a log: no wrapping at 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+
+Force = Annotated[bool, typer.Option(
+    "--force", help="write into a non-empty folder that is not a labopt output (or over an "
+                    "existing workbook); labopt still replaces only its own files there "
+                    "(listed in the folder's .labopt-output)")]
 
 
 class UsageError(ValueError):

@@ -7,6 +7,7 @@ not at all.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from labopt.cli.common import clean_json, console, fmt, print_json, reports_errors
+from labopt.cli.common import Force, clean_json, console, fmt, print_json, reports_errors
 from labopt.lab.batch import FILES, LabBatch
 from labopt.lab.estimate import estimate_table, prevalence_frame, with_design
 from labopt.lab.field import DEFAULT_RECOLLECTION_HOURS, recollection_summary
@@ -98,7 +99,7 @@ def make(samples: Annotated[Path, typer.Argument(
          = DEFAULT_RECOLLECTION_HOURS,
          batch: Annotated[str, typer.Option(
              help="label prefixed to pool and plate ids, e.g. TH0801")] = "",
-         plate_map: Map = "html", json: Json = False) -> None:
+         plate_map: Map = "html", json: Json = False, force: Force = False) -> None:
     """Pool manifest and first-run plates for a batch of samples."""
     kind = _check_map(plate_map)
     spec = PlateSpec.parse(plate, controls, order)
@@ -109,7 +110,7 @@ def make(samples: Annotated[Path, typer.Argument(
     manifest = make_manifest(table, algorithm, config, field=field, batch=batch,
                              source=str(samples))
     lab = LabBatch.start(manifest, spec, recollection_hours)
-    files = lab.save(out, _map_files(lab, kind))
+    files = lab.save(out, _map_files(lab, kind), force=force)
     summary = lab.summary()
     if json:
         print_json({**summary, "out": str(out), "files": sorted(str(f) for f in files)})
@@ -133,24 +134,28 @@ def decode(batch_path: Annotated[Path, typer.Argument(
            out: Annotated[Path | None, typer.Option(
                help="write the updated batch here (default: update BATCH in place)")] = None,
            plate: Plate = 96, controls: Controls = "positive=1,negative=1,blank=1",
-           order: Order = "column", plate_map: Map = "html", json: Json = False) -> None:
+           order: Order = "column", plate_map: Map = "html", json: Json = False,
+           force: Force = False) -> None:
     """Apply a run's results: final statuses, the retest list (or re-collection list) and
     the next run's plates. --plate/--controls/--order only matter for a bare manifest.csv
     without its batch folder."""
     kind = _check_map(plate_map)
     folder = batch_path.parent if batch_path.suffix.lower() == ".csv" else batch_path
-    if (folder / FILES["meta"]).is_file():
+    batch_folder = (folder / FILES["meta"]).is_file()
+    if batch_folder:
         lab = LabBatch.load(folder)
+        read_from = None
     else:
-        manifest_path = batch_path if batch_path.suffix.lower() == ".csv" else \
+        read_from = batch_path if batch_path.suffix.lower() == ".csv" else \
             folder / FILES["manifest"]
-        lab = LabBatch.start(read_manifest(manifest_path), PlateSpec.parse(plate, controls,
-                                                                            order))
+        lab = LabBatch.start(read_manifest(read_from), PlateSpec.parse(plate, controls, order))
     table = read_results(results)
     lab, report = lab.apply(table, source=results.name, corrections=correct)
     lab = lab.schedule_next()
     target = out or folder
-    files = lab.save(target, _map_files(lab, kind))
+    extra = _map_files(lab, kind)
+    files = lab.save(target, extra, force=force, what="--out" if out else "BATCH",
+                     adopt=_adopted(folder, target, lab, extra, batch_folder, read_from))
     summary = lab.summary()
     recollect = lab.tables().get("recollect.csv")
     if json:
@@ -171,6 +176,19 @@ def decode(batch_path: Annotated[Path, typer.Argument(
                       f"{lab.recollection_hours:g} h later", highlight=False)
     console.print(f"wrote {target}/: statuses.csv, retest.csv, plates.csv, pools.csv"
                   f"{', recollect.csv' if lab.manifest.field else ''}", highlight=False)
+
+
+def _adopted(folder: Path, target: Path, lab: LabBatch, extra: dict, batch_folder: bool,
+             read_from: Path | None) -> list[str]:
+    """The files of a batch folder (or bare manifest) that decode just read and checked: they
+    count as labopt's when the folder has no .labopt-output marker (made by an earlier
+    labopt), so the batch is updated in place as before."""
+    if os.path.abspath(folder) != os.path.abspath(target):
+        return []
+    if batch_folder:
+        return [*lab.tables(), FILES["meta"], *extra]
+    return [FILES["manifest"]] if read_from is not None and read_from.name == \
+        FILES["manifest"] else []
 
 
 @reports_errors
@@ -194,7 +212,7 @@ def estimate(results: Annotated[list[Path], typer.Argument(
              out: Annotated[Path | None, typer.Option(
                  help="write estimates.csv, estimates.json and prevalence.csv (the "
                       "scenario's format) here")] = None,
-             json: Json = False) -> None:
+             json: Json = False, force: Force = False) -> None:
     """Prevalence per district and stream from pooled results (maximum likelihood with
     Se/Sp, unequal pool sizes, 95 % score interval)."""
     keys = tuple(c.strip().lower() for c in by.split(",") if c.strip())
@@ -219,7 +237,7 @@ def estimate(results: Annotated[list[Path], typer.Argument(
                    "estimates.json": text_writer(json_dumps(est))}
         if {"district", "stream"} <= set(est.columns):
             payload["prevalence.csv"] = csv_writer(prevalence_frame(est))
-        files = write_folder(out, payload)
+        files = write_folder(out, payload, force=force)
     if json:
         print_json({"estimates": est.to_dict("records"), "files": [str(f) for f in files]})
         return

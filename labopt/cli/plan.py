@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labopt.cli.common import console, print_json, reports_errors
+from labopt.cli.common import Force, console, print_json, reports_errors
 from labopt.scenario import load_scenario
 from labopt.schedule import plan_scenario
 from labopt.schedule.compare import compare_with_greedy
@@ -61,7 +61,7 @@ def plan(scenario: Annotated[Path, typer.Argument(
              help="auto (default), network, lp, or greedy (the by-hand baseline)")] = None,
          compare: Annotated[bool, typer.Option(
              help="also run the greedy baseline and report the difference")] = False,
-         ) -> None:
+         force: Force = False) -> None:
     """Plan the week: which pooling design and which lab for every unit, stream and day."""
     check_lang(lang)
     progress = None if json else _progress()
@@ -77,7 +77,7 @@ def plan(scenario: Annotated[Path, typer.Argument(
         if out is not None:
             if say:
                 say("writing tables and charts")
-            files = write_outputs(report, out, lang)
+            files = write_outputs(report, out, lang, force=force)
     finally:
         if progress:
             progress.__exit__(*sys.exc_info())

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from labopt.capacity import capacity_report, capacity_table
-from labopt.cli.common import console, print_json, reports_errors
+from labopt.cli.common import Force, console, print_json, reports_errors
 from labopt.scenario import load_scenario, save_scenario
 from labopt.scenario.schema import markdown
 from labopt.scenario.synth import synthesize
@@ -74,10 +74,10 @@ def synth(districts: Annotated[int, typer.Option(help="number of units")] = 700,
           candidates: Annotated[int, typer.Option(
               help="nearest labs each unit may send to")] = 15,
           out: Annotated[Path, typer.Option(help="output folder or .xlsx")] = Path("synth"),
-          ) -> None:
+          force: Force = False) -> None:
     """Write a reproducible synthetic scenario (made-up data) for scale tests."""
     scn = synthesize(districts, labs, days, seed, candidates)
-    path = save_scenario(scn, out)
+    path = save_scenario(scn, out, force=force)
     console.print(f"wrote {path}: {districts} units, {labs} labs, {days} days, "
                   f"{len(scn.demand):,} demand rows, {len(scn.travel):,} travel pairs",
                   highlight=False)
@@ -98,10 +98,12 @@ def check(scenario: ScenarioPath) -> None:
 @app.command("convert")
 @reports_errors
 def convert(source: ScenarioPath,
-            target: Annotated[Path, typer.Argument(help="folder or .xlsx to write")]) -> None:
+            target: Annotated[Path, typer.Argument(help="folder or .xlsx to write")],
+            force: Force = False) -> None:
     """Convert between a CSV folder and an XLSX workbook (same content)."""
     scn = load_scenario(source)
-    console.print(f"wrote {save_scenario(scn, target)}", highlight=False)
+    console.print(f"wrote {save_scenario(scn, target, force=force, what='TARGET')}",
+                  highlight=False)
 
 
 @app.command("schema")

@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -344,13 +345,17 @@ class LabBatch:
                 "recollection_hours": self.recollection_hours, "runs": self.runs,
                 **self.summary()}
 
-    def save(self, folder: str | os.PathLike, extra: dict | None = None) -> list[Path]:
-        """Write the batch folder; it changes only when every file is written."""
+    def save(self, folder: str | os.PathLike, extra: dict | None = None, *,
+             force: bool = False, adopt: Iterable[str] = (), what: str = "--out"
+             ) -> list[Path]:
+        """Write the batch folder; it changes only when every file is written, and only
+        labopt's files in it change (``force``, ``adopt``, ``what``: see
+        :func:`labopt.files.write_output_folder`)."""
         files = {name: csv_writer(df) for name, df in self.tables().items()}
         files[FILES["meta"]] = text_writer(json.dumps(self.meta(), indent=2,
                                                       ensure_ascii=False))
         files.update(extra or {})
-        return write_folder(folder, files)
+        return write_folder(folder, files, force=force, adopt=adopt, what=what)
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "LabBatch":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from labopt.cells import restore_frame, write_csv
-from labopt.files import staged_folder
+from labopt.files import write_output_folder
 from labopt.scenario.errors import Problem
 
 MAX_SHOWN = 30
@@ -201,22 +200,17 @@ def duplicated_rows(keys: pd.Series | pd.DataFrame, problems: Problems, column: 
 
 
 def write_folder(folder: str | os.PathLike, files: dict[str, Callable[[Path], None]],
-                 keep_existing: bool = True) -> list[Path]:
+                 keep_existing: bool = True, *, force: bool = False, adopt: Iterable[str] = (),
+                 what: str = "--out") -> list[Path]:
     """Write ``files`` (name -> writer(path)) into ``folder`` so that it changes only when
-    every file has been written: the new folder is built beside it and swapped in.
+    every file has been written, touching only labopt's own files there (see
+    :func:`labopt.files.write_output_folder`, which explains ``force``, ``adopt`` and ``what``).
 
-    With ``keep_existing`` the other files already in the folder are carried over.
+    With ``keep_existing`` labopt's other files already in the folder stay.
     Returns the paths written.
     """
-    folder = Path(folder)
-    with staged_folder(folder) as tmp:
-        if keep_existing and folder.is_dir():
-            shutil.copytree(folder, tmp, dirs_exist_ok=True)
-        for name, writer in files.items():
-            target = tmp / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            writer(target)
-    return [folder / name for name in files]
+    return write_output_folder(folder, files, force=force, keep_old=keep_existing,
+                               adopt=adopt, what=what)
 
 
 def csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 import tomllib
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from labopt.cells import restore_frame, write_csv, write_xlsx
-from labopt.files import staged_folder
+from labopt.files import write_output_file, write_output_folder
 from labopt.scenario.errors import Problem, ScenarioError
 from labopt.scenario.model import District, Lab, Scenario, Settings
 from labopt.scenario.schema import (DELIVERIES, DEMAND, DISTRICTS, LABS, PREVALENCE, TABLES,
@@ -350,42 +349,42 @@ def _settings_dict(scn: Scenario) -> dict:
     return scn.settings.model_dump(mode="python")
 
 
-def save_folder(scn: Scenario, folder: str | os.PathLike) -> Path:
-    """Write scenario.toml and the CSV tables; the folder is replaced only when complete."""
-    folder = Path(folder)
-    with staged_folder(folder) as tmp:
-        with (tmp / SETTINGS_FILE).open("wb") as fh:
+def save_folder(scn: Scenario, folder: str | os.PathLike, *, force: bool = False,
+                what: str = "--out") -> Path:
+    """Write scenario.toml and the CSV tables; the folder changes only when complete, and
+    only labopt's files in it (``force``: see :func:`labopt.files.write_output_folder`)."""
+    def settings(path: Path) -> None:
+        with path.open("wb") as fh:
             tomli_w.dump(_settings_dict(scn), fh)
-        for name, df in _tables(scn).items():
-            write_csv(df, tmp / f"{name}.csv")
-    return folder
+
+    files = {SETTINGS_FILE: settings}
+    for name, df in _tables(scn).items():
+        files[f"{name}.csv"] = (lambda frame: lambda path: write_csv(frame, path))(df)
+    write_output_folder(folder, files, force=force, what=what)
+    return Path(folder)
 
 
-def save_xlsx(scn: Scenario, path: str | os.PathLike) -> Path:
-    """Write one workbook: sheets 'scenario' (key, value), 'streams' and one per table."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save_xlsx(scn: Scenario, path: str | os.PathLike, *, force: bool = False,
+              what: str = "--out") -> Path:
+    """Write one workbook: sheets 'scenario' (key, value), 'streams' and one per table. An
+    existing file is replaced only with ``force``."""
     settings = _settings_dict(scn)
     rows = [(f"{section}.{key}", _cell(value))
             for section in ("province", "policy", "transport", "expansion", "plan")
             for key, value in settings[section].items()]
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", prefix=f".{path.stem}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write_xlsx(tmp, {SETTINGS_SHEET: pd.DataFrame(rows, columns=["key", "value"]),
-                         STREAMS_SHEET: pd.DataFrame(settings["streams"], columns=STREAM_FIELDS),
-                         **_tables(scn)})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    sheets = {SETTINGS_SHEET: pd.DataFrame(rows, columns=["key", "value"]),
+              STREAMS_SHEET: pd.DataFrame(settings["streams"], columns=STREAM_FIELDS),
+              **_tables(scn)}
+    return write_output_file(path, lambda tmp: write_xlsx(tmp, sheets), force=force, what=what)
 
 
 def _cell(value):
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def save_scenario(scn: Scenario, path: str | os.PathLike) -> Path:
-    """Write to ``path``: an ``.xlsx`` workbook, or else a folder."""
-    return save_xlsx(scn, path) if str(path).lower().endswith(".xlsx") else save_folder(scn, path)
+def save_scenario(scn: Scenario, path: str | os.PathLike, *, force: bool = False,
+                  what: str = "--out") -> Path:
+    """Write to ``path``: an ``.xlsx`` workbook, or else a folder (``force``: see
+    :func:`save_folder` and :func:`save_xlsx`)."""
+    save = save_xlsx if str(path).lower().endswith(".xlsx") else save_folder
+    return save(scn, path, force=force, what=what)

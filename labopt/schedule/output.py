@@ -1,7 +1,8 @@
 """Write a plan: CSV tables, one XLSX workbook, PNG charts and a JSON summary.
 
-Every file is written to a temporary folder first and the output folder is replaced only
-when all are complete (a crash leaves the previous outputs, never half of them).
+Every file is written to a staging folder first and the output folder changes only when all
+are complete (a crash leaves the previous outputs, never half of them); only labopt's own files
+in it are replaced (:mod:`labopt.files`).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from labopt.cells import write_csv, write_xlsx
-from labopt.files import staged_folder
+from labopt.files import write_output_folder
 from labopt.schedule.labels import check_lang, column, word
 from labopt.schedule.report import PlanReport
 
@@ -34,20 +35,22 @@ def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
 
 
 def write_outputs(rep: PlanReport, out_dir: str | os.PathLike, lang: str = "en",
-                  charts: bool = True) -> list[Path]:
-    """Write every output into ``out_dir``; returns the files written."""
-    out_dir = Path(out_dir)
-    with staged_folder(out_dir) as tmp:
-        named = tables(rep, lang)
-        for name, df in named.items():
-            write_csv(df, tmp / f"{name}.csv")
-        write_xlsx(tmp / "plan.xlsx", named)
-        with (tmp / "summary.json").open("w", encoding="utf-8") as fh:
-            json.dump(_jsonable(rep.to_dict(lang)), fh, ensure_ascii=False, indent=2)
-        if charts:
-            chart_days(rep, tmp / "tested_vs_target.png", lang)
-            chart_labs(rep, tmp / "lab_utilisation.png", lang)
-    return sorted(out_dir.iterdir())
+                  charts: bool = True, *, force: bool = False) -> list[Path]:
+    """Write every output into ``out_dir``; returns the files written. Only labopt's files
+    there are replaced (``force``: see :func:`labopt.files.write_output_folder`)."""
+    named = tables(rep, lang)
+    files = {f"{name}.csv": _csv(df) for name, df in named.items()}
+    files["plan.xlsx"] = lambda path: write_xlsx(path, named)
+    files["summary.json"] = lambda path: path.write_text(
+        json.dumps(_jsonable(rep.to_dict(lang)), ensure_ascii=False, indent=2), encoding="utf-8")
+    if charts:
+        files["tested_vs_target.png"] = lambda path: chart_days(rep, path, lang)
+        files["lab_utilisation.png"] = lambda path: chart_labs(rep, path, lang)
+    return sorted(write_output_folder(out_dir, files, force=force))
+
+
+def _csv(df: pd.DataFrame):
+    return lambda path: write_csv(df, path)
 
 
 def _jsonable(obj):
