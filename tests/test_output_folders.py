@@ -1,0 +1,334 @@
+"""Every command that writes a folder touches only labopt's own files: a folder it did not write
+is refused (unless --force), a file it did not write is never replaced or deleted (not even with
+--force), symlinks never lead it outside the folder, and a failure while writing leaves the old
+output as it was."""
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from labopt.cli.main import app
+from labopt.files import MARKER, OutputFolderError, read_marker, write_output_folder
+
+TINY = Path(__file__).parent / "data" / "tiny"
+THESIS = b"four years of work"
+runner = CliRunner()
+
+
+def run(*args, cwd=None):
+    if cwd is None:
+        return runner.invoke(app, [str(a) for a in args])
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(app, [str(a) for a in args])
+    finally:
+        os.chdir(old)
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    """A batch of samples and first-stage pool results, outside the output folders."""
+    src = tmp_path / "inputs"
+    src.mkdir()
+    pd.DataFrame({"sample_id": [f"S{i:03d}" for i in range(30)], "district": "a",
+                  "stream": "screening"}).to_csv(src / "samples.csv", index=False)
+    rng = np.random.default_rng(1)
+    pd.DataFrame({"size": 5, "result": rng.choice(["negative", "positive"], 40, p=[0.9, 0.1]),
+                  "district": "a", "stream": "screening"}).to_csv(src / "first_stage.csv",
+                                                                   index=False)
+    return src
+
+
+# every command that writes a folder: (its arguments for output folder D, a file it writes)
+COMMANDS = {
+    "plan": (lambda src, d: ["plan", TINY, "--out", d, "--days", "2"], "summary.json"),
+    "pools make": (lambda src, d: ["pools", "make", src / "samples.csv", "-a", "D2", "-c", "5",
+                                   "--out", d], "plates.csv"),
+    "estimate": (lambda src, d: ["estimate", src / "first_stage.csv", "--out", d],
+                 "estimates.csv"),
+    "scenario convert": (lambda src, d: ["scenario", "convert", TINY, d], "districts.csv"),
+    "synth": (lambda src, d: ["synth", "--districts", "12", "--labs", "5", "--days", "2",
+                              "--out", d], "labs.csv"),
+}
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def refused(r, *words) -> None:
+    assert r.exit_code == 2, r.output
+    assert isinstance(r.exception, SystemExit), r.exception       # no traceback
+    assert "error:" in r.output and "Traceback" not in r.output
+    for w in words:
+        assert w in r.output, r.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_folder_labopt_did_not_write_is_refused(tmp_path, inputs, command):
+    args, _ = COMMANDS[command]
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "thesis.docx").write_bytes(THESIS)
+    r = run(*args(inputs, out))
+    refused(r, "not a labopt output folder", "thesis.docx", "--force")
+    assert snapshot(out) == {"thesis.docx": THESIS}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs", "thesis"]   # no leftovers
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_force_writes_beside_the_users_files_and_keeps_them(tmp_path, inputs, command):
+    args, written = COMMANDS[command]
+    out = tmp_path / "shared"
+    (out / "notes").mkdir(parents=True)
+    (out / "thesis.docx").write_bytes(THESIS)
+    (out / "notes" / "a.txt").write_text("mine")
+    r = run(*args(inputs, out), "--force")
+    assert r.exit_code == 0, r.output
+    assert (out / "thesis.docx").read_bytes() == THESIS
+    assert (out / "notes" / "a.txt").read_text() == "mine"
+    listed = read_marker(out)
+    assert written in listed and "thesis.docx" not in listed and "notes/a.txt" not in listed
+    assert all((out / p).is_file() for p in listed)
+    if command == "pools make":             # a batch is made once; decode updates it
+        return
+    (out / written).write_text("stale")
+    again = run(*args(inputs, out))          # labopt's own folder now: no --force needed
+    assert again.exit_code == 0, again.output
+    assert (out / "thesis.docx").read_bytes() == THESIS
+    assert (out / "notes" / "a.txt").read_text() == "mine"
+    assert (out / written).read_text() != "stale"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_force_never_replaces_a_file_of_the_same_name(tmp_path, inputs, command):
+    args, written = COMMANDS[command]
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / written).write_bytes(THESIS)
+    r = run(*args(inputs, out), "--force")
+    refused(r, "was not written by labopt", written)
+    assert snapshot(out) == {written: THESIS}
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "pools make"])
+def test_rerun_replaces_labopt_files_and_keeps_a_file_added_since(tmp_path, inputs, command):
+    args, written = COMMANDS[command]
+    out = tmp_path / "o"
+    assert run(*args(inputs, out)).exit_code == 0
+    first = read_marker(out)
+    assert first and written in first
+    assert run(*args(inputs, out)).exit_code == 0              # only labopt's files: swapped
+    assert read_marker(out) == first
+    (out / "my_notes.txt").write_bytes(THESIS)
+    (out / written).write_text("old")
+    r = run(*args(inputs, out))
+    assert r.exit_code == 0, r.output
+    assert (out / "my_notes.txt").read_bytes() == THESIS
+    assert (out / written).read_text() != "old"
+    assert read_marker(out) == first
+
+
+def test_out_dot_in_a_working_folder_is_refused(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "thesis.docx").write_bytes(THESIS)
+    refused(run("plan", TINY, "--out", ".", cwd=work), "not a labopt output folder")
+    assert snapshot(work) == {"thesis.docx": THESIS}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+
+
+def test_an_existing_empty_folder_is_written_in_place(tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    inode = out.stat().st_ino
+    assert run("plan", TINY, "--out", out, "--days", "2").exit_code == 0
+    assert out.stat().st_ino == inode and (out / "plan.xlsx").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["empty"]
+
+
+def test_an_output_folder_without_marker_is_not_labopts(tmp_path):
+    """A plan folder written before markers existed: refused, and --force does not overwrite
+    its files (labopt cannot know it wrote them); the message says to move them."""
+    out = tmp_path / "old_plan"
+    assert run("plan", TINY, "--out", out, "--days", "2").exit_code == 0
+    (out / MARKER).unlink()
+    before = snapshot(out)
+    refused(run("plan", TINY, "--out", out), "not a labopt output folder")
+    refused(run("plan", TINY, "--out", out, "--force"), "was not written by labopt")
+    assert snapshot(out) == before
+
+
+# ------------------------------------------------------------------ pools decode
+def results_for(batch: Path, path: Path, positive: bool = False) -> Path:
+    """Controls pass, reactions negative (the first one positive with ``positive``)."""
+    t = pd.read_csv(batch / "results_template.csv", dtype=str, keep_default_na=False)
+    t["result"] = np.where(t["content"] == "positive_control", "positive", "negative")
+    if positive:
+        t.loc[(t["content"] == "reaction").idxmax(), "result"] = "positive"
+    t.to_csv(path, index=False)
+    return path
+
+
+def test_decode_updates_its_batch_and_keeps_the_users_file(tmp_path, inputs):
+    out = tmp_path / "batch"
+    assert run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out",
+               out).exit_code == 0
+    (out / "lab_notes.txt").write_bytes(THESIS)
+    r = run("pools", "decode", out, results_for(out, tmp_path / "r.csv"))
+    assert r.exit_code == 0, r.output
+    assert (out / "lab_notes.txt").read_bytes() == THESIS
+    assert "lab_notes.txt" not in read_marker(out) and "statuses.csv" in read_marker(out)
+    statuses = pd.read_csv(out / "statuses.csv")
+    assert (statuses["status"] == "negative").all()
+
+
+def test_decode_adopts_a_batch_folder_made_before_markers(tmp_path, inputs):
+    """A batch folder is recognised by its batch.json and manifest.csv (read and checked by
+    decode): its files count as labopt's, the user's do not, and a marker is written."""
+    out = tmp_path / "batch"
+    assert run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out",
+               out).exit_code == 0
+    (out / MARKER).unlink()
+    (out / "lab_notes.txt").write_bytes(THESIS)
+    r = run("pools", "decode", out, results_for(out, tmp_path / "r.csv"))
+    assert r.exit_code == 0, r.output
+    assert (out / "lab_notes.txt").read_bytes() == THESIS
+    assert {"manifest.csv", "statuses.csv", "batch.json"} <= read_marker(out)
+
+
+def test_decode_out_elsewhere_follows_the_same_rules(tmp_path, inputs):
+    out = tmp_path / "batch"
+    run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "thesis.docx").write_bytes(THESIS)
+    r = run("pools", "decode", out, results_for(out, tmp_path / "r.csv"), "--out", other)
+    refused(r, "--out", "not a labopt output folder")
+    assert snapshot(other) == {"thesis.docx": THESIS}
+
+
+# ------------------------------------------------------------------ symlinks
+def test_a_symlinked_output_name_is_not_written_through(tmp_path):
+    victim = tmp_path / "victim.xlsx"
+    victim.write_bytes(THESIS)
+    out = tmp_path / "o"
+    assert run("plan", TINY, "--out", out, "--days", "2").exit_code == 0
+    (out / "plan.xlsx").unlink()
+    (out / "plan.xlsx").symlink_to(victim)
+    r = run("plan", TINY, "--out", out, "--days", "2", "--force")
+    refused(r, "plan.xlsx is a symlink")
+    assert victim.read_bytes() == THESIS and (out / "plan.xlsx").is_symlink()
+
+
+def test_a_symlinked_folder_inside_is_not_written_through(tmp_path, inputs):
+    out = tmp_path / "batch"
+    r = run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out,
+            "--map", "png")
+    assert r.exit_code == 0, r.output
+    elsewhere = tmp_path / "elsewhere"
+    (out / "plate_maps").rename(elsewhere)
+    (out / "plate_maps").symlink_to(elsewhere, target_is_directory=True)
+    before = snapshot(elsewhere)
+    r = run("pools", "decode", out, results_for(out, tmp_path / "r.csv", positive=True),
+            "--map", "png")
+    refused(r, "plate_maps is a symlink")
+    assert snapshot(elsewhere) == before
+
+
+def test_a_marker_cannot_name_files_outside_the_folder(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(THESIS)
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / MARKER).write_text(json.dumps({"written_by": "labopt",
+                                          "files": ["../victim.txt", str(victim), "a/../b"]}))
+    r = run("plan", TINY, "--out", out, "--days", "2")
+    assert r.exit_code == 0, r.output
+    assert victim.read_bytes() == THESIS
+    assert "../victim.txt" not in read_marker(out)
+
+
+def test_a_symlinked_marker_is_not_trusted(tmp_path):
+    fake = tmp_path / "fake.json"
+    fake.write_text(json.dumps({"written_by": "labopt", "files": ["thesis.docx"]}))
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "thesis.docx").write_bytes(THESIS)
+    (out / MARKER).symlink_to(fake)
+    refused(run("plan", TINY, "--out", out, "--force"), MARKER, "symlink")
+    assert (out / "thesis.docx").read_bytes() == THESIS
+
+
+def test_the_output_folder_itself_may_be_a_symlink(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "thesis.docx").write_bytes(THESIS)
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    assert run("plan", TINY, "--out", link, "--days", "2", "--force").exit_code == 0
+    assert link.is_symlink() and (real / "plan.xlsx").is_file()
+    assert (real / "thesis.docx").read_bytes() == THESIS
+    assert run("plan", TINY, "--out", link, "--days", "2").exit_code == 0
+    assert link.is_symlink()
+
+
+# ------------------------------------------------------------------ one workbook
+def test_a_workbook_is_replaced_only_with_force(tmp_path):
+    book = tmp_path / "s.xlsx"
+    book.write_bytes(THESIS)
+    refused(run("scenario", "convert", TINY, book), "already exists", "--force")
+    assert book.read_bytes() == THESIS
+    assert run("scenario", "convert", TINY, book, "--force").exit_code == 0
+    assert book.read_bytes()[:2] == b"PK"
+    link = tmp_path / "l.xlsx"
+    link.symlink_to(book)
+    refused(run("synth", "--districts", "12", "--labs", "5", "--out", link, "--force"),
+            "not a regular file")
+    assert link.is_symlink()
+
+
+# ------------------------------------------------------------------ failures
+def failing_writer(path: Path) -> None:
+    path.write_text("half")
+    raise OSError("disk full")
+
+
+@pytest.mark.parametrize("user_file", [False, True])
+def test_a_failure_while_writing_leaves_the_old_output(tmp_path, monkeypatch, user_file):
+    """Swapped (only labopt's files) or written in place (a user's file there): the same."""
+    out = tmp_path / "o"
+    assert run("plan", TINY, "--out", out, "--days", "2").exit_code == 0
+    if user_file:
+        (out / "thesis.docx").write_bytes(THESIS)
+    before = snapshot(out)
+    monkeypatch.setattr("labopt.schedule.output.chart_labs",
+                        lambda rep, path, lang: failing_writer(path))
+    r = run("plan", TINY, "--out", out, "--days", "3")
+    refused(r, "disk full")
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [MARKER]
+
+
+def test_library_keep_old_and_stale_files(tmp_path):
+    out = tmp_path / "o"
+    write_output_folder(out, {"a.csv": lambda p: p.write_text("1"),
+                              "maps/run1/x.png": lambda p: p.write_text("x")})
+    (out / "mine.txt").write_text("mine")
+    write_output_folder(out, {"a.csv": lambda p: p.write_text("2"),
+                              "maps/run2/x.png": lambda p: p.write_text("y")}, keep_old=True)
+    assert read_marker(out) == {"a.csv", "maps/run1/x.png", "maps/run2/x.png"}
+    write_output_folder(out, {"a.csv": lambda p: p.write_text("3")})
+    assert snapshot(out) == {"a.csv": b"3", "mine.txt": b"mine", MARKER: (out / MARKER)
+                             .read_bytes()}
+    assert not (out / "maps").exists()                     # labopt's stale files removed
+    with pytest.raises(OutputFolderError, match="mine.txt was not written by labopt"):
+        write_output_folder(out, {"mine.txt": lambda p: p.write_text("x")}, force=True)
+    assert (out / "mine.txt").read_text() == "mine"
