@@ -26,7 +26,8 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import islice
 from pathlib import Path, PurePosixPath
 
 MARKER = ".labopt-output"
@@ -54,18 +55,19 @@ def write_output_folder(folder: str | os.PathLike, files: Mapping[str, Writer], 
     owned = state.owned if state.marked else \
         {p for p in map(_clean, adopt) if p and state.is_regular_file(p)}
     labopt_output = state.marked or bool(owned)
-    foreign = state.foreign(owned)
+    foreign = state.foreign(owned, limit=6)
     if foreign and not labopt_output and not force:
-        shown = ", ".join(repr(p) for p in foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        shown = ", ".join(repr(p) for p in foreign[:5]) + (", ..." if len(foreign) > 5 else "")
         raise OutputFolderError(
-            f"{what}: {shown_folder} is not empty (it holds {shown}) and is not a labopt output folder (it has no {MARKER} file); labopt "
-            f"will not write there so as not to touch your files. Choose a new or empty "
+            f"{what}: {shown_folder} is not empty (it holds {shown}) and is not a labopt "
+            f"output folder (it has no {MARKER} file); labopt will not write there so as "
+            f"not to touch your files. Choose a new or empty "
             f"folder, or add --force to write labopt's files beside the ones there (a file "
             f"labopt did not write is never replaced).")
     names = [_clean(n) for n in files]
-    for name in names:
+    for given, name in zip(files, names):
         if not name:
-            raise ValueError(f"not a relative file name inside the folder: {name!r}")
+            raise ValueError(f"not a relative file name inside the folder: {given!r}")
         state.check_writable(name, owned)
     if not state.exists or (state.is_real_dir and labopt_output and not foreign):
         _write_swapped(state, files, owned, keep_old)
@@ -166,28 +168,28 @@ class _Folder:
                 return False
         return True
 
-    def entries(self) -> list[str]:
-        """Every file, link and empty folder below the folder (relative paths), without
-        following links; labopt's marker and staging folders left out."""
-        if not self.exists:
-            return []
-        out = []
-        for root, dirs, names in os.walk(self.path):
+    def entries(self, under: str = "") -> Iterator[str]:
+        """Every file, link and empty folder below the folder (relative paths, or below
+        ``under``), without following links; labopt's marker and staging folders left out.
+        Lazy: a refusal in a large folder (a home folder) stops at the first few."""
+        start = self.path / under if under else self.path
+        if not start.is_dir() or start.is_symlink():
+            return
+        for root, dirs, names in os.walk(start, onerror=_unreadable):
             rel_root = Path(root).relative_to(self.path).as_posix()
             rel = "" if rel_root == "." else rel_root + "/"
             if not rel:
                 dirs[:] = [d for d in dirs if not d.startswith(STAGING_PREFIX)]
                 names = [n for n in names if n != MARKER and not n.startswith(STAGING_PREFIX)]
             links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
-            dirs[:] = [d for d in dirs if d not in links]
-            out += [rel + n for n in names + links]
+            dirs[:] = sorted(d for d in dirs if d not in links)
+            yield from (rel + n for n in sorted(names + links))
             if rel and not dirs and not names and not links:
-                out.append(rel.rstrip("/") + "/")
-        return sorted(out)
+                yield rel.rstrip("/") + "/"
 
-    def foreign(self, owned: set[str]) -> list[str]:
-        """Entries that are not labopt's files."""
-        return [p for p in self.entries() if p not in owned]
+    def foreign(self, owned: set[str], limit: int | None = None) -> list[str]:
+        """Entries that are not labopt's files (the first ``limit`` of them)."""
+        return list(islice((p for p in self.entries() if p not in owned), limit))
 
     def check_writable(self, rel: str, owned: set[str]) -> None:
         """Refuse a name whose path in the folder holds something labopt did not write."""
@@ -203,10 +205,9 @@ class _Folder:
             if i < len(parts) - 1 and not cur.is_dir():
                 self._refuse(sub, "is not a folder")
         if cur.is_dir():
-            inside = [p for p in self.entries() if p.startswith(rel + "/")]
-            others = [p for p in inside if p not in owned]
-            if others:
-                self._refuse(others[0], "was not written by labopt")
+            other = next((p for p in self.entries(rel) if p not in owned), None)
+            if other is not None:
+                self._refuse(other, "was not written by labopt")
         elif rel not in owned:
             self._refuse(rel, "was not written by labopt")
 
@@ -214,6 +215,12 @@ class _Folder:
         raise OutputFolderError(
             f"{self.what}: {self.path / rel} {why} (it is not listed in {MARKER}); labopt "
             f"never replaces it, even with --force: move it away or choose another folder.")
+
+
+def _unreadable(exc: OSError) -> None:
+    """A folder labopt cannot list might hold the user's files: stop rather than guess."""
+    raise OutputFolderError(f"cannot read {exc.filename} ({exc.strerror}); labopt will not "
+                            f"write where it cannot see what it would touch.")
 
 
 def _stage(files: Mapping[str, Writer], tmp: Path) -> list[str]:

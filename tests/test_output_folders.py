@@ -332,3 +332,16 @@ def test_library_keep_old_and_stale_files(tmp_path):
     with pytest.raises(OutputFolderError, match="mine.txt was not written by labopt"):
         write_output_folder(out, {"mine.txt": lambda p: p.write_text("x")}, force=True)
     assert (out / "mine.txt").read_text() == "mine"
+
+
+def test_a_large_folder_is_refused_naming_a_few_of_its_files(tmp_path):
+    home = tmp_path / "home"
+    for i in range(3):
+        (home / f"project{i}" / "src").mkdir(parents=True)
+        for j in range(50):
+            (home / f"project{i}" / "src" / f"f{j}.py").write_text("x")
+    (home / ".bashrc").write_text("x")
+    r = run("synth", "--districts", "12", "--labs", "5", "--out", home)
+    refused(r, "'.bashrc'", ", ...", "not a labopt output folder")
+    assert r.output.count("project") <= 5
+    assert not (home / MARKER).exists() and not (home / "labs.csv").exists()
