@@ -267,7 +267,11 @@ def _write_swapped(state: _Folder, files: Mapping[str, Writer], owned: set[str],
         old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
         old.rmdir()
         folder.rename(old)
-        tmp.rename(folder)
+        try:
+            tmp.rename(folder)
+        except BaseException:
+            old.rename(folder)          # put the old output back
+            raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -345,3 +345,20 @@ def test_a_large_folder_is_refused_naming_a_few_of_its_files(tmp_path):
     refused(r, "'.bashrc'", ", ...", "not a labopt output folder")
     assert r.output.count("project") <= 5
     assert not (home / MARKER).exists() and not (home / "labs.csv").exists()
+
+
+def test_a_failed_swap_puts_the_old_output_back(tmp_path, monkeypatch):
+    out = tmp_path / "o"
+    write_output_folder(out, {"a.csv": lambda p: p.write_text("old")})
+    real_rename = Path.rename
+
+    def rename(self, target):
+        if Path(target) == out and self.name.startswith(".o.") and ".old." not in self.name:
+            raise OSError("device busy")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(OSError, match="device busy"):
+        write_output_folder(out, {"a.csv": lambda p: p.write_text("new")})
+    assert (out / "a.csv").read_text() == "old" and read_marker(out) == {"a.csv"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
