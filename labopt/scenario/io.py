@@ -3,7 +3,9 @@
 Both forms hold the same content and load to the same :class:`Scenario`. Loading checks
 everything first and raises one :class:`ScenarioError` listing every problem; nothing is
 returned from a partly bad scenario. Writing goes to a temporary file or folder that replaces
-the target only when complete.
+the target only when complete, and touches only labopt's own files (:mod:`labopt.files`); text
+a spreadsheet would run as a formula is escaped in the CSV files and unescaped on reading
+(:mod:`labopt.cells`).
 """
 from __future__ import annotations
 
