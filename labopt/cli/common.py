@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +17,12 @@ from rich.text import Text
 # Tables stay readable when piped to a file or a log: no wrapping at 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+
+NumberFormatOption = Annotated[str | None, typer.Option(
+    "--number-format", help="how numbers written as text in the scenario files are read: en "
+                            "(1,234.5; the default) or vi (1.234,5 and dates dd/mm/yyyy); must "
+                            "agree with [province] number_format when the files declare it")]
 
 
 class UsageError(ValueError):

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labopt.cli.common import console, print_json, reports_errors
+from labopt.cli.common import NumberFormatOption, console, print_json, reports_errors
 from labopt.scenario import load_scenario
 from labopt.schedule import plan_scenario
 from labopt.schedule.compare import compare_with_greedy
@@ -61,6 +61,7 @@ def plan(scenario: Annotated[Path, typer.Argument(
              help="auto (default), network, lp, or greedy (the by-hand baseline)")] = None,
          compare: Annotated[bool, typer.Option(
              help="also run the greedy baseline and report the difference")] = False,
+         number_format: NumberFormatOption = None,
          ) -> None:
     """Plan the week: which pooling design and which lab for every unit, stream and day."""
     check_lang(lang)
@@ -70,7 +71,7 @@ def plan(scenario: Annotated[Path, typer.Argument(
         say = (lambda msg: status.update(f"[bold]{msg}...")) if status else None
         if say:
             say("loading the scenario")
-        scn = load_scenario(scenario)
+        scn = load_scenario(scenario, number_format)
         report = plan_scenario(scn, days, method=method, progress=say)
         comparison = compare_with_greedy(scn, report) if compare else None
         files = []

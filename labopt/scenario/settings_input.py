@@ -1,0 +1,147 @@
+"""scenario.toml (or the workbook's 'scenario' and 'streams' sheets) to validated Settings.
+
+Values written as text (a TOML string, an XLSX text cell) are read by the declared number
+format like the tables' cells; TOML and XLSX numbers and dates are taken as they are. Problems
+name the setting as written (``policy.max_stages``), streams by id or by their number counted
+from 1, and a misspelled key gets the nearest known one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+
+from pydantic import BaseModel, ValidationError
+
+from labopt.numbers import NumberFormat, NumberTextError, number_format, parse_date, parse_number
+from labopt.scenario.errors import Problem
+from labopt.scenario.model import Settings, Stream
+
+FORMAT_KEY = "number_format"     # [province] number_format: how the files write numbers
+
+
+def read_settings(data: dict, source: str, problems: list[Problem],
+                  requested_format: str | None = None, streams_source: str | None = None
+                  ) -> tuple[Settings | None, NumberFormat]:
+    """Settings from the raw dict, and the number format the tables are to be read in.
+
+    ``number_format`` is taken out of ``province`` (it describes the files, not the scenario):
+    it must agree with ``requested_format`` (the command's --number-format) when both are
+    given. ``streams_source``: where streams are listed when it is not ``source`` (a sheet);
+    their problems then carry the sheet row.
+    """
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    province = data.get("province")
+    declared = province.pop(FORMAT_KEY, None) if isinstance(province, dict) else None
+    fmt = _format(declared, requested_format, source, problems)
+    reported: set[tuple] = set()
+    for section, field_name, model in _sections():
+        values = data.get(section)
+        if isinstance(values, dict):
+            for key, value in values.items():
+                if key in model.model_fields:
+                    values[key] = _coerce(value, model, key, fmt, source, f"{section}.{key}",
+                                          problems, reported, (section, key))
+    streams = data.get("streams")
+    if isinstance(streams, list):
+        for i, stream in enumerate(streams):
+            if isinstance(stream, dict):
+                for key, value in stream.items():
+                    if key in Stream.model_fields:
+                        src, where, row = _stream_place(stream, i, key, source, streams_source)
+                        stream[key] = _coerce(value, Stream, key, fmt, src, where, problems,
+                                              reported, ("streams", i, key), row)
+    try:
+        return Settings.model_validate(data), fmt
+    except ValidationError as exc:
+        for err in exc.errors():
+            if tuple(err["loc"]) in reported:
+                continue
+            problems.append(_problem(err, data, source, streams_source))
+        return None, fmt
+
+
+def _sections():
+    for name, field in Settings.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            yield name, name, field.annotation
+
+
+def _format(declared, requested, source: str, problems: list[Problem]) -> NumberFormat:
+    try:
+        fmt = number_format(declared)
+    except NumberTextError as exc:
+        problems.append(Problem(source, str(exc), column=f"province.{FORMAT_KEY}",
+                                value=str(declared)))
+        fmt = number_format(None)
+    if requested is None:
+        return fmt
+    wanted = number_format(requested)
+    if declared is not None and wanted.name != fmt.name:
+        problems.append(Problem(source, f"the files declare number format '{fmt.name}' but "
+                                        f"'{wanted.name}' was asked for (--number-format): "
+                                        f"they must agree", column=f"province.{FORMAT_KEY}",
+                                value=str(declared)))
+    return wanted
+
+
+def _coerce(value, model: type[BaseModel], key: str, fmt: NumberFormat, source: str,
+            where: str, problems: list[Problem], reported: set, loc: tuple, row=None):
+    """A text number or date read by the number format; other values as they are."""
+    annotation = model.model_fields[key].annotation
+    try:
+        if annotation in (int, float) and isinstance(value, str):
+            fraction = any(getattr(m, "le", None) == 1 for m in model.model_fields[key].metadata)
+            return parse_number(value, fmt, whole=annotation is int, percent=fraction)
+        if annotation is dt.date and isinstance(value, (str, dt.date)):
+            return parse_date(value, fmt)
+    except NumberTextError as exc:
+        kind = {int: "a whole number", float: "a number"}.get(annotation, "a date")
+        problems.append(Problem(source, f"expected {kind}: {exc}", row=row, column=where,
+                                value=str(value)))
+        reported.add(loc)
+        return value
+    if annotation is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)          # an XLSX number cell where text is expected: a code "101"
+    return value
+
+
+def _stream_place(stream: dict, i: int, key: str, source: str, streams_source: str | None):
+    """Where a stream's field is, as the user sees it: by id, else the stream's number."""
+    sid = stream.get("id")
+    name = f"streams.{sid}" if isinstance(sid, str) and sid.strip() else f"streams.#{i + 1}"
+    if streams_source is not None:
+        return streams_source, key, i + 2
+    return source, f"{name}.{key}", None
+
+
+def _problem(err: dict, data: dict, source: str, streams_source: str | None) -> Problem:
+    loc = list(err["loc"])
+    value = err.get("input")
+    value = None if isinstance(value, (dict, list)) else str(value)
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown setting" + _did_you_mean(loc)
+        value = None
+    row = None
+    if loc[:1] == ["streams"] and len(loc) >= 2 and isinstance(loc[1], int):
+        streams = data.get("streams") or []
+        stream = streams[loc[1]] if loc[1] < len(streams) else {}
+        src, where, row = _stream_place(stream if isinstance(stream, dict) else {}, loc[1],
+                                        ".".join(str(x) for x in loc[2:]), source,
+                                        streams_source)
+        return Problem(src, msg, row=row, column=where or None, value=value)
+    return Problem(source, msg, column=".".join(str(x) for x in loc) or None, value=value)
+
+
+def _did_you_mean(loc: list) -> str:
+    """The nearest known key to a misspelled one, or the known keys."""
+    *parent, key = loc
+    if not parent:
+        known = list(Settings.model_fields)
+    elif parent[0] == "streams":
+        known = list(Stream.model_fields)
+    else:
+        model = Settings.model_fields[parent[0]].annotation
+        known = list(model.model_fields) + ([FORMAT_KEY] if parent[0] == "province" else [])
+    hint = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    return f"; did you mean '{hint[0]}'?" if hint else f"; known: {', '.join(known)}"
