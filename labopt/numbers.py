@@ -121,6 +121,18 @@ def parse_number(text: str, fmt: NumberFormat, *, whole: bool = False,
     return value * scale
 
 
+def shown(value) -> str:
+    """A value as a message shows it: numbers plainly (``2.0``, not ``np.float64(2.0)``), text
+    in quotes."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return repr(value)
+
+
 def _g(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 2**53 else f"{x:g}"
 

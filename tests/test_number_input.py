@@ -2,11 +2,13 @@
 declared number format (en or vi) or refused with the cause named, never guessed."""
 import csv
 import io
+import json
 import re
 import shutil
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
 from hypothesis import given, strategies as st
@@ -157,7 +159,7 @@ def test_every_count_column_refuses_vi_thousands_under_en(tiny, table, column):
         path.write_text("lab,day,reactions\ncdc,1,100\n", encoding="utf-8")
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     j = rows[0].index(column)
-    rows[1][j] = "1.234.567" if column not in ("day", "epidemic_level") else "12.000"
+    rows[1][j] = "1.000"           # read as 1 before: a thousand, or a small number?
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")
@@ -276,3 +278,48 @@ def test_json_numbers_are_numbers_and_json_text_follows_the_rules():
     data["labs"][0]["reagent_stock"] = 8000
     data["settings"]["province"]["number_format"] = "vi"
     assert scenario_from_data(data).lab_by_id["cdc"].reagent_stock == 8000
+
+
+# ---------------------------------------------------------------- command-line numbers
+@pytest.mark.parametrize("args,message", [
+    (["-p", "0,02"], "--prevalence: '0,02': '0,02' reads as the two values 0 and 02: a decimal "
+                     "comma? write 0.02"),
+    (["-p", "0,5"], "'0,5' reads as the two values 0 and 5: a decimal comma? write 0.5"),
+    (["-p", "0.01,0,02"], "'0,02' reads as the two values 0 and 02"),
+    (["-p", "0.02", "--se", "0,99"], "--se: '0,99': '0,99' reads as the two values 0 and 99"),
+    (["-p", "1.5"], "--prevalence: '1.5' is not a fraction in [0, 1]"),
+    (["-p", "0.01,abc"], "--prevalence: 'abc' in '0.01,abc': expected a number with a decimal "
+                         "point"),
+    (["--risks", "0,05*20"], "--risks: '0,05*20': '0,05' reads as the two values 0 and 05"),
+])
+def test_pool_options_refuse_decimal_commas_showing_the_users_text(args, message):
+    result = runner.invoke(app, ["pool", "evaluate", "-a", "D2", "-c", "10", *args])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert message in text, text
+    assert "np.float64" not in text
+
+
+def test_pool_options_read_percentages_and_lists():
+    a = runner.invoke(app, ["pool", "evaluate", "-a", "D2", "-c", "10", "-p", "2%", "--json"])
+    b = runner.invoke(app, ["pool", "evaluate", "-a", "D2", "-c", "10", "-p", "0.02", "--json"])
+    assert a.exit_code == 0 and a.output == b.output
+    c = runner.invoke(app, ["pool", "evaluate", "-a", "D2", "-c", "10", "-p", "0.01,0.02",
+                            "--json"])
+    assert c.exit_code == 0 and len(json.loads(c.output)["results"]) == 2
+
+
+def test_risk_file_with_decimal_commas_is_refused(tmp_path):
+    f = tmp_path / "risks.csv"
+    f.write_text("risk\n0,05\n0,01\n", encoding="utf-8")
+    result = runner.invoke(app, ["pool", "evaluate", "-a", "ID2", "-c", "2,1", "--risks", str(f)])
+    assert result.exit_code == 2
+    assert "row 2: 2 fields but the header has 1: an unquoted decimal comma" in \
+        " ".join(result.output.split())
+
+
+def test_library_messages_show_numbers_plainly():
+    from labopt.pooling import evaluate
+    with pytest.raises(ValueError) as exc:
+        evaluate("D2", "10", prevalence=np.array([0.0, 2.0]))
+    assert str(exc.value) == "prevalence[1]: must be a probability in [0, 1], got 2.0"

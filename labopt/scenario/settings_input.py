@@ -34,11 +34,13 @@ def read_settings(data: dict, source: str, problems: list[Problem],
     declared = province.pop(FORMAT_KEY, None) if isinstance(province, dict) else None
     fmt = _format(declared, requested_format, source, problems)
     reported: set[tuple] = set()
+    original: dict[tuple, object] = {}
     for section, field_name, model in _sections():
         values = data.get(section)
         if isinstance(values, dict):
             for key, value in values.items():
                 if key in model.model_fields:
+                    original[(section, key)] = value
                     values[key] = _coerce(value, model, key, fmt, source, f"{section}.{key}",
                                           problems, reported, (section, key))
     streams = data.get("streams")
@@ -48,14 +50,22 @@ def read_settings(data: dict, source: str, problems: list[Problem],
                 for key, value in stream.items():
                     if key in Stream.model_fields:
                         src, where, row = _stream_place(stream, i, key, source, streams_source)
+                        original[("streams", i, key)] = value
                         stream[key] = _coerce(value, Stream, key, fmt, src, where, problems,
                                               reported, ("streams", i, key), row)
     try:
         return Settings.model_validate(data), fmt
     except ValidationError as exc:
-        for err in exc.errors():
-            if tuple(err["loc"]) in reported:
+        errors = [e for e in exc.errors() if tuple(e["loc"]) not in reported]
+        # a misspelled key is one problem, not also "Field required" for the key it meant
+        meant = {tuple(e["loc"][:-1]) + (hint,) for e in errors
+                 if e["type"] == "extra_forbidden"
+                 and (hint := _nearest(list(e["loc"]))) is not None}
+        for err in errors:
+            if err["type"] == "missing" and tuple(err["loc"]) in meant:
                 continue
+            if tuple(err["loc"]) in original:
+                err = {**err, "input": original[tuple(err["loc"])]}
             problems.append(_problem(err, data, source, streams_source))
         return None, fmt
 
@@ -97,7 +107,7 @@ def _coerce(value, model: type[BaseModel], key: str, fmt: NumberFormat, source: 
     except NumberTextError as exc:
         kind = {int: "a whole number", float: "a number"}.get(annotation, "a date")
         problems.append(Problem(source, f"expected {kind}: {exc}", row=row, column=where,
-                                value=str(value)))
+                                value=str(value), label="column" if row else "setting"))
         reported.add(loc)
         return value
     if annotation is str and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -110,8 +120,8 @@ def _stream_place(stream: dict, i: int, key: str, source: str, streams_source: s
     sid = stream.get("id")
     name = f"streams.{sid}" if isinstance(sid, str) and sid.strip() else f"streams.#{i + 1}"
     if streams_source is not None:
-        return streams_source, key, i + 2
-    return source, f"{name}.{key}", None
+        return streams_source, key or None, i + 2
+    return source, f"{name}.{key}" if key else name, None
 
 
 def _problem(err: dict, data: dict, source: str, streams_source: str | None) -> Problem:
@@ -129,19 +139,34 @@ def _problem(err: dict, data: dict, source: str, streams_source: str | None) -> 
         src, where, row = _stream_place(stream if isinstance(stream, dict) else {}, loc[1],
                                         ".".join(str(x) for x in loc[2:]), source,
                                         streams_source)
-        return Problem(src, msg, row=row, column=where or None, value=value)
-    return Problem(source, msg, column=".".join(str(x) for x in loc) or None, value=value)
+        return Problem(src, msg, row=row, column=where, value=value,
+                       label="column" if row else "setting")
+    return Problem(source, msg, column=".".join(str(x) for x in loc) or None, value=value,
+                   label="setting")
 
 
 def _did_you_mean(loc: list) -> str:
     """The nearest known key to a misspelled one, or the known keys."""
-    *parent, key = loc
+    hint = _nearest(loc)
+    if hint:
+        return f"; did you mean '{hint}'?"
+    known = _known(loc[:-1])
+    return f"; known: {', '.join(known)}" if known else ""
+
+
+def _nearest(loc: list) -> str | None:
+    hint = difflib.get_close_matches(str(loc[-1]), _known(loc[:-1]), n=1, cutoff=0.6)
+    return hint[0] if hint else None
+
+
+def _known(parent: list) -> list[str]:
+    """The keys allowed under ``parent`` (a settings section, a stream, or the top)."""
     if not parent:
-        known = list(Settings.model_fields)
-    elif parent[0] == "streams":
-        known = list(Stream.model_fields)
-    else:
-        model = Settings.model_fields[parent[0]].annotation
-        known = list(model.model_fields) + ([FORMAT_KEY] if parent[0] == "province" else [])
-    hint = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-    return f"; did you mean '{hint[0]}'?" if hint else f"; known: {', '.join(known)}"
+        return list(Settings.model_fields)
+    if parent[0] == "streams":
+        return list(Stream.model_fields)
+    field = Settings.model_fields.get(str(parent[0]))
+    if field is None or len(parent) > 1:
+        return []
+    model = field.annotation
+    return list(model.model_fields) + ([FORMAT_KEY] if parent[0] == "province" else [])
