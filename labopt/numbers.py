@@ -43,7 +43,7 @@ class NumberFormat:
 FORMATS = {"en": NumberFormat("en", ",", ".", "1,234.5"),
            "vi": NumberFormat("vi", ".", ",", "1.234,5")}
 DEFAULT_FORMAT = "en"
-HOW_TO_SET = 'number_format = "{name}" in [province] of scenario.toml, or --number-format {name}'
+HOW_TO_SET = 'number_format = "{name}" in [province] of scenario.toml (or --number-format {name})'
 
 
 class NumberTextError(ValueError):
@@ -91,11 +91,13 @@ def _read(text: str, fmt: NumberFormat) -> float | None:
 
 
 def parse_number(text: str, fmt: NumberFormat, *, whole: bool = False,
-                 percent: bool = False) -> float:
+                 percent: bool = False, switch: str | None = HOW_TO_SET) -> float:
     """The number written as ``text`` in ``fmt``; NumberTextError names the cause.
 
     ``whole``: a count (whole numbers only, refused when it reads as a grouped whole number
-    of the other format); ``percent``: a fraction, ``2%`` allowed and read as 0.02.
+    of the other format); ``percent``: a fraction, ``2%`` allowed and read as 0.02;
+    ``switch``: how the user declares the other format (``{name}`` is filled in), or None
+    where the format is fixed.
     """
     s = str(text).strip()
     scale = 1.0
@@ -108,14 +110,14 @@ def parse_number(text: str, fmt: NumberFormat, *, whole: bool = False,
         return float(s) * scale
     value = _read(s, fmt)
     if value is None:
-        raise NumberTextError(_why_not(s, fmt))
+        raise NumberTextError(_why_not(s, fmt, switch))
     if whole and _PATTERNS[fmt.other.name][1].match(s):
         raise NumberTextError(
             f"ambiguous thousands separator: in the {fmt.name} number format "
             f"'{fmt.decimal}' is the decimal separator, so this would be {_g(value)}, but it "
             f"reads as {_g(_read(s, fmt.other))} with '{fmt.other.thousands}' separating "
             f"thousands ({fmt.other.name} format); write {_g(_read(s, fmt.other))} without "
-            f"separators, or set {HOW_TO_SET.format(name=fmt.other.name)}")
+            f"separators" + _or_set(switch, fmt.other))
     if not math.isfinite(value):
         raise NumberTextError("not a finite number")
     return value * scale
@@ -137,7 +139,11 @@ def _g(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 2**53 else f"{x:g}"
 
 
-def _why_not(s: str, fmt: NumberFormat) -> str:
+def _or_set(switch: str | None, fmt: NumberFormat) -> str:
+    return "" if switch is None else ", or set " + switch.format(name=fmt.name)
+
+
+def _why_not(s: str, fmt: NumberFormat, switch: str | None) -> str:
     other = fmt.other
     if re.search(r"\d\s+\d", s):
         return (f"spaces inside a number; write it without spaces (the {fmt.name} number "
@@ -149,10 +155,9 @@ def _why_not(s: str, fmt: NumberFormat) -> str:
         else:
             what = f"'{other.thousands}' as the thousands separator"
         return (f"{what}: this is {_g(alt)} in the {other.name} number format "
-                f"({other.example}), but the scenario's number format is {fmt.name} "
+                f"({other.example}), but numbers here are read in the {fmt.name} format "
                 f"({fmt.example}: '{fmt.thousands}' separates thousands, '{fmt.decimal}' "
-                f"decimals); write it as {_write(alt, fmt)} or set "
-                f"{HOW_TO_SET.format(name=other.name)}")
+                f"decimals); write it as {_write(alt, fmt)}" + _or_set(switch, other))
     return f"not a number in the {fmt.name} number format (e.g. {fmt.example})"
 
 
@@ -161,8 +166,8 @@ def _write(x: float, fmt: NumberFormat) -> str:
     return text.replace(".", fmt.decimal)
 
 
-def parse_column(cells, fmt: NumberFormat, *, whole: bool = False, percent: bool = False
-                 ) -> tuple[np.ndarray, dict[int, str]]:
+def parse_column(cells, fmt: NumberFormat, *, whole: bool = False, percent: bool = False,
+                 switch: str | None = HOW_TO_SET) -> tuple[np.ndarray, dict[int, str]]:
     """Values of a column (NaN for blank or refused cells) and the reason for each refused
     cell by position. Cells are text (read by ``fmt``) or real numbers (an XLSX numeric cell,
     a JSON number: taken as they are); ``''`` is blank."""
@@ -190,7 +195,8 @@ def parse_column(cells, fmt: NumberFormat, *, whole: bool = False, percent: bool
             if text == "" or text.lower() == "nan":
                 continue
             try:
-                values[i] = parse_number(text, fmt, whole=whole, percent=percent)
+                values[i] = parse_number(text, fmt, whole=whole, percent=percent,
+                                         switch=switch)
             except NumberTextError as exc:
                 errors[i] = str(exc)
     return values, errors

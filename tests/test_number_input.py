@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 from typer.testing import CliRunner
@@ -323,3 +324,28 @@ def test_library_messages_show_numbers_plainly():
     with pytest.raises(ValueError) as exc:
         evaluate("D2", "10", prevalence=np.array([0.0, 2.0]))
     assert str(exc.value) == "prevalence[1]: must be a probability in [0, 1], got 2.0"
+
+
+# ---------------------------------------------------------------- the lab's input tables
+def test_lab_results_read_excel_csv_variants_and_refuse_decimal_commas(tmp_path):
+    from labopt.lab import LabBatch, LabInputError, make_manifest
+    from labopt.lab.results import read_results
+    samples = pd.DataFrame({"sample_id": [f"S{i:03d}" for i in range(20)]})
+    b = LabBatch.start(make_manifest(samples, "D2", "10"))
+    good = "pool_id;result;ct\r\nP0001;positive;32\r\nP0002;negative;\r\n"
+    for encoding in ("utf-16", "utf-8-sig", "cp1258"):
+        f = tmp_path / f"results-{encoding}.csv"
+        f.write_bytes(good.encode(encoding))
+        _, report = b.apply(read_results(f), source=f.name)
+        assert report.added == 2
+    f = tmp_path / "results.csv"
+    f.write_text(good.replace(";32", ";32,5"), encoding="utf-8")
+    with pytest.raises(LabInputError, match=r"row 2, column 'ct': value '32,5': not a number; "
+                                            r"expected .*: decimal comma: this is 32.5"):
+        b.apply(read_results(f), source=f.name)
+    f.write_text("pool_id,result,ct\nP0001,positive,32,5\n", encoding="utf-8")
+    with pytest.raises(LabInputError, match="row 2 has more fields than the header"):
+        read_results(f)
+    f.write_text("pool_id,result,run\nP0001,positive,1.000\n", encoding="utf-8")
+    with pytest.raises(LabInputError, match="ambiguous thousands separator"):
+        b.apply(read_results(f), source=f.name)
