@@ -76,7 +76,7 @@ def read_text_table(data: bytes) -> tuple[pd.DataFrame, str]:
         raise CsvFileError("the file is empty (a header row is required)")
     sep = separator(header)
     rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-            if any(cell.strip() for cell in r)]
+            if "".join(r).strip()]
     names = [c.strip() for c in rows[0]]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:

@@ -41,9 +41,7 @@ def check_table(raw: pd.DataFrame, table: Table, source: str, problems: list[Pro
                 problems.append(Problem(source, f"required column is missing ({col.description})",
                                         column=col.name))
             continue
-        cells = np.array([_cell(c) for c in raw[col.name].to_numpy(dtype=object)],
-                         dtype=object)
-        out[col.name] = _check_column(cells, col, source, problems, fmt)
+        out[col.name] = _check_column(_cells(raw[col.name]), col, source, problems, fmt)
     typed = pd.DataFrame(out, columns=[c.name for c in table.columns if c.name in out])
     _check_key(typed, table, source, problems)
     return typed
@@ -64,22 +62,25 @@ def _report(problems, source, col: Column, rows: np.ndarray, values, message: st
                                         f"problem", column=col.name))
 
 
-def _cell(c):
+def _cells(column: pd.Series) -> np.ndarray:
     """Text stripped; None and NaN blank; real numbers kept as they are."""
-    if c is None or (isinstance(c, float) and np.isnan(c)):
-        return ""
-    return c.strip() if isinstance(c, str) else c
-
-
-def _as_text(c) -> str:
-    return c if isinstance(c, str) else str(c)
+    values = column.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":      # all text: at once
+        return column.str.strip().to_numpy(dtype=object)
+    return np.array(["" if c is None or (isinstance(c, float) and np.isnan(c))
+                     else c.strip() if isinstance(c, str) else c for c in values], dtype=object)
 
 
 def _check_column(cells: np.ndarray, col: Column, source: str, problems: list[Problem],
                   fmt: NumberFormat):
-    blank = np.array([isinstance(t, str) and (t == "" or t.lower() == "nan") for t in cells],
-                     dtype=bool)
-    text = np.array([_as_text(c) for c in cells], dtype=object)
+    if pd.api.types.infer_dtype(cells, skipna=False) in ("string", "empty"):
+        text = cells
+        lower = pd.Series(cells, dtype=object).str.lower().to_numpy(dtype=object)
+        blank = (cells == "") | (lower == "nan")
+    else:
+        text = np.array([c if isinstance(c, str) else str(c) for c in cells], dtype=object)
+        blank = np.array([isinstance(c, str) and (c == "" or c.lower() == "nan")
+                          for c in cells], dtype=bool)
     if not col.optional and blank.any():
         _report(problems, source, col, np.flatnonzero(blank), text,
                 f"a value is required ({col.allowed_text()})")
