@@ -40,6 +40,8 @@ class Column:
         kind = {"int": "whole number", "float": "number", "str": "text"}[self.kind]
         bounds = ", ".join(x for x in (lo, hi) if x)
         text = f"{kind}{', ' + bounds if bounds else ''}"
+        if self.is_fraction:
+            text += ", or a percentage such as 2%"
         return text + (" (blank allowed)" if self.optional else "")
 
 
