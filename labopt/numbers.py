@@ -71,6 +71,7 @@ def _patterns(fmt: NumberFormat) -> tuple[re.Pattern, re.Pattern]:
 
 
 _PATTERNS = {name: _patterns(fmt) for name, fmt in FORMATS.items()}
+VECTOR_FROM = 500       # cells: below this, pandas' vectorised calls cost more than a loop
 _PLAIN_INT = re.compile(r"^[+-]?\d+$")
 _SIMPLE_EN = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _PERCENT = re.compile(r"^(?P<body>.*?)\s*%$")
@@ -173,13 +174,14 @@ def parse_column(cells, fmt: NumberFormat, *, whole: bool = False, percent: bool
     a JSON number: taken as they are); ``''`` is blank."""
     values = np.full(len(cells), np.nan)
     errors: dict[int, str] = {}
-    # most cells are plain numbers: read those at once, the rest one by one
-    series = pd.Series(cells, dtype=object)
-    is_text = series.map(type).eq(str).to_numpy()
-    simple = _SIMPLE_EN if (fmt.name == "en" and not whole) else _PLAIN_INT
-    fast = is_text.copy()
-    fast[is_text] = series[is_text].str.fullmatch(simple.pattern).to_numpy(dtype=bool)
-    values[fast] = pd.to_numeric(series[fast]).to_numpy(dtype=float)
+    fast = np.zeros(len(cells), dtype=bool)
+    if len(cells) > VECTOR_FROM:
+        # most cells are plain numbers: read those at once, the rest one by one
+        series = pd.Series(cells, dtype=object)
+        is_text = series.map(type).eq(str).to_numpy()
+        simple = _SIMPLE_EN if (fmt.name == "en" and not whole) else _PLAIN_INT
+        fast[is_text] = series[is_text].str.fullmatch(simple.pattern).to_numpy(dtype=bool)
+        values[fast] = pd.to_numeric(series[fast]).to_numpy(dtype=float)
     for i in np.flatnonzero(~fast):
         cell = cells[i]
         if isinstance(cell, (bool, np.bool_)):

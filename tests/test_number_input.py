@@ -1,6 +1,8 @@
 """Numbers, dates and CSV files as Vietnamese-locale spreadsheets write them: read by the
 declared number format (en or vi) or refused with the cause named, never guessed."""
+import copy
 import csv
+import functools
 import io
 import json
 import re
@@ -12,7 +14,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from typer.testing import CliRunner
 
 from labopt.cli.main import app
@@ -349,3 +351,28 @@ def test_lab_results_read_excel_csv_variants_and_refuse_decimal_commas(tmp_path)
     f.write_text("pool_id,result,run\nP0001,positive,1.000\n", encoding="utf-8")
     with pytest.raises(LabInputError, match="ambiguous thousands separator"):
         b.apply(read_results(f), source=f.name)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_settings_file_saved_by_notepad_is_read(tiny, encoding):
+    toml = tiny / "scenario.toml"
+    toml.write_bytes(toml.read_text(encoding="utf-8").encode(encoding))
+    assert load_scenario(tiny).province.name == "Tỉnh Thử Nghiệm"
+
+
+@functools.cache
+def tiny_data() -> dict:
+    return scenario_to_data(load_scenario(TINY))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=1000, max_value=10**12))
+def test_a_vi_written_reagent_stock_reads_exactly_under_vi_and_is_refused_under_en(n):
+    data = copy.deepcopy(tiny_data())
+    data["labs"][0]["reagent_stock"] = f"{n:,}".replace(",", ".")
+    with pytest.raises(ScenarioError, match="ambiguous thousands separator|'.' as the thousands"):
+        scenario_from_data(data)
+    data["settings"]["province"]["number_format"] = "vi"
+    for lab in data["labs"]:        # JSON numbers are numbers in either format
+        assert not isinstance(lab["run_hours"], str)
+    assert scenario_from_data(data).lab_by_id["cdc"].reagent_stock == n

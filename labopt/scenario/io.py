@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from labopt.csvfiles import CsvFileError, read_text_table
+from labopt.csvfiles import CsvFileError, decode, read_text_table
 from labopt.files import staged_folder
 from labopt.numbers import FORMATS, HOW_TO_SET, NumberFormat, number_format
 from labopt.scenario.errors import Problem, ScenarioError
@@ -85,11 +85,13 @@ class _FolderReader:
                                                    "file (province, policy, streams)"))
             return None
         try:
-            with f.open("rb") as fh:
-                return tomllib.load(fh)
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            # Notepad saves with a byte-order mark, or in UTF-16: decoded like the CSV files
+            return tomllib.loads(decode(f.read_bytes())[0])
+        except CsvFileError as exc:
+            problems.append(Problem(SETTINGS_FILE, str(exc)))
+        except tomllib.TOMLDecodeError as exc:
             problems.append(Problem(SETTINGS_FILE, f"not valid TOML: {exc}"))
-            return None
+        return None
 
     def table(self, table: Table, problems, fmt: NumberFormat) -> pd.DataFrame | None:
         f = self.folder / f"{table.name}.csv"

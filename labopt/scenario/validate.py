@@ -10,7 +10,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from labopt.numbers import NumberFormat, number_format, parse_column
+from labopt.numbers import VECTOR_FROM, NumberFormat, number_format, parse_column
 from labopt.scenario.errors import Problem
 from labopt.scenario.schema import Column, Table
 
@@ -65,7 +65,8 @@ def _report(problems, source, col: Column, rows: np.ndarray, values, message: st
 def _cells(column: pd.Series) -> np.ndarray:
     """Text stripped; None and NaN blank; real numbers kept as they are."""
     values = column.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=False) == "string":      # all text: at once
+    if (len(values) > VECTOR_FROM
+            and pd.api.types.infer_dtype(values, skipna=False) == "string"):   # all text
         return column.str.strip().to_numpy(dtype=object)
     return np.array(["" if c is None or (isinstance(c, float) and np.isnan(c))
                      else c.strip() if isinstance(c, str) else c for c in values], dtype=object)
@@ -73,7 +74,7 @@ def _cells(column: pd.Series) -> np.ndarray:
 
 def _check_column(cells: np.ndarray, col: Column, source: str, problems: list[Problem],
                   fmt: NumberFormat):
-    if pd.api.types.infer_dtype(cells, skipna=False) in ("string", "empty"):
+    if len(cells) > VECTOR_FROM and pd.api.types.infer_dtype(cells, skipna=False) == "string":
         text = cells
         lower = pd.Series(cells, dtype=object).str.lower().to_numpy(dtype=object)
         blank = (cells == "") | (lower == "nan")
