@@ -29,13 +29,16 @@ def read_settings(data: dict, source: str, problems: list[Problem],
     given. ``streams_source``: where streams are listed when it is not ``source`` (a sheet);
     their problems then carry the sheet row.
     """
+    # copies: the caller's dict (a stored JSON body) is left as it is
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    if isinstance(data.get("streams"), list):
+        data["streams"] = [dict(s) if isinstance(s, dict) else s for s in data["streams"]]
     province = data.get("province")
     declared = province.pop(FORMAT_KEY, None) if isinstance(province, dict) else None
     fmt = _format(declared, requested_format, source, problems)
     reported: set[tuple] = set()
     original: dict[tuple, object] = {}
-    for section, field_name, model in _sections():
+    for section, model in _sections():
         values = data.get(section)
         if isinstance(values, dict):
             for key, value in values.items():
@@ -71,9 +74,10 @@ def read_settings(data: dict, source: str, problems: list[Problem],
 
 
 def _sections():
+    """(name, model) of each settings section (province, policy, ...)."""
     for name, field in Settings.model_fields.items():
         if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
-            yield name, name, field.annotation
+            yield name, field.annotation
 
 
 def _format(declared, requested, source: str, problems: list[Problem]) -> NumberFormat:
