@@ -20,7 +20,7 @@ import tomli_w
 
 from labopt.csvfiles import CsvFileError, decode, read_text_table
 from labopt.files import staged_folder
-from labopt.numbers import FORMATS, HOW_TO_SET, NumberFormat, number_format
+from labopt.numbers import HOW_TO_SET, NumberFormat, number_format
 from labopt.scenario.errors import Problem, ScenarioError
 from labopt.scenario.model import District, Lab, Scenario, Settings
 from labopt.scenario.settings_input import read_settings
@@ -55,6 +55,8 @@ def load_scenario(path: str | os.PathLike, number_format: str | None = None) -> 
 
 
 def _load(reader, source: str, requested_format: str | None) -> Scenario:
+    if requested_format is not None:
+        number_format(requested_format)          # a bad --number-format stops here, named
     problems: list[Problem] = []
     settings, fmt = _settings(reader, problems, requested_format)
     raw = {t.name: reader.table(t, problems, fmt) for t in TABLES}
@@ -251,8 +253,7 @@ def _settings(reader, problems, requested_format: str | None
               ) -> tuple[Settings | None, NumberFormat]:
     data = reader.settings(problems)
     if data is None:
-        fmt = requested_format if requested_format in FORMATS else None
-        return None, number_format(fmt)
+        return None, number_format(requested_format)
     source = (SETTINGS_FILE if isinstance(reader, _FolderReader) else "settings"
               if isinstance(reader, _DataReader) else reader.source(SETTINGS_SHEET))
     streams = reader.source(STREAMS_SHEET) if isinstance(reader, _WorkbookReader) else None
