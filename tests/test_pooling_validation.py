@@ -84,9 +84,9 @@ def test_cli_bad_input_exits_nonzero_with_message():
     assert r.returncode == 2
     assert "must add up to the first-stage pool size 12" in r.stderr
     r = run_cli("pool", "evaluate", "-a", "D2", "-c", "10", "-p", "1.3")
-    assert r.returncode == 2 and "prevalence[0]" in r.stderr
+    assert r.returncode == 2 and "--prevalence: '1.3' is not a fraction in [0, 1]" in r.stderr
     r = run_cli("pool", "optimize", "-p", "0.01", "--se", "0.9,x")
-    assert r.returncode == 2 and "--se: expected comma-separated numbers" in r.stderr
+    assert r.returncode == 2 and "--se: 'x' in '0.9,x': expected a number" in r.stderr
     r = run_cli("pool", "optimize", "-p", "0.01", "-a", "D3", "--min-sensitivity", "0.9999")
     assert r.returncode == 1 and "no D3 configuration meets" in r.stdout
 

@@ -62,7 +62,7 @@ def test_tiny_scenario_loads_with_diacritics_and_filled_prevalence():
     ("prevalence.csv", "0.05", "1.5", "column 'prevalence': value '1.5': out of range; allowed: number, ≥ 0, ≤ 1"),
     ("deliveries.csv", "hosp,2", "nope,2", "deliveries.csv, row 2, column 'lab': value 'nope': unknown lab id"),
     ("districts.csv", "epidemic_level", "epidemic_lvl", "column 'epidemic_lvl': unknown column; did you mean 'epidemic_level'?"),
-    ("scenario.toml", "max_stages = 2", "max_stages = 9", "scenario.toml, column 'policy.max_stages': value '9': Input should be less than or equal to 4"),
+    ("scenario.toml", "max_stages = 2", "max_stages = 9", "scenario.toml, setting 'policy.max_stages': value '9': Input should be less than or equal to 4"),
     ("scenario.toml", "days = 3", "days = three", "scenario.toml: not valid TOML"),
 ])
 def test_each_kind_of_bad_file_is_reported_precisely(tiny, table, old, new, expected):
@@ -199,3 +199,72 @@ def test_json_scenarios_with_blank_keys_or_huge_numbers_are_problems_not_crashes
     good["districts"][0]["population"] = 10**30
     with pytest.raises(ScenarioError, match="population"):
         scenario_from_data(good)
+
+
+# ------------------------------------------------ keys, sheets and streams as the user wrote them
+def test_misspelled_settings_get_did_you_mean_and_no_cascade(tiny):
+    edit(tiny / "scenario.toml", "max_stages = 2", "max_stagse = 2")
+    edit(tiny / "scenario.toml", "max_wait_days = 2", "max_wait_day = 2")
+    probs = problems_of(tiny)
+    assert probs == [
+        "scenario.toml, setting 'policy.max_stagse': unknown setting; did you mean "
+        "'max_stages'?",
+        "scenario.toml, setting 'streams.screening.max_wait_day': unknown setting; did you "
+        "mean 'max_wait_days'?"], probs
+    edit(tiny / "scenario.toml", "[policy]", "[polcy]")
+    assert ("scenario.toml, setting 'polcy': unknown setting; did you mean 'policy'?"
+            in problems_of(tiny))
+
+
+def test_stream_problems_name_the_stream_by_id_or_by_its_number_from_one(tiny):
+    edit(tiny / "scenario.toml", "priority = 3", "priority = 0")
+    probs = problems_of(tiny)
+    assert probs[0].startswith("scenario.toml, setting 'streams.screening.priority': value "
+                               "'0': Input should be greater than or equal to 1"), probs
+    edit(tiny / "scenario.toml", 'id = "screening"\n', "")
+    assert any("setting 'streams.#2.priority'" in p for p in problems_of(tiny))
+
+
+def test_xlsx_missing_sheet_lists_the_sheets_found(tmp_path):
+    import openpyxl
+    book = save_xlsx(load_scenario(TINY), tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(book)
+    wb["demand"].title = "demands"
+    wb["streams"]["C2"] = "0"                        # priority of the first stream, as text
+    wb.save(book)
+    probs = problems_of(book)
+    assert probs[0] == ("t.xlsx: missing sheet 'demand' (Samples requested per day, unit and "
+                        "stream.); the workbook has 'scenario', 'streams', 'districts', 'labs', "
+                        "'prevalence', 'demands', 'deliveries'; did you mean 'demands'?"), probs
+    assert probs[1].startswith("t.xlsx, sheet 'streams', row 2, column 'priority': value '0'")
+
+
+def test_misspelled_table_column_gets_did_you_mean(tiny):
+    edit(tiny / "labs.csv", ",reagent_stock,", ",reagent_stok,")
+    probs = problems_of(tiny)
+    assert probs[0] == ("labs.csv, column 'reagent_stok': unknown column; did you mean "
+                        "'reagent_stock'?"), probs
+
+
+# ------------------------------------------------ `scenario check` refuses what `plan` refuses
+def test_check_fails_on_a_unit_that_reaches_no_lab_as_plan_does(tiny):
+    from typer.testing import CliRunner
+    from labopt.cli.main import app
+    edit(tiny / "scenario.toml", "[policy]", "[policy]\nmax_travel_hours = 0.5")
+    edit(tiny / "labs.csv", "non_public,b,20.10,105.30", "non_public,a,19.82,105.79")
+    runner = CliRunner()
+    check = runner.invoke(app, ["scenario", "check", str(tiny)])
+    plan = runner.invoke(app, ["plan", str(tiny), "--json"])
+    assert check.exit_code == plan.exit_code == 2, (check.output, plan.output)
+    for result in (check, plan):
+        assert "unit 'b' (Huyện Bê) has 3,300 samples but no lab within" in result.output
+
+
+def test_check_warns_on_an_empty_demand_table(tiny):
+    from typer.testing import CliRunner
+    from labopt.cli.main import app
+    (tiny / "demand.csv").write_text("day,district,stream,samples,prevalence\n",
+                                     encoding="utf-8")
+    result = CliRunner().invoke(app, ["scenario", "check", str(tiny)])
+    assert result.exit_code == 0, result.output
+    assert "warning: the demand table has no rows" in result.output

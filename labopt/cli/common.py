@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -13,6 +15,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.text import Text
+
+from labopt.csvfiles import CsvFileError, decode, separator
+from labopt.numbers import NumberTextError, number_format, parse_number
 
 # Tables stay readable when piped to a file or a log: no wrapping at 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)
@@ -25,19 +30,51 @@ Force = Annotated[bool, typer.Option(
                     "(listed in the folder's .labopt-output)")]
 
 
+NumberFormatOption = Annotated[str | None, typer.Option(
+    "--number-format", help="how numbers written as text in the scenario files are read: en "
+                            "(1,234.5; the default) or vi (1.234,5 and dates dd/mm/yyyy); must "
+                            "agree with [province] number_format when the files declare it")]
+
+
 class UsageError(ValueError):
     """A flag value the CLI cannot parse."""
 
 
-def parse_floats(text: str, flag: str) -> list[float]:
-    """'0.99' or '0.95,0.99' -> floats; the flag name is used in errors."""
-    try:
-        values = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise UsageError(f"{flag}: expected comma-separated numbers, got {text!r}") from None
+def parse_floats(text: str, flag: str, fraction: bool = False) -> list[float]:
+    """'0.99' or '0.95,0.99' -> floats; the flag name and the user's text are used in errors.
+
+    Lists are comma-separated, so a number takes a decimal point. ``fraction``: values in
+    [0, 1], ``2%`` allowed; two whole numbers like '0,02' or '0,5' are refused as a decimal
+    comma (a list of the fractions 0 and 1 means nothing here)."""
+    items = [x.strip() for x in text.split(",")]
+    if fraction and len(items) == 2 and all(re.fullmatch(r"\d+", x) for x in items):
+        raise UsageError(_decimal_comma(flag, text, *items))
+    for k in range(1, len(items)):
+        if re.fullmatch(r"0\d+", items[k]) and re.fullmatch(r"\d+", items[k - 1]):
+            raise UsageError(_decimal_comma(flag, text, items[k - 1], items[k]))
+    values = []
+    for item in items:
+        if not item:
+            continue
+        try:
+            v = parse_number(item, number_format("en"), percent=fraction)
+        except NumberTextError as exc:
+            why = (f"expected a number with a decimal point and no thousands separator, "
+                   f"e.g. 0.02{' or 2%' * fraction}; a comma separates values"
+                   if "percent" not in str(exc) else str(exc))
+            raise UsageError(f"{flag}: {item!r} in {text!r}: {why}" if len(items) > 1 else
+                             f"{flag}: {text!r}: {why}") from None
+        if fraction and not 0 <= v <= 1:
+            raise UsageError(f"{flag}: {item!r} is not a fraction in [0, 1] (e.g. 0.02 or 2%)")
+        values.append(v)
     if not values:
-        raise UsageError(f"{flag}: expected at least one number")
+        raise UsageError(f"{flag}: expected at least one number, got {text!r}")
     return values
+
+
+def _decimal_comma(flag: str, text: str, a: str, b: str) -> str:
+    return (f"{flag}: {text!r}: '{a},{b}' reads as the two values {a} and {b}: a decimal "
+            f"comma? write {a}.{b} (a comma separates values in a list)")
 
 
 def scalar_or_list(values: list[float]):
@@ -51,18 +88,27 @@ def parse_risks(text: str) -> list[float]:
     if path.suffix.lower() in (".csv", ".txt") or path.exists():
         return _risks_from_file(path)
     out: list[float] = []
-    for item in text.split(","):
-        item = item.strip()
+    items = [x.strip() for x in text.split(",")]
+    for k in range(1, len(items)):
+        if re.fullmatch(r"0\d+(\*\d+)?", items[k]) and re.fullmatch(r"\d+", items[k - 1]):
+            raise UsageError(_decimal_comma("--risks", text, items[k - 1],
+                                            items[k].partition("*")[0]))
+    for item in items:
         if not item:
             continue
         value, _, count = item.partition("*")
         try:
-            v = float(value)
+            v = parse_number(value, number_format("en"), percent=True)
             n = int(count) if count else 1
         except ValueError:
-            raise UsageError(f"--risks: {item!r} is not 'value' or 'value*count'") from None
+            raise UsageError(f"--risks: {item!r} is not 'value' or 'value*count' (a decimal "
+                             f"point, items separated by commas)") from None
         if n < 1:
             raise UsageError(f"--risks: count in {item!r} must be at least 1")
+        if not 0 <= v <= 1:
+            raise UsageError(f"--risks: {value.strip()!r} in {item!r} is not a risk in [0, 1]"
+                             + (": a decimal comma? write 0.05*20 (a comma separates items)"
+                                if re.fullmatch(r"\d+", value.strip()) else ""))
         out.extend([v] * n)
     if not out:
         raise UsageError("--risks: no risks given")
@@ -72,22 +118,37 @@ def parse_risks(text: str) -> list[float]:
 def _risks_from_file(path: Path) -> list[float]:
     if not path.exists():
         raise UsageError(f"--risks: file {path} does not exist")
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
+    try:
+        text, _ = decode(path.read_bytes())
+        rows = [r for r in csv.reader(io.StringIO(text, newline=""),
+                                      delimiter=separator(text.partition("\n")[0]))
+                if any(c.strip() for c in r)]
+    except CsvFileError as exc:
+        raise UsageError(f"{path}: {exc}") from None
     if not rows:
         raise UsageError(f"{path}: the file is empty")
     header = [h.strip().lower() for h in rows[0]]
     col, start = (header.index("risk"), 1) if "risk" in header else (0, 0)
+    width = len(rows[0])
+    for line, row in enumerate(rows[start:], start=start + 1):
+        if len(row) > width or (start == 0 and width > 1):
+            raise UsageError(f"{path}, row {line}: {len(row)} fields" + (
+                f" but the header has {width}" if start else " and no 'risk' column") +
+                ": an unquoted decimal comma? write risks with a decimal point (0.05)")
     out = []
     for line, row in enumerate(rows[start:], start=start + 1):
         if not row or not "".join(row).strip():
             continue
+        cell = row[col] if col < len(row) else ""
         try:
-            out.append(float(row[col]))
-        except (ValueError, IndexError):
-            raise UsageError(
-                f"{path}, row {line}, column 'risk': expected a number in [0, 1], got "
-                f"{row[col] if col < len(row) else ''!r}") from None
+            v = parse_number(cell, number_format("en"), percent=True)
+        except NumberTextError as exc:
+            raise UsageError(f"{path}, row {line}, column 'risk': value {cell!r}: expected a "
+                             f"number in [0, 1]: {exc}") from None
+        if not 0 <= v <= 1:
+            raise UsageError(f"{path}, row {line}, column 'risk': value {cell!r}: expected a "
+                             f"number in [0, 1]")
+        out.append(v)
     if not out:
         raise UsageError(f"{path}: no risks found")
     return out

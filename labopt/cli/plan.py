@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labopt.cli.common import Force, console, print_json, reports_errors
+from labopt.cli.common import Force, NumberFormatOption, console, print_json, reports_errors
 from labopt.scenario import load_scenario
 from labopt.schedule import plan_scenario
 from labopt.schedule.compare import compare_with_greedy
@@ -61,7 +61,9 @@ def plan(scenario: Annotated[Path, typer.Argument(
              help="auto (default), network, lp, or greedy (the by-hand baseline)")] = None,
          compare: Annotated[bool, typer.Option(
              help="also run the greedy baseline and report the difference")] = False,
-         force: Force = False) -> None:
+         force: Force = False,
+         number_format: NumberFormatOption = None,
+         ) -> None:
     """Plan the week: which pooling design and which lab for every unit, stream and day."""
     check_lang(lang)
     progress = None if json else _progress()
@@ -70,7 +72,7 @@ def plan(scenario: Annotated[Path, typer.Argument(
         say = (lambda msg: status.update(f"[bold]{msg}...")) if status else None
         if say:
             say("loading the scenario")
-        scn = load_scenario(scenario)
+        scn = load_scenario(scenario, number_format)
         report = plan_scenario(scn, days, method=method, progress=say)
         comparison = compare_with_greedy(scn, report) if compare else None
         files = []

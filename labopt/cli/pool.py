@@ -46,7 +46,7 @@ def _prevalence_and_risks(prevalence: str | None, risks: str | None):
         return None, parse_risks(risks)
     if prevalence is None:
         raise ValueError("--prevalence: required (or --risks for ID2)")
-    return scalar_or_list(parse_floats(prevalence, "--prevalence")), None
+    return scalar_or_list(parse_floats(prevalence, "--prevalence", fraction=True)), None
 
 
 def _oc_table(rows: list[OperatingCharacteristics], title: str) -> Table:
@@ -77,8 +77,8 @@ def evaluate_cmd(algorithm: Algorithm, config: Config = "", prevalence: Prevalen
     """Operating characteristics of one design: reactions per sample, PSe, PSp, PPPV, PNPV."""
     p, r = _prevalence_and_risks(prevalence, risks)
     oc = evaluate(algorithm, config, prevalence=p, risks=r,
-                  se=scalar_or_list(parse_floats(se, "--se")),
-                  sp=scalar_or_list(parse_floats(sp, "--sp")),
+                  se=scalar_or_list(parse_floats(se, "--se", fraction=True)),
+                  sp=scalar_or_list(parse_floats(sp, "--sp", fraction=True)),
                   dilution=_dilution(dilution, ct_mean, ct_sd, ct_cutoff),
                   bingroup2_compat=bingroup2_compat)
     rows = oc.split()
@@ -113,8 +113,8 @@ def optimize_cmd(algorithm: Algorithm = "auto", prevalence: Prevalence = None,
     cons = SearchConstraints(min_size=min_size, max_size=max_size, max_stages=max_stages,
                              min_sensitivity=min_sensitivity, min_specificity=min_specificity)
     result = optimize(p, risks=r, algorithm=algorithm,
-                      se=scalar_or_list(parse_floats(se, "--se")),
-                      sp=scalar_or_list(parse_floats(sp, "--sp")),
+                      se=scalar_or_list(parse_floats(se, "--se", fraction=True)),
+                      sp=scalar_or_list(parse_floats(sp, "--sp", fraction=True)),
                       constraints=cons, top=top,
                       dilution=_dilution(dilution, ct_mean, ct_sd, ct_cutoff))
     results = result if isinstance(result, list) else [result]
@@ -152,8 +152,8 @@ def simulate_cmd(algorithm: Algorithm, config: Config = "", prevalence: Prevalen
                  json: Json = False) -> None:
     """Monte Carlo check of a design against its analytic operating characteristics."""
     p, r = _prevalence_and_risks(prevalence, risks)
-    kw = dict(prevalence=p, risks=r, se=scalar_or_list(parse_floats(se, "--se")),
-              sp=scalar_or_list(parse_floats(sp, "--sp")),
+    kw = dict(prevalence=p, risks=r, se=scalar_or_list(parse_floats(se, "--se", fraction=True)),
+              sp=scalar_or_list(parse_floats(sp, "--sp", fraction=True)),
               dilution=_dilution(dilution, ct_mean, ct_sd, ct_cutoff))
     sim = simulate(algorithm, config, samples=samples, seed=seed, **kw)
     oc = evaluate(algorithm, config, **kw)

@@ -8,10 +8,12 @@ import typer
 from rich.table import Table
 
 from labopt.capacity import capacity_report, capacity_table
-from labopt.cli.common import Force, console, print_json, reports_errors
+from labopt.cli.common import (Force, NumberFormatOption, console, err_console, print_json,
+                                reports_errors)
 from labopt.scenario import load_scenario, save_scenario
 from labopt.scenario.schema import markdown
 from labopt.scenario.synth import synthesize
+from labopt.schedule.data import check_plannable
 
 app = typer.Typer(help="Scenario files: check, convert, document.", no_args_is_help=True)
 
@@ -22,10 +24,10 @@ ScenarioPath = Annotated[Path, typer.Argument(
 @reports_errors
 def capacity(scenario: ScenarioPath,
              day: Annotated[int, typer.Option("--day", help="day of the horizon (1 = start)")] = 1,
-             json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False
-             ) -> None:
+             json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+             number_format: NumberFormatOption = None) -> None:
     """Per-lab capacity, province totals against the targets, binding limits, what it takes."""
-    scn = load_scenario(scenario)
+    scn = load_scenario(scenario, number_format)
     report = capacity_report(scn, day)
     if json:
         print_json(report.to_dict())
@@ -85,9 +87,17 @@ def synth(districts: Annotated[int, typer.Option(help="number of units")] = 700,
 
 @app.command("check")
 @reports_errors
-def check(scenario: ScenarioPath) -> None:
-    """Load and validate a scenario; list every problem, or summarise it."""
-    scn = load_scenario(scenario)
+def check(scenario: ScenarioPath, number_format: NumberFormatOption = None) -> None:
+    """Load and validate a scenario as `labopt plan` does; list every problem, or summarise
+    it (with a warning when there is nothing to plan)."""
+    scn = load_scenario(scenario, number_format)
+    check_plannable(scn)
+    if scn.demand.empty:
+        err_console.print("warning: the demand table has no rows: a plan would have no samples "
+                          "to assign", style="yellow", highlight=False, markup=False)
+    elif int(scn.demand["samples"].sum()) == 0:
+        err_console.print("warning: every demand row has 0 samples: a plan would have no "
+                          "samples to assign", style="yellow", highlight=False, markup=False)
     active = sum(lab.status == "active" for lab in scn.labs)
     console.print(f"{scenario}: OK - {scn.province.name}, {len(scn.districts)} units, "
                   f"{len(scn.labs)} labs ({active} active), {scn.province.days} days from "
@@ -99,9 +109,11 @@ def check(scenario: ScenarioPath) -> None:
 @reports_errors
 def convert(source: ScenarioPath,
             target: Annotated[Path, typer.Argument(help="folder or .xlsx to write")],
-            force: Force = False) -> None:
-    """Convert between a CSV folder and an XLSX workbook (same content)."""
-    scn = load_scenario(source)
+            force: Force = False,
+            number_format: NumberFormatOption = None) -> None:
+    """Convert between a CSV folder and an XLSX workbook (same content; numbers are written
+    in the en format)."""
+    scn = load_scenario(source, number_format)
     console.print(f"wrote {save_scenario(scn, target, force=force, what='TARGET')}",
                   highlight=False)
 

@@ -42,6 +42,7 @@ from labopt.lab.plates import PlateSpec, layout_plates, plates_html
 from labopt.lab.results import NONE, OUTCOMES, ResultRows, ingest_results, results_template
 from labopt.lab.tables import (LabInputError, Problems, clean_text, csv_writer, read_table,
                                text_writer, write_folder)
+from labopt.numbers import shown
 from labopt.scenario.errors import Problem
 
 LOG_COLUMNS = ("run", "pool_id", "result", "ct", "source", "recorded_at", "seq", "upload")
@@ -93,7 +94,7 @@ class LabBatch:
         """A new batch with run 1 (the first-stage pools) laid out on plates."""
         if not np.isfinite(recollection_hours) or recollection_hours < 0:
             raise ValueError(f"recollection_hours: must be a number of hours ≥ 0, got "
-                             f"{recollection_hours!r}")
+                             f"{shown(recollection_hours)}")
         empty = pd.DataFrame({"run": pd.Series(dtype=np.int64),
                               "pool": pd.Series(dtype=np.int64),
                               "outcome": pd.Series(dtype=np.int8),

@@ -43,6 +43,7 @@ from scipy.stats import chi2
 
 from labopt.lab.results import INVALID, POSITIVE, parse_outcomes
 from labopt.lab.tables import Problems, clean_text, parse_numbers, sheet_rows
+from labopt.numbers import shown
 from labopt.pooling.assay import check_informative
 from labopt.pooling.validation import check_probability
 
@@ -174,7 +175,7 @@ def _check_accuracy(se, sp, level) -> tuple[float, float, float]:
     check_informative([se], [sp])
     level = float(level)
     if not 0 < level < 1:
-        raise ValueError(f"level: the confidence level must be in (0, 1), got {level!r}")
+        raise ValueError(f"level: the confidence level must be in (0, 1), got {shown(level)}")
     return se, sp, level
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from labopt.numbers import shown
 from labopt.pooling.designs import Design
 
 DEFAULT_RECOLLECTION_HOURS = 24.0
@@ -113,7 +114,7 @@ def turnaround_hours(design: Design, run_hours: float, *, transport_hours: float
     for name, v in (("run_hours", run_hours), ("transport_hours", transport_hours),
                     ("recollection_hours", recollection_hours)):
         if not np.isfinite(v) or v < 0:
-            raise ValueError(f"{name}: must be a number of hours ≥ 0, got {v!r}")
+            raise ValueError(f"{name}: must be a number of hours ≥ 0, got {shown(v)}")
     stages = design.stages
     cleared = transport_hours + run_hours
     lab_worst = transport_hours + stages * run_hours

@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from labopt.cells import restore_frame, write_csv
+from labopt.csvfiles import CsvFileError, read_text_table
 from labopt.files import write_output_folder
+from labopt.numbers import number_format, parse_column
 from labopt.scenario.errors import Problem
 
 MAX_SHOWN = 30
@@ -135,15 +137,14 @@ def _read_text_frame(path: Path, data: bytes | None) -> pd.DataFrame:
                                                     "header row and one row per record")])
         return df
     try:
+        raw = data if data is not None else path.read_bytes()
         # labopt's CSV files escape text that a spreadsheet would run as a formula: undone here
-        return restore_frame(pd.read_csv(source, dtype=str, keep_default_na=False,
-                                         encoding="utf-8-sig", skipinitialspace=True))
-    except pd.errors.EmptyDataError:
-        raise LabInputError([Problem(str(path), "the file is empty: expected a header row "
-                                                "and one row per record")]) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise LabInputError([Problem(str(path), f"not a readable UTF-8 CSV file ({exc})")]) \
-            from None
+        return restore_frame(read_text_table(raw)[0])
+    except CsvFileError as exc:
+        if "empty" in str(exc):
+            raise LabInputError([Problem(str(path), "the file is empty: expected a header row "
+                                                    "and one row per record")]) from None
+        raise LabInputError([Problem(str(path), str(exc))]) from None
 
 
 def parse_numbers(values: pd.Series, problems: Problems, column: str, *, low: float,
@@ -155,16 +156,25 @@ def parse_numbers(values: pd.Series, problems: Problems, column: str, *, low: fl
         num = values.to_numpy(dtype=float, na_value=np.nan)
         blank = np.isnan(num)
         shown = num
+        why: dict[int, str] = {}
     else:
         shown = clean_text(values)
-        num = pd.to_numeric(pd.Series(shown), errors="coerce").to_numpy(dtype=float)
+        # numbers in the en format (a decimal point), refused with the cause otherwise
+        num, why = parse_column(shown, number_format("en"), whole=whole, switch=None)
         blank = shown == ""
     rows = sheet_rows(len(num))
     bound = f"{'>' if low_open else '≥'} {low:g} and ≤ {high:g}"
     if not blank_ok:
         problems.add_rows(blank, rows, shown, column, f"a value is required: {what} {bound}")
     not_num = ~blank & np.isnan(num)
-    problems.add_rows(not_num, rows, shown, column, f"not a number; expected {what} {bound}")
+    for k, i in enumerate(np.flatnonzero(not_num)):
+        if k == MAX_SHOWN:
+            problems.add(f"{int(not_num.sum()) - MAX_SHOWN} more rows with the same problem",
+                         None, column)
+            break
+        reason = f": {why[int(i)]}" if int(i) in why else ""
+        problems.add(f"not a number; expected {what} {bound}{reason}", int(rows[i]), column,
+                     shown[i])
     with np.errstate(invalid="ignore"):
         out = ~np.isnan(num) & ((num <= low if low_open else num < low) | (num > high))
     problems.add_rows(out, rows, shown, column, f"out of range; expected {what} {bound}")

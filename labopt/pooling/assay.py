@@ -9,6 +9,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.stats import norm
 
+from labopt.numbers import shown
 from labopt.pooling.validation import check_probability
 
 
@@ -79,7 +80,7 @@ class DilutionModel:
         for name in ("ct_mean", "ct_sd", "ct_cutoff", "efficiency"):
             v = getattr(self, name)
             if not math.isfinite(v):
-                raise ValueError(f"dilution {name}: must be a finite number, got {v!r}")
+                raise ValueError(f"dilution {name}: must be a finite number, got {shown(v)}")
         if self.ct_sd <= 0:
             raise ValueError(f"dilution ct_sd: must be > 0 cycles, got {self.ct_sd:g}")
         if not 0 < self.efficiency <= 1:

@@ -5,15 +5,17 @@ import math
 
 import numpy as np
 
+from labopt.numbers import shown
+
 
 def check_probability(value: float, name: str) -> float:
     """A single probability in [0, 1]."""
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a number in [0, 1], got {value!r}") from None
+        raise ValueError(f"{name}: expected a number in [0, 1], got {shown(value)}") from None
     if math.isnan(v) or not 0.0 <= v <= 1.0:
-        raise ValueError(f"{name}: must be a probability in [0, 1], got {value!r}")
+        raise ValueError(f"{name}: must be a probability in [0, 1], got {shown(value)}")
     return v
 
 
@@ -32,7 +34,7 @@ def check_probabilities(values, name: str) -> np.ndarray:
         i = int(bad[0])
         more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
         raise ValueError(
-            f"{name}[{i}]: must be a probability in [0, 1], got {arr[i]!r}{more}")
+            f"{name}[{i}]: must be a probability in [0, 1], got {shown(arr[i])}{more}")
     return np.ascontiguousarray(arr)
 
 
@@ -42,7 +44,8 @@ def check_int(value, name: str, low: int, high: int) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ValueError(f"{name}: expected a whole number in [{low}, {high}], got {value!r}")
+            raise ValueError(f"{name}: expected a whole number in [{low}, {high}], got "
+                             f"{shown(value)}")
     if not low <= value <= high:
         raise ValueError(f"{name}: must be between {low} and {high}, got {value}")
     return int(value)

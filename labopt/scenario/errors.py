@@ -13,13 +13,14 @@ class Problem:
     row: int | None = None      # as numbered in a spreadsheet: the header is row 1
     column: str | None = None
     value: str | None = None
+    label: str = "column"       # what ``column`` names: a table's column, or a "setting"
 
     def __str__(self) -> str:
         where = [self.source]
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column '{self.column}'")
+            where.append(f"{self.label} '{self.column}'")
         value = "" if self.value is None else f" value {self.value!r}:"
         return f"{', '.join(where)}:{value} {self.message}"
 

@@ -10,6 +10,7 @@ a spreadsheet would run as a formula is escaped in the CSV files and unescaped o
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -17,12 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import tomli_w
-from pydantic import ValidationError
 
 from labopt.cells import restore_frame, write_csv, write_xlsx
+from labopt.csvfiles import CsvFileError, decode, read_text_table
 from labopt.files import write_output_file, write_output_folder
+from labopt.numbers import HOW_TO_SET, NumberFormat, number_format
 from labopt.scenario.errors import Problem, ScenarioError
 from labopt.scenario.model import District, Lab, Scenario, Settings
+from labopt.scenario.settings_input import read_settings
 from labopt.scenario.schema import (DELIVERIES, DEMAND, DISTRICTS, LABS, PREVALENCE, TABLES,
                                     TRAVEL, Table)
 from labopt.scenario.validate import check_reference, check_table
@@ -34,8 +37,12 @@ STREAM_FIELDS = ("id", "name", "priority", "poolable", "max_wait_days")
 
 
 # ---------------------------------------------------------------------------- loading
-def load_scenario(path: str | os.PathLike) -> Scenario:
-    """Load a scenario folder or ``.xlsx`` workbook; raise ScenarioError listing problems."""
+def load_scenario(path: str | os.PathLike, number_format: str | None = None) -> Scenario:
+    """Load a scenario folder or ``.xlsx`` workbook; raise ScenarioError listing problems.
+
+    ``number_format`` ("en" or "vi", see :mod:`labopt.numbers`) says how numbers written as
+    text are read; it must agree with ``[province] number_format`` when the files declare it.
+    """
     path = Path(path)
     if not path.exists():
         raise ScenarioError([Problem(str(path), "no such file or folder")])
@@ -46,15 +53,23 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     else:
         raise ScenarioError([Problem(str(path), "a scenario is a folder (scenario.toml + CSV "
                                                 "files) or an .xlsx workbook")])
+    return _load(reader, str(path), number_format)
+
+
+def _load(reader, source: str, requested_format: str | None) -> Scenario:
+    if requested_format is not None:
+        number_format(requested_format)          # a bad --number-format stops here, named
     problems: list[Problem] = []
-    settings = _settings(reader, problems)
-    raw = {t.name: reader.table(t, problems) for t in TABLES}
-    typed = {name: check_table(df, TABLE_BY[name], reader.source(name), problems)
+    settings, fmt = _settings(reader, problems, requested_format)
+    raw = {t.name: reader.table(t, problems, fmt) for t in TABLES}
+    typed = {name: check_table(df, TABLE_BY[name], reader.source(name), problems, fmt)
              for name, df in raw.items() if df is not None}
     _cross_checks(settings, typed, reader, problems)
     if problems:
-        raise ScenarioError(problems)
-    return _build(settings, typed, str(path))
+        # a whole file's or column's problem first: row problems often follow from it
+        raise ScenarioError(sorted(problems, key=lambda p: (p.row is not None,
+                                                            p.column is not None)))
+    return _build(settings, typed, source)
 
 
 TABLE_BY = {t.name: t for t in TABLES}
@@ -74,35 +89,43 @@ class _FolderReader:
                                                    "file (province, policy, streams)"))
             return None
         try:
-            with f.open("rb") as fh:
-                return tomllib.load(fh)
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            # Notepad saves with a byte-order mark, or in UTF-16: decoded like the CSV files
+            return tomllib.loads(decode(f.read_bytes())[0])
+        except CsvFileError as exc:
+            problems.append(Problem(SETTINGS_FILE, str(exc)))
+        except tomllib.TOMLDecodeError as exc:
             problems.append(Problem(SETTINGS_FILE, f"not valid TOML: {exc}"))
-            return None
+        return None
 
-    def table(self, table: Table, problems) -> pd.DataFrame | None:
+    def table(self, table: Table, problems, fmt: NumberFormat) -> pd.DataFrame | None:
         f = self.folder / f"{table.name}.csv"
         if not f.exists():
             if not table.optional:
                 problems.append(Problem(f.name, f"missing: required table ({table.description})"))
             return None
         try:
-            # labopt's CSV files escape text a spreadsheet would run as a formula: undone here
-            return restore_frame(pd.read_csv(f, dtype=str, keep_default_na=False,
-                                             encoding="utf-8-sig"))
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            problems.append(Problem(f.name, f"cannot be read as UTF-8 CSV: {exc}"))
-        except pd.errors.EmptyDataError:
-            problems.append(Problem(f.name, "the file is empty (a header row is required)"))
-        return None
+            df, sep = read_text_table(f.read_bytes())
+        except CsvFileError as exc:
+            problems.append(Problem(f.name, str(exc)))
+            return None
+        if sep == ";" and fmt.decimal != ",":
+            # Excel writes ';' where ',' is the decimal separator: its numbers need "vi"
+            problems.append(Problem(f.name, "this file looks semicolon-separated, as Excel "
+                                            "writes CSV where ',' is the decimal separator; "
+                                            "set " + HOW_TO_SET.format(name="vi") + " to read "
+                                            "it (1.234,5), or save it comma-separated"))
+            return None
+        # labopt's CSV files escape text a spreadsheet would run as a formula: undone here
+        return restore_frame(df)
 
 
 class _WorkbookReader:
     def __init__(self, path: Path):
         self.path = path
         try:
-            self.sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
-                                        engine="openpyxl")
+            # numeric cells stay numbers (not affected by the number format), text stays text
+            self.sheets = pd.read_excel(path, sheet_name=None, dtype=object,
+                                        keep_default_na=False, engine="openpyxl")
         except Exception as exc:   # openpyxl raises several types for a broken workbook
             raise ScenarioError([Problem(path.name, f"cannot be read as an XLSX workbook: "
                                                     f"{exc}")]) from None
@@ -112,8 +135,9 @@ class _WorkbookReader:
 
     def settings(self, problems) -> dict | None:
         if SETTINGS_SHEET not in self.sheets or STREAMS_SHEET not in self.sheets:
-            missing = [s for s in (SETTINGS_SHEET, STREAMS_SHEET) if s not in self.sheets]
-            problems.append(Problem(self.path.name, f"missing sheet(s): {', '.join(missing)}"))
+            for name in (SETTINGS_SHEET, STREAMS_SHEET):
+                if name not in self.sheets:
+                    problems.append(Problem(self.path.name, self._missing(name, "settings")))
             return None
         sheet = self.sheets[SETTINGS_SHEET]
         if list(sheet.columns[:2]) != ["key", "value"]:
@@ -128,18 +152,25 @@ class _WorkbookReader:
                                         "key must be section.name, e.g. policy.max_stages",
                                         row=i, column="key", value=str(key)))
                 continue
-            if str(value).strip() != "":
-                data.setdefault(section, {})[name] = str(value).strip()
+            if not _blank(value):
+                data.setdefault(section, {})[name] = _strip(value)
         streams = self.sheets[STREAMS_SHEET]
-        data["streams"] = [{k: str(v).strip() for k, v in row.items() if str(v).strip() != ""}
+        data["streams"] = [{str(k).strip(): _strip(v) for k, v in row.items() if not _blank(v)}
                            for row in streams.to_dict("records")]
         return data
 
-    def table(self, table: Table, problems) -> pd.DataFrame | None:
+    def _missing(self, name: str, what: str) -> str:
+        found = list(self.sheets)
+        hint = difflib.get_close_matches(name, found, n=1, cutoff=0.6)
+        return (f"missing sheet '{name}' ({what}); the workbook has "
+                f"{', '.join(repr(s) for s in found) or 'no sheets'}"
+                + (f"; did you mean '{hint[0]}'?" if hint else ""))
+
+    def table(self, table: Table, problems, fmt: NumberFormat) -> pd.DataFrame | None:
         if table.name not in self.sheets:
             if not table.optional:
-                problems.append(Problem(self.path.name, f"missing sheet '{table.name}' "
-                                                        f"({table.description})"))
+                problems.append(Problem(self.path.name,
+                                        self._missing(table.name, table.description)))
             return None
         return self.sheets[table.name]
 
@@ -164,7 +195,7 @@ class _DataReader:
             return None
         return settings
 
-    def table(self, table: Table, problems) -> pd.DataFrame | None:
+    def table(self, table: Table, problems, fmt: NumberFormat) -> pd.DataFrame | None:
         records = self.data.get(table.name)
         if records is None:
             if not table.optional:
@@ -175,24 +206,32 @@ class _DataReader:
             problems.append(Problem(table.name, "expected a list of objects, one per row"))
             return None
         columns = list(dict.fromkeys(k for r in records for k in r)) or table.column_names
-        return pd.DataFrame([{k: "" if r.get(k) is None else str(r[k]) for k in columns}
-                             for r in records], columns=columns, dtype=object)
+        return pd.DataFrame([{k: _json_cell(r.get(k)) for k in columns} for r in records],
+                            columns=columns, dtype=object)
+
+
+def _json_cell(v):
+    """JSON numbers stay numbers (not affected by the number format); the rest is text."""
+    if v is None:
+        return ""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v
+    return str(v)
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
+
+
+def _strip(v):
+    return v.strip() if isinstance(v, str) else v
 
 
 def scenario_from_data(data: dict, source: str = "request") -> Scenario:
     """Validate and build a scenario from its JSON form; ScenarioError lists every problem."""
     if not isinstance(data, dict):
         raise ScenarioError([Problem(source, "expected a JSON object")])
-    reader = _DataReader(data, source)
-    problems: list[Problem] = []
-    settings = _settings(reader, problems)
-    raw = {t.name: reader.table(t, problems) for t in TABLES}
-    typed = {name: check_table(df, TABLE_BY[name], name, problems)
-             for name, df in raw.items() if df is not None}
-    _cross_checks(settings, typed, reader, problems)
-    if problems:
-        raise ScenarioError(problems)
-    return _build(settings, typed, source)
+    return _load(_DataReader(data, source), source, None)
 
 
 def scenario_to_data(scn: Scenario) -> dict:
@@ -213,30 +252,25 @@ def _json_value(v):
     return v
 
 
-def _settings(reader, problems) -> Settings | None:
+def _settings(reader, problems, requested_format: str | None
+              ) -> tuple[Settings | None, NumberFormat]:
     data = reader.settings(problems)
     if data is None:
-        return None
+        return None, number_format(requested_format)
     source = (SETTINGS_FILE if isinstance(reader, _FolderReader) else "settings"
-              if isinstance(reader, _DataReader) else reader.path.name)
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = ".".join(str(x) for x in err["loc"])
-            value = err.get("input")
-            problems.append(Problem(source, err["msg"], column=loc or None,
-                                    value=None if isinstance(value, dict) else str(value)))
-        return None
+              if isinstance(reader, _DataReader) else reader.source(SETTINGS_SHEET))
+    streams = reader.source(STREAMS_SHEET) if isinstance(reader, _WorkbookReader) else None
+    return read_settings(data, source, problems, requested_format, streams)
 
 
 def _cross_checks(settings: Settings | None, typed: dict, reader,
                   problems: list[Problem]) -> None:
-    """References between tables; those needing the settings are skipped when they are bad
-    (their problems are already listed)."""
-    def values(table: str, column: str) -> set:
+    """References between tables; those needing the settings, or a table or key column that
+    could not be read, are skipped (their root problem is already listed, and every row
+    referring to them would only repeat it)."""
+    def values(table: str, column: str) -> set | None:
         df = typed.get(table)
-        return set(df[column]) if df is not None and column in df.columns else set()
+        return set(df[column]) if df is not None and column in df.columns else None
 
     def has(table: str, *columns: str) -> bool:
         return table in typed and all(c in typed[table].columns for c in columns)

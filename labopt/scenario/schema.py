@@ -27,6 +27,11 @@ class Column:
     max: float | None = None
     min_exclusive: bool = False
 
+    @property
+    def is_fraction(self) -> bool:
+        """A fraction may also be written as a percentage (2% = 0.02)."""
+        return self.unit == "fraction"
+
     def allowed_text(self) -> str:
         if self.kind == "enum":
             return ", ".join(f"`{a}`" for a in self.allowed)
@@ -35,6 +40,8 @@ class Column:
         kind = {"int": "whole number", "float": "number", "str": "text"}[self.kind]
         bounds = ", ".join(x for x in (lo, hi) if x)
         text = f"{kind}{', ' + bounds if bounds else ''}"
+        if self.is_fraction:
+            text += ", or a percentage such as 2%"
         return text + (" (blank allowed)" if self.optional else "")
 
 

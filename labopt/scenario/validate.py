@@ -10,15 +10,20 @@ import difflib
 import numpy as np
 import pandas as pd
 
+from labopt.numbers import VECTOR_FROM, NumberFormat, number_format, parse_column
 from labopt.scenario.errors import Problem
 from labopt.scenario.schema import Column, Table
 
 MAX_PER_COLUMN = 100   # beyond this, one summary problem per column
 
 
-def check_table(raw: pd.DataFrame, table: Table, source: str,
-                problems: list[Problem]) -> pd.DataFrame:
-    """Typed copy of ``raw`` (columns in schema order); appends problems found."""
+def check_table(raw: pd.DataFrame, table: Table, source: str, problems: list[Problem],
+                fmt: NumberFormat | None = None) -> pd.DataFrame:
+    """Typed copy of ``raw`` (columns in schema order); appends problems found.
+
+    Cells are text, or real numbers where the source has them (XLSX numeric cells, JSON
+    numbers); text numbers are read in ``fmt`` (default en), see :mod:`labopt.numbers`."""
+    fmt = fmt or number_format(None)
     raw = raw.rename(columns=lambda c: str(c).strip())
     known = set(table.column_names)
     for col in raw.columns:
@@ -36,8 +41,7 @@ def check_table(raw: pd.DataFrame, table: Table, source: str,
                 problems.append(Problem(source, f"required column is missing ({col.description})",
                                         column=col.name))
             continue
-        text = raw[col.name].astype(str).str.strip().to_numpy(dtype=object)
-        out[col.name] = _check_column(text, col, source, problems)
+        out[col.name] = _check_column(_cells(raw[col.name]), col, source, problems, fmt)
     typed = pd.DataFrame(out, columns=[c.name for c in table.columns if c.name in out])
     _check_key(typed, table, source, problems)
     return typed
@@ -58,8 +62,26 @@ def _report(problems, source, col: Column, rows: np.ndarray, values, message: st
                                         f"problem", column=col.name))
 
 
-def _check_column(text: np.ndarray, col: Column, source: str, problems: list[Problem]):
-    blank = np.array([t == "" or t.lower() == "nan" for t in text], dtype=bool)
+def _cells(column: pd.Series) -> np.ndarray:
+    """Text stripped; None and NaN blank; real numbers kept as they are."""
+    values = column.to_numpy(dtype=object)
+    if (len(values) > VECTOR_FROM
+            and pd.api.types.infer_dtype(values, skipna=False) == "string"):   # all text
+        return column.str.strip().to_numpy(dtype=object)
+    return np.array(["" if c is None or (isinstance(c, float) and np.isnan(c))
+                     else c.strip() if isinstance(c, str) else c for c in values], dtype=object)
+
+
+def _check_column(cells: np.ndarray, col: Column, source: str, problems: list[Problem],
+                  fmt: NumberFormat):
+    if len(cells) > VECTOR_FROM and pd.api.types.infer_dtype(cells, skipna=False) == "string":
+        text = cells
+        lower = pd.Series(cells, dtype=object).str.lower().to_numpy(dtype=object)
+        blank = (cells == "") | (lower == "nan")
+    else:
+        text = np.array([c if isinstance(c, str) else str(c) for c in cells], dtype=object)
+        blank = np.array([isinstance(c, str) and (c == "" or c.lower() == "nan")
+                          for c in cells], dtype=bool)
     if not col.optional and blank.any():
         _report(problems, source, col, np.flatnonzero(blank), text,
                 f"a value is required ({col.allowed_text()})")
@@ -71,14 +93,23 @@ def _check_column(text: np.ndarray, col: Column, source: str, problems: list[Pro
             _report(problems, source, col, np.flatnonzero(bad), text,
                     f"not an allowed value; allowed: {', '.join(col.allowed)}")
         return text
-    values = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(dtype=float)
-    bad = ~blank & ~np.isfinite(values)
+    values, errors = parse_column(cells, fmt, whole=col.kind == "int",
+                                  percent=col.is_fraction)
+    refused = np.zeros(len(values), dtype=bool)
+    refused[list(errors)] = True
+    bad = ~blank & ~refused & ~np.isfinite(values)
     if col.kind == "int":
         frac = np.isfinite(values) & (values != np.round(values))
         bad |= frac | (np.abs(values) > 2**53)        # beyond exact whole numbers
-    if bad.any():
-        _report(problems, source, col, np.flatnonzero(bad), text,
-                f"expected a {col.allowed_text()}")
+    rows = np.flatnonzero(bad | refused)
+    for i in rows[:MAX_PER_COLUMN]:
+        why = f": {errors[i]}" if i in errors else ""
+        problems.append(Problem(source, f"expected a {col.allowed_text()}{why}", row=int(i) + 2,
+                                column=col.name, value=text[i]))
+    if rows.size > MAX_PER_COLUMN:
+        problems.append(Problem(source, f"{rows.size - MAX_PER_COLUMN} more rows with the same "
+                                        f"problem", column=col.name))
+    values[bad | refused] = np.nan
     ok = np.isfinite(values)
     out_of_range = np.zeros(len(values), dtype=bool)
     if col.min is not None:
@@ -121,10 +152,11 @@ def _show(v) -> str:
     return str(v)
 
 
-def check_reference(typed: pd.DataFrame, column: str, allowed: set, what: str, source: str,
-                    problems: list[Problem]) -> None:
-    """Every value of ``column`` must be one of ``allowed`` (codes defined elsewhere)."""
-    if column not in typed.columns or typed.empty:
+def check_reference(typed: pd.DataFrame, column: str, allowed: set | None, what: str,
+                    source: str, problems: list[Problem]) -> None:
+    """Every value of ``column`` must be one of ``allowed`` (codes defined elsewhere; None:
+    their table could not be read, which is reported on its own)."""
+    if allowed is None or column not in typed.columns or typed.empty:
         return
     values = typed[column].to_numpy(dtype=object)
     bad = np.flatnonzero(~typed[column].isin(allowed).to_numpy() & (values != ""))

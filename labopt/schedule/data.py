@@ -16,7 +16,7 @@ from labopt.capacity.pooled import design_table
 from labopt.pooling.variance import reactions_variance_per_sample
 from labopt.pooling.designs import Design
 from labopt.scenario.model import Scenario
-from labopt.scenario.travel import travel_table
+from labopt.scenario.travel import haversine_km, travel_table
 
 PROVINCIAL = ("provincial_cdc", "provincial_hospital")
 
@@ -92,10 +92,7 @@ class PlanInput:
 
 def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
     """Arrays for days 1..days of the scenario (default: its whole horizon)."""
-    T = scn.province.days if days is None else int(days)
-    if not 1 <= T <= scn.province.days:
-        raise PlanInputError(f"days: must be between 1 and {scn.province.days} (the scenario's "
-                             f"horizon), got {days}")
+    T = _horizon(scn, days)
     dcodes = [d.code for d in scn.districts]
     di = {c: i for i, c in enumerate(dcodes)}
     streams = scn.streams
@@ -119,7 +116,7 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
     travel = travel_table(scn)
     pair_d = travel["district"].map(di).to_numpy()
     pair_l = travel["lab"].map(li).to_numpy()
-    _check_reachable(scn, D, pair_d, dcodes)
+    _check_reachable(scn, T, travel)
 
     cap = np.zeros((nl, T))
     reagent = np.zeros((nl, T))
@@ -183,21 +180,40 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
         pool_classes=classes, designs=designs)
 
 
-def _check_reachable(scn: Scenario, D, pair_d, dcodes) -> None:
-    """Every unit with demand needs at least one lab it may send to."""
-    reachable = np.zeros(len(dcodes), dtype=bool)
-    reachable[pair_d] = True
-    stranded = [i for i in range(len(dcodes)) if D[i].sum() > 0 and not reachable[i]]
+def check_plannable(scn: Scenario, days: int | None = None) -> None:
+    """Raise PlanInputError for what the planner refuses before solving: a number of days
+    outside the horizon, a unit with samples and no lab it may send them to. ``labopt scenario
+    check`` runs it too, so that a scenario it passes is one the plan accepts."""
+    _check_reachable(scn, _horizon(scn, days), travel_table(scn))
+
+
+def _horizon(scn: Scenario, days: int | None) -> int:
+    T = scn.province.days if days is None else int(days)
+    if not 1 <= T <= scn.province.days:
+        raise PlanInputError(f"days: must be between 1 and {scn.province.days} (the scenario's "
+                             f"horizon), got {days}")
+    return T
+
+
+def _check_reachable(scn: Scenario, T: int, travel) -> None:
+    """Every unit with samples in days 1..T needs at least one lab it may send to."""
+    dem = scn.demand[scn.demand["day"] <= T]
+    samples = dem.groupby("district")["samples"].sum()
+    reachable = set(travel["district"])
+    stranded = [d for d in scn.districts if samples.get(d.code, 0) > 0
+                and d.code not in reachable]
     if not stranded:
         return
-    from labopt.scenario.travel import haversine_km
     lines = []
-    for i in stranded:
-        d = scn.districts[i]
+    for d in stranded:
         km = [haversine_km(d.lat, d.lon, lab.lat, lab.lon) for lab in scn.labs]
+        if not km:
+            lines.append(f"unit '{d.code}' ({d.name}) has {int(samples[d.code]):,} samples "
+                         f"but the scenario has no lab")
+            continue
         j = int(np.argmin(km))
         hours = km[j] * scn.transport.road_factor / scn.transport.speed_kmh
-        lines.append(f"unit '{d.code}' ({d.name}) has {int(D[i].sum()):,} samples but no lab "
+        lines.append(f"unit '{d.code}' ({d.name}) has {int(samples[d.code]):,} samples but no lab "
                      f"within policy.max_travel_hours = {scn.policy.max_travel_hours:g} h"
                      + ("" if scn.travel is None else " in travel.csv")
                      + f"; the nearest lab is '{scn.labs[j].id}' at about {hours:.1f} h: raise "

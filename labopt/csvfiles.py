@@ -1,0 +1,96 @@
+"""CSV files as spreadsheets write them: the encoding and the separator, read or refused.
+
+Encoding: UTF-8 (with or without a byte-order mark), UTF-16 (what Excel's "Unicode Text"
+writes: with a byte-order mark, or without one when every other byte of the text is zero),
+else Windows-1258 (cp1258, what Excel's plain "CSV" writes on Vietnamese Windows; its
+decomposed tone marks are composed, NFC). Separator: the header row decides: ``,``, ``;`` or a
+tab, whichever it contains (a header with two of them is refused). Every row must have at most
+as many fields as the header (an unquoted decimal comma adds one); shorter rows are padded
+with blanks.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import unicodedata
+
+import pandas as pd
+
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+MAX_ROWS_NAMED = 5
+
+
+class CsvFileError(ValueError):
+    """The file cannot be read as a table; the message names the cause."""
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text of a file and the name of its encoding."""
+    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                      (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return _decode(data[len(bom):], name), name
+    if b"\x00" in data[:4096]:
+        head = data[:4096]
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > len(head) // 4 and even == 0:
+            return _decode(data, "utf-16-le"), "utf-16-le"
+        if even > len(head) // 4 and odd == 0:
+            return _decode(data, "utf-16-be"), "utf-16-be"
+        raise CsvFileError("contains NUL bytes and is not UTF-16 text: not a CSV file")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return unicodedata.normalize("NFC", data.decode("cp1258")), "cp1258"
+    except UnicodeDecodeError:
+        raise CsvFileError("the text is neither UTF-8, UTF-16 nor Windows-1258 (cp1258): save "
+                           "it as 'CSV UTF-8'") from None
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise CsvFileError(f"not valid {encoding.upper()} text although it starts like it "
+                           f"({exc.reason} at byte {exc.start})") from None
+
+
+def separator(header: str) -> str:
+    """The field separator the header row uses (a comma when it has a single column)."""
+    found = [s for s in SEPARATORS if s in header]
+    if len(found) > 1:
+        names = " and ".join(f"{SEPARATORS[s]}s" for s in found)
+        raise CsvFileError(f"the header row mixes {names}: use one separator")
+    return found[0] if found else ","
+
+
+def read_text_table(data: bytes) -> tuple[pd.DataFrame, str]:
+    """All cells as text (stripped names), and the separator found; CsvFileError otherwise."""
+    text, _ = decode(data)
+    lines = text.splitlines()
+    header = next((line for line in lines if line.strip()), None)
+    if header is None:
+        raise CsvFileError("the file is empty (a header row is required)")
+    sep = separator(header)
+    rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+            if "".join(r).strip()]
+    names = [c.strip() for c in rows[0]]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise CsvFileError(f"the header row repeats column {', '.join(map(repr, repeated))}")
+    body = rows[1:]
+    long = [i + 2 for i, r in enumerate(body) if len(r) > len(names)]
+    if long:
+        shown = ", ".join(map(str, long[:MAX_ROWS_NAMED]))
+        more = f" and {len(long) - MAX_ROWS_NAMED} more" if len(long) > MAX_ROWS_NAMED else ""
+        hint = ("an unquoted decimal comma or thousands separator splits a number in two: "
+                "write numbers without commas, quote those cells, or save the file "
+                "semicolon-separated" if sep == "," else "a separator inside a cell?")
+        raise CsvFileError(f"row{'s' if len(long) > 1 else ''} {shown}{more} ha"
+                           f"{'ve' if len(long) > 1 else 's'} more fields than the header "
+                           f"({len(names)}): {hint}")
+    body = [r + [""] * (len(names) - len(r)) for r in body]
+    return pd.DataFrame(body, columns=names, dtype=object), sep
