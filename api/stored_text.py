@@ -93,10 +93,10 @@ def check_scenario_text(scn: Scenario, data: dict) -> None:
     _limited([("settings", None, f"streams[{i}].id", s.id)
               for i, s in enumerate(scn.settings.streams)], CODE, problems)
     for path, text in _strings(data, ""):
-        if "\x00" in text:
-            table, _, rest = path.partition("[")
-            problems.append(Problem(table or "scenario", "holds a NUL character (\\x00), "
-                                    "which cannot be stored", column=path, value=text[:40]))
+        if "\x00" in text:               # one is enough to say why: the walk stops
+            table = re.split(r"[.\[]", path)[0] or "scenario"
+            problems.append(Problem(table, "holds a NUL character (\\x00), which cannot be "
+                                    "stored", column=path, value=text[:40]))
             break
     if problems:
         raise ScenarioError(problems)

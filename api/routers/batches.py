@@ -13,7 +13,7 @@ import pandas as pd
 from fastapi import (APIRouter, Depends, File, Form, Header, HTTPException, Query, Request,
                      Response, UploadFile, status)
 from fastapi.responses import HTMLResponse
-from sqlalchemy import and_, false, func, or_, select, true, update
+from sqlalchemy import and_, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 

@@ -87,8 +87,8 @@ def list_keys(params: PageParams = Depends(page_params), who: Principal = Depend
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke(request: Request, key_id: int = Path(ge=1, le=2**31 - 1), who: Principal = Depends(principal),
-           db: Session = Depends(session)):
+def revoke(request: Request, key_id: int = Path(ge=1, le=2**31 - 1),
+           who: Principal = Depends(principal), db: Session = Depends(session)):
     _admin(who)
     if revoke_key(db, key_id, who) is None:
         raise HTTPException(404, detail=f"no key {key_id}")

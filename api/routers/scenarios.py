@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastapi import (APIRouter, Depends, File, Header, HTTPException, Query, Response,
                      UploadFile, status)
-from sqlalchemy import false, func, or_, select, true, update
+from sqlalchemy import false, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from labopt_api.models import AuditEvent, DistrictDayRecord, ScenarioRecord
+from labopt_api.models import ApiKey, AuditEvent, DistrictDayRecord, ScenarioRecord
 from tests.service.conftest import wait_done
 from tests.service.test_api import tiny_json
 from tests.service.test_batches import samples
@@ -48,7 +48,6 @@ def test_every_change_is_audited_with_who_and_when(service):
     by_action = {e["action"]: e for e in events}
     coord_id = by_action["scenario.create"]["key_id"]
     with service.app.state.db.sessions() as s:
-        from labopt_api.models import ApiKey
         coord_prefix = s.get(ApiKey, coord_id).prefix
     for action in ("scenario.create", "scenario.replace", "district_day.submit",
                    "plan.request", "batch.delete"):

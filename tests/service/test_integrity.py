@@ -5,21 +5,28 @@ paged without loading bodies, pools no larger than the lab validated, ETag / If-
 from __future__ import annotations
 
 import datetime as dt
-import io
+import json
+import tempfile
 import threading
 import uuid
+from pathlib import Path
 
+import httpx
 import pytest
-from sqlalchemy import event, func, select
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from labopt.scenario import load_scenario, save_xlsx, scenario_from_data
+from labopt.scenario import save_xlsx, scenario_from_data
+from labopt_api.db import MIGRATIONS, make_engine, migrate
 from labopt_api.jobs import build_scenario
-from labopt_api.models import (ApiKey, DistrictDayRecord, LabBatchRecord, PlanJob,
-                               ScenarioRecord, text_length)
+from labopt_api.models import (DistrictDayRecord, LabBatchRecord, PlanJob, ScenarioRecord,
+                               text_length)
 from labopt_api.paging import MAX_LIMIT
 from tests.service.conftest import wait_done
-from tests.service.test_api import TINY, tiny_json
+from tests.service.live import LiveServer
+from tests.service.test_api import tiny_json
 from tests.service.test_batches import samples
 
 START = dt.date(2021, 10, 4)
@@ -70,6 +77,46 @@ def test_twenty_clients_put_the_same_district_day_at_once(service):
     assert demand[(1, "a", "screening")] == latest                 # what the plan uses
 
 
+def test_twenty_clients_at_once_against_a_live_server(database_url):
+    """The same through a real `labopt serve` (several worker processes): no 5xx, one current
+    row, the last one committed."""
+    server = LiveServer(database_url).start()
+    try:
+        coord = server.key("coordinator", "tiny")
+        district = server.key("district", "tiny/a")
+        with httpx.Client(base_url=server.url, timeout=60) as c:
+            sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
+        barrier = threading.Barrier(20)
+        codes: list[int] = []
+
+        def put(i: int) -> None:
+            with httpx.Client(base_url=server.url, timeout=60) as c:
+                barrier.wait()
+                codes.append(c.put(f"/v1/scenarios/{sid}{DAY}", headers=district,
+                                   json={"samples": {"screening": 5000 + i}}).status_code)
+
+        threads = [threading.Thread(target=put, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        with httpx.Client(base_url=server.url, timeout=60) as c:
+            got = c.get(f"/v1/scenarios/{sid}{DAY}", headers=district).json()
+    finally:
+        server.stop()
+    assert sorted(codes) == [200] * 20
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(DistrictDayRecord.id, DistrictDayRecord.current,
+                                       DistrictDayRecord.payload)
+                                .order_by(DistrictDayRecord.id)).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == 20 and [r.id for r in rows if r.current] == [rows[-1].id]
+    assert got["current"]["samples"] == rows[-1].payload["samples"]
+
+
 def test_the_database_refuses_a_second_current_input(service):
     c = service.client
     sid = _scenario(c, service.key("coordinator", "tiny"))
@@ -83,8 +130,6 @@ def test_the_database_refuses_a_second_current_input(service):
 
 # ------------------------------------------------------------------ stored text
 def _xlsx(data: dict) -> bytes:
-    import tempfile
-    from pathlib import Path
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "s.xlsx"
         save_xlsx(scenario_from_data(data), path)
@@ -235,12 +280,11 @@ def test_lists_are_filtered_in_sql_then_paged_without_bodies(service):
     other_sid = _scenario(c, admin, other)
     mine = c.post("/v1/plans", headers=coord, json={"scenario_id": sid, "days": 1}).json()
     with service.app.state.db.sessions() as s:     # 600 newer plans of another province
-        t0 = mine_created = s.get(PlanJob, mine["id"]).created_at
+        t0 = s.get(PlanJob, mine["id"]).created_at
         s.add_all(PlanJob(id=uuid.uuid4().hex, scenario_id=other_sid, province_code="elsewhere",
                           start_date=START, days=1, status="failed", message="",
                           created_at=t0 + dt.timedelta(seconds=1 + i)) for i in range(600))
         s.commit()
-    del mine_created
     r = c.get("/v1/plans", headers=lab, params={"limit": MAX_LIMIT}).json()
     assert r["total"] == 1 and [p["id"] for p in r["items"]] == [mine["id"]]
     r = c.get("/v1/plans", headers=admin, params={"limit": 250, "offset": 500}).json()
@@ -338,3 +382,44 @@ def test_concurrent_replacements_with_the_same_if_match_one_wins(service):
     assert sorted(codes) == [200] + [412] * 7
     with service.app.state.db.sessions() as s:
         assert s.get(ScenarioRecord, sid).version == 2
+
+
+# ------------------------------------------------------------------ migration 0003
+def test_migration_0003_fills_list_columns_and_keeps_one_current_input(database_url):
+    """A database at 0002 with a scenario, a plan and two current rows of one unit and day
+    (left by concurrent submissions before the index) upgrades: the list columns come from the
+    JSON, the later row stays current, nothing is lost (SQLite's table copy would cascade)."""
+    engine = make_engine(database_url)
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0002")
+        data = tiny_json()
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO scenarios (id, province_code, name, data, version, "
+                              "created_at, updated_at) VALUES ('s1', 'tiny', 'T', :d, 1, "
+                              ":t, :t)"), {"d": json.dumps(data),
+                                           "t": dt.datetime(2021, 1, 1)})
+            for n in (1, 2):
+                conn.execute(text("INSERT INTO district_days (scenario_id, district, date, "
+                                  "payload, current, submitted_at) VALUES ('s1', 'a', :day, "
+                                  ":p, :c, :t)"),
+                             {"day": START, "p": f'{{"samples": {{"screening": {n}}}}}',
+                              "c": True, "t": dt.datetime(2021, 1, 1)})
+            conn.execute(text("INSERT INTO plan_jobs (id, scenario_id, province_code, "
+                              "start_date, days, status, progress, message, created_at) VALUES "
+                              "('p1', 's1', 'tiny', :day, 1, 'done', 1, '', :t)"),
+                         {"day": START, "t": dt.datetime(2021, 1, 1)})
+        migrate(engine)
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT start_date, days, units, labs FROM scenarios")).one()
+            current = conn.execute(text("SELECT id FROM district_days WHERE current = :c"),
+                                   {"c": True}).scalars().all()
+            ids = conn.execute(text("SELECT id FROM district_days ORDER BY id")).scalars().all()
+            plans = conn.execute(text("SELECT id FROM plan_jobs")).scalars().all()
+        assert (str(row[0]), row[1], row[2], row[3]) == ("2021-10-04", 3, 2, 3)
+        assert len(ids) == 2 and current == [ids[-1]] and plans == ["p1"]
+    finally:
+        engine.dispose()

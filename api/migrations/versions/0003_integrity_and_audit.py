@@ -40,26 +40,29 @@ def _fill_scenario_columns() -> None:
             labs=len(data["labs"])))
 
 
+LIST_COLUMNS = (('start_date', sa.Date(), "'2000-01-01'"), ('days', sa.Integer(), '0'),
+                ('units', sa.Integer(), '0'), ('labs', sa.Integer(), '0'))
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('scenarios', schema=None) as batch_op:
-        for name, kind in (('start_date', sa.Date()), ('days', sa.Integer()),
-                           ('units', sa.Integer()), ('labs', sa.Integer())):
-            batch_op.add_column(sa.Column(name, kind, nullable=True))
+    # plain ADD COLUMN (a placeholder default, then the real values): SQLite's batch mode
+    # would copy and drop the scenarios table, and dropping it cascades to every plan and
+    # district-day row that points to it
+    for name, kind, placeholder in LIST_COLUMNS:
+        op.add_column('scenarios', sa.Column(name, kind, nullable=False,
+                                             server_default=sa.text(placeholder)))
     _fill_scenario_columns()
-    with op.batch_alter_table('scenarios', schema=None) as batch_op:
-        for name, kind in (('start_date', sa.Date()), ('days', sa.Integer()),
-                           ('units', sa.Integer()), ('labs', sa.Integer())):
-            batch_op.alter_column(name, existing_type=kind, nullable=False)
+    if op.get_bind().dialect.name != 'sqlite':    # SQLite cannot drop a default in place
+        for name, kind, _ in LIST_COLUMNS:
+            op.alter_column('scenarios', name, existing_type=kind, server_default=None)
 
     _keep_latest_current()
-    with op.batch_alter_table('district_days', schema=None) as batch_op:
-        batch_op.create_index('ux_district_days_current', ['scenario_id', 'district', 'date'],
-                              unique=True, sqlite_where=sa.text('current IS 1'),
-                              postgresql_where=sa.text('current IS true'))
-
-    with op.batch_alter_table('plan_jobs', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_plan_jobs_province_code'), ['province_code'],
-                              unique=False)
+    op.create_index('ux_district_days_current', 'district_days',
+                    ['scenario_id', 'district', 'date'], unique=True,
+                    sqlite_where=sa.text('current IS 1'),
+                    postgresql_where=sa.text('current IS true'))
+    op.create_index('ix_plan_jobs_province_code', 'plan_jobs', ['province_code'],
+                    unique=False)
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -73,20 +76,13 @@ def upgrade() -> None:
     sa.Column('detail', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
-    with op.batch_alter_table('audit_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_audit_events_action'), ['action'], unique=False)
-        batch_op.create_index(batch_op.f('ix_audit_events_at'), ['at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_audit_events_key_id'), ['key_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_audit_events_resource_id'), ['resource_id'],
-                              unique=False)
+    for column in ('action', 'at', 'key_id', 'resource_id'):
+        op.create_index(f'ix_audit_events_{column}', 'audit_events', [column], unique=False)
 
 
 def downgrade() -> None:
     op.drop_table('audit_events')
-    with op.batch_alter_table('plan_jobs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_plan_jobs_province_code'))
-    with op.batch_alter_table('district_days', schema=None) as batch_op:
-        batch_op.drop_index('ux_district_days_current')
-    with op.batch_alter_table('scenarios', schema=None) as batch_op:
-        for name in ('labs', 'units', 'days', 'start_date'):
-            batch_op.drop_column(name)
+    op.drop_index('ix_plan_jobs_province_code', 'plan_jobs')
+    op.drop_index('ux_district_days_current', 'district_days')
+    for name, _, _ in LIST_COLUMNS:         # DROP COLUMN in place (SQLite >= 3.35)
+        op.drop_column('scenarios', name)
