@@ -25,7 +25,8 @@ from labopt_api.district_days import (add_submission, archive, lock_scenario, no
                                       submissions, with_retries)
 from labopt_api.errors import value_error
 from labopt_api.jobs import build_scenario
-from labopt_api.models import DistrictDayRecord, LabBatchRecord, ScenarioRecord, now
+from labopt_api.models import (DistrictDayRecord, LabBatchRecord, ScenarioRecord, now,
+                               text_length)
 from labopt_api.paging import PageParams, page, page_params
 from labopt_api.schemas import (ERRORS, DistrictDayIn, DistrictDayOut, Page, ScenarioData,
                                 ScenarioOut, ScenarioReplaced, ScenarioSummary)
@@ -363,6 +364,11 @@ def put_district_day(scenario_id: str, code: str, date: dt.date, body: DistrictD
     r = get_record(db, scenario_id)
     if not _may_report(who, r.province_code, code):
         raise forbidden(f"submit input for {r.province_code}/{code}")
+    if not usable_id(code, DistrictDayRecord.district):   # e.g. a scenario stored before
+        raise HTTPException(422, detail=[{                  # codes were checked
+            "loc": ["path", "code"], "type": "value_error",
+            "msg": f"code: at most {text_length(DistrictDayRecord.district)} characters of "
+                   f"printable text"}])
     payload = body.model_dump()
     report = DistrictDay(code, date, body.epidemic_level, body.prevalence, body.samples)
 

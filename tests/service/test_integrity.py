@@ -225,6 +225,25 @@ def test_text_longer_than_its_column_or_with_nul_is_422_on_both_databases(servic
         assert s.execute(select(func.count()).select_from(LabBatchRecord)).scalar_one() == 0
 
 
+def test_a_unit_code_stored_before_the_checks_gets_422_not_500(service):
+    c = service.client
+    coord = service.key("coordinator", "tiny")
+    sid = _scenario(c, coord)
+    long = "d" * (text_length(DistrictDayRecord.district) + 50)
+    data = tiny_json()
+    for table in ("districts", "labs", "prevalence", "demand"):
+        for row in data[table]:
+            for key in ("code", "district"):
+                if row.get(key) == "a":
+                    row[key] = long
+    with service.app.state.db.sessions() as s:       # as an older version stored it
+        s.get(ScenarioRecord, sid).data = data
+        s.commit()
+    r = c.put(f"/v1/scenarios/{sid}/districts/{long}/days/{START}", headers=coord,
+              json={"samples": {"screening": 1}})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["path", "code"], r.text
+
+
 # ------------------------------------------------------------------ a replaced horizon
 def test_inputs_outside_a_replaced_horizon_stay_in_the_history_unapplied(service):
     c = service.client
