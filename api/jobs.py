@@ -20,7 +20,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from labopt.scenario import scenario_from_data
-from labopt.scenario.updates import DistrictDay, apply_district_days, plan_window
+from labopt.scenario.updates import (DistrictDay, apply_district_days, plan_window,
+                                    split_reports)
 from labopt.schedule import plan_scenario
 from labopt.schedule.output import tables as plan_tables
 from labopt_api.db import Database
@@ -44,9 +45,12 @@ def current_reports(db: Session, scenario_id: str) -> list[DistrictDay]:
 
 
 def build_scenario(db: Session, record: ScenarioRecord, start=None, days=None):
-    """The stored scenario with the districts' current reports, cut to the planning window."""
+    """The stored scenario with the districts' current reports that fit it (a report outside
+    a replaced scenario's horizon stays in the history unapplied), cut to the planning
+    window."""
     scn = scenario_from_data(record.data, source=f"scenario {record.id}")
-    scn = apply_district_days(scn, current_reports(db, record.id))
+    applicable, _ = split_reports(scn, current_reports(db, record.id))
+    scn = apply_district_days(scn, applicable)
     return plan_window(scn, start, days)
 
 

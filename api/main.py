@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from labopt import __version__
 from labopt.lab.tables import LabInputError
 from labopt.scenario import ScenarioError
+from labopt_api import audit
 from labopt_api.db import Database, migrate
 from labopt_api.deps import KeyCache
 from labopt_api.errors import handle_lab_input_error, handle_scenario_error, handle_value_error
@@ -121,7 +122,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.keys = KeyCache()
     app.state.manifests = ManifestCache()
     for r in (health.router, pooling.router, scenarios.router, plans.router, batches.router,
-              batches.estimates_router, keys.router):
+              batches.estimates_router, keys.router, audit.router):
         app.include_router(r)
     app.add_exception_handler(ScenarioError, handle_scenario_error)
     app.add_exception_handler(LabInputError, handle_lab_input_error)

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from labopt.pooling.designs import ALGORITHMS
+from labopt_api.models import NAME, ApiKey, LabBatchRecord, ScenarioRecord, text_length
+from labopt_api.stored_text import SAMPLE_ID, Stored
+
 
 def _utc(value: dt.datetime) -> dt.datetime:
     # SQLite keeps no time zone: the service stores UTC, so say so
@@ -24,6 +27,20 @@ Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+Item = TypeVar("Item")
+Id = Stored(text_length(ScenarioRecord.id), min_length=1)      # a scenario, plan or batch id
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list: ``items`` from ``offset`` on, at most ``limit`` of them, of
+    ``total`` that the key may see."""
+
+    items: list[Item]
+    total: int
+    limit: int
+    offset: int
 
 
 # ------------------------------------------------------------------ pooling
@@ -133,6 +150,13 @@ class ScenarioOut(ScenarioSummary):
     data: ScenarioData
 
 
+class ScenarioReplaced(ScenarioSummary):
+    district_days_not_applied: int = Field(
+        description="units' current inputs that no longer fit the scenario (a day outside its "
+                    "horizon, a unit or stream it lacks): kept in the history, not applied")
+    notes: list[str]
+
+
 class DistrictDayIn(_In):
     """A unit's report for one day: risk level, prevalence estimates, samples per stream."""
 
@@ -159,7 +183,7 @@ class DistrictDayOut(BaseModel):
 
 # ------------------------------------------------------------------ plans
 class PlanRequest(_In):
-    scenario_id: str = Field(min_length=1, max_length=64)
+    scenario_id: Id
     start_date: Day | None = Field(None, description="default: the scenario's start date")
     days: int | None = Field(None, ge=1, le=366, description="default: to the horizon's end")
 
@@ -181,7 +205,7 @@ class PlanOut(BaseModel):
 
 
 # ------------------------------------------------------------------ lab batches
-Text = Annotated[str, Field(max_length=200)]
+Text = Stored(200)
 MAX_BATCH = 200_000
 
 
@@ -197,7 +221,7 @@ class PlateIn(_In):
 
 
 class SampleIn(_In):
-    sample_id: Annotated[str, Field(min_length=1, max_length=200)]
+    sample_id: Stored(SAMPLE_ID, min_length=1)
     stream: Text | None = None
     risk: Fraction | None = Field(None, description="individual risk (ID2 designs)")
     district: Text | None = None
@@ -208,14 +232,15 @@ class SampleIn(_In):
 class BatchIn(_In):
     """A batch of samples in one lab, and the design to pool them with."""
 
-    scenario_id: str = Field(min_length=1, max_length=64)
-    lab: str = Field(min_length=1, max_length=100, description="a lab id of the scenario")
+    scenario_id: Id
+    lab: Stored(text_length(LabBatchRecord.lab), min_length=1) = Field(
+        description="a lab id of the scenario")
     label: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$",
                        description="unique in the scenario; prefixed to pool and plate ids")
     date: Day = Field(description="collection date of the samples")
     algorithm: Literal[ALGORITHMS]                                   # type: ignore[valid-type]
-    config: str = Field("", max_length=200,
-                        description="'10' (D2), '12:4,4,4' (D3), '8' (arrays), '20,10,5' (ID2)")
+    config: Stored(text_length(LabBatchRecord.config)) = Field(
+        "", description="'10' (D2), '12:4,4,4' (D3), '8' (arrays), '20,10,5' (ID2)")
     field: bool = Field(False, description="field pooling: swabs pooled at collection")
     recollection_hours: float = Field(24.0, ge=0, le=24 * 30,
                                       description="field pooling: hours to re-sample a "
@@ -280,7 +305,7 @@ class ApplyOut(BaseModel):
 class EstimateIn(_In):
     """Prevalence per district and stream from the first-stage results of some batches."""
 
-    batch_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+    batch_ids: list[Id] | None = Field(
         None, min_length=1, max_length=1000, description="default: every batch of ``date``")
     date: Day | None = Field(None, description="the batches' collection date (when "
                                                    "batch_ids is not given)")
@@ -309,9 +334,8 @@ class EstimateOut(BaseModel):
 # ------------------------------------------------------------------ keys
 class KeyIn(_In):
     role: Literal["admin", "coordinator", "district", "lab"]
-    scopes: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
-        [], max_length=1000)
-    label: str = Field("", max_length=200)
+    scopes: list[Stored(NAME, min_length=1)] = Field([], max_length=1000)
+    label: Stored(text_length(ApiKey.label)) = ""
 
 
 class KeyOut(BaseModel):
@@ -328,6 +352,27 @@ class KeyCreated(KeyOut):
     key: str = Field(description="shown once; store it safely")
 
 
+# ------------------------------------------------------------------ audit
+AuditResource = Literal["scenario", "key", "batch", "district_day", "plan"]
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: Timestamp
+    key_id: int | None = Field(description="the key that acted (None: the command line)")
+    key_prefix: str
+    key_role: str = Field(description="its role then, or 'cli' for the command line")
+    action: str = Field(description="e.g. scenario.create, scenario.replace, scenario.delete, "
+                                    "key.create, key.revoke, batch.delete, "
+                                    "district_day.submit, plan.request")
+    resource: AuditResource
+    resource_id: str
+    detail: dict[str, Any]
+
+
+AuditPage = Page[AuditEventOut]
+
+
 # ------------------------------------------------------------------ errors
 class ErrorOut(BaseModel):
     """An error: a sentence, or for 422 a list of {loc, msg, type, ...} items."""
@@ -341,7 +386,8 @@ ERRORS = {code: {"model": ErrorOut, "description": text} for code, text in (
     (403, "this key's role or scope does not allow it"),
     (404, "no such scenario, plan, batch, unit input or key"),
     (409, "the plan is not done yet; a batch label in use; a batch with results; a "
-          "scenario with lab batches"),
+          "scenario with lab batches or (without force) district inputs"),
+    (412, "If-Match names a version of the scenario that is no longer the current one"),
     (413, "request body over the limit"),
     (422, "invalid input: each item names the field and what is allowed"),
     (429, "too many plans waiting; retry after the Retry-After seconds"),

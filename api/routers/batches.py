@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from fastapi import (APIRouter, Depends, File, Form, Header, HTTPException, Request, Response,
-                     UploadFile, status)
+from fastapi import (APIRouter, Depends, File, Form, Header, HTTPException, Query, Request,
+                     Response, UploadFile, status)
 from fastapi.responses import HTMLResponse
-from sqlalchemy import and_, false, func, or_, select, true, update
+from sqlalchemy import and_, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,16 +25,22 @@ from labopt.lab.results import RESULT_COLUMNS, read_results
 from labopt.lab.tables import LabInputError, Problems, sheet_rows, text_table
 from labopt.scenario import Scenario, scenario_from_data
 from labopt.scenario.updates import DistrictDay, check_district_day
+from labopt.pooling.designs import Design
+from labopt_api import audit
 from labopt_api.deps import principal, session
+from labopt_api.district_days import add_submission, lock_scenario, with_retries
 from labopt_api.errors import problems_detail, value_error
 from labopt_api.lab_store import (Conflict, Gone, ManifestCache, change_batch, load_batch,
                                   new_record)
-from labopt_api.models import ApiKey, DistrictDayRecord, LabBatchRecord, LabResultRecord, now
+from labopt_api.models import (ApiKey, DistrictDayRecord, LabBatchRecord, LabResultRecord,
+                               text_length)
+from labopt_api.paging import PageParams, page, page_params
 from labopt_api.responses import TABLE_CONTENT, table_format, table_response
 from labopt_api.routers.scenarios import get_record
 from labopt_api.schemas import (ERRORS, FIRST_DAY, LAST_DAY, ApplyOut, BatchIn, BatchOut,
-                                EstimateIn, EstimateOut, ResultsIn)
+                                EstimateIn, EstimateOut, Page, ResultsIn)
 from labopt_api.security import Principal, forbidden, require_coordinator
+from labopt_api.stored_text import ONE_LINE, sample_text_problems, usable_id
 
 router = APIRouter(prefix="/v1/batches", tags=["lab batches"], responses=ERRORS)
 estimates_router = APIRouter(prefix="/v1/scenarios", tags=["lab batches"], responses=ERRORS)
@@ -62,7 +68,8 @@ def _visible(who: Principal):
 
 
 def _batch(db: Session, batch_id: str, who: Principal, what: str) -> LabBatchRecord:
-    record = db.get(LabBatchRecord, batch_id)
+    record = db.get(LabBatchRecord, batch_id) if usable_id(batch_id, LabBatchRecord.id) \
+        else None
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no batch {batch_id!r}")
     if not _may_use_lab(who, record.province_code, record.lab):
@@ -99,7 +106,24 @@ def _check_samples(scn: Scenario, samples: pd.DataFrame, source: str) -> None:
         problems.add_rows(bad, rows, values, column,
                           f"not a {column} of the scenario; allowed: "
                           f"{', '.join(sorted(known)[:20])}{' ...' if len(known) > 20 else ''}")
+    for bad, column, message in sample_text_problems(samples):
+        values = np.array([v[:40] for v in samples[column].to_numpy(dtype=object)],
+                          dtype=object)
+        problems.add_rows(bad, rows, values, column, message)
     problems.raise_if_any()
+
+
+def _check_pool_size(scn: Scenario, lab: str, design: Design) -> None:
+    """A lab pools no more samples in one reaction than it has validated."""
+    largest = design.largest_pool
+    validated = scn.lab_by_id[lab].max_pool_size
+    if largest > validated:
+        raise HTTPException(422, detail=[{
+            "loc": ["body", "config"], "type": "value_error", "input": design.config,
+            "msg": f"config: the design {design.algorithm} {design.config!r} pools {largest} "
+                   f"samples in one "
+                   f"reaction, but lab {lab!r} has validated pools of at most {validated} "
+                   f"(max_pool_size in the scenario's labs table)"}])
 
 
 def _create(db: Session, request: Request, who: Principal, *, scenario_id: str, lab: str,
@@ -126,6 +150,7 @@ def _create(db: Session, request: Request, who: Principal, *, scenario_id: str, 
     _check_samples(scn, samples, source)
     manifest = make_manifest(samples, algorithm, config, field=field, batch=label,
                              source=source)
+    _check_pool_size(scn, lab, manifest.design)
     batch = LabBatch.start(manifest, spec, recollection_hours)
     record, run = new_record(batch, id=uuid.uuid4().hex, scenario_id=scenario.id,
                              province_code=province, lab=lab, label=label, date=date,
@@ -179,12 +204,14 @@ def create_from_file(request: Request,
                                                               "stream, risk, district, "
                                                               "address_group"),
                      scenario_id: str = Form(..., min_length=1, max_length=64),
-                     lab: str = Form(..., min_length=1, max_length=100),
+                     lab: str = Form(..., min_length=1,
+                                     max_length=text_length(LabBatchRecord.lab)),
                      label: str = Form(..., min_length=1, max_length=40,
                                        pattern=r"^[A-Za-z0-9_-]+$"),
                      date: dt.date = Form(..., ge=FIRST_DAY, le=LAST_DAY),
                      algorithm: str = Form(..., max_length=8),
-                     config: str = Form("", max_length=200),
+                     config: str = Form("", max_length=text_length(LabBatchRecord.config),
+                                        pattern=ONE_LINE),
                      field: bool = Form(False),
                      recollection_hours: float = Form(24.0, ge=0, le=24 * 30),
                      plate: int = Form(96, description="96 or 384"),
@@ -205,17 +232,21 @@ def create_from_file(request: Request,
 
 
 # ---------------------------------------------------------------------- read
-@router.get("", response_model=list[BatchOut], summary="List the batches you may see")
-def list_batches(scenario_id: str | None = None, lab: str | None = None,
-                 date: dt.date | None = None, who: Principal = Depends(principal),
-                 db: Session = Depends(session)):
+@router.get("", response_model=Page[BatchOut], summary="List the batches you may see, "
+                                                        "newest first")
+def list_batches(scenario_id: str | None = Query(None, max_length=32,
+                                                 pattern=ONE_LINE),
+                 lab: str | None = Query(None, max_length=100,
+                                         pattern=ONE_LINE),
+                 date: dt.date | None = None, params: PageParams = Depends(page_params),
+                 who: Principal = Depends(principal), db: Session = Depends(session)):
     q = (select(LabBatchRecord).where(_visible(who))
-         .order_by(LabBatchRecord.created_at.desc()))
+         .order_by(LabBatchRecord.created_at.desc(), LabBatchRecord.id))
     for column, value in ((LabBatchRecord.scenario_id, scenario_id),
                           (LabBatchRecord.lab, lab), (LabBatchRecord.date, date)):
         if value is not None:
             q = q.where(column == value)
-    return [_out(db, r) for r in db.execute(q.limit(1000)).scalars()]
+    return page(db, q, params, lambda rows: [_out(db, r[0]) for r in rows])
 
 
 @router.get("/{batch_id}", response_model=BatchOut, summary="A batch and its counts")
@@ -270,6 +301,8 @@ def delete(batch_id: str, who: Principal = Depends(principal),
         raise HTTPException(status.HTTP_409_CONFLICT,
                             detail=f"batch {record.label} has {results} recorded results; "
                                    f"results are kept, so it cannot be deleted")
+    audit.record(db, who, "batch.delete", "batch", record.id, scenario_id=record.scenario_id,
+                 lab=record.lab, label=record.label, samples=record.samples)
     db.delete(record)
     try:
         db.commit()
@@ -390,32 +423,35 @@ def _store_estimates(db: Session, scn: Scenario, scenario_id: str, est: pd.DataF
             "msg": "store: estimates are stored per district and stream, and some samples of "
                    "these batches have no district or stream; send store=false, or give every "
                    "sample its district and stream"}])
-    stored = []
-    for district, group in est.groupby("district", sort=True):
-        current = db.execute(select(DistrictDayRecord).where(
-            DistrictDayRecord.scenario_id == scenario_id,
-            DistrictDayRecord.district == district, DistrictDayRecord.date == for_date,
-            DistrictDayRecord.current.is_(True))).scalars().first()
-        payload = dict(current.payload) if current else {}
-        prevalence = {**payload.get("prevalence", {}),
-                      **{s: float(p) for s, p in zip(group["stream"], group["prevalence"])}}
-        report = DistrictDay(str(district), for_date, payload.get("epidemic_level"),
-                             prevalence, payload.get("samples", {}))
-        try:
-            check_district_day(scn, report)
-        except ValueError as exc:
-            raise HTTPException(422, detail=[value_error(exc)]) from None
-        db.execute(update(DistrictDayRecord).where(
-            DistrictDayRecord.scenario_id == scenario_id,
-            DistrictDayRecord.district == district,
-            DistrictDayRecord.date == for_date).values(current=False))
-        db.add(DistrictDayRecord(
-            scenario_id=scenario_id, district=str(district), date=for_date,
-            payload={**payload, "prevalence": prevalence, "estimated_from": labels},
-            current=True, submitted_by=who.key_id, submitted_at=now()))
-        stored.append(str(district))
-    db.commit()
-    return stored
+    def attempt() -> list[str]:
+        if lock_scenario(db, scenario_id) is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no scenario {scenario_id!r}")
+        stored = []
+        for district, group in est.groupby("district", sort=True):
+            current = db.execute(select(DistrictDayRecord).where(
+                DistrictDayRecord.scenario_id == scenario_id,
+                DistrictDayRecord.district == district, DistrictDayRecord.date == for_date,
+                DistrictDayRecord.current.is_(True))).scalars().first()
+            payload = dict(current.payload) if current else {}
+            prevalence = {**payload.get("prevalence", {}),
+                          **{s: float(p) for s, p in zip(group["stream"], group["prevalence"])}}
+            report = DistrictDay(str(district), for_date, payload.get("epidemic_level"),
+                                 prevalence, payload.get("samples", {}))
+            try:
+                check_district_day(scn, report)
+            except ValueError as exc:
+                raise HTTPException(422, detail=[value_error(exc)]) from None
+            row = add_submission(db, scenario_id, str(district), for_date,
+                                 {**payload, "prevalence": prevalence,
+                                  "estimated_from": labels}, who.key_id)
+            audit.record(db, who, "district_day.submit", "district_day",
+                         f"{scenario_id}/{district}/{for_date}", submission=row.id,
+                         estimated_from=labels)
+            stored.append(str(district))
+        db.commit()
+        return stored
+
+    return with_retries(db, attempt)
 
 
 @estimates_router.post("/{scenario_id}/estimates", response_model=EstimateOut,

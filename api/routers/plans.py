@@ -4,20 +4,23 @@ from __future__ import annotations
 import uuid
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import false, func, select, true
+from sqlalchemy.orm import Session, defer
 
 from labopt.scenario import scenario_from_data
 from labopt.scenario.updates import plan_window
+from labopt_api import audit
 from labopt_api.deps import principal, session
 from labopt_api.errors import value_error
 from labopt_api.models import PlanJob, PlanTable
+from labopt_api.paging import PageParams, page, page_params
 from labopt_api.responses import TABLE_CONTENT, table_format, table_response
 from labopt_api.routers.scenarios import get_record
-from labopt_api.schemas import ERRORS, PlanOut, PlanRequest
+from labopt_api.schemas import ERRORS, Page, PlanOut, PlanRequest
 from labopt_api.security import Principal, forbidden, require_coordinator
+from labopt_api.stored_text import ONE_LINE
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], responses=ERRORS)
 TABLES = ("allocations", "status", "labs", "days", "shortfall")
@@ -71,20 +74,36 @@ def submit(body: PlanRequest, request: Request, who: Principal = Depends(princip
                   days=scn.province.days, status="queued", progress=0.0, message="queued",
                   requested_by=who.key_id)
     db.add(job)
+    audit.record(db, who, "plan.request", "plan", job.id, scenario_id=record.id,
+                 start_date=job.start_date.isoformat(), days=job.days)
     db.commit()
     request.app.state.workers.notify()
     return _out(job, db)
 
 
-@router.get("", response_model=list[PlanOut], summary="List plans (without summaries)")
-def list_plans(scenario_id: str | None = None, who: Principal = Depends(principal),
+def _readable_plans(who: Principal):
+    """The SQL condition for the plans ``who`` may list (coordinators: their provinces; a lab:
+    its province), the rule of _reader."""
+    if who.is_admin() or (who.role == "coordinator" and "*" in who.scopes):
+        return true()
+    if who.role == "coordinator":
+        return PlanJob.province_code.in_(who.scopes)
+    if who.role == "lab":
+        return PlanJob.province_code.in_(sorted({s.split("/")[0] for s in who.scopes}))
+    return false()
+
+
+@router.get("", response_model=Page[PlanOut], summary="List plans, newest first (without "
+                                                      "summaries)")
+def list_plans(scenario_id: str | None = Query(None, max_length=32, pattern=ONE_LINE),
+               params: PageParams = Depends(page_params), who: Principal = Depends(principal),
                db: Session = Depends(session)):
-    q = select(PlanJob).order_by(PlanJob.created_at.desc())
+    q = (select(PlanJob).options(defer(PlanJob.summary)).where(_readable_plans(who))
+         .order_by(PlanJob.created_at.desc(), PlanJob.id))
     if scenario_id is not None:
         q = q.where(PlanJob.scenario_id == scenario_id)
-    jobs = db.execute(q.limit(500)).scalars()
-    return [_out(j, db, with_summary=False) for j in jobs
-            if who.coordinates(j.province_code) or who.lab_ids(j.province_code)]
+    return page(db, q, params, lambda rows: [_out(r[0], db, with_summary=False)
+                                             for r in rows])
 
 
 @router.get("/{plan_id}", response_model=PlanOut,

@@ -82,12 +82,9 @@ def list_keys(database_url: DbUrl = None) -> None:
 def revoke(key_id: Annotated[int, typer.Argument(help="key id")],
            database_url: DbUrl = None) -> None:
     """Revoke a key."""
-    from labopt_api.models import ApiKey, now
+    from labopt_api.routers.keys import revoke_key
     db = _db(database_url)
     with db.sessions() as s:
-        row = s.get(ApiKey, key_id)
-        if row is None:
+        if revoke_key(s, key_id) is None:
             raise ValueError(f"key: no key {key_id}")
-        row.revoked_at = row.revoked_at or now()
-        s.commit()
     console.print(f"key {key_id} revoked")

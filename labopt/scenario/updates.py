@@ -54,6 +54,22 @@ def check_district_day(scn: Scenario, report: DistrictDay) -> None:
                 raise ValueError(f"samples.{stream}: must be a whole number >= 0, got {v}")
 
 
+def split_reports(scn: Scenario, reports: list[DistrictDay]
+                  ) -> tuple[list[DistrictDay], list[tuple[DistrictDay, str]]]:
+    """The reports that fit the scenario, and those that do not with the reason: a report
+    kept from an earlier version of the scenario may name a day outside its horizon now, or a
+    unit or stream it no longer has. Such a report is history, not input."""
+    fit, left = [], []
+    for r in reports:
+        try:
+            check_district_day(scn, r)
+        except ValueError as exc:
+            left.append((r, str(exc)))
+        else:
+            fit.append(r)
+    return fit, left
+
+
 def apply_district_days(scn: Scenario, reports: list[DistrictDay]) -> Scenario:
     """The scenario with each report's samples and prevalence for its day (later reports in
     the list win), and the unit's epidemic level from the latest report."""

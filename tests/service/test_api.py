@@ -80,7 +80,7 @@ def test_scenario_lifecycle_json_xlsx_and_zip(service, tmp_path):
     assert r.json()["units"] == 2 and r.json()["labs"] == 3
     got = c.get(f"/v1/scenarios/{sid}", headers=h).json()
     assert got["data"]["districts"][0]["name"] == "Thành phố Á"
-    assert [s["id"] for s in c.get("/v1/scenarios", headers=h).json()] == [sid]
+    assert [s["id"] for s in c.get("/v1/scenarios", headers=h).json()["items"]] == [sid]
     data = tiny_json()
     data["labs"][0]["pcr_machines"] = 3
     r = c.put(f"/v1/scenarios/{sid}", headers=h, json=data)
@@ -122,7 +122,7 @@ def test_bad_scenarios_are_422_with_every_problem(service):
     assert r.status_code == 422
     assert any(d["loc"] == ["labs.csv", 2, "facility_type"] for d in r.json()["detail"])
     assert c.get("/v1/scenarios/nope", headers=h).status_code == 404
-    assert c.get("/v1/scenarios", headers=h).json() == []          # nothing stored
+    assert c.get("/v1/scenarios", headers=h).json()["items"] == []          # nothing stored
 
 
 def test_body_over_the_limit_is_413(database_url):
@@ -271,7 +271,8 @@ ENDPOINTS = [  # method, path template, body, roles allowed ("coordinator" = of 
     ("GET", "/v1/keys", None, {"admin"}),
     ("POST", "/v1/keys", {"role": "lab", "scopes": ["tiny/cdc"]}, {"admin"}),
     ("GET", "/metrics", None, {"admin", "coordinator", "other"}),
-    ("DELETE", "/v1/scenarios/{sid}", None, {"admin", "coordinator"}),
+    ("DELETE", "/v1/scenarios/{sid}?force=true", None, {"admin", "coordinator"}),
+    ("GET", "/v1/audit", None, {"admin"}),
 ]
 
 
@@ -293,7 +294,7 @@ def test_every_endpoint_requires_a_key_and_the_right_role(service):
                 "scenario_id": sid, "days": 1}).json()["id"], admin)["id"]
         return sid, pid_holder["pid"]
 
-    key_id = c.get("/v1/keys", headers=admin).json()[-1]["id"]
+    key_id = c.get("/v1/keys", headers=admin).json()["items"][-1]["id"]
     assert c.delete(f"/v1/keys/{key_id}", headers=admin).status_code == 204
     for method, path, body, allowed in ENDPOINTS:
         for who in ["none", "bad", "revoked", *keys]:

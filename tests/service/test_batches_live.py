@@ -36,7 +36,7 @@ def start_batch(c: httpx.Client, headers: dict, n: int = 3000) -> tuple[str, set
     rows, truth = samples(n, seed=3, positives=12)
     r = c.post("/v1/batches", headers=headers, json={
         "scenario_id": sid, "lab": "cdc", "label": "K1", "date": str(START),
-        "algorithm": "D3", "config": "12:4,4,4", "samples": rows})
+        "algorithm": "D3", "config": "9:3,3,3", "samples": rows})
     assert r.status_code == 201, r.text
     return r.json()["id"], truth
 

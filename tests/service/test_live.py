@@ -108,7 +108,7 @@ def test_lab_session_over_http(live):
         r = c.post("/v1/batches/upload", headers=lab,
                    files={"file": ("samples.csv", samples.to_csv(index=False).encode())},
                    data={"scenario_id": sid, "lab": "th-cdc", "label": "TH0801",
-                         "date": "2021-10-05", "algorithm": "D3", "config": "12:4,4,4"})
+                         "date": "2021-10-05", "algorithm": "D3", "config": "10:5,5"})
         assert r.status_code == 201, r.text
         bid = r.json()["id"]
         page = c.get(f"/v1/batches/{bid}/plates.html", headers=lab)
@@ -118,10 +118,10 @@ def test_lab_session_over_http(live):
         r = c.post(f"/v1/batches/{bid}/results/upload", headers=lab, files={
             "file": ("run1_results.csv", results.to_csv(index=False).encode())})
         assert r.status_code == 200, r.text
-        assert r.json()["added"] == 100 and r.json()["batch"]["summary"]["pending"] == 24
+        assert r.json()["added"] == 120 and r.json()["batch"]["summary"]["pending"] == 20
         retest = c.get(f"/v1/batches/{bid}/tables/retest.csv", headers=lab)
         retest = pd.read_csv(io.StringIO(retest.text))
-        assert retest["pool_id"].nunique() == 2 * 3 and len(retest) == 24  # 3 sub-pools of 4
+        assert retest["pool_id"].nunique() == 2 * 2 and len(retest) == 20  # 2 sub-pools of 5
         r = c.post(f"/v1/scenarios/{sid}/estimates", headers=coord,
                    json={"date": "2021-10-05", "design_at": "upper"})
         assert r.status_code == 200, r.text
