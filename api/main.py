@@ -6,6 +6,7 @@ import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from labopt import __version__
@@ -13,7 +14,8 @@ from labopt.lab.tables import LabInputError
 from labopt.scenario import ScenarioError
 from labopt_api.db import Database, migrate
 from labopt_api.deps import KeyCache
-from labopt_api.errors import handle_lab_input_error, handle_scenario_error, handle_value_error
+from labopt_api.errors import (handle_lab_input_error, handle_request_validation_error,
+                               handle_scenario_error, handle_value_error)
 from labopt_api.jobs import PlanWorkers
 from labopt_api.lab_store import ManifestCache
 from labopt_api.metrics import Metrics
@@ -29,7 +31,10 @@ batches and results of its lab)."""
 
 
 class BodyLimit:
-    """413 for request bodies over the limit, whether announced or streamed."""
+    """413 for request bodies over the limit, whether announced (Content-Length) or streamed
+    (chunked). A streamed body is cut where it passes the limit: the 413 is sent at once, the
+    application sees the client gone, and whatever it answers to that is dropped (the body
+    parsers would otherwise turn the interruption into a 400)."""
 
     def __init__(self, app, max_bytes: int):
         self.app = app
@@ -42,29 +47,39 @@ class BodyLimit:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 return await self._reject(scope, receive, send)
         seen = 0
+        started = rejected = False
 
         async def limited():
-            nonlocal seen
+            nonlocal seen, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge()
+                    rejected = True        # no more of the body, whatever the app does
+                    if not started:
+                        await self._reject(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return message
 
+        async def guarded(message):
+            nonlocal started
+            if rejected:
+                return
+            started = True
+            await send(message)
+
         try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._reject(scope, receive, send)
+            await self.app(scope, limited, guarded)
+        except Exception:
+            if not rejected:
+                raise
 
     async def _reject(self, scope, receive, send):
         response = JSONResponse({"detail": f"request body over {self.max_bytes:,} bytes"},
-                                status_code=413)
+                                status_code=413, headers={"Connection": "close"})
         await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class MetricsASGI:
@@ -126,8 +141,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_exception_handler(ScenarioError, handle_scenario_error)
     app.add_exception_handler(LabInputError, handle_lab_input_error)
     app.add_exception_handler(ValueError, handle_value_error)
-    app.add_middleware(MetricsASGI, metrics=app.state.metrics)
+    app.add_exception_handler(RequestValidationError, handle_request_validation_error)
+    # outermost last: the metrics count the 413 of a body cut short
     app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1024 * 1024))
+    app.add_middleware(MetricsASGI, metrics=app.state.metrics)
     return app
 
 

@@ -17,6 +17,9 @@ Timestamp = Annotated[dt.datetime, AfterValidator(_utc)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Accuracy = Annotated[float, Field(gt=0.0, le=1.0)]
 MAX_GRID = 100_000
+# one limit for a table however it comes (a JSON list or an uploaded file, see uploads.py)
+MAX_ROWS = 200_000           # rows of a table: a batch's samples or results, a scenario table
+MAX_TEXT = 200               # characters of a lab text field (sample id, pool id, ...) or cell
 # dates the service plans and records for: a typo like year 9999 is refused, not overflowed
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
@@ -103,17 +106,20 @@ class OptimizeGridOut(BaseModel):
 
 
 # ------------------------------------------------------------------ scenarios
+Rows = Annotated[list[dict[str, Any]], Field(max_length=MAX_ROWS)]
+
+
 class ScenarioData(_In):
     """A scenario in JSON: the same tables and settings as the files (see fixtures/README.md),
     tables as lists of row objects."""
 
     settings: dict[str, Any]
-    districts: list[dict[str, Any]]
-    labs: list[dict[str, Any]]
-    prevalence: list[dict[str, Any]]
-    demand: list[dict[str, Any]]
-    deliveries: list[dict[str, Any]] = []
-    travel: list[dict[str, Any]] | None = None
+    districts: Rows
+    labs: Rows
+    prevalence: Rows
+    demand: Rows
+    deliveries: Rows = []
+    travel: Rows | None = None
 
 
 class ScenarioSummary(BaseModel):
@@ -181,8 +187,8 @@ class PlanOut(BaseModel):
 
 
 # ------------------------------------------------------------------ lab batches
-Text = Annotated[str, Field(max_length=200)]
-MAX_BATCH = 200_000
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+MAX_BATCH = MAX_ROWS
 
 
 class PlateIn(_In):
@@ -197,7 +203,7 @@ class PlateIn(_In):
 
 
 class SampleIn(_In):
-    sample_id: Annotated[str, Field(min_length=1, max_length=200)]
+    sample_id: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
     stream: Text | None = None
     risk: Fraction | None = Field(None, description="individual risk (ID2 designs)")
     district: Text | None = None
