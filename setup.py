@@ -22,7 +22,8 @@ setup(
                                                               "labopt_api.routers"],
     package_dir={"labopt_api": "api"},
     package_data={"labopt_api": ["migrations/*.py", "migrations/*.mako",
-                                 "migrations/versions/*.py"]},
+                                 "migrations/versions/*.py", "static/README.md",
+                                 "static/*/*"]},
     ext_modules=cythonize(
         extensions,
         include_path=["ext"],

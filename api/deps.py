@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labopt_api.models import ApiKey
+from labopt_api.protection import FailedAuth
 from labopt_api.security import Principal, hash_key
 
 bearer = HTTPBearer(auto_error=False, description="API key: Authorization: Bearer <key>")
@@ -60,8 +61,16 @@ def _lookup(request: Request, digest: str) -> Principal | None:
 async def principal(request: Request,
                     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
                     x_api_key: str | None = Depends(header_key)) -> Principal:
+    failures: FailedAuth = request.app.state.failed_auth
+    client = request.client.host if request.client else "-"
+    wait = failures.retry_after(client)
+    if wait is not None:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(wait)},
+                            detail=f"too many failed authentications from {client}; "
+                                   f"retry after {wait} s")
     key = credentials.credentials if credentials else x_api_key
     if not key:
+        failures.failed(client)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="missing API key",
                             headers={"WWW-Authenticate": "Bearer"})
     digest = hash_key(key)
@@ -73,6 +82,7 @@ async def principal(request: Request,
     else:
         who = hit[0]
     if who is None:
+        failures.failed(client)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="unknown or revoked API key",
                             headers={"WWW-Authenticate": "Bearer"})
     return who

@@ -20,6 +20,9 @@ Timestamp = Annotated[dt.datetime, AfterValidator(_utc)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Accuracy = Annotated[float, Field(gt=0.0, le=1.0)]
 MAX_GRID = 100_000
+# one limit for a table however it comes (a JSON list or an uploaded file, see uploads.py)
+MAX_ROWS = 200_000           # rows of a table: a batch's samples or results, a scenario table
+MAX_TEXT = 200               # characters of a lab text field (sample id, pool id, ...) or cell
 # dates the service plans and records for: a typo like year 9999 is refused, not overflowed
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
@@ -120,17 +123,20 @@ class OptimizeGridOut(BaseModel):
 
 
 # ------------------------------------------------------------------ scenarios
+Rows = Annotated[list[dict[str, Any]], Field(max_length=MAX_ROWS)]
+
+
 class ScenarioData(_In):
     """A scenario in JSON: the same tables and settings as the files (see fixtures/README.md),
     tables as lists of row objects."""
 
     settings: dict[str, Any]
-    districts: list[dict[str, Any]]
-    labs: list[dict[str, Any]]
-    prevalence: list[dict[str, Any]]
-    demand: list[dict[str, Any]]
-    deliveries: list[dict[str, Any]] = []
-    travel: list[dict[str, Any]] | None = None
+    districts: Rows
+    labs: Rows
+    prevalence: Rows
+    demand: Rows
+    deliveries: Rows = []
+    travel: Rows | None = None
 
 
 class ScenarioSummary(BaseModel):
@@ -205,8 +211,8 @@ class PlanOut(BaseModel):
 
 
 # ------------------------------------------------------------------ lab batches
-Text = Stored(200)
-MAX_BATCH = 200_000
+Text = Stored(MAX_TEXT)
+MAX_BATCH = MAX_ROWS
 
 
 class PlateIn(_In):

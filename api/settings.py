@@ -21,6 +21,9 @@ class ServiceSettings(BaseSettings):
     heartbeat_seconds: float = Field(1.0, gt=0, description="running jobs report this often")
     stale_after_seconds: float = Field(5.0, gt=0,
                                        description="a running job silent this long has died")
+    auth_failures_per_minute: int = Field(
+        20, ge=1, description="failed authentications from one client address in a minute "
+                              "before it gets 429 (counted per server process)")
 
 
 @lru_cache

@@ -41,6 +41,7 @@ from labopt_api.schemas import (ERRORS, FIRST_DAY, LAST_DAY, ApplyOut, BatchIn, 
                                 EstimateIn, EstimateOut, Page, ResultsIn)
 from labopt_api.security import Principal, forbidden, require_coordinator
 from labopt_api.stored_text import ONE_LINE, sample_text_problems, usable_id
+from labopt_api.uploads import read_table_upload
 
 router = APIRouter(prefix="/v1/batches", tags=["lab batches"], responses=ERRORS)
 estimates_router = APIRouter(prefix="/v1/scenarios", tags=["lab batches"], responses=ERRORS)
@@ -223,7 +224,7 @@ def create_from_file(request: Request,
         raise forbidden(f"create batches for {province}/{lab}")
     name = _upload_name(file)
     spec = PlateSpec.parse(plate, controls, order)
-    samples = read_samples(name, data=file.file.read())
+    samples = read_table_upload(file, name, read_samples)
     record = _create(db, request, who, scenario_id=scenario_id, lab=lab, label=label,
                      date=date, algorithm=algorithm, config=config, field=field,
                      recollection_hours=recollection_hours, spec=spec, samples=samples,
@@ -373,7 +374,7 @@ def upload_results(batch_id: str, request: Request,
                    db: Session = Depends(session)):
     _batch(db, batch_id, who, "upload results to")        # before reading the file
     name = _upload_name(file)
-    table = read_results(name, data=file.file.read())
+    table = read_table_upload(file, name, read_results)
     return _apply(db, request, who, batch_id, table, name, correct)
 
 

@@ -32,6 +32,7 @@ from labopt_api.schemas import (ERRORS, DistrictDayIn, DistrictDayOut, Page, Sce
                                 ScenarioOut, ScenarioReplaced, ScenarioSummary)
 from labopt_api.security import Principal, forbidden, require_coordinator
 from labopt_api.stored_text import check_scenario_text, usable_id
+from labopt_api.uploads import check_scenario_file
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"], responses=ERRORS)
 MAX_FILES = 50
@@ -163,6 +164,7 @@ def _from_upload(upload: UploadFile) -> Scenario:
     """An XLSX workbook, or a zip of scenario.toml + CSV files (at the root or in one folder)."""
     name = Path(upload.filename or "upload").name
     content = upload.file.read()
+    check_scenario_file(content, name)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         if name.lower().endswith(".xlsx"):
@@ -177,9 +179,6 @@ def _from_upload(upload: UploadFile) -> Scenario:
         except zipfile.BadZipFile:
             raise ValueError(f"file: {name!r} is not a valid zip archive") from None
         members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) > MAX_FILES:
-            raise ValueError(f"file: {name!r} holds {len(members)} files; a scenario has at "
-                             f"most {MAX_FILES}")
         for m in members:
             target = (root / m.filename).resolve()
             if root.resolve() not in target.parents:

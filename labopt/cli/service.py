@@ -35,9 +35,12 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
           log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info") -> None:
     """Start the coordinator service (SQLite file labopt.db by default; see LABOPT_*)."""
     import uvicorn
+
+    from labopt_api.protection import log_config
     _db(None)           # schema migrations once, before the worker processes start
     uvicorn.run("labopt_api.main:app_from_env", factory=True, host=host, port=port,
-                workers=workers or default_workers(), log_level=log_level)
+                workers=workers or default_workers(), log_level=log_level,
+                log_config=log_config())
 
 
 @app.command("create")

@@ -57,7 +57,9 @@ def database_url(request, tmp_path):
 
 
 def settings_for(url: str, **kw) -> ServiceSettings:
-    base = dict(database_url=url, heartbeat_seconds=0.2, stale_after_seconds=1.0)
+    # the access tests send many wrong keys on purpose: the brake on guessing has its own test
+    base = dict(database_url=url, heartbeat_seconds=0.2, stale_after_seconds=1.0,
+                auth_failures_per_minute=100_000)
     return ServiceSettings(**{**base, **kw})
 
 

@@ -19,10 +19,14 @@ def free_port() -> int:
 
 
 class LiveServer:
+    log_level = "warning"         # uvicorn's; "info" adds the access log to the output
+
     def __init__(self, database_url: str, **env):
         self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # schemathesis and the access tests send many wrong keys: no brake on guessing here
+        env = {"auth_failures_per_minute": 100_000, **env}
         self.env = {**os.environ, "LABOPT_DATABASE_URL": database_url,
                     **{f"LABOPT_{k.upper()}": str(v) for k, v in env.items()}}
         self.proc: subprocess.Popen | None = None
@@ -30,7 +34,7 @@ class LiveServer:
     def start(self, timeout: float = 60) -> "LiveServer":
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "labopt.cli.main", "serve", "--port", str(self.port),
-             "--log-level", "warning"], env=self.env, stdout=subprocess.PIPE,
+             "--log-level", self.log_level], env=self.env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True)   # its own process group
         t0 = time.time()
         while time.time() - t0 < timeout:
@@ -41,6 +45,7 @@ class LiveServer:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.2)
+        self.kill()                      # no server left behind by a failed start
         raise RuntimeError("server did not start")
 
     def _signal(self, sig) -> None:
