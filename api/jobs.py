@@ -16,7 +16,7 @@ import traceback
 import uuid
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from labopt.scenario import scenario_from_data
@@ -32,6 +32,33 @@ STEPS = ("loading the scenario", "designs and capacities", "solving the allocati
          "rounding to whole samples", "tables and shortfall report", "independent check",
          "saving")
 DIED = "the server stopped while this plan was running; submit it again"
+QUEUE_LOCK = 0x6C61_626F_7074      # PostgreSQL advisory lock of the plan queue ("labopt")
+
+
+def enqueue(db: Session, values: dict, limit: int) -> bool:
+    """Queue a plan job (a queued PlanJob's column values) if fewer than ``limit`` are queued;
+    False if the queue is full. Atomic under concurrent requests from any server process:
+
+    - PostgreSQL: a transaction-level advisory lock serialises enqueuers; the count below then
+      sees every enqueuer that went before (READ COMMITTED takes a snapshot per statement);
+    - SQLite: the count is inside the INSERT statement, which holds the database's write lock
+      from its start (writers are serialised, and it is the transaction's first statement).
+    Ends the session's current transaction first and commits its own.
+    """
+    db.commit()
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock(QUEUE_LOCK)))
+    waiting = (select(func.count()).select_from(PlanJob)
+               .where(PlanJob.status == "queued").scalar_subquery())
+    columns = PlanJob.__table__.c
+    row = select(*(literal(v, columns[k].type) for k, v in values.items())).where(
+        waiting < limit)
+    # RETURNING tells whether a row went in (SQLAlchemy reports no row count for an INSERT ...
+    # SELECT on psycopg)
+    added = db.execute(insert(PlanJob.__table__).from_select(list(values), row)
+                       .returning(PlanJob.__table__.c.id)).first() is not None
+    db.commit()
+    return added
 
 
 def current_reports(db: Session, scenario_id: str) -> list[DistrictDay]:

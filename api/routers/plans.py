@@ -6,14 +6,15 @@ import uuid
 import pandas as pd
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from labopt.scenario import scenario_from_data
 from labopt.scenario.updates import plan_window
 from labopt_api.deps import principal, session
 from labopt_api.errors import value_error
-from labopt_api.models import PlanJob, PlanTable
+from labopt_api.jobs import enqueue
+from labopt_api.models import PlanJob, PlanTable, now
 from labopt_api.responses import TABLE_CONTENT, table_format, table_response
 from labopt_api.routers.scenarios import get_record
 from labopt_api.schemas import ERRORS, PlanOut, PlanRequest
@@ -60,18 +61,16 @@ def submit(body: PlanRequest, request: Request, who: Principal = Depends(princip
     except ValueError as exc:
         raise HTTPException(422, detail=[value_error(exc)]) from None
     settings = request.app.state.settings
-    queued = db.execute(select(func.count()).select_from(PlanJob)
-                        .where(PlanJob.status == "queued")).scalar_one()
-    if queued >= settings.plan_queue_size:
-        return JSONResponse({"detail": f"{queued} plans are already waiting; try again shortly"},
-                            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-                            headers={"Retry-After": "10"})
-    job = PlanJob(id=uuid.uuid4().hex, scenario_id=record.id,
-                  province_code=record.province_code, start_date=scn.province.start_date,
-                  days=scn.province.days, status="queued", progress=0.0, message="queued",
-                  requested_by=who.key_id)
-    db.add(job)
-    db.commit()
+    plan_id = uuid.uuid4().hex
+    values = dict(id=plan_id, scenario_id=record.id, province_code=record.province_code,
+                  start_date=scn.province.start_date, days=scn.province.days, status="queued",
+                  progress=0.0, message="queued", requested_by=who.key_id, created_at=now())
+    if not enqueue(db, values, settings.plan_queue_size):
+        return JSONResponse(
+            {"detail": f"{settings.plan_queue_size} plans are already waiting "
+                       "(LABOPT_PLAN_QUEUE_SIZE); try again shortly"},
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": "10"})
+    job = db.get(PlanJob, plan_id)
     request.app.state.workers.notify()
     return _out(job, db)
 

@@ -19,8 +19,11 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, database_url: str, **env):
+    def __init__(self, database_url: str, workers: int | None = None, **env):
+        """``workers``: server processes (``--workers``; default: labopt's); ``env``: LABOPT_*
+        settings by lower-case name."""
         self.database_url = database_url
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "LABOPT_DATABASE_URL": database_url,
@@ -30,7 +33,8 @@ class LiveServer:
     def start(self, timeout: float = 60) -> "LiveServer":
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "labopt.cli.main", "serve", "--port", str(self.port),
-             "--log-level", "warning"], env=self.env, stdout=subprocess.PIPE,
+             "--log-level", "warning",
+             *(["--workers", str(self.workers)] if self.workers else [])], env=self.env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True)   # its own process group
         t0 = time.time()
         while time.time() - t0 < timeout:
