@@ -1,14 +1,17 @@
 """Error responses: labopt's input errors become 422 with the field path."""
 from __future__ import annotations
 
+import logging
 import re
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from labopt.lab.tables import LabInputError
 from labopt.scenario import ScenarioError
 
+log = logging.getLogger("labopt.api")
 _PARAM = re.compile(r"^([A-Za-z_][\w.\[\]/]*)(?: \(stage \d+\))?(?: '[^']*')?: ")
 
 
@@ -47,3 +50,16 @@ async def handle_lab_input_error(_: Request, exc: LabInputError) -> JSONResponse
 
 async def handle_value_error(_: Request, exc: ValueError) -> JSONResponse:
     return JSONResponse({"detail": [value_error(exc)]}, status_code=422)
+
+
+def database_unavailable(detail: str) -> JSONResponse:
+    """503 when the database cannot be reached: the client may try again shortly. The
+    database's own message (addresses, names) goes to the log only."""
+    return JSONResponse({"status": "unavailable", "database": "unavailable", "detail": detail},
+                        status_code=503, headers={"Retry-After": "5"})
+
+
+async def handle_database_down(_: Request, exc: OperationalError) -> JSONResponse:
+    log.warning("database: %s", exc)
+    return database_unavailable(f"the database cannot be reached ({type(exc.orig).__name__}); "
+                                "try again shortly")

@@ -7,13 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from labopt import __version__
 from labopt.lab.tables import LabInputError
 from labopt.scenario import ScenarioError
 from labopt_api.db import Database, migrate
 from labopt_api.deps import KeyCache
-from labopt_api.errors import handle_lab_input_error, handle_scenario_error, handle_value_error
+from labopt_api.errors import (handle_database_down, handle_lab_input_error,
+                               handle_scenario_error, handle_value_error)
 from labopt_api.jobs import PlanWorkers
 from labopt_api.lab_store import ManifestCache
 from labopt_api.metrics import Metrics
@@ -23,7 +25,7 @@ from labopt_api.settings import ServiceSettings, get_settings
 DESCRIPTION = """Coordinator service of labopt: pooled RT-PCR testing designs, province
 scenarios, districts' daily input, and the daily plan assigning samples to labs.
 
-Every endpoint except `/healthz` needs an API key (`Authorization: Bearer <key>`); roles are
+Every endpoint except `/livez`, `/readyz` and `/healthz` needs an API key (`Authorization: Bearer <key>`); roles are
 `admin`, `coordinator` (its provinces), `district` (its units' daily input) and `lab` (the plans,
 batches and results of its lab)."""
 
@@ -126,6 +128,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_exception_handler(ScenarioError, handle_scenario_error)
     app.add_exception_handler(LabInputError, handle_lab_input_error)
     app.add_exception_handler(ValueError, handle_value_error)
+    app.add_exception_handler(OperationalError, handle_database_down)
     app.add_middleware(MetricsASGI, metrics=app.state.metrics)
     app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1024 * 1024))
     return app

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from typing import Annotated
 
 import typer
@@ -36,8 +38,17 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
     """Start the coordinator service (SQLite file labopt.db by default; see LABOPT_*)."""
     import uvicorn
     _db(None)           # schema migrations once, before the worker processes start
-    uvicorn.run("labopt_api.main:app_from_env", factory=True, host=host, port=port,
-                workers=workers or default_workers(), log_level=log_level)
+    workers = workers or default_workers()
+    metrics_dir = None
+    if workers > 1:     # the processes' metrics are added up from files in a fresh folder
+        metrics_dir = tempfile.mkdtemp(prefix="labopt-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run("labopt_api.main:app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level=log_level)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command("create")
