@@ -1,4 +1,4 @@
-"""Plans: queue one (202 at once), follow it, read its tables as CSV or XLSX."""
+"""Plans: queue one (202 at once), follow it, cancel it, read its tables as CSV or XLSX."""
 from __future__ import annotations
 
 import uuid
@@ -6,7 +6,7 @@ import uuid
 import pandas as pd
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from labopt.scenario import scenario_from_data
@@ -72,6 +72,28 @@ def submit(body: PlanRequest, request: Request, who: Principal = Depends(princip
             status_code=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": "10"})
     job = db.get(PlanJob, plan_id)
     request.app.state.workers.notify()
+    return _out(job, db)
+
+
+@router.post("/{plan_id}/cancel", response_model=PlanOut,
+             summary="Cancel a queued or running plan (coordinator of its province, admin)")
+def cancel(plan_id: str, request: Request, who: Principal = Depends(principal),
+           db: Session = Depends(session)):
+    """A queued plan is cancelled at once; a running one is stopped (its process killed within
+    a heartbeat) and cancelled; a finished one (done, failed, cancelled) is 409."""
+    job = _job(db, plan_id)
+    require_coordinator(who, job.province_code, f"cancel plans of {job.province_code}")
+    res = db.execute(update(PlanJob).where(
+        PlanJob.id == plan_id, PlanJob.status.in_(("queued", "running"))).values(
+        status="cancelled", message="cancelled", finished_at=now(),
+        error=f"cancelled by key {who.key_id}"))
+    db.commit()
+    db.refresh(job)
+    if res.rowcount != 1:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            detail=f"plan {plan_id} is {job.status}: only a queued or running "
+                                   "plan can be cancelled")
+    request.app.state.workers.cancelled(plan_id)
     return _out(job, db)
 
 
