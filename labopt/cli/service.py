@@ -25,6 +25,11 @@ def _db(url: str | None):
     return db
 
 
+# a worker answers the supervisor's pings only once it has imported labopt (seconds on a busy
+# machine); uvicorn's 5 s default killed and restarted such workers for ever
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -45,7 +50,8 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         uvicorn.run("labopt_api.main:app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level=log_level)
+                    workers=workers, log_level=log_level,
+                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)

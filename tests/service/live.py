@@ -45,7 +45,8 @@ class LiveServer:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.2)
-        raise RuntimeError("server did not start")
+        self.kill()                             # never left running behind a failed test
+        raise RuntimeError(f"server did not start within {timeout:g} s")
 
     def _signal(self, sig) -> None:
         try:
