@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -33,6 +34,7 @@ STEPS = ("loading the scenario", "designs and capacities", "solving the allocati
          "rounding to whole samples", "tables and shortfall report", "independent check",
          "saving")
 PARENT_CHECK_SECONDS = 0.5
+CLI = "labopt.cli.main"
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload([__name__])
 
@@ -59,7 +61,14 @@ class PlanTask:
 
 
 def start_forkserver() -> None:
-    """Start the fork server now (it imports labopt, a few seconds), not at the first plan."""
+    """Start the fork server now (it imports labopt, a few seconds), not at the first plan.
+
+    Each child runs the program's main module again, as multiprocessing does: the fork server
+    imports it too (``labopt serve`` started as ``labopt`` or ``python -m labopt.cli.main``),
+    so that a child does not import all the CLI imports anew for every plan."""
+    name = getattr(getattr(sys.modules["__main__"], "__spec__", None), "name", None)
+    by_name = [name] if name and not name.endswith("__main__") else []
+    _CONTEXT.set_forkserver_preload([__name__, CLI, *by_name])
     threading.Thread(target=multiprocessing.forkserver.ensure_running, daemon=True,
                      name="plan-forkserver").start()
 
