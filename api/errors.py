@@ -4,12 +4,14 @@ that a large bad request never gets a large answer."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from labopt.lab.tables import LabInputError
 from labopt.scenario import ScenarioError
@@ -17,6 +19,8 @@ from labopt.scenario import ScenarioError
 MAX_ECHO = 200          # characters of the caller's input shown in an error item
 MAX_MESSAGE = 1000      # characters of a message (which may quote the input)
 MAX_ITEMS = 100         # error items in one answer; a last item counts the rest
+
+log = logging.getLogger("labopt.api")
 _PARAM = re.compile(r"^([A-Za-z_][\w.\[\]/]*)(?: \(stage \d+\))?(?: '[^']*')?: ")
 
 
@@ -96,3 +100,16 @@ async def handle_request_validation_error(_: Request, exc: RequestValidationErro
         items.append(item)
     return JSONResponse({"detail": jsonable_encoder(bounded(items, len(errors)))},
                         status_code=422)
+
+
+def database_unavailable(detail: str) -> JSONResponse:
+    """503 when the database cannot be reached: the client may try again shortly. The
+    database's own message (addresses, names) goes to the log only."""
+    return JSONResponse({"status": "unavailable", "database": "unavailable", "detail": detail},
+                        status_code=503, headers={"Retry-After": "5"})
+
+
+async def handle_database_down(_: Request, exc: OperationalError) -> JSONResponse:
+    log.warning("database: %s", exc)
+    return database_unavailable(f"the database cannot be reached ({type(exc.orig).__name__}); "
+                                "try again shortly")

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 
 from labopt import __version__
 from labopt.lab.tables import LabInputError
@@ -20,7 +21,8 @@ from labopt.scenario import ScenarioError
 from labopt_api import audit
 from labopt_api.db import Database, migrate
 from labopt_api.deps import KeyCache
-from labopt_api.errors import (handle_lab_input_error, handle_request_validation_error,
+from labopt_api.errors import (handle_database_down, handle_lab_input_error,
+                               handle_request_validation_error,
                                handle_scenario_error, handle_value_error)
 from labopt_api.jobs import PlanWorkers
 from labopt_api.lab_store import ManifestCache
@@ -32,7 +34,7 @@ from labopt_api.settings import ServiceSettings, get_settings
 DESCRIPTION = """Coordinator service of labopt: pooled RT-PCR testing designs, province
 scenarios, districts' daily input, and the daily plan assigning samples to labs.
 
-Every endpoint except `/healthz` needs an API key (`Authorization: Bearer <key>`); roles are
+Every endpoint except `/livez`, `/readyz` and `/healthz` needs an API key (`Authorization: Bearer <key>`); roles are
 `admin`, `coordinator` (its provinces), `district` (its units' daily input) and `lab` (the plans,
 batches and results of its lab)."""
 
@@ -194,6 +196,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_exception_handler(LabInputError, handle_lab_input_error)
     app.add_exception_handler(ValueError, handle_value_error)
     app.add_exception_handler(RequestValidationError, handle_request_validation_error)
+    app.add_exception_handler(OperationalError, handle_database_down)
     add_docs(app)
     # outermost last: every response gets the request id and headers, and the metrics count
     # the 413 of a body cut short

@@ -1,14 +1,25 @@
-"""Prometheus metrics: requests, latency, plan jobs."""
+"""Prometheus metrics: requests, latency (per server process, added up), plan jobs (from the
+database).
+
+With several server processes (``labopt serve --workers N``) each process writes its counters
+to files in ``PROMETHEUS_MULTIPROC_DIR`` (the Prometheus client's multiprocess mode, set up
+fresh for each start by ``labopt serve``), and ``/metrics`` adds them up, so every process
+answers with the service's totals. Without that variable (one process, tests) the process's own
+registry is read.
+"""
 from __future__ import annotations
 
-import time
+import os
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
 
 from labopt_api.models import PlanJob
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+PLAN_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 
 
 class Metrics:
@@ -20,27 +31,27 @@ class Metrics:
                                  ["method", "route"], registry=self.registry,
                                  buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
                                           2.5, 5, 10))
-        self.jobs = Gauge("labopt_plan_jobs", "plan jobs by status", ["status"],
-                          registry=self.registry)
 
     def render(self, db) -> bytes:
-        counts = dict(db.execute(select(PlanJob.status, func.count()).group_by(PlanJob.status))
-                      .all())
-        for status in ("queued", "running", "done", "failed"):
-            self.jobs.labels(status).set(counts.get(status, 0))
-        return generate_latest(self.registry)
+        """The Prometheus text: every server process's requests, the plan jobs now stored."""
+        if os.environ.get(MULTIPROC_ENV):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+        else:
+            registry = self.registry
+        return generate_latest(registry) + generate_latest(_Jobs(db))
 
 
-class MetricsMiddleware(BaseHTTPMiddleware):
-    def __init__(self, app, metrics: Metrics):
-        super().__init__(app)
-        self.metrics = metrics
+class _Jobs:
+    """Plan jobs by status, counted in the database when read (the same in every process)."""
 
-    async def dispatch(self, request: Request, call_next):
-        t0 = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        self.metrics.requests.labels(request.method, path, str(response.status_code)).inc()
-        self.metrics.latency.labels(request.method, path).observe(time.perf_counter() - t0)
-        return response
+    def __init__(self, db):
+        self.db = db
+
+    def collect(self):
+        counts = dict(self.db.execute(
+            select(PlanJob.status, func.count()).group_by(PlanJob.status)).all())
+        family = GaugeMetricFamily("labopt_plan_jobs", "plan jobs by status", labels=["status"])
+        for status in PLAN_STATUSES:
+            family.add_metric([status], counts.get(status, 0))
+        yield family

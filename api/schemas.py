@@ -197,7 +197,7 @@ class PlanRequest(_In):
 class PlanOut(BaseModel):
     id: str
     scenario_id: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
     progress: float
     message: str
     error: str | None

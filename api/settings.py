@@ -16,8 +16,14 @@ class ServiceSettings(BaseSettings):
                     "postgresql+psycopg://user@127.0.0.1:5432/labopt for PostgreSQL")
     max_body_mb: float = Field(20.0, gt=0, description="largest request body accepted (MB)")
     plan_queue_size: int = Field(8, ge=1, description="plans waiting at most; more gets 429")
-    plan_workers: int = Field(1, ge=1, le=16, description="plans solved at once")
-    plan_time_limit_seconds: float = Field(60.0, gt=0, description="solver limit per plan")
+    plan_workers: int = Field(
+        1, ge=0, le=16, description="plans solved at once by each server process; 0: this "
+                                    "server only queues plans, another one solves them")
+    plan_time_limit_seconds: float = Field(
+        60.0, gt=0, description="a plan job's time limit (s), every step from loading the "
+                                "scenario to the check; the solver gets what remains")
+    plan_memory_mb: int = Field(4096, ge=256, description="address space of a plan job's "
+                                                          "process (MB)")
     heartbeat_seconds: float = Field(1.0, gt=0, description="running jobs report this often")
     stale_after_seconds: float = Field(5.0, gt=0,
                                        description="a running job silent this long has died")

@@ -1,4 +1,4 @@
-"""Plans: queue one (202 at once), follow it, read its tables as CSV or XLSX."""
+"""Plans: queue one (202 at once), follow it, cancel it, read its tables as CSV or XLSX."""
 from __future__ import annotations
 
 import uuid
@@ -6,7 +6,7 @@ import uuid
 import pandas as pd
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import false, func, select, true
+from sqlalchemy import false, func, select, true, update
 from sqlalchemy.orm import Session, defer
 
 from labopt.scenario import scenario_from_data
@@ -14,7 +14,8 @@ from labopt.scenario.updates import plan_window
 from labopt_api import audit
 from labopt_api.deps import principal, session
 from labopt_api.errors import value_error
-from labopt_api.models import PlanJob, PlanTable
+from labopt_api.jobs import enqueue
+from labopt_api.models import PlanJob, PlanTable, now
 from labopt_api.paging import PageParams, page, page_params
 from labopt_api.responses import TABLE_CONTENT, table_format, table_response
 from labopt_api.routers.scenarios import get_record
@@ -63,21 +64,41 @@ def submit(body: PlanRequest, request: Request, who: Principal = Depends(princip
     except ValueError as exc:
         raise HTTPException(422, detail=[value_error(exc)]) from None
     settings = request.app.state.settings
-    queued = db.execute(select(func.count()).select_from(PlanJob)
-                        .where(PlanJob.status == "queued")).scalar_one()
-    if queued >= settings.plan_queue_size:
-        return JSONResponse({"detail": f"{queued} plans are already waiting; try again shortly"},
-                            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-                            headers={"Retry-After": "10"})
-    job = PlanJob(id=uuid.uuid4().hex, scenario_id=record.id,
-                  province_code=record.province_code, start_date=scn.province.start_date,
-                  days=scn.province.days, status="queued", progress=0.0, message="queued",
-                  requested_by=who.key_id)
-    db.add(job)
-    audit.record(db, who, "plan.request", "plan", job.id, scenario_id=record.id,
-                 start_date=job.start_date.isoformat(), days=job.days)
-    db.commit()
+    plan_id = uuid.uuid4().hex
+    values = dict(id=plan_id, scenario_id=record.id, province_code=record.province_code,
+                  start_date=scn.province.start_date, days=scn.province.days, status="queued",
+                  progress=0.0, message="queued", requested_by=who.key_id, created_at=now())
+    if not enqueue(db, values, settings.plan_queue_size, then=lambda: audit.record(
+            db, who, "plan.request", "plan", plan_id, scenario_id=record.id,
+            start_date=values["start_date"].isoformat(), days=values["days"])):
+        return JSONResponse(
+            {"detail": f"{settings.plan_queue_size} plans are already waiting "
+                       "(LABOPT_PLAN_QUEUE_SIZE); try again shortly"},
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": "10"})
+    job = db.get(PlanJob, plan_id)
     request.app.state.workers.notify()
+    return _out(job, db)
+
+
+@router.post("/{plan_id}/cancel", response_model=PlanOut,
+             summary="Cancel a queued or running plan (coordinator of its province, admin)")
+def cancel(plan_id: str, request: Request, who: Principal = Depends(principal),
+           db: Session = Depends(session)):
+    """A queued plan is cancelled at once; a running one is stopped (its process killed within
+    a heartbeat) and cancelled; a finished one (done, failed, cancelled) is 409."""
+    job = _job(db, plan_id)
+    require_coordinator(who, job.province_code, f"cancel plans of {job.province_code}")
+    res = db.execute(update(PlanJob).where(
+        PlanJob.id == plan_id, PlanJob.status.in_(("queued", "running"))).values(
+        status="cancelled", message="cancelled", finished_at=now(),
+        error=f"cancelled by key {who.key_id}"))
+    db.commit()
+    db.refresh(job)
+    if res.rowcount != 1:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            detail=f"plan {plan_id} is {job.status}: only a queued or running "
+                                   "plan can be cancelled")
+    request.app.state.workers.cancelled(plan_id)
     return _out(job, db)
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from typing import Annotated
 
 import typer
@@ -23,6 +25,11 @@ def _db(url: str | None):
     return db
 
 
+# a worker answers the supervisor's pings only once it has imported labopt (seconds on a busy
+# machine); uvicorn's 5 s default killed and restarted such workers for ever
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -38,9 +45,19 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
 
     from labopt_api.protection import log_config
     _db(None)           # schema migrations once, before the worker processes start
-    uvicorn.run("labopt_api.main:app_from_env", factory=True, host=host, port=port,
-                workers=workers or default_workers(), log_level=log_level,
-                log_config=log_config())
+    workers = workers or default_workers()
+    metrics_dir = None
+    if workers > 1:     # the processes' metrics are added up from files in a fresh folder
+        metrics_dir = tempfile.mkdtemp(prefix="labopt-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run("labopt_api.main:app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level=log_level,
+                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+                    log_config=log_config())
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command("create")

@@ -7,9 +7,10 @@ from labopt.schedule.report import PlanReport, build_report
 
 def plan_scenario(scenario, days: int | None = None, *, method: str | None = None,
                   check: bool = True,
-                  progress=None) -> PlanReport:
-    """Plan, tabulate and (by default) independently check a scenario."""
-    plan = make_plan(scenario, days, method=method, progress=progress)
+                  progress=None, deadline: float | None = None) -> PlanReport:
+    """Plan, tabulate and (by default) independently check a scenario. ``deadline``: see
+    make_plan."""
+    plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
     if progress:
         progress("tables and shortfall report")
     report = build_report(plan)

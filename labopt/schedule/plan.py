@@ -21,6 +21,8 @@ from labopt.schedule.lp import (
 
 EPS = 1e-7
 SNAP = 1e-6     # LP solver tolerance, relative
+SOLVER_SHARE = 0.8          # of the time left before a deadline, for the solver
+MIN_SOLVER_SECONDS = 0.01   # a solver limit must be positive
 
 
 @dataclass
@@ -69,7 +71,8 @@ class Plan:
 
 
 def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = None,
-              progress: Callable[[str], None] | None = None) -> Plan:
+              progress: Callable[[str], None] | None = None,
+              deadline: float | None = None) -> Plan:
     """Plan days 1..days (default: the scenario's horizon).
 
     ``method`` (default: the scenario's plan.method, "auto"): "network" solves the allocation
@@ -87,6 +90,10 @@ def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = No
     t0 = time.perf_counter()
     say("designs and capacities")
     inp = build_input(scn, days)
+    if deadline is not None:
+        left = SOLVER_SHARE * (deadline - time.time())
+        cfg = cfg.model_copy(update={"time_limit_seconds": max(
+            min(cfg.time_limit_seconds, left), MIN_SOLVER_SECONDS)})
     w = weights(inp, cfg)
     t_input = time.perf_counter() - t0
     if method == "greedy":

@@ -21,8 +21,11 @@ def free_port() -> int:
 class LiveServer:
     log_level = "warning"         # uvicorn's; "info" adds the access log to the output
 
-    def __init__(self, database_url: str, **env):
+    def __init__(self, database_url: str, workers: int | None = None, **env):
+        """``workers``: server processes (``--workers``; default: labopt's); ``env``: LABOPT_*
+        settings by lower-case name."""
         self.database_url = database_url
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # schemathesis and the access tests send many wrong keys: no brake on guessing here
@@ -34,7 +37,9 @@ class LiveServer:
     def start(self, timeout: float = 60) -> "LiveServer":
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "labopt.cli.main", "serve", "--port", str(self.port),
-             "--log-level", self.log_level], env=self.env, stdout=subprocess.PIPE,
+             "--log-level", self.log_level,
+             *(["--workers", str(self.workers)] if self.workers else [])],
+            env=self.env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True)   # its own process group
         t0 = time.time()
         while time.time() - t0 < timeout:
@@ -45,8 +50,8 @@ class LiveServer:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.2)
-        self.kill()                      # no server left behind by a failed start
-        raise RuntimeError("server did not start")
+        self.kill()                             # never left running behind a failed test
+        raise RuntimeError(f"server did not start within {timeout:g} s")
 
     def _signal(self, sig) -> None:
         try:
