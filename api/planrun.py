@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from labopt.scenario import scenario_from_data
-from labopt.scenario.updates import split_reports, DistrictDay, apply_district_days, plan_window
+from labopt.scenario.updates import (DistrictDay, apply_district_days, plan_window,
+                                    split_reports)
 from labopt.schedule import plan_scenario
 from labopt.schedule.output import tables as plan_tables
 
