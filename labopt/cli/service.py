@@ -23,6 +23,12 @@ def _db(url: str | None):
     return db
 
 
+# a worker answers the supervisor's pings between its own work: on a loaded machine, loading
+# the libraries or a long request can keep it from answering within uvicorn's 5 s, and a
+# worker that does not answer is killed and replaced, for ever
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -40,7 +46,7 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
     _db(None)           # schema migrations once, before the worker processes start
     uvicorn.run("labopt_api.main:app_from_env", factory=True, host=host, port=port,
                 workers=workers or default_workers(), log_level=log_level,
-                log_config=log_config())
+                log_config=log_config(), timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
 
 
 @app.command("create")
