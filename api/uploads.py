@@ -40,7 +40,7 @@ _EOCD = b"PK\x05\x06"
 
 
 def too_big(name: str, what: str) -> HTTPException:
-    return HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    return HTTPException(413,
                          detail=f"file {name!r}: {what}")
 
 
