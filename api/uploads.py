@@ -24,7 +24,7 @@ from io import BytesIO
 
 import numpy as np
 import pandas as pd
-from fastapi import HTTPException, UploadFile, status
+from fastapi import HTTPException, UploadFile
 
 from labopt.lab.tables import Problems, sheet_rows
 from labopt_api.schemas import MAX_ROWS, MAX_TEXT
@@ -40,8 +40,7 @@ _EOCD = b"PK\x05\x06"
 
 
 def too_big(name: str, what: str) -> HTTPException:
-    return HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-                         detail=f"file {name!r}: {what}")
+    return HTTPException(413, detail=f"file {name!r}: {what}")
 
 
 def too_many(name: str, what: str) -> HTTPException:

@@ -25,8 +25,9 @@ def _db(url: str | None):
     return db
 
 
-# a worker answers the supervisor's pings only once it has imported labopt (seconds on a busy
-# machine); uvicorn's 5 s default killed and restarted such workers for ever
+# a worker answers the supervisor's pings between its own work: on a loaded machine, loading
+# the libraries or a long request can keep it from answering within uvicorn's 5 s, and a
+# worker that does not answer is killed and replaced, for ever
 WORKER_HEALTHCHECK_SECONDS = 60
 
 

@@ -34,7 +34,7 @@ class LiveServer:
                     **{f"LABOPT_{k.upper()}": str(v) for k, v in env.items()}}
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60) -> "LiveServer":
+    def start(self, timeout: float = 180) -> "LiveServer":   # a loaded machine is slow
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "labopt.cli.main", "serve", "--port", str(self.port),
              "--log-level", self.log_level,
