@@ -17,7 +17,16 @@ whole (a reader sees the old output or the new one); in a folder that also holds
 each file is moved into place (each one old or new) once all are written.
 
 A name in the folder that is a symlink, or lies below one, is never written through: labopt
-never writes symlinks, so such a name is not labopt's and writing there is refused.
+never writes symlinks, so such a name is not labopt's and writing there is refused. The output
+folder itself may be a symlink: the same rules apply to the folder it leads to.
+
+The marker also records which kind of output the folder is (a plan, a scenario, a batch, ...).
+A command refuses a folder of another kind; with ``force`` it writes beside that folder's
+files and keeps them (they count as the user's from then on). An output folder that is, holds
+or lies inside a file or folder the command reads is refused, ``force`` or not: writing there
+could replace or delete the input. When the output folder is (or holds) the current working
+folder it is written in place, never renamed away under the user's shell. New folders and
+files get the umask's modes; a replaced folder or file keeps its old mode (and group).
 """
 from __future__ import annotations
 
@@ -41,7 +50,8 @@ class OutputFolderError(ValueError):
 
 def write_output_folder(folder: str | os.PathLike, files: Mapping[str, Writer], *,
                         force: bool = False, keep_old: bool = False, adopt: Iterable[str] = (),
-                        what: str = "--out") -> list[Path]:
+                        what: str = "--out", kind: str = "",
+                        reads: Iterable[str | os.PathLike] = ()) -> list[Path]:
     """Write ``files`` (relative path -> writer(path); a writer may make a folder of files)
     into ``folder`` under the rules of this module; returns the paths written.
 
@@ -49,12 +59,25 @@ def write_output_folder(folder: str | os.PathLike, files: Mapping[str, Writer], 
     keeps its earlier plate maps); otherwise they are removed. ``adopt``: relative paths that
     count as labopt's in a folder without a marker (one checked to be labopt's by its
     content, made before markers existed). ``what`` names the option or argument in messages.
+    ``kind`` names the kind of output (recorded in the marker; a folder of another kind is
+    refused unless ``force``). ``reads``: the files and folders the command read, which the
+    output folder must neither be, hold nor lie inside.
     """
     shown_folder = Path(folder)
+    check_not_input(folder, reads, what)
     state = _Folder(Path(os.path.abspath(folder)), what)
-    owned = state.owned if state.marked else \
-        {p for p in map(_clean, adopt) if p and state.is_regular_file(p)}
-    labopt_output = state.marked or bool(owned)
+    other_kind = state.marked and kind and state.kind and state.kind != kind
+    if other_kind and not force:
+        raise OutputFolderError(
+            f"{what}: {shown_folder} is a labopt {state.kind} folder, not a {kind} folder; "
+            f"labopt will not replace its files with a {kind}. Choose another folder, or add "
+            f"--force to write beside them (they are kept).")
+    if other_kind:
+        owned = set()
+    else:
+        owned = state.owned if state.marked else \
+            {p for p in map(_clean, adopt) if p and state.is_regular_file(p)}
+    labopt_output = (state.marked and not other_kind) or bool(owned)
     foreign = state.foreign(owned, limit=6)
     if foreign and not labopt_output and not force:
         shown = ", ".join(repr(p) for p in foreign[:5]) + (", ..." if len(foreign) > 5 else "")
@@ -69,19 +92,40 @@ def write_output_folder(folder: str | os.PathLike, files: Mapping[str, Writer], 
         if not name:
             raise ValueError(f"not a relative file name inside the folder: {given!r}")
         state.check_writable(name, owned)
-    if not state.exists or (state.is_real_dir and labopt_output and not foreign):
-        _write_swapped(state, files, owned, keep_old)
+    if not state.exists or (state.is_real_dir and labopt_output and not foreign
+                            and not _holds_cwd(state.path)):
+        _write_swapped(state, files, owned, keep_old, kind)
     else:
-        _write_in_place(state, files, owned, keep_old)
+        _write_in_place(state, files, owned, keep_old, kind)
     return [shown_folder / name for name in names]
 
 
+def check_not_input(out: str | os.PathLike, reads: Iterable[str | os.PathLike],
+                    what: str = "--out") -> None:
+    """Refuse an output path that is, holds or lies inside one of the inputs ``reads``
+    (resolved, so links and '..' do not hide it): writing there could replace or delete what
+    the command is reading."""
+    target = Path(out).resolve()
+    for given in reads:
+        src = Path(given).resolve()
+        if src == target or src in target.parents or target in src.parents:
+            how = "is" if src == target else "lies inside" if src in target.parents else \
+                "holds"
+            raise OutputFolderError(
+                f"{what}: {out} {how} the input {given} that this command reads; labopt "
+                f"will not write where it could replace or delete its input, even with "
+                f"--force. Choose an output outside the input.")
+
+
 def write_output_file(path: str | os.PathLike, writer: Writer, *, force: bool = False,
-                      what: str = "output file") -> Path:
+                      what: str = "output file", reads: Iterable[str | os.PathLike] = ()
+                      ) -> Path:
     """Write one file (e.g. a workbook) atomically: built beside ``path``, then renamed onto
     it. An existing ``path`` is replaced only with ``force`` (labopt cannot tell whether it
     wrote it), and never through a symlink."""
     path = Path(path)
+    check_not_input(path, reads, what)
+    old_mode = None
     if os.path.lexists(path):
         if path.is_symlink() or not path.is_file():
             raise OutputFolderError(f"{what}: {path} exists and is not a regular file; labopt "
@@ -90,11 +134,13 @@ def write_output_file(path: str | os.PathLike, writer: Writer, *, force: bool = 
             raise OutputFolderError(f"{what}: {path} already exists; labopt does not replace "
                                     f"a file unless asked: add --force to replace it, or "
                                     f"choose another name.")
+        old_mode = stat.S_IMODE(os.lstat(path).st_mode)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=path.suffix, prefix=f".{path.stem}.", dir=path.parent)
     os.close(fd)
     try:
         writer(Path(tmp))
+        os.chmod(tmp, _new_file_mode() if old_mode is None else old_mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -106,6 +152,22 @@ def read_marker(folder: str | os.PathLike) -> set[str] | None:
     """The relative paths a folder's marker lists (None: no marker). Entries that are not
     plain relative paths inside the folder are ignored; a marker that is a symlink or not
     labopt's JSON is refused (it could name files outside the folder)."""
+    found = _read_marker(folder)
+    return None if found is None else found[0]
+
+
+def read_marker_kind(folder: str | os.PathLike) -> str:
+    """The kind of output a folder's marker records ('' when none is known)."""
+    found = _read_marker(folder)
+    return "" if found is None else found[1]
+
+
+# a marker written before kinds were recorded: the kind told by a file only that kind writes
+KIND_BY_FILE = {"scenario.toml": "scenario", "summary.json": "plan", "batch.json": "batch",
+                "estimates.json": "estimate"}
+
+
+def _read_marker(folder: str | os.PathLike) -> tuple[set[str], str] | None:
     path = Path(folder) / MARKER
     try:
         st = os.lstat(path)
@@ -123,7 +185,11 @@ def read_marker(folder: str | os.PathLike) -> set[str] | None:
         raise OutputFolderError(f"{path} is not a readable labopt marker ({exc}); remove it "
                                 f"if this folder is labopt's, or choose another folder."
                                 ) from None
-    return {p for p in (_clean(x) for x in listed if isinstance(x, str)) if p}
+    files = {p for p in (_clean(x) for x in listed if isinstance(x, str)) if p}
+    kind = data.get("kind")
+    if not isinstance(kind, str) or not kind:
+        kind = next((k for name, k in KIND_BY_FILE.items() if name in files), "")
+    return files, kind
 
 
 # ---------------------------------------------------------------------- internals
@@ -149,9 +215,10 @@ class _Folder:
         # a symlink to a folder is written in place, never renamed
         self.is_real_dir = exists and not folder.is_symlink()
         self.exists = exists
-        listed = read_marker(folder) if exists else None
-        self.marked = listed is not None
-        self.owned = {p for p in (listed or ()) if self.is_regular_file(p)}
+        found = _read_marker(folder) if exists else None
+        self.marked = found is not None
+        self.kind = found[1] if found else ""
+        self.owned = {p for p in (found[0] if found else ()) if self.is_regular_file(p)}
 
     def is_regular_file(self, rel: str) -> bool:
         """A regular file at ``rel`` reached through real folders only."""
@@ -173,7 +240,9 @@ class _Folder:
         ``under``), without following links; labopt's marker and staging folders left out.
         Lazy: a refusal in a large folder (a home folder) stops at the first few."""
         start = self.path / under if under else self.path
-        if not start.is_dir() or start.is_symlink():
+        # the output folder itself may be a link (its entries are listed); a link inside it
+        # is an entry, never followed
+        if not start.is_dir() or (under and start.is_symlink()):
             return
         for root, dirs, names in os.walk(start, onerror=_unreadable):
             rel_root = Path(root).relative_to(self.path).as_posix()
@@ -236,22 +305,87 @@ def _stage(files: Mapping[str, Writer], tmp: Path) -> list[str]:
     return sorted(made)
 
 
-def _write_marker(folder: Path, files: Iterable[str]) -> None:
+def _write_marker(folder: Path, files: Iterable[str], kind: str) -> None:
     """The marker, replaced atomically (never through a symlink: rename replaces the link)."""
     fd, tmp = tempfile.mkstemp(prefix=STAGING_PREFIX, dir=folder)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"written_by": "labopt", "files": sorted(set(files))}, fh, indent=1)
+        data = {"written_by": "labopt", "files": sorted(set(files))}
+        json.dump({**data, "kind": kind} if kind else data, fh, indent=1)
+    _keep_mode(Path(tmp), folder / MARKER)
     os.replace(tmp, folder / MARKER)
 
 
+def _umask() -> int:
+    """The process's umask (read from /proc where it can be, without changing it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _new_file_mode() -> int:
+    return 0o666 & ~_umask()
+
+
+def _keep_mode(new: Path, old: Path) -> None:
+    """Give a staged file the mode of the file it replaces, or the umask's default mode
+    (mkstemp makes it private to the user)."""
+    try:
+        st = os.lstat(old)
+        mode = stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else _new_file_mode()
+    except FileNotFoundError:
+        mode = _new_file_mode()
+    os.chmod(new, mode)
+
+
+def _keep_modes(staged: Path, folder: Path, made: Iterable[str]) -> None:
+    """Each staged file that replaces one in ``folder`` keeps that file's mode."""
+    for rel in made:
+        if os.path.lexists(folder / rel):
+            _keep_mode(staged / rel, folder / rel)
+
+
+def _like_folder(new: Path, old: Path | None) -> None:
+    """Give a new folder the mode and group of the folder it replaces (setgid included), or
+    the umask's default mode (mkdtemp makes it private to the user)."""
+    if old is None:
+        os.chmod(new, 0o777 & ~_umask())
+        return
+    st = os.stat(old)
+    try:
+        os.chown(new, -1, st.st_gid)
+    except OSError:
+        pass                            # not in that group: the mode is still kept
+    os.chmod(new, stat.S_IMODE(st.st_mode))
+
+
+def _holds_cwd(folder: Path) -> bool:
+    """Whether ``folder`` is or holds the current working folder (renaming it would pull
+    the shell's folder away)."""
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:
+        return False
+    target = folder.resolve()
+    return cwd == target or target in cwd.parents
+
+
 def _write_swapped(state: _Folder, files: Mapping[str, Writer], owned: set[str],
-                   keep_old: bool) -> None:
+                   keep_old: bool, kind: str) -> None:
     """Build the whole folder beside it, then swap it in (old or new, never half)."""
     folder = state.path
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
+        _like_folder(tmp, folder if state.exists else None)
         made = _stage(files, tmp)
+        _keep_modes(tmp, folder, made)
         kept = []
         if keep_old:
             for rel in sorted(owned - set(made)):
@@ -260,7 +394,7 @@ def _write_swapped(state: _Folder, files: Mapping[str, Writer], owned: set[str],
                 (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(folder / rel, tmp / rel)
                 kept.append(rel)
-        _write_marker(tmp, made + kept)
+        _write_marker(tmp, made + kept, kind)
         if not state.exists:
             tmp.rename(folder)
             return
@@ -295,7 +429,7 @@ def _retire(old: Path, folder: Path, owned: set[str]) -> None:
 
 
 def _write_in_place(state: _Folder, files: Mapping[str, Writer], owned: set[str],
-                    keep_old: bool) -> None:
+                    keep_old: bool, kind: str) -> None:
     """Stage every file inside the folder, then move each into place."""
     folder = state.path
     folder.mkdir(parents=True, exist_ok=True)
@@ -305,8 +439,9 @@ def _write_in_place(state: _Folder, files: Mapping[str, Writer], owned: set[str]
         for rel in made:                # a writer may have made files inside a folder name
             state.check_writable(rel, owned)
         stale = set() if keep_old else owned - set(made)
+        _keep_modes(tmp, folder, made)
         # listed before they move, so a crash part-way leaves them known as labopt's
-        _write_marker(folder, owned | set(made))
+        _write_marker(folder, owned | set(made), kind)
         for rel in made:
             target = folder / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -315,7 +450,7 @@ def _write_in_place(state: _Folder, files: Mapping[str, Writer], owned: set[str]
             if state.is_regular_file(rel):
                 (folder / rel).unlink()
                 _remove_empty_parents(folder, rel)
-        _write_marker(folder, (owned - stale) | set(made))
+        _write_marker(folder, (owned - stale) | set(made), kind)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -4,6 +4,7 @@ is refused (unless --force), a file it did not write is never replaced or delete
 output as it was."""
 import json
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -191,16 +192,44 @@ def test_decode_updates_its_batch_and_keeps_the_users_file(tmp_path, inputs):
 
 def test_decode_adopts_a_batch_folder_made_before_markers(tmp_path, inputs):
     """A batch folder is recognised by its batch.json and manifest.csv (read and checked by
-    decode): its files count as labopt's, the user's do not, and a marker is written."""
+    decode) when it holds nothing but a batch's files: they count as labopt's and a marker is
+    written. With a file of the user's in it, it is the user's folder: refused."""
     out = tmp_path / "batch"
     assert run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out",
                out).exit_code == 0
     (out / MARKER).unlink()
     (out / "lab_notes.txt").write_bytes(THESIS)
+    before = snapshot(out)
+    refused(run("pools", "decode", out, results_for(out, tmp_path / "r.csv")),
+            "not a labopt output folder", "lab_notes.txt")
+    assert snapshot(out) == before
+    (out / "lab_notes.txt").unlink()
     r = run("pools", "decode", out, results_for(out, tmp_path / "r.csv"))
     assert r.exit_code == 0, r.output
-    assert (out / "lab_notes.txt").read_bytes() == THESIS
     assert {"manifest.csv", "statuses.csv", "batch.json"} <= read_marker(out)
+
+
+def test_decode_never_adopts_a_users_folder_or_manifest(tmp_path, inputs):
+    """A bare manifest.csv beside the user's thesis, or with a column added by hand, is the
+    user's: decode refuses the folder, and with --force still never rewrites the manifest."""
+    made = tmp_path / "made"
+    assert run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out",
+               made).exit_code == 0
+    dl = tmp_path / "dl"
+    dl.mkdir()
+    (dl / "thesis.docx").write_bytes(THESIS)
+    manifest = pd.read_csv(made / "manifest.csv", dtype=str, keep_default_na=False)
+    manifest["notes"] = "sample looked fine"
+    manifest.to_csv(dl / "manifest.csv", index=False)
+    res = results_for(made, tmp_path / "r.csv")
+    before = snapshot(dl)
+    refused(run("pools", "decode", dl / "manifest.csv", res), "not a labopt output folder")
+    assert snapshot(dl) == before
+    (dl / "thesis.docx").unlink()                  # only the hand-extended manifest left
+    refused(run("pools", "decode", dl / "manifest.csv", res), "not a labopt output folder")
+    refused(run("pools", "decode", dl / "manifest.csv", res, "--force"),
+            "manifest.csv was not written by labopt")
+    assert snapshot(dl) == {"manifest.csv": before["manifest.csv"]}
 
 
 def test_decode_out_elsewhere_follows_the_same_rules(tmp_path, inputs):
@@ -362,3 +391,161 @@ def test_a_failed_swap_puts_the_old_output_back(tmp_path, monkeypatch):
         write_output_folder(out, {"a.csv": lambda p: p.write_text("new")})
     assert (out / "a.csv").read_text() == "old" and read_marker(out) == {"a.csv"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_batch_tables_lists_every_table_a_batch_writes(tmp_path, inputs):
+    from labopt.lab.batch import BATCH_TABLES, LabBatch
+    out = tmp_path / "batch"
+    assert run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out",
+               out).exit_code == 0
+    assert set(LabBatch.load(out).tables()) <= set(BATCH_TABLES)
+
+
+# ------------------------------------------------------------------ outputs onto inputs
+@pytest.mark.parametrize("where", ["same", "inside", "holds"])
+def test_plan_never_writes_over_the_scenario_it_reads(tmp_path, where):
+    conv = tmp_path / "conv"
+    assert run("scenario", "convert", TINY, conv).exit_code == 0
+    before = snapshot(conv)
+    out = {"same": conv, "inside": conv / "plan", "holds": tmp_path}[where]
+    for extra in ([], ["--force"]):
+        refused(run("plan", conv, "--out", out, "--days", "2", *extra),
+                "the input", str(conv), "outside the input")
+    assert snapshot(conv) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conv"]
+
+
+def test_synth_then_plan_into_it_is_refused(tmp_path):
+    s = tmp_path / "s"
+    assert run("synth", "--districts", "12", "--labs", "5", "--days", "2",
+               "--out", s).exit_code == 0
+    before = snapshot(s)
+    refused(run("plan", s, "--out", s, "--days", "2"), "the input")
+    refused(run("scenario", "convert", s, s, "--force"), "TARGET", "the input")
+    assert snapshot(s) == before
+    book = tmp_path / "x.xlsx"
+    assert run("scenario", "convert", s, book).exit_code == 0
+    kept = book.read_bytes()
+    refused(run("scenario", "convert", book, book, "--force"), "the input")
+    assert book.read_bytes() == kept
+
+
+def test_estimate_and_decode_never_write_over_their_inputs(tmp_path, inputs):
+    before = snapshot(inputs)
+    refused(run("estimate", inputs / "first_stage.csv", "--out", inputs), "the input")
+    refused(run("estimate", inputs, "--out", inputs / "est"), "the input")
+    batch = tmp_path / "batch"
+    assert run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out",
+               batch).exit_code == 0
+    res = results_for(batch, tmp_path / "r.csv")
+    kept = snapshot(batch)
+    refused(run("pools", "decode", batch, res, "--out", batch / "next"), "--out", "the input")
+    refused(run("pools", "decode", batch, res, "--out", tmp_path), "--out", "the input")
+    assert snapshot(inputs) == before and snapshot(batch) == kept
+
+
+def test_a_folder_of_another_kind_is_not_replaced(tmp_path, inputs):
+    """A scenario folder is not replaced by a plan, nor a plan folder by a scenario; with
+    --force labopt writes beside the other kind's files and keeps them."""
+    scen = tmp_path / "scen"
+    assert run("scenario", "convert", TINY, scen).exit_code == 0
+    assert json.loads((scen / MARKER).read_text())["kind"] == "scenario"
+    before = snapshot(scen)
+    refused(run("plan", TINY, "--out", scen, "--days", "2"), "scenario folder",
+            "not a plan folder", "--force")
+    assert snapshot(scen) == before
+    r = run("plan", TINY, "--out", scen, "--days", "2", "--force")
+    refused(r, "labs.csv was not written by labopt")      # the plan's labs.csv would clash
+    assert snapshot(scen) == before
+    plan = tmp_path / "plan"
+    assert run("plan", TINY, "--out", plan, "--days", "2").exit_code == 0
+    kept = snapshot(plan)
+    refused(run("scenario", "convert", TINY, plan), "plan folder", "not a scenario folder")
+    refused(run("estimate", inputs / "first_stage.csv", "--out", plan), "plan folder")
+    assert snapshot(plan) == kept
+
+
+def test_a_marker_without_kind_is_told_by_its_files(tmp_path):
+    """A marker written before kinds were recorded: a scenario folder is still refused."""
+    scen = tmp_path / "scen"
+    assert run("scenario", "convert", TINY, scen).exit_code == 0
+    marker = json.loads((scen / MARKER).read_text())
+    del marker["kind"]
+    (scen / MARKER).write_text(json.dumps(marker))
+    before = snapshot(scen)
+    refused(run("plan", TINY, "--out", scen, "--days", "2"), "scenario folder")
+    assert snapshot(scen) == before
+
+
+# ------------------------------------------------------------------ symlinked --out
+def test_a_symlinked_out_follows_the_non_empty_rule(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "mine.txt").write_bytes(THESIS)
+    lnk = tmp_path / "lnk"
+    lnk.symlink_to(real, target_is_directory=True)
+    refused(run("plan", TINY, "--out", lnk, "--days", "2"), "not a labopt output folder",
+            "mine.txt")
+    assert snapshot(real) == {"mine.txt": THESIS} and not (real / MARKER).exists()
+
+
+# ------------------------------------------------------------------ permissions
+@pytest.fixture
+def umask022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_new_folders_and_files_get_the_umasks_modes(tmp_path, inputs, umask022, command):
+    args, written = COMMANDS[command]
+    out = tmp_path / "o"
+    assert run(*args(inputs, out)).exit_code == 0
+    assert mode(out) == 0o755
+    assert mode(out / written) == 0o644 and mode(out / MARKER) == 0o644
+    if command != "pools make":
+        assert run(*args(inputs, out)).exit_code == 0        # swapped: still the same modes
+        assert mode(out) == 0o755 and mode(out / MARKER) == 0o644
+
+
+def test_a_replaced_folder_and_file_keep_their_modes(tmp_path, umask022):
+    out = tmp_path / "o"
+    assert run("plan", TINY, "--out", out, "--days", "2").exit_code == 0
+    os.chmod(out, 0o2775)
+    os.chmod(out / "summary.json", 0o664)
+    assert run("plan", TINY, "--out", out, "--days", "2").exit_code == 0       # swapped
+    assert mode(out) == 0o2775 and mode(out / "summary.json") == 0o664
+    (out / "notes.txt").write_text("mine")
+    os.chmod(out / "summary.json", 0o640)
+    assert run("plan", TINY, "--out", out, "--days", "2").exit_code == 0       # in place
+    assert mode(out) == 0o2775 and mode(out / "summary.json") == 0o640
+
+
+def test_a_workbook_gets_the_umasks_mode_or_keeps_its_old_one(tmp_path, umask022):
+    book = tmp_path / "x.xlsx"
+    assert run("scenario", "convert", TINY, book).exit_code == 0
+    assert mode(book) == 0o644
+    os.chmod(book, 0o660)
+    assert run("scenario", "convert", TINY, book, "--force").exit_code == 0
+    assert mode(book) == 0o660
+
+
+# ------------------------------------------------------------------ --out .
+def test_out_dot_in_an_output_folder_keeps_the_working_folder(tmp_path):
+    out = tmp_path / "o"
+    assert run("plan", TINY, "--out", out, "--days", "2").exit_code == 0
+    inode = out.stat().st_ino
+    r = run("plan", TINY, "--out", ".", "--days", "2", cwd=out)
+    assert r.exit_code == 0, r.output
+    assert out.stat().st_ino == inode and (out / "summary.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+    sub = out / "sub"
+    sub.mkdir()
+    r = run("plan", TINY, "--out", "..", "--days", "2", cwd=sub)   # holds the working folder
+    assert r.exit_code == 0, r.output
+    assert out.stat().st_ino == inode and sub.is_dir()

@@ -16,7 +16,8 @@ import typer
 from rich.table import Table
 
 from labopt.cli.common import Force, clean_json, console, fmt, print_json, reports_errors
-from labopt.lab.batch import FILES, LabBatch
+from labopt.files import MARKER
+from labopt.lab.batch import BATCH_TABLES, FILES, LabBatch
 from labopt.lab.estimate import estimate_table, prevalence_frame, with_design
 from labopt.lab.field import DEFAULT_RECOLLECTION_HOURS, recollection_summary
 from labopt.lab.manifest import make_manifest, read_manifest, read_samples
@@ -154,8 +155,11 @@ def decode(batch_path: Annotated[Path, typer.Argument(
     lab = lab.schedule_next()
     target = out or folder
     extra = _map_files(lab, kind)
+    # decode updates its own batch in place; written elsewhere, it must not land on its inputs
+    reads = [] if out is None else [batch_path, results]
     files = lab.save(target, extra, force=force, what="--out" if out else "BATCH",
-                     adopt=_adopted(folder, target, lab, extra, batch_folder, read_from))
+                     adopt=_adopted(folder, target, lab, extra, batch_folder, read_from),
+                     reads=reads)
     summary = lab.summary()
     recollect = lab.tables().get("recollect.csv")
     if json:
@@ -182,13 +186,40 @@ def _adopted(folder: Path, target: Path, lab: LabBatch, extra: dict, batch_folde
              read_from: Path | None) -> list[str]:
     """The files of a batch folder (or bare manifest) that decode just read and checked: they
     count as labopt's when the folder has no .labopt-output marker (made by an earlier
-    labopt), so the batch is updated in place as before."""
-    if os.path.abspath(folder) != os.path.abspath(target):
+    labopt), so the batch is updated in place as before. Only a folder that holds nothing but
+    a batch's files, with a manifest of exactly labopt's columns, is adopted: anything else
+    (a user's file, a manifest with columns added by hand) makes it the user's folder."""
+    if os.path.abspath(folder) != os.path.abspath(target) or (folder / MARKER).exists():
         return []
-    if batch_folder:
-        return [*lab.tables(), FILES["meta"], *extra]
-    return [FILES["manifest"]] if read_from is not None and read_from.name == \
+    names = [*lab.tables(), FILES["meta"], *extra] if batch_folder else \
+        [FILES["manifest"]] if read_from is not None and read_from.name == \
         FILES["manifest"] else []
+    if not names or not _only_batch_files(folder) or \
+            _header(folder / FILES["manifest"]) != list(lab.manifest.to_frame().columns):
+        return []
+    return names
+
+
+def _only_batch_files(folder: Path) -> bool:
+    """Whether every entry of ``folder`` is a name labopt's batch writes."""
+    known = {*FILES.values(), *BATCH_TABLES, "plates.html"}
+    for entry in folder.iterdir():
+        if entry.name == "plate_maps" and entry.is_dir() and not entry.is_symlink():
+            if not all(run.is_dir() and not run.is_symlink() and run.name.startswith("run")
+                       and all(p.suffix == ".png" and p.is_file() and not p.is_symlink()
+                               for p in run.iterdir()) for run in entry.iterdir()):
+                return False
+        elif entry.name not in known or not entry.is_file() or entry.is_symlink():
+            return False
+    return True
+
+
+def _header(path: Path) -> list[str]:
+    """The column names in a CSV file's first line ([] when unreadable)."""
+    try:
+        return list(pd.read_csv(path, nrows=0, dtype=str).columns)
+    except (OSError, ValueError):
+        return []
 
 
 @reports_errors
@@ -237,7 +268,7 @@ def estimate(results: Annotated[list[Path], typer.Argument(
                    "estimates.json": text_writer(json_dumps(est))}
         if {"district", "stream"} <= set(est.columns):
             payload["prevalence.csv"] = csv_writer(prevalence_frame(est))
-        files = write_folder(out, payload, force=force)
+        files = write_folder(out, payload, force=force, kind="estimate", reads=results)
     if json:
         print_json({"estimates": est.to_dict("records"), "files": [str(f) for f in files]})
         return

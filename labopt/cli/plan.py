@@ -79,7 +79,7 @@ def plan(scenario: Annotated[Path, typer.Argument(
         if out is not None:
             if say:
                 say("writing tables and charts")
-            files = write_outputs(report, out, lang, force=force)
+            files = write_outputs(report, out, lang, force=force, reads=[scenario])
     finally:
         if progress:
             progress.__exit__(*sys.exc_info())

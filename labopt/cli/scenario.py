@@ -114,7 +114,8 @@ def convert(source: ScenarioPath,
     """Convert between a CSV folder and an XLSX workbook (same content; numbers are written
     in the en format)."""
     scn = load_scenario(source, number_format)
-    console.print(f"wrote {save_scenario(scn, target, force=force, what='TARGET')}",
+    written = save_scenario(scn, target, force=force, what="TARGET", reads=[source])
+    console.print(f"wrote {written}",
                   highlight=False)
 
 

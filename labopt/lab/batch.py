@@ -48,6 +48,9 @@ from labopt.scenario.errors import Problem
 LOG_COLUMNS = ("run", "pool_id", "result", "ct", "source", "recorded_at", "seq", "upload")
 FILES = {"manifest": "manifest.csv", "plates": "plates.csv", "log": "results_log.csv",
          "meta": "batch.json"}
+# every table a batch folder may hold (what :meth:`LabBatch.tables` writes)
+BATCH_TABLES = ("manifest.csv", "plates.csv", "results_log.csv", "pools.csv", "statuses.csv",
+                "retest.csv", "first_stage.csv", "results_template.csv", "recollect.csv")
 
 
 @dataclass(frozen=True)
@@ -347,16 +350,17 @@ class LabBatch:
                 **self.summary()}
 
     def save(self, folder: str | os.PathLike, extra: dict | None = None, *,
-             force: bool = False, adopt: Iterable[str] = (), what: str = "--out"
-             ) -> list[Path]:
+             force: bool = False, adopt: Iterable[str] = (), what: str = "--out",
+             reads: Iterable[str | os.PathLike] = ()) -> list[Path]:
         """Write the batch folder; it changes only when every file is written, and only
-        labopt's files in it change (``force``, ``adopt``, ``what``: see
+        labopt's files in it change (``force``, ``adopt``, ``what``, ``reads``: see
         :func:`labopt.files.write_output_folder`)."""
         files = {name: csv_writer(df) for name, df in self.tables().items()}
         files[FILES["meta"]] = text_writer(json.dumps(self.meta(), indent=2,
                                                       ensure_ascii=False))
         files.update(extra or {})
-        return write_folder(folder, files, force=force, adopt=adopt, what=what)
+        return write_folder(folder, files, force=force, adopt=adopt, what=what, kind="batch",
+                            reads=reads)
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "LabBatch":

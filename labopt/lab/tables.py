@@ -211,16 +211,18 @@ def duplicated_rows(keys: pd.Series | pd.DataFrame, problems: Problems, column: 
 
 def write_folder(folder: str | os.PathLike, files: dict[str, Callable[[Path], None]],
                  keep_existing: bool = True, *, force: bool = False, adopt: Iterable[str] = (),
-                 what: str = "--out") -> list[Path]:
+                 what: str = "--out", kind: str = "", reads: Iterable[str | os.PathLike] = ()
+                 ) -> list[Path]:
     """Write ``files`` (name -> writer(path)) into ``folder`` so that it changes only when
     every file has been written, touching only labopt's own files there (see
-    :func:`labopt.files.write_output_folder`, which explains ``force``, ``adopt`` and ``what``).
+    :func:`labopt.files.write_output_folder`, which explains ``force``, ``adopt``, ``what``,
+    ``kind`` and ``reads``).
 
     With ``keep_existing`` labopt's other files already in the folder stay.
     Returns the paths written.
     """
     return write_output_folder(folder, files, force=force, keep_old=keep_existing,
-                               adopt=adopt, what=what)
+                               adopt=adopt, what=what, kind=kind, reads=reads)
 
 
 def csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:

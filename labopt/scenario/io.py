@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import os
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -386,9 +387,10 @@ def _settings_dict(scn: Scenario) -> dict:
 
 
 def save_folder(scn: Scenario, folder: str | os.PathLike, *, force: bool = False,
-                what: str = "--out") -> Path:
+                what: str = "--out", reads: Iterable[str | os.PathLike] = ()) -> Path:
     """Write scenario.toml and the CSV tables; the folder changes only when complete, and
-    only labopt's files in it (``force``: see :func:`labopt.files.write_output_folder`)."""
+    only labopt's files in it (``force``, ``reads``: see
+    :func:`labopt.files.write_output_folder`)."""
     def settings(path: Path) -> None:
         with path.open("wb") as fh:
             tomli_w.dump(_settings_dict(scn), fh)
@@ -396,12 +398,12 @@ def save_folder(scn: Scenario, folder: str | os.PathLike, *, force: bool = False
     files = {SETTINGS_FILE: settings}
     for name, df in _tables(scn).items():
         files[f"{name}.csv"] = (lambda frame: lambda path: write_csv(frame, path))(df)
-    write_output_folder(folder, files, force=force, what=what)
+    write_output_folder(folder, files, force=force, what=what, kind="scenario", reads=reads)
     return Path(folder)
 
 
 def save_xlsx(scn: Scenario, path: str | os.PathLike, *, force: bool = False,
-              what: str = "--out") -> Path:
+              what: str = "--out", reads: Iterable[str | os.PathLike] = ()) -> Path:
     """Write one workbook: sheets 'scenario' (key, value), 'streams' and one per table. An
     existing file is replaced only with ``force``."""
     settings = _settings_dict(scn)
@@ -411,7 +413,8 @@ def save_xlsx(scn: Scenario, path: str | os.PathLike, *, force: bool = False,
     sheets = {SETTINGS_SHEET: pd.DataFrame(rows, columns=["key", "value"]),
               STREAMS_SHEET: pd.DataFrame(settings["streams"], columns=STREAM_FIELDS),
               **_tables(scn)}
-    return write_output_file(path, lambda tmp: write_xlsx(tmp, sheets), force=force, what=what)
+    return write_output_file(path, lambda tmp: write_xlsx(tmp, sheets), force=force, what=what,
+                             reads=reads)
 
 
 def _cell(value):
@@ -419,8 +422,8 @@ def _cell(value):
 
 
 def save_scenario(scn: Scenario, path: str | os.PathLike, *, force: bool = False,
-                  what: str = "--out") -> Path:
+                  what: str = "--out", reads: Iterable[str | os.PathLike] = ()) -> Path:
     """Write to ``path``: an ``.xlsx`` workbook, or else a folder (``force``: see
     :func:`save_folder` and :func:`save_xlsx`)."""
     save = save_xlsx if str(path).lower().endswith(".xlsx") else save_folder
-    return save(scn, path, force=force, what=what)
+    return save(scn, path, force=force, what=what, reads=reads)

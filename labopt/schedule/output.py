@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +36,10 @@ def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
 
 
 def write_outputs(rep: PlanReport, out_dir: str | os.PathLike, lang: str = "en",
-                  charts: bool = True, *, force: bool = False) -> list[Path]:
+                  charts: bool = True, *, force: bool = False,
+                  reads: Iterable[str | os.PathLike] = ()) -> list[Path]:
     """Write every output into ``out_dir``; returns the files written. Only labopt's files
-    there are replaced (``force``: see :func:`labopt.files.write_output_folder`)."""
+    there are replaced (``force``, ``reads``: see :func:`labopt.files.write_output_folder`)."""
     named = tables(rep, lang)
     files = {f"{name}.csv": _csv(df) for name, df in named.items()}
     files["plan.xlsx"] = lambda path: write_xlsx(path, named)
@@ -46,7 +48,7 @@ def write_outputs(rep: PlanReport, out_dir: str | os.PathLike, lang: str = "en",
     if charts:
         files["tested_vs_target.png"] = lambda path: chart_days(rep, path, lang)
         files["lab_utilisation.png"] = lambda path: chart_labs(rep, path, lang)
-    return sorted(write_output_folder(out_dir, files, force=force))
+    return sorted(write_output_folder(out_dir, files, force=force, kind="plan", reads=reads))
 
 
 def _csv(df: pd.DataFrame):
