@@ -434,6 +434,8 @@ def test_estimate_and_decode_never_write_over_their_inputs(tmp_path, inputs):
     before = snapshot(inputs)
     refused(run("estimate", inputs / "first_stage.csv", "--out", inputs), "the input")
     refused(run("estimate", inputs, "--out", inputs / "est"), "the input")
+    refused(run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out",
+                inputs, "--force"), "the input")
     batch = tmp_path / "batch"
     assert run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out",
                batch).exit_code == 0

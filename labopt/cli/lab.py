@@ -111,7 +111,7 @@ def make(samples: Annotated[Path, typer.Argument(
     manifest = make_manifest(table, algorithm, config, field=field, batch=batch,
                              source=str(samples))
     lab = LabBatch.start(manifest, spec, recollection_hours)
-    files = lab.save(out, _map_files(lab, kind), force=force)
+    files = lab.save(out, _map_files(lab, kind), force=force, reads=[samples])
     summary = lab.summary()
     if json:
         print_json({**summary, "out": str(out), "files": sorted(str(f) for f in files)})
