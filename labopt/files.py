@@ -109,12 +109,13 @@ def check_not_input(out: str | os.PathLike, reads: Iterable[str | os.PathLike],
     for given in reads:
         src = Path(given).resolve()
         if src == target or src in target.parents or target in src.parents:
-            how = "is" if src == target else "lies inside" if src in target.parents else \
-                "holds"
+            where = f"is this command's input ({given})" if src == target else \
+                f"{'lies inside' if src in target.parents else 'holds'} this command's " \
+                f"input {given}"
             raise OutputFolderError(
-                f"{what}: {out} {how} the input {given} that this command reads; labopt "
-                f"will not write where it could replace or delete its input, even with "
-                f"--force. Choose an output outside the input.")
+                f"{what}: {out} {where}; labopt will not write where it could replace or "
+                f"delete what it reads, even with --force. Choose an output outside the "
+                f"input.")
 
 
 def write_output_file(path: str | os.PathLike, writer: Writer, *, force: bool = False,
