@@ -210,26 +210,30 @@ def test_decode_adopts_a_batch_folder_made_before_markers(tmp_path, inputs):
 
 
 def test_decode_never_adopts_a_users_folder_or_manifest(tmp_path, inputs):
-    """A bare manifest.csv beside the user's thesis, or with a column added by hand, is the
-    user's: decode refuses the folder, and with --force still never rewrites the manifest."""
+    """A bare manifest.csv beside the user's thesis is the user's folder: decode refuses it,
+    and with --force still never rewrites the manifest; a manifest with a column added by hand
+    is never rewritten either."""
     made = tmp_path / "made"
     assert run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out",
                made).exit_code == 0
+    res = results_for(made, tmp_path / "r.csv")
     dl = tmp_path / "dl"
     dl.mkdir()
     (dl / "thesis.docx").write_bytes(THESIS)
-    manifest = pd.read_csv(made / "manifest.csv", dtype=str, keep_default_na=False)
-    manifest["notes"] = "sample looked fine"
-    manifest.to_csv(dl / "manifest.csv", index=False)
-    res = results_for(made, tmp_path / "r.csv")
+    (dl / "manifest.csv").write_bytes((made / "manifest.csv").read_bytes())
     before = snapshot(dl)
-    refused(run("pools", "decode", dl / "manifest.csv", res), "not a labopt output folder")
-    assert snapshot(dl) == before
-    (dl / "thesis.docx").unlink()                  # only the hand-extended manifest left
     refused(run("pools", "decode", dl / "manifest.csv", res), "not a labopt output folder")
     refused(run("pools", "decode", dl / "manifest.csv", res, "--force"),
             "manifest.csv was not written by labopt")
-    assert snapshot(dl) == {"manifest.csv": before["manifest.csv"]}
+    assert snapshot(dl) == before
+    manifest = pd.read_csv(made / "manifest.csv", dtype=str, keep_default_na=False)
+    manifest["notes"] = "sample looked fine"
+    manifest.to_csv(dl / "manifest.csv", index=False)
+    (dl / "thesis.docx").unlink()                  # only the hand-extended manifest left
+    before = snapshot(dl)
+    for extra in ([], ["--force"]):
+        refused(run("pools", "decode", dl / "manifest.csv", res, *extra), "'notes'")
+    assert snapshot(dl) == before
 
 
 def test_decode_out_elsewhere_follows_the_same_rules(tmp_path, inputs):
@@ -399,6 +403,25 @@ def test_batch_tables_lists_every_table_a_batch_writes(tmp_path, inputs):
     assert run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out",
                out).exit_code == 0
     assert set(LabBatch.load(out).tables()) <= set(BATCH_TABLES)
+
+
+def test_decode_never_drops_columns_added_to_its_manifest(tmp_path, inputs):
+    """A batch's manifest.csv with a column added by hand is not rewritten in place (the
+    column would be lost), marker or not; --out elsewhere is fine."""
+    out = tmp_path / "batch"
+    assert run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out",
+               out).exit_code == 0
+    manifest = pd.read_csv(out / "manifest.csv", dtype=str, keep_default_na=False)
+    manifest["notes"] = "kept cold"
+    manifest.to_csv(out / "manifest.csv", index=False)
+    before = snapshot(out)
+    res = results_for(out, tmp_path / "r.csv")
+    for extra in ([], ["--force"]):
+        refused(run("pools", "decode", out, res, *extra), "manifest.csv", "'notes'", "--out")
+    assert snapshot(out) == before
+    r = run("pools", "decode", out, res, "--out", tmp_path / "next")
+    assert r.exit_code == 0, r.output
+    assert snapshot(out) == before
 
 
 # ------------------------------------------------------------------ outputs onto inputs

@@ -154,6 +154,7 @@ def decode(batch_path: Annotated[Path, typer.Argument(
     lab, report = lab.apply(table, source=results.name, corrections=correct)
     lab = lab.schedule_next()
     target = out or folder
+    _check_manifest_kept(folder, target, lab)
     extra = _map_files(lab, kind)
     # decode updates its own batch in place; written elsewhere, it must not land on its inputs
     reads = [] if out is None else [batch_path, results]
@@ -198,6 +199,20 @@ def _adopted(folder: Path, target: Path, lab: LabBatch, extra: dict, batch_folde
             _header(folder / FILES["manifest"]) != list(lab.manifest.to_frame().columns):
         return []
     return names
+
+
+def _check_manifest_kept(folder: Path, target: Path, lab: LabBatch) -> None:
+    """Refuse to update a batch in place when its manifest.csv has columns labopt does not
+    write (added by hand): rewriting it would drop them."""
+    if os.path.abspath(folder) != os.path.abspath(target):
+        return
+    path = folder / FILES["manifest"]
+    added = [c for c in _header(path) if c not in set(lab.manifest.to_frame().columns)]
+    if added:
+        raise ValueError(f"BATCH: {path} has columns labopt does not write ("
+                         f"{', '.join(map(repr, added[:5]))}); updating the batch in place "
+                         f"would drop them. Write the updated batch elsewhere with --out, or "
+                         f"move those columns to a file of your own.")
 
 
 def _only_batch_files(folder: Path) -> bool:
