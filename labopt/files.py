@@ -157,12 +157,6 @@ def read_marker(folder: str | os.PathLike) -> set[str] | None:
     return None if found is None else found[0]
 
 
-def read_marker_kind(folder: str | os.PathLike) -> str:
-    """The kind of output a folder's marker records ('' when none is known)."""
-    found = _read_marker(folder)
-    return "" if found is None else found[1]
-
-
 # a marker written before kinds were recorded: the kind told by a file only that kind writes
 KIND_BY_FILE = {"scenario.toml": "scenario", "summary.json": "plan", "batch.json": "batch",
                 "estimates.json": "estimate"}
@@ -355,8 +349,9 @@ def _keep_modes(staged: Path, folder: Path, made: Iterable[str]) -> None:
 def _like_folder(new: Path, old: Path | None) -> None:
     """Give a new folder the mode and group of the folder it replaces (setgid included), or
     the umask's default mode (mkdtemp makes it private to the user)."""
-    if old is None:
-        os.chmod(new, 0o777 & ~_umask())
+    if old is None:                     # setgid inherited from a shared parent stays
+        inherited = os.stat(new).st_mode & stat.S_ISGID
+        os.chmod(new, (0o777 & ~_umask()) | inherited)
         return
     st = os.stat(old)
     try:

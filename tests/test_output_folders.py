@@ -551,6 +551,14 @@ def test_a_replaced_folder_and_file_keep_their_modes(tmp_path, umask022):
     assert mode(out) == 0o2775 and mode(out / "summary.json") == 0o640
 
 
+def test_a_new_folder_in_a_shared_setgid_folder_stays_setgid(tmp_path, umask022):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o2775)
+    assert run("plan", TINY, "--out", shared / "p", "--days", "2").exit_code == 0
+    assert mode(shared / "p") == 0o2755
+
+
 def test_a_workbook_gets_the_umasks_mode_or_keeps_its_old_one(tmp_path, umask022):
     book = tmp_path / "x.xlsx"
     assert run("scenario", "convert", TINY, book).exit_code == 0
