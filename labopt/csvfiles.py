@@ -6,7 +6,8 @@ else Windows-1258 (cp1258, what Excel's plain "CSV" writes on Vietnamese Windows
 decomposed tone marks are composed, NFC). Separator: the header row decides: ``,``, ``;`` or a
 tab, whichever it contains (a header with two of them is refused). Every row must have at most
 as many fields as the header (an unquoted decimal comma adds one); shorter rows are padded
-with blanks.
+with blanks. A cell may hold at most ``csv.field_size_limit()`` characters (131,072);  a NUL
+byte, or anything else the csv module cannot split is refused naming the row.
 """
 from __future__ import annotations
 
@@ -74,9 +75,14 @@ def read_text_table(data: bytes) -> tuple[pd.DataFrame, str]:
     header = next((line for line in lines if line.strip()), None)
     if header is None:
         raise CsvFileError("the file is empty (a header row is required)")
+    if "\0" in text:
+        # the csv module keeps a NUL byte in a cell; no spreadsheet writes one
+        row = text.count("\n", 0, text.index("\0")) + 1
+        raise CsvFileError(f"row {row} contains a NUL byte: not a CSV text file")
     sep = separator(header)
-    rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-            if "".join(r).strip()]
+    rows = _rows(text, sep)
+    if not rows:
+        raise CsvFileError("the file is empty (a header row is required)")
     names = [c.strip() for c in rows[0]]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -94,3 +100,30 @@ def read_text_table(data: bytes) -> tuple[pd.DataFrame, str]:
                            f"({len(names)}): {hint}")
     body = [r + [""] * (len(names) - len(r)) for r in body]
     return pd.DataFrame(body, columns=names, dtype=object), sep
+
+
+def _rows(text: str, sep: str) -> list[list[str]]:
+    """The non-blank rows; CsvFileError naming the row (and column) the csv module stops at."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        return [r for r in reader if "".join(r).strip()]
+    except csv.Error as exc:
+        row = reader.line_num
+        lines = text.splitlines()
+        line = lines[row - 1] if 0 < row <= len(lines) else ""
+        if "field larger than field limit" in str(exc):
+            limit = csv.field_size_limit()
+            return _refuse_long_cell(row, line, lines, sep, limit)
+        raise CsvFileError(f"row {row} cannot be read as CSV: {exc}") from None
+
+
+def _refuse_long_cell(row: int, line: str, lines: list[str], sep: str, limit: int):
+    # the csv module does not say which cell: a plain split of the line names it when it can
+    pieces = line.split(sep)
+    header = next((x for x in lines if x.strip()), "").split(sep)
+    where = ""
+    long = [i for i, p in enumerate(pieces) if len(p) > limit]
+    if long and long[0] < len(header):
+        where = f", column {header[long[0]].strip()!r}"
+    raise CsvFileError(f"row {row}{where}: a cell longer than {limit:,} characters (the "
+                       f"longest a cell may be): not a table of names, codes and numbers")
