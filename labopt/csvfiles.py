@@ -14,12 +14,18 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import sys
 import unicodedata
 
 import pandas as pd
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 MAX_ROWS_NAMED = 5
+MAX_CELL_CHARS = 131_072     # characters in a cell: no name, code or number is near this
+
+# the whole file is in memory already: the csv module's own cell limit (131,072) would stop
+# the reading with an error naming no cell, so cells are measured after reading instead
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 class CsvFileError(ValueError):
@@ -68,8 +74,10 @@ def separator(header: str) -> str:
     return found[0] if found else ","
 
 
-def read_text_table(data: bytes) -> tuple[pd.DataFrame, str]:
-    """All cells as text (stripped names), and the separator found; CsvFileError otherwise."""
+def read_text_table(data: bytes, max_cell: int | None = MAX_CELL_CHARS
+                    ) -> tuple[pd.DataFrame, str]:
+    """All cells as text (stripped names), and the separator found; CsvFileError otherwise
+    (also for a cell longer than ``max_cell`` characters, None: no limit)."""
     text, _ = decode(data)
     lines = text.splitlines()
     header = next((line for line in lines if line.strip()), None)
@@ -83,6 +91,8 @@ def read_text_table(data: bytes) -> tuple[pd.DataFrame, str]:
     rows = _rows(text, sep)
     if not rows:
         raise CsvFileError("the file is empty (a header row is required)")
+    if max_cell is not None:
+        _refuse_long_cells(rows, max_cell)
     names = [c.strip() for c in rows[0]]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -102,28 +112,22 @@ def read_text_table(data: bytes) -> tuple[pd.DataFrame, str]:
     return pd.DataFrame(body, columns=names, dtype=object), sep
 
 
+
 def _rows(text: str, sep: str) -> list[list[str]]:
-    """The non-blank rows; CsvFileError naming the row (and column) the csv module stops at."""
+    """The non-blank rows; CsvFileError naming the row the csv module stops at."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
         return [r for r in reader if "".join(r).strip()]
     except csv.Error as exc:
-        row = reader.line_num
-        lines = text.splitlines()
-        line = lines[row - 1] if 0 < row <= len(lines) else ""
-        if "field larger than field limit" in str(exc):
-            limit = csv.field_size_limit()
-            return _refuse_long_cell(row, line, lines, sep, limit)
-        raise CsvFileError(f"row {row} cannot be read as CSV: {exc}") from None
+        raise CsvFileError(f"row {reader.line_num} cannot be read as CSV: {exc}") from None
 
 
-def _refuse_long_cell(row: int, line: str, lines: list[str], sep: str, limit: int):
-    # the csv module does not say which cell: a plain split of the line names it when it can
-    pieces = line.split(sep)
-    header = next((x for x in lines if x.strip()), "").split(sep)
-    where = ""
-    long = [i for i, p in enumerate(pieces) if len(p) > limit]
-    if long and long[0] < len(header):
-        where = f", column {header[long[0]].strip()!r}"
-    raise CsvFileError(f"row {row}{where}: a cell longer than {limit:,} characters (the "
-                       f"longest a cell may be): not a table of names, codes and numbers")
+def _refuse_long_cells(rows: list[list[str]], limit: int) -> None:
+    header = [c.strip() for c in rows[0]]
+    long = [(i + 1, header[j] if j < len(header) else f"#{j + 1}")
+            for i, r in enumerate(rows) for j, c in enumerate(r) if len(c) > limit]
+    if long:
+        shown = ", ".join(f"row {i}, column {c!r}" for i, c in long[:MAX_ROWS_NAMED])
+        more = f" and {len(long) - MAX_ROWS_NAMED} more" if len(long) > MAX_ROWS_NAMED else ""
+        raise CsvFileError(f"{shown}{more}: a cell longer than {limit:,} characters (no name, "
+                           f"code or number is): not a table of names, codes and numbers")
