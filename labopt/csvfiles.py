@@ -6,19 +6,26 @@ else Windows-1258 (cp1258, what Excel's plain "CSV" writes on Vietnamese Windows
 decomposed tone marks are composed, NFC). Separator: the header row decides: ``,``, ``;`` or a
 tab, whichever it contains (a header with two of them is refused). Every row must have at most
 as many fields as the header (an unquoted decimal comma adds one); shorter rows are padded
-with blanks.
+with blanks. A cell may hold at most ``csv.field_size_limit()`` characters (131,072);  a NUL
+byte, or anything else the csv module cannot split is refused naming the row.
 """
 from __future__ import annotations
 
 import codecs
 import csv
 import io
+import sys
 import unicodedata
 
 import pandas as pd
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 MAX_ROWS_NAMED = 5
+MAX_CELL_CHARS = 131_072     # characters in a cell: no name, code or number is near this
+
+# the whole file is in memory already: the csv module's own cell limit (131,072) would stop
+# the reading with an error naming no cell, so cells are measured after reading instead
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 class CsvFileError(ValueError):
@@ -67,16 +74,25 @@ def separator(header: str) -> str:
     return found[0] if found else ","
 
 
-def read_text_table(data: bytes) -> tuple[pd.DataFrame, str]:
-    """All cells as text (stripped names), and the separator found; CsvFileError otherwise."""
+def read_text_table(data: bytes, max_cell: int | None = MAX_CELL_CHARS
+                    ) -> tuple[pd.DataFrame, str]:
+    """All cells as text (stripped names), and the separator found; CsvFileError otherwise
+    (also for a cell longer than ``max_cell`` characters, None: no limit)."""
     text, _ = decode(data)
     lines = text.splitlines()
     header = next((line for line in lines if line.strip()), None)
     if header is None:
         raise CsvFileError("the file is empty (a header row is required)")
+    if "\0" in text:
+        # the csv module keeps a NUL byte in a cell; no spreadsheet writes one
+        row = text.count("\n", 0, text.index("\0")) + 1
+        raise CsvFileError(f"row {row} contains a NUL byte: not a CSV text file")
     sep = separator(header)
-    rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-            if "".join(r).strip()]
+    rows = _rows(text, sep)
+    if not rows:
+        raise CsvFileError("the file is empty (a header row is required)")
+    if max_cell is not None:
+        _refuse_long_cells(rows, max_cell)
     names = [c.strip() for c in rows[0]]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -94,3 +110,24 @@ def read_text_table(data: bytes) -> tuple[pd.DataFrame, str]:
                            f"({len(names)}): {hint}")
     body = [r + [""] * (len(names) - len(r)) for r in body]
     return pd.DataFrame(body, columns=names, dtype=object), sep
+
+
+
+def _rows(text: str, sep: str) -> list[list[str]]:
+    """The non-blank rows; CsvFileError naming the row the csv module stops at."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        return [r for r in reader if "".join(r).strip()]
+    except csv.Error as exc:
+        raise CsvFileError(f"row {reader.line_num} cannot be read as CSV: {exc}") from None
+
+
+def _refuse_long_cells(rows: list[list[str]], limit: int) -> None:
+    header = [c.strip() for c in rows[0]]
+    long = [(i + 1, header[j] if j < len(header) else f"#{j + 1}")
+            for i, r in enumerate(rows) for j, c in enumerate(r) if len(c) > limit]
+    if long:
+        shown = ", ".join(f"row {i}, column {c!r}" for i, c in long[:MAX_ROWS_NAMED])
+        more = f" and {len(long) - MAX_ROWS_NAMED} more" if len(long) > MAX_ROWS_NAMED else ""
+        raise CsvFileError(f"{shown}{more}: a cell longer than {limit:,} characters (no name, "
+                           f"code or number is): not a table of names, codes and numbers")

@@ -8,14 +8,16 @@ decimal comma, spaces). Rules, also in fixtures/README.md:
 - a number is an optional sign, then digits, either plain (``8000``) or grouped by the
   thousands separator in groups of exactly three (``8,000``, ``1,234,567``; the first group
   1-3 digits without a leading zero), then optionally the decimal separator and digits;
-  plain numbers may carry an exponent (``1e-05``);
+  plain numbers may carry an exponent (``1e-05``); digits are ASCII ``0-9`` only (a
+  full-width ``７４５`` is refused, not read);
 - a count (a whole-number column) must be whole; and it must not read as a grouped whole
   number of the other format (``8.000`` under en, ``8,000`` under vi): one spreadsheet's eight
   thousand is the other's eight, so such a count is refused instead of read as a small number;
 - a fraction may be written as a percentage (``2%`` or ``2 %`` -> 0.02); elsewhere ``%`` is
   refused;
 - a date is ``yyyy-mm-dd``; under vi also ``dd/mm/yyyy``; under en a slashed date is refused
-  (dd/mm and mm/dd cannot be told apart).
+  (dd/mm and mm/dd cannot be told apart); a date with a time of day other than midnight is
+  refused (the time would be dropped).
 """
 from __future__ import annotations
 
@@ -63,18 +65,19 @@ def number_format(name: str | None) -> NumberFormat:
 def _patterns(fmt: NumberFormat) -> tuple[re.Pattern, re.Pattern]:
     t, d = re.escape(fmt.thousands), re.escape(fmt.decimal)
     number = re.compile(
-        rf"^(?P<sign>[+-]?)(?:(?P<grouped>[1-9]\d{{0,2}}(?:{t}\d{{3}})+)(?:{d}(?P<gdec>\d+))?"
-        rf"|(?P<plain>\d+)(?:{d}(?P<pdec>\d*))?(?P<exp>[eE][+-]?\d+)?"
-        rf"|{d}(?P<odec>\d+)(?P<oexp>[eE][+-]?\d+)?)$")
-    grouped_whole = re.compile(rf"^[+-]?[1-9]\d{{0,2}}(?:{t}\d{{3}})+$")
+        rf"^(?P<sign>[+-]?)(?:(?P<grouped>[1-9][0-9]{{0,2}}(?:{t}[0-9]{{3}})+)(?:{d}(?P<gdec>[0-9]+))?"
+        rf"|(?P<plain>[0-9]+)(?:{d}(?P<pdec>[0-9]*))?(?P<exp>[eE][+-]?[0-9]+)?"
+        rf"|{d}(?P<odec>[0-9]+)(?P<oexp>[eE][+-]?[0-9]+)?)$")
+    grouped_whole = re.compile(rf"^[+-]?[1-9][0-9]{{0,2}}(?:{t}[0-9]{{3}})+$")
     return number, grouped_whole
 
 
 _PATTERNS = {name: _patterns(fmt) for name, fmt in FORMATS.items()}
 VECTOR_FROM = 500       # cells: below this, pandas' vectorised calls cost more than a loop
-_PLAIN_INT = re.compile(r"^[+-]?\d+$")
-_SIMPLE_EN = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+_PLAIN_INT = re.compile(r"^[+-]?[0-9]+$")
+_SIMPLE_EN = re.compile(r"^[+-]?[0-9]+(?:\.[0-9]+)?$")
 _PERCENT = re.compile(r"^(?P<body>.*?)\s*%$")
+_EXPONENT = re.compile(r"[0-9][eE][+-]?[0-9]")
 
 
 def _read(text: str, fmt: NumberFormat) -> float | None:
@@ -109,6 +112,10 @@ def parse_number(text: str, fmt: NumberFormat, *, whole: bool = False,
         s, scale = m["body"], 0.01
     if _PLAIN_INT.match(s):
         return float(s) * scale
+    if whole and _EXPONENT.search(s):
+        raise NumberTextError("scientific notation loses digits (Excel shows 345172 as "
+                              "3.45E+05): format the column as a number in the spreadsheet "
+                              "and write the count in full")
     value = _read(s, fmt)
     if value is None:
         raise NumberTextError(_why_not(s, fmt, switch))
@@ -137,7 +144,8 @@ def shown(value) -> str:
 
 
 def _g(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() and abs(x) < 2**53 else f"{x:g}"
+    """A number in full: whole numbers without a point, others with every digit read."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 2**53 else repr(float(x))
 
 
 def _or_set(switch: str | None, fmt: NumberFormat) -> str:
@@ -146,7 +154,10 @@ def _or_set(switch: str | None, fmt: NumberFormat) -> str:
 
 def _why_not(s: str, fmt: NumberFormat, switch: str | None) -> str:
     other = fmt.other
-    if re.search(r"\d\s+\d", s):
+    if any(c.isdigit() and not c.isascii() for c in s):
+        return ("digits other than 0-9 (full-width or another script's digits): type the "
+                "number with the digits 0-9")
+    if re.search(r"[0-9]\s+[0-9]", s):
         return (f"spaces inside a number; write it without spaces (the {fmt.name} number "
                 f"format separates thousands with '{fmt.thousands}')")
     alt = _read(s, other)
@@ -204,7 +215,7 @@ def parse_column(cells, fmt: NumberFormat, *, whole: bool = False, percent: bool
     return values, errors
 
 
-_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_SLASHED = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 
 
 def parse_date(value, fmt: NumberFormat) -> dt.date:
@@ -212,7 +223,8 @@ def parse_date(value, fmt: NumberFormat) -> dt.date:
     vi ``dd/mm/yyyy``; NumberTextError names the cause otherwise."""
     if isinstance(value, dt.datetime):
         if value.time() != dt.time(0):
-            raise NumberTextError("expected a date without a time of day")
+            raise NumberTextError("expected a date without a time of day (the time would be "
+                                  "dropped)")
         return value.date()
     if isinstance(value, dt.date):
         return value
@@ -226,10 +238,12 @@ def parse_date(value, fmt: NumberFormat) -> dt.date:
                 "dd/mm/yyyy")
         day, month, year = (int(g) for g in m.groups())
     else:
-        m = re.match(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?$", text)
+        m = re.match(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]00:00(?::00)?)?$", text)
         if m is None:
-            raise NumberTextError("expected a date yyyy-mm-dd" + (" or dd/mm/yyyy"
-                                                                  if fmt.name == "vi" else ""))
+            timed = re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]", text)
+            raise NumberTextError("expected a date without a time of day (the time would be "
+                                  "dropped)" if timed else "expected a date yyyy-mm-dd"
+                                  + (" or dd/mm/yyyy" if fmt.name == "vi" else ""))
         year, month, day = (int(g) for g in m.groups())
     try:
         return dt.date(year, month, day)

@@ -376,3 +376,153 @@ def test_a_vi_written_reagent_stock_reads_exactly_under_vi_and_is_refused_under_
     for lab in data["labs"]:        # JSON numbers are numbers in either format
         assert not isinstance(lab["run_hours"], str)
     assert scenario_from_data(data).lab_by_id["cdc"].reagent_stock == n
+
+
+# ---------------------------------------------------------------- hostile cells and settings
+def test_a_cell_beyond_the_csv_field_limit_is_refused_naming_file_row_and_column(tiny):
+    edit(tiny / "districts.csv", "Huyện Bê", "x" * 140_000)
+    probs = problems_of(tiny)
+    assert len(probs) == 1, probs
+    assert probs[0].startswith("districts.csv: row 3, column 'name': a cell longer than "
+                               "131,072 characters"), probs[0][:300]
+    # a 3 MB line without separators: the row is named even when the column cannot be
+    (tiny / "demand.csv").write_bytes(b"day,district,stream,samples\n" + b"7" * 3_000_000)
+    probs = problems_of(tiny)
+    assert any(p.startswith("demand.csv: row 2") and "131,072" in p for p in probs), probs
+
+
+def test_the_csv_modules_other_refusals_name_the_row(tiny):
+    text = (tiny / "districts.csv").read_text(encoding="utf-8")
+    # a NUL byte beyond the first 4 KiB, where the encoding is guessed
+    lines = text.splitlines()
+    bad = lines[:2] + [lines[2]] * 100 + [lines[2].replace("Huyện Bê", "Huy\0n")]
+    (tiny / "districts.csv").write_text("\n".join(bad) + "\n", encoding="utf-8")
+    probs = problems_of(tiny)
+    assert probs == ["districts.csv: row 103 contains a NUL byte: not a CSV text file"], probs
+
+
+def test_the_cli_refuses_a_huge_cell_without_a_traceback(tiny, tmp_path):
+    edit(tiny / "districts.csv", "Huyện Bê", "x" * 140_000)
+    r = runner.invoke(app, ["scenario", "check", str(tiny)])
+    assert r.exit_code != 0 and r.exception is None or isinstance(r.exception, SystemExit)
+    assert "row 3, column 'name': a cell longer than 131,072" in r.output, r.output[-500:]
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"sample_id\n" + b"x" * 140_000 + b"\n")
+    r = runner.invoke(app, ["pools", "make", str(big), "--out", str(tmp_path / "batch"),
+                            "-a", "D2", "-c", "10"])
+    assert isinstance(r.exception, SystemExit) or r.exception is None, r.exception
+    assert "big.csv" in r.output and "row 2, column 'sample_id'" in r.output, r.output[-500:]
+    assert not (tmp_path / "batch").exists()
+
+
+def test_deeply_nested_toml_is_refused_naming_the_file(tiny):
+    edit(tiny / "scenario.toml", "days = 3", "days = 3\n[x]\ny = " + "[" * 5000 + "]" * 5000)
+    probs = problems_of(tiny)
+    assert probs == ["scenario.toml: arrays or tables nested too deeply: settings are at "
+                     "most a few levels deep"], probs
+    r = runner.invoke(app, ["scenario", "check", str(tiny)])
+    assert "scenario.toml: arrays or tables nested too deeply" in r.output, r.output[-500:]
+
+
+@pytest.mark.parametrize("rows", [3, 600])        # the one-by-one and the vectorised reading
+def test_full_width_digits_are_refused_whatever_the_table_size(tiny, rows):
+    demand = tiny / "demand.csv"
+    lines = demand.read_text(encoding="utf-8").splitlines()
+    days = rows // 4 + 3
+    body = [f"{i // 4 + 1},{'ab'[i % 2]},{('reactive', 'screening')[i // 2 % 2]},{i},"
+            for i in range(rows)]
+    body[-1] = body[-1].rsplit(",", 2)[0] + ",７４５,"
+    edit(tiny / "scenario.toml", "days = 3", f"days = {days}")
+    demand.write_text("\n".join([lines[0]] + body) + "\n", encoding="utf-8")
+    probs = problems_of(tiny)
+    assert len(probs) == 1, probs
+    assert (f"demand.csv, row {rows + 1}, column 'samples': value '７４５': expected a whole "
+            f"number") in probs[0] and "digits other than 0-9" in probs[0], probs
+
+
+def test_full_width_digits_in_a_small_table_are_not_read_as_a_number(tiny):
+    edit(tiny / "labs.csv", ",5000,", ",１４０００,")
+    probs = problems_of(tiny)
+    assert len(probs) == 1 and "labs.csv, row 2, column 'reagent_stock'" in probs[0], probs
+    for text in ("７４５", "٣", "1.５", "１e3"):
+        with pytest.raises(NumberTextError, match="digits other than 0-9"):
+            parse_number(text, EN)
+
+
+@pytest.mark.parametrize("setting,written", [
+    ("single_target_per_day = 1000", "single_target_per_day = 8.000"),
+    ("pooled_target_per_day = 5000", "pooled_target_per_day = 5.0"),
+    ("days = 3", "days = 7.000"),
+    ("reactions_per_staff_shift = 200", "reactions_per_staff_shift = 200.0"),
+    ("max_stages = 2", "max_stages = 2.0"),
+    ("max_wait_days = 1", "max_wait_days = 1.0"),
+    ("priority = 3", "priority = 3.0"),
+])
+def test_a_toml_float_is_not_a_count(tiny, setting, written):
+    edit(tiny / "scenario.toml", setting, written)
+    probs = problems_of(tiny)
+    assert len(probs) == 1, probs
+    assert "expected a whole number" in probs[0] and "not a count" in probs[0], probs
+    assert '"8.000" in quotes with number_format = "vi"' in probs[0]
+
+
+def test_xlsx_whole_numeric_cells_are_counts_fractional_ones_refused(tmp_path):
+    book = save_xlsx(load_scenario(TINY), tmp_path / "t.xlsx")
+    wb = openpyxl.load_workbook(book)
+    sheet = wb["scenario"]
+    row = next(r for r in sheet.iter_rows() if r[0].value == "policy.single_target_per_day")
+    row[1].value = 8.0
+    wb.save(book)
+    assert load_scenario(book).settings.policy.single_target_per_day == 8
+    row[1].value = 8.5
+    wb.save(book)
+    probs = problems_of(book)
+    assert len(probs) == 1 and "single_target_per_day" in probs[0], probs
+    assert "fractional part" in probs[0]
+
+
+@pytest.mark.parametrize("table,old,new", [
+    ("districts.csv", "200000", "3.45E+05"),
+    ("labs.csv", ",5000,", ",1.4E+04,"),
+    ("labs.csv", ",5000,", ",5e3,"),
+])
+def test_counts_in_scientific_notation_are_refused(tiny, table, old, new):
+    edit(tiny / table, old, new)
+    probs = problems_of(tiny)
+    assert len(probs) == 1, probs
+    assert f"value '{new.strip(',')}': expected a whole number" in probs[0], probs
+    assert "scientific notation loses digits" in probs[0]
+
+
+def test_fractions_and_settings_keep_or_refuse_exponents(tiny):
+    assert parse_number("1e-05", EN) == 1e-05
+    assert parse_number("3,5E-2", VI) == 0.035
+    edit(tiny / "scenario.toml", "days = 3", 'days = "3E+00"')
+    probs = problems_of(tiny)
+    assert len(probs) == 1 and "province.days" in probs[0], probs
+    assert "scientific notation loses digits" in probs[0]
+
+
+@pytest.mark.parametrize("written,message", [
+    ('"2021-10-04x"', "value '2021-10-04x': expected a date yyyy-mm-dd"),
+    ('"2021-10-04T23:00"', "value '2021-10-04T23:00': expected a date without a time of day"),
+    ("2021-10-04T23:00:00", "expected a date without a time of day"),
+    ("2021-10-04 23:00:00", "expected a date without a time of day"),
+])
+def test_date_messages_say_it_once_and_times_are_refused(tiny, written, message):
+    edit(tiny / "scenario.toml", "start_date = 2021-10-04", f"start_date = {written}")
+    probs = problems_of(tiny)
+    assert len(probs) == 1 and message in probs[0], probs
+    assert probs[0].count("expected a date") == 1, probs
+    data = scenario_to_data(load_scenario(TINY))
+    data["settings"]["province"]["start_date"] = "2021-10-04T23:00"
+    with pytest.raises(ScenarioError, match="without a time of day"):
+        scenario_from_data(data)
+
+
+def test_refusals_show_every_digit_the_user_wrote(tiny):
+    edit(tiny / "districts.csv", "105.78", '"105,7936"')
+    probs = problems_of(tiny)
+    assert "this is 105.7936 in the vi number format" in probs[0], probs
+    with pytest.raises(NumberTextError, match=r"this is 1234567\.891 "):
+        parse_number("1.234.567,891", EN)

@@ -96,6 +96,10 @@ class _FolderReader:
             problems.append(Problem(SETTINGS_FILE, str(exc)))
         except tomllib.TOMLDecodeError as exc:
             problems.append(Problem(SETTINGS_FILE, f"not valid TOML: {exc}"))
+        except RecursionError:
+            # tomllib reads nested arrays and tables recursively
+            problems.append(Problem(SETTINGS_FILE, "arrays or tables nested too deeply: "
+                                                   "settings are at most a few levels deep"))
         return None
 
     def table(self, table: Table, problems, fmt: NumberFormat) -> pd.DataFrame | None:
@@ -261,7 +265,8 @@ def _settings(reader, problems, requested_format: str | None
     source = (SETTINGS_FILE if isinstance(reader, _FolderReader) else "settings"
               if isinstance(reader, _DataReader) else reader.source(SETTINGS_SHEET))
     streams = reader.source(STREAMS_SHEET) if isinstance(reader, _WorkbookReader) else None
-    return read_settings(data, source, problems, requested_format, streams)
+    return read_settings(data, source, problems, requested_format, streams,
+                         float_counts=isinstance(reader, _WorkbookReader))
 
 
 def _cross_checks(settings: Settings | None, typed: dict, reader,

@@ -20,14 +20,17 @@ FORMAT_KEY = "number_format"     # [province] number_format: how the files write
 
 
 def read_settings(data: dict, source: str, problems: list[Problem],
-                  requested_format: str | None = None, streams_source: str | None = None
-                  ) -> tuple[Settings | None, NumberFormat]:
+                  requested_format: str | None = None, streams_source: str | None = None,
+                  float_counts: bool = False) -> tuple[Settings | None, NumberFormat]:
     """Settings from the raw dict, and the number format the tables are to be read in.
 
     ``number_format`` is taken out of ``province`` (it describes the files, not the scenario):
     it must agree with ``requested_format`` (the command's --number-format) when both are
     given. ``streams_source``: where streams are listed when it is not ``source`` (a sheet);
-    their problems then carry the sheet row.
+    their problems then carry the sheet row. ``float_counts``: a whole float is a count (an
+    XLSX cell: Excel stores every number as a float); elsewhere (a TOML or JSON float) a
+    number with a decimal point is refused where a count is expected (``8.000`` may mean
+    eight thousand).
     """
     # copies: the caller's dict (a stored JSON body) is left as it is
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
@@ -45,7 +48,8 @@ def read_settings(data: dict, source: str, problems: list[Problem],
                 if key in model.model_fields:
                     original[(section, key)] = value
                     values[key] = _coerce(value, model, key, fmt, source, f"{section}.{key}",
-                                          problems, reported, (section, key))
+                                          problems, reported, (section, key),
+                                          float_counts=float_counts)
     streams = data.get("streams")
     if isinstance(streams, list):
         for i, stream in enumerate(streams):
@@ -55,7 +59,8 @@ def read_settings(data: dict, source: str, problems: list[Problem],
                         src, where, row = _stream_place(stream, i, key, source, streams_source)
                         original[("streams", i, key)] = value
                         stream[key] = _coerce(value, Stream, key, fmt, src, where, problems,
-                                              reported, ("streams", i, key), row)
+                                              reported, ("streams", i, key), row,
+                                              float_counts=float_counts)
     try:
         return Settings.model_validate(data), fmt
     except ValidationError as exc:
@@ -99,9 +104,19 @@ def _format(declared, requested, source: str, problems: list[Problem]) -> Number
 
 
 def _coerce(value, model: type[BaseModel], key: str, fmt: NumberFormat, source: str,
-            where: str, problems: list[Problem], reported: set, loc: tuple, row=None):
+            where: str, problems: list[Problem], reported: set, loc: tuple, row=None, *,
+            float_counts: bool = False):
     """A text number or date read by the number format; other values as they are."""
     annotation = model.model_fields[key].annotation
+    label = "column" if row else "setting"
+    if annotation is int and isinstance(value, float) and not float_counts:
+        problems.append(Problem(source, f"expected a whole number: {value!r} is a number with a "
+                                        f"decimal point, not a count; write the count without "
+                                        f"one (eight thousand: 8000, or \"8.000\" in quotes "
+                                        f"with number_format = \"vi\")", row=row,
+                                column=where, value=str(value), label=label))
+        reported.add(loc)
+        return value
     try:
         if annotation in (int, float) and isinstance(value, str):
             fraction = any(getattr(m, "le", None) == 1 for m in model.model_fields[key].metadata)
@@ -109,9 +124,11 @@ def _coerce(value, model: type[BaseModel], key: str, fmt: NumberFormat, source: 
         if annotation is dt.date and isinstance(value, (str, dt.date)):
             return parse_date(value, fmt)
     except NumberTextError as exc:
-        kind = {int: "a whole number", float: "a number"}.get(annotation, "a date")
-        problems.append(Problem(source, f"expected {kind}: {exc}", row=row, column=where,
-                                value=str(value), label="column" if row else "setting"))
+        # the date messages say what a date is; the number ones say why the text is not one
+        kind = {int: "expected a whole number: ", float: "expected a number: "}.get(annotation,
+                                                                                   "")
+        problems.append(Problem(source, f"{kind}{exc}", row=row, column=where,
+                                value=str(value), label=label))
         reported.add(loc)
         return value
     if annotation is str and isinstance(value, (int, float)) and not isinstance(value, bool):

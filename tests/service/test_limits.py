@@ -4,6 +4,7 @@ however they are sent; a 422 never echoes a large input."""
 from __future__ import annotations
 
 import io
+import json
 import time
 import zipfile
 from functools import lru_cache
@@ -117,7 +118,7 @@ def test_a_zip_bomb_scenario_is_413_at_once(coordinator):
     assert "expands to 1,024 MiB" in r.json()["detail"]
     assert f"at most {MAX_EXPANDED_BYTES // 2**20} MiB" in r.json()["detail"]
     assert seconds < FAST
-    assert c.get("/v1/scenarios", headers=h).json() == []
+    assert c.get("/v1/scenarios", headers=h).json()["items"] == []    # nothing stored
 
 
 def test_a_scenario_zip_with_too_many_files_or_rows_is_refused(coordinator):
@@ -215,10 +216,16 @@ def test_a_long_cell_is_422_naming_it_without_echoing_it(lab_setup):
     r, seconds = post_samples(c, lab, form, "s.csv", data)
     assert r.status_code == 422, r.text[:500]
     assert len(r.content) < 5000
+    # a cell beyond what any CSV reader keeps is refused by the reader, named
+    assert r.json()["detail"][0]["msg"].startswith("row 3, column 'sample_id': a cell longer "
+                                                   "than 131,072 characters")
+    assert seconds < FAST
+    data = f"sample_id,district\nS1,a\n{'x' * 5000},a\nS3,{'y' * (MAX_TEXT + 1)}\n".encode()
+    r, _ = post_samples(c, lab, form, "s.csv", data)
+    assert r.status_code == 422 and len(r.content) < 5000, r.text[:500]
     locs = [d["loc"] for d in r.json()["detail"]]
     assert ["s.csv", 3, "sample_id"] in locs and ["s.csv", 4, "district"] in locs
     assert f"longer than {MAX_TEXT} characters" in r.json()["detail"][0]["msg"]
-    assert seconds < FAST
     ok = f"sample_id\nS1\n{'z' * MAX_TEXT}\n".encode()      # exactly the limit
     r, _ = post_samples(c, lab, form, "s.csv", ok)
     assert r.status_code == 201, r.text[:500]
@@ -302,3 +309,57 @@ def test_an_announced_body_over_the_limit_is_413(database_url):
     with TestClient(create_app(settings_for(database_url, max_body_mb=0.01))) as c:
         r = c.post("/v1/scenarios/upload", files={"file": ("t.zip", b"x" * 20_000)})
         assert r.status_code == 413
+
+
+# ---------------------------------------------------------------------- hostile cells
+def test_a_csv_cell_beyond_the_field_limit_is_422_naming_file_and_row(lab_setup):
+    c, lab, form = lab_setup
+    r, _ = post_samples(c, lab, form, "s.csv", b"sample_id\n" + b"x" * 140_000)
+    assert r.status_code == 422, r.text[:500]
+    assert "s.csv" in r.text and "row 2" in r.text and "131,072 characters" in r.text
+    r, _ = post_samples(c, lab, form, "s.csv", b"sample_id\nS1\nS2\nS3\n")
+    bid = r.json()["id"]
+    r = c.post(f"/v1/batches/{bid}/results/upload", headers=lab,
+               files={"file": ("run.csv", b"pool_id,result\nB1-P0001," + b"n" * 140_000,
+                               "text/csv")})
+    assert r.status_code == 422, r.text[:500]
+    assert "run.csv" in r.text and "row 2, column 'result'" in r.text
+    assert len(r.content) < 5000
+
+
+def _zip_with(edits: dict[str, tuple[str, str]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in TINY.iterdir():
+            text = f.read_text(encoding="utf-8")
+            if f.name in edits:
+                text = text.replace(*edits[f.name], 1)
+            z.writestr(f"tiny/{f.name}", text)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("edits,message", [
+    ({"districts.csv": ("Huyện Bê", "x" * 140_000)},
+     ("districts.csv", "row 3, column 'name': a cell longer than 131,072 characters")),
+    ({"demand.csv": ("1,a,reactive,500,", "7" * 3_000_000)},
+     ("demand.csv", "row 2, column 'day': a cell longer than 131,072 characters")),
+    ({"scenario.toml": ("days = 3", "days = 3\n[x]\ny = " + "[" * 5000 + "]" * 5000)},
+     ("scenario.toml", "arrays or tables nested too deeply")),
+])
+def test_a_scenario_zip_with_a_huge_cell_or_deep_toml_is_422(coordinator, edits, message):
+    c, h = coordinator
+    r = c.post("/v1/scenarios/upload", headers=h, files={"file": ("t.zip", _zip_with(edits))})
+    assert r.status_code == 422, r.text[:500]
+    item = r.json()["detail"][0]
+    assert item["loc"] == [message[0]] and item["msg"].startswith(message[1]), item
+    assert len(r.content) < 10_000
+
+
+def test_a_deeply_nested_json_scenario_body_is_422(coordinator):
+    c, h = coordinator
+    data = tiny_json()
+    body = json.dumps(data)[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    r = c.post("/v1/scenarios", headers={**h, "content-type": "application/json"},
+               content=body.encode())
+    assert r.status_code in (400, 422), r.text[:500]
+    assert len(r.content) < 5000
