@@ -10,6 +10,7 @@ import tempfile
 import threading
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -226,6 +227,86 @@ def test_text_longer_than_its_column_or_with_nul_is_422_on_both_databases(servic
     assert r.status_code == 422
     with service.app.state.db.sessions() as s:
         assert s.execute(select(func.count()).select_from(LabBatchRecord)).scalar_one() == 0
+
+
+BAD_IDS = {"NUL": "a\x00b", "5000 characters": "x" * 5000}
+# a valid body per route that needs one, so that the handler (and its lookup) is reached
+BODIES = {
+    ("PUT", "/v1/scenarios/{scenario_id}"): dict(json=tiny_json()),
+    ("PUT", "/v1/scenarios/{scenario_id}/upload"):
+        dict(files={"file": ("s.xlsx", _xlsx(tiny_json()))}),
+    ("PUT", "/v1/scenarios/{scenario_id}/districts/{code}/days/{date}"):
+        dict(json={"samples": {"screening": 1}}),
+    ("POST", "/v1/batches/{batch_id}/results"):
+        dict(json={"results": [{"sample_id": "S00000", "result": "negative"}]}),
+    ("POST", "/v1/batches/{batch_id}/results/upload"):
+        dict(files={"file": ("r.csv", b"sample_id,result\nS00000,negative\n")}),
+    ("POST", "/v1/scenarios/{scenario_id}/estimates"): dict(json={"date": str(START)}),
+}
+# a unit's input is written, not looked up: a code that is no unit is a bad request (as any
+# unknown code there), 422 naming the path parameter
+WRITTEN = {("PUT", "/v1/scenarios/{scenario_id}/districts/{code}/days/{date}", "code")}
+
+
+def _operations(app):
+    """(method, path template, path parameters, query parameters) of every route."""
+    for path, methods in app.openapi()["paths"].items():
+        for method, op in methods.items():
+            params = op.get("parameters", [])
+            yield (method.upper(), path, op.get("requestBody", {}).get("required", False),
+                   [p for p in params if p["in"] == "path"],
+                   [p for p in params if p["in"] == "query"])
+
+
+def _is_text(param: dict) -> bool:
+    """A free-text parameter (no format, no enum): an id, code or name."""
+    schemas = param["schema"].get("anyOf", [param["schema"]])
+    return any(s.get("type") == "string" and "format" not in s and "enum" not in s
+               for s in schemas)
+
+
+def test_every_id_or_filter_that_names_nothing_is_404_or_422_on_both_databases(service):
+    """Each text path parameter of every route, in turn, set to a NUL id or a 5,000-character
+    id (the others naming real things): 404 (422 where the id is written, WRITTEN). Each text query parameter so set: 422 naming it.
+    Never a database error."""
+    c = service.client
+    admin = service.key("admin")
+    sid = _scenario(c, admin)
+    rows, _ = samples(30)
+    r = c.post("/v1/batches", headers=admin, json={
+        "scenario_id": sid, "lab": "cdc", "label": "B1", "date": str(START),
+        "algorithm": "D2", "config": "5", "samples": rows})
+    assert r.status_code == 201, r.text
+    real = {"scenario_id": sid, "batch_id": r.json()["id"], "code": "a", "date": str(START),
+            "name": "allocations", "key_id": "1"}
+    r = c.post("/v1/plans", headers=admin, json={"scenario_id": sid})
+    assert r.status_code == 202, r.text
+    real["plan_id"] = r.json()["id"]
+    wrong, tried = [], 0
+    for method, path, needs_body, path_params, query_params in _operations(service.app):
+        if needs_body and path_params:
+            assert (method, path) in BODIES, f"add a valid body for {method} {path} to BODIES"
+        body = BODIES.get((method, path), {})
+        for p in filter(_is_text, path_params):
+            for what, bad in BAD_IDS.items():
+                values = {**real, p["name"]: quote(bad)}
+                url = path.format(**values)
+                r = c.request(method, url, headers=admin, **body)
+                tried += 1
+                expected = 422 if (method, path, p["name"]) in WRITTEN else 404
+                if r.status_code != expected:
+                    wrong.append(f"{method} {path} {p['name']}={what}: {r.status_code} "
+                                 f"{r.text[:150]}")
+        base = path.format(**real)
+        for p in filter(_is_text, query_params):
+            for what, bad in BAD_IDS.items():
+                r = c.request(method, base, params={p["name"]: bad}, headers=admin, **body)
+                tried += 1
+                if r.status_code != 422 or ["query", p["name"]] not in [
+                        e["loc"] for e in r.json()["detail"]]:
+                    wrong.append(f"{method} {path}?{p['name']}={what}: {r.status_code} "
+                                 f"{r.text[:150]}")
+    assert tried > 40 and not wrong, "\n".join(wrong)
 
 
 def test_a_unit_code_stored_before_the_checks_gets_422_not_500(service):
