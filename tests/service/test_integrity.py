@@ -16,18 +16,21 @@ import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from labopt.scenario import save_xlsx, scenario_from_data
+from labopt.scenario import save_folder, save_xlsx, scenario_from_data
 from labopt_api.db import MIGRATIONS, make_engine, migrate
 from labopt_api.jobs import build_scenario
+from labopt_api.main import create_app
 from labopt_api.models import (DistrictDayRecord, LabBatchRecord, PlanJob, ScenarioRecord,
                                text_length)
 from labopt_api.paging import MAX_LIMIT
-from tests.service.conftest import wait_done
+from labopt_api.stored_text import SCENARIO_TEXT
+from tests.service.conftest import Service, settings_for, wait_done
 from tests.service.live import LiveServer
-from tests.service.test_api import tiny_json
+from tests.service.test_api import tiny_json, zip_folder
 from tests.service.test_batches import samples
 
 START = dt.date(2021, 10, 4)
@@ -229,6 +232,73 @@ def test_text_longer_than_its_column_or_with_nul_is_422_on_both_databases(servic
         assert s.execute(select(func.count()).select_from(LabBatchRecord)).scalar_one() == 0
 
 
+def _zip(data: dict) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        save_folder(scenario_from_data(data), Path(tmp) / "s")
+        return zip_folder(Path(tmp) / "s")
+
+
+def test_every_text_of_a_scenario_has_a_length_limit_in_json_xlsx_and_zip(service):
+    """Names and any other text of a scenario (not only the stored columns): at most
+    SCENARIO_TEXT characters, 422 naming table, row and column, whatever the format."""
+    c = service.client
+    admin = service.key("admin")
+    long = "N" * 20_000                    # an XLSX cell holds at most 32,767
+    cases = {   # change, and where the answer says it is
+        "district name": (lambda d: d["districts"][1].update(name=long),
+                          ["districts", 3, "name"]),
+        "lab name": (lambda d: d["labs"][0].update(name=long), ["labs", 2, "name"]),
+        "stream name": (lambda d: d["settings"]["streams"][1].update(name=long),
+                        ["settings", "streams[1].name"]),
+    }
+    for what, (change, where) in cases.items():
+        data = tiny_json()
+        change(data)
+        sent = {"JSON": dict(json=data),
+                "XLSX": dict(files={"file": ("s.xlsx", _xlsx(data))}),
+                "zip": dict(files={"file": ("s.zip", _zip(data))})}
+        for how, body in sent.items():
+            url = "/v1/scenarios" if how == "JSON" else "/v1/scenarios/upload"
+            r = c.post(url, headers=admin, **body)
+            assert r.status_code == 422, (what, how, r.status_code, r.text[:300])
+            said = [{k: e[k] for k in ("loc", "msg")} for e in r.json()["detail"]]
+            assert {"loc": where, "msg": f"{len(long)} characters; at most {SCENARIO_TEXT}"} \
+                in said, (what, how, said)
+    data = tiny_json()
+    data["districts"][1]["name"] = "N" * SCENARIO_TEXT           # at the limit: stored
+    assert c.post("/v1/scenarios", headers=admin, json=data).status_code == 201
+
+
+def test_a_scenario_larger_stored_than_a_request_body_is_refused(database_url):
+    """A workbook's shared strings are stored once per cell: the stored JSON is measured and
+    refused past LABOPT_MAX_BODY_MB, whatever the upload's size."""
+    data = tiny_json()
+    first = data["districts"][0]
+    name = "N" * SCENARIO_TEXT
+    codes = [f"u{i:04d}" for i in range(1500)]
+    data["districts"] += [{**first, "code": u, "name": name} for u in codes]
+    data["prevalence"] += [{**row, "district": u} for u in codes
+                           for row in data["prevalence"] if row["district"] == "a"]
+    upload = _xlsx(data)
+    stored = len(json.dumps(data, ensure_ascii=False).encode())
+    limit_mb = 0.1
+    assert len(upload) < limit_mb * 2**20 < stored        # the upload fits, its JSON does not
+    app = create_app(settings_for(database_url, max_body_mb=limit_mb))
+    with TestClient(app) as c:
+        svc = Service(app, c)
+        admin = svc.key("admin")
+        r = c.post("/v1/scenarios/upload", headers=admin, files={"file": ("s.xlsx", upload)})
+        assert r.status_code == 413, r.text[:300]
+        assert "LABOPT_MAX_BODY_MB" in r.json()["detail"] and "0.1 MB" in r.json()["detail"]
+        sid = _scenario(c, admin)
+        r = c.put(f"/v1/scenarios/{sid}/upload", headers=admin,
+                  files={"file": ("s.xlsx", upload)})
+        assert r.status_code == 413, r.text[:300]
+        with app.state.db.sessions() as s:
+            assert s.execute(select(func.count()).select_from(ScenarioRecord)).scalar_one() == 1
+            assert s.get(ScenarioRecord, sid).version == 1
+
+
 BAD_IDS = {"NUL": "a\x00b", "5000 characters": "x" * 5000}
 # a valid body per route that needs one, so that the handler (and its lookup) is reached
 BODIES = {
@@ -267,8 +337,8 @@ def _is_text(param: dict) -> bool:
 
 def test_every_id_or_filter_that_names_nothing_is_404_or_422_on_both_databases(service):
     """Each text path parameter of every route, in turn, set to a NUL id or a 5,000-character
-    id (the others naming real things): 404 (422 where the id is written, WRITTEN). Each text query parameter so set: 422 naming it.
-    Never a database error."""
+    id (the others naming real things): 404 (422 where the id is written, WRITTEN). Each text
+    query parameter so set: 422 naming it. Never a database error."""
     c = service.client
     admin = service.key("admin")
     sid = _scenario(c, admin)
