@@ -3,7 +3,10 @@
 PostgreSQL refuses a NUL character in text and a value longer than its column; SQLite takes
 both. Checking first gives the same 422 on both databases, naming the field and the limit. The
 lengths are those of the model's columns (:func:`labopt_api.models.text_length`), so a longer
-column in a migration is a longer limit here.
+column in a migration is a longer limit here. Any other text of a scenario is capped too
+(SCENARIO_TEXT), and so is the size of its stored JSON: a workbook's shared string is stored
+once per cell, so a small upload could otherwise be a large row. An id from a path that
+cannot be looked up (:func:`usable_id`) names nothing: 404.
 """
 from __future__ import annotations
 
