@@ -200,7 +200,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     add_docs(app)
     # outermost last: every response gets the request id and headers, and the metrics count
     # the 413 of a body cut short
-    app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1024 * 1024))
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsASGI, metrics=app.state.metrics)
     app.add_middleware(RequestContext)
     return app

@@ -31,6 +31,11 @@ class ServiceSettings(BaseSettings):
         20, ge=1, description="failed authentications from one client address in a minute "
                               "before it gets 429 (counted per server process)")
 
+    @property
+    def max_body_bytes(self) -> int:
+        """The request body limit in bytes (also the largest scenario stored)."""
+        return int(self.max_body_mb * 1024 * 1024)
+
 
 @lru_cache
 def get_settings() -> ServiceSettings:

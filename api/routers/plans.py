@@ -21,7 +21,7 @@ from labopt_api.responses import TABLE_CONTENT, table_format, table_response
 from labopt_api.routers.scenarios import get_record
 from labopt_api.schemas import ERRORS, Page, PlanOut, PlanRequest
 from labopt_api.security import Principal, forbidden, require_coordinator
-from labopt_api.stored_text import ONE_LINE
+from labopt_api.stored_text import ONE_LINE, usable_id
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], responses=ERRORS)
 TABLES = ("allocations", "status", "labs", "days", "shortfall")
@@ -38,7 +38,7 @@ def _out(job: PlanJob, db: Session, with_summary: bool = True) -> PlanOut:
 
 
 def _job(db: Session, plan_id: str) -> PlanJob:
-    job = db.get(PlanJob, plan_id)
+    job = db.get(PlanJob, plan_id) if usable_id(plan_id, PlanJob.id) else None
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no plan {plan_id!r}")
     return job

@@ -10,8 +10,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from fastapi import (APIRouter, Depends, File, Header, HTTPException, Query, Response,
-                     UploadFile, status)
+from fastapi import (APIRouter, Depends, File, Header, HTTPException, Query, Request,
+                     Response, UploadFile, status)
 from sqlalchemy import false, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,7 +31,7 @@ from labopt_api.paging import PageParams, page, page_params
 from labopt_api.schemas import (ERRORS, DistrictDayIn, DistrictDayOut, Page, ScenarioData,
                                 ScenarioOut, ScenarioReplaced, ScenarioSummary)
 from labopt_api.security import Principal, forbidden, require_coordinator
-from labopt_api.stored_text import check_scenario_text, usable_id
+from labopt_api.stored_text import check_scenario_size, check_scenario_text, usable_id
 from labopt_api.uploads import check_scenario_file
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"], responses=ERRORS)
@@ -92,9 +92,16 @@ def _columns(scn: Scenario) -> dict:
                 units=len(scn.districts), labs=len(scn.labs))
 
 
-def _create(db: Session, scn: Scenario, who: Principal) -> ScenarioRecord:
+def _stored(scn: Scenario, request: Request) -> dict:
+    """The JSON form of ``scn`` as stored, once its texts and size are checked."""
     data = scenario_to_data(scn)
     check_scenario_text(scn, data)
+    check_scenario_size(data, request.app.state.settings.max_body_bytes)
+    return data
+
+
+def _create(db: Session, scn: Scenario, who: Principal, request: Request) -> ScenarioRecord:
+    data = _stored(scn, request)
     record = ScenarioRecord(id=uuid.uuid4().hex, data=data, version=1, **_columns(scn))
     db.add(record)
     audit.record(db, who, "scenario.create", "scenario", record.id,
@@ -118,12 +125,11 @@ def _stale(r: ScenarioRecord) -> HTTPException:
 
 
 def _replace(db: Session, scenario_id: str, scn: Scenario, who: Principal,
-             if_match: str | None, response: Response) -> ScenarioReplaced:
+             if_match: str | None, response: Response, request: Request) -> ScenarioReplaced:
     """Replace the stored scenario. The row is locked while it is checked and written (two
     replacements, or a replacement and a unit's input, are written one after the other), and
     an If-Match naming another version gets 412."""
-    data = scenario_to_data(scn)
-    check_scenario_text(scn, data)
+    data = _stored(scn, request)
     r = lock_scenario(db, scenario_id) if usable_id(scenario_id) else None
     if r is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no scenario {scenario_id!r}")
@@ -201,24 +207,24 @@ IF_MATCH = Header(None, description="the ETag of the version this change starts 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ScenarioSummary,
              summary="Create a scenario from JSON")
-def create(body: ScenarioData, response: Response, who: Principal = Depends(principal),
-           db: Session = Depends(session)):
+def create(body: ScenarioData, request: Request, response: Response,
+           who: Principal = Depends(principal), db: Session = Depends(session)):
     scn = scenario_from_data(body.model_dump())
     require_coordinator(who, scn.province.code, f"create scenarios of {scn.province.code}")
-    r = _create(db, scn, who)
+    r = _create(db, scn, who, request)
     response.headers["ETag"] = etag(r)
     return summary(r)
 
 
 @router.post("/upload", status_code=status.HTTP_201_CREATED, response_model=ScenarioSummary,
              summary="Create a scenario from an XLSX workbook or a zip of CSV files")
-def create_from_file(response: Response, file: UploadFile = File(...),
+def create_from_file(request: Request, response: Response, file: UploadFile = File(...),
                      who: Principal = Depends(principal), db: Session = Depends(session)):
     if who.role not in ("admin", "coordinator"):
         raise forbidden("create scenarios")
     scn = _from_upload(file)
     require_coordinator(who, scn.province.code, f"create scenarios of {scn.province.code}")
-    r = _create(db, scn, who)
+    r = _create(db, scn, who, request)
     response.headers["ETag"] = etag(r)
     return summary(r)
 
@@ -245,25 +251,26 @@ def read(scenario_id: str, response: Response, who: Principal = Depends(principa
 
 @router.put("/{scenario_id}", response_model=ScenarioReplaced,
             summary="Replace a scenario (If-Match: 412 when it changed since)")
-def replace(scenario_id: str, body: ScenarioData, response: Response,
+def replace(scenario_id: str, body: ScenarioData, request: Request, response: Response,
             if_match: str | None = IF_MATCH, who: Principal = Depends(principal),
             db: Session = Depends(session)):
     r = get_record(db, scenario_id)
     require_coordinator(who, r.province_code, f"replace scenarios of {r.province_code}")
     scn = scenario_from_data(body.model_dump())
-    return _replace(db, scenario_id, scn, who, if_match, response)
+    return _replace(db, scenario_id, scn, who, if_match, response, request)
 
 
 @router.put("/{scenario_id}/upload", response_model=ScenarioReplaced,
             summary="Replace a scenario from an XLSX workbook or a zip of CSV files "
                     "(If-Match as for PUT)")
-def replace_from_file(scenario_id: str, response: Response, file: UploadFile = File(...),
+def replace_from_file(scenario_id: str, request: Request, response: Response,
+                      file: UploadFile = File(...),
                       if_match: str | None = IF_MATCH, who: Principal = Depends(principal),
                       db: Session = Depends(session)):
     r = get_record(db, scenario_id)
     require_coordinator(who, r.province_code, f"replace scenarios of {r.province_code}")
     scn = _from_upload(file)
-    return _replace(db, scenario_id, scn, who, if_match, response)
+    return _replace(db, scenario_id, scn, who, if_match, response, request)
 
 
 @router.delete("/{scenario_id}", status_code=status.HTTP_204_NO_CONTENT,

@@ -10,23 +10,27 @@ import tempfile
 import threading
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from labopt.scenario import save_xlsx, scenario_from_data
+from labopt.scenario import save_folder, save_xlsx, scenario_from_data
 from labopt_api.db import MIGRATIONS, make_engine, migrate
 from labopt_api.jobs import build_scenario
+from labopt_api.main import create_app
 from labopt_api.models import (DistrictDayRecord, LabBatchRecord, PlanJob, ScenarioRecord,
                                text_length)
 from labopt_api.paging import MAX_LIMIT
-from tests.service.conftest import wait_done
+from labopt_api.stored_text import SCENARIO_TEXT
+from tests.service.conftest import Service, settings_for, wait_done
 from tests.service.live import LiveServer
-from tests.service.test_api import tiny_json
+from tests.service.test_api import tiny_json, zip_folder
 from tests.service.test_batches import samples
 
 START = dt.date(2021, 10, 4)
@@ -226,6 +230,153 @@ def test_text_longer_than_its_column_or_with_nul_is_422_on_both_databases(servic
     assert r.status_code == 422
     with service.app.state.db.sessions() as s:
         assert s.execute(select(func.count()).select_from(LabBatchRecord)).scalar_one() == 0
+
+
+def _zip(data: dict) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        save_folder(scenario_from_data(data), Path(tmp) / "s")
+        return zip_folder(Path(tmp) / "s")
+
+
+def test_every_text_of_a_scenario_has_a_length_limit_in_json_xlsx_and_zip(service):
+    """Names and any other text of a scenario (not only the stored columns): at most
+    SCENARIO_TEXT characters, 422 naming table, row and column, whatever the format."""
+    c = service.client
+    admin = service.key("admin")
+    long = "N" * 20_000                    # an XLSX cell holds at most 32,767
+    cases = {   # change, and where the answer says it is
+        "district name": (lambda d: d["districts"][1].update(name=long),
+                          ["districts", 3, "name"]),
+        "lab name": (lambda d: d["labs"][0].update(name=long), ["labs", 2, "name"]),
+        "stream name": (lambda d: d["settings"]["streams"][1].update(name=long),
+                        ["settings", "streams[1].name"]),
+    }
+    for what, (change, where) in cases.items():
+        data = tiny_json()
+        change(data)
+        sent = {"JSON": dict(json=data),
+                "XLSX": dict(files={"file": ("s.xlsx", _xlsx(data))}),
+                "zip": dict(files={"file": ("s.zip", _zip(data))})}
+        for how, body in sent.items():
+            url = "/v1/scenarios" if how == "JSON" else "/v1/scenarios/upload"
+            r = c.post(url, headers=admin, **body)
+            assert r.status_code == 422, (what, how, r.status_code, r.text[:300])
+            said = [{k: e[k] for k in ("loc", "msg")} for e in r.json()["detail"]]
+            assert {"loc": where, "msg": f"{len(long)} characters; at most {SCENARIO_TEXT}"} \
+                in said, (what, how, said)
+    data = tiny_json()
+    data["districts"][1]["name"] = "N" * SCENARIO_TEXT           # at the limit: stored
+    assert c.post("/v1/scenarios", headers=admin, json=data).status_code == 201
+
+
+def test_a_scenario_larger_stored_than_a_request_body_is_refused(database_url):
+    """A workbook's shared strings are stored once per cell: the stored JSON is measured and
+    refused past LABOPT_MAX_BODY_MB, whatever the upload's size."""
+    data = tiny_json()
+    first = data["districts"][0]
+    name = "N" * SCENARIO_TEXT
+    codes = [f"u{i:04d}" for i in range(1500)]
+    data["districts"] += [{**first, "code": u, "name": name} for u in codes]
+    data["prevalence"] += [{**row, "district": u} for u in codes
+                           for row in data["prevalence"] if row["district"] == "a"]
+    upload = _xlsx(data)
+    stored = len(json.dumps(data, ensure_ascii=False).encode())
+    limit_mb = 0.1
+    assert len(upload) < limit_mb * 2**20 < stored        # the upload fits, its JSON does not
+    app = create_app(settings_for(database_url, max_body_mb=limit_mb))
+    with TestClient(app) as c:
+        svc = Service(app, c)
+        admin = svc.key("admin")
+        r = c.post("/v1/scenarios/upload", headers=admin, files={"file": ("s.xlsx", upload)})
+        assert r.status_code == 413, r.text[:300]
+        assert "LABOPT_MAX_BODY_MB" in r.json()["detail"] and "0.1 MB" in r.json()["detail"]
+        sid = _scenario(c, admin)
+        r = c.put(f"/v1/scenarios/{sid}/upload", headers=admin,
+                  files={"file": ("s.xlsx", upload)})
+        assert r.status_code == 413, r.text[:300]
+        with app.state.db.sessions() as s:
+            assert s.execute(select(func.count()).select_from(ScenarioRecord)).scalar_one() == 1
+            assert s.get(ScenarioRecord, sid).version == 1
+
+
+BAD_IDS = {"NUL": "a\x00b", "5000 characters": "x" * 5000}
+# a valid body per route that needs one, so that the handler (and its lookup) is reached
+BODIES = {
+    ("PUT", "/v1/scenarios/{scenario_id}"): dict(json=tiny_json()),
+    ("PUT", "/v1/scenarios/{scenario_id}/upload"):
+        dict(files={"file": ("s.xlsx", _xlsx(tiny_json()))}),
+    ("PUT", "/v1/scenarios/{scenario_id}/districts/{code}/days/{date}"):
+        dict(json={"samples": {"screening": 1}}),
+    ("POST", "/v1/batches/{batch_id}/results"):
+        dict(json={"results": [{"sample_id": "S00000", "result": "negative"}]}),
+    ("POST", "/v1/batches/{batch_id}/results/upload"):
+        dict(files={"file": ("r.csv", b"sample_id,result\nS00000,negative\n")}),
+    ("POST", "/v1/scenarios/{scenario_id}/estimates"): dict(json={"date": str(START)}),
+}
+# a unit's input is written, not looked up: a code that is no unit is a bad request (as any
+# unknown code there), 422 naming the path parameter
+WRITTEN = {("PUT", "/v1/scenarios/{scenario_id}/districts/{code}/days/{date}", "code")}
+
+
+def _operations(app):
+    """(method, path template, path parameters, query parameters) of every route."""
+    for path, methods in app.openapi()["paths"].items():
+        for method, op in methods.items():
+            params = op.get("parameters", [])
+            yield (method.upper(), path, op.get("requestBody", {}).get("required", False),
+                   [p for p in params if p["in"] == "path"],
+                   [p for p in params if p["in"] == "query"])
+
+
+def _is_text(param: dict) -> bool:
+    """A free-text parameter (no format, no enum): an id, code or name."""
+    schemas = param["schema"].get("anyOf", [param["schema"]])
+    return any(s.get("type") == "string" and "format" not in s and "enum" not in s
+               for s in schemas)
+
+
+def test_every_id_or_filter_that_names_nothing_is_404_or_422_on_both_databases(service):
+    """Each text path parameter of every route, in turn, set to a NUL id or a 5,000-character
+    id (the others naming real things): 404 (422 where the id is written, WRITTEN). Each text
+    query parameter so set: 422 naming it. Never a database error."""
+    c = service.client
+    admin = service.key("admin")
+    sid = _scenario(c, admin)
+    rows, _ = samples(30)
+    r = c.post("/v1/batches", headers=admin, json={
+        "scenario_id": sid, "lab": "cdc", "label": "B1", "date": str(START),
+        "algorithm": "D2", "config": "5", "samples": rows})
+    assert r.status_code == 201, r.text
+    real = {"scenario_id": sid, "batch_id": r.json()["id"], "code": "a", "date": str(START),
+            "name": "allocations", "key_id": "1"}
+    r = c.post("/v1/plans", headers=admin, json={"scenario_id": sid})
+    assert r.status_code == 202, r.text
+    real["plan_id"] = r.json()["id"]
+    wrong, tried = [], 0
+    for method, path, needs_body, path_params, query_params in _operations(service.app):
+        if needs_body and path_params:
+            assert (method, path) in BODIES, f"add a valid body for {method} {path} to BODIES"
+        body = BODIES.get((method, path), {})
+        for p in filter(_is_text, path_params):
+            for what, bad in BAD_IDS.items():
+                values = {**real, p["name"]: quote(bad)}
+                url = path.format(**values)
+                r = c.request(method, url, headers=admin, **body)
+                tried += 1
+                expected = 422 if (method, path, p["name"]) in WRITTEN else 404
+                if r.status_code != expected:
+                    wrong.append(f"{method} {path} {p['name']}={what}: {r.status_code} "
+                                 f"{r.text[:150]}")
+        base = path.format(**real)
+        for p in filter(_is_text, query_params):
+            for what, bad in BAD_IDS.items():
+                r = c.request(method, base, params={p["name"]: bad}, headers=admin, **body)
+                tried += 1
+                if r.status_code != 422 or ["query", p["name"]] not in [
+                        e["loc"] for e in r.json()["detail"]]:
+                    wrong.append(f"{method} {path}?{p['name']}={what}: {r.status_code} "
+                                 f"{r.text[:150]}")
+    assert tried > 40 and not wrong, "\n".join(wrong)
 
 
 def test_a_unit_code_stored_before_the_checks_gets_422_not_500(service):
