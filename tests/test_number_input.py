@@ -22,24 +22,15 @@ from labopt.numbers import FORMATS, NumberTextError, parse_number
 from labopt.scenario import ScenarioError, load_scenario, save_xlsx, scenario_from_data
 from labopt.scenario import scenario_to_data
 from labopt.scenario.schema import TABLE_BY_NAME
+from tests.scenario_files import FIXTURES, TINY, copy_tiny, edit
 
-TINY = Path(__file__).parent / "data" / "tiny"
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 EN, VI = FORMATS["en"], FORMATS["vi"]
 runner = CliRunner()
 
 
 @pytest.fixture
 def tiny(tmp_path):
-    dst = tmp_path / "tiny"
-    shutil.copytree(TINY, dst)
-    return dst
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return copy_tiny(tmp_path)
 
 
 def problems_of(path, **kw) -> list[str]:

@@ -1,6 +1,4 @@
 """Scenario files: loading, every kind of bad file, CSV/XLSX round trips, synthetic scenarios."""
-import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -9,22 +7,12 @@ from labopt.scenario import ScenarioError, load_scenario, save_folder, save_xlsx
 from labopt.scenario.schema import TABLES, markdown
 from labopt.scenario.synth import synthesize
 from labopt.scenario.travel import travel_table
-
-TINY = Path(__file__).parent / "data" / "tiny"
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+from tests.scenario_files import FIXTURES, TINY, copy_tiny, edit
 
 
 @pytest.fixture
 def tiny(tmp_path):
-    dst = tmp_path / "tiny"
-    shutil.copytree(TINY, dst)
-    return dst
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return copy_tiny(tmp_path)
 
 
 def problems_of(path) -> list[str]:

@@ -6,7 +6,7 @@ import uuid
 import pandas as pd
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import false, func, select, true, update
+from sqlalchemy import false, select, true, update
 from sqlalchemy.orm import Session, defer
 
 from labopt.scenario import scenario_from_data
