@@ -250,7 +250,7 @@ def test_metrics_and_health(service):
 
 
 # ------------------------------------------------------------------ access control
-ENDPOINTS = [  # method, path template, body, roles allowed ("coordinator" = of "tiny")
+ENDPOINTS = [  # method, path, body, roles allowed ("coordinator" = of "tiny")[, their answers]
     ("POST", "/v1/pooling/evaluate", {"algorithm": "D2", "config": "5", "prevalence": 0.01},
      {"admin", "coordinator", "district", "lab", "other"}),
     ("POST", "/v1/pooling/optimize", {"prevalence": 0.01},
@@ -273,6 +273,8 @@ ENDPOINTS = [  # method, path template, body, roles allowed ("coordinator" = of 
     ("GET", "/metrics", None, {"admin", "coordinator", "other"}),
     ("DELETE", "/v1/scenarios/{sid}?force=true", None, {"admin", "coordinator"}),
     ("GET", "/v1/audit", None, {"admin"}),
+    # the plan is done: a role allowed to cancel gets 409, any other 403 before that
+    ("POST", "/v1/plans/{pid}/cancel", None, {"admin", "coordinator"}, {409}),
 ]
 
 
@@ -296,7 +298,7 @@ def test_every_endpoint_requires_a_key_and_the_right_role(service):
 
     key_id = c.get("/v1/keys", headers=admin).json()["items"][-1]["id"]
     assert c.delete(f"/v1/keys/{key_id}", headers=admin).status_code == 204
-    for method, path, body, allowed in ENDPOINTS:
+    for method, path, body, allowed, *answers in ENDPOINTS:
         for who in ["none", "bad", "revoked", *keys]:
             sid, pid = fresh_ids()
             url = path.format(sid=sid, pid=pid)
@@ -308,7 +310,7 @@ def test_every_endpoint_requires_a_key_and_the_right_role(service):
             if who in ("none", "bad", "revoked"):
                 expected = {401}
             elif who in allowed:
-                expected = {200, 201, 202, 204}
+                expected = answers[0] if answers else {200, 201, 202, 204}
             else:
                 expected = {403}
             assert r.status_code in expected, (method, path, who, r.status_code, r.text[:200])
