@@ -2,6 +2,7 @@
 
 Only the .pyx/.pxd sources are versioned; the C files and shared objects are generated here.
 """
+
 from Cython.Build import cythonize
 from setuptools import Extension, find_packages, setup
 
@@ -17,13 +18,16 @@ extensions = [
 ]
 
 setup(
-    # the service lives in api/ and is imported as labopt_api
-    packages=find_packages(include=["labopt", "labopt.*"]) + ["labopt_api",
-                                                              "labopt_api.routers"],
-    package_dir={"labopt_api": "api"},
-    package_data={"labopt_api": ["migrations/*.py", "migrations/*.mako",
-                                 "migrations/versions/*.py", "static/README.md",
-                                 "static/*/*"]},
+    packages=find_packages(include=["labopt", "labopt.*", "labopt_api", "labopt_api.*"]),
+    package_data={
+        "labopt_api": [
+            "migrations/*.py",
+            "migrations/*.mako",
+            "migrations/versions/*.py",
+            "static/README.md",
+            "static/*/*",
+        ]
+    },
     ext_modules=cythonize(
         extensions,
         include_path=["ext"],

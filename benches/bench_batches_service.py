@@ -4,6 +4,7 @@ batch from a CSV upload, then upload its first run's results (D3 12:4,4,4: 6,668
 Timings are reported (``pytest benches -s``), not asserted; the assertions are on what was
 stored.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -30,7 +31,7 @@ def service(tmp_path_factory):
             _, key = create_key(s, "coordinator", ["tiny"])
         headers = {"Authorization": f"Bearer {key}"}
         data = tiny_json()
-        for lab in data["labs"]:          # the surge design pools 12: a lab validated for it
+        for lab in data["labs"]:  # the surge design pools 12: a lab validated for it
             lab["max_pool_size"] = max(lab["max_pool_size"], 12)
         sid = client.post("/v1/scenarios", headers=headers, json=data).json()["id"]
         yield client, headers, sid
@@ -42,16 +43,34 @@ FIRST_POOLS = -(-53_333 // 12) + -(-26_667 // 12)
 
 def surge_csv(n: int = SURGE) -> bytes:
     ids = [f"TH{i:06d}" for i in range(n)]
-    return pd.DataFrame({"sample_id": ids, "district": np.where(np.arange(n) % 3, "a", "b"),
-                         "stream": "screening"}).to_csv(index=False).encode()
+    return (
+        pd.DataFrame(
+            {
+                "sample_id": ids,
+                "district": np.where(np.arange(n) % 3, "a", "b"),
+                "stream": "screening",
+            }
+        )
+        .to_csv(index=False)
+        .encode()
+    )
 
 
 def upload_surge(client, headers, sid: str, body: bytes, label: str):
     """POST the surge day's sample list as a CSV upload, pooled D3 12:4,4,4."""
-    return client.post("/v1/batches/upload", headers=headers,
-                       files={"file": ("surge.csv", body, "text/csv")},
-                       data={"scenario_id": sid, "lab": "cdc", "label": label,
-                             "date": "2021-10-04", "algorithm": "D3", "config": "12:4,4,4"})
+    return client.post(
+        "/v1/batches/upload",
+        headers=headers,
+        files={"file": ("surge.csv", body, "text/csv")},
+        data={
+            "scenario_id": sid,
+            "lab": "cdc",
+            "label": label,
+            "date": "2021-10-04",
+            "algorithm": "D3",
+            "config": "12:4,4,4",
+        },
+    )
 
 
 def test_bench_service_surge_batch_create(benchmark, service):
@@ -79,12 +98,15 @@ def test_bench_service_surge_results_upload(benchmark, service):
         return (bid, results), {}
 
     def upload(bid, results):
-        r = client.post(f"/v1/batches/{bid}/results/upload", headers=headers,
-                        files={"file": ("run1.csv", results, "text/csv")})
+        r = client.post(
+            f"/v1/batches/{bid}/results/upload",
+            headers=headers,
+            files={"file": ("run1.csv", results, "text/csv")},
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
     out = benchmark.pedantic(upload, setup=setup, rounds=3, iterations=1)
     assert out["added"] == FIRST_POOLS and out["changed"]
-    assert out["batch"]["runs"] == 2          # 80 positives, 1,000 apart: 80 positive pools
-    assert out["batch"]["summary"]["reactions_next_run"] == 80 * 3     # 3 sub-pools each
+    assert out["batch"]["runs"] == 2  # 80 positives, 1,000 apart: 80 positive pools
+    assert out["batch"]["summary"]["reactions_next_run"] == 80 * 3  # 3 sub-pools each

@@ -4,6 +4,7 @@ Goals from the issue: manifests and plate maps for an 80,000-sample surge day in
 decoding 100,000 samples' results in under 1 s. Timings are reported (``pytest benches -s``
 prints them), never asserted; the assertions are on the results.
 """
+
 import time
 
 import numpy as np
@@ -15,19 +16,27 @@ from labopt.lab.simulate import simulate_run
 
 SURGE = 80_000
 DECODE = 100_000
-DESIGNS = [("D2", "10"), ("D3", "12:4,4,4"), ("D4", "16:8,8:4,4,4,4"), ("A2", "8"),
-           ("A2M", "5"), ("ID2", "10,6,3,1")]
+DESIGNS = [
+    ("D2", "10"),
+    ("D3", "12:4,4,4"),
+    ("D4", "16:8,8:4,4,4,4"),
+    ("A2", "8"),
+    ("A2M", "5"),
+    ("ID2", "10,6,3,1"),
+]
 
 
 def surge_day(n: int, seed: int = 0) -> pd.DataFrame:
     """n samples from 27 districts and 2 poolable streams, with individual risks."""
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "sample_id": [f"TH{i:06d}" for i in range(n)],
-        "district": rng.choice([f"d{i:02d}" for i in range(27)], n),
-        "stream": rng.choice(["screening", "returnee"], n, p=[0.8, 0.2]),
-        "risk": rng.choice([0.002, 0.01, 0.08, 0.3], n, p=[0.5, 0.3, 0.15, 0.05]),
-    })
+    return pd.DataFrame(
+        {
+            "sample_id": [f"TH{i:06d}" for i in range(n)],
+            "district": rng.choice([f"d{i:02d}" for i in range(27)], n),
+            "stream": rng.choice(["screening", "returnee"], n, p=[0.8, 0.2]),
+            "risk": rng.choice([0.002, 0.01, 0.08, 0.3], n, p=[0.5, 0.3, 0.15, 0.05]),
+        }
+    )
 
 
 def _report(name, seconds, what):
@@ -45,8 +54,7 @@ def test_bench_surge_day_manifest_and_plates(benchmark, algorithm, config):
 
     batch = benchmark(work)
     m = batch.manifest
-    assert m.n_samples == SURGE and sorted(m.samples["sample_id"]) == sorted(
-        samples["sample_id"])
+    assert m.n_samples == SURGE and sorted(m.samples["sample_id"]) == sorted(samples["sample_id"])
     plates = batch.plates
     react = plates[plates["content"] == "reaction"]
     assert len(react) == m.first_stage.size == batch.decoding.to_run.size
@@ -71,8 +79,9 @@ def _after_run(algorithm, config, seed=1, se=0.99, sp=0.99, invalid_rate=0.01):
     return batch, results, truth
 
 
-@pytest.mark.parametrize("algorithm,config", [("D2", "10"), ("D3", "12:4,4,4"), ("A2", "8")],
-                         ids=["D2", "D3", "A2"])
+@pytest.mark.parametrize(
+    "algorithm,config", [("D2", "10"), ("D3", "12:4,4,4"), ("A2", "8")], ids=["D2", "D3", "A2"]
+)
 def test_bench_decode_100k_samples(benchmark, algorithm, config):
     """Apply a run's results (validated) and decode 100,000 samples: statuses, retest list
     and the next run's plates."""
@@ -90,8 +99,12 @@ def test_bench_decode_100k_samples(benchmark, algorithm, config):
     pending = statuses["status"] == "pending"
     assert (statuses["action"] != "").sum() == counts["pending"] > 0
     assert set(retest["sample_id"]) <= set(statuses.loc[pending, "sample_id"])
-    assert b.runs == 2 and counts["reactions_next_run"] == (b.plates["run"] == 2).sum() - (
-        (b.plates["run"] == 2) & (b.plates["content"] != "reaction")).sum()
+    assert (
+        b.runs == 2
+        and counts["reactions_next_run"]
+        == (b.plates["run"] == 2).sum()
+        - ((b.plates["run"] == 2) & (b.plates["content"] != "reaction")).sum()
+    )
 
 
 def test_bench_decode_last_stage_100k(benchmark):
@@ -122,7 +135,10 @@ def test_surge_timings_summary():
     b, _ = b100.apply(results)
     b.schedule_next().decoding.statuses_frame()
     t3 = time.perf_counter()
-    _report("80,000-sample manifest + plates (D2 10)", t1 - t0,
-            f"{batch.plates['plate'].nunique()} plates")
+    _report(
+        "80,000-sample manifest + plates (D2 10)",
+        t1 - t0,
+        f"{batch.plates['plate'].nunique()} plates",
+    )
     _report("100,000-sample decode (D2 10, run 1)", t3 - t2, f"{len(results)} results")
     assert batch.manifest.n_samples == SURGE

@@ -1,4 +1,5 @@
 """Loading and validating a national-size synthetic scenario (700 units, 300 labs, 7 days)."""
+
 import pytest
 
 from labopt.scenario import load_scenario, save_folder, save_xlsx

@@ -3,6 +3,7 @@
 Timings are reported (pytest -s prints them), never asserted; assertions are on results and
 on a ratio measured in the same run (min-cost flow against the LP on the same network).
 """
+
 import subprocess
 import sys
 import time
@@ -47,8 +48,10 @@ def test_bench_national_week(benchmark):
     rep = benchmark.pedantic(plan_scenario, args=(scn,), rounds=2, iterations=1)
     assert rep.plan.method == "network" and rep.plan.status == "OPTIMAL" and rep.check.ok
     t = rep.plan.timings
-    print(f"\nnational week: {rep.plan.input.npairs * 3 * 7:,} test arcs; input {t['input']:.2f} "
-          f"s, build {t['build']:.2f} s, solve {t['solve']:.2f} s, round {t['round']:.2f} s")
+    print(
+        f"\nnational week: {rep.plan.input.npairs * 3 * 7:,} test arcs; input {t['input']:.2f} "
+        f"s, build {t['build']:.2f} s, solve {t['solve']:.2f} s, round {t['round']:.2f} s"
+    )
 
 
 def test_national_week_as_synthesized():
@@ -70,8 +73,10 @@ def test_national_week_as_synthesized():
     assert whole.status == "OPTIMAL"
     assert rep.plan.lp_objective == pytest.approx(whole.objective, rel=1e-7)
     cg_secs = t["build"] + t["solve"]
-    print(f"\nnational week as synthesized (LP): plan + check {total:.1f} s (column generation "
-          f"{cg_secs:.1f} s); whole-LP HiGHS {whole_secs:.1f} s: {whole_secs / cg_secs:.1f}x")
+    print(
+        f"\nnational week as synthesized (LP): plan + check {total:.1f} s (column generation "
+        f"{cg_secs:.1f} s); whole-LP HiGHS {whole_secs:.1f} s: {whole_secs / cg_secs:.1f}x"
+    )
     assert whole_secs / cg_secs > 1.5
 
 
@@ -88,15 +93,16 @@ def test_ratio_simplex_against_ortools_on_the_national_week():
 
     def solve(solver):
         net = nets[solver]
-        res = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply,
-                            solver=solver)
+        res = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply, solver=solver)
         found[solver] = res
         return res
 
     t_or, t_ns, r = ratio(lambda: solve("ortools"), lambda: solve("simplex"), repeat=2)
-    print(f"\nnational week min-cost flow ({nets['simplex'].tail.size:,} arcs): OR-Tools "
-          f"{t_or:.2f} s, network simplex {t_ns:.2f} s ({found['simplex'].pivots:,} pivots), "
-          f"ratio {r:.1f}x")
+    print(
+        f"\nnational week min-cost flow ({nets['simplex'].tail.size:,} arcs): OR-Tools "
+        f"{t_or:.2f} s, network simplex {t_ns:.2f} s ({found['simplex'].pivots:,} pivots), "
+        f"ratio {r:.1f}x"
+    )
     assert found["simplex"].optimal and found["ortools"].optimal
     assert r > 2
 
@@ -109,17 +115,27 @@ def test_national_week_memory(week):
     """Peak memory of a fresh process planning and checking the national week, as a network
     and as synthesized (VmHWM: the process's own high-water mark; ru_maxrss would carry over
     the forking parent's)."""
-    code = ("import re, time; from benches.bench_schedule import national, synthesize; "
-            f"from labopt.schedule import plan_scenario; s = {week}; t = time.perf_counter(); "
-            "r = plan_scenario(s); dt = time.perf_counter() - t; "
-            "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()); "
-            "print(int(hwm.group(1)) / 1024, dt, r.check.ok)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=Path(__file__).parent.parent, timeout=600, check=True)
+    code = (
+        "import re, time; from benches.bench_schedule import national, synthesize; "
+        f"from labopt.schedule import plan_scenario; s = {week}; t = time.perf_counter(); "
+        "r = plan_scenario(s); dt = time.perf_counter() - t; "
+        "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()); "
+        "print(int(hwm.group(1)) / 1024, dt, r.check.ok)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=600,
+        check=True,
+    )
     mb, secs, ok = out.stdout.split()
     kind = "as synthesized" if week == SYNTHESIZED else "network"
-    print(f"\nnational week ({kind}) in a fresh process: {float(secs):.2f} s, peak RSS "
-          f"{float(mb):.0f} MB")
+    print(
+        f"\nnational week ({kind}) in a fresh process: {float(secs):.2f} s, peak RSS "
+        f"{float(mb):.0f} MB"
+    )
     assert ok == "True" and float(mb) < 2048
 
 
@@ -129,8 +145,10 @@ def test_growth_with_districts(districts):
     t0 = time.perf_counter()
     rep = plan_scenario(scn)
     total = time.perf_counter() - t0
-    print(f"\n{districts} units, {len(scn.labs)} labs: plan+check {total:.2f} s "
-          f"(solve {rep.plan.timings['solve']:.2f} s)")
+    print(
+        f"\n{districts} units, {len(scn.labs)} labs: plan+check {total:.2f} s "
+        f"(solve {rep.plan.timings['solve']:.2f} s)"
+    )
     assert rep.check.ok
 
 
@@ -138,22 +156,25 @@ def test_growth_with_districts(districts):
 def test_growth_with_districts_as_synthesized(districts):
     """The same growth with the weeks exactly as `labopt synth` writes them (mixed pool
     sizes: the LP, by column generation)."""
-    scn = synthesize(districts, max(30, round(districts * 3 / 7)), days=7, seed=0,
-                     candidates=15)
+    scn = synthesize(districts, max(30, round(districts * 3 / 7)), days=7, seed=0, candidates=15)
     t0 = time.perf_counter()
     rep = plan_scenario(scn)
     total = time.perf_counter() - t0
-    print(f"\n{districts} units as synthesized, {len(scn.labs)} labs: plan+check {total:.2f} s "
-          f"(solve {rep.plan.timings['solve']:.2f} s)")
+    print(
+        f"\n{districts} units as synthesized, {len(scn.labs)} labs: plan+check {total:.2f} s "
+        f"(solve {rep.plan.timings['solve']:.2f} s)"
+    )
     assert rep.plan.status == "OPTIMAL" and rep.check.ok
 
 
 def test_ratio_network_against_lp():
     scn = national(150, 60, seed=3)
-    whole = scn.with_settings(plan={"solver": "highs"})     # the whole LP, as the README says
-    t_lp, t_net, r = ratio(lambda: make_plan(whole, method="lp"),
-                           lambda: make_plan(scn, method="network"), repeat=1)
+    whole = scn.with_settings(plan={"solver": "highs"})  # the whole LP, as the README says
+    t_lp, t_net, r = ratio(
+        lambda: make_plan(whole, method="lp"), lambda: make_plan(scn, method="network"), repeat=1
+    )
     print(f"\n150 units: LP {t_lp:.2f} s, min-cost flow {t_net:.2f} s, ratio {r:.1f}x")
     assert make_plan(scn, method="network").objective == pytest.approx(
-        make_plan(scn, method="lp").objective, rel=1e-3)
+        make_plan(scn, method="lp").objective, rel=1e-3
+    )
     assert r > 1.5

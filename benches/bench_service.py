@@ -5,6 +5,7 @@ The load generator is wrk (Debian package; .ci/run installs it) in another proce
 it, a Python asyncio client (slower, shares the two cores). Figures are reported, not
 asserted; the assertions are that every request succeeded.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,23 +41,37 @@ def _wrk(url: str, headers: dict, tmp: Path, rate: float | None = None) -> dict:
     """wrk at full speed, or paced to ``rate`` requests/s over the connections (each
     connection waits between requests; wrk times requests without the wait)."""
     script = tmp / "post.lua"
-    pace = "" if rate is None else (
-        f"function delay()\n  return {1000.0 * CONNECTIONS / rate:.3f}\nend\n")
-    script.write_text('wrk.method = "POST"\n'
-                      f"wrk.body = '{json.dumps(BODY)}'\n"
-                      'wrk.headers["Content-Type"] = "application/json"\n'
-                      f'wrk.headers["Authorization"] = "{headers["Authorization"]}"\n' + pace)
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency",
-                          "-s", str(script), url], capture_output=True, text=True,
-                         timeout=SECONDS + 60).stdout
+    pace = (
+        ""
+        if rate is None
+        else (f"function delay()\n  return {1000.0 * CONNECTIONS / rate:.3f}\nend\n")
+    )
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = '{json.dumps(BODY)}'\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "{headers["Authorization"]}"\n' + pace
+    )
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        check=True,
+        text=True,
+        timeout=SECONDS + 60,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}[p99.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {"tool": "wrk", "rps": rps, "p99_ms": float(p99.group(1)) * scale,
-            "non_2xx": int(errors.group(1)) if errors else 0,
-            "socket_errors": socket_errors.group(1) if socket_errors else "", "raw": out}
+    return {
+        "tool": "wrk",
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale,
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+        "raw": out,
+    }
 
 
 async def _python_load(url: str, headers: dict) -> dict:
@@ -77,9 +92,14 @@ async def _python_load(url: str, headers: dict) -> dict:
         await asyncio.gather(*(client(c) for _ in range(CONNECTIONS)))
         elapsed = time.perf_counter() - t0
     latencies.sort()
-    return {"tool": "python", "rps": len(latencies) / elapsed,
-            "p99_ms": latencies[int(0.99 * (len(latencies) - 1))], "non_2xx": errors,
-            "socket_errors": "", "median_ms": statistics.median(latencies)}
+    return {
+        "tool": "python",
+        "rps": len(latencies) / elapsed,
+        "p99_ms": latencies[int(0.99 * (len(latencies) - 1))],
+        "non_2xx": errors,
+        "socket_errors": "",
+        "median_ms": statistics.median(latencies),
+    }
 
 
 @pytest.mark.parametrize("rate", [None, 550], ids=["full-speed", "paced"])
@@ -95,10 +115,12 @@ def test_load_pooling_evaluate(server, tmp_path, rate):
     else:
         pytest.skip("paced load needs wrk (apt-get install wrk)")
     what = "full speed" if rate is None else f"paced to {rate}/s"
-    print(f"\nPOST /v1/pooling/evaluate, {CONNECTIONS} clients, {SECONDS} s, {what} "
-          f"({res['tool']}): {res['rps']:.0f} requests/s, p99 {res['p99_ms']:.1f} ms, "
-          f"non-2xx {res['non_2xx']}"
-          f"{', socket errors ' + res['socket_errors'] if res['socket_errors'] else ''}")
+    print(
+        f"\nPOST /v1/pooling/evaluate, {CONNECTIONS} clients, {SECONDS} s, {what} "
+        f"({res['tool']}): {res['rps']:.0f} requests/s, p99 {res['p99_ms']:.1f} ms, "
+        f"non-2xx {res['non_2xx']}"
+        f"{', socket errors ' + res['socket_errors'] if res['socket_errors'] else ''}"
+    )
     assert res["non_2xx"] == 0 and not res["socket_errors"]
 
 
@@ -109,14 +131,17 @@ def test_thanh_hoa_week_post_to_finished_plan(server):
         for f in sorted((FIXTURES / "thanh_hoa").iterdir()):
             z.write(f, f"thanh_hoa/{f.name}")
     with httpx.Client(base_url=srv.url, timeout=60) as c:
-        sid = c.post("/v1/scenarios/upload", headers=headers,
-                     files={"file": ("th.zip", buf.getvalue())}).json()["id"]
+        sid = c.post(
+            "/v1/scenarios/upload", headers=headers, files={"file": ("th.zip", buf.getvalue())}
+        ).json()["id"]
         times = []
         for _ in range(3):
             t0 = time.perf_counter()
             pid = c.post("/v1/plans", headers=headers, json={"scenario_id": sid}).json()["id"]
-            while (plan := c.get(f"/v1/plans/{pid}", headers=headers).json())["status"] \
-                    not in ("done", "failed"):
+            while (plan := c.get(f"/v1/plans/{pid}", headers=headers).json())["status"] not in (
+                "done",
+                "failed",
+            ):
                 time.sleep(0.01)
             times.append(time.perf_counter() - t0)
             assert plan["status"] == "done" and plan["summary"]["check"]["ok"]

@@ -4,6 +4,7 @@ Same model and same search space as labopt's kernels, written the way one would 
 broadcasting over pool sizes and prevalences, partitions enumerated in Python and scored as
 arrays.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,7 @@ def dorfman_grid(p: np.ndarray, kmax: int, se: float, sp: float):
     """ET per sample and 1 - PSp for k = 1..kmax (k = 1: individual test), broadcast."""
     k = np.arange(1, kmax + 1, dtype=float)[None, :]
     q = (1.0 - p)[:, None]
-    c = q ** k
+    c = q**k
     c_prev = q ** (k - 1)
     et = np.where(k == 1, 1.0, 1.0 / k + se * (1 - c) + (1 - sp) * c)
     fpr = np.where(k == 1, 1 - sp, (1 - sp) * (se * (1 - c_prev) + (1 - sp) * c_prev))
@@ -27,7 +28,7 @@ def _partitions(n, largest=None):
         return
     for first in range(min(n, largest), 0, -1):
         for rest in _partitions(n - first, first):
-            yield (first,) + rest
+            yield (first, *rest)
 
 
 def d3_search(p: float, imin: int, imax: int, se: float, sp: float):
@@ -38,14 +39,13 @@ def d3_search(p: float, imin: int, imax: int, se: float, sp: float):
         parts = [x for x in _partitions(I) if len(x) > 1]
         mat = np.zeros((len(parts), I), dtype=np.int64)
         for r, x in enumerate(parts):
-            mat[r, :len(x)] = x
+            mat[r, : len(x)] = x
         m = mat.astype(float)
         clean_I = np.exp(I * lq)
-        t1 = se * (1 - clean_I) + (1 - sp) * clean_I                    # stage-1 positive
+        t1 = se * (1 - clean_I) + (1 - sp) * clean_I  # stage-1 positive
         clean_m = np.exp(m * lq)
         # stage 1 and sub-pool m both positive
-        t2 = (se * se * (1 - clean_m) + se * (1 - sp) * (clean_m - clean_I)
-              + (1 - sp) ** 2 * clean_I)
+        t2 = se * se * (1 - clean_m) + se * (1 - sp) * (clean_m - clean_I) + (1 - sp) ** 2 * clean_I
         per_part = np.where(mat > 0, t1, 0.0) + np.where(mat > 1, m * t2, 0.0)
         et = (1.0 + per_part.sum(axis=1)) / I
         j = int(np.argmin(et))
@@ -59,15 +59,18 @@ def array_search(p: float, nmin: int, nmax: int, se: float, sp: float, master: b
     n = np.arange(nmin, nmax + 1, dtype=float)
     q = 1 - p
     s, t = se, sp
-    cn, cn1 = q ** n, q ** (n - 1)
+    cn, cn1 = q**n, q ** (n - 1)
     u = (1 - s) * (1 - cn) + t * cn
     u1 = (1 - s) * (1 - cn1) + t * cn1
-    a1 = (1 - t) * cn * u1 ** n + s * (u ** n - cn * u1 ** n)
+    a1 = (1 - t) * cn * u1**n + s * (u**n - cn * u1**n)
     a3 = s * s + (1 - s - t) ** 2 * q ** (2 * n - 1) + (s * (1 - t) - s * s) * 2 * cn
     et = 2 / n + 2 * a1 + a3
     if master:
-        et = 1 / n**2 + (1 - s - t) * q ** (n * n) * (2 / n + (1 - t) ** 2
-                                                     + 2 * (1 - t) * t ** n) + s * et
+        et = (
+            1 / n**2
+            + (1 - s - t) * q ** (n * n) * (2 / n + (1 - t) ** 2 + 2 * (1 - t) * t**n)
+            + s * et
+        )
     j = int(np.argmin(et))
     return float(et[j]), int(n[j])
 

@@ -1,4 +1,5 @@
 """Within-run speed ratios: both sides timed alternately in the same process."""
+
 from __future__ import annotations
 
 import time
@@ -7,7 +8,7 @@ import time
 def best_time(fn, repeat: int = 5, min_time: float = 0.02) -> float:
     """Best per-call wall time over `repeat` batches of at least `min_time` seconds."""
     calls = 1
-    while True:                      # calibrate the batch size
+    while True:  # calibrate the batch size
         t0 = time.perf_counter()
         for _ in range(calls):
             fn()

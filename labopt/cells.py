@@ -13,6 +13,7 @@ reader's machine. Only text is touched; numbers (negative ones included) stay nu
 - XLSX: cells are written as typed (text as a string cell, never a formula or a link); risky
   text keeps its exact value with Excel's "quote prefix" style, as when a user types ``'=``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,8 +32,7 @@ _TRIGGER = r"(?: *[\t\r]|\s*[=+\-@\uff1d\uff0b\uff0d\uff20])"
 _RISKY = re.compile(r"'*" + _TRIGGER)
 _ESCAPED = re.compile(r"'+" + _TRIGGER)
 
-XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
-                "strings_to_numbers": False}
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
 def is_risky(value) -> bool:
@@ -56,8 +56,11 @@ def _map_text(df: pd.DataFrame, func) -> pd.DataFrame:
     out.columns = [func(c) for c in df.columns]
     for i in range(df.shape[1]):
         col = df.iloc[:, i]
-        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col) or \
-                pd.api.types.is_datetime64_any_dtype(col):
+        if (
+            pd.api.types.is_numeric_dtype(col)
+            or pd.api.types.is_bool_dtype(col)
+            or pd.api.types.is_datetime64_any_dtype(col)
+        ):
             continue
         out.isetitem(i, col.map(func))
     return out
@@ -82,18 +85,19 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike | None = None, **kwargs)
     return safe_frame(df).to_csv(path, **kwargs)
 
 
-def write_xlsx(target: str | os.PathLike | io.BytesIO, sheets: Mapping[str, pd.DataFrame]
-               ) -> None:
+def write_xlsx(target: str | os.PathLike | io.BytesIO, sheets: Mapping[str, pd.DataFrame]) -> None:
     """One workbook with a sheet per table (header row, then one row per record): text as
     string cells (risky text with Excel's quote prefix), numbers, booleans and dates as such,
     blanks for missing values. ``target``: a path or a binary buffer."""
     in_memory = not isinstance(target, (str, os.PathLike))
     with xlsxwriter.Workbook(target, {**XLSX_OPTIONS, "in_memory": in_memory}) as wb:
-        f = {"header": wb.add_format({"bold": True}),
-             "header_quoted": wb.add_format({"bold": True, "quote_prefix": True}),
-             "quoted": wb.add_format({"quote_prefix": True}),
-             "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
-             "datetime": wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
+        f = {
+            "header": wb.add_format({"bold": True}),
+            "header_quoted": wb.add_format({"bold": True, "quote_prefix": True}),
+            "quoted": wb.add_format({"quote_prefix": True}),
+            "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+            "datetime": wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+        }
         for name, df in sheets.items():
             ws = wb.add_worksheet(name[:31])
             for j, c in enumerate(df.columns):
@@ -114,13 +118,14 @@ def _write_cell(ws, row: int, col: int, v, f: dict) -> None:
     elif isinstance(v, (float, np.floating)):
         if math.isnan(v):
             return
-        if math.isinf(v):           # no such number in a sheet: the text, as pandas writes it
+        if math.isinf(v):  # no such number in a sheet: the text, as pandas writes it
             ws.write_string(row, col, "inf" if v > 0 else "-inf", f["quoted"] if v < 0 else None)
         else:
             ws.write_number(row, col, float(v))
     elif isinstance(v, (dt.datetime, np.datetime64)):
-        ws.write_datetime(row, col, pd.Timestamp(v).to_pydatetime().replace(tzinfo=None),
-                          f["datetime"])
+        ws.write_datetime(
+            row, col, pd.Timestamp(v).to_pydatetime().replace(tzinfo=None), f["datetime"]
+        )
     elif isinstance(v, dt.date):
         ws.write_datetime(row, col, v, f["date"])
     else:

@@ -9,6 +9,7 @@ as many fields as the header (an unquoted decimal comma adds one); shorter rows 
 with blanks. A cell may hold at most ``csv.field_size_limit()`` characters (131,072);  a NUL
 byte, or anything else the csv module cannot split is refused naming the row.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -21,7 +22,7 @@ import pandas as pd
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 MAX_ROWS_NAMED = 5
-MAX_CELL_CHARS = 131_072     # characters in a cell: no name, code or number is near this
+MAX_CELL_CHARS = 131_072  # characters in a cell: no name, code or number is near this
 
 # the whole file is in memory already: the csv module's own cell limit (131,072) would stop
 # the reading with an error naming no cell, so cells are measured after reading instead
@@ -34,10 +35,13 @@ class CsvFileError(ValueError):
 
 def decode(data: bytes) -> tuple[str, str]:
     """The text of a file and the name of its encoding."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                      (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return _decode(data[len(bom):], name), name
+            return _decode(data[len(bom) :], name), name
     if b"\x00" in data[:4096]:
         head = data[:4096]
         even, odd = head[0::2].count(0), head[1::2].count(0)
@@ -53,16 +57,19 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         return unicodedata.normalize("NFC", data.decode("cp1258")), "cp1258"
     except UnicodeDecodeError:
-        raise CsvFileError("the text is neither UTF-8, UTF-16 nor Windows-1258 (cp1258): save "
-                           "it as 'CSV UTF-8'") from None
+        raise CsvFileError(
+            "the text is neither UTF-8, UTF-16 nor Windows-1258 (cp1258): save it as 'CSV UTF-8'"
+        ) from None
 
 
 def _decode(data: bytes, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise CsvFileError(f"not valid {encoding.upper()} text although it starts like it "
-                           f"({exc.reason} at byte {exc.start})") from None
+        raise CsvFileError(
+            f"not valid {encoding.upper()} text although it starts like it "
+            f"({exc.reason} at byte {exc.start})"
+        ) from None
 
 
 def separator(header: str) -> str:
@@ -74,8 +81,7 @@ def separator(header: str) -> str:
     return found[0] if found else ","
 
 
-def read_text_table(data: bytes, max_cell: int | None = MAX_CELL_CHARS
-                    ) -> tuple[pd.DataFrame, str]:
+def read_text_table(data: bytes, max_cell: int | None = MAX_CELL_CHARS) -> tuple[pd.DataFrame, str]:
     """All cells as text (stripped names), and the separator found; CsvFileError otherwise
     (also for a cell longer than ``max_cell`` characters, None: no limit)."""
     text, _ = decode(data)
@@ -102,15 +108,20 @@ def read_text_table(data: bytes, max_cell: int | None = MAX_CELL_CHARS
     if long:
         shown = ", ".join(map(str, long[:MAX_ROWS_NAMED]))
         more = f" and {len(long) - MAX_ROWS_NAMED} more" if len(long) > MAX_ROWS_NAMED else ""
-        hint = ("an unquoted decimal comma or thousands separator splits a number in two: "
-                "write numbers without commas, quote those cells, or save the file "
-                "semicolon-separated" if sep == "," else "a separator inside a cell?")
-        raise CsvFileError(f"row{'s' if len(long) > 1 else ''} {shown}{more} ha"
-                           f"{'ve' if len(long) > 1 else 's'} more fields than the header "
-                           f"({len(names)}): {hint}")
+        hint = (
+            "an unquoted decimal comma or thousands separator splits a number in two: "
+            "write numbers without commas, quote those cells, or save the file "
+            "semicolon-separated"
+            if sep == ","
+            else "a separator inside a cell?"
+        )
+        raise CsvFileError(
+            f"row{'s' if len(long) > 1 else ''} {shown}{more} ha"
+            f"{'ve' if len(long) > 1 else 's'} more fields than the header "
+            f"({len(names)}): {hint}"
+        )
     body = [r + [""] * (len(names) - len(r)) for r in body]
     return pd.DataFrame(body, columns=names, dtype=object), sep
-
 
 
 def _rows(text: str, sep: str) -> list[list[str]]:
@@ -124,10 +135,16 @@ def _rows(text: str, sep: str) -> list[list[str]]:
 
 def _refuse_long_cells(rows: list[list[str]], limit: int) -> None:
     header = [c.strip() for c in rows[0]]
-    long = [(i + 1, header[j] if j < len(header) else f"#{j + 1}")
-            for i, r in enumerate(rows) for j, c in enumerate(r) if len(c) > limit]
+    long = [
+        (i + 1, header[j] if j < len(header) else f"#{j + 1}")
+        for i, r in enumerate(rows)
+        for j, c in enumerate(r)
+        if len(c) > limit
+    ]
     if long:
         shown = ", ".join(f"row {i}, column {c!r}" for i, c in long[:MAX_ROWS_NAMED])
         more = f" and {len(long) - MAX_ROWS_NAMED} more" if len(long) > MAX_ROWS_NAMED else ""
-        raise CsvFileError(f"{shown}{more}: a cell longer than {limit:,} characters (no name, "
-                           f"code or number is): not a table of names, codes and numbers")
+        raise CsvFileError(
+            f"{shown}{more}: a cell longer than {limit:,} characters (no name, "
+            f"code or number is): not a table of names, codes and numbers"
+        )

@@ -28,8 +28,10 @@ could replace or delete the input. When the output folder is (or holds) the curr
 folder it is written in place, never renamed away under the user's shell. New folders and
 files get the umask's modes; a replaced folder or file keeps its old mode (and group).
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -48,10 +50,17 @@ class OutputFolderError(ValueError):
     """An output folder labopt refuses to write into (the message says why and what to do)."""
 
 
-def write_output_folder(folder: str | os.PathLike, files: Mapping[str, Writer], *,
-                        force: bool = False, keep_old: bool = False, adopt: Iterable[str] = (),
-                        what: str = "--out", kind: str = "",
-                        reads: Iterable[str | os.PathLike] = ()) -> list[Path]:
+def write_output_folder(
+    folder: str | os.PathLike,
+    files: Mapping[str, Writer],
+    *,
+    force: bool = False,
+    keep_old: bool = False,
+    adopt: Iterable[str] = (),
+    what: str = "--out",
+    kind: str = "",
+    reads: Iterable[str | os.PathLike] = (),
+) -> list[Path]:
     """Write ``files`` (relative path -> writer(path); a writer may make a folder of files)
     into ``folder`` under the rules of this module; returns the paths written.
 
@@ -71,12 +80,16 @@ def write_output_folder(folder: str | os.PathLike, files: Mapping[str, Writer], 
         raise OutputFolderError(
             f"{what}: {shown_folder} is a labopt {state.kind} folder, not a {kind} folder; "
             f"labopt will not replace its files with a {kind}. Choose another folder, or add "
-            f"--force to write beside them (they are kept).")
+            f"--force to write beside them (they are kept)."
+        )
     if other_kind:
         owned = set()
     else:
-        owned = state.owned if state.marked else \
-            {p for p in map(_clean, adopt) if p and state.is_regular_file(p)}
+        owned = (
+            state.owned
+            if state.marked
+            else {p for p in map(_clean, adopt) if p and state.is_regular_file(p)}
+        )
     labopt_output = (state.marked and not other_kind) or bool(owned)
     foreign = state.foreign(owned, limit=6)
     if foreign and not labopt_output and not force:
@@ -86,22 +99,25 @@ def write_output_folder(folder: str | os.PathLike, files: Mapping[str, Writer], 
             f"output folder (it has no {MARKER} file); labopt will not write there so as "
             f"not to touch your files. Choose a new or empty "
             f"folder, or add --force to write labopt's files beside the ones there (a file "
-            f"labopt did not write is never replaced).")
+            f"labopt did not write is never replaced)."
+        )
     names = [_clean(n) for n in files]
-    for given, name in zip(files, names):
+    for given, name in zip(files, names, strict=False):
         if not name:
             raise ValueError(f"not a relative file name inside the folder: {given!r}")
         state.check_writable(name, owned)
-    if not state.exists or (state.is_real_dir and labopt_output and not foreign
-                            and not _holds_cwd(state.path)):
+    if not state.exists or (
+        state.is_real_dir and labopt_output and not foreign and not _holds_cwd(state.path)
+    ):
         _write_swapped(state, files, owned, keep_old, kind)
     else:
         _write_in_place(state, files, owned, keep_old, kind)
     return [shown_folder / name for name in names]
 
 
-def check_not_input(out: str | os.PathLike, reads: Iterable[str | os.PathLike],
-                    what: str = "--out") -> None:
+def check_not_input(
+    out: str | os.PathLike, reads: Iterable[str | os.PathLike], what: str = "--out"
+) -> None:
     """Refuse an output path that is, holds or lies inside one of the inputs ``reads``
     (resolved, so links and '..' do not hide it): writing there could replace or delete what
     the command is reading."""
@@ -109,18 +125,27 @@ def check_not_input(out: str | os.PathLike, reads: Iterable[str | os.PathLike],
     for given in reads:
         src = Path(given).resolve()
         if src == target or src in target.parents or target in src.parents:
-            where = f"is this command's input ({given})" if src == target else \
-                f"{'lies inside' if src in target.parents else 'holds'} this command's " \
+            where = (
+                f"is this command's input ({given})"
+                if src == target
+                else f"{'lies inside' if src in target.parents else 'holds'} this command's "
                 f"input {given}"
+            )
             raise OutputFolderError(
                 f"{what}: {out} {where}; labopt will not write where it could replace or "
                 f"delete what it reads, even with --force. Choose an output outside the "
-                f"input.")
+                f"input."
+            )
 
 
-def write_output_file(path: str | os.PathLike, writer: Writer, *, force: bool = False,
-                      what: str = "output file", reads: Iterable[str | os.PathLike] = ()
-                      ) -> Path:
+def write_output_file(
+    path: str | os.PathLike,
+    writer: Writer,
+    *,
+    force: bool = False,
+    what: str = "output file",
+    reads: Iterable[str | os.PathLike] = (),
+) -> Path:
     """Write one file (e.g. a workbook) atomically: built beside ``path``, then renamed onto
     it. An existing ``path`` is replaced only with ``force`` (labopt cannot tell whether it
     wrote it), and never through a symlink."""
@@ -129,12 +154,16 @@ def write_output_file(path: str | os.PathLike, writer: Writer, *, force: bool = 
     old_mode = None
     if os.path.lexists(path):
         if path.is_symlink() or not path.is_file():
-            raise OutputFolderError(f"{what}: {path} exists and is not a regular file; labopt "
-                                    f"will not replace it. Choose another name.")
+            raise OutputFolderError(
+                f"{what}: {path} exists and is not a regular file; labopt "
+                f"will not replace it. Choose another name."
+            )
         if not force:
-            raise OutputFolderError(f"{what}: {path} already exists; labopt does not replace "
-                                    f"a file unless asked: add --force to replace it, or "
-                                    f"choose another name.")
+            raise OutputFolderError(
+                f"{what}: {path} already exists; labopt does not replace "
+                f"a file unless asked: add --force to replace it, or "
+                f"choose another name."
+            )
         old_mode = stat.S_IMODE(os.lstat(path).st_mode)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=path.suffix, prefix=f".{path.stem}.", dir=path.parent)
@@ -158,8 +187,12 @@ def read_marker(folder: str | os.PathLike) -> set[str] | None:
 
 
 # a marker written before kinds were recorded: the kind told by a file only that kind writes
-KIND_BY_FILE = {"scenario.toml": "scenario", "summary.json": "plan", "batch.json": "batch",
-                "estimates.json": "estimate"}
+KIND_BY_FILE = {
+    "scenario.toml": "scenario",
+    "summary.json": "plan",
+    "batch.json": "batch",
+    "estimates.json": "estimate",
+}
 
 
 def _read_marker(folder: str | os.PathLike) -> tuple[set[str], str] | None:
@@ -169,17 +202,20 @@ def _read_marker(folder: str | os.PathLike) -> tuple[set[str], str] | None:
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(st.st_mode):
-        raise OutputFolderError(f"{path} is not a regular file (a symlink?); labopt will not "
-                                f"trust it. Remove it, or choose another folder.")
+        raise OutputFolderError(
+            f"{path} is not a regular file (a symlink?); labopt will not "
+            f"trust it. Remove it, or choose another folder."
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         listed = data["files"]
         if data.get("written_by") != "labopt" or not isinstance(listed, list):
             raise ValueError("not a labopt marker")
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise OutputFolderError(f"{path} is not a readable labopt marker ({exc}); remove it "
-                                f"if this folder is labopt's, or choose another folder."
-                                ) from None
+        raise OutputFolderError(
+            f"{path} is not a readable labopt marker ({exc}); remove it "
+            f"if this folder is labopt's, or choose another folder."
+        ) from None
     files = {p for p in (_clean(x) for x in listed if isinstance(x, str)) if p}
     kind = data.get("kind")
     if not isinstance(kind, str) or not kind:
@@ -204,8 +240,9 @@ class _Folder:
         self.path = folder
         self.what = what
         if os.path.lexists(folder) and not folder.is_dir():
-            raise OutputFolderError(f"{what}: {folder} exists and is not a folder; choose a "
-                                    f"folder name.")
+            raise OutputFolderError(
+                f"{what}: {folder} exists and is not a folder; choose a folder name."
+            )
         exists = folder.is_dir()
         # a symlink to a folder is written in place, never renamed
         self.is_real_dir = exists and not folder.is_symlink()
@@ -261,7 +298,7 @@ class _Folder:
         parts = rel.split("/")
         for i, part in enumerate(parts):
             cur = cur / part
-            sub = "/".join(parts[:i + 1])
+            sub = "/".join(parts[: i + 1])
             if not os.path.lexists(cur):
                 return
             if cur.is_symlink():
@@ -278,13 +315,16 @@ class _Folder:
     def _refuse(self, rel: str, why: str) -> None:
         raise OutputFolderError(
             f"{self.what}: {self.path / rel} {why} (it is not listed in {MARKER}); labopt "
-            f"never replaces it, even with --force: move it away or choose another folder.")
+            f"never replaces it, even with --force: move it away or choose another folder."
+        )
 
 
 def _unreadable(exc: OSError) -> None:
     """A folder labopt cannot list might hold the user's files: stop rather than guess."""
-    raise OutputFolderError(f"cannot read {exc.filename} ({exc.strerror}); labopt will not "
-                            f"write where it cannot see what it would touch.")
+    raise OutputFolderError(
+        f"cannot read {exc.filename} ({exc.strerror}); labopt will not "
+        f"write where it cannot see what it would touch."
+    )
 
 
 def _stage(files: Mapping[str, Writer], tmp: Path) -> list[str]:
@@ -349,15 +389,13 @@ def _keep_modes(staged: Path, folder: Path, made: Iterable[str]) -> None:
 def _like_folder(new: Path, old: Path | None) -> None:
     """Give a new folder the mode and group of the folder it replaces (setgid included), or
     the umask's default mode (mkdtemp makes it private to the user)."""
-    if old is None:                     # setgid inherited from a shared parent stays
+    if old is None:  # setgid inherited from a shared parent stays
         inherited = os.stat(new).st_mode & stat.S_ISGID
         os.chmod(new, (0o777 & ~_umask()) | inherited)
         return
     st = os.stat(old)
-    try:
+    with contextlib.suppress(OSError):  # not in that group: the mode is still kept
         os.chown(new, -1, st.st_gid)
-    except OSError:
-        pass                            # not in that group: the mode is still kept
     os.chmod(new, stat.S_IMODE(st.st_mode))
 
 
@@ -372,8 +410,9 @@ def _holds_cwd(folder: Path) -> bool:
     return cwd == target or target in cwd.parents
 
 
-def _write_swapped(state: _Folder, files: Mapping[str, Writer], owned: set[str],
-                   keep_old: bool, kind: str) -> None:
+def _write_swapped(
+    state: _Folder, files: Mapping[str, Writer], owned: set[str], keep_old: bool, kind: str
+) -> None:
     """Build the whole folder beside it, then swap it in (old or new, never half)."""
     folder = state.path
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -400,7 +439,7 @@ def _write_swapped(state: _Folder, files: Mapping[str, Writer], owned: set[str],
         try:
             tmp.rename(folder)
         except BaseException:
-            old.rename(folder)          # put the old output back
+            old.rename(folder)  # put the old output back
             raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -420,19 +459,20 @@ def _retire(old: Path, folder: Path, owned: set[str]) -> None:
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.rename(src, dst)
         except OSError:
-            return                      # keep the old folder rather than lose the file
+            return  # keep the old folder rather than lose the file
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_in_place(state: _Folder, files: Mapping[str, Writer], owned: set[str],
-                    keep_old: bool, kind: str) -> None:
+def _write_in_place(
+    state: _Folder, files: Mapping[str, Writer], owned: set[str], keep_old: bool, kind: str
+) -> None:
     """Stage every file inside the folder, then move each into place."""
     folder = state.path
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
     try:
         made = _stage(files, tmp)
-        for rel in made:                # a writer may have made files inside a folder name
+        for rel in made:  # a writer may have made files inside a folder name
             state.check_writable(rel, owned)
         stale = set() if keep_old else owned - set(made)
         _keep_modes(tmp, folder, made)
@@ -455,7 +495,7 @@ def _remove_empty_parents(folder: Path, rel: str) -> None:
     parent = (folder / rel).parent
     while parent != folder:
         try:
-            parent.rmdir()              # only an empty folder: never anything of the user's
+            parent.rmdir()  # only an empty folder: never anything of the user's
         except OSError:
             return
         parent = parent.parent

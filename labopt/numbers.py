@@ -19,6 +19,7 @@ decimal comma, spaces). Rules, also in fixtures/README.md:
   (dd/mm and mm/dd cannot be told apart); a date with a time of day other than midnight is
   refused (the time would be dropped).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,12 +39,14 @@ class NumberFormat:
     example: str
 
     @property
-    def other(self) -> "NumberFormat":
+    def other(self) -> NumberFormat:
         return FORMATS["vi" if self.name == "en" else "en"]
 
 
-FORMATS = {"en": NumberFormat("en", ",", ".", "1,234.5"),
-           "vi": NumberFormat("vi", ".", ",", "1.234,5")}
+FORMATS = {
+    "en": NumberFormat("en", ",", ".", "1,234.5"),
+    "vi": NumberFormat("vi", ".", ",", "1.234,5"),
+}
 DEFAULT_FORMAT = "en"
 HOW_TO_SET = 'number_format = "{name}" in [province] of scenario.toml (or --number-format {name})'
 
@@ -67,13 +70,14 @@ def _patterns(fmt: NumberFormat) -> tuple[re.Pattern, re.Pattern]:
     number = re.compile(
         rf"^(?P<sign>[+-]?)(?:(?P<grouped>[1-9][0-9]{{0,2}}(?:{t}[0-9]{{3}})+)(?:{d}(?P<gdec>[0-9]+))?"
         rf"|(?P<plain>[0-9]+)(?:{d}(?P<pdec>[0-9]*))?(?P<exp>[eE][+-]?[0-9]+)?"
-        rf"|{d}(?P<odec>[0-9]+)(?P<oexp>[eE][+-]?[0-9]+)?)$")
+        rf"|{d}(?P<odec>[0-9]+)(?P<oexp>[eE][+-]?[0-9]+)?)$"
+    )
     grouped_whole = re.compile(rf"^[+-]?[1-9][0-9]{{0,2}}(?:{t}[0-9]{{3}})+$")
     return number, grouped_whole
 
 
 _PATTERNS = {name: _patterns(fmt) for name, fmt in FORMATS.items()}
-VECTOR_FROM = 500       # cells: below this, pandas' vectorised calls cost more than a loop
+VECTOR_FROM = 500  # cells: below this, pandas' vectorised calls cost more than a loop
 _PLAIN_INT = re.compile(r"^[+-]?[0-9]+$")
 _SIMPLE_EN = re.compile(r"^[+-]?[0-9]+(?:\.[0-9]+)?$")
 _PERCENT = re.compile(r"^(?P<body>.*?)\s*%$")
@@ -94,8 +98,14 @@ def _read(text: str, fmt: NumberFormat) -> float | None:
     return float(m["sign"] + body)
 
 
-def parse_number(text: str, fmt: NumberFormat, *, whole: bool = False,
-                 percent: bool = False, switch: str | None = HOW_TO_SET) -> float:
+def parse_number(
+    text: str,
+    fmt: NumberFormat,
+    *,
+    whole: bool = False,
+    percent: bool = False,
+    switch: str | None = HOW_TO_SET,
+) -> float:
     """The number written as ``text`` in ``fmt``; NumberTextError names the cause.
 
     ``whole``: a count (whole numbers only, refused when it reads as a grouped whole number
@@ -113,9 +123,11 @@ def parse_number(text: str, fmt: NumberFormat, *, whole: bool = False,
     if _PLAIN_INT.match(s):
         return float(s) * scale
     if whole and _EXPONENT.search(s):
-        raise NumberTextError("scientific notation loses digits (Excel shows 345172 as "
-                              "3.45E+05): format the column as a number in the spreadsheet "
-                              "and write the count in full")
+        raise NumberTextError(
+            "scientific notation loses digits (Excel shows 345172 as "
+            "3.45E+05): format the column as a number in the spreadsheet "
+            "and write the count in full"
+        )
     value = _read(s, fmt)
     if value is None:
         raise NumberTextError(_why_not(s, fmt, switch))
@@ -125,7 +137,8 @@ def parse_number(text: str, fmt: NumberFormat, *, whole: bool = False,
             f"'{fmt.decimal}' is the decimal separator, so this would be {_g(value)}, but it "
             f"reads as {_g(_read(s, fmt.other))} with '{fmt.other.thousands}' separating "
             f"thousands ({fmt.other.name} format); write {_g(_read(s, fmt.other))} without "
-            f"separators" + _or_set(switch, fmt.other))
+            f"separators" + _or_set(switch, fmt.other)
+        )
     if not math.isfinite(value):
         raise NumberTextError("not a finite number")
     return value * scale
@@ -155,21 +168,27 @@ def _or_set(switch: str | None, fmt: NumberFormat) -> str:
 def _why_not(s: str, fmt: NumberFormat, switch: str | None) -> str:
     other = fmt.other
     if any(c.isdigit() and not c.isascii() for c in s):
-        return ("digits other than 0-9 (full-width or another script's digits): type the "
-                "number with the digits 0-9")
+        return (
+            "digits other than 0-9 (full-width or another script's digits): type the "
+            "number with the digits 0-9"
+        )
     if re.search(r"[0-9]\s+[0-9]", s):
-        return (f"spaces inside a number; write it without spaces (the {fmt.name} number "
-                f"format separates thousands with '{fmt.thousands}')")
+        return (
+            f"spaces inside a number; write it without spaces (the {fmt.name} number "
+            f"format separates thousands with '{fmt.thousands}')"
+        )
     alt = _read(s, other)
     if alt is not None:
         if other.decimal in s and not _PATTERNS[other.name][1].match(s):
-            what = ("decimal comma" if other.decimal == "," else "decimal point")
+            what = "decimal comma" if other.decimal == "," else "decimal point"
         else:
             what = f"'{other.thousands}' as the thousands separator"
-        return (f"{what}: this is {_g(alt)} in the {other.name} number format "
-                f"({other.example}), but numbers here are read in the {fmt.name} format "
-                f"({fmt.example}: '{fmt.thousands}' separates thousands, '{fmt.decimal}' "
-                f"decimals); write it as {_write(alt, fmt)}" + _or_set(switch, other))
+        return (
+            f"{what}: this is {_g(alt)} in the {other.name} number format "
+            f"({other.example}), but numbers here are read in the {fmt.name} format "
+            f"({fmt.example}: '{fmt.thousands}' separates thousands, '{fmt.decimal}' "
+            f"decimals); write it as {_write(alt, fmt)}" + _or_set(switch, other)
+        )
     return f"not a number in the {fmt.name} number format (e.g. {fmt.example})"
 
 
@@ -178,8 +197,14 @@ def _write(x: float, fmt: NumberFormat) -> str:
     return text.replace(".", fmt.decimal)
 
 
-def parse_column(cells, fmt: NumberFormat, *, whole: bool = False, percent: bool = False,
-                 switch: str | None = HOW_TO_SET) -> tuple[np.ndarray, dict[int, str]]:
+def parse_column(
+    cells,
+    fmt: NumberFormat,
+    *,
+    whole: bool = False,
+    percent: bool = False,
+    switch: str | None = HOW_TO_SET,
+) -> tuple[np.ndarray, dict[int, str]]:
     """Values of a column (NaN for blank or refused cells) and the reason for each refused
     cell by position. Cells are text (read by ``fmt``) or real numbers (an XLSX numeric cell,
     a JSON number: taken as they are); ``''`` is blank."""
@@ -208,8 +233,7 @@ def parse_column(cells, fmt: NumberFormat, *, whole: bool = False, percent: bool
             if text == "" or text.lower() == "nan":
                 continue
             try:
-                values[i] = parse_number(text, fmt, whole=whole, percent=percent,
-                                         switch=switch)
+                values[i] = parse_number(text, fmt, whole=whole, percent=percent, switch=switch)
             except NumberTextError as exc:
                 errors[i] = str(exc)
     return values, errors
@@ -223,8 +247,9 @@ def parse_date(value, fmt: NumberFormat) -> dt.date:
     vi ``dd/mm/yyyy``; NumberTextError names the cause otherwise."""
     if isinstance(value, dt.datetime):
         if value.time() != dt.time(0):
-            raise NumberTextError("expected a date without a time of day (the time would be "
-                                  "dropped)")
+            raise NumberTextError(
+                "expected a date without a time of day (the time would be dropped)"
+            )
         return value.date()
     if isinstance(value, dt.date):
         return value
@@ -235,15 +260,18 @@ def parse_date(value, fmt: NumberFormat) -> dt.date:
             raise NumberTextError(
                 "a date with slashes is dd/mm/yyyy or mm/dd/yyyy and the two cannot be told "
                 f"apart: write it as yyyy-mm-dd, or set {HOW_TO_SET.format(name='vi')} to read "
-                "dd/mm/yyyy")
+                "dd/mm/yyyy"
+            )
         day, month, year = (int(g) for g in m.groups())
     else:
         m = re.match(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]00:00(?::00)?)?$", text)
         if m is None:
             timed = re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]", text)
-            raise NumberTextError("expected a date without a time of day (the time would be "
-                                  "dropped)" if timed else "expected a date yyyy-mm-dd"
-                                  + (" or dd/mm/yyyy" if fmt.name == "vi" else ""))
+            raise NumberTextError(
+                "expected a date without a time of day (the time would be dropped)"
+                if timed
+                else "expected a date yyyy-mm-dd" + (" or dd/mm/yyyy" if fmt.name == "vi" else "")
+            )
         year, month, day = (int(g) for g in m.groups())
     try:
         return dt.date(year, month, day)

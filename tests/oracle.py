@@ -4,6 +4,7 @@ Shares no code with labopt. For every vector of true statuses (2**N of them) it 
 testing algorithm as written in a lab protocol and accumulates exact expectations. Only for
 small blocks (N <= 12, arrays up to 3 x 3).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 @dataclass
 class Exact:
-    et: float          # expected tests per sample
+    et: float  # expected tests per sample
     pse: float
     psp: float
     ppv: float
@@ -21,14 +22,19 @@ class Exact:
 
 def _summary(n, acc) -> Exact:
     tests, tp, pos, tn, neg, fp, fn = acc
-    return Exact(tests / n, tp / pos if pos else float("nan"), tn / neg if neg else float("nan"),
-                 tp / (tp + fp) if tp + fp else float("nan"),
-                 tn / (tn + fn) if tn + fn else float("nan"))
+    return Exact(
+        tests / n,
+        tp / pos if pos else float("nan"),
+        tn / neg if neg else float("nan"),
+        tp / (tp + fp) if tp + fp else float("nan"),
+        tn / (tn + fn) if tn + fn else float("nan"),
+    )
 
 
 # ---------------------------------------------------------------------------- hierarchical
 # A pool is (members, stage, children); children empty means the pool is a final test of one
 # sample. Stages are 1-based and index se/sp.
+
 
 def hierarchical(algorithm: str, config: str, risks, se, sp, dilution=lambda k: 1.0) -> Exact:
     roots = _tree(algorithm, config)
@@ -36,7 +42,7 @@ def hierarchical(algorithm: str, config: str, risks, se, sp, dilution=lambda k: 
     acc = [0.0] * 7
     for status in itertools.product((0, 1), repeat=n):
         w = 1.0
-        for s, r in zip(status, risks):
+        for s, r in zip(status, risks, strict=False):
             w *= r if s else 1 - r
         if w == 0:
             continue
@@ -63,7 +69,7 @@ def _walk(pool, status, se, sp, dilution, reach, called) -> float:
 
 def _add(acc, w, tests, status, called):
     acc[0] += w * tests
-    for s, c in zip(status, called):
+    for s, c in zip(status, called, strict=False):
         if s:
             acc[1] += w * c
             acc[2] += w
@@ -76,6 +82,7 @@ def _add(acc, w, tests, status, called):
 
 def _tree(algorithm, config):
     """Pools as nested tuples, written out from the protocol's description."""
+
     def singles(members, stage):
         return [((i,), stage, ()) for i in members]
 
@@ -118,6 +125,7 @@ def _tree(algorithm, config):
 
 # ---------------------------------------------------------------------------- arrays
 
+
 def array(n: int, p: float, se, sp, master: bool, dilution=lambda k: 1.0) -> Exact:
     """A2 (se, sp = row/column, individual) or A2M (master, row/column, individual)."""
     if master:
@@ -134,7 +142,7 @@ def array(n: int, p: float, se, sp, master: bool, dilution=lambda k: 1.0) -> Exa
             w *= p if s else 1 - p
         if w == 0:
             continue
-        grid = [status[j * n:(j + 1) * n] for j in range(n)]
+        grid = [status[j * n : (j + 1) * n] for j in range(n)]
         row_dirty = [any(grid[j]) for j in range(n)]
         col_dirty = [any(grid[j][k] for j in range(n)) for k in range(n)]
         go = 1.0
@@ -147,7 +155,7 @@ def array(n: int, p: float, se, sp, master: bool, dilution=lambda k: 1.0) -> Exa
         for outcome in itertools.product((0, 1), repeat=2 * n):
             rows, cols = outcome[:n], outcome[n:]
             q = go
-            for d, o in zip(row_dirty + col_dirty, outcome):
+            for d, o in zip(row_dirty + col_dirty, outcome, strict=False):
                 pos = se_rc if d else 1 - sp_rc
                 q *= pos if o else 1 - pos
             if q == 0:

@@ -1,5 +1,6 @@
 """Scenario folders for tests: the tiny test scenario copied to a temporary folder, edited in
 place."""
+
 from __future__ import annotations
 
 import shutil

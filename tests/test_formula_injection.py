@@ -2,6 +2,7 @@
 file names, district and lab names come back as text (CSV: a leading apostrophe; XLSX: string
 cells), numbers stay numbers, and labopt reads its own CSV files back as the text that went in.
 """
+
 import csv
 import io
 import shutil
@@ -44,8 +45,9 @@ def xlsx_cells(path) -> list:
 
 
 # ------------------------------------------------------------------ the rule
-@pytest.mark.parametrize("text", [LINK, "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", " =1+1",
-                                  "＝1+1", "'=1+1", "''@x"])
+@pytest.mark.parametrize(
+    "text", [LINK, "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", " =1+1", "＝1+1", "'=1+1", "''@x"]
+)
 def test_risky_text_gets_one_apostrophe(text):
     assert is_risky(text)
     assert neutralise(text) == "'" + text
@@ -65,14 +67,21 @@ def test_restore_undoes_neutralise(text):
 
 
 def test_numbers_stay_numbers_and_only_text_is_escaped(tmp_path):
-    df = pd.DataFrame({"n": [-5, 3], "x": [-0.25, np.nan], "t": ["-5", "ok"],
-                       "mixed": [-7, "=1+1"], "=head": [1, 2]})
+    df = pd.DataFrame(
+        {
+            "n": [-5, 3],
+            "x": [-0.25, np.nan],
+            "t": ["-5", "ok"],
+            "mixed": [-7, "=1+1"],
+            "=head": [1, 2],
+        }
+    )
     out = safe_frame(df)
     assert out["n"].tolist() == [-5, 3] and out["x"].iloc[0] == -0.25
     assert out["t"].tolist() == ["'-5", "ok"]
     assert out["mixed"].tolist() == [-7, "'=1+1"]
     assert list(out.columns) == ["n", "x", "t", "mixed", "'=head"]
-    assert df["t"].tolist() == ["-5", "ok"]                       # the input is not changed
+    assert df["t"].tolist() == ["-5", "ok"]  # the input is not changed
     write_xlsx(tmp_path / "t.xlsx", {"s": df})
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["s"]
     assert ws["A2"].value == -5 and ws["A2"].data_type == "n"
@@ -95,8 +104,9 @@ def test_xlsx_never_turns_text_into_links_or_numbers(tmp_path):
 @pytest.fixture
 def hostile_samples(tmp_path):
     ids = [LINK, "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"] + [f"S{i:03d}" for i in range(36)]
-    df = pd.DataFrame({"sample_id": ids, "district": ["=evil"] * 20 + ["a"] * 20,
-                       "stream": "screening"})
+    df = pd.DataFrame(
+        {"sample_id": ids, "district": ["=evil"] * 20 + ["a"] * 20, "stream": "screening"}
+    )
     path = tmp_path / "samples.csv"
     df.to_csv(path, index=False)
     return path, ids
@@ -109,8 +119,16 @@ def test_pools_make_and_decode_write_no_live_formula(tmp_path, hostile_samples):
     assert r.exit_code == 0, r.output
     cells = csv_cells(out / "manifest.csv")
     assert "'" + LINK in cells and LINK not in cells
-    for name in ("manifest.csv", "plates.csv", "pools.csv", "statuses.csv", "retest.csv",
-                 "first_stage.csv", "results_template.csv", "results_log.csv"):
+    for name in (
+        "manifest.csv",
+        "plates.csv",
+        "pools.csv",
+        "statuses.csv",
+        "retest.csv",
+        "first_stage.csv",
+        "results_template.csv",
+        "results_log.csv",
+    ):
         assert live_cells(out / name) == [], name
     # the lab fills the sheet in; its file name is text a spreadsheet would run too
     t = pd.read_csv(out / "results_template.csv", dtype=str, keep_default_na=False)
@@ -144,8 +162,13 @@ def hostile_scenario(tmp_path):
 
 def test_plan_tables_hold_names_as_text(tmp_path, hostile_scenario):
     out = tmp_path / "plan"
-    r = subprocess.run([sys.executable, "-m", "labopt.cli.main", "plan", str(hostile_scenario),
-                        "--out", str(out)], capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "labopt.cli.main", "plan", str(hostile_scenario), "--out", str(out)],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     csvs = sorted(out.glob("*.csv"))
     assert csvs
@@ -175,6 +198,7 @@ def test_scenario_files_round_trip_the_names(tmp_path, hostile_scenario):
 
 def test_the_service_writer_is_the_same_rule():
     from labopt_api.responses import table_response
+
     df = pd.DataFrame({"sample_id": [LINK], "n": [-1]})
     resp = table_response(df, "manifest", "csv")
     assert resp.body.decode().splitlines()[1].startswith(f"\"'{LINK[:11]}")

@@ -1,5 +1,6 @@
 """Numbers, dates and CSV files as Vietnamese-locale spreadsheets write them: read by the
 declared number format (en or vi) or refused with the cause named, never guessed."""
+
 import copy
 import csv
 import functools
@@ -14,13 +15,19 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from labopt.cli.main import app
 from labopt.numbers import FORMATS, NumberTextError, parse_number
-from labopt.scenario import ScenarioError, load_scenario, save_xlsx, scenario_from_data
-from labopt.scenario import scenario_to_data
+from labopt.scenario import (
+    ScenarioError,
+    load_scenario,
+    save_xlsx,
+    scenario_from_data,
+    scenario_to_data,
+)
 from labopt.scenario.schema import TABLE_BY_NAME
 from tests.scenario_files import FIXTURES, TINY, copy_tiny, edit
 
@@ -75,12 +82,14 @@ def to_vi_folder(src: Path, dst: Path, encoding: str = "utf-8-sig") -> Path:
         w.writerow(rows[0])
         for r in rows[1:]:
             w.writerow([vi_number(c) for c in r])
-        f.write_bytes(cp1258(out.getvalue()) if encoding == "cp1258"
-                      else out.getvalue().encode(encoding))
+        f.write_bytes(
+            cp1258(out.getvalue()) if encoding == "cp1258" else out.getvalue().encode(encoding)
+        )
     toml = dst / "scenario.toml"
     text = toml.read_text(encoding="utf-8")
-    toml.write_text(text.replace("[province]\n", '[province]\nnumber_format = "vi"\n', 1),
-                    encoding="utf-8")
+    toml.write_text(
+        text.replace("[province]\n", '[province]\nnumber_format = "vi"\n', 1), encoding="utf-8"
+    )
     return dst
 
 
@@ -108,28 +117,41 @@ def test_decimals_read_the_same_in_both_formats_when_written_in_each(whole, frac
     assert parse_number(en, EN) == parse_number(vi, VI) == float(f"{whole}.{frac:04d}")
 
 
-@pytest.mark.parametrize("text,fmt,whole,expected", [
-    ("8,000", EN, True, 8000), ("1,234,567", EN, True, 1234567), ("8000", EN, True, 8000),
-    ("8.0", EN, True, 8.0), ("1,234.5", EN, False, 1234.5), ("1e-05", EN, False, 1e-05),
-    ("8.000", VI, True, 8000), ("1.234.567", VI, True, 1234567), ("1.234,5", VI, False, 1234.5),
-    ("0,02", VI, False, 0.02), ("8.000", EN, False, 8.0),
-])
+@pytest.mark.parametrize(
+    "text,fmt,whole,expected",
+    [
+        ("8,000", EN, True, 8000),
+        ("1,234,567", EN, True, 1234567),
+        ("8000", EN, True, 8000),
+        ("8.0", EN, True, 8.0),
+        ("1,234.5", EN, False, 1234.5),
+        ("1e-05", EN, False, 1e-05),
+        ("8.000", VI, True, 8000),
+        ("1.234.567", VI, True, 1234567),
+        ("1.234,5", VI, False, 1234.5),
+        ("0,02", VI, False, 0.02),
+        ("8.000", EN, False, 8.0),
+    ],
+)
 def test_numbers_read_in_the_declared_format(text, fmt, whole, expected):
     assert parse_number(text, fmt, whole=whole) == expected
 
 
-@pytest.mark.parametrize("text,fmt,whole,cause", [
-    ("8.000", EN, True, "ambiguous thousands separator"),
-    ("12.000", EN, True, "ambiguous thousands separator"),
-    ("1.234.567", EN, True, "'.' as the thousands separator"),
-    ("8,00", EN, True, "decimal comma"),
-    ("0,02", EN, False, "decimal comma"),
-    ("8,000", VI, True, "ambiguous thousands separator"),
-    ("0.02", VI, False, "decimal point"),
-    ("8 000", EN, True, "spaces inside a number"),
-    ("2%", EN, True, "percent sign is allowed only for fractions"),
-    ("12,34,567", EN, True, "not a number"),
-])
+@pytest.mark.parametrize(
+    "text,fmt,whole,cause",
+    [
+        ("8.000", EN, True, "ambiguous thousands separator"),
+        ("12.000", EN, True, "ambiguous thousands separator"),
+        ("1.234.567", EN, True, "'.' as the thousands separator"),
+        ("8,00", EN, True, "decimal comma"),
+        ("0,02", EN, False, "decimal comma"),
+        ("8,000", VI, True, "ambiguous thousands separator"),
+        ("0.02", VI, False, "decimal point"),
+        ("8 000", EN, True, "spaces inside a number"),
+        ("2%", EN, True, "percent sign is allowed only for fractions"),
+        ("12,34,567", EN, True, "not a number"),
+    ],
+)
 def test_ambiguous_or_foreign_numbers_are_refused_with_the_cause(text, fmt, whole, cause):
     with pytest.raises(NumberTextError, match=re.escape(cause)):
         parse_number(text, fmt, whole=whole)
@@ -144,8 +166,10 @@ def test_vi_thousands_in_a_count_column_is_refused_not_read_as_eight(tiny):
     assert "thousands separator" in probs[0] and 'number_format = "vi"' in probs[0]
 
 
-@pytest.mark.parametrize("table,column", [
-    (t.name, c.name) for t in TABLE_BY_NAME.values() for c in t.columns if c.kind == "int"])
+@pytest.mark.parametrize(
+    "table,column",
+    [(t.name, c.name) for t in TABLE_BY_NAME.values() for c in t.columns if c.kind == "int"],
+)
 def test_every_count_column_refuses_vi_thousands_under_en(tiny, table, column):
     """Every whole-number column of every table (from the schema), not only reagent_stock."""
     path = tiny / f"{table}.csv"
@@ -153,7 +177,7 @@ def test_every_count_column_refuses_vi_thousands_under_en(tiny, table, column):
         path.write_text("lab,day,reactions\ncdc,1,100\n", encoding="utf-8")
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     j = rows[0].index(column)
-    rows[1][j] = "1.000"           # read as 1 before: a thousand, or a small number?
+    rows[1][j] = "1.000"  # read as 1 before: a thousand, or a small number?
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")
@@ -180,9 +204,10 @@ def test_number_format_option_reads_an_undeclared_vi_folder_and_must_agree(tmp_p
     vi = to_vi_folder(TINY, tmp_path / "vi")
     edit(vi / "scenario.toml", 'number_format = "vi"\n', "")
     probs = problems_of(vi)
-    assert len(probs) <= 6, probs       # one per file, not one per cell
-    assert all("looks semicolon-separated" in p and 'number_format = "vi"' in p
-               for p in probs), probs
+    assert len(probs) <= 6, probs  # one per file, not one per cell
+    assert all("looks semicolon-separated" in p and 'number_format = "vi"' in p for p in probs), (
+        probs
+    )
     assert load_scenario(vi, number_format="vi").equals(load_scenario(TINY))
     result = runner.invoke(app, ["scenario", "check", str(vi), "--number-format", "vi"])
     assert result.exit_code == 0, result.output
@@ -211,8 +236,9 @@ def test_unreadable_units_file_is_listed_first_and_its_cascade_suppressed(tiny):
 def test_unquoted_decimal_comma_in_a_comma_file_names_the_cause(tiny):
     edit(tiny / "prevalence.csv", "a,screening,0.01", "a,screening,0,01")
     probs = problems_of(tiny)
-    assert probs[0].startswith("prevalence.csv: row 3 has more fields than the header (3): "
-                               "an unquoted decimal comma"), probs
+    assert probs[0].startswith(
+        "prevalence.csv: row 3 has more fields than the header (3): an unquoted decimal comma"
+    ), probs
 
 
 def test_fractions_decimal_comma_and_percent(tiny):
@@ -221,8 +247,9 @@ def test_fractions_decimal_comma_and_percent(tiny):
     assert len(probs) == 1 and "value '0,01'" in probs[0] and "decimal comma" in probs[0]
     edit(tiny / "prevalence.csv", '"0,01"', "1%")
     scn = load_scenario(tiny)
-    assert scn.prevalence.set_index(["district", "stream"])["prevalence"][("a", "screening")] \
-        == pytest.approx(0.01)
+    assert scn.prevalence.set_index(["district", "stream"])["prevalence"][
+        ("a", "screening")
+    ] == pytest.approx(0.01)
     edit(tiny / "prevalence.csv", "1%", "2")
     assert "out of range" in problems_of(tiny)[0]
 
@@ -233,18 +260,18 @@ def test_dates_dd_mm_yyyy_read_under_vi_and_refused_under_en(tiny):
     assert len(probs) == 1 and "province.start_date" in probs[0], probs
     assert "cannot be told apart" in probs[0] and "yyyy-mm-dd" in probs[0]
     edit(tiny / "scenario.toml", "[province]\n", '[province]\nnumber_format = "vi"\n')
-    for f in tiny.glob("*.csv"):         # the vi format reads the tables' decimals too
+    for f in tiny.glob("*.csv"):  # the vi format reads the tables' decimals too
         rows = list(csv.reader(io.StringIO(f.read_text(encoding="utf-8"))))
         out = io.StringIO()
-        csv.writer(out, delimiter=";").writerows([rows[0]] + [[vi_number(c) for c in r]
-                                                              for r in rows[1:]])
+        csv.writer(out, delimiter=";").writerows(
+            [rows[0]] + [[vi_number(c) for c in r] for r in rows[1:]]
+        )
         f.write_text(out.getvalue(), encoding="utf-8")
     assert load_scenario(tiny).province.start_date.isoformat() == "2021-10-04"
 
 
 def test_settings_written_as_text_follow_the_number_format(tiny):
-    edit(tiny / "scenario.toml", "single_target_per_day = 1000",
-         'single_target_per_day = "8.000"')
+    edit(tiny / "scenario.toml", "single_target_per_day = 1000", 'single_target_per_day = "8.000"')
     probs = problems_of(tiny)
     assert len(probs) == 1, probs
     assert "policy.single_target_per_day" in probs[0] and "thousands separator" in probs[0]
@@ -256,7 +283,7 @@ def test_xlsx_numeric_cells_are_not_affected_text_cells_are(tmp_path):
     assert load_scenario(book, number_format="vi").equals(load_scenario(TINY))
     wb = openpyxl.load_workbook(book)
     col = [c.value for c in wb["labs"][1]].index("reagent_stock") + 1
-    wb["labs"].cell(row=2, column=col).value = "8.000"        # a text cell
+    wb["labs"].cell(row=2, column=col).value = "8.000"  # a text cell
     wb.save(book)
     probs = problems_of(book)
     assert "sheet 'labs', row 2, column 'reagent_stock': value '8.000'" in probs[0], probs
@@ -275,17 +302,25 @@ def test_json_numbers_are_numbers_and_json_text_follows_the_rules():
 
 
 # ---------------------------------------------------------------- command-line numbers
-@pytest.mark.parametrize("args,message", [
-    (["-p", "0,02"], "--prevalence: '0,02': '0,02' reads as the two values 0 and 02: a decimal "
-                     "comma? write 0.02"),
-    (["-p", "0,5"], "'0,5' reads as the two values 0 and 5: a decimal comma? write 0.5"),
-    (["-p", "0.01,0,02"], "'0,02' reads as the two values 0 and 02"),
-    (["-p", "0.02", "--se", "0,99"], "--se: '0,99': '0,99' reads as the two values 0 and 99"),
-    (["-p", "1.5"], "--prevalence: '1.5' is not a fraction in [0, 1]"),
-    (["-p", "0.01,abc"], "--prevalence: 'abc' in '0.01,abc': expected a number with a decimal "
-                         "point"),
-    (["--risks", "0,05*20"], "--risks: '0,05*20': '0,05' reads as the two values 0 and 05"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["-p", "0,02"],
+            "--prevalence: '0,02': '0,02' reads as the two values 0 and 02: a decimal "
+            "comma? write 0.02",
+        ),
+        (["-p", "0,5"], "'0,5' reads as the two values 0 and 5: a decimal comma? write 0.5"),
+        (["-p", "0.01,0,02"], "'0,02' reads as the two values 0 and 02"),
+        (["-p", "0.02", "--se", "0,99"], "--se: '0,99': '0,99' reads as the two values 0 and 99"),
+        (["-p", "1.5"], "--prevalence: '1.5' is not a fraction in [0, 1]"),
+        (
+            ["-p", "0.01,abc"],
+            "--prevalence: 'abc' in '0.01,abc': expected a number with a decimal point",
+        ),
+        (["--risks", "0,05*20"], "--risks: '0,05*20': '0,05' reads as the two values 0 and 05"),
+    ],
+)
 def test_pool_options_refuse_decimal_commas_showing_the_users_text(args, message):
     result = runner.invoke(app, ["pool", "evaluate", "-a", "D2", "-c", "10", *args])
     assert result.exit_code == 2, result.output
@@ -298,8 +333,9 @@ def test_pool_options_read_percentages_and_lists():
     a = runner.invoke(app, ["pool", "evaluate", "-a", "D2", "-c", "10", "-p", "2%", "--json"])
     b = runner.invoke(app, ["pool", "evaluate", "-a", "D2", "-c", "10", "-p", "0.02", "--json"])
     assert a.exit_code == 0 and a.output == b.output
-    c = runner.invoke(app, ["pool", "evaluate", "-a", "D2", "-c", "10", "-p", "0.01,0.02",
-                            "--json"])
+    c = runner.invoke(
+        app, ["pool", "evaluate", "-a", "D2", "-c", "10", "-p", "0.01,0.02", "--json"]
+    )
     assert c.exit_code == 0 and len(json.loads(c.output)["results"]) == 2
 
 
@@ -308,12 +344,14 @@ def test_risk_file_with_decimal_commas_is_refused(tmp_path):
     f.write_text("risk\n0,05\n0,01\n", encoding="utf-8")
     result = runner.invoke(app, ["pool", "evaluate", "-a", "ID2", "-c", "2,1", "--risks", str(f)])
     assert result.exit_code == 2
-    assert "row 2: 2 fields but the header has 1: an unquoted decimal comma" in \
-        " ".join(result.output.split())
+    assert "row 2: 2 fields but the header has 1: an unquoted decimal comma" in " ".join(
+        result.output.split()
+    )
 
 
 def test_library_messages_show_numbers_plainly():
     from labopt.pooling import evaluate
+
     with pytest.raises(ValueError) as exc:
         evaluate("D2", "10", prevalence=np.array([0.0, 2.0]))
     assert str(exc.value) == "prevalence[1]: must be a probability in [0, 1], got 2.0"
@@ -323,6 +361,7 @@ def test_library_messages_show_numbers_plainly():
 def test_lab_results_read_excel_csv_variants_and_refuse_decimal_commas(tmp_path):
     from labopt.lab import LabBatch, LabInputError, make_manifest
     from labopt.lab.results import read_results
+
     samples = pd.DataFrame({"sample_id": [f"S{i:03d}" for i in range(20)]})
     b = LabBatch.start(make_manifest(samples, "D2", "10"))
     good = "pool_id;result;ct\r\nP0001;positive;32\r\nP0002;negative;\r\n"
@@ -333,8 +372,11 @@ def test_lab_results_read_excel_csv_variants_and_refuse_decimal_commas(tmp_path)
         assert report.added == 2
     f = tmp_path / "results.csv"
     f.write_text(good.replace(";32", ";32,5"), encoding="utf-8")
-    with pytest.raises(LabInputError, match=r"row 2, column 'ct': value '32,5': not a number; "
-                                            r"expected .*: decimal comma: this is 32.5"):
+    with pytest.raises(
+        LabInputError,
+        match=r"row 2, column 'ct': value '32,5': not a number; "
+        r"expected .*: decimal comma: this is 32.5",
+    ):
         b.apply(read_results(f), source=f.name)
     f.write_text("pool_id,result,ct\nP0001,positive,32,5\n", encoding="utf-8")
     with pytest.raises(LabInputError, match="row 2 has more fields than the header"):
@@ -361,10 +403,10 @@ def tiny_data() -> dict:
 def test_a_vi_written_reagent_stock_reads_exactly_under_vi_and_is_refused_under_en(n):
     data = copy.deepcopy(tiny_data())
     data["labs"][0]["reagent_stock"] = f"{n:,}".replace(",", ".")
-    with pytest.raises(ScenarioError, match="ambiguous thousands separator|'.' as the thousands"):
+    with pytest.raises(ScenarioError, match=r"ambiguous thousands separator|'\.' as the thousands"):
         scenario_from_data(data)
     data["settings"]["province"]["number_format"] = "vi"
-    for lab in data["labs"]:        # JSON numbers are numbers in either format
+    for lab in data["labs"]:  # JSON numbers are numbers in either format
         assert not isinstance(lab["run_hours"], str)
     assert scenario_from_data(data).lab_by_id["cdc"].reagent_stock == n
 
@@ -374,8 +416,9 @@ def test_a_cell_beyond_the_csv_field_limit_is_refused_naming_file_row_and_column
     edit(tiny / "districts.csv", "Huyện Bê", "x" * 140_000)
     probs = problems_of(tiny)
     assert len(probs) == 1, probs
-    assert probs[0].startswith("districts.csv: row 3, column 'name': a cell longer than "
-                               "131,072 characters"), probs[0][:300]
+    assert probs[0].startswith(
+        "districts.csv: row 3, column 'name': a cell longer than 131,072 characters"
+    ), probs[0][:300]
     # a 3 MB line without separators: the row is named even when the column cannot be
     (tiny / "demand.csv").write_bytes(b"day,district,stream,samples\n" + b"7" * 3_000_000)
     probs = problems_of(tiny)
@@ -395,12 +438,13 @@ def test_the_csv_modules_other_refusals_name_the_row(tiny):
 def test_the_cli_refuses_a_huge_cell_without_a_traceback(tiny, tmp_path):
     edit(tiny / "districts.csv", "Huyện Bê", "x" * 140_000)
     r = runner.invoke(app, ["scenario", "check", str(tiny)])
-    assert r.exit_code != 0 and r.exception is None or isinstance(r.exception, SystemExit)
+    assert (r.exit_code != 0 and r.exception is None) or isinstance(r.exception, SystemExit)
     assert "row 3, column 'name': a cell longer than 131,072" in r.output, r.output[-500:]
     big = tmp_path / "big.csv"
     big.write_bytes(b"sample_id\n" + b"x" * 140_000 + b"\n")
-    r = runner.invoke(app, ["pools", "make", str(big), "--out", str(tmp_path / "batch"),
-                            "-a", "D2", "-c", "10"])
+    r = runner.invoke(
+        app, ["pools", "make", str(big), "--out", str(tmp_path / "batch"), "-a", "D2", "-c", "10"]
+    )
     assert isinstance(r.exception, SystemExit) or r.exception is None, r.exception
     assert "big.csv" in r.output and "row 2, column 'sample_id'" in r.output, r.output[-500:]
     assert not (tmp_path / "batch").exists()
@@ -409,26 +453,30 @@ def test_the_cli_refuses_a_huge_cell_without_a_traceback(tiny, tmp_path):
 def test_deeply_nested_toml_is_refused_naming_the_file(tiny):
     edit(tiny / "scenario.toml", "days = 3", "days = 3\n[x]\ny = " + "[" * 5000 + "]" * 5000)
     probs = problems_of(tiny)
-    assert probs == ["scenario.toml: arrays or tables nested too deeply: settings are at "
-                     "most a few levels deep"], probs
+    assert probs == [
+        "scenario.toml: arrays or tables nested too deeply: settings are at most a few levels deep"
+    ], probs
     r = runner.invoke(app, ["scenario", "check", str(tiny)])
     assert "scenario.toml: arrays or tables nested too deeply" in r.output, r.output[-500:]
 
 
-@pytest.mark.parametrize("rows", [3, 600])        # the one-by-one and the vectorised reading
+@pytest.mark.parametrize("rows", [3, 600])  # the one-by-one and the vectorised reading
 def test_full_width_digits_are_refused_whatever_the_table_size(tiny, rows):
     demand = tiny / "demand.csv"
     lines = demand.read_text(encoding="utf-8").splitlines()
     days = rows // 4 + 3
-    body = [f"{i // 4 + 1},{'ab'[i % 2]},{('reactive', 'screening')[i // 2 % 2]},{i},"
-            for i in range(rows)]
+    body = [
+        f"{i // 4 + 1},{'ab'[i % 2]},{('reactive', 'screening')[i // 2 % 2]},{i},"
+        for i in range(rows)
+    ]
     body[-1] = body[-1].rsplit(",", 2)[0] + ",７４５,"
     edit(tiny / "scenario.toml", "days = 3", f"days = {days}")
-    demand.write_text("\n".join([lines[0]] + body) + "\n", encoding="utf-8")
+    demand.write_text("\n".join([lines[0], *body]) + "\n", encoding="utf-8")
     probs = problems_of(tiny)
     assert len(probs) == 1, probs
-    assert (f"demand.csv, row {rows + 1}, column 'samples': value '７４５': expected a whole "
-            f"number") in probs[0] and "digits other than 0-9" in probs[0], probs
+    assert (
+        f"demand.csv, row {rows + 1}, column 'samples': value '７４５': expected a whole number"
+    ) in probs[0] and "digits other than 0-9" in probs[0], probs
 
 
 def test_full_width_digits_in_a_small_table_are_not_read_as_a_number(tiny):
@@ -440,15 +488,18 @@ def test_full_width_digits_in_a_small_table_are_not_read_as_a_number(tiny):
             parse_number(text, EN)
 
 
-@pytest.mark.parametrize("setting,written", [
-    ("single_target_per_day = 1000", "single_target_per_day = 8.000"),
-    ("pooled_target_per_day = 5000", "pooled_target_per_day = 5.0"),
-    ("days = 3", "days = 7.000"),
-    ("reactions_per_staff_shift = 200", "reactions_per_staff_shift = 200.0"),
-    ("max_stages = 2", "max_stages = 2.0"),
-    ("max_wait_days = 1", "max_wait_days = 1.0"),
-    ("priority = 3", "priority = 3.0"),
-])
+@pytest.mark.parametrize(
+    "setting,written",
+    [
+        ("single_target_per_day = 1000", "single_target_per_day = 8.000"),
+        ("pooled_target_per_day = 5000", "pooled_target_per_day = 5.0"),
+        ("days = 3", "days = 7.000"),
+        ("reactions_per_staff_shift = 200", "reactions_per_staff_shift = 200.0"),
+        ("max_stages = 2", "max_stages = 2.0"),
+        ("max_wait_days = 1", "max_wait_days = 1.0"),
+        ("priority = 3", "priority = 3.0"),
+    ],
+)
 def test_a_toml_float_is_not_a_count(tiny, setting, written):
     edit(tiny / "scenario.toml", setting, written)
     probs = problems_of(tiny)
@@ -472,11 +523,14 @@ def test_xlsx_whole_numeric_cells_are_counts_fractional_ones_refused(tmp_path):
     assert "fractional part" in probs[0]
 
 
-@pytest.mark.parametrize("table,old,new", [
-    ("districts.csv", "200000", "3.45E+05"),
-    ("labs.csv", ",5000,", ",1.4E+04,"),
-    ("labs.csv", ",5000,", ",5e3,"),
-])
+@pytest.mark.parametrize(
+    "table,old,new",
+    [
+        ("districts.csv", "200000", "3.45E+05"),
+        ("labs.csv", ",5000,", ",1.4E+04,"),
+        ("labs.csv", ",5000,", ",5e3,"),
+    ],
+)
 def test_counts_in_scientific_notation_are_refused(tiny, table, old, new):
     edit(tiny / table, old, new)
     probs = problems_of(tiny)
@@ -494,12 +548,15 @@ def test_fractions_and_settings_keep_or_refuse_exponents(tiny):
     assert "scientific notation loses digits" in probs[0]
 
 
-@pytest.mark.parametrize("written,message", [
-    ('"2021-10-04x"', "value '2021-10-04x': expected a date yyyy-mm-dd"),
-    ('"2021-10-04T23:00"', "value '2021-10-04T23:00': expected a date without a time of day"),
-    ("2021-10-04T23:00:00", "expected a date without a time of day"),
-    ("2021-10-04 23:00:00", "expected a date without a time of day"),
-])
+@pytest.mark.parametrize(
+    "written,message",
+    [
+        ('"2021-10-04x"', "value '2021-10-04x': expected a date yyyy-mm-dd"),
+        ('"2021-10-04T23:00"', "value '2021-10-04T23:00': expected a date without a time of day"),
+        ("2021-10-04T23:00:00", "expected a date without a time of day"),
+        ("2021-10-04 23:00:00", "expected a date without a time of day"),
+    ],
+)
 def test_date_messages_say_it_once_and_times_are_refused(tiny, written, message):
     edit(tiny / "scenario.toml", "start_date = 2021-10-04", f"start_date = {written}")
     probs = problems_of(tiny)

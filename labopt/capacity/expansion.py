@@ -7,17 +7,25 @@ additions (PCR and extraction runs per machine depend on the shifts worked, so c
 product of machines and runs). Minimise the total effort, weighted by the scenario's
 ``[expansion]`` costs, subject to total capacity >= reactions needed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from labopt.capacity.lab import (Additions, LabDay, extraction_reactions, pcr_reactions,
-                                 productivity, runs_per_machine, staff_reactions)
+from labopt.capacity.lab import (
+    Additions,
+    LabDay,
+    extraction_reactions,
+    pcr_reactions,
+    productivity,
+    runs_per_machine,
+    staff_reactions,
+)
 from labopt.scenario.model import Lab, Scenario
 
-SCALE = 10**6         # effort weights are scaled to integers for CP-SAT
+SCALE = 10**6  # effort weights are scaled to integers for CP-SAT
 MAX_SHIFTS = 3
 
 
@@ -41,28 +49,42 @@ class LabChange:
         if self.switch_on:
             parts.append("switch on (standby)")
         a = self.additions
-        for n, word in ((a.shifts, "shift"), (a.pcr_machines, "PCR machine"),
-                        (a.extraction_machines, "extraction machine"),
-                        (a.technicians, "technician per shift")):
+        for n, word in (
+            (a.shifts, "shift"),
+            (a.pcr_machines, "PCR machine"),
+            (a.extraction_machines, "extraction machine"),
+            (a.technicians, "technician per shift"),
+        ):
             if n:
-                parts.append(f"+{n} {word}{'s' if n > 1 and word != 'technician per shift' else ''}")
+                parts.append(
+                    f"+{n} {word}{'s' if n > 1 and word != 'technician per shift' else ''}"
+                )
         if self.reagent:
             parts.append(f"+{self.reagent:,} reactions of reagent")
-        return (f"{self.name}: {', '.join(parts)} -> {self.before:,} to {self.after:,} "
-                f"reactions/day (+{self.after - self.before:,}); limited by "
-                f"{'/'.join(self.binding_before) or 'nothing (off)'} before, "
-                f"{'/'.join(self.binding_after)} after")
+        return (
+            f"{self.name}: {', '.join(parts)} -> {self.before:,} to {self.after:,} "
+            f"reactions/day (+{self.after - self.before:,}); limited by "
+            f"{'/'.join(self.binding_before) or 'nothing (off)'} before, "
+            f"{'/'.join(self.binding_after)} after"
+        )
 
     def to_dict(self) -> dict:
-        return {"lab": self.lab, "name": self.name, "switch_on": self.switch_on,
-                "extra_shifts": self.additions.shifts,
-                "extra_pcr_machines": self.additions.pcr_machines,
-                "extra_extraction_machines": self.additions.extraction_machines,
-                "extra_technicians_per_shift": self.additions.technicians,
-                "extra_reagent": self.reagent, "reactions_before": self.before,
-                "reactions_after": self.after, "binding_before": list(self.binding_before),
-                "binding_after": list(self.binding_after), "effort": self.effort,
-                "description": self.describe()}
+        return {
+            "lab": self.lab,
+            "name": self.name,
+            "switch_on": self.switch_on,
+            "extra_shifts": self.additions.shifts,
+            "extra_pcr_machines": self.additions.pcr_machines,
+            "extra_extraction_machines": self.additions.extraction_machines,
+            "extra_technicians_per_shift": self.additions.technicians,
+            "extra_reagent": self.reagent,
+            "reactions_before": self.before,
+            "reactions_after": self.after,
+            "binding_before": list(self.binding_before),
+            "binding_after": list(self.binding_after),
+            "effort": self.effort,
+            "description": self.describe(),
+        }
 
 
 @dataclass
@@ -71,38 +93,52 @@ class ExpansionPlan:
     available: int
     feasible: bool
     changes: list[LabChange] = field(default_factory=list)
-    reachable: int = 0          # the most the province could reach with every addition
+    reachable: int = 0  # the most the province could reach with every addition
     total_effort: float = 0.0
     status: str = ""
 
     def reasoning(self) -> list[str]:
         gap = self.needed - self.available
-        lines = [f"Targets need {self.needed:,} reactions/day; active labs give "
-                 f"{self.available:,}: short by {gap:,}."]
+        lines = [
+            f"Targets need {self.needed:,} reactions/day; active labs give "
+            f"{self.available:,}: short by {gap:,}."
+        ]
         if not self.feasible:
-            lines.append(f"Even with every addition allowed by [expansion] (all standby labs "
-                         f"on, 3 shifts, the maximum machines and technicians, any reagent) the "
-                         f"province reaches {self.reachable:,} reactions/day, still "
-                         f"{self.needed - self.reachable:,} short: the targets need more labs "
-                         f"or more machines than the limits allow.")
+            lines.append(
+                f"Even with every addition allowed by [expansion] (all standby labs "
+                f"on, 3 shifts, the maximum machines and technicians, any reagent) the "
+                f"province reaches {self.reachable:,} reactions/day, still "
+                f"{self.needed - self.reachable:,} short: the targets need more labs "
+                f"or more machines than the limits allow."
+            )
             return lines
-        lines.append(f"Cheapest combination by the [expansion] effort weights (total effort "
-                     f"{self.total_effort:g}), solver status {self.status}:")
+        lines.append(
+            f"Cheapest combination by the [expansion] effort weights (total effort "
+            f"{self.total_effort:g}), solver status {self.status}:"
+        )
         lines += [f"  - {c.describe()}" for c in self.changes]
         gained = sum(c.after - c.before for c in self.changes)
-        lines.append(f"Together +{gained:,} reactions/day: {self.available + gained:,} >= "
-                     f"{self.needed:,}.")
+        lines.append(
+            f"Together +{gained:,} reactions/day: {self.available + gained:,} >= {self.needed:,}."
+        )
         return lines
 
     def to_dict(self) -> dict:
-        return {"needed": self.needed, "available": self.available, "feasible": self.feasible,
-                "reachable": self.reachable, "total_effort": self.total_effort,
-                "status": self.status, "changes": [c.to_dict() for c in self.changes],
-                "reasoning": self.reasoning()}
+        return {
+            "needed": self.needed,
+            "available": self.available,
+            "feasible": self.feasible,
+            "reachable": self.reachable,
+            "total_effort": self.total_effort,
+            "status": self.status,
+            "changes": [c.to_dict() for c in self.changes],
+            "reasoning": self.reasoning(),
+        }
 
 
-def what_it_takes(scn: Scenario, lab_days: list[LabDay], needed: int,
-                  time_limit: float = 10.0) -> ExpansionPlan:
+def what_it_takes(
+    scn: Scenario, lab_days: list[LabDay], needed: int, time_limit: float = 10.0
+) -> ExpansionPlan:
     """Cheapest additions so that the day's total capacity reaches ``needed`` reactions."""
     by_id = {ld.lab: ld for ld in lab_days}
     labs = [lab for lab in scn.labs if lab.id in by_id]
@@ -135,11 +171,15 @@ def _solve(scn, labs: list[Lab], by_id, needed, time_limit, maximise: bool):
         # limits after the additions
         shift_options = range(s0, max(s0, MAX_SHIFTS) + 1)
         pcr_runs = m.new_int_var(0, 1000, f"pcr_runs_{lab.id}")
-        m.add_element(s, [runs_per_machine(k, lab.run_hours, policy) for k in shift_options],
-                      pcr_runs)
+        m.add_element(
+            s, [runs_per_machine(k, lab.run_hours, policy) for k in shift_options], pcr_runs
+        )
         ext_runs = m.new_int_var(0, 1000, f"ext_runs_{lab.id}")
-        m.add_element(s, [runs_per_machine(k, lab.extraction_run_hours, policy)
-                          for k in shift_options], ext_runs)
+        m.add_element(
+            s,
+            [runs_per_machine(k, lab.extraction_run_hours, policy) for k in shift_options],
+            ext_runs,
+        )
         machines = m.new_int_var(0, 1000, f"machines_{lab.id}")
         m.add(machines == lab.pcr_machines + pm)
         pcr_slots = m.new_int_var(0, 10**7, f"pcr_slots_{lab.id}")
@@ -163,11 +203,16 @@ def _solve(scn, labs: list[Lab], by_id, needed, time_limit, maximise: bool):
         caps.append(cap)
         vars_by_lab[lab.id] = (on, s, pm, em, tech, reagent, cap)
         switch_cost = ex.standby_lab if lab.status == "standby" else 0.0
-        for var, w in ((on, switch_cost), (s, ex.extra_shift), (pm, ex.pcr_machine),
-                       (em, ex.extraction_machine), (tech, ex.technician)):
-            cost_terms.append(int(round(w * SCALE)) * var)
+        for var, w in (
+            (on, switch_cost),
+            (s, ex.extra_shift),
+            (pm, ex.pcr_machine),
+            (em, ex.extraction_machine),
+            (tech, ex.technician),
+        ):
+            cost_terms.append(round(w * SCALE) * var)
         # reagent is charged per reaction: reagent_per_1000 / 1000
-        cost_terms.append(int(round(ex.reagent_per_1000 * SCALE / 1000)) * reagent)
+        cost_terms.append(round(ex.reagent_per_1000 * SCALE / 1000) * reagent)
     total = sum(caps)
     if maximise:
         m.maximize(total)
@@ -193,18 +238,35 @@ def _solve(scn, labs: list[Lab], by_id, needed, time_limit, maximise: bool):
             continue
         before_day = by_id[lab.id]
         before = before_day.reactions if lab.status == "active" else 0
-        after_limits = {"pcr": pcr_reactions(lab, policy, add),
-                        "extraction": extraction_reactions(lab, policy, add),
-                        "staff": staff_reactions(lab, policy, add),
-                        "reagent": before_day.reagent + int(reagent)}
+        after_limits = {
+            "pcr": pcr_reactions(lab, policy, add),
+            "extraction": extraction_reactions(lab, policy, add),
+            "staff": staff_reactions(lab, policy, add),
+            "reagent": before_day.reagent + int(reagent),
+        }
         after = min(after_limits.values())
-        lab_effort = ((ex.standby_lab if switched else 0) + s * ex.extra_shift
-                      + pm * ex.pcr_machine + em * ex.extraction_machine + tech * ex.technician
-                      + reagent / 1000 * ex.reagent_per_1000)
+        lab_effort = (
+            (ex.standby_lab if switched else 0)
+            + s * ex.extra_shift
+            + pm * ex.pcr_machine
+            + em * ex.extraction_machine
+            + tech * ex.technician
+            + reagent / 1000 * ex.reagent_per_1000
+        )
         effort += lab_effort
-        changes.append(LabChange(
-            lab.id, lab.name, switched, add, int(reagent), before, after,
-            before_day.binding if lab.status == "active" else (),
-            tuple(k for k, v in after_limits.items() if v == after), round(lab_effort, 3)))
+        changes.append(
+            LabChange(
+                lab.id,
+                lab.name,
+                switched,
+                add,
+                int(reagent),
+                before,
+                after,
+                before_day.binding if lab.status == "active" else (),
+                tuple(k for k, v in after_limits.items() if v == after),
+                round(lab_effort, 3),
+            )
+        )
     changes.sort(key=lambda c: -(c.after - c.before))
     return changes, reach, round(effort, 3), solver.status_name(status)

@@ -8,6 +8,7 @@ Reactions per day = min(PCR wells, extraction tubes, staff, reagent), where (all
 - staff: technicians per shift x shifts x reactions per technician-shift;
 - reagent: reactions in stock that day (see ``reagent_projection``).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,7 @@ def working_hours(shifts: int, policy: Policy) -> float:
 
 def runs_per_machine(shifts: int, run_hours: float, policy: Policy) -> int:
     # the small epsilon keeps 24 h / 2 h = 12 runs despite float rounding
-    return int(math.floor(working_hours(shifts, policy) / run_hours + 1e-9))
+    return math.floor(working_hours(shifts, policy) / run_hours + 1e-9)
 
 
 @dataclass(frozen=True)
@@ -34,19 +35,23 @@ class Additions:
     shifts: int = 0
     pcr_machines: int = 0
     extraction_machines: int = 0
-    technicians: int = 0          # per shift
+    technicians: int = 0  # per shift
 
 
 def pcr_reactions(lab: Lab, policy: Policy, add: Additions = Additions()) -> int:
     runs = runs_per_machine(lab.shifts_per_day + add.shifts, lab.run_hours, policy)
-    return (lab.pcr_machines + add.pcr_machines) * runs * (lab.wells_per_run
-                                                           - lab.control_wells_per_run)
+    return (
+        (lab.pcr_machines + add.pcr_machines)
+        * runs
+        * (lab.wells_per_run - lab.control_wells_per_run)
+    )
 
 
 def extraction_reactions(lab: Lab, policy: Policy, add: Additions = Additions()) -> int:
     runs = runs_per_machine(lab.shifts_per_day + add.shifts, lab.extraction_run_hours, policy)
-    return (lab.extraction_machines + add.extraction_machines) * runs \
-        * lab.extraction_samples_per_run
+    return (
+        (lab.extraction_machines + add.extraction_machines) * runs * lab.extraction_samples_per_run
+    )
 
 
 def productivity(lab: Lab, policy: Policy) -> int:
@@ -54,8 +59,11 @@ def productivity(lab: Lab, policy: Policy) -> int:
 
 
 def staff_reactions(lab: Lab, policy: Policy, add: Additions = Additions()) -> int:
-    return ((lab.staff_per_shift + add.technicians) * (lab.shifts_per_day + add.shifts)
-            * productivity(lab, policy))
+    return (
+        (lab.staff_per_shift + add.technicians)
+        * (lab.shifts_per_day + add.shifts)
+        * productivity(lab, policy)
+    )
 
 
 @dataclass(frozen=True)
@@ -81,18 +89,28 @@ class LabDay:
         return tuple(name for name in LIMITS if getattr(self, name) == r)
 
     def to_dict(self) -> dict:
-        return {"lab": self.lab, "day": self.day, "status": self.status, "pcr": self.pcr,
-                "extraction": self.extraction, "staff": self.staff, "reagent": self.reagent,
-                "reactions": self.reactions, "binding": list(self.binding)}
+        return {
+            "lab": self.lab,
+            "day": self.day,
+            "status": self.status,
+            "pcr": self.pcr,
+            "extraction": self.extraction,
+            "staff": self.staff,
+            "reagent": self.reagent,
+            "reactions": self.reactions,
+            "binding": list(self.binding),
+        }
 
 
 def non_reagent_capacity(lab: Lab, policy: Policy) -> int:
-    return min(pcr_reactions(lab, policy), extraction_reactions(lab, policy),
-               staff_reactions(lab, policy))
+    return min(
+        pcr_reactions(lab, policy), extraction_reactions(lab, policy), staff_reactions(lab, policy)
+    )
 
 
-def reagent_projection(lab: Lab, policy: Policy, deliveries: dict[int, int],
-                       days: int) -> list[int]:
+def reagent_projection(
+    lab: Lab, policy: Policy, deliveries: dict[int, int], days: int
+) -> list[int]:
     """Reagent available at the start of each day 1..days if the lab runs flat out.
 
     available(1) = stock + delivery(1); each day uses min(capacity, available); what is left
@@ -109,5 +127,12 @@ def reagent_projection(lab: Lab, policy: Policy, deliveries: dict[int, int],
 
 
 def lab_day(lab: Lab, policy: Policy, day: int, reagent: int) -> LabDay:
-    return LabDay(lab.id, day, lab.status, pcr_reactions(lab, policy),
-                  extraction_reactions(lab, policy), staff_reactions(lab, policy), reagent)
+    return LabDay(
+        lab.id,
+        day,
+        lab.status,
+        pcr_reactions(lab, policy),
+        extraction_reactions(lab, policy),
+        staff_reactions(lab, policy),
+        reagent,
+    )

@@ -1,4 +1,5 @@
 """Reactions per pooled sample: the best design for a prevalence under a lab's limits."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -13,8 +14,13 @@ def design_table(prevalence, max_pool: int, policy: Policy) -> DesignTable:
     """Lowest-ET design for each prevalence with pools up to ``max_pool`` samples and the
     policy's stage limit and pooled-assay accuracy. Reactions per sample, retests included:
     ``.expected_tests_per_sample``."""
-    return best_designs(np.asarray(prevalence, dtype=float), int(max_pool), policy.max_stages,
-                        policy.pooling_se, policy.pooling_sp)
+    return best_designs(
+        np.asarray(prevalence, dtype=float),
+        int(max_pool),
+        policy.max_stages,
+        policy.pooling_se,
+        policy.pooling_sp,
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -25,5 +31,6 @@ def _one(prevalence: float, max_pool: int, max_stages: int, se: float, sp: float
 
 def best_design(prevalence: float, max_pool: int, policy: Policy):
     """(design, reactions per sample) for one prevalence; cached."""
-    return _one(float(prevalence), int(max_pool), policy.max_stages, policy.pooling_se,
-                policy.pooling_sp)
+    return _one(
+        float(prevalence), int(max_pool), policy.max_stages, policy.pooling_se, policy.pooling_sp
+    )

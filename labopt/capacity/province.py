@@ -3,6 +3,7 @@
 Capacity here is the province's total, as if every sample could reach every lab; where
 samples can actually go and when is the scheduler's job (labopt.schedule).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -71,8 +72,9 @@ class CapacityReport:
     @property
     def reactions_needed(self) -> int:
         """Reactions for both targets at once: singles plus pooled samples at their designs."""
-        return int(np.ceil(self.single_target
-                           + self.pooled_target * self.reactions_per_pooled_sample))
+        return int(
+            np.ceil(self.single_target + self.pooled_target * self.reactions_per_pooled_sample)
+        )
 
     @property
     def meets_targets(self) -> bool:
@@ -90,8 +92,13 @@ class CapacityReport:
         for limit in LIMITS:
             labs = [ld for ld in self.active if limit in ld.binding]
             if labs:
-                out.append({"limit": limit, "labs": [ld.lab for ld in labs],
-                            "reactions": sum(ld.reactions for ld in labs)})
+                out.append(
+                    {
+                        "limit": limit,
+                        "labs": [ld.lab for ld in labs],
+                        "reactions": sum(ld.reactions for ld in labs),
+                    }
+                )
         return out
 
     def to_dict(self) -> dict:
@@ -107,8 +114,10 @@ class CapacityReport:
                 "reactions_per_pooled_sample": self.reactions_per_pooled_sample,
                 "reactions_needed": self.reactions_needed,
                 "pooled_samples_after_single_target": self.pooled_after_single_target,
-                "targets": {"single_samples_per_day": self.single_target,
-                            "pooled_samples_per_day": self.pooled_target},
+                "targets": {
+                    "single_samples_per_day": self.single_target,
+                    "pooled_samples_per_day": self.pooled_target,
+                },
                 "meets_targets": self.meets_targets,
             },
             "binding": self.binding(),
@@ -142,18 +151,29 @@ def pooled_designs(scn: Scenario, day: int) -> list[DistrictDesign]:
     reach = travel.groupby("district")["lab"].apply(list).to_dict()
     poolable = [s.id for s in scn.streams if s.poolable]
     rows = scn.demand[(scn.demand["day"] == day) & scn.demand["stream"].isin(poolable)]
-    if rows.empty or rows["samples"].sum() == 0:     # no demand that day: weigh by population
+    if rows.empty or rows["samples"].sum() == 0:  # no demand that day: weigh by population
         pop = {d.code: d.population for d in scn.districts}
         prev = scn.prevalence[scn.prevalence["stream"].isin(poolable)]
         rows = prev.assign(samples=prev["district"].map(pop))
     out = []
-    for district, stream, samples, p in rows[["district", "stream", "samples",
-                                              "prevalence"]].itertuples(index=False):
+    for district, stream, samples, p in rows[
+        ["district", "stream", "samples", "prevalence"]
+    ].itertuples(index=False):
         labs = reach.get(district, [])
         pools = [lab_pool[x] for x in labs if x in active] or [lab_pool[x] for x in labs] or [1]
         design, et = best_design(float(p), max(pools), scn.policy)
-        out.append(DistrictDesign(district, stream, float(p), int(samples), max(pools),
-                                  design.algorithm, design.config, et))
+        out.append(
+            DistrictDesign(
+                district,
+                stream,
+                float(p),
+                int(samples),
+                max(pools),
+                design.algorithm,
+                design.config,
+                et,
+            )
+        )
     return out
 
 
@@ -161,21 +181,30 @@ def capacity_report(scn: Scenario, day: int = 1, expand: bool = True) -> Capacit
     """Capacity of every lab and of the province on ``day`` against the policy's targets;
     with ``expand``, the cheapest additions that would close a gap."""
     if not 1 <= day <= scn.province.days:
-        raise ValueError(f"day: must be between 1 and {scn.province.days} (the scenario's "
-                         f"horizon), got {day}")
+        raise ValueError(
+            f"day: must be between 1 and {scn.province.days} (the scenario's horizon), got {day}"
+        )
     labs = lab_days(scn, day)
     designs = pooled_designs(scn, day)
     weights = np.array([d.samples for d in designs], dtype=float)
     costs = np.array([d.reactions_per_sample for d in designs])
     per_pooled = float(np.average(costs, weights=weights)) if weights.sum() > 0 else 1.0
-    report = CapacityReport(day, scn.date_of(day).isoformat(), labs,
-                            scn.policy.single_target_per_day, scn.policy.pooled_target_per_day,
-                            per_pooled, designs)
+    report = CapacityReport(
+        day,
+        scn.date_of(day).isoformat(),
+        labs,
+        scn.policy.single_target_per_day,
+        scn.policy.pooled_target_per_day,
+        per_pooled,
+        designs,
+    )
     for ld in labs:
         if ld.status == "active" and ld.reagent < min(ld.pcr, ld.extraction, ld.staff):
-            report.notes.append(f"{scn.lab_by_id[ld.lab].name}: reagent limits day {day} to "
-                                f"{ld.reagent:,} reactions (projected if run at full capacity "
-                                f"from day 1)")
+            report.notes.append(
+                f"{scn.lab_by_id[ld.lab].name}: reagent limits day {day} to "
+                f"{ld.reagent:,} reactions (projected if run at full capacity "
+                f"from day 1)"
+            )
     if expand and not report.meets_targets:
         report.expansion = what_it_takes(scn, labs, report.reactions_needed)
     return report
@@ -186,8 +215,18 @@ def capacity_table(report: CapacityReport, scn: Scenario) -> pd.DataFrame:
     rows = []
     for ld in report.labs:
         lab = scn.lab_by_id[ld.lab]
-        rows.append({"lab": ld.lab, "name": lab.name, "type": lab.facility_type,
-                     "status": ld.status, "pcr": ld.pcr, "extraction": ld.extraction,
-                     "staff": ld.staff, "reagent": ld.reagent, "reactions": ld.reactions,
-                     "binding": "/".join(ld.binding)})
+        rows.append(
+            {
+                "lab": ld.lab,
+                "name": lab.name,
+                "type": lab.facility_type,
+                "status": ld.status,
+                "pcr": ld.pcr,
+                "extraction": ld.extraction,
+                "staff": ld.staff,
+                "reagent": ld.reagent,
+                "reactions": ld.reactions,
+                "binding": "/".join(ld.binding),
+            }
+        )
     return pd.DataFrame(rows)

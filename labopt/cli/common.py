@@ -1,4 +1,5 @@
 """Helpers shared by the CLI commands: value parsing, JSON output, error reporting."""
+
 from __future__ import annotations
 
 import csv
@@ -24,16 +25,26 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
-Force = Annotated[bool, typer.Option(
-    "--force", help="write into a non-empty folder that is not a labopt output (or over an "
-                    "existing workbook); labopt still replaces only its own files there "
-                    "(listed in the folder's .labopt-output)")]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="write into a non-empty folder that is not a labopt output (or over an "
+        "existing workbook); labopt still replaces only its own files there "
+        "(listed in the folder's .labopt-output)",
+    ),
+]
 
 
-NumberFormatOption = Annotated[str | None, typer.Option(
-    "--number-format", help="how numbers written as text in the scenario files are read: en "
-                            "(1,234.5; the default) or vi (1.234,5 and dates dd/mm/yyyy); must "
-                            "agree with [province] number_format when the files declare it")]
+NumberFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--number-format",
+        help="how numbers written as text in the scenario files are read: en "
+        "(1,234.5; the default) or vi (1.234,5 and dates dd/mm/yyyy); must "
+        "agree with [province] number_format when the files declare it",
+    ),
+]
 
 
 class UsageError(ValueError):
@@ -59,11 +70,17 @@ def parse_floats(text: str, flag: str, fraction: bool = False) -> list[float]:
         try:
             v = parse_number(item, number_format("en"), percent=fraction)
         except NumberTextError as exc:
-            why = (f"expected a number with a decimal point and no thousands separator, "
-                   f"e.g. 0.02{' or 2%' * fraction}; a comma separates values"
-                   if "percent" not in str(exc) else str(exc))
-            raise UsageError(f"{flag}: {item!r} in {text!r}: {why}" if len(items) > 1 else
-                             f"{flag}: {text!r}: {why}") from None
+            why = (
+                f"expected a number with a decimal point and no thousands separator, "
+                f"e.g. 0.02{' or 2%' * fraction}; a comma separates values"
+                if "percent" not in str(exc)
+                else str(exc)
+            )
+            raise UsageError(
+                f"{flag}: {item!r} in {text!r}: {why}"
+                if len(items) > 1
+                else f"{flag}: {text!r}: {why}"
+            ) from None
         if fraction and not 0 <= v <= 1:
             raise UsageError(f"{flag}: {item!r} is not a fraction in [0, 1] (e.g. 0.02 or 2%)")
         values.append(v)
@@ -73,8 +90,10 @@ def parse_floats(text: str, flag: str, fraction: bool = False) -> list[float]:
 
 
 def _decimal_comma(flag: str, text: str, a: str, b: str) -> str:
-    return (f"{flag}: {text!r}: '{a},{b}' reads as the two values {a} and {b}: a decimal "
-            f"comma? write {a}.{b} (a comma separates values in a list)")
+    return (
+        f"{flag}: {text!r}: '{a},{b}' reads as the two values {a} and {b}: a decimal "
+        f"comma? write {a}.{b} (a comma separates values in a list)"
+    )
 
 
 def scalar_or_list(values: list[float]):
@@ -91,8 +110,9 @@ def parse_risks(text: str) -> list[float]:
     items = [x.strip() for x in text.split(",")]
     for k in range(1, len(items)):
         if re.fullmatch(r"0\d+(\*\d+)?", items[k]) and re.fullmatch(r"\d+", items[k - 1]):
-            raise UsageError(_decimal_comma("--risks", text, items[k - 1],
-                                            items[k].partition("*")[0]))
+            raise UsageError(
+                _decimal_comma("--risks", text, items[k - 1], items[k].partition("*")[0])
+            )
     for item in items:
         if not item:
             continue
@@ -101,14 +121,21 @@ def parse_risks(text: str) -> list[float]:
             v = parse_number(value, number_format("en"), percent=True)
             n = int(count) if count else 1
         except ValueError:
-            raise UsageError(f"--risks: {item!r} is not 'value' or 'value*count' (a decimal "
-                             f"point, items separated by commas)") from None
+            raise UsageError(
+                f"--risks: {item!r} is not 'value' or 'value*count' (a decimal "
+                f"point, items separated by commas)"
+            ) from None
         if n < 1:
             raise UsageError(f"--risks: count in {item!r} must be at least 1")
         if not 0 <= v <= 1:
-            raise UsageError(f"--risks: {value.strip()!r} in {item!r} is not a risk in [0, 1]"
-                             + (": a decimal comma? write 0.05*20 (a comma separates items)"
-                                if re.fullmatch(r"\d+", value.strip()) else ""))
+            raise UsageError(
+                f"--risks: {value.strip()!r} in {item!r} is not a risk in [0, 1]"
+                + (
+                    ": a decimal comma? write 0.05*20 (a comma separates items)"
+                    if re.fullmatch(r"\d+", value.strip())
+                    else ""
+                )
+            )
         out.extend([v] * n)
     if not out:
         raise UsageError("--risks: no risks given")
@@ -120,9 +147,13 @@ def _risks_from_file(path: Path) -> list[float]:
         raise UsageError(f"--risks: file {path} does not exist")
     try:
         text, _ = decode(path.read_bytes())
-        rows = [r for r in csv.reader(io.StringIO(text, newline=""),
-                                      delimiter=separator(text.partition("\n")[0]))
-                if any(c.strip() for c in r)]
+        rows = [
+            r
+            for r in csv.reader(
+                io.StringIO(text, newline=""), delimiter=separator(text.partition("\n")[0])
+            )
+            if any(c.strip() for c in r)
+        ]
     except CsvFileError as exc:
         raise UsageError(f"{path}: {exc}") from None
     if not rows:
@@ -132,9 +163,11 @@ def _risks_from_file(path: Path) -> list[float]:
     width = len(rows[0])
     for line, row in enumerate(rows[start:], start=start + 1):
         if len(row) > width or (start == 0 and width > 1):
-            raise UsageError(f"{path}, row {line}: {len(row)} fields" + (
-                f" but the header has {width}" if start else " and no 'risk' column") +
-                ": an unquoted decimal comma? write risks with a decimal point (0.05)")
+            raise UsageError(
+                f"{path}, row {line}: {len(row)} fields"
+                + (f" but the header has {width}" if start else " and no 'risk' column")
+                + ": an unquoted decimal comma? write risks with a decimal point (0.05)"
+            )
     out = []
     for line, row in enumerate(rows[start:], start=start + 1):
         if not row or not "".join(row).strip():
@@ -143,11 +176,14 @@ def _risks_from_file(path: Path) -> list[float]:
         try:
             v = parse_number(cell, number_format("en"), percent=True)
         except NumberTextError as exc:
-            raise UsageError(f"{path}, row {line}, column 'risk': value {cell!r}: expected a "
-                             f"number in [0, 1]: {exc}") from None
+            raise UsageError(
+                f"{path}, row {line}, column 'risk': value {cell!r}: expected a "
+                f"number in [0, 1]: {exc}"
+            ) from None
         if not 0 <= v <= 1:
-            raise UsageError(f"{path}, row {line}, column 'risk': value {cell!r}: expected a "
-                             f"number in [0, 1]")
+            raise UsageError(
+                f"{path}, row {line}, column 'risk': value {cell!r}: expected a number in [0, 1]"
+            )
         out.append(v)
     if not out:
         raise UsageError(f"{path}: no risks found")
@@ -171,14 +207,15 @@ def print_json(obj) -> None:
 
 def reports_errors(func: Callable) -> Callable:
     """Turn input errors into one clear line on stderr and exit status 2."""
+
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except (ValueError, OSError) as exc:
-            err_console.print(Text("error: ", style="bold red") + Text(str(exc)),
-                              highlight=False)
+            err_console.print(Text("error: ", style="bold red") + Text(str(exc)), highlight=False)
             raise typer.Exit(code=2) from None
+
     return wrapper
 
 

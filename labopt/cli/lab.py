@@ -4,6 +4,7 @@ Thin: parse the options, call :mod:`labopt.lab`, print a summary, write the file
 lives in one folder (see :mod:`labopt.lab.batch`); every command writes its folder whole or
 not at all.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,22 +26,33 @@ from labopt.lab.plates import PlateSpec, save_plate_pngs
 from labopt.lab.results import read_results
 from labopt.lab.tables import csv_writer, read_table, text_writer, write_folder
 
-app = typer.Typer(help="Pool manifests, plate maps, result decoding and retest lists.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Pool manifests, plate maps, result decoding and retest lists.", no_args_is_help=True
+)
 
-Algorithm = Annotated[str, typer.Option("--algorithm", "-a",
-                                        help="IT, D2, D3, D4, A2, A2M or ID2")]
-Config = Annotated[str, typer.Option("--config", "-c",
-                                     help="'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), "
-                                          "'8' (8x8 array), '20,10,5' (ID2 pools)")]
+Algorithm = Annotated[str, typer.Option("--algorithm", "-a", help="IT, D2, D3, D4, A2, A2M or ID2")]
+Config = Annotated[
+    str,
+    typer.Option(
+        "--config",
+        "-c",
+        help="'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), "
+        "'8' (8x8 array), '20,10,5' (ID2 pools)",
+    ),
+]
 Plate = Annotated[int, typer.Option("--plate", help="plate format: 96 or 384 wells")]
-Controls = Annotated[str, typer.Option(
-    "--controls", help="control wells per plate, e.g. 'positive=1,negative=1,blank=1' "
-                       "(missing kinds: 0; 'none' for no controls)")]
-Order = Annotated[str, typer.Option("--order", help="fill order: column (A1, B1, ...) or row "
-                                                    "(A1, A2, ...)")]
-Map = Annotated[str, typer.Option("--map", help="printable plate map: html, png, both or "
-                                                "none")]
+Controls = Annotated[
+    str,
+    typer.Option(
+        "--controls",
+        help="control wells per plate, e.g. 'positive=1,negative=1,blank=1' "
+        "(missing kinds: 0; 'none' for no controls)",
+    ),
+]
+Order = Annotated[
+    str, typer.Option("--order", help="fill order: column (A1, B1, ...) or row (A1, A2, ...)")
+]
+Map = Annotated[str, typer.Option("--map", help="printable plate map: html, png, both or none")]
 Json = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 MAPS = ("html", "png", "both", "none")
 
@@ -48,8 +60,7 @@ MAPS = ("html", "png", "both", "none")
 def _check_map(value: str) -> str:
     v = value.strip().lower()
     if v not in MAPS:
-        raise ValueError(f"--map: {value!r} is not a plate-map format; allowed: "
-                         f"{', '.join(MAPS)}")
+        raise ValueError(f"--map: {value!r} is not a plate-map format; allowed: {', '.join(MAPS)}")
     return v
 
 
@@ -60,9 +71,11 @@ def _map_files(batch: LabBatch, kind: str) -> dict:
         files["plates.html"] = text_writer(batch.plate_map_html())
     layout = batch.pending_plates()
     if kind in ("png", "both") and len(layout):
+
         def pngs(path: Path) -> None:
             path.mkdir(parents=True, exist_ok=True)
             save_plate_pngs(layout, batch.spec, path, batch.manifest.batch)
+
         files[f"plate_maps/run{batch.runs}"] = pngs
     return files
 
@@ -71,12 +84,17 @@ def _summary_table(summary: dict, title: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("")
     table.add_column("value", justify="right")
-    labels = [("samples", "samples"), ("positive", "positive"), ("negative", "negative"),
-              ("pending", "pending"), ("reactions_used", "reactions used so far"),
-              ("reactions_next_run", "reactions in the next run"),
-              ("repeats_next_run", "  of which repeats of invalid results"),
-              ("plates_next_run", "plates in the next run"),
-              ("recollect", "pools needing re-collection first")]
+    labels = [
+        ("samples", "samples"),
+        ("positive", "positive"),
+        ("negative", "negative"),
+        ("pending", "pending"),
+        ("reactions_used", "reactions used so far"),
+        ("reactions_next_run", "reactions in the next run"),
+        ("repeats_next_run", "  of which repeats of invalid results"),
+        ("plates_next_run", "plates in the next run"),
+        ("recollect", "pools needing re-collection first"),
+    ]
     for key, label in labels:
         if key in summary:
             table.add_row(label, f"{summary[key]:,}")
@@ -85,58 +103,96 @@ def _summary_table(summary: dict, title: str) -> Table:
 
 @app.command("make")
 @reports_errors
-def make(samples: Annotated[Path, typer.Argument(
-             help="CSV with a 'sample_id' column; optional 'stream', 'risk', 'district', "
-                  "'address_group'")],
-         out: Annotated[Path, typer.Option("--out", help="batch folder to create")],
-         algorithm: Algorithm, config: Config = "",
-         plate: Plate = 96, controls: Controls = "positive=1,negative=1,blank=1",
-         order: Order = "column",
-         field: Annotated[bool, typer.Option(
-             "--field", help="field pooling: swabs pooled at collection (one tube per "
-                             "first-stage pool, per district and address group)")] = False,
-         recollection_hours: Annotated[float, typer.Option(
-             help="field pooling: hours to re-sample a positive tube's people")]
-         = DEFAULT_RECOLLECTION_HOURS,
-         batch: Annotated[str, typer.Option(
-             help="label prefixed to pool and plate ids, e.g. TH0801")] = "",
-         plate_map: Map = "html", json: Json = False, force: Force = False) -> None:
+def make(
+    samples: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with a 'sample_id' column; optional 'stream', 'risk', 'district', "
+            "'address_group'"
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="batch folder to create")],
+    algorithm: Algorithm,
+    config: Config = "",
+    plate: Plate = 96,
+    controls: Controls = "positive=1,negative=1,blank=1",
+    order: Order = "column",
+    field: Annotated[
+        bool,
+        typer.Option(
+            "--field",
+            help="field pooling: swabs pooled at collection (one tube per "
+            "first-stage pool, per district and address group)",
+        ),
+    ] = False,
+    recollection_hours: Annotated[
+        float, typer.Option(help="field pooling: hours to re-sample a positive tube's people")
+    ] = DEFAULT_RECOLLECTION_HOURS,
+    batch: Annotated[
+        str, typer.Option(help="label prefixed to pool and plate ids, e.g. TH0801")
+    ] = "",
+    plate_map: Map = "html",
+    json: Json = False,
+    force: Force = False,
+) -> None:
     """Pool manifest and first-run plates for a batch of samples."""
     kind = _check_map(plate_map)
     spec = PlateSpec.parse(plate, controls, order)
     if (out / FILES["manifest"]).exists():
-        raise ValueError(f"--out: {out} already holds a batch (manifest.csv); choose a new "
-                         f"folder")
+        raise ValueError(f"--out: {out} already holds a batch (manifest.csv); choose a new folder")
     table = read_samples(samples)
-    manifest = make_manifest(table, algorithm, config, field=field, batch=batch,
-                             source=str(samples))
+    manifest = make_manifest(
+        table, algorithm, config, field=field, batch=batch, source=str(samples)
+    )
     lab = LabBatch.start(manifest, spec, recollection_hours)
     files = lab.save(out, _map_files(lab, kind), force=force, reads=[samples])
     summary = lab.summary()
     if json:
         print_json({**summary, "out": str(out), "files": sorted(str(f) for f in files)})
         return
-    console.print(_summary_table(summary, f"Batch {batch or '-'}: {manifest.design}, "
-                                          f"{'field' if field else 'lab'} pooling"))
-    console.print(f"wrote {out}/: manifest.csv, plates.csv, results_template.csv"
-                  f"{', plates.html' if kind in ('html', 'both') else ''}", highlight=False)
+    console.print(
+        _summary_table(
+            summary,
+            f"Batch {batch or '-'}: {manifest.design}, {'field' if field else 'lab'} pooling",
+        )
+    )
+    console.print(
+        f"wrote {out}/: manifest.csv, plates.csv, results_template.csv"
+        f"{', plates.html' if kind in ('html', 'both') else ''}",
+        highlight=False,
+    )
 
 
 @app.command("decode")
 @reports_errors
-def decode(batch_path: Annotated[Path, typer.Argument(
-               metavar="BATCH", help="batch folder (or its manifest.csv)")],
-           results: Annotated[Path, typer.Argument(
-               help="CSV of this run's results: 'result' with 'pool_id' or 'plate'+'well'; "
-                    "optional 'ct', 'run'")],
-           correct: Annotated[bool, typer.Option(
-               "--correct", help="allow changing results already recorded (kept in "
-                                 "results_log.csv)")] = False,
-           out: Annotated[Path | None, typer.Option(
-               help="write the updated batch here (default: update BATCH in place)")] = None,
-           plate: Plate = 96, controls: Controls = "positive=1,negative=1,blank=1",
-           order: Order = "column", plate_map: Map = "html", json: Json = False,
-           force: Force = False) -> None:
+def decode(
+    batch_path: Annotated[
+        Path, typer.Argument(metavar="BATCH", help="batch folder (or its manifest.csv)")
+    ],
+    results: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV of this run's results: 'result' with 'pool_id' or 'plate'+'well'; "
+            "optional 'ct', 'run'"
+        ),
+    ],
+    correct: Annotated[
+        bool,
+        typer.Option(
+            "--correct", help="allow changing results already recorded (kept in results_log.csv)"
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="write the updated batch here (default: update BATCH in place)"),
+    ] = None,
+    plate: Plate = 96,
+    controls: Controls = "positive=1,negative=1,blank=1",
+    order: Order = "column",
+    plate_map: Map = "html",
+    json: Json = False,
+    force: Force = False,
+) -> None:
     """Apply a run's results: final statuses, the retest list (or re-collection list) and
     the next run's plates. --plate/--controls/--order only matter for a bare manifest.csv
     without its batch folder."""
@@ -147,8 +203,9 @@ def decode(batch_path: Annotated[Path, typer.Argument(
         lab = LabBatch.load(folder)
         read_from = None
     else:
-        read_from = batch_path if batch_path.suffix.lower() == ".csv" else \
-            folder / FILES["manifest"]
+        read_from = (
+            batch_path if batch_path.suffix.lower() == ".csv" else folder / FILES["manifest"]
+        )
         lab = LabBatch.start(read_manifest(read_from), PlateSpec.parse(plate, controls, order))
     table = read_results(results)
     lab, report = lab.apply(table, source=results.name, corrections=correct)
@@ -158,33 +215,59 @@ def decode(batch_path: Annotated[Path, typer.Argument(
     extra = _map_files(lab, kind)
     # decode updates its own batch in place; written elsewhere, it must not land on its inputs
     reads = [] if out is None else [batch_path, results]
-    files = lab.save(target, extra, force=force, what="--out" if out else "BATCH",
-                     adopt=_adopted(folder, target, lab, extra, batch_folder, read_from),
-                     reads=reads)
+    files = lab.save(
+        target,
+        extra,
+        force=force,
+        what="--out" if out else "BATCH",
+        adopt=_adopted(folder, target, lab, extra, batch_folder, read_from),
+        reads=reads,
+    )
     summary = lab.summary()
     recollect = lab.tables().get("recollect.csv")
     if json:
-        print_json({**summary, "applied": report.to_dict(), "out": str(target),
-                    "files": sorted(str(f) for f in files)})
+        print_json(
+            {
+                **summary,
+                "applied": report.to_dict(),
+                "out": str(target),
+                "files": sorted(str(f) for f in files),
+            }
+        )
         return
     for note in report.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
-    console.print(f"{report.added:,} results added, {report.corrected:,} corrected, "
-                  f"{report.unchanged:,} already recorded", highlight=False)
+    console.print(
+        f"{report.added:,} results added, {report.corrected:,} corrected, "
+        f"{report.unchanged:,} already recorded",
+        highlight=False,
+    )
     done = int(lab.log["run"].max()) if len(lab.log) else 0
     console.print(_summary_table(summary, f"Batch {lab.manifest.batch or '-'} after run {done}"))
     if recollect is not None and len(recollect):
         by_group = recollection_summary(recollect)
         groups = f"{len(by_group):,} address group{'s' if len(by_group) != 1 else ''}"
-        console.print(f"re-collect {len(recollect):,} people in {groups} (recollect.csv); "
-                      f"their results come "
-                      f"{lab.recollection_hours:g} h later", highlight=False)
-    console.print(f"wrote {target}/: statuses.csv, retest.csv, plates.csv, pools.csv"
-                  f"{', recollect.csv' if lab.manifest.field else ''}", highlight=False)
+        console.print(
+            f"re-collect {len(recollect):,} people in {groups} (recollect.csv); "
+            f"their results come "
+            f"{lab.recollection_hours:g} h later",
+            highlight=False,
+        )
+    console.print(
+        f"wrote {target}/: statuses.csv, retest.csv, plates.csv, pools.csv"
+        f"{', recollect.csv' if lab.manifest.field else ''}",
+        highlight=False,
+    )
 
 
-def _adopted(folder: Path, target: Path, lab: LabBatch, extra: dict, batch_folder: bool,
-             read_from: Path | None) -> list[str]:
+def _adopted(
+    folder: Path,
+    target: Path,
+    lab: LabBatch,
+    extra: dict,
+    batch_folder: bool,
+    read_from: Path | None,
+) -> list[str]:
     """The files of a batch folder (or bare manifest) that decode just read and checked: they
     count as labopt's when the folder has no .labopt-output marker (made by an earlier
     labopt), so the batch is updated in place as before. Only a folder that holds nothing but
@@ -192,11 +275,18 @@ def _adopted(folder: Path, target: Path, lab: LabBatch, extra: dict, batch_folde
     (a user's file, a manifest with columns added by hand) makes it the user's folder."""
     if os.path.abspath(folder) != os.path.abspath(target) or (folder / MARKER).exists():
         return []
-    names = [*lab.tables(), FILES["meta"], *extra] if batch_folder else \
-        [FILES["manifest"]] if read_from is not None and read_from.name == \
-        FILES["manifest"] else []
-    if not names or not _only_batch_files(folder) or \
-            _header(folder / FILES["manifest"]) != list(lab.manifest.to_frame().columns):
+    names = (
+        [*lab.tables(), FILES["meta"], *extra]
+        if batch_folder
+        else [FILES["manifest"]]
+        if read_from is not None and read_from.name == FILES["manifest"]
+        else []
+    )
+    if (
+        not names
+        or not _only_batch_files(folder)
+        or _header(folder / FILES["manifest"]) != list(lab.manifest.to_frame().columns)
+    ):
         return []
     return names
 
@@ -209,10 +299,12 @@ def _check_manifest_kept(folder: Path, target: Path, lab: LabBatch) -> None:
     path = folder / FILES["manifest"]
     added = [c for c in _header(path) if c not in set(lab.manifest.to_frame().columns)]
     if added:
-        raise ValueError(f"BATCH: {path} has columns labopt does not write ("
-                         f"{', '.join(map(repr, added[:5]))}); updating the batch in place "
-                         f"would drop them. Write the updated batch elsewhere with --out, or "
-                         f"move those columns to a file of your own.")
+        raise ValueError(
+            f"BATCH: {path} has columns labopt does not write ("
+            f"{', '.join(map(repr, added[:5]))}); updating the batch in place "
+            f"would drop them. Write the updated batch elsewhere with --out, or "
+            f"move those columns to a file of your own."
+        )
 
 
 def _only_batch_files(folder: Path) -> bool:
@@ -220,9 +312,15 @@ def _only_batch_files(folder: Path) -> bool:
     known = {*FILES.values(), *BATCH_TABLES, "plates.html"}
     for entry in folder.iterdir():
         if entry.name == "plate_maps" and entry.is_dir() and not entry.is_symlink():
-            if not all(run.is_dir() and not run.is_symlink() and run.name.startswith("run")
-                       and all(p.suffix == ".png" and p.is_file() and not p.is_symlink()
-                               for p in run.iterdir()) for run in entry.iterdir()):
+            if not all(
+                run.is_dir()
+                and not run.is_symlink()
+                and run.name.startswith("run")
+                and all(
+                    p.suffix == ".png" and p.is_file() and not p.is_symlink() for p in run.iterdir()
+                )
+                for run in entry.iterdir()
+            ):
                 return False
         elif entry.name not in known or not entry.is_file() or entry.is_symlink():
             return False
@@ -238,27 +336,41 @@ def _header(path: Path) -> list[str]:
 
 
 @reports_errors
-def estimate(results: Annotated[list[Path], typer.Argument(
-                 help="CSV files of first-stage pool results (columns 'size', 'result', "
-                      "optional 'district', 'stream'), or batch folders (their "
-                      "first_stage.csv)")],
-             se: Annotated[float, typer.Option(help="pool test sensitivity")] = 0.99,
-             sp: Annotated[float, typer.Option(help="pool test specificity")] = 0.99,
-             level: Annotated[float, typer.Option(help="confidence level")] = 0.95,
-             by: Annotated[str, typer.Option(
-                 help="grouping columns, comma-separated")] = "district,stream",
-             design: Annotated[bool, typer.Option(
-                 "--design", help="add the lowest-cost design at each estimate")] = False,
-             max_size: Annotated[int, typer.Option(
-                 help="--design: largest validated pool")] = 10,
-             max_stages: Annotated[int, typer.Option(help="--design: PCR rounds allowed")] = 3,
-             design_at: Annotated[str, typer.Option(
-                 help="--design: optimise at the 'estimate' or at the interval's 'upper' "
-                      "bound (cautious: smaller pools when data are sparse)")] = "estimate",
-             out: Annotated[Path | None, typer.Option(
-                 help="write estimates.csv, estimates.json and prevalence.csv (the "
-                      "scenario's format) here")] = None,
-             json: Json = False, force: Force = False) -> None:
+def estimate(
+    results: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CSV files of first-stage pool results (columns 'size', 'result', "
+            "optional 'district', 'stream'), or batch folders (their "
+            "first_stage.csv)"
+        ),
+    ],
+    se: Annotated[float, typer.Option(help="pool test sensitivity")] = 0.99,
+    sp: Annotated[float, typer.Option(help="pool test specificity")] = 0.99,
+    level: Annotated[float, typer.Option(help="confidence level")] = 0.95,
+    by: Annotated[str, typer.Option(help="grouping columns, comma-separated")] = "district,stream",
+    design: Annotated[
+        bool, typer.Option("--design", help="add the lowest-cost design at each estimate")
+    ] = False,
+    max_size: Annotated[int, typer.Option(help="--design: largest validated pool")] = 10,
+    max_stages: Annotated[int, typer.Option(help="--design: PCR rounds allowed")] = 3,
+    design_at: Annotated[
+        str,
+        typer.Option(
+            help="--design: optimise at the 'estimate' or at the interval's 'upper' "
+            "bound (cautious: smaller pools when data are sparse)"
+        ),
+    ] = "estimate",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="write estimates.csv, estimates.json and prevalence.csv (the "
+            "scenario's format) here"
+        ),
+    ] = None,
+    json: Json = False,
+    force: Force = False,
+) -> None:
     """Prevalence per district and stream from pooled results (maximum likelihood with
     Se/Sp, unequal pool sizes, 95 % score interval)."""
     keys = tuple(c.strip().lower() for c in by.split(",") if c.strip())
@@ -268,40 +380,54 @@ def estimate(results: Annotated[list[Path], typer.Argument(
         table = read_table(src, ["size|pool_size", "result"])
         est = estimate_table(table, se=se, sp=sp, level=level, by=keys, source=str(src))
         tables.append(table)
-    if len(tables) > 1:                 # each file checked on its own above (errors name it)
-        est = estimate_table(pd.concat(tables, ignore_index=True).fillna(""), se=se, sp=sp,
-                             level=level, by=keys, source="results")
+    if len(tables) > 1:  # each file checked on its own above (errors name it)
+        est = estimate_table(
+            pd.concat(tables, ignore_index=True).fillna(""),
+            se=se,
+            sp=sp,
+            level=level,
+            by=keys,
+            source="results",
+        )
     if design_at not in ("estimate", "upper"):
         raise ValueError(f"--design-at: {design_at!r}; allowed: estimate, upper")
     if design:
         column = "prevalence" if design_at == "estimate" else "upper"
-        est = with_design(est, est[column], se=se, sp=sp, max_size=max_size,
-                          max_stages=max_stages)
+        est = with_design(est, est[column], se=se, sp=sp, max_size=max_size, max_stages=max_stages)
     files = []
     if out is not None:
-        payload = {"estimates.csv": csv_writer(est),
-                   "estimates.json": text_writer(json_dumps(est))}
+        payload = {"estimates.csv": csv_writer(est), "estimates.json": text_writer(json_dumps(est))}
         if {"district", "stream"} <= set(est.columns):
             payload["prevalence.csv"] = csv_writer(prevalence_frame(est))
         files = write_folder(out, payload, force=force, kind="estimate", reads=results)
     if json:
         print_json({"estimates": est.to_dict("records"), "files": [str(f) for f in files]})
         return
-    table = Table(title=f"Prevalence from pooled results ({level:.0%} score interval, "
-                        f"Se {se:g}, Sp {sp:g})", title_justify="left")
+    table = Table(
+        title=f"Prevalence from pooled results ({level:.0%} score interval, Se {se:g}, Sp {sp:g})",
+        title_justify="left",
+    )
     for col in est.columns:
         if col in ("se", "sp", "level"):
             continue
-        table.add_column(col, justify="left" if col in keys + ("note", "algorithm", "config")
-                         else "right")
+        table.add_column(
+            col, justify="left" if col in (*keys, "note", "algorithm", "config") else "right"
+        )
     for r in est.to_dict("records"):
-        table.add_row(*[fmt(v, 4) if isinstance(v, float) else str(v)
-                        for c, v in r.items() if c not in ("se", "sp", "level")])
+        table.add_row(
+            *[
+                fmt(v, 4) if isinstance(v, float) else str(v)
+                for c, v in r.items()
+                if c not in ("se", "sp", "level")
+            ]
+        )
     console.print(table)
     if out is not None:
-        console.print(f"wrote {out}/: estimates.csv, estimates.json"
-                      f"{', prevalence.csv' if 'prevalence.csv' in payload else ''}",
-                      highlight=False)
+        console.print(
+            f"wrote {out}/: estimates.csv, estimates.json"
+            f"{', prevalence.csv' if 'prevalence.csv' in payload else ''}",
+            highlight=False,
+        )
 
 
 def json_dumps(df: pd.DataFrame) -> str:

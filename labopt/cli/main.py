@@ -1,4 +1,5 @@
 """Entry point of the `labopt` command."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -10,7 +11,9 @@ from labopt.cli import lab, plan, pool, scenario, service
 
 app = typer.Typer(
     help="labopt: RT-PCR testing capacity and sample pooling for a province's lab network.",
-    no_args_is_help=True, pretty_exceptions_enable=False)
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 app.add_typer(pool.app, name="pool")
 app.add_typer(scenario.app, name="scenario")
 app.command("capacity")(scenario.capacity)
@@ -29,9 +32,11 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main(version: Annotated[bool, typer.Option("--version", callback=_version,
-                                               is_eager=True, help="show the version")] = False
-         ) -> None:
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="show the version")
+    ] = False,
+) -> None:
     """labopt command line."""
 
 

@@ -1,4 +1,5 @@
 """`labopt plan`: the main job. Assign every unit's samples to labs, day by day."""
+
 from __future__ import annotations
 
 import sys
@@ -17,53 +18,91 @@ from labopt.schedule.labels import check_lang
 from labopt.schedule.output import write_outputs
 
 TEXT = {
-    "en": {"title": "{name}: plan for {days} days from {start}",
-           "solver": "Solver: {method}, status {status}, optimality gap {gap}, "
-                     "solved in {secs:.2f} s ({vars})",
-           "cols": ("day", "date", "single tested / target", "pooled tested / target",
-                    "reactions used / capacity", "waiting", "untested"),
-           "totals": "Over the horizon", "stream": "stream", "demand": "demand",
-           "tested": "tested", "untested": "untested", "waiting": "still waiting",
-           "turnaround": "within turnaround", "shortfall": "Shortfall and bottlenecks",
-           "check_ok": "Independent check: OK ({allocations:,} allocations, {rows:,} unit-stream-"
-                       "days, {labdays:,} lab-days)",
-           "check_bad": "Independent check FAILED: {n} violation(s)",
-           "meets": "The plan meets the targets every day.",
-           "misses": "The plan does not meet the targets every day (see the shortfall).",
-           "wrote": "Wrote {n} files to {out}", "more": "... and {n} more in shortfall.csv"},
-    "vi": {"title": "{name}: kế hoạch {days} ngày từ {start}",
-           "solver": "Bộ giải: {method}, trạng thái {status}, khoảng cách tối ưu {gap}, "
-                     "giải trong {secs:.2f} giây ({vars})",
-           "cols": ("ngày", "ngày tháng", "mẫu đơn / chỉ tiêu", "mẫu gộp / chỉ tiêu",
-                    "phản ứng dùng / công suất", "chờ", "không xét nghiệm"),
-           "totals": "Cả kỳ kế hoạch", "stream": "luồng mẫu", "demand": "cần xét nghiệm",
-           "tested": "đã xét nghiệm", "untested": "không xét nghiệm", "waiting": "còn chờ",
-           "turnaround": "trong thời hạn", "shortfall": "Thiếu hụt và điểm nghẽn",
-           "check_ok": "Kiểm tra độc lập: đạt ({allocations:,} phân bổ, {rows:,} địa phương-luồng-"
-                       "ngày, {labdays:,} phòng-ngày)",
-           "check_bad": "Kiểm tra độc lập KHÔNG ĐẠT: {n} vi phạm",
-           "meets": "Kế hoạch đạt chỉ tiêu tất cả các ngày.",
-           "misses": "Kế hoạch không đạt chỉ tiêu mọi ngày (xem phần thiếu hụt).",
-           "wrote": "Đã ghi {n} tệp vào {out}", "more": "... và {n} mục khác trong shortfall.csv"},
+    "en": {
+        "title": "{name}: plan for {days} days from {start}",
+        "solver": "Solver: {method}, status {status}, optimality gap {gap}, "
+        "solved in {secs:.2f} s ({vars})",
+        "cols": (
+            "day",
+            "date",
+            "single tested / target",
+            "pooled tested / target",
+            "reactions used / capacity",
+            "waiting",
+            "untested",
+        ),
+        "totals": "Over the horizon",
+        "stream": "stream",
+        "demand": "demand",
+        "tested": "tested",
+        "untested": "untested",
+        "waiting": "still waiting",
+        "turnaround": "within turnaround",
+        "shortfall": "Shortfall and bottlenecks",
+        "check_ok": "Independent check: OK ({allocations:,} allocations, {rows:,} unit-stream-"
+        "days, {labdays:,} lab-days)",
+        "check_bad": "Independent check FAILED: {n} violation(s)",
+        "meets": "The plan meets the targets every day.",
+        "misses": "The plan does not meet the targets every day (see the shortfall).",
+        "wrote": "Wrote {n} files to {out}",
+        "more": "... and {n} more in shortfall.csv",
+    },
+    "vi": {
+        "title": "{name}: kế hoạch {days} ngày từ {start}",
+        "solver": "Bộ giải: {method}, trạng thái {status}, khoảng cách tối ưu {gap}, "
+        "giải trong {secs:.2f} giây ({vars})",
+        "cols": (
+            "ngày",
+            "ngày tháng",
+            "mẫu đơn / chỉ tiêu",
+            "mẫu gộp / chỉ tiêu",
+            "phản ứng dùng / công suất",
+            "chờ",
+            "không xét nghiệm",
+        ),
+        "totals": "Cả kỳ kế hoạch",
+        "stream": "luồng mẫu",
+        "demand": "cần xét nghiệm",
+        "tested": "đã xét nghiệm",
+        "untested": "không xét nghiệm",
+        "waiting": "còn chờ",
+        "turnaround": "trong thời hạn",
+        "shortfall": "Thiếu hụt và điểm nghẽn",
+        "check_ok": "Kiểm tra độc lập: đạt ({allocations:,} phân bổ, {rows:,} địa phương-luồng-"
+        "ngày, {labdays:,} phòng-ngày)",
+        "check_bad": "Kiểm tra độc lập KHÔNG ĐẠT: {n} vi phạm",
+        "meets": "Kế hoạch đạt chỉ tiêu tất cả các ngày.",
+        "misses": "Kế hoạch không đạt chỉ tiêu mọi ngày (xem phần thiếu hụt).",
+        "wrote": "Đã ghi {n} tệp vào {out}",
+        "more": "... và {n} mục khác trong shortfall.csv",
+    },
 }
 
 
 @reports_errors
-def plan(scenario: Annotated[Path, typer.Argument(
-             help="scenario folder (scenario.toml + CSV files) or .xlsx workbook")],
-         days: Annotated[int | None, typer.Option(
-             help="days to plan (default: the scenario's horizon)")] = None,
-         out: Annotated[Path | None, typer.Option(
-             help="write CSV, XLSX, PNG charts and summary.json into this folder")] = None,
-         json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
-         lang: Annotated[str, typer.Option(help="report labels: en or vi")] = "en",
-         method: Annotated[str | None, typer.Option(
-             help="auto (default), network, lp, or greedy (the by-hand baseline)")] = None,
-         compare: Annotated[bool, typer.Option(
-             help="also run the greedy baseline and report the difference")] = False,
-         force: Force = False,
-         number_format: NumberFormatOption = None,
-         ) -> None:
+def plan(
+    scenario: Annotated[
+        Path, typer.Argument(help="scenario folder (scenario.toml + CSV files) or .xlsx workbook")
+    ],
+    days: Annotated[
+        int | None, typer.Option(help="days to plan (default: the scenario's horizon)")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="write CSV, XLSX, PNG charts and summary.json into this folder"),
+    ] = None,
+    json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    lang: Annotated[str, typer.Option(help="report labels: en or vi")] = "en",
+    method: Annotated[
+        str | None,
+        typer.Option(help="auto (default), network, lp, or greedy (the by-hand baseline)"),
+    ] = None,
+    compare: Annotated[
+        bool, typer.Option(help="also run the greedy baseline and report the difference")
+    ] = False,
+    force: Force = False,
+    number_format: NumberFormatOption = None,
+) -> None:
     """Plan the week: which pooling design and which lab for every unit, stream and day."""
     check_lang(lang)
     progress = None if json else _progress()
@@ -106,14 +145,24 @@ def _summary(rep, lang: str, comparison) -> None:
     t = TEXT[lang]
     plan = rep.plan
     scn = plan.scenario
-    console.print(t["title"].format(name=scn.province.name, days=plan.input.days,
-                                    start=scn.province.start_date), style="bold",
-                  highlight=False)
+    console.print(
+        t["title"].format(
+            name=scn.province.name, days=plan.input.days, start=scn.province.start_date
+        ),
+        style="bold",
+        highlight=False,
+    )
     gap = "—" if plan.gap is None else f"{plan.gap:.2%}"
-    console.print(t["solver"].format(method=plan.method, status=plan.status, gap=gap,
-                                     secs=plan.timings.get("solve", 0.0),
-                                     vars=f"{plan.input.npairs * plan.input.ns * plan.input.days:,}"
-                                          f" allocation variables"), highlight=False)
+    console.print(
+        t["solver"].format(
+            method=plan.method,
+            status=plan.status,
+            gap=gap,
+            secs=plan.timings.get("solve", 0.0),
+            vars=f"{plan.input.npairs * plan.input.ns * plan.input.days:,} allocation variables",
+        ),
+        highlight=False,
+    )
     table = Table(title_justify="left")
     for i, col in enumerate(t["cols"]):
         table.add_column(col, justify="left" if i < 2 else "right", no_wrap=True)
@@ -121,27 +170,44 @@ def _summary(rep, lang: str, comparison) -> None:
     for r in rep.days.to_dict("records"):
         ok_s = r["single_samples_tested"] >= r["single_target"]
         ok_p = r["pooled_samples_tested"] >= r["pooled_target"]
-        table.add_row(str(r["day"]), r["date"],
-                      f"[{'green' if ok_s else 'red'}]{r['single_samples_tested']:,}[/] / "
-                      f"{r['single_target']:,}",
-                      f"[{'green' if ok_p else 'red'}]{r['pooled_samples_tested']:,}[/] / "
-                      f"{r['pooled_target']:,}",
-                      f"{r['reactions_used']:,.0f} / {r['reactions_capacity']:,}",
-                      f"{sum(r[f'waiting_{s}'] for s in sids):,}",
-                      f"{sum(r[f'untested_{s}'] for s in sids):,}")
+        table.add_row(
+            str(r["day"]),
+            r["date"],
+            f"[{'green' if ok_s else 'red'}]{r['single_samples_tested']:,}[/] / "
+            f"{r['single_target']:,}",
+            f"[{'green' if ok_p else 'red'}]{r['pooled_samples_tested']:,}[/] / "
+            f"{r['pooled_target']:,}",
+            f"{r['reactions_used']:,.0f} / {r['reactions_capacity']:,}",
+            f"{sum(r[f'waiting_{s}'] for s in sids):,}",
+            f"{sum(r[f'untested_{s}'] for s in sids):,}",
+        )
     console.print(table)
     tot = rep.to_dict(lang)["totals"]
     tt = Table(title=t["totals"], title_justify="left")
-    for col in (t["stream"], t["demand"], t["tested"], t["turnaround"], t["untested"],
-                t["waiting"]):
+    for col in (
+        t["stream"],
+        t["demand"],
+        t["tested"],
+        t["turnaround"],
+        t["untested"],
+        t["waiting"],
+    ):
         tt.add_column(col, justify="right" if col != t["stream"] else "left")
     for s, v in tot.items():
-        tt.add_row(scn.stream_by_id[s].name, f"{v['demand']:,}", f"{v['tested']:,}",
-                   f"{v['tested_within_turnaround']:,}", f"{v['untested']:,}",
-                   f"{v['waiting_at_end']:,}")
+        tt.add_row(
+            scn.stream_by_id[s].name,
+            f"{v['demand']:,}",
+            f"{v['tested']:,}",
+            f"{v['tested_within_turnaround']:,}",
+            f"{v['untested']:,}",
+            f"{v['waiting_at_end']:,}",
+        )
     console.print(tt)
-    console.print(t["meets"] if rep.meets_targets else t["misses"], highlight=False,
-                  style="green" if rep.meets_targets else "yellow")
+    console.print(
+        t["meets"] if rep.meets_targets else t["misses"],
+        highlight=False,
+        style="green" if rep.meets_targets else "yellow",
+    )
     texts = rep.shortfall_texts(lang)
     if texts:
         console.print(f"\n[bold]{t['shortfall']}[/]")
@@ -156,10 +222,15 @@ def _summary(rep, lang: str, comparison) -> None:
     if rep.check is not None:
         c = rep.check
         if c.ok:
-            console.print(t["check_ok"].format(allocations=c.checked["allocations"],
-                                               rows=c.checked["status_rows"],
-                                               labdays=c.checked["lab_days"]),
-                          style="green", highlight=False)
+            console.print(
+                t["check_ok"].format(
+                    allocations=c.checked["allocations"],
+                    rows=c.checked["status_rows"],
+                    labdays=c.checked["lab_days"],
+                ),
+                style="green",
+                highlight=False,
+            )
         else:
             console.print(t["check_bad"].format(n=len(c.violations)), style="bold red")
             for v in c.violations[:10]:

@@ -1,4 +1,5 @@
 """`labopt capacity`, `labopt synth` and `labopt scenario ...`: scenario files and capacity."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,14 @@ import typer
 from rich.table import Table
 
 from labopt.capacity import capacity_report, capacity_table
-from labopt.cli.common import (Force, NumberFormatOption, console, err_console, print_json,
-                                reports_errors)
+from labopt.cli.common import (
+    Force,
+    NumberFormatOption,
+    console,
+    err_console,
+    print_json,
+    reports_errors,
+)
 from labopt.scenario import load_scenario, save_scenario
 from labopt.scenario.schema import markdown
 from labopt.scenario.synth import synthesize
@@ -17,15 +24,18 @@ from labopt.schedule.data import check_plannable
 
 app = typer.Typer(help="Scenario files: check, convert, document.", no_args_is_help=True)
 
-ScenarioPath = Annotated[Path, typer.Argument(
-    help="scenario folder (scenario.toml + CSV files) or .xlsx workbook")]
+ScenarioPath = Annotated[
+    Path, typer.Argument(help="scenario folder (scenario.toml + CSV files) or .xlsx workbook")
+]
 
 
 @reports_errors
-def capacity(scenario: ScenarioPath,
-             day: Annotated[int, typer.Option("--day", help="day of the horizon (1 = start)")] = 1,
-             json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
-             number_format: NumberFormatOption = None) -> None:
+def capacity(
+    scenario: ScenarioPath,
+    day: Annotated[int, typer.Option("--day", help="day of the horizon (1 = start)")] = 1,
+    json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    number_format: NumberFormatOption = None,
+) -> None:
     """Per-lab capacity, province totals against the targets, binding limits, what it takes."""
     scn = load_scenario(scenario, number_format)
     report = capacity_report(scn, day)
@@ -33,16 +43,40 @@ def capacity(scenario: ScenarioPath,
         print_json(report.to_dict())
         return
     df = capacity_table(report, scn)
-    t = Table(title=f"{scn.province.name}: lab capacity on day {day} ({report.date}), "
-                    f"reactions/day", title_justify="left")
-    for col in ("lab", "type", "status", "PCR", "extraction", "staff", "reagent", "capacity",
-                "binding"):
-        t.add_column(col, justify="left" if col in ("lab", "type", "status", "binding")
-                     else "right", no_wrap=True)
+    t = Table(
+        title=f"{scn.province.name}: lab capacity on day {day} ({report.date}), reactions/day",
+        title_justify="left",
+    )
+    for col in (
+        "lab",
+        "type",
+        "status",
+        "PCR",
+        "extraction",
+        "staff",
+        "reagent",
+        "capacity",
+        "binding",
+    ):
+        t.add_column(
+            col,
+            justify="left" if col in ("lab", "type", "status", "binding") else "right",
+            no_wrap=True,
+        )
     for r in df.itertuples(index=False):
         style = "dim" if r.status == "standby" else None
-        t.add_row(r.name, r.type, r.status, f"{r.pcr:,}", f"{r.extraction:,}", f"{r.staff:,}",
-                  f"{r.reagent:,}", f"{r.reactions:,}", r.binding, style=style)
+        t.add_row(
+            r.name,
+            r.type,
+            r.status,
+            f"{r.pcr:,}",
+            f"{r.extraction:,}",
+            f"{r.staff:,}",
+            f"{r.reagent:,}",
+            f"{r.reactions:,}",
+            r.binding,
+            style=style,
+        )
     console.print(t)
     prov = report.to_dict()["province"]
     ok = "[green]meets[/]" if report.meets_targets else "[red]does not meet[/]"
@@ -56,10 +90,14 @@ def capacity(scenario: ScenarioPath,
         f"Targets: {report.single_target:,} single + {report.pooled_target:,} pooled a day need "
         f"{report.reactions_needed:,} reactions: the province {ok} them; after the single "
         f"target, {prov['pooled_samples_after_single_target']:,} pooled samples/day fit.",
-        highlight=False)
+        highlight=False,
+    )
     for b in report.binding():
-        console.print(f"Binding limit {b['limit']}: {len(b['labs'])} lab(s), "
-                      f"{b['reactions']:,} reactions/day", highlight=False)
+        console.print(
+            f"Binding limit {b['limit']}: {len(b['labs'])} lab(s), "
+            f"{b['reactions']:,} reactions/day",
+            highlight=False,
+        )
     for note in report.notes:
         console.print(f"note: {note}", highlight=False, markup=False, style="yellow")
     if report.expansion is not None:
@@ -69,20 +107,23 @@ def capacity(scenario: ScenarioPath,
 
 
 @reports_errors
-def synth(districts: Annotated[int, typer.Option(help="number of units")] = 700,
-          labs: Annotated[int, typer.Option(help="number of labs")] = 300,
-          days: Annotated[int, typer.Option(help="days in the horizon")] = 7,
-          seed: Annotated[int, typer.Option(help="random seed")] = 0,
-          candidates: Annotated[int, typer.Option(
-              help="nearest labs each unit may send to")] = 15,
-          out: Annotated[Path, typer.Option(help="output folder or .xlsx")] = Path("synth"),
-          force: Force = False) -> None:
+def synth(
+    districts: Annotated[int, typer.Option(help="number of units")] = 700,
+    labs: Annotated[int, typer.Option(help="number of labs")] = 300,
+    days: Annotated[int, typer.Option(help="days in the horizon")] = 7,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    candidates: Annotated[int, typer.Option(help="nearest labs each unit may send to")] = 15,
+    out: Annotated[Path, typer.Option(help="output folder or .xlsx")] = Path("synth"),
+    force: Force = False,
+) -> None:
     """Write a reproducible synthetic scenario (made-up data) for scale tests."""
     scn = synthesize(districts, labs, days, seed, candidates)
     path = save_scenario(scn, out, force=force)
-    console.print(f"wrote {path}: {districts} units, {labs} labs, {days} days, "
-                  f"{len(scn.demand):,} demand rows, {len(scn.travel):,} travel pairs",
-                  highlight=False)
+    console.print(
+        f"wrote {path}: {districts} units, {labs} labs, {days} days, "
+        f"{len(scn.demand):,} demand rows, {len(scn.travel):,} travel pairs",
+        highlight=False,
+    )
 
 
 @app.command("check")
@@ -93,30 +134,42 @@ def check(scenario: ScenarioPath, number_format: NumberFormatOption = None) -> N
     scn = load_scenario(scenario, number_format)
     check_plannable(scn)
     if scn.demand.empty:
-        err_console.print("warning: the demand table has no rows: a plan would have no samples "
-                          "to assign", style="yellow", highlight=False, markup=False)
+        err_console.print(
+            "warning: the demand table has no rows: a plan would have no samples to assign",
+            style="yellow",
+            highlight=False,
+            markup=False,
+        )
     elif int(scn.demand["samples"].sum()) == 0:
-        err_console.print("warning: every demand row has 0 samples: a plan would have no "
-                          "samples to assign", style="yellow", highlight=False, markup=False)
+        err_console.print(
+            "warning: every demand row has 0 samples: a plan would have no samples to assign",
+            style="yellow",
+            highlight=False,
+            markup=False,
+        )
     active = sum(lab.status == "active" for lab in scn.labs)
-    console.print(f"{scenario}: OK - {scn.province.name}, {len(scn.districts)} units, "
-                  f"{len(scn.labs)} labs ({active} active), {scn.province.days} days from "
-                  f"{scn.province.start_date}, {int(scn.demand['samples'].sum()):,} samples "
-                  f"requested", highlight=False)
+    console.print(
+        f"{scenario}: OK - {scn.province.name}, {len(scn.districts)} units, "
+        f"{len(scn.labs)} labs ({active} active), {scn.province.days} days from "
+        f"{scn.province.start_date}, {int(scn.demand['samples'].sum()):,} samples "
+        f"requested",
+        highlight=False,
+    )
 
 
 @app.command("convert")
 @reports_errors
-def convert(source: ScenarioPath,
-            target: Annotated[Path, typer.Argument(help="folder or .xlsx to write")],
-            force: Force = False,
-            number_format: NumberFormatOption = None) -> None:
+def convert(
+    source: ScenarioPath,
+    target: Annotated[Path, typer.Argument(help="folder or .xlsx to write")],
+    force: Force = False,
+    number_format: NumberFormatOption = None,
+) -> None:
     """Convert between a CSV folder and an XLSX workbook (same content; numbers are written
     in the en format)."""
     scn = load_scenario(source, number_format)
     written = save_scenario(scn, target, force=force, what="TARGET", reads=[source])
-    console.print(f"wrote {written}",
-                  highlight=False)
+    console.print(f"wrote {written}", highlight=False)
 
 
 @app.command("schema")

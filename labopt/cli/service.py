@@ -1,4 +1,5 @@
 """`labopt serve` and `labopt apikey ...`: run the coordinator service, manage its keys."""
+
 from __future__ import annotations
 
 import os
@@ -10,16 +11,18 @@ import typer
 
 from labopt.cli.common import console, print_json, reports_errors
 
-app = typer.Typer(help="API keys of the coordinator service (stored hashed).",
-                  no_args_is_help=True)
+app = typer.Typer(help="API keys of the coordinator service (stored hashed).", no_args_is_help=True)
 
-DbUrl = Annotated[str | None, typer.Option(
-    "--database-url", help="default: $LABOPT_DATABASE_URL, else sqlite:///labopt.db")]
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="default: $LABOPT_DATABASE_URL, else sqlite:///labopt.db"),
+]
 
 
 def _db(url: str | None):
     from labopt_api.db import Database, migrate
     from labopt_api.settings import get_settings
+
     db = Database(url or get_settings().database_url)
     migrate(db.engine)
     return db
@@ -36,26 +39,36 @@ def default_workers() -> int:
 
 
 @reports_errors
-def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-          workers: Annotated[int | None, typer.Option(
-              help="server processes (default: one per core, at most 4)")] = None,
-          log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info") -> None:
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[
+        int | None, typer.Option(help="server processes (default: one per core, at most 4)")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+) -> None:
     """Start the coordinator service (SQLite file labopt.db by default; see LABOPT_*)."""
     import uvicorn
 
     from labopt_api.protection import log_config
-    _db(None)           # schema migrations once, before the worker processes start
+
+    _db(None)  # schema migrations once, before the worker processes start
     workers = workers or default_workers()
     metrics_dir = None
-    if workers > 1:     # the processes' metrics are added up from files in a fresh folder
+    if workers > 1:  # the processes' metrics are added up from files in a fresh folder
         metrics_dir = tempfile.mkdtemp(prefix="labopt-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
-        uvicorn.run("labopt_api.main:app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level=log_level,
-                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-                    log_config=log_config())
+        uvicorn.run(
+            "labopt_api.main:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+            log_config=log_config(),
+        )
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -63,16 +76,22 @@ def serve(host: Annotated[str, typer.Option(help="interface to listen on")] = "1
 
 @app.command("create")
 @reports_errors
-def create(role: Annotated[str, typer.Option(help="admin, coordinator, district or lab")],
-           scope: Annotated[list[str] | None, typer.Option(
-               help="coordinator: province code or '*'; district: province/district; "
-                    "lab: province/lab (repeat for several)")] = None,
-           label: Annotated[str, typer.Option(help="a note on who holds the key")] = "",
-           database_url: DbUrl = None,
-           json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
-           ) -> None:
+def create(
+    role: Annotated[str, typer.Option(help="admin, coordinator, district or lab")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="coordinator: province code or '*'; district: province/district; "
+            "lab: province/lab (repeat for several)"
+        ),
+    ] = None,
+    label: Annotated[str, typer.Option(help="a note on who holds the key")] = "",
+    database_url: DbUrl = None,
+    json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
     """Create a key; it is printed once and only its hash is stored."""
     from labopt_api.routers.keys import create_key
+
     db = _db(database_url)
     with db.sessions() as s:
         row, key = create_key(s, role, scope or [], label)
@@ -90,20 +109,26 @@ def list_keys(database_url: DbUrl = None) -> None:
     from sqlalchemy import select
 
     from labopt_api.models import ApiKey
+
     db = _db(database_url)
     with db.sessions() as s:
         for r in s.execute(select(ApiKey).order_by(ApiKey.id)).scalars():
             state = "revoked" if r.revoked_at else "active"
-            console.print(f"{r.id:4d}  {r.prefix}...  {r.role:12s} {state:8s} "
-                          f"{', '.join(r.scopes)}  {r.label}", highlight=False)
+            console.print(
+                f"{r.id:4d}  {r.prefix}...  {r.role:12s} {state:8s} "
+                f"{', '.join(r.scopes)}  {r.label}",
+                highlight=False,
+            )
 
 
 @app.command("revoke")
 @reports_errors
-def revoke(key_id: Annotated[int, typer.Argument(help="key id")],
-           database_url: DbUrl = None) -> None:
+def revoke(
+    key_id: Annotated[int, typer.Argument(help="key id")], database_url: DbUrl = None
+) -> None:
     """Revoke a key."""
     from labopt_api.routers.keys import revoke_key
+
     db = _db(database_url)
     with db.sessions() as s:
         if revoke_key(s, key_id) is None:

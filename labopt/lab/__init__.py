@@ -19,10 +19,17 @@ Modules, one concern each:
 
 Units: prevalence, risks, Se and Sp are fractions; Ct values are PCR cycles; times are hours.
 """
+
 from labopt.lab.batch import ApplyReport, LabBatch
 from labopt.lab.decode import Decoding, decode
-from labopt.lab.estimate import (PrevalenceEstimate, estimate_from_counts, estimate_groups,
-                                 estimate_prevalence, estimate_table, prevalence_frame)
+from labopt.lab.estimate import (
+    PrevalenceEstimate,
+    estimate_from_counts,
+    estimate_groups,
+    estimate_prevalence,
+    estimate_table,
+    prevalence_frame,
+)
 from labopt.lab.field import Turnaround, recollection_list, recollection_summary, turnaround_hours
 from labopt.lab.manifest import Manifest, make_manifest, read_manifest, read_samples
 from labopt.lab.plates import PlateSpec, layout_plates, plates_html, save_plate_pngs
@@ -31,10 +38,31 @@ from labopt.lab.simulate import run_lab, simulate_run
 from labopt.lab.tables import LabInputError
 
 __all__ = [
-    "ApplyReport", "Decoding", "LabBatch", "LabInputError", "Manifest", "PlateSpec",
-    "PrevalenceEstimate", "Turnaround", "decode", "estimate_from_counts", "estimate_groups",
-    "estimate_prevalence", "estimate_table", "ingest_results", "layout_plates",
-    "make_manifest", "plates_html", "prevalence_frame", "read_manifest", "read_results",
-    "read_samples", "recollection_list", "recollection_summary", "run_lab", "save_plate_pngs",
-    "simulate_run", "turnaround_hours",
+    "ApplyReport",
+    "Decoding",
+    "LabBatch",
+    "LabInputError",
+    "Manifest",
+    "PlateSpec",
+    "PrevalenceEstimate",
+    "Turnaround",
+    "decode",
+    "estimate_from_counts",
+    "estimate_groups",
+    "estimate_prevalence",
+    "estimate_table",
+    "ingest_results",
+    "layout_plates",
+    "make_manifest",
+    "plates_html",
+    "prevalence_frame",
+    "read_manifest",
+    "read_results",
+    "read_samples",
+    "recollection_list",
+    "recollection_summary",
+    "run_lab",
+    "save_plate_pngs",
+    "simulate_run",
+    "turnaround_hours",
 ]

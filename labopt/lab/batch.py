@@ -21,6 +21,7 @@ field-pooling delay, runs), and the derived tables ``pools.csv``, ``statuses.csv
 ``first_stage.csv`` (for ``labopt estimate``) and ``results_template.csv`` (a blank sheet for
 the next run).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,17 +41,37 @@ from labopt.lab.field import DEFAULT_RECOLLECTION_HOURS, recollection_list
 from labopt.lab.manifest import Manifest, read_manifest
 from labopt.lab.plates import PlateSpec, layout_plates, plates_html
 from labopt.lab.results import NONE, OUTCOMES, ResultRows, ingest_results, results_template
-from labopt.lab.tables import (LabInputError, Problems, clean_text, csv_writer, read_table,
-                               text_writer, write_folder)
+from labopt.lab.tables import (
+    LabInputError,
+    Problems,
+    clean_text,
+    csv_writer,
+    read_table,
+    text_writer,
+    write_folder,
+)
 from labopt.numbers import shown
 from labopt.scenario.errors import Problem
 
 LOG_COLUMNS = ("run", "pool_id", "result", "ct", "source", "recorded_at", "seq", "upload")
-FILES = {"manifest": "manifest.csv", "plates": "plates.csv", "log": "results_log.csv",
-         "meta": "batch.json"}
+FILES = {
+    "manifest": "manifest.csv",
+    "plates": "plates.csv",
+    "log": "results_log.csv",
+    "meta": "batch.json",
+}
 # every table a batch folder may hold (what :meth:`LabBatch.tables` writes)
-BATCH_TABLES = ("manifest.csv", "plates.csv", "results_log.csv", "pools.csv", "statuses.csv",
-                "retest.csv", "first_stage.csv", "results_template.csv", "recollect.csv")
+BATCH_TABLES = (
+    "manifest.csv",
+    "plates.csv",
+    "results_log.csv",
+    "pools.csv",
+    "statuses.csv",
+    "retest.csv",
+    "first_stage.csv",
+    "results_template.csv",
+    "recollect.csv",
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +84,12 @@ class ApplyReport:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"added": self.added, "corrected": self.corrected,
-                "unchanged": self.unchanged, "notes": self.notes}
+        return {
+            "added": self.added,
+            "corrected": self.corrected,
+            "unchanged": self.unchanged,
+            "notes": self.notes,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,19 +117,30 @@ class LabBatch:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def start(cls, manifest: Manifest, spec: PlateSpec = PlateSpec(),
-              recollection_hours: float = DEFAULT_RECOLLECTION_HOURS) -> "LabBatch":
+    def start(
+        cls,
+        manifest: Manifest,
+        spec: PlateSpec = PlateSpec(),
+        recollection_hours: float = DEFAULT_RECOLLECTION_HOURS,
+    ) -> LabBatch:
         """A new batch with run 1 (the first-stage pools) laid out on plates."""
         if not np.isfinite(recollection_hours) or recollection_hours < 0:
-            raise ValueError(f"recollection_hours: must be a number of hours ≥ 0, got "
-                             f"{shown(recollection_hours)}")
-        empty = pd.DataFrame({"run": pd.Series(dtype=np.int64),
-                              "pool": pd.Series(dtype=np.int64),
-                              "outcome": pd.Series(dtype=np.int8),
-                              "ct": pd.Series(dtype=float), "source": pd.Series(dtype=object),
-                              "recorded_at": pd.Series(dtype=object),
-                              "seq": pd.Series(dtype=np.int64),
-                              "upload": pd.Series(dtype=object)})
+            raise ValueError(
+                f"recollection_hours: must be a number of hours ≥ 0, got "
+                f"{shown(recollection_hours)}"
+            )
+        empty = pd.DataFrame(
+            {
+                "run": pd.Series(dtype=np.int64),
+                "pool": pd.Series(dtype=np.int64),
+                "outcome": pd.Series(dtype=np.int8),
+                "ct": pd.Series(dtype=float),
+                "source": pd.Series(dtype=object),
+                "recorded_at": pd.Series(dtype=object),
+                "seq": pd.Series(dtype=np.int64),
+                "upload": pd.Series(dtype=object),
+            }
+        )
         first = decode(manifest, np.zeros(manifest.n_pools, dtype=np.int8))
         plates = layout_plates(manifest, first.to_run, spec, run=1)
         return cls(manifest, spec, plates, empty, float(recollection_hours))
@@ -154,9 +190,13 @@ class LabBatch:
         return int(self.reactions.sum())
 
     # ------------------------------------------------------------------ results
-    def apply(self, table: pd.DataFrame | ResultRows, source: str = "results",
-              corrections: bool = False, recorded_at: str | None = None
-              ) -> tuple["LabBatch", ApplyReport]:
+    def apply(
+        self,
+        table: pd.DataFrame | ResultRows,
+        source: str = "results",
+        corrections: bool = False,
+        recorded_at: str | None = None,
+    ) -> tuple[LabBatch, ApplyReport]:
         """The batch with one table of results added.
 
         Parameters
@@ -185,50 +225,85 @@ class LabBatch:
         if len(self.log) and (self.log["upload"] == digest).any():
             first = self.log.loc[self.log["upload"] == digest, "source"].iloc[0]
             n = len(table)
-            return self, ApplyReport(0, 0, n, [f"the same results were already applied (from "
-                                               f"{first}); nothing changed"])
-        rows = table if isinstance(table, ResultRows) else \
-            ingest_results(table, self.manifest, self.plates, source)
+            return self, ApplyReport(
+                0, 0, n, [f"the same results were already applied (from {first}); nothing changed"]
+            )
+        rows = (
+            table
+            if isinstance(table, ResultRows)
+            else ingest_results(table, self.manifest, self.plates, source)
+        )
         m = self.manifest
-        when = recorded_at or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        new = pd.DataFrame({"run": rows.run, "pool": rows.pool, "outcome": rows.outcome,
-                            "ct": rows.ct, "row": rows.row})
+        when = recorded_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        new = pd.DataFrame(
+            {
+                "run": rows.run,
+                "pool": rows.pool,
+                "outcome": rows.outcome,
+                "ct": rows.ct,
+                "row": rows.row,
+            }
+        )
         log = self.log
         if len(log):
             latest = log.sort_values("seq").drop_duplicates(["run", "pool"], keep="last")
-            merged = new.merge(latest[["run", "pool", "outcome", "ct"]], on=["run", "pool"],
-                               how="left", suffixes=("", "_old"), indicator=True)
+            merged = new.merge(
+                latest[["run", "pool", "outcome", "ct"]],
+                on=["run", "pool"],
+                how="left",
+                suffixes=("", "_old"),
+                indicator=True,
+            )
         else:
             merged = new.assign(outcome_old=np.nan, ct_old=np.nan, _merge="left_only")
         seen = (merged["_merge"] == "both").to_numpy()
-        same = seen & (merged["outcome"].to_numpy() == merged["outcome_old"].to_numpy()) & (
-            (merged["ct"].to_numpy() == merged["ct_old"].to_numpy())
-            | (np.isnan(merged["ct"].to_numpy()) & np.isnan(merged["ct_old"].to_numpy())))
+        same = (
+            seen
+            & (merged["outcome"].to_numpy() == merged["outcome_old"].to_numpy())
+            & (
+                (merged["ct"].to_numpy() == merged["ct_old"].to_numpy())
+                | (np.isnan(merged["ct"].to_numpy()) & np.isnan(merged["ct_old"].to_numpy()))
+            )
+        )
         changed = seen & ~same
         if changed.any() and not corrections:
             problems = Problems(rows.source)
             for i in np.flatnonzero(changed)[:30]:
                 r = merged.iloc[i]
                 old = _describe(int(r["outcome_old"]), r["ct_old"])
-                problems.add(f"pool {m.pool_id[int(r['pool'])]} already has the result {old} "
-                             f"for run {int(r['run'])}; this table says "
-                             f"{_describe(int(r['outcome']), r['ct'])}. To correct a result, "
-                             f"apply it as a correction (`--correct`; `correct: true` in the "
-                             f"service); both stay in the log",
-                             int(r["row"]), "result")
+                problems.add(
+                    f"pool {m.pool_id[int(r['pool'])]} already has the result {old} "
+                    f"for run {int(r['run'])}; this table says "
+                    f"{_describe(int(r['outcome']), r['ct'])}. To correct a result, "
+                    f"apply it as a correction (`--correct`; `correct: true` in the "
+                    f"service); both stay in the log",
+                    int(r["row"]),
+                    "result",
+                )
             raise LabInputError(problems.items, rows.source)
         add = merged[~same]
         start = int(log["seq"].max()) + 1 if len(log) else 0
-        entries = pd.DataFrame({
-            "run": add["run"].to_numpy(np.int64), "pool": add["pool"].to_numpy(np.int64),
-            "outcome": add["outcome"].to_numpy(np.int8), "ct": add["ct"].to_numpy(float),
-            "source": rows.source, "recorded_at": when,
-            "seq": np.arange(start, start + len(add), dtype=np.int64), "upload": digest})
+        entries = pd.DataFrame(
+            {
+                "run": add["run"].to_numpy(np.int64),
+                "pool": add["pool"].to_numpy(np.int64),
+                "outcome": add["outcome"].to_numpy(np.int8),
+                "ct": add["ct"].to_numpy(float),
+                "source": rows.source,
+                "recorded_at": when,
+                "seq": np.arange(start, start + len(add), dtype=np.int64),
+                "upload": digest,
+            }
+        )
         new_log = pd.concat([log, entries], ignore_index=True) if len(log) else entries
         out = replace(self, log=new_log)
-        out.decoding                                    # raises if the design is violated
-        report = ApplyReport(added=int((~seen).sum()), corrected=int(changed.sum()),
-                             unchanged=int(same.sum()), notes=list(rows.notes))
+        _ = out.decoding  # raises if the design is violated
+        report = ApplyReport(
+            added=int((~seen).sum()),
+            corrected=int(changed.sum()),
+            unchanged=int(same.sum()),
+            notes=list(rows.notes),
+        )
         return out, report
 
     @cached_property
@@ -237,7 +312,8 @@ class LabBatch:
         run: still due, and no result recorded for that run yet."""
         cur = self.current_plates()
         pools = self.manifest.pool_index.get_indexer(
-            cur.loc[cur["content"] == "reaction", "pool_id"])
+            cur.loc[cur["content"] == "reaction", "pool_id"]
+        )
         done = self.log.loc[self.log["run"] == self.runs, "pool"].to_numpy()
         due = np.isin(pools, self.decoding.to_run)
         return np.sort(pools[due & ~np.isin(pools, done)])
@@ -247,7 +323,7 @@ class LabBatch:
         """Every reaction of the latest run that is still needed has its result."""
         return self.awaiting.size == 0
 
-    def schedule_next(self) -> "LabBatch":
+    def schedule_next(self) -> LabBatch:
         """The batch with the next run (the decoding's ``to_run`` list) laid out on plates.
 
         A run is complete when every reaction on its plates that is still needed has a
@@ -276,19 +352,28 @@ class LabBatch:
         out["reactions"] = reactions
         sched = self.plates[self.plates["content"] == "reaction"]
         last = np.zeros(m.n_pools, dtype=np.int64)
-        np.maximum.at(last, m.pool_index.get_indexer(sched["pool_id"]),
-                      sched["run"].to_numpy().astype(np.int64))
+        np.maximum.at(
+            last,
+            m.pool_index.get_indexer(sched["pool_id"]),
+            sched["run"].to_numpy().astype(np.int64),
+        )
         out["last_run"] = last
         return out
 
     def log_frame(self) -> pd.DataFrame:
         log = self.log
-        return pd.DataFrame({
-            "run": log["run"].to_numpy(), "pool_id": self.manifest.pool_id[log["pool"]],
-            "result": np.asarray(OUTCOMES, dtype=object)[log["outcome"].to_numpy()],
-            "ct": log["ct"].to_numpy(), "source": log["source"].to_numpy(),
-            "recorded_at": log["recorded_at"].to_numpy(), "seq": log["seq"].to_numpy(),
-            "upload": log["upload"].to_numpy()})
+        return pd.DataFrame(
+            {
+                "run": log["run"].to_numpy(),
+                "pool_id": self.manifest.pool_id[log["pool"]],
+                "result": np.asarray(OUTCOMES, dtype=object)[log["outcome"].to_numpy()],
+                "ct": log["ct"].to_numpy(),
+                "source": log["source"].to_numpy(),
+                "recorded_at": log["recorded_at"].to_numpy(),
+                "seq": log["seq"].to_numpy(),
+                "upload": log["upload"].to_numpy(),
+            }
+        )
 
     def summary(self) -> dict:
         """Counts: samples positive, negative and pending; reactions used so far; and the run
@@ -301,20 +386,24 @@ class LabBatch:
             waiting = np.isin(dec.to_run, self.awaiting)
             counts["reactions_next_run"] = int(self.awaiting.size)
             counts["repeats_next_run"] = int((dec.reason[waiting] == REPEAT).sum())
-        return {"algorithm": self.manifest.design.algorithm,
-                "config": self.manifest.design.config,
-                "mode": "field" if self.manifest.field else "lab",
-                "batch": self.manifest.batch, "runs": self.runs,
-                "reactions_used": self.reactions_used,
-                "plates_next_run": int(self.pending_plates()["plate"].nunique()),
-                **counts}
+        return {
+            "algorithm": self.manifest.design.algorithm,
+            "config": self.manifest.design.config,
+            "mode": "field" if self.manifest.field else "lab",
+            "batch": self.manifest.batch,
+            "runs": self.runs,
+            "reactions_used": self.reactions_used,
+            "plates_next_run": int(self.pending_plates()["plate"].nunique()),
+            **counts,
+        }
 
     def pending_plates(self) -> pd.DataFrame:
         """The latest run's plates (every well, controls included) that hold a reaction still
         waiting for its result; none when the run is complete."""
         cur = self.current_plates()
         waiting = cur["pool_id"].isin(self.manifest.pool_id[self.awaiting]) & (
-            cur["content"] == "reaction")
+            cur["content"] == "reaction"
+        )
         return cur[cur["plate"].isin(cur.loc[waiting, "plate"])]
 
     def plate_map_html(self) -> str:
@@ -322,8 +411,11 @@ class LabBatch:
         nothing is left to run)."""
         layout = self.pending_plates()
         m = self.manifest
-        title = (f"Plate map, batch {m.batch or '-'} ({m.design}), run {self.runs}"
-                 if len(layout) else "Plate map: nothing left to run")
+        title = (
+            f"Plate map, batch {m.batch or '-'} ({m.design}), run {self.runs}"
+            if len(layout)
+            else "Plate map: nothing left to run"
+        )
         return plates_html(layout, self.spec, title, m.batch)
 
     # ------------------------------------------------------------------ files
@@ -345,31 +437,49 @@ class LabBatch:
         return out
 
     def meta(self) -> dict:
-        return {"format": 1, "plate": self.spec.to_dict(),
-                "recollection_hours": self.recollection_hours, "runs": self.runs,
-                **self.summary()}
+        return {
+            "format": 1,
+            "plate": self.spec.to_dict(),
+            "recollection_hours": self.recollection_hours,
+            "runs": self.runs,
+            **self.summary(),
+        }
 
-    def save(self, folder: str | os.PathLike, extra: dict | None = None, *,
-             force: bool = False, adopt: Iterable[str] = (), what: str = "--out",
-             reads: Iterable[str | os.PathLike] = ()) -> list[Path]:
+    def save(
+        self,
+        folder: str | os.PathLike,
+        extra: dict | None = None,
+        *,
+        force: bool = False,
+        adopt: Iterable[str] = (),
+        what: str = "--out",
+        reads: Iterable[str | os.PathLike] = (),
+    ) -> list[Path]:
         """Write the batch folder; it changes only when every file is written, and only
         labopt's files in it change (``force``, ``adopt``, ``what``, ``reads``: see
         :func:`labopt.files.write_output_folder`)."""
         files = {name: csv_writer(df) for name, df in self.tables().items()}
-        files[FILES["meta"]] = text_writer(json.dumps(self.meta(), indent=2,
-                                                      ensure_ascii=False))
+        files[FILES["meta"]] = text_writer(json.dumps(self.meta(), indent=2, ensure_ascii=False))
         files.update(extra or {})
-        return write_folder(folder, files, force=force, adopt=adopt, what=what, kind="batch",
-                            reads=reads)
+        return write_folder(
+            folder, files, force=force, adopt=adopt, what=what, kind="batch", reads=reads
+        )
 
     @classmethod
-    def load(cls, folder: str | os.PathLike) -> "LabBatch":
+    def load(cls, folder: str | os.PathLike) -> LabBatch:
         """A batch folder written by :meth:`save` (or ``labopt pools make``)."""
         folder = Path(folder)
         if not (folder / FILES["manifest"]).is_file():
-            raise LabInputError([Problem(str(folder), "not a batch folder: manifest.csv is "
-                                                      "missing (make one with 'labopt pools "
-                                                      "make')")])
+            raise LabInputError(
+                [
+                    Problem(
+                        str(folder),
+                        "not a batch folder: manifest.csv is "
+                        "missing (make one with 'labopt pools "
+                        "make')",
+                    )
+                ]
+            )
         manifest = read_manifest(folder / FILES["manifest"])
         meta_path = folder / FILES["meta"]
         try:
@@ -379,12 +489,13 @@ class LabBatch:
         except FileNotFoundError:
             raise LabInputError([Problem(str(meta_path), "file not found")]) from None
         except (ValueError, KeyError, TypeError) as exc:
-            raise LabInputError([Problem(str(meta_path), f"unreadable batch settings ({exc})")]
-                                ) from None
+            raise LabInputError(
+                [Problem(str(meta_path), f"unreadable batch settings ({exc})")]
+            ) from None
         plates = _read_plates(folder / FILES["plates"], manifest)
         log = _read_log(folder / FILES["log"], manifest)
         batch = cls(manifest, spec, plates, log, hours)
-        batch.decoding
+        _ = batch.decoding  # raises if the design is violated
         return batch
 
 
@@ -392,8 +503,14 @@ def _digest(table) -> str:
     """Fingerprint of a results table: the same upload twice is recognised even without run
     numbers, whatever the order of its rows and columns and whether blank columns are there."""
     if isinstance(table, ResultRows):
-        rows = np.column_stack([table.pool.astype(float), table.run.astype(float),
-                                table.outcome.astype(float), table.ct.astype(float)])
+        rows = np.column_stack(
+            [
+                table.pool.astype(float),
+                table.run.astype(float),
+                table.outcome.astype(float),
+                table.ct.astype(float),
+            ]
+        )
         data = rows[np.lexsort(rows.T[::-1])].tobytes()
     else:
         df = table.copy()
@@ -410,8 +527,18 @@ def _describe(outcome: int, ct: float) -> str:
     return f"'{word}'" + ("" if ct != ct else f" (Ct {ct:g})")
 
 
-PLATE_COLUMNS = ("run", "plate", "well", "row", "column", "content", "pool_id", "stage",
-                 "kind", "samples")
+PLATE_COLUMNS = (
+    "run",
+    "plate",
+    "well",
+    "row",
+    "column",
+    "content",
+    "pool_id",
+    "stage",
+    "kind",
+    "samples",
+)
 
 
 def _read_plates(path: Path, manifest: Manifest) -> pd.DataFrame:
@@ -426,18 +553,27 @@ def plates_from_frame(df: pd.DataFrame, manifest: Manifest, source: str) -> pd.D
         df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype(np.int64)
     for c in ("plate", "well", "row", "content", "pool_id", "kind"):
         df[c] = clean_text(df[c])
-    unknown = (df["content"] == "reaction") & (manifest.pool_index.get_indexer(df["pool_id"])
-                                               < 0)
+    unknown = (df["content"] == "reaction") & (manifest.pool_index.get_indexer(df["pool_id"]) < 0)
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])
-        raise LabInputError([Problem(source, "pool not in the batch's manifest", row=i + 2,
-                                     column="pool_id", value=df["pool_id"].iloc[i])])
+        raise LabInputError(
+            [
+                Problem(
+                    source,
+                    "pool not in the batch's manifest",
+                    row=i + 2,
+                    column="pool_id",
+                    value=df["pool_id"].iloc[i],
+                )
+            ]
+        )
     return df.reset_index(drop=True)
 
 
 def _read_log(path: Path, manifest: Manifest) -> pd.DataFrame:
-    df = read_table(path, ["run", "pool_id", "result", "ct", "seq"],
-                    ["source", "recorded_at", "upload"])
+    df = read_table(
+        path, ["run", "pool_id", "result", "ct", "seq"], ["source", "recorded_at", "upload"]
+    )
     return log_from_frame(df, manifest, str(path))
 
 
@@ -446,20 +582,33 @@ def log_from_frame(df: pd.DataFrame, manifest: Manifest, source: str) -> pd.Data
     optionally source, recorded_at, upload) as the batch's internal log."""
     problems = Problems(source)
     pool = manifest.pool_index.get_indexer(df["pool_id"])
-    problems.add_rows(pool < 0, np.arange(2, len(df) + 2), df["pool_id"].to_numpy(),
-                      "pool_id", "pool not in the batch's manifest")
+    problems.add_rows(
+        pool < 0,
+        np.arange(2, len(df) + 2),
+        df["pool_id"].to_numpy(),
+        "pool_id",
+        "pool not in the batch's manifest",
+    )
     codes = {name: i for i, name in enumerate(OUTCOMES) if name}
     outcome = df["result"].map(codes)
-    problems.add_rows(outcome.isna().to_numpy(), np.arange(2, len(df) + 2),
-                      df["result"].to_numpy(), "result", "expected positive, negative or "
-                                                         "invalid")
+    problems.add_rows(
+        outcome.isna().to_numpy(),
+        np.arange(2, len(df) + 2),
+        df["result"].to_numpy(),
+        "result",
+        "expected positive, negative or invalid",
+    )
     problems.raise_if_any()
     blank = pd.Series("", index=df.index, dtype=object)
-    return pd.DataFrame({
-        "run": pd.to_numeric(df["run"]).astype(np.int64).to_numpy(),
-        "pool": pool.astype(np.int64), "outcome": outcome.to_numpy(np.int8),
-        "ct": pd.to_numeric(df["ct"], errors="coerce").to_numpy(float),
-        "source": df.get("source", blank).to_numpy(dtype=object),
-        "recorded_at": df.get("recorded_at", blank).to_numpy(dtype=object),
-        "seq": pd.to_numeric(df["seq"]).astype(np.int64).to_numpy(),
-        "upload": df.get("upload", blank).to_numpy(dtype=object)})
+    return pd.DataFrame(
+        {
+            "run": pd.to_numeric(df["run"]).astype(np.int64).to_numpy(),
+            "pool": pool.astype(np.int64),
+            "outcome": outcome.to_numpy(np.int8),
+            "ct": pd.to_numeric(df["ct"], errors="coerce").to_numpy(float),
+            "source": df.get("source", blank).to_numpy(dtype=object),
+            "recorded_at": df.get("recorded_at", blank).to_numpy(dtype=object),
+            "seq": pd.to_numeric(df["seq"]).astype(np.int64).to_numpy(),
+            "upload": df.get("upload", blank).to_numpy(dtype=object),
+        }
+    )

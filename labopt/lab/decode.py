@@ -19,6 +19,7 @@ depend on it wait (an array waits for all its rows and columns).
 A result for a pool that was not to be tested (its parent is negative or has no result; an
 array crossing that was not selected) is an error, never silently ignored.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from labopt.lab.results import INVALID, NEGATIVE, NONE, OUTCOMES, POSITIVE
 from labopt.lab.tables import LabInputError, Problems
 
 STATUSES = ("pending", "negative", "positive")
-PENDING, CLEARED, DETECTED = 0, 1, 2           # sample status codes (index into STATUSES)
+PENDING, CLEARED, DETECTED = 0, 1, 2  # sample status codes (index into STATUSES)
 REASONS = ("first_stage", "next_stage", "repeat_invalid")
 FIRST, NEXT, REPEAT = range(3)
 
@@ -78,11 +79,15 @@ class Decoding:
     @cached_property
     def counts(self) -> dict:
         s = np.bincount(self.status, minlength=3)
-        return {"samples": self.manifest.n_samples, "positive": int(s[DETECTED]),
-                "negative": int(s[CLEARED]), "pending": int(s[PENDING]),
-                "reactions_next_run": int(self.to_run.size),
-                "repeats_next_run": int((self.reason == REPEAT).sum()),
-                "recollect": int(self.recollect_mask.sum())}
+        return {
+            "samples": self.manifest.n_samples,
+            "positive": int(s[DETECTED]),
+            "negative": int(s[CLEARED]),
+            "pending": int(s[PENDING]),
+            "reactions_next_run": int(self.to_run.size),
+            "repeats_next_run": int((self.reason == REPEAT).sum()),
+            "recollect": int(self.recollect_mask.sum()),
+        }
 
     @cached_property
     def recollect_mask(self) -> np.ndarray:
@@ -100,8 +105,11 @@ class Decoding:
         it decided), ``next_pool`` (its pool in the next run, '' if none; an array's row and
         column as 'row;column') and ``action`` ('' when final; retest, recollect or wait)."""
         m = self.manifest
-        keep = [c for c in ("sample_id", "stream", "district", "address_group", "block")
-                if c in m.samples.columns]
+        keep = [
+            c
+            for c in ("sample_id", "stream", "district", "address_group", "block")
+            if c in m.samples.columns
+        ]
         out = m.samples[keep].copy()
         out["status"] = np.asarray(STATUSES, dtype=object)[self.status]
         out["decided_stage"] = self.decided_stage
@@ -116,14 +124,18 @@ class Decoding:
         nxt[s] = m.pool_id[p]
         in_run = np.zeros(m.n_samples, dtype=bool)
         in_run[s] = True
-        order = np.argsort(s, kind="stable")              # arrays: a row and a column
+        order = np.argsort(s, kind="stable")  # arrays: a row and a column
         so, po = s[order], p[order]
         again = np.flatnonzero(so[1:] == so[:-1]) + 1
-        nxt[so[again]] = [f"{a};{b}" for a, b in zip(m.pool_id[po[again - 1]],
-                                                      m.pool_id[po[again]])]
+        nxt[so[again]] = [
+            f"{a};{b}" for a, b in zip(m.pool_id[po[again - 1]], m.pool_id[po[again]], strict=False)
+        ]
         out["next_pool"] = nxt
-        action = np.where(self.status != PENDING, "",
-                          np.where(~in_run, "wait", np.where(recol, "recollect", "retest")))
+        action = np.where(
+            self.status != PENDING,
+            "",
+            np.where(~in_run, "wait", np.where(recol, "recollect", "retest")),
+        )
         out["action"] = action
         return out
 
@@ -131,11 +143,16 @@ class Decoding:
         """The next run's reactions: pool_id, stage, kind, size, reason, recollect."""
         m = self.manifest
         p = self.to_run
-        return pd.DataFrame({
-            "pool_id": m.pool_id[p], "stage": m.stage[p],
-            "kind": np.asarray(KINDS, dtype=object)[m.kind[p]], "size": m.size[p],
-            "reason": np.asarray(REASONS, dtype=object)[self.reason],
-            "recollect": self.recollect_mask})
+        return pd.DataFrame(
+            {
+                "pool_id": m.pool_id[p],
+                "stage": m.stage[p],
+                "kind": np.asarray(KINDS, dtype=object)[m.kind[p]],
+                "size": m.size[p],
+                "reason": np.asarray(REASONS, dtype=object)[self.reason],
+                "recollect": self.recollect_mask,
+            }
+        )
 
     def retest_manifest(self) -> pd.DataFrame:
         """The retest list as a manifest for the next run: one row per sample and pool to
@@ -145,10 +162,14 @@ class Decoding:
         rank = np.empty(m.n_pools, dtype=np.int64)
         rank[self.to_run] = np.arange(self.to_run.size)
         keep = [c for c in m.samples.columns if c not in ("position",)]
-        out = pd.DataFrame({
-            "pool_id": m.pool_id[p], "stage": m.stage[p],
-            "kind": np.asarray(KINDS, dtype=object)[m.kind[p]],
-            "reason": np.asarray(REASONS, dtype=object)[self.reason[rank[p]]]})
+        out = pd.DataFrame(
+            {
+                "pool_id": m.pool_id[p],
+                "stage": m.stage[p],
+                "kind": np.asarray(KINDS, dtype=object)[m.kind[p]],
+                "reason": np.asarray(REASONS, dtype=object)[self.reason[rank[p]]],
+            }
+        )
         smp = m.samples[keep].iloc[s].reset_index(drop=True)
         return pd.concat([out, smp], axis=1)
 
@@ -165,11 +186,15 @@ class Decoding:
         # a pool's district and stream: those of its first sample (blocks never mix them)
         col = 0 if not m.is_array else (0 if m.design.algorithm == "A2M" else 1)
         first_sample = _first_member(m, col)
-        out = pd.DataFrame({"pool_id": m.pool_id[sel], "size": m.size[sel],
-                            "result": np.asarray(OUTCOMES, dtype=object)[self.outcome[sel]]})
+        out = pd.DataFrame(
+            {
+                "pool_id": m.pool_id[sel],
+                "size": m.size[sel],
+                "result": np.asarray(OUTCOMES, dtype=object)[self.outcome[sel]],
+            }
+        )
         for c in ("district", "stream"):
-            out[c] = (m.samples[c].to_numpy()[first_sample[sel]] if c in m.samples.columns
-                      else "")
+            out[c] = m.samples[c].to_numpy()[first_sample[sel]] if c in m.samples.columns else ""
         return out
 
 
@@ -182,8 +207,9 @@ def _first_member(m: Manifest, col: int) -> np.ndarray:
     return np.where(first == m.n_samples, -1, first)
 
 
-def decode(manifest: Manifest, outcome: np.ndarray, ct: np.ndarray | None = None,
-           source: str = "results") -> Decoding:
+def decode(
+    manifest: Manifest, outcome: np.ndarray, ct: np.ndarray | None = None, source: str = "results"
+) -> Decoding:
     """Decode the current result of every pool.
 
     Parameters
@@ -209,8 +235,7 @@ def decode(manifest: Manifest, outcome: np.ndarray, ct: np.ndarray | None = None
     m = manifest
     outcome = np.asarray(outcome, dtype=np.int8)
     if outcome.shape != (m.n_pools,):
-        raise ValueError(f"outcome: expected one value per pool ({m.n_pools}), got "
-                         f"{outcome.shape}")
+        raise ValueError(f"outcome: expected one value per pool ({m.n_pools}), got {outcome.shape}")
     ct = np.full(m.n_pools, np.nan) if ct is None else np.asarray(ct, dtype=float)
     rule = _decode_array if m.is_array else _decode_tree
     due, status, decided = rule(m, outcome)
@@ -221,10 +246,19 @@ def decode(manifest: Manifest, outcome: np.ndarray, ct: np.ndarray | None = None
     need = due & ((outcome == NONE) | (outcome == INVALID))
     cand = np.flatnonzero(need)
     to_run = cand[np.lexsort((cand, m.stage[cand]))]
-    reason = np.where(outcome[to_run] == INVALID, REPEAT,
-                      np.where(m.stage[to_run] == 1, FIRST, NEXT)).astype(np.int8)
-    return Decoding(manifest=m, outcome=outcome, ct=ct, due=due, to_run=to_run,
-                    reason=reason, status=status, decided_stage=decided)
+    reason = np.where(
+        outcome[to_run] == INVALID, REPEAT, np.where(m.stage[to_run] == 1, FIRST, NEXT)
+    ).astype(np.int8)
+    return Decoding(
+        manifest=m,
+        outcome=outcome,
+        ct=ct,
+        due=due,
+        to_run=to_run,
+        reason=reason,
+        status=status,
+        decided_stage=decided,
+    )
 
 
 def _decode_tree(m: Manifest, outcome: np.ndarray):
@@ -247,7 +281,7 @@ def _decode_array(m: Manifest, outcome: np.ndarray):
     P = m.n_pools
     nb = int(m.block.max())
     kind = m.kind
-    master_ok = np.ones(nb + 1, dtype=bool)             # indexed by block (1-based)
+    master_ok = np.ones(nb + 1, dtype=bool)  # indexed by block (1-based)
     master_neg = np.zeros(nb + 1, dtype=bool)
     masters = np.flatnonzero(kind == MASTER)
     if masters.size:
@@ -261,7 +295,7 @@ def _decode_array(m: Manifest, outcome: np.ndarray):
     pos_line = outcome[lines] == POSITIVE
     pos_rows = np.bincount(lb, weights=pos_line & (kind[lines] == ROW), minlength=nb + 1)
     pos_cols = np.bincount(lb, weights=pos_line & (kind[lines] == COLUMN), minlength=nb + 1)
-    lines_done = master_ok & ~unresolved                # per block: every line has a result
+    lines_done = master_ok & ~unresolved  # per block: every line has a result
     due = np.zeros(P, dtype=bool)
     due[masters] = True
     due[lines] = master_ok[lb]
@@ -269,8 +303,9 @@ def _decode_array(m: Manifest, outcome: np.ndarray):
     b = m.samples["block"].to_numpy()
     rpos = outcome[row_p] == POSITIVE
     cpos = outcome[col_p] == POSITIVE
-    pick = lines_done[b] & ((rpos & cpos) | (rpos & (pos_cols[b] == 0))
-                            | (cpos & (pos_rows[b] == 0)))
+    pick = lines_done[b] & (
+        (rpos & cpos) | (rpos & (pos_cols[b] == 0)) | (cpos & (pos_rows[b] == 0))
+    )
     due[ind] = pick
     ind_res = outcome[ind]
     status = np.zeros(m.n_samples, dtype=np.int8)
@@ -288,8 +323,7 @@ def _decode_array(m: Manifest, outcome: np.ndarray):
     return due, status, decided
 
 
-def _report_not_run(m: Manifest, outcome: np.ndarray, not_run: np.ndarray,
-                    source: str) -> None:
+def _report_not_run(m: Manifest, outcome: np.ndarray, not_run: np.ndarray, source: str) -> None:
     problems = Problems(source)
     bad = np.flatnonzero(not_run)
     for v in bad[:30]:
@@ -297,16 +331,17 @@ def _report_not_run(m: Manifest, outcome: np.ndarray, not_run: np.ndarray,
         p = m.parent[v]
         if not m.is_array or m.kind[v] in (ROW, COLUMN):
             if p >= 0:
-                state = {NEGATIVE: "negative", INVALID: "invalid"}.get(int(outcome[p]),
-                                                                       "not tested yet")
+                state = {NEGATIVE: "negative", INVALID: "invalid"}.get(
+                    int(outcome[p]), "not tested yet"
+                )
                 why = f"its parent pool {m.pool_id[p]} is {state}"
             else:
                 why = "it is not part of the design's tests"
         else:
-            why = ("its grid's rows and columns do not select it (or are not all tested "
-                   "yet)")
-        problems.add(f"pool {pid} has a result but was not to be tested: {why}",
-                     column="pool_id", value=pid)
+            why = "its grid's rows and columns do not select it (or are not all tested yet)"
+        problems.add(
+            f"pool {pid} has a result but was not to be tested: {why}", column="pool_id", value=pid
+        )
     if bad.size > 30:
         problems.add(f"{bad.size - 30} more pools with results that were not to be tested")
     raise LabInputError(problems.items, source)

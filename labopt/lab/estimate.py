@@ -33,6 +33,7 @@ Biometrics 1996;52:1134-1146.
 Tebbs JM, Bilder CR. Confidence interval procedures for the probability of disease
 transmission in multiple-vector-transfer designs. JABES 2004;9:75-90.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -85,8 +86,9 @@ class PrevalenceEstimate:
         return asdict(self)
 
 
-def estimate_prevalence(pool_sizes, positive, *, se: float = 0.99, sp: float = 0.99,
-                        level: float = 0.95) -> PrevalenceEstimate:
+def estimate_prevalence(
+    pool_sizes, positive, *, se: float = 0.99, sp: float = 0.99, level: float = 0.95
+) -> PrevalenceEstimate:
     """Maximum-likelihood prevalence from pooled results, with a score interval.
 
     Parameters
@@ -118,16 +120,18 @@ def estimate_prevalence(pool_sizes, positive, *, se: float = 0.99, sp: float = 0
     return estimate_from_counts(sizes, n, pos, se=se, sp=sp, level=level)
 
 
-def estimate_from_counts(sizes, pools, positive_pools, *, se: float = 0.99, sp: float = 0.99,
-                         level: float = 0.95) -> PrevalenceEstimate:
+def estimate_from_counts(
+    sizes, pools, positive_pools, *, se: float = 0.99, sp: float = 0.99, level: float = 0.95
+) -> PrevalenceEstimate:
     """:func:`estimate_prevalence` from counts: ``pools[j]`` pools of ``sizes[j]`` samples,
     ``positive_pools[j]`` of them positive."""
     k = np.asarray(sizes, dtype=np.int64)
     n = np.asarray(pools, dtype=np.int64)
     y = np.asarray(positive_pools, dtype=np.int64)
     if not (k.shape == n.shape == y.shape) or k.ndim != 1 or k.size == 0:
-        raise ValueError("sizes/pools/positive_pools: expected three 1-D arrays of the same, "
-                         "non-zero length")
+        raise ValueError(
+            "sizes/pools/positive_pools: expected three 1-D arrays of the same, non-zero length"
+        )
     if (k < 1).any() or (n < 0).any() or (y < 0).any() or (y > n).any():
         raise ValueError("sizes/pools/positive_pools: sizes ≥ 1, 0 ≤ positive pools ≤ pools")
     keep = n > 0
@@ -135,12 +139,17 @@ def estimate_from_counts(sizes, pools, positive_pools, *, se: float = 0.99, sp: 
         raise ValueError("pools: no pools with a valid result")
     se, sp, level = _check_accuracy(se, sp, level)
     row = _fit(k[keep][None, :], n[keep][None, :], y[keep][None, :], se, sp, level).iloc[0]
-    return PrevalenceEstimate(**{f: (row[f].item() if hasattr(row[f], "item") else row[f])
-                                 for f in PrevalenceEstimate.__dataclass_fields__})
+    return PrevalenceEstimate(
+        **{
+            f: (row[f].item() if hasattr(row[f], "item") else row[f])
+            for f in PrevalenceEstimate.__dataclass_fields__
+        }
+    )
 
 
-def estimate_groups(sizes, pools, positive_pools, *, se: float = 0.99, sp: float = 0.99,
-                    level: float = 0.95) -> pd.DataFrame:
+def estimate_groups(
+    sizes, pools, positive_pools, *, se: float = 0.99, sp: float = 0.99, level: float = 0.95
+) -> pd.DataFrame:
     """Estimates for many groups at once (vectorised).
 
     Parameters
@@ -159,8 +168,10 @@ def estimate_groups(sizes, pools, positive_pools, *, se: float = 0.99, sp: float
     n = np.atleast_2d(np.asarray(pools, dtype=np.int64))
     y = np.atleast_2d(np.asarray(positive_pools, dtype=np.int64))
     if not (k.shape == n.shape == y.shape) or k.ndim != 2 or k.size == 0:
-        raise ValueError("sizes/pools/positive_pools: expected three arrays of the same "
-                         "shape (groups, pool sizes)")
+        raise ValueError(
+            "sizes/pools/positive_pools: expected three arrays of the same "
+            "shape (groups, pool sizes)"
+        )
     if (k < 1).any() or (n < 0).any() or (y < 0).any() or (y > n).any():
         raise ValueError("sizes/pools/positive_pools: sizes ≥ 1, 0 ≤ positive pools ≤ pools")
     if (n.sum(axis=1) == 0).any():
@@ -186,15 +197,15 @@ class _Counts:
     """
 
     def __init__(self, k, n, y, se: float, sp: float):
-        self.k = np.asarray(k, dtype=float)[:, None, :]           # (G, 1, J)
+        self.k = np.asarray(k, dtype=float)[:, None, :]  # (G, 1, J)
         self.n = np.asarray(n, dtype=float)[:, None, :]
         self.y = np.asarray(y, dtype=float)[:, None, :]
         self.se, self.sp, self.c = se, sp, se + sp - 1.0
         used = np.where(self.n > 0, self.k, np.inf)
-        self.kmin = used.min(axis=2, keepdims=True)               # (G, 1, 1)
+        self.kmin = used.min(axis=2, keepdims=True)  # (G, 1, 1)
 
     def _pieces(self, p):
-        p = np.asarray(p, dtype=float)[:, :, None]               # (G, M, 1)
+        p = np.asarray(p, dtype=float)[:, :, None]  # (G, M, 1)
         log_q = np.log1p(-np.minimum(p, 1.0))
         pi = (1.0 - self.sp) + self.c * (-np.expm1(self.k * log_q))
         one_minus = (1.0 - self.se) + self.c * np.exp(self.k * log_q)
@@ -248,7 +259,7 @@ def _fit(k, n, y, se: float, sp: float, level: float) -> pd.DataFrame:
     J = k.shape[1]
     uniq, inv = np.unique(np.concatenate([k, n, y], axis=1), axis=0, return_inverse=True)
     if uniq.shape[0] < k.shape[0]:
-        out = _fit(uniq[:, :J], uniq[:, J:2 * J], uniq[:, 2 * J:], se, sp, level)
+        out = _fit(uniq[:, :J], uniq[:, J : 2 * J], uniq[:, 2 * J :], se, sp, level)
         return out.iloc[inv.ravel()].reset_index(drop=True)
     model = _Counts(k, n, y, se, sp)
     G = model.k.shape[0]
@@ -257,7 +268,7 @@ def _fit(k, n, y, se: float, sp: float, level: float) -> pd.DataFrame:
     rows = np.arange(G)
     N = np.asarray(n).sum(axis=1)
     Y = np.asarray(y).sum(axis=1)
-    col = lambda f: (lambda p: f(p[:, None])[:, 0])               # noqa: E731
+    col = lambda f: lambda p: f(p[:, None])[:, 0]  # noqa: E731
     # --- maximum likelihood: bracket the grid's best point, then the score's root
     i = np.argmax(model.loglik(grid), axis=1)
     lo = _GRID[np.maximum(i - 1, 0)]
@@ -278,7 +289,7 @@ def _fit(k, n, y, se: float, sp: float, level: float) -> pd.DataFrame:
     below = (grid < p_hat[:, None]) & (s > 0)
     has = below.any(axis=1)
     if has.any():
-        j = _GRID.size - 1 - np.argmax(below[:, ::-1], axis=1)        # last such index
+        j = _GRID.size - 1 - np.argmax(below[:, ::-1], axis=1)  # last such index
         a = np.maximum(_GRID[j], _EPS)
         b = np.minimum(_GRID[np.minimum(j + 1, _GRID.size - 1)], at_hat)
         root = _bisect_rows(lambda p: model.score_stat(p) - crit, a, b, has)
@@ -299,17 +310,31 @@ def _fit(k, n, y, se: float, sp: float, level: float) -> pd.DataFrame:
     note[Y == 0] = "no positive pool"
     note[(Y == N) & (Y > 0)] = "every pool positive: the data bound the prevalence from below only"
     note[(Y > 0) & (p_hat == 0)] = "no more positive pools than false positives explain"
-    note[odd & (p_hat == 0)] = ("the results are unlikely under the assay's Se/Sp at any "
-                                "prevalence: fewer positive pools than false positives alone "
-                                "give; check the specificity")
-    note[odd & (p_hat > 0)] = ("the results are unlikely under the assay's Se/Sp at any "
-                               "prevalence: more positive pools than the sensitivity allows; "
-                               "check the sensitivity")
-    return pd.DataFrame({
-        "pools": N.astype(np.int64), "positive_pools": Y.astype(np.int64),
-        "samples": (np.asarray(k) * np.asarray(n)).sum(axis=1).astype(np.int64),
-        "prevalence": p_hat, "lower": lower, "upper": upper, "level": level, "se": se,
-        "sp": sp, "note": note}, index=rows)
+    note[odd & (p_hat == 0)] = (
+        "the results are unlikely under the assay's Se/Sp at any "
+        "prevalence: fewer positive pools than false positives alone "
+        "give; check the specificity"
+    )
+    note[odd & (p_hat > 0)] = (
+        "the results are unlikely under the assay's Se/Sp at any "
+        "prevalence: more positive pools than the sensitivity allows; "
+        "check the sensitivity"
+    )
+    return pd.DataFrame(
+        {
+            "pools": N.astype(np.int64),
+            "positive_pools": Y.astype(np.int64),
+            "samples": (np.asarray(k) * np.asarray(n)).sum(axis=1).astype(np.int64),
+            "prevalence": p_hat,
+            "lower": lower,
+            "upper": upper,
+            "level": level,
+            "se": se,
+            "sp": sp,
+            "note": note,
+        },
+        index=rows,
+    )
 
 
 def _bisect_rows(f, lo, hi, mask) -> np.ndarray:
@@ -321,13 +346,29 @@ def _bisect_rows(f, lo, hi, mask) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- tables
-ESTIMATE_COLUMNS = ("pools", "positive_pools", "samples", "prevalence", "lower", "upper",
-                    "level", "se", "sp", "note")
+ESTIMATE_COLUMNS = (
+    "pools",
+    "positive_pools",
+    "samples",
+    "prevalence",
+    "lower",
+    "upper",
+    "level",
+    "se",
+    "sp",
+    "note",
+)
 
 
-def estimate_table(table: pd.DataFrame, *, se: float = 0.99, sp: float = 0.99,
-                   level: float = 0.95, by: tuple[str, ...] = ("district", "stream"),
-                   source: str = "results") -> pd.DataFrame:
+def estimate_table(
+    table: pd.DataFrame,
+    *,
+    se: float = 0.99,
+    sp: float = 0.99,
+    level: float = 0.95,
+    by: tuple[str, ...] = ("district", "stream"),
+    source: str = "results",
+) -> pd.DataFrame:
     """Prevalence per group (by default per district and stream) from first-stage results.
 
     Parameters
@@ -362,18 +403,32 @@ def estimate_table(table: pd.DataFrame, *, se: float = 0.99, sp: float = 0.99,
         df = df.rename(columns={"pool_size": "size"})
     for c in ("size", "result"):
         if c not in df.columns:
-            problems.add(f"missing column {c!r}; expected columns: size, result, and "
-                         f"optionally {', '.join(by)}")
+            problems.add(
+                f"missing column {c!r}; expected columns: size, result, and "
+                f"optionally {', '.join(by)}"
+            )
     problems.raise_if_any()
     if len(df) == 0:
         problems.add("no pools in the table")
         problems.raise_if_any()
     text = pd.DataFrame({c: clean_text(df[c]) for c in df.columns})
-    size = parse_numbers(text["size"], problems, "size", low=1, high=1e6, blank_ok=False,
-                         what="a whole number of samples")
+    size = parse_numbers(
+        text["size"],
+        problems,
+        "size",
+        low=1,
+        high=1e6,
+        blank_ok=False,
+        what="a whole number of samples",
+    )
     frac = ~np.isnan(size) & (size != np.round(size))
-    problems.add_rows(frac, sheet_rows(len(df)), text["size"].to_numpy(), "size",
-                      "expected a whole number of samples ≥ 1")
+    problems.add_rows(
+        frac,
+        sheet_rows(len(df)),
+        text["size"].to_numpy(),
+        "size",
+        "expected a whole number of samples ≥ 1",
+    )
     outcome = parse_outcomes(text["result"], problems)
     problems.raise_if_any()
     keys = [c for c in by if c in df.columns]
@@ -385,10 +440,13 @@ def estimate_table(table: pd.DataFrame, *, se: float = 0.99, sp: float = 0.99,
     if len(data) == 0:
         problems.add("no valid result (every row is invalid)", column="result")
         problems.raise_if_any()
-    agg = data.groupby(keys + ["size"], sort=True)["pos"].agg(n="count", y="sum")
+    agg = data.groupby([*keys, "size"], sort=True)["pos"].agg(n="count", y="sum")
     agg = agg.reset_index()
-    group = (agg.groupby(keys, sort=True).ngroup().to_numpy() if keys
-             else np.zeros(len(agg), dtype=np.int64))
+    group = (
+        agg.groupby(keys, sort=True).ngroup().to_numpy()
+        if keys
+        else np.zeros(len(agg), dtype=np.int64)
+    )
     slot = agg.groupby(group).cumcount().to_numpy()
     G, J = int(group.max()) + 1, int(slot.max()) + 1
     k, n, y = np.ones((G, J), np.int64), np.zeros((G, J), np.int64), np.zeros((G, J), np.int64)
@@ -396,8 +454,11 @@ def estimate_table(table: pd.DataFrame, *, se: float = 0.99, sp: float = 0.99,
     n[group, slot] = agg["n"].to_numpy()
     y[group, slot] = agg["y"].to_numpy()
     est = _fit(k, n, y, se, sp, level)[list(ESTIMATE_COLUMNS)]
-    labels = agg.drop_duplicates(keys)[keys].reset_index(drop=True) if keys else \
-        pd.DataFrame(index=range(1))
+    labels = (
+        agg.drop_duplicates(keys)[keys].reset_index(drop=True)
+        if keys
+        else pd.DataFrame(index=range(1))
+    )
     return pd.concat([labels, est.reset_index(drop=True)], axis=1)
 
 
@@ -406,30 +467,50 @@ def prevalence_frame(estimates: pd.DataFrame) -> pd.DataFrame:
     prevalence), ready for tomorrow's plan."""
     missing = [c for c in ("district", "stream") if c not in estimates.columns]
     if missing:
-        raise ValueError(f"estimates: a scenario's prevalence table needs the columns "
-                         f"district and stream; missing {', '.join(missing)}")
+        raise ValueError(
+            f"estimates: a scenario's prevalence table needs the columns "
+            f"district and stream; missing {', '.join(missing)}"
+        )
     return estimates[["district", "stream", "prevalence"]].copy()
 
 
-def with_design(est: pd.DataFrame, prevalence: pd.Series, *, se: float, sp: float,
-                max_size: int = 10, max_stages: int = 3) -> pd.DataFrame:
+def with_design(
+    est: pd.DataFrame,
+    prevalence: pd.Series,
+    *,
+    se: float,
+    sp: float,
+    max_size: int = 10,
+    max_stages: int = 3,
+) -> pd.DataFrame:
     """The estimates with the lowest-cost design of any family (:func:`labopt.pooling.optimize`)
     at each group's ``prevalence`` (the estimate, or its upper bound for a cautious design):
     columns ``algorithm``, ``config``, ``expected_tests_per_sample`` (reactions per sample)."""
     from labopt.pooling import optimize
+
     cache: dict[float, tuple] = {}
     rows = []
     for p in prevalence:
         if p not in cache:
             res = optimize(float(p), se=se, sp=sp, max_size=max_size, max_stages=max_stages)
             b = res.best
-            cache[p] = ((b.algorithm, b.config, float(b.expected_tests_per_sample))
-                        if b is not None else ("", "", float("nan")))
+            cache[p] = (
+                (b.algorithm, b.config, float(b.expected_tests_per_sample))
+                if b is not None
+                else ("", "", float("nan"))
+            )
         rows.append(cache[p])
     out = est.copy()
-    out["algorithm"], out["config"], out["expected_tests_per_sample"] = zip(*rows)
+    out["algorithm"], out["config"], out["expected_tests_per_sample"] = zip(*rows, strict=False)
     return out
 
 
-__all__ = ["PrevalenceEstimate", "estimate_from_counts", "estimate_groups",
-           "estimate_prevalence", "estimate_table", "prevalence_frame", "with_design"]
+__all__ = [
+    "PrevalenceEstimate",
+    "estimate_from_counts",
+    "estimate_groups",
+    "estimate_prevalence",
+    "estimate_table",
+    "prevalence_frame",
+    "with_design",
+]

@@ -10,6 +10,7 @@ that is *invalid* is simply re-run.
 The re-collection list groups the people by district and address group, so a team can visit
 each group once, and says how much the trip adds to the result's turnaround.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ from labopt.pooling.designs import Design
 DEFAULT_RECOLLECTION_HOURS = 24.0
 
 
-def recollection_list(decoding, recollection_hours: float = DEFAULT_RECOLLECTION_HOURS
-                      ) -> pd.DataFrame:
+def recollection_list(
+    decoding, recollection_hours: float = DEFAULT_RECOLLECTION_HOURS
+) -> pd.DataFrame:
     """The people to re-sample, grouped by district and address group.
 
     Parameters
@@ -43,20 +45,35 @@ def recollection_list(decoding, recollection_hours: float = DEFAULT_RECOLLECTION
         manifest order. Empty for lab pooling.
     """
     m = decoding.manifest
-    cols = ["district", "address_group", "sample_id", "stream", "field_pool", "next_pool",
-            "stage", "added_delay_hours"]
+    cols = [
+        "district",
+        "address_group",
+        "sample_id",
+        "stream",
+        "field_pool",
+        "next_pool",
+        "stage",
+        "added_delay_hours",
+    ]
     flag = decoding.recollect_mask
     pools = decoding.to_run[flag]
     if not m.field or pools.size == 0:
         return pd.DataFrame({c: [] for c in cols})
     p, s = m.members(pools)
     smp = m.samples.iloc[s]
-    out = pd.DataFrame({
-        "district": smp["district"].to_numpy(), "address_group": smp["address_group"].to_numpy(),
-        "sample_id": smp["sample_id"].to_numpy(),
-        "stream": smp["stream"].to_numpy() if "stream" in smp.columns else "",
-        "field_pool": m.pool_id[m.parent[p]], "next_pool": m.pool_id[p], "stage": m.stage[p],
-        "added_delay_hours": float(recollection_hours), "_order": s})
+    out = pd.DataFrame(
+        {
+            "district": smp["district"].to_numpy(),
+            "address_group": smp["address_group"].to_numpy(),
+            "sample_id": smp["sample_id"].to_numpy(),
+            "stream": smp["stream"].to_numpy() if "stream" in smp.columns else "",
+            "field_pool": m.pool_id[m.parent[p]],
+            "next_pool": m.pool_id[p],
+            "stage": m.stage[p],
+            "added_delay_hours": float(recollection_hours),
+            "_order": s,
+        }
+    )
     out = out.sort_values(["district", "address_group", "_order"], kind="stable")
     return out.drop(columns="_order").reset_index(drop=True)
 
@@ -64,11 +81,11 @@ def recollection_list(decoding, recollection_hours: float = DEFAULT_RECOLLECTION
 def recollection_summary(recollect: pd.DataFrame) -> pd.DataFrame:
     """People to re-sample per district and address group (a team's visiting list)."""
     if recollect.empty:
-        return pd.DataFrame({"district": [], "address_group": [], "people": [],
-                             "field_pools": []})
+        return pd.DataFrame({"district": [], "address_group": [], "people": [], "field_pools": []})
     g = recollect.groupby(["district", "address_group"], sort=True)
-    return pd.DataFrame({"people": g.size(),
-                         "field_pools": g["field_pool"].nunique()}).reset_index()
+    return pd.DataFrame(
+        {"people": g.size(), "field_pools": g["field_pool"].nunique()}
+    ).reset_index()
 
 
 @dataclass(frozen=True)
@@ -90,9 +107,14 @@ class Turnaround:
     added_by_field: float
 
 
-def turnaround_hours(design: Design, run_hours: float, *, transport_hours: float = 0.0,
-                     field: bool = False,
-                     recollection_hours: float = DEFAULT_RECOLLECTION_HOURS) -> Turnaround:
+def turnaround_hours(
+    design: Design,
+    run_hours: float,
+    *,
+    transport_hours: float = 0.0,
+    field: bool = False,
+    recollection_hours: float = DEFAULT_RECOLLECTION_HOURS,
+) -> Turnaround:
     """Turnaround of a design, one PCR run per stage (as the plan counts it).
 
     In the lab every stage is one more run: worst case = transport + stages x run_hours.
@@ -111,8 +133,11 @@ def turnaround_hours(design: Design, run_hours: float, *, transport_hours: float
     recollection_hours : float
         Hours from a positive tube's result to the new swabs arriving at the lab.
     """
-    for name, v in (("run_hours", run_hours), ("transport_hours", transport_hours),
-                    ("recollection_hours", recollection_hours)):
+    for name, v in (
+        ("run_hours", run_hours),
+        ("transport_hours", transport_hours),
+        ("recollection_hours", recollection_hours),
+    ):
         if not np.isfinite(v) or v < 0:
             raise ValueError(f"{name}: must be a number of hours ≥ 0, got {shown(v)}")
     stages = design.stages

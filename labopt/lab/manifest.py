@@ -27,6 +27,7 @@ its second sub-pool, ``P0012.2.3`` the third pool (or sample) inside that; array
 ``A0007.R3C5`` (the individual test of the sample at row 3, column 5). A batch label, when
 given, prefixes every id (``TH0801-P0012``).
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,15 @@ import numpy as np
 import pandas as pd
 
 from labopt.cells import write_csv
-from labopt.lab.tables import (LabInputError, Problems, clean_text, duplicated_rows,
-                               parse_numbers, read_table, sheet_rows)
+from labopt.lab.tables import (
+    LabInputError,
+    Problems,
+    clean_text,
+    duplicated_rows,
+    parse_numbers,
+    read_table,
+    sheet_rows,
+)
 from labopt.pooling.designs import ARRAYS, Design
 from labopt.pooling.opchar import as_design
 from labopt.scenario.errors import Problem
@@ -165,10 +173,16 @@ class Manifest:
     def pools_frame(self) -> pd.DataFrame:
         """One row per pool: pool_id, stage, kind, size, block, parent_id."""
         parent_id = np.where(self.parent >= 0, self.pool_id[np.maximum(self.parent, 0)], "")
-        return pd.DataFrame({
-            "pool_id": self.pool_id, "stage": self.stage,
-            "kind": np.asarray(KINDS, dtype=object)[self.kind], "size": self.size,
-            "block": self.block, "parent_id": parent_id})
+        return pd.DataFrame(
+            {
+                "pool_id": self.pool_id,
+                "stage": self.stage,
+                "kind": np.asarray(KINDS, dtype=object)[self.kind],
+                "size": self.size,
+                "block": self.block,
+                "parent_id": parent_id,
+            }
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The manifest as one row per sample (what ``manifest.csv`` holds).
@@ -180,27 +194,37 @@ class Manifest:
         """
         out = self.samples.copy()
         at = sum(c in out.columns for c in SAMPLE_COLUMNS)
-        for i, (name, value) in enumerate((("algorithm", self.design.algorithm),
-                                           ("config", self.design.config),
-                                           ("mode", "field" if self.field else "lab"),
-                                           ("batch", self.batch))):
+        for i, (name, value) in enumerate(
+            (
+                ("algorithm", self.design.algorithm),
+                ("config", self.design.config),
+                ("mode", "field" if self.field else "lab"),
+                ("batch", self.batch),
+            )
+        ):
             out.insert(at + i, name, value)
         ids = np.append(self.pool_id, "")
         if self.is_array:
-            names = ARRAY_POOL_COLUMNS if self.design.algorithm == "A2M" else \
-                ARRAY_POOL_COLUMNS[1:]
+            names = ARRAY_POOL_COLUMNS if self.design.algorithm == "A2M" else ARRAY_POOL_COLUMNS[1:]
             cols = range(4) if self.design.algorithm == "A2M" else range(1, 4)
         else:
             names = [f"pool_{s + 1}" for s in range(self.path.shape[1])]
             cols = range(self.path.shape[1])
-        for name, c in zip(names, cols):
-            out[name] = ids[self.path[:, c]]           # -1 -> ''
+        for name, c in zip(names, cols, strict=False):
+            out[name] = ids[self.path[:, c]]  # -1 -> ''
         return out
 
 
 # ---------------------------------------------------------------------- construction
-def make_manifest(samples: pd.DataFrame, design: Design | str, config: str | None = None, *,
-                  field: bool = False, batch: str = "", source: str = "samples") -> Manifest:
+def make_manifest(
+    samples: pd.DataFrame,
+    design: Design | str,
+    config: str | None = None,
+    *,
+    field: bool = False,
+    batch: str = "",
+    source: str = "samples",
+) -> Manifest:
     """The pool manifest of a batch of samples.
 
     Parameters
@@ -232,13 +256,14 @@ def make_manifest(samples: pd.DataFrame, design: Design | str, config: str | Non
     d = as_design(design, config)
     df = check_samples(samples, d, field=field, source=source)
     _check_batch_label(batch)
-    block_of, position_of, order = _layout(df, d, field)
+    block_of, _position_of, order = _layout(df, d, field)
     laid = df.iloc[order].reset_index(drop=True)
     return _build(d, laid, block_of[order], field, batch)
 
 
-def check_samples(samples: pd.DataFrame, design: Design, *, field: bool = False,
-                  source: str = "samples") -> pd.DataFrame:
+def check_samples(
+    samples: pd.DataFrame, design: Design, *, field: bool = False, source: str = "samples"
+) -> pd.DataFrame:
     """Validated sample table (known columns only, text stripped, ``risk`` as float)."""
     problems = Problems(source)
     if not isinstance(samples, pd.DataFrame):
@@ -253,8 +278,10 @@ def check_samples(samples: pd.DataFrame, design: Design, *, field: bool = False,
         problems.raise_if_any()
     a = design.algorithm
     if field and (a in ARRAYS or a == "IT"):
-        problems.add(f"field pooling needs a pooled hierarchical design (D2, D3, D4 or ID2): "
-                     f"a swab goes into one tube, so {a} cannot be formed at collection")
+        problems.add(
+            f"field pooling needs a pooled hierarchical design (D2, D3, D4 or ID2): "
+            f"a swab goes into one tube, so {a} cannot be formed at collection"
+        )
     need = []
     if a == "ID2":
         need.append("risk")
@@ -262,8 +289,11 @@ def check_samples(samples: pd.DataFrame, design: Design, *, field: bool = False,
         need += ["district", "address_group"]
     for c in need:
         if c not in df.columns:
-            why = "ID2 sorts samples by individual risk" if c == "risk" else \
-                "field pools are formed per district and address group"
+            why = (
+                "ID2 sorts samples by individual risk"
+                if c == "risk"
+                else "field pools are formed per district and address group"
+            )
             problems.add(f"missing column {c!r}: {why}")
     problems.raise_if_any()
     keep = [c for c in SAMPLE_COLUMNS if c in df.columns]
@@ -274,24 +304,39 @@ def check_samples(samples: pd.DataFrame, design: Design, *, field: bool = False,
             continue
         df[c] = clean_text(df[c])
     ids = df["sample_id"]
-    problems.add_rows((ids == "").to_numpy(), rows, ids.to_numpy(), "sample_id",
-                      "a sample id is required")
+    problems.add_rows(
+        (ids == "").to_numpy(), rows, ids.to_numpy(), "sample_id", "a sample id is required"
+    )
     duplicated_rows(ids[ids != ""], problems, "sample_id", "sample id")
     for c in need:
         if c != "risk":
-            problems.add_rows((df[c] == "").to_numpy(), rows, df[c].to_numpy(), c,
-                              "a value is required for field pooling")
+            problems.add_rows(
+                (df[c] == "").to_numpy(),
+                rows,
+                df[c].to_numpy(),
+                c,
+                "a value is required for field pooling",
+            )
     if "risk" in df.columns:
-        df["risk"] = parse_numbers(df["risk"], problems, "risk", low=0.0, high=1.0,
-                                   blank_ok=a != "ID2", what="a probability")
+        df["risk"] = parse_numbers(
+            df["risk"],
+            problems,
+            "risk",
+            low=0.0,
+            high=1.0,
+            blank_ok=a != "ID2",
+            what="a probability",
+        )
     problems.raise_if_any()
     return df
 
 
 def _check_batch_label(batch: str) -> None:
     if batch and not all(ch.isalnum() or ch in "-_" for ch in batch):
-        raise ValueError(f"batch: {batch!r} may hold letters, digits, '-' and '_' only (it "
-                         f"prefixes pool and plate ids)")
+        raise ValueError(
+            f"batch: {batch!r} may hold letters, digits, '-' and '_' only (it "
+            f"prefixes pool and plate ids)"
+        )
 
 
 def group_columns(df: pd.DataFrame, field: bool) -> list[str]:
@@ -305,11 +350,14 @@ def _layout(df: pd.DataFrame, d: Design, field: bool):
     """(block, position, layout order): blocks numbered from 0 in layout order."""
     n = len(df)
     cols = group_columns(df, field)
-    group = (df.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
-             if cols else np.zeros(n, dtype=np.int64))
+    group = (
+        df.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+        if cols
+        else np.zeros(n, dtype=np.int64)
+    )
     B = d.block_size
     if d.algorithm == "ID2":
-        order = np.lexsort((df["risk"].to_numpy(), group))        # by group, then risk
+        order = np.lexsort((df["risk"].to_numpy(), group))  # by group, then risk
     else:
         order = np.argsort(group, kind="stable")
     g_sorted = group[order]
@@ -335,8 +383,9 @@ def _deal_by_quantile(counts: np.ndarray, B: int) -> tuple[np.ndarray, np.ndarra
     goes to the k-th block slot ordered by quantile (position + 0.5) / block size."""
     full, rest = counts // B, counts % B
     nblocks = full + (rest > 0)
-    bsize = np.concatenate([np.r_[np.full(f, B), [r] if r else []]
-                            for f, r in zip(full, rest)]).astype(np.int64)
+    bsize = np.concatenate(
+        [np.r_[np.full(f, B), [r] if r else []] for f, r in zip(full, rest, strict=False)]
+    ).astype(np.int64)
     bgroup = np.repeat(np.arange(counts.size), nblocks)
     boff = np.cumsum(bsize) - bsize
     slot_block = np.repeat(np.arange(bsize.size), bsize)
@@ -356,10 +405,10 @@ class _Template:
     size: np.ndarray
     parent: np.ndarray
     node: np.ndarray
-    unit: np.ndarray         # first-stage pool (hierarchical) or grid (0) the pool belongs to
+    unit: np.ndarray  # first-stage pool (hierarchical) or grid (0) the pool belongs to
     suffix: list[str]
-    path: np.ndarray         # (m, L)
-    units: int               # first-stage pools per block (1 per grid for arrays)
+    path: np.ndarray  # (m, L)
+    units: int  # first-stage pools per block (1 per grid for arrays)
 
     @property
     def V(self) -> int:
@@ -380,7 +429,7 @@ def _hier_template(d: Design, m: int, field: bool) -> _Template:
         p = int(t.parent[v])
         if p >= 0:
             pn = int(new[p])
-            if (lo_[pn], hi_[pn]) == (lo, hi):         # same samples as its parent
+            if (lo_[pn], hi_[pn]) == (lo, hi):  # same samples as its parent
                 new[v] = pn
                 continue
             children[pn] = children.get(pn, 0) + 1
@@ -403,12 +452,20 @@ def _hier_template(d: Design, m: int, field: bool) -> _Template:
     depth = np.asarray(depth_)
     path = np.full((m, L), -1, dtype=np.int64)
     for u in range(lo.size):
-        path[lo[u]:hi[u], depth[u] - 1] = u
+        path[lo[u] : hi[u], depth[u] - 1] = u
     size = hi - lo
     kind = np.where(size == 1, INDIVIDUAL, np.where((depth == 1) & field, FIELD, POOL))
-    return _Template(stage=depth, kind=kind, size=size, parent=np.asarray(par_),
-                     node=np.asarray(node_), unit=np.asarray(unit_), suffix=suffix_,
-                     path=path, units=roots)
+    return _Template(
+        stage=depth,
+        kind=kind,
+        size=size,
+        parent=np.asarray(par_),
+        node=np.asarray(node_),
+        unit=np.asarray(unit_),
+        suffix=suffix_,
+        path=path,
+        units=roots,
+    )
 
 
 def _array_template(d: Design, m: int) -> _Template:
@@ -418,31 +475,52 @@ def _array_template(d: Design, m: int) -> _Template:
     cells = np.arange(m)
     r, c = cells // n, cells % n
     off = 1 if master else 0
-    s = 1 + off                                       # stage of rows and columns
+    s = 1 + off  # stage of rows and columns
     kind = np.r_[[MASTER] * off, [ROW] * nr, [COLUMN] * nc, [INDIVIDUAL] * m]
     stage = np.r_[[1] * off, [s] * (nr + nc), [s + 1] * m]
-    size = np.r_[[m] * off, np.minimum(n, m - n * np.arange(nr)),
-                 (m - np.arange(nc) + n - 1) // n, np.ones(m, dtype=np.int64)]
+    size = np.r_[
+        [m] * off,
+        np.minimum(n, m - n * np.arange(nr)),
+        (m - np.arange(nc) + n - 1) // n,
+        np.ones(m, dtype=np.int64),
+    ]
     parent = np.r_[[-1] * off, [0 if master else -1] * (nr + nc), [-1] * m]
-    suffix = ([""] * off + [f".R{i + 1}" for i in range(nr)] + [f".C{j + 1}" for j in range(nc)]
-              + [f".R{i + 1}C{j + 1}" for i, j in zip(r.tolist(), c.tolist())])
-    path = np.stack([np.full(m, 0 if master else -1), off + r, off + nr + c,
-                     off + nr + nc + cells], axis=1)
+    suffix = (
+        [""] * off
+        + [f".R{i + 1}" for i in range(nr)]
+        + [f".C{j + 1}" for j in range(nc)]
+        + [f".R{i + 1}C{j + 1}" for i, j in zip(r.tolist(), c.tolist(), strict=False)]
+    )
+    path = np.stack(
+        [np.full(m, 0 if master else -1), off + r, off + nr + c, off + nr + nc + cells], axis=1
+    )
     V = kind.size
-    return _Template(stage=stage.astype(np.int64), kind=kind.astype(np.int64),
-                     size=size.astype(np.int64), parent=parent.astype(np.int64),
-                     node=np.zeros(V, dtype=np.int64), unit=np.zeros(V, dtype=np.int64),
-                     suffix=suffix, path=path.astype(np.int64), units=1)
+    return _Template(
+        stage=stage.astype(np.int64),
+        kind=kind.astype(np.int64),
+        size=size.astype(np.int64),
+        parent=parent.astype(np.int64),
+        node=np.zeros(V, dtype=np.int64),
+        unit=np.zeros(V, dtype=np.int64),
+        suffix=suffix,
+        path=path.astype(np.int64),
+        units=1,
+    )
 
 
-def _build(d: Design, laid: pd.DataFrame, block0: np.ndarray, field: bool,
-           batch: str) -> Manifest:
+def _build(d: Design, laid: pd.DataFrame, block0: np.ndarray, field: bool, batch: str) -> Manifest:
     """Pools for samples in layout order with 0-based, non-decreasing block numbers."""
     n = len(laid)
     bsize = np.bincount(block0)
     soff = np.r_[0, np.cumsum(bsize)[:-1]]
-    templates = {int(m): (_array_template(d, int(m)) if d.algorithm in ARRAYS
-                          else _hier_template(d, int(m), field)) for m in np.unique(bsize)}
+    templates = {
+        int(m): (
+            _array_template(d, int(m))
+            if d.algorithm in ARRAYS
+            else _hier_template(d, int(m), field)
+        )
+        for m in np.unique(bsize)
+    }
     V = np.array([templates[int(m)].V for m in bsize])
     units = np.array([templates[int(m)].units for m in bsize])
     poff = np.r_[0, np.cumsum(V)[:-1]]
@@ -450,7 +528,8 @@ def _build(d: Design, laid: pd.DataFrame, block0: np.ndarray, field: bool,
     P = int(V.sum())
     L = max(t.path.shape[1] for t in templates.values())
     stage, kind, size, block, parent, node, unit, suffix_code = (
-        np.empty(P, dtype=np.int64) for _ in range(8))
+        np.empty(P, dtype=np.int64) for _ in range(8)
+    )
     path = np.full((n, L), -1, dtype=np.int64)
     suffixes: list[str] = []
     for m, T in templates.items():
@@ -469,13 +548,15 @@ def _build(d: Design, laid: pd.DataFrame, block0: np.ndarray, field: bool,
         suffixes.extend(T.suffix)
         sidx = (soff[bs][:, None] + np.arange(m)).ravel()
         tp = np.where(T.path >= 0, T.path[None, :, :] + base[:, :, None], -1)
-        path[sidx, :T.path.shape[1]] = tp.reshape(-1, T.path.shape[1])
+        path[sidx, : T.path.shape[1]] = tp.reshape(-1, T.path.shape[1])
     letter = "A" if d.algorithm in ARRAYS else "P"
     width = max(4, len(str(int(unit.max()) if P else 1)))
     prefix = f"{batch}-{letter}" if batch else letter
     suf = np.asarray(suffixes, dtype=object)[suffix_code]
-    pool_id = np.array([f"{prefix}{u:0{width}d}{s}" for u, s in zip(unit.tolist(), suf)],
-                       dtype=object)
+    pool_id = np.array(
+        [f"{prefix}{u:0{width}d}{s}" for u, s in zip(unit.tolist(), suf, strict=False)],
+        dtype=object,
+    )
     samples = laid.copy()
     samples["block"] = block0 + 1
     pos = np.arange(n) - soff[block0]
@@ -483,9 +564,20 @@ def _build(d: Design, laid: pd.DataFrame, block0: np.ndarray, field: bool,
     if d.algorithm in ARRAYS:
         samples["row"] = pos // d.first + 1
         samples["column"] = pos % d.first + 1
-    return Manifest(design=d, field=field, batch=batch, samples=samples, pool_id=pool_id,
-                    stage=stage, kind=kind, size=size, block=block, parent=parent, node=node,
-                    path=path)
+    return Manifest(
+        design=d,
+        field=field,
+        batch=batch,
+        samples=samples,
+        pool_id=pool_id,
+        stage=stage,
+        kind=kind,
+        size=size,
+        block=block,
+        parent=parent,
+        node=node,
+        path=path,
+    )
 
 
 # ---------------------------------------------------------------------- files
@@ -511,8 +603,9 @@ def read_manifest(path: str | os.PathLike, data: bytes | None = None) -> Manifes
     """
     path = Path(path)
     src = str(path)
-    df = read_table(path, ["sample_id", "algorithm", "config", "mode", "batch", "block",
-                           "position"], data=data)
+    df = read_table(
+        path, ["sample_id", "algorithm", "config", "mode", "batch", "block", "position"], data=data
+    )
     problems = Problems(src)
     if len(df) == 0:
         problems.add("the manifest has no samples")
@@ -520,24 +613,33 @@ def read_manifest(path: str | os.PathLike, data: bytes | None = None) -> Manifes
     for col in ("algorithm", "config", "mode", "batch"):
         values = df[col].unique()
         if len(values) != 1:
-            problems.add(f"every row must have the same {col}; found "
-                         f"{', '.join(map(repr, values[:5]))}", column=col)
+            problems.add(
+                f"every row must have the same {col}; found {', '.join(map(repr, values[:5]))}",
+                column=col,
+            )
     problems.raise_if_any()
     try:
         d = Design.parse(df["algorithm"].iloc[0], df["config"].iloc[0])
     except ValueError as exc:
-        raise LabInputError([Problem(src, str(exc), row=2, column="algorithm/config")]) \
-            from None
+        raise LabInputError([Problem(src, str(exc), row=2, column="algorithm/config")]) from None
     mode = df["mode"].iloc[0]
     if mode not in ("lab", "field"):
         problems.add("mode must be 'lab' or 'field'", 2, "mode", mode)
         problems.raise_if_any()
     duplicated_rows(df["sample_id"], problems, "sample_id", "sample id")
     rows = sheet_rows(len(df))
-    block = parse_numbers(df["block"], problems, "block", low=1, high=1e12, blank_ok=False,
-                          what="a whole number")
-    pos = parse_numbers(df["position"], problems, "position", low=1, high=d.block_size,
-                        blank_ok=False, what="a whole number")
+    block = parse_numbers(
+        df["block"], problems, "block", low=1, high=1e12, blank_ok=False, what="a whole number"
+    )
+    pos = parse_numbers(
+        df["position"],
+        problems,
+        "position",
+        low=1,
+        high=d.block_size,
+        blank_ok=False,
+        what="a whole number",
+    )
     problems.raise_if_any()
     block = block.astype(np.int64)
     pos = pos.astype(np.int64)
@@ -546,15 +648,28 @@ def read_manifest(path: str | os.PathLike, data: bytes | None = None) -> Manifes
     soff = np.r_[0, np.cumsum(bsize)[:-1]]
     expect_pos = np.arange(len(df)) - soff[np.minimum(block - 1, bsize.size - 1)] + 1
     bad = (block != expect_block) | (pos != expect_pos)
-    problems.add_rows(bad, rows, [f"{b}/{p}" for b, p in zip(block, pos)], "block/position",
-                      "blocks must be numbered 1, 2, ... in file order with positions 1, 2, "
-                      "... inside each block, as written by 'labopt pools make'", limit=5)
+    problems.add_rows(
+        bad,
+        rows,
+        [f"{b}/{p}" for b, p in zip(block, pos, strict=False)],
+        "block/position",
+        "blocks must be numbered 1, 2, ... in file order with positions 1, 2, "
+        "... inside each block, as written by 'labopt pools make'",
+        limit=5,
+    )
     problems.raise_if_any()
     keep = [c for c in SAMPLE_COLUMNS if c in df.columns]
     laid = df[keep].copy()
     if "risk" in laid.columns:
-        laid["risk"] = parse_numbers(laid["risk"], problems, "risk", low=0, high=1,
-                                     blank_ok=d.algorithm != "ID2", what="a probability")
+        laid["risk"] = parse_numbers(
+            laid["risk"],
+            problems,
+            "risk",
+            low=0,
+            high=1,
+            blank_ok=d.algorithm != "ID2",
+            what="a probability",
+        )
         problems.raise_if_any()
     _check_batch_label(df["batch"].iloc[0])
     m = _build(d, laid, block - 1, mode == "field", df["batch"].iloc[0])
@@ -565,9 +680,15 @@ def read_manifest(path: str | os.PathLike, data: bytes | None = None) -> Manifes
         if col not in df.columns:
             problems.add(f"missing column {col!r}, which {d} manifests have")
             continue
-        mism = (df[col].to_numpy() != written[col].astype(str).to_numpy())
-        problems.add_rows(mism, rows, df[col].to_numpy(), col,
-                          f"does not match the {d} design's pools for this block and position "
-                          f"(was the manifest edited?)", limit=5)
+        mism = df[col].to_numpy() != written[col].astype(str).to_numpy()
+        problems.add_rows(
+            mism,
+            rows,
+            df[col].to_numpy(),
+            col,
+            f"does not match the {d} design's pools for this block and position "
+            f"(was the manifest edited?)",
+            limit=5,
+        )
     problems.raise_if_any()
     return m

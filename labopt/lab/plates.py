@@ -11,6 +11,7 @@ take the remaining wells from the start of the fill order, in the order of the r
 Plate ids are ``R<run>-<plate>`` (``R2-03``: the third plate of the second run), prefixed by
 the batch label when there is one.
 """
+
 from __future__ import annotations
 
 import html
@@ -25,11 +26,24 @@ import pandas as pd
 from labopt.lab.manifest import KINDS, Manifest
 
 PLATE_SHAPES = {96: (8, 12), 384: (16, 24)}
-CONTROL_CONTENTS = {"positive": "positive_control", "negative": "negative_control",
-                    "blank": "extraction_blank"}
+CONTROL_CONTENTS = {
+    "positive": "positive_control",
+    "negative": "negative_control",
+    "blank": "extraction_blank",
+}
 REACTION = "reaction"
-LAYOUT_COLUMNS = ("run", "plate", "well", "row", "column", "content", "pool_id", "stage",
-                  "kind", "samples")
+LAYOUT_COLUMNS = (
+    "run",
+    "plate",
+    "well",
+    "row",
+    "column",
+    "content",
+    "pool_id",
+    "stage",
+    "kind",
+    "samples",
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +67,10 @@ class PlateSpec:
 
     def __post_init__(self) -> None:
         if self.wells not in PLATE_SHAPES:
-            raise ValueError(f"plate: {self.wells!r} wells is not a supported plate; allowed: "
-                             f"96 (8 x 12) or 384 (16 x 24)")
+            raise ValueError(
+                f"plate: {self.wells!r} wells is not a supported plate; allowed: "
+                f"96 (8 x 12) or 384 (16 x 24)"
+            )
         for name in ("positive", "negative", "blank"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
@@ -65,11 +81,13 @@ class PlateSpec:
             raise ValueError(
                 f"controls: {self.controls} control wells per plate (positive {self.positive}, "
                 f"negative {self.negative}, blank {self.blank}) leave no well for reactions on "
-                f"a {self.wells}-well plate; allowed: at most {self.wells - 1} control wells")
+                f"a {self.wells}-well plate; allowed: at most {self.wells - 1} control wells"
+            )
 
     @classmethod
-    def parse(cls, wells: int = 96, controls: str = "positive=1,negative=1,blank=1",
-              order: str = "column") -> "PlateSpec":
+    def parse(
+        cls, wells: int = 96, controls: str = "positive=1,negative=1,blank=1", order: str = "column"
+    ) -> PlateSpec:
         """From the CLI's notation: ``controls="positive=1,negative=1,blank=1"`` (missing
         kinds mean 0; ``none`` or '' for no controls)."""
         counts = {"positive": 0, "negative": 0, "blank": 0}
@@ -79,14 +97,17 @@ class PlateSpec:
                 key, sep, value = item.strip().partition("=")
                 key = key.strip()
                 if key not in counts or not sep:
-                    raise ValueError(f"controls: {item.strip()!r} is not 'kind=count'; kinds "
-                                     f"allowed: positive, negative, blank "
-                                     f"(e.g. 'positive=1,negative=1,blank=1')")
+                    raise ValueError(
+                        f"controls: {item.strip()!r} is not 'kind=count'; kinds "
+                        f"allowed: positive, negative, blank "
+                        f"(e.g. 'positive=1,negative=1,blank=1')"
+                    )
                 try:
                     counts[key] = int(value)
                 except ValueError:
-                    raise ValueError(f"controls: {key}={value.strip()!r} must be a whole "
-                                     f"number of wells ≥ 0") from None
+                    raise ValueError(
+                        f"controls: {key}={value.strip()!r} must be a whole number of wells ≥ 0"
+                    ) from None
         return cls(wells=int(wells), order=order, **counts)
 
     @property
@@ -109,13 +130,20 @@ class PlateSpec:
         return (s % R, s // R) if self.order == "column" else (s // C, s % C)
 
     def control_contents(self) -> list[str]:
-        return ([CONTROL_CONTENTS["positive"]] * self.positive
-                + [CONTROL_CONTENTS["negative"]] * self.negative
-                + [CONTROL_CONTENTS["blank"]] * self.blank)
+        return (
+            [CONTROL_CONTENTS["positive"]] * self.positive
+            + [CONTROL_CONTENTS["negative"]] * self.negative
+            + [CONTROL_CONTENTS["blank"]] * self.blank
+        )
 
     def to_dict(self) -> dict:
-        return {"wells": self.wells, "positive": self.positive, "negative": self.negative,
-                "blank": self.blank, "order": self.order}
+        return {
+            "wells": self.wells,
+            "positive": self.positive,
+            "negative": self.negative,
+            "blank": self.blank,
+            "order": self.order,
+        }
 
 
 ROW_LETTERS = np.array(list(string.ascii_uppercase[:16]))
@@ -127,8 +155,9 @@ def plate_label(run: int, plate: np.ndarray | int, batch: str = "") -> np.ndarra
     return np.array([f"{pre}R{run}-{p:02d}" for p in plate.tolist()], dtype=object)
 
 
-def layout_plates(manifest: Manifest, pools: np.ndarray, spec: PlateSpec = PlateSpec(),
-                  run: int = 1) -> pd.DataFrame:
+def layout_plates(
+    manifest: Manifest, pools: np.ndarray, spec: PlateSpec = PlateSpec(), run: int = 1
+) -> pd.DataFrame:
     """Wells of one run: the given pools' reactions plus every plate's control wells.
 
     Parameters
@@ -179,37 +208,51 @@ def layout_plates(manifest: Manifest, pools: np.ndarray, spec: PlateSpec = Plate
     well = np.char.add(letters.astype(str), (c + 1).astype(str)).astype(object)
     safe = np.maximum(pidx, 0)
     kinds = np.asarray(KINDS, dtype=object)
-    return pd.DataFrame({
-        "run": run,
-        "plate": labels[plate],
-        "well": well,
-        "row": letters,
-        "column": c + 1,
-        "content": content,
-        "pool_id": np.where(is_r, manifest.pool_id[safe], ""),
-        "stage": np.where(is_r, manifest.stage[safe], 0),
-        "kind": np.where(is_r, kinds[manifest.kind[safe]], ""),
-        "samples": np.where(is_r, manifest.size[safe], 0),
-    })
+    return pd.DataFrame(
+        {
+            "run": run,
+            "plate": labels[plate],
+            "well": well,
+            "row": letters,
+            "column": c + 1,
+            "content": content,
+            "pool_id": np.where(is_r, manifest.pool_id[safe], ""),
+            "stage": np.where(is_r, manifest.stage[safe], 0),
+            "kind": np.where(is_r, kinds[manifest.kind[safe]], ""),
+            "samples": np.where(is_r, manifest.size[safe], 0),
+        }
+    )
 
 
 # ---------------------------------------------------------------------- printable maps
-_COLOURS = {REACTION: "#e8f1fb", "positive_control": "#f8c9c4",
-            "negative_control": "#cfe8cf", "extraction_blank": "#eeeeee", "": "#ffffff"}
-_ORDER_TEXT = {"column": "column by column (A1, B1, C1, ...)",
-               "row": "row by row (A1, A2, A3, ...)"}
+_COLOURS = {
+    REACTION: "#e8f1fb",
+    "positive_control": "#f8c9c4",
+    "negative_control": "#cfe8cf",
+    "extraction_blank": "#eeeeee",
+    "": "#ffffff",
+}
+_ORDER_TEXT = {
+    "column": "column by column (A1, B1, C1, ...)",
+    "row": "row by row (A1, A2, A3, ...)",
+}
 _SHORT = {"positive_control": "POS", "negative_control": "NEG", "extraction_blank": "BLANK"}
 
 
 def _labels(layout: pd.DataFrame, batch: str) -> list[str]:
     """What a well shows: the pool id without the batch prefix, or POS / NEG / BLANK."""
     cut = len(batch) + 1 if batch else 0
-    return [_SHORT[c] if c != REACTION else (str(p)[cut:] if cut and str(p).startswith(
-        batch + "-") else str(p)) for c, p in zip(layout["content"], layout["pool_id"])]
+    return [
+        _SHORT[c]
+        if c != REACTION
+        else (str(p)[cut:] if cut and str(p).startswith(batch + "-") else str(p))
+        for c, p in zip(layout["content"], layout["pool_id"], strict=False)
+    ]
 
 
-def plates_html(layout: pd.DataFrame, spec: PlateSpec, title: str = "Plate map",
-                batch: str = "") -> str:
+def plates_html(
+    layout: pd.DataFrame, spec: PlateSpec, title: str = "Plate map", batch: str = ""
+) -> str:
     """A printable HTML page, one plate per printed page: a grid of wells showing each
     reaction's pool id, stage and number of samples, and the control wells."""
     R, C = spec.shape
@@ -232,23 +275,31 @@ def plates_html(layout: pd.DataFrame, spec: PlateSpec, title: str = "Plate map",
     ]
     labels = _labels(layout, batch)
     content = layout["content"].to_numpy()
-    cell = [f"<td style='background:{_COLOURS[c]}'>{esc(lab)}"
-            + (f"<div class='s'>stage {st} · {k}</div>" if c == REACTION else "") + "</td>"
-            for c, lab, st, k in zip(content, labels, layout["stage"].to_numpy(),
-                                     layout["samples"].to_numpy())]
+    cell = [
+        f"<td style='background:{_COLOURS[c]}'>{esc(lab)}"
+        + (f"<div class='s'>stage {st} · {k}</div>" if c == REACTION else "")
+        + "</td>"
+        for c, lab, st, k in zip(
+            content, labels, layout["stage"].to_numpy(), layout["samples"].to_numpy(), strict=False
+        )
+    ]
     r_idx = np.searchsorted(ROW_LETTERS[:R], layout["row"].to_numpy().astype(str))
     c_idx = layout["column"].to_numpy().astype(np.int64) - 1
     header = "<tr><th></th>" + "".join(f"<th>{c}</th>" for c in range(1, C + 1)) + "</tr>"
     plate_ids = layout["plate"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, plate_ids[1:] != plate_ids[:-1]]) if len(layout) \
+    starts = (
+        np.flatnonzero(np.r_[True, plate_ids[1:] != plate_ids[:-1]])
+        if len(layout)
         else np.array([], dtype=np.int64)
-    for a, b in zip(starts, np.r_[starts[1:], len(layout)]):
+    )
+    for a, b in zip(starts, np.r_[starts[1:], len(layout)], strict=False):
         grid = np.full((R, C), "<td></td>", dtype=object)
         grid[r_idx[a:b], c_idx[a:b]] = cell[a:b]
         n_r = int((content[a:b] == REACTION).sum())
         run = int(layout["run"].iloc[a])
-        parts.append(f"<h2>Plate {esc(str(plate_ids[a]))} (run {run}): {n_r} reactions</h2>"
-                     f"<table>{header}")
+        parts.append(
+            f"<h2>Plate {esc(str(plate_ids[a]))} (run {run}): {n_r} reactions</h2><table>{header}"
+        )
         parts.extend(f"<tr><th>{ROW_LETTERS[i]}</th>{''.join(grid[i])}</tr>" for i in range(R))
         parts.append("</table>")
     parts.append("</body></html>")
@@ -259,6 +310,7 @@ def plate_figure(layout: pd.DataFrame, plate: str, spec: PlateSpec, batch: str =
     """A matplotlib Figure of one plate (object-oriented API, no pyplot: thread-safe)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
     R, C = spec.shape
     wells = layout[layout["plate"] == plate]
     big = R > 8
@@ -278,12 +330,24 @@ def plate_figure(layout: pd.DataFrame, plate: str, spec: PlateSpec, batch: str =
     empty = np.ones((R, C), dtype=bool)
     empty[r_idx - 1, c_idx - 1] = False
     er, ec = np.nonzero(empty)
-    ax.scatter(ec + 1, er + 1, s=(330 if big else 900), facecolor="#ffffff",
-               edgecolor="#bbbbbb", linewidth=0.5)
-    ax.scatter(c_idx, r_idx, s=(330 if big else 900), edgecolor="#888888", linewidth=0.5,
-               facecolor=[_COLOURS[c] for c in wells["content"]])
+    ax.scatter(
+        ec + 1,
+        er + 1,
+        s=(330 if big else 900),
+        facecolor="#ffffff",
+        edgecolor="#bbbbbb",
+        linewidth=0.5,
+    )
+    ax.scatter(
+        c_idx,
+        r_idx,
+        s=(330 if big else 900),
+        edgecolor="#888888",
+        linewidth=0.5,
+        facecolor=[_COLOURS[c] for c in wells["content"]],
+    )
     font = 3.6 if big else 6.5
-    for label, x, y in zip(_labels(wells, batch), c_idx, r_idx):
+    for label, x, y in zip(_labels(wells, batch), c_idx, r_idx, strict=False):
         ax.text(x, y, label, ha="center", va="center", fontsize=font)
     n_r = int((wells["content"] == REACTION).sum())
     ax.set_title(f"Plate {plate}: {n_r} reactions, filled by {spec.order}", fontsize=10)
@@ -291,8 +355,9 @@ def plate_figure(layout: pd.DataFrame, plate: str, spec: PlateSpec, batch: str =
     return fig
 
 
-def save_plate_pngs(layout: pd.DataFrame, spec: PlateSpec, folder: str | os.PathLike,
-                    batch: str = "") -> list[Path]:
+def save_plate_pngs(
+    layout: pd.DataFrame, spec: PlateSpec, folder: str | os.PathLike, batch: str = ""
+) -> list[Path]:
     """One PNG per plate, ``plate_<id>.png``."""
     folder = Path(folder)
     out = []

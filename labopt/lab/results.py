@@ -20,6 +20,7 @@ Every problem (unknown pool, plate or well, a well without a reaction, a pool th
 that run's plates, a duplicate pool or well, a bad result or Ct) is reported with its row,
 and nothing of the table is used.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,23 +32,46 @@ import numpy as np
 import pandas as pd
 
 from labopt.cells import write_csv
-from labopt.lab.tables import (Problems, clean_text, duplicated_rows, parse_numbers,
-                               read_table, sheet_rows)
+from labopt.lab.tables import (
+    Problems,
+    clean_text,
+    duplicated_rows,
+    parse_numbers,
+    read_table,
+    sheet_rows,
+)
 
 NONE, NEGATIVE, POSITIVE, INVALID = 0, 1, 2, 3
 OUTCOMES = ("", "negative", "positive", "invalid")
 CT_MAX = 60.0
 
 _ALIASES = {
-    "positive": POSITIVE, "pos": POSITIVE, "+": POSITIVE, "p": POSITIVE,
-    "detected": POSITIVE, "duong tinh": POSITIVE, "duong": POSITIVE,
-    "negative": NEGATIVE, "neg": NEGATIVE, "-": NEGATIVE, "n": NEGATIVE,
-    "not detected": NEGATIVE, "am tinh": NEGATIVE, "am": NEGATIVE,
-    "invalid": INVALID, "inv": INVALID, "failed": INVALID, "fail": INVALID,
-    "error": INVALID, "khong hop le": INVALID,
+    "positive": POSITIVE,
+    "pos": POSITIVE,
+    "+": POSITIVE,
+    "p": POSITIVE,
+    "detected": POSITIVE,
+    "duong tinh": POSITIVE,
+    "duong": POSITIVE,
+    "negative": NEGATIVE,
+    "neg": NEGATIVE,
+    "-": NEGATIVE,
+    "n": NEGATIVE,
+    "not detected": NEGATIVE,
+    "am tinh": NEGATIVE,
+    "am": NEGATIVE,
+    "invalid": INVALID,
+    "inv": INVALID,
+    "failed": INVALID,
+    "fail": INVALID,
+    "error": INVALID,
+    "khong hop le": INVALID,
 }
-_EXPECTED_CONTROL = {"positive_control": POSITIVE, "negative_control": NEGATIVE,
-                     "extraction_blank": NEGATIVE}
+_EXPECTED_CONTROL = {
+    "positive_control": POSITIVE,
+    "negative_control": NEGATIVE,
+    "extraction_blank": NEGATIVE,
+}
 
 
 def _fold(text: str) -> str:
@@ -61,8 +85,13 @@ def parse_outcomes(values: pd.Series, problems: Problems, column: str = "result"
     uniq, inv = np.unique(clean_text(values).astype(str), return_inverse=True)
     codes = np.array([_ALIASES.get(_fold(u), -1) for u in uniq], dtype=np.int8)
     out = codes[inv.ravel()] if uniq.size else np.zeros(0, dtype=np.int8)
-    problems.add_rows(out < 0, sheet_rows(len(values)), values.to_numpy(), column,
-                      "not a result; allowed: positive, negative, invalid")
+    problems.add_rows(
+        out < 0,
+        sheet_rows(len(values)),
+        values.to_numpy(),
+        column,
+        "not a result; allowed: positive, negative, invalid",
+    )
     return out
 
 
@@ -101,8 +130,9 @@ def read_results(path: str | os.PathLike, data: bytes | None = None) -> pd.DataF
     return read_table(path, *RESULT_COLUMNS, data=data)
 
 
-def ingest_results(table: pd.DataFrame, manifest, plates: pd.DataFrame,
-                   source: str = "results") -> ResultRows:
+def ingest_results(
+    table: pd.DataFrame, manifest, plates: pd.DataFrame, source: str = "results"
+) -> ResultRows:
     """Check a results table against the batch's manifest and plates.
 
     Parameters
@@ -130,11 +160,14 @@ def ingest_results(table: pd.DataFrame, manifest, plates: pd.DataFrame,
     for c in df.columns:
         df[c] = clean_text(df[c])
     cols = set(df.columns)
-    if "result" not in cols or not ({"pool_id"} <= cols or {"plate", "well"} <= cols
-                                    or {"sample_id"} <= cols):
-        problems.add(f"expected columns 'result' and either 'pool_id', 'plate' and 'well', or "
-                     f"'sample_id' (optional: 'ct', 'run'); the table has "
-                     f"{', '.join(map(repr, df.columns)) or 'no columns'}")
+    if "result" not in cols or not (
+        {"pool_id"} <= cols or {"plate", "well"} <= cols or {"sample_id"} <= cols
+    ):
+        problems.add(
+            f"expected columns 'result' and either 'pool_id', 'plate' and 'well', or "
+            f"'sample_id' (optional: 'ct', 'run'); the table has "
+            f"{', '.join(map(repr, df.columns)) or 'no columns'}"
+        )
         problems.raise_if_any()
     if not ({"plate", "well"} <= cols or "pool_id" in cols):
         df["pool_id"] = _individual_tests(df["sample_id"], manifest, problems)
@@ -144,24 +177,36 @@ def ingest_results(table: pd.DataFrame, manifest, plates: pd.DataFrame,
         problems.add("no results in the table")
         problems.raise_if_any()
     outcome = parse_outcomes(df["result"], problems)
-    ct = (parse_numbers(df["ct"], problems, "ct", low=0.0, high=CT_MAX, blank_ok=True,
-                        low_open=True, what="a Ct value (cycles)")
-          if "ct" in df.columns else np.full(n, np.nan))
+    ct = (
+        parse_numbers(
+            df["ct"],
+            problems,
+            "ct",
+            low=0.0,
+            high=CT_MAX,
+            blank_ok=True,
+            low_open=True,
+            what="a Ct value (cycles)",
+        )
+        if "ct" in df.columns
+        else np.full(n, np.nan)
+    )
     by_well = {"plate", "well"} <= set(df.columns)
     if by_well:
         df["well"] = df["well"].str.upper()
     notes: list[str] = []
     if by_well:
-        pool, run, is_control, content, plate_of, known = _by_well(df, plates, manifest,
-                                                                   problems)
+        pool, run, is_control, content, plate_of, known = _by_well(df, plates, manifest, problems)
         duplicated_rows(df[["plate", "well"]], problems, "plate/well", "well")
     else:
         pool, run, known = _by_pool(df, plates, manifest, problems)
         is_control = np.zeros(n, dtype=bool)
     keep = ~is_control
     checked = keep & known
-    key = pd.DataFrame({"run": run[checked], "pool_id": manifest.pool_id[pool[checked]]},
-                       index=np.flatnonzero(checked))
+    key = pd.DataFrame(
+        {"run": run[checked], "pool_id": manifest.pool_id[pool[checked]]},
+        index=np.flatnonzero(checked),
+    )
     _duplicate_pools(key, rows, problems)
     problems.raise_if_any()
     if by_well:
@@ -171,20 +216,33 @@ def ingest_results(table: pd.DataFrame, manifest, plates: pd.DataFrame,
             outcome = np.where(hit, INVALID, outcome).astype(np.int8)
             for plate, why in failed.items():
                 k = int((plate_of[~is_control] == plate).sum())
-                notes.append(f"plate {plate}: {why}; its {k} reaction results are treated as "
-                             f"invalid and will be repeated")
-    return ResultRows(pool=pool[keep], run=run[keep], outcome=outcome[keep], ct=ct[keep],
-                      row=rows[keep], source=source, notes=notes)
+                notes.append(
+                    f"plate {plate}: {why}; its {k} reaction results are treated as "
+                    f"invalid and will be repeated"
+                )
+    return ResultRows(
+        pool=pool[keep],
+        run=run[keep],
+        outcome=outcome[keep],
+        ct=ct[keep],
+        row=rows[keep],
+        source=source,
+        notes=notes,
+    )
 
 
 def _duplicate_pools(key: pd.DataFrame, rows: np.ndarray, problems: Problems) -> None:
     dup = key.duplicated(keep=False).to_numpy()
     seen: dict = {}
-    for i, (r, pid) in zip(key.index[dup], key[dup].itertuples(index=False)):
+    for i, (r, pid) in zip(key.index[dup], key[dup].itertuples(index=False), strict=False):
         if (r, pid) in seen:
-            problems.add(f"pool {pid} has two results for run {r} (also on row "
-                         f"{seen[(r, pid)]}); give one result per pool and run",
-                         int(rows[i]), "pool_id", pid)
+            problems.add(
+                f"pool {pid} has two results for run {r} (also on row "
+                f"{seen[(r, pid)]}); give one result per pool and run",
+                int(rows[i]),
+                "pool_id",
+                pid,
+            )
         else:
             seen[(r, pid)] = int(rows[i])
 
@@ -200,10 +258,20 @@ def _by_well(df, plates, manifest, problems):
     unknown_plate = ~df["plate"].isin(known_plates).to_numpy()
     shown = sorted(known_plates)
     allowed = ", ".join(shown[:6]) + (", ..." if len(shown) > 6 else "")
-    problems.add_rows(unknown_plate, rows, df["plate"].to_numpy(), "plate",
-                      f"unknown plate; plates of this batch: {allowed or 'none yet'}")
-    problems.add_rows((at < 0) & ~unknown_plate, rows, df["well"].to_numpy(), "well",
-                      "no reaction or control in this well on this plate (see plates.csv)")
+    problems.add_rows(
+        unknown_plate,
+        rows,
+        df["plate"].to_numpy(),
+        "plate",
+        f"unknown plate; plates of this batch: {allowed or 'none yet'}",
+    )
+    problems.add_rows(
+        (at < 0) & ~unknown_plate,
+        rows,
+        df["well"].to_numpy(),
+        "well",
+        "no reaction or control in this well on this plate (see plates.csv)",
+    )
     safe = np.maximum(at, 0)
     content = wells["content"].to_numpy()[safe]
     is_control = (at >= 0) & (content != "reaction")
@@ -213,9 +281,13 @@ def _by_well(df, plates, manifest, problems):
         given = df["pool_id"].to_numpy()
         clash = (at >= 0) & ~is_control & (given != "") & (given != pool_ids)
         for i in np.flatnonzero(clash)[:30]:
-            problems.add(f"well {df['well'].iloc[i]} of plate {df['plate'].iloc[i]} holds "
-                         f"pool {pool_ids[i]}, not {given[i]}", int(rows[i]), "pool_id",
-                         given[i])
+            problems.add(
+                f"well {df['well'].iloc[i]} of plate {df['plate'].iloc[i]} holds "
+                f"pool {pool_ids[i]}, not {given[i]}",
+                int(rows[i]),
+                "pool_id",
+                given[i],
+            )
     run = wells["run"].to_numpy()[safe].astype(np.int64)
     plate_of = df["plate"].to_numpy()
     return np.maximum(pool, 0), run, is_control, content, plate_of, at >= 0
@@ -228,8 +300,9 @@ def _by_pool(df, plates, manifest, problems):
     pool = manifest.pool_index.get_indexer(ids)
     unknown = pool < 0
     example = ", ".join(manifest.pool_id[:2].tolist())
-    problems.add_rows(unknown, rows, ids, "pool_id",
-                      f"unknown pool id; this batch's pools look like {example}")
+    problems.add_rows(
+        unknown, rows, ids, "pool_id", f"unknown pool id; this batch's pools look like {example}"
+    )
     sched = plates[plates["content"] == "reaction"]
     s_pool = manifest.pool_index.get_indexer(sched["pool_id"])
     s_run = sched["run"].to_numpy().astype(np.int64)
@@ -237,31 +310,52 @@ def _by_pool(df, plates, manifest, problems):
     np.maximum.at(latest, s_pool, s_run)
     safe = np.maximum(pool, 0)
     if "run" in df.columns:
-        run_num = parse_numbers(df["run"], problems, "run", low=1, high=1e9, blank_ok=True,
-                                what="a run number", whole=True)
+        run_num = parse_numbers(
+            df["run"],
+            problems,
+            "run",
+            low=1,
+            high=1e9,
+            blank_ok=True,
+            what="a run number",
+            whole=True,
+        )
         run = np.where(np.isnan(run_num), latest[safe], np.nan_to_num(run_num)).astype(np.int64)
         scheduled = pd.MultiIndex.from_arrays([s_run, s_pool])
         ok = scheduled.get_indexer(pd.MultiIndex.from_arrays([run, safe])) >= 0
         bad_run = ~unknown & ~np.isnan(run_num) & ~ok & (latest[safe] > 0)
         for i in np.flatnonzero(bad_run)[:30]:
-            problems.add(f"pool {ids[i]} was not on the plates of run {run[i]} (latest run "
-                         f"with it: {latest[safe[i]]})", int(rows[i]), "run",
-                         df["run"].iloc[i])
+            problems.add(
+                f"pool {ids[i]} was not on the plates of run {run[i]} (latest run "
+                f"with it: {latest[safe[i]]})",
+                int(rows[i]),
+                "run",
+                df["run"].iloc[i],
+            )
     else:
         run = latest[safe]
     never = ~unknown & (latest[safe] == 0)
     for i in np.flatnonzero(never)[:30]:
-        problems.add(f"pool {ids[i]} was not run: it is on no plate of this batch (the design "
-                     f"tests it only after its parent pool or grid lines test positive)",
-                     int(rows[i]), "pool_id", ids[i])
+        problems.add(
+            f"pool {ids[i]} was not run: it is on no plate of this batch (the design "
+            f"tests it only after its parent pool or grid lines test positive)",
+            int(rows[i]),
+            "pool_id",
+            ids[i],
+        )
     return safe, run, ~unknown
 
 
 def _individual_tests(sample_ids: pd.Series, manifest, problems: Problems) -> np.ndarray:
     """Pool ids of the samples' own (individual) tests; unknown sample ids are problems."""
     at = manifest.sample_index.get_indexer(sample_ids.to_numpy())
-    problems.add_rows(at < 0, sheet_rows(len(at)), sample_ids.to_numpy(), "sample_id",
-                      "unknown sample id: not in this batch's manifest")
+    problems.add_rows(
+        at < 0,
+        sheet_rows(len(at)),
+        sample_ids.to_numpy(),
+        "sample_id",
+        "unknown sample id: not in this batch's manifest",
+    )
     problems.raise_if_any()
     return manifest.pool_id[manifest.leaf[at]]
 
@@ -272,8 +366,7 @@ def _failed_plates(outcome, is_control, content, plate_of, rows) -> dict[str, st
         want = _EXPECTED_CONTROL[content[i]]
         if outcome[i] != want and plate_of[i] not in failed:
             got = OUTCOMES[outcome[i]] if outcome[i] >= 0 else "unreadable"
-            failed[plate_of[i]] = (f"{content[i].replace('_', ' ')} tested {got} "
-                                   f"(row {rows[i]})")
+            failed[plate_of[i]] = f"{content[i].replace('_', ' ')} tested {got} (row {rows[i]})"
     return failed
 
 

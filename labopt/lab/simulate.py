@@ -7,6 +7,7 @@ otherwise, independently, with the per-stage accuracy of :func:`labopt.pooling.e
 simulated lab and the engine cannot disagree on which accuracy a pool gets). A reaction may
 also fail (``invalid_rate``) and is then repeated in the next run.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,9 +22,12 @@ from labopt.pooling.assay import DilutionModel, dilution_factors
 from labopt.pooling.opchar import array_accuracy, pool_accuracy, stage_accuracy
 
 
-def assay_accuracy(manifest: Manifest, se: float | Sequence[float] = 0.99,
-                   sp: float | Sequence[float] = 0.99,
-                   dilution: DilutionModel | None = None) -> tuple[np.ndarray, np.ndarray]:
+def assay_accuracy(
+    manifest: Manifest,
+    se: float | Sequence[float] = 0.99,
+    sp: float | Sequence[float] = 0.99,
+    dilution: DilutionModel | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Sensitivity and specificity of every pool's test (per-stage accuracy as in
     :func:`labopt.pooling.evaluate`; dilution by the pool's actual size)."""
     m = manifest
@@ -47,8 +51,9 @@ def positives_per_pool(manifest: Manifest, truth: np.ndarray) -> np.ndarray:
     m = manifest
     truth = np.asarray(truth, dtype=bool)
     if truth.shape != (m.n_samples,):
-        raise ValueError(f"truth: expected one status per sample ({m.n_samples}), got "
-                         f"{truth.shape}")
+        raise ValueError(
+            f"truth: expected one status per sample ({m.n_samples}), got {truth.shape}"
+        )
     count = np.zeros(m.n_pools, dtype=np.int64)
     for c in range(m.path.shape[1]):
         pc = m.path[:, c]
@@ -57,10 +62,17 @@ def positives_per_pool(manifest: Manifest, truth: np.ndarray) -> np.ndarray:
     return count
 
 
-def simulate_run(batch: LabBatch, truth: np.ndarray, rng: np.random.Generator, *,
-                 se: float | Sequence[float] = 0.99, sp: float | Sequence[float] = 0.99,
-                 dilution: DilutionModel | None = None, invalid_rate: float = 0.0,
-                 per: str = "pool") -> pd.DataFrame:
+def simulate_run(
+    batch: LabBatch,
+    truth: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    se: float | Sequence[float] = 0.99,
+    sp: float | Sequence[float] = 0.99,
+    dilution: DilutionModel | None = None,
+    invalid_rate: float = 0.0,
+    per: str = "pool",
+) -> pd.DataFrame:
     """Results of the batch's latest run as a lab would report them.
 
     ``per="pool"`` gives columns run, pool_id, result; ``per="well"`` gives plate, well,
@@ -74,8 +86,11 @@ def simulate_run(batch: LabBatch, truth: np.ndarray, rng: np.random.Generator, *
     infected = positives_per_pool(m, truth)[pools] > 0
     prob = np.where(infected, se_pool[pools], 1.0 - sp_pool[pools])
     positive = rng.random(pools.size) < prob
-    invalid = rng.random(pools.size) < invalid_rate if invalid_rate > 0 else \
-        np.zeros(pools.size, dtype=bool)
+    invalid = (
+        rng.random(pools.size) < invalid_rate
+        if invalid_rate > 0
+        else np.zeros(pools.size, dtype=bool)
+    )
     words = np.where(invalid, "invalid", np.where(positive, "positive", "negative"))
     if per == "pool":
         return pd.DataFrame({"run": batch.runs, "pool_id": m.pool_id[pools], "result": words})
@@ -86,14 +101,24 @@ def simulate_run(batch: LabBatch, truth: np.ndarray, rng: np.random.Generator, *
     content = wells["content"].to_numpy()
     result[content == "positive_control"] = "positive"
     result[(content == "negative_control") | (content == "extraction_blank")] = "negative"
-    return pd.DataFrame({"plate": wells["plate"].to_numpy(), "well": wells["well"].to_numpy(),
-                         "result": result})
+    return pd.DataFrame(
+        {"plate": wells["plate"].to_numpy(), "well": wells["well"].to_numpy(), "result": result}
+    )
 
 
-def run_lab(manifest: Manifest, truth: np.ndarray, *, se: float | Sequence[float] = 0.99,
-            sp: float | Sequence[float] = 0.99, seed: int = 0,
-            spec: PlateSpec = PlateSpec(), dilution: DilutionModel | None = None,
-            invalid_rate: float = 0.0, per: str = "pool", max_runs: int = 100) -> LabBatch:
+def run_lab(
+    manifest: Manifest,
+    truth: np.ndarray,
+    *,
+    se: float | Sequence[float] = 0.99,
+    sp: float | Sequence[float] = 0.99,
+    seed: int = 0,
+    spec: PlateSpec = PlateSpec(),
+    dilution: DilutionModel | None = None,
+    invalid_rate: float = 0.0,
+    per: str = "pool",
+    max_runs: int = 100,
+) -> LabBatch:
     """Run a batch to the end: plate, simulate the run, apply, decode, repeat.
 
     Returns the final batch (``batch.decoding`` has every sample's status,
@@ -104,9 +129,12 @@ def run_lab(manifest: Manifest, truth: np.ndarray, *, se: float | Sequence[float
     for _ in range(max_runs):
         if batch.decoding.to_run.size == 0:
             return batch
-        results = simulate_run(batch, truth, rng, se=se, sp=sp, dilution=dilution,
-                               invalid_rate=invalid_rate, per=per)
+        results = simulate_run(
+            batch, truth, rng, se=se, sp=sp, dilution=dilution, invalid_rate=invalid_rate, per=per
+        )
         batch, _ = batch.apply(results, source=f"simulated run {batch.runs}")
         batch = batch.schedule_next()
-    raise RuntimeError(f"the batch still has pools to run after {max_runs} runs "
-                       f"(invalid_rate {invalid_rate} too high?)")
+    raise RuntimeError(
+        f"the batch still has pools to run after {max_runs} runs "
+        f"(invalid_rate {invalid_rate} too high?)"
+    )

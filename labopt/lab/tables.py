@@ -4,6 +4,7 @@ Row numbers in messages are as a spreadsheet shows them: the header is row 1, so
 row is row 2. Every problem in a table is reported at once, and nothing is used from a table
 with a problem.
 """
+
 from __future__ import annotations
 
 import io
@@ -45,13 +46,28 @@ class Problems:
         self.source = source
         self.items: list[Problem] = []
 
-    def add(self, message: str, row: int | None = None, column: str | None = None,
-            value=None) -> None:
-        self.items.append(Problem(self.source, message, row=row, column=column,
-                                  value=None if value is None else str(value)))
+    def add(
+        self, message: str, row: int | None = None, column: str | None = None, value=None
+    ) -> None:
+        self.items.append(
+            Problem(
+                self.source,
+                message,
+                row=row,
+                column=column,
+                value=None if value is None else str(value),
+            )
+        )
 
-    def add_rows(self, mask: np.ndarray, rows: np.ndarray, values, column: str,
-                 message: str, limit: int = MAX_SHOWN) -> None:
+    def add_rows(
+        self,
+        mask: np.ndarray,
+        rows: np.ndarray,
+        values,
+        column: str,
+        message: str,
+        limit: int = MAX_SHOWN,
+    ) -> None:
         """One problem per flagged row (at most ``limit``, then a count of the rest)."""
         bad = np.flatnonzero(mask)
         for i in bad[:limit]:
@@ -71,8 +87,13 @@ def clean_text(values) -> np.ndarray:
     """Text of a column as stripped Python strings ('' for missing values), fast for large
     columns (pandas' string methods are several times slower here)."""
     arr = pd.Series(values).to_numpy(dtype=object)
-    return np.array(["" if v is None or (isinstance(v, float) and v != v) or v is pd.NA
-                     else str(v).strip() for v in arr], dtype=object)
+    return np.array(
+        [
+            "" if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v).strip()
+            for v in arr
+        ],
+        dtype=object,
+    )
 
 
 def sheet_rows(n: int) -> np.ndarray:
@@ -80,8 +101,13 @@ def sheet_rows(n: int) -> np.ndarray:
     return np.arange(2, n + 2)
 
 
-def read_table(path: str | os.PathLike, required: Iterable[str],
-               optional: Iterable[str] = (), *, data: bytes | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | os.PathLike,
+    required: Iterable[str],
+    optional: Iterable[str] = (),
+    *,
+    data: bytes | None = None,
+) -> pd.DataFrame:
     """Read a UTF-8 CSV, or the first sheet of an ``.xlsx`` workbook, as text columns with
     lower-case, stripped names.
 
@@ -98,8 +124,9 @@ def read_table(path: str | os.PathLike, required: Iterable[str],
     return text_table(_read_text_frame(path, data), str(path), required, optional)
 
 
-def text_table(df: pd.DataFrame, source: str, required: Iterable[str],
-               optional: Iterable[str] = ()) -> pd.DataFrame:
+def text_table(
+    df: pd.DataFrame, source: str, required: Iterable[str], optional: Iterable[str] = ()
+) -> pd.DataFrame:
     """A table (read from a file, or records sent as JSON) as text columns with lower-case,
     stripped names, checked for repeated and missing columns as :func:`read_table` says."""
     df = df.copy()
@@ -114,9 +141,11 @@ def text_table(df: pd.DataFrame, source: str, required: Iterable[str],
         names = req.split("|")
         if not any(n in df.columns for n in names):
             allowed = ", ".join([r.replace("|", " or ") for r in required] + optional)
-            problems.add(f"missing column {' or '.join(repr(n) for n in names)}; the table "
-                         f"has {', '.join(map(repr, df.columns)) or 'no columns'}; expected "
-                         f"columns: {allowed}")
+            problems.add(
+                f"missing column {' or '.join(repr(n) for n in names)}; the table "
+                f"has {', '.join(map(repr, df.columns)) or 'no columns'}; expected "
+                f"columns: {allowed}"
+            )
     problems.raise_if_any()
     for c in df.columns:
         df[c] = clean_text(df[c])
@@ -127,14 +156,22 @@ def _read_text_frame(path: Path, data: bytes | None) -> pd.DataFrame:
     source = io.BytesIO(data) if data is not None else path
     if path.suffix.lower() == ".xlsx":
         try:
-            df = pd.read_excel(source, sheet_name=0, dtype=str, keep_default_na=False,
-                               engine="openpyxl")
+            df = pd.read_excel(
+                source, sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl"
+            )
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise LabInputError([Problem(str(path), f"not a readable .xlsx workbook ({exc})")]
-                                ) from None
+            raise LabInputError(
+                [Problem(str(path), f"not a readable .xlsx workbook ({exc})")]
+            ) from None
         if df.shape[1] == 0:
-            raise LabInputError([Problem(str(path), "the first sheet is empty: expected a "
-                                                    "header row and one row per record")])
+            raise LabInputError(
+                [
+                    Problem(
+                        str(path),
+                        "the first sheet is empty: expected a header row and one row per record",
+                    )
+                ]
+            )
         return df
     try:
         raw = data if data is not None else path.read_bytes()
@@ -142,14 +179,28 @@ def _read_text_frame(path: Path, data: bytes | None) -> pd.DataFrame:
         return restore_frame(read_text_table(raw)[0])
     except CsvFileError as exc:
         if "empty" in str(exc):
-            raise LabInputError([Problem(str(path), "the file is empty: expected a header row "
-                                                    "and one row per record")]) from None
+            raise LabInputError(
+                [
+                    Problem(
+                        str(path), "the file is empty: expected a header row and one row per record"
+                    )
+                ]
+            ) from None
         raise LabInputError([Problem(str(path), str(exc))]) from None
 
 
-def parse_numbers(values: pd.Series, problems: Problems, column: str, *, low: float,
-                  high: float, blank_ok: bool, low_open: bool = False,
-                  what: str = "a number", whole: bool = False) -> np.ndarray:
+def parse_numbers(
+    values: pd.Series,
+    problems: Problems,
+    column: str,
+    *,
+    low: float,
+    high: float,
+    blank_ok: bool,
+    low_open: bool = False,
+    what: str = "a number",
+    whole: bool = False,
+) -> np.ndarray:
     """Floats from a text column (NaN for blanks when allowed), problems per row; ``whole``:
     only whole numbers are allowed (run numbers, counts)."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
@@ -169,12 +220,14 @@ def parse_numbers(values: pd.Series, problems: Problems, column: str, *, low: fl
     not_num = ~blank & np.isnan(num)
     for k, i in enumerate(np.flatnonzero(not_num)):
         if k == MAX_SHOWN:
-            problems.add(f"{int(not_num.sum()) - MAX_SHOWN} more rows with the same problem",
-                         None, column)
+            problems.add(
+                f"{int(not_num.sum()) - MAX_SHOWN} more rows with the same problem", None, column
+            )
             break
         reason = f": {why[int(i)]}" if int(i) in why else ""
-        problems.add(f"not a number; expected {what} {bound}{reason}", int(rows[i]), column,
-                     shown[i])
+        problems.add(
+            f"not a number; expected {what} {bound}{reason}", int(rows[i]), column, shown[i]
+        )
     with np.errstate(invalid="ignore"):
         out = ~np.isnan(num) & ((num <= low if low_open else num < low) | (num > high))
     problems.add_rows(out, rows, shown, column, f"out of range; expected {what} {bound}")
@@ -185,8 +238,9 @@ def parse_numbers(values: pd.Series, problems: Problems, column: str, *, low: fl
     return num
 
 
-def duplicated_rows(keys: pd.Series | pd.DataFrame, problems: Problems, column: str,
-                    what: str) -> None:
+def duplicated_rows(
+    keys: pd.Series | pd.DataFrame, problems: Problems, column: str, what: str
+) -> None:
     """A problem for every repeat of a key, naming the row of its first occurrence."""
     dup = keys.duplicated(keep=False).to_numpy()
     if not dup.any():
@@ -202,17 +256,28 @@ def duplicated_rows(keys: pd.Series | pd.DataFrame, problems: Problems, column: 
             first[key] = rows[i]
             continue
         if shown < MAX_SHOWN:
-            problems.add(f"duplicate {what} {label!r} (also on row {first[key]}); each "
-                         f"{what} may appear once", int(rows[i]), column)
+            problems.add(
+                f"duplicate {what} {label!r} (also on row {first[key]}); each "
+                f"{what} may appear once",
+                int(rows[i]),
+                column,
+            )
         shown += 1
     if shown > MAX_SHOWN:
         problems.add(f"{shown - MAX_SHOWN} more duplicate {what}s", None, column)
 
 
-def write_folder(folder: str | os.PathLike, files: dict[str, Callable[[Path], None]],
-                 keep_existing: bool = True, *, force: bool = False, adopt: Iterable[str] = (),
-                 what: str = "--out", kind: str = "", reads: Iterable[str | os.PathLike] = ()
-                 ) -> list[Path]:
+def write_folder(
+    folder: str | os.PathLike,
+    files: dict[str, Callable[[Path], None]],
+    keep_existing: bool = True,
+    *,
+    force: bool = False,
+    adopt: Iterable[str] = (),
+    what: str = "--out",
+    kind: str = "",
+    reads: Iterable[str | os.PathLike] = (),
+) -> list[Path]:
     """Write ``files`` (name -> writer(path)) into ``folder`` so that it changes only when
     every file has been written, touching only labopt's own files there (see
     :func:`labopt.files.write_output_folder`, which explains ``force``, ``adopt``, ``what``,
@@ -221,8 +286,16 @@ def write_folder(folder: str | os.PathLike, files: dict[str, Callable[[Path], No
     With ``keep_existing`` labopt's other files already in the folder stay.
     Returns the paths written.
     """
-    return write_output_folder(folder, files, force=force, keep_old=keep_existing,
-                               adopt=adopt, what=what, kind=kind, reads=reads)
+    return write_output_folder(
+        folder,
+        files,
+        force=force,
+        keep_old=keep_existing,
+        adopt=adopt,
+        what=what,
+        kind=kind,
+        reads=reads,
+    )
 
 
 def csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:

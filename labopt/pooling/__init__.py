@@ -3,6 +3,7 @@
 Units: prevalence, risks, sensitivity and specificity are fractions in [0, 1]; costs are
 reactions (RT-PCR wells, retests included) per sample; pool sizes are samples per reaction.
 """
+
 from labopt.pooling.assay import DilutionModel
 from labopt.pooling.designs import ALGORITHMS, Design
 from labopt.pooling.opchar import OperatingCharacteristics, binary_entropy, evaluate
@@ -10,7 +11,16 @@ from labopt.pooling.search import OptimizationResult, SearchConstraints, optimiz
 from labopt.pooling.simulate import Estimate, SimulationResult, simulate
 
 __all__ = [
-    "ALGORITHMS", "Design", "DilutionModel", "Estimate", "OperatingCharacteristics",
-    "OptimizationResult", "SearchConstraints", "SimulationResult", "binary_entropy",
-    "evaluate", "optimize", "simulate",
+    "ALGORITHMS",
+    "Design",
+    "DilutionModel",
+    "Estimate",
+    "OperatingCharacteristics",
+    "OptimizationResult",
+    "SearchConstraints",
+    "SimulationResult",
+    "binary_entropy",
+    "evaluate",
+    "optimize",
+    "simulate",
 ]

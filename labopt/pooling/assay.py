@@ -1,4 +1,5 @@
 """Assay accuracy per stage, and the optional dilution model (Se falling with pool size)."""
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,9 @@ from labopt.numbers import shown
 from labopt.pooling.validation import check_probability
 
 
-def per_stage(value: float | Sequence[float], n_stages: int, name: str,
-              algorithm: str) -> tuple[float, ...]:
+def per_stage(
+    value: float | Sequence[float], n_stages: int, name: str, algorithm: str
+) -> tuple[float, ...]:
     """One value per stage from a scalar or a per-stage sequence, validated.
 
     ``name`` is the parameter ("se" or "sp") used in error messages.
@@ -28,7 +30,8 @@ def per_stage(value: float | Sequence[float], n_stages: int, name: str,
         elif len(values) != n_stages:
             raise ValueError(
                 f"{name}: give one value for every stage or {n_stages} values, one per stage of "
-                f"{algorithm} in testing order; got {len(values)}")
+                f"{algorithm} in testing order; got {len(values)}"
+            )
     for stage, v in enumerate(values, start=1):
         check_probability(v, f"{name} (stage {stage})")
     return values
@@ -36,12 +39,13 @@ def per_stage(value: float | Sequence[float], n_stages: int, name: str,
 
 def check_informative(se: Sequence[float], sp: Sequence[float]) -> None:
     """Reject stage accuracies with Se <= 1 - Sp: such a test carries no information."""
-    for stage, (s, t) in enumerate(zip(se, sp), start=1):
+    for stage, (s, t) in enumerate(zip(se, sp, strict=False), start=1):
         if s <= 1.0 - t:
             raise ValueError(
                 f"se/sp (stage {stage}): sensitivity {s:g} must exceed 1 - specificity "
                 f"{1.0 - t:g}; otherwise a positive result is no more likely for a positive "
-                f"pool than for a negative one")
+                f"pool than for a negative one"
+            )
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,8 @@ class DilutionModel:
         if not 0 < self.efficiency <= 1:
             raise ValueError(
                 f"dilution efficiency: must be in (0, 1] (1 = doubling every cycle), "
-                f"got {self.efficiency:g}")
+                f"got {self.efficiency:g}"
+            )
 
     def shift(self, k: int | np.ndarray) -> np.ndarray:
         """Ct delay (cycles) of a positive diluted in a pool of k samples."""

@@ -19,6 +19,7 @@ stage 3 (``16:8,8:4,4,4,4``: 16 -> 8, 8 -> each 8 -> 4, 4 -> individuals). A sub
 sample is an individual test at that stage. ID2's pools take the risks in ascending order: the
 first pool gets the lowest risks.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,16 +31,15 @@ HIERARCHICAL = ("IT", "D2", "D3", "D4", "ID2")
 ARRAYS = ("A2", "A2M")
 NOMINAL_STAGES = {"IT": 1, "D2": 2, "D3": 3, "D4": 4, "A2": 2, "A2M": 3, "ID2": 2}
 
-MAX_BLOCK = 10_000      # samples in one hierarchical block (evaluation)
-MAX_ARRAY_SIDE = 100    # row/column size of an array (A2M's master pool holds side^2 samples)
-MAX_DEPTH = 15          # nesting levels the kernels accept
+MAX_BLOCK = 10_000  # samples in one hierarchical block (evaluation)
+MAX_ARRAY_SIDE = 100  # row/column size of an array (A2M's master pool holds side^2 samples)
+MAX_DEPTH = 15  # nesting levels the kernels accept
 
 
 def check_algorithm(algorithm: str) -> str:
     code = str(algorithm).strip().upper()
     if code not in ALGORITHMS:
-        raise ValueError(
-            f"algorithm: unknown code {algorithm!r}; allowed: {', '.join(ALGORITHMS)}")
+        raise ValueError(f"algorithm: unknown code {algorithm!r}; allowed: {', '.join(ALGORITHMS)}")
     return code
 
 
@@ -87,7 +87,7 @@ class Design:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def parse(cls, algorithm: str, config: str | int) -> "Design":
+    def parse(cls, algorithm: str, config: str | int) -> Design:
         """Build a design from its code and configuration string (see module docstring)."""
         code = check_algorithm(algorithm)
         text = str(config).strip().replace(" ", "")
@@ -95,15 +95,15 @@ class Design:
             if code == "IT":
                 text = "1"
             else:
-                raise ValueError(f"config: {code} needs a configuration, e.g. "
-                                 f"{_EXAMPLES[code]!r}")
+                raise ValueError(f"config: {code} needs a configuration, e.g. {_EXAMPLES[code]!r}")
         fields = text.split(":")
         try:
             groups = [tuple(int(x) for x in f.split(",")) if f else () for f in fields]
         except ValueError:
             raise ValueError(
                 f"config: {text!r} is not a valid {code} configuration; expected whole numbers "
-                f"like {_EXAMPLES[code]!r}") from None
+                f"like {_EXAMPLES[code]!r}"
+            ) from None
         shape_ok = {
             "IT": len(groups) == 1 and len(groups[0]) == 1,
             "D2": len(groups) == 1 and len(groups[0]) == 1,
@@ -116,13 +116,14 @@ class Design:
         if not shape_ok:
             raise ValueError(
                 f"config: {text!r} does not have the shape of a {code} configuration "
-                f"(example: {_EXAMPLES[code]!r}; {_SHAPES[code]})")
+                f"(example: {_EXAMPLES[code]!r}; {_SHAPES[code]})"
+            )
         if code == "ID2":
             return cls(code, sum(groups[0]), groups[0]).validated()
-        rest = [g for g in groups[1:]]
+        rest = list(groups[1:])
         return cls(code, groups[0][0], *rest).validated()
 
-    def validated(self) -> "Design":
+    def validated(self) -> Design:
         """Check the configuration; return self or raise ValueError naming the problem."""
         a, cfg = self.algorithm, self.config
         if any(x < 1 for x in (self.first, *self.stage2, *self.stage3)):
@@ -134,29 +135,33 @@ class Design:
             if not 2 <= self.first <= MAX_ARRAY_SIDE:
                 raise ValueError(
                     f"config {cfg!r}: array {self.first}x{self.first} is out of range; the "
-                    f"row/column size must be between 2 and {MAX_ARRAY_SIDE}")
+                    f"row/column size must be between 2 and {MAX_ARRAY_SIDE}"
+                )
         elif a == "D2":
             if not 2 <= self.first <= MAX_BLOCK:
                 raise ValueError(
                     f"config {cfg!r}: D2 pool size must be between 2 and {MAX_BLOCK} "
-                    f"(use IT for individual testing)")
+                    f"(use IT for individual testing)"
+                )
         elif a == "ID2":
             if not 1 <= self.first <= MAX_BLOCK:
                 raise ValueError(f"config {cfg!r}: ID2 block must hold 1 to {MAX_BLOCK} samples")
         else:  # D3, D4
             if not 3 <= self.first <= MAX_BLOCK:
                 raise ValueError(
-                    f"config {cfg!r}: {a} first-stage pool size must be between 3 and "
-                    f"{MAX_BLOCK}")
+                    f"config {cfg!r}: {a} first-stage pool size must be between 3 and {MAX_BLOCK}"
+                )
             if sum(self.stage2) != self.first:
                 raise ValueError(
                     f"config {cfg!r}: the second-stage sub-pools "
                     f"{'+'.join(map(str, self.stage2))} = {sum(self.stage2)} must add up to "
-                    f"the first-stage pool size {self.first}")
+                    f"the first-stage pool size {self.first}"
+                )
             if len(self.stage2) == 1:
                 raise ValueError(
                     f"config {cfg!r}: a single sub-pool of {self.first} would test the same "
-                    f"pool twice; split it into smaller sub-pools")
+                    f"pool twice; split it into smaller sub-pools"
+                )
             if a == "D4":
                 self._split_stage3()
         return self
@@ -178,16 +183,19 @@ class Design:
                 raise ValueError(
                     f"config {self.config!r}: the third-stage sizes must split each second-stage "
                     f"pool in order; the pool of {m} gets "
-                    f"{'+'.join(map(str, taken)) or 'nothing'} = {total}")
+                    f"{'+'.join(map(str, taken)) or 'nothing'} = {total}"
+                )
             if len(taken) == 1:
                 raise ValueError(
                     f"config {self.config!r}: the second-stage pool of {m} is 'split' into "
-                    f"itself; give smaller sub-pools (or 1s for individual tests)")
+                    f"itself; give smaller sub-pools (or 1s for individual tests)"
+                )
             out.append(tuple(taken))
         if pos != len(s3):
             raise ValueError(
                 f"config {self.config!r}: {len(s3) - pos} third-stage sizes are left over after "
-                f"splitting the second-stage pools {list(self.stage2)}")
+                f"splitting the second-stage pools {list(self.stage2)}"
+            )
         return out
 
     # ------------------------------------------------------------------ description
@@ -278,7 +286,7 @@ def _build_tree(d: Design) -> PoolTree:
         root = add(0, d.first, -1, 1)
         splits = d._split_stage3() if a == "D4" else [()] * len(d.stage2)
         lo = 0
-        for m, sub in zip(d.stage2, splits):
+        for m, sub in zip(d.stage2, splits, strict=False):
             v = add(lo, lo + m, root, 2)
             if m > 1 and not sub:
                 individuals(lo, lo + m, v, 3)
@@ -299,8 +307,15 @@ def _build_tree(d: Design) -> PoolTree:
     )
 
 
-_EXAMPLES = {"IT": "1", "D2": "10", "D3": "12:4,4,4", "D4": "16:8,8:4,4,4,4", "A2": "8",
-             "A2M": "8", "ID2": "20,10,5"}
+_EXAMPLES = {
+    "IT": "1",
+    "D2": "10",
+    "D3": "12:4,4,4",
+    "D4": "16:8,8:4,4,4,4",
+    "A2": "8",
+    "A2M": "8",
+    "ID2": "20,10,5",
+}
 _SHAPES = {
     "IT": "just '1'",
     "D2": "one pool size",

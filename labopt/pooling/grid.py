@@ -3,6 +3,7 @@
 Planners sweep prevalence (and pool size) to see where pooling pays; this evaluates
 k = 1..kmax for every prevalence in one pass (k = 1 is individual testing).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ import numpy as np
 
 from labopt import _hierarchical
 from labopt.pooling.assay import DilutionModel, dilution_factors
-from labopt.pooling.designs import Design, MAX_BLOCK
+from labopt.pooling.designs import MAX_BLOCK, Design
 from labopt.pooling.opchar import predictive_values, stage_accuracy
 from labopt.pooling.validation import check_int, check_probabilities
 
@@ -22,11 +23,11 @@ from labopt.pooling.validation import check_int, check_probabilities
 class DorfmanGrid:
     """Rows: prevalences; columns: pool sizes 1..kmax. Fractions and reactions per sample."""
 
-    prevalence: np.ndarray                 # (P,)
-    pool_sizes: np.ndarray                 # (K,) = 1..kmax
+    prevalence: np.ndarray  # (P,)
+    pool_sizes: np.ndarray  # (K,) = 1..kmax
     expected_tests_per_sample: np.ndarray  # (P, K)
-    false_positive_rate: np.ndarray        # (P, K): 1 - PSp
-    sensitivity_by_size: np.ndarray        # (K,): PSe does not depend on prevalence
+    false_positive_rate: np.ndarray  # (P, K): 1 - PSp
+    sensitivity_by_size: np.ndarray  # (K,): PSe does not depend on prevalence
 
     @property
     def specificity(self) -> np.ndarray:
@@ -34,8 +35,9 @@ class DorfmanGrid:
 
     @cached_property
     def _pv(self):
-        return predictive_values(self.prevalence[:, None], self.sensitivity_by_size[None, :],
-                                 self.false_positive_rate)
+        return predictive_values(
+            self.prevalence[:, None], self.sensitivity_by_size[None, :], self.false_positive_rate
+        )
 
     @property
     def ppv(self) -> np.ndarray:
@@ -50,9 +52,13 @@ class DorfmanGrid:
         return self.pool_sizes[np.argmin(self.expected_tests_per_sample, axis=1)]
 
 
-def dorfman_grid(prevalence, kmax: int = 100, se: float | Sequence[float] = 0.99,
-                 sp: float | Sequence[float] = 0.99,
-                 dilution: DilutionModel | None = None) -> DorfmanGrid:
+def dorfman_grid(
+    prevalence,
+    kmax: int = 100,
+    se: float | Sequence[float] = 0.99,
+    sp: float | Sequence[float] = 0.99,
+    dilution: DilutionModel | None = None,
+) -> DorfmanGrid:
     """Evaluate D2 for pool sizes 1..kmax at every prevalence.
 
     se, sp : one value, or (pool test, individual test) as for D2.

@@ -6,6 +6,7 @@ divided by the block size; a test is positive with probability Se if the pool ho
 and 1 - Sp otherwise; overall PSe, PSp, PPPV and PNPV are prevalence-weighted over the samples
 of a block (Altman & Bland), which for a common prevalence are plain means.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,24 +74,39 @@ class OperatingCharacteristics:
     def stages(self) -> int:
         return self.design.stages
 
-    def split(self) -> list["OperatingCharacteristics"]:
+    def split(self) -> list[OperatingCharacteristics]:
         """One scalar result per prevalence of a grid (the result itself if scalar)."""
         if np.ndim(self.prevalence) == 0:
             return [self]
-        names = ("prevalence", "expected_tests_per_sample", "sensitivity", "specificity",
-                 "ppv", "npv", "efficiency")
-        return [OperatingCharacteristics(
-            design=self.design, se=self.se, sp=self.sp, dilution=self.dilution,
-            **{n: float(getattr(self, n)[i]) for n in names})
-            for i in range(len(self.prevalence))]
+        names = (
+            "prevalence",
+            "expected_tests_per_sample",
+            "sensitivity",
+            "specificity",
+            "ppv",
+            "npv",
+            "efficiency",
+        )
+        return [
+            OperatingCharacteristics(
+                design=self.design,
+                se=self.se,
+                sp=self.sp,
+                dilution=self.dilution,
+                **{n: float(getattr(self, n)[i]) for n in names},
+            )
+            for i in range(len(self.prevalence))
+        ]
 
     def to_dict(self) -> dict:
         """JSON-ready summary with the CLI's and the service's field names (NaN -> None)."""
+
         def num(x):
             if isinstance(x, np.ndarray):
                 return [num(v) for v in x.tolist()]
             x = float(x)
             return None if math.isnan(x) else x
+
         return {
             "algorithm": self.algorithm,
             "config": self.config,
@@ -153,11 +169,17 @@ def array_accuracy(design: Design, se_v, sp_v, dilution: DilutionModel | None):
     return (1.0, 1.0), (se_v[0] * f[n], sp_v[0]), (se_v[1], sp_v[1])
 
 
-def evaluate(design: Design | str, config: str | int | None = None, *,
-             prevalence=None, risks: Sequence[float] | None = None,
-             se: float | Sequence[float] = 0.99, sp: float | Sequence[float] = 0.99,
-             dilution: DilutionModel | None = None,
-             bingroup2_compat: bool = False) -> OperatingCharacteristics:
+def evaluate(
+    design: Design | str,
+    config: str | int | None = None,
+    *,
+    prevalence=None,
+    risks: Sequence[float] | None = None,
+    se: float | Sequence[float] = 0.99,
+    sp: float | Sequence[float] = 0.99,
+    dilution: DilutionModel | None = None,
+    bingroup2_compat: bool = False,
+) -> OperatingCharacteristics:
     """Operating characteristics of one pooling design.
 
     Parameters
@@ -202,10 +224,12 @@ def evaluate(design: Design | str, config: str | int | None = None, *,
         if d.algorithm in ARRAYS:
             raise ValueError(
                 f"risks: heterogeneous risks are supported for hierarchical designs only, not "
-                f"{d.algorithm}; give a prevalence")
+                f"{d.algorithm}; give a prevalence"
+            )
         if r.size != d.block_size and d.algorithm != "IT":
             raise ValueError(
-                f"risks: {d} pools {d.block_size} samples per block; got {r.size} risks")
+                f"risks: {d} pools {d.block_size} samples per block; got {r.size} risks"
+            )
         return _evaluate_risks(d, np.sort(r), se_v, sp_v, dilution)
     scalar = np.ndim(prevalence) == 0
     p = check_probabilities(prevalence, "prevalence")
@@ -214,8 +238,9 @@ def evaluate(design: Design | str, config: str | int | None = None, *,
     else:
         tree, se_pool, sp_pool = pool_accuracy(d, se_v, sp_v, dilution)
         et_block, pse_sum, fpr_sum = (np.empty(p.size) for _ in range(3))
-        _hierarchical.tree_opchar_homogeneous(p, tree.size, tree.parent, se_pool, sp_pool,
-                                              et_block, pse_sum, fpr_sum)
+        _hierarchical.tree_opchar_homogeneous(
+            p, tree.size, tree.parent, se_pool, sp_pool, et_block, pse_sum, fpr_sum
+        )
         n = d.block_size
         et, pse, fpr = et_block / n, pse_sum / n, fpr_sum / n
     out = _summarise(d, se_v, sp_v, dilution, p, et, pse, fpr)
@@ -225,8 +250,21 @@ def evaluate(design: Design | str, config: str | int | None = None, *,
 def _array_grid(d: Design, p: np.ndarray, se_v, sp_v, dilution, compat: bool):
     (se_m, sp_m), (se_rc, sp_rc), (se_i, sp_i) = array_accuracy(d, se_v, sp_v, dilution)
     et, pse, fpr = (np.empty(p.size) for _ in range(3))
-    _array.array_grid(p, d.first, se_rc, sp_rc, se_i, sp_i, d.algorithm == "A2M", se_m, sp_m,
-                      bool(compat), et, pse, fpr)
+    _array.array_grid(
+        p,
+        d.first,
+        se_rc,
+        sp_rc,
+        se_i,
+        sp_i,
+        d.algorithm == "A2M",
+        se_m,
+        sp_m,
+        bool(compat),
+        et,
+        pse,
+        fpr,
+    )
     return et, pse, fpr
 
 
@@ -241,18 +279,40 @@ def predictive_values(p, pse, fpr):
 def _summarise(d, se_v, sp_v, dilution, p, et, pse, fpr) -> OperatingCharacteristics:
     ppv, npv = predictive_values(p, pse, fpr)
     return OperatingCharacteristics(
-        design=d, se=se_v, sp=sp_v, prevalence=p, expected_tests_per_sample=et,
-        sensitivity=pse, specificity=1.0 - fpr, ppv=ppv, npv=npv,
-        efficiency=binary_entropy(p) / et, dilution=dilution)
+        design=d,
+        se=se_v,
+        sp=sp_v,
+        prevalence=p,
+        expected_tests_per_sample=et,
+        sensitivity=pse,
+        specificity=1.0 - fpr,
+        ppv=ppv,
+        npv=npv,
+        efficiency=binary_entropy(p) / et,
+        dilution=dilution,
+    )
 
 
 def _scalarise(oc: OperatingCharacteristics) -> OperatingCharacteristics:
-    fields = {k: getattr(oc, k) for k in ("prevalence", "expected_tests_per_sample",
-                                          "sensitivity", "specificity", "ppv", "npv",
-                                          "efficiency")}
+    fields = {
+        k: getattr(oc, k)
+        for k in (
+            "prevalence",
+            "expected_tests_per_sample",
+            "sensitivity",
+            "specificity",
+            "ppv",
+            "npv",
+            "efficiency",
+        )
+    }
     return OperatingCharacteristics(
-        design=oc.design, se=oc.se, sp=oc.sp, dilution=oc.dilution,
-        **{k: float(np.asarray(v).reshape(-1)[0]) for k, v in fields.items()})
+        design=oc.design,
+        se=oc.se,
+        sp=oc.sp,
+        dilution=oc.dilution,
+        **{k: float(np.asarray(v).reshape(-1)[0]) for k, v in fields.items()},
+    )
 
 
 def individual_opchar(d: Design, risks: np.ndarray, se_v, sp_v, dilution):
@@ -260,21 +320,22 @@ def individual_opchar(d: Design, risks: np.ndarray, se_v, sp_v, dilution):
 
     Individual testing takes any number of risks: each sample is its own block.
     """
-    if d.algorithm == "IT":    # n individual tests, each with the one-stage accuracy
+    if d.algorithm == "IT":  # n individual tests, each with the one-stage accuracy
         d = Design("ID2", risks.size, (1,) * risks.size)
         se_v, sp_v = se_v * 2, sp_v * 2
     tree, se_pool, sp_pool = pool_accuracy(d, se_v, sp_v, dilution)
     pse = np.empty(risks.size)
     fpr = np.empty(risks.size)
-    et = _hierarchical.tree_opchar(risks, tree.start, tree.stop, tree.parent, se_pool, sp_pool,
-                                   tree.leaf, pse, fpr)
+    et = _hierarchical.tree_opchar(
+        risks, tree.start, tree.stop, tree.parent, se_pool, sp_pool, tree.leaf, pse, fpr
+    )
     return et, pse, fpr
 
 
 def _evaluate_risks(d, r, se_v, sp_v, dilution) -> OperatingCharacteristics:
     et, pse, fpr = individual_opchar(d, r, se_v, sp_v, dilution)
     neg = 1.0 - r
-    fp = np.where(neg > 0, neg * np.nan_to_num(fpr), 0.0)   # p == 1: cannot be negative
+    fp = np.where(neg > 0, neg * np.nan_to_num(fpr), 0.0)  # p == 1: cannot be negative
     tp = r * pse
     with np.errstate(divide="ignore", invalid="ignore"):
         sens = tp.sum() / r.sum()
@@ -284,7 +345,15 @@ def _evaluate_risks(d, r, se_v, sp_v, dilution) -> OperatingCharacteristics:
         npv = tn / (tn + (r * (1 - pse)).sum())
     et_sample = et / r.size
     return OperatingCharacteristics(
-        design=d, se=se_v, sp=sp_v, dilution=dilution, prevalence=float(r.mean()),
-        expected_tests_per_sample=float(et_sample), sensitivity=float(sens),
-        specificity=float(spec), ppv=float(ppv), npv=float(npv),
-        efficiency=float(np.mean(binary_entropy(r)) / et_sample))
+        design=d,
+        se=se_v,
+        sp=sp_v,
+        dilution=dilution,
+        prevalence=float(r.mean()),
+        expected_tests_per_sample=float(et_sample),
+        sensitivity=float(sens),
+        specificity=float(spec),
+        ppv=float(ppv),
+        npv=float(npv),
+        efficiency=float(np.mean(binary_entropy(r)) / et_sample),
+    )

@@ -8,6 +8,7 @@ re-evaluated with :func:`labopt.pooling.evaluate` and ranked by
 2. fewer stages (shorter turnaround), 3. smaller largest pool, 4. higher PSe, 5. higher PSp,
 6. algorithm order IT, D2, D3, D4, A2, A2M, ID2, 7. configuration text.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,24 +20,23 @@ import numpy as np
 
 from labopt import _array, _search
 from labopt.pooling.assay import DilutionModel, dilution_factors
-from labopt.pooling.designs import (ALGORITHMS, MAX_ARRAY_SIDE, MAX_BLOCK, Design,
-                                    check_algorithm)
+from labopt.pooling.designs import ALGORITHMS, MAX_ARRAY_SIDE, MAX_BLOCK, Design, check_algorithm
 from labopt.pooling.grid import dorfman_grid
 from labopt.pooling.opchar import OperatingCharacteristics, evaluate, stage_accuracy
 from labopt.pooling.validation import check_int, check_probabilities, check_probability
 
-D3_MAX_POOL = 60   # partitions of 60: 966,467; the whole 3..60 range takes ~0.1 s
+D3_MAX_POOL = 60  # partitions of 60: 966,467; the whole 3..60 range takes ~0.1 s
 D4_MAX_POOL = 40
 FAMILY_NOTES = {
     "IT": "individual testing (pool size 1)",
     "D2": "every pool size k",
     "D3": "every first-stage size I and every partition of I into sub-pools (binGroup2's set)",
     "D4": "every first-stage size and second-stage partition; each second-stage pool split at "
-          "stage 3 to minimise its own expected tests (exact without binding PSe/PSp limits)",
+    "stage 3 to minimise its own expected tests (exact without binding PSe/PSp limits)",
     "A2": "every row/column size n (largest pool n)",
     "A2M": "every row/column size n (largest pool: the n*n master pool)",
     "ID2": "contiguous pools of the sorted risks, by dynamic programming, for every cap on the "
-           "pool size",
+    "pool size",
 }
 AUTO_ORDER = ("IT", "D2", "D3", "D4", "A2", "A2M")
 
@@ -59,14 +59,17 @@ class SearchConstraints:
         check_probability(self.min_specificity, "min_specificity")
         if self.min_size > self.max_size:
             raise ValueError(
-                f"min_size/max_size: min_size {self.min_size} exceeds max_size {self.max_size}")
+                f"min_size/max_size: min_size {self.min_size} exceeds max_size {self.max_size}"
+            )
 
     def admits(self, oc: OperatingCharacteristics) -> bool:
         d = oc.design
-        return (self.min_size <= d.largest_pool <= self.max_size
-                and d.stages <= self.max_stages
-                and _ge(oc.sensitivity, self.min_sensitivity)
-                and _ge(oc.specificity, self.min_specificity))
+        return (
+            self.min_size <= d.largest_pool <= self.max_size
+            and d.stages <= self.max_stages
+            and _ge(oc.sensitivity, self.min_sensitivity)
+            and _ge(oc.specificity, self.min_specificity)
+        )
 
 
 def _ge(value: float, bound: float) -> bool:
@@ -99,21 +102,34 @@ class OptimizationResult:
 
 def rank_key(oc: OperatingCharacteristics):
     et = oc.expected_tests_per_sample
-    return (float(f"{et:.12g}"), oc.stages, oc.design.largest_pool,
-            -_nan_low(oc.sensitivity), -_nan_low(oc.specificity),
-            ALGORITHMS.index(oc.algorithm), oc.config)
+    return (
+        float(f"{et:.12g}"),
+        oc.stages,
+        oc.design.largest_pool,
+        -_nan_low(oc.sensitivity),
+        -_nan_low(oc.specificity),
+        ALGORITHMS.index(oc.algorithm),
+        oc.config,
+    )
 
 
 def _nan_low(x: float) -> float:
     return -1.0 if math.isnan(x) else x
 
 
-def optimize(prevalence=None, *, risks: Sequence[float] | None = None,
-             algorithm: str = "auto", se: float | Sequence[float] = 0.99,
-             sp: float | Sequence[float] = 0.99,
-             constraints: SearchConstraints | None = None, top: int = 10,
-             dilution: DilutionModel | None = None, bingroup2_compat: bool = False,
-             **constraint_kwargs) -> OptimizationResult | list[OptimizationResult]:
+def optimize(
+    prevalence=None,
+    *,
+    risks: Sequence[float] | None = None,
+    algorithm: str = "auto",
+    se: float | Sequence[float] = 0.99,
+    sp: float | Sequence[float] = 0.99,
+    constraints: SearchConstraints | None = None,
+    top: int = 10,
+    dilution: DilutionModel | None = None,
+    bingroup2_compat: bool = False,
+    **constraint_kwargs,
+) -> OptimizationResult | list[OptimizationResult]:
     """Lowest-ET designs of one family, or of every family ("auto"), under constraints.
 
     Parameters
@@ -148,47 +164,58 @@ def optimize(prevalence=None, *, risks: Sequence[float] | None = None,
     if (prevalence is None) == (risks is None):
         raise ValueError("prevalence/risks: give exactly one of them")
     if code == "auto" and not (np.ndim(se) == 0 and np.ndim(sp) == 0):
-        raise ValueError("se/sp: 'auto' compares families with different numbers of stages; "
-                         "give one sensitivity and one specificity for all stages")
+        raise ValueError(
+            "se/sp: 'auto' compares families with different numbers of stages; "
+            "give one sensitivity and one specificity for all stages"
+        )
     if risks is not None:
         r = np.sort(check_probabilities(risks, "risks"))
         if code not in ("auto", "ID2", "IT"):
             raise ValueError(
                 f"algorithm: with individual risks the search covers ID2 (and IT); "
-                f"{code} pools samples regardless of risk, give a prevalence instead")
+                f"{code} pools samples regardless of risk, give a prevalence instead"
+            )
         families = ("IT", "ID2") if code == "auto" else (code,)
         return _optimize_one(None, r, families, se, sp, constraints, top, dilution, False)
     if code == "ID2":
-        raise ValueError("risks: ID2 (informative Dorfman) needs the individual risks of the "
-                         "batch; give risks=[...] instead of a prevalence")
+        raise ValueError(
+            "risks: ID2 (informative Dorfman) needs the individual risks of the "
+            "batch; give risks=[...] instead of a prevalence"
+        )
     families = AUTO_ORDER if code == "auto" else (code,)
     if np.ndim(prevalence) == 0:
         p = float(check_probabilities(prevalence, "prevalence")[0])
-        return _optimize_one(p, None, families, se, sp, constraints, top, dilution,
-                             bingroup2_compat)
+        return _optimize_one(
+            p, None, families, se, sp, constraints, top, dilution, bingroup2_compat
+        )
     grid = check_probabilities(prevalence, "prevalence")
-    return [_optimize_one(float(p), None, families, se, sp, constraints, top, dilution,
-                          bingroup2_compat) for p in grid]
+    return [
+        _optimize_one(
+            float(p), None, families, se, sp, constraints, top, dilution, bingroup2_compat
+        )
+        for p in grid
+    ]
 
 
-def _optimize_one(p, risks, families, se, sp, cons: SearchConstraints, top: int,
-                  dilution, compat) -> OptimizationResult:
+def _optimize_one(
+    p, risks, families, se, sp, cons: SearchConstraints, top: int, dilution, compat
+) -> OptimizationResult:
     t0 = time.perf_counter()
     evaluated = 0
     notes: list[str] = []
     candidates: list[OperatingCharacteristics] = []
-    keep = top + 10   # margin so the final tie-break sees every near-equal candidate
+    keep = top + 10  # margin so the final tie-break sees every near-equal candidate
     for fam in families:
-        designs, n_eval, fam_notes = _family_candidates(
-            fam, p, risks, se, sp, cons, keep, dilution)
+        designs, n_eval, fam_notes = _family_candidates(fam, p, risks, se, sp, cons, keep, dilution)
         evaluated += n_eval
         notes.extend(fam_notes)
         for d in designs:
             if p is None:
                 oc = evaluate(d, risks=risks, se=se, sp=sp, dilution=dilution)
             else:
-                oc = evaluate(d, prevalence=p, se=se, sp=sp, dilution=dilution,
-                              bingroup2_compat=compat)
+                oc = evaluate(
+                    d, prevalence=p, se=se, sp=sp, dilution=dilution, bingroup2_compat=compat
+                )
             if cons.admits(oc):
                 candidates.append(oc)
     if len(families) > 1:
@@ -198,9 +225,14 @@ def _optimize_one(p, risks, families, se, sp, cons: SearchConstraints, top: int,
     if not ranking:
         notes.append(_why_infeasible(families, cons))
     return OptimizationResult(
-        best=ranking[0] if ranking else None, ranking=ranking,
-        configurations_evaluated=evaluated, search_seconds=time.perf_counter() - t0,
-        constraints=cons, algorithms=tuple(families), notes=notes)
+        best=ranking[0] if ranking else None,
+        ranking=ranking,
+        configurations_evaluated=evaluated,
+        search_seconds=time.perf_counter() - t0,
+        constraints=cons,
+        algorithms=tuple(families),
+        notes=notes,
+    )
 
 
 def _drop_equivalent(cands: list[OperatingCharacteristics]) -> list[OperatingCharacteristics]:
@@ -223,11 +255,11 @@ def _family_candidates(fam, p, risks, se, sp, cons, keep, dilution):
     if fam == "D2":
         if cons.max_stages < 2:
             return [], 0, notes
-        return _dorfman_candidates(p, se, sp, cons, keep, dilution) + (notes,)
+        return (*_dorfman_candidates(p, se, sp, cons, keep, dilution), notes)
     if fam in ("A2", "A2M"):
         if cons.max_stages < (2 if fam == "A2" else 3):
             return [], 0, notes
-        return _array_candidates(fam, p, se, sp, cons, keep, dilution) + (notes,)
+        return (*_array_candidates(fam, p, se, sp, cons, keep, dilution), notes)
     if fam in ("D3", "D4"):
         stages = 3 if fam == "D3" else 4
         if cons.max_stages < stages:
@@ -235,15 +267,17 @@ def _family_candidates(fam, p, risks, se, sp, cons, keep, dilution):
         limit = D3_MAX_POOL if fam == "D3" else D4_MAX_POOL
         imin, imax = max(stages, lo), min(hi, limit)
         if hi > limit:
-            notes.append(f"{fam} searched first-stage pools up to {limit} samples "
-                         f"(max_size {hi} is above the search limit)")
+            notes.append(
+                f"{fam} searched first-stage pools up to {limit} samples "
+                f"(max_size {hi} is above the search limit)"
+            )
         if imin > imax:
             return [], 0, notes
-        return _hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution) + (notes,)
+        return (*_hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution), notes)
     if fam == "ID2":
         if cons.max_stages < 2:
             return [], 0, notes
-        return _id2_candidates(risks, se, sp, cons, dilution) + (notes,)
+        return (*_id2_candidates(risks, se, sp, cons, dilution), notes)
     raise AssertionError(fam)
 
 
@@ -254,11 +288,19 @@ def _hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution):
     parts2 = np.zeros((keep, imax), dtype=np.intp)
     parts3 = np.zeros((keep, imax), dtype=np.intp)
     kernel = _search.d3_search if fam == "D3" else _search.d4_search
-    n_eval, n_kept = kernel(p, imin, imax, np.asarray(se_v), np.asarray(sp_v),
-                            np.ascontiguousarray(dilution_factors(dilution, imax)),
-                            cons.min_sensitivity - 1e-15 if cons.min_sensitivity > 0 else -1.0,
-                            cons.min_specificity - 1e-15 if cons.min_specificity > 0 else -1.0,
-                            metrics, parts2, parts3)
+    n_eval, n_kept = kernel(
+        p,
+        imin,
+        imax,
+        np.asarray(se_v),
+        np.asarray(sp_v),
+        np.ascontiguousarray(dilution_factors(dilution, imax)),
+        cons.min_sensitivity - 1e-15 if cons.min_sensitivity > 0 else -1.0,
+        cons.min_specificity - 1e-15 if cons.min_specificity > 0 else -1.0,
+        metrics,
+        parts2,
+        parts3,
+    )
     designs = []
     for row in range(n_kept):
         s2 = tuple(int(x) for x in parts2[row] if x > 0)
@@ -273,10 +315,11 @@ def _dorfman_candidates(p, se, sp, cons, keep, dilution):
     if kmin > kmax:
         return [], 0
     g = dorfman_grid(np.array([p]), kmax, se=se, sp=sp, dilution=dilution)
-    k = g.pool_sizes[kmin - 1:]
-    et = g.expected_tests_per_sample[0, kmin - 1:]
-    ok = ((g.sensitivity_by_size[kmin - 1:] >= cons.min_sensitivity - 1e-15)
-          & (g.specificity[0, kmin - 1:] >= cons.min_specificity - 1e-15))
+    k = g.pool_sizes[kmin - 1 :]
+    et = g.expected_tests_per_sample[0, kmin - 1 :]
+    ok = (g.sensitivity_by_size[kmin - 1 :] >= cons.min_sensitivity - 1e-15) & (
+        g.specificity[0, kmin - 1 :] >= cons.min_specificity - 1e-15
+    )
     order = [i for i in np.argsort(et, kind="stable") if ok[i]][:keep]
     return [Design("D2", int(k[i])) for i in order], int(k.size)
 
@@ -284,9 +327,14 @@ def _dorfman_candidates(p, se, sp, cons, keep, dilution):
 def _array_candidates(fam, p, se, sp, cons, keep, dilution):
     """Score every row/column size in the kernel; keep the best few for full evaluation."""
     master = fam == "A2M"
-    sizes = np.array([n for n in range(2, MAX_ARRAY_SIDE + 1)
-                      if cons.min_size <= (n * n if master else n) <= cons.max_size],
-                     dtype=np.int_)
+    sizes = np.array(
+        [
+            n
+            for n in range(2, MAX_ARRAY_SIDE + 1)
+            if cons.min_size <= (n * n if master else n) <= cons.max_size
+        ],
+        dtype=np.int_,
+    )
     if sizes.size == 0:
         return [], 0
     se_v, sp_v = stage_accuracy(Design(fam, 2), se, sp)
@@ -295,8 +343,21 @@ def _array_candidates(fam, p, se, sp, cons, keep, dilution):
     se_rc = np.ascontiguousarray(se_v[off] * f[sizes])
     se_m = np.ascontiguousarray(se_v[0] * f[sizes * sizes] if master else np.ones(sizes.size))
     et, pse, fpr = (np.empty(sizes.size) for _ in range(3))
-    _array.array_sizes(p, sizes, se_rc, sp_v[off], se_v[off + 1], sp_v[off + 1], master, se_m,
-                       sp_v[0] if master else 1.0, False, et, pse, fpr)
+    _array.array_sizes(
+        p,
+        sizes,
+        se_rc,
+        sp_v[off],
+        se_v[off + 1],
+        sp_v[off + 1],
+        master,
+        se_m,
+        sp_v[0] if master else 1.0,
+        False,
+        et,
+        pse,
+        fpr,
+    )
     ok = (pse >= cons.min_sensitivity - 1e-15) & (1 - fpr >= cons.min_specificity - 1e-15)
     order = [i for i in np.argsort(et, kind="stable") if ok[i]][:keep]
     return [Design(fam, int(sizes[i])) for i in order], int(sizes.size)
@@ -324,7 +385,9 @@ def _id2_candidates(risks, se, sp, cons, dilution):
 
 
 def _why_infeasible(families, cons: SearchConstraints) -> str:
-    return (f"no {'/'.join(families)} configuration meets the constraints (pool size "
-            f"{cons.min_size}..{cons.max_size}, at most {cons.max_stages} stages, PSe >= "
-            f"{cons.min_sensitivity:g}, PSp >= {cons.min_specificity:g}); relax the binding "
-            f"limit: more stages raise PSp but lower PSe, larger pools lower ET")
+    return (
+        f"no {'/'.join(families)} configuration meets the constraints (pool size "
+        f"{cons.min_size}..{cons.max_size}, at most {cons.max_stages} stages, PSe >= "
+        f"{cons.min_sensitivity:g}, PSp >= {cons.min_specificity:g}); relax the binding "
+        f"limit: more stages raise PSp but lower PSe, larger pools lower ET"
+    )

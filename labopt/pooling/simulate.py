@@ -6,6 +6,7 @@ every sample is classified, exactly as a lab would run the design. Estimates com
 standard errors that account for samples of one block sharing tests (ratio estimators over
 independent blocks).
 """
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,13 @@ import numpy as np
 from labopt import _simulate
 from labopt.pooling.assay import DilutionModel
 from labopt.pooling.designs import ARRAYS, Design
-from labopt.pooling.opchar import (OperatingCharacteristics, array_accuracy, as_design,
-                                   pool_accuracy, stage_accuracy)
+from labopt.pooling.opchar import (
+    OperatingCharacteristics,
+    array_accuracy,
+    as_design,
+    pool_accuracy,
+    stage_accuracy,
+)
 from labopt.pooling.validation import check_int, check_probabilities
 
 MAX_SEED = 2**64 - 1
@@ -58,19 +64,32 @@ class SimulationResult:
         return {m: float(getattr(self, m).z(float(getattr(analytic, m)))) for m in self.METRICS}
 
     def to_dict(self) -> dict:
-        out = {"algorithm": self.design.algorithm, "config": self.design.config,
-               "seed": self.seed, "blocks": self.blocks, "samples": self.samples,
-               "positives": self.positives}
+        out = {
+            "algorithm": self.design.algorithm,
+            "config": self.design.config,
+            "seed": self.seed,
+            "blocks": self.blocks,
+            "samples": self.samples,
+            "positives": self.positives,
+        }
         for m in self.METRICS:
             e = getattr(self, m)
             out[m] = {"value": e.value, "se": e.se}
         return out
 
 
-def simulate(design: Design | str, config: str | int | None = None, *, prevalence=None,
-             risks: Sequence[float] | None = None, se: float | Sequence[float] = 0.99,
-             sp: float | Sequence[float] = 0.99, dilution: DilutionModel | None = None,
-             samples: int = 1_000_000, seed: int = 0) -> SimulationResult:
+def simulate(
+    design: Design | str,
+    config: str | int | None = None,
+    *,
+    prevalence=None,
+    risks: Sequence[float] | None = None,
+    se: float | Sequence[float] = 0.99,
+    sp: float | Sequence[float] = 0.99,
+    dilution: DilutionModel | None = None,
+    samples: int = 1_000_000,
+    seed: int = 0,
+) -> SimulationResult:
     """Run a design on ``samples`` simulated samples (rounded up to whole blocks).
 
     Parameters are those of :func:`labopt.pooling.evaluate`; ``seed`` (0 .. 2**64-1) makes
@@ -91,8 +110,20 @@ def simulate(design: Design | str, config: str | int | None = None, *, prevalenc
         if np.ndim(prevalence) != 0:
             raise ValueError("prevalence: simulate takes one prevalence at a time")
         (se_m, sp_m), (se_rc, sp_rc), (se_i, sp_i) = array_accuracy(d, se_v, sp_v, dilution)
-        _simulate.simulate_array(p, d.first, se_m, sp_m, se_rc, sp_rc, se_i, sp_i,
-                                 d.algorithm == "A2M", blocks, seed, sums)
+        _simulate.simulate_array(
+            p,
+            d.first,
+            se_m,
+            sp_m,
+            se_rc,
+            sp_rc,
+            se_i,
+            sp_i,
+            d.algorithm == "A2M",
+            blocks,
+            seed,
+            sums,
+        )
     else:
         if risks is not None:
             r = np.sort(check_probabilities(risks, "risks"))
@@ -104,8 +135,9 @@ def simulate(design: Design | str, config: str | int | None = None, *, prevalenc
             p = float(check_probabilities(prevalence, "prevalence")[0])
             r = np.full(d.block_size, p)
         tree, se_pool, sp_pool = pool_accuracy(d, se_v, sp_v, dilution)
-        _simulate.simulate_tree(r, tree.start, tree.stop, tree.parent, se_pool, sp_pool,
-                                tree.leaf, blocks, seed, sums)
+        _simulate.simulate_tree(
+            r, tree.start, tree.stop, tree.parent, se_pool, sp_pool, tree.leaf, blocks, seed, sums
+        )
     return _estimates(d, seed, sums)
 
 
@@ -124,7 +156,11 @@ def _estimates(d: Design, seed: int, s: np.ndarray) -> SimulationResult:
     mean_t = s[1] / b
     var_t = max(s[2] - s[1] * s[1] / b, 0.0) / max(b - 1, 1)
     return SimulationResult(
-        design=d, seed=seed, blocks=int(b), samples=int(b * n), positives=int(s[3]),
+        design=d,
+        seed=seed,
+        blocks=int(b),
+        samples=int(b * n),
+        positives=int(s[3]),
         expected_tests_per_sample=Estimate(float(mean_t / n), float(math.sqrt(var_t / b) / n)),
         sensitivity=_ratio(s[4], s[3], s[5], s[6], s[7], b),
         specificity=_ratio(s[9], s[8], s[10], s[11], s[12], b),

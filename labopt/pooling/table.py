@@ -5,6 +5,7 @@ tie-break order, no PSe/PSp limits) for every prevalence of an array, but scored
 from the kernels: Dorfman and arrays for the whole grid in one pass, hierarchical searches
 per distinct prevalence.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,8 +30,7 @@ class DesignTable:
     false_positive_rate: np.ndarray
 
 
-def best_designs(prevalence, max_pool: int, max_stages: int, se: float,
-                 sp: float) -> DesignTable:
+def best_designs(prevalence, max_pool: int, max_stages: int, se: float, sp: float) -> DesignTable:
     """Lowest-ET design with pools of at most ``max_pool`` samples and at most
     ``max_stages`` PCR rounds, for each prevalence (scalar Se/Sp for every stage)."""
     p_all = check_probabilities(prevalence, "prevalence")
@@ -42,8 +42,9 @@ def best_designs(prevalence, max_pool: int, max_stages: int, se: float,
     rows: list[tuple[list, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def offer(designs, et, pse, fpr):
-        rows.append((designs, np.asarray(et, float), np.asarray(pse, float),
-                     np.asarray(fpr, float)))
+        rows.append(
+            (designs, np.asarray(et, float), np.asarray(pse, float), np.asarray(fpr, float))
+        )
 
     offer([Design("IT", 1)] * nu, np.ones(nu), np.full(nu, se), np.full(nu, 1.0 - sp))
     if max_stages >= 2 and max_pool >= 2:
@@ -51,8 +52,12 @@ def best_designs(prevalence, max_pool: int, max_stages: int, se: float,
         k = np.argmin(g.expected_tests_per_sample[:, 1:], axis=1) + 2
         d2 = {int(x): Design("D2", int(x)) for x in np.unique(k)}
         i = np.arange(nu)
-        offer([d2[int(x)] for x in k], g.expected_tests_per_sample[i, k - 1],
-              g.sensitivity_by_size[k - 1], g.false_positive_rate[i, k - 1])
+        offer(
+            [d2[int(x)] for x in k],
+            g.expected_tests_per_sample[i, k - 1],
+            g.sensitivity_by_size[k - 1],
+            g.false_positive_rate[i, k - 1],
+        )
         _arrays(uniq, "A2", range(2, min(max_pool, MAX_ARRAY_SIDE) + 1), se, sp, offer)
     if max_stages >= 3:
         n_max = int(np.floor(np.sqrt(max_pool)))
@@ -65,8 +70,7 @@ def best_designs(prevalence, max_pool: int, max_stages: int, se: float,
     et = np.array([rows[r][1][j] for j, r in enumerate(best)])
     pse = np.array([rows[r][2][j] for j, r in enumerate(best)])
     fpr = np.array([rows[r][3][j] for j, r in enumerate(best)])
-    return DesignTable(p_all, [des[j] for j in inverse], et[inverse], pse[inverse],
-                       fpr[inverse])
+    return DesignTable(p_all, [des[j] for j in inverse], et[inverse], pse[inverse], fpr[inverse])
 
 
 def _pick(rows, nu) -> np.ndarray:
@@ -83,8 +87,13 @@ def _pick(rows, nu) -> np.ndarray:
         else:
             vals = np.array([[_attr(d, key) for d in r[0]] for r in rows], dtype=object)
         masked = np.where(alive, vals, None)
-        best = np.array([min(v for v, a in zip(masked[:, j], alive[:, j]) if a)
-                         for j in range(nu)], dtype=object)
+        best = np.array(
+            [
+                min(v for v, a in zip(masked[:, j], alive[:, j], strict=False) if a)
+                for j in range(nu)
+            ],
+            dtype=object,
+        )
         alive &= masked == best[None, :]
         if (alive.sum(axis=0) == 1).all():
             break
@@ -122,12 +131,11 @@ def _hierarchical(uniq, fam, stages, imax, se, sp, offer):
         metrics = np.zeros((keep, 5))
         parts2 = np.zeros((keep, imax), dtype=np.intp)
         parts3 = np.zeros((keep, imax), dtype=np.intp)
-        _, n = kernel(float(p), stages, imax, ses, sps, dil, -1.0, -1.0, metrics, parts2,
-                      parts3)
+        _, n = kernel(float(p), stages, imax, ses, sps, dil, -1.0, -1.0, metrics, parts2, parts3)
         for r in range(n):
             s2 = tuple(int(x) for x in parts2[r] if x > 0)
             if fam == "D3" and max(s2) == 1:
-                continue                      # Dorfman, already offered as D2
+                continue  # Dorfman, already offered as D2
             s3 = tuple(int(x) for x in parts3[r] if x > 0)
             cols[r][i] = Design(fam, int(metrics[r, 0]), s2, s3)
             vals[r, :, i] = metrics[r, 1:4]

@@ -1,4 +1,5 @@
 """Argument checks shared by the pooling functions; messages name the parameter."""
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,7 @@ def check_probabilities(values, name: str) -> np.ndarray:
     if bad.size:
         i = int(bad[0])
         more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
-        raise ValueError(
-            f"{name}[{i}]: must be a probability in [0, 1], got {shown(arr[i])}{more}")
+        raise ValueError(f"{name}[{i}]: must be a probability in [0, 1], got {shown(arr[i])}{more}")
     return np.ascontiguousarray(arr)
 
 
@@ -44,8 +44,9 @@ def check_int(value, name: str, low: int, high: int) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ValueError(f"{name}: expected a whole number in [{low}, {high}], got "
-                             f"{shown(value)}")
+            raise ValueError(
+                f"{name}: expected a whole number in [{low}, {high}], got {shown(value)}"
+            )
     if not low <= value <= high:
         raise ValueError(f"{name}: must be between {low} and {high}, got {value}")
     return int(value)

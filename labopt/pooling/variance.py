@@ -1,4 +1,5 @@
 """Spread of the reactions a design uses: how far a day's retests can stray from the mean."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -8,8 +9,9 @@ from labopt.pooling.simulate import simulate
 
 
 @lru_cache(maxsize=100_000)
-def reactions_variance_per_sample(algorithm: str, config: str, prevalence: float, se: float,
-                                  sp: float) -> float:
+def reactions_variance_per_sample(
+    algorithm: str, config: str, prevalence: float, se: float, sp: float
+) -> float:
     """Variance of the reactions one block uses, divided by its samples (reactions^2/sample).
 
     For n samples in independent blocks the day's reactions have variance n times this.

@@ -1,4 +1,5 @@
 """Problems found in scenario files, reported all at once."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,12 +9,12 @@ from dataclasses import dataclass
 class Problem:
     """One thing wrong in one place: file (or workbook + sheet), row, column, value."""
 
-    source: str                 # "districts.csv", or "plan.xlsx, sheet 'districts'"
+    source: str  # "districts.csv", or "plan.xlsx, sheet 'districts'"
     message: str
-    row: int | None = None      # as numbered in a spreadsheet: the header is row 1
+    row: int | None = None  # as numbered in a spreadsheet: the header is row 1
     column: str | None = None
     value: str | None = None
-    label: str = "column"       # what ``column`` names: a table's column, or a "setting"
+    label: str = "column"  # what ``column`` names: a table's column, or a "setting"
 
     def __str__(self) -> str:
         where = [self.source]
@@ -32,9 +33,11 @@ class ScenarioError(ValueError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
-        shown = "\n".join(f"  - {p}" for p in self.problems[:self.MAX_SHOWN])
+        shown = "\n".join(f"  - {p}" for p in self.problems[: self.MAX_SHOWN])
         more = len(self.problems) - self.MAX_SHOWN
         tail = f"\n  ... and {more} more" if more > 0 else ""
         n = len(self.problems)
-        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the scenario; nothing was "
-                         f"loaded:\n{shown}{tail}")
+        super().__init__(
+            f"{n} problem{'s' if n != 1 else ''} in the scenario; nothing was "
+            f"loaded:\n{shown}{tail}"
+        )

@@ -7,6 +7,7 @@ the target only when complete, and touches only labopt's own files (:mod:`labopt
 a spreadsheet would run as a formula is escaped in the CSV files and unescaped on reading
 (:mod:`labopt.cells`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,9 +27,17 @@ from labopt.files import write_output_file, write_output_folder
 from labopt.numbers import HOW_TO_SET, NumberFormat, number_format
 from labopt.scenario.errors import Problem, ScenarioError
 from labopt.scenario.model import District, Lab, Scenario, Settings
+from labopt.scenario.schema import (
+    DELIVERIES,
+    DEMAND,
+    DISTRICTS,
+    LABS,
+    PREVALENCE,
+    TABLES,
+    TRAVEL,
+    Table,
+)
 from labopt.scenario.settings_input import read_settings
-from labopt.scenario.schema import (DELIVERIES, DEMAND, DISTRICTS, LABS, PREVALENCE, TABLES,
-                                    TRAVEL, Table)
 from labopt.scenario.validate import check_reference, check_table
 
 SETTINGS_FILE = "scenario.toml"
@@ -52,24 +61,34 @@ def load_scenario(path: str | os.PathLike, number_format: str | None = None) -> 
     elif path.suffix.lower() == ".xlsx":
         reader = _WorkbookReader(path)
     else:
-        raise ScenarioError([Problem(str(path), "a scenario is a folder (scenario.toml + CSV "
-                                                "files) or an .xlsx workbook")])
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path),
+                    "a scenario is a folder (scenario.toml + CSV files) or an .xlsx workbook",
+                )
+            ]
+        )
     return _load(reader, str(path), number_format)
 
 
 def _load(reader, source: str, requested_format: str | None) -> Scenario:
     if requested_format is not None:
-        number_format(requested_format)          # a bad --number-format stops here, named
+        number_format(requested_format)  # a bad --number-format stops here, named
     problems: list[Problem] = []
     settings, fmt = _settings(reader, problems, requested_format)
     raw = {t.name: reader.table(t, problems, fmt) for t in TABLES}
-    typed = {name: check_table(df, TABLE_BY[name], reader.source(name), problems, fmt)
-             for name, df in raw.items() if df is not None}
+    typed = {
+        name: check_table(df, TABLE_BY[name], reader.source(name), problems, fmt)
+        for name, df in raw.items()
+        if df is not None
+    }
     _cross_checks(settings, typed, reader, problems)
     if problems:
         # a whole file's or column's problem first: row problems often follow from it
-        raise ScenarioError(sorted(problems, key=lambda p: (p.row is not None,
-                                                            p.column is not None)))
+        raise ScenarioError(
+            sorted(problems, key=lambda p: (p.row is not None, p.column is not None))
+        )
     return _build(settings, typed, source)
 
 
@@ -86,8 +105,12 @@ class _FolderReader:
     def settings(self, problems) -> dict | None:
         f = self.folder / SETTINGS_FILE
         if not f.exists():
-            problems.append(Problem(SETTINGS_FILE, "missing: the scenario needs its settings "
-                                                   "file (province, policy, streams)"))
+            problems.append(
+                Problem(
+                    SETTINGS_FILE,
+                    "missing: the scenario needs its settings file (province, policy, streams)",
+                )
+            )
             return None
         try:
             # Notepad saves with a byte-order mark, or in UTF-16: decoded like the CSV files
@@ -98,8 +121,12 @@ class _FolderReader:
             problems.append(Problem(SETTINGS_FILE, f"not valid TOML: {exc}"))
         except RecursionError:
             # tomllib reads nested arrays and tables recursively
-            problems.append(Problem(SETTINGS_FILE, "arrays or tables nested too deeply: "
-                                                   "settings are at most a few levels deep"))
+            problems.append(
+                Problem(
+                    SETTINGS_FILE,
+                    "arrays or tables nested too deeply: settings are at most a few levels deep",
+                )
+            )
         return None
 
     def table(self, table: Table, problems, fmt: NumberFormat) -> pd.DataFrame | None:
@@ -115,10 +142,15 @@ class _FolderReader:
             return None
         if sep == ";" and fmt.decimal != ",":
             # Excel writes ';' where ',' is the decimal separator: its numbers need "vi"
-            problems.append(Problem(f.name, "this file looks semicolon-separated, as Excel "
-                                            "writes CSV where ',' is the decimal separator; "
-                                            "set " + HOW_TO_SET.format(name="vi") + " to read "
-                                            "it (1.234,5), or save it comma-separated"))
+            problems.append(
+                Problem(
+                    f.name,
+                    "this file looks semicolon-separated, as Excel "
+                    "writes CSV where ',' is the decimal separator; "
+                    "set " + HOW_TO_SET.format(name="vi") + " to read "
+                    "it (1.234,5), or save it comma-separated",
+                )
+            )
             return None
         # labopt's CSV files escape text a spreadsheet would run as a formula: undone here
         return restore_frame(df)
@@ -129,11 +161,13 @@ class _WorkbookReader:
         self.path = path
         try:
             # numeric cells stay numbers (not affected by the number format), text stays text
-            self.sheets = pd.read_excel(path, sheet_name=None, dtype=object,
-                                        keep_default_na=False, engine="openpyxl")
-        except Exception as exc:   # openpyxl raises several types for a broken workbook
-            raise ScenarioError([Problem(path.name, f"cannot be read as an XLSX workbook: "
-                                                    f"{exc}")]) from None
+            self.sheets = pd.read_excel(
+                path, sheet_name=None, dtype=object, keep_default_na=False, engine="openpyxl"
+            )
+        except Exception as exc:  # noqa: BLE001 (openpyxl raises many types for a broken workbook)
+            raise ScenarioError(
+                [Problem(path.name, f"cannot be read as an XLSX workbook: {exc}")]
+            ) from None
 
     def source(self, table: str) -> str:
         return f"{self.path.name}, sheet '{table}'"
@@ -146,36 +180,48 @@ class _WorkbookReader:
             return None
         sheet = self.sheets[SETTINGS_SHEET]
         if list(sheet.columns[:2]) != ["key", "value"]:
-            problems.append(Problem(self.source(SETTINGS_SHEET),
-                                    "expected two columns: key, value"))
+            problems.append(
+                Problem(self.source(SETTINGS_SHEET), "expected two columns: key, value")
+            )
             return None
         data: dict = {}
-        for i, (key, value) in enumerate(zip(sheet["key"], sheet["value"]), start=2):
+        for i, (key, value) in enumerate(zip(sheet["key"], sheet["value"], strict=False), start=2):
             section, _, name = str(key).strip().partition(".")
             if not name:
-                problems.append(Problem(self.source(SETTINGS_SHEET),
-                                        "key must be section.name, e.g. policy.max_stages",
-                                        row=i, column="key", value=str(key)))
+                problems.append(
+                    Problem(
+                        self.source(SETTINGS_SHEET),
+                        "key must be section.name, e.g. policy.max_stages",
+                        row=i,
+                        column="key",
+                        value=str(key),
+                    )
+                )
                 continue
             if not _blank(value):
                 data.setdefault(section, {})[name] = _strip(value)
         streams = self.sheets[STREAMS_SHEET]
-        data["streams"] = [{str(k).strip(): _strip(v) for k, v in row.items() if not _blank(v)}
-                           for row in streams.to_dict("records")]
+        data["streams"] = [
+            {str(k).strip(): _strip(v) for k, v in row.items() if not _blank(v)}
+            for row in streams.to_dict("records")
+        ]
         return data
 
     def _missing(self, name: str, what: str) -> str:
         found = list(self.sheets)
         hint = difflib.get_close_matches(name, found, n=1, cutoff=0.6)
-        return (f"missing sheet '{name}' ({what}); the workbook has "
-                f"{', '.join(repr(s) for s in found) or 'no sheets'}"
-                + (f"; did you mean '{hint[0]}'?" if hint else ""))
+        return (
+            f"missing sheet '{name}' ({what}); the workbook has "
+            f"{', '.join(repr(s) for s in found) or 'no sheets'}"
+            + (f"; did you mean '{hint[0]}'?" if hint else "")
+        )
 
     def table(self, table: Table, problems, fmt: NumberFormat) -> pd.DataFrame | None:
         if table.name not in self.sheets:
             if not table.optional:
-                problems.append(Problem(self.path.name,
-                                        self._missing(table.name, table.description)))
+                problems.append(
+                    Problem(self.path.name, self._missing(table.name, table.description))
+                )
             return None
         return self.sheets[table.name]
 
@@ -195,8 +241,9 @@ class _DataReader:
     def settings(self, problems) -> dict | None:
         settings = self.data.get("settings")
         if not isinstance(settings, dict):
-            problems.append(Problem("settings", "required: an object with province, policy, "
-                                                "streams, ..."))
+            problems.append(
+                Problem("settings", "required: an object with province, policy, streams, ...")
+            )
             return None
         return settings
 
@@ -204,15 +251,19 @@ class _DataReader:
         records = self.data.get(table.name)
         if records is None:
             if not table.optional:
-                problems.append(Problem(table.name, f"missing: required table "
-                                                    f"({table.description})"))
+                problems.append(
+                    Problem(table.name, f"missing: required table ({table.description})")
+                )
             return None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             problems.append(Problem(table.name, "expected a list of objects, one per row"))
             return None
         columns = list(dict.fromkeys(k for r in records for k in r)) or table.column_names
-        return pd.DataFrame([{k: _json_cell(r.get(k)) for k in columns} for r in records],
-                            columns=columns, dtype=object)
+        return pd.DataFrame(
+            [{k: _json_cell(r.get(k)) for k in columns} for r in records],
+            columns=columns,
+            dtype=object,
+        )
 
 
 def _json_cell(v):
@@ -243,8 +294,7 @@ def scenario_to_data(scn: Scenario) -> dict:
     """The JSON form of a scenario (the inverse of scenario_from_data)."""
     out = {"settings": scn.settings.model_dump(mode="json")}
     for name, df in _tables(scn).items():
-        out[name] = [{k: _json_value(v) for k, v in row.items()}
-                     for row in df.to_dict("records")]
+        out[name] = [{k: _json_value(v) for k, v in row.items()} for row in df.to_dict("records")]
     out.setdefault("travel", None)
     return out
 
@@ -257,23 +307,35 @@ def _json_value(v):
     return v
 
 
-def _settings(reader, problems, requested_format: str | None
-              ) -> tuple[Settings | None, NumberFormat]:
+def _settings(
+    reader, problems, requested_format: str | None
+) -> tuple[Settings | None, NumberFormat]:
     data = reader.settings(problems)
     if data is None:
         return None, number_format(requested_format)
-    source = (SETTINGS_FILE if isinstance(reader, _FolderReader) else "settings"
-              if isinstance(reader, _DataReader) else reader.source(SETTINGS_SHEET))
+    source = (
+        SETTINGS_FILE
+        if isinstance(reader, _FolderReader)
+        else "settings"
+        if isinstance(reader, _DataReader)
+        else reader.source(SETTINGS_SHEET)
+    )
     streams = reader.source(STREAMS_SHEET) if isinstance(reader, _WorkbookReader) else None
-    return read_settings(data, source, problems, requested_format, streams,
-                         float_counts=isinstance(reader, _WorkbookReader))
+    return read_settings(
+        data,
+        source,
+        problems,
+        requested_format,
+        streams,
+        float_counts=isinstance(reader, _WorkbookReader),
+    )
 
 
-def _cross_checks(settings: Settings | None, typed: dict, reader,
-                  problems: list[Problem]) -> None:
+def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list[Problem]) -> None:
     """References between tables; those needing the settings, or a table or key column that
     could not be read, are skipped (their root problem is already listed, and every row
     referring to them would only repeat it)."""
+
     def values(table: str, column: str) -> set | None:
         df = typed.get(table)
         return set(df[column]) if df is not None and column in df.columns else None
@@ -290,44 +352,74 @@ def _cross_checks(settings: Settings | None, typed: dict, reader,
         lab_df = typed["labs"]
         check_reference(lab_df, "district", districts, "district code", src("labs"), problems)
     if has("labs", "control_wells_per_run", "wells_per_run"):
-        bad = np.flatnonzero((lab_df["control_wells_per_run"] >= lab_df["wells_per_run"])
-                             .to_numpy())
+        bad = np.flatnonzero(
+            (lab_df["control_wells_per_run"] >= lab_df["wells_per_run"]).to_numpy()
+        )
         for i in bad:
-            problems.append(Problem(src("labs"), "control wells must leave room for samples "
-                                                 "(control_wells_per_run < wells_per_run)",
-                                    row=int(i) + 2, column="control_wells_per_run",
-                                    value=str(lab_df["control_wells_per_run"].iloc[i])))
+            problems.append(
+                Problem(
+                    src("labs"),
+                    "control wells must leave room for samples "
+                    "(control_wells_per_run < wells_per_run)",
+                    row=int(i) + 2,
+                    column="control_wells_per_run",
+                    value=str(lab_df["control_wells_per_run"].iloc[i]),
+                )
+            )
     for name in ("prevalence", "demand"):
         if name in typed:
-            check_reference(typed[name], "district", districts, "district code", src(name),
-                            problems)
+            check_reference(
+                typed[name], "district", districts, "district code", src(name), problems
+            )
             if streams is not None:
-                check_reference(typed[name], "stream", streams, "stream id (scenario streams: "
-                                + ", ".join(sorted(streams)) + ")", src(name), problems)
+                check_reference(
+                    typed[name],
+                    "stream",
+                    streams,
+                    "stream id (scenario streams: " + ", ".join(sorted(streams)) + ")",
+                    src(name),
+                    problems,
+                )
     for name in ("demand", "deliveries"):
         if has(name, "day") and days is not None:
             late = np.flatnonzero((typed[name]["day"] > days).to_numpy())
             for i in late[:100]:
-                problems.append(Problem(src(name), f"day is after the horizon (province.days = "
-                                                   f"{days})", row=int(i) + 2, column="day",
-                                        value=str(int(typed[name]["day"].iloc[i]))))
+                problems.append(
+                    Problem(
+                        src(name),
+                        f"day is after the horizon (province.days = {days})",
+                        row=int(i) + 2,
+                        column="day",
+                        value=str(int(typed[name]["day"].iloc[i])),
+                    )
+                )
     if "deliveries" in typed:
         check_reference(typed["deliveries"], "lab", labs, "lab id", src("deliveries"), problems)
     if "travel" in typed:
-        check_reference(typed["travel"], "district", districts, "district code", src("travel"),
-                        problems)
+        check_reference(
+            typed["travel"], "district", districts, "district code", src("travel"), problems
+        )
         check_reference(typed["travel"], "lab", labs, "lab id", src("travel"), problems)
     if has("prevalence", "district", "stream") and districts and streams is not None:
-        have = set(zip(typed["prevalence"]["district"], typed["prevalence"]["stream"]))
-        missing = [(d, s) for d in sorted(districts) for s in sorted(streams)
-                   if (d, s) not in have]
+        have = set(
+            zip(typed["prevalence"]["district"], typed["prevalence"]["stream"], strict=False)
+        )
+        missing = [(d, s) for d in sorted(districts) for s in sorted(streams) if (d, s) not in have]
         for d, s in missing[:100]:
-            problems.append(Problem(src("prevalence"), f"no prevalence for district '{d}', "
-                                                       f"stream '{s}' (one row per district "
-                                                       f"and stream is required)"))
+            problems.append(
+                Problem(
+                    src("prevalence"),
+                    f"no prevalence for district '{d}', "
+                    f"stream '{s}' (one row per district "
+                    f"and stream is required)",
+                )
+            )
         if len(missing) > 100:
-            problems.append(Problem(src("prevalence"), f"{len(missing) - 100} more missing "
-                                                       f"district/stream rows"))
+            problems.append(
+                Problem(
+                    src("prevalence"), f"{len(missing) - 100} more missing district/stream rows"
+                )
+            )
 
 
 def _ints(df: pd.DataFrame, table: Table) -> pd.DataFrame:
@@ -345,28 +437,51 @@ def _build(settings: Settings, typed: dict, source: str) -> Scenario:
     d_df = _ints(typed["districts"], DISTRICTS)
     l_df = _ints(typed["labs"], LABS)
     districts = [District.model_construct(**r) for r in _records(d_df)]
-    labs = [Lab.model_construct(**{k: (None if _isnull(v) else v) for k, v in r.items()})
-            for r in _records(l_df)]
+    labs = [
+        Lab.model_construct(**{k: (None if _isnull(v) else v) for k, v in r.items()})
+        for r in _records(l_df)
+    ]
     prevalence = _ints(typed["prevalence"], PREVALENCE)
     demand = _ints(typed["demand"], DEMAND)
     base = prevalence.set_index(["district", "stream"])["prevalence"]
     fill = base.reindex(pd.MultiIndex.from_arrays([demand["district"], demand["stream"]]))
-    demand["prevalence"] = np.where(demand["prevalence"].isna(), fill.to_numpy(),
-                                    demand["prevalence"].to_numpy(dtype=float))
-    deliveries = (_ints(typed["deliveries"], DELIVERIES) if "deliveries" in typed
-                  else pd.DataFrame({"lab": pd.Series(dtype=object),
-                                     "day": pd.Series(dtype="int64"),
-                                     "reactions": pd.Series(dtype="int64")}))
+    demand["prevalence"] = np.where(
+        demand["prevalence"].isna(), fill.to_numpy(), demand["prevalence"].to_numpy(dtype=float)
+    )
+    deliveries = (
+        _ints(typed["deliveries"], DELIVERIES)
+        if "deliveries" in typed
+        else pd.DataFrame(
+            {
+                "lab": pd.Series(dtype=object),
+                "day": pd.Series(dtype="int64"),
+                "reactions": pd.Series(dtype="int64"),
+            }
+        )
+    )
     travel = _ints(typed["travel"], TRAVEL) if "travel" in typed else None
-    return Scenario(settings=settings, districts=districts, labs=labs, prevalence=prevalence,
-                    demand=demand, deliveries=deliveries, travel=travel, source=source)
+    return Scenario(
+        settings=settings,
+        districts=districts,
+        labs=labs,
+        prevalence=prevalence,
+        demand=demand,
+        deliveries=deliveries,
+        travel=travel,
+        source=source,
+    )
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
     cols = list(df.columns)
     out = []
-    for row in zip(*(df[c].tolist() for c in cols)):
-        out.append({c: (v.item() if isinstance(v, np.generic) else v) for c, v in zip(cols, row)})
+    for row in zip(*(df[c].tolist() for c in cols), strict=False):
+        out.append(
+            {
+                c: (v.item() if isinstance(v, np.generic) else v)
+                for c, v in zip(cols, row, strict=False)
+            }
+        )
     return out
 
 
@@ -376,12 +491,18 @@ def _isnull(v) -> bool:
 
 # ---------------------------------------------------------------------------- writing
 def _tables(scn: Scenario) -> dict[str, pd.DataFrame]:
-    districts = pd.DataFrame([d.model_dump() for d in scn.districts],
-                             columns=DISTRICTS.column_names)
+    districts = pd.DataFrame(
+        [d.model_dump() for d in scn.districts], columns=DISTRICTS.column_names
+    )
     labs = pd.DataFrame([lab.model_dump() for lab in scn.labs], columns=LABS.column_names)
     labs["reactions_per_staff_shift"] = labs["reactions_per_staff_shift"].astype("Int64")
-    out = {"districts": districts, "labs": labs, "prevalence": scn.prevalence,
-           "demand": scn.demand, "deliveries": scn.deliveries}
+    out = {
+        "districts": districts,
+        "labs": labs,
+        "prevalence": scn.prevalence,
+        "demand": scn.demand,
+        "deliveries": scn.deliveries,
+    }
     if scn.travel is not None:
         out["travel"] = scn.travel
     return out
@@ -391,11 +512,18 @@ def _settings_dict(scn: Scenario) -> dict:
     return scn.settings.model_dump(mode="python")
 
 
-def save_folder(scn: Scenario, folder: str | os.PathLike, *, force: bool = False,
-                what: str = "--out", reads: Iterable[str | os.PathLike] = ()) -> Path:
+def save_folder(
+    scn: Scenario,
+    folder: str | os.PathLike,
+    *,
+    force: bool = False,
+    what: str = "--out",
+    reads: Iterable[str | os.PathLike] = (),
+) -> Path:
     """Write scenario.toml and the CSV tables; the folder changes only when complete, and
     only labopt's files in it (``force``, ``reads``: see
     :func:`labopt.files.write_output_folder`)."""
+
     def settings(path: Path) -> None:
         with path.open("wb") as fh:
             tomli_w.dump(_settings_dict(scn), fh)
@@ -407,27 +535,44 @@ def save_folder(scn: Scenario, folder: str | os.PathLike, *, force: bool = False
     return Path(folder)
 
 
-def save_xlsx(scn: Scenario, path: str | os.PathLike, *, force: bool = False,
-              what: str = "--out", reads: Iterable[str | os.PathLike] = ()) -> Path:
+def save_xlsx(
+    scn: Scenario,
+    path: str | os.PathLike,
+    *,
+    force: bool = False,
+    what: str = "--out",
+    reads: Iterable[str | os.PathLike] = (),
+) -> Path:
     """Write one workbook: sheets 'scenario' (key, value), 'streams' and one per table. An
     existing file is replaced only with ``force``."""
     settings = _settings_dict(scn)
-    rows = [(f"{section}.{key}", _cell(value))
-            for section in ("province", "policy", "transport", "expansion", "plan")
-            for key, value in settings[section].items()]
-    sheets = {SETTINGS_SHEET: pd.DataFrame(rows, columns=["key", "value"]),
-              STREAMS_SHEET: pd.DataFrame(settings["streams"], columns=STREAM_FIELDS),
-              **_tables(scn)}
-    return write_output_file(path, lambda tmp: write_xlsx(tmp, sheets), force=force, what=what,
-                             reads=reads)
+    rows = [
+        (f"{section}.{key}", _cell(value))
+        for section in ("province", "policy", "transport", "expansion", "plan")
+        for key, value in settings[section].items()
+    ]
+    sheets = {
+        SETTINGS_SHEET: pd.DataFrame(rows, columns=["key", "value"]),
+        STREAMS_SHEET: pd.DataFrame(settings["streams"], columns=STREAM_FIELDS),
+        **_tables(scn),
+    }
+    return write_output_file(
+        path, lambda tmp: write_xlsx(tmp, sheets), force=force, what=what, reads=reads
+    )
 
 
 def _cell(value):
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def save_scenario(scn: Scenario, path: str | os.PathLike, *, force: bool = False,
-                  what: str = "--out", reads: Iterable[str | os.PathLike] = ()) -> Path:
+def save_scenario(
+    scn: Scenario,
+    path: str | os.PathLike,
+    *,
+    force: bool = False,
+    what: str = "--out",
+    reads: Iterable[str | os.PathLike] = (),
+) -> Path:
     """Write to ``path``: an ``.xlsx`` workbook, or else a folder (``force``: see
     :func:`save_folder` and :func:`save_xlsx`)."""
     save = save_xlsx if str(path).lower().endswith(".xlsx") else save_folder

@@ -3,6 +3,7 @@
 Units: times in hours unless a name says days; capacities per day; prevalence and accuracy
 as fractions; reagent in reactions.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -100,25 +101,35 @@ class Planning(BaseModel):
     waiting_day: float = Field(1.0, gt=0, description="tier weight of a sample waiting a day")
     transport_per_hour: float = Field(0.01, ge=0, description="per sample and hour on the road")
     cross_district: float = Field(0.05, ge=0, description="per sample sent out of its unit")
-    provincial_backup: float = Field(0.05, ge=0,
-                                     description="per sample tested by a provincial lab of "
-                                                 "another unit")
+    provincial_backup: float = Field(
+        0.05, ge=0, description="per sample tested by a provincial lab of another unit"
+    )
     standby: float = Field(0.1, ge=0, description="per sample tested by a standby lab")
     retest_reserve_sd: float = Field(
-        2.0, ge=0, le=6, description="capacity kept for retest variability, in standard "
-                                     "deviations of the retest reactions of a lab filled with "
-                                     "that design (2: overflow about 2.3 % of lab-days)")
+        2.0,
+        ge=0,
+        le=6,
+        description="capacity kept for retest variability, in standard "
+        "deviations of the retest reactions of a lab filled with "
+        "that design (2: overflow about 2.3 % of lab-days)",
+    )
     method: Literal["auto", "network", "lp"] = Field(
-        "auto", description="network (min-cost flow) when every sample of a unit and stream "
-                            "costs the same reactions at every lab and day, else LP")
+        "auto",
+        description="network (min-cost flow) when every sample of a unit and stream "
+        "costs the same reactions at every lab and day, else LP",
+    )
     solver: Literal["auto", "glop", "highs", "columns"] = Field(
-        "auto", description="LP backend: OR-Tools' GLOP or HiGHS on the whole LP, or HiGHS "
-                            "by column generation over the test arcs (auto: GLOP for small "
-                            "LPs, column generation for large)")
+        "auto",
+        description="LP backend: OR-Tools' GLOP or HiGHS on the whole LP, or HiGHS "
+        "by column generation over the test arcs (auto: GLOP for small "
+        "LPs, column generation for large)",
+    )
     flow_solver: Literal["simplex", "ortools"] = Field(
-        "simplex", description="min-cost flow backend: labopt's network simplex, or OR-Tools' "
-                               "cost scaling (same optimum; the simplex is several times "
-                               "faster on national-size weeks)")
+        "simplex",
+        description="min-cost flow backend: labopt's network simplex, or OR-Tools' "
+        "cost scaling (same optimum; the simplex is several times "
+        "faster on national-size weeks)",
+    )
     time_limit_seconds: float = Field(60.0, gt=0, description="solver time limit")
 
 
@@ -147,8 +158,8 @@ class District(BaseModel):
     model_config = _STRICT
     code: str
     name: str
-    unit_type: Literal[UNIT_TYPES]                # type: ignore[valid-type]
-    area_type: Literal[AREA_TYPES]                # type: ignore[valid-type]
+    unit_type: Literal[UNIT_TYPES]  # type: ignore[valid-type]
+    area_type: Literal[AREA_TYPES]  # type: ignore[valid-type]
     population: int
     lat: float
     lon: float
@@ -159,11 +170,11 @@ class Lab(BaseModel):
     model_config = _STRICT
     id: str
     name: str
-    facility_type: Literal[FACILITY_TYPES]        # type: ignore[valid-type]
+    facility_type: Literal[FACILITY_TYPES]  # type: ignore[valid-type]
     district: str
     lat: float
     lon: float
-    status: Literal[LAB_STATUSES]                 # type: ignore[valid-type]
+    status: Literal[LAB_STATUSES]  # type: ignore[valid-type]
     biosafety_level: int
     pcr_machines: int
     wells_per_run: int
@@ -229,7 +240,7 @@ class Scenario:
     def stream_by_id(self) -> dict[str, Stream]:
         return {s.id: s for s in self.streams}
 
-    def with_settings(self, **sections: dict) -> "Scenario":
+    def with_settings(self, **sections: dict) -> Scenario:
         """A copy with some settings changed, e.g. ``with_settings(plan={"solver": "highs"})``
         (validated; the original is left as it is)."""
         data = self.settings.model_dump()
@@ -242,10 +253,13 @@ class Scenario:
     def date_of(self, day: int) -> dt.date:
         return self.province.start_date + dt.timedelta(days=day - 1)
 
-    def equals(self, other: "Scenario") -> bool:
+    def equals(self, other: Scenario) -> bool:
         """Same settings, units, labs and table contents (row order ignored)."""
-        if (self.settings != other.settings or self.districts != other.districts
-                or self.labs != other.labs):
+        if (
+            self.settings != other.settings
+            or self.districts != other.districts
+            or self.labs != other.labs
+        ):
             return False
         for name in ("prevalence", "demand", "deliveries", "travel"):
             a, b = getattr(self, name), getattr(other, name)

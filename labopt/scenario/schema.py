@@ -4,24 +4,31 @@ One declaration drives the loaders' checks (CSV and XLSX alike) and the column r
 fixtures/README.md (``labopt scenario schema`` prints it), so the documentation cannot drift
 from what is enforced.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 AREA_TYPES = ("concentrated_urban", "non_concentrated_urban", "rural", "mountainous", "border")
 UNIT_TYPES = ("city", "town", "district", "township", "ward", "commune")
-FACILITY_TYPES = ("provincial_cdc", "provincial_hospital", "district_medical_centre",
-                  "non_public", "military", "mobile")
+FACILITY_TYPES = (
+    "provincial_cdc",
+    "provincial_hospital",
+    "district_medical_centre",
+    "non_public",
+    "military",
+    "mobile",
+)
 LAB_STATUSES = ("active", "standby")
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: str                      # "str", "int", "float", "enum"
+    kind: str  # "str", "int", "float", "enum"
     description: str
     unit: str = ""
-    optional: bool = False         # the column may be missing or its cells blank
+    optional: bool = False  # the column may be missing or its cells blank
     allowed: tuple[str, ...] = ()  # for enums
     min: float | None = None
     max: float | None = None
@@ -47,11 +54,11 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    name: str                       # districts -> districts.csv, or sheet "districts"
+    name: str  # districts -> districts.csv, or sheet "districts"
     description: str
     columns: tuple[Column, ...]
-    key: tuple[str, ...]            # unique per row
-    optional: bool = False          # the whole file/sheet may be absent
+    key: tuple[str, ...]  # unique per row
+    optional: bool = False  # the whole file/sheet may be absent
 
     @property
     def column_names(self) -> list[str]:
@@ -61,7 +68,7 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-_P = dict(min=0.0, max=1.0)   # a fraction
+_P = {"min": 0.0, "max": 1.0}  # a fraction
 
 DISTRICTS = Table(
     "districts",
@@ -70,8 +77,9 @@ DISTRICTS = Table(
         Column("code", "str", "short identifier used by the other tables"),
         Column("name", "str", "official Vietnamese name with diacritics"),
         Column("unit_type", "enum", "administrative kind of the unit", allowed=UNIT_TYPES),
-        Column("area_type", "enum", "area class of the Thanh Hóa dispatch (002:26)",
-               allowed=AREA_TYPES),
+        Column(
+            "area_type", "enum", "area class of the Thanh Hóa dispatch (002:26)", allowed=AREA_TYPES
+        ),
         Column("population", "int", "residents", "persons", min=0),
         Column("lat", "float", "latitude of the unit's seat", "degrees", min=-90, max=90),
         Column("lon", "float", "longitude of the unit's seat", "degrees", min=-180, max=180),
@@ -90,28 +98,59 @@ LABS = Table(
         Column("district", "str", "code of the unit where the lab is (districts.code)"),
         Column("lat", "float", "latitude", "degrees", min=-90, max=90),
         Column("lon", "float", "longitude", "degrees", min=-180, max=180),
-        Column("status", "enum", "active, or standby (switched on only when needed)",
-               allowed=LAB_STATUSES),
+        Column(
+            "status",
+            "enum",
+            "active, or standby (switched on only when needed)",
+            allowed=LAB_STATUSES,
+        ),
         Column("biosafety_level", "int", "biosafety level of the lab", min=1, max=4),
         Column("pcr_machines", "int", "real-time PCR machines", "machines", min=0),
         Column("wells_per_run", "int", "wells per PCR plate", "wells", min=1),
-        Column("run_hours", "float", "one PCR run, loading included", "hours", min=0,
-               min_exclusive=True, max=24),
+        Column(
+            "run_hours",
+            "float",
+            "one PCR run, loading included",
+            "hours",
+            min=0,
+            min_exclusive=True,
+            max=24,
+        ),
         Column("extraction_machines", "int", "RNA extraction machines", "machines", min=0),
         Column("extraction_samples_per_run", "int", "tubes per extraction run", "tubes", min=1),
-        Column("extraction_run_hours", "float", "one extraction run", "hours", min=0,
-               min_exclusive=True, max=24),
+        Column(
+            "extraction_run_hours",
+            "float",
+            "one extraction run",
+            "hours",
+            min=0,
+            min_exclusive=True,
+            max=24,
+        ),
         Column("staff_per_shift", "int", "technicians on each shift", "persons", min=0),
         Column("shifts_per_day", "int", "shifts worked per day", "shifts", min=0, max=3),
-        Column("control_wells_per_run", "int", "wells kept for controls on each plate", "wells",
-               min=0),
-        Column("reagent_stock", "int", "reagent in stock at the start of day 1", "reactions",
-               min=0),
-        Column("max_pool_size", "int", "largest pool the lab has validated (1: no pooling)",
-               "samples", min=1, max=100),
-        Column("reactions_per_staff_shift", "int",
-               "reactions one technician prepares per shift (blank: policy default)",
-               "reactions", optional=True, min=1),
+        Column(
+            "control_wells_per_run", "int", "wells kept for controls on each plate", "wells", min=0
+        ),
+        Column(
+            "reagent_stock", "int", "reagent in stock at the start of day 1", "reactions", min=0
+        ),
+        Column(
+            "max_pool_size",
+            "int",
+            "largest pool the lab has validated (1: no pooling)",
+            "samples",
+            min=1,
+            max=100,
+        ),
+        Column(
+            "reactions_per_staff_shift",
+            "int",
+            "reactions one technician prepares per shift (blank: policy default)",
+            "reactions",
+            optional=True,
+            min=1,
+        ),
     ),
     key=("id",),
 )
@@ -135,8 +174,14 @@ DEMAND = Table(
         Column("district", "str", "districts.code"),
         Column("stream", "str", "stream id from scenario.toml"),
         Column("samples", "int", "samples collected that day", "samples", min=0),
-        Column("prevalence", "float", "that day's estimate (blank: prevalence table)",
-               "fraction", optional=True, **_P),
+        Column(
+            "prevalence",
+            "float",
+            "that day's estimate (blank: prevalence table)",
+            "fraction",
+            optional=True,
+            **_P,
+        ),
     ),
     key=("day", "district", "stream"),
 )
@@ -176,11 +221,12 @@ def markdown() -> str:
     out = []
     for t in TABLES:
         opt = " (optional file)" if t.optional else ""
-        out.append(f"### `{t.name}.csv`{opt}\n\n{t.description} Key: "
-                   f"{', '.join(f'`{k}`' for k in t.key)}.\n")
+        out.append(
+            f"### `{t.name}.csv`{opt}\n\n{t.description} Key: "
+            f"{', '.join(f'`{k}`' for k in t.key)}.\n"
+        )
         out.append("| column | meaning | unit | allowed values |\n|---|---|---|---|")
         for c in t.columns:
-            out.append(f"| `{c.name}` | {c.description} | {c.unit or '—'} | "
-                       f"{c.allowed_text()} |")
+            out.append(f"| `{c.name}` | {c.description} | {c.unit or '—'} | {c.allowed_text()} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

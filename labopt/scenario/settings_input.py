@@ -5,6 +5,7 @@ format like the tables' cells; TOML and XLSX numbers and dates are taken as they
 name the setting as written (``policy.max_stages``), streams by id or by their number counted
 from 1, and a misspelled key gets the nearest known one.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,12 +17,17 @@ from labopt.numbers import NumberFormat, NumberTextError, number_format, parse_d
 from labopt.scenario.errors import Problem
 from labopt.scenario.model import Settings, Stream
 
-FORMAT_KEY = "number_format"     # [province] number_format: how the files write numbers
+FORMAT_KEY = "number_format"  # [province] number_format: how the files write numbers
 
 
-def read_settings(data: dict, source: str, problems: list[Problem],
-                  requested_format: str | None = None, streams_source: str | None = None,
-                  float_counts: bool = False) -> tuple[Settings | None, NumberFormat]:
+def read_settings(
+    data: dict,
+    source: str,
+    problems: list[Problem],
+    requested_format: str | None = None,
+    streams_source: str | None = None,
+    float_counts: bool = False,
+) -> tuple[Settings | None, NumberFormat]:
     """Settings from the raw dict, and the number format the tables are to be read in.
 
     ``number_format`` is taken out of ``province`` (it describes the files, not the scenario):
@@ -47,9 +53,18 @@ def read_settings(data: dict, source: str, problems: list[Problem],
             for key, value in values.items():
                 if key in model.model_fields:
                     original[(section, key)] = value
-                    values[key] = _coerce(value, model, key, fmt, source, f"{section}.{key}",
-                                          problems, reported, (section, key),
-                                          float_counts=float_counts)
+                    values[key] = _coerce(
+                        value,
+                        model,
+                        key,
+                        fmt,
+                        source,
+                        f"{section}.{key}",
+                        problems,
+                        reported,
+                        (section, key),
+                        float_counts=float_counts,
+                    )
     streams = data.get("streams")
     if isinstance(streams, list):
         for i, stream in enumerate(streams):
@@ -58,17 +73,29 @@ def read_settings(data: dict, source: str, problems: list[Problem],
                     if key in Stream.model_fields:
                         src, where, row = _stream_place(stream, i, key, source, streams_source)
                         original[("streams", i, key)] = value
-                        stream[key] = _coerce(value, Stream, key, fmt, src, where, problems,
-                                              reported, ("streams", i, key), row,
-                                              float_counts=float_counts)
+                        stream[key] = _coerce(
+                            value,
+                            Stream,
+                            key,
+                            fmt,
+                            src,
+                            where,
+                            problems,
+                            reported,
+                            ("streams", i, key),
+                            row,
+                            float_counts=float_counts,
+                        )
     try:
         return Settings.model_validate(data), fmt
     except ValidationError as exc:
         errors = [e for e in exc.errors() if tuple(e["loc"]) not in reported]
         # a misspelled key is one problem, not also "Field required" for the key it meant
-        meant = {tuple(e["loc"][:-1]) + (hint,) for e in errors
-                 if e["type"] == "extra_forbidden"
-                 and (hint := _nearest(list(e["loc"]))) is not None}
+        meant = {
+            (*tuple(e["loc"][:-1]), hint)
+            for e in errors
+            if e["type"] == "extra_forbidden" and (hint := _nearest(list(e["loc"]))) is not None
+        }
         for err in errors:
             if err["type"] == "missing" and tuple(err["loc"]) in meant:
                 continue
@@ -89,32 +116,58 @@ def _format(declared, requested, source: str, problems: list[Problem]) -> Number
     try:
         fmt = number_format(declared)
     except NumberTextError as exc:
-        problems.append(Problem(source, str(exc), column=f"province.{FORMAT_KEY}",
-                                value=str(declared)))
+        problems.append(
+            Problem(source, str(exc), column=f"province.{FORMAT_KEY}", value=str(declared))
+        )
         fmt = number_format(None)
     if requested is None:
         return fmt
     wanted = number_format(requested)
     if declared is not None and wanted.name != fmt.name:
-        problems.append(Problem(source, f"the files declare number format '{fmt.name}' but "
-                                        f"'{wanted.name}' was asked for (--number-format): "
-                                        f"they must agree", column=f"province.{FORMAT_KEY}",
-                                value=str(declared)))
+        problems.append(
+            Problem(
+                source,
+                f"the files declare number format '{fmt.name}' but "
+                f"'{wanted.name}' was asked for (--number-format): "
+                f"they must agree",
+                column=f"province.{FORMAT_KEY}",
+                value=str(declared),
+            )
+        )
     return wanted
 
 
-def _coerce(value, model: type[BaseModel], key: str, fmt: NumberFormat, source: str,
-            where: str, problems: list[Problem], reported: set, loc: tuple, row=None, *,
-            float_counts: bool = False):
+def _coerce(
+    value,
+    model: type[BaseModel],
+    key: str,
+    fmt: NumberFormat,
+    source: str,
+    where: str,
+    problems: list[Problem],
+    reported: set,
+    loc: tuple,
+    row=None,
+    *,
+    float_counts: bool = False,
+):
     """A text number or date read by the number format; other values as they are."""
     annotation = model.model_fields[key].annotation
     label = "column" if row else "setting"
     if annotation is int and isinstance(value, float) and not float_counts:
-        problems.append(Problem(source, f"expected a whole number: {value!r} is a number with a "
-                                        f"decimal point, not a count; write the count without "
-                                        f"one (eight thousand: 8000, or \"8.000\" in quotes "
-                                        f"with number_format = \"vi\")", row=row,
-                                column=where, value=str(value), label=label))
+        problems.append(
+            Problem(
+                source,
+                f"expected a whole number: {value!r} is a number with a "
+                f"decimal point, not a count; write the count without "
+                f'one (eight thousand: 8000, or "8.000" in quotes '
+                f'with number_format = "vi")',
+                row=row,
+                column=where,
+                value=str(value),
+                label=label,
+            )
+        )
         reported.add(loc)
         return value
     try:
@@ -125,14 +178,14 @@ def _coerce(value, model: type[BaseModel], key: str, fmt: NumberFormat, source: 
             return parse_date(value, fmt)
     except NumberTextError as exc:
         # the date messages say what a date is; the number ones say why the text is not one
-        kind = {int: "expected a whole number: ", float: "expected a number: "}.get(annotation,
-                                                                                   "")
-        problems.append(Problem(source, f"{kind}{exc}", row=row, column=where,
-                                value=str(value), label=label))
+        kind = {int: "expected a whole number: ", float: "expected a number: "}.get(annotation, "")
+        problems.append(
+            Problem(source, f"{kind}{exc}", row=row, column=where, value=str(value), label=label)
+        )
         reported.add(loc)
         return value
     if annotation is str and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)          # an XLSX number cell where text is expected: a code "101"
+        return str(value)  # an XLSX number cell where text is expected: a code "101"
     return value
 
 
@@ -157,13 +210,19 @@ def _problem(err: dict, data: dict, source: str, streams_source: str | None) -> 
     if loc[:1] == ["streams"] and len(loc) >= 2 and isinstance(loc[1], int):
         streams = data.get("streams") or []
         stream = streams[loc[1]] if loc[1] < len(streams) else {}
-        src, where, row = _stream_place(stream if isinstance(stream, dict) else {}, loc[1],
-                                        ".".join(str(x) for x in loc[2:]), source,
-                                        streams_source)
-        return Problem(src, msg, row=row, column=where, value=value,
-                       label="column" if row else "setting")
-    return Problem(source, msg, column=".".join(str(x) for x in loc) or None, value=value,
-                   label="setting")
+        src, where, row = _stream_place(
+            stream if isinstance(stream, dict) else {},
+            loc[1],
+            ".".join(str(x) for x in loc[2:]),
+            source,
+            streams_source,
+        )
+        return Problem(
+            src, msg, row=row, column=where, value=value, label="column" if row else "setting"
+        )
+    return Problem(
+        source, msg, column=".".join(str(x) for x in loc) or None, value=value, label="setting"
+    )
 
 
 def _did_you_mean(loc: list) -> str:

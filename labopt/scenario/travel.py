@@ -1,4 +1,5 @@
 """Transport times between units and labs, and which lab may receive from which unit."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,11 +38,13 @@ def travel_table(scn: Scenario) -> pd.DataFrame:
         l_lon = np.array([lab.lon for lab in scn.labs])[None, :]
         km = haversine_km(d_lat, d_lon, l_lat, l_lon)
         hours = km * scn.transport.road_factor / scn.transport.speed_kmh
-        t = pd.DataFrame({
-            "district": np.repeat([d.code for d in scn.districts], len(scn.labs)),
-            "lab": np.tile([lab.id for lab in scn.labs], len(scn.districts)),
-            "hours": hours.ravel(),
-        })
+        t = pd.DataFrame(
+            {
+                "district": np.repeat([d.code for d in scn.districts], len(scn.labs)),
+                "lab": np.tile([lab.id for lab in scn.labs], len(scn.districts)),
+                "hours": hours.ravel(),
+            }
+        )
     t["same_district"] = t["lab"].map(lab_district).to_numpy() == t["district"].to_numpy()
     keep = (t["hours"] <= scn.policy.max_travel_hours) | t["same_district"]
     return t[keep].reset_index(drop=True)

@@ -5,6 +5,7 @@ it will send per stream (the Thanh Hóa dispatch asks district leaders to assess
 decide whom to sample, seed 002:25). These functions return a new Scenario; the original is
 left unchanged.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,8 +32,9 @@ def day_of(scn: Scenario, date: dt.date) -> int:
     day = (date - scn.province.start_date).days + 1
     if not 1 <= day <= scn.province.days:
         end = scn.date_of(scn.province.days)
-        raise ValueError(f"date: {date} is outside the scenario's horizon "
-                         f"{scn.province.start_date} .. {end}")
+        raise ValueError(
+            f"date: {date} is outside the scenario's horizon {scn.province.start_date} .. {end}"
+        )
     return day
 
 
@@ -46,16 +48,18 @@ def check_district_day(scn: Scenario, report: DistrictDay) -> None:
     for name, values in (("prevalence", report.prevalence), ("samples", report.samples)):
         for stream, v in values.items():
             if stream not in scn.stream_by_id:
-                raise ValueError(f"{name}.{stream}: unknown stream; streams: "
-                                 f"{', '.join(scn.stream_by_id)}")
+                raise ValueError(
+                    f"{name}.{stream}: unknown stream; streams: {', '.join(scn.stream_by_id)}"
+                )
             if name == "prevalence" and not 0 <= v <= 1:
                 raise ValueError(f"prevalence.{stream}: must be a fraction in [0, 1], got {v}")
             if name == "samples" and (v < 0 or int(v) != v):
                 raise ValueError(f"samples.{stream}: must be a whole number >= 0, got {v}")
 
 
-def split_reports(scn: Scenario, reports: list[DistrictDay]
-                  ) -> tuple[list[DistrictDay], list[tuple[DistrictDay, str]]]:
+def split_reports(
+    scn: Scenario, reports: list[DistrictDay]
+) -> tuple[list[DistrictDay], list[tuple[DistrictDay, str]]]:
     """The reports that fit the scenario, and those that do not with the reason: a report
     kept from an earlier version of the scenario may name a day outside its horizon now, or a
     unit or stream it no longer has. Such a report is history, not input."""
@@ -90,22 +94,30 @@ def apply_district_days(scn: Scenario, reports: list[DistrictDay]) -> Scenario:
                 if stream in r.prevalence:
                     demand.iloc[i, demand.columns.get_loc("prevalence")] = r.prevalence[stream]
             else:
-                base = scn.prevalence[(scn.prevalence["district"] == r.district)
-                                      & (scn.prevalence["stream"] == stream)]["prevalence"]
-                added.append({"day": day, "district": r.district, "stream": stream,
-                              "samples": int(r.samples.get(stream, 0)),
-                              "prevalence": r.prevalence.get(stream, float(base.iloc[0]))})
+                base = scn.prevalence[
+                    (scn.prevalence["district"] == r.district)
+                    & (scn.prevalence["stream"] == stream)
+                ]["prevalence"]
+                added.append(
+                    {
+                        "day": day,
+                        "district": r.district,
+                        "stream": stream,
+                        "samples": int(r.samples.get(stream, 0)),
+                        "prevalence": r.prevalence.get(stream, float(base.iloc[0])),
+                    }
+                )
         if r.epidemic_level is not None:
             districts[r.district] = districts[r.district].model_copy(
-                update={"epidemic_level": r.epidemic_level})
+                update={"epidemic_level": r.epidemic_level}
+            )
     if added:
         demand = pd.concat([demand, pd.DataFrame(added)], ignore_index=True)
         demand = demand.astype({"day": "int64", "samples": "int64"})
     return replace(scn, demand=demand, districts=[districts[d.code] for d in scn.districts])
 
 
-def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = None
-                ) -> Scenario:
+def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = None) -> Scenario:
     """The scenario restricted to ``days`` days from ``start`` (default: its whole horizon),
     renumbered so that ``start`` is day 1. Reagent deliveries before ``start`` are counted as
     in stock (the scenario's stock is that of its own start date: update it for a later plan).
@@ -115,20 +127,31 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
     left = scn.province.days - first + 1
     days = left if days is None else int(days)
     if not 1 <= days <= left:
-        raise ValueError(f"days: between 1 and {left} from {start} (the scenario ends on "
-                         f"{scn.date_of(scn.province.days)}), got {days}")
+        raise ValueError(
+            f"days: between 1 and {left} from {start} (the scenario ends on "
+            f"{scn.date_of(scn.province.days)}), got {days}"
+        )
     if first == 1 and days == scn.province.days:
         return scn
     shift = first - 1
     demand = scn.demand[(scn.demand["day"] > shift) & (scn.demand["day"] <= shift + days)].copy()
     demand["day"] -= shift
     early = scn.deliveries[scn.deliveries["day"] <= shift].groupby("lab")["reactions"].sum()
-    deliveries = scn.deliveries[(scn.deliveries["day"] > shift)
-                                & (scn.deliveries["day"] <= shift + days)].copy()
+    deliveries = scn.deliveries[
+        (scn.deliveries["day"] > shift) & (scn.deliveries["day"] <= shift + days)
+    ].copy()
     deliveries["day"] -= shift
-    labs = [lab.model_copy(update={"reagent_stock": lab.reagent_stock + int(early.get(lab.id, 0))})
-            for lab in scn.labs]
-    settings = scn.settings.model_copy(update={
-        "province": scn.province.model_copy(update={"start_date": start, "days": days})})
-    return replace(scn, settings=settings, labs=labs, demand=demand.reset_index(drop=True),
-                   deliveries=deliveries.reset_index(drop=True))
+    labs = [
+        lab.model_copy(update={"reagent_stock": lab.reagent_stock + int(early.get(lab.id, 0))})
+        for lab in scn.labs
+    ]
+    settings = scn.settings.model_copy(
+        update={"province": scn.province.model_copy(update={"start_date": start, "days": days})}
+    )
+    return replace(
+        scn,
+        settings=settings,
+        labs=labs,
+        demand=demand.reset_index(drop=True),
+        deliveries=deliveries.reset_index(drop=True),
+    )

@@ -3,6 +3,7 @@
 Every problem is collected with its file or sheet, row, column and value; the typed table is
 returned only when the caller finds no problems at all.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -14,11 +15,16 @@ from labopt.numbers import VECTOR_FROM, NumberFormat, number_format, parse_colum
 from labopt.scenario.errors import Problem
 from labopt.scenario.schema import Column, Table
 
-MAX_PER_COLUMN = 100   # beyond this, one summary problem per column
+MAX_PER_COLUMN = 100  # beyond this, one summary problem per column
 
 
-def check_table(raw: pd.DataFrame, table: Table, source: str, problems: list[Problem],
-                fmt: NumberFormat | None = None) -> pd.DataFrame:
+def check_table(
+    raw: pd.DataFrame,
+    table: Table,
+    source: str,
+    problems: list[Problem],
+    fmt: NumberFormat | None = None,
+) -> pd.DataFrame:
     """Typed copy of ``raw`` (columns in schema order); appends problems found.
 
     Cells are text, or real numbers where the source has them (XLSX numeric cells, JSON
@@ -29,17 +35,29 @@ def check_table(raw: pd.DataFrame, table: Table, source: str, problems: list[Pro
     for col in raw.columns:
         if col not in known:
             hint = difflib.get_close_matches(col, table.column_names, n=1)
-            problems.append(Problem(source, "unknown column" + (
-                f"; did you mean '{hint[0]}'?" if hint else
-                f"; expected: {', '.join(table.column_names)}"), column=col))
+            problems.append(
+                Problem(
+                    source,
+                    "unknown column"
+                    + (
+                        f"; did you mean '{hint[0]}'?"
+                        if hint
+                        else f"; expected: {', '.join(table.column_names)}"
+                    ),
+                    column=col,
+                )
+            )
     out = {}
     for col in table.columns:
         if col.name not in raw.columns:
             if col.optional:
                 out[col.name] = _blank(col, len(raw))
             else:
-                problems.append(Problem(source, f"required column is missing ({col.description})",
-                                        column=col.name))
+                problems.append(
+                    Problem(
+                        source, f"required column is missing ({col.description})", column=col.name
+                    )
+                )
             continue
         out[col.name] = _check_column(_cells(raw[col.name]), col, source, problems, fmt)
     typed = pd.DataFrame(out, columns=[c.name for c in table.columns if c.name in out])
@@ -55,60 +73,101 @@ def _blank(col: Column, n: int):
 
 def _report(problems, source, col: Column, rows: np.ndarray, values, message: str):
     for i in rows[:MAX_PER_COLUMN]:
-        problems.append(Problem(source, message, row=int(i) + 2, column=col.name,
-                                value=str(values[i])))
+        problems.append(
+            Problem(source, message, row=int(i) + 2, column=col.name, value=str(values[i]))
+        )
     if rows.size > MAX_PER_COLUMN:
-        problems.append(Problem(source, f"{rows.size - MAX_PER_COLUMN} more rows with the same "
-                                        f"problem", column=col.name))
+        problems.append(
+            Problem(
+                source,
+                f"{rows.size - MAX_PER_COLUMN} more rows with the same problem",
+                column=col.name,
+            )
+        )
 
 
 def _cells(column: pd.Series) -> np.ndarray:
     """Text stripped; None and NaN blank; real numbers kept as they are."""
     values = column.to_numpy(dtype=object)
-    if (len(values) > VECTOR_FROM
-            and pd.api.types.infer_dtype(values, skipna=False) == "string"):   # all text
+    if (
+        len(values) > VECTOR_FROM and pd.api.types.infer_dtype(values, skipna=False) == "string"
+    ):  # all text
         return column.str.strip().to_numpy(dtype=object)
-    return np.array(["" if c is None or (isinstance(c, float) and np.isnan(c))
-                     else c.strip() if isinstance(c, str) else c for c in values], dtype=object)
+    return np.array(
+        [
+            ""
+            if c is None or (isinstance(c, float) and np.isnan(c))
+            else c.strip()
+            if isinstance(c, str)
+            else c
+            for c in values
+        ],
+        dtype=object,
+    )
 
 
-def _check_column(cells: np.ndarray, col: Column, source: str, problems: list[Problem],
-                  fmt: NumberFormat):
+def _check_column(
+    cells: np.ndarray, col: Column, source: str, problems: list[Problem], fmt: NumberFormat
+):
     if len(cells) > VECTOR_FROM and pd.api.types.infer_dtype(cells, skipna=False) == "string":
         text = cells
         lower = pd.Series(cells, dtype=object).str.lower().to_numpy(dtype=object)
         blank = (cells == "") | (lower == "nan")
     else:
         text = np.array([c if isinstance(c, str) else str(c) for c in cells], dtype=object)
-        blank = np.array([isinstance(c, str) and (c == "" or c.lower() == "nan")
-                          for c in cells], dtype=bool)
+        blank = np.array(
+            [isinstance(c, str) and (c == "" or c.lower() == "nan") for c in cells], dtype=bool
+        )
     if not col.optional and blank.any():
-        _report(problems, source, col, np.flatnonzero(blank), text,
-                f"a value is required ({col.allowed_text()})")
+        _report(
+            problems,
+            source,
+            col,
+            np.flatnonzero(blank),
+            text,
+            f"a value is required ({col.allowed_text()})",
+        )
     if col.kind == "str":
         return text
     if col.kind == "enum":
         bad = ~blank & ~pd.Series(text).isin(col.allowed).to_numpy()
         if bad.any():
-            _report(problems, source, col, np.flatnonzero(bad), text,
-                    f"not an allowed value; allowed: {', '.join(col.allowed)}")
+            _report(
+                problems,
+                source,
+                col,
+                np.flatnonzero(bad),
+                text,
+                f"not an allowed value; allowed: {', '.join(col.allowed)}",
+            )
         return text
-    values, errors = parse_column(cells, fmt, whole=col.kind == "int",
-                                  percent=col.is_fraction)
+    values, errors = parse_column(cells, fmt, whole=col.kind == "int", percent=col.is_fraction)
     refused = np.zeros(len(values), dtype=bool)
     refused[list(errors)] = True
     bad = ~blank & ~refused & ~np.isfinite(values)
     if col.kind == "int":
         frac = np.isfinite(values) & (values != np.round(values))
-        bad |= frac | (np.abs(values) > 2**53)        # beyond exact whole numbers
+        bad |= frac | (np.abs(values) > 2**53)  # beyond exact whole numbers
     rows = np.flatnonzero(bad | refused)
     for i in rows[:MAX_PER_COLUMN]:
         why = f": {errors[i]}" if i in errors else ""
-        problems.append(Problem(source, f"expected a {col.allowed_text()}{why}", row=int(i) + 2,
-                                column=col.name, value=text[i]))
+        problems.append(
+            Problem(
+                source,
+                f"expected a {col.allowed_text()}{why}",
+                row=int(i) + 2,
+                column=col.name,
+                value=text[i],
+            )
+        )
     if rows.size > MAX_PER_COLUMN:
-        problems.append(Problem(source, f"{rows.size - MAX_PER_COLUMN} more rows with the same "
-                                        f"problem", column=col.name))
+        problems.append(
+            Problem(
+                source,
+                f"{rows.size - MAX_PER_COLUMN} more rows with the same problem",
+                column=col.name,
+            )
+        )
     values[bad | refused] = np.nan
     ok = np.isfinite(values)
     out_of_range = np.zeros(len(values), dtype=bool)
@@ -117,8 +176,14 @@ def _check_column(cells: np.ndarray, col: Column, source: str, problems: list[Pr
     if col.max is not None:
         out_of_range |= ok & (values > col.max)
     if out_of_range.any():
-        _report(problems, source, col, np.flatnonzero(out_of_range), text,
-                f"out of range; allowed: {col.allowed_text()}")
+        _report(
+            problems,
+            source,
+            col,
+            np.flatnonzero(out_of_range),
+            text,
+            f"out of range; allowed: {col.allowed_text()}",
+        )
     values = np.where(blank, np.nan, values)
     return values
 
@@ -138,11 +203,17 @@ def _check_key(typed: pd.DataFrame, table: Table, source: str, problems: list[Pr
             first_row[key] = i
             continue
         if reported < MAX_PER_COLUMN:
-            text = ", ".join(f"{k}={_show(v)}" for k, v in zip(table.key, key))
-            problems.append(Problem(source, f"duplicate {text} (first on row "
-                                            f"{first_row[key] + 2}); each "
-                                            f"{' + '.join(table.key)} may appear once",
-                                    row=i + 2, column=table.key[-1]))
+            text = ", ".join(f"{k}={_show(v)}" for k, v in zip(table.key, key, strict=False))
+            problems.append(
+                Problem(
+                    source,
+                    f"duplicate {text} (first on row "
+                    f"{first_row[key] + 2}); each "
+                    f"{' + '.join(table.key)} may appear once",
+                    row=i + 2,
+                    column=table.key[-1],
+                )
+            )
         reported += 1
 
 
@@ -152,8 +223,14 @@ def _show(v) -> str:
     return str(v)
 
 
-def check_reference(typed: pd.DataFrame, column: str, allowed: set | None, what: str,
-                    source: str, problems: list[Problem]) -> None:
+def check_reference(
+    typed: pd.DataFrame,
+    column: str,
+    allowed: set | None,
+    what: str,
+    source: str,
+    problems: list[Problem],
+) -> None:
     """Every value of ``column`` must be one of ``allowed`` (codes defined elsewhere; None:
     their table could not be read, which is reported on its own)."""
     if allowed is None or column not in typed.columns or typed.empty:
@@ -161,8 +238,10 @@ def check_reference(typed: pd.DataFrame, column: str, allowed: set | None, what:
     values = typed[column].to_numpy(dtype=object)
     bad = np.flatnonzero(~typed[column].isin(allowed).to_numpy() & (values != ""))
     for i in bad[:MAX_PER_COLUMN]:
-        problems.append(Problem(source, f"unknown {what}", row=int(i) + 2, column=column,
-                                value=str(values[i])))
+        problems.append(
+            Problem(source, f"unknown {what}", row=int(i) + 2, column=column, value=str(values[i]))
+        )
     if bad.size > MAX_PER_COLUMN:
-        problems.append(Problem(source, f"{bad.size - MAX_PER_COLUMN} more unknown {what}s",
-                                column=column))
+        problems.append(
+            Problem(source, f"{bad.size - MAX_PER_COLUMN} more unknown {what}s", column=column)
+        )

@@ -1,13 +1,20 @@
 """Daily assignment of each unit's samples to labs (OR-Tools), with shortfall reports."""
+
 from labopt.schedule.check import CheckReport, check_plan
 from labopt.schedule.data import PlanInput, PlanInputError, build_input
 from labopt.schedule.plan import Plan, make_plan
 from labopt.schedule.report import PlanReport, build_report
 
 
-def plan_scenario(scenario, days: int | None = None, *, method: str | None = None,
-                  check: bool = True,
-                  progress=None, deadline: float | None = None) -> PlanReport:
+def plan_scenario(
+    scenario,
+    days: int | None = None,
+    *,
+    method: str | None = None,
+    check: bool = True,
+    progress=None,
+    deadline: float | None = None,
+) -> PlanReport:
     """Plan, tabulate and (by default) independently check a scenario. ``deadline``: see
     make_plan."""
     plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
@@ -21,5 +28,15 @@ def plan_scenario(scenario, days: int | None = None, *, method: str | None = Non
     return report
 
 
-__all__ = ["CheckReport", "Plan", "PlanInput", "PlanInputError", "PlanReport", "build_input",
-           "build_report", "check_plan", "make_plan", "plan_scenario"]
+__all__ = [
+    "CheckReport",
+    "Plan",
+    "PlanInput",
+    "PlanInputError",
+    "PlanReport",
+    "build_input",
+    "build_report",
+    "check_plan",
+    "make_plan",
+    "plan_scenario",
+]

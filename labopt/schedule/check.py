@@ -11,6 +11,7 @@ before it is in stock; for every unit, stream and day, tested + waiting + untest
 available, so over the horizon tested + untested + still waiting = demand; and no sample waits
 longer than its stream allows.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,17 +37,23 @@ class CheckReport:
         return not self.violations
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "violations": self.violations[:200],
-                "violation_count": len(self.violations), "checked": self.checked}
+        return {
+            "ok": self.ok,
+            "violations": self.violations[:200],
+            "violation_count": len(self.violations),
+            "checked": self.checked,
+        }
 
 
 @lru_cache(maxsize=200_000)
-def _reactions_per_sample(algorithm: str, config: str, prevalence: float, se: float,
-                          sp: float) -> float:
+def _reactions_per_sample(
+    algorithm: str, config: str, prevalence: float, se: float, sp: float
+) -> float:
     if algorithm == "IT":
         return 1.0
-    return float(evaluate(algorithm, config, prevalence=prevalence, se=se,
-                          sp=sp).expected_tests_per_sample)
+    return float(
+        evaluate(algorithm, config, prevalence=prevalence, se=se, sp=sp).expected_tests_per_sample
+    )
 
 
 def _largest_pool(algorithm: str, config: str) -> int:
@@ -60,12 +67,21 @@ def _largest_pool(algorithm: str, config: str) -> int:
 
 def _lab_capacity(lab, policy) -> float:
     hours = min(24.0, lab.shifts_per_day * policy.shift_hours)
-    pcr = lab.pcr_machines * math.floor(hours / lab.run_hours + 1e-9) * (
-        lab.wells_per_run - lab.control_wells_per_run)
-    ext = (lab.extraction_machines * math.floor(hours / lab.extraction_run_hours + 1e-9)
-           * lab.extraction_samples_per_run)
-    staff = lab.staff_per_shift * lab.shifts_per_day * (
-        lab.reactions_per_staff_shift or policy.reactions_per_staff_shift)
+    pcr = (
+        lab.pcr_machines
+        * math.floor(hours / lab.run_hours + 1e-9)
+        * (lab.wells_per_run - lab.control_wells_per_run)
+    )
+    ext = (
+        lab.extraction_machines
+        * math.floor(hours / lab.extraction_run_hours + 1e-9)
+        * lab.extraction_samples_per_run
+    )
+    staff = (
+        lab.staff_per_shift
+        * lab.shifts_per_day
+        * (lab.reactions_per_staff_shift or policy.reactions_per_staff_shift)
+    )
     return float(min(pcr, ext, staff))
 
 
@@ -79,13 +95,18 @@ def _allowed_pairs(scn: Scenario) -> pd.DataFrame:
         lon1 = np.radians([d.lon for d in scn.districts])[:, None]
         lat2 = np.radians([lab.lat for lab in scn.labs])[None, :]
         lon2 = np.radians([lab.lon for lab in scn.labs])[None, :]
-        a = (np.sin((lat2 - lat1) / 2) ** 2
-             + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+        a = (
+            np.sin((lat2 - lat1) / 2) ** 2
+            + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+        )
         km = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
-        pairs = pd.DataFrame({
-            "district": np.repeat([d.code for d in scn.districts], len(scn.labs)),
-            "lab": np.tile([lab.id for lab in scn.labs], len(scn.districts)),
-            "hours": (km * scn.transport.road_factor / scn.transport.speed_kmh).ravel()})
+        pairs = pd.DataFrame(
+            {
+                "district": np.repeat([d.code for d in scn.districts], len(scn.labs)),
+                "lab": np.tile([lab.id for lab in scn.labs], len(scn.districts)),
+                "hours": (km * scn.transport.road_factor / scn.transport.speed_kmh).ravel(),
+            }
+        )
     own = pairs["lab"].map(lab_district) == pairs["district"]
     return pairs[(pairs["hours"] <= scn.policy.max_travel_hours + 1e-9) | own]
 
@@ -101,36 +122,51 @@ def check_plan(scn: Scenario, allocations: pd.DataFrame, status: pd.DataFrame) -
     v = rep.violations
     pol = scn.policy
     days = int(status["day"].max()) if len(status) else 0
-    a = allocations[["day", "district", "stream", "lab", "samples", "algorithm",
-                     "config"]].copy()
+    a = allocations[["day", "district", "stream", "lab", "samples", "algorithm", "config"]].copy()
     # ---- every allocation: whole samples, reachable lab, allowed and validated design
     bad = a[(a["samples"] < 0) | (a["samples"] != np.round(a["samples"]))]
-    v += [f"day {r.day}, {r.district}/{r.stream} -> {r.lab}: {r.samples} is not a whole "
-          f"number of samples" for r in bad.itertuples(index=False)]
+    v += [
+        f"day {r.day}, {r.district}/{r.stream} -> {r.lab}: {r.samples} is not a whole "
+        f"number of samples"
+        for r in bad.itertuples(index=False)
+    ]
     ok_pairs = _allowed_pairs(scn)[["district", "lab"]].assign(_ok=True)
     a = a.merge(ok_pairs, on=["district", "lab"], how="left")
-    v += [f"day {r.day}, {r.district}/{r.stream} -> {r.lab}: lab not reachable from the unit "
-          f"(travel limit {pol.max_travel_hours:g} h)"
-          for r in a[a["_ok"].isna()].itertuples(index=False)]
+    v += [
+        f"day {r.day}, {r.district}/{r.stream} -> {r.lab}: lab not reachable from the unit "
+        f"(travel limit {pol.max_travel_hours:g} h)"
+        for r in a[a["_ok"].isna()].itertuples(index=False)
+    ]
     poolable = {s.id: s.poolable for s in scn.streams}
     pooled_bad = a[~a["stream"].map(poolable) & (a["algorithm"] != "IT")]
-    v += [f"day {r.day}, {r.district}/{r.stream}: stream may not be pooled, got {r.algorithm}"
-          for r in pooled_bad.itertuples(index=False)]
+    v += [
+        f"day {r.day}, {r.district}/{r.stream}: stream may not be pooled, got {r.algorithm}"
+        for r in pooled_bad.itertuples(index=False)
+    ]
     max_pool = {lab.id: lab.max_pool_size for lab in scn.labs}
-    largest = [1 if alg == "IT" else _largest_pool(alg, cfg)
-               for alg, cfg in zip(a["algorithm"], a["config"])]
+    largest = [
+        1 if alg == "IT" else _largest_pool(alg, cfg)
+        for alg, cfg in zip(a["algorithm"], a["config"], strict=False)
+    ]
     over = np.asarray(largest) > a["lab"].map(max_pool).to_numpy()
-    v += [f"day {r.day}, {r.district}/{r.stream} -> {r.lab}: {r.algorithm} {r.config} pools "
-          f"more samples than the lab has validated ({max_pool[r.lab]})"
-          for r in a[over].itertuples(index=False)]
+    v += [
+        f"day {r.day}, {r.district}/{r.stream} -> {r.lab}: {r.algorithm} {r.config} pools "
+        f"more samples than the lab has validated ({max_pool[r.lab]})"
+        for r in a[over].itertuples(index=False)
+    ]
     # ---- reactions claimed: the design's expected reactions (+ retest reserve if pooled)
     prev = scn.demand.set_index(["day", "district", "stream"])["prevalence"]
-    a["prevalence"] = prev.reindex(pd.MultiIndex.from_frame(a[["day", "district", "stream"]])
-                                   ).to_numpy()
-    per = np.array([_reactions_per_sample(alg, cfg, float(p), pol.pooling_se, pol.pooling_sp)
-                    for alg, cfg, p in zip(a["algorithm"], a["config"], a["prevalence"])])
-    a["claim"] = a["samples"].to_numpy() * per          # expected reactions (no reserve)
-    used = a.groupby(["lab", "day"])["claim"].sum().to_dict()       # dicts: fast lookups
+    a["prevalence"] = prev.reindex(
+        pd.MultiIndex.from_frame(a[["day", "district", "stream"]])
+    ).to_numpy()
+    per = np.array(
+        [
+            _reactions_per_sample(alg, cfg, float(p), pol.pooling_se, pol.pooling_sp)
+            for alg, cfg, p in zip(a["algorithm"], a["config"], a["prevalence"], strict=False)
+        ]
+    )
+    a["claim"] = a["samples"].to_numpy() * per  # expected reactions (no reserve)
+    used = a.groupby(["lab", "day"])["claim"].sum().to_dict()  # dicts: fast lookups
     delivered = scn.deliveries.groupby(["lab", "day"])["reactions"].sum().to_dict()
     for lab in scn.labs:
         cap = _lab_capacity(lab, pol)
@@ -141,51 +177,76 @@ def check_plan(scn: Scenario, allocations: pd.DataFrame, status: pd.DataFrame) -
             if u > cap + TOL * max(1.0, cap):
                 v.append(f"{lab.id} day {day}: {u:.1f} reactions planned, capacity {cap:.0f}")
             if u > stock + TOL * max(1.0, stock):
-                v.append(f"{lab.id} day {day}: {u:.1f} reactions planned, only {stock:.1f} "
-                         f"reagent in stock")
+                v.append(
+                    f"{lab.id} day {day}: {u:.1f} reactions planned, only {stock:.1f} "
+                    f"reagent in stock"
+                )
             stock -= u
     # ---- accounting for every unit, stream and day
     st = status[["day", "district", "stream", "tested", "waiting", "untested"]].copy()
     st = st.sort_values(["district", "stream", "day"]).reset_index(drop=True)
     dem = scn.demand.set_index(["day", "district", "stream"])["samples"]
-    st["demand"] = dem.reindex(pd.MultiIndex.from_frame(st[["day", "district", "stream"]]),
-                               fill_value=0).to_numpy(dtype=float)
+    st["demand"] = dem.reindex(
+        pd.MultiIndex.from_frame(st[["day", "district", "stream"]]), fill_value=0
+    ).to_numpy(dtype=float)
     alloc_tested = a.groupby(["day", "district", "stream"])["samples"].sum()
-    st["allocated"] = alloc_tested.reindex(pd.MultiIndex.from_frame(
-        st[["day", "district", "stream"]]), fill_value=0).to_numpy(dtype=float)
+    st["allocated"] = alloc_tested.reindex(
+        pd.MultiIndex.from_frame(st[["day", "district", "stream"]]), fill_value=0
+    ).to_numpy(dtype=float)
     grp = st.groupby(["district", "stream"], sort=False)
     st["carry_in"] = grp["waiting"].shift(1, fill_value=0.0)
     st["cum_demand"] = grp["demand"].cumsum()
     wait = st["stream"].map({s.id: s.max_wait_days for s in scn.streams}).to_numpy()
     # demand collected within the wait limit: days t-wait+1 .. t
     cum = st["cum_demand"].to_numpy()
-    pos = np.arange(len(st)) - grp.cumcount().to_numpy()        # first row of each group
+    pos = np.arange(len(st)) - grp.cumcount().to_numpy()  # first row of each group
     idx = np.arange(len(st)) - wait
     older = np.where(idx >= pos, cum[np.clip(idx, 0, None)], 0.0)
     fresh = cum - older
     expected_rows = len(scn.districts) * len(scn.streams) * days
     if len(st) != expected_rows:
-        v.append(f"status has {len(st)} rows; expected one per unit, stream and day "
-                 f"({expected_rows})")
+        v.append(
+            f"status has {len(st)} rows; expected one per unit, stream and day ({expected_rows})"
+        )
     mismatch = (st["tested"] - st["allocated"]).abs() > TOL
-    v += [f"{r.district}/{r.stream} day {r.day}: status says {r.tested} tested, allocations "
-          f"{r.allocated}" for r in st[mismatch].itertuples(index=False)]
+    v += [
+        f"{r.district}/{r.stream} day {r.day}: status says {r.tested} tested, allocations "
+        f"{r.allocated}"
+        for r in st[mismatch].itertuples(index=False)
+    ]
     negative = (st[["tested", "waiting", "untested"]] < -TOL).any(axis=1)
-    v += [f"{r.district}/{r.stream} day {r.day}: negative count"
-          for r in st[negative].itertuples(index=False)]
-    balance = (st["allocated"] + st["waiting"] + st["untested"]
-               - (st["carry_in"] + st["demand"])).abs() > TOL
-    v += [f"{r.district}/{r.stream} day {r.day}: tested {r.allocated} + waiting {r.waiting} + "
-          f"untested {r.untested} != available {r.carry_in + r.demand}"
-          for r in st[balance].itertuples(index=False)]
+    v += [
+        f"{r.district}/{r.stream} day {r.day}: negative count"
+        for r in st[negative].itertuples(index=False)
+    ]
+    balance = (
+        st["allocated"] + st["waiting"] + st["untested"] - (st["carry_in"] + st["demand"])
+    ).abs() > TOL
+    v += [
+        f"{r.district}/{r.stream} day {r.day}: tested {r.allocated} + waiting {r.waiting} + "
+        f"untested {r.untested} != available {r.carry_in + r.demand}"
+        for r in st[balance].itertuples(index=False)
+    ]
     too_old = st["waiting"].to_numpy() > fresh + TOL
-    v += [f"{r.district}/{r.stream} day {r.day}: {r.waiting} samples waiting beyond the "
-          f"stream's wait limit" for r in st[too_old].itertuples(index=False)]
-    totals = grp.agg(tested=("allocated", "sum"), untested=("untested", "sum"),
-                     demand=("demand", "sum"), waiting=("waiting", "last"))
+    v += [
+        f"{r.district}/{r.stream} day {r.day}: {r.waiting} samples waiting beyond the "
+        f"stream's wait limit"
+        for r in st[too_old].itertuples(index=False)
+    ]
+    totals = grp.agg(
+        tested=("allocated", "sum"),
+        untested=("untested", "sum"),
+        demand=("demand", "sum"),
+        waiting=("waiting", "last"),
+    )
     off = (totals["tested"] + totals["untested"] + totals["waiting"] - totals["demand"]).abs()
-    v += [f"{d}/{s}: tested + untested + still waiting != demand over the horizon"
-          for (d, s) in off[off > TOL].index]
-    rep.checked = {"allocations": int(len(allocations)), "status_rows": int(len(status)),
-                   "lab_days": len(scn.labs) * days}
+    v += [
+        f"{d}/{s}: tested + untested + still waiting != demand over the horizon"
+        for (d, s) in off[off > TOL].index
+    ]
+    rep.checked = {
+        "allocations": len(allocations),
+        "status_rows": len(status),
+        "lab_days": len(scn.labs) * days,
+    }
     return rep

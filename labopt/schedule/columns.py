@@ -27,6 +27,7 @@ and bound it before any master is solved: on the 700-unit week 223,564 against t
 241,114, where the first master's own bound is -5.3 million. The gap reported is against the
 better of the two, also for the greedy plan returned when no master finished.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,7 +63,7 @@ NEAREST_LABS = 2
 # below this many arcs added, the re-solve runs without HiGHS's cost perturbation: its
 # perturb-and-clean-up cost 1,700 dual iterations where a few dozen arcs needed about 100
 UNPERTURBED_BELOW = 1000
-PRICE_TOL = 1e-9          # relative: an arc prices out when rc < -PRICE_TOL (|c| + |A^T y|)
+PRICE_TOL = 1e-9  # relative: an arc prices out when rc < -PRICE_TOL (|c| + |A^T y|)
 
 
 @contextmanager
@@ -87,6 +88,7 @@ def _highs():
     """A silent HiGHS instance (the banner comes with the first one of the process only)."""
     global _first_instance
     import highspy
+
     if _first_instance:
         with _quiet_stdout():
             h = highspy.Highs()
@@ -97,7 +99,7 @@ def _highs():
     return h
 
 
-LOWER, BASIC, UPPER = 0, 1, 2          # basis statuses, as codes
+LOWER, BASIC, UPPER = 0, 1, 2  # basis statuses, as codes
 
 
 @dataclass
@@ -105,10 +107,10 @@ class Relaxation:
     """The allocation as a min-cost flow charging every sample the fewest reactions it costs at
     any of its labs: it relaxes the LP (labopt.schedule.network.lp_duals)."""
 
-    arcs: np.ndarray          # (np*ns*T,) bool: the test arcs carrying flow
-    duals: np.ndarray         # the LP's row duals from its potentials, feasible for the LP
-    col_status: np.ndarray    # (LP columns,) LOWER, BASIC or UPPER: where the flow leaves each
-    row_status: np.ndarray    # (LP rows,) the same for each row (see warm_basis)
+    arcs: np.ndarray  # (np*ns*T,) bool: the test arcs carrying flow
+    duals: np.ndarray  # the LP's row duals from its potentials, feasible for the LP
+    col_status: np.ndarray  # (LP columns,) LOWER, BASIC or UPPER: where the flow leaves each
+    row_status: np.ndarray  # (LP rows,) the same for each row (see warm_basis)
 
 
 def relaxation(inp: PlanInput, cfg: Planning, w: Weights) -> Relaxation | None:
@@ -120,34 +122,43 @@ def relaxation(inp: PlanInput, cfg: Planning, w: Weights) -> Relaxation | None:
         flow_values,
         lp_duals,
     )
+
     fewest = fewest_reactions(inp, plan_cost(inp, cfg.retest_reserve_sd))
     fewest[~np.isfinite(fewest)] = 1.0
     try:
         net = flow_network(inp, w, fewest)
     except PlanInputError:
         return None
-    res = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply,
-                        max_seconds=cfg.time_limit_seconds)
+    res = min_cost_flow(
+        net.tail, net.head, net.capacity, net.cost, net.supply, max_seconds=cfg.time_limit_seconds
+    )
     if not res.optimal:
         return None
     duals = lp_duals(net, res.potential, inp, w)
     x, waiting, untested, used = flow_values(net, res.flow, inp)
     wait_arcs = slice(net.starts["wait"], net.starts["untested"])
     full_wait = (res.flow[wait_arcs] == net.capacity[wait_arcs]) & (net.capacity[wait_arcs] > 0)
-    left = inp.reagent_cum - np.cumsum(used, axis=1)             # reagent left (reactions)
+    left = inp.reagent_cum - np.cumsum(used, axis=1)  # reagent left (reactions)
     # LP columns: x, waiting, untested, reagent left (labopt.schedule.lp.LPModel)
-    col = np.concatenate([np.where(x > 0, BASIC, LOWER).ravel(),
-                          np.where(full_wait, UPPER, np.where(waiting.ravel() > 0, BASIC,
-                                                                  LOWER)),
-                          np.where(untested > 0, BASIC, LOWER).ravel(),
-                          np.where(left > 1e-9, BASIC, LOWER).ravel()]).astype(np.int8)
+    col = np.concatenate(
+        [
+            np.where(x > 0, BASIC, LOWER).ravel(),
+            np.where(full_wait, UPPER, np.where(waiting.ravel() > 0, BASIC, LOWER)),
+            np.where(untested > 0, BASIC, LOWER).ravel(),
+            np.where(left > 1e-9, BASIC, LOWER).ravel(),
+        ]
+    ).astype(np.int8)
     # LP rows: balance and reagent are equalities; a lab-day's capacity row is basic (its
     # slack is) unless the flow fills the lab-day
     cap_arcs = slice(net.starts["capacity"], net.starts["carry"])
     full = res.flow[cap_arcs] >= net.capacity[cap_arcs]
-    row = np.concatenate([np.full(inp.nd * inp.ns * inp.days, LOWER),
-                          np.where(full, UPPER, BASIC),
-                          np.full(inp.nl * inp.days, LOWER)]).astype(np.int8)
+    row = np.concatenate(
+        [
+            np.full(inp.nd * inp.ns * inp.days, LOWER),
+            np.where(full, UPPER, BASIC),
+            np.full(inp.nl * inp.days, LOWER),
+        ]
+    ).astype(np.int8)
     return Relaxation(x.ravel() > 0, np.concatenate([d.ravel() for d in duals]), col, row)
 
 
@@ -160,8 +171,12 @@ def warm_basis(relaxed: Relaxation, cols: np.ndarray):
     The relaxed flow is near the LP's optimum, so the first master starts near its own: 9,900
     dual simplex iterations instead of 28,300 from the slack basis on the 700-unit week."""
     import highspy
-    code = (highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic,
-            highspy.HighsBasisStatus.kUpper)
+
+    code = (
+        highspy.HighsBasisStatus.kLower,
+        highspy.HighsBasisStatus.kBasic,
+        highspy.HighsBasisStatus.kUpper,
+    )
     basis = highspy.HighsBasis()
     basis.col_status = [code[k] for k in relaxed.col_status[cols].tolist()]
     basis.row_status = [code[k] for k in relaxed.row_status.tolist()]
@@ -175,9 +190,9 @@ def seed_arcs(inp: PlanInput, relaxed: Relaxation | None) -> np.ndarray:
     seed = np.zeros(inp.npairs * inp.ns * inp.days, dtype=bool)
     if relaxed is not None:
         seed |= relaxed.arcs
-    order = np.lexsort((inp.pair_hours, inp.pair_d))             # by unit, nearest first
+    order = np.lexsort((inp.pair_hours, inp.pair_d))  # by unit, nearest first
     d = inp.pair_d[order]
-    rank = np.arange(d.size) - np.searchsorted(d, d)              # 0 = the unit's nearest
+    rank = np.arange(d.size) - np.searchsorted(d, d)  # 0 = the unit's nearest
     pick = np.zeros(inp.npairs, dtype=bool)
     pick[order[rank < NEAREST_LABS]] = True
     nearest_of_class = {}
@@ -187,10 +202,14 @@ def seed_arcs(inp: PlanInput, relaxed: Relaxation | None) -> np.ndarray:
     return seed | np.repeat(pick, inp.ns * inp.days)
 
 
-def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
-                     progress: Callable[[str], None] | None = None,
-                     seed: np.ndarray | None = None,
-                     max_rounds: int | None = None) -> LPSolution:
+def solve_lp_columns(
+    inp: PlanInput,
+    cfg: Planning,
+    w: Weights,
+    progress: Callable[[str], None] | None = None,
+    seed: np.ndarray | None = None,
+    max_rounds: int | None = None,
+) -> LPSolution:
     """Solve the allocation LP of labopt.schedule.lp by column generation.
 
     ``seed`` (bool per test variable) overrides the first master's arcs, and ``max_rounds``
@@ -199,14 +218,15 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
     duals and status as solve_lp does; unless OPTIMAL, ``bound`` is the Lagrangian bound.
     """
     import highspy
+
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     m = lp_model(inp, cfg, w)
     nx, nvar = m.nx, m.obj.size
     Ac = m.A.tocsc()
-    AxT = Ac[:, :nx].T.tocsr()                   # pricing: rc = c - Ax^T y
+    AxT = Ac[:, :nx].T.tocsr()  # pricing: rc = c - Ax^T y
     absAxT = abs(AxT)
-    available = m.upper[:nx]                     # the unit's samples so far
+    available = m.upper[:nx]  # the unit's samples so far
     relaxed = relaxation(inp, cfg, w)
     chosen = seed_arcs(inp, relaxed) if seed is None else np.asarray(seed, dtype=bool).copy()
     # the relaxation's duals bound the LP before any master is solved
@@ -223,14 +243,17 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = m.obj[cols], m.lower[cols], m.upper[cols]
     lp.row_lower_, lp.row_upper_ = m.row_lower, m.row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (sub.indptr, sub.indices,
-                                                                     sub.data)
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = (
+        sub.indptr,
+        sub.indices,
+        sub.data,
+    )
     h = _highs()
     h.passModel(lp)
     if relaxed is not None and h.setBasis(warm_basis(relaxed, cols)) == highspy.HighsStatus.kError:
-        h.clearSolver()                          # HiGHS could not use it: start from slacks
+        h.clearSolver()  # HiGHS could not use it: start from slacks
 
-    best = None               # (column values, row duals, objective) of the last optimal master
+    best = None  # (column values, row duals, objective) of the last optimal master
     bound = floor
     status, rounds, solve_secs = "NOT_SOLVED", 0, 0.0
     while True:
@@ -245,8 +268,11 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
         solve_secs += master_secs
         ms = h.getModelStatus()
         if ms != highspy.HighsModelStatus.kOptimal:
-            status = ("TIME_LIMIT" if ms == highspy.HighsModelStatus.kTimeLimit
-                      else h.modelStatusToString(ms).upper().replace(" ", "_"))
+            status = (
+                "TIME_LIMIT"
+                if ms == highspy.HighsModelStatus.kTimeLimit
+                else h.modelStatusToString(ms).upper().replace(" ", "_")
+            )
             break
         sol = h.getSolution()
         y = np.asarray(sol.row_dual)
@@ -272,23 +298,44 @@ def solve_lp_columns(inp: PlanInput, cfg: Planning, w: Weights,
         rank = np.arange(neg.size) - np.repeat(start, np.diff(np.r_[start, neg.size]))
         add = neg[rank < MAX_NEW_PER_ROW]
         rounds += 1
-        say(f"pricing round {rounds}: master solved in {master_secs:.2f} s "
+        say(
+            f"pricing round {rounds}: master solved in {master_secs:.2f} s "
             f"({h.getInfo().simplex_iteration_count:,} iterations; within "
             f"{relative_gap(z, bound):.2%} of the optimum), {add.size:,} lab arcs "
-            f"added to its {cols.size:,} columns")
+            f"added to its {cols.size:,} columns"
+        )
         s2 = Ac[:, add]
-        h.addCols(add.size, m.obj[add], m.lower[add], m.upper[add], s2.nnz,
-                  s2.indptr[:-1].astype(np.int32), s2.indices.astype(np.int32), s2.data)
+        h.addCols(
+            add.size,
+            m.obj[add],
+            m.lower[add],
+            m.upper[add],
+            s2.nnz,
+            s2.indptr[:-1].astype(np.int32),
+            s2.indices.astype(np.int32),
+            s2.data,
+        )
         chosen[add] = True
         cols = np.concatenate([cols, add])
-        h.setOptionValue("dual_simplex_cost_perturbation_multiplier",
-                         0.0 if add.size < UNPERTURBED_BELOW else 1.0)    # 1: HiGHS's default
+        h.setOptionValue(
+            "dual_simplex_cost_perturbation_multiplier",
+            0.0 if add.size < UNPERTURBED_BELOW else 1.0,
+        )  # 1: HiGHS's default
 
     if best is None:
-        return LPSolution.without_plan(inp, status, build, solve_secs, nvar, m.row_lower.size,
-                                       bound)
+        return LPSolution.without_plan(
+            inp, status, build, solve_secs, nvar, m.row_lower.size, bound
+        )
     v = np.zeros(nvar)
-    v[cols[:best[0].size]] = best[0]
-    return read_back(m, inp, v, best[1], best[2], best[2] if status == "OPTIMAL" else bound,
-                     status, build, solve_secs)
-
+    v[cols[: best[0].size]] = best[0]
+    return read_back(
+        m,
+        inp,
+        v,
+        best[1],
+        best[2],
+        best[2] if status == "OPTIMAL" else bound,
+        status,
+        build,
+        solve_secs,
+    )

@@ -4,6 +4,7 @@ Indices: d = unit (district), s = stream, t = day (0-based here), l = lab, p = a
 (unit, lab) pair. Pooled reaction costs depend on the receiving lab through the largest pool it
 has validated, so every pair carries its own cost per sample.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,10 +12,10 @@ from functools import cached_property
 
 import numpy as np
 
-from labopt.capacity.lab import (extraction_reactions, pcr_reactions, staff_reactions)
+from labopt.capacity.lab import extraction_reactions, pcr_reactions, staff_reactions
 from labopt.capacity.pooled import design_table
-from labopt.pooling.variance import reactions_variance_per_sample
 from labopt.pooling.designs import Design
+from labopt.pooling.variance import reactions_variance_per_sample
 from labopt.scenario.model import Scenario
 from labopt.scenario.travel import haversine_km, travel_table
 
@@ -32,27 +33,27 @@ class PlanInput:
     district_codes: list[str]
     stream_ids: list[str]
     lab_ids: list[str]
-    demand: np.ndarray          # (nd, ns, T) samples collected
-    prevalence: np.ndarray      # (nd, ns, T)
-    poolable: np.ndarray        # (ns,) bool
-    max_wait: np.ndarray        # (ns,) days
-    priority: np.ndarray        # (ns,)
-    pair_d: np.ndarray          # (np,) unit index of each allowed pair
-    pair_l: np.ndarray          # (np,) lab index
-    pair_hours: np.ndarray      # (np,) road time
-    pair_same: np.ndarray       # (np,) bool: lab in the unit itself
-    capacity: np.ndarray        # (nl, T) reactions a day (PCR, extraction, staff)
-    reagent_cum: np.ndarray     # (nl, T) reagent received by the end of day t (cumulative)
-    standby: np.ndarray         # (nl,) bool
-    provincial: np.ndarray      # (nl,) bool
-    lab_pool: np.ndarray        # (nl,) largest validated pool
-    cost: np.ndarray            # (np, ns, T) expected reactions per sample, retests included
-    late: np.ndarray            # (np, ns, T) bool: road + PCR rounds exceed the turnaround
-    variance: np.ndarray        # (np, ns, T) variance of reactions per sample (retests vary)
+    demand: np.ndarray  # (nd, ns, T) samples collected
+    prevalence: np.ndarray  # (nd, ns, T)
+    poolable: np.ndarray  # (ns,) bool
+    max_wait: np.ndarray  # (ns,) days
+    priority: np.ndarray  # (ns,)
+    pair_d: np.ndarray  # (np,) unit index of each allowed pair
+    pair_l: np.ndarray  # (np,) lab index
+    pair_hours: np.ndarray  # (np,) road time
+    pair_same: np.ndarray  # (np,) bool: lab in the unit itself
+    capacity: np.ndarray  # (nl, T) reactions a day (PCR, extraction, staff)
+    reagent_cum: np.ndarray  # (nl, T) reagent received by the end of day t (cumulative)
+    standby: np.ndarray  # (nl,) bool
+    provincial: np.ndarray  # (nl,) bool
+    lab_pool: np.ndarray  # (nl,) largest validated pool
+    cost: np.ndarray  # (np, ns, T) expected reactions per sample, retests included
+    late: np.ndarray  # (np, ns, T) bool: road + PCR rounds exceed the turnaround
+    variance: np.ndarray  # (np, ns, T) variance of reactions per sample (retests vary)
     reserve_capacity: np.ndarray  # (nd,) smallest daily capacity among each unit's labs
-    design_class: np.ndarray    # (nl,) index into pool_classes
-    pool_classes: list[int]     # distinct validated pool sizes
-    designs: dict               # class index -> list of Design per flattened (d, s, t)
+    design_class: np.ndarray  # (nl,) index into pool_classes
+    pool_classes: list[int]  # distinct validated pool sizes
+    designs: dict  # class index -> list of Design per flattened (d, s, t)
 
     @property
     def nd(self) -> int:
@@ -125,8 +126,11 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
         if day <= T:
             deliveries[li[lab_id], int(day) - 1] += r
     for i, lab in enumerate(labs):
-        cap[i, :] = min(pcr_reactions(lab, scn.policy), extraction_reactions(lab, scn.policy),
-                        staff_reactions(lab, scn.policy))
+        cap[i, :] = min(
+            pcr_reactions(lab, scn.policy),
+            extraction_reactions(lab, scn.policy),
+            staff_reactions(lab, scn.policy),
+        )
         reagent[i, :] = lab.reagent_stock + np.cumsum(deliveries[i])
 
     lab_pool = np.array([lab.max_pool_size for lab in labs])
@@ -145,12 +149,16 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
             et_by_class[j] = np.where(poolable[None, :, None], et, 1.0)
             designs[j] = table.designs
             # a safety margin: prevalence to 2 significant digits is plenty
-            var = np.array([reactions_variance_per_sample(d.algorithm, d.config,
-                                                          float(f"{p:.2g}"), pol.pooling_se,
-                                                          pol.pooling_sp)
-                            for d, p in zip(table.designs, P.ravel())]).reshape(nd, ns, T)
+            var = np.array(
+                [
+                    reactions_variance_per_sample(
+                        d.algorithm, d.config, float(f"{p:.2g}"), pol.pooling_se, pol.pooling_sp
+                    )
+                    for d, p in zip(table.designs, P.ravel(), strict=False)
+                ]
+            ).reshape(nd, ns, T)
             var_by_class[j] = np.where(poolable[None, :, None], var, 0.0)
-    cost = et_by_class[design_class[pair_l], pair_d]          # (np, ns, T)
+    cost = et_by_class[design_class[pair_l], pair_d]  # (np, ns, T)
     variance = var_by_class[design_class[pair_l], pair_d]
     # turnaround: road time plus one PCR run per stage of the design
     stages = np.ones((len(classes), nd, ns, T))
@@ -159,25 +167,42 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
     stages = np.where(poolable[None, :, None], stages[design_class[pair_l], pair_d], 1.0)
     run_hours = np.array([lab.run_hours for lab in labs])
     pair_hours = travel["hours"].to_numpy(dtype=float)
-    late = (pair_hours[:, None, None] + stages * run_hours[pair_l][:, None, None]
-            > scn.policy.turnaround_hours + 1e-9)
+    late = (
+        pair_hours[:, None, None] + stages * run_hours[pair_l][:, None, None]
+        > scn.policy.turnaround_hours + 1e-9
+    )
     reserve_cap = np.full(nd, np.inf)
     lab_cap = cap.max(axis=1)
     np.minimum.at(reserve_cap, pair_d, np.where(lab_cap[pair_l] > 0, lab_cap[pair_l], np.inf))
     reserve_cap = np.where(np.isfinite(reserve_cap), reserve_cap, 1.0)
     return PlanInput(
-        scenario=scn, days=T, district_codes=dcodes, stream_ids=[s.id for s in streams],
-        lab_ids=[lab.id for lab in labs], demand=D, prevalence=P, poolable=poolable,
+        scenario=scn,
+        days=T,
+        district_codes=dcodes,
+        stream_ids=[s.id for s in streams],
+        lab_ids=[lab.id for lab in labs],
+        demand=D,
+        prevalence=P,
+        poolable=poolable,
         max_wait=np.array([s.max_wait_days for s in streams]),
         priority=np.array([s.priority for s in streams]),
-        pair_d=pair_d, pair_l=pair_l, pair_hours=pair_hours,
-        pair_same=travel["same_district"].to_numpy(dtype=bool), capacity=cap,
-        reagent_cum=reagent, standby=np.array([lab.status == "standby" for lab in labs]),
+        pair_d=pair_d,
+        pair_l=pair_l,
+        pair_hours=pair_hours,
+        pair_same=travel["same_district"].to_numpy(dtype=bool),
+        capacity=cap,
+        reagent_cum=reagent,
+        standby=np.array([lab.status == "standby" for lab in labs]),
         provincial=np.array([lab.facility_type in PROVINCIAL for lab in labs]),
-        lab_pool=lab_pool, cost=np.ascontiguousarray(cost), late=late, variance=variance,
+        lab_pool=lab_pool,
+        cost=np.ascontiguousarray(cost),
+        late=late,
+        variance=variance,
         reserve_capacity=reserve_cap,
         design_class=design_class,
-        pool_classes=classes, designs=designs)
+        pool_classes=classes,
+        designs=designs,
+    )
 
 
 def check_plannable(scn: Scenario, days: int | None = None) -> None:
@@ -190,8 +215,9 @@ def check_plannable(scn: Scenario, days: int | None = None) -> None:
 def _horizon(scn: Scenario, days: int | None) -> int:
     T = scn.province.days if days is None else int(days)
     if not 1 <= T <= scn.province.days:
-        raise PlanInputError(f"days: must be between 1 and {scn.province.days} (the scenario's "
-                             f"horizon), got {days}")
+        raise PlanInputError(
+            f"days: must be between 1 and {scn.province.days} (the scenario's horizon), got {days}"
+        )
     return T
 
 
@@ -200,22 +226,25 @@ def _check_reachable(scn: Scenario, T: int, travel) -> None:
     dem = scn.demand[scn.demand["day"] <= T]
     samples = dem.groupby("district")["samples"].sum()
     reachable = set(travel["district"])
-    stranded = [d for d in scn.districts if samples.get(d.code, 0) > 0
-                and d.code not in reachable]
+    stranded = [d for d in scn.districts if samples.get(d.code, 0) > 0 and d.code not in reachable]
     if not stranded:
         return
     lines = []
     for d in stranded:
         km = [haversine_km(d.lat, d.lon, lab.lat, lab.lon) for lab in scn.labs]
         if not km:
-            lines.append(f"unit '{d.code}' ({d.name}) has {int(samples[d.code]):,} samples "
-                         f"but the scenario has no lab")
+            lines.append(
+                f"unit '{d.code}' ({d.name}) has {int(samples[d.code]):,} samples "
+                f"but the scenario has no lab"
+            )
             continue
         j = int(np.argmin(km))
         hours = km[j] * scn.transport.road_factor / scn.transport.speed_kmh
-        lines.append(f"unit '{d.code}' ({d.name}) has {int(samples[d.code]):,} samples but no lab "
-                     f"within policy.max_travel_hours = {scn.policy.max_travel_hours:g} h"
-                     + ("" if scn.travel is None else " in travel.csv")
-                     + f"; the nearest lab is '{scn.labs[j].id}' at about {hours:.1f} h: raise "
-                       f"max_travel_hours or add a travel row for it")
+        lines.append(
+            f"unit '{d.code}' ({d.name}) has {int(samples[d.code]):,} samples but no lab "
+            f"within policy.max_travel_hours = {scn.policy.max_travel_hours:g} h"
+            + ("" if scn.travel is None else " in travel.csv")
+            + f"; the nearest lab is '{scn.labs[j].id}' at about {hours:.1f} h: raise "
+            f"max_travel_hours or add a travel row for it"
+        )
     raise PlanInputError("cannot plan:\n  - " + "\n  - ".join(lines))

@@ -5,6 +5,7 @@ still has room (active labs before standby ones); what does not fit waits if it 
 untested once it has waited its stream's maximum. Same capacities, reagent, reserve for
 retests and designs as the optimised plan.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,6 +16,7 @@ from labopt.schedule.lp import Weights, plan_cost
 
 def greedy_plan(inp: PlanInput, w: Weights):
     from labopt.schedule.plan import Plan
+
     cfg = inp.scenario.settings.plan
     c = plan_cost(inp, cfg.retest_reserve_sd)
     nd, ns, T = inp.nd, inp.ns, inp.days

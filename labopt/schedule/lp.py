@@ -18,6 +18,7 @@ Constraints:
 This is a generalized network (a pooled sample costs each lab a different number of
 reactions), so it is solved as an LP; its optimum is proven (gap 0).
 """
+
 from __future__ import annotations
 
 import time
@@ -36,29 +37,35 @@ from labopt.schedule.data import PlanInput
 class Weights:
     """Objective coefficients actually used (after the tier scaling)."""
 
-    stream: np.ndarray        # (ns,) relative weight of one sample of each stream
+    stream: np.ndarray  # (ns,) relative weight of one sample of each stream
     untested: float
     waiting_day: float
-    pair_cost: np.ndarray     # (np,) transport + reinforcement per sample
+    pair_cost: np.ndarray  # (np,) transport + reinforcement per sample
     priority_base: float
 
     def test_cost(self, inp: PlanInput) -> np.ndarray:
         """(np, ns, T) cost of testing one sample on an arc: transport and reinforcement, plus
         one waiting day when its result would miss the turnaround target."""
-        return (self.pair_cost[:, None, None]
-                + self.waiting_day * self.stream[None, :, None] * inp.late)
+        return (
+            self.pair_cost[:, None, None] + self.waiting_day * self.stream[None, :, None] * inp.late
+        )
 
     def objective(self, inp: PlanInput, x, waiting, untested) -> float:
         """The objective of an allocation: x (np, ns, T) tested, waiting and untested
         (nd, ns, T) samples."""
-        return float((self.test_cost(inp) * x).sum()
-                     + (self.waiting_day * self.stream[None, :, None] * waiting).sum()
-                     + (self.untested * self.stream[None, :, None] * untested).sum())
+        return float(
+            (self.test_cost(inp) * x).sum()
+            + (self.waiting_day * self.stream[None, :, None] * waiting).sum()
+            + (self.untested * self.stream[None, :, None] * untested).sum()
+        )
 
     def to_dict(self, stream_ids) -> dict:
-        return {"priority_base": self.priority_base, "untested": self.untested,
-                "waiting_day": self.waiting_day,
-                "stream_weights": dict(zip(stream_ids, self.stream.tolist()))}
+        return {
+            "priority_base": self.priority_base,
+            "untested": self.untested,
+            "waiting_day": self.waiting_day,
+            "stream_weights": dict(zip(stream_ids, self.stream.tolist(), strict=False)),
+        }
 
 
 def plan_cost(inp: PlanInput, z: float) -> np.ndarray:
@@ -72,7 +79,7 @@ def plan_cost(inp: PlanInput, z: float) -> np.ndarray:
     standard deviations at every such lab that is full of the design, and the same at every
     lab (so the allocation stays a network when it can be one).
     """
-    cap = inp.reserve_capacity[inp.pair_d]                    # (np,)
+    cap = inp.reserve_capacity[inp.pair_d]  # (np,)
     reserve = z * np.sqrt(inp.cost * inp.variance / cap[:, None, None])
     return inp.cost + np.where(inp.poolable[None, :, None], reserve, 0.0)
 
@@ -90,14 +97,16 @@ def weights(inp: PlanInput, cfg: Planning) -> Weights:
     cmin = float(c[c > 0].min()) if (c > 0).any() else 1.0
     base = max(cfg.priority_base, 1.2 * cmax / cmin)
     levels = np.unique(inp.priority)
-    rank = np.searchsorted(levels, inp.priority)             # 0 = most urgent
+    rank = np.searchsorted(levels, inp.priority)  # 0 = most urgent
     w = base ** (len(levels) - 1 - rank)
     waits = int(inp.max_wait.max()) + 1
     untested = max(cfg.untested, 2.0 * cfg.waiting_day * w.max() * waits * cmax / cmin / w.min())
-    pair_cost = (cfg.transport_per_hour * inp.pair_hours
-                 + cfg.cross_district * ~inp.pair_same
-                 + cfg.provincial_backup * (inp.provincial[inp.pair_l] & ~inp.pair_same)
-                 + cfg.standby * inp.standby[inp.pair_l])
+    pair_cost = (
+        cfg.transport_per_hour * inp.pair_hours
+        + cfg.cross_district * ~inp.pair_same
+        + cfg.provincial_backup * (inp.provincial[inp.pair_l] & ~inp.pair_same)
+        + cfg.standby * inp.standby[inp.pair_l]
+    )
     return Weights(w, untested, cfg.waiting_day, pair_cost, base)
 
 
@@ -122,11 +131,11 @@ def lp_backend(choice: str, test_variables: int) -> str:
 
 @dataclass
 class LPSolution:
-    x: np.ndarray             # (np, ns, T) samples, fractional
-    waiting: np.ndarray       # (nd, ns, T)
-    untested: np.ndarray      # (nd, ns, T)
+    x: np.ndarray  # (np, ns, T) samples, fractional
+    waiting: np.ndarray  # (nd, ns, T)
+    untested: np.ndarray  # (nd, ns, T)
     capacity_dual: np.ndarray  # (nl, T): objective change per extra reaction (<= 0)
-    reagent_dual: np.ndarray   # (nl, T)
+    reagent_dual: np.ndarray  # (nl, T)
     objective: float
     bound: float
     status: str
@@ -137,14 +146,34 @@ class LPSolution:
     constraints: int
 
     @classmethod
-    def without_plan(cls, inp: PlanInput, status: str, build: float, solve: float,
-                     variables: int, constraints: int, bound: float = -np.inf) -> LPSolution:
+    def without_plan(
+        cls,
+        inp: PlanInput,
+        status: str,
+        build: float,
+        solve: float,
+        variables: int,
+        constraints: int,
+        bound: float = -np.inf,
+    ) -> LPSolution:
         """The solver stopped without a plan (time limit, infeasible): zeros, objective NaN,
         and the lower bound known so far (-inf if none)."""
         z = np.zeros
-        return cls(z((inp.npairs, inp.ns, inp.days)), z((inp.nd, inp.ns, inp.days)),
-                   z((inp.nd, inp.ns, inp.days)), None, None, float("nan"), float(bound),
-                   status, False, build, solve, variables, constraints)
+        return cls(
+            z((inp.npairs, inp.ns, inp.days)),
+            z((inp.nd, inp.ns, inp.days)),
+            z((inp.nd, inp.ns, inp.days)),
+            None,
+            None,
+            float("nan"),
+            float(bound),
+            status,
+            False,
+            build,
+            solve,
+            variables,
+            constraints,
+        )
 
 
 @dataclass
@@ -160,11 +189,11 @@ class LPModel:
     row_lower: np.ndarray
     row_upper: np.ndarray
     A: sp.csr_matrix
-    nx: int                   # test variables, the first nx columns
-    nb: int                   # waiting (and untested) variables
-    nbal: int                 # balance rows; capacity rows follow, then reagent rows (rg)
+    nx: int  # test variables, the first nx columns
+    nb: int  # waiting (and untested) variables
+    nbal: int  # balance rows; capacity rows follow, then reagent rows (rg)
     rg: int
-    x_row: np.ndarray         # (nx,) balance row (unit-stream-day) of each test variable
+    x_row: np.ndarray  # (nx,) balance row (unit-stream-day) of each test variable
 
     @property
     def ob(self) -> int:
@@ -194,19 +223,34 @@ def relative_gap(objective: float, bound: float) -> float:
     return max(objective - bound, 0.0) / max(1.0, abs(objective))
 
 
-def read_back(m: LPModel, inp: PlanInput, v: np.ndarray, duals: np.ndarray, objective: float,
-              bound: float, status: str, build: float, solve: float) -> LPSolution:
+def read_back(
+    m: LPModel,
+    inp: PlanInput,
+    v: np.ndarray,
+    duals: np.ndarray,
+    objective: float,
+    bound: float,
+    status: str,
+    build: float,
+    solve: float,
+) -> LPSolution:
     """The LPSolution of the model's column values ``v`` and row duals."""
     nd, ns, T, nl = inp.nd, inp.ns, inp.days, inp.nl
     return LPSolution(
-        x=np.clip(v[:m.nx], 0, None).reshape(inp.npairs, ns, T),
-        waiting=np.clip(v[m.ob:m.ob + m.nb], 0, None).reshape(nd, ns, T),
-        untested=np.clip(v[m.ou:m.ou + m.nb], 0, None).reshape(nd, ns, T),
-        capacity_dual=duals[m.nbal:m.nbal + nl * T].reshape(nl, T),
-        reagent_dual=duals[m.rg:m.rg + nl * T].reshape(nl, T),
-        objective=float(objective), bound=float(bound), status=status,
-        optimal=status == "OPTIMAL", build_seconds=build, solve_seconds=solve,
-        variables=m.obj.size, constraints=m.row_lower.size)
+        x=np.clip(v[: m.nx], 0, None).reshape(inp.npairs, ns, T),
+        waiting=np.clip(v[m.ob : m.ob + m.nb], 0, None).reshape(nd, ns, T),
+        untested=np.clip(v[m.ou : m.ou + m.nb], 0, None).reshape(nd, ns, T),
+        capacity_dual=duals[m.nbal : m.nbal + nl * T].reshape(nl, T),
+        reagent_dual=duals[m.rg : m.rg + nl * T].reshape(nl, T),
+        objective=float(objective),
+        bound=float(bound),
+        status=status,
+        optimal=status == "OPTIMAL",
+        build_seconds=build,
+        solve_seconds=solve,
+        variables=m.obj.size,
+        constraints=m.row_lower.size,
+    )
 
 
 def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
@@ -229,7 +273,7 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     upper = np.full(nvar, np.inf)
     # waiting: at most the last max_wait days of demand (0 for streams that cannot wait)
     cum = np.cumsum(inp.demand, axis=2)
-    first = Dt - inp.max_wait[Ds]                        # samples of days <= first are spoiled
+    first = Dt - inp.max_wait[Ds]  # samples of days <= first are spoiled
     older = np.where(first >= 0, np.take_along_axis(cum, np.clip(first, 0, T - 1), axis=2), 0.0)
     upper[ob + dst] = (cum - older).ravel()
     # a test arc carries at most its unit's samples collected so far. The balance rows imply
@@ -266,9 +310,10 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     cols.append(orr + lt[later] - 1)
     vals.append(-np.ones(int(later.sum())))
     nrow = nbal + 2 * nl * T
-    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=(nrow, nvar))
-    supply = np.diff(inp.reagent_cum, axis=1, prepend=0.0)   # stock + deliveries per day
+    A = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, nvar)
+    )
+    supply = np.diff(inp.reagent_cum, axis=1, prepend=0.0)  # stock + deliveries per day
     lo = np.concatenate([inp.demand.ravel(), np.full(nl * T, -np.inf), supply.ravel()])
     hi = np.concatenate([inp.demand.ravel(), inp.capacity.ravel(), supply.ravel()])
 
@@ -280,35 +325,48 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     return LPModel(lower, upper, obj, lo, hi, A, nx, nb, nbal, rg, brow)
 
 
-def solve_lp(inp: PlanInput, cfg: Planning, w: Weights | None = None,
-             progress: Callable[[str], None] | None = None) -> LPSolution:
+def solve_lp(
+    inp: PlanInput,
+    cfg: Planning,
+    w: Weights | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LPSolution:
     """Solve the allocation LP with the backend of ``[plan] solver`` (see lp_backend)."""
     w = weights(inp, cfg) if w is None else w
     backend = lp_backend(cfg.solver, inp.npairs * inp.ns * inp.days)
     if backend == "columns":
         from labopt.schedule.columns import solve_lp_columns
+
         return solve_lp_columns(inp, cfg, w, progress)
     t0 = time.perf_counter()
     m = lp_model(inp, cfg, w)
     model = model_builder.Model()
-    model.helper.fill_model_from_sparse_data(m.lower, m.upper, m.obj, m.row_lower,
-                                              m.row_upper, m.A)
+    model.helper.fill_model_from_sparse_data(m.lower, m.upper, m.obj, m.row_lower, m.row_upper, m.A)
     build = time.perf_counter() - t0
 
     # ---- solve
     solver = model_builder.Solver(backend)
     if backend == "highs":
-        solver.set_solver_specific_parameters("output_flag=false")   # no banner on stdout
+        solver.set_solver_specific_parameters("output_flag=false")  # no banner on stdout
     solver.set_time_limit_in_seconds(cfg.time_limit_seconds)
     t1 = time.perf_counter()
     status = solver.solve(model)
     solve_secs = time.perf_counter() - t1
-    helper = solver._Solver__solve_helper        # bulk access to values and duals
+    helper = solver._Solver__solve_helper  # bulk access to values and duals
     if not helper.has_solution():
-        return LPSolution.without_plan(inp, status.name, build, solve_secs, m.obj.size,
-                                       m.row_lower.size)
+        return LPSolution.without_plan(
+            inp, status.name, build, solve_secs, m.obj.size, m.row_lower.size
+        )
 
     # ---- read back
-    return read_back(m, inp, np.asarray(helper.variable_values()),
-                     np.asarray(helper.dual_values()), solver.objective_value,
-                     solver.best_objective_bound, status.name, build, solve_secs)
+    return read_back(
+        m,
+        inp,
+        np.asarray(helper.variable_values()),
+        np.asarray(helper.dual_values()),
+        solver.objective_value,
+        solver.best_objective_bound,
+        status.name,
+        build,
+        solve_secs,
+    )

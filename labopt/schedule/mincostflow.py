@@ -16,6 +16,7 @@ child process that is killed at the limit (status "TIME_LIMIT", as the simplex's
 never hangs on it. Starting the child (spawned, so no thread state is forked) costs a few tenths
 of a second, paid only when a limit is given.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -30,12 +31,12 @@ _ORDER_SEED = 20_201
 
 @dataclass
 class FlowResult:
-    status: str            # "OPTIMAL", "INFEASIBLE", "UNBOUNDED" or the solver's own word
-    flow: np.ndarray       # (m,) int64 flow per arc (zeros unless OPTIMAL)
-    cost: int              # total cost of the flow
-    seconds: float         # solve only
+    status: str  # "OPTIMAL", "INFEASIBLE", "UNBOUNDED" or the solver's own word
+    flow: np.ndarray  # (m,) int64 flow per arc (zeros unless OPTIMAL)
+    cost: int  # total cost of the flow
+    seconds: float  # solve only
     pivots: int | None = None
-    potential: np.ndarray | None = None   # (n,) node potentials at the optimum (simplex only):
+    potential: np.ndarray | None = None  # (n,) node potentials at the optimum (simplex only):
     # cost + potential[tail] - potential[head] is each arc's reduced cost
 
     @property
@@ -43,8 +44,9 @@ class FlowResult:
         return self.status == "OPTIMAL"
 
 
-def min_cost_flow(tail, head, capacity, cost, supply, *, solver: str = "simplex",
-                  max_seconds: float | None = None) -> FlowResult:
+def min_cost_flow(
+    tail, head, capacity, cost, supply, *, solver: str = "simplex", max_seconds: float | None = None
+) -> FlowResult:
     """Solve min sum(cost * flow) subject to 0 <= flow <= capacity and, at every node,
     outflow - inflow = supply. Nodes are 0..len(supply)-1; all data are integers.
 
@@ -65,8 +67,9 @@ def min_cost_flow(tail, head, capacity, cost, supply, *, solver: str = "simplex"
         if m and (data[name].min() < 0 or data[name].max() >= n):
             raise ValueError(f"{name}: node numbers must be in 0..{n - 1}")
     tail, head = (np.ascontiguousarray(data[k], dtype=np.int32) for k in ("tail", "head"))
-    capacity, cost, supply = (np.ascontiguousarray(data[k], dtype=np.int64)
-                              for k in ("capacity", "cost", "supply"))
+    capacity, cost, supply = (
+        np.ascontiguousarray(data[k], dtype=np.int64) for k in ("capacity", "cost", "supply")
+    )
     if solver == "simplex":
         return _simplex(tail, head, capacity, cost, supply, max_seconds or 0.0)
     if max_seconds is None:
@@ -76,16 +79,21 @@ def min_cost_flow(tail, head, capacity, cost, supply, *, solver: str = "simplex"
 
 def _simplex(tail, head, capacity, cost, supply, max_seconds) -> FlowResult:
     from labopt import _netsimplex
+
     order = np.random.default_rng(_ORDER_SEED).permutation(tail.size).astype(np.int32)
     t0 = time.perf_counter()
     status, flow, potential, pivots = _netsimplex.min_cost_flow(
-        tail[order], head[order], capacity[order], cost[order], supply,
-        max_seconds=max_seconds)
+        tail[order], head[order], capacity[order], cost[order], supply, max_seconds=max_seconds
+    )
     seconds = time.perf_counter() - t0
     out = np.empty_like(flow)
     out[order] = flow
-    word = {_netsimplex.OPTIMAL: "OPTIMAL", _netsimplex.INFEASIBLE: "INFEASIBLE",
-            _netsimplex.UNBOUNDED: "UNBOUNDED", _netsimplex.TIME_LIMIT: "TIME_LIMIT"}[status]
+    word = {
+        _netsimplex.OPTIMAL: "OPTIMAL",
+        _netsimplex.INFEASIBLE: "INFEASIBLE",
+        _netsimplex.UNBOUNDED: "UNBOUNDED",
+        _netsimplex.TIME_LIMIT: "TIME_LIMIT",
+    }[status]
     if word != "OPTIMAL":
         out[:] = 0
         return FlowResult(word, out, 0, seconds, int(pivots))
@@ -95,11 +103,12 @@ def _simplex(tail, head, capacity, cost, supply, max_seconds) -> FlowResult:
 def _total(flow, cost) -> int:
     """sum(flow * cost) in Python integers (int64 products could overflow)."""
     nz = np.flatnonzero(flow)
-    return sum(int(f) * int(c) for f, c in zip(flow[nz].tolist(), cost[nz].tolist()))
+    return sum(int(f) * int(c) for f, c in zip(flow[nz].tolist(), cost[nz].tolist(), strict=False))
 
 
 def _ortools(tail, head, capacity, cost, supply) -> FlowResult:
     from ortools.graph.python import min_cost_flow as mcf
+
     g = mcf.SimpleMinCostFlow()
     g.add_arcs_with_capacity_and_unit_cost(tail, head, capacity, cost)
     g.set_nodes_supplies(np.arange(supply.size, dtype=np.int32), supply)
@@ -116,7 +125,7 @@ def _ortools_child(conn, tail, head, capacity, cost, supply) -> None:
     """The child process's side of _ortools_limited: the result (or the exception) back."""
     try:
         conn.send(("ok", _ortools(tail, head, capacity, cost, supply)))
-    except Exception as exc:        # noqa: BLE001 -- re-raised in the parent
+    except Exception as exc:  # noqa: BLE001 -- re-raised in the parent
         conn.send(("error", exc))
     finally:
         conn.close()
@@ -132,23 +141,27 @@ def _ortools_limited(tail, head, capacity, cost, supply, max_seconds: float) -> 
     t0 = time.perf_counter()
     ctx = multiprocessing.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_ortools_child, args=(send, tail, head, capacity, cost, supply),
-                        daemon=True)
+    child = ctx.Process(
+        target=_ortools_child, args=(send, tail, head, capacity, cost, supply), daemon=True
+    )
     try:
-        child.start()                     # returns once the child has read its arguments
-        send.close()                      # the child holds the only writing end now
+        child.start()  # returns once the child has read its arguments
+        send.close()  # the child holds the only writing end now
         if receive.poll(max(max_seconds - (time.perf_counter() - t0), 0.0)):
             try:
                 kind, value = receive.recv()
             except EOFError:
                 child.join(timeout=5)
-                raise RuntimeError("OR-Tools' min-cost flow child process died without an "
-                                   f"answer (exit code {child.exitcode})") from None
+                raise RuntimeError(
+                    "OR-Tools' min-cost flow child process died without an "
+                    f"answer (exit code {child.exitcode})"
+                ) from None
             if kind == "error":
                 raise value
             return value
-        return FlowResult("TIME_LIMIT", np.zeros(tail.size, dtype=np.int64), 0,
-                          time.perf_counter() - t0)
+        return FlowResult(
+            "TIME_LIMIT", np.zeros(tail.size, dtype=np.int64), 0, time.perf_counter() - t0
+        )
     finally:
         if child.is_alive():
             child.kill()

@@ -15,6 +15,7 @@ costs are the LP's costs per unit of flow scaled to integers. A min-cost flow so
 (labopt.schedule.mincostflow) on this graph is much faster than a general LP solver and its
 optimum is proven (gap 0).
 """
+
 from __future__ import annotations
 
 import time
@@ -40,14 +41,16 @@ def cost_scale(solver: str, max_cost: float, nodes: int) -> int:
     """Integer cost units per objective unit for a network whose largest cost per flow unit
     is ``max_cost``: the finest power of ten (10,000 for OR-Tools) that keeps every cost within
     half the simplex's bound for int64 potentials (the other half absorbs rounding)."""
-    limit = 2**62 // (4 * (nodes + 1))           # ext/_netsimplex.pyx's bound on |cost|
+    limit = 2**62 // (4 * (nodes + 1))  # ext/_netsimplex.pyx's bound on |cost|
     scale = ORTOOLS_COST_SCALE if solver == "ortools" else MAX_COST_SCALE
     while scale > 1 and max_cost * scale * 2 > limit:
         scale //= 10
     if not np.isfinite(max_cost) or max_cost * scale * 2 > limit:
-        raise PlanInputError(f"the plan's weights make a cost of {max_cost:.3g} per 1/100 "
-                             f"reaction, too large for exact integer costs: lower "
-                             f"plan.untested or plan.priority_base")
+        raise PlanInputError(
+            f"the plan's weights make a cost of {max_cost:.3g} per 1/100 "
+            f"reaction, too large for exact integer costs: lower "
+            f"plan.untested or plan.priority_base"
+        )
     return scale
 
 
@@ -86,15 +89,16 @@ class FlowNetwork:
     cost: np.ndarray
     supply: np.ndarray
     starts: dict[str, int]
-    cost_scale: int           # integer cost units per objective unit
-    per_sample: np.ndarray    # (nd, ns) flow units per sample
+    cost_scale: int  # integer cost units per objective unit
+    per_sample: np.ndarray  # (nd, ns) flow units per sample
 
 
-def flow_network(inp: PlanInput, w: Weights, per: np.ndarray,
-                 solver: str = "simplex") -> FlowNetwork:
+def flow_network(
+    inp: PlanInput, w: Weights, per: np.ndarray, solver: str = "simplex"
+) -> FlowNetwork:
     """Build the min-cost flow of the allocation for ``solver``; ``per`` from unit_costs."""
     nd, ns, T, nl, npair = inp.nd, inp.ns, inp.days, inp.nl, inp.npairs
-    f = per * UNITS_PER_REACTION                       # flow units per sample
+    f = per * UNITS_PER_REACTION  # flow units per sample
 
     # ---- nodes: unit-stream-days, lab-days, reagent(lab, day), sink
     n_unit = nd * ns * T
@@ -102,12 +106,12 @@ def flow_network(inp: PlanInput, w: Weights, per: np.ndarray,
     rg0 = lab0 + nl * T
     sink = rg0 + nl * T
     D, S, Tt = np.meshgrid(np.arange(nd), np.arange(ns), np.arange(T), indexing="ij")
-    unit = ((D * ns + S) * T + Tt)
+    unit = (D * ns + S) * T + Tt
     units = np.rint(inp.demand * f[:, :, None]).astype(np.int64)
     supplies = np.zeros(sink + 1, dtype=np.int64)
     supplies[:n_unit] = units.ravel()
     supplies[sink] = -units.sum()
-    unbounded = max(int(units.sum()), 1)              # no arc can carry more than all of it
+    unbounded = max(int(units.sum()), 1)  # no arc can carry more than all of it
 
     # ---- arcs: tests, waiting, untested, lab capacity, reagent
     P, PS, PT = np.meshgrid(np.arange(npair), np.arange(ns), np.arange(T), indexing="ij")
@@ -120,73 +124,128 @@ def flow_network(inp: PlanInput, w: Weights, per: np.ndarray,
     later = LT > 0
     groups = [
         # (tail, head, capacity, cost per flow unit)
-        ("test", unit[inp.pair_d[P], PS, PT], lab0 + inp.pair_l[P] * T + PT,
-         np.full(P.shape, unbounded), w.test_cost(inp) / f[inp.pair_d[P], PS]),
-        ("wait", unit, np.where(Tt < T - 1, unit + 1, sink), wait_cap,
-         w.waiting_day * w.stream[S] / f[D, S]),
-        ("untested", unit, np.full(unit.shape, sink), np.full(unit.shape, unbounded),
-         w.untested * w.stream[S] / f[D, S]),
-        ("capacity", lab0 + L * T + LT, rg0 + L * T + LT,
-         np.floor(inp.capacity * UNITS_PER_REACTION + 1e-6).astype(np.int64), np.zeros(L.shape)),
-        ("carry", (rg0 + L * T + LT)[later], (rg0 + L * T + LT - 1)[later],
-         np.full(int(later.sum()), unbounded), np.zeros(int(later.sum()))),
-        ("reagent", rg0 + L * T + LT, np.full(L.shape, sink),
-         np.floor(arrivals * UNITS_PER_REACTION + 1e-6).astype(np.int64), np.zeros(L.shape)),
+        (
+            "test",
+            unit[inp.pair_d[P], PS, PT],
+            lab0 + inp.pair_l[P] * T + PT,
+            np.full(P.shape, unbounded),
+            w.test_cost(inp) / f[inp.pair_d[P], PS],
+        ),
+        (
+            "wait",
+            unit,
+            np.where(Tt < T - 1, unit + 1, sink),
+            wait_cap,
+            w.waiting_day * w.stream[S] / f[D, S],
+        ),
+        (
+            "untested",
+            unit,
+            np.full(unit.shape, sink),
+            np.full(unit.shape, unbounded),
+            w.untested * w.stream[S] / f[D, S],
+        ),
+        (
+            "capacity",
+            lab0 + L * T + LT,
+            rg0 + L * T + LT,
+            np.floor(inp.capacity * UNITS_PER_REACTION + 1e-6).astype(np.int64),
+            np.zeros(L.shape),
+        ),
+        (
+            "carry",
+            (rg0 + L * T + LT)[later],
+            (rg0 + L * T + LT - 1)[later],
+            np.full(int(later.sum()), unbounded),
+            np.zeros(int(later.sum())),
+        ),
+        (
+            "reagent",
+            rg0 + L * T + LT,
+            np.full(L.shape, sink),
+            np.floor(arrivals * UNITS_PER_REACTION + 1e-6).astype(np.int64),
+            np.zeros(L.shape),
+        ),
     ]
     starts, size = {}, 0
     for name, tail, *_ in groups:
         starts[name] = size
         size += np.size(tail)
-    arcs = [np.concatenate([np.broadcast_to(np.asarray(grp[i]), np.shape(grp[1])).ravel()
-                            for grp in groups]) for i in (1, 2, 3)]
+    arcs = [
+        np.concatenate(
+            [np.broadcast_to(np.asarray(grp[i]), np.shape(grp[1])).ravel() for grp in groups]
+        )
+        for i in (1, 2, 3)
+    ]
     cost = np.concatenate([np.asarray(grp[4], dtype=float).ravel() for grp in groups])
     scale = cost_scale(solver, float(np.abs(cost).max(initial=0.0)), sink + 1)
-    return FlowNetwork(*arcs, np.rint(cost * scale).astype(np.int64), supplies, starts, scale,
-                       f)
+    return FlowNetwork(*arcs, np.rint(cost * scale).astype(np.int64), supplies, starts, scale, f)
 
 
 def solve_network(inp: PlanInput, cfg: Planning, w: Weights, per: np.ndarray) -> LPSolution:
     t0 = time.perf_counter()
     net = flow_network(inp, w, per, cfg.flow_solver)
     build = time.perf_counter() - t0
-    res = min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply,
-                        solver=cfg.flow_solver,
-                        max_seconds=max(cfg.time_limit_seconds - build, 1e-6))
+    res = min_cost_flow(
+        net.tail,
+        net.head,
+        net.capacity,
+        net.cost,
+        net.supply,
+        solver=cfg.flow_solver,
+        max_seconds=max(cfg.time_limit_seconds - build, 1e-6),
+    )
     size = net.tail.size
     if not res.optimal:
-        return LPSolution.without_plan(inp, res.status, build, res.seconds, size,
-                                       net.supply.size)
+        return LPSolution.without_plan(inp, res.status, build, res.seconds, size, net.supply.size)
     x, waiting, untested, _ = flow_values(net, res.flow, inp)
     # the objective with the exact (unrounded) costs, comparable with the LP's
     objective = w.objective(inp, x, waiting, untested)
-    return LPSolution(x, waiting, untested, capacity_duals(net, res.potential, inp, w), None,
-                      objective, objective, "OPTIMAL", True, build, res.seconds, size,
-                      net.supply.size)
+    return LPSolution(
+        x,
+        waiting,
+        untested,
+        capacity_duals(net, res.potential, inp, w),
+        None,
+        objective,
+        objective,
+        "OPTIMAL",
+        True,
+        build,
+        res.seconds,
+        size,
+        net.supply.size,
+    )
 
 
-def flow_values(net: FlowNetwork, flow: np.ndarray, inp: PlanInput
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def flow_values(
+    net: FlowNetwork, flow: np.ndarray, inp: PlanInput
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The LP's variables of a flow: samples tested x (np, ns, T), waiting and untested
     (nd, ns, T), and reactions used at each lab-day (nl, T)."""
     nd, ns, T, starts, f = inp.nd, inp.ns, inp.days, net.starts, net.per_sample
     flows = flow.astype(float)
-    x = flows[starts["test"]:starts["wait"]].reshape(inp.npairs, ns, T) \
+    x = (
+        flows[starts["test"] : starts["wait"]].reshape(inp.npairs, ns, T)
         / f[inp.pair_d][:, :, None]
-    waiting = flows[starts["wait"]:starts["untested"]].reshape(nd, ns, T) / f[:, :, None]
-    untested = flows[starts["untested"]:starts["capacity"]].reshape(nd, ns, T) / f[:, :, None]
-    used = flows[starts["capacity"]:starts["carry"]].reshape(inp.nl, T) / UNITS_PER_REACTION
+    )
+    waiting = flows[starts["wait"] : starts["untested"]].reshape(nd, ns, T) / f[:, :, None]
+    untested = flows[starts["untested"] : starts["capacity"]].reshape(nd, ns, T) / f[:, :, None]
+    used = flows[starts["capacity"] : starts["carry"]].reshape(inp.nl, T) / UNITS_PER_REACTION
     return x, waiting, untested, used
 
 
-def capacity_duals(net: FlowNetwork, potential: np.ndarray | None, inp: PlanInput,
-                   w: Weights) -> np.ndarray | None:
+def capacity_duals(
+    net: FlowNetwork, potential: np.ndarray | None, inp: PlanInput, w: Weights
+) -> np.ndarray | None:
     """(nl, T) objective change per extra reaction of each lab-day's capacity (<= 0), as the
     LP's duals (None with OR-Tools, which gives no potentials)."""
     return None if potential is None else lp_duals(net, potential, inp, w)[1]
 
 
-def lp_duals(net: FlowNetwork, potential: np.ndarray, inp: PlanInput,
-             w: Weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def lp_duals(
+    net: FlowNetwork, potential: np.ndarray, inp: PlanInput, w: Weights
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The LP's row duals: balance (nd, ns, T), capacity and reagent (nl, T), from the
     simplex's node potentials (cost + potential[tail] - potential[head] is an arc's reduced
     cost, in integer cost units per flow unit).
@@ -203,12 +262,12 @@ def lp_duals(net: FlowNetwork, potential: np.ndarray, inp: PlanInput,
     which only raises other reduced costs; LPModel.lagrangian_bound then gives a valid bound.
     """
     nd, ns, T, nl = inp.nd, inp.ns, inp.days, inp.nl
-    p = (potential - potential[-1]) / net.cost_scale          # per flow unit, sink at 0
+    p = (potential - potential[-1]) / net.cost_scale  # per flow unit, sink at 0
     n_unit = nd * ns * T
     balance = -net.per_sample[:, :, None] * p[:n_unit].reshape(nd, ns, T)
     balance = np.minimum(balance, (w.untested * w.stream)[None, :, None])
-    lab = p[n_unit:n_unit + nl * T].reshape(nl, T)
-    reagent = UNITS_PER_REACTION * p[n_unit + nl * T:n_unit + 2 * nl * T].reshape(nl, T)
+    lab = p[n_unit : n_unit + nl * T].reshape(nl, T)
+    reagent = UNITS_PER_REACTION * p[n_unit + nl * T : n_unit + 2 * nl * T].reshape(nl, T)
     capacity = np.minimum(UNITS_PER_REACTION * lab - reagent, 0.0)
     reagent = np.minimum.accumulate(np.minimum(reagent, 0.0)[:, ::-1], axis=1)[:, ::-1]
     return balance, capacity, reagent

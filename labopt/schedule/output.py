@@ -4,6 +4,7 @@ Every file is written to a staging folder first and the output folder changes on
 are complete (a crash leaves the previous outputs, never half of them); only labopt's own files
 in it are replaced (:mod:`labopt.files`).
 """
+
 from __future__ import annotations
 
 import json
@@ -27,24 +28,34 @@ def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
     check_lang(lang)
     out = {name: getattr(rep, name) for name in TABLES}
     out["shortfall"] = pd.DataFrame(
-        [{"kind": item["kind"], "day": item.get("day"), "lab": item.get("lab"), "text": text}
-         for item, text in zip(rep.shortfall, rep.shortfall_texts(lang))],
-        columns=["kind", "day", "lab", "text"])
+        [
+            {"kind": item["kind"], "day": item.get("day"), "lab": item.get("lab"), "text": text}
+            for item, text in zip(rep.shortfall, rep.shortfall_texts(lang), strict=False)
+        ],
+        columns=["kind", "day", "lab", "text"],
+    )
     if lang == "en":
         return out
     return {name: df.rename(columns=lambda c: column(c, lang)) for name, df in out.items()}
 
 
-def write_outputs(rep: PlanReport, out_dir: str | os.PathLike, lang: str = "en",
-                  charts: bool = True, *, force: bool = False,
-                  reads: Iterable[str | os.PathLike] = ()) -> list[Path]:
+def write_outputs(
+    rep: PlanReport,
+    out_dir: str | os.PathLike,
+    lang: str = "en",
+    charts: bool = True,
+    *,
+    force: bool = False,
+    reads: Iterable[str | os.PathLike] = (),
+) -> list[Path]:
     """Write every output into ``out_dir``; returns the files written. Only labopt's files
     there are replaced (``force``, ``reads``: see :func:`labopt.files.write_output_folder`)."""
     named = tables(rep, lang)
     files = {f"{name}.csv": _csv(df) for name, df in named.items()}
     files["plan.xlsx"] = lambda path: write_xlsx(path, named)
     files["summary.json"] = lambda path: path.write_text(
-        json.dumps(_jsonable(rep.to_dict(lang)), ensure_ascii=False, indent=2), encoding="utf-8")
+        json.dumps(_jsonable(rep.to_dict(lang)), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     if charts:
         files["tested_vs_target.png"] = lambda path: chart_days(rep, path, lang)
         files["lab_utilisation.png"] = lambda path: chart_labs(rep, path, lang)
@@ -75,6 +86,7 @@ def _figure(width: float, height: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
+
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig, FuncFormatter
@@ -86,17 +98,29 @@ def chart_days(rep: PlanReport, path: Path, lang: str = "en") -> None:
     fig, Formatter = _figure(8, 4.5)
     ax = fig.add_subplot()
     x = d["day"].to_numpy()
-    ax.bar(x - 0.2, d["single_samples_tested"], 0.4, label=word("single_tested", lang),
-           color="#d95f02")
-    ax.bar(x + 0.2, d["pooled_samples_tested"], 0.4, label=word("pooled_tested", lang),
-           color="#1b9e77")
-    ax.axhline(d["single_target"].iloc[0], color="#d95f02", ls="--", lw=1,
-               label=word("single_target", lang))
-    ax.axhline(d["pooled_target"].iloc[0], color="#1b9e77", ls="--", lw=1,
-               label=word("pooled_target", lang))
+    ax.bar(
+        x - 0.2, d["single_samples_tested"], 0.4, label=word("single_tested", lang), color="#d95f02"
+    )
+    ax.bar(
+        x + 0.2, d["pooled_samples_tested"], 0.4, label=word("pooled_tested", lang), color="#1b9e77"
+    )
+    ax.axhline(
+        d["single_target"].iloc[0],
+        color="#d95f02",
+        ls="--",
+        lw=1,
+        label=word("single_target", lang),
+    )
+    ax.axhline(
+        d["pooled_target"].iloc[0],
+        color="#1b9e77",
+        ls="--",
+        lw=1,
+        label=word("pooled_target", lang),
+    )
     ax.set_xlabel(word("day", lang))
     ax.set_ylabel(word("samples_per_day", lang))
-    ax.set_xticks(x, [f"{day}\n{date[5:]}" for day, date in zip(x, d["date"])])
+    ax.set_xticks(x, [f"{day}\n{date[5:]}" for day, date in zip(x, d["date"], strict=False)])
     ax.set_title(f"{rep.plan.scenario.province.name}: {word('tested_vs_target', lang)}")
     ax.yaxis.set_major_formatter(Formatter(lambda v, _: f"{v:,.0f}"))
     ax.legend(fontsize=8, loc="upper left")
@@ -111,8 +135,11 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> None:
     keep = [lab for lab in dict.fromkeys(labs["lab"]) if used.get(lab, 0) > 0]
     if not keep:
         keep = list(dict.fromkeys(labs["lab"]))[:1]
-    grid = (labs[labs["lab"].isin(keep)].pivot(index="lab", columns="day", values="utilisation")
-            .reindex(keep))
+    grid = (
+        labs[labs["lab"].isin(keep)]
+        .pivot(index="lab", columns="day", values="utilisation")
+        .reindex(keep)
+    )
     names = labs.drop_duplicates("lab").set_index("lab")["lab_name"].reindex(keep)
     fig, _ = _figure(8, min(max(3.0, 0.28 * len(keep) + 1.5), 60))
     ax = fig.add_subplot()

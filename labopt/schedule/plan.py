@@ -1,4 +1,5 @@
 """Make the plan: solve the LP, turn it into whole samples, fall back to greedy if needed."""
+
 from __future__ import annotations
 
 import math
@@ -20,9 +21,9 @@ from labopt.schedule.lp import (
 )
 
 EPS = 1e-7
-SNAP = 1e-6     # LP solver tolerance, relative
-SOLVER_SHARE = 0.8          # of the time left before a deadline, for the solver
-MIN_SOLVER_SECONDS = 0.01   # a solver limit must be positive
+SNAP = 1e-6  # LP solver tolerance, relative
+SOLVER_SHARE = 0.8  # of the time left before a deadline, for the solver
+MIN_SOLVER_SECONDS = 0.01  # a solver limit must be positive
 
 
 @dataclass
@@ -39,11 +40,11 @@ class Plan:
     waiting: np.ndarray
     untested: np.ndarray
     weights: Weights
-    method: str                       # "network", "lp" or "greedy"
+    method: str  # "network", "lp" or "greedy"
     status: str
-    gap: float | None                 # relative, of the allocation LP (0 when proven optimal)
+    gap: float | None  # relative, of the allocation LP (0 when proven optimal)
     lp_objective: float | None
-    objective: float                  # of this integer plan
+    objective: float  # of this integer plan
     timings: dict = field(default_factory=dict)
     capacity_dual: np.ndarray | None = None
     reagent_dual: np.ndarray | None = None
@@ -70,9 +71,14 @@ class Plan:
         return out
 
 
-def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = None,
-              progress: Callable[[str], None] | None = None,
-              deadline: float | None = None) -> Plan:
+def make_plan(
+    scn: Scenario,
+    days: int | None = None,
+    *,
+    method: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    deadline: float | None = None,
+) -> Plan:
     """Plan days 1..days (default: the scenario's horizon).
 
     ``method`` (default: the scenario's plan.method, "auto"): "network" solves the allocation
@@ -82,6 +88,7 @@ def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = No
     the coordinator's by-hand rule, for comparison.
     """
     from labopt.schedule.network import solve_network, unit_costs
+
     say = progress or (lambda _msg: None)
     cfg = scn.settings.plan
     method = cfg.method if method is None else method
@@ -92,20 +99,26 @@ def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = No
     inp = build_input(scn, days)
     if deadline is not None:
         left = SOLVER_SHARE * (deadline - time.time())
-        cfg = cfg.model_copy(update={"time_limit_seconds": max(
-            min(cfg.time_limit_seconds, left), MIN_SOLVER_SECONDS)})
+        cfg = cfg.model_copy(
+            update={
+                "time_limit_seconds": max(min(cfg.time_limit_seconds, left), MIN_SOLVER_SECONDS)
+            }
+        )
     w = weights(inp, cfg)
     t_input = time.perf_counter() - t0
     if method == "greedy":
         from labopt.schedule.greedy import greedy_plan
+
         plan = greedy_plan(inp, w)
         plan.timings["input"] = t_input
         return plan
     per = unit_costs(inp, cfg.retest_reserve_sd) if method in ("auto", "network") else None
     if method == "network" and per is None:
-        raise ValueError("method: 'network' needs every sample of a unit and stream to cost the "
-                         "same reactions at every lab and day (same validated pool sizes and "
-                         "prevalence); use 'lp' or 'auto'")
+        raise ValueError(
+            "method: 'network' needs every sample of a unit and stream to cost the "
+            "same reactions at every lab and day (same validated pool sizes and "
+            "prevalence); use 'lp' or 'auto'"
+        )
     if per is not None:
         say("solving the allocation (min-cost flow)")
         sol = solve_network(inp, cfg, w, per)
@@ -116,15 +129,17 @@ def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = No
         used = "lp"
     if not math.isfinite(sol.objective):
         from labopt.schedule.greedy import greedy_plan
+
         plan = greedy_plan(inp, w)
         plan.status = sol.status
         what = "min-cost flow" if used == "network" else "LP solver"
-        note = (f"the {what} stopped without a plan ({sol.status}, time limit "
-                f"{cfg.time_limit_seconds:g} s): this is the greedy plan instead")
-        if math.isfinite(sol.bound):          # its gap to the bound found before the stop
+        note = (
+            f"the {what} stopped without a plan ({sol.status}, time limit "
+            f"{cfg.time_limit_seconds:g} s): this is the greedy plan instead"
+        )
+        if math.isfinite(sol.bound):  # its gap to the bound found before the stop
             plan.gap = relative_gap(plan.objective, sol.bound)
-            note += (f"; relative gap {plan.gap:.2%} to the LP's lower bound "
-                     f"{sol.bound:,.6g}")
+            note += f"; relative gap {plan.gap:.2%} to the LP's lower bound {sol.bound:,.6g}"
         plan.notes.append(note)
         plan.timings.update(input=t_input, build=sol.build_seconds, solve=sol.solve_seconds)
         return plan
@@ -133,13 +148,31 @@ def make_plan(scn: Scenario, days: int | None = None, *, method: str | None = No
     x, waiting, untested = integer_plan(inp, sol, cfg.retest_reserve_sd)
     obj = w.objective(inp, x, waiting, untested)
     gap = 0.0 if sol.optimal else relative_gap(sol.objective, sol.bound)
-    plan = Plan(inp, x, waiting, untested, w, used, sol.status, gap, sol.objective, obj,
-                {"input": t_input, "build": sol.build_seconds, "solve": sol.solve_seconds,
-                 "round": time.perf_counter() - t1},
-                sol.capacity_dual, sol.reagent_dual)
+    plan = Plan(
+        inp,
+        x,
+        waiting,
+        untested,
+        w,
+        used,
+        sol.status,
+        gap,
+        sol.objective,
+        obj,
+        {
+            "input": t_input,
+            "build": sol.build_seconds,
+            "solve": sol.solve_seconds,
+            "round": time.perf_counter() - t1,
+        },
+        sol.capacity_dual,
+        sol.reagent_dual,
+    )
     if not sol.optimal:
-        plan.notes.append(f"solver status {sol.status}: best plan found within the time limit, "
-                          f"relative gap {gap:.2%}")
+        plan.notes.append(
+            f"solver status {sol.status}: best plan found within the time limit, "
+            f"relative gap {gap:.2%}"
+        )
     return plan
 
 
@@ -163,8 +196,7 @@ def integer_plan(inp: PlanInput, sol: LPSolution, headroom: float):
     np.add.at(tested, inp.pair_d, x)
     # single-sample streams round up (an urgent sample left half-planned is planned), pooled
     # streams to the nearest sample; _remove below keeps tested within what is available
-    target = np.where(inp.poolable[None, :, None], np.round(lp_tested),
-                      np.ceil(lp_tested - 1e-6))
+    target = np.where(inp.poolable[None, :, None], np.round(lp_tested), np.ceil(lp_tested - 1e-6))
     deficit = np.maximum(target - tested, 0.0)
     use = np.zeros((inp.nl, T))
     np.add.at(use, inp.pair_l, (x * c).sum(axis=1))
@@ -172,9 +204,10 @@ def integer_plan(inp: PlanInput, sol: LPSolution, headroom: float):
 
     def room(p, s, t) -> bool:
         lab, need = inp.pair_l[p], c[p, s, t]
-        return (use[lab, t] + need <= inp.capacity[lab, t] * (1 + 1e-9) + 1e-9
-                and not (cum_use[lab, t:] + need
-                         > inp.reagent_cum[lab, t:] * (1 + 1e-9) + 1e-9).any())
+        return (
+            use[lab, t] + need <= inp.capacity[lab, t] * (1 + 1e-9) + 1e-9
+            and not (cum_use[lab, t:] + need > inp.reagent_cum[lab, t:] * (1 + 1e-9) + 1e-9).any()
+        )
 
     def add(p, s, t) -> None:
         lab, need = inp.pair_l[p], c[p, s, t]
@@ -188,7 +221,7 @@ def integer_plan(inp: PlanInput, sol: LPSolution, headroom: float):
     frac = lp_x - x
     cand = np.argwhere(frac > EPS)
     order = np.lexsort((-frac[tuple(cand.T)], inp.priority[cand[:, 1]])) if cand.size else []
-    for p, s, t in (cand[order] if cand.size else []):
+    for p, s, t in cand[order] if cand.size else []:
         if deficit[inp.pair_d[p], s, t] >= 1 and room(p, s, t):
             add(p, s, t)
     # priority level by level: place what is still short at any lab of the unit with room,
@@ -201,8 +234,9 @@ def integer_plan(inp: PlanInput, sol: LPSolution, headroom: float):
                 while deficit[d, s, t] >= 1 and room(p, s, t):
                     add(p, s, t)
             for p in own:
-                while deficit[d, s, t] >= 1 and _displace(inp, x, c, use, cum_use, tested,
-                                                           deficit, p, s, t):
+                while deficit[d, s, t] >= 1 and _displace(
+                    inp, x, c, use, cum_use, tested, deficit, p, s, t
+                ):
                     add(p, s, t)
 
     waiting = np.zeros((nd, ns, T))
@@ -212,8 +246,8 @@ def integer_plan(inp: PlanInput, sol: LPSolution, headroom: float):
     for t in range(T):
         avail = carry + inp.demand[:, :, t]
         over = tested[:, :, t] - avail
-        for d, s in np.argwhere(over > EPS):         # rounding of earlier days left too few
-            _remove(inp, x, tested, d, s, t, int(round(over[d, s])))
+        for d, s in np.argwhere(over > EPS):  # rounding of earlier days left too few
+            _remove(inp, x, tested, d, s, t, round(over[d, s]))
         left = avail - tested[:, :, t]
         first = t - inp.max_wait
         older = np.where(first >= 0, cum[:, np.arange(ns), np.clip(first, 0, T - 1)], 0.0)
@@ -231,8 +265,10 @@ def _displace(inp: PlanInput, x, c, use, cum_use, tested, deficit, p, s, t) -> b
     themselves); False if there are not enough to remove."""
     lab, need = inp.pair_l[p], c[p, s, t]
     at_lab = inp.pairs_of_lab[lab]
-    short = max(use[lab, t] + need - inp.capacity[lab, t],
-                (cum_use[lab, t:] + need - inp.reagent_cum[lab, t:]).max())
+    short = max(
+        use[lab, t] + need - inp.capacity[lab, t],
+        (cum_use[lab, t:] + need - inp.reagent_cum[lab, t:]).max(),
+    )
     for s2 in np.argsort(-inp.priority, kind="stable"):
         if short <= 1e-9 or inp.priority[s2] <= inp.priority[s]:
             break
@@ -243,7 +279,7 @@ def _displace(inp: PlanInput, x, c, use, cum_use, tested, deficit, p, s, t) -> b
             continue
         stop = min(int(np.searchsorted(freed_if_all, short - 1e-9)), at_lab.size - 1)
         take = have.copy()
-        take[stop + 1:] = 0
+        take[stop + 1 :] = 0
         before = freed_if_all[stop - 1] if stop > 0 else 0.0
         take[stop] = min(have[stop], np.ceil((short - before) / cost[stop] - 1e-9))
         freed = float((take * cost).sum())
@@ -258,7 +294,7 @@ def _displace(inp: PlanInput, x, c, use, cum_use, tested, deficit, p, s, t) -> b
 
 def _remove(inp: PlanInput, x, tested, d, s, t, n):
     """Take n samples of (unit d, stream s, day t) off its costliest arcs."""
-    for p in inp.pairs_of_unit[d][::-1]:                 # farthest lab first
+    for p in inp.pairs_of_unit[d][::-1]:  # farthest lab first
         k = min(n, int(x[p, s, t]))
         x[p, s, t] -= k
         tested[d, s, t] -= k

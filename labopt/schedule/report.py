@@ -11,6 +11,7 @@ Tables (pandas DataFrames; samples and reactions per day):
   pooled_target, reactions_used, reactions_capacity, then waiting_<stream> and
   untested_<stream> for every stream.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,8 +39,12 @@ class PlanReport:
     @property
     def meets_targets(self) -> bool:
         d = self.days
-        return bool(((d["single_samples_tested"] >= d["single_target"])
-                     & (d["pooled_samples_tested"] >= d["pooled_target"])).all())
+        return bool(
+            (
+                (d["single_samples_tested"] >= d["single_target"])
+                & (d["pooled_samples_tested"] >= d["pooled_target"])
+            ).all()
+        )
 
     def shortfall_texts(self, lang: str = "en") -> list[str]:
         return [render(item, lang) for item in self.shortfall]
@@ -50,29 +55,37 @@ class PlanReport:
         streams = plan.input.stream_ids
         days = []
         for r in self.days.to_dict("records"):
-            days.append({
-                "day": int(r["day"]), "date": r["date"],
-                "single_samples_tested": int(r["single_samples_tested"]),
-                "pooled_samples_tested": int(r["pooled_samples_tested"]),
-                "reactions_used": round(float(r["reactions_used"]), 1),
-                "reactions_capacity": int(r["reactions_capacity"]),
-                "backlog": {s: int(r[f"waiting_{s}"]) for s in streams},
-                "unmet": {s: int(r[f"untested_{s}"]) for s in streams},
-            })
+            days.append(
+                {
+                    "day": int(r["day"]),
+                    "date": r["date"],
+                    "single_samples_tested": int(r["single_samples_tested"]),
+                    "pooled_samples_tested": int(r["pooled_samples_tested"]),
+                    "reactions_used": round(float(r["reactions_used"]), 1),
+                    "reactions_capacity": int(r["reactions_capacity"]),
+                    "backlog": {s: int(r[f"waiting_{s}"]) for s in streams},
+                    "unmet": {s: int(r[f"untested_{s}"]) for s in streams},
+                }
+            )
         return {
             "status": plan.status,
             "method": plan.method,
             "optimality_gap": plan.gap,
             "scenario": scn.province.name,
             "days": days,
-            "targets": {"single_samples_per_day": scn.policy.single_target_per_day,
-                        "pooled_samples_per_day": scn.policy.pooled_target_per_day},
+            "targets": {
+                "single_samples_per_day": scn.policy.single_target_per_day,
+                "pooled_samples_per_day": scn.policy.pooled_target_per_day,
+            },
             "meets_targets": self.meets_targets,
             "shortfall": [dict(item, text=render(item, lang)) for item in self.shortfall],
             "totals": totals(self),
             "retest_headroom": headroom_summary(self),
-            "objective": {"lp": plan.lp_objective, "plan": plan.objective,
-                          "weights": plan.weights.to_dict(streams)},
+            "objective": {
+                "lp": plan.lp_objective,
+                "plan": plan.objective,
+                "weights": plan.weights.to_dict(streams),
+            },
             "check": None if self.check is None else self.check.to_dict(),
             "solve_seconds": round(plan.timings.get("solve", 0.0), 4),
             "timings": {k: round(v, 4) for k, v in plan.timings.items()},
@@ -84,10 +97,13 @@ def totals(rep: PlanReport) -> dict:
     st = rep.status
     out = {}
     for s, g in st.groupby("stream", sort=False):
-        out[s] = {"demand": int(g["demand"].sum()), "tested": int(g["tested"].sum()),
-                  "untested": int(g["untested"].sum()),
-                  "waiting_at_end": int(g[g["day"] == g["day"].max()]["waiting"].sum()),
-                  "tested_within_turnaround": int(g["tested_within_turnaround"].sum())}
+        out[s] = {
+            "demand": int(g["demand"].sum()),
+            "tested": int(g["tested"].sum()),
+            "untested": int(g["untested"].sum()),
+            "waiting_at_end": int(g[g["day"] == g["day"].max()]["waiting"].sum()),
+            "tested_within_turnaround": int(g["tested_within_turnaround"].sum()),
+        }
     return out
 
 
@@ -100,22 +116,24 @@ def build_report(plan: Plan) -> PlanReport:
 
     # ---- allocations
     p_idx, s_idx, t_idx = np.nonzero(plan.x > 0)
-    designs = [inp.design(p, s, t) for p, s, t in zip(p_idx, s_idx, t_idx)]
+    designs = [inp.design(p, s, t) for p, s, t in zip(p_idx, s_idx, t_idx, strict=False)]
     samples = plan.x[p_idx, s_idx, t_idx]
-    alloc = pd.DataFrame({
-        "day": t_idx + 1,
-        "date": [dates[t] for t in t_idx],
-        "district": [inp.district_codes[inp.pair_d[p]] for p in p_idx],
-        "stream": [inp.stream_ids[s] for s in s_idx],
-        "lab": [inp.lab_ids[inp.pair_l[p]] for p in p_idx],
-        "samples": samples.astype(int),
-        "algorithm": [d.algorithm for d in designs],
-        "config": [d.config for d in designs],
-        "pool_size": [d.largest_pool for d in designs],
-        "pools": [_first_stage(d, n) for d, n in zip(designs, samples)],
-        "reactions": np.round(samples * inp.cost[p_idx, s_idx, t_idx], 2),
-        "travel_hours": np.round(inp.pair_hours[p_idx], 2),
-    })
+    alloc = pd.DataFrame(
+        {
+            "day": t_idx + 1,
+            "date": [dates[t] for t in t_idx],
+            "district": [inp.district_codes[inp.pair_d[p]] for p in p_idx],
+            "stream": [inp.stream_ids[s] for s in s_idx],
+            "lab": [inp.lab_ids[inp.pair_l[p]] for p in p_idx],
+            "samples": samples.astype(int),
+            "algorithm": [d.algorithm for d in designs],
+            "config": [d.config for d in designs],
+            "pool_size": [d.largest_pool for d in designs],
+            "pools": [_first_stage(d, n) for d, n in zip(designs, samples, strict=False)],
+            "reactions": np.round(samples * inp.cost[p_idx, s_idx, t_idx], 2),
+            "travel_hours": np.round(inp.pair_hours[p_idx], 2),
+        }
+    )
     alloc.insert(3, "district_name", alloc["district"].map(unit_names))
     alloc.insert(6, "lab_name", alloc["lab"].map(lab_names))
     alloc = alloc.sort_values(["day", "district", "stream", "lab"]).reset_index(drop=True)
@@ -130,39 +148,54 @@ def build_report(plan: Plan) -> PlanReport:
     fresh = np.maximum(tested - carry_in, 0.0)
     share = np.divide(fast_tested, tested, out=np.zeros_like(tested), where=tested > 0)
     D, S, Tt = np.meshgrid(np.arange(inp.nd), np.arange(ns), np.arange(T), indexing="ij")
-    status = pd.DataFrame({
-        "day": Tt.ravel() + 1,
-        "date": [dates[t] for t in Tt.ravel()],
-        "district": np.array(inp.district_codes)[D.ravel()],
-        "stream": np.array(inp.stream_ids)[S.ravel()],
-        "demand": inp.demand.ravel().astype(int),
-        "tested": tested.ravel().astype(int),
-        "waiting": plan.waiting.ravel().astype(int),
-        "untested": plan.untested.ravel().astype(int),
-        "tested_within_turnaround": np.floor(fresh * share + 1e-9).ravel().astype(int),
-    }).sort_values(["day", "district", "stream"]).reset_index(drop=True)
+    status = (
+        pd.DataFrame(
+            {
+                "day": Tt.ravel() + 1,
+                "date": [dates[t] for t in Tt.ravel()],
+                "district": np.array(inp.district_codes)[D.ravel()],
+                "stream": np.array(inp.stream_ids)[S.ravel()],
+                "demand": inp.demand.ravel().astype(int),
+                "tested": tested.ravel().astype(int),
+                "waiting": plan.waiting.ravel().astype(int),
+                "untested": plan.untested.ravel().astype(int),
+                "tested_within_turnaround": np.floor(fresh * share + 1e-9).ravel().astype(int),
+            }
+        )
+        .sort_values(["day", "district", "stream"])
+        .reset_index(drop=True)
+    )
 
     # ---- labs per day
     used = plan.lab_reactions()
     claim = np.zeros_like(used)
-    np.add.at(claim, inp.pair_l, (plan.x * plan_cost(inp, scn.settings.plan.retest_reserve_sd))
-              .sum(axis=1))
+    np.add.at(
+        claim,
+        inp.pair_l,
+        (plan.x * plan_cost(inp, scn.settings.plan.retest_reserve_sd)).sum(axis=1),
+    )
     reagent_left = inp.reagent_cum - np.cumsum(claim, axis=1)
     L, Lt = np.meshgrid(np.arange(inp.nl), np.arange(T), indexing="ij")
     switched = (used.sum(axis=1) > 0) & inp.standby
-    labs = pd.DataFrame({
-        "lab": np.array(inp.lab_ids)[L.ravel()],
-        "lab_name": [lab_names[inp.lab_ids[i]] for i in L.ravel()],
-        "status": np.where(inp.standby[L.ravel()], "standby", "active"),
-        "day": Lt.ravel() + 1,
-        "capacity": inp.capacity.ravel().astype(int),
-        "reactions": np.round(used.ravel(), 1),
-        "reserve": np.round((claim - used).ravel(), 1),
-        "utilisation": np.round(np.divide(claim, inp.capacity, out=np.zeros_like(claim),
-                                          where=inp.capacity > 0).ravel(), 4),
-        "reagent_left": np.round(reagent_left.ravel(), 1),
-        "switched_on": switched[L.ravel()],
-    })
+    labs = pd.DataFrame(
+        {
+            "lab": np.array(inp.lab_ids)[L.ravel()],
+            "lab_name": [lab_names[inp.lab_ids[i]] for i in L.ravel()],
+            "status": np.where(inp.standby[L.ravel()], "standby", "active"),
+            "day": Lt.ravel() + 1,
+            "capacity": inp.capacity.ravel().astype(int),
+            "reactions": np.round(used.ravel(), 1),
+            "reserve": np.round((claim - used).ravel(), 1),
+            "utilisation": np.round(
+                np.divide(
+                    claim, inp.capacity, out=np.zeros_like(claim), where=inp.capacity > 0
+                ).ravel(),
+                4,
+            ),
+            "reagent_left": np.round(reagent_left.ravel(), 1),
+            "switched_on": switched[L.ravel()],
+        }
+    )
 
     _retest_risk(plan, alloc, labs)
 
@@ -170,14 +203,18 @@ def build_report(plan: Plan) -> PlanReport:
     pooled_streams = inp.poolable
     rows = []
     for t in range(T):
-        row = {"day": t + 1, "date": dates[t],
-               "single_samples_tested": int(tested[:, ~pooled_streams, t].sum()),
-               "pooled_samples_tested": int(tested[:, pooled_streams, t].sum()),
-               "single_target": scn.policy.single_target_per_day,
-               "pooled_target": scn.policy.pooled_target_per_day,
-               "reactions_used": float(used[:, t].sum()),
-               "reactions_capacity": int(inp.capacity[~inp.standby, t].sum()
-                                         + inp.capacity[switched, t].sum())}
+        row = {
+            "day": t + 1,
+            "date": dates[t],
+            "single_samples_tested": int(tested[:, ~pooled_streams, t].sum()),
+            "pooled_samples_tested": int(tested[:, pooled_streams, t].sum()),
+            "single_target": scn.policy.single_target_per_day,
+            "pooled_target": scn.policy.pooled_target_per_day,
+            "reactions_used": float(used[:, t].sum()),
+            "reactions_capacity": int(
+                inp.capacity[~inp.standby, t].sum() + inp.capacity[switched, t].sum()
+            ),
+        }
         for s, sid in enumerate(inp.stream_ids):
             row[f"waiting_{sid}"] = int(plan.waiting[:, s, t].sum())
             row[f"untested_{sid}"] = int(plan.untested[:, s, t].sum())
@@ -206,42 +243,71 @@ def shortfall(rep: PlanReport) -> list[dict]:
     scn = plan.scenario
     out: list[dict] = []
     for r in rep.days.to_dict("records"):
-        for kind, target_key, tested_key in (("single", "single_target", "single_samples_tested"),
-                                             ("pooled", "pooled_target", "pooled_samples_tested")):
+        for kind, target_key, tested_key in (
+            ("single", "single_target", "single_samples_tested"),
+            ("pooled", "pooled_target", "pooled_samples_tested"),
+        ):
             gap = r[target_key] - r[tested_key]
             if gap <= 0:
                 continue
             mask = ~inp.poolable if kind == "single" else inp.poolable
             demand = int(inp.demand[:, mask, r["day"] - 1].sum())
-            untested = int(sum(r[f"untested_{s}"] for s, m in zip(inp.stream_ids, mask) if m))
-            waiting = int(sum(r[f"waiting_{s}"] for s, m in zip(inp.stream_ids, mask) if m))
+            untested = int(
+                sum(r[f"untested_{s}"] for s, m in zip(inp.stream_ids, mask, strict=False) if m)
+            )
+            waiting = int(
+                sum(r[f"waiting_{s}"] for s, m in zip(inp.stream_ids, mask, strict=False) if m)
+            )
             # capacity is the cause when a real share of the gap waits or goes untested
-            cause = ("capacity" if untested + waiting >= max(1.0, 0.01 * gap)
-                     else "demand below target")
-            out.append({
-                "kind": "target", "day": r["day"], "stream_kind": kind,
-                "target": int(r[target_key]), "tested": int(r[tested_key]), "gap": int(gap),
-                "demand": demand, "untested": untested, "waiting": waiting, "cause": cause})
+            cause = (
+                "capacity" if untested + waiting >= max(1.0, 0.01 * gap) else "demand below target"
+            )
+            out.append(
+                {
+                    "kind": "target",
+                    "day": r["day"],
+                    "stream_kind": kind,
+                    "target": int(r[target_key]),
+                    "tested": int(r[tested_key]),
+                    "gap": int(gap),
+                    "demand": demand,
+                    "untested": untested,
+                    "waiting": waiting,
+                    "cause": cause,
+                }
+            )
     out += bottlenecks(rep)
     used_by_lab = plan.lab_reactions().sum(axis=1)
     for l, lab in enumerate(scn.labs):
         if inp.standby[l] and used_by_lab[l] > 0:
             n = int(plan.x[inp.pair_l == l].sum())
-            out.append({"kind": "standby", "lab": lab.id, "lab_name": lab.name,
-                        "samples": n})
+            out.append({"kind": "standby", "lab": lab.id, "lab_name": lab.name, "samples": n})
     # reagent that runs out inside the horizon, and the capacity it leaves idle afterwards
     labs = rep.labs
-    first_dry = (labs[labs["reagent_left"] < 1].groupby("lab")["day"].min()
-                 .reindex(labs["lab"].unique()).dropna())
+    first_dry = (
+        labs[labs["reagent_left"] < 1]
+        .groupby("lab")["day"]
+        .min()
+        .reindex(labs["lab"].unique())
+        .dropna()
+    )
     for lab_id, day in first_dry[first_dry < inp.days].items():
         day = int(day)
         g = labs[labs["lab"] == lab_id]
         after = g[g["day"] > day]
-        idle = float((after["capacity"] - after["reactions"] - after["reserve"]).clip(lower=0)
-                     .sum())
+        idle = float(
+            (after["capacity"] - after["reactions"] - after["reserve"]).clip(lower=0).sum()
+        )
         name = g["lab_name"].iloc[0]
-        out.append({"kind": "reagent", "lab": lab_id, "lab_name": name, "day": day,
-                    "idle_capacity_after": round(idle, 1)})
+        out.append(
+            {
+                "kind": "reagent",
+                "lab": lab_id,
+                "lab_name": name,
+                "day": day,
+                "idle_capacity_after": round(idle, 1),
+            }
+        )
     return out
 
 
@@ -259,7 +325,7 @@ def bottlenecks(rep: PlanReport, top: int = 10) -> list[dict]:
     c = plan_cost(inp, scn.settings.plan.retest_reserve_sd)
     labs = rep.labs
     full = labs[labs["utilisation"] >= 0.999]
-    pending = plan.waiting + plan.untested              # (nd, ns, T)
+    pending = plan.waiting + plan.untested  # (nd, ns, T)
     w = plan.weights.stream
     lab_index = {lab: i for i, lab in enumerate(inp.lab_ids)}
     # samples pending in the units each lab serves: (nl, ns, T)
@@ -275,10 +341,16 @@ def bottlenecks(rep: PlanReport, top: int = 10) -> list[dict]:
         value = by_lab[l, :, t] * w
         if value.max() < 1:
             continue
-        s = int(np.argmax(value))                             # the stream most at stake
-        item = {"kind": "bottleneck", "lab": r.lab, "lab_name": r.lab_name, "day": int(r.day),
-                "stream": inp.stream_ids[s], "pending_samples": int(by_lab[l, s, t]),
-                "marginal_samples_per_reaction": round(float(rate[l, s, t]), 3)}
+        s = int(np.argmax(value))  # the stream most at stake
+        item = {
+            "kind": "bottleneck",
+            "lab": r.lab,
+            "lab_name": r.lab_name,
+            "day": int(r.day),
+            "stream": inp.stream_ids[s],
+            "pending_samples": int(by_lab[l, s, t]),
+            "marginal_samples_per_reaction": round(float(rate[l, s, t]), 3),
+        }
         if plan.capacity_dual is not None:
             item["lp_dual"] = round(float(-plan.capacity_dual[l, t]), 6)
         found.append((-float(value.max()), -float(rate[l, s, t]), item))
@@ -293,6 +365,7 @@ def _retest_risk(plan: Plan, alloc: pd.DataFrame, labs: pd.DataFrame) -> None:
     from scipy.stats import norm
 
     from labopt.pooling.variance import reactions_variance_per_sample
+
     pol = plan.scenario.policy
     pooled = alloc[alloc["algorithm"] != "IT"]
     if pooled.empty:
@@ -301,15 +374,22 @@ def _retest_risk(plan: Plan, alloc: pd.DataFrame, labs: pd.DataFrame) -> None:
         return
     prev = plan.scenario.demand.set_index(["day", "district", "stream"])["prevalence"]
     p = prev.reindex(pd.MultiIndex.from_frame(pooled[["day", "district", "stream"]])).to_numpy()
-    var = np.array([reactions_variance_per_sample(a, c, float(f"{q:.2g}"), pol.pooling_se,
-                                                  pol.pooling_sp)
-                    for a, c, q in zip(pooled["algorithm"], pooled["config"], p)])
-    by_lab_day = (pooled.assign(var=var * pooled["samples"].to_numpy())
-                  .groupby(["lab", "day"])["var"].sum())
-    sd = np.sqrt(by_lab_day.reindex(pd.MultiIndex.from_frame(labs[["lab", "day"]]),
-                                    fill_value=0.0).to_numpy())
+    var = np.array(
+        [
+            reactions_variance_per_sample(a, c, float(f"{q:.2g}"), pol.pooling_se, pol.pooling_sp)
+            for a, c, q in zip(pooled["algorithm"], pooled["config"], p, strict=False)
+        ]
+    )
+    by_lab_day = (
+        pooled.assign(var=var * pooled["samples"].to_numpy()).groupby(["lab", "day"])["var"].sum()
+    )
+    sd = np.sqrt(
+        by_lab_day.reindex(
+            pd.MultiIndex.from_frame(labs[["lab", "day"]]), fill_value=0.0
+        ).to_numpy()
+    )
     labs["retest_sd"] = np.round(sd, 2)
-    slack = labs["capacity"].to_numpy() - labs["reactions"].to_numpy()   # reserve + unused
+    slack = labs["capacity"].to_numpy() - labs["reactions"].to_numpy()  # reserve + unused
     with np.errstate(divide="ignore", invalid="ignore"):
         risk = np.where(sd > 0, norm.sf(slack / sd), 0.0)
     labs["overflow_risk"] = np.round(risk, 6)
@@ -324,6 +404,7 @@ def headroom_summary(rep: PlanReport) -> dict:
         "reserve_sd": z,
         "reserved_reactions": round(float(labs["reserve"].sum()), 1),
         "max_overflow_risk": None if worst is None else float(worst["overflow_risk"]),
-        "max_risk_lab_day": None if worst is None else {"lab": worst["lab"],
-                                                        "day": int(worst["day"])},
+        "max_risk_lab_day": None
+        if worst is None
+        else {"lab": worst["lab"], "day": int(worst["day"])},
     }

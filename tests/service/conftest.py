@@ -1,4 +1,5 @@
 """Service fixtures: an app per database (SQLite file, and PostgreSQL when it answers)."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ from labopt_api.main import create_app
 from labopt_api.routers.keys import create_key
 from labopt_api.settings import ServiceSettings
 
-PG = dict(host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=3)
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test", "connect_timeout": 3}
 
 
 def postgres_available() -> str | None:
@@ -33,7 +34,7 @@ def postgres_server():
         msg = f"PostgreSQL not reachable at 127.0.0.1:5432 ({reason}): PostgreSQL suite skipped"
         if os.environ.get("LABOPT_REQUIRE_POSTGRES") == "1":
             pytest.fail(msg.replace("skipped", "required by LABOPT_REQUIRE_POSTGRES=1"))
-        warnings.warn(msg)
+        warnings.warn(msg, stacklevel=2)
         pytest.skip(msg)
     return PG
 
@@ -58,8 +59,12 @@ def database_url(request, tmp_path):
 
 def settings_for(url: str, **kw) -> ServiceSettings:
     # the access tests send many wrong keys on purpose: the brake on guessing has its own test
-    base = dict(database_url=url, heartbeat_seconds=0.2, stale_after_seconds=1.0,
-                auth_failures_per_minute=100_000)
+    base = {
+        "database_url": url,
+        "heartbeat_seconds": 0.2,
+        "stale_after_seconds": 1.0,
+        "auth_failures_per_minute": 100_000,
+    }
     return ServiceSettings(**{**base, **kw})
 
 
@@ -85,6 +90,7 @@ def service(database_url):
 
 def wait_done(client, plan_id, headers, timeout=60):
     import time
+
     t0 = time.time()
     while time.time() - t0 < timeout:
         r = client.get(f"/v1/plans/{plan_id}", headers=headers)

@@ -1,6 +1,8 @@
 """A real `labopt serve` process on a free port, for end-to-end tests."""
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -19,7 +21,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    log_level = "warning"         # uvicorn's; "info" adds the access log to the output
+    log_level = "warning"  # uvicorn's; "info" adds the access log to the output
 
     def __init__(self, database_url: str, workers: int | None = None, **env):
         """``workers``: server processes (``--workers``; default: labopt's); ``env``: LABOPT_*
@@ -30,17 +32,31 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         # schemathesis and the access tests send many wrong keys: no brake on guessing here
         env = {"auth_failures_per_minute": 100_000, **env}
-        self.env = {**os.environ, "LABOPT_DATABASE_URL": database_url,
-                    **{f"LABOPT_{k.upper()}": str(v) for k, v in env.items()}}
+        self.env = {
+            **os.environ,
+            "LABOPT_DATABASE_URL": database_url,
+            **{f"LABOPT_{k.upper()}": str(v) for k, v in env.items()},
+        }
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 180) -> "LiveServer":   # a loaded machine is slow
+    def start(self, timeout: float = 180) -> LiveServer:  # a loaded machine is slow
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "labopt.cli.main", "serve", "--port", str(self.port),
-             "--log-level", self.log_level,
-             *(["--workers", str(self.workers)] if self.workers else [])],
-            env=self.env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True)   # its own process group
+            [
+                sys.executable,
+                "-m",
+                "labopt.cli.main",
+                "serve",
+                "--port",
+                str(self.port),
+                "--log-level",
+                self.log_level,
+                *(["--workers", str(self.workers)] if self.workers else []),
+            ],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # its own process group
         t0 = time.time()
         while time.time() - t0 < timeout:
             if self.proc.poll() is not None:
@@ -50,14 +66,12 @@ class LiveServer:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.2)
-        self.kill()                             # never left running behind a failed test
+        self.kill()  # never left running behind a failed test
         raise RuntimeError(f"server did not start within {timeout:g} s")
 
     def _signal(self, sig) -> None:
-        try:
-            os.killpg(self.proc.pid, sig)        # the server and its worker processes
-        except ProcessLookupError:
-            pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)  # the server and its worker processes
 
     def kill(self) -> None:
         """SIGKILL to every process of the server: no chance to clean up."""
@@ -76,9 +90,22 @@ class LiveServer:
             self._signal(signal.SIGKILL)
 
     def cli(self, *args) -> dict:
-        out = subprocess.run([sys.executable, "-m", "labopt.cli.main", *args,
-                              "--database-url", self.database_url, "--json"],
-                             capture_output=True, text=True, env=self.env, timeout=120)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "labopt.cli.main",
+                *args,
+                "--database-url",
+                self.database_url,
+                "--json",
+            ],
+            capture_output=True,
+            check=False,
+            text=True,
+            env=self.env,
+            timeout=120,
+        )
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 

@@ -1,4 +1,5 @@
 """The coordinator service on both databases: endpoints, access control, bad input, jobs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,38 +37,65 @@ def zip_folder(folder: Path) -> bytes:
 # ------------------------------------------------------------------ pooling
 def test_pooling_endpoints_match_the_library(service):
     c, h = service.client, service.key("district", "tiny/a")
-    r = c.post("/v1/pooling/evaluate", headers=h, json={"algorithm": "D3", "config": "12:4,4,4",
-                                                        "prevalence": 0.01, "se": 0.97})
+    r = c.post(
+        "/v1/pooling/evaluate",
+        headers=h,
+        json={"algorithm": "D3", "config": "12:4,4,4", "prevalence": 0.01, "se": 0.97},
+    )
     assert r.status_code == 200, r.text
     ref = evaluate("D3", "12:4,4,4", prevalence=0.01, se=0.97).to_dict()
     assert r.json() == json.loads(json.dumps(ref))
-    grid = c.post("/v1/pooling/evaluate", headers=h,
-                  json={"algorithm": "D2", "config": "10", "prevalence": [0.01, 0.02]}).json()
+    grid = c.post(
+        "/v1/pooling/evaluate",
+        headers=h,
+        json={"algorithm": "D2", "config": "10", "prevalence": [0.01, 0.02]},
+    ).json()
     assert [x["prevalence"] for x in grid["results"]] == [0.01, 0.02]
-    r = c.post("/v1/pooling/optimize", headers=h, json={"prevalence": 0.01, "max_size": 16,
-                                                        "max_stages": 2})
+    r = c.post(
+        "/v1/pooling/optimize",
+        headers=h,
+        json={"prevalence": 0.01, "max_size": 16, "max_stages": 2},
+    )
     best = optimize(0.01, max_size=16, max_stages=2).best
     assert r.json()["best"]["config"] == best.config
     assert set(r.json()) >= {"best", "ranking", "configurations_evaluated", "search_seconds"}
 
 
-@pytest.mark.parametrize("body,loc,text", [
-    ({"algorithm": "D3", "config": "12:4,4,5", "prevalence": 0.01}, ["body", "config"],
-     "must add up to the first-stage pool size 12"),
-    ({"algorithm": "D2", "config": "10", "prevalence": 1.5}, ["body", "prevalence"],
-     "less than or equal to 1"),
-    ({"algorithm": "XX", "config": "10", "prevalence": 0.1}, ["body", "algorithm"],
-     "'IT', 'D2', 'D3', 'D4', 'A2', 'A2M' or 'ID2'"),
-    ({"algorithm": "D2", "config": "10", "prevalence": 0.01, "se": 0.4, "sp": 0.5},
-     ["body", "se/sp"], "must exceed 1 - specificity"),
-    ({"algorithm": "D2", "config": "10", "prevalence": 0.01, "bogus": 1}, ["body", "bogus"],
-     "Extra inputs are not permitted"),
-])
+@pytest.mark.parametrize(
+    "body,loc,text",
+    [
+        (
+            {"algorithm": "D3", "config": "12:4,4,5", "prevalence": 0.01},
+            ["body", "config"],
+            "must add up to the first-stage pool size 12",
+        ),
+        (
+            {"algorithm": "D2", "config": "10", "prevalence": 1.5},
+            ["body", "prevalence"],
+            "less than or equal to 1",
+        ),
+        (
+            {"algorithm": "XX", "config": "10", "prevalence": 0.1},
+            ["body", "algorithm"],
+            "'IT', 'D2', 'D3', 'D4', 'A2', 'A2M' or 'ID2'",
+        ),
+        (
+            {"algorithm": "D2", "config": "10", "prevalence": 0.01, "se": 0.4, "sp": 0.5},
+            ["body", "se/sp"],
+            "must exceed 1 - specificity",
+        ),
+        (
+            {"algorithm": "D2", "config": "10", "prevalence": 0.01, "bogus": 1},
+            ["body", "bogus"],
+            "Extra inputs are not permitted",
+        ),
+    ],
+)
 def test_bad_pooling_input_is_422_with_the_field(service, body, loc, text):
     r = service.client.post("/v1/pooling/evaluate", headers=service.key("admin"), json=body)
     assert r.status_code == 422
     details = r.json()["detail"]
-    assert any(d["loc"][:len(loc)] == loc and text in d["msg"] for d in details), details
+    assert any(d["loc"][: len(loc)] == loc and text in d["msg"] for d in details), details
 
 
 # ------------------------------------------------------------------ scenarios
@@ -87,11 +115,13 @@ def test_scenario_lifecycle_json_xlsx_and_zip(service, tmp_path):
     assert r.status_code == 200 and r.json()["version"] == 2
     # the same scenario as a workbook and as a zip of CSV files
     book = save_xlsx(load_scenario(TINY), tmp_path / "tiny.xlsx")
-    r = c.post("/v1/scenarios/upload", headers=h,
-               files={"file": ("tiny.xlsx", book.read_bytes())})
+    r = c.post("/v1/scenarios/upload", headers=h, files={"file": ("tiny.xlsx", book.read_bytes())})
     assert r.status_code == 201, r.text
-    r = c.post("/v1/scenarios/upload", headers=h,
-               files={"file": ("th.zip", zip_folder(FIXTURES / "thanh_hoa"))})
+    r = c.post(
+        "/v1/scenarios/upload",
+        headers=h,
+        files={"file": ("th.zip", zip_folder(FIXTURES / "thanh_hoa"))},
+    )
     assert r.status_code == 201 and r.json()["units"] == 27
     cap = c.get(f"/v1/scenarios/{sid}/capacity?day=2", headers=h).json()
     assert set(cap) >= {"labs", "province", "binding"}
@@ -110,7 +140,7 @@ def test_bad_scenarios_are_422_with_every_problem(service):
     assert ["labs", 3, "status"] in locs and ["districts", 2, "population"] in locs
     r = c.post("/v1/scenarios/upload", headers=h, files={"file": ("x.txt", b"hello")})
     assert r.status_code == 422 and "neither an .xlsx" in r.json()["detail"][0]["msg"]
-    corrupt = zip_folder(TINY).replace(b"provincial_cdc", b"provincial_cdX")   # CRC breaks
+    corrupt = zip_folder(TINY).replace(b"provincial_cdc", b"provincial_cdX")  # CRC breaks
     r = c.post("/v1/scenarios/upload", headers=h, files={"file": ("t.zip", corrupt)})
     assert r.status_code == 422 and "cannot be read" in r.text
     buf = io.BytesIO()
@@ -122,18 +152,22 @@ def test_bad_scenarios_are_422_with_every_problem(service):
     assert r.status_code == 422
     assert any(d["loc"] == ["labs.csv", 2, "facility_type"] for d in r.json()["detail"])
     assert c.get("/v1/scenarios/nope", headers=h).status_code == 404
-    assert c.get("/v1/scenarios", headers=h).json()["items"] == []          # nothing stored
+    assert c.get("/v1/scenarios", headers=h).json()["items"] == []  # nothing stored
 
 
 def test_body_over_the_limit_is_413(database_url):
     app = create_app(settings_for(database_url, max_body_mb=0.01))
     with TestClient(app) as c:
         from labopt_api.routers.keys import create_key
+
         with app.state.db.sessions() as s:
             _, key = create_key(s, "admin", [])
         h = {"Authorization": f"Bearer {key}"}
-        r = c.post("/v1/pooling/evaluate", headers=h,
-                   json={"algorithm": "D2", "config": "10", "prevalence": [0.01] * 5000})
+        r = c.post(
+            "/v1/pooling/evaluate",
+            headers=h,
+            json={"algorithm": "D2", "config": "10", "prevalence": [0.01] * 5000},
+        )
         assert r.status_code == 413
         assert c.get("/healthz").status_code == 200
 
@@ -145,8 +179,11 @@ def test_district_day_submissions_replace_and_keep_history(service):
     sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
     district_a = service.key("district", "tiny/a")
     url = f"/v1/scenarios/{sid}/districts/a/days/2021-10-05"
-    first = {"epidemic_level": 3, "prevalence": {"screening": 0.03},
-             "samples": {"screening": 5000, "reactive": 700}}
+    first = {
+        "epidemic_level": 3,
+        "prevalence": {"screening": 0.03},
+        "samples": {"screening": 5000, "reactive": 700},
+    }
     assert c.put(url, headers=district_a, json=first).status_code == 200
     second = dict(first, samples={"screening": 6000})
     r = c.put(url, headers=district_a, json=second)
@@ -156,8 +193,12 @@ def test_district_day_submissions_replace_and_keep_history(service):
     assert len(out["history"]) == 2 and out["history"][1]["samples"]["reactive"] == 700
     assert c.get(url, headers=coord).json()["current"] == out["current"]
     # other units, other provinces, bad dates and streams
-    assert c.put(f"/v1/scenarios/{sid}/districts/b/days/2021-10-05", headers=district_a,
-                 json=first).status_code == 403
+    assert (
+        c.put(
+            f"/v1/scenarios/{sid}/districts/b/days/2021-10-05", headers=district_a, json=first
+        ).status_code
+        == 403
+    )
     r = c.put(f"/v1/scenarios/{sid}/districts/a/days/2021-11-30", headers=district_a, json=first)
     assert r.status_code == 422 and "outside the scenario's horizon" in r.text
     r = c.put(url, headers=district_a, json={"samples": {"pcr": 5}})
@@ -171,8 +212,11 @@ def test_plan_in_the_background_then_tables(service):
     c = service.client
     coord = service.key("coordinator", "tiny")
     sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
-    c.put(f"/v1/scenarios/{sid}/districts/b/days/2021-10-04", headers=coord,
-          json={"samples": {"screening": 2500}})
+    c.put(
+        f"/v1/scenarios/{sid}/districts/b/days/2021-10-04",
+        headers=coord,
+        json={"samples": {"screening": 2500}},
+    )
     r = c.post("/v1/plans", headers=coord, json={"scenario_id": sid, "days": 2})
     assert r.status_code == 202 and r.json()["status"] in ("queued", "running", "done")
     plan = wait_done(c, r.json()["id"], coord)
@@ -180,15 +224,23 @@ def test_plan_in_the_background_then_tables(service):
     assert plan["summary"]["check"]["ok"] is True and len(plan["summary"]["days"]) == 2
     status_csv = c.get(f"/v1/plans/{plan['id']}/tables/status.csv", headers=coord)
     st = pd.read_csv(io.StringIO(status_csv.text))
-    assert st[(st.day == 1) & (st.district == "b") & (st.stream == "screening")][
-        "demand"].item() == 2500                                  # the district's input counts
-    xlsx = c.get(f"/v1/plans/{plan['id']}/tables/allocations", headers={
-        **coord, "Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    assert (
+        st[(st.day == 1) & (st.district == "b") & (st.stream == "screening")]["demand"].item()
+        == 2500
+    )  # the district's input counts
+    xlsx = c.get(
+        f"/v1/plans/{plan['id']}/tables/allocations",
+        headers={
+            **coord,
+            "Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        },
+    )
     assert xlsx.headers["content-type"].startswith("application/vnd.openxml")
     assert len(pd.read_excel(io.BytesIO(xlsx.content))) > 0
     lab = service.key("lab", "tiny/hosp")
-    rows = pd.read_csv(io.StringIO(c.get(f"/v1/plans/{plan['id']}/tables/allocations.csv",
-                                         headers=lab).text))
+    rows = pd.read_csv(
+        io.StringIO(c.get(f"/v1/plans/{plan['id']}/tables/allocations.csv", headers=lab).text)
+    )
     assert set(rows["lab"]) <= {"hosp"}
     assert c.get(f"/v1/plans/{plan['id']}/tables/days", headers=lab).status_code == 403
     assert c.get(f"/v1/plans/{plan['id']}", headers=lab).json()["summary"] is None
@@ -201,8 +253,9 @@ def test_plan_in_the_background_then_tables(service):
 def test_queue_is_bounded_and_the_rest_keeps_working(database_url):
     app = create_app(settings_for(database_url, plan_queue_size=1))
     with TestClient(app) as c:
-        app.state.workers.stop()                       # nothing leaves the queue
+        app.state.workers.stop()  # nothing leaves the queue
         from labopt_api.routers.keys import create_key
+
         with app.state.db.sessions() as s:
             _, key = create_key(s, "coordinator", ["tiny"])
         h = {"Authorization": f"Bearer {key}"}
@@ -211,8 +264,14 @@ def test_queue_is_bounded_and_the_rest_keeps_working(database_url):
         r = c.post("/v1/plans", headers=h, json={"scenario_id": sid})
         assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
         assert c.get("/healthz").status_code == 200
-        assert c.post("/v1/pooling/evaluate", headers=h, json={
-            "algorithm": "D2", "config": "5", "prevalence": 0.02}).status_code == 200
+        assert (
+            c.post(
+                "/v1/pooling/evaluate",
+                headers=h,
+                json={"algorithm": "D2", "config": "5", "prevalence": 0.02},
+            ).status_code
+            == 200
+        )
 
 
 def test_unfinished_plan_is_409_and_a_dead_job_is_failed_at_start(database_url):
@@ -220,13 +279,14 @@ def test_unfinished_plan_is_409_and_a_dead_job_is_failed_at_start(database_url):
     with TestClient(app) as c:
         app.state.workers.stop()
         from labopt_api.routers.keys import create_key
+
         with app.state.db.sessions() as s:
             _, key = create_key(s, "coordinator", ["tiny"])
         h = {"Authorization": f"Bearer {key}"}
         sid = c.post("/v1/scenarios", headers=h, json=tiny_json()).json()["id"]
         pid = c.post("/v1/plans", headers=h, json={"scenario_id": sid}).json()["id"]
         assert c.get(f"/v1/plans/{pid}/tables/days", headers=h).status_code == 409
-        with app.state.db.sessions.begin() as s:       # as if a server had died mid-plan
+        with app.state.db.sessions.begin() as s:  # as if a server had died mid-plan
             job = s.get(PlanJob, pid)
             job.status, job.owner = "running", "gone"
             job.heartbeat_at = now() - dt.timedelta(minutes=5)
@@ -242,28 +302,46 @@ def test_metrics_and_health(service):
     h = service.key("admin")
     c.post("/v1/pooling/evaluate", headers=h, json={"algorithm": "IT", "prevalence": 0.1})
     text = c.get("/metrics", headers=h).text
-    assert 'labopt_http_requests_total{method="POST",route="/v1/pooling/evaluate",status="200"}' \
+    assert (
+        'labopt_http_requests_total{method="POST",route="/v1/pooling/evaluate",status="200"}'
         in text
+    )
     assert "labopt_plan_jobs" in text
     assert c.get("/metrics", headers=service.key("lab", "tiny/cdc")).status_code == 403
-    assert c.delete(f"/v1/keys/{10**25}", headers=h).status_code == 422   # found by schemathesis
+    assert c.delete(f"/v1/keys/{10**25}", headers=h).status_code == 422  # found by schemathesis
 
 
 # ------------------------------------------------------------------ access control
 ENDPOINTS = [  # method, path, body, roles allowed ("coordinator" = of "tiny")[, their answers]
-    ("POST", "/v1/pooling/evaluate", {"algorithm": "D2", "config": "5", "prevalence": 0.01},
-     {"admin", "coordinator", "district", "lab", "other"}),
-    ("POST", "/v1/pooling/optimize", {"prevalence": 0.01},
-     {"admin", "coordinator", "district", "lab", "other"}),
+    (
+        "POST",
+        "/v1/pooling/evaluate",
+        {"algorithm": "D2", "config": "5", "prevalence": 0.01},
+        {"admin", "coordinator", "district", "lab", "other"},
+    ),
+    (
+        "POST",
+        "/v1/pooling/optimize",
+        {"prevalence": 0.01},
+        {"admin", "coordinator", "district", "lab", "other"},
+    ),
     ("POST", "/v1/scenarios", "TINY", {"admin", "coordinator"}),
     ("GET", "/v1/scenarios", None, {"admin", "coordinator", "district", "lab", "other"}),
     ("GET", "/v1/scenarios/{sid}", None, {"admin", "coordinator", "district", "lab"}),
     ("PUT", "/v1/scenarios/{sid}", "TINY", {"admin", "coordinator"}),
     ("GET", "/v1/scenarios/{sid}/capacity", None, {"admin", "coordinator"}),
-    ("PUT", "/v1/scenarios/{sid}/districts/a/days/2021-10-04", {"samples": {"reactive": 10}},
-     {"admin", "coordinator", "district"}),
-    ("GET", "/v1/scenarios/{sid}/districts/a/days/2021-10-04", None,
-     {"admin", "coordinator", "district"}),
+    (
+        "PUT",
+        "/v1/scenarios/{sid}/districts/a/days/2021-10-04",
+        {"samples": {"reactive": 10}},
+        {"admin", "coordinator", "district"},
+    ),
+    (
+        "GET",
+        "/v1/scenarios/{sid}/districts/a/days/2021-10-04",
+        None,
+        {"admin", "coordinator", "district"},
+    ),
     ("POST", "/v1/plans", "PLAN", {"admin", "coordinator"}),
     ("GET", "/v1/plans", None, {"admin", "coordinator", "district", "lab", "other"}),
     ("GET", "/v1/plans/{pid}", None, {"admin", "coordinator", "lab"}),
@@ -280,20 +358,32 @@ ENDPOINTS = [  # method, path, body, roles allowed ("coordinator" = of "tiny")[,
 
 def test_every_endpoint_requires_a_key_and_the_right_role(service):
     c = service.client
-    keys = {"admin": service.key("admin"), "coordinator": service.key("coordinator", "tiny"),
-            "district": service.key("district", "tiny/a"), "lab": service.key("lab", "tiny/cdc"),
-            "other": service.key("coordinator", "quang_ninh")}
+    keys = {
+        "admin": service.key("admin"),
+        "coordinator": service.key("coordinator", "tiny"),
+        "district": service.key("district", "tiny/a"),
+        "lab": service.key("lab", "tiny/cdc"),
+        "other": service.key("coordinator", "quang_ninh"),
+    }
     revoked = service.key("lab", "tiny/cdc")
     admin = keys["admin"]
     pid_holder = {}
 
     def fresh_ids():
         sid = c.post("/v1/scenarios", headers=admin, json=tiny_json()).json()["id"]
-        c.put(f"/v1/scenarios/{sid}/districts/a/days/2021-10-04", headers=admin,
-              json={"samples": {"reactive": 5}})
+        c.put(
+            f"/v1/scenarios/{sid}/districts/a/days/2021-10-04",
+            headers=admin,
+            json={"samples": {"reactive": 5}},
+        )
         if "pid" not in pid_holder:
-            pid_holder["pid"] = wait_done(c, c.post("/v1/plans", headers=admin, json={
-                "scenario_id": sid, "days": 1}).json()["id"], admin)["id"]
+            pid_holder["pid"] = wait_done(
+                c,
+                c.post("/v1/plans", headers=admin, json={"scenario_id": sid, "days": 1}).json()[
+                    "id"
+                ],
+                admin,
+            )["id"]
         return sid, pid_holder["pid"]
 
     key_id = c.get("/v1/keys", headers=admin).json()["items"][-1]["id"]
@@ -302,10 +392,16 @@ def test_every_endpoint_requires_a_key_and_the_right_role(service):
         for who in ["none", "bad", "revoked", *keys]:
             sid, pid = fresh_ids()
             url = path.format(sid=sid, pid=pid)
-            payload = {"TINY": tiny_json(), "PLAN": {"scenario_id": sid, "days": 1}}.get(
-                body, body) if isinstance(body, str) else body
-            headers = {"none": {}, "bad": {"Authorization": "Bearer lbo_wrong"},
-                       "revoked": revoked}.get(who) or keys.get(who)
+            payload = (
+                {"TINY": tiny_json(), "PLAN": {"scenario_id": sid, "days": 1}}.get(body, body)
+                if isinstance(body, str)
+                else body
+            )
+            headers = {
+                "none": {},
+                "bad": {"Authorization": "Bearer lbo_wrong"},
+                "revoked": revoked,
+            }.get(who) or keys.get(who)
             r = c.request(method, url, headers=headers, json=payload)
             if who in ("none", "bad", "revoked"):
                 expected = {401}
@@ -314,4 +410,4 @@ def test_every_endpoint_requires_a_key_and_the_right_role(service):
             else:
                 expected = {403}
             assert r.status_code in expected, (method, path, who, r.status_code, r.text[:200])
-    assert c.get("/healthz").status_code == 200                 # the one open endpoint
+    assert c.get("/healthz").status_code == 200  # the one open endpoint

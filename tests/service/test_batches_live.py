@@ -1,4 +1,5 @@
 """Result uploads against real server processes: killed mid-upload, and uploads at once."""
+
 from __future__ import annotations
 
 import threading
@@ -19,13 +20,20 @@ def stored(url: str, batch_id: str) -> tuple[int, int, int, list[int]]:
     engine = create_engine(url)
     try:
         with engine.connect() as c:
-            seqs = c.execute(select(LabResultRecord.seq).where(
-                LabResultRecord.batch_id == batch_id).order_by(LabResultRecord.seq)).scalars()
+            seqs = c.execute(
+                select(LabResultRecord.seq)
+                .where(LabResultRecord.batch_id == batch_id)
+                .order_by(LabResultRecord.seq)
+            ).scalars()
             seqs = list(seqs)
-            runs = c.execute(select(func.count()).select_from(LabRunRecord).where(
-                LabRunRecord.batch_id == batch_id)).scalar_one()
-            version = c.execute(select(LabBatchRecord.version).where(
-                LabBatchRecord.id == batch_id)).scalar_one()
+            runs = c.execute(
+                select(func.count())
+                .select_from(LabRunRecord)
+                .where(LabRunRecord.batch_id == batch_id)
+            ).scalar_one()
+            version = c.execute(
+                select(LabBatchRecord.version).where(LabBatchRecord.id == batch_id)
+            ).scalar_one()
     finally:
         engine.dispose()
     return len(seqs), runs, version, seqs
@@ -34,17 +42,31 @@ def stored(url: str, batch_id: str) -> tuple[int, int, int, list[int]]:
 def start_batch(c: httpx.Client, headers: dict, n: int = 3000) -> tuple[str, set[str]]:
     sid = c.post("/v1/scenarios", headers=headers, json=tiny_json()).json()["id"]
     rows, truth = samples(n, seed=3, positives=12)
-    r = c.post("/v1/batches", headers=headers, json={
-        "scenario_id": sid, "lab": "cdc", "label": "K1", "date": str(START),
-        "algorithm": "D3", "config": "9:3,3,3", "samples": rows})
+    r = c.post(
+        "/v1/batches",
+        headers=headers,
+        json={
+            "scenario_id": sid,
+            "lab": "cdc",
+            "label": "K1",
+            "date": str(START),
+            "algorithm": "D3",
+            "config": "9:3,3,3",
+            "samples": rows,
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"], truth
 
 
-def post_csv(c: httpx.Client, batch_id: str, headers: dict, table: pd.DataFrame,
-             name: str = "run1.csv") -> httpx.Response:
-    return c.post(f"/v1/batches/{batch_id}/results/upload", headers=headers,
-                  files={"file": (name, table.to_csv(index=False).encode(), "text/csv")})
+def post_csv(
+    c: httpx.Client, batch_id: str, headers: dict, table: pd.DataFrame, name: str = "run1.csv"
+) -> httpx.Response:
+    return c.post(
+        f"/v1/batches/{batch_id}/results/upload",
+        headers=headers,
+        files={"file": (name, table.to_csv(index=False).encode(), "text/csv")},
+    )
 
 
 def test_a_server_killed_during_an_upload_leaves_all_of_it_or_none(database_url, tmp_path):
@@ -68,21 +90,21 @@ def test_a_server_killed_during_an_upload_leaves_all_of_it_or_none(database_url,
     sender = threading.Thread(target=send)
     sender.start()
     t0 = time.time()
-    while not marker.exists():                 # the rows are written, not yet committed
+    while not marker.exists():  # the rows are written, not yet committed
         assert time.time() - t0 < 60, "the upload never reached the commit"
         time.sleep(0.05)
     server.kill()
     sender.join(30)
     assert "error" in outcome and "response" not in outcome
-    assert stored(database_url, bid) == before                    # none of it
+    assert stored(database_url, bid) == before  # none of it
     assert before[:3] == (0, 1, 1)
 
     restarted = LiveServer(database_url).start()
     try:
         with httpx.Client(base_url=restarted.url, timeout=60) as c:
-            r = post_csv(c, bid, headers, table)                   # sent again: all of it
+            r = post_csv(c, bid, headers, table)  # sent again: all of it
             assert r.status_code == 200, r.text
-            reactions = len(table) - 3 * table["plate"].nunique()    # 3 controls a plate
+            reactions = len(table) - 3 * table["plate"].nunique()  # 3 controls a plate
             assert r.json()["added"] == reactions and r.json()["changed"]
             n, runs, version, seqs = stored(database_url, bid)
             assert n == r.json()["added"] and runs == 2 and version == 2
@@ -101,8 +123,10 @@ def test_uploads_at_once_neither_lose_nor_double_results(database_url):
             bid, truth = start_batch(c, headers)
             table = lab_results(c, bid, headers, truth)
         plates = sorted(table["plate"].unique())
-        halves = [table[table["plate"].isin(plates[0::2])],
-                  table[table["plate"].isin(plates[1::2])]]
+        halves = [
+            table[table["plate"].isin(plates[0::2])],
+            table[table["plate"].isin(plates[1::2])],
+        ]
         barrier = threading.Barrier(4)
         responses = []
 
@@ -111,17 +135,20 @@ def test_uploads_at_once_neither_lose_nor_double_results(database_url):
                 barrier.wait()
                 responses.append(post_csv(c, bid, headers, part, name))
 
-        threads = [threading.Thread(target=send, args=(h, f"half{i}.csv"))
-                   for i, h in enumerate(halves) for _ in range(2)]
+        threads = [
+            threading.Thread(target=send, args=(h, f"half{i}.csv"))
+            for i, h in enumerate(halves)
+            for _ in range(2)
+        ]
         for t in threads:
             t.start()
         for t in threads:
             t.join(120)
         assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
         added = sum(r.json()["added"] for r in responses)
-        reactions = len(table) - 3 * table["plate"].nunique()        # 3 controls a plate
+        reactions = len(table) - 3 * table["plate"].nunique()  # 3 controls a plate
         assert added == reactions
-        assert sum(r.json()["changed"] for r in responses) == 2      # one per half
+        assert sum(r.json()["changed"] for r in responses) == 2  # one per half
         n, runs, version, seqs = stored(database_url, bid)
         assert n == reactions and seqs == list(range(n))
         assert runs == 2 and version == 3

@@ -1,5 +1,6 @@
 """/docs and /redoc in a real headless Chromium with every non-local request blocked: the
 pages load only the service's packaged assets and list the operations."""
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,7 @@ from PIL import Image
 
 from tests.service.live import LiveServer
 
-CHROMIUM = "/usr/bin/chromium"       # Debian's package; Playwright's own download is not used
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own download is not used
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +35,13 @@ def browser():
         msg = f"{reason}: browser tests skipped"
         if os.environ.get("LABOPT_REQUIRE_BROWSER") == "1":
             pytest.fail(msg.replace("skipped", "required by LABOPT_REQUIRE_BROWSER=1"))
-        warnings.warn(msg)
+        warnings.warn(msg, stacklevel=2)
         pytest.skip(msg)
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM)
-                              else shutil.which("chromium"),
-                              args=["--no-sandbox", "--disable-gpu"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+            args=["--no-sandbox", "--disable-gpu"],
+        )
         yield b
         b.close()
 
@@ -54,9 +56,15 @@ def server(tmp_path_factory):
 
 def test_the_documentation_assets_are_in_the_package():
     static = resources.files("labopt_api") / "static"
-    for name in ("swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css",
-                 "swagger-ui/favicon-32x32.png", "swagger-ui/LICENSE", "redoc/LICENSE",
-                 "redoc/redoc.standalone.js", "README.md"):
+    for name in (
+        "swagger-ui/swagger-ui-bundle.js",
+        "swagger-ui/swagger-ui.css",
+        "swagger-ui/favicon-32x32.png",
+        "swagger-ui/LICENSE",
+        "redoc/LICENSE",
+        "redoc/redoc.standalone.js",
+        "README.md",
+    ):
         assert (static / name).is_file(), name
         assert (static / name).read_bytes(), name
 
@@ -65,10 +73,16 @@ def test_a_built_package_ships_the_documentation_assets(tmp_path):
     """What ``pip install .`` copies (setuptools' build_py: packages and package_data) holds
     every asset the documentation pages load, byte for byte."""
     root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "-d", str(tmp_path)],
-                         cwd=root, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_py", "-d", str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
-    source = root / "api" / "static"
+    source = root / "labopt_api" / "static"
     files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
     assert len(files) >= 9
     for rel in files:
@@ -83,7 +97,8 @@ def _open(browser, url: str):
 
     def route(r):
         if urlsplit(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith(
-                ("data:", "blob:")):
+            ("data:", "blob:")
+        ):
             r.continue_()
         else:
             blocked.append(r.request.url)
@@ -102,10 +117,13 @@ def _not_blank(page, path) -> int:
     return len(colours)
 
 
-@pytest.mark.parametrize("where,operation", [
-    ("/docs", "Create a scenario from JSON"),      # an operation's summary, as listed
-    ("/redoc", "Create a scenario from JSON"),
-])
+@pytest.mark.parametrize(
+    "where,operation",
+    [
+        ("/docs", "Create a scenario from JSON"),  # an operation's summary, as listed
+        ("/redoc", "Create a scenario from JSON"),
+    ],
+)
 def test_docs_work_offline_in_chromium(browser, server, tmp_path, where, operation):
     page, blocked, errors = _open(browser, server.url + where)
     page.get_by_text(operation).filter(visible=True).first.wait_for(timeout=30_000)

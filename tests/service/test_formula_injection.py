@@ -1,6 +1,7 @@
 """The service's CSV and XLSX downloads hold a lab's or a province's text as text: a sample id,
 a results source or a district name that a spreadsheet would run as a formula is neutralised in
 CSV (a leading apostrophe) and a string cell in XLSX, on both databases."""
+
 from __future__ import annotations
 
 import csv
@@ -43,30 +44,49 @@ def test_batch_tables_hold_a_hostile_sample_id_as_text(service):
     lab = service.key("lab", "tiny/cdc")
     sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
     ids = [LINK] + [f"S{i:03d}" for i in range(29)]
-    r = c.post("/v1/batches", headers=lab, json={
-        "scenario_id": sid, "lab": "cdc", "label": "B1", "date": str(START),
-        "algorithm": "D2", "config": "5",
-        "samples": [{"sample_id": s, "district": "a", "stream": "screening"} for s in ids]})
+    r = c.post(
+        "/v1/batches",
+        headers=lab,
+        json={
+            "scenario_id": sid,
+            "lab": "cdc",
+            "label": "B1",
+            "date": str(START),
+            "algorithm": "D2",
+            "config": "5",
+            "samples": [{"sample_id": s, "district": "a", "stream": "screening"} for s in ids],
+        },
+    )
     assert r.status_code == 201, r.text
     bid = r.json()["id"]
     url = f"/v1/batches/{bid}/tables"
-    assert_inert(c.get(f"{url}/manifest", headers=lab),
-                 c.get(f"{url}/manifest.xlsx", headers=lab), LINK)
-    wells = list(csv.DictReader(io.StringIO(c.get(f"{url}/results_template",
-                                                  headers=lab).text)))
+    assert_inert(
+        c.get(f"{url}/manifest", headers=lab), c.get(f"{url}/manifest.xlsx", headers=lab), LINK
+    )
+    wells = list(csv.DictReader(io.StringIO(c.get(f"{url}/results_template", headers=lab).text)))
     assert wells
-    results = [{"plate": w["plate"], "well": w["well"],
-                "result": "positive" if w["content"] == "positive_control" else "negative"}
-               for w in wells]
-    ok = c.post(f"/v1/batches/{bid}/results", headers=lab,
-                json={"results": results, "source": "@SUM(1+1)"})
+    results = [
+        {
+            "plate": w["plate"],
+            "well": w["well"],
+            "result": "positive" if w["content"] == "positive_control" else "negative",
+        }
+        for w in wells
+    ]
+    ok = c.post(
+        f"/v1/batches/{bid}/results", headers=lab, json={"results": results, "source": "@SUM(1+1)"}
+    )
     assert ok.status_code == 200, ok.text
-    assert_inert(c.get(f"{url}/results_log", headers=lab),
-                 c.get(f"{url}/results_log.xlsx", headers=lab), "@SUM(1+1)")
+    assert_inert(
+        c.get(f"{url}/results_log", headers=lab),
+        c.get(f"{url}/results_log.xlsx", headers=lab),
+        "@SUM(1+1)",
+    )
     # the stored manifest reads back as the ids that went in
     statuses = list(csv.DictReader(io.StringIO(c.get(f"{url}/statuses", headers=lab).text)))
-    assert sorted(s["sample_id"] for s in statuses) == sorted("'" + LINK if s == LINK else s
-                                                             for s in ids)
+    assert sorted(s["sample_id"] for s in statuses) == sorted(
+        "'" + LINK if s == LINK else s for s in ids
+    )
     assert {s["status"] for s in statuses} == {"negative"}
 
 
@@ -82,5 +102,8 @@ def test_plan_tables_hold_a_hostile_district_name_as_text(service):
     assert plan.status_code == 202, plan.text
     assert wait_done(c, plan.json()["id"], coord)["status"] == "done"
     url = f"/v1/plans/{plan.json()['id']}/tables"
-    assert_inert(c.get(f"{url}/allocations", headers=coord),
-                 c.get(f"{url}/allocations.xlsx", headers=coord), LINK)
+    assert_inert(
+        c.get(f"{url}/allocations", headers=coord),
+        c.get(f"{url}/allocations.xlsx", headers=coord),
+        LINK,
+    )

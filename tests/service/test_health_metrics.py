@@ -1,4 +1,5 @@
 """Readiness and liveness with the database down; /metrics totals across server processes."""
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,7 @@ def assert_down(r: httpx.Response) -> None:
     body = r.json()
     assert body["status"] == "unavailable" and body["database"] == "unavailable"
     assert "database" in body["detail"] and int(r.headers["Retry-After"]) > 0
-    assert "127.0.0.1" not in r.text and "postgres" not in r.text     # no address leaked
+    assert "127.0.0.1" not in r.text and "postgres" not in r.text  # no address leaked
 
 
 def test_database_down_readiness_is_json_503_liveness_stays_up(database_url, tmp_path):
@@ -42,17 +43,17 @@ def test_database_down_readiness_is_json_503_liveness_stays_up(database_url, tmp
             assert c.get(path).json() == {"status": "ok", "database": "ok"}
         assert c.get("/livez").json() == {"status": "ok"}
         up = app.state.db
-        app.state.db = Database(unreachable_url(database_url, tmp_path))   # the database goes
+        app.state.db = Database(unreachable_url(database_url, tmp_path))  # the database goes
         try:
             for path in ("/healthz", "/readyz"):
                 assert_down(c.get(path))
             assert c.get("/livez").json() == {"status": "ok"}
-            app.state.keys.clear()                     # a request that needs the database
+            app.state.keys.clear()  # a request that needs the database
             assert_down(c.get("/v1/scenarios", headers=h))
         finally:
             app.state.db.engine.dispose()
             app.state.db = up
-        assert c.get("/healthz").status_code == 200    # and it comes back
+        assert c.get("/healthz").status_code == 200  # and it comes back
 
 
 def test_database_stopped_under_a_live_server(fresh_postgres):
@@ -62,8 +63,9 @@ def test_database_stopped_under_a_live_server(fresh_postgres):
     try:
         with psycopg.connect(**PG, autocommit=True) as conn:
             conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                         "WHERE datname = %s", (name,))
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+            )
         try:
             for path in ("/healthz", "/readyz"):
                 assert_down(httpx.get(server.url + path, timeout=10))
@@ -72,15 +74,20 @@ def test_database_stopped_under_a_live_server(fresh_postgres):
             with psycopg.connect(**PG, autocommit=True) as conn:
                 conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
         assert httpx.get(server.url + "/healthz", timeout=10).json() == {
-            "status": "ok", "database": "ok"}
+            "status": "ok",
+            "database": "ok",
+        }
     finally:
         server.stop()
 
 
 # ------------------------------------------------------------------ metrics
 def counter(text: str, route: str) -> float:
-    m = re.search(r'^labopt_http_requests_total\{method="POST",route="%s",status="200"\} (\S+)$'
-                  % re.escape(route), text, re.M)
+    m = re.search(
+        rf'^labopt_http_requests_total\{{method="POST",route="{re.escape(route)}",status="200"\}} (\S+)$',
+        text,
+        re.M,
+    )
     return float(m.group(1)) if m else 0.0
 
 
@@ -90,9 +97,13 @@ def test_metrics_total_every_server_process(database_url):
     n = 40
     try:
         admin = server.key("admin")
-        for _ in range(n):                        # a new connection each: both processes serve
-            r = httpx.post(server.url + "/v1/pooling/evaluate", headers=admin, timeout=30,
-                           json={"algorithm": "D2", "config": "5", "prevalence": 0.02})
+        for _ in range(n):  # a new connection each: both processes serve
+            r = httpx.post(
+                server.url + "/v1/pooling/evaluate",
+                headers=admin,
+                timeout=30,
+                json={"algorithm": "D2", "config": "5", "prevalence": 0.02},
+            )
             assert r.status_code == 200
         seen = set()
         for _ in range(20):

@@ -1,4 +1,5 @@
 """Plan jobs: the queue bound under concurrency, the whole-job time and memory limits, cancel."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,8 +30,9 @@ QUEUE = 8
 def large_json() -> dict:
     """1,500 units and 600 labs: about 25 s and 1 GB of address space to plan, of which 6 s
     of building the model before the solver starts."""
-    return json.loads(json.dumps(scenario_to_data(synthesize(1500, 600, days=7, seed=2)),
-                                 default=str))
+    return json.loads(
+        json.dumps(scenario_to_data(synthesize(1500, 600, days=7, seed=2)), default=str)
+    )
 
 
 class App:
@@ -57,8 +59,7 @@ class App:
 
     def wait_status(self, pid: str, status: str, timeout: float = 60) -> dict:
         t0 = time.time()
-        while (plan := self.c.get(f"/v1/plans/{pid}", headers=self.h).json())["status"] \
-                != status:
+        while (plan := self.c.get(f"/v1/plans/{pid}", headers=self.h).json())["status"] != status:
             assert time.time() - t0 < timeout, plan
             time.sleep(0.05)
         return plan
@@ -86,15 +87,17 @@ def seconds(a: str, b: str) -> float:
 
 def queued(app) -> int:
     with app.state.db.sessions() as s:
-        return s.execute(select(func.count()).select_from(PlanJob)
-                         .where(PlanJob.status == "queued")).scalar_one()
+        return s.execute(
+            select(func.count()).select_from(PlanJob).where(PlanJob.status == "queued")
+        ).scalar_one()
 
 
 def check_burst(responses) -> None:
     """Exactly QUEUE accepted, the rest 429 with Retry-After, nothing else."""
     codes = sorted(r.status_code for r in responses)
-    assert codes == [202] * QUEUE + [429] * (CLIENTS - QUEUE), [r.text for r in responses
-                                                                if r.status_code >= 500]
+    assert codes == [202] * QUEUE + [429] * (CLIENTS - QUEUE), [
+        r.text for r in responses if r.status_code >= 500
+    ]
     for r in responses:
         if r.status_code == 429:
             assert int(r.headers["Retry-After"]) > 0 and "already waiting" in r.text
@@ -105,30 +108,32 @@ def test_the_queue_bound_holds_under_concurrent_posts(database_url):
     """20 threads post at once to a queue of 8 that nothing drains."""
     app = create_app(settings_for(database_url, plan_queue_size=QUEUE))
     with TestClient(app) as c:
-        app.state.workers.stop()                       # nothing leaves the queue
+        app.state.workers.stop()  # nothing leaves the queue
         with app.state.db.sessions() as s:
             _, key = create_key(s, "coordinator", ["tiny"])
         h = {"Authorization": f"Bearer {key}"}
         sid = c.post("/v1/scenarios", headers=h, json=tiny_json()).json()["id"]
         with ThreadPoolExecutor(CLIENTS) as pool:
-            responses = list(pool.map(
-                lambda _: c.post("/v1/plans", headers=h, json={"scenario_id": sid}),
-                range(CLIENTS)))
+            responses = list(
+                pool.map(
+                    lambda _: c.post("/v1/plans", headers=h, json={"scenario_id": sid}),
+                    range(CLIENTS),
+                )
+            )
         check_burst(responses)
         assert queued(app) == QUEUE
 
 
 def test_the_queue_bound_holds_against_a_live_server(database_url):
     """Two server processes that only serve (LABOPT_PLAN_WORKERS=0), 20 clients at once."""
-    server = LiveServer(database_url, workers=2, plan_workers=0,
-                        plan_queue_size=QUEUE).start()
+    server = LiveServer(database_url, workers=2, plan_workers=0, plan_queue_size=QUEUE).start()
     try:
         coord = server.key("coordinator", "tiny")
         with httpx.Client(base_url=server.url, timeout=60) as c:
             sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
 
         def post(_):
-            with httpx.Client(base_url=server.url, timeout=60) as own:   # own connection
+            with httpx.Client(base_url=server.url, timeout=60) as own:  # own connection
                 return own.post("/v1/plans", headers=coord, json={"scenario_id": sid})
 
         with ThreadPoolExecutor(CLIENTS) as pool:
@@ -136,7 +141,7 @@ def test_the_queue_bound_holds_against_a_live_server(database_url):
         check_burst(responses)
         with httpx.Client(base_url=server.url, timeout=60) as c:
             plans = c.get("/v1/plans", headers=coord).json()
-        plans = plans["items"] if isinstance(plans, dict) else plans      # paged or not
+        plans = plans["items"] if isinstance(plans, dict) else plans  # paged or not
         assert sum(p["status"] == "queued" for p in plans) == QUEUE
     finally:
         server.stop()
@@ -164,8 +169,9 @@ def test_the_time_limit_covers_the_whole_job(database_url, large_json):
         plan = a.wait_status(pid, "failed", timeout=30)
         took = seconds(plan["started_at"], plan["finished_at"])
         print(f"\n2 s limit: started to failed in {took:.2f} s: {plan['error']}")
-        assert plan["error"].startswith("stopped at the time limit of 2 s "
-                                        "(LABOPT_PLAN_TIME_LIMIT_SECONDS) while ")
+        assert plan["error"].startswith(
+            "stopped at the time limit of 2 s (LABOPT_PLAN_TIME_LIMIT_SECONDS) while "
+        )
         assert 2 <= took < 3.5
         assert gone(child) and plan["tables"] == []
         assert c.post(f"/v1/plans/{pid}/cancel", headers=a.h).status_code == 409
@@ -189,11 +195,14 @@ def test_the_memory_limit_stops_a_plan_with_the_reason(database_url, large_json)
 def test_cancel_a_queued_plan_at_once(database_url):
     app, client = running_app(database_url)
     with client as c:
-        app.state.workers.stop()                       # it stays queued
+        app.state.workers.stop()  # it stays queued
         a = App(c, app)
         pid = a.plan(a.scenario(tiny_json()))
-        for key in (a.key("lab", "tiny/cdc"), a.key("district", "tiny/d1"),
-                    a.key("coordinator", "elsewhere")):
+        for key in (
+            a.key("lab", "tiny/cdc"),
+            a.key("district", "tiny/d1"),
+            a.key("coordinator", "elsewhere"),
+        ):
             assert c.post(f"/v1/plans/{pid}/cancel", headers=key).status_code == 403
         r = c.post(f"/v1/plans/{pid}/cancel", headers=a.key("coordinator", "tiny"))
         assert r.status_code == 200, r.text

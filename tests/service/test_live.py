@@ -1,4 +1,5 @@
 """End to end against a real server process (not the in-process client)."""
+
 from __future__ import annotations
 
 import io
@@ -37,20 +38,31 @@ def test_coordinator_session_over_http(live):
     coord = live.key("coordinator", "thanh_hoa")
     district = live.key("district", "thanh_hoa/bim-son")
     with httpx.Client(base_url=live.url, timeout=60) as c:
-        r = c.post("/v1/scenarios/upload", headers=coord,
-                   files={"file": ("thanh_hoa.zip", zipped(FIXTURES / "thanh_hoa"))})
+        r = c.post(
+            "/v1/scenarios/upload",
+            headers=coord,
+            files={"file": ("thanh_hoa.zip", zipped(FIXTURES / "thanh_hoa"))},
+        )
         assert r.status_code == 201, r.text
         sid = r.json()["id"]
-        r = c.put(f"/v1/scenarios/{sid}/districts/bim-son/days/2021-10-05", headers=district,
-                  json={"epidemic_level": 3, "prevalence": {"screening": 0.02},
-                        "samples": {"screening": 4000, "reactive": 300}})
+        r = c.put(
+            f"/v1/scenarios/{sid}/districts/bim-son/days/2021-10-05",
+            headers=district,
+            json={
+                "epidemic_level": 3,
+                "prevalence": {"screening": 0.02},
+                "samples": {"screening": 4000, "reactive": 300},
+            },
+        )
         assert r.status_code == 200, r.text
         t0 = time.perf_counter()
         r = c.post("/v1/plans", headers=coord, json={"scenario_id": sid})
         assert r.status_code == 202
         pid = r.json()["id"]
         while (plan := c.get(f"/v1/plans/{pid}", headers=coord).json())["status"] not in (
-                "done", "failed"):
+            "done",
+            "failed",
+        ):
             time.sleep(0.02)
         elapsed = time.perf_counter() - t0
         print(f"\nThanh Hóa week over HTTP: POST /v1/plans to done in {elapsed:.2f} s")
@@ -67,26 +79,28 @@ def test_a_plan_running_when_the_server_dies_is_failed_with_a_reason(database_ur
     server = LiveServer(database_url, stale_after_seconds=2, heartbeat_seconds=0.5).start()
     coord = server.key("coordinator", "*")
     with httpx.Client(base_url=server.url, timeout=60) as c:
-        r = c.post("/v1/scenarios/upload", headers=coord,
-                   files={"file": ("big.zip", zipped(folder))})
+        r = c.post(
+            "/v1/scenarios/upload", headers=coord, files={"file": ("big.zip", zipped(folder))}
+        )
         assert r.status_code == 201, r.text
         sid = r.json()["id"]
         pid = c.post("/v1/plans", headers=coord, json={"scenario_id": sid}).json()["id"]
         while c.get(f"/v1/plans/{pid}", headers=coord).json()["status"] != "running":
             time.sleep(0.02)
-    server.kill()                                       # mid-plan, no clean-up
+    server.kill()  # mid-plan, no clean-up
     restarted = LiveServer(database_url, stale_after_seconds=2, heartbeat_seconds=0.5)
     restarted.port, restarted.url = server.port, server.url
     restarted.start()
     try:
         with httpx.Client(base_url=restarted.url, timeout=30) as c:
             t0 = time.time()
-            while (plan := c.get(f"/v1/plans/{pid}", headers=coord).json())["status"] \
-                    == "running" and time.time() - t0 < 20:
+            while (plan := c.get(f"/v1/plans/{pid}", headers=coord).json())[
+                "status"
+            ] == "running" and time.time() - t0 < 20:
                 time.sleep(0.2)
             assert plan["status"] == "failed"
             assert "server stopped while this plan was running" in plan["error"]
-            assert plan["tables"] == []                  # nothing half-written is served
+            assert plan["tables"] == []  # nothing half-written is served
             assert c.get(f"/v1/plans/{pid}/tables/days", headers=coord).status_code == 409
     finally:
         restarted.stop()
@@ -96,34 +110,54 @@ def test_lab_session_over_http(live):
     """The README's batch session: samples file -> plate map -> results file -> retest list
     -> estimates stored for the next day."""
     from tests.service.test_batches import lab_results
+
     coord = live.key("coordinator", "thanh_hoa")
     lab = live.key("lab", "thanh_hoa/th-cdc")
     ids = [f"TH{i:05d}" for i in range(1200)]
-    samples = pd.DataFrame({"sample_id": ids, "stream": "screening",
-                            "district": ["bim-son"] * 600 + ["sam-son"] * 600})
+    samples = pd.DataFrame(
+        {"sample_id": ids, "stream": "screening", "district": ["bim-son"] * 600 + ["sam-son"] * 600}
+    )
     truth = {ids[5], ids[700]}
     with httpx.Client(base_url=live.url, timeout=60) as c:
-        sid = c.post("/v1/scenarios/upload", headers=coord, files={
-            "file": ("thanh_hoa.zip", zipped(FIXTURES / "thanh_hoa"))}).json()["id"]
-        r = c.post("/v1/batches/upload", headers=lab,
-                   files={"file": ("samples.csv", samples.to_csv(index=False).encode())},
-                   data={"scenario_id": sid, "lab": "th-cdc", "label": "TH0801",
-                         "date": "2021-10-05", "algorithm": "D3", "config": "10:5,5"})
+        sid = c.post(
+            "/v1/scenarios/upload",
+            headers=coord,
+            files={"file": ("thanh_hoa.zip", zipped(FIXTURES / "thanh_hoa"))},
+        ).json()["id"]
+        r = c.post(
+            "/v1/batches/upload",
+            headers=lab,
+            files={"file": ("samples.csv", samples.to_csv(index=False).encode())},
+            data={
+                "scenario_id": sid,
+                "lab": "th-cdc",
+                "label": "TH0801",
+                "date": "2021-10-05",
+                "algorithm": "D3",
+                "config": "10:5,5",
+            },
+        )
         assert r.status_code == 201, r.text
         bid = r.json()["id"]
         page = c.get(f"/v1/batches/{bid}/plates.html", headers=lab)
         assert page.headers["content-type"].startswith("text/html")
         assert "TH0801-R1-01" in page.text
         results = lab_results(c, bid, lab, truth)
-        r = c.post(f"/v1/batches/{bid}/results/upload", headers=lab, files={
-            "file": ("run1_results.csv", results.to_csv(index=False).encode())})
+        r = c.post(
+            f"/v1/batches/{bid}/results/upload",
+            headers=lab,
+            files={"file": ("run1_results.csv", results.to_csv(index=False).encode())},
+        )
         assert r.status_code == 200, r.text
         assert r.json()["added"] == 120 and r.json()["batch"]["summary"]["pending"] == 20
         retest = c.get(f"/v1/batches/{bid}/tables/retest.csv", headers=lab)
         retest = pd.read_csv(io.StringIO(retest.text))
         assert retest["pool_id"].nunique() == 2 * 2 and len(retest) == 20  # 2 sub-pools of 5
-        r = c.post(f"/v1/scenarios/{sid}/estimates", headers=coord,
-                   json={"date": "2021-10-05", "design_at": "upper"})
+        r = c.post(
+            f"/v1/scenarios/{sid}/estimates",
+            headers=coord,
+            json={"date": "2021-10-05", "design_at": "upper"},
+        )
         assert r.status_code == 200, r.text
         assert r.json()["stored"] == ["bim-son", "sam-son"]
         assert r.json()["for_date"] == "2021-10-06"

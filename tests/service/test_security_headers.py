@@ -1,5 +1,6 @@
 """Every response carries a request id and the security headers; repeated failed
 authentication from one client address is answered 429 with Retry-After."""
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,11 @@ from tests.service.live import LiveServer
 from tests.service.test_api import tiny_json
 from tests.service.test_batches import new_batch
 
-COMMON = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
-          "x-frame-options": "DENY"}
+COMMON = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+}
 
 
 def check_headers(r, *, html=False, static=False) -> None:
@@ -29,7 +33,7 @@ def check_headers(r, *, html=False, static=False) -> None:
     assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp
     if html:
         assert "script-src" not in csp or "https:" not in csp
-        assert "http" not in csp                     # nothing remote allowed
+        assert "http" not in csp  # nothing remote allowed
     if static:
         assert "no-store" not in r.headers.get("cache-control", "")
     else:
@@ -56,30 +60,48 @@ def test_every_response_has_the_request_id_and_security_headers(app_client, capl
     sid = c.post("/v1/scenarios", headers=h, json=tiny_json()).json()["id"]
     batch, _ = new_batch(c, h, sid, n=30, algorithm="D2", config="5")
     responses = {
-        "json": c.get("/healthz"), "list": c.get("/v1/scenarios", headers=h),
-        "401": c.get("/v1/scenarios"), "404": c.get("/v1/scenarios/nope", headers=h),
+        "json": c.get("/healthz"),
+        "list": c.get("/v1/scenarios", headers=h),
+        "401": c.get("/v1/scenarios"),
+        "404": c.get("/v1/scenarios/nope", headers=h),
         "422": c.post("/v1/pooling/evaluate", headers=h, json={"algorithm": "??"}),
         "413": c.post("/v1/scenarios", headers=h, content=b"x" * 600_000),
         "csv": c.get(f"/v1/batches/{batch['id']}/tables/manifest", headers=h),
         "openapi": c.get("/openapi.json"),
     }
-    assert [k for k, r in responses.items()
-            if r.status_code != {"json": 200, "list": 200, "401": 401, "404": 404,
-                                 "422": 422, "413": 413, "csv": 200, "openapi": 200}[k]] == []
+    assert [
+        k
+        for k, r in responses.items()
+        if r.status_code
+        != {
+            "json": 200,
+            "list": 200,
+            "401": 401,
+            "404": 404,
+            "422": 422,
+            "413": 413,
+            "csv": 200,
+            "openapi": 200,
+        }[k]
+    ] == []
     for r in responses.values():
         check_headers(r)
     for path in (f"/v1/batches/{batch['id']}/plates.html", "/docs", "/redoc"):
         r = c.get(path, headers=h)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
         check_headers(r, html=True)
-    assert "style-src 'unsafe-inline'" in c.get(f"/v1/batches/{batch['id']}/plates.html",
-                                                headers=h).headers["content-security-policy"]
+    assert (
+        "style-src 'unsafe-inline'"
+        in c.get(f"/v1/batches/{batch['id']}/plates.html", headers=h).headers[
+            "content-security-policy"
+        ]
+    )
     r = c.get("/static/swagger-ui/swagger-ui.css")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/css")
     check_headers(r, static=True)
     # an unexpected error: a JSON 500 quoting the request id, logged with it
     logger, request_ids = logging.getLogger("labopt_api"), RequestIdFilter()
-    logger.addFilter(request_ids)              # as log_config() does on the server's handlers
+    logger.addFilter(request_ids)  # as log_config() does on the server's handlers
     try:
         with caplog.at_level(logging.ERROR, logger="labopt_api"):
             r = c.get("/boom", headers={"X-Request-ID": "trace-42"})
@@ -94,14 +116,16 @@ def test_every_response_has_the_request_id_and_security_headers(app_client, capl
 
 def test_a_sane_request_id_is_kept_others_replaced(app_client):
     _, c = app_client
-    assert c.get("/healthz", headers={"X-Request-ID": "abc-123.x:9"}).headers[
-        "x-request-id"] == "abc-123.x:9"
+    assert (
+        c.get("/healthz", headers={"X-Request-ID": "abc-123.x:9"}).headers["x-request-id"]
+        == "abc-123.x:9"
+    )
     ids = set()
     for bad in ("", "has space", "x" * 129, "new\\nline", "<script>"):
         rid = c.get("/healthz", headers={"X-Request-ID": bad}).headers["x-request-id"]
         assert re.fullmatch(r"[0-9a-f]{32}", rid), (bad, rid)
         ids.add(rid)
-    assert len(ids) == 5                            # a new id for each request
+    assert len(ids) == 5  # a new id for each request
 
 
 def test_repeated_failed_authentication_gets_429(app_client):
@@ -117,7 +141,7 @@ def test_repeated_failed_authentication_gets_429(app_client):
     check_headers(r)
     # the right key from the same address is refused too (else the answers tell them apart)
     assert c.get("/v1/scenarios", headers=good).status_code == 429
-    assert c.get("/healthz").status_code == 200       # no key needed: not throttled
+    assert c.get("/healthz").status_code == 200  # no key needed: not throttled
     # another client address is not affected
     with TestClient(app, client=("10.0.0.9", 4000)) as other:
         assert other.get("/v1/scenarios", headers=good).status_code == 200

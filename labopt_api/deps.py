@@ -1,0 +1,99 @@
+"""Dependencies: database session, the caller's key."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from labopt_api.models import ApiKey
+from labopt_api.protection import FailedAuth
+from labopt_api.security import Principal, hash_key
+
+bearer = HTTPBearer(auto_error=False, description="API key: Authorization: Bearer <key>")
+header_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+KEY_CACHE_SECONDS = 5.0  # a key revoked from another process stops working within this
+
+
+def session(request: Request) -> Iterator[Session]:
+    yield from request.app.state.db.session()
+
+
+class KeyCache:
+    """Recently seen keys, so that a request does not need a database read to authenticate.
+    Revoking through this process clears the entry at once."""
+
+    def __init__(self):
+        self._entries: dict[str, tuple[Principal | None, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str):
+        with self._lock:
+            hit = self._entries.get(digest)
+        if hit and hit[1] > time.monotonic():
+            return hit
+        return None
+
+    def put(self, digest: str, who: Principal | None) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[digest] = (who, time.monotonic() + KEY_CACHE_SECONDS)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _lookup(request: Request, digest: str) -> Principal | None:
+    with request.app.state.db.sessions() as s:
+        row = s.execute(select(ApiKey).where(ApiKey.key_hash == digest)).scalar_one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    return Principal(row.id, row.role, tuple(row.scopes or ()))
+
+
+async def principal(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    x_api_key: str | None = Depends(header_key),
+) -> Principal:
+    failures: FailedAuth = request.app.state.failed_auth
+    client = request.client.host if request.client else "-"
+    wait = failures.retry_after(client)
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(wait)},
+            detail=f"too many failed authentications from {client}; retry after {wait} s",
+        )
+    key = credentials.credentials if credentials else x_api_key
+    if not key:
+        failures.failed(client)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="missing API key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    digest = hash_key(key)
+    cache: KeyCache = request.app.state.keys
+    hit = cache.get(digest)
+    if hit is None:
+        who = await run_in_threadpool(_lookup, request, digest)
+        cache.put(digest, who)
+    else:
+        who = hit[0]
+    if who is None:
+        failures.failed(client)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="unknown or revoked API key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return who

@@ -1,0 +1,325 @@
+"""Background planning: a queue kept in the database, worked by threads of this process.
+
+A job is claimed atomically (queued -> running) and solved in a child process
+(labopt_api.planrun) that is killed at the job's time limit, which covers the whole job, or when
+the plan is cancelled; the child's memory is bounded too. The job reports progress and a
+heartbeat while it runs, and is marked done together with its tables in one transaction, so a
+half-written plan is never served; a job cancelled meanwhile stays cancelled. A job whose
+heartbeat stops (its server died) is marked failed with the reason, at the next start or by any
+running server; queued jobs survive restarts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from labopt.scenario.updates import DistrictDay
+from labopt_api.db import Database
+from labopt_api.models import DistrictDayRecord, PlanJob, PlanTable, ScenarioRecord, now
+from labopt_api.planrun import STEPS, PlanProcess, PlanTask, plan_input, start_forkserver
+from labopt_api.settings import ServiceSettings
+
+log = logging.getLogger("labopt.jobs")
+DIED = "the server stopped while this plan was running; submit it again"
+QUEUE_LOCK = 0x6C61_626F_7074  # PostgreSQL advisory lock of the plan queue ("labopt")
+
+
+def enqueue(
+    db: Session, values: dict, limit: int, then: Callable[[], object] | None = None
+) -> bool:
+    """Queue a plan job (a queued PlanJob's column values) if fewer than ``limit`` are queued;
+    False if the queue is full. Atomic under concurrent requests from any server process:
+
+    - PostgreSQL: a transaction-level advisory lock serialises enqueuers; the count below then
+      sees every enqueuer that went before (READ COMMITTED takes a snapshot per statement);
+    - SQLite: the count is inside the INSERT statement, which holds the database's write lock
+      from its start (writers are serialised, and it is the transaction's first statement).
+    Ends the session's current transaction first and commits its own; ``then`` adds to that
+    transaction once the job is in (its audit event).
+    """
+    db.commit()
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock(QUEUE_LOCK)))
+    waiting = (
+        select(func.count())
+        .select_from(PlanJob)
+        .where(PlanJob.status == "queued")
+        .scalar_subquery()
+    )
+    columns = PlanJob.__table__.c
+    row = select(*(literal(v, columns[k].type) for k, v in values.items())).where(waiting < limit)
+    # RETURNING tells whether a row went in (SQLAlchemy reports no row count for an INSERT ...
+    # SELECT on psycopg)
+    added = (
+        db.execute(
+            insert(PlanJob.__table__)
+            .from_select(list(values), row)
+            .returning(PlanJob.__table__.c.id)
+        ).first()
+        is not None
+    )
+    if added and then is not None:
+        then()
+    db.commit()
+    return added
+
+
+def current_reports(db: Session, scenario_id: str) -> list[DistrictDay]:
+    rows = db.execute(
+        select(DistrictDayRecord)
+        .where(DistrictDayRecord.scenario_id == scenario_id, DistrictDayRecord.current.is_(True))
+        .order_by(DistrictDayRecord.id)
+    ).scalars()
+    return [
+        DistrictDay(
+            r.district,
+            r.date,
+            r.payload.get("epidemic_level"),
+            r.payload.get("prevalence", {}),
+            r.payload.get("samples", {}),
+        )
+        for r in rows
+    ]
+
+
+def build_scenario(db: Session, record: ScenarioRecord, start=None, days=None):
+    """The stored scenario with the districts' current reports, cut to the planning window."""
+    return plan_input(
+        record.data, current_reports(db, record.id), start, days, f"scenario {record.id}"
+    )
+
+
+class PlanWorkers:
+    def __init__(self, db: Database, settings: ServiceSettings):
+        self.db = db
+        self.settings = settings
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.children: dict[str, PlanProcess] = {}  # job id -> its running child
+        self._cancelled: set[str] = set()  # cancelled through this process
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        self.reap()
+        if self.settings.plan_workers:
+            start_forkserver()
+        for i in range(self.settings.plan_workers):
+            t = threading.Thread(target=self._work, name=f"plan-worker-{i}", daemon=True)
+            t.start()
+            self.threads.append(t)
+        t = threading.Thread(target=self._heartbeat, name="plan-heartbeat", daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def stop(self) -> None:
+        """Stop the workers; a plan still running is stopped and failed (submit it again)."""
+        self.stopping.set()
+        self.wake.set()
+        for t in self.threads:
+            t.join(timeout=5)
+
+    def notify(self) -> None:
+        self.wake.set()
+
+    def cancelled(self, job_id: str) -> None:
+        """The plan was marked cancelled: stop its child at once if it runs here (elsewhere its
+        server sees the status within a heartbeat)."""
+        self._cancelled.add(job_id)
+
+    # ---------------------------------------------------------------- housekeeping
+    def reap(self) -> int:
+        """Fail running jobs whose server stopped beating."""
+        limit = now() - dt.timedelta(seconds=self.settings.stale_after_seconds)
+        with self.db.sessions.begin() as s:
+            res = s.execute(
+                update(PlanJob)
+                .where(
+                    PlanJob.status == "running",
+                    (PlanJob.heartbeat_at.is_(None)) | (PlanJob.heartbeat_at < limit),
+                )
+                .values(status="failed", error=DIED, finished_at=now())
+            )
+            return res.rowcount or 0
+
+    def _heartbeat(self) -> None:
+        while not self.stopping.wait(self.settings.heartbeat_seconds):
+            try:
+                with self.db.sessions.begin() as s:
+                    s.execute(
+                        update(PlanJob)
+                        .where(PlanJob.owner == self.owner, PlanJob.status == "running")
+                        .values(heartbeat_at=now())
+                    )
+                self.reap()
+            except Exception:  # the next beat tries again
+                log.exception("heartbeat failed")
+
+    # ---------------------------------------------------------------- work
+    def _claim(self) -> str | None:
+        with self.db.sessions.begin() as s:
+            job_id = s.execute(
+                select(PlanJob.id)
+                .where(PlanJob.status == "queued")
+                .order_by(PlanJob.created_at)
+                .limit(1)
+            ).scalar_one_or_none()
+            if job_id is None:
+                return None
+            res = s.execute(
+                update(PlanJob)
+                .where(PlanJob.id == job_id, PlanJob.status == "queued")
+                .values(
+                    status="running",
+                    owner=self.owner,
+                    started_at=now(),
+                    heartbeat_at=now(),
+                    message="starting",
+                )
+            )
+            return job_id if res.rowcount == 1 else None
+
+    def _work(self) -> None:
+        while not self.stopping.is_set():
+            job_id = None
+            try:
+                job_id = self._claim()
+            except Exception:
+                log.exception("cannot claim a plan job")
+            if job_id is None:
+                self.wake.wait(0.5)
+                self.wake.clear()
+                continue
+            self.run(job_id)
+
+    def _update_running(self, job_id: str, **values) -> bool:
+        """Update the job if it is still running (not cancelled, not reaped); False if not."""
+        with self.db.sessions.begin() as s:
+            res = s.execute(
+                update(PlanJob)
+                .where(PlanJob.id == job_id, PlanJob.status == "running")
+                .values(**values)
+            )
+            return res.rowcount == 1
+
+    def _progress(self, job_id: str, message: str) -> bool:
+        step = next((i for i, s in enumerate(STEPS) if message.startswith(s)), None)
+        values = {"message": message, "heartbeat_at": now()}
+        if step is not None:
+            values["progress"] = round(step / len(STEPS), 3)
+        return self._update_running(job_id, **values)
+
+    def _fail(self, job_id: str, error: str) -> None:
+        self._update_running(job_id, status="failed", error=error, finished_at=now())
+
+    def _still_running(self, job_id: str) -> bool:
+        if job_id in self._cancelled:
+            return False
+        with self.db.sessions() as s:
+            return s.get(PlanJob, job_id, populate_existing=True).status == "running"
+
+    def run(self, job_id: str) -> None:
+        """Solve one claimed job in a child process, within the job's time limit (wall clock,
+        from now) and memory limit."""
+        limit = self.settings.plan_time_limit_seconds
+        deadline = time.time() + limit
+        child = None
+        try:
+            self._progress(job_id, STEPS[0])
+            with self.db.sessions() as s:
+                job = s.get(PlanJob, job_id)
+                record = s.get(ScenarioRecord, job.scenario_id)
+                task = PlanTask(
+                    record.data,
+                    current_reports(s, record.id),
+                    job.start_date,
+                    job.days,
+                    f"scenario {record.id}",
+                    deadline,
+                    self.settings.plan_memory_mb,
+                )
+            child = PlanProcess(task)
+            self.children[job_id] = child
+            self._follow(job_id, child, deadline)
+        except Exception as exc:
+            log.warning("plan %s failed: %s", job_id, exc)
+            self._fail(job_id, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
+        finally:
+            if child is not None:
+                child.kill()
+            self.children.pop(job_id, None)
+            self._cancelled.discard(job_id)
+
+    def _follow(self, job_id: str, child: PlanProcess, deadline: float) -> None:
+        """Relay the child's progress until it answers, the deadline passes, the plan is
+        cancelled or this server stops."""
+        limit = self.settings.plan_time_limit_seconds
+        memory = f"the memory limit of {self.settings.plan_memory_mb:,} MB (LABOPT_PLAN_MEMORY_MB)"
+        step = STEPS[0]
+        next_check = time.time() + self.settings.heartbeat_seconds
+        while True:
+            if self.stopping.is_set():
+                return self._fail(job_id, DIED)
+            t = time.time()
+            if t >= deadline:
+                return self._fail(
+                    job_id,
+                    f"stopped at the time limit of {limit:g} s "
+                    f"(LABOPT_PLAN_TIME_LIMIT_SECONDS) while {step}",
+                )
+            if job_id in self._cancelled or t >= next_check:
+                if not self._still_running(job_id):
+                    return None  # cancelled (or reaped): the child is killed
+                next_check = t + self.settings.heartbeat_seconds
+            message = child.next(min(0.1, deadline - t))
+            if message is None:
+                continue
+            kind = message[0]
+            if kind == "progress":
+                if message[1].startswith(STEPS):
+                    step = message[1]
+                if not self._progress(job_id, message[1]):
+                    return None
+            elif kind == "done":
+                return self._save(job_id, *message[1:])
+            elif kind == "memory":
+                return self._fail(
+                    job_id, f"stopped while {step}: the plan needs more than {memory}"
+                )
+            elif kind == "died":
+                return self._fail(
+                    job_id,
+                    f"the plan's process ended without an answer while "
+                    f"{step} (exit code {message[1]}); it may have needed "
+                    f"more than {memory}",
+                )
+            else:
+                return self._fail(job_id, message[1])
+
+    def _save(self, job_id: str, tables: dict, summary: dict) -> None:
+        """The tables and "done" in one transaction; nothing if the plan was cancelled."""
+        self._progress(job_id, STEPS[-1])
+        with self.db.sessions.begin() as s:
+            res = s.execute(
+                update(PlanJob)
+                .where(PlanJob.id == job_id, PlanJob.status == "running")
+                .values(
+                    status="done", progress=1.0, message="done", finished_at=now(), summary=summary
+                )
+            )
+            if res.rowcount != 1:
+                return
+            for name, (columns, rows) in tables.items():
+                s.add(PlanTable(plan_id=job_id, name=name, columns=columns, rows=rows))

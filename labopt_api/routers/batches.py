@@ -1,0 +1,782 @@
+"""Lab batches: create one (manifest and first plates), read its tables and plate map, upload
+results (idempotent, all or nothing, every change kept), and feed prevalence estimates back
+into the scenario for the next plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
+from fastapi.responses import HTMLResponse
+from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from labopt.lab.batch import LabBatch
+from labopt.lab.estimate import estimate_table, with_design
+from labopt.lab.manifest import SAMPLE_COLUMNS, make_manifest, read_samples
+from labopt.lab.plates import PlateSpec
+from labopt.lab.results import RESULT_COLUMNS, read_results
+from labopt.lab.tables import LabInputError, Problems, sheet_rows, text_table
+from labopt.pooling.designs import Design
+from labopt.scenario import Scenario, scenario_from_data
+from labopt.scenario.updates import DistrictDay, check_district_day
+from labopt_api import audit
+from labopt_api.deps import principal, session
+from labopt_api.district_days import add_submission, lock_scenario, with_retries
+from labopt_api.errors import problems_detail, value_error
+from labopt_api.lab_store import Conflict, Gone, ManifestCache, change_batch, load_batch, new_record
+from labopt_api.models import (
+    ApiKey,
+    DistrictDayRecord,
+    LabBatchRecord,
+    LabResultRecord,
+    text_length,
+)
+from labopt_api.paging import PageParams, page, page_params
+from labopt_api.responses import TABLE_CONTENT, table_format, table_response
+from labopt_api.routers.scenarios import get_record
+from labopt_api.schemas import (
+    ERRORS,
+    FIRST_DAY,
+    LAST_DAY,
+    ApplyOut,
+    BatchIn,
+    BatchOut,
+    EstimateIn,
+    EstimateOut,
+    Page,
+    ResultsIn,
+)
+from labopt_api.security import Principal, forbidden, require_coordinator
+from labopt_api.stored_text import ONE_LINE, sample_text_problems, usable_id
+from labopt_api.uploads import read_table_upload
+
+router = APIRouter(prefix="/v1/batches", tags=["lab batches"], responses=ERRORS)
+estimates_router = APIRouter(prefix="/v1/scenarios", tags=["lab batches"], responses=ERRORS)
+TABLES = (
+    "manifest",
+    "plates",
+    "results_log",
+    "pools",
+    "statuses",
+    "retest",
+    "first_stage",
+    "results_template",
+    "recollect",
+)
+MAX_UPLOAD_NAME = 200
+
+
+# ---------------------------------------------------------------------- access
+def _may_use_lab(who: Principal, province: str, lab: str) -> bool:
+    return who.coordinates(province) or lab in who.lab_ids(province)
+
+
+def _visible(who: Principal):
+    """The SQL condition for the batches ``who`` may see (the same rule as _may_use_lab)."""
+    if who.is_admin() or (who.role == "coordinator" and "*" in who.scopes):
+        return true()
+    if who.role == "coordinator":
+        return LabBatchRecord.province_code.in_(who.scopes)
+    if who.role == "lab":
+        pairs = [s.split("/", 1) for s in who.scopes if "/" in s]
+        return or_(
+            false(),
+            *(
+                and_(LabBatchRecord.province_code == province, LabBatchRecord.lab == lab)
+                for province, lab in pairs
+            ),
+        )
+    return false()
+
+
+def _batch(db: Session, batch_id: str, who: Principal, what: str) -> LabBatchRecord:
+    record = db.get(LabBatchRecord, batch_id) if usable_id(batch_id, LabBatchRecord.id) else None
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no batch {batch_id!r}")
+    if not _may_use_lab(who, record.province_code, record.lab):
+        raise forbidden(f"{what} batches of {record.province_code}/{record.lab}")
+    return record
+
+
+def _manifests(request: Request) -> ManifestCache:
+    return request.app.state.manifests
+
+
+def _out(db: Session, record: LabBatchRecord) -> BatchOut:
+    names = [n for n in TABLES if n != "recollect" or record.mode == "field"]
+    return BatchOut(
+        id=record.id,
+        scenario_id=record.scenario_id,
+        lab=record.lab,
+        label=record.label,
+        date=record.date,
+        algorithm=record.algorithm,
+        config=record.config,
+        mode=record.mode,
+        plate=record.plate,
+        recollection_hours=record.recollection_hours,
+        samples=record.samples,
+        runs=record.runs,
+        summary=record.summary,
+        version=record.version,
+        created_by=record.created_by,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        tables=names,
+    )
+
+
+# ---------------------------------------------------------------------- create
+def _check_samples(scn: Scenario, samples: pd.DataFrame, source: str) -> None:
+    """Districts and streams named by samples must be the scenario's (their estimates feed
+    its plan)."""
+    problems = Problems(source)
+    rows = sheet_rows(len(samples))
+    for column, known in (("district", scn.district_by_code), ("stream", scn.stream_by_id)):
+        if column not in samples.columns:
+            continue
+        values = samples[column].to_numpy(dtype=object)
+        bad = np.array([v != "" and v not in known for v in values], dtype=bool)
+        problems.add_rows(
+            bad,
+            rows,
+            values,
+            column,
+            f"not a {column} of the scenario; allowed: "
+            f"{', '.join(sorted(known)[:20])}{' ...' if len(known) > 20 else ''}",
+        )
+    for bad, column, message in sample_text_problems(samples):
+        values = np.array([v[:40] for v in samples[column].to_numpy(dtype=object)], dtype=object)
+        problems.add_rows(bad, rows, values, column, message)
+    problems.raise_if_any()
+
+
+def _check_pool_size(scn: Scenario, lab: str, design: Design) -> None:
+    """A lab pools no more samples in one reaction than it has validated."""
+    largest = design.largest_pool
+    validated = scn.lab_by_id[lab].max_pool_size
+    if largest > validated:
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "loc": ["body", "config"],
+                    "type": "value_error",
+                    "input": design.config,
+                    "msg": f"config: the design {design.algorithm} {design.config!r} pools {largest} "
+                    f"samples in one "
+                    f"reaction, but lab {lab!r} has validated pools of at most {validated} "
+                    f"(max_pool_size in the scenario's labs table)",
+                }
+            ],
+        )
+
+
+def _create(
+    db: Session,
+    request: Request,
+    who: Principal,
+    *,
+    scenario_id: str,
+    lab: str,
+    label: str,
+    date: dt.date,
+    algorithm: str,
+    config: str,
+    field: bool,
+    recollection_hours: float,
+    spec: PlateSpec,
+    samples: pd.DataFrame,
+    source: str,
+) -> LabBatchRecord:
+    scenario = get_record(db, scenario_id)
+    province = scenario.province_code
+    if not _may_use_lab(who, province, lab):
+        raise forbidden(f"create batches for {province}/{lab}")
+    scn = scenario_from_data(scenario.data, source=f"scenario {scenario.id}")
+    if lab not in scn.lab_by_id:
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "loc": ["body", "lab"],
+                    "type": "value_error",
+                    "input": lab,
+                    "msg": f"lab: {lab!r} is not a lab of scenario {scenario.id}; labs: "
+                    f"{', '.join(sorted(scn.lab_by_id))}",
+                }
+            ],
+        )
+    taken = db.execute(
+        select(LabBatchRecord.id).where(
+            LabBatchRecord.scenario_id == scenario.id, LabBatchRecord.label == label
+        )
+    ).first()
+    if taken:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"label {label!r} is already used by batch {taken[0]} of "
+            f"this scenario; labels name pools and plates, so each "
+            f"batch needs its own",
+        )
+    _check_samples(scn, samples, source)
+    manifest = make_manifest(samples, algorithm, config, field=field, batch=label, source=source)
+    _check_pool_size(scn, lab, manifest.design)
+    batch = LabBatch.start(manifest, spec, recollection_hours)
+    record, run = new_record(
+        batch,
+        id=uuid.uuid4().hex,
+        scenario_id=scenario.id,
+        province_code=province,
+        lab=lab,
+        label=label,
+        date=date,
+        created_by=who.key_id,
+    )
+    try:
+        db.add(record)
+        db.flush()
+        run.batch_id = record.id
+        db.add(run)
+        db.commit()
+    except IntegrityError:  # the same label, created at the same moment
+        db.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail=f"label {label!r} is already used in this scenario"
+        ) from None
+    return record
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BatchOut,
+    summary="Create a batch: its pool manifest and the first run's plates",
+)
+def create(
+    body: BatchIn,
+    request: Request,
+    who: Principal = Depends(principal),
+    db: Session = Depends(session),
+):
+    rows = [s.model_dump(exclude_none=True) for s in body.samples]
+    samples = text_table(
+        pd.DataFrame.from_records(rows), "samples", ["sample_id"], SAMPLE_COLUMNS[1:]
+    )
+    spec = PlateSpec(**body.plate.model_dump())
+    try:
+        record = _create(
+            db,
+            request,
+            who,
+            scenario_id=body.scenario_id,
+            lab=body.lab,
+            label=body.label,
+            date=body.date,
+            algorithm=body.algorithm,
+            config=body.config,
+            field=body.field,
+            recollection_hours=body.recollection_hours,
+            spec=spec,
+            samples=samples,
+            source="samples",
+        )
+    except LabInputError as exc:
+        raise HTTPException(422, detail=json_rows_detail(exc, "samples")) from None
+    return _out(db, record)
+
+
+def _upload_name(upload: UploadFile, allowed: tuple[str, ...] = (".csv", ".xlsx")) -> str:
+    # the name is stored with every result: no control characters (PostgreSQL refuses NUL)
+    name = re.sub(r"[\x00-\x1f\x7f]", "", Path(upload.filename or "").name)[:MAX_UPLOAD_NAME]
+    name = name or "upload.csv"
+    if Path(name).suffix.lower() not in allowed:
+        raise ValueError(f"file: {name!r} is not a {' or '.join(allowed)} file")
+    return name
+
+
+@router.post(
+    "/upload",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BatchOut,
+    summary="Create a batch from a CSV or XLSX file of samples",
+)
+def create_from_file(
+    request: Request,
+    file: UploadFile = File(
+        ..., description="'sample_id' column; optional stream, risk, district, address_group"
+    ),
+    scenario_id: str = Form(..., min_length=1, max_length=64),
+    lab: str = Form(..., min_length=1, max_length=text_length(LabBatchRecord.lab)),
+    label: str = Form(..., min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$"),
+    date: dt.date = Form(..., ge=FIRST_DAY, le=LAST_DAY),
+    algorithm: str = Form(..., max_length=8),
+    config: str = Form("", max_length=text_length(LabBatchRecord.config), pattern=ONE_LINE),
+    field: bool = Form(False),
+    recollection_hours: float = Form(24.0, ge=0, le=24 * 30),
+    plate: int = Form(96, description="96 or 384"),
+    controls: str = Form("positive=1,negative=1,blank=1", max_length=200),
+    order: str = Form("column", max_length=10),
+    who: Principal = Depends(principal),
+    db: Session = Depends(session),
+):
+    province = get_record(db, scenario_id).province_code
+    if not _may_use_lab(who, province, lab):  # before reading the file
+        raise forbidden(f"create batches for {province}/{lab}")
+    name = _upload_name(file)
+    spec = PlateSpec.parse(plate, controls, order)
+    samples = read_table_upload(file, name, read_samples)
+    record = _create(
+        db,
+        request,
+        who,
+        scenario_id=scenario_id,
+        lab=lab,
+        label=label,
+        date=date,
+        algorithm=algorithm,
+        config=config,
+        field=field,
+        recollection_hours=recollection_hours,
+        spec=spec,
+        samples=samples,
+        source=name,
+    )
+    return _out(db, record)
+
+
+# ---------------------------------------------------------------------- read
+@router.get("", response_model=Page[BatchOut], summary="List the batches you may see, newest first")
+def list_batches(
+    scenario_id: str | None = Query(None, max_length=32, pattern=ONE_LINE),
+    lab: str | None = Query(None, max_length=100, pattern=ONE_LINE),
+    date: dt.date | None = None,
+    params: PageParams = Depends(page_params),
+    who: Principal = Depends(principal),
+    db: Session = Depends(session),
+):
+    q = (
+        select(LabBatchRecord)
+        .where(_visible(who))
+        .order_by(LabBatchRecord.created_at.desc(), LabBatchRecord.id)
+    )
+    for column, value in (
+        (LabBatchRecord.scenario_id, scenario_id),
+        (LabBatchRecord.lab, lab),
+        (LabBatchRecord.date, date),
+    ):
+        if value is not None:
+            q = q.where(column == value)
+    return page(db, q, params, lambda rows: [_out(db, r[0]) for r in rows])
+
+
+@router.get("/{batch_id}", response_model=BatchOut, summary="A batch and its counts")
+def read(batch_id: str, who: Principal = Depends(principal), db: Session = Depends(session)):
+    return _out(db, _batch(db, batch_id, who, "read"))
+
+
+def _results_log(db: Session, batch: LabBatch, stored: pd.DataFrame) -> pd.DataFrame:
+    """The log with who sent each result (key id and label)."""
+    log = batch.log_frame()
+    ids = stored.set_index("seq")["submitted_by"]
+    log["submitted_by"] = ids.reindex(log["seq"]).to_numpy()
+    keys = {
+        k.id: k.label
+        for k in db.execute(
+            select(ApiKey).where(ApiKey.id.in_([int(i) for i in ids.dropna().unique()]))
+        ).scalars()
+    }
+    log["submitted_by_label"] = [keys.get(i, "") if i == i else "" for i in log["submitted_by"]]
+    return log
+
+
+@router.get(
+    "/{batch_id}/tables/{name}",
+    responses=TABLE_CONTENT,
+    summary="A batch table as CSV (default) or XLSX",
+)
+def table(
+    batch_id: str,
+    name: str,
+    request: Request,
+    who: Principal = Depends(principal),
+    db: Session = Depends(session),
+    accept: str | None = Header(None),
+):
+    record = _batch(db, batch_id, who, "read")
+    name, fmt = table_format(name, accept)
+    if name not in TABLES or (name == "recollect" and record.mode != "field"):
+        names = [n for n in TABLES if n != "recollect" or record.mode == "field"]
+        raise HTTPException(404, detail=f"no table {name!r}; tables: {', '.join(names)}")
+    batch, stored = load_batch(db, record, _manifests(request))
+    df = _results_log(db, batch, stored) if name == "results_log" else batch.tables()[f"{name}.csv"]
+    return table_response(df, f"{record.label}_{name}", fmt)
+
+
+@router.get(
+    "/{batch_id}/plates.html",
+    responses={200: {"content": {"text/html": {}}}},
+    summary="Printable plate map of the run waiting for results",
+)
+def plate_map(
+    batch_id: str,
+    request: Request,
+    who: Principal = Depends(principal),
+    db: Session = Depends(session),
+):
+    record = _batch(db, batch_id, who, "read")
+    batch, _ = load_batch(db, record, _manifests(request))
+    return HTMLResponse(batch.plate_map_html())
+
+
+@router.delete(
+    "/{batch_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a batch that has no results yet",
+)
+def delete(batch_id: str, who: Principal = Depends(principal), db: Session = Depends(session)):
+    record = _batch(db, batch_id, who, "delete")
+    results = db.execute(
+        select(func.count())
+        .select_from(LabResultRecord)
+        .where(LabResultRecord.batch_id == batch_id)
+    ).scalar_one()
+    if results:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"batch {record.label} has {results} recorded results; "
+            f"results are kept, so it cannot be deleted",
+        )
+    audit.record(
+        db,
+        who,
+        "batch.delete",
+        "batch",
+        record.id,
+        scenario_id=record.scenario_id,
+        lab=record.lab,
+        label=record.label,
+        samples=record.samples,
+    )
+    db.delete(record)
+    try:
+        db.commit()
+    except IntegrityError:  # results recorded since the count above
+        db.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"batch {record.label} received results meanwhile; "
+            f"results are kept, so it cannot be deleted",
+        ) from None
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------------- results
+def _apply(
+    db: Session,
+    request: Request,
+    who: Principal,
+    batch_id: str,
+    table: pd.DataFrame,
+    source: str,
+    correct: bool,
+) -> ApplyOut:
+    _batch(db, batch_id, who, "upload results to")
+
+    def change(batch: LabBatch, when: str):
+        batch, report = batch.apply(table, source=source, corrections=correct, recorded_at=when)
+        return batch.schedule_next(), report
+
+    try:
+        record, _, report, wrote = change_batch(
+            db, batch_id, _manifests(request), change, who.key_id
+        )
+    except Conflict:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail="the batch kept changing while these results were being "
+            "recorded; send them again",
+        ) from None
+    except Gone:  # deleted while these results were checked
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no batch {batch_id!r}") from None
+    return ApplyOut(**report.to_dict(), changed=wrote, batch=_out(db, record))
+
+
+@router.post(
+    "/{batch_id}/results",
+    response_model=ApplyOut,
+    summary="Record a run's results (JSON); sending the same results again changes nothing",
+)
+def post_results(
+    batch_id: str,
+    body: ResultsIn,
+    request: Request,
+    who: Principal = Depends(principal),
+    db: Session = Depends(session),
+):
+    rows = [r.model_dump(exclude_none=True) for r in body.results]
+    try:
+        table = text_table(pd.DataFrame.from_records(rows), body.source, *RESULT_COLUMNS)
+        return _apply(db, request, who, batch_id, table, body.source, body.correct)
+    except LabInputError as exc:
+        raise HTTPException(422, detail=json_rows_detail(exc, "results")) from None
+
+
+def json_rows_detail(exc: LabInputError, field: str) -> list[dict]:
+    """Problems of a table sent as a JSON list: ``loc`` names the list item (row 2 of a
+    sheet is item 0); messages count rows as a spreadsheet would."""
+    out = []
+    for item in problems_detail(exc.problems, "lab_input_error"):
+        _source, *rest = item["loc"]
+        if rest and isinstance(rest[0], int):
+            rest[0] -= 2
+        item["loc"] = ["body", field, *rest]
+        out.append(item)
+    return out
+
+
+@router.post(
+    "/{batch_id}/results/upload",
+    response_model=ApplyOut,
+    summary="Record a run's results from a CSV or XLSX file",
+)
+def upload_results(
+    batch_id: str,
+    request: Request,
+    file: UploadFile = File(
+        ...,
+        description="'result' with 'pool_id' or "
+        "'plate'+'well' or 'sample_id'; "
+        "optional 'ct', 'run'",
+    ),
+    correct: bool = Form(False),
+    who: Principal = Depends(principal),
+    db: Session = Depends(session),
+):
+    _batch(db, batch_id, who, "upload results to")  # before reading the file
+    name = _upload_name(file)
+    table = read_table_upload(file, name, read_results)
+    return _apply(db, request, who, batch_id, table, name, correct)
+
+
+# ---------------------------------------------------------------------- estimates
+def _estimate_batches(
+    db: Session, scenario_id: str, body: EstimateIn, who: Principal
+) -> list[LabBatchRecord]:
+    if body.batch_ids is not None:
+        repeated = sorted({i for i in body.batch_ids if body.batch_ids.count(i) > 1})
+        if repeated:
+            raise HTTPException(
+                422,
+                detail=[
+                    {
+                        "loc": ["body", "batch_ids"],
+                        "type": "value_error",
+                        "input": repeated,
+                        "msg": f"batch_ids: {', '.join(map(repr, repeated))} named more than once; "
+                        f"each batch's results count once",
+                    }
+                ],
+            )
+        records = [db.get(LabBatchRecord, i) for i in body.batch_ids]
+        missing = [
+            i
+            for i, r in zip(body.batch_ids, records, strict=False)
+            if r is None or r.scenario_id != scenario_id
+        ]
+        if missing:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                detail=f"no batch {', '.join(map(repr, missing))} in scenario {scenario_id}",
+            )
+    elif body.date is not None:
+        records = list(
+            db.execute(
+                select(LabBatchRecord)
+                .where(
+                    LabBatchRecord.scenario_id == scenario_id,
+                    LabBatchRecord.date == body.date,
+                    _visible(who),
+                )
+                .order_by(LabBatchRecord.label)
+            ).scalars()
+        )
+        if not records:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                detail=f"no batch you may read was collected on {body.date} "
+                f"in scenario {scenario_id}",
+            )
+    else:
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "loc": ["body", "batch_ids"],
+                    "type": "value_error",
+                    "msg": "batch_ids or date: name the batches",
+                }
+            ],
+        )
+    for r in records:
+        if not _may_use_lab(who, r.province_code, r.lab):
+            raise forbidden(f"read batches of {r.province_code}/{r.lab}")
+    return records
+
+
+def _store_estimates(
+    db: Session,
+    scn: Scenario,
+    scenario_id: str,
+    est: pd.DataFrame,
+    for_date: dt.date,
+    who: Principal,
+    labels: list[str],
+) -> list[str]:
+    """Each district's estimates become its prevalence for ``for_date``: a new district-day
+    submission merged with its current one (its other values stay); the old one is kept in
+    the history."""
+    missing = [c for c in ("district", "stream") if c not in est.columns]
+    if missing or (est["district"] == "").any() or (est["stream"] == "").any():
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "loc": ["body", "store"],
+                    "type": "value_error",
+                    "msg": "store: estimates are stored per district and stream, and some samples of "
+                    "these batches have no district or stream; send store=false, or give every "
+                    "sample its district and stream",
+                }
+            ],
+        )
+
+    def attempt() -> list[str]:
+        if lock_scenario(db, scenario_id) is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no scenario {scenario_id!r}")
+        stored = []
+        for district, group in est.groupby("district", sort=True):
+            current = (
+                db.execute(
+                    select(DistrictDayRecord).where(
+                        DistrictDayRecord.scenario_id == scenario_id,
+                        DistrictDayRecord.district == district,
+                        DistrictDayRecord.date == for_date,
+                        DistrictDayRecord.current.is_(True),
+                    )
+                )
+                .scalars()
+                .first()
+            )
+            payload = dict(current.payload) if current else {}
+            prevalence = {
+                **payload.get("prevalence", {}),
+                **{s: float(p) for s, p in zip(group["stream"], group["prevalence"], strict=False)},
+            }
+            report = DistrictDay(
+                str(district),
+                for_date,
+                payload.get("epidemic_level"),
+                prevalence,
+                payload.get("samples", {}),
+            )
+            try:
+                check_district_day(scn, report)
+            except ValueError as exc:
+                raise HTTPException(422, detail=[value_error(exc)]) from None
+            row = add_submission(
+                db,
+                scenario_id,
+                str(district),
+                for_date,
+                {**payload, "prevalence": prevalence, "estimated_from": labels},
+                who.key_id,
+            )
+            audit.record(
+                db,
+                who,
+                "district_day.submit",
+                "district_day",
+                f"{scenario_id}/{district}/{for_date}",
+                submission=row.id,
+                estimated_from=labels,
+            )
+            stored.append(str(district))
+        db.commit()
+        return stored
+
+    return with_retries(db, attempt)
+
+
+@estimates_router.post(
+    "/{scenario_id}/estimates",
+    response_model=EstimateOut,
+    summary="Prevalence per district and stream from batches' pooled "
+    "results; stored for the next plan",
+)
+def estimate(
+    scenario_id: str,
+    body: EstimateIn,
+    request: Request,
+    who: Principal = Depends(principal),
+    db: Session = Depends(session),
+):
+    scenario = get_record(db, scenario_id)
+    if body.store:
+        require_coordinator(
+            who, scenario.province_code, f"store prevalence estimates for {scenario.province_code}"
+        )
+    records = _estimate_batches(db, scenario_id, body, who)
+    scn = scenario_from_data(scenario.data, source=f"scenario {scenario.id}")
+    se = body.se if body.se is not None else scn.policy.pooling_se
+    sp = body.sp if body.sp is not None else scn.policy.pooling_sp
+    frames = []
+    for r in records:
+        batch, _ = load_batch(db, r, _manifests(request))
+        frames.append(batch.decoding.first_stage_frame())
+    first = pd.concat(frames, ignore_index=True)
+    if first.empty:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail="these batches have no valid first-stage results yet"
+        )
+    keys = tuple(c for c in ("district", "stream") if (first[c] != "").any())
+    est = estimate_table(
+        first, se=se, sp=sp, level=body.level, by=keys, source="first-stage results"
+    )
+    if body.design_at is not None:
+        column = "prevalence" if body.design_at == "estimate" else "upper"
+        est = with_design(est, est[column], se=se, sp=sp, max_size=body.max_size)
+    for_date = body.for_date or max(r.date for r in records) + dt.timedelta(days=1)
+    labels = [r.label for r in records]
+    stored = (
+        _store_estimates(db, scn, scenario_id, est, for_date, who, labels) if body.store else []
+    )
+    rows = est.replace({np.nan: None}).to_dict("records")
+    return EstimateOut(
+        scenario_id=scenario_id,
+        for_date=for_date,
+        batches=labels,
+        se=se,
+        sp=sp,
+        estimates=rows,
+        stored=stored,
+    )

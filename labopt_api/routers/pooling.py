@@ -1,0 +1,81 @@
+"""POST /v1/pooling/evaluate and /optimize: the CLI's `labopt pool` over HTTP."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+
+from labopt.pooling import DilutionModel, SearchConstraints, evaluate, optimize
+from labopt_api.deps import principal
+from labopt_api.schemas import (
+    ERRORS,
+    DesignGridOut,
+    DesignOut,
+    EvaluateRequest,
+    OptimizeGridOut,
+    OptimizeOut,
+    OptimizeRequest,
+)
+from labopt_api.security import Principal
+
+router = APIRouter(prefix="/v1/pooling", tags=["pooling"], responses=ERRORS)
+
+
+def _dilution(d) -> DilutionModel | None:
+    return None if d is None else DilutionModel(**d.model_dump())
+
+
+# evaluating one design takes about 0.1 ms: run it on the event loop rather than pay a
+# thread hand-off; grids and searches, which take longer, run in the thread pool
+@router.post(
+    "/evaluate",
+    response_model=DesignOut | DesignGridOut,
+    summary="Operating characteristics of one design",
+)
+async def evaluate_design(req: EvaluateRequest, _: Principal = Depends(principal)):
+    def run():
+        return evaluate(
+            req.algorithm,
+            req.config,
+            prevalence=req.prevalence,
+            risks=req.risks,
+            se=req.se,
+            sp=req.sp,
+            dilution=_dilution(req.dilution),
+            bingroup2_compat=req.bingroup2_compat,
+        )
+
+    small = not isinstance(req.prevalence, list) and (req.risks is None or len(req.risks) < 500)
+    oc = run() if small else await run_in_threadpool(run)
+    rows = oc.split()
+    if isinstance(req.prevalence, list):
+        return {"results": [r.to_dict() for r in rows]}
+    return rows[0].to_dict()
+
+
+@router.post(
+    "/optimize",
+    response_model=OptimizeOut | OptimizeGridOut,
+    summary="Lowest-cost designs under a lab's limits",
+)
+def optimize_design(req: OptimizeRequest, _: Principal = Depends(principal)):
+    cons = SearchConstraints(
+        min_size=req.min_size,
+        max_size=req.max_size,
+        max_stages=req.max_stages,
+        min_sensitivity=req.min_sensitivity,
+        min_specificity=req.min_specificity,
+    )
+    res = optimize(
+        req.prevalence,
+        risks=req.risks,
+        algorithm=req.algorithm,
+        se=req.se,
+        sp=req.sp,
+        constraints=cons,
+        top=req.top,
+        dilution=_dilution(req.dilution),
+    )
+    if isinstance(res, list):
+        return {"results": [r.to_dict() for r in res]}
+    return res.to_dict()

@@ -1,0 +1,443 @@
+"""Request and response schemas (apart from the storage models)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from labopt.pooling.designs import ALGORITHMS
+from labopt_api.models import NAME, ApiKey, LabBatchRecord, ScenarioRecord, text_length
+from labopt_api.stored_text import SAMPLE_ID, Stored
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # SQLite keeps no time zone: the service stores UTC, so say so
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+Timestamp = Annotated[dt.datetime, AfterValidator(_utc)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Accuracy = Annotated[float, Field(gt=0.0, le=1.0)]
+MAX_GRID = 100_000
+# one limit for a table however it comes (a JSON list or an uploaded file, see uploads.py)
+MAX_ROWS = 200_000  # rows of a table: a batch's samples or results, a scenario table
+MAX_TEXT = 200  # characters of a lab text field (sample id, pool id, ...) or cell
+# dates the service plans and records for: a typo like year 9999 is refused, not overflowed
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Item = TypeVar("Item")
+Id = Stored(text_length(ScenarioRecord.id), min_length=1)  # a scenario, plan or batch id
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list: ``items`` from ``offset`` on, at most ``limit`` of them, of
+    ``total`` that the key may see."""
+
+    items: list[Item]
+    total: int
+    limit: int
+    offset: int
+
+
+# ------------------------------------------------------------------ pooling
+class Dilution(_In):
+    """Sensitivity falling with pool size (Ct-shift model); defaults fitted to Bateman et al."""
+
+    ct_mean: float = Field(29.2, ge=0, le=60, description="mean Ct of positives (cycles)")
+    ct_sd: float = Field(8.34, gt=0, le=30, description="sd of positives' Ct (cycles)")
+    ct_cutoff: float = Field(40.0, ge=0, le=60, description="Ct cut-off (cycles)")
+    efficiency: float = Field(1.0, gt=0, le=1, description="PCR efficiency")
+
+
+class EvaluateRequest(_In):
+    algorithm: Literal[ALGORITHMS]  # type: ignore[valid-type]
+    config: str = Field(
+        "",
+        max_length=10_000,
+        description="'10' (D2), '12:4,4,4' (D3), '8' (arrays), '20,10,5' (ID2)",
+    )
+    prevalence: (
+        Fraction | Annotated[list[Fraction], Field(min_length=1, max_length=MAX_GRID)] | None
+    ) = Field(None, description="fraction positive; a list evaluates a grid")
+    risks: Annotated[list[Fraction], Field(min_length=1, max_length=10_000)] | None = Field(
+        None, description="individual risks of one block (instead of a prevalence)"
+    )
+    se: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = 0.99
+    sp: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = 0.99
+    dilution: Dilution | None = None
+    bingroup2_compat: bool = False
+
+
+class DesignOut(BaseModel):
+    algorithm: str
+    config: str
+    prevalence: float | None
+    expected_tests_per_sample: float | None
+    sensitivity: float | None
+    specificity: float | None
+    ppv: float | None
+    npv: float | None
+    stages: int
+    efficiency: float | None
+    largest_pool: int
+    block_size: int
+    se: list[float]
+    sp: list[float]
+    dilution: dict[str, float] | None = None
+
+
+class DesignGridOut(BaseModel):
+    results: list[DesignOut]
+
+
+class OptimizeRequest(_In):
+    prevalence: (
+        Fraction | Annotated[list[Fraction], Field(min_length=1, max_length=1000)] | None
+    ) = None
+    risks: Annotated[list[Fraction], Field(min_length=1, max_length=10_000)] | None = None
+    algorithm: Literal[("auto", *ALGORITHMS)] = "auto"  # type: ignore[valid-type]
+    se: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = 0.99
+    sp: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = 0.99
+    min_size: int = Field(1, ge=1, le=10_000)
+    max_size: int = Field(10, ge=1, le=10_000)
+    max_stages: int = Field(3, ge=1, le=4)
+    min_sensitivity: Fraction = 0.0
+    min_specificity: Fraction = 0.0
+    top: int = Field(10, ge=1, le=100)
+    dilution: Dilution | None = None
+
+
+class OptimizeOut(BaseModel):
+    best: DesignOut | None
+    ranking: list[DesignOut]
+    configurations_evaluated: int
+    search_seconds: float
+    constraints: dict[str, float]
+    algorithms: list[str]
+    notes: list[str]
+
+
+class OptimizeGridOut(BaseModel):
+    results: list[OptimizeOut]
+
+
+# ------------------------------------------------------------------ scenarios
+Rows = Annotated[list[dict[str, Any]], Field(max_length=MAX_ROWS)]
+
+
+class ScenarioData(_In):
+    """A scenario in JSON: the same tables and settings as the files (see fixtures/README.md),
+    tables as lists of row objects."""
+
+    settings: dict[str, Any]
+    districts: Rows
+    labs: Rows
+    prevalence: Rows
+    demand: Rows
+    deliveries: Rows = []
+    travel: Rows | None = None
+
+
+class ScenarioSummary(BaseModel):
+    id: str
+    province_code: str
+    name: str
+    start_date: dt.date
+    days: int
+    units: int
+    labs: int
+    version: int
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ScenarioOut(ScenarioSummary):
+    data: ScenarioData
+
+
+class ScenarioReplaced(ScenarioSummary):
+    district_days_not_applied: int = Field(
+        description="units' current inputs that no longer fit the scenario (a day outside its "
+        "horizon, a unit or stream it lacks): kept in the history, not applied"
+    )
+    notes: list[str]
+
+
+class DistrictDayIn(_In):
+    """A unit's report for one day: risk level, prevalence estimates, samples per stream."""
+
+    epidemic_level: int | None = Field(None, ge=1, le=4)
+    prevalence: dict[str, Fraction] = {}
+    samples: dict[str, Annotated[int, Field(ge=0, le=10_000_000)]] = {}
+
+
+class DistrictDayRecordOut(BaseModel):
+    epidemic_level: int | None
+    prevalence: dict[str, float]
+    samples: dict[str, int]
+    submitted_at: Timestamp
+    submitted_by: int | None
+
+
+class DistrictDayOut(BaseModel):
+    scenario_id: str
+    district: str
+    date: dt.date
+    current: DistrictDayRecordOut
+    history: list[DistrictDayRecordOut]
+
+
+# ------------------------------------------------------------------ plans
+class PlanRequest(_In):
+    scenario_id: Id
+    start_date: Day | None = Field(None, description="default: the scenario's start date")
+    days: int | None = Field(None, ge=1, le=366, description="default: to the horizon's end")
+
+
+class PlanOut(BaseModel):
+    id: str
+    scenario_id: str
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    progress: float
+    message: str
+    error: str | None
+    start_date: dt.date
+    days: int
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    summary: dict[str, Any] | None = None
+    tables: list[str] = []
+
+
+# ------------------------------------------------------------------ lab batches
+Text = Stored(MAX_TEXT)
+MAX_BATCH = MAX_ROWS
+
+
+class PlateIn(_In):
+    """Plate format, control wells on every plate and fill order (see ``labopt pools make``)."""
+
+    wells: Literal[96, 384] = 96
+    positive: int = Field(1, ge=0, le=383, description="positive-control wells per plate")
+    negative: int = Field(1, ge=0, le=383, description="negative-control wells per plate")
+    blank: int = Field(1, ge=0, le=383, description="extraction-blank wells per plate")
+    order: Literal["column", "row"] = Field(
+        "column", description="column: A1, B1, ...; row: A1, A2, ..."
+    )
+
+
+class SampleIn(_In):
+    sample_id: Stored(SAMPLE_ID, min_length=1)
+    stream: Text | None = None
+    risk: Fraction | None = Field(None, description="individual risk (ID2 designs)")
+    district: Text | None = None
+    address_group: Text | None = Field(
+        None, description="field pooling: a tube never mixes address groups"
+    )
+
+
+class BatchIn(_In):
+    """A batch of samples in one lab, and the design to pool them with."""
+
+    scenario_id: Id
+    lab: Stored(text_length(LabBatchRecord.lab), min_length=1) = Field(
+        description="a lab id of the scenario"
+    )
+    label: str = Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="unique in the scenario; prefixed to pool and plate ids",
+    )
+    date: Day = Field(description="collection date of the samples")
+    algorithm: Literal[ALGORITHMS]  # type: ignore[valid-type]
+    config: Stored(text_length(LabBatchRecord.config)) = Field(
+        "", description="'10' (D2), '12:4,4,4' (D3), '8' (arrays), '20,10,5' (ID2)"
+    )
+    field: bool = Field(False, description="field pooling: swabs pooled at collection")
+    recollection_hours: float = Field(
+        24.0,
+        ge=0,
+        le=24 * 30,
+        description="field pooling: hours to re-sample a positive tube's people",
+    )
+    plate: PlateIn = PlateIn()
+    samples: list[SampleIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchOut(BaseModel):
+    id: str
+    scenario_id: str
+    lab: str
+    label: str
+    date: dt.date
+    algorithm: str
+    config: str
+    mode: Literal["lab", "field"]
+    plate: dict[str, Any]
+    recollection_hours: float
+    samples: int
+    runs: int
+    summary: dict[str, Any] = Field(
+        description="counts: positive, negative, pending, reactions used, next run"
+    )
+    version: int
+    created_by: int | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    tables: list[str]
+
+
+class ResultIn(_In):
+    """One result: per pool (``pool_id``, optionally ``run``), per well (``plate`` and
+    ``well``; control wells too) or per individually tested sample (``sample_id``)."""
+
+    result: str = Field(
+        min_length=1, max_length=40, description="positive, negative or invalid (aliases accepted)"
+    )
+    pool_id: Text | None = None
+    plate: Text | None = None
+    well: Annotated[str, Field(max_length=8)] | None = None
+    sample_id: Text | None = None
+    run: int | None = Field(None, ge=1, le=1000)
+    ct: float | None = Field(None, description="cycle threshold, in (0, 60]")
+
+
+class ResultsIn(_In):
+    results: list[ResultIn] = Field(min_length=1, max_length=MAX_BATCH)
+    source: str = Field(
+        "api",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="kept with every result (e.g. the instrument's file name)",
+    )
+    correct: bool = Field(
+        False,
+        description="allow changing results already recorded; the old ones stay in the history",
+    )
+
+
+class ApplyOut(BaseModel):
+    added: int = Field(description="results new to the batch")
+    corrected: int = Field(description="results that replace a different earlier one")
+    unchanged: int = Field(description="results already recorded (sent again)")
+    notes: list[str]
+    changed: bool = Field(description="false when the upload changed nothing (a repeat)")
+    batch: BatchOut
+
+
+class EstimateIn(_In):
+    """Prevalence per district and stream from the first-stage results of some batches."""
+
+    batch_ids: list[Id] | None = Field(
+        None, min_length=1, max_length=1000, description="default: every batch of ``date``"
+    )
+    date: Day | None = Field(
+        None, description="the batches' collection date (when batch_ids is not given)"
+    )
+    for_date: Day | None = Field(
+        None, description="the day whose design the estimates feed; default: the day after"
+    )
+    se: Accuracy | None = Field(None, description="default: the scenario's pooling_se")
+    sp: Accuracy | None = Field(None, description="default: the scenario's pooling_sp")
+    level: float = Field(0.95, gt=0.5, lt=1.0, description="confidence level")
+    store: bool = Field(
+        True,
+        description="store each district's estimates as its prevalence "
+        "for for_date, so that the next plan uses them",
+    )
+    design_at: Literal["estimate", "upper"] | None = Field(
+        None, description="add the lowest-cost design at the estimate or at its upper bound"
+    )
+    max_size: int = Field(10, ge=1, le=100, description="largest validated pool (design)")
+
+
+class EstimateOut(BaseModel):
+    scenario_id: str
+    for_date: dt.date
+    batches: list[str]
+    se: float
+    sp: float
+    estimates: list[dict[str, Any]]
+    stored: list[str] = Field(description="districts whose prevalence for for_date was stored")
+
+
+# ------------------------------------------------------------------ keys
+class KeyIn(_In):
+    role: Literal["admin", "coordinator", "district", "lab"]
+    scopes: list[Stored(NAME, min_length=1)] = Field([], max_length=1000)
+    label: Stored(text_length(ApiKey.label)) = ""
+
+
+class KeyOut(BaseModel):
+    id: int
+    prefix: str
+    role: str
+    scopes: list[str]
+    label: str
+    created_at: Timestamp
+    revoked_at: Timestamp | None
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="shown once; store it safely")
+
+
+# ------------------------------------------------------------------ audit
+AuditResource = Literal["scenario", "key", "batch", "district_day", "plan"]
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: Timestamp
+    key_id: int | None = Field(description="the key that acted (None: the command line)")
+    key_prefix: str
+    key_role: str = Field(description="its role then, or 'cli' for the command line")
+    action: str = Field(
+        description="e.g. scenario.create, scenario.replace, scenario.delete, "
+        "key.create, key.revoke, batch.delete, "
+        "district_day.submit, plan.request"
+    )
+    resource: AuditResource
+    resource_id: str
+    detail: dict[str, Any]
+
+
+AuditPage = Page[AuditEventOut]
+
+
+# ------------------------------------------------------------------ errors
+class ErrorOut(BaseModel):
+    """An error: a sentence, or for 422 a list of {loc, msg, type, ...} items."""
+
+    detail: str | list[dict[str, Any]]
+
+
+ERRORS = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in (
+        (400, "the body is not well-formed (e.g. broken JSON)"),
+        (401, "missing, unknown or revoked API key"),
+        (403, "this key's role or scope does not allow it"),
+        (404, "no such scenario, plan, batch, unit input or key"),
+        (
+            409,
+            "the plan is not done yet; a batch label in use; a batch with results; a "
+            "scenario with lab batches or (without force) district inputs",
+        ),
+        (412, "If-Match names a version of the scenario that is no longer the current one"),
+        (413, "request body over the limit"),
+        (422, "invalid input: each item names the field and what is allowed"),
+        (429, "too many plans waiting; retry after the Retry-After seconds"),
+    )
+}

@@ -1,0 +1,151 @@
+"""Optimal designs: exhaustive cross-checks, constraints and deterministic ranking."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from labopt.pooling import DilutionModel, SearchConstraints, evaluate, optimize
+from labopt.pooling.search import rank_key
+
+
+def partitions(n, largest=None):
+    """Integer partitions of n, non-increasing parts (independent of the kernel's ZS1)."""
+    largest = n if largest is None else largest
+    if n == 0:
+        yield ()
+        return
+    for first in range(min(n, largest), 0, -1):
+        for rest in partitions(n - first, first):
+            yield (first, *rest)
+
+
+def test_dorfman_classic_optimum():
+    res = optimize(0.01, algorithm="D2", se=1, sp=1, max_size=100)
+    assert res.best.config == "11"  # k = 1 + 1/sqrt(p) rule of thumb
+    assert res.best.expected_tests_per_sample == pytest.approx(0.19557, abs=1e-5)
+
+
+@pytest.mark.parametrize("p", [0.003, 0.02, 0.08])
+def test_d3_search_equals_brute_force(p):
+    res = optimize(p, algorithm="D3", se=0.97, sp=0.99, min_size=3, max_size=12, top=5)
+    brute = []
+    for I in range(3, 13):
+        for parts in partitions(I):
+            if len(parts) == 1:
+                continue
+            cfg = f"{I}:{','.join(map(str, parts))}"
+            brute.append(evaluate("D3", cfg, prevalence=p, se=0.97, sp=0.99))
+    brute.sort(key=rank_key)
+    assert [oc.config for oc in res.ranking] == [oc.config for oc in brute[:5]]
+    assert res.configurations_evaluated == len(brute)
+
+
+@pytest.mark.parametrize("p", [0.005, 0.03])
+def test_d4_search_equals_brute_force_over_nested_partitions(p):
+    res = optimize(p, algorithm="D4", se=0.98, sp=0.99, min_size=4, max_size=9, max_stages=4)
+    best = math.inf
+    for I in range(4, 10):
+        for s2 in partitions(I):
+            if len(s2) == 1:
+                continue
+            splits = [[()] if m == 1 else [q for q in partitions(m) if len(q) > 1] for m in s2]
+            for combo in itertools.product(*splits):
+                if all(max(q, default=1) == 1 for q in combo):
+                    continue  # no fourth stage
+                s3 = [x for q in combo for x in q]
+                cfg = f"{I}:{','.join(map(str, s2))}:{','.join(map(str, s3))}"
+                oc = evaluate("D4", cfg, prevalence=p, se=0.98, sp=0.99)
+                best = min(best, oc.expected_tests_per_sample)
+    assert res.best.expected_tests_per_sample == pytest.approx(best, rel=1e-12)
+    assert res.best.stages == 4
+
+
+def compositions(n):
+    for cuts in itertools.product((0, 1), repeat=n - 1):
+        sizes, run = [], 1
+        for c in cuts:
+            if c:
+                sizes.append(run)
+                run = 1
+            else:
+                run += 1
+        sizes.append(run)
+        yield tuple(sizes)
+
+
+@pytest.mark.parametrize("cap", [3, 5, 11])
+def test_id2_dynamic_programme_equals_brute_force(rng, cap):
+    risks = np.sort(np.concatenate([rng.uniform(0.001, 0.01, 7), rng.uniform(0.05, 0.3, 4)]))
+    res = optimize(risks=risks, algorithm="ID2", se=0.97, sp=0.99, max_size=cap)
+    brute = min(
+        evaluate(
+            "ID2", ",".join(map(str, c)), risks=risks, se=0.97, sp=0.99
+        ).expected_tests_per_sample
+        for c in compositions(risks.size)
+        if max(c) <= cap
+    )
+    assert res.best.expected_tests_per_sample == pytest.approx(brute, rel=1e-12)
+    assert res.best.design.largest_pool <= cap
+
+
+def test_every_ranked_design_meets_the_constraints_and_ranking_is_sorted():
+    cons = SearchConstraints(
+        min_size=4, max_size=16, max_stages=3, min_sensitivity=0.96, min_specificity=0.999
+    )
+    res = optimize(0.01, se=0.99, sp=0.99, constraints=cons, top=15)
+    assert res.best is not None and len(res.ranking) == 15
+    for oc in res.ranking:
+        assert 4 <= oc.design.largest_pool <= 16
+        assert oc.stages <= 3
+        assert oc.sensitivity >= 0.96 and oc.specificity >= 0.999
+    keys = [rank_key(oc) for oc in res.ranking]
+    assert keys == sorted(keys)
+    again = optimize(0.01, se=0.99, sp=0.99, constraints=cons, top=15)
+    assert [oc.config for oc in again.ranking] == [oc.config for oc in res.ranking]
+
+
+def test_stage_limit_and_auto_families():
+    two = optimize(0.01, max_stages=2, max_size=30)
+    assert two.best.stages <= 2 and set(two.algorithms) == {"IT", "D2", "D3", "D4", "A2", "A2M"}
+    four = optimize(0.01, max_stages=4, max_size=30)
+    assert four.best.expected_tests_per_sample < two.best.expected_tests_per_sample
+    assert four.best.algorithm == "D4"
+
+
+def test_individual_testing_wins_at_high_prevalence():
+    assert optimize(0.45).best.algorithm == "IT"
+
+
+def test_infeasible_constraints_are_explained():
+    res = optimize(0.01, algorithm="D3", min_sensitivity=0.999, se=0.99, sp=0.99)
+    assert res.best is None and res.ranking == []
+    assert any("no D3 configuration meets" in n for n in res.notes)
+
+
+def test_dilution_favours_smaller_pools():
+    plain = optimize(0.002, algorithm="D2", max_size=40, se=0.99, sp=0.99)
+    diluted = optimize(
+        0.002,
+        algorithm="D2",
+        max_size=40,
+        se=0.99,
+        sp=0.99,
+        dilution=DilutionModel(),
+        min_sensitivity=0.9,
+    )
+    assert diluted.best.design.largest_pool < plain.best.design.largest_pool
+    assert diluted.best.sensitivity >= 0.9
+
+
+def test_prevalence_grid_gives_one_result_per_value():
+    res = optimize([0.001, 0.01, 0.1])
+    assert len(res) == 3 and all(r.best is not None for r in res)
+    costs = [r.best.expected_tests_per_sample for r in res]
+    assert costs == sorted(costs)  # higher prevalence, more reactions per sample
+
+
+def test_search_limits_are_reported():
+    res = optimize(0.001, algorithm="D3", max_size=80)
+    assert any("up to 60" in n for n in res.notes)

@@ -1,0 +1,279 @@
+"""The daily allocation: feasibility by the independent checker, optimality against an
+independent formulation and the greedy baseline, bad input, the CLI."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from labopt.scenario import load_scenario
+from labopt.scenario.synth import synthesize
+from labopt.schedule import PlanInputError, build_input, check_plan, make_plan, plan_scenario
+from labopt.schedule.columns import solve_lp_columns
+from labopt.schedule.lp import plan_cost, solve_lp, weights
+from tests.schedule.lp_reference import reference_objective
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+TINY = Path(__file__).parents[1] / "data" / "tiny"
+NAMES = ["thanh_hoa", "thanh_hoa_variant", "quang_ninh", "thai_nguyen", "tra_vinh", "mai_son"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_fixture_plan_is_optimal_and_passes_the_independent_check(name):
+    scn = load_scenario(FIXTURES / name)
+    rep = plan_scenario(scn)
+    assert rep.plan.status == "OPTIMAL" and rep.plan.gap == 0
+    assert rep.check.ok, rep.check.violations[:5]
+    st_ = rep.status
+    assert (st_["tested"] + st_["untested"]).sum() + st_[st_["day"] == st_["day"].max()][
+        "waiting"
+    ].sum() == scn.demand["samples"].sum()
+    greedy = plan_scenario(scn, method="greedy")
+    assert greedy.check.ok, greedy.check.violations[:5]
+    # the LP optimum can never be worse than the feasible greedy plan
+    assert rep.plan.lp_objective <= greedy.plan.objective + 1e-6
+
+
+def test_thanh_hoa_surge_plan_beats_greedy_and_reports_the_shortfall():
+    scn = load_scenario(FIXTURES / "thanh_hoa")
+    rep = plan_scenario(scn)
+    greedy = plan_scenario(scn, method="greedy")
+    ours, theirs = rep.to_dict()["totals"], greedy.to_dict()["totals"]
+    for s in ("reactive", "symptomatic"):  # every urgent sample within turnaround
+        assert ours[s]["tested_within_turnaround"] >= theirs[s]["tested_within_turnaround"]
+        assert ours[s]["untested"] == 0
+    assert ours["screening"]["untested"] < theirs["screening"]["untested"]
+    kinds = {item["kind"] for item in rep.shortfall}
+    assert {"target", "bottleneck", "standby", "reagent"} <= kinds
+    assert not rep.meets_targets
+
+
+def small(seed, districts, labs, days, uniform_pools):
+    scn = synthesize(districts, labs, days=days, seed=seed, candidates=min(3, labs))
+    if uniform_pools:
+        scn.labs[:] = [lab.model_copy(update={"max_pool_size": 10}) for lab in scn.labs]
+    return scn
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    districts=st.integers(1, 5),
+    labs=st.integers(1, 4),
+    days=st.integers(1, 3),
+    uniform=st.booleans(),
+    scale=st.sampled_from([0.2, 1.0, 5.0]),
+)
+def test_random_small_scenarios_pass_the_check_and_match_scipy(
+    seed, districts, labs, days, uniform, scale
+):
+    scn = small(seed, districts, labs, days, uniform)
+    scn.demand["samples"] = np.round(scn.demand["samples"] * scale).astype(int)
+    for method in ("auto", "lp", "greedy"):
+        rep = plan_scenario(scn, method=method)
+        assert rep.check.ok, (method, rep.check.violations[:5])
+    inp = build_input(scn)
+    cfg = scn.settings.plan
+    w = weights(inp, cfg)
+    lp = solve_lp(inp, cfg, w)
+    ref = reference_objective(inp, w, plan_cost(inp, cfg.retest_reserve_sd))
+    assert lp.objective == pytest.approx(ref, rel=1e-6, abs=1e-6)
+    # column generation, from its own first arcs and from none at all
+    cg = solve_lp(inp, cfg.model_copy(update={"solver": "columns"}), w)
+    bare = solve_lp_columns(inp, cfg, w, seed=np.zeros(inp.npairs * inp.ns * inp.days, bool))
+    for sol in (cg, bare):
+        assert sol.status == "OPTIMAL"
+        assert sol.objective == pytest.approx(ref, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_network_and_lp_give_the_same_optimum(seed):
+    scn = small(seed, 12, 5, 3, uniform_pools=True)
+    net = make_plan(scn, method="network")
+    lp = make_plan(scn, method="lp")
+    assert net.method == "network" and lp.method == "lp"
+    # the network works in 1/100 reaction and integer costs: agreement to that rounding
+    assert net.lp_objective == pytest.approx(lp.lp_objective, rel=1e-5)
+    assert net.objective == pytest.approx(lp.objective, rel=1e-3)
+    assert abs(net.untested.sum() - lp.untested.sum()) <= 0.002 * max(1.0, lp.untested.sum())
+
+
+def test_network_is_refused_when_costs_depend_on_the_lab():
+    scn = load_scenario(FIXTURES / "thanh_hoa")  # labs validated for pools of 5 and 10
+    with pytest.raises(ValueError, match="'network' needs every sample"):
+        make_plan(scn, method="network")
+
+
+def test_unit_without_a_reachable_lab_is_reported_before_solving(tmp_path):
+    dst = tmp_path / "tiny"
+    shutil.copytree(TINY, dst)
+    text = (dst / "scenario.toml").read_text(encoding="utf-8")
+    (dst / "scenario.toml").write_text(
+        text.replace("[policy]", "[policy]\nmax_travel_hours = 0.5"), encoding="utf-8"
+    )
+    labs = (dst / "labs.csv").read_text(encoding="utf-8")
+    (dst / "labs.csv").write_text(
+        labs.replace("non_public,b,20.10,105.30", "non_public,a,19.82,105.79"), encoding="utf-8"
+    )
+    scn = load_scenario(dst)
+    with pytest.raises(
+        PlanInputError,
+        match=r"unit 'b' \(Huyện Bê\) has 3,300 samples but no "
+        r"lab within policy.max_travel_hours = 0.5 h; the "
+        r"nearest lab is 'hosp' at about 2\.0 h: raise "
+        r"max_travel_hours",
+    ):
+        plan_scenario(scn)
+    with pytest.raises(PlanInputError, match="days: must be between 1 and 3"):
+        plan_scenario(load_scenario(TINY), days=9)
+
+
+def test_time_limit_returns_the_greedy_plan_with_a_note():
+    scn = synthesize(150, 60, days=5, seed=4).with_settings(plan={"time_limit_seconds": 1e-4})
+    rep = plan_scenario(scn, method="lp")
+    assert rep.plan.method == "greedy" and rep.check.ok
+    assert any("time limit" in note for note in rep.plan.notes)
+
+
+def test_retest_reserve_trades_samples_for_safety():
+    out = {}
+    for z in (0.0, 2.0):
+        scn = load_scenario(FIXTURES / "thanh_hoa").with_settings(plan={"retest_reserve_sd": z})
+        rep = plan_scenario(scn)
+        out[z] = (
+            rep.status["tested"].sum(),
+            rep.labs["overflow_risk"].quantile(0.99),
+            rep.labs["reserve"].sum(),
+        )
+    assert out[0.0][0] > out[2.0][0]  # the reserve costs tested samples...
+    assert out[0.0][2] == 0 and out[2.0][2] > 0
+    assert out[2.0][1] < out[0.0][1]  # ...and buys a lower overflow risk
+
+
+def test_urgent_samples_go_to_a_lab_within_turnaround(tmp_path):
+    dst = tmp_path / "tiny"
+    shutil.copytree(TINY, dst)
+    text = (dst / "scenario.toml").read_text(encoding="utf-8")
+    (dst / "scenario.toml").write_text(
+        text.replace("[policy]", "[policy]\nturnaround_hours = 2.2"), encoding="utf-8"
+    )
+    scn = load_scenario(dst)
+    rep = plan_scenario(scn)
+    a = rep.allocations
+    # the hospital's 2.5 h runs miss a 2.2 h turnaround; the CDC's 2 h runs do not
+    urgent_b = a[(a["stream"] == "reactive") & (a["district"] == "a")]
+    assert (urgent_b["lab"] == "cdc").all()
+
+
+def test_checker_catches_violations():
+    scn = load_scenario(TINY)
+    rep = plan_scenario(scn)
+    a = rep.allocations.copy()
+    a.loc[a.index[0], "samples"] += 10_000  # over capacity, unbalanced
+    bad = check_plan(scn, a, rep.status)
+    assert not bad.ok
+    assert any("capacity" in v for v in bad.violations)
+    assert any("!= available" in v or "allocations" in v for v in bad.violations)
+    far = rep.allocations.copy()
+    far.loc[far.index[0], "lab"] = "priv"
+    far.loc[far.index[0], "district"] = "a"
+    near = scn.with_settings(policy={"max_travel_hours": 0.1})
+    assert any("not reachable" in v for v in check_plan(near, far, rep.status).violations)
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "labopt.cli.main", *args],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_plan_cli_json_files_and_languages(tmp_path):
+    r = run_cli(
+        "plan", str(FIXTURES / "thanh_hoa"), "--json", "--out", str(tmp_path / "o"), "--compare"
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert set(out) >= {
+        "status",
+        "days",
+        "targets",
+        "meets_targets",
+        "shortfall",
+        "solve_seconds",
+        "baseline",
+        "files",
+    }
+    day = out["days"][3]
+    assert set(day) >= {
+        "day",
+        "single_samples_tested",
+        "pooled_samples_tested",
+        "reactions_used",
+        "reactions_capacity",
+        "backlog",
+        "unmet",
+    }
+    assert out["targets"] == {"single_samples_per_day": 8000, "pooled_samples_per_day": 80000}
+    names = {Path(f).name for f in out["files"]}
+    assert {
+        "allocations.csv",
+        "status.csv",
+        "labs.csv",
+        "days.csv",
+        "plan.xlsx",
+        "tested_vs_target.png",
+        "lab_utilisation.png",
+        "summary.json",
+    } <= names
+    r = run_cli("plan", str(TINY), "--lang", "vi", "--out", str(tmp_path / "vi"))
+    assert r.returncode == 0, r.stderr
+    assert "kế hoạch" in r.stdout
+    head = (tmp_path / "vi" / "allocations.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "Phòng xét nghiệm" in head and "Số mẫu" in head
+    xl = pd.read_excel(tmp_path / "vi" / "plan.xlsx", sheet_name=None)
+    assert "Thành phố Á" in set(xl["allocations"]["Địa phương"])
+    r = run_cli("plan", str(TINY), "--lang", "fr")
+    assert r.returncode == 2 and "lang: one of en, vi" in r.stderr
+
+
+def test_variant_surge_plan_tests_more_urgent_samples_within_turnaround_than_greedy():
+    from labopt.schedule.compare import compare_with_greedy
+
+    scn = load_scenario(FIXTURES / "thanh_hoa_variant")
+    rep = plan_scenario(scn)
+    cmp_ = compare_with_greedy(scn, rep)
+    assert cmp_["greedy_check_ok"]
+    assert cmp_["more_urgent_within_turnaround"] > 0
+    assert cmp_["fewer_untested"] >= 0
+    for s in ("reactive", "symptomatic"):  # urgent samples come first
+        assert rep.to_dict()["totals"][s]["untested"] == 0
+
+
+def test_lp_backends_agree_and_highs_prints_nothing(capfd):
+    from labopt.schedule.lp import COLUMNS_FROM_VARIABLES, lp_backend
+
+    assert lp_backend("auto", COLUMNS_FROM_VARIABLES - 1) == "glop"
+    assert lp_backend("auto", COLUMNS_FROM_VARIABLES) == "columns"
+    assert lp_backend("glop", 10**9) == "glop" and lp_backend("highs", 1) == "highs"
+    scn = synthesize(30, 12, days=3, seed=8)  # mixed pool sizes: an LP
+    capfd.readouterr()
+    plans = {
+        s: make_plan(scn.with_settings(plan={"solver": s}), method="lp")
+        for s in ("glop", "highs", "columns")
+    }
+    out = capfd.readouterr()
+    assert out.out == "", "the LP backend wrote to stdout (it would spoil --json)"
+    assert {p.status for p in plans.values()} == {"OPTIMAL"}
+    for s in ("highs", "columns"):
+        assert plans["glop"].lp_objective == pytest.approx(plans[s].lp_objective, rel=1e-7)
