@@ -20,6 +20,7 @@ extensions = [
 setup(
     packages=find_packages(include=["labopt", "labopt.*", "labopt_api", "labopt_api.*"]),
     package_data={
+        "labopt.examples": ["README.md", "*/*"],
         "labopt_api": [
             "migrations/*.py",
             "migrations/*.mako",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benches.timing import ratio
+from labopt.examples import EXAMPLES
 from labopt.scenario import load_scenario
 from labopt.scenario.synth import synthesize
 from labopt.schedule import build_input, make_plan, plan_scenario
@@ -20,7 +21,7 @@ from labopt.schedule.mincostflow import min_cost_flow
 from labopt.schedule.network import flow_network, unit_costs
 from labopt.schedule.output import write_outputs
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = EXAMPLES
 
 
 def national(districts=700, labs=300, seed=0):

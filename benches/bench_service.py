@@ -22,9 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from labopt.examples import EXAMPLES
 from tests.service.live import LiveServer
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = EXAMPLES
 BODY = {"algorithm": "D3", "config": "12:4,4,4", "prevalence": 0.01, "se": 0.99, "sp": 0.99}
 CONNECTIONS, SECONDS = 50, 8
 

@@ -3,7 +3,7 @@
 Two number formats: ``en`` (the default: ``1,234.5``) and ``vi`` (what a Vietnamese-locale
 spreadsheet writes: ``1.234,5``, dates dd/mm/yyyy). A text either reads exactly in the declared
 format or is refused with the cause named (a thousands separator of the other format, a
-decimal comma, spaces). Rules, also in fixtures/README.md:
+decimal comma, spaces). Rules, also in labopt/examples/README.md:
 
 - a number is an optional sign, then digits, either plain (``8000``) or grouped by the
   thousands separator in groups of exactly three (``8,000``, ``1,234,567``; the first group

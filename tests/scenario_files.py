@@ -6,8 +6,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from labopt.examples import EXAMPLES
+
 TINY = Path(__file__).parent / "data" / "tiny"
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = EXAMPLES
 
 
 def copy_tiny(tmp_path: Path) -> Path:

@@ -1,7 +1,7 @@
 """The scenario's tables: every column with its type, unit and allowed values.
 
 One declaration drives the loaders' checks (CSV and XLSX alike) and the column reference in
-fixtures/README.md (``labopt scenario schema`` prints it), so the documentation cannot drift
+labopt/examples/README.md (``labopt scenario schema`` prints it), so the documentation cannot drift
 from what is enforced.
 """
 
@@ -217,7 +217,7 @@ TABLE_BY_NAME = {t.name: t for t in TABLES}
 
 
 def markdown() -> str:
-    """Column reference of every table, as Markdown (kept in fixtures/README.md)."""
+    """Column reference of every table, as Markdown (kept in labopt/examples/README.md)."""
     out = []
     for t in TABLES:
         opt = " (optional file)" if t.optional else ""

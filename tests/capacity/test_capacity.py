@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from labopt.capacity import capacity_report, lab_days, what_it_takes
+from labopt.examples import EXAMPLES
 from labopt.scenario import load_scenario
 from labopt.scenario.model import Expansion
 
 TINY = Path(__file__).parents[1] / "data" / "tiny"
-FIXTURES = Path(__file__).parents[2] / "fixtures"
+FIXTURES = EXAMPLES
 
 
 @pytest.fixture(scope="module")

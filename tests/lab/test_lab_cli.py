@@ -15,12 +15,13 @@ import typer
 from typer.testing import CliRunner
 
 from labopt.cli import lab
+from labopt.examples import EXAMPLES
 from labopt.scenario import load_scenario
 
 runner = CliRunner()
 estimate_app = typer.Typer()
 estimate_app.command()(lab.estimate)
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = EXAMPLES
 
 
 def pools(*args):

@@ -252,7 +252,7 @@ def test_fixture_readme_documents_every_setting():
             continue
         for key in info.annotation.model_fields:
             assert f"`{section}.{key}`" in toml_part or f"`.{key}`" in toml_part, (
-                f"{section}.{key} is not documented in fixtures/README.md"
+                f"{section}.{key} is not documented in labopt/examples/README.md"
             )
 
 

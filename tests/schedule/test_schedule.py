@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from labopt.examples import EXAMPLES
 from labopt.scenario import load_scenario
 from labopt.scenario.synth import synthesize
 from labopt.schedule import PlanInputError, build_input, check_plan, make_plan, plan_scenario
@@ -20,7 +21,7 @@ from labopt.schedule.columns import solve_lp_columns
 from labopt.schedule.lp import plan_cost, solve_lp, weights
 from tests.schedule.lp_reference import reference_objective
 
-FIXTURES = Path(__file__).parents[2] / "fixtures"
+FIXTURES = EXAMPLES
 TINY = Path(__file__).parents[1] / "data" / "tiny"
 NAMES = ["thanh_hoa", "thanh_hoa_variant", "quang_ninh", "thai_nguyen", "tra_vinh", "mai_son"]
 

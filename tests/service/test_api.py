@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from labopt.examples import EXAMPLES
 from labopt.pooling import evaluate, optimize
 from labopt.scenario import load_scenario, save_xlsx, scenario_to_data
 from labopt_api.main import create_app
@@ -19,7 +20,7 @@ from labopt_api.models import PlanJob, now
 from tests.service.conftest import settings_for, wait_done
 
 TINY = Path(__file__).parent.parent / "data" / "tiny"
-FIXTURES = Path(__file__).parent.parent.parent / "fixtures"
+FIXTURES = EXAMPLES
 
 
 def tiny_json() -> dict:

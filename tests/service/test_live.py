@@ -11,11 +11,12 @@ import httpx
 import pandas as pd
 import pytest
 
+from labopt.examples import EXAMPLES
 from labopt.scenario import save_folder
 from labopt.scenario.synth import synthesize
 from tests.service.live import LiveServer
 
-FIXTURES = Path(__file__).parent.parent.parent / "fixtures"
+FIXTURES = EXAMPLES
 
 
 def zipped(folder: Path) -> bytes:

@@ -1,0 +1,12 @@
+"""Example province scenarios shipped with labopt (one folder each; see README.md here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXAMPLES = Path(__file__).parent
+
+
+def names() -> list[str]:
+    """The example scenarios' names, sorted (folder names under this package)."""
+    return sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir() and not p.name.startswith("_"))
