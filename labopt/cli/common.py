@@ -36,6 +36,27 @@ Force = Annotated[
 ]
 
 
+Algorithm = Annotated[
+    str,
+    typer.Option(
+        "--algorithm",
+        "-a",
+        help="design family: IT, D2, D3, D4, A2, A2M or ID2 (pool optimize also takes auto: "
+        "every family)",
+    ),
+]
+Config = Annotated[
+    str,
+    typer.Option(
+        "--config",
+        "-c",
+        help="'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), "
+        "'8' (8x8 array), '20,10,5' (ID2 pools)",
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
 NumberFormatOption = Annotated[
     str | None,
     typer.Option(

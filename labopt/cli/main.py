@@ -20,7 +20,9 @@ app.command("capacity")(scenario.capacity)
 app.command("synth")(scenario.synth)
 app.command("plan")(plan.plan)
 app.command("serve")(service.serve)
-app.add_typer(lab.app, name="pools")
+app.add_typer(lab.app, name="batch")
+# the lab workflow's old name (one letter from `pool`): hidden, kept for one release
+app.add_typer(lab.app, name="pools", hidden=True, callback=lab.old_name)
 app.command("estimate")(lab.estimate)
 app.add_typer(service.app, name="apikey")
 

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labopt.cli.common import Force, NumberFormatOption, console, print_json, reports_errors
+from labopt.cli.common import Force, Json, NumberFormatOption, console, print_json, reports_errors
 from labopt.scenario import load_scenario
 from labopt.schedule import plan_scenario
 from labopt.schedule.compare import compare_with_greedy
@@ -91,7 +91,7 @@ def plan(
         Path | None,
         typer.Option(help="write CSV, XLSX, PNG charts and summary.json into this folder"),
     ] = None,
-    json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    json: Json = False,
     lang: Annotated[str, typer.Option(help="report labels: en or vi")] = "en",
     method: Annotated[
         str | None,

@@ -11,6 +11,7 @@ from rich.table import Table
 from labopt.capacity import capacity_report, capacity_table
 from labopt.cli.common import (
     Force,
+    Json,
     NumberFormatOption,
     console,
     err_console,
@@ -33,7 +34,7 @@ ScenarioPath = Annotated[
 def capacity(
     scenario: ScenarioPath,
     day: Annotated[int, typer.Option("--day", help="day of the horizon (1 = start)")] = 1,
-    json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    json: Json = False,
     number_format: NumberFormatOption = None,
 ) -> None:
     """Per-lab capacity, province totals against the targets, binding limits, what it takes."""
