@@ -30,7 +30,12 @@ from labopt.cli.common import (
 )
 from labopt.files import MARKER
 from labopt.lab.batch import BATCH_TABLES, FILES, LabBatch
-from labopt.lab.estimate import estimate_table, prevalence_frame, with_design
+from labopt.lab.estimate import (
+    design_prevalence,
+    estimate_table,
+    prevalence_frame,
+    with_design,
+)
 from labopt.lab.field import DEFAULT_RECOLLECTION_HOURS, recollection_summary
 from labopt.lab.manifest import make_manifest, read_manifest, read_samples
 from labopt.lab.plates import PlateSpec, save_plate_pngs
@@ -400,11 +405,9 @@ def estimate(
             by=keys,
             source="results",
         )
-    if design_at not in ("estimate", "upper"):
-        raise ValueError(f"--design-at: {design_at!r}; allowed: estimate, upper")
+    at = design_prevalence(est, design_at, what="--design-at")  # checked with or without --design
     if design:
-        column = "prevalence" if design_at == "estimate" else "upper"
-        est = with_design(est, est[column], se=se, sp=sp, max_size=max_size, max_stages=max_stages)
+        est = with_design(est, at, se=se, sp=sp, max_size=max_size, max_stages=max_stages)
     files = []
     if out is not None:
         payload = {"estimates.csv": csv_writer(est), "estimates.json": text_writer(json_dumps(est))}
