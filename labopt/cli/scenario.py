@@ -120,9 +120,10 @@ def synth(
     """Write a reproducible synthetic scenario (made-up data) for scale tests."""
     scn = synthesize(districts, labs, days, seed, candidates)
     path = save_scenario(scn, out, force=force)
+    travel = 0 if scn.travel is None else len(scn.travel)
     console.print(
         f"wrote {path}: {districts} units, {labs} labs, {days} days, "
-        f"{len(scn.demand):,} demand rows, {len(scn.travel):,} travel pairs",
+        f"{len(scn.demand):,} demand rows, {travel:,} travel pairs",
         highlight=False,
     )
 
