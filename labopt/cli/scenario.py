@@ -17,13 +17,16 @@ from labopt.cli.common import (
     err_console,
     print_json,
     reports_errors,
+    starting_point_folder,
 )
+from labopt.cli.template import scenario_template
+from labopt.files import write_output_folder
 from labopt.scenario import load_scenario, save_scenario
 from labopt.scenario.schema import markdown
 from labopt.scenario.synth import synthesize
 from labopt.schedule.data import check_plannable
 
-app = typer.Typer(help="Scenario files: check, convert, document.", no_args_is_help=True)
+app = typer.Typer(help="Scenario files: new, check, convert, document.", no_args_is_help=True)
 
 ScenarioPath = Annotated[
     Path, typer.Argument(help="scenario folder (scenario.toml + CSV files) or .xlsx workbook")
@@ -125,6 +128,28 @@ def synth(
         f"wrote {path}: {districts} units, {labs} labs, {days} days, "
         f"{len(scn.demand):,} demand rows, {travel:,} travel pairs",
         highlight=False,
+    )
+
+
+@app.command("new")
+@reports_errors
+def new(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="folder to write (new or empty)")],
+    force: Force = False,
+) -> None:
+    """Write a new scenario folder to fill in: scenario.toml with every setting explained,
+    the tables with their columns and one example unit, lab and stream (marked "replace with
+    your own"), and a README.md. It passes `labopt scenario check` as written."""
+    starting_point_folder(folder, "DIR", force)
+    files = write_output_folder(
+        folder, scenario_template(), force=force, what="DIR", kind="scenario"
+    )
+    console.print(
+        f"wrote {folder}/: {', '.join(sorted(f.name for f in files))}\n"
+        f"Replace the example values with your own (README.md there says how), then run "
+        f"`labopt scenario check {folder}`.",
+        highlight=False,
+        markup=False,
     )
 
 
