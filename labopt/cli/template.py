@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 import tomli_w
-from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -220,18 +219,14 @@ def _allowed(field: FieldInfo) -> str:
         field.annotation,  # type: ignore[arg-type]
         "date (yyyy-mm-dd)" if field.annotation is dt.date else "",
     )
-    bounds = []
-    for m in field.metadata:
-        if getattr(m, "pattern", None):
-            bounds.append(f"matching {m.pattern}")
-        elif isinstance(m, Ge):
-            bounds.append(f"≥ {m.ge}")
-        elif isinstance(m, Gt):
-            bounds.append(f"> {m.gt}")
-        elif isinstance(m, Le):
-            bounds.append(f"≤ {m.le}")
-        elif isinstance(m, Lt):
-            bounds.append(f"< {m.lt}")
+    # pydantic keeps each bound as metadata with one attribute: ge, gt, le, lt or pattern
+    signs = {"ge": "≥ ", "gt": "> ", "le": "≤ ", "lt": "< ", "pattern": "matching "}
+    bounds = [
+        f"{sign}{getattr(m, attr)}"
+        for m in field.metadata
+        for attr, sign in signs.items()
+        if getattr(m, attr, None) is not None
+    ]
     return ", ".join(x for x in (kind, *bounds) if x)
 
 
