@@ -19,7 +19,10 @@ from labopt.files import write_output_folder
 @reports_errors
 def example(
     name: Annotated[
-        str | None, typer.Argument(help="the example to copy (labopt example --list names them)")
+        str | None,
+        typer.Argument(
+            metavar="NAME", help="the example to copy (labopt example --list names them)"
+        ),
     ] = None,
     folder: Annotated[
         Path | None, typer.Argument(metavar="DIR", help="folder to write (new or empty)")
@@ -30,7 +33,8 @@ def example(
     force: Force = False,
 ) -> None:
     """Copy an example scenario shipped with labopt into DIR, to plan it or to start from;
-    with no NAME (or --list), list the examples."""
+    with no NAME (or --list), list the examples. A folder labopt wrote before is replaced
+    only with --force (it may hold edits)."""
     known = names()
     if list_names or name is None:
         width = max(map(len, known), default=0)

@@ -139,7 +139,8 @@ def new(
 ) -> None:
     """Write a new scenario folder to fill in: scenario.toml with every setting explained,
     the tables with their columns and one example unit, lab and stream (marked "replace with
-    your own"), and a README.md. It passes `labopt scenario check` as written."""
+    your own"), and a README.md. It passes `labopt scenario check` as written. A folder
+    labopt wrote before is replaced only with --force (it may hold edits)."""
     starting_point_folder(folder, "DIR", force)
     files = write_output_folder(
         folder, scenario_template(), force=force, what="DIR", kind="scenario"
