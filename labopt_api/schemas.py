@@ -224,7 +224,7 @@ MAX_BATCH = MAX_ROWS
 
 
 class PlateIn(_In):
-    """Plate format, control wells on every plate and fill order (see ``labopt pools make``)."""
+    """Plate format, control wells on every plate and fill order (see ``labopt batch make``)."""
 
     wells: Literal[96, 384] = 96
     positive: int = Field(1, ge=0, le=383, description="positive-control wells per plate")

@@ -100,7 +100,7 @@ def test_xlsx_never_turns_text_into_links_or_numbers(tmp_path):
     assert ws["A2"].hyperlink is None and ws["A3"].value == "0012"
 
 
-# ------------------------------------------------------------------ labopt pools
+# ------------------------------------------------------------------ labopt batch
 @pytest.fixture
 def hostile_samples(tmp_path):
     ids = [LINK, "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"] + [f"S{i:03d}" for i in range(36)]
@@ -112,7 +112,7 @@ def hostile_samples(tmp_path):
     return path, ids
 
 
-def test_pools_make_and_decode_write_no_live_formula(tmp_path, hostile_samples):
+def test_batch_make_and_decode_write_no_live_formula(tmp_path, hostile_samples):
     samples, ids = hostile_samples
     out = tmp_path / "batch"
     r = runner.invoke(lab.app, ["make", str(samples), "-a", "D2", "-c", "5", "--out", str(out)])

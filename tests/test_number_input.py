@@ -443,7 +443,7 @@ def test_the_cli_refuses_a_huge_cell_without_a_traceback(tiny, tmp_path):
     big = tmp_path / "big.csv"
     big.write_bytes(b"sample_id\n" + b"x" * 140_000 + b"\n")
     r = runner.invoke(
-        app, ["pools", "make", str(big), "--out", str(tmp_path / "batch"), "-a", "D2", "-c", "10"]
+        app, ["batch", "make", str(big), "--out", str(tmp_path / "batch"), "-a", "D2", "-c", "10"]
     )
     assert isinstance(r.exception, SystemExit) or r.exception is None, r.exception
     assert "big.csv" in r.output and "row 2, column 'sample_id'" in r.output, r.output[-500:]

@@ -55,8 +55,8 @@ def inputs(tmp_path):
 # every command that writes a folder: (its arguments for output folder D, a file it writes)
 COMMANDS = {
     "plan": (lambda src, d: ["plan", TINY, "--out", d, "--days", "2"], "summary.json"),
-    "pools make": (
-        lambda src, d: ["pools", "make", src / "samples.csv", "-a", "D2", "-c", "5", "--out", d],
+    "batch make": (
+        lambda src, d: ["batch", "make", src / "samples.csv", "-a", "D2", "-c", "5", "--out", d],
         "plates.csv",
     ),
     "estimate": (lambda src, d: ["estimate", src / "first_stage.csv", "--out", d], "estimates.csv"),
@@ -111,7 +111,7 @@ def test_force_writes_beside_the_users_files_and_keeps_them(tmp_path, inputs, co
     listed = read_marker(out)
     assert written in listed and "thesis.docx" not in listed and "notes/a.txt" not in listed
     assert all((out / p).is_file() for p in listed)
-    if command == "pools make":  # a batch is made once; decode updates it
+    if command == "batch make":  # a batch is made once; decode updates it
         return
     (out / written).write_text("stale")
     again = run(*args(inputs, out))  # labopt's own folder now: no --force needed
@@ -132,7 +132,7 @@ def test_force_never_replaces_a_file_of_the_same_name(tmp_path, inputs, command)
     assert snapshot(out) == {written: THESIS}
 
 
-@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "pools make"])
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "batch make"])
 def test_rerun_replaces_labopt_files_and_keeps_a_file_added_since(tmp_path, inputs, command):
     args, written = COMMANDS[command]
     out = tmp_path / "o"
@@ -180,7 +180,7 @@ def test_an_output_folder_without_marker_is_not_labopts(tmp_path):
     assert snapshot(out) == before
 
 
-# ------------------------------------------------------------------ pools decode
+# ------------------------------------------------------------------ batch decode
 def results_for(batch: Path, path: Path, positive: bool = False) -> Path:
     """Controls pass, reactions negative (the first one positive with ``positive``)."""
     t = pd.read_csv(batch / "results_template.csv", dtype=str, keep_default_na=False)
@@ -194,11 +194,11 @@ def results_for(batch: Path, path: Path, positive: bool = False) -> Path:
 def test_decode_updates_its_batch_and_keeps_the_users_file(tmp_path, inputs):
     out = tmp_path / "batch"
     assert (
-        run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out).exit_code
+        run("batch", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out).exit_code
         == 0
     )
     (out / "lab_notes.txt").write_bytes(THESIS)
-    r = run("pools", "decode", out, results_for(out, tmp_path / "r.csv"))
+    r = run("batch", "decode", out, results_for(out, tmp_path / "r.csv"))
     assert r.exit_code == 0, r.output
     assert (out / "lab_notes.txt").read_bytes() == THESIS
     assert "lab_notes.txt" not in read_marker(out) and "statuses.csv" in read_marker(out)
@@ -212,20 +212,20 @@ def test_decode_adopts_a_batch_folder_made_before_markers(tmp_path, inputs):
     written. With a file of the user's in it, it is the user's folder: refused."""
     out = tmp_path / "batch"
     assert (
-        run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out).exit_code
+        run("batch", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out).exit_code
         == 0
     )
     (out / MARKER).unlink()
     (out / "lab_notes.txt").write_bytes(THESIS)
     before = snapshot(out)
     refused(
-        run("pools", "decode", out, results_for(out, tmp_path / "r.csv")),
+        run("batch", "decode", out, results_for(out, tmp_path / "r.csv")),
         "not a labopt output folder",
         "lab_notes.txt",
     )
     assert snapshot(out) == before
     (out / "lab_notes.txt").unlink()
-    r = run("pools", "decode", out, results_for(out, tmp_path / "r.csv"))
+    r = run("batch", "decode", out, results_for(out, tmp_path / "r.csv"))
     assert r.exit_code == 0, r.output
     assert {"manifest.csv", "statuses.csv", "batch.json"} <= read_marker(out)
 
@@ -236,7 +236,7 @@ def test_decode_never_adopts_a_users_folder_or_manifest(tmp_path, inputs):
     is never rewritten either."""
     made = tmp_path / "made"
     assert (
-        run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", made).exit_code
+        run("batch", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", made).exit_code
         == 0
     )
     res = results_for(made, tmp_path / "r.csv")
@@ -245,9 +245,9 @@ def test_decode_never_adopts_a_users_folder_or_manifest(tmp_path, inputs):
     (dl / "thesis.docx").write_bytes(THESIS)
     (dl / "manifest.csv").write_bytes((made / "manifest.csv").read_bytes())
     before = snapshot(dl)
-    refused(run("pools", "decode", dl / "manifest.csv", res), "not a labopt output folder")
+    refused(run("batch", "decode", dl / "manifest.csv", res), "not a labopt output folder")
     refused(
-        run("pools", "decode", dl / "manifest.csv", res, "--force"),
+        run("batch", "decode", dl / "manifest.csv", res, "--force"),
         "manifest.csv was not written by labopt",
     )
     assert snapshot(dl) == before
@@ -257,17 +257,17 @@ def test_decode_never_adopts_a_users_folder_or_manifest(tmp_path, inputs):
     (dl / "thesis.docx").unlink()  # only the hand-extended manifest left
     before = snapshot(dl)
     for extra in ([], ["--force"]):
-        refused(run("pools", "decode", dl / "manifest.csv", res, *extra), "'notes'")
+        refused(run("batch", "decode", dl / "manifest.csv", res, *extra), "'notes'")
     assert snapshot(dl) == before
 
 
 def test_decode_out_elsewhere_follows_the_same_rules(tmp_path, inputs):
     out = tmp_path / "batch"
-    run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out)
+    run("batch", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out)
     other = tmp_path / "other"
     other.mkdir()
     (other / "thesis.docx").write_bytes(THESIS)
-    r = run("pools", "decode", out, results_for(out, tmp_path / "r.csv"), "--out", other)
+    r = run("batch", "decode", out, results_for(out, tmp_path / "r.csv"), "--out", other)
     refused(r, "--out", "not a labopt output folder")
     assert snapshot(other) == {"thesis.docx": THESIS}
 
@@ -288,7 +288,7 @@ def test_a_symlinked_output_name_is_not_written_through(tmp_path):
 def test_a_symlinked_folder_inside_is_not_written_through(tmp_path, inputs):
     out = tmp_path / "batch"
     r = run(
-        "pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out, "--map", "png"
+        "batch", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out, "--map", "png"
     )
     assert r.exit_code == 0, r.output
     elsewhere = tmp_path / "elsewhere"
@@ -296,7 +296,7 @@ def test_a_symlinked_folder_inside_is_not_written_through(tmp_path, inputs):
     (out / "plate_maps").symlink_to(elsewhere, target_is_directory=True)
     before = snapshot(elsewhere)
     r = run(
-        "pools", "decode", out, results_for(out, tmp_path / "r.csv", positive=True), "--map", "png"
+        "batch", "decode", out, results_for(out, tmp_path / "r.csv", positive=True), "--map", "png"
     )
     refused(r, "plate_maps is a symlink")
     assert snapshot(elsewhere) == before
@@ -440,7 +440,7 @@ def test_batch_tables_lists_every_table_a_batch_writes(tmp_path, inputs):
 
     out = tmp_path / "batch"
     assert (
-        run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out).exit_code
+        run("batch", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out).exit_code
         == 0
     )
     assert set(LabBatch.load(out).tables()) <= set(BATCH_TABLES)
@@ -451,7 +451,7 @@ def test_decode_never_drops_columns_added_to_its_manifest(tmp_path, inputs):
     column would be lost), marker or not; --out elsewhere is fine."""
     out = tmp_path / "batch"
     assert (
-        run("pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out).exit_code
+        run("batch", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", out).exit_code
         == 0
     )
     manifest = pd.read_csv(out / "manifest.csv", dtype=str, keep_default_na=False)
@@ -460,9 +460,9 @@ def test_decode_never_drops_columns_added_to_its_manifest(tmp_path, inputs):
     before = snapshot(out)
     res = results_for(out, tmp_path / "r.csv")
     for extra in ([], ["--force"]):
-        refused(run("pools", "decode", out, res, *extra), "manifest.csv", "'notes'", "--out")
+        refused(run("batch", "decode", out, res, *extra), "manifest.csv", "'notes'", "--out")
     assert snapshot(out) == before
-    r = run("pools", "decode", out, res, "--out", tmp_path / "next")
+    r = run("batch", "decode", out, res, "--out", tmp_path / "next")
     assert r.exit_code == 0, r.output
     assert snapshot(out) == before
 
@@ -507,7 +507,7 @@ def test_estimate_and_decode_never_write_over_their_inputs(tmp_path, inputs):
     refused(run("estimate", inputs, "--out", inputs / "est"), "the input")
     refused(
         run(
-            "pools",
+            "batch",
             "make",
             inputs / "samples.csv",
             "-a",
@@ -523,14 +523,14 @@ def test_estimate_and_decode_never_write_over_their_inputs(tmp_path, inputs):
     batch = tmp_path / "batch"
     assert (
         run(
-            "pools", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", batch
+            "batch", "make", inputs / "samples.csv", "-a", "D2", "-c", "5", "--out", batch
         ).exit_code
         == 0
     )
     res = results_for(batch, tmp_path / "r.csv")
     kept = snapshot(batch)
-    refused(run("pools", "decode", batch, res, "--out", batch / "next"), "--out", "the input")
-    refused(run("pools", "decode", batch, res, "--out", tmp_path), "--out", "the input")
+    refused(run("batch", "decode", batch, res, "--out", batch / "next"), "--out", "the input")
+    refused(run("batch", "decode", batch, res, "--out", tmp_path), "--out", "the input")
     assert snapshot(inputs) == before and snapshot(batch) == kept
 
 
@@ -603,7 +603,7 @@ def test_new_folders_and_files_get_the_umasks_modes(tmp_path, inputs, umask022, 
     assert run(*args(inputs, out)).exit_code == 0
     assert mode(out) == 0o755
     assert mode(out / written) == 0o644 and mode(out / MARKER) == 0o644
-    if command != "pools make":
+    if command != "batch make":
         assert run(*args(inputs, out)).exit_code == 0  # swapped: still the same modes
         assert mode(out) == 0o755 and mode(out / MARKER) == 0o644
 

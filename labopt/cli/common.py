@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from labopt.csvfiles import CsvFileError, decode, separator
+from labopt.files import MARKER, OutputFolderError, read_marker
 from labopt.numbers import NumberTextError, number_format, parse_number
 
 # Tables stay readable when piped to a file or a log: no wrapping at 80 columns.
@@ -36,6 +37,27 @@ Force = Annotated[
 ]
 
 
+Algorithm = Annotated[
+    str,
+    typer.Option(
+        "--algorithm",
+        "-a",
+        help="design family: IT, D2, D3, D4, A2, A2M or ID2 (pool optimize also takes auto: "
+        "every family)",
+    ),
+]
+Config = Annotated[
+    str,
+    typer.Option(
+        "--config",
+        "-c",
+        help="'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), "
+        "'8' (8x8 array), '20,10,5' (ID2 pools)",
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="print one JSON object")]
+
+
 NumberFormatOption = Annotated[
     str | None,
     typer.Option(
@@ -45,6 +67,20 @@ NumberFormatOption = Annotated[
         "agree with [province] number_format when the files declare it",
     ),
 ]
+
+
+def starting_point_folder(folder: Path, what: str, force: bool) -> None:
+    """Refuse a labopt output ``folder`` for a starting point the user will edit (a new
+    scenario, an example copied out) unless ``force``: its files may have been edited since
+    labopt wrote them, and writing it again would replace them. Any other folder is left to
+    the rules of :mod:`labopt.files` (a non-empty folder labopt did not write is refused)."""
+    if force or not folder.is_dir() or read_marker(folder) is None:
+        return
+    raise OutputFolderError(
+        f"{what}: {folder} already holds files labopt wrote (listed in its {MARKER}), which may "
+        f"have been edited since; labopt writes a starting point only into a new or empty "
+        f"folder. Choose a new folder, or add --force to replace labopt's files there."
+    )
 
 
 class UsageError(ValueError):

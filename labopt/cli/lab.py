@@ -1,4 +1,4 @@
-"""`labopt pools ...` (make, decode) and `labopt estimate`: the lab's daily files.
+"""`labopt batch ...` (make, decode) and `labopt estimate`: the lab's daily files.
 
 Thin: parse the options, call :mod:`labopt.lab`, print a summary, write the files. A batch
 lives in one folder (see :mod:`labopt.lab.batch`); every command writes its folder whole or
@@ -16,10 +16,26 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from labopt.cli.common import Force, clean_json, console, fmt, print_json, reports_errors
+from labopt.cli.common import (
+    Algorithm,
+    Config,
+    Force,
+    Json,
+    clean_json,
+    console,
+    err_console,
+    fmt,
+    print_json,
+    reports_errors,
+)
 from labopt.files import MARKER
 from labopt.lab.batch import BATCH_TABLES, FILES, LabBatch
-from labopt.lab.estimate import estimate_table, prevalence_frame, with_design
+from labopt.lab.estimate import (
+    design_prevalence,
+    estimate_table,
+    prevalence_frame,
+    with_design,
+)
 from labopt.lab.field import DEFAULT_RECOLLECTION_HOURS, recollection_summary
 from labopt.lab.manifest import make_manifest, read_manifest, read_samples
 from labopt.lab.plates import PlateSpec, save_plate_pngs
@@ -30,16 +46,6 @@ app = typer.Typer(
     help="Pool manifests, plate maps, result decoding and retest lists.", no_args_is_help=True
 )
 
-Algorithm = Annotated[str, typer.Option("--algorithm", "-a", help="IT, D2, D3, D4, A2, A2M or ID2")]
-Config = Annotated[
-    str,
-    typer.Option(
-        "--config",
-        "-c",
-        help="'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), "
-        "'8' (8x8 array), '20,10,5' (ID2 pools)",
-    ),
-]
 Plate = Annotated[int, typer.Option("--plate", help="plate format: 96 or 384 wells")]
 Controls = Annotated[
     str,
@@ -53,8 +59,18 @@ Order = Annotated[
     str, typer.Option("--order", help="fill order: column (A1, B1, ...) or row (A1, A2, ...)")
 ]
 Map = Annotated[str, typer.Option("--map", help="printable plate map: html, png, both or none")]
-Json = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 MAPS = ("html", "png", "both", "none")
+
+
+def old_name() -> None:
+    """Pool manifests, plate maps, result decoding and retest lists (old name of `batch`)."""
+    err_console.print(
+        "note: `labopt pools` is now `labopt batch`; the old name will be removed in a "
+        "later release",
+        style="yellow",
+        highlight=False,
+        markup=False,
+    )
 
 
 def _check_map(value: str) -> str:
@@ -389,11 +405,9 @@ def estimate(
             by=keys,
             source="results",
         )
-    if design_at not in ("estimate", "upper"):
-        raise ValueError(f"--design-at: {design_at!r}; allowed: estimate, upper")
+    at = design_prevalence(est, design_at, what="--design-at")  # checked with or without --design
     if design:
-        column = "prevalence" if design_at == "estimate" else "upper"
-        est = with_design(est, est[column], se=se, sp=sp, max_size=max_size, max_stages=max_stages)
+        est = with_design(est, at, se=se, sp=sp, max_size=max_size, max_stages=max_stages)
     files = []
     if out is not None:
         payload = {"estimates.csv": csv_writer(est), "estimates.json": text_writer(json_dumps(est))}

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from labopt import __version__
-from labopt.cli import lab, plan, pool, scenario, service
+from labopt.cli import example, lab, plan, pool, scenario, service
 
 app = typer.Typer(
     help="labopt: RT-PCR testing capacity and sample pooling for a province's lab network.",
@@ -18,9 +18,12 @@ app.add_typer(pool.app, name="pool")
 app.add_typer(scenario.app, name="scenario")
 app.command("capacity")(scenario.capacity)
 app.command("synth")(scenario.synth)
+app.command("example")(example.example)
 app.command("plan")(plan.plan)
 app.command("serve")(service.serve)
-app.add_typer(lab.app, name="pools")
+app.add_typer(lab.app, name="batch")
+# the lab workflow's old name (one letter from `pool`): hidden, kept for one release
+app.add_typer(lab.app, name="pools", hidden=True, callback=lab.old_name)
 app.command("estimate")(lab.estimate)
 app.add_typer(service.app, name="apikey")
 

@@ -2,35 +2,28 @@
 
 from __future__ import annotations
 
-import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.status import Status
 from rich.table import Table
 
-from labopt.cli.common import Force, NumberFormatOption, console, print_json, reports_errors
+from labopt.cli.common import Force, Json, NumberFormatOption, console, print_json, reports_errors
 from labopt.scenario import load_scenario
 from labopt.schedule import plan_scenario
+from labopt.schedule.check import CheckReport
 from labopt.schedule.compare import compare_with_greedy
 from labopt.schedule.labels import check_lang
 from labopt.schedule.output import write_outputs
 
-TEXT = {
+TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "{name}: plan for {days} days from {start}",
         "solver": "Solver: {method}, status {status}, optimality gap {gap}, "
         "solved in {secs:.2f} s ({vars})",
-        "cols": (
-            "day",
-            "date",
-            "single tested / target",
-            "pooled tested / target",
-            "reactions used / capacity",
-            "waiting",
-            "untested",
-        ),
         "totals": "Over the horizon",
         "stream": "stream",
         "demand": "demand",
@@ -51,15 +44,6 @@ TEXT = {
         "title": "{name}: kế hoạch {days} ngày từ {start}",
         "solver": "Bộ giải: {method}, trạng thái {status}, khoảng cách tối ưu {gap}, "
         "giải trong {secs:.2f} giây ({vars})",
-        "cols": (
-            "ngày",
-            "ngày tháng",
-            "mẫu đơn / chỉ tiêu",
-            "mẫu gộp / chỉ tiêu",
-            "phản ứng dùng / công suất",
-            "chờ",
-            "không xét nghiệm",
-        ),
         "totals": "Cả kỳ kế hoạch",
         "stream": "luồng mẫu",
         "demand": "cần xét nghiệm",
@@ -79,6 +63,29 @@ TEXT = {
 }
 
 
+# the daily table's column headings
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "day",
+        "date",
+        "single tested / target",
+        "pooled tested / target",
+        "reactions used / capacity",
+        "waiting",
+        "untested",
+    ),
+    "vi": (
+        "ngày",
+        "ngày tháng",
+        "mẫu đơn / chỉ tiêu",
+        "mẫu gộp / chỉ tiêu",
+        "phản ứng dùng / công suất",
+        "chờ",
+        "không xét nghiệm",
+    ),
+}
+
+
 @reports_errors
 def plan(
     scenario: Annotated[
@@ -91,7 +98,7 @@ def plan(
         Path | None,
         typer.Option(help="write CSV, XLSX, PNG charts and summary.json into this folder"),
     ] = None,
-    json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    json: Json = False,
     lang: Annotated[str, typer.Option(help="report labels: en or vi")] = "en",
     method: Annotated[
         str | None,
@@ -105,10 +112,8 @@ def plan(
 ) -> None:
     """Plan the week: which pooling design and which lab for every unit, stream and day."""
     check_lang(lang)
-    progress = None if json else _progress()
-    status = progress.__enter__() if progress else None
-    try:
-        say = (lambda msg: status.update(f"[bold]{msg}...")) if status else None
+    with _progress(shown=not json) as status:
+        say = (lambda msg: status.update(f"[bold]{msg}...")) if status is not None else None
         if say:
             say("loading the scenario")
         scn = load_scenario(scenario, number_format)
@@ -119,9 +124,6 @@ def plan(
             if say:
                 say("writing tables and charts")
             files = write_outputs(report, out, lang, force=force, reads=[scenario])
-    finally:
-        if progress:
-            progress.__exit__(*sys.exc_info())
     if json:
         data = report.to_dict(lang)
         if comparison is not None:
@@ -133,11 +135,14 @@ def plan(
         _summary(report, lang, comparison)
         if out is not None:
             console.print(TEXT[lang]["wrote"].format(n=len(files), out=out), highlight=False)
-    if report.check is not None and not report.check.ok:
+    if isinstance(report.check, CheckReport) and not report.check.ok:
         raise typer.Exit(code=3)
 
 
-def _progress():
+def _progress(shown: bool) -> AbstractContextManager[Status | None]:
+    """A spinner on stderr naming the current step (none with --json: nothing but the object)."""
+    if not shown:
+        return nullcontext()
     return Console(stderr=True).status("[bold]starting...", spinner="dots")
 
 
@@ -164,7 +169,7 @@ def _summary(rep, lang: str, comparison) -> None:
         highlight=False,
     )
     table = Table(title_justify="left")
-    for i, col in enumerate(t["cols"]):
+    for i, col in enumerate(COLUMNS[lang]):
         table.add_column(col, justify="left" if i < 2 else "right", no_wrap=True)
     sids = plan.input.stream_ids
     for r in rep.days.to_dict("records"):

@@ -8,6 +8,9 @@ import typer
 from rich.table import Table
 
 from labopt.cli.common import (
+    Algorithm,
+    Config,
+    Json,
     console,
     fmt,
     parse_floats,
@@ -30,19 +33,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-Algorithm = Annotated[
-    str,
-    typer.Option("--algorithm", "-a", help="IT, D2, D3, D4, A2, A2M, ID2 (or auto for optimize)"),
-]
-Config = Annotated[
-    str,
-    typer.Option(
-        "--config",
-        "-c",
-        help="'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), "
-        "'8' (8x8 array), '20,10,5' (ID2 pools)",
-    ),
-]
 Prevalence = Annotated[
     str | None,
     typer.Option(
@@ -57,7 +47,6 @@ Risks = Annotated[
 ]
 Se = Annotated[str, typer.Option("--se", help="sensitivity: one value, or one per stage")]
 Sp = Annotated[str, typer.Option("--sp", help="specificity: one value, or one per stage")]
-Json = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 Dilution = Annotated[
     bool,
     typer.Option(

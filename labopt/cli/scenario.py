@@ -11,18 +11,22 @@ from rich.table import Table
 from labopt.capacity import capacity_report, capacity_table
 from labopt.cli.common import (
     Force,
+    Json,
     NumberFormatOption,
     console,
     err_console,
     print_json,
     reports_errors,
+    starting_point_folder,
 )
+from labopt.cli.template import scenario_template
+from labopt.files import write_output_folder
 from labopt.scenario import load_scenario, save_scenario
 from labopt.scenario.schema import markdown
 from labopt.scenario.synth import synthesize
 from labopt.schedule.data import check_plannable
 
-app = typer.Typer(help="Scenario files: check, convert, document.", no_args_is_help=True)
+app = typer.Typer(help="Scenario files: new, check, convert, document.", no_args_is_help=True)
 
 ScenarioPath = Annotated[
     Path, typer.Argument(help="scenario folder (scenario.toml + CSV files) or .xlsx workbook")
@@ -33,7 +37,7 @@ ScenarioPath = Annotated[
 def capacity(
     scenario: ScenarioPath,
     day: Annotated[int, typer.Option("--day", help="day of the horizon (1 = start)")] = 1,
-    json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    json: Json = False,
     number_format: NumberFormatOption = None,
 ) -> None:
     """Per-lab capacity, province totals against the targets, binding limits, what it takes."""
@@ -119,10 +123,34 @@ def synth(
     """Write a reproducible synthetic scenario (made-up data) for scale tests."""
     scn = synthesize(districts, labs, days, seed, candidates)
     path = save_scenario(scn, out, force=force)
+    travel = 0 if scn.travel is None else len(scn.travel)
     console.print(
         f"wrote {path}: {districts} units, {labs} labs, {days} days, "
-        f"{len(scn.demand):,} demand rows, {len(scn.travel):,} travel pairs",
+        f"{len(scn.demand):,} demand rows, {travel:,} travel pairs",
         highlight=False,
+    )
+
+
+@app.command("new")
+@reports_errors
+def new(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="folder to write (new or empty)")],
+    force: Force = False,
+) -> None:
+    """Write a new scenario folder to fill in: scenario.toml with every setting explained,
+    the tables with their columns and one example unit, lab and stream (marked "replace with
+    your own"), and a README.md. It passes `labopt scenario check` as written. A folder
+    labopt wrote before is replaced only with --force (it may hold edits)."""
+    starting_point_folder(folder, "DIR", force)
+    files = write_output_folder(
+        folder, scenario_template(), force=force, what="DIR", kind="scenario"
+    )
+    console.print(
+        f"wrote {folder}/: {', '.join(sorted(f.name for f in files))}\n"
+        f"Replace the example values with your own (README.md there says how), then run "
+        f"`labopt scenario check {folder}`.",
+        highlight=False,
+        markup=False,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from labopt.cli.common import console, print_json, reports_errors
+from labopt.cli.common import Json, console, print_json, reports_errors
 
 app = typer.Typer(help="API keys of the coordinator service (stored hashed).", no_args_is_help=True)
 
@@ -87,7 +87,7 @@ def create(
     ] = None,
     label: Annotated[str, typer.Option(help="a note on who holds the key")] = "",
     database_url: DbUrl = None,
-    json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    json: Json = False,
 ) -> None:
     """Create a key; it is printed once and only its hash is stored."""
     from labopt_api.routers.keys import create_key

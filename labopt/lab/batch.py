@@ -467,7 +467,7 @@ class LabBatch:
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> LabBatch:
-        """A batch folder written by :meth:`save` (or ``labopt pools make``)."""
+        """A batch folder written by :meth:`save` (or ``labopt batch make``)."""
         folder = Path(folder)
         if not (folder / FILES["manifest"]).is_file():
             raise LabInputError(
@@ -475,7 +475,7 @@ class LabBatch:
                     Problem(
                         str(folder),
                         "not a batch folder: manifest.csv is "
-                        "missing (make one with 'labopt pools "
+                        "missing (make one with 'labopt batch "
                         "make')",
                     )
                 ]

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from labopt.errors import InputError
 from labopt.lab.results import INVALID, POSITIVE, parse_outcomes
 from labopt.lab.tables import Problems, clean_text, parse_numbers, sheet_rows
 from labopt.numbers import shown
@@ -474,6 +475,20 @@ def prevalence_frame(estimates: pd.DataFrame) -> pd.DataFrame:
     return estimates[["district", "stream", "prevalence"]].copy()
 
 
+# which prevalence a group's design is chosen for: the estimate, or its interval's upper bound
+DESIGN_AT = ("estimate", "upper")
+
+
+def design_prevalence(est: pd.DataFrame, design_at: str, what: str = "design_at") -> pd.Series:
+    """The prevalence (fraction positive) each group's design is chosen for, from the rows of
+    :func:`estimate_table`: ``"estimate"``, the estimate itself, or ``"upper"``, its interval's
+    upper bound (cautious: smaller pools where data are sparse). The CLI and the service both
+    take it from here. ``what`` names the option in the error for another value."""
+    if design_at not in DESIGN_AT:
+        raise InputError(f"{what}: {design_at!r}; allowed: {', '.join(DESIGN_AT)}", parameter=what)
+    return est["prevalence" if design_at == "estimate" else "upper"]
+
+
 def with_design(
     est: pd.DataFrame,
     prevalence: pd.Series,
@@ -506,7 +521,9 @@ def with_design(
 
 
 __all__ = [
+    "DESIGN_AT",
     "PrevalenceEstimate",
+    "design_prevalence",
     "estimate_from_counts",
     "estimate_groups",
     "estimate_prevalence",

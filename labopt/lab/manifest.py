@@ -595,7 +595,7 @@ def write_manifest(manifest: Manifest, path: str | os.PathLike) -> Path:
 
 
 def read_manifest(path: str | os.PathLike, data: bytes | None = None) -> Manifest:
-    """A manifest written by :func:`write_manifest` (or ``labopt pools make``).
+    """A manifest written by :func:`write_manifest` (or ``labopt batch make``).
 
     The pools are rebuilt from the design, the blocks and the positions, and every pool id
     in the file must match; an edited or truncated manifest is rejected with the row and
@@ -654,7 +654,7 @@ def read_manifest(path: str | os.PathLike, data: bytes | None = None) -> Manifes
         [f"{b}/{p}" for b, p in zip(block, pos, strict=False)],
         "block/position",
         "blocks must be numbered 1, 2, ... in file order with positions 1, 2, "
-        "... inside each block, as written by 'labopt pools make'",
+        "... inside each block, as written by 'labopt batch make'",
         limit=5,
     )
     problems.raise_if_any()

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from labopt.lab.batch import LabBatch
-from labopt.lab.estimate import estimate_table, with_design
+from labopt.lab.estimate import design_prevalence, estimate_table, with_design
 from labopt.lab.manifest import SAMPLE_COLUMNS, make_manifest, read_samples
 from labopt.lab.plates import PlateSpec
 from labopt.lab.results import RESULT_COLUMNS, read_results
@@ -763,8 +763,9 @@ def estimate(
         first, se=se, sp=sp, level=body.level, by=keys, source="first-stage results"
     )
     if body.design_at is not None:
-        column = "prevalence" if body.design_at == "estimate" else "upper"
-        est = with_design(est, est[column], se=se, sp=sp, max_size=body.max_size)
+        est = with_design(
+            est, design_prevalence(est, body.design_at), se=se, sp=sp, max_size=body.max_size
+        )
     for_date = body.for_date or max(r.date for r in records) + dt.timedelta(days=1)
     labels = [r.label for r in records]
     stored = (

@@ -1,7 +1,7 @@
-"""`labopt pools make`, `labopt pools decode` and `labopt estimate` on CSV files.
+"""`labopt batch make`, `labopt batch decode` and `labopt estimate` on CSV files.
 
 The commands are called through their typer apps (labopt.cli.lab.app, and a small app around
-labopt.cli.lab.estimate), as `labopt pools ...` and `labopt estimate` will run them.
+labopt.cli.lab.estimate), as `labopt batch ...` and `labopt estimate` will run them.
 """
 
 import json
@@ -24,7 +24,7 @@ estimate_app.command()(lab.estimate)
 FIXTURES = EXAMPLES
 
 
-def pools(*args):
+def lab_batch(*args):
     return runner.invoke(lab.app, [str(a) for a in args])
 
 
@@ -63,7 +63,7 @@ def fill(template: Path, positive=(), invalid=(), out=None, ct=31.0):
 
 def test_make_decode_to_the_end(tmp_path, samples):
     out = tmp_path / "batch"
-    r = pools("make", samples, "-a", "D3", "-c", "12:4,4,4", "--out", out, "--batch", "TH0801")
+    r = lab_batch("make", samples, "-a", "D3", "-c", "12:4,4,4", "--out", out, "--batch", "TH0801")
     assert r.exit_code == 0, r.output
     for name in (
         "manifest.csv",
@@ -85,7 +85,7 @@ def test_make_decode_to_the_end(tmp_path, samples):
         invalid=[first[5]],
         out=tmp_path / "run1.csv",
     )
-    r = pools("decode", out, run1)
+    r = lab_batch("decode", out, run1)
     assert r.exit_code == 0, r.output
     assert "pending" in r.output
     retest = pd.read_csv(out / "retest.csv")
@@ -99,11 +99,11 @@ def test_make_decode_to_the_end(tmp_path, samples):
     tpl = pd.read_csv(out / "results_template.csv")
     sub = f"{first[0]}.2"
     assert sub in set(tpl["pool_id"])
-    r = pools(
+    r = lab_batch(
         "decode", out, fill(out / "results_template.csv", positive=[sub], out=tmp_path / "run2.csv")
     )
     assert r.exit_code == 0, r.output
-    r = pools(
+    r = lab_batch(
         "decode",
         out,
         fill(
@@ -125,7 +125,7 @@ def test_make_decode_to_the_end(tmp_path, samples):
 
 def test_decode_twice_is_idempotent(tmp_path, samples):
     out = tmp_path / "b"
-    pools("make", samples, "-a", "D2", "-c", "10", "--out", out)
+    lab_batch("make", samples, "-a", "D2", "-c", "10", "--out", out)
     first = pd.read_csv(out / "manifest.csv")["pool_1"].unique()
     run1 = fill(
         out / "results_template.csv",
@@ -133,14 +133,14 @@ def test_decode_twice_is_idempotent(tmp_path, samples):
         invalid=[first[2]],
         out=tmp_path / "r1.csv",
     )
-    assert pools("decode", out, run1).exit_code == 0
+    assert lab_batch("decode", out, run1).exit_code == 0
     snapshot = {
         p.name: p.read_bytes()
         for p in out.iterdir()
         if p.suffix == ".csv" and p.name != "results_log.csv"
     }
     log = pd.read_csv(out / "results_log.csv")
-    r = pools("decode", out, run1, "--json")
+    r = lab_batch("decode", out, run1, "--json")
     assert r.exit_code == 0
     assert json.loads(r.output)["applied"]["added"] == 0
     assert {
@@ -153,14 +153,14 @@ def test_decode_twice_is_idempotent(tmp_path, samples):
 
 def test_corrections_need_the_flag(tmp_path, samples):
     out = tmp_path / "b"
-    pools("make", samples, "-a", "D2", "-c", "10", "--out", out)
+    lab_batch("make", samples, "-a", "D2", "-c", "10", "--out", out)
     first = pd.read_csv(out / "manifest.csv")["pool_1"].unique()
-    pools("decode", out, fill(out / "results_template.csv", out=tmp_path / "r1.csv"))
+    lab_batch("decode", out, fill(out / "results_template.csv", out=tmp_path / "r1.csv"))
     fix = pd.DataFrame({"pool_id": [first[0]], "result": ["positive"], "run": [1]})
     fix.to_csv(tmp_path / "fix.csv", index=False)
-    r = pools("decode", out, tmp_path / "fix.csv")
+    r = lab_batch("decode", out, tmp_path / "fix.csv")
     assert r.exit_code == 2 and "--correct" in r.output
-    r = pools("decode", out, tmp_path / "fix.csv", "--correct")
+    r = lab_batch("decode", out, tmp_path / "fix.csv", "--correct")
     assert r.exit_code == 0, r.output
     log = pd.read_csv(out / "results_log.csv")
     assert log.loc[log["pool_id"] == first[0], "result"].tolist() == ["negative", "positive"]
@@ -168,7 +168,7 @@ def test_corrections_need_the_flag(tmp_path, samples):
 
 def test_arrays_384_wells_and_png_maps(tmp_path, samples):
     out = tmp_path / "arr"
-    r = pools(
+    r = lab_batch(
         "make",
         samples,
         "-a",
@@ -197,7 +197,7 @@ def test_arrays_384_wells_and_png_maps(tmp_path, samples):
 
 def test_field_pooling_writes_the_recollection_list(tmp_path, samples):
     out = tmp_path / "field"
-    r = pools(
+    r = lab_batch(
         "make",
         samples,
         "-a",
@@ -214,7 +214,7 @@ def test_field_pooling_writes_the_recollection_list(tmp_path, samples):
     m = pd.read_csv(out / "manifest.csv")
     assert (m.groupby("pool_1")["address_group"].nunique() == 1).all()
     tube = m["pool_1"].iloc[0]
-    r = pools(
+    r = lab_batch(
         "decode", out, fill(out / "results_template.csv", positive=[tube], out=tmp_path / "r.csv")
     )
     assert r.exit_code == 0, r.output
@@ -225,13 +225,13 @@ def test_field_pooling_writes_the_recollection_list(tmp_path, samples):
 
 def test_decode_a_bare_manifest_with_per_pool_results(tmp_path, samples):
     out = tmp_path / "b"
-    pools("make", samples, "-a", "D2", "-c", "10", "--out", out, "--map", "none")
+    lab_batch("make", samples, "-a", "D2", "-c", "10", "--out", out, "--map", "none")
     lone = tmp_path / "elsewhere"
     lone.mkdir()
     shutil.copy(out / "manifest.csv", lone / "manifest.csv")
     first = pd.read_csv(lone / "manifest.csv")["pool_1"].unique()
     pd.DataFrame({"pool_id": first, "result": "negative"}).to_csv(tmp_path / "r.csv", index=False)
-    r = pools("decode", lone / "manifest.csv", tmp_path / "r.csv", "--out", tmp_path / "new")
+    r = lab_batch("decode", lone / "manifest.csv", tmp_path / "r.csv", "--out", tmp_path / "new")
     assert r.exit_code == 0, r.output
     assert (pd.read_csv(tmp_path / "new" / "statuses.csv")["status"] == "negative").all()
     assert not (lone / "statuses.csv").exists()  # --out elsewhere: source untouched
@@ -250,7 +250,7 @@ def test_decode_a_bare_manifest_with_per_pool_results(tmp_path, samples):
 )
 def test_make_errors_exit_2_and_write_nothing(tmp_path, samples, args, message):
     out = tmp_path / "never"
-    r = pools("make", samples, "--out", out, *args)
+    r = lab_batch("make", samples, "--out", out, *args)
     assert r.exit_code == 2
     assert message in " ".join(r.output.split())
     assert not out.exists()
@@ -258,15 +258,15 @@ def test_make_errors_exit_2_and_write_nothing(tmp_path, samples, args, message):
 
 def test_make_refuses_to_overwrite_a_batch(tmp_path, samples):
     out = tmp_path / "b"
-    assert pools("make", samples, "-a", "D2", "-c", "10", "--out", out).exit_code == 0
-    r = pools("make", samples, "-a", "D2", "-c", "5", "--out", out)
+    assert lab_batch("make", samples, "-a", "D2", "-c", "10", "--out", out).exit_code == 0
+    r = lab_batch("make", samples, "-a", "D2", "-c", "5", "--out", out)
     assert r.exit_code == 2 and "already holds a batch" in r.output
 
 
 def test_bad_samples_file_names_file_row_and_column(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("sample_id,risk\nA,0.1\nB,2\nA,0.3\n", encoding="utf-8")
-    r = pools("make", path, "-a", "ID2", "-c", "2,1", "--out", tmp_path / "o")
+    r = lab_batch("make", path, "-a", "ID2", "-c", "2,1", "--out", tmp_path / "o")
     assert r.exit_code == 2
     text = " ".join(r.output.split())
     assert f"{path}, row 3, column 'risk': value '2': out of range" in text
@@ -276,11 +276,11 @@ def test_bad_samples_file_names_file_row_and_column(tmp_path):
 
 def test_bad_results_leave_the_batch_folder_unchanged(tmp_path, samples):
     out = tmp_path / "b"
-    pools("make", samples, "-a", "D2", "-c", "10", "--out", out)
+    lab_batch("make", samples, "-a", "D2", "-c", "10", "--out", out)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     bad = pd.DataFrame({"pool_id": ["P0001", "P0001", "NOPE"], "result": ["positive"] * 3})
     bad.to_csv(tmp_path / "bad.csv", index=False)
-    r = pools("decode", out, tmp_path / "bad.csv")
+    r = lab_batch("decode", out, tmp_path / "bad.csv")
     assert r.exit_code == 2
     text = " ".join(r.output.split())
     assert "bad.csv, row 3, column 'pool_id'" in text and "two results for run 1" in text

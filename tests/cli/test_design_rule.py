@@ -1,0 +1,71 @@
+"""The "estimate or upper" design rule is one library function that the CLI and the service
+both call (labopt.lab.estimate.design_prevalence); tests/service/test_batches.py covers the
+service's use of it (test_estimates_are_stored_for_the_next_plan)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labopt.errors import InputError
+from labopt.lab.estimate import DESIGN_AT, design_prevalence, estimate_table, with_design
+from tests.cli.helpers import refused, run
+
+
+@pytest.fixture
+def first_stage(tmp_path):
+    rng = np.random.default_rng(3)
+    rows = []
+    for district, p, n in (("a", 0.01, 400), ("b", 0.05, 40)):  # b: few pools, wide interval
+        size = rng.choice([5, 10], n)
+        infected = rng.random(n) < 1 - (1 - p) ** size
+        rows.append(
+            pd.DataFrame(
+                {
+                    "size": size,
+                    "result": np.where(infected, "positive", "negative"),
+                    "district": district,
+                    "stream": "screening",
+                }
+            )
+        )
+    path = tmp_path / "first_stage.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    return path
+
+
+def test_the_rule_picks_the_estimate_or_its_upper_bound(first_stage):
+    est = estimate_table(pd.read_csv(first_stage), se=0.99, sp=0.99)
+    assert DESIGN_AT == ("estimate", "upper")
+    assert design_prevalence(est, "estimate").tolist() == est["prevalence"].tolist()
+    assert design_prevalence(est, "upper").tolist() == est["upper"].tolist()
+    with pytest.raises(InputError) as err:
+        design_prevalence(est, "lower")
+    assert err.value.parameter == "design_at" and "estimate, upper" in err.value.message
+    # with few pools the cautious rule chooses another design
+    designs = {
+        at: with_design(est, design_prevalence(est, at), se=0.99, sp=0.99)["config"].tolist()
+        for at in DESIGN_AT
+    }
+    assert designs["estimate"] != designs["upper"]
+
+
+@pytest.mark.parametrize("at", DESIGN_AT)
+def test_the_cli_designs_are_the_librarys(first_stage, at):
+    """What `labopt estimate --design --design-at` prints is the library's design (the
+    service calls the same two functions with the scenario's Se and Sp)."""
+    r = run("estimate", first_stage, "--design", "--design-at", at, "--json")
+    assert r.exit_code == 0, r.output
+    got = pd.DataFrame(json.loads(r.stdout)["estimates"])
+    est = estimate_table(pd.read_csv(first_stage), se=0.99, sp=0.99, by=("district", "stream"))
+    want = with_design(est, design_prevalence(est, at), se=0.99, sp=0.99)
+    assert got["algorithm"].tolist() == want["algorithm"].tolist()
+    assert got["config"].tolist() == want["config"].tolist()
+    assert got["expected_tests_per_sample"].tolist() == pytest.approx(
+        want["expected_tests_per_sample"].tolist()
+    )
+
+
+def test_the_cli_names_its_option_for_another_rule(first_stage):
+    refused(run("estimate", first_stage, "--design-at", "lower"), "--design-at", "'lower'")
