@@ -242,8 +242,11 @@ def examples() -> str:
     for name in names:
         text = (folder / name / "README.md").read_text(encoding="utf-8")
         title, _, body = text.partition("\n")
-        title = title.lstrip("# ").strip()
-        parts.append(f"## {title} {{#{name}}}\n\n`labopt example {name} DIR` copies it out.\n")
+        # "Fixture `name`: what it is" in the README; the page names the example once
+        title = re.sub(r"^(Fixture|Example) `\w+`: ", "", title.lstrip("# ").strip())
+        parts.append(
+            f"## `{name}`: {title} {{#{name}}}\n\n`labopt example {name} DIR` copies it out.\n"
+        )
         parts.append(demote(unlink_relative(body, to_anchor), 1) + "\n")
     return "\n".join(parts)
 
