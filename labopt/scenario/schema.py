@@ -1,8 +1,8 @@
 """The scenario's tables: every column with its type, unit and allowed values.
 
 One declaration drives the loaders' checks (CSV and XLSX alike) and the column reference in
-labopt/examples/README.md (``labopt scenario schema`` prints it), so the documentation cannot drift
-from what is enforced.
+docs/reference/scenario-files.md (``labopt scenario schema`` prints it), so the documentation
+cannot drift from what is enforced.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ TABLE_BY_NAME = {t.name: t for t in TABLES}
 
 
 def markdown() -> str:
-    """Column reference of every table, as Markdown (kept in labopt/examples/README.md)."""
+    """Column reference of every table, as Markdown (kept in docs/reference/scenario-files.md)."""
     out = []
     for t in TABLES:
         opt = " (optional file)" if t.optional else ""

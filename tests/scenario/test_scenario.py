@@ -1,5 +1,7 @@
 """Scenario files: loading, every kind of bad file, CSV/XLSX round trips, synthetic scenarios."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -7,7 +9,12 @@ from labopt.scenario import ScenarioError, load_scenario, save_folder, save_xlsx
 from labopt.scenario.schema import TABLES, markdown
 from labopt.scenario.synth import synthesize
 from labopt.scenario.travel import travel_table
-from tests.scenario_files import FIXTURES, TINY, copy_tiny, edit
+from tests.scenario_files import TINY, copy_tiny, edit
+
+# the scenario file reference of the documentation site
+SCENARIO_REFERENCE = (
+    Path(__file__).resolve().parents[2] / "docs" / "reference" / "scenario-files.md"
+)
 
 
 @pytest.fixture
@@ -234,25 +241,25 @@ def test_travel_derived_from_coordinates_and_limited():
     assert ("a", "cdc") in t.index and t[("a", "cdc")] == 0
 
 
-def test_fixture_readme_documents_every_column():
-    text = (FIXTURES / "README.md").read_text(encoding="utf-8")
+def test_scenario_reference_documents_every_column():
+    text = SCENARIO_REFERENCE.read_text(encoding="utf-8")
     assert markdown() in text, "regenerate the column reference with `labopt scenario schema`"
     for table in TABLES:
         for col in table.column_names:
             assert f"`{col}`" in text
 
 
-def test_fixture_readme_documents_every_setting():
+def test_scenario_reference_documents_every_setting():
     from labopt.scenario.model import Settings
 
-    text = (FIXTURES / "README.md").read_text(encoding="utf-8")
+    text = SCENARIO_REFERENCE.read_text(encoding="utf-8")
     toml_part = text[text.index("## `scenario.toml`") : text.index("## Tables")]
     for section, info in Settings.model_fields.items():
         if section == "streams":  # a list, documented in its own row
             continue
         for key in info.annotation.model_fields:
             assert f"`{section}.{key}`" in toml_part or f"`.{key}`" in toml_part, (
-                f"{section}.{key} is not documented in labopt/examples/README.md"
+                f"{section}.{key} is not documented in {SCENARIO_REFERENCE}"
             )
 
 
