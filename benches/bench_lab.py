@@ -6,7 +6,6 @@ the gates compare each goal with a fixed pandas workload on as many samples, tim
 (``pandas_reference``), with floors about half the measured ratios (BENCHMARKS.md).
 """
 
-
 import numpy as np
 import pandas as pd
 import pytest
