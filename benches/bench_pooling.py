@@ -55,7 +55,7 @@ AREA = "Pooling engine"
 NUMPY = "NumPy"
 # floors: NumPy time / labopt time must stay above these (about half the measured ratios)
 FLOOR_D2_GRID = 2.5
-FLOOR_D3_SEARCH = 20.0
+FLOOR_D3_SEARCH = 15.0
 FLOOR_ARRAY_KERNEL = {"A2": 2.0, "A2M": 1.2}
 FLOOR_SIMULATOR = 1.5
 # labopt's whole search (evaluate and rank the kept candidates) against NumPy's kernel alone

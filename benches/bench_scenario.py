@@ -13,7 +13,7 @@ from labopt.scenario.synth import synthesize
 
 AREA = "Scenarios"
 # floor: pandas' plain read / labopt's load and validation must stay above it
-FLOOR_LOAD_CSV = 0.01
+FLOOR_LOAD_CSV = 0.007
 
 
 @pytest.fixture(scope="module")
