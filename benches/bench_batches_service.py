@@ -1,20 +1,23 @@
 """A surge-day batch through the service (in process, SQLite file): create an 80,000-sample
 batch from a CSV upload, then upload its first run's results (D3 12:4,4,4: 6,668 pools).
 
-Timings are reported (``pytest benches -s``), not asserted; the assertions are on what was
-stored.
+Absolute times are recorded, not asserted; each is gated against the fixed pandas workload of
+bench_lab on as many samples, timed in the same test, with a floor about half the measured
+ratio (BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from benches.bench_lab import SURGE
+from benches.bench_lab import REFERENCE, SURGE, pandas_reference, surge_day
+from benches.timing import gate
 from labopt_api.main import create_app
 from labopt_api.routers.keys import create_key
 from tests.service.conftest import settings_for
@@ -35,6 +38,23 @@ def service(tmp_path_factory):
             lab["max_pool_size"] = max(lab["max_pool_size"], 12)
         sid = client.post("/v1/scenarios", headers=headers, json=data).json()["id"]
         yield client, headers, sid
+
+
+AREA = "Service"
+# floors: reference time / service time must stay above these (about half the measured ratios)
+FLOOR_BATCH_CREATE = 0.08
+FLOOR_RESULTS_UPLOAD = 0.5
+
+
+def reference_seconds() -> float:
+    """Best of three runs of the pandas reference on an 80,000-sample day (seconds)."""
+    samples = surge_day(SURGE)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        pandas_reference(samples)
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 # blocks never mix districts: a holds 53,333 samples (4,445 pools of 12), b 26,667 (2,223)
@@ -84,6 +104,14 @@ def test_bench_service_surge_batch_create(benchmark, service):
 
     out = benchmark.pedantic(create, rounds=3, iterations=1)
     assert out["samples"] == SURGE and out["summary"]["reactions_next_run"] == FIRST_POOLS
+    gate(
+        AREA,
+        "80,000-sample batch from a CSV upload, stored (SQLite, in process)",
+        baseline=REFERENCE,
+        t_baseline=reference_seconds(),
+        t_labopt=benchmark.stats.stats.min,
+        floor=FLOOR_BATCH_CREATE,
+    )
 
 
 def test_bench_service_surge_results_upload(benchmark, service):
@@ -110,3 +138,11 @@ def test_bench_service_surge_results_upload(benchmark, service):
     assert out["added"] == FIRST_POOLS and out["changed"]
     assert out["batch"]["runs"] == 2  # 80 positives, 1,000 apart: 80 positive pools
     assert out["batch"]["summary"]["reactions_next_run"] == 80 * 3  # 3 sub-pools each
+    gate(
+        AREA,
+        "first run's 6,668 results uploaded, decoded, stored, next run laid out",
+        baseline=REFERENCE,
+        t_baseline=reference_seconds(),
+        t_labopt=benchmark.stats.stats.min,
+        floor=FLOOR_RESULTS_UPLOAD,
+    )

@@ -2,8 +2,9 @@
 clients, and the Thanh Hóa week from POST /v1/plans to a finished plan.
 
 The load generator is wrk (Debian package; .ci/run installs it) in another process; without
-it, a Python asyncio client (slower, shares the two cores). Figures are reported, not
-asserted; the assertions are that every request succeeded.
+it, a Python asyncio client (slower, shares the two cores). The load figures are recorded, not
+asserted (the assertions are that every request succeeded); the plan's round trip is gated
+against planning the same week in this process, with a floor about half the measured ratio.
 """
 
 from __future__ import annotations
@@ -22,12 +23,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benches.timing import gate, record
 from labopt.examples import EXAMPLES
+from labopt.scenario import load_scenario
+from labopt.schedule import plan_scenario
 from tests.service.live import LiveServer
 
 FIXTURES = EXAMPLES
 BODY = {"algorithm": "D3", "config": "12:4,4,4", "prevalence": 0.01, "se": 0.99, "sp": 0.99}
 CONNECTIONS, SECONDS = 50, 8
+AREA = "Service"
+# floor: in-process plan + check / the service's POST-to-done must stay above it
+FLOOR_PLAN_ROUND_TRIP = 0.15
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +129,14 @@ def test_load_pooling_evaluate(server, tmp_path, rate):
         f"non-2xx {res['non_2xx']}"
         f"{', socket errors ' + res['socket_errors'] if res['socket_errors'] else ''}"
     )
+    record(
+        AREA,
+        f"POST /v1/pooling/evaluate, {CONNECTIONS} clients, {SECONDS} s, {what}",
+        tool=res["tool"],
+        requests_per_second=res["rps"],
+        p99_ms=res["p99_ms"],
+        non_2xx=res["non_2xx"],
+    )
     assert res["non_2xx"] == 0 and not res["socket_errors"]
 
 
@@ -147,3 +162,17 @@ def test_thanh_hoa_week_post_to_finished_plan(server):
             times.append(time.perf_counter() - t0)
             assert plan["status"] == "done" and plan["summary"]["check"]["ok"]
     print(f"\nThanh Hóa week, POST /v1/plans to done: {', '.join(f'{t:.2f}' for t in times)} s")
+    scn = load_scenario(FIXTURES / "thanh_hoa")
+    in_process = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        plan_scenario(scn)
+        in_process = min(in_process, time.perf_counter() - t0)
+    gate(
+        AREA,
+        "Thanh Hóa week: POST /v1/plans to a finished plan",
+        baseline="plan + check in process",
+        t_baseline=in_process,
+        t_labopt=min(times),
+        floor=FLOOR_PLAN_ROUND_TRIP,
+    )

@@ -43,7 +43,8 @@ from pathlib import Path, PurePosixPath
 
 MARKER = ".labopt-output"
 STAGING_PREFIX = ".labopt-staging-"
-Writer = Callable[[Path], None]
+# writes one file at the path it is given; what it returns is ignored
+Writer = Callable[[Path], object]
 
 
 class OutputFolderError(ValueError):

@@ -131,12 +131,17 @@ def parse_number(
     value = _read(s, fmt)
     if value is None:
         raise NumberTextError(_why_not(s, fmt, switch))
-    if whole and _PATTERNS[fmt.other.name][1].match(s):
+    # the other format's thousands pattern matched, so the text reads in that format too
+    if (
+        whole
+        and _PATTERNS[fmt.other.name][1].match(s)
+        and (other := _read(s, fmt.other)) is not None
+    ):
         raise NumberTextError(
             f"ambiguous thousands separator: in the {fmt.name} number format "
             f"'{fmt.decimal}' is the decimal separator, so this would be {_g(value)}, but it "
-            f"reads as {_g(_read(s, fmt.other))} with '{fmt.other.thousands}' separating "
-            f"thousands ({fmt.other.name} format); write {_g(_read(s, fmt.other))} without "
+            f"reads as {_g(other)} with '{fmt.other.thousands}' separating "
+            f"thousands ({fmt.other.name} format); write {_g(other)} without "
             f"separators" + _or_set(switch, fmt.other)
         )
     if not math.isfinite(value):
@@ -218,7 +223,7 @@ def parse_column(
         simple = _SIMPLE_EN if (fmt.name == "en" and not whole) else _PLAIN_INT
         fast[is_text] = series[is_text].str.fullmatch(simple.pattern).to_numpy(dtype=bool)
         values[fast] = pd.to_numeric(series[fast]).to_numpy(dtype=float)
-    for i in np.flatnonzero(~fast):
+    for i in np.flatnonzero(~fast).tolist():
         cell = cells[i]
         if isinstance(cell, (bool, np.bool_)):
             errors[i] = "expected a number, got a true/false value"

@@ -46,6 +46,7 @@ from labopt.errors import InputError
 from labopt.lab.results import INVALID, POSITIVE, parse_outcomes
 from labopt.lab.tables import Problems, clean_text, parse_numbers, sheet_rows
 from labopt.numbers import shown
+from labopt.pooling import optimize
 from labopt.pooling.assay import check_informative
 from labopt.pooling.validation import check_probability
 
@@ -501,8 +502,6 @@ def with_design(
     """The estimates with the lowest-cost design of any family (:func:`labopt.pooling.optimize`)
     at each group's ``prevalence`` (the estimate, or its upper bound for a cautious design):
     columns ``algorithm``, ``config``, ``expected_tests_per_sample`` (reactions per sample)."""
-    from labopt.pooling import optimize
-
     cache: dict[float, tuple] = {}
     rows = []
     for p in prevalence:

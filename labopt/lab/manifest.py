@@ -31,6 +31,7 @@ given, prefixes every id (``TH0801-P0012``).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -204,6 +205,7 @@ class Manifest:
         ):
             out.insert(at + i, name, value)
         ids = np.append(self.pool_id, "")
+        names: Sequence[str]
         if self.is_array:
             names = ARRAY_POOL_COLUMNS if self.design.algorithm == "A2M" else ARRAY_POOL_COLUMNS[1:]
             cols = range(4) if self.design.algorithm == "A2M" else range(1, 4)
@@ -418,7 +420,13 @@ class _Template:
 def _hier_template(d: Design, m: int, field: bool) -> _Template:
     t = d.tree()
     L = int(t.stage.max())
-    lo_, hi_, par_, depth_, node_, unit_, suffix_ = [], [], [], [], [], [], []
+    lo_: list[int] = []
+    hi_: list[int] = []
+    par_: list[int] = []
+    depth_: list[int] = []
+    node_: list[int] = []
+    unit_: list[int] = []
+    suffix_: list[str] = []
     children: dict[int, int] = {}
     new = np.full(t.start.size, -1)
     roots = 0
@@ -447,13 +455,13 @@ def _hier_template(d: Design, m: int, field: bool) -> _Template:
         hi_.append(hi)
         par_.append(pn)
         node_.append(v)
-    lo = np.asarray(lo_)
-    hi = np.asarray(hi_)
+    starts = np.asarray(lo_)
+    stops = np.asarray(hi_)
     depth = np.asarray(depth_)
     path = np.full((m, L), -1, dtype=np.int64)
-    for u in range(lo.size):
-        path[lo[u] : hi[u], depth[u] - 1] = u
-    size = hi - lo
+    for u in range(starts.size):
+        path[starts[u] : stops[u], depth[u] - 1] = u
+    size = stops - starts
     kind = np.where(size == 1, INDIVIDUAL, np.where((depth == 1) & field, FIELD, POOL))
     return _Template(
         stage=depth,

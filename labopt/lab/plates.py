@@ -308,6 +308,7 @@ def plates_html(
 
 def plate_figure(layout: pd.DataFrame, plate: str, spec: PlateSpec, batch: str = ""):
     """A matplotlib Figure of one plate (object-oriented API, no pyplot: thread-safe)."""
+    # imported here, not at the top: matplotlib is slow to import and only figures need it
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

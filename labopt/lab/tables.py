@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ import pandas as pd
 
 from labopt.cells import restore_frame, write_csv
 from labopt.csvfiles import CsvFileError, read_text_table
-from labopt.files import write_output_folder
+from labopt.files import Writer, write_output_folder
 from labopt.numbers import number_format, parse_column
 from labopt.scenario.errors import Problem
 
@@ -269,7 +269,7 @@ def duplicated_rows(
 
 def write_folder(
     folder: str | os.PathLike,
-    files: dict[str, Callable[[Path], None]],
+    files: dict[str, Writer],
     keep_existing: bool = True,
     *,
     force: bool = False,
@@ -298,9 +298,9 @@ def write_folder(
     )
 
 
-def csv_writer(df: pd.DataFrame) -> Callable[[Path], None]:
+def csv_writer(df: pd.DataFrame) -> Writer:
     return lambda path: write_csv(df, path, float_format="%.10g")
 
 
-def text_writer(text: str) -> Callable[[Path], None]:
+def text_writer(text: str) -> Writer:
     return lambda path: path.write_text(text, encoding="utf-8")

@@ -168,7 +168,8 @@ class Design:
 
     def _split_stage3(self) -> list[tuple[int, ...]]:
         """Stage-3 sub-pools of each second-stage pool (empty for singletons)."""
-        out, pos = [], 0
+        out: list[tuple[int, ...]] = []
+        pos = 0
         s3 = self.stage3
         for m in self.stage2:
             if m == 1:
@@ -246,9 +247,11 @@ class Design:
         """The pools of one block (hierarchical algorithms only)."""
         if self.algorithm in ARRAYS:
             raise ValueError(f"{self.algorithm} is an array design: it has no pool tree")
-        if self._tree is None:
-            object.__setattr__(self, "_tree", _build_tree(self))
-        return self._tree
+        tree = self._tree
+        if tree is None:
+            tree = _build_tree(self)
+            object.__setattr__(self, "_tree", tree)
+        return tree
 
 
 def _build_tree(d: Design) -> PoolTree:

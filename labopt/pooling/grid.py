@@ -12,7 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
-from labopt import _hierarchical
+import labopt._hierarchical as _hierarchical
 from labopt.pooling.assay import DilutionModel, dilution_factors
 from labopt.pooling.designs import MAX_BLOCK, Design
 from labopt.pooling.opchar import predictive_values, stage_accuracy

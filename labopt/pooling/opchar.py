@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labopt import _array, _hierarchical
+import labopt._array as _array
+import labopt._hierarchical as _hierarchical
 from labopt.pooling.assay import DilutionModel, check_informative, dilution_factors, per_stage
 from labopt.pooling.designs import ARRAYS, Design
 from labopt.pooling.validation import check_probabilities
@@ -95,7 +96,7 @@ class OperatingCharacteristics:
                 dilution=self.dilution,
                 **{n: float(getattr(self, n)[i]) for n in names},
             )
-            for i in range(len(self.prevalence))
+            for i in range(np.size(self.prevalence))
         ]
 
     def to_dict(self) -> dict:

@@ -15,17 +15,19 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any, overload
 
 import numpy as np
 
-from labopt import _array, _search
+import labopt._array as _array
+import labopt._search as _search
 from labopt.pooling.assay import DilutionModel, dilution_factors
 from labopt.pooling.designs import ALGORITHMS, MAX_ARRAY_SIDE, MAX_BLOCK, Design, check_algorithm
 from labopt.pooling.grid import dorfman_grid
 from labopt.pooling.opchar import OperatingCharacteristics, evaluate, stage_accuracy
 from labopt.pooling.validation import check_int, check_probabilities, check_probability
 
-D3_MAX_POOL = 60  # partitions of 60: 966,467; the whole 3..60 range takes ~0.1 s
+D3_MAX_POOL = 60  # 966,467 partitions of 60: the largest first stage searched whole
 D4_MAX_POOL = 40
 FAMILY_NOTES = {
     "IT": "individual testing (pool size 1)",
@@ -67,8 +69,8 @@ class SearchConstraints:
         return (
             self.min_size <= d.largest_pool <= self.max_size
             and d.stages <= self.max_stages
-            and _ge(oc.sensitivity, self.min_sensitivity)
-            and _ge(oc.specificity, self.min_specificity)
+            and _ge(float(oc.sensitivity), self.min_sensitivity)
+            and _ge(float(oc.specificity), self.min_specificity)
         )
 
 
@@ -106,8 +108,8 @@ def rank_key(oc: OperatingCharacteristics):
         float(f"{et:.12g}"),
         oc.stages,
         oc.design.largest_pool,
-        -_nan_low(oc.sensitivity),
-        -_nan_low(oc.specificity),
+        -_nan_low(float(oc.sensitivity)),
+        -_nan_low(float(oc.specificity)),
         ALGORITHMS.index(oc.algorithm),
         oc.config,
     )
@@ -117,10 +119,12 @@ def _nan_low(x: float) -> float:
     return -1.0 if math.isnan(x) else x
 
 
+# one prevalence (or risks) gives one result; a prevalence grid gives one per value
+@overload
 def optimize(
-    prevalence=None,
+    prevalence: float | None = None,
     *,
-    risks: Sequence[float] | None = None,
+    risks: Sequence[float] | np.ndarray | None = None,
     algorithm: str = "auto",
     se: float | Sequence[float] = 0.99,
     sp: float | Sequence[float] = 0.99,
@@ -128,7 +132,38 @@ def optimize(
     top: int = 10,
     dilution: DilutionModel | None = None,
     bingroup2_compat: bool = False,
-    **constraint_kwargs,
+    **constraint_kwargs: Any,
+) -> OptimizationResult: ...
+
+
+@overload
+def optimize(
+    prevalence: np.ndarray | Sequence[float],
+    *,
+    risks: Sequence[float] | np.ndarray | None = None,
+    algorithm: str = "auto",
+    se: float | Sequence[float] = 0.99,
+    sp: float | Sequence[float] = 0.99,
+    constraints: SearchConstraints | None = None,
+    top: int = 10,
+    dilution: DilutionModel | None = None,
+    bingroup2_compat: bool = False,
+    **constraint_kwargs: Any,
+) -> list[OptimizationResult]: ...
+
+
+def optimize(
+    prevalence: float | np.ndarray | Sequence[float] | None = None,
+    *,
+    risks: Sequence[float] | np.ndarray | None = None,
+    algorithm: str = "auto",
+    se: float | Sequence[float] = 0.99,
+    sp: float | Sequence[float] = 0.99,
+    constraints: SearchConstraints | None = None,
+    top: int = 10,
+    dilution: DilutionModel | None = None,
+    bingroup2_compat: bool = False,
+    **constraint_kwargs: Any,
 ) -> OptimizationResult | list[OptimizationResult]:
     """Lowest-ET designs of one family, or of every family ("auto"), under constraints.
 
@@ -168,14 +203,14 @@ def optimize(
             "se/sp: 'auto' compares families with different numbers of stages; "
             "give one sensitivity and one specificity for all stages"
         )
-    if risks is not None:
+    if prevalence is None:  # so risks were given
         r = np.sort(check_probabilities(risks, "risks"))
         if code not in ("auto", "ID2", "IT"):
             raise ValueError(
                 f"algorithm: with individual risks the search covers ID2 (and IT); "
                 f"{code} pools samples regardless of risk, give a prevalence instead"
             )
-        families = ("IT", "ID2") if code == "auto" else (code,)
+        families: tuple[str, ...] = ("IT", "ID2") if code == "auto" else (code,)
         return _optimize_one(None, r, families, se, sp, constraints, top, dilution, False)
     if code == "ID2":
         raise ValueError(
@@ -246,7 +281,16 @@ def _drop_equivalent(cands: list[OperatingCharacteristics]) -> list[OperatingCha
     return out
 
 
-def _family_candidates(fam, p, risks, se, sp, cons, keep, dilution):
+def _family_candidates(
+    fam: str,
+    p: float | None,
+    risks: np.ndarray | None,
+    se: float | Sequence[float],
+    sp: float | Sequence[float],
+    cons: SearchConstraints,
+    keep: int,
+    dilution: DilutionModel | None,
+) -> tuple[list[Design], int, list[str]]:
     """Designs worth evaluating in one family, the number of configurations scored, notes."""
     lo, hi = cons.min_size, cons.max_size
     notes: list[str] = []

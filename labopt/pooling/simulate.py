@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labopt import _simulate
+import labopt._simulate as _simulate
 from labopt.pooling.assay import DilutionModel
 from labopt.pooling.designs import ARRAYS, Design
 from labopt.pooling.opchar import (

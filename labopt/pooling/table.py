@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labopt import _array, _search
+import labopt._array as _array
+import labopt._search as _search
 from labopt.pooling.designs import ALGORITHMS, MAX_ARRAY_SIDE, Design
 from labopt.pooling.grid import dorfman_grid
 from labopt.pooling.search import D3_MAX_POOL, D4_MAX_POOL
@@ -86,7 +87,7 @@ def _pick(rows, nu) -> np.ndarray:
             vals = np.vstack([-r[2] if key == "pse" else r[3] for r in rows])
         else:
             vals = np.array([[_attr(d, key) for d in r[0]] for r in rows], dtype=object)
-        masked = np.where(alive, vals, None)
+        masked = np.where(alive, vals, np.array(None, dtype=object))
         best = np.array(
             [
                 min(v for v, a in zip(masked[:, j], alive[:, j], strict=False) if a)

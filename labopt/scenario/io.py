@@ -16,6 +16,7 @@ import os
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ import tomli_w
 
 from labopt.cells import restore_frame, write_csv, write_xlsx
 from labopt.csvfiles import CsvFileError, decode, read_text_table
-from labopt.files import write_output_file, write_output_folder
+from labopt.files import Writer, write_output_file, write_output_folder
 from labopt.numbers import HOW_TO_SET, NumberFormat, number_format
 from labopt.scenario.errors import Problem, ScenarioError
 from labopt.scenario.model import District, Lab, Scenario, Settings
@@ -56,6 +57,7 @@ def load_scenario(path: str | os.PathLike, number_format: str | None = None) -> 
     path = Path(path)
     if not path.exists():
         raise ScenarioError([Problem(str(path), "no such file or folder")])
+    reader: _FolderReader | _WorkbookReader
     if path.is_dir():
         reader = _FolderReader(path)
     elif path.suffix.lower() == ".xlsx":
@@ -84,7 +86,7 @@ def _load(reader, source: str, requested_format: str | None) -> Scenario:
         if df is not None
     }
     _cross_checks(settings, typed, reader, problems)
-    if problems:
+    if problems or settings is None:
         # a whole file's or column's problem first: row problems often follow from it
         raise ScenarioError(
             sorted(problems, key=lambda p: (p.row is not None, p.column is not None))
@@ -292,7 +294,7 @@ def scenario_from_data(data: dict, source: str = "request") -> Scenario:
 
 def scenario_to_data(scn: Scenario) -> dict:
     """The JSON form of a scenario (the inverse of scenario_from_data)."""
-    out = {"settings": scn.settings.model_dump(mode="json")}
+    out: dict[str, Any] = {"settings": scn.settings.model_dump(mode="json")}
     for name, df in _tables(scn).items():
         out[name] = [{k: _json_value(v) for k, v in row.items()} for row in df.to_dict("records")]
     out.setdefault("travel", None)
@@ -528,7 +530,7 @@ def save_folder(
         with path.open("wb") as fh:
             tomli_w.dump(_settings_dict(scn), fh)
 
-    files = {SETTINGS_FILE: settings}
+    files: dict[str, Writer] = {SETTINGS_FILE: settings}
     for name, df in _tables(scn).items():
         files[f"{name}.csv"] = (lambda frame: lambda path: write_csv(frame, path))(df)
     write_output_folder(folder, files, force=force, what=what, kind="scenario", reads=reads)

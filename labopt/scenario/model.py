@@ -25,7 +25,7 @@ class Province(BaseModel):
     name: str = Field(min_length=1, description="name with diacritics")
     level: Literal["province", "district"] = "province"
     start_date: dt.date = Field(description="calendar date of day 1")
-    days: int = Field(7, ge=1, le=366, description="planning horizon (days)")
+    days: int = Field(default=7, ge=1, le=366, description="planning horizon (days)")
 
 
 class Stream(BaseModel):
@@ -42,15 +42,29 @@ class Policy(BaseModel):
     every other default is an illustrative assumption."""
 
     model_config = _STRICT
-    single_target_per_day: int = Field(8000, ge=0, description="single samples/day (002:26)")
-    pooled_target_per_day: int = Field(80000, ge=0, description="pooled samples/day (002:26)")
-    turnaround_hours: float = Field(24.0, gt=0, description="sample to result target (hours)")
-    max_travel_hours: float = Field(4.0, gt=0, description="longest allowed sample transport")
-    shift_hours: float = Field(8.0, gt=0, le=24, description="hours in a lab shift")
-    reactions_per_staff_shift: int = Field(250, ge=1, description="technician productivity")
-    pooling_se: float = Field(0.95, gt=0, le=1, description="pooled assay sensitivity per stage")
-    pooling_sp: float = Field(0.995, gt=0, le=1, description="pooled assay specificity per stage")
-    max_stages: int = Field(2, ge=1, le=4, description="PCR rounds allowed for pooled samples")
+    single_target_per_day: int = Field(
+        default=8000, ge=0, description="single samples/day (002:26)"
+    )
+    pooled_target_per_day: int = Field(
+        default=80000, ge=0, description="pooled samples/day (002:26)"
+    )
+    turnaround_hours: float = Field(
+        default=24.0, gt=0, description="sample to result target (hours)"
+    )
+    max_travel_hours: float = Field(
+        default=4.0, gt=0, description="longest allowed sample transport"
+    )
+    shift_hours: float = Field(default=8.0, gt=0, le=24, description="hours in a lab shift")
+    reactions_per_staff_shift: int = Field(default=250, ge=1, description="technician productivity")
+    pooling_se: float = Field(
+        default=0.95, gt=0, le=1, description="pooled assay sensitivity per stage"
+    )
+    pooling_sp: float = Field(
+        default=0.995, gt=0, le=1, description="pooled assay specificity per stage"
+    )
+    max_stages: int = Field(
+        default=2, ge=1, le=4, description="PCR rounds allowed for pooled samples"
+    )
 
     @model_validator(mode="after")
     def _informative_assay(self):
@@ -63,8 +77,12 @@ class Transport(BaseModel):
     """How travel times are derived from coordinates when no travel table is given."""
 
     model_config = _STRICT
-    road_factor: float = Field(1.35, ge=1.0, le=5.0, description="road km per straight-line km")
-    speed_kmh: float = Field(40.0, gt=0, le=200, description="average transport speed (km/h)")
+    road_factor: float = Field(
+        default=1.35, ge=1.0, le=5.0, description="road km per straight-line km"
+    )
+    speed_kmh: float = Field(
+        default=40.0, gt=0, le=200, description="average transport speed (km/h)"
+    )
 
 
 class Expansion(BaseModel):
@@ -73,15 +91,19 @@ class Expansion(BaseModel):
     coordinator should set them to local costs (money, or days to arrange)."""
 
     model_config = _STRICT
-    standby_lab: float = Field(10.0, ge=0, description="switch on one standby lab")
-    extra_shift: float = Field(3.0, ge=0, description="one more shift a day at one lab")
-    pcr_machine: float = Field(20.0, ge=0, description="one more PCR machine")
-    extraction_machine: float = Field(15.0, ge=0, description="one more extraction machine")
-    technician: float = Field(1.0, ge=0, description="one more technician on every shift")
-    reagent_per_1000: float = Field(1.0, ge=0, description="1,000 more reactions of reagent")
-    max_pcr_machines: int = Field(4, ge=0, description="machines a lab can add at most")
-    max_extraction_machines: int = Field(4, ge=0)
-    max_technicians: int = Field(20, ge=0, description="technicians per shift a lab can add")
+    standby_lab: float = Field(default=10.0, ge=0, description="switch on one standby lab")
+    extra_shift: float = Field(default=3.0, ge=0, description="one more shift a day at one lab")
+    pcr_machine: float = Field(default=20.0, ge=0, description="one more PCR machine")
+    extraction_machine: float = Field(default=15.0, ge=0, description="one more extraction machine")
+    technician: float = Field(default=1.0, ge=0, description="one more technician on every shift")
+    reagent_per_1000: float = Field(
+        default=1.0, ge=0, description="1,000 more reactions of reagent"
+    )
+    max_pcr_machines: int = Field(default=4, ge=0, description="machines a lab can add at most")
+    max_extraction_machines: int = Field(default=4, ge=0)
+    max_technicians: int = Field(
+        default=20, ge=0, description="technicians per shift a lab can add"
+    )
 
 
 class Planning(BaseModel):
@@ -96,17 +118,23 @@ class Planning(BaseModel):
     """
 
     model_config = _STRICT
-    priority_base: float = Field(12.0, ge=1.0, description="weight ratio between priorities")
-    untested: float = Field(1000.0, gt=0, description="tier weight of an untested sample")
-    waiting_day: float = Field(1.0, gt=0, description="tier weight of a sample waiting a day")
-    transport_per_hour: float = Field(0.01, ge=0, description="per sample and hour on the road")
-    cross_district: float = Field(0.05, ge=0, description="per sample sent out of its unit")
-    provincial_backup: float = Field(
-        0.05, ge=0, description="per sample tested by a provincial lab of another unit"
+    priority_base: float = Field(
+        default=12.0, ge=1.0, description="weight ratio between priorities"
     )
-    standby: float = Field(0.1, ge=0, description="per sample tested by a standby lab")
+    untested: float = Field(default=1000.0, gt=0, description="tier weight of an untested sample")
+    waiting_day: float = Field(
+        default=1.0, gt=0, description="tier weight of a sample waiting a day"
+    )
+    transport_per_hour: float = Field(
+        default=0.01, ge=0, description="per sample and hour on the road"
+    )
+    cross_district: float = Field(default=0.05, ge=0, description="per sample sent out of its unit")
+    provincial_backup: float = Field(
+        default=0.05, ge=0, description="per sample tested by a provincial lab of another unit"
+    )
+    standby: float = Field(default=0.1, ge=0, description="per sample tested by a standby lab")
     retest_reserve_sd: float = Field(
-        2.0,
+        default=2.0,
         ge=0,
         le=6,
         description="capacity kept for retest variability, in standard "
@@ -114,23 +142,23 @@ class Planning(BaseModel):
         "that design (2: overflow about 2.3 % of lab-days)",
     )
     method: Literal["auto", "network", "lp"] = Field(
-        "auto",
+        default="auto",
         description="network (min-cost flow) when every sample of a unit and stream "
         "costs the same reactions at every lab and day, else LP",
     )
     solver: Literal["auto", "glop", "highs", "columns"] = Field(
-        "auto",
+        default="auto",
         description="LP backend: OR-Tools' GLOP or HiGHS on the whole LP, or HiGHS "
         "by column generation over the test arcs (auto: GLOP for small "
         "LPs, column generation for large)",
     )
     flow_solver: Literal["simplex", "ortools"] = Field(
-        "simplex",
+        default="simplex",
         description="min-cost flow backend: labopt's network simplex, or OR-Tools' "
         "cost scaling (same optimum; the simplex is several times "
         "faster on national-size weeks)",
     )
-    time_limit_seconds: float = Field(60.0, gt=0, description="solver time limit")
+    time_limit_seconds: float = Field(default=60.0, gt=0, description="solver time limit")
 
 
 class Settings(BaseModel):

@@ -8,6 +8,7 @@ cannot drift from what is enforced.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 AREA_TYPES = ("concentrated_urban", "non_concentrated_urban", "rural", "mountainous", "border")
 UNIT_TYPES = ("city", "town", "district", "township", "ward", "commune")
@@ -68,7 +69,12 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-_P = {"min": 0.0, "max": 1.0}  # a fraction
+class _Bounds(TypedDict):
+    min: float
+    max: float
+
+
+_P: _Bounds = {"min": 0.0, "max": 1.0}  # a fraction
 
 DISTRICTS = Table(
     "districts",

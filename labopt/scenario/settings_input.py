@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from labopt.numbers import NumberFormat, NumberTextError, number_format, parse_date, parse_number
 from labopt.scenario.errors import Problem
@@ -178,7 +179,11 @@ def _coerce(
             return parse_date(value, fmt)
     except NumberTextError as exc:
         # the date messages say what a date is; the number ones say why the text is not one
-        kind = {int: "expected a whole number: ", float: "expected a number: "}.get(annotation, "")
+        kinds: dict[type | None, str] = {
+            int: "expected a whole number: ",
+            float: "expected a number: ",
+        }
+        kind = kinds.get(annotation, "")
         problems.append(
             Problem(source, f"{kind}{exc}", row=row, column=where, value=str(value), label=label)
         )
@@ -198,7 +203,7 @@ def _stream_place(stream: dict, i: int, key: str, source: str, streams_source: s
     return source, f"{name}.{key}" if key else name, None
 
 
-def _problem(err: dict, data: dict, source: str, streams_source: str | None) -> Problem:
+def _problem(err: ErrorDetails, data: dict, source: str, streams_source: str | None) -> Problem:
     loc = list(err["loc"])
     value = err.get("input")
     value = None if isinstance(value, (dict, list)) else str(value)
@@ -246,7 +251,7 @@ def _known(parent: list) -> list[str]:
     if parent[0] == "streams":
         return list(Stream.model_fields)
     field = Settings.model_fields.get(str(parent[0]))
-    if field is None or len(parent) > 1:
+    model = None if field is None else field.annotation
+    if len(parent) > 1 or not (isinstance(model, type) and issubclass(model, BaseModel)):
         return []
-    model = field.annotation
     return list(model.model_fields) + ([FORMAT_KEY] if parent[0] == "province" else [])
