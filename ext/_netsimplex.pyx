@@ -211,10 +211,9 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
                   double max_seconds=0.0):
     """Minimum-cost flow with node supplies (summing to zero).
 
-    ``block``: arcs priced per block (default 2 sqrt(m): on the national week it took 10 %
-    fewer pivots and 20 % less time than sqrt(m); smaller blocks cost more pivots than they
-    save in pricing). The pivot count depends on the arcs' order: see
-    labopt.schedule.mincostflow.
+    ``block``: arcs priced per block (default 2 sqrt(m): on the national week it takes fewer
+    pivots and less time than sqrt(m); smaller blocks cost more pivots than they save in
+    pricing). The pivot count depends on the arcs' order: see labopt.schedule.mincostflow.
 
     ``max_seconds`` > 0 stops the pivots after that long (status TIME_LIMIT: the flow is then
     a feasible basis of the problem with artificial arcs, not a solution).
@@ -225,7 +224,7 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
     with flow.
     """
     cdef int n = supply.shape[0], m = tail.shape[0], N = n + 1, M = m + n
-    cdef int i, e, u, cnt, nxt_arc, e_in, status = S_OPTIMAL
+    cdef int i, _scanned, e, u, cnt, nxt_arc, e_in, status = S_OPTIMAL
     cdef int64 total = 0, max_cost = 0, art, c, best
     cdef long long pivots = 0
     cdef double deadline = _now() + max_seconds
@@ -326,7 +325,7 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
                 e_in = -1
                 cnt = block
                 e = nxt_arc
-                for i in range(m):
+                for _scanned in range(m):
                     c = g.state[e] * (g.cost[e] + g.pi[g.tail[e]] - g.pi[g.head[e]])
                     if c < best:
                         best, e_in = c, e
@@ -354,7 +353,16 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
                         status = S_INFEASIBLE
                         break
     finally:
-        free(g.tail); free(g.head); free(g.cap); free(g.cost); free(g.state)
-        free(g.parent); free(g.pred); free(g.pred_dir); free(g.depth)
-        free(g.first_child); free(g.next_sib); free(g.prev_sib)
+        free(g.tail)
+        free(g.head)
+        free(g.cap)
+        free(g.cost)
+        free(g.state)
+        free(g.parent)
+        free(g.pred)
+        free(g.pred_dir)
+        free(g.depth)
+        free(g.first_child)
+        free(g.next_sib)
+        free(g.prev_sib)
     return status, flow_out[:m], pi_out[:n], pivots
