@@ -15,7 +15,6 @@ Reduced cost of arc e: cost[e] + pi[tail] - pi[head] (zero on tree arcs).
 """
 from libc.math cimport sqrt
 from libc.stdlib cimport malloc, free
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 
 import numpy as np
 
@@ -41,10 +40,31 @@ cdef enum Status:
 OPTIMAL, INFEASIBLE, UNBOUNDED, TIME_LIMIT = S_OPTIMAL, S_INFEASIBLE, S_UNBOUNDED, S_TIME_LIMIT
 
 
+# A monotonic clock in seconds: POSIX clock_gettime, which MSVC lacks, or Windows' counter.
+cdef extern from *:
+    """
+    #ifdef _WIN32
+    #include <windows.h>
+    static double labopt_monotonic(void) {
+        LARGE_INTEGER f, c;
+        QueryPerformanceFrequency(&f);
+        QueryPerformanceCounter(&c);
+        return (double)c.QuadPart / (double)f.QuadPart;
+    }
+    #else
+    #include <time.h>
+    static double labopt_monotonic(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec + 1e-9 * ts.tv_nsec;
+    }
+    #endif
+    """
+    double labopt_monotonic() noexcept nogil
+
+
 cdef inline double _now() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return ts.tv_sec + 1e-9 * ts.tv_nsec
+    return labopt_monotonic()
 
 
 cdef struct Net:
