@@ -1,18 +1,24 @@
 """Build the Cython kernels in ext/ as private modules of the labopt package.
 
-Only the .pyx/.pxd sources are versioned; the C files and shared objects are generated here.
+Only the .pyx/.pxd sources are versioned and shipped in the sdist (MANIFEST.in); the C files
+and shared objects are generated here, on the machine that builds the wheel.
 """
+
+import sys
 
 from Cython.Build import cythonize
 from setuptools import Extension, find_packages, setup
 
 KERNELS = ["_hierarchical", "_array", "_search", "_simulate", "_netsimplex"]
 
+# gcc and clang flags (MSVC warns on them and gets setuptools' own /Ox)
+COMPILE_ARGS = [] if sys.platform == "win32" else ["-O3"]
+
 extensions = [
     Extension(
         f"labopt.{name}",
         [f"ext/{name}.pyx"],
-        extra_compile_args=["-O3"],
+        extra_compile_args=COMPILE_ARGS,
     )
     for name in KERNELS
 ]
@@ -27,7 +33,7 @@ setup(
             "migrations/versions/*.py",
             "static/README.md",
             "static/*/*",
-        ]
+        ],
     },
     ext_modules=cythonize(
         extensions,

@@ -78,8 +78,9 @@ cdef void _array_point(double p, int n, double se_rc, double sp_rc, double se_in
     dn1 = dirty_prob(n - 1, lq)
     sp_m_mu = sp_rc if compat else sp_master
     # mu: P(master +, row j +, column k + | sample negative)
-    mu = _f(N2 - 2 * n + 1, lq, se_master, sp_m_mu) * ((1.0 - sp_rc) * cn1) * ((1.0 - sp_rc) * cn1) \
-        + se_master * se_rc * dn1 * ((1.0 - sp_rc) * cn1 + _f(n - 1, lq, se_rc, sp_rc))
+    mu = (_f(N2 - 2 * n + 1, lq, se_master, sp_m_mu) * ((1.0 - sp_rc) * cn1)
+          * ((1.0 - sp_rc) * cn1)
+          + se_master * se_rc * dn1 * ((1.0 - sp_rc) * cn1 + _f(n - 1, lq, se_rc, sp_rc)))
     # nu: P(master +, row j +, every column - | sample negative), by the number c of
     # columns holding a positive
     nu = (1.0 - sp_master) * clean_prob(N2 - 1, lq) * (1.0 - sp_rc) * pow(sp_rc, n)

@@ -11,7 +11,7 @@ the false-positive rate 1 - PSp (kept instead of PSp to avoid cancellation).
 from libc.math cimport log1p, NAN, INFINITY
 from libc.stdlib cimport malloc, free
 
-from _chain cimport chain_all_positive, clean_prob, dirty_prob, MAX_DEPTH
+from _chain cimport chain_all_positive, MAX_DEPTH
 
 
 cdef int _ancestors(Py_ssize_t v, const Py_ssize_t[::1] parent, Py_ssize_t* out) noexcept nogil:
@@ -45,49 +45,52 @@ def tree_opchar(const double[::1] p, const Py_ssize_t[::1] start, const Py_ssize
     cdef Py_ssize_t anc[MAX_DEPTH]
     cdef int d, j
     cdef double et = 0.0, li, prod_se
-    if pre == NULL or ones == NULL or L == NULL:
-        free(pre); free(ones); free(L)
-        raise MemoryError()
-    with nogil:
-        pre[0] = 0.0
-        ones[0] = 0
-        for i in range(n):
-            if p[i] >= 1.0:
-                pre[i + 1] = pre[i]
-                ones[i + 1] = ones[i] + 1
-            else:
-                pre[i + 1] = pre[i] + log1p(-p[i])
-                ones[i + 1] = ones[i]
-        for v in range(npool):
-            if ones[stop[v]] - ones[start[v]] > 0:
-                L[v] = -INFINITY
-            else:
-                L[v] = pre[stop[v]] - pre[start[v]]
-        # each pool is tested when all its ancestors test positive
-        for v in range(npool):
-            d = _ancestors(v, parent, anc)
-            for j in range(d):
-                Lc[j] = L[anc[j]]
-                sec[j] = se[anc[j]]
-                spc[j] = sp[anc[j]]
-            et += chain_all_positive(Lc, sec, spc, d)
-        for i in range(n):
-            v = leaf[i]
-            d = _ancestors(v, parent, anc)
-            prod_se = se[v]
-            for j in range(d):
-                prod_se *= se[anc[j]]
-                sec[j] = se[anc[j]]
-                spc[j] = sp[anc[j]]
-            pse_out[i] = prod_se
-            if p[i] >= 1.0:
-                fpr_out[i] = NAN
-                continue
-            li = log1p(-p[i])
-            for j in range(d):
-                Lc[j] = L[anc[j]] - li   # the same pools, given sample i is negative
-            fpr_out[i] = chain_all_positive(Lc, sec, spc, d) * (1.0 - sp[v])
-    free(pre); free(ones); free(L)
+    try:
+        if pre == NULL or ones == NULL or L == NULL:
+            raise MemoryError()
+        with nogil:
+            pre[0] = 0.0
+            ones[0] = 0
+            for i in range(n):
+                if p[i] >= 1.0:
+                    pre[i + 1] = pre[i]
+                    ones[i + 1] = ones[i] + 1
+                else:
+                    pre[i + 1] = pre[i] + log1p(-p[i])
+                    ones[i + 1] = ones[i]
+            for v in range(npool):
+                if ones[stop[v]] - ones[start[v]] > 0:
+                    L[v] = -INFINITY
+                else:
+                    L[v] = pre[stop[v]] - pre[start[v]]
+            # each pool is tested when all its ancestors test positive
+            for v in range(npool):
+                d = _ancestors(v, parent, anc)
+                for j in range(d):
+                    Lc[j] = L[anc[j]]
+                    sec[j] = se[anc[j]]
+                    spc[j] = sp[anc[j]]
+                et += chain_all_positive(Lc, sec, spc, d)
+            for i in range(n):
+                v = leaf[i]
+                d = _ancestors(v, parent, anc)
+                prod_se = se[v]
+                for j in range(d):
+                    prod_se *= se[anc[j]]
+                    sec[j] = se[anc[j]]
+                    spc[j] = sp[anc[j]]
+                pse_out[i] = prod_se
+                if p[i] >= 1.0:
+                    fpr_out[i] = NAN
+                    continue
+                li = log1p(-p[i])
+                for j in range(d):
+                    Lc[j] = L[anc[j]] - li   # the same pools, given sample i is negative
+                fpr_out[i] = chain_all_positive(Lc, sec, spc, d) * (1.0 - sp[v])
+    finally:
+        free(pre)
+        free(ones)
+        free(L)
     return et
 
 
@@ -157,5 +160,6 @@ def dorfman_grid(const double[::1] prevalence, Py_ssize_t kmax, double se_pool, 
                 c = c_prev * q    # (1-p)^k
                 s1 = se_pool * dilution[k]
                 et_out[g, k - 1] = 1.0 / k + s1 * (1.0 - c) + (1.0 - sp_pool) * c
-                fpr_out[g, k - 1] = (1.0 - sp_ind) * (s1 * (1.0 - c_prev) + (1.0 - sp_pool) * c_prev)
+                fpr_out[g, k - 1] = (1.0 - sp_ind) * (s1 * (1.0 - c_prev)
+                                                      + (1.0 - sp_pool) * c_prev)
                 c_prev = c

@@ -35,7 +35,7 @@ cdef int _insert(double et, double* row, int nrow, int keep, double[:, ::1] metr
                  Py_ssize_t[:, ::1] parts2, Py_ssize_t[:, ::1] parts3,
                  const Py_ssize_t* x2, int m2, const Py_ssize_t* x3, int m3) noexcept nogil:
     """Insert a configuration into the kept list (sorted by et); return the new length."""
-    cdef int pos, j, c
+    cdef int pos, c
     if nrow == keep and et >= metrics[nrow - 1, 1]:
         return nrow
     pos = nrow if nrow < keep else keep - 1
@@ -141,54 +141,60 @@ def d3_search(double p, int imin, int imax, const double[::1] se, const double[:
     cdef Py_ssize_t dummy[1]
     cdef _Partitions parts
     cdef bint all_ones
-    for I in range(imin, imax + 1):
-        sec[0] = se[0] * dilution[I]
-        spc[0] = sp[0]
-        L[0] = _seg_log(I, lq)
-        t1 = chain_all_positive(L, sec, spc, 1)
-        for m in range(1, I):
-            if m == 1:
-                et_part[m] = t1
-                se_part[m] = sec[0] * se[1]
-                L[0] = _seg_log(I - 1, lq)
-                fp_part[m] = (1.0 - sp[1]) * chain_all_positive(L, sec, spc, 1)
-                L[0] = _seg_log(I, lq)
-            else:
-                sec[1] = se[1] * dilution[m]
-                spc[1] = sp[1]
-                L[1] = _seg_log(m, lq)
-                et_part[m] = t1 + m * chain_all_positive(L, sec, spc, 2)
-                se_part[m] = m * sec[0] * sec[1] * se[2]
-                L[0] = _seg_log(I - 1, lq)
-                L[1] = _seg_log(m - 1, lq)
-                fp_part[m] = m * (1.0 - sp[2]) * chain_all_positive(L, sec, spc, 2)
-                L[0] = _seg_log(I, lq)
-        parts = _Partitions(I)
-        with nogil:
-            while parts.next():
-                evaluated += 1
-                et = 1.0
-                pse = 0.0
-                fpr = 0.0
-                all_ones = True
-                for j in range(parts.m):
-                    et += et_part[parts.x[j]]
-                    pse += se_part[parts.x[j]]
-                    fpr += fp_part[parts.x[j]]
-                    if parts.x[j] > 1:
-                        all_ones = False
-                pse /= I
-                fpr /= I
-                if pse < min_pse or 1.0 - fpr < min_psp:
-                    continue
-                row[0] = I
-                row[1] = et / I
-                row[2] = pse
-                row[3] = fpr
-                row[4] = 2 if all_ones else 3
-                nrow = _insert(row[1], row, nrow, keep, metrics, parts2, parts3,
-                               parts.x, parts.m, dummy, 0)
-    free(et_part); free(se_part); free(fp_part)
+    try:
+        if et_part == NULL or se_part == NULL or fp_part == NULL:
+            raise MemoryError()
+        for I in range(imin, imax + 1):
+            sec[0] = se[0] * dilution[I]
+            spc[0] = sp[0]
+            L[0] = _seg_log(I, lq)
+            t1 = chain_all_positive(L, sec, spc, 1)
+            for m in range(1, I):
+                if m == 1:
+                    et_part[m] = t1
+                    se_part[m] = sec[0] * se[1]
+                    L[0] = _seg_log(I - 1, lq)
+                    fp_part[m] = (1.0 - sp[1]) * chain_all_positive(L, sec, spc, 1)
+                    L[0] = _seg_log(I, lq)
+                else:
+                    sec[1] = se[1] * dilution[m]
+                    spc[1] = sp[1]
+                    L[1] = _seg_log(m, lq)
+                    et_part[m] = t1 + m * chain_all_positive(L, sec, spc, 2)
+                    se_part[m] = m * sec[0] * sec[1] * se[2]
+                    L[0] = _seg_log(I - 1, lq)
+                    L[1] = _seg_log(m - 1, lq)
+                    fp_part[m] = m * (1.0 - sp[2]) * chain_all_positive(L, sec, spc, 2)
+                    L[0] = _seg_log(I, lq)
+            parts = _Partitions(I)
+            with nogil:
+                while parts.next():
+                    evaluated += 1
+                    et = 1.0
+                    pse = 0.0
+                    fpr = 0.0
+                    all_ones = True
+                    for j in range(parts.m):
+                        et += et_part[parts.x[j]]
+                        pse += se_part[parts.x[j]]
+                        fpr += fp_part[parts.x[j]]
+                        if parts.x[j] > 1:
+                            all_ones = False
+                    pse /= I
+                    fpr /= I
+                    if pse < min_pse or 1.0 - fpr < min_psp:
+                        continue
+                    row[0] = I
+                    row[1] = et / I
+                    row[2] = pse
+                    row[3] = fpr
+                    row[4] = 2 if all_ones else 3
+                    nrow = _insert(row[1], row, nrow, keep, metrics, parts2, parts3,
+                                   parts.x, parts.m, dummy, 0)
+    finally:
+        free(et_part)
+        free(se_part)
+        free(fp_part)
     return evaluated, nrow
 
 
@@ -215,7 +221,7 @@ def d4_search(double p, int imin, int imax, const double[::1] se, const double[:
     cdef double* se_real = <double*> malloc(W * sizeof(double))
     cdef double* fp_real = <double*> malloc(W * sizeof(double))
     # splits stored per (size, variant): row 2m = best split, row 2m+1 = best real split
-    cdef Py_ssize_t* split = <Py_ssize_t*> malloc(2 * W * W * sizeof(Py_ssize_t))
+    cdef Py_ssize_t* split = <Py_ssize_t*> malloc(2 * <size_t>W * W * sizeof(Py_ssize_t))
     cdef int* nsplit = <int*> malloc(2 * W * sizeof(int))
     # dynamic programme over sub-pool sizes
     cdef double* g = <double*> malloc(W * sizeof(double))
@@ -226,133 +232,149 @@ def d4_search(double p, int imin, int imax, const double[::1] se, const double[:
     cdef bint any4
     cdef int best_s, variant, forced
     cdef double extra
-    for I in range(imin, imax + 1):
-        sec[0] = se[0] * dilution[I]
-        spc[0] = sp[0]
-        spc[1] = sp[1]
-        spc[2] = sp[2]
-        for m in range(1, I):
-            if m == 1:
+    try:
+        if (et_pool == NULL or se_pool == NULL or fp_pool == NULL or real4 == NULL
+                or et_real == NULL or se_real == NULL or fp_real == NULL or split == NULL
+                or nsplit == NULL or g == NULL or F == NULL or choice == NULL or x3 == NULL):
+            raise MemoryError()
+        for I in range(imin, imax + 1):
+            sec[0] = se[0] * dilution[I]
+            spc[0] = sp[0]
+            spc[1] = sp[1]
+            spc[2] = sp[2]
+            for m in range(1, I):
+                if m == 1:
+                    L[0] = _seg_log(I, lq)
+                    et_pool[1] = chain_all_positive(L, sec, spc, 1)
+                    se_pool[1] = sec[0] * se[1]
+                    L[0] = _seg_log(I - 1, lq)
+                    fp_pool[1] = (1.0 - sp[1]) * chain_all_positive(L, sec, spc, 1)
+                    real4[1] = False
+                    nsplit[2] = 0
+                    et_real[1] = INFINITY
+                    continue
+                sec[1] = se[1] * dilution[m]
                 L[0] = _seg_log(I, lq)
-                et_pool[1] = chain_all_positive(L, sec, spc, 1)
-                se_pool[1] = sec[0] * se[1]
-                L[0] = _seg_log(I - 1, lq)
-                fp_pool[1] = (1.0 - sp[1]) * chain_all_positive(L, sec, spc, 1)
-                real4[1] = False
-                nsplit[2] = 0
-                et_real[1] = INFINITY
-                continue
-            sec[1] = se[1] * dilution[m]
-            L[0] = _seg_log(I, lq)
-            t1 = chain_all_positive(L, sec, spc, 1)
-            L[1] = _seg_log(m, lq)
-            t2 = chain_all_positive(L, sec, spc, 2)
-            # g[s]: expected tests caused by one stage-3 sub-pool of size s
-            for s in range(1, m):
-                if s == 1:
-                    g[s] = t2
-                else:
-                    sec[2] = se[2] * dilution[s]
-                    L[2] = _seg_log(s, lq)
-                    g[s] = t2 + s * chain_all_positive(L, sec, spc, 3)
-            F[0] = 0.0
-            for x in range(1, m + 1):
-                F[x] = INFINITY
-                for s in range(1, min(x, m - 1) + 1):
-                    cand = F[x - s] + g[s]
-                    if cand < F[x]:
-                        F[x] = cand
-                        choice[x] = s
-            # best split with a real fourth stage: one sub-pool s >= 2 plus the best rest
-            best_s = 0
-            cand = INFINITY
-            for s in range(2, m):
-                if g[s] + F[m - s] < cand:
-                    cand = g[s] + F[m - s]
-                    best_s = s
-            for variant in range(2):
-                if variant == 0:
-                    _read_split(F, choice, m, 0, x3, &n3)
-                    et_pool[m] = t1 + F[m]
-                else:
-                    if best_s == 0:
-                        et_real[m] = INFINITY
-                        continue
-                    _read_split(F, choice, m - best_s, best_s, x3, &n3)
-                    et_real[m] = t1 + cand
-                pse = 0.0
-                fpr = 0.0
-                L[0] = _seg_log(I - 1, lq)
-                L[1] = _seg_log(m - 1, lq)
-                for j in range(n3):
-                    split[(2 * m + variant) * W + j] = x3[j]
-                    s = x3[j]
+                t1 = chain_all_positive(L, sec, spc, 1)
+                L[1] = _seg_log(m, lq)
+                t2 = chain_all_positive(L, sec, spc, 2)
+                # g[s]: expected tests caused by one stage-3 sub-pool of size s
+                for s in range(1, m):
                     if s == 1:
-                        pse += sec[0] * sec[1] * se[2]
-                        fpr += (1.0 - sp[2]) * chain_all_positive(L, sec, spc, 2)
+                        g[s] = t2
                     else:
                         sec[2] = se[2] * dilution[s]
-                        L[2] = _seg_log(s - 1, lq)
-                        pse += s * sec[0] * sec[1] * sec[2] * se[3]
-                        fpr += s * (1.0 - sp[3]) * chain_all_positive(L, sec, spc, 3)
-                if variant == 0:
-                    nsplit[2 * m] = n3
-                    real4[m] = x3[0] > 1
-                    se_pool[m] = pse
-                    fp_pool[m] = fpr
-                else:
-                    nsplit[2 * m + 1] = n3
-                    se_real[m] = pse
-                    fp_real[m] = fpr
-        parts = _Partitions(I)
-        with nogil:
-            while parts.next():
-                evaluated += 1
-                et = 1.0
-                pse = 0.0
-                fpr = 0.0
-                any4 = False
-                forced = -1          # index of the pool forced to a real split, if needed
-                extra = INFINITY
-                for j in range(parts.m):
-                    m = parts.x[j]
-                    et += et_pool[m]
-                    pse += se_pool[m]
-                    fpr += fp_pool[m]
-                    any4 = any4 or real4[m]
-                    if m > 2 and et_real[m] - et_pool[m] < extra:
-                        extra = et_real[m] - et_pool[m]
-                        forced = j
-                if not any4:
-                    if forced < 0:
-                        continue      # no pool can be split further: not a four-stage design
-                    m = parts.x[forced]
-                    et += extra
-                    pse += se_real[m] - se_pool[m]
-                    fpr += fp_real[m] - fp_pool[m]
-                pse /= I
-                fpr /= I
-                if pse < min_pse or 1.0 - fpr < min_psp:
-                    continue
-                if nrow == keep and et / I >= metrics[nrow - 1, 1]:
-                    continue
-                pos = 0
-                for j in range(parts.m):
-                    m = parts.x[j]
-                    variant = 1 if (not any4 and j == forced) else 0
-                    for k in range(nsplit[2 * m + variant]):
-                        x3[pos] = split[(2 * m + variant) * W + k]
-                        pos += 1
-                row[0] = I
-                row[1] = et / I
-                row[2] = pse
-                row[3] = fpr
-                row[4] = 4
-                nrow = _insert(row[1], row, nrow, keep, metrics, parts2, parts3,
-                               parts.x, parts.m, x3, pos)
-    free(et_pool); free(se_pool); free(fp_pool); free(real4); free(split); free(nsplit)
-    free(et_real); free(se_real); free(fp_real)
-    free(g); free(F); free(choice); free(x3)
+                        L[2] = _seg_log(s, lq)
+                        g[s] = t2 + s * chain_all_positive(L, sec, spc, 3)
+                F[0] = 0.0
+                for x in range(1, m + 1):
+                    F[x] = INFINITY
+                    for s in range(1, min(x, m - 1) + 1):
+                        cand = F[x - s] + g[s]
+                        if cand < F[x]:
+                            F[x] = cand
+                            choice[x] = s
+                # best split with a real fourth stage: one sub-pool s >= 2 plus the best rest
+                best_s = 0
+                cand = INFINITY
+                for s in range(2, m):
+                    if g[s] + F[m - s] < cand:
+                        cand = g[s] + F[m - s]
+                        best_s = s
+                for variant in range(2):
+                    if variant == 0:
+                        _read_split(F, choice, m, 0, x3, &n3)
+                        et_pool[m] = t1 + F[m]
+                    else:
+                        if best_s == 0:
+                            et_real[m] = INFINITY
+                            continue
+                        _read_split(F, choice, m - best_s, best_s, x3, &n3)
+                        et_real[m] = t1 + cand
+                    pse = 0.0
+                    fpr = 0.0
+                    L[0] = _seg_log(I - 1, lq)
+                    L[1] = _seg_log(m - 1, lq)
+                    for j in range(n3):
+                        split[(2 * m + variant) * W + j] = x3[j]
+                        s = x3[j]
+                        if s == 1:
+                            pse += sec[0] * sec[1] * se[2]
+                            fpr += (1.0 - sp[2]) * chain_all_positive(L, sec, spc, 2)
+                        else:
+                            sec[2] = se[2] * dilution[s]
+                            L[2] = _seg_log(s - 1, lq)
+                            pse += s * sec[0] * sec[1] * sec[2] * se[3]
+                            fpr += s * (1.0 - sp[3]) * chain_all_positive(L, sec, spc, 3)
+                    if variant == 0:
+                        nsplit[2 * m] = n3
+                        real4[m] = x3[0] > 1
+                        se_pool[m] = pse
+                        fp_pool[m] = fpr
+                    else:
+                        nsplit[2 * m + 1] = n3
+                        se_real[m] = pse
+                        fp_real[m] = fpr
+            parts = _Partitions(I)
+            with nogil:
+                while parts.next():
+                    evaluated += 1
+                    et = 1.0
+                    pse = 0.0
+                    fpr = 0.0
+                    any4 = False
+                    forced = -1          # index of the pool forced to a real split, if needed
+                    extra = INFINITY
+                    for j in range(parts.m):
+                        m = parts.x[j]
+                        et += et_pool[m]
+                        pse += se_pool[m]
+                        fpr += fp_pool[m]
+                        any4 = any4 or real4[m]
+                        if m > 2 and et_real[m] - et_pool[m] < extra:
+                            extra = et_real[m] - et_pool[m]
+                            forced = j
+                    if not any4:
+                        if forced < 0:
+                            continue      # no pool can be split further: not a four-stage design
+                        m = parts.x[forced]
+                        et += extra
+                        pse += se_real[m] - se_pool[m]
+                        fpr += fp_real[m] - fp_pool[m]
+                    pse /= I
+                    fpr /= I
+                    if pse < min_pse or 1.0 - fpr < min_psp:
+                        continue
+                    if nrow == keep and et / I >= metrics[nrow - 1, 1]:
+                        continue
+                    pos = 0
+                    for j in range(parts.m):
+                        m = parts.x[j]
+                        variant = 1 if (not any4 and j == forced) else 0
+                        for k in range(nsplit[2 * m + variant]):
+                            x3[pos] = split[(2 * m + variant) * W + k]
+                            pos += 1
+                    row[0] = I
+                    row[1] = et / I
+                    row[2] = pse
+                    row[3] = fpr
+                    row[4] = 4
+                    nrow = _insert(row[1], row, nrow, keep, metrics, parts2, parts3,
+                                   parts.x, parts.m, x3, pos)
+    finally:
+        free(et_pool)
+        free(se_pool)
+        free(fp_pool)
+        free(real4)
+        free(et_real)
+        free(se_real)
+        free(fp_real)
+        free(split)
+        free(nsplit)
+        free(g)
+        free(F)
+        free(choice)
+        free(x3)
     return evaluated, nrow
 
 
@@ -373,49 +395,57 @@ def id2_dp(const double[::1] risks, double se_pool, double sp_pool, const double
     cdef int* backf = <int*> malloc(2 * (n + 1) * sizeof(int))
     cdef double c, cost, cand
     cdef Py_ssize_t count = 0
-    with nogil:
-        pre[0] = 0.0
-        ones[0] = 0
-        for i in range(n):
-            if risks[i] >= 1.0:
-                pre[i + 1] = pre[i]
-                ones[i + 1] = ones[i] + 1
-            else:
-                pre[i + 1] = pre[i] + log1p(-risks[i])
-                ones[i + 1] = ones[i]
-        F[0] = 0.0
-        F[1] = INFINITY
-        for b in range(1, n + 1):
-            F[2 * b] = INFINITY
-            F[2 * b + 1] = INFINITY
-            for k in range(1, min(kmax, b) + 1):
-                a = b - k
-                if k == 1:
-                    cost = 1.0
+    try:
+        if pre == NULL or ones == NULL or F == NULL or back == NULL or backf == NULL:
+            raise MemoryError()
+        with nogil:
+            pre[0] = 0.0
+            ones[0] = 0
+            for i in range(n):
+                if risks[i] >= 1.0:
+                    pre[i + 1] = pre[i]
+                    ones[i + 1] = ones[i] + 1
                 else:
-                    c = 0.0 if ones[b] > ones[a] else exp(pre[b] - pre[a])
-                    cost = 1.0 + k * (se_pool * dilution[k] * (1.0 - c) + (1.0 - sp_pool) * c)
-                for f in range(2):
-                    if F[2 * a + f] == INFINITY:
-                        continue
-                    nf = 1 if (f == 1 or k >= kmin) else 0
-                    cand = F[2 * a + f] + cost
-                    if cand < F[2 * b + nf]:
-                        F[2 * b + nf] = cand
-                        back[2 * b + nf] = a
-                        backf[2 * b + nf] = f
-        cost = F[2 * n + 1]
-        if cost != INFINITY:
-            b = n
-            f = 1
-            while b > 0:
-                a = back[2 * b + f]
-                sizes_out[count] = b - a
-                count += 1
-                f = backf[2 * b + f]
-                b = a
-            # pools were read back from the end: restore ascending-risk order
-            for i in range(count // 2):
-                sizes_out[i], sizes_out[count - 1 - i] = sizes_out[count - 1 - i], sizes_out[i]
-    free(pre); free(ones); free(F); free(back); free(backf)
+                    pre[i + 1] = pre[i] + log1p(-risks[i])
+                    ones[i + 1] = ones[i]
+            F[0] = 0.0
+            F[1] = INFINITY
+            for b in range(1, n + 1):
+                F[2 * b] = INFINITY
+                F[2 * b + 1] = INFINITY
+                for k in range(1, min(kmax, b) + 1):
+                    a = b - k
+                    if k == 1:
+                        cost = 1.0
+                    else:
+                        c = 0.0 if ones[b] > ones[a] else exp(pre[b] - pre[a])
+                        cost = 1.0 + k * (se_pool * dilution[k] * (1.0 - c) + (1.0 - sp_pool) * c)
+                    for f in range(2):
+                        if F[2 * a + f] == INFINITY:
+                            continue
+                        nf = 1 if (f == 1 or k >= kmin) else 0
+                        cand = F[2 * a + f] + cost
+                        if cand < F[2 * b + nf]:
+                            F[2 * b + nf] = cand
+                            back[2 * b + nf] = a
+                            backf[2 * b + nf] = f
+            cost = F[2 * n + 1]
+            if cost != INFINITY:
+                b = n
+                f = 1
+                while b > 0:
+                    a = back[2 * b + f]
+                    sizes_out[count] = b - a
+                    count += 1
+                    f = backf[2 * b + f]
+                    b = a
+                # pools were read back from the end: restore ascending-risk order
+                for i in range(count // 2):
+                    sizes_out[i], sizes_out[count - 1 - i] = sizes_out[count - 1 - i], sizes_out[i]
+    finally:
+        free(pre)
+        free(ones)
+        free(F)
+        free(back)
+        free(backf)
     return count, cost

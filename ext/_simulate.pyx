@@ -47,7 +47,7 @@ def simulate_tree(const double[::1] p, const Py_ssize_t[::1] start, const Py_ssi
                   double[::1] sums):
     """Simulate n_blocks blocks of a hierarchical design (see _hierarchical for the layout)."""
     cdef Py_ssize_t n = p.shape[0], npool = start.shape[0], i, v, u
-    cdef long long b
+    cdef long long _block
     cdef Xoshiro256 rng
     cdef int* cnt = <int*> malloc((n + 1) * sizeof(int))
     cdef char* status = <char*> malloc(n * sizeof(char))
@@ -56,44 +56,48 @@ def simulate_tree(const double[::1] p, const Py_ssize_t[::1] start, const Py_ssi
     cdef double tests, n1, tp, tn, cp, cn
     cdef bint called
     cdef double* s = &sums[0]
-    if cnt == NULL or status == NULL or tested == NULL or positive == NULL:
-        free(cnt); free(status); free(tested); free(positive)
-        raise MemoryError()
-    rng_seed(&rng, seed)
-    with nogil:
-        for b in range(n_blocks):
-            cnt[0] = 0
-            for i in range(n):
-                status[i] = rng_uniform(&rng) < p[i]
-                cnt[i + 1] = cnt[i] + status[i]
-            tests = 0.0
-            for v in range(npool):
-                u = parent[v]
-                if u >= 0 and not (tested[u] and positive[u]):
-                    tested[v] = 0
-                    positive[v] = 0
-                    continue
-                tested[v] = 1
-                tests += 1.0
-                if cnt[stop[v]] > cnt[start[v]]:
-                    positive[v] = rng_uniform(&rng) < se[v]
-                else:
-                    positive[v] = rng_uniform(&rng) >= sp[v]
-            n1 = cnt[n]
-            tp = 0.0
-            tn = 0.0
-            cp = 0.0
-            for i in range(n):
-                v = leaf[i]
-                called = tested[v] and positive[v]
-                cp += called
-                if status[i]:
-                    tp += called
-                else:
-                    tn += not called
-            cn = n - cp
-            _accumulate(s, tests, n1, tp, n - n1, tn, cp, cn)
-    free(cnt); free(status); free(tested); free(positive)
+    try:
+        if cnt == NULL or status == NULL or tested == NULL or positive == NULL:
+            raise MemoryError()
+        rng_seed(&rng, seed)
+        with nogil:
+            for _block in range(n_blocks):
+                cnt[0] = 0
+                for i in range(n):
+                    status[i] = rng_uniform(&rng) < p[i]
+                    cnt[i + 1] = cnt[i] + status[i]
+                tests = 0.0
+                for v in range(npool):
+                    u = parent[v]
+                    if u >= 0 and not (tested[u] and positive[u]):
+                        tested[v] = 0
+                        positive[v] = 0
+                        continue
+                    tested[v] = 1
+                    tests += 1.0
+                    if cnt[stop[v]] > cnt[start[v]]:
+                        positive[v] = rng_uniform(&rng) < se[v]
+                    else:
+                        positive[v] = rng_uniform(&rng) >= sp[v]
+                n1 = cnt[n]
+                tp = 0.0
+                tn = 0.0
+                cp = 0.0
+                for i in range(n):
+                    v = leaf[i]
+                    called = tested[v] and positive[v]
+                    cp += called
+                    if status[i]:
+                        tp += called
+                    else:
+                        tn += not called
+                cn = n - cp
+                _accumulate(s, tests, n1, tp, n - n1, tn, cp, cn)
+    finally:
+        free(cnt)
+        free(status)
+        free(tested)
+        free(positive)
 
 
 def simulate_array(double p, int n, double se_master, double sp_master, double se_rc,
@@ -101,7 +105,7 @@ def simulate_array(double p, int n, double se_master, double sp_master, double s
                    long long n_blocks, uint64_t seed, double[::1] sums):
     """Simulate n_blocks n x n arrays (A2, or A2M when master is true)."""
     cdef int N2 = n * n, j, k, any_row, any_col
-    cdef long long b
+    cdef long long _block
     cdef Xoshiro256 rng
     cdef char* status = <char*> malloc(N2 * sizeof(char))
     cdef int* row_pos = <int*> malloc(n * sizeof(int))
@@ -111,66 +115,72 @@ def simulate_array(double p, int n, double se_master, double sp_master, double s
     cdef double tests, n1, tp, tn, cp
     cdef bint retest, called, go
     cdef double* s = &sums[0]
-    if status == NULL or row_pos == NULL or col_pos == NULL or row_res == NULL or col_res == NULL:
-        free(status); free(row_pos); free(col_pos); free(row_res); free(col_res)
-        raise MemoryError()
-    rng_seed(&rng, seed)
-    with nogil:
-        for b in range(n_blocks):
-            n1 = 0.0
-            for j in range(n):
-                row_pos[j] = 0
-                col_pos[j] = 0
-            for j in range(n):
-                for k in range(n):
-                    status[j * n + k] = rng_uniform(&rng) < p
-                    if status[j * n + k]:
-                        row_pos[j] += 1
-                        col_pos[k] += 1
-                        n1 += 1.0
-            tests = 0.0
-            go = True
-            any_row = 0
-            any_col = 0
-            if master:
-                tests += 1.0
-                if n1 > 0:
-                    go = rng_uniform(&rng) < se_master
-                else:
-                    go = rng_uniform(&rng) >= sp_master
-            tp = 0.0
-            tn = 0.0
-            cp = 0.0
-            if go:
+    try:
+        if (status == NULL or row_pos == NULL or col_pos == NULL or row_res == NULL
+                or col_res == NULL):
+            raise MemoryError()
+        rng_seed(&rng, seed)
+        with nogil:
+            for _block in range(n_blocks):
+                n1 = 0.0
                 for j in range(n):
-                    row_res[j] = (rng_uniform(&rng) < se_rc) if row_pos[j] > 0 \
-                        else (rng_uniform(&rng) >= sp_rc)
-                    any_row += row_res[j]
-                for k in range(n):
-                    col_res[k] = (rng_uniform(&rng) < se_rc) if col_pos[k] > 0 \
-                        else (rng_uniform(&rng) >= sp_rc)
-                    any_col += col_res[k]
-                tests += 2 * n
-            for j in range(n):
-                for k in range(n):
-                    called = False
-                    if go:
-                        if any_row and any_col:
-                            retest = row_res[j] and col_res[k]
-                        elif any_row:
-                            retest = row_res[j]
-                        else:
-                            retest = any_col and col_res[k]
-                        if retest:
-                            tests += 1.0
-                            if status[j * n + k]:
-                                called = rng_uniform(&rng) < se_ind
-                            else:
-                                called = rng_uniform(&rng) >= sp_ind
-                    cp += called
-                    if status[j * n + k]:
-                        tp += called
+                    row_pos[j] = 0
+                    col_pos[j] = 0
+                for j in range(n):
+                    for k in range(n):
+                        status[j * n + k] = rng_uniform(&rng) < p
+                        if status[j * n + k]:
+                            row_pos[j] += 1
+                            col_pos[k] += 1
+                            n1 += 1.0
+                tests = 0.0
+                go = True
+                any_row = 0
+                any_col = 0
+                if master:
+                    tests += 1.0
+                    if n1 > 0:
+                        go = rng_uniform(&rng) < se_master
                     else:
-                        tn += not called
-            _accumulate(s, tests, n1, tp, N2 - n1, tn, cp, N2 - cp)
-    free(status); free(row_pos); free(col_pos); free(row_res); free(col_res)
+                        go = rng_uniform(&rng) >= sp_master
+                tp = 0.0
+                tn = 0.0
+                cp = 0.0
+                if go:
+                    for j in range(n):
+                        row_res[j] = (rng_uniform(&rng) < se_rc) if row_pos[j] > 0 \
+                            else (rng_uniform(&rng) >= sp_rc)
+                        any_row += row_res[j]
+                    for k in range(n):
+                        col_res[k] = (rng_uniform(&rng) < se_rc) if col_pos[k] > 0 \
+                            else (rng_uniform(&rng) >= sp_rc)
+                        any_col += col_res[k]
+                    tests += 2 * n
+                for j in range(n):
+                    for k in range(n):
+                        called = False
+                        if go:
+                            if any_row and any_col:
+                                retest = row_res[j] and col_res[k]
+                            elif any_row:
+                                retest = row_res[j]
+                            else:
+                                retest = any_col and col_res[k]
+                            if retest:
+                                tests += 1.0
+                                if status[j * n + k]:
+                                    called = rng_uniform(&rng) < se_ind
+                                else:
+                                    called = rng_uniform(&rng) >= sp_ind
+                        cp += called
+                        if status[j * n + k]:
+                            tp += called
+                        else:
+                            tn += not called
+                _accumulate(s, tests, n1, tp, N2 - n1, tn, cp, N2 - cp)
+    finally:
+        free(status)
+        free(row_pos)
+        free(col_pos)
+        free(row_res)
+        free(col_res)
