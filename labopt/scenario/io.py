@@ -439,10 +439,11 @@ def _build(settings: Settings, typed: dict, source: str) -> Scenario:
     d_df = _ints(typed["districts"], DISTRICTS)
     l_df = _ints(typed["labs"], LABS)
     districts = [District.model_construct(**r) for r in _records(d_df)]
-    labs = [
-        Lab.model_construct(**{k: (None if _isnull(v) else v) for k, v in r.items()})
-        for r in _records(l_df)
+    # the rows were validated column by column already; model_construct takes them as they are
+    lab_rows: list[dict[str, Any]] = [
+        {k: (None if _isnull(v) else v) for k, v in r.items()} for r in _records(l_df)
     ]
+    labs = [Lab.model_construct(**r) for r in lab_rows]
     prevalence = _ints(typed["prevalence"], PREVALENCE)
     demand = _ints(typed["demand"], DEMAND)
     base = prevalence.set_index(["district", "stream"])["prevalence"]
