@@ -18,10 +18,11 @@ from labopt.examples import EXAMPLES
 from labopt.scenario import load_scenario
 from labopt.scenario.synth import synthesize
 from labopt.schedule import build_input, make_plan, plan_scenario
-from labopt.schedule.lp import solve_lp, weights
+from labopt.schedule.flow import flow_network, unit_costs
 from labopt.schedule.mincostflow import min_cost_flow
-from labopt.schedule.network import flow_network, unit_costs
+from labopt.schedule.model import weights
 from labopt.schedule.output import write_outputs
+from labopt.schedule.pipeline import solve_lp
 
 FIXTURES = EXAMPLES
 AREA = "Plans"

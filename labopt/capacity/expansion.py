@@ -152,7 +152,16 @@ def what_it_takes(
     return ExpansionPlan(needed, available, True, changes, reachable, effort, status)
 
 
-def _solve(scn, labs: list[Lab], by_id, needed, time_limit, maximise: bool):
+def _solve(
+    scn: Scenario,
+    labs: list[Lab],
+    by_id: dict[str, LabDay],
+    needed: int,
+    time_limit: float,
+    maximise: bool,
+) -> tuple[list[LabChange], int, float, str]:
+    """CP-SAT over the additions: (changes, reachable reactions, effort, status); the
+    greatest reachable total when ``maximise``, else the cheapest way to ``needed``."""
     policy, ex = scn.policy, scn.settings.expansion
     m = cp_model.CpModel()
     caps, cost_terms, vars_by_lab = [], [], {}
@@ -231,10 +240,12 @@ def _solve(scn, labs: list[Lab], by_id, needed, time_limit, maximise: bool):
     changes = []
     effort = 0.0
     for lab in labs:
-        on, s, pm, em, tech, reagent, cap = (solver.value(v) for v in vars_by_lab[lab.id])
-        add = Additions(int(s), int(pm), int(em), int(tech))
-        switched = lab.status == "standby" and bool(on)
-        if not (switched or s or pm or em or tech or reagent):
+        is_on, n_shifts, n_pcr, n_extraction, n_techs, n_reagent, _ = (
+            int(solver.value(v)) for v in vars_by_lab[lab.id]
+        )
+        add = Additions(n_shifts, n_pcr, n_extraction, n_techs)
+        switched = lab.status == "standby" and bool(is_on)
+        if not (switched or n_shifts or n_pcr or n_extraction or n_techs or n_reagent):
             continue
         before_day = by_id[lab.id]
         before = before_day.reactions if lab.status == "active" else 0
@@ -242,16 +253,16 @@ def _solve(scn, labs: list[Lab], by_id, needed, time_limit, maximise: bool):
             "pcr": pcr_reactions(lab, policy, add),
             "extraction": extraction_reactions(lab, policy, add),
             "staff": staff_reactions(lab, policy, add),
-            "reagent": before_day.reagent + int(reagent),
+            "reagent": before_day.reagent + n_reagent,
         }
         after = min(after_limits.values())
         lab_effort = (
             (ex.standby_lab if switched else 0)
-            + s * ex.extra_shift
-            + pm * ex.pcr_machine
-            + em * ex.extraction_machine
-            + tech * ex.technician
-            + reagent / 1000 * ex.reagent_per_1000
+            + n_shifts * ex.extra_shift
+            + n_pcr * ex.pcr_machine
+            + n_extraction * ex.extraction_machine
+            + n_techs * ex.technician
+            + n_reagent / 1000 * ex.reagent_per_1000
         )
         effort += lab_effort
         changes.append(
@@ -260,7 +271,7 @@ def _solve(scn, labs: list[Lab], by_id, needed, time_limit, maximise: bool):
                 lab.name,
                 switched,
                 add,
-                int(reagent),
+                n_reagent,
                 before,
                 after,
                 before_day.binding if lab.status == "active" else (),

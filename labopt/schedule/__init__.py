@@ -1,32 +1,22 @@
-"""Daily assignment of each unit's samples to labs (OR-Tools), with shortfall reports."""
+"""Daily assignment of each unit's samples to labs (OR-Tools), with shortfall reports.
+
+Imports go one way, top to bottom (a module imports only modules below it):
+
+    compare, output        the plan against the greedy rule; files and charts
+    pipeline               make_plan, plan_scenario: solver choice, rounding, fallback
+    report, labels, check  tables, shortfall report and its words; independent plan check
+    rounding, result       whole samples from an LP solution; the Plan
+    lp, columns, network,  solvers: whole LP (GLOP/HiGHS), column generation (HiGHS),
+    greedy                 min-cost flow, the coordinator's rule; none imports another
+    ortools_lp, mincostflow  OR-Tools' bulk solution access; integer min-cost flow engines
+    flow, model, data      the model: network form, LP form with weights and costs, arrays
+"""
 
 from labopt.schedule.check import CheckReport, check_plan
 from labopt.schedule.data import PlanInput, PlanInputError, build_input
-from labopt.schedule.plan import Plan, make_plan
+from labopt.schedule.pipeline import make_plan, plan_scenario
 from labopt.schedule.report import PlanReport, build_report
-
-
-def plan_scenario(
-    scenario,
-    days: int | None = None,
-    *,
-    method: str | None = None,
-    check: bool = True,
-    progress=None,
-    deadline: float | None = None,
-) -> PlanReport:
-    """Plan, tabulate and (by default) independently check a scenario. ``deadline``: see
-    make_plan."""
-    plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
-    if progress:
-        progress("tables and shortfall report")
-    report = build_report(plan)
-    if check:
-        if progress:
-            progress("independent check")
-        report.check = check_plan(scenario, report.allocations, report.status)
-    return report
-
+from labopt.schedule.result import Plan
 
 __all__ = [
     "CheckReport",

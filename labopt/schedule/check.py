@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from labopt.pooling import evaluate
-from labopt.scenario.model import Scenario
+from labopt.scenario.model import Lab, Policy, Scenario
 
 TOL = 1e-6
 
@@ -65,7 +65,8 @@ def _largest_pool(algorithm: str, config: str) -> int:
     return int(head)
 
 
-def _lab_capacity(lab, policy) -> float:
+def _lab_capacity(lab: Lab, policy: Policy) -> float:
+    """Reactions a day without reagent, recomputed here from the lab's fields."""
     hours = min(24.0, lab.shifts_per_day * policy.shift_hours)
     pcr = (
         lab.pcr_machines

@@ -1,47 +1,49 @@
 """The allocation LP by column generation over the test arcs (HiGHS through highspy).
 
-A national week offers each unit-stream-day 15 labs, but its optimum uses one or two of them:
-of the 220,500 test variables of the 700-unit week about 15,600 are positive. So the LP is
-solved on a subset of the test variables (the restricted master: every waiting, untested and
-reagent variable, and the test arcs picked so far), and the master's duals price every arc
+A national week offers each unit-stream-day 15 labs, but its optimum uses one or two of them,
+so only a small share of the test variables is positive. So the LP is solved on a subset of
+the test variables (the restricted master: every waiting, untested and reagent variable, and
+the test arcs picked so far), and the master's duals price every arc
 left out. An arc whose reduced cost is negative would improve the master; the most negative
 ones of each unit-stream-day are added and the master is re-solved from its last basis.
 When no arc prices out, the master's optimum is the full LP's optimum (its duals are feasible
 for the full LP), proven as for the whole LP.
 
 The first master's arcs come from two guesses: the arcs a pure min-cost flow uses when every
-sample is charged the fewest reactions it costs anywhere (labopt.schedule.network), and each
+sample is charged the fewest reactions it costs anywhere (labopt.schedule.flow), and each
 unit's nearest lab of each pool size and two nearest labs. The first master starts from the
 relaxed flow's basis (warm_basis), later ones from the last master's. Test arcs are boxed by
 their unit's samples so far (lp_model), so HiGHS's dual simplex re-solves a master after
-pricing by flipping the new columns to a bound, without a dual phase 1. Measured on the
-700-unit synthetic week (mixed pool sizes): 1.8-1.9 s, against 4.2-4.3 s for HiGHS on the
-whole LP in the same runs.
+pricing by flipping the new columns to a bound, without a dual phase 1.
 
 If the time limit stops the loop, the last optimal master is a feasible plan of the full LP,
 and z_master + sum over arcs left out of min(0, reduced cost) x (samples available to the
 arc) is a lower bound of the full LP (the Lagrangian bound of the master's duals): the plan
 is returned with that gap. The min-cost flow of the first guess relaxes the LP (it charges
 each pooled sample its fewest reactions), so its potentials are duals feasible for the LP
-and bound it before any master is solved: on the 700-unit week 223,564 against the optimum
-241,114, where the first master's own bound is -5.3 million. The gap reported is against the
-better of the two, also for the greedy plan returned when no master finished.
+and bound it before any master is solved, far better than the first master's own bound. The
+gap reported is against the better of the two, also for the greedy plan returned when no
+master finished.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 
 from labopt.scenario.model import Planning
 from labopt.schedule.data import PlanInput, PlanInputError
-from labopt.schedule.lp import (
+from labopt.schedule.flow import fewest_reactions, flow_network, flow_values, lp_duals
+from labopt.schedule.mincostflow import min_cost_flow
+from labopt.schedule.model import (
     LPSolution,
     Weights,
     lp_model,
@@ -49,25 +51,21 @@ from labopt.schedule.lp import (
     read_back,
     relative_gap,
 )
-from labopt.schedule.mincostflow import min_cost_flow
 
-# arcs added per unit-stream-day and round: on the 700-unit week 2, 4, 8 and all took 2.31,
-# 2.35, 2.44 and 2.32 s (one run each, test arcs bounded; before the bounds 1, 2, 4, 8 and all
-# took 10.6, 9.2, 6.9, 8.3 and 8.1 s)
+# arcs added per unit-stream-day and pricing round; with the test arcs boxed the time hardly
+# depends on it
 MAX_NEW_PER_ROW = 4
 # the first master also offers each unit its nearest lab of each pool size and its 2 nearest
-# labs: with the warm first master, 1.7-2.0 s of column generation on 700-unit weeks (three
-# seeds) against 1.8-2.2 s for either alone; stopped after the first master, its plan is
-# within 18-24 % of the optimum, against 22-26 % and 50-98 % for either alone
+# labs: with the relaxed flow's arcs, a first master nearer the optimum than either alone
 NEAREST_LABS = 2
-# below this many arcs added, the re-solve runs without HiGHS's cost perturbation: its
-# perturb-and-clean-up cost 1,700 dual iterations where a few dozen arcs needed about 100
+# below this many arcs added, the re-solve runs without HiGHS's cost perturbation, whose
+# perturb-and-clean-up costs far more dual iterations than a few new arcs need
 UNPERTURBED_BELOW = 1000
 PRICE_TOL = 1e-9  # relative: an arc prices out when rc < -PRICE_TOL (|c| + |A^T y|)
 
 
 @contextmanager
-def _quiet_stdout():
+def _quiet_stdout() -> Iterator[None]:
     """Keep C-level writes to stdout (HiGHS prints its banner when the first instance is
     made, whatever its options) out of the CLI's --json output."""
     sys.stdout.flush()
@@ -81,20 +79,18 @@ def _quiet_stdout():
         os.close(saved)
 
 
-_first_instance = True
+@functools.cache
+def _banner_shown() -> bool:
+    """Make the process's first HiGHS instance, which prints the banner, with stdout off."""
+    with _quiet_stdout():
+        highspy.Highs()
+    return True
 
 
-def _highs():
+def _highs() -> highspy.Highs:
     """A silent HiGHS instance (the banner comes with the first one of the process only)."""
-    global _first_instance
-    import highspy
-
-    if _first_instance:
-        with _quiet_stdout():
-            h = highspy.Highs()
-        _first_instance = False
-    else:
-        h = highspy.Highs()
+    _banner_shown()
+    h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     return h
 
@@ -105,7 +101,7 @@ LOWER, BASIC, UPPER = 0, 1, 2  # basis statuses, as codes
 @dataclass
 class Relaxation:
     """The allocation as a min-cost flow charging every sample the fewest reactions it costs at
-    any of its labs: it relaxes the LP (labopt.schedule.network.lp_duals)."""
+    any of its labs: it relaxes the LP (labopt.schedule.flow.lp_duals)."""
 
     arcs: np.ndarray  # (np*ns*T,) bool: the test arcs carrying flow
     duals: np.ndarray  # the LP's row duals from its potentials, feasible for the LP
@@ -116,13 +112,6 @@ class Relaxation:
 def relaxation(inp: PlanInput, cfg: Planning, w: Weights) -> Relaxation | None:
     """The relaxed flow, or None when it cannot be built (weights too large for integer costs:
     the LP copes without it) or solved within the time limit."""
-    from labopt.schedule.network import (
-        fewest_reactions,
-        flow_network,
-        flow_values,
-        lp_duals,
-    )
-
     fewest = fewest_reactions(inp, plan_cost(inp, cfg.retest_reserve_sd))
     fewest[~np.isfinite(fewest)] = 1.0
     try:
@@ -132,14 +121,14 @@ def relaxation(inp: PlanInput, cfg: Planning, w: Weights) -> Relaxation | None:
     res = min_cost_flow(
         net.tail, net.head, net.capacity, net.cost, net.supply, max_seconds=cfg.time_limit_seconds
     )
-    if not res.optimal:
+    if not res.optimal or res.potential is None:
         return None
     duals = lp_duals(net, res.potential, inp, w)
     x, waiting, untested, used = flow_values(net, res.flow, inp)
     wait_arcs = slice(net.starts["wait"], net.starts["untested"])
     full_wait = (res.flow[wait_arcs] == net.capacity[wait_arcs]) & (net.capacity[wait_arcs] > 0)
     left = inp.reagent_cum - np.cumsum(used, axis=1)  # reagent left (reactions)
-    # LP columns: x, waiting, untested, reagent left (labopt.schedule.lp.LPModel)
+    # LP columns: x, waiting, untested, reagent left (labopt.schedule.model.LPModel)
     col = np.concatenate(
         [
             np.where(x > 0, BASIC, LOWER).ravel(),
@@ -162,16 +151,14 @@ def relaxation(inp: PlanInput, cfg: Planning, w: Weights) -> Relaxation | None:
     return Relaxation(x.ravel() > 0, np.concatenate([d.ravel() for d in duals]), col, row)
 
 
-def warm_basis(relaxed: Relaxation, cols: np.ndarray):
+def warm_basis(relaxed: Relaxation, cols: np.ndarray) -> highspy.HighsBasis:
     """The first master's starting basis (HiGHS) for its columns ``cols``: the variables the
     relaxed flow uses basic, the rest at the bound the flow leaves them at.
 
     Rows are the flow's nodes and the flow is a tree solution, so this is nearly a basis of
-    the LP (18,894 basic of 18,900 rows on the 700-unit week); HiGHS completes it ("alien").
-    The relaxed flow is near the LP's optimum, so the first master starts near its own: 9,900
-    dual simplex iterations instead of 28,300 from the slack basis on the 700-unit week."""
-    import highspy
-
+    the LP; HiGHS completes it ("alien"). The relaxed flow is near the LP's optimum, so the
+    first master starts near its own, in far fewer dual simplex iterations than from the
+    slack basis."""
     code = (
         highspy.HighsBasisStatus.kLower,
         highspy.HighsBasisStatus.kBasic,
@@ -195,9 +182,11 @@ def seed_arcs(inp: PlanInput, relaxed: Relaxation | None) -> np.ndarray:
     rank = np.arange(d.size) - np.searchsorted(d, d)  # 0 = the unit's nearest
     pick = np.zeros(inp.npairs, dtype=bool)
     pick[order[rank < NEAREST_LABS]] = True
-    nearest_of_class = {}
+    nearest_of_class: dict[tuple[int, int], int] = {}
     for p in order:
-        nearest_of_class.setdefault((inp.pair_d[p], inp.design_class[inp.pair_l[p]]), p)
+        nearest_of_class.setdefault(
+            (int(inp.pair_d[p]), int(inp.design_class[inp.pair_l[p]])), int(p)
+        )
     pick[list(nearest_of_class.values())] = True
     return seed | np.repeat(pick, inp.ns * inp.days)
 
@@ -210,15 +199,13 @@ def solve_lp_columns(
     seed: np.ndarray | None = None,
     max_rounds: int | None = None,
 ) -> LPSolution:
-    """Solve the allocation LP of labopt.schedule.lp by column generation.
+    """Solve the allocation LP of labopt.schedule.model by column generation.
 
     ``seed`` (bool per test variable) overrides the first master's arcs, and ``max_rounds``
     stops after that many pricing rounds with status "ROUND_LIMIT" (tests use both: to start
     from no arc, and to check the bound of an unfinished loop). Returns the LP's solution, its
-    duals and status as solve_lp does; unless OPTIMAL, ``bound`` is the Lagrangian bound.
+    duals and status as the whole LP does; unless OPTIMAL, ``bound`` is the Lagrangian bound.
     """
-    import highspy
-
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     m = lp_model(inp, cfg, w)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from labopt.scenario.model import Scenario
+from labopt.schedule.pipeline import plan_scenario
 from labopt.schedule.report import PlanReport, totals
 
 
-def compare_with_greedy(scn, report: PlanReport) -> dict:
+def compare_with_greedy(scn: Scenario, report: PlanReport) -> dict:
     """Samples tested, tested within turnaround and untested, plan minus greedy, per stream.
 
     "Urgent" streams are those that may not be pooled (reactive, symptomatic)."""
-    from labopt.schedule import plan_scenario
-
     greedy = plan_scenario(scn, report.plan.input.days, method="greedy", check=True)
     ours, theirs = totals(report), totals(greedy)
     urgent = [s.id for s in scn.streams if not s.poolable]
@@ -24,7 +24,7 @@ def compare_with_greedy(scn, report: PlanReport) -> dict:
     more_all = sum(v["tested_within_turnaround"] for v in per.values())
     fewer_untested = -sum(v["untested"] for v in per.values())
     return {
-        "greedy_check_ok": greedy.check.ok,
+        "greedy_check_ok": greedy.check is not None and greedy.check.ok,
         "plan": ours,
         "greedy": theirs,
         "difference": per,

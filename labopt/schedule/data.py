@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
-from labopt.capacity.lab import extraction_reactions, pcr_reactions, staff_reactions
+from labopt.capacity.lab import non_reagent_capacity
 from labopt.capacity.pooled import design_table
 from labopt.pooling.designs import Design
 from labopt.pooling.variance import reactions_variance_per_sample
-from labopt.scenario.model import Scenario
+from labopt.scenario.model import Policy, Scenario
 from labopt.scenario.travel import haversine_km, travel_table
 
 PROVINCIAL = ("provincial_cdc", "provincial_hospital")
@@ -53,7 +54,7 @@ class PlanInput:
     reserve_capacity: np.ndarray  # (nd,) smallest daily capacity among each unit's labs
     design_class: np.ndarray  # (nl,) index into pool_classes
     pool_classes: list[int]  # distinct validated pool sizes
-    designs: dict  # class index -> list of Design per flattened (d, s, t)
+    designs: dict[int, list[Design]]  # class index -> the Design of each flattened (d, s, t)
 
     @property
     def nd(self) -> int:
@@ -91,6 +92,20 @@ class PlanInput:
         return self.designs[k][(self.pair_d[p] * self.ns + s) * self.days + t]
 
 
+def retest_variance(design: Design, prevalence: float, policy: Policy) -> float:
+    """Variance of a design's reactions per sample (reactions^2 per sample; retests vary).
+
+    The plan only uses it for a safety margin, so the prevalence is rounded to 2 significant
+    digits, which lets nearby prevalences share one (cached) evaluation."""
+    return reactions_variance_per_sample(
+        design.algorithm,
+        design.config,
+        float(f"{prevalence:.2g}"),
+        policy.pooling_se,
+        policy.pooling_sp,
+    )
+
+
 def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
     """Arrays for days 1..days of the scenario (default: its whole horizon)."""
     T = _horizon(scn, days)
@@ -126,11 +141,7 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
         if day <= T:
             deliveries[li[lab_id], int(day) - 1] += r
     for i, lab in enumerate(labs):
-        cap[i, :] = min(
-            pcr_reactions(lab, scn.policy),
-            extraction_reactions(lab, scn.policy),
-            staff_reactions(lab, scn.policy),
-        )
+        cap[i, :] = non_reagent_capacity(lab, scn.policy)
         reagent[i, :] = lab.reagent_stock + np.cumsum(deliveries[i])
 
     lab_pool = np.array([lab.max_pool_size for lab in labs])
@@ -138,7 +149,7 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
     cls_of = {k: j for j, k in enumerate(classes)}
     design_class = np.array([cls_of[k] for k in lab_pool])
     poolable = np.array([s.poolable for s in streams])
-    designs: dict[int, list] = {}
+    designs: dict[int, list[Design]] = {}
     et_by_class = np.ones((len(classes), nd, ns, T))
     var_by_class = np.zeros((len(classes), nd, ns, T))
     pol = scn.policy
@@ -148,22 +159,16 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
             et = table.expected_tests_per_sample.reshape(nd, ns, T)
             et_by_class[j] = np.where(poolable[None, :, None], et, 1.0)
             designs[j] = table.designs
-            # a safety margin: prevalence to 2 significant digits is plenty
             var = np.array(
-                [
-                    reactions_variance_per_sample(
-                        d.algorithm, d.config, float(f"{p:.2g}"), pol.pooling_se, pol.pooling_sp
-                    )
-                    for d, p in zip(table.designs, P.ravel(), strict=False)
-                ]
+                [retest_variance(d, p, pol) for d, p in zip(table.designs, P.ravel(), strict=True)]
             ).reshape(nd, ns, T)
             var_by_class[j] = np.where(poolable[None, :, None], var, 0.0)
     cost = et_by_class[design_class[pair_l], pair_d]  # (np, ns, T)
     variance = var_by_class[design_class[pair_l], pair_d]
     # turnaround: road time plus one PCR run per stage of the design
     stages = np.ones((len(classes), nd, ns, T))
-    for j, table in designs.items():
-        stages[j] = np.array([d.stages for d in table], dtype=float).reshape(nd, ns, T)
+    for j, class_designs in designs.items():
+        stages[j] = np.array([d.stages for d in class_designs], dtype=float).reshape(nd, ns, T)
     stages = np.where(poolable[None, :, None], stages[design_class[pair_l], pair_d], 1.0)
     run_hours = np.array([lab.run_hours for lab in labs])
     pair_hours = travel["hours"].to_numpy(dtype=float)
@@ -221,7 +226,7 @@ def _horizon(scn: Scenario, days: int | None) -> int:
     return T
 
 
-def _check_reachable(scn: Scenario, T: int, travel) -> None:
+def _check_reachable(scn: Scenario, T: int, travel: pd.DataFrame) -> None:
     """Every unit with samples in days 1..T needs at least one lab it may send to."""
     dem = scn.demand[scn.demand["day"] <= T]
     samples = dem.groupby("district")["samples"].sum()

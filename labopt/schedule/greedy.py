@@ -11,21 +11,20 @@ from __future__ import annotations
 import numpy as np
 
 from labopt.schedule.data import PlanInput
-from labopt.schedule.lp import Weights, plan_cost
+from labopt.schedule.model import Allocation, plan_cost
 
 
-def greedy_plan(inp: PlanInput, w: Weights):
-    from labopt.schedule.plan import Plan
-
-    cfg = inp.scenario.settings.plan
-    c = plan_cost(inp, cfg.retest_reserve_sd)
+def greedy_allocation(inp: PlanInput, headroom: float) -> Allocation:
+    """Whole samples by the rule of thumb (see the module docstring); ``headroom``: the
+    retest reserve in standard deviations (labopt.schedule.model.plan_cost)."""
+    c = plan_cost(inp, headroom)
     nd, ns, T = inp.nd, inp.ns, inp.days
     x = np.zeros((inp.npairs, ns, T))
     waiting = np.zeros((nd, ns, T))
     untested = np.zeros((nd, ns, T))
     reagent_left = inp.reagent_cum[:, 0].copy()
     # each unit's labs: active first, then standby, nearest first
-    by_unit = {d: [] for d in range(nd)}
+    by_unit: dict[int, list[int]] = {d: [] for d in range(nd)}
     for p in np.lexsort((inp.pair_hours, inp.standby[inp.pair_l])):
         by_unit[int(inp.pair_d[p])].append(int(p))
     streams = np.argsort(inp.priority, kind="stable")
@@ -55,5 +54,4 @@ def greedy_plan(inp: PlanInput, w: Weights):
         carry = np.minimum(avail, limit)
         waiting[:, :, t] = carry
         untested[:, :, t] = avail - carry
-    obj = w.objective(inp, x, waiting, untested)
-    return Plan(inp, x, waiting, untested, w, "greedy", "GREEDY", None, None, obj)
+    return Allocation(x, waiting, untested)

@@ -1,350 +1,37 @@
-"""The allocation as a linear programme, solved with OR-Tools (GLOP, or HiGHS).
+"""The allocation LP (labopt.schedule.model) solved whole with OR-Tools: GLOP or HiGHS.
 
-Data, then variables, then constraints, then objective, then solve, then read back.
-
-Variables (samples): x[p, s, t] tested on day t by pair p's lab; b[d, s, t] waiting at the end
-of day t; u[d, s, t] untested on day t (spoiled, past the stream's maximum wait); r[l, t]
-reagent left at a lab at the end of day t (reactions).
-
-Constraints:
-- balance: b[d,s,t-1] + demand[d,s,t] = sum_p x[p,s,t] + b[d,s,t] + u[d,s,t];
-- waiting samples are at most the last max_wait days' demand (testing oldest first, this is
-  exactly "no sample waits longer than max_wait days");
-- lab-day capacity: sum c x <= capacity[l,t], c = reactions per sample (pooled: expected
-  reactions of the design for that unit's prevalence and that lab's validated pool size, plus
-  a reserve for retest variability, see plan_cost);
-- reagent: r[l,t] = r[l,t-1] + delivery[l,t] - sum c x[.,t], r >= 0 (never exceeds stock).
-
-This is a generalized network (a pooled sample costs each lab a different number of
-reactions), so it is solved as an LP; its optimum is proven (gap 0).
+Its optimum is proven (gap 0); without a plan within the time limit the solution says so
+(objective NaN).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
-import numpy as np
-import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder
 
 from labopt.scenario.model import Planning
+from labopt.schedule import ortools_lp
 from labopt.schedule.data import PlanInput
+from labopt.schedule.model import LPSolution, Weights, lp_model, read_back
+
+BACKENDS = ("glop", "highs")
 
 
-@dataclass
-class Weights:
-    """Objective coefficients actually used (after the tier scaling)."""
-
-    stream: np.ndarray  # (ns,) relative weight of one sample of each stream
-    untested: float
-    waiting_day: float
-    pair_cost: np.ndarray  # (np,) transport + reinforcement per sample
-    priority_base: float
-
-    def test_cost(self, inp: PlanInput) -> np.ndarray:
-        """(np, ns, T) cost of testing one sample on an arc: transport and reinforcement, plus
-        one waiting day when its result would miss the turnaround target."""
-        return (
-            self.pair_cost[:, None, None] + self.waiting_day * self.stream[None, :, None] * inp.late
-        )
-
-    def objective(self, inp: PlanInput, x, waiting, untested) -> float:
-        """The objective of an allocation: x (np, ns, T) tested, waiting and untested
-        (nd, ns, T) samples."""
-        return float(
-            (self.test_cost(inp) * x).sum()
-            + (self.waiting_day * self.stream[None, :, None] * waiting).sum()
-            + (self.untested * self.stream[None, :, None] * untested).sum()
-        )
-
-    def to_dict(self, stream_ids) -> dict:
-        return {
-            "priority_base": self.priority_base,
-            "untested": self.untested,
-            "waiting_day": self.waiting_day,
-            "stream_weights": dict(zip(stream_ids, self.stream.tolist(), strict=False)),
-        }
-
-
-def plan_cost(inp: PlanInput, z: float) -> np.ndarray:
-    """Reactions each sample claims in the plan: its expected reactions plus a reserve for
-    retest variability (pooled samples only; single samples never need a retest).
-
-    A lab of capacity C filled with a design costing c reactions per sample with variance v
-    per sample tests C / c samples, whose reactions have standard deviation sqrt(C v / c).
-    Reserving z of them means each sample claims c + z sqrt(c v / C). C is the smallest
-    daily capacity among the labs the unit may send to: the reserve is then at least z
-    standard deviations at every such lab that is full of the design, and the same at every
-    lab (so the allocation stays a network when it can be one).
-    """
-    cap = inp.reserve_capacity[inp.pair_d]  # (np,)
-    reserve = z * np.sqrt(inp.cost * inp.variance / cap[:, None, None])
-    return inp.cost + np.where(inp.poolable[None, :, None], reserve, 0.0)
-
-
-def weights(inp: PlanInput, cfg: Planning) -> Weights:
-    """Tiered weights: untested >> waiting (or a result past the turnaround) >> transport and
-    reinforcement.
-
-    priority_base is raised so that a more urgent sample outweighs all the reactions it would
-    free for less urgent samples (reactions per sample vary from cmin to cmax), and the
-    untested tier is raised so that no saving of waiting days can pay for an untested sample.
-    """
-    c = plan_cost(inp, cfg.retest_reserve_sd)
-    cmax = float(c.max()) if c.size else 1.0
-    cmin = float(c[c > 0].min()) if (c > 0).any() else 1.0
-    base = max(cfg.priority_base, 1.2 * cmax / cmin)
-    levels = np.unique(inp.priority)
-    rank = np.searchsorted(levels, inp.priority)  # 0 = most urgent
-    w = base ** (len(levels) - 1 - rank)
-    waits = int(inp.max_wait.max()) + 1
-    untested = max(cfg.untested, 2.0 * cfg.waiting_day * w.max() * waits * cmax / cmin / w.min())
-    pair_cost = (
-        cfg.transport_per_hour * inp.pair_hours
-        + cfg.cross_district * ~inp.pair_same
-        + cfg.provincial_backup * (inp.provincial[inp.pair_l] & ~inp.pair_same)
-        + cfg.standby * inp.standby[inp.pair_l]
-    )
-    return Weights(w, untested, cfg.waiting_day, pair_cost, base)
-
-
-# Whole-LP HiGHS solved synthetic weeks of 150 and 300 units (47,000 and 94,000 test
-# variables) 2.3 and 3 times faster than GLOP, the 700-unit week in 27 s against 53 s (before
-# test arcs were boxed: now 4.3 s); column generation (labopt.schedule.columns) now takes
-# 0.22, 0.75 and 1.8 s. Since the boxes and the warm first master it is also the fastest on
-# small LPs (Thanh Hóa 0.03-0.04 s against 0.05 s for GLOP, 20 to 100 synthesized units 2 to
-# 7 times faster); GLOP stays the default below this size, where the difference is hundredths
-# of a second and the fixtures' documented plans come from it.
-COLUMNS_FROM_VARIABLES = 20_000
-
-
-def lp_backend(choice: str, test_variables: int) -> str:
-    """The LP backend for ``[plan] solver``: "glop" or "highs" (OR-Tools, whole LP),
-    "columns" (labopt.schedule.columns); "auto" is GLOP below COLUMNS_FROM_VARIABLES test
-    variables and column generation from there."""
-    if choice != "auto":
-        return choice
-    return "columns" if test_variables >= COLUMNS_FROM_VARIABLES else "glop"
-
-
-@dataclass
-class LPSolution:
-    x: np.ndarray  # (np, ns, T) samples, fractional
-    waiting: np.ndarray  # (nd, ns, T)
-    untested: np.ndarray  # (nd, ns, T)
-    capacity_dual: np.ndarray  # (nl, T): objective change per extra reaction (<= 0)
-    reagent_dual: np.ndarray  # (nl, T)
-    objective: float
-    bound: float
-    status: str
-    optimal: bool
-    build_seconds: float
-    solve_seconds: float
-    variables: int
-    constraints: int
-
-    @classmethod
-    def without_plan(
-        cls,
-        inp: PlanInput,
-        status: str,
-        build: float,
-        solve: float,
-        variables: int,
-        constraints: int,
-        bound: float = -np.inf,
-    ) -> LPSolution:
-        """The solver stopped without a plan (time limit, infeasible): zeros, objective NaN,
-        and the lower bound known so far (-inf if none)."""
-        z = np.zeros
-        return cls(
-            z((inp.npairs, inp.ns, inp.days)),
-            z((inp.nd, inp.ns, inp.days)),
-            z((inp.nd, inp.ns, inp.days)),
-            None,
-            None,
-            float("nan"),
-            float(bound),
-            status,
-            False,
-            build,
-            solve,
-            variables,
-            constraints,
-        )
-
-
-@dataclass
-class LPModel:
-    """The allocation LP as arrays: bounds, objective, rows (lo <= A v <= hi) and where each
-    block of variables and rows starts. Columns: x (np*ns*T, pair-major), then waiting,
-    untested (nd*ns*T each), then reagent left (nl*T). Rows: balance (nd*ns*T), lab-day
-    capacity (nl*T), reagent (nl*T)."""
-
-    lower: np.ndarray
-    upper: np.ndarray
-    obj: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    A: sp.csr_matrix
-    nx: int  # test variables, the first nx columns
-    nb: int  # waiting (and untested) variables
-    nbal: int  # balance rows; capacity rows follow, then reagent rows (rg)
-    rg: int
-    x_row: np.ndarray  # (nx,) balance row (unit-stream-day) of each test variable
-
-    @property
-    def ob(self) -> int:
-        return self.nx
-
-    @property
-    def ou(self) -> int:
-        return self.nx + self.nb
-
-    def lagrangian_bound(self, y: np.ndarray) -> float:
-        """A lower bound of the LP's optimum from any row duals ``y`` (the Lagrangian dual
-        function): min over lower <= v <= upper of c v - y (A v - rhs), where each row's rhs is
-        its lower end when y > 0 and its upper end when y < 0. -inf when y gives no bound (a
-        price on a row's missing end, or a negative reduced cost on a column without upper
-        bound)."""
-        rhs = np.where(y > 0, self.row_lower, np.where(y < 0, self.row_upper, 0.0))
-        rc = self.obj - self.A.T @ y
-        end = np.where(rc < 0, self.upper, self.lower)
-        if not (np.isfinite(rhs).all() and np.isfinite(end).all()):
-            return -np.inf
-        return float(rhs @ y + rc @ end)
-
-
-def relative_gap(objective: float, bound: float) -> float:
-    """How far a plan's objective may be above the optimum, relative to the objective
-    (inf without a finite bound)."""
-    return max(objective - bound, 0.0) / max(1.0, abs(objective))
-
-
-def read_back(
-    m: LPModel,
-    inp: PlanInput,
-    v: np.ndarray,
-    duals: np.ndarray,
-    objective: float,
-    bound: float,
-    status: str,
-    build: float,
-    solve: float,
-) -> LPSolution:
-    """The LPSolution of the model's column values ``v`` and row duals."""
-    nd, ns, T, nl = inp.nd, inp.ns, inp.days, inp.nl
-    return LPSolution(
-        x=np.clip(v[: m.nx], 0, None).reshape(inp.npairs, ns, T),
-        waiting=np.clip(v[m.ob : m.ob + m.nb], 0, None).reshape(nd, ns, T),
-        untested=np.clip(v[m.ou : m.ou + m.nb], 0, None).reshape(nd, ns, T),
-        capacity_dual=duals[m.nbal : m.nbal + nl * T].reshape(nl, T),
-        reagent_dual=duals[m.rg : m.rg + nl * T].reshape(nl, T),
-        objective=float(objective),
-        bound=float(bound),
-        status=status,
-        optimal=status == "OPTIMAL",
-        build_seconds=build,
-        solve_seconds=solve,
-        variables=m.obj.size,
-        constraints=m.row_lower.size,
-    )
-
-
-def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
-    """Build the allocation LP (see the module docstring)."""
-    nd, ns, T, nl, npair = inp.nd, inp.ns, inp.days, inp.nl, inp.npairs
-    c = plan_cost(inp, cfg.retest_reserve_sd)
-
-    # ---- variables: x (pairs), b (waiting), u (untested), r (reagent left)
-    nx, nb, nr = npair * ns * T, nd * ns * T, nl * T
-    ox, ob, ou, orr = 0, nx, nx + nb, nx + 2 * nb
-    nvar = nx + 2 * nb + nr
-    P, S, Tt = np.meshgrid(np.arange(npair), np.arange(ns), np.arange(T), indexing="ij")
-    xi = ox + ((P * ns + S) * T + Tt).ravel()
-    Dd, Ds, Dt = np.meshgrid(np.arange(nd), np.arange(ns), np.arange(T), indexing="ij")
-    dst = ((Dd * ns + Ds) * T + Dt).ravel()
-    L, Lt = np.meshgrid(np.arange(nl), np.arange(T), indexing="ij")
-    lt = (L * T + Lt).ravel()
-
-    lower = np.zeros(nvar)
-    upper = np.full(nvar, np.inf)
-    # waiting: at most the last max_wait days of demand (0 for streams that cannot wait)
-    cum = np.cumsum(inp.demand, axis=2)
-    first = Dt - inp.max_wait[Ds]  # samples of days <= first are spoiled
-    older = np.where(first >= 0, np.take_along_axis(cum, np.clip(first, 0, T - 1), axis=2), 0.0)
-    upper[ob + dst] = (cum - older).ravel()
-    # a test arc carries at most its unit's samples collected so far. The balance rows imply
-    # it, but as a column bound it lets HiGHS's dual simplex treat a column priced in by
-    # column generation as boxed (flip it to a bound) instead of running its dual phase 1:
-    # 2.4 s instead of 4.6 s on the 700-unit week. It does not depend on capacity or reagent,
-    # so their duals keep their meaning (what one more reaction or delivery is worth).
-    upper[xi] = cum[inp.pair_d[P], S, Tt].ravel()
-
-    # ---- constraints
-    rows, cols, vals = [], [], []
-    # balance rows 0 .. nd*ns*T-1: x + b + u - b(t-1) = demand
-    brow = ((inp.pair_d[P] * ns + S) * T + Tt).ravel()
-    rows += [brow, dst, dst]
-    cols += [xi, ob + dst, ou + dst]
-    vals += [np.ones(nx), np.ones(nb), np.ones(nb)]
-    prev = (Dt > 0).ravel()
-    rows.append(dst[prev])
-    cols.append(ob + dst[prev] - 1)
-    vals.append(-np.ones(int(prev.sum())))
-    nbal = nb
-    # lab-day capacity rows: sum c x <= capacity
-    cap_row = nbal + (inp.pair_l[P] * T + Tt).ravel()
-    rows.append(cap_row)
-    cols.append(xi)
-    vals.append(c.ravel())
-    # reagent rows: r(t) - r(t-1) + sum c x = delivery(t) (+ stock on day 1)
-    rg = nbal + nl * T
-    rows += [rg + (inp.pair_l[P] * T + Tt).ravel(), rg + lt]
-    cols += [xi, orr + lt]
-    vals += [c.ravel(), np.ones(nr)]
-    later = (Lt > 0).ravel()
-    rows.append(rg + lt[later])
-    cols.append(orr + lt[later] - 1)
-    vals.append(-np.ones(int(later.sum())))
-    nrow = nbal + 2 * nl * T
-    A = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, nvar)
-    )
-    supply = np.diff(inp.reagent_cum, axis=1, prepend=0.0)  # stock + deliveries per day
-    lo = np.concatenate([inp.demand.ravel(), np.full(nl * T, -np.inf), supply.ravel()])
-    hi = np.concatenate([inp.demand.ravel(), inp.capacity.ravel(), supply.ravel()])
-
-    # ---- objective
-    obj = np.zeros(nvar)
-    obj[xi] = w.test_cost(inp).ravel()
-    obj[ob + dst] = (w.waiting_day * w.stream[Ds]).ravel()
-    obj[ou + dst] = (w.untested * w.stream[Ds]).ravel()
-    return LPModel(lower, upper, obj, lo, hi, A, nx, nb, nbal, rg, brow)
-
-
-def solve_lp(
-    inp: PlanInput,
-    cfg: Planning,
-    w: Weights | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> LPSolution:
-    """Solve the allocation LP with the backend of ``[plan] solver`` (see lp_backend)."""
-    w = weights(inp, cfg) if w is None else w
-    backend = lp_backend(cfg.solver, inp.npairs * inp.ns * inp.days)
-    if backend == "columns":
-        from labopt.schedule.columns import solve_lp_columns
-
-        return solve_lp_columns(inp, cfg, w, progress)
+def solve_whole_lp(inp: PlanInput, cfg: Planning, w: Weights, backend: str) -> LPSolution:
+    """Solve the allocation LP with OR-Tools' ``backend`` ("glop" or "highs") within
+    ``cfg.time_limit_seconds``."""
+    if backend not in BACKENDS:
+        raise ValueError(f"LP backend: one of {', '.join(BACKENDS)}; got {backend!r}")
     t0 = time.perf_counter()
     m = lp_model(inp, cfg, w)
     model = model_builder.Model()
-    model.helper.fill_model_from_sparse_data(m.lower, m.upper, m.obj, m.row_lower, m.row_upper, m.A)
+    # OR-Tools' generated stub declares Eigen shapes (ndarray[float64[m, 1]]), which mypy reads
+    # as a shape type no array has
+    fill = model.helper.fill_model_from_sparse_data
+    fill(m.lower, m.upper, m.obj, m.row_lower, m.row_upper, m.A)  # type: ignore[arg-type]
     build = time.perf_counter() - t0
 
-    # ---- solve
     solver = model_builder.Solver(backend)
     if backend == "highs":
         solver.set_solver_specific_parameters("output_flag=false")  # no banner on stdout
@@ -352,18 +39,17 @@ def solve_lp(
     t1 = time.perf_counter()
     status = solver.solve(model)
     solve_secs = time.perf_counter() - t1
-    helper = solver._Solver__solve_helper  # bulk access to values and duals
-    if not helper.has_solution():
+    found = ortools_lp.solution(solver, model)
+    if found is None:
         return LPSolution.without_plan(
             inp, status.name, build, solve_secs, m.obj.size, m.row_lower.size
         )
-
-    # ---- read back
+    values, duals = found
     return read_back(
         m,
         inp,
-        np.asarray(helper.variable_values()),
-        np.asarray(helper.dual_values()),
+        values,
+        duals,
         solver.objective_value,
         solver.best_objective_bound,
         status.name,

@@ -5,16 +5,15 @@ and integer costs): ``"simplex"``, the primal network simplex of ext/_netsimplex
 ``"ortools"``, OR-Tools' SimpleMinCostFlow (cost scaling). Both return a proven optimum; the
 tests check that their costs agree on every fixture and on random networks.
 
-The network simplex prices arcs in blocks, so the order of the arcs matters: with the arcs
-grouped as the planner builds them (all tests of a unit-stream-day together) the national week
-took 288,000 pivots and 3.4 s, in a fixed pseudo-random order 67,000 pivots and 0.55 s. The
-arcs are therefore handed to the kernel in a seeded random order (the same every run, so plans
-are reproducible).
+The network simplex prices arcs in blocks, so the order of the arcs matters: grouped as the
+planner builds them (all tests of a unit-stream-day together) they need several times the
+pivots of a shuffled order. The arcs are therefore handed to the kernel in a seeded random
+order (the same every run, so plans are reproducible).
 
 OR-Tools' SimpleMinCostFlow has no time limit of its own, so with ``max_seconds`` it runs in a
 child process that is killed at the limit (status "TIME_LIMIT", as the simplex's): a plan
-never hangs on it. Starting the child (spawned, so no thread state is forked) costs a few tenths
-of a second, paid only when a limit is given.
+never hangs on it. The child is spawned, so no thread state is forked; starting it is paid only
+when a limit is given.
 """
 
 from __future__ import annotations
@@ -22,8 +21,13 @@ from __future__ import annotations
 import multiprocessing
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 
 import numpy as np
+import numpy.typing as npt
+from ortools.graph.python import min_cost_flow as mcf
+
+import labopt._netsimplex as _netsimplex
 
 SOLVERS = ("simplex", "ortools")
 _ORDER_SEED = 20_201
@@ -45,7 +49,14 @@ class FlowResult:
 
 
 def min_cost_flow(
-    tail, head, capacity, cost, supply, *, solver: str = "simplex", max_seconds: float | None = None
+    tail: npt.ArrayLike,
+    head: npt.ArrayLike,
+    capacity: npt.ArrayLike,
+    cost: npt.ArrayLike,
+    supply: npt.ArrayLike,
+    *,
+    solver: str = "simplex",
+    max_seconds: float | None = None,
 ) -> FlowResult:
     """Solve min sum(cost * flow) subject to 0 <= flow <= capacity and, at every node,
     outflow - inflow = supply. Nodes are 0..len(supply)-1; all data are integers.
@@ -54,12 +65,13 @@ def min_cost_flow(
     OR-Tools runs in a child process stopped at the limit (see the module docstring)."""
     if solver not in SOLVERS:
         raise ValueError(f"flow solver: one of {', '.join(SOLVERS)}; got {solver!r}")
-    data = {"tail": tail, "head": head, "capacity": capacity, "cost": cost, "supply": supply}
-    for name, values in data.items():
-        values = np.asarray(values)
-        if values.size and values.dtype.kind not in "iu":
-            raise ValueError(f"{name}: integers expected, got {values.dtype}")
-        data[name] = values
+    given = {"tail": tail, "head": head, "capacity": capacity, "cost": cost, "supply": supply}
+    data: dict[str, np.ndarray] = {}
+    for name, values in given.items():
+        array = np.asarray(values)
+        if array.size and array.dtype.kind not in "iu":
+            raise ValueError(f"{name}: integers expected, got {array.dtype}")
+        data[name] = array
     n, m = data["supply"].size, data["tail"].size
     if not (data["head"].size == data["capacity"].size == data["cost"].size == m):
         raise ValueError("tail, head, capacity and cost must have one entry per arc")
@@ -77,9 +89,14 @@ def min_cost_flow(
     return _ortools_limited(tail, head, capacity, cost, supply, max_seconds)
 
 
-def _simplex(tail, head, capacity, cost, supply, max_seconds) -> FlowResult:
-    from labopt import _netsimplex
-
+def _simplex(
+    tail: np.ndarray,
+    head: np.ndarray,
+    capacity: np.ndarray,
+    cost: np.ndarray,
+    supply: np.ndarray,
+    max_seconds: float,
+) -> FlowResult:
     order = np.random.default_rng(_ORDER_SEED).permutation(tail.size).astype(np.int32)
     t0 = time.perf_counter()
     status, flow, potential, pivots = _netsimplex.min_cost_flow(
@@ -100,15 +117,15 @@ def _simplex(tail, head, capacity, cost, supply, max_seconds) -> FlowResult:
     return FlowResult(word, out, _total(out, cost), seconds, int(pivots), potential)
 
 
-def _total(flow, cost) -> int:
+def _total(flow: np.ndarray, cost: np.ndarray) -> int:
     """sum(flow * cost) in Python integers (int64 products could overflow)."""
     nz = np.flatnonzero(flow)
     return sum(int(f) * int(c) for f, c in zip(flow[nz].tolist(), cost[nz].tolist(), strict=False))
 
 
-def _ortools(tail, head, capacity, cost, supply) -> FlowResult:
-    from ortools.graph.python import min_cost_flow as mcf
-
+def _ortools(
+    tail: np.ndarray, head: np.ndarray, capacity: np.ndarray, cost: np.ndarray, supply: np.ndarray
+) -> FlowResult:
     g = mcf.SimpleMinCostFlow()
     g.add_arcs_with_capacity_and_unit_cost(tail, head, capacity, cost)
     g.set_nodes_supplies(np.arange(supply.size, dtype=np.int32), supply)
@@ -121,7 +138,14 @@ def _ortools(tail, head, capacity, cost, supply) -> FlowResult:
     return FlowResult("OPTIMAL", flow, int(g.optimal_cost()), seconds)
 
 
-def _ortools_child(conn, tail, head, capacity, cost, supply) -> None:
+def _ortools_child(
+    conn: Connection,
+    tail: np.ndarray,
+    head: np.ndarray,
+    capacity: np.ndarray,
+    cost: np.ndarray,
+    supply: np.ndarray,
+) -> None:
     """The child process's side of _ortools_limited: the result (or the exception) back."""
     try:
         conn.send(("ok", _ortools(tail, head, capacity, cost, supply)))
@@ -131,7 +155,14 @@ def _ortools_child(conn, tail, head, capacity, cost, supply) -> None:
         conn.close()
 
 
-def _ortools_limited(tail, head, capacity, cost, supply, max_seconds: float) -> FlowResult:
+def _ortools_limited(
+    tail: np.ndarray,
+    head: np.ndarray,
+    capacity: np.ndarray,
+    cost: np.ndarray,
+    supply: np.ndarray,
+    max_seconds: float,
+) -> FlowResult:
     """_ortools in a spawned child process, killed after ``max_seconds`` (wall clock,
     start-up included) with status "TIME_LIMIT".
 

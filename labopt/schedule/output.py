@@ -14,9 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from labopt.cells import write_csv, write_xlsx
-from labopt.files import write_output_folder
+from labopt.files import Writer, write_output_folder
 from labopt.schedule.labels import check_lang, column, word
 from labopt.schedule.report import PlanReport
 
@@ -53,20 +56,30 @@ def write_outputs(
     named = tables(rep, lang)
     files = {f"{name}.csv": _csv(df) for name, df in named.items()}
     files["plan.xlsx"] = lambda path: write_xlsx(path, named)
-    files["summary.json"] = lambda path: path.write_text(
-        json.dumps(_jsonable(rep.to_dict(lang)), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+    files["summary.json"] = _summary(rep, lang)
     if charts:
         files["tested_vs_target.png"] = lambda path: chart_days(rep, path, lang)
         files["lab_utilisation.png"] = lambda path: chart_labs(rep, path, lang)
     return sorted(write_output_folder(out_dir, files, force=force, kind="plan", reads=reads))
 
 
-def _csv(df: pd.DataFrame):
-    return lambda path: write_csv(df, path)
+def _csv(df: pd.DataFrame) -> Writer:
+    def write(path: Path) -> None:
+        write_csv(df, path)
+
+    return write
 
 
-def _jsonable(obj):
+def _summary(rep: PlanReport, lang: str) -> Writer:
+    def write(path: Path) -> None:
+        text = json.dumps(_jsonable(rep.to_dict(lang)), ensure_ascii=False, indent=2)
+        path.write_text(text, encoding="utf-8")
+
+    return write
+
+
+def _jsonable(obj: object) -> object:
+    """The object with NumPy scalars as Python numbers and non-finite floats as None."""
     if isinstance(obj, dict):
         return {k: _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -81,21 +94,17 @@ def _jsonable(obj):
     return obj
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float) -> Figure:
     """A matplotlib figure without pyplot (no global state: safe in a server's threads)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
-
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
-    return fig, FuncFormatter
+    return fig
 
 
 def chart_days(rep: PlanReport, path: Path, lang: str = "en") -> None:
     """Daily single and pooled samples tested, against the two targets."""
     d = rep.days
-    fig, Formatter = _figure(8, 4.5)
+    fig = _figure(8, 4.5)
     ax = fig.add_subplot()
     x = d["day"].to_numpy()
     ax.bar(
@@ -122,7 +131,7 @@ def chart_days(rep: PlanReport, path: Path, lang: str = "en") -> None:
     ax.set_ylabel(word("samples_per_day", lang))
     ax.set_xticks(x, [f"{day}\n{date[5:]}" for day, date in zip(x, d["date"], strict=False)])
     ax.set_title(f"{rep.plan.scenario.province.name}: {word('tested_vs_target', lang)}")
-    ax.yaxis.set_major_formatter(Formatter(lambda v, _: f"{v:,.0f}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
@@ -141,7 +150,7 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> None:
         .reindex(keep)
     )
     names = labs.drop_duplicates("lab").set_index("lab")["lab_name"].reindex(keep)
-    fig, _ = _figure(8, min(max(3.0, 0.28 * len(keep) + 1.5), 60))
+    fig = _figure(8, min(max(3.0, 0.28 * len(keep) + 1.5), 60))
     ax = fig.add_subplot()
     im = ax.imshow(grid.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1)
     ax.set_xticks(range(grid.shape[1]), grid.columns)

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from labopt.pooling.designs import Design
+from labopt.schedule.check import CheckReport
 from labopt.schedule.labels import render
-from labopt.schedule.lp import plan_cost
-from labopt.schedule.plan import Plan
+from labopt.schedule.model import plan_cost
+from labopt.schedule.result import Plan
 
 
 @dataclass
@@ -34,7 +36,7 @@ class PlanReport:
     labs: pd.DataFrame
     days: pd.DataFrame
     shortfall: list[dict] = field(default_factory=list)
-    check: object = None
+    check: CheckReport | None = None  # the independent check, when it ran
 
     @property
     def meets_targets(self) -> bool:
@@ -116,7 +118,9 @@ def build_report(plan: Plan) -> PlanReport:
 
     # ---- allocations
     p_idx, s_idx, t_idx = np.nonzero(plan.x > 0)
-    designs = [inp.design(p, s, t) for p, s, t in zip(p_idx, s_idx, t_idx, strict=False)]
+    designs = [
+        inp.design(int(p), int(s), int(t)) for p, s, t in zip(p_idx, s_idx, t_idx, strict=True)
+    ]
     samples = plan.x[p_idx, s_idx, t_idx]
     alloc = pd.DataFrame(
         {
@@ -132,11 +136,13 @@ def build_report(plan: Plan) -> PlanReport:
             "pools": [_first_stage(d, n) for d, n in zip(designs, samples, strict=False)],
             "reactions": np.round(samples * inp.cost[p_idx, s_idx, t_idx], 2),
             "travel_hours": np.round(inp.pair_hours[p_idx], 2),
+            "_variance": inp.variance[p_idx, s_idx, t_idx],
         }
     )
     alloc.insert(3, "district_name", alloc["district"].map(unit_names))
     alloc.insert(6, "lab_name", alloc["lab"].map(lab_names))
     alloc = alloc.sort_values(["day", "district", "stream", "lab"]).reset_index(drop=True)
+    variance = alloc.pop("_variance").to_numpy()  # the plan's own, per sample
 
     # ---- status per unit, stream, day (tested within turnaround: fresh samples, fast labs)
     tested = plan.tested()
@@ -197,7 +203,7 @@ def build_report(plan: Plan) -> PlanReport:
         }
     )
 
-    _retest_risk(plan, alloc, labs)
+    _retest_risk(alloc, variance, labs)
 
     # ---- days
     pooled_streams = inp.poolable
@@ -278,9 +284,9 @@ def shortfall(rep: PlanReport) -> list[dict]:
             )
     out += bottlenecks(rep)
     used_by_lab = plan.lab_reactions().sum(axis=1)
-    for l, lab in enumerate(scn.labs):
-        if inp.standby[l] and used_by_lab[l] > 0:
-            n = int(plan.x[inp.pair_l == l].sum())
+    for li, lab in enumerate(scn.labs):
+        if inp.standby[li] and used_by_lab[li] > 0:
+            n = int(plan.x[inp.pair_l == li].sum())
             out.append({"kind": "standby", "lab": lab.id, "lab_name": lab.name, "samples": n})
     # reagent that runs out inside the horizon, and the capacity it leaves idle afterwards
     labs = rep.labs
@@ -337,8 +343,8 @@ def bottlenecks(rep: PlanReport, top: int = 10) -> list[dict]:
     np.maximum.at(rate, inp.pair_l, 1.0 / c)
     found = []
     for r in full.itertuples(index=False):
-        l, t = lab_index[r.lab], r.day - 1
-        value = by_lab[l, :, t] * w
+        li, t = lab_index[r.lab], r.day - 1
+        value = by_lab[li, :, t] * w
         if value.max() < 1:
             continue
         s = int(np.argmax(value))  # the stream most at stake
@@ -348,38 +354,28 @@ def bottlenecks(rep: PlanReport, top: int = 10) -> list[dict]:
             "lab_name": r.lab_name,
             "day": int(r.day),
             "stream": inp.stream_ids[s],
-            "pending_samples": int(by_lab[l, s, t]),
-            "marginal_samples_per_reaction": round(float(rate[l, s, t]), 3),
+            "pending_samples": int(by_lab[li, s, t]),
+            "marginal_samples_per_reaction": round(float(rate[li, s, t]), 3),
         }
         if plan.capacity_dual is not None:
-            item["lp_dual"] = round(float(-plan.capacity_dual[l, t]), 6)
-        found.append((-float(value.max()), -float(rate[l, s, t]), item))
+            item["lp_dual"] = round(float(-plan.capacity_dual[li, t]), 6)
+        found.append((-float(value.max()), -float(rate[li, s, t]), item))
     found.sort(key=lambda x: (x[0], x[1]))
     return [item for _, _, item in found[:top]]
 
 
-def _retest_risk(plan: Plan, alloc: pd.DataFrame, labs: pd.DataFrame) -> None:
+def _retest_risk(alloc: pd.DataFrame, variance: np.ndarray, labs: pd.DataFrame) -> None:
     """Add to the labs table the spread of each lab-day's reactions (retests vary) and the
     chance that they exceed the lab's capacity, i.e. use up the reserve and any unused
-    capacity (normal approximation over independent pools)."""
-    from scipy.stats import norm
-
-    from labopt.pooling.variance import reactions_variance_per_sample
-
-    pol = plan.scenario.policy
-    pooled = alloc[alloc["algorithm"] != "IT"]
+    capacity (normal approximation over independent pools). ``variance``: reactions^2 per
+    sample of each allocation, the plan's own (labopt.schedule.data.retest_variance)."""
+    is_pooled = (alloc["algorithm"] != "IT").to_numpy()
+    pooled = alloc[is_pooled]
     if pooled.empty:
         labs["retest_sd"] = 0.0
         labs["overflow_risk"] = 0.0
         return
-    prev = plan.scenario.demand.set_index(["day", "district", "stream"])["prevalence"]
-    p = prev.reindex(pd.MultiIndex.from_frame(pooled[["day", "district", "stream"]])).to_numpy()
-    var = np.array(
-        [
-            reactions_variance_per_sample(a, c, float(f"{q:.2g}"), pol.pooling_se, pol.pooling_sp)
-            for a, c, q in zip(pooled["algorithm"], pooled["config"], p, strict=False)
-        ]
-    )
+    var = variance[is_pooled]
     by_lab_day = (
         pooled.assign(var=var * pooled["samples"].to_numpy()).groupby(["lab", "day"])["var"].sum()
     )

@@ -12,7 +12,8 @@ import pytest
 from labopt.scenario.synth import synthesize
 from labopt.schedule import build_input, plan_scenario
 from labopt.schedule.columns import solve_lp_columns
-from labopt.schedule.lp import plan_cost, solve_lp, weights
+from labopt.schedule.model import lp_model, plan_cost, weights
+from labopt.schedule.pipeline import solve_lp
 
 
 def week(seed, units=60, labs=25, days=5):
@@ -111,8 +112,6 @@ def relaxed_lp_optimum(inp, cfg, w):
     built from the LP's arrays and solved by scipy's HiGHS: independent of the network."""
     from scipy.optimize import linprog
 
-    from labopt.schedule.lp import lp_model
-
     m = lp_model(inp, cfg, w)
     A = m.A.tocsc(copy=True)
     fewest = np.full((inp.nd, inp.ns), np.inf)
@@ -150,8 +149,6 @@ def test_the_relaxations_duals_bound_the_lp_with_the_relaxed_lps_optimum(seed):
 
 
 def test_a_lagrangian_bound_without_a_valid_sign_is_minus_infinity():
-    from labopt.schedule.lp import lp_model
-
     _, inp, cfg, w = week(0)
     m = lp_model(inp, cfg, w)
     y = np.zeros(m.row_lower.size)

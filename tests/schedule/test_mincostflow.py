@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from labopt import _netsimplex
 from labopt.scenario import load_scenario
 from labopt.schedule import PlanInputError, build_input, make_plan
-from labopt.schedule.lp import weights
+from labopt.schedule.flow import flow_network, unit_costs
 from labopt.schedule.mincostflow import min_cost_flow
-from labopt.schedule.network import flow_network, unit_costs
+from labopt.schedule.model import weights
 from tests.schedule.test_schedule import FIXTURES, NAMES, small
 
 
@@ -204,7 +204,7 @@ def test_both_flow_solvers_find_the_same_optimum_of_every_fixture(name):
     a, b = plans["simplex"], plans["ortools"]
     assert a.method == b.method == "network" and a.status == b.status == "OPTIMAL"
     # the simplex's finer costs find an optimum at least as good in exact terms; OR-Tools'
-    # coarser ones (see labopt.schedule.network) may be a little worse in the transport tier
+    # coarser ones (see labopt.schedule.flow) may be a little worse in the transport tier
     assert a.lp_objective <= b.lp_objective * (1 + 1e-6)
     assert a.lp_objective == pytest.approx(b.lp_objective, rel=1e-2)
 

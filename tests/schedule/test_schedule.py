@@ -18,7 +18,8 @@ from labopt.scenario import load_scenario
 from labopt.scenario.synth import synthesize
 from labopt.schedule import PlanInputError, build_input, check_plan, make_plan, plan_scenario
 from labopt.schedule.columns import solve_lp_columns
-from labopt.schedule.lp import plan_cost, solve_lp, weights
+from labopt.schedule.model import plan_cost, weights
+from labopt.schedule.pipeline import COLUMNS_FROM_VARIABLES, lp_backend, solve_lp
 from tests.schedule.lp_reference import reference_objective
 
 FIXTURES = EXAMPLES
@@ -262,8 +263,6 @@ def test_variant_surge_plan_tests_more_urgent_samples_within_turnaround_than_gre
 
 
 def test_lp_backends_agree_and_highs_prints_nothing(capfd):
-    from labopt.schedule.lp import COLUMNS_FROM_VARIABLES, lp_backend
-
     assert lp_backend("auto", COLUMNS_FROM_VARIABLES - 1) == "glop"
     assert lp_backend("auto", COLUMNS_FROM_VARIABLES) == "columns"
     assert lp_backend("glop", 10**9) == "glop" and lp_backend("highs", 1) == "highs"

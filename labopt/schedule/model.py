@@ -1,0 +1,313 @@
+"""The allocation model every solver shares: weights and costs, the LP, its solution.
+
+Variables (samples): x[p, s, t] tested on day t by pair p's lab; b[d, s, t] waiting at the end
+of day t; u[d, s, t] untested on day t (spoiled, past the stream's maximum wait); r[l, t]
+reagent left at a lab at the end of day t (reactions).
+
+Constraints:
+- balance: b[d,s,t-1] + demand[d,s,t] = sum_p x[p,s,t] + b[d,s,t] + u[d,s,t];
+- waiting samples are at most the last max_wait days' demand (testing oldest first, this is
+  exactly "no sample waits longer than max_wait days");
+- lab-day capacity: sum c x <= capacity[l,t], c = reactions per sample (pooled: expected
+  reactions of the design for that unit's prevalence and that lab's validated pool size, plus
+  a reserve for retest variability, see plan_cost);
+- reagent: r[l,t] = r[l,t-1] + delivery[l,t] - sum c x[.,t], r >= 0 (never exceeds stock).
+
+This is a generalized network (a pooled sample costs each lab a different number of
+reactions): in general an LP (labopt.schedule.lp, labopt.schedule.columns), a min-cost flow
+when every sample of a unit and stream costs the same everywhere (labopt.schedule.flow).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from labopt.scenario.model import Planning
+from labopt.schedule.data import PlanInput
+
+
+class Allocation(NamedTuple):
+    """A plan's samples: tested x (np, ns, T), waiting and untested (nd, ns, T)."""
+
+    x: np.ndarray
+    waiting: np.ndarray
+    untested: np.ndarray
+
+
+@dataclass
+class Weights:
+    """Objective coefficients actually used (after the tier scaling)."""
+
+    stream: np.ndarray  # (ns,) relative weight of one sample of each stream
+    untested: float
+    waiting_day: float
+    pair_cost: np.ndarray  # (np,) transport + reinforcement per sample
+    priority_base: float
+
+    def test_cost(self, inp: PlanInput) -> np.ndarray:
+        """(np, ns, T) cost of testing one sample on an arc: transport and reinforcement, plus
+        one waiting day when its result would miss the turnaround target."""
+        return (
+            self.pair_cost[:, None, None] + self.waiting_day * self.stream[None, :, None] * inp.late
+        )
+
+    def objective(
+        self, inp: PlanInput, x: np.ndarray, waiting: np.ndarray, untested: np.ndarray
+    ) -> float:
+        """The objective of an allocation: x (np, ns, T) tested, waiting and untested
+        (nd, ns, T) samples."""
+        return float(
+            (self.test_cost(inp) * x).sum()
+            + (self.waiting_day * self.stream[None, :, None] * waiting).sum()
+            + (self.untested * self.stream[None, :, None] * untested).sum()
+        )
+
+    def to_dict(self, stream_ids: list[str]) -> dict[str, object]:
+        return {
+            "priority_base": self.priority_base,
+            "untested": self.untested,
+            "waiting_day": self.waiting_day,
+            "stream_weights": dict(zip(stream_ids, self.stream.tolist(), strict=False)),
+        }
+
+
+def plan_cost(inp: PlanInput, z: float) -> np.ndarray:
+    """Reactions each sample claims in the plan: its expected reactions plus a reserve for
+    retest variability (pooled samples only; single samples never need a retest).
+
+    A lab of capacity C filled with a design costing c reactions per sample with variance v
+    per sample tests C / c samples, whose reactions have standard deviation sqrt(C v / c).
+    Reserving z of them means each sample claims c + z sqrt(c v / C). C is the smallest
+    daily capacity among the labs the unit may send to: the reserve is then at least z
+    standard deviations at every such lab that is full of the design, and the same at every
+    lab (so the allocation stays a network when it can be one).
+    """
+    cap = inp.reserve_capacity[inp.pair_d]  # (np,)
+    reserve = z * np.sqrt(inp.cost * inp.variance / cap[:, None, None])
+    return inp.cost + np.where(inp.poolable[None, :, None], reserve, 0.0)
+
+
+def weights(inp: PlanInput, cfg: Planning) -> Weights:
+    """Tiered weights: untested >> waiting (or a result past the turnaround) >> transport and
+    reinforcement.
+
+    priority_base is raised so that a more urgent sample outweighs all the reactions it would
+    free for less urgent samples (reactions per sample vary from cmin to cmax), and the
+    untested tier is raised so that no saving of waiting days can pay for an untested sample.
+    """
+    c = plan_cost(inp, cfg.retest_reserve_sd)
+    cmax = float(c.max()) if c.size else 1.0
+    cmin = float(c[c > 0].min()) if (c > 0).any() else 1.0
+    base = max(cfg.priority_base, 1.2 * cmax / cmin)
+    levels = np.unique(inp.priority)
+    rank = np.searchsorted(levels, inp.priority)  # 0 = most urgent
+    w = base ** (len(levels) - 1 - rank)
+    waits = int(inp.max_wait.max()) + 1
+    untested = max(cfg.untested, 2.0 * cfg.waiting_day * w.max() * waits * cmax / cmin / w.min())
+    pair_cost = (
+        cfg.transport_per_hour * inp.pair_hours
+        + cfg.cross_district * ~inp.pair_same
+        + cfg.provincial_backup * (inp.provincial[inp.pair_l] & ~inp.pair_same)
+        + cfg.standby * inp.standby[inp.pair_l]
+    )
+    return Weights(w, untested, cfg.waiting_day, pair_cost, base)
+
+
+@dataclass
+class LPSolution:
+    x: np.ndarray  # (np, ns, T) samples, fractional
+    waiting: np.ndarray  # (nd, ns, T)
+    untested: np.ndarray  # (nd, ns, T)
+    capacity_dual: np.ndarray | None  # (nl, T): objective change per extra reaction (<= 0)
+    reagent_dual: np.ndarray | None  # (nl, T)
+    objective: float
+    bound: float
+    status: str
+    optimal: bool
+    build_seconds: float
+    solve_seconds: float
+    variables: int
+    constraints: int
+
+    @classmethod
+    def without_plan(
+        cls,
+        inp: PlanInput,
+        status: str,
+        build: float,
+        solve: float,
+        variables: int,
+        constraints: int,
+        bound: float = -np.inf,
+    ) -> LPSolution:
+        """The solver stopped without a plan (time limit, infeasible): zeros, objective NaN,
+        and the lower bound known so far (-inf if none)."""
+        z = np.zeros
+        return cls(
+            z((inp.npairs, inp.ns, inp.days)),
+            z((inp.nd, inp.ns, inp.days)),
+            z((inp.nd, inp.ns, inp.days)),
+            None,
+            None,
+            float("nan"),
+            float(bound),
+            status,
+            False,
+            build,
+            solve,
+            variables,
+            constraints,
+        )
+
+
+@dataclass
+class LPModel:
+    """The allocation LP as arrays: bounds, objective, rows (lo <= A v <= hi) and where each
+    block of variables and rows starts. Columns: x (np*ns*T, pair-major), then waiting,
+    untested (nd*ns*T each), then reagent left (nl*T). Rows: balance (nd*ns*T), lab-day
+    capacity (nl*T), reagent (nl*T)."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    obj: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    A: sp.csr_matrix
+    nx: int  # test variables, the first nx columns
+    nb: int  # waiting (and untested) variables
+    nbal: int  # balance rows; capacity rows follow, then reagent rows (rg)
+    rg: int
+    x_row: np.ndarray  # (nx,) balance row (unit-stream-day) of each test variable
+
+    @property
+    def ob(self) -> int:
+        return self.nx
+
+    @property
+    def ou(self) -> int:
+        return self.nx + self.nb
+
+    def lagrangian_bound(self, y: np.ndarray) -> float:
+        """A lower bound of the LP's optimum from any row duals ``y`` (the Lagrangian dual
+        function): min over lower <= v <= upper of c v - y (A v - rhs), where each row's rhs is
+        its lower end when y > 0 and its upper end when y < 0. -inf when y gives no bound (a
+        price on a row's missing end, or a negative reduced cost on a column without upper
+        bound)."""
+        rhs = np.where(y > 0, self.row_lower, np.where(y < 0, self.row_upper, 0.0))
+        rc = self.obj - self.A.T @ y
+        end = np.where(rc < 0, self.upper, self.lower)
+        if not (np.isfinite(rhs).all() and np.isfinite(end).all()):
+            return -np.inf
+        return float(rhs @ y + rc @ end)
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """How far a plan's objective may be above the optimum, relative to the objective
+    (inf without a finite bound)."""
+    return max(objective - bound, 0.0) / max(1.0, abs(objective))
+
+
+def read_back(
+    m: LPModel,
+    inp: PlanInput,
+    v: np.ndarray,
+    duals: np.ndarray,
+    objective: float,
+    bound: float,
+    status: str,
+    build: float,
+    solve: float,
+) -> LPSolution:
+    """The LPSolution of the model's column values ``v`` and row duals."""
+    nd, ns, T, nl = inp.nd, inp.ns, inp.days, inp.nl
+    return LPSolution(
+        x=np.clip(v[: m.nx], 0, None).reshape(inp.npairs, ns, T),
+        waiting=np.clip(v[m.ob : m.ob + m.nb], 0, None).reshape(nd, ns, T),
+        untested=np.clip(v[m.ou : m.ou + m.nb], 0, None).reshape(nd, ns, T),
+        capacity_dual=duals[m.nbal : m.nbal + nl * T].reshape(nl, T),
+        reagent_dual=duals[m.rg : m.rg + nl * T].reshape(nl, T),
+        objective=float(objective),
+        bound=float(bound),
+        status=status,
+        optimal=status == "OPTIMAL",
+        build_seconds=build,
+        solve_seconds=solve,
+        variables=m.obj.size,
+        constraints=m.row_lower.size,
+    )
+
+
+def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
+    """The allocation LP as arrays (see the module docstring)."""
+    nd, ns, T, nl, npair = inp.nd, inp.ns, inp.days, inp.nl, inp.npairs
+    c = plan_cost(inp, cfg.retest_reserve_sd)
+
+    # ---- variables: x (pairs), b (waiting), u (untested), r (reagent left)
+    nx, nb, nr = npair * ns * T, nd * ns * T, nl * T
+    ox, ob, ou, orr = 0, nx, nx + nb, nx + 2 * nb
+    nvar = nx + 2 * nb + nr
+    P, S, Tt = np.meshgrid(np.arange(npair), np.arange(ns), np.arange(T), indexing="ij")
+    xi = ox + ((P * ns + S) * T + Tt).ravel()
+    Dd, Ds, Dt = np.meshgrid(np.arange(nd), np.arange(ns), np.arange(T), indexing="ij")
+    dst = ((Dd * ns + Ds) * T + Dt).ravel()
+    L, Lt = np.meshgrid(np.arange(nl), np.arange(T), indexing="ij")
+    lt = (L * T + Lt).ravel()
+
+    lower = np.zeros(nvar)
+    upper = np.full(nvar, np.inf)
+    # waiting: at most the last max_wait days of demand (0 for streams that cannot wait)
+    cum = np.cumsum(inp.demand, axis=2)
+    first = Dt - inp.max_wait[Ds]  # samples of days <= first are spoiled
+    older = np.where(first >= 0, np.take_along_axis(cum, np.clip(first, 0, T - 1), axis=2), 0.0)
+    upper[ob + dst] = (cum - older).ravel()
+    # a test arc carries at most its unit's samples collected so far. The balance rows imply
+    # it, but as a column bound it lets HiGHS's dual simplex treat a column priced in by
+    # column generation as boxed (flip it to a bound) instead of running its dual phase 1.
+    # It does not depend on capacity or reagent, so their duals keep their meaning (what one
+    # more reaction or delivery is worth).
+    upper[xi] = cum[inp.pair_d[P], S, Tt].ravel()
+
+    # ---- constraints
+    rows, cols, vals = [], [], []
+    # balance rows 0 .. nd*ns*T-1: x + b + u - b(t-1) = demand
+    brow = ((inp.pair_d[P] * ns + S) * T + Tt).ravel()
+    rows += [brow, dst, dst]
+    cols += [xi, ob + dst, ou + dst]
+    vals += [np.ones(nx), np.ones(nb), np.ones(nb)]
+    prev = (Dt > 0).ravel()
+    rows.append(dst[prev])
+    cols.append(ob + dst[prev] - 1)
+    vals.append(-np.ones(int(prev.sum())))
+    nbal = nb
+    # lab-day capacity rows: sum c x <= capacity
+    cap_row = nbal + (inp.pair_l[P] * T + Tt).ravel()
+    rows.append(cap_row)
+    cols.append(xi)
+    vals.append(c.ravel())
+    # reagent rows: r(t) - r(t-1) + sum c x = delivery(t) (+ stock on day 1)
+    rg = nbal + nl * T
+    rows += [rg + (inp.pair_l[P] * T + Tt).ravel(), rg + lt]
+    cols += [xi, orr + lt]
+    vals += [c.ravel(), np.ones(nr)]
+    later = (Lt > 0).ravel()
+    rows.append(rg + lt[later])
+    cols.append(orr + lt[later] - 1)
+    vals.append(-np.ones(int(later.sum())))
+    nrow = nbal + 2 * nl * T
+    A = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, nvar)
+    )
+    supply = np.diff(inp.reagent_cum, axis=1, prepend=0.0)  # stock + deliveries per day
+    lo = np.concatenate([inp.demand.ravel(), np.full(nl * T, -np.inf), supply.ravel()])
+    hi = np.concatenate([inp.demand.ravel(), inp.capacity.ravel(), supply.ravel()])
+
+    # ---- objective
+    obj = np.zeros(nvar)
+    obj[xi] = w.test_cost(inp).ravel()
+    obj[ob + dst] = (w.waiting_day * w.stream[Ds]).ravel()
+    obj[ou + dst] = (w.untested * w.stream[Ds]).ravel()
+    return LPModel(lower, upper, obj, lo, hi, A, nx, nb, nbal, rg, brow)

@@ -1,0 +1,189 @@
+"""Make the plan: pick a solver, turn its solution into whole samples, fall back to greedy if
+it stops without one; then tabulate and check it (plan_scenario)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from labopt.scenario.model import Planning, Scenario
+from labopt.schedule.check import check_plan
+from labopt.schedule.columns import solve_lp_columns
+from labopt.schedule.data import PlanInput, build_input
+from labopt.schedule.flow import unit_costs
+from labopt.schedule.greedy import greedy_allocation
+from labopt.schedule.lp import solve_whole_lp
+from labopt.schedule.model import LPSolution, Weights, relative_gap, weights
+from labopt.schedule.network import solve_network
+from labopt.schedule.report import PlanReport, build_report
+from labopt.schedule.result import Plan
+from labopt.schedule.rounding import integer_plan
+
+Progress = Callable[[str], None]
+
+METHODS = ("auto", "network", "lp", "greedy")
+# "auto" solves by column generation from this many test variables, with GLOP below, where the
+# difference is negligible and the examples' documented plans come from GLOP
+COLUMNS_FROM_VARIABLES = 20_000
+SOLVER_SHARE = 0.8  # of the time left before a deadline, for the solver
+MIN_SOLVER_SECONDS = 0.01  # a solver limit must be positive
+
+
+def lp_backend(choice: str, test_variables: int) -> str:
+    """The LP backend for ``[plan] solver``: "glop" or "highs" (OR-Tools, whole LP),
+    "columns" (labopt.schedule.columns); "auto" is GLOP below COLUMNS_FROM_VARIABLES test
+    variables and column generation from there."""
+    if choice != "auto":
+        return choice
+    return "columns" if test_variables >= COLUMNS_FROM_VARIABLES else "glop"
+
+
+def solve_lp(
+    inp: PlanInput,
+    cfg: Planning,
+    w: Weights | None = None,
+    progress: Progress | None = None,
+) -> LPSolution:
+    """Solve the allocation LP with the backend of ``[plan] solver`` (see lp_backend)."""
+    w = weights(inp, cfg) if w is None else w
+    backend = lp_backend(cfg.solver, inp.npairs * inp.ns * inp.days)
+    if backend == "columns":
+        return solve_lp_columns(inp, cfg, w, progress)
+    return solve_whole_lp(inp, cfg, w, backend)
+
+
+def greedy_plan(inp: PlanInput, w: Weights) -> Plan:
+    """The coordinator's rule of thumb (labopt.schedule.greedy) as a plan."""
+    a = greedy_allocation(inp, inp.scenario.settings.plan.retest_reserve_sd)
+    obj = w.objective(inp, a.x, a.waiting, a.untested)
+    return Plan(inp, a.x, a.waiting, a.untested, w, "greedy", "GREEDY", None, None, obj)
+
+
+def make_plan(
+    scn: Scenario,
+    days: int | None = None,
+    *,
+    method: str | None = None,
+    progress: Progress | None = None,
+    deadline: float | None = None,
+) -> Plan:
+    """Plan days 1..days (default: the scenario's horizon).
+
+    ``method`` (default: the scenario's plan.method, "auto"): "network" solves the allocation
+    as a min-cost flow (only when it is one), "lp" as a linear programme, "auto" picks the
+    network whenever it applies; both proven optimal. If the solver stops without a solution
+    (time limit) the greedy plan is returned with the reason. "greedy" is the coordinator's
+    by-hand rule, for comparison. ``deadline`` (a time.time() value, seconds): the solver's
+    time limit shrinks to fit before it.
+    """
+    say = progress or (lambda _msg: None)
+    cfg = scn.settings.plan
+    method = cfg.method if method is None else method
+    if method not in METHODS:
+        raise ValueError(f"method: one of {', '.join(METHODS)}; got {method!r}")
+    t0 = time.perf_counter()
+    say("designs and capacities")
+    inp = build_input(scn, days)
+    if deadline is not None:
+        left = SOLVER_SHARE * (deadline - time.time())
+        cfg = cfg.model_copy(
+            update={
+                "time_limit_seconds": max(min(cfg.time_limit_seconds, left), MIN_SOLVER_SECONDS)
+            }
+        )
+    w = weights(inp, cfg)
+    t_input = time.perf_counter() - t0
+    if method == "greedy":
+        plan = greedy_plan(inp, w)
+        plan.timings["input"] = t_input
+        return plan
+    per = unit_costs(inp, cfg.retest_reserve_sd) if method in ("auto", "network") else None
+    if method == "network" and per is None:
+        raise ValueError(
+            "method: 'network' needs every sample of a unit and stream to cost the "
+            "same reactions at every lab and day (same validated pool sizes and "
+            "prevalence); use 'lp' or 'auto'"
+        )
+    if per is not None:
+        say("solving the allocation (min-cost flow)")
+        sol = solve_network(inp, cfg, w, per)
+        used = "network"
+    else:
+        say("solving the allocation (LP)")
+        sol = solve_lp(inp, cfg, w, say)
+        used = "lp"
+    if not math.isfinite(sol.objective):
+        return _greedy_instead(inp, w, sol, used, cfg, t_input)
+    say("rounding to whole samples")
+    t1 = time.perf_counter()
+    x, waiting, untested = integer_plan(inp, sol, cfg.retest_reserve_sd)
+    obj = w.objective(inp, x, waiting, untested)
+    gap = 0.0 if sol.optimal else relative_gap(sol.objective, sol.bound)
+    plan = Plan(
+        inp,
+        x,
+        waiting,
+        untested,
+        w,
+        used,
+        sol.status,
+        gap,
+        sol.objective,
+        obj,
+        {
+            "input": t_input,
+            "build": sol.build_seconds,
+            "solve": sol.solve_seconds,
+            "round": time.perf_counter() - t1,
+        },
+        sol.capacity_dual,
+        sol.reagent_dual,
+    )
+    if not sol.optimal:
+        plan.notes.append(
+            f"solver status {sol.status}: best plan found within the time limit, "
+            f"relative gap {gap:.2%}"
+        )
+    return plan
+
+
+def _greedy_instead(
+    inp: PlanInput, w: Weights, sol: LPSolution, used: str, cfg: Planning, t_input: float
+) -> Plan:
+    """The greedy plan, with a note on why and its gap to any bound the solver found."""
+    plan = greedy_plan(inp, w)
+    plan.status = sol.status
+    what = "min-cost flow" if used == "network" else "LP solver"
+    note = (
+        f"the {what} stopped without a plan ({sol.status}, time limit "
+        f"{cfg.time_limit_seconds:g} s): this is the greedy plan instead"
+    )
+    if math.isfinite(sol.bound):  # its gap to the bound found before the stop
+        plan.gap = relative_gap(plan.objective, sol.bound)
+        note += f"; relative gap {plan.gap:.2%} to the LP's lower bound {sol.bound:,.6g}"
+    plan.notes.append(note)
+    plan.timings.update(input=t_input, build=sol.build_seconds, solve=sol.solve_seconds)
+    return plan
+
+
+def plan_scenario(
+    scenario: Scenario,
+    days: int | None = None,
+    *,
+    method: str | None = None,
+    check: bool = True,
+    progress: Progress | None = None,
+    deadline: float | None = None,
+) -> PlanReport:
+    """Plan, tabulate and (by default) independently check a scenario. ``deadline``: see
+    make_plan."""
+    plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
+    if progress:
+        progress("tables and shortfall report")
+    report = build_report(plan)
+    if check:
+        if progress:
+            progress("independent check")
+        report.check = check_plan(scenario, report.allocations, report.status)
+    return report

@@ -1,0 +1,56 @@
+"""The plan: a day-by-day allocation in whole samples, with how it was found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from labopt.scenario.model import Scenario
+from labopt.schedule.data import PlanInput
+from labopt.schedule.model import Weights
+
+
+@dataclass
+class Plan:
+    """A day-by-day allocation in whole samples.
+
+    x[p, s, t]: samples of stream s from pair p's unit tested at pair p's lab on day t;
+    waiting[d, s, t]: samples still waiting at the end of day t; untested[d, s, t]: samples
+    that spoiled (passed their stream's maximum wait) on day t.
+    """
+
+    input: PlanInput
+    x: np.ndarray
+    waiting: np.ndarray
+    untested: np.ndarray
+    weights: Weights
+    method: str  # "network", "lp" or "greedy"
+    status: str
+    gap: float | None  # relative, of the allocation LP (0 when proven optimal)
+    lp_objective: float | None
+    objective: float  # of this integer plan
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+    capacity_dual: np.ndarray | None = None
+    reagent_dual: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.input.scenario
+
+    def reactions(self) -> np.ndarray:
+        """Expected reactions per pair, stream and day (retests included, no headroom)."""
+        return self.x * self.input.cost
+
+    def lab_reactions(self) -> np.ndarray:
+        """(nl, T) expected reactions used."""
+        out = np.zeros((self.input.nl, self.input.days))
+        np.add.at(out, self.input.pair_l, self.reactions().sum(axis=1))
+        return out
+
+    def tested(self) -> np.ndarray:
+        """(nd, ns, T) samples tested."""
+        out = np.zeros((self.input.nd, self.input.ns, self.input.days))
+        np.add.at(out, self.input.pair_d, self.x)
+        return out
