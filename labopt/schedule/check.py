@@ -156,10 +156,13 @@ def check_plan(scn: Scenario, allocations: pd.DataFrame, status: pd.DataFrame) -
         for r in a[over].itertuples(index=False)
     ]
     # ---- reactions claimed: the design's expected reactions (+ retest reserve if pooled)
+    # a day's prevalence is its demand row's, else the district-stream's base prevalence
+    # (samples waiting from earlier days are tested on days without a demand row)
     prev = scn.demand.set_index(["day", "district", "stream"])["prevalence"]
-    a["prevalence"] = prev.reindex(
-        pd.MultiIndex.from_frame(a[["day", "district", "stream"]])
-    ).to_numpy()
+    base = scn.prevalence.set_index(["district", "stream"])["prevalence"]
+    on_day = prev.reindex(pd.MultiIndex.from_frame(a[["day", "district", "stream"]])).to_numpy()
+    fallback = base.reindex(pd.MultiIndex.from_frame(a[["district", "stream"]])).to_numpy()
+    a["prevalence"] = np.where(np.isnan(on_day), fallback, on_day)
     per = np.array(
         [
             _reactions_per_sample(alg, cfg, float(p), pol.pooling_se, pol.pooling_sp)

@@ -11,17 +11,18 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from labopt.cells import write_csv, write_xlsx
 from labopt.files import Writer, write_output_folder
 from labopt.schedule.labels import check_lang, column, word
 from labopt.schedule.report import PlanReport
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TABLES = ("allocations", "status", "labs", "days")
 
@@ -96,6 +97,10 @@ def _jsonable(obj: object) -> object:
 
 def _figure(width: float, height: float) -> Figure:
     """A matplotlib figure without pyplot (no global state: safe in a server's threads)."""
+    # imported here, not at the top: matplotlib is slow to import and only figures need it
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig
@@ -131,7 +136,7 @@ def chart_days(rep: PlanReport, path: Path, lang: str = "en") -> None:
     ax.set_ylabel(word("samples_per_day", lang))
     ax.set_xticks(x, [f"{day}\n{date[5:]}" for day, date in zip(x, d["date"], strict=False)])
     ax.set_title(f"{rep.plan.scenario.province.name}: {word('tested_vs_target', lang)}")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")  # matplotlib wraps it
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)

@@ -43,6 +43,29 @@ def test_every_fixture_plan_is_optimal_and_passes_the_independent_check(name):
     assert rep.plan.lp_objective <= greedy.plan.objective + 1e-6
 
 
+def test_a_day_without_demand_rows_is_planned_and_checked_at_the_base_prevalence(tmp_path):
+    """Samples waiting from day 2 are tested on day 3, which has no demand rows: the plan and
+    its independent check both use the district-stream's base prevalence for them."""
+    folder = tmp_path / "scn"
+    shutil.copytree(FIXTURES / "thanh_hoa", folder)
+    demand = pd.read_csv(folder / "demand.csv")
+    demand = demand[demand["day"] != 3].copy()
+    demand.loc[demand["day"] == 2, "samples"] *= 4
+    demand.to_csv(folder / "demand.csv", index=False)
+    scn = load_scenario(folder)
+    rep = plan_scenario(scn)
+    tested_day3 = rep.status[rep.status["day"] == 3]["tested"].sum()
+    assert tested_day3 > 0  # the case the fallback is for
+    assert rep.check.ok, rep.check.violations[:5]
+    # pooled samples tested on day 3 carry their retest spread (it was 0 before)
+    day3 = rep.labs[(rep.labs["day"] == 3) & (rep.labs["reactions"] > 0)]
+    pooled3 = rep.allocations[
+        (rep.allocations["day"] == 3) & (rep.allocations["algorithm"] != "IT")
+    ]
+    assert not pooled3.empty
+    assert (day3[day3["lab"].isin(pooled3["lab"])]["retest_sd"] > 0).all()
+
+
 def test_thanh_hoa_surge_plan_beats_greedy_and_reports_the_shortfall():
     scn = load_scenario(FIXTURES / "thanh_hoa")
     rep = plan_scenario(scn)
