@@ -41,12 +41,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path, PurePosixPath
 
+from labopt.errors import InputError
+
 MARKER = ".labopt-output"
 STAGING_PREFIX = ".labopt-staging-"
 Writer = Callable[[Path], None]
 
 
-class OutputFolderError(ValueError):
+class OutputFolderError(InputError):
     """An output folder labopt refuses to write into (the message says why and what to do)."""
 
 

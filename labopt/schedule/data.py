@@ -14,6 +14,7 @@ import numpy as np
 
 from labopt.capacity.lab import extraction_reactions, pcr_reactions, staff_reactions
 from labopt.capacity.pooled import design_table
+from labopt.errors import InputError
 from labopt.pooling.designs import Design
 from labopt.pooling.variance import reactions_variance_per_sample
 from labopt.scenario.model import Scenario
@@ -22,7 +23,7 @@ from labopt.scenario.travel import haversine_km, travel_table
 PROVINCIAL = ("provincial_cdc", "provincial_hospital")
 
 
-class PlanInputError(ValueError):
+class PlanInputError(InputError):
     """The scenario cannot be planned as it stands; the message says what to change."""
 
 
