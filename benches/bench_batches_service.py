@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from benches.bench_lab import SURGE
 from labopt_api.main import create_app
-from labopt_api.routers.keys import create_key
+from labopt_api.store.keys import create_key
 from tests.service.conftest import settings_for
 from tests.service.test_api import tiny_json
 from tests.service.test_batches import lab_results

@@ -19,85 +19,17 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
 
-from sqlalchemy import func, insert, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
-from labopt.scenario.updates import DistrictDay
 from labopt_api.db import Database
-from labopt_api.models import DistrictDayRecord, PlanJob, PlanTable, ScenarioRecord, now
-from labopt_api.planrun import STEPS, PlanProcess, PlanTask, plan_input, start_forkserver
+from labopt_api.models import PlanJob, PlanTable, ScenarioRecord, now
+from labopt_api.planrun import STEPS, PlanProcess, PlanTask, start_forkserver
 from labopt_api.settings import ServiceSettings
+from labopt_api.store.district_days import current_reports
 
 log = logging.getLogger("labopt.jobs")
 DIED = "the server stopped while this plan was running; submit it again"
-QUEUE_LOCK = 0x6C61_626F_7074  # PostgreSQL advisory lock of the plan queue ("labopt")
-
-
-def enqueue(
-    db: Session, values: dict, limit: int, then: Callable[[], object] | None = None
-) -> bool:
-    """Queue a plan job (a queued PlanJob's column values) if fewer than ``limit`` are queued;
-    False if the queue is full. Atomic under concurrent requests from any server process:
-
-    - PostgreSQL: a transaction-level advisory lock serialises enqueuers; the count below then
-      sees every enqueuer that went before (READ COMMITTED takes a snapshot per statement);
-    - SQLite: the count is inside the INSERT statement, which holds the database's write lock
-      from its start (writers are serialised, and it is the transaction's first statement).
-    Ends the session's current transaction first and commits its own; ``then`` adds to that
-    transaction once the job is in (its audit event).
-    """
-    db.commit()
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(select(func.pg_advisory_xact_lock(QUEUE_LOCK)))
-    waiting = (
-        select(func.count())
-        .select_from(PlanJob)
-        .where(PlanJob.status == "queued")
-        .scalar_subquery()
-    )
-    columns = PlanJob.__table__.c
-    row = select(*(literal(v, columns[k].type) for k, v in values.items())).where(waiting < limit)
-    # RETURNING tells whether a row went in (SQLAlchemy reports no row count for an INSERT ...
-    # SELECT on psycopg)
-    added = (
-        db.execute(
-            insert(PlanJob.__table__)
-            .from_select(list(values), row)
-            .returning(PlanJob.__table__.c.id)
-        ).first()
-        is not None
-    )
-    if added and then is not None:
-        then()
-    db.commit()
-    return added
-
-
-def current_reports(db: Session, scenario_id: str) -> list[DistrictDay]:
-    rows = db.execute(
-        select(DistrictDayRecord)
-        .where(DistrictDayRecord.scenario_id == scenario_id, DistrictDayRecord.current.is_(True))
-        .order_by(DistrictDayRecord.id)
-    ).scalars()
-    return [
-        DistrictDay(
-            r.district,
-            r.date,
-            r.payload.get("epidemic_level"),
-            r.payload.get("prevalence", {}),
-            r.payload.get("samples", {}),
-        )
-        for r in rows
-    ]
-
-
-def build_scenario(db: Session, record: ScenarioRecord, start=None, days=None):
-    """The stored scenario with the districts' current reports, cut to the planning window."""
-    return plan_input(
-        record.data, current_reports(db, record.id), start, days, f"scenario {record.id}"
-    )
 
 
 class PlanWorkers:
@@ -253,7 +185,7 @@ class PlanWorkers:
             child = PlanProcess(task)
             self.children[job_id] = child
             self._follow(job_id, child, deadline)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- any failure fails the job, with its reason
             log.warning("plan %s failed: %s", job_id, exc)
             self._fail(job_id, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
         finally:

@@ -17,31 +17,34 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
 from labopt import __version__
+from labopt.errors import InputError
 from labopt.lab.tables import LabInputError
 from labopt.scenario import ScenarioError
-from labopt_api import audit
 from labopt_api.db import Database, migrate
 from labopt_api.deps import KeyCache
 from labopt_api.errors import (
+    handle_busy,
     handle_database_down,
+    handle_input_error,
     handle_lab_input_error,
+    handle_not_found,
     handle_request_validation_error,
     handle_scenario_error,
-    handle_value_error,
 )
 from labopt_api.jobs import PlanWorkers
-from labopt_api.lab_store import ManifestCache
 from labopt_api.metrics import Metrics
 from labopt_api.protection import STATIC_PREFIX, FailedAuth, RequestContext
-from labopt_api.routers import batches, health, keys, plans, pooling, scenarios
+from labopt_api.routers import audit, batches, health, keys, plans, pooling, scenarios
 from labopt_api.settings import ServiceSettings, get_settings
+from labopt_api.store import Busy, NotFound
+from labopt_api.store.batches import ManifestCache
 
 DESCRIPTION = """Coordinator service of labopt: pooled RT-PCR testing designs, province
 scenarios, districts' daily input, and the daily plan assigning samples to labs.
 
-Every endpoint except `/livez`, `/readyz` and `/healthz` needs an API key (`Authorization: Bearer <key>`); roles are
-`admin`, `coordinator` (its provinces), `district` (its units' daily input) and `lab` (the plans,
-batches and results of its lab)."""
+Every endpoint except `/livez`, `/readyz` and `/healthz` needs an API key
+(`Authorization: Bearer <key>`); roles are `admin`, `coordinator` (its provinces), `district`
+(its units' daily input) and `lab` (the plans, batches and results of its lab)."""
 
 
 class BodyLimit:
@@ -227,9 +230,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         audit.router,
     ):
         app.include_router(r)
+    # the most specific handler answers (ScenarioError and LabInputError are InputErrors);
+    # any other exception is a 500 with the request id (RequestContext)
     app.add_exception_handler(ScenarioError, handle_scenario_error)
     app.add_exception_handler(LabInputError, handle_lab_input_error)
-    app.add_exception_handler(ValueError, handle_value_error)
+    app.add_exception_handler(InputError, handle_input_error)
+    app.add_exception_handler(NotFound, handle_not_found)
+    app.add_exception_handler(Busy, handle_busy)
     app.add_exception_handler(RequestValidationError, handle_request_validation_error)
     app.add_exception_handler(OperationalError, handle_database_down)
     add_docs(app)

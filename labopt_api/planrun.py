@@ -13,6 +13,7 @@ died kills itself.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
@@ -109,10 +110,9 @@ class PlanProcess:
 
     def kill(self) -> None:
         """Stop the child and whatever it started (its own process group) and wait for it."""
-        try:
+        # not yet in its own group, or gone
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):  # not yet in its own group, or gone
-            pass
         if self.process.is_alive():
             self.process.kill()
         self.process.join()

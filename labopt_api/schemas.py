@@ -134,8 +134,8 @@ Rows = Annotated[list[dict[str, Any]], Field(max_length=MAX_ROWS)]
 
 
 class ScenarioData(_In):
-    """A scenario in JSON: the same tables and settings as the files (see labopt/examples/README.md),
-    tables as lists of row objects."""
+    """A scenario in JSON: the same tables and settings as the files (see
+    labopt/examples/README.md), tables as lists of row objects."""
 
     settings: dict[str, Any]
     districts: Rows

@@ -156,7 +156,7 @@ def check_workbook(data: bytes, name: str) -> None:
             counts = _count(
                 _chunks(archive, info, name),
                 (b"row", b"c"),
-                lambda c: c[0] > MAX_ROWS + 1 or cells + c[1] > MAX_CELLS,
+                lambda c, cells=cells: c[0] > MAX_ROWS + 1 or cells + c[1] > MAX_CELLS,
             )
             if counts[0] > MAX_ROWS + 1:
                 raise too_many(
