@@ -22,7 +22,7 @@ import uuid
 
 from sqlalchemy import select, update
 
-from labopt_api.db import Database
+from labopt_api.db import Database, rows_changed
 from labopt_api.models import PlanJob, PlanTable, ScenarioRecord, now
 from labopt_api.planrun import STEPS, PlanProcess, PlanTask, start_forkserver
 from labopt_api.settings import ServiceSettings
@@ -84,7 +84,7 @@ class PlanWorkers:
                 )
                 .values(status="failed", error=DIED, finished_at=now())
             )
-            return res.rowcount or 0
+            return rows_changed(res) or 0
 
     def _heartbeat(self) -> None:
         while not self.stopping.wait(self.settings.heartbeat_seconds):
@@ -121,7 +121,7 @@ class PlanWorkers:
                     message="starting",
                 )
             )
-            return job_id if res.rowcount == 1 else None
+            return job_id if rows_changed(res) == 1 else None
 
     def _work(self) -> None:
         while not self.stopping.is_set():
@@ -144,7 +144,7 @@ class PlanWorkers:
                 .where(PlanJob.id == job_id, PlanJob.status == "running")
                 .values(**values)
             )
-            return res.rowcount == 1
+            return rows_changed(res) == 1
 
     def _progress(self, job_id: str, message: str) -> bool:
         step = next((i for i, s in enumerate(STEPS) if message.startswith(s)), None)
@@ -160,7 +160,8 @@ class PlanWorkers:
         if job_id in self._cancelled:
             return False
         with self.db.sessions() as s:
-            return s.get(PlanJob, job_id, populate_existing=True).status == "running"
+            job = s.get(PlanJob, job_id, populate_existing=True)
+            return job is not None and job.status == "running"  # None: deleted with its scenario
 
     def run(self, job_id: str) -> None:
         """Solve one claimed job in a child process, within the job's time limit (wall clock,
@@ -172,7 +173,9 @@ class PlanWorkers:
             self._progress(job_id, STEPS[0])
             with self.db.sessions() as s:
                 job = s.get(PlanJob, job_id)
-                record = s.get(ScenarioRecord, job.scenario_id)
+                record = s.get(ScenarioRecord, job.scenario_id) if job else None
+                if job is None or record is None:
+                    raise LookupError("the plan's scenario was deleted")
                 task = PlanTask(
                     record.data,
                     current_reports(s, record.id),
@@ -251,7 +254,7 @@ class PlanWorkers:
                     status="done", progress=1.0, message="done", finished_at=now(), summary=summary
                 )
             )
-            if res.rowcount != 1:
+            if rows_changed(res) != 1:
                 return
             for name, (columns, rows) in tables.items():
                 s.add(PlanTable(plan_id=job_id, name=name, columns=columns, rows=rows))

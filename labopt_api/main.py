@@ -7,12 +7,14 @@ import gc
 import hashlib
 import re
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
@@ -114,7 +116,7 @@ _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 
 def _docs_page(page: HTMLResponse) -> HTMLResponse:
     """The page with a CSP that allows its own inline script (by hash) and nothing remote."""
-    html = page.body.decode()
+    html = bytes(page.body).decode()
     hashes = " ".join(
         ["'self'"]
         + [
@@ -186,6 +188,19 @@ class MetricsASGI:
             self.metrics.latency.labels(scope["method"], path).observe(time.perf_counter() - t0)
 
 
+E = TypeVar("E", bound=Exception)
+
+
+def _handle(
+    app: FastAPI, kind: type[E], handler: Callable[[Request, E], Awaitable[Response]]
+) -> None:
+    """Answer exceptions of ``kind`` (and its subclasses without a handler of their own) with
+    ``handler``: Starlette calls it with such exceptions only."""
+    app.add_exception_handler(
+        kind, cast(Callable[[Request, Exception], Awaitable[Response]], handler)
+    )
+
+
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -232,13 +247,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.include_router(r)
     # the most specific handler answers (ScenarioError and LabInputError are InputErrors);
     # any other exception is a 500 with the request id (RequestContext)
-    app.add_exception_handler(ScenarioError, handle_scenario_error)
-    app.add_exception_handler(LabInputError, handle_lab_input_error)
-    app.add_exception_handler(InputError, handle_input_error)
-    app.add_exception_handler(NotFound, handle_not_found)
-    app.add_exception_handler(Busy, handle_busy)
-    app.add_exception_handler(RequestValidationError, handle_request_validation_error)
-    app.add_exception_handler(OperationalError, handle_database_down)
+    _handle(app, ScenarioError, handle_scenario_error)
+    _handle(app, LabInputError, handle_lab_input_error)
+    _handle(app, InputError, handle_input_error)
+    _handle(app, NotFound, handle_not_found)
+    _handle(app, Busy, handle_busy)
+    _handle(app, RequestValidationError, handle_request_validation_error)
+    _handle(app, OperationalError, handle_database_down)
     add_docs(app)
     # outermost last: every response gets the request id and headers, and the metrics count
     # the 413 of a body cut short

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import resource
 import signal
@@ -110,9 +111,11 @@ class PlanProcess:
 
     def kill(self) -> None:
         """Stop the child and whatever it started (its own process group) and wait for it."""
+        pid = self.process.pid
         # not yet in its own group, or gone
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+            if pid is not None:  # always set: __init__ started it
+                os.killpg(pid, signal.SIGKILL)
         if self.process.is_alive():
             self.process.kill()
         self.process.join()

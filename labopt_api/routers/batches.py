@@ -269,7 +269,8 @@ def create_from_file(
     scenario_id: str = Form(..., min_length=1, max_length=64),
     lab: str = Form(..., min_length=1, max_length=text_length(LabBatchRecord.lab)),
     label: str = Form(..., min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$"),
-    date: dt.date = Form(..., ge=FIRST_DAY, le=LAST_DAY),
+    # FastAPI's stubs type the bounds as numbers; pydantic compares dates as well
+    date: dt.date = Form(..., ge=FIRST_DAY, le=LAST_DAY),  # type: ignore[arg-type]
     algorithm: str = Form(..., max_length=8),
     config: str = Form("", max_length=text_length(LabBatchRecord.config), pattern=ONE_LINE),
     field: bool = Form(False),

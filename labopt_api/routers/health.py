@@ -26,7 +26,9 @@ from labopt_api.security import forbidden
 router = APIRouter(tags=["health"], responses=ERRORS)
 log = logging.getLogger("labopt.health")
 READY_TIMEOUT_SECONDS = 3.0
-NOT_READY = {503: {"description": "the database cannot be reached"}}
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"description": "the database cannot be reached"}
+}
 
 
 def _ping(db: Database) -> None:
@@ -54,6 +56,7 @@ async def _ready(request: Request) -> dict[str, Any] | JSONResponse:
     "/livez",
     summary="Liveness: the process answers (no key, no database)",
     operation_id="health-live",
+    response_model=None,
 )
 def livez() -> dict[str, Any]:
     return {"status": "ok"}
@@ -64,6 +67,7 @@ def livez() -> dict[str, Any]:
     summary="Readiness: the database answers (no key); 503 if not",
     responses=NOT_READY,
     operation_id="health-ready",
+    response_model=None,
 )
 async def readyz(request: Request) -> Any:
     return await _ready(request)
@@ -74,6 +78,7 @@ async def readyz(request: Request) -> Any:
     summary="As /readyz (no key); 503 when the database is down",
     responses=NOT_READY,
     operation_id="health-check",
+    response_model=None,
 )
 async def healthz(request: Request) -> Any:
     return await _ready(request)

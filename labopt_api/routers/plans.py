@@ -66,7 +66,7 @@ def submit(body: PlanRequest, request: Request, who: Caller, db: DbSession) -> A
     scn = plan_window(scenario_from_data(record.data), body.start_date, body.days)
     settings = request.app.state.settings
     plan_id = uuid.uuid4().hex
-    values = {
+    values: dict[str, Any] = {
         "id": plan_id,
         "scenario_id": record.id,
         "province_code": record.province_code,

@@ -35,6 +35,7 @@ from labopt_api.schemas import (
     ERRORS,
     DistrictDayIn,
     DistrictDayOut,
+    DistrictDayRecordOut,
     Page,
     ScenarioData,
     ScenarioOut,
@@ -365,14 +366,14 @@ def capacity(
 
 
 # ---------------------------------------------------------------------- district input
-def _record_out(row: DistrictDayRecord) -> dict[str, Any]:
-    return {
-        "epidemic_level": row.payload.get("epidemic_level"),
-        "prevalence": row.payload.get("prevalence", {}),
-        "samples": row.payload.get("samples", {}),
-        "submitted_at": row.submitted_at,
-        "submitted_by": row.submitted_by,
-    }
+def _record_out(row: DistrictDayRecord) -> DistrictDayRecordOut:
+    return DistrictDayRecordOut(
+        epidemic_level=row.payload.get("epidemic_level"),
+        prevalence=row.payload.get("prevalence", {}),
+        samples=row.payload.get("samples", {}),
+        submitted_at=row.submitted_at,
+        submitted_by=row.submitted_by,
+    )
 
 
 def _day_out(db: DbSession, scenario_id: str, code: str, date: dt.date) -> DistrictDayOut:

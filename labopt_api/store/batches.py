@@ -19,6 +19,7 @@ import gzip
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from labopt.lab.batch import LabBatch, log_from_frame, plates_from_frame
 from labopt.lab.manifest import Manifest, read_manifest
 from labopt.lab.plates import PlateSpec
 from labopt.lab.results import OUTCOMES
+from labopt_api.db import rows_changed
 from labopt_api.failpoints import failpoint
 from labopt_api.models import ApiKey, LabBatchRecord, LabResultRecord, LabRunRecord, now
 from labopt_api.security import Principal
@@ -38,6 +40,7 @@ from labopt_api.store import NotFound, audit
 from labopt_api.stored_text import usable_id
 
 ATTEMPTS = 5  # tries of a change that keeps meeting concurrent changes
+Report = TypeVar("Report")  # what a change says about itself
 
 
 class Conflict(Exception):
@@ -207,7 +210,8 @@ class ManifestCache:
 
 
 def pack_manifest(manifest: Manifest) -> bytes:
-    return gzip.compress(write_csv(manifest.to_frame()).encode(), compresslevel=6)
+    text = cast(str, write_csv(manifest.to_frame()))  # without a path: the CSV text
+    return gzip.compress(text.encode(), compresslevel=6)
 
 
 def unpack_manifest(record: LabBatchRecord) -> Manifest:
@@ -309,7 +313,7 @@ def save_changes(
             version=record.version + 1, runs=after.runs, summary=after.summary(), updated_at=when
         )
     )
-    if moved.rowcount != 1:
+    if rows_changed(moved) != 1:
         db.rollback()
         raise Conflict
     m = after.manifest
@@ -363,9 +367,9 @@ def change_batch(
     db: Session,
     batch_id: str,
     manifests: ManifestCache,
-    change: Callable[[LabBatch, str], tuple[LabBatch, object]],
+    change: Callable[[LabBatch, str], tuple[LabBatch, Report]],
     who: int | None,
-) -> tuple[LabBatchRecord, LabBatch, object, bool]:
+) -> tuple[LabBatchRecord, LabBatch, Report, bool]:
     """Apply ``change`` ((state, time as ISO 8601) -> (new state, report)) to the stored batch
     and save it,
     starting again from the new state when another change got in first.

@@ -7,11 +7,23 @@ The background work on a job (claiming it, progress, its result) is
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, false, func, insert, literal, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, defer
 
+from labopt_api.db import rows_changed
 from labopt_api.models import PlanJob, PlanTable, now
 from labopt_api.security import Principal
 from labopt_api.store import NotFound
@@ -42,7 +54,7 @@ def enqueue(
         .where(PlanJob.status == "queued")
         .scalar_subquery()
     )
-    table = PlanJob.__table__
+    table = cast(Table, PlanJob.__table__)
     row = select(*(literal(v, table.c[k].type) for k, v in values.items())).where(waiting < limit)
     # RETURNING tells whether a row went in (SQLAlchemy reports no row count for an INSERT ...
     # SELECT on psycopg)
@@ -104,7 +116,7 @@ def cancel(db: Session, job: PlanJob, who: Principal) -> bool:
     )
     db.commit()
     db.refresh(job)
-    return res.rowcount == 1
+    return rows_changed(res) == 1
 
 
 def table_names(db: Session, plan_id: str) -> list[str]:

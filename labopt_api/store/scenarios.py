@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from labopt.scenario import Scenario, scenario_to_data
+from labopt_api.db import rows_changed
 from labopt_api.models import LabBatchRecord, ScenarioRecord, now
 from labopt_api.security import Principal
 from labopt_api.store import NotFound, audit
@@ -159,7 +160,7 @@ def replace(
         .where(ScenarioRecord.id == record.id, ScenarioRecord.version == record.version)
         .values(data=data, version=version, updated_at=now(), **_columns(scn))
     )
-    if moved.rowcount != 1:  # SQLite: replaced since it was read
+    if rows_changed(moved) != 1:  # SQLite: replaced since it was read
         db.rollback()
         raise Stale(get_fresh(db, record.id))
     audit.record(
