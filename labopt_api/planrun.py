@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labopt.errors import InputError
 from labopt.scenario import scenario_from_data
 from labopt.scenario.updates import DistrictDay, apply_district_days, plan_window, split_reports
 from labopt.schedule import plan_scenario
@@ -140,7 +141,7 @@ def _child(conn, task: PlanTask) -> None:
         conn.send(("done", tables, _jsonable(report.to_dict())))
     except MemoryError:
         conn.send(("memory",))
-    except ValueError as exc:  # the scenario or window: the message is for the user
+    except InputError as exc:  # the scenario or window: the message is for the user
         conn.send(("error", str(exc)))
     except Exception as exc:  # noqa: BLE001 -- reported as the job's error
         conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))

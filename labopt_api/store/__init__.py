@@ -3,8 +3,9 @@ audit). Each reads and writes its rows (create, read, list filtered in SQL to wh
 see, replace, delete); the routers call it and never each other.
 
 A store raises :class:`NotFound` (404) and :class:`Busy` (409); it knows nothing of HTTP
-otherwise. Stores import downwards only: ``scenarios`` and ``keys`` and ``audit`` import no
-other store; ``district_days``, ``plans`` and ``batches`` may import ``scenarios``.
+otherwise. Stores import downwards only: ``audit`` imports no other store, ``keys``,
+``scenarios``, ``plans`` and ``batches`` import ``audit`` at most, and ``district_days``
+imports ``scenarios`` and ``audit``.
 """
 
 from __future__ import annotations
