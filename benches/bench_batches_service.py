@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from benches.bench_lab import REFERENCE, SURGE, pandas_reference, surge_day
 from benches.timing import gate
 from labopt_api.main import create_app
-from labopt_api.routers.keys import create_key
+from labopt_api.store.keys import create_key
 from tests.service.conftest import settings_for
 from tests.service.test_api import tiny_json
 from tests.service.test_batches import lab_results

@@ -20,6 +20,8 @@ import unicodedata
 
 import pandas as pd
 
+from labopt.errors import InputError
+
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 MAX_ROWS_NAMED = 5
 MAX_CELL_CHARS = 131_072  # characters in a cell: no name, code or number is near this
@@ -29,7 +31,7 @@ MAX_CELL_CHARS = 131_072  # characters in a cell: no name, code or number is nea
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
-class CsvFileError(ValueError):
+class CsvFileError(InputError):
     """The file cannot be read as a table; the message names the cause."""
 
 

@@ -41,13 +41,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path, PurePosixPath
 
+from labopt.errors import InputError
+
 MARKER = ".labopt-output"
 STAGING_PREFIX = ".labopt-staging-"
 # writes one file at the path it is given; what it returns is ignored
 Writer = Callable[[Path], object]
 
 
-class OutputFolderError(ValueError):
+class OutputFolderError(InputError):
     """An output folder labopt refuses to write into (the message says why and what to do)."""
 
 

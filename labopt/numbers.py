@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from labopt.errors import InputError
+
 
 @dataclass(frozen=True)
 class NumberFormat:
@@ -51,7 +53,7 @@ DEFAULT_FORMAT = "en"
 HOW_TO_SET = 'number_format = "{name}" in [province] of scenario.toml (or --number-format {name})'
 
 
-class NumberTextError(ValueError):
+class NumberTextError(InputError):
     """A text that is not a number (or date) in the declared format; the message says why."""
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import CursorResult, Result, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,3 +49,8 @@ class Database:
     def session(self) -> Iterator[Session]:
         with self.sessions() as s:
             yield s
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """The rows an UPDATE, INSERT or DELETE statement changed (its cursor's row count)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -1,20 +1,25 @@
-"""Dependencies: database session, the caller's key."""
+"""Dependencies, named once: the database session (:data:`DbSession`), the caller's key
+(:data:`Caller`) and a list's page (:data:`Paging`). A route takes them as parameters::
+
+    def read(scenario_id: str, who: Caller, db: DbSession): ...
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from labopt_api.models import ApiKey
+from labopt_api.paging import PageParams, page_params
 from labopt_api.protection import FailedAuth
 from labopt_api.security import Principal, hash_key
+from labopt_api.store import keys
 
 bearer = HTTPBearer(auto_error=False, description="API key: Authorization: Bearer <key>")
 header_key = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -29,11 +34,12 @@ class KeyCache:
     """Recently seen keys, so that a request does not need a database read to authenticate.
     Revoking through this process clears the entry at once."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._entries: dict[str, tuple[Principal | None, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, digest: str):
+    def get(self, digest: str) -> tuple[Principal | None, float] | None:
+        """(the key's principal or None when unknown or revoked, expiry), or None on a miss."""
         with self._lock:
             hit = self._entries.get(digest)
         if hit and hit[1] > time.monotonic():
@@ -53,16 +59,13 @@ class KeyCache:
 
 def _lookup(request: Request, digest: str) -> Principal | None:
     with request.app.state.db.sessions() as s:
-        row = s.execute(select(ApiKey).where(ApiKey.key_hash == digest)).scalar_one_or_none()
-    if row is None or row.revoked_at is not None:
-        return None
-    return Principal(row.id, row.role, tuple(row.scopes or ()))
+        return keys.principal_for(s, digest)
 
 
 async def principal(
     request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    x_api_key: str | None = Depends(header_key),
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    x_api_key: Annotated[str | None, Depends(header_key)],
 ) -> Principal:
     failures: FailedAuth = request.app.state.failed_auth
     client = request.client.host if request.client else "-"
@@ -97,3 +100,8 @@ async def principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     return who
+
+
+DbSession = Annotated[Session, Depends(session)]
+Caller = Annotated[Principal, Depends(principal)]
+Paging = Annotated[PageParams, Depends(page_params)]

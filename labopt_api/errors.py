@@ -1,31 +1,45 @@
-"""Error responses: labopt's input errors become 422 with the field path. An error repeats at
-most a few hundred characters of the caller's input, and lists at most MAX_ITEMS problems, so
-that a large bad request never gets a large answer."""
+"""Error responses.
+
+- 422: labopt's typed input errors (:class:`labopt.errors.InputError` and its subclasses),
+  each item's ``loc`` ending with the error's ``parameter``; a scenario's or a lab table's
+  problems one item each, ``loc`` naming the file (or table), row and column; and FastAPI's
+  own validation errors.
+- 404 and 409 for the data layer's :class:`~labopt_api.store.NotFound` and
+  :class:`~labopt_api.store.Busy`; 503 when the database cannot be reached.
+- Anything else is a fault of the service, not of the input: a 500 that quotes the request id
+  and nothing of the error (:class:`labopt_api.protection.RequestContext` logs it), even for a
+  ValueError from deep in a library.
+
+An error repeats at most a few hundred characters of the caller's input, and lists at most
+MAX_ITEMS problems, so that a large bad request never gets a large answer."""
 
 from __future__ import annotations
 
 import json
 import logging
-import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
+from labopt.errors import InputError
 from labopt.lab.tables import LabInputError
-from labopt.scenario import ScenarioError
+from labopt.scenario import Problem, ScenarioError
+from labopt_api.store import Busy, NotFound
 
 MAX_ECHO = 200  # characters of the caller's input shown in an error item
 MAX_MESSAGE = 1000  # characters of a message (which may quote the input)
 MAX_ITEMS = 100  # error items in one answer; a last item counts the rest
 
 log = logging.getLogger("labopt.api")
-_PARAM = re.compile(r"^([A-Za-z_][\w.\[\]/]*)(?: \(stage \d+\))?(?: '[^']*')?: ")
+Where = Literal["body", "query", "path"]
 
 
-def short(value, limit: int = MAX_ECHO):
+def short(value: Any, limit: int = MAX_ECHO) -> Any:
     """The caller's input as an error shows it: itself when short, else its first ``limit``
     characters (as JSON text when it is not a string) and its length."""
     if value is None or isinstance(value, (bool, int, float)):
@@ -36,7 +50,7 @@ def short(value, limit: int = MAX_ECHO):
     return f"{text[:limit]}... ({len(text):,} characters)"
 
 
-def bounded(items: list, total: int | None = None) -> list:
+def bounded(items: list[dict[str, Any]], total: int | None = None) -> list[dict[str, Any]]:
     """At most MAX_ITEMS of ``items`` (``total`` of them in all), then one that counts the
     others."""
     total = len(items) if total is None else total
@@ -52,25 +66,44 @@ def bounded(items: list, total: int | None = None) -> list:
     ]
 
 
-def value_error(exc: ValueError, where: str = "body") -> dict:
-    """One 422 detail item; the parameter named at the start of labopt's message becomes the
-    last element of ``loc``."""
-    msg = short(str(exc), MAX_MESSAGE)
-    m = _PARAM.match(msg)
-    loc = [where] + ([m.group(1)] if m else [])
-    return {"loc": loc, "msg": msg, "type": "value_error"}
+def input_error(exc: InputError, where: Where = "body") -> dict[str, Any]:
+    """One 422 detail item: ``loc`` is [where, parameter] (just [where] when the error names
+    no parameter)."""
+    loc: list[str] = [where] + ([exc.parameter] if exc.parameter else [])
+    return {"loc": loc, "msg": short(str(exc), MAX_MESSAGE), "type": "value_error"}
 
 
-def problems_detail(problems, kind: str) -> list[dict]:
+def query_error(exc: InputError) -> dict[str, Any]:
+    """A 422 item for a query parameter, named as one in the message too."""
+    item = input_error(exc, where="query")
+    name = exc.parameter
+    if name and item["msg"].startswith(f"{name}:"):
+        item["msg"] = f"query parameter '{name}'{item['msg'][len(name) :]}"
+    return item
+
+
+def field_error(
+    field: str, msg: str, where: Where = "body", value: Any = None, *, has_value: bool = False
+) -> HTTPException:
+    """A 422 naming one request field that the service itself refuses (``value``: the input,
+    shown shortened when ``has_value``)."""
+    item: dict[str, Any] = {"loc": [where, field], "type": "value_error"}
+    if has_value:
+        item["input"] = short(value)
+    item["msg"] = short(msg, MAX_MESSAGE)
+    return HTTPException(422, detail=[item])
+
+
+def problems_detail(problems: Iterable[Problem], kind: str) -> list[dict[str, Any]]:
     """422 detail items from labopt's problem lists: ``loc`` is [source, row, column]."""
     out = []
     for p in problems:
-        loc = (
+        loc: list[Any] = (
             [p.source]
             + ([p.row] if p.row is not None else [])
             + ([short(p.column)] if p.column else [])
         )
-        item = {"loc": loc, "msg": short(p.message, MAX_MESSAGE), "type": kind}
+        item: dict[str, Any] = {"loc": loc, "msg": short(p.message, MAX_MESSAGE), "type": kind}
         if p.value is not None:
             item["input"] = short(p.value)
         out.append(item)
@@ -90,14 +123,36 @@ async def handle_lab_input_error(_: Request, exc: LabInputError) -> JSONResponse
     )
 
 
-async def handle_value_error(_: Request, exc: ValueError) -> JSONResponse:
-    return JSONResponse({"detail": [value_error(exc)]}, status_code=422)
+async def handle_input_error(_: Request, exc: InputError) -> JSONResponse:
+    """Input the caller must correct: 422 naming the parameter."""
+    return JSONResponse({"detail": [input_error(exc)]}, status_code=422)
+
+
+async def handle_not_found(_: Request, exc: NotFound) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+async def handle_busy(_: Request, exc: Busy) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+def json_rows_detail(exc: LabInputError, field: str) -> list[dict[str, Any]]:
+    """Problems of a table sent as a JSON list: ``loc`` names the list item (row 2 of a
+    sheet is item 0); messages count rows as a spreadsheet would."""
+    out = []
+    for item in problems_detail(exc.problems, "lab_input_error"):
+        _source, *rest = item["loc"]
+        if rest and isinstance(rest[0], int):
+            rest[0] -= 2
+        item["loc"] = ["body", field, *rest]
+        out.append(item)
+    return out
 
 
 async def handle_request_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     """FastAPI's 422, with long inputs, field names and messages shortened (a 12 MB unknown
     field would otherwise come back whole)."""
-    errors = exc.errors()
+    errors: Sequence[Any] = exc.errors()
     items = []
     for error in errors[:MAX_ITEMS]:
         item = {

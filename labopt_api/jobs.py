@@ -19,85 +19,17 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
 
-from sqlalchemy import func, insert, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
-from labopt.scenario.updates import DistrictDay
-from labopt_api.db import Database
-from labopt_api.models import DistrictDayRecord, PlanJob, PlanTable, ScenarioRecord, now
-from labopt_api.planrun import STEPS, PlanProcess, PlanTask, plan_input, start_forkserver
+from labopt_api.db import Database, rows_changed
+from labopt_api.models import PlanJob, PlanTable, ScenarioRecord, now
+from labopt_api.planrun import STEPS, PlanProcess, PlanTask, start_forkserver
 from labopt_api.settings import ServiceSettings
+from labopt_api.store.district_days import current_reports
 
 log = logging.getLogger("labopt.jobs")
 DIED = "the server stopped while this plan was running; submit it again"
-QUEUE_LOCK = 0x6C61_626F_7074  # PostgreSQL advisory lock of the plan queue ("labopt")
-
-
-def enqueue(
-    db: Session, values: dict, limit: int, then: Callable[[], object] | None = None
-) -> bool:
-    """Queue a plan job (a queued PlanJob's column values) if fewer than ``limit`` are queued;
-    False if the queue is full. Atomic under concurrent requests from any server process:
-
-    - PostgreSQL: a transaction-level advisory lock serialises enqueuers; the count below then
-      sees every enqueuer that went before (READ COMMITTED takes a snapshot per statement);
-    - SQLite: the count is inside the INSERT statement, which holds the database's write lock
-      from its start (writers are serialised, and it is the transaction's first statement).
-    Ends the session's current transaction first and commits its own; ``then`` adds to that
-    transaction once the job is in (its audit event).
-    """
-    db.commit()
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(select(func.pg_advisory_xact_lock(QUEUE_LOCK)))
-    waiting = (
-        select(func.count())
-        .select_from(PlanJob)
-        .where(PlanJob.status == "queued")
-        .scalar_subquery()
-    )
-    columns = PlanJob.__table__.c
-    row = select(*(literal(v, columns[k].type) for k, v in values.items())).where(waiting < limit)
-    # RETURNING tells whether a row went in (SQLAlchemy reports no row count for an INSERT ...
-    # SELECT on psycopg)
-    added = (
-        db.execute(
-            insert(PlanJob.__table__)
-            .from_select(list(values), row)
-            .returning(PlanJob.__table__.c.id)
-        ).first()
-        is not None
-    )
-    if added and then is not None:
-        then()
-    db.commit()
-    return added
-
-
-def current_reports(db: Session, scenario_id: str) -> list[DistrictDay]:
-    rows = db.execute(
-        select(DistrictDayRecord)
-        .where(DistrictDayRecord.scenario_id == scenario_id, DistrictDayRecord.current.is_(True))
-        .order_by(DistrictDayRecord.id)
-    ).scalars()
-    return [
-        DistrictDay(
-            r.district,
-            r.date,
-            r.payload.get("epidemic_level"),
-            r.payload.get("prevalence", {}),
-            r.payload.get("samples", {}),
-        )
-        for r in rows
-    ]
-
-
-def build_scenario(db: Session, record: ScenarioRecord, start=None, days=None):
-    """The stored scenario with the districts' current reports, cut to the planning window."""
-    return plan_input(
-        record.data, current_reports(db, record.id), start, days, f"scenario {record.id}"
-    )
 
 
 class PlanWorkers:
@@ -152,7 +84,7 @@ class PlanWorkers:
                 )
                 .values(status="failed", error=DIED, finished_at=now())
             )
-            return res.rowcount or 0
+            return rows_changed(res) or 0
 
     def _heartbeat(self) -> None:
         while not self.stopping.wait(self.settings.heartbeat_seconds):
@@ -189,7 +121,7 @@ class PlanWorkers:
                     message="starting",
                 )
             )
-            return job_id if res.rowcount == 1 else None
+            return job_id if rows_changed(res) == 1 else None
 
     def _work(self) -> None:
         while not self.stopping.is_set():
@@ -212,7 +144,7 @@ class PlanWorkers:
                 .where(PlanJob.id == job_id, PlanJob.status == "running")
                 .values(**values)
             )
-            return res.rowcount == 1
+            return rows_changed(res) == 1
 
     def _progress(self, job_id: str, message: str) -> bool:
         step = next((i for i, s in enumerate(STEPS) if message.startswith(s)), None)
@@ -228,7 +160,8 @@ class PlanWorkers:
         if job_id in self._cancelled:
             return False
         with self.db.sessions() as s:
-            return s.get(PlanJob, job_id, populate_existing=True).status == "running"
+            job = s.get(PlanJob, job_id, populate_existing=True)
+            return job is not None and job.status == "running"  # None: deleted with its scenario
 
     def run(self, job_id: str) -> None:
         """Solve one claimed job in a child process, within the job's time limit (wall clock,
@@ -240,7 +173,9 @@ class PlanWorkers:
             self._progress(job_id, STEPS[0])
             with self.db.sessions() as s:
                 job = s.get(PlanJob, job_id)
-                record = s.get(ScenarioRecord, job.scenario_id)
+                record = s.get(ScenarioRecord, job.scenario_id) if job else None
+                if job is None or record is None:
+                    raise LookupError("the plan's scenario was deleted")
                 task = PlanTask(
                     record.data,
                     current_reports(s, record.id),
@@ -253,7 +188,7 @@ class PlanWorkers:
             child = PlanProcess(task)
             self.children[job_id] = child
             self._follow(job_id, child, deadline)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- any failure fails the job, with its reason
             log.warning("plan %s failed: %s", job_id, exc)
             self._fail(job_id, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
         finally:
@@ -319,7 +254,7 @@ class PlanWorkers:
                     status="done", progress=1.0, message="done", finished_at=now(), summary=summary
                 )
             )
-            if res.rowcount != 1:
+            if rows_changed(res) != 1:
                 return
             for name, (columns, rows) in tables.items():
                 s.add(PlanTable(plan_id=job_id, name=name, columns=columns, rows=rows))

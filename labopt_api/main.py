@@ -7,41 +7,46 @@ import gc
 import hashlib
 import re
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
 from labopt import __version__
+from labopt.errors import InputError
 from labopt.lab.tables import LabInputError
 from labopt.scenario import ScenarioError
-from labopt_api import audit
 from labopt_api.db import Database, migrate
 from labopt_api.deps import KeyCache
 from labopt_api.errors import (
+    handle_busy,
     handle_database_down,
+    handle_input_error,
     handle_lab_input_error,
+    handle_not_found,
     handle_request_validation_error,
     handle_scenario_error,
-    handle_value_error,
 )
 from labopt_api.jobs import PlanWorkers
-from labopt_api.lab_store import ManifestCache
 from labopt_api.metrics import Metrics
 from labopt_api.protection import STATIC_PREFIX, FailedAuth, RequestContext
-from labopt_api.routers import batches, health, keys, plans, pooling, scenarios
+from labopt_api.routers import audit, batches, health, keys, plans, pooling, scenarios
 from labopt_api.settings import ServiceSettings, get_settings
+from labopt_api.store import Busy, NotFound
+from labopt_api.store.batches import ManifestCache
 
 DESCRIPTION = """Coordinator service of labopt: pooled RT-PCR testing designs, province
 scenarios, districts' daily input, and the daily plan assigning samples to labs.
 
-Every endpoint except `/livez`, `/readyz` and `/healthz` needs an API key (`Authorization: Bearer <key>`); roles are
-`admin`, `coordinator` (its provinces), `district` (its units' daily input) and `lab` (the plans,
-batches and results of its lab)."""
+Every endpoint except `/livez`, `/readyz` and `/healthz` needs an API key
+(`Authorization: Bearer <key>`); roles are `admin`, `coordinator` (its provinces), `district`
+(its units' daily input) and `lab` (the plans, batches and results of its lab)."""
 
 
 class BodyLimit:
@@ -111,7 +116,7 @@ _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 
 def _docs_page(page: HTMLResponse) -> HTMLResponse:
     """The page with a CSP that allows its own inline script (by hash) and nothing remote."""
-    html = page.body.decode()
+    html = bytes(page.body).decode()
     hashes = " ".join(
         ["'self'"]
         + [
@@ -183,6 +188,19 @@ class MetricsASGI:
             self.metrics.latency.labels(scope["method"], path).observe(time.perf_counter() - t0)
 
 
+E = TypeVar("E", bound=Exception)
+
+
+def _handle(
+    app: FastAPI, kind: type[E], handler: Callable[[Request, E], Awaitable[Response]]
+) -> None:
+    """Answer exceptions of ``kind`` (and its subclasses without a handler of their own) with
+    ``handler``: Starlette calls it with such exceptions only."""
+    app.add_exception_handler(
+        kind, cast(Callable[[Request, Exception], Awaitable[Response]], handler)
+    )
+
+
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -227,11 +245,15 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         audit.router,
     ):
         app.include_router(r)
-    app.add_exception_handler(ScenarioError, handle_scenario_error)
-    app.add_exception_handler(LabInputError, handle_lab_input_error)
-    app.add_exception_handler(ValueError, handle_value_error)
-    app.add_exception_handler(RequestValidationError, handle_request_validation_error)
-    app.add_exception_handler(OperationalError, handle_database_down)
+    # the most specific handler answers (ScenarioError and LabInputError are InputErrors);
+    # any other exception is a 500 with the request id (RequestContext)
+    _handle(app, ScenarioError, handle_scenario_error)
+    _handle(app, LabInputError, handle_lab_input_error)
+    _handle(app, InputError, handle_input_error)
+    _handle(app, NotFound, handle_not_found)
+    _handle(app, Busy, handle_busy)
+    _handle(app, RequestValidationError, handle_request_validation_error)
+    _handle(app, OperationalError, handle_database_down)
     add_docs(app)
     # outermost last: every response gets the request id and headers, and the metrics count
     # the 413 of a body cut short

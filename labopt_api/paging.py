@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Query
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 DEFAULT_LIMIT = 100
@@ -28,7 +29,12 @@ def page_params(
     return PageParams(limit, offset)
 
 
-def page(db: Session, query: Select, params: PageParams, items: Callable[[list], list]) -> dict:
+def page(
+    db: Session,
+    query: Select[Any],
+    params: PageParams,
+    items: Callable[[Sequence[Row[Any]]], list[Any]],
+) -> dict[str, Any]:
     """{"items", "total", "limit", "offset"}: ``query`` (already filtered to what the caller
     may see, and ordered) counted, then cut to the page; ``items`` turns its rows into the
     response items."""

@@ -13,8 +13,10 @@ died kills itself.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import resource
 import signal
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labopt.errors import InputError
 from labopt.scenario import scenario_from_data
 from labopt.scenario.updates import DistrictDay, apply_district_days, plan_window, split_reports
 from labopt.schedule import plan_scenario
@@ -109,10 +112,11 @@ class PlanProcess:
 
     def kill(self) -> None:
         """Stop the child and whatever it started (its own process group) and wait for it."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):  # not yet in its own group, or gone
-            pass
+        pid = self.process.pid
+        # not yet in its own group, or gone
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if pid is not None:  # always set: __init__ started it
+                os.killpg(pid, signal.SIGKILL)
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
@@ -137,7 +141,7 @@ def _child(conn, task: PlanTask) -> None:
         conn.send(("done", tables, _jsonable(report.to_dict())))
     except MemoryError:
         conn.send(("memory",))
-    except ValueError as exc:  # the scenario or window: the message is for the user
+    except InputError as exc:  # the scenario or window: the message is for the user
         conn.send(("error", str(exc)))
     except Exception as exc:  # noqa: BLE001 -- reported as the job's error
         conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))

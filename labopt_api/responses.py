@@ -4,6 +4,7 @@ text a spreadsheet would run as a formula is neutralised (:mod:`labopt.cells`)."
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pandas as pd
 from fastapi import Response
@@ -11,7 +12,7 @@ from fastapi import Response
 from labopt.cells import write_csv, write_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-TABLE_CONTENT = {200: {"content": {"text/csv": {}, XLSX: {}}}}
+TABLE_CONTENT: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, XLSX: {}}}}
 
 
 def table_format(name: str, accept: str | None) -> tuple[str, str]:

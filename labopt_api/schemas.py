@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from labopt.pooling.designs import ALGORITHMS
 from labopt_api.models import NAME, ApiKey, LabBatchRecord, ScenarioRecord, text_length
-from labopt_api.stored_text import SAMPLE_ID, Stored
+from labopt_api.stored_text import SAMPLE_ID, OneLine
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -34,7 +34,8 @@ class _In(BaseModel):
 
 
 Item = TypeVar("Item")
-Id = Stored(text_length(ScenarioRecord.id), min_length=1)  # a scenario, plan or batch id
+# a scenario, plan or batch id
+Id = Annotated[str, Field(min_length=1, max_length=text_length(ScenarioRecord.id)), OneLine]
 
 
 class Page(BaseModel, Generic[Item]):
@@ -134,8 +135,8 @@ Rows = Annotated[list[dict[str, Any]], Field(max_length=MAX_ROWS)]
 
 
 class ScenarioData(_In):
-    """A scenario in JSON: the same tables and settings as the files (see labopt/examples/README.md),
-    tables as lists of row objects."""
+    """A scenario in JSON: the same tables and settings as the files (see
+    labopt/examples/README.md), tables as lists of row objects."""
 
     settings: dict[str, Any]
     districts: Rows
@@ -219,7 +220,10 @@ class PlanOut(BaseModel):
 
 
 # ------------------------------------------------------------------ lab batches
-Text = Stored(MAX_TEXT)
+Text = Annotated[str, Field(min_length=0, max_length=MAX_TEXT), OneLine]
+SampleId = Annotated[str, Field(min_length=1, max_length=SAMPLE_ID), OneLine]
+LabId = Annotated[str, Field(min_length=1, max_length=text_length(LabBatchRecord.lab)), OneLine]
+Config = Annotated[str, Field(min_length=0, max_length=text_length(LabBatchRecord.config)), OneLine]
 MAX_BATCH = MAX_ROWS
 
 
@@ -236,7 +240,7 @@ class PlateIn(_In):
 
 
 class SampleIn(_In):
-    sample_id: Stored(SAMPLE_ID, min_length=1)
+    sample_id: SampleId
     stream: Text | None = None
     risk: Fraction | None = Field(None, description="individual risk (ID2 designs)")
     district: Text | None = None
@@ -249,9 +253,7 @@ class BatchIn(_In):
     """A batch of samples in one lab, and the design to pool them with."""
 
     scenario_id: Id
-    lab: Stored(text_length(LabBatchRecord.lab), min_length=1) = Field(
-        description="a lab id of the scenario"
-    )
+    lab: LabId = Field(description="a lab id of the scenario")
     label: str = Field(
         min_length=1,
         max_length=40,
@@ -260,7 +262,7 @@ class BatchIn(_In):
     )
     date: Day = Field(description="collection date of the samples")
     algorithm: Literal[ALGORITHMS]  # type: ignore[valid-type]
-    config: Stored(text_length(LabBatchRecord.config)) = Field(
+    config: Config = Field(
         "", description="'10' (D2), '12:4,4,4' (D3), '8' (arrays), '20,10,5' (ID2)"
     )
     field: bool = Field(False, description="field pooling: swabs pooled at collection")
@@ -270,7 +272,7 @@ class BatchIn(_In):
         le=24 * 30,
         description="field pooling: hours to re-sample a positive tube's people",
     )
-    plate: PlateIn = PlateIn()
+    plate: PlateIn = PlateIn.model_validate({})
     samples: list[SampleIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
@@ -373,10 +375,14 @@ class EstimateOut(BaseModel):
 
 
 # ------------------------------------------------------------------ keys
+Scope = Annotated[str, Field(min_length=1, max_length=NAME), OneLine]
+KeyLabel = Annotated[str, Field(min_length=0, max_length=text_length(ApiKey.label)), OneLine]
+
+
 class KeyIn(_In):
     role: Literal["admin", "coordinator", "district", "lab"]
-    scopes: list[Stored(NAME, min_length=1)] = Field([], max_length=1000)
-    label: Stored(text_length(ApiKey.label)) = ""
+    scopes: list[Scope] = Field([], max_length=1000)
+    label: KeyLabel = ""
 
 
 class KeyOut(BaseModel):
@@ -423,7 +429,7 @@ class ErrorOut(BaseModel):
     detail: str | list[dict[str, Any]]
 
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
     for code, text in (
         (400, "the body is not well-formed (e.g. broken JSON)"),

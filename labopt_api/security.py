@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, status
 
+from labopt.errors import InputError
+
 ROLES = ("admin", "coordinator", "district", "lab")
 PREFIX = "lbo_"
 
@@ -30,18 +32,20 @@ def hash_key(key: str) -> str:
 
 
 def check_scopes(role: str, scopes: list[str]) -> list[str]:
-    """Validate a key's scopes for its role; ValueError names what is allowed."""
+    """Validate a key's scopes for its role; InputError names what is allowed."""
     if role not in ROLES:
-        raise ValueError(f"role: one of {', '.join(ROLES)}, got {role!r}")
+        raise InputError(f"role: one of {', '.join(ROLES)}, got {role!r}", "role")
     scopes = [s.strip() for s in scopes if s.strip()]
-    if role in ("district", "lab"):
-        if not scopes or any(s.count("/") != 1 or "" in s.split("/") for s in scopes):
-            raise ValueError(
-                f"scope: a {role} key needs one or more 'province/{role}' codes, "
-                f"e.g. thanh_hoa/{'bim-son' if role == 'district' else 'th-cdc'}"
-            )
+    if role in ("district", "lab") and (
+        not scopes or any(s.count("/") != 1 or "" in s.split("/") for s in scopes)
+    ):
+        raise InputError(
+            f"scope: a {role} key needs one or more 'province/{role}' codes, "
+            f"e.g. thanh_hoa/{'bim-son' if role == 'district' else 'th-cdc'}",
+            "scopes",
+        )
     if role == "coordinator" and not scopes:
-        raise ValueError("scope: a coordinator key needs province codes (or '*')")
+        raise InputError("scope: a coordinator key needs province codes (or '*')", "scopes")
     return scopes
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from fastapi import HTTPException
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator
+from sqlalchemy.orm import InstrumentedAttribute
 
 from labopt.scenario import Problem, Scenario, ScenarioError
 from labopt_api.models import (
@@ -56,15 +57,12 @@ def _one_line(value: str) -> str:
     return value
 
 
-def Stored(max_length: int, min_length: int = 0, **field) -> Any:
-    """A request field stored as text: at most ``max_length`` characters, no control
-    characters."""
-    return Annotated[
-        str, Field(min_length=min_length, max_length=max_length, **field), AfterValidator(_one_line)
-    ]
+OneLine = AfterValidator(_one_line)
+"""The mark of a request field stored as text (no control characters), beside its length:
+``Annotated[str, Field(max_length=...), OneLine]``."""
 
 
-def usable_id(value: str, column=ScenarioRecord.id) -> bool:
+def usable_id(value: str, column: InstrumentedAttribute[str] = ScenarioRecord.id) -> bool:
     """Whether ``value`` can be looked up in ``column`` at all (else it names nothing: 404)."""
     return len(value) <= text_length(column) and not CONTROL.search(value)
 

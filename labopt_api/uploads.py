@@ -153,11 +153,11 @@ def check_workbook(data: bytes, name: str) -> None:
     for info in archive.infolist():
         part = info.filename
         if _SHEET.match(part):
-            counts = _count(
-                _chunks(archive, info, name),
-                (b"row", b"c"),
-                lambda c: c[0] > MAX_ROWS + 1 or cells + c[1] > MAX_CELLS,
-            )
+
+            def full(c: list[int], room: int = MAX_CELLS - cells) -> bool:
+                return c[0] > MAX_ROWS + 1 or c[1] > room
+
+            counts = _count(_chunks(archive, info, name), (b"row", b"c"), full)
             if counts[0] > MAX_ROWS + 1:
                 raise too_many(
                     name,

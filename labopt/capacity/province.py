@@ -14,6 +14,7 @@ import pandas as pd
 from labopt.capacity.expansion import ExpansionPlan, what_it_takes
 from labopt.capacity.lab import LIMITS, LabDay, lab_day, reagent_projection
 from labopt.capacity.pooled import best_design
+from labopt.errors import InputError
 from labopt.scenario.model import Scenario
 from labopt.scenario.travel import travel_table
 
@@ -181,8 +182,9 @@ def capacity_report(scn: Scenario, day: int = 1, expand: bool = True) -> Capacit
     """Capacity of every lab and of the province on ``day`` against the policy's targets;
     with ``expand``, the cheapest additions that would close a gap."""
     if not 1 <= day <= scn.province.days:
-        raise ValueError(
-            f"day: must be between 1 and {scn.province.days} (the scenario's horizon), got {day}"
+        raise InputError(
+            f"day: must be between 1 and {scn.province.days} (the scenario's horizon), got {day}",
+            "day",
         )
     labs = lab_days(scn, day)
     designs = pooled_designs(scn, day)

@@ -90,7 +90,7 @@ def create(
     json: Json = False,
 ) -> None:
     """Create a key; it is printed once and only its hash is stored."""
-    from labopt_api.routers.keys import create_key
+    from labopt_api.store.keys import create_key
 
     db = _db(database_url)
     with db.sessions() as s:
@@ -127,7 +127,7 @@ def revoke(
     key_id: Annotated[int, typer.Argument(help="key id")], database_url: DbUrl = None
 ) -> None:
     """Revoke a key."""
-    from labopt_api.routers.keys import revoke_key
+    from labopt_api.store.keys import revoke_key
 
     db = _db(database_url)
     with db.sessions() as s:

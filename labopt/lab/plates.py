@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from labopt.errors import InputError
 from labopt.lab.manifest import KINDS, Manifest
 
 PLATE_SHAPES = {96: (8, 12), 384: (16, 24)}
@@ -67,21 +68,27 @@ class PlateSpec:
 
     def __post_init__(self) -> None:
         if self.wells not in PLATE_SHAPES:
-            raise ValueError(
+            raise InputError(
                 f"plate: {self.wells!r} wells is not a supported plate; allowed: "
-                f"96 (8 x 12) or 384 (16 x 24)"
+                f"96 (8 x 12) or 384 (16 x 24)",
+                "plate",
             )
         for name in ("positive", "negative", "blank"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"controls: {name}={v!r} must be a whole number of wells ≥ 0")
+                raise InputError(
+                    f"controls: {name}={v!r} must be a whole number of wells ≥ 0", "controls"
+                )
         if self.order not in ("column", "row"):
-            raise ValueError(f"order: {self.order!r} is not a fill order; allowed: column, row")
+            raise InputError(
+                f"order: {self.order!r} is not a fill order; allowed: column, row", "order"
+            )
         if self.controls >= self.wells:
-            raise ValueError(
+            raise InputError(
                 f"controls: {self.controls} control wells per plate (positive {self.positive}, "
                 f"negative {self.negative}, blank {self.blank}) leave no well for reactions on "
-                f"a {self.wells}-well plate; allowed: at most {self.wells - 1} control wells"
+                f"a {self.wells}-well plate; allowed: at most {self.wells - 1} control wells",
+                "controls",
             )
 
     @classmethod
@@ -97,16 +104,18 @@ class PlateSpec:
                 key, sep, value = item.strip().partition("=")
                 key = key.strip()
                 if key not in counts or not sep:
-                    raise ValueError(
+                    raise InputError(
                         f"controls: {item.strip()!r} is not 'kind=count'; kinds "
                         f"allowed: positive, negative, blank "
-                        f"(e.g. 'positive=1,negative=1,blank=1')"
+                        f"(e.g. 'positive=1,negative=1,blank=1')",
+                        "controls",
                     )
                 try:
                     counts[key] = int(value)
                 except ValueError:
-                    raise ValueError(
-                        f"controls: {key}={value.strip()!r} must be a whole number of wells ≥ 0"
+                    raise InputError(
+                        f"controls: {key}={value.strip()!r} must be a whole number of wells ≥ 0",
+                        "controls",
                     ) from None
         return cls(wells=int(wells), order=order, **counts)
 

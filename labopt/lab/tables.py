@@ -18,6 +18,7 @@ import pandas as pd
 
 from labopt.cells import restore_frame, write_csv
 from labopt.csvfiles import CsvFileError, read_text_table
+from labopt.errors import InputError
 from labopt.files import Writer, write_output_folder
 from labopt.numbers import number_format, parse_column
 from labopt.scenario.errors import Problem
@@ -25,7 +26,7 @@ from labopt.scenario.errors import Problem
 MAX_SHOWN = 30
 
 
-class LabInputError(ValueError):
+class LabInputError(InputError):
     """Input the lab workflow cannot use; ``problems`` lists every problem found."""
 
     def __init__(self, problems: Sequence[Problem], what: str = "the input"):

@@ -10,6 +10,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.stats import norm
 
+from labopt.errors import InputError
 from labopt.numbers import shown
 from labopt.pooling.validation import check_probability
 
@@ -28,12 +29,13 @@ def per_stage(
         if len(values) == 1:
             values = values * n_stages
         elif len(values) != n_stages:
-            raise ValueError(
+            raise InputError(
                 f"{name}: give one value for every stage or {n_stages} values, one per stage of "
-                f"{algorithm} in testing order; got {len(values)}"
+                f"{algorithm} in testing order; got {len(values)}",
+                name,
             )
     for stage, v in enumerate(values, start=1):
-        check_probability(v, f"{name} (stage {stage})")
+        check_probability(v, f"{name} (stage {stage})", name)
     return values
 
 
@@ -41,10 +43,11 @@ def check_informative(se: Sequence[float], sp: Sequence[float]) -> None:
     """Reject stage accuracies with Se <= 1 - Sp: such a test carries no information."""
     for stage, (s, t) in enumerate(zip(se, sp, strict=False), start=1):
         if s <= 1.0 - t:
-            raise ValueError(
+            raise InputError(
                 f"se/sp (stage {stage}): sensitivity {s:g} must exceed 1 - specificity "
                 f"{1.0 - t:g}; otherwise a positive result is no more likely for a positive "
-                f"pool than for a negative one"
+                f"pool than for a negative one",
+                "se/sp",
             )
 
 
@@ -84,13 +87,18 @@ class DilutionModel:
         for name in ("ct_mean", "ct_sd", "ct_cutoff", "efficiency"):
             v = getattr(self, name)
             if not math.isfinite(v):
-                raise ValueError(f"dilution {name}: must be a finite number, got {shown(v)}")
+                raise InputError(
+                    f"dilution {name}: must be a finite number, got {shown(v)}", f"dilution.{name}"
+                )
         if self.ct_sd <= 0:
-            raise ValueError(f"dilution ct_sd: must be > 0 cycles, got {self.ct_sd:g}")
+            raise InputError(
+                f"dilution ct_sd: must be > 0 cycles, got {self.ct_sd:g}", "dilution.ct_sd"
+            )
         if not 0 < self.efficiency <= 1:
-            raise ValueError(
+            raise InputError(
                 f"dilution efficiency: must be in (0, 1] (1 = doubling every cycle), "
-                f"got {self.efficiency:g}"
+                f"got {self.efficiency:g}",
+                "dilution.efficiency",
             )
 
     def shift(self, k: int | np.ndarray) -> np.ndarray:

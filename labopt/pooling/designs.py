@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from labopt.errors import InputError
+
 ALGORITHMS = ("IT", "D2", "D3", "D4", "A2", "A2M", "ID2")
 HIERARCHICAL = ("IT", "D2", "D3", "D4", "ID2")
 ARRAYS = ("A2", "A2M")
@@ -39,7 +41,9 @@ MAX_DEPTH = 15  # nesting levels the kernels accept
 def check_algorithm(algorithm: str) -> str:
     code = str(algorithm).strip().upper()
     if code not in ALGORITHMS:
-        raise ValueError(f"algorithm: unknown code {algorithm!r}; allowed: {', '.join(ALGORITHMS)}")
+        raise InputError(
+            f"algorithm: unknown code {algorithm!r}; allowed: {', '.join(ALGORITHMS)}", "algorithm"
+        )
     return code
 
 
@@ -95,14 +99,17 @@ class Design:
             if code == "IT":
                 text = "1"
             else:
-                raise ValueError(f"config: {code} needs a configuration, e.g. {_EXAMPLES[code]!r}")
+                raise InputError(
+                    f"config: {code} needs a configuration, e.g. {_EXAMPLES[code]!r}", "config"
+                )
         fields = text.split(":")
         try:
             groups = [tuple(int(x) for x in f.split(",")) if f else () for f in fields]
         except ValueError:
-            raise ValueError(
+            raise InputError(
                 f"config: {text!r} is not a valid {code} configuration; expected whole numbers "
-                f"like {_EXAMPLES[code]!r}"
+                f"like {_EXAMPLES[code]!r}",
+                "config",
             ) from None
         shape_ok = {
             "IT": len(groups) == 1 and len(groups[0]) == 1,
@@ -114,9 +121,10 @@ class Design:
             "ID2": len(groups) == 1,
         }[code]
         if not shape_ok:
-            raise ValueError(
+            raise InputError(
                 f"config: {text!r} does not have the shape of a {code} configuration "
-                f"(example: {_EXAMPLES[code]!r}; {_SHAPES[code]})"
+                f"(example: {_EXAMPLES[code]!r}; {_SHAPES[code]})",
+                "config",
             )
         if code == "ID2":
             return cls(code, sum(groups[0]), groups[0]).validated()
@@ -127,40 +135,49 @@ class Design:
         """Check the configuration; return self or raise ValueError naming the problem."""
         a, cfg = self.algorithm, self.config
         if any(x < 1 for x in (self.first, *self.stage2, *self.stage3)):
-            raise ValueError(f"config {cfg!r}: pool sizes must be positive whole numbers")
+            raise InputError(f"config {cfg!r}: pool sizes must be positive whole numbers", "config")
         if a == "IT":
             if self.first != 1:
-                raise ValueError(f"config {cfg!r}: individual testing (IT) takes config '1'")
+                raise InputError(
+                    f"config {cfg!r}: individual testing (IT) takes config '1'", "config"
+                )
         elif a in ARRAYS:
             if not 2 <= self.first <= MAX_ARRAY_SIDE:
-                raise ValueError(
+                raise InputError(
                     f"config {cfg!r}: array {self.first}x{self.first} is out of range; the "
-                    f"row/column size must be between 2 and {MAX_ARRAY_SIDE}"
+                    f"row/column size must be between 2 and {MAX_ARRAY_SIDE}",
+                    "config",
                 )
         elif a == "D2":
             if not 2 <= self.first <= MAX_BLOCK:
-                raise ValueError(
+                raise InputError(
                     f"config {cfg!r}: D2 pool size must be between 2 and {MAX_BLOCK} "
-                    f"(use IT for individual testing)"
+                    f"(use IT for individual testing)",
+                    "config",
                 )
         elif a == "ID2":
             if not 1 <= self.first <= MAX_BLOCK:
-                raise ValueError(f"config {cfg!r}: ID2 block must hold 1 to {MAX_BLOCK} samples")
+                raise InputError(
+                    f"config {cfg!r}: ID2 block must hold 1 to {MAX_BLOCK} samples", "config"
+                )
         else:  # D3, D4
             if not 3 <= self.first <= MAX_BLOCK:
-                raise ValueError(
-                    f"config {cfg!r}: {a} first-stage pool size must be between 3 and {MAX_BLOCK}"
+                raise InputError(
+                    f"config {cfg!r}: {a} first-stage pool size must be between 3 and {MAX_BLOCK}",
+                    "config",
                 )
             if sum(self.stage2) != self.first:
-                raise ValueError(
+                raise InputError(
                     f"config {cfg!r}: the second-stage sub-pools "
                     f"{'+'.join(map(str, self.stage2))} = {sum(self.stage2)} must add up to "
-                    f"the first-stage pool size {self.first}"
+                    f"the first-stage pool size {self.first}",
+                    "config",
                 )
             if len(self.stage2) == 1:
-                raise ValueError(
+                raise InputError(
                     f"config {cfg!r}: a single sub-pool of {self.first} would test the same "
-                    f"pool twice; split it into smaller sub-pools"
+                    f"pool twice; split it into smaller sub-pools",
+                    "config",
                 )
             if a == "D4":
                 self._split_stage3()
@@ -181,21 +198,24 @@ class Design:
                 total += s3[pos]
                 pos += 1
             if total != m:
-                raise ValueError(
+                raise InputError(
                     f"config {self.config!r}: the third-stage sizes must split each second-stage "
                     f"pool in order; the pool of {m} gets "
-                    f"{'+'.join(map(str, taken)) or 'nothing'} = {total}"
+                    f"{'+'.join(map(str, taken)) or 'nothing'} = {total}",
+                    "config",
                 )
             if len(taken) == 1:
-                raise ValueError(
+                raise InputError(
                     f"config {self.config!r}: the second-stage pool of {m} is 'split' into "
-                    f"itself; give smaller sub-pools (or 1s for individual tests)"
+                    f"itself; give smaller sub-pools (or 1s for individual tests)",
+                    "config",
                 )
             out.append(tuple(taken))
         if pos != len(s3):
-            raise ValueError(
+            raise InputError(
                 f"config {self.config!r}: {len(s3) - pos} third-stage sizes are left over after "
-                f"splitting the second-stage pools {list(self.stage2)}"
+                f"splitting the second-stage pools {list(self.stage2)}",
+                "config",
             )
         return out
 

@@ -17,6 +17,7 @@ import numpy as np
 
 import labopt._array as _array
 import labopt._hierarchical as _hierarchical
+from labopt.errors import InputError
 from labopt.pooling.assay import DilutionModel, check_informative, dilution_factors, per_stage
 from labopt.pooling.designs import ARRAYS, Design
 from labopt.pooling.validation import check_probabilities
@@ -130,7 +131,9 @@ class OperatingCharacteristics:
 def as_design(design: Design | str, config: str | int | None = None) -> Design:
     if isinstance(design, Design):
         if config is not None:
-            raise ValueError("config: give either a Design or an algorithm code with a config")
+            raise InputError(
+                "config: give either a Design or an algorithm code with a config", "config"
+            )
         return design
     return Design.parse(design, "" if config is None else config)
 
@@ -219,17 +222,18 @@ def evaluate(
     d = as_design(design, config)
     se_v, sp_v = stage_accuracy(d, se, sp)
     if (prevalence is None) == (risks is None):
-        raise ValueError("prevalence/risks: give exactly one of them")
+        raise InputError("prevalence/risks: give exactly one of them", "prevalence/risks")
     if risks is not None:
         r = check_probabilities(risks, "risks")
         if d.algorithm in ARRAYS:
-            raise ValueError(
+            raise InputError(
                 f"risks: heterogeneous risks are supported for hierarchical designs only, not "
-                f"{d.algorithm}; give a prevalence"
+                f"{d.algorithm}; give a prevalence",
+                "risks",
             )
         if r.size != d.block_size and d.algorithm != "IT":
-            raise ValueError(
-                f"risks: {d} pools {d.block_size} samples per block; got {r.size} risks"
+            raise InputError(
+                f"risks: {d} pools {d.block_size} samples per block; got {r.size} risks", "risks"
             )
         return _evaluate_risks(d, np.sort(r), se_v, sp_v, dilution)
     scalar = np.ndim(prevalence) == 0

@@ -21,6 +21,7 @@ import numpy as np
 
 import labopt._array as _array
 import labopt._search as _search
+from labopt.errors import InputError
 from labopt.pooling.assay import DilutionModel, dilution_factors
 from labopt.pooling.designs import ALGORITHMS, MAX_ARRAY_SIDE, MAX_BLOCK, Design, check_algorithm
 from labopt.pooling.grid import dorfman_grid
@@ -60,8 +61,9 @@ class SearchConstraints:
         check_probability(self.min_sensitivity, "min_sensitivity")
         check_probability(self.min_specificity, "min_specificity")
         if self.min_size > self.max_size:
-            raise ValueError(
-                f"min_size/max_size: min_size {self.min_size} exceeds max_size {self.max_size}"
+            raise InputError(
+                f"min_size/max_size: min_size {self.min_size} exceeds max_size {self.max_size}",
+                "min_size/max_size",
             )
 
     def admits(self, oc: OperatingCharacteristics) -> bool:
@@ -193,29 +195,34 @@ def optimize(
     if constraints is None:
         constraints = SearchConstraints(**constraint_kwargs)
     elif constraint_kwargs:
-        raise ValueError("constraints: give a SearchConstraints or keyword limits, not both")
+        raise InputError(
+            "constraints: give a SearchConstraints or keyword limits, not both", "constraints"
+        )
     top = check_int(top, "top", 1, 1000)
     code = "auto" if str(algorithm).strip().lower() == "auto" else check_algorithm(algorithm)
     if (prevalence is None) == (risks is None):
-        raise ValueError("prevalence/risks: give exactly one of them")
+        raise InputError("prevalence/risks: give exactly one of them", "prevalence/risks")
     if code == "auto" and not (np.ndim(se) == 0 and np.ndim(sp) == 0):
-        raise ValueError(
+        raise InputError(
             "se/sp: 'auto' compares families with different numbers of stages; "
-            "give one sensitivity and one specificity for all stages"
+            "give one sensitivity and one specificity for all stages",
+            "se/sp",
         )
     if prevalence is None:  # so risks were given
         r = np.sort(check_probabilities(risks, "risks"))
         if code not in ("auto", "ID2", "IT"):
-            raise ValueError(
+            raise InputError(
                 f"algorithm: with individual risks the search covers ID2 (and IT); "
-                f"{code} pools samples regardless of risk, give a prevalence instead"
+                f"{code} pools samples regardless of risk, give a prevalence instead",
+                "algorithm",
             )
         families: tuple[str, ...] = ("IT", "ID2") if code == "auto" else (code,)
         return _optimize_one(None, r, families, se, sp, constraints, top, dilution, False)
     if code == "ID2":
-        raise ValueError(
+        raise InputError(
             "risks: ID2 (informative Dorfman) needs the individual risks of the "
-            "batch; give risks=[...] instead of a prevalence"
+            "batch; give risks=[...] instead of a prevalence",
+            "risks",
         )
     families = AUTO_ORDER if code == "auto" else (code,)
     if np.ndim(prevalence) == 0:

@@ -6,17 +6,23 @@ import math
 
 import numpy as np
 
+from labopt.errors import InputError
 from labopt.numbers import shown
 
 
-def check_probability(value: float, name: str) -> float:
-    """A single probability in [0, 1]."""
+def check_probability(value: float, name: str, parameter: str | None = None) -> float:
+    """A single probability in [0, 1]; ``parameter`` names it in the error when ``name`` says
+    more (e.g. the stage)."""
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a number in [0, 1], got {shown(value)}") from None
+        raise InputError(
+            f"{name}: expected a number in [0, 1], got {shown(value)}", parameter or name
+        ) from None
     if math.isnan(v) or not 0.0 <= v <= 1.0:
-        raise ValueError(f"{name}: must be a probability in [0, 1], got {shown(value)}")
+        raise InputError(
+            f"{name}: must be a probability in [0, 1], got {shown(value)}", parameter or name
+        )
     return v
 
 
@@ -25,16 +31,21 @@ def check_probabilities(values, name: str) -> np.ndarray:
     try:
         arr = np.atleast_1d(np.asarray(values, dtype=float))
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected numbers in [0, 1], got {values!r}") from None
+        raise InputError(f"{name}: expected numbers in [0, 1], got {values!r}", name) from None
     if arr.ndim != 1:
-        raise ValueError(f"{name}: expected a scalar or a 1-D sequence, got shape {arr.shape}")
+        raise InputError(
+            f"{name}: expected a scalar or a 1-D sequence, got shape {arr.shape}", name
+        )
     if arr.size == 0:
-        raise ValueError(f"{name}: expected at least one value")
+        raise InputError(f"{name}: expected at least one value", name)
     bad = np.flatnonzero(np.isnan(arr) | (arr < 0.0) | (arr > 1.0))
     if bad.size:
         i = int(bad[0])
         more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
-        raise ValueError(f"{name}[{i}]: must be a probability in [0, 1], got {shown(arr[i])}{more}")
+        raise InputError(
+            f"{name}[{i}]: must be a probability in [0, 1], got {shown(arr[i])}{more}",
+            f"{name}[{i}]",
+        )
     return np.ascontiguousarray(arr)
 
 
@@ -44,9 +55,9 @@ def check_int(value, name: str, low: int, high: int) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ValueError(
-                f"{name}: expected a whole number in [{low}, {high}], got {shown(value)}"
+            raise InputError(
+                f"{name}: expected a whole number in [{low}, {high}], got {shown(value)}", name
             )
     if not low <= value <= high:
-        raise ValueError(f"{name}: must be between {low} and {high}, got {value}")
+        raise InputError(f"{name}: must be between {low} and {high}, got {value}", name)
     return int(value)

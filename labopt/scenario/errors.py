@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from labopt.errors import InputError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -26,7 +28,7 @@ class Problem:
         return f"{', '.join(where)}:{value} {self.message}"
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario could not be loaded; ``problems`` lists every problem found."""
 
     MAX_SHOWN = 50

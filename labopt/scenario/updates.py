@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from labopt.errors import InputError
 from labopt.scenario.model import Scenario
 
 
@@ -32,8 +33,9 @@ def day_of(scn: Scenario, date: dt.date) -> int:
     day = (date - scn.province.start_date).days + 1
     if not 1 <= day <= scn.province.days:
         end = scn.date_of(scn.province.days)
-        raise ValueError(
-            f"date: {date} is outside the scenario's horizon {scn.province.start_date} .. {end}"
+        raise InputError(
+            f"date: {date} is outside the scenario's horizon {scn.province.start_date} .. {end}",
+            "date",
         )
     return day
 
@@ -41,20 +43,28 @@ def day_of(scn: Scenario, date: dt.date) -> int:
 def check_district_day(scn: Scenario, report: DistrictDay) -> None:
     """Raise ValueError naming the field when the report does not fit the scenario."""
     if report.district not in scn.district_by_code:
-        raise ValueError(f"district: unknown code {report.district!r}")
+        raise InputError(f"district: unknown code {report.district!r}", "district")
     day_of(scn, report.date)
     if report.epidemic_level is not None and not 1 <= report.epidemic_level <= 4:
-        raise ValueError(f"epidemic_level: must be 1..4, got {report.epidemic_level}")
+        raise InputError(
+            f"epidemic_level: must be 1..4, got {report.epidemic_level}", "epidemic_level"
+        )
     for name, values in (("prevalence", report.prevalence), ("samples", report.samples)):
         for stream, v in values.items():
             if stream not in scn.stream_by_id:
-                raise ValueError(
-                    f"{name}.{stream}: unknown stream; streams: {', '.join(scn.stream_by_id)}"
+                raise InputError(
+                    f"{name}.{stream}: unknown stream; streams: {', '.join(scn.stream_by_id)}",
+                    f"{name}.{stream}",
                 )
             if name == "prevalence" and not 0 <= v <= 1:
-                raise ValueError(f"prevalence.{stream}: must be a fraction in [0, 1], got {v}")
+                raise InputError(
+                    f"prevalence.{stream}: must be a fraction in [0, 1], got {v}",
+                    f"prevalence.{stream}",
+                )
             if name == "samples" and (v < 0 or int(v) != v):
-                raise ValueError(f"samples.{stream}: must be a whole number >= 0, got {v}")
+                raise InputError(
+                    f"samples.{stream}: must be a whole number >= 0, got {v}", f"samples.{stream}"
+                )
 
 
 def split_reports(
@@ -127,9 +137,10 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
     left = scn.province.days - first + 1
     days = left if days is None else int(days)
     if not 1 <= days <= left:
-        raise ValueError(
+        raise InputError(
             f"days: between 1 and {left} from {start} (the scenario ends on "
-            f"{scn.date_of(scn.province.days)}), got {days}"
+            f"{scn.date_of(scn.province.days)}), got {days}",
+            "days",
         )
     if first == 1 and days == scn.province.days:
         return scn

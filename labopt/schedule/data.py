@@ -15,6 +15,7 @@ import pandas as pd
 
 from labopt.capacity.lab import non_reagent_capacity
 from labopt.capacity.pooled import design_table
+from labopt.errors import InputError
 from labopt.pooling.designs import Design
 from labopt.pooling.variance import reactions_variance_per_sample
 from labopt.scenario.model import Policy, Scenario
@@ -23,7 +24,7 @@ from labopt.scenario.travel import haversine_km, travel_table
 PROVINCIAL = ("provincial_cdc", "provincial_hospital")
 
 
-class PlanInputError(ValueError):
+class PlanInputError(InputError):
     """The scenario cannot be planned as it stands; the message says what to change."""
 
 

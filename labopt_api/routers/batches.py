@@ -8,12 +8,12 @@ import datetime as dt
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from fastapi import (
     APIRouter,
-    Depends,
     File,
     Form,
     Header,
@@ -25,10 +25,8 @@ from fastapi import (
     status,
 )
 from fastapi.responses import HTMLResponse
-from sqlalchemy import and_, false, func, or_, select, true
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from labopt.errors import InputError
 from labopt.lab.batch import LabBatch
 from labopt.lab.estimate import design_prevalence, estimate_table, with_design
 from labopt.lab.manifest import SAMPLE_COLUMNS, make_manifest, read_samples
@@ -38,21 +36,11 @@ from labopt.lab.tables import LabInputError, Problems, sheet_rows, text_table
 from labopt.pooling.designs import Design
 from labopt.scenario import Scenario, scenario_from_data
 from labopt.scenario.updates import DistrictDay, check_district_day
-from labopt_api import audit
-from labopt_api.deps import principal, session
-from labopt_api.district_days import add_submission, lock_scenario, with_retries
-from labopt_api.errors import problems_detail, value_error
-from labopt_api.lab_store import Conflict, Gone, ManifestCache, change_batch, load_batch, new_record
-from labopt_api.models import (
-    ApiKey,
-    DistrictDayRecord,
-    LabBatchRecord,
-    LabResultRecord,
-    text_length,
-)
-from labopt_api.paging import PageParams, page, page_params
+from labopt_api.deps import Caller, DbSession, Paging
+from labopt_api.errors import field_error, json_rows_detail
+from labopt_api.models import LabBatchRecord, text_length
+from labopt_api.paging import page
 from labopt_api.responses import TABLE_CONTENT, table_format, table_response
-from labopt_api.routers.scenarios import get_record
 from labopt_api.schemas import (
     ERRORS,
     FIRST_DAY,
@@ -66,7 +54,9 @@ from labopt_api.schemas import (
     ResultsIn,
 )
 from labopt_api.security import Principal, forbidden, require_coordinator
-from labopt_api.stored_text import ONE_LINE, sample_text_problems, usable_id
+from labopt_api.store import batches, district_days, scenarios
+from labopt_api.store.batches import Conflict, Gone, ManifestCache, change_batch, load_batch
+from labopt_api.stored_text import ONE_LINE, sample_text_problems
 from labopt_api.uploads import read_table_upload
 
 router = APIRouter(prefix="/v1/batches", tags=["lab batches"], responses=ERRORS)
@@ -86,33 +76,9 @@ MAX_UPLOAD_NAME = 200
 
 
 # ---------------------------------------------------------------------- access
-def _may_use_lab(who: Principal, province: str, lab: str) -> bool:
-    return who.coordinates(province) or lab in who.lab_ids(province)
-
-
-def _visible(who: Principal):
-    """The SQL condition for the batches ``who`` may see (the same rule as _may_use_lab)."""
-    if who.is_admin() or (who.role == "coordinator" and "*" in who.scopes):
-        return true()
-    if who.role == "coordinator":
-        return LabBatchRecord.province_code.in_(who.scopes)
-    if who.role == "lab":
-        pairs = [s.split("/", 1) for s in who.scopes if "/" in s]
-        return or_(
-            false(),
-            *(
-                and_(LabBatchRecord.province_code == province, LabBatchRecord.lab == lab)
-                for province, lab in pairs
-            ),
-        )
-    return false()
-
-
-def _batch(db: Session, batch_id: str, who: Principal, what: str) -> LabBatchRecord:
-    record = db.get(LabBatchRecord, batch_id) if usable_id(batch_id, LabBatchRecord.id) else None
-    if record is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no batch {batch_id!r}")
-    if not _may_use_lab(who, record.province_code, record.lab):
+def _batch(db: DbSession, batch_id: str, who: Principal, what: str) -> LabBatchRecord:
+    record = batches.get(db, batch_id)
+    if not batches.may_use_lab(who, record.province_code, record.lab):
         raise forbidden(f"{what} batches of {record.province_code}/{record.lab}")
     return record
 
@@ -121,7 +87,7 @@ def _manifests(request: Request) -> ManifestCache:
     return request.app.state.manifests
 
 
-def _out(db: Session, record: LabBatchRecord) -> BatchOut:
+def _out(record: LabBatchRecord) -> BatchOut:
     names = [n for n in TABLES if n != "recollect" or record.mode == "field"]
     return BatchOut(
         id=record.id,
@@ -131,7 +97,7 @@ def _out(db: Session, record: LabBatchRecord) -> BatchOut:
         date=record.date,
         algorithm=record.algorithm,
         config=record.config,
-        mode=record.mode,
+        mode=record.mode,  # type: ignore[arg-type]  # the column holds BatchOut's modes
         plate=record.plate,
         recollection_hours=record.recollection_hours,
         samples=record.samples,
@@ -151,6 +117,7 @@ def _check_samples(scn: Scenario, samples: pd.DataFrame, source: str) -> None:
     its plan)."""
     problems = Problems(source)
     rows = sheet_rows(len(samples))
+    known: dict[str, Any]
     for column, known in (("district", scn.district_by_code), ("stream", scn.stream_by_id)):
         if column not in samples.columns:
             continue
@@ -175,25 +142,18 @@ def _check_pool_size(scn: Scenario, lab: str, design: Design) -> None:
     largest = design.largest_pool
     validated = scn.lab_by_id[lab].max_pool_size
     if largest > validated:
-        raise HTTPException(
-            422,
-            detail=[
-                {
-                    "loc": ["body", "config"],
-                    "type": "value_error",
-                    "input": design.config,
-                    "msg": f"config: the design {design.algorithm} {design.config!r} pools {largest} "
-                    f"samples in one "
-                    f"reaction, but lab {lab!r} has validated pools of at most {validated} "
-                    f"(max_pool_size in the scenario's labs table)",
-                }
-            ],
+        raise field_error(
+            "config",
+            f"config: the design {design.algorithm} {design.config!r} pools {largest} samples "
+            f"in one reaction, but lab {lab!r} has validated pools of at most {validated} "
+            f"(max_pool_size in the scenario's labs table)",
+            value=design.config,
+            has_value=True,
         )
 
 
 def _create(
-    db: Session,
-    request: Request,
+    db: DbSession,
     who: Principal,
     *,
     scenario_id: str,
@@ -208,33 +168,24 @@ def _create(
     samples: pd.DataFrame,
     source: str,
 ) -> LabBatchRecord:
-    scenario = get_record(db, scenario_id)
+    scenario = scenarios.get(db, scenario_id)
     province = scenario.province_code
-    if not _may_use_lab(who, province, lab):
+    if not batches.may_use_lab(who, province, lab):
         raise forbidden(f"create batches for {province}/{lab}")
     scn = scenario_from_data(scenario.data, source=f"scenario {scenario.id}")
     if lab not in scn.lab_by_id:
-        raise HTTPException(
-            422,
-            detail=[
-                {
-                    "loc": ["body", "lab"],
-                    "type": "value_error",
-                    "input": lab,
-                    "msg": f"lab: {lab!r} is not a lab of scenario {scenario.id}; labs: "
-                    f"{', '.join(sorted(scn.lab_by_id))}",
-                }
-            ],
+        raise field_error(
+            "lab",
+            f"lab: {lab!r} is not a lab of scenario {scenario.id}; labs: "
+            f"{', '.join(sorted(scn.lab_by_id))}",
+            value=lab,
+            has_value=True,
         )
-    taken = db.execute(
-        select(LabBatchRecord.id).where(
-            LabBatchRecord.scenario_id == scenario.id, LabBatchRecord.label == label
-        )
-    ).first()
+    taken = batches.label_user(db, scenario.id, label)
     if taken:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            detail=f"label {label!r} is already used by batch {taken[0]} of "
+            detail=f"label {label!r} is already used by batch {taken} of "
             f"this scenario; labels name pools and plates, so each "
             f"batch needs its own",
         )
@@ -242,7 +193,7 @@ def _create(
     manifest = make_manifest(samples, algorithm, config, field=field, batch=label, source=source)
     _check_pool_size(scn, lab, manifest.design)
     batch = LabBatch.start(manifest, spec, recollection_hours)
-    record, run = new_record(
+    record, run = batches.new_record(
         batch,
         id=uuid.uuid4().hex,
         scenario_id=scenario.id,
@@ -252,17 +203,10 @@ def _create(
         date=date,
         created_by=who.key_id,
     )
-    try:
-        db.add(record)
-        db.flush()
-        run.batch_id = record.id
-        db.add(run)
-        db.commit()
-    except IntegrityError:  # the same label, created at the same moment
-        db.rollback()
+    if not batches.add(db, record, run):
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail=f"label {label!r} is already used in this scenario"
-        ) from None
+        )
     return record
 
 
@@ -271,13 +215,9 @@ def _create(
     status_code=status.HTTP_201_CREATED,
     response_model=BatchOut,
     summary="Create a batch: its pool manifest and the first run's plates",
+    operation_id="batches-create",
 )
-def create(
-    body: BatchIn,
-    request: Request,
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
-):
+def create(body: BatchIn, who: Caller, db: DbSession) -> BatchOut:
     rows = [s.model_dump(exclude_none=True) for s in body.samples]
     samples = text_table(
         pd.DataFrame.from_records(rows), "samples", ["sample_id"], SAMPLE_COLUMNS[1:]
@@ -286,7 +226,6 @@ def create(
     try:
         record = _create(
             db,
-            request,
             who,
             scenario_id=body.scenario_id,
             lab=body.lab,
@@ -302,7 +241,7 @@ def create(
         )
     except LabInputError as exc:
         raise HTTPException(422, detail=json_rows_detail(exc, "samples")) from None
-    return _out(db, record)
+    return _out(record)
 
 
 def _upload_name(upload: UploadFile, allowed: tuple[str, ...] = (".csv", ".xlsx")) -> str:
@@ -310,7 +249,7 @@ def _upload_name(upload: UploadFile, allowed: tuple[str, ...] = (".csv", ".xlsx"
     name = re.sub(r"[\x00-\x1f\x7f]", "", Path(upload.filename or "").name)[:MAX_UPLOAD_NAME]
     name = name or "upload.csv"
     if Path(name).suffix.lower() not in allowed:
-        raise ValueError(f"file: {name!r} is not a {' or '.join(allowed)} file")
+        raise InputError(f"file: {name!r} is not a {' or '.join(allowed)} file", "file")
     return name
 
 
@@ -319,16 +258,19 @@ def _upload_name(upload: UploadFile, allowed: tuple[str, ...] = (".csv", ".xlsx"
     status_code=status.HTTP_201_CREATED,
     response_model=BatchOut,
     summary="Create a batch from a CSV or XLSX file of samples",
+    operation_id="batches-upload",
 )
 def create_from_file(
-    request: Request,
+    who: Caller,
+    db: DbSession,
     file: UploadFile = File(
         ..., description="'sample_id' column; optional stream, risk, district, address_group"
     ),
     scenario_id: str = Form(..., min_length=1, max_length=64),
     lab: str = Form(..., min_length=1, max_length=text_length(LabBatchRecord.lab)),
     label: str = Form(..., min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$"),
-    date: dt.date = Form(..., ge=FIRST_DAY, le=LAST_DAY),
+    # FastAPI's stubs type the bounds as numbers; pydantic compares dates as well
+    date: dt.date = Form(..., ge=FIRST_DAY, le=LAST_DAY),  # type: ignore[arg-type]
     algorithm: str = Form(..., max_length=8),
     config: str = Form("", max_length=text_length(LabBatchRecord.config), pattern=ONE_LINE),
     field: bool = Form(False),
@@ -336,18 +278,15 @@ def create_from_file(
     plate: int = Form(96, description="96 or 384"),
     controls: str = Form("positive=1,negative=1,blank=1", max_length=200),
     order: str = Form("column", max_length=10),
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
-):
-    province = get_record(db, scenario_id).province_code
-    if not _may_use_lab(who, province, lab):  # before reading the file
+) -> BatchOut:
+    province = scenarios.get(db, scenario_id).province_code
+    if not batches.may_use_lab(who, province, lab):  # before reading the file
         raise forbidden(f"create batches for {province}/{lab}")
     name = _upload_name(file)
     spec = PlateSpec.parse(plate, controls, order)
     samples = read_table_upload(file, name, read_samples)
     record = _create(
         db,
-        request,
         who,
         scenario_id=scenario_id,
         lab=lab,
@@ -361,51 +300,45 @@ def create_from_file(
         samples=samples,
         source=name,
     )
-    return _out(db, record)
+    return _out(record)
 
 
 # ---------------------------------------------------------------------- read
-@router.get("", response_model=Page[BatchOut], summary="List the batches you may see, newest first")
+@router.get(
+    "",
+    response_model=Page[BatchOut],
+    summary="List the batches you may see, newest first",
+    operation_id="batches-list",
+)
 def list_batches(
+    params: Paging,
+    who: Caller,
+    db: DbSession,
     scenario_id: str | None = Query(None, max_length=32, pattern=ONE_LINE),
     lab: str | None = Query(None, max_length=100, pattern=ONE_LINE),
     date: dt.date | None = None,
-    params: PageParams = Depends(page_params),
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
-):
-    q = (
-        select(LabBatchRecord)
-        .where(_visible(who))
-        .order_by(LabBatchRecord.created_at.desc(), LabBatchRecord.id)
-    )
-    for column, value in (
-        (LabBatchRecord.scenario_id, scenario_id),
-        (LabBatchRecord.lab, lab),
-        (LabBatchRecord.date, date),
-    ):
-        if value is not None:
-            q = q.where(column == value)
-    return page(db, q, params, lambda rows: [_out(db, r[0]) for r in rows])
+) -> dict[str, Any]:
+    q = batches.listing(who, scenario_id=scenario_id, lab=lab, date=date)
+    return page(db, q, params, lambda rows: [_out(r[0]) for r in rows])
 
 
-@router.get("/{batch_id}", response_model=BatchOut, summary="A batch and its counts")
-def read(batch_id: str, who: Principal = Depends(principal), db: Session = Depends(session)):
-    return _out(db, _batch(db, batch_id, who, "read"))
+@router.get(
+    "/{batch_id}",
+    response_model=BatchOut,
+    summary="A batch and its counts",
+    operation_id="batches-read",
+)
+def read(batch_id: str, who: Caller, db: DbSession) -> BatchOut:
+    return _out(_batch(db, batch_id, who, "read"))
 
 
-def _results_log(db: Session, batch: LabBatch, stored: pd.DataFrame) -> pd.DataFrame:
+def _results_log(db: DbSession, batch: LabBatch, stored: pd.DataFrame) -> pd.DataFrame:
     """The log with who sent each result (key id and label)."""
     log = batch.log_frame()
     ids = stored.set_index("seq")["submitted_by"]
     log["submitted_by"] = ids.reindex(log["seq"]).to_numpy()
-    keys = {
-        k.id: k.label
-        for k in db.execute(
-            select(ApiKey).where(ApiKey.id.in_([int(i) for i in ids.dropna().unique()]))
-        ).scalars()
-    }
-    log["submitted_by_label"] = [keys.get(i, "") if i == i else "" for i in log["submitted_by"]]
+    labels = batches.key_labels(db, [int(i) for i in ids.dropna().unique()])
+    log["submitted_by_label"] = [labels.get(i, "") if i == i else "" for i in log["submitted_by"]]
     return log
 
 
@@ -413,15 +346,16 @@ def _results_log(db: Session, batch: LabBatch, stored: pd.DataFrame) -> pd.DataF
     "/{batch_id}/tables/{name}",
     responses=TABLE_CONTENT,
     summary="A batch table as CSV (default) or XLSX",
+    operation_id="batches-table",
 )
 def table(
     batch_id: str,
     name: str,
     request: Request,
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
+    who: Caller,
+    db: DbSession,
     accept: str | None = Header(None),
-):
+) -> Response:
     record = _batch(db, batch_id, who, "read")
     name, fmt = table_format(name, accept)
     if name not in TABLES or (name == "recollect" and record.mode != "field"):
@@ -436,13 +370,9 @@ def table(
     "/{batch_id}/plates.html",
     responses={200: {"content": {"text/html": {}}}},
     summary="Printable plate map of the run waiting for results",
+    operation_id="batches-plate-map",
 )
-def plate_map(
-    batch_id: str,
-    request: Request,
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
-):
+def plate_map(batch_id: str, request: Request, who: Caller, db: DbSession) -> HTMLResponse:
     record = _batch(db, batch_id, who, "read")
     batch, _ = load_batch(db, record, _manifests(request))
     return HTMLResponse(batch.plate_map_html())
@@ -452,47 +382,29 @@ def plate_map(
     "/{batch_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a batch that has no results yet",
+    operation_id="batches-delete",
 )
-def delete(batch_id: str, who: Principal = Depends(principal), db: Session = Depends(session)):
+def delete(batch_id: str, who: Caller, db: DbSession) -> Response:
     record = _batch(db, batch_id, who, "delete")
-    results = db.execute(
-        select(func.count())
-        .select_from(LabResultRecord)
-        .where(LabResultRecord.batch_id == batch_id)
-    ).scalar_one()
+    results = batches.result_count(db, batch_id)
     if results:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             detail=f"batch {record.label} has {results} recorded results; "
             f"results are kept, so it cannot be deleted",
         )
-    audit.record(
-        db,
-        who,
-        "batch.delete",
-        "batch",
-        record.id,
-        scenario_id=record.scenario_id,
-        lab=record.lab,
-        label=record.label,
-        samples=record.samples,
-    )
-    db.delete(record)
-    try:
-        db.commit()
-    except IntegrityError:  # results recorded since the count above
-        db.rollback()
+    if not batches.delete(db, record, who):
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             detail=f"batch {record.label} received results meanwhile; "
             f"results are kept, so it cannot be deleted",
-        ) from None
+        )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # ---------------------------------------------------------------------- results
 def _apply(
-    db: Session,
+    db: DbSession,
     request: Request,
     who: Principal,
     batch_id: str,
@@ -502,7 +414,7 @@ def _apply(
 ) -> ApplyOut:
     _batch(db, batch_id, who, "upload results to")
 
-    def change(batch: LabBatch, when: str):
+    def change(batch: LabBatch, when: str) -> tuple[LabBatch, Any]:
         batch, report = batch.apply(table, source=source, corrections=correct, recorded_at=when)
         return batch.schedule_next(), report
 
@@ -518,21 +430,18 @@ def _apply(
         ) from None
     except Gone:  # deleted while these results were checked
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no batch {batch_id!r}") from None
-    return ApplyOut(**report.to_dict(), changed=wrote, batch=_out(db, record))
+    return ApplyOut(**report.to_dict(), changed=wrote, batch=_out(record))
 
 
 @router.post(
     "/{batch_id}/results",
     response_model=ApplyOut,
     summary="Record a run's results (JSON); sending the same results again changes nothing",
+    operation_id="batches-results",
 )
 def post_results(
-    batch_id: str,
-    body: ResultsIn,
-    request: Request,
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
-):
+    batch_id: str, body: ResultsIn, request: Request, who: Caller, db: DbSession
+) -> ApplyOut:
     rows = [r.model_dump(exclude_none=True) for r in body.results]
     try:
         table = text_table(pd.DataFrame.from_records(rows), body.source, *RESULT_COLUMNS)
@@ -541,27 +450,17 @@ def post_results(
         raise HTTPException(422, detail=json_rows_detail(exc, "results")) from None
 
 
-def json_rows_detail(exc: LabInputError, field: str) -> list[dict]:
-    """Problems of a table sent as a JSON list: ``loc`` names the list item (row 2 of a
-    sheet is item 0); messages count rows as a spreadsheet would."""
-    out = []
-    for item in problems_detail(exc.problems, "lab_input_error"):
-        _source, *rest = item["loc"]
-        if rest and isinstance(rest[0], int):
-            rest[0] -= 2
-        item["loc"] = ["body", field, *rest]
-        out.append(item)
-    return out
-
-
 @router.post(
     "/{batch_id}/results/upload",
     response_model=ApplyOut,
     summary="Record a run's results from a CSV or XLSX file",
+    operation_id="batches-results-upload",
 )
 def upload_results(
     batch_id: str,
     request: Request,
+    who: Caller,
+    db: DbSession,
     file: UploadFile = File(
         ...,
         description="'result' with 'pool_id' or "
@@ -569,9 +468,7 @@ def upload_results(
         "optional 'ct', 'run'",
     ),
     correct: bool = Form(False),
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
-):
+) -> ApplyOut:
     _batch(db, batch_id, who, "upload results to")  # before reading the file
     name = _upload_name(file)
     table = read_table_upload(file, name, read_results)
@@ -580,27 +477,22 @@ def upload_results(
 
 # ---------------------------------------------------------------------- estimates
 def _estimate_batches(
-    db: Session, scenario_id: str, body: EstimateIn, who: Principal
+    db: DbSession, scenario_id: str, body: EstimateIn, who: Principal
 ) -> list[LabBatchRecord]:
     if body.batch_ids is not None:
         repeated = sorted({i for i in body.batch_ids if body.batch_ids.count(i) > 1})
         if repeated:
-            raise HTTPException(
-                422,
-                detail=[
-                    {
-                        "loc": ["body", "batch_ids"],
-                        "type": "value_error",
-                        "input": repeated,
-                        "msg": f"batch_ids: {', '.join(map(repr, repeated))} named more than once; "
-                        f"each batch's results count once",
-                    }
-                ],
+            raise field_error(
+                "batch_ids",
+                f"batch_ids: {', '.join(map(repr, repeated))} named more than once; "
+                f"each batch's results count once",
+                value=repeated,
+                has_value=True,
             )
-        records = [db.get(LabBatchRecord, i) for i in body.batch_ids]
+        found = [db.get(LabBatchRecord, i) for i in body.batch_ids]
         missing = [
             i
-            for i, r in zip(body.batch_ids, records, strict=False)
+            for i, r in zip(body.batch_ids, found, strict=True)
             if r is None or r.scenario_id != scenario_id
         ]
         if missing:
@@ -608,18 +500,9 @@ def _estimate_batches(
                 status.HTTP_404_NOT_FOUND,
                 detail=f"no batch {', '.join(map(repr, missing))} in scenario {scenario_id}",
             )
+        records = [r for r in found if r is not None]
     elif body.date is not None:
-        records = list(
-            db.execute(
-                select(LabBatchRecord)
-                .where(
-                    LabBatchRecord.scenario_id == scenario_id,
-                    LabBatchRecord.date == body.date,
-                    _visible(who),
-                )
-                .order_by(LabBatchRecord.label)
-            ).scalars()
-        )
+        records = batches.collected_on(db, who, scenario_id, body.date)
         if not records:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND,
@@ -627,25 +510,15 @@ def _estimate_batches(
                 f"in scenario {scenario_id}",
             )
     else:
-        raise HTTPException(
-            422,
-            detail=[
-                {
-                    "loc": ["body", "batch_ids"],
-                    "type": "value_error",
-                    "msg": "batch_ids or date: name the batches",
-                }
-            ],
-        )
+        raise field_error("batch_ids", "batch_ids or date: name the batches")
     for r in records:
-        if not _may_use_lab(who, r.province_code, r.lab):
+        if not batches.may_use_lab(who, r.province_code, r.lab):
             raise forbidden(f"read batches of {r.province_code}/{r.lab}")
     return records
 
 
 def _store_estimates(
-    db: Session,
-    scn: Scenario,
+    db: DbSession,
     scenario_id: str,
     est: pd.DataFrame,
     for_date: dt.date,
@@ -657,40 +530,21 @@ def _store_estimates(
     the history."""
     missing = [c for c in ("district", "stream") if c not in est.columns]
     if missing or (est["district"] == "").any() or (est["stream"] == "").any():
-        raise HTTPException(
-            422,
-            detail=[
-                {
-                    "loc": ["body", "store"],
-                    "type": "value_error",
-                    "msg": "store: estimates are stored per district and stream, and some samples of "
-                    "these batches have no district or stream; send store=false, or give every "
-                    "sample its district and stream",
-                }
-            ],
+        raise field_error(
+            "store",
+            "store: estimates are stored per district and stream, and some samples of these "
+            "batches have no district or stream; send store=false, or give every sample its "
+            "district and stream",
         )
 
-    def attempt() -> list[str]:
-        if lock_scenario(db, scenario_id) is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no scenario {scenario_id!r}")
-        stored = []
+    def build(scn: Scenario) -> list[district_days.Submission]:
+        out = []
         for district, group in est.groupby("district", sort=True):
-            current = (
-                db.execute(
-                    select(DistrictDayRecord).where(
-                        DistrictDayRecord.scenario_id == scenario_id,
-                        DistrictDayRecord.district == district,
-                        DistrictDayRecord.date == for_date,
-                        DistrictDayRecord.current.is_(True),
-                    )
-                )
-                .scalars()
-                .first()
-            )
+            current = district_days.current_row(db, scenario_id, str(district), for_date)
             payload = dict(current.payload) if current else {}
             prevalence = {
                 **payload.get("prevalence", {}),
-                **{s: float(p) for s, p in zip(group["stream"], group["prevalence"], strict=False)},
+                **{s: float(p) for s, p in zip(group["stream"], group["prevalence"], strict=True)},
             }
             report = DistrictDay(
                 str(district),
@@ -699,32 +553,18 @@ def _store_estimates(
                 prevalence,
                 payload.get("samples", {}),
             )
-            try:
-                check_district_day(scn, report)
-            except ValueError as exc:
-                raise HTTPException(422, detail=[value_error(exc)]) from None
-            row = add_submission(
-                db,
-                scenario_id,
-                str(district),
-                for_date,
-                {**payload, "prevalence": prevalence, "estimated_from": labels},
-                who.key_id,
+            check_district_day(scn, report)
+            out.append(
+                (
+                    str(district),
+                    for_date,
+                    {**payload, "prevalence": prevalence, "estimated_from": labels},
+                )
             )
-            audit.record(
-                db,
-                who,
-                "district_day.submit",
-                "district_day",
-                f"{scenario_id}/{district}/{for_date}",
-                submission=row.id,
-                estimated_from=labels,
-            )
-            stored.append(str(district))
-        db.commit()
-        return stored
+        return out
 
-    return with_retries(db, attempt)
+    rows = district_days.submit(db, scenario_id, who, build, estimated_from=labels)
+    return [r.district for r in rows]
 
 
 @estimates_router.post(
@@ -732,15 +572,12 @@ def _store_estimates(
     response_model=EstimateOut,
     summary="Prevalence per district and stream from batches' pooled "
     "results; stored for the next plan",
+    operation_id="scenarios-estimates",
 )
 def estimate(
-    scenario_id: str,
-    body: EstimateIn,
-    request: Request,
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
-):
-    scenario = get_record(db, scenario_id)
+    scenario_id: str, body: EstimateIn, request: Request, who: Caller, db: DbSession
+) -> EstimateOut:
+    scenario = scenarios.get(db, scenario_id)
     if body.store:
         require_coordinator(
             who, scenario.province_code, f"store prevalence estimates for {scenario.province_code}"
@@ -768,9 +605,7 @@ def estimate(
         )
     for_date = body.for_date or max(r.date for r in records) + dt.timedelta(days=1)
     labels = [r.label for r in records]
-    stored = (
-        _store_estimates(db, scn, scenario_id, est, for_date, who, labels) if body.store else []
-    )
+    stored = _store_estimates(db, scenario_id, est, for_date, who, labels) if body.store else []
     rows = est.replace({np.nan: None}).to_dict("records")
     return EstimateOut(
         scenario_id=scenario_id,

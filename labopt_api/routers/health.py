@@ -10,22 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from labopt_api.db import Database
-from labopt_api.deps import principal, session
+from labopt_api.deps import Caller, DbSession
 from labopt_api.errors import database_unavailable
 from labopt_api.schemas import ERRORS
-from labopt_api.security import Principal, forbidden
+from labopt_api.security import forbidden
 
 router = APIRouter(tags=["health"], responses=ERRORS)
 log = logging.getLogger("labopt.health")
 READY_TIMEOUT_SECONDS = 3.0
-NOT_READY = {503: {"description": "the database cannot be reached"}}
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"description": "the database cannot be reached"}
+}
 
 
 def _ping(db: Database) -> None:
@@ -33,7 +36,7 @@ def _ping(db: Database) -> None:
         conn.execute(text("SELECT 1"))
 
 
-async def _ready(request: Request):
+async def _ready(request: Request) -> dict[str, Any] | JSONResponse:
     try:
         await asyncio.wait_for(
             run_in_threadpool(_ping, request.app.state.db), READY_TIMEOUT_SECONDS
@@ -49,22 +52,35 @@ async def _ready(request: Request):
     return {"status": "ok", "database": "ok"}
 
 
-@router.get("/livez", summary="Liveness: the process answers (no key, no database)")
-def livez():
+@router.get(
+    "/livez",
+    summary="Liveness: the process answers (no key, no database)",
+    operation_id="health-live",
+    response_model=None,
+)
+def livez() -> dict[str, Any]:
     return {"status": "ok"}
 
 
 @router.get(
-    "/readyz", summary="Readiness: the database answers (no key); 503 if not", responses=NOT_READY
+    "/readyz",
+    summary="Readiness: the database answers (no key); 503 if not",
+    responses=NOT_READY,
+    operation_id="health-ready",
+    response_model=None,
 )
-async def readyz(request: Request):
+async def readyz(request: Request) -> Any:
     return await _ready(request)
 
 
 @router.get(
-    "/healthz", summary="As /readyz (no key); 503 when the database is down", responses=NOT_READY
+    "/healthz",
+    summary="As /readyz (no key); 503 when the database is down",
+    responses=NOT_READY,
+    operation_id="health-check",
+    response_model=None,
 )
-async def healthz(request: Request):
+async def healthz(request: Request) -> Any:
     return await _ready(request)
 
 
@@ -73,8 +89,9 @@ async def healthz(request: Request):
     summary="Prometheus metrics (admin or coordinator key)",
     response_class=Response,
     responses={200: {"content": {"text/plain; version=0.0.4": {}}}},
+    operation_id="metrics-read",
 )
-def metrics(request: Request, who: Principal = Depends(principal), db: Session = Depends(session)):
+def metrics(request: Request, who: Caller, db: DbSession) -> Response:
     if who.role not in ("admin", "coordinator"):
         raise forbidden("read metrics")
     return Response(

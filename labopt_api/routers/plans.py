@@ -3,38 +3,33 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import false, select, true, update
-from sqlalchemy.orm import Session, defer
 
 from labopt.scenario import scenario_from_data
 from labopt.scenario.updates import plan_window
-from labopt_api import audit
-from labopt_api.deps import principal, session
-from labopt_api.errors import value_error
-from labopt_api.jobs import enqueue
-from labopt_api.models import PlanJob, PlanTable, now
-from labopt_api.paging import PageParams, page, page_params
+from labopt_api.deps import Caller, DbSession, Paging
+from labopt_api.models import PlanJob, now
+from labopt_api.paging import page
 from labopt_api.responses import TABLE_CONTENT, table_format, table_response
-from labopt_api.routers.scenarios import get_record
 from labopt_api.schemas import ERRORS, Page, PlanOut, PlanRequest
 from labopt_api.security import Principal, forbidden, require_coordinator
-from labopt_api.stored_text import ONE_LINE, usable_id
+from labopt_api.store import audit, plans, scenarios
+from labopt_api.stored_text import ONE_LINE
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], responses=ERRORS)
 TABLES = ("allocations", "status", "labs", "days", "shortfall")
 LAB_TABLES = ("allocations", "labs")  # what a lab key may read, its own rows only
 
 
-def _out(job: PlanJob, db: Session, with_summary: bool = True) -> PlanOut:
-    names = db.execute(select(PlanTable.name).where(PlanTable.plan_id == job.id)).scalars()
+def _out(job: PlanJob, db: DbSession, with_summary: bool = True) -> PlanOut:
     return PlanOut(
         id=job.id,
         scenario_id=job.scenario_id,
-        status=job.status,
+        status=job.status,  # type: ignore[arg-type]  # the column holds PlanOut's statuses
         progress=job.progress,
         message=job.message,
         error=job.error,
@@ -44,15 +39,8 @@ def _out(job: PlanJob, db: Session, with_summary: bool = True) -> PlanOut:
         started_at=job.started_at,
         finished_at=job.finished_at,
         summary=job.summary if with_summary else None,
-        tables=sorted(names),
+        tables=plans.table_names(db, job.id),
     )
-
-
-def _job(db: Session, plan_id: str) -> PlanJob:
-    job = db.get(PlanJob, plan_id) if usable_id(plan_id, PlanJob.id) else None
-    if job is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no plan {plan_id!r}")
-    return job
 
 
 def _reader(who: Principal, job: PlanJob) -> str:
@@ -69,22 +57,16 @@ def _reader(who: Principal, job: PlanJob) -> str:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=PlanOut,
     summary="Queue a plan; it is solved in the background",
+    operation_id="plans-submit",
 )
-def submit(
-    body: PlanRequest,
-    request: Request,
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
-):
-    record = get_record(db, body.scenario_id)
+def submit(body: PlanRequest, request: Request, who: Caller, db: DbSession) -> Any:
+    record = scenarios.get(db, body.scenario_id)
     require_coordinator(who, record.province_code, f"plan {record.province_code}")
-    try:  # the window is checked now, not in the background
-        scn = plan_window(scenario_from_data(record.data), body.start_date, body.days)
-    except ValueError as exc:
-        raise HTTPException(422, detail=[value_error(exc)]) from None
+    # the window is checked now (InputError: 422), not in the background
+    scn = plan_window(scenario_from_data(record.data), body.start_date, body.days)
     settings = request.app.state.settings
     plan_id = uuid.uuid4().hex
-    values = {
+    values: dict[str, Any] = {
         "id": plan_id,
         "scenario_id": record.id,
         "province_code": record.province_code,
@@ -96,7 +78,7 @@ def submit(
         "requested_by": who.key_id,
         "created_at": now(),
     }
-    if not enqueue(
+    if not plans.enqueue(
         db,
         values,
         settings.plan_queue_size,
@@ -119,7 +101,7 @@ def submit(
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": "10"},
         )
-    job = db.get(PlanJob, plan_id)
+    job = plans.get(db, plan_id)
     request.app.state.workers.notify()
     return _out(job, db)
 
@@ -128,30 +110,14 @@ def submit(
     "/{plan_id}/cancel",
     response_model=PlanOut,
     summary="Cancel a queued or running plan (coordinator of its province, admin)",
+    operation_id="plans-cancel",
 )
-def cancel(
-    plan_id: str,
-    request: Request,
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
-):
+def cancel(plan_id: str, request: Request, who: Caller, db: DbSession) -> PlanOut:
     """A queued plan is cancelled at once; a running one is stopped (its process killed within
     a heartbeat) and cancelled; a finished one (done, failed, cancelled) is 409."""
-    job = _job(db, plan_id)
+    job = plans.get(db, plan_id)
     require_coordinator(who, job.province_code, f"cancel plans of {job.province_code}")
-    res = db.execute(
-        update(PlanJob)
-        .where(PlanJob.id == plan_id, PlanJob.status.in_(("queued", "running")))
-        .values(
-            status="cancelled",
-            message="cancelled",
-            finished_at=now(),
-            error=f"cancelled by key {who.key_id}",
-        )
-    )
-    db.commit()
-    db.refresh(job)
-    if res.rowcount != 1:
+    if not plans.cancel(db, job, who):
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             detail=f"plan {plan_id} is {job.status}: only a queued or running "
@@ -161,45 +127,34 @@ def cancel(
     return _out(job, db)
 
 
-def _readable_plans(who: Principal):
-    """The SQL condition for the plans ``who`` may list (coordinators: their provinces; a lab:
-    its province), the rule of _reader."""
-    if who.is_admin() or (who.role == "coordinator" and "*" in who.scopes):
-        return true()
-    if who.role == "coordinator":
-        return PlanJob.province_code.in_(who.scopes)
-    if who.role == "lab":
-        return PlanJob.province_code.in_(sorted({s.split("/")[0] for s in who.scopes}))
-    return false()
-
-
 @router.get(
-    "", response_model=Page[PlanOut], summary="List plans, newest first (without summaries)"
+    "",
+    response_model=Page[PlanOut],
+    summary="List plans, newest first (without summaries)",
+    operation_id="plans-list",
 )
 def list_plans(
+    params: Paging,
+    who: Caller,
+    db: DbSession,
     scenario_id: str | None = Query(None, max_length=32, pattern=ONE_LINE),
-    params: PageParams = Depends(page_params),
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
-):
-    q = (
-        select(PlanJob)
-        .options(defer(PlanJob.summary))
-        .where(_readable_plans(who))
-        .order_by(PlanJob.created_at.desc(), PlanJob.id)
+) -> dict[str, Any]:
+    return page(
+        db,
+        plans.listing(who, scenario_id),
+        params,
+        lambda rows: [_out(r[0], db, with_summary=False) for r in rows],
     )
-    if scenario_id is not None:
-        q = q.where(PlanJob.scenario_id == scenario_id)
-    return page(db, q, params, lambda rows: [_out(r[0], db, with_summary=False) for r in rows])
 
 
 @router.get(
     "/{plan_id}",
     response_model=PlanOut,
     summary="Status, progress and, when done, the summary and shortfall report",
+    operation_id="plans-read",
 )
-def read(plan_id: str, who: Principal = Depends(principal), db: Session = Depends(session)):
-    job = _job(db, plan_id)
+def read(plan_id: str, who: Caller, db: DbSession) -> PlanOut:
+    job = plans.get(db, plan_id)
     return _out(job, db, with_summary=_reader(who, job) == "full")
 
 
@@ -207,15 +162,16 @@ def read(plan_id: str, who: Principal = Depends(principal), db: Session = Depend
     "/{plan_id}/tables/{name}",
     summary="A plan table as CSV (default) or XLSX",
     responses=TABLE_CONTENT,
+    operation_id="plans-table",
 )
 def table(
     plan_id: str,
     name: str,
-    who: Principal = Depends(principal),
-    db: Session = Depends(session),
+    who: Caller,
+    db: DbSession,
     accept: str | None = Header(None),
-):
-    job = _job(db, plan_id)
+) -> Response:
+    job = plans.get(db, plan_id)
     reader = _reader(who, job)
     name, fmt = table_format(name, accept)
     if name not in TABLES:
@@ -226,9 +182,7 @@ def table(
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail=f"plan {plan_id} is {job.status}, not done"
         )
-    row = db.execute(
-        select(PlanTable).where(PlanTable.plan_id == plan_id, PlanTable.name == name)
-    ).scalar_one()
+    row = plans.table(db, plan_id, name)
     df = pd.DataFrame(row.rows, columns=row.columns)
     if reader == "lab":
         df = df[df["lab"].isin(who.lab_ids(job.province_code))]

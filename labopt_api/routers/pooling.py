@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Any
+
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from labopt.pooling import DilutionModel, SearchConstraints, evaluate, optimize
-from labopt_api.deps import principal
+from labopt.pooling.opchar import OperatingCharacteristics
+from labopt_api.deps import Caller
 from labopt_api.schemas import (
     ERRORS,
     DesignGridOut,
     DesignOut,
+    Dilution,
     EvaluateRequest,
     OptimizeGridOut,
     OptimizeOut,
     OptimizeRequest,
 )
-from labopt_api.security import Principal
 
 router = APIRouter(prefix="/v1/pooling", tags=["pooling"], responses=ERRORS)
 
 
-def _dilution(d) -> DilutionModel | None:
+def _dilution(d: Dilution | None) -> DilutionModel | None:
     return None if d is None else DilutionModel(**d.model_dump())
 
 
@@ -31,9 +34,10 @@ def _dilution(d) -> DilutionModel | None:
     "/evaluate",
     response_model=DesignOut | DesignGridOut,
     summary="Operating characteristics of one design",
+    operation_id="pooling-evaluate",
 )
-async def evaluate_design(req: EvaluateRequest, _: Principal = Depends(principal)):
-    def run():
+async def evaluate_design(req: EvaluateRequest, _: Caller) -> dict[str, Any]:
+    def run() -> OperatingCharacteristics:
         return evaluate(
             req.algorithm,
             req.config,
@@ -57,8 +61,9 @@ async def evaluate_design(req: EvaluateRequest, _: Principal = Depends(principal
     "/optimize",
     response_model=OptimizeOut | OptimizeGridOut,
     summary="Lowest-cost designs under a lab's limits",
+    operation_id="pooling-optimize",
 )
-def optimize_design(req: OptimizeRequest, _: Principal = Depends(principal)):
+def optimize_design(req: OptimizeRequest, _: Caller) -> dict[str, Any]:
     cons = SearchConstraints(
         min_size=req.min_size,
         max_size=req.max_size,

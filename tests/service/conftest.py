@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from labopt_api.main import create_app
-from labopt_api.routers.keys import create_key
 from labopt_api.settings import ServiceSettings
+from labopt_api.store.keys import create_key
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test", "connect_timeout": 3}
 

@@ -159,7 +159,7 @@ def test_bad_scenarios_are_422_with_every_problem(service):
 def test_body_over_the_limit_is_413(database_url):
     app = create_app(settings_for(database_url, max_body_mb=0.01))
     with TestClient(app) as c:
-        from labopt_api.routers.keys import create_key
+        from labopt_api.store.keys import create_key
 
         with app.state.db.sessions() as s:
             _, key = create_key(s, "admin", [])
@@ -255,7 +255,7 @@ def test_queue_is_bounded_and_the_rest_keeps_working(database_url):
     app = create_app(settings_for(database_url, plan_queue_size=1))
     with TestClient(app) as c:
         app.state.workers.stop()  # nothing leaves the queue
-        from labopt_api.routers.keys import create_key
+        from labopt_api.store.keys import create_key
 
         with app.state.db.sessions() as s:
             _, key = create_key(s, "coordinator", ["tiny"])
@@ -279,7 +279,7 @@ def test_unfinished_plan_is_409_and_a_dead_job_is_failed_at_start(database_url):
     app = create_app(settings_for(database_url))
     with TestClient(app) as c:
         app.state.workers.stop()
-        from labopt_api.routers.keys import create_key
+        from labopt_api.store.keys import create_key
 
         with app.state.db.sessions() as s:
             _, key = create_key(s, "coordinator", ["tiny"])

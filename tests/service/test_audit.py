@@ -194,7 +194,7 @@ def test_deleting_a_scenario_keeps_the_units_submissions(service):
 
 
 def test_keys_made_on_the_command_line_are_audited(service):
-    from labopt_api.routers.keys import create_key, revoke_key
+    from labopt_api.store.keys import create_key, revoke_key
 
     with service.app.state.db.sessions() as s:
         row, _ = create_key(s, "lab", ["tiny/cdc"], "bench")

@@ -416,8 +416,8 @@ def test_estimates_are_stored_for_the_next_plan(setup, service):
     assert day["current"]["samples"] == {"screening": 2500}  # the unit's own input
     assert len(day["history"]) == 2
     # the plan of day 2 is built with the estimate
-    from labopt_api.jobs import build_scenario
     from labopt_api.models import ScenarioRecord
+    from labopt_api.store.district_days import build_scenario
 
     with service.app.state.db.sessions() as s:
         scn = build_scenario(s, s.get(ScenarioRecord, sid))
@@ -447,8 +447,8 @@ def test_estimates_are_stored_for_the_next_plan(setup, service):
 def test_a_change_built_on_a_stale_state_is_refused_whole(setup, service):
     """Two uploads read the same version; the second to save finds it moved and writes
     nothing (the service then starts it again from the new state)."""
-    from labopt_api.lab_store import Conflict, ManifestCache, load_batch, save_changes
     from labopt_api.models import now
+    from labopt_api.store.batches import Conflict, ManifestCache, load_batch, save_changes
 
     c, _coord, lab, sid = setup
     batch, truth = new_batch(c, lab, sid, n=900)
@@ -597,7 +597,7 @@ def test_a_lab_estimates_from_the_batches_it_may_read(setup, service):
 
 
 def test_an_upload_to_a_batch_deleted_meanwhile_is_404(setup, service):
-    from labopt_api.lab_store import Gone, ManifestCache, change_batch
+    from labopt_api.store.batches import Gone, ManifestCache, change_batch
 
     c, _coord, lab, sid = setup
     batch, _ = new_batch(c, lab, sid, n=90, algorithm="D2", config="10")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from labopt_api.db import Database
 from labopt_api.main import create_app
-from labopt_api.routers.keys import create_key
+from labopt_api.store.keys import create_key
 from tests.service.conftest import PG, settings_for
 from tests.service.live import LiveServer
 

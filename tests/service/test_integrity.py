@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 
 from labopt.scenario import save_folder, save_xlsx, scenario_from_data
 from labopt_api.db import MIGRATIONS, make_engine, migrate
-from labopt_api.jobs import build_scenario
 from labopt_api.main import create_app
 from labopt_api.models import (
     DistrictDayRecord,
@@ -33,6 +32,7 @@ from labopt_api.models import (
     text_length,
 )
 from labopt_api.paging import MAX_LIMIT
+from labopt_api.store.district_days import build_scenario
 from labopt_api.stored_text import SCENARIO_TEXT
 from tests.service.conftest import Service, settings_for, wait_done
 from tests.service.live import LiveServer

@@ -17,7 +17,7 @@ from labopt.scenario import scenario_to_data
 from labopt.scenario.synth import synthesize
 from labopt_api.main import create_app
 from labopt_api.models import PlanJob
-from labopt_api.routers.keys import create_key
+from labopt_api.store.keys import create_key
 from tests.service.conftest import settings_for, wait_done
 from tests.service.live import LiveServer
 from tests.service.test_api import tiny_json

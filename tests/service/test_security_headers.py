@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from labopt_api.main import create_app
 from labopt_api.protection import RequestIdFilter
-from labopt_api.routers.keys import create_key
+from labopt_api.store.keys import create_key
 from tests.service.conftest import settings_for
 from tests.service.live import LiveServer
 from tests.service.test_api import tiny_json

@@ -1,4 +1,5 @@
-"""Lab batches in the database: rebuild a batch's state from its rows, write what changed.
+"""Lab batches in the database: who may see which, read, list, create, delete; rebuild a
+batch's state from its rows and write what changed.
 
 A batch is stored as its record (design, plate settings, the manifest as a gzip CSV: it never
 changes), one row per run (that run's plate layout) and one row per result recorded. Result
@@ -18,10 +19,11 @@ import gzip
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, false, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,10 +32,15 @@ from labopt.lab.batch import LabBatch, log_from_frame, plates_from_frame
 from labopt.lab.manifest import Manifest, read_manifest
 from labopt.lab.plates import PlateSpec
 from labopt.lab.results import OUTCOMES
+from labopt_api.db import rows_changed
 from labopt_api.failpoints import failpoint
-from labopt_api.models import LabBatchRecord, LabResultRecord, LabRunRecord, now
+from labopt_api.models import ApiKey, LabBatchRecord, LabResultRecord, LabRunRecord, now
+from labopt_api.security import Principal
+from labopt_api.store import NotFound, audit
+from labopt_api.stored_text import usable_id
 
 ATTEMPTS = 5  # tries of a change that keeps meeting concurrent changes
+Report = TypeVar("Report")  # what a change says about itself
 
 
 class Conflict(Exception):
@@ -44,6 +51,141 @@ class Gone(Exception):
     """The batch was deleted while this change was being prepared."""
 
 
+# ---------------------------------------------------------------------- access
+def may_use_lab(who: Principal, province: str, lab: str) -> bool:
+    """Coordinators of the province use every lab's batches; a lab key its own."""
+    return who.coordinates(province) or lab in who.lab_ids(province)
+
+
+def visible(who: Principal) -> ColumnElement[bool]:
+    """The SQL condition for the batches ``who`` may see (the rule of may_use_lab)."""
+    if who.is_admin() or (who.role == "coordinator" and "*" in who.scopes):
+        return true()
+    if who.role == "coordinator":
+        return LabBatchRecord.province_code.in_(who.scopes)
+    if who.role == "lab":
+        pairs = [s.split("/", 1) for s in who.scopes if "/" in s]
+        return or_(
+            false(),
+            *(
+                and_(LabBatchRecord.province_code == province, LabBatchRecord.lab == lab)
+                for province, lab in pairs
+            ),
+        )
+    return false()
+
+
+# ---------------------------------------------------------------------- rows
+def get(db: Session, batch_id: str) -> LabBatchRecord:
+    """The batch; NotFound when there is none."""
+    record = db.get(LabBatchRecord, batch_id) if usable_id(batch_id, LabBatchRecord.id) else None
+    if record is None:
+        raise NotFound(f"no batch {batch_id!r}")
+    return record
+
+
+def listing(
+    who: Principal,
+    scenario_id: str | None = None,
+    lab: str | None = None,
+    date: dt.date | None = None,
+) -> Select:
+    """The batches ``who`` may see matching every filter given, newest first."""
+    q = (
+        select(LabBatchRecord)
+        .where(visible(who))
+        .order_by(LabBatchRecord.created_at.desc(), LabBatchRecord.id)
+    )
+    for column, value in (
+        (LabBatchRecord.scenario_id, scenario_id),
+        (LabBatchRecord.lab, lab),
+        (LabBatchRecord.date, date),
+    ):
+        if value is not None:
+            q = q.where(column == value)
+    return q
+
+
+def collected_on(
+    db: Session, who: Principal, scenario_id: str, date: dt.date
+) -> list[LabBatchRecord]:
+    """The batches of the scenario collected on ``date`` that ``who`` may see, by label."""
+    return list(
+        db.execute(
+            select(LabBatchRecord)
+            .where(
+                LabBatchRecord.scenario_id == scenario_id,
+                LabBatchRecord.date == date,
+                visible(who),
+            )
+            .order_by(LabBatchRecord.label)
+        ).scalars()
+    )
+
+
+def label_user(db: Session, scenario_id: str, label: str) -> str | None:
+    """The id of the scenario's batch with this label, if any (labels are unique in one)."""
+    row = db.execute(
+        select(LabBatchRecord.id).where(
+            LabBatchRecord.scenario_id == scenario_id, LabBatchRecord.label == label
+        )
+    ).first()
+    return None if row is None else row[0]
+
+
+def add(db: Session, record: LabBatchRecord, run: LabRunRecord) -> bool:
+    """Store a new batch and its first run (from :func:`new_record`); commits. False when
+    its label was taken meanwhile (nothing stored)."""
+    try:
+        db.add(record)
+        db.flush()
+        run.batch_id = record.id
+        db.add(run)
+        db.commit()
+    except IntegrityError:  # the same label, created at the same moment
+        db.rollback()
+        return False
+    return True
+
+
+def result_count(db: Session, batch_id: str) -> int:
+    return db.execute(
+        select(func.count())
+        .select_from(LabResultRecord)
+        .where(LabResultRecord.batch_id == batch_id)
+    ).scalar_one()
+
+
+def delete(db: Session, record: LabBatchRecord, who: Principal) -> bool:
+    """Delete a batch without results, audited; commits. False (nothing deleted) when results
+    were recorded meanwhile."""
+    audit.record(
+        db,
+        who,
+        "batch.delete",
+        "batch",
+        record.id,
+        scenario_id=record.scenario_id,
+        lab=record.lab,
+        label=record.label,
+        samples=record.samples,
+    )
+    db.delete(record)
+    try:
+        db.commit()
+    except IntegrityError:  # results recorded since they were counted
+        db.rollback()
+        return False
+    return True
+
+
+def key_labels(db: Session, key_ids: list[int]) -> dict[int, str]:
+    """The labels of these keys, by id (to show who sent results)."""
+    rows = db.execute(select(ApiKey.id, ApiKey.label).where(ApiKey.id.in_(key_ids))).all()
+    return {row.id: row.label for row in rows}
+
+
+# ---------------------------------------------------------------------- state
 class ManifestCache:
     """Manifests rebuilt recently, by batch id (they never change; rebuilding one of 80,000
     samples takes a good part of a second)."""
@@ -68,7 +210,8 @@ class ManifestCache:
 
 
 def pack_manifest(manifest: Manifest) -> bytes:
-    return gzip.compress(write_csv(manifest.to_frame()).encode(), compresslevel=6)
+    text = cast(str, write_csv(manifest.to_frame()))  # without a path: the CSV text
+    return gzip.compress(text.encode(), compresslevel=6)
 
 
 def unpack_manifest(record: LabBatchRecord) -> Manifest:
@@ -170,7 +313,7 @@ def save_changes(
             version=record.version + 1, runs=after.runs, summary=after.summary(), updated_at=when
         )
     )
-    if moved.rowcount != 1:
+    if rows_changed(moved) != 1:
         db.rollback()
         raise Conflict
     m = after.manifest
@@ -224,9 +367,9 @@ def change_batch(
     db: Session,
     batch_id: str,
     manifests: ManifestCache,
-    change: Callable[[LabBatch, str], tuple[LabBatch, object]],
+    change: Callable[[LabBatch, str], tuple[LabBatch, Report]],
     who: int | None,
-) -> tuple[LabBatchRecord, LabBatch, object, bool]:
+) -> tuple[LabBatchRecord, LabBatch, Report, bool]:
     """Apply ``change`` ((state, time as ISO 8601) -> (new state, report)) to the stored batch
     and save it,
     starting again from the new state when another change got in first.
