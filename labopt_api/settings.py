@@ -53,4 +53,4 @@ class ServiceSettings(BaseSettings):
 
 @lru_cache
 def get_settings() -> ServiceSettings:
-    return ServiceSettings()  # type: ignore[call-arg]  # the fields come from the environment
+    return ServiceSettings()  # the fields come from the environment

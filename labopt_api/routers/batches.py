@@ -97,7 +97,7 @@ def _out(record: LabBatchRecord) -> BatchOut:
         date=record.date,
         algorithm=record.algorithm,
         config=record.config,
-        mode=record.mode,  # type: ignore[arg-type]  # the column holds BatchOut's modes
+        mode=record.mode,
         plate=record.plate,
         recollection_hours=record.recollection_hours,
         samples=record.samples,

@@ -29,7 +29,7 @@ def _out(job: PlanJob, db: DbSession, with_summary: bool = True) -> PlanOut:
     return PlanOut(
         id=job.id,
         scenario_id=job.scenario_id,
-        status=job.status,  # type: ignore[arg-type]  # the column holds PlanOut's statuses
+        status=job.status,
         progress=job.progress,
         message=job.message,
         error=job.error,
