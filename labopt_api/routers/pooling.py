@@ -28,8 +28,8 @@ def _dilution(d: Dilution | None) -> DilutionModel | None:
     return None if d is None else DilutionModel(**d.model_dump())
 
 
-# evaluating one design takes about 0.1 ms: run it on the event loop rather than pay a
-# thread hand-off; grids and searches, which take longer, run in the thread pool
+# evaluating one design is far quicker than a thread hand-off: run it on the event loop;
+# grids and searches, which take longer, run in the thread pool
 @router.post(
     "/evaluate",
     response_model=DesignOut | DesignGridOut,
