@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
@@ -42,12 +43,23 @@ Where = Literal["body", "query", "path"]
 def short(value: Any, limit: int = MAX_ECHO) -> Any:
     """The caller's input as an error shows it: itself when short, else its first ``limit``
     characters (as JSON text when it is not a string) and its length."""
-    if value is None or isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, (bool, int)):
         return value
+    if isinstance(value, float):  # JSON has no NaN or Infinity: echo them as text
+        return value if math.isfinite(value) else str(value)
     text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
     if len(text) <= limit:
-        return value
+        return value if isinstance(value, str) or _finite(value) else text
     return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _finite(value: Any) -> bool:
+    """Whether ``value`` can be written as standard JSON (no NaN or Infinity inside)."""
+    try:
+        json.dumps(value, default=str, allow_nan=False)
+    except ValueError:
+        return False
+    return True
 
 
 def bounded(items: list[dict[str, Any]], total: int | None = None) -> list[dict[str, Any]]:

@@ -30,7 +30,9 @@ Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and Infinity (which Python's JSON reader accepts) are never a count, a probability
+    # or a Ct value
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 Item = TypeVar("Item")

@@ -604,3 +604,23 @@ def test_an_upload_to_a_batch_deleted_meanwhile_is_404(setup, service):
     assert c.delete(f"/v1/batches/{batch['id']}", headers=lab).status_code == 204
     with service.app.state.db.sessions() as s, pytest.raises(Gone):
         change_batch(s, batch["id"], ManifestCache(), lambda b, when: (b, None), None)
+
+
+def test_a_nan_ct_is_refused_as_in_a_csv_upload(setup, service):
+    c, _coord, lab, sid = setup
+    batch, _truth = new_batch(c, lab, sid)
+    bid = batch["id"]
+    plates = csv_of(c.get(f"/v1/batches/{bid}/tables/plates", headers=lab))
+    first = plates.loc[plates["content"] == "reaction", "pool_id"].tolist()[0]
+    state = stored_state(service, bid)
+    for ct in ("NaN", "Infinity"):
+        body = f'{{"results":[{{"pool_id":"{first}","result":"positive","ct":{ct}}}]}}'
+        r = c.post(
+            f"/v1/batches/{bid}/results",
+            headers={**lab, "Content-Type": "application/json"},
+            content=body,
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"][:2] == ["body", "results"]
+        assert "ct" in r.json()["detail"][0]["loc"]
+    assert stored_state(service, bid) == state

@@ -71,3 +71,36 @@ def test_the_library_names_the_parameter(service):
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "se"], r.text
     assert "3 values, one per stage" in r.json()["detail"][0]["msg"]
+
+
+# Python's JSON reader takes NaN and Infinity; no count, probability or Ct value is one
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/pooling/evaluate", '{"algorithm":"D2","config":"10","prevalence":NaN}', "prevalence"),
+        (
+            "/v1/pooling/evaluate",
+            '{"algorithm":"D2","config":"10","prevalence":Infinity}',
+            "prevalence",
+        ),
+        (
+            "/v1/pooling/evaluate",
+            '{"algorithm":"D2","config":"10","prevalence":0.01,"se":NaN}',
+            "se",
+        ),
+        (
+            "/v1/pooling/evaluate",
+            '{"algorithm":"ID2","config":"3,1","prevalence":0.01,"risks":[0.1,NaN,0.1]}',
+            "risks",
+        ),
+        ("/v1/pooling/optimize", '{"prevalence":NaN}', "prevalence"),
+        ("/v1/pooling/optimize", '{"prevalence":0.01,"sp":-Infinity}', "sp"),
+    ],
+)
+def test_nan_and_infinity_are_a_422_naming_the_field(service, quiet_client, path, body, field):
+    headers = {**service.key("admin"), "Content-Type": "application/json"}
+    r = quiet_client.post(path, headers=headers, content=body)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert any(field in d["loc"] for d in detail), detail
+    assert any("finite" in d["msg"] for d in detail), detail
