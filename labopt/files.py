@@ -77,6 +77,7 @@ def write_output_folder(
     """
     shown_folder = Path(folder)
     check_not_input(folder, reads, what)
+    _check_parents(folder, what)
     state = _Folder(Path(os.path.abspath(folder)), what)
     other_kind = state.marked and kind and state.kind and state.kind != kind
     if other_kind and not force:
@@ -118,13 +119,23 @@ def write_output_folder(
     return [shown_folder / name for name in names]
 
 
+# the installed labopt package: its files are labopt's code and examples, never an output
+PACKAGE = Path(__file__).resolve().parent
+
+
 def check_not_input(
     out: str | os.PathLike, reads: Iterable[str | os.PathLike], what: str = "--out"
 ) -> None:
-    """Refuse an output path that is, holds or lies inside one of the inputs ``reads``
-    (resolved, so links and '..' do not hide it): writing there could replace or delete what
-    the command is reading."""
+    """Refuse an output path that lies inside labopt's package, or is, holds or lies inside one
+    of the inputs ``reads`` (resolved, so links and '..' do not hide it): writing there could
+    replace or delete what the command is reading."""
     target = Path(out).resolve()
+    if target == PACKAGE or PACKAGE in target.parents:
+        raise OutputFolderError(
+            f"{what}: {out} lies inside labopt's own package ({PACKAGE}); labopt does not "
+            f"write there, even with --force (an upgrade would delete it, and a folder there "
+            f"would pass for one of labopt's examples). Choose a folder of your own."
+        )
     for given in reads:
         src = Path(given).resolve()
         if src == target or src in target.parents or target in src.parents:
@@ -141,6 +152,18 @@ def check_not_input(
             )
 
 
+def _check_parents(out: str | os.PathLike, what: str) -> None:
+    """Refuse an output whose nearest existing parent is a file: no folder can be made there."""
+    parent = Path(os.path.abspath(out)).parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputFolderError(
+            f"{what}: {out} cannot be made: {parent} is a file, not a folder. Choose a path "
+            f"in a folder."
+        )
+
+
 def write_output_file(
     path: str | os.PathLike,
     writer: Writer,
@@ -154,6 +177,7 @@ def write_output_file(
     wrote it), and never through a symlink."""
     path = Path(path)
     check_not_input(path, reads, what)
+    _check_parents(path, what)
     old_mode = None
     if os.path.lexists(path):
         if path.is_symlink() or not path.is_file():

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from labopt.cli.main import app
-from labopt.files import MARKER, OutputFolderError, read_marker, write_output_folder
+from labopt.files import MARKER, PACKAGE, OutputFolderError, read_marker, write_output_folder
 
 TINY = Path(__file__).parent / "data" / "tiny"
 THESIS = b"four years of work"
@@ -95,6 +95,25 @@ def test_a_folder_labopt_did_not_write_is_refused(tmp_path, inputs, command):
     refused(r, "not a labopt output folder", "thesis.docx", "--force")
     assert snapshot(out) == {"thesis.docx": THESIS}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs", "thesis"]  # no leftovers
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_output_under_a_file_is_refused_with_a_message(tmp_path, inputs, command):
+    args, _ = COMMANDS[command]
+    (tmp_path / "notes.txt").write_bytes(THESIS)
+    r = run(*args(inputs, tmp_path / "notes.txt" / "out"))
+    refused(r, "notes.txt is a file, not a folder")
+    assert "Errno" not in r.output
+    assert (tmp_path / "notes.txt").read_bytes() == THESIS
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_output_is_written_inside_labopts_package(tmp_path, inputs, command):
+    args, _ = COMMANDS[command]
+    target = PACKAGE / "examples" / "an_output_here"
+    r = run(*args(inputs, target), "--force")
+    refused(r, "inside labopt's own package")
+    assert not target.exists()
 
 
 @pytest.mark.parametrize("command", COMMANDS)

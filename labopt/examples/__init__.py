@@ -8,5 +8,9 @@ EXAMPLES = Path(__file__).parent
 
 
 def names() -> list[str]:
-    """The example scenarios' names, sorted (folder names under this package)."""
-    return sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    """The example scenarios' names, sorted: the folders of this package with a scenario.toml."""
+    return sorted(
+        p.name
+        for p in EXAMPLES.iterdir()
+        if p.is_dir() and not p.name.startswith(("_", ".")) and (p / "scenario.toml").is_file()
+    )

@@ -28,14 +28,16 @@ class DistrictDay:
     samples: dict[str, int] = field(default_factory=dict)
 
 
-def day_of(scn: Scenario, date: dt.date) -> int:
-    """Day number (1 = start_date) of a calendar date inside the horizon."""
+def day_of(scn: Scenario, date: dt.date, parameter: str = "date") -> int:
+    """Day number (1 = start_date) of a calendar date inside the horizon; ``parameter`` names
+    the date in the error otherwise."""
     day = (date - scn.province.start_date).days + 1
     if not 1 <= day <= scn.province.days:
         end = scn.date_of(scn.province.days)
         raise InputError(
-            f"date: {date} is outside the scenario's horizon {scn.province.start_date} .. {end}",
-            "date",
+            f"{parameter}: {date} is outside the scenario's horizon "
+            f"{scn.province.start_date} .. {end}",
+            parameter,
         )
     return day
 
@@ -133,7 +135,7 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
     in stock (the scenario's stock is that of its own start date: update it for a later plan).
     """
     start = scn.province.start_date if start is None else start
-    first = day_of(scn, start)
+    first = day_of(scn, start, "start_date")
     left = scn.province.days - first + 1
     days = left if days is None else int(days)
     if not 1 <= days <= left:

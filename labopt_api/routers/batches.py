@@ -35,7 +35,7 @@ from labopt.lab.results import RESULT_COLUMNS, read_results
 from labopt.lab.tables import LabInputError, Problems, sheet_rows, text_table
 from labopt.pooling.designs import Design
 from labopt.scenario import Scenario, scenario_from_data
-from labopt.scenario.updates import DistrictDay, check_district_day
+from labopt.scenario.updates import DistrictDay, check_district_day, day_of
 from labopt_api.deps import Caller, DbSession, Paging
 from labopt_api.errors import field_error, json_rows_detail
 from labopt_api.models import LabBatchRecord, text_length
@@ -538,6 +538,7 @@ def _store_estimates(
         )
 
     def build(scn: Scenario) -> list[district_days.Submission]:
+        day_of(scn, for_date, "for_date")
         out = []
         for district, group in est.groupby("district", sort=True):
             current = district_days.current_row(db, scenario_id, str(district), for_date)

@@ -26,7 +26,7 @@ from fastapi import (
 from labopt.capacity import capacity_report
 from labopt.errors import InputError
 from labopt.scenario import Scenario, load_scenario, scenario_from_data
-from labopt.scenario.updates import DistrictDay, check_district_day
+from labopt.scenario.updates import DistrictDay, check_district_day, day_of
 from labopt_api.deps import Caller, DbSession, Paging
 from labopt_api.errors import field_error, query_error
 from labopt_api.models import DistrictDayRecord, ScenarioRecord, text_length
@@ -420,6 +420,10 @@ def put_district_day(
     report = DistrictDay(code, date, body.epidemic_level, body.prevalence, body.samples)
 
     def build(scn: Scenario) -> list[district_days.Submission]:
+        try:
+            day_of(scn, date)
+        except InputError as exc:  # the date is the path's
+            raise field_error("date", str(exc), where="path") from None
         check_district_day(scn, report)
         return [(code, date, payload)]
 

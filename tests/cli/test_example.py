@@ -47,6 +47,16 @@ def test_folders_labopt_did_not_write_and_the_package_are_refused(tmp_path):
     assert run("example", "mai_son", out, "--force").exit_code == 0
     assert (out / "notes.txt").read_text() == "mine"
     before = snapshot(EXAMPLES)
-    refused(run("example", "mai_son", EXAMPLES / "mai_son" / "copy"), "input")
+    refused(run("example", "mai_son", EXAMPLES / "mai_son" / "copy"), "inside labopt's own package")
     refused(run("example", "mai_son", out), "already holds files labopt wrote")
     assert snapshot(EXAMPLES) == before
+
+
+def test_nothing_is_copied_into_labopts_package_and_the_list_is_unchanged(tmp_path):
+    before = names()
+    for args in (["example", "thanh_hoa"], ["scenario", "new"]):
+        target = EXAMPLES / "my_copy"
+        refused(run(*args, target), "inside labopt's own package")
+        assert not target.exists()
+    assert names() == before
+    assert all((EXAMPLES / n / "scenario.toml").is_file() for n in before)

@@ -202,6 +202,7 @@ def test_district_day_submissions_replace_and_keep_history(service):
     )
     r = c.put(f"/v1/scenarios/{sid}/districts/a/days/2021-11-30", headers=district_a, json=first)
     assert r.status_code == 422 and "outside the scenario's horizon" in r.text
+    assert r.json()["detail"][0]["loc"] == ["path", "date"]
     r = c.put(url, headers=district_a, json={"samples": {"pcr": 5}})
     assert r.status_code == 422 and "unknown stream" in r.text
     r = c.put(url, headers=district_a, json={"prevalence": {"screening": 2}})
@@ -249,6 +250,9 @@ def test_plan_in_the_background_then_tables(service):
     assert c.get("/v1/plans/nope", headers=coord).status_code == 404
     r = c.post("/v1/plans", headers=coord, json={"scenario_id": sid, "days": 9})
     assert r.status_code == 422 and "days: between 1 and 3" in r.text
+    r = c.post("/v1/plans", headers=coord, json={"scenario_id": sid, "start_date": "2025-01-01"})
+    assert r.status_code == 422 and "outside the scenario's horizon" in r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "start_date"]
 
 
 def test_queue_is_bounded_and_the_rest_keeps_working(database_url):

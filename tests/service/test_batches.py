@@ -436,6 +436,8 @@ def test_estimates_are_stored_for_the_next_plan(setup, service):
         json={"batch_ids": [bid], "for_date": "2022-01-01"},
     )
     assert r.status_code == 422 and "outside the scenario's horizon" in r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "for_date"]
+    assert r.json()["detail"][0]["msg"].startswith("for_date:")
     assert (
         c.post(
             f"/v1/scenarios/{sid}/estimates", headers=coord, json={"date": "2021-10-09"}
