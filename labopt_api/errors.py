@@ -161,6 +161,21 @@ def json_rows_detail(exc: LabInputError, field: str) -> list[dict[str, Any]]:
     return out
 
 
+def json_scenario_detail(exc: ScenarioError, tables: Iterable[str]) -> list[dict[str, Any]]:
+    """Problems of a scenario sent as JSON: a table's rows are list items (``loc`` is
+    ["body", table, item, column], row 2 of a sheet being item 0); other problems keep their
+    source under "body"."""
+    names = set(tables)
+    out = []
+    for item in problems_detail(exc.problems, "scenario_error"):
+        source, *rest = item["loc"]
+        if source in names and rest and isinstance(rest[0], int):
+            rest[0] -= 2
+        item["loc"] = ["body", source, *rest]
+        out.append(item)
+    return out
+
+
 async def handle_request_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     """FastAPI's 422, with long inputs, field names and messages shortened (a 12 MB unknown
     field would otherwise come back whole)."""

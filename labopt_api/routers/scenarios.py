@@ -25,10 +25,10 @@ from fastapi import (
 
 from labopt.capacity import capacity_report
 from labopt.errors import InputError
-from labopt.scenario import Scenario, load_scenario, scenario_from_data
+from labopt.scenario import Scenario, ScenarioError, load_scenario, scenario_from_data
 from labopt.scenario.updates import DistrictDay, check_district_day, day_of
 from labopt_api.deps import Caller, DbSession, Paging
-from labopt_api.errors import field_error, query_error
+from labopt_api.errors import field_error, json_scenario_detail, query_error
 from labopt_api.models import DistrictDayRecord, ScenarioRecord, text_length
 from labopt_api.paging import page
 from labopt_api.schemas import (
@@ -189,6 +189,16 @@ def _from_upload(upload: UploadFile) -> Scenario:
         return load_scenario(folder)
 
 
+def _from_json(body: ScenarioData) -> Scenario:
+    """The scenario of a JSON body; its problems name the list items of the body's tables."""
+    data = body.model_dump()
+    try:
+        return scenario_from_data(data)
+    except ScenarioError as exc:
+        tables = [k for k, v in data.items() if isinstance(v, list)]
+        raise HTTPException(422, detail=json_scenario_detail(exc, tables)) from None
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -199,7 +209,7 @@ def _from_upload(upload: UploadFile) -> Scenario:
 def create(
     body: ScenarioData, request: Request, response: Response, who: Caller, db: DbSession
 ) -> ScenarioSummary:
-    r = _create(db, scenario_from_data(body.model_dump()), who, request)
+    r = _create(db, _from_json(body), who, request)
     response.headers["ETag"] = etag(r)
     return summary(r)
 
@@ -266,7 +276,7 @@ def replace(
 ) -> ScenarioReplaced:
     r = scenarios.get(db, scenario_id)
     require_coordinator(who, r.province_code, f"replace scenarios of {r.province_code}")
-    scn = scenario_from_data(body.model_dump())
+    scn = _from_json(body)
     return _replace(db, scenario_id, scn, who, if_match, response, request)
 
 

@@ -138,7 +138,8 @@ def test_bad_scenarios_are_422_with_every_problem(service):
     r = c.post("/v1/scenarios", headers=h, json=data)
     assert r.status_code == 422
     locs = [d["loc"] for d in r.json()["detail"]]
-    assert ["labs", 3, "status"] in locs and ["districts", 2, "population"] in locs
+    # the JSON list items, counted from 0 (not spreadsheet rows)
+    assert ["body", "labs", 1, "status"] in locs and ["body", "districts", 0, "population"] in locs
     r = c.post("/v1/scenarios/upload", headers=h, files={"file": ("x.txt", b"hello")})
     assert r.status_code == 422 and "neither an .xlsx" in r.json()["detail"][0]["msg"]
     corrupt = zip_folder(TINY).replace(b"provincial_cdc", b"provincial_cdX")  # CRC breaks
