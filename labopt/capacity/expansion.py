@@ -230,7 +230,10 @@ def _solve(
         m.minimize(sum(cost_terms))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.num_workers = 2
+    # one worker and a fixed seed: ties between equally cheap changes are broken the same way
+    # on every run, so a coordinator gets the same answer twice
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return [], 0, 0.0, solver.status_name(status)

@@ -190,3 +190,16 @@ def test_capacity_cli_json_and_errors(tmp_path):
     bad.mkdir()
     r = run("capacity", str(bad))
     assert r.returncode == 2 and "scenario.toml: missing" in r.stderr
+
+
+def test_what_it_takes_gives_the_same_changes_every_time():
+    """Thanh Hóa's day 4 has ties between equally cheap changes: the answer must not depend
+    on which solver thread finishes first."""
+    scn = load_scenario(FIXTURES / "thanh_hoa")
+    answers = {
+        json.dumps(
+            capacity_report(scn, day=4).to_dict()["what_it_takes"], sort_keys=True, default=str
+        )
+        for _ in range(4)
+    }
+    assert len(answers) == 1
