@@ -328,21 +328,22 @@ class _Folder:
             sub = "/".join(parts[: i + 1])
             if not os.path.lexists(cur):
                 return
-            if cur.is_symlink():
-                self._refuse(sub, "is a symlink")
+            if cur.is_symlink():  # labopt writes no links: this one is the user's
+                self._refuse(sub, "is a symlink, which labopt does not write")
             if i < len(parts) - 1 and not cur.is_dir():
                 self._refuse(sub, "is not a folder")
+        unlisted = f"was not written by labopt (it is not listed in {MARKER})"
         if cur.is_dir():
             other = next((p for p in self.entries(rel) if p not in owned), None)
             if other is not None:
-                self._refuse(other, "was not written by labopt")
+                self._refuse(other, unlisted)
         elif rel not in owned:
-            self._refuse(rel, "was not written by labopt")
+            self._refuse(rel, unlisted)
 
     def _refuse(self, rel: str, why: str) -> None:
         raise OutputFolderError(
-            f"{self.what}: {self.path / rel} {why} (it is not listed in {MARKER}); labopt "
-            f"never replaces it, even with --force: move it away or choose another folder."
+            f"{self.what}: {self.path / rel} {why}; labopt never replaces it, even with "
+            f"--force: move it away or choose another folder."
         )
 
 
