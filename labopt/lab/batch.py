@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from labopt.errors import InputError
 from labopt.lab.decode import REPEAT, Decoding, decode
 from labopt.lab.field import DEFAULT_RECOLLECTION_HOURS, recollection_list
 from labopt.lab.manifest import Manifest, read_manifest
@@ -125,9 +126,10 @@ class LabBatch:
     ) -> LabBatch:
         """A new batch with run 1 (the first-stage pools) laid out on plates."""
         if not np.isfinite(recollection_hours) or recollection_hours < 0:
-            raise ValueError(
+            raise InputError(
                 f"recollection_hours: must be a number of hours ≥ 0, got "
-                f"{shown(recollection_hours)}"
+                f"{shown(recollection_hours)}",
+                "recollection_hours",
             )
         empty = pd.DataFrame(
             {

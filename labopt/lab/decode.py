@@ -28,6 +28,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from labopt.errors import InputError
 from labopt.lab.manifest import COLUMN, FIELD, KINDS, MASTER, ROW, Manifest
 from labopt.lab.results import INVALID, NEGATIVE, NONE, OUTCOMES, POSITIVE
 from labopt.lab.tables import LabInputError, Problems
@@ -235,7 +236,9 @@ def decode(
     m = manifest
     outcome = np.asarray(outcome, dtype=np.int8)
     if outcome.shape != (m.n_pools,):
-        raise ValueError(f"outcome: expected one value per pool ({m.n_pools}), got {outcome.shape}")
+        raise InputError(
+            f"outcome: expected one value per pool ({m.n_pools}), got {outcome.shape}", "outcome"
+        )
     ct = np.full(m.n_pools, np.nan) if ct is None else np.asarray(ct, dtype=float)
     rule = _decode_array if m.is_array else _decode_tree
     due, status, decided = rule(m, outcome)

@@ -111,11 +111,13 @@ def estimate_prevalence(
     k = np.asarray(pool_sizes)
     y = np.asarray(positive, dtype=bool)
     if k.shape != y.shape or k.ndim != 1:
-        raise ValueError("pool_sizes/positive: expected two 1-D arrays of the same length")
+        raise InputError(
+            "pool_sizes/positive: expected two 1-D arrays of the same length", "pool_sizes/positive"
+        )
     if k.size == 0:
-        raise ValueError("pool_sizes: no pools with a valid result")
+        raise InputError("pool_sizes: no pools with a valid result", "pool_sizes")
     if not np.issubdtype(k.dtype, np.number) or (k < 1).any() or (k != np.round(k)).any():
-        raise ValueError("pool_sizes: pool sizes must be whole numbers ≥ 1")
+        raise InputError("pool_sizes: pool sizes must be whole numbers ≥ 1", "pool_sizes")
     sizes, inv = np.unique(k.astype(np.int64), return_inverse=True)
     n = np.bincount(inv)
     pos = np.bincount(inv, weights=y).astype(np.int64)
@@ -131,14 +133,18 @@ def estimate_from_counts(
     n = np.asarray(pools, dtype=np.int64)
     y = np.asarray(positive_pools, dtype=np.int64)
     if not (k.shape == n.shape == y.shape) or k.ndim != 1 or k.size == 0:
-        raise ValueError(
-            "sizes/pools/positive_pools: expected three 1-D arrays of the same, non-zero length"
+        raise InputError(
+            "sizes/pools/positive_pools: expected three 1-D arrays of the same, non-zero length",
+            "sizes/pools/positive_pools",
         )
     if (k < 1).any() or (n < 0).any() or (y < 0).any() or (y > n).any():
-        raise ValueError("sizes/pools/positive_pools: sizes ≥ 1, 0 ≤ positive pools ≤ pools")
+        raise InputError(
+            "sizes/pools/positive_pools: sizes ≥ 1, 0 ≤ positive pools ≤ pools",
+            "sizes/pools/positive_pools",
+        )
     keep = n > 0
     if not keep.any():
-        raise ValueError("pools: no pools with a valid result")
+        raise InputError("pools: no pools with a valid result", "pools")
     se, sp, level = _check_accuracy(se, sp, level)
     row = _fit(k[keep][None, :], n[keep][None, :], y[keep][None, :], se, sp, level).iloc[0]
     return PrevalenceEstimate(
@@ -170,14 +176,18 @@ def estimate_groups(
     n = np.atleast_2d(np.asarray(pools, dtype=np.int64))
     y = np.atleast_2d(np.asarray(positive_pools, dtype=np.int64))
     if not (k.shape == n.shape == y.shape) or k.ndim != 2 or k.size == 0:
-        raise ValueError(
+        raise InputError(
             "sizes/pools/positive_pools: expected three arrays of the same "
-            "shape (groups, pool sizes)"
+            "shape (groups, pool sizes)",
+            "sizes/pools/positive_pools",
         )
     if (k < 1).any() or (n < 0).any() or (y < 0).any() or (y > n).any():
-        raise ValueError("sizes/pools/positive_pools: sizes ≥ 1, 0 ≤ positive pools ≤ pools")
+        raise InputError(
+            "sizes/pools/positive_pools: sizes ≥ 1, 0 ≤ positive pools ≤ pools",
+            "sizes/pools/positive_pools",
+        )
     if (n.sum(axis=1) == 0).any():
-        raise ValueError("pools: every group needs at least one pool with a valid result")
+        raise InputError("pools: every group needs at least one pool with a valid result", "pools")
     se, sp, level = _check_accuracy(se, sp, level)
     return _fit(k, n, y, se, sp, level)[list(ESTIMATE_COLUMNS)]
 
@@ -188,7 +198,9 @@ def _check_accuracy(se, sp, level) -> tuple[float, float, float]:
     check_informative([se], [sp])
     level = float(level)
     if not 0 < level < 1:
-        raise ValueError(f"level: the confidence level must be in (0, 1), got {shown(level)}")
+        raise InputError(
+            f"level: the confidence level must be in (0, 1), got {shown(level)}", "level"
+        )
     return se, sp, level
 
 
@@ -469,9 +481,10 @@ def prevalence_frame(estimates: pd.DataFrame) -> pd.DataFrame:
     prevalence), ready for tomorrow's plan."""
     missing = [c for c in ("district", "stream") if c not in estimates.columns]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"estimates: a scenario's prevalence table needs the columns "
-            f"district and stream; missing {', '.join(missing)}"
+            f"district and stream; missing {', '.join(missing)}",
+            "estimates",
         )
     return estimates[["district", "stream", "prevalence"]].copy()
 

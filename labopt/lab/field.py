@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from labopt.errors import InputError
 from labopt.numbers import shown
 from labopt.pooling.designs import Design
 
@@ -139,7 +140,7 @@ def turnaround_hours(
         ("recollection_hours", recollection_hours),
     ):
         if not np.isfinite(v) or v < 0:
-            raise ValueError(f"{name}: must be a number of hours ≥ 0, got {shown(v)}")
+            raise InputError(f"{name}: must be a number of hours ≥ 0, got {shown(v)}", name)
     stages = design.stages
     cleared = transport_hours + run_hours
     lab_worst = transport_hours + stages * run_hours

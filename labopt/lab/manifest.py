@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from labopt.cells import write_csv
+from labopt.errors import InputError
 from labopt.lab.tables import (
     LabInputError,
     Problems,
@@ -335,9 +336,10 @@ def check_samples(
 
 def _check_batch_label(batch: str) -> None:
     if batch and not all(ch.isalnum() or ch in "-_" for ch in batch):
-        raise ValueError(
+        raise InputError(
             f"batch: {batch!r} may hold letters, digits, '-' and '_' only (it "
-            f"prefixes pool and plate ids)"
+            f"prefixes pool and plate ids)",
+            "batch",
         )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from labopt.errors import InputError
 from labopt.lab.batch import LabBatch
 from labopt.lab.manifest import COLUMN, INDIVIDUAL, MASTER, ROW, Manifest
 from labopt.lab.plates import PlateSpec
@@ -51,8 +52,8 @@ def positives_per_pool(manifest: Manifest, truth: np.ndarray) -> np.ndarray:
     m = manifest
     truth = np.asarray(truth, dtype=bool)
     if truth.shape != (m.n_samples,):
-        raise ValueError(
-            f"truth: expected one status per sample ({m.n_samples}), got {truth.shape}"
+        raise InputError(
+            f"truth: expected one status per sample ({m.n_samples}), got {truth.shape}", "truth"
         )
     count = np.zeros(m.n_pools, dtype=np.int64)
     for c in range(m.path.shape[1]):
@@ -95,7 +96,7 @@ def simulate_run(
     if per == "pool":
         return pd.DataFrame({"run": batch.runs, "pool_id": m.pool_id[pools], "result": words})
     if per != "well":
-        raise ValueError(f"per: {per!r}; allowed: pool, well")
+        raise InputError(f"per: {per!r}; allowed: pool, well", "per")
     result = np.empty(len(wells), dtype=object)
     result[react] = words
     content = wells["content"].to_numpy()

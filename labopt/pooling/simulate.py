@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import labopt._simulate as _simulate
+from labopt.errors import InputError
 from labopt.pooling.assay import DilutionModel
 from labopt.pooling.designs import ARRAYS, Design
 from labopt.pooling.opchar import (
@@ -100,15 +101,15 @@ def simulate(
     samples = check_int(samples, "samples", 1, 10**11)
     seed = check_int(seed, "seed", 0, MAX_SEED)
     if (prevalence is None) == (risks is None):
-        raise ValueError("prevalence/risks: give exactly one of them")
+        raise InputError("prevalence/risks: give exactly one of them", "prevalence/risks")
     blocks = -(-samples // d.block_size)
     sums = np.zeros(_simulate.N_SUMS)
     if d.algorithm in ARRAYS:
         if risks is not None:
-            raise ValueError(f"risks: {d.algorithm} simulation takes a prevalence")
+            raise InputError(f"risks: {d.algorithm} simulation takes a prevalence", "risks")
         p = float(check_probabilities(prevalence, "prevalence")[0])
         if np.ndim(prevalence) != 0:
-            raise ValueError("prevalence: simulate takes one prevalence at a time")
+            raise InputError("prevalence: simulate takes one prevalence at a time", "prevalence")
         (se_m, sp_m), (se_rc, sp_rc), (se_i, sp_i) = array_accuracy(d, se_v, sp_v, dilution)
         _simulate.simulate_array(
             p,
@@ -128,10 +129,12 @@ def simulate(
         if risks is not None:
             r = np.sort(check_probabilities(risks, "risks"))
             if r.size != d.block_size:
-                raise ValueError(f"risks: {d} needs {d.block_size} risks, got {r.size}")
+                raise InputError(f"risks: {d} needs {d.block_size} risks, got {r.size}", "risks")
         else:
             if np.ndim(prevalence) != 0:
-                raise ValueError("prevalence: simulate takes one prevalence at a time")
+                raise InputError(
+                    "prevalence: simulate takes one prevalence at a time", "prevalence"
+                )
             p = float(check_probabilities(prevalence, "prevalence")[0])
             r = np.full(d.block_size, p)
         tree, se_pool, sp_pool = pool_accuracy(d, se_v, sp_v, dilution)

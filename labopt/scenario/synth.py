@@ -13,6 +13,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from labopt.errors import InputError
 from labopt.scenario.model import (
     District,
     Lab,
@@ -58,9 +59,9 @@ def synthesize(
 ) -> Scenario:
     """A random but valid scenario; the same arguments always give the same scenario."""
     if districts < 1 or labs < 1 or days < 1:
-        raise ValueError("districts, labs and days must be at least 1")
+        raise InputError("districts, labs and days must be at least 1")
     if not candidates >= 1:
-        raise ValueError("candidates: must be at least 1")
+        raise InputError("candidates: must be at least 1", "candidates")
     rng = np.random.default_rng(seed)
     n, m = districts, labs
     lat = rng.uniform(*LAT_RANGE, n)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from labopt.errors import InputError
+
 LANGS = ("en", "vi")
 
 COLUMNS = {
@@ -107,7 +109,7 @@ TEMPLATES = {
 
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
-        raise ValueError(f"lang: one of {', '.join(LANGS)}, got {lang!r}")
+        raise InputError(f"lang: one of {', '.join(LANGS)}, got {lang!r}", "lang")
     return lang
 
 

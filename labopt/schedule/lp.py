@@ -10,6 +10,7 @@ import time
 
 from ortools.linear_solver.python import model_builder
 
+from labopt.errors import InputError
 from labopt.scenario.model import Planning
 from labopt.schedule import ortools_lp
 from labopt.schedule.data import PlanInput
@@ -22,7 +23,7 @@ def solve_whole_lp(inp: PlanInput, cfg: Planning, w: Weights, backend: str) -> L
     """Solve the allocation LP with OR-Tools' ``backend`` ("glop" or "highs") within
     ``cfg.time_limit_seconds``."""
     if backend not in BACKENDS:
-        raise ValueError(f"LP backend: one of {', '.join(BACKENDS)}; got {backend!r}")
+        raise InputError(f"LP backend: one of {', '.join(BACKENDS)}; got {backend!r}", "backend")
     t0 = time.perf_counter()
     m = lp_model(inp, cfg, w)
     model = model_builder.Model()

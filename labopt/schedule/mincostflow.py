@@ -28,6 +28,7 @@ import numpy.typing as npt
 from ortools.graph.python import min_cost_flow as mcf
 
 import labopt._netsimplex as _netsimplex
+from labopt.errors import InputError
 
 SOLVERS = ("simplex", "ortools")
 _ORDER_SEED = 20_201
@@ -64,7 +65,7 @@ def min_cost_flow(
     ``max_seconds`` limits either solver (status "TIME_LIMIT"): the simplex checks its clock,
     OR-Tools runs in a child process stopped at the limit (see the module docstring)."""
     if solver not in SOLVERS:
-        raise ValueError(f"flow solver: one of {', '.join(SOLVERS)}; got {solver!r}")
+        raise InputError(f"flow solver: one of {', '.join(SOLVERS)}; got {solver!r}", "solver")
     given = {"tail": tail, "head": head, "capacity": capacity, "cost": cost, "supply": supply}
     data: dict[str, np.ndarray] = {}
     for name, values in given.items():

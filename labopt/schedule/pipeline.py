@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Callable
 
+from labopt.errors import InputError
 from labopt.scenario.model import Planning, Scenario
 from labopt.schedule.check import check_plan
 from labopt.schedule.columns import solve_lp_columns
@@ -81,7 +82,7 @@ def make_plan(
     cfg = scn.settings.plan
     method = cfg.method if method is None else method
     if method not in METHODS:
-        raise ValueError(f"method: one of {', '.join(METHODS)}; got {method!r}")
+        raise InputError(f"method: one of {', '.join(METHODS)}; got {method!r}", "method")
     t0 = time.perf_counter()
     say("designs and capacities")
     inp = build_input(scn, days)
@@ -100,10 +101,11 @@ def make_plan(
         return plan
     per = unit_costs(inp, cfg.retest_reserve_sd) if method in ("auto", "network") else None
     if method == "network" and per is None:
-        raise ValueError(
+        raise InputError(
             "method: 'network' needs every sample of a unit and stream to cost the "
             "same reactions at every lab and day (same validated pool sizes and "
-            "prevalence); use 'lp' or 'auto'"
+            "prevalence); use 'lp' or 'auto'",
+            "method",
         )
     if per is not None:
         say("solving the allocation (min-cost flow)")
