@@ -153,6 +153,9 @@ def json_rows_detail(exc: LabInputError, field: str) -> list[dict[str, Any]]:
     sheet is item 0); messages count rows as a spreadsheet would."""
     out = []
     for item in problems_detail(exc.problems, "lab_input_error"):
+        if not item["loc"]:  # the count of problems not shown
+            out.append(item)
+            continue
         _source, *rest = item["loc"]
         if rest and isinstance(rest[0], int):
             rest[0] -= 2
@@ -168,6 +171,9 @@ def json_scenario_detail(exc: ScenarioError, tables: Iterable[str]) -> list[dict
     names = set(tables)
     out = []
     for item in problems_detail(exc.problems, "scenario_error"):
+        if not item["loc"]:  # the count of problems not shown
+            out.append(item)
+            continue
         source, *rest = item["loc"]
         if source in names and rest and isinstance(rest[0], int):
             rest[0] -= 2

@@ -130,6 +130,23 @@ def test_scenario_lifecycle_json_xlsx_and_zip(service, tmp_path):
     assert c.get(f"/v1/scenarios/{sid}", headers=h).status_code == 404
 
 
+def test_a_json_scenario_with_more_problems_than_shown_is_a_422(service):
+    """Over 100 problems: the first 100 by list item, then one item counting the rest."""
+    c, h = service.client, service.key("coordinator", "*")
+    data = tiny_json()
+    row = data["demand"][0]
+    data["demand"] = [{**row, "samples": -1 - i} for i in range(130)]
+    for method, url in (("POST", "/v1/scenarios"), ("PUT", None)):
+        if url is None:
+            sid = c.post("/v1/scenarios", headers=h, json=tiny_json()).json()["id"]
+            url = f"/v1/scenarios/{sid}"
+        r = c.request(method, url, headers=h, json=data)
+        assert r.status_code == 422, r.text[:300]
+        detail = r.json()["detail"]
+        assert detail[-1]["loc"] == [] and "more problems not shown" in detail[-1]["msg"]
+        assert all(d["loc"][:2] == ["body", "demand"] for d in detail[:-1]), detail[:3]
+
+
 def test_bad_scenarios_are_422_with_every_problem(service):
     c, h = service.client, service.key("coordinator", "*")
     data = tiny_json()
