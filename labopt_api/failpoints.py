@@ -4,7 +4,8 @@
 
 - ``exit``: the process ends at once (``os._exit``), as if killed;
 - ``pause:<file>``: the marker file is created, then the request waits (for up to an hour), so
-  that a test can kill the server at exactly that point.
+  that a test can kill the server at exactly that point;
+- ``raise``: a RuntimeError naming the failpoint, as a fault of labopt would.
 
 Unset (always, outside tests), a failpoint costs one dictionary lookup.
 """
@@ -27,6 +28,8 @@ def failpoint(name: str) -> None:
         return
     if action == "exit":
         os._exit(137)
+    if action == "raise":
+        raise RuntimeError(f"failpoint {name}: a deliberate fault")
     if action.startswith("pause:"):
         Path(action[len("pause:") :]).touch()
         time.sleep(3600)

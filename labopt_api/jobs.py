@@ -17,11 +17,11 @@ import os
 import socket
 import threading
 import time
-import traceback
 import uuid
 
 from sqlalchemy import select, update
 
+from labopt.errors import InputError
 from labopt_api.db import Database, rows_changed
 from labopt_api.models import PlanJob, PlanTable, ScenarioRecord, now
 from labopt_api.planrun import STEPS, PlanProcess, PlanTask, start_forkserver
@@ -30,6 +30,14 @@ from labopt_api.store.district_days import current_reports
 
 log = logging.getLogger("labopt.jobs")
 DIED = "the server stopped while this plan was running; submit it again"
+
+
+def internal_error(job_id: str) -> str:
+    """The job's error when labopt itself failed: no library text, which is for the log."""
+    return (
+        f"the plan failed because of an internal error of labopt; the server's log holds the "
+        f"details under plan {job_id}"
+    )
 
 
 class PlanWorkers:
@@ -188,9 +196,11 @@ class PlanWorkers:
             child = PlanProcess(task)
             self.children[job_id] = child
             self._follow(job_id, child, deadline)
-        except Exception as exc:  # noqa: BLE001 -- any failure fails the job, with its reason
-            log.warning("plan %s failed: %s", job_id, exc)
-            self._fail(job_id, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")
+        except InputError as exc:  # the scenario or the window: the message is for the user
+            self._fail(job_id, str(exc))
+        except Exception:
+            log.exception("plan %s failed", job_id)
+            self._fail(job_id, internal_error(job_id))
         finally:
             if child is not None:
                 child.kill()
@@ -240,6 +250,9 @@ class PlanWorkers:
                     f"{step} (exit code {message[1]}); it may have needed "
                     f"more than {memory}",
                 )
+            elif kind == "fault":
+                log.error("plan %s failed in its process: %s", job_id, message[1])
+                return self._fail(job_id, internal_error(job_id))
             else:
                 return self._fail(job_id, message[1])
 

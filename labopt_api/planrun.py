@@ -33,6 +33,7 @@ from labopt.scenario import scenario_from_data
 from labopt.scenario.updates import DistrictDay, apply_district_days, plan_window, split_reports
 from labopt.schedule import plan_scenario
 from labopt.schedule.output import tables as plan_tables
+from labopt_api.failpoints import failpoint
 
 STEPS = (
     "loading the scenario",
@@ -132,6 +133,7 @@ def _child(conn, task: PlanTask) -> None:
     try:
         conn.send(("progress", STEPS[0]))
         scn = plan_input(task.data, task.reports, task.start, task.days, task.source)
+        failpoint("plan.child")
         report = plan_scenario(
             scn, progress=lambda m: conn.send(("progress", m)), deadline=task.deadline
         )
@@ -143,8 +145,8 @@ def _child(conn, task: PlanTask) -> None:
         conn.send(("memory",))
     except InputError as exc:  # the scenario or window: the message is for the user
         conn.send(("error", str(exc)))
-    except Exception as exc:  # noqa: BLE001 -- reported as the job's error
-        conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))
+    except Exception as exc:  # noqa: BLE001 -- a fault of labopt: the details go to the log
+        conn.send(("fault", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
     finally:
         conn.close()
 

@@ -15,6 +15,7 @@ from labopt.examples import EXAMPLES
 from labopt.scenario import save_folder
 from labopt.scenario.synth import synthesize
 from tests.service.live import LiveServer
+from tests.service.test_api import tiny_json
 
 FIXTURES = EXAMPLES
 
@@ -164,3 +165,28 @@ def test_lab_session_over_http(live):
         assert r.json()["for_date"] == "2021-10-06"
         day = c.get(f"/v1/scenarios/{sid}/districts/bim-son/days/2021-10-06", headers=coord)
         assert day.json()["current"]["prevalence"]["screening"] > 0
+
+
+def test_a_fault_in_a_plan_shows_no_library_text_and_is_logged(database_url):
+    """A plan that fails by a fault of labopt (not of its input) tells the caller so, with its
+    id for the log, and nothing of the exception; the server's log holds the details."""
+    server = LiveServer(database_url, failpoints="plan.child=raise").start()
+    coord = server.key("coordinator", "*")
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as c:
+            sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
+            pid = c.post("/v1/plans", headers=coord, json={"scenario_id": sid}).json()["id"]
+            t0 = time.time()
+            while (plan := c.get(f"/v1/plans/{pid}", headers=coord).json())["status"] in (
+                "queued",
+                "running",
+            ) and time.time() - t0 < 60:
+                time.sleep(0.1)
+        assert plan["status"] == "failed"
+        assert "internal error of labopt" in plan["error"] and pid in plan["error"]
+        assert "failpoint" not in plan["error"] and "RuntimeError" not in plan["error"]
+        assert "Traceback" not in plan["error"]
+    finally:
+        server.stop()
+    log = server.proc.stdout.read().decode()
+    assert "failpoint plan.child: a deliberate fault" in log and pid in log
