@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +26,10 @@ from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mappe
 # uploaded scenarios read them from here (text_length), never from copies
 CODE = 100  # province, unit and lab codes
 NAME = 200  # scenario names, key labels and scopes
+
+
+# the kinds of record the audit log names (its resource column)
+AuditResource = Literal["scenario", "key", "batch", "district_day", "plan"]
 
 
 class Base(DeclarativeBase):

@@ -29,8 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labopt.errors import InputError
-from labopt.scenario import scenario_from_data
-from labopt.scenario.updates import DistrictDay, apply_district_days, plan_window, split_reports
+from labopt.scenario.updates import DistrictDay, planning_scenario
 from labopt.schedule import plan_scenario
 from labopt.schedule.output import tables as plan_tables
 from labopt_api.failpoints import failpoint
@@ -48,18 +47,6 @@ PARENT_CHECK_SECONDS = 0.5
 CLI = "labopt.cli.main"
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload([__name__])
-
-
-def plan_input(
-    data: dict, reports: list[DistrictDay], start: dt.date | None, days: int | None, source: str
-):
-    """The stored scenario with the districts' current reports that fit it (a report outside
-    a replaced scenario's horizon stays in the history unapplied), cut to the planning
-    window."""
-    scn = scenario_from_data(data, source=source)
-    applicable, _ = split_reports(scn, reports)
-    scn = apply_district_days(scn, applicable)
-    return plan_window(scn, start, days)
 
 
 @dataclass
@@ -132,7 +119,7 @@ def _child(conn, task: PlanTask) -> None:
     _die_with_parent()
     try:
         conn.send(("progress", STEPS[0]))
-        scn = plan_input(task.data, task.reports, task.start, task.days, task.source)
+        scn = planning_scenario(task.data, task.reports, task.start, task.days, task.source)
         failpoint("plan.child")
         report = plan_scenario(
             scn, progress=lambda m: conn.send(("progress", m)), deadline=task.deadline

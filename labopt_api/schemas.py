@@ -8,7 +8,14 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from labopt.pooling.designs import ALGORITHMS
-from labopt_api.models import NAME, ApiKey, LabBatchRecord, ScenarioRecord, text_length
+from labopt_api.models import (
+    NAME,
+    ApiKey,
+    AuditResource,
+    LabBatchRecord,
+    ScenarioRecord,
+    text_length,
+)
 from labopt_api.stored_text import SAMPLE_ID, OneLine
 
 
@@ -402,7 +409,6 @@ class KeyCreated(KeyOut):
 
 
 # ------------------------------------------------------------------ audit
-AuditResource = Literal["scenario", "key", "batch", "district_day", "plan"]
 
 
 class AuditEventOut(BaseModel):

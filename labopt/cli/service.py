@@ -1,4 +1,8 @@
-"""`labopt serve` and `labopt apikey ...`: run the coordinator service, manage its keys."""
+"""`labopt serve` and `labopt apikey ...`: run the coordinator service, manage its keys.
+
+The service (labopt_api, FastAPI, SQLAlchemy, uvicorn) is imported inside these commands only:
+every other command starts without loading it.
+"""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from labopt.errors import InputError
+from labopt.scenario.io import scenario_from_data
 from labopt.scenario.model import Scenario
 
 
@@ -168,3 +169,19 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
         demand=demand.reset_index(drop=True),
         deliveries=deliveries.reset_index(drop=True),
     )
+
+
+def planning_scenario(
+    data: dict,
+    reports: list[DistrictDay],
+    start: dt.date | None,
+    days: int | None,
+    source: str,
+) -> Scenario:
+    """A stored scenario (its JSON form) with the districts' current reports that fit it (a
+    report outside a replaced scenario's horizon stays in the history unapplied), cut to the
+    planning window (``days`` from ``start``; default: the whole horizon)."""
+    scn = scenario_from_data(data, source=source)
+    applicable, _ = split_reports(scn, reports)
+    scn = apply_district_days(scn, applicable)
+    return plan_window(scn, start, days)

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from labopt_api.deps import Caller, DbSession, Paging
-from labopt_api.models import AuditEvent
+from labopt_api.models import AuditEvent, AuditResource
 from labopt_api.paging import page
-from labopt_api.schemas import ERRORS, AuditPage, AuditResource
+from labopt_api.schemas import ERRORS, AuditPage
 from labopt_api.security import forbidden
 from labopt_api.store import audit
 from labopt_api.stored_text import ONE_LINE

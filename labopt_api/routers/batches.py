@@ -489,7 +489,7 @@ def _estimate_batches(
                 value=repeated,
                 has_value=True,
             )
-        found = [db.get(LabBatchRecord, i) for i in body.batch_ids]
+        found = batches.find(db, body.batch_ids)
         missing = [
             i
             for i, r in zip(body.batch_ids, found, strict=True)

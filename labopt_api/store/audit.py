@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from labopt_api.models import ApiKey, AuditEvent, now
-from labopt_api.schemas import AuditResource
+from labopt_api.models import ApiKey, AuditEvent, AuditResource, now
 from labopt_api.security import Principal
 
 COMMAND_LINE = "cli"  # the role recorded for changes made with `labopt apikey ...`

@@ -84,6 +84,13 @@ def get(db: Session, batch_id: str) -> LabBatchRecord:
     return record
 
 
+def find(db: Session, batch_ids: list[str]) -> list[LabBatchRecord | None]:
+    """Each named batch, or None where there is none (an id that cannot be one is none)."""
+    return [
+        db.get(LabBatchRecord, i) if usable_id(i, LabBatchRecord.id) else None for i in batch_ids
+    ]
+
+
 def listing(
     who: Principal,
     scenario_id: str | None = None,

@@ -21,9 +21,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from labopt.scenario import Scenario, scenario_from_data
-from labopt.scenario.updates import DistrictDay, split_reports
+from labopt.scenario.updates import DistrictDay, planning_scenario, split_reports
 from labopt_api.models import DistrictDayRecord, ScenarioRecord, now
-from labopt_api.planrun import plan_input
 from labopt_api.security import Principal
 from labopt_api.store import Busy, audit, scenarios
 from labopt_api.stored_text import usable_id
@@ -192,7 +191,7 @@ def build_scenario(
 ) -> Scenario:
     """The stored scenario with the units' current inputs that fit it, cut to the planning
     window (``days`` from ``start``; default: its whole horizon)."""
-    return plan_input(
+    return planning_scenario(
         record.data, current_reports(db, record.id), start, days, f"scenario {record.id}"
     )
 
