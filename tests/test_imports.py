@@ -192,3 +192,57 @@ def test_core_never_imports_cli_or_service():
             if path:
                 found.append(describe(path, modules))
     assert not found, "the core reaches the CLI or the service:\n  " + "\n  ".join(found)
+
+
+# the schedule's layers, top to bottom, as its package docstring states them: a module may
+# import only modules of lower layers (the solvers, one layer, never import each other)
+SCHEDULE_LAYERS = [
+    ("compare", "output"),
+    ("pipeline",),
+    ("report",),
+    ("labels", "check"),
+    ("rounding", "result"),
+    ("lp", "columns", "network", "greedy"),
+    ("ortools_lp", "mincostflow"),
+    ("flow",),
+    ("model",),
+    ("data",),
+]
+
+
+def test_the_schedule_imports_only_downwards():
+    graph = import_graph()
+    rank = {f"labopt.schedule.{m}": i for i, layer in enumerate(SCHEDULE_LAYERS) for m in layer}
+    assert set(rank) == {m for m in graph if m.startswith("labopt.schedule.")}, (
+        "a schedule module without a layer: add it to the docstring and to SCHEDULE_LAYERS"
+    )
+    wrong = [
+        f"{e.source} -> {e.target} (line {e.line})"
+        for source in rank
+        for e in graph[source]
+        if e.target in rank and rank[e.target] <= rank[source] and e.target != source
+    ]
+    assert not wrong, "imports against the schedule's layers:\n  " + "\n  ".join(wrong)
+
+
+def test_routers_call_the_data_layer_and_never_each_other():
+    graph = import_graph()
+    wrong = []
+    for module, edges in graph.items():
+        for e in edges:
+            if module.startswith("labopt_api.routers.") and e.target.startswith(
+                "labopt_api.routers."
+            ):
+                wrong.append(f"{module} -> {e.target} (line {e.line})")
+            if module.startswith("labopt_api.store") and any(
+                e.target == t or e.target.startswith(t + ".")
+                for t in (
+                    "labopt_api.routers",
+                    "labopt_api.main",
+                    "labopt_api.jobs",
+                    "labopt_api.planrun",
+                    "labopt_api.schemas",
+                )
+            ):
+                wrong.append(f"{module} -> {e.target} (line {e.line}): the store is below them")
+    assert not wrong, "\n  ".join(wrong)

@@ -1,15 +1,19 @@
 """Daily assignment of each unit's samples to labs (OR-Tools), with shortfall reports.
 
-Imports go one way, top to bottom (a module imports only modules below it):
+Imports go one way, top to bottom (a module imports only modules below it; modules on one line
+do not import each other; tests/test_imports.py checks it):
 
     compare, output        the plan against the greedy rule; files and charts
     pipeline               make_plan, plan_scenario: solver choice, rounding, fallback
-    report, labels, check  tables, shortfall report and its words; independent plan check
+    report                 tables and the shortfall report
+    labels, check          the report's words; the independent plan check
     rounding, result       whole samples from an LP solution; the Plan
     lp, columns, network,  solvers: whole LP (GLOP/HiGHS), column generation (HiGHS),
-    greedy                 min-cost flow, the coordinator's rule; none imports another
+    greedy                 min-cost flow, the coordinator's rule
     ortools_lp, mincostflow  OR-Tools' bulk solution access; integer min-cost flow engines
-    flow, model, data      the model: network form, LP form with weights and costs, arrays
+    flow                   the allocation as a flow network; LP values and duals read back
+    model                  the LP form with weights and costs
+    data                   the plan's input arrays from a scenario
 """
 
 from labopt.schedule.check import CheckReport, check_plan
