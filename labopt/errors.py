@@ -12,8 +12,9 @@ from __future__ import annotations
 class InputError(ValueError):
     """Input that the user must correct.
 
-    `parameter` names the input (a dotted setting such as ``policy.max_stages``, a file and row,
-    or a CLI option), or is None when the message already says everything. A subclass of
+    `parameter` names the input (a setting or field, dotted as a path such as
+    ``policy.max_stages`` or ``prevalence.screening``; a file; a CLI option), or is None when
+    the message already says everything. A subclass of
     ValueError so that callers written against ValueError keep working.
     """
 

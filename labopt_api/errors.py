@@ -81,7 +81,8 @@ def bounded(items: list[dict[str, Any]], total: int | None = None) -> list[dict[
 def input_error(exc: InputError, where: Where = "body") -> dict[str, Any]:
     """One 422 detail item: ``loc`` is [where, parameter] (just [where] when the error names
     no parameter)."""
-    loc: list[str] = [where] + ([exc.parameter] if exc.parameter else [])
+    # a dotted parameter is a path: prevalence.screening -> ["body", "prevalence", "screening"]
+    loc: list[str] = [where] + (exc.parameter.split(".") if exc.parameter else [])
     return {"loc": loc, "msg": short(str(exc), MAX_MESSAGE), "type": "value_error"}
 
 

@@ -432,8 +432,10 @@ def put_district_day(
     def build(scn: Scenario) -> list[district_days.Submission]:
         try:
             day_of(scn, date)
-        except InputError as exc:  # the date is the path's
-            raise field_error("date", str(exc), where="path") from None
+            if code not in scn.district_by_code:
+                raise InputError(f"code: unknown district {code!r}", "code")
+        except InputError as exc:  # the date and the district code are the path's
+            raise field_error(str(exc.parameter), str(exc), where="path") from None
         check_district_day(scn, report)
         return [(code, date, payload)]
 

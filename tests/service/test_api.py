@@ -223,6 +223,9 @@ def test_district_day_submissions_replace_and_keep_history(service):
     assert r.json()["detail"][0]["loc"] == ["path", "date"]
     r = c.put(url, headers=district_a, json={"samples": {"pcr": 5}})
     assert r.status_code == 422 and "unknown stream" in r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "samples", "pcr"]
+    r = c.put(f"/v1/scenarios/{sid}/districts/zz/days/2021-10-05", headers=coord, json=first)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["path", "code"], r.text
     r = c.put(url, headers=district_a, json={"prevalence": {"screening": 2}})
     assert r.status_code == 422
 
