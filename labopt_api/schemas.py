@@ -7,6 +7,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from labopt.lab.estimate import DesignAt
 from labopt.pooling.designs import ALGORITHMS
 from labopt_api.models import (
     NAME,
@@ -367,7 +368,7 @@ class EstimateIn(_In):
         description="store each district's estimates as its prevalence "
         "for for_date, so that the next plan uses them",
     )
-    design_at: Literal["estimate", "upper"] | None = Field(
+    design_at: DesignAt | None = Field(
         None, description="add the lowest-cost design at the estimate or at its upper bound"
     )
     max_size: int = Field(10, ge=1, le=100, description="largest validated pool (design)")

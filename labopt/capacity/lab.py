@@ -103,6 +103,8 @@ class LabDay:
 
 
 def non_reagent_capacity(lab: Lab, policy: Policy) -> int:
+    """Reactions per day the lab can run whatever its reagent: the least of its PCR machines',
+    its extraction's and its staff's limits."""
     return min(
         pcr_reactions(lab, policy), extraction_reactions(lab, policy), staff_reactions(lab, policy)
     )

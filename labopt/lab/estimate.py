@@ -37,6 +37,7 @@ transmission in multiple-vector-transfer designs. JABES 2004;9:75-90.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -490,7 +491,9 @@ def prevalence_frame(estimates: pd.DataFrame) -> pd.DataFrame:
 
 
 # which prevalence a group's design is chosen for: the estimate, or its interval's upper bound
-DESIGN_AT = ("estimate", "upper")
+# which prevalence a design is chosen for: the estimate, or its upper confidence bound
+DesignAt = Literal["estimate", "upper"]
+DESIGN_AT: tuple[str, ...] = get_args(DesignAt)
 
 
 def design_prevalence(est: pd.DataFrame, design_at: str, what: str = "design_at") -> pd.Series:
