@@ -105,6 +105,8 @@ class PlanWorkers:
                     )
                 self.reap()
             except Exception:  # the next beat tries again
+                if self.stopping.is_set():  # stopping: the database may be gone already
+                    return
                 log.exception("heartbeat failed")
 
     # ---------------------------------------------------------------- work

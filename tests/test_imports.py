@@ -65,10 +65,23 @@ def _resolve(name: str, modules: dict[str, Path]) -> str | None:
     return None
 
 
+def _parse(path: Path) -> ast.Module:
+    """The file's syntax tree. CPython 3.11's parser state is not thread-safe: a traceback
+    formatted by another thread at the same moment (it parses the source line) can make one
+    parse fail with SystemError; the same parse again succeeds."""
+    source = path.read_text(encoding="utf-8")
+    for _ in range(5):
+        try:
+            return ast.parse(source, str(path))
+        except SystemError:
+            continue
+    return ast.parse(source, str(path))
+
+
 def _imports(module: str, path: Path, modules: dict[str, Path]) -> Iterator[Edge]:
     is_package = path.name == "__init__.py"
     package = module if is_package else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in ast.walk(_parse(path)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 target = _resolve(alias.name, modules)
