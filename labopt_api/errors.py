@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from fastapi import HTTPException, Request
@@ -149,38 +149,34 @@ async def handle_busy(_: Request, exc: Busy) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=409)
 
 
-def json_rows_detail(exc: LabInputError, field: str) -> list[dict[str, Any]]:
-    """Problems of a table sent as a JSON list: ``loc`` names the list item (row 2 of a
-    sheet is item 0); messages count rows as a spreadsheet would."""
+def _json_items(
+    problems: Iterable[Problem], kind: str, place: Callable[[Any], tuple[Any, bool]]
+) -> list[dict[str, Any]]:
+    """Problems of tables sent as JSON lists, ``loc`` under "body": ``place(source)`` gives the
+    list's name and whether the source is such a list, whose sheet row 2 is item 0 (messages
+    still count rows as a spreadsheet would)."""
     out = []
-    for item in problems_detail(exc.problems, "lab_input_error"):
-        if not item["loc"]:  # the count of problems not shown
-            out.append(item)
-            continue
-        _source, *rest = item["loc"]
-        if rest and isinstance(rest[0], int):
-            rest[0] -= 2
-        item["loc"] = ["body", field, *rest]
+    for item in problems_detail(problems, kind):
+        if item["loc"]:  # empty: the count of problems not shown
+            source, *rest = item["loc"]
+            name, is_list = place(source)
+            if is_list and rest and isinstance(rest[0], int):
+                rest[0] -= 2
+            item["loc"] = ["body", name, *rest]
         out.append(item)
     return out
+
+
+def json_rows_detail(exc: LabInputError, field: str) -> list[dict[str, Any]]:
+    """Problems of one table sent as the JSON list ``field``."""
+    return _json_items(exc.problems, "lab_input_error", lambda _source: (field, True))
 
 
 def json_scenario_detail(exc: ScenarioError, tables: Iterable[str]) -> list[dict[str, Any]]:
-    """Problems of a scenario sent as JSON: a table's rows are list items (``loc`` is
-    ["body", table, item, column], row 2 of a sheet being item 0); other problems keep their
-    source under "body"."""
+    """Problems of a scenario sent as JSON: ["body", table, item, column] for a table's rows;
+    other problems keep their source under "body"."""
     names = set(tables)
-    out = []
-    for item in problems_detail(exc.problems, "scenario_error"):
-        if not item["loc"]:  # the count of problems not shown
-            out.append(item)
-            continue
-        source, *rest = item["loc"]
-        if source in names and rest and isinstance(rest[0], int):
-            rest[0] -= 2
-        item["loc"] = ["body", source, *rest]
-        out.append(item)
-    return out
+    return _json_items(exc.problems, "scenario_error", lambda source: (source, source in names))
 
 
 async def handle_request_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
