@@ -19,11 +19,11 @@ from labopt.cli.common import (
     reports_errors,
     starting_point_folder,
 )
-from labopt.cli.template import scenario_template
 from labopt.files import write_output_folder
 from labopt.scenario import load_scenario, save_scenario
 from labopt.scenario.schema import markdown
 from labopt.scenario.synth import synthesize
+from labopt.scenario.template import scenario_template
 from labopt.schedule.data import check_plannable
 
 app = typer.Typer(help="Scenario files: new, check, convert, document.", no_args_is_help=True)

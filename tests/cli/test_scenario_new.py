@@ -6,11 +6,11 @@ import json
 import re
 import tomllib
 
-from labopt.cli.template import settings_toml
 from labopt.files import MARKER, read_marker
 from labopt.scenario import load_scenario
 from labopt.scenario.model import Settings
 from labopt.scenario.schema import TABLES
+from labopt.scenario.template import settings_toml
 from tests.cli.helpers import refused, run, snapshot
 
 
