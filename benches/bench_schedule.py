@@ -35,11 +35,12 @@ FLOOR_NETWORK_VS_LP = 2.5  # the whole LP against the min-cost flow, same networ
 
 
 def national(districts=700, labs=300, seed=0):
-    """The national week: 15 candidate labs per unit, every lab validated for pools of 10
-    (so every sample of a unit and stream costs the same at every lab: a network)."""
+    """The national week: 15 candidate labs per unit, every lab validated for pools of 10 and
+    no retest reserve (so every sample of a unit and stream costs the same reactions at every
+    lab, of capacity and of reagent: a network)."""
     scn = synthesize(districts, labs, days=7, seed=seed, candidates=15)
     scn.labs[:] = [lab.model_copy(update={"max_pool_size": 10}) for lab in scn.labs]
-    return scn
+    return scn.with_settings(plan={"retest_reserve_sd": 0.0})
 
 
 def test_bench_thanh_hoa_plan_check_write(benchmark, tmp_path):

@@ -22,7 +22,8 @@ from labopt.schedule.output import write_outputs
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "{name}: plan for {days} days from {start}",
-        "solver": "Solver: {method}, status {status}, optimality gap {gap}, "
+        "solver": "Solver: {method}, status {status}; this whole-sample plan is within {gap} "
+        "of the optimum (LP bound), "
         "solved in {secs:.2f} s ({vars})",
         "totals": "Over the horizon",
         "stream": "stream",
@@ -42,7 +43,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "vi": {
         "title": "{name}: kế hoạch {days} ngày từ {start}",
-        "solver": "Bộ giải: {method}, trạng thái {status}, khoảng cách tối ưu {gap}, "
+        "solver": "Bộ giải: {method}, trạng thái {status}; kế hoạch theo mẫu nguyên cách tối ưu "
+        "(cận LP) không quá {gap}, "
         "giải trong {secs:.2f} giây ({vars})",
         "totals": "Cả kỳ kế hoạch",
         "stream": "luồng mẫu",
@@ -157,7 +159,7 @@ def _summary(rep, lang: str, comparison) -> None:
         style="bold",
         highlight=False,
     )
-    gap = "—" if plan.gap is None else f"{plan.gap:.2%}"
+    gap = "—" if plan.gap is None else f"{plan.gap:.3%}"
     console.print(
         t["solver"].format(
             method=plan.method,

@@ -109,19 +109,26 @@ class Expansion(BaseModel):
 class Planning(BaseModel):
     """Weights and limits of the daily assignment (labopt.schedule). Illustrative defaults.
 
-    The objective has three tiers, in this order: untested samples weighted by stream
-    priority; waiting days; transport time and reinforcement. Stream weights are
-    ``priority_base ** (lowest priority - priority)``, with priority_base raised if needed so
-    that one sample of a more urgent stream outweighs every reaction it would free for less
-    urgent ones; ``untested`` and ``waiting_day`` multiply them. The transport and
-    reinforcement costs are per sample and stay below one waiting day.
+    The objective is in tiers, most urgent priority level first: within a level, untested
+    samples, then waiting days (and results past the turnaround); then transport time and
+    reinforcement; last, earlier tests before later ones (labopt.schedule.model.weights).
+    ``priority_base`` and ``untested`` are floors: each is raised as far as needed for its tier
+    to outweigh everything below it. The transport and reinforcement costs are per sample and
+    stay below one waiting day.
     """
 
     model_config = _STRICT
     priority_base: float = Field(
-        default=12.0, ge=1.0, description="weight ratio between priorities"
+        default=12.0,
+        ge=1.0,
+        description="smallest weight ratio between two priority levels (raised as needed)",
     )
-    untested: float = Field(default=1000.0, gt=0, description="tier weight of an untested sample")
+    untested: float = Field(
+        default=2.0,
+        gt=0,
+        description="smallest weight of an untested sample, in waiting days of its stream "
+        "(raised as needed)",
+    )
     waiting_day: float = Field(
         default=1.0, gt=0, description="tier weight of a sample waiting a day"
     )

@@ -8,8 +8,10 @@ labopt.pooling.evaluate (itself checked against binGroup2, an exact oracle and s
 Checks: every allocation goes to a lab the unit may send to, with a design the lab has
 validated; lab-day expected reactions within capacity; reagent never used
 before it is in stock; for every unit, stream and day, tested + waiting + untested = samples
-available, so over the horizon tested + untested + still waiting = demand; and no sample waits
-longer than its stream allows.
+available, so over the horizon tested + untested + still waiting = demand; no sample waits
+longer than its stream allows, and none is untested before its wait limit passes; and the
+urgency rule: no lab tests less urgent samples worth a reaction or more on a day when a sample
+of a more urgent single-sample stream that it may test is left waiting or untested.
 """
 
 from __future__ import annotations
@@ -110,6 +112,39 @@ def _allowed_pairs(scn: Scenario) -> pd.DataFrame:
         )
     own = pairs["lab"].map(lab_district) == pairs["district"]
     return pairs[(pairs["hours"] <= scn.policy.max_travel_hours + 1e-9) | own]
+
+
+def _urgency_violations(
+    scn: Scenario, a: pd.DataFrame, st: pd.DataFrame, pairs: pd.DataFrame
+) -> list[str]:
+    """Lab-days that test less urgent samples claiming at least one expected reaction while a
+    sample of a more urgent single-sample stream (one reaction) that the lab may test waits or
+    spoils that day: the lab could have tested it in their place."""
+    priority = {s.id: s.priority for s in scn.streams}
+    single = [s for s in scn.streams if not s.poolable]
+    out: list[str] = []
+    if not single or a.empty:
+        return out
+    left = st[
+        (st["waiting"] + st["untested"] >= 1 - TOL) & st["stream"].isin([s.id for s in single])
+    ]
+    if left.empty:
+        return out
+    a_pri = a["stream"].map(priority)
+    for s in single:
+        worse = a[a_pri > s.priority].groupby(["lab", "day"])["claim"].sum()
+        worse = worse[worse >= 1 - TOL].rename("less_urgent").reset_index()
+        if worse.empty:
+            continue
+        mine = left[left["stream"] == s.id].merge(pairs[["district", "lab"]], on="district")
+        hit = mine.merge(worse, on=["lab", "day"])
+        out += [
+            f"day {r.day}: {r.lab} tests {r.less_urgent:.1f} reactions of samples less urgent "
+            f"than {s.id} while {r.waiting + r.untested:g} {s.id} samples of {r.district} "
+            f"that it may test are left waiting or untested"
+            for r in hit.itertuples(index=False)
+        ]
+    return out
 
 
 def check_plan(scn: Scenario, allocations: pd.DataFrame, status: pd.DataFrame) -> CheckReport:
@@ -237,6 +272,15 @@ def check_plan(scn: Scenario, allocations: pd.DataFrame, status: pd.DataFrame) -
         f"stream's wait limit"
         for r in st[too_old].itertuples(index=False)
     ]
+    born = np.arange(len(st)) - wait
+    st["expiring"] = np.where(born >= pos, st["demand"].to_numpy()[np.clip(born, 0, None)], 0.0)
+    early = st["untested"].to_numpy() > st["expiring"].to_numpy() + TOL
+    v += [
+        f"{r.district}/{r.stream} day {r.day}: {r.untested} samples untested, but only "
+        f"{r.expiring} reach the stream's wait limit that day"
+        for r in st[early].itertuples(index=False)
+    ]
+    v += _urgency_violations(scn, a, st, ok_pairs)
     totals = grp.agg(
         tested=("allocated", "sum"),
         untested=("untested", "sum"),

@@ -47,7 +47,6 @@ from labopt.schedule.model import (
     LPSolution,
     Weights,
     lp_model,
-    plan_cost,
     read_back,
     relative_gap,
 )
@@ -112,7 +111,9 @@ class Relaxation:
 def relaxation(inp: PlanInput, cfg: Planning, w: Weights) -> Relaxation | None:
     """The relaxed flow, or None when it cannot be built (weights too large for integer costs:
     the LP copes without it) or solved within the time limit."""
-    fewest = fewest_reactions(inp, plan_cost(inp, cfg.retest_reserve_sd))
+    # the fewest expected reactions: no more than the LP charges a sample's capacity (expected
+    # + reserve) or its reagent (expected), so the flow relaxes both
+    fewest = fewest_reactions(inp, inp.cost)
     fewest[~np.isfinite(fewest)] = 1.0
     try:
         net = flow_network(inp, w, fewest)

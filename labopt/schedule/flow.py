@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labopt.schedule.data import PlanInput, PlanInputError
-from labopt.schedule.model import Weights, plan_cost
+from labopt.schedule.model import Weights, _shifted, plan_cost
 
 UNITS_PER_REACTION = 100
 # integer cost units per objective unit. OR-Tools' cost scaling slows down as costs get finer,
@@ -59,9 +59,12 @@ def fewest_reactions(inp: PlanInput, c: np.ndarray) -> np.ndarray:
 
 
 def unit_costs(inp: PlanInput, headroom: float) -> np.ndarray | None:
-    """Reactions per sample of each unit and stream if they depend on nothing else, else None
-    (then the allocation is not a network and needs the LP)."""
+    """Reactions per sample of each unit and stream if they depend on nothing else and claim no
+    retest reserve (capacity and reagent then count the same reactions), else None (then the
+    allocation is not a network and needs the LP)."""
     c = plan_cost(inp, headroom)
+    if (np.abs(c - inp.cost) > 1e-12 * np.maximum(1.0, c)).any():
+        return None
     per = np.full((inp.nd, inp.ns), np.nan)
     lo = fewest_reactions(inp, c)
     hi = np.full((inp.nd, inp.ns), -np.inf)
@@ -111,10 +114,10 @@ def flow_network(
 
     # ---- arcs: tests, waiting, untested, lab capacity, reagent
     P, PS, PT = np.meshgrid(np.arange(npair), np.arange(ns), np.arange(T), indexing="ij")
-    cum = np.cumsum(inp.demand, axis=2)
-    first = Tt - inp.max_wait[S]
-    older = np.where(first >= 0, np.take_along_axis(cum, np.clip(first, 0, T - 1), axis=2), 0.0)
-    wait_cap = np.floor((cum - older) * f[D, S]).astype(np.int64)
+    # in whole flow units, so that waiting and untested arcs can always take a day's inflow
+    cum = np.cumsum(units, axis=2)
+    wait_cap = cum - _shifted(cum, inp.max_wait)
+    untested_cap = _shifted(units, inp.max_wait)
     L, LT = np.meshgrid(np.arange(nl), np.arange(T), indexing="ij")
     arrivals = np.diff(inp.reagent_cum, axis=1, prepend=0.0)
     later = LT > 0
@@ -132,14 +135,14 @@ def flow_network(
             unit,
             np.where(Tt < T - 1, unit + 1, sink),
             wait_cap,
-            w.waiting_day * w.stream[S] / f[D, S],
+            w.waiting_cost(inp) / f[D, S],
         ),
         (
             "untested",
             unit,
             np.full(unit.shape, sink),
-            np.full(unit.shape, unbounded),
-            w.untested * w.stream[S] / f[D, S],
+            untested_cap,
+            w.untested_cost()[S] / f[D, S],
         ),
         (
             "capacity",
@@ -234,7 +237,7 @@ def lp_duals(
     p = (potential - potential[-1]) / net.cost_scale  # per flow unit, sink at 0
     n_unit = nd * ns * T
     balance = -net.per_sample[:, :, None] * p[:n_unit].reshape(nd, ns, T)
-    balance = np.minimum(balance, (w.untested * w.stream)[None, :, None])
+    balance = np.minimum(balance, w.untested_cost()[None, :, None])
     lab = p[n_unit : n_unit + nl * T].reshape(nl, T)
     reagent = UNITS_PER_REACTION * p[n_unit + nl * T : n_unit + 2 * nl * T].reshape(nl, T)
     capacity = np.minimum(UNITS_PER_REACTION * lab - reagent, 0.0)

@@ -17,7 +17,8 @@ from labopt.schedule.model import Allocation, plan_cost
 def greedy_allocation(inp: PlanInput, headroom: float) -> Allocation:
     """Whole samples by the rule of thumb (see the module docstring); ``headroom``: the
     retest reserve in standard deviations (labopt.schedule.model.plan_cost)."""
-    c = plan_cost(inp, headroom)
+    c = plan_cost(inp, headroom)  # capacity claimed per sample
+    e = inp.cost  # reagent used per sample (expected)
     nd, ns, T = inp.nd, inp.ns, inp.days
     x = np.zeros((inp.npairs, ns, T))
     waiting = np.zeros((nd, ns, T))
@@ -33,7 +34,7 @@ def greedy_allocation(inp: PlanInput, headroom: float) -> Allocation:
     for t in range(T):
         if t > 0:
             reagent_left += inp.reagent_cum[:, t] - inp.reagent_cum[:, t - 1]
-        room = np.minimum(inp.capacity[:, t], reagent_left)
+        room = inp.capacity[:, t].copy()
         avail = carry + inp.demand[:, :, t]
         for s in streams:
             for d in range(nd):
@@ -41,13 +42,17 @@ def greedy_allocation(inp: PlanInput, headroom: float) -> Allocation:
                     if avail[d, s] <= 0:
                         break
                     lab = inp.pair_l[p]
-                    n = min(avail[d, s], np.floor(room[lab] / c[p, s, t] + 1e-9))
+                    n = min(
+                        avail[d, s],
+                        np.floor(room[lab] / c[p, s, t] + 1e-9),
+                        np.floor(reagent_left[lab] / e[p, s, t] + 1e-9),
+                    )
                     if n <= 0:
                         continue
                     x[p, s, t] += n
                     avail[d, s] -= n
                     room[lab] -= n * c[p, s, t]
-                    reagent_left[lab] -= n * c[p, s, t]
+                    reagent_left[lab] -= n * e[p, s, t]
         first = t - inp.max_wait
         older = np.where(first >= 0, cum[:, np.arange(ns), np.clip(first, 0, T - 1)], 0.0)
         limit = cum[:, :, t] - older

@@ -7,15 +7,18 @@ reagent left at a lab at the end of day t (reactions).
 Constraints:
 - balance: b[d,s,t-1] + demand[d,s,t] = sum_p x[p,s,t] + b[d,s,t] + u[d,s,t];
 - waiting samples are at most the last max_wait days' demand (testing oldest first, this is
-  exactly "no sample waits longer than max_wait days");
-- lab-day capacity: sum c x <= capacity[l,t], c = reactions per sample (pooled: expected
-  reactions of the design for that unit's prevalence and that lab's validated pool size, plus
-  a reserve for retest variability, see plan_cost);
-- reagent: r[l,t] = r[l,t-1] + delivery[l,t] - sum c x[.,t], r >= 0 (never exceeds stock).
+  exactly "no sample waits longer than max_wait days"); untested samples on day t are at most
+  those collected max_wait days before (a sample is untested only when its wait limit passes);
+- lab-day capacity: sum c x <= capacity[l,t], c = reactions claimed per sample (pooled:
+  expected reactions of the design for that unit's prevalence and that lab's validated pool
+  size, plus a reserve for retest variability, see plan_cost);
+- reagent: r[l,t] = r[l,t-1] + delivery[l,t] - sum e x[.,t], r >= 0, e = expected reactions
+  per sample (the reserve is capacity held back, not reagent spent).
 
 This is a generalized network (a pooled sample costs each lab a different number of
 reactions): in general an LP (labopt.schedule.lp, labopt.schedule.columns), a min-cost flow
-when every sample of a unit and stream costs the same everywhere (labopt.schedule.flow).
+when every sample of a unit and stream costs the same everywhere and claims no reserve
+(labopt.schedule.flow).
 """
 
 from __future__ import annotations
@@ -38,22 +41,52 @@ class Allocation(NamedTuple):
     untested: np.ndarray
 
 
+# waiting days: testing a sample a day later costs this share of one of its waiting days, so
+# that at equal cost the earlier test is preferred (a lab is not left idle for later)
+EARLIER = 1e-3
+# waiting days a sample may be charged besides its wait limit: one when its result misses the
+# turnaround, one when it still waits at the horizon (its wait continues), one for EARLIER
+EXTRA_DAYS = 3
+# margin by which each tier outweighs everything below it
+MARGIN = 1.2
+
+
 @dataclass
 class Weights:
-    """Objective coefficients actually used (after the tier scaling)."""
+    """Objective coefficients actually used (after the tier scaling).
 
-    stream: np.ndarray  # (ns,) relative weight of one sample of each stream
-    untested: float
+    Per sample of stream s: waiting_day x stream[s] per day it waits (and once more if it still
+    waits at the horizon, or if its result misses the turnaround); untested[s] x
+    waiting_day x stream[s] if it spoils; pair_cost on the arc it is tested on; EARLIER
+    waiting days per day of the horizon before it is tested."""
+
+    stream: np.ndarray  # (ns,) relative weight of one sample of each stream (its tier)
+    untested: np.ndarray  # (ns,) an untested sample, in waiting days of its stream
     waiting_day: float
     pair_cost: np.ndarray  # (np,) transport + reinforcement per sample
-    priority_base: float
+    priority_base: float  # the smallest ratio between the weights of two priority levels
 
     def test_cost(self, inp: PlanInput) -> np.ndarray:
-        """(np, ns, T) cost of testing one sample on an arc: transport and reinforcement, plus
-        one waiting day when its result would miss the turnaround target."""
-        return (
-            self.pair_cost[:, None, None] + self.waiting_day * self.stream[None, :, None] * inp.late
-        )
+        """(np, ns, T) cost of testing one sample on an arc: transport and reinforcement, one
+        waiting day when its result would miss the turnaround target, and EARLIER waiting days
+        per day of the horizon."""
+        day = self.waiting_day * self.stream[None, :, None]
+        when = EARLIER * np.arange(inp.days)[None, None, :]
+        return self.pair_cost[:, None, None] + day * (inp.late + when)
+
+    def waiting_cost(self, inp: PlanInput) -> np.ndarray:
+        """(nd, ns, T) cost of one sample waiting at the end of a day: one waiting day, two on
+        the last day (a sample still waiting at the horizon waits at least one more day, so
+        deferring it past the horizon is never cheaper than testing it)."""
+        cost = np.broadcast_to(
+            self.waiting_day * self.stream[None, :, None], (inp.nd, inp.ns, inp.days)
+        ).copy()
+        cost[:, :, -1] *= 2.0
+        return cost
+
+    def untested_cost(self) -> np.ndarray:
+        """(ns,) cost of one untested (spoiled) sample of each stream."""
+        return self.untested * self.waiting_day * self.stream
 
     def objective(
         self, inp: PlanInput, x: np.ndarray, waiting: np.ndarray, untested: np.ndarray
@@ -62,22 +95,48 @@ class Weights:
         (nd, ns, T) samples."""
         return float(
             (self.test_cost(inp) * x).sum()
-            + (self.waiting_day * self.stream[None, :, None] * waiting).sum()
-            + (self.untested * self.stream[None, :, None] * untested).sum()
+            + (self.waiting_cost(inp) * waiting).sum()
+            + (self.untested_cost()[None, :, None] * untested).sum()
         )
 
     def to_dict(self, stream_ids: list[str]) -> dict[str, object]:
         return {
             "priority_base": self.priority_base,
-            "untested": self.untested,
             "waiting_day": self.waiting_day,
             "stream_weights": dict(zip(stream_ids, self.stream.tolist(), strict=False)),
+            "untested_in_waiting_days": dict(zip(stream_ids, self.untested.tolist(), strict=False)),
         }
 
 
+def wait_limit(inp: PlanInput) -> np.ndarray:
+    """(nd, ns, T) samples that may still wait at the end of each day: those collected in the
+    stream's last max_wait days (tested oldest first, no sample waits longer)."""
+    cum = np.cumsum(inp.demand, axis=2)
+    return cum - _shifted(cum, inp.max_wait)
+
+
+def expiring(inp: PlanInput) -> np.ndarray:
+    """(nd, ns, T) samples whose wait limit passes on each day: those collected max_wait days
+    earlier. Only they may be untested (spoiled) that day."""
+    return _shifted(inp.demand, inp.max_wait)
+
+
+def _shifted(a: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """a[:, s, t - lag[s]] (0 before day 0), for (nd, ns, T) arrays."""
+    out = np.zeros_like(a)
+    for s, k in enumerate(lag.astype(int)):
+        if k == 0:
+            out[:, s, :] = a[:, s, :]
+        elif k < a.shape[2]:
+            out[:, s, k:] = a[:, s, :-k]
+    return out
+
+
 def plan_cost(inp: PlanInput, z: float) -> np.ndarray:
-    """Reactions each sample claims in the plan: its expected reactions plus a reserve for
-    retest variability (pooled samples only; single samples never need a retest).
+    """Reactions each sample claims of its lab-day's capacity: its expected reactions plus a
+    reserve for retest variability (pooled samples only; single samples never need a retest).
+    Reagent is charged at the expected reactions only (inp.cost): the reserve is capacity held
+    back on the day, not reagent spent.
 
     A lab of capacity C filled with a design costing c reactions per sample with variance v
     per sample tests C / c samples, whose reactions have standard deviation sqrt(C v / c).
@@ -92,29 +151,46 @@ def plan_cost(inp: PlanInput, z: float) -> np.ndarray:
 
 
 def weights(inp: PlanInput, cfg: Planning) -> Weights:
-    """Tiered weights: untested >> waiting (or a result past the turnaround) >> transport and
-    reinforcement.
+    """Weights in tiers, most urgent priority level first: within a level, untested samples,
+    then waiting days (and results past the turnaround); below every level, transport and
+    reinforcement; last, earlier tests before later ones.
 
-    priority_base is raised so that a more urgent sample outweighs all the reactions it would
-    free for less urgent samples (reactions per sample vary from cmin to cmax), and the
-    untested tier is raised so that no saving of waiting days can pay for an untested sample.
+    Built from the least urgent level up. A level's untested weight (in its waiting days) is
+    raised so that one untested sample outweighs every waiting day the reactions it needs could
+    save for the level's other samples (reactions per sample vary from cmin to cmax within the
+    level). A level's stream weight is raised so that one waiting day of one of its samples
+    outweighs everything the reactions that sample needs could save for all less urgent
+    samples together: an urgent sample is never left waiting for a less urgent one to be tested
+    in its place, on any day, however the horizon ends.
     """
     c = plan_cost(inp, cfg.retest_reserve_sd)
-    cmax = float(c.max()) if c.size else 1.0
-    cmin = float(c[c > 0].min()) if (c > 0).any() else 1.0
-    base = max(cfg.priority_base, 1.2 * cmax / cmin)
-    levels = np.unique(inp.priority)
-    rank = np.searchsorted(levels, inp.priority)  # 0 = most urgent
-    w = base ** (len(levels) - 1 - rank)
-    waits = int(inp.max_wait.max()) + 1
-    untested = max(cfg.untested, 2.0 * cfg.waiting_day * w.max() * waits * cmax / cmin / w.min())
+    ns = inp.ns
+    stream = np.ones(ns)
+    untested = np.ones(ns)
+    below = 0.0  # most cost per reaction that the samples of the levels done so far may save
+    w_prev = 0.0
+    for level in np.unique(inp.priority)[::-1]:
+        members = inp.priority == level
+        cl = c[:, members, :]
+        positive = cl[cl > 0]
+        cmax = float(positive.max()) if positive.size else 1.0
+        cmin = float(positive.min()) if positive.size else 1.0
+        days = float(inp.max_wait[members].max()) + EXTRA_DAYS
+        u = max(cfg.untested, MARGIN * days * cmax / cmin)
+        wl = max(1.0, cfg.priority_base * w_prev, MARGIN * cmax * below / cfg.waiting_day)
+        stream[members] = wl
+        untested[members] = u
+        below = max(below, (u + days) * cfg.waiting_day * wl / cmin)
+        w_prev = wl
     pair_cost = (
         cfg.transport_per_hour * inp.pair_hours
         + cfg.cross_district * ~inp.pair_same
         + cfg.provincial_backup * (inp.provincial[inp.pair_l] & ~inp.pair_same)
         + cfg.standby * inp.standby[inp.pair_l]
     )
-    return Weights(w, untested, cfg.waiting_day, pair_cost, base)
+    tiers = np.unique(stream)
+    base = float((tiers[1:] / tiers[:-1]).min()) if tiers.size > 1 else cfg.priority_base
+    return Weights(stream, untested, cfg.waiting_day, pair_cost, base)
 
 
 @dataclass
@@ -259,11 +335,11 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
 
     lower = np.zeros(nvar)
     upper = np.full(nvar, np.inf)
-    # waiting: at most the last max_wait days of demand (0 for streams that cannot wait)
+    # waiting: at most the last max_wait days of demand (0 for streams that cannot wait);
+    # untested: only the samples whose wait limit passes that day
     cum = np.cumsum(inp.demand, axis=2)
-    first = Dt - inp.max_wait[Ds]  # samples of days <= first are spoiled
-    older = np.where(first >= 0, np.take_along_axis(cum, np.clip(first, 0, T - 1), axis=2), 0.0)
-    upper[ob + dst] = (cum - older).ravel()
+    upper[ob + dst] = wait_limit(inp).ravel()
+    upper[ou + dst] = expiring(inp).ravel()
     # a test arc carries at most its unit's samples collected so far. The balance rows imply
     # it, but as a column bound it lets HiGHS's dual simplex treat a column priced in by
     # column generation as boxed (flip it to a bound) instead of running its dual phase 1.
@@ -292,7 +368,7 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     rg = nbal + nl * T
     rows += [rg + (inp.pair_l[P] * T + Tt).ravel(), rg + lt]
     cols += [xi, orr + lt]
-    vals += [c.ravel(), np.ones(nr)]
+    vals += [inp.cost.ravel(), np.ones(nr)]
     later = (Lt > 0).ravel()
     rows.append(rg + lt[later])
     cols.append(orr + lt[later] - 1)
@@ -308,6 +384,6 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     # ---- objective
     obj = np.zeros(nvar)
     obj[xi] = w.test_cost(inp).ravel()
-    obj[ob + dst] = (w.waiting_day * w.stream[Ds]).ravel()
-    obj[ou + dst] = (w.untested * w.stream[Ds]).ravel()
+    obj[ob + dst] = w.waiting_cost(inp).ravel()
+    obj[ou + dst] = w.untested_cost()[Ds].ravel()
     return LPModel(lower, upper, obj, lo, hi, A, nx, nb, nbal, rg, brow)

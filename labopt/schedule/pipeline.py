@@ -121,7 +121,10 @@ def make_plan(
     t1 = time.perf_counter()
     x, waiting, untested = integer_plan(inp, sol, cfg.retest_reserve_sd)
     obj = w.objective(inp, x, waiting, untested)
-    gap = 0.0 if sol.optimal else relative_gap(sol.objective, sol.bound)
+    # the whole-sample plan's own gap, against the LP's lower bound (the LP's optimum when
+    # proven optimal): what the user gets, not what the LP found
+    bound = sol.objective if sol.optimal else sol.bound
+    gap = relative_gap(obj, bound)
     plan = Plan(
         inp,
         x,
@@ -142,10 +145,11 @@ def make_plan(
         sol.capacity_dual,
         sol.reagent_dual,
     )
+    plan.lp_gap = 0.0 if sol.optimal else relative_gap(sol.objective, sol.bound)
     if not sol.optimal:
         plan.notes.append(
-            f"solver status {sol.status}: best plan found within the time limit, "
-            f"relative gap {gap:.2%}"
+            f"solver status {sol.status}: best plan found within the time limit; the LP's "
+            f"relative gap {plan.lp_gap:.2%}, this whole-sample plan's {gap:.2%}"
         )
     return plan
 

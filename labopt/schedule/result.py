@@ -27,13 +27,14 @@ class Plan:
     weights: Weights
     method: str  # "network", "lp" or "greedy"
     status: str
-    gap: float | None  # relative, of the allocation LP (0 when proven optimal)
+    gap: float | None  # relative, of this whole-sample plan against the LP's lower bound
     lp_objective: float | None
     objective: float  # of this integer plan
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
     capacity_dual: np.ndarray | None = None
     reagent_dual: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    lp_gap: float | None = None  # relative, of the LP solution (0 when proven optimal)
 
     @property
     def scenario(self) -> Scenario:

@@ -3,8 +3,9 @@
 Each (unit, stream, day) keeps the LP's number of tested samples rounded to a whole sample:
 arcs are rounded down, then single samples go back to the arcs with the largest fractional
 parts (most urgent streams first) where the lab and its reagent still have room, then to any
-other lab of the unit with room, displacing less urgent samples if need be. Untested samples
-follow the LP; the rest waits, within the stream's wait limit.
+other lab of the unit with room, displacing less urgent samples if need be. Then, day by day,
+samples still left are tested wherever a lab of their unit has capacity and reagent to spare;
+the rest waits within the stream's wait limit and is untested past it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from labopt.schedule.data import PlanInput
-from labopt.schedule.model import Allocation, LPSolution, plan_cost
+from labopt.schedule.model import Allocation, LPSolution, plan_cost, wait_limit
 
 # samples: an LP value this close to a whole number is that number (the solver's tolerance)
 SNAP = 1e-6
@@ -39,7 +40,8 @@ class Rounding:
 
     def __init__(self, inp: PlanInput, sol: LPSolution, headroom: float) -> None:
         self.inp, self.sol = inp, sol
-        self.c = plan_cost(inp, headroom)  # (np, ns, T) reactions claimed per sample
+        self.c = plan_cost(inp, headroom)  # (np, ns, T) capacity claimed per sample
+        self.e = inp.cost  # (np, ns, T) reagent used per sample (expected reactions)
         nd, ns, T = inp.nd, inp.ns, inp.days
         self.lp_x = np.where(np.abs(sol.x - np.round(sol.x)) < SNAP, np.round(sol.x), sol.x)
         self.x = np.floor(self.lp_x)
@@ -56,7 +58,9 @@ class Rounding:
         self.deficit = np.maximum(target - self.tested, 0.0)
         self.use = np.zeros((inp.nl, T))
         np.add.at(self.use, inp.pair_l, (self.x * self.c).sum(axis=1))
-        self.cum_use = np.cumsum(self.use, axis=1)
+        spent = np.zeros((inp.nl, T))
+        np.add.at(spent, inp.pair_l, (self.x * self.e).sum(axis=1))
+        self.cum_use = np.cumsum(spent, axis=1)
 
     def allocation(self) -> Allocation:
         """Round: fractional parts back first, then what is still short, then the waiting and
@@ -69,21 +73,21 @@ class Rounding:
     def room(self, p: int, s: int, t: int) -> bool:
         """Whether pair p's lab has capacity and reagent for one more sample of s on day t."""
         inp = self.inp
-        lab, need = inp.pair_l[p], self.c[p, s, t]
+        lab, need, spend = inp.pair_l[p], self.c[p, s, t], self.e[p, s, t]
         return bool(
             self.use[lab, t] + need <= inp.capacity[lab, t] * (1 + FIT_REL) + FIT_ABS
             and not (
-                self.cum_use[lab, t:] + need > inp.reagent_cum[lab, t:] * (1 + FIT_REL) + FIT_ABS
+                self.cum_use[lab, t:] + spend > inp.reagent_cum[lab, t:] * (1 + FIT_REL) + FIT_ABS
             ).any()
         )
 
     def add(self, p: int, s: int, t: int) -> None:
         """One more sample of stream s on pair p, day t."""
         inp = self.inp
-        lab, need = inp.pair_l[p], self.c[p, s, t]
+        lab = inp.pair_l[p]
         self.x[p, s, t] += 1
-        self.use[lab, t] += need
-        self.cum_use[lab, t:] += need
+        self.use[lab, t] += self.c[p, s, t]
+        self.cum_use[lab, t:] += self.e[p, s, t]
         d = inp.pair_d[p]
         self.tested[d, s, t] += 1
         self.deficit[d, s, t] -= 1
@@ -118,34 +122,150 @@ class Rounding:
         """Free room for one sample of stream s on pair p's lab, day t, by removing samples of
         less urgent streams from that lab-day, least urgent first (they become short
         themselves); False if there are not enough to remove."""
-        inp, x, c, use, cum_use = self.inp, self.x, self.c, self.use, self.cum_use
-        lab, need = inp.pair_l[p], c[p, s, t]
+        inp, x, c, e, use, cum_use = self.inp, self.x, self.c, self.e, self.use, self.cum_use
+        lab = inp.pair_l[p]
         at_lab = inp.pairs_of_lab[lab]
-        short = max(
-            use[lab, t] + need - inp.capacity[lab, t],
-            (cum_use[lab, t:] + need - inp.reagent_cum[lab, t:]).max(),
-        )
+        short_cap = use[lab, t] + c[p, s, t] - inp.capacity[lab, t]
+        short_rg = (cum_use[lab, t:] + e[p, s, t] - inp.reagent_cum[lab, t:]).max()
         for s2 in np.argsort(-inp.priority, kind="stable"):
-            if short <= FIT_ABS or inp.priority[s2] <= inp.priority[s]:
+            if max(short_cap, short_rg) <= FIT_ABS or inp.priority[s2] <= inp.priority[s]:
                 break
             have = x[at_lab, s2, t]
-            cost = c[at_lab, s2, t]
-            freed_if_all = np.cumsum(have * cost)
-            if freed_if_all.size == 0 or freed_if_all[-1] <= 0:
+            if at_lab.size == 0 or have.sum() <= 0:
                 continue
-            stop = min(int(np.searchsorted(freed_if_all, short - FIT_ABS)), at_lab.size - 1)
+            cap_if_all = np.cumsum(have * c[at_lab, s2, t])
+            rg_if_all = np.cumsum(have * e[at_lab, s2, t])
+            stop = min(
+                max(
+                    int(np.searchsorted(cap_if_all, short_cap - FIT_ABS)),
+                    int(np.searchsorted(rg_if_all, short_rg - FIT_ABS)),
+                ),
+                at_lab.size - 1,
+            )
             take = have.copy()
             take[stop + 1 :] = 0
-            before = freed_if_all[stop - 1] if stop > 0 else 0.0
-            take[stop] = min(have[stop], np.ceil((short - before) / cost[stop] - WHOLE))
-            freed = float((take * cost).sum())
+            cap_before = cap_if_all[stop - 1] if stop > 0 else 0.0
+            rg_before = rg_if_all[stop - 1] if stop > 0 else 0.0
+            q = at_lab[stop]
+            need = max(
+                (short_cap - cap_before) / c[q, s2, t],
+                (short_rg - rg_before) / e[q, s2, t] if e[q, s2, t] > 0 else 0.0,
+            )
+            take[stop] = min(have[stop], max(np.ceil(need - WHOLE), 0.0))
+            freed_cap = float((take * c[at_lab, s2, t]).sum())
+            freed_rg = float((take * e[at_lab, s2, t]).sum())
             x[at_lab, s2, t] -= take
             np.subtract.at(self.tested[:, s2, t], inp.pair_d[at_lab], take)
             np.add.at(self.deficit[:, s2, t], inp.pair_d[at_lab], take)
-            use[lab, t] -= freed
-            cum_use[lab, t:] -= freed
-            short -= freed
-        return bool(short <= FIT_ABS)
+            use[lab, t] -= freed_cap
+            cum_use[lab, t:] -= freed_rg
+            short_cap -= freed_cap
+            short_rg -= freed_rg
+        return bool(max(short_cap, short_rg) <= FIT_ABS)
+
+    def fill(self, t: int, left: np.ndarray) -> None:
+        """Test samples still left on day t (left: (nd, ns) whole samples available and not
+        tested) wherever a lab of their unit has capacity that day and reagent to spare for
+        every later day, most urgent streams first, nearest lab first: no lab stays idle
+        while samples it may test wait or spoil."""
+        inp, c, e = self.inp, self.c, self.e
+        spare_cap = inp.capacity[:, t] * (1 + FIT_REL) + FIT_ABS - self.use[:, t]
+        spare_rg = (inp.reagent_cum[:, t:] * (1 + FIT_REL) + FIT_ABS - self.cum_use[:, t:]).min(
+            axis=1
+        )
+        open_lab = (spare_cap > 0) & (spare_rg > 0)
+        if not open_lab.any():
+            return
+        reached = np.zeros(inp.nd, dtype=bool)
+        reached[inp.pair_d[open_lab[inp.pair_l]]] = True
+        cand = np.argwhere((left >= 1) & reached[:, None])
+        for d, s in cand[np.argsort(inp.priority[cand[:, 1]], kind="stable")]:
+            for p in inp.pairs_of_unit[d]:
+                lab = inp.pair_l[p]
+                if not open_lab[lab]:
+                    continue
+                n = min(
+                    left[d, s],
+                    np.floor(spare_cap[lab] / c[p, s, t]),
+                    np.floor(spare_rg[lab] / e[p, s, t]) if e[p, s, t] > 0 else left[d, s],
+                )
+                if n < 1:
+                    continue
+                self.x[p, s, t] += n
+                self.tested[d, s, t] += n
+                self.use[lab, t] += n * c[p, s, t]
+                self.cum_use[lab, t:] += n * e[p, s, t]
+                spare_cap[lab] -= n * c[p, s, t]
+                spare_rg[lab] -= n * e[p, s, t]
+                open_lab[lab] = spare_cap[lab] > 0 and spare_rg[lab] > 0
+                left[d, s] -= n
+                if left[d, s] < 1:
+                    break
+
+    def rescue(self, t: int, left: np.ndarray, limit: np.ndarray) -> None:
+        """Samples about to spoil on day t (left beyond the wait limit) take the place of
+        samples of the same or a less urgent stream, at a lab of their unit, whose unit can
+        let them wait instead (left below its limit): a spoiled sample is worse than a waiting
+        one. left (nd, ns) is updated."""
+        inp, x, c, e = self.inp, self.x, self.c, self.e
+        doomed = np.argwhere(left - limit >= 1)
+        for d, s in doomed[np.argsort(inp.priority[doomed[:, 1]], kind="stable")]:
+            for p in inp.pairs_of_unit[d]:
+                lab = inp.pair_l[p]
+                spare_cap = inp.capacity[lab, t] * (1 + FIT_REL) + FIT_ABS - self.use[lab, t]
+                spare_rg = float(
+                    (
+                        inp.reagent_cum[lab, t:] * (1 + FIT_REL) + FIT_ABS - self.cum_use[lab, t:]
+                    ).min()
+                )
+                while left[d, s] - limit[d, s] >= 1:
+                    q, s2 = self._swappable(p, s, t, left, limit, spare_cap, spare_rg)
+                    if q < 0:
+                        break
+                    d2 = inp.pair_d[q]
+                    x[q, s2, t] -= 1
+                    self.tested[d2, s2, t] -= 1
+                    left[d2, s2] += 1
+                    x[p, s, t] += 1
+                    self.tested[d, s, t] += 1
+                    left[d, s] -= 1
+                    dc = c[p, s, t] - c[q, s2, t]
+                    de = e[p, s, t] - e[q, s2, t]
+                    self.use[lab, t] += dc
+                    self.cum_use[lab, t:] += de
+                    spare_cap -= dc
+                    spare_rg -= de
+
+    def _swappable(
+        self,
+        p: int,
+        s: int,
+        t: int,
+        left: np.ndarray,
+        limit: np.ndarray,
+        spare_cap: float,
+        spare_rg: float,
+    ) -> tuple[int, int]:
+        """A (pair, stream) tested at pair p's lab on day t that may wait instead, to make room
+        for one sample of stream s from pair p's unit: as or less urgent, its unit below its
+        wait limit, freeing enough capacity and reagent; (-1, -1) if none."""
+        inp, x = self.inp, self.x
+        at_lab = inp.pairs_of_lab[inp.pair_l[p]]
+        d_of = inp.pair_d[at_lab]
+        for s2 in np.argsort(-inp.priority, kind="stable"):
+            if inp.priority[s2] < inp.priority[s]:
+                break
+            ok = (
+                (x[at_lab, s2, t] >= 1)
+                & (limit[d_of, s2] - left[d_of, s2] >= 1)
+                & (self.c[at_lab, s2, t] + spare_cap >= self.c[p, s, t])
+                & (self.e[at_lab, s2, t] + spare_rg >= self.e[p, s, t])
+                & ~((d_of == inp.pair_d[p]) & (s2 == s))
+            )
+            hit = np.flatnonzero(ok)
+            if hit.size:
+                return int(at_lab[hit[0]]), int(s2)
+        return -1, -1
 
     def remove(self, d: int, s: int, t: int, n: int) -> None:
         """Take n samples of (unit d, stream s, day t) off its costliest arcs."""
@@ -159,24 +279,30 @@ class Rounding:
                 return
 
     def _waiting_and_untested(self) -> Allocation:
-        """Day by day: untested as in the LP, the rest waits within the stream's limit."""
+        """Day by day: fewer tested where earlier days' rounding left too few samples, more
+        where a lab still has room (fill) or a sample would spoil that the LP tests (rescue);
+        untested as in the LP or past the wait limit, the rest waits."""
         inp, tested = self.inp, self.tested
         nd, ns, T = inp.nd, inp.ns, inp.days
         waiting = np.zeros((nd, ns, T))
         untested = np.zeros((nd, ns, T))
-        cum = np.cumsum(inp.demand, axis=2)
+        limit = wait_limit(inp)
         carry = np.zeros((nd, ns))
         for t in range(T):
             avail = carry + inp.demand[:, :, t]
             over = tested[:, :, t] - avail
             for d, s in np.argwhere(over > FRACTION):  # rounding of earlier days left too few
                 self.remove(d, s, t, round(over[d, s]))
+            left = np.floor(avail - tested[:, :, t] + WHOLE)
+            self.fill(t, left)
+            # only where the LP itself lets fewer spoil: elsewhere a rescued sample only
+            # pushes another one past its limit later
+            self.rescue(t, left, limit[:, :, t] + np.round(self.sol.untested[:, :, t]))
             left = avail - tested[:, :, t]
-            first = t - inp.max_wait
-            older = np.where(first >= 0, cum[:, np.arange(ns), np.clip(first, 0, T - 1)], 0.0)
-            limit = cum[:, :, t] - older
+            # as many spoil as in the LP (samples it lets spoil at their limit rather than wait
+            # to spoil later), at least those past the limit
             lost = np.minimum(left, np.round(self.sol.untested[:, :, t]))
-            carry = np.maximum(np.minimum(left - lost, limit), 0.0)
+            carry = np.maximum(np.minimum(left - lost, limit[:, :, t]), 0.0)
             waiting[:, :, t] = carry
             untested[:, :, t] = left - carry
         return Allocation(self.x, waiting, untested)

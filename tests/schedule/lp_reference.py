@@ -9,7 +9,8 @@ from scipy.optimize import linprog
 
 def reference_objective(inp, w, c) -> float:
     """Optimal objective of the allocation model. inp: PlanInput, w: Weights, c: reactions
-    claimed per sample (np, ns, T)."""
+    claimed per sample of each lab-day's capacity (np, ns, T); reagent is charged the
+    expected reactions inp.cost."""
     variables = []  # (kind, key)
     index = {}
 
@@ -36,11 +37,15 @@ def reference_objective(inp, w, c) -> float:
             cost[i] = test_cost[key]
         elif kind == "wait":
             d, s, t = key
-            cost[i] = w.waiting_day * w.stream[s]
+            # a sample still waiting at the horizon waits at least one more day
+            cost[i] = w.waiting_day * w.stream[s] * (2 if t == T - 1 else 1)
             fresh = inp.demand[d, s, max(0, t - int(inp.max_wait[s]) + 1) : t + 1].sum()
             bounds[i] = (0, fresh if inp.max_wait[s] > 0 else 0)
-        else:
-            cost[i] = w.untested * w.stream[key[1]]
+        else:  # untested only when the wait limit passes: the samples of day t - max_wait
+            d, s, t = key
+            cost[i] = w.untested[s] * w.waiting_day * w.stream[s]
+            born = t - int(inp.max_wait[s])
+            bounds[i] = (0, inp.demand[d, s, born] if born >= 0 else 0)
     A_eq, b_eq = [], []
     for d in range(inp.nd):
         for s in range(ns):
@@ -68,7 +73,7 @@ def reference_objective(inp, w, c) -> float:
             for p in np.flatnonzero(inp.pair_l == lab):
                 for s in range(ns):
                     for tau in range(t + 1):
-                        cum[index[("x", (p, s, tau))]] = c[p, s, tau]
+                        cum[index[("x", (p, s, tau))]] = inp.cost[p, s, tau]
             A_ub.append(cum)
             b_ub.append(inp.reagent_cum[lab, t])
     res = linprog(

@@ -108,14 +108,14 @@ def test_column_generation_prints_nothing_on_stdout():
 
 
 def relaxed_lp_optimum(inp, cfg, w):
-    """The LP with every sample charged the fewest reactions it costs at any of its labs,
-    built from the LP's arrays and solved by scipy's HiGHS: independent of the network."""
+    """The LP with every sample charged the fewest expected reactions it costs at any of its
+    labs (below what the LP charges its capacity and its reagent), built from the LP's arrays and solved by scipy's HiGHS: independent of the network."""
     from scipy.optimize import linprog
 
     m = lp_model(inp, cfg, w)
     A = m.A.tocsc(copy=True)
     fewest = np.full((inp.nd, inp.ns), np.inf)
-    np.minimum.at(fewest, inp.pair_d, plan_cost(inp, cfg.retest_reserve_sd).min(axis=2))
+    np.minimum.at(fewest, inp.pair_d, inp.cost.min(axis=2))
     per_x = np.broadcast_to(fewest[inp.pair_d][:, :, None], (inp.npairs, inp.ns, inp.days)).ravel()
     for j in range(m.nx):  # capacity and reagent entries of each arc
         lo, hi = A.indptr[j], A.indptr[j + 1]
@@ -156,7 +156,7 @@ def test_a_lagrangian_bound_without_a_valid_sign_is_minus_infinity():
     y[m.nbal] = 1.0  # a positive price on a capacity row (no lower end)
     assert m.lagrangian_bound(y) == -np.inf
     y[:] = 0.0
-    y[0] = 1e12  # the untested column (no upper bound) goes negative
+    y[m.rg] = 1e12  # the reagent-left column (no upper bound) goes negative
     assert m.lagrangian_bound(y) == -np.inf
 
 
