@@ -158,9 +158,11 @@ def new(
 @reports_errors
 def check(scenario: ScenarioPath, number_format: NumberFormatOption = None) -> None:
     """Load and validate a scenario as `labopt plan` does; list every problem, or summarise
-    it (with a warning when there is nothing to plan)."""
+    it (with a warning when there is nothing to plan, and for each unit with samples and no
+    lab within reach, which the plan leaves untested)."""
     scn = load_scenario(scenario, number_format)
-    check_plannable(scn)
+    for warning in check_plannable(scn):
+        err_console.print(f"warning: {warning}", style="yellow", highlight=False, markup=False)
     if scn.demand.empty:
         err_console.print(
             "warning: the demand table has no rows: a plan would have no samples to assign",

@@ -207,8 +207,10 @@ DELIVERIES = Table(
 TRAVEL = Table(
     "travel",
     "Road time from each unit to the labs it may send samples to. When this table is present "
-    "it is the complete list of allowed pairs; when absent, times come from coordinates and "
-    "every lab within the policy's max_travel_hours is allowed.",
+    "its rows are the candidate pairs, allowed within the policy's max_travel_hours; when "
+    "absent, times come from coordinates and every lab within max_travel_hours is allowed. "
+    "Either way a unit may always send to its own labs (labs.district): one the table leaves "
+    "out gets the time estimated from coordinates.",
     (
         Column("district", "str", "districts.code"),
         Column("lab", "str", "labs.id"),

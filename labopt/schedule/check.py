@@ -89,7 +89,8 @@ def _lab_capacity(lab: Lab, policy: Policy) -> float:
 
 
 def _allowed_pairs(scn: Scenario) -> pd.DataFrame:
-    """(district, lab) pairs a unit may send to, recomputed from the scenario."""
+    """(district, lab) pairs a unit may send to, recomputed from the scenario: the travel
+    table's (or the coordinates') pairs within max_travel_hours, and every unit's own labs."""
     lab_district = {lab.id: lab.district for lab in scn.labs}
     if scn.travel is not None:
         pairs = scn.travel[["district", "lab", "hours"]].copy()
@@ -110,8 +111,10 @@ def _allowed_pairs(scn: Scenario) -> pd.DataFrame:
                 "hours": (km * scn.transport.road_factor / scn.transport.speed_kmh).ravel(),
             }
         )
-    own = pairs["lab"].map(lab_district) == pairs["district"]
-    return pairs[(pairs["hours"] <= scn.policy.max_travel_hours + 1e-9) | own]
+    near = pairs[pairs["hours"] <= scn.policy.max_travel_hours + 1e-9][["district", "lab"]]
+    # a unit's own labs are allowed whatever the time, and whether or not travel.csv lists them
+    own = pd.DataFrame({"district": list(lab_district.values()), "lab": list(lab_district)})
+    return pd.concat([near, own], ignore_index=True).drop_duplicates(ignore_index=True)
 
 
 def _urgency_violations(

@@ -7,7 +7,8 @@ has validated, so every pair carries its own cost per sample.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -19,7 +20,7 @@ from labopt.errors import InputError
 from labopt.pooling.designs import Design
 from labopt.pooling.variance import reactions_variance_per_sample
 from labopt.scenario.model import Policy, Scenario
-from labopt.scenario.travel import haversine_km, travel_table
+from labopt.scenario.travel import coordinate_hours, travel_table
 
 PROVINCIAL = ("provincial_cdc", "provincial_hospital")
 
@@ -56,6 +57,10 @@ class PlanInput:
     design_class: np.ndarray  # (nl,) index into pool_classes
     pool_classes: list[int]  # distinct validated pool sizes
     designs: dict[int, list[Design]]  # class index -> the Design of each flattened (d, s, t)
+    # units with samples and no lab they may send to (no pairs: none of their samples is
+    # tested): unit, name, samples, nearest_lab, hours (road time to it)
+    unreachable: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for the plan's notes, one per such unit
 
     @property
     def nd(self) -> int:
@@ -131,9 +136,9 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
     P[dd, ss, tt] = dem["prevalence"].to_numpy(dtype=float)
 
     travel = travel_table(scn)
-    pair_d = travel["district"].map(di).to_numpy()
-    pair_l = travel["lab"].map(li).to_numpy()
-    _check_reachable(scn, T, travel)
+    pair_d = travel["district"].map(di).to_numpy(dtype=np.int64)
+    pair_l = travel["lab"].map(li).to_numpy(dtype=np.int64)
+    unreachable = unreachable_units(scn, T, travel)
 
     cap = np.zeros((nl, T))
     reagent = np.zeros((nl, T))
@@ -208,14 +213,19 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
         design_class=design_class,
         pool_classes=classes,
         designs=designs,
+        unreachable=unreachable,
+        notes=[unreachable_note(scn, u) for u in unreachable],
     )
 
 
-def check_plannable(scn: Scenario, days: int | None = None) -> None:
+def check_plannable(scn: Scenario, days: int | None = None) -> list[str]:
     """Raise PlanInputError for what the planner refuses before solving: a number of days
-    outside the horizon, a unit with samples and no lab it may send them to. ``labopt scenario
-    check`` runs it too, so that a scenario it passes is one the plan accepts."""
-    _check_reachable(scn, _horizon(scn, days), travel_table(scn))
+    outside the horizon, samples in a scenario without any lab. Return the warnings the plan
+    would carry as notes: each unit with samples and no lab it may send them to (planned as
+    unreachable). ``labopt scenario check`` runs it too, so that a scenario it passes is one
+    the plan accepts, and it shows the same warnings."""
+    unreachable = unreachable_units(scn, _horizon(scn, days), travel_table(scn))
+    return [unreachable_note(scn, u) for u in unreachable]
 
 
 def _horizon(scn: Scenario, days: int | None) -> int:
@@ -227,30 +237,67 @@ def _horizon(scn: Scenario, days: int | None) -> int:
     return T
 
 
-def _check_reachable(scn: Scenario, T: int, travel: pd.DataFrame) -> None:
-    """Every unit with samples in days 1..T needs at least one lab it may send to."""
+def unreachable_units(scn: Scenario, T: int, travel: pd.DataFrame) -> list[dict]:
+    """Units with samples in days 1..T and no lab they may send to (no row in ``travel``, the
+    allowed pairs of travel_table), in the order of the districts table. Each: unit (code),
+    name, samples (days 1..T), nearest_lab and hours (road time to it, hours): the travel
+    table's shortest for the unit if it lists any (all over the limit), else the coordinates'
+    estimate.
+
+    A scenario without any lab cannot be planned at all: PlanInputError when it has samples.
+    """
     dem = scn.demand[scn.demand["day"] <= T]
     samples = dem.groupby("district")["samples"].sum()
     reachable = set(travel["district"])
     stranded = [d for d in scn.districts if samples.get(d.code, 0) > 0 and d.code not in reachable]
-    if not stranded:
-        return
-    lines = []
-    for d in stranded:
-        km = [haversine_km(d.lat, d.lon, lab.lat, lab.lon) for lab in scn.labs]
-        if not km:
-            lines.append(
-                f"unit '{d.code}' ({d.name}) has {int(samples[d.code]):,} samples "
-                f"but the scenario has no lab"
+    if stranded and not scn.labs:
+        raise PlanInputError(
+            "cannot plan:\n  - "
+            + "\n  - ".join(
+                f"unit '{d.code}' ({d.name}) has {int(samples[d.code]):,} samples but the "
+                f"scenario has no lab"
+                for d in stranded
             )
-            continue
-        j = int(np.argmin(km))
-        hours = km[j] * scn.transport.road_factor / scn.transport.speed_kmh
-        lines.append(
-            f"unit '{d.code}' ({d.name}) has {int(samples[d.code]):,} samples but no lab "
-            f"within policy.max_travel_hours = {scn.policy.max_travel_hours:g} h"
-            + ("" if scn.travel is None else " in travel.csv")
-            + f"; the nearest lab is '{scn.labs[j].id}' at about {hours:.1f} h: raise "
-            f"max_travel_hours or add a travel row for it"
         )
-    raise PlanInputError("cannot plan:\n  - " + "\n  - ".join(lines))
+    estimate = coordinate_hours(scn) if stranded else pd.DataFrame()
+    out = []
+    for d in stranded:
+        rows = estimate[estimate["district"] == d.code]
+        if scn.travel is not None and (scn.travel["district"] == d.code).any():
+            rows = scn.travel[scn.travel["district"] == d.code]
+        j = int(np.argmin(rows["hours"].to_numpy()))
+        out.append(
+            {
+                "unit": d.code,
+                "name": d.name,
+                "samples": int(samples[d.code]),
+                "nearest_lab": str(rows["lab"].iloc[j]),
+                "hours": float(rows["hours"].iloc[j]),
+            }
+        )
+    return out
+
+
+def unreachable_note(scn: Scenario, u: dict) -> str:
+    """The plan's note on a unit of unreachable_units: what happens to its samples, the
+    nearest lab and its road time, and what to change."""
+    limit = scn.policy.max_travel_hours
+    in_table = scn.travel is not None and bool(
+        ((scn.travel["district"] == u["unit"]) & (scn.travel["lab"] == u["nearest_lab"])).any()
+    )
+    if scn.travel is None or in_table:
+        enough = math.ceil(u["hours"] * 10 - 1e-9) / 10  # rounded up: it must cover the time
+        change = f"raise max_travel_hours to {enough:.1f} h or more to test them there"
+        where = "" if scn.travel is None else " in travel.csv"
+    else:
+        change = (
+            "add a travel.csv row for it (estimated from coordinates), and raise "
+            "max_travel_hours if its road time is over the limit"
+        )
+        where = " in travel.csv"
+    return (
+        f"unit '{u['unit']}' ({u['name']}) has {u['samples']:,} samples but no lab within "
+        f"policy.max_travel_hours = {limit:g} h{where}: none of them is tested (they wait, "
+        f"then count as untested); the nearest lab is '{u['nearest_lab']}' at about "
+        f"{u['hours']:.1f} h: {change}"
+    )

@@ -2,6 +2,7 @@
 independent formulation and the greedy baseline, bad input, the CLI."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -139,7 +140,7 @@ def test_network_is_refused_when_costs_depend_on_the_lab():
         make_plan(scn, method="network")
 
 
-def test_unit_without_a_reachable_lab_is_reported_before_solving(tmp_path):
+def test_unit_without_a_reachable_lab_is_planned_with_a_note(tmp_path):
     dst = tmp_path / "tiny"
     shutil.copytree(TINY, dst)
     text = (dst / "scenario.toml").read_text(encoding="utf-8")
@@ -151,14 +152,18 @@ def test_unit_without_a_reachable_lab_is_reported_before_solving(tmp_path):
         labs.replace("non_public,b,20.10,105.30", "non_public,a,19.82,105.79"), encoding="utf-8"
     )
     scn = load_scenario(dst)
-    with pytest.raises(
-        PlanInputError,
-        match=r"unit 'b' \(Huyện Bê\) has 3,300 samples but no "
-        r"lab within policy.max_travel_hours = 0.5 h; the "
-        r"nearest lab is 'hosp' at about 2\.0 h: raise "
-        r"max_travel_hours",
-    ):
-        plan_scenario(scn)
+    [note] = build_input(scn).notes
+    assert re.fullmatch(
+        r"unit 'b' \(Huyện Bê\) has 3,300 samples but no lab within "
+        r"policy.max_travel_hours = 0.5 h: none of them is tested \(they wait, then count as "
+        r"untested\); the nearest lab is 'hosp' at about 2\.0 h: raise max_travel_hours to "
+        r"2\.0 h or more to test them there",
+        note,
+    ), note
+    rep = plan_scenario(scn)
+    assert rep.check is not None and rep.check.ok, rep.check.violations[:5]
+    b = rep.status[rep.status["district"] == "b"]
+    assert b["tested"].sum() == 0 and rep.status["tested"].sum() > 0
     with pytest.raises(PlanInputError, match="days: must be between 1 and 3"):
         plan_scenario(load_scenario(TINY), days=9)
 
