@@ -45,8 +45,9 @@ class Allocation(NamedTuple):
 # that at equal cost the earlier test is preferred (a lab is not left idle for later)
 EARLIER = 1e-3
 # waiting days a sample may be charged besides its wait limit: one when its result misses the
-# turnaround, one when it still waits at the horizon (its wait continues), one for EARLIER
-EXTRA_DAYS = 3
+# turnaround, one when it still waits at the horizon (its wait continues), one for EARLIER and
+# one for transport and reinforcement (below one waiting day, Planning's contract)
+EXTRA_DAYS = 4
 # margin by which each tier outweighs everything below it
 MARGIN = 1.2
 
@@ -57,8 +58,8 @@ class Weights:
 
     Per sample of stream s: waiting_day x stream[s] per day it waits (and once more if it still
     waits at the horizon, or if its result misses the turnaround); untested[s] x
-    waiting_day x stream[s] if it spoils; pair_cost on the arc it is tested on; EARLIER
-    waiting days per day of the horizon before it is tested."""
+    waiting_day x stream[s] if it spoils; pair_cost x stream[s] on the arc it is tested on;
+    EARLIER waiting days per day of the horizon before it is tested."""
 
     stream: np.ndarray  # (ns,) relative weight of one sample of each stream (its tier)
     untested: np.ndarray  # (ns,) an untested sample, in waiting days of its stream
@@ -67,12 +68,14 @@ class Weights:
     priority_base: float  # the smallest ratio between the weights of two priority levels
 
     def test_cost(self, inp: PlanInput) -> np.ndarray:
-        """(np, ns, T) cost of testing one sample on an arc: transport and reinforcement, one
-        waiting day when its result would miss the turnaround target, and EARLIER waiting days
-        per day of the horizon."""
+        """(np, ns, T) cost of testing one sample on an arc: transport and reinforcement (times
+        the stream's weight), one waiting day when its result would miss the turnaround target,
+        and EARLIER waiting days per day of the horizon."""
         day = self.waiting_day * self.stream[None, :, None]
         when = EARLIER * np.arange(inp.days)[None, None, :]
-        return self.pair_cost[:, None, None] + day * (inp.late + when)
+        # transport in the sample's own tier: where an urgent sample goes is not traded for
+        # room for less urgent ones
+        return self.stream[None, :, None] * self.pair_cost[:, None, None] + day * (inp.late + when)
 
     def waiting_cost(self, inp: PlanInput) -> np.ndarray:
         """(nd, ns, T) cost of one sample waiting at the end of a day: one waiting day, two on
@@ -152,8 +155,8 @@ def plan_cost(inp: PlanInput, z: float) -> np.ndarray:
 
 def weights(inp: PlanInput, cfg: Planning) -> Weights:
     """Weights in tiers, most urgent priority level first: within a level, untested samples,
-    then waiting days (and results past the turnaround); below every level, transport and
-    reinforcement; last, earlier tests before later ones.
+    then waiting days (and results past the turnaround), then transport and reinforcement,
+    then earlier tests before later ones.
 
     Built from the least urgent level up. A level's untested weight (in its waiting days) is
     raised so that one untested sample outweighs every waiting day the reactions it needs could

@@ -98,13 +98,15 @@ def make_plan(
     if method == "greedy":
         plan = greedy_plan(inp, w)
         plan.timings["input"] = t_input
+        plan.notes += inp.notes
         return plan
     per = unit_costs(inp, cfg.retest_reserve_sd) if method in ("auto", "network") else None
     if method == "network" and per is None:
         raise InputError(
             "method: 'network' needs every sample of a unit and stream to cost the "
             "same reactions at every lab and day (same validated pool sizes and "
-            "prevalence); use 'lp' or 'auto'",
+            "prevalence) and no retest reserve (plan.retest_reserve_sd = 0); use 'lp' or "
+            "'auto'",
             "method",
         )
     if per is not None:
@@ -116,7 +118,9 @@ def make_plan(
         sol = solve_lp(inp, cfg, w, say)
         used = "lp"
     if not math.isfinite(sol.objective):
-        return _greedy_instead(inp, w, sol, used, cfg, t_input)
+        plan = _greedy_instead(inp, w, sol, used, cfg, t_input)
+        plan.notes += inp.notes
+        return plan
     say("rounding to whole samples")
     t1 = time.perf_counter()
     x, waiting, untested = integer_plan(inp, sol, cfg.retest_reserve_sd)
@@ -145,6 +149,8 @@ def make_plan(
         sol.capacity_dual,
         sol.reagent_dual,
     )
+    plan.notes += inp.notes
+    plan.lp_untested = sol.untested
     plan.lp_gap = 0.0 if sol.optimal else relative_gap(sol.objective, sol.bound)
     if not sol.optimal:
         plan.notes.append(

@@ -35,6 +35,7 @@ class Plan:
     reagent_dual: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
     lp_gap: float | None = None  # relative, of the LP solution (0 when proven optimal)
+    lp_untested: np.ndarray | None = None  # (nd, ns, T) the LP's untested samples
 
     @property
     def scenario(self) -> Scenario:

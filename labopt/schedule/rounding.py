@@ -120,47 +120,57 @@ class Rounding:
 
     def displace(self, p: int, s: int, t: int) -> bool:
         """Free room for one sample of stream s on pair p's lab, day t, by removing samples of
-        less urgent streams from that lab-day, least urgent first (they become short
-        themselves); False if there are not enough to remove."""
+        less urgent streams from that lab-day, least urgent first, and for reagent from that
+        lab's earlier days (they become short themselves); False if there are not enough to
+        remove."""
         inp, x, c, e, use, cum_use = self.inp, self.x, self.c, self.e, self.use, self.cum_use
         lab = inp.pair_l[p]
         at_lab = inp.pairs_of_lab[lab]
         short_cap = use[lab, t] + c[p, s, t] - inp.capacity[lab, t]
         short_rg = (cum_use[lab, t:] + e[p, s, t] - inp.reagent_cum[lab, t:]).max()
-        for s2 in np.argsort(-inp.priority, kind="stable"):
-            if max(short_cap, short_rg) <= FIT_ABS or inp.priority[s2] <= inp.priority[s]:
+        # the day's own less urgent samples first; then, for reagent, those of earlier days
+        # (they wait or spoil in their turn), latest first
+        for t2 in range(t, -1, -1):
+            for s2 in np.argsort(-inp.priority, kind="stable"):
+                if t2 < t:
+                    short_cap = 0.0
+                if max(short_cap, short_rg) <= FIT_ABS or inp.priority[s2] <= inp.priority[s]:
+                    break
+                have = x[at_lab, s2, t2]
+                if at_lab.size == 0 or have.sum() <= 0:
+                    continue
+                cap_if_all = np.cumsum(have * c[at_lab, s2, t2])
+                rg_if_all = np.cumsum(have * e[at_lab, s2, t2])
+                stop = min(
+                    max(
+                        int(np.searchsorted(cap_if_all, short_cap - FIT_ABS)),
+                        int(np.searchsorted(rg_if_all, short_rg - FIT_ABS)),
+                    ),
+                    at_lab.size - 1,
+                )
+                take = have.copy()
+                take[stop + 1 :] = 0
+                cap_before = cap_if_all[stop - 1] if stop > 0 else 0.0
+                rg_before = rg_if_all[stop - 1] if stop > 0 else 0.0
+                q = at_lab[stop]
+                need = max(
+                    (short_cap - cap_before) / c[q, s2, t2],
+                    (short_rg - rg_before) / e[q, s2, t2] if e[q, s2, t2] > 0 else 0.0,
+                )
+                take[stop] = min(have[stop], max(np.ceil(need - WHOLE), 0.0))
+                freed_cap = float((take * c[at_lab, s2, t2]).sum())
+                freed_rg = float((take * e[at_lab, s2, t2]).sum())
+                x[at_lab, s2, t2] -= take
+                np.subtract.at(self.tested[:, s2, t2], inp.pair_d[at_lab], take)
+                np.add.at(self.deficit[:, s2, t2], inp.pair_d[at_lab], take)
+                use[lab, t2] -= freed_cap
+                cum_use[lab, t2:] -= freed_rg
+                short_cap -= freed_cap
+                short_rg -= freed_rg
+            if short_rg <= FIT_ABS and short_cap <= FIT_ABS:
                 break
-            have = x[at_lab, s2, t]
-            if at_lab.size == 0 or have.sum() <= 0:
-                continue
-            cap_if_all = np.cumsum(have * c[at_lab, s2, t])
-            rg_if_all = np.cumsum(have * e[at_lab, s2, t])
-            stop = min(
-                max(
-                    int(np.searchsorted(cap_if_all, short_cap - FIT_ABS)),
-                    int(np.searchsorted(rg_if_all, short_rg - FIT_ABS)),
-                ),
-                at_lab.size - 1,
-            )
-            take = have.copy()
-            take[stop + 1 :] = 0
-            cap_before = cap_if_all[stop - 1] if stop > 0 else 0.0
-            rg_before = rg_if_all[stop - 1] if stop > 0 else 0.0
-            q = at_lab[stop]
-            need = max(
-                (short_cap - cap_before) / c[q, s2, t],
-                (short_rg - rg_before) / e[q, s2, t] if e[q, s2, t] > 0 else 0.0,
-            )
-            take[stop] = min(have[stop], max(np.ceil(need - WHOLE), 0.0))
-            freed_cap = float((take * c[at_lab, s2, t]).sum())
-            freed_rg = float((take * e[at_lab, s2, t]).sum())
-            x[at_lab, s2, t] -= take
-            np.subtract.at(self.tested[:, s2, t], inp.pair_d[at_lab], take)
-            np.add.at(self.deficit[:, s2, t], inp.pair_d[at_lab], take)
-            use[lab, t] -= freed_cap
-            cum_use[lab, t:] -= freed_rg
-            short_cap -= freed_cap
-            short_rg -= freed_rg
+            if short_cap > FIT_ABS:  # the day's capacity is short: earlier days cannot help
+                return False
         return bool(max(short_cap, short_rg) <= FIT_ABS)
 
     def fill(self, t: int, left: np.ndarray) -> None:
@@ -203,10 +213,11 @@ class Rounding:
                     break
 
     def rescue(self, t: int, left: np.ndarray, limit: np.ndarray) -> None:
-        """Samples about to spoil on day t (left beyond the wait limit) take the place of
-        samples of the same or a less urgent stream, at a lab of their unit, whose unit can
-        let them wait instead (left below its limit): a spoiled sample is worse than a waiting
-        one. left (nd, ns) is updated."""
+        """Samples about to spoil on day t (left beyond the wait limit) take the place of up to
+        3 samples of the same or a less urgent stream, at a lab of their unit, whose unit can
+        let them wait instead (left below its limit): a spoiled sample is worse than a few
+        waiting ones (an untested sample weighs more than EXTRA_DAYS waiting days). left
+        (nd, ns) is updated."""
         inp, x, c, e = self.inp, self.x, self.c, self.e
         doomed = np.argwhere(left - limit >= 1)
         for d, s in doomed[np.argsort(inp.priority[doomed[:, 1]], kind="stable")]:
@@ -219,18 +230,18 @@ class Rounding:
                     ).min()
                 )
                 while left[d, s] - limit[d, s] >= 1:
-                    q, s2 = self._swappable(p, s, t, left, limit, spare_cap, spare_rg)
+                    q, s2, n = self._swappable(p, s, t, left, limit, spare_cap, spare_rg)
                     if q < 0:
                         break
                     d2 = inp.pair_d[q]
-                    x[q, s2, t] -= 1
-                    self.tested[d2, s2, t] -= 1
-                    left[d2, s2] += 1
+                    x[q, s2, t] -= n
+                    self.tested[d2, s2, t] -= n
+                    left[d2, s2] += n
                     x[p, s, t] += 1
                     self.tested[d, s, t] += 1
                     left[d, s] -= 1
-                    dc = c[p, s, t] - c[q, s2, t]
-                    de = e[p, s, t] - e[q, s2, t]
+                    dc = c[p, s, t] - n * c[q, s2, t]
+                    de = e[p, s, t] - n * e[q, s2, t]
                     self.use[lab, t] += dc
                     self.cum_use[lab, t:] += de
                     spare_cap -= dc
@@ -245,27 +256,35 @@ class Rounding:
         limit: np.ndarray,
         spare_cap: float,
         spare_rg: float,
-    ) -> tuple[int, int]:
-        """A (pair, stream) tested at pair p's lab on day t that may wait instead, to make room
-        for one sample of stream s from pair p's unit: as or less urgent, its unit below its
-        wait limit, freeing enough capacity and reagent; (-1, -1) if none."""
+    ) -> tuple[int, int, int]:
+        """(pair, stream, n): n samples tested at pair p's lab on day t that may wait instead,
+        to make room for one sample of stream s from pair p's unit: as or less urgent, their
+        unit below its wait limit by n, freeing enough capacity and reagent; (-1, -1, 0) if
+        none."""
         inp, x = self.inp, self.x
         at_lab = inp.pairs_of_lab[inp.pair_l[p]]
         d_of = inp.pair_d[at_lab]
         for s2 in np.argsort(-inp.priority, kind="stable"):
             if inp.priority[s2] < inp.priority[s]:
                 break
+            c2, e2 = self.c[at_lab, s2, t], self.e[at_lab, s2, t]
+            n = np.maximum(
+                np.ceil(np.maximum(self.c[p, s, t] - spare_cap, 0.0) / c2 - WHOLE),
+                np.ceil(
+                    np.maximum(self.e[p, s, t] - spare_rg, 0.0) / np.maximum(e2, 1e-12) - WHOLE
+                ),
+            )
+            n = np.maximum(n, 1.0)
             ok = (
-                (x[at_lab, s2, t] >= 1)
-                & (limit[d_of, s2] - left[d_of, s2] >= 1)
-                & (self.c[at_lab, s2, t] + spare_cap >= self.c[p, s, t])
-                & (self.e[at_lab, s2, t] + spare_rg >= self.e[p, s, t])
+                (x[at_lab, s2, t] >= n)
+                & (limit[d_of, s2] - left[d_of, s2] >= n)
                 & ~((d_of == inp.pair_d[p]) & (s2 == s))
+                & (n <= 3)  # a sample about to spoil is worth a few that can wait
             )
             hit = np.flatnonzero(ok)
             if hit.size:
-                return int(at_lab[hit[0]]), int(s2)
-        return -1, -1
+                return int(at_lab[hit[0]]), int(s2), int(n[hit[0]])
+        return -1, -1, 0
 
     def remove(self, d: int, s: int, t: int, n: int) -> None:
         """Take n samples of (unit d, stream s, day t) off its costliest arcs."""

@@ -40,9 +40,11 @@ def far_and_without(tmp_path, equal_pools=False):
     out = []
     for name, far in (("with", True), ("without", False)):
         folder = copy_tiny(tmp_path / name)
-        if equal_pools:  # same pool sizes everywhere, prevalence every day: a min-cost flow
+        if equal_pools:  # same pools and prevalence everywhere, no reserve: a min-cost flow
             edit(folder / "labs.csv", "400,5,150", "400,10,150")
             edit(folder / "demand.csv", "2,a,screening,4000,0.02", "2,a,screening,4000,")
+            with (folder / "scenario.toml").open("a", encoding="utf-8") as f:
+                f.write("\n[plan]\nretest_reserve_sd = 0.0\n")
         if far:
             add_far_unit(folder)
         out.append(load_scenario(folder))
