@@ -120,8 +120,8 @@ TEMPLATES = {
         "target_short": "Day {day}: {tested:,} {what} samples tested against a target of "
         "{target:,} ({gap:,} short); {untested:,} went untested and "
         "{waiting:,} wait for the next day. Cause: {first}{also}",
-        "stream": "Day {day}, {stream_name}: {waiting:,} samples wait and {untested:,} go "
-        "untested. Cause: {first}{also}",
+        "stream": "Day {day}, {stream_name}: {waiting:,} waiting and {untested:,} untested "
+        "samples. Cause: {first}{also}",
         "also": "; also ",
         "bottleneck": "{lab_name}, day {day}: full while {pending_samples:,} {stream} samples "
         "of the units it serves wait or go untested; each extra reaction would "
@@ -156,7 +156,7 @@ TEMPLATES = {
         "cause_stage": "stage limit: with {stages} PCR rounds instead of {max_stages}, the "
         "day's pooled samples would save {reactions:,} reactions, enough for about "
         "{samples:,} more",
-        "cause_spare": "unused room: {reactions:,} reactions at {labs:,} labs within reach",
+        "cause_spare": "room left unused: {room:,} reactions at {labs:,} labs within reach",
     },
     "vi": {
         "target_demand": "Ngày {day}: xét nghiệm {tested:,} {what} so với chỉ tiêu {target:,} "
@@ -201,7 +201,7 @@ TEMPLATES = {
         "cause_stage": "giới hạn số vòng xét nghiệm: nếu cho phép {stages} vòng thay vì "
         "{max_stages}, mẫu gộp trong ngày tiết kiệm {reactions:,} phản ứng, đủ xét nghiệm "
         "thêm khoảng {samples:,} mẫu",
-        "cause_spare": "công suất chưa dùng: {reactions:,} phản ứng ở {labs:,} phòng trong phạm vi",
+        "cause_spare": "công suất chưa dùng: {room:,} phản ứng ở {labs:,} phòng trong phạm vi",
     },
 }
 

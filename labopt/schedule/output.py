@@ -49,7 +49,9 @@ def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
     # the labs' limits and the days' causes are words too
     out["labs"] = out["labs"].assign(limit=out["labs"]["limit"].map(lambda v: value(v, lang)))
     for name in ("days", "shortfall"):
-        out[name] = out[name].assign(cause=out[name]["cause"].map(lambda v: value(v, lang)))
+        out[name] = out[name].assign(
+            cause=out[name]["cause"].map(lambda v: value(v, lang), na_action="ignore")
+        )
     return {name: df.rename(columns=lambda c: column(c, lang)) for name, df in out.items()}
 
 

@@ -456,7 +456,8 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
     standby = capped(np.where(idle_standby, np.minimum(np.minimum(cap, on_hand), lab_need), 0.0))
     at_cap = within & on & full & ~out
     room = within & on & ~full & ~out
-    spare = capped(np.where(room, np.minimum(st.usable[:, t] - claim, lab_need), 0.0))
+    unused = np.where(room, np.maximum(st.usable[:, t] - claim, 0.0), 0.0)
+    spare = capped(np.minimum(unused, lab_need))
     beyond = ~within & ~out & (cap > 0)
     free = np.where(on, st.usable[:, t] - claim, np.minimum(cap, on_hand))
     far = beyond & (free >= TOL)
@@ -492,26 +493,33 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
                 "max_travel_hours": ctx.plan.scenario.policy.max_travel_hours,
             }
         )
-    if capacity >= TOL or not (found or spare >= TOL):
-        limits = [ctx.cap_limit[i] for i in np.flatnonzero(at_cap)]
-        found.append(
-            {
-                "cause": "capacity",
-                "reactions": round(capacity),
-                "labs_full": int(at_cap.sum()),
-                "labs_in_reach": int(within.sum()),
-                "by_limit": {k: limits.count(k) for k in CAPACITY_LIMITS if k in limits},
-                "labs": lab_ids[at_cap].tolist(),
-            }
-        )
+    limits = [ctx.cap_limit[i] for i in np.flatnonzero(at_cap)]
+    short_of_capacity = {
+        "cause": "capacity",
+        "reactions": round(capacity),
+        "labs_full": int(at_cap.sum()),
+        "labs_in_reach": int(within.sum()),
+        "by_limit": {k: limits.count(k) for k in CAPACITY_LIMITS if k in limits},
+        "labs": lab_ids[at_cap].tolist(),
+    }
+    if capacity >= TOL:
+        found.append(short_of_capacity)
     stage = _stage_lever(ctx, t, mask)
     if stage is not None:
         found.append(stage)
-    if spare >= TOL:
-        # room left at labs within reach: the plan keeps their reagent for later days
-        found.append({"cause": "spare", "reactions": round(spare), "labs": int(room.sum())})
+    # room the plan leaves at labs within reach (reagent kept for later days, whole samples)
+    left_unused = {"cause": "spare", "reactions": round(spare), "room": round(unused.sum())}
+    if spare >= min(TOL, 0.5 * need):
+        found.append(dict(left_unused, labs=int((unused >= TOL).sum())))
     binding = [c for c in found if c["cause"] in CAUSES[:4] and c["reactions"] >= TOL]
-    first = max(binding, key=lambda c: c["reactions"]) if binding else found[0]
+    if binding:
+        first = max(binding, key=lambda c: c["reactions"])
+    else:  # nothing short: room left unused, else the stage limit, else capacity
+        order = ("spare", "stage", "capacity")
+        first = min(found, key=lambda c: order.index(c["cause"]) if c["cause"] in order else 9)
+        if first["cause"] not in order:
+            found.append(short_of_capacity)
+            first = short_of_capacity
     return [first] + [c for c in found if c is not first]
 
 
