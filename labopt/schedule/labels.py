@@ -149,8 +149,11 @@ TEMPLATES = {
         "the province)",
         "cause_standby": "standby labs not switched on: {labs_off:,} within reach could run "
         "{reactions:,} reactions",
-        "cause_travel": "travel: {reactions:,} reactions free at {labs_beyond_reach:,} labs "
+        "cause_travel": "travel: {parts}",
+        "travel_room": "{room_beyond_reach:,} reactions free at {labs_beyond_reach:,} labs "
         "beyond {max_travel_hours:g} h of road",
+        "travel_units": "{samples_without_lab:,} samples in {units_without_lab:,} units with "
+        "no lab within reach",
         "cause_capacity": "capacity: full at {labs_full:,} of {labs_in_reach:,} labs within "
         "reach{limits}; about {reactions:,} reactions more needed",
         "cause_stage": "stage limit: with {stages} PCR rounds instead of {max_stages}, the "
@@ -194,8 +197,11 @@ TEMPLATES = {
         "{province_left:,} phản ứng)",
         "cause_standby": "phòng dự phòng chưa được huy động: {labs_off:,} phòng trong phạm vi "
         "có thể chạy {reactions:,} phản ứng",
-        "cause_travel": "vận chuyển: còn trống {reactions:,} phản ứng ở {labs_beyond_reach:,} "
-        "phòng xa hơn {max_travel_hours:g} giờ đường",
+        "cause_travel": "vận chuyển: {parts}",
+        "travel_room": "còn trống {room_beyond_reach:,} phản ứng ở {labs_beyond_reach:,} phòng "
+        "xa hơn {max_travel_hours:g} giờ đường",
+        "travel_units": "{samples_without_lab:,} mẫu ở {units_without_lab:,} địa phương không "
+        "có phòng xét nghiệm nào trong phạm vi",
         "cause_capacity": "công suất: {labs_full:,}/{labs_in_reach:,} phòng trong phạm vi đã "
         "dùng hết công suất{limits}; cần thêm khoảng {reactions:,} phản ứng",
         "cause_stage": "giới hạn số vòng xét nghiệm: nếu cho phép {stages} vòng thay vì "
@@ -250,6 +256,16 @@ def cause_text(cause: dict, lang: str) -> str:
     """One cause of waiting samples, with its numbers."""
     t = TEMPLATES[lang]
     extra = {}
+    if cause["cause"] == "travel":
+        parts = [
+            t[key].format(**cause)
+            for key, n in (
+                ("travel_room", "room_beyond_reach"),
+                ("travel_units", "units_without_lab"),
+            )
+            if cause[n] > 0
+        ]
+        extra["parts"] = "; ".join(parts)
     if cause["cause"] == "capacity":
         limits = ", ".join(f"{VALUES[lang][k]} {n:,}" for k, n in cause["by_limit"].items())
         extra["limits"] = f" ({limits})" if limits else ""

@@ -150,8 +150,8 @@ class LabState:
     """Every lab-day of a plan, as (nl, T) arrays in reactions (``on``, ``out``: bool).
 
     on_hand is the reagent at the start of the day, that day's delivery included; left is
-    what remains at its end after the plan's claim (expected reactions plus the retest
-    reserve, which the plan keeps in reagent too). A lab is on when it is active, or when
+    what remains at its end after the day's expected reactions (the retest reserve is
+    capacity held back on the day, not reagent spent). A lab is on when it is active, or when
     it is a standby lab that tests samples that day.
     """
 
@@ -174,6 +174,16 @@ class LabState:
         return self.left < TOL
 
     @property
+    def idle(self) -> np.ndarray:
+        """Capacity (PCR, extraction, staff) the day's claim leaves unused, reactions."""
+        return np.maximum(self.capacity - self.claim, 0.0)
+
+    @property
+    def room(self) -> np.ndarray:
+        """Reactions the lab could still run that day: capacity and reagent permitting."""
+        return np.maximum(np.minimum(self.capacity - self.claim, self.on_hand - self.used), 0.0)
+
+    @property
     def full(self) -> np.ndarray:
         """At its PCR, extraction or staff limit that day (within one reaction)."""
         return (self.capacity > 0) & (self.claim >= self.capacity - TOL)
@@ -188,7 +198,7 @@ def lab_state(plan: Plan) -> LabState:
         inp.pair_l,
         (plan.x * plan_cost(inp, plan.scenario.settings.plan.retest_reserve_sd)).sum(axis=1),
     )
-    cum = np.cumsum(claim, axis=1)
+    cum = np.cumsum(used, axis=1)
     before = np.concatenate([np.zeros((inp.nl, 1)), cum[:, :-1]], axis=1)
     tested = np.zeros_like(used, dtype=bool)
     np.logical_or.at(tested, inp.pair_l, (plan.x > 0).any(axis=1))
@@ -279,10 +289,7 @@ def build_report(plan: Plan) -> PlanReport:
             "capacity": np.round(usable.ravel(), 1),
             "reactions": np.round(st.used.ravel(), 1),
             "reserve": np.round((st.claim - st.used).ravel(), 1),
-            "utilisation": np.round(
-                np.divide(st.claim, usable, out=np.zeros_like(st.claim), where=usable > 0).ravel(),
-                4,
-            ),
+            "utilisation": np.round(_utilisation(st).ravel(), 4),
             "reagent_left": np.round(st.left.ravel(), 1),
             "switched_on": (inp.standby[:, None] & st.on).ravel(),
             "capacity_without_reagent": st.capacity.ravel().astype(int),
@@ -318,6 +325,17 @@ def build_report(plan: Plan) -> PlanReport:
     rep = PlanReport(plan, alloc, status, labs, days)
     rep.shortfall = shortfall(rep, ctx)
     return rep
+
+
+def _utilisation(st: LabState) -> np.ndarray:
+    """(nl, T) the share of the tighter limit in use: claimed reactions (expected and reserve)
+    of the capacity, or expected reactions of the reagent on hand."""
+    of_capacity = np.divide(
+        st.claim, st.capacity, out=np.zeros_like(st.claim), where=st.capacity > 0
+    )
+    hand = np.maximum(st.on_hand, 0.0)
+    of_reagent = np.divide(st.used, hand, out=np.zeros_like(st.used), where=hand > 0)
+    return np.where(st.used > 0, np.maximum(of_capacity, of_reagent), of_capacity)
 
 
 def _first_stage(d: Design, samples: float) -> int:
@@ -366,7 +384,8 @@ class _Context:
     st: LabState
     pending: np.ndarray  # (nd, ns, T) waiting at the end of the day + untested that day
     claim_cost: np.ndarray  # (np, ns, T) reactions a sample claims at each pair
-    cheapest: np.ndarray  # (nd, ns, T) the least of them over the unit's labs
+    cheapest: np.ndarray  # (nd, ns, T) the least of them over the unit's labs (0: none)
+    typical: np.ndarray  # (ns, T) their mean over all pairs: for units that reach no lab
     reach: np.ndarray  # (nl, nd) bool: the unit may send to the lab
     cap_limit: list[str]  # per lab: pcr, extraction or staff
     _more_stages: dict = field(default_factory=dict)
@@ -385,6 +404,7 @@ class _Context:
             plan.waiting + plan.untested,
             c,
             np.where(np.isfinite(cheapest), cheapest, 0.0),
+            c.mean(axis=0) if inp.npairs else np.ones((inp.ns, inp.days)),
             reach,
             _capacity_limit(plan),
         )
@@ -397,7 +417,8 @@ class _Context:
         return np.bincount(inp.pair_l, weights=per_pair, minlength=inp.nl)
 
     def need(self, t: int, mask: np.ndarray) -> float:
-        """Reactions the waiting samples would claim at their cheapest labs."""
+        """Reactions the waiting samples of units that reach a lab would claim at their
+        cheapest labs."""
         return float((self.pending[:, mask, t] * self.cheapest[:, mask, t]).sum())
 
     def more_stages_cost(self) -> np.ndarray | None:
@@ -425,26 +446,30 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
     Reactions are those the waiting samples would claim (expected plus the retest reserve),
     at most what they need at their cheapest labs. Among the labs within reach of the units
     where samples wait:
-    - reagent: labs with no reagent left after the day; their capacity beyond what they ran;
+    - reagent: labs with no reagent left after the day; the capacity they leave unused;
     - standby: standby labs not switched on that day that hold reagent; what they could run;
     - capacity: labs at their PCR, extraction or staff limit with reagent left; the
-      reactions still needed when reagent, standby labs, labs beyond reach and any room at
+      reactions still needed once reagent, standby labs, labs beyond reach and any room at
       labs within reach have given all they could;
-    and travel: the room at labs beyond reach of those units (max_travel_hours); stage: with
-    one more PCR round allowed (policy.max_stages), the reactions the day's pooled samples
-    would save, and the samples they would test. The binding cause is the one with the most
-    reactions among reagent, standby, travel and capacity (the stage limit only when none of
-    them is short: it is a lever on every day with pooled samples).
+    travel: the room at labs beyond reach of those units (max_travel_hours, travel.csv), and
+    the samples of units that reach no lab at all (at the stream's mean reactions per
+    sample); stage: with one more PCR round allowed (policy.max_stages), the reactions the
+    day's pooled samples would save, and the samples they would test; spare: room left at
+    labs within reach. The binding cause is the one with the most reactions among reagent,
+    standby, travel and capacity; when none is short, the room left unused, else the stage
+    limit (a lever on every day with pooled samples), else capacity.
     """
     inp, st = ctx.plan.input, ctx.st
-    units = ctx.pending[:, mask, t].sum(axis=1) >= 0.5
+    waiting_in = ctx.pending[:, mask, t]
+    units = waiting_in.sum(axis=1) >= 0.5
     if not units.any():
         return []
     need = ctx.need(t, mask)
     lab_need = ctx.lab_need(t, mask)
     within = ctx.reach[:, units].any(axis=1)
+    stranded = units & ~ctx.reach.any(axis=0)  # units that reach no lab
     cap, claim, on_hand = st.capacity[:, t], st.claim[:, t], st.on_hand[:, t]
-    out, on, full = st.out[:, t], st.on[:, t], st.full[:, t]
+    out, on, full, room = st.out[:, t], st.on[:, t], st.full[:, t], st.room[:, t]
     lab_ids = np.array(inp.lab_ids)
 
     def capped(amounts: np.ndarray) -> float:
@@ -455,14 +480,16 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
     idle_standby = within & ~on & ~out & (cap > 0)
     standby = capped(np.where(idle_standby, np.minimum(np.minimum(cap, on_hand), lab_need), 0.0))
     at_cap = within & on & full & ~out
-    room = within & on & ~full & ~out
-    unused = np.where(room, np.maximum(st.usable[:, t] - claim, 0.0), 0.0)
+    has_room = within & on & ~full & ~out
+    unused = np.where(has_room, room, 0.0)
     spare = capped(np.minimum(unused, lab_need))
-    beyond = ~within & ~out & (cap > 0)
-    free = np.where(on, st.usable[:, t] - claim, np.minimum(cap, on_hand))
-    far = beyond & (free >= TOL)
-    travel = min(float(np.where(far, free, 0.0).sum()), need)
-    capacity = max(0.0, need - reagent - standby - travel - spare)
+    free = np.where(on, room, np.minimum(cap, np.maximum(on_hand, 0.0)))
+    far = ~within & ~out & (free >= TOL)
+    beyond = min(float(np.where(far, free, 0.0).sum()), need)
+    stranded_samples = float(waiting_in[stranded].sum())
+    stranded_need = float((waiting_in[stranded] * ctx.typical[mask, t]).sum())
+    travel = beyond + stranded_need
+    capacity = max(0.0, need - reagent - standby - beyond - spare)
     found = []
     if reagent >= TOL or dry.any():
         found.append(
@@ -484,12 +511,15 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
                 "labs": lab_ids[idle_standby].tolist(),
             }
         )
-    if travel >= TOL:
+    if beyond >= TOL or stranded.any():
         found.append(
             {
                 "cause": "travel",
                 "reactions": round(travel),
-                "labs_beyond_reach": int(far.sum()),
+                "room_beyond_reach": round(beyond),
+                "labs_beyond_reach": int(far.sum()) if beyond >= TOL else 0,
+                "units_without_lab": int(stranded.sum()),
+                "samples_without_lab": round(stranded_samples),
                 "max_travel_hours": ctx.plan.scenario.policy.max_travel_hours,
             }
         )
@@ -508,14 +538,20 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
     if stage is not None:
         found.append(stage)
     # room the plan leaves at labs within reach (reagent kept for later days, whole samples)
-    left_unused = {"cause": "spare", "reactions": round(spare), "room": round(unused.sum())}
-    if spare >= min(TOL, 0.5 * need):
-        found.append(dict(left_unused, labs=int((unused >= TOL).sum())))
+    if spare >= min(TOL, 0.5 * need) and spare > 0:
+        found.append(
+            {
+                "cause": "spare",
+                "reactions": round(spare),
+                "room": round(float(unused.sum())),
+                "labs": int((unused >= TOL).sum()),
+            }
+        )
     binding = [c for c in found if c["cause"] in CAUSES[:4] and c["reactions"] >= TOL]
     if binding:
         first = max(binding, key=lambda c: c["reactions"])
     else:  # nothing short: room left unused, else the stage limit, else capacity
-        order = ("spare", "stage", "capacity")
+        order = ("spare", "stage", "travel", "capacity")
         first = min(found, key=lambda c: order.index(c["cause"]) if c["cause"] in order else 9)
         if first["cause"] not in order:
             found.append(short_of_capacity)
@@ -674,13 +710,7 @@ def reagent_outages(ctx: _Context) -> list[dict]:
     short = np.zeros((inp.nl, T))
     for t in range(T):
         need = ctx.need(t, everything)
-        lack = np.where(
-            st.out[:, t],
-            np.minimum(
-                np.maximum(st.capacity[:, t] - st.claim[:, t], 0.0), ctx.lab_need(t, everything)
-            ),
-            0.0,
-        )
+        lack = np.where(st.out[:, t], np.minimum(st.idle[:, t], ctx.lab_need(t, everything)), 0.0)
         total = lack.sum()
         short[:, t] = lack * (min(1.0, need / total) if total > 0 else 0.0)
     deliveries = scn.deliveries
@@ -700,9 +730,7 @@ def reagent_outages(ctx: _Context) -> list[dict]:
             ]
             nxt = rows.sort_values("day").iloc[0] if len(rows) else None
             lacking = float(short[li, t:end].sum())
-            idle = float(
-                np.maximum(st.capacity[li, t + 1 : end] - st.claim[li, t + 1 : end], 0.0).sum()
-            )
+            idle = float(st.idle[li, t + 1 : end].sum())
             out.append(
                 {
                     "kind": "reagent",
