@@ -16,7 +16,7 @@ from labopt.scenario import load_scenario
 from labopt.schedule import plan_scenario
 from labopt.schedule.check import CheckReport
 from labopt.schedule.compare import compare_with_greedy
-from labopt.schedule.labels import check_lang
+from labopt.schedule.labels import check_lang, value
 from labopt.schedule.output import write_outputs
 
 TEXT: dict[str, dict[str, str]] = {
@@ -65,6 +65,9 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+# the shortfall report's first lines (the most pressing: reagent run-outs, then the days)
+SHORTFALL_LINES = 20
+
 # the daily table's column headings
 COLUMNS: dict[str, tuple[str, ...]] = {
     "en": (
@@ -73,8 +76,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "single tested / target",
         "pooled tested / target",
         "reactions used / capacity",
+        "reagent left",
         "waiting",
         "untested",
+        "cause",
     ),
     "vi": (
         "ngày",
@@ -82,8 +87,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "mẫu đơn / chỉ tiêu",
         "mẫu gộp / chỉ tiêu",
         "phản ứng dùng / công suất",
+        "sinh phẩm còn lại",
         "chờ",
         "không xét nghiệm",
+        "nguyên nhân",
     ),
 }
 
@@ -172,7 +179,8 @@ def _summary(rep, lang: str, comparison) -> None:
     )
     table = Table(title_justify="left")
     for i, col in enumerate(COLUMNS[lang]):
-        table.add_column(col, justify="left" if i < 2 else "right", no_wrap=True)
+        left = i < 2 or i == len(COLUMNS[lang]) - 1
+        table.add_column(col, justify="left" if left else "right", no_wrap=True)
     sids = plan.input.stream_ids
     for r in rep.days.to_dict("records"):
         ok_s = r["single_samples_tested"] >= r["single_target"]
@@ -185,8 +193,10 @@ def _summary(rep, lang: str, comparison) -> None:
             f"[{'green' if ok_p else 'red'}]{r['pooled_samples_tested']:,}[/] / "
             f"{r['pooled_target']:,}",
             f"{r['reactions_used']:,.0f} / {r['reactions_capacity']:,}",
+            f"{r['reagent_left']:,.0f}",
             f"{sum(r[f'waiting_{s}'] for s in sids):,}",
             f"{sum(r[f'untested_{s}'] for s in sids):,}",
+            value(r["cause"], lang),
         )
     console.print(table)
     tot = rep.to_dict(lang)["totals"]
@@ -218,10 +228,10 @@ def _summary(rep, lang: str, comparison) -> None:
     texts = rep.shortfall_texts(lang)
     if texts:
         console.print(f"\n[bold]{t['shortfall']}[/]")
-        for line in texts[:15]:
+        for line in texts[:SHORTFALL_LINES]:
             console.print(f"  - {line}", highlight=False, markup=False)
-        if len(texts) > 15:
-            console.print(t["more"].format(n=len(texts) - 15), highlight=False)
+        if len(texts) > SHORTFALL_LINES:
+            console.print(t["more"].format(n=len(texts) - SHORTFALL_LINES), highlight=False)
     for note in plan.notes:
         console.print(f"note: {note}", style="yellow", highlight=False, markup=False)
     if comparison is not None:

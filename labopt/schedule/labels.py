@@ -28,7 +28,12 @@ COLUMNS = {
         "untested": "Không được xét nghiệm",
         "tested_within_turnaround": "Có kết quả trong thời hạn",
         "status": "Trạng thái",
-        "capacity": "Công suất (phản ứng/ngày)",
+        "capacity": "Công suất sử dụng được (phản ứng/ngày)",
+        "capacity_without_reagent": "Công suất chưa tính sinh phẩm (phản ứng/ngày)",
+        "reagent_on_hand": "Sinh phẩm đầu ngày (phản ứng)",
+        "limit": "Giới hạn",
+        "retest_sd": "Độ lệch chuẩn xét nghiệm lại (phản ứng)",
+        "overflow_risk": "Nguy cơ vượt công suất",
         "reserve": "Dự phòng xét nghiệm lại",
         "utilisation": "Tỷ lệ sử dụng",
         "reagent_left": "Sinh phẩm còn lại (phản ứng)",
@@ -39,6 +44,7 @@ COLUMNS = {
         "pooled_target": "Chỉ tiêu mẫu gộp",
         "reactions_used": "Phản ứng đã dùng",
         "reactions_capacity": "Công suất phản ứng",
+        "cause": "Nguyên nhân",
         "kind": "Loại",
         "text": "Nội dung",
     },
@@ -75,34 +81,133 @@ WORDS = {
     },
 }
 
+# values of the labs table's "limit" and the days table's "cause" columns
+VALUES = {
+    "en": {
+        "pcr": "PCR",
+        "extraction": "extraction",
+        "staff": "staff",
+        "reagent": "reagent",
+        "off": "off",
+        "standby": "standby labs off",
+        "travel": "travel",
+        "capacity": "capacity",
+        "stage": "stage limit",
+        "spare": "unused room",
+        "demand": "demand",
+        "demand below target": "demand below target",
+    },
+    "vi": {
+        "pcr": "máy PCR",
+        "extraction": "tách chiết",
+        "staff": "nhân lực",
+        "reagent": "sinh phẩm",
+        "off": "chưa huy động",
+        "standby": "chưa huy động phòng dự phòng",
+        "travel": "khoảng cách vận chuyển",
+        "capacity": "công suất",
+        "stage": "giới hạn số vòng xét nghiệm",
+        "spare": "công suất chưa dùng",
+        "demand": "nhu cầu",
+        "demand below target": "nhu cầu thấp hơn chỉ tiêu",
+    },
+}
+
 TEMPLATES = {
     "en": {
         "target_demand": "Day {day}: {tested:,} {what} samples tested against a target of "
         "{target:,} ({gap:,} short); only {demand:,} were requested",
-        "target_capacity": "Day {day}: {tested:,} {what} samples tested against a target of "
+        "target_short": "Day {day}: {tested:,} {what} samples tested against a target of "
         "{target:,} ({gap:,} short); {untested:,} went untested and "
-        "{waiting:,} wait for the next day: capacity is short",
+        "{waiting:,} wait for the next day. Cause: {first}{also}",
+        "stream": "Day {day}, {stream_name}: {waiting:,} waiting and {untested:,} untested "
+        "samples. Cause: {first}{also}",
+        "also": "; also ",
         "bottleneck": "{lab_name}, day {day}: full while {pending_samples:,} {stream} samples "
         "of the units it serves wait or go untested; each extra reaction would "
         "test {marginal_samples_per_reaction:.2f} more",
-        "standby": "Switch on {lab_name} (standby): it tests {samples:,} samples in the plan",
-        "reagent": "{lab_name}: reagent runs out on day {day}; {idle_capacity_after:,.0f} "
-        "reactions of its capacity after that day have no reagent unless a delivery "
-        "arrives",
+        "standby": "Switch on {lab_name} (standby) on {when}: it tests {samples:,} samples in "
+        "the plan",
+        "reagent_day": "Day {day}: {labs_out:,} labs run out of reagent; {reactions_short:,.0f} "
+        "reactions short by day {last_day}; largest: {top_name}, {top_short:,.0f}",
+        "reagent_day_one": "Day {day}: {top_name} runs out of reagent; "
+        "{reactions_short:,.0f} reactions short by day {last_day}",
+        "reagent": "{lab_name}: reagent runs out on day {day}{until}{short}",
+        "reagent_never": "{lab_name}: no reagent from day 1{until}{short}",
+        "short": "; meanwhile {reactions_short:,.0f} reactions of its capacity stand idle while "
+        "samples it could test wait",
+        "until": "; none until the delivery of day {day} ({reactions:,.0f} reactions)",
+        "after": "; next delivery: day {day} ({reactions:,.0f} reactions), after the plan's "
+        "last day",
+        "no_delivery": "; no delivery is scheduled",
+        "one_day": "day {a}",
+        "days": "days {a}",
+        "and": " and ",
+        # each cause of waiting samples, with its numbers
+        "cause_reagent": "reagent: out at {labs_out:,} of {labs_in_reach:,} labs within reach "
+        "({reactions:,} reactions of their capacity idle; {province_left:,} left in "
+        "the province)",
+        "cause_standby": "standby labs not switched on: {labs_off:,} within reach could run "
+        "{reactions:,} reactions",
+        "cause_travel": "travel: {parts}",
+        "travel_room": "{room_beyond_reach:,} reactions free at {labs_beyond_reach:,} labs "
+        "beyond {max_travel_hours:g} h of road",
+        "travel_units": "{samples_without_lab:,} samples in {units_without_lab:,} units with "
+        "no lab within reach",
+        "cause_capacity": "capacity: full at {labs_full:,} of {labs_in_reach:,} labs within "
+        "reach{limits}; about {reactions:,} reactions more needed",
+        "cause_stage": "stage limit: with {stages} PCR rounds instead of {max_stages}, the "
+        "day's pooled samples would save {reactions:,} reactions, enough for about "
+        "{samples:,} more",
+        "cause_spare": "room left unused: {room:,} reactions at {labs:,} labs within reach",
     },
     "vi": {
         "target_demand": "Ngày {day}: xét nghiệm {tested:,} {what} so với chỉ tiêu {target:,} "
         "(thiếu {gap:,}); chỉ có {demand:,} mẫu được yêu cầu",
-        "target_capacity": "Ngày {day}: xét nghiệm {tested:,} {what} so với chỉ tiêu {target:,} "
+        "target_short": "Ngày {day}: xét nghiệm {tested:,} {what} so với chỉ tiêu {target:,} "
         "(thiếu {gap:,}); {untested:,} mẫu không được xét nghiệm và "
-        "{waiting:,} mẫu phải chờ sang ngày sau: thiếu công suất",
+        "{waiting:,} mẫu phải chờ sang ngày sau. Nguyên nhân: {first}{also}",
+        "stream": "Ngày {day}, {stream_name}: {waiting:,} mẫu phải chờ và {untested:,} mẫu "
+        "không được xét nghiệm. Nguyên nhân: {first}{also}",
+        "also": "; ngoài ra ",
         "bottleneck": "{lab_name}, ngày {day}: đã dùng hết công suất trong khi "
         "{pending_samples:,} mẫu {stream} của các địa phương gửi đến đang chờ "
         "hoặc không được xét nghiệm; mỗi phản ứng tăng thêm xét nghiệm thêm "
         "{marginal_samples_per_reaction:.2f} mẫu",
-        "standby": "Huy động {lab_name} (dự phòng): xét nghiệm {samples:,} mẫu theo kế hoạch",
-        "reagent": "{lab_name}: hết sinh phẩm vào ngày {day}; {idle_capacity_after:,.0f} phản "
-        "ứng công suất sau ngày đó không có sinh phẩm nếu không được bổ sung",
+        "standby": "Huy động {lab_name} (dự phòng) vào {when}: xét nghiệm {samples:,} mẫu "
+        "theo kế hoạch",
+        "reagent_day": "Ngày {day}: {labs_out:,} phòng xét nghiệm hết sinh phẩm; thiếu "
+        "{reactions_short:,.0f} phản ứng đến hết ngày {last_day}; nhiều nhất: {top_name}, "
+        "{top_short:,.0f}",
+        "reagent_day_one": "Ngày {day}: {top_name} hết sinh phẩm; thiếu "
+        "{reactions_short:,.0f} phản ứng đến hết ngày {last_day}",
+        "reagent": "{lab_name}: hết sinh phẩm vào ngày {day}{until}{short}",
+        "reagent_never": "{lab_name}: không có sinh phẩm từ ngày 1{until}{short}",
+        "short": "; trong thời gian đó {reactions_short:,.0f} phản ứng công suất bị bỏ trống "
+        "trong khi vẫn còn mẫu phòng có thể xét nghiệm đang chờ",
+        "until": "; không có sinh phẩm cho đến đợt cấp ngày {day} ({reactions:,.0f} phản ứng)",
+        "after": "; đợt cấp tiếp theo: ngày {day} ({reactions:,.0f} phản ứng), sau ngày cuối "
+        "của kế hoạch",
+        "no_delivery": "; chưa có lịch cấp sinh phẩm",
+        "one_day": "ngày {a}",
+        "days": "các ngày {a}",
+        "and": " và ",
+        "cause_reagent": "sinh phẩm: hết ở {labs_out:,}/{labs_in_reach:,} phòng xét nghiệm "
+        "trong phạm vi ({reactions:,} phản ứng công suất bị bỏ trống; toàn tỉnh còn "
+        "{province_left:,} phản ứng)",
+        "cause_standby": "phòng dự phòng chưa được huy động: {labs_off:,} phòng trong phạm vi "
+        "có thể chạy {reactions:,} phản ứng",
+        "cause_travel": "vận chuyển: {parts}",
+        "travel_room": "còn trống {room_beyond_reach:,} phản ứng ở {labs_beyond_reach:,} phòng "
+        "xa hơn {max_travel_hours:g} giờ đường",
+        "travel_units": "{samples_without_lab:,} mẫu ở {units_without_lab:,} địa phương không "
+        "có phòng xét nghiệm nào trong phạm vi",
+        "cause_capacity": "công suất: {labs_full:,}/{labs_in_reach:,} phòng trong phạm vi đã "
+        "dùng hết công suất{limits}; cần thêm khoảng {reactions:,} phản ứng",
+        "cause_stage": "giới hạn số vòng xét nghiệm: nếu cho phép {stages} vòng thay vì "
+        "{max_stages}, mẫu gộp trong ngày tiết kiệm {reactions:,} phản ứng, đủ xét nghiệm "
+        "thêm khoảng {samples:,} mẫu",
+        "cause_spare": "công suất chưa dùng: {room:,} phản ứng ở {labs:,} phòng trong phạm vi",
     },
 }
 
@@ -118,13 +223,81 @@ def word(key: str, lang: str) -> str:
 
 
 def column(name: str, lang: str) -> str:
-    return COLUMNS.get(lang, {}).get(name, name)
+    """A table column's label; waiting_<stream> and untested_<stream> keep the stream id."""
+    labels = COLUMNS.get(lang, {})
+    for prefix in ("waiting", "untested"):
+        if name.startswith(prefix + "_") and prefix in labels:
+            return f"{labels[prefix]}: {name[len(prefix) + 1 :]}"
+    return labels.get(name, name)
+
+
+def value(text: str | None, lang: str) -> str | None:
+    """A "limit" or "cause" value in ``lang`` (parts joined by "+" each translated)."""
+    if not text:
+        return text
+    return "+".join(VALUES[lang].get(part, part) for part in text.split("+"))
+
+
+def days_text(days: list[int], lang: str) -> str:
+    """Days as runs: "day 5", "days 2–4 and 6" ("ngày 5", "các ngày 2–4 và 6")."""
+    runs: list[list[int]] = []
+    for d in sorted(days):
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    parts = [str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs]
+    t = TEMPLATES[lang]
+    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + t["and"] + parts[-1]
+    return t["one_day" if len(days) == 1 else "days"].format(a=joined)
+
+
+def cause_text(cause: dict, lang: str) -> str:
+    """One cause of waiting samples, with its numbers."""
+    t = TEMPLATES[lang]
+    extra = {}
+    if cause["cause"] == "travel":
+        parts = [
+            t[key].format(**cause)
+            for key, n in (
+                ("travel_room", "room_beyond_reach"),
+                ("travel_units", "units_without_lab"),
+            )
+            if cause[n] > 0
+        ]
+        extra["parts"] = "; ".join(parts)
+    if cause["cause"] == "capacity":
+        limits = ", ".join(f"{VALUES[lang][k]} {n:,}" for k, n in cause["by_limit"].items())
+        extra["limits"] = f" ({limits})" if limits else ""
+    return t["cause_" + cause["cause"]].format(**cause, **extra)
 
 
 def render(item: dict, lang: str) -> str:
     """The sentence for one shortfall item."""
+    t = TEMPLATES[lang]
     kind = item["kind"]
-    if kind == "target":
-        key = "target_demand" if item["cause"] == "demand below target" else "target_capacity"
-        return TEMPLATES[lang][key].format(**item, what=WORDS[lang][item["stream_kind"]])
-    return TEMPLATES[lang][kind].format(**item)
+    if kind == "target" and item["cause"] == "demand below target":
+        return t["target_demand"].format(**item, what=WORDS[lang][item["stream_kind"]])
+    if kind in ("target", "stream"):
+        first, *rest = [cause_text(c, lang) for c in item["causes"]]
+        also = t["also"] + "; ".join(rest) if rest else ""
+        what = WORDS[lang][item["stream_kind"]] if kind == "target" else ""
+        return t["target_short" if kind == "target" else "stream"].format(
+            **item, what=what, first=first, also=also
+        )
+    if kind == "standby":
+        return t["standby"].format(**item, when=days_text(item["days"], lang))
+    if kind == "reagent_day":
+        key = "reagent_day_one" if item["labs_out"] == 1 else "reagent_day"
+        top = item["largest"]
+        return t[key].format(**item, top_name=top["lab_name"], top_short=top["reactions_short"])
+    if kind == "reagent":
+        nxt = item["next_delivery"]
+        if nxt is None:
+            until = t["no_delivery"]
+        else:
+            until = t["until" if item["out_until"] is not None else "after"].format(**nxt)
+        short = t["short"].format(**item) if item["reactions_short"] >= 0.5 else ""
+        key = "reagent_never" if item["never_had"] else "reagent"
+        return t[key].format(**item, until=until, short=short)
+    return t[kind].format(**item)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from labopt.cells import write_csv, write_xlsx
 from labopt.files import Writer, write_output_folder
-from labopt.schedule.labels import check_lang, column, word
+from labopt.schedule.labels import check_lang, column, value, word
 from labopt.schedule.report import PlanReport
 
 if TYPE_CHECKING:
@@ -33,13 +33,25 @@ def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
     out = {name: getattr(rep, name) for name in TABLES}
     out["shortfall"] = pd.DataFrame(
         [
-            {"kind": item["kind"], "day": item.get("day"), "lab": item.get("lab"), "text": text}
+            {
+                "kind": item["kind"],
+                "day": item.get("day"),
+                "lab": item.get("lab"),
+                "cause": item.get("cause"),
+                "text": text,
+            }
             for item, text in zip(rep.shortfall, rep.shortfall_texts(lang), strict=False)
         ],
-        columns=["kind", "day", "lab", "text"],
+        columns=["kind", "day", "lab", "cause", "text"],
     )
     if lang == "en":
         return out
+    # the labs' limits and the days' causes are words too
+    out["labs"] = out["labs"].assign(limit=out["labs"]["limit"].map(lambda v: value(v, lang)))
+    for name in ("days", "shortfall"):
+        out[name] = out[name].assign(
+            cause=out[name]["cause"].map(lambda v: value(v, lang), na_action="ignore")
+        )
     return {name: df.rename(columns=lambda c: column(c, lang)) for name, df in out.items()}
 
 

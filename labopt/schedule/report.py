@@ -5,11 +5,22 @@ Tables (pandas DataFrames; samples and reactions per day):
   config, pool_size, pools, reactions (expected, retests included), travel_hours;
 - status: day, date, district, stream, demand, tested, waiting (at the end of the day),
   untested (spoiled that day), tested_within_turnaround;
-- labs: lab, lab_name, status, day, capacity, reactions (expected), reserve (for retest
-  variability), utilisation, reagent_left, switched_on;
+- labs: lab, lab_name, status, day, capacity (usable: the least of PCR, extraction, staff and
+  the reagent on hand that day; 0 for a standby lab on a day it is not switched on),
+  reactions (expected), reserve (for retest variability), utilisation (of the usable
+  capacity), reagent_left (end of the day), switched_on (a standby lab testing samples that
+  day), capacity_without_reagent (the least of PCR, extraction and staff), reagent_on_hand
+  (start of the day, its delivery included), limit (what stops the lab running more that
+  day), retest_sd, overflow_risk;
 - days: day, date, single_samples_tested, pooled_samples_tested, single_target,
-  pooled_target, reactions_used, reactions_capacity, then waiting_<stream> and
-  untested_<stream> for every stream.
+  pooled_target, reactions_used, reactions_capacity (the labs' usable capacity summed),
+  reagent_left (the province's, end of the day), cause (why samples wait or a target is
+  missed), then waiting_<stream> and untested_<stream> for every stream.
+
+The shortfall report is a list of findings (dicts with a ``kind``), most pressing first:
+reagent run-outs per day, then per day the targets missed and the streams whose samples wait
+with their causes, standby labs to switch on and when, the lab-days where more capacity
+would test more, and each lab's reagent run-out with its next delivery.
 """
 
 from __future__ import annotations
@@ -21,11 +32,21 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from labopt.capacity.lab import extraction_reactions, pcr_reactions, staff_reactions
+from labopt.capacity.pooled import design_table
 from labopt.pooling.designs import Design
 from labopt.schedule.check import CheckReport
 from labopt.schedule.labels import render
 from labopt.schedule.model import plan_cost
 from labopt.schedule.result import Plan
+
+# reactions: less reagent than one reaction counts as none, and a lab-day within one reaction
+# of a limit is at that limit (plans are in whole samples; reagent and claims are fractional)
+TOL = 1.0
+# the causes of waiting samples, in the order they are named when their reactions tie
+CAUSES = ("reagent", "standby", "travel", "capacity", "stage")
+CAPACITY_LIMITS = ("pcr", "extraction", "staff")
+MOST_STAGES = 4  # what policy.max_stages allows
 
 
 @dataclass
@@ -51,6 +72,13 @@ class PlanReport:
     def shortfall_texts(self, lang: str = "en") -> list[str]:
         return [render(item, lang) for item in self.shortfall]
 
+    def standby_days(self) -> dict[str, list[int]]:
+        """Per standby lab the plan uses, the days (1-based) it tests samples."""
+        on = self.labs[self.labs["switched_on"]]
+        return {
+            str(lab): sorted(int(d) for d in g["day"]) for lab, g in on.groupby("lab", sort=False)
+        }
+
     def to_dict(self, lang: str = "en") -> dict:
         plan = self.plan
         scn = plan.scenario
@@ -65,6 +93,8 @@ class PlanReport:
                     "pooled_samples_tested": int(r["pooled_samples_tested"]),
                     "reactions_used": round(float(r["reactions_used"]), 1),
                     "reactions_capacity": int(r["reactions_capacity"]),
+                    "reagent_left": round(float(r["reagent_left"]), 1),
+                    "cause": r["cause"] or None,
                     "backlog": {s: int(r[f"waiting_{s}"]) for s in streams},
                     "unmet": {s: int(r[f"untested_{s}"]) for s in streams},
                 }
@@ -80,6 +110,12 @@ class PlanReport:
                 "pooled_samples_per_day": scn.policy.pooled_target_per_day,
             },
             "meets_targets": self.meets_targets,
+            "reagent": [
+                dict(item, text=render(item, lang))
+                for item in self.shortfall
+                if item["kind"] == "reagent_day"
+            ],
+            "standby_days": self.standby_days(),
             "shortfall": [dict(item, text=render(item, lang)) for item in self.shortfall],
             "totals": totals(self),
             "retest_headroom": headroom_summary(self),
@@ -107,6 +143,74 @@ def totals(rep: PlanReport) -> dict:
             "tested_within_turnaround": int(g["tested_within_turnaround"].sum()),
         }
     return out
+
+
+@dataclass(frozen=True)
+class LabState:
+    """Every lab-day of a plan, as (nl, T) arrays in reactions (``on``, ``out``: bool).
+
+    on_hand is the reagent at the start of the day, that day's delivery included; left is
+    what remains at its end after the day's expected reactions (the retest reserve is
+    capacity held back on the day, not reagent spent). A lab is on when it is active, or when
+    it is a standby lab that tests samples that day.
+    """
+
+    capacity: np.ndarray  # what PCR, extraction and staff allow, reagent aside
+    used: np.ndarray  # expected reactions (retests included)
+    claim: np.ndarray  # used + the retest reserve
+    on_hand: np.ndarray
+    left: np.ndarray
+    delivered: np.ndarray  # reagent delivered that day (the first day: the stock too)
+    on: np.ndarray
+
+    @property
+    def usable(self) -> np.ndarray:
+        """Reactions the lab can run that day: min(capacity, reagent on hand), 0 when off."""
+        return np.where(self.on, np.minimum(self.capacity, np.maximum(self.on_hand, 0.0)), 0.0)
+
+    @property
+    def out(self) -> np.ndarray:
+        """No reagent left at the end of the day (less than one reaction)."""
+        return self.left < TOL
+
+    @property
+    def idle(self) -> np.ndarray:
+        """Capacity (PCR, extraction, staff) the day's claim leaves unused, reactions."""
+        return np.maximum(self.capacity - self.claim, 0.0)
+
+    @property
+    def room(self) -> np.ndarray:
+        """Reactions the lab could still run that day: capacity and reagent permitting."""
+        return np.maximum(np.minimum(self.capacity - self.claim, self.on_hand - self.used), 0.0)
+
+    @property
+    def full(self) -> np.ndarray:
+        """At its PCR, extraction or staff limit that day (within one reaction)."""
+        return (self.capacity > 0) & (self.claim >= self.capacity - TOL)
+
+
+def lab_state(plan: Plan) -> LabState:
+    inp = plan.input
+    used = plan.lab_reactions()
+    claim = np.zeros_like(used)
+    np.add.at(
+        claim,
+        inp.pair_l,
+        (plan.x * plan_cost(inp, plan.scenario.settings.plan.retest_reserve_sd)).sum(axis=1),
+    )
+    cum = np.cumsum(used, axis=1)
+    before = np.concatenate([np.zeros((inp.nl, 1)), cum[:, :-1]], axis=1)
+    tested = np.zeros_like(used, dtype=bool)
+    np.logical_or.at(tested, inp.pair_l, (plan.x > 0).any(axis=1))
+    return LabState(
+        capacity=inp.capacity.astype(float),
+        used=used,
+        claim=claim,
+        on_hand=inp.reagent_cum - before,
+        left=inp.reagent_cum - cum,
+        delivered=np.diff(inp.reagent_cum, axis=1, prepend=0.0),
+        on=~inp.standby[:, None] | tested,
+    )
 
 
 def build_report(plan: Plan) -> PlanReport:
@@ -173,33 +277,24 @@ def build_report(plan: Plan) -> PlanReport:
     )
 
     # ---- labs per day
-    used = plan.lab_reactions()
-    claim = np.zeros_like(used)
-    np.add.at(
-        claim,
-        inp.pair_l,
-        (plan.x * plan_cost(inp, scn.settings.plan.retest_reserve_sd)).sum(axis=1),
-    )
-    reagent_left = inp.reagent_cum - np.cumsum(claim, axis=1)
+    st = lab_state(plan)
+    usable = st.usable
     L, Lt = np.meshgrid(np.arange(inp.nl), np.arange(T), indexing="ij")
-    switched = (used.sum(axis=1) > 0) & inp.standby
     labs = pd.DataFrame(
         {
             "lab": np.array(inp.lab_ids)[L.ravel()],
             "lab_name": [lab_names[inp.lab_ids[i]] for i in L.ravel()],
             "status": np.where(inp.standby[L.ravel()], "standby", "active"),
             "day": Lt.ravel() + 1,
-            "capacity": inp.capacity.ravel().astype(int),
-            "reactions": np.round(used.ravel(), 1),
-            "reserve": np.round((claim - used).ravel(), 1),
-            "utilisation": np.round(
-                np.divide(
-                    claim, inp.capacity, out=np.zeros_like(claim), where=inp.capacity > 0
-                ).ravel(),
-                4,
-            ),
-            "reagent_left": np.round(reagent_left.ravel(), 1),
-            "switched_on": switched[L.ravel()],
+            "capacity": np.round(usable.ravel(), 1),
+            "reactions": np.round(st.used.ravel(), 1),
+            "reserve": np.round((st.claim - st.used).ravel(), 1),
+            "utilisation": np.round(_utilisation(st).ravel(), 4),
+            "reagent_left": np.round(st.left.ravel(), 1),
+            "switched_on": (inp.standby[:, None] & st.on).ravel(),
+            "capacity_without_reagent": st.capacity.ravel().astype(int),
+            "reagent_on_hand": np.round(st.on_hand.ravel(), 1),
+            "limit": _limits(plan, st).ravel(),
         }
     )
 
@@ -216,19 +311,31 @@ def build_report(plan: Plan) -> PlanReport:
             "pooled_samples_tested": int(tested[:, pooled_streams, t].sum()),
             "single_target": scn.policy.single_target_per_day,
             "pooled_target": scn.policy.pooled_target_per_day,
-            "reactions_used": float(used[:, t].sum()),
-            "reactions_capacity": int(
-                inp.capacity[~inp.standby, t].sum() + inp.capacity[switched, t].sum()
-            ),
+            "reactions_used": float(st.used[:, t].sum()),
+            "reactions_capacity": round(float(usable[:, t].sum())),
+            "reagent_left": round(float(np.maximum(st.left[:, t], 0.0).sum()), 1),
         }
         for s, sid in enumerate(inp.stream_ids):
             row[f"waiting_{sid}"] = int(plan.waiting[:, s, t].sum())
             row[f"untested_{sid}"] = int(plan.untested[:, s, t].sum())
         rows.append(row)
     days = pd.DataFrame(rows)
+    ctx = _Context.of(plan)
+    days["cause"] = day_causes(ctx, days)
     rep = PlanReport(plan, alloc, status, labs, days)
-    rep.shortfall = shortfall(rep)
+    rep.shortfall = shortfall(rep, ctx)
     return rep
+
+
+def _utilisation(st: LabState) -> np.ndarray:
+    """(nl, T) the share of the tighter limit in use: claimed reactions (expected and reserve)
+    of the capacity, or expected reactions of the reagent on hand."""
+    of_capacity = np.divide(
+        st.claim, st.capacity, out=np.zeros_like(st.claim), where=st.capacity > 0
+    )
+    hand = np.maximum(st.on_hand, 0.0)
+    of_reagent = np.divide(st.used, hand, out=np.zeros_like(st.used), where=hand > 0)
+    return np.where(st.used > 0, np.maximum(of_capacity, of_reagent), of_capacity)
 
 
 def _first_stage(d: Design, samples: float) -> int:
@@ -243,12 +350,273 @@ def _first_stage(d: Design, samples: float) -> int:
     return math.ceil(n / d.block_size)
 
 
-def shortfall(rep: PlanReport) -> list[dict]:
-    """Why targets are missed and what would close the gap most cheaply, in words and numbers."""
+def _capacity_limit(plan: Plan) -> list[str]:
+    """Per lab, which of PCR, extraction and staff sets its capacity (the first when tied)."""
+    pol = plan.scenario.policy
+    out = []
+    for lab in plan.scenario.labs:
+        values = (
+            pcr_reactions(lab, pol),
+            extraction_reactions(lab, pol),
+            staff_reactions(lab, pol),
+        )
+        out.append(CAPACITY_LIMITS[int(np.argmin(values))])
+    return out
+
+
+def _limits(plan: Plan, st: LabState) -> np.ndarray:
+    """(nl, T) what stops each lab-day running more: "off" (a standby lab not switched on),
+    its capacity limit ("pcr", "extraction", "staff"), "reagent", both joined by "+", or ""
+    when it has room."""
+    cap = np.array(_capacity_limit(plan), dtype=object)[:, None]
+    full = np.where(st.full, cap, "")
+    dry = np.where(st.out, "reagent", "")
+    both = np.where(st.full & st.out, full + "+" + dry, full + dry)
+    return np.where(st.on, both, "off").astype(object)
+
+
+# ------------------------------------------------------------------ the causes of waiting
+@dataclass(frozen=True)
+class _Context:
+    """What the cause analysis shares between days and streams."""
+
+    plan: Plan
+    st: LabState
+    pending: np.ndarray  # (nd, ns, T) waiting at the end of the day + untested that day
+    claim_cost: np.ndarray  # (np, ns, T) reactions a sample claims at each pair
+    cheapest: np.ndarray  # (nd, ns, T) the least of them over the unit's labs (0: none)
+    typical: np.ndarray  # (ns, T) their mean over all pairs: for units that reach no lab
+    reach: np.ndarray  # (nl, nd) bool: the unit may send to the lab
+    cap_limit: list[str]  # per lab: pcr, extraction or staff
+    _more_stages: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, plan: Plan) -> _Context:
+        inp = plan.input
+        c = plan_cost(inp, plan.scenario.settings.plan.retest_reserve_sd)
+        cheapest = np.full((inp.nd, inp.ns, inp.days), np.inf)
+        np.minimum.at(cheapest, inp.pair_d, c)
+        reach = np.zeros((inp.nl, inp.nd), dtype=bool)
+        reach[inp.pair_l, inp.pair_d] = True
+        return cls(
+            plan,
+            lab_state(plan),
+            plan.waiting + plan.untested,
+            c,
+            np.where(np.isfinite(cheapest), cheapest, 0.0),
+            c.mean(axis=0) if inp.npairs else np.ones((inp.ns, inp.days)),
+            reach,
+            _capacity_limit(plan),
+        )
+
+    def lab_need(self, t: int, mask: np.ndarray) -> np.ndarray:
+        """(nl,) reactions the samples waiting in the units each lab serves would claim there
+        (streams in ``mask``, end of day t)."""
+        inp = self.plan.input
+        per_pair = (self.pending[inp.pair_d][:, mask, t] * self.claim_cost[:, mask, t]).sum(1)
+        return np.bincount(inp.pair_l, weights=per_pair, minlength=inp.nl)
+
+    def need(self, t: int, mask: np.ndarray) -> float:
+        """Reactions the waiting samples of units that reach a lab would claim at their
+        cheapest labs."""
+        return float((self.pending[:, mask, t] * self.cheapest[:, mask, t]).sum())
+
+    def more_stages_cost(self) -> np.ndarray | None:
+        """(np, ns, T) expected reactions per sample with one more PCR round allowed (None
+        when the policy allows the most already)."""
+        pol = self.plan.scenario.policy
+        if pol.max_stages >= MOST_STAGES:
+            return None
+        if "cost" not in self._more_stages:
+            inp = self.plan.input
+            more = pol.model_copy(update={"max_stages": pol.max_stages + 1})
+            by_class = np.ones((len(inp.pool_classes), inp.nd, inp.ns, inp.days))
+            for k, size in enumerate(inp.pool_classes):
+                et = design_table(inp.prevalence.ravel(), size, more).expected_tests_per_sample
+                by_class[k] = et.reshape(inp.nd, inp.ns, inp.days)
+            cost = by_class[inp.design_class[inp.pair_l], inp.pair_d]
+            self._more_stages["cost"] = np.where(inp.poolable[None, :, None], cost, inp.cost)
+        return self._more_stages["cost"]
+
+
+def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
+    """Why samples of the streams in ``mask`` wait or go untested at the end of day t (0-based):
+    each cause with its numbers, the binding one first; [] when none wait.
+
+    Reactions are those the waiting samples would claim (expected plus the retest reserve),
+    at most what they need at their cheapest labs. Among the labs within reach of the units
+    where samples wait:
+    - reagent: labs with no reagent left after the day; the capacity they leave unused;
+    - standby: standby labs not switched on that day that hold reagent; what they could run;
+    - capacity: labs at their PCR, extraction or staff limit with reagent left; the
+      reactions still needed once reagent, standby labs, labs beyond reach and any room at
+      labs within reach have given all they could;
+    travel: the room at labs beyond reach of those units (max_travel_hours, travel.csv), and
+    the samples of units that reach no lab at all (at the stream's mean reactions per
+    sample); stage: with one more PCR round allowed (policy.max_stages), the reactions the
+    day's pooled samples would save, and the samples they would test; spare: room left at
+    labs within reach. The binding cause is the one with the most reactions among reagent,
+    standby, travel and capacity; when none is short, the room left unused, else the stage
+    limit (a lever on every day with pooled samples), else capacity.
+    """
+    inp, st = ctx.plan.input, ctx.st
+    waiting_in = ctx.pending[:, mask, t]
+    units = waiting_in.sum(axis=1) >= 0.5
+    if not units.any():
+        return []
+    need = ctx.need(t, mask)
+    lab_need = ctx.lab_need(t, mask)
+    within = ctx.reach[:, units].any(axis=1)
+    stranded = units & ~ctx.reach.any(axis=0)  # units that reach no lab
+    cap, claim, on_hand = st.capacity[:, t], st.claim[:, t], st.on_hand[:, t]
+    out, on, full, room = st.out[:, t], st.on[:, t], st.full[:, t], st.room[:, t]
+    lab_ids = np.array(inp.lab_ids)
+
+    def capped(amounts: np.ndarray) -> float:
+        return min(float(np.maximum(amounts, 0.0).sum()), need)
+
+    dry = within & out
+    reagent = capped(np.where(dry, np.minimum(cap - claim, lab_need), 0.0))
+    idle_standby = within & ~on & ~out & (cap > 0)
+    standby = capped(np.where(idle_standby, np.minimum(np.minimum(cap, on_hand), lab_need), 0.0))
+    at_cap = within & on & full & ~out
+    has_room = within & on & ~full & ~out
+    unused = np.where(has_room, room, 0.0)
+    spare = capped(np.minimum(unused, lab_need))
+    free = np.where(on, room, np.minimum(cap, np.maximum(on_hand, 0.0)))
+    far = ~within & ~out & (free >= TOL)
+    beyond = min(float(np.where(far, free, 0.0).sum()), need)
+    stranded_samples = float(waiting_in[stranded].sum())
+    stranded_need = float((waiting_in[stranded] * ctx.typical[mask, t]).sum())
+    travel = beyond + stranded_need
+    capacity = max(0.0, need - reagent - standby - beyond - spare)
+    found = []
+    if reagent >= TOL or dry.any():
+        found.append(
+            {
+                "cause": "reagent",
+                "reactions": round(reagent),
+                "labs_out": int(dry.sum()),
+                "labs_in_reach": int(within.sum()),
+                "labs": lab_ids[dry].tolist(),
+                "province_left": round(float(np.maximum(st.left[:, t], 0.0).sum())),
+            }
+        )
+    if standby >= TOL:
+        found.append(
+            {
+                "cause": "standby",
+                "reactions": round(standby),
+                "labs_off": int(idle_standby.sum()),
+                "labs": lab_ids[idle_standby].tolist(),
+            }
+        )
+    if beyond >= TOL or stranded.any():
+        found.append(
+            {
+                "cause": "travel",
+                "reactions": round(travel),
+                "room_beyond_reach": round(beyond),
+                "labs_beyond_reach": int(far.sum()) if beyond >= TOL else 0,
+                "units_without_lab": int(stranded.sum()),
+                "samples_without_lab": round(stranded_samples),
+                "max_travel_hours": ctx.plan.scenario.policy.max_travel_hours,
+            }
+        )
+    limits = [ctx.cap_limit[i] for i in np.flatnonzero(at_cap)]
+    short_of_capacity = {
+        "cause": "capacity",
+        "reactions": round(capacity),
+        "labs_full": int(at_cap.sum()),
+        "labs_in_reach": int(within.sum()),
+        "by_limit": {k: limits.count(k) for k in CAPACITY_LIMITS if k in limits},
+        "labs": lab_ids[at_cap].tolist(),
+    }
+    if capacity >= TOL:
+        found.append(short_of_capacity)
+    stage = _stage_lever(ctx, t, mask)
+    if stage is not None:
+        found.append(stage)
+    # room the plan leaves at labs within reach (reagent kept for later days, whole samples)
+    if spare >= min(TOL, 0.5 * need) and spare > 0:
+        found.append(
+            {
+                "cause": "spare",
+                "reactions": round(spare),
+                "room": round(float(unused.sum())),
+                "labs": int((unused >= TOL).sum()),
+            }
+        )
+    binding = [c for c in found if c["cause"] in CAUSES[:4] and c["reactions"] >= TOL]
+    if binding:
+        first = max(binding, key=lambda c: c["reactions"])
+    else:  # nothing short: room left unused, else the stage limit, else capacity
+        order = ("spare", "stage", "travel", "capacity")
+        first = min(found, key=lambda c: order.index(c["cause"]) if c["cause"] in order else 9)
+        if first["cause"] not in order:
+            found.append(short_of_capacity)
+            first = short_of_capacity
+    return [first] + [c for c in found if c is not first]
+
+
+def _stage_lever(ctx: _Context, t: int, mask: np.ndarray) -> dict | None:
+    """The reactions one more PCR round would save on day t's pooled samples (None if none)."""
+    inp = ctx.plan.input
+    pooled = mask & inp.poolable
+    if not pooled.any() or ctx.pending[:, pooled, t].sum() < 0.5:
+        return None
+    more = ctx.more_stages_cost()
+    if more is None:
+        return None
+    x = ctx.plan.x[:, pooled, t]
+    now, then = inp.cost[:, pooled, t], more[:, pooled, t]
+    saved = float((x * np.maximum(now - then, 0.0)).sum())
+    tested = float(x.sum())
+    if saved < TOL or tested <= 0:
+        return None
+    per_sample = float((x * np.minimum(then, now)).sum()) / tested
+    return {
+        "cause": "stage",
+        "reactions": round(saved),
+        "max_stages": ctx.plan.scenario.policy.max_stages,
+        "stages": ctx.plan.scenario.policy.max_stages + 1,
+        "samples": int(saved / per_sample) if per_sample > 0 else 0,
+    }
+
+
+def day_causes(ctx: _Context, days: pd.DataFrame) -> list[str]:
+    """Per day, the binding cause of the samples waiting over all streams; "demand" when a
+    target is missed with nothing waiting; "" when nothing is short."""
+    everything = np.ones(ctx.plan.input.ns, dtype=bool)
+    out = []
+    for r in days.to_dict("records"):
+        found = causes(ctx, int(r["day"]) - 1, everything)
+        missed = (r["single_samples_tested"] < r["single_target"]) or (
+            r["pooled_samples_tested"] < r["pooled_target"]
+        )
+        out.append(found[0]["cause"] if found else "demand" if missed else "")
+    return out
+
+
+# ------------------------------------------------------------------ the shortfall report
+def shortfall(rep: PlanReport, ctx: _Context | None = None) -> list[dict]:
+    """Why targets are missed and what would close the gap most cheaply, in words and numbers,
+    most pressing first: reagent run-outs per day; per day the targets missed and the
+    streams whose samples wait, with their causes (a target's item gives the causes of its
+    kind's one waiting stream; other waiting streams get their own item); standby labs to
+    switch on and on which days; full lab-days where more capacity would test more; each
+    lab's run-out and its next delivery.
+    """
     plan, inp = rep.plan, rep.plan.input
     scn = plan.scenario
-    out: list[dict] = []
+    ctx = _Context.of(plan) if ctx is None else ctx
+    outages = reagent_outages(ctx)
+    out: list[dict] = _headlines(ctx, outages)
+    names = scn.stream_by_id
     for r in rep.days.to_dict("records"):
+        t = int(r["day"]) - 1
+        pending = ctx.pending[:, :, t].sum(axis=0) >= 0.5  # (ns,) streams with samples waiting
+        covered = np.zeros(inp.ns, dtype=bool)
         for kind, target_key, tested_key in (
             ("single", "single_target", "single_samples_tested"),
             ("pooled", "pooled_target", "pooled_samples_tested"),
@@ -257,17 +625,14 @@ def shortfall(rep: PlanReport) -> list[dict]:
             if gap <= 0:
                 continue
             mask = ~inp.poolable if kind == "single" else inp.poolable
-            demand = int(inp.demand[:, mask, r["day"] - 1].sum())
-            untested = int(
-                sum(r[f"untested_{s}"] for s, m in zip(inp.stream_ids, mask, strict=False) if m)
-            )
-            waiting = int(
-                sum(r[f"waiting_{s}"] for s, m in zip(inp.stream_ids, mask, strict=False) if m)
-            )
-            # capacity is the cause when a real share of the gap waits or goes untested
-            cause = (
-                "capacity" if untested + waiting >= max(1.0, 0.01 * gap) else "demand below target"
-            )
+            demand = int(inp.demand[:, mask, t].sum())
+            untested = int(plan.untested[:, mask, t].sum())
+            waiting = int(plan.waiting[:, mask, t].sum())
+            found = causes(ctx, t, mask)
+            # supply is the cause when a real share of the gap waits or goes untested
+            short = bool(found) and untested + waiting >= max(1.0, 0.01 * gap)
+            if short and (pending & mask).sum() == 1:
+                covered |= pending & mask  # its one stream's causes are the target's
             out.append(
                 {
                     "kind": "target",
@@ -279,61 +644,171 @@ def shortfall(rep: PlanReport) -> list[dict]:
                     "demand": demand,
                     "untested": untested,
                     "waiting": waiting,
-                    "cause": cause,
+                    "cause": found[0]["cause"] if short else "demand below target",
+                    "causes": found if short else [],
                 }
             )
+        for s, sid in enumerate(inp.stream_ids):
+            if covered[s] or not pending[s]:
+                continue
+            found = causes(ctx, t, np.arange(inp.ns) == s)
+            out.append(
+                {
+                    "kind": "stream",
+                    "day": r["day"],
+                    "stream": sid,
+                    "stream_name": names[sid].name,
+                    "waiting": int(plan.waiting[:, s, t].sum()),
+                    "untested": int(plan.untested[:, s, t].sum()),
+                    "cause": found[0]["cause"],
+                    "causes": found,
+                }
+            )
+    out += _standby(rep)
     out += bottlenecks(rep)
-    used_by_lab = plan.lab_reactions().sum(axis=1)
-    for li, lab in enumerate(scn.labs):
-        if inp.standby[li] and used_by_lab[li] > 0:
-            n = int(plan.x[inp.pair_l == li].sum())
-            out.append({"kind": "standby", "lab": lab.id, "lab_name": lab.name, "samples": n})
-    # reagent that runs out inside the horizon, and the capacity it leaves idle afterwards
-    labs = rep.labs
-    first_dry = (
-        labs[labs["reagent_left"] < 1]
-        .groupby("lab")["day"]
-        .min()
-        .reindex(labs["lab"].unique())
-        .dropna()
-    )
-    for lab_id, day in first_dry[first_dry < inp.days].items():
-        day = int(day)
-        g = labs[labs["lab"] == lab_id]
-        after = g[g["day"] > day]
-        idle = float(
-            (after["capacity"] - after["reactions"] - after["reserve"]).clip(lower=0).sum()
-        )
-        name = g["lab_name"].iloc[0]
+    reported = [o for o in outages if o.pop("reported")]
+    out += sorted(reported, key=lambda o: (o["day"], -o["reactions_short"]))
+    return out
+
+
+def _standby(rep: PlanReport) -> list[dict]:
+    """Each standby lab the plan uses, with the days to switch it on."""
+    plan, inp = rep.plan, rep.plan.input
+    days = rep.standby_days()
+    out = []
+    for li, lab in enumerate(plan.scenario.labs):
+        if not inp.standby[li] or lab.id not in days:
+            continue
+        per_day = plan.x[inp.pair_l == li].sum(axis=(0, 1))
         out.append(
             {
-                "kind": "reagent",
-                "lab": lab_id,
-                "lab_name": name,
-                "day": day,
-                "idle_capacity_after": round(idle, 1),
+                "kind": "standby",
+                "lab": lab.id,
+                "lab_name": lab.name,
+                "samples": int(per_day.sum()),
+                "days": days[lab.id],
+                "samples_by_day": {int(d): int(per_day[d - 1]) for d in days[lab.id]},
             }
         )
     return out
 
 
-def bottlenecks(rep: PlanReport, top: int = 10) -> list[dict]:
-    """Full lab-days where one more reaction would test more samples, most urgent first.
+def reagent_outages(ctx: _Context) -> list[dict]:
+    """Each time a lab's reagent runs out (less than one reaction left at the end of a day),
+    until its next delivery within the horizon, with the reactions it is short meanwhile.
 
-    A lab-day is full when its planned reactions (with the retest reserve) reach its
-    capacity. One more reaction there would test 1 / c more samples of the most urgent stream
-    still waiting or untested that day in a unit that may send to it, where c is that
-    sample's reactions at that lab. With the LP or the network simplex, the dual value of the
-    lab-day's capacity is given too (objective units per reaction).
+    Reactions short on a day a lab is out: its capacity beyond what it ran, at most what the
+    samples waiting that evening in the units it serves would claim there; when several labs
+    could test the same waiting samples, their shares are scaled down to what those samples
+    need in all (an estimate of what the labs would have run with the reagent). Scheduled
+    deliveries (the scenario's, also after the plan's last day) give the next one.
+    """
+    plan, inp, st = ctx.plan, ctx.plan.input, ctx.st
+    scn = plan.scenario
+    T = inp.days
+    everything = np.ones(inp.ns, dtype=bool)
+    short = np.zeros((inp.nl, T))
+    for t in range(T):
+        need = ctx.need(t, everything)
+        lack = np.where(st.out[:, t], np.minimum(st.idle[:, t], ctx.lab_need(t, everything)), 0.0)
+        total = lack.sum()
+        short[:, t] = lack * (min(1.0, need / total) if total > 0 else 0.0)
+    deliveries = scn.deliveries
+    out = []
+    for li, lab in enumerate(scn.labs):
+        t = 0
+        while t < T:
+            if not st.out[li, t]:
+                t += 1
+                continue
+            later = np.flatnonzero(st.delivered[li, t + 1 :] >= TOL)
+            end = t + 1 + int(later[0]) if later.size else T  # first day with reagent again
+            rows = deliveries[
+                (deliveries["lab"] == lab.id)
+                & (deliveries["day"] > t + 1)
+                & (deliveries["reactions"] >= TOL)
+            ]
+            nxt = rows.sort_values("day").iloc[0] if len(rows) else None
+            lacking = float(short[li, t:end].sum())
+            idle = float(st.idle[li, t + 1 : end].sum())
+            out.append(
+                {
+                    "kind": "reagent",
+                    "lab": lab.id,
+                    "lab_name": lab.name,
+                    "day": t + 1,
+                    "never_had": bool(t == 0 and inp.reagent_cum[li, 0] < TOL),
+                    "out_until": end + 1 if end < T else None,
+                    "reactions_short": round(lacking, 1),
+                    "idle_capacity_after": round(idle, 1),
+                    "next_delivery": None
+                    if nxt is None
+                    else {"day": int(nxt["day"]), "reactions": float(nxt["reactions"])},
+                    "last_day": T,
+                    # a run-out matters when labs lack it, or when it lasts to the last day
+                    "reported": lacking >= TOL or end >= T,
+                }
+            )
+            t = end
+    return out
+
+
+def _headlines(ctx: _Context, outages: list[dict]) -> list[dict]:
+    """Per day: the labs whose reagent runs out that day, what they are short by the plan's
+    last day, and the lab short of most."""
+    T = ctx.plan.input.days
+    out = []
+    for day in sorted({o["day"] for o in outages if o["reported"]}):
+        group = [o for o in outages if o["reported"] and o["day"] == day]
+        top = max(group, key=lambda o: o["reactions_short"])
+        out.append(
+            {
+                "kind": "reagent_day",
+                "day": day,
+                "labs_out": len(group),
+                "labs": [o["lab"] for o in group],
+                "reactions_short": round(sum(o["reactions_short"] for o in group), 1),
+                "last_day": T,
+                "largest": {
+                    "lab": top["lab"],
+                    "lab_name": top["lab_name"],
+                    "reactions_short": top["reactions_short"],
+                },
+            }
+        )
+    return out
+
+
+def dual_threshold(plan: Plan) -> float:
+    """Objective units per reaction below which a lab-day's capacity dual is taken as zero.
+
+    One more reaction that gets one more sample tested a day sooner is worth at least
+    waiting_day x the smallest stream weight / the most reactions a sample claims. Half of
+    that separates it from the solver's tolerance and from duals that only reroute samples
+    (transport and reinforcement, which stay below one waiting day per sample)."""
+    w = plan.weights
+    c = plan_cost(plan.input, plan.scenario.settings.plan.retest_reserve_sd)
+    cmax = float(c.max()) if c.size else 1.0
+    return 0.5 * w.waiting_day * float(np.min(w.stream)) / max(cmax, 1e-12)
+
+
+def bottlenecks(rep: PlanReport, top: int = 10) -> list[dict]:
+    """Lab-days where one more reaction of capacity would test more samples, most urgent first.
+
+    A lab-day qualifies when it is at its PCR, extraction or staff limit with reagent left
+    after the day, samples wait or go untested in the units it serves, and, when the solver
+    gives duals (the LP, the network simplex), its capacity dual is at least
+    dual_threshold: below it more capacity there would test nothing more. One more reaction
+    there would test 1 / c more samples of the most urgent stream still waiting or untested
+    that day in a unit that may send to it, where c is that sample's reactions at that lab.
+    The dual is given too (objective units per reaction).
     """
     plan, inp = rep.plan, rep.plan.input
     scn = plan.scenario
     c = plan_cost(inp, scn.settings.plan.retest_reserve_sd)
-    labs = rep.labs
-    full = labs[labs["utilisation"] >= 0.999]
+    st = lab_state(plan)
     pending = plan.waiting + plan.untested  # (nd, ns, T)
     w = plan.weights.stream
-    lab_index = {lab: i for i, lab in enumerate(inp.lab_ids)}
     # samples pending in the units each lab serves: (nl, ns, T)
     reach = np.zeros((inp.nl, inp.nd))
     reach[inp.pair_l, inp.pair_d] = 1.0
@@ -341,18 +816,22 @@ def bottlenecks(rep: PlanReport, top: int = 10) -> list[dict]:
     # samples one reaction tests at the lab, best unit: (nl, ns, T)
     rate = np.zeros((inp.nl, inp.ns, inp.days))
     np.maximum.at(rate, inp.pair_l, 1.0 / c)
+    useful = st.on & st.full & ~st.out
+    if plan.capacity_dual is not None:
+        useful &= -plan.capacity_dual >= dual_threshold(plan)
+    names = {lab.id: lab.name for lab in scn.labs}
     found = []
-    for r in full.itertuples(index=False):
-        li, t = lab_index[r.lab], r.day - 1
+    for li, t in zip(*np.nonzero(useful), strict=True):
         value = by_lab[li, :, t] * w
         if value.max() < 1:
             continue
         s = int(np.argmax(value))  # the stream most at stake
+        lab = inp.lab_ids[li]
         item = {
             "kind": "bottleneck",
-            "lab": r.lab,
-            "lab_name": r.lab_name,
-            "day": int(r.day),
+            "lab": lab,
+            "lab_name": names[lab],
+            "day": int(t) + 1,
             "stream": inp.stream_ids[s],
             "pending_samples": int(by_lab[li, s, t]),
             "marginal_samples_per_reaction": round(float(rate[li, s, t]), 3),
