@@ -22,6 +22,7 @@ first pool gets the lowest risks.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -248,6 +249,30 @@ class Design:
     def block_size(self) -> int:
         """Samples handled by one run of the design (n*n for arrays)."""
         return self.first * self.first if self.algorithm in ARRAYS else self.first
+
+    @property
+    def first_stage_reactions(self) -> int:
+        """Reactions of one block's first stage, run whether the block is full or not: one
+        pool (D2/D3/D4, A2M's master pool), the block's pools (ID2), rows and columns (A2)."""
+        a = self.algorithm
+        if a == "A2":
+            return 2 * self.first
+        if a == "ID2":
+            return len(self.stage2)
+        return 1
+
+    def whole_block_reactions(self, samples: float, per_sample: float) -> float:
+        """Expected reactions of ``samples`` samples in whole blocks: each block's first stage
+        in full (a partial last pool or array costs its first stage like a full one), plus the
+        design's later-stage reactions per sample (``per_sample`` expected reactions per sample
+        in full blocks, minus the first stage's share). For pools (D2, D3, D4, ID2) an upper
+        bound of a partial block's true expectation, as a smaller pool is positive less often;
+        for arrays, the full array's rate."""
+        if samples <= 0:
+            return 0.0
+        first = self.first_stage_reactions
+        blocks = math.ceil(samples / self.block_size - 1e-9)
+        return blocks * first + samples * (per_sample - first / self.block_size)
 
     @property
     def largest_pool(self) -> int:

@@ -6,12 +6,13 @@ coordinates, and the reactions of each allocation from its stated pooling design
 labopt.pooling.evaluate (itself checked against binGroup2, an exact oracle and simulation).
 
 Checks: every allocation goes to a lab the unit may send to, with a design the lab has
-validated; lab-day expected reactions within capacity; reagent never used
-before it is in stock; for every unit, stream and day, tested + waiting + untested = samples
-available, so over the horizon tested + untested + still waiting = demand; no sample waits
-longer than its stream allows, and none is untested before its wait limit passes; and the
-urgency rule: no lab tests less urgent samples worth a reaction or more on a day when a sample
-of a more urgent single-sample stream that it may test is left waiting or untested.
+validated; lab-day expected reactions, counted in whole pools and arrays, within capacity;
+reagent never used before it is in stock; for every unit, stream and day, tested + waiting +
+untested = samples available, so over the horizon tested + untested + still waiting = demand;
+no sample waits longer than its stream allows, and none is untested before its wait limit
+passes; and the urgency rule: no lab tests less urgent samples worth a reaction or more on a
+day when a sample of a more urgent single-sample stream that it may test is left waiting or
+untested.
 """
 
 from __future__ import annotations
@@ -65,6 +66,24 @@ def _largest_pool(algorithm: str, config: str) -> int:
     if algorithm == "ID2":
         return max(int(x) for x in head.split(","))
     return int(head)
+
+
+def _block(algorithm: str, config: str) -> tuple[int, int]:
+    """(samples per block, first-stage reactions per block) of a design, from its config:
+    a pool of k (D2/D3/D4), the pools of an ID2 block, an n x n array's rows and columns (A2)
+    or its master pool (A2M); single samples (1, 1)."""
+    head = config.split(":")[0]
+    if algorithm == "IT":
+        return 1, 1
+    if algorithm == "ID2":
+        pools = [int(x) for x in head.split(",")]
+        return sum(pools), len(pools)
+    k = int(head)
+    if algorithm == "A2":
+        return k * k, 2 * k
+    if algorithm == "A2M":
+        return k * k, 1
+    return k, 1
 
 
 def _lab_capacity(lab: Lab, policy: Policy) -> float:
@@ -207,7 +226,15 @@ def check_plan(scn: Scenario, allocations: pd.DataFrame, status: pd.DataFrame) -
             for alg, cfg, p in zip(a["algorithm"], a["config"], a["prevalence"], strict=False)
         ]
     )
-    a["claim"] = a["samples"].to_numpy() * per  # expected reactions (no reserve)
+    # expected reactions (no reserve) in whole blocks: a partial last pool or array runs its
+    # whole first stage
+    shape = np.array(
+        [_block(alg, cfg) for alg, cfg in zip(a["algorithm"], a["config"], strict=False)],
+        dtype=float,
+    ).reshape(-1, 2)
+    n = a["samples"].to_numpy(dtype=float)
+    size, first_stage = shape[:, 0], shape[:, 1]
+    a["claim"] = np.ceil(n / size - 1e-9) * first_stage + n * (per - first_stage / size)
     used = a.groupby(["lab", "day"])["claim"].sum().to_dict()  # dicts: fast lookups
     delivered = scn.deliveries.groupby(["lab", "day"])["reactions"].sum().to_dict()
     for lab in scn.labs:

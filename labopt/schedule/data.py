@@ -53,6 +53,8 @@ class PlanInput:
     cost: np.ndarray  # (np, ns, T) expected reactions per sample, retests included
     late: np.ndarray  # (np, ns, T) bool: road + PCR rounds exceed the turnaround
     variance: np.ndarray  # (np, ns, T) variance of reactions per sample (retests vary)
+    block: np.ndarray  # (np, ns, T) samples per block of the arc's design (1: single samples)
+    first_stage: np.ndarray  # (np, ns, T) first-stage reactions of one block
     reserve_capacity: np.ndarray  # (nd,) smallest daily capacity among each unit's labs
     design_class: np.ndarray  # (nl,) index into pool_classes
     pool_classes: list[int]  # distinct validated pool sizes
@@ -173,9 +175,18 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
     variance = var_by_class[design_class[pair_l], pair_d]
     # turnaround: road time plus one PCR run per stage of the design
     stages = np.ones((len(classes), nd, ns, T))
+    block = np.ones((len(classes), nd, ns, T))
+    first = np.ones((len(classes), nd, ns, T))
     for j, class_designs in designs.items():
         stages[j] = np.array([d.stages for d in class_designs], dtype=float).reshape(nd, ns, T)
-    stages = np.where(poolable[None, :, None], stages[design_class[pair_l], pair_d], 1.0)
+        block[j] = np.array([d.block_size for d in class_designs], dtype=float).reshape(nd, ns, T)
+        first[j] = np.array([d.first_stage_reactions for d in class_designs], dtype=float).reshape(
+            nd, ns, T
+        )
+    pooled = poolable[None, :, None]
+    stages = np.where(pooled, stages[design_class[pair_l], pair_d], 1.0)
+    block = np.where(pooled, block[design_class[pair_l], pair_d], 1.0)
+    first = np.where(pooled, first[design_class[pair_l], pair_d], 1.0)
     run_hours = np.array([lab.run_hours for lab in labs])
     pair_hours = travel["hours"].to_numpy(dtype=float)
     late = (
@@ -209,6 +220,8 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
         cost=np.ascontiguousarray(cost),
         late=late,
         variance=variance,
+        block=block,
+        first_stage=first,
         reserve_capacity=reserve_cap,
         design_class=design_class,
         pool_classes=classes,

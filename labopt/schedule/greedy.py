@@ -47,12 +47,22 @@ def greedy_allocation(inp: PlanInput, headroom: float) -> Allocation:
                         np.floor(room[lab] / c[p, s, t] + 1e-9),
                         np.floor(reagent_left[lab] / e[p, s, t] + 1e-9),
                     )
+                    # whole pools: a partial last block runs its whole first stage; drop it
+                    # if that does not fit
+                    size, first = inp.block[p, s, t], inp.first_stage[p, s, t]
+                    extra = np.ceil(n / size - 1e-9) * first - n * first / size
+                    if n > 0 and (
+                        n * c[p, s, t] + extra > room[lab] + 1e-9
+                        or n * e[p, s, t] + extra > reagent_left[lab] + 1e-9
+                    ):
+                        n = np.floor(n / size) * size
+                        extra = 0.0
                     if n <= 0:
                         continue
                     x[p, s, t] += n
                     avail[d, s] -= n
-                    room[lab] -= n * c[p, s, t]
-                    reagent_left[lab] -= n * e[p, s, t]
+                    room[lab] -= n * c[p, s, t] + extra
+                    reagent_left[lab] -= n * e[p, s, t] + extra
         first = t - inp.max_wait
         older = np.where(first >= 0, cum[:, np.arange(ns), np.clip(first, 0, T - 1)], 0.0)
         limit = cum[:, :, t] - older

@@ -41,13 +41,16 @@ class Allocation(NamedTuple):
     untested: np.ndarray
 
 
-# waiting days: testing a sample a day later costs this share of one of its waiting days, so
-# that at equal cost the earlier test is preferred (a lab is not left idle for later)
-EARLIER = 1e-3
-# waiting days a sample may be charged besides its wait limit: one when its result misses the
-# turnaround, one when it still waits at the horizon (its wait continues), one for EARLIER and
-# one for transport and reinforcement (below one waiting day, Planning's contract)
-EXTRA_DAYS = 4
+# In waiting days of the sample's stream, every test costs less than one waiting day, so that
+# no sample is left waiting where it could be tested (and none is deferred past the horizon):
+LATE = 0.3  # a result that misses the turnaround target
+PAIR_SHARE = 0.2  # transport and reinforcement are scaled down, if need be, to at most this
+EARLIER_SHARE = 0.02  # testing on the last day rather than the first, so earlier wins ties
+# so testing a sample rather than letting it wait saves at least this many waiting days
+LEAST_SAVING = 1.0 - LATE - PAIR_SHARE - EARLIER_SHARE
+# waiting days a sample may be charged besides its wait limit: its test, and the test still
+# needed by a sample waiting at the horizon (each below one waiting day), and one to spare
+EXTRA_DAYS = 3
 # margin by which each tier outweighs everything below it
 MARGIN = 1.2
 
@@ -56,35 +59,40 @@ MARGIN = 1.2
 class Weights:
     """Objective coefficients actually used (after the tier scaling).
 
-    Per sample of stream s: waiting_day x stream[s] per day it waits (and once more if it still
-    waits at the horizon, or if its result misses the turnaround); untested[s] x
-    waiting_day x stream[s] if it spoils; pair_cost x stream[s] on the arc it is tested on;
-    EARLIER waiting days per day of the horizon before it is tested."""
+    Per sample of stream s, in units of waiting_day x stream[s]: 1 per day it waits (a sample
+    waiting at the horizon also its cheapest test a day later); untested[s] if it spoils; its
+    test: LATE if its result misses the turnaround, pair_cost / waiting_day on the arc, and
+    ``earlier`` per day of the horizon before it. A test always costs less than one waiting
+    day."""
 
     stream: np.ndarray  # (ns,) relative weight of one sample of each stream (its tier)
     untested: np.ndarray  # (ns,) an untested sample, in waiting days of its stream
     waiting_day: float
-    pair_cost: np.ndarray  # (np,) transport + reinforcement per sample
+    pair_cost: np.ndarray  # (np,) transport + reinforcement per sample (scaled, see weights)
     priority_base: float  # the smallest ratio between the weights of two priority levels
+    earlier: float  # waiting days per day of the horizon before a sample is tested
 
     def test_cost(self, inp: PlanInput) -> np.ndarray:
-        """(np, ns, T) cost of testing one sample on an arc: transport and reinforcement (times
-        the stream's weight), one waiting day when its result would miss the turnaround target,
-        and EARLIER waiting days per day of the horizon."""
+        """(np, ns, T) cost of testing one sample on an arc (see the class docstring)."""
         day = self.waiting_day * self.stream[None, :, None]
-        when = EARLIER * np.arange(inp.days)[None, None, :]
-        # transport in the sample's own tier: where an urgent sample goes is not traded for
-        # room for less urgent ones
-        return self.stream[None, :, None] * self.pair_cost[:, None, None] + day * (inp.late + when)
+        when = self.earlier * np.arange(inp.days)[None, None, :]
+        return self.stream[None, :, None] * self.pair_cost[:, None, None] + day * (
+            LATE * inp.late + when
+        )
 
     def waiting_cost(self, inp: PlanInput) -> np.ndarray:
-        """(nd, ns, T) cost of one sample waiting at the end of a day: one waiting day, two on
-        the last day (a sample still waiting at the horizon waits at least one more day, so
-        deferring it past the horizon is never cheaper than testing it)."""
+        """(nd, ns, T) cost of one sample waiting at the end of a day: one waiting day; on the
+        last day also the test it will still need (its unit's cheapest test arc, a day later):
+        a sample still waiting at the horizon is not done with, so deferring it past the
+        horizon is never cheaper than testing it (and no cheaper than waiting on an earlier
+        day, which would make labs keep reagent for the last day)."""
         cost = np.broadcast_to(
             self.waiting_day * self.stream[None, :, None], (inp.nd, inp.ns, inp.days)
         ).copy()
-        cost[:, :, -1] *= 2.0
+        later = self.test_cost(inp)[:, :, -1] + self.earlier * self.waiting_day * self.stream
+        cheapest = np.full((inp.nd, inp.ns), np.inf)
+        np.minimum.at(cheapest, inp.pair_d, later)
+        cost[:, :, -1] += np.where(np.isfinite(cheapest), cheapest, 0.0)
         return cost
 
     def untested_cost(self) -> np.ndarray:
@@ -106,6 +114,8 @@ class Weights:
         return {
             "priority_base": self.priority_base,
             "waiting_day": self.waiting_day,
+            "late_result_in_waiting_days": LATE,
+            "earlier_per_day_in_waiting_days": self.earlier,
             "stream_weights": dict(zip(stream_ids, self.stream.tolist(), strict=False)),
             "untested_in_waiting_days": dict(zip(stream_ids, self.untested.tolist(), strict=False)),
         }
@@ -153,18 +163,32 @@ def plan_cost(inp: PlanInput, z: float) -> np.ndarray:
     return inp.cost + np.where(inp.poolable[None, :, None], reserve, 0.0)
 
 
+def block_overhead(inp: PlanInput, x: np.ndarray) -> np.ndarray:
+    """Reactions (np, ns, T) that whole blocks add to x samples' expected reactions: the first
+    stage of a partial last pool or array costs what a full one's does, where x * cost counts
+    only its share (labopt.pooling.designs.Design.whole_block_reactions)."""
+    blocks = np.ceil(x / inp.block - 1e-9)
+    return np.maximum(blocks * inp.first_stage - x * inp.first_stage / inp.block, 0.0)
+
+
+def whole_reactions(inp: PlanInput, x: np.ndarray) -> np.ndarray:
+    """Expected reactions (np, ns, T) of x whole samples per arc, in whole blocks."""
+    return x * inp.cost + block_overhead(inp, x)
+
+
 def weights(inp: PlanInput, cfg: Planning) -> Weights:
     """Weights in tiers, most urgent priority level first: within a level, untested samples,
-    then waiting days (and results past the turnaround), then transport and reinforcement,
-    then earlier tests before later ones.
+    then waiting days, then the test (a result past the turnaround, transport and
+    reinforcement, earlier before later), which always costs less than a waiting day.
 
     Built from the least urgent level up. A level's untested weight (in its waiting days) is
     raised so that one untested sample outweighs every waiting day the reactions it needs could
     save for the level's other samples (reactions per sample vary from cmin to cmax within the
-    level). A level's stream weight is raised so that one waiting day of one of its samples
-    outweighs everything the reactions that sample needs could save for all less urgent
-    samples together: an urgent sample is never left waiting for a less urgent one to be tested
-    in its place, on any day, however the horizon ends.
+    level). A level's stream weight is raised so that what testing one of its samples saves
+    rather than letting it wait (at least LEAST_SAVING waiting days) outweighs everything the
+    reactions that sample needs could save for all less urgent samples together: an urgent
+    sample is never left waiting for a less urgent one to be tested in its place, on any day,
+    however the horizon ends.
     """
     c = plan_cost(inp, cfg.retest_reserve_sd)
     ns = inp.ns
@@ -180,7 +204,11 @@ def weights(inp: PlanInput, cfg: Planning) -> Weights:
         cmin = float(positive.min()) if positive.size else 1.0
         days = float(inp.max_wait[members].max()) + EXTRA_DAYS
         u = max(cfg.untested, MARGIN * days * cmax / cmin)
-        wl = max(1.0, cfg.priority_base * w_prev, MARGIN * cmax * below / cfg.waiting_day)
+        wl = max(
+            1.0,
+            cfg.priority_base * w_prev,
+            MARGIN * cmax * below / (LEAST_SAVING * cfg.waiting_day),
+        )
         stream[members] = wl
         untested[members] = u
         below = max(below, (u + days) * cfg.waiting_day * wl / cmin)
@@ -191,9 +219,13 @@ def weights(inp: PlanInput, cfg: Planning) -> Weights:
         + cfg.provincial_backup * (inp.provincial[inp.pair_l] & ~inp.pair_same)
         + cfg.standby * inp.standby[inp.pair_l]
     )
+    largest = float(pair_cost.max(initial=0.0))
+    if largest > PAIR_SHARE * cfg.waiting_day:  # far labs: keep every test below a day
+        pair_cost = pair_cost * (PAIR_SHARE * cfg.waiting_day / largest)
     tiers = np.unique(stream)
     base = float((tiers[1:] / tiers[:-1]).min()) if tiers.size > 1 else cfg.priority_base
-    return Weights(stream, untested, cfg.waiting_day, pair_cost, base)
+    earlier = EARLIER_SHARE / max(inp.days - 1, 1)
+    return Weights(stream, untested, cfg.waiting_day, pair_cost, base, earlier)
 
 
 @dataclass

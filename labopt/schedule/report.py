@@ -34,10 +34,9 @@ from scipy.stats import norm
 
 from labopt.capacity.lab import extraction_reactions, pcr_reactions, staff_reactions
 from labopt.capacity.pooled import design_table
-from labopt.pooling.designs import Design
 from labopt.schedule.check import CheckReport
 from labopt.schedule.labels import render
-from labopt.schedule.model import plan_cost
+from labopt.schedule.model import block_overhead, plan_cost
 from labopt.schedule.result import Plan
 
 # reactions: less reagent than one reaction counts as none, and a lab-day within one reaction
@@ -196,7 +195,10 @@ def lab_state(plan: Plan) -> LabState:
     np.add.at(
         claim,
         inp.pair_l,
-        (plan.x * plan_cost(inp, plan.scenario.settings.plan.retest_reserve_sd)).sum(axis=1),
+        (
+            plan.x * plan_cost(inp, plan.scenario.settings.plan.retest_reserve_sd)
+            + block_overhead(inp, plan.x)
+        ).sum(axis=1),
     )
     cum = np.cumsum(used, axis=1)
     before = np.concatenate([np.zeros((inp.nl, 1)), cum[:, :-1]], axis=1)
@@ -237,8 +239,11 @@ def build_report(plan: Plan) -> PlanReport:
             "algorithm": [d.algorithm for d in designs],
             "config": [d.config for d in designs],
             "pool_size": [d.largest_pool for d in designs],
-            "pools": [_first_stage(d, n) for d, n in zip(designs, samples, strict=False)],
-            "reactions": np.round(samples * inp.cost[p_idx, s_idx, t_idx], 2),
+            "pools": [
+                math.ceil(n / d.block_size - 1e-9) * d.first_stage_reactions
+                for d, n in zip(designs, samples, strict=False)
+            ],
+            "reactions": np.round(plan.reactions()[p_idx, s_idx, t_idx], 2),
             "travel_hours": np.round(inp.pair_hours[p_idx], 2),
             "_variance": inp.variance[p_idx, s_idx, t_idx],
         }
@@ -336,18 +341,6 @@ def _utilisation(st: LabState) -> np.ndarray:
     hand = np.maximum(st.on_hand, 0.0)
     of_reagent = np.divide(st.used, hand, out=np.zeros_like(st.used), where=hand > 0)
     return np.where(st.used > 0, np.maximum(of_capacity, of_reagent), of_capacity)
-
-
-def _first_stage(d: Design, samples: float) -> int:
-    """First-stage reactions for that many samples (pools, or rows+columns of arrays)."""
-    n = int(samples)
-    if d.algorithm == "IT":
-        return n
-    if d.algorithm == "A2":
-        return math.ceil(n / (d.first * d.first)) * 2 * d.first
-    if d.algorithm == "A2M":
-        return math.ceil(n / (d.first * d.first))
-    return math.ceil(n / d.block_size)
 
 
 def _capacity_limit(plan: Plan) -> list[str]:

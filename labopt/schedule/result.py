@@ -8,7 +8,7 @@ import numpy as np
 
 from labopt.scenario.model import Scenario
 from labopt.schedule.data import PlanInput
-from labopt.schedule.model import Weights
+from labopt.schedule.model import Weights, whole_reactions
 
 
 @dataclass
@@ -42,8 +42,9 @@ class Plan:
         return self.input.scenario
 
     def reactions(self) -> np.ndarray:
-        """Expected reactions per pair, stream and day (retests included, no headroom)."""
-        return self.x * self.input.cost
+        """Expected reactions per pair, stream and day, in whole pools and arrays (retests
+        included, no headroom)."""
+        return whole_reactions(self.input, self.x)
 
     def lab_reactions(self) -> np.ndarray:
         """(nl, T) expected reactions used."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from labopt.schedule.data import PlanInput
-from labopt.schedule.model import Allocation, LPSolution, plan_cost, wait_limit
+from labopt.schedule.model import Allocation, LPSolution, block_overhead, plan_cost, wait_limit
 
 # samples: an LP value this close to a whole number is that number (the solver's tolerance)
 SNAP = 1e-6
@@ -61,6 +61,8 @@ class Rounding:
         spent = np.zeros((inp.nl, T))
         np.add.at(spent, inp.pair_l, (self.x * self.e).sum(axis=1))
         self.cum_use = np.cumsum(spent, axis=1)
+        # reactions of whole blocks beyond x * cost, booked in use and cum_use (whole_blocks)
+        self.booked = np.zeros((inp.nl, T))
 
     def allocation(self) -> Allocation:
         """Round: fractional parts back first, then what is still short, then the waiting and
@@ -176,9 +178,9 @@ class Rounding:
     def fill(self, t: int, left: np.ndarray) -> None:
         """Test samples still left on day t (left: (nd, ns) whole samples available and not
         tested) wherever a lab of their unit has capacity that day and reagent to spare for
-        every later day, most urgent streams first, nearest lab first: no lab stays idle
-        while samples it may test wait or spoil."""
-        inp, c, e = self.inp, self.c, self.e
+        every later day, most urgent streams first, nearest lab first, in whole pools and
+        arrays: no lab stays idle while samples it may test wait or spoil."""
+        inp, c = self.inp, self.c
         spare_cap = inp.capacity[:, t] * (1 + FIT_REL) + FIT_ABS - self.use[:, t]
         spare_rg = (inp.reagent_cum[:, t:] * (1 + FIT_REL) + FIT_ABS - self.cum_use[:, t:]).min(
             axis=1
@@ -194,23 +196,44 @@ class Rounding:
                 lab = inp.pair_l[p]
                 if not open_lab[lab]:
                     continue
-                n = min(
-                    left[d, s],
-                    np.floor(spare_cap[lab] / c[p, s, t]),
-                    np.floor(spare_rg[lab] / e[p, s, t]) if e[p, s, t] > 0 else left[d, s],
-                )
+                n, dcap, drg = self._fit(p, s, t, left[d, s], spare_cap[lab], spare_rg[lab])
                 if n < 1:
                     continue
                 self.x[p, s, t] += n
                 self.tested[d, s, t] += n
-                self.use[lab, t] += n * c[p, s, t]
-                self.cum_use[lab, t:] += n * e[p, s, t]
-                spare_cap[lab] -= n * c[p, s, t]
-                spare_rg[lab] -= n * e[p, s, t]
+                self.use[lab, t] += dcap
+                self.cum_use[lab, t:] += drg
+                self.booked[lab, t] += dcap - n * c[p, s, t]
+                spare_cap[lab] -= dcap
+                spare_rg[lab] -= drg
                 open_lab[lab] = spare_cap[lab] > 0 and spare_rg[lab] > 0
                 left[d, s] -= n
                 if left[d, s] < 1:
                     break
+
+    def _fit(
+        self, p: int, s: int, t: int, want: float, spare_cap: float, spare_rg: float
+    ) -> tuple[float, float, float]:
+        """(n, capacity, reagent): the most samples, up to ``want``, that arc p can take on
+        day t within spare capacity and reagent, counting whole blocks, and what they add."""
+        c, e = self.c[p, s, t], self.e[p, s, t]
+        x0 = self.x[p, s, t]
+        size, first = self.inp.block[p, s, t], self.inp.first_stage[p, s, t]
+
+        def added(n: float) -> tuple[float, float]:
+            extra = first * (np.ceil((x0 + n) / size - 1e-9) - np.ceil(x0 / size - 1e-9))
+            share = n * first / size
+            return n * c + extra - share, n * e + extra - share
+
+        n = float(min(want, np.floor(spare_cap / c), np.floor(spare_rg / e) if e > 0 else want))
+        for _ in range(3):  # at most one block's first stage too many: back to a boundary
+            if n < 1:
+                break
+            dcap, drg = added(n)
+            if dcap <= spare_cap and drg <= spare_rg:
+                return n, dcap, drg
+            n = min(n - 1, (np.ceil((x0 + n) / size - 1e-9) - 1) * size - x0)
+        return 0.0, 0.0, 0.0
 
     def rescue(self, t: int, left: np.ndarray, limit: np.ndarray) -> None:
         """Samples about to spoil on day t (left beyond the wait limit) take the place of up to
@@ -286,6 +309,64 @@ class Rounding:
                 return int(at_lab[hit[0]]), int(s2), int(n[hit[0]])
         return -1, -1, 0
 
+    def whole_blocks(self, t: int, left: np.ndarray, limit: np.ndarray) -> None:
+        """Keep day t's lab-days within capacity and reagent with whole pools and arrays: the
+        first stage of a partial last block costs a full one's (model.block_overhead), which
+        the LP's per-sample costs spread over its samples. Where a lab goes over, partial
+        blocks are taken off, least urgent stream first, those whose samples can wait (left
+        below the wait limit ``limit``, (nd, ns)) before those that would spoil, largest
+        overhead per sample first; use and cum_use then hold the overhead left (booked). left
+        (nd, ns) is updated."""
+        inp, x, c, e = self.inp, self.x, self.c, self.e
+        xt = x[:, :, t]
+        extra = block_overhead(inp, x[:, :, t : t + 1])[:, :, 0]
+        lab_extra = np.zeros(inp.nl)
+        np.add.at(lab_extra, inp.pair_l, extra.sum(axis=1))
+        new = lab_extra - self.booked[:, t]  # not yet in use and cum_use
+        over_cap = self.use[:, t] + new - inp.capacity[:, t] * (1 + FIT_REL) - FIT_ABS
+        over_rg = (
+            self.cum_use[:, t:] + new[:, None] - inp.reagent_cum[:, t:] * (1 + FIT_REL) - FIT_ABS
+        ).max(axis=1)
+        for lab in np.flatnonzero((over_cap > 0) | (over_rg > 0)):
+            at_lab = inp.pairs_of_lab[lab]
+            part = np.mod(xt[at_lab], inp.block[at_lab, :, t])  # (arcs, ns) partial block
+            arcs, streams = np.nonzero((part >= 1) & (extra[at_lab] > 0))
+            if not arcs.size:
+                continue
+            r = part[arcs, streams]
+            units = inp.pair_d[at_lab[arcs]]
+            spoils = limit[units, streams] - left[units, streams] < r
+            order = np.lexsort((-extra[at_lab[arcs], streams] / r, spoils, -inp.priority[streams]))
+            for k in order:
+                if over_cap[lab] <= 0 and over_rg[lab] <= 0:
+                    break
+                p, s2, n = at_lab[arcs[k]], streams[k], r[k]
+                freed = extra[p, s2]  # the partial block's overhead, freed with it
+                # a few samples out of the partial block, if they are enough: each frees its
+                # later stages (c - F/B), the block's first stage stays
+                share = inp.first_stage[p, s2, t] / inp.block[p, s2, t]
+                few = max(
+                    np.ceil(over_cap[lab] / max(c[p, s2, t] - share, 1e-12) - WHOLE),
+                    np.ceil(over_rg[lab] / max(e[p, s2, t] - share, 1e-12) - WHOLE),
+                    1.0,
+                )
+                if few < n:
+                    n, freed = few, -few * share
+                x[p, s2, t] -= n
+                d = inp.pair_d[p]
+                self.tested[d, s2, t] -= n
+                left[d, s2] += n
+                self.use[lab, t] -= n * c[p, s2, t]
+                self.cum_use[lab, t:] -= n * e[p, s2, t]
+                lab_extra[lab] -= freed
+                extra[p, s2] -= freed
+                over_cap[lab] -= n * c[p, s2, t] + freed
+                over_rg[lab] -= n * e[p, s2, t] + freed
+        change = lab_extra - self.booked[:, t]
+        self.use[:, t] += change
+        self.cum_use[:, t:] += change[:, None]
+        self.booked[:, t] = lab_extra
+
     def remove(self, d: int, s: int, t: int, n: int) -> None:
         """Take n samples of (unit d, stream s, day t) off its costliest arcs."""
         x = self.x
@@ -298,8 +379,9 @@ class Rounding:
                 return
 
     def _waiting_and_untested(self) -> Allocation:
-        """Day by day: fewer tested where earlier days' rounding left too few samples, more
-        where a lab still has room (fill) or a sample would spoil that the LP tests (rescue);
+        """Day by day: fewer tested where earlier days' rounding left too few samples, lab-days
+        kept within capacity and reagent in whole pools (whole_blocks), more tested where a
+        lab still has room (fill) or a sample would spoil that the LP tests (rescue);
         untested as in the LP or past the wait limit, the rest waits."""
         inp, tested = self.inp, self.tested
         nd, ns, T = inp.nd, inp.ns, inp.days
@@ -313,10 +395,13 @@ class Rounding:
             for d, s in np.argwhere(over > FRACTION):  # rounding of earlier days left too few
                 self.remove(d, s, t, round(over[d, s]))
             left = np.floor(avail - tested[:, :, t] + WHOLE)
+            self.whole_blocks(t, left, limit[:, :, t])
             self.fill(t, left)
             # only where the LP itself lets fewer spoil: elsewhere a rescued sample only
             # pushes another one past its limit later
             self.rescue(t, left, limit[:, :, t] + np.round(self.sol.untested[:, :, t]))
+            self.whole_blocks(t, left, limit[:, :, t])
+            self.fill(t, left)
             left = avail - tested[:, :, t]
             # as many spoil as in the LP (samples it lets spoil at their limit rather than wait
             # to spoil later), at least those past the limit

@@ -37,8 +37,12 @@ def reference_objective(inp, w, c) -> float:
             cost[i] = test_cost[key]
         elif kind == "wait":
             d, s, t = key
-            # a sample still waiting at the horizon waits at least one more day
-            cost[i] = w.waiting_day * w.stream[s] * (2 if t == T - 1 else 1)
+            cost[i] = w.waiting_day * w.stream[s]
+            if t == T - 1:  # still waiting at the horizon: it needs its cheapest test later
+                arcs = np.flatnonzero(inp.pair_d == d)
+                if arcs.size:
+                    later = test_cost[arcs, s, T - 1] + w.earlier * w.waiting_day * w.stream[s]
+                    cost[i] += later.min()
             fresh = inp.demand[d, s, max(0, t - int(inp.max_wait[s]) + 1) : t + 1].sum()
             bounds[i] = (0, fresh if inp.max_wait[s] > 0 else 0)
         else:  # untested only when the wait limit passes: the samples of day t - max_wait

@@ -107,7 +107,14 @@ def test_random_small_scenarios_pass_the_check_and_match_scipy(
     scn.demand["samples"] = np.round(scn.demand["samples"] * scale).astype(int)
     for method in ("auto", "lp", "greedy"):
         rep = plan_scenario(scn, method=method)
-        assert rep.check.ok, (method, rep.check.violations[:5])
+        assert rep.check.ok, (
+            method,
+            scn.province.code,
+            days,
+            uniform,
+            scale,
+            rep.check.violations[:5],
+        )
     inp = build_input(scn)
     cfg = scn.settings.plan
     w = weights(inp, cfg)
