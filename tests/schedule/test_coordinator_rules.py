@@ -4,11 +4,14 @@ samples held for a scheduled delivery, and the whole-sample plan's own gap."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from labopt.examples import EXAMPLES, names
 from labopt.pooling import evaluate
@@ -262,3 +265,34 @@ def test_the_check_counts_a_partial_array_as_a_whole_one(tmp_path):
 
     assert over_capacity(100) == []
     assert over_capacity(101) and "lab day 1" in over_capacity(101)[0]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    districts=st.integers(1, 6),
+    labs=st.integers(1, 4),
+    days=st.integers(1, 4),
+    priorities=st.lists(st.integers(1, 4), min_size=3, max_size=3),
+    waits=st.lists(st.integers(0, 2), min_size=3, max_size=3),
+    load=st.sampled_from([0.5, 2.0, 6.0]),
+)
+def test_urgency_first_holds_on_random_scenarios(
+    seed, districts, labs, days, priorities, waits, load
+):
+    """The rule the README states, on random provinces with random stream priorities and wait
+    limits: the independent check finds no lab-day testing a reaction's worth of less urgent
+    samples while a more urgent single sample it may test waits or spoils, no sample untested
+    before its wait limit, and every lab-day within capacity in whole pools."""
+    scn = synthesize(districts, labs, days=days, seed=seed, candidates=min(3, labs))
+    streams = [
+        s.model_copy(update={"priority": pr, "max_wait_days": w})
+        for s, pr, w in zip(scn.streams, priorities, waits, strict=True)
+    ]
+    scn = replace(scn, settings=scn.settings.model_copy(update={"streams": streams}))
+    scn.demand["samples"] = np.round(scn.demand["samples"] * load).astype(int)
+    rep = plan_scenario(scn)
+    assert rep.check is not None and rep.check.ok, rep.check.violations[:5]
+    st_ = rep.status
+    last = st_[st_["day"] == st_["day"].max()]["waiting"].sum()
+    assert st_["tested"].sum() + st_["untested"].sum() + last == scn.demand["samples"].sum()
