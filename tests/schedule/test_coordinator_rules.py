@@ -296,3 +296,21 @@ def test_urgency_first_holds_on_random_scenarios(
     st_ = rep.status
     last = st_[st_["day"] == st_["day"].max()]["waiting"].sum()
     assert st_["tested"].sum() + st_["untested"].sum() + last == scn.demand["samples"].sum()
+
+
+def test_a_standby_lab_needed_on_day_five_only_is_switched_on_day_five(tmp_path):
+    """300 urgent samples a day fit the active lab except on day 5 (600): the standby lab
+    tests the rest that day, is reported switched on that day only, and on no other day."""
+    folder = one_lab(tmp_path / "one", days=7, urgent=300, screening=0)
+    with (folder / "labs.csv").open("a", encoding="utf-8") as f:
+        f.write(
+            "spare,Spare lab,non_public,a,19.81,105.79,standby,2,1,96,2.0,4,96,1.0,4,1,4,5000,10,\n"
+        )
+    demand = (folder / "demand.csv").read_text(encoding="utf-8")
+    (folder / "demand.csv").write_text(demand.replace("5,a,f1,300,", "5,a,f1,600,"), "utf-8")
+    rep = plan_scenario(load_scenario(folder))
+    at_spare = rep.allocations[rep.allocations["lab"] == "spare"]
+    assert set(at_spare["day"]) == {5} and at_spare["samples"].sum() == 600 - 368
+    assert rep.standby_days() == {"spare": [5]}
+    assert by_day(rep, "f1")["tested"].tolist() == [300, 300, 300, 300, 600, 300, 300]
+    assert rep.check.ok, rep.check.violations[:5]
