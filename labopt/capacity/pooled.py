@@ -12,16 +12,19 @@ from labopt.pooling.table import DesignTable, best_designs
 from labopt.scenario.model import Policy
 
 
-def design_table(prevalence: npt.ArrayLike, max_pool: int, policy: Policy) -> DesignTable:
-    """Lowest-ET design for each prevalence with pools up to ``max_pool`` samples and the
-    policy's stage limit and pooled-assay accuracy. Reactions per sample, retests included:
-    ``.expected_tests_per_sample``."""
+def design_table(
+    prevalence: npt.ArrayLike, max_pool: int, policy: Policy, max_block: int | None = None
+) -> DesignTable:
+    """Lowest-ET design for each prevalence with pools up to ``max_pool`` samples (and blocks
+    of at most ``max_block`` samples) and the policy's stage limit and pooled-assay accuracy.
+    Reactions per sample, retests included: ``.expected_tests_per_sample``."""
     return best_designs(
         np.asarray(prevalence, dtype=float),
         int(max_pool),
         policy.max_stages,
         policy.pooling_se,
         policy.pooling_sp,
+        max_block,
     )
 
 

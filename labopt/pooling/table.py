@@ -31,12 +31,26 @@ class DesignTable:
     false_positive_rate: np.ndarray
 
 
-def best_designs(prevalence, max_pool: int, max_stages: int, se: float, sp: float) -> DesignTable:
+def best_designs(
+    prevalence,
+    max_pool: int,
+    max_stages: int,
+    se: float,
+    sp: float,
+    max_block: int | None = None,
+) -> DesignTable:
     """Lowest-ET design with pools of at most ``max_pool`` samples and at most
-    ``max_stages`` PCR rounds, for each prevalence (scalar Se/Sp for every stage)."""
+    ``max_stages`` PCR rounds, for each prevalence (scalar Se/Sp for every stage);
+    ``max_block``: at most that many samples per block (n x n for an array), e.g. the samples
+    there are to test, so that a small batch does not open a large array."""
     p_all = check_probabilities(prevalence, "prevalence")
     max_pool = check_int(max_pool, "max_pool", 1, 10_000)
     max_stages = check_int(max_stages, "max_stages", 1, 4)
+    block = (
+        max_pool * max_pool if max_block is None else check_int(max_block, "max_block", 1, 10**9)
+    )
+    side = min(max_pool, MAX_ARRAY_SIDE, int(np.floor(np.sqrt(block) + 1e-9)))
+    max_pool = min(max_pool, block)
     uniq, inverse = np.unique(p_all, return_inverse=True)
     nu = uniq.size
     # candidate rows: every row holds one design per prevalence (column)
@@ -59,10 +73,10 @@ def best_designs(prevalence, max_pool: int, max_stages: int, se: float, sp: floa
             g.sensitivity_by_size[k - 1],
             g.false_positive_rate[i, k - 1],
         )
-        _arrays(uniq, "A2", range(2, min(max_pool, MAX_ARRAY_SIDE) + 1), se, sp, offer)
+        _arrays(uniq, "A2", range(2, side + 1), se, sp, offer)
     if max_stages >= 3:
-        n_max = int(np.floor(np.sqrt(max_pool)))
-        _arrays(uniq, "A2M", range(2, min(n_max, MAX_ARRAY_SIDE) + 1), se, sp, offer)
+        n_max = min(int(np.floor(np.sqrt(max_pool) + 1e-9)), side)
+        _arrays(uniq, "A2M", range(2, n_max + 1), se, sp, offer)
         _hierarchical(uniq, "D3", 3, min(max_pool, D3_MAX_POOL), se, sp, offer)
     if max_stages >= 4:
         _hierarchical(uniq, "D4", 4, min(max_pool, D4_MAX_POOL), se, sp, offer)

@@ -136,6 +136,38 @@ def _allowed_pairs(scn: Scenario) -> pd.DataFrame:
     return pd.concat([near, own], ignore_index=True).drop_duplicates(ignore_index=True)
 
 
+def _spoiled_before_their_time(st: pd.DataFrame, wait: np.ndarray) -> list[str]:
+    """Samples called untested before their wait limit passed. Each unit and stream's samples
+    are followed as cohorts by day of collection, tested oldest first: on day t only what is
+    left of the cohorts of day t - max_wait or older may be untested. ``st``: status rows
+    sorted by unit, stream and day, with demand and allocated; ``wait``: each row's wait."""
+    out: list[str] = []
+    rows = st[["district", "stream", "day", "demand", "allocated", "untested"]].to_numpy()
+    queue: list[list[float]] = []  # [day collected, samples left], oldest first
+    key = None
+    for (district, stream, day, demand, tested, untested), w in zip(rows, wait, strict=True):
+        if (district, stream) != key:
+            key, queue = (district, stream), []
+        queue.append([day, float(demand)])
+        for bag in (tested, None):  # tests take the oldest first, then the expired spoil
+            if bag is None:
+                old = sum(n for d, n in queue if d <= day - w)
+                if untested > old + TOL:
+                    out.append(
+                        f"{district}/{stream} day {day}: {untested:g} samples untested, but "
+                        f"only {old:g} have reached the stream's wait limit"
+                    )
+                bag = untested
+            take = float(bag)
+            while take > TOL and queue:
+                n = min(queue[0][1], take)
+                queue[0][1] -= n
+                take -= n
+                if queue[0][1] <= TOL:
+                    queue.pop(0)
+    return out
+
+
 def _urgency_violations(
     scn: Scenario, a: pd.DataFrame, st: pd.DataFrame, pairs: pd.DataFrame
 ) -> list[str]:
@@ -302,14 +334,7 @@ def check_plan(scn: Scenario, allocations: pd.DataFrame, status: pd.DataFrame) -
         f"stream's wait limit"
         for r in st[too_old].itertuples(index=False)
     ]
-    born = np.arange(len(st)) - wait
-    st["expiring"] = np.where(born >= pos, st["demand"].to_numpy()[np.clip(born, 0, None)], 0.0)
-    early = st["untested"].to_numpy() > st["expiring"].to_numpy() + TOL
-    v += [
-        f"{r.district}/{r.stream} day {r.day}: {r.untested} samples untested, but only "
-        f"{r.expiring} reach the stream's wait limit that day"
-        for r in st[early].itertuples(index=False)
-    ]
+    v += _spoiled_before_their_time(st, wait)
     v += _urgency_violations(scn, a, st, ok_pairs)
     totals = grp.agg(
         tested=("allocated", "sum"),

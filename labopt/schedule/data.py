@@ -100,6 +100,23 @@ class PlanInput:
         return self.designs[k][(self.pair_d[p] * self.ns + s) * self.days + t]
 
 
+def batch_cap(demand: np.ndarray, max_wait: np.ndarray) -> np.ndarray:
+    """(nd, ns, T) the most samples per block a unit and stream's designs may take: the most
+    samples it may have to test on a day of the horizon (collected within the stream's wait
+    limit), rounded down to a power of two (at least 2) so that few distinct caps need a
+    design search. A unit with 50 samples does not open a 256-sample array whose first stage
+    alone costs 32 reactions. The same on every day, so that a unit's costs stay the same
+    from day to day when its prevalence does (the allocation can then be a network)."""
+    T = demand.shape[2]
+    cum = np.cumsum(demand, axis=2)
+    avail = cum.copy()
+    for s, w in enumerate(max_wait.astype(int)):
+        if w + 1 < T:
+            avail[:, s, w + 1 :] -= cum[:, s, : T - w - 1]
+    most = avail.max(axis=2, keepdims=True, initial=0.0)
+    return np.broadcast_to(2 ** np.floor(np.log2(np.maximum(most, 2.0))), demand.shape)
+
+
 def retest_variance(design: Design, prevalence: float, policy: Policy) -> float:
     """Variance of a design's reactions per sample (reactions^2 per sample; retests vary).
 
@@ -162,13 +179,29 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
     var_by_class = np.zeros((len(classes), nd, ns, T))
     pol = scn.policy
     if poolable.any():
+        # from the scenario's whole horizon, so that designs do not change with --days
+        whole = np.zeros((nd, ns, scn.province.days))
+        rows = scn.demand
+        whole[
+            rows["district"].map(di).to_numpy(),
+            rows["stream"].map(si).to_numpy(),
+            rows["day"].to_numpy(dtype=int) - 1,
+        ] = rows["samples"].to_numpy(dtype=float)
+        wait = np.array([s.max_wait_days for s in streams])
+        block_cap = np.broadcast_to(batch_cap(whole, wait)[:, :, :1], (nd, ns, T)).ravel()
         for j, k in enumerate(classes):
-            table = design_table(P.ravel(), k, pol)
-            et = table.expected_tests_per_sample.reshape(nd, ns, T)
-            et_by_class[j] = np.where(poolable[None, :, None], et, 1.0)
-            designs[j] = table.designs
+            et = np.ones(nd * ns * T)
+            class_designs: list[Design] = [Design("IT", 1)] * (nd * ns * T)
+            for b in np.unique(block_cap):
+                at = np.flatnonzero(block_cap == b)
+                table = design_table(P.ravel()[at], k, pol, max_block=int(b))
+                et[at] = table.expected_tests_per_sample
+                for pos, chosen in zip(at.tolist(), table.designs, strict=True):
+                    class_designs[pos] = chosen
+            et_by_class[j] = np.where(poolable[None, :, None], et.reshape(nd, ns, T), 1.0)
+            designs[j] = class_designs
             var = np.array(
-                [retest_variance(d, p, pol) for d, p in zip(table.designs, P.ravel(), strict=True)]
+                [retest_variance(d, p, pol) for d, p in zip(class_designs, P.ravel(), strict=True)]
             ).reshape(nd, ns, T)
             var_by_class[j] = np.where(poolable[None, :, None], var, 0.0)
     cost = et_by_class[design_class[pair_l], pair_d]  # (np, ns, T)

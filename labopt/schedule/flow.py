@@ -142,7 +142,7 @@ def flow_network(
             unit,
             np.full(unit.shape, sink),
             untested_cap,
-            w.untested_cost()[S] / f[D, S],
+            w.untested_cost(inp)[S, Tt] / f[D, S],
         ),
         (
             "capacity",
@@ -237,7 +237,7 @@ def lp_duals(
     p = (potential - potential[-1]) / net.cost_scale  # per flow unit, sink at 0
     n_unit = nd * ns * T
     balance = -net.per_sample[:, :, None] * p[:n_unit].reshape(nd, ns, T)
-    balance = np.minimum(balance, w.untested_cost()[None, :, None])
+    balance = np.minimum(balance, w.untested_cost(inp)[None, :, :])
     lab = p[n_unit : n_unit + nl * T].reshape(nl, T)
     reagent = UNITS_PER_REACTION * p[n_unit + nl * T : n_unit + 2 * nl * T].reshape(nl, T)
     capacity = np.minimum(UNITS_PER_REACTION * lab - reagent, 0.0)

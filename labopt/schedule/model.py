@@ -51,6 +51,8 @@ LEAST_SAVING = 1.0 - LATE - PAIR_SHARE - EARLIER_SHARE
 # waiting days a sample may be charged besides its wait limit: its test, and the test still
 # needed by a sample waiting at the horizon (each below one waiting day), and one to spare
 EXTRA_DAYS = 3
+# waiting days by which spoiling a sample a day earlier costs more (Weights.untested_cost)
+SPOIL_EARLIER = 1.1
 # margin by which each tier outweighs everything below it
 MARGIN = 1.2
 
@@ -95,9 +97,15 @@ class Weights:
         cost[:, :, -1] += np.where(np.isfinite(cheapest), cheapest, 0.0)
         return cost
 
-    def untested_cost(self) -> np.ndarray:
-        """(ns,) cost of one untested (spoiled) sample of each stream."""
-        return self.untested * self.waiting_day * self.stream
+    def untested_cost(self, inp: PlanInput) -> np.ndarray:
+        """(ns, T) cost of one untested (spoiled) sample of each stream on each day: its
+        untested weight, plus SPOIL_EARLIER waiting days for each day left in the horizon, so
+        that letting a sample spoil a day early never saves the waiting day it would have
+        spent before spoiling on time (a sample is untested only when its wait limit
+        passes)."""
+        days_left = (scenario_days(inp) - 1 - np.arange(inp.days))[None, :]
+        per_day = self.waiting_day * self.stream[:, None]
+        return per_day * (self.untested[:, None] + SPOIL_EARLIER * days_left)
 
     def objective(
         self, inp: PlanInput, x: np.ndarray, waiting: np.ndarray, untested: np.ndarray
@@ -107,7 +115,7 @@ class Weights:
         return float(
             (self.test_cost(inp) * x).sum()
             + (self.waiting_cost(inp) * waiting).sum()
-            + (self.untested_cost()[None, :, None] * untested).sum()
+            + (self.untested_cost(inp)[None, :, :] * untested).sum()
         )
 
     def to_dict(self, stream_ids: list[str]) -> dict[str, object]:
@@ -119,6 +127,12 @@ class Weights:
             "stream_weights": dict(zip(stream_ids, self.stream.tolist(), strict=False)),
             "untested_in_waiting_days": dict(zip(stream_ids, self.untested.tolist(), strict=False)),
         }
+
+
+def scenario_days(inp: PlanInput) -> int:
+    """Days of the scenario's horizon (at least the plan's): the weights depend on it, not on
+    the days planned, so that ``--days 3`` and the full week weigh day 1 alike."""
+    return max(int(inp.scenario.province.days), inp.days)
 
 
 def wait_limit(inp: PlanInput) -> np.ndarray:
@@ -202,7 +216,11 @@ def weights(inp: PlanInput, cfg: Planning) -> Weights:
         positive = cl[cl > 0]
         cmax = float(positive.max()) if positive.size else 1.0
         cmin = float(positive.min()) if positive.size else 1.0
-        days = float(inp.max_wait[members].max()) + EXTRA_DAYS
+        days = (
+            float(inp.max_wait[members].max())
+            + EXTRA_DAYS
+            + SPOIL_EARLIER * max(scenario_days(inp) - 1, 0)
+        )
         u = max(cfg.untested, MARGIN * days * cmax / cmin)
         wl = max(
             1.0,
@@ -224,7 +242,7 @@ def weights(inp: PlanInput, cfg: Planning) -> Weights:
         pair_cost = pair_cost * (PAIR_SHARE * cfg.waiting_day / largest)
     tiers = np.unique(stream)
     base = float((tiers[1:] / tiers[:-1]).min()) if tiers.size > 1 else cfg.priority_base
-    earlier = EARLIER_SHARE / max(inp.days - 1, 1)
+    earlier = EARLIER_SHARE / max(scenario_days(inp) - 1, 1)
     return Weights(stream, untested, cfg.waiting_day, pair_cost, base, earlier)
 
 
@@ -420,5 +438,5 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     obj = np.zeros(nvar)
     obj[xi] = w.test_cost(inp).ravel()
     obj[ob + dst] = w.waiting_cost(inp).ravel()
-    obj[ou + dst] = w.untested_cost()[Ds].ravel()
+    obj[ou + dst] = w.untested_cost(inp)[Ds, Dt].ravel()
     return LPModel(lower, upper, obj, lo, hi, A, nx, nb, nbal, rg, brow)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from labopt.schedule.data import PlanInput
-from labopt.schedule.model import Allocation, LPSolution, block_overhead, plan_cost, wait_limit
+from labopt.schedule.model import Allocation, LPSolution, plan_cost, wait_limit
 
 # samples: an LP value this close to a whole number is that number (the solver's tolerance)
 SNAP = 1e-6
@@ -280,10 +280,11 @@ class Rounding:
         spare_cap: float,
         spare_rg: float,
     ) -> tuple[int, int, int]:
-        """(pair, stream, n): n samples tested at pair p's lab on day t that may wait instead,
-        to make room for one sample of stream s from pair p's unit: as or less urgent, their
-        unit below its wait limit by n, freeing enough capacity and reagent; (-1, -1, 0) if
-        none."""
+        """(pair, stream, n): n samples tested at pair p's lab on day t that may wait (or, less
+        urgent, spoil) instead, to make room for one sample of stream s from pair p's unit:
+        less urgent ones first; as urgent ones only in the least urgent level, and only if
+        their unit is below its wait limit by n; freeing enough capacity and reagent;
+        (-1, -1, 0) if none."""
         inp, x = self.inp, self.x
         at_lab = inp.pairs_of_lab[inp.pair_l[p]]
         d_of = inp.pair_d[at_lab]
@@ -298,9 +299,16 @@ class Rounding:
                 ),
             )
             n = np.maximum(n, 1.0)
+            if inp.priority[s2] > inp.priority[s]:
+                waits = np.ones(at_lab.size, dtype=bool)  # less urgent: may even spoil
+            elif inp.priority[s2] < inp.priority.max():
+                break  # as urgent, above the least urgent level: it would wait while some
+                # lab it may use tests less urgent samples
+            else:
+                waits = limit[d_of, s2] - left[d_of, s2] >= n
             ok = (
                 (x[at_lab, s2, t] >= n)
-                & (limit[d_of, s2] - left[d_of, s2] >= n)
+                & waits
                 & ~((d_of == inp.pair_d[p]) & (s2 == s))
                 & (n <= 3)  # a sample about to spoil is worth a few that can wait
             )
@@ -313,13 +321,12 @@ class Rounding:
         """Keep day t's lab-days within capacity and reagent with whole pools and arrays: the
         first stage of a partial last block costs a full one's (model.block_overhead), which
         the LP's per-sample costs spread over its samples. Where a lab goes over, partial
-        blocks are taken off, least urgent stream first, those whose samples can wait (left
-        below the wait limit ``limit``, (nd, ns)) before those that would spoil, largest
-        overhead per sample first; use and cum_use then hold the overhead left (booked). left
-        (nd, ns) is updated."""
-        inp, x, c, e = self.inp, self.x, self.c, self.e
-        xt = x[:, :, t]
-        extra = block_overhead(inp, x[:, :, t : t + 1])[:, :, 0]
+        blocks are taken off (_trim); use and cum_use then hold the overhead left (booked).
+        left (nd, ns) is updated."""
+        inp = self.inp
+        xt = self.x[:, :, t]
+        size, first = inp.block[:, :, t], inp.first_stage[:, :, t]
+        extra = np.maximum(np.ceil(xt / size - 1e-9) * first - xt * first / size, 0.0)
         lab_extra = np.zeros(inp.nl)
         np.add.at(lab_extra, inp.pair_l, extra.sum(axis=1))
         new = lab_extra - self.booked[:, t]  # not yet in use and cum_use
@@ -327,53 +334,109 @@ class Rounding:
         over_rg = (
             self.cum_use[:, t:] + new[:, None] - inp.reagent_cum[:, t:] * (1 + FIT_REL) - FIT_ABS
         ).max(axis=1)
-        for lab in np.flatnonzero((over_cap > 0) | (over_rg > 0)):
-            at_lab = inp.pairs_of_lab[lab]
-            part = np.mod(xt[at_lab], inp.block[at_lab, :, t])  # (arcs, ns) partial block
-            arcs, streams = np.nonzero((part >= 1) & (extra[at_lab] > 0))
-            if not arcs.size:
-                continue
-            r = part[arcs, streams]
-            units = inp.pair_d[at_lab[arcs]]
-            spoils = limit[units, streams] - left[units, streams] < r
-            order = np.lexsort((-extra[at_lab[arcs], streams] / r, spoils, -inp.priority[streams]))
-            for k in order:
-                if over_cap[lab] <= 0 and over_rg[lab] <= 0:
-                    break
-                p, s2, n = at_lab[arcs[k]], streams[k], r[k]
-                freed = extra[p, s2]  # the partial block's overhead, freed with it
-                # a few samples out of the partial block, if they are enough: each frees its
-                # later stages (c - F/B), the block's first stage stays
-                share = inp.first_stage[p, s2, t] / inp.block[p, s2, t]
-                few = max(
-                    np.ceil(over_cap[lab] / max(c[p, s2, t] - share, 1e-12) - WHOLE),
-                    np.ceil(over_rg[lab] / max(e[p, s2, t] - share, 1e-12) - WHOLE),
-                    1.0,
-                )
-                if few < n:
-                    n, freed = few, -few * share
-                x[p, s2, t] -= n
-                d = inp.pair_d[p]
-                self.tested[d, s2, t] -= n
-                left[d, s2] += n
-                self.use[lab, t] -= n * c[p, s2, t]
-                self.cum_use[lab, t:] -= n * e[p, s2, t]
-                lab_extra[lab] -= freed
-                extra[p, s2] -= freed
-                over_cap[lab] -= n * c[p, s2, t] + freed
-                over_rg[lab] -= n * e[p, s2, t] + freed
+        over = np.stack([over_cap, over_rg], axis=1)  # (nl, 2) reactions over
+        for lab in np.flatnonzero((over > 0).any(axis=1)):
+            self._trim(int(lab), t, left, limit, extra, over[lab])
+            lab_extra[lab] = extra[inp.pairs_of_lab[lab]].sum()
         change = lab_extra - self.booked[:, t]
         self.use[:, t] += change
         self.cum_use[:, t:] += change[:, None]
         self.booked[:, t] = lab_extra
 
+    def _trim(
+        self,
+        lab: int,
+        t: int,
+        left: np.ndarray,
+        limit: np.ndarray,
+        extra: np.ndarray,
+        over: np.ndarray,
+    ) -> None:
+        """Bring lab-day (lab, t) within capacity and reagent (``over``: reactions over, of
+        each) in whole blocks, least urgent stream first: its partial blocks (those whose
+        samples can wait, below the wait limit ``limit``, before those that would spoil;
+        largest overhead per sample first), or only as many of their samples as needed; then,
+        while a more urgent partial block is at stake, its other samples. ``extra`` (np, ns)
+        holds each arc's block overhead on day t; left, extra and over are updated."""
+        inp, x = self.inp, self.x
+        at_lab = inp.pairs_of_lab[lab]
+        part = np.mod(x[at_lab, :, t], inp.block[at_lab, :, t])  # (arcs, ns) partial block
+        partial = (part >= 1) & (extra[at_lab] > 0)
+        for level in np.unique(inp.priority)[::-1]:
+            if (over <= 0).all():
+                return
+            members = inp.priority == level
+            arcs, streams = np.nonzero(partial & members[None, :])
+            r = part[arcs, streams]
+            units = inp.pair_d[at_lab[arcs]]
+            spoils = limit[units, streams] - left[units, streams] < r
+            for k in np.lexsort((-extra[at_lab[arcs], streams] / np.maximum(r, 1), spoils)):
+                if (over <= 0).all():
+                    return
+                p, s2 = at_lab[arcs[k]], streams[k]
+                share = inp.first_stage[p, s2, t] / inp.block[p, s2, t]
+                few = max(
+                    np.ceil(over[0] / max(self.c[p, s2, t] - share, 1e-12) - WHOLE),
+                    np.ceil(over[1] / max(self.e[p, s2, t] - share, 1e-12) - WHOLE),
+                    1.0,
+                )
+                self._take(int(p), int(s2), t, min(few, r[k]), left, extra, over)
+            urgent_at_stake = (partial & (inp.priority < level)[None, :]).any()
+            if not urgent_at_stake:
+                continue
+            for s2 in np.flatnonzero(members):
+                for p in at_lab[::-1]:
+                    if (over <= 0).all():
+                        return
+                    have = x[p, s2, t]
+                    if have < 1:
+                        continue
+                    need = max(
+                        np.ceil(over[0] / self.c[p, s2, t] - WHOLE),
+                        np.ceil(over[1] / self.e[p, s2, t] - WHOLE) if self.e[p, s2, t] else 0,
+                        1.0,
+                    )
+                    self._take(int(p), int(s2), t, min(need, have), left, extra, over)
+
+    def _take(
+        self,
+        p: int,
+        s: int,
+        t: int,
+        n: float,
+        left: np.ndarray,
+        extra: np.ndarray,
+        over: np.ndarray,
+    ) -> None:
+        """Take n samples off arc (p, s, t): they wait (left), and what they claimed, with the
+        change in their arc's block overhead, comes off the lab-day (over, extra)."""
+        inp = self.inp
+        size, first = inp.block[p, s, t], inp.first_stage[p, s, t]
+        after = self.x[p, s, t] - n
+        ovh = max(np.ceil(after / size - 1e-9) * first - after * first / size, 0.0)
+        freed = extra[p, s] - ovh
+        self.x[p, s, t] = after
+        d = inp.pair_d[p]
+        self.tested[d, s, t] -= n
+        left[d, s] += n
+        lab = inp.pair_l[p]
+        self.use[lab, t] -= n * self.c[p, s, t]
+        self.cum_use[lab, t:] -= n * self.e[p, s, t]
+        extra[p, s] = ovh
+        over[0] -= n * self.c[p, s, t] + freed
+        over[1] -= n * self.e[p, s, t] + freed
+
     def remove(self, d: int, s: int, t: int, n: int) -> None:
-        """Take n samples of (unit d, stream s, day t) off its costliest arcs."""
+        """Take n samples of (unit d, stream s, day t) off its costliest arcs, and the room
+        they claimed off their labs."""
         x = self.x
         for p in self.inp.pairs_of_unit[d][::-1]:  # farthest lab first
             k = min(n, int(x[p, s, t]))
             x[p, s, t] -= k
             self.tested[d, s, t] -= k
+            lab = self.inp.pair_l[p]
+            self.use[lab, t] -= k * self.c[p, s, t]
+            self.cum_use[lab, t:] -= k * self.e[p, s, t]
             n -= k
             if n == 0:
                 return
@@ -388,6 +451,9 @@ class Rounding:
         waiting = np.zeros((nd, ns, T))
         untested = np.zeros((nd, ns, T))
         limit = wait_limit(inp)
+        # samples collected max_wait days ago or earlier, and those tested or spoiled so far
+        expired = np.cumsum(inp.demand, axis=2) - limit
+        done = np.zeros((nd, ns))
         carry = np.zeros((nd, ns))
         for t in range(T):
             avail = carry + inp.demand[:, :, t]
@@ -404,11 +470,15 @@ class Rounding:
             self.fill(t, left)
             left = avail - tested[:, :, t]
             # as many spoil as in the LP (samples it lets spoil at their limit rather than wait
-            # to spoil later), at least those past the limit
-            lost = np.minimum(left, np.round(self.sol.untested[:, :, t]))
+            # to spoil later), at least those past the limit, and only samples past it: tested
+            # and spoiled samples are the oldest, so what is left of the old ones
+            done += tested[:, :, t]
+            old = np.maximum(expired[:, :, t] - done, 0.0)
+            lost = np.minimum(np.minimum(left, np.round(self.sol.untested[:, :, t])), old)
             carry = np.maximum(np.minimum(left - lost, limit[:, :, t]), 0.0)
             waiting[:, :, t] = carry
             untested[:, :, t] = left - carry
+            done += untested[:, :, t]
         return Allocation(self.x, waiting, untested)
 
 

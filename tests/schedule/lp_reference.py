@@ -47,7 +47,9 @@ def reference_objective(inp, w, c) -> float:
             bounds[i] = (0, fresh if inp.max_wait[s] > 0 else 0)
         else:  # untested only when the wait limit passes: the samples of day t - max_wait
             d, s, t = key
-            cost[i] = w.untested[s] * w.waiting_day * w.stream[s]
+            # spoiling a day earlier costs 1.1 waiting days more (days of the scenario)
+            H = max(inp.scenario.province.days, T)
+            cost[i] = (w.untested[s] + 1.1 * (H - 1 - t)) * w.waiting_day * w.stream[s]
             born = t - int(inp.max_wait[s])
             bounds[i] = (0, inp.demand[d, s, born] if born >= 0 else 0)
     A_eq, b_eq = [], []

@@ -292,7 +292,10 @@ def test_urgency_first_holds_on_random_scenarios(
     scn = replace(scn, settings=scn.settings.model_copy(update={"streams": streams}))
     scn.demand["samples"] = np.round(scn.demand["samples"] * load).astype(int)
     rep = plan_scenario(scn)
-    assert rep.check is not None and rep.check.ok, rep.check.violations[:5]
+    assert rep.check is not None and rep.check.ok, (
+        (seed, districts, labs, days, priorities, waits, load),
+        rep.check.violations[:5],
+    )
     st_ = rep.status
     last = st_[st_["day"] == st_["day"].max()]["waiting"].sum()
     assert st_["tested"].sum() + st_["untested"].sum() + last == scn.demand["samples"].sum()
