@@ -5,7 +5,8 @@ so only a small share of the test variables is positive. So the LP is solved on 
 the test variables (the restricted master: every waiting, untested and reagent variable, and
 the test arcs picked so far), and the master's duals price every arc
 left out. An arc whose reduced cost is negative would improve the master; the most negative
-ones of each unit-stream-day are added and the master is re-solved from its last basis.
+ones of each unit-stream-day (counting those within NEARLY_IN waiting days of pricing in) are
+added and the master is re-solved from its last basis.
 When no arc prices out, the master's optimum is the full LP's optimum (its duals are feasible
 for the full LP), proven as for the whole LP.
 
@@ -72,6 +73,10 @@ PRICE_TOL = 1e-9  # relative: an arc prices out when rc < -PRICE_TOL (|c| + |A^T
 # the first master takes every arc of a unit-stream the flow undercharges: the arcs the
 # optimum moves those samples to lie within it, and a wider band only adds columns
 SEED_WITHIN = 0.25
+# waiting days (of the arc's stream) of reduced cost below which an arc is added with those
+# that price in: such arcs tend to price in once the new ones move the duals, and adding them
+# at once saves a re-solve
+NEARLY_IN = 0.01
 
 
 @contextmanager
@@ -214,8 +219,13 @@ def undercharged_arcs(
     varied = most > fewest * (1 + 1e-9)  # (nd, ns); False for a unit without labs
     shape = (inp.npairs, inp.ns, inp.days)
     unit_stream = np.broadcast_to(varied[inp.pair_d][:, :, None], shape).ravel()
-    day = np.broadcast_to((w.waiting_day * w.stream)[None, :, None], shape).ravel()
-    return unit_stream & (rc[: m.nx] <= SEED_WITHIN * day)
+    return unit_stream & (rc[: m.nx] <= SEED_WITHIN * waiting_day_of_arc(inp, w))
+
+
+def waiting_day_of_arc(inp: PlanInput, w: Weights) -> np.ndarray:
+    """(np*ns*T,) the objective's cost of one waiting day of each test arc's stream."""
+    day = (w.waiting_day * w.stream)[None, :, None]
+    return np.broadcast_to(day, (inp.npairs, inp.ns, inp.days)).ravel()
 
 
 def seed_arcs(inp: PlanInput, relaxed: Relaxation | None) -> np.ndarray:
@@ -261,6 +271,7 @@ def solve_lp_columns(
     AxT = Ac[:, :nx].T.tocsr()  # pricing: rc = c - Ax^T y
     absAxT = abs(AxT)
     available = m.upper[:nx]  # the most samples each arc can carry
+    day = waiting_day_of_arc(inp, w)
     relaxed = relaxation(inp, cfg, w)
     if seed is not None:
         chosen = np.asarray(seed, dtype=bool).copy()
@@ -325,6 +336,8 @@ def solve_lp_columns(
         # duals may leave an unbounded column at rc = -1e-12, which would make that -inf
         bound = max(floor, z + float((np.minimum(rc[out], 0.0) * available[out]).sum()))
         neg = np.flatnonzero(out & (rc < -tol))
+        if neg.size:  # with the arcs that price in, those within a hair of it
+            neg = np.flatnonzero(out & (rc < NEARLY_IN * day))
         solved = (
             f"pricing round {rounds + 1}: master solved in {master_secs:.2f} s "
             f"({h.getInfo().simplex_iteration_count:,} iterations; within "
