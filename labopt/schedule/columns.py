@@ -5,20 +5,25 @@ so only a small share of the test variables is positive. So the LP is solved on 
 the test variables (the restricted master: every waiting, untested and reagent variable, and
 the test arcs picked so far), and the master's duals price every arc
 left out. An arc whose reduced cost is negative would improve the master; the most negative
-ones of each unit-stream-day are added and the master is re-solved from its last basis.
+ones of each unit-stream-day (counting those within NEARLY_IN waiting days of pricing in) are
+added and the master is re-solved from its last basis.
 When no arc prices out, the master's optimum is the full LP's optimum (its duals are feasible
 for the full LP), proven as for the whole LP.
 
-The first master's arcs come from two guesses: the arcs a pure min-cost flow uses when every
-sample is charged the fewest reactions it costs anywhere (labopt.schedule.flow), and each
-unit's nearest lab of each pool size and two nearest labs. The first master starts from the
-relaxed flow's basis (warm_basis), later ones from the last master's. Test arcs are boxed by
-their unit's samples so far (lp_model), so HiGHS's dual simplex re-solves a master after
-pricing by flipping the new columns to a bound, without a dual phase 1.
+The first master's arcs come from three guesses: the arcs a pure min-cost flow uses when every
+sample is charged the fewest reactions it costs anywhere (labopt.schedule.flow); each unit's
+nearest lab of each pool size and two nearest labs; and, for each unit and stream whose samples
+cost more reactions at some labs than the flow charges them, every arc within SEED_WITHIN
+waiting days of reduced cost at the flow's duals (the flow misjudges exactly those samples, and
+the optimum moves them among such arcs). The first master starts from the relaxed flow's basis
+(warm_basis), later ones from the last master's. Test arcs are boxed by the samples, capacity
+and reagent their rows leave them (arc_bounds), so HiGHS's dual simplex re-solves a master
+after pricing by flipping the new columns to a bound, without a dual phase 1; the tighter the
+box, the less a flip upsets the master's rows and the fewer iterations the re-solve takes.
 
 If the time limit stops the loop, the last optimal master is a feasible plan of the full LP,
-and z_master + sum over arcs left out of min(0, reduced cost) x (samples available to the
-arc) is a lower bound of the full LP (the Lagrangian bound of the master's duals): the plan
+and z_master + sum over arcs left out of min(0, reduced cost) x (the most samples the arc can
+carry) is a lower bound of the full LP (the Lagrangian bound of the master's duals): the plan
 is returned with that gap. The min-cost flow of the first guess relaxes the LP (it charges
 each pooled sample its fewest reactions), so its potentials are duals feasible for the LP
 and bound it before any master is solved, far better than the first master's own bound. The
@@ -44,11 +49,14 @@ from labopt.schedule.data import PlanInput, PlanInputError
 from labopt.schedule.flow import fewest_reactions, flow_network, flow_values, lp_duals
 from labopt.schedule.mincostflow import min_cost_flow
 from labopt.schedule.model import (
+    LPModel,
     LPSolution,
     Weights,
     lp_model,
+    plan_cost,
     read_back,
     relative_gap,
+    wait_limit,
 )
 
 # arcs added per unit-stream-day and pricing round; with the test arcs boxed the time hardly
@@ -61,6 +69,14 @@ NEAREST_LABS = 2
 # perturb-and-clean-up costs far more dual iterations than a few new arcs need
 UNPERTURBED_BELOW = 1000
 PRICE_TOL = 1e-9  # relative: an arc prices out when rc < -PRICE_TOL (|c| + |A^T y|)
+# waiting days (of the arc's stream) of reduced cost at the relaxed flow's duals within which
+# the first master takes every arc of a unit-stream the flow undercharges: the arcs the
+# optimum moves those samples to lie within it, and a wider band only adds columns
+SEED_WITHIN = 0.25
+# waiting days (of the arc's stream) of reduced cost below which an arc is added with those
+# that price in: such arcs tend to price in once the new ones move the duals, and adding them
+# at once saves a re-solve
+NEARLY_IN = 0.01
 
 
 @contextmanager
@@ -173,6 +189,45 @@ def warm_basis(relaxed: Relaxation, cols: np.ndarray) -> highspy.HighsBasis:
     return basis
 
 
+def arc_bounds(inp: PlanInput, cfg: Planning) -> np.ndarray:
+    """(np, ns, T) samples each test arc can carry at most, as the LP's rows imply: those its
+    unit-stream has that day (the day's samples and those that may have waited from the day
+    before), those that fill its lab-day's capacity, and those its lab's reagent so far covers.
+    As column bounds they leave the LP's optimum and duals as they are."""
+    have = inp.demand.astype(float)
+    have[:, :, 1:] += wait_limit(inp)[:, :, :-1]
+    bound = have[inp.pair_d]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for reactions, limit in (
+            (plan_cost(inp, cfg.retest_reserve_sd), inp.capacity),
+            (inp.cost, inp.reagent_cum),
+        ):
+            fill = limit[inp.pair_l][:, None, :] / reactions
+            bound = np.minimum(bound, np.where(reactions > 0, fill, np.inf))
+    return bound
+
+
+def undercharged_arcs(
+    inp: PlanInput, cfg: Planning, w: Weights, m: LPModel, rc: np.ndarray
+) -> np.ndarray:
+    """(np*ns*T,) bool: the arcs of each unit-stream whose samples cost more reactions at some
+    of its labs than the relaxed flow charges them, within SEED_WITHIN waiting days of reduced
+    cost ``rc`` (at the relaxed flow's duals)."""
+    fewest = fewest_reactions(inp, inp.cost)
+    most = np.full((inp.nd, inp.ns), -np.inf)
+    np.maximum.at(most, inp.pair_d, plan_cost(inp, cfg.retest_reserve_sd).max(axis=2))
+    varied = most > fewest * (1 + 1e-9)  # (nd, ns); False for a unit without labs
+    shape = (inp.npairs, inp.ns, inp.days)
+    unit_stream = np.broadcast_to(varied[inp.pair_d][:, :, None], shape).ravel()
+    return unit_stream & (rc[: m.nx] <= SEED_WITHIN * waiting_day_of_arc(inp, w))
+
+
+def waiting_day_of_arc(inp: PlanInput, w: Weights) -> np.ndarray:
+    """(np*ns*T,) the objective's cost of one waiting day of each test arc's stream."""
+    day = (w.waiting_day * w.stream)[None, :, None]
+    return np.broadcast_to(day, (inp.npairs, inp.ns, inp.days)).ravel()
+
+
 def seed_arcs(inp: PlanInput, relaxed: Relaxation | None) -> np.ndarray:
     """(np*ns*T,) bool: the test arcs of the first master (see the module docstring)."""
     seed = np.zeros(inp.npairs * inp.ns * inp.days, dtype=bool)
@@ -211,12 +266,20 @@ def solve_lp_columns(
     t0 = time.perf_counter()
     m = lp_model(inp, cfg, w)
     nx, nvar = m.nx, m.obj.size
+    m.upper[:nx] = np.minimum(m.upper[:nx], arc_bounds(inp, cfg).ravel())
     Ac = m.A.tocsc()
     AxT = Ac[:, :nx].T.tocsr()  # pricing: rc = c - Ax^T y
     absAxT = abs(AxT)
-    available = m.upper[:nx]  # the unit's samples so far
+    available = m.upper[:nx]  # the most samples each arc can carry
+    day = waiting_day_of_arc(inp, w)
     relaxed = relaxation(inp, cfg, w)
-    chosen = seed_arcs(inp, relaxed) if seed is None else np.asarray(seed, dtype=bool).copy()
+    if seed is not None:
+        chosen = np.asarray(seed, dtype=bool).copy()
+    else:
+        chosen = seed_arcs(inp, relaxed)
+        if relaxed is not None:
+            rc = m.obj[:nx] - AxT @ relaxed.duals
+            chosen |= undercharged_arcs(inp, cfg, w, m, rc)
     # the relaxation's duals bound the LP before any master is solved
     floor = -np.inf if relaxed is None else m.lagrangian_bound(relaxed.duals)
     build = time.perf_counter() - t0
@@ -273,11 +336,20 @@ def solve_lp_columns(
         # duals may leave an unbounded column at rc = -1e-12, which would make that -inf
         bound = max(floor, z + float((np.minimum(rc[out], 0.0) * available[out]).sum()))
         neg = np.flatnonzero(out & (rc < -tol))
+        if neg.size:  # with the arcs that price in, those within a hair of it
+            neg = np.flatnonzero(out & (rc < NEARLY_IN * day))
+        solved = (
+            f"pricing round {rounds + 1}: master solved in {master_secs:.2f} s "
+            f"({h.getInfo().simplex_iteration_count:,} iterations; within "
+            f"{relative_gap(z, bound):.2%} of the optimum)"
+        )
         if neg.size == 0:
             status = "OPTIMAL"
+            say(f"{solved}, no lab arc left out prices in: optimal")
             break
         if max_rounds is not None and rounds >= max_rounds:
             status = "ROUND_LIMIT"
+            say(f"{solved}, stopped at the round limit")
             break
         # the most negative arcs of each unit-stream-day
         neg = neg[np.lexsort((rc[neg], m.x_row[neg]))]
@@ -286,12 +358,7 @@ def solve_lp_columns(
         rank = np.arange(neg.size) - np.repeat(start, np.diff(np.r_[start, neg.size]))
         add = neg[rank < MAX_NEW_PER_ROW]
         rounds += 1
-        say(
-            f"pricing round {rounds}: master solved in {master_secs:.2f} s "
-            f"({h.getInfo().simplex_iteration_count:,} iterations; within "
-            f"{relative_gap(z, bound):.2%} of the optimum), {add.size:,} lab arcs "
-            f"added to its {cols.size:,} columns"
-        )
+        say(f"{solved}, {add.size:,} lab arcs added to its {cols.size:,} columns")
         s2 = Ac[:, add]
         h.addCols(
             add.size,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 TABLES = ("allocations", "status", "labs", "days")
+NAMED_LABS = 60  # the utilisation chart names each lab up to this many labs
 
 
 def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
@@ -167,11 +168,15 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> None:
         .reindex(keep)
     )
     names = labs.drop_duplicates("lab").set_index("lab")["lab_name"].reindex(keep)
-    fig = _figure(8, min(max(3.0, 0.28 * len(keep) + 1.5), 60))
+    # a row of 0.28 inch per named lab; past NAMED_LABS the rows go unnamed and the chart
+    # keeps that height (a taller one only costs drawing time and file size)
+    fig = _figure(8, max(3.0, 0.28 * min(len(keep), NAMED_LABS) + 1.5))
     ax = fig.add_subplot()
-    im = ax.imshow(grid.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    im = ax.imshow(
+        grid.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest"
+    )
     ax.set_xticks(range(grid.shape[1]), grid.columns)
-    if len(keep) <= 60:
+    if len(keep) <= NAMED_LABS:
         ax.set_yticks(range(len(keep)), names, fontsize=7)
     else:
         ax.set_yticks([])
