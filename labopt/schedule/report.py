@@ -542,7 +542,10 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
         )
     binding = [c for c in found if c["cause"] in CAUSES[:4] and c["reactions"] >= TOL]
     if binding:
-        first = max(binding, key=lambda c: c["reactions"])
+        # labs standing idle for lack of reagent come first: they stop testing now, and
+        # reagent is the quickest lever; else the cause that would test the most
+        dry_first = [c for c in binding if c["cause"] == "reagent"]
+        first = dry_first[0] if dry_first else max(binding, key=lambda c: c["reactions"])
     else:  # nothing short: room left unused, else the stage limit, else capacity
         order = ("spare", "stage", "travel", "capacity")
         first = min(found, key=lambda c: order.index(c["cause"]) if c["cause"] in order else 9)

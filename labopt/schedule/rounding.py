@@ -26,6 +26,8 @@ FIT_REL = 1e-9
 FIT_ABS = 1e-9
 # samples: a count this close above a whole number is that number (when freeing room)
 WHOLE = 1e-9
+# passes of Rounding.rescue over the samples it displaces in turn
+RESCUE_PASSES = 4
 
 
 class Rounding:
@@ -120,11 +122,13 @@ class Rounding:
                 while self.deficit[d, s, t] >= 1 and self.displace(p, s, t):
                     self.add(p, s, t)
 
-    def displace(self, p: int, s: int, t: int) -> bool:
+    def displace(
+        self, p: int, s: int, t: int, earlier: bool = True, left: np.ndarray | None = None
+    ) -> bool:
         """Free room for one sample of stream s on pair p's lab, day t, by removing samples of
         less urgent streams from that lab-day, least urgent first, and for reagent from that
-        lab's earlier days (they become short themselves); False if there are not enough to
-        remove."""
+        lab's earlier days unless ``earlier`` is False (they become short themselves; on day t
+        also left (nd, ns) when given); False if there are not enough to remove."""
         inp, x, c, e, use, cum_use = self.inp, self.x, self.c, self.e, self.use, self.cum_use
         lab = inp.pair_l[p]
         at_lab = inp.pairs_of_lab[lab]
@@ -132,7 +136,7 @@ class Rounding:
         short_rg = (cum_use[lab, t:] + e[p, s, t] - inp.reagent_cum[lab, t:]).max()
         # the day's own less urgent samples first; then, for reagent, those of earlier days
         # (they wait or spoil in their turn), latest first
-        for t2 in range(t, -1, -1):
+        for t2 in range(t, -1 if earlier else t - 1, -1):
             for s2 in np.argsort(-inp.priority, kind="stable"):
                 if t2 < t:
                     short_cap = 0.0
@@ -165,6 +169,8 @@ class Rounding:
                 x[at_lab, s2, t2] -= take
                 np.subtract.at(self.tested[:, s2, t2], inp.pair_d[at_lab], take)
                 np.add.at(self.deficit[:, s2, t2], inp.pair_d[at_lab], take)
+                if left is not None and t2 == t:
+                    np.add.at(left[:, s2], inp.pair_d[at_lab], take)
                 use[lab, t2] -= freed_cap
                 cum_use[lab, t2:] -= freed_rg
                 short_cap -= freed_cap
@@ -174,6 +180,22 @@ class Rounding:
             if short_cap > FIT_ABS:  # the day's capacity is short: earlier days cannot help
                 return False
         return bool(max(short_cap, short_rg) <= FIT_ABS)
+
+    def urgent_first(self, t: int, left: np.ndarray) -> None:
+        """Samples left on day t take the place of less urgent samples at any lab of their
+        unit that tests some that day, most urgent first: none waits, or spoils, while a lab
+        it may use tests a less urgent sample in its place. left (nd, ns) is updated."""
+        inp = self.inp
+        for level in np.unique(inp.priority)[:-1]:  # the least urgent level: none below
+            less = inp.priority > level
+            for d, s in np.argwhere((left >= 1) & (inp.priority == level)[None, :]):
+                for p in inp.pairs_of_unit[d]:
+                    at_lab = inp.pairs_of_lab[inp.pair_l[p]]
+                    while left[d, s] >= 1 and (self.x[at_lab][:, less, t] >= 1).any():
+                        if not (self.room(p, s, t) or self.displace(p, s, t, False, left)):
+                            break
+                        self.add(p, s, t)
+                        left[d, s] -= 1
 
     def fill(self, t: int, left: np.ndarray) -> None:
         """Test samples still left on day t (left: (nd, ns) whole samples available and not
@@ -241,6 +263,16 @@ class Rounding:
         let them wait instead (left below its limit): a spoiled sample is worse than a few
         waiting ones (an untested sample weighs more than EXTRA_DAYS waiting days). left
         (nd, ns) is updated."""
+        # the samples a rescue displaces may be doomed in turn, and rescued by displacing less
+        # urgent ones at another lab: a few passes, most urgent first each time
+        for _ in range(RESCUE_PASSES):
+            before = self.x[:, :, t].copy()
+            self._rescue_pass(t, left, limit)
+            if np.array_equal(before, self.x[:, :, t]):
+                return
+
+    def _rescue_pass(self, t: int, left: np.ndarray, limit: np.ndarray) -> None:
+        """One pass of rescue over the samples doomed now."""
         inp, x, c, e = self.inp, self.x, self.c, self.e
         doomed = np.argwhere(left - limit >= 1)
         for d, s in doomed[np.argsort(inp.priority[doomed[:, 1]], kind="stable")]:
@@ -466,6 +498,8 @@ class Rounding:
             # only where the LP itself lets fewer spoil: elsewhere a rescued sample only
             # pushes another one past its limit later
             self.rescue(t, left, limit[:, :, t] + np.round(self.sol.untested[:, :, t]))
+            self.whole_blocks(t, left, limit[:, :, t])
+            self.urgent_first(t, left)
             self.whole_blocks(t, left, limit[:, :, t])
             self.fill(t, left)
             left = avail - tested[:, :, t]
