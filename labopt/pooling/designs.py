@@ -22,7 +22,6 @@ first pool gets the lowest risks.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +64,14 @@ class PoolTree:
     @property
     def size(self) -> np.ndarray:
         return self.stop - self.start
+
+
+def partial_block_reactions(samples, size, first):
+    """Reactions that whole blocks add to ``samples`` samples' expected reactions, for blocks
+    of ``size`` samples whose first stage costs ``first`` reactions: a partial last pool or
+    array runs its whole first stage, where per-sample costs count only its share. Scalars or
+    arrays (numpy broadcasting)."""
+    return np.maximum(np.ceil(samples / size - 1e-9) * first - samples * first / size, 0.0)
 
 
 @dataclass(frozen=True)
@@ -270,9 +277,8 @@ class Design:
         for arrays, the full array's rate."""
         if samples <= 0:
             return 0.0
-        first = self.first_stage_reactions
-        blocks = math.ceil(samples / self.block_size - 1e-9)
-        return blocks * first + samples * (per_sample - first / self.block_size)
+        extra = partial_block_reactions(samples, self.block_size, self.first_stage_reactions)
+        return samples * per_sample + float(extra)
 
     @property
     def largest_pool(self) -> int:

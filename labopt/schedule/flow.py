@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labopt.schedule.data import PlanInput, PlanInputError
-from labopt.schedule.model import Weights, _shifted, plan_cost
+from labopt.schedule.model import Weights, lagged, plan_cost
 
 UNITS_PER_REACTION = 100
 # integer cost units per objective unit. OR-Tools' cost scaling slows down as costs get finer,
@@ -116,8 +116,8 @@ def flow_network(
     P, PS, PT = np.meshgrid(np.arange(npair), np.arange(ns), np.arange(T), indexing="ij")
     # in whole flow units, so that waiting and untested arcs can always take a day's inflow
     cum = np.cumsum(units, axis=2)
-    wait_cap = cum - _shifted(cum, inp.max_wait)
-    untested_cap = _shifted(units, inp.max_wait)
+    wait_cap = cum - lagged(cum, inp.max_wait)
+    untested_cap = lagged(units, inp.max_wait)
     L, LT = np.meshgrid(np.arange(nl), np.arange(T), indexing="ij")
     arrivals = np.diff(inp.reagent_cum, axis=1, prepend=0.0)
     later = LT > 0

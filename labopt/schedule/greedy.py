@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from labopt.pooling.designs import partial_block_reactions as overhead
 from labopt.schedule.data import PlanInput
-from labopt.schedule.model import Allocation, plan_cost
+from labopt.schedule.model import Allocation, plan_cost, wait_limit
 
 
 def greedy_allocation(inp: PlanInput, headroom: float) -> Allocation:
@@ -29,7 +30,7 @@ def greedy_allocation(inp: PlanInput, headroom: float) -> Allocation:
     for p in np.lexsort((inp.pair_hours, inp.standby[inp.pair_l])):
         by_unit[int(inp.pair_d[p])].append(int(p))
     streams = np.argsort(inp.priority, kind="stable")
-    cum = np.cumsum(inp.demand, axis=2)
+    limit = wait_limit(inp)
     carry = np.zeros((nd, ns))
     for t in range(T):
         if t > 0:
@@ -50,7 +51,7 @@ def greedy_allocation(inp: PlanInput, headroom: float) -> Allocation:
                     # whole pools: a partial last block runs its whole first stage; drop it
                     # if that does not fit
                     size, first = inp.block[p, s, t], inp.first_stage[p, s, t]
-                    extra = np.ceil(n / size - 1e-9) * first - n * first / size
+                    extra = overhead(n, size, first)
                     if n > 0 and (
                         n * c[p, s, t] + extra > room[lab] + 1e-9
                         or n * e[p, s, t] + extra > reagent_left[lab] + 1e-9
@@ -63,10 +64,7 @@ def greedy_allocation(inp: PlanInput, headroom: float) -> Allocation:
                     avail[d, s] -= n
                     room[lab] -= n * c[p, s, t] + extra
                     reagent_left[lab] -= n * e[p, s, t] + extra
-        first = t - inp.max_wait
-        older = np.where(first >= 0, cum[:, np.arange(ns), np.clip(first, 0, T - 1)], 0.0)
-        limit = cum[:, :, t] - older
-        carry = np.minimum(avail, limit)
+        carry = np.minimum(avail, limit[:, :, t])
         waiting[:, :, t] = carry
         untested[:, :, t] = avail - carry
     return Allocation(x, waiting, untested)

@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from labopt.pooling.designs import partial_block_reactions
 from labopt.scenario.model import Planning
 from labopt.schedule.data import PlanInput
 
@@ -139,16 +140,16 @@ def wait_limit(inp: PlanInput) -> np.ndarray:
     """(nd, ns, T) samples that may still wait at the end of each day: those collected in the
     stream's last max_wait days (tested oldest first, no sample waits longer)."""
     cum = np.cumsum(inp.demand, axis=2)
-    return cum - _shifted(cum, inp.max_wait)
+    return cum - lagged(cum, inp.max_wait)
 
 
 def expiring(inp: PlanInput) -> np.ndarray:
     """(nd, ns, T) samples whose wait limit passes on each day: those collected max_wait days
     earlier. Only they may be untested (spoiled) that day."""
-    return _shifted(inp.demand, inp.max_wait)
+    return lagged(inp.demand, inp.max_wait)
 
 
-def _shifted(a: np.ndarray, lag: np.ndarray) -> np.ndarray:
+def lagged(a: np.ndarray, lag: np.ndarray) -> np.ndarray:
     """a[:, s, t - lag[s]] (0 before day 0), for (nd, ns, T) arrays."""
     out = np.zeros_like(a)
     for s, k in enumerate(lag.astype(int)):
@@ -178,11 +179,9 @@ def plan_cost(inp: PlanInput, z: float) -> np.ndarray:
 
 
 def block_overhead(inp: PlanInput, x: np.ndarray) -> np.ndarray:
-    """Reactions (np, ns, T) that whole blocks add to x samples' expected reactions: the first
-    stage of a partial last pool or array costs what a full one's does, where x * cost counts
-    only its share (labopt.pooling.designs.Design.whole_block_reactions)."""
-    blocks = np.ceil(x / inp.block - 1e-9)
-    return np.maximum(blocks * inp.first_stage - x * inp.first_stage / inp.block, 0.0)
+    """Reactions (np, ns, T) that whole blocks add to x samples on every arc and day
+    (labopt.pooling.designs.partial_block_reactions)."""
+    return partial_block_reactions(x, inp.block, inp.first_stage)
 
 
 def whole_reactions(inp: PlanInput, x: np.ndarray) -> np.ndarray:

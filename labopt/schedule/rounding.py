@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from labopt.pooling.designs import partial_block_reactions as overhead
 from labopt.schedule.data import PlanInput
 from labopt.schedule.model import Allocation, LPSolution, plan_cost, wait_limit
 
@@ -243,9 +244,8 @@ class Rounding:
         size, first = self.inp.block[p, s, t], self.inp.first_stage[p, s, t]
 
         def added(n: float) -> tuple[float, float]:
-            extra = first * (np.ceil((x0 + n) / size - 1e-9) - np.ceil(x0 / size - 1e-9))
-            share = n * first / size
-            return n * c + extra - share, n * e + extra - share
+            extra = overhead(x0 + n, size, first) - overhead(x0, size, first)
+            return n * c + extra, n * e + extra
 
         n = float(min(want, np.floor(spare_cap / c), np.floor(spare_rg / e) if e > 0 else want))
         for _ in range(3):  # at most one block's first stage too many: back to a boundary
@@ -358,7 +358,7 @@ class Rounding:
         inp = self.inp
         xt = self.x[:, :, t]
         size, first = inp.block[:, :, t], inp.first_stage[:, :, t]
-        extra = np.maximum(np.ceil(xt / size - 1e-9) * first - xt * first / size, 0.0)
+        extra = overhead(xt, size, first)
         lab_extra = np.zeros(inp.nl)
         np.add.at(lab_extra, inp.pair_l, extra.sum(axis=1))
         new = lab_extra - self.booked[:, t]  # not yet in use and cum_use
@@ -443,9 +443,8 @@ class Rounding:
         """Take n samples off arc (p, s, t): they wait (left), and what they claimed, with the
         change in their arc's block overhead, comes off the lab-day (over, extra)."""
         inp = self.inp
-        size, first = inp.block[p, s, t], inp.first_stage[p, s, t]
         after = self.x[p, s, t] - n
-        ovh = max(np.ceil(after / size - 1e-9) * first - after * first / size, 0.0)
+        ovh = float(overhead(after, inp.block[p, s, t], inp.first_stage[p, s, t]))
         freed = extra[p, s] - ovh
         self.x[p, s, t] = after
         d = inp.pair_d[p]
