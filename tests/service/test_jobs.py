@@ -74,8 +74,11 @@ def gone(pid: int, timeout: float = 5) -> bool:
     """The process has ended (and was reaped) within ``timeout`` seconds."""
     t0 = time.time()
     while time.time() - t0 < timeout:
-        status = Path(f"/proc/{pid}/status")
-        if not status.exists() or "State:\tZ" in status.read_text():
+        try:
+            state = Path(f"/proc/{pid}/status").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            return True  # reaped, possibly between finding the file and reading it
+        if "State:\tZ" in state:
             return True
         time.sleep(0.05)
     return False
