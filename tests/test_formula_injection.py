@@ -4,6 +4,7 @@ cells), numbers stay numbers, and labopt reads its own CSV files back as the tex
 """
 
 import csv
+import datetime as dt
 import io
 import shutil
 import subprocess
@@ -98,6 +99,32 @@ def test_xlsx_never_turns_text_into_links_or_numbers(tmp_path):
     write_xlsx(tmp_path / "t.xlsx", {"s": pd.DataFrame({"a": ["http://x.example/", "0012"]})})
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["s"]
     assert ws["A2"].hyperlink is None and ws["A3"].value == "0012"
+
+
+def test_xlsx_cells_keep_their_type_in_every_kind_of_column(tmp_path):
+    """Each column kind (NumPy numbers, nullable integers, pandas text, mixed objects,
+    booleans, dates) gives the cells a reader expects; blanks stay blank."""
+    df = pd.DataFrame(
+        {
+            "i": pd.array([1, None, 3], dtype="Int64"),
+            "f": [1.5, np.nan, -np.inf],
+            "u": np.array([1, 2, 3], dtype="uint8"),
+            "s": pd.array(["a", None, "=1"], dtype="string"),
+            "o": ["x", 2, None],
+            "b": [True, False, True],
+            "ob": [True, None, False],
+            "d": pd.to_datetime(["2021-01-01", None, "2021-01-03"]),
+        }
+    )
+    write_xlsx(tmp_path / "t.xlsx", {"s": df})
+    ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["s"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert rows[0][:7] == [1, 1.5, 1, "a", "x", True, True]
+    assert rows[1][:7] == [None, None, 2, None, 2, False, None]
+    assert rows[2][:7] == [3, "-inf", 3, "=1", None, True, False]
+    assert [r[7] for r in rows] == [dt.datetime(2021, 1, 1), None, dt.datetime(2021, 1, 3)]
+    assert ws["C2"].data_type == "n" and ws["D4"].quotePrefix and ws["B4"].quotePrefix
+    assert ws["F2"].data_type == "b" and ws["E3"].data_type == "n"
 
 
 # ------------------------------------------------------------------ labopt batch

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ortools.sat.python import cp_model
-
 from labopt.capacity.lab import (
     Additions,
     LabDay,
@@ -162,6 +160,8 @@ def _solve(
 ) -> tuple[list[LabChange], int, float, str]:
     """CP-SAT over the additions: (changes, reachable reactions, effort, status); the
     greatest reachable total when ``maximise``, else the cheapest way to ``needed``."""
+    from ortools.sat.python import cp_model  # slow to import; only this search needs it
+
     policy, ex = scn.policy, scn.settings.expansion
     m = cp_model.CpModel()
     caps, cost_terms, vars_by_lab = [], [], {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated
@@ -132,6 +133,9 @@ def plan(
         if out is not None:
             if say:
                 say("writing tables and charts")
+            # the plan's objects live until the command ends: keep the collector from scanning
+            # them again and again while the workbook's hundreds of thousands of cells are made
+            gc.freeze()
             files = write_outputs(report, out, lang, force=force, reads=[scenario])
     if json:
         data = report.to_dict(lang)

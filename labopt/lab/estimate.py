@@ -41,7 +41,7 @@ from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
+from scipy.special import chdtri  # inverse chi-square survival; scipy.stats is slow to import
 
 from labopt.errors import InputError
 from labopt.lab.results import INVALID, POSITIVE, parse_outcomes
@@ -278,7 +278,7 @@ def _fit(k, n, y, se: float, sp: float, level: float) -> pd.DataFrame:
         return out.iloc[inv.ravel()].reset_index(drop=True)
     model = _Counts(k, n, y, se, sp)
     G = model.k.shape[0]
-    crit = float(chi2.ppf(level, 1))
+    crit = float(chdtri(1, 1 - level))
     grid = np.broadcast_to(_GRID, (G, _GRID.size))
     rows = np.arange(G)
     N = np.asarray(n).sum(axis=1)

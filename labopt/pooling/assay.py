@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr  # the normal CDF; scipy.stats is slow to import
 
 from labopt.errors import InputError
 from labopt.numbers import shown
@@ -107,8 +107,8 @@ class DilutionModel:
 
     def factor(self, k: int | np.ndarray) -> np.ndarray:
         """Multiplier of the assay's sensitivity for pools of k samples (1 for k = 1)."""
-        detectable = norm.cdf((self.ct_cutoff - self.ct_mean) / self.ct_sd)
-        return norm.cdf((self.ct_cutoff - self.shift(k) - self.ct_mean) / self.ct_sd) / detectable
+        detectable = ndtr((self.ct_cutoff - self.ct_mean) / self.ct_sd)
+        return ndtr((self.ct_cutoff - self.shift(k) - self.ct_mean) / self.ct_sd) / detectable
 
     def factors(self, kmax: int) -> np.ndarray:
         """factor(k) for k = 0..kmax as an array indexed by pool size (entry 0 unused)."""

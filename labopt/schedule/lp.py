@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import time
 
-from ortools.linear_solver.python import model_builder
-
 from labopt.errors import InputError
 from labopt.scenario.model import Planning
 from labopt.schedule import ortools_lp
@@ -24,6 +22,9 @@ def solve_whole_lp(inp: PlanInput, cfg: Planning, w: Weights, backend: str) -> L
     ``cfg.time_limit_seconds``."""
     if backend not in BACKENDS:
         raise InputError(f"LP backend: one of {', '.join(BACKENDS)}; got {backend!r}", "backend")
+    # imported here: OR-Tools is slow to import, and most plans do not need it
+    from ortools.linear_solver.python import model_builder
+
     t0 = time.perf_counter()
     m = lp_model(inp, cfg, w)
     model = model_builder.Model()

@@ -25,7 +25,6 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 import numpy.typing as npt
-from ortools.graph.python import min_cost_flow as mcf
 
 import labopt._netsimplex as _netsimplex
 from labopt.errors import InputError
@@ -127,6 +126,9 @@ def _total(flow: np.ndarray, cost: np.ndarray) -> int:
 def _ortools(
     tail: np.ndarray, head: np.ndarray, capacity: np.ndarray, cost: np.ndarray, supply: np.ndarray
 ) -> FlowResult:
+    # imported here: OR-Tools is slow to import, and labopt's own network simplex is the default
+    from ortools.graph.python import min_cost_flow as mcf
+
     g = mcf.SimpleMinCostFlow()
     g.add_arcs_with_capacity_and_unit_cost(tail, head, capacity, cost)
     g.set_nodes_supplies(np.arange(supply.size, dtype=np.int32), supply)

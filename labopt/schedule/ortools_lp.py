@@ -11,10 +11,12 @@ same numbers, more slowly. Nothing else changes, so a new OR-Tools release never
 from __future__ import annotations
 
 from importlib.metadata import version as installed_version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from ortools.linear_solver.python import model_builder
+
+if TYPE_CHECKING:  # OR-Tools is imported by the solve itself: it is slow to import
+    from ortools.linear_solver.python import model_builder
 
 # the range of OR-Tools versions the private helper was tested with: from pyproject's floor to
 # the version installed when this was written (tests/schedule/test_ortools_lp.py)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtr  # the normal CDF; scipy.stats is slow to import
 
 from labopt.capacity.lab import extraction_reactions, pcr_reactions, staff_reactions
 from labopt.capacity.pooled import design_table
@@ -862,7 +862,7 @@ def _retest_risk(alloc: pd.DataFrame, variance: np.ndarray, labs: pd.DataFrame) 
     labs["retest_sd"] = np.round(sd, 2)
     slack = labs["capacity"].to_numpy() - labs["reactions"].to_numpy()  # reserve + unused
     with np.errstate(divide="ignore", invalid="ignore"):
-        risk = np.where(sd > 0, norm.sf(slack / sd), 0.0)
+        risk = np.where(sd > 0, ndtr(-slack / sd), 0.0)
     labs["overflow_risk"] = np.round(risk, 6)
 
 
