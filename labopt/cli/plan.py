@@ -38,6 +38,8 @@ TEXT: dict[str, dict[str, str]] = {
         "days, {labdays:,} lab-days)",
         "check_bad": "Independent check FAILED: {n} violation(s)",
         "meets": "The plan meets the targets every day.",
+        "shipments": "Reagent shipments: {n:,}, {reactions:,} reactions in all (supply.csv "
+        "lists each, with why)",
         "misses": "The plan does not meet the targets every day (see the shortfall).",
         "wrote": "Wrote {n} files to {out}",
         "more": "... and {n} more in shortfall.csv",
@@ -59,6 +61,8 @@ TEXT: dict[str, dict[str, str]] = {
         "ngày, {labdays:,} phòng-ngày)",
         "check_bad": "Kiểm tra độc lập KHÔNG ĐẠT: {n} vi phạm",
         "meets": "Kế hoạch đạt chỉ tiêu tất cả các ngày.",
+        "shipments": "Chuyển sinh phẩm: {n:,} đợt, tổng {reactions:,} phản ứng (chi tiết và lý "
+        "do trong supply.csv)",
         "misses": "Kế hoạch không đạt chỉ tiêu mọi ngày (xem phần thiếu hụt).",
         "wrote": "Đã ghi {n} tệp vào {out}",
         "more": "... và {n} mục khác trong shortfall.csv",
@@ -229,6 +233,13 @@ def _summary(rep, lang: str, comparison) -> None:
         highlight=False,
         style="green" if rep.meets_targets else "yellow",
     )
+    if not rep.shipments.empty:
+        console.print(
+            t["shipments"].format(
+                n=len(rep.shipments), reactions=int(rep.shipments["reactions"].sum())
+            ),
+            highlight=False,
+        )
     texts = rep.shortfall_texts(lang)
     if texts:
         console.print(f"\n[bold]{t['shortfall']}[/]")

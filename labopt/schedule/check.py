@@ -201,12 +201,70 @@ def _urgency_violations(
     return out
 
 
-def check_plan(scn: Scenario, allocations: pd.DataFrame, status: pd.DataFrame) -> CheckReport:
+def _shipments(
+    scn: Scenario, shipments: pd.DataFrame | None, days: int, v: list[str]
+) -> tuple[dict, dict]:
+    """Check the shipments against the supply routes and the stores' stock; returns the
+    reactions sent and received per (node, day)."""
+    sent: dict[tuple[str, int], float] = {}
+    received: dict[tuple[str, int], float] = {}
+    if shipments is None or shipments.empty:
+        return sent, received
+    routes = {
+        (str(r.source), str(r.target)): r
+        for r in getattr(scn, "supply_routes", pd.DataFrame()).itertuples(index=False)
+    }
+    per_route_day: dict[tuple[str, str, int], float] = {}
+    for r in shipments.itertuples(index=False):
+        where = f"shipment day {r.day} {r.source} -> {r.target}"
+        route = routes.get((str(r.source), str(r.target)))
+        q = float(r.reactions)
+        if route is None:
+            v.append(f"{where}: no supply route from {r.source} to {r.target}")
+            continue
+        if q <= 0 or q != round(q):
+            v.append(f"{where}: {q:g} reactions is not a whole positive number")
+        if int(r.arrival_day) != int(r.day) + int(route.lead_days):
+            v.append(
+                f"{where}: arrives day {r.arrival_day}, the route's lead time "
+                f"({route.lead_days} d) gives day {int(r.day) + int(route.lead_days)}"
+            )
+        if not 1 <= int(r.day) <= int(r.arrival_day) <= days:
+            v.append(f"{where}: sent or arriving outside days 1-{days}")
+        key = (str(r.source), str(r.target), int(r.day))
+        per_route_day[key] = per_route_day.get(key, 0.0) + q
+        sent[(str(r.source), int(r.day))] = sent.get((str(r.source), int(r.day)), 0.0) + q
+        at = (str(r.target), int(route.lead_days) + int(r.day))
+        received[at] = received.get(at, 0.0) + q
+    for (src, dst, day), q in per_route_day.items():
+        most = pd.to_numeric(routes[(src, dst)].max_reactions, errors="coerce")
+        if np.isfinite(most) and q > most + TOL:
+            v.append(f"shipment day {day} {src} -> {dst}: {q:g} reactions, route limit {most:g}")
+    arrivals = scn.store_arrivals.groupby(["store", "day"])["reactions"].sum().to_dict()
+    for store in scn.stores.itertuples(index=False):
+        stock = float(store.reagent_stock)
+        for day in range(1, days + 1):
+            stock += float(arrivals.get((store.id, day), 0.0))
+            out = sent.get((str(store.id), day), 0.0)
+            if out > stock + TOL * max(1.0, stock):
+                v.append(f"store {store.id} day {day}: {out:g} reactions shipped, {stock:g} held")
+            stock -= out
+    return sent, received
+
+
+def check_plan(
+    scn: Scenario,
+    allocations: pd.DataFrame,
+    status: pd.DataFrame,
+    shipments: pd.DataFrame | None = None,
+) -> CheckReport:
     """Check a plan given as tables.
 
     allocations: day, district, stream, lab, samples, algorithm, config.
     status: day, district, stream, tested, waiting, untested (one row per unit, stream and
     day of the plan).
+    shipments: day, source, target, reactions, arrival_day (reagent sent along the scenario's
+    supply routes; none when omitted).
     """
     rep = CheckReport()
     v = rep.violations
@@ -269,20 +327,23 @@ def check_plan(scn: Scenario, allocations: pd.DataFrame, status: pd.DataFrame) -
     a["claim"] = np.ceil(n / size - 1e-9) * first_stage + n * (per - first_stage / size)
     used = a.groupby(["lab", "day"])["claim"].sum().to_dict()  # dicts: fast lookups
     delivered = scn.deliveries.groupby(["lab", "day"])["reactions"].sum().to_dict()
+    sent, received = _shipments(scn, shipments, days, v)
     for lab in scn.labs:
         cap = _lab_capacity(lab, pol)
         stock = float(lab.reagent_stock)
         for day in range(1, days + 1):
             stock += float(delivered.get((lab.id, day), 0.0))
+            stock += received.get((lab.id, day), 0.0)
             u = float(used.get((lab.id, day), 0.0))
+            out = sent.get((lab.id, day), 0.0)
             if u > cap + TOL * max(1.0, cap):
                 v.append(f"{lab.id} day {day}: {u:.1f} reactions planned, capacity {cap:.0f}")
-            if u > stock + TOL * max(1.0, stock):
+            if u + out > stock + TOL * max(1.0, stock):
                 v.append(
-                    f"{lab.id} day {day}: {u:.1f} reactions planned, only {stock:.1f} "
-                    f"reagent in stock"
+                    f"{lab.id} day {day}: {u:.1f} reactions planned and {out:.0f} shipped, "
+                    f"only {stock:.1f} reagent in stock"
                 )
-            stock -= u
+            stock -= u + out
     # ---- accounting for every unit, stream and day
     st = status[["day", "district", "stream", "tested", "waiting", "untested"]].copy()
     st = st.sort_values(["district", "stream", "day"]).reset_index(drop=True)

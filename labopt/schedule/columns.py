@@ -197,10 +197,14 @@ def arc_bounds(inp: PlanInput, cfg: Planning) -> np.ndarray:
     have = inp.demand.astype(float)
     have[:, :, 1:] += wait_limit(inp)[:, :, :-1]
     bound = have[inp.pair_d]
+    reagent = inp.reagent_cum
+    if inp.supply is not None:  # a lab a route reaches may get any amount
+        reagent = reagent.copy()
+        reagent[np.unique(inp.supply.target)] = np.inf
     with np.errstate(divide="ignore", invalid="ignore"):
         for reactions, limit in (
             (plan_cost(inp, cfg.retest_reserve_sd), inp.capacity),
-            (inp.cost, inp.reagent_cum),
+            (inp.cost, reagent),
         ):
             fill = limit[inp.pair_l][:, None, :] / reactions
             bound = np.minimum(bound, np.where(reactions > 0, fill, np.inf))
@@ -272,7 +276,8 @@ def solve_lp_columns(
     absAxT = abs(AxT)
     available = m.upper[:nx]  # the most samples each arc can carry
     day = waiting_day_of_arc(inp, w)
-    relaxed = relaxation(inp, cfg, w)
+    # with shipments the flow (reagent fixed at each lab) no longer relaxes the LP
+    relaxed = relaxation(inp, cfg, w) if inp.supply is None else None
     if seed is not None:
         chosen = np.asarray(seed, dtype=bool).copy()
     else:

@@ -21,6 +21,7 @@ from labopt.pooling.designs import Design
 from labopt.pooling.variance import reactions_variance_per_sample
 from labopt.scenario.model import Policy, Scenario
 from labopt.scenario.travel import coordinate_hours, travel_table
+from labopt.schedule.supply import Supply, supply_of
 
 PROVINCIAL = ("provincial_cdc", "provincial_hospital")
 
@@ -63,6 +64,7 @@ class PlanInput:
     # tested): unit, name, samples, nearest_lab, hours (road time to it)
     unreachable: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # for the plan's notes, one per such unit
+    supply: Supply | None = None  # stores and shipment routes (None: reagent stays where it is)
 
     @property
     def nd(self) -> int:
@@ -260,6 +262,7 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
         pool_classes=classes,
         designs=designs,
         unreachable=unreachable,
+        supply=supply_of(scn, [lab.id for lab in labs], T),
         notes=[unreachable_note(scn, u) for u in unreachable],
     )
 

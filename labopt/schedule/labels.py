@@ -47,6 +47,12 @@ COLUMNS = {
         "cause": "Nguyên nhân",
         "kind": "Loại",
         "text": "Nội dung",
+        "source": "Mã nơi chuyển",
+        "source_name": "Nơi chuyển",
+        "target": "Mã nơi nhận",
+        "target_name": "Nơi nhận",
+        "arrival_day": "Ngày dùng được",
+        "why": "Lý do",
     },
 }
 
@@ -128,6 +134,11 @@ TEMPLATES = {
         "test {marginal_samples_per_reaction:.2f} more",
         "standby": "Switch on {lab_name} (standby) on {when}: it tests {samples:,} samples in "
         "the plan",
+        "shipment": "Ship {reactions:,} reactions from {source_name} to {target_name} on day "
+        "{day} (usable from day {arrival_day}): {why}",
+        "ship_run_out": "{target_name} would run out on day {run_out_day}",
+        "ship_cover": "it keeps {cover_days:g} days of reagent in stock",
+        "ship_later": "reagent for its later days",
         "reagent_day": "Day {day}: {labs_out:,} labs run out of reagent; {reactions_short:,.0f} "
         "reactions short by day {last_day}; largest: {top_name}, {top_short:,.0f}",
         "reagent_day_one": "Day {day}: {top_name} runs out of reagent; "
@@ -176,6 +187,11 @@ TEMPLATES = {
         "{marginal_samples_per_reaction:.2f} mẫu",
         "standby": "Huy động {lab_name} (dự phòng) vào {when}: xét nghiệm {samples:,} mẫu "
         "theo kế hoạch",
+        "shipment": "Chuyển {reactions:,} phản ứng sinh phẩm từ {source_name} đến {target_name} "
+        "ngày {day} (dùng được từ ngày {arrival_day}): {why}",
+        "ship_run_out": "{target_name} sẽ hết sinh phẩm vào ngày {run_out_day}",
+        "ship_cover": "giữ dự trữ sinh phẩm đủ {cover_days:g} ngày",
+        "ship_later": "sinh phẩm cho các ngày sau",
         "reagent_day": "Ngày {day}: {labs_out:,} phòng xét nghiệm hết sinh phẩm; thiếu "
         "{reactions_short:,.0f} phản ứng đến hết ngày {last_day}; nhiều nhất: {top_name}, "
         "{top_short:,.0f}",
@@ -272,6 +288,11 @@ def cause_text(cause: dict, lang: str) -> str:
     return t["cause_" + cause["cause"]].format(**cause, **extra)
 
 
+def shipment_why(item: dict, lang: str) -> str:
+    """Why a shipment (a shortfall item of kind "shipment") is sent."""
+    return TEMPLATES[lang]["ship_" + item["reason"]].format(**item)
+
+
 def render(item: dict, lang: str) -> str:
     """The sentence for one shortfall item."""
     t = TEMPLATES[lang]
@@ -287,6 +308,8 @@ def render(item: dict, lang: str) -> str:
         )
     if kind == "standby":
         return t["standby"].format(**item, when=days_text(item["days"], lang))
+    if kind == "shipment":
+        return t["shipment"].format(**item, why=shipment_why(item, lang))
     if kind == "reagent_day":
         key = "reagent_day_one" if item["labs_out"] == 1 else "reagent_day"
         top = item["largest"]

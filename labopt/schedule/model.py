@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from labopt.pooling.designs import partial_block_reactions
 from labopt.scenario.model import Planning
 from labopt.schedule.data import PlanInput
+from labopt.schedule.supply import COVER_SHARE, SHIP_SHARE
 
 
 class Allocation(NamedTuple):
@@ -260,6 +261,7 @@ class LPSolution:
     solve_seconds: float
     variables: int
     constraints: int
+    shipments: np.ndarray | None = None  # (routes, T) reactions sent on each day
 
     @classmethod
     def without_plan(
@@ -310,6 +312,12 @@ class LPModel:
     nbal: int  # balance rows; capacity rows follow, then reagent rows (rg)
     rg: int
     x_row: np.ndarray  # (nx,) balance row (unit-stream-day) of each test variable
+    # the supply network's columns (labopt.schedule.supply), when there is one: store stock
+    # left from oq (nst*T), shipments from oz (nroutes*T, route-major)
+    oq: int = 0
+    oz: int = 0
+    nst: int = 0
+    nroutes: int = 0
 
     @property
     def ob(self) -> int:
@@ -366,6 +374,11 @@ def read_back(
         solve_seconds=solve,
         variables=m.obj.size,
         constraints=m.row_lower.size,
+        shipments=(
+            np.clip(v[m.oz : m.oz + m.nroutes * T], 0, None).reshape(m.nroutes, T)
+            if m.nroutes
+            else None
+        ),
     )
 
 
@@ -426,16 +439,123 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     cols.append(orr + lt[later] - 1)
     vals.append(-np.ones(int(later.sum())))
     nrow = nbal + 2 * nl * T
-    A = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, nvar)
-    )
     supply = np.diff(inp.reagent_cum, axis=1, prepend=0.0)  # stock + deliveries per day
-    lo = np.concatenate([inp.demand.ravel(), np.full(nl * T, -np.inf), supply.ravel()])
-    hi = np.concatenate([inp.demand.ravel(), inp.capacity.ravel(), supply.ravel()])
-
-    # ---- objective
+    lo = [inp.demand.ravel(), np.full(nl * T, -np.inf), supply.ravel()]
+    hi = [inp.demand.ravel(), inp.capacity.ravel(), supply.ravel()]
     obj = np.zeros(nvar)
     obj[xi] = w.test_cost(inp).ravel()
     obj[ob + dst] = w.waiting_cost(inp).ravel()
     obj[ou + dst] = w.untested_cost(inp)[Ds, Dt].ravel()
-    return LPModel(lower, upper, obj, lo, hi, A, nx, nb, nbal, rg, brow)
+    m = LPModel(
+        lower, upper, obj, np.empty(0), np.empty(0), sp.csr_matrix((0, 0)), nx, nb, nbal, rg, brow
+    )
+    if inp.supply is not None:
+        nrow, nvar = _supply_block(m, inp, w, rows, cols, vals, lo, hi, nrow, nvar, xi)
+    m.A = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, nvar)
+    )
+    m.row_lower, m.row_upper = np.concatenate(lo), np.concatenate(hi)
+    return m
+
+
+def _reaction_day(inp: PlanInput, w: Weights) -> float:
+    """The objective's value of testing one reaction's worth of the least urgent samples a day
+    earlier: the unit of the supply network's costs."""
+    return w.earlier * w.waiting_day * float(w.stream.min()) / max(float(inp.cost.max()), 1.0)
+
+
+def supply_objective(inp: PlanInput, w: Weights, shipments: np.ndarray, used: np.ndarray) -> float:
+    """The supply network's part of the objective for whole ``shipments`` (routes, T) and the
+    reagent ``used`` (nl, T) by a plan whose input counts the shipments: their cost and the
+    safety stock missing at the end of each day (as the LP charges them)."""
+    sup = inp.supply
+    if sup is None:
+        return 0.0
+    unit = _reaction_day(inp, w)
+    cost = SHIP_SHARE * unit * float(((1 + sup.lead)[:, None] * shipments).sum())
+    if sup.cover_days > 0:
+        left = inp.reagent_cum - np.cumsum(used, axis=1)
+        cost += COVER_SHARE * unit * float(np.maximum(sup.cover_days * used - left, 0).sum())
+    return cost
+
+
+def _supply_block(
+    m: LPModel,
+    inp: PlanInput,
+    w: Weights,
+    rows: list,
+    cols: list,
+    vals: list,
+    lo: list,
+    hi: list,
+    nrow: int,
+    nvar: int,
+    xi: np.ndarray,
+) -> tuple[int, int]:
+    """Append the supply network (labopt.schedule.supply) to the LP under construction:
+    columns store stock left q (nst*T), shipments z (nr*T) and, with a safety stock, cover
+    missing k (nl*T); rows store stock (nst*T) and cover (nl*T). Shipments enter the labs'
+    reagent rows: out of the source on the day sent, into the target lead days later.
+    Returns the new row and column counts."""
+    sup = inp.supply
+    assert sup is not None
+    T, nl, nst, nr = inp.days, inp.nl, sup.nst, sup.nr
+    oq, oz = nvar, nvar + nst * T
+    ok = oz + nr * T
+    cover = sup.cover_days > 0
+    nvar = ok + (nl * T if cover else 0)
+    m.oq, m.oz, m.nst, m.nroutes = oq, oz, nst, nr
+    m.lower = np.concatenate([m.lower, np.zeros(nvar - m.lower.size)])
+    m.upper = np.concatenate([m.upper, np.full(nvar - m.upper.size, np.inf)])
+    R, Rt = np.meshgrid(np.arange(nr), np.arange(T), indexing="ij")
+    zi = oz + (R * T + Rt).ravel()
+    m.upper[zi] = np.where(sup.sendable(T), sup.limit[:, None], 0.0).ravel()
+    unit = _reaction_day(inp, w)
+    obj = np.zeros(nvar)
+    obj[: m.obj.size] = m.obj
+    obj[zi] = (SHIP_SHARE * unit * (1 + sup.lead[R])).ravel()
+
+    # store rows: q(t) - q(t-1) + sum of shipments out = arrivals (+ stock on day 1)
+    S, St = np.meshgrid(np.arange(nst), np.arange(T), indexing="ij")
+    st = (S * T + St).ravel()
+    rows += [nrow + st]
+    cols += [oq + st]
+    vals += [np.ones(nst * T)]
+    later = (St > 0).ravel()
+    rows.append(nrow + st[later])
+    cols.append(oq + st[later] - 1)
+    vals.append(-np.ones(int(later.sum())))
+    src, day = sup.source[R].ravel(), Rt.ravel()
+    from_store = src < nst
+    rows.append(nrow + src[from_store] * T + day[from_store])
+    cols.append(zi[from_store])
+    vals.append(np.ones(int(from_store.sum())))
+    arrived = np.diff(sup.store_stock, axis=1, prepend=0.0).ravel()
+    lo.append(arrived)
+    hi.append(arrived)
+    # labs' reagent rows: out of a lab source on the day sent, into the target on arrival
+    rows.append(m.rg + (src[~from_store] - nst) * T + day[~from_store])
+    cols.append(zi[~from_store])
+    vals.append(np.ones(int((~from_store).sum())))
+    arrive = (Rt + sup.lead[R]).ravel()
+    inside = arrive < T
+    rows.append(m.rg + sup.target[R].ravel()[inside] * T + arrive[inside])
+    cols.append(zi[inside])
+    vals.append(-np.ones(int(inside.sum())))
+    nrow += nst * T
+    if cover:  # r(t) - cover_days * (reagent used on day t) + k(t) >= 0
+        L, Lt = np.meshgrid(np.arange(nl), np.arange(T), indexing="ij")
+        lt = (L * T + Lt).ravel()
+        P, _, Pt = np.meshgrid(
+            np.arange(inp.npairs), np.arange(inp.ns), np.arange(T), indexing="ij"
+        )
+        orr = m.ou + m.nb
+        rows += [nrow + lt, nrow + lt, nrow + (inp.pair_l[P] * T + Pt).ravel()]
+        cols += [orr + lt, ok + lt, xi]
+        vals += [np.ones(nl * T), np.ones(nl * T), -sup.cover_days * inp.cost.ravel()]
+        lo.append(np.zeros(nl * T))
+        hi.append(np.full(nl * T, np.inf))
+        obj[ok + lt] = COVER_SHARE * unit
+        nrow += nl * T
+    m.obj = obj
+    return nrow, nvar

@@ -18,7 +18,7 @@ import pandas as pd
 
 from labopt.cells import write_csv, write_xlsx
 from labopt.files import Writer, write_output_folder
-from labopt.schedule.labels import check_lang, column, value, word
+from labopt.schedule.labels import check_lang, column, shipment_why, value, word
 from labopt.schedule.report import PlanReport
 
 if TYPE_CHECKING:
@@ -45,6 +45,11 @@ def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
         ],
         columns=["kind", "day", "lab", "cause", "text"],
     )
+    if rep.plan.input.supply is not None:  # the scenario has supply routes
+        ships = [item for item in rep.shortfall if item["kind"] == "shipment"]
+        out["supply"] = rep.shipments.drop(columns=["reason", "run_out_day"]).assign(
+            why=[shipment_why(item, lang) for item in ships]
+        )
     if lang == "en":
         return out
     # the labs' limits and the days' causes are words too

@@ -6,6 +6,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
 
 from labopt.errors import InputError
 from labopt.scenario.model import Planning, Scenario
@@ -15,11 +18,19 @@ from labopt.schedule.data import PlanInput, build_input
 from labopt.schedule.flow import unit_costs
 from labopt.schedule.greedy import greedy_allocation
 from labopt.schedule.lp import solve_whole_lp
-from labopt.schedule.model import LPSolution, Weights, relative_gap, weights
+from labopt.schedule.model import (
+    LPSolution,
+    Weights,
+    relative_gap,
+    supply_objective,
+    weights,
+    whole_reactions,
+)
 from labopt.schedule.network import solve_network
 from labopt.schedule.report import PlanReport, build_report
 from labopt.schedule.result import Plan
 from labopt.schedule.rounding import integer_plan
+from labopt.schedule.supply import net_received, whole_shipments
 
 Progress = Callable[[str], None]
 
@@ -100,13 +111,15 @@ def make_plan(
         plan.timings["input"] = t_input
         plan.notes += inp.notes
         return plan
-    per = unit_costs(inp, cfg.retest_reserve_sd) if method in ("auto", "network") else None
+    # shipments move reagent between labs: the reagent rows are no longer a network's
+    network = method in ("auto", "network") and inp.supply is None
+    per = unit_costs(inp, cfg.retest_reserve_sd) if network else None
     if method == "network" and per is None:
         raise InputError(
             "method: 'network' needs every sample of a unit and stream to cost the "
             "same reactions at every lab and day (same validated pool sizes and "
-            "prevalence) and no retest reserve (plan.retest_reserve_sd = 0); use 'lp' or "
-            "'auto'",
+            "prevalence), no retest reserve (plan.retest_reserve_sd = 0) and no supply "
+            "routes (supply_routes.csv); use 'lp' or 'auto'",
             "method",
         )
     if per is not None:
@@ -123,8 +136,18 @@ def make_plan(
         return plan
     say("rounding to whole samples")
     t1 = time.perf_counter()
+    shipments = None
+    if inp.supply is not None and sol.shipments is not None:
+        # whole reactions shipped; each lab then holds what it received and keeps what it sent
+        shipments = whole_shipments(inp.supply, sol.shipments, inp.reagent_cum)
+        gained, _ = net_received(inp.supply, shipments, inp.nl)
+        inp = replace(inp, reagent_cum=inp.reagent_cum + gained)
     x, waiting, untested = integer_plan(inp, sol, cfg.retest_reserve_sd)
     obj = w.objective(inp, x, waiting, untested)
+    if shipments is not None:
+        spent = np.zeros((inp.nl, inp.days))
+        np.add.at(spent, inp.pair_l, whole_reactions(inp, x).sum(axis=1))
+        obj += supply_objective(inp, w, shipments, spent)
     # the whole-sample plan's own gap, against the LP's lower bound (the LP's optimum when
     # proven optimal): what the user gets, not what the LP found
     bound = sol.objective if sol.optimal else sol.bound
@@ -150,6 +173,7 @@ def make_plan(
         sol.reagent_dual,
     )
     plan.notes += inp.notes
+    plan.shipments = shipments
     plan.lp_untested = sol.untested
     plan.lp_gap = 0.0 if sol.optimal else relative_gap(sol.objective, sol.bound)
     if not sol.optimal:
@@ -197,5 +221,7 @@ def plan_scenario(
     if check:
         if progress:
             progress("independent check")
-        report.check = check_plan(scenario, report.allocations, report.status)
+        report.check = check_plan(
+            scenario, report.allocations, report.status, report.plan.shipments_table()
+        )
     return report

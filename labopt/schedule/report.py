@@ -35,9 +35,10 @@ from scipy.special import ndtr  # the normal CDF; scipy.stats is slow to import
 from labopt.capacity.lab import extraction_reactions, pcr_reactions, staff_reactions
 from labopt.capacity.pooled import design_table
 from labopt.schedule.check import CheckReport
-from labopt.schedule.labels import render
+from labopt.schedule.labels import render, shipment_why
 from labopt.schedule.model import block_overhead, plan_cost
 from labopt.schedule.result import Plan
+from labopt.schedule.supply import net_received
 
 # reactions: less reagent than one reaction counts as none, and a lab-day within one reaction
 # of a limit is at that limit (plans are in whole samples; reagent and claims are fractional)
@@ -57,6 +58,8 @@ class PlanReport:
     days: pd.DataFrame
     shortfall: list[dict] = field(default_factory=list)
     check: CheckReport | None = None  # the independent check, when it ran
+    # reagent shipments (labopt.schedule.supply), with names and why each is sent
+    shipments: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def meets_targets(self) -> bool:
@@ -115,6 +118,11 @@ class PlanReport:
                 if item["kind"] == "reagent_day"
             ],
             "standby_days": self.standby_days(),
+            "shipments": [
+                dict(item, why=shipment_why(item, lang), text=render(item, lang))
+                for item in self.shortfall
+                if item["kind"] == "shipment"
+            ],
             "shortfall": [dict(item, text=render(item, lang)) for item in self.shortfall],
             "totals": totals(self),
             "retest_headroom": headroom_summary(self),
@@ -328,8 +336,58 @@ def build_report(plan: Plan) -> PlanReport:
     ctx = _Context.of(plan)
     days["cause"] = day_causes(ctx, days)
     rep = PlanReport(plan, alloc, status, labs, days)
-    rep.shortfall = shortfall(rep, ctx)
+    rep.shipments = shipments_report(plan, dates)
+    items = shortfall(rep, ctx)
+    # shipments right after the reagent headlines: they are what to do about them
+    first = sum(1 for item in items if item["kind"] == "reagent_day")
+    rep.shortfall = items[:first] + shipment_items(rep) + items[first:]
     return rep
+
+
+def shipments_report(plan: Plan, dates: list[str]) -> pd.DataFrame:
+    """The plan's shipments with dates, names and why: the first day the target would run out
+    of reagent without any shipment, or the safety stock it keeps."""
+    table = plan.shipments_table()
+    sup, inp = plan.input.supply, plan.input
+    if sup is None or plan.shipments is None or table.empty:
+        return table.assign(why=pd.Series(dtype=object))
+    gained, _ = net_received(sup, plan.shipments, inp.nl)
+    own_left = inp.reagent_cum - gained - np.cumsum(plan.lab_reactions(), axis=1)
+    names = {**dict(zip(sup.store_ids, plan.scenario.stores["name"], strict=True))}
+    names.update({lab.id: lab.name for lab in plan.scenario.labs})
+    li = {lab: i for i, lab in enumerate(inp.lab_ids)}
+    reason, run_out = [], []
+    for r in table.itertuples(index=False):
+        short = np.flatnonzero(own_left[li[r.target], r.arrival_day - 1 :] < -TOL)
+        reason.append("run_out" if short.size else "cover" if sup.cover_days > 0 else "later")
+        run_out.append(int(r.arrival_day + short[0]) if short.size else None)
+    table.insert(1, "date", [dates[d - 1] for d in table["day"]])
+    table.insert(3, "source_name", table["source"].map(names))
+    table.insert(5, "target_name", table["target"].map(names))
+    table["reason"] = reason
+    table["run_out_day"] = pd.array(run_out, dtype="Int64")
+    return table
+
+
+def shipment_items(rep: PlanReport) -> list[dict]:
+    """One shortfall item per shipment (kind "shipment"), in the order sent."""
+    cover = rep.plan.input.supply.cover_days if rep.plan.input.supply is not None else 0.0
+    return [
+        {
+            "kind": "shipment",
+            "day": int(r["day"]),
+            "source": r["source"],
+            "source_name": r["source_name"],
+            "lab": r["target"],
+            "target_name": r["target_name"],
+            "reactions": int(r["reactions"]),
+            "arrival_day": int(r["arrival_day"]),
+            "reason": r["reason"],
+            "run_out_day": None if pd.isna(r["run_out_day"]) else int(r["run_out_day"]),
+            "cover_days": cover,
+        }
+        for r in rep.shipments.to_dict("records")
+    ]
 
 
 def _utilisation(st: LabState) -> np.ndarray:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from labopt.scenario.model import Scenario
 from labopt.schedule.data import PlanInput
 from labopt.schedule.model import Weights, whole_reactions
+from labopt.schedule.supply import COLUMNS, shipments_table
 
 
 @dataclass
@@ -36,10 +38,23 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     lp_gap: float | None = None  # relative, of the LP solution (0 when proven optimal)
     lp_untested: np.ndarray | None = None  # (nd, ns, T) the LP's untested samples
+    # (routes, T) whole reactions shipped on each day (labopt.schedule.supply); the input's
+    # reagent_cum then counts them (received in, sent out)
+    shipments: np.ndarray | None = None
 
     @property
     def scenario(self) -> Scenario:
         return self.input.scenario
+
+    def shipments_table(self) -> pd.DataFrame:
+        """Reagent shipments, one row each (labopt.schedule.supply.COLUMNS); none without a
+        supply network."""
+        sup = self.input.supply
+        if sup is None or self.shipments is None:
+            return pd.DataFrame({c: pd.Series(dtype="int64") for c in COLUMNS}).astype(
+                {"source": object, "target": object}
+            )
+        return shipments_table(sup, self.shipments, self.input.lab_ids)
 
     def reactions(self) -> np.ndarray:
         """Expected reactions per pair, stream and day, in whole pools and arrays (retests

@@ -1,0 +1,200 @@
+"""Reagent shipments chosen by the plan (labopt.schedule.supply): lead times, a lab giving
+stock away, a store running dry, the safety stock, and the independent check of shipments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from labopt.cli.main import app
+from labopt.scenario import load_scenario
+from labopt.schedule import check_plan, plan_scenario
+from tests.schedule.test_coordinator_rules import one_lab
+
+URGENT = 368  # the one lab's reactions a day: every urgent sample takes one
+
+
+def with_supply(
+    folder: Path,
+    *,
+    stores: str = "id,name,reagent_stock\ncdc,CDC store,5000\n",
+    arrivals: str = "day,store,reactions\n",
+    routes: str = "source,target,lead_days,max_reactions\ncdc,lab,1,\n",
+) -> Path:
+    (folder / "stores.csv").write_text(stores, encoding="utf-8")
+    (folder / "store_arrivals.csv").write_text(arrivals, encoding="utf-8")
+    (folder / "supply_routes.csv").write_text(routes, encoding="utf-8")
+    return folder
+
+
+def urgent_tested(rep) -> list[int]:
+    st = rep.status[rep.status["stream"] == "f1"]
+    return st.groupby("day")["tested"].sum().tolist()
+
+
+def test_without_a_store_the_lab_runs_dry_and_with_one_it_tests_every_day(tmp_path):
+    folder = one_lab(tmp_path / "s", reagent=800, screening=0)
+    before = plan_scenario(load_scenario(folder))
+    assert sum(urgent_tested(before)) == 800 // URGENT * URGENT + 800 % URGENT  # reagent-bound
+    rep = plan_scenario(load_scenario(with_supply(folder)))
+    assert urgent_tested(rep) == [URGENT] * 7
+    assert rep.check.ok, rep.check.violations
+    ships = rep.shipments
+    assert (ships["arrival_day"] == ships["day"] + 1).all()
+    assert ships["reactions"].sum() == 7 * URGENT - 800  # no more than the week needs
+    assert (ships["source"] == "cdc").all() and (ships["target"] == "lab").all()
+
+
+def test_a_long_lead_time_ships_early_enough(tmp_path):
+    folder = with_supply(
+        one_lab(tmp_path / "s", reagent=2 * URGENT, screening=0),
+        routes="source,target,lead_days,max_reactions\ncdc,lab,2,\n",
+    )
+    rep = plan_scenario(load_scenario(folder))
+    assert urgent_tested(rep) == [URGENT] * 7
+    ships = rep.shipments
+    assert (ships["arrival_day"] == ships["day"] + 2).all() and ships["day"].min() == 1
+    assert rep.check.ok, rep.check.violations
+
+
+def test_a_store_running_dry_ships_what_it_has_and_its_arrivals(tmp_path):
+    folder = with_supply(
+        one_lab(tmp_path / "s", reagent=URGENT, screening=0),
+        stores="id,name,reagent_stock\ncdc,CDC store,400\n",
+        arrivals="day,store,reactions\n5,cdc,300\n",
+    )
+    rep = plan_scenario(load_scenario(folder))
+    assert rep.shipments["reactions"].sum() == 700
+    assert sum(urgent_tested(rep)) == URGENT + 700
+    # nothing shipped from the arrival before it arrives
+    assert rep.shipments.loc[rep.shipments["day"] < 5, "reactions"].sum() <= 400
+    assert rep.check.ok, rep.check.violations
+    texts = rep.shortfall_texts()
+    assert any(t.startswith("Ship ") and "from CDC store to Lab" in t for t in texts)
+    assert any("run out of reagent" in t or "runs out of reagent" in t for t in texts)
+
+
+def test_a_route_limit_caps_each_days_shipment(tmp_path):
+    folder = with_supply(
+        one_lab(tmp_path / "s", reagent=URGENT, screening=0),
+        routes="source,target,lead_days,max_reactions\ncdc,lab,1,200\n",
+    )
+    rep = plan_scenario(load_scenario(folder))
+    assert rep.shipments.groupby("day")["reactions"].sum().max() <= 200
+    assert rep.check.ok, rep.check.violations
+
+
+def two_labs(folder: Path, *, giver_stock: int, taker_stock: int) -> Path:
+    """Lab ``lab`` in unit a (urgent demand) and lab ``giver`` in unit b (no demand) with a
+    route from the giver to the lab."""
+    one_lab(folder, reagent=taker_stock, screening=0)
+    with (folder / "districts.csv").open("a", encoding="utf-8") as fh:
+        fh.write("b,B,district,rural,100000,20.50,105.00,1\n")
+    with (folder / "labs.csv").open("a", encoding="utf-8") as fh:
+        fh.write(
+            f"giver,Giver,district_hospital,b,20.50,105.00,active,2,1,96,2.0,4,96,1.0,4,1,4,"
+            f"{giver_stock},10,\n"
+        )
+    return with_supply(
+        folder,
+        stores="id,name,reagent_stock\n",
+        routes="source,target,lead_days,max_reactions\ngiver,lab,0,\n",
+    )
+
+
+def test_a_lab_gives_the_stock_it_cannot_use(tmp_path):
+    folder = two_labs(tmp_path / "s", giver_stock=3000, taker_stock=0)
+    scn = load_scenario(folder)
+    rep = plan_scenario(scn)
+    assert urgent_tested(rep) == [URGENT] * 7
+    ships = rep.shipments
+    assert (ships["source"] == "giver").all() and ships["reactions"].sum() == 7 * URGENT
+    assert (ships["arrival_day"] == ships["day"]).all()  # lead time 0: usable the same day
+    assert rep.check.ok, rep.check.violations
+
+
+def test_the_safety_stock_is_kept_where_stock_allows_and_never_holds_back_a_test(tmp_path):
+    folder = with_supply(one_lab(tmp_path / "s", reagent=URGENT, screening=500))
+    plain = plan_scenario(load_scenario(folder))
+    toml = folder / "scenario.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            "[policy]\n", "[policy]\nreagent_cover_days = 1.0\n"
+        ),
+        encoding="utf-8",
+    )
+    covered = plan_scenario(load_scenario(folder))
+    assert covered.status["tested"].sum() == plain.status["tested"].sum()
+    assert urgent_tested(covered) == [URGENT] * 7
+    used = covered.labs.set_index("day")["reactions"]
+    left = covered.labs.set_index("day")["reagent_left"]
+    # a day's use left over at the end of each day but the last, while the store has stock
+    assert (left.loc[1:6] >= used.loc[1:6] - 1).all()
+    assert covered.check.ok, covered.check.violations
+
+
+def test_the_check_catches_infeasible_shipments(tmp_path):
+    folder = with_supply(
+        one_lab(tmp_path / "s", reagent=URGENT, screening=0),
+        stores="id,name,reagent_stock\ncdc,CDC store,1000\n",
+        routes="source,target,lead_days,max_reactions\ncdc,lab,1,500\n",
+    )
+    scn = load_scenario(folder)
+    rep = plan_scenario(scn)
+    assert rep.check.ok
+    bad = pd.DataFrame(
+        {
+            "day": [1, 2, 3, 6],
+            "source": ["cdc", "cdc", "nowhere", "cdc"],
+            "target": ["lab", "lab", "lab", "lab"],
+            "reactions": [600, 900, 10, 100],
+            "arrival_day": [2, 2, 4, 9],
+        }
+    )
+    found = "\n".join(check_plan(scn, rep.allocations, rep.status, bad).violations)
+    assert "route limit 500" in found  # day 1: 600 on a route of at most 500
+    assert "store cdc day 2: 900 reactions shipped" in found  # more than the store holds
+    assert "no supply route from nowhere to lab" in found
+    assert "arrives day 2, the route's lead time (1 d) gives day 3" in found
+    assert "outside days 1-7" in found
+    # and the lab using reagent a shipment never brought
+    fewer = rep.shipments.assign(reactions=rep.shipments["reactions"] // 2)
+    found = "\n".join(check_plan(scn, rep.allocations, rep.status, fewer).violations)
+    assert "reagent in stock" in found
+
+
+def test_outputs_json_and_vietnamese(tmp_path):
+    folder = with_supply(one_lab(tmp_path / "s", reagent=URGENT, screening=0))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["plan", str(folder), "--out", str(out), "--no-compare"])
+    assert r.exit_code == 0, r.output
+    assert "Reagent shipments:" in r.output and "Ship " in r.output
+    supply = pd.read_csv(out / "supply.csv")
+    assert list(supply.columns) == [
+        "day",
+        "date",
+        "source",
+        "source_name",
+        "target",
+        "target_name",
+        "reactions",
+        "arrival_day",
+        "why",
+    ]
+    assert supply["why"].str.contains("would run out on day").all()
+    assert "supply" in pd.ExcelFile(out / "plan.xlsx").sheet_names
+    r = CliRunner().invoke(app, ["plan", str(folder), "--json", "--no-compare", "--lang", "vi"])
+    data = json.loads(r.stdout)
+    assert data["shipments"] and data["shipments"][0]["text"].startswith("Chuyển ")
+    assert sum(s["reactions"] for s in data["shipments"]) == supply["reactions"].sum()
+
+
+def test_a_scenario_without_routes_writes_no_supply_table(tmp_path):
+    folder = one_lab(tmp_path / "s", reagent=URGENT, screening=0)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["plan", str(folder), "--out", str(out), "--no-compare"])
+    assert r.exit_code == 0, r.output
+    assert not (out / "supply.csv").exists()
