@@ -40,7 +40,7 @@ from labopt.scenario.schema import (
     Table,
 )
 from labopt.scenario.settings_input import read_settings
-from labopt.scenario.validate import check_reference, check_table
+from labopt.scenario.validate import check_reference, check_table, report_rows
 
 SETTINGS_FILE = "scenario.toml"
 SETTINGS_SHEET = "scenario"
@@ -436,17 +436,15 @@ def _supply_checks(typed: dict, labs: set | None, src, problems: list[Problem]) 
         unreadable = any(p.source == src("stores") and p.row is None for p in problems)
         stores = None if unreadable else set()
     if stores is not None and labs is not None and "stores" in typed:
-        ids = typed["stores"]["id"].to_numpy(dtype=object)
-        for i in np.flatnonzero(typed["stores"]["id"].isin(labs).to_numpy()):
-            problems.append(
-                Problem(
-                    src("stores"),
-                    "a store id must differ from every lab id (labs.id)",
-                    row=int(i) + 2,
-                    column="id",
-                    value=str(ids[i]),
-                )
-            )
+        ids = typed["stores"]["id"]
+        report_rows(
+            problems,
+            src("stores"),
+            "id",
+            np.flatnonzero(ids.isin(labs).to_numpy()),
+            ids.to_numpy(dtype=object),
+            "a store id must differ from every lab id (labs.id)",
+        )
     if "store_arrivals" in typed:
         check_reference(
             typed["store_arrivals"], "store", stores, "store id", src("store_arrivals"), problems
@@ -456,32 +454,31 @@ def _supply_checks(typed: dict, labs: set | None, src, problems: list[Problem]) 
         return
     nodes = None if stores is None or labs is None else stores | labs
     check_reference(routes, "source", nodes, "store or lab id", src("supply_routes"), problems)
-    if stores is not None and labs is not None and "target" in routes.columns:
+    if "target" not in routes.columns:
+        return
+    targets = routes["target"].to_numpy(dtype=object)
+    if stores is not None and labs is not None:
         # a store is filled from the national level (store_arrivals), never by a route
-        for i in np.flatnonzero(routes["target"].isin(stores - labs).to_numpy()):
-            problems.append(
-                Problem(
-                    src("supply_routes"),
-                    "a route ships to a lab (labs.id); this is a store id",
-                    row=int(i) + 2,
-                    column="target",
-                    value=str(routes["target"].iloc[i]),
-                )
-            )
-    targets = None if labs is None else labs | (stores or set())
-    check_reference(routes, "target", targets, "lab id", src("supply_routes"), problems)
-    if {"source", "target"} <= set(routes.columns):
+        report_rows(
+            problems,
+            src("supply_routes"),
+            "target",
+            np.flatnonzero(routes["target"].isin(stores - labs).to_numpy()),
+            targets,
+            "a route ships to a lab (labs.id); this is a store id",
+        )
+    known = None if labs is None else labs | (stores or set())
+    check_reference(routes, "target", known, "lab id", src("supply_routes"), problems)
+    if "source" in routes.columns:
         same = (routes["source"] == routes["target"]) & (routes["source"] != "")
-        for i in np.flatnonzero(same.to_numpy()):
-            problems.append(
-                Problem(
-                    src("supply_routes"),
-                    "a route ships to another lab: target must differ from source",
-                    row=int(i) + 2,
-                    column="target",
-                    value=str(routes["target"].iloc[i]),
-                )
-            )
+        report_rows(
+            problems,
+            src("supply_routes"),
+            "target",
+            np.flatnonzero(same.to_numpy()),
+            targets,
+            "a route ships to another lab: target must differ from source",
+        )
 
 
 def _ints(df: pd.DataFrame, table: Table) -> pd.DataFrame:

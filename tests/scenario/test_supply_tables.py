@@ -168,6 +168,15 @@ def test_every_bad_supply_value_is_reported_at_once_with_file_row_and_column(tmp
     assert len(probs) == len(expected), probs
 
 
+def test_an_unreadable_stores_file_is_reported_once_not_through_every_reference(tmp_path):
+    folder = with_supply(copy_tiny(tmp_path))
+    (folder / "stores.csv").write_text(
+        "id,name,reagent_stock\nkho-cdc,Kho CDC,20,000\n", encoding="utf-8"
+    )
+    probs = problems_of(folder)
+    assert len(probs) == 1 and probs[0].startswith("stores.csv: "), probs
+
+
 def test_reagent_cover_days_is_not_negative(tmp_path):
     folder = copy_tiny(tmp_path)
     edit(folder / "scenario.toml", "[policy]\n", "[policy]\nreagent_cover_days = -1\n")
