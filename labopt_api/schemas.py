@@ -155,6 +155,9 @@ class ScenarioData(_In):
     demand: Rows
     deliveries: Rows = []
     travel: Rows | None = None
+    stores: Rows = []
+    store_arrivals: Rows = []
+    supply_routes: Rows = []
 
 
 class ScenarioSummary(BaseModel):

@@ -166,6 +166,13 @@ def test_vi_thousands_in_a_count_column_is_refused_not_read_as_eight(tiny):
     assert "thousands separator" in probs[0] and 'number_format = "vi"' in probs[0]
 
 
+ONE_ROW = {
+    "stores": "id,name,reagent_stock\nkho,Kho,100\n",
+    "store_arrivals": "day,store,reactions\n1,kho,100\n",
+    "supply_routes": "source,target,lead_days,max_reactions\ncdc,hosp,1,\n",
+}
+
+
 @pytest.mark.parametrize(
     "table,column",
     [(t.name, c.name) for t in TABLE_BY_NAME.values() for c in t.columns if c.kind == "int"],
@@ -173,8 +180,8 @@ def test_vi_thousands_in_a_count_column_is_refused_not_read_as_eight(tiny):
 def test_every_count_column_refuses_vi_thousands_under_en(tiny, table, column):
     """Every whole-number column of every table (from the schema), not only reagent_stock."""
     path = tiny / f"{table}.csv"
-    if not path.exists():
-        path.write_text("lab,day,reactions\ncdc,1,100\n", encoding="utf-8")
+    if not path.exists():  # an optional table the tiny scenario lacks: one valid row
+        path.write_text(ONE_ROW[table], encoding="utf-8")
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     j = rows[0].index(column)
     rows[1][j] = "1.000"  # read as 1 before: a thousand, or a small number?

@@ -34,12 +34,13 @@ from labopt.scenario.schema import (
     DISTRICTS,
     LABS,
     PREVALENCE,
+    SUPPLY_TABLES,
     TABLES,
     TRAVEL,
     Table,
 )
 from labopt.scenario.settings_input import read_settings
-from labopt.scenario.validate import check_reference, check_table
+from labopt.scenario.validate import check_reference, check_table, report_rows
 
 SETTINGS_FILE = "scenario.toml"
 SETTINGS_SHEET = "scenario"
@@ -231,7 +232,8 @@ class _WorkbookReader:
 class _DataReader:
     """A scenario given as one JSON-like dict: {"settings": {...}, "districts": [records],
     "labs": [...], "prevalence": [...], "demand": [...], "deliveries": [...], "travel":
-    [...] or null}. Problems name the table and the item (row = index + 2, as in a sheet)."""
+    [...] or null, and optionally "stores", "store_arrivals", "supply_routes": [...]}.
+    Problems name the table and the item (row = index + 2, as in a sheet)."""
 
     def __init__(self, data: dict, source: str):
         self.data = data
@@ -382,7 +384,7 @@ def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list
                     src(name),
                     problems,
                 )
-    for name in ("demand", "deliveries"):
+    for name in ("demand", "deliveries", "store_arrivals"):
         if has(name, "day") and days is not None:
             late = np.flatnonzero((typed[name]["day"] > days).to_numpy())
             for i in late[:100]:
@@ -402,6 +404,7 @@ def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list
             typed["travel"], "district", districts, "district code", src("travel"), problems
         )
         check_reference(typed["travel"], "lab", labs, "lab id", src("travel"), problems)
+    _supply_checks(typed, labs, src, problems)
     if has("prevalence", "district", "stream") and districts and streams is not None:
         have = set(
             zip(typed["prevalence"]["district"], typed["prevalence"]["stream"], strict=False)
@@ -422,6 +425,60 @@ def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list
                     src("prevalence"), f"{len(missing) - 100} more missing district/stream rows"
                 )
             )
+
+
+def _supply_checks(typed: dict, labs: set | None, src, problems: list[Problem]) -> None:
+    """The supply network's references: store ids apart from lab ids, arrivals at known
+    stores, routes from a store or lab to another lab. ``labs`` None: labs.csv unreadable."""
+    if "stores" in typed:
+        stores = set(typed["stores"]["id"]) if "id" in typed["stores"].columns else None
+    else:  # an absent file is no store; an unreadable one is reported on its own
+        unreadable = any(p.source == src("stores") and p.row is None for p in problems)
+        stores = None if unreadable else set()
+    if stores is not None and labs is not None and "stores" in typed:
+        ids = typed["stores"]["id"]
+        report_rows(
+            problems,
+            src("stores"),
+            "id",
+            np.flatnonzero(ids.isin(labs).to_numpy()),
+            ids.to_numpy(dtype=object),
+            "a store id must differ from every lab id (labs.id)",
+        )
+    if "store_arrivals" in typed:
+        check_reference(
+            typed["store_arrivals"], "store", stores, "store id", src("store_arrivals"), problems
+        )
+    routes = typed.get("supply_routes")
+    if routes is None:
+        return
+    nodes = None if stores is None or labs is None else stores | labs
+    check_reference(routes, "source", nodes, "store or lab id", src("supply_routes"), problems)
+    if "target" not in routes.columns:
+        return
+    targets = routes["target"].to_numpy(dtype=object)
+    if stores is not None and labs is not None:
+        # a store is filled from the national level (store_arrivals), never by a route
+        report_rows(
+            problems,
+            src("supply_routes"),
+            "target",
+            np.flatnonzero(routes["target"].isin(stores - labs).to_numpy()),
+            targets,
+            "a route ships to a lab (labs.id); this is a store id",
+        )
+    known = None if labs is None else labs | (stores or set())
+    check_reference(routes, "target", known, "lab id", src("supply_routes"), problems)
+    if "source" in routes.columns:
+        same = (routes["source"] == routes["target"]) & (routes["source"] != "")
+        report_rows(
+            problems,
+            src("supply_routes"),
+            "target",
+            np.flatnonzero(same.to_numpy()),
+            targets,
+            "a route ships to another lab: target must differ from source",
+        )
 
 
 def _ints(df: pd.DataFrame, table: Table) -> pd.DataFrame:
@@ -451,17 +508,10 @@ def _build(settings: Settings, typed: dict, source: str) -> Scenario:
     demand["prevalence"] = np.where(
         demand["prevalence"].isna(), fill.to_numpy(), demand["prevalence"].to_numpy(dtype=float)
     )
-    deliveries = (
-        _ints(typed["deliveries"], DELIVERIES)
-        if "deliveries" in typed
-        else pd.DataFrame(
-            {
-                "lab": pd.Series(dtype=object),
-                "day": pd.Series(dtype="int64"),
-                "reactions": pd.Series(dtype="int64"),
-            }
-        )
-    )
+    optional = {
+        t.name: _ints(typed[t.name], t) if t.name in typed else t.empty_frame()
+        for t in (DELIVERIES, *SUPPLY_TABLES)
+    }
     travel = _ints(typed["travel"], TRAVEL) if "travel" in typed else None
     return Scenario(
         settings=settings,
@@ -469,9 +519,9 @@ def _build(settings: Settings, typed: dict, source: str) -> Scenario:
         labs=labs,
         prevalence=prevalence,
         demand=demand,
-        deliveries=deliveries,
         travel=travel,
         source=source,
+        **optional,
     )
 
 
@@ -508,6 +558,8 @@ def _tables(scn: Scenario) -> dict[str, pd.DataFrame]:
     }
     if scn.travel is not None:
         out["travel"] = scn.travel
+    # written only when the scenario has a supply network: absent is empty
+    out.update({t.name: getattr(scn, t.name) for t in SUPPLY_TABLES if len(getattr(scn, t.name))})
     return out
 
 

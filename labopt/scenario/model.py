@@ -14,7 +14,15 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from labopt.scenario.schema import AREA_TYPES, FACILITY_TYPES, LAB_STATUSES, UNIT_TYPES
+from labopt.scenario.schema import (
+    AREA_TYPES,
+    FACILITY_TYPES,
+    LAB_STATUSES,
+    STORE_ARRIVALS,
+    STORES,
+    SUPPLY_ROUTES,
+    UNIT_TYPES,
+)
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -64,6 +72,12 @@ class Policy(BaseModel):
     )
     max_stages: int = Field(
         default=2, ge=1, le=4, description="PCR rounds allowed for pooled samples"
+    )
+    reagent_cover_days: float = Field(
+        default=0.0,
+        ge=0,
+        description="safety stock each lab should keep, in days of its expected use: the plan "
+        "ships reagent to keep this cover where stock allows; it never holds back testing for it",
     )
 
     @model_validator(mode="after")
@@ -235,7 +249,9 @@ class Scenario:
 
     Tables (pandas DataFrames, columns as in :mod:`labopt.scenario.schema`): ``prevalence``,
     ``demand`` (``prevalence`` column filled from the prevalence table where blank),
-    ``deliveries`` and ``travel`` (None: derive from coordinates).
+    ``deliveries``, ``travel`` (None: derive from coordinates), and the reagent supply
+    network: ``stores``, ``store_arrivals`` and ``supply_routes`` (empty when the scenario has
+    none; ``supply_routes.max_reactions`` NaN: no limit).
     """
 
     settings: Settings
@@ -245,6 +261,9 @@ class Scenario:
     demand: pd.DataFrame
     deliveries: pd.DataFrame
     travel: pd.DataFrame | None = None
+    stores: pd.DataFrame = field(default_factory=STORES.empty_frame)
+    store_arrivals: pd.DataFrame = field(default_factory=STORE_ARRIVALS.empty_frame)
+    supply_routes: pd.DataFrame = field(default_factory=SUPPLY_ROUTES.empty_frame)
     source: str = field(default="", compare=False)
 
     @property
@@ -296,13 +315,24 @@ class Scenario:
             or self.labs != other.labs
         ):
             return False
-        for name in ("prevalence", "demand", "deliveries", "travel"):
+        for name in TABLE_FIELDS:
             a, b = getattr(self, name), getattr(other, name)
             if (a is None) != (b is None):
                 return False
             if a is not None and not _same_table(a, b):
                 return False
         return True
+
+
+TABLE_FIELDS = (
+    "prevalence",
+    "demand",
+    "deliveries",
+    "travel",
+    "stores",
+    "store_arrivals",
+    "supply_routes",
+)
 
 
 def _same_table(a: pd.DataFrame, b: pd.DataFrame) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypedDict
 
+import pandas as pd
+
 AREA_TYPES = ("concentrated_urban", "non_concentrated_urban", "rural", "mountainous", "border")
 UNIT_TYPES = ("city", "town", "district", "township", "ward", "commune")
 FACILITY_TYPES = (
@@ -67,6 +69,14 @@ class Table:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def empty_frame(self) -> pd.DataFrame:
+        """The table with no rows, its columns typed as a loaded table's are (an absent
+        optional file)."""
+        dtypes = {"int": "int64", "float": "float64"}
+        return pd.DataFrame(
+            {c.name: pd.Series(dtype=dtypes.get(c.kind, object)) for c in self.columns}
+        )
 
 
 class _Bounds(TypedDict):
@@ -220,7 +230,56 @@ TRAVEL = Table(
     optional=True,
 )
 
-TABLES = (DISTRICTS, LABS, PREVALENCE, DEMAND, DELIVERIES, TRAVEL)
+STORES = Table(
+    "stores",
+    "Provincial reserve stores (CDC warehouse, Department of Health) that ship reagent to labs "
+    "along supply_routes; their ids must differ from the labs' ids.",
+    (
+        Column("id", "str", "short identifier (not a labs.id)"),
+        Column("name", "str", "name with diacritics"),
+        Column("reagent_stock", "int", "reagent on hand at the start of day 1", "reactions", min=0),
+    ),
+    key=("id",),
+    optional=True,
+)
+
+STORE_ARRIVALS = Table(
+    "store_arrivals",
+    "Reagent expected at a store from the national level, available from the start of its "
+    "day (as deliveries are for a lab).",
+    (
+        Column("day", "int", "day of arrival", "day", min=1),
+        Column("store", "str", "stores.id"),
+        Column("reactions", "int", "reagent arriving", "reactions", min=0, min_exclusive=True),
+    ),
+    key=("store", "day"),
+    optional=True,
+)
+
+SUPPLY_ROUTES = Table(
+    "supply_routes",
+    "Who may ship reagent to whom: a store or a lab to a lab. A shipment sent on day t can be "
+    "used at the target from day t + lead_days. Without this table no reagent is shipped.",
+    (
+        Column("source", "str", "stores.id or labs.id"),
+        Column("target", "str", "labs.id, not the source"),
+        Column("lead_days", "int", "days from sending to use", "days", min=0),
+        Column(
+            "max_reactions",
+            "float",
+            "largest shipment on this route per day (blank: no limit)",
+            "reactions",
+            optional=True,
+            min=0,
+            min_exclusive=True,
+        ),
+    ),
+    key=("source", "target"),
+    optional=True,
+)
+
+SUPPLY_TABLES = (STORES, STORE_ARRIVALS, SUPPLY_ROUTES)
+TABLES = (DISTRICTS, LABS, PREVALENCE, DEMAND, DELIVERIES, TRAVEL, *SUPPLY_TABLES)
 TABLE_BY_NAME = {t.name: t for t in TABLES}
 
 

@@ -132,8 +132,9 @@ def apply_district_days(scn: Scenario, reports: list[DistrictDay]) -> Scenario:
 
 def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = None) -> Scenario:
     """The scenario restricted to ``days`` days from ``start`` (default: its whole horizon),
-    renumbered so that ``start`` is day 1. Reagent deliveries before ``start`` are counted as
-    in stock (the scenario's stock is that of its own start date: update it for a later plan).
+    renumbered so that ``start`` is day 1. Reagent deliveries (to labs and to stores) before
+    ``start`` are counted as in stock (the scenario's stock is that of its own start date:
+    update it for a later plan).
     """
     start = scn.province.start_date if start is None else start
     first = day_of(scn, start, "start_date")
@@ -148,17 +149,15 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
     if first == 1 and days == scn.province.days:
         return scn
     shift = first - 1
-    demand = scn.demand[(scn.demand["day"] > shift) & (scn.demand["day"] <= shift + days)].copy()
-    demand["day"] -= shift
-    early = scn.deliveries[scn.deliveries["day"] <= shift].groupby("lab")["reactions"].sum()
-    deliveries = scn.deliveries[
-        (scn.deliveries["day"] > shift) & (scn.deliveries["day"] <= shift + days)
-    ].copy()
-    deliveries["day"] -= shift
+    demand = _window(scn.demand, shift, days)
+    early, deliveries = _arrivals(scn.deliveries, "lab", shift, days)
     labs = [
         lab.model_copy(update={"reagent_stock": lab.reagent_stock + int(early.get(lab.id, 0))})
         for lab in scn.labs
     ]
+    early, store_arrivals = _arrivals(scn.store_arrivals, "store", shift, days)
+    stores = scn.stores.copy()
+    stores["reagent_stock"] += stores["id"].map(early).fillna(0).astype("int64")
     settings = scn.settings.model_copy(
         update={"province": scn.province.model_copy(update={"start_date": start, "days": days})}
     )
@@ -166,9 +165,27 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
         scn,
         settings=settings,
         labs=labs,
-        demand=demand.reset_index(drop=True),
-        deliveries=deliveries.reset_index(drop=True),
+        demand=demand,
+        deliveries=deliveries,
+        stores=stores,
+        store_arrivals=store_arrivals,
     )
+
+
+def _window(table: pd.DataFrame, shift: int, days: int) -> pd.DataFrame:
+    """The rows of days shift + 1 .. shift + days, renumbered from day 1."""
+    out = table[(table["day"] > shift) & (table["day"] <= shift + days)].copy()
+    out["day"] -= shift
+    return out.reset_index(drop=True)
+
+
+def _arrivals(
+    table: pd.DataFrame, at: str, shift: int, days: int
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Reagent arriving before the window (reactions per ``at``: in stock on its first day),
+    and the arrivals inside it, renumbered."""
+    early = table[table["day"] <= shift].groupby(at)["reactions"].sum()
+    return early, _window(table, shift, days)
 
 
 def planning_scenario(

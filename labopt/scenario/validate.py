@@ -72,16 +72,24 @@ def _blank(col: Column, n: int):
 
 
 def _report(problems, source, col: Column, rows: np.ndarray, values, message: str):
+    report_rows(problems, source, col.name, rows, values, message)
+
+
+def report_rows(
+    problems: list[Problem], source: str, column: str, rows: np.ndarray, values, message: str
+) -> None:
+    """One problem per row of ``rows`` (0-based positions; ``values`` the column's cells), at
+    most MAX_PER_COLUMN, then one counting the rest."""
     for i in rows[:MAX_PER_COLUMN]:
         problems.append(
-            Problem(source, message, row=int(i) + 2, column=col.name, value=str(values[i]))
+            Problem(source, message, row=int(i) + 2, column=column, value=str(values[i]))
         )
     if rows.size > MAX_PER_COLUMN:
         problems.append(
             Problem(
                 source,
                 f"{rows.size - MAX_PER_COLUMN} more rows with the same problem",
-                column=col.name,
+                column=column,
             )
         )
 

@@ -27,6 +27,9 @@ def test_the_new_folder_passes_check_and_plans(tmp_path):
         "prevalence.csv",
         "demand.csv",
         "deliveries.csv",
+        "stores.csv",
+        "store_arrivals.csv",
+        "supply_routes.csv",
     }
     check = run("scenario", "check", out)
     assert check.exit_code == 0, check.output
