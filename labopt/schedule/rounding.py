@@ -414,21 +414,38 @@ class Rounding:
                 )
                 self._take(int(p), int(s2), t, min(few, r[k]), left, extra, over)
             urgent_at_stake = (partial & (inp.priority < level)[None, :]).any()
-            if not urgent_at_stake:
-                continue
-            for s2 in np.flatnonzero(members):
-                for p in at_lab[::-1]:
-                    if (over <= 0).all():
-                        return
-                    have = x[p, s2, t]
-                    if have < 1:
-                        continue
-                    need = max(
-                        np.ceil(over[0] / self.c[p, s2, t] - WHOLE),
-                        np.ceil(over[1] / self.e[p, s2, t] - WHOLE) if self.e[p, s2, t] else 0,
-                        1.0,
-                    )
-                    self._take(int(p), int(s2), t, min(need, have), left, extra, over)
+            if urgent_at_stake:
+                self._take_samples(at_lab, members, t, left, extra, over)
+        # still over: the lab holds less reagent than the LP used (whole shipments are rounded
+        # down), so any samples go, least urgent first
+        for level in np.unique(inp.priority)[::-1]:
+            self._take_samples(at_lab, inp.priority == level, t, left, extra, over)
+
+    def _take_samples(
+        self,
+        at_lab: np.ndarray,
+        members: np.ndarray,
+        t: int,
+        left: np.ndarray,
+        extra: np.ndarray,
+        over: np.ndarray,
+    ) -> None:
+        """Take samples of the streams ``members`` off the arcs ``at_lab`` on day t (farthest
+        first) until ``over`` is gone."""
+        x = self.x
+        for s2 in np.flatnonzero(members):
+            for p in at_lab[::-1]:
+                if (over <= 0).all():
+                    return
+                have = x[p, s2, t]
+                if have < 1:
+                    continue
+                need = max(
+                    np.ceil(over[0] / self.c[p, s2, t] - WHOLE),
+                    np.ceil(over[1] / self.e[p, s2, t] - WHOLE) if self.e[p, s2, t] else 0,
+                    1.0,
+                )
+                self._take(int(p), int(s2), t, min(need, have), left, extra, over)
 
     def _take(
         self,

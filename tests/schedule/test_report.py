@@ -25,9 +25,23 @@ from tests.cli.helpers import run
 from tests.scenario_files import copy_tiny, edit
 
 
+def thanh_hoa_without_supply(folder: Path) -> Path:
+    """Thanh Hóa's week without its (assumed) store and routes: the labs have only their own
+    reagent and deliveries, and run short, as the report must say."""
+    shutil.copytree(EXAMPLES / "thanh_hoa", folder)
+    for name in ("stores.csv", "store_arrivals.csv", "supply_routes.csv"):
+        (folder / name).unlink(missing_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="module")
-def thanh_hoa():
-    return plan_scenario(load_scenario(EXAMPLES / "thanh_hoa"))
+def thanh_hoa_folder(tmp_path_factory):
+    return thanh_hoa_without_supply(tmp_path_factory.mktemp("report") / "th")
+
+
+@pytest.fixture(scope="module")
+def thanh_hoa(thanh_hoa_folder):
+    return plan_scenario(load_scenario(thanh_hoa_folder))
 
 
 def standby_once(tmp_path: Path) -> Path:
@@ -62,7 +76,7 @@ def day_item(rep, day: int) -> dict:
     )
 
 
-def test_thanh_hoa_day_7_names_reagent_with_the_labs_out(thanh_hoa):
+def test_thanh_hoa_day_7_names_reagent_with_the_labs_out(thanh_hoa, thanh_hoa_folder):
     rep = thanh_hoa
     day7 = rep.labs[rep.labs["day"] == 7]
     dry = set(day7[day7["reagent_left"] < 1]["lab"])
@@ -89,7 +103,7 @@ def test_thanh_hoa_day_7_names_reagent_with_the_labs_out(thanh_hoa):
     # reagent run-outs come first, and the terminal says "reagent"
     assert rep.shortfall[0]["kind"] == "reagent_day"
     assert rep.to_dict()["reagent"][0]["text"] == rep.shortfall_texts()[0]
-    r = run("plan", EXAMPLES / "thanh_hoa")
+    r = run("plan", thanh_hoa_folder)
     assert r.exit_code == 0, r.output
     said = " ".join(r.output.split())  # the terminal wraps long lines anywhere
     assert "labs run out of reagent" in said and f"reagent: out at {len(dry)} of" in said
@@ -98,8 +112,7 @@ def test_thanh_hoa_day_7_names_reagent_with_the_labs_out(thanh_hoa):
 def test_without_deliveries_reagent_is_the_cause_of_the_last_day(tmp_path):
     """Thanh Hóa's week without its deliveries: the labs run dry and day 7 says so, not
     "capacity" (the report used to count every lab's capacity whatever its reagent)."""
-    folder = tmp_path / "th"
-    shutil.copytree(EXAMPLES / "thanh_hoa", folder)
+    folder = thanh_hoa_without_supply(tmp_path / "th")
     (folder / "deliveries.csv").write_text("lab,day,reactions\n", encoding="utf-8")
     rep = plan_scenario(load_scenario(folder))
     day7 = rep.labs[rep.labs["day"] == 7]
@@ -174,7 +187,7 @@ def lab_capacity(row: pd.Series, policy: dict) -> int:
 @pytest.mark.parametrize("where", ["thanh_hoa", "standby_once", "late_delivery"])
 def test_capacity_column_is_what_switched_on_labs_can_run_with_their_reagent(where, tmp_path):
     folder = {
-        "thanh_hoa": lambda: EXAMPLES / "thanh_hoa",
+        "thanh_hoa": lambda: thanh_hoa_without_supply(tmp_path / "th"),
         "standby_once": lambda: standby_once(tmp_path),
         "late_delivery": lambda: late_delivery(tmp_path),
     }[where]()

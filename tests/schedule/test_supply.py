@@ -4,14 +4,20 @@ stock away, a store running dry, the safety stock, and the independent check of 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from labopt.cli.main import app
 from labopt.scenario import load_scenario
-from labopt.schedule import check_plan, plan_scenario
+from labopt.scenario.synth import synthesize
+from labopt.schedule import build_input, check_plan, make_plan, plan_scenario
+from labopt.schedule.model import weights
+from labopt.schedule.pipeline import solve_lp
 from tests.schedule.test_coordinator_rules import one_lab
 
 URGENT = 368  # the one lab's reactions a day: every urgent sample takes one
@@ -93,9 +99,11 @@ def two_labs(folder: Path, *, giver_stock: int, taker_stock: int) -> Path:
     one_lab(folder, reagent=taker_stock, screening=0)
     with (folder / "districts.csv").open("a", encoding="utf-8") as fh:
         fh.write("b,B,district,rural,100000,20.50,105.00,1\n")
+    with (folder / "prevalence.csv").open("a", encoding="utf-8") as fh:
+        fh.write("b,f1,0.05\nb,screen,0.01\n")
     with (folder / "labs.csv").open("a", encoding="utf-8") as fh:
         fh.write(
-            f"giver,Giver,district_hospital,b,20.50,105.00,active,2,1,96,2.0,4,96,1.0,4,1,4,"
+            f"giver,Giver,district_medical_centre,b,20.50,105.00,active,2,1,96,2.0,4,96,1.0,4,1,4,"
             f"{giver_stock},10,\n"
         )
     return with_supply(
@@ -131,8 +139,10 @@ def test_the_safety_stock_is_kept_where_stock_allows_and_never_holds_back_a_test
     assert urgent_tested(covered) == [URGENT] * 7
     used = covered.labs.set_index("day")["reactions"]
     left = covered.labs.set_index("day")["reagent_left"]
-    # a day's use left over at the end of each day but the last, while the store has stock
-    assert (left.loc[1:6] >= used.loc[1:6] - 1).all()
+    # a day's use left over at the end of each day a shipment can reach (day 1: none can, the
+    # lead time is a day) but the last, while the store has stock
+    assert (left.loc[2:6] >= used.loc[2:6] - 1).all()
+    assert (plain.labs.set_index("day")["reagent_left"].loc[2:6] < used.loc[2:6] - 1).any()
     assert covered.check.ok, covered.check.violations
 
 
@@ -198,3 +208,48 @@ def test_a_scenario_without_routes_writes_no_supply_table(tmp_path):
     r = CliRunner().invoke(app, ["plan", str(folder), "--out", str(out), "--no-compare"])
     assert r.exit_code == 0, r.output
     assert not (out / "supply.csv").exists()
+
+
+def synthesized_with_supply(seed: int, districts: int = 30, labs: int = 12):
+    """A synthesized week whose labs hold little reagent, a store and random routes (stores
+    and labs to labs, lead times 0-2 days, some limited)."""
+    rng = np.random.default_rng(seed)
+    scn = synthesize(districts, labs, days=5, seed=seed, candidates=3)
+    scn.labs[:] = [
+        lab.model_copy(update={"reagent_stock": int(rng.integers(0, 2000))}) for lab in scn.labs
+    ]
+    ids = [lab.id for lab in scn.labs]
+    rows = [("cdc", t, int(rng.integers(0, 3)), np.nan) for t in ids]
+    for _ in range(labs):
+        a, b = rng.choice(ids, 2, replace=False)
+        rows.append((a, b, int(rng.integers(0, 2)), float(rng.integers(100, 800))))
+    routes = pd.DataFrame(rows, columns=["source", "target", "lead_days", "max_reactions"])
+    return replace(
+        scn,
+        stores=pd.DataFrame({"id": ["cdc"], "name": ["CDC"], "reagent_stock": [15_000]}),
+        store_arrivals=pd.DataFrame({"day": [3], "store": ["cdc"], "reactions": [5_000]}),
+        supply_routes=routes.drop_duplicates(["source", "target"]),
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_column_generation_and_the_whole_lp_agree_with_shipments(seed):
+    scn = synthesized_with_supply(seed)
+    inp = build_input(scn)
+    assert inp.supply is not None
+    cfg = scn.settings.plan
+    w = weights(inp, cfg)
+    whole = solve_lp(inp, cfg.model_copy(update={"solver": "highs"}), w)
+    cg = solve_lp(inp, cfg.model_copy(update={"solver": "columns"}), w)
+    assert whole.status == cg.status == "OPTIMAL"
+    assert cg.objective == pytest.approx(whole.objective, rel=1e-6)
+    assert whole.shipments is not None and whole.shipments.sum() > 0
+    rep = plan_scenario(scn)
+    assert rep.plan.method == "lp" and rep.check.ok, rep.check.violations
+    assert len(rep.shipments) > 0
+
+
+def test_the_network_method_is_refused_with_supply_routes(tmp_path):
+    scn = load_scenario(with_supply(one_lab(tmp_path / "s", reagent=URGENT, screening=0)))
+    with pytest.raises(ValueError, match="no supply routes"):
+        make_plan(scn, method="network")
