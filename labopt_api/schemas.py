@@ -158,6 +158,7 @@ class ScenarioData(_In):
     stores: Rows = []
     store_arrivals: Rows = []
     supply_routes: Rows = []
+    kits: Rows = []
 
 
 class ScenarioSummary(BaseModel):

@@ -40,6 +40,8 @@ TEXT: dict[str, dict[str, str]] = {
         "meets": "The plan meets the targets every day.",
         "shipments": "Reagent shipments: {n:,}, {reactions:,} reactions in all (supply.csv "
         "lists each, with why)",
+        "kit_shipments": "Collection kit shipments: {n:,}, {kits:,} kits in all; samples not "
+        "collected for lack of kits: {lost:,}",
         "misses": "The plan does not meet the targets every day (see the shortfall).",
         "wrote": "Wrote {n} files to {out}",
         "more": "... and {n} more in shortfall.csv",
@@ -63,6 +65,8 @@ TEXT: dict[str, dict[str, str]] = {
         "meets": "Kế hoạch đạt chỉ tiêu tất cả các ngày.",
         "shipments": "Chuyển sinh phẩm: {n:,} đợt, tổng {reactions:,} phản ứng (chi tiết và lý "
         "do trong supply.csv)",
+        "kit_shipments": "Chuyển bộ dụng cụ lấy mẫu: {n:,} đợt, tổng {kits:,} bộ; mẫu không được "
+        "lấy do thiếu dụng cụ: {lost:,}",
         "misses": "Kế hoạch không đạt chỉ tiêu mọi ngày (xem phần thiếu hụt).",
         "wrote": "Đã ghi {n} tệp vào {out}",
         "more": "... và {n} mục khác trong shortfall.csv",
@@ -237,6 +241,15 @@ def _summary(rep, lang: str, comparison) -> None:
         console.print(
             t["shipments"].format(
                 n=len(rep.shipments), reactions=int(rep.shipments["reactions"].sum())
+            ),
+            highlight=False,
+        )
+    if "not_collected" in rep.status.columns:
+        console.print(
+            t["kit_shipments"].format(
+                n=len(rep.kit_shipments),
+                kits=int(rep.kit_shipments["kits"].sum()),
+                lost=int(rep.status["not_collected"].sum()),
             ),
             highlight=False,
         )

@@ -404,7 +404,7 @@ def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list
             typed["travel"], "district", districts, "district code", src("travel"), problems
         )
         check_reference(typed["travel"], "lab", labs, "lab id", src("travel"), problems)
-    _supply_checks(typed, labs, src, problems)
+    _supply_checks(typed, labs, districts, src, problems)
     if has("prevalence", "district", "stream") and districts and streams is not None:
         have = set(
             zip(typed["prevalence"]["district"], typed["prevalence"]["stream"], strict=False)
@@ -427,9 +427,12 @@ def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list
             )
 
 
-def _supply_checks(typed: dict, labs: set | None, src, problems: list[Problem]) -> None:
+def _supply_checks(
+    typed: dict, labs: set | None, districts: set | None, src, problems: list[Problem]
+) -> None:
     """The supply network's references: store ids apart from lab ids, arrivals at known
-    stores, routes from a store or lab to another lab. ``labs`` None: labs.csv unreadable."""
+    stores, routes from a store or lab to another lab (reagent) or from a store to a unit
+    (kits), kits held by known units and stores. ``labs``/``districts`` None: unreadable."""
     if "stores" in typed:
         stores = set(typed["stores"]["id"]) if "id" in typed["stores"].columns else None
     else:  # an absent file is no store; an unreadable one is reported on its own
@@ -449,6 +452,11 @@ def _supply_checks(typed: dict, labs: set | None, src, problems: list[Problem]) 
         check_reference(
             typed["store_arrivals"], "store", stores, "store id", src("store_arrivals"), problems
         )
+    if "kits" in typed:
+        holders = None if stores is None or districts is None else stores | districts
+        check_reference(
+            typed["kits"], "holder", holders, "unit code or store id", src("kits"), problems
+        )
     routes = typed.get("supply_routes")
     if routes is None:
         return
@@ -467,8 +475,27 @@ def _supply_checks(typed: dict, labs: set | None, src, problems: list[Problem]) 
             targets,
             "a route ships to a lab (labs.id); this is a store id",
         )
-    known = None if labs is None else labs | (stores or set())
-    check_reference(routes, "target", known, "lab id", src("supply_routes"), problems)
+    units = districts or set()
+    if labs is not None and districts is not None and "source" in routes.columns:
+        to_unit = routes["target"].isin(units - labs).to_numpy()
+        report_rows(
+            problems,
+            src("supply_routes"),
+            "source",
+            np.flatnonzero(to_unit & routes["source"].isin(labs - (stores or set())).to_numpy()),
+            routes["source"].to_numpy(dtype=object),
+            "kits go to a unit from a store (stores.id), not from a lab",
+        )
+        report_rows(
+            problems,
+            src("supply_routes"),
+            "target",
+            np.flatnonzero(routes["target"].isin(units & labs).to_numpy()),
+            targets,
+            "this id is both a lab id and a unit code: a route's target must be one or the other",
+        )
+    known = None if labs is None else labs | (stores or set()) | units
+    check_reference(routes, "target", known, "lab id or unit code", src("supply_routes"), problems)
     if "source" in routes.columns:
         same = (routes["source"] == routes["target"]) & (routes["source"] != "")
         report_rows(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from labopt.scenario.schema import (
     AREA_TYPES,
     FACILITY_TYPES,
+    KITS,
     LAB_STATUSES,
     STORE_ARRIVALS,
     STORES,
@@ -250,8 +251,8 @@ class Scenario:
     Tables (pandas DataFrames, columns as in :mod:`labopt.scenario.schema`): ``prevalence``,
     ``demand`` (``prevalence`` column filled from the prevalence table where blank),
     ``deliveries``, ``travel`` (None: derive from coordinates), and the reagent supply
-    network: ``stores``, ``store_arrivals`` and ``supply_routes`` (empty when the scenario has
-    none; ``supply_routes.max_reactions`` NaN: no limit).
+    network: ``stores``, ``store_arrivals``, ``supply_routes`` and ``kits`` (empty when the
+    scenario has none; ``supply_routes.max_reactions`` NaN: no limit).
     """
 
     settings: Settings
@@ -264,6 +265,7 @@ class Scenario:
     stores: pd.DataFrame = field(default_factory=STORES.empty_frame)
     store_arrivals: pd.DataFrame = field(default_factory=STORE_ARRIVALS.empty_frame)
     supply_routes: pd.DataFrame = field(default_factory=SUPPLY_ROUTES.empty_frame)
+    kits: pd.DataFrame = field(default_factory=KITS.empty_frame)
     source: str = field(default="", compare=False)
 
     @property
@@ -332,6 +334,7 @@ TABLE_FIELDS = (
     "stores",
     "store_arrivals",
     "supply_routes",
+    "kits",
 )
 
 

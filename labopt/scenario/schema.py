@@ -258,16 +258,17 @@ STORE_ARRIVALS = Table(
 
 SUPPLY_ROUTES = Table(
     "supply_routes",
-    "Who may ship reagent to whom: a store or a lab to a lab. A shipment sent on day t can be "
-    "used at the target from day t + lead_days. Without this table no reagent is shipped.",
+    "Who may ship to whom: reagent from a store or a lab to a lab; collection kits from a "
+    "store to a unit (a district code as target). A shipment sent on day t can be used at the "
+    "target from day t + lead_days. Without this table nothing is shipped.",
     (
         Column("source", "str", "stores.id or labs.id"),
-        Column("target", "str", "labs.id, not the source"),
+        Column("target", "str", "labs.id (reagent) or districts.code (kits), not the source"),
         Column("lead_days", "int", "days from sending to use", "days", min=0),
         Column(
             "max_reactions",
             "float",
-            "largest shipment on this route per day (blank: no limit)",
+            "largest shipment on this route per day, reactions or kits (blank: no limit)",
             "reactions",
             optional=True,
             min=0,
@@ -278,7 +279,21 @@ SUPPLY_ROUTES = Table(
     optional=True,
 )
 
-SUPPLY_TABLES = (STORES, STORE_ARRIVALS, SUPPLY_ROUTES)
+KITS = Table(
+    "kits",
+    "Collection kits (swab and transport medium) on hand at the start of day 1, at a unit or "
+    "a store. A unit listed here collects no more samples of its poolable (screening) streams "
+    "than the kits it holds and receives; units not listed are not limited by kits. Stores "
+    "ship kits to units along supply_routes whose target is a unit.",
+    (
+        Column("holder", "str", "districts.code or stores.id"),
+        Column("kits", "int", "kits on hand at the start of day 1", "kits", min=0),
+    ),
+    key=("holder",),
+    optional=True,
+)
+
+SUPPLY_TABLES = (STORES, STORE_ARRIVALS, SUPPLY_ROUTES, KITS)
 TABLES = (DISTRICTS, LABS, PREVALENCE, DEMAND, DELIVERIES, TRAVEL, *SUPPLY_TABLES)
 TABLE_BY_NAME = {t.name: t for t in TABLES}
 

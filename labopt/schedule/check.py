@@ -252,11 +252,77 @@ def _shipments(
     return sent, received
 
 
+def _collection(
+    scn: Scenario, st: pd.DataFrame, kit_shipments: pd.DataFrame | None, days: int, v: list[str]
+) -> None:
+    """Samples not collected only at units the kits table lists, of poolable streams, whole
+    and at most the demand; each unit's collected poolable samples within the kits it held
+    and received, day by day; kit shipments from stores to units along routes, within the
+    stores' kits."""
+    kits = {str(h): float(k) for h, k in zip(scn.kits["holder"], scn.kits["kits"], strict=True)}
+    units = {d.code for d in scn.districts}
+    poolable = {s.id: s.poolable for s in scn.streams}
+    nc = st["not_collected"].to_numpy(dtype=float)
+    bad = (nc < 0) | (nc != np.round(nc)) | (nc > st["demand"].to_numpy() + TOL)
+    bad |= (nc > 0) & ~(st["district"].isin(kits) & st["stream"].map(poolable)).to_numpy()
+    v += [
+        f"day {r.day}, {r.district}/{r.stream}: {r.not_collected} not collected (only whole "
+        f"poolable samples at a unit with a kits row, at most the demand {r.demand:g})"
+        for r in st[bad].itertuples(index=False)
+    ]
+    routes = {
+        (str(r.source), str(r.target)): r
+        for r in scn.supply_routes.itertuples(index=False)
+        if str(r.target) in units
+    }
+    received: dict[tuple[str, int], float] = {}
+    sent: dict[tuple[str, int], float] = {}
+    for r in (kit_shipments if kit_shipments is not None else pd.DataFrame()).itertuples(
+        index=False
+    ):
+        where = f"kit shipment day {r.day} {r.source} -> {r.target}"
+        route = routes.get((str(r.source), str(r.target)))
+        if route is None:
+            v.append(f"{where}: no supply route from {r.source} to unit {r.target}")
+            continue
+        if int(r.arrival_day) != int(r.day) + int(route.lead_days) or int(r.arrival_day) > days:
+            v.append(f"{where}: arrives day {r.arrival_day}, not day + lead time within 1-{days}")
+        most = pd.to_numeric(route.max_reactions, errors="coerce")
+        if np.isfinite(most) and float(r.kits) > most + TOL:
+            v.append(f"{where}: {r.kits} kits, route limit {most:g}")
+        at = (str(r.target), int(r.arrival_day))
+        received[at] = received.get(at, 0.0) + float(r.kits)
+        sent[(str(r.source), int(r.day))] = sent.get((str(r.source), int(r.day)), 0.0) + float(
+            r.kits
+        )
+    for store in scn.stores["id"].astype(str):
+        have = kits.get(store, 0.0)
+        for day in range(1, days + 1):
+            have -= sent.get((store, day), 0.0)
+            if have < -TOL:
+                v.append(f"store {store} day {day}: {-have:g} kits shipped beyond its kits")
+                break
+    pooled = st[st["stream"].map(poolable)]
+    collected = (
+        (pooled["demand"] - pooled["not_collected"])
+        .groupby([pooled["district"], pooled["day"]])
+        .sum()
+    )
+    for unit in sorted(units & set(kits)):
+        have = kits[unit]
+        for day in range(1, days + 1):
+            have += received.get((unit, day), 0.0) - float(collected.get((unit, day), 0.0))
+            if have < -TOL:
+                v.append(f"{unit} day {day}: {-have:g} more poolable samples collected than kits")
+                break
+
+
 def check_plan(
     scn: Scenario,
     allocations: pd.DataFrame,
     status: pd.DataFrame,
     shipments: pd.DataFrame | None = None,
+    kit_shipments: pd.DataFrame | None = None,
 ) -> CheckReport:
     """Check a plan given as tables.
 
@@ -264,7 +330,9 @@ def check_plan(
     status: day, district, stream, tested, waiting, untested (one row per unit, stream and
     day of the plan).
     shipments: day, source, target, reactions, arrival_day (reagent sent along the scenario's
-    supply routes; none when omitted).
+    supply routes; none when omitted); kit_shipments: day, source, target, kits, arrival_day
+    (collection kits from stores to units). With a kits table, status has not_collected: the
+    samples a unit did not collect, which must fit what its kits allow.
     """
     rep = CheckReport()
     v = rep.violations
@@ -345,12 +413,17 @@ def check_plan(
                 )
             stock -= u + out
     # ---- accounting for every unit, stream and day
-    st = status[["day", "district", "stream", "tested", "waiting", "untested"]].copy()
+    keep = ["day", "district", "stream", "tested", "waiting", "untested"]
+    kits = "not_collected" in status.columns
+    st = status[keep + (["not_collected"] if kits else [])].copy()
     st = st.sort_values(["district", "stream", "day"]).reset_index(drop=True)
     dem = scn.demand.set_index(["day", "district", "stream"])["samples"]
     st["demand"] = dem.reindex(
         pd.MultiIndex.from_frame(st[["day", "district", "stream"]]), fill_value=0
     ).to_numpy(dtype=float)
+    if kits:  # the samples collected: what the kits allowed
+        _collection(scn, st, kit_shipments, days, v)
+        st["demand"] -= st["not_collected"]
     alloc_tested = a.groupby(["day", "district", "stream"])["samples"].sum()
     st["allocated"] = alloc_tested.reindex(
         pd.MultiIndex.from_frame(st[["day", "district", "stream"]]), fill_value=0

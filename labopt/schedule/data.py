@@ -262,7 +262,7 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
         pool_classes=classes,
         designs=designs,
         unreachable=unreachable,
-        supply=supply_of(scn, [lab.id for lab in labs], T),
+        supply=supply_of(scn, [lab.id for lab in labs], dcodes, T),
         notes=[unreachable_note(scn, u) for u in unreachable],
     )
 

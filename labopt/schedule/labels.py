@@ -53,11 +53,16 @@ COLUMNS = {
         "target_name": "Nơi nhận",
         "arrival_day": "Ngày dùng được",
         "why": "Lý do",
+        "resource": "Loại",
+        "quantity": "Số lượng",
+        "not_collected": "Không lấy được (thiếu dụng cụ)",
     },
 }
 
 WORDS = {
     "en": {
+        "reagent": "reagent (reactions)",
+        "kits": "collection kits",
         "single": "single",
         "pooled": "pooled",
         "waiting": "waiting",
@@ -72,6 +77,8 @@ WORDS = {
         "pooled_target": "pooled target",
     },
     "vi": {
+        "reagent": "sinh phẩm (phản ứng)",
+        "kits": "bộ dụng cụ lấy mẫu",
         "single": "mẫu đơn",
         "pooled": "mẫu gộp",
         "waiting": "chờ",
@@ -139,6 +146,12 @@ TEMPLATES = {
         "ship_run_out": "{target_name} would run out on day {run_out_day}",
         "ship_cover": "it keeps {cover_days:g} days of reagent in stock",
         "ship_later": "reagent for its later days",
+        "kit_shipment": "Ship {kits:,} collection kits from {source_name} to {target_name} on "
+        "day {day} (usable from day {arrival_day}): {why}",
+        "kits_run_out": "{target_name} would run out of kits on day {run_out_day}",
+        "kits_later": "kits for its later days",
+        "uncollected": "Day {day}: {samples:,} screening samples not collected for lack of "
+        "collection kits; most at {top_name} ({top_samples:,})",
         "reagent_day": "Day {day}: {labs_out:,} labs run out of reagent; {reactions_short:,.0f} "
         "reactions short by day {last_day}; largest: {top_name}, {top_short:,.0f}",
         "reagent_day_one": "Day {day}: {top_name} runs out of reagent; "
@@ -192,6 +205,12 @@ TEMPLATES = {
         "ship_run_out": "{target_name} sẽ hết sinh phẩm vào ngày {run_out_day}",
         "ship_cover": "giữ dự trữ sinh phẩm đủ {cover_days:g} ngày",
         "ship_later": "sinh phẩm cho các ngày sau",
+        "kit_shipment": "Chuyển {kits:,} bộ dụng cụ lấy mẫu từ {source_name} đến {target_name} "
+        "ngày {day} (dùng được từ ngày {arrival_day}): {why}",
+        "kits_run_out": "{target_name} sẽ hết bộ dụng cụ lấy mẫu vào ngày {run_out_day}",
+        "kits_later": "dụng cụ cho các ngày sau",
+        "uncollected": "Ngày {day}: {samples:,} mẫu sàng lọc không được lấy do thiếu bộ dụng "
+        "cụ lấy mẫu; nhiều nhất tại {top_name} ({top_samples:,})",
         "reagent_day": "Ngày {day}: {labs_out:,} phòng xét nghiệm hết sinh phẩm; thiếu "
         "{reactions_short:,.0f} phản ứng đến hết ngày {last_day}; nhiều nhất: {top_name}, "
         "{top_short:,.0f}",
@@ -289,8 +308,11 @@ def cause_text(cause: dict, lang: str) -> str:
 
 
 def shipment_why(item: dict, lang: str) -> str:
-    """Why a shipment (a shortfall item of kind "shipment") is sent."""
-    return TEMPLATES[lang]["ship_" + item["reason"]].format(**item)
+    """Why a shipment (a shortfall item of kind "shipment" or "kit_shipment") is sent."""
+    t = TEMPLATES[lang]
+    if item["kind"] == "kit_shipment":
+        return t["kits_run_out" if item["run_out_day"] else "kits_later"].format(**item)
+    return t["ship_" + item["reason"]].format(**item)
 
 
 def render(item: dict, lang: str) -> str:
@@ -308,8 +330,8 @@ def render(item: dict, lang: str) -> str:
         )
     if kind == "standby":
         return t["standby"].format(**item, when=days_text(item["days"], lang))
-    if kind == "shipment":
-        return t["shipment"].format(**item, why=shipment_why(item, lang))
+    if kind in ("shipment", "kit_shipment"):
+        return t[kind].format(**item, why=shipment_why(item, lang))
     if kind == "reagent_day":
         key = "reagent_day_one" if item["labs_out"] == 1 else "reagent_day"
         top = item["largest"]

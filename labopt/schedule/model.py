@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from labopt.pooling.designs import partial_block_reactions
 from labopt.scenario.model import Planning
 from labopt.schedule.data import PlanInput
-from labopt.schedule.supply import COVER_SHARE, SHIP_SHARE
+from labopt.schedule.supply import COVER_SHARE, SHIP_SHARE, arrives
 
 
 class Allocation(NamedTuple):
@@ -262,6 +262,8 @@ class LPSolution:
     variables: int
     constraints: int
     shipments: np.ndarray | None = None  # (routes, T) reactions sent on each day
+    kit_shipments: np.ndarray | None = None  # (kit routes, T) kits sent on each day
+    uncollected: np.ndarray | None = None  # (nku, poolable streams, T) samples not collected
 
     @classmethod
     def without_plan(
@@ -318,6 +320,11 @@ class LPModel:
     oz: int = 0
     nst: int = 0
     nroutes: int = 0
+    # collection kits: samples not collected from on (nkits), kit shipments from oy
+    on: int = 0
+    oy: int = 0
+    nkits: int = 0
+    nkitroutes: int = 0
 
     @property
     def ob(self) -> int:
@@ -379,6 +386,14 @@ def read_back(
             if m.nroutes
             else None
         ),
+        kit_shipments=np.clip(v[m.oy : m.oy + m.nkitroutes * T], 0, None).reshape(-1, T)
+        if m.nkits
+        else None,
+        uncollected=np.clip(v[m.on : m.on + m.nkits], 0, None).reshape(
+            -1, int(inp.poolable.sum()), T
+        )
+        if m.nkits
+        else None,
     )
 
 
@@ -558,4 +573,88 @@ def _supply_block(
         obj[ok + lt] = COVER_SHARE * unit
         nrow += nl * T
     m.obj = obj
+    if sup.nku:
+        nrow, nvar = _kits_block(m, inp, w, rows, cols, vals, lo, hi, nrow, nvar)
+    return nrow, nvar
+
+
+def _kits_block(
+    m: LPModel,
+    inp: PlanInput,
+    w: Weights,
+    rows: list,
+    cols: list,
+    vals: list,
+    lo: list,
+    hi: list,
+    nrow: int,
+    nvar: int,
+) -> tuple[int, int]:
+    """Append collection kits: columns samples not collected n (nku*nsp*T: each kit unit's
+    poolable streams), kits left at each kit unit (nku*T) and store (nst*T), kit shipments
+    (nkr*T); rows kits at each unit and store. A unit's kits left: g(t) = g(t-1) + kits
+    arriving - samples collected (demand - n) of its poolable streams; n enters the balance
+    row as a sample gone, costing what a spoiled one does."""
+    sup = inp.supply
+    assert sup is not None
+    T, ns, nst, nku, nkr = inp.days, inp.ns, sup.nst, sup.nku, sup.nkr
+    pool = np.flatnonzero(inp.poolable)
+    nsp = pool.size
+    on, og = nvar, nvar + nku * nsp * T
+    oh = og + nku * T
+    oy = oh + nst * T
+    nvar = oy + nkr * T
+    m.on, m.oy, m.nkits, m.nkitroutes = on, oy, nku * nsp * T, nkr
+    m.lower = np.concatenate([m.lower, np.zeros(nvar - m.lower.size)])
+    m.upper = np.concatenate([m.upper, np.full(nvar - m.upper.size, np.inf)])
+    m.obj = np.concatenate([m.obj, np.zeros(nvar - m.obj.size)])
+    K, S, Kt = np.meshgrid(np.arange(nku), np.arange(nsp), np.arange(T), indexing="ij")
+    d, s = sup.kit_units[K].ravel(), pool[S].ravel()
+    ni = on + np.arange(nku * nsp * T)
+    m.upper[ni] = inp.demand[d, s, Kt.ravel()]
+    m.obj[ni] = w.untested_cost(inp)[s, Kt.ravel()]
+    # balance rows: a sample not collected leaves like a tested or spoiled one
+    rows.append((d * ns + s) * T + Kt.ravel())
+    cols.append(ni)
+    vals.append(np.ones(ni.size))
+    # unit kit rows: g(t) - g(t-1) - sum n(t) - kits arriving = stock (day 1) - demand
+    U, Ut = np.meshgrid(np.arange(nku), np.arange(T), indexing="ij")
+    ut = (U * T + Ut).ravel()
+    rows += [nrow + ut, nrow + (K * T + Kt).ravel()]
+    cols += [og + ut, ni]
+    vals += [np.ones(nku * T), -np.ones(ni.size)]
+    later = (Ut > 0).ravel()
+    rows.append(nrow + ut[later])
+    cols.append(og + ut[later] - 1)
+    vals.append(-np.ones(int(later.sum())))
+    R, Rt = np.meshgrid(np.arange(nkr), np.arange(T), indexing="ij")
+    yi = oy + (R * T + Rt).ravel()
+    m.upper[yi] = np.where(arrives(sup.kit_lead, T), sup.kit_limit[:, None], 0.0).ravel()
+    m.obj[yi] = (SHIP_SHARE * _reaction_day(inp, w) * (1 + sup.kit_lead[R])).ravel()
+    arrive = (Rt + sup.kit_lead[R]).ravel()
+    inside = arrive < T
+    rows.append(nrow + sup.kit_target[R].ravel()[inside] * T + arrive[inside])
+    cols.append(yi[inside])
+    vals.append(-np.ones(int(inside.sum())))
+    need = inp.demand[sup.kit_units][:, pool, :].sum(axis=1)  # (nku, T)
+    rhs = -need
+    rhs[:, 0] += sup.unit_kits
+    lo.append(rhs.ravel())
+    hi.append(rhs.ravel())
+    nrow += nku * T
+    # store kit rows: h(t) - h(t-1) + kits sent = stock (day 1)
+    V, Vt = np.meshgrid(np.arange(nst), np.arange(T), indexing="ij")
+    vt = (V * T + Vt).ravel()
+    rows += [nrow + vt, nrow + sup.kit_source[R].ravel() * T + Rt.ravel()]
+    cols += [oh + vt, yi]
+    vals += [np.ones(nst * T), np.ones(yi.size)]
+    later = (Vt > 0).ravel()
+    rows.append(nrow + vt[later])
+    cols.append(oh + vt[later] - 1)
+    vals.append(-np.ones(int(later.sum())))
+    stock = np.zeros((nst, T))
+    stock[:, 0] = sup.store_kits
+    lo.append(stock.ravel())
+    hi.append(stock.ravel())
+    nrow += nst * T
     return nrow, nvar

@@ -45,11 +45,8 @@ def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
         ],
         columns=["kind", "day", "lab", "cause", "text"],
     )
-    if rep.plan.input.supply is not None:  # the scenario has supply routes
-        ships = [item for item in rep.shortfall if item["kind"] == "shipment"]
-        out["supply"] = rep.shipments.drop(columns=["reason", "run_out_day"]).assign(
-            why=[shipment_why(item, lang) for item in ships]
-        )
+    if rep.plan.input.supply is not None:  # the scenario has supply routes or kits
+        out["supply"] = supply_table(rep, lang)
     if lang == "en":
         return out
     # the labs' limits and the days' causes are words too
@@ -80,6 +77,44 @@ def write_outputs(
         files["tested_vs_target.png"] = lambda path: chart_days(rep, path, lang)
         files["lab_utilisation.png"] = lambda path: chart_labs(rep, path, lang)
     return sorted(write_output_folder(out_dir, files, force=force, kind="plan", reads=reads))
+
+
+SUPPLY_COLUMNS = [
+    "day",
+    "date",
+    "resource",
+    "source",
+    "source_name",
+    "target",
+    "target_name",
+    "quantity",
+    "arrival_day",
+    "why",
+]
+
+
+def supply_table(rep: PlanReport, lang: str = "en") -> pd.DataFrame:
+    """Every shipment, reagent (reactions) then collection kits, in the order sent."""
+    rows = []
+    for item in rep.shortfall:
+        if item["kind"] not in ("shipment", "kit_shipment"):
+            continue
+        kits = item["kind"] == "kit_shipment"
+        rows.append(
+            {
+                "day": item["day"],
+                "date": rep.plan.scenario.date_of(item["day"]).isoformat(),
+                "resource": word("kits" if kits else "reagent", lang),
+                "source": item["source"],
+                "source_name": item["source_name"],
+                "target": item["district"] if kits else item["lab"],
+                "target_name": item["target_name"],
+                "quantity": item["kits"] if kits else item["reactions"],
+                "arrival_day": item["arrival_day"],
+                "why": shipment_why(item, lang),
+            }
+        )
+    return pd.DataFrame(rows, columns=SUPPLY_COLUMNS)
 
 
 def _csv(df: pd.DataFrame) -> Writer:

@@ -30,7 +30,7 @@ from labopt.schedule.network import solve_network
 from labopt.schedule.report import PlanReport, build_report
 from labopt.schedule.result import Plan
 from labopt.schedule.rounding import integer_plan
-from labopt.schedule.supply import net_received, whole_shipments
+from labopt.schedule.supply import net_received, whole_kits, whole_shipments
 
 Progress = Callable[[str], None]
 
@@ -142,6 +142,14 @@ def make_plan(
         shipments = whole_shipments(inp.supply, sol.shipments, inp.reagent_cum)
         gained, _ = net_received(inp.supply, shipments, inp.nl)
         inp = replace(inp, reagent_cum=inp.reagent_cum + gained)
+    kit_shipments = uncollected = None
+    if inp.supply is not None and sol.uncollected is not None and sol.kit_shipments is not None:
+        # samples collected as the kits allow; the rest were never collected
+        kit_shipments, collected = whole_kits(
+            inp.supply, inp.demand, inp.poolable, inp.priority, sol.kit_shipments, sol.uncollected
+        )
+        uncollected = inp.demand - collected
+        inp = replace(inp, demand=collected)
     x, waiting, untested = integer_plan(inp, sol, cfg.retest_reserve_sd)
     obj = w.objective(inp, x, waiting, untested)
     if shipments is not None:
@@ -174,6 +182,8 @@ def make_plan(
     )
     plan.notes += inp.notes
     plan.shipments = shipments
+    plan.kit_shipments = kit_shipments
+    plan.uncollected = uncollected
     plan.lp_untested = sol.untested
     plan.lp_gap = 0.0 if sol.optimal else relative_gap(sol.objective, sol.bound)
     if not sol.optimal:
@@ -222,6 +232,10 @@ def plan_scenario(
         if progress:
             progress("independent check")
         report.check = check_plan(
-            scenario, report.allocations, report.status, report.plan.shipments_table()
+            scenario,
+            report.allocations,
+            report.status,
+            report.plan.shipments_table(),
+            report.plan.kit_shipments_table(),
         )
     return report

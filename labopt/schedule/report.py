@@ -60,6 +60,8 @@ class PlanReport:
     check: CheckReport | None = None  # the independent check, when it ran
     # reagent shipments (labopt.schedule.supply), with names and why each is sent
     shipments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # collection kit shipments, the same way (empty without a kits table)
+    kit_shipments: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def meets_targets(self) -> bool:
@@ -122,6 +124,11 @@ class PlanReport:
                 dict(item, why=shipment_why(item, lang), text=render(item, lang))
                 for item in self.shortfall
                 if item["kind"] == "shipment"
+            ],
+            "kit_shipments": [
+                dict(item, why=shipment_why(item, lang), text=render(item, lang))
+                for item in self.shortfall
+                if item["kind"] == "kit_shipment"
             ],
             "shortfall": [dict(item, text=render(item, lang)) for item in self.shortfall],
             "totals": totals(self),
@@ -271,23 +278,23 @@ def build_report(plan: Plan) -> PlanReport:
     fresh = np.maximum(tested - carry_in, 0.0)
     share = np.divide(fast_tested, tested, out=np.zeros_like(tested), where=tested > 0)
     D, S, Tt = np.meshgrid(np.arange(inp.nd), np.arange(ns), np.arange(T), indexing="ij")
-    status = (
-        pd.DataFrame(
-            {
-                "day": Tt.ravel() + 1,
-                "date": [dates[t] for t in Tt.ravel()],
-                "district": np.array(inp.district_codes)[D.ravel()],
-                "stream": np.array(inp.stream_ids)[S.ravel()],
-                "demand": inp.demand.ravel().astype(int),
-                "tested": tested.ravel().astype(int),
-                "waiting": plan.waiting.ravel().astype(int),
-                "untested": plan.untested.ravel().astype(int),
-                "tested_within_turnaround": np.floor(fresh * share + 1e-9).ravel().astype(int),
-            }
-        )
-        .sort_values(["day", "district", "stream"])
-        .reset_index(drop=True)
-    )
+    columns = {
+        "day": Tt.ravel() + 1,
+        "date": [dates[t] for t in Tt.ravel()],
+        "district": np.array(inp.district_codes)[D.ravel()],
+        "stream": np.array(inp.stream_ids)[S.ravel()],
+        # the samples the units ask for: those collected and any not collected
+        "demand": (inp.demand if plan.uncollected is None else inp.demand + plan.uncollected)
+        .ravel()
+        .astype(int),
+        "tested": tested.ravel().astype(int),
+        "waiting": plan.waiting.ravel().astype(int),
+        "untested": plan.untested.ravel().astype(int),
+        "tested_within_turnaround": np.floor(fresh * share + 1e-9).ravel().astype(int),
+    }
+    if plan.uncollected is not None:  # collection kits limit some units
+        columns["not_collected"] = plan.uncollected.ravel().astype(int)
+    status = pd.DataFrame(columns).sort_values(["day", "district", "stream"]).reset_index(drop=True)
 
     # ---- labs per day
     st = lab_state(plan)
@@ -337,10 +344,12 @@ def build_report(plan: Plan) -> PlanReport:
     days["cause"] = day_causes(ctx, days)
     rep = PlanReport(plan, alloc, status, labs, days)
     rep.shipments = shipments_report(plan, dates)
+    rep.kit_shipments = kit_shipments_report(plan, dates)
     items = shortfall(rep, ctx)
     # shipments right after the reagent headlines: they are what to do about them
     first = sum(1 for item in items if item["kind"] == "reagent_day")
-    rep.shortfall = items[:first] + shipment_items(rep) + items[first:]
+    supply = shipment_items(rep) + kit_items(rep)
+    rep.shortfall = items[:first] + supply + items[first:]
     return rep
 
 
@@ -367,6 +376,69 @@ def shipments_report(plan: Plan, dates: list[str]) -> pd.DataFrame:
     table["reason"] = reason
     table["run_out_day"] = pd.array(run_out, dtype="Int64")
     return table
+
+
+def kit_shipments_report(plan: Plan, dates: list[str]) -> pd.DataFrame:
+    """The plan's kit shipments with dates, names and why: the first day the unit would run
+    out of kits without any kit shipment."""
+    table = plan.kit_shipments_table()
+    sup, inp = plan.input.supply, plan.input
+    if sup is None or plan.kit_shipments is None or table.empty:
+        return table.assign(run_out_day=pd.Series(dtype="Int64"))
+    pool = np.flatnonzero(inp.poolable)
+    collected = inp.demand[sup.kit_units][:, pool, :].sum(axis=1)  # (nku, T)
+    own_left = sup.unit_kits[:, None] - np.cumsum(collected, axis=1)
+    ki = {inp.district_codes[u]: k for k, u in enumerate(sup.kit_units.tolist())}
+    run_out = []
+    for r in table.itertuples(index=False):
+        short = np.flatnonzero(own_left[ki[r.target], r.arrival_day - 1 :] < 0)
+        run_out.append(int(r.arrival_day + short[0]) if short.size else None)
+    names = dict(zip(sup.store_ids, plan.scenario.stores["name"], strict=True))
+    names.update({d.code: d.name for d in plan.scenario.districts})
+    table.insert(1, "date", [dates[d - 1] for d in table["day"]])
+    table.insert(3, "source_name", table["source"].map(names))
+    table.insert(5, "target_name", table["target"].map(names))
+    table["run_out_day"] = pd.array(run_out, dtype="Int64")
+    return table
+
+
+def kit_items(rep: PlanReport) -> list[dict]:
+    """Kit shipments (kind "kit_shipment"), then per day the samples not collected for lack
+    of kits (kind "uncollected", the units with most first)."""
+    out = [
+        {
+            "kind": "kit_shipment",
+            "day": int(r["day"]),
+            "source": r["source"],
+            "source_name": r["source_name"],
+            "district": r["target"],
+            "target_name": r["target_name"],
+            "kits": int(r["kits"]),
+            "arrival_day": int(r["arrival_day"]),
+            "run_out_day": None if pd.isna(r["run_out_day"]) else int(r["run_out_day"]),
+        }
+        for r in rep.kit_shipments.to_dict("records")
+    ]
+    if "not_collected" not in rep.status.columns:
+        return out
+    names = {d.code: d.name for d in rep.plan.scenario.districts}
+    lost = rep.status[rep.status["not_collected"] > 0]
+    for day, g in lost.groupby("day"):
+        per = g.groupby("district")["not_collected"].sum().sort_values(ascending=False)
+        out.append(
+            {
+                "kind": "uncollected",
+                "day": int(day),
+                "samples": int(per.sum()),
+                "units": [
+                    {"district": str(d), "name": names[str(d)], "samples": int(n)}
+                    for d, n in per.items()
+                ],
+                "top_name": names[str(per.index[0])],
+                "top_samples": int(per.iloc[0]),
+            }
+        )
+    return out
 
 
 def shipment_items(rep: PlanReport) -> list[dict]:

@@ -10,7 +10,12 @@ import pandas as pd
 from labopt.scenario.model import Scenario
 from labopt.schedule.data import PlanInput
 from labopt.schedule.model import Weights, whole_reactions
-from labopt.schedule.supply import COLUMNS, shipments_table
+from labopt.schedule.supply import (
+    COLUMNS,
+    KIT_COLUMNS,
+    kit_shipments_table,
+    shipments_table,
+)
 
 
 @dataclass
@@ -41,6 +46,10 @@ class Plan:
     # (routes, T) whole reactions shipped on each day (labopt.schedule.supply); the input's
     # reagent_cum then counts them (received in, sent out)
     shipments: np.ndarray | None = None
+    # (kit routes, T) whole kits shipped, and (nd, ns, T) samples not collected for lack of
+    # kits; the input's demand is then the samples collected
+    kit_shipments: np.ndarray | None = None
+    uncollected: np.ndarray | None = None
 
     @property
     def scenario(self) -> Scenario:
@@ -55,6 +64,15 @@ class Plan:
                 {"source": object, "target": object}
             )
         return shipments_table(sup, self.shipments, self.input.lab_ids)
+
+    def kit_shipments_table(self) -> pd.DataFrame:
+        """Collection kit shipments, one row each (labopt.schedule.supply.KIT_COLUMNS)."""
+        sup = self.input.supply
+        if sup is None or self.kit_shipments is None:
+            return pd.DataFrame({c: pd.Series(dtype="int64") for c in KIT_COLUMNS}).astype(
+                {"source": object, "target": object}
+            )
+        return kit_shipments_table(sup, self.kit_shipments, self.input.district_codes)
 
     def reactions(self) -> np.ndarray:
         """Expected reactions per pair, stream and day, in whole pools and arrays (retests

@@ -28,6 +28,7 @@ import pandas as pd
 COVER_SHARE = 0.1
 SHIP_SHARE = 0.01
 COLUMNS = ["day", "source", "target", "reactions", "arrival_day"]
+KIT_COLUMNS = ["day", "source", "target", "kits", "arrival_day"]
 
 
 @dataclass
@@ -42,6 +43,23 @@ class Supply:
     lead: np.ndarray  # (nr,) days
     limit: np.ndarray  # (nr,) largest shipment a day (inf: none)
     cover_days: float  # safety stock, days of a lab's use that day
+    # collection kits: the units whose poolable samples need them (the kits table lists them),
+    # their kits and the stores' on day 1, and the routes that carry kits (store -> unit)
+    kit_units: np.ndarray  # (nku,) unit index
+    unit_kits: np.ndarray  # (nku,) kits
+    store_kits: np.ndarray  # (nst,) kits
+    kit_source: np.ndarray  # (nkr,) store index
+    kit_target: np.ndarray  # (nkr,) index into kit_units
+    kit_lead: np.ndarray  # (nkr,) days
+    kit_limit: np.ndarray  # (nkr,) largest shipment a day (inf: none)
+
+    @property
+    def nku(self) -> int:
+        return int(self.kit_units.size)
+
+    @property
+    def nkr(self) -> int:
+        return int(self.kit_source.size)
 
     @property
     def nst(self) -> int:
@@ -55,14 +73,21 @@ class Supply:
         return self.store_ids[node] if node < self.nst else lab_ids[node - self.nst]
 
     def sendable(self, days: int) -> np.ndarray:
-        """(nr, T) bool: a shipment sent that day arrives within the horizon."""
-        return (np.arange(days)[None, :] + self.lead[:, None]) < days
+        """(nr, T) bool: a reagent shipment sent that day arrives within the horizon."""
+        return arrives(self.lead, days)
 
 
-def supply_of(scn, lab_ids: list[str], days: int) -> Supply | None:
-    """The scenario's supply network over ``days`` days, or None when it has no route."""
-    routes = getattr(scn, "supply_routes", None)
-    if routes is None or routes.empty:
+def arrives(lead: np.ndarray, days: int) -> np.ndarray:
+    """(routes, T) bool: a shipment sent that day on a route of ``lead`` days arrives within
+    the horizon."""
+    return (np.arange(days)[None, :] + lead[:, None]) < days
+
+
+def supply_of(scn, lab_ids: list[str], unit_codes: list[str], days: int) -> Supply | None:
+    """The scenario's supply network over ``days`` days, or None when it has no route and
+    no kits."""
+    routes = scn.supply_routes
+    if routes.empty and scn.kits.empty:
         return None
     stores = scn.stores
     store_ids = [str(s) for s in stores["id"]]
@@ -73,6 +98,11 @@ def supply_of(scn, lab_ids: list[str], days: int) -> Supply | None:
     for store, day, r in scn.store_arrivals[["store", "day", "reactions"]].itertuples(index=False):
         if int(day) <= days:
             stock[si[store], int(day) - 1] += float(r)
+    kits = dict(zip(scn.kits["holder"], scn.kits["kits"], strict=True))
+    units = [i for i, code in enumerate(unit_codes) if code in kits]
+    ki = {unit_codes[u]: k for k, u in enumerate(units)}
+    to_units = routes[routes["source"].isin(si) & routes["target"].isin(ki)]
+    kit_limit = pd.to_numeric(to_units["max_reactions"], errors="coerce").to_numpy(dtype=float)
     keep = routes["source"].map(lambda s: s in si or s in li) & routes["target"].isin(li)
     routes = routes[keep]
     limit = pd.to_numeric(routes["max_reactions"], errors="coerce").to_numpy(dtype=float)
@@ -83,7 +113,14 @@ def supply_of(scn, lab_ids: list[str], days: int) -> Supply | None:
         target=np.array([li[t] - len(store_ids) for t in routes["target"]], dtype=np.int64),
         lead=routes["lead_days"].to_numpy(dtype=np.int64),
         limit=np.where(np.isfinite(limit), limit, np.inf),
-        cover_days=float(getattr(scn.policy, "reagent_cover_days", 0.0)),
+        cover_days=float(scn.policy.reagent_cover_days),
+        kit_units=np.array(units, dtype=np.int64),
+        unit_kits=np.array([float(kits[unit_codes[u]]) for u in units]),
+        store_kits=np.array([float(kits.get(s, 0)) for s in store_ids]),
+        kit_source=np.array([si[s] for s in to_units["source"]], dtype=np.int64),
+        kit_target=np.array([ki[t] for t in to_units["target"]], dtype=np.int64),
+        kit_lead=to_units["lead_days"].to_numpy(dtype=np.int64),
+        kit_limit=np.where(np.isfinite(kit_limit), kit_limit, np.inf),
     )
 
 
@@ -145,4 +182,71 @@ def shipments_table(sup: Supply, w: np.ndarray, lab_ids: list[str]) -> pd.DataFr
             "arrival_day": t + 1 + sup.lead[r],
         },
         columns=COLUMNS,
+    ).sort_values(["day", "source", "target"], ignore_index=True)
+
+
+def whole_kits(
+    sup: Supply,
+    inp_demand: np.ndarray,
+    poolable: np.ndarray,
+    priority: np.ndarray,
+    kit_ships: np.ndarray,
+    uncollected: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(kit shipments (nkr, T), samples collected (nd, ns, T)) in whole kits and samples from
+    the LP's: shipments rounded down and cut (latest first) where a store would send kits it
+    does not hold; at each kit unit, the LP's collected samples rounded down, then fewer of
+    the least urgent poolable streams wherever the unit would collect more than the kits it
+    has received."""
+    T = kit_ships.shape[1]
+    y = np.floor(kit_ships + 1e-6)
+    y[~arrives(sup.kit_lead, T)] = 0.0
+    for st in range(sup.nst):
+        mine = np.flatnonzero(sup.kit_source == st)
+        sent = np.cumsum(y[mine].sum(axis=0))
+        for late in np.flatnonzero(sent > sup.store_kits[st] + 1e-9).tolist():
+            missing = np.cumsum(y[mine].sum(axis=0))[late] - sup.store_kits[st]
+            for r in mine:
+                for day in range(late, -1, -1):
+                    cut = min(y[r, day], missing)
+                    y[r, day] -= cut
+                    missing -= cut
+    collected = inp_demand.copy()
+    pool = np.flatnonzero(poolable)
+    order = pool[np.argsort(-priority[pool], kind="stable")]  # least urgent first
+    received = np.zeros((sup.nku, T))
+    for route in range(sup.nkr):
+        lead = int(sup.kit_lead[route])
+        received[sup.kit_target[route], lead:] += y[route, : T - lead]
+    for k, unit in enumerate(sup.kit_units.tolist()):
+        lp = np.floor(inp_demand[unit][pool] - uncollected[k] + 1e-6)
+        collected[unit, pool] = np.clip(lp, 0, None)
+        have = sup.unit_kits[k] + np.cumsum(received[k])
+        used = 0.0
+        for t in range(T):
+            used += collected[unit, pool, t].sum()
+            excess = used - have[t]
+            for s in order:
+                if excess <= 1e-9:
+                    break
+                cut = min(collected[unit, s, t], np.ceil(excess - 1e-9))
+                collected[unit, s, t] -= cut
+                used -= cut
+                excess -= cut
+    return y, collected
+
+
+def kit_shipments_table(sup: Supply, y: np.ndarray, unit_codes: list[str]) -> pd.DataFrame:
+    """One row per kit shipment (whole kits > 0): day sent, store, unit, kits and the day
+    they can be used (1-based days)."""
+    r, t = np.nonzero(y > 0)
+    return pd.DataFrame(
+        {
+            "day": t + 1,
+            "source": [sup.store_ids[int(sup.kit_source[i])] for i in r],
+            "target": [unit_codes[int(sup.kit_units[sup.kit_target[i]])] for i in r],
+            "kits": y[r, t].astype(np.int64),
+            "arrival_day": t + 1 + sup.kit_lead[r],
+        },
+        columns=KIT_COLUMNS,
     ).sort_values(["day", "source", "target"], ignore_index=True)

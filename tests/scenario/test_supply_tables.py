@@ -42,9 +42,11 @@ def with_supply(folder):
         "kho-cdc,cdc,1,\n"
         "kho-cdc,hosp,1,2500\n"
         "kho-syt,priv,2,\n"
-        "cdc,hosp,0,1000.5\n",
+        "cdc,hosp,0,1000.5\n"
+        "kho-cdc,b,1,300\n",
         encoding="utf-8",
     )
+    (folder / "kits.csv").write_text("holder,kits\nb,400\nkho-cdc,1000\n", encoding="utf-8")
     edit(folder / "scenario.toml", "[policy]\n", "[policy]\nreagent_cover_days = 1.5\n")
     return folder
 
@@ -65,8 +67,12 @@ def test_supply_tables_load_typed_and_round_trip_through_folder_and_workbook(tmp
     assert scn.store_arrivals["reactions"].tolist() == [4000, 1000]
     routes = scn.supply_routes
     assert routes["lead_days"].dtype == "int64"
-    assert routes["lead_days"].tolist() == [1, 1, 2, 0]
-    assert routes["max_reactions"].isna().tolist() == [True, False, True, False]
+    assert routes["lead_days"].tolist() == [1, 1, 2, 0, 1]
+    assert routes["max_reactions"].isna().tolist() == [True, False, True, False, False]
+    assert scn.kits.to_dict("records") == [
+        {"holder": "b", "kits": 400},
+        {"holder": "kho-cdc", "kits": 1000},
+    ]
     assert routes["max_reactions"].iloc[3] == 1000.5
 
     folder = save_folder(scn, tmp_path / "out")

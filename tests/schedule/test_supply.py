@@ -186,20 +186,22 @@ def test_outputs_json_and_vietnamese(tmp_path):
     assert list(supply.columns) == [
         "day",
         "date",
+        "resource",
         "source",
         "source_name",
         "target",
         "target_name",
-        "reactions",
+        "quantity",
         "arrival_day",
         "why",
     ]
+    assert (supply["resource"] == "reagent (reactions)").all()
     assert supply["why"].str.contains("would run out on day").all()
     assert "supply" in pd.ExcelFile(out / "plan.xlsx").sheet_names
     r = CliRunner().invoke(app, ["plan", str(folder), "--json", "--no-compare", "--lang", "vi"])
     data = json.loads(r.stdout)
     assert data["shipments"] and data["shipments"][0]["text"].startswith("Chuyển ")
-    assert sum(s["reactions"] for s in data["shipments"]) == supply["reactions"].sum()
+    assert sum(s["reactions"] for s in data["shipments"]) == supply["quantity"].sum()
 
 
 def test_a_scenario_without_routes_writes_no_supply_table(tmp_path):
@@ -253,3 +255,80 @@ def test_the_network_method_is_refused_with_supply_routes(tmp_path):
     scn = load_scenario(with_supply(one_lab(tmp_path / "s", reagent=URGENT, screening=0)))
     with pytest.raises(ValueError, match="no supply routes"):
         make_plan(scn, method="network")
+
+
+def kits_case(folder: Path, *, unit_kits: int, store_kits: int | None) -> Path:
+    """The one lab with room for every screening sample (no urgent ones), 500 screening
+    samples a day, and ``unit_kits`` collection kits at the unit; with ``store_kits``, a store
+    holding them and a route to the unit (lead time 1 day)."""
+    one_lab(folder, urgent=0, screening=500)
+    if store_kits is None:
+        with_supply(
+            folder,
+            stores="id,name,reagent_stock\n",
+            routes="source,target,lead_days,max_reactions\n",
+        )
+        (folder / "kits.csv").write_text(f"holder,kits\na,{unit_kits}\n", encoding="utf-8")
+    else:
+        with_supply(
+            folder,
+            stores="id,name,reagent_stock\ncdc,CDC store,0\n",
+            routes="source,target,lead_days,max_reactions\ncdc,a,1,\n",
+        )
+        (folder / "kits.csv").write_text(
+            f"holder,kits\na,{unit_kits}\ncdc,{store_kits}\n", encoding="utf-8"
+        )
+    return folder
+
+
+def test_kits_limit_collection_and_a_store_ships_them_in_time(tmp_path):
+    rep = plan_scenario(load_scenario(kits_case(tmp_path / "s", unit_kits=1000, store_kits=1200)))
+    assert rep.check.ok, rep.check.violations
+    st = rep.status
+    assert st["demand"].sum() == 3500 and st["not_collected"].sum() == 3500 - 2200
+    assert st["tested"].sum() == 2200  # every sample collected is tested
+    kits = rep.kit_shipments
+    assert kits["kits"].sum() == 1200 and (kits["arrival_day"] == kits["day"] + 1).all()
+    # the unit's 1,000 kits last two days: the store's arrive by day 3
+    assert kits["arrival_day"].min() <= 3
+    texts = rep.shortfall_texts()
+    assert any(
+        t.startswith("Ship 1,200 collection kits") or "collection kits from" in t for t in texts
+    )
+    assert any("not collected for lack of collection kits" in t for t in texts)
+    assert rep.to_dict()["kit_shipments"][0]["text"].startswith("Ship ")
+
+
+def test_kits_without_a_store_cap_collection_at_the_units_kits(tmp_path):
+    rep = plan_scenario(load_scenario(kits_case(tmp_path / "s", unit_kits=700, store_kits=None)))
+    assert rep.check.ok, rep.check.violations
+    assert rep.status["not_collected"].sum() == 3500 - 700
+    assert rep.status["tested"].sum() == 700 and rep.kit_shipments.empty
+
+
+def test_the_check_catches_samples_collected_beyond_the_kits(tmp_path):
+    scn = load_scenario(kits_case(tmp_path / "s", unit_kits=1000, store_kits=1200))
+    rep = plan_scenario(scn)
+    more = rep.status.assign(not_collected=0)  # as if every sample were collected
+    found = "\n".join(
+        check_plan(
+            scn, rep.allocations, more, rep.plan.shipments_table(), rep.plan.kit_shipments_table()
+        ).violations
+    )
+    assert "more poolable samples collected than kits" in found
+    ships = rep.plan.kit_shipments_table().assign(kits=5000)
+    found = "\n".join(
+        check_plan(scn, rep.allocations, rep.status, rep.plan.shipments_table(), ships).violations
+    )
+    assert "kits shipped beyond its kits" in found
+
+
+def test_kits_in_supply_csv_and_vietnamese(tmp_path):
+    folder = kits_case(tmp_path / "s", unit_kits=1000, store_kits=1200)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["plan", str(folder), "--out", str(out), "--lang", "vi"])
+    assert r.exit_code == 0, r.output
+    supply = pd.read_csv(out / "supply.csv")
+    assert set(supply.iloc[:, 2]) == {"bộ dụng cụ lấy mẫu"}
+    assert supply.iloc[:, 7].sum() == 1200
+    assert "không được lấy do thiếu bộ dụng cụ" in " ".join(r.output.split())
