@@ -133,8 +133,10 @@ def retest_variance(design: Design, prevalence: float, policy: Policy) -> float:
     )
 
 
-def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
-    """Arrays for days 1..days of the scenario (default: its whole horizon)."""
+def build_input(scn: Scenario, days: int | None = None, national: bool = False) -> PlanInput:
+    """Arrays for days 1..days of the scenario (default: its whole horizon). ``national``: with
+    a national store holding all the reactions the labs could run over the days
+    (labopt.schedule.supply.supply_of), to find what the province must receive."""
     T = _horizon(scn, days)
     dcodes = [d.code for d in scn.districts]
     di = {c: i for i, c in enumerate(dcodes)}
@@ -262,7 +264,9 @@ def build_input(scn: Scenario, days: int | None = None) -> PlanInput:
         pool_classes=classes,
         designs=designs,
         unreachable=unreachable,
-        supply=supply_of(scn, [lab.id for lab in labs], dcodes, T),
+        supply=supply_of(
+            scn, [lab.id for lab in labs], dcodes, T, float(cap.sum()) if national else 0.0
+        ),
         notes=[unreachable_note(scn, u) for u in unreachable],
     )
 

@@ -146,6 +146,9 @@ TEMPLATES = {
         "ship_run_out": "{target_name} would run out on day {run_out_day}",
         "ship_cover": "it keeps {cover_days:g} days of reagent in stock",
         "ship_later": "reagent for its later days",
+        "national": "What it takes: the province must receive {reactions:,} reactions from the "
+        "national level ({days}) to test {samples:,} more samples ({gain})",
+        "national_day": "{cumulative:,} by day {day}",
         "kit_shipment": "Ship {kits:,} collection kits from {source_name} to {target_name} on "
         "day {day} (usable from day {arrival_day}): {why}",
         "kits_run_out": "{target_name} would run out of kits on day {run_out_day}",
@@ -205,6 +208,9 @@ TEMPLATES = {
         "ship_run_out": "{target_name} sẽ hết sinh phẩm vào ngày {run_out_day}",
         "ship_cover": "giữ dự trữ sinh phẩm đủ {cover_days:g} ngày",
         "ship_later": "sinh phẩm cho các ngày sau",
+        "national": "Cần bổ sung: tỉnh phải nhận {reactions:,} phản ứng sinh phẩm từ trung ương "
+        "({days}) để xét nghiệm thêm {samples:,} mẫu ({gain})",
+        "national_day": "{cumulative:,} trước hết ngày {day}",
         "kit_shipment": "Chuyển {kits:,} bộ dụng cụ lấy mẫu từ {source_name} đến {target_name} "
         "ngày {day} (dùng được từ ngày {arrival_day}): {why}",
         "kits_run_out": "{target_name} sẽ hết bộ dụng cụ lấy mẫu vào ngày {run_out_day}",
@@ -330,6 +336,12 @@ def render(item: dict, lang: str) -> str:
         )
     if kind == "standby":
         return t["standby"].format(**item, when=days_text(item["days"], lang))
+    if kind == "national":
+        days = "; ".join(t["national_day"].format(**d) for d in item["by_day"])
+        gain = ", ".join(
+            f"{item['stream_names'][s]} +{n:,}" for s, n in item["streams"].items() if n > 0
+        )
+        return t["national"].format(**item, days=days, gain=gain or "0")
     if kind in ("shipment", "kit_shipment"):
         return t[kind].format(**item, why=shipment_why(item, lang))
     if kind == "reagent_day":

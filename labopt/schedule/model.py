@@ -487,7 +487,8 @@ def supply_objective(inp: PlanInput, w: Weights, shipments: np.ndarray, used: np
     if sup is None:
         return 0.0
     unit = _reaction_day(inp, w)
-    cost = SHIP_SHARE * unit * float(((1 + sup.lead)[:, None] * shipments).sum())
+    factor = np.ones(sup.nr) if sup.cost_factor is None else sup.cost_factor
+    cost = SHIP_SHARE * unit * float((((1 + sup.lead) * factor)[:, None] * shipments).sum())
     if sup.cover_days > 0:
         left = inp.reagent_cum - np.cumsum(used, axis=1)
         cost += COVER_SHARE * unit * float(np.maximum(sup.cover_days * used - left, 0).sum())
@@ -528,7 +529,11 @@ def _supply_block(
     unit = _reaction_day(inp, w)
     obj = np.zeros(nvar)
     obj[: m.obj.size] = m.obj
-    obj[zi] = (SHIP_SHARE * unit * (1 + sup.lead[R])).ravel()
+    factor = np.ones(nr) if sup.cost_factor is None else sup.cost_factor
+    cost = SHIP_SHARE * unit * (1 + sup.lead[R]) * factor[R]
+    if sup.national is not None:  # the earlier, the dearer: just in time
+        cost *= np.where(sup.national[R], 1 + (T - 1 - Rt) / T, 1.0)
+    obj[zi] = cost.ravel()
 
     # store rows: q(t) - q(t-1) + sum of shipments out = arrivals (+ stock on day 1)
     S, St = np.meshgrid(np.arange(nst), np.arange(T), indexing="ij")

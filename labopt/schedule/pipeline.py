@@ -27,7 +27,7 @@ from labopt.schedule.model import (
     whole_reactions,
 )
 from labopt.schedule.network import solve_network
-from labopt.schedule.report import PlanReport, build_report
+from labopt.schedule.report import PlanReport, build_report, national_item
 from labopt.schedule.result import Plan
 from labopt.schedule.rounding import integer_plan
 from labopt.schedule.supply import net_received, whole_kits, whole_shipments
@@ -79,8 +79,10 @@ def make_plan(
     method: str | None = None,
     progress: Progress | None = None,
     deadline: float | None = None,
+    national: bool = False,
 ) -> Plan:
-    """Plan days 1..days (default: the scenario's horizon).
+    """Plan days 1..days (default: the scenario's horizon). ``national``: with reagent from a
+    national store wherever it lets more samples be tested (what the province must receive).
 
     ``method`` (default: the scenario's plan.method, "auto"): "network" solves the allocation
     as a min-cost flow (only when it is one), "lp" as a linear programme, "auto" picks the
@@ -96,7 +98,7 @@ def make_plan(
         raise InputError(f"method: one of {', '.join(METHODS)}; got {method!r}", "method")
     t0 = time.perf_counter()
     say("designs and capacities")
-    inp = build_input(scn, days)
+    inp = build_input(scn, days, national)
     if deadline is not None:
         left = SOLVER_SHARE * (deadline - time.time())
         cfg = cfg.model_copy(
@@ -228,6 +230,17 @@ def plan_scenario(
     if progress:
         progress("tables and shortfall report")
     report = build_report(plan)
+    short = any(i["kind"] == "reagent_day" and i["reactions_short"] >= 1 for i in report.shortfall)
+    if plan.input.supply is not None and short and plan.method == "lp":
+        if progress:
+            progress("what the province must receive")
+        more = make_plan(scenario, days, method="lp", deadline=deadline, national=True)
+        item = national_item(plan, more)
+        if item is not None:  # after the reagent headlines and the shipments
+            at = sum(
+                i["kind"] in ("reagent_day", "shipment", "kit_shipment") for i in report.shortfall
+            )
+            report.shortfall.insert(at, item)
     if check:
         if progress:
             progress("independent check")

@@ -38,7 +38,7 @@ from labopt.schedule.check import CheckReport
 from labopt.schedule.labels import render, shipment_why
 from labopt.schedule.model import block_overhead, plan_cost
 from labopt.schedule.result import Plan
-from labopt.schedule.supply import net_received
+from labopt.schedule.supply import NATIONAL, net_received
 
 # reactions: less reagent than one reaction counts as none, and a lab-day within one reaction
 # of a limit is at that limit (plans are in whole samples; reagent and claims are fractional)
@@ -125,6 +125,10 @@ class PlanReport:
                 for item in self.shortfall
                 if item["kind"] == "shipment"
             ],
+            "national_supply": next(
+                (dict(i, text=render(i, lang)) for i in self.shortfall if i["kind"] == "national"),
+                None,
+            ),
             "kit_shipments": [
                 dict(item, why=shipment_why(item, lang), text=render(item, lang))
                 for item in self.shortfall
@@ -362,7 +366,7 @@ def shipments_report(plan: Plan, dates: list[str]) -> pd.DataFrame:
         return table.assign(why=pd.Series(dtype=object))
     gained, _ = net_received(sup, plan.shipments, inp.nl)
     own_left = inp.reagent_cum - gained - np.cumsum(plan.lab_reactions(), axis=1)
-    names = {**dict(zip(sup.store_ids, plan.scenario.stores["name"], strict=True))}
+    names = dict(zip(plan.scenario.stores["id"], plan.scenario.stores["name"], strict=True))
     names.update({lab.id: lab.name for lab in plan.scenario.labs})
     li = {lab: i for i, lab in enumerate(inp.lab_ids)}
     reason, run_out = [], []
@@ -439,6 +443,32 @@ def kit_items(rep: PlanReport) -> list[dict]:
             }
         )
     return out
+
+
+def national_item(plan: Plan, more: Plan) -> dict | None:
+    """What the province must receive from the national level (kind "national"): ``more`` is
+    the plan with a national store (labopt.schedule.supply.NATIONAL); per day the reactions it
+    ships into the province, and per stream the samples tested beyond ``plan``. None when it
+    ships nothing."""
+    table = more.shipments_table()
+    sent = table[table["source"] == NATIONAL].groupby("day")["reactions"].sum()
+    if sent.sum() < 1:
+        return None
+    extra = more.tested().sum(axis=(0, 2)) - plan.tested().sum(axis=(0, 2))
+    names = {s.id: s.name for s in plan.scenario.streams}
+    return {
+        "kind": "national",
+        "reactions": int(sent.sum()),
+        "by_day": [
+            {"day": int(d), "reactions": int(r), "cumulative": int(c)}
+            for d, r, c in zip(sent.index, sent, sent.cumsum(), strict=True)
+        ],
+        "streams": {
+            sid: int(np.rint(e)) for sid, e in zip(plan.input.stream_ids, extra, strict=True)
+        },
+        "stream_names": {sid: names[sid] for sid in plan.input.stream_ids},
+        "samples": int(np.rint(extra.sum())),
+    }
 
 
 def shipment_items(rep: PlanReport) -> list[dict]:

@@ -27,6 +27,11 @@ import pandas as pd
 # shipment (times 1 + its lead time)
 COVER_SHARE = 0.1
 SHIP_SHARE = 0.01
+# "what it takes": a national store with all the reagent the labs could run, shipping to any
+# lab on the day (what each lab must hold by then); its shipments cost this many times a
+# route's, so the province's own stock goes first
+NATIONAL = "national"
+NATIONAL_COST = 10.0
 COLUMNS = ["day", "source", "target", "reactions", "arrival_day"]
 KIT_COLUMNS = ["day", "source", "target", "kits", "arrival_day"]
 
@@ -52,6 +57,11 @@ class Supply:
     kit_target: np.ndarray  # (nkr,) index into kit_units
     kit_lead: np.ndarray  # (nkr,) days
     kit_limit: np.ndarray  # (nkr,) largest shipment a day (inf: none)
+
+    # (nr,) a route's cost per reaction, times (None: 1); a national route's (NATIONAL) also
+    # falls day by day, so it ships just in time and "by day D" is the day it is needed
+    cost_factor: np.ndarray | None = None
+    national: np.ndarray | None = None  # (nr,) bool
 
     @property
     def nku(self) -> int:
@@ -83,13 +93,27 @@ def arrives(lead: np.ndarray, days: int) -> np.ndarray:
     return (np.arange(days)[None, :] + lead[:, None]) < days
 
 
-def supply_of(scn, lab_ids: list[str], unit_codes: list[str], days: int) -> Supply | None:
+def supply_of(
+    scn, lab_ids: list[str], unit_codes: list[str], days: int, national: float = 0.0
+) -> Supply | None:
     """The scenario's supply network over ``days`` days, or None when it has no route and
-    no kits."""
+    no kits. ``national`` > 0: with a national store (NATIONAL) holding that many reactions."""
     routes = scn.supply_routes
     if routes.empty and scn.kits.empty:
         return None
     stores = scn.stores
+    if national > 0:
+        stores = pd.concat(
+            [
+                stores,
+                pd.DataFrame({"id": [NATIONAL], "name": [NATIONAL], "reagent_stock": [national]}),
+            ],
+            ignore_index=True,
+        )
+        extra = pd.DataFrame(
+            {"source": NATIONAL, "target": lab_ids, "lead_days": 0, "max_reactions": np.nan}
+        )
+        routes = pd.concat([routes, extra], ignore_index=True)
     store_ids = [str(s) for s in stores["id"]]
     si = {s: i for i, s in enumerate(store_ids)}
     li = {lab: len(store_ids) + i for i, lab in enumerate(lab_ids)}
@@ -121,6 +145,8 @@ def supply_of(scn, lab_ids: list[str], unit_codes: list[str], days: int) -> Supp
         kit_target=np.array([ki[t] for t in to_units["target"]], dtype=np.int64),
         kit_lead=to_units["lead_days"].to_numpy(dtype=np.int64),
         kit_limit=np.where(np.isfinite(kit_limit), kit_limit, np.inf),
+        cost_factor=np.where(routes["source"] == NATIONAL, NATIONAL_COST, 1.0),
+        national=(routes["source"] == NATIONAL).to_numpy(),
     )
 
 

@@ -332,3 +332,27 @@ def test_kits_in_supply_csv_and_vietnamese(tmp_path):
     assert set(supply.iloc[:, 2]) == {"bộ dụng cụ lấy mẫu"}
     assert supply.iloc[:, 7].sum() == 1200
     assert "không được lấy do thiếu bộ dụng cụ" in " ".join(r.output.split())
+
+
+def test_what_it_takes_names_the_reagent_the_province_must_receive_by_day(tmp_path):
+    folder = with_supply(
+        one_lab(tmp_path / "s", reagent=URGENT, screening=500),
+        stores="id,name,reagent_stock\ncdc,CDC store,400\n",
+    )
+    rep = plan_scenario(load_scenario(folder))
+    need = rep.to_dict()["national_supply"]
+    # a week of urgent samples, less the lab's stock and the store's
+    assert need["reactions"] == 7 * URGENT - URGENT - 400
+    assert need["streams"]["f1"] == need["reactions"] and need["streams"]["screen"] == 0
+    days = need["by_day"]
+    assert days[-1]["cumulative"] == need["reactions"] and days[-1]["day"] == 7
+    # just in time: by each day no more than the days up to it need
+    for d in days:
+        assert d["cumulative"] <= d["day"] * URGENT - URGENT - 400 + 1
+    assert rep.shortfall_texts()[2].startswith("What it takes: the province must receive 1,808")
+    assert rep.shortfall_texts("vi")[2].startswith("Cần bổ sung: tỉnh phải nhận 1,808")
+
+
+def test_no_what_it_takes_when_the_stores_suffice(tmp_path):
+    rep = plan_scenario(load_scenario(with_supply(one_lab(tmp_path / "s", reagent=URGENT))))
+    assert rep.to_dict()["national_supply"] is None
