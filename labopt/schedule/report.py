@@ -902,7 +902,8 @@ def reagent_outages(ctx: _Context) -> list[dict]:
                     else {"day": int(nxt["day"]), "reactions": float(nxt["reactions"])},
                     "last_day": T,
                     # a run-out matters when labs lack it, or when it lasts to the last day
-                    "reported": lacking >= TOL or end >= T,
+                    # (with shipments a lab ending the week empty got just what it needed)
+                    "reported": lacking >= TOL or (end >= T and inp.supply is None),
                 }
             )
             t = end
