@@ -903,7 +903,8 @@ def reagent_outages(ctx: _Context) -> list[dict]:
                     "last_day": T,
                     # a run-out matters when labs lack it, or when it lasts to the last day
                     # (with shipments a lab ending the week empty got just what it needed)
-                    "reported": lacking >= TOL or (end >= T and inp.supply is None),
+                    "reported": lacking >= TOL
+                    or (end >= T and (inp.supply is None or inp.supply.nr == 0)),
                 }
             )
             t = end
