@@ -9,15 +9,19 @@ min-cost flow); each floor is about half the ratio measured on the 2-core develo
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from benches.timing import gate, gate_ratio, ratio, record
 from labopt.examples import EXAMPLES
 from labopt.scenario import load_scenario
+from labopt.scenario.model import Scenario
 from labopt.scenario.synth import synthesize
+from labopt.scenario.travel import haversine_km
 from labopt.schedule import build_input, make_plan, plan_scenario
 from labopt.schedule.flow import fewest_reactions, flow_network, unit_costs
 from labopt.schedule.mincostflow import min_cost_flow
@@ -34,6 +38,8 @@ FLOOR_COLUMN_GENERATION = 2.0  # whole-LP HiGHS against column generation
 FLOOR_COLUMNS_VS_RELAXED_FLOW = 0.14  # its relaxed flow alone against column generation
 FLOOR_SIMPLEX_VS_ORTOOLS = 1.5  # OR-Tools' min-cost flow against labopt's network simplex
 FLOOR_NETWORK_VS_LP = 2.5  # the whole LP against the min-cost flow, same network
+# the national week without shipments against the same week with a store and inter-lab routes
+FLOOR_SUPPLY_VS_NONE = 0.4
 
 
 def national(districts=700, labs=300, seed=0):
@@ -127,6 +133,65 @@ def test_national_week_as_synthesized():
         t_labopt=cg_secs,
         floor=FLOOR_COLUMN_GENERATION,
         t_plan_and_check=total,
+    )
+
+
+def with_store(scn: Scenario, neighbours: int = 2) -> Scenario:
+    """The week with a store holding a third of the labs' stock, a route (lead 1 day) from it
+    to every lab and routes (lead 0) between each lab and its ``neighbours`` nearest labs,
+    both ways (issue 19)."""
+    ids = [lab.id for lab in scn.labs]
+    lat = np.array([lab.lat for lab in scn.labs])
+    lon = np.array([lab.lon for lab in scn.labs])
+    km = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    np.fill_diagonal(km, np.inf)
+    near = np.argsort(km, axis=1)[:, :neighbours]
+    pairs = {(i, int(j)) for i in range(len(ids)) for j in near[i]}
+    pairs |= {(j, i) for i, j in pairs}
+    rows = [("store", lab, 1) for lab in ids] + [(ids[i], ids[j], 0) for i, j in sorted(pairs)]
+    routes = pd.DataFrame(rows, columns=["source", "target", "lead_days"]).assign(
+        max_reactions=np.nan
+    )
+    stock = sum(lab.reagent_stock for lab in scn.labs) // 3
+    return replace(
+        scn,
+        stores=pd.DataFrame({"id": ["store"], "name": ["Store"], "reagent_stock": [stock]}),
+        supply_routes=routes,
+    )
+
+
+def test_national_week_with_a_store_and_inter_lab_shipments():
+    """The national week as synthesized with a store and inter-lab routes (issue 19: "under
+    3 s of solving"): build + solve against the same week without routes (column generation
+    both), best of 2 each, interleaved."""
+    plain = synthesize(700, 300, days=7, seed=0, candidates=15)
+    scn = with_store(plain)
+    reps, plains = [], []
+    for _ in range(2):
+        reps.append(plan_scenario(scn))
+        plains.append(make_plan(plain))
+    rep = min(reps, key=lambda r: r.plan.timings["build"] + r.plan.timings["solve"])
+    t = rep.plan.timings
+    assert rep.plan.method == "lp" and rep.plan.status == "OPTIMAL" and rep.plan.lp_gap == 0
+    assert rep.check.ok, rep.check.violations[:5]
+    t_plain = min(p.timings["build"] + p.timings["solve"] for p in plains)
+    ships = rep.shipments
+    print(
+        f"\nnational week with a store and {len(scn.supply_routes):,} routes: build "
+        f"{t['build']:.2f} s, solve {t['solve']:.2f} s; {len(ships):,} shipments, "
+        f"{int(ships['reactions'].sum()):,} reactions; without routes {t_plain:.2f} s"
+    )
+    gate(
+        AREA,
+        "national week as synthesized, a store and inter-lab routes (build + solve)",
+        baseline="the same week without routes",
+        t_baseline=t_plain,
+        t_labopt=t["build"] + t["solve"],
+        floor=FLOOR_SUPPLY_VS_NONE,
+        t_build=t["build"],
+        t_solve=t["solve"],
+        routes=len(scn.supply_routes),
+        shipments=len(ships),
     )
 
 

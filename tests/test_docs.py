@@ -185,7 +185,7 @@ def outputs(tmp_path_factory) -> dict[str, dict[str, Any]]:
         writer.writerows(rows)
     decoded = run_json([group, "decode", str(tmp / "b"), str(tmp / "results.csv")])
     return {
-        "labopt plan": run_json(["plan", thanh_hoa]),
+        "labopt plan": run_json(["plan", thanh_hoa, "--compare"]),
         "labopt capacity": run_json(["capacity", thanh_hoa, "--day", "4"]),
         "labopt pool evaluate": run_json(
             ["pool", "evaluate", "-a", "D3", "-c", "12:4,4,4", "-p", "0.01"]

@@ -220,6 +220,7 @@ SCHEDULE_LAYERS = [
     ("flow",),
     ("model",),
     ("data",),
+    ("supply",),
 ]
 
 

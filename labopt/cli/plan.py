@@ -123,7 +123,11 @@ def plan(
         typer.Option(help="auto (default), network, lp, or greedy (the by-hand baseline)"),
     ] = None,
     compare: Annotated[
-        bool, typer.Option(help="also run the greedy baseline and report the difference")
+        bool,
+        typer.Option(
+            help="also run the greedy baseline and, with supply routes, the plan without "
+            "shipments, and report the differences"
+        ),
     ] = False,
     force: Force = False,
     number_format: NumberFormatOption = None,

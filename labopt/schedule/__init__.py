@@ -3,7 +3,7 @@
 Imports go one way, top to bottom (a module imports only modules below it; modules on one line
 do not import each other; tests/test_imports.py checks it):
 
-    compare, output        the plan against the greedy rule; files and charts
+    compare, output        the plan against the greedy rule and without shipments; files, charts
     pipeline               make_plan, plan_scenario: solver choice, rounding, fallback
     report                 tables and the shortfall report
     labels, check          the report's words; the independent plan check
@@ -14,6 +14,7 @@ do not import each other; tests/test_imports.py checks it):
     flow                   the allocation as a flow network; LP values and duals read back
     model                  the LP form with weights and costs
     data                   the plan's input arrays from a scenario
+    supply                 the supply network's arrays; whole shipments
 """
 
 from labopt.schedule.check import CheckReport, check_plan

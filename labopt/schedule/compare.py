@@ -1,14 +1,21 @@
-"""The optimised plan against the coordinator's greedy rule, on the same scenario."""
+"""The optimised plan against the coordinator's greedy rule, and against the same scenario
+without its supply routes (no shipments)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
 
 from labopt.scenario.model import Scenario
 from labopt.schedule.pipeline import plan_scenario
 from labopt.schedule.report import PlanReport, totals
+from labopt.schedule.supply import Supply, net_received
 
 
 def compare_with_greedy(scn: Scenario, report: PlanReport) -> dict:
-    """Samples tested, tested within turnaround and untested, plan minus greedy, per stream.
+    """Samples tested, tested within turnaround and untested, plan minus greedy, per stream;
+    with supply routes, also the plan with and without its shipments (``supply``, else None).
 
     "Urgent" streams are those that may not be pooled (reactive, symptomatic)."""
     greedy = plan_scenario(scn, report.plan.input.days, method="greedy", check=True)
@@ -23,6 +30,23 @@ def compare_with_greedy(scn: Scenario, report: PlanReport) -> dict:
     more_urgent = sum(per[s]["tested_within_turnaround"] for s in urgent)
     more_all = sum(v["tested_within_turnaround"] for v in per.values())
     fewer_untested = -sum(v["untested"] for v in per.values())
+    supply = compare_without_shipments(scn, report)
+    text = {
+        "en": (
+            f"Against the greedy rule (nearest lab with room, most urgent first): the "
+            f"plan tests {more_urgent:+,} urgent samples ({', '.join(urgent)}) and "
+            f"{more_all:+,} samples in all within turnaround, and leaves "
+            f"{fewer_untested:,} fewer samples untested."
+        ),
+        "vi": (
+            f"So với cách phân bổ thủ công (phòng gần nhất còn chỗ, khẩn cấp trước): kế "
+            f"hoạch xét nghiệm thêm {more_urgent:+,} mẫu khẩn cấp ({', '.join(urgent)}) "
+            f"và {more_all:+,} mẫu nói chung trong thời hạn, và bớt {fewer_untested:,} "
+            f"mẫu không được xét nghiệm."
+        ),
+    }
+    if supply is not None:
+        text = {lang: f"{line}\n{supply['text'][lang]}" for lang, line in text.items()}
     return {
         "greedy_check_ok": greedy.check is not None and greedy.check.ok,
         "plan": ours,
@@ -31,18 +55,81 @@ def compare_with_greedy(scn: Scenario, report: PlanReport) -> dict:
         "more_urgent_within_turnaround": more_urgent,
         "more_within_turnaround": more_all,
         "fewer_untested": fewer_untested,
+        "supply": supply,
+        "text": text,
+    }
+
+
+def compare_without_shipments(scn: Scenario, report: PlanReport) -> dict | None:
+    """The plan with its shipments against the same scenario planned without supply routes:
+    samples tested, urgent samples (the streams of the lowest priority number) tested within
+    turnaround, samples untested and still waiting at the end, and reagent left at the end of
+    each day in the labs and in the stores (reactions). None when the scenario has no supply
+    routes."""
+    if report.plan.input.supply is None:
+        return None
+    bare = replace(scn, supply_routes=scn.supply_routes.iloc[:0])
+    without = plan_scenario(bare, report.plan.input.days, check=True)
+    top = min(s.priority for s in scn.streams)
+    urgent = [s.id for s in scn.streams if s.priority == top]
+    sup = report.plan.input.supply
+    sides = {"with": _figures(report, urgent, sup), "without": _figures(without, urgent, sup)}
+    more = sides["with"]["tested"] - sides["without"]["tested"]
+    more_urgent = (
+        sides["with"]["urgent_within_turnaround"] - sides["without"]["urgent_within_turnaround"]
+    )
+    days = ", ".join(
+        f"{d + 1}: {a:,.0f}/{b:,.0f}"
+        for d, (a, b) in enumerate(
+            zip(sides["with"]["reagent_left"], sides["without"]["reagent_left"], strict=True)
+        )
+    )
+    w, wo = sides["with"], sides["without"]
+    names = ", ".join(urgent)
+    return {
+        "urgent_streams": urgent,
+        "with": w,
+        "without": wo,
+        "without_check_ok": without.check is not None and without.check.ok,
+        "more_tested": more,
+        "more_urgent_within_turnaround": more_urgent,
         "text": {
             "en": (
-                f"Against the greedy rule (nearest lab with room, most urgent first): the "
-                f"plan tests {more_urgent:+,} urgent samples ({', '.join(urgent)}) and "
-                f"{more_all:+,} samples in all within turnaround, and leaves "
-                f"{fewer_untested:,} fewer samples untested."
+                f"With the shipments against without them (the same scenario without supply "
+                f"routes): {w['tested']:,} samples tested against {wo['tested']:,} ({more:+,}), "
+                f"{w['urgent_within_turnaround']:,} urgent ({names}) within turnaround against "
+                f"{wo['urgent_within_turnaround']:,} ({more_urgent:+,}), {w['untested']:,} "
+                f"untested against {wo['untested']:,}; reagent left in the labs at the end of "
+                f"each day, with/without: {days}."
             ),
             "vi": (
-                f"So với cách phân bổ thủ công (phòng gần nhất còn chỗ, khẩn cấp trước): kế "
-                f"hoạch xét nghiệm thêm {more_urgent:+,} mẫu khẩn cấp ({', '.join(urgent)}) "
-                f"và {more_all:+,} mẫu nói chung trong thời hạn, và bớt {fewer_untested:,} "
-                f"mẫu không được xét nghiệm."
+                f"Có các đợt chuyển sinh phẩm so với không có (cùng kịch bản, không có tuyến "
+                f"chuyển): {w['tested']:,} mẫu được xét nghiệm so với {wo['tested']:,} "
+                f"({more:+,}), {w['urgent_within_turnaround']:,} mẫu khẩn cấp ({names}) trong "
+                f"thời hạn so với {wo['urgent_within_turnaround']:,} ({more_urgent:+,}), "
+                f"{w['untested']:,} mẫu không xét nghiệm so với {wo['untested']:,}; sinh phẩm "
+                f"còn lại ở các phòng cuối mỗi ngày, có/không: {days}."
             ),
         },
+    }
+
+
+def _figures(rep: PlanReport, urgent: list[str], sup: Supply) -> dict:
+    """A plan's samples tested, urgent samples within turnaround, untested, waiting at the
+    end, and reagent left
+    at the end of each day (labs: the days table's; stores ``sup``: their stock less what
+    the plan shipped from them)."""
+    tot = totals(rep)
+    plan = rep.plan
+    shipped = plan.shipments
+    if shipped is None:  # planned without routes: the stores keep their stock
+        shipped = np.zeros((sup.nr, plan.input.days))
+    _, sent = net_received(sup, shipped, plan.input.nl)
+    return {
+        "tested": sum(v["tested"] for v in tot.values()),
+        "urgent_within_turnaround": sum(tot[s]["tested_within_turnaround"] for s in urgent),
+        "untested": sum(v["untested"] for v in tot.values()),
+        "waiting_at_end": sum(v["waiting_at_end"] for v in tot.values()),
+        "reagent_left": [round(float(v), 1) for v in rep.days["reagent_left"]],
+        "store_left": [round(float(v), 1) for v in (sup.store_stock + sent).sum(axis=0)],
     }

@@ -75,6 +75,10 @@ WORDS = {
         "pooled_tested": "pooled samples tested",
         "single_target": "single target",
         "pooled_target": "pooled target",
+        "reagent_title": "Reagent left at the end of each day, with and without the shipments",
+        "reagent_left": "reactions left",
+        "with_shipments": "with the shipments",
+        "without_shipments": "without them (below 0: would run out)",
     },
     "vi": {
         "reagent": "sinh phẩm (phản ứng)",
@@ -91,6 +95,10 @@ WORDS = {
         "pooled_tested": "mẫu gộp đã xét nghiệm",
         "single_target": "chỉ tiêu mẫu đơn",
         "pooled_target": "chỉ tiêu mẫu gộp",
+        "reagent_title": "Sinh phẩm còn lại cuối mỗi ngày, có và không có các đợt chuyển",
+        "reagent_left": "phản ứng còn lại",
+        "with_shipments": "có các đợt chuyển",
+        "without_shipments": "không có (dưới 0: sẽ hết sinh phẩm)",
     },
 }
 

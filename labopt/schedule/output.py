@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,13 +20,14 @@ import pandas as pd
 from labopt.cells import write_csv, write_xlsx
 from labopt.files import Writer, write_output_folder
 from labopt.schedule.labels import check_lang, column, shipment_why, value, word
-from labopt.schedule.report import PlanReport
+from labopt.schedule.report import PlanReport, reagent_left_with_and_without
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 TABLES = ("allocations", "status", "labs", "days")
 NAMED_LABS = 60  # the utilisation chart names each lab up to this many labs
+REAGENT_LABS = 12  # the reagent chart's panels: the labs with the largest shipments
 
 
 def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
@@ -76,6 +78,8 @@ def write_outputs(
     if charts:
         files["tested_vs_target.png"] = lambda path: chart_days(rep, path, lang)
         files["lab_utilisation.png"] = lambda path: chart_labs(rep, path, lang)
+        if rep.plan.input.supply is not None:  # the scenario has supply routes
+            files["reagent.png"] = lambda path: chart_reagent(rep, path, lang)
     return sorted(write_output_folder(out_dir, files, force=force, kind="plan", reads=reads))
 
 
@@ -224,4 +228,75 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> None:
     ax.set_title(word("utilisation", lang), fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.03)
     fig.tight_layout()
+    fig.savefig(path)
+
+
+def reagent_series(rep: PlanReport, most: int = REAGENT_LABS) -> pd.DataFrame:
+    """Reagent left at the end of each day (reactions) with and without the plan's shipments,
+    for the labs that send or receive them (at most ``most``, largest shipments in and out
+    first; with none, the labs that run lowest). Columns: lab, lab_name, day, with, without."""
+    inp = rep.plan.input
+    with_, without = reagent_left_with_and_without(rep.plan)
+    ships = rep.shipments
+    li = {lab: i for i, lab in enumerate(inp.lab_ids)}
+    if len(ships):
+        moved = (
+            pd.concat(
+                [
+                    ships[["source", "reactions"]].set_axis(["lab", "reactions"], axis=1),
+                    ships[["target", "reactions"]].set_axis(["lab", "reactions"], axis=1),
+                ]
+            )
+            .groupby("lab")["reactions"]
+            .sum()
+        )
+        moved = moved[moved.index.isin(li)].sort_values(ascending=False, kind="stable")
+        keep = [li[lab] for lab in moved.index[:most]]
+    else:
+        keep = [int(i) for i in np.argsort(without.min(axis=1), kind="stable")[:most]]
+    names = {lab.id: lab.name for lab in rep.plan.scenario.labs}
+    T = inp.days
+    return pd.DataFrame(
+        {
+            "lab": np.repeat([inp.lab_ids[i] for i in keep], T),
+            "lab_name": np.repeat([names[inp.lab_ids[i]] for i in keep], T),
+            "day": np.tile(np.arange(1, T + 1), len(keep)),
+            "with": with_[keep].ravel(),
+            "without": without[keep].ravel(),
+        }
+    )
+
+
+def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> None:
+    """One panel per lab that sends or receives shipments: its reagent left at the end of
+    each day with the shipments (solid) and without them (dashed), against zero."""
+    series = reagent_series(rep)
+    labs = list(dict.fromkeys(series["lab"]))
+    cols = min(4, max(len(labs), 1))
+    rows = max(1, -(-len(labs) // cols))
+    fig = _figure(3.0 * cols + 0.5, 2.2 * rows + 1.2)
+    for i, (_, g) in enumerate(series.groupby("lab", sort=False)):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.axhline(0, color="#888888", lw=0.8)
+        ax.plot(g["day"], g["with"], color="#1b9e77", lw=1.8, label=word("with_shipments", lang))
+        ax.plot(
+            g["day"],
+            g["without"],
+            color="#d95f02",
+            lw=1.4,
+            ls="--",
+            label=word("without_shipments", lang),
+        )
+        ax.set_title(textwrap.fill(str(g["lab_name"].iloc[0]), 40), fontsize=7)
+        ax.set_xticks(g["day"])
+        ax.tick_params(labelsize=7)
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")  # matplotlib wraps it
+        if i % cols == 0:
+            ax.set_ylabel(word("reagent_left", lang), fontsize=7)
+        if i >= len(labs) - cols:
+            ax.set_xlabel(word("day", lang), fontsize=7)
+        if i == 0:
+            fig.legend(loc="lower center", ncol=2, fontsize=8)
+    fig.suptitle(f"{rep.plan.scenario.province.name}: {word('reagent_title', lang)}", fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path)

@@ -357,6 +357,18 @@ def build_report(plan: Plan) -> PlanReport:
     return rep
 
 
+def reagent_left_with_and_without(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """(with, without), each (nl, T) reactions: what each lab has left at the end of each day
+    with the plan's shipments (the labs table's reagent_left), and without them (its own
+    stock and deliveries minus the same plan's use: below zero where it would have run out)."""
+    inp = plan.input
+    left = inp.reagent_cum - np.cumsum(plan.lab_reactions(), axis=1)
+    if inp.supply is None or plan.shipments is None:
+        return left, left.copy()
+    gained, _ = net_received(inp.supply, plan.shipments, inp.nl)
+    return left, left - gained
+
+
 def shipments_report(plan: Plan, dates: list[str]) -> pd.DataFrame:
     """The plan's shipments with dates, names and why: the first day the target would run out
     of reagent without any shipment, or the safety stock it keeps."""
@@ -364,8 +376,7 @@ def shipments_report(plan: Plan, dates: list[str]) -> pd.DataFrame:
     sup, inp = plan.input.supply, plan.input
     if sup is None or plan.shipments is None or table.empty:
         return table.assign(why=pd.Series(dtype=object))
-    gained, _ = net_received(sup, plan.shipments, inp.nl)
-    own_left = inp.reagent_cum - gained - np.cumsum(plan.lab_reactions(), axis=1)
+    _, own_left = reagent_left_with_and_without(plan)
     names = dict(zip(plan.scenario.stores["id"], plan.scenario.stores["name"], strict=True))
     names.update({lab.id: lab.name for lab in plan.scenario.labs})
     li = {lab: i for i, lab in enumerate(inp.lab_ids)}

@@ -21,7 +21,9 @@ from labopt_api.store import audit, plans, scenarios
 from labopt_api.stored_text import ONE_LINE
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], responses=ERRORS)
-TABLES = ("allocations", "status", "labs", "days", "shortfall")
+TABLES = ("allocations", "status", "labs", "days", "shortfall", "supply")
+# stored only for some plans: the supply table, for scenarios with supply routes
+OPTIONAL = {"supply": "its scenario has no supply routes, so the plan ships no reagent"}
 LAB_TABLES = ("allocations", "labs")  # what a lab key may read, its own rows only
 
 
@@ -182,6 +184,8 @@ def table(
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail=f"plan {plan_id} is {job.status}, not done"
         )
+    if name in OPTIONAL and name not in plans.table_names(db, plan_id):
+        raise HTTPException(404, detail=f"plan {plan_id} has no {name} table: {OPTIONAL[name]}")
     row = plans.table(db, plan_id, name)
     df = pd.DataFrame(row.rows, columns=row.columns)
     if reader == "lab":

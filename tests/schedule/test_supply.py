@@ -13,10 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from labopt.cli.main import app
+from labopt.examples import EXAMPLES
 from labopt.scenario import load_scenario
 from labopt.scenario.synth import synthesize
 from labopt.schedule import build_input, check_plan, make_plan, plan_scenario
+from labopt.schedule.compare import compare_with_greedy
 from labopt.schedule.model import weights
+from labopt.schedule.output import reagent_series
 from labopt.schedule.pipeline import solve_lp
 from tests.schedule.test_coordinator_rules import one_lab
 
@@ -198,6 +201,7 @@ def test_outputs_json_and_vietnamese(tmp_path):
     assert (supply["resource"] == "reagent (reactions)").all()
     assert supply["why"].str.contains("would run out on day").all()
     assert "supply" in pd.ExcelFile(out / "plan.xlsx").sheet_names
+    assert (out / "reagent.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = CliRunner().invoke(app, ["plan", str(folder), "--json", "--no-compare", "--lang", "vi"])
     data = json.loads(r.stdout)
     assert data["shipments"] and data["shipments"][0]["text"].startswith("Chuyển ")
@@ -209,7 +213,23 @@ def test_a_scenario_without_routes_writes_no_supply_table(tmp_path):
     out = tmp_path / "out"
     r = CliRunner().invoke(app, ["plan", str(folder), "--out", str(out), "--no-compare"])
     assert r.exit_code == 0, r.output
-    assert not (out / "supply.csv").exists()
+    assert not (out / "supply.csv").exists() and not (out / "reagent.png").exists()
+    assert (out / "lab_utilisation.png").exists()  # the charts were written
+
+
+def test_the_reagent_chart_series_with_and_without_the_shipments(tmp_path):
+    folder = with_supply(one_lab(tmp_path / "s", reagent=800, screening=0))
+    rep = plan_scenario(load_scenario(folder))
+    series = reagent_series(rep).set_index("day")
+    assert set(series["lab"]) == {"lab"}  # the one lab receiving shipments
+    left = rep.labs.set_index("day")["reagent_left"]
+    assert series["with"].to_numpy() == pytest.approx(left.to_numpy(), abs=0.05)
+    arrived = rep.shipments.groupby("arrival_day")["reactions"].sum()
+    received = arrived.reindex(range(1, 8), fill_value=0).cumsum()
+    assert (series["without"] == series["with"] - received).all()
+    # without the shipments the lab's 800 reactions last two days and a bit of the third
+    assert (series["without"] < 0).tolist() == [False, False, True, True, True, True, True]
+    assert series.loc[7, "without"] == pytest.approx(800 - 7 * URGENT, abs=1)
 
 
 def synthesized_with_supply(seed: int, districts: int = 30, labs: int = 12):
@@ -356,3 +376,47 @@ def test_what_it_takes_names_the_reagent_the_province_must_receive_by_day(tmp_pa
 def test_no_what_it_takes_when_the_stores_suffice(tmp_path):
     rep = plan_scenario(load_scenario(with_supply(one_lab(tmp_path / "s", reagent=URGENT))))
     assert rep.to_dict()["national_supply"] is None
+
+
+def test_compare_with_and_without_shipments_on_one_lab(tmp_path):
+    folder = with_supply(one_lab(tmp_path / "s", reagent=800, screening=0))
+    scn = load_scenario(folder)
+    rep = plan_scenario(scn)
+    cmp_ = compare_with_greedy(scn, rep)["supply"]
+    assert cmp_["urgent_streams"] == ["f1"] and cmp_["without_check_ok"]
+    with_, without = cmp_["with"], cmp_["without"]
+    assert with_["tested"] == 7 * URGENT and without["tested"] == 800  # reagent-bound
+    assert with_["urgent_within_turnaround"] == 7 * URGENT
+    assert without["urgent_within_turnaround"] == 800
+    assert cmp_["more_tested"] == 7 * URGENT - 800
+    assert with_["reagent_left"] == rep.days["reagent_left"].tolist()
+    assert without["reagent_left"] == [800 - URGENT, 800 - 2 * URGENT] + [0.0] * 5
+    # the store ships what the lab lacks; without routes it keeps its 5,000 reactions
+    assert with_["store_left"][-1] == 5000 - (7 * URGENT - 800)
+    assert without["store_left"] == [5000.0] * 7
+    assert "2,576 samples tested against 800 (+1,776)" in cmp_["text"]["en"]
+    assert "2,576 mẫu được xét nghiệm so với 800" in cmp_["text"]["vi"]
+    r = CliRunner().invoke(app, ["plan", str(folder), "--json", "--compare"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["baseline"]["supply"]["more_tested"] == 7 * URGENT - 800
+    r = CliRunner().invoke(app, ["plan", str(folder), "--compare", "--lang", "vi"])
+    assert "Có các đợt chuyển sinh phẩm so với không có" in r.output
+
+
+def test_compare_without_routes_has_no_supply_part(tmp_path):
+    scn = load_scenario(one_lab(tmp_path / "s", reagent=800, screening=0))
+    cmp_ = compare_with_greedy(scn, plan_scenario(scn))
+    assert cmp_["supply"] is None and "shipments" not in cmp_["text"]["en"]
+
+
+def test_thanh_hoa_tests_more_with_its_shipments_than_without():
+    scn = load_scenario(EXAMPLES / "thanh_hoa")
+    rep = plan_scenario(scn)
+    cmp_ = compare_with_greedy(scn, rep)["supply"]
+    assert cmp_["urgent_streams"] == ["reactive"] and cmp_["without_check_ok"]
+    with_, without = cmp_["with"], cmp_["without"]
+    assert with_["tested"] > without["tested"]
+    assert with_["urgent_within_turnaround"] >= without["urgent_within_turnaround"]
+    assert with_["untested"] <= without["untested"]
+    assert without["store_left"] == [20_000.0] * 7 and with_["store_left"][-1] < 20_000
+    assert len(with_["reagent_left"]) == len(without["reagent_left"]) == 7

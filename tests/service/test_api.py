@@ -268,12 +268,44 @@ def test_plan_in_the_background_then_tables(service):
     assert c.get(f"/v1/plans/{plan['id']}/tables/days", headers=lab).status_code == 403
     assert c.get(f"/v1/plans/{plan['id']}", headers=lab).json()["summary"] is None
     assert c.get(f"/v1/plans/{plan['id']}/tables/nope", headers=coord).status_code == 404
+    r = c.get(f"/v1/plans/{plan['id']}/tables/supply.csv", headers=coord)
+    assert r.status_code == 404 and "has no supply table" in r.json()["detail"]
+    assert "supply" not in plan["tables"] and plan["summary"]["shipments"] == []
     assert c.get("/v1/plans/nope", headers=coord).status_code == 404
     r = c.post("/v1/plans", headers=coord, json={"scenario_id": sid, "days": 9})
     assert r.status_code == 422 and "days: between 1 and 3" in r.text
     r = c.post("/v1/plans", headers=coord, json={"scenario_id": sid, "start_date": "2025-01-01"})
     assert r.status_code == 422 and "outside the scenario's horizon" in r.text
     assert r.json()["detail"][0]["loc"] == ["body", "start_date"]
+
+
+def test_a_plan_with_supply_routes_reports_its_shipments_and_serves_the_supply_table(tmp_path):
+    """Thanh Hóa (its store and routes) through the service, on SQLite: the summary carries
+    the shipments and the supply table downloads as CSV like the others."""
+    scn = load_scenario(FIXTURES / "thanh_hoa")
+    data = json.loads(json.dumps(scenario_to_data(scn), default=str))
+    app = create_app(settings_for(f"sqlite:///{tmp_path / 'labopt.db'}"))
+    with TestClient(app) as c:
+        with app.state.db.sessions() as s:
+            from labopt_api.store.keys import create_key
+
+            _, key = create_key(s, "coordinator", [scn.province.code])
+        coord = {"Authorization": f"Bearer {key}"}
+        r = c.post("/v1/scenarios", headers=coord, json=data)
+        assert r.status_code in (200, 201), r.text
+        r = c.post("/v1/plans", headers=coord, json={"scenario_id": r.json()["id"]})
+        assert r.status_code == 202, r.text
+        plan = wait_done(c, r.json()["id"], coord, timeout=300)
+        assert plan["status"] == "done", plan["error"]
+        ships = plan["summary"]["shipments"]
+        assert ships and all(s["text"].startswith("Ship ") for s in ships)
+        assert "supply" in plan["tables"]
+        r = c.get(f"/v1/plans/{plan['id']}/tables/supply.csv", headers=coord)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        supply = pd.read_csv(io.StringIO(r.text))
+        assert len(supply) == len(ships)
+        assert supply["reactions"].sum() == sum(s["reactions"] for s in ships)
+        assert supply["why"].str.contains("would run out on day").any()
 
 
 def test_queue_is_bounded_and_the_rest_keeps_working(database_url):
