@@ -170,6 +170,7 @@ ONE_ROW = {
     "stores": "id,name,reagent_stock\nkho,Kho,100\n",
     "store_arrivals": "day,store,reactions\n1,kho,100\n",
     "supply_routes": "source,target,lead_days,max_reactions\ncdc,hosp,1,\n",
+    "kits": "holder,kits\na,100\n",
 }
 
 

@@ -552,6 +552,8 @@ class _Context:
     typical: np.ndarray  # (ns, T) their mean over all pairs: for units that reach no lab
     reach: np.ndarray  # (nl, nd) bool: the unit may send to the lab
     cap_limit: list[str]  # per lab: pcr, extraction or staff
+    # (nl, T) bool: a store with reagent left could have shipped to the lab in time for the day
+    refillable: np.ndarray
     _more_stages: dict = field(default_factory=dict)
 
     @classmethod
@@ -571,6 +573,7 @@ class _Context:
             c.mean(axis=0) if inp.npairs else np.ones((inp.ns, inp.days)),
             reach,
             _capacity_limit(plan),
+            _refillable(plan),
         )
 
     def lab_need(self, t: int, mask: np.ndarray) -> np.ndarray:
@@ -601,6 +604,25 @@ class _Context:
             cost = by_class[inp.design_class[inp.pair_l], inp.pair_d]
             self._more_stages["cost"] = np.where(inp.poolable[None, :, None], cost, inp.cost)
         return self._more_stages["cost"]
+
+
+def _refillable(plan: Plan) -> np.ndarray:
+    """(nl, T) bool: some store holding a reaction or more at the end of day t - lead could
+    have sent reagent to the lab along a route in time for day t. Such a lab out of reagent
+    is not short of it: the plan chose not to send more (its capacity binds the LP)."""
+    inp, sup = plan.input, plan.input.supply
+    out = np.zeros((inp.nl, inp.days), dtype=bool)
+    if sup is None or sup.nr == 0:
+        return out
+    shipped = plan.shipments if plan.shipments is not None else np.zeros((sup.nr, inp.days))
+    _, stores = net_received(sup, shipped, inp.nl)
+    left = sup.store_stock + stores  # (nst, T) end of each day
+    for r in np.flatnonzero(sup.source < sup.nst):
+        lead = int(sup.lead[r])
+        for t in range(lead, inp.days):
+            if left[sup.source[r], t - lead] >= TOL:
+                out[sup.target[r], t] = True
+    return out
 
 
 def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
@@ -639,7 +661,7 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
     def capped(amounts: np.ndarray) -> float:
         return min(float(np.maximum(amounts, 0.0).sum()), need)
 
-    dry = within & out
+    dry = within & out & ~ctx.refillable[:, t]
     reagent = capped(np.where(dry, np.minimum(cap - claim, lab_need), 0.0))
     idle_standby = within & ~on & ~out & (cap > 0)
     standby = capped(np.where(idle_standby, np.minimum(np.minimum(cap, on_hand), lab_need), 0.0))
@@ -877,7 +899,9 @@ def reagent_outages(ctx: _Context) -> list[dict]:
     short = np.zeros((inp.nl, T))
     for t in range(T):
         need = ctx.need(t, everything)
-        lack = np.where(st.out[:, t], np.minimum(st.idle[:, t], ctx.lab_need(t, everything)), 0.0)
+        # a lab a store could have refilled is not short: the plan chose not to
+        dry = st.out[:, t] & ~ctx.refillable[:, t]
+        lack = np.where(dry, np.minimum(st.idle[:, t], ctx.lab_need(t, everything)), 0.0)
         total = lack.sum()
         short[:, t] = lack * (min(1.0, need / total) if total > 0 else 0.0)
     deliveries = scn.deliveries
