@@ -464,12 +464,14 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     m = LPModel(
         lower, upper, obj, np.empty(0), np.empty(0), sp.csr_matrix((0, 0)), nx, nb, nbal, rg, brow
     )
+    e = _Entries(rows, cols, vals, lo, hi, nrow, nvar)
     if inp.supply is not None:
-        nrow, nvar = _supply_block(m, inp, w, rows, cols, vals, lo, hi, nrow, nvar, xi)
+        _supply_block(m, inp, w, e, xi)
     m.A = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(nrow, nvar)
+        (np.concatenate(e.vals), (np.concatenate(e.rows), np.concatenate(e.cols))),
+        shape=(e.nrow, e.nvar),
     )
-    m.row_lower, m.row_upper = np.concatenate(lo), np.concatenate(hi)
+    m.row_lower, m.row_upper = np.concatenate(e.lo), np.concatenate(e.hi)
     return m
 
 
@@ -495,108 +497,101 @@ def supply_objective(inp: PlanInput, w: Weights, shipments: np.ndarray, used: np
     return cost
 
 
-def _supply_block(
-    m: LPModel,
-    inp: PlanInput,
-    w: Weights,
-    rows: list,
-    cols: list,
-    vals: list,
-    lo: list,
-    hi: list,
-    nrow: int,
-    nvar: int,
-    xi: np.ndarray,
-) -> tuple[int, int]:
+@dataclass
+class _Entries:
+    """The LP's matrix entries (rows, cols, vals: lists of arrays) and row bounds (lo, hi) as
+    blocks are appended, with the row and column counts so far."""
+
+    rows: list
+    cols: list
+    vals: list
+    lo: list
+    hi: list
+    nrow: int
+    nvar: int
+
+    def add(self, rows: np.ndarray, cols: np.ndarray, value: float | np.ndarray) -> None:
+        self.rows.append(rows)
+        self.cols.append(cols)
+        self.vals.append(np.broadcast_to(np.asarray(value, dtype=float), rows.shape))
+
+    def stock_rows(self, first: int, nodes: int, days: int, rhs: np.ndarray) -> int:
+        """Rows "stock left(t) - stock left(t-1) + ... = rhs" for ``nodes`` holders, whose
+        stock-left columns start at ``first`` (node-major, a column per day); returns the
+        first row (node n, day t is row first + n * days + t)."""
+        base = self.nrow
+        N, Nt = np.meshgrid(np.arange(nodes), np.arange(days), indexing="ij")
+        nt = (N * days + Nt).ravel()
+        self.add(base + nt, first + nt, 1.0)
+        later = (Nt > 0).ravel()
+        self.add(base + nt[later], first + nt[later] - 1, -1.0)
+        self.lo.append(rhs.ravel())
+        self.hi.append(rhs.ravel())
+        self.nrow += nodes * days
+        return base
+
+    def columns(self, m: LPModel, n: int) -> int:
+        """Append n columns (lower 0, no upper bound, no cost); returns the first."""
+        first = self.nvar
+        self.nvar += n
+        m.lower = np.concatenate([m.lower, np.zeros(n)])
+        m.upper = np.concatenate([m.upper, np.full(n, np.inf)])
+        m.obj = np.concatenate([m.obj, np.zeros(n)])
+        return first
+
+
+def _supply_block(m: LPModel, inp: PlanInput, w: Weights, e: _Entries, xi: np.ndarray) -> None:
     """Append the supply network (labopt.schedule.supply) to the LP under construction:
     columns store stock left q (nst*T), shipments z (nr*T) and, with a safety stock, cover
     missing k (nl*T); rows store stock (nst*T) and cover (nl*T). Shipments enter the labs'
-    reagent rows: out of the source on the day sent, into the target lead days later.
-    Returns the new row and column counts."""
+    reagent rows: out of the source on the day sent, into the target lead days later."""
     sup = inp.supply
     assert sup is not None
     T, nl, nst, nr = inp.days, inp.nl, sup.nst, sup.nr
-    oq, oz = nvar, nvar + nst * T
-    ok = oz + nr * T
-    cover = sup.cover_days > 0
-    nvar = ok + (nl * T if cover else 0)
+    oq = e.columns(m, nst * T)
+    oz = e.columns(m, nr * T)
     m.oq, m.oz, m.nst, m.nroutes = oq, oz, nst, nr
-    m.lower = np.concatenate([m.lower, np.zeros(nvar - m.lower.size)])
-    m.upper = np.concatenate([m.upper, np.full(nvar - m.upper.size, np.inf)])
     R, Rt = np.meshgrid(np.arange(nr), np.arange(T), indexing="ij")
     zi = oz + (R * T + Rt).ravel()
     m.upper[zi] = np.where(sup.sendable(T), sup.limit[:, None], 0.0).ravel()
     unit = _reaction_day(inp, w)
-    obj = np.zeros(nvar)
-    obj[: m.obj.size] = m.obj
     factor = np.ones(nr) if sup.cost_factor is None else sup.cost_factor
     cost = SHIP_SHARE * unit * (1 + sup.lead[R]) * factor[R]
     if sup.national is not None:  # the earlier, the dearer: just in time
         cost *= np.where(sup.national[R], 1 + (T - 1 - Rt) / T, 1.0)
-    obj[zi] = cost.ravel()
-
-    # store rows: q(t) - q(t-1) + sum of shipments out = arrivals (+ stock on day 1)
-    S, St = np.meshgrid(np.arange(nst), np.arange(T), indexing="ij")
-    st = (S * T + St).ravel()
-    rows += [nrow + st]
-    cols += [oq + st]
-    vals += [np.ones(nst * T)]
-    later = (St > 0).ravel()
-    rows.append(nrow + st[later])
-    cols.append(oq + st[later] - 1)
-    vals.append(-np.ones(int(later.sum())))
+    m.obj[zi] = cost.ravel()
+    # store rows: q(t) - q(t-1) + shipments out = arrivals (+ stock on day 1)
+    base = e.stock_rows(oq, nst, T, np.diff(sup.store_stock, axis=1, prepend=0.0))
     src, day = sup.source[R].ravel(), Rt.ravel()
-    from_store = src < nst
-    rows.append(nrow + src[from_store] * T + day[from_store])
-    cols.append(zi[from_store])
-    vals.append(np.ones(int(from_store.sum())))
-    arrived = np.diff(sup.store_stock, axis=1, prepend=0.0).ravel()
-    lo.append(arrived)
-    hi.append(arrived)
+    store = src < nst
+    e.add(base + src[store] * T + day[store], zi[store], 1.0)
     # labs' reagent rows: out of a lab source on the day sent, into the target on arrival
-    rows.append(m.rg + (src[~from_store] - nst) * T + day[~from_store])
-    cols.append(zi[~from_store])
-    vals.append(np.ones(int((~from_store).sum())))
+    e.add(m.rg + (src[~store] - nst) * T + day[~store], zi[~store], 1.0)
     arrive = (Rt + sup.lead[R]).ravel()
     inside = arrive < T
-    rows.append(m.rg + sup.target[R].ravel()[inside] * T + arrive[inside])
-    cols.append(zi[inside])
-    vals.append(-np.ones(int(inside.sum())))
-    nrow += nst * T
-    if cover:  # r(t) - cover_days * (reagent used on day t) + k(t) >= 0
+    e.add(m.rg + sup.target[R].ravel()[inside] * T + arrive[inside], zi[inside], -1.0)
+    if sup.cover_days > 0:  # r(t) - cover_days * (reagent used on day t) + k(t) >= 0
+        ok = e.columns(m, nl * T)
         L, Lt = np.meshgrid(np.arange(nl), np.arange(T), indexing="ij")
         lt = (L * T + Lt).ravel()
         P, _, Pt = np.meshgrid(
             np.arange(inp.npairs), np.arange(inp.ns), np.arange(T), indexing="ij"
         )
         orr = m.ou + m.nb
-        rows += [nrow + lt, nrow + lt, nrow + (inp.pair_l[P] * T + Pt).ravel()]
-        cols += [orr + lt, ok + lt, xi]
-        vals += [np.ones(nl * T), np.ones(nl * T), -sup.cover_days * inp.cost.ravel()]
-        lo.append(np.zeros(nl * T))
-        hi.append(np.full(nl * T, np.inf))
-        obj[ok + lt] = COVER_SHARE * unit
-        nrow += nl * T
-    m.obj = obj
+        e.add(e.nrow + lt, orr + lt, 1.0)
+        e.add(e.nrow + lt, ok + lt, 1.0)
+        e.add(e.nrow + (inp.pair_l[P] * T + Pt).ravel(), xi, -sup.cover_days * inp.cost.ravel())
+        e.lo.append(np.zeros(nl * T))
+        e.hi.append(np.full(nl * T, np.inf))
+        m.obj[ok + lt] = COVER_SHARE * unit
+        e.nrow += nl * T
     if sup.nku:
-        nrow, nvar = _kits_block(m, inp, w, rows, cols, vals, lo, hi, nrow, nvar)
-    return nrow, nvar
+        _kits_block(m, inp, w, e)
 
 
-def _kits_block(
-    m: LPModel,
-    inp: PlanInput,
-    w: Weights,
-    rows: list,
-    cols: list,
-    vals: list,
-    lo: list,
-    hi: list,
-    nrow: int,
-    nvar: int,
-) -> tuple[int, int]:
+def _kits_block(m: LPModel, inp: PlanInput, w: Weights, e: _Entries) -> None:
     """Append collection kits: columns samples not collected n (nku*nsp*T: each kit unit's
-    poolable streams), kits left at each kit unit (nku*T) and store (nst*T), kit shipments
+    poolable streams), kits left at each kit unit g (nku*T) and store (nst*T), kit shipments
     (nkr*T); rows kits at each unit and store. A unit's kits left: g(t) = g(t-1) + kits
     arriving - samples collected (demand - n) of its poolable streams; n enters the balance
     row as a sample gone, costing what a spoiled one does."""
@@ -604,62 +599,32 @@ def _kits_block(
     assert sup is not None
     T, ns, nst, nku, nkr = inp.days, inp.ns, sup.nst, sup.nku, sup.nkr
     pool = np.flatnonzero(inp.poolable)
-    nsp = pool.size
-    on, og = nvar, nvar + nku * nsp * T
-    oh = og + nku * T
-    oy = oh + nst * T
-    nvar = oy + nkr * T
-    m.on, m.oy, m.nkits, m.nkitroutes = on, oy, nku * nsp * T, nkr
-    m.lower = np.concatenate([m.lower, np.zeros(nvar - m.lower.size)])
-    m.upper = np.concatenate([m.upper, np.full(nvar - m.upper.size, np.inf)])
-    m.obj = np.concatenate([m.obj, np.zeros(nvar - m.obj.size)])
-    K, S, Kt = np.meshgrid(np.arange(nku), np.arange(nsp), np.arange(T), indexing="ij")
-    d, s = sup.kit_units[K].ravel(), pool[S].ravel()
-    ni = on + np.arange(nku * nsp * T)
-    m.upper[ni] = inp.demand[d, s, Kt.ravel()]
-    m.obj[ni] = w.untested_cost(inp)[s, Kt.ravel()]
+    on = e.columns(m, nku * pool.size * T)
+    og = e.columns(m, nku * T)
+    oh = e.columns(m, nst * T)
+    oy = e.columns(m, nkr * T)
+    m.on, m.oy, m.nkits, m.nkitroutes = on, oy, nku * pool.size * T, nkr
+    K, S, Kt = np.meshgrid(np.arange(nku), np.arange(pool.size), np.arange(T), indexing="ij")
+    d, s, t = sup.kit_units[K].ravel(), pool[S].ravel(), Kt.ravel()
+    ni = on + np.arange(nku * pool.size * T)
+    m.upper[ni] = inp.demand[d, s, t]
+    m.obj[ni] = w.untested_cost(inp)[s, t]
     # balance rows: a sample not collected leaves like a tested or spoiled one
-    rows.append((d * ns + s) * T + Kt.ravel())
-    cols.append(ni)
-    vals.append(np.ones(ni.size))
+    e.add((d * ns + s) * T + t, ni, 1.0)
     # unit kit rows: g(t) - g(t-1) - sum n(t) - kits arriving = stock (day 1) - demand
-    U, Ut = np.meshgrid(np.arange(nku), np.arange(T), indexing="ij")
-    ut = (U * T + Ut).ravel()
-    rows += [nrow + ut, nrow + (K * T + Kt).ravel()]
-    cols += [og + ut, ni]
-    vals += [np.ones(nku * T), -np.ones(ni.size)]
-    later = (Ut > 0).ravel()
-    rows.append(nrow + ut[later])
-    cols.append(og + ut[later] - 1)
-    vals.append(-np.ones(int(later.sum())))
+    rhs = -inp.demand[sup.kit_units][:, pool, :].sum(axis=1)  # (nku, T)
+    rhs[:, 0] += sup.unit_kits
+    units = e.stock_rows(og, nku, T, rhs)
+    e.add(units + (K * T + Kt).ravel(), ni, -1.0)
     R, Rt = np.meshgrid(np.arange(nkr), np.arange(T), indexing="ij")
     yi = oy + (R * T + Rt).ravel()
     m.upper[yi] = np.where(arrives(sup.kit_lead, T), sup.kit_limit[:, None], 0.0).ravel()
     m.obj[yi] = (SHIP_SHARE * _reaction_day(inp, w) * (1 + sup.kit_lead[R])).ravel()
     arrive = (Rt + sup.kit_lead[R]).ravel()
     inside = arrive < T
-    rows.append(nrow + sup.kit_target[R].ravel()[inside] * T + arrive[inside])
-    cols.append(yi[inside])
-    vals.append(-np.ones(int(inside.sum())))
-    need = inp.demand[sup.kit_units][:, pool, :].sum(axis=1)  # (nku, T)
-    rhs = -need
-    rhs[:, 0] += sup.unit_kits
-    lo.append(rhs.ravel())
-    hi.append(rhs.ravel())
-    nrow += nku * T
+    e.add(units + sup.kit_target[R].ravel()[inside] * T + arrive[inside], yi[inside], -1.0)
     # store kit rows: h(t) - h(t-1) + kits sent = stock (day 1)
-    V, Vt = np.meshgrid(np.arange(nst), np.arange(T), indexing="ij")
-    vt = (V * T + Vt).ravel()
-    rows += [nrow + vt, nrow + sup.kit_source[R].ravel() * T + Rt.ravel()]
-    cols += [oh + vt, yi]
-    vals += [np.ones(nst * T), np.ones(yi.size)]
-    later = (Vt > 0).ravel()
-    rows.append(nrow + vt[later])
-    cols.append(oh + vt[later] - 1)
-    vals.append(-np.ones(int(later.sum())))
     stock = np.zeros((nst, T))
     stock[:, 0] = sup.store_kits
-    lo.append(stock.ravel())
-    hi.append(stock.ravel())
-    nrow += nst * T
-    return nrow, nvar
+    stores = e.stock_rows(oh, nst, T, stock)
+    e.add(stores + sup.kit_source[R].ravel() * T + Rt.ravel(), yi, 1.0)
