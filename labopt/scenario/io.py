@@ -448,6 +448,16 @@ def _supply_checks(
             ids.to_numpy(dtype=object),
             "a store id must differ from every lab id (labs.id)",
         )
+    if stores is not None and districts is not None and "stores" in typed:
+        ids = typed["stores"]["id"]
+        report_rows(
+            problems,
+            src("stores"),
+            "id",
+            np.flatnonzero(ids.isin(districts).to_numpy()),
+            ids.to_numpy(dtype=object),
+            "a store id must differ from every unit code (districts.code)",
+        )
     if "store_arrivals" in typed:
         check_reference(
             typed["store_arrivals"], "store", stores, "store id", src("store_arrivals"), problems

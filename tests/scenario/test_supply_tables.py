@@ -111,7 +111,8 @@ def test_every_bad_supply_value_is_reported_at_once_with_file_row_and_column(tmp
         "cdc,Kho trùng mã phòng xét nghiệm,10\n"  # row 3: a lab's id
         "kho,Kho lặp,10\n"  # row 4: repeated id
         "kho2,Kho âm,-5\n"  # row 5
-        "kho3,Kho lẻ,12.5\n",  # row 6
+        "kho3,Kho lẻ,12.5\n"  # row 6
+        "b,Kho trùng mã địa phương,10\n",  # row 7: a unit's code
         encoding="utf-8",
     )
     (folder / "store_arrivals.csv").write_text(
@@ -145,6 +146,7 @@ def test_every_bad_supply_value_is_reported_at_once_with_file_row_and_column(tmp
         "stores.csv, row 5, column 'reagent_stock': value '-5': out of range; allowed: whole "
         "number, ≥ 0",
         "stores.csv, row 6, column 'reagent_stock': value '12.5': expected a whole number, ≥ 0",
+        "stores.csv, row 7, column 'id': value 'b': a store id must differ from every unit code",
         "store_arrivals.csv, row 3, column 'store': value 'nowhere': unknown store id",
         "store_arrivals.csv, row 4, column 'day': value '4': day is after the horizon "
         "(province.days = 3)",
