@@ -20,7 +20,7 @@ def compare_with_greedy(scn: Scenario, report: PlanReport) -> dict:
     "Urgent" streams are those that may not be pooled (reactive, symptomatic)."""
     greedy = plan_scenario(scn, report.plan.input.days, method="greedy", check=True)
     ours, theirs = totals(report), totals(greedy)
-    urgent = [s.id for s in scn.streams if not s.poolable]
+    urgent = urgent_streams(scn)
     per = {
         s: {
             k: ours[s][k] - theirs[s][k] for k in ("tested", "tested_within_turnaround", "untested")
@@ -60,18 +60,23 @@ def compare_with_greedy(scn: Scenario, report: PlanReport) -> dict:
     }
 
 
+def urgent_streams(scn: Scenario) -> list[str]:
+    """The streams both comparisons call urgent: those that may not be pooled (reactive,
+    symptomatic)."""
+    return [s.id for s in scn.streams if not s.poolable]
+
+
 def compare_without_shipments(scn: Scenario, report: PlanReport) -> dict | None:
     """The plan with its shipments against the same scenario planned without supply routes:
-    samples tested, urgent samples (the streams of the lowest priority number) tested within
+    samples tested, urgent samples (urgent_streams) tested within
     turnaround, samples untested and still waiting at the end, and reagent left at the end of
     each day in the labs and in the stores (reactions). None when the scenario has no supply
     routes."""
-    if report.plan.input.supply is None:
+    if scn.supply_routes.empty:
         return None
     bare = replace(scn, supply_routes=scn.supply_routes.iloc[:0])
     without = plan_scenario(bare, report.plan.input.days, check=True)
-    top = min(s.priority for s in scn.streams)
-    urgent = [s.id for s in scn.streams if s.priority == top]
+    urgent = urgent_streams(scn)
     sup = report.plan.input.supply
     sides = {"with": _figures(report, urgent, sup), "without": _figures(without, urgent, sup)}
     more = sides["with"]["tested"] - sides["without"]["tested"]

@@ -413,7 +413,7 @@ def test_thanh_hoa_tests_more_with_its_shipments_than_without():
     scn = load_scenario(EXAMPLES / "thanh_hoa")
     rep = plan_scenario(scn)
     cmp_ = compare_with_greedy(scn, rep)["supply"]
-    assert cmp_["urgent_streams"] == ["reactive"] and cmp_["without_check_ok"]
+    assert cmp_["urgent_streams"] == ["reactive", "symptomatic"] and cmp_["without_check_ok"]
     with_, without = cmp_["with"], cmp_["without"]
     assert with_["tested"] > without["tested"]
     assert with_["urgent_within_turnaround"] >= without["urgent_within_turnaround"]
