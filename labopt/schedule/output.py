@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 TABLES = ("allocations", "status", "labs", "days")
 NAMED_LABS = 60  # the utilisation chart names each lab up to this many labs
-REAGENT_LABS = 12  # the reagent chart's panels: the labs with the largest shipments
+REAGENT_LABS = 8  # the reagent chart's panels: the labs with the largest shipments
 
 
 def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
@@ -298,5 +298,6 @@ def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> None:
         if i == 0:
             fig.legend(loc="lower center", ncol=2, fontsize=8)
     fig.suptitle(f"{rep.plan.scenario.province.name}: {word('reagent_title', lang)}", fontsize=10)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    # fixed margins: tight_layout draws the figure once more just to measure it
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.16, wspace=0.3, hspace=0.55)
     fig.savefig(path)
