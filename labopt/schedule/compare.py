@@ -72,12 +72,12 @@ def compare_without_shipments(scn: Scenario, report: PlanReport) -> dict | None:
     turnaround, samples untested and still waiting at the end, and reagent left at the end of
     each day in the labs and in the stores (reactions). None when the scenario has no supply
     routes."""
-    if scn.supply_routes.empty:
+    sup = report.plan.input.supply
+    if sup is None or scn.supply_routes.empty:
         return None
     bare = replace(scn, supply_routes=scn.supply_routes.iloc[:0])
     without = plan_scenario(bare, report.plan.input.days, check=True)
     urgent = urgent_streams(scn)
-    sup = report.plan.input.supply
     sides = {"with": _figures(report, urgent, sup), "without": _figures(without, urgent, sup)}
     more = sides["with"]["tested"] - sides["without"]["tested"]
     more_urgent = (

@@ -53,6 +53,7 @@ COLUMNS = {
         "target_name": "Nơi nhận",
         "arrival_day": "Ngày dùng được",
         "why": "Lý do",
+        "reagent_sent": "Sinh phẩm chuyển đi (phản ứng)",
         "resource": "Loại",
         "quantity": "Số lượng",
         "not_collected": "Không lấy được (thiếu dụng cụ)",

@@ -38,7 +38,7 @@ from labopt.schedule.check import CheckReport
 from labopt.schedule.labels import render, shipment_why
 from labopt.schedule.model import block_overhead, plan_cost
 from labopt.schedule.result import Plan
-from labopt.schedule.supply import NATIONAL, net_received
+from labopt.schedule.supply import NATIONAL, lab_sent, net_received
 
 # reactions: less reagent than one reaction counts as none, and a lab-day within one reaction
 # of a limit is at that limit (plans are in whole samples; reagent and claims are fractional)
@@ -322,6 +322,13 @@ def build_report(plan: Plan) -> PlanReport:
         }
     )
 
+    sup = inp.supply
+    if sup is not None and sup.nr and plan.shipments is not None:
+        # held at the start of the day (arrivals in), then used and sent: on hand - reactions
+        # - sent = left
+        sent = lab_sent(sup, plan.shipments, inp.nl)
+        labs["reagent_on_hand"] = np.round((st.on_hand + sent).ravel(), 1)
+        labs["reagent_sent"] = np.round(sent.ravel(), 1)
     _retest_risk(alloc, variance, labs)
 
     # ---- days

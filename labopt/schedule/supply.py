@@ -168,6 +168,14 @@ def net_received(sup: Supply, z: np.ndarray, nl: int) -> tuple[np.ndarray, np.nd
     return np.cumsum(labs, axis=1), np.cumsum(stores, axis=1)
 
 
+def lab_sent(sup: Supply, z: np.ndarray, nl: int) -> np.ndarray:
+    """(nl, T) reactions each lab sends along its routes on each day."""
+    out = np.zeros((nl, z.shape[1]))
+    mine = sup.source >= sup.nst
+    np.add.at(out, sup.source[mine] - sup.nst, z[mine])
+    return out
+
+
 def whole_shipments(sup: Supply, z: np.ndarray, reagent_cum: np.ndarray) -> np.ndarray:
     """(nr, T) whole reactions from the LP's shipments ``z``: rounded down, then cut (latest
     first) wherever a source would send reagent it does not hold, stores and labs alike (a
