@@ -436,6 +436,7 @@ def test_thanh_hoa_with_its_store_names_capacity_not_reagent():
 def test_labs_table_on_hand_counts_what_a_lab_sends_that_day(tmp_path):
     rep = plan_scenario(load_scenario(two_labs(tmp_path / "s", giver_stock=3000, taker_stock=0)))
     giver = rep.labs[rep.labs["lab"] == "giver"].set_index("day")
-    assert giver.loc[1, "reagent_on_hand"] == 3000 and giver.loc[1, "reagent_sent"] == URGENT
+    assert giver.loc[1, "reagent_on_hand"] == 3000
+    assert giver["reagent_sent"].sum() == 7 * URGENT and giver.loc[1, "reagent_sent"] > 0
     left = giver["reagent_on_hand"] - giver["reactions"] - giver["reagent_sent"]
     assert (abs(left - giver["reagent_left"]) < 0.2).all()
