@@ -30,7 +30,7 @@ from labopt.schedule.network import solve_network
 from labopt.schedule.report import PlanReport, build_report, national_item
 from labopt.schedule.result import Plan
 from labopt.schedule.rounding import integer_plan
-from labopt.schedule.supply import net_received, whole_kits, whole_shipments
+from labopt.schedule.supply import net_received, settle, whole_kits, whole_shipments
 
 Progress = Callable[[str], None]
 
@@ -153,10 +153,17 @@ def make_plan(
         uncollected = inp.demand - collected
         inp = replace(inp, demand=collected)
     x, waiting, untested = integer_plan(inp, sol, cfg.retest_reserve_sd)
-    obj = w.objective(inp, x, waiting, untested)
-    if shipments is not None:
+    if shipments is not None and inp.supply is not None:
+        # the safety stock the rounding ate into, and fewer shipments, once use is known
         spent = np.zeros((inp.nl, inp.days))
         np.add.at(spent, inp.pair_l, whole_reactions(inp, x).sum(axis=1))
+        gained, _ = net_received(inp.supply, shipments, inp.nl)
+        own = inp.reagent_cum - gained
+        shipments = settle(inp.supply, shipments, own, spent)
+        gained, _ = net_received(inp.supply, shipments, inp.nl)
+        inp = replace(inp, reagent_cum=own + gained)
+    obj = w.objective(inp, x, waiting, untested)
+    if shipments is not None:
         obj += supply_objective(inp, w, shipments, spent)
     # the whole-sample plan's own gap, against the LP's lower bound (the LP's optimum when
     # proven optimal): what the user gets, not what the LP found

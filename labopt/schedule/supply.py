@@ -284,3 +284,55 @@ def kit_shipments_table(sup: Supply, y: np.ndarray, unit_codes: list[str]) -> pd
         },
         columns=KIT_COLUMNS,
     ).sort_values(["day", "source", "target"], ignore_index=True)
+
+
+def settle(sup: Supply, w: np.ndarray, own: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """The whole shipments ``w`` (routes, T) once the whole-sample plan is known, ``own``
+    (nl, T) being each lab's reagent received by the end of each day without shipments and
+    ``used`` (nl, T) its reactions that day:
+
+    1. a lab left below its safety stock at the end of a day (cover_days x that day's use)
+       gets what is missing from a store that still holds it, along a route that arrives in
+       time (the rounding may use more reagent than the LP did);
+    2. a route's shipments are merged into its first one wherever the source can spare the
+       reagent that much earlier: fewer shipments, each lab holding its reagent sooner.
+
+    No source ever sends more than it holds, and no lab holds less than before."""
+    w = w.copy()
+    T = w.shape[1]
+    route_store = sup.source < sup.nst
+
+    def held() -> np.ndarray:  # (nodes, T) end of each day: stores' stock, labs' left
+        labs, stores = net_received(sup, w, own.shape[0])
+        return np.vstack([sup.store_stock + stores, own + labs - np.cumsum(used, axis=1)])
+
+    if sup.cover_days > 0:
+        for t in range(T):
+            for lab in range(own.shape[0]):
+                h = held()
+                missing = sup.cover_days * used[lab, t] - h[sup.nst + lab, t]
+                for r in np.flatnonzero(route_store & (sup.target == lab)).tolist():
+                    send = t - int(sup.lead[r])
+                    if missing < 0.5 or send < 0:
+                        continue
+                    room = min(h[sup.source[r], send:].min(), sup.limit[r] - w[r, send])
+                    q = np.floor(min(missing, room) + 1e-9)
+                    if q >= 1:
+                        w[r, send] += q
+                        missing -= q
+                        h = held()
+    for r in range(sup.nr):
+        if sup.national is not None and sup.national[r]:
+            continue  # what the province must receive, day by day: just in time
+        days = np.flatnonzero(w[r] > 0)
+        first = int(days[0]) if days.size else 0
+        for d in days[1:].tolist():
+            h = held()
+            q = w[r, d]
+            spare = h[sup.source[r], first:d].min() if d > first else np.inf
+            if spare >= q - 1e-9 and w[r, first] + q <= sup.limit[r] + 1e-9:
+                w[r, first] += q
+                w[r, d] = 0.0
+            else:
+                first = d
+    return w

@@ -21,6 +21,7 @@ from labopt.schedule.compare import compare_with_greedy
 from labopt.schedule.model import weights
 from labopt.schedule.output import reagent_series
 from labopt.schedule.pipeline import solve_lp
+from labopt.schedule.supply import Supply, settle
 from tests.schedule.test_coordinator_rules import one_lab
 
 URGENT = 368  # the one lab's reactions a day: every urgent sample takes one
@@ -54,6 +55,7 @@ def test_without_a_store_the_lab_runs_dry_and_with_one_it_tests_every_day(tmp_pa
     ships = rep.shipments
     assert (ships["arrival_day"] == ships["day"] + 1).all()
     assert ships["reactions"].sum() == 7 * URGENT - 800  # no more than the week needs
+    assert len(ships) == 1  # the store can spare it all on day 1: one shipment, not six
     assert (ships["source"] == "cdc").all() and (ships["target"] == "lab").all()
 
 
@@ -128,7 +130,11 @@ def test_a_lab_gives_the_stock_it_cannot_use(tmp_path):
 
 
 def test_the_safety_stock_is_kept_where_stock_allows_and_never_holds_back_a_test(tmp_path):
-    folder = with_supply(one_lab(tmp_path / "s", reagent=URGENT, screening=500))
+    # at most two days' use a day on the route: shipments cannot all merge into the first
+    folder = with_supply(
+        one_lab(tmp_path / "s", reagent=URGENT, screening=500),
+        routes=f"source,target,lead_days,max_reactions\ncdc,lab,1,{2 * URGENT}\n",
+    )
     plain = plan_scenario(load_scenario(folder))
     toml = folder / "scenario.toml"
     toml.write_text(
@@ -440,3 +446,34 @@ def test_labs_table_on_hand_counts_what_a_lab_sends_that_day(tmp_path):
     assert giver["reagent_sent"].sum() == 7 * URGENT and giver.loc[1, "reagent_sent"] > 0
     left = giver["reagent_on_hand"] - giver["reactions"] - giver["reagent_sent"]
     assert (abs(left - giver["reagent_left"]) < 0.2).all()
+
+
+def test_settling_tops_up_the_safety_stock_the_rounding_used_and_merges_shipments():
+    """settle(): one store (100 reactions), one lab with cover 1 day, a route of lead 1.
+    The lab ends day 2 with nothing left after using 40: 40 more arrive by day 2, sent on day 1;
+    a later shipment on the same route joins the first when the store can spare it."""
+    sup = Supply(
+        store_ids=["s"],
+        store_stock=np.full((1, 4), 100.0),
+        source=np.array([0]),
+        target=np.array([0]),
+        lead=np.array([1]),
+        limit=np.array([np.inf]),
+        cover_days=1.0,
+        kit_units=np.zeros(0, dtype=np.int64),
+        unit_kits=np.zeros(0),
+        store_kits=np.zeros(1),
+        kit_source=np.zeros(0, dtype=np.int64),
+        kit_target=np.zeros(0, dtype=np.int64),
+        kit_lead=np.zeros(0, dtype=np.int64),
+        kit_limit=np.zeros(0),
+    )
+    own = np.full((1, 4), 50.0)  # the lab's own reagent, all on day 1
+    used = np.array([[10.0, 40.0, 0.0, 0.0]])
+    w = np.array([[0.0, 0.0, 20.0, 0.0]])  # the LP's: 20 sent on day 3
+    out = settle(sup, w, own, used)
+    assert out[0, 0] == 40 + 20 and out[0, 2] == 0  # topped up, then merged into day 1
+    sup.cover_days = 0.0
+    store_short = replace(sup, store_stock=np.array([[10.0, 10.0, 30.0, 30.0]]))
+    kept = settle(store_short, np.array([[10.0, 0.0, 20.0, 0.0]]), own, used)
+    assert kept.tolist() == [[10.0, 0.0, 20.0, 0.0]]  # the store gets the 20 only on day 3
