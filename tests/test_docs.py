@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
