@@ -304,7 +304,7 @@ def test_a_plan_with_supply_routes_reports_its_shipments_and_serves_the_supply_t
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         supply = pd.read_csv(io.StringIO(r.text))
         assert len(supply) == len(ships)
-        assert supply["reactions"].sum() == sum(s["reactions"] for s in ships)
+        assert supply["quantity"].sum() == sum(s["reactions"] for s in ships)
         assert supply["why"].str.contains("would run out on day").any()
 
 
