@@ -438,26 +438,18 @@ def _supply_checks(
     else:  # an absent file is no store; an unreadable one is reported on its own
         unreadable = any(p.source == src("stores") and p.row is None for p in problems)
         stores = None if unreadable else set()
-    if stores is not None and labs is not None and "stores" in typed:
-        ids = typed["stores"]["id"]
-        report_rows(
-            problems,
-            src("stores"),
-            "id",
-            np.flatnonzero(ids.isin(labs).to_numpy()),
-            ids.to_numpy(dtype=object),
-            "a store id must differ from every lab id (labs.id)",
-        )
-    if stores is not None and districts is not None and "stores" in typed:
-        ids = typed["stores"]["id"]
-        report_rows(
-            problems,
-            src("stores"),
-            "id",
-            np.flatnonzero(ids.isin(districts).to_numpy()),
-            ids.to_numpy(dtype=object),
-            "a store id must differ from every unit code (districts.code)",
-        )
+    taken = ((labs, "lab id (labs.id)"), (districts, "unit code (districts.code)"))
+    for other, what in taken:  # a store's id names it alone
+        if stores is not None and other is not None and "stores" in typed:
+            ids = typed["stores"]["id"]
+            report_rows(
+                problems,
+                src("stores"),
+                "id",
+                np.flatnonzero(ids.isin(other).to_numpy()),
+                ids.to_numpy(dtype=object),
+                f"a store id must differ from every {what}",
+            )
     if "store_arrivals" in typed:
         check_reference(
             typed["store_arrivals"], "store", stores, "store id", src("store_arrivals"), problems
