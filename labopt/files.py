@@ -34,9 +34,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import shutil
+import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path, PurePosixPath
@@ -47,6 +50,19 @@ MARKER = ".labopt-output"
 STAGING_PREFIX = ".labopt-staging-"
 # writes one file at the path it is given; what it returns is ignored
 Writer = Callable[[Path], object]
+
+
+class Beside:
+    """A writer worth running in a child process while the other files are written (a large
+    workbook): on a machine with fork and more than one core, :func:`write_output_folder`
+    forks for it; elsewhere (or from a thread other than the main one) it runs in turn. Its
+    errors reach the caller as if it had run in the process."""
+
+    def __init__(self, write: Writer) -> None:
+        self.write = write
+
+    def __call__(self, path: Path) -> object:
+        return self.write(path)
 
 
 class OutputFolderError(InputError):
@@ -356,16 +372,102 @@ def _unreadable(exc: OSError) -> None:
 
 
 def _stage(files: Mapping[str, Writer], tmp: Path) -> list[str]:
-    """Run every writer into ``tmp``; the relative paths of the files they made."""
-    for name, writer in files.items():
-        target = tmp / _clean(name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        writer(target)
+    """Run every writer into ``tmp`` (those marked Beside in child processes, started first so
+    they overlap the rest); the relative paths of the files they made."""
+    targets = {}
+    for name in files:
+        targets[name] = tmp / _clean(name)
+        targets[name].parent.mkdir(parents=True, exist_ok=True)
+    forking = _can_fork()
+    children: list[_Child] = []
+    try:
+        for name, writer in files.items():
+            if forking and isinstance(writer, Beside):
+                children.append(_Child(writer, targets[name]))
+        for name, writer in files.items():
+            if not (forking and isinstance(writer, Beside)):
+                writer(targets[name])
+        while children:
+            children.pop(0).join()
+    finally:
+        for child in children:  # the parent failed or was interrupted: stop the rest
+            child.stop()
     made = []
     for root, _, names in os.walk(tmp):
         for n in names:
             made.append((Path(root) / n).relative_to(tmp).as_posix())
     return sorted(made)
+
+
+def _can_fork() -> bool:
+    """Whether a Beside writer runs in a child: fork exists, a second core can run it, and
+    this is the main thread (forking a thread of a server could copy another thread's locks
+    held)."""
+    return (
+        hasattr(os, "fork")
+        and (os.cpu_count() or 1) > 1
+        and threading.current_thread() is threading.main_thread()
+    )
+
+
+class _Child:
+    """One Beside writer running in a forked child; join() re-raises its exception."""
+
+    def __init__(self, writer: Beside, target: Path) -> None:
+        self.target = target
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: write the file, report an exception through the pipe
+            os.close(read)
+            code = 1
+            try:
+                writer.write(target)
+                code = 0
+            except BaseException as exc:  # noqa: BLE001 -- any failure is the parent's to raise
+                with contextlib.suppress(BaseException):
+                    _send(write, exc)
+            finally:
+                os._exit(code)  # no atexit handlers, no buffers of the parent's flushed twice
+        os.close(write)
+        self.pid, self.pipe = pid, read
+
+    def join(self) -> None:
+        try:
+            with os.fdopen(self.pipe, "rb") as fh:
+                report = fh.read()
+        finally:
+            self.pipe = -1
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        if os.waitstatus_to_exitcode(status) == 0:
+            return
+        try:
+            exc = pickle.loads(report)
+        except Exception:  # noqa: BLE001 -- a report that does not unpickle: say so
+            exc = None
+        if isinstance(exc, BaseException):
+            raise exc
+        raise RuntimeError(f"writing {self.target.name} failed (exit status {status})")
+
+    def stop(self) -> None:
+        if not self.pid:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        if self.pipe >= 0:
+            os.close(self.pipe)
+        self.pid, self.pipe = 0, -1
+
+
+def _send(fd: int, exc: BaseException) -> None:
+    """The exception, pickled if it can be (else its text as a RuntimeError), into ``fd``."""
+    try:
+        data = pickle.dumps(exc)
+    except Exception:  # noqa: BLE001 -- what cannot be pickled is sent as its text
+        data = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
 
 
 def _write_marker(folder: Path, files: Iterable[str], kind: str) -> None:

@@ -6,6 +6,7 @@ output as it was."""
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import labopt.files as files
 from labopt.cli.main import app
-from labopt.files import MARKER, PACKAGE, OutputFolderError, read_marker, write_output_folder
+from labopt.files import (
+    MARKER,
+    PACKAGE,
+    Beside,
+    OutputFolderError,
+    read_marker,
+    write_output_folder,
+)
 
 TINY = Path(__file__).parent / "data" / "tiny"
 THESIS = b"four years of work"
@@ -399,6 +408,81 @@ def test_a_failure_while_writing_leaves_the_old_output(tmp_path, monkeypatch, us
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [MARKER]
+
+
+@pytest.mark.parametrize("forks", [True, False])
+def test_a_failure_in_the_workbook_writer_leaves_the_old_output(tmp_path, monkeypatch, forks):
+    """plan.xlsx is written in a child process beside the other files where the machine can
+    fork: its error reaches the user as it would in turn, and nothing is half-written."""
+    monkeypatch.setattr(files, "_can_fork", lambda: forks)
+    out = tmp_path / "o"
+    assert run("plan", TINY, "--out", out, "--days", "2").exit_code == 0
+    before = snapshot(out)
+    monkeypatch.setattr(
+        "labopt.schedule.output.write_xlsx", lambda path, named: failing_writer(path)
+    )
+    r = run("plan", TINY, "--out", out, "--days", "3")
+    refused(r, "disk full")
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_a_child_writer_is_stopped_when_the_parent_fails(tmp_path, monkeypatch):
+    """Another file's writer fails while the child still writes: the child is stopped and
+    reaped before the staging folder is removed, so nothing is left behind."""
+    monkeypatch.setattr(files, "_can_fork", lambda: True)
+    started = tmp_path / "started"
+
+    def slow(path):
+        started.write_text("x")
+        time.sleep(60)
+        path.write_text("late")
+
+    def failing(path):
+        while not started.exists():
+            pass
+        failing_writer(path)
+
+    out = tmp_path / "o"
+    with pytest.raises(OSError, match="disk full"):
+        write_output_folder(out, {"big.xlsx": Beside(slow), "a.csv": failing})
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["started"]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left running or unreaped
+
+
+@pytest.mark.parametrize("forks", [True, False])
+def test_child_writers_write_what_they_would_in_turn(tmp_path, monkeypatch, forks):
+    monkeypatch.setattr(files, "_can_fork", lambda: forks)
+    out = tmp_path / "o"
+    made = write_output_folder(
+        out,
+        {
+            "sub/x.txt": Beside(lambda p: p.write_text("x" * 200_000)),
+            "y.txt": Beside(lambda p: p.write_text("y")),
+            "z.txt": lambda p: p.write_text("z"),
+        },
+    )
+    assert sorted(made) == [out / "sub/x.txt", out / "y.txt", out / "z.txt"]
+    assert (out / "sub" / "x.txt").read_text() == "x" * 200_000
+    assert (out / "y.txt").read_text() == "y" and (out / "z.txt").read_text() == "z"
+    assert read_marker(out) == {"sub/x.txt", "y.txt", "z.txt"}
+
+
+def test_an_unpicklable_error_in_a_child_is_reported_by_its_text(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "_can_fork", lambda: True)
+
+    class Odd(Exception):
+        def __reduce__(self):
+            raise TypeError("cannot pickle")
+
+    def fails(path):
+        raise Odd("the sheet is too wide")
+
+    with pytest.raises(RuntimeError, match="Odd: the sheet is too wide"):
+        write_output_folder(tmp_path / "o", {"a.xlsx": Beside(fails)})
+    assert not (tmp_path / "o").exists()
 
 
 def test_library_keep_old_and_stale_files(tmp_path):

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from labopt.cells import write_csv, write_xlsx
-from labopt.files import Writer, write_output_folder
+from labopt.files import Beside, Writer, write_output_folder
 from labopt.schedule.labels import check_lang, column, shipment_why, value, word
 from labopt.schedule.report import PlanReport, reagent_left_with_and_without
 
@@ -73,7 +73,7 @@ def write_outputs(
     there are replaced (``force``, ``reads``: see :func:`labopt.files.write_output_folder`)."""
     named = tables(rep, lang)
     files = {f"{name}.csv": _csv(df) for name, df in named.items()}
-    files["plan.xlsx"] = lambda path: write_xlsx(path, named)
+    files["plan.xlsx"] = Beside(lambda path: write_xlsx(path, named))
     files["summary.json"] = _summary(rep, lang)
     if charts:
         files["tested_vs_target.png"] = lambda path: chart_days(rep, path, lang)
