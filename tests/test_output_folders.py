@@ -443,13 +443,26 @@ def test_a_child_writer_is_stopped_when_the_parent_fails(tmp_path, monkeypatch):
             pass
         failing_writer(path)
 
+    pids = []
+    fork = os.fork
+
+    def recorded_fork():
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recorded_fork)
     out = tmp_path / "o"
+    t0 = time.monotonic()
     with pytest.raises(OSError, match="disk full"):
         write_output_folder(out, {"big.xlsx": Beside(slow), "a.csv": failing})
+    assert time.monotonic() - t0 < 30  # the child was not waited for
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["started"]
+    assert len(pids) == 1
     with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)  # no child left running or unreaped
+        os.waitpid(pids[0], os.WNOHANG)  # stopped and reaped already
 
 
 @pytest.mark.parametrize("forks", [True, False])
