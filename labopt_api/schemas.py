@@ -153,6 +153,7 @@ class ScenarioData(_In):
     labs: Rows
     prevalence: Rows
     demand: Rows
+    backlog: Rows = []
     deliveries: Rows = []
     travel: Rows | None = None
     stores: Rows = []

@@ -29,6 +29,7 @@ from labopt.numbers import HOW_TO_SET, NumberFormat, number_format
 from labopt.scenario.errors import Problem, ScenarioError
 from labopt.scenario.model import District, Lab, Scenario, Settings
 from labopt.scenario.schema import (
+    BACKLOG,
     DELIVERIES,
     DEMAND,
     DISTRICTS,
@@ -232,7 +233,8 @@ class _WorkbookReader:
 class _DataReader:
     """A scenario given as one JSON-like dict: {"settings": {...}, "districts": [records],
     "labs": [...], "prevalence": [...], "demand": [...], "deliveries": [...], "travel":
-    [...] or null, and optionally "stores", "store_arrivals", "supply_routes": [...]}.
+    [...] or null, and optionally "backlog", "stores", "store_arrivals", "supply_routes",
+    "kits": [...]}.
     Problems name the table and the item (row = index + 2, as in a sheet)."""
 
     def __init__(self, data: dict, source: str):
@@ -370,7 +372,7 @@ def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list
                     value=str(lab_df["control_wells_per_run"].iloc[i]),
                 )
             )
-    for name in ("prevalence", "demand"):
+    for name in ("prevalence", "demand", "backlog"):
         if name in typed:
             check_reference(
                 typed[name], "district", districts, "district code", src(name), problems
@@ -397,6 +399,8 @@ def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list
                         value=str(int(typed[name]["day"].iloc[i])),
                     )
                 )
+    if has("backlog", "stream", "age_days") and settings is not None:
+        _backlog_ages(typed["backlog"], settings, src("backlog"), problems)
     if "deliveries" in typed:
         check_reference(typed["deliveries"], "lab", labs, "lab id", src("deliveries"), problems)
     if "travel" in typed:
@@ -425,6 +429,29 @@ def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list
                     src("prevalence"), f"{len(missing) - 100} more missing district/stream rows"
                 )
             )
+
+
+def _backlog_ages(
+    backlog: pd.DataFrame, settings: Settings, source: str, problems: list[Problem]
+) -> None:
+    """A waiting sample is at most its stream's max_wait_days old at the start of day 1: an
+    older one passed its wait limit before day 1 (untested then, not waiting now)."""
+    wait = {s.id: s.max_wait_days for s in settings.streams}
+    limit = backlog["stream"].map(wait).to_numpy(dtype=float)  # NaN: unknown stream, reported
+    ages = backlog["age_days"].to_numpy(dtype=float)
+    for i in np.flatnonzero(ages > limit)[:100]:
+        stream = backlog["stream"].iloc[i]
+        problems.append(
+            Problem(
+                source,
+                f"a sample of stream '{stream}' waits at most {wait[stream]} days "
+                f"(max_wait_days); one {int(ages[i])} days old passed its limit before day 1: "
+                f"count it as untested then, not as waiting",
+                row=int(i) + 2,
+                column="age_days",
+                value=str(int(ages[i])),
+            )
+        )
 
 
 def _supply_checks(
@@ -539,7 +566,7 @@ def _build(settings: Settings, typed: dict, source: str) -> Scenario:
     )
     optional = {
         t.name: _ints(typed[t.name], t) if t.name in typed else t.empty_frame()
-        for t in (DELIVERIES, *SUPPLY_TABLES)
+        for t in (DELIVERIES, BACKLOG, *SUPPLY_TABLES)
     }
     travel = _ints(typed["travel"], TRAVEL) if "travel" in typed else None
     return Scenario(
@@ -587,6 +614,8 @@ def _tables(scn: Scenario) -> dict[str, pd.DataFrame]:
     }
     if scn.travel is not None:
         out["travel"] = scn.travel
+    if len(scn.backlog):  # absent is empty
+        out["backlog"] = scn.backlog
     # written only when the scenario has a supply network: absent is empty
     out.update({t.name: getattr(scn, t.name) for t in SUPPLY_TABLES if len(getattr(scn, t.name))})
     return out

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from labopt.scenario.schema import (
     AREA_TYPES,
+    BACKLOG,
     FACILITY_TYPES,
     KITS,
     LAB_STATUSES,
@@ -250,7 +251,8 @@ class Scenario:
 
     Tables (pandas DataFrames, columns as in :mod:`labopt.scenario.schema`): ``prevalence``,
     ``demand`` (``prevalence`` column filled from the prevalence table where blank),
-    ``deliveries``, ``travel`` (None: derive from coordinates), and the reagent supply
+    ``deliveries``, ``travel`` (None: derive from coordinates), ``backlog`` (samples waiting at
+    the start of day 1, by age; empty when none), and the reagent supply
     network: ``stores``, ``store_arrivals``, ``supply_routes`` and ``kits`` (empty when the
     scenario has none; ``supply_routes.max_reactions`` NaN: no limit).
     """
@@ -262,6 +264,7 @@ class Scenario:
     demand: pd.DataFrame
     deliveries: pd.DataFrame
     travel: pd.DataFrame | None = None
+    backlog: pd.DataFrame = field(default_factory=BACKLOG.empty_frame)
     stores: pd.DataFrame = field(default_factory=STORES.empty_frame)
     store_arrivals: pd.DataFrame = field(default_factory=STORE_ARRIVALS.empty_frame)
     supply_routes: pd.DataFrame = field(default_factory=SUPPLY_ROUTES.empty_frame)
@@ -331,6 +334,7 @@ TABLE_FIELDS = (
     "demand",
     "deliveries",
     "travel",
+    "backlog",
     "stores",
     "store_arrivals",
     "supply_routes",

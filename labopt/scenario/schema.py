@@ -202,6 +202,29 @@ DEMAND = Table(
     key=("day", "district", "stream"),
 )
 
+BACKLOG = Table(
+    "backlog",
+    "Samples collected before day 1 and still waiting at its start (the state carried from "
+    "the days before), by age: a sample of age 1 was collected the day before day 1. Tested "
+    "oldest first like the others, it may wait at most its stream's max_wait_days from its "
+    "collection, so a sample of age max_wait_days is tested on day 1 or is untested. Absent: "
+    "nothing waits at the start.",
+    (
+        Column("district", "str", "districts.code"),
+        Column("stream", "str", "stream id from scenario.toml"),
+        Column(
+            "age_days",
+            "int",
+            "days since collection at the start of day 1 (1 to the stream's max_wait_days)",
+            "days",
+            min=1,
+        ),
+        Column("samples", "int", "samples of that age still waiting", "samples", min=0),
+    ),
+    key=("district", "stream", "age_days"),
+    optional=True,
+)
+
 DELIVERIES = Table(
     "deliveries",
     "Reagent deliveries, available from the start of their day.",
@@ -294,7 +317,7 @@ KITS = Table(
 )
 
 SUPPLY_TABLES = (STORES, STORE_ARRIVALS, SUPPLY_ROUTES, KITS)
-TABLES = (DISTRICTS, LABS, PREVALENCE, DEMAND, DELIVERIES, TRAVEL, *SUPPLY_TABLES)
+TABLES = (DISTRICTS, LABS, PREVALENCE, DEMAND, BACKLOG, DELIVERIES, TRAVEL, *SUPPLY_TABLES)
 TABLE_BY_NAME = {t.name: t for t in TABLES}
 
 

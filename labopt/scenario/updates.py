@@ -148,14 +148,21 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
         )
     if first == 1 and days == scn.province.days:
         return scn
+    if first > 1 and len(scn.backlog):
+        raise InputError(
+            f"start_date: the scenario's backlog is what waits at the start of "
+            f"{scn.province.start_date}; a plan from {start} needs the state of that day "
+            f"(carry the scenario over day by day: labopt.scenario.carry.next_day)",
+            "start_date",
+        )
     shift = first - 1
-    demand = _window(scn.demand, shift, days)
-    early, deliveries = _arrivals(scn.deliveries, "lab", shift, days)
+    demand = days_window(scn.demand, shift, days)
+    early, deliveries = arrivals_window(scn.deliveries, "lab", shift, days)
     labs = [
         lab.model_copy(update={"reagent_stock": lab.reagent_stock + int(early.get(lab.id, 0))})
         for lab in scn.labs
     ]
-    early, store_arrivals = _arrivals(scn.store_arrivals, "store", shift, days)
+    early, store_arrivals = arrivals_window(scn.store_arrivals, "store", shift, days)
     stores = scn.stores.copy()
     stores["reagent_stock"] += stores["id"].map(early).fillna(0).astype("int64")
     settings = scn.settings.model_copy(
@@ -172,20 +179,20 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
     )
 
 
-def _window(table: pd.DataFrame, shift: int, days: int) -> pd.DataFrame:
+def days_window(table: pd.DataFrame, shift: int, days: int) -> pd.DataFrame:
     """The rows of days shift + 1 .. shift + days, renumbered from day 1."""
     out = table[(table["day"] > shift) & (table["day"] <= shift + days)].copy()
     out["day"] -= shift
     return out.reset_index(drop=True)
 
 
-def _arrivals(
+def arrivals_window(
     table: pd.DataFrame, at: str, shift: int, days: int
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Reagent arriving before the window (reactions per ``at``: in stock on its first day),
     and the arrivals inside it, renumbered."""
     early = table[table["day"] <= shift].groupby(at)["reactions"].sum()
-    return early, _window(table, shift, days)
+    return early, days_window(table, shift, days)
 
 
 def planning_scenario(

@@ -8,7 +8,9 @@ labopt.pooling.evaluate (itself checked against binGroup2, an exact oracle and s
 Checks: every allocation goes to a lab the unit may send to, with a design the lab has
 validated; lab-day expected reactions, counted in whole pools and arrays, within capacity;
 reagent never used before it is in stock; for every unit, stream and day, tested + waiting +
-untested = samples available, so over the horizon tested + untested + still waiting = demand;
+untested = samples available (waiting from the day before, or the scenario's backlog on day 1,
+plus the day's demand), so over the horizon tested + untested + still waiting = backlog +
+demand;
 no sample waits longer than its stream allows, and none is untested before its wait limit
 passes; and the urgency rule: no lab tests less urgent samples worth a reaction or more on a
 day when a sample of a more urgent single-sample stream that it may test is left waiting or
@@ -136,18 +138,38 @@ def _allowed_pairs(scn: Scenario) -> pd.DataFrame:
     return pd.concat([near, own], ignore_index=True).drop_duplicates(ignore_index=True)
 
 
-def _spoiled_before_their_time(st: pd.DataFrame, wait: np.ndarray) -> list[str]:
+def _young_backlog(backlog: pd.Series, st: pd.DataFrame, wait: np.ndarray) -> np.ndarray:
+    """Per status row (day t): the backlog samples of its unit and stream still within their
+    wait limit at the end of day t (age <= wait - t)."""
+    if backlog.empty:
+        return np.zeros(len(st))
+    rows = st[["district", "stream", "day"]].assign(_wait=wait, _row=np.arange(len(st)))
+    both = rows.merge(backlog.reset_index(), on=["district", "stream"])
+    young = both[both["age_days"] <= both["_wait"] - both["day"]]
+    per_row = young.groupby("_row")["samples"].sum()
+    out = np.zeros(len(st))
+    out[per_row.index.to_numpy()] = per_row.to_numpy(dtype=float)
+    return out
+
+
+def _spoiled_before_their_time(st: pd.DataFrame, wait: np.ndarray, backlog: pd.Series) -> list[str]:
     """Samples called untested before their wait limit passed. Each unit and stream's samples
     are followed as cohorts by day of collection, tested oldest first: on day t only what is
     left of the cohorts of day t - max_wait or older may be untested. ``st``: status rows
-    sorted by unit, stream and day, with demand and allocated; ``wait``: each row's wait."""
+    sorted by unit, stream and day, with demand and allocated; ``wait``: each row's wait;
+    ``backlog``: samples waiting at the start of day 1 by unit, stream and age (collected on
+    day 1 - age)."""
     out: list[str] = []
     rows = st[["district", "stream", "day", "demand", "allocated", "untested"]].to_numpy()
+    start: dict[tuple, list[list[float]]] = {}  # the backlog's cohorts, oldest first
+    for (district, stream, age), n in backlog.sort_index(ascending=False).items():
+        start.setdefault((district, stream), []).append([1 - int(age), float(n)])
     queue: list[list[float]] = []  # [day collected, samples left], oldest first
     key = None
     for (district, stream, day, demand, tested, untested), w in zip(rows, wait, strict=True):
         if (district, stream) != key:
-            key, queue = (district, stream), []
+            key = (district, stream)
+            queue = [list(c) for c in start.get(key, [])]
         queue.append([day, float(demand)])
         for bag in (tested, None):  # tests take the oldest first, then the expired spoil
             if bag is None:
@@ -429,15 +451,25 @@ def check_plan(
         pd.MultiIndex.from_frame(st[["day", "district", "stream"]]), fill_value=0
     ).to_numpy(dtype=float)
     grp = st.groupby(["district", "stream"], sort=False)
-    st["carry_in"] = grp["waiting"].shift(1, fill_value=0.0)
+    first_day = grp.cumcount().to_numpy() == 0
+    # the scenario's backlog: samples waiting at the start of day 1, by age
+    backlog = scn.backlog.groupby(["district", "stream", "age_days"])["samples"].sum()
+    before = backlog.groupby(level=[0, 1]).sum()
+    keys = pd.MultiIndex.from_frame(st[["district", "stream"]])
+    st["carry_in"] = np.where(
+        first_day,
+        before.reindex(keys, fill_value=0).to_numpy(dtype=float),
+        grp["waiting"].shift(1, fill_value=0.0).to_numpy(),
+    )
     st["cum_demand"] = grp["demand"].cumsum()
     wait = st["stream"].map({s.id: s.max_wait_days for s in scn.streams}).to_numpy()
-    # demand collected within the wait limit: days t-wait+1 .. t
+    # demand collected within the wait limit: days t-wait+1 .. t, and the backlog's samples
+    # collected then (age a: day 1 - a, so those of age <= wait - t)
     cum = st["cum_demand"].to_numpy()
     pos = np.arange(len(st)) - grp.cumcount().to_numpy()  # first row of each group
     idx = np.arange(len(st)) - wait
     older = np.where(idx >= pos, cum[np.clip(idx, 0, None)], 0.0)
-    fresh = cum - older
+    fresh = cum - older + _young_backlog(backlog, st, wait)
     expected_rows = len(scn.districts) * len(scn.streams) * days
     if len(st) != expected_rows:
         v.append(
@@ -468,7 +500,7 @@ def check_plan(
         f"stream's wait limit"
         for r in st[too_old].itertuples(index=False)
     ]
-    v += _spoiled_before_their_time(st, wait)
+    v += _spoiled_before_their_time(st, wait, backlog)
     v += _urgency_violations(scn, a, st, ok_pairs)
     totals = grp.agg(
         tested=("allocated", "sum"),
@@ -476,9 +508,11 @@ def check_plan(
         demand=("demand", "sum"),
         waiting=("waiting", "last"),
     )
-    off = (totals["tested"] + totals["untested"] + totals["waiting"] - totals["demand"]).abs()
+    came = totals["demand"] + before.reindex(totals.index, fill_value=0).astype(float)
+    off = (totals["tested"] + totals["untested"] + totals["waiting"] - came).abs()
     v += [
-        f"{d}/{s}: tested + untested + still waiting != demand over the horizon"
+        f"{d}/{s}: tested + untested + still waiting != waiting at the start + demand over "
+        f"the horizon"
         for (d, s) in off[off > TOL].index
     ]
     rep.checked = {

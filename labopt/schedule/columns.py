@@ -194,7 +194,7 @@ def arc_bounds(inp: PlanInput, cfg: Planning) -> np.ndarray:
     unit-stream has that day (the day's samples and those that may have waited from the day
     before), those that fill its lab-day's capacity, and those its lab's reagent so far covers.
     As column bounds they leave the LP's optimum and duals as they are."""
-    have = inp.demand.astype(float)
+    have = inp.arrivals.astype(float)
     have[:, :, 1:] += wait_limit(inp)[:, :, :-1]
     bound = have[inp.pair_d]
     reagent = inp.reagent_cum

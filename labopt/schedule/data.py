@@ -65,6 +65,9 @@ class PlanInput:
     unreachable: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # for the plan's notes, one per such unit
     supply: Supply | None = None  # stores and shipment routes (None: reagent stays where it is)
+    # (nd, ns, A) samples waiting at the start of day 1 by age: [..., a - 1] collected a days
+    # before day 1 (A: the longest max_wait; None: nothing waits at the start)
+    backlog: np.ndarray | None = None
 
     @property
     def nd(self) -> int:
@@ -81,6 +84,29 @@ class PlanInput:
     @property
     def npairs(self) -> int:
         return self.pair_d.size
+
+    @cached_property
+    def carried(self) -> np.ndarray:
+        """(nd, ns) samples waiting at the start of day 1 (the backlog's total)."""
+        if self.backlog is None:
+            return np.zeros((self.nd, self.ns))
+        return self.backlog.sum(axis=2)
+
+    @cached_property
+    def arrivals(self) -> np.ndarray:
+        """(nd, ns, T) samples that join each day's queue: those collected that day, and on day
+        1 also those waiting from before."""
+        out = self.demand.copy()
+        out[:, :, 0] += self.carried
+        return out
+
+    @cached_property
+    def cohorts(self) -> np.ndarray:
+        """(nd, ns, A + T) samples by day of collection, oldest first: the backlog's ages A..1
+        (what is left of them), then days 1..T."""
+        if self.backlog is None:
+            return self.demand
+        return np.concatenate([self.backlog[:, :, ::-1], self.demand], axis=2)
 
     @cached_property
     def pairs_of_lab(self) -> list[np.ndarray]:
@@ -157,6 +183,20 @@ def build_input(scn: Scenario, days: int | None = None, national: bool = False) 
     tt = dem["day"].to_numpy(dtype=int) - 1
     D[dd, ss, tt] = dem["samples"].to_numpy(dtype=float)
     P[dd, ss, tt] = dem["prevalence"].to_numpy(dtype=float)
+
+    backlog = None
+    if len(scn.backlog):
+        ages = scn.backlog["age_days"].to_numpy(dtype=int)
+        backlog = np.zeros((nd, ns, max(int(s.max_wait_days) for s in streams)))
+        np.add.at(
+            backlog,
+            (
+                scn.backlog["district"].map(di).to_numpy(),
+                scn.backlog["stream"].map(si).to_numpy(),
+                ages - 1,
+            ),
+            scn.backlog["samples"].to_numpy(dtype=float),
+        )
 
     travel = travel_table(scn)
     pair_d = travel["district"].map(di).to_numpy(dtype=np.int64)
@@ -268,6 +308,7 @@ def build_input(scn: Scenario, days: int | None = None, national: bool = False) 
             scn, [lab.id for lab in labs], dcodes, T, float(cap.sum()) if national else 0.0
         ),
         notes=[unreachable_note(scn, u) for u in unreachable],
+        backlog=backlog,
     )
 
 
@@ -291,16 +332,16 @@ def _horizon(scn: Scenario, days: int | None) -> int:
 
 
 def unreachable_units(scn: Scenario, T: int, travel: pd.DataFrame) -> list[dict]:
-    """Units with samples in days 1..T and no lab they may send to (no row in ``travel``, the
-    allowed pairs of travel_table), in the order of the districts table. Each: unit (code),
-    name, samples (days 1..T), nearest_lab and hours (road time to it, hours): the travel
-    table's shortest for the unit if it lists any (all over the limit), else the coordinates'
-    estimate.
+    """Units with samples in days 1..T (or waiting at the start) and no lab they may send to
+    (no row in ``travel``, the allowed pairs of travel_table), in the order of the districts
+    table. Each: unit (code), name, samples (days 1..T and the backlog), nearest_lab and hours
+    (road time to it, hours): the travel table's shortest for the unit if it lists any (all
+    over the limit), else the coordinates' estimate.
 
     A scenario without any lab cannot be planned at all: PlanInputError when it has samples.
     """
     dem = scn.demand[scn.demand["day"] <= T]
-    samples = dem.groupby("district")["samples"].sum()
+    samples = pd.concat([dem, scn.backlog]).groupby("district")["samples"].sum()
     reachable = set(travel["district"])
     stranded = [d for d in scn.districts if samples.get(d.code, 0) > 0 and d.code not in reachable]
     if stranded and not scn.labs:

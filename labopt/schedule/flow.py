@@ -106,7 +106,11 @@ def flow_network(
     sink = rg0 + nl * T
     D, S, Tt = np.meshgrid(np.arange(nd), np.arange(ns), np.arange(T), indexing="ij")
     unit = (D * ns + S) * T + Tt
-    units = np.rint(inp.demand * f[:, :, None]).astype(np.int64)
+    # in whole flow units per cohort (the backlog's ages, then days 1..T), so that the waiting
+    # and untested arcs can always take a day's inflow
+    cohorts = np.rint(inp.cohorts * f[:, :, None]).astype(np.int64)
+    units = cohorts[:, :, -T:].copy()
+    units[:, :, 0] += cohorts[:, :, :-T].sum(axis=2)
     supplies = np.zeros(sink + 1, dtype=np.int64)
     supplies[:n_unit] = units.ravel()
     supplies[sink] = -units.sum()
@@ -114,10 +118,9 @@ def flow_network(
 
     # ---- arcs: tests, waiting, untested, lab capacity, reagent
     P, PS, PT = np.meshgrid(np.arange(npair), np.arange(ns), np.arange(T), indexing="ij")
-    # in whole flow units, so that waiting and untested arcs can always take a day's inflow
-    cum = np.cumsum(units, axis=2)
-    wait_cap = cum - lagged(cum, inp.max_wait)
-    untested_cap = lagged(units, inp.max_wait)
+    cum = np.cumsum(cohorts, axis=2)
+    wait_cap = (cum - lagged(cum, inp.max_wait))[:, :, -T:]
+    untested_cap = lagged(cohorts, inp.max_wait)[:, :, -T:]
     L, LT = np.meshgrid(np.arange(nl), np.arange(T), indexing="ij")
     arrivals = np.diff(inp.reagent_cum, axis=1, prepend=0.0)
     later = LT > 0

@@ -36,7 +36,7 @@ def greedy_allocation(inp: PlanInput, headroom: float) -> Allocation:
         if t > 0:
             reagent_left += inp.reagent_cum[:, t] - inp.reagent_cum[:, t - 1]
         room = inp.capacity[:, t].copy()
-        avail = carry + inp.demand[:, :, t]
+        avail = carry + inp.arrivals[:, :, t]
         for s in streams:
             for d in range(nd):
                 for p in by_unit[d]:

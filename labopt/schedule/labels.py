@@ -57,6 +57,7 @@ COLUMNS = {
         "resource": "Loại",
         "quantity": "Số lượng",
         "not_collected": "Không lấy được (thiếu dụng cụ)",
+        "waiting_before": "Chờ từ ngày trước",
     },
 }
 

@@ -5,7 +5,8 @@ of day t; u[d, s, t] untested on day t (spoiled, past the stream's maximum wait)
 reagent left at a lab at the end of day t (reactions).
 
 Constraints:
-- balance: b[d,s,t-1] + demand[d,s,t] = sum_p x[p,s,t] + b[d,s,t] + u[d,s,t];
+- balance: b[d,s,t-1] + demand[d,s,t] = sum_p x[p,s,t] + b[d,s,t] + u[d,s,t] (b[d,s,0]: the
+  samples waiting at the start, the scenario's backlog);
 - waiting samples are at most the last max_wait days' demand (testing oldest first, this is
   exactly "no sample waits longer than max_wait days"); untested samples on day t are at most
   those collected max_wait days before (a sample is untested only when its wait limit passes);
@@ -139,15 +140,17 @@ def scenario_days(inp: PlanInput) -> int:
 
 def wait_limit(inp: PlanInput) -> np.ndarray:
     """(nd, ns, T) samples that may still wait at the end of each day: those collected in the
-    stream's last max_wait days (tested oldest first, no sample waits longer)."""
-    cum = np.cumsum(inp.demand, axis=2)
-    return cum - lagged(cum, inp.max_wait)
+    stream's last max_wait days, the backlog's included (tested oldest first, no sample waits
+    longer)."""
+    cum = np.cumsum(inp.cohorts, axis=2)
+    return (cum - lagged(cum, inp.max_wait))[:, :, -inp.days :]
 
 
 def expiring(inp: PlanInput) -> np.ndarray:
     """(nd, ns, T) samples whose wait limit passes on each day: those collected max_wait days
-    earlier. Only they may be untested (spoiled) that day."""
-    return lagged(inp.demand, inp.max_wait)
+    earlier (on day 1 and after, backlog samples of age max_wait - t + 1). Only they may be
+    untested (spoiled) that day."""
+    return lagged(inp.cohorts, inp.max_wait)[:, :, -inp.days :]
 
 
 def lagged(a: np.ndarray, lag: np.ndarray) -> np.ndarray:
@@ -417,7 +420,7 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     upper = np.full(nvar, np.inf)
     # waiting: at most the last max_wait days of demand (0 for streams that cannot wait);
     # untested: only the samples whose wait limit passes that day
-    cum = np.cumsum(inp.demand, axis=2)
+    cum = np.cumsum(inp.arrivals, axis=2)
     upper[ob + dst] = wait_limit(inp).ravel()
     upper[ou + dst] = expiring(inp).ravel()
     # a test arc carries at most its unit's samples collected so far. The balance rows imply
@@ -455,8 +458,8 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     vals.append(-np.ones(int(later.sum())))
     nrow = nbal + 2 * nl * T
     supply = np.diff(inp.reagent_cum, axis=1, prepend=0.0)  # stock + deliveries per day
-    lo = [inp.demand.ravel(), np.full(nl * T, -np.inf), supply.ravel()]
-    hi = [inp.demand.ravel(), inp.capacity.ravel(), supply.ravel()]
+    lo = [inp.arrivals.ravel(), np.full(nl * T, -np.inf), supply.ravel()]
+    hi = [inp.arrivals.ravel(), inp.capacity.ravel(), supply.ravel()]
     obj = np.zeros(nvar)
     obj[xi] = w.test_cost(inp).ravel()
     obj[ob + dst] = w.waiting_cost(inp).ravel()

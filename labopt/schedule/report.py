@@ -4,7 +4,8 @@ Tables (pandas DataFrames; samples and reactions per day):
 - allocations: day, date, district, district_name, stream, lab, lab_name, samples, algorithm,
   config, pool_size, pools, reactions (expected, retests included), travel_hours;
 - status: day, date, district, stream, demand, tested, waiting (at the end of the day),
-  untested (spoiled that day), tested_within_turnaround;
+  untested (spoiled that day), tested_within_turnaround; with a backlog, waiting_before
+  (waiting at the start of the day: waiting_before + demand = tested + waiting + untested);
 - labs: lab, lab_name, status, day, capacity (usable: the least of PCR, extraction, staff and
   the reagent on hand that day; 0 for a standby lab on a day it is not switched on),
   reactions (expected), reserve (for retest variability), utilisation (of the usable
@@ -153,7 +154,9 @@ def totals(rep: PlanReport) -> dict:
     st = rep.status
     out = {}
     for s, g in st.groupby("stream", sort=False):
+        first = g[g["day"] == g["day"].min()]
         out[s] = {
+            "waiting_at_start": int(first["waiting_before"].sum()) if "waiting_before" in g else 0,
             "demand": int(g["demand"].sum()),
             "tested": int(g["tested"].sum()),
             "untested": int(g["untested"].sum()),
@@ -278,7 +281,7 @@ def build_report(plan: Plan) -> PlanReport:
     fast = ~inp.late
     fast_tested = np.zeros_like(tested)
     np.add.at(fast_tested, inp.pair_d, plan.x * fast)
-    carry_in = np.concatenate([np.zeros((inp.nd, ns, 1)), plan.waiting[:, :, :-1]], axis=2)
+    carry_in = np.concatenate([inp.carried[:, :, None], plan.waiting[:, :, :-1]], axis=2)
     fresh = np.maximum(tested - carry_in, 0.0)
     share = np.divide(fast_tested, tested, out=np.zeros_like(tested), where=tested > 0)
     D, S, Tt = np.meshgrid(np.arange(inp.nd), np.arange(ns), np.arange(T), indexing="ij")
@@ -298,6 +301,8 @@ def build_report(plan: Plan) -> PlanReport:
     }
     if plan.uncollected is not None:  # collection kits limit some units
         columns["not_collected"] = plan.uncollected.ravel().astype(int)
+    if inp.backlog is not None:  # samples waited before day 1: each row's own balance
+        columns["waiting_before"] = np.rint(carry_in).ravel().astype(int)
     status = pd.DataFrame(columns).sort_values(["day", "district", "stream"]).reset_index(drop=True)
 
     # ---- labs per day

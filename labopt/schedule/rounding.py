@@ -500,11 +500,11 @@ class Rounding:
         untested = np.zeros((nd, ns, T))
         limit = wait_limit(inp)
         # samples collected max_wait days ago or earlier, and those tested or spoiled so far
-        expired = np.cumsum(inp.demand, axis=2) - limit
+        expired = np.cumsum(inp.arrivals, axis=2) - limit
         done = np.zeros((nd, ns))
         carry = np.zeros((nd, ns))
         for t in range(T):
-            avail = carry + inp.demand[:, :, t]
+            avail = carry + inp.arrivals[:, :, t]
             over = tested[:, :, t] - avail
             for d, s in np.argwhere(over > FRACTION):  # rounding of earlier days left too few
                 self.remove(d, s, t, round(over[d, s]))

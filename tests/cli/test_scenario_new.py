@@ -26,6 +26,7 @@ def test_the_new_folder_passes_check_and_plans(tmp_path):
         "labs.csv",
         "prevalence.csv",
         "demand.csv",
+        "backlog.csv",
         "deliveries.csv",
         "stores.csv",
         "store_arrivals.csv",
