@@ -1,0 +1,224 @@
+"""Carry a scenario over one day: what really happened on day 1 in, the scenario of the next day
+out.
+
+The next day starts from the state day 1 left: the samples still waiting, by unit, stream and
+age (so each keeps the wait limit of its collection day), and each lab's reagent. Samples are
+tested oldest first; what is left of a cohort at its wait limit at the end of the day is
+untested (spoiled) then. Every sample is accounted for: waiting at the start + collected =
+tested + untested + waiting at the end, per unit and stream (:class:`DayAccount`).
+
+Not carried yet: reagent shipments in transit between stores and labs, and collection kits
+(a scenario with supply routes or kits is refused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from labopt.errors import InputError
+from labopt.scenario.model import Scenario
+from labopt.scenario.updates import arrivals_window, days_window
+
+ACCOUNT_COLUMNS = [
+    "district",
+    "stream",
+    "waiting_before",
+    "collected",
+    "tested",
+    "untested",
+    "waiting",
+]
+
+
+@dataclass(frozen=True)
+class DayAccount:
+    """Day 1 as it happened and the state it leaves.
+
+    ``samples``: per unit and stream, waiting_before (at the start of the day), collected,
+    tested, untested (spoiled at their wait limit), waiting (at the end); ``reagent``: per lab,
+    on_hand (at the start, the day's delivery included), used and left (reactions)."""
+
+    samples: pd.DataFrame
+    reagent: pd.DataFrame
+
+
+def next_day(
+    scn: Scenario,
+    tested: pd.DataFrame,
+    reagent_used: Mapping[str, float],
+    reagent_counted: Mapping[str, int] | None = None,
+) -> tuple[Scenario, DayAccount]:
+    """The scenario of the day after day 1, and day 1's account.
+
+    ``tested``: the samples tested on day 1 per unit and stream (columns district, stream,
+    samples; rows absent: none tested), from any lab. ``reagent_used``: reactions each lab ran
+    on day 1 (labs absent: none). ``reagent_counted``: reactions a lab counted on its shelf at
+    the end of day 1; where given it replaces stock + delivery - used (a count is the truth,
+    the difference is reported in the account). The next day's scenario has the backlog of the
+    samples still waiting, the labs' reagent left as their stock, demand and deliveries of days
+    2.. renumbered from 1, and one day fewer (a one-day scenario leaves a one-day scenario with
+    no demand).
+    """
+    if len(scn.supply_routes) or len(scn.kits):
+        raise InputError(
+            "scenario: carrying reagent shipments and collection kits over to the next day is "
+            "not supported yet; plan such a scenario from its first day",
+            "scenario",
+        )
+    samples = _samples(scn, tested)
+    reagent = _reagent(scn, reagent_used, reagent_counted or {})
+    backlog = _backlog_after(scn, samples)
+    left = reagent.set_index("lab")["left"]
+    labs = [lab.model_copy(update={"reagent_stock": int(left[lab.id])}) for lab in scn.labs]
+    days = max(scn.province.days - 1, 1)
+    early, store_arrivals = arrivals_window(scn.store_arrivals, "store", 1, days)
+    stores = scn.stores.copy()
+    stores["reagent_stock"] += stores["id"].map(early).fillna(0).astype("int64")
+    province = scn.province.model_copy(update={"start_date": scn.date_of(2), "days": days})
+    out = replace(
+        scn,
+        settings=scn.settings.model_copy(update={"province": province}),
+        labs=labs,
+        demand=days_window(scn.demand, 1, days),
+        deliveries=days_window(scn.deliveries, 1, days),
+        stores=stores,
+        store_arrivals=store_arrivals,
+        backlog=backlog,
+    )
+    return out, DayAccount(samples, reagent)
+
+
+def _samples(scn: Scenario, tested: pd.DataFrame) -> pd.DataFrame:
+    """Day 1's account per unit and stream (ACCOUNT_COLUMNS); tested oldest first."""
+    missing = {"district", "stream", "samples"} - set(tested.columns)
+    if missing:
+        raise InputError(
+            f"tested: needs columns district, stream, samples; missing "
+            f"{', '.join(sorted(missing))}",
+            "tested",
+        )
+    units = [d.code for d in scn.districts]
+    streams = [s.id for s in scn.streams]
+    for col, known in (("district", units), ("stream", streams)):
+        bad = sorted(set(tested[col]) - set(known))
+        if bad:
+            raise InputError(f"tested.{col}: unknown {', '.join(map(repr, bad))}", f"tested.{col}")
+    done = tested.groupby(["district", "stream"])["samples"].sum()
+    if (done < 0).any() or (done != np.round(done)).any():
+        raise InputError("tested.samples: whole numbers >= 0", "tested.samples")
+    day1 = scn.demand[scn.demand["day"] == 1].groupby(["district", "stream"])["samples"].sum()
+    before = scn.backlog.groupby(["district", "stream"])["samples"].sum()
+    index = pd.MultiIndex.from_product([units, streams], names=["district", "stream"])
+    out = pd.DataFrame(
+        {
+            "waiting_before": before.reindex(index, fill_value=0),
+            "collected": day1.reindex(index, fill_value=0),
+            "tested": done.reindex(index, fill_value=0),
+        }
+    ).astype("int64")
+    have = out["waiting_before"] + out["collected"]
+    over = out[out["tested"] > have]
+    if len(over):
+        (d, s), row = next(iter(over.iterrows()))
+        raise InputError(
+            f"tested: {int(row.tested)} samples of {d}/{s} tested on {scn.date_of(1)}, but "
+            f"only {int(have[(d, s)])} were there (waiting {int(row.waiting_before)} + "
+            f"collected {int(row.collected)})",
+            "tested.samples",
+        )
+    cohorts = _cohorts(scn, out)
+    wait = pd.Series({s.id: s.max_wait_days for s in scn.streams})
+    untested = []
+    waiting = []
+    for (d, s), row in out.iterrows():
+        ages = cohorts.get((d, s), {})
+        left = _take_oldest(ages, int(row.tested))
+        spoiled = sum(n for age, n in left.items() if age >= wait[s])
+        untested.append(spoiled)
+        waiting.append(sum(left.values()) - spoiled)
+    out["untested"] = untested
+    out["waiting"] = waiting
+    return out.reset_index()[ACCOUNT_COLUMNS]
+
+
+def _cohorts(scn: Scenario, out: pd.DataFrame) -> dict[tuple[str, str], dict[int, int]]:
+    """Per unit and stream: samples by age at the start of day 1 (day 1's own: age 0)."""
+    cohorts: dict[tuple[str, str], dict[int, int]] = {}
+    for d, s, age, n in scn.backlog[["district", "stream", "age_days", "samples"]].itertuples(
+        index=False
+    ):
+        ages = cohorts.setdefault((d, s), {})
+        ages[int(age)] = ages.get(int(age), 0) + int(n)
+    for (d, s), n in out["collected"].items():
+        if n:
+            cohorts.setdefault((d, s), {})[0] = int(n)
+    return cohorts
+
+
+def _take_oldest(ages: dict[int, int], n: int) -> dict[int, int]:
+    """What is left of each age after ``n`` samples are taken, oldest first."""
+    left = {}
+    for age in sorted(ages, reverse=True):
+        take = min(ages[age], n)
+        n -= take
+        if ages[age] - take:
+            left[age] = ages[age] - take
+    return left
+
+
+def _backlog_after(scn: Scenario, samples: pd.DataFrame) -> pd.DataFrame:
+    """The next day's backlog: what is left of each cohort after day 1's tests, one day
+    older, without those past their wait limit."""
+    wait = {s.id: s.max_wait_days for s in scn.streams}
+    cohorts = _cohorts(scn, samples.set_index(["district", "stream"]))
+    rows = []
+    for r in samples.itertuples(index=False):
+        left = _take_oldest(cohorts.get((r.district, r.stream), {}), int(r.tested))
+        for age, n in sorted(left.items()):
+            if age + 1 <= wait[r.stream]:
+                rows.append((r.district, r.stream, age + 1, n))
+    return pd.DataFrame(rows, columns=["district", "stream", "age_days", "samples"]).astype(
+        {"age_days": "int64", "samples": "int64"}
+    )
+
+
+def _reagent(scn: Scenario, used: Mapping[str, float], counted: Mapping[str, int]) -> pd.DataFrame:
+    """Per lab: on_hand (stock + day 1's delivery), used, left (the count where given, else
+    on_hand - used, in whole reactions), counted (the count or NaN)."""
+    ids = [lab.id for lab in scn.labs]
+    for name, given in (("reagent_used", used), ("reagent_counted", counted)):
+        bad = sorted(set(given) - set(ids))
+        if bad:
+            raise InputError(f"{name}: unknown lab {', '.join(map(repr, bad))}", name)
+        neg = [k for k, v in given.items() if not v >= 0]
+        if neg:
+            raise InputError(f"{name}: {neg[0]!r} must be >= 0, got {given[neg[0]]}", name)
+    delivered = scn.deliveries[scn.deliveries["day"] == 1].groupby("lab")["reactions"].sum()
+    rows = []
+    for lab in scn.labs:
+        on_hand = lab.reagent_stock + int(delivered.get(lab.id, 0))
+        u = float(used.get(lab.id, 0.0))
+        if lab.id in counted:
+            left = int(counted[lab.id])
+        else:
+            if u > on_hand + 1e-9:
+                raise InputError(
+                    f"reagent_used: {lab.id} ran {u:g} reactions on {scn.date_of(1)} with only "
+                    f"{on_hand} on hand; enter the reagent it counted on its shelf",
+                    "reagent_used",
+                )
+            left = int(np.floor(on_hand - u + 1e-9))
+        rows.append(
+            {
+                "lab": lab.id,
+                "on_hand": on_hand,
+                "used": u,
+                "left": left,
+                "counted": float(counted[lab.id]) if lab.id in counted else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=["lab", "on_hand", "used", "left", "counted"])

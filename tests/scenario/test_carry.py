@@ -1,0 +1,158 @@
+"""Carrying a scenario over a day (labopt.scenario.carry): day after day from what was really
+tested, no sample lost or counted twice, reagent exactly as run, the wait limit from each
+sample's collection day."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labopt.errors import InputError
+from labopt.scenario import load_scenario
+from labopt.scenario.carry import next_day
+from labopt.scenario.synth import synthesize
+from labopt.scenario.updates import plan_window
+from labopt.schedule import plan_scenario
+from tests.schedule.test_coordinator_rules import one_lab
+
+TINY = Path(__file__).parents[1] / "data" / "tiny"
+
+
+def simulate(scn, days: int, seed: int = 0, low: float = 0.8):
+    """Plan each morning from the carried state; each lab tests a random 80-100 % of what its
+    day-1 plan asks (whole samples) and runs the reactions that takes (whole reactions); carry
+    the day over. Checks every day's plan independently and every day's accounting."""
+    rng = np.random.default_rng(seed)
+    stock = {lab.id: lab.reagent_stock for lab in scn.labs}
+    came = done = spoiled = 0
+    came += int(scn.backlog["samples"].sum())
+    rows = []
+    for day in range(days):
+        rep = plan_scenario(scn)
+        assert rep.check.ok, (day, rep.check.violations[:5])
+        a = rep.allocations[rep.allocations["day"] == 1]
+        share = {lab.id: rng.uniform(low, 1.0) for lab in scn.labs}
+        s = a["lab"].map(share).to_numpy()
+        tested = a.assign(samples=np.floor(a["samples"].to_numpy() * s).astype(int))
+        used = a.assign(r=a["reactions"].to_numpy() * s).groupby("lab")["r"].sum().apply(math.ceil)
+        delivered = scn.deliveries[scn.deliveries["day"] == 1].groupby("lab")["reactions"].sum()
+        nxt, acc = next_day(scn, tested[["district", "stream", "samples"]], used.to_dict())
+        # the truth, kept apart: whole reactions in, whole reactions out
+        for lab in scn.labs:
+            stock[lab.id] += int(delivered.get(lab.id, 0)) - int(used.get(lab.id, 0))
+            assert next(x for x in nxt.labs if x.id == lab.id).reagent_stock == stock[lab.id]
+        sm = acc.samples
+        assert (
+            sm["waiting_before"] + sm["collected"] == sm["tested"] + sm["untested"] + sm["waiting"]
+        ).all()
+        assert int(nxt.backlog["samples"].sum()) == int(sm["waiting"].sum())
+        assert int(sm["tested"].sum()) == int(tested["samples"].sum())
+        came += int(sm["collected"].sum())
+        done += int(sm["tested"].sum())
+        spoiled += int(sm["untested"].sum())
+        assert came == done + spoiled + int(nxt.backlog["samples"].sum())
+        rows.append(
+            {
+                "date": scn.province.start_date,
+                "collected": int(sm["collected"].sum()),
+                "tested": int(sm["tested"].sum()),
+                "untested": int(sm["untested"].sum()),
+                "waiting": int(sm["waiting"].sum()),
+            }
+        )
+        scn = nxt
+    return scn, pd.DataFrame(rows)
+
+
+def test_a_week_day_by_day_on_one_lab(tmp_path):
+    scn = load_scenario(one_lab(tmp_path / "s", days=8, urgent=400, screening=2_500))
+    last, days = simulate(scn, 7)
+    assert last.province.start_date == scn.date_of(8)
+    assert days["tested"].sum() > 0 and days["waiting"].iloc[-1] > 0
+    # a lab that tests less than planned leaves more waiting, never fewer samples in all
+    assert (days["collected"] == 2_900).all()
+
+
+def test_a_synthesized_province_day_by_day():
+    scn = synthesize(30, 12, days=6, seed=3, candidates=5)
+    simulate(scn, 5, seed=1, low=0.6)
+
+
+def test_the_fixture_day_by_day_with_its_delivery():
+    scn = load_scenario(TINY)
+    last, _ = simulate(scn, 2, seed=2)
+    assert last.province.days == 1
+
+
+def test_samples_past_their_limit_spoil_oldest_first(tmp_path):
+    """Contacts wait one day: of 400 waiting from the day before and 300 collected, 350 are
+    tested (the 400 first); 50 of the old ones spoil, the 300 wait, one day old."""
+    scn = load_scenario(one_lab(tmp_path / "s", days=3, urgent=300, screening=0))
+    scn = replace(scn, backlog=backlog(("a", "f1", 1, 400)))
+    nxt, acc = next_day(
+        scn, pd.DataFrame({"district": ["a"], "stream": ["f1"], "samples": [350]}), {"lab": 350}
+    )
+    row = acc.samples.set_index(["district", "stream"]).loc[("a", "f1")]
+    assert (row.waiting_before, row.collected, row.tested, row.untested, row.waiting) == (
+        400,
+        300,
+        350,
+        50,
+        300,
+    )
+    assert nxt.backlog.to_dict("records") == [
+        {"district": "a", "stream": "f1", "age_days": 1, "samples": 300}
+    ]
+
+
+def backlog(*rows):
+    return pd.DataFrame(rows, columns=["district", "stream", "age_days", "samples"]).astype(
+        {"age_days": "int64", "samples": "int64"}
+    )
+
+
+def test_a_count_on_the_shelf_replaces_the_computed_stock(tmp_path):
+    scn = load_scenario(one_lab(tmp_path / "s", days=3, reagent=1_000))
+    none = pd.DataFrame(columns=["district", "stream", "samples"])
+    nxt, acc = next_day(scn, none, {"lab": 300}, {"lab": 650})
+    assert nxt.labs[0].reagent_stock == 650
+    r = acc.reagent.iloc[0]
+    assert (r.on_hand, r.used, r.left, r.counted) == (1_000, 300, 650, 650)
+
+
+@pytest.mark.parametrize(
+    ("tested", "used", "message"),
+    [
+        ({"district": ["a"], "stream": ["f1"], "samples": [1_000]}, {}, "only 400 were there"),
+        ({"district": ["zz"], "stream": ["f1"], "samples": [1]}, {}, "unknown 'zz'"),
+        ({"district": ["a"], "stream": ["flu"], "samples": [1]}, {}, "unknown 'flu'"),
+        ({"district": ["a"], "stream": ["f1"], "samples": [-1]}, {}, "whole numbers >= 0"),
+        ({"district": ["a"], "stream": ["f1"], "samples": [1.5]}, {}, "whole numbers >= 0"),
+        ({"district": [], "stream": [], "samples": []}, {"nolab": 3}, "unknown lab 'nolab'"),
+        ({"district": [], "stream": [], "samples": []}, {"lab": -3}, "must be >= 0"),
+        ({"district": [], "stream": [], "samples": []}, {"lab": 5_000}, "only 1000 on hand"),
+    ],
+)
+def test_bad_actuals_are_refused_naming_what_is_wrong(tmp_path, tested, used, message):
+    scn = load_scenario(one_lab(tmp_path / "s", days=3, urgent=400, screening=0, reagent=1_000))
+    with pytest.raises(InputError, match=message):
+        next_day(scn, pd.DataFrame(tested), used)
+
+
+def test_a_scenario_with_supply_routes_is_not_carried_yet():
+    scn = load_scenario(Path(__file__).parents[2] / "labopt" / "examples" / "thanh_hoa")
+    with pytest.raises(InputError, match="not supported yet"):
+        next_day(scn, pd.DataFrame(columns=["district", "stream", "samples"]), {})
+
+
+def test_a_plan_window_after_day_one_refuses_a_backlog(tmp_path):
+    scn = load_scenario(one_lab(tmp_path / "s", days=3))
+    scn = replace(scn, backlog=backlog(("a", "f1", 1, 5)))
+    with pytest.raises(InputError, match="backlog is what waits at the start of 2021-10-04"):
+        plan_window(scn, scn.date_of(2))
+    assert plan_window(scn, scn.date_of(1), 2).backlog.equals(scn.backlog)
