@@ -381,14 +381,20 @@ def _stage(files: Mapping[str, Writer], tmp: Path) -> list[str]:
     forking = _can_fork()
     children: list[_Child] = []
     try:
+        in_turn = []
         for name, writer in files.items():
             if forking and isinstance(writer, Beside):
-                children.append(_Child(writer, targets[name]))
-        for name, writer in files.items():
-            if not (forking and isinstance(writer, Beside)):
-                writer(targets[name])
+                try:
+                    children.append(_Child(writer, targets[name]))
+                    continue
+                except OSError:  # no process to spare (EAGAIN, ENOMEM): write it in turn
+                    pass
+            in_turn.append(name)
+        for name in in_turn:
+            files[name](targets[name])
         while children:
-            children.pop(0).join()
+            children[0].join()
+            children.pop(0)
     finally:
         for child in children:  # the parent failed or was interrupted: stop the rest
             child.stop()
@@ -403,11 +409,13 @@ def _can_fork() -> bool:
     """Whether a Beside writer runs in a child: fork exists, a second core can run it, and
     this is the main thread (forking a thread of a server could copy another thread's locks
     held)."""
-    return (
-        hasattr(os, "fork")
-        and (os.cpu_count() or 1) > 1
-        and threading.current_thread() is threading.main_thread()
-    )
+    if not hasattr(os, "fork") or threading.current_thread() is not threading.main_thread():
+        return False
+    # a child reaped by the system (SIGCHLD ignored) leaves no exit status to read
+    if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+        return False
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (cores or 1) > 1
 
 
 class _Child:
@@ -439,7 +447,8 @@ class _Child:
             self.pipe = -1
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
-        if os.waitstatus_to_exitcode(status) == 0:
+        code = os.waitstatus_to_exitcode(status)
+        if code == 0:
             return
         try:
             exc = pickle.loads(report)
@@ -447,14 +456,16 @@ class _Child:
             exc = None
         if isinstance(exc, BaseException):
             raise exc
-        raise RuntimeError(f"writing {self.target.name} failed (exit status {status})")
+        how = f"signal {-code}" if code < 0 else f"exit status {code}"
+        raise RuntimeError(f"writing {self.target.name} failed in its process ({how})")
 
     def stop(self) -> None:
         if not self.pid:
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
         if self.pipe >= 0:
             os.close(self.pipe)
         self.pid, self.pipe = 0, -1

@@ -14,12 +14,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import typer.main
 from typer.testing import CliRunner
 
 from labopt.cli.main import app
 from labopt.examples import EXAMPLES
+
+TINY = Path(__file__).parent / "data" / "tiny"
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -162,6 +165,11 @@ def run_json(args: list[str], env: dict[str, str] | None = None) -> dict[str, An
     return json.loads(result.stdout)
 
 
+def run_ok(args: list[str]) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory) -> dict[str, dict[str, Any]]:
     """Each documented command's real --json output, on small inputs."""
@@ -190,6 +198,14 @@ def outputs(tmp_path_factory) -> dict[str, dict[str, Any]]:
         writer.writeheader()
         writer.writerows(rows)
     decoded = run_json([group, "decode", str(tmp / "b"), str(tmp / "results.csv")])
+    # a workspace of the tiny fixture: its first day planned, the labs test 90 % of it
+    ws = tmp / "ws"
+    run_ok(["day", "init", str(ws), "--from", str(TINY)])
+    day_plan = run_json(["day", "plan", str(ws), "--date", "2021-10-04", "--days", "2"])
+    planned = pd.read_csv(ws / "plans" / "2021-10-04" / "planned.csv")
+    tested = planned.assign(samples=(planned["samples"] * 0.9).astype(int))
+    tested[["lab", "district", "stream", "samples"]].to_csv(tmp / "tested.csv", index=False)
+    run_ok(["day", "record", str(ws), "tested", str(tmp / "tested.csv"), "--date", "2021-10-04"])
     return {
         "labopt plan": run_json(["plan", str(short), "--compare"]),
         "labopt capacity": run_json(["capacity", thanh_hoa, "--day", "4"]),
@@ -203,6 +219,8 @@ def outputs(tmp_path_factory) -> dict[str, dict[str, Any]]:
         "labopt batch make": made,
         "labopt batch decode": decoded,
         "labopt estimate": run_json(["estimate", str(tmp / "b")]),
+        "labopt day plan": day_plan,
+        "labopt day history": run_json(["day", "history", str(ws), "--until", "2021-10-04"]),
         "labopt apikey create": run_json(
             ["apikey", "create", "--role", "admin"],
             env={"LABOPT_DATABASE_URL": f"sqlite:///{tmp / 'keys.db'}"},

@@ -483,6 +483,29 @@ def test_child_writers_write_what_they_would_in_turn(tmp_path, monkeypatch, fork
     assert read_marker(out) == {"sub/x.txt", "y.txt", "z.txt"}
 
 
+def test_a_workbook_is_written_in_turn_when_no_child_can_be_made(tmp_path, monkeypatch):
+    """fork failing (no process to spare), or children reaped by the system (SIGCHLD
+    ignored, so no exit status to read): the file is written in the process itself."""
+    import signal
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(files, "_can_fork", lambda: True)
+    monkeypatch.setattr(os, "fork", no_fork)
+    write_output_folder(tmp_path / "a", {"x.xlsx": Beside(lambda p: p.write_text("x"))})
+    assert (tmp_path / "a" / "x.xlsx").read_text() == "x"
+    monkeypatch.undo()
+    old = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        assert not files._can_fork()
+        r = run("plan", TINY, "--out", tmp_path / "b", "--days", "2")
+    finally:
+        signal.signal(signal.SIGCHLD, old)
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "b" / "plan.xlsx").stat().st_size > 0
+
+
 def test_an_unpicklable_error_in_a_child_is_reported_by_its_text(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "_can_fork", lambda: True)
 

@@ -32,6 +32,7 @@ TEXT: dict[str, dict[str, str]] = {
         "tested": "tested",
         "untested": "untested",
         "waiting": "still waiting",
+        "before": "waiting at the start",
         "turnaround": "within turnaround",
         "shortfall": "Shortfall and bottlenecks",
         "check_ok": "Independent check: OK ({allocations:,} allocations, {rows:,} unit-stream-"
@@ -57,6 +58,7 @@ TEXT: dict[str, dict[str, str]] = {
         "tested": "đã xét nghiệm",
         "untested": "không xét nghiệm",
         "waiting": "còn chờ",
+        "before": "chờ từ trước",
         "turnaround": "trong thời hạn",
         "shortfall": "Thiếu hụt và điểm nghẽn",
         "check_ok": "Kiểm tra độc lập: đạt ({allocations:,} phân bổ, {rows:,} địa phương-luồng-"
@@ -157,7 +159,7 @@ def plan(
             data["files"] = [str(f) for f in files]
         print_json(data)
     else:
-        _summary(report, lang, comparison)
+        print_summary(report, lang, comparison)
         if out is not None:
             console.print(TEXT[lang]["wrote"].format(n=len(files), out=out), highlight=False)
     if isinstance(report.check, CheckReport) and not report.check.ok:
@@ -171,7 +173,7 @@ def _progress(shown: bool) -> AbstractContextManager[Status | None]:
     return Console(stderr=True).status("[bold]starting...", spinner="dots")
 
 
-def _summary(rep, lang: str, comparison) -> None:
+def print_summary(rep, lang: str, comparison=None) -> None:
     t = TEXT[lang]
     plan = rep.plan
     scn = plan.scenario
@@ -217,18 +219,14 @@ def _summary(rep, lang: str, comparison) -> None:
     console.print(table)
     tot = rep.to_dict(lang)["totals"]
     tt = Table(title=t["totals"], title_justify="left")
-    for col in (
-        t["stream"],
-        t["demand"],
-        t["tested"],
-        t["turnaround"],
-        t["untested"],
-        t["waiting"],
-    ):
-        tt.add_column(col, justify="right" if col != t["stream"] else "left")
+    before = any(v["waiting_at_start"] for v in tot.values())  # the scenario has a backlog
+    cols = ["stream", *(["before"] if before else []), "demand", "tested", "turnaround"]
+    for col in (*cols, "untested", "waiting"):
+        tt.add_column(t[col], justify="right" if col != "stream" else "left")
     for s, v in tot.items():
         tt.add_row(
             scn.stream_by_id[s].name,
+            *([f"{v['waiting_at_start']:,}"] if before else []),
             f"{v['demand']:,}",
             f"{v['tested']:,}",
             f"{v['tested_within_turnaround']:,}",

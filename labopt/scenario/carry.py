@@ -23,6 +23,8 @@ from labopt.errors import InputError
 from labopt.scenario.model import Scenario
 from labopt.scenario.updates import arrivals_window, days_window
 
+MAX_COUNT = 2**53  # beyond this, whole numbers are not exact as floats
+
 ACCOUNT_COLUMNS = [
     "district",
     "stream",
@@ -107,9 +109,10 @@ def _samples(scn: Scenario, tested: pd.DataFrame) -> pd.DataFrame:
         bad = sorted(set(tested[col]) - set(known))
         if bad:
             raise InputError(f"tested.{col}: unknown {', '.join(map(repr, bad))}", f"tested.{col}")
-    done = tested.groupby(["district", "stream"])["samples"].sum()
-    if (done < 0).any() or (done != np.round(done)).any():
-        raise InputError("tested.samples: whole numbers >= 0", "tested.samples")
+    counts = _whole(tested["samples"], "tested.samples", "row")
+    done = (
+        pd.Series(counts, index=tested.index).groupby([tested["district"], tested["stream"]]).sum()
+    )
     day1 = scn.demand[scn.demand["day"] == 1].groupby(["district", "stream"])["samples"].sum()
     before = scn.backlog.groupby(["district", "stream"])["samples"].sum()
     index = pd.MultiIndex.from_product([units, streams], names=["district", "stream"])
@@ -186,6 +189,45 @@ def _backlog_after(scn: Scenario, samples: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _number(values: pd.Series, name: str) -> np.ndarray:
+    """Finite numbers >= 0 (text numbers read as such); InputError naming the first bad one
+    by its label (a lab) otherwise."""
+    arr = _numeric(values)
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr > MAX_COUNT)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{name}: {values.index[i]!r} must be a number of reactions >= 0, got "
+            f"{_plain(values.iloc[i])!r}",
+            name,
+        )
+    return arr
+
+
+def _whole(values: pd.Series, name: str, what: str) -> np.ndarray:
+    """Whole numbers >= 0 (text numbers read as such); InputError naming the first bad one
+    (``what``: "row", its position from 1, or "lab", its label) otherwise."""
+    arr = _numeric(values)
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr)) | (arr > MAX_COUNT)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        where = f"row {i + 1}" if what == "row" else repr(values.index[i])
+        raise InputError(
+            f"{name}: {where} must be a whole number >= 0, got {_plain(values.iloc[i])!r}", name
+        )
+    return arr
+
+
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _numeric(values: pd.Series) -> np.ndarray:
+    """Numbers as floats; NaN for what is not one (booleans and blanks included)."""
+    plain = values.astype(object).map(lambda v: np.nan if isinstance(v, bool) else v)
+    return pd.to_numeric(plain, errors="coerce").to_numpy(dtype=float)
+
+
 def _reagent(scn: Scenario, used: Mapping[str, float], counted: Mapping[str, int]) -> pd.DataFrame:
     """Per lab: on_hand (stock + day 1's delivery), used, left (the count where given, else
     on_hand - used, in whole reactions), counted (the count or NaN)."""
@@ -194,9 +236,12 @@ def _reagent(scn: Scenario, used: Mapping[str, float], counted: Mapping[str, int
         bad = sorted(set(given) - set(ids))
         if bad:
             raise InputError(f"{name}: unknown lab {', '.join(map(repr, bad))}", name)
-        neg = [k for k, v in given.items() if not v >= 0]
-        if neg:
-            raise InputError(f"{name}: {neg[0]!r} must be >= 0, got {given[neg[0]]}", name)
+    used = dict(zip(used, _number(pd.Series(used, dtype=object), "reagent_used"), strict=True))
+    counted = dict(
+        zip(
+            counted, _whole(pd.Series(counted, dtype=object), "reagent_counted", "lab"), strict=True
+        )
+    )
     delivered = scn.deliveries[scn.deliveries["day"] == 1].groupby("lab")["reactions"].sum()
     rows = []
     for lab in scn.labs:

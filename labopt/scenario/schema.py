@@ -28,7 +28,7 @@ LAB_STATUSES = ("active", "standby")
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: str  # "str", "int", "float", "enum"
+    kind: str  # "str", "int", "float", "enum", "date" (ISO YYYY-MM-DD, kept as that text)
     description: str
     unit: str = ""
     optional: bool = False  # the column may be missing or its cells blank
@@ -47,6 +47,8 @@ class Column:
             return ", ".join(f"`{a}`" for a in self.allowed)
         lo = "" if self.min is None else f"{'>' if self.min_exclusive else '≥'} {self.min:g}"
         hi = "" if self.max is None else f"≤ {self.max:g}"
+        if self.kind == "date":
+            return "date YYYY-MM-DD" + (" (blank allowed)" if self.optional else "")
         kind = {"int": "whole number", "float": "number", "str": "text"}[self.kind]
         bounds = ", ".join(x for x in (lo, hi) if x)
         text = f"{kind}{', ' + bounds if bounds else ''}"

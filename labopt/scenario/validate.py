@@ -6,6 +6,7 @@ returned only when the caller finds no problems at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 
 import numpy as np
@@ -137,6 +138,8 @@ def _check_column(
         )
     if col.kind == "str":
         return text
+    if col.kind == "date":
+        return _dates(cells, text, blank, col, source, problems)
     if col.kind == "enum":
         bad = ~blank & ~pd.Series(text).isin(col.allowed).to_numpy()
         if bad.any():
@@ -194,6 +197,35 @@ def _check_column(
         )
     values = np.where(blank, np.nan, values)
     return values
+
+
+def _dates(
+    cells: np.ndarray,
+    text: np.ndarray,
+    blank: np.ndarray,
+    col: Column,
+    source: str,
+    problems: list[Problem],
+) -> np.ndarray:
+    """ISO dates as text (YYYY-MM-DD); a workbook's date cells are taken as their date."""
+    out = np.array(text, dtype=object)
+    bad = []
+    for i, c in enumerate(cells):
+        if blank[i]:
+            continue
+        if isinstance(c, dt.datetime):
+            if c.time() != dt.time():
+                bad.append(i)
+            out[i] = c.date().isoformat()
+        elif isinstance(c, dt.date):
+            out[i] = c.isoformat()
+        else:
+            try:
+                out[i] = dt.date.fromisoformat(str(c)).isoformat()
+            except ValueError:
+                bad.append(i)
+    _report(problems, source, col, np.array(bad, dtype=int), text, "expected a date as YYYY-MM-DD")
+    return out
 
 
 def _check_key(typed: pd.DataFrame, table: Table, source: str, problems: list[Problem]):

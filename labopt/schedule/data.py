@@ -186,6 +186,7 @@ def build_input(scn: Scenario, days: int | None = None, national: bool = False) 
 
     backlog = None
     if len(scn.backlog):
+        _check_backlog(scn)
         ages = scn.backlog["age_days"].to_numpy(dtype=int)
         backlog = np.zeros((nd, ns, max(int(s.max_wait_days) for s in streams)))
         np.add.at(
@@ -329,6 +330,27 @@ def _horizon(scn: Scenario, days: int | None) -> int:
             f"days: must be between 1 and {scn.province.days} (the scenario's horizon), got {days}"
         )
     return T
+
+
+def _check_backlog(scn: Scenario) -> None:
+    """A backlog set in code (not loaded from files, which are checked as they are read):
+    known units and streams, whole samples >= 0, ages 1 .. the stream's max_wait_days."""
+    b = scn.backlog
+    wait = {s.id: s.max_wait_days for s in scn.streams}
+    for i, (d, s, age, n) in enumerate(
+        b[["district", "stream", "age_days", "samples"]].itertuples(index=False), start=1
+    ):
+        where = f"backlog row {i} ({d}/{s}, age {age})"
+        if d not in scn.district_by_code or s not in wait:
+            raise InputError(f"backlog: {where}: unknown unit or stream", "backlog")
+        if not 1 <= age <= wait[s]:
+            raise InputError(
+                f"backlog: {where}: a waiting sample of stream '{s}' is 1 to {wait[s]} days "
+                f"old (max_wait_days)",
+                "backlog",
+            )
+        if not (n >= 0 and float(n).is_integer()):
+            raise InputError(f"backlog: {where}: samples must be a whole number >= 0", "backlog")
 
 
 def unreachable_units(scn: Scenario, T: int, travel: pd.DataFrame) -> list[dict]:

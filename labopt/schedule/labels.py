@@ -58,6 +58,7 @@ COLUMNS = {
         "quantity": "Số lượng",
         "not_collected": "Không lấy được (thiếu dụng cụ)",
         "waiting_before": "Chờ từ ngày trước",
+        "plates": "Số đĩa",
     },
 }
 
@@ -276,6 +277,8 @@ def word(key: str, lang: str) -> str:
 def column(name: str, lang: str) -> str:
     """A table column's label; waiting_<stream> and untested_<stream> keep the stream id."""
     labels = COLUMNS.get(lang, {})
+    if name in labels:
+        return labels[name]
     for prefix in ("waiting", "untested"):
         if name.startswith(prefix + "_") and prefix in labels:
             return f"{labels[prefix]}: {name[len(prefix) + 1 :]}"

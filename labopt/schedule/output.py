@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,9 +68,11 @@ def write_outputs(
     *,
     force: bool = False,
     reads: Iterable[str | os.PathLike] = (),
+    extra: Mapping[str, Writer] | None = None,
 ) -> list[Path]:
     """Write every output into ``out_dir``; returns the files written. Only labopt's files
-    there are replaced (``force``, ``reads``: see :func:`labopt.files.write_output_folder`)."""
+    there are replaced (``force``, ``reads``: see :func:`labopt.files.write_output_folder`).
+    ``extra``: more files to write with them (name -> writer), e.g. dispatch sheets."""
     named = tables(rep, lang)
     files = {f"{name}.csv": _csv(df) for name, df in named.items()}
     files["plan.xlsx"] = Beside(lambda path: write_xlsx(path, named))
@@ -80,6 +82,7 @@ def write_outputs(
         files["lab_utilisation.png"] = lambda path: chart_labs(rep, path, lang)
         if rep.plan.input.supply is not None:  # the scenario has supply routes
             files["reagent.png"] = lambda path: chart_reagent(rep, path, lang)
+    files.update(extra or {})
     return sorted(write_output_folder(out_dir, files, force=force, kind="plan", reads=reads))
 
 

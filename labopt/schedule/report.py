@@ -5,7 +5,8 @@ Tables (pandas DataFrames; samples and reactions per day):
   config, pool_size, pools, reactions (expected, retests included), travel_hours;
 - status: day, date, district, stream, demand, tested, waiting (at the end of the day),
   untested (spoiled that day), tested_within_turnaround; with a backlog, waiting_before
-  (waiting at the start of the day: waiting_before + demand = tested + waiting + untested);
+  (waiting at the start of the day: waiting_before + demand = tested + waiting + untested,
+  + not_collected with kits);
 - labs: lab, lab_name, status, day, capacity (usable: the least of PCR, extraction, staff and
   the reagent on hand that day; 0 for a standby lab on a day it is not switched on),
   reactions (expected), reserve (for retest variability), utilisation (of the usable

@@ -116,6 +116,16 @@ def backlog(*rows):
     )
 
 
+def test_text_numbers_are_read_and_a_bad_count_is_refused(tmp_path):
+    scn = load_scenario(one_lab(tmp_path / "s", days=3, urgent=400, screening=0, reagent=1_000))
+    tested = pd.DataFrame({"district": ["a"], "stream": ["f1"], "samples": ["368"]})
+    nxt, acc = next_day(scn, tested, {"lab": "368"}, {"lab": "600"})
+    assert nxt.labs[0].reagent_stock == 600 and acc.samples["tested"].sum() == 368
+    for count in (5.9, float("inf"), -1, 10**30, None):
+        with pytest.raises(InputError, match="reagent_counted: 'lab' must be a whole number"):
+            next_day(scn, tested, {"lab": 368}, {"lab": count})
+
+
 def test_a_count_on_the_shelf_replaces_the_computed_stock(tmp_path):
     scn = load_scenario(one_lab(tmp_path / "s", days=3, reagent=1_000))
     none = pd.DataFrame(columns=["district", "stream", "samples"])
@@ -131,10 +141,15 @@ def test_a_count_on_the_shelf_replaces_the_computed_stock(tmp_path):
         ({"district": ["a"], "stream": ["f1"], "samples": [1_000]}, {}, "only 400 were there"),
         ({"district": ["zz"], "stream": ["f1"], "samples": [1]}, {}, "unknown 'zz'"),
         ({"district": ["a"], "stream": ["flu"], "samples": [1]}, {}, "unknown 'flu'"),
-        ({"district": ["a"], "stream": ["f1"], "samples": [-1]}, {}, "whole numbers >= 0"),
-        ({"district": ["a"], "stream": ["f1"], "samples": [1.5]}, {}, "whole numbers >= 0"),
+        ({"district": ["a"], "stream": ["f1"], "samples": [-1]}, {}, "row 1 must be a whole"),
+        ({"district": ["a"], "stream": ["f1"], "samples": [1.5]}, {}, "row 1 must be a whole"),
+        ({"district": ["a"] * 2, "stream": ["f1"] * 2, "samples": [10, -5]}, {}, "row 2 must"),
+        ({"district": ["a"], "stream": ["f1"], "samples": [np.nan]}, {}, "row 1 must be a whole"),
+        ({"district": ["a"], "stream": ["f1"], "samples": [True]}, {}, "row 1 must be a whole"),
+        ({"district": ["a"], "stream": ["f1"], "samples": [10**20]}, {}, "row 1 must be a whole"),
         ({"district": [], "stream": [], "samples": []}, {"nolab": 3}, "unknown lab 'nolab'"),
-        ({"district": [], "stream": [], "samples": []}, {"lab": -3}, "must be >= 0"),
+        ({"district": [], "stream": [], "samples": []}, {"lab": -3}, "'lab' must be a number"),
+        ({"district": [], "stream": [], "samples": []}, {"lab": "x"}, "'lab' must be a number"),
         ({"district": [], "stream": [], "samples": []}, {"lab": 5_000}, "only 1000 on hand"),
     ],
 )

@@ -204,3 +204,29 @@ def test_a_unit_with_only_a_backlog_and_no_lab_in_reach_is_named(tmp_path):
     assert rep.check.ok
     assert any("far" in n and "7" in n for n in rep.plan.notes)
     assert day_row(rep, "f1", 1, "far").untested == 7
+
+
+def test_vietnamese_tables_name_the_waiting_before_column(tmp_path):
+    from labopt.schedule.output import tables
+
+    scn = load_scenario(one_lab(tmp_path / "s", days=2, urgent=300, screening=0))
+    rep = plan_scenario(with_backlog(scn, ("a", "f1", 1, 40)))
+    assert "Chờ từ ngày trước" in tables(rep, "vi")["status"].columns
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (("a", "f1", 0, 5), "1 to 1 days old"),
+        (("a", "screen", 9, 5), "1 to 2 days old"),
+        (("zz", "f1", 1, 5), "unknown unit or stream"),
+        (("a", "flu", 1, 5), "unknown unit or stream"),
+        (("a", "f1", 1, -5), "whole number"),
+    ],
+)
+def test_a_backlog_set_in_code_is_checked_before_planning(tmp_path, row, message):
+    from labopt.errors import InputError
+
+    scn = load_scenario(one_lab(tmp_path / "s", days=2))
+    with pytest.raises(InputError, match=message):
+        plan_scenario(with_backlog(scn, row))

@@ -1,0 +1,158 @@
+"""`labopt day ...`: the daily loop on a province workspace (records in, the morning's plan and
+dispatch sheets out)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from labopt.cli.common import Force, Json, console, print_json, reports_errors
+from labopt.cli.plan import print_summary
+from labopt.daily.history import history_tables
+from labopt.daily.morning import plan_morning
+from labopt.daily.records import RECORDS
+from labopt.daily.state import carry_to
+from labopt.daily.workspace import Workspace, create
+from labopt.errors import InputError
+from labopt.lab.tables import read_table
+from labopt.scenario import load_scenario
+
+app = typer.Typer(
+    help="The daily loop: record each day's actuals, plan each morning from them.",
+    no_args_is_help=True,
+)
+
+WorkspacePath = Annotated[Path, typer.Argument(help="province workspace folder")]
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="the day, YYYY-MM-DD (default: today)")
+]
+
+
+def _date(text: str | None, parameter: str = "--date") -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"{parameter}: expected a date as YYYY-MM-DD, got {text!r}", parameter
+        ) from None
+
+
+@app.command("init")
+@reports_errors
+def init(
+    workspace: WorkspacePath,
+    scenario: Annotated[
+        Path,
+        typer.Option("--from", help="scenario folder or .xlsx: the province and its first days"),
+    ],
+    force: Force = False,
+) -> None:
+    """Start a workspace from a scenario: its units, labs, streams and policy, its start date as
+    the first date, its labs' stock and backlog as the state then, its demand and deliveries as
+    the first records."""
+    scn = load_scenario(scenario)
+    ws = create(workspace, scn, force=force, reads=(scenario,))
+    console.print(
+        f"Workspace {workspace}: {scn.province.name}, first date {ws.first}, "
+        f"{len(scn.districts)} units, {len(scn.labs)} labs; "
+        f"{len(scn.demand):,} demand rows recorded as collected",
+        highlight=False,
+    )
+
+
+@app.command("record")
+@reports_errors
+def record(
+    workspace: WorkspacePath,
+    kind: Annotated[str, typer.Argument(help=f"what the file holds: {', '.join(RECORDS)}")],
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX file (first sheet)")],
+    date: DateOption = None,
+) -> None:
+    """Record one file of a kind: collected (date, district, stream, samples), tested (date,
+    lab, district, stream, samples), reagent (date, lab, used, counted), deliveries (date, lab,
+    reactions) or prevalence (date, district, stream, prevalence). --date fills a file without
+    a date column. A lab's (or a unit's) day uploaded again replaces it whole; every upload is
+    kept."""
+    ws = Workspace(workspace)
+    if kind not in RECORDS:
+        raise InputError(f"kind: one of {', '.join(RECORDS)}; got {kind!r}", "kind")
+    table = RECORDS[kind]
+    required = [c.name for c in table.columns if not c.optional and c.name != "date"]
+    optional = [c.name for c in table.columns if c.optional] + ["date"]
+    raw = read_table(file, required, optional)
+    rows = ws.record(kind, raw, str(file), _date(date) if date or "date" not in raw else None)
+    dates = sorted(set(rows["date"]))
+    console.print(
+        f"Recorded {len(rows):,} {kind} rows for {', '.join(dates)} in {workspace}",
+        highlight=False,
+    )
+
+
+@app.command("plan")
+@reports_errors
+def plan(
+    workspace: WorkspacePath,
+    date: DateOption = None,
+    days: Annotated[int, typer.Option(help="days to plan from --date (look-ahead)")] = 7,
+    lang: Annotated[str, typer.Option(help="report and sheet labels: en or vi")] = "en",
+    json: Json = False,
+) -> None:
+    """The morning's plan for --date and the days after it, from the state the records carry to
+    that date; written with its dispatch sheets to WORKSPACE/plans/DATE/."""
+    m = plan_morning(Workspace(workspace), _date(date), days, lang)
+    if json:
+        state = {
+            "date": m.date.isoformat(),
+            "waiting_at_start": m.waiting_at_start,
+            "forecast_unit_stream_days": m.forecast,
+        }
+        files = [str(f) for f in m.files]
+        print_json({"state": state, "plan": m.report.to_dict(lang), "files": files})
+        return
+    console.print(
+        f"State at the start of {m.date}: {m.waiting_at_start:,} samples waiting; "
+        f"{m.forecast:,} unit-stream-days of demand forecast (no record yet)",
+        highlight=False,
+    )
+    print_summary(m.report, lang)
+    console.print(
+        f"Wrote {len(m.files)} files to {workspace / 'plans' / m.date.isoformat()}",
+        highlight=False,
+    )
+
+
+@app.command("history")
+@reports_errors
+def history(
+    workspace: WorkspacePath,
+    until: Annotated[
+        str | None, typer.Option("--until", help="last day shown, YYYY-MM-DD (default: yesterday)")
+    ] = None,
+    json: Json = False,
+) -> None:
+    """Each past day as it happened beside the plan made for it that morning."""
+    ws = Workspace(workspace)
+    last = _date(until, "--until") if until else dt.date.today() - dt.timedelta(days=1)
+    records = ws.records()
+    carried = carry_to(ws.province, records, last + dt.timedelta(days=1))
+    tables = history_tables(carried, records, ws.path / "plans")
+    if json:
+        print_json(
+            {k: df.to_dict("records") for k, df in tables.items()} | {"notes": carried.notes}
+        )
+        return
+    t = Table(title=f"{ws.province.province.name}: plan against actuals", title_justify="left")
+    cols = list(tables["days"].columns) if len(tables["days"]) else []
+    for c in cols:
+        t.add_column(c, justify="left" if c == "date" else "right", no_wrap=True)
+    for row in tables["days"].itertuples(index=False):
+        t.add_row(*["—" if v != v else f"{v:,}" if not isinstance(v, str) else v for v in row])
+    console.print(t)
+    for note in carried.notes:
+        console.print(f"note: {note}", highlight=False)

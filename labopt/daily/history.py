@@ -1,0 +1,107 @@
+"""Each past day's plan beside what happened: per day, per lab and per unit.
+
+A day's plan is the one ``labopt day plan`` wrote for that date (its ``planned.csv``: day 1's
+samples and reactions per lab, unit and stream); what happened is the records carried over
+(labopt.daily.state). A day without a plan has blanks for the plan's columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from labopt.daily.state import Carried
+
+PLANNED = "planned.csv"
+PLANNED_COLUMNS = ["lab", "district", "stream", "samples", "reactions"]
+
+
+def planned_table(rep) -> pd.DataFrame:
+    """Day 1 of a plan per lab, unit and stream (samples, expected reactions), as
+    ``planned.csv`` keeps it."""
+    a = rep.allocations[rep.allocations["day"] == 1]
+    return (
+        a.groupby(["lab", "district", "stream"], as_index=False)[["samples", "reactions"]]
+        .sum()
+        .round({"reactions": 3})[PLANNED_COLUMNS]
+    )
+
+
+def _planned(plans: Path, date: dt.date) -> pd.DataFrame | None:
+    f = plans / date.isoformat() / PLANNED
+    if not f.is_file():
+        return None
+    return pd.read_csv(f, dtype={"lab": str, "district": str, "stream": str})
+
+
+def history_tables(carried: Carried, records, plans: Path) -> dict[str, pd.DataFrame]:
+    """``days``: per date, samples collected, tested (and planned), untested, waiting at the
+    end, reactions run (and planned); ``labs``: per date and lab, samples tested and
+    reactions run against the plan; ``units``: per date, unit and stream, the account and the
+    samples planned."""
+    days, labs, units = [], [], []
+    for date, acc in carried.accounts:
+        plan = _planned(plans, date)
+        sm = acc.samples
+        used = float(acc.reagent["used"].sum())
+        days.append(
+            {
+                "date": date.isoformat(),
+                "collected": int(sm["collected"].sum()),
+                "tested": int(sm["tested"].sum()),
+                "planned_tested": np.nan if plan is None else int(plan["samples"].sum()),
+                "untested": int(sm["untested"].sum()),
+                "waiting": int(sm["waiting"].sum()),
+                "reactions": round(used, 1),
+                "planned_reactions": np.nan
+                if plan is None
+                else round(float(plan["reactions"].sum()), 1),
+            }
+        )
+        tested = records.on("tested", date).groupby("lab")["samples"].sum()
+        run = acc.reagent.set_index("lab")["used"]
+        p_lab = (
+            plan.groupby("lab")[["samples", "reactions"]].sum()
+            if plan is not None
+            else pd.DataFrame(columns=["samples", "reactions"])
+        )
+        for lab in sorted(set(tested.index) | set(run[run > 0].index) | set(p_lab.index)):
+            labs.append(
+                {
+                    "date": date.isoformat(),
+                    "lab": lab,
+                    "tested": int(tested.get(lab, 0)),
+                    "planned_tested": np.nan if plan is None else int(p_lab["samples"].get(lab, 0)),
+                    "reactions": round(float(run.get(lab, 0.0)), 1),
+                    "planned_reactions": np.nan
+                    if plan is None
+                    else round(float(p_lab["reactions"].get(lab, 0.0)), 1),
+                }
+            )
+        p_unit = plan.groupby(["district", "stream"])["samples"].sum() if plan is not None else None
+        for r in sm.itertuples(index=False):
+            if not (r.waiting_before or r.collected or r.tested):
+                continue
+            units.append(
+                {
+                    "date": date.isoformat(),
+                    "district": r.district,
+                    "stream": r.stream,
+                    "waiting_before": int(r.waiting_before),
+                    "collected": int(r.collected),
+                    "tested": int(r.tested),
+                    "planned_tested": np.nan
+                    if p_unit is None
+                    else int(p_unit.get((r.district, r.stream), 0)),
+                    "untested": int(r.untested),
+                    "waiting": int(r.waiting),
+                }
+            )
+    return {
+        "days": pd.DataFrame(days),
+        "labs": pd.DataFrame(labs),
+        "units": pd.DataFrame(units),
+    }

@@ -1,0 +1,69 @@
+"""The morning's plan: the state the records carry to a date, the look-ahead scenario from it,
+the plan, and its files (the plan's tables and charts, the dispatch sheets and ``planned.csv``)
+in the workspace's ``plans/DATE/``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from labopt.cells import write_csv
+from labopt.daily.history import PLANNED, planned_table
+from labopt.daily.sheets import dispatch_tables, write_dispatch_html, write_dispatch_xlsx
+from labopt.daily.state import carry_to, day_scenario, forecast_count
+from labopt.daily.workspace import Workspace
+from labopt.errors import InputError
+from labopt.schedule.labels import check_lang
+from labopt.schedule.output import write_outputs
+from labopt.schedule.pipeline import plan_scenario
+from labopt.schedule.report import PlanReport
+
+MAX_DAYS = 60
+
+
+@dataclass
+class Morning:
+    """A morning's plan: the report, the samples waiting at the start of the day, the
+    unit-stream-days of demand forecast (no record yet), and the files written."""
+
+    date: dt.date
+    report: PlanReport
+    waiting_at_start: int
+    forecast: int
+    files: list[Path]
+
+
+def plan_morning(
+    ws: Workspace, date: dt.date, days: int = 7, lang: str = "en", write: bool = True
+) -> Morning:
+    """Plan ``days`` days from ``date`` from the carried state; with ``write``, the files go
+    to ``plans/DATE/`` (a plan for that date made again replaces them)."""
+    check_lang(lang)
+    if not 1 <= days <= MAX_DAYS:
+        raise InputError(f"days: between 1 and {MAX_DAYS}, got {days}", "days")
+    records = ws.records()
+    carried = carry_to(ws.province, records, date)
+    scn = day_scenario(carried.scenario, records, date, days)
+    report = plan_scenario(scn)
+    report.plan.notes = carried.notes + report.plan.notes
+    files: list[Path] = []
+    if write:
+        sheets = dispatch_tables(report)
+        files = write_outputs(
+            report,
+            ws.path / "plans" / date.isoformat(),
+            lang,
+            extra={
+                "dispatch.xlsx": lambda p: write_dispatch_xlsx(sheets, p, lang),
+                "dispatch.html": lambda p: write_dispatch_html(report, sheets, p, lang),
+                PLANNED: lambda p: write_csv(planned_table(report), p),
+            },
+        )
+    return Morning(
+        date,
+        report,
+        int(scn.backlog["samples"].sum()),
+        forecast_count(scn, records, date),
+        files,
+    )

@@ -1,0 +1,184 @@
+"""The dated records of a province workspace, their columns and their checks.
+
+Every upload is kept (corrections keep the history): each row carries the upload it came from
+(``upload``, a sequence number) and when it was recorded (``recorded_at``, UTC). The current
+records are, for each group an upload covers (a lab's day for what labs report, a unit's day for
+what units report), the rows of the latest upload that covers it: uploading a lab's day again
+replaces that lab's day whole, so the same upload twice leaves the same state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from labopt.errors import InputError
+from labopt.scenario.errors import Problem
+from labopt.scenario.model import Scenario
+from labopt.scenario.schema import Column, Table
+from labopt.scenario.validate import check_reference, check_table, report_rows
+
+_DATE = Column("date", "date", "the day the record is for")
+_UNIT = Column("district", "str", "districts.code")
+_STREAM = Column("stream", "str", "stream id")
+_LAB = Column("lab", "str", "labs.id")
+
+COLLECTED = Table(
+    "collected",
+    "Samples a unit collected on a past date, or will collect on today's or a later date, per "
+    "stream. A date without a row for a unit and stream is forecast for a plan (the mean of "
+    "the 3 days before the plan's date) and counts as none collected once it has passed.",
+    (_DATE, _UNIT, _STREAM, Column("samples", "int", "samples", "samples", min=0)),
+    key=("date", "district", "stream"),
+)
+TESTED = Table(
+    "tested",
+    "Samples a lab tested on a date (a result reported, positive, negative or final after "
+    "retests), per unit and stream.",
+    (_DATE, _LAB, _UNIT, _STREAM, Column("samples", "int", "samples tested", "samples", min=0)),
+    key=("date", "lab", "district", "stream"),
+)
+REAGENT = Table(
+    "reagent",
+    "A lab's reagent on a date: reactions it ran (retests and invalid runs included), and "
+    "optionally the reactions it counted on its shelf at the end of the day (a count replaces "
+    "the stock labopt computes).",
+    (
+        _DATE,
+        _LAB,
+        Column("used", "float", "reactions run that day", "reactions", min=0),
+        Column(
+            "counted",
+            "int",
+            "reagent on the shelf at the end of the day",
+            "reactions",
+            optional=True,
+            min=0,
+        ),
+    ),
+    key=("date", "lab"),
+)
+DELIVERIES = Table(
+    "deliveries",
+    "Reagent a lab received on a date (or expects: a future date's delivery is planned with).",
+    (_DATE, _LAB, Column("reactions", "int", "reagent received", "reactions", min=0)),
+    key=("date", "lab"),
+)
+PREVALENCE = Table(
+    "prevalence",
+    "A unit's prevalence estimate on a date (from its pooled results, `labopt estimate`): the "
+    "plans of the following days use it instead of the province's table.",
+    (
+        _DATE,
+        _UNIT,
+        _STREAM,
+        Column("prevalence", "float", "fraction of samples positive", "fraction", min=0, max=1),
+    ),
+    key=("date", "district", "stream"),
+)
+
+RECORDS = {t.name: t for t in (COLLECTED, TESTED, REAGENT, DELIVERIES, PREVALENCE)}
+# what one upload replaces whole: a lab's day, or a unit's day
+SCOPE = {
+    "collected": ("date", "district"),
+    "tested": ("date", "lab"),
+    "reagent": ("date", "lab"),
+    "deliveries": ("date", "lab"),
+    "prevalence": ("date", "district"),
+}
+UPLOAD, RECORDED_AT = "upload", "recorded_at"
+
+
+class RecordError(InputError):
+    """Records refused; ``problems`` lists every problem found, nothing was recorded."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.problems = list(problems)
+        shown = "\n".join(f"  - {p}" for p in self.problems[:50])
+        more = len(self.problems) - 50
+        n = len(self.problems)
+        super().__init__(
+            f"{n} problem{'s' if n != 1 else ''} in {source}; nothing was recorded:\n{shown}"
+            + (f"\n  ... and {more} more" if more > 0 else "")
+        )
+
+
+def check_records(
+    kind: str,
+    raw: pd.DataFrame,
+    source: str,
+    scn: Scenario,
+    first: dt.date,
+    date: dt.date | None = None,
+) -> pd.DataFrame:
+    """The typed rows of one upload of ``kind`` (text cells as read), every problem at once
+    as a RecordError: columns and values as RECORDS[kind] says, units, streams and labs of the
+    province, dates not before ``first`` (the workspace's first date). ``date`` fills the date
+    of rows without one (a file without a date column)."""
+    if kind not in RECORDS:
+        raise InputError(f"kind: one of {', '.join(RECORDS)}; got {kind!r}", "kind")
+    table = RECORDS[kind]
+    raw = raw.rename(columns=lambda c: str(c).strip().lower())
+    if "date" not in raw.columns and date is not None:
+        raw = raw.assign(date=date.isoformat())
+    problems: list[Problem] = []
+    if raw.empty:
+        problems.append(Problem(source, "no rows: nothing to record"))
+    typed = check_table(raw, table, source, problems)
+    names = table.column_names
+    refs = (
+        ("district", {d.code for d in scn.districts}, "unit code"),
+        ("stream", {s.id for s in scn.streams}, "stream id"),
+        ("lab", {lab.id for lab in scn.labs}, "lab id"),
+    )
+    for column, known, what in refs:
+        if column in names:
+            check_reference(typed, column, known, what, source, problems)
+    if "date" in typed.columns and len(typed):
+        dates = typed["date"].to_numpy(dtype=object)
+        early = np.array([bool(d) and d < first.isoformat() for d in dates], dtype=bool)
+        report_rows(
+            problems,
+            source,
+            "date",
+            np.flatnonzero(early),
+            dates,
+            f"before the workspace's first date {first.isoformat()} (its state then is the "
+            f"province's starting state)",
+        )
+    if problems:
+        raise RecordError(source, problems)
+    for c in table.columns:
+        if c.kind == "int" and not c.optional:
+            typed[c.name] = typed[c.name].astype("int64")
+    return typed
+
+
+def current(history: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The current records of ``kind``: for each group SCOPE[kind], the rows of the latest
+    upload covering it (without the upload columns)."""
+    table = RECORDS[kind]
+    if history.empty:
+        return table.empty_frame()
+    scope = list(SCOPE[kind])
+    latest = history.groupby(scope)[UPLOAD].transform("max")
+    out = history[history[UPLOAD] == latest]
+    return out[table.column_names].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Records:
+    """The current records of a workspace by kind (dates as ISO text)."""
+
+    collected: pd.DataFrame
+    tested: pd.DataFrame
+    reagent: pd.DataFrame
+    deliveries: pd.DataFrame
+    prevalence: pd.DataFrame
+
+    def on(self, kind: str, date: dt.date) -> pd.DataFrame:
+        df = getattr(self, kind)
+        return df[df["date"] == date.isoformat()]

@@ -1,0 +1,175 @@
+"""Dispatch sheets for a morning's plan: what each lab receives today and how to run it, and
+where each unit sends its samples today. A workbook (one sheet for the labs, one for the units)
+and a printable HTML page (one printed page per lab, then per unit), in English or Vietnamese.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from labopt.cells import write_xlsx
+from labopt.schedule.labels import check_lang, column
+from labopt.schedule.report import PlanReport
+
+LAB_COLUMNS = [
+    "lab",
+    "lab_name",
+    "district",
+    "district_name",
+    "stream",
+    "samples",
+    "algorithm",
+    "config",
+    "pool_size",
+    "pools",
+    "reactions",
+    "travel_hours",
+]
+UNIT_COLUMNS = [
+    "district",
+    "district_name",
+    "stream",
+    "lab",
+    "lab_name",
+    "samples",
+    "algorithm",
+    "pool_size",
+    "pools",
+    "travel_hours",
+]
+TOTAL_COLUMNS = ["lab", "lab_name", "samples", "reactions", "reserve", "capacity", "plates"]
+
+TEXT = {
+    "en": {
+        "title": "Dispatch for {date}",
+        "lab": "Lab {id}: {name}",
+        "unit": "Unit {id}: {name}",
+        "totals": "Samples {samples:,}; expected reactions {reactions:,.0f} of {capacity:,.0f} "
+        "(reserve for retests {reserve:,.0f}); about {plates} plates of {wells} sample wells",
+        "none": "Nothing to send today.",
+    },
+    "vi": {
+        "title": "Điều phối ngày {date}",
+        "lab": "Phòng xét nghiệm {id}: {name}",
+        "unit": "Địa phương {id}: {name}",
+        "totals": "Số mẫu {samples:,}; số phản ứng dự kiến {reactions:,.0f} trên {capacity:,.0f} "
+        "(dự phòng xét nghiệm lại {reserve:,.0f}); khoảng {plates} đĩa {wells} giếng mẫu",
+        "none": "Hôm nay không gửi mẫu.",
+    },
+}
+
+
+def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
+    """Day 1 of the plan, columns by their English keys: ``labs`` (one row per lab, unit and
+    stream it receives), ``lab_totals`` (per lab: samples, reactions, reserve, usable capacity,
+    plates) and ``units`` (one row per unit, stream and lab it sends to). Stream names as the
+    scenario gives them."""
+    scn = rep.plan.scenario
+    names = {s.id: s.name for s in scn.streams}
+    a = rep.allocations[(rep.allocations["day"] == 1) & (rep.allocations["samples"] > 0)].copy()
+    a["stream"] = a["stream"].map(names)
+    a["reactions"] = a["reactions"].round(1)
+    labs = a.sort_values(["lab", "district", "stream"])[LAB_COLUMNS]
+    units = a.sort_values(["district", "stream", "lab"])[UNIT_COLUMNS]
+    day1 = rep.labs[rep.labs["day"] == 1].set_index("lab")
+    per = a.groupby("lab")[["samples", "reactions"]].sum()
+    rows = []
+    for lab in scn.labs:
+        if lab.id not in per.index:
+            continue
+        wells = lab.wells_per_run - lab.control_wells_per_run
+        reactions = float(per.loc[lab.id, "reactions"])
+        rows.append(
+            {
+                "lab": lab.id,
+                "lab_name": lab.name,
+                "samples": int(per.loc[lab.id, "samples"]),
+                "reactions": round(reactions, 1),
+                "reserve": float(day1.loc[lab.id, "reserve"]),
+                "capacity": float(day1.loc[lab.id, "capacity"]),
+                "plates": math.ceil(reactions / wells - 1e-9),
+            }
+        )
+    return {
+        "labs": labs.reset_index(drop=True),
+        "lab_totals": pd.DataFrame(rows, columns=TOTAL_COLUMNS),
+        "units": units.reset_index(drop=True),
+    }
+
+
+def write_dispatch_xlsx(tables: dict[str, pd.DataFrame], path: Path, lang: str = "en") -> None:
+    """The sheets ``labs``, ``lab_totals`` and ``units`` with headers in ``lang``."""
+    check_lang(lang)
+    write_xlsx(path, {k: df.rename(columns=lambda c: column(c, lang)) for k, df in tables.items()})
+
+
+def dispatch_html(rep: PlanReport, tables: dict[str, pd.DataFrame], lang: str = "en") -> str:
+    """The printable page: each lab on its own printed page (its totals, then what it receives
+    from each unit), then each unit on its own (where to send each stream)."""
+    t = TEXT[check_lang(lang)]
+    esc = html.escape
+    scn = rep.plan.scenario
+    date = scn.date_of(1).isoformat()
+    out = [
+        "<!DOCTYPE html><html lang='" + lang + "'><head><meta charset='utf-8'>",
+        f"<title>{esc(t['title'].format(date=date))}</title><style>",
+        "body{font-family:sans-serif;font-size:11px} h1{font-size:16px} h2{font-size:14px}",
+        "section{page-break-after:always;margin-bottom:24px}",
+        "table{border-collapse:collapse} td,th{border:1px solid #999;padding:3px 6px}",
+        "td.n{text-align:right} @media print{section{margin:0}}",
+        "</style></head><body>",
+        f"<h1>{esc(t['title'].format(date=date))}: {esc(scn.province.name)}</h1>",
+    ]
+    by_lab = dict(iter(tables["labs"].groupby("lab", sort=False)))
+    for row in tables["lab_totals"].itertuples(index=False):
+        lab = scn.lab_by_id[row.lab]
+        out.append(f"<section><h2>{esc(t['lab'].format(id=row.lab, name=lab.name))}</h2>")
+        totals = t["totals"].format(
+            samples=int(row.samples),
+            reactions=float(row.reactions),
+            capacity=float(row.capacity),
+            reserve=float(row.reserve),
+            plates=int(row.plates),
+            wells=lab.wells_per_run - lab.control_wells_per_run,
+        )
+        out.append(f"<p>{esc(totals)}</p>")
+        out.append(_table(by_lab[row.lab].drop(columns=["lab", "lab_name"]), lang))
+        out.append("</section>")
+    by_unit = dict(iter(tables["units"].groupby("district", sort=False)))
+    for unit in scn.districts:
+        if unit.code not in by_unit:
+            continue
+        out.append(f"<section><h2>{esc(t['unit'].format(id=unit.code, name=unit.name))}</h2>")
+        out.append(_table(by_unit[unit.code].drop(columns=["district", "district_name"]), lang))
+        out.append("</section>")
+    if tables["lab_totals"].empty:
+        out.append(f"<p>{esc(t['none'])}</p>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _table(df: pd.DataFrame, lang: str) -> str:
+    esc = html.escape
+    head = "".join(f"<th>{esc(column(c, lang))}</th>" for c in df.columns)
+    body = []
+    for row in df.itertuples(index=False):
+        cells = []
+        for v in row:
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                whole = not isinstance(v, float) or float(v).is_integer()
+                text = f"{v:,.0f}" if whole else f"{v:,.1f}"
+                cells.append(f"<td class='n'>{esc(text)}</td>")
+            else:
+                cells.append(f"<td>{esc(str(v))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def write_dispatch_html(
+    rep: PlanReport, tables: dict[str, pd.DataFrame], path: Path, lang: str = "en"
+) -> None:
+    path.write_text(dispatch_html(rep, tables, lang), encoding="utf-8")

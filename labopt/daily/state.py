@@ -1,0 +1,183 @@
+"""The province's state carried to a date, and the scenario a morning's plan starts from.
+
+From the workspace's first date, each day is carried over as it really went
+(labopt.scenario.carry.next_day): the samples its units collected, those its labs tested, the
+reactions they ran and counted. A past day without a record counts as nothing collected, tested
+or run (the plan says so in its notes). The morning's scenario then has the samples still
+waiting (by age), each lab's reagent on hand, and the look-ahead days' demand: what the units
+recorded for those dates, else the forecast rule (FORECAST_DAYS).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from labopt.daily.records import Records
+from labopt.errors import InputError
+from labopt.scenario.carry import DayAccount, next_day
+from labopt.scenario.model import Scenario
+
+# a unit-stream-date without a record in a plan's days is forecast as the mean of what the unit
+# collected on the FORECAST_DAYS days before the plan's date (a day without a record: none)
+FORECAST_DAYS = 3
+DEMAND_COLUMNS = ["day", "district", "stream", "samples", "prevalence"]
+
+
+@dataclass
+class Carried:
+    """The state at the start of ``date``: ``scenario`` is the province with its labs' stock
+    and backlog as they are then; ``accounts`` each earlier day's account (date, DayAccount);
+    ``notes`` what a coordinator should know (days without records)."""
+
+    date: dt.date
+    scenario: Scenario
+    accounts: list[tuple[dt.date, DayAccount]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
+    """The state at the start of ``date`` (not before the province's start date)."""
+    first = province.province.start_date
+    if date < first:
+        raise InputError(f"date: {date} is before the workspace's first date {first}", "date")
+    state = Carried(first, province)
+    day = first
+    while day < date:
+        scn = day_scenario(state.scenario, records, day, 1, forecast=False)
+        tested = (
+            records.on("tested", day)
+            .groupby(["district", "stream"], as_index=False)["samples"]
+            .sum()
+        )
+        reagent = records.on("reagent", day)
+        used = dict(zip(reagent["lab"], reagent["used"].astype(float), strict=True))
+        counted = {
+            lab: int(c)
+            for lab, c in zip(reagent["lab"], reagent["counted"], strict=True)
+            if pd.notna(c)
+        }
+        collected = int(records.on("collected", day)["samples"].sum())
+        if collected and tested.empty:
+            state.notes.append(
+                f"{day}: no tests recorded; the {collected:,} samples collected that day and "
+                f"those waiting count as not tested"
+            )
+        try:
+            nxt, account = next_day(scn, tested, used, counted)
+        except InputError as exc:
+            raise InputError(f"records of {day}: {exc}", exc.parameter) from None
+        state.accounts.append((day, account))
+        state.scenario = replace(
+            province,
+            labs=nxt.labs,
+            backlog=nxt.backlog,
+        )
+        day += dt.timedelta(days=1)
+    state.date = date
+    return state
+
+
+def day_scenario(
+    base: Scenario, records: Records, date: dt.date, days: int, *, forecast: bool = True
+) -> Scenario:
+    """``base`` (the province with its state at ``date``) for ``days`` days from ``date``: the
+    recorded demand of those dates, the forecast where a unit-stream-date has none
+    (``forecast``), the deliveries recorded for them, and the latest prevalence estimates
+    recorded before ``date``."""
+    dates = [date + dt.timedelta(days=i) for i in range(days)]
+    day_of = {d.isoformat(): i + 1 for i, d in enumerate(dates)}
+    rec = records.collected[records.collected["date"].isin(day_of)]
+    demand = pd.DataFrame(
+        {
+            "day": rec["date"].map(day_of).astype("int64"),
+            "district": rec["district"],
+            "stream": rec["stream"],
+            "samples": rec["samples"].astype("int64"),
+        }
+    )
+    if forecast:
+        demand = pd.concat([demand, _forecast(base, records, date, dates, demand)])
+    prevalence = _prevalence(base, records, date)
+    base_prev = prevalence.set_index(["district", "stream"])["prevalence"]
+    demand["prevalence"] = base_prev.reindex(
+        pd.MultiIndex.from_frame(demand[["district", "stream"]])
+    ).to_numpy()
+    dl = records.deliveries[records.deliveries["date"].isin(day_of)]
+    deliveries = pd.DataFrame(
+        {
+            "lab": dl["lab"],
+            "day": dl["date"].map(day_of).astype("int64"),
+            "reactions": dl["reactions"].astype("int64"),
+        }
+    )
+    province = base.province.model_copy(update={"start_date": date, "days": days})
+    return replace(
+        base,
+        settings=base.settings.model_copy(update={"province": province}),
+        demand=demand[DEMAND_COLUMNS]
+        .sort_values(["day", "district", "stream"])
+        .reset_index(drop=True),
+        deliveries=deliveries.reset_index(drop=True),
+        prevalence=prevalence,
+    )
+
+
+def forecast_rows(base: Scenario, records: Records, date: dt.date) -> pd.DataFrame:
+    """Per unit and stream: the forecast for a date from ``date`` on (district, stream,
+    samples): the mean of the FORECAST_DAYS days before ``date``, rounded to whole samples."""
+    before = {(date - dt.timedelta(days=i)).isoformat() for i in range(1, FORECAST_DAYS + 1)}
+    rec = records.collected[records.collected["date"].isin(before)]
+    sums = rec.groupby(["district", "stream"])["samples"].sum()
+    units = [d.code for d in base.districts]
+    streams = [s.id for s in base.streams]
+    index = pd.MultiIndex.from_product([units, streams], names=["district", "stream"])
+    mean = sums.reindex(index, fill_value=0) / FORECAST_DAYS
+    return mean.round().astype("int64").rename("samples").reset_index()
+
+
+def _forecast(
+    base: Scenario, records: Records, date: dt.date, dates: list[dt.date], have: pd.DataFrame
+) -> pd.DataFrame:
+    """Demand rows for the unit-stream-dates without a record."""
+    per = forecast_rows(base, records, date)
+    per = per[per["samples"] > 0]
+    rows = []
+    for i in range(len(dates)):
+        rows.append(per.assign(day=i + 1))
+    if not rows:
+        return pd.DataFrame(columns=["day", "district", "stream", "samples"])
+    all_rows = pd.concat(rows, ignore_index=True)
+    key = pd.MultiIndex.from_frame(have[["day", "district", "stream"]])
+    missing = ~pd.MultiIndex.from_frame(all_rows[["day", "district", "stream"]]).isin(key)
+    return all_rows[missing][["day", "district", "stream", "samples"]]
+
+
+def forecast_count(scn: Scenario, records: Records, date: dt.date) -> int:
+    """Unit-stream-dates of ``scn`` (a plan's scenario from ``date``) that are forecast."""
+    days = scn.province.days
+    dates = {(date + dt.timedelta(days=i)).isoformat() for i in range(days)}
+    recorded = records.collected[records.collected["date"].isin(dates)]
+    return int(np.count_nonzero(scn.demand["samples"] > 0)) - int(
+        np.count_nonzero(recorded["samples"] > 0)
+    )
+
+
+def _prevalence(base: Scenario, records: Records, date: dt.date) -> pd.DataFrame:
+    """The province's prevalence table with each unit-stream's latest estimate recorded before
+    ``date``."""
+    est = records.prevalence[records.prevalence["date"] < date.isoformat()]
+    out = base.prevalence.copy()
+    if est.empty:
+        return out
+    latest = est.sort_values("date").drop_duplicates(["district", "stream"], keep="last")
+    new = latest.set_index(["district", "stream"])["prevalence"]
+    key = pd.MultiIndex.from_frame(out[["district", "stream"]])
+    found = new.reindex(key)
+    out["prevalence"] = np.where(
+        found.notna().to_numpy(), found.to_numpy(dtype=float), out["prevalence"].to_numpy()
+    )
+    return out
