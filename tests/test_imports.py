@@ -24,6 +24,7 @@ CORE = (
     "labopt.scenario",
     "labopt.schedule",
     "labopt.capacity",
+    "labopt.daily",
 )
 TOP = ("labopt_api", "labopt.cli")
 
