@@ -155,6 +155,7 @@ class ScenarioData(_In):
     demand: Rows
     backlog: Rows = []
     deliveries: Rows = []
+    lab_days: Rows = []
     travel: Rows | None = None
     stores: Rows = []
     store_arrivals: Rows = []

@@ -67,6 +67,18 @@ DELIVERIES = Table(
     (_DATE, _LAB, Column("reactions", "int", "reagent received", "reactions", min=0)),
     key=("date", "lab"),
 )
+AVAILABILITY = Table(
+    "availability",
+    "A lab's share of its capacity on a date: 0 when it is out of service (machines or staff "
+    "out), 0.5 with half of it; a date not recorded is a full day. Recorded for a coming "
+    "date, the plans take it into account.",
+    (
+        _DATE,
+        _LAB,
+        Column("available", "float", "share of the lab's capacity", "fraction", min=0, max=1),
+    ),
+    key=("date", "lab"),
+)
 PREVALENCE = Table(
     "prevalence",
     "A unit's prevalence estimate on a date (from its pooled results, `labopt estimate`): the "
@@ -80,13 +92,14 @@ PREVALENCE = Table(
     key=("date", "district", "stream"),
 )
 
-RECORDS = {t.name: t for t in (COLLECTED, TESTED, REAGENT, DELIVERIES, PREVALENCE)}
+RECORDS = {t.name: t for t in (COLLECTED, TESTED, REAGENT, DELIVERIES, AVAILABILITY, PREVALENCE)}
 # what one upload replaces whole: a lab's day, or a unit's day
 SCOPE = {
     "collected": ("date", "district"),
     "tested": ("date", "lab"),
     "reagent": ("date", "lab"),
     "deliveries": ("date", "lab"),
+    "availability": ("date", "lab"),
     "prevalence": ("date", "district"),
 }
 UPLOAD, RECORDED_AT = "upload", "recorded_at"
@@ -177,6 +190,7 @@ class Records:
     tested: pd.DataFrame
     reagent: pd.DataFrame
     deliveries: pd.DataFrame
+    availability: pd.DataFrame
     prevalence: pd.DataFrame
 
     def on(self, kind: str, date: dt.date) -> pd.DataFrame:

@@ -86,8 +86,8 @@ def day_scenario(
 ) -> Scenario:
     """``base`` (the province with its state at ``date``) for ``days`` days from ``date``: the
     recorded demand of those dates, the forecast where a unit-stream-date has none
-    (``forecast``), the deliveries recorded for them, and the latest prevalence estimates
-    recorded before ``date``."""
+    (``forecast``), the deliveries and lab availability recorded for them, and the latest
+    prevalence estimates recorded before ``date``."""
     dates = [date + dt.timedelta(days=i) for i in range(days)]
     day_of = {d.isoformat(): i + 1 for i, d in enumerate(dates)}
     rec = records.collected[records.collected["date"].isin(day_of)]
@@ -114,6 +114,14 @@ def day_scenario(
             "reactions": dl["reactions"].astype("int64"),
         }
     )
+    av = records.availability[records.availability["date"].isin(day_of)]
+    lab_days = pd.DataFrame(
+        {
+            "lab": av["lab"],
+            "day": av["date"].map(day_of).astype("int64"),
+            "available": av["available"].astype(float),
+        }
+    )
     province = base.province.model_copy(update={"start_date": date, "days": days})
     return replace(
         base,
@@ -122,6 +130,7 @@ def day_scenario(
         .sort_values(["day", "district", "stream"])
         .reset_index(drop=True),
         deliveries=deliveries.reset_index(drop=True),
+        lab_days=lab_days.reset_index(drop=True),
         prevalence=prevalence,
     )
 

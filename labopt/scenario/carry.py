@@ -87,6 +87,7 @@ def next_day(
         labs=labs,
         demand=days_window(scn.demand, 1, days),
         deliveries=days_window(scn.deliveries, 1, days),
+        lab_days=days_window(scn.lab_days, 1, days),
         stores=stores,
         store_arrivals=store_arrivals,
         backlog=backlog,

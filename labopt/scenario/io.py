@@ -33,6 +33,7 @@ from labopt.scenario.schema import (
     DELIVERIES,
     DEMAND,
     DISTRICTS,
+    LAB_DAYS,
     LABS,
     PREVALENCE,
     SUPPLY_TABLES,
@@ -233,8 +234,8 @@ class _WorkbookReader:
 class _DataReader:
     """A scenario given as one JSON-like dict: {"settings": {...}, "districts": [records],
     "labs": [...], "prevalence": [...], "demand": [...], "deliveries": [...], "travel":
-    [...] or null, and optionally "backlog", "stores", "store_arrivals", "supply_routes",
-    "kits": [...]}.
+    [...] or null, and optionally "backlog", "lab_days", "stores", "store_arrivals",
+    "supply_routes", "kits": [...]}.
     Problems name the table and the item (row = index + 2, as in a sheet)."""
 
     def __init__(self, data: dict, source: str):
@@ -386,7 +387,7 @@ def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list
                     src(name),
                     problems,
                 )
-    for name in ("demand", "deliveries", "store_arrivals"):
+    for name in ("demand", "deliveries", "lab_days", "store_arrivals"):
         if has(name, "day") and days is not None:
             late = np.flatnonzero((typed[name]["day"] > days).to_numpy())
             for i in late[:100]:
@@ -401,8 +402,9 @@ def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list
                 )
     if has("backlog", "stream", "age_days") and settings is not None:
         _backlog_ages(typed["backlog"], settings, src("backlog"), problems)
-    if "deliveries" in typed:
-        check_reference(typed["deliveries"], "lab", labs, "lab id", src("deliveries"), problems)
+    for name in ("deliveries", "lab_days"):
+        if name in typed:
+            check_reference(typed[name], "lab", labs, "lab id", src(name), problems)
     if "travel" in typed:
         check_reference(
             typed["travel"], "district", districts, "district code", src("travel"), problems
@@ -566,7 +568,7 @@ def _build(settings: Settings, typed: dict, source: str) -> Scenario:
     )
     optional = {
         t.name: _ints(typed[t.name], t) if t.name in typed else t.empty_frame()
-        for t in (DELIVERIES, BACKLOG, *SUPPLY_TABLES)
+        for t in (DELIVERIES, BACKLOG, LAB_DAYS, *SUPPLY_TABLES)
     }
     travel = _ints(typed["travel"], TRAVEL) if "travel" in typed else None
     return Scenario(
@@ -614,8 +616,9 @@ def _tables(scn: Scenario) -> dict[str, pd.DataFrame]:
     }
     if scn.travel is not None:
         out["travel"] = scn.travel
-    if len(scn.backlog):  # absent is empty
-        out["backlog"] = scn.backlog
+    for name in ("backlog", "lab_days"):  # absent is empty
+        if len(getattr(scn, name)):
+            out[name] = getattr(scn, name)
     # written only when the scenario has a supply network: absent is empty
     out.update({t.name: getattr(scn, t.name) for t in SUPPLY_TABLES if len(getattr(scn, t.name))})
     return out

@@ -19,6 +19,7 @@ from labopt.scenario.schema import (
     BACKLOG,
     FACILITY_TYPES,
     KITS,
+    LAB_DAYS,
     LAB_STATUSES,
     STORE_ARRIVALS,
     STORES,
@@ -252,7 +253,8 @@ class Scenario:
     Tables (pandas DataFrames, columns as in :mod:`labopt.scenario.schema`): ``prevalence``,
     ``demand`` (``prevalence`` column filled from the prevalence table where blank),
     ``deliveries``, ``travel`` (None: derive from coordinates), ``backlog`` (samples waiting at
-    the start of day 1, by age; empty when none), and the reagent supply
+    the start of day 1, by age; empty when none), ``lab_days`` (a lab's share of its capacity
+    on a day; a day not listed: 1), and the reagent supply
     network: ``stores``, ``store_arrivals``, ``supply_routes`` and ``kits`` (empty when the
     scenario has none; ``supply_routes.max_reactions`` NaN: no limit).
     """
@@ -265,6 +267,7 @@ class Scenario:
     deliveries: pd.DataFrame
     travel: pd.DataFrame | None = None
     backlog: pd.DataFrame = field(default_factory=BACKLOG.empty_frame)
+    lab_days: pd.DataFrame = field(default_factory=LAB_DAYS.empty_frame)
     stores: pd.DataFrame = field(default_factory=STORES.empty_frame)
     store_arrivals: pd.DataFrame = field(default_factory=STORE_ARRIVALS.empty_frame)
     supply_routes: pd.DataFrame = field(default_factory=SUPPLY_ROUTES.empty_frame)
@@ -335,6 +338,7 @@ TABLE_FIELDS = (
     "deliveries",
     "travel",
     "backlog",
+    "lab_days",
     "stores",
     "store_arrivals",
     "supply_routes",

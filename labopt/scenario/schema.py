@@ -239,6 +239,20 @@ DELIVERIES = Table(
     optional=True,
 )
 
+LAB_DAYS = Table(
+    "lab_days",
+    "A lab's availability on a day of the horizon: the share of its capacity it can run that "
+    "day (0: out of service, machines or staff out; 0.5: half of it). A day not listed is a "
+    "full day.",
+    (
+        Column("lab", "str", "labs.id"),
+        Column("day", "int", "day of the horizon", "day", min=1),
+        Column("available", "float", "share of the lab's capacity", "fraction", **_P),
+    ),
+    key=("lab", "day"),
+    optional=True,
+)
+
 TRAVEL = Table(
     "travel",
     "Road time from each unit to the labs it may send samples to. When this table is present "
@@ -319,7 +333,17 @@ KITS = Table(
 )
 
 SUPPLY_TABLES = (STORES, STORE_ARRIVALS, SUPPLY_ROUTES, KITS)
-TABLES = (DISTRICTS, LABS, PREVALENCE, DEMAND, BACKLOG, DELIVERIES, TRAVEL, *SUPPLY_TABLES)
+TABLES = (
+    DISTRICTS,
+    LABS,
+    PREVALENCE,
+    DEMAND,
+    BACKLOG,
+    DELIVERIES,
+    LAB_DAYS,
+    TRAVEL,
+    *SUPPLY_TABLES,
+)
 TABLE_BY_NAME = {t.name: t for t in TABLES}
 
 

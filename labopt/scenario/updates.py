@@ -162,6 +162,7 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
         lab.model_copy(update={"reagent_stock": lab.reagent_stock + int(early.get(lab.id, 0))})
         for lab in scn.labs
     ]
+    lab_days = days_window(scn.lab_days, shift, days)
     early, store_arrivals = arrivals_window(scn.store_arrivals, "store", shift, days)
     stores = scn.stores.copy()
     stores["reagent_stock"] += stores["id"].map(early).fillna(0).astype("int64")
@@ -174,6 +175,7 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
         labs=labs,
         demand=demand,
         deliveries=deliveries,
+        lab_days=lab_days,
         stores=stores,
         store_arrivals=store_arrivals,
     )

@@ -6,7 +6,8 @@ coordinates, and the reactions of each allocation from its stated pooling design
 labopt.pooling.evaluate (itself checked against binGroup2, an exact oracle and simulation).
 
 Checks: every allocation goes to a lab the unit may send to, with a design the lab has
-validated; lab-day expected reactions, counted in whole pools and arrays, within capacity;
+validated; lab-day expected reactions, counted in whole pools and arrays, within capacity
+(its share that day where the scenario's lab_days lists one);
 reagent never used before it is in stock; for every unit, stream and day, tested + waiting +
 untested = samples available (waiting from the day before, or the scenario's backlog on day 1,
 plus the day's demand), so over the horizon tested + untested + still waiting = backlog +
@@ -418,10 +419,12 @@ def check_plan(
     used = a.groupby(["lab", "day"])["claim"].sum().to_dict()  # dicts: fast lookups
     delivered = scn.deliveries.groupby(["lab", "day"])["reactions"].sum().to_dict()
     sent, received = _shipments(scn, shipments, days, v)
+    available = scn.lab_days.set_index(["lab", "day"])["available"].to_dict()
     for lab in scn.labs:
-        cap = _lab_capacity(lab, pol)
+        full = _lab_capacity(lab, pol)
         stock = float(lab.reagent_stock)
         for day in range(1, days + 1):
+            cap = full * float(available.get((lab.id, day), 1.0))
             stock += float(delivered.get((lab.id, day), 0.0))
             stock += received.get((lab.id, day), 0.0)
             u = float(used.get((lab.id, day), 0.0))

@@ -213,6 +213,10 @@ def build_input(scn: Scenario, days: int | None = None, national: bool = False) 
     for i, lab in enumerate(labs):
         cap[i, :] = non_reagent_capacity(lab, scn.policy)
         reagent[i, :] = lab.reagent_stock + np.cumsum(deliveries[i])
+    # a lab out of service (or part of it) on a day: its share of capacity then
+    for lab_id, day, share in scn.lab_days[["lab", "day", "available"]].itertuples(index=False):
+        if day <= T:
+            cap[li[lab_id], int(day) - 1] *= share
 
     lab_pool = np.array([lab.max_pool_size for lab in labs])
     classes = sorted(set(lab_pool.tolist()))

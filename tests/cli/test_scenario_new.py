@@ -28,6 +28,7 @@ def test_the_new_folder_passes_check_and_plans(tmp_path):
         "demand.csv",
         "backlog.csv",
         "deliveries.csv",
+        "lab_days.csv",
         "stores.csv",
         "store_arrivals.csv",
         "supply_routes.csv",

@@ -125,6 +125,12 @@ def test_thirty_days_of_thanh_hoa(tmp_path):
             )
             rep = plan_morning(ws, date, days=3, write=False).report
             assert rep.check.ok
+        if i in (9, 10):  # the lab reports in the morning that it is out today
+            ws.record("availability", pd.DataFrame({"lab": [down_lab], "available": ["0"]}), "lab", date)
+            rep = plan_morning(ws, date, days=3, write=False).report
+            assert rep.check.ok
+            day1 = rep.allocations[rep.allocations["day"] == 1]
+            assert day1[day1["lab"] == down_lab]["samples"].sum() == 0
         tested, used = actuals(rep, rng, down=(down_lab,) if i in (9, 10) else ())
         if len(tested):  # a day with nothing planned (no reagent left anywhere) has no upload
             ws.record("tested", tested.astype(str), "labs", date)

@@ -230,3 +230,43 @@ def test_a_backlog_set_in_code_is_checked_before_planning(tmp_path, row, message
     scn = load_scenario(one_lab(tmp_path / "s", days=2))
     with pytest.raises(InputError, match=message):
         plan_scenario(with_backlog(scn, row))
+
+
+# ---------------------------------------------------------------- labs out of service
+def test_a_lab_out_of_service_on_a_day_runs_nothing_then(tmp_path):
+    """lab_days: the lab has none of its capacity on day 2 and half on day 3; the check
+    holds a plan to the same (and refuses the plan made without it)."""
+    folder = one_lab(tmp_path / "s", days=3, urgent=300, screening=1_000)
+    (folder / "lab_days.csv").write_text(
+        "lab,day,available\nlab,2,0\nlab,3,50%\n", encoding="utf-8"
+    )
+    scn = load_scenario(folder)
+    rep = plan_scenario(scn)
+    assert rep.check.ok, rep.check.violations[:3]
+    labs = rep.labs.set_index("day")
+    assert labs.loc[2, "reactions"] == 0
+    assert labs.loc[3, "reactions"] <= 0.5 * labs.loc[1, "capacity_without_reagent"] + 1e-6
+    full = plan_scenario(replace(scn, lab_days=scn.lab_days.iloc[0:0]))
+    bad = check_plan(scn, full.allocations, full.status)
+    assert any("lab day 2" in v and "capacity 0" in v for v in bad.violations)
+
+
+def test_bad_lab_days_are_refused_naming_each_row(tmp_path):
+    folder = one_lab(tmp_path / "s", days=3)
+    (folder / "lab_days.csv").write_text(
+        "lab,day,available\nlab,4,0\nnolab,1,0\nlab,2,1.5\nlab,1,0\nlab,1,1\n", encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(folder)
+    text = str(err.value)
+    for needle in ("lab_days.csv", "after the horizon", "'nolab'", "row 4", "duplicate"):
+        assert needle in text, needle
+
+
+def test_lab_days_round_trip(tmp_path):
+    folder = one_lab(tmp_path / "s", days=3)
+    (folder / "lab_days.csv").write_text("lab,day,available\nlab,2,0.25\n", encoding="utf-8")
+    scn = load_scenario(folder)
+    assert load_scenario(save_folder(scn, tmp_path / "f")).equals(scn)
+    assert load_scenario(save_xlsx(scn, tmp_path / "w.xlsx")).equals(scn)
+    assert scenario_from_data(scenario_to_data(scn)).equals(scn)
