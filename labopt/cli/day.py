@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from labopt.cli.common import Force, Json, console, print_json, reports_errors
+from labopt.cli.common import Force, Json, console, err_console, print_json, reports_errors
 from labopt.cli.plan import print_summary
 from labopt.daily.history import history_tables
-from labopt.daily.morning import plan_morning
+from labopt.daily.morning import check_gap, plan_morning
 from labopt.daily.records import RECORDS
-from labopt.daily.state import carry_to
+from labopt.daily.state import carry_to, last_record
 from labopt.daily.workspace import Workspace, create
 from labopt.errors import InputError
 from labopt.lab.tables import read_table
@@ -72,7 +72,12 @@ def record(
     workspace: WorkspacePath,
     kind: Annotated[str, typer.Argument(help=f"what the file holds: {', '.join(RECORDS)}")],
     file: Annotated[Path, typer.Argument(help="CSV or XLSX file (first sheet)")],
-    date: DateOption = None,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="the day of a file without a date column, YYYY-MM-DD (default: today)"
+        ),
+    ] = None,
 ) -> None:
     """Record one file of a kind: collected (date, district, stream, samples), tested (date,
     lab, district, stream, samples), reagent (date, lab, used, counted), deliveries (date, lab,
@@ -87,12 +92,28 @@ def record(
     required = [c.name for c in table.columns if not c.optional and c.name != "date"]
     optional = [c.name for c in table.columns if c.optional] + ["date"]
     raw = read_table(file, required, optional)
-    rows = ws.record(kind, raw, str(file), _date(date) if date or "date" not in raw else None)
+    if date is not None and "date" in raw:
+        raise InputError(
+            f"--date: {file} has a date column; give the dates there or --date, not both",
+            "--date",
+        )
+    rows = ws.record(kind, raw, str(file), _date(date) if "date" not in raw else None)
     dates = sorted(set(rows["date"]))
     console.print(
         f"Recorded {len(rows):,} {kind} rows for {', '.join(dates)} in {workspace}",
         highlight=False,
     )
+    # what the records now say may not add up (tests beyond the samples there, reactions
+    # beyond the reagent): say so now rather than at the next plan; a correction fixes it
+    end = dt.date.fromisoformat(dates[-1]) + dt.timedelta(days=1)
+    try:
+        carry_to(ws.province, ws.records(), end)
+    except InputError as exc:
+        err_console.print(
+            f"warning: recorded, but the records do not add up: {exc}. Plans from later dates "
+            f"are refused until a correction is recorded.",
+            highlight=False,
+        )
 
 
 @app.command("plan")
@@ -139,8 +160,13 @@ def history(
 ) -> None:
     """Each past day as it happened beside the plan made for it that morning."""
     ws = Workspace(workspace)
-    last = _date(until, "--until") if until else dt.date.today() - dt.timedelta(days=1)
     records = ws.records()
+    if until:
+        last = _date(until, "--until")
+    else:  # up to yesterday, or the last day recorded if earlier
+        recorded = last_record(records) or ws.first
+        last = min(dt.date.today() - dt.timedelta(days=1), recorded)
+    check_gap(ws, records, last)
     carried = carry_to(ws.province, records, last + dt.timedelta(days=1))
     tables = history_tables(carried, records, ws.path / "plans")
     if json:

@@ -11,7 +11,7 @@ from pathlib import Path
 from labopt.cells import write_csv
 from labopt.daily.history import PLANNED, planned_table
 from labopt.daily.sheets import dispatch_tables, write_dispatch_html, write_dispatch_xlsx
-from labopt.daily.state import carry_to, day_scenario, forecast_count
+from labopt.daily.state import carry_to, day_scenario, forecast_count, last_record
 from labopt.daily.workspace import Workspace
 from labopt.errors import InputError
 from labopt.schedule.labels import check_lang
@@ -20,6 +20,9 @@ from labopt.schedule.pipeline import plan_scenario
 from labopt.schedule.report import PlanReport
 
 MAX_DAYS = 60
+# a plan's date at most this many days after the last record: the state would be carried over
+# days of which nothing is known (a mistyped year would carry it for years)
+MAX_GAP_DAYS = 31
 
 
 @dataclass
@@ -34,6 +37,18 @@ class Morning:
     files: list[Path]
 
 
+def check_gap(ws: Workspace, records, date: dt.date) -> None:
+    """InputError when ``date`` is more than MAX_GAP_DAYS after the last record."""
+    last = last_record(records) or ws.first
+    if (date - last).days > MAX_GAP_DAYS:
+        raise InputError(
+            f"date: {date} is {(date - last).days} days after the last record ({last}); the "
+            f"state would be carried over days of which nothing is known. Record those days "
+            f"first, or check the date",
+            "date",
+        )
+
+
 def plan_morning(
     ws: Workspace, date: dt.date, days: int = 7, lang: str = "en", write: bool = True
 ) -> Morning:
@@ -43,6 +58,7 @@ def plan_morning(
     if not 1 <= days <= MAX_DAYS:
         raise InputError(f"days: between 1 and {MAX_DAYS}, got {days}", "days")
     records = ws.records()
+    check_gap(ws, records, date)
     carried = carry_to(ws.province, records, date)
     scn = day_scenario(carried.scenario, records, date, days)
     report = plan_scenario(scn)

@@ -31,7 +31,22 @@ COLLECTED = Table(
     "Samples a unit collected on a past date, or will collect on today's or a later date, per "
     "stream. A date without a row for a unit and stream is forecast for a plan (the mean of "
     "the 3 days before the plan's date) and counts as none collected once it has passed.",
-    (_DATE, _UNIT, _STREAM, Column("samples", "int", "samples", "samples", min=0)),
+    (
+        _DATE,
+        _UNIT,
+        _STREAM,
+        Column("samples", "int", "samples", "samples", min=0),
+        Column(
+            "prevalence",
+            "float",
+            "that day's prevalence estimate (blank: the latest recorded before, else the "
+            "province's)",
+            "fraction",
+            optional=True,
+            min=0,
+            max=1,
+        ),
+    ),
     key=("date", "district", "stream"),
 )
 TESTED = Table(
@@ -103,6 +118,8 @@ SCOPE = {
     "prevalence": ("date", "district"),
 }
 UPLOAD, RECORDED_AT = "upload", "recorded_at"
+# records may be dated this many days after today (or the first date) at most
+MAX_AHEAD_DAYS = 366
 
 
 class RecordError(InputError):
@@ -152,7 +169,8 @@ def check_records(
             check_reference(typed, column, known, what, source, problems)
     if "date" in typed.columns and len(typed):
         dates = typed["date"].to_numpy(dtype=object)
-        early = np.array([bool(d) and d < first.isoformat() for d in dates], dtype=bool)
+        valid = np.array([_iso(d) for d in dates], dtype=bool)
+        early = valid & np.array([d < first.isoformat() for d in dates], dtype=bool)
         report_rows(
             problems,
             source,
@@ -162,12 +180,30 @@ def check_records(
             f"before the workspace's first date {first.isoformat()} (its state then is the "
             f"province's starting state)",
         )
+        last = (max(first, dt.date.today()) + dt.timedelta(days=MAX_AHEAD_DAYS)).isoformat()
+        late = valid & np.array([d > last for d in dates], dtype=bool)
+        report_rows(
+            problems,
+            source,
+            "date",
+            np.flatnonzero(late),
+            dates,
+            f"more than {MAX_AHEAD_DAYS} days ahead (after {last}): a mistyped year?",
+        )
     if problems:
         raise RecordError(source, problems)
     for c in table.columns:
         if c.kind == "int" and not c.optional:
             typed[c.name] = typed[c.name].astype("int64")
     return typed
+
+
+def _iso(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def current(history: pd.DataFrame, kind: str) -> pd.DataFrame:

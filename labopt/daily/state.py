@@ -61,10 +61,17 @@ def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
             if pd.notna(c)
         }
         collected = int(records.on("collected", day)["samples"].sum())
-        if collected and tested.empty:
+        waiting = int(state.scenario.backlog["samples"].sum())
+        if (collected or waiting) and tested.empty:
             state.notes.append(
-                f"{day}: no tests recorded; the {collected:,} samples collected that day and "
-                f"those waiting count as not tested"
+                f"{day}: no tests recorded; the {collected + waiting:,} samples collected that "
+                f"day or waiting count as not tested"
+            )
+        silent = sorted(set(records.on("tested", day)["lab"]) - set(reagent["lab"]))
+        if silent:
+            state.notes.append(
+                f"{day}: {', '.join(silent)} recorded tests but no reagent used; their stock "
+                f"is not reduced for that day"
             )
         try:
             nxt, account = next_day(scn, tested, used, counted)
@@ -97,15 +104,16 @@ def day_scenario(
             "district": rec["district"],
             "stream": rec["stream"],
             "samples": rec["samples"].astype("int64"),
+            "own": rec["prevalence"].astype(float),
         }
     )
     if forecast:
         demand = pd.concat([demand, _forecast(base, records, date, dates, demand)])
     prevalence = _prevalence(base, records, date)
     base_prev = prevalence.set_index(["district", "stream"])["prevalence"]
-    demand["prevalence"] = base_prev.reindex(
-        pd.MultiIndex.from_frame(demand[["district", "stream"]])
-    ).to_numpy()
+    table = base_prev.reindex(pd.MultiIndex.from_frame(demand[["district", "stream"]]))
+    own = demand["own"].to_numpy(dtype=float)
+    demand["prevalence"] = np.where(np.isnan(own), table.to_numpy(dtype=float), own)
     dl = records.deliveries[records.deliveries["date"].isin(day_of)]
     deliveries = pd.DataFrame(
         {
@@ -137,14 +145,18 @@ def day_scenario(
 
 def forecast_rows(base: Scenario, records: Records, date: dt.date) -> pd.DataFrame:
     """Per unit and stream: the forecast for a date from ``date`` on (district, stream,
-    samples): the mean of the FORECAST_DAYS days before ``date``, rounded to whole samples."""
-    before = {(date - dt.timedelta(days=i)).isoformat() for i in range(1, FORECAST_DAYS + 1)}
+    samples): the mean of the FORECAST_DAYS days before ``date`` (those from the province's
+    start date, the workspace's first date, on: earlier days were never recorded), rounded
+    to whole samples; none on the first date."""
+    first = base.province.start_date
+    days = [date - dt.timedelta(days=i) for i in range(1, FORECAST_DAYS + 1)]
+    before = {d.isoformat() for d in days if d >= first}
     rec = records.collected[records.collected["date"].isin(before)]
     sums = rec.groupby(["district", "stream"])["samples"].sum()
     units = [d.code for d in base.districts]
     streams = [s.id for s in base.streams]
     index = pd.MultiIndex.from_product([units, streams], names=["district", "stream"])
-    mean = sums.reindex(index, fill_value=0) / FORECAST_DAYS
+    mean = sums.reindex(index, fill_value=0) / max(len(before), 1)
     return mean.round().astype("int64").rename("samples").reset_index()
 
 
@@ -153,26 +165,33 @@ def _forecast(
 ) -> pd.DataFrame:
     """Demand rows for the unit-stream-dates without a record."""
     per = forecast_rows(base, records, date)
-    per = per[per["samples"] > 0]
+    per = per[per["samples"] > 0].assign(own=np.nan)
     rows = []
     for i in range(len(dates)):
         rows.append(per.assign(day=i + 1))
     if not rows:
-        return pd.DataFrame(columns=["day", "district", "stream", "samples"])
+        return pd.DataFrame(columns=["day", "district", "stream", "samples", "own"])
     all_rows = pd.concat(rows, ignore_index=True)
     key = pd.MultiIndex.from_frame(have[["day", "district", "stream"]])
     missing = ~pd.MultiIndex.from_frame(all_rows[["day", "district", "stream"]]).isin(key)
-    return all_rows[missing][["day", "district", "stream", "samples"]]
+    return all_rows[missing][["day", "district", "stream", "samples", "own"]]
 
 
 def forecast_count(scn: Scenario, records: Records, date: dt.date) -> int:
-    """Unit-stream-dates of ``scn`` (a plan's scenario from ``date``) that are forecast."""
+    """Unit-stream-days of ``scn`` (a plan's scenario from ``date``) without a record: their
+    demand is the forecast (none on the workspace's first date)."""
     days = scn.province.days
     dates = {(date + dt.timedelta(days=i)).isoformat() for i in range(days)}
     recorded = records.collected[records.collected["date"].isin(dates)]
-    return int(np.count_nonzero(scn.demand["samples"] > 0)) - int(
-        np.count_nonzero(recorded["samples"] > 0)
-    )
+    total = len(scn.districts) * len(scn.streams) * days
+    return total - len(recorded.drop_duplicates(["date", "district", "stream"]))
+
+
+def last_record(records: Records) -> dt.date | None:
+    """The latest date any record is for (None: no record)."""
+    dates = [df["date"].max() for df in (records.collected, records.tested, records.reagent)]
+    found = [d for d in dates if isinstance(d, str) and d]
+    return dt.date.fromisoformat(max(found)) if found else None
 
 
 def _prevalence(base: Scenario, records: Records, date: dt.date) -> pd.DataFrame:

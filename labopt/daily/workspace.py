@@ -14,7 +14,9 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from filelock import FileLock
 
 from labopt.cells import restore_frame, write_csv
 from labopt.daily.records import (
@@ -31,6 +33,7 @@ from labopt.scenario.io import load_scenario, save_folder
 from labopt.scenario.model import Scenario
 
 INFO = "workspace.json"
+LOCK = ".records.lock"
 KIND = "workspace"
 
 
@@ -58,12 +61,22 @@ class Workspace:
         if not f.is_file():
             return pd.DataFrame(columns=cols)
         text = {c.name: str for c in table.columns if c.kind in ("str", "date")}
-        df = pd.read_csv(f, dtype={**text, RECORDED_AT: str}, keep_default_na=False, na_values={})
-        df = restore_frame(df)
-        for c in table.columns:
-            if c.kind in ("int", "float"):
-                df[c.name] = pd.to_numeric(df[c.name], errors="raise")
-        return df[cols]
+        try:
+            df = pd.read_csv(
+                f, dtype={**text, RECORDED_AT: str}, keep_default_na=False, na_values={}
+            )
+            df = restore_frame(df)
+            for c in table.columns:
+                if c.kind in ("int", "float"):
+                    df[c.name] = pd.to_numeric(df[c.name].replace("", np.nan), errors="raise")
+            df[UPLOAD] = pd.to_numeric(df[UPLOAD], errors="raise")
+            return df[cols]
+        except (ValueError, KeyError, pd.errors.ParserError) as exc:
+            raise InputError(
+                f"workspace: {f} is not as labopt wrote it ({exc}); restore it from a backup "
+                f"(labopt never edits a record, it only adds uploads)",
+                "workspace",
+            ) from None
 
     def records(self) -> Records:
         return Records(**{kind: current(self.history(kind), kind) for kind in RECORDS})
@@ -79,18 +92,30 @@ class Workspace:
         """Check one upload and add it to the history (all rows or none); returns its rows."""
         rows = check_records(kind, raw, source, self.province, self.first, date)
         stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
-        histories = {k: self.history(k) for k in RECORDS}
-        old = histories[kind]
-        upload = int(old[UPLOAD].max()) + 1 if len(old) else 1
-        new = rows.assign(**{UPLOAD: upload, RECORDED_AT: stamp})
-        histories[kind] = new if old.empty else pd.concat([old, new], ignore_index=True)
-        _write_records(self.path / "records", histories)
+        # one upload at a time: each reads every history and writes them back whole
+        with FileLock(self.path / LOCK):
+            histories = {k: self.history(k) for k in RECORDS}
+            old = histories[kind]
+            upload = int(old[UPLOAD].max()) + 1 if len(old) else 1
+            new = rows.assign(**{UPLOAD: upload, RECORDED_AT: stamp})
+            histories[kind] = new if old.empty else pd.concat([old, new], ignore_index=True)
+            _write_records(self.path / "records", histories)
         return rows
 
 
 def _write_records(folder: Path, histories: dict[str, pd.DataFrame]) -> None:
     files = {f"{kind}.csv": _csv_writer(df) for kind, df in histories.items()}
     write_output_folder(folder, files, kind="records", what="workspace records")
+
+
+def _own_prevalence(scn: Scenario) -> np.ndarray:
+    """Each demand row's prevalence where it differs from the province's table (its own
+    estimate), else NaN (blank: the table's)."""
+    base = scn.prevalence.set_index(["district", "stream"])["prevalence"]
+    d = scn.demand
+    table = base.reindex(pd.MultiIndex.from_frame(d[["district", "stream"]])).to_numpy()
+    own = d["prevalence"].to_numpy(dtype=float)
+    return np.where(np.isclose(own, table, rtol=0, atol=1e-12), np.nan, own)
 
 
 def _csv_writer(df: pd.DataFrame):
@@ -109,6 +134,12 @@ def create(
     demand and deliveries as the first records (dated from its start date); the labs' stock
     and the backlog are the state at its start date. Scenarios with reagent shipments or
     collection kits are refused (not carried from day to day yet)."""
+    if (Path(path) / INFO).exists():
+        raise InputError(
+            f"workspace: {path} is a workspace already; its records would be lost. Plan from "
+            f"it with `labopt day plan`, or start a new one in another folder",
+            "workspace",
+        )
     if len(scn.supply_routes) or len(scn.kits):
         raise InputError(
             "scenario: the daily loop does not carry reagent shipments or collection kits from "
@@ -120,6 +151,7 @@ def create(
         scn,
         demand=scn.demand.iloc[0:0],
         deliveries=scn.deliveries.iloc[0:0],
+        lab_days=scn.lab_days.iloc[0:0],
     )
     stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     histories = {
@@ -135,6 +167,19 @@ def create(
                 "district": d["district"],
                 "stream": d["stream"],
                 "samples": d["samples"].astype("int64"),
+                # the day's own estimate where the demand table gives one
+                "prevalence": _own_prevalence(scn),
+                UPLOAD: 1,
+                RECORDED_AT: stamp,
+            }
+        )
+    if len(scn.lab_days):
+        d = scn.lab_days
+        histories["availability"] = pd.DataFrame(
+            {
+                "date": d["day"].map(dates),
+                "lab": d["lab"],
+                "available": d["available"].astype(float),
                 UPLOAD: 1,
                 RECORDED_AT: stamp,
             }

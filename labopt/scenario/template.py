@@ -84,7 +84,15 @@ EXAMPLE_CELLS: dict[str, dict[str, object]] = {
 }
 # optional tables written with their header only (an empty table is valid); travel.csv is
 # left out: present, it would be the complete list of allowed unit-lab pairs
-EMPTY_TABLES = ("backlog", "deliveries", "lab_days", "stores", "store_arrivals", "supply_routes", "kits")
+EMPTY_TABLES = (
+    "backlog",
+    "deliveries",
+    "lab_days",
+    "stores",
+    "store_arrivals",
+    "supply_routes",
+    "kits",
+)
 
 Writer = Callable[[Path], None]
 

@@ -223,7 +223,15 @@ def _dates(
             try:
                 out[i] = dt.date.fromisoformat(str(c)).isoformat()
             except ValueError:
-                bad.append(i)
+                # a workbook's date cell read as text: "2021-10-04 00:00:00"
+                try:
+                    stamp = dt.datetime.fromisoformat(str(c))
+                except ValueError:
+                    bad.append(i)
+                    continue
+                if stamp.time() != dt.time():
+                    bad.append(i)
+                out[i] = stamp.date().isoformat()
     _report(problems, source, col, np.array(bad, dtype=int), text, "expected a date as YYYY-MM-DD")
     return out
 

@@ -178,8 +178,8 @@ def build_input(scn: Scenario, days: int | None = None, national: bool = False) 
     base = scn.prevalence
     for d, s, p in base[["district", "stream", "prevalence"]].itertuples(index=False):
         P[di[d], si[s], :] = p
-    dd = dem["district"].map(di).to_numpy()
-    ss = dem["stream"].map(si).to_numpy()
+    dd = dem["district"].map(di).to_numpy(dtype=np.int64)
+    ss = dem["stream"].map(si).to_numpy(dtype=np.int64)
     tt = dem["day"].to_numpy(dtype=int) - 1
     D[dd, ss, tt] = dem["samples"].to_numpy(dtype=float)
     P[dd, ss, tt] = dem["prevalence"].to_numpy(dtype=float)
@@ -232,8 +232,8 @@ def build_input(scn: Scenario, days: int | None = None, national: bool = False) 
         whole = np.zeros((nd, ns, scn.province.days))
         rows = scn.demand
         whole[
-            rows["district"].map(di).to_numpy(),
-            rows["stream"].map(si).to_numpy(),
+            rows["district"].map(di).to_numpy(dtype=np.int64),
+            rows["stream"].map(si).to_numpy(dtype=np.int64),
             rows["day"].to_numpy(dtype=int) - 1,
         ] = rows["samples"].to_numpy(dtype=float)
         wait = np.array([s.max_wait_days for s in streams])

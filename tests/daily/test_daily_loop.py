@@ -19,7 +19,7 @@ from labopt.cli.main import app
 from labopt.daily.morning import plan_morning
 from labopt.daily.records import RecordError
 from labopt.daily.state import FORECAST_DAYS, carry_to
-from labopt.daily.workspace import create
+from labopt.daily.workspace import Workspace, create
 from labopt.errors import InputError
 from labopt.scenario import load_scenario
 from labopt.scenario.schema import KITS, STORE_ARRIVALS, STORES, SUPPLY_ROUTES
@@ -126,7 +126,9 @@ def test_thirty_days_of_thanh_hoa(tmp_path):
             rep = plan_morning(ws, date, days=3, write=False).report
             assert rep.check.ok
         if i in (9, 10):  # the lab reports in the morning that it is out today
-            ws.record("availability", pd.DataFrame({"lab": [down_lab], "available": ["0"]}), "lab", date)
+            ws.record(
+                "availability", pd.DataFrame({"lab": [down_lab], "available": ["0"]}), "lab", date
+            )
             rep = plan_morning(ws, date, days=3, write=False).report
             assert rep.check.ok
             day1 = rep.allocations[rep.allocations["day"] == 1]
@@ -376,3 +378,128 @@ def test_a_folder_that_is_not_a_workspace_is_named(tmp_path):
     assert r.exit_code == 2 and "is not a labopt workspace" in r.output
     r = run("day", "plan", tmp_path, "--date", "4.10.2021")
     assert r.exit_code == 2
+
+
+# ------------------------------------------------------------ what a review found
+def test_init_never_replaces_a_workspace(tmp_path):
+    ws = tmp_path / "ws"
+    assert run("day", "init", ws, "--from", TINY).exit_code == 0
+    Workspace(ws).record(
+        "tested",
+        pd.DataFrame({"lab": ["cdc"], "district": ["a"], "stream": ["reactive"], "samples": ["5"]}),
+        "t",
+        dt.date(2021, 10, 4),
+    )
+    before = (ws / "records" / "tested.csv").read_bytes()
+    for extra in ([], ["--force"]):
+        r = run("day", "init", ws, "--from", TINY, *extra)
+        assert r.exit_code == 2 and "is a workspace already" in r.output
+    assert (ws / "records" / "tested.csv").read_bytes() == before
+
+
+def _record_delivery(args):
+    path, k = args
+    Workspace(path).record(
+        "deliveries",
+        pd.DataFrame({"lab": ["cdc"], "reactions": [str(k)]}),
+        f"d{k}",
+        dt.date(2021, 10, 4) + dt.timedelta(days=k),
+    )
+
+
+def test_uploads_at_the_same_time_are_all_kept(tmp_path):
+    import multiprocessing
+
+    create(tmp_path / "ws", load_scenario(TINY))
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        pool.map(_record_delivery, [(tmp_path / "ws", k) for k in range(1, 9)])
+    hist = Workspace(tmp_path / "ws").history("deliveries")
+    assert sorted(hist["upload"]) == list(range(1, 10))  # the scenario's, then 8 uploads
+    assert sorted(hist[hist["upload"] > 1]["reactions"].tolist()) == list(range(1, 9))
+
+
+def test_a_day_without_any_demand_is_planned(tmp_path):
+    ws = create(tmp_path / "ws", load_scenario(TINY))
+    ws.record(
+        "collected",
+        pd.DataFrame(
+            {"district": ["a", "b"], "stream": ["reactive", "reactive"], "samples": ["0", "0"]}
+        ),
+        "c",
+        dt.date(2021, 10, 20),
+    )
+    m = plan_morning(ws, dt.date(2021, 10, 20), days=2, write=False)
+    assert m.report.check.ok
+    assert int(m.report.status["demand"].sum()) == 0
+
+
+def test_plan_dates_far_from_the_records_are_refused(tmp_path):
+    ws = create(tmp_path / "ws", load_scenario(TINY))
+    with pytest.raises(InputError, match="days after the last record"):
+        plan_morning(ws, dt.date(2026, 10, 4), write=False)
+    bad = pd.DataFrame({"lab": ["cdc"], "reactions": ["5"], "date": ["9999-12-31"]})
+    with pytest.raises(RecordError, match="a mistyped year"):
+        ws.record("deliveries", bad, "d.csv")
+
+
+def test_workbook_date_cells_are_dates(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.append(["date", "lab", "reactions"])
+    sheet.append([dt.datetime(2021, 10, 5), "cdc", 300])
+    wb.save(tmp_path / "d.xlsx")
+    create(tmp_path / "ws", load_scenario(TINY))
+    r = run("day", "record", tmp_path / "ws", "deliveries", tmp_path / "d.xlsx")
+    assert r.exit_code == 0, r.output
+    cur = Workspace(tmp_path / "ws").records().deliveries
+    assert ("2021-10-05", "cdc", 300) in set(
+        cur[["date", "lab", "reactions"]].itertuples(index=False, name=None)
+    )
+
+
+def test_a_date_given_twice_is_refused_and_records_that_do_not_add_up_are_warned(tmp_path):
+    create(tmp_path / "ws", load_scenario(TINY))
+    f = tmp_path / "t.csv"
+    f.write_text(
+        "date,lab,district,stream,samples\n2021-10-04,cdc,a,reactive,99999\n", encoding="utf-8"
+    )
+    r = run("day", "record", tmp_path / "ws", "tested", f, "--date", "2021-10-05")
+    assert r.exit_code == 2 and "not both" in r.output
+    r = run("day", "record", tmp_path / "ws", "tested", f)
+    assert r.exit_code == 0
+    assert "warning: recorded, but the records do not add up" in r.output
+    assert "99999 samples of a/reactive" in r.output
+
+
+def test_init_keeps_each_days_own_prevalence_and_the_labs_out(tmp_path):
+    """tiny's demand gives a/screening 2 % on day 2 (the table 1 %), and a lab_days row puts
+    cdc out on day 1: the workspace plans both as labopt plan does."""
+    folder = tmp_path / "s"
+    import shutil
+
+    shutil.copytree(TINY, folder)
+    (folder / "lab_days.csv").write_text("lab,day,available\ncdc,1,0\n", encoding="utf-8")
+    scn = load_scenario(folder)
+    ws = create(tmp_path / "ws", scn)
+    day2 = plan_morning(ws, dt.date(2021, 10, 5), days=1, write=False).report.plan.scenario
+    dem = day2.demand.set_index(["district", "stream"])["prevalence"]
+    own = scn.demand.set_index(["day", "district", "stream"])["prevalence"]
+    assert dem[("a", "screening")] == pytest.approx(own[(2, "a", "screening")])
+    day1 = plan_morning(ws, dt.date(2021, 10, 4), days=1, write=False).report
+    a = day1.allocations
+    assert a[a["lab"] == "cdc"]["samples"].sum() == 0
+
+
+def test_no_forecast_on_the_first_date_and_from_the_days_recorded_after(tmp_path):
+    scn = load_scenario(TINY)
+    ws = create(tmp_path / "ws", scn)
+    m = plan_morning(ws, dt.date(2021, 10, 4), days=5, write=False)
+    dem = m.report.plan.scenario.demand
+    assert set(dem["day"]) == {1, 2, 3}  # the recorded days; none forecast from nothing
+    assert m.forecast == 2 * 2 * 2  # days 4-5 of 2 units x 2 streams have no record
+    m = plan_morning(ws, dt.date(2021, 10, 5), days=4, write=False)
+    dem = m.report.plan.scenario.demand
+    row = dem[(dem["day"] == 3) & (dem["district"] == "a") & (dem["stream"] == "reactive")]
+    assert row["samples"].tolist() == [500]  # the one day before (10-04), not 500 / 3
