@@ -20,11 +20,27 @@ from labopt.daily.workspace import Workspace, create
 from labopt.errors import InputError
 from labopt.lab.tables import read_table
 from labopt.scenario import load_scenario
+from labopt.schedule.labels import check_lang, column
 
 app = typer.Typer(
     help="The daily loop: record each day's actuals, plan each morning from them.",
     no_args_is_help=True,
 )
+
+TEXT = {
+    "en": {
+        "state": "State at the start of {date}: {waiting:,} samples waiting; {forecast:,} "
+        "unit-stream-days of demand forecast (no record yet)",
+        "wrote": "Wrote {n} files to {out}",
+        "history": "{name}: plan against actuals",
+    },
+    "vi": {
+        "state": "Tình hình đầu ngày {date}: {waiting:,} mẫu đang chờ; {forecast:,} "
+        "địa phương-luồng-ngày có nhu cầu dự báo (chưa nhập số liệu)",
+        "wrote": "Đã ghi {n} tệp vào {out}",
+        "history": "{name}: kế hoạch so với thực tế",
+    },
+}
 
 WorkspacePath = Annotated[Path, typer.Argument(help="province workspace folder")]
 DateOption = Annotated[
@@ -41,6 +57,15 @@ def _date(text: str | None, parameter: str = "--date") -> dt.date:
         raise InputError(
             f"{parameter}: expected a date as YYYY-MM-DD, got {text!r}", parameter
         ) from None
+
+
+def _cell(v) -> str:
+    """A history cell: blank as a dash, whole numbers without decimals."""
+    if isinstance(v, str):
+        return v
+    if v != v:  # NaN: no plan that morning
+        return "—"
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
 
 
 @app.command("init")
@@ -137,16 +162,14 @@ def plan(
         files = [str(f) for f in m.files]
         print_json({"state": state, "plan": m.report.to_dict(lang), "files": files})
         return
+    t = TEXT[lang]
     console.print(
-        f"State at the start of {m.date}: {m.waiting_at_start:,} samples waiting; "
-        f"{m.forecast:,} unit-stream-days of demand forecast (no record yet)",
+        t["state"].format(date=m.date, waiting=m.waiting_at_start, forecast=m.forecast),
         highlight=False,
     )
     print_summary(m.report, lang)
-    console.print(
-        f"Wrote {len(m.files)} files to {workspace / 'plans' / m.date.isoformat()}",
-        highlight=False,
-    )
+    out = workspace / "plans" / m.date.isoformat()
+    console.print(t["wrote"].format(n=len(m.files), out=out), highlight=False)
 
 
 @app.command("history")
@@ -157,8 +180,10 @@ def history(
         str | None, typer.Option("--until", help="last day shown, YYYY-MM-DD (default: yesterday)")
     ] = None,
     json: Json = False,
+    lang: Annotated[str, typer.Option(help="table labels: en or vi")] = "en",
 ) -> None:
     """Each past day as it happened beside the plan made for it that morning."""
+    check_lang(lang)
     ws = Workspace(workspace)
     records = ws.records()
     if until:
@@ -174,12 +199,13 @@ def history(
             {k: df.to_dict("records") for k, df in tables.items()} | {"notes": carried.notes}
         )
         return
-    t = Table(title=f"{ws.province.province.name}: plan against actuals", title_justify="left")
+    name = ws.province.province.name
+    t = Table(title=TEXT[lang]["history"].format(name=name), title_justify="left")
     cols = list(tables["days"].columns) if len(tables["days"]) else []
     for c in cols:
-        t.add_column(c, justify="left" if c == "date" else "right", no_wrap=True)
+        t.add_column(column(c, lang), justify="left" if c == "date" else "right", no_wrap=True)
     for row in tables["days"].itertuples(index=False):
-        t.add_row(*["—" if v != v else f"{v:,}" if not isinstance(v, str) else v for v in row])
+        t.add_row(*[_cell(v) for v in row])
     console.print(t)
     for note in carried.notes:
         console.print(f"note: {note}", highlight=False)

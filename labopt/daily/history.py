@@ -55,7 +55,7 @@ def history_tables(carried: Carried, records, plans: Path) -> dict[str, pd.DataF
                 "planned_tested": np.nan if plan is None else int(plan["samples"].sum()),
                 "untested": int(sm["untested"].sum()),
                 "waiting": int(sm["waiting"].sum()),
-                "reactions": round(used, 1),
+                "reactions_run": round(used, 1),
                 "planned_reactions": np.nan
                 if plan is None
                 else round(float(plan["reactions"].sum()), 1),
@@ -75,7 +75,7 @@ def history_tables(carried: Carried, records, plans: Path) -> dict[str, pd.DataF
                     "lab": lab,
                     "tested": int(tested.get(lab, 0)),
                     "planned_tested": np.nan if plan is None else int(p_lab["samples"].get(lab, 0)),
-                    "reactions": round(float(run.get(lab, 0.0)), 1),
+                    "reactions_run": round(float(run.get(lab, 0.0)), 1),
                     "planned_reactions": np.nan
                     if plan is None
                     else round(float(p_lab["reactions"].get(lab, 0.0)), 1),

@@ -41,7 +41,16 @@ UNIT_COLUMNS = [
     "pools",
     "travel_hours",
 ]
-TOTAL_COLUMNS = ["lab", "lab_name", "samples", "reactions", "reserve", "capacity", "plates"]
+TOTAL_COLUMNS = [
+    "lab",
+    "lab_name",
+    "samples",
+    "reactions",
+    "reserve",
+    "capacity",
+    "plates",
+    "switched_on",
+]
 
 TEXT = {
     "en": {
@@ -51,6 +60,7 @@ TEXT = {
         "totals": "Samples {samples:,}; expected reactions {reactions:,.0f} of {capacity:,.0f} "
         "(reserve for retests {reserve:,.0f}); about {plates} plates of {wells} sample wells",
         "none": "Nothing to send today.",
+        "standby": "A standby lab: switch it on today.",
     },
     "vi": {
         "title": "Điều phối ngày {date}",
@@ -59,6 +69,7 @@ TEXT = {
         "totals": "Số mẫu {samples:,}; số phản ứng dự kiến {reactions:,.0f} trên {capacity:,.0f} "
         "(dự phòng xét nghiệm lại {reserve:,.0f}); khoảng {plates} đĩa {wells} giếng mẫu",
         "none": "Hôm nay không gửi mẫu.",
+        "standby": "Phòng xét nghiệm dự phòng: cần huy động hôm nay.",
     },
 }
 
@@ -92,6 +103,7 @@ def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
                 "reserve": float(day1.loc[lab.id, "reserve"]),
                 "capacity": float(day1.loc[lab.id, "capacity"]),
                 "plates": math.ceil(reactions / wells - 1e-9),
+                "switched_on": bool(day1.loc[lab.id, "switched_on"]),
             }
         )
     return {
@@ -137,6 +149,8 @@ def dispatch_html(rep: PlanReport, tables: dict[str, pd.DataFrame], lang: str = 
             wells=lab.wells_per_run - lab.control_wells_per_run,
         )
         out.append(f"<p>{esc(totals)}</p>")
+        if row.switched_on:
+            out.append(f"<p><strong>{esc(t['standby'])}</strong></p>")
         out.append(_table(by_lab[row.lab].drop(columns=["lab", "lab_name"]), lang))
         out.append("</section>")
     by_unit = dict(iter(tables["units"].groupby("district", sort=False)))

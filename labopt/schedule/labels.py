@@ -59,6 +59,11 @@ COLUMNS = {
         "not_collected": "Không lấy được (thiếu dụng cụ)",
         "waiting_before": "Chờ từ ngày trước",
         "plates": "Số đĩa",
+        "collected": "Đã lấy mẫu",
+        "planned_tested": "Xét nghiệm theo kế hoạch",
+        "planned_reactions": "Phản ứng theo kế hoạch",
+        "reactions_run": "Phản ứng đã chạy",
+        "lab_totals": "Tổng theo phòng xét nghiệm",
     },
 }
 

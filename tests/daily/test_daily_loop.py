@@ -192,6 +192,14 @@ def test_the_cli_loop_on_the_fixture(tmp_path):
     for name in ("dispatch.xlsx", "dispatch.html", "planned.csv", "status.csv", "plan.xlsx"):
         assert (plan / name).is_file(), name
     planned = pd.read_csv(plan / "planned.csv")
+    # the sheets: per lab what planned.csv says, and the standby lab told to switch on
+    totals = pd.read_excel(plan / "dispatch.xlsx", sheet_name="lab_totals").set_index("lab")
+    per_lab = planned.groupby("lab")[["samples", "reactions"]].sum()
+    assert totals["samples"].to_dict() == per_lab["samples"].to_dict()
+    assert totals["reactions"].to_numpy() == pytest.approx(per_lab["reactions"].to_numpy(), abs=0.1)
+    page = (plan / "dispatch.html").read_text(encoding="utf-8")
+    assert ("switch it on today" in page) == bool(totals["switched_on"].any())
+    assert totals.loc["priv", "switched_on"]  # tiny's standby lab is needed on day 1
     # the labs test all but 100 of cdc's screening samples and run what the plan expects
     tested = planned[["lab", "district", "stream", "samples"]].copy()
     cut = (tested["lab"] == "cdc") & (tested["stream"] == "screening")
@@ -226,7 +234,7 @@ def test_the_cli_loop_on_the_fixture(tmp_path):
             "planned_tested": 4_600,
             "untested": 0,
             "waiting": 100,
-            "reactions": round(float(used["used"].sum()), 1),
+            "reactions_run": round(float(used["used"].sum()), 1),
             "planned_reactions": round(float(planned["reactions"].sum()), 1),
         }
     ]
