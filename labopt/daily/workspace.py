@@ -159,42 +159,25 @@ def create(
         for kind, t in RECORDS.items()
     }
     dates = {day: scn.date_of(day).isoformat() for day in range(1, scn.province.days + 1)}
-    if len(scn.demand):
-        d = scn.demand
-        histories["collected"] = pd.DataFrame(
-            {
-                "date": d["day"].map(dates),
-                "district": d["district"],
-                "stream": d["stream"],
-                "samples": d["samples"].astype("int64"),
-                # the day's own estimate where the demand table gives one
-                "prevalence": _own_prevalence(scn),
-                UPLOAD: 1,
-                RECORDED_AT: stamp,
-            }
+
+    def dated(table: pd.DataFrame, **columns) -> pd.DataFrame:
+        """A scenario table's rows as the first upload, their days as dates."""
+        first = {"date": table["day"].map(dates), **columns}
+        return pd.DataFrame({**first, UPLOAD: 1, RECORDED_AT: stamp})
+
+    d, ld, dl = scn.demand, scn.lab_days, scn.deliveries
+    if len(d):  # with the day's own estimate where the demand table gives one
+        histories["collected"] = dated(
+            d,
+            district=d["district"],
+            stream=d["stream"],
+            samples=d["samples"].astype("int64"),
+            prevalence=_own_prevalence(scn),
         )
-    if len(scn.lab_days):
-        d = scn.lab_days
-        histories["availability"] = pd.DataFrame(
-            {
-                "date": d["day"].map(dates),
-                "lab": d["lab"],
-                "available": d["available"].astype(float),
-                UPLOAD: 1,
-                RECORDED_AT: stamp,
-            }
-        )
-    if len(scn.deliveries):
-        d = scn.deliveries
-        histories["deliveries"] = pd.DataFrame(
-            {
-                "date": d["day"].map(dates),
-                "lab": d["lab"],
-                "reactions": d["reactions"].astype("int64"),
-                UPLOAD: 1,
-                RECORDED_AT: stamp,
-            }
-        )
+    if len(ld):
+        histories["availability"] = dated(ld, lab=ld["lab"], available=ld["available"])
+    if len(dl):
+        histories["deliveries"] = dated(dl, lab=dl["lab"], reactions=dl["reactions"])
     info = {
         "written_by": "labopt",
         "province": scn.province.name,
