@@ -6,7 +6,8 @@ samples can actually go and when is the scheduler's job (labopt.schedule).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -133,10 +134,20 @@ def lab_days(scn: Scenario, day: int) -> list[LabDay]:
     deliveries: dict[str, dict[int, int]] = {}
     for lab, d, r in scn.deliveries[["lab", "day", "reactions"]].itertuples(index=False):
         deliveries.setdefault(lab, {})[int(d)] = deliveries.get(lab, {}).get(int(d), 0) + int(r)
+    share = scn.lab_days[scn.lab_days["day"] == day].set_index("lab")["available"].to_dict()
     out = []
     for lab in scn.labs:
         reagent = reagent_projection(lab, scn.policy, deliveries.get(lab.id, {}), day)[-1]
-        out.append(lab_day(lab, scn.policy, day, reagent))
+        ld = lab_day(lab, scn.policy, day, reagent)
+        if lab.id in share:  # out of service, or part of it, that day (lab_days)
+            f = float(share[lab.id])
+            ld = replace(
+                ld,
+                pcr=math.floor(ld.pcr * f),
+                extraction=math.floor(ld.extraction * f),
+                staff=math.floor(ld.staff * f),
+            )
+        out.append(ld)
     return out
 
 
@@ -200,6 +211,11 @@ def capacity_report(scn: Scenario, day: int = 1, expand: bool = True) -> Capacit
         per_pooled,
         designs,
     )
+    share = scn.lab_days[scn.lab_days["day"] == day].set_index("lab")["available"].to_dict()
+    for lab_id, f in share.items():
+        report.notes.append(
+            f"{scn.lab_by_id[lab_id].name}: {float(f):.0%} of its capacity on day {day} (lab_days)"
+        )
     for ld in labs:
         if ld.status == "active" and ld.reagent < min(ld.pcr, ld.extraction, ld.staff):
             report.notes.append(

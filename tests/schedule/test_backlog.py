@@ -270,3 +270,17 @@ def test_lab_days_round_trip(tmp_path):
     assert load_scenario(save_folder(scn, tmp_path / "f")).equals(scn)
     assert load_scenario(save_xlsx(scn, tmp_path / "w.xlsx")).equals(scn)
     assert scenario_from_data(scenario_to_data(scn)).equals(scn)
+
+
+def test_the_capacity_report_holds_a_lab_to_its_share_of_the_day(tmp_path):
+    from labopt.capacity import capacity_report
+
+    folder = one_lab(tmp_path / "s", days=3)
+    (folder / "lab_days.csv").write_text("lab,day,available\nlab,2,0.5\nlab,3,0\n", "utf-8")
+    scn = load_scenario(folder)
+    full, half, out = (capacity_report(scn, day, expand=False) for day in (1, 2, 3))
+    r1, r2, r3 = (rep.labs[0] for rep in (full, half, out))
+    assert (r2.pcr, r2.extraction, r2.staff) == (r1.pcr // 2, r1.extraction // 2, r1.staff // 2)
+    assert r3.reactions == 0
+    assert any("50% of its capacity on day 2" in n for n in half.notes)
+    assert not any("lab_days" in n for n in full.notes)
