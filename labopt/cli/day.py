@@ -14,7 +14,7 @@ from labopt.cli.common import Force, Json, console, err_console, print_json, rep
 from labopt.cli.plan import print_summary
 from labopt.daily.history import history_tables
 from labopt.daily.morning import check_gap, plan_morning
-from labopt.daily.records import RECORDS
+from labopt.daily.records import RECORDS, SCOPE
 from labopt.daily.state import carry_to, last_record
 from labopt.daily.workspace import Workspace, create
 from labopt.errors import InputError
@@ -122,10 +122,17 @@ def record(
             f"--date: {file} has a date column; give the dates there or --date, not both",
             "--date",
         )
-    rows = ws.record(kind, raw, str(file), _date(date) if "date" not in raw else None)
-    dates = sorted(set(rows["date"]))
+    up = ws.record(kind, raw, str(file), _date(date) if "date" not in raw else None)
+    dates = sorted(set(up.rows["date"]))
+    what = "lab" if "lab" in SCOPE[kind] else "unit"
+    replaced = (
+        f"; it replaces the {up.replaced:,} rows recorded before for the same {what}-days"
+        if up.replaced
+        else ""
+    )
     console.print(
-        f"Recorded {len(rows):,} {kind} rows for {', '.join(dates)} in {workspace}",
+        f"Recorded {len(up.rows):,} {kind} rows for {', '.join(dates)} in {workspace} "
+        f"(upload {up.number}){replaced}",
         highlight=False,
     )
     # what the records now say may not add up (tests beyond the samples there, reactions

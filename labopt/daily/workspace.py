@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from labopt.cells import restore_frame, write_csv
 from labopt.daily.records import (
     RECORDED_AT,
     RECORDS,
+    SCOPE,
     UPLOAD,
     Records,
     check_records,
@@ -35,6 +36,16 @@ from labopt.scenario.model import Scenario
 INFO = "workspace.json"
 LOCK = ".records.lock"
 KIND = "workspace"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One upload recorded: its rows, its number, and how many current rows it replaced (the
+    earlier records of the lab-days or unit-days it covers)."""
+
+    rows: pd.DataFrame
+    number: int
+    replaced: int
 
 
 class Workspace:
@@ -88,19 +99,23 @@ class Workspace:
         source: str,
         date: dt.date | None = None,
         now: dt.datetime | None = None,
-    ) -> pd.DataFrame:
-        """Check one upload and add it to the history (all rows or none); returns its rows."""
+    ) -> Upload:
+        """Check one upload and add it to the history (all rows or none)."""
         rows = check_records(kind, raw, source, self.province, self.first, date)
         stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+        scope = list(SCOPE[kind])
         # one upload at a time: each reads every history and writes them back whole
         with FileLock(self.path / LOCK):
             histories = {k: self.history(k) for k in RECORDS}
             old = histories[kind]
             upload = int(old[UPLOAD].max()) + 1 if len(old) else 1
+            before = current(old, kind)
+            covered = pd.MultiIndex.from_frame(rows[scope].drop_duplicates())
+            replaced = int(pd.MultiIndex.from_frame(before[scope]).isin(covered).sum())
             new = rows.assign(**{UPLOAD: upload, RECORDED_AT: stamp})
             histories[kind] = new if old.empty else pd.concat([old, new], ignore_index=True)
             _write_records(self.path / "records", histories)
-        return rows
+        return Upload(rows, upload, replaced)
 
 
 def _write_records(folder: Path, histories: dict[str, pd.DataFrame]) -> None:

@@ -211,12 +211,11 @@ def test_the_cli_loop_on_the_fixture(tmp_path):
         .rename(columns={"reactions": "used"})
     )
     used.to_csv(tmp_path / "reagent.csv", index=False)
-    assert (
-        run(
-            "day", "record", ws, "tested", tmp_path / "tested.csv", "--date", "2021-10-04"
-        ).exit_code
-        == 0
-    )
+    record = ("day", "record", ws, "tested", tmp_path / "tested.csv", "--date", "2021-10-04")
+    r = run(*record)
+    assert r.exit_code == 0 and "(upload 1)" in r.output and "replaces" not in r.output
+    r = run(*record)  # the same file again: the same state, and it says what it replaced
+    assert "(upload 2); it replaces the 4 rows recorded before for the same lab-days" in r.output
     r = run("day", "record", ws, "reagent", tmp_path / "reagent.csv", "--date", "2021-10-04")
     assert r.exit_code == 0, r.output
     r = run("day", "plan", ws, "--date", "2021-10-05", "--days", "3", "--json")
@@ -302,9 +301,10 @@ def test_a_lab_day_uploaded_again_replaces_it_whole_and_history_is_kept(tmp_path
         {"lab": ["hosp"], "district": ["a"], "stream": ["screening"], "samples": ["300"]}
     )
     day = dt.date(2021, 10, 4)
-    ws.record("tested", first, "t1", day)
+    assert ws.record("tested", first, "t1", day).replaced == 0
     ws.record("tested", other, "t2", day)
-    ws.record("tested", again, "t3", day)
+    up = ws.record("tested", again, "t3", day)
+    assert (up.number, up.replaced) == (3, 2)  # cdc's two rows of that day, not hosp's
     cur = ws.records().tested.sort_values("lab")
     assert cur[["lab", "stream", "samples"]].values.tolist() == [
         ["cdc", "reactive", 450],
