@@ -195,8 +195,8 @@ def history(
     records = ws.records()
     if until:
         last = _date(until, "--until")
-    else:  # up to yesterday, or the last day recorded if earlier
-        recorded = last_record(records) or ws.first
+    else:  # up to yesterday, or the last day the labs reported if earlier
+        recorded = last_record(records, ("tested", "reagent")) or ws.first
         last = min(dt.date.today() - dt.timedelta(days=1), recorded)
     check_gap(ws, records, last)
     carried = carry_to(ws.province, records, last + dt.timedelta(days=1))

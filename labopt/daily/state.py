@@ -187,9 +187,11 @@ def forecast_count(scn: Scenario, records: Records, date: dt.date) -> int:
     return total - len(recorded.drop_duplicates(["date", "district", "stream"]))
 
 
-def last_record(records: Records) -> dt.date | None:
-    """The latest date any record is for (None: no record)."""
-    dates = [df["date"].max() for df in (records.collected, records.tested, records.reagent)]
+def last_record(
+    records: Records, kinds: tuple[str, ...] = ("collected", "tested", "reagent")
+) -> dt.date | None:
+    """The latest date a record of ``kinds`` is for (None: no record)."""
+    dates = [getattr(records, kind)["date"].max() for kind in kinds]
     found = [d for d in dates if isinstance(d, str) and d]
     return dt.date.fromisoformat(max(found)) if found else None
 
