@@ -71,9 +71,8 @@ def next_day(
             "not supported yet; plan such a scenario from its first day",
             "scenario",
         )
-    samples = _samples(scn, tested)
+    samples, backlog = _samples(scn, tested)
     reagent = _reagent(scn, reagent_used, reagent_counted or {})
-    backlog = _backlog_after(scn, samples)
     left = reagent.set_index("lab")["left"]
     labs = [lab.model_copy(update={"reagent_stock": int(left[lab.id])}) for lab in scn.labs]
     days = max(scn.province.days - 1, 1)
@@ -95,8 +94,9 @@ def next_day(
     return out, DayAccount(samples, reagent)
 
 
-def _samples(scn: Scenario, tested: pd.DataFrame) -> pd.DataFrame:
-    """Day 1's account per unit and stream (ACCOUNT_COLUMNS); tested oldest first."""
+def _samples(scn: Scenario, tested: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Day 1's account per unit and stream (ACCOUNT_COLUMNS), tested oldest first, and the
+    next day's backlog (what is left of each cohort, one day older, within its limit)."""
     missing = {"district", "stream", "samples"} - set(tested.columns)
     if missing:
         raise InputError(
@@ -135,18 +135,21 @@ def _samples(scn: Scenario, tested: pd.DataFrame) -> pd.DataFrame:
             "tested.samples",
         )
     cohorts = _cohorts(scn, out)
-    wait = pd.Series({s.id: s.max_wait_days for s in scn.streams})
-    untested = []
-    waiting = []
+    wait = {s.id: s.max_wait_days for s in scn.streams}
+    untested, waiting, backlog = [], [], []
     for (d, s), row in out.iterrows():
-        ages = cohorts.get((d, s), {})
-        left = _take_oldest(ages, int(row.tested))
+        left = _take_oldest(cohorts.get((d, s), {}), int(row.tested))
+        # what is left at its wait limit spoils today; the rest waits, one day older
         spoiled = sum(n for age, n in left.items() if age >= wait[s])
         untested.append(spoiled)
         waiting.append(sum(left.values()) - spoiled)
+        backlog += [(d, s, age + 1, n) for age, n in sorted(left.items()) if age < wait[s]]
     out["untested"] = untested
     out["waiting"] = waiting
-    return out.reset_index()[ACCOUNT_COLUMNS]
+    after = pd.DataFrame(backlog, columns=["district", "stream", "age_days", "samples"])
+    return out.reset_index()[ACCOUNT_COLUMNS], after.astype(
+        {"age_days": "int64", "samples": "int64"}
+    )
 
 
 def _cohorts(scn: Scenario, out: pd.DataFrame) -> dict[tuple[str, str], dict[int, int]]:
@@ -172,22 +175,6 @@ def _take_oldest(ages: dict[int, int], n: int) -> dict[int, int]:
         if ages[age] - take:
             left[age] = ages[age] - take
     return left
-
-
-def _backlog_after(scn: Scenario, samples: pd.DataFrame) -> pd.DataFrame:
-    """The next day's backlog: what is left of each cohort after day 1's tests, one day
-    older, without those past their wait limit."""
-    wait = {s.id: s.max_wait_days for s in scn.streams}
-    cohorts = _cohorts(scn, samples.set_index(["district", "stream"]))
-    rows = []
-    for r in samples.itertuples(index=False):
-        left = _take_oldest(cohorts.get((r.district, r.stream), {}), int(r.tested))
-        for age, n in sorted(left.items()):
-            if age + 1 <= wait[r.stream]:
-                rows.append((r.district, r.stream, age + 1, n))
-    return pd.DataFrame(rows, columns=["district", "stream", "age_days", "samples"]).astype(
-        {"age_days": "int64", "samples": "int64"}
-    )
 
 
 def _number(values: pd.Series, name: str) -> np.ndarray:
