@@ -12,8 +12,8 @@ from rich.table import Table
 
 from labopt.cli.common import Force, Json, console, err_console, print_json, reports_errors
 from labopt.cli.plan import print_summary
-from labopt.daily.history import history_tables
-from labopt.daily.morning import check_gap, plan_morning
+from labopt.daily.history import history_tables, planned_in
+from labopt.daily.morning import check_window, plan_morning
 from labopt.daily.records import RECORDS, SCOPE
 from labopt.daily.state import carry_to, last_record
 from labopt.daily.workspace import Workspace, create
@@ -198,9 +198,9 @@ def history(
     else:  # up to yesterday, or the last day the labs reported if earlier
         recorded = last_record(records, ("tested", "reagent")) or ws.first
         last = min(dt.date.today() - dt.timedelta(days=1), recorded)
-    check_gap(ws, records, last)
+    check_window(ws.first, records, last, 1)
     carried = carry_to(ws.province, records, last + dt.timedelta(days=1))
-    tables = history_tables(carried, records, ws.path / "plans")
+    tables = history_tables(carried, records, planned_in(ws.path / "plans"))
     if json:
         print_json(
             {k: df.to_dict("records") for k, df in tables.items()} | {"notes": carried.notes}

@@ -1,13 +1,15 @@
 """Each past day's plan beside what happened: per day, per lab and per unit.
 
-A day's plan is the one ``labopt day plan`` wrote for that date (its ``planned.csv``: day 1's
-samples and reactions per lab, unit and stream); what happened is the records carried over
+A day's plan is the one made for that date (day 1's samples and reactions per lab, unit and
+stream: ``planned.csv`` in the workspace's ``plans/DATE/``, the ``planned`` table of the
+service's daily plan); what happened is the records carried over
 (labopt.daily.state). A day without a plan has blanks for the plan's columns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,21 +32,29 @@ def planned_table(rep) -> pd.DataFrame:
     )
 
 
-def _planned(plans: Path, date: dt.date) -> pd.DataFrame | None:
-    f = plans / date.isoformat() / PLANNED
-    if not f.is_file():
-        return None
-    return pd.read_csv(f, dtype={"lab": str, "district": str, "stream": str})
+def planned_in(plans: Path) -> Callable[[dt.date], pd.DataFrame | None]:
+    """The plan made for a date in a workspace's ``plans/`` folder (None: no plan)."""
+
+    def planned(date: dt.date) -> pd.DataFrame | None:
+        f = plans / date.isoformat() / PLANNED
+        if not f.is_file():
+            return None
+        return pd.read_csv(f, dtype={"lab": str, "district": str, "stream": str})
+
+    return planned
 
 
-def history_tables(carried: Carried, records, plans: Path) -> dict[str, pd.DataFrame]:
-    """``days``: per date, samples collected, tested (and planned), untested, waiting at the
-    end, reactions run (and planned); ``labs``: per date and lab, samples tested and
-    reactions run against the plan; ``units``: per date, unit and stream, the account and the
-    samples planned."""
+def history_tables(
+    carried: Carried, records, planned: Callable[[dt.date], pd.DataFrame | None]
+) -> dict[str, pd.DataFrame]:
+    """Each day carried beside ``planned(date)``, the plan made for it (PLANNED_COLUMNS; None
+    when no plan was made). ``days``: per date, samples collected, tested (and planned),
+    untested, waiting at the end, reactions run (and planned); ``labs``: per date and lab,
+    samples tested and reactions run against the plan; ``units``: per date, unit and stream,
+    the account and the samples planned."""
     days, labs, units = [], [], []
     for date, acc in carried.accounts:
-        plan = _planned(plans, date)
+        plan = planned(date)
         sm = acc.samples
         used = float(acc.reagent["used"].sum())
         days.append(

@@ -5,6 +5,7 @@ and a printable HTML page (one printed page per lab, then per unit), in English 
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import math
 from pathlib import Path
@@ -49,6 +50,7 @@ TOTAL_COLUMNS = [
     "reserve",
     "capacity",
     "plates",
+    "wells",
     "switched_on",
 ]
 
@@ -77,8 +79,8 @@ TEXT = {
 def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
     """Day 1 of the plan, columns by their English keys: ``labs`` (one row per lab, unit and
     stream it receives), ``lab_totals`` (per lab: samples, reactions, reserve, usable capacity,
-    plates) and ``units`` (one row per unit, stream and lab it sends to). Stream names as the
-    scenario gives them."""
+    plates, sample wells per plate) and ``units`` (one row per unit, stream and lab it sends
+    to). Stream names as the scenario gives them."""
     scn = rep.plan.scenario
     names = {s.id: s.name for s in scn.streams}
     a = rep.allocations[(rep.allocations["day"] == 1) & (rep.allocations["samples"] > 0)].copy()
@@ -103,6 +105,7 @@ def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
                 "reserve": float(day1.loc[lab.id, "reserve"]),
                 "capacity": float(day1.loc[lab.id, "capacity"]),
                 "plates": math.ceil(reactions / wells - 1e-9),
+                "wells": wells,
                 "switched_on": bool(day1.loc[lab.id, "switched_on"]),
             }
         )
@@ -119,46 +122,45 @@ def write_dispatch_xlsx(tables: dict[str, pd.DataFrame], path: Path, lang: str =
     write_xlsx(path, {k: df.rename(columns=lambda c: column(c, lang)) for k, df in tables.items()})
 
 
-def dispatch_html(rep: PlanReport, tables: dict[str, pd.DataFrame], lang: str = "en") -> str:
-    """The printable page: each lab on its own printed page (its totals, then what it receives
-    from each unit), then each unit on its own (where to send each stream)."""
+def dispatch_html(
+    tables: dict[str, pd.DataFrame], province: str, date: dt.date, lang: str = "en"
+) -> str:
+    """The printable page of ``tables`` (as dispatch_tables makes them) for ``province`` on
+    ``date``: each lab on its own printed page (its totals, then what it receives from each
+    unit), then each unit on its own (where to send each stream)."""
     t = TEXT[check_lang(lang)]
     esc = html.escape
-    scn = rep.plan.scenario
-    date = scn.date_of(1).isoformat()
+    day = date.isoformat()
     out = [
         "<!DOCTYPE html><html lang='" + lang + "'><head><meta charset='utf-8'>",
-        f"<title>{esc(t['title'].format(date=date))}</title><style>",
+        f"<title>{esc(t['title'].format(date=day))}</title><style>",
         "body{font-family:sans-serif;font-size:11px} h1{font-size:16px} h2{font-size:14px}",
         "section{page-break-after:always;margin-bottom:24px}",
         "table{border-collapse:collapse} td,th{border:1px solid #999;padding:3px 6px}",
         "td.n{text-align:right} @media print{section{margin:0}}",
         "</style></head><body>",
-        f"<h1>{esc(t['title'].format(date=date))}: {esc(scn.province.name)}</h1>",
+        f"<h1>{esc(t['title'].format(date=day))}: {esc(province)}</h1>",
     ]
     by_lab = dict(iter(tables["labs"].groupby("lab", sort=False)))
     for row in tables["lab_totals"].itertuples(index=False):
-        lab = scn.lab_by_id[row.lab]
-        out.append(f"<section><h2>{esc(t['lab'].format(id=row.lab, name=lab.name))}</h2>")
+        out.append(f"<section><h2>{esc(t['lab'].format(id=row.lab, name=row.lab_name))}</h2>")
         totals = t["totals"].format(
             samples=int(row.samples),
             reactions=float(row.reactions),
             capacity=float(row.capacity),
             reserve=float(row.reserve),
             plates=int(row.plates),
-            wells=lab.wells_per_run - lab.control_wells_per_run,
+            wells=int(row.wells),
         )
         out.append(f"<p>{esc(totals)}</p>")
         if row.switched_on:
             out.append(f"<p><strong>{esc(t['standby'])}</strong></p>")
         out.append(_table(by_lab[row.lab].drop(columns=["lab", "lab_name"]), lang))
         out.append("</section>")
-    by_unit = dict(iter(tables["units"].groupby("district", sort=False)))
-    for unit in scn.districts:
-        if unit.code not in by_unit:
-            continue
-        out.append(f"<section><h2>{esc(t['unit'].format(id=unit.code, name=unit.name))}</h2>")
-        out.append(_table(by_unit[unit.code].drop(columns=["district", "district_name"]), lang))
+    for code, rows in tables["units"].groupby("district", sort=False):
+        name = rows["district_name"].iloc[0]
+        out.append(f"<section><h2>{esc(t['unit'].format(id=code, name=name))}</h2>")
+        out.append(_table(rows.drop(columns=["district", "district_name"]), lang))
         out.append("</section>")
     if tables["lab_totals"].empty:
         out.append(f"<p>{esc(t['none'])}</p>")
@@ -184,6 +186,6 @@ def _table(df: pd.DataFrame, lang: str) -> str:
 
 
 def write_dispatch_html(
-    rep: PlanReport, tables: dict[str, pd.DataFrame], path: Path, lang: str = "en"
+    tables: dict[str, pd.DataFrame], province: str, date: dt.date, path: Path, lang: str = "en"
 ) -> None:
-    path.write_text(dispatch_html(rep, tables, lang), encoding="utf-8")
+    path.write_text(dispatch_html(tables, province, date, lang), encoding="utf-8")

@@ -43,7 +43,9 @@ def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
     """The state at the start of ``date`` (not before the province's start date)."""
     first = province.province.start_date
     if date < first:
-        raise InputError(f"date: {date} is before the workspace's first date {first}", "date")
+        raise InputError(
+            f"date: {date} is before the first date of the daily loop, {first}", "date"
+        )
     state = Carried(first, province)
     day = first
     while day < date:

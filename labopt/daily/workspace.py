@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ import pandas as pd
 from filelock import FileLock
 
 from labopt.cells import restore_frame, write_csv
+from labopt.daily.province import check_carried, first_records, static_part
 from labopt.daily.records import (
     RECORDED_AT,
     RECORDS,
@@ -123,16 +124,6 @@ def _write_records(folder: Path, histories: dict[str, pd.DataFrame]) -> None:
     write_output_folder(folder, files, kind="records", what="workspace records")
 
 
-def _own_prevalence(scn: Scenario) -> np.ndarray:
-    """Each demand row's prevalence where it differs from the province's table (its own
-    estimate), else NaN (blank: the table's)."""
-    base = scn.prevalence.set_index(["district", "stream"])["prevalence"]
-    d = scn.demand
-    table = base.reindex(pd.MultiIndex.from_frame(d[["district", "stream"]])).to_numpy()
-    own = d["prevalence"].to_numpy(dtype=float)
-    return np.where(np.isclose(own, table, rtol=0, atol=1e-12), np.nan, own)
-
-
 def _csv_writer(df: pd.DataFrame):
     return lambda path: write_csv(df, path)
 
@@ -155,44 +146,14 @@ def create(
             f"it with `labopt day plan`, or start a new one in another folder",
             "workspace",
         )
-    if len(scn.supply_routes) or len(scn.kits):
-        raise InputError(
-            "scenario: the daily loop does not carry reagent shipments or collection kits from "
-            "day to day yet; remove supply_routes.csv and kits.csv (or their sheets) to start a "
-            "workspace from this scenario",
-            "scenario",
-        )
-    static = replace(
-        scn,
-        demand=scn.demand.iloc[0:0],
-        deliveries=scn.deliveries.iloc[0:0],
-        lab_days=scn.lab_days.iloc[0:0],
-    )
+    check_carried(scn)
     stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     histories = {
-        kind: pd.DataFrame(columns=[*t.column_names, UPLOAD, RECORDED_AT])
-        for kind, t in RECORDS.items()
+        kind: df.assign(**{UPLOAD: 1, RECORDED_AT: stamp})
+        if len(df)
+        else pd.DataFrame(columns=[*RECORDS[kind].column_names, UPLOAD, RECORDED_AT])
+        for kind, df in first_records(scn).items()
     }
-    dates = {day: scn.date_of(day).isoformat() for day in range(1, scn.province.days + 1)}
-
-    def dated(table: pd.DataFrame, **columns) -> pd.DataFrame:
-        """A scenario table's rows as the first upload, their days as dates."""
-        first = {"date": table["day"].map(dates), **columns}
-        return pd.DataFrame({**first, UPLOAD: 1, RECORDED_AT: stamp})
-
-    d, ld, dl = scn.demand, scn.lab_days, scn.deliveries
-    if len(d):  # with the day's own estimate where the demand table gives one
-        histories["collected"] = dated(
-            d,
-            district=d["district"],
-            stream=d["stream"],
-            samples=d["samples"].astype("int64"),
-            prevalence=_own_prevalence(scn),
-        )
-    if len(ld):
-        histories["availability"] = dated(ld, lab=ld["lab"], available=ld["available"])
-    if len(dl):
-        histories["deliveries"] = dated(dl, lab=dl["lab"], reactions=dl["reactions"])
     info = {
         "written_by": "labopt",
         "province": scn.province.name,
@@ -207,7 +168,7 @@ def create(
         path,
         {
             INFO: write_info,
-            "province": lambda p: save_folder(static, p, what="workspace province"),
+            "province": lambda p: save_folder(static_part(scn), p, what="workspace province"),
             "records": lambda p: _write_records(p, histories),
         },
         force=force,

@@ -59,6 +59,7 @@ COLUMNS = {
         "not_collected": "Không lấy được (thiếu dụng cụ)",
         "waiting_before": "Chờ từ ngày trước",
         "plates": "Số đĩa",
+        "wells": "Giếng mẫu mỗi đĩa",
         "collected": "Đã lấy mẫu",
         "planned_tested": "Xét nghiệm theo kế hoạch",
         "planned_reactions": "Phản ứng theo kế hoạch",

@@ -370,7 +370,7 @@ def test_past_records_that_do_not_add_up_are_refused_naming_the_day(tmp_path):
         InputError, match=r"records of 2021-10-05: tested: 1200 samples of a/reactive.*only 1100"
     ):
         plan_morning(ws, dt.date(2021, 10, 6), write=False)
-    with pytest.raises(InputError, match="before the workspace's first date"):
+    with pytest.raises(InputError, match="before the first date of the daily loop"):
         plan_morning(ws, dt.date(2021, 10, 1), write=False)
 
 
