@@ -27,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
+from labopt.daily.records import RecordError
 from labopt.errors import InputError
 from labopt.lab.tables import LabInputError
 from labopt.scenario import Problem, ScenarioError
@@ -167,9 +168,11 @@ def _json_items(
     return out
 
 
-def json_rows_detail(exc: LabInputError, field: str) -> list[dict[str, Any]]:
+def json_rows_detail(
+    exc: LabInputError | RecordError, field: str, kind: str = "lab_input_error"
+) -> list[dict[str, Any]]:
     """Problems of one table sent as the JSON list ``field``."""
-    return _json_items(exc.problems, "lab_input_error", lambda _source: (field, True))
+    return _json_items(exc.problems, kind, lambda _source: (field, True))
 
 
 def json_scenario_detail(exc: ScenarioError, tables: Iterable[str]) -> list[dict[str, Any]]:

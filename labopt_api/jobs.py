@@ -26,6 +26,7 @@ from labopt_api.db import Database, rows_changed
 from labopt_api.models import PlanJob, PlanTable, ScenarioRecord, now
 from labopt_api.planrun import STEPS, PlanProcess, PlanTask, start_forkserver
 from labopt_api.settings import ServiceSettings
+from labopt_api.store import daily_records
 from labopt_api.store.district_days import current_reports
 
 log = logging.getLogger("labopt.jobs")
@@ -188,12 +189,13 @@ class PlanWorkers:
                     raise LookupError("the plan's scenario was deleted")
                 task = PlanTask(
                     record.data,
-                    current_reports(s, record.id),
+                    [] if job.daily else current_reports(s, record.id),
                     job.start_date,
                     job.days,
                     f"scenario {record.id}",
                     deadline,
                     self.settings.plan_memory_mb,
+                    daily_records.stored(s, record.id) if job.daily else None,
                 )
             child = PlanProcess(task)
             self.children[job_id] = child

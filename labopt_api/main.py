@@ -36,7 +36,7 @@ from labopt_api.errors import (
 from labopt_api.jobs import PlanWorkers
 from labopt_api.metrics import Metrics
 from labopt_api.protection import STATIC_PREFIX, FailedAuth, RequestContext
-from labopt_api.routers import audit, batches, health, keys, plans, pooling, scenarios
+from labopt_api.routers import audit, batches, daily, health, keys, plans, pooling, scenarios
 from labopt_api.settings import ServiceSettings, get_settings
 from labopt_api.store import Busy, NotFound
 from labopt_api.store.batches import ManifestCache
@@ -241,6 +241,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         plans.router,
         batches.router,
         batches.estimates_router,
+        daily.router,
         keys.router,
         audit.router,
     ):

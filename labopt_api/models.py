@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column
@@ -29,7 +30,7 @@ NAME = 200  # scenario names, key labels and scopes
 
 
 # the kinds of record the audit log names (its resource column)
-AuditResource = Literal["scenario", "key", "batch", "district_day", "plan"]
+AuditResource = Literal["scenario", "key", "batch", "district_day", "plan", "daily_record"]
 
 
 class Base(DeclarativeBase):
@@ -103,6 +104,39 @@ Index(
 )
 
 
+class DailyRecord(Base):
+    """One group of a daily-loop upload: the rows of one kind (labopt.daily.records) for one
+    date and one unit or lab (the group an upload replaces whole). Every upload is kept; the
+    latest for a kind, date and unit or lab is the current one, at most one (a partial unique
+    index)."""
+
+    __tablename__ = "daily_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scenario_id: Mapped[str] = mapped_column(
+        ForeignKey("scenarios.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    date: Mapped[dt.date] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(CODE))  # the unit's or the lab's code
+    rows: Mapped[list] = mapped_column(JSON)  # the group's rows, as {column: value}
+    upload: Mapped[str] = mapped_column(String(32), index=True)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+Index(
+    "ux_daily_records_current",
+    DailyRecord.scenario_id,
+    DailyRecord.kind,
+    DailyRecord.date,
+    DailyRecord.scope,
+    unique=True,
+    sqlite_where=DailyRecord.current.is_(true()),
+    postgresql_where=DailyRecord.current.is_(true()),
+)
+
+
 class PlanJob(Base):
     __tablename__ = "plan_jobs"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -112,6 +146,8 @@ class PlanJob(Base):
     province_code: Mapped[str] = mapped_column(String(CODE), index=True)
     start_date: Mapped[dt.date] = mapped_column(Date)
     days: Mapped[int] = mapped_column(Integer)
+    # planned from the daily records (the state carried to start_date), not the scenario alone
+    daily: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), index=True)  # queued running done failed
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")

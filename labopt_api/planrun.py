@@ -27,8 +27,14 @@ import traceback
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from labopt.daily.history import planned_table
+from labopt.daily.morning import plan_day
+from labopt.daily.province import merged_records, static_part
+from labopt.daily.sheets import dispatch_tables
 from labopt.errors import InputError
+from labopt.scenario import scenario_from_data
 from labopt.scenario.updates import DistrictDay, planning_scenario
 from labopt.schedule import plan_scenario
 from labopt.schedule.output import tables as plan_tables
@@ -60,6 +66,8 @@ class PlanTask:
     source: str
     deadline: float  # wall clock (time.time()) at which the job is stopped
     memory_mb: int  # address space of the child (and of what it starts), MB
+    # a daily plan: the groups of records uploaded (labopt.daily.province.merged_records)
+    daily: dict[str, pd.DataFrame] | None = None
 
 
 def start_forkserver() -> None:
@@ -119,15 +127,9 @@ def _child(conn, task: PlanTask) -> None:
     _die_with_parent()
     try:
         conn.send(("progress", STEPS[0]))
-        scn = planning_scenario(task.data, task.reports, task.start, task.days, task.source)
-        failpoint("plan.child")
-        report = plan_scenario(
-            scn, progress=lambda m: conn.send(("progress", m)), deadline=task.deadline
-        )
-        tables = {
-            name: (list(df.columns), _json_rows(df)) for name, df in plan_tables(report).items()
-        }
-        conn.send(("done", tables, _jsonable(report.to_dict())))
+        frames, summary = _daily(conn, task) if task.daily is not None else _plan(conn, task)
+        tables = {name: (list(df.columns), _json_rows(df)) for name, df in frames.items()}
+        conn.send(("done", tables, _jsonable(summary)))
     except MemoryError:
         conn.send(("memory",))
     except InputError as exc:  # the scenario or window: the message is for the user
@@ -136,6 +138,42 @@ def _child(conn, task: PlanTask) -> None:
         conn.send(("fault", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"))
     finally:
         conn.close()
+
+
+def _plan(conn, task: PlanTask) -> tuple[dict[str, pd.DataFrame], dict]:
+    scn = planning_scenario(task.data, task.reports, task.start, task.days, task.source)
+    failpoint("plan.child")
+    report = plan_scenario(
+        scn, progress=lambda m: conn.send(("progress", m)), deadline=task.deadline
+    )
+    return plan_tables(report), report.to_dict()
+
+
+def _daily(conn, task: PlanTask) -> tuple[dict[str, pd.DataFrame], dict]:
+    """A daily plan: from the state the records carry to its date, with its dispatch sheets
+    (DISPATCH tables) and day 1 as planned (for the history)."""
+    scn = scenario_from_data(task.data, source=task.source)
+    records = merged_records(scn, task.daily or {})
+    failpoint("plan.child")
+    day = plan_day(
+        static_part(scn),
+        records,
+        task.start,
+        task.days,
+        progress=lambda m: conn.send(("progress", m)),
+        deadline=task.deadline,
+    )
+    sheets = dispatch_tables(day.report)
+    frames = {
+        **plan_tables(day.report),
+        **{f"dispatch_{k}": df for k, df in sheets.items()},
+        "planned": planned_table(day.report),
+    }
+    summary = {
+        **day.report.to_dict(),
+        "daily": {"waiting_at_start": day.waiting_at_start, "forecast": day.forecast},
+    }
+    return frames, summary
 
 
 def _die_with_parent() -> None:

@@ -215,13 +215,24 @@ class DistrictDayOut(BaseModel):
 # ------------------------------------------------------------------ plans
 class PlanRequest(_In):
     scenario_id: Id
-    start_date: Day | None = Field(None, description="default: the scenario's start date")
-    days: int | None = Field(None, ge=1, le=366, description="default: to the horizon's end")
+    start_date: Day | None = Field(
+        None, description="default: the scenario's start date; a daily plan needs it"
+    )
+    days: int | None = Field(
+        None, ge=1, le=366, description="default: to the horizon's end (a daily plan: 7)"
+    )
+    daily: bool = Field(
+        False,
+        description="plan from the daily records: the state they carry to start_date (samples "
+        "waiting, reagent on hand), their demand and the forecast where none is recorded; "
+        "the plan then has dispatch sheets",
+    )
 
 
 class PlanOut(BaseModel):
     id: str
     scenario_id: str
+    daily: bool = False
     status: Literal["queued", "running", "done", "failed", "cancelled"]
     progress: float
     message: str
@@ -233,6 +244,33 @@ class PlanOut(BaseModel):
     finished_at: Timestamp | None
     summary: dict[str, Any] | None = None
     tables: list[str] = []
+
+
+# ------------------------------------------------------------------ daily records
+class RecordsIn(_In):
+    """One upload of daily records: rows with the columns of their kind (see the guide's
+    "Daily loop" page), as numbers or text."""
+
+    rows: Rows = Field(..., min_length=1)
+    date: Day | None = Field(None, description="the date of rows without one")
+    source: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_TEXT, description="named in messages and the audit"),
+        OneLine,
+    ] = "rows"
+
+
+class RecordedOut(BaseModel):
+    """An upload stored: its id, rows, the unit- or lab-days it covers (``groups``), how many
+    of those it changed (0: the same upload again) and the current rows it replaced."""
+
+    upload: str
+    kind: str
+    rows: int
+    groups: int
+    changed: int
+    replaced: int
+    dates: list[str]
 
 
 # ------------------------------------------------------------------ lab batches

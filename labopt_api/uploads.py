@@ -22,11 +22,13 @@ import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from io import BytesIO
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from fastapi import HTTPException, UploadFile
 
+from labopt.errors import InputError
 from labopt.lab.tables import Problems, sheet_rows
 from labopt_api.schemas import MAX_ROWS, MAX_TEXT
 
@@ -36,6 +38,7 @@ MAX_PART_BYTES = 10 * 2**20  # a workbook part other than sheets and shared stri
 MAX_COLUMNS = 50  # columns of a table (a CSV's header, a sheet's widest row)
 MAX_CELLS = 8 * MAX_ROWS  # cells of a workbook (all sheets): MAX_ROWS of 8 columns
 CHUNK = 2**20  # bytes read at a time when counting
+MAX_UPLOAD_NAME = 200  # characters of an uploaded file's name
 
 _EOCD = b"PK\x05\x06"
 
@@ -282,3 +285,14 @@ def read_table_upload(
     data = upload.file.read()
     check_table_file(data, name)
     return check_cells(reader(name, data=data), name)
+
+
+def upload_name(upload: UploadFile, allowed: tuple[str, ...] = (".csv", ".xlsx")) -> str:
+    """The uploaded file's name as stored and named in messages: no folders, no control
+    characters (PostgreSQL refuses NUL), at most MAX_UPLOAD_NAME characters; InputError when
+    its suffix is not one of ``allowed``."""
+    name = re.sub(r"[\x00-\x1f\x7f]", "", Path(upload.filename or "").name)[:MAX_UPLOAD_NAME]
+    name = name or "upload.csv"
+    if Path(name).suffix.lower() not in allowed:
+        raise InputError(f"file: {name!r} is not a {' or '.join(allowed)} file", "file")
+    return name

@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from labopt.daily.records import RECORDS
+from labopt.daily.records import RECORDS, UPLOAD, Records, current
 from labopt.errors import InputError
 from labopt.scenario.model import Scenario
 
@@ -73,3 +73,22 @@ def _own_prevalence(scn: Scenario) -> np.ndarray:
     table = base.reindex(pd.MultiIndex.from_frame(d[["district", "stream"]])).to_numpy()
     own = d["prevalence"].to_numpy(dtype=float)
     return np.where(np.isclose(own, table, rtol=0, atol=1e-12), np.nan, own)
+
+
+def merged_records(scn: Scenario, uploaded: dict[str, pd.DataFrame]) -> Records:
+    """The current records of a loop kept as ``scn`` and the groups uploaded since (per kind,
+    RECORDS' columns and UPLOAD, one upload per group): the scenario's first records, each
+    group replaced by the uploaded one where there is one."""
+    first = first_records(scn)
+    out = {}
+    for kind in RECORDS:
+        base = first[kind].assign(**{UPLOAD: 0})
+        up = uploaded.get(kind)
+        if up is None or up.empty:
+            both = base
+        elif base.empty:
+            both = up
+        else:
+            both = pd.concat([base, up], ignore_index=True)
+        out[kind] = current(both, kind)
+    return Records(**out)

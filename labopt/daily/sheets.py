@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import math
 from pathlib import Path
 
@@ -116,7 +117,9 @@ def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_dispatch_xlsx(tables: dict[str, pd.DataFrame], path: Path, lang: str = "en") -> None:
+def write_dispatch_xlsx(
+    tables: dict[str, pd.DataFrame], path: Path | io.BytesIO, lang: str = "en"
+) -> None:
     """The sheets ``labs``, ``lab_totals`` and ``units`` with headers in ``lang``."""
     check_lang(lang)
     write_xlsx(path, {k: df.rename(columns=lambda c: column(c, lang)) for k, df in tables.items()})

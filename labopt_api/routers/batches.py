@@ -5,9 +5,7 @@ into the scenario for the next plan."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +24,6 @@ from fastapi import (
 )
 from fastapi.responses import HTMLResponse
 
-from labopt.errors import InputError
 from labopt.lab.batch import LabBatch
 from labopt.lab.estimate import design_prevalence, estimate_table, with_design
 from labopt.lab.manifest import SAMPLE_COLUMNS, make_manifest, read_samples
@@ -57,7 +54,7 @@ from labopt_api.security import Principal, forbidden, require_coordinator
 from labopt_api.store import batches, district_days, scenarios
 from labopt_api.store.batches import Conflict, Gone, ManifestCache, change_batch, load_batch
 from labopt_api.stored_text import ONE_LINE, sample_text_problems
-from labopt_api.uploads import read_table_upload
+from labopt_api.uploads import read_table_upload, upload_name
 
 router = APIRouter(prefix="/v1/batches", tags=["lab batches"], responses=ERRORS)
 estimates_router = APIRouter(prefix="/v1/scenarios", tags=["lab batches"], responses=ERRORS)
@@ -72,7 +69,6 @@ TABLES = (
     "results_template",
     "recollect",
 )
-MAX_UPLOAD_NAME = 200
 
 
 # ---------------------------------------------------------------------- access
@@ -244,15 +240,6 @@ def create(body: BatchIn, who: Caller, db: DbSession) -> BatchOut:
     return _out(record)
 
 
-def _upload_name(upload: UploadFile, allowed: tuple[str, ...] = (".csv", ".xlsx")) -> str:
-    # the name is stored with every result: no control characters (PostgreSQL refuses NUL)
-    name = re.sub(r"[\x00-\x1f\x7f]", "", Path(upload.filename or "").name)[:MAX_UPLOAD_NAME]
-    name = name or "upload.csv"
-    if Path(name).suffix.lower() not in allowed:
-        raise InputError(f"file: {name!r} is not a {' or '.join(allowed)} file", "file")
-    return name
-
-
 @router.post(
     "/upload",
     status_code=status.HTTP_201_CREATED,
@@ -282,7 +269,7 @@ def create_from_file(
     province = scenarios.get(db, scenario_id).province_code
     if not batches.may_use_lab(who, province, lab):  # before reading the file
         raise forbidden(f"create batches for {province}/{lab}")
-    name = _upload_name(file)
+    name = upload_name(file)
     spec = PlateSpec.parse(plate, controls, order)
     samples = read_table_upload(file, name, read_samples)
     record = _create(
@@ -470,7 +457,7 @@ def upload_results(
     correct: bool = Form(False),
 ) -> ApplyOut:
     _batch(db, batch_id, who, "upload results to")  # before reading the file
-    name = _upload_name(file)
+    name = upload_name(file)
     table = read_table_upload(file, name, read_results)
     return _apply(db, request, who, batch_id, table, name, correct)
 

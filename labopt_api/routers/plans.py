@@ -1,36 +1,53 @@
-"""Plans: queue one (202 at once), follow it, cancel it, read its tables as CSV or XLSX."""
+"""Plans: queue one (202 at once), follow it, cancel it, read its tables as CSV or XLSX, and a
+daily plan's dispatch sheets."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
+from labopt.daily.morning import check_window
+from labopt.daily.sheets import dispatch_html, write_dispatch_xlsx
+from labopt.errors import InputError
 from labopt.scenario import scenario_from_data
 from labopt.scenario.updates import plan_window
 from labopt_api.deps import Caller, DbSession, Paging
-from labopt_api.models import PlanJob, now
+from labopt_api.errors import field_error
+from labopt_api.models import PlanJob, ScenarioRecord, now
 from labopt_api.paging import page
-from labopt_api.responses import TABLE_CONTENT, table_format, table_response
+from labopt_api.responses import TABLE_CONTENT, XLSX, table_format, table_response
 from labopt_api.schemas import ERRORS, Page, PlanOut, PlanRequest
 from labopt_api.security import Principal, forbidden, require_coordinator
-from labopt_api.store import audit, plans, scenarios
+from labopt_api.store import audit, daily_records, plans, scenarios
 from labopt_api.stored_text import ONE_LINE
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], responses=ERRORS)
-TABLES = ("allocations", "status", "labs", "days", "shortfall", "supply")
-# stored only for some plans: the supply table, for scenarios with supply routes
-OPTIONAL = {"supply": "its scenario has no supply routes, so the plan ships no reagent"}
-LAB_TABLES = ("allocations", "labs")  # what a lab key may read, its own rows only
+DISPATCH = ("dispatch_labs", "dispatch_lab_totals", "dispatch_units")
+TABLES = ("allocations", "status", "labs", "days", "shortfall", "supply", *DISPATCH, "planned")
+NOT_DAILY = "it is not a daily plan (daily: true), which has dispatch sheets"
+# stored only for some plans: the supply table, for scenarios with supply routes; the dispatch
+# sheets and day 1 as planned, for daily plans
+OPTIONAL = {
+    "supply": "its scenario has no supply routes, so the plan ships no reagent",
+    **dict.fromkeys((*DISPATCH, "planned"), NOT_DAILY),
+}
+# what a lab key may read (its own labs' rows), and a unit's key (its own units' rows)
+LAB_TABLES = ("allocations", "labs", *DISPATCH)
+UNIT_TABLES = ("dispatch_units",)
+DAILY_DAYS = 7  # a daily plan's days by default
 
 
 def _out(job: PlanJob, db: DbSession, with_summary: bool = True) -> PlanOut:
     return PlanOut(
         id=job.id,
         scenario_id=job.scenario_id,
+        daily=job.daily,
         status=job.status,
         progress=job.progress,
         message=job.message,
@@ -46,12 +63,41 @@ def _out(job: PlanJob, db: DbSession, with_summary: bool = True) -> PlanOut:
 
 
 def _reader(who: Principal, job: PlanJob) -> str:
-    """'full' for coordinators, 'lab' for a lab of the province; else 403."""
+    """'full' for coordinators, 'lab' for a lab of the province, 'unit' for a unit of the
+    province (daily plans only); else 403."""
     if who.coordinates(job.province_code):
         return "full"
     if who.role == "lab" and who.lab_ids(job.province_code):
         return "lab"
+    if who.role == "district" and job.daily and who.units(job.province_code):
+        return "unit"
     raise forbidden(f"read plans of {job.province_code}")
+
+
+def _mine(df: pd.DataFrame, who: Principal, job: PlanJob, reader: str) -> pd.DataFrame:
+    """The rows of a plan table a lab's or unit's key may read: its own labs' or units'."""
+    if reader == "lab":
+        return df[df["lab"].isin(who.lab_ids(job.province_code))]
+    if reader == "unit":
+        return df[df["district"].isin(who.units(job.province_code))]
+    return df
+
+
+def _window(body: PlanRequest, record: ScenarioRecord, db: DbSession) -> tuple[dt.date, int]:
+    """The start and days of a plan request, checked now (422), not in the background."""
+    if not body.daily:
+        scn = plan_window(scenario_from_data(record.data), body.start_date, body.days)
+        return scn.province.start_date, scn.province.days
+    if body.start_date is None:
+        raise field_error("start_date", "start_date: a daily plan needs its date (YYYY-MM-DD)")
+    days = body.days or DAILY_DAYS
+    scn, records = daily_records.records(db, record)
+    try:
+        check_window(scn.province.start_date, records, body.start_date, days)
+    except InputError as exc:
+        name = "days" if exc.parameter == "days" else "start_date"
+        raise field_error(name, f"{name}:{str(exc).split(':', 1)[1]}") from None
+    return body.start_date, days
 
 
 @router.post(
@@ -64,16 +110,16 @@ def _reader(who: Principal, job: PlanJob) -> str:
 def submit(body: PlanRequest, request: Request, who: Caller, db: DbSession) -> Any:
     record = scenarios.get(db, body.scenario_id)
     require_coordinator(who, record.province_code, f"plan {record.province_code}")
-    # the window is checked now (InputError: 422), not in the background
-    scn = plan_window(scenario_from_data(record.data), body.start_date, body.days)
+    start, days = _window(body, record, db)
     settings = request.app.state.settings
     plan_id = uuid.uuid4().hex
     values: dict[str, Any] = {
         "id": plan_id,
         "scenario_id": record.id,
         "province_code": record.province_code,
-        "start_date": scn.province.start_date,
-        "days": scn.province.days,
+        "start_date": start,
+        "days": days,
+        "daily": body.daily,
         "status": "queued",
         "progress": 0.0,
         "message": "queued",
@@ -180,14 +226,63 @@ def table(
         raise HTTPException(404, detail=f"no table {name!r}; tables: {', '.join(TABLES)}")
     if reader == "lab" and name not in LAB_TABLES:
         raise forbidden(f"read the {name} table (a lab reads {', '.join(LAB_TABLES)})")
+    if reader == "unit" and name not in UNIT_TABLES:
+        raise forbidden(f"read the {name} table (a unit reads {', '.join(UNIT_TABLES)})")
     if job.status != "done":
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail=f"plan {plan_id} is {job.status}, not done"
         )
     if name in OPTIONAL and name not in plans.table_names(db, plan_id):
         raise HTTPException(404, detail=f"plan {plan_id} has no {name} table: {OPTIONAL[name]}")
+    return table_response(_mine(_stored(db, plan_id, name), who, job, reader), name, fmt)
+
+
+def _stored(db: DbSession, plan_id: str, name: str) -> pd.DataFrame:
     row = plans.table(db, plan_id, name)
-    df = pd.DataFrame(row.rows, columns=row.columns)
-    if reader == "lab":
-        df = df[df["lab"].isin(who.lab_ids(job.province_code))]
-    return table_response(df, name, fmt)
+    return pd.DataFrame(row.rows, columns=row.columns)
+
+
+@router.get(
+    "/{plan_id}/dispatch",
+    summary="A daily plan's dispatch sheets: a printable page (HTML) or a workbook (XLSX)",
+    responses={200: {"content": {"text/html": {}, XLSX: {}}}},
+    operation_id="plans-dispatch",
+)
+def dispatch(
+    plan_id: str,
+    who: Caller,
+    db: DbSession,
+    format: Literal["html", "xlsx"] = Query(
+        "html", description="html: prints one page per lab and unit"
+    ),
+    lang: Literal["en", "vi"] = Query("en"),
+) -> Response:
+    """What each lab receives today and how to run it, and where each unit sends its samples
+    today: a coordinator's for the whole province, a lab's key its labs' sheets, a unit's key
+    its units'."""
+    job = plans.get(db, plan_id)
+    reader = _reader(who, job)
+    if not job.daily:
+        raise HTTPException(404, detail=f"plan {plan_id} has no dispatch sheets: {NOT_DAILY}")
+    if job.status != "done":
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail=f"plan {plan_id} is {job.status}, not done"
+        )
+    sheets = {k: _stored(db, plan_id, f"dispatch_{k}") for k in ("labs", "lab_totals", "units")}
+    if reader == "unit":  # a unit's page: where it sends, not the labs' sheets
+        sheets = {k: df.iloc[0:0] for k, df in sheets.items()} | {
+            "units": _mine(sheets["units"], who, job, reader)
+        }
+    else:
+        sheets = {k: _mine(df, who, job, reader) for k, df in sheets.items()}
+    name = f"dispatch_{job.start_date.isoformat()}"
+    if format == "xlsx":
+        buf = io.BytesIO()
+        write_dispatch_xlsx(sheets, buf, lang)
+        return Response(
+            buf.getvalue(),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    province = scenarios.get(db, job.scenario_id).data["settings"]["province"]["name"]
+    return HTMLResponse(dispatch_html(sheets, province, job.start_date, lang))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from labopt.scenario import Scenario, scenario_from_data
@@ -34,16 +34,24 @@ Submission = tuple[str, dt.date, dict[str, Any]]  # unit code, date, payload
 
 
 def retryable(exc: DBAPIError) -> bool:
-    """A conflict with a concurrent transaction, which a new attempt resolves."""
+    """A conflict with a concurrent transaction, which a new attempt resolves. SQLite reads
+    outside a transaction until the first write, so a writer that decided from what it read
+    may meet the row a concurrent writer committed meanwhile in a unique index."""
     state = getattr(exc.orig, "sqlstate", None)
     if state in RETRY_STATES:
+        return True
+    if isinstance(exc, IntegrityError) and "UNIQUE constraint failed" in str(exc.orig):
         return True
     return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
 
 
-def with_retries(db: Session, attempt: Callable[[], T]) -> T:
+def with_retries(
+    db: Session,
+    attempt: Callable[[], T],
+    busy: str = "the unit's input kept changing while this one was being written",
+) -> T:
     """Run ``attempt`` (which commits) again after a transient conflict, at most ATTEMPTS
-    times; Busy after that."""
+    times; Busy (``busy``) after that."""
     for i in range(ATTEMPTS):
         try:
             return attempt()
@@ -52,7 +60,7 @@ def with_retries(db: Session, attempt: Callable[[], T]) -> T:
             if not retryable(exc):
                 raise
             time.sleep(random.uniform(0, 0.01 * 2**i))
-    raise Busy("the unit's input kept changing while this one was being written; send it again")
+    raise Busy(f"{busy}; send it again")
 
 
 def _current(scenario_id: str, district: str, date: dt.date):

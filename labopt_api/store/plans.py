@@ -6,6 +6,7 @@ The background work on a job (claiming it, progress, its result) is
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -78,13 +79,17 @@ def get(db: Session, plan_id: str) -> PlanJob:
 
 def readable(who: Principal) -> ColumnElement[bool]:
     """The SQL condition for the plans ``who`` may list: coordinators their provinces', a lab
-    its province's (its own rows of them)."""
+    its province's (its own rows of them), a unit its province's daily plans (its own
+    dispatch rows of them)."""
     if who.is_admin() or (who.role == "coordinator" and "*" in who.scopes):
         return true()
     if who.role == "coordinator":
         return PlanJob.province_code.in_(who.scopes)
+    provinces = sorted({s.split("/")[0] for s in who.scopes})
     if who.role == "lab":
-        return PlanJob.province_code.in_(sorted({s.split("/")[0] for s in who.scopes}))
+        return PlanJob.province_code.in_(provinces)
+    if who.role == "district":  # a unit reads its dispatch sheet of its province's daily plans
+        return PlanJob.province_code.in_(provinces) & PlanJob.daily.is_(True)
     return false()
 
 
@@ -129,3 +134,25 @@ def table(db: Session, plan_id: str, name: str) -> PlanTable:
     return db.execute(
         select(PlanTable).where(PlanTable.plan_id == plan_id, PlanTable.name == name)
     ).scalar_one()
+
+
+def planned_days(
+    db: Session, scenario_id: str, dates: list[dt.date]
+) -> dict[dt.date, tuple[list, list]]:
+    """For each date of ``dates`` with a finished daily plan from it, the ``planned`` table
+    (columns, rows) of the last one finished."""
+    if not dates:
+        return {}
+    found = db.execute(
+        select(PlanJob.start_date, PlanTable.columns, PlanTable.rows)
+        .join(PlanTable, PlanTable.plan_id == PlanJob.id)
+        .where(
+            PlanJob.scenario_id == scenario_id,
+            PlanJob.daily.is_(True),
+            PlanJob.status == "done",
+            PlanJob.start_date.in_(dates),
+            PlanTable.name == "planned",
+        )
+        .order_by(PlanJob.finished_at, PlanJob.id)
+    ).all()
+    return {start: (columns, rows) for start, columns, rows in found}

@@ -1,0 +1,233 @@
+"""The daily loop in the service: record the day's actuals, read the records, and each past
+day's plan beside what happened. Today's plan is a plan request with ``daily: true``
+(routers/plans.py), its dispatch sheets a page of that plan.
+
+Who records what: a unit's key (role ``district``) the samples its units collected and their
+prevalence estimates; a lab's key what its labs tested, their reagent, deliveries and
+availability; a coordinator of the province everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, File, Form, Header, HTTPException, Query, UploadFile
+
+from labopt.daily.history import history_tables
+from labopt.daily.morning import check_window
+from labopt.daily.province import static_part
+from labopt.daily.records import RECORDS, RecordError
+from labopt.daily.state import carry_to, last_record
+from labopt.errors import InputError
+from labopt.lab.tables import read_table
+from labopt_api.deps import Caller, DbSession
+from labopt_api.errors import json_rows_detail, problems_detail, query_error
+from labopt_api.models import ScenarioRecord
+from labopt_api.responses import TABLE_CONTENT, table_format, table_response
+from labopt_api.schemas import ERRORS, Day, RecordedOut, RecordsIn
+from labopt_api.security import Principal, forbidden
+from labopt_api.store import daily_records, plans, scenarios
+from labopt_api.uploads import read_table_upload, upload_name
+
+router = APIRouter(prefix="/v1/scenarios", tags=["daily loop"], responses=ERRORS)
+HISTORY = ("days", "labs", "units")
+KINDS = tuple(RECORDS)
+
+
+def _kind(kind: str) -> str:
+    if kind not in RECORDS:
+        raise HTTPException(404, detail=f"no record kind {kind!r}; kinds: {', '.join(KINDS)}")
+    return kind
+
+
+def _role_scope(who: Principal, record: ScenarioRecord, kind: str) -> set[str] | None:
+    """The units or labs ``who`` may record ``kind`` for (None: all of them); 403 when none."""
+    province = record.province_code
+    if who.coordinates(province):
+        return None
+    column = daily_records.scope_column(kind)
+    role = {"district": "district", "lab": "lab"}.get(who.role)
+    if role is None or not who.units(province):
+        raise forbidden(f"record or read the daily records of {province}")
+    if role != column:
+        mine = [k for k in KINDS if daily_records.scope_column(k) == role]
+        raise forbidden(f"record or read {kind} records (a {who.role} key: {', '.join(mine)})")
+    return who.units(province)
+
+
+def _store(
+    db: DbSession,
+    who: Principal,
+    scenario_id: str,
+    kind: str,
+    raw: pd.DataFrame,
+    source: str,
+    date: dt.date | None,
+) -> RecordedOut:
+    record = scenarios.get(db, scenario_id)
+    allowed = _role_scope(who, record, kind)
+    try:
+        up = daily_records.record(
+            db,
+            scenario_id,
+            who,
+            kind,
+            raw,
+            source,
+            lambda code: allowed is None or code in allowed,
+            date,
+        )
+    except PermissionError as exc:
+        raise forbidden(str(exc)) from None
+    return RecordedOut(**up.__dict__)
+
+
+def _cell(v: Any) -> str:
+    """A JSON value as the text cell a file would hold (null: blank)."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+@router.post(
+    "/{scenario_id}/records/{kind}",
+    response_model=RecordedOut,
+    summary="Record the day's actuals of one kind (JSON rows); all or nothing, idempotent",
+    operation_id="records-submit",
+)
+def post_records(
+    scenario_id: str, kind: str, body: RecordsIn, who: Caller, db: DbSession
+) -> RecordedOut:
+    """Rows of ``kind``: collected (date, district, stream, samples, optional prevalence),
+    tested (date, lab, district, stream, samples), reagent (date, lab, used, optional
+    counted), deliveries (date, lab, reactions), availability (date, lab, available) or
+    prevalence (date, district, stream, prevalence). A unit's or lab's day sent again replaces
+    it whole; the same rows again change nothing. Every problem is named at once (422) and
+    nothing is stored then."""
+    _kind(kind)
+    raw = pd.DataFrame.from_records([{k: _cell(v) for k, v in r.items()} for r in body.rows])
+    try:
+        return _store(db, who, scenario_id, kind, raw, "rows", body.date)
+    except RecordError as exc:
+        raise HTTPException(422, detail=json_rows_detail(exc, "rows", "record_error")) from None
+
+
+@router.post(
+    "/{scenario_id}/records/{kind}/upload",
+    response_model=RecordedOut,
+    summary="Record the day's actuals of one kind from a CSV or XLSX file",
+    operation_id="records-upload",
+)
+def upload_records(
+    scenario_id: str,
+    kind: str,
+    who: Caller,
+    db: DbSession,
+    file: UploadFile = File(..., description="the kind's columns; a first sheet for XLSX"),
+    date: dt.date | None = Form(None, description="the date of a file without a date column"),
+) -> RecordedOut:
+    _kind(kind)
+    _role_scope(who, scenarios.get(db, scenario_id), kind)  # before reading the file
+    name = upload_name(file)
+    table = RECORDS[kind]
+    required = [c.name for c in table.columns if not c.optional and c.name != "date"]
+    optional = [c.name for c in table.columns if c.optional] + ["date"]
+    raw = read_table_upload(
+        file, name, lambda n, data: read_table(n, required, optional, data=data)
+    )
+    try:
+        return _store(db, who, scenario_id, kind, raw, name, date)
+    except RecordError as exc:
+        raise HTTPException(422, detail=problems_detail(exc.problems, "record_error")) from None
+
+
+@router.get(
+    "/{scenario_id}/records/{kind}",
+    summary="The current records of one kind (CSV, or XLSX), or every upload with history",
+    responses=TABLE_CONTENT,
+    operation_id="records-read",
+)
+def read_records(
+    scenario_id: str,
+    kind: str,
+    who: Caller,
+    db: DbSession,
+    history: bool = Query(
+        False, description="every upload, oldest first, with its id, time and current flag"
+    ),
+    accept: str | None = Header(None),
+) -> Any:
+    kind, fmt = table_format(kind, accept)
+    _kind(kind)
+    record = scenarios.get(db, scenario_id)
+    allowed = _role_scope(who, record, kind)
+    if history:
+        df = daily_records.history(db, scenario_id, kind)
+    else:
+        _, recs = _records(db, record)
+        df = getattr(recs, kind).sort_values(list(RECORDS[kind].key), kind="stable")
+    if allowed is not None:
+        df = df[df[daily_records.scope_column(kind)].isin(allowed)]
+    return table_response(df.reset_index(drop=True), kind, fmt)
+
+
+def _records(db: DbSession, record: ScenarioRecord):
+    try:
+        return daily_records.records(db, record)
+    except InputError as exc:  # the scenario has what the loop does not carry
+        raise HTTPException(409, detail=str(exc)) from None
+
+
+@router.get(
+    "/{scenario_id}/history/{table}",
+    summary="Each past day's plan beside what happened: days, labs or units (CSV or XLSX)",
+    responses=TABLE_CONTENT,
+    operation_id="records-history",
+)
+def history(
+    scenario_id: str,
+    table: str,
+    who: Caller,
+    db: DbSession,
+    until: Day | None = Query(
+        None, description="last day shown (default: the last day the labs reported)"
+    ),
+    accept: str | None = Header(None),
+) -> Any:
+    """``days``: per date, samples collected, tested (and planned), untested, waiting and
+    reactions run (and planned); ``labs``: per date and lab; ``units``: per date, unit and
+    stream. The plan of a date is the last daily plan made for it. A coordinator reads every
+    table, a lab key its labs' rows of ``labs``, a unit's key its units' rows of ``units``."""
+    table, fmt = table_format(table, accept)
+    if table not in HISTORY:
+        raise HTTPException(404, detail=f"no table {table!r}; tables: {', '.join(HISTORY)}")
+    record = scenarios.get(db, scenario_id)
+    province = record.province_code
+    mine: set[str] | None = None
+    if not who.coordinates(province):
+        role = {"labs": "lab", "units": "district"}.get(table)
+        if who.role != role or not who.units(province):
+            raise forbidden(f"read the {table} history of {province}")
+        mine = who.units(province)
+    scn, recs = _records(db, record)
+    first = scn.province.start_date
+    last = until or last_record(recs, ("tested", "reagent")) or first
+    try:
+        check_window(first, recs, last, 1)
+        carried = carry_to(static_part(scn), recs, last + dt.timedelta(days=1))
+    except InputError as exc:
+        raise HTTPException(422, detail=[query_error(exc)]) from None
+    planned = plans.planned_days(db, scenario_id, [d for d, _ in carried.accounts])
+
+    def planned_on(date: dt.date) -> pd.DataFrame | None:
+        rows = planned.get(date)
+        return None if rows is None else pd.DataFrame(rows[1], columns=rows[0])
+
+    df = history_tables(carried, recs, planned_on)[table]
+    if mine is not None and len(df):
+        df = df[df["lab" if table == "labs" else "district"].isin(mine)]
+    return table_response(df.reset_index(drop=True), f"history_{table}", fmt)

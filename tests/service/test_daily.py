@@ -1,0 +1,381 @@
+"""The daily loop through the service: records of the day's actuals (who may send what, all or
+nothing, idempotent), the daily plan from the carried state with its dispatch sheets, and the
+history; on SQLite and PostgreSQL. The service's answers are compared with the CLI's workspace
+fed the same records (labopt.daily), an independent path to the same state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from labopt.daily.history import planned_table
+from labopt.daily.morning import plan_morning
+from labopt.daily.workspace import create
+from labopt.scenario import load_scenario, scenario_to_data
+from labopt_api.main import create_app
+from tests.daily.test_daily_loop import EXAMPLES, without_supply
+from tests.service.conftest import Service, settings_for, wait_done
+
+PROVINCE = "thanh_hoa"
+
+
+@pytest.fixture(scope="module")
+def thanh_hoa():
+    return without_supply(load_scenario(EXAMPLES / "thanh_hoa"))
+
+
+def as_json(scn) -> dict:
+    return json.loads(json.dumps(scenario_to_data(scn), default=str))
+
+
+@pytest.fixture
+def loop(service, thanh_hoa):
+    """The service with Thanh Hóa stored: (service, scenario id, coordinator's headers)."""
+    coord = service.key("coordinator", PROVINCE)
+    r = service.client.post("/v1/scenarios", json=as_json(thanh_hoa), headers=coord)
+    assert r.status_code == 201, r.text
+    return service, r.json()["id"], coord
+
+
+def daily_plan(client, sid, headers, date, days=3):
+    r = client.post(
+        "/v1/plans",
+        json={"scenario_id": sid, "start_date": str(date), "days": days, "daily": True},
+        headers=headers,
+    )
+    assert r.status_code == 202, r.text
+    plan = wait_done(client, r.json()["id"], headers, timeout=120)
+    assert plan["status"] == "done", plan["error"]
+    return plan
+
+
+def table(client, path, headers) -> pd.DataFrame:
+    r = client.get(path, headers=headers)
+    assert r.status_code == 200, r.text
+    return pd.read_csv(io.StringIO(r.text), dtype={"lab": str, "district": str, "stream": str})
+
+
+def test_three_days_through_the_service_match_the_workspace(loop, thanh_hoa, tmp_path):
+    """Each morning a daily plan, then the labs record what they tested (80-100 % of the plan)
+    and the reactions they ran, each with its own key; the units record tomorrow's samples.
+    The service's plans, records and history are those of a workspace fed the same records,
+    and no sample is lost or counted twice."""
+    svc, sid, coord = loop
+    c = svc.client
+    ws = create(tmp_path / "ws", thanh_hoa)
+    lab_keys = {lab.id: svc.key("lab", f"{PROVINCE}/{lab.id}") for lab in thanh_hoa.labs}
+    unit = thanh_hoa.districts[0].code
+    unit_key = svc.key("district", f"{PROVINCE}/{unit}")
+    rng = np.random.default_rng(3)
+    first = thanh_hoa.province.start_date
+    for i in range(3):
+        date = first + dt.timedelta(days=i)
+        plan = daily_plan(c, sid, coord, date)
+        mine = plan_morning(ws, date, days=3, write=False).report
+        # the same day 1, lab by lab, unit by unit, as the workspace plans it
+        planned = table(c, f"/v1/plans/{plan['id']}/tables/planned", coord)
+        want = planned_table(mine).reset_index(drop=True)
+        pd.testing.assert_frame_equal(planned, want, check_dtype=False)
+        # the labs test 80-100 % of their allocations and run the reactions that takes
+        for lab, rows in planned.groupby("lab"):
+            share = rng.uniform(0.8, 1.0)
+            tested = rows.assign(samples=np.floor(rows["samples"] * share).astype(int))
+            body = {
+                "rows": [
+                    {"lab": lab, "district": r.district, "stream": r.stream, "samples": r.samples}
+                    for r in tested.itertuples()
+                ],
+                "date": str(date),
+            }
+            r = c.post(f"/v1/scenarios/{sid}/records/tested", json=body, headers=lab_keys[lab])
+            assert r.status_code == 200, r.text
+            ws.record("tested", pd.DataFrame(body["rows"]).astype(str), "test", date)
+            used = math.ceil(float(rows["reactions"].sum()) * share)
+            reagent = [{"date": str(date), "lab": lab, "used": used}]
+            r = c.post(
+                f"/v1/scenarios/{sid}/records/reagent",
+                json={"rows": reagent},
+                headers=lab_keys[lab],
+            )
+            assert r.status_code == 200, r.text
+            ws.record("reagent", pd.DataFrame(reagent).astype(str), "test")
+        # the unit says what it collects tomorrow
+        tomorrow = str(date + dt.timedelta(days=1))
+        collected = [
+            {"date": tomorrow, "district": unit, "stream": s.id, "samples": 100 + i}
+            for s in thanh_hoa.streams
+        ]
+        r = c.post(
+            f"/v1/scenarios/{sid}/records/collected", json={"rows": collected}, headers=unit_key
+        )
+        assert r.status_code == 200, r.text
+        ws.record("collected", pd.DataFrame(collected).astype(str), "test")
+    # the records read back are the workspace's
+    for kind in ("tested", "reagent", "collected"):
+        got = table(c, f"/v1/scenarios/{sid}/records/{kind}", coord)
+        want = getattr(ws.records(), kind)
+        key = [col for col in ("date", "lab", "district", "stream") if col in want.columns]
+        got = got.sort_values(key).reset_index(drop=True)
+        want = want.sort_values(key).reset_index(drop=True)
+        assert list(got.columns) == list(want.columns)
+        for col in got.columns:
+            if col in ("samples", "used", "reactions"):
+                assert got[col].astype(float).tolist() == want[col].astype(float).tolist(), col
+            elif col not in ("prevalence", "counted"):
+                assert got[col].astype(str).tolist() == want[col].astype(str).tolist(), col
+    # the fourth morning starts from the state the records carry: the same as the workspace's
+    date = first + dt.timedelta(days=3)
+    plan = daily_plan(c, sid, coord, date)
+    mine = plan_morning(ws, date, days=3, write=False)
+    assert plan["summary"]["daily"]["waiting_at_start"] == mine.waiting_at_start > 0
+    assert plan["summary"]["daily"]["forecast"] == mine.forecast
+    # history: conservation every day, tested as recorded, the plans beside them
+    days = table(c, f"/v1/scenarios/{sid}/history/days", coord)
+    assert days["date"].tolist() == [str(first + dt.timedelta(days=i)) for i in range(3)]
+    assert days["planned_tested"].notna().all()
+    backlog = int(thanh_hoa.backlog["samples"].sum())
+    waiting = backlog
+    for r in days.itertuples():
+        assert waiting + r.collected == r.tested + r.untested + r.waiting
+        waiting = r.waiting
+    recorded = table(c, f"/v1/scenarios/{sid}/records/tested", coord)
+    assert days["tested"].sum() == recorded["samples"].sum()
+    labs = table(c, f"/v1/scenarios/{sid}/history/labs", coord)
+    assert labs["tested"].sum() == recorded["samples"].sum()
+
+
+def test_who_may_record_and_read_what(loop, thanh_hoa):
+    svc, sid, coord = loop
+    c = svc.client
+    first = str(thanh_hoa.province.start_date)
+    lab_a, lab_b = thanh_hoa.labs[0].id, thanh_hoa.labs[1].id
+    unit_a, unit_b = thanh_hoa.districts[0].code, thanh_hoa.districts[1].code
+    stream = thanh_hoa.streams[0].id
+    lab_key = svc.key("lab", f"{PROVINCE}/{lab_a}")
+    unit_key = svc.key("district", f"{PROVINCE}/{unit_a}")
+    other = svc.key("coordinator", "ha_tinh")
+    row = {"date": first, "district": unit_a, "stream": stream, "samples": 5}
+    tested = f"/v1/scenarios/{sid}/records/tested"
+    # a unit's key records what units report, for its units only; a lab's key what labs report
+    r = c.post(tested, json={"rows": [{**row, "lab": lab_a}]}, headers=unit_key)
+    assert r.status_code == 403 and "collected, prevalence" in r.json()["detail"]
+    r = c.post(
+        tested,
+        json={"rows": [{**row, "lab": lab_a}, {**row, "lab": lab_b}]},
+        headers=lab_key,
+    )
+    assert r.status_code == 403 and lab_b in r.json()["detail"]
+    r = c.post(
+        f"/v1/scenarios/{sid}/records/collected",
+        json={"rows": [row, {**row, "district": unit_b}]},
+        headers=unit_key,
+    )
+    assert r.status_code == 403 and unit_b in r.json()["detail"]
+    assert c.post(tested, json={"rows": [{**row, "lab": lab_a}]}, headers=other).status_code == 403
+    # nothing of the refused uploads was stored
+    assert table(c, f"{tested}?history=true", coord).empty
+    assert (
+        c.post(tested, json={"rows": [{**row, "lab": lab_a}]}, headers=lab_key).status_code == 200
+    )
+    r = c.post(tested, json={"rows": [{**row, "lab": lab_b}]}, headers=coord)
+    assert r.status_code == 200
+    # each reads its own rows back
+    assert set(table(c, tested, lab_key)["lab"]) == {lab_a}
+    assert set(table(c, tested, coord)["lab"]) == {lab_a, lab_b}
+    assert c.get(tested, headers=unit_key).status_code == 403
+    # the daily plan: a lab reads its sheets, a unit its own, neither the province's tables
+    plan = daily_plan(c, sid, coord, first, days=1)
+    base = f"/v1/plans/{plan['id']}"
+    units = table(c, f"{base}/tables/dispatch_units", unit_key)
+    assert len(units) and set(units["district"]) == {unit_a}
+    assert set(table(c, f"{base}/tables/dispatch_labs", lab_key)["lab"]) == {lab_a}
+    assert c.get(f"{base}/tables/dispatch_labs", headers=unit_key).status_code == 403
+    assert c.get(f"{base}/tables/status", headers=lab_key).status_code == 403
+    assert c.get(f"{base}/tables/allocations", headers=unit_key).status_code == 403
+    assert c.get(base, headers=unit_key).json()["summary"] is None
+    assert c.post("/v1/plans", json={"scenario_id": sid}, headers=unit_key).status_code == 403
+    page = c.get(f"{base}/dispatch?lang=vi", headers=unit_key)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert f"Địa phương {unit_a}" in page.text and "Phòng xét nghiệm " not in page.text
+    page = c.get(f"{base}/dispatch", headers=lab_key).text
+    assert f"Lab {lab_a}:" in page and f"Lab {lab_b}:" not in page
+    # the history: a lab its labs' rows, a unit its units'; the province's days the coordinator
+    assert c.get(f"/v1/scenarios/{sid}/history/days", headers=lab_key).status_code == 403
+    assert set(table(c, f"/v1/scenarios/{sid}/history/labs", lab_key)["lab"]) <= {lab_a}
+    assert set(table(c, f"/v1/scenarios/{sid}/history/units", unit_key)["district"]) == {unit_a}
+
+
+def test_dispatch_sheets_match_the_plan(loop, thanh_hoa):
+    """The workbook and the page hold day 1 of the plan: every lab that receives samples, with
+    the samples and reactions of its allocations."""
+    svc, sid, coord = loop
+    c = svc.client
+    plan = daily_plan(c, sid, coord, thanh_hoa.province.start_date, days=2)
+    alloc = table(c, f"/v1/plans/{plan['id']}/tables/allocations", coord)
+    day1 = alloc[(alloc["day"] == 1) & (alloc["samples"] > 0)]
+    r = c.get(f"/v1/plans/{plan['id']}/dispatch?format=xlsx&lang=vi", headers=coord)
+    assert r.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert book.sheetnames == ["labs", "lab_totals", "units"]
+    totals = pd.DataFrame(book["lab_totals"].values)
+    header = list(totals.iloc[0])
+    assert "Số đĩa" in header
+    totals = totals.iloc[1:].set_axis(header, axis=1)
+    by_lab = day1.groupby("lab")["samples"].sum()
+    assert len(totals) == len(by_lab)
+    samples_col = next(h for h in header if h.startswith("Số mẫu") or h == "Mẫu")
+    assert sorted(totals[samples_col].astype(int)) == sorted(by_lab.astype(int))
+    page = c.get(f"/v1/plans/{plan['id']}/dispatch", headers=coord).text
+    assert page.count("<section>") == len(by_lab) + day1["district"].nunique()
+    # a plan that is not daily has no sheets
+    r = c.post("/v1/plans", json={"scenario_id": sid, "days": 1}, headers=coord)
+    week = wait_done(c, r.json()["id"], coord)
+    assert c.get(f"/v1/plans/{week['id']}/dispatch", headers=coord).status_code == 404
+    r = c.get(f"/v1/plans/{week['id']}/tables/dispatch_labs", headers=coord)
+    assert r.status_code == 404 and "not a daily plan" in r.json()["detail"]
+
+
+def test_uploads_are_all_or_nothing_idempotent_and_corrections_keep_history(loop, thanh_hoa):
+    svc, sid, coord = loop
+    c = svc.client
+    first = thanh_hoa.province.start_date
+    lab = thanh_hoa.labs[0].id
+    path = f"/v1/scenarios/{sid}/records/reagent"
+    rows = [
+        {"date": str(first), "lab": lab, "used": 100, "counted": 5000},
+        {"date": str(first + dt.timedelta(days=1)), "lab": lab, "used": 120},
+    ]
+    r = c.post(path, json={"rows": rows}, headers=coord)
+    assert r.status_code == 200, r.text
+    assert r.json() | {"upload": ""} == {
+        "upload": "",
+        "kind": "reagent",
+        "rows": 2,
+        "groups": 2,
+        "changed": 2,
+        "replaced": 0,
+        "dates": [str(first), str(first + dt.timedelta(days=1))],
+    }
+    # the same upload again changes nothing
+    r = c.post(path, json={"rows": rows}, headers=coord)
+    assert (r.json()["changed"], r.json()["replaced"]) == (0, 0)
+    assert len(table(c, f"{path}?history=true", coord)) == 2
+    # one bad row: nothing stored, every problem named with its row
+    bad = [
+        {"date": str(first), "lab": lab, "used": 90},
+        {"date": "2021-02-30", "lab": lab, "used": 1},
+        {"date": str(first - dt.timedelta(days=1)), "lab": lab, "used": 1},
+        {"date": str(first), "lab": "nowhere", "used": -3},
+    ]
+    r = c.post(path, json={"rows": bad}, headers=coord)
+    assert r.status_code == 422
+    locs = {tuple(item["loc"]) for item in r.json()["detail"]}
+    assert ("body", "rows", 1, "date") in locs
+    assert ("body", "rows", 2, "date") in locs
+    assert ("body", "rows", 3, "lab") in locs and ("body", "rows", 3, "used") in locs
+    assert len(table(c, f"{path}?history=true", coord)) == 2
+    # a correction of day 1 replaces that lab-day whole; the history keeps both
+    r = c.post(path, json={"rows": [{"date": str(first), "lab": lab, "used": 90}]}, headers=coord)
+    assert (r.json()["changed"], r.json()["replaced"]) == (1, 1)
+    now = table(c, path, coord).set_index("date")
+    assert now.loc[str(first), "used"] == 90 and math.isnan(now.loc[str(first), "counted"])
+    hist = table(c, f"{path}?history=true", coord)
+    assert len(hist) == 3 and hist["current"].tolist().count(True) == 2
+    # a file without a date column, its date given beside it; XLSX alike
+    csv = f"lab,used\n{lab},77\n".encode()
+    r = c.post(
+        f"{path}/upload",
+        files={"file": ("reagent.csv", csv)},
+        data={"date": str(first + dt.timedelta(days=2))},
+        headers=coord,
+    )
+    assert r.status_code == 200, r.text
+    buf = io.BytesIO()
+    pd.DataFrame(
+        {"date": [str(first + dt.timedelta(days=3))], "lab": [lab], "used": [55]}
+    ).to_excel(buf, index=False)
+    r = c.post(f"{path}/upload", files={"file": ("r.xlsx", buf.getvalue())}, headers=coord)
+    assert r.status_code == 200, r.text
+    assert table(c, path, coord)["used"].tolist() == [90, 120, 77, 55]
+    r = c.post(f"{path}/upload", files={"file": ("r.csv", b"lab\nx\n")}, headers=coord)
+    assert r.status_code == 422 and "used" in json.dumps(r.json())
+    r = c.post(f"{path}/upload", files={"file": ("r.txt", b"lab\nx\n")}, headers=coord)
+    assert r.status_code == 422
+    assert c.post(f"/v1/scenarios/{sid}/records/spam", json={"rows": rows}).status_code in (
+        401,
+        404,
+    )
+    r = c.post(f"/v1/scenarios/{sid}/records/spam", json={"rows": rows}, headers=coord)
+    assert r.status_code == 404 and "collected" in r.json()["detail"]
+
+
+def test_daily_plan_requests_are_checked_at_once(loop, thanh_hoa, service):
+    svc, sid, coord = loop
+    c = svc.client
+    first = thanh_hoa.province.start_date
+
+    def ask(**body):
+        return c.post("/v1/plans", json={"scenario_id": sid, "daily": True, **body}, headers=coord)
+
+    r = ask()
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "start_date"]
+    r = ask(start_date=str(first - dt.timedelta(days=1)))
+    assert r.status_code == 422 and "first date" in r.json()["detail"][0]["msg"]
+    r = ask(start_date=str(first + dt.timedelta(days=60)))
+    assert r.status_code == 422 and "after the last record" in r.json()["detail"][0]["msg"]
+    r = ask(start_date=str(first), days=61)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "days"]
+    # a province with reagent shipments: the loop does not carry them yet, said at once
+    with_supply = load_scenario(EXAMPLES / "thanh_hoa")
+    r = c.post("/v1/scenarios", json=as_json(with_supply), headers=coord)
+    other = r.json()["id"]
+    r = c.post(
+        "/v1/plans",
+        json={"scenario_id": other, "daily": True, "start_date": str(first)},
+        headers=coord,
+    )
+    assert r.status_code == 422 and "supply_routes" in json.dumps(r.json())
+    r = c.post(
+        f"/v1/scenarios/{other}/records/reagent",
+        json={"rows": [{"date": str(first), "lab": thanh_hoa.labs[0].id, "used": 1}]},
+        headers=coord,
+    )
+    assert r.status_code == 422 and "supply_routes" in json.dumps(r.json())
+    assert c.get(f"/v1/scenarios/{other}/records/reagent", headers=coord).status_code == 409
+
+
+def test_concurrent_uploads_of_one_lab_day_leave_exactly_one_current(database_url, thanh_hoa):
+    """Eight uploads of the same lab-day at once: each is stored whole, one after the other,
+    and exactly one is current (the database's unique index holds)."""
+    app = create_app(settings_for(database_url, plan_workers=0))
+    with TestClient(app) as client:
+        svc = Service(app, client)
+        coord = svc.key("coordinator", PROVINCE)
+        sid = client.post("/v1/scenarios", json=as_json(thanh_hoa), headers=coord).json()["id"]
+        lab = thanh_hoa.labs[0].id
+        day = str(thanh_hoa.province.start_date)
+
+        def send(n):
+            return client.post(
+                f"/v1/scenarios/{sid}/records/reagent",
+                json={"rows": [{"date": day, "lab": lab, "used": n}]},
+                headers=coord,
+            ).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(send, range(1, 9)))
+        assert codes == [200] * 8
+        hist = table(client, f"/v1/scenarios/{sid}/records/reagent?history=true", coord)
+        assert len(hist) == 8 and hist["current"].sum() == 1
+        assert table(client, f"/v1/scenarios/{sid}/records/reagent", coord)["used"].tolist() == [
+            int(hist[hist["current"]]["used"].iloc[0])
+        ]
