@@ -51,12 +51,14 @@ def history_tables(
     when no plan was made). ``days``: per date, samples collected, tested (and planned),
     untested, waiting at the end, reactions run (and planned); ``labs``: per date and lab,
     samples tested and reactions run against the plan; ``units``: per date, unit and stream,
-    the account and the samples planned."""
+    the account and the samples planned. A day and a lab also have ``behind_plan`` and
+    ``off_plan`` (see _deviation): both 0 where the plan was followed."""
     days, labs, units = [], [], []
     for date, acc in carried.accounts:
         plan = planned(date)
         sm = acc.samples
         used = float(acc.reagent["used"].sum())
+        dev = _deviation(plan, records.on("tested", date))
         days.append(
             {
                 "date": date.isoformat(),
@@ -69,6 +71,8 @@ def history_tables(
                 "planned_reactions": np.nan
                 if plan is None
                 else round(float(plan["reactions"].sum()), 1),
+                "behind_plan": np.nan if dev is None else int(dev["behind"].sum()),
+                "off_plan": np.nan if dev is None else int(dev["off"].sum()),
             }
         )
         tested = records.on("tested", date).groupby("lab")["samples"].sum()
@@ -78,6 +82,7 @@ def history_tables(
             if plan is not None
             else pd.DataFrame(columns=["samples", "reactions"])
         )
+        dev_lab = dev.groupby("lab")[["behind", "off"]].sum() if dev is not None else None
         for lab in sorted(set(tested.index) | set(run[run > 0].index) | set(p_lab.index)):
             labs.append(
                 {
@@ -89,6 +94,8 @@ def history_tables(
                     "planned_reactions": np.nan
                     if plan is None
                     else round(float(p_lab["reactions"].get(lab, 0.0)), 1),
+                    "behind_plan": np.nan if dev is None else int(dev_lab["behind"].get(lab, 0)),
+                    "off_plan": np.nan if dev is None else int(dev_lab["off"].get(lab, 0)),
                 }
             )
         p_unit = plan.groupby(["district", "stream"])["samples"].sum() if plan is not None else None
@@ -115,3 +122,20 @@ def history_tables(
         "labs": pd.DataFrame(labs),
         "units": pd.DataFrame(units),
     }
+
+
+def _deviation(plan: pd.DataFrame | None, tested: pd.DataFrame) -> pd.DataFrame | None:
+    """Per lab, unit and stream of a day: ``behind``, the samples the plan sent that lab and
+    it did not test (they wait, or spoil, at a cost the next days' plans count), and ``off``,
+    the samples it tested beyond the plan (from elsewhere, or from the day's backlog). None
+    without a plan."""
+    if plan is None:
+        return None
+    key = ["lab", "district", "stream"]
+    p = plan.groupby(key)["samples"].sum()
+    t = tested.groupby(key)["samples"].sum()
+    both = pd.concat([p.rename("planned"), t.rename("tested")], axis=1).fillna(0)
+    diff = both["planned"] - both["tested"]
+    return pd.DataFrame(
+        {"behind": diff.clip(lower=0), "off": (-diff).clip(lower=0)}, index=both.index
+    ).reset_index()

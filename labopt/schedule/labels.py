@@ -63,6 +63,8 @@ COLUMNS = {
         "collected": "Đã lấy mẫu",
         "planned_tested": "Xét nghiệm theo kế hoạch",
         "planned_reactions": "Phản ứng theo kế hoạch",
+        "behind_plan": "Mẫu kế hoạch giao chưa xét nghiệm",
+        "off_plan": "Mẫu xét nghiệm ngoài kế hoạch",
         "reactions_run": "Phản ứng đã chạy",
         "lab_totals": "Tổng theo phòng xét nghiệm",
     },

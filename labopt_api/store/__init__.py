@@ -1,6 +1,6 @@
 """The data layer: one module per resource (scenarios, district_days, daily_records, plans,
-batches, keys, audit). Each reads and writes its rows (create, read, list filtered in SQL to what a key may
-see, replace, delete); the routers call it and never each other.
+batches, keys, audit). Each reads and writes its rows (create, read, list filtered in SQL to
+what a key may see, replace, delete); the routers call it and never each other.
 
 A store raises :class:`NotFound` (404) and :class:`Busy` (409); it knows nothing of HTTP
 otherwise. Stores import downwards only: ``audit`` imports no other store, ``keys``,

@@ -400,6 +400,30 @@ ENDPOINTS = [  # method, path, body, roles allowed ("coordinator" = of "tiny")[,
         None,
         {"admin", "coordinator", "district"},
     ),
+    (
+        "POST",
+        "/v1/scenarios/{sid}/records/collected",
+        {"rows": [{"date": "2021-10-04", "district": "a", "stream": "reactive", "samples": 5}]},
+        {"admin", "coordinator", "district"},
+    ),
+    (
+        "POST",
+        "/v1/scenarios/{sid}/records/tested",
+        {
+            "rows": [
+                {"date": "2021-10-04", "lab": "cdc", "district": "a", "stream": "reactive"}
+                | {"samples": 5}
+            ]
+        },
+        {"admin", "coordinator", "lab"},
+    ),
+    ("GET", "/v1/scenarios/{sid}/records/collected", None, {"admin", "coordinator", "district"}),
+    ("GET", "/v1/scenarios/{sid}/records/reagent", None, {"admin", "coordinator", "lab"}),
+    ("GET", "/v1/scenarios/{sid}/history/days", None, {"admin", "coordinator"}),
+    ("GET", "/v1/scenarios/{sid}/history/labs", None, {"admin", "coordinator", "lab"}),
+    ("GET", "/v1/scenarios/{sid}/history/units", None, {"admin", "coordinator", "district"}),
+    # a week's plan has no dispatch sheets: those who may read it learn so (404)
+    ("GET", "/v1/plans/{pid}/dispatch", None, {"admin", "coordinator", "lab"}, {404}),
     ("POST", "/v1/plans", "PLAN", {"admin", "coordinator"}),
     ("GET", "/v1/plans", None, {"admin", "coordinator", "district", "lab", "other"}),
     ("GET", "/v1/plans/{pid}", None, {"admin", "coordinator", "lab"}),

@@ -11,6 +11,7 @@ import json
 import math
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -24,6 +25,7 @@ from labopt.scenario import load_scenario, scenario_to_data
 from labopt_api.main import create_app
 from tests.daily.test_daily_loop import EXAMPLES, without_supply
 from tests.service.conftest import Service, settings_for, wait_done
+from tests.service.live import LiveServer
 
 PROVINCE = "thanh_hoa"
 
@@ -379,3 +381,52 @@ def test_concurrent_uploads_of_one_lab_day_leave_exactly_one_current(database_ur
         assert table(client, f"/v1/scenarios/{sid}/records/reagent", coord)["used"].tolist() == [
             int(hist[hist["current"]]["used"].iloc[0])
         ]
+
+
+def test_a_morning_over_http(database_url, thanh_hoa):
+    """A real server: the labs send yesterday's actuals as files, the coordinator asks for
+    today's plan, a unit and a lab fetch their sheets, the coordinator reads the history."""
+    server = LiveServer(database_url, heartbeat_seconds=0.5, stale_after_seconds=2).start()
+    try:
+        coord = server.key("coordinator", PROVINCE)
+        lab = thanh_hoa.labs[0].id
+        unit = thanh_hoa.districts[0].code
+        lab_key = server.key("lab", f"{PROVINCE}/{lab}")
+        unit_key = server.key("district", f"{PROVINCE}/{unit}")
+        first = thanh_hoa.province.start_date
+        with httpx.Client(base_url=server.url, timeout=120) as c:
+            r = c.post("/v1/scenarios", json=as_json(thanh_hoa), headers=coord)
+            sid = r.json()["id"]
+            plan = daily_plan(c, sid, coord, first, days=2)
+            planned = table(c, f"/v1/plans/{plan['id']}/tables/planned", coord)
+            mine = planned[planned["lab"] == lab]
+            csv = mine[["lab", "district", "stream", "samples"]].to_csv(index=False).encode()
+            r = c.post(
+                f"/v1/scenarios/{sid}/records/tested/upload",
+                files={"file": ("tested.csv", csv)},
+                data={"date": str(first)},
+                headers=lab_key,
+            )
+            assert r.status_code == 200, r.text
+            assert r.json()["rows"] == len(mine)
+            used = math.ceil(mine["reactions"].sum())
+            r = c.post(
+                f"/v1/scenarios/{sid}/records/reagent",
+                json={"rows": [{"date": str(first), "lab": lab, "used": used}]},
+                headers=lab_key,
+            )
+            assert r.status_code == 200, r.text
+            today = first + dt.timedelta(days=1)
+            plan = daily_plan(c, sid, coord, today, days=2)
+            assert plan["daily"] is True
+            page = c.get(f"/v1/plans/{plan['id']}/dispatch?lang=vi", headers=unit_key)
+            assert page.status_code == 200 and f"Địa phương {unit}" in page.text
+            assert "http" not in page.text  # nothing loaded from elsewhere
+            r = c.get(f"/v1/plans/{plan['id']}/dispatch?format=xlsx", headers=lab_key)
+            assert r.status_code == 200 and r.content[:2] == b"PK"
+            labs = table(c, f"/v1/scenarios/{sid}/history/labs", coord)
+            row = labs[labs["lab"] == lab].iloc[0]
+            assert row["tested"] == mine["samples"].sum() == row["planned_tested"]
+            assert row["reactions_run"] == used
+    finally:
+        server.stop()

@@ -374,6 +374,14 @@ BODIES = {
         "files": {"file": ("r.csv", b"sample_id,result\nS00000,negative\n")}
     },
     ("POST", "/v1/scenarios/{scenario_id}/estimates"): {"json": {"date": str(START)}},
+    ("POST", "/v1/scenarios/{scenario_id}/records/{kind}"): {
+        "json": {
+            "rows": [{"date": str(START), "district": "a", "stream": "screening", "samples": 1}]
+        }
+    },
+    ("POST", "/v1/scenarios/{scenario_id}/records/{kind}/upload"): {
+        "files": {"file": ("c.csv", f"date,district,stream,samples\n{START},a,screening,1\n")}
+    },
 }
 # a unit's input is written, not looked up: a code that is no unit is a bad request (as any
 # unknown code there), 422 naming the path parameter
@@ -429,6 +437,8 @@ def test_every_id_or_filter_that_names_nothing_is_404_or_422_on_both_databases(s
         "date": str(START),
         "name": "allocations",
         "key_id": "1",
+        "kind": "collected",
+        "table": "days",
     }
     r = c.post("/v1/plans", headers=admin, json={"scenario_id": sid})
     assert r.status_code == 202, r.text
