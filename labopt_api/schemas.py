@@ -410,7 +410,8 @@ class EstimateIn(_In):
     store: bool = Field(
         True,
         description="store each district's estimates as its prevalence "
-        "for for_date, so that the next plan uses them",
+        "for for_date, so that the next plan uses them (and as the daily loop's "
+        "prevalence records): the estimate, or its upper bound where it is 0",
     )
     design_at: DesignAt | None = Field(
         None, description="add the lowest-cost design at the estimate or at its upper bound"
@@ -426,6 +427,12 @@ class EstimateOut(BaseModel):
     sp: float
     estimates: list[dict[str, Any]]
     stored: list[str] = Field(description="districts whose prevalence for for_date was stored")
+    daily_record: str | None = Field(
+        None,
+        description="the upload of the daily loop's prevalence records dated the day before "
+        "for_date (plans from for_date on use them); null when nothing was stored, or the "
+        "loop cannot take them (a date before the scenario's start, reagent shipments)",
+    )
 
 
 # ------------------------------------------------------------------ keys

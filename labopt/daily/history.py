@@ -94,8 +94,10 @@ def history_tables(
                     "planned_reactions": np.nan
                     if plan is None
                     else round(float(p_lab["reactions"].get(lab, 0.0)), 1),
-                    "behind_plan": np.nan if dev is None else int(dev_lab["behind"].get(lab, 0)),
-                    "off_plan": np.nan if dev is None else int(dev_lab["off"].get(lab, 0)),
+                    "behind_plan": np.nan
+                    if dev_lab is None
+                    else int(dev_lab["behind"].get(lab, 0)),
+                    "off_plan": np.nan if dev_lab is None else int(dev_lab["off"].get(lab, 0)),
                 }
             )
         p_unit = plan.groupby(["district", "stream"])["samples"].sum() if plan is not None else None

@@ -28,6 +28,7 @@ from labopt.lab.estimate import (
     estimate_groups,
     estimate_prevalence,
     estimate_table,
+    planning_prevalence,
     prevalence_frame,
 )
 from labopt.lab.field import Turnaround, recollection_list, recollection_summary, turnaround_hours
@@ -54,6 +55,7 @@ __all__ = [
     "ingest_results",
     "layout_plates",
     "make_manifest",
+    "planning_prevalence",
     "plates_html",
     "prevalence_frame",
     "read_manifest",

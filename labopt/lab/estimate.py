@@ -477,9 +477,20 @@ def estimate_table(
     return pd.concat([labels, est.reset_index(drop=True)], axis=1)
 
 
+def planning_prevalence(estimates: pd.DataFrame) -> pd.Series:
+    """The prevalence the next plans should assume for each group of :func:`estimate_table`:
+    its estimate, except where the estimate is 0 (no positive pool, or no more than false
+    positives explain), where it is the interval's upper bound: a plan that assumed no
+    infection at all would choose pools as large as the lab allows, and the data only say
+    that prevalence is low, not nil."""
+    est = estimates["prevalence"].astype(float)
+    return est.where(est > 0, estimates["upper"].astype(float)).rename("prevalence")
+
+
 def prevalence_frame(estimates: pd.DataFrame) -> pd.DataFrame:
     """The estimates in the scenario's ``prevalence.csv`` format (district, stream,
-    prevalence), ready for tomorrow's plan."""
+    prevalence: :func:`planning_prevalence`), ready for tomorrow's plan and for the daily
+    loop's ``prevalence`` record."""
     missing = [c for c in ("district", "stream") if c not in estimates.columns]
     if missing:
         raise InputError(
@@ -487,11 +498,10 @@ def prevalence_frame(estimates: pd.DataFrame) -> pd.DataFrame:
             f"district and stream; missing {', '.join(missing)}",
             "estimates",
         )
-    return estimates[["district", "stream", "prevalence"]].copy()
+    return estimates[["district", "stream"]].assign(prevalence=planning_prevalence(estimates))
 
 
 # which prevalence a group's design is chosen for: the estimate, or its interval's upper bound
-# which prevalence a design is chosen for: the estimate, or its upper confidence bound
 DesignAt = Literal["estimate", "upper"]
 DESIGN_AT: tuple[str, ...] = get_args(DesignAt)
 
@@ -543,6 +553,7 @@ __all__ = [
     "estimate_groups",
     "estimate_prevalence",
     "estimate_table",
+    "planning_prevalence",
     "prevalence_frame",
     "with_design",
 ]

@@ -25,7 +25,12 @@ from fastapi import (
 from fastapi.responses import HTMLResponse
 
 from labopt.lab.batch import LabBatch
-from labopt.lab.estimate import design_prevalence, estimate_table, with_design
+from labopt.lab.estimate import (
+    design_prevalence,
+    estimate_table,
+    planning_prevalence,
+    with_design,
+)
 from labopt.lab.manifest import SAMPLE_COLUMNS, make_manifest, read_samples
 from labopt.lab.plates import PlateSpec
 from labopt.lab.results import RESULT_COLUMNS, read_results
@@ -51,7 +56,7 @@ from labopt_api.schemas import (
     ResultsIn,
 )
 from labopt_api.security import Principal, forbidden, require_coordinator
-from labopt_api.store import batches, district_days, scenarios
+from labopt_api.store import batches, daily_records, district_days, scenarios
 from labopt_api.store.batches import Conflict, Gone, ManifestCache, change_batch, load_batch
 from labopt_api.stored_text import ONE_LINE, sample_text_problems
 from labopt_api.uploads import read_table_upload, upload_name
@@ -524,6 +529,8 @@ def _store_estimates(
             "district and stream",
         )
 
+    est = est.assign(prevalence=planning_prevalence(est))
+
     def build(scn: Scenario) -> list[district_days.Submission]:
         day_of(scn, for_date, "for_date")
         out = []
@@ -553,6 +560,31 @@ def _store_estimates(
 
     rows = district_days.submit(db, scenario_id, who, build, estimated_from=labels)
     return [r.district for r in rows]
+
+
+def _record_daily_estimates(
+    db: DbSession,
+    scn: Scenario,
+    scenario_id: str,
+    est: pd.DataFrame,
+    for_date: dt.date,
+    who: Principal,
+    labels: list[str],
+) -> str | None:
+    """The estimates as the daily loop's prevalence records, dated the day before
+    ``for_date`` (so plans from ``for_date`` on use them); None where the loop cannot take
+    them."""
+    date = for_date - dt.timedelta(days=1)
+    if date < scn.province.start_date or len(scn.supply_routes) or len(scn.kits):
+        return None
+    rows = est[["district", "stream"]].assign(
+        prevalence=[repr(float(p)) for p in planning_prevalence(est)]
+    )
+    source = f"estimates from {', '.join(labels)}"[:200]
+    up = daily_records.record(
+        db, scenario_id, who, "prevalence", rows, source, lambda _code: True, date
+    )
+    return up.upload
 
 
 @estimates_router.post(
@@ -593,7 +625,10 @@ def estimate(
         )
     for_date = body.for_date or max(r.date for r in records) + dt.timedelta(days=1)
     labels = [r.label for r in records]
-    stored = _store_estimates(db, scenario_id, est, for_date, who, labels) if body.store else []
+    stored, upload = [], None
+    if body.store:
+        stored = _store_estimates(db, scenario_id, est, for_date, who, labels)
+        upload = _record_daily_estimates(db, scn, scenario_id, est, for_date, who, labels)
     rows = est.replace({np.nan: None}).to_dict("records")
     return EstimateOut(
         scenario_id=scenario_id,
@@ -603,4 +638,5 @@ def estimate(
         sp=sp,
         estimates=rows,
         stored=stored,
+        daily_record=upload,
     )

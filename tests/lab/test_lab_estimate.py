@@ -228,6 +228,24 @@ def test_estimates_per_district_and_stream():
     assert prev.columns.tolist() == ["district", "stream", "prevalence"]
 
 
+def test_a_group_without_positive_pools_is_planned_at_its_upper_bound_not_at_zero():
+    """prevalence.csv feeds the next plans: 0 there would choose the largest pools as if no
+    one were infected. Where the estimate is 0, the interval's upper bound is given."""
+    table = pd.DataFrame(
+        {
+            "size": [10] * 80,
+            "result": ["negative"] * 40 + ["negative"] * 36 + ["positive"] * 4,
+            "district": ["a"] * 40 + ["b"] * 40,
+            "stream": ["screening"] * 80,
+        }
+    )
+    est = estimate_table(table, se=0.95, sp=0.995)
+    prev = prevalence_frame(est).set_index("district")["prevalence"]
+    by = est.set_index("district")
+    assert by.loc["a", "prevalence"] == 0 and prev["a"] == by.loc["a", "upper"] > 0
+    assert prev["b"] == by.loc["b", "prevalence"] > 0
+
+
 def test_one_group_when_no_district_or_stream():
     table = pd.DataFrame({"size": [10] * 50, "result": ["negative"] * 45 + ["positive"] * 5})
     est = estimate_table(table, se=1, sp=1)

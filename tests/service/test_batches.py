@@ -415,6 +415,15 @@ def test_estimates_are_stored_for_the_next_plan(setup, service):
     assert day["current"]["prevalence"] == {"screening": est_a["prevalence"]}
     assert day["current"]["samples"] == {"screening": 2500}  # the unit's own input
     assert len(day["history"]) == 2
+    # the daily loop's prevalence records, dated the day the samples were collected: the
+    # estimate, or its upper bound where the estimate is 0
+    assert out["daily_record"]
+    rec = csv_of(c.get(f"/v1/scenarios/{sid}/records/prevalence", headers=coord))
+    assert set(rec["date"]) == {str(START)}
+    for e in out["estimates"]:
+        row = rec[(rec["district"] == e["district"]) & (rec["stream"] == e["stream"])]
+        want = e["prevalence"] if e["prevalence"] > 0 else e["upper"]
+        assert float(row["prevalence"].iloc[0]) == pytest.approx(want, rel=1e-12)
     # the plan of day 2 is built with the estimate
     from labopt_api.models import ScenarioRecord
     from labopt_api.store.district_days import build_scenario
