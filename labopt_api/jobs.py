@@ -196,6 +196,7 @@ class PlanWorkers:
                     deadline,
                     self.settings.plan_memory_mb,
                     daily_records.stored(s, record.id) if job.daily else None,
+                    record.version,
                 )
             child = PlanProcess(task)
             self.children[job_id] = child

@@ -68,6 +68,7 @@ class PlanTask:
     memory_mb: int  # address space of the child (and of what it starts), MB
     # a daily plan: the groups of records uploaded (labopt.daily.province.merged_records)
     daily: dict[str, pd.DataFrame] | None = None
+    version: int = 1  # the scenario's version (its static part, for a daily plan)
 
 
 def start_forkserver() -> None:
@@ -171,7 +172,11 @@ def _daily(conn, task: PlanTask) -> tuple[dict[str, pd.DataFrame], dict]:
     }
     summary = {
         **day.report.to_dict(),
-        "daily": {"waiting_at_start": day.waiting_at_start, "forecast": day.forecast},
+        "daily": {
+            "waiting_at_start": day.waiting_at_start,
+            "forecast": day.forecast,
+            "scenario_version": task.version,
+        },
     }
     return frames, summary
 

@@ -140,6 +140,7 @@ def test_three_days_through_the_service_match_the_workspace(loop, thanh_hoa, tmp
     mine = plan_morning(ws, date, days=3, write=False)
     assert plan["summary"]["daily"]["waiting_at_start"] == mine.waiting_at_start > 0
     assert plan["summary"]["daily"]["forecast"] == mine.forecast
+    assert plan["summary"]["daily"]["scenario_version"] == 1
     # history: conservation every day, tested as recorded, the plans beside them
     days = table(c, f"/v1/scenarios/{sid}/history/days", coord)
     assert days["date"].tolist() == [str(first + dt.timedelta(days=i)) for i in range(3)]
