@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from labopt.lab.estimate import DesignAt
 from labopt.pooling.designs import ALGORITHMS
@@ -185,6 +185,12 @@ class ScenarioReplaced(ScenarioSummary):
         description="units' current inputs that no longer fit the scenario (a day outside its "
         "horizon, a unit or stream it lacks): kept in the history, not applied"
     )
+    daily_records_not_applied: int = Field(
+        0,
+        description="current rows of the daily loop's records that no longer fit the scenario "
+        "(a unit, lab or stream it lacks, a date before its start date): kept in the history, "
+        "left out of daily plans and the history",
+    )
     notes: list[str]
 
 
@@ -221,7 +227,7 @@ class PlanRequest(_In):
     days: int | None = Field(
         None, ge=1, le=366, description="default: to the horizon's end (a daily plan: 7)"
     )
-    daily: bool = Field(
+    daily: StrictBool = Field(
         False,
         description="plan from the daily records: the state they carry to start_date (samples "
         "waiting, reagent on hand), their demand and the forecast where none is recorded; "
@@ -261,8 +267,11 @@ class RecordsIn(_In):
 
 
 class RecordedOut(BaseModel):
-    """An upload stored: its id, rows, the unit- or lab-days it covers (``groups``), how many
-    of those it changed (0: the same upload again) and the current rows it replaced."""
+    """An upload stored: its id ("" when it changed nothing), rows, the unit- or lab-days it
+    covers (``groups``), how many of those it changed (0: the same upload again), the current
+    rows it replaced (the scenario's own included), and ``warnings`` when the records no
+    longer add up (tests beyond the samples there, reactions beyond the reagent): daily plans
+    from later dates fail until a correction is recorded."""
 
     upload: str
     kind: str
@@ -271,6 +280,7 @@ class RecordedOut(BaseModel):
     changed: int
     replaced: int
     dates: list[str]
+    warnings: list[str] = []
 
 
 # ------------------------------------------------------------------ lab batches

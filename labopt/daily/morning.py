@@ -48,19 +48,22 @@ class Morning(DayPlan):
 
 def check_window(first: dt.date, records: Records, date: dt.date, days: int) -> None:
     """InputError unless ``days`` is within 1..MAX_DAYS and ``date`` is neither before the
-    loop's first date nor more than MAX_GAP_DAYS after the last record."""
+    loop's first date nor more than MAX_GAP_DAYS after the labs' last record (tested or
+    reagent; the first date without one)."""
     if not 1 <= days <= MAX_DAYS:
         raise InputError(f"days: between 1 and {MAX_DAYS}, got {days}", "days")
     if date < first:
         raise InputError(
             f"date: {date} is before the first date of the daily loop, {first}", "date"
         )
-    last = last_record(records) or first
+    # what the labs tested and ran is what carries the state: samples collected on later
+    # dates (units' forecasts, a mistyped year) do not make the days between them known
+    last = last_record(records, ("tested", "reagent")) or first
     if (date - last).days > MAX_GAP_DAYS:
         raise InputError(
-            f"date: {date} is {(date - last).days} days after the last record ({last}); the "
-            f"state would be carried over days of which nothing is known. Record those days "
-            f"first, or check the date",
+            f"date: {date} is {(date - last).days} days after the labs' last record ({last}); "
+            f"the state would be carried over days of which nothing is known. Record those "
+            f"days first, or check the date",
             "date",
         )
 

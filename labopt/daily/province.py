@@ -18,13 +18,17 @@ from labopt.errors import InputError
 from labopt.scenario.model import Scenario
 
 
+class NotCarried(InputError):
+    """The province has what the daily loop does not carry from day to day yet."""
+
+
 def check_carried(scn: Scenario, what: str = "scenario") -> None:
-    """InputError for what the loop does not carry from day to day yet (shipments, kits)."""
+    """NotCarried for what the loop does not carry from day to day yet (shipments, kits)."""
     if len(scn.supply_routes) or len(scn.kits):
-        raise InputError(
+        raise NotCarried(
             f"{what}: the daily loop does not carry reagent shipments or collection kits from "
-            f"day to day yet; remove supply_routes.csv and kits.csv (or their sheets) to run "
-            f"the daily loop on this province",
+            f"day to day yet; remove its supply routes and kits (supply_routes.csv and "
+            f"kits.csv, or their sheets) to run the daily loop on this province",
             "scenario",
         )
 
@@ -75,15 +79,39 @@ def _own_prevalence(scn: Scenario) -> np.ndarray:
     return np.where(np.isclose(own, table, rtol=0, atol=1e-12), np.nan, own)
 
 
+def unfit(scn: Scenario, kind: str, rows: pd.DataFrame) -> pd.Series:
+    """Per row of records of ``kind``: why it no longer fits ``scn`` (a unit, lab or stream it
+    lacks, a date before its start date), "" where it fits. Records stored before the
+    scenario was replaced can be such rows."""
+    why = pd.Series("", index=rows.index, dtype=object)
+    if rows.empty:
+        return why
+    known = {
+        "district": {d.code for d in scn.districts},
+        "lab": {lab.id for lab in scn.labs},
+        "stream": {s.id for s in scn.streams},
+    }
+    for column in RECORDS[kind].column_names:
+        if column in known:
+            bad = ~rows[column].isin(known[column])
+            why[bad & (why == "")] = f"no {column} " + rows.loc[bad, column].astype(str)
+    early = rows["date"].astype(str) < scn.province.start_date.isoformat()
+    why[early & (why == "")] = f"before the start date {scn.province.start_date}"
+    return why
+
+
 def merged_records(scn: Scenario, uploaded: dict[str, pd.DataFrame]) -> Records:
     """The current records of a loop kept as ``scn`` and the groups uploaded since (per kind,
     RECORDS' columns and UPLOAD, one upload per group): the scenario's first records, each
-    group replaced by the uploaded one where there is one."""
+    group replaced by the uploaded one where there is one. Uploaded rows that no longer fit
+    the scenario (:func:`unfit`) are left out."""
     first = first_records(scn)
     out = {}
     for kind in RECORDS:
         base = first[kind].assign(**{UPLOAD: 0})
         up = uploaded.get(kind)
+        if up is not None and len(up):
+            up = up[(unfit(scn, kind, up) == "").to_numpy()]
         if up is None or up.empty:
             both = base
         elif base.empty:

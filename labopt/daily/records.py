@@ -152,7 +152,13 @@ def check_records(
         raise InputError(f"kind: one of {', '.join(RECORDS)}; got {kind!r}", "kind")
     table = RECORDS[kind]
     raw = raw.rename(columns=lambda c: str(c).strip().lower())
-    if "date" not in raw.columns and date is not None:
+    if date is not None and "date" in raw.columns:
+        raise InputError(
+            f"date: {source} has dates of its own; give the dates there or the date beside "
+            f"it, not both",
+            "date",
+        )
+    if date is not None:
         raw = raw.assign(date=date.isoformat())
     problems: list[Problem] = []
     if raw.empty:

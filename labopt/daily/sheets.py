@@ -165,7 +165,7 @@ def dispatch_html(
         out.append(f"<section><h2>{esc(t['unit'].format(id=code, name=name))}</h2>")
         out.append(_table(rows.drop(columns=["district", "district_name"]), lang))
         out.append("</section>")
-    if tables["lab_totals"].empty:
+    if tables["lab_totals"].empty and tables["units"].empty:
         out.append(f"<p>{esc(t['none'])}</p>")
     out.append("</body></html>")
     return "\n".join(out)

@@ -17,13 +17,13 @@ from fastapi import APIRouter, File, Form, Header, HTTPException, Query, UploadF
 
 from labopt.daily.history import history_tables
 from labopt.daily.morning import check_window
-from labopt.daily.province import static_part
+from labopt.daily.province import NotCarried, static_part
 from labopt.daily.records import RECORDS, RecordError
 from labopt.daily.state import carry_to, last_record
 from labopt.errors import InputError
 from labopt.lab.tables import read_table
 from labopt_api.deps import Caller, DbSession
-from labopt_api.errors import json_rows_detail, problems_detail, query_error
+from labopt_api.errors import field_error, json_rows_detail, problems_detail
 from labopt_api.models import ScenarioRecord
 from labopt_api.responses import TABLE_CONTENT, table_format, table_response
 from labopt_api.schemas import ERRORS, Day, RecordedOut, RecordsIn
@@ -81,7 +81,26 @@ def _store(
         )
     except PermissionError as exc:
         raise forbidden(str(exc)) from None
-    return RecordedOut(**up.__dict__)
+    except NotCarried as exc:
+        raise HTTPException(409, detail=str(exc)) from None
+    return RecordedOut(**up.__dict__, warnings=_adds_up(db, record, up.dates))
+
+
+def _adds_up(db: DbSession, record: ScenarioRecord, dates: list[str]) -> list[str]:
+    """Warnings when the records, carried to the end of the upload's last date, no longer add
+    up (the CLI's `day record` warns alike): daily plans from later dates fail until a
+    correction is recorded."""
+    db.refresh(record)
+    scn, recs = daily_records.records(db, record)
+    end = dt.date.fromisoformat(max(dates)) + dt.timedelta(days=1)
+    try:
+        carry_to(static_part(scn), recs, end)
+    except InputError as exc:
+        return [
+            f"recorded, but the records do not add up: {exc}. Daily plans from later dates "
+            f"fail until a correction is recorded"
+        ]
+    return []
 
 
 def _cell(v: Any) -> str:
@@ -178,7 +197,7 @@ def read_records(
 def _records(db: DbSession, record: ScenarioRecord):
     try:
         return daily_records.records(db, record)
-    except InputError as exc:  # the scenario has what the loop does not carry
+    except NotCarried as exc:
         raise HTTPException(409, detail=str(exc)) from None
 
 
@@ -216,11 +235,18 @@ def history(
     scn, recs = _records(db, record)
     first = scn.province.start_date
     last = until or last_record(recs, ("tested", "reagent")) or first
+    if until is None:
+        last = max(last, first)
     try:
         check_window(first, recs, last, 1)
+    except InputError as exc:
+        raise field_error("until", f"until:{str(exc).split(':', 1)[1]}", where="query") from None
+    try:
         carried = carry_to(static_part(scn), recs, last + dt.timedelta(days=1))
     except InputError as exc:
-        raise HTTPException(422, detail=[query_error(exc)]) from None
+        raise HTTPException(
+            409, detail=f"the records do not add up: {exc}; record a correction"
+        ) from None
     planned = plans.planned_days(db, scenario_id, [d for d, _ in carried.accounts])
 
     def planned_on(date: dt.date) -> pd.DataFrame | None:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, 
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from labopt.daily.morning import check_window
+from labopt.daily.province import NotCarried
 from labopt.daily.sheets import dispatch_html, write_dispatch_xlsx
 from labopt.errors import InputError
 from labopt.scenario import scenario_from_data
@@ -91,7 +92,10 @@ def _window(body: PlanRequest, record: ScenarioRecord, db: DbSession) -> tuple[d
     if body.start_date is None:
         raise field_error("start_date", "start_date: a daily plan needs its date (YYYY-MM-DD)")
     days = body.days or DAILY_DAYS
-    scn, records = daily_records.records(db, record)
+    try:
+        scn, records = daily_records.records(db, record)
+    except NotCarried as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     try:
         check_window(scn.province.start_date, records, body.start_date, days)
     except InputError as exc:

@@ -43,7 +43,7 @@ from labopt_api.schemas import (
     ScenarioSummary,
 )
 from labopt_api.security import Principal, forbidden, require_coordinator
-from labopt_api.store import district_days, scenarios
+from labopt_api.store import daily_records, district_days, scenarios
 from labopt_api.stored_text import usable_id
 from labopt_api.uploads import check_scenario_file
 
@@ -134,8 +134,17 @@ def _replace(
             ),
         )
     left = district_days.not_applied(db, scn, r.id)
+    unfit = daily_records.not_applied(db, scn, r.id)
     try:
-        r = scenarios.replace(db, r, scn, data, who, district_days_not_applied=len(left))
+        r = scenarios.replace(
+            db,
+            r,
+            scn,
+            data,
+            who,
+            district_days_not_applied=len(left),
+            daily_records_not_applied=len(unfit),
+        )
     except scenarios.Stale as exc:
         raise _stale(exc.record) from None
     response.headers["ETag"] = etag(r)
@@ -148,8 +157,19 @@ def _replace(
             f"{len(left)} current unit inputs no longer fit the scenario: they "
             f"stay in the history and plans leave them out",
         )
+    if unfit:
+        notes.append(
+            f"{len(unfit)} current rows of the daily records no longer fit the scenario: they "
+            f"stay in the history, and daily plans and the history leave them out"
+        )
+        notes.extend(unfit[:MAX_NOTES])
+        if len(unfit) > MAX_NOTES:
+            notes.append(f"... and {len(unfit) - MAX_NOTES} more")
     return ScenarioReplaced(
-        **summary(r).model_dump(), district_days_not_applied=len(left), notes=notes
+        **summary(r).model_dump(),
+        district_days_not_applied=len(left),
+        daily_records_not_applied=len(unfit),
+        notes=notes,
     )
 
 
@@ -305,7 +325,7 @@ def replace_from_file(
     "/{scenario_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a scenario without lab batches, and its plans; with units' "
-    "inputs only with force=true (they are kept in the audit trail)",
+    "inputs or daily records only with force=true (they are kept in the audit trail)",
     operation_id="scenarios-delete",
 )
 def delete(
@@ -315,7 +335,7 @@ def delete(
     force: bool = Query(
         False,
         description="delete although units have submitted "
-        "input; their submissions and the scenario "
+        "input or daily records were uploaded; they and the scenario "
         "are kept in the audit event",
     ),
     if_match: str | None = IF_MATCH,
@@ -335,20 +355,25 @@ def delete(
     if scenarios.batch_count(db, scenario_id):
         raise refused
     inputs = district_days.submissions(db, scenario_id)
-    if inputs and not force:
+    records = daily_records.count(db, scenario_id)
+    if (inputs or records) and not force:
+        held = [
+            *([f"{inputs} district-day submissions from its units"] if inputs else []),
+            *([f"{records} uploads of daily records"] if records else []),
+        ]
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             detail=(
-                f"scenario {scenario_id} holds {inputs} district-day submissions from its units; "
-                f"send force=true to delete it anyway (they are kept in the audit trail)"
+                f"scenario {scenario_id} holds {' and '.join(held)}; send force=true to "
+                f"delete it anyway (they are kept in the audit trail)"
             ),
         )
-    kept = (
-        {"scenario": r.data, "district_days": district_days.archive(db, scenario_id)}
-        if inputs
-        else {}
-    )
-    if not scenarios.delete(db, r, who, forced=bool(inputs), **kept):
+    kept: dict[str, Any] = {"scenario": r.data} if inputs or records else {}
+    if inputs:
+        kept["district_days"] = district_days.archive(db, scenario_id)
+    if records:
+        kept["daily_records"] = daily_records.archive(db, scenario_id)
+    if not scenarios.delete(db, r, who, forced=bool(inputs or records), **kept):
         raise refused
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

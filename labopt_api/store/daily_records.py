@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from labopt.daily.province import check_carried, merged_records
+from labopt.daily.province import check_carried, first_records, merged_records, unfit
 from labopt.daily.records import RECORDS, SCOPE, UPLOAD, Records, check_records
 from labopt.scenario import Scenario, scenario_from_data
 from labopt_api.models import DailyRecord, ScenarioRecord, now
@@ -87,26 +87,42 @@ def record(
         refused = sorted(c for c in set(rows[column]) if not may(c))
         if refused:
             raise PermissionError(f"record {kind} for {', '.join(refused)}")
+        # in key order, so that the same rows in another order are the same upload
+        rows = rows.sort_values(list(RECORDS[kind].key), kind="stable").reset_index(drop=True)
+        dates = sorted(set(rows["date"]))
+        days = [dt.date.fromisoformat(d) for d in dates]
+        olds = {
+            (g.date.isoformat(), g.scope): g
+            for g in db.execute(
+                select(DailyRecord).where(
+                    DailyRecord.scenario_id == scenario_id,
+                    DailyRecord.kind == kind,
+                    DailyRecord.date.in_(days),
+                    DailyRecord.current.is_(True),
+                )
+            ).scalars()
+        }
+        # the scenario's own rows of a group are its first records (labopt.daily.province)
+        own = first_records(scn)[kind].groupby(["date", column]).size()
         upload = uuid.uuid4().hex
         groups = changed = replaced = 0
         for (day, code), group in rows.groupby(["date", column], sort=True):
             groups += 1
             new = _json_rows(group.reset_index(drop=True))
-            day = dt.date.fromisoformat(str(day))
-            old = db.execute(
-                select(DailyRecord).where(*_current(scenario_id, kind, day, str(code)))
-            ).scalar_one_or_none()
+            old = olds.get((str(day), str(code)))
             if old is not None and old.rows == new:
                 continue
             if old is not None:
                 old.current = False
                 replaced += len(old.rows)
                 db.flush()  # the old row leaves the unique index before the new one enters
+            else:
+                replaced += int(own.get((day, code), 0))
             db.add(
                 DailyRecord(
                     scenario_id=scenario_id,
                     kind=kind,
-                    date=day,
+                    date=dt.date.fromisoformat(str(day)),
                     scope=str(code),
                     rows=new,
                     upload=upload,
@@ -116,7 +132,6 @@ def record(
                 )
             )
             changed += 1
-        dates = sorted(set(rows["date"]))
         if changed:
             audit.record(
                 db,
@@ -133,19 +148,11 @@ def record(
                 source=source[:200],
             )
         db.commit()
-        return Recorded(upload, kind, len(rows), groups, changed, replaced, dates)
+        return Recorded(
+            upload if changed else "", kind, len(rows), groups, changed, replaced, dates
+        )
 
     return with_retries(db, attempt, f"the {kind} records kept changing while these were written")
-
-
-def _current(scenario_id: str, kind: str, date: dt.date, scope: str):
-    return (
-        DailyRecord.scenario_id == scenario_id,
-        DailyRecord.kind == kind,
-        DailyRecord.date == date,
-        DailyRecord.scope == scope,
-        DailyRecord.current.is_(True),
-    )
 
 
 def stored(db: Session, scenario_id: str) -> Stored:
@@ -205,3 +212,47 @@ def history(db: Session, scenario_id: str, kind: str) -> pd.DataFrame:
     ]
     columns = [*RECORDS[kind].column_names, "upload", "recorded_at", "current"]
     return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def not_applied(db: Session, scn: Scenario, scenario_id: str) -> list[str]:
+    """The current uploaded rows that do not fit ``scn`` (a scenario about to replace the
+    stored one), as "kind date unit-or-lab: why": they stay in the history and the loop
+    leaves them out."""
+    out = []
+    for kind, rows in stored(db, scenario_id).items():
+        why = unfit(scn, kind, rows)
+        bad = rows[(why != "").to_numpy()]
+        column = scope_column(kind)
+        for (date, code), w in zip(
+            zip(bad["date"], bad[column], strict=True), why[why != ""], strict=True
+        ):
+            out.append(f"{kind} {date} {code}: {w}")
+    return out
+
+
+def count(db: Session, scenario_id: str) -> int:
+    """Uploaded groups kept for the scenario, current or not."""
+    return db.execute(
+        select(func.count()).select_from(DailyRecord).where(DailyRecord.scenario_id == scenario_id)
+    ).scalar_one()
+
+
+def archive(db: Session, scenario_id: str) -> list[dict[str, Any]]:
+    """Every uploaded group of the scenario, oldest first, as kept in the audit trail when the
+    scenario is deleted with force."""
+    found = db.execute(
+        select(DailyRecord).where(DailyRecord.scenario_id == scenario_id).order_by(DailyRecord.id)
+    ).scalars()
+    return [
+        {
+            "kind": g.kind,
+            "date": g.date.isoformat(),
+            "scope": g.scope,
+            "rows": g.rows,
+            "upload": g.upload,
+            "current": g.current,
+            "submitted_by": g.submitted_by,
+            "submitted_at": g.submitted_at.isoformat(),
+        }
+        for g in found
+    ]

@@ -140,7 +140,7 @@ def planned_days(
     db: Session, scenario_id: str, dates: list[dt.date]
 ) -> dict[dt.date, tuple[list, list]]:
     """For each date of ``dates`` with a finished daily plan from it, the ``planned`` table
-    (columns, rows) of the last one finished."""
+    (columns, rows) of the last one requested."""
     if not dates:
         return {}
     found = db.execute(
@@ -153,6 +153,6 @@ def planned_days(
             PlanJob.start_date.in_(dates),
             PlanTable.name == "planned",
         )
-        .order_by(PlanJob.finished_at, PlanJob.id)
+        .order_by(PlanJob.created_at, PlanJob.id)
     ).all()
     return {start: (columns, rows) for start, columns, rows in found}

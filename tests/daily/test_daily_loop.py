@@ -244,6 +244,8 @@ def test_the_cli_loop_on_the_fixture(tmp_path):
             "waiting": 100,
             "reactions_run": round(float(used["used"].sum()), 1),
             "planned_reactions": round(float(planned["reactions"].sum()), 1),
+            "behind_plan": 100,  # the 100 screening samples the lab did not test
+            "off_plan": 0,
         }
     ]
     units = pd.DataFrame(h["units"]).set_index(["district", "stream"])
@@ -452,7 +454,7 @@ def test_a_day_without_any_demand_is_planned(tmp_path):
 
 def test_plan_dates_far_from_the_records_are_refused(tmp_path):
     ws = create(tmp_path / "ws", load_scenario(TINY))
-    with pytest.raises(InputError, match="days after the last record"):
+    with pytest.raises(InputError, match=r"days after the labs' last record"):
         plan_morning(ws, dt.date(2026, 10, 4), write=False)
     bad = pd.DataFrame({"lab": ["cdc"], "reactions": ["5"], "date": ["9999-12-31"]})
     with pytest.raises(RecordError, match="a mistyped year"):

@@ -209,6 +209,7 @@ def test_who_may_record_and_read_what(loop, thanh_hoa):
     page = c.get(f"{base}/dispatch?lang=vi", headers=unit_key)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert f"Địa phương {unit_a}" in page.text and "Phòng xét nghiệm " not in page.text
+    assert "Hôm nay không gửi mẫu" not in page.text  # it sends today
     page = c.get(f"{base}/dispatch", headers=lab_key).text
     assert f"Lab {lab_a}:" in page and f"Lab {lab_b}:" not in page
     # the history: a lab its labs' rows, a unit its units'; the province's days the coordinator
@@ -267,6 +268,7 @@ def test_uploads_are_all_or_nothing_idempotent_and_corrections_keep_history(loop
         "changed": 2,
         "replaced": 0,
         "dates": [str(first), str(first + dt.timedelta(days=1))],
+        "warnings": [],
     }
     # the same upload again changes nothing
     r = c.post(path, json={"rows": rows}, headers=coord)
@@ -319,6 +321,83 @@ def test_uploads_are_all_or_nothing_idempotent_and_corrections_keep_history(loop
     )
     r = c.post(f"/v1/scenarios/{sid}/records/spam", json={"rows": rows}, headers=coord)
     assert r.status_code == 404 and "collected" in r.json()["detail"]
+    # dates in the rows and beside them: refused, not silently resolved
+    r = c.post(path, json={"rows": rows, "date": str(first)}, headers=coord)
+    assert r.status_code == 422 and "not both" in json.dumps(r.json())
+    r = c.post(
+        f"{path}/upload",
+        files={"file": ("reagent.csv", f"date,lab,used\n{first},{lab},77\n".encode())},
+        data={"date": str(first)},
+        headers=coord,
+    )
+    assert r.status_code == 422 and "not both" in json.dumps(r.json())
+
+
+def test_records_replace_the_scenarios_own_rows_and_any_order_is_the_same_upload(loop, thanh_hoa):
+    svc, sid, coord = loop
+    c = svc.client
+    first = thanh_hoa.province.start_date
+    unit = thanh_hoa.districts[0].code
+    own = thanh_hoa.demand[(thanh_hoa.demand["day"] == 2) & (thanh_hoa.demand["district"] == unit)]
+    assert len(own) > 1
+    rows = [
+        {"date": str(first + dt.timedelta(days=1)), "district": unit, "stream": s, "samples": 7}
+        for s in sorted(own["stream"])
+    ]
+    path = f"/v1/scenarios/{sid}/records/collected"
+    r = c.post(path, json={"rows": rows}, headers=coord)
+    assert (r.json()["changed"], r.json()["replaced"]) == (1, len(own))
+    r = c.post(path, json={"rows": rows[::-1]}, headers=coord)
+    assert (r.json()["changed"], r.json()["replaced"], r.json()["upload"]) == (0, 0, "")
+
+
+def test_records_that_do_not_add_up_are_stored_with_a_warning(loop, thanh_hoa):
+    """As `labopt day record`: stored (a correction follows), with a warning naming the day;
+    the history then says the records do not add up (409) until the correction."""
+    svc, sid, coord = loop
+    c = svc.client
+    first = str(thanh_hoa.province.start_date)
+    lab, unit = thanh_hoa.labs[0].id, thanh_hoa.districts[0].code
+    row = {"date": first, "lab": lab, "district": unit, "stream": "reactive"}
+    path = f"/v1/scenarios/{sid}/records/tested"
+    r = c.post(path, json={"rows": [row | {"samples": 10**6}]}, headers=coord)
+    assert r.status_code == 200
+    assert "do not add up" in r.json()["warnings"][0] and first in r.json()["warnings"][0]
+    r = c.get(f"/v1/scenarios/{sid}/history/days", headers=coord)
+    assert r.status_code == 409 and "correction" in r.json()["detail"]
+    r = c.post(path, json={"rows": [row | {"samples": 10}]}, headers=coord)
+    assert r.status_code == 200 and r.json()["warnings"] == []
+    assert c.get(f"/v1/scenarios/{sid}/history/days", headers=coord).status_code == 200
+
+
+def test_a_scenario_with_records_is_kept_from_deletion_and_replacement_says_what_no_longer_fits(
+    loop, thanh_hoa
+):
+    svc, sid, coord = loop
+    c = svc.client
+    first = str(thanh_hoa.province.start_date)
+    lab = thanh_hoa.labs[0].id
+    gone = thanh_hoa.districts[-1].code
+    row = {"date": first, "lab": lab, "district": gone, "stream": "reactive", "samples": 1}
+    assert c.post(f"/v1/scenarios/{sid}/records/tested", json={"rows": [row]}, headers=coord)
+    # the unit leaves the province: the PUT says which records no longer fit
+    data = as_json(thanh_hoa)
+    for table in ("districts", "demand", "prevalence", "travel", "backlog"):
+        key = "code" if table == "districts" else "district"
+        data[table] = [r for r in data.get(table) or [] if r.get(key) != gone]
+    r = c.put(f"/v1/scenarios/{sid}", json=data, headers=coord)
+    assert r.status_code == 200, r.text
+    assert r.json()["daily_records_not_applied"] == 1
+    assert any(f"tested {first} {lab}: no district {gone}" in n for n in r.json()["notes"])
+    # the loop leaves them out: the history still answers
+    assert c.get(f"/v1/scenarios/{sid}/history/days", headers=coord).status_code == 200
+    r = c.delete(f"/v1/scenarios/{sid}", headers=coord)
+    assert r.status_code == 409 and "daily records" in r.json()["detail"]
+    assert c.delete(f"/v1/scenarios/{sid}?force=true", headers=coord).status_code == 204
+    admin = svc.key("admin")
+    events = c.get("/v1/audit", params={"action": "scenario.delete"}, headers=admin).json()
+    kept = events["items"][0]["detail"]["daily_records"]
+    assert kept[0]["rows"][0]["district"] == gone
 
 
 def test_daily_plan_requests_are_checked_at_once(loop, thanh_hoa, service):
@@ -334,9 +413,27 @@ def test_daily_plan_requests_are_checked_at_once(loop, thanh_hoa, service):
     r = ask(start_date=str(first - dt.timedelta(days=1)))
     assert r.status_code == 422 and "first date" in r.json()["detail"][0]["msg"]
     r = ask(start_date=str(first + dt.timedelta(days=60)))
-    assert r.status_code == 422 and "after the last record" in r.json()["detail"][0]["msg"]
+    assert r.status_code == 422 and "after the labs' last record" in r.json()["detail"][0]["msg"]
     r = ask(start_date=str(first), days=61)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "days"]
+    assert ask(start_date=str(first), daily="yes").status_code == 422
+    # units' samples far ahead do not make the days between known: the labs' last report counts
+    unit = thanh_hoa.districts[0].code
+    row = {"date": str(first + dt.timedelta(days=200)), "district": unit, "stream": "reactive"}
+    r = c.post(
+        f"/v1/scenarios/{sid}/records/collected",
+        json={"rows": [row | {"samples": 5}]},
+        headers=coord,
+    )
+    assert r.status_code == 200
+    r = ask(start_date=str(first + dt.timedelta(days=200)))
+    assert r.status_code == 422 and "labs' last record" in r.json()["detail"][0]["msg"]
+    r = c.get(
+        f"/v1/scenarios/{sid}/history/days",
+        params={"until": str(first + dt.timedelta(days=200))},
+        headers=coord,
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "until"]
     # a province with reagent shipments: the loop does not carry them yet, said at once
     with_supply = load_scenario(EXAMPLES / "thanh_hoa")
     r = c.post("/v1/scenarios", json=as_json(with_supply), headers=coord)
@@ -346,13 +443,13 @@ def test_daily_plan_requests_are_checked_at_once(loop, thanh_hoa, service):
         json={"scenario_id": other, "daily": True, "start_date": str(first)},
         headers=coord,
     )
-    assert r.status_code == 422 and "supply_routes" in json.dumps(r.json())
+    assert r.status_code == 409 and "supply routes" in r.json()["detail"]
     r = c.post(
         f"/v1/scenarios/{other}/records/reagent",
         json={"rows": [{"date": str(first), "lab": thanh_hoa.labs[0].id, "used": 1}]},
         headers=coord,
     )
-    assert r.status_code == 422 and "supply_routes" in json.dumps(r.json())
+    assert r.status_code == 409 and "supply routes" in r.json()["detail"]
     assert c.get(f"/v1/scenarios/{other}/records/reagent", headers=coord).status_code == 409
 
 
