@@ -160,6 +160,17 @@ def check_records(
         )
     if date is not None:
         raw = raw.assign(date=date.isoformat())
+    elif "date" not in raw.columns:
+        raise RecordError(
+            source,
+            [
+                Problem(
+                    source,
+                    "no date column: give each row's date (YYYY-MM-DD) in a date column, or "
+                    "the date of them all beside it (--date, or the service's date field)",
+                )
+            ],
+        )
     problems: list[Problem] = []
     if raw.empty:
         problems.append(Problem(source, "no rows: nothing to record"))

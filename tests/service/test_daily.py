@@ -311,6 +311,8 @@ def test_uploads_are_all_or_nothing_idempotent_and_corrections_keep_history(loop
     r = c.post(f"{path}/upload", files={"file": ("r.xlsx", buf.getvalue())}, headers=coord)
     assert r.status_code == 200, r.text
     assert table(c, path, coord)["used"].tolist() == [90, 120, 77, 55]
+    r = c.post(f"{path}/upload", files={"file": ("r.csv", csv)}, headers=coord)
+    assert r.status_code == 422 and "no date column" in json.dumps(r.json())
     r = c.post(f"{path}/upload", files={"file": ("r.csv", b"lab\nx\n")}, headers=coord)
     assert r.status_code == 422 and "used" in json.dumps(r.json())
     r = c.post(f"{path}/upload", files={"file": ("r.txt", b"lab\nx\n")}, headers=coord)
