@@ -283,6 +283,15 @@ class RecordedOut(BaseModel):
     warnings: list[str] = []
 
 
+class WithdrawnOut(BaseModel):
+    """A unit's or lab's day of records withdrawn: its rows stay in the history."""
+
+    kind: str
+    date: dt.date
+    code: str
+    rows: int
+
+
 # ------------------------------------------------------------------ lab batches
 Text = Annotated[str, Field(min_length=0, max_length=MAX_TEXT), OneLine]
 SampleId = Annotated[str, Field(min_length=1, max_length=SAMPLE_ID), OneLine]

@@ -26,7 +26,7 @@ from labopt_api.deps import Caller, DbSession
 from labopt_api.errors import field_error, json_rows_detail, problems_detail
 from labopt_api.models import ScenarioRecord
 from labopt_api.responses import TABLE_CONTENT, table_format, table_response
-from labopt_api.schemas import ERRORS, Day, RecordedOut, RecordsIn
+from labopt_api.schemas import ERRORS, Day, RecordedOut, RecordsIn, WithdrawnOut
 from labopt_api.security import Principal, forbidden
 from labopt_api.store import daily_records, plans, scenarios
 from labopt_api.uploads import read_table_upload, upload_name
@@ -162,6 +162,26 @@ def upload_records(
         return _store(db, who, scenario_id, kind, raw, name, date)
     except RecordError as exc:
         raise HTTPException(422, detail=problems_detail(exc.problems, "record_error")) from None
+
+
+@router.delete(
+    "/{scenario_id}/records/{kind}/{date}/{code}",
+    response_model=WithdrawnOut,
+    summary="Withdraw a unit's or lab's day of records (it stays in the history)",
+    operation_id="records-withdraw",
+)
+def withdraw_records(
+    scenario_id: str, kind: str, date: Day, code: str, who: Caller, db: DbSession
+) -> WithdrawnOut:
+    """For a record sent for the wrong day: the unit's or lab's day then has no uploaded
+    record (the scenario's own rows for it, if any, apply again). The same keys as recording
+    may withdraw."""
+    _kind(kind)
+    allowed = _role_scope(who, scenarios.get(db, scenario_id), kind)
+    if allowed is not None and code not in allowed:
+        raise forbidden(f"withdraw {kind} records of {code}")
+    rows = daily_records.withdraw(db, scenario_id, who, kind, date, code)
+    return WithdrawnOut(kind=kind, date=date, code=code, rows=rows)
 
 
 @router.get(

@@ -32,7 +32,7 @@ from labopt.daily.records import RECORDS, SCOPE, UPLOAD, Records, check_records
 from labopt.scenario import Scenario, scenario_from_data
 from labopt_api.models import DailyRecord, ScenarioRecord, now
 from labopt_api.security import Principal
-from labopt_api.store import audit, scenarios
+from labopt_api.store import NotFound, audit, scenarios
 from labopt_api.store.district_days import with_retries
 
 # stored rows are keyed by the group: one upload's rows for one kind, date and unit or lab
@@ -168,6 +168,44 @@ def stored(db: Session, scenario_id: str) -> Stored:
         rows = [{**r, UPLOAD: rid} for k, rid, group in found if k == kind for r in group]
         out[kind] = _typed(kind, pd.DataFrame.from_records(rows))
     return out
+
+
+def withdraw(
+    db: Session, scenario_id: str, who: Principal, kind: str, date: dt.date, code: str
+) -> int:
+    """Withdraw the current upload of a unit's or lab's day (a mistyped date, say): it stays in
+    the history, and the day has no uploaded record any more (the scenario's own rows, if it
+    has any, apply again). The rows withdrawn; NotFound when there is no current upload."""
+
+    def attempt() -> int:
+        scenarios.lock(db, scenario_id)
+        group = db.execute(
+            select(DailyRecord).where(
+                DailyRecord.scenario_id == scenario_id,
+                DailyRecord.kind == kind,
+                DailyRecord.date == date,
+                DailyRecord.scope == code,
+                DailyRecord.current.is_(True),
+            )
+        ).scalar_one_or_none()
+        if group is None:
+            raise NotFound(f"no {kind} record of {code} for {date} to withdraw")
+        group.current = False
+        audit.record(
+            db,
+            who,
+            "daily_record.withdraw",
+            "daily_record",
+            f"{scenario_id}/{kind}/{group.upload}",
+            kind=kind,
+            date=date.isoformat(),
+            scope=code,
+            rows=len(group.rows),
+        )
+        db.commit()
+        return len(group.rows)
+
+    return with_retries(db, attempt, f"the {kind} records kept changing while withdrawing")
 
 
 def _typed(kind: str, df: pd.DataFrame) -> pd.DataFrame:

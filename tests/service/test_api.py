@@ -422,6 +422,14 @@ ENDPOINTS = [  # method, path, body, roles allowed ("coordinator" = of "tiny")[,
     ("GET", "/v1/scenarios/{sid}/history/days", None, {"admin", "coordinator"}),
     ("GET", "/v1/scenarios/{sid}/history/labs", None, {"admin", "coordinator", "lab"}),
     ("GET", "/v1/scenarios/{sid}/history/units", None, {"admin", "coordinator", "district"}),
+    # nothing recorded to withdraw: those who may withdraw learn so (404)
+    (
+        "DELETE",
+        "/v1/scenarios/{sid}/records/reagent/2021-10-04/cdc",
+        None,
+        {"admin", "coordinator", "lab"},
+        {404},
+    ),
     # a week's plan has no dispatch sheets: those who may read it learn so (404)
     ("GET", "/v1/plans/{pid}/dispatch", None, {"admin", "coordinator", "lab"}, {404}),
     ("POST", "/v1/plans", "PLAN", {"admin", "coordinator"}),

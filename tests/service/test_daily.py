@@ -530,3 +530,28 @@ def test_a_morning_over_http(database_url, thanh_hoa):
             assert row["reactions_run"] == used
     finally:
         server.stop()
+
+
+def test_a_day_recorded_for_the_wrong_date_is_withdrawn(loop, thanh_hoa):
+    """A lab types 2022 for 2021: the history would run to 2022 (and plans be allowed there);
+    the lab withdraws that day, which stays in the history of uploads."""
+    svc, sid, coord = loop
+    c = svc.client
+    lab, other = thanh_hoa.labs[0].id, thanh_hoa.labs[1].id
+    lab_key = svc.key("lab", f"{PROVINCE}/{lab}")
+    first = thanh_hoa.province.start_date
+    wrong = first.replace(year=first.year + 1)
+    row = {"lab": lab, "district": thanh_hoa.districts[0].code, "stream": "reactive"}
+    path = f"/v1/scenarios/{sid}/records/tested"
+    body = {"rows": [row | {"samples": 3}], "date": str(wrong)}
+    assert c.post(path, json=body, headers=lab_key).status_code == 200
+    r = c.delete(f"{path}/{wrong}/{other}", headers=lab_key)
+    assert r.status_code == 403  # another lab's day
+    r = c.delete(f"{path}/{wrong}/{lab}", headers=lab_key)
+    assert r.status_code == 200 and r.json()["rows"] == 1
+    assert c.delete(f"{path}/{wrong}/{lab}", headers=lab_key).status_code == 404
+    assert table(c, path, coord).empty
+    hist = table(c, f"{path}?history=true", coord)
+    assert len(hist) == 1 and not hist["current"].any()
+    days = table(c, f"/v1/scenarios/{sid}/history/days", coord)
+    assert days["date"].tolist() == [str(first)]

@@ -46,6 +46,7 @@ OPERATIONS = {
     ("post", "/v1/scenarios/{scenario_id}/records/{kind}"): "records-submit",
     ("post", "/v1/scenarios/{scenario_id}/records/{kind}/upload"): "records-upload",
     ("get", "/v1/scenarios/{scenario_id}/records/{kind}"): "records-read",
+    ("delete", "/v1/scenarios/{scenario_id}/records/{kind}/{date}/{code}"): "records-withdraw",
     ("get", "/v1/scenarios/{scenario_id}/history/{table}"): "records-history",
     ("post", "/v1/batches"): "batches-create",
     ("get", "/v1/batches"): "batches-list",
