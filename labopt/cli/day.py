@@ -148,6 +148,24 @@ def record(
         )
 
 
+@app.command("withdraw")
+@reports_errors
+def withdraw(
+    workspace: WorkspacePath,
+    kind: Annotated[str, typer.Argument(help=f"the record's kind: {', '.join(RECORDS)}")],
+    date: Annotated[str, typer.Argument(help="the day it was recorded for, YYYY-MM-DD")],
+    code: Annotated[str, typer.Argument(help="the unit (collected, prevalence) or lab")],
+) -> None:
+    """Withdraw a unit's or lab's day recorded for the wrong date: the day then has no record
+    of that kind; the upload stays in the history."""
+    ws = Workspace(workspace)
+    rows = ws.withdraw(kind, _date(date, "DATE"), code)
+    console.print(
+        f"Withdrew the {kind} record of {code} for {date} ({rows:,} rows) in {workspace}",
+        highlight=False,
+    )
+
+
 @app.command("plan")
 @reports_errors
 def plan(

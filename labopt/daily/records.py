@@ -10,6 +10,7 @@ replaces that lab's day whole, so the same upload twice leaves the same state.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -223,15 +224,21 @@ def _iso(text: str) -> bool:
     return True
 
 
-def current(history: pd.DataFrame, kind: str) -> pd.DataFrame:
+def current(
+    history: pd.DataFrame, kind: str, withdrawn: AbstractSet[tuple[str, str, int]] = frozenset()
+) -> pd.DataFrame:
     """The current records of ``kind``: for each group SCOPE[kind], the rows of the latest
-    upload covering it (without the upload columns)."""
+    upload covering it (without the upload columns), unless that upload was withdrawn for the
+    group (``withdrawn``: (date, unit or lab, upload)): the group then has no record."""
     table = RECORDS[kind]
     if history.empty:
         return table.empty_frame()
     scope = list(SCOPE[kind])
     latest = history.groupby(scope)[UPLOAD].transform("max")
     out = history[history[UPLOAD] == latest]
+    if withdrawn:
+        keys = zip(out[scope[0]].astype(str), out[scope[1]].astype(str), out[UPLOAD], strict=True)
+        out = out[[(d, c, int(u)) not in withdrawn for d, c, u in keys]]
     return out[table.column_names].reset_index(drop=True)
 
 

@@ -35,6 +35,8 @@ from labopt.scenario.io import load_scenario, save_folder
 from labopt.scenario.model import Scenario
 
 INFO = "workspace.json"
+WITHDRAWN = "withdrawn.csv"  # in records/: unit- or lab-days withdrawn, which upload, when
+WITHDRAWN_COLUMNS = ["kind", "date", "scope", UPLOAD, RECORDED_AT]
 LOCK = ".records.lock"
 KIND = "workspace"
 
@@ -90,8 +92,41 @@ class Workspace:
                 "workspace",
             ) from None
 
+    def withdrawn(self) -> pd.DataFrame:
+        """The unit- or lab-days withdrawn (WITHDRAWN_COLUMNS)."""
+        f = self.path / "records" / WITHDRAWN
+        if not f.is_file():
+            return pd.DataFrame(columns=WITHDRAWN_COLUMNS)
+        df = pd.read_csv(f, dtype=str, keep_default_na=False)
+        return df.assign(**{UPLOAD: pd.to_numeric(df[UPLOAD])})[WITHDRAWN_COLUMNS]
+
     def records(self) -> Records:
-        return Records(**{kind: current(self.history(kind), kind) for kind in RECORDS})
+        w = self.withdrawn()
+        return Records(
+            **{kind: current(self.history(kind), kind, _withdrawn_of(w, kind)) for kind in RECORDS}
+        )
+
+    def withdraw(self, kind: str, date: dt.date, code: str, now: dt.datetime | None = None) -> int:
+        """Withdraw the current upload of a unit's or lab's day (recorded for the wrong date):
+        the day then has no record; the upload stays in the history. The rows withdrawn."""
+        if kind not in RECORDS:
+            raise InputError(f"kind: one of {', '.join(RECORDS)}; got {kind!r}", "kind")
+        scope = list(SCOPE[kind])
+        stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+        with FileLock(self.path / LOCK):
+            histories = {k: self.history(k) for k in RECORDS}
+            w = self.withdrawn()
+            h = histories[kind]
+            group = h[(h[scope[0]] == date.isoformat()) & (h[scope[1]] == code)]
+            if group.empty:
+                raise InputError(f"no {kind} record of {code} for {date} to withdraw", "date")
+            upload = int(group[UPLOAD].max())
+            if (date.isoformat(), code, upload) in _withdrawn_of(w, kind):
+                raise InputError(f"the {kind} record of {code} for {date} is withdrawn already")
+            row = {"kind": kind, "date": date.isoformat(), "scope": code, UPLOAD: upload}
+            w = pd.concat([w, pd.DataFrame([row | {RECORDED_AT: stamp}])], ignore_index=True)
+            _write_records(self.path / "records", histories, w)
+        return int((group[UPLOAD] == upload).sum())
 
     def record(
         self,
@@ -115,12 +150,21 @@ class Workspace:
             replaced = int(pd.MultiIndex.from_frame(before[scope]).isin(covered).sum())
             new = rows.assign(**{UPLOAD: upload, RECORDED_AT: stamp})
             histories[kind] = new if old.empty else pd.concat([old, new], ignore_index=True)
-            _write_records(self.path / "records", histories)
+            _write_records(self.path / "records", histories, self.withdrawn())
         return Upload(rows, upload, replaced)
 
 
-def _write_records(folder: Path, histories: dict[str, pd.DataFrame]) -> None:
+def _withdrawn_of(withdrawn: pd.DataFrame, kind: str) -> set[tuple[str, str, int]]:
+    w = withdrawn[withdrawn["kind"] == kind]
+    return set(zip(w["date"], w["scope"], w[UPLOAD].astype(int), strict=True))
+
+
+def _write_records(
+    folder: Path, histories: dict[str, pd.DataFrame], withdrawn: pd.DataFrame | None = None
+) -> None:
     files = {f"{kind}.csv": _csv_writer(df) for kind, df in histories.items()}
+    if withdrawn is not None and len(withdrawn):
+        files[WITHDRAWN] = _csv_writer(withdrawn)
     write_output_folder(folder, files, kind="records", what="workspace records")
 
 

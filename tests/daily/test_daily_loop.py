@@ -522,3 +522,31 @@ def test_no_forecast_on_the_first_date_and_from_the_days_recorded_after(tmp_path
     dem = m.report.plan.scenario.demand
     row = dem[(dem["day"] == 3) & (dem["district"] == "a") & (dem["stream"] == "reactive")]
     assert row["samples"].tolist() == [500]  # the one day before (10-04), not 500 / 3
+
+
+def test_a_day_recorded_for_the_wrong_date_is_withdrawn_from_the_cli(tmp_path):
+    ws_path = tmp_path / "ws"
+    assert run("day", "init", ws_path, "--from", TINY).exit_code == 0
+    f = tmp_path / "tested.csv"
+    f.write_text("lab,district,stream,samples\ncdc,a,reactive,3\n", encoding="utf-8")
+    r = run("day", "record", ws_path, "tested", f, "--date", "2022-10-04")  # 2021 meant
+    assert r.exit_code == 0, r.output
+    ws = Workspace(ws_path)
+    assert len(ws.records().tested) == 1
+    r = run("day", "withdraw", ws_path, "tested", "2022-10-04", "cdc")
+    assert (
+        r.exit_code == 0 and "Withdrew the tested record of cdc for 2022-10-04 (1 rows)" in r.output
+    )
+    assert ws.records().tested.empty
+    assert len(ws.history("tested")) == 1  # kept
+    r = run("day", "withdraw", ws_path, "tested", "2022-10-04", "cdc")
+    assert r.exit_code != 0 and "withdrawn already" in r.output
+    r = run("day", "withdraw", ws_path, "tested", "2021-10-04", "cdc")
+    assert r.exit_code != 0 and "no tested record of cdc for 2021-10-04" in r.output
+    # recorded again afterwards: the new upload is current
+    assert run("day", "record", ws_path, "tested", f, "--date", "2021-10-04").exit_code == 0
+    assert ws.records().tested["date"].tolist() == ["2021-10-04"]
+    # a later upload keeps the withdrawal list
+    r = run("day", "record", ws_path, "tested", f, "--date", "2021-10-05")
+    assert r.exit_code == 0 and (ws_path / "records" / "withdrawn.csv").is_file()
+    assert ws.records().tested["date"].tolist() == ["2021-10-04", "2021-10-05"]
