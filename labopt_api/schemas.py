@@ -283,6 +283,15 @@ class RecordedOut(BaseModel):
     warnings: list[str] = []
 
 
+class HistoryOut(BaseModel):
+    """Each past day's plan beside what happened, as ``labopt day history --json`` gives it."""
+
+    days: list[dict[str, Any]]
+    labs: list[dict[str, Any]]
+    units: list[dict[str, Any]]
+    notes: list[str]
+
+
 class WithdrawnOut(BaseModel):
     """A unit's or lab's day of records withdrawn: its rows stay in the history."""
 

@@ -10,6 +10,7 @@ availability; a coordinator of the province everything.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pandas as pd
@@ -26,8 +27,8 @@ from labopt_api.deps import Caller, DbSession
 from labopt_api.errors import field_error, json_rows_detail, problems_detail
 from labopt_api.models import ScenarioRecord
 from labopt_api.responses import TABLE_CONTENT, table_format, table_response
-from labopt_api.schemas import ERRORS, Day, RecordedOut, RecordsIn, WithdrawnOut
-from labopt_api.security import Principal, forbidden
+from labopt_api.schemas import ERRORS, Day, HistoryOut, RecordedOut, RecordsIn, WithdrawnOut
+from labopt_api.security import Principal, forbidden, require_coordinator
 from labopt_api.store import daily_records, plans, scenarios
 from labopt_api.uploads import read_table_upload, upload_name
 
@@ -221,37 +222,13 @@ def _records(db: DbSession, record: ScenarioRecord):
         raise HTTPException(409, detail=str(exc)) from None
 
 
-@router.get(
-    "/{scenario_id}/history/{table}",
-    summary="Each past day's plan beside what happened: days, labs or units (CSV or XLSX)",
-    responses=TABLE_CONTENT,
-    operation_id="records-history",
-)
-def history(
-    scenario_id: str,
-    table: str,
-    who: Caller,
-    db: DbSession,
-    until: Day | None = Query(
-        None, description="last day shown (default: the last day the labs reported)"
-    ),
-    accept: str | None = Header(None),
-) -> Any:
-    """``days``: per date, samples collected, tested (and planned), untested, waiting and
-    reactions run (and planned); ``labs``: per date and lab; ``units``: per date, unit and
-    stream. The plan of a date is the last daily plan made for it. A coordinator reads every
-    table, a lab key its labs' rows of ``labs``, a unit's key its units' rows of ``units``."""
-    table, fmt = table_format(table, accept)
-    if table not in HISTORY:
-        raise HTTPException(404, detail=f"no table {table!r}; tables: {', '.join(HISTORY)}")
-    record = scenarios.get(db, scenario_id)
-    province = record.province_code
-    mine: set[str] | None = None
-    if not who.coordinates(province):
-        role = {"labs": "lab", "units": "district"}.get(table)
-        if who.role != role or not who.units(province):
-            raise forbidden(f"read the {table} history of {province}")
-        mine = who.units(province)
+UNTIL = Query(None, description="last day shown (default: the last day the labs reported)")
+
+
+def _history(
+    db: DbSession, record: ScenarioRecord, until: dt.date | None
+) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The history tables up to ``until`` and the notes on the days carried."""
     scn, recs = _records(db, record)
     first = scn.province.start_date
     last = until or last_record(recs, ("tested", "reagent")) or first
@@ -267,13 +244,66 @@ def history(
         raise HTTPException(
             409, detail=f"the records do not add up: {exc}; record a correction"
         ) from None
-    planned = plans.planned_days(db, scenario_id, [d for d, _ in carried.accounts])
+    planned = plans.planned_days(db, record.id, [d for d, _ in carried.accounts])
 
     def planned_on(date: dt.date) -> pd.DataFrame | None:
         rows = planned.get(date)
         return None if rows is None else pd.DataFrame(rows[1], columns=rows[0])
 
-    df = history_tables(carried, recs, planned_on)[table]
+    return history_tables(carried, recs, planned_on), carried.notes
+
+
+@router.get(
+    "/{scenario_id}/history",
+    response_model=HistoryOut,
+    summary="Each past day's plan beside what happened: every table and the notes (JSON)",
+    operation_id="records-history-json",
+)
+def history_json(
+    scenario_id: str, who: Caller, db: DbSession, until: Day | None = UNTIL
+) -> HistoryOut:
+    """The tables of ``labopt day history --json`` (days, labs, units) and its notes (days
+    without records, and what that means), for a coordinator of the province."""
+    record = scenarios.get(db, scenario_id)
+    require_coordinator(who, record.province_code, f"read the history of {record.province_code}")
+    tables, notes = _history(db, record, until)
+    rows = {
+        k: json.loads(df.to_json(orient="records", double_precision=15)) for k, df in tables.items()
+    }
+    return HistoryOut(**rows, notes=notes)
+
+
+@router.get(
+    "/{scenario_id}/history/{table}",
+    summary="Each past day's plan beside what happened: days, labs or units (CSV or XLSX)",
+    responses=TABLE_CONTENT,
+    operation_id="records-history",
+)
+def history(
+    scenario_id: str,
+    table: str,
+    who: Caller,
+    db: DbSession,
+    until: Day | None = UNTIL,
+    accept: str | None = Header(None),
+) -> Any:
+    """``days``: per date, samples collected, tested (and planned), untested, waiting and
+    reactions run (and planned), and where the plan was not followed (behind_plan,
+    off_plan); ``labs``: per date and lab; ``units``: per date, unit and stream. The plan of a
+    date is the last daily plan requested for it. A coordinator reads every table, a lab key
+    its labs' rows of ``labs``, a unit's key its units' rows of ``units``."""
+    table, fmt = table_format(table, accept)
+    if table not in HISTORY:
+        raise HTTPException(404, detail=f"no table {table!r}; tables: {', '.join(HISTORY)}")
+    record = scenarios.get(db, scenario_id)
+    province = record.province_code
+    mine: set[str] | None = None
+    if not who.coordinates(province):
+        role = {"labs": "lab", "units": "district"}.get(table)
+        if who.role != role or not who.units(province):
+            raise forbidden(f"read the {table} history of {province}")
+        mine = who.units(province)
+    df = _history(db, record, until)[0][table]
     if mine is not None and len(df):
         df = df[df["lab" if table == "labs" else "district"].isin(mine)]
     return table_response(df.reset_index(drop=True), f"history_{table}", fmt)

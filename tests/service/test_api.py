@@ -420,6 +420,7 @@ ENDPOINTS = [  # method, path, body, roles allowed ("coordinator" = of "tiny")[,
     ("GET", "/v1/scenarios/{sid}/records/collected", None, {"admin", "coordinator", "district"}),
     ("GET", "/v1/scenarios/{sid}/records/reagent", None, {"admin", "coordinator", "lab"}),
     ("GET", "/v1/scenarios/{sid}/history/days", None, {"admin", "coordinator"}),
+    ("GET", "/v1/scenarios/{sid}/history", None, {"admin", "coordinator"}),
     ("GET", "/v1/scenarios/{sid}/history/labs", None, {"admin", "coordinator", "lab"}),
     ("GET", "/v1/scenarios/{sid}/history/units", None, {"admin", "coordinator", "district"}),
     # nothing recorded to withdraw: those who may withdraw learn so (404)

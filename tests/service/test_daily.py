@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from labopt.daily.history import planned_table
+from labopt.daily.history import history_tables, planned_table
 from labopt.daily.morning import plan_morning
+from labopt.daily.state import carry_to
 from labopt.daily.workspace import create
 from labopt.scenario import load_scenario, scenario_to_data
 from labopt_api.main import create_app
@@ -154,6 +155,13 @@ def test_three_days_through_the_service_match_the_workspace(loop, thanh_hoa, tmp
     assert days["tested"].sum() == recorded["samples"].sum()
     labs = table(c, f"/v1/scenarios/{sid}/history/labs", coord)
     assert labs["tested"].sum() == recorded["samples"].sum()
+    # the JSON history is the workspace's, notes included
+    h = c.get(f"/v1/scenarios/{sid}/history", headers=coord).json()
+    carried = carry_to(ws.province, ws.records(), date)
+    mine = history_tables(carried, ws.records(), lambda _date: None)
+    for key in ("date", "collected", "tested", "untested", "waiting", "reactions_run"):
+        assert [r[key] for r in h["days"]] == mine["days"][key].tolist(), key
+    assert len(h["units"]) == len(mine["units"]) and h["notes"] == carried.notes
 
 
 def test_who_may_record_and_read_what(loop, thanh_hoa):

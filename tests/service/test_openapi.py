@@ -48,6 +48,7 @@ OPERATIONS = {
     ("get", "/v1/scenarios/{scenario_id}/records/{kind}"): "records-read",
     ("delete", "/v1/scenarios/{scenario_id}/records/{kind}/{date}/{code}"): "records-withdraw",
     ("get", "/v1/scenarios/{scenario_id}/history/{table}"): "records-history",
+    ("get", "/v1/scenarios/{scenario_id}/history"): "records-history-json",
     ("post", "/v1/batches"): "batches-create",
     ("get", "/v1/batches"): "batches-list",
     ("post", "/v1/batches/upload"): "batches-upload",
