@@ -299,6 +299,7 @@ class WithdrawnOut(BaseModel):
     date: dt.date
     code: str
     rows: int
+    warnings: list[str] = []
 
 
 # ------------------------------------------------------------------ lab batches

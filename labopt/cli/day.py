@@ -15,7 +15,7 @@ from labopt.cli.plan import print_summary
 from labopt.daily.history import history_tables, planned_in
 from labopt.daily.morning import check_window, plan_morning
 from labopt.daily.records import RECORDS, SCOPE
-from labopt.daily.state import carry_to, last_record
+from labopt.daily.state import adds_up, carry_to, last_record
 from labopt.daily.workspace import Workspace, create
 from labopt.errors import InputError
 from labopt.lab.tables import read_table
@@ -135,17 +135,15 @@ def record(
         f"(upload {up.number}){replaced}",
         highlight=False,
     )
-    # what the records now say may not add up (tests beyond the samples there, reactions
-    # beyond the reagent): say so now rather than at the next plan; a correction fixes it
-    end = dt.date.fromisoformat(dates[-1]) + dt.timedelta(days=1)
-    try:
-        carry_to(ws.province, ws.records(), end)
-    except InputError as exc:
-        err_console.print(
-            f"warning: recorded, but the records do not add up: {exc}. Plans from later dates "
-            f"are refused until a correction is recorded.",
-            highlight=False,
-        )
+    _warn_if_not_adding_up(ws, "recorded")
+
+
+def _warn_if_not_adding_up(ws: Workspace, done: str) -> None:
+    """What the records now say may not add up (tests beyond the samples there, reactions
+    beyond the reagent): said now rather than at the next plan; a correction fixes it."""
+    why = adds_up(ws.province, ws.records())
+    if why:
+        err_console.print(f"warning: {done}, but {why}.", highlight=False)
 
 
 @app.command("withdraw")
@@ -164,6 +162,7 @@ def withdraw(
         f"Withdrew the {kind} record of {code} for {date} ({rows:,} rows) in {workspace}",
         highlight=False,
     )
+    _warn_if_not_adding_up(ws, "withdrawn")
 
 
 @app.command("plan")
@@ -213,10 +212,13 @@ def history(
     records = ws.records()
     if until:
         last = _date(until, "--until")
-    else:  # up to yesterday, or the last day the labs reported if earlier
+    else:  # up to yesterday, or the last day the labs reported if earlier; the first at least
         recorded = last_record(records, ("tested", "reagent")) or ws.first
-        last = min(dt.date.today() - dt.timedelta(days=1), recorded)
-    check_window(ws.first, records, last, 1)
+        last = max(min(dt.date.today() - dt.timedelta(days=1), recorded), ws.first)
+    try:
+        check_window(ws.first, records, last, 1)
+    except InputError as exc:
+        raise InputError(f"--until:{str(exc).split(':', 1)[1]}", "--until") from None
     carried = carry_to(ws.province, records, last + dt.timedelta(days=1))
     tables = history_tables(carried, records, planned_in(ws.path / "plans"))
     if json:

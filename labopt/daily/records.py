@@ -153,6 +153,12 @@ def check_records(
         raise InputError(f"kind: one of {', '.join(RECORDS)}; got {kind!r}", "kind")
     table = RECORDS[kind]
     raw = raw.rename(columns=lambda c: str(c).strip().lower())
+    if (
+        date is not None
+        and "date" in raw.columns
+        and (raw["date"].astype(str).str.strip() == "").all()
+    ):
+        raw = raw.drop(columns="date")  # a blank date column: the date beside applies
     if date is not None and "date" in raw.columns:
         raise InputError(
             f"date: {source} has dates of its own; give the dates there or the date beside "

@@ -90,6 +90,22 @@ def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
     return state
 
 
+def adds_up(province: Scenario, records: Records) -> str | None:
+    """Why the records do not add up (tests beyond the samples there, reactions beyond the
+    reagent without a count), carried through the labs' last record, where every such fault
+    shows; None when they do. A change to an earlier day (a correction, a withdrawal, a
+    replaced province) can break a later one, so this is asked after each."""
+    last = last_record(records, ("tested", "reagent")) or province.province.start_date
+    try:
+        carry_to(province, records, max(last, province.province.start_date) + dt.timedelta(1))
+    except InputError as exc:
+        return (
+            f"the records do not add up: {exc}. Plans from later dates are refused until a "
+            f"correction is recorded"
+        )
+    return None
+
+
 def day_scenario(
     base: Scenario, records: Records, date: dt.date, days: int, *, forecast: bool = True
 ) -> Scenario:

@@ -145,7 +145,7 @@ class Workspace:
             histories = {k: self.history(k) for k in RECORDS}
             old = histories[kind]
             upload = int(old[UPLOAD].max()) + 1 if len(old) else 1
-            before = current(old, kind)
+            before = current(old, kind, _withdrawn_of(self.withdrawn(), kind))
             covered = pd.MultiIndex.from_frame(rows[scope].drop_duplicates())
             replaced = int(pd.MultiIndex.from_frame(before[scope]).isin(covered).sum())
             new = rows.assign(**{UPLOAD: upload, RECORDED_AT: stamp})

@@ -572,19 +572,24 @@ def _record_daily_estimates(
     labels: list[str],
 ) -> str | None:
     """The estimates as the daily loop's prevalence records, dated the day before
-    ``for_date`` (so plans from ``for_date`` on use them); None where the loop cannot take
-    them."""
+    ``for_date`` (so plans from ``for_date`` on use them), merged with each unit's current
+    records of that day (its other streams stay); None where the loop cannot take them."""
     date = for_date - dt.timedelta(days=1)
     if date < scn.province.start_date or len(scn.supply_routes) or len(scn.kits):
         return None
-    rows = est[["district", "stream"]].assign(
-        prevalence=[repr(float(p)) for p in planning_prevalence(est)]
-    )
+    new = est[["district", "stream"]].assign(prevalence=planning_prevalence(est).to_numpy())
+    _, recs = daily_records.records(db, scenarios.get(db, scenario_id))
+    now = recs.on("prevalence", date)
+    keep = now[now["district"].isin(set(new["district"]))]
+    estimated = pd.MultiIndex.from_frame(new[["district", "stream"]])
+    keep = keep[~pd.MultiIndex.from_frame(keep[["district", "stream"]]).isin(estimated)]
+    rows = pd.concat([keep[["district", "stream", "prevalence"]], new], ignore_index=True)
+    rows = rows.assign(prevalence=[repr(float(p)) for p in rows["prevalence"]])
     source = f"estimates from {', '.join(labels)}"[:200]
     up = daily_records.record(
         db, scenario_id, who, "prevalence", rows, source, lambda _code: True, date
     )
-    return up.upload
+    return up.upload or None
 
 
 @estimates_router.post(

@@ -20,7 +20,7 @@ from labopt.daily.history import history_tables
 from labopt.daily.morning import check_window
 from labopt.daily.province import NotCarried, static_part
 from labopt.daily.records import RECORDS, RecordError
-from labopt.daily.state import carry_to, last_record
+from labopt.daily.state import adds_up, carry_to, last_record
 from labopt.errors import InputError
 from labopt.lab.tables import read_table
 from labopt_api.deps import Caller, DbSession
@@ -84,24 +84,16 @@ def _store(
         raise forbidden(str(exc)) from None
     except NotCarried as exc:
         raise HTTPException(409, detail=str(exc)) from None
-    return RecordedOut(**up.__dict__, warnings=_adds_up(db, record, up.dates))
+    return RecordedOut(**up.__dict__, warnings=_adds_up(db, record))
 
 
-def _adds_up(db: DbSession, record: ScenarioRecord, dates: list[str]) -> list[str]:
-    """Warnings when the records, carried to the end of the upload's last date, no longer add
-    up (the CLI's `day record` warns alike): daily plans from later dates fail until a
-    correction is recorded."""
+def _adds_up(db: DbSession, record: ScenarioRecord) -> list[str]:
+    """A warning when the records no longer add up (labopt.daily.state.adds_up; the CLI
+    warns alike): daily plans from later dates fail until a correction is recorded."""
     db.refresh(record)
     scn, recs = daily_records.records(db, record)
-    end = dt.date.fromisoformat(max(dates)) + dt.timedelta(days=1)
-    try:
-        carry_to(static_part(scn), recs, end)
-    except InputError as exc:
-        return [
-            f"recorded, but the records do not add up: {exc}. Daily plans from later dates "
-            f"fail until a correction is recorded"
-        ]
-    return []
+    why = adds_up(static_part(scn), recs)
+    return [why] if why else []
 
 
 def _cell(v: Any) -> str:
@@ -131,7 +123,7 @@ def post_records(
     _kind(kind)
     raw = pd.DataFrame.from_records([{k: _cell(v) for k, v in r.items()} for r in body.rows])
     try:
-        return _store(db, who, scenario_id, kind, raw, "rows", body.date)
+        return _store(db, who, scenario_id, kind, raw, body.source, body.date)
     except RecordError as exc:
         raise HTTPException(422, detail=json_rows_detail(exc, "rows", "record_error")) from None
 
@@ -148,7 +140,7 @@ def upload_records(
     who: Caller,
     db: DbSession,
     file: UploadFile = File(..., description="the kind's columns; a first sheet for XLSX"),
-    date: dt.date | None = Form(None, description="the date of a file without a date column"),
+    date: Day | None = Form(None, description="the date of a file without a date column"),
 ) -> RecordedOut:
     _kind(kind)
     _role_scope(who, scenarios.get(db, scenario_id), kind)  # before reading the file
@@ -182,7 +174,8 @@ def withdraw_records(
     if allowed is not None and code not in allowed:
         raise forbidden(f"withdraw {kind} records of {code}")
     rows = daily_records.withdraw(db, scenario_id, who, kind, date, code)
-    return WithdrawnOut(kind=kind, date=date, code=code, rows=rows)
+    warnings = _adds_up(db, scenarios.get(db, scenario_id))
+    return WithdrawnOut(kind=kind, date=date, code=code, rows=rows, warnings=warnings)
 
 
 @router.get(
@@ -245,10 +238,15 @@ def _history(
             409, detail=f"the records do not add up: {exc}; record a correction"
         ) from None
     planned = plans.planned_days(db, record.id, [d for d, _ in carried.accounts])
+    labs, units = {lab.id for lab in scn.labs}, {d.code for d in scn.districts}
 
     def planned_on(date: dt.date) -> pd.DataFrame | None:
+        """The plan made for ``date``, its rows of labs and units the scenario still has."""
         rows = planned.get(date)
-        return None if rows is None else pd.DataFrame(rows[1], columns=rows[0])
+        if rows is None:
+            return None
+        df = pd.DataFrame(rows[1], columns=rows[0])
+        return df[df["lab"].isin(labs) & df["district"].isin(units)]
 
     return history_tables(carried, recs, planned_on), carried.notes
 

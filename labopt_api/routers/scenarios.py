@@ -135,6 +135,7 @@ def _replace(
         )
     left = district_days.not_applied(db, scn, r.id)
     unfit = daily_records.not_applied(db, scn, r.id)
+    broken = daily_records.adds_up_under(db, scn, r.id)
     try:
         r = scenarios.replace(
             db,
@@ -165,6 +166,8 @@ def _replace(
         notes.extend(unfit[:MAX_NOTES])
         if len(unfit) > MAX_NOTES:
             notes.append(f"... and {len(unfit) - MAX_NOTES} more")
+    if broken:
+        notes.append(f"warning: under this scenario, {broken}")
     return ScenarioReplaced(
         **summary(r).model_dump(),
         district_days_not_applied=len(left),

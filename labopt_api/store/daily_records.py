@@ -27,8 +27,15 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from labopt.daily.province import check_carried, first_records, merged_records, unfit
+from labopt.daily.province import (
+    check_carried,
+    first_records,
+    merged_records,
+    static_part,
+    unfit,
+)
 from labopt.daily.records import RECORDS, SCOPE, UPLOAD, Records, check_records
+from labopt.daily.state import adds_up
 from labopt.scenario import Scenario, scenario_from_data
 from labopt_api.models import DailyRecord, ScenarioRecord, now
 from labopt_api.security import Principal
@@ -294,3 +301,12 @@ def archive(db: Session, scenario_id: str) -> list[dict[str, Any]]:
         }
         for g in found
     ]
+
+
+def adds_up_under(db: Session, scn: Scenario, scenario_id: str) -> str | None:
+    """Why the stored records would not add up under ``scn`` (a scenario about to replace the
+    stored one: a later start date drops the samples earlier days left waiting); None when
+    they would, or when the scenario has no uploaded records or is not one the loop takes."""
+    if not count(db, scenario_id) or len(scn.supply_routes) or len(scn.kits):
+        return None
+    return adds_up(static_part(scn), merged_records(scn, stored(db, scenario_id)))

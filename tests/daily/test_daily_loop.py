@@ -550,3 +550,32 @@ def test_a_day_recorded_for_the_wrong_date_is_withdrawn_from_the_cli(tmp_path):
     r = run("day", "record", ws_path, "tested", f, "--date", "2021-10-05")
     assert r.exit_code == 0 and (ws_path / "records" / "withdrawn.csv").is_file()
     assert ws.records().tested["date"].tolist() == ["2021-10-04", "2021-10-05"]
+    # a withdrawal that breaks a later day warns, as a correction does: the reagent of a
+    # delivery withdrawn had been run
+    stock = next(lab.reagent_stock for lab in load_scenario(TINY).labs if lab.id == "cdc")
+    d = tmp_path / "d.csv"
+    d.write_text("lab,reactions\ncdc,10000\n", encoding="utf-8")
+    assert run("day", "record", ws_path, "deliveries", d, "--date", "2021-10-05").exit_code == 0
+    u = tmp_path / "u.csv"
+    u.write_text(f"lab,used\ncdc,{stock + 9000}\n", encoding="utf-8")
+    r = run("day", "record", ws_path, "reagent", u, "--date", "2021-10-05")
+    assert r.exit_code == 0 and "warning" not in r.output, r.output
+    r = run("day", "withdraw", ws_path, "deliveries", "2021-10-05", "cdc")
+    assert r.exit_code == 0 and "warning: withdrawn, but the records do not add up" in r.output
+    assert "2021-10-05" in r.output
+    r = run("day", "history", ws_path, "--until", "2021-10-01")
+    assert r.exit_code != 0 and "--until: 2021-10-01 is before the first date" in r.output
+
+
+def test_history_of_a_workspace_started_today(tmp_path):
+    scn = load_scenario(TINY)
+    today = replace(
+        scn,
+        settings=scn.settings.model_copy(
+            update={"province": scn.province.model_copy(update={"start_date": dt.date.today()})}
+        ),
+    )
+    create(tmp_path / "ws", today)
+    r = run("day", "history", tmp_path / "ws", "--json")
+    assert r.exit_code == 0, r.output
+    assert [d["date"] for d in json.loads(r.stdout)["days"]] == [dt.date.today().isoformat()]

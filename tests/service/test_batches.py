@@ -397,6 +397,10 @@ def test_estimates_are_stored_for_the_next_plan(setup, service):
     assert c.post(f"/v1/scenarios/{sid}/estimates", headers=lab, json=body).status_code == 403
     r = c.post(f"/v1/scenarios/{sid}/estimates", headers=lab, json={**body, "store": False})
     assert r.status_code == 200 and r.json()["stored"] == []
+    # the unit's own estimate of another stream, which the stored estimates must keep
+    own = {"date": str(START), "district": "a", "stream": "reactive", "prevalence": 0.2}
+    r = c.post(f"/v1/scenarios/{sid}/records/prevalence", headers=coord, json={"rows": [own]})
+    assert r.status_code == 200, r.text
     r = c.post(f"/v1/scenarios/{sid}/estimates", headers=coord, json=body)
     assert r.status_code == 200, r.text
     out = r.json()
@@ -424,6 +428,8 @@ def test_estimates_are_stored_for_the_next_plan(setup, service):
         row = rec[(rec["district"] == e["district"]) & (rec["stream"] == e["stream"])]
         want = e["prevalence"] if e["prevalence"] > 0 else e["upper"]
         assert float(row["prevalence"].iloc[0]) == pytest.approx(want, rel=1e-12)
+    kept = rec[(rec["district"] == "a") & (rec["stream"] == "reactive")]["prevalence"]
+    assert kept.astype(float).tolist() == [0.2]
     # the plan of day 2 is built with the estimate
     from labopt_api.models import ScenarioRecord
     from labopt_api.store.district_days import build_scenario

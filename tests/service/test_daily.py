@@ -378,6 +378,19 @@ def test_records_that_do_not_add_up_are_stored_with_a_warning(loop, thanh_hoa):
     r = c.post(path, json={"rows": [row | {"samples": 10}]}, headers=coord)
     assert r.status_code == 200 and r.json()["warnings"] == []
     assert c.get(f"/v1/scenarios/{sid}/history/days", headers=coord).status_code == 200
+    # a change to an earlier day that breaks a later one warns too: the reagent of a delivery
+    # withdrawn had been run on the day after
+    day2 = str(thanh_hoa.province.start_date + dt.timedelta(days=1))
+    stock = thanh_hoa.labs[0].reagent_stock
+    deliveries = f"/v1/scenarios/{sid}/records/deliveries"
+    c.post(
+        deliveries, json={"rows": [{"date": first, "lab": lab, "reactions": 1000}]}, headers=coord
+    )
+    used = [{"date": day2, "lab": lab, "used": stock + 900}]
+    r = c.post(f"/v1/scenarios/{sid}/records/reagent", json={"rows": used}, headers=coord)
+    assert r.json()["warnings"] == []
+    r = c.delete(f"{deliveries}/{first}/{lab}", headers=coord)
+    assert r.status_code == 200 and day2 in r.json()["warnings"][0]
 
 
 def test_a_scenario_with_records_is_kept_from_deletion_and_replacement_says_what_no_longer_fits(
@@ -401,6 +414,20 @@ def test_a_scenario_with_records_is_kept_from_deletion_and_replacement_says_what
     assert any(f"tested {first} {lab}: no district {gone}" in n for n in r.json()["notes"])
     # the loop leaves them out: the history still answers
     assert c.get(f"/v1/scenarios/{sid}/history/days", headers=coord).status_code == 200
+    # a later start date: the samples the first day left waiting are gone, and tests of them on
+    # the second day no longer add up; the PUT says so
+    d = thanh_hoa.demand
+    unit, stream = thanh_hoa.districts[0].code, "screening"
+    own = d[(d["district"] == unit) & (d["stream"] == stream)].set_index("day")["samples"]
+    day2 = str(thanh_hoa.province.start_date + dt.timedelta(days=1))
+    both = int(own[1] + own[2])
+    row = {"date": day2, "lab": lab, "district": unit, "stream": stream, "samples": both}
+    r = c.post(f"/v1/scenarios/{sid}/records/tested", json={"rows": [row]}, headers=coord)
+    assert r.status_code == 200 and r.json()["warnings"] == []
+    data["settings"]["province"]["start_date"] = day2
+    r = c.put(f"/v1/scenarios/{sid}", json=data, headers=coord)
+    assert r.status_code == 200, r.text
+    assert any(n.startswith("warning: under this scenario") for n in r.json()["notes"])
     r = c.delete(f"/v1/scenarios/{sid}", headers=coord)
     assert r.status_code == 409 and "daily records" in r.json()["detail"]
     assert c.delete(f"/v1/scenarios/{sid}?force=true", headers=coord).status_code == 204
