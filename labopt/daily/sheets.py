@@ -120,7 +120,8 @@ def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
 def write_dispatch_xlsx(
     tables: dict[str, pd.DataFrame], path: Path | io.BytesIO, lang: str = "en"
 ) -> None:
-    """The sheets ``labs``, ``lab_totals`` and ``units`` with headers in ``lang``."""
+    """The sheets of ``tables`` (``labs``, ``lab_totals``, ``units``, or some of them) with
+    headers in ``lang``."""
     check_lang(lang)
     write_xlsx(path, {k: df.rename(columns=lambda c: column(c, lang)) for k, df in tables.items()})
 
@@ -128,9 +129,10 @@ def write_dispatch_xlsx(
 def dispatch_html(
     tables: dict[str, pd.DataFrame], province: str, date: dt.date, lang: str = "en"
 ) -> str:
-    """The printable page of ``tables`` (as dispatch_tables makes them) for ``province`` on
-    ``date``: each lab on its own printed page (its totals, then what it receives from each
-    unit), then each unit on its own (where to send each stream)."""
+    """The printable page of ``tables`` (as dispatch_tables makes them, or some of them: a
+    lab's page has no ``units``, a unit's only ``units``) for ``province`` on ``date``: each
+    lab on its own printed page (its totals, then what it receives from each unit), then each
+    unit on its own (where to send each stream)."""
     t = TEXT[check_lang(lang)]
     esc = html.escape
     day = date.isoformat()
@@ -144,8 +146,9 @@ def dispatch_html(
         "</style></head><body>",
         f"<h1>{esc(t['title'].format(date=day))}: {esc(province)}</h1>",
     ]
-    by_lab = dict(iter(tables["labs"].groupby("lab", sort=False)))
-    for row in tables["lab_totals"].itertuples(index=False):
+    totals = tables.get("lab_totals", pd.DataFrame(columns=TOTAL_COLUMNS))
+    by_lab = dict(iter(tables.get("labs", pd.DataFrame(columns=LAB_COLUMNS)).groupby("lab")))
+    for row in totals.itertuples(index=False):
         out.append(f"<section><h2>{esc(t['lab'].format(id=row.lab, name=row.lab_name))}</h2>")
         totals = t["totals"].format(
             samples=int(row.samples),
@@ -160,12 +163,13 @@ def dispatch_html(
             out.append(f"<p><strong>{esc(t['standby'])}</strong></p>")
         out.append(_table(by_lab[row.lab].drop(columns=["lab", "lab_name"]), lang))
         out.append("</section>")
-    for code, rows in tables["units"].groupby("district", sort=False):
+    units = tables.get("units", pd.DataFrame(columns=UNIT_COLUMNS))
+    for code, rows in units.groupby("district", sort=False):
         name = rows["district_name"].iloc[0]
         out.append(f"<section><h2>{esc(t['unit'].format(id=code, name=name))}</h2>")
         out.append(_table(rows.drop(columns=["district", "district_name"]), lang))
         out.append("</section>")
-    if tables["lab_totals"].empty and tables["units"].empty:
+    if totals.empty and units.empty:
         out.append(f"<p>{esc(t['none'])}</p>")
     out.append("</body></html>")
     return "\n".join(out)

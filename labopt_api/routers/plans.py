@@ -272,13 +272,12 @@ def dispatch(
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail=f"plan {plan_id} is {job.status}, not done"
         )
-    sheets = {k: _stored(db, plan_id, f"dispatch_{k}") for k in ("labs", "lab_totals", "units")}
-    if reader == "unit":  # a unit's page: where it sends, not the labs' sheets
-        sheets = {k: df.iloc[0:0] for k, df in sheets.items()} | {
-            "units": _mine(sheets["units"], who, job, reader)
-        }
-    else:
-        sheets = {k: _mine(df, who, job, reader) for k, df in sheets.items()}
+    # a lab's sheets: what it receives; a unit's: where it sends; the coordinator's: both
+    names = {"full": ("labs", "lab_totals", "units"), "lab": ("labs", "lab_totals")}
+    sheets = {
+        k: _mine(_stored(db, plan_id, f"dispatch_{k}"), who, job, reader)
+        for k in names.get(reader, ("units",))
+    }
     name = f"dispatch_{job.start_date.isoformat()}"
     if format == "xlsx":
         buf = io.BytesIO()

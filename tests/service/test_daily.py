@@ -219,7 +219,9 @@ def test_who_may_record_and_read_what(loop, thanh_hoa):
     assert f"Địa phương {unit_a}" in page.text and "Phòng xét nghiệm " not in page.text
     assert "Hôm nay không gửi mẫu" not in page.text  # it sends today
     page = c.get(f"{base}/dispatch", headers=lab_key).text
-    assert f"Lab {lab_a}:" in page and f"Lab {lab_b}:" not in page
+    assert f"Lab {lab_a}:" in page and f"Lab {lab_b}:" not in page and "Unit " not in page
+    book = c.get(f"{base}/dispatch?format=xlsx", headers=unit_key).content
+    assert openpyxl.load_workbook(io.BytesIO(book)).sheetnames == ["units"]
     # the history: a lab its labs' rows, a unit its units'; the province's days the coordinator
     assert c.get(f"/v1/scenarios/{sid}/history/days", headers=lab_key).status_code == 403
     assert set(table(c, f"/v1/scenarios/{sid}/history/labs", lab_key)["lab"]) <= {lab_a}
