@@ -146,9 +146,9 @@ def dispatch_html(
         "</style></head><body>",
         f"<h1>{esc(t['title'].format(date=day))}: {esc(province)}</h1>",
     ]
-    totals = tables.get("lab_totals", pd.DataFrame(columns=TOTAL_COLUMNS))
+    lab_totals = tables.get("lab_totals", pd.DataFrame(columns=TOTAL_COLUMNS))
     by_lab = dict(iter(tables.get("labs", pd.DataFrame(columns=LAB_COLUMNS)).groupby("lab")))
-    for row in totals.itertuples(index=False):
+    for row in lab_totals.itertuples(index=False):
         out.append(f"<section><h2>{esc(t['lab'].format(id=row.lab, name=row.lab_name))}</h2>")
         totals = t["totals"].format(
             samples=int(row.samples),
@@ -169,7 +169,7 @@ def dispatch_html(
         out.append(f"<section><h2>{esc(t['unit'].format(id=code, name=name))}</h2>")
         out.append(_table(rows.drop(columns=["district", "district_name"]), lang))
         out.append("</section>")
-    if totals.empty and units.empty:
+    if lab_totals.empty and units.empty:
         out.append(f"<p>{esc(t['none'])}</p>")
     out.append("</body></html>")
     return "\n".join(out)
