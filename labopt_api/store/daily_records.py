@@ -41,6 +41,7 @@ from labopt_api.models import DailyRecord, ScenarioRecord, now
 from labopt_api.security import Principal
 from labopt_api.store import NotFound, audit, scenarios
 from labopt_api.store.district_days import with_retries
+from labopt_api.stored_text import usable_id
 
 # stored rows are keyed by the group: one upload's rows for one kind, date and unit or lab
 Stored = dict[str, pd.DataFrame]
@@ -183,6 +184,9 @@ def withdraw(
     """Withdraw the current upload of a unit's or lab's day (a mistyped date, say): it stays in
     the history, and the day has no uploaded record any more (the scenario's own rows, if it
     has any, apply again). The rows withdrawn; NotFound when there is no current upload."""
+
+    if not usable_id(code, DailyRecord.scope):  # a NUL or an overlong code names nothing
+        raise NotFound(f"no {kind} record of {code!r} for {date} to withdraw")
 
     def attempt() -> int:
         scenarios.lock(db, scenario_id)
