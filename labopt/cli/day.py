@@ -91,6 +91,48 @@ def init(
     )
 
 
+@app.command("province")
+@reports_errors
+def province(
+    workspace: WorkspacePath,
+    scenario: Annotated[
+        Path,
+        typer.Option("--from", help="scenario folder or .xlsx: the province's new static part"),
+    ],
+) -> None:
+    """Replace the province's static part (units, labs, streams, policy, travel) from the next
+    plan on: a lab opened or closed, a unit's travel times changed. The one replaced is kept in
+    province-versions/. Its start date, labs' reagent stock and backlog must stay those of the
+    workspace's first date; its demand and deliveries are not taken (record them)."""
+    ws = Workspace(workspace)
+    scn = load_scenario(scenario)
+    left_out = ws.replace_province(scn, reads=(scenario,))
+    console.print(
+        f"Workspace {workspace}: province version {ws.version} ({len(scn.districts)} units, "
+        f"{len(scn.labs)} labs) applies from the next plan on; version {ws.version - 1} kept "
+        f"in {workspace / 'province-versions' / str(ws.version - 1)}",
+        highlight=False,
+    )
+    dated = [t for t in ("demand", "deliveries", "lab_days") if len(getattr(scn, t))]
+    if dated:
+        err_console.print(
+            f"note: its {', '.join(dated)} rows were not taken: the loop's dated parts are "
+            f"records (`labopt day record`).",
+            highlight=False,
+        )
+    if len(left_out):
+        shown = "; ".join(
+            f"{r.kind} {r.date} {r.scope}: {r.why}" for r in left_out.head(10).itertuples()
+        )
+        more = f" (and {len(left_out) - 10:,} more)" if len(left_out) > 10 else ""
+        err_console.print(
+            f"warning: {len(left_out):,} current records no longer fit the province and are "
+            f"left out of the plans (they stay in the history): {shown}{more}.",
+            highlight=False,
+        )
+    _warn_if_not_adding_up(ws, "replaced")
+
+
 @app.command("record")
 @reports_errors
 def record(
@@ -176,12 +218,14 @@ def plan(
 ) -> None:
     """The morning's plan for --date and the days after it, from the state the records carry to
     that date; written with its dispatch sheets to WORKSPACE/plans/DATE/."""
-    m = plan_morning(Workspace(workspace), _date(date), days, lang)
+    ws = Workspace(workspace)
+    m = plan_morning(ws, _date(date), days, lang)
     if json:
         state = {
             "date": m.date.isoformat(),
             "waiting_at_start": m.waiting_at_start,
             "forecast_unit_stream_days": m.forecast,
+            "province_version": ws.version,
         }
         files = [str(f) for f in m.files]
         print_json({"state": state, "plan": m.report.to_dict(lang), "files": files})

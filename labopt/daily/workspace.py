@@ -4,6 +4,9 @@ Each part is a labopt output folder of its own (written whole or not at all, see
 labopt.files): ``province/`` a scenario folder, ``records/`` the records (every upload kept),
 ``plans/YYYY-MM-DD/`` a morning's plan. The workspace's first date is the province scenario's
 start date: its labs' reagent stock and its backlog are the state at the start of that day.
+
+The static province is versioned: :meth:`Workspace.replace_province` keeps the one it replaces
+as ``province-versions/N/`` (N its version) and applies from the next plan on.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pandas as pd
 from filelock import FileLock
 
 from labopt.cells import restore_frame, write_csv
-from labopt.daily.province import check_carried, first_records, static_part
+from labopt.daily.province import check_carried, first_records, static_part, unfit
 from labopt.daily.records import (
     RECORDED_AT,
     RECORDS,
@@ -30,13 +33,15 @@ from labopt.daily.records import (
     current,
 )
 from labopt.errors import InputError
-from labopt.files import read_marker, write_output_folder
+from labopt.files import read_marker, write_output_file, write_output_folder
 from labopt.scenario.io import load_scenario, save_folder
 from labopt.scenario.model import Scenario
 
 INFO = "workspace.json"
 WITHDRAWN = "withdrawn.csv"  # in records/: unit- or lab-days withdrawn, which upload, when
 WITHDRAWN_COLUMNS = ["kind", "date", "scope", UPLOAD, RECORDED_AT]
+VERSIONS = "province-versions"  # the static provinces replaced, one folder per version
+NOT_APPLIED_COLUMNS = ["kind", "date", "scope", "why"]
 LOCK = ".records.lock"
 KIND = "workspace"
 
@@ -65,6 +70,8 @@ class Workspace:
             )
         self.province: Scenario = load_scenario(self.path / "province")
         self.first: dt.date = self.province.province.start_date
+        self.info: dict = json.loads(info.read_text(encoding="utf-8"))
+        self.version: int = int(self.info.get("province_version", 1))
 
     # ------------------------------------------------------------------ records
     def history(self, kind: str) -> pd.DataFrame:
@@ -100,11 +107,84 @@ class Workspace:
         df = pd.read_csv(f, dtype=str, keep_default_na=False)
         return df.assign(**{UPLOAD: pd.to_numeric(df[UPLOAD])})[WITHDRAWN_COLUMNS]
 
+    def _current(self, kind: str, withdrawn: pd.DataFrame) -> pd.DataFrame:
+        return current(self.history(kind), kind, _withdrawn_of(withdrawn, kind))
+
     def records(self) -> Records:
+        """The current records that fit the province (records of a unit, lab or stream that a
+        replaced province no longer has stay in the history and are left out)."""
         w = self.withdrawn()
-        return Records(
-            **{kind: current(self.history(kind), kind, _withdrawn_of(w, kind)) for kind in RECORDS}
-        )
+        out = {}
+        for kind in RECORDS:
+            rows = self._current(kind, w)
+            out[kind] = rows[(unfit(self.province, kind, rows) == "").to_numpy()].reset_index(
+                drop=True
+            )
+        return Records(**out)
+
+    def not_applied(self) -> pd.DataFrame:
+        """The current records left out because the province no longer has their unit, lab
+        or stream (NOT_APPLIED_COLUMNS; scope: the unit or lab)."""
+        w = self.withdrawn()
+        parts = []
+        for kind in RECORDS:
+            rows = self._current(kind, w)
+            why = unfit(self.province, kind, rows)
+            bad = rows[(why != "").to_numpy()]
+            if len(bad):
+                scope = SCOPE[kind][1]
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "kind": kind,
+                            "date": bad["date"].astype(str),
+                            "scope": bad[scope].astype(str),
+                            "why": why[why != ""].to_numpy(),
+                        }
+                    )
+                )
+        if not parts:
+            return pd.DataFrame(columns=NOT_APPLIED_COLUMNS)
+        return pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
+
+    def replace_province(
+        self, scn: Scenario, reads: tuple[str | os.PathLike, ...] = ()
+    ) -> pd.DataFrame:
+        """Make ``scn``'s static part the province from the next plan on (a lab opened, a
+        unit's travel changed); the one it replaces is kept as ``province-versions/N/``. Its
+        start date must be the workspace's first date and the state there (labs' reagent
+        stock, backlog) must not change, since every day after it was carried from it; its
+        dated tables are not taken (they are records: ``labopt day record``). Returns the
+        current records the new province leaves out (:meth:`not_applied`)."""
+        check_carried(scn, "province")
+        problems = _state_changes(self.province, scn, self.first)
+        if problems:
+            raise InputError("province: " + "; ".join(problems), "province")
+        with FileLock(self.path / LOCK):
+            old = self.version
+            save_folder(
+                self.province,
+                self.path / VERSIONS / str(old),
+                what=f"{VERSIONS}/{old}",
+                reads=reads,
+            )
+            save_folder(
+                static_part(scn), self.path / "province", what="workspace province", reads=reads
+            )
+            info = self.info | {
+                "province_version": old + 1,
+                "province_replaced_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+            text = json.dumps(info, ensure_ascii=False, indent=1)
+            write_output_file(
+                self.path / INFO,
+                lambda p: p.write_text(text, encoding="utf-8"),
+                force=True,
+                what=INFO,
+                reads=reads,
+            )
+            self.province, self.info, self.version = static_part(scn), info, old + 1
+        return self.not_applied()
 
     def withdraw(self, kind: str, date: dt.date, code: str, now: dt.datetime | None = None) -> int:
         """Withdraw the current upload of a unit's or lab's day (recorded for the wrong date):
@@ -152,6 +232,38 @@ class Workspace:
             histories[kind] = new if old.empty else pd.concat([old, new], ignore_index=True)
             _write_records(self.path / "records", histories, self.withdrawn())
         return Upload(rows, upload, replaced)
+
+
+def _state_changes(old: Scenario, new: Scenario, first: dt.date) -> list[str]:
+    """What a new province would change of the state at the workspace's first date."""
+    out = []
+    if new.province.start_date != first:
+        out.append(
+            f"its start date is {new.province.start_date}, the workspace's first date is "
+            f"{first}; the state is carried from that date, so they must be the same (set "
+            f"start_date = {first} in its scenario.toml, or start a new workspace from "
+            f"{new.province.start_date} with `labopt day init`)"
+        )
+    stock = {lab.id: lab.reagent_stock for lab in old.labs}
+    for lab in new.labs:
+        if lab.id in stock and lab.reagent_stock != stock[lab.id]:
+            out.append(
+                f"lab {lab.id}'s reagent_stock is {lab.reagent_stock:,}, the workspace's is "
+                f"{stock[lab.id]:,} at its first date {first}; a count on the shelf is a "
+                f"record (`labopt day record WS reagent` with a counted column)"
+            )
+    key = ["district", "stream", "age_days"]
+    units = {d.code for d in new.districts} & {d.code for d in old.districts}
+    a, b = (
+        t[t["district"].isin(units)].sort_values(key).reset_index(drop=True)[[*key, "samples"]]
+        for t in (old.backlog, new.backlog)
+    )
+    if not a.astype(str).equals(b.astype(str)):
+        out.append(
+            f"its backlog differs from the workspace's (samples waiting at the start of "
+            f"{first}); keep backlog.csv as it is in the workspace's province/"
+        )
+    return out
 
 
 def _withdrawn_of(withdrawn: pd.DataFrame, kind: str) -> set[tuple[str, str, int]]:

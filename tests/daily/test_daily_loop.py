@@ -195,6 +195,7 @@ def test_the_cli_loop_on_the_fixture(tmp_path):
         "date": "2021-10-04",
         "waiting_at_start": 0,
         "forecast_unit_stream_days": 0,
+        "province_version": 1,
     }
     assert data["plan"]["check"]["ok"]
     plan = ws / "plans" / "2021-10-04"
