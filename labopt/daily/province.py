@@ -23,12 +23,13 @@ class NotCarried(InputError):
 
 
 def check_carried(scn: Scenario, what: str = "scenario") -> None:
-    """NotCarried for what the loop does not carry from day to day yet (shipments, kits)."""
-    if len(scn.supply_routes) or len(scn.kits):
+    """NotCarried for what the loop does not carry from day to day yet (collection kits)."""
+    units = {d.code for d in scn.districts}
+    if len(scn.kits) or scn.supply_routes["target"].isin(units).any():
         raise NotCarried(
-            f"{what}: the daily loop does not carry reagent shipments or collection kits from "
-            f"day to day yet; remove its supply routes and kits (supply_routes.csv and "
-            f"kits.csv, or their sheets) to run the daily loop on this province",
+            f"{what}: the daily loop does not carry collection kits from day to day yet; "
+            f"remove its kits (kits.csv, or its sheet) and the supply routes to units to run "
+            f"the daily loop on this province (reagent shipments are carried)",
             "scenario",
         )
 
@@ -40,20 +41,21 @@ def static_part(scn: Scenario) -> Scenario:
         demand=scn.demand.iloc[0:0],
         deliveries=scn.deliveries.iloc[0:0],
         lab_days=scn.lab_days.iloc[0:0],
+        store_arrivals=scn.store_arrivals.iloc[0:0],
     )
 
 
 def first_records(scn: Scenario) -> dict[str, pd.DataFrame]:
     """The scenario's dated tables as records of each kind (RECORDS' columns, dates as ISO
     text): demand as collected samples (with the day's own prevalence where the demand table
-    gives one), deliveries, and lab availability."""
+    gives one), deliveries, lab availability and the stores' arrivals."""
     out = {kind: t.empty_frame() for kind, t in RECORDS.items()}
     dates = {day: scn.date_of(day).isoformat() for day in range(1, scn.province.days + 1)}
 
     def dated(table: pd.DataFrame, **columns) -> pd.DataFrame:
         return pd.DataFrame({"date": table["day"].map(dates), **columns}).reset_index(drop=True)
 
-    d, ld, dl = scn.demand, scn.lab_days, scn.deliveries
+    d, ld, dl, sa = scn.demand, scn.lab_days, scn.deliveries, scn.store_arrivals
     if len(d):
         out["collected"] = dated(
             d,
@@ -66,6 +68,10 @@ def first_records(scn: Scenario) -> dict[str, pd.DataFrame]:
         out["availability"] = dated(ld, lab=ld["lab"], available=ld["available"].astype(float))
     if len(dl):
         out["deliveries"] = dated(dl, lab=dl["lab"], reactions=dl["reactions"].astype("int64"))
+    if len(sa):
+        out["store_arrivals"] = dated(
+            sa, store=sa["store"], reactions=sa["reactions"].astype("int64")
+        )
     return out
 
 
@@ -80,21 +86,32 @@ def _own_prevalence(scn: Scenario) -> np.ndarray:
 
 
 def unfit(scn: Scenario, kind: str, rows: pd.DataFrame) -> pd.Series:
-    """Per row of records of ``kind``: why it no longer fits ``scn`` (a unit, lab or stream it
-    lacks, a date before its start date), "" where it fits. Records stored before the
-    scenario was replaced can be such rows."""
+    """Per row of records of ``kind``: why it no longer fits ``scn`` (a unit, lab, stream,
+    store or supply route it lacks, a date before its start date), "" where it fits. Records
+    stored before the scenario was replaced can be such rows."""
     why = pd.Series("", index=rows.index, dtype=object)
     if rows.empty:
         return why
+    labs = {lab.id for lab in scn.labs}
+    stores = set(scn.stores["id"])
     known = {
         "district": {d.code for d in scn.districts},
-        "lab": {lab.id for lab in scn.labs},
+        "lab": labs,
         "stream": {s.id for s in scn.streams},
+        "store": stores,
+        "source": stores | labs,
+        "target": labs,
     }
     for column in RECORDS[kind].column_names:
         if column in known:
             bad = ~rows[column].isin(known[column])
             why[bad & (why == "")] = f"no {column} " + rows.loc[bad, column].astype(str)
+    if kind == "shipments":
+        routes = pd.MultiIndex.from_frame(scn.supply_routes[["source", "target"]])
+        off = ~pd.MultiIndex.from_frame(rows[["source", "target"]]).isin(routes)
+        why[off & (why == "")] = (
+            "no supply route " + rows.loc[off, "source"] + " -> " + rows.loc[off, "target"]
+        )
     early = rows["date"].astype(str) < scn.province.start_date.isoformat()
     why[early & (why == "")] = f"before the start date {scn.province.start_date}"
     return why

@@ -108,7 +108,45 @@ PREVALENCE = Table(
     key=("date", "district", "stream"),
 )
 
-RECORDS = {t.name: t for t in (COLLECTED, TESTED, REAGENT, DELIVERIES, AVAILABILITY, PREVALENCE)}
+SHIPMENTS = Table(
+    "shipments",
+    "Reagent a store or a lab sent to a lab on a date, along one of the province's supply "
+    "routes: it leaves the source that day and can be used at the target from the date plus "
+    "the route's lead_days. A morning's plan from a date leaves out shipments recorded for "
+    "that date or later (it decides that day's shipments itself).",
+    (
+        _DATE,
+        Column("source", "str", "stores.id or labs.id"),
+        Column("target", "str", "labs.id (a supply route from the source)"),
+        Column("reactions", "int", "reagent sent", "reactions", min=0),
+    ),
+    key=("date", "source", "target"),
+)
+STORE_ARRIVALS = Table(
+    "store_arrivals",
+    "Reagent a store received from the national level on a date (or expects: a future date's "
+    "arrival is planned with).",
+    (
+        _DATE,
+        Column("store", "str", "stores.id"),
+        Column("reactions", "int", "reagent received", "reactions", min=0),
+    ),
+    key=("date", "store"),
+)
+
+RECORDS = {
+    t.name: t
+    for t in (
+        COLLECTED,
+        TESTED,
+        REAGENT,
+        DELIVERIES,
+        AVAILABILITY,
+        PREVALENCE,
+        SHIPMENTS,
+        STORE_ARRIVALS,
+    )
+}
 # what one upload replaces whole: a lab's day, or a unit's day
 SCOPE = {
     "collected": ("date", "district"),
@@ -117,6 +155,8 @@ SCOPE = {
     "deliveries": ("date", "lab"),
     "availability": ("date", "lab"),
     "prevalence": ("date", "district"),
+    "shipments": ("date", "source"),
+    "store_arrivals": ("date", "store"),
 }
 UPLOAD, RECORDED_AT = "upload", "recorded_at"
 # records may be dated this many days after today (or the first date) at most
@@ -183,14 +223,37 @@ def check_records(
         problems.append(Problem(source, "no rows: nothing to record"))
     typed = check_table(raw, table, source, problems)
     names = table.column_names
-    refs = (
+    refs: list[tuple[str, set[str], str]] = [
         ("district", {d.code for d in scn.districts}, "unit code"),
         ("stream", {s.id for s in scn.streams}, "stream id"),
         ("lab", {lab.id for lab in scn.labs}, "lab id"),
-    )
+    ]
+    stores = {str(x) for x in scn.stores["id"]}
+    if kind == "shipments":
+        refs += [
+            ("source", stores | {lab.id for lab in scn.labs}, "store or lab id"),
+            ("target", {lab.id for lab in scn.labs}, "lab id"),
+        ]
+    if kind == "store_arrivals":
+        refs.append(("store", stores, "store id"))
     for column, known, what in refs:
         if column in names:
             check_reference(typed, column, known, what, source, problems)
+    if kind == "shipments" and len(typed):
+        routes = set(zip(scn.supply_routes["source"], scn.supply_routes["target"], strict=True))
+        nodes = stores | {lab.id for lab in scn.labs}
+        off = [
+            a in nodes and b in nodes and (a, b) not in routes
+            for a, b in zip(typed["source"], typed["target"], strict=True)
+        ]
+        report_rows(
+            problems,
+            source,
+            "target",
+            np.flatnonzero(np.array(off, dtype=bool)),
+            typed["target"].to_numpy(dtype=object),
+            "no supply route from the row's source to this lab (supply_routes.csv)",
+        )
     if "date" in typed.columns and len(typed):
         dates = typed["date"].to_numpy(dtype=object)
         valid = np.array([_iso(d) for d in dates], dtype=bool)
@@ -258,6 +321,8 @@ class Records:
     deliveries: pd.DataFrame
     availability: pd.DataFrame
     prevalence: pd.DataFrame
+    shipments: pd.DataFrame
+    store_arrivals: pd.DataFrame
 
     def on(self, kind: str, date: dt.date) -> pd.DataFrame:
         df = getattr(self, kind)

@@ -1,6 +1,7 @@
-"""Dispatch sheets for a morning's plan: what each lab receives today and how to run it, and
-where each unit sends its samples today. A workbook (one sheet for the labs, one for the units)
-and a printable HTML page (one printed page per lab, then per unit), in English or Vietnamese.
+"""Dispatch sheets for a morning's plan: what each lab receives today and how to run it, where
+each unit sends its samples today, and the reagent each store or lab sends today. A workbook
+(one sheet for the labs, one for the units, one for the shipments) and a printable HTML page
+(one printed page per lab, then per unit, then the shipments), in English or Vietnamese.
 """
 
 from __future__ import annotations
@@ -43,6 +44,14 @@ UNIT_COLUMNS = [
     "pools",
     "travel_hours",
 ]
+SHIPMENT_COLUMNS = [
+    "source",
+    "source_name",
+    "target",
+    "target_name",
+    "reactions",
+    "arrival_date",
+]
 TOTAL_COLUMNS = [
     "lab",
     "lab_name",
@@ -64,6 +73,7 @@ TEXT = {
         "(reserve for retests {reserve:,.0f}); about {plates} plates of {wells} sample wells",
         "none": "Nothing to send today.",
         "standby": "A standby lab: switch it on today.",
+        "shipments": "Reagent to send today",
     },
     "vi": {
         "title": "Điều phối ngày {date}",
@@ -73,6 +83,7 @@ TEXT = {
         "(dự phòng xét nghiệm lại {reserve:,.0f}); khoảng {plates} đĩa {wells} giếng mẫu",
         "none": "Hôm nay không gửi mẫu.",
         "standby": "Phòng xét nghiệm dự phòng: cần huy động hôm nay.",
+        "shipments": "Sinh phẩm cần chuyển hôm nay",
     },
 }
 
@@ -80,8 +91,9 @@ TEXT = {
 def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
     """Day 1 of the plan, columns by their English keys: ``labs`` (one row per lab, unit and
     stream it receives), ``lab_totals`` (per lab: samples, reactions, reserve, usable capacity,
-    plates, sample wells per plate) and ``units`` (one row per unit, stream and lab it sends
-    to). Stream names as the scenario gives them."""
+    plates, sample wells per plate), ``units`` (one row per unit, stream and lab it sends
+    to) and ``shipments`` (reagent a store or lab sends today: reactions, the date it can be
+    used at the lab). Stream names as the scenario gives them."""
     scn = rep.plan.scenario
     names = {s.id: s.name for s in scn.streams}
     a = rep.allocations[(rep.allocations["day"] == 1) & (rep.allocations["samples"] > 0)].copy()
@@ -110,18 +122,25 @@ def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
                 "switched_on": bool(day1.loc[lab.id, "switched_on"]),
             }
         )
+    sh = rep.shipments
+    sh = sh[(sh["day"] == 1) & (sh["reactions"] > 0)]
+    shipments = sh.assign(
+        reactions=sh["reactions"].astype("int64"),
+        arrival_date=[scn.date_of(int(d)).isoformat() for d in sh["arrival_day"]],
+    )
     return {
         "labs": labs.reset_index(drop=True),
         "lab_totals": pd.DataFrame(rows, columns=TOTAL_COLUMNS),
         "units": units.reset_index(drop=True),
+        "shipments": shipments[SHIPMENT_COLUMNS].reset_index(drop=True),
     }
 
 
 def write_dispatch_xlsx(
     tables: dict[str, pd.DataFrame], path: Path | io.BytesIO, lang: str = "en"
 ) -> None:
-    """The sheets of ``tables`` (``labs``, ``lab_totals``, ``units``, or some of them) with
-    headers in ``lang``."""
+    """The sheets of ``tables`` (``labs``, ``lab_totals``, ``units``, ``shipments``, or some of
+    them) with headers in ``lang``."""
     check_lang(lang)
     write_xlsx(path, {k: df.rename(columns=lambda c: column(c, lang)) for k, df in tables.items()})
 
@@ -169,7 +188,12 @@ def dispatch_html(
         out.append(f"<section><h2>{esc(t['unit'].format(id=code, name=name))}</h2>")
         out.append(_table(rows.drop(columns=["district", "district_name"]), lang))
         out.append("</section>")
-    if lab_totals.empty and units.empty:
+    shipments = tables.get("shipments", pd.DataFrame(columns=SHIPMENT_COLUMNS))
+    if len(shipments):
+        out.append(f"<section><h2>{esc(t['shipments'])}</h2>")
+        out.append(_table(shipments, lang))
+        out.append("</section>")
+    if lab_totals.empty and units.empty and shipments.empty:
         out.append(f"<p>{esc(t['none'])}</p>")
     out.append("</body></html>")
     return "\n".join(out)

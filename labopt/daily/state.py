@@ -2,10 +2,12 @@
 
 From the workspace's first date, each day is carried over as it really went
 (labopt.scenario.carry.next_day): the samples its units collected, those its labs tested, the
-reactions they ran and counted. A past day without a record counts as nothing collected, tested
-or run (the plan says so in its notes). The morning's scenario then has the samples still
-waiting (by age), each lab's reagent on hand, and the look-ahead days' demand: what the units
-recorded for those dates, else the forecast rule (FORECAST_DAYS).
+reactions they ran and counted, the reagent the stores and labs shipped. A past day without a
+record counts as nothing collected, tested, run or shipped (the plan says so in its notes). The
+morning's scenario then has the samples still waiting (by age), each lab's and store's reagent
+on hand, the shipments still on their way as deliveries on the day they arrive, and the
+look-ahead days' demand: what the units recorded for those dates, else the forecast rule
+(FORECAST_DAYS).
 """
 
 from __future__ import annotations
@@ -75,8 +77,9 @@ def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
                 f"{day}: {', '.join(silent)} recorded tests but no reagent used; their stock "
                 f"is not reduced for that day"
             )
+        shipped = records.on("shipments", day)[["source", "target", "reactions"]]
         try:
-            nxt, account = next_day(scn, tested, used, counted)
+            nxt, account = next_day(scn, tested, used, counted, shipped)
         except InputError as exc:
             raise InputError(f"records of {day}: {exc}", exc.parameter) from None
         state.accounts.append((day, account))
@@ -84,6 +87,7 @@ def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
             province,
             labs=nxt.labs,
             backlog=nxt.backlog,
+            stores=nxt.stores,
         )
         day += dt.timedelta(days=1)
     state.date = date
@@ -111,8 +115,9 @@ def day_scenario(
 ) -> Scenario:
     """``base`` (the province with its state at ``date``) for ``days`` days from ``date``: the
     recorded demand of those dates, the forecast where a unit-stream-date has none
-    (``forecast``), the deliveries and lab availability recorded for them, and the latest
-    prevalence estimates recorded before ``date``."""
+    (``forecast``), the deliveries, the stores' arrivals and lab availability recorded for
+    them, the shipments sent before ``date`` that arrive in them (as deliveries), and the
+    latest prevalence estimates recorded before ``date``."""
     dates = [date + dt.timedelta(days=i) for i in range(days)]
     day_of = {d.isoformat(): i + 1 for i, d in enumerate(dates)}
     rec = records.collected[records.collected["date"].isin(day_of)]
@@ -133,11 +138,25 @@ def day_scenario(
     own = demand["own"].to_numpy(dtype=float)
     demand["prevalence"] = np.where(np.isnan(own), table.to_numpy(dtype=float), own)
     dl = records.deliveries[records.deliveries["date"].isin(day_of)]
-    deliveries = pd.DataFrame(
+    deliveries = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "lab": dl["lab"],
+                    "day": dl["date"].map(day_of).astype("int64"),
+                    "reactions": dl["reactions"].astype("int64"),
+                }
+            ),
+            _in_transit(base, records, date, day_of),
+        ]
+    )
+    deliveries = deliveries.groupby(["lab", "day"], as_index=False)["reactions"].sum()
+    sa = records.store_arrivals[records.store_arrivals["date"].isin(day_of)]
+    store_arrivals = pd.DataFrame(
         {
-            "lab": dl["lab"],
-            "day": dl["date"].map(day_of).astype("int64"),
-            "reactions": dl["reactions"].astype("int64"),
+            "day": sa["date"].map(day_of).astype("int64"),
+            "store": sa["store"],
+            "reactions": sa["reactions"].astype("int64"),
         }
     )
     av = records.availability[records.availability["date"].isin(day_of)]
@@ -155,9 +174,36 @@ def day_scenario(
         demand=demand[DEMAND_COLUMNS]
         .sort_values(["day", "district", "stream"])
         .reset_index(drop=True),
-        deliveries=deliveries.reset_index(drop=True),
+        deliveries=deliveries[deliveries["reactions"] > 0].reset_index(drop=True),
+        store_arrivals=store_arrivals[store_arrivals["reactions"] > 0].reset_index(drop=True),
         lab_days=lab_days.reset_index(drop=True),
         prevalence=prevalence,
+    )
+
+
+def _in_transit(
+    base: Scenario, records: Records, date: dt.date, day_of: dict[str, int]
+) -> pd.DataFrame:
+    """Shipments sent before ``date`` that reach their lab on one of the days ``day_of``
+    (lab, day, reactions): the lead time is the route's in ``base``."""
+    sh = records.shipments[records.shipments["date"] < date.isoformat()]
+    if sh.empty:
+        return pd.DataFrame({"lab": [], "day": [], "reactions": []})
+    lead = base.supply_routes.set_index(["source", "target"])["lead_days"]
+    days = lead.reindex(pd.MultiIndex.from_frame(sh[["source", "target"]])).to_numpy()
+    sent = pd.to_datetime(sh["date"]).dt.date
+    arrival = [
+        (d + dt.timedelta(days=int(n))).isoformat() if n == n else ""
+        for d, n in zip(sent, days, strict=True)
+    ]
+    day = pd.Series(arrival, index=sh.index).map(day_of)
+    on = day.notna()
+    return pd.DataFrame(
+        {
+            "lab": sh.loc[on, "target"],
+            "day": day[on].astype("int64"),
+            "reactions": sh.loc[on, "reactions"].astype("int64"),
+        }
     )
 
 

@@ -252,6 +252,13 @@ def _state_changes(old: Scenario, new: Scenario, first: dt.date) -> list[str]:
                 f"{stock[lab.id]:,} at its first date {first}; a count on the shelf is a "
                 f"record (`labopt day record WS reagent` with a counted column)"
             )
+    held = dict(zip(old.stores["id"], old.stores["reagent_stock"], strict=True))
+    for store, n in zip(new.stores["id"], new.stores["reagent_stock"], strict=True):
+        if store in held and int(n) != int(held[store]):
+            out.append(
+                f"store {store}'s reagent_stock is {int(n):,}, the workspace's is "
+                f"{int(held[store]):,} at its first date {first}"
+            )
     key = ["district", "stream", "age_days"]
     units = {d.code for d in new.districts} & {d.code for d in old.districts}
     a, b = (
@@ -294,8 +301,8 @@ def create(
 ) -> Workspace:
     """A new workspace for the province of ``scn``: its static part in ``province/``, its
     demand and deliveries as the first records (dated from its start date); the labs' stock
-    and the backlog are the state at its start date. Scenarios with reagent shipments or
-    collection kits are refused (not carried from day to day yet)."""
+    and the backlog are the state at its start date. Scenarios with collection kits are refused
+    (not carried from day to day yet)."""
     if (Path(path) / INFO).exists():
         raise InputError(
             f"workspace: {path} is a workspace already; its records would be lost. Plan from "

@@ -7,14 +7,15 @@ tested oldest first; what is left of a cohort at its wait limit at the end of th
 untested (spoiled) then. Every sample is accounted for: waiting at the start + collected =
 tested + untested + waiting at the end, per unit and stream (:class:`DayAccount`).
 
-Not carried yet: reagent shipments in transit between stores and labs, and collection kits
-(a scenario with supply routes or kits is refused).
+Reagent shipments sent on day 1 (along the scenario's supply routes) leave their source's
+stock that day and reach their target on day 1 + lead: the same day, or as a delivery of the
+next scenario. Not carried yet: collection kits (a scenario with kits is refused).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -42,10 +43,15 @@ class DayAccount:
 
     ``samples``: per unit and stream, waiting_before (at the start of the day), collected,
     tested, untested (spoiled at their wait limit), waiting (at the end); ``reagent``: per lab,
-    on_hand (at the start, the day's delivery included), used and left (reactions)."""
+    on_hand (at the start, the day's deliveries and shipments received that day included),
+    used, shipped (sent to other labs) and left (reactions); ``stores``: per store, on_hand
+    (its stock and the day's arrivals), shipped and left (reactions)."""
 
     samples: pd.DataFrame
     reagent: pd.DataFrame
+    stores: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["store", "on_hand", "shipped", "left"])
+    )
 
 
 def next_day(
@@ -53,6 +59,7 @@ def next_day(
     tested: pd.DataFrame,
     reagent_used: Mapping[str, float],
     reagent_counted: Mapping[str, int] | None = None,
+    shipped: pd.DataFrame | None = None,
 ) -> tuple[Scenario, DayAccount]:
     """The scenario of the day after day 1, and day 1's account.
 
@@ -60,38 +67,111 @@ def next_day(
     samples; rows absent: none tested), from any lab. ``reagent_used``: reactions each lab ran
     on day 1 (labs absent: none). ``reagent_counted``: reactions a lab counted on its shelf at
     the end of day 1; where given it replaces stock + delivery - used (a count is the truth,
-    the difference is reported in the account). The next day's scenario has the backlog of the
-    samples still waiting, the labs' reagent left as their stock, demand and deliveries of days
-    2.. renumbered from 1, and one day fewer (a one-day scenario leaves a one-day scenario with
-    no demand).
+    the difference is reported in the account). ``shipped``: the reagent sent on day 1
+    (source, target, reactions; each along a supply route of the scenario). The next day's
+    scenario has the backlog of the samples still waiting, the labs' and stores' reagent left
+    as their stock, demand and deliveries of days 2.. renumbered from 1 (shipments arriving
+    then among them), and one day fewer (a one-day scenario leaves a one-day scenario with no
+    demand).
     """
-    if len(scn.supply_routes) or len(scn.kits):
+    units = {d.code for d in scn.districts}
+    if len(scn.kits) or scn.supply_routes["target"].isin(units).any():
         raise InputError(
-            "scenario: carrying reagent shipments and collection kits over to the next day is "
-            "not supported yet; plan such a scenario from its first day",
+            "scenario: carrying collection kits over to the next day is not supported yet; "
+            "plan such a scenario from its first day",
             "scenario",
         )
+    ships = _shipments(scn, shipped)
     samples, backlog = _samples(scn, tested)
-    reagent = _reagent(scn, reagent_used, reagent_counted or {})
+    same_day = ships[ships["lead"] == 0].groupby("target")["reactions"].sum()
+    sent = ships.groupby("source")["reactions"].sum()
+    reagent = _reagent(scn, reagent_used, reagent_counted or {}, same_day, sent)
     left = reagent.set_index("lab")["left"]
     labs = [lab.model_copy(update={"reagent_stock": int(left[lab.id])}) for lab in scn.labs]
     days = max(scn.province.days - 1, 1)
     early, store_arrivals = arrivals_window(scn.store_arrivals, "store", 1, days)
-    stores = scn.stores.copy()
-    stores["reagent_stock"] += stores["id"].map(early).fillna(0).astype("int64")
+    stores, store_account = _stores(scn, early, sent)
+    later = ships[ships["lead"] > 0]
+    arriving = pd.DataFrame(
+        {
+            "lab": later["target"],
+            "day": 1 + later["lead"].astype("int64"),
+            "reactions": later["reactions"].astype("int64"),
+        }
+    )
+    deliveries = pd.concat([scn.deliveries[["lab", "day", "reactions"]], arriving])
+    deliveries = deliveries.groupby(["lab", "day"], as_index=False)["reactions"].sum()
     province = scn.province.model_copy(update={"start_date": scn.date_of(2), "days": days})
     out = replace(
         scn,
         settings=scn.settings.model_copy(update={"province": province}),
         labs=labs,
         demand=days_window(scn.demand, 1, days),
-        deliveries=days_window(scn.deliveries, 1, days),
+        deliveries=days_window(deliveries, 1, days),
         lab_days=days_window(scn.lab_days, 1, days),
         stores=stores,
         store_arrivals=store_arrivals,
         backlog=backlog,
     )
-    return out, DayAccount(samples, reagent)
+    return out, DayAccount(samples, reagent, store_account)
+
+
+def _shipments(scn: Scenario, shipped: pd.DataFrame | None) -> pd.DataFrame:
+    """Day 1's shipments (source, target, reactions as whole numbers) with their route's lead
+    time; InputError for one off the scenario's routes."""
+    cols = ["source", "target", "reactions", "lead"]
+    if shipped is None or shipped.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=object if c in cols[:2] else "int64") for c in cols}
+        )
+    missing = {"source", "target", "reactions"} - set(shipped.columns)
+    if missing:
+        raise InputError(
+            f"shipped: needs columns source, target, reactions; missing "
+            f"{', '.join(sorted(missing))}",
+            "shipped",
+        )
+    out = shipped[["source", "target"]].astype(str).reset_index(drop=True)
+    out["reactions"] = _whole(
+        shipped["reactions"].reset_index(drop=True), "shipped.reactions", "row"
+    ).astype("int64")
+    lead = scn.supply_routes.set_index(["source", "target"])["lead_days"]
+    found = lead.reindex(pd.MultiIndex.from_frame(out[["source", "target"]]))
+    if found.isna().any():
+        i = int(np.flatnonzero(found.isna().to_numpy())[0])
+        raise InputError(
+            f"shipped: row {i + 1}: no supply route from {out['source'][i]!r} to "
+            f"{out['target'][i]!r}",
+            "shipped",
+        )
+    out["lead"] = found.to_numpy(dtype="int64")
+    return out
+
+
+def _stores(scn: Scenario, early: pd.Series, sent: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stores with their reagent left after day 1 (stock + arrivals - shipped), and the
+    day's account per store; InputError for a store that sent more than it held."""
+    stores = scn.stores.copy()
+    on_hand = stores["reagent_stock"] + stores["id"].map(early).fillna(0).astype("int64")
+    out = stores["id"].map(sent).fillna(0).astype("int64")
+    short = on_hand < out
+    if short.any():
+        i = int(np.flatnonzero(short.to_numpy())[0])
+        raise InputError(
+            f"shipped: store {stores['id'].iloc[i]} sent {int(out.iloc[i]):,} reactions on "
+            f"{scn.date_of(1)} with only {int(on_hand.iloc[i]):,} on hand",
+            "shipped",
+        )
+    stores["reagent_stock"] = (on_hand - out).astype("int64")
+    account = pd.DataFrame(
+        {
+            "store": stores["id"],
+            "on_hand": on_hand.astype("int64"),
+            "shipped": out,
+            "left": stores["reagent_stock"],
+        }
+    )
+    return stores, account
 
 
 def _samples(scn: Scenario, tested: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -216,9 +296,16 @@ def _numeric(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(plain, errors="coerce").to_numpy(dtype=float)
 
 
-def _reagent(scn: Scenario, used: Mapping[str, float], counted: Mapping[str, int]) -> pd.DataFrame:
-    """Per lab: on_hand (stock + day 1's delivery), used, left (the count where given, else
-    on_hand - used, in whole reactions), counted (the count or NaN)."""
+def _reagent(
+    scn: Scenario,
+    used: Mapping[str, float],
+    counted: Mapping[str, int],
+    received: pd.Series,
+    sent: pd.Series,
+) -> pd.DataFrame:
+    """Per lab: on_hand (stock + day 1's deliveries + shipments ``received`` that day), used,
+    shipped (``sent`` to other labs), left (the count where given, else on_hand - used -
+    shipped, in whole reactions), counted (the count or NaN)."""
     ids = [lab.id for lab in scn.labs]
     for name, given in (("reagent_used", used), ("reagent_counted", counted)):
         bad = sorted(set(given) - set(ids))
@@ -233,25 +320,28 @@ def _reagent(scn: Scenario, used: Mapping[str, float], counted: Mapping[str, int
     delivered = scn.deliveries[scn.deliveries["day"] == 1].groupby("lab")["reactions"].sum()
     rows = []
     for lab in scn.labs:
-        on_hand = lab.reagent_stock + int(delivered.get(lab.id, 0))
+        on_hand = lab.reagent_stock + int(delivered.get(lab.id, 0)) + int(received.get(lab.id, 0))
         u = float(used.get(lab.id, 0.0))
+        out = int(sent.get(lab.id, 0))
         if lab.id in counted:
             left = int(counted[lab.id])
         else:
-            if u > on_hand + 1e-9:
+            if u + out > on_hand + 1e-9:
+                shipped = f" and sent {out:,} to other labs" if out else ""
                 raise InputError(
-                    f"reagent_used: {lab.id} ran {u:g} reactions on {scn.date_of(1)} with only "
-                    f"{on_hand} on hand; enter the reagent it counted on its shelf",
+                    f"reagent_used: {lab.id} ran {u:g} reactions{shipped} on {scn.date_of(1)} "
+                    f"with only {on_hand} on hand; enter the reagent it counted on its shelf",
                     "reagent_used",
                 )
-            left = int(np.floor(on_hand - u + 1e-9))
+            left = int(np.floor(on_hand - u - out + 1e-9))
         rows.append(
             {
                 "lab": lab.id,
                 "on_hand": on_hand,
                 "used": u,
+                "shipped": out,
                 "left": left,
                 "counted": float(counted[lab.id]) if lab.id in counted else np.nan,
             }
         )
-    return pd.DataFrame(rows, columns=["lab", "on_hand", "used", "left", "counted"])
+    return pd.DataFrame(rows, columns=["lab", "on_hand", "used", "shipped", "left", "counted"])

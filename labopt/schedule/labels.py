@@ -67,6 +67,8 @@ COLUMNS = {
         "off_plan": "Mẫu xét nghiệm ngoài kế hoạch",
         "reactions_run": "Phản ứng đã chạy",
         "lab_totals": "Tổng theo phòng xét nghiệm",
+        "arrival_date": "Ngày đến",
+        "shipments": "Chuyển sinh phẩm",
     },
 }
 

@@ -159,9 +159,73 @@ def test_bad_actuals_are_refused_naming_what_is_wrong(tmp_path, tested, used, me
         next_day(scn, pd.DataFrame(tested), used)
 
 
-def test_a_scenario_with_supply_routes_is_not_carried_yet():
-    scn = load_scenario(Path(__file__).parents[2] / "labopt" / "examples" / "thanh_hoa")
-    with pytest.raises(InputError, match="not supported yet"):
+def with_store(scn):
+    """tiny with a store of 1,000 reactions and routes store -> hosp (same day), store -> cdc
+    (a day), cdc -> priv (same day)."""
+    return replace(
+        scn,
+        stores=pd.DataFrame({"id": ["store"], "name": ["Kho"], "reagent_stock": [1_000]}),
+        store_arrivals=pd.DataFrame({"day": [1, 2], "store": ["store"] * 2, "reactions": [50, 70]}),
+        supply_routes=pd.DataFrame(
+            {
+                "source": ["store", "store", "cdc"],
+                "target": ["hosp", "cdc", "priv"],
+                "lead_days": [0, 1, 0],
+                "max_reactions": [np.nan] * 3,
+            }
+        ),
+    )
+
+
+def shipments(*rows):
+    return pd.DataFrame(rows, columns=["source", "target", "reactions"])
+
+
+def test_shipments_leave_their_source_and_reach_their_lab_after_the_lead_time():
+    scn = with_store(load_scenario(TINY))
+    stock = {lab.id: lab.reagent_stock for lab in scn.labs}
+    none = pd.DataFrame(columns=["district", "stream", "samples"])
+    sent = shipments(("store", "hosp", 300), ("store", "cdc", 200), ("cdc", "priv", 100))
+    nxt, acc = next_day(scn, none, {"cdc": 40, "hosp": 10}, shipped=sent)
+    left = {lab.id: lab.reagent_stock for lab in nxt.labs}
+    assert left["hosp"] == stock["hosp"] + 300 - 10  # the same day
+    assert left["cdc"] == stock["cdc"] - 40 - 100  # its own shipment out; 200 arrive tomorrow
+    assert left["priv"] == stock["priv"] + 100
+    # the store: its stock and day 1's arrival, less what it sent; day 2's arrival still due
+    assert nxt.stores["reagent_stock"].tolist() == [1_000 + 50 - 500]
+    assert nxt.store_arrivals[["day", "reactions"]].values.tolist() == [[1, 70]]
+    assert acc.stores.to_dict("records") == [
+        {"store": "store", "on_hand": 1_050, "shipped": 500, "left": 550}
+    ]
+    # the shipment on its way is a delivery of the next day (with tiny's own to hosp)
+    d = nxt.deliveries.set_index("lab")["reactions"]
+    assert d["cdc"] == 200 and d["hosp"] == 500
+    r = acc.reagent.set_index("lab")
+    assert r.loc["cdc", "shipped"] == 100 and r.loc["priv", "on_hand"] == stock["priv"] + 100
+    # every reaction is somewhere: labs + store + on the way = before + arrivals - used
+    assert sum(left.values()) + 550 + 200 == sum(stock.values()) + 1_000 + 50 - 50
+
+
+@pytest.mark.parametrize(
+    "sent, message",
+    [
+        (shipments(("store", "hosp", 1_051)), "store store sent 1,051 reactions .* only 1,050"),
+        (shipments(("cdc", "priv", 4_990)), "cdc ran 40 reactions and sent 4,990"),
+        (shipments(("hosp", "cdc", 5)), "row 1: no supply route from 'hosp' to 'cdc'"),
+        (shipments(("store", "hosp", 2.5)), "shipped.reactions: row 1 must be a whole number"),
+    ],
+    ids=["store short", "lab short", "off route", "half a reaction"],
+)
+def test_shipments_that_cannot_be_are_refused_naming_them(sent, message):
+    scn = with_store(load_scenario(TINY))
+    none = pd.DataFrame(columns=["district", "stream", "samples"])
+    with pytest.raises(InputError, match=message):
+        next_day(scn, none, {"cdc": 40}, shipped=sent)
+
+
+def test_a_scenario_with_collection_kits_is_not_carried_yet():
+    scn = replace(load_scenario(TINY), kits=pd.DataFrame({"holder": ["a"], "kits": [100]}))
+    with pytest.raises(InputError, match=r"collection kits .* not supported yet"):
         next_day(scn, pd.DataFrame(columns=["district", "stream", "samples"]), {})
 
 
