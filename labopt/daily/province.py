@@ -15,6 +15,7 @@ import pandas as pd
 
 from labopt.daily.records import RECORDS, UPLOAD, Records, current
 from labopt.errors import InputError
+from labopt.scenario.carry import has_kits
 from labopt.scenario.model import Scenario
 
 
@@ -22,10 +23,14 @@ class NotCarried(InputError):
     """The province has what the daily loop does not carry from day to day yet."""
 
 
+def carried(scn: Scenario) -> bool:
+    """Whether the daily loop carries everything the province has from day to day."""
+    return not has_kits(scn)
+
+
 def check_carried(scn: Scenario, what: str = "scenario") -> None:
     """NotCarried for what the loop does not carry from day to day yet (collection kits)."""
-    units = {d.code for d in scn.districts}
-    if len(scn.kits) or scn.supply_routes["target"].isin(units).any():
+    if not carried(scn):
         raise NotCarried(
             f"{what}: the daily loop does not carry collection kits from day to day yet; "
             f"remove its kits (kits.csv, or its sheet) and the supply routes to units to run "

@@ -124,15 +124,24 @@ def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
         )
     sh = rep.shipments
     sh = sh[(sh["day"] == 1) & (sh["reactions"] > 0)]
-    shipments = sh.assign(
-        reactions=sh["reactions"].astype("int64"),
-        arrival_date=[scn.date_of(int(d)).isoformat() for d in sh["arrival_day"]],
+    names = dict(zip(scn.stores["id"], scn.stores["name"], strict=True))
+    names.update({lab.id: lab.name for lab in scn.labs})
+    shipments = pd.DataFrame(
+        {
+            "source": sh["source"],
+            "source_name": sh["source"].map(names),
+            "target": sh["target"],
+            "target_name": sh["target"].map(names),
+            "reactions": sh["reactions"].astype("int64"),
+            "arrival_date": [scn.date_of(int(d)).isoformat() for d in sh["arrival_day"]],
+        },
+        columns=SHIPMENT_COLUMNS,
     )
     return {
         "labs": labs.reset_index(drop=True),
         "lab_totals": pd.DataFrame(rows, columns=TOTAL_COLUMNS),
         "units": units.reset_index(drop=True),
-        "shipments": shipments[SHIPMENT_COLUMNS].reset_index(drop=True),
+        "shipments": shipments.reset_index(drop=True),
     }
 
 

@@ -74,8 +74,7 @@ def next_day(
     then among them), and one day fewer (a one-day scenario leaves a one-day scenario with no
     demand).
     """
-    units = {d.code for d in scn.districts}
-    if len(scn.kits) or scn.supply_routes["target"].isin(units).any():
+    if has_kits(scn):
         raise InputError(
             "scenario: carrying collection kits over to the next day is not supported yet; "
             "plan such a scenario from its first day",
@@ -114,6 +113,13 @@ def next_day(
         backlog=backlog,
     )
     return out, DayAccount(samples, reagent, store_account)
+
+
+def has_kits(scn: Scenario) -> bool:
+    """Whether the scenario holds collection kits (a kits table, or routes that ship kits to
+    units): not carried from day to day yet."""
+    units = {d.code for d in scn.districts}
+    return bool(len(scn.kits)) or bool(scn.supply_routes["target"].isin(units).any())
 
 
 def _shipments(scn: Scenario, shipped: pd.DataFrame | None) -> pd.DataFrame:

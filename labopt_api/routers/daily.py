@@ -43,17 +43,22 @@ def _kind(kind: str) -> str:
     return kind
 
 
+# whose key records a kind, by the column naming its group: a unit's, or a lab's (its samples
+# tested, reagent, and the shipments it sends); a store's arrivals and shipments: coordinators
+_KEY_ROLE = {"district": "district", "lab": "lab", "source": "lab"}
+
+
 def _role_scope(who: Principal, record: ScenarioRecord, kind: str) -> set[str] | None:
     """The units or labs ``who`` may record ``kind`` for (None: all of them); 403 when none."""
     province = record.province_code
     if who.coordinates(province):
         return None
-    column = daily_records.scope_column(kind)
+    column = _KEY_ROLE.get(daily_records.scope_column(kind))
     role = {"district": "district", "lab": "lab"}.get(who.role)
     if role is None or not who.units(province):
         raise forbidden(f"record or read the daily records of {province}")
     if role != column:
-        mine = [k for k in KINDS if daily_records.scope_column(k) == role]
+        mine = [k for k in KINDS if _KEY_ROLE.get(daily_records.scope_column(k)) == role]
         raise forbidden(f"record or read {kind} records (a {who.role} key: {', '.join(mine)})")
     return who.units(province)
 

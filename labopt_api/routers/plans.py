@@ -29,7 +29,7 @@ from labopt_api.store import audit, daily_records, plans, scenarios
 from labopt_api.stored_text import ONE_LINE
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], responses=ERRORS)
-DISPATCH = ("dispatch_labs", "dispatch_lab_totals", "dispatch_units")
+DISPATCH = ("dispatch_labs", "dispatch_lab_totals", "dispatch_units", "dispatch_shipments")
 TABLES = ("allocations", "status", "labs", "days", "shortfall", "supply", *DISPATCH, "planned")
 NOT_DAILY = "it is not a daily plan (daily: true), which has dispatch sheets"
 # stored only for some plans: the supply table, for scenarios with supply routes; the dispatch
@@ -76,9 +76,13 @@ def _reader(who: Principal, job: PlanJob) -> str:
 
 
 def _mine(df: pd.DataFrame, who: Principal, job: PlanJob, reader: str) -> pd.DataFrame:
-    """The rows of a plan table a lab's or unit's key may read: its own labs' or units'."""
+    """The rows of a plan table a lab's or unit's key may read: its own labs' or units' (a
+    lab's shipments: those it sends or receives)."""
     if reader == "lab":
-        return df[df["lab"].isin(who.lab_ids(job.province_code))]
+        labs = who.lab_ids(job.province_code)
+        if "lab" not in df.columns:
+            return df[df["source"].isin(labs) | df["target"].isin(labs)]
+        return df[df["lab"].isin(labs)]
     if reader == "unit":
         return df[df["district"].isin(who.units(job.province_code))]
     return df
@@ -261,9 +265,9 @@ def dispatch(
     ),
     lang: Literal["en", "vi"] = Query("en"),
 ) -> Response:
-    """What each lab receives today and how to run it, and where each unit sends its samples
-    today: a coordinator's for the whole province, a lab's key its labs' sheets, a unit's key
-    its units'."""
+    """What each lab receives today and how to run it, where each unit sends its samples
+    today, and the reagent to send today: a coordinator's for the whole province, a lab's key
+    its labs' sheets and the shipments they send or receive, a unit's key its units'."""
     job = plans.get(db, plan_id)
     reader = _reader(who, job)
     if not job.daily:
@@ -273,7 +277,10 @@ def dispatch(
             status.HTTP_409_CONFLICT, detail=f"plan {plan_id} is {job.status}, not done"
         )
     # a lab's sheets: what it receives; a unit's: where it sends; the coordinator's: both
-    names = {"full": ("labs", "lab_totals", "units"), "lab": ("labs", "lab_totals")}
+    names = {
+        "full": ("labs", "lab_totals", "units", "shipments"),
+        "lab": ("labs", "lab_totals", "shipments"),
+    }
     sheets = {
         k: _mine(_stored(db, plan_id, f"dispatch_{k}"), who, job, reader)
         for k in names.get(reader, ("units",))

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from labopt.daily.province import (
+    carried,
     check_carried,
     first_records,
     merged_records,
@@ -311,6 +312,6 @@ def adds_up_under(db: Session, scn: Scenario, scenario_id: str) -> str | None:
     """Why the stored records would not add up under ``scn`` (a scenario about to replace the
     stored one: a later start date drops the samples earlier days left waiting); None when
     they would, or when the scenario has no uploaded records or is not one the loop takes."""
-    if not count(db, scenario_id) or len(scn.supply_routes) or len(scn.kits):
+    if not count(db, scenario_id) or not carried(scn):
         return None
     return adds_up(static_part(scn), merged_records(scn, stored(db, scenario_id)))

@@ -130,16 +130,27 @@ def test_a_change_to_the_first_dates_state_is_refused_and_nothing_written(ws, tm
     assert not (ws / "province-versions").exists()
 
 
-def test_a_province_with_shipments_is_refused(ws, tmp_path):
+def test_a_province_with_kits_is_refused_and_one_with_a_store_taken(ws, tmp_path):
     folder = tmp_path / "v2"
     shutil.copytree(TINY, folder)
-    (folder / "supply_routes.csv").write_text(
-        "source,target,lead_days,max_reactions\ncdc,hosp,1,\n"
-    )
+    (folder / "kits.csv").write_text("holder,kits\na,100\n")
     before = snapshot(ws)
     r = run("day", "province", ws, "--from", folder)
-    assert r.exit_code != 0 and "supply routes" in " ".join(r.output.split())
+    assert r.exit_code != 0 and "collection kits" in " ".join(r.output.split())
     assert snapshot(ws) == before
+    # a store and its routes are carried: taken, the store's stock from the first date
+    (folder / "kits.csv").unlink()
+    (folder / "stores.csv").write_text("id,name,reagent_stock\nstore,Kho,900\n")
+    (folder / "supply_routes.csv").write_text(
+        "source,target,lead_days,max_reactions\nstore,hosp,1,\n"
+    )
+    r = run("day", "province", ws, "--from", folder)
+    assert r.exit_code == 0, r.output
+    assert Workspace(ws).province.stores["reagent_stock"].tolist() == [900]
+    # a store's stock at the first date is the state then, like a lab's: it cannot change
+    (folder / "stores.csv").write_text("id,name,reagent_stock\nstore,Kho,100\n")
+    r = run("day", "province", ws, "--from", folder)
+    assert r.exit_code != 0 and "store store's reagent_stock is 100" in " ".join(r.output.split())
 
 
 def test_its_dated_tables_are_not_taken_and_it_says_so(ws, tmp_path):

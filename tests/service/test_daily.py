@@ -10,6 +10,7 @@ import io
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import httpx
 import numpy as np
@@ -24,7 +25,7 @@ from labopt.daily.state import carry_to
 from labopt.daily.workspace import create
 from labopt.scenario import load_scenario, scenario_to_data
 from labopt_api.main import create_app
-from tests.daily.test_daily_loop import EXAMPLES, without_supply
+from tests.daily.test_daily_loop import EXAMPLES
 from tests.service.conftest import Service, settings_for, wait_done
 from tests.service.live import LiveServer
 
@@ -33,7 +34,9 @@ PROVINCE = "thanh_hoa"
 
 @pytest.fixture(scope="module")
 def thanh_hoa():
-    return without_supply(load_scenario(EXAMPLES / "thanh_hoa"))
+    scn = load_scenario(EXAMPLES / "thanh_hoa")
+    assert len(scn.stores) and len(scn.supply_routes)  # its store and routes carried too
+    return scn
 
 
 def as_json(scn) -> dict:
@@ -228,6 +231,70 @@ def test_who_may_record_and_read_what(loop, thanh_hoa):
     assert set(table(c, f"/v1/scenarios/{sid}/history/units", unit_key)["district"]) == {unit_a}
 
 
+def test_shipments_through_the_service_carry_as_in_the_workspace(service, thanh_hoa, tmp_path):
+    """Labs without reagent: the morning's plan sends them some; the store's shipments are the
+    coordinator's to record, a lab's its own (a lab's key may not record the store's, nor its
+    arrivals); the next morning starts from the same reagent as a workspace fed the same
+    records, and a lab's sheets show the shipments it sends or receives."""
+    c = service.client
+    coord = service.key("coordinator", PROVINCE)
+    labs = [lab.model_copy(update={"reagent_stock": 0}) for lab in thanh_hoa.labs]
+    scn = replace(thanh_hoa, labs=[thanh_hoa.labs[0], *labs[1:]])
+    sid = c.post("/v1/scenarios", json=as_json(scn), headers=coord).json()["id"]
+    ws = create(tmp_path / "ws", scn)
+    first = scn.province.start_date
+    plan = daily_plan(c, sid, coord, first)
+    sent = table(c, f"/v1/plans/{plan['id']}/tables/dispatch_shipments", coord)
+    assert len(sent), sent
+    mine = plan_morning(ws, first, days=3, write=False).report.shipments
+    mine = mine[(mine["day"] == 1) & (mine["reactions"] > 0)]
+    assert sorted(zip(sent["source"], sent["target"], sent["reactions"], strict=True)) == sorted(
+        zip(mine["source"], mine["target"], mine["reactions"].astype(int), strict=True)
+    )
+    stores = set(scn.stores["id"])
+    store = next(iter(stores))
+    dry = sent[sent["source"].isin(stores)]["target"].iloc[0]
+    lab_key = service.key("lab", f"{PROVINCE}/{dry}")
+    url = f"/v1/scenarios/{sid}/records"
+    row = {"date": str(first), "source": store, "target": dry, "reactions": 10}
+    r = c.post(f"{url}/shipments", json={"rows": [row]}, headers=lab_key)
+    assert r.status_code == 403 and store in r.json()["detail"]
+    arrival = {"date": str(first + dt.timedelta(days=1)), "store": store, "reactions": 5000}
+    r = c.post(f"{url}/store_arrivals", json={"rows": [arrival]}, headers=lab_key)
+    assert r.status_code == 403
+    r = c.post(f"{url}/shipments", json={"rows": [row | {"target": "nowhere"}]}, headers=coord)
+    assert r.status_code == 422 and "nowhere" in r.text
+    # each source's day recorded by its key: the store's by the coordinator, a lab's by the lab
+    for source, rows in sent.groupby("source"):
+        key = coord if source in stores else service.key("lab", f"{PROVINCE}/{source}")
+        body = [
+            {"date": str(first), "source": source, "target": t, "reactions": int(n)}
+            for t, n in zip(rows["target"], rows["reactions"], strict=True)
+        ]
+        r = c.post(f"{url}/shipments", json={"rows": body}, headers=key)
+        assert r.status_code == 200, r.text
+        ws.record("shipments", pd.DataFrame(body).astype(str), "test")
+    r = c.post(f"{url}/store_arrivals", json={"rows": [arrival]}, headers=coord)
+    assert r.status_code == 200, r.text
+    ws.record("store_arrivals", pd.DataFrame([arrival]).astype(str), "test")
+    # the next morning: the same state and plan as the workspace's
+    date = first + dt.timedelta(days=1)
+    plan = daily_plan(c, sid, coord, date)
+    got = table(c, f"/v1/plans/{plan['id']}/tables/labs", coord).sort_values(["day", "lab"])
+    want = plan_morning(ws, date, days=3, write=False).report.labs.sort_values(["day", "lab"])
+    assert got["reagent_on_hand"].tolist() == pytest.approx(want["reagent_on_hand"].tolist())
+    carried = carry_to(ws.province, ws.records(), date).scenario
+    assert int(carried.stores["reagent_stock"].sum()) == int(
+        scn.stores["reagent_stock"].sum()
+    ) - int(sent[sent["source"].isin(stores)]["reactions"].sum())
+    # a lab's sheets: the shipments it sends or receives, no others
+    plan = daily_plan(c, sid, coord, first)
+    shown = table(c, f"/v1/plans/{plan['id']}/tables/dispatch_shipments", lab_key)
+    assert len(shown) and ((shown["source"] == dry) | (shown["target"] == dry)).all()
+    page = c.get(f"/v1/plans/{plan['id']}/dispatch", headers=lab_key).text
+    assert "Reagent to send today" in page
+
+
 def test_dispatch_sheets_match_the_plan(loop, thanh_hoa):
     """The workbook and the page hold day 1 of the plan: every lab that receives samples, with
     the samples and reactions of its allocations."""
@@ -239,7 +306,7 @@ def test_dispatch_sheets_match_the_plan(loop, thanh_hoa):
     r = c.get(f"/v1/plans/{plan['id']}/dispatch?format=xlsx&lang=vi", headers=coord)
     assert r.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(r.content))
-    assert book.sheetnames == ["labs", "lab_totals", "units"]
+    assert book.sheetnames == ["labs", "lab_totals", "units", "shipments"]
     totals = pd.DataFrame(book["lab_totals"].values)
     header = list(totals.iloc[0])
     assert "Số đĩa" in header
@@ -429,7 +496,9 @@ def test_a_scenario_with_records_is_kept_from_deletion_and_replacement_says_what
     data["settings"]["province"]["start_date"] = day2
     r = c.put(f"/v1/scenarios/{sid}", json=data, headers=coord)
     assert r.status_code == 200, r.text
-    assert any(n.startswith("warning: under this scenario") for n in r.json()["notes"])
+    assert any(n.startswith("warning: under this scenario") for n in r.json()["notes"]), r.json()[
+        "notes"
+    ]
     r = c.delete(f"/v1/scenarios/{sid}", headers=coord)
     assert r.status_code == 409 and "daily records" in r.json()["detail"]
     assert c.delete(f"/v1/scenarios/{sid}?force=true", headers=coord).status_code == 204
@@ -473,22 +542,24 @@ def test_daily_plan_requests_are_checked_at_once(loop, thanh_hoa, service):
         headers=coord,
     )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "until"]
-    # a province with reagent shipments: the loop does not carry them yet, said at once
-    with_supply = load_scenario(EXAMPLES / "thanh_hoa")
-    r = c.post("/v1/scenarios", json=as_json(with_supply), headers=coord)
+    # a province with collection kits: the loop does not carry them yet, said at once
+    with_kits = replace(
+        thanh_hoa, kits=pd.DataFrame({"holder": [thanh_hoa.districts[0].code], "kits": [100]})
+    )
+    r = c.post("/v1/scenarios", json=as_json(with_kits), headers=coord)
     other = r.json()["id"]
     r = c.post(
         "/v1/plans",
         json={"scenario_id": other, "daily": True, "start_date": str(first)},
         headers=coord,
     )
-    assert r.status_code == 409 and "supply routes" in r.json()["detail"]
+    assert r.status_code == 409 and "collection kits" in r.json()["detail"]
     r = c.post(
         f"/v1/scenarios/{other}/records/reagent",
         json={"rows": [{"date": str(first), "lab": thanh_hoa.labs[0].id, "used": 1}]},
         headers=coord,
     )
-    assert r.status_code == 409 and "supply routes" in r.json()["detail"]
+    assert r.status_code == 409 and "collection kits" in r.json()["detail"]
     assert c.get(f"/v1/scenarios/{other}/records/reagent", headers=coord).status_code == 409
 
 
