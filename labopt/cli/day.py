@@ -148,8 +148,9 @@ def record(
 ) -> None:
     """Record one file of a kind: collected (date, district, stream, samples), tested (date,
     lab, district, stream, samples), reagent (date, lab, used, counted), deliveries (date, lab,
-    reactions), availability (date, lab, available: share of its capacity, 0 when out) or
-    prevalence (date, district, stream, prevalence). --date fills a file without
+    reactions), availability (date, lab, available: share of its capacity, 0 when out),
+    prevalence (date, district, stream, prevalence), shipments (date, source: a store or lab,
+    target: a lab, reactions) or store_arrivals (date, store, reactions). --date fills a file without
     a date column. A lab's (or a unit's) day uploaded again replaces it whole; every upload is
     kept."""
     ws = Workspace(workspace)
