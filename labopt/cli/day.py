@@ -150,9 +150,9 @@ def record(
     lab, district, stream, samples), reagent (date, lab, used, counted), deliveries (date, lab,
     reactions), availability (date, lab, available: share of its capacity, 0 when out),
     prevalence (date, district, stream, prevalence), shipments (date, source: a store or lab,
-    target: a lab, reactions) or store_arrivals (date, store, reactions). --date fills a file without
-    a date column. A lab's (or a unit's) day uploaded again replaces it whole; every upload is
-    kept."""
+    target: a lab, reactions) or store_arrivals (date, store, reactions). --date fills a file
+    without a date column. A lab's (or a unit's) day uploaded again replaces it whole; every
+    upload is kept."""
     ws = Workspace(workspace)
     if kind not in RECORDS:
         raise InputError(f"kind: one of {', '.join(RECORDS)}; got {kind!r}", "kind")

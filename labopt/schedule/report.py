@@ -601,22 +601,29 @@ class _Context:
         cheapest labs."""
         return float((self.pending[:, mask, t] * self.cheapest[:, mask, t]).sum())
 
-    def more_stages_cost(self) -> np.ndarray | None:
-        """(np, ns, T) expected reactions per sample with one more PCR round allowed (None
-        when the policy allows the most already)."""
+    def more_stages_cost(self, t: int, streams: np.ndarray) -> np.ndarray | None:
+        """(np, len(streams)) expected reactions per sample on day t of the poolable
+        ``streams`` with one more PCR round allowed, where the plan allocates samples (the
+        current cost elsewhere: only those cells count); None when the policy allows the most
+        stages already. Designs are searched once per pool class and prevalence."""
         pol = self.plan.scenario.policy
         if pol.max_stages >= MOST_STAGES:
             return None
-        if "cost" not in self._more_stages:
-            inp = self.plan.input
-            more = pol.model_copy(update={"max_stages": pol.max_stages + 1})
-            by_class = np.ones((len(inp.pool_classes), inp.nd, inp.ns, inp.days))
-            for k, size in enumerate(inp.pool_classes):
-                et = design_table(inp.prevalence.ravel(), size, more).expected_tests_per_sample
-                by_class[k] = et.reshape(inp.nd, inp.ns, inp.days)
-            cost = by_class[inp.design_class[inp.pair_l], inp.pair_d]
-            self._more_stages["cost"] = np.where(inp.poolable[None, :, None], cost, inp.cost)
-        return self._more_stages["cost"]
+        inp = self.plan.input
+        out = inp.cost[:, streams, t].copy()
+        pi, si = np.nonzero(self.plan.x[:, streams, t] > 0)
+        cls = inp.design_class[inp.pair_l[pi]]
+        prev = inp.prevalence[inp.pair_d[pi], streams[si], t]
+        more = pol.model_copy(update={"max_stages": pol.max_stages + 1})
+        for k in np.unique(cls).tolist():
+            known = self._more_stages.setdefault(k, {})
+            sel = cls == k
+            new = np.setdiff1d(prev[sel], np.fromiter(known, float, len(known)))
+            if new.size:
+                et = design_table(new, inp.pool_classes[k], more).expected_tests_per_sample
+                known.update(zip(new.tolist(), et.tolist(), strict=True))
+            out[pi[sel], si[sel]] = [known[p] for p in prev[sel].tolist()]
+        return out
 
 
 def _refillable(plan: Plan) -> np.ndarray:
@@ -767,11 +774,12 @@ def _stage_lever(ctx: _Context, t: int, mask: np.ndarray) -> dict | None:
     pooled = mask & inp.poolable
     if not pooled.any() or ctx.pending[:, pooled, t].sum() < 0.5:
         return None
-    more = ctx.more_stages_cost()
-    if more is None:
+    streams = np.flatnonzero(pooled)
+    then = ctx.more_stages_cost(t, streams)
+    if then is None:
         return None
-    x = ctx.plan.x[:, pooled, t]
-    now, then = inp.cost[:, pooled, t], more[:, pooled, t]
+    x = ctx.plan.x[:, streams, t]
+    now = inp.cost[:, streams, t]
     saved = float((x * np.maximum(now - then, 0.0)).sum())
     tested = float(x.sum())
     if saved < TOL or tested <= 0:
