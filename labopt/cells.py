@@ -62,7 +62,16 @@ def _map_text(df: pd.DataFrame, func) -> pd.DataFrame:
             or pd.api.types.is_datetime64_any_dtype(col)
         ):
             continue
-        out.isetitem(i, col.map(func))
+        # func on each distinct value (columns repeat codes and dates), the rare changed
+        # cells replaced
+        changed = {}
+        for v in pd.unique(col.to_numpy(dtype=object)):
+            if isinstance(v, str):
+                new = func(v)
+                if new != v:
+                    changed[v] = new
+        if changed:
+            out.isetitem(i, col.map(lambda v, c=changed: c.get(v, v) if isinstance(v, str) else v))
     return out
 
 
