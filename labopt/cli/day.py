@@ -113,7 +113,9 @@ def province(
         f"in {workspace / 'province-versions' / str(ws.version - 1)}",
         highlight=False,
     )
-    dated = [t for t in ("demand", "deliveries", "lab_days") if len(getattr(scn, t))]
+    dated = [
+        t for t in ("demand", "deliveries", "lab_days", "store_arrivals") if len(getattr(scn, t))
+    ]
     if dated:
         err_console.print(
             f"note: its {', '.join(dated)} rows were not taken: the loop's dated parts are "

@@ -122,6 +122,32 @@ def unfit(scn: Scenario, kind: str, rows: pd.DataFrame) -> pd.Series:
     return why
 
 
+def routes_changed(old: Scenario, new: Scenario, records: Records) -> list[str]:
+    """The supply routes that shipments already recorded went along and that ``new`` (to
+    replace ``old``) lacks or gives another lead time: what was sent, and when it arrived,
+    would change. One line per route, naming its first shipment."""
+    sh = records.shipments
+    if sh.empty:
+        return []
+    before = old.supply_routes.set_index(["source", "target"])["lead_days"]
+    after = new.supply_routes.set_index(["source", "target"])["lead_days"]
+    out = []
+    for (source, target), rows in sh.groupby(["source", "target"], sort=True):
+        first = rows.sort_values("date").iloc[0]
+        sent = f"carried {int(first['reactions']):,} reactions on {first['date']}"
+        if (source, target) not in after.index:
+            out.append(f"the route {source} -> {target} {sent}; the new province has none")
+        elif (source, target) in before.index and int(after[(source, target)]) != int(
+            before[(source, target)]
+        ):
+            out.append(
+                f"the route {source} -> {target} {sent} with a lead of "
+                f"{int(before[(source, target)])} days; the new province gives "
+                f"{int(after[(source, target)])}"
+            )
+    return out
+
+
 def merged_records(scn: Scenario, uploaded: dict[str, pd.DataFrame]) -> Records:
     """The current records of a loop kept as ``scn`` and the groups uploaded since (per kind,
     RECORDS' columns and UPLOAD, one upload per group): the scenario's first records, each

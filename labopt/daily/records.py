@@ -241,9 +241,9 @@ def check_records(
             check_reference(typed, column, known, what, source, problems)
     if kind == "shipments" and len(typed):
         routes = set(zip(scn.supply_routes["source"], scn.supply_routes["target"], strict=True))
-        nodes = stores | {lab.id for lab in scn.labs}
+        labs = {lab.id for lab in scn.labs}
         off = [
-            a in nodes and b in nodes and (a, b) not in routes
+            a in stores | labs and b in labs and (a, b) not in routes
             for a, b in zip(typed["source"], typed["target"], strict=True)
         ]
         report_rows(

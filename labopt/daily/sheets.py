@@ -49,7 +49,7 @@ SHIPMENT_COLUMNS = [
     "source_name",
     "target",
     "target_name",
-    "reactions",
+    "reagent_sent",
     "arrival_date",
 ]
 TOTAL_COLUMNS = [
@@ -132,7 +132,7 @@ def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
             "source_name": sh["source"].map(names),
             "target": sh["target"],
             "target_name": sh["target"].map(names),
-            "reactions": sh["reactions"].astype("int64"),
+            "reagent_sent": sh["reactions"].astype("int64"),
             "arrival_date": [scn.date_of(int(d)).isoformat() for d in sh["arrival_day"]],
         },
         columns=SHIPMENT_COLUMNS,

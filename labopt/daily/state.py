@@ -95,11 +95,12 @@ def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
 
 
 def adds_up(province: Scenario, records: Records) -> str | None:
-    """Why the records do not add up (tests beyond the samples there, reactions beyond the
-    reagent without a count), carried through the labs' last record, where every such fault
-    shows; None when they do. A change to an earlier day (a correction, a withdrawal, a
-    replaced province) can break a later one, so this is asked after each."""
-    last = last_record(records, ("tested", "reagent")) or province.province.start_date
+    """Why the records do not add up (tests beyond the samples there, reactions run or sent
+    beyond the reagent without a count), carried through the labs' last record or the last
+    shipment, where every such fault shows; None when they do. A change to an earlier day (a
+    correction, a withdrawal, a replaced province) can break a later one, so this is asked
+    after each."""
+    last = last_record(records, ("tested", "reagent", "shipments")) or province.province.start_date
     try:
         carry_to(province, records, max(last, province.province.start_date) + dt.timedelta(1))
     except InputError as exc:

@@ -22,7 +22,13 @@ import pandas as pd
 from filelock import FileLock
 
 from labopt.cells import restore_frame, write_csv
-from labopt.daily.province import check_carried, first_records, static_part, unfit
+from labopt.daily.province import (
+    check_carried,
+    first_records,
+    routes_changed,
+    static_part,
+    unfit,
+)
 from labopt.daily.records import (
     RECORDED_AT,
     RECORDS,
@@ -157,11 +163,29 @@ class Workspace:
         dated tables are not taken (they are records: ``labopt day record``). Returns the
         current records the new province leaves out (:meth:`not_applied`)."""
         check_carried(scn, "province")
-        problems = _state_changes(self.province, scn, self.first)
-        if problems:
-            raise InputError("province: " + "; ".join(problems), "province")
+        old = self.version
+        here = self.path.resolve()
+        for given in reads:
+            src = Path(given).resolve()
+            if src == here or here in src.parents or src in here.parents:
+                raise InputError(
+                    f"--from: {given} {'holds' if src in here.parents else 'lies inside'} the "
+                    f"workspace {self.path}, which this command writes; copy the scenario to a "
+                    f"folder outside the workspace first",
+                    "--from",
+                )
         with FileLock(self.path / LOCK):
-            old = self.version
+            problems = _state_changes(self.province, scn, self.first)
+            moved = routes_changed(self.province, scn, self.records())
+            if moved:
+                problems.append(
+                    "shipments already recorded would change: "
+                    + "; ".join(moved)
+                    + " (keep the route and its lead time, unused from now on; to close a "
+                    "lab, record its availability as 0)"
+                )
+            if problems:
+                raise InputError("province: " + "; ".join(problems), "province")
             save_folder(
                 self.province,
                 self.path / VERSIONS / str(old),
@@ -259,8 +283,9 @@ def _state_changes(old: Scenario, new: Scenario, first: dt.date) -> list[str]:
                 f"store {store}'s reagent_stock is {int(n):,}, the workspace's is "
                 f"{int(held[store]):,} at its first date {first}"
             )
+    # units in both keep their backlog; a unit added had nothing waiting at the first date
     key = ["district", "stream", "age_days"]
-    units = {d.code for d in new.districts} & {d.code for d in old.districts}
+    units = {d.code for d in new.districts}
     a, b = (
         t[t["district"].isin(units)].sort_values(key).reset_index(drop=True)[[*key, "samples"]]
         for t in (old.backlog, new.backlog)
@@ -268,7 +293,8 @@ def _state_changes(old: Scenario, new: Scenario, first: dt.date) -> list[str]:
     if not a.astype(str).equals(b.astype(str)):
         out.append(
             f"its backlog differs from the workspace's (samples waiting at the start of "
-            f"{first}); keep backlog.csv as it is in the workspace's province/"
+            f"{first}); keep backlog.csv as it is in the workspace's province/ (a unit added "
+            f"has none)"
         )
     return out
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from labopt.daily.morning import check_window
 from labopt.daily.province import NotCarried
-from labopt.daily.sheets import dispatch_html, write_dispatch_xlsx
+from labopt.daily.sheets import SHIPMENT_COLUMNS, dispatch_html, write_dispatch_xlsx
 from labopt.errors import InputError
 from labopt.scenario import scenario_from_data
 from labopt.scenario.updates import plan_window
@@ -246,6 +246,8 @@ def table(
 
 
 def _stored(db: DbSession, plan_id: str, name: str) -> pd.DataFrame:
+    if name == "dispatch_shipments" and name not in plans.table_names(db, plan_id):
+        return pd.DataFrame(columns=SHIPMENT_COLUMNS)  # a daily plan stored before it existed
     row = plans.table(db, plan_id, name)
     return pd.DataFrame(row.rows, columns=row.columns)
 

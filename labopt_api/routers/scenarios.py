@@ -133,6 +133,17 @@ def _replace(
                 f"{scn.province.code}: create a new scenario instead"
             ),
         )
+    moved = daily_records.routes_changed_under(db, scenario_from_data(r.data), scn, r.id)
+    if moved:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=(
+                "the daily records' shipments would change: "
+                + "; ".join(moved[:MAX_NOTES])
+                + " (keep the route and its lead time, unused from now on; to close a lab, "
+                "record its availability as 0)"
+            ),
+        )
     left = district_days.not_applied(db, scn, r.id)
     unfit = daily_records.not_applied(db, scn, r.id)
     broken = daily_records.adds_up_under(db, scn, r.id)

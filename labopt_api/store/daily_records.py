@@ -32,6 +32,7 @@ from labopt.daily.province import (
     check_carried,
     first_records,
     merged_records,
+    routes_changed,
     static_part,
     unfit,
 )
@@ -306,6 +307,14 @@ def archive(db: Session, scenario_id: str) -> list[dict[str, Any]]:
         }
         for g in found
     ]
+
+
+def routes_changed_under(db: Session, old: Scenario, new: Scenario, scenario_id: str) -> list[str]:
+    """The routes recorded shipments went along that ``new`` (to replace the stored ``old``)
+    lacks or gives another lead time (labopt.daily.province.routes_changed)."""
+    if not count(db, scenario_id) or not carried(old):
+        return []
+    return routes_changed(old, new, merged_records(old, stored(db, scenario_id)))
 
 
 def adds_up_under(db: Session, scn: Scenario, scenario_id: str) -> str | None:

@@ -162,3 +162,106 @@ def test_its_dated_tables_are_not_taken_and_it_says_so(ws, tmp_path):
     assert r.exit_code == 0, r.output
     assert "demand, deliveries rows were not taken" in " ".join(r.output.split())
     pd.testing.assert_frame_equal(Workspace(ws).records().collected, collected)
+
+
+@pytest.fixture
+def stored(tmp_path):
+    """A workspace of tiny with a store (900 reactions) and routes store -> hosp (a day),
+    store -> cdc (the same day), and the store's shipments of the first date recorded."""
+    folder = tmp_path / "with_store"
+    shutil.copytree(TINY, folder)
+    (folder / "stores.csv").write_text("id,name,reagent_stock\nstore,Kho,900\n")
+    (folder / "supply_routes.csv").write_text(
+        "source,target,lead_days,max_reactions\nstore,hosp,1,\nstore,cdc,0,\n"
+    )
+    ws = tmp_path / "ws_store"
+    assert run("day", "init", ws, "--from", folder).exit_code == 0
+    (tmp_path / "sent.csv").write_text("source,target,reactions\nstore,hosp,300\n")
+    r = run("day", "record", ws, "shipments", tmp_path / "sent.csv", "--date", "2021-10-04")
+    assert r.exit_code == 0, r.output
+    return ws, folder
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [
+        (
+            lambda f: (f / "supply_routes.csv").write_text(
+                "source,target,lead_days,max_reactions\nstore,cdc,0,\n"
+            ),
+            "the route store -> hosp carried 300 reactions on 2021-10-04; the new province has "
+            "none",
+        ),
+        (
+            lambda f: (f / "supply_routes.csv").write_text(
+                "source,target,lead_days,max_reactions\nstore,hosp,3,\nstore,cdc,0,\n"
+            ),
+            "with a lead of 1 days; the new province gives 3",
+        ),
+    ],
+    ids=["route removed", "lead changed"],
+)
+def test_shipments_already_sent_keep_their_route(stored, tmp_path, change, said):
+    ws, folder = stored
+    new = tmp_path / "v2"
+    shutil.copytree(folder, new)
+    change(new)
+    before = snapshot(ws)
+    r = run("day", "province", ws, "--from", new)
+    assert r.exit_code != 0 and said in " ".join(r.output.split()), r.output
+    assert snapshot(ws) == before
+
+
+def test_a_scenario_inside_the_workspace_is_refused_before_anything_is_written(ws):
+    before = snapshot(ws)
+    r = run("day", "province", ws, "--from", ws / "province")
+    assert r.exit_code != 0 and "lies inside the workspace" in " ".join(r.output.split())
+    assert snapshot(ws) == before and not (ws / "province-versions").exists()
+
+
+def test_a_unit_added_with_samples_waiting_at_the_first_date_is_refused(ws, tmp_path):
+    folder = tmp_path / "v2"
+    shutil.copytree(TINY, folder)
+    with (folder / "districts.csv").open("a") as f:
+        row = (folder / "districts.csv").read_text().splitlines()[1].split(",")
+        f.write(",".join(["new", *row[1:]]) + "\n")
+    with (folder / "prevalence.csv").open("a") as f:
+        for line in (TINY / "prevalence.csv").read_text().splitlines()[1:]:
+            if line.startswith("a,"):
+                f.write("new," + line[2:] + "\n")
+    (folder / "backlog.csv").write_text("district,stream,age_days,samples\nnew,screening,1,500\n")
+    before = snapshot(ws)
+    r = run("day", "province", ws, "--from", folder)
+    assert r.exit_code != 0 and "its backlog differs" in " ".join(r.output.split()), r.output
+    assert snapshot(ws) == before
+    (folder / "backlog.csv").unlink()  # without it, the unit is added
+    r = run("day", "province", ws, "--from", folder)
+    assert r.exit_code == 0, r.output
+    assert "new" in {d.code for d in Workspace(ws).province.districts}
+
+
+def test_a_shipment_beyond_the_stores_stock_warns_when_recorded(stored, tmp_path):
+    ws, _ = stored
+    (tmp_path / "more.csv").write_text("source,target,reactions\nstore,cdc,700\n")
+    r = run("day", "record", ws, "shipments", tmp_path / "more.csv", "--date", "2021-10-05")
+    assert r.exit_code == 0
+    said = " ".join(r.output.split())
+    assert (
+        "warning" in said and "store store sent 700 reactions on 2021-10-05 with only 600" in said
+    )
+
+
+def test_a_store_arrival_of_the_new_province_is_said_not_taken(stored, tmp_path):
+    ws, folder = stored
+    (folder / "store_arrivals.csv").write_text("day,store,reactions\n2,store,999\n")
+    r = run("day", "province", ws, "--from", folder)
+    assert r.exit_code == 0, r.output
+    assert "store_arrivals rows were not taken" in " ".join(r.output.split())
+
+
+def test_a_shipment_to_a_store_is_one_problem(stored, tmp_path):
+    ws, _ = stored
+    (tmp_path / "bad.csv").write_text("source,target,reactions\nstore,store,5\n")
+    r = run("day", "record", ws, "shipments", tmp_path / "bad.csv", "--date", "2021-10-05")
+    assert r.exit_code != 0
+    assert "1 problem in" in r.output and "unknown lab id" in r.output

@@ -18,6 +18,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from labopt.daily.history import history_tables, planned_table
 from labopt.daily.morning import plan_morning
@@ -25,6 +26,7 @@ from labopt.daily.state import carry_to
 from labopt.daily.workspace import create
 from labopt.scenario import load_scenario, scenario_to_data
 from labopt_api.main import create_app
+from labopt_api.models import PlanTable
 from tests.daily.test_daily_loop import EXAMPLES
 from tests.service.conftest import Service, settings_for, wait_done
 from tests.service.live import LiveServer
@@ -248,7 +250,7 @@ def test_shipments_through_the_service_carry_as_in_the_workspace(service, thanh_
     assert len(sent), sent
     mine = plan_morning(ws, first, days=3, write=False).report.shipments
     mine = mine[(mine["day"] == 1) & (mine["reactions"] > 0)]
-    assert sorted(zip(sent["source"], sent["target"], sent["reactions"], strict=True)) == sorted(
+    assert sorted(zip(sent["source"], sent["target"], sent["reagent_sent"], strict=True)) == sorted(
         zip(mine["source"], mine["target"], mine["reactions"].astype(int), strict=True)
     )
     stores = set(scn.stores["id"])
@@ -269,7 +271,7 @@ def test_shipments_through_the_service_carry_as_in_the_workspace(service, thanh_
         key = coord if source in stores else service.key("lab", f"{PROVINCE}/{source}")
         body = [
             {"date": str(first), "source": source, "target": t, "reactions": int(n)}
-            for t, n in zip(rows["target"], rows["reactions"], strict=True)
+            for t, n in zip(rows["target"], rows["reagent_sent"], strict=True)
         ]
         r = c.post(f"{url}/shipments", json={"rows": body}, headers=key)
         assert r.status_code == 200, r.text
@@ -286,13 +288,32 @@ def test_shipments_through_the_service_carry_as_in_the_workspace(service, thanh_
     carried = carry_to(ws.province, ws.records(), date).scenario
     assert int(carried.stores["reagent_stock"].sum()) == int(
         scn.stores["reagent_stock"].sum()
-    ) - int(sent[sent["source"].isin(stores)]["reactions"].sum())
+    ) - int(sent[sent["source"].isin(stores)]["reagent_sent"].sum())
+    # the shipments recorded keep their routes: a scenario without one of them is refused
+    moved = as_json(scn)
+    src, dst = sent["source"].iloc[0], sent["target"].iloc[0]
+    moved["supply_routes"] = [
+        r for r in moved["supply_routes"] if (r["source"], r["target"]) != (src, dst)
+    ]
+    r = c.put(f"/v1/scenarios/{sid}", json=moved, headers=coord)
+    assert r.status_code == 409 and f"the route {src} -> {dst} carried" in r.json()["detail"]
     # a lab's sheets: the shipments it sends or receives, no others
     plan = daily_plan(c, sid, coord, first)
     shown = table(c, f"/v1/plans/{plan['id']}/tables/dispatch_shipments", lab_key)
     assert len(shown) and ((shown["source"] == dry) | (shown["target"] == dry)).all()
     page = c.get(f"/v1/plans/{plan['id']}/dispatch", headers=lab_key).text
     assert "Reagent to send today" in page
+    # a daily plan stored before its shipments sheet existed still has its sheets
+    with service.app.state.db.sessions() as db:
+        db.execute(
+            delete(PlanTable).where(
+                PlanTable.plan_id == plan["id"], PlanTable.name == "dispatch_shipments"
+            )
+        )
+        db.commit()
+    for key in (coord, lab_key):
+        r = c.get(f"/v1/plans/{plan['id']}/dispatch", headers=key)
+        assert r.status_code == 200 and "Reagent to send today" not in r.text
 
 
 def test_dispatch_sheets_match_the_plan(loop, thanh_hoa):
