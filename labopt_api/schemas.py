@@ -161,6 +161,7 @@ class ScenarioData(_In):
     store_arrivals: Rows = []
     supply_routes: Rows = []
     kits: Rows = []
+    kit_arrivals: Rows = []
 
 
 class ScenarioSummary(BaseModel):

@@ -102,8 +102,8 @@ def province(
 ) -> None:
     """Replace the province's static part (units, labs, streams, policy, travel) from the next
     plan on: a lab opened or closed, a unit's travel times changed. The one replaced is kept in
-    province-versions/. Its start date, labs' reagent stock and backlog must stay those of the
-    workspace's first date; its demand and deliveries are not taken (record them)."""
+    province-versions/. Its start date, labs' reagent stock, kits and backlog must stay those of
+    the workspace's first date; its demand and deliveries are not taken (record them)."""
     ws = Workspace(workspace)
     scn = load_scenario(scenario)
     left_out = ws.replace_province(scn, reads=(scenario,))
@@ -114,7 +114,9 @@ def province(
         highlight=False,
     )
     dated = [
-        t for t in ("demand", "deliveries", "lab_days", "store_arrivals") if len(getattr(scn, t))
+        t
+        for t in ("demand", "deliveries", "lab_days", "store_arrivals", "kit_arrivals")
+        if len(getattr(scn, t))
     ]
     if dated:
         err_console.print(
@@ -152,7 +154,10 @@ def record(
     lab, district, stream, samples), reagent (date, lab, used, counted), deliveries (date, lab,
     reactions), availability (date, lab, available: share of its capacity, 0 when out),
     prevalence (date, district, stream, prevalence), shipments (date, source: a store or lab,
-    target: a lab, reactions) or store_arrivals (date, store, reactions). --date fills a file
+    target: a lab, reactions), store_arrivals (date, store, reactions), kit_shipments (date,
+    source: a store, target: a unit in kits.csv, kits), kit_arrivals (date, holder: a store or
+    such a unit, kits) or kit_counts (date, holder, kits counted at the end of the day).
+    --date fills a file
     without a date column. A lab's (or a unit's) day uploaded again replaces it whole; every
     upload is kept."""
     ws = Workspace(workspace)

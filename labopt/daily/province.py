@@ -14,29 +14,7 @@ import numpy as np
 import pandas as pd
 
 from labopt.daily.records import RECORDS, UPLOAD, Records, current
-from labopt.errors import InputError
-from labopt.scenario.carry import has_kits
 from labopt.scenario.model import Scenario
-
-
-class NotCarried(InputError):
-    """The province has what the daily loop does not carry from day to day yet."""
-
-
-def carried(scn: Scenario) -> bool:
-    """Whether the daily loop carries everything the province has from day to day."""
-    return not has_kits(scn)
-
-
-def check_carried(scn: Scenario, what: str = "scenario") -> None:
-    """NotCarried for what the loop does not carry from day to day yet (collection kits)."""
-    if not carried(scn):
-        raise NotCarried(
-            f"{what}: the daily loop does not carry collection kits from day to day yet; "
-            f"remove its kits (kits.csv, or its sheet) and the supply routes to units to run "
-            f"the daily loop on this province (reagent shipments are carried)",
-            "scenario",
-        )
 
 
 def static_part(scn: Scenario) -> Scenario:
@@ -47,13 +25,14 @@ def static_part(scn: Scenario) -> Scenario:
         deliveries=scn.deliveries.iloc[0:0],
         lab_days=scn.lab_days.iloc[0:0],
         store_arrivals=scn.store_arrivals.iloc[0:0],
+        kit_arrivals=scn.kit_arrivals.iloc[0:0],
     )
 
 
 def first_records(scn: Scenario) -> dict[str, pd.DataFrame]:
     """The scenario's dated tables as records of each kind (RECORDS' columns, dates as ISO
     text): demand as collected samples (with the day's own prevalence where the demand table
-    gives one), deliveries, lab availability and the stores' arrivals."""
+    gives one), deliveries, lab availability, the stores' arrivals and kit arrivals."""
     out = {kind: t.empty_frame() for kind, t in RECORDS.items()}
     dates = {day: scn.date_of(day).isoformat() for day in range(1, scn.province.days + 1)}
 
@@ -61,6 +40,7 @@ def first_records(scn: Scenario) -> dict[str, pd.DataFrame]:
         return pd.DataFrame({"date": table["day"].map(dates), **columns}).reset_index(drop=True)
 
     d, ld, dl, sa = scn.demand, scn.lab_days, scn.deliveries, scn.store_arrivals
+    ka = scn.kit_arrivals
     if len(d):
         out["collected"] = dated(
             d,
@@ -77,6 +57,8 @@ def first_records(scn: Scenario) -> dict[str, pd.DataFrame]:
         out["store_arrivals"] = dated(
             sa, store=sa["store"], reactions=sa["reactions"].astype("int64")
         )
+    if len(ka):
+        out["kit_arrivals"] = dated(ka, holder=ka["holder"], kits=ka["kits"].astype("int64"))
     return out
 
 
@@ -92,26 +74,30 @@ def _own_prevalence(scn: Scenario) -> np.ndarray:
 
 def unfit(scn: Scenario, kind: str, rows: pd.DataFrame) -> pd.Series:
     """Per row of records of ``kind``: why it no longer fits ``scn`` (a unit, lab, stream,
-    store or supply route it lacks, a date before its start date), "" where it fits. Records
+    store, unit limited by kits or supply route it lacks, a date before its start date), ""
+    where it fits. Records
     stored before the scenario was replaced can be such rows."""
     why = pd.Series("", index=rows.index, dtype=object)
     if rows.empty:
         return why
     labs = {lab.id for lab in scn.labs}
     stores = set(scn.stores["id"])
+    kit_units = set(scn.kits["holder"]) - stores
+    kits = kind.startswith("kit_")
     known = {
         "district": {d.code for d in scn.districts},
         "lab": labs,
         "stream": {s.id for s in scn.streams},
         "store": stores,
-        "source": stores | labs,
-        "target": labs,
+        "source": stores if kits else stores | labs,
+        "target": kit_units if kits else labs,
+        "holder": stores | kit_units,
     }
     for column in RECORDS[kind].column_names:
         if column in known:
             bad = ~rows[column].isin(known[column])
             why[bad & (why == "")] = f"no {column} " + rows.loc[bad, column].astype(str)
-    if kind == "shipments":
+    if kind in ("shipments", "kit_shipments"):
         routes = pd.MultiIndex.from_frame(scn.supply_routes[["source", "target"]])
         off = ~pd.MultiIndex.from_frame(rows[["source", "target"]]).isin(routes)
         why[off & (why == "")] = (
@@ -123,10 +109,15 @@ def unfit(scn: Scenario, kind: str, rows: pd.DataFrame) -> pd.Series:
 
 
 def routes_changed(old: Scenario, new: Scenario, records: Records) -> list[str]:
-    """The supply routes that shipments already recorded went along and that ``new`` (to
-    replace ``old``) lacks or gives another lead time: what was sent, and when it arrived,
-    would change. One line per route, naming its first shipment."""
-    sh = records.shipments
+    """The supply routes that shipments (of reagent or kits) already recorded went along and
+    that ``new`` (to replace ``old``) lacks or gives another lead time: what was sent, and when
+    it arrived, would change. One line per route, naming its first shipment."""
+    sh = pd.concat(
+        [
+            records.shipments.assign(amount=records.shipments["reactions"], unit="reactions"),
+            records.kit_shipments.assign(amount=records.kit_shipments["kits"], unit="kits"),
+        ]
+    )
     if sh.empty:
         return []
     before = old.supply_routes.set_index(["source", "target"])["lead_days"]
@@ -134,7 +125,7 @@ def routes_changed(old: Scenario, new: Scenario, records: Records) -> list[str]:
     out = []
     for (source, target), rows in sh.groupby(["source", "target"], sort=True):
         first = rows.sort_values("date").iloc[0]
-        sent = f"carried {int(first['reactions']):,} reactions on {first['date']}"
+        sent = f"carried {int(first['amount']):,} {first['unit']} on {first['date']}"
         if (source, target) not in after.index:
             out.append(f"the route {source} -> {target} {sent}; the new province has none")
         elif (source, target) in before.index and int(after[(source, target)]) != int(

@@ -134,6 +134,37 @@ STORE_ARRIVALS = Table(
     key=("date", "store"),
 )
 
+_HOLDER = Column("holder", "str", "stores.id, or districts.code of a unit in kits.csv")
+KIT_SHIPMENTS = Table(
+    "kit_shipments",
+    "Collection kits a store sent to a unit on a date, along one of the province's supply "
+    "routes: they leave the store that day and can be used at the unit from the date plus the "
+    "route's lead_days. A morning's plan from a date leaves out kit shipments recorded for that "
+    "date or later (it decides that day's shipments itself).",
+    (
+        _DATE,
+        Column("source", "str", "stores.id"),
+        Column("target", "str", "districts.code of a unit in kits.csv (a supply route)"),
+        Column("kits", "int", "kits sent", "kits", min=0),
+    ),
+    key=("date", "source", "target"),
+)
+KIT_ARRIVALS = Table(
+    "kit_arrivals",
+    "Collection kits a store or a unit received from outside the province's stores (the "
+    "national level, a donation) on a date, or expects (a future date's arrival is planned "
+    "with).",
+    (_DATE, _HOLDER, Column("kits", "int", "kits received", "kits", min=0)),
+    key=("date", "holder"),
+)
+KIT_COUNTS = Table(
+    "kit_counts",
+    "The collection kits a store or a unit counted at the end of a date: a count replaces the "
+    "kits labopt computes (kits held + received - poolable samples collected - sent).",
+    (_DATE, _HOLDER, Column("kits", "int", "kits on hand at the end of the day", "kits", min=0)),
+    key=("date", "holder"),
+)
+
 RECORDS = {
     t.name: t
     for t in (
@@ -145,6 +176,9 @@ RECORDS = {
         PREVALENCE,
         SHIPMENTS,
         STORE_ARRIVALS,
+        KIT_SHIPMENTS,
+        KIT_ARRIVALS,
+        KIT_COUNTS,
     )
 }
 # what one upload replaces whole: a lab's day, or a unit's day
@@ -157,6 +191,9 @@ SCOPE = {
     "prevalence": ("date", "district"),
     "shipments": ("date", "source"),
     "store_arrivals": ("date", "store"),
+    "kit_shipments": ("date", "source"),
+    "kit_arrivals": ("date", "holder"),
+    "kit_counts": ("date", "holder"),
 }
 UPLOAD, RECORDED_AT = "upload", "recorded_at"
 # records may be dated this many days after today (or the first date) at most
@@ -236,14 +273,23 @@ def check_records(
         ]
     if kind == "store_arrivals":
         refs.append(("store", stores, "store id"))
+    kit_units = set(scn.kits["holder"]) - stores
+    if kind == "kit_shipments":
+        refs += [
+            ("source", stores, "store id"),
+            ("target", kit_units, "code of a unit in kits.csv"),
+        ]
+    if kind in ("kit_arrivals", "kit_counts"):
+        refs.append(("holder", stores | kit_units, "store id or code of a unit in kits.csv"))
     for column, known, what in refs:
         if column in names:
             check_reference(typed, column, known, what, source, problems)
-    if kind == "shipments" and len(typed):
+    if kind in ("shipments", "kit_shipments") and len(typed):
         routes = set(zip(scn.supply_routes["source"], scn.supply_routes["target"], strict=True))
         labs = {lab.id for lab in scn.labs}
+        sources, targets = (stores | labs, labs) if kind == "shipments" else (stores, kit_units)
         off = [
-            a in stores | labs and b in labs and (a, b) not in routes
+            a in sources and b in targets and (a, b) not in routes
             for a, b in zip(typed["source"], typed["target"], strict=True)
         ]
         report_rows(
@@ -252,7 +298,8 @@ def check_records(
             "target",
             np.flatnonzero(np.array(off, dtype=bool)),
             typed["target"].to_numpy(dtype=object),
-            "no supply route from the row's source to this lab (supply_routes.csv)",
+            f"no supply route from the row's source to this "
+            f"{'lab' if kind == 'shipments' else 'unit'} (supply_routes.csv)",
         )
     if "date" in typed.columns and len(typed):
         dates = typed["date"].to_numpy(dtype=object)
@@ -323,6 +370,9 @@ class Records:
     prevalence: pd.DataFrame
     shipments: pd.DataFrame
     store_arrivals: pd.DataFrame
+    kit_shipments: pd.DataFrame
+    kit_arrivals: pd.DataFrame
+    kit_counts: pd.DataFrame
 
     def on(self, kind: str, date: dt.date) -> pd.DataFrame:
         df = getattr(self, kind)

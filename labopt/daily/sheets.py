@@ -50,6 +50,7 @@ SHIPMENT_COLUMNS = [
     "target",
     "target_name",
     "reagent_sent",
+    "kits_sent",
     "arrival_date",
 ]
 TOTAL_COLUMNS = [
@@ -73,7 +74,7 @@ TEXT = {
         "(reserve for retests {reserve:,.0f}); about {plates} plates of {wells} sample wells",
         "none": "Nothing to send today.",
         "standby": "A standby lab: switch it on today.",
-        "shipments": "Reagent to send today",
+        "shipments": "Reagent and collection kits to send today",
     },
     "vi": {
         "title": "Điều phối ngày {date}",
@@ -83,7 +84,7 @@ TEXT = {
         "(dự phòng xét nghiệm lại {reserve:,.0f}); khoảng {plates} đĩa {wells} giếng mẫu",
         "none": "Hôm nay không gửi mẫu.",
         "standby": "Phòng xét nghiệm dự phòng: cần huy động hôm nay.",
-        "shipments": "Sinh phẩm cần chuyển hôm nay",
+        "shipments": "Sinh phẩm và bộ dụng cụ lấy mẫu cần chuyển hôm nay",
     },
 }
 
@@ -92,8 +93,9 @@ def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
     """Day 1 of the plan, columns by their English keys: ``labs`` (one row per lab, unit and
     stream it receives), ``lab_totals`` (per lab: samples, reactions, reserve, usable capacity,
     plates, sample wells per plate), ``units`` (one row per unit, stream and lab it sends
-    to) and ``shipments`` (reagent a store or lab sends today: reactions, the date it can be
-    used at the lab). Stream names as the scenario gives them."""
+    to) and ``shipments`` (reagent a store or lab sends a lab today, reactions, and collection
+    kits a store sends a unit, kits; the date they can be used there). Stream names as the
+    scenario gives them."""
     scn = rep.plan.scenario
     names = {s.id: s.name for s in scn.streams}
     a = rep.allocations[(rep.allocations["day"] == 1) & (rep.allocations["samples"] > 0)].copy()
@@ -122,20 +124,34 @@ def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
                 "switched_on": bool(day1.loc[lab.id, "switched_on"]),
             }
         )
-    sh = rep.shipments
-    sh = sh[(sh["day"] == 1) & (sh["reactions"] > 0)]
     names = dict(zip(scn.stores["id"], scn.stores["name"], strict=True))
     names.update({lab.id: lab.name for lab in scn.labs})
-    shipments = pd.DataFrame(
-        {
-            "source": sh["source"],
-            "source_name": sh["source"].map(names),
-            "target": sh["target"],
-            "target_name": sh["target"].map(names),
-            "reagent_sent": sh["reactions"].astype("int64"),
-            "arrival_date": [scn.date_of(int(d)).isoformat() for d in sh["arrival_day"]],
-        },
-        columns=SHIPMENT_COLUMNS,
+    names.update({d.code: d.name for d in scn.districts})
+    parts = []
+    for sh, amount, other in (
+        (rep.shipments, "reactions", "kits"),
+        (rep.kit_shipments, "kits", "reactions"),
+    ):
+        if sh.empty:
+            continue
+        sh = sh[(sh["day"] == 1) & (sh[amount] > 0)]
+        sent = {amount: sh[amount].astype("int64"), other: 0}
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source": sh["source"],
+                    "source_name": sh["source"].map(names),
+                    "target": sh["target"],
+                    "target_name": sh["target"].map(names),
+                    "reagent_sent": sent["reactions"],
+                    "kits_sent": sent["kits"],
+                    "arrival_date": [scn.date_of(int(d)).isoformat() for d in sh["arrival_day"]],
+                },
+                columns=SHIPMENT_COLUMNS,
+            )
+        )
+    shipments = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=SHIPMENT_COLUMNS)
     )
     return {
         "labs": labs.reset_index(drop=True),

@@ -2,10 +2,12 @@
 
 From the workspace's first date, each day is carried over as it really went
 (labopt.scenario.carry.next_day): the samples its units collected, those its labs tested, the
-reactions they ran and counted, the reagent the stores and labs shipped. A past day without a
-record counts as nothing collected, tested, run or shipped (the plan says so in its notes). The
-morning's scenario then has the samples still waiting (by age), each lab's and store's reagent
-on hand, the shipments still on their way as deliveries on the day they arrive, and the
+reactions they ran and counted, the reagent the stores and labs shipped, the collection kits
+the units used (one per poolable sample collected), received, counted and the stores sent. A
+past day without a record counts as nothing collected, tested, run or shipped (the plan says so
+in its notes). The morning's scenario then has the samples still waiting (by age), each lab's
+and store's reagent and each kit holder's kits on hand, the shipments still on their way as
+deliveries (kit arrivals) on the day they arrive, and the
 look-ahead days' demand: what the units recorded for those dates, else the forecast rule
 (FORECAST_DAYS).
 """
@@ -78,8 +80,11 @@ def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
                 f"is not reduced for that day"
             )
         shipped = records.on("shipments", day)[["source", "target", "reactions"]]
+        kits_shipped = records.on("kit_shipments", day)[["source", "target", "kits"]]
+        kc = records.on("kit_counts", day)
+        kits_counted = dict(zip(kc["holder"], kc["kits"].astype("int64"), strict=True))
         try:
-            nxt, account = next_day(scn, tested, used, counted, shipped)
+            nxt, account = next_day(scn, tested, used, counted, shipped, kits_shipped, kits_counted)
         except InputError as exc:
             raise InputError(f"records of {day}: {exc}", exc.parameter) from None
         state.accounts.append((day, account))
@@ -88,6 +93,7 @@ def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
             labs=nxt.labs,
             backlog=nxt.backlog,
             stores=nxt.stores,
+            kits=nxt.kits,
         )
         day += dt.timedelta(days=1)
     state.date = date
@@ -100,7 +106,8 @@ def adds_up(province: Scenario, records: Records) -> str | None:
     shipment, where every such fault shows; None when they do. A change to an earlier day (a
     correction, a withdrawal, a replaced province) can break a later one, so this is asked
     after each."""
-    last = last_record(records, ("tested", "reagent", "shipments")) or province.province.start_date
+    kinds = ("tested", "reagent", "shipments", "kit_shipments", "kit_counts")
+    last = last_record(records, kinds) or province.province.start_date
     try:
         carry_to(province, records, max(last, province.province.start_date) + dt.timedelta(1))
     except InputError as exc:
@@ -117,7 +124,8 @@ def day_scenario(
     """``base`` (the province with its state at ``date``) for ``days`` days from ``date``: the
     recorded demand of those dates, the forecast where a unit-stream-date has none
     (``forecast``), the deliveries, the stores' arrivals and lab availability recorded for
-    them, the shipments sent before ``date`` that arrive in them (as deliveries), and the
+    them, the shipments sent before ``date`` that arrive in them (as deliveries, kits as kit
+    arrivals), the kit arrivals recorded for them, and the
     latest prevalence estimates recorded before ``date``."""
     dates = [date + dt.timedelta(days=i) for i in range(days)]
     day_of = {d.isoformat(): i + 1 for i, d in enumerate(dates)}
@@ -148,7 +156,9 @@ def day_scenario(
                     "reactions": dl["reactions"].astype("int64"),
                 }
             ),
-            _in_transit(base, records, date, day_of),
+            _in_transit(base, records.shipments, date, day_of).rename(
+                columns={"target": "lab", "amount": "reactions"}
+            ),
         ]
     )
     deliveries = deliveries.groupby(["lab", "day"], as_index=False)["reactions"].sum()
@@ -160,6 +170,22 @@ def day_scenario(
             "reactions": sa["reactions"].astype("int64"),
         }
     )
+    ka = records.kit_arrivals[records.kit_arrivals["date"].isin(day_of)]
+    kit_arrivals = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "holder": ka["holder"],
+                    "day": ka["date"].map(day_of).astype("int64"),
+                    "kits": ka["kits"].astype("int64"),
+                }
+            ),
+            _in_transit(base, records.kit_shipments, date, day_of).rename(
+                columns={"target": "holder", "amount": "kits"}
+            ),
+        ]
+    )
+    kit_arrivals = kit_arrivals.groupby(["holder", "day"], as_index=False)["kits"].sum()
     av = records.availability[records.availability["date"].isin(day_of)]
     lab_days = pd.DataFrame(
         {
@@ -177,19 +203,24 @@ def day_scenario(
         .reset_index(drop=True),
         deliveries=deliveries[deliveries["reactions"] > 0].reset_index(drop=True),
         store_arrivals=store_arrivals[store_arrivals["reactions"] > 0].reset_index(drop=True),
+        kit_arrivals=kit_arrivals.loc[
+            kit_arrivals["kits"] > 0, ["day", "holder", "kits"]
+        ].reset_index(drop=True),
         lab_days=lab_days.reset_index(drop=True),
         prevalence=prevalence,
     )
 
 
 def _in_transit(
-    base: Scenario, records: Records, date: dt.date, day_of: dict[str, int]
+    base: Scenario, shipments: pd.DataFrame, date: dt.date, day_of: dict[str, int]
 ) -> pd.DataFrame:
-    """Shipments sent before ``date`` that reach their lab on one of the days ``day_of``
-    (lab, day, reactions): the lead time is the route's in ``base``."""
-    sh = records.shipments[records.shipments["date"] < date.isoformat()]
+    """``shipments`` (records of reagent or kits) sent before ``date`` that reach their target
+    on one of the days ``day_of`` (target, day, amount): the lead time is the route's in
+    ``base``."""
+    sh = shipments[shipments["date"] < date.isoformat()]
+    amount = "reactions" if "reactions" in shipments.columns else "kits"
     if sh.empty:
-        return pd.DataFrame({"lab": [], "day": [], "reactions": []})
+        return pd.DataFrame({"target": [], "day": [], "amount": []})
     lead = base.supply_routes.set_index(["source", "target"])["lead_days"]
     days = lead.reindex(pd.MultiIndex.from_frame(sh[["source", "target"]])).to_numpy()
     sent = pd.to_datetime(sh["date"]).dt.date
@@ -201,9 +232,9 @@ def _in_transit(
     on = day.notna()
     return pd.DataFrame(
         {
-            "lab": sh.loc[on, "target"],
+            "target": sh.loc[on, "target"],
             "day": day[on].astype("int64"),
-            "reactions": sh.loc[on, "reactions"].astype("int64"),
+            "amount": sh.loc[on, amount].astype("int64"),
         }
     )
 

@@ -23,7 +23,6 @@ from filelock import FileLock
 
 from labopt.cells import restore_frame, write_csv
 from labopt.daily.province import (
-    check_carried,
     first_records,
     routes_changed,
     static_part,
@@ -162,7 +161,6 @@ class Workspace:
         stock, backlog) must not change, since every day after it was carried from it; its
         dated tables are not taken (they are records: ``labopt day record``). Returns the
         current records the new province leaves out (:meth:`not_applied`)."""
-        check_carried(scn, "province")
         old = self.version
         here = self.path.resolve()
         for given in reads:
@@ -283,6 +281,21 @@ def _state_changes(old: Scenario, new: Scenario, first: dt.date) -> list[str]:
                 f"store {store}'s reagent_stock is {int(n):,}, the workspace's is "
                 f"{int(held[store]):,} at its first date {first}"
             )
+    # the kits at the first date carry every day after it, like the reagent stock
+    kept = {d.code for d in new.districts} | set(new.stores["id"])
+    kits_old, kits_new = (
+        {str(h): int(k) for h, k in zip(t["holder"], t["kits"], strict=True) if h in kept}
+        for t in (old.kits, new.kits)
+    )
+    if kits_old != kits_new:
+        changed = sorted(
+            h for h in kits_old.keys() | kits_new.keys() if kits_old.get(h) != kits_new.get(h)
+        )
+        out.append(
+            f"its kits table differs from the workspace's at its first date {first} "
+            f"({', '.join(changed)}); a count of kits is a record (`labopt day record WS "
+            f"kit_counts`)"
+        )
     # units in both keep their backlog; a unit added had nothing waiting at the first date
     key = ["district", "stream", "age_days"]
     units = {d.code for d in new.districts}
@@ -327,15 +340,13 @@ def create(
 ) -> Workspace:
     """A new workspace for the province of ``scn``: its static part in ``province/``, its
     demand and deliveries as the first records (dated from its start date); the labs' stock
-    and the backlog are the state at its start date. Scenarios with collection kits are refused
-    (not carried from day to day yet)."""
+    and the backlog are the state at its start date."""
     if (Path(path) / INFO).exists():
         raise InputError(
             f"workspace: {path} is a workspace already; its records would be lost. Plan from "
             f"it with `labopt day plan`, or start a new one in another folder",
             "workspace",
         )
-    check_carried(scn)
     stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     histories = {
         kind: df.assign(**{UPLOAD: 1, RECORDED_AT: stamp})

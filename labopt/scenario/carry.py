@@ -9,7 +9,9 @@ tested + untested + waiting at the end, per unit and stream (:class:`DayAccount`
 
 Reagent shipments sent on day 1 (along the scenario's supply routes) leave their source's
 stock that day and reach their target on day 1 + lead: the same day, or as a delivery of the
-next scenario. Not carried yet: collection kits (a scenario with kits is refused).
+next scenario. Collection kits the same way: a unit the kits table lists uses one kit per
+poolable sample it collects; kit shipments leave their store on day 1 and reach the unit on
+day 1 + lead (the same day, or as a kit arrival of the next scenario).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ ACCOUNT_COLUMNS = [
     "untested",
     "waiting",
 ]
+KIT_COLUMNS = ["holder", "on_hand", "used", "shipped", "left", "counted"]
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,16 @@ class DayAccount:
     tested, untested (spoiled at their wait limit), waiting (at the end); ``reagent``: per lab,
     on_hand (at the start, the day's deliveries and shipments received that day included),
     used, shipped (sent to other labs) and left (reactions); ``stores``: per store, on_hand
-    (its stock and the day's arrivals), shipped and left (reactions)."""
+    (its stock and the day's arrivals), shipped and left (reactions); ``kits``: per holder of
+    collection kits (a unit the kits table lists, or a store), on_hand (its kits and the day's
+    arrivals), used (poolable samples collected), shipped, left and counted (NaN: no count)."""
 
     samples: pd.DataFrame
     reagent: pd.DataFrame
     stores: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["store", "on_hand", "shipped", "left"])
     )
+    kits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KIT_COLUMNS))
 
 
 def next_day(
@@ -60,6 +66,8 @@ def next_day(
     reagent_used: Mapping[str, float],
     reagent_counted: Mapping[str, int] | None = None,
     shipped: pd.DataFrame | None = None,
+    kits_shipped: pd.DataFrame | None = None,
+    kits_counted: Mapping[str, int] | None = None,
 ) -> tuple[Scenario, DayAccount]:
     """The scenario of the day after day 1, and day 1's account.
 
@@ -72,14 +80,11 @@ def next_day(
     scenario has the backlog of the samples still waiting, the labs' and stores' reagent left
     as their stock, demand and deliveries of days 2.. renumbered from 1 (shipments arriving
     then among them), and one day fewer (a one-day scenario leaves a one-day scenario with no
-    demand).
+    demand). ``kits_shipped``: the collection kits sent on day 1 (source, target, kits; a store
+    to a unit the kits table lists, along a supply route); ``kits_counted``: the kits a unit or
+    store counted at the end of day 1 (replacing the kits labopt computes).
     """
-    if has_kits(scn):
-        raise InputError(
-            "scenario: carrying collection kits over to the next day is not supported yet; "
-            "plan such a scenario from its first day",
-            "scenario",
-        )
+    kits, kit_arrivals, kit_account = _kits(scn, kits_shipped, kits_counted or {})
     ships = _shipments(scn, shipped)
     samples, backlog = _samples(scn, tested)
     same_day = ships[ships["lead"] == 0].groupby("target")["reactions"].sum()
@@ -110,16 +115,111 @@ def next_day(
         lab_days=days_window(scn.lab_days, 1, days),
         stores=stores,
         store_arrivals=store_arrivals,
+        kits=kits,
+        kit_arrivals=days_window(kit_arrivals, 1, days),
         backlog=backlog,
     )
-    return out, DayAccount(samples, reagent, store_account)
+    return out, DayAccount(samples, reagent, store_account, kit_account)
 
 
-def has_kits(scn: Scenario) -> bool:
-    """Whether the scenario holds collection kits (a kits table, or routes that ship kits to
-    units): not carried from day to day yet."""
-    units = {d.code for d in scn.districts}
-    return bool(len(scn.kits)) or bool(scn.supply_routes["target"].isin(units).any())
+def _kits(
+    scn: Scenario, shipped: pd.DataFrame | None, counted: Mapping[str, int]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The kits table after day 1, the kit arrivals of days 2.. (shipments on their way
+    among them, not yet renumbered) and day 1's kit account; InputError for a shipment off
+    the routes, a count of an unknown holder, or kits used or sent beyond those on hand
+    without a count."""
+    stores = [str(x) for x in scn.stores["id"]]
+    held = scn.kits.set_index("holder")["kits"].astype("int64")
+    units = [h for h in held.index if h not in stores]
+    holders = units + stores
+    ships = _kit_shipments(scn, shipped, set(units))
+    bad = sorted(set(counted) - set(holders))
+    if bad:
+        raise InputError(
+            f"kits_counted: {', '.join(map(repr, bad))} is not a store nor a unit the kits "
+            f"table lists",
+            "kits_counted",
+        )
+    counts = dict(
+        zip(counted, _whole(pd.Series(counted, dtype=object), "kits_counted", "lab"), strict=True)
+    )
+    arrivals = scn.kit_arrivals
+    today = arrivals[arrivals["day"] == 1].groupby("holder")["kits"].sum()
+    same_day = ships[ships["lead"] == 0].groupby("target")["kits"].sum()
+    sent = ships.groupby("source")["kits"].sum()
+    poolable = [s.id for s in scn.streams if s.poolable]
+    d1 = scn.demand[(scn.demand["day"] == 1) & scn.demand["stream"].isin(poolable)]
+    used = d1.groupby("district")["samples"].sum()
+    rows = []
+    for h in holders:
+        on_hand = int(held.get(h, 0)) + int(today.get(h, 0)) + int(same_day.get(h, 0))
+        u, out = int(used.get(h, 0)) if h in units else 0, int(sent.get(h, 0))
+        if h in counts:
+            left = int(counts[h])
+        elif u + out > on_hand:
+            what = (
+                f"unit {h} collected {u:,} poolable samples"
+                if h in units
+                else f"store {h} sent {out:,} kits"
+            )
+            raise InputError(
+                f"kits: {what} on {scn.date_of(1)} with only {on_hand:,} collection kits on "
+                f"hand; enter the kits it counted",
+                "kits",
+            )
+        else:
+            left = on_hand - u - out
+        counted_h = float(counts[h]) if h in counts else np.nan
+        rows.append((h, on_hand, u, out, left, counted_h))
+    account = pd.DataFrame(rows, columns=KIT_COLUMNS)
+    keep = account["holder"].isin(held.index) | (account["left"] > 0)
+    kits = account.loc[keep, ["holder", "left"]].rename(columns={"left": "kits"})
+    later = ships[ships["lead"] > 0]
+    on_way = pd.DataFrame(
+        {
+            "day": 1 + later["lead"].astype("int64"),
+            "holder": later["target"],
+            "kits": later["kits"].astype("int64"),
+        }
+    )
+    both = pd.concat([arrivals[["day", "holder", "kits"]], on_way])
+    both = both.groupby(["holder", "day"], as_index=False)["kits"].sum()
+    return kits.reset_index(drop=True), both[["day", "holder", "kits"]], account
+
+
+def _kit_shipments(scn: Scenario, shipped: pd.DataFrame | None, units: set[str]) -> pd.DataFrame:
+    """Day 1's kit shipments (source, target, kits as whole numbers) with their route's lead
+    time; InputError for one that is not from a store to a unit the kits table lists along a
+    supply route."""
+    cols = ["source", "target", "kits", "lead"]
+    if shipped is None or shipped.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=object if c in cols[:2] else "int64") for c in cols}
+        )
+    missing = {"source", "target", "kits"} - set(shipped.columns)
+    if missing:
+        raise InputError(
+            f"kits_shipped: needs columns source, target, kits; missing "
+            f"{', '.join(sorted(missing))}",
+            "kits_shipped",
+        )
+    out = shipped[["source", "target"]].astype(str).reset_index(drop=True)
+    out["kits"] = _whole(shipped["kits"].reset_index(drop=True), "kits_shipped.kits", "row").astype(
+        "int64"
+    )
+    lead = scn.supply_routes.set_index(["source", "target"])["lead_days"]
+    found = lead.reindex(pd.MultiIndex.from_frame(out[["source", "target"]]))
+    stores = set(scn.stores["id"].astype(str))
+    for i, (a, b) in enumerate(zip(out["source"], out["target"], strict=True)):
+        if a not in stores or b not in units or pd.isna(found.iloc[i]):
+            raise InputError(
+                f"kits_shipped: row {i + 1}: kits go from a store to a unit the kits table "
+                f"lists along a supply route; none from {a!r} to {b!r}",
+                "kits_shipped",
+            )
+    out["lead"] = found.to_numpy(dtype="int64")
+    return out
 
 
 def _shipments(scn: Scenario, shipped: pd.DataFrame | None) -> pd.DataFrame:

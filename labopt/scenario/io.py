@@ -235,7 +235,7 @@ class _DataReader:
     """A scenario given as one JSON-like dict: {"settings": {...}, "districts": [records],
     "labs": [...], "prevalence": [...], "demand": [...], "deliveries": [...], "travel":
     [...] or null, and optionally "backlog", "lab_days", "stores", "store_arrivals",
-    "supply_routes", "kits": [...]}.
+    "supply_routes", "kits", "kit_arrivals": [...]}.
     Problems name the table and the item (row = index + 2, as in a sheet)."""
 
     def __init__(self, data: dict, source: str):
@@ -387,7 +387,7 @@ def _cross_checks(settings: Settings | None, typed: dict, reader, problems: list
                     src(name),
                     problems,
                 )
-    for name in ("demand", "deliveries", "lab_days", "store_arrivals"):
+    for name in ("demand", "deliveries", "lab_days", "store_arrivals", "kit_arrivals"):
         if has(name, "day") and days is not None:
             late = np.flatnonzero((typed[name]["day"] > days).to_numpy())
             for i in late[:100]:
@@ -487,6 +487,19 @@ def _supply_checks(
         holders = None if stores is None or districts is None else stores | districts
         check_reference(
             typed["kits"], "holder", holders, "unit code or store id", src("kits"), problems
+        )
+    if "kit_arrivals" in typed:
+        # kits reach a store, or a unit whose collection the kits table limits
+        kits = typed.get("kits")
+        listed = set(kits["holder"]) if kits is not None and "holder" in kits.columns else set()
+        takers = None if stores is None or districts is None else stores | (districts & listed)
+        check_reference(
+            typed["kit_arrivals"],
+            "holder",
+            takers,
+            "store id or the code of a unit listed in kits",
+            src("kit_arrivals"),
+            problems,
         )
     routes = typed.get("supply_routes")
     if routes is None:

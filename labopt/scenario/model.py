@@ -18,6 +18,7 @@ from labopt.scenario.schema import (
     AREA_TYPES,
     BACKLOG,
     FACILITY_TYPES,
+    KIT_ARRIVALS,
     KITS,
     LAB_DAYS,
     LAB_STATUSES,
@@ -255,7 +256,8 @@ class Scenario:
     ``deliveries``, ``travel`` (None: derive from coordinates), ``backlog`` (samples waiting at
     the start of day 1, by age; empty when none), ``lab_days`` (a lab's share of its capacity
     on a day; a day not listed: 1), and the reagent supply
-    network: ``stores``, ``store_arrivals``, ``supply_routes`` and ``kits`` (empty when the
+    network: ``stores``, ``store_arrivals``, ``supply_routes``, ``kits`` and ``kit_arrivals``
+    (empty when the
     scenario has none; ``supply_routes.max_reactions`` NaN: no limit).
     """
 
@@ -272,6 +274,7 @@ class Scenario:
     store_arrivals: pd.DataFrame = field(default_factory=STORE_ARRIVALS.empty_frame)
     supply_routes: pd.DataFrame = field(default_factory=SUPPLY_ROUTES.empty_frame)
     kits: pd.DataFrame = field(default_factory=KITS.empty_frame)
+    kit_arrivals: pd.DataFrame = field(default_factory=KIT_ARRIVALS.empty_frame)
     source: str = field(default="", compare=False)
 
     @property
@@ -343,6 +346,7 @@ TABLE_FIELDS = (
     "store_arrivals",
     "supply_routes",
     "kits",
+    "kit_arrivals",
 )
 
 

@@ -332,7 +332,20 @@ KITS = Table(
     optional=True,
 )
 
-SUPPLY_TABLES = (STORES, STORE_ARRIVALS, SUPPLY_ROUTES, KITS)
+KIT_ARRIVALS = Table(
+    "kit_arrivals",
+    "Collection kits arriving at a store (from the national level) or at a unit the kits "
+    "table lists (kits on their way), usable from that day on.",
+    (
+        Column("day", "int", "day of arrival", "day", min=1),
+        Column("holder", "str", "stores.id, or districts.code of a unit in kits"),
+        Column("kits", "int", "kits arriving", "kits", min=0, min_exclusive=True),
+    ),
+    key=("holder", "day"),
+    optional=True,
+)
+
+SUPPLY_TABLES = (STORES, STORE_ARRIVALS, SUPPLY_ROUTES, KITS, KIT_ARRIVALS)
 TABLES = (
     DISTRICTS,
     LABS,

@@ -92,6 +92,7 @@ EMPTY_TABLES = (
     "store_arrivals",
     "supply_routes",
     "kits",
+    "kit_arrivals",
 )
 
 Writer = Callable[[Path], None]

@@ -166,6 +166,8 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
     early, store_arrivals = arrivals_window(scn.store_arrivals, "store", shift, days)
     stores = scn.stores.copy()
     stores["reagent_stock"] += stores["id"].map(early).fillna(0).astype("int64")
+    early, kit_arrivals = arrivals_window(scn.kit_arrivals, "holder", shift, days, "kits")
+    kits = with_kits(scn.kits, early)
     settings = scn.settings.model_copy(
         update={"province": scn.province.model_copy(update={"start_date": start, "days": days})}
     )
@@ -178,7 +180,17 @@ def plan_window(scn: Scenario, start: dt.date | None = None, days: int | None = 
         lab_days=lab_days,
         stores=stores,
         store_arrivals=store_arrivals,
+        kits=kits,
+        kit_arrivals=kit_arrivals,
     )
+
+
+def with_kits(kits: pd.DataFrame, extra: pd.Series) -> pd.DataFrame:
+    """The kits table with ``extra`` kits (per holder) added; a holder not listed gets a
+    row."""
+    held = kits.set_index("holder")["kits"].astype("int64")
+    held = held.add(extra.astype("int64"), fill_value=0).astype("int64")
+    return held.rename_axis("holder").reset_index()[["holder", "kits"]]
 
 
 def days_window(table: pd.DataFrame, shift: int, days: int) -> pd.DataFrame:
@@ -189,11 +201,11 @@ def days_window(table: pd.DataFrame, shift: int, days: int) -> pd.DataFrame:
 
 
 def arrivals_window(
-    table: pd.DataFrame, at: str, shift: int, days: int
+    table: pd.DataFrame, at: str, shift: int, days: int, amount: str = "reactions"
 ) -> tuple[pd.Series, pd.DataFrame]:
-    """Reagent arriving before the window (reactions per ``at``: in stock on its first day),
-    and the arrivals inside it, renumbered."""
-    early = table[table["day"] <= shift].groupby(at)["reactions"].sum()
+    """What arrives before the window (``amount`` per ``at``: in stock on its first day), and
+    the arrivals inside it, renumbered."""
+    early = table[table["day"] <= shift].groupby(at)[amount].sum()
     return early, days_window(table, shift, days)
 
 

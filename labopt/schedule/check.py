@@ -280,8 +280,8 @@ def _collection(
 ) -> None:
     """Samples not collected only at units the kits table lists, of poolable streams, whole
     and at most the demand; each unit's collected poolable samples within the kits it held
-    and received, day by day; kit shipments from stores to units along routes, within the
-    stores' kits."""
+    and received (kit_arrivals and shipments), day by day; kit shipments from stores to units
+    along routes, within the stores' kits and arrivals."""
     kits = {str(h): float(k) for h, k in zip(scn.kits["holder"], scn.kits["kits"], strict=True)}
     units = {d.code for d in scn.districts}
     poolable = {s.id: s.poolable for s in scn.streams}
@@ -299,6 +299,8 @@ def _collection(
         if str(r.target) in units
     }
     received: dict[tuple[str, int], float] = {}
+    for holder, day, n in scn.kit_arrivals[["holder", "day", "kits"]].itertuples(index=False):
+        received[(str(holder), int(day))] = received.get((str(holder), int(day)), 0.0) + float(n)
     sent: dict[tuple[str, int], float] = {}
     for r in (kit_shipments if kit_shipments is not None else pd.DataFrame()).itertuples(
         index=False
@@ -321,7 +323,7 @@ def _collection(
     for store in scn.stores["id"].astype(str):
         have = kits.get(store, 0.0)
         for day in range(1, days + 1):
-            have -= sent.get((store, day), 0.0)
+            have += received.get((store, day), 0.0) - sent.get((store, day), 0.0)
             if have < -TOL:
                 v.append(f"store {store} day {day}: {-have:g} kits shipped beyond its kits")
                 break

@@ -54,6 +54,7 @@ COLUMNS = {
         "arrival_day": "Ngày dùng được",
         "why": "Lý do",
         "reagent_sent": "Sinh phẩm chuyển đi (phản ứng)",
+        "kits_sent": "Bộ dụng cụ lấy mẫu chuyển đi",
         "resource": "Loại",
         "quantity": "Số lượng",
         "not_collected": "Không lấy được (thiếu dụng cụ)",

@@ -596,8 +596,8 @@ def _kits_block(m: LPModel, inp: PlanInput, w: Weights, e: _Entries) -> None:
     """Append collection kits: columns samples not collected n (nku*nsp*T: each kit unit's
     poolable streams), kits left at each kit unit g (nku*T) and store (nst*T), kit shipments
     (nkr*T); rows kits at each unit and store. A unit's kits left: g(t) = g(t-1) + kits
-    arriving - samples collected (demand - n) of its poolable streams; n enters the balance
-    row as a sample gone, costing what a spoiled one does."""
+    arriving (kit_arrivals and shipments) - samples collected (demand - n) of its poolable
+    streams; n enters the balance row as a sample gone, costing what a spoiled one does."""
     sup = inp.supply
     assert sup is not None
     T, ns, nst, nku, nkr = inp.days, inp.ns, sup.nst, sup.nku, sup.nkr
@@ -616,7 +616,7 @@ def _kits_block(m: LPModel, inp: PlanInput, w: Weights, e: _Entries) -> None:
     e.add((d * ns + s) * T + t, ni, 1.0)
     # unit kit rows: g(t) - g(t-1) - sum n(t) - kits arriving = stock (day 1) - demand
     rhs = -inp.demand[sup.kit_units][:, pool, :].sum(axis=1)  # (nku, T)
-    rhs[:, 0] += sup.unit_kits
+    rhs += sup.unit_kits
     units = e.stock_rows(og, nku, T, rhs)
     e.add(units + (K * T + Kt).ravel(), ni, -1.0)
     R, Rt = np.meshgrid(np.arange(nkr), np.arange(T), indexing="ij")
@@ -626,8 +626,6 @@ def _kits_block(m: LPModel, inp: PlanInput, w: Weights, e: _Entries) -> None:
     arrive = (Rt + sup.kit_lead[R]).ravel()
     inside = arrive < T
     e.add(units + sup.kit_target[R].ravel()[inside] * T + arrive[inside], yi[inside], -1.0)
-    # store kit rows: h(t) - h(t-1) + kits sent = stock (day 1)
-    stock = np.zeros((nst, T))
-    stock[:, 0] = sup.store_kits
-    stores = e.stock_rows(oh, nst, T, stock)
+    # store kit rows: h(t) - h(t-1) + kits sent = stock (day 1) + kits arriving
+    stores = e.stock_rows(oh, nst, T, sup.store_kits)
     e.add(stores + sup.kit_source[R].ravel() * T + Rt.ravel(), yi, 1.0)

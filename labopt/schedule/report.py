@@ -415,7 +415,7 @@ def kit_shipments_report(plan: Plan, dates: list[str]) -> pd.DataFrame:
         return table.assign(run_out_day=pd.Series(dtype="Int64"))
     pool = np.flatnonzero(inp.poolable)
     collected = inp.demand[sup.kit_units][:, pool, :].sum(axis=1)  # (nku, T)
-    own_left = sup.unit_kits[:, None] - np.cumsum(collected, axis=1)
+    own_left = np.cumsum(sup.unit_kits - collected, axis=1)
     ki = {inp.district_codes[u]: k for k, u in enumerate(sup.kit_units.tolist())}
     run_out = []
     for r in table.itertuples(index=False):

@@ -51,8 +51,8 @@ class Supply:
     # collection kits: the units whose poolable samples need them (the kits table lists them),
     # their kits and the stores' on day 1, and the routes that carry kits (store -> unit)
     kit_units: np.ndarray  # (nku,) unit index
-    unit_kits: np.ndarray  # (nku,) kits
-    store_kits: np.ndarray  # (nst,) kits
+    unit_kits: np.ndarray  # (nku, T) kits arriving on each day, day 1's stock included
+    store_kits: np.ndarray  # (nst, T) kits, the same way
     kit_source: np.ndarray  # (nkr,) store index
     kit_target: np.ndarray  # (nkr,) index into kit_units
     kit_lead: np.ndarray  # (nkr,) days
@@ -99,7 +99,7 @@ def supply_of(
     """The scenario's supply network over ``days`` days, or None when it has no route and
     no kits. ``national`` > 0: with a national store (NATIONAL) holding that many reactions."""
     routes = scn.supply_routes
-    if routes.empty and scn.kits.empty:
+    if routes.empty and scn.kits.empty and scn.kit_arrivals.empty:
         return None
     stores = scn.stores
     if national > 0:
@@ -125,6 +125,14 @@ def supply_of(
     kits = dict(zip(scn.kits["holder"], scn.kits["kits"], strict=True))
     units = [i for i, code in enumerate(unit_codes) if code in kits]
     ki = {unit_codes[u]: k for k, u in enumerate(units)}
+    unit_kits = np.zeros((len(units), days))
+    unit_kits[:, 0] = [float(kits[unit_codes[u]]) for u in units]
+    store_kits = np.zeros((len(store_ids), days))
+    store_kits[:, 0] = [float(kits.get(s, 0)) for s in store_ids]
+    for holder, day, n in scn.kit_arrivals[["holder", "day", "kits"]].itertuples(index=False):
+        if int(day) <= days:
+            at = (unit_kits, ki[holder]) if holder in ki else (store_kits, si[holder])
+            at[0][at[1], int(day) - 1] += float(n)
     to_units = routes[routes["source"].isin(si) & routes["target"].isin(ki)]
     kit_limit = pd.to_numeric(to_units["max_reactions"], errors="coerce").to_numpy(dtype=float)
     keep = routes["source"].map(lambda s: s in si or s in li) & routes["target"].isin(li)
@@ -139,8 +147,8 @@ def supply_of(
         limit=np.where(np.isfinite(limit), limit, np.inf),
         cover_days=float(scn.policy.reagent_cover_days),
         kit_units=np.array(units, dtype=np.int64),
-        unit_kits=np.array([float(kits[unit_codes[u]]) for u in units]),
-        store_kits=np.array([float(kits.get(s, 0)) for s in store_ids]),
+        unit_kits=unit_kits,
+        store_kits=store_kits,
         kit_source=np.array([si[s] for s in to_units["source"]], dtype=np.int64),
         kit_target=np.array([ki[t] for t in to_units["target"]], dtype=np.int64),
         kit_lead=to_units["lead_days"].to_numpy(dtype=np.int64),
@@ -237,12 +245,13 @@ def whole_kits(
     y[~arrives(sup.kit_lead, T)] = 0.0
     for st in range(sup.nst):
         mine = np.flatnonzero(sup.kit_source == st)
+        held = np.cumsum(sup.store_kits[st])
         sent = np.cumsum(y[mine].sum(axis=0))
-        for late in np.flatnonzero(sent > sup.store_kits[st] + 1e-9).tolist():
-            missing = np.cumsum(y[mine].sum(axis=0))[late] - sup.store_kits[st]
+        for late in np.flatnonzero(sent > held + 1e-9).tolist():
+            missing = np.cumsum(y[mine].sum(axis=0))[late] - held[late]
             for r in mine:
                 for day in range(late, -1, -1):
-                    cut = min(y[r, day], missing)
+                    cut = max(min(y[r, day], missing), 0.0)
                     y[r, day] -= cut
                     missing -= cut
     collected = inp_demand.copy()
@@ -255,7 +264,7 @@ def whole_kits(
     for k, unit in enumerate(sup.kit_units.tolist()):
         lp = np.floor(inp_demand[unit][pool] - uncollected[k] + 1e-6)
         collected[unit, pool] = np.clip(lp, 0, None)
-        have = sup.unit_kits[k] + np.cumsum(received[k])
+        have = np.cumsum(sup.unit_kits[k] + received[k])
         used = 0.0
         for t in range(T):
             used += collected[unit, pool, t].sum()

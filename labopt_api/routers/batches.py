@@ -24,7 +24,6 @@ from fastapi import (
 )
 from fastapi.responses import HTMLResponse
 
-from labopt.daily.province import carried
 from labopt.lab.batch import LabBatch
 from labopt.lab.estimate import (
     design_prevalence,
@@ -576,7 +575,7 @@ def _record_daily_estimates(
     ``for_date`` (so plans from ``for_date`` on use them), merged with each unit's current
     records of that day (its other streams stay); None where the loop cannot take them."""
     date = for_date - dt.timedelta(days=1)
-    if date < scn.province.start_date or not carried(scn):
+    if date < scn.province.start_date:
         return None
     new = est[["district", "stream"]].assign(prevalence=planning_prevalence(est).to_numpy())
     _, recs = daily_records.records(db, scenarios.get(db, scenario_id))

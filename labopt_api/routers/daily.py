@@ -18,7 +18,7 @@ from fastapi import APIRouter, File, Form, Header, HTTPException, Query, UploadF
 
 from labopt.daily.history import history_tables
 from labopt.daily.morning import check_window
-from labopt.daily.province import NotCarried, static_part
+from labopt.daily.province import static_part
 from labopt.daily.records import RECORDS, RecordError
 from labopt.daily.state import adds_up, carry_to, last_record
 from labopt.errors import InputError
@@ -43,9 +43,20 @@ def _kind(kind: str) -> str:
     return kind
 
 
-# whose key records a kind, by the column naming its group: a unit's, or a lab's (its samples
-# tested, reagent, and the shipments it sends); a store's arrivals and shipments: coordinators
-_KEY_ROLE = {"district": "district", "lab": "lab", "source": "lab"}
+# whose key records a kind: a unit's (its samples, estimates, and the kits it receives or
+# counts), or a lab's (its samples tested, reagent, and the shipments it sends); the rest (a
+# store's arrivals and shipments) coordinators only. The key's own units or labs only.
+_KEY_ROLE = {
+    "collected": "district",
+    "prevalence": "district",
+    "kit_arrivals": "district",
+    "kit_counts": "district",
+    "tested": "lab",
+    "reagent": "lab",
+    "deliveries": "lab",
+    "availability": "lab",
+    "shipments": "lab",
+}
 
 
 def _role_scope(who: Principal, record: ScenarioRecord, kind: str) -> set[str] | None:
@@ -53,12 +64,12 @@ def _role_scope(who: Principal, record: ScenarioRecord, kind: str) -> set[str] |
     province = record.province_code
     if who.coordinates(province):
         return None
-    column = _KEY_ROLE.get(daily_records.scope_column(kind))
+    column = _KEY_ROLE.get(kind)
     role = {"district": "district", "lab": "lab"}.get(who.role)
     if role is None or not who.units(province):
         raise forbidden(f"record or read the daily records of {province}")
     if role != column:
-        mine = [k for k in KINDS if _KEY_ROLE.get(daily_records.scope_column(k)) == role]
+        mine = [k for k in KINDS if _KEY_ROLE.get(k) == role]
         raise forbidden(f"record or read {kind} records (a {who.role} key: {', '.join(mine)})")
     return who.units(province)
 
@@ -87,8 +98,6 @@ def _store(
         )
     except PermissionError as exc:
         raise forbidden(str(exc)) from None
-    except NotCarried as exc:
-        raise HTTPException(409, detail=str(exc)) from None
     return RecordedOut(**up.__dict__, warnings=_adds_up(db, record))
 
 
@@ -214,10 +223,7 @@ def read_records(
 
 
 def _records(db: DbSession, record: ScenarioRecord):
-    try:
-        return daily_records.records(db, record)
-    except NotCarried as exc:
-        raise HTTPException(409, detail=str(exc)) from None
+    return daily_records.records(db, record)
 
 
 UNTIL = Query(None, description="last day shown (default: the last day the labs reported)")

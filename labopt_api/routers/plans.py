@@ -13,7 +13,6 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, 
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from labopt.daily.morning import check_window
-from labopt.daily.province import NotCarried
 from labopt.daily.sheets import SHIPMENT_COLUMNS, dispatch_html, write_dispatch_xlsx
 from labopt.errors import InputError
 from labopt.scenario import scenario_from_data
@@ -40,7 +39,7 @@ OPTIONAL = {
 }
 # what a lab key may read (its own labs' rows), and a unit's key (its own units' rows)
 LAB_TABLES = ("allocations", "labs", *DISPATCH)
-UNIT_TABLES = ("dispatch_units",)
+UNIT_TABLES = ("dispatch_units", "dispatch_shipments")
 DAILY_DAYS = 7  # a daily plan's days by default
 
 
@@ -77,14 +76,15 @@ def _reader(who: Principal, job: PlanJob) -> str:
 
 def _mine(df: pd.DataFrame, who: Principal, job: PlanJob, reader: str) -> pd.DataFrame:
     """The rows of a plan table a lab's or unit's key may read: its own labs' or units' (a
-    lab's shipments: those it sends or receives)."""
+    lab's shipments: those it sends or receives; a unit's: the kits it receives)."""
     if reader == "lab":
         labs = who.lab_ids(job.province_code)
         if "lab" not in df.columns:
             return df[df["source"].isin(labs) | df["target"].isin(labs)]
         return df[df["lab"].isin(labs)]
     if reader == "unit":
-        return df[df["district"].isin(who.units(job.province_code))]
+        units = who.units(job.province_code)
+        return df[(df["district"] if "district" in df.columns else df["target"]).isin(units)]
     return df
 
 
@@ -96,10 +96,7 @@ def _window(body: PlanRequest, record: ScenarioRecord, db: DbSession) -> tuple[d
     if body.start_date is None:
         raise field_error("start_date", "start_date: a daily plan needs its date (YYYY-MM-DD)")
     days = body.days or DAILY_DAYS
-    try:
-        scn, records = daily_records.records(db, record)
-    except NotCarried as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+    scn, records = daily_records.records(db, record)
     try:
         check_window(scn.province.start_date, records, body.start_date, days)
     except InputError as exc:
@@ -268,8 +265,9 @@ def dispatch(
     lang: Literal["en", "vi"] = Query("en"),
 ) -> Response:
     """What each lab receives today and how to run it, where each unit sends its samples
-    today, and the reagent to send today: a coordinator's for the whole province, a lab's key
-    its labs' sheets and the shipments they send or receive, a unit's key its units'."""
+    today, and the reagent and kits to send today: a coordinator's for the whole province, a
+    lab's key its labs' sheets and the shipments they send or receive, a unit's key its units'
+    and the kits they receive."""
     job = plans.get(db, plan_id)
     reader = _reader(who, job)
     if not job.daily:
@@ -282,10 +280,10 @@ def dispatch(
     names = {
         "full": ("labs", "lab_totals", "units", "shipments"),
         "lab": ("labs", "lab_totals", "shipments"),
+        "unit": ("units", "shipments"),
     }
     sheets = {
-        k: _mine(_stored(db, plan_id, f"dispatch_{k}"), who, job, reader)
-        for k in names.get(reader, ("units",))
+        k: _mine(_stored(db, plan_id, f"dispatch_{k}"), who, job, reader) for k in names[reader]
     }
     name = f"dispatch_{job.start_date.isoformat()}"
     if format == "xlsx":

@@ -28,8 +28,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from labopt.daily.province import (
-    carried,
-    check_carried,
     first_records,
     merged_records,
     routes_changed,
@@ -92,7 +90,6 @@ def record(
     def attempt() -> Recorded:
         locked = scenarios.lock(db, scenario_id)
         scn = scenario_from_data(locked.data, source=f"scenario {scenario_id}")
-        check_carried(scn)
         rows = check_records(kind, raw, source, scn, scn.province.start_date, date)
         refused = sorted(c for c in set(rows[column]) if not may(c))
         if refused:
@@ -237,9 +234,8 @@ def _typed(kind: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def records(db: Session, record: ScenarioRecord) -> tuple[Scenario, Records]:
-    """The scenario (checked for the loop) and its current records."""
+    """The scenario and its current records."""
     scn = scenario_from_data(record.data, source=f"scenario {record.id}")
-    check_carried(scn)
     return scn, merged_records(scn, stored(db, record.id))
 
 
@@ -312,7 +308,7 @@ def archive(db: Session, scenario_id: str) -> list[dict[str, Any]]:
 def routes_changed_under(db: Session, old: Scenario, new: Scenario, scenario_id: str) -> list[str]:
     """The routes recorded shipments went along that ``new`` (to replace the stored ``old``)
     lacks or gives another lead time (labopt.daily.province.routes_changed)."""
-    if not count(db, scenario_id) or not carried(old):
+    if not count(db, scenario_id):
         return []
     return routes_changed(old, new, merged_records(old, stored(db, scenario_id)))
 
@@ -320,7 +316,7 @@ def routes_changed_under(db: Session, old: Scenario, new: Scenario, scenario_id:
 def adds_up_under(db: Session, scn: Scenario, scenario_id: str) -> str | None:
     """Why the stored records would not add up under ``scn`` (a scenario about to replace the
     stored one: a later start date drops the samples earlier days left waiting); None when
-    they would, or when the scenario has no uploaded records or is not one the loop takes."""
-    if not count(db, scenario_id) or not carried(scn):
+    they would, or when the scenario has no uploaded records."""
+    if not count(db, scenario_id):
         return None
     return adds_up(static_part(scn), merged_records(scn, stored(db, scenario_id)))

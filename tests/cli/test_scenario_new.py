@@ -33,6 +33,7 @@ def test_the_new_folder_passes_check_and_plans(tmp_path):
         "store_arrivals.csv",
         "supply_routes.csv",
         "kits.csv",
+        "kit_arrivals.csv",
     }
     check = run("scenario", "check", out)
     assert check.exit_code == 0, check.output

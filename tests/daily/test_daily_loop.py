@@ -429,14 +429,94 @@ def test_past_records_that_do_not_add_up_are_refused_naming_the_day(tmp_path):
         plan_morning(ws, dt.date(2021, 10, 1), write=False)
 
 
-def test_a_workspace_is_not_started_from_a_scenario_with_kits(tmp_path):
-    folder = tmp_path / "kits"
+def kits_province(folder: Path) -> Path:
+    """The tiny province with collection kits: unit a holds 3,500 (3,000 screening samples a
+    day), a store 6,000 and 1,000 more on day 2, a kit route store -> a of 2 days."""
     shutil.copytree(TINY, folder)
-    (folder / "kits.csv").write_text("holder,kits\na,5000\n")
-    r = run("day", "init", tmp_path / "ws", "--from", folder)
-    assert r.exit_code == 2
-    assert "does not carry collection kits" in " ".join(r.output.split())
-    assert not (tmp_path / "ws").exists()
+    (folder / "stores.csv").write_text("id,name,reagent_stock\nstore,Kho,0\n")
+    (folder / "supply_routes.csv").write_text("source,target,lead_days,max_reactions\nstore,a,2,\n")
+    (folder / "kits.csv").write_text("holder,kits\na,3500\nstore,6000\n")
+    (folder / "kit_arrivals.csv").write_text("day,holder,kits\n2,store,1000\n")
+    return folder
+
+
+def test_collection_kits_are_carried_in_a_workspace(tmp_path):
+    """Five mornings on a province with kits: each day done as planned (samples collected as
+    the kits allow, 80-100 % tested, the planned kit shipments sent, a count on day 1); the
+    kits the loop carries equal a separate tally, the shipments on their way arrive after
+    the route's lead time, and the dispatch sheets name the kits to send."""
+    path = tmp_path / "ws"
+    r = run("day", "init", path, "--from", kits_province(tmp_path / "kits"))
+    assert r.exit_code == 0, r.output
+    ws = Workspace(path)
+    rng = np.random.default_rng(3)
+    unit, store = 3500, 6000
+    sent_on: dict[dt.date, int] = {}
+    for i in range(5):
+        date = dt.date(2021, 10, 4) + dt.timedelta(days=i)
+        m = plan_morning(ws, date, write=i == 0)
+        assert m.report.check.ok, m.report.check.violations[:5]
+        rep = m.report
+        st = rep.status[(rep.status["day"] == 1) & (rep.status["demand"] > 0)]
+        took = st.assign(samples=st["demand"] - st["not_collected"])
+        ws.record("collected", took[["district", "stream", "samples"]], "c", date)
+        tested, used = actuals(rep, rng)
+        ws.record("tested", tested, "t", date)
+        ws.record("reagent", used, "r", date)
+        ks = rep.kit_shipments[rep.kit_shipments["day"] == 1]
+        if len(ks):
+            ws.record("kit_shipments", ks[["source", "target", "kits"]], "k", date)
+        # the truth, kept apart
+        screening = took[took["stream"] == "screening"]
+        unit += sent_on.get(date - dt.timedelta(days=2), 0)
+        unit -= int(screening.loc[screening["district"] == "a", "samples"].sum())
+        store += 1000 if i == 1 else 0
+        sent_on[date] = int(ks["kits"].sum())
+        store -= sent_on[date]
+        if i == 0:  # a count on the shelf: 10 kits spoiled
+            unit -= 10
+            ws.record("kit_counts", pd.DataFrame({"holder": ["a"], "kits": [unit]}), "n", date)
+        carried = carry_to(ws.province, ws.records(), date + dt.timedelta(days=1))
+        held = dict(
+            zip(carried.scenario.kits["holder"], carried.scenario.kits["kits"], strict=True)
+        )
+        assert held == {"a": unit, "store": store}, (date, held)
+        if i == 0:
+            sheet = pd.read_excel(path / "plans" / date.isoformat() / "dispatch.xlsx", "shipments")
+            assert sheet["kits_sent"].sum() == sent_on[date] > 0
+            assert set(sheet["target"]) == {"a"} and (sheet["reagent_sent"] == 0).all()
+    assert sum(sent_on.values()) > 0 and unit >= 0
+    # the last two days' shipments are on their way: kit arrivals of the next morning's plan
+    nxt = day_scenario(carried.scenario, ws.records(), carried.date, 7)
+    coming = nxt.kit_arrivals.set_index("day")["kits"].to_dict()
+    expect = {
+        1: sent_on[carried.date - dt.timedelta(days=2)],
+        2: sent_on[carried.date - dt.timedelta(days=1)],
+    }
+    assert coming == {d: n for d, n in expect.items() if n}
+
+
+def test_kit_records_name_stores_units_with_kits_and_routes(tmp_path):
+    ws = create(tmp_path / "ws", load_scenario(kits_province(tmp_path / "kits")))
+    day = dt.date(2021, 10, 4)
+    bad = pd.DataFrame(
+        {"source": ["store", "cdc", "store"], "target": ["b", "a", "zz"], "kits": [5, 5, 5]}
+    )
+    with pytest.raises(RecordError) as err:
+        ws.record("kit_shipments", bad, "ks.csv", day)
+    said = str(err.value)
+    assert "3 problems in ks.csv" in said and "nothing was recorded" in said
+    assert "'b'" in said and "code of a unit in kits.csv" in said  # b is not limited by kits
+    assert "'cdc'" in said and "unknown store id" in said  # a lab sends no kits
+    assert "'zz'" in said
+    with pytest.raises(RecordError, match=r"unknown store id or code of a unit in kits\.csv"):
+        ws.record("kit_counts", pd.DataFrame({"holder": ["b"], "kits": [3]}), "n.csv", day)
+    with pytest.raises(RecordError, match="kits"):
+        ws.record("kit_arrivals", pd.DataFrame({"holder": ["a"], "kits": [-3]}), "n.csv", day)
+    assert ws.records().kit_shipments.empty and ws.records().kit_counts.empty
+    # the scenario's kit arrivals are the first records, dated
+    arrivals = ws.records().kit_arrivals
+    assert arrivals[["date", "holder", "kits"]].values.tolist() == [["2021-10-05", "store", 1000]]
 
 
 def test_a_folder_that_is_not_a_workspace_is_named(tmp_path):

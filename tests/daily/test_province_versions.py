@@ -130,13 +130,15 @@ def test_a_change_to_the_first_dates_state_is_refused_and_nothing_written(ws, tm
     assert not (ws / "province-versions").exists()
 
 
-def test_a_province_with_kits_is_refused_and_one_with_a_store_taken(ws, tmp_path):
+def test_kits_added_at_the_first_date_are_refused_and_a_store_taken(ws, tmp_path):
     folder = tmp_path / "v2"
     shutil.copytree(TINY, folder)
     (folder / "kits.csv").write_text("holder,kits\na,100\n")
     before = snapshot(ws)
     r = run("day", "province", ws, "--from", folder)
-    assert r.exit_code != 0 and "collection kits" in " ".join(r.output.split())
+    said = " ".join(r.output.split())
+    assert r.exit_code != 0 and "its kits table differs from the workspace's" in said
+    assert "(a)" in said and "kit_counts" in said
     assert snapshot(ws) == before
     # a store and its routes are carried: taken, the store's stock from the first date
     (folder / "kits.csv").unlink()

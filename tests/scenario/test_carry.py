@@ -19,6 +19,7 @@ from labopt.scenario.synth import synthesize
 from labopt.scenario.updates import plan_window
 from labopt.schedule import plan_scenario
 from tests.schedule.test_coordinator_rules import one_lab
+from tests.schedule.test_supply import kits_case
 
 TINY = Path(__file__).parents[1] / "data" / "tiny"
 
@@ -223,10 +224,88 @@ def test_shipments_that_cannot_be_are_refused_naming_them(sent, message):
         next_day(scn, none, {"cdc": 40}, shipped=sent)
 
 
-def test_a_scenario_with_collection_kits_is_not_carried_yet():
-    scn = replace(load_scenario(TINY), kits=pd.DataFrame({"holder": ["a"], "kits": [100]}))
-    with pytest.raises(InputError, match=r"collection kits .* not supported yet"):
-        next_day(scn, pd.DataFrame(columns=["district", "stream", "samples"]), {})
+def kits_scenario(tmp_path, lead: int = 2):
+    """One lab, unit a collecting 500 screening samples a day with 700 collection kits, a store
+    holding 2,000 kits and 0 reactions, a kit route store -> a of ``lead`` days."""
+    folder = kits_case(tmp_path / "k", unit_kits=700, store_kits=2000)
+    routes = folder / "supply_routes.csv"
+    routes.write_text(f"source,target,lead_days,max_reactions\ncdc,a,{lead},\n", encoding="utf-8")
+    return load_scenario(folder)
+
+
+def test_collection_kits_are_carried_day_by_day_with_shipments_on_their_way(tmp_path):
+    """Each morning's plan from the carried state, its day 1 done as planned (samples collected
+    as the kits allow, the kit shipments sent): the kits at the unit and the store equal a
+    separate tally every day, shipments reach the unit after their lead time, and every plan
+    passes the independent check."""
+    scn = kits_scenario(tmp_path, lead=2)
+    unit, store = 700, 2000
+    arriving: dict[int, int] = {}  # day (0-based) -> kits reaching the unit that morning
+    total_shipped = 0
+    for day in range(7):
+        rep = plan_scenario(scn)
+        assert rep.check.ok, (day, rep.check.violations[:5])
+        st = rep.status[rep.status["day"] == 1]
+        collected = st.assign(samples=st["demand"] - st["not_collected"])
+        took = collected.set_index(["district", "stream"])["samples"]
+        d = scn.demand
+        key = pd.MultiIndex.from_frame(d[["district", "stream"]])
+        took = took.reindex(key).to_numpy()
+        scn = replace(scn, demand=d.assign(samples=np.where(d["day"] == 1, took, d["samples"])))
+        a = rep.allocations[rep.allocations["day"] == 1]
+        ks = rep.kit_shipments
+        ks = ks[ks["day"] == 1][["source", "target", "kits"]]
+        nxt, acc = next_day(
+            scn,
+            a[["district", "stream", "samples"]],
+            a.groupby("lab")["reactions"].sum().apply(math.ceil).to_dict(),
+            kits_shipped=ks,
+        )
+        # the truth, kept apart
+        unit += arriving.pop(day, 0) - int(collected["samples"].sum())
+        sent = int(ks["kits"].sum())
+        store -= sent
+        total_shipped += sent
+        if sent:
+            arriving[day + 2] = arriving.get(day + 2, 0) + sent
+        assert unit >= 0 and store >= 0
+        held = dict(zip(nxt.kits["holder"], nxt.kits["kits"], strict=True))
+        assert held == {"a": unit, "cdc": store}, (day, held)
+        k = acc.kits.set_index("holder")
+        assert int(k.loc["a", "left"]) == unit and int(k.loc["cdc", "shipped"]) == sent
+        on_way = nxt.kit_arrivals.groupby("day")["kits"].sum().to_dict()
+        assert on_way == {d - day: n for d, n in arriving.items() if d - day <= nxt.province.days}
+        scn = nxt
+    assert total_shipped > 0
+
+
+def test_kits_counted_replace_the_computed_kits_and_misuse_is_refused(tmp_path):
+    scn = kits_scenario(tmp_path, lead=1)
+    none = pd.DataFrame(columns=["district", "stream", "samples"])
+    # 500 screening samples collected on day 1 with 700 kits: 200 left, a count says 150
+    nxt, acc = next_day(scn, none, {}, kits_counted={"a": 150})
+    assert dict(zip(nxt.kits["holder"], nxt.kits["kits"], strict=True))["a"] == 150
+    assert acc.kits.set_index("holder").loc["a", "counted"] == 150
+    few = replace(scn, kits=pd.DataFrame({"holder": ["a", "cdc"], "kits": [100, 2000]}))
+    with pytest.raises(
+        InputError,
+        match="unit a collected 500 poolable samples on 2021-10-04 "
+        "with only 100 collection kits on hand; enter the kits it counted",
+    ):
+        next_day(few, none, {})
+    nxt, _ = next_day(few, none, {}, kits_counted={"a": 0})  # the count settles it
+    assert dict(zip(nxt.kits["holder"], nxt.kits["kits"], strict=True))["a"] == 0
+    sent = pd.DataFrame({"source": ["cdc"], "target": ["a"], "kits": [2500]})
+    with pytest.raises(InputError, match="store cdc sent 2,500 kits"):
+        next_day(scn, none, {}, kits_shipped=sent)
+    off = pd.DataFrame({"source": ["cdc"], "target": ["L1"], "kits": [5]})
+    with pytest.raises(InputError, match=r"kits_shipped: row 1: .* none from 'cdc' to 'L1'"):
+        next_day(scn, none, {}, kits_shipped=off)
+    with pytest.raises(InputError, match="kits_counted: 'zz' is not a store nor a unit"):
+        next_day(scn, none, {}, kits_counted={"zz": 1})
+    half = pd.DataFrame({"source": ["cdc"], "target": ["a"], "kits": [2.5]})
+    with pytest.raises(InputError, match=r"kits_shipped\.kits: row 1 must be a whole number"):
+        next_day(scn, none, {}, kits_shipped=half)
 
 
 def test_a_plan_window_after_day_one_refuses_a_backlog(tmp_path):

@@ -14,14 +14,14 @@ from typer.testing import CliRunner
 
 from labopt.cli.main import app
 from labopt.examples import EXAMPLES
-from labopt.scenario import load_scenario
+from labopt.scenario import ScenarioError, load_scenario
 from labopt.scenario.synth import synthesize
 from labopt.schedule import build_input, check_plan, make_plan, plan_scenario
 from labopt.schedule.compare import compare_with_greedy
 from labopt.schedule.model import weights
 from labopt.schedule.output import reagent_series
 from labopt.schedule.pipeline import solve_lp
-from labopt.schedule.supply import Supply, settle
+from labopt.schedule.supply import Supply, settle, whole_kits
 from tests.schedule.test_coordinator_rules import one_lab
 
 URGENT = 368  # the one lab's reactions a day: every urgent sample takes one
@@ -349,6 +349,57 @@ def test_the_check_catches_samples_collected_beyond_the_kits(tmp_path):
     assert "kits shipped beyond its kits" in found
 
 
+def collected_by_day(rep) -> pd.Series:
+    st = rep.status
+    return (st["demand"] - st["not_collected"]).groupby(st["day"]).sum()
+
+
+def test_kits_arriving_at_a_unit_are_collected_with_from_their_day_only(tmp_path):
+    folder = kits_case(tmp_path / "s", unit_kits=700, store_kits=None)
+    (folder / "kit_arrivals.csv").write_text("day,holder,kits\n4,a,1000\n", encoding="utf-8")
+    rep = plan_scenario(load_scenario(folder))
+    assert rep.check.ok, rep.check.violations
+    by_day = collected_by_day(rep)
+    assert by_day.sum() == 1700 and rep.status["tested"].sum() == 1700
+    assert by_day.loc[1:3].sum() <= 700  # the 1,000 are there from day 4 only
+    scn = load_scenario(folder)
+    # without the arrival, the same plan collects beyond the kits: the check says so
+    found = "\n".join(
+        check_plan(
+            replace(scn, kit_arrivals=scn.kit_arrivals.iloc[0:0]),
+            rep.allocations,
+            rep.status,
+            rep.plan.shipments_table(),
+            rep.plan.kit_shipments_table(),
+        ).violations
+    )
+    assert "more poolable samples collected than kits" in found
+
+
+def test_kits_arriving_at_a_store_are_shipped_on_from_their_day(tmp_path):
+    folder = kits_case(tmp_path / "s", unit_kits=500, store_kits=0)
+    (folder / "kit_arrivals.csv").write_text("day,holder,kits\n3,cdc,2000\n", encoding="utf-8")
+    rep = plan_scenario(load_scenario(folder))
+    assert rep.check.ok, rep.check.violations
+    kits = rep.kit_shipments
+    assert kits["kits"].sum() <= 2000 and kits["day"].min() >= 3
+    # day 3's shipment is usable on day 4: 500 own kits, then 2,000 over days 4-7
+    assert collected_by_day(rep).sum() == 500 + kits["kits"].sum()
+    assert kits["kits"].sum() == 2000
+
+
+def test_kit_arrivals_name_a_store_or_a_unit_the_kits_table_lists(tmp_path):
+    folder = kits_case(tmp_path / "s", unit_kits=500, store_kits=0)
+    (folder / "kit_arrivals.csv").write_text(
+        "day,holder,kits\n3,nowhere,20\n3,L1,5\n9,cdc,5\n2,a,0\n", encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(folder)
+    text = str(err.value)
+    assert "kit_arrivals.csv" in text and "nowhere" in text and "L1" in text
+    assert "after the horizon" in text and "kits" in text
+
+
 def test_kits_in_supply_csv_and_vietnamese(tmp_path):
     folder = kits_case(tmp_path / "s", unit_kits=1000, store_kits=1200)
     out = tmp_path / "out"
@@ -461,8 +512,8 @@ def test_settling_tops_up_the_safety_stock_the_rounding_used_and_merges_shipment
         limit=np.array([np.inf]),
         cover_days=1.0,
         kit_units=np.zeros(0, dtype=np.int64),
-        unit_kits=np.zeros(0),
-        store_kits=np.zeros(1),
+        unit_kits=np.zeros((0, 4)),
+        store_kits=np.zeros((1, 4)),
         kit_source=np.zeros(0, dtype=np.int64),
         kit_target=np.zeros(0, dtype=np.int64),
         kit_lead=np.zeros(0, dtype=np.int64),
@@ -477,3 +528,36 @@ def test_settling_tops_up_the_safety_stock_the_rounding_used_and_merges_shipment
     store_short = replace(sup, store_stock=np.array([[10.0, 10.0, 30.0, 30.0]]))
     kept = settle(store_short, np.array([[10.0, 0.0, 20.0, 0.0]]), own, used)
     assert kept.tolist() == [[10.0, 0.0, 20.0, 0.0]]  # the store gets the 20 only on day 3
+
+
+def test_whole_kits_cut_a_store_to_what_it_holds_each_day_and_never_add_kits():
+    """A store holding 10 kits and 3 more on day 3 ships 6, 6, 2 (the LP's) to one unit
+    (lead 0): 12 by day 2 is 2 too many, cut from day 2; day 3 is then within its 13."""
+    sup = Supply(
+        store_ids=["s"],
+        store_stock=np.zeros((1, 3)),
+        source=np.zeros(0, dtype=np.int64),
+        target=np.zeros(0, dtype=np.int64),
+        lead=np.zeros(0, dtype=np.int64),
+        limit=np.zeros(0),
+        cover_days=1.0,
+        kit_units=np.array([0]),
+        unit_kits=np.zeros((1, 3)),
+        store_kits=np.array([[10.0, 0.0, 3.0]]),
+        kit_source=np.array([0]),
+        kit_target=np.array([0]),
+        kit_lead=np.array([0]),
+        kit_limit=np.array([np.inf]),
+    )
+    demand = np.full((1, 1, 3), 20.0)
+    y, collected = whole_kits(
+        sup,
+        demand,
+        np.array([True]),
+        np.array([3]),
+        np.array([[6.0, 6.0, 2.0]]),
+        np.zeros((1, 1, 3)),
+    )
+    assert y.tolist() == [[6.0, 4.0, 2.0]]
+    assert np.cumsum(y).tolist() == [6.0, 10.0, 12.0]  # within 10, 10, 13 held
+    assert collected[0, 0].tolist() == [6.0, 4.0, 2.0]  # each day's kits, no more

@@ -226,7 +226,9 @@ def test_who_may_record_and_read_what(loop, thanh_hoa):
     page = c.get(f"{base}/dispatch", headers=lab_key).text
     assert f"Lab {lab_a}:" in page and f"Lab {lab_b}:" not in page and "Unit " not in page
     book = c.get(f"{base}/dispatch?format=xlsx", headers=unit_key).content
-    assert openpyxl.load_workbook(io.BytesIO(book)).sheetnames == ["units"]
+    assert openpyxl.load_workbook(io.BytesIO(book)).sheetnames == ["units", "shipments"]
+    shown = table(c, f"{base}/tables/dispatch_shipments", unit_key)  # the kits it receives
+    assert set(shown["target"]) <= {unit_a}
     # the history: a lab its labs' rows, a unit its units'; the province's days the coordinator
     assert c.get(f"/v1/scenarios/{sid}/history/days", headers=lab_key).status_code == 403
     assert set(table(c, f"/v1/scenarios/{sid}/history/labs", lab_key)["lab"]) <= {lab_a}
@@ -302,7 +304,7 @@ def test_shipments_through_the_service_carry_as_in_the_workspace(service, thanh_
     shown = table(c, f"/v1/plans/{plan['id']}/tables/dispatch_shipments", lab_key)
     assert len(shown) and ((shown["source"] == dry) | (shown["target"] == dry)).all()
     page = c.get(f"/v1/plans/{plan['id']}/dispatch", headers=lab_key).text
-    assert "Reagent to send today" in page
+    assert "Reagent and collection kits to send today" in page
     # a daily plan stored before its shipments sheet existed still has its sheets
     with service.app.state.db.sessions() as db:
         db.execute(
@@ -563,25 +565,31 @@ def test_daily_plan_requests_are_checked_at_once(loop, thanh_hoa, service):
         headers=coord,
     )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "until"]
-    # a province with collection kits: the loop does not carry them yet, said at once
-    with_kits = replace(
-        thanh_hoa, kits=pd.DataFrame({"holder": [thanh_hoa.districts[0].code], "kits": [100]})
-    )
+    # a province with collection kits: a unit's key records its own unit's kits, a store's
+    # kit shipments are the coordinator's, and the daily plan is taken
+    unit = thanh_hoa.districts[0].code
+    store = str(thanh_hoa.stores["id"].iloc[0])
+    with_kits = replace(thanh_hoa, kits=pd.DataFrame({"holder": [unit, store], "kits": [900, 50]}))
     r = c.post("/v1/scenarios", json=as_json(with_kits), headers=coord)
     other = r.json()["id"]
+    unit_key = svc.key("district", f"{PROVINCE}/{unit}")
+    count = {"rows": [{"date": str(first), "holder": unit, "kits": 800}]}
+    r = c.post(f"/v1/scenarios/{other}/records/kit_counts", json=count, headers=unit_key)
+    assert r.status_code == 200, r.text
+    count = {"rows": [{"date": str(first), "holder": store, "kits": 40}]}
+    r = c.post(f"/v1/scenarios/{other}/records/kit_counts", json=count, headers=unit_key)
+    assert r.status_code == 403 and store in r.json()["detail"]
+    r = c.post(f"/v1/scenarios/{other}/records/kit_counts", json=count, headers=coord)
+    assert r.status_code == 200, r.text
+    sent = {"rows": [{"date": str(first), "source": store, "target": unit, "kits": 5}]}
+    r = c.post(f"/v1/scenarios/{other}/records/kit_shipments", json=sent, headers=unit_key)
+    assert r.status_code == 403
     r = c.post(
         "/v1/plans",
         json={"scenario_id": other, "daily": True, "start_date": str(first)},
         headers=coord,
     )
-    assert r.status_code == 409 and "collection kits" in r.json()["detail"]
-    r = c.post(
-        f"/v1/scenarios/{other}/records/reagent",
-        json={"rows": [{"date": str(first), "lab": thanh_hoa.labs[0].id, "used": 1}]},
-        headers=coord,
-    )
-    assert r.status_code == 409 and "collection kits" in r.json()["detail"]
-    assert c.get(f"/v1/scenarios/{other}/records/reagent", headers=coord).status_code == 409
+    assert r.status_code == 202, r.text
 
 
 def test_concurrent_uploads_of_one_lab_day_leave_exactly_one_current(database_url, thanh_hoa):
