@@ -49,9 +49,10 @@ def history_tables(
 ) -> dict[str, pd.DataFrame]:
     """Each day carried beside ``planned(date)``, the plan made for it (PLANNED_COLUMNS; None
     when no plan was made). ``days``: per date, samples collected, tested (and planned),
-    untested, waiting at the end, reactions run (and planned); ``labs``: per date and lab,
-    samples tested and reactions run against the plan; ``units``: per date, unit and stream,
-    the account and the samples planned. A day and a lab also have ``behind_plan`` and
+    untested, waiting at the end, the turnaround (tested the day they were collected, mean
+    days waited), reactions run (and planned); ``labs``: per date and lab, samples tested and
+    reactions run against the plan; ``units``: per date, unit and stream, the account, its
+    turnaround and the samples planned. A day and a lab also have ``behind_plan`` and
     ``off_plan`` (see _deviation): both 0 where the plan was followed."""
     days, labs, units = [], [], []
     for date, acc in carried.accounts:
@@ -67,6 +68,8 @@ def history_tables(
                 "planned_tested": np.nan if plan is None else int(plan["samples"].sum()),
                 "untested": int(sm["untested"].sum()),
                 "waiting": int(sm["waiting"].sum()),
+                "tested_same_day": int(sm["tested_same_day"].sum()),
+                "mean_wait_days": _mean_wait(sm["waited_days"].sum(), sm["tested"].sum()),
                 "reactions_run": round(used, 1),
                 "planned_reactions": np.nan
                 if plan is None
@@ -117,6 +120,8 @@ def history_tables(
                     else int(p_unit.get((r.district, r.stream), 0)),
                     "untested": int(r.untested),
                     "waiting": int(r.waiting),
+                    "tested_same_day": int(r.tested_same_day),
+                    "mean_wait_days": _mean_wait(r.waited_days, r.tested),
                 }
             )
     return {
@@ -124,6 +129,11 @@ def history_tables(
         "labs": pd.DataFrame(labs),
         "units": pd.DataFrame(units),
     }
+
+
+def _mean_wait(days: float, tested: float) -> float:
+    """The mean days a day's tested samples had waited since collection (NaN: none tested)."""
+    return round(float(days) / float(tested), 2) if tested else np.nan
 
 
 def _deviation(plan: pd.DataFrame | None, tested: pd.DataFrame) -> pd.DataFrame | None:

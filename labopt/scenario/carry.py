@@ -36,6 +36,8 @@ ACCOUNT_COLUMNS = [
     "tested",
     "untested",
     "waiting",
+    "tested_same_day",
+    "waited_days",
 ]
 KIT_COLUMNS = ["holder", "on_hand", "used", "shipped", "left", "counted"]
 
@@ -45,7 +47,9 @@ class DayAccount:
     """Day 1 as it happened and the state it leaves.
 
     ``samples``: per unit and stream, waiting_before (at the start of the day), collected,
-    tested, untested (spoiled at their wait limit), waiting (at the end); ``reagent``: per lab,
+    tested, untested (spoiled at their wait limit), waiting (at the end), tested_same_day (of
+    those tested, collected that day) and waited_days (the days those tested had waited, in
+    all: their turnaround in days); ``reagent``: per lab,
     on_hand (at the start, the day's deliveries and shipments received that day included),
     used, shipped (sent to other labs) and left (reactions); ``stores``: per store, on_hand
     (its stock and the day's arrivals), shipped and left (reactions); ``kits``: per holder of
@@ -322,9 +326,13 @@ def _samples(scn: Scenario, tested: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
         )
     cohorts = _cohorts(scn, out)
     wait = {s.id: s.max_wait_days for s in scn.streams}
-    untested, waiting, backlog = [], [], []
+    untested, waiting, backlog, same_day, waited = [], [], [], [], []
     for (d, s), row in out.iterrows():
-        left = _take_oldest(cohorts.get((d, s), {}), int(row.tested))
+        ages = cohorts.get((d, s), {})
+        left = _take_oldest(ages, int(row.tested))
+        taken = {age: n - left.get(age, 0) for age, n in ages.items()}
+        same_day.append(taken.get(0, 0))
+        waited.append(sum(age * n for age, n in taken.items()))
         # what is left at its wait limit spoils today; the rest waits, one day older
         spoiled = sum(n for age, n in left.items() if age >= wait[s])
         untested.append(spoiled)
@@ -332,6 +340,8 @@ def _samples(scn: Scenario, tested: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
         backlog += [(d, s, age + 1, n) for age, n in sorted(left.items()) if age < wait[s]]
     out["untested"] = untested
     out["waiting"] = waiting
+    out["tested_same_day"] = same_day
+    out["waited_days"] = waited
     after = pd.DataFrame(backlog, columns=["district", "stream", "age_days", "samples"])
     return out.reset_index()[ACCOUNT_COLUMNS], after.astype(
         {"age_days": "int64", "samples": "int64"}

@@ -66,6 +66,8 @@ COLUMNS = {
         "planned_reactions": "Phản ứng theo kế hoạch",
         "behind_plan": "Mẫu kế hoạch giao chưa xét nghiệm",
         "off_plan": "Mẫu xét nghiệm ngoài kế hoạch",
+        "tested_same_day": "Xét nghiệm trong ngày lấy mẫu",
+        "mean_wait_days": "Số ngày chờ trung bình",
         "reactions_run": "Phản ứng đã chạy",
         "lab_totals": "Tổng theo phòng xét nghiệm",
         "arrival_date": "Ngày đến",

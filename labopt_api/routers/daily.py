@@ -296,11 +296,12 @@ def history(
     until: Day | None = UNTIL,
     accept: str | None = Header(None),
 ) -> Any:
-    """``days``: per date, samples collected, tested (and planned), untested, waiting and
-    reactions run (and planned), and where the plan was not followed (behind_plan,
-    off_plan); ``labs``: per date and lab; ``units``: per date, unit and stream. The plan of a
-    date is the last daily plan requested for it. A coordinator reads every table, a lab key
-    its labs' rows of ``labs``, a unit's key its units' rows of ``units``."""
+    """``days``: per date, samples collected, tested (and planned), untested, waiting, the
+    turnaround (tested_same_day, mean_wait_days), reactions run (and planned), and where the
+    plan was not followed (behind_plan, off_plan); ``labs``: per date and lab; ``units``: per
+    date, unit and stream. The plan of a date is the last daily plan requested for it. A
+    coordinator reads every table, a lab key its labs' rows of ``labs``, a unit's key its
+    units' rows of ``units``."""
     table, fmt = table_format(table, accept)
     if table not in HISTORY:
         raise HTTPException(404, detail=f"no table {table!r}; tables: {', '.join(HISTORY)}")

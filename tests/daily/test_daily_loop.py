@@ -173,6 +173,11 @@ def test_thirty_days_of_thanh_hoa(tmp_path):
         assert (
             sm["waiting_before"] + sm["collected"] == sm["tested"] + sm["untested"] + sm["waiting"]
         ).all()
+        # the turnaround: those tested on their collection day, and the days the others waited
+        later = sm["tested"] - sm["tested_same_day"]
+        assert (sm["tested_same_day"] <= sm["collected"]).all()
+        longest = sm["stream"].map({s.id: s.max_wait_days for s in scn.streams})
+        assert (later <= sm["waited_days"]).all() and (sm["waited_days"] <= later * longest).all()
         came += int(sm["collected"].sum())
         done += int(sm["tested"].sum())
         spoiled += int(sm["untested"].sum())
@@ -210,6 +215,8 @@ def test_thirty_days_of_thanh_hoa(tmp_path):
                 "tested": int(sm["tested"].sum()),
                 "urgent_within_turnaround_planned": within,
                 "urgent_within_turnaround_fresh": int(fresh["tested_within_turnaround"].sum()),
+                "tested_same_day": int(sm["tested_same_day"].sum()),
+                "mean_wait_days": round(sm["waited_days"].sum() / max(sm["tested"].sum(), 1), 2),
                 "untested": int(sm["untested"].sum()),
                 "waiting": int(sm["waiting"].sum()),
                 "reagent": sum(stock.values()),
@@ -286,6 +293,8 @@ def test_the_cli_loop_on_the_fixture(tmp_path):
             "planned_tested": 4_600,
             "untested": 0,
             "waiting": 100,
+            "tested_same_day": 4_500,  # the first date: every sample tested is that day's
+            "mean_wait_days": 0.0,
             "reactions_run": round(float(used["used"].sum()), 1),
             "planned_reactions": round(float(planned["reactions"].sum()), 1),
             "behind_plan": 100,  # the 100 screening samples the lab did not test

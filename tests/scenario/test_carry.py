@@ -109,6 +109,14 @@ def test_samples_past_their_limit_spoil_oldest_first(tmp_path):
     assert nxt.backlog.to_dict("records") == [
         {"district": "a", "stream": "f1", "age_days": 1, "samples": 300}
     ]
+    # the turnaround: the 350 tested had all waited a day, none was collected that day
+    assert (row.tested_same_day, row.waited_days) == (0, 350)
+    # the next day 500 tested: the 300 a day old first, then 200 of that day's 300
+    _, acc2 = next_day(
+        nxt, pd.DataFrame({"district": ["a"], "stream": ["f1"], "samples": [500]}), {"lab": 500}
+    )
+    row = acc2.samples.set_index(["district", "stream"]).loc[("a", "f1")]
+    assert (row.tested, row.tested_same_day, row.waited_days, row.waiting) == (500, 200, 300, 100)
 
 
 def backlog(*rows):
