@@ -1,5 +1,6 @@
 """The reagent supply network in a scenario: stores, their arrivals from the national level and
-the supply routes (optional tables), and policy.reagent_cover_days."""
+the supply routes, collection kits and their arrivals (optional tables), and
+policy.reagent_cover_days."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ def with_supply(folder):
         encoding="utf-8",
     )
     (folder / "kits.csv").write_text("holder,kits\nb,400\nkho-cdc,1000\n", encoding="utf-8")
+    (folder / "kit_arrivals.csv").write_text(
+        "day,holder,kits\n2,kho-cdc,600\n3,b,50\n", encoding="utf-8"
+    )
     edit(folder / "scenario.toml", "[policy]\n", "[policy]\nreagent_cover_days = 1.5\n")
     return folder
 
@@ -74,6 +78,10 @@ def test_supply_tables_load_typed_and_round_trip_through_folder_and_workbook(tmp
         {"holder": "kho-cdc", "kits": 1000},
     ]
     assert routes["max_reactions"].iloc[3] == 1000.5
+    assert scn.kit_arrivals.to_dict("records") == [
+        {"day": 2, "holder": "kho-cdc", "kits": 600},
+        {"day": 3, "holder": "b", "kits": 50},
+    ]
 
     folder = save_folder(scn, tmp_path / "out")
     assert all((folder / name).exists() for name in SUPPLY_FILES)
