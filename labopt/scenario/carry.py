@@ -162,14 +162,14 @@ def _kits(
         if h in counts:
             left = int(counts[h])
         elif u + out > on_hand:
-            what = (
-                f"unit {h} collected {u:,} poolable samples"
+            what, fix = (
+                (f"unit {h} collected {u:,} poolable samples", "the samples it really collected")
                 if h in units
-                else f"store {h} sent {out:,} kits"
+                else (f"store {h} sent {out:,} kits", "the kits it really sent")
             )
             raise InputError(
                 f"kits: {what} on {scn.date_of(1)} with only {on_hand:,} collection kits on "
-                f"hand; enter the kits it counted",
+                f"hand; enter {fix}, or the kits it counted",
                 "kits",
             )
         else:

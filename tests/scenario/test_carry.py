@@ -298,7 +298,8 @@ def test_kits_counted_replace_the_computed_kits_and_misuse_is_refused(tmp_path):
     with pytest.raises(
         InputError,
         match="unit a collected 500 poolable samples on 2021-10-04 "
-        "with only 100 collection kits on hand; enter the kits it counted",
+        "with only 100 collection kits on hand; enter the samples it really collected, or the "
+        "kits it counted",
     ):
         next_day(few, none, {})
     nxt, _ = next_day(few, none, {}, kits_counted={"a": 0})  # the count settles it
