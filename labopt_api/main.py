@@ -36,7 +36,17 @@ from labopt_api.errors import (
 from labopt_api.jobs import PlanWorkers
 from labopt_api.metrics import Metrics
 from labopt_api.protection import STATIC_PREFIX, FailedAuth, RequestContext
-from labopt_api.routers import audit, batches, daily, health, keys, plans, pooling, scenarios
+from labopt_api.routers import (
+    audit,
+    batches,
+    daily,
+    health,
+    keys,
+    plans,
+    pooling,
+    scenarios,
+    screening,
+)
 from labopt_api.settings import ServiceSettings, get_settings
 from labopt_api.store import Busy, NotFound
 from labopt_api.store.batches import ManifestCache
@@ -237,6 +247,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     for r in (
         health.router,
         pooling.router,
+        screening.router,
         scenarios.router,
         plans.router,
         batches.router,

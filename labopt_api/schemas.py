@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from labopt.lab.estimate import DesignAt
 from labopt.pooling.designs import ALGORITHMS
+from labopt.screening import DEFAULT_SE, DEFAULT_SP, DEFAULT_SPECIFICITY
 from labopt_api.models import (
     NAME,
     ApiKey,
@@ -85,6 +86,37 @@ class EvaluateRequest(_In):
     sp: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = 0.99
     dilution: Dilution | None = None
     bingroup2_compat: bool = False
+
+
+class ScreeningSizeRequest(_In):
+    design_prevalence: float = Field(
+        gt=0.0, le=1.0, description="the prevalence to detect if present (0.01: 1 in 100)"
+    )
+    target_sensitivity: float = Field(
+        0.95, ge=0.0, lt=1.0, description="probability of flagging an infected population"
+    )
+    pool_size: int = Field(1, ge=1, le=10_000, description="samples per pool (1: one by one)")
+    se: Accuracy = Field(DEFAULT_SE, description="sensitivity of one test of a pool")
+    sp: Fraction = Field(DEFAULT_SP, description="specificity of one test of a pool")
+    population: int | None = Field(
+        None, ge=1, le=10**9, description="people to sample from (null: many)"
+    )
+    target_specificity: float = Field(
+        DEFAULT_SPECIFICITY,
+        ge=0.0,
+        lt=1.0,
+        description="with sp < 1: not flagging a population with none",
+    )
+
+
+class ScreeningSizeOut(BaseModel):
+    samples: int
+    pools: int
+    pool_size: int
+    positive_pools_cutoff: int
+    population_sensitivity: float
+    population_specificity: float
+    method: str
 
 
 class DesignOut(BaseModel):

@@ -25,6 +25,7 @@ CORE = (
     "labopt.schedule",
     "labopt.capacity",
     "labopt.daily",
+    "labopt.screening",
 )
 TOP = ("labopt_api", "labopt.cli")
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from labopt import __version__
-from labopt.cli import day, example, lab, plan, pool, scenario, service
+from labopt.cli import day, example, lab, plan, pool, scenario, screen, service
 
 app = typer.Typer(
     help="labopt: RT-PCR testing capacity and sample pooling for a province's lab network.",
@@ -27,6 +27,7 @@ app.add_typer(lab.app, name="pools", hidden=True, callback=lab.old_name)
 app.command("estimate")(lab.estimate)
 app.add_typer(service.app, name="apikey")
 app.add_typer(day.app, name="day")
+app.add_typer(screen.app, name="screen")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,340 @@
+"""How many samples a screening round needs to detect infection when it is there.
+
+A district (or a market, a factory, a ward) is screened to find out whether infection is
+present at a *design prevalence* p*: the round should find at least one positive with a
+*population sensitivity* of at least the target (e.g. 95 %) if p* of its people are infected.
+This is "freedom from infection" sampling (Cameron & Baldock 1998; with pooled tests,
+Christensen & Gardner 2000).
+
+Two families of functions:
+
+- The published formulas, as the R packages RSurveillance and epiR compute them (their
+  documented examples are reproduced in the tests): :func:`sep_binomial`,
+  :func:`sep_hypergeometric`, :func:`n_binomial`, :func:`n_hypergeometric`,
+  :func:`sep_pooled`, :func:`n_pooled`.
+- labopt's answer to "how many samples and pools?", :func:`size_for_detection`: with a
+  perfectly specific test, the smallest sample reaching the target; with imperfect pool
+  specificity, a single false-positive pool would flag every healthy district, so it also
+  sets a *cut-off* (the district is flagged when at least that many pools are positive) that
+  keeps the population specificity at its target, and the smallest number of pools that
+  reaches the sensitivity target with that cut-off. Where it differs from the R functions,
+  the function says why.
+
+Prevalences, sensitivities and specificities are fractions in [0, 1]; populations, samples and
+pools are counts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats
+
+from labopt.errors import InputError
+from labopt.scenario.model import Policy
+
+# a computed count within this of a whole number is that number (floating-point error must
+# not add a sample: (100 / 0.95) * 0.95 is 100.00000000000001)
+_WHOLE = 1e-9
+# pools searched for a cut-off design, at most
+MAX_POOLS = 1_000_000
+# a pool's test, as the scenarios' policy assumes it unless told otherwise
+DEFAULT_SE: float = Policy.model_fields["pooling_se"].default
+DEFAULT_SP: float = Policy.model_fields["pooling_sp"].default
+# the population specificity kept when the pool test's is below 1
+DEFAULT_SPECIFICITY = 0.95
+
+
+def _fraction(name: str, value: float, *, low_open: bool = False, high_open: bool = False) -> float:
+    v = float(value)
+    low_ok = v > 0 if low_open else v >= 0
+    high_ok = v < 1 if high_open else v <= 1
+    if not (math.isfinite(v) and low_ok and high_ok):
+        allowed = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
+        raise InputError(f"{name}: a fraction in {allowed}, got {value!r}", name)
+    return v
+
+
+def _count(name: str, value: int, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not float(value).is_integer() or int(value) < minimum:
+        raise InputError(f"{name}: a whole number >= {minimum}, got {value!r}", name)
+    return int(value)
+
+
+def _ceil(x: float) -> int:
+    return math.ceil(x - _WHOLE)
+
+
+def infected_in(population: int, design_prevalence: float) -> int:
+    """The infected people a design prevalence means in a population: ceil(N p*), at least 1
+    (RSurveillance's and epiR's rule)."""
+    return min(population, max(1, _ceil(population * design_prevalence)))
+
+
+# --------------------------------------------------------------------------- published formulas
+def sep_binomial(n: int, design_prevalence: float, se: float = 1.0, sp: float = 1.0) -> float:
+    """Population sensitivity of n samples tested one by one, infinite population: the
+    probability that at least one tests positive, 1 - (1 - (Se p* + (1 - Sp)(1 - p*)))^n
+    (RSurveillance ``sep.binom``, epiR ``rsu.sep.rs`` with N = NA; unrounded)."""
+    n = _count("samples", n)
+    p = _fraction("design_prevalence", design_prevalence)
+    se, sp = _fraction("se", se), _fraction("sp", sp)
+    return 1.0 - (1.0 - (se * p + (1.0 - sp) * (1.0 - p))) ** n
+
+
+def sep_hypergeometric(population: int, n: int, infected: int, se: float = 1.0) -> float:
+    """Population sensitivity of n of N people tested one by one, d of them infected, by the
+    approximation 1 - (1 - Se n / N)^d (RSurveillance ``sep.hypergeo``, epiR ``rsu.sep.rs``
+    with N given; unrounded). :func:`sep_exact` is the exact value."""
+    big_n = _count("population", population, 1)
+    n = _count("samples", n)
+    d = min(_count("infected", infected), big_n)
+    se = _fraction("se", se)
+    if n > big_n:
+        raise InputError(f"samples: at most the population {big_n:,}, got {n:,}", "samples")
+    return 0.0 if n == 0 else 1.0 - (1.0 - se * n / big_n) ** d
+
+
+def sep_exact(population: int, n: int, infected: int, se: float = 1.0) -> float:
+    """Population sensitivity of n of N people tested one by one, d infected, exactly: the
+    infected among the n are hypergeometric, each found with probability Se."""
+    big_n = _count("population", population, 1)
+    n = _count("samples", n)
+    d = min(_count("infected", infected), big_n)
+    se = _fraction("se", se)
+    if n > big_n:
+        raise InputError(f"samples: at most the population {big_n:,}, got {n:,}", "samples")
+    x = np.arange(0, min(n, d) + 1)
+    return float(1.0 - np.sum(stats.hypergeom.pmf(x, big_n, d, n) * (1.0 - se) ** x))
+
+
+def n_binomial(target_sensitivity: float, design_prevalence: float, se: float = 1.0) -> int:
+    """Samples to test one by one for the target population sensitivity, infinite population:
+    ceil(log(1 - SeP) / log(1 - p* Se)) (RSurveillance ``n.binom``, epiR ``rsu.sssep.rs``)."""
+    target = _fraction("target_sensitivity", target_sensitivity, high_open=True)
+    p = _fraction("design_prevalence", design_prevalence, low_open=True)
+    se = _fraction("se", se, low_open=True)
+    if target == 0:
+        return 0
+    return _ceil(math.log(1.0 - target) / math.log(1.0 - p * se))
+
+
+def n_hypergeometric(
+    target_sensitivity: float, population: int, infected: int, se: float = 1.0
+) -> int | None:
+    """Samples of N people, d infected, to test one by one for the target population
+    sensitivity, by the approximation (N / Se)(1 - (1 - SeP)^(1/d)); None when even the whole
+    population would not reach it (RSurveillance ``n.hypergeo``: NA)."""
+    target = _fraction("target_sensitivity", target_sensitivity, high_open=True)
+    big_n = _count("population", population, 1)
+    d = _count("infected", infected, 1)
+    se = _fraction("se", se, low_open=True)
+    n = (big_n / se) * (1.0 - (1.0 - target) ** (1.0 / d))
+    return None if n > big_n + _WHOLE else _ceil(n)
+
+
+def n_freedom(
+    target_sensitivity: float,
+    design_prevalence: float,
+    se: float = 1.0,
+    population: int | None = None,
+) -> int | None:
+    """RSurveillance ``n.freedom``: :func:`n_hypergeometric` with d = ceil(N p*) when the
+    population is known, else :func:`n_binomial`."""
+    if population is None:
+        return n_binomial(target_sensitivity, design_prevalence, se)
+    big_n = _count("population", population, 1)
+    p = _fraction("design_prevalence", design_prevalence, low_open=True)
+    return n_hypergeometric(target_sensitivity, big_n, infected_in(big_n, p), se)
+
+
+def pool_positive(
+    pool_size: int, design_prevalence: float, pool_se: float, pool_sp: float = 1.0
+) -> float:
+    """The probability that a pool of k samples tests positive when p* are infected: an
+    infected pool is found with the pool's Se, a clean one is falsely positive with 1 - Sp."""
+    k = _count("pool_size", pool_size, 1)
+    p = _fraction("design_prevalence", design_prevalence)
+    pse, psp = _fraction("pool_se", pool_se), _fraction("pool_sp", pool_sp)
+    clean = (1.0 - p) ** k
+    return (1.0 - clean) * pse + clean * (1.0 - psp)
+
+
+def sep_pooled(
+    pools: int, pool_size: int, design_prevalence: float, pool_se: float, pool_sp: float = 1.0
+) -> tuple[float, float]:
+    """(population sensitivity, population specificity) of r pools of k samples when one
+    positive pool flags the population (Christensen & Gardner 2000; RSurveillance
+    ``sep.pooled``, epiR ``rsu.sep.rspool``): 1 - P(pool negative)^r and Sp^r."""
+    r = _count("pools", pools)
+    neg = 1.0 - pool_positive(pool_size, design_prevalence, pool_se, pool_sp)
+    return 1.0 - neg**r, _fraction("pool_sp", pool_sp) ** r
+
+
+def n_pooled(
+    target_sensitivity: float,
+    pool_size: int,
+    design_prevalence: float,
+    pool_se: float,
+    pool_sp: float = 1.0,
+) -> int:
+    """Pools of k samples for the target population sensitivity when one positive pool flags
+    the population (RSurveillance ``n.pooled``, epiR ``rsu.sssep.rspool``):
+    ceil(log(1 - SeP) / log(P(pool negative))). With Sp < 1 this counts false-positive pools
+    as detections, so fewer pools are asked as Sp falls; :func:`size_for_detection` does not."""
+    target = _fraction("target_sensitivity", target_sensitivity, high_open=True)
+    neg = 1.0 - pool_positive(pool_size, design_prevalence, pool_se, pool_sp)
+    if target == 0:
+        return 0
+    if neg >= 1.0:
+        raise InputError(
+            "design_prevalence: a pool is never positive with these values (p* = 0 or pool "
+            "Se = 0 with Sp = 1)",
+            "design_prevalence",
+        )
+    return _ceil(math.log(1.0 - target) / math.log(neg))
+
+
+# --------------------------------------------------------------------------- labopt's answer
+@dataclass(frozen=True)
+class ScreeningSize:
+    """A screening round sized for detection: ``pools`` pools of ``pool_size`` samples
+    (``samples`` in all; pool size 1: tested one by one), the population flagged when at least
+    ``positive_pools_cutoff`` pools are positive; ``population_sensitivity``: the probability
+    of flagging it when the design prevalence is infected; ``population_specificity``: the
+    probability of not flagging it when no one is; ``method``: how it was computed."""
+
+    samples: int
+    pools: int
+    pool_size: int
+    positive_pools_cutoff: int
+    population_sensitivity: float
+    population_specificity: float
+    method: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def size_for_detection(
+    target_sensitivity: float,
+    design_prevalence: float,
+    *,
+    pool_size: int = 1,
+    se: float = 1.0,
+    sp: float = 1.0,
+    population: int | None = None,
+    target_specificity: float = DEFAULT_SPECIFICITY,
+) -> ScreeningSize:
+    """The smallest screening round that flags a population infected at the design prevalence
+    with at least the target sensitivity.
+
+    ``se``, ``sp``: of one test of a pool of ``pool_size`` (of one sample when 1).
+    ``population``: the people to sample from (None: many, sampling as with replacement).
+
+    - With Sp = 1, one positive pool flags the population. Tested one by one in a known
+      population, the count is exact (the infected among those sampled are hypergeometric,
+      d = ceil(N p*)); otherwise binomial, as RSurveillance's ``n.pooled`` / ``n.binom``.
+    - With Sp < 1, the cut-off c is the smallest number of positive pools whose false alarm
+      rate keeps the population specificity >= ``target_specificity`` (binomial: pools are
+      independent), and the pools are the fewest with P(at least c positive) >= the target.
+      A known population is then treated as a large one, which asks for more samples, never
+      fewer.
+    """
+    target = _fraction("target_sensitivity", target_sensitivity, high_open=True)
+    p = _fraction("design_prevalence", design_prevalence, low_open=True)
+    k = _count("pool_size", pool_size, 1)
+    se = _fraction("se", se, low_open=True)
+    sp = _fraction("sp", sp)
+    spec = _fraction("target_specificity", target_specificity, high_open=True)
+    big_n = None if population is None else _count("population", population, 1)
+    if big_n is not None and k > big_n:
+        raise InputError(f"pool_size: at most the population {big_n:,}, got {k:,}", "pool_size")
+    if sp == 1.0:
+        if k == 1 and big_n is not None:
+            return _exact_individual(target, p, se, big_n)
+        r = n_pooled(target, k, p, se, 1.0)
+        return _result(r, k, 1, target, p, se, sp, big_n, "binomial, one positive pool flags")
+    positive = pool_positive(k, p, se, sp)
+    false_alarm = 1.0 - sp
+    if positive <= false_alarm:
+        raise InputError(
+            f"sp: a pool of {k} is no more often positive at the design prevalence "
+            f"({positive:.4g}) than when no one is infected ({false_alarm:.4g}); no number of "
+            f"pools tells the two apart",
+            "sp",
+        )
+    start = 1
+    while start <= MAX_POOLS:
+        pools = np.arange(start, min(start * 4, MAX_POOLS) + 1)
+        cut = stats.binom.ppf(spec, pools, false_alarm).astype(np.int64) + 1
+        sens = stats.binom.sf(cut - 1, pools, positive)
+        ok = np.flatnonzero(sens >= target)
+        if ok.size:
+            i = int(ok[0])
+            return _result(
+                int(pools[i]), k, int(cut[i]), target, p, se, sp, big_n, "binomial with a cut-off"
+            )
+        start = int(pools[-1]) + 1
+    raise InputError(
+        f"target_sensitivity: not reached within {MAX_POOLS:,} pools", "target_sensitivity"
+    )
+
+
+def _exact_individual(target: float, p: float, se: float, big_n: int) -> ScreeningSize:
+    """The fewest of N people, tested one by one (Sp = 1), with an exact population
+    sensitivity >= target (bisection: it grows with n)."""
+    d = infected_in(big_n, p)
+    if sep_exact(big_n, big_n, d, se) < target:
+        raise InputError(
+            f"target_sensitivity: testing all {big_n:,} people finds the {d:,} infected with "
+            f"probability {sep_exact(big_n, big_n, d, se):.4f} < {target}",
+            "target_sensitivity",
+        )
+    lo, hi = 0, big_n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sep_exact(big_n, mid, d, se) >= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return ScreeningSize(
+        samples=lo,
+        pools=lo,
+        pool_size=1,
+        positive_pools_cutoff=1,
+        population_sensitivity=sep_exact(big_n, lo, d, se),
+        population_specificity=1.0,
+        method=f"hypergeometric, exact ({d:,} infected of {big_n:,})",
+    )
+
+
+def _result(
+    r: int,
+    k: int,
+    cut: int,
+    target: float,
+    p: float,
+    se: float,
+    sp: float,
+    big_n: int | None,
+    method: str,
+) -> ScreeningSize:
+    if big_n is not None and r * k > big_n:
+        raise InputError(
+            f"target_sensitivity: {r:,} pools of {k} ({r * k:,} samples) are needed, more than "
+            f"the population {big_n:,}",
+            "target_sensitivity",
+        )
+    positive = pool_positive(k, p, se, sp)
+    return ScreeningSize(
+        samples=r * k,
+        pools=r,
+        pool_size=k,
+        positive_pools_cutoff=cut,
+        population_sensitivity=float(stats.binom.sf(cut - 1, r, positive)),
+        population_specificity=float(stats.binom.cdf(cut - 1, r, 1.0 - sp)),
+        method=method,
+    )
