@@ -109,6 +109,29 @@ class ScreeningSizeRequest(_In):
     )
 
 
+class ScreeningPrecisionRequest(_In):
+    prevalence: float = Field(gt=0.0, lt=1.0, description="the prevalence expected")
+    precision: float = Field(
+        gt=0.0, le=1.0, description="half the interval's width (a share with relative)"
+    )
+    relative: bool = False
+    confidence: float = Field(0.95, gt=0.0, lt=1.0)
+    pool_size: int | None = Field(
+        None, ge=1, le=10_000, description="null: the size needing the fewest reactions"
+    )
+    max_pool_size: int = Field(32, ge=1, le=10_000)
+    se: Accuracy = Field(DEFAULT_SE, description="sensitivity of one test of a pool")
+    sp: Fraction = Field(DEFAULT_SP, description="specificity of one test of a pool")
+
+
+class ScreeningPrecisionOut(BaseModel):
+    samples: int
+    pools: int
+    pool_size: int
+    half_width: float
+    pool_positive: float
+
+
 class ScreeningSizeOut(BaseModel):
     samples: int
     pools: int

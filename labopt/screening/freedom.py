@@ -34,10 +34,8 @@ from scipy import stats
 
 from labopt.errors import InputError
 from labopt.scenario.model import Policy
+from labopt.screening.values import WHOLE, count, fraction, needed, whole_up
 
-# a computed count within this of a whole number is that number (floating-point error must
-# not add a sample: (100 / 0.95) * 0.95 is 100.00000000000001)
-_WHOLE = 1e-9
 # pools searched for a cut-off design, at most
 MAX_POOLS = 1_000_000
 # a pool's test, as the scenarios' policy assumes it unless told otherwise
@@ -47,30 +45,10 @@ DEFAULT_SP: float = Policy.model_fields["pooling_sp"].default
 DEFAULT_SPECIFICITY = 0.95
 
 
-def _fraction(name: str, value: float, *, low_open: bool = False, high_open: bool = False) -> float:
-    v = float(value)
-    low_ok = v > 0 if low_open else v >= 0
-    high_ok = v < 1 if high_open else v <= 1
-    if not (math.isfinite(v) and low_ok and high_ok):
-        allowed = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
-        raise InputError(f"{name}: a fraction in {allowed}, got {value!r}", name)
-    return v
-
-
-def _count(name: str, value: int, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not float(value).is_integer() or int(value) < minimum:
-        raise InputError(f"{name}: a whole number >= {minimum}, got {value!r}", name)
-    return int(value)
-
-
-def _ceil(x: float) -> int:
-    return math.ceil(x - _WHOLE)
-
-
 def infected_in(population: int, design_prevalence: float) -> int:
     """The infected people a design prevalence means in a population: ceil(N p*), at least 1
     (RSurveillance's and epiR's rule)."""
-    return min(population, max(1, _ceil(population * design_prevalence)))
+    return min(population, max(1, whole_up(population * design_prevalence)))
 
 
 # --------------------------------------------------------------------------- published formulas
@@ -78,9 +56,9 @@ def sep_binomial(n: int, design_prevalence: float, se: float = 1.0, sp: float = 
     """Population sensitivity of n samples tested one by one, infinite population: the
     probability that at least one tests positive, 1 - (1 - (Se p* + (1 - Sp)(1 - p*)))^n
     (RSurveillance ``sep.binom``, epiR ``rsu.sep.rs`` with N = NA; unrounded)."""
-    n = _count("samples", n)
-    p = _fraction("design_prevalence", design_prevalence)
-    se, sp = _fraction("se", se), _fraction("sp", sp)
+    n = count("samples", n)
+    p = fraction("design_prevalence", design_prevalence)
+    se, sp = fraction("se", se), fraction("sp", sp)
     return 1.0 - (1.0 - (se * p + (1.0 - sp) * (1.0 - p))) ** n
 
 
@@ -88,10 +66,10 @@ def sep_hypergeometric(population: int, n: int, infected: int, se: float = 1.0) 
     """Population sensitivity of n of N people tested one by one, d of them infected, by the
     approximation 1 - (1 - Se n / N)^d (RSurveillance ``sep.hypergeo``, epiR ``rsu.sep.rs``
     with N given; unrounded). :func:`sep_exact` is the exact value."""
-    big_n = _count("population", population, 1)
-    n = _count("samples", n)
-    d = min(_count("infected", infected), big_n)
-    se = _fraction("se", se)
+    big_n = count("population", population, 1)
+    n = count("samples", n)
+    d = min(count("infected", infected), big_n)
+    se = fraction("se", se)
     if n > big_n:
         raise InputError(f"samples: at most the population {big_n:,}, got {n:,}", "samples")
     return 0.0 if n == 0 else 1.0 - (1.0 - se * n / big_n) ** d
@@ -100,10 +78,10 @@ def sep_hypergeometric(population: int, n: int, infected: int, se: float = 1.0) 
 def sep_exact(population: int, n: int, infected: int, se: float = 1.0) -> float:
     """Population sensitivity of n of N people tested one by one, d infected, exactly: the
     infected among the n are hypergeometric, each found with probability Se."""
-    big_n = _count("population", population, 1)
-    n = _count("samples", n)
-    d = min(_count("infected", infected), big_n)
-    se = _fraction("se", se)
+    big_n = count("population", population, 1)
+    n = count("samples", n)
+    d = min(count("infected", infected), big_n)
+    se = fraction("se", se)
     if n > big_n:
         raise InputError(f"samples: at most the population {big_n:,}, got {n:,}", "samples")
     x = np.arange(0, min(n, d) + 1)
@@ -113,12 +91,17 @@ def sep_exact(population: int, n: int, infected: int, se: float = 1.0) -> float:
 def n_binomial(target_sensitivity: float, design_prevalence: float, se: float = 1.0) -> int:
     """Samples to test one by one for the target population sensitivity, infinite population:
     ceil(log(1 - SeP) / log(1 - p* Se)) (RSurveillance ``n.binom``, epiR ``rsu.sssep.rs``)."""
-    target = _fraction("target_sensitivity", target_sensitivity, high_open=True)
-    p = _fraction("design_prevalence", design_prevalence, low_open=True)
-    se = _fraction("se", se, low_open=True)
+    target = fraction("target_sensitivity", target_sensitivity, high_open=True)
+    p = fraction("design_prevalence", design_prevalence, low_open=True)
+    se = fraction("se", se, low_open=True)
     if target == 0:
         return 0
-    return _ceil(math.log(1.0 - target) / math.log(1.0 - p * se))
+    miss = math.log(1.0 - p * se)
+    if miss == 0:
+        raise InputError(
+            f"design_prevalence: {p:g} x se {se:g} is too small to detect", "design_prevalence"
+        )
+    return needed(math.log(1.0 - target) / miss, "target_sensitivity")
 
 
 def n_hypergeometric(
@@ -127,12 +110,12 @@ def n_hypergeometric(
     """Samples of N people, d infected, to test one by one for the target population
     sensitivity, by the approximation (N / Se)(1 - (1 - SeP)^(1/d)); None when even the whole
     population would not reach it (RSurveillance ``n.hypergeo``: NA)."""
-    target = _fraction("target_sensitivity", target_sensitivity, high_open=True)
-    big_n = _count("population", population, 1)
-    d = _count("infected", infected, 1)
-    se = _fraction("se", se, low_open=True)
+    target = fraction("target_sensitivity", target_sensitivity, high_open=True)
+    big_n = count("population", population, 1)
+    d = count("infected", infected, 1)
+    se = fraction("se", se, low_open=True)
     n = (big_n / se) * (1.0 - (1.0 - target) ** (1.0 / d))
-    return None if n > big_n + _WHOLE else _ceil(n)
+    return None if n > big_n + WHOLE else whole_up(n)
 
 
 def n_freedom(
@@ -145,8 +128,8 @@ def n_freedom(
     population is known, else :func:`n_binomial`."""
     if population is None:
         return n_binomial(target_sensitivity, design_prevalence, se)
-    big_n = _count("population", population, 1)
-    p = _fraction("design_prevalence", design_prevalence, low_open=True)
+    big_n = count("population", population, 1)
+    p = fraction("design_prevalence", design_prevalence, low_open=True)
     return n_hypergeometric(target_sensitivity, big_n, infected_in(big_n, p), se)
 
 
@@ -155,9 +138,9 @@ def pool_positive(
 ) -> float:
     """The probability that a pool of k samples tests positive when p* are infected: an
     infected pool is found with the pool's Se, a clean one is falsely positive with 1 - Sp."""
-    k = _count("pool_size", pool_size, 1)
-    p = _fraction("design_prevalence", design_prevalence)
-    pse, psp = _fraction("pool_se", pool_se), _fraction("pool_sp", pool_sp)
+    k = count("pool_size", pool_size, 1)
+    p = fraction("design_prevalence", design_prevalence)
+    pse, psp = fraction("pool_se", pool_se), fraction("pool_sp", pool_sp)
     clean = (1.0 - p) ** k
     return (1.0 - clean) * pse + clean * (1.0 - psp)
 
@@ -168,9 +151,9 @@ def sep_pooled(
     """(population sensitivity, population specificity) of r pools of k samples when one
     positive pool flags the population (Christensen & Gardner 2000; RSurveillance
     ``sep.pooled``, epiR ``rsu.sep.rspool``): 1 - P(pool negative)^r and Sp^r."""
-    r = _count("pools", pools)
+    r = count("pools", pools)
     neg = 1.0 - pool_positive(pool_size, design_prevalence, pool_se, pool_sp)
-    return 1.0 - neg**r, _fraction("pool_sp", pool_sp) ** r
+    return 1.0 - neg**r, fraction("pool_sp", pool_sp) ** r
 
 
 def n_pooled(
@@ -184,17 +167,17 @@ def n_pooled(
     the population (RSurveillance ``n.pooled``, epiR ``rsu.sssep.rspool``):
     ceil(log(1 - SeP) / log(P(pool negative))). With Sp < 1 this counts false-positive pools
     as detections, so fewer pools are asked as Sp falls; :func:`size_for_detection` does not."""
-    target = _fraction("target_sensitivity", target_sensitivity, high_open=True)
+    target = fraction("target_sensitivity", target_sensitivity, high_open=True)
     neg = 1.0 - pool_positive(pool_size, design_prevalence, pool_se, pool_sp)
     if target == 0:
         return 0
     if neg >= 1.0:
         raise InputError(
-            "design_prevalence: a pool is never positive with these values (p* = 0 or pool "
-            "Se = 0 with Sp = 1)",
+            "design_prevalence: a pool is (all but) never positive with these values: too small "
+            "a prevalence to detect",
             "design_prevalence",
         )
-    return _ceil(math.log(1.0 - target) / math.log(neg))
+    return needed(math.log(1.0 - target) / math.log(neg), "target_sensitivity")
 
 
 # --------------------------------------------------------------------------- labopt's answer
@@ -243,13 +226,13 @@ def size_for_detection(
       A known population is then treated as a large one, which asks for more samples, never
       fewer.
     """
-    target = _fraction("target_sensitivity", target_sensitivity, high_open=True)
-    p = _fraction("design_prevalence", design_prevalence, low_open=True)
-    k = _count("pool_size", pool_size, 1)
-    se = _fraction("se", se, low_open=True)
-    sp = _fraction("sp", sp)
-    spec = _fraction("target_specificity", target_specificity, high_open=True)
-    big_n = None if population is None else _count("population", population, 1)
+    target = fraction("target_sensitivity", target_sensitivity, high_open=True)
+    p = fraction("design_prevalence", design_prevalence, low_open=True)
+    k = count("pool_size", pool_size, 1)
+    se = fraction("se", se, low_open=True)
+    sp = fraction("sp", sp)
+    spec = fraction("target_specificity", target_specificity, high_open=True)
+    big_n = None if population is None else count("population", population, 1)
     if big_n is not None and k > big_n:
         raise InputError(f"pool_size: at most the population {big_n:,}, got {k:,}", "pool_size")
     if sp == 1.0:

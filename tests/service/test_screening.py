@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from labopt.screening import size_for_detection
+from labopt.screening.precision import size_for_estimate
 
 
 def test_the_service_answers_as_the_library(service):
@@ -29,3 +30,17 @@ def test_the_service_answers_as_the_library(service):
     )
     assert r.status_code == 422 and "more than the population 100" in r.text
     assert c.post("/v1/screening/size", json=body).status_code == 401
+
+
+def test_the_precision_endpoint_answers_as_the_library(service):
+    c, h = service.client, service.key("lab", "tiny/cdc")
+    body = {"prevalence": 0.01, "precision": 0.5, "relative": True, "max_pool_size": 16}
+    r = c.post("/v1/screening/precision", headers=h, json=body)
+    assert r.status_code == 200, r.text
+    ref = size_for_estimate(0.01, 0.5, relative=True, max_pool_size=16)
+    assert r.json() == json.loads(json.dumps(ref.to_dict()))
+    r = c.post("/v1/screening/precision", headers=h, json={"prevalence": 0.01, "precision": 0})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "precision"]
+    bad = {"prevalence": 0.01, "precision": 0.01, "se": 0.5, "sp": 0.5}
+    r = c.post("/v1/screening/precision", headers=h, json=bad)
+    assert r.status_code == 422 and "se + sp must exceed 1" in r.text
