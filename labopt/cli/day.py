@@ -89,6 +89,7 @@ def init(
         f"{len(scn.demand):,} demand rows recorded as collected",
         highlight=False,
     )
+    _warn_if_not_adding_up(ws, "started")
 
 
 @app.command("province")

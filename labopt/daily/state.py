@@ -100,14 +100,20 @@ def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
     return state
 
 
-def adds_up(province: Scenario, records: Records) -> str | None:
-    """Why the records do not add up (tests beyond the samples there, reactions run or sent
-    beyond the reagent without a count), carried through the labs' last record or the last
-    shipment, where every such fault shows; None when they do. A change to an earlier day (a
-    correction, a withdrawal, a replaced province) can break a later one, so this is asked
-    after each."""
+def adds_up(province: Scenario, records: Records, today: dt.date | None = None) -> str | None:
+    """Why the records do not add up (tests beyond the samples there, reactions run or sent,
+    or kits used or sent, beyond what there was without a count), carried through the last
+    day such a fault can show on: the labs' last record, the last shipment or count, and the
+    units' last collection and kit arrival up to yesterday (``today``: the date today; later
+    ones are what units expect, not what happened); None when they do. A change to an earlier
+    day (a correction, a withdrawal, a replaced province) can break a later one, so this is
+    asked after each."""
     kinds = ("tested", "reagent", "shipments", "kit_shipments", "kit_counts")
     last = last_record(records, kinds) or province.province.start_date
+    yesterday = (today or dt.date.today()) - dt.timedelta(days=1)
+    units = last_record(records, ("collected", "kit_arrivals"))
+    if units is not None:
+        last = max(last, min(units, yesterday))
     try:
         carry_to(province, records, max(last, province.province.start_date) + dt.timedelta(1))
     except InputError as exc:
@@ -185,7 +191,11 @@ def day_scenario(
             ),
         ]
     )
-    kit_arrivals = kit_arrivals.groupby(["holder", "day"], as_index=False)["kits"].sum()
+    kit_arrivals = (
+        kit_arrivals.groupby(["holder", "day"], as_index=False)["kits"]
+        .sum()
+        .astype({"day": "int64", "kits": "int64"})
+    )
     av = records.availability[records.availability["date"].isin(day_of)]
     lab_days = pd.DataFrame(
         {

@@ -173,8 +173,9 @@ class Workspace:
                     "--from",
                 )
         with FileLock(self.path / LOCK):
-            problems = _state_changes(self.province, scn, self.first)
-            moved = routes_changed(self.province, scn, self.records())
+            records = self.records()
+            problems = _state_changes(self.province, scn, self.first, records)
+            moved = routes_changed(self.province, scn, records)
             if moved:
                 problems.append(
                     "shipments already recorded would change: "
@@ -256,7 +257,7 @@ class Workspace:
         return Upload(rows, upload, replaced)
 
 
-def _state_changes(old: Scenario, new: Scenario, first: dt.date) -> list[str]:
+def _state_changes(old: Scenario, new: Scenario, first: dt.date, records: Records) -> list[str]:
     """What a new province would change of the state at the workspace's first date."""
     out = []
     if new.province.start_date != first:
@@ -287,14 +288,24 @@ def _state_changes(old: Scenario, new: Scenario, first: dt.date) -> list[str]:
         {str(h): int(k) for h, k in zip(t["holder"], t["kits"], strict=True) if h in kept}
         for t in (old.kits, new.kits)
     )
-    if kits_old != kits_new:
-        changed = sorted(
-            h for h in kits_old.keys() | kits_new.keys() if kits_old.get(h) != kits_new.get(h)
-        )
+    changed = sorted(h for h in kits_old.keys() & kits_new.keys() if kits_old[h] != kits_new[h])
+    if changed:
         out.append(
-            f"its kits table differs from the workspace's at its first date {first} "
-            f"({', '.join(changed)}); a count of kits is a record (`labopt day record WS "
+            f"its kits table gives other kits at the first date {first} to "
+            f"{', '.join(changed)}; a count of kits is a record (`labopt day record WS "
             f"kit_counts`)"
+        )
+    named = (
+        set(records.kit_shipments["source"])
+        | set(records.kit_shipments["target"])
+        | set(records.kit_arrivals["holder"])
+        | set(records.kit_counts["holder"])
+    )
+    dropped = sorted((kits_old.keys() - kits_new.keys()) & named)
+    if dropped:
+        out.append(
+            f"its kits table leaves out {', '.join(dropped)}, which kit records name; keep "
+            f"their rows (a holder's kits carry every day after the first date)"
         )
     # units in both keep their backlog; a unit added had nothing waiting at the first date
     key = ["district", "stream", "age_days"]

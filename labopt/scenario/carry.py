@@ -163,13 +163,16 @@ def _kits(
             left = int(counts[h])
         elif u + out > on_hand:
             what, fix = (
-                (f"unit {h} collected {u:,} poolable samples", "the samples it really collected")
+                (
+                    f"unit {h} collected {u:,} poolable samples",
+                    "the samples it really collected (collected)",
+                )
                 if h in units
-                else (f"store {h} sent {out:,} kits", "the kits it really sent")
+                else (f"store {h} sent {out:,} kits", "the kits it really sent (kit_shipments)")
             )
             raise InputError(
                 f"kits: {what} on {scn.date_of(1)} with only {on_hand:,} collection kits on "
-                f"hand; enter {fix}, or the kits it counted",
+                f"hand; enter {fix}, or the kits it counted (kit_counts)",
                 "kits",
             )
         else:

@@ -130,10 +130,12 @@ def post_records(
 ) -> RecordedOut:
     """Rows of ``kind``: collected (date, district, stream, samples, optional prevalence),
     tested (date, lab, district, stream, samples), reagent (date, lab, used, optional
-    counted), deliveries (date, lab, reactions), availability (date, lab, available) or
-    prevalence (date, district, stream, prevalence). A unit's or lab's day sent again replaces
-    it whole; the same rows again change nothing. Every problem is named at once (422) and
-    nothing is stored then."""
+    counted), deliveries (date, lab, reactions), availability (date, lab, available),
+    prevalence (date, district, stream, prevalence), shipments (date, source, target,
+    reactions), store_arrivals (date, store, reactions), kit_shipments (date, source, target,
+    kits), kit_arrivals (date, holder, kits) or kit_counts (date, holder, kits). A unit's or
+    lab's day sent again replaces it whole; the same rows again change nothing. Every problem
+    is named at once (422) and nothing is stored then."""
     _kind(kind)
     raw = pd.DataFrame.from_records([{k: _cell(v) for k, v in r.items()} for r in body.rows])
     try:

@@ -19,7 +19,7 @@ from labopt.capacity.lab import non_reagent_capacity
 from labopt.cli.main import app
 from labopt.daily.morning import plan_morning
 from labopt.daily.records import RecordError
-from labopt.daily.state import FORECAST_DAYS, carry_to, day_scenario
+from labopt.daily.state import FORECAST_DAYS, adds_up, carry_to, day_scenario
 from labopt.daily.workspace import Workspace, create
 from labopt.errors import InputError
 from labopt.scenario import load_scenario
@@ -505,6 +505,39 @@ def test_collection_kits_are_carried_in_a_workspace(tmp_path):
     assert coming == {d: n for d, n in expect.items() if n}
 
 
+def test_kits_used_beyond_those_held_are_said_at_once_not_at_the_next_plan(tmp_path):
+    """The scenario's demand becomes the units' collected records: unit a's screening
+    samples outrun its 3,500 kits on the second day, which `day init` says at once. A
+    collection beyond the kits is said when recorded for a past day, not for a coming one (what
+    a unit expects to collect, which the plan may cut); withdrawing a kit arrival that covered
+    a collection is said at once too."""
+    r = run("day", "init", tmp_path / "ws", "--from", kits_province(tmp_path / "kits"))
+    said = " ".join(r.output.split())
+    assert r.exit_code == 0 and "warning: started, but the records do not add up" in said
+    assert "records of 2021-10-05: kits: unit a collected 4,000 poolable samples" in said
+    ws = Workspace(tmp_path / "ws")
+    first = dt.date(2021, 10, 4)
+    for i in range(3):  # a collects what its kits allow: 3,000 then 500, then nothing
+        day = first + dt.timedelta(days=i)
+        took = pd.DataFrame({"district": ["a"], "stream": ["screening"], "samples": [0]})
+        took["samples"] = [3000, 500, 0][i]
+        ws.record("collected", took, "c", day)
+    assert adds_up(ws.province, ws.records(), today=first + dt.timedelta(days=3)) is None
+    # 600 on a coming day is what a expects: no warning; once that day has passed, one
+    late = first + dt.timedelta(days=5)
+    more = pd.DataFrame({"district": ["a"], "stream": ["screening"], "samples": [600]})
+    ws.record("collected", more, "c", late)
+    assert adds_up(ws.province, ws.records(), today=late) is None
+    why = adds_up(ws.province, ws.records(), today=late + dt.timedelta(days=1))
+    assert why and "records of 2021-10-09: kits: unit a collected 600" in why
+    # 600 kits arriving that day cover it; withdrawing them is said at once
+    arrive = pd.DataFrame({"holder": ["a"], "kits": [600]})
+    ws.record("kit_arrivals", arrive, "k", late)
+    assert adds_up(ws.province, ws.records(), today=late + dt.timedelta(days=1)) is None
+    r = run("day", "withdraw", tmp_path / "ws", "kit_arrivals", late.isoformat(), "a")
+    assert r.exit_code == 0 and "unit a collected 600" in " ".join(r.output.split())
+
+
 def test_kit_records_name_stores_units_with_kits_and_routes(tmp_path):
     ws = create(tmp_path / "ws", load_scenario(kits_province(tmp_path / "kits")))
     day = dt.date(2021, 10, 4)
@@ -526,6 +559,13 @@ def test_kit_records_name_stores_units_with_kits_and_routes(tmp_path):
     # the scenario's kit arrivals are the first records, dated
     arrivals = ws.records().kit_arrivals
     assert arrivals[["date", "holder", "kits"]].values.tolist() == [["2021-10-05", "store", 1000]]
+    # a holder kit records name stays in kits.csv when the province is replaced
+    ws.record("kit_counts", pd.DataFrame({"holder": ["a"], "kits": [300]}), "n.csv", day)
+    folder = tmp_path / "v2"
+    shutil.copytree(tmp_path / "kits", folder)
+    (folder / "kits.csv").write_text("holder,kits\nstore,6000\n")
+    with pytest.raises(InputError, match="its kits table leaves out a, which kit records name"):
+        ws.replace_province(load_scenario(folder))
 
 
 def test_a_folder_that_is_not_a_workspace_is_named(tmp_path):

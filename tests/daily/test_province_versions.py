@@ -130,18 +130,23 @@ def test_a_change_to_the_first_dates_state_is_refused_and_nothing_written(ws, tm
     assert not (ws / "province-versions").exists()
 
 
-def test_kits_added_at_the_first_date_are_refused_and_a_store_taken(ws, tmp_path):
+def test_a_units_kits_are_taken_once_and_never_changed_and_a_store_taken(ws, tmp_path):
     folder = tmp_path / "v2"
     shutil.copytree(TINY, folder)
-    (folder / "kits.csv").write_text("holder,kits\na,100\n")
+    # unit b, limited by kits from now on, held enough at the first date for what it collected
+    (folder / "kits.csv").write_text("holder,kits\nb,100000\n")
+    r = run("day", "province", ws, "--from", folder)
+    assert r.exit_code == 0 and "warning" not in r.output, r.output
+    assert Workspace(ws).province.kits.to_dict("records") == [{"holder": "b", "kits": 100000}]
     before = snapshot(ws)
+    (folder / "kits.csv").write_text("holder,kits\nb,100\n")  # the first date's kits: fixed
     r = run("day", "province", ws, "--from", folder)
     said = " ".join(r.output.split())
-    assert r.exit_code != 0 and "its kits table differs from the workspace's" in said
-    assert "(a)" in said and "kit_counts" in said
+    assert r.exit_code != 0 and "its kits table gives other kits at the first date" in said
+    assert "to b;" in said and "kit_counts" in said
     assert snapshot(ws) == before
+    (folder / "kits.csv").write_text("holder,kits\nb,100000\n")
     # a store and its routes are carried: taken, the store's stock from the first date
-    (folder / "kits.csv").unlink()
     (folder / "stores.csv").write_text("id,name,reagent_stock\nstore,Kho,900\n")
     (folder / "supply_routes.csv").write_text(
         "source,target,lead_days,max_reactions\nstore,hosp,1,\n"

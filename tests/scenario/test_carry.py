@@ -297,9 +297,9 @@ def test_kits_counted_replace_the_computed_kits_and_misuse_is_refused(tmp_path):
     few = replace(scn, kits=pd.DataFrame({"holder": ["a", "cdc"], "kits": [100, 2000]}))
     with pytest.raises(
         InputError,
-        match="unit a collected 500 poolable samples on 2021-10-04 "
-        "with only 100 collection kits on hand; enter the samples it really collected, or the "
-        "kits it counted",
+        match=r"unit a collected 500 poolable samples on 2021-10-04 with only 100 collection "
+        r"kits on hand; enter the samples it really collected \(collected\), or the kits it "
+        r"counted \(kit_counts\)",
     ):
         next_day(few, none, {})
     nxt, _ = next_day(few, none, {}, kits_counted={"a": 0})  # the count settles it
