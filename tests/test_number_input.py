@@ -171,6 +171,7 @@ ONE_ROW = {
     "store_arrivals": "day,store,reactions\n1,kho,100\n",
     "supply_routes": "source,target,lead_days,max_reactions\ncdc,hosp,1,\n",
     "kits": "holder,kits\na,100\n",
+    "kit_arrivals": "day,holder,kits\n1,a,100\n",
     "backlog": "district,stream,age_days,samples\na,screening,1,100\n",
     "lab_days": "lab,day,available\ncdc,1,1\n",
 }
