@@ -150,4 +150,5 @@ def precision(
     t.add_row("samples", f"{got.samples:,}")
     t.add_row("pools (reactions)", f"{got.pools:,} of {got.pool_size}")
     t.add_row("precision", f"± {got.half_width:.4g}")
+    t.add_row("a pool positive with probability", f"{got.pool_positive:.4f}")
     console.print(t)

@@ -30,7 +30,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from labopt.errors import InputError
 from labopt.scenario.model import Policy
@@ -38,6 +38,10 @@ from labopt.screening.values import WHOLE, count, fraction, needed, whole_up
 
 # pools searched for a cut-off design, at most
 MAX_POOLS = 1_000_000
+# a sensitivity this close below the target reaches it (floating-point sums)
+_TIE = 1e-12
+# populations up to this are summed with scipy's hypergeometric pmf (exact, slower with N)
+_SCIPY_HYPERGEOM = 1_000_000
 # a pool's test, as the scenarios' policy assumes it unless told otherwise
 DEFAULT_SE: float = Policy.model_fields["pooling_se"].default
 DEFAULT_SP: float = Policy.model_fields["pooling_sp"].default
@@ -84,8 +88,22 @@ def sep_exact(population: int, n: int, infected: int, se: float = 1.0) -> float:
     se = fraction("se", se)
     if n > big_n:
         raise InputError(f"samples: at most the population {big_n:,}, got {n:,}", "samples")
-    x = np.arange(0, min(n, d) + 1)
-    return float(1.0 - np.sum(stats.hypergeom.pmf(x, big_n, d, n) * (1.0 - se) ** x))
+    # the infected among the n: only where the hypergeometric puts any weight (fast for
+    # millions of people)
+    mean = n * d / big_n
+    sd = math.sqrt(max(mean * (1 - d / big_n) * (big_n - n) / max(big_n - 1, 1), 0.0))
+    lo = max(0, n - (big_n - d), math.floor(mean - 40 * sd - 1))
+    hi = min(n, d, math.ceil(mean + 40 * sd + 1))
+    x = np.arange(lo, hi + 1)
+    if big_n <= _SCIPY_HYPERGEOM:
+        pmf = stats.hypergeom.pmf(x, big_n, d, n)
+    else:  # scipy's pmf slows with the population; log-gamma keeps ~1e-6 relative
+        pmf = np.exp(_log_choose(d, x) + _log_choose(big_n - d, n - x) - _log_choose(big_n, n))
+    return float(1.0 - np.sum(pmf * (1.0 - se) ** x))
+
+
+def _log_choose(a, b):
+    return special.gammaln(a + 1.0) - special.gammaln(b + 1.0) - special.gammaln(a - b + 1.0)
 
 
 def n_binomial(target_sensitivity: float, design_prevalence: float, se: float = 1.0) -> int:
@@ -96,6 +114,8 @@ def n_binomial(target_sensitivity: float, design_prevalence: float, se: float = 
     se = fraction("se", se, low_open=True)
     if target == 0:
         return 0
+    if p * se >= 1.0:
+        return 1  # one sample is certainly found positive
     miss = math.log(1.0 - p * se)
     if miss == 0:
         raise InputError(
@@ -177,6 +197,8 @@ def n_pooled(
             "a prevalence to detect",
             "design_prevalence",
         )
+    if neg <= 0.0:
+        return 1  # one pool is certainly positive
     return needed(math.log(1.0 - target) / math.log(neg), "target_sensitivity")
 
 
@@ -206,8 +228,8 @@ def size_for_detection(
     design_prevalence: float,
     *,
     pool_size: int = 1,
-    se: float = 1.0,
-    sp: float = 1.0,
+    se: float = DEFAULT_SE,
+    sp: float = DEFAULT_SP,
     population: int | None = None,
     target_specificity: float = DEFAULT_SPECIFICITY,
 ) -> ScreeningSize:
@@ -226,12 +248,12 @@ def size_for_detection(
       A known population is then treated as a large one, which asks for more samples, never
       fewer.
     """
-    target = fraction("target_sensitivity", target_sensitivity, high_open=True)
+    target = fraction("target_sensitivity", target_sensitivity, low_open=True, high_open=True)
     p = fraction("design_prevalence", design_prevalence, low_open=True)
     k = count("pool_size", pool_size, 1)
     se = fraction("se", se, low_open=True)
     sp = fraction("sp", sp)
-    spec = fraction("target_specificity", target_specificity, high_open=True)
+    spec = fraction("target_specificity", target_specificity, low_open=True, high_open=True)
     big_n = None if population is None else count("population", population, 1)
     if big_n is not None and k > big_n:
         raise InputError(f"pool_size: at most the population {big_n:,}, got {k:,}", "pool_size")
@@ -242,14 +264,28 @@ def size_for_detection(
         return _result(r, k, 1, target, p, se, sp, big_n, "binomial, one positive pool flags")
     positive = pool_positive(k, p, se, sp)
     false_alarm = 1.0 - sp
-    if positive <= false_alarm:
+    if positive - false_alarm <= 1e-12:
+        name = "design_prevalence" if 1.0 - (1.0 - p) ** k < 1e-9 else "sp"
         raise InputError(
-            f"sp: a pool of {k} is no more often positive at the design prevalence "
+            f"{name}: a pool of {k} is no more often positive at the design prevalence "
             f"({positive:.4g}) than when no one is infected ({false_alarm:.4g}); no number of "
             f"pools tells the two apart",
-            "sp",
+            name,
         )
-    start = 1
+    # the normal approximation says roughly how many pools it takes: far beyond the search,
+    # refused at once
+    z_a, z_b = stats.norm.ppf(spec), stats.norm.ppf(target)
+    spread = z_a * math.sqrt(false_alarm * (1 - false_alarm)) + z_b * math.sqrt(
+        positive * (1 - positive)
+    )
+    if (spread / (positive - false_alarm)) ** 2 > 4 * MAX_POOLS:
+        raise InputError(
+            f"target_sensitivity: not reached within {MAX_POOLS:,} pools with this pool test "
+            f"(about {(spread / (positive - false_alarm)) ** 2:,.0f} needed)",
+            "target_sensitivity",
+        )
+    # no fewer pools than a perfectly specific test would take with this pool's positives
+    start = max(1, int(math.log(1.0 - target) / math.log1p(-positive)) if positive < 1 else 1)
     while start <= MAX_POOLS:
         pools = np.arange(start, min(start * 4, MAX_POOLS) + 1)
         cut = stats.binom.ppf(spec, pools, false_alarm).astype(np.int64) + 1
@@ -270,16 +306,18 @@ def _exact_individual(target: float, p: float, se: float, big_n: int) -> Screeni
     """The fewest of N people, tested one by one (Sp = 1), with an exact population
     sensitivity >= target (bisection: it grows with n)."""
     d = infected_in(big_n, p)
-    if sep_exact(big_n, big_n, d, se) < target:
+    everyone = 1.0 - (1.0 - se) ** d  # all tested: each of the d infected found with Se
+    if everyone < target - _TIE:
         raise InputError(
             f"target_sensitivity: testing all {big_n:,} people finds the {d:,} infected with "
-            f"probability {sep_exact(big_n, big_n, d, se):.4f} < {target}",
+            f"probability {everyone:.4f} < {target}",
             "target_sensitivity",
         )
-    lo, hi = 0, big_n
+    # sampling without replacement needs no more than with: the binomial count bounds it
+    lo, hi = 0, min(big_n, n_binomial(target, d / big_n, se))
     while lo < hi:
         mid = (lo + hi) // 2
-        if sep_exact(big_n, mid, d, se) >= target:
+        if sep_exact(big_n, mid, d, se) >= target - _TIE:
             hi = mid
         else:
             lo = mid + 1
@@ -307,9 +345,10 @@ def _result(
 ) -> ScreeningSize:
     if big_n is not None and r * k > big_n:
         raise InputError(
-            f"target_sensitivity: {r:,} pools of {k} ({r * k:,} samples) are needed, more than "
-            f"the population {big_n:,}",
-            "target_sensitivity",
+            f"population: sized for a large population, the round takes {r:,} pools of {k} "
+            f"({r * k:,} samples), more than the {big_n:,} people here; so few are best tested "
+            f"all (one by one with --sp 1 gives the exact count)",
+            "population",
         )
     positive = pool_positive(k, p, se, sp)
     return ScreeningSize(

@@ -12,9 +12,11 @@ pi (1 - pi) / r, and by the delta method
 
 The round is sized so that z * sd(p^) <= d, d the precision (absolute, or relative: d = rel *
 p), z the normal quantile of the confidence level: r = ceil(z^2 Var1 / d^2), Var1 the variance
-of one pool's share. With k = 1 this is RSurveillance's ``n.tp`` (and ``n.ap`` with Se = Sp = 1),
-whose documented examples the tests reproduce. The estimate's own interval (the score
-interval) has about this half-width at that many pools; the tests check it by simulation.
+of one pool's share, and at least MIN_EXPECTED positive and as many negative pools expected
+(with fewer, the estimator's interval is wider than the delta method says). With k = 1 and
+without that minimum this is RSurveillance's ``n.tp`` (:func:`n_true_prevalence`; ``n.ap``
+with Se = Sp = 1), whose documented examples the tests reproduce. The estimate's own interval
+(the score interval) then has about this half-width; the tests check it by simulation.
 
 Each first-stage pool is one reaction, so the pool size that needs the fewest pools needs the
 fewest reactions for the precision: :func:`size_for_estimate` searches it up to the largest
@@ -31,6 +33,10 @@ from scipy import stats
 from labopt.errors import InputError
 from labopt.screening.freedom import DEFAULT_SE, DEFAULT_SP
 from labopt.screening.values import count, fraction, needed
+
+# positive and negative pools a round is sized to expect, each at least (labopt.lab.estimate:
+# the score interval keeps its coverage from about 10 of each)
+MIN_EXPECTED = 10
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,20 @@ def pool_variance(prevalence: float, pool_size: int, se: float, sp: float) -> fl
     youden = se + sp - 1.0
     if youden <= 0:
         raise InputError(f"se: se + sp must exceed 1, got {se} + {sp}", "se")
+    if (1.0 - p) ** k < 1e-9:
+        raise InputError(
+            f"pool_size: pools of {k} at prevalence {p:g} are all but always positive and "
+            f"tell nothing; use smaller pools",
+            "pool_size",
+        )
     pi = se - youden * (1.0 - p) ** k
+    if not 1e-12 < pi < 1.0 - 1e-12:
+        always = "positive" if pi > 0.5 else "negative"
+        raise InputError(
+            f"{'pool_size' if pi > 0.5 else 'prevalence'}: pools of {k} at prevalence {p:g} "
+            f"are all but always {always} and tell nothing",
+            "pool_size" if pi > 0.5 else "prevalence",
+        )
     try:
         slope = (1.0 - p) ** (1 - k) / (k * youden)
         return pi * (1.0 - pi) * slope**2
@@ -115,12 +134,15 @@ def size_for_estimate(
     for k in sizes:
         try:  # a size too large for the prevalence is skipped when another one works
             var = pool_variance(p, k, se, sp)
-            r = max(1, needed(z**2 * var / d**2 if d**2 > 0 else math.inf, "precision"))
+            r = needed(z**2 * var / d**2 if d**2 > 0 else math.inf, "precision")
+            # at least MIN_EXPECTED positive and negative pools expected: where the estimator's
+            # interval has the width the delta method gives, and keeps its coverage
+            pi = se - (se + sp - 1.0) * (1.0 - p) ** k
+            r = max(r, needed(MIN_EXPECTED / min(pi, 1.0 - pi), "precision"))
         except InputError as exc:
             refused = refused or exc
             continue
         if best is None or r < best.pools:
-            pi = se - (se + sp - 1.0) * (1.0 - p) ** k
             best = PrecisionSize(
                 samples=r * k,
                 pools=r,

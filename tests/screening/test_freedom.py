@@ -170,7 +170,7 @@ def test_one_positive_pool_would_flag_most_healthy_districts_so_a_cut_off_is_set
 def test_a_known_population_is_sized_exactly_not_by_the_approximation():
     """Tested one by one in 500 people with 5 infected: the exact hypergeometric count is 225;
     the approximation RSurveillance uses asks 226. Both reach the target exactly computed."""
-    got = size_for_detection(0.95, 0.01, population=500)
+    got = size_for_detection(0.95, 0.01, se=1, sp=1, population=500)
     assert got.samples == 225 and n_freedom(0.95, 0.01, 1, 500) == 226
     assert sep_exact(500, 225, 5) >= 0.95 > sep_exact(500, 224, 5)
     assert got.population_sensitivity == pytest.approx(sep_exact(500, 225, 5))
@@ -215,17 +215,23 @@ def test_simulated_districts_are_detected_with_the_stated_probability():
 @pytest.mark.parametrize(
     "kwargs, said",
     [
-        ({"target_sensitivity": 1.0}, "target_sensitivity: a fraction in [0, 1)"),
+        ({"target_sensitivity": 1.0}, "target_sensitivity: a fraction in (0, 1)"),
+        ({"target_sensitivity": 0}, "target_sensitivity: a fraction in (0, 1)"),
+        ({"target_specificity": 0}, "target_specificity: a fraction in (0, 1)"),
         ({"design_prevalence": 0}, "design_prevalence: a fraction in (0, 1]"),
         ({"pool_size": 0}, "pool_size: a whole number >= 1"),
         ({"pool_size": 2.5}, "pool_size: a whole number >= 1"),
         ({"se": 1.2}, "se: a fraction in (0, 1]"),
         ({"sp": -0.1}, "sp: a fraction in [0, 1]"),
         ({"population": 0}, "population: a whole number >= 1"),
-        ({"population": 50, "design_prevalence": 0.001}, "more than the population 50"),
+        ({"population": 50, "design_prevalence": 0.001}, "more than the 50 people here"),
         (
-            {"population": 100, "se": 0.5, "design_prevalence": 0.01, "pool_size": 1},
+            {"population": 100, "se": 0.5, "sp": 1, "design_prevalence": 0.01, "pool_size": 1},
             "testing all 100 people",
+        ),
+        (
+            {"sp": 0.99, "design_prevalence": 1e-300},
+            "design_prevalence: a pool of 5 is no more often positive",
         ),
         ({"sp": 0.5, "se": 0.5, "pool_size": 1, "design_prevalence": 0.01}, "no number of pools"),
     ],
@@ -237,3 +243,23 @@ def test_bad_values_are_refused_naming_the_parameter(kwargs, said):
         InputError, match=said.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
     ):
         size_for_detection(target, p, **args)
+
+
+def test_certain_detection_and_huge_populations_are_answered_at_once():
+    """A pool certainly positive is one pool (not a log(0)); a known population of a billion
+    is counted exactly and fast; a count that is exactly the target reaches it."""
+    assert n_pooled(0.95, 5, 1, 1, 1) == 1 and n_binomial(0.95, 1, 1) == 1
+    assert size_for_detection(0.95, 1, se=1, sp=1).samples == 1
+    assert size_for_detection(0.5, 0.1, se=1, sp=1, population=10).samples == 5  # 0.5 exactly
+    big = size_for_detection(0.95, 0.5, se=0.95, sp=1, population=10**9)
+    # five of half a billion infected: (1/2 + 1/2 x 0.05)^5 miss, as with replacement
+    assert big.samples == 5
+    assert big.population_sensitivity == pytest.approx(1 - 0.525**5, rel=1e-6)
+    # a billion people at 1 %: as good as sampling with replacement
+    huge = size_for_detection(0.95, 0.01, se=0.95, sp=1, population=10**9)
+    assert huge.samples == n_binomial(0.95, 0.01, 0.95)
+
+
+def test_a_hopeless_cut_off_design_is_refused_at_once():
+    with pytest.raises(InputError, match="not reached within 1,000,000 pools"):
+        size_for_detection(0.95, 0.0001)  # the default pool test: Sp 0.995

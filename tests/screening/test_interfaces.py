@@ -60,7 +60,7 @@ def test_screen_size_defaults_are_the_scenarios_pool_test_and_a_table_without_js
         (["--design-prevalence", "0.01", "--sp", "1.5"], "--sp: a fraction in [0, 1]"),
         (
             ["--design-prevalence", "0.01", "--pool-size", "5", "--population", "100"],
-            "--target-sensitivity:",
+            "--population: sized for a large population",
         ),
     ],
 )

@@ -28,8 +28,11 @@ def test_the_service_answers_as_the_library(service):
         headers=h,
         json={"design_prevalence": 0.01, "pool_size": 5, "population": 100},
     )
-    assert r.status_code == 422 and "more than the population 100" in r.text
+    assert r.status_code == 422 and "more than the 100 people here" in r.text
     assert c.post("/v1/screening/size", json=body).status_code == 401
+    certain = {"design_prevalence": 1, "se": 1, "sp": 1}  # one sample: certainly positive
+    r = c.post("/v1/screening/size", headers=h, json=certain)
+    assert r.status_code == 200 and r.json()["samples"] == 1
 
 
 def test_the_precision_endpoint_answers_as_the_library(service):
