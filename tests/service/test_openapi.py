@@ -26,6 +26,8 @@ OPERATIONS = {
     ("get", "/metrics"): "metrics-read",
     ("post", "/v1/pooling/evaluate"): "pooling-evaluate",
     ("post", "/v1/pooling/optimize"): "pooling-optimize",
+    ("post", "/v1/screening/size"): "screening-size",
+    ("post", "/v1/screening/precision"): "screening-precision",
     ("post", "/v1/scenarios"): "scenarios-create",
     ("get", "/v1/scenarios"): "scenarios-list",
     ("post", "/v1/scenarios/upload"): "scenarios-upload",
