@@ -677,7 +677,7 @@ def save_xlsx(
     settings = _settings_dict(scn)
     rows = [
         (f"{section}.{key}", _cell(value))
-        for section in ("province", "policy", "transport", "expansion", "plan")
+        for section in ("province", "policy", "transport", "expansion", "plan", "screening")
         for key, value in settings[section].items()
     ]
     sheets = {

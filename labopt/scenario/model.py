@@ -186,6 +186,51 @@ class Planning(BaseModel):
     time_limit_seconds: float = Field(default=60.0, gt=0, description="solver time limit")
 
 
+class Screening(BaseModel):
+    """How many samples each unit's active screening round needs (`labopt screen allocate`):
+    the design prevalence to detect and the probability of detecting it (target sensitivity),
+    by the unit's epidemic level (1 low .. 4 very high); the design prevalence is multiplied
+    by the factor of the unit's area type. Illustrative assumptions, not from the documents
+    (they give no criteria for the levels): a coordinator sets them."""
+
+    model_config = _STRICT
+    design_prevalence_1: float = Field(
+        default=0.01, gt=0, lt=1, description="design prevalence at epidemic level 1"
+    )
+    design_prevalence_2: float = Field(default=0.01, gt=0, lt=1, description="... at level 2")
+    design_prevalence_3: float = Field(default=0.01, gt=0, lt=1, description="... at level 3")
+    design_prevalence_4: float = Field(default=0.01, gt=0, lt=1, description="... at level 4")
+    target_sensitivity_1: float = Field(
+        default=0.80, gt=0, lt=1, description="probability of detection at epidemic level 1"
+    )
+    target_sensitivity_2: float = Field(default=0.90, gt=0, lt=1, description="... at level 2")
+    target_sensitivity_3: float = Field(default=0.95, gt=0, lt=1, description="... at level 3")
+    target_sensitivity_4: float = Field(default=0.99, gt=0, lt=1, description="... at level 4")
+    concentrated_urban: float = Field(
+        default=0.5, gt=0, le=10, description="design prevalence factor, concentrated urban"
+    )
+    non_concentrated_urban: float = Field(default=0.75, gt=0, le=10)
+    rural: float = Field(default=1.0, gt=0, le=10)
+    mountainous: float = Field(default=1.0, gt=0, le=10)
+    border: float = Field(default=0.5, gt=0, le=10)
+    pool_size: int = Field(default=5, ge=1, le=128, description="samples per screening pool")
+    target_specificity: float = Field(
+        default=0.95,
+        gt=0,
+        lt=1,
+        description="probability of not flagging a unit with no infection (pool Sp < 1)",
+    )
+
+    def design_prevalence(self, level: int, area_type: str) -> float:
+        """The design prevalence of a unit at this epidemic level in this area type (at most
+        0.5: a round is sized to find infection, not to count it)."""
+        base = getattr(self, f"design_prevalence_{level}")
+        return min(0.5, base * getattr(self, area_type))
+
+    def target_sensitivity(self, level: int) -> float:
+        return getattr(self, f"target_sensitivity_{level}")
+
+
 class Settings(BaseModel):
     """Everything in scenario.toml."""
 
@@ -195,6 +240,7 @@ class Settings(BaseModel):
     transport: Transport = Transport()
     expansion: Expansion = Expansion()
     plan: Planning = Planning()
+    screening: Screening = Screening()
     streams: list[Stream] = Field(min_length=1)
 
     @field_validator("streams")

@@ -1,0 +1,250 @@
+"""Each unit's screening round for a day: how many samples, from which risk groups, in which
+pools, and what detection probability that gives, against the screening the demand asks.
+
+The design prevalence and the target sensitivity come from the unit's epidemic level and area
+type through the scenario's ``[screening]`` settings (:class:`labopt.scenario.model.Screening`,
+assumptions a coordinator edits); the pool test's Se and Sp are the policy's. A unit's people
+are one group unless a groups table (:func:`read_groups`) splits them by risk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from labopt.errors import InputError
+from labopt.lab.tables import Problems, duplicated_rows, parse_numbers, read_table, text_table
+from labopt.scenario.model import District, Scenario
+from labopt.scenario.updates import day_of
+from labopt.screening.freedom import size_for_detection
+from labopt.screening.risk import (
+    GroupSample,
+    RiskBasedSize,
+    RiskGroup,
+    allocate_for_detection,
+    detection_of,
+)
+
+GROUP_COLUMNS = ("district", "group", "relative_risk", "share")
+OPTIONAL_GROUP_COLUMNS = ("available",)
+# a unit's people when no groups table splits them
+WHOLE_UNIT = "everyone"
+
+
+@dataclass(frozen=True)
+class UnitRound:
+    """One unit's screening round on a day. ``asked``: samples of the poolable streams the
+    demand asks of the unit that day; ``note``: why the round differs from its target (a unit
+    with fewer people than the round needs), else empty."""
+
+    district: str
+    name: str
+    epidemic_level: int
+    area_type: str
+    population: int
+    design_prevalence: float
+    target_sensitivity: float
+    samples: int
+    pools: int
+    pool_size: int
+    positive_pools_cutoff: int
+    population_sensitivity: float
+    population_specificity: float
+    asked: int
+    groups: list[GroupSample] = field(default_factory=list)
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def groups_from_frame(
+    df: pd.DataFrame, source: str, districts: Iterable[str] | None = None
+) -> dict[str, list[RiskGroup]]:
+    """Risk groups by unit code from a table with columns district, group, relative_risk,
+    share and optionally available (text cells, as read); every problem named by row and
+    column, all of them at once."""
+    t = text_table(df, source, GROUP_COLUMNS, OPTIONAL_GROUP_COLUMNS)
+    problems = Problems(source)
+    if len(t) == 0:
+        problems.add("no rows: one row per risk group of a unit")
+        problems.raise_if_any()
+    known = None if districts is None else set(districts)
+    rows = np.arange(2, len(t) + 2)
+    for col in ("district", "group"):
+        blank = t[col].to_numpy() == ""
+        problems.add_rows(blank, rows, t[col].to_numpy(), col, "a value is required")
+    if known is not None:
+        unknown = (t["district"] != "") & ~t["district"].isin(known)
+        shown = t["district"].to_numpy()
+        problems.add_rows(unknown.to_numpy(), rows, shown, "district", "not a unit of the scenario")
+    rr = parse_numbers(
+        t["relative_risk"], problems, "relative_risk", low=0, high=1e6, blank_ok=False,
+        low_open=True, what="a relative risk",
+    )  # fmt: skip
+    share = parse_numbers(
+        t["share"], problems, "share", low=0, high=1, blank_ok=False, low_open=True,
+        what="a fraction of the unit's people",
+    )  # fmt: skip
+    if "available" in t.columns:
+        avail = parse_numbers(
+            t["available"], problems, "available", low=0, high=1e12, blank_ok=True,
+            what="people who can be sampled", whole=True,
+        )  # fmt: skip
+    else:
+        avail = np.full(len(t), np.nan)
+    duplicated_rows(t[["district", "group"]], problems, "group", "group of the unit")
+    problems.raise_if_any()
+    out: dict[str, list[RiskGroup]] = {}
+    for code, g, r, s, a in zip(t["district"], t["group"], rr, share, avail, strict=True):
+        out.setdefault(code, []).append(
+            RiskGroup(g, float(r), float(s), None if np.isnan(a) else int(a))
+        )
+    for code, gs in out.items():
+        total = sum(g.share for g in gs)
+        if abs(total - 1.0) > 1e-6:
+            problems.add(
+                f"the shares of unit {code!r} add up to {total:.6g}, not 1", column="share"
+            )
+    problems.raise_if_any()
+    return out
+
+
+def read_groups(
+    path: str | os.PathLike, districts: Iterable[str] | None = None, *, data: bytes | None = None
+) -> dict[str, list[RiskGroup]]:
+    """Risk groups by unit code from a CSV or XLSX file (:func:`groups_from_frame`)."""
+    df = read_table(path, GROUP_COLUMNS, OPTIONAL_GROUP_COLUMNS, data=data)
+    return groups_from_frame(df, str(path), districts)
+
+
+def unit_rounds(
+    scn: Scenario,
+    day: int = 1,
+    groups: dict[str, list[RiskGroup]] | None = None,
+    codes: Iterable[str] | None = None,
+) -> list[UnitRound]:
+    """The screening round of every unit (or of ``codes``) on ``day`` of the scenario."""
+    if not 1 <= day <= scn.province.days:
+        raise InputError(f"day: 1..{scn.province.days}, got {day}", "day")
+    groups = groups or {}
+    wanted = None if codes is None else set(codes)
+    poolable = [s.id for s in scn.streams if s.poolable]
+    d = scn.demand[(scn.demand["day"] == day) & scn.demand["stream"].isin(poolable)]
+    asked = d.groupby("district")["samples"].sum()
+    out = []
+    for unit in scn.districts:
+        if wanted is not None and unit.code not in wanted:
+            continue
+        out.append(_unit_round(scn, unit, int(asked.get(unit.code, 0)), groups.get(unit.code)))
+    return out
+
+
+def rounds_on(
+    scn: Scenario,
+    date: dt.date | None = None,
+    groups: dict[str, list[RiskGroup]] | None = None,
+) -> list[UnitRound]:
+    """:func:`unit_rounds` on a calendar date of the scenario's horizon (default: its start)."""
+    return unit_rounds(scn, 1 if date is None else day_of(scn, date), groups)
+
+
+def _unit_round(
+    scn: Scenario, unit: District, asked: int, groups: list[RiskGroup] | None
+) -> UnitRound:
+    cfg = scn.settings.screening
+    pol = scn.policy
+    p = cfg.design_prevalence(unit.epidemic_level, unit.area_type)
+    target = cfg.target_sensitivity(unit.epidemic_level)
+    k = cfg.pool_size
+    note = ""
+    if groups:
+        size = allocate_for_detection(
+            groups, target, p, pool_size=k, se=pol.pooling_se, sp=pol.pooling_sp,
+            target_specificity=cfg.target_specificity,
+        )  # fmt: skip
+    else:
+        size, note = _whole_unit(unit, target, p, k, pol.pooling_se, pol.pooling_sp, cfg)
+    return UnitRound(
+        unit.code,
+        unit.name,
+        unit.epidemic_level,
+        unit.area_type,
+        unit.population,
+        p,
+        target,
+        size.samples,
+        size.pools,
+        k,
+        size.positive_pools_cutoff,
+        size.population_sensitivity,
+        size.population_specificity,
+        asked,
+        size.groups,
+        note,
+    )
+
+
+def _whole_unit(unit: District, target, p, k, se, sp, cfg) -> tuple[RiskBasedSize, str]:
+    """A unit's people as one group: sized for a large population (the same answer for every
+    unit with these values, so computed once), or all of them when they are fewer."""
+    if sp == 1.0 and k == 1:  # one by one, a known population: counted exactly for each unit
+        got = size_for_detection(
+            target, p, pool_size=1, se=se, sp=sp, population=max(unit.population, 1),
+            target_specificity=cfg.target_specificity,
+        )  # fmt: skip
+        return _one(unit, p, got.samples, got.pools, k, got.positive_pools_cutoff,
+                    got.population_sensitivity, got.population_specificity), ""  # fmt: skip
+    got = _large(target, p, k, se, sp, cfg.target_specificity)
+    if got.samples <= unit.population:
+        return _one(unit, p, got.samples, got.pools, k, got.positive_pools_cutoff,
+                    got.population_sensitivity, got.population_specificity), ""  # fmt: skip
+    everyone = unit.population
+    pools = math.ceil(everyone / k)
+    c = got.positive_pools_cutoff if pools >= got.pools else 1
+    group = [RiskGroup(WHOLE_UNIT, 1.0, 1.0, everyone)]
+    sens, spec = detection_of(group, [everyone], p, pool_size=k, se=se, sp=sp, cutoff=c)
+    note = (
+        f"the round needs {got.samples:,} samples, more than the unit's {everyone:,} people: "
+        f"test everyone"
+    )
+    return _one(unit, p, everyone, pools, k, c, sens, spec), note
+
+
+@lru_cache(maxsize=1024)
+def _large(target: float, p: float, k: int, se: float, sp: float, spec: float):
+    return size_for_detection(target, p, pool_size=k, se=se, sp=sp, target_specificity=spec)
+
+
+def _one(unit, p, samples, pools, k, cut, sens, spec) -> RiskBasedSize:
+    return RiskBasedSize(
+        [GroupSample(WHOLE_UNIT, 1.0, 1.0, p, samples, pools)],
+        samples,
+        pools,
+        k,
+        cut,
+        sens,
+        spec,
+        "one group",
+    )
+
+
+def rounds_table(rounds: list[UnitRound]) -> pd.DataFrame:
+    """One row per unit (the groups' samples as ``samples_<group>`` columns when any unit has
+    risk groups)."""
+    split = any(g.group != WHOLE_UNIT for r in rounds for g in r.groups)
+    rows = []
+    for r in rounds:
+        row = {k: v for k, v in r.to_dict().items() if k != "groups"}
+        if split:
+            for g in r.groups:
+                row[f"samples_{g.group}"] = g.samples
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,452 @@
+"""Risk-based screening: which groups of a district to sample, and how many from each.
+
+A district's people fall in groups of different risk (contacts' neighbourhoods, markets,
+industrial parks, border crossings, the rest), each with a *relative risk* and a *share* of
+the population. If the district is infected at the design prevalence p*, a person of group i
+is infected with the *effective probability of infection* EPI_i = p* RR_i / sum_j(RR_j s_j)
+(Martin, Cameron & Greiner 2007), so a sample from a riskier group is likelier to find it.
+
+Two families of functions, as in :mod:`labopt.screening.freedom`:
+
+- The published formulas, as RSurveillance and epiR compute them (their documented examples
+  are reproduced in the tests): :func:`adjusted_risks`, :func:`effective_prevalence`,
+  :func:`sep_risk_based`, :func:`sep_risk_based_hypergeometric`, :func:`n_risk_based`.
+- labopt's allocation, :func:`allocate_for_detection`: the fewest pools (reactions of the
+  round), formed within groups, that flag the district with the target sensitivity, each
+  group giving at most the samples it can (``available``); with pool specificity below 1, with
+  the cut-off on positive pools that keeps the population specificity at its target.
+  :func:`detection_of` gives the sensitivity and specificity of any allocation.
+
+Relative risks are ratios (> 0, against any reference group); shares and probabilities are
+fractions; samples and pools are counts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats
+
+from labopt.errors import InputError
+from labopt.screening.freedom import (
+    DEFAULT_SE,
+    DEFAULT_SP,
+    DEFAULT_SPECIFICITY,
+    MAX_POOLS,
+    pool_positive,
+    size_for_detection,
+)
+from labopt.screening.values import count, fraction, needed
+
+# shares of the population must add up to 1 within this
+_SHARES_SUM = 1e-6
+# a sensitivity this close below the target reaches it (floating-point sums)
+_TIE = 1e-12
+# positive-pool counts less likely than this are dropped from a distribution (far tails)
+_NEGLIGIBLE = 1e-16
+
+
+# --------------------------------------------------------------------------- published formulas
+def _vector(name: str, values: Sequence[float] | np.ndarray, size: int | None = None) -> np.ndarray:
+    v = np.atleast_1d(np.asarray(values, dtype=float))
+    if v.ndim != 1 or (size is not None and v.size not in (1, size)):
+        raise InputError(f"{name}: one value per risk group ({size}), got {v.size}", name)
+    if not np.all(np.isfinite(v)):
+        raise InputError(f"{name}: numbers, got {list(values)!r}", name)
+    return np.broadcast_to(v, (size,)).copy() if size is not None else v
+
+
+def adjusted_risks(relative_risk: Sequence[float], shares: Sequence[float]) -> np.ndarray:
+    """Each group's risk relative to the population's average: RR_i / sum_j(RR_j s_j)
+    (RSurveillance ``adj.risk``, epiR ``rsu.adjrisk``)."""
+    rr = _vector("relative_risk", relative_risk)
+    s = _vector("shares", shares, rr.size)
+    if np.any(rr <= 0):
+        raise InputError("relative_risk: each above 0", "relative_risk")
+    if np.any(s < 0) or abs(s.sum() - 1.0) > _SHARES_SUM:
+        raise InputError(
+            f"shares: fractions of the population adding up to 1, got {s.sum():.6g}", "shares"
+        )
+    return rr / float(np.sum(rr * s))
+
+
+def effective_prevalence(
+    design_prevalence: float, relative_risk: Sequence[float], shares: Sequence[float]
+) -> np.ndarray:
+    """EPI_i = p* x adjusted risk_i: the probability that a person of group i is infected when
+    the population is at the design prevalence (RSurveillance ``epi.calc``, epiR
+    ``rsu.epinf``). Values above 1 are returned as they are: the R functions do the same."""
+    p = fraction("design_prevalence", design_prevalence, low_open=True)
+    return p * adjusted_risks(relative_risk, shares)
+
+
+def sep_risk_based(
+    design_prevalence: float,
+    relative_risk: Sequence[float],
+    shares: Sequence[float],
+    samples: Sequence[int],
+    se: float | Sequence[float] = 1.0,
+) -> float:
+    """Population sensitivity of n_i samples from each group, tested one by one, large groups:
+    1 - prod_i (1 - Se_i EPI_i)^n_i (RSurveillance ``sep.rb.bin``, epiR ``rsu.sep.rb1rf``
+    binomial)."""
+    epi = effective_prevalence(design_prevalence, relative_risk, shares)
+    n = _vector("samples", samples, epi.size)
+    se_v = _vector("se", np.atleast_1d(se), epi.size)
+    return float(1.0 - np.prod((1.0 - se_v * epi) ** n))
+
+
+def sep_risk_based_hypergeometric(
+    design_prevalence: float,
+    relative_risk: Sequence[float],
+    populations: Sequence[int],
+    samples: Sequence[int],
+    se: float | Sequence[float] = 1.0,
+) -> float:
+    """Population sensitivity of n_i of N_i people from each group, tested one by one, by the
+    approximation 1 - prod_i (1 - Se_i n_i / N_i)^(EPI_i N_i), shares N_i / sum(N)
+    (RSurveillance ``sep.rb.hypergeo``, epiR ``rsu.sep.rb1rf`` hypergeometric)."""
+    big_n = _vector("populations", populations)
+    epi = effective_prevalence(design_prevalence, relative_risk, big_n / big_n.sum())
+    n = _vector("samples", samples, epi.size)
+    se_v = _vector("se", np.atleast_1d(se), epi.size)
+    return float(1.0 - np.prod((1.0 - se_v * n / big_n) ** (epi * big_n)))
+
+
+def n_risk_based(
+    target_sensitivity: float,
+    design_prevalence: float,
+    relative_risk: Sequence[float],
+    shares: Sequence[float],
+    sample_shares: Sequence[float],
+    se: float | Sequence[float] = 1.0,
+) -> tuple[list[int], int]:
+    """(samples per group, total) when the planned proportions of the sample from each group
+    are fixed, tested one by one: total = ceil(log(1 - SeP) / log(1 - sum_i(EPI_i sp_i Se_i))),
+    each group but the last ceil(total sp_i), the last what is left (RSurveillance ``n.rb``,
+    epiR ``rsu.sssep.rbsrg``).
+
+    The total treats every sample as drawn from the mix, which asks for at least as many as
+    the per-group counts need (by Jensen's inequality): :func:`allocate_for_detection` counts
+    per group."""
+    target = fraction("target_sensitivity", target_sensitivity, high_open=True)
+    epi = effective_prevalence(design_prevalence, relative_risk, shares)
+    spr = _vector("sample_shares", sample_shares, epi.size)
+    se_v = _vector("se", np.atleast_1d(se), epi.size)
+    hit = float(np.sum(epi * spr * se_v))
+    if not 0 < hit < 1:
+        raise InputError(
+            f"sample_shares: a sample finds infection with probability {hit:.4g}; it must be "
+            f"in (0, 1)",
+            "sample_shares",
+        )
+    total = needed(math.log(1.0 - target) / math.log(1.0 - hit), "target_sensitivity")
+    per = [math.ceil(total * float(x)) for x in spr[:-1]]
+    return [*per, total - sum(per)], total
+
+
+# --------------------------------------------------------------------------- labopt's allocation
+@dataclass(frozen=True)
+class RiskGroup:
+    """A group of a district's people: ``relative_risk`` of infection against any reference
+    group (only ratios matter), ``share`` of the population (a fraction; the shares of a
+    district's groups add up to 1), ``available``: people of the group who can be sampled
+    today (None: as many as asked)."""
+
+    name: str
+    relative_risk: float
+    share: float
+    available: int | None = None
+
+
+@dataclass(frozen=True)
+class GroupSample:
+    """What a round takes from one group: ``samples`` in ``pools`` pools (the last one smaller
+    when the group gives every sample it has), and the group's ``effective_prevalence``."""
+
+    group: str
+    relative_risk: float
+    share: float
+    effective_prevalence: float
+    samples: int
+    pools: int
+
+
+@dataclass(frozen=True)
+class RiskBasedSize:
+    """A screening round allocated by risk: ``groups`` (what each gives), ``samples`` and
+    ``pools`` in all, ``pool_size``, the ``positive_pools_cutoff`` that flags the district, and
+    its ``population_sensitivity`` and ``population_specificity``; ``method``: how."""
+
+    groups: list[GroupSample]
+    samples: int
+    pools: int
+    pool_size: int
+    positive_pools_cutoff: int
+    population_sensitivity: float
+    population_specificity: float
+    method: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_groups(groups: Sequence[RiskGroup]) -> list[RiskGroup]:
+    """The groups, checked: unique non-empty names, relative risks above 0, shares adding up
+    to 1, availability a count; InputError naming the group and the field."""
+    out = list(groups)
+    if not out:
+        raise InputError("groups: at least one risk group", "groups")
+    names = [g.name for g in out]
+    for g in out:
+        if not isinstance(g.name, str) or not g.name.strip():
+            raise InputError("groups: every group needs a name", "groups")
+        if names.count(g.name) > 1:
+            raise InputError(f"groups: the name {g.name!r} is used twice", "groups")
+        rr = g.relative_risk
+        if isinstance(rr, bool) or not (isinstance(rr, (int, float)) and math.isfinite(rr)):
+            raise InputError(f"relative_risk of {g.name!r}: a number above 0, got {rr!r}", "groups")
+        if rr <= 0:
+            raise InputError(f"relative_risk of {g.name!r}: above 0, got {rr!r}", "groups")
+        fraction(f"share of {g.name!r}", g.share, low_open=True)
+        if g.available is not None:
+            count(f"available of {g.name!r}", g.available)
+    total = sum(g.share for g in out)
+    if abs(total - 1.0) > _SHARES_SUM:
+        raise InputError(
+            f"groups: the shares of the population add up to {total:.6g}, not 1", "groups"
+        )
+    return out
+
+
+def _epis(groups: list[RiskGroup], p: float) -> np.ndarray:
+    epi = effective_prevalence(p, [g.relative_risk for g in groups], [g.share for g in groups])
+    worst = int(np.argmax(epi))
+    if epi[worst] > 1.0:
+        raise InputError(
+            f"design_prevalence: {p:g} makes group {groups[worst].name!r} "
+            f"{epi[worst]:.3g} infected (its relative risk against the average is "
+            f"{epi[worst] / p:.3g}); lower the design prevalence or that group's relative risk",
+            "design_prevalence",
+        )
+    return epi
+
+
+def _pools_of(samples: int, k: int) -> list[int]:
+    """Pool sizes of ``samples`` pooled by ``k``: whole pools, the last one what is left."""
+    full, rest = divmod(samples, k)
+    return [k] * full + ([rest] if rest else [])
+
+
+def detection_of(
+    groups: Sequence[RiskGroup],
+    samples: Sequence[int],
+    design_prevalence: float,
+    *,
+    pool_size: int = 1,
+    se: float = DEFAULT_SE,
+    sp: float = DEFAULT_SP,
+    cutoff: int = 1,
+) -> tuple[float, float]:
+    """(population sensitivity, population specificity) of ``samples[i]`` from each group,
+    pooled within its group by ``pool_size`` (the last pool what is left), the district
+    flagged when at least ``cutoff`` pools are positive. Exact for independent pools: the
+    positive pools are a sum of binomials, one per group and pool size (large groups)."""
+    gs = check_groups(groups)
+    if len(samples) != len(gs):
+        raise InputError(f"samples: one count per group ({len(gs)}), got {len(samples)}", "samples")
+    p = fraction("design_prevalence", design_prevalence, low_open=True)
+    k = count("pool_size", pool_size, 1)
+    se = fraction("se", se, low_open=True)
+    sp = fraction("sp", sp)
+    c = count("cutoff", cutoff, 1)
+    epi = _epis(gs, p)
+    pmf = np.ones(1)
+    pools = 0
+    for e, n in zip(epi, samples, strict=True):
+        sizes = _pools_of(count("samples", n), k)
+        pools += len(sizes)
+        for m in set(sizes):
+            pmf = _add(pmf, sizes.count(m), pool_positive(m, float(e), se, sp))
+    seps = float(pmf[c:].sum()) if c < pmf.size else 0.0
+    return min(seps, 1.0), float(stats.binom.cdf(c - 1, pools, 1.0 - sp))
+
+
+def _add(pmf: np.ndarray, n: int, q: float) -> np.ndarray:
+    """The distribution of X + Bin(n, q) from X's, far tails dropped."""
+    if n == 0:
+        return pmf
+    out = np.convolve(pmf, stats.binom.pmf(np.arange(n + 1), n, q))
+    keep = np.flatnonzero(out > _NEGLIGIBLE)
+    return out[: keep[-1] + 1] if keep.size else out[:1]
+
+
+def allocate_for_detection(
+    groups: Sequence[RiskGroup],
+    target_sensitivity: float,
+    design_prevalence: float,
+    *,
+    pool_size: int = 1,
+    se: float = DEFAULT_SE,
+    sp: float = DEFAULT_SP,
+    target_specificity: float = DEFAULT_SPECIFICITY,
+) -> RiskBasedSize:
+    """The fewest pools of ``pool_size`` (each one reaction of the round), formed within
+    groups, that flag the district infected at the design prevalence with at least the target
+    sensitivity; each group gives at most ``available`` samples.
+
+    A pool's chance of being positive grows with its group's EPI, and with Sp < 1 the cut-off
+    that keeps the population specificity depends only on the number of pools; so for any
+    number of pools the best choice is the pools likeliest positive: the riskiest groups first,
+    each until it has no more to give. The smallest number of pools that reaches the target
+    that way is the smallest of any allocation. One group is sized by
+    :func:`~labopt.screening.freedom.size_for_detection` (exact for a known population).
+    """
+    gs = check_groups(groups)
+    target = fraction("target_sensitivity", target_sensitivity, low_open=True, high_open=True)
+    p = fraction("design_prevalence", design_prevalence, low_open=True)
+    k = count("pool_size", pool_size, 1)
+    se = fraction("se", se, low_open=True)
+    sp = fraction("sp", sp)
+    spec = fraction("target_specificity", target_specificity, low_open=True, high_open=True)
+    epi = _epis(gs, p)
+    if len(gs) == 1:
+        one = size_for_detection(
+            target, p, pool_size=k, se=se, sp=sp, population=gs[0].available,
+            target_specificity=spec,
+        )  # fmt: skip
+        g = gs[0]
+        return RiskBasedSize(
+            [GroupSample(g.name, g.relative_risk, g.share, p, one.samples, one.pools)],
+            one.samples,
+            one.pools,
+            k,
+            one.positive_pools_cutoff,
+            one.population_sensitivity,
+            one.population_specificity,
+            one.method,
+        )
+    # blocks of identical pools (group, pool size, how many), likeliest positive first
+    blocks: list[tuple[float, int, int, float]] = []  # (positive, group index, size, count)
+    for i, (g, e) in enumerate(zip(gs, epi, strict=True)):
+        if g.available is None:
+            blocks.append((pool_positive(k, float(e), se, sp), i, k, math.inf))
+            continue
+        full, rest = divmod(g.available, k)
+        if full:
+            blocks.append((pool_positive(k, float(e), se, sp), i, k, full))
+        if rest:
+            blocks.append((pool_positive(rest, float(e), se, sp), i, rest, 1))
+    blocks.sort(key=lambda b: (-b[0], b[1]))
+    false_alarm = 1.0 - sp
+    if not blocks or blocks[0][0] - false_alarm <= 1e-12:
+        raise InputError(
+            "design_prevalence: no pool is more often positive at the design prevalence than "
+            "when no one is infected; no number of pools tells the two apart",
+            "design_prevalence",
+        )
+    taken = [0] * len(blocks)
+    before = np.ones(1)  # positive pools among the blocks fully taken
+    pools_before = 0
+    for b, (q, _, _, many) in enumerate(blocks):
+        if q - false_alarm <= 1e-12:
+            break  # pools no likelier positive than a clean one cannot help
+        found = _within_block(before, pools_before, q, many, target, spec, false_alarm)
+        if found is not None:
+            taken[b] = found
+            return _allocation(gs, epi, blocks, taken, k, p, se, sp, spec)
+        taken[b] = int(many)
+        before = _add(before, int(many), q)
+        pools_before += int(many)
+    best = detection_of(
+        gs,
+        [g.available or 0 for g in gs],
+        p,
+        pool_size=k,
+        se=se,
+        sp=sp,
+        cutoff=_cutoff(pools_before, spec, false_alarm),
+    )[0]
+    raise InputError(
+        f"target_sensitivity: every available sample of every group ({pools_before:,} pools) "
+        f"flags the district with probability {best:.4f} < {target}; screen more people or "
+        f"ask for less",
+        "target_sensitivity",
+    )
+
+
+def _cutoff(pools: int | np.ndarray, spec: float, false_alarm: float):
+    """The fewest positive pools that flag a district, such that a district with no infection
+    is flagged at most 1 - spec of the time (pools' false positives are binomial)."""
+    if false_alarm == 0.0:
+        return np.ones_like(pools) if isinstance(pools, np.ndarray) else 1
+    c = stats.binom.ppf(spec, pools, false_alarm) + 1
+    return c.astype(np.int64) if isinstance(c, np.ndarray) else int(c)
+
+
+def _within_block(
+    before: np.ndarray,
+    pools_before: int,
+    q: float,
+    many: float,
+    target: float,
+    spec: float,
+    false_alarm: float,
+) -> int | None:
+    """The fewest pools j <= many of this block that, with the blocks before, reach the
+    target sensitivity; None if all of them do not."""
+    start = 1
+    limit = int(min(many, MAX_POOLS))
+    while start <= limit:
+        j = np.arange(start, min(max(start * 4, start + 64), limit) + 1)
+        cut = _cutoff(pools_before + j, spec, false_alarm)
+        # P(X + Bin(j, q) >= c) = sum_x P(X = x) P(Bin(j, q) >= c - x)
+        x = np.arange(before.size)[:, None]
+        sens = (before[:, None] * stats.binom.sf(cut[None, :] - 1 - x, j[None, :], q)).sum(0)
+        ok = np.flatnonzero(sens >= target - _TIE)
+        if ok.size:
+            return int(j[ok[0]])
+        start = int(j[-1]) + 1
+    if many > MAX_POOLS:
+        raise InputError(
+            f"target_sensitivity: not reached within {MAX_POOLS:,} pools", "target_sensitivity"
+        )
+    return None
+
+
+def _allocation(
+    gs: list[RiskGroup],
+    epi: np.ndarray,
+    blocks: list[tuple[float, int, int, float]],
+    taken: list[int],
+    k: int,
+    p: float,
+    se: float,
+    sp: float,
+    spec: float,
+) -> RiskBasedSize:
+    samples = [0] * len(gs)
+    pools = [0] * len(gs)
+    for (_, i, size, _), n in zip(blocks, taken, strict=True):
+        samples[i] += n * size
+        pools[i] += n
+    total = sum(pools)
+    cut = _cutoff(total, spec, 1.0 - sp)
+    sens, spec_got = detection_of(gs, samples, p, pool_size=k, se=se, sp=sp, cutoff=cut)
+    return RiskBasedSize(
+        [
+            GroupSample(g.name, g.relative_risk, g.share, float(e), n, r)
+            for g, e, n, r in zip(gs, epi, samples, pools, strict=True)
+        ],
+        sum(samples),
+        total,
+        k,
+        cut,
+        sens,
+        spec_got,
+        "risk-based, riskiest groups first"
+        + (", binomial with a cut-off" if sp < 1 else ", one positive pool flags"),
+    )
