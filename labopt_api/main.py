@@ -248,6 +248,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         health.router,
         pooling.router,
         screening.router,
+        screening.rounds_router,
         scenarios.router,
         plans.router,
         batches.router,

@@ -88,6 +88,25 @@ class EvaluateRequest(_In):
     bingroup2_compat: bool = False
 
 
+class RiskGroupIn(_In):
+    name: str = Field(min_length=1, max_length=100, description="the group, e.g. 'market'")
+    relative_risk: float = Field(gt=0.0, le=1e6, description="risk against any reference group")
+    share: float = Field(gt=0.0, le=1.0, description="fraction of the place's people")
+    available: int | None = Field(
+        None, ge=0, le=10**9, description="people who can be sampled (null: as many as asked)"
+    )
+    at_least: int = Field(0, ge=0, le=10**9, description="samples it gives whatever its risk")
+
+
+class GroupSampleOut(BaseModel):
+    group: str
+    relative_risk: float
+    share: float
+    effective_prevalence: float
+    samples: int
+    pools: int
+
+
 class ScreeningSizeRequest(_In):
     design_prevalence: float = Field(
         gt=0.0, le=1.0, description="the prevalence to detect if present (0.01: 1 in 100)"
@@ -106,6 +125,11 @@ class ScreeningSizeRequest(_In):
         ge=0.0,
         lt=1.0,
         description="with sp < 1: not flagging a population with none",
+    )
+    groups: Annotated[list[RiskGroupIn], Field(min_length=1, max_length=100)] | None = Field(
+        None,
+        description="the place's risk groups (shares adding up to 1): the fewest pools, "
+        "riskiest groups first; population is then each group's available",
     )
 
 
@@ -140,6 +164,32 @@ class ScreeningSizeOut(BaseModel):
     population_sensitivity: float
     population_specificity: float
     method: str
+    groups: list[GroupSampleOut] | None = None
+
+
+class UnitRoundOut(BaseModel):
+    district: str
+    name: str
+    epidemic_level: int
+    area_type: str
+    population: int
+    design_prevalence: float
+    target_sensitivity: float
+    samples: int
+    pools: int
+    pool_size: int
+    positive_pools_cutoff: int
+    population_sensitivity: float
+    population_specificity: float
+    asked: int = Field(description="poolable streams' samples the demand asks that day")
+    groups: list[GroupSampleOut]
+    note: str
+
+
+class ScreeningRoundsOut(BaseModel):
+    scenario_id: str
+    date: dt.date
+    units: list[UnitRoundOut]
 
 
 class DesignOut(BaseModel):

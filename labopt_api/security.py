@@ -70,6 +70,13 @@ class Principal:
     def lab_ids(self, province: str) -> set[str]:
         return self.units(province) if self.role == "lab" else set()
 
+    def speaks_for(self, province: str, code: str) -> bool:
+        """May report for (and read the input of) unit ``code``: the province's coordinators
+        and the unit's district keys."""
+        return self.coordinates(province) or (
+            self.role == "district" and code in self.units(province)
+        )
+
 
 def forbidden(what: str) -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, detail=f"this key may not {what}")

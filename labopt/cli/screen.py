@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from labopt.cli.common import Json, console, print_json, reports_errors
+from labopt.cells import write_csv, write_xlsx
+from labopt.cli.common import (
+    Force,
+    Json,
+    NumberFormatOption,
+    console,
+    err_console,
+    print_json,
+    reports_errors,
+)
 from labopt.errors import InputError
+from labopt.files import write_output_file
+from labopt.scenario import load_scenario
 from labopt.screening import DEFAULT_SE, DEFAULT_SP, DEFAULT_SPECIFICITY, size_for_detection
+from labopt.screening.districts import ONE_PLACE, read_groups, rounds_on, rounds_table
 from labopt.screening.precision import size_for_estimate
+from labopt.screening.risk import allocate_for_detection
 
 app = typer.Typer(
     help="Screening: the samples and pools a round needs to detect infection.",
@@ -71,10 +86,54 @@ def size(
             help="with sp < 1: probability of not flagging a population with no infection",
         ),
     ] = DEFAULT_SPECIFICITY,
+    groups: Annotated[
+        Path | None,
+        typer.Option(
+            "--groups",
+            help="CSV or XLSX of the place's risk groups (group, relative_risk, share, at_least, "
+            "available): the fewest pools, riskiest groups first",
+        ),
+    ] = None,
     json: Json = False,
 ) -> None:
     """The fewest samples (and pools) that flag a population infected at the design prevalence
     with the target sensitivity; with sp < 1, the number of positive pools that flags it."""
+    if groups is not None:
+        if population is not None:
+            raise InputError(
+                "--population: with --groups, each group's people who can be sampled are its "
+                "'available' column",
+                "--population",
+            )
+        by_place = read_groups(groups)
+        with _options():
+            risk = allocate_for_detection(
+                by_place[ONE_PLACE],
+                target_sensitivity,
+                design_prevalence,
+                pool_size=pool_size,
+                se=se,
+                sp=sp,
+                target_specificity=target_specificity,
+            )
+        if json:
+            print_json(risk.to_dict())
+            return
+        _print_size(risk)
+        g = Table(title="From each group", title_justify="left")
+        for col in ("group", "relative risk", "share", "infected if p*", "samples", "pools"):
+            g.add_column(col, justify="left" if col == "group" else "right")
+        for x in risk.groups:
+            g.add_row(
+                x.group,
+                f"{x.relative_risk:g}",
+                f"{x.share:g}",
+                f"{x.effective_prevalence:.4g}",
+                f"{x.samples:,}",
+                f"{x.pools:,}",
+            )
+        console.print(g)
+        return
     with _options():
         got = size_for_detection(
             target_sensitivity,
@@ -88,6 +147,10 @@ def size(
     if json:
         print_json(got.to_dict())
         return
+    _print_size(got)
+
+
+def _print_size(got) -> None:
     t = Table(title="Screening round for detection", title_justify="left", show_header=False)
     t.add_row("samples", f"{got.samples:,}")
     t.add_row("pools", f"{got.pools:,} of {got.pool_size}")
@@ -152,3 +215,110 @@ def precision(
     t.add_row("precision", f"± {got.half_width:.4g}")
     t.add_row("a pool positive with probability", f"{got.pool_positive:.4f}")
     console.print(t)
+
+
+@app.command("allocate")
+@reports_errors
+def allocate(
+    scenario: Annotated[
+        Path, typer.Argument(help="scenario folder (scenario.toml + CSV files) or .xlsx workbook")
+    ],
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="a date of the scenario's horizon, YYYY-MM-DD (default: day 1)"
+        ),
+    ] = None,
+    groups: Annotated[
+        Path | None,
+        typer.Option(
+            "--groups",
+            help="CSV or XLSX of risk groups (district, group, relative_risk, share, "
+            "available, at_least); a unit not listed is one group",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="write the table to this .csv or .xlsx file")
+    ] = None,
+    force: Force = False,
+    json: Json = False,
+    number_format: NumberFormatOption = None,
+) -> None:
+    """Each unit's screening round on a day: the samples and pools that detect infection at
+    the design prevalence of its epidemic level and area type ([screening] settings) with
+    its target sensitivity, against the screening the demand asks."""
+    when = _date(date)
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        raise InputError(f"--out: a .csv or .xlsx file, got {out.name!r}", "--out")
+    scn = load_scenario(scenario, number_format)
+    by_unit = None if groups is None else read_groups(groups, [d.code for d in scn.districts])
+    rounds = rounds_on(scn, when, by_unit)
+    table = rounds_table(rounds)
+    if out is not None:
+        writer = (
+            (lambda tmp: write_xlsx(tmp, {"screening": table}))
+            if out.suffix.lower() == ".xlsx"
+            else (lambda tmp: write_csv(table, tmp))
+        )
+        write_output_file(
+            out, writer, force=force, what="--out", reads=[scenario, *([groups] if groups else [])]
+        )
+        err_console.print(f"wrote {out}")
+    if json:
+        print_json(
+            {
+                "date": (when or scn.province.start_date).isoformat(),
+                "units": [r.to_dict() for r in rounds],
+            }
+        )
+        return
+    day = when or scn.province.start_date
+    t = Table(
+        title=f"Screening rounds, {scn.province.name}, {day.isoformat()}", title_justify="left"
+    )
+    for col in (
+        "unit",
+        "level",
+        "area",
+        "p*",
+        "target",
+        "samples",
+        "pools",
+        "flagged at",
+        "sensitivity",
+        "asked",
+    ):
+        t.add_column(col, justify="left" if col in ("unit", "area") else "right")
+    for r in rounds:
+        t.add_row(
+            r.name,
+            str(r.epidemic_level),
+            r.area_type.replace("_", " "),
+            f"{r.design_prevalence:.2%}",
+            f"{r.target_sensitivity:.0%}",
+            f"{r.samples:,}",
+            f"{r.pools:,} of {r.pool_size}",
+            f"{r.positive_pools_cutoff:,}",
+            f"{r.population_sensitivity:.3f}",
+            f"{r.asked:,}",
+        )
+    console.print(t)
+    need = sum(r.samples for r in rounds)
+    asked = sum(r.asked for r in rounds)
+    console.print(
+        f"The rounds take {need:,} samples in {sum(r.pools for r in rounds):,} pools; the demand "
+        f"asks {asked:,} screening samples. Design prevalence and targets are the scenario's "
+        f"\\[screening] settings (assumptions)."
+    )
+    for r in rounds:
+        if r.note:
+            console.print(f"{r.name}: {r.note}")
+
+
+def _date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"--date: a date YYYY-MM-DD, got {text!r}", "--date") from None

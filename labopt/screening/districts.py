@@ -32,8 +32,10 @@ from labopt.screening.risk import (
     detection_of,
 )
 
-GROUP_COLUMNS = ("district", "group", "relative_risk", "share")
-OPTIONAL_GROUP_COLUMNS = ("available",)
+GROUP_COLUMNS = ("group", "relative_risk", "share")
+OPTIONAL_GROUP_COLUMNS = ("district", "available", "at_least")
+# the key of the groups of one place, in a table without a district column
+ONE_PLACE = ""
 # a unit's people when no groups table splits them
 WHOLE_UNIT = "everyone"
 
@@ -68,17 +70,29 @@ class UnitRound:
 def groups_from_frame(
     df: pd.DataFrame, source: str, districts: Iterable[str] | None = None
 ) -> dict[str, list[RiskGroup]]:
-    """Risk groups by unit code from a table with columns district, group, relative_risk,
-    share and optionally available (text cells, as read); every problem named by row and
-    column, all of them at once."""
+    """Risk groups by unit code from a table with columns group, relative_risk, share and
+    optionally available and at_least (text cells, as read), and district: required when
+    ``districts`` (the scenario's unit codes) is given, else absent (the groups of one place,
+    under the key ONE_PLACE). Every problem named by row and column, all of them at once."""
     t = text_table(df, source, GROUP_COLUMNS, OPTIONAL_GROUP_COLUMNS)
     problems = Problems(source)
+    if districts is not None and "district" not in t.columns:
+        problems.add("missing column 'district': the unit each group belongs to")
+    if districts is None and "district" in t.columns:
+        problems.add(
+            "a column 'district': these are the groups of one place; the groups of a "
+            "scenario's units go to `labopt screen allocate`",
+            column="district",
+        )
+    problems.raise_if_any()
+    if "district" not in t.columns:
+        t["district"] = ONE_PLACE
     if len(t) == 0:
         problems.add("no rows: one row per risk group of a unit")
         problems.raise_if_any()
     known = None if districts is None else set(districts)
     rows = np.arange(2, len(t) + 2)
-    for col in ("district", "group"):
+    for col in ("district", "group") if districts is not None else ("group",):
         blank = t[col].to_numpy() == ""
         problems.add_rows(blank, rows, t[col].to_numpy(), col, "a value is required")
     if known is not None:
@@ -100,19 +114,37 @@ def groups_from_frame(
         )  # fmt: skip
     else:
         avail = np.full(len(t), np.nan)
+    least = (
+        parse_numbers(
+            t["at_least"],
+            problems,
+            "at_least",
+            low=0,
+            high=1e12,
+            blank_ok=True,
+            what="samples the group gives whatever its risk",
+            whole=True,
+        )
+        if "at_least" in t.columns
+        else np.zeros(len(t))
+    )
+    over = ~np.isnan(avail) & ~np.isnan(least) & (least > avail)
+    problems.add_rows(over, rows, t["at_least"].to_numpy() if "at_least" in t.columns else least,
+                      "at_least", "more than the group's available people")  # fmt: skip
     duplicated_rows(t[["district", "group"]], problems, "group", "group of the unit")
     problems.raise_if_any()
     out: dict[str, list[RiskGroup]] = {}
-    for code, g, r, s, a in zip(t["district"], t["group"], rr, share, avail, strict=True):
+    for code, g, r, s, a, m in zip(t["district"], t["group"], rr, share, avail, least, strict=True):
         out.setdefault(code, []).append(
-            RiskGroup(g, float(r), float(s), None if np.isnan(a) else int(a))
+            RiskGroup(
+                g, float(r), float(s), None if np.isnan(a) else int(a), 0 if np.isnan(m) else int(m)
+            )
         )
     for code, gs in out.items():
         total = sum(g.share for g in gs)
         if abs(total - 1.0) > 1e-6:
-            problems.add(
-                f"the shares of unit {code!r} add up to {total:.6g}, not 1", column="share"
-            )
+            whose = "the groups'" if code == ONE_PLACE else f"unit {code!r}'s groups'"
+            problems.add(f"{whose} shares add up to {total:.6g}, not 1", column="share")
     problems.raise_if_any()
     return out
 

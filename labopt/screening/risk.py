@@ -154,12 +154,14 @@ class RiskGroup:
     """A group of a district's people: ``relative_risk`` of infection against any reference
     group (only ratios matter), ``share`` of the population (a fraction; the shares of a
     district's groups add up to 1), ``available``: people of the group who can be sampled
-    today (None: as many as asked)."""
+    today (None: as many as asked), ``at_least``: samples the group gives whatever its risk
+    (so that the round also covers it; rounded up to whole pools within ``available``)."""
 
     name: str
     relative_risk: float
     share: float
     available: int | None = None
+    at_least: int = 0
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,13 @@ def check_groups(groups: Sequence[RiskGroup]) -> list[RiskGroup]:
         fraction(f"share of {g.name!r}", g.share, low_open=True)
         if g.available is not None:
             count(f"available of {g.name!r}", g.available)
+        least = count(f"at_least of {g.name!r}", g.at_least)
+        if g.available is not None and least > g.available:
+            raise InputError(
+                f"at_least of {g.name!r}: {least:,} samples, more than the {g.available:,} "
+                f"available",
+                "groups",
+            )
     total = sum(g.share for g in out)
     if abs(total - 1.0) > _SHARES_SUM:
         raise InputError(
@@ -313,7 +322,7 @@ def allocate_for_detection(
     sp = fraction("sp", sp)
     spec = fraction("target_specificity", target_specificity, low_open=True, high_open=True)
     epi = _epis(gs, p)
-    if len(gs) == 1:
+    if len(gs) == 1 and gs[0].at_least == 0:
         one = size_for_detection(
             target, p, pool_size=k, se=se, sp=sp, population=gs[0].available,
             target_specificity=spec,
@@ -329,53 +338,63 @@ def allocate_for_detection(
             one.population_specificity,
             one.method,
         )
-    # blocks of identical pools (group, pool size, how many), likeliest positive first
+    false_alarm = 1.0 - sp
+    # the pools each group gives whatever its risk (whole pools, within what it has)
+    whole = [-(-g.at_least // k) * k for g in gs]
+    forced = [
+        w if g.available is None else min(g.available, w) for w, g in zip(whole, gs, strict=True)
+    ]
+    before = np.ones(1)  # the distribution of positive pools among the pools taken
+    pools_before = 0
+    for f, e in zip(forced, epi, strict=True):
+        sizes = _pools_of(f, k)
+        for m in set(sizes):
+            before = _add(before, sizes.count(m), pool_positive(m, float(e), se, sp))
+        pools_before += len(sizes)
+    # blocks of identical further pools (group, pool size, how many), likeliest positive first
     blocks: list[tuple[float, int, int, float]] = []  # (positive, group index, size, count)
     for i, (g, e) in enumerate(zip(gs, epi, strict=True)):
         if g.available is None:
             blocks.append((pool_positive(k, float(e), se, sp), i, k, math.inf))
             continue
-        full, rest = divmod(g.available, k)
+        full, rest = divmod(g.available - forced[i], k)
         if full:
             blocks.append((pool_positive(k, float(e), se, sp), i, k, full))
         if rest:
             blocks.append((pool_positive(rest, float(e), se, sp), i, rest, 1))
     blocks.sort(key=lambda b: (-b[0], b[1]))
-    false_alarm = 1.0 - sp
-    if not blocks or blocks[0][0] - false_alarm <= 1e-12:
+    taken = [0] * len(blocks)
+    if pools_before and _reaches(before, pools_before, target, spec, false_alarm):
+        return _allocation(gs, epi, forced, blocks, taken, k, p, se, sp, spec)
+    if (not blocks or blocks[0][0] - false_alarm <= 1e-12) and not pools_before:
         raise InputError(
             "design_prevalence: no pool is more often positive at the design prevalence than "
             "when no one is infected; no number of pools tells the two apart",
             "design_prevalence",
         )
-    taken = [0] * len(blocks)
-    before = np.ones(1)  # positive pools among the blocks fully taken
-    pools_before = 0
     for b, (q, _, _, many) in enumerate(blocks):
         if q - false_alarm <= 1e-12:
             break  # pools no likelier positive than a clean one cannot help
         found = _within_block(before, pools_before, q, many, target, spec, false_alarm)
         if found is not None:
             taken[b] = found
-            return _allocation(gs, epi, blocks, taken, k, p, se, sp, spec)
+            return _allocation(gs, epi, forced, blocks, taken, k, p, se, sp, spec)
         taken[b] = int(many)
         before = _add(before, int(many), q)
         pools_before += int(many)
-    best = detection_of(
-        gs,
-        [g.available or 0 for g in gs],
-        p,
-        pool_size=k,
-        se=se,
-        sp=sp,
-        cutoff=_cutoff(pools_before, spec, false_alarm),
-    )[0]
+    c = int(_cutoff(pools_before, spec, false_alarm))
+    best = float(before[c:].sum()) if c < before.size else 0.0
     raise InputError(
         f"target_sensitivity: every available sample of every group ({pools_before:,} pools) "
         f"flags the district with probability {best:.4f} < {target}; screen more people or "
         f"ask for less",
         "target_sensitivity",
     )
+
+
+def _reaches(before: np.ndarray, pools: int, target: float, spec: float, false_alarm: float):
+    c = int(_cutoff(pools, spec, false_alarm))
+    return c < before.size and float(before[c:].sum()) >= target - _TIE
 
 
 def _cutoff(pools: int | np.ndarray, spec: float, false_alarm: float):
@@ -420,6 +439,7 @@ def _within_block(
 def _allocation(
     gs: list[RiskGroup],
     epi: np.ndarray,
+    forced: list[int],
     blocks: list[tuple[float, int, int, float]],
     taken: list[int],
     k: int,
@@ -428,8 +448,8 @@ def _allocation(
     sp: float,
     spec: float,
 ) -> RiskBasedSize:
-    samples = [0] * len(gs)
-    pools = [0] * len(gs)
+    samples = list(forced)
+    pools = [len(_pools_of(f, k)) for f in forced]
     for (_, i, size, _), n in zip(blocks, taken, strict=True):
         samples[i] += n * size
         pools[i] += n

@@ -438,10 +438,6 @@ def _day_out(db: DbSession, scenario_id: str, code: str, date: dt.date) -> Distr
     )
 
 
-def _may_report(who: Principal, province: str, code: str) -> bool:
-    return who.coordinates(province) or (who.role == "district" and code in who.units(province))
-
-
 @router.put(
     "/{scenario_id}/districts/{code}/days/{date}",
     response_model=DistrictDayOut,
@@ -457,7 +453,7 @@ def put_district_day(
     db: DbSession,
 ) -> DistrictDayOut:
     r = scenarios.get(db, scenario_id)
-    if not _may_report(who, r.province_code, code):
+    if not who.speaks_for(r.province_code, code):
         raise forbidden(f"submit input for {r.province_code}/{code}")
     if not usable_id(code, DistrictDayRecord.district):  # e.g. a scenario stored before
         raise field_error(  # codes were checked
@@ -492,6 +488,6 @@ def get_district_day(
     scenario_id: str, code: str, date: dt.date, who: Caller, db: DbSession
 ) -> DistrictDayOut:
     r = scenarios.get(db, scenario_id)
-    if not _may_report(who, r.province_code, code):
+    if not who.speaks_for(r.province_code, code):
         raise forbidden(f"read input of {r.province_code}/{code}")
     return _day_out(db, scenario_id, code, date)

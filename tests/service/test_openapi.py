@@ -28,6 +28,8 @@ OPERATIONS = {
     ("post", "/v1/pooling/optimize"): "pooling-optimize",
     ("post", "/v1/screening/size"): "screening-size",
     ("post", "/v1/screening/precision"): "screening-precision",
+    ("get", "/v1/scenarios/{scenario_id}/screening"): "screening-rounds",
+    ("get", "/v1/scenarios/{scenario_id}/districts/{code}/screening"): "district-screening",
     ("post", "/v1/scenarios"): "scenarios-create",
     ("get", "/v1/scenarios"): "scenarios-list",
     ("post", "/v1/scenarios/upload"): "scenarios-upload",
