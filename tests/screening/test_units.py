@@ -1,0 +1,199 @@
+"""Each unit's screening round: the [screening] settings' mapping from epidemic level and area
+type, risk groups from a file (bad rows named), `labopt screen allocate` and `size --groups`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from labopt.lab.tables import LabInputError
+from labopt.scenario import load_scenario, save_folder
+from labopt.screening import size_for_detection
+from labopt.screening.districts import WHOLE_UNIT, read_groups, rounds_table, unit_rounds
+from labopt.screening.risk import RiskGroup, allocate_for_detection
+from tests.cli.helpers import run
+
+EXAMPLES = Path(__file__).parents[2] / "labopt" / "examples"
+THANH_HOA = EXAMPLES / "thanh_hoa"
+
+
+@pytest.fixture(scope="module")
+def thanh_hoa():
+    return load_scenario(THANH_HOA)
+
+
+def test_each_unit_is_sized_by_its_level_and_area(thanh_hoa):
+    cfg = thanh_hoa.settings.screening
+    pol = thanh_hoa.policy
+    rounds = unit_rounds(thanh_hoa, 3)
+    assert len(rounds) == len(thanh_hoa.districts)
+    demand = thanh_hoa.demand
+    for r, unit in zip(rounds, thanh_hoa.districts, strict=True):
+        p = getattr(cfg, f"design_prevalence_{unit.epidemic_level}") * getattr(cfg, unit.area_type)
+        target = getattr(cfg, f"target_sensitivity_{unit.epidemic_level}")
+        assert (r.design_prevalence, r.target_sensitivity) == pytest.approx((p, target))
+        ref = size_for_detection(
+            target, p, pool_size=cfg.pool_size, se=pol.pooling_se, sp=pol.pooling_sp
+        )
+        assert (r.samples, r.pools, r.positive_pools_cutoff) == (
+            ref.samples,
+            ref.pools,
+            ref.positive_pools_cutoff,
+        )
+        assert r.population_sensitivity >= target and r.population_specificity >= 0.95
+        asked = demand[
+            (demand["day"] == 3)
+            & (demand["district"] == unit.code)
+            & (demand["stream"] == "screening")
+        ]["samples"].sum()
+        assert r.asked == asked
+    # a riskier level asks for more, a concentrated urban area more than a rural one
+    by = {(r.epidemic_level, r.area_type): r.samples for r in rounds}
+    assert by[(3, "rural")] > by[(2, "rural")] > by[(1, "rural")]
+    assert by[(3, "concentrated_urban")] > by[(3, "rural")]
+
+
+def test_the_settings_are_the_scenarios_to_edit(tmp_path, thanh_hoa):
+    edited = thanh_hoa.with_settings(
+        screening={"design_prevalence_1": 0.02, "rural": 1.0, "pool_size": 10}
+    )
+    folder = save_folder(edited, tmp_path / "s")
+    text = (folder / "scenario.toml").read_text()
+    assert "[screening]" in text and "design_prevalence_1 = 0.02" in text
+    back = load_scenario(folder)
+    r = next(x for x in unit_rounds(back) if x.epidemic_level == 1 and x.area_type == "rural")
+    ref = size_for_detection(0.80, 0.02, pool_size=10, se=0.95, sp=0.995)
+    assert (r.samples, r.pool_size) == (ref.samples, 10)
+    bad = text.replace("design_prevalence_1 = 0.02", "design_prevalence_1 = 2")
+    (folder / "scenario.toml").write_text(bad)
+    r = run("screen", "allocate", str(folder))
+    assert r.exit_code != 0 and "screening.design_prevalence_1" in r.output
+
+
+def test_a_unit_smaller_than_its_round_tests_everyone(thanh_hoa):
+    small = thanh_hoa.districts[0].model_copy(update={"population": 300})
+    scn = type(thanh_hoa)(**{**thanh_hoa.__dict__, "districts": [small, *thanh_hoa.districts[1:]]})
+    r = unit_rounds(scn, 1, codes=[small.code])[0]
+    assert r.samples == 300 and r.pools == 60 and "test everyone" in r.note
+    assert r.population_sensitivity < r.target_sensitivity
+
+
+def test_groups_from_a_file_split_a_unit(tmp_path, thanh_hoa):
+    code = thanh_hoa.districts[0].code
+    f = tmp_path / "groups.csv"
+    f.write_text(
+        "district,group,relative_risk,share,available,at_least\n"
+        f"{code},market,8,0.05,400,\n"
+        f"{code},rest,1,0.95,,20\n"
+    )
+    groups = read_groups(f, [d.code for d in thanh_hoa.districts])
+    assert groups == {
+        code: [RiskGroup("market", 8.0, 0.05, 400, 0), RiskGroup("rest", 1.0, 0.95, None, 20)]
+    }
+    r = unit_rounds(thanh_hoa, 1, groups)
+    split = next(x for x in r if x.district == code)
+    ref = allocate_for_detection(
+        groups[code],
+        split.target_sensitivity,
+        split.design_prevalence,
+        pool_size=5,
+        se=0.95,
+        sp=0.995,
+    )
+    assert (
+        split.samples
+        == ref.samples
+        < next(x for x in unit_rounds(thanh_hoa) if x.district == code).samples
+    )
+    assert [g.group for g in split.groups] == ["market", "rest"]
+    table = rounds_table(r)
+    assert {"samples_market", "samples_rest", f"samples_{WHOLE_UNIT}"} <= set(table.columns)
+
+
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        ("a,x,2,0.5,,\na,y,1,0.5,,\n", "not a unit of the scenario"),
+        ("{c},x,0,0.5,,\n{c},y,1,0.5,,\n", "relative_risk"),
+        ("{c},x,2,0.5,,\n{c},y,1,0.4,,\n", "add up to 0.9"),
+        ("{c},x,2,0.5,3,5\n{c},y,1,0.5,,\n", "more than the group's available"),
+        ("{c},x,2,0.5,,\n{c},x,1,0.5,,\n", "group"),
+        ("{c},x,2,half,,\n{c},y,1,0.5,,\n", "share"),
+        ("{c},,2,0.5,,\n{c},y,1,0.5,,\n", "a value is required"),
+    ],
+)
+def test_bad_group_rows_are_named(tmp_path, thanh_hoa, rows, said):
+    code = thanh_hoa.districts[0].code
+    f = tmp_path / "g.csv"
+    f.write_text("district,group,relative_risk,share,available,at_least\n" + rows.format(c=code))
+    with pytest.raises(LabInputError) as exc:
+        read_groups(f, [d.code for d in thanh_hoa.districts])
+    assert said in str(exc.value) and "g.csv" in str(exc.value)
+    r = run("screen", "allocate", str(THANH_HOA), "--groups", str(f))
+    assert r.exit_code != 0 and said in r.output
+
+
+def test_screen_allocate_prints_writes_and_answers_json(tmp_path, thanh_hoa):
+    r = run("screen", "allocate", str(THANH_HOA), "--date", "2021-10-06", "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got["date"] == "2021-10-06"
+    want = [u.to_dict() for u in unit_rounds(thanh_hoa, 3)]
+    assert got["units"] == json.loads(json.dumps(want))
+    out = tmp_path / "rounds.csv"
+    r = run("screen", "allocate", str(THANH_HOA), "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert "The rounds take" in r.stdout and "[screening] settings" in r.stdout
+    table = pd.read_csv(out)
+    assert table["samples"].tolist() == [u.samples for u in unit_rounds(thanh_hoa, 1)]
+    again = run("screen", "allocate", str(THANH_HOA), "--out", str(out))
+    assert again.exit_code != 0 and "--force" in again.output
+    xlsx = tmp_path / "rounds.xlsx"
+    assert run("screen", "allocate", str(THANH_HOA), "--out", str(xlsx)).exit_code == 0
+    assert pd.read_excel(xlsx, sheet_name="screening")["samples"].sum() == table["samples"].sum()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--date", "2021-13-01"], "--date: a date YYYY-MM-DD"),
+        (["--date", "2021-09-01"], "2021-10-04"),
+        (["--out", "x.txt"], "--out: a .csv or .xlsx file"),
+    ],
+)
+def test_screen_allocate_names_a_bad_option(args, said):
+    r = run("screen", "allocate", str(THANH_HOA), *args)
+    assert r.exit_code != 0 and said in r.output
+
+
+def test_screen_size_with_groups(tmp_path):
+    f = tmp_path / "g.csv"
+    f.write_text("group,relative_risk,share,available\nmarket,5,0.1,200\nrest,1,0.9,\n")
+    r = run(
+        "screen",
+        "size",
+        "--design-prevalence",
+        "0.01",
+        "--pool-size",
+        "5",
+        "--groups",
+        str(f),
+        "--json",
+    )
+    assert r.exit_code == 0, r.output
+    ref = allocate_for_detection(
+        [RiskGroup("market", 5, 0.1, 200), RiskGroup("rest", 1, 0.9)], 0.95, 0.01, pool_size=5
+    )
+    assert json.loads(r.stdout) == json.loads(json.dumps(ref.to_dict()))
+    table = run("screen", "size", "--design-prevalence", "0.01", "--groups", str(f))
+    assert table.exit_code == 0 and "From each group" in table.stdout
+    both = run(
+        "screen", "size", "--design-prevalence", "0.01", "--groups", str(f), "--population", "9"
+    )
+    assert both.exit_code != 0 and "--population" in both.output
+    f.write_text("district,group,relative_risk,share\na,x,1,1\n")
+    r = run("screen", "size", "--design-prevalence", "0.01", "--groups", str(f))
+    assert r.exit_code != 0 and "groups of one place" in r.output
