@@ -30,6 +30,8 @@ AREAS = {
     "bench_lab": "Lab work",
     "bench_batches_service": "Service",
     "bench_service": "Service",
+    "bench_daily": "Daily loop",
+    "bench_screening": "Screening",
 }
 VERSIONS = (
     "labopt",

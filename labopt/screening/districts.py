@@ -234,7 +234,7 @@ def _whole_unit(unit: District, target, p, k, se, sp, cfg) -> tuple[RiskBasedSiz
         )  # fmt: skip
         return _one(unit, p, got.samples, got.pools, k, got.positive_pools_cutoff,
                     got.population_sensitivity, got.population_specificity), ""  # fmt: skip
-    got = _large(target, p, k, se, sp, cfg.target_specificity)
+    got = shared_size(target, p, k, se, sp, cfg.target_specificity)
     if got.samples <= unit.population:
         return _one(unit, p, got.samples, got.pools, k, got.positive_pools_cutoff,
                     got.population_sensitivity, got.population_specificity), ""  # fmt: skip
@@ -251,7 +251,9 @@ def _whole_unit(unit: District, target, p, k, se, sp, cfg) -> tuple[RiskBasedSiz
 
 
 @lru_cache(maxsize=1024)
-def _large(target: float, p: float, k: int, se: float, sp: float, spec: float):
+def shared_size(target: float, p: float, k: int, se: float, sp: float, spec: float):
+    """The round of a large population with these values: the same for every unit that has
+    them, so computed once (``shared_size.cache_clear()`` forgets them)."""
     return size_for_detection(target, p, pool_size=k, se=se, sp=sp, target_specificity=spec)
 
 
