@@ -197,22 +197,45 @@ class Screening(BaseModel):
     design_prevalence_1: float = Field(
         default=0.01, gt=0, lt=1, description="design prevalence at epidemic level 1"
     )
-    design_prevalence_2: float = Field(default=0.01, gt=0, lt=1, description="... at level 2")
-    design_prevalence_3: float = Field(default=0.01, gt=0, lt=1, description="... at level 3")
-    design_prevalence_4: float = Field(default=0.01, gt=0, lt=1, description="... at level 4")
+    design_prevalence_2: float = Field(
+        default=0.01, gt=0, lt=1, description="design prevalence at epidemic level 2"
+    )
+    design_prevalence_3: float = Field(
+        default=0.01, gt=0, lt=1, description="design prevalence at epidemic level 3"
+    )
+    design_prevalence_4: float = Field(
+        default=0.01, gt=0, lt=1, description="design prevalence at epidemic level 4"
+    )
     target_sensitivity_1: float = Field(
         default=0.80, gt=0, lt=1, description="probability of detection at epidemic level 1"
     )
-    target_sensitivity_2: float = Field(default=0.90, gt=0, lt=1, description="... at level 2")
-    target_sensitivity_3: float = Field(default=0.95, gt=0, lt=1, description="... at level 3")
-    target_sensitivity_4: float = Field(default=0.99, gt=0, lt=1, description="... at level 4")
-    concentrated_urban: float = Field(
-        default=0.5, gt=0, le=10, description="design prevalence factor, concentrated urban"
+    target_sensitivity_2: float = Field(
+        default=0.90, gt=0, lt=1, description="probability of detection at epidemic level 2"
     )
-    non_concentrated_urban: float = Field(default=0.75, gt=0, le=10)
-    rural: float = Field(default=1.0, gt=0, le=10)
-    mountainous: float = Field(default=1.0, gt=0, le=10)
-    border: float = Field(default=0.5, gt=0, le=10)
+    target_sensitivity_3: float = Field(
+        default=0.95, gt=0, lt=1, description="probability of detection at epidemic level 3"
+    )
+    target_sensitivity_4: float = Field(
+        default=0.99, gt=0, lt=1, description="probability of detection at epidemic level 4"
+    )
+    concentrated_urban: float = Field(
+        default=0.5, gt=0, le=10, description="factor on the design prevalence, concentrated urban"
+    )
+    non_concentrated_urban: float = Field(
+        default=0.75,
+        gt=0,
+        le=10,
+        description="factor on the design prevalence, non-concentrated urban",
+    )
+    rural: float = Field(
+        default=1.0, gt=0, le=10, description="factor on the design prevalence, rural"
+    )
+    mountainous: float = Field(
+        default=1.0, gt=0, le=10, description="factor on the design prevalence, mountainous"
+    )
+    border: float = Field(
+        default=0.5, gt=0, le=10, description="factor on the design prevalence, border"
+    )
     pool_size: int = Field(default=5, ge=1, le=128, description="samples per screening pool")
     target_specificity: float = Field(
         default=0.95,
