@@ -90,12 +90,14 @@ class EvaluateRequest(_In):
 
 class RiskGroupIn(_In):
     name: str = Field(min_length=1, max_length=100, description="the group, e.g. 'market'")
-    relative_risk: float = Field(gt=0.0, le=1e6, description="risk against any reference group")
-    share: float = Field(gt=0.0, le=1.0, description="fraction of the place's people")
+    relative_risk: float = Field(
+        gt=0.0, le=1e6, strict=True, description="risk against any reference group"
+    )
+    share: float = Field(gt=0.0, le=1.0, strict=True, description="fraction of the place's people")
     available: int | None = Field(
         None, ge=0, le=10**9, description="people who can be sampled (null: as many as asked)"
     )
-    at_least: int = Field(0, ge=0, le=10**9, description="samples it gives whatever its risk")
+    at_least: int = Field(0, ge=0, le=10_000_000, description="samples it gives whatever its risk")
 
 
 class GroupSampleOut(BaseModel):

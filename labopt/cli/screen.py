@@ -252,7 +252,7 @@ def allocate(
         raise InputError(f"--out: a .csv or .xlsx file, got {out.name!r}", "--out")
     scn = load_scenario(scenario, number_format)
     by_unit = None if groups is None else read_groups(groups, [d.code for d in scn.districts])
-    rounds = rounds_on(scn, when, by_unit)
+    rounds = rounds_on(scn, when, by_unit, "--date")
     table = rounds_table(rounds)
     if out is not None:
         writer = (

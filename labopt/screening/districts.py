@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -30,21 +30,24 @@ from labopt.screening.risk import (
     RiskGroup,
     allocate_for_detection,
     detection_of,
+    effective_prevalence,
+    positive_pools_cutoff,
 )
 
 GROUP_COLUMNS = ("group", "relative_risk", "share")
 OPTIONAL_GROUP_COLUMNS = ("district", "available", "at_least")
 # the key of the groups of one place, in a table without a district column
 ONE_PLACE = ""
-# a unit's people when no groups table splits them
-WHOLE_UNIT = "everyone"
+# the one group of a unit tested whole (internal: such a unit reports no groups)
+_EVERYONE = "everyone"
 
 
 @dataclass(frozen=True)
 class UnitRound:
     """One unit's screening round on a day. ``asked``: samples of the poolable streams the
     demand asks of the unit that day; ``note``: why the round differs from its target (a unit
-    with fewer people than the round needs), else empty."""
+    with fewer people than the round needs), else empty; ``groups``: what each risk group
+    gives (empty for a unit sampled as one group)."""
 
     district: str
     name: str
@@ -128,10 +131,12 @@ def groups_from_frame(
         if "at_least" in t.columns
         else np.zeros(len(t))
     )
-    over = ~np.isnan(avail) & ~np.isnan(least) & (least > avail)
+    with np.errstate(invalid="ignore"):
+        over = (avail >= 0) & (least >= 0) & (least > avail)
     problems.add_rows(over, rows, t["at_least"].to_numpy() if "at_least" in t.columns else least,
                       "at_least", "more than the group's available people")  # fmt: skip
-    duplicated_rows(t[["district", "group"]], problems, "group", "group of the unit")
+    keys = t[["district", "group"]] if districts is not None else t[["group"]]
+    duplicated_rows(keys, problems, "group", "group of the unit" if districts else "group")
     problems.raise_if_any()
     out: dict[str, list[RiskGroup]] = {}
     for code, g, r, s, a, m in zip(t["district"], t["group"], rr, share, avail, least, strict=True):
@@ -183,9 +188,11 @@ def rounds_on(
     scn: Scenario,
     date: dt.date | None = None,
     groups: dict[str, list[RiskGroup]] | None = None,
+    parameter: str = "date",
 ) -> list[UnitRound]:
-    """:func:`unit_rounds` on a calendar date of the scenario's horizon (default: its start)."""
-    return unit_rounds(scn, 1 if date is None else day_of(scn, date), groups)
+    """:func:`unit_rounds` on a calendar date of the scenario's horizon (default: its start);
+    ``parameter`` names the date in the error when it is outside."""
+    return unit_rounds(scn, 1 if date is None else day_of(scn, date, parameter), groups)
 
 
 def _unit_round(
@@ -193,21 +200,30 @@ def _unit_round(
 ) -> UnitRound:
     cfg = scn.settings.screening
     pol = scn.policy
-    p = cfg.design_prevalence(unit.epidemic_level, unit.area_type)
-    target = cfg.target_sensitivity(unit.epidemic_level)
+    level = unit.epidemic_level
+    p = cfg.design_prevalence(level, unit.area_type)
+    target = cfg.target_sensitivity(level)
     k = cfg.pool_size
-    note = ""
-    if groups:
-        size = allocate_for_detection(
-            groups, target, p, pool_size=k, se=pol.pooling_se, sp=pol.pooling_sp,
-            target_specificity=cfg.target_specificity,
-        )  # fmt: skip
-    else:
-        size, note = _whole_unit(unit, target, p, k, pol.pooling_se, pol.pooling_sp, cfg)
+    se, sp = pol.pooling_se, pol.pooling_sp
+    try:
+        if unit.population <= 0:
+            size, note = _one(p, 0, 0, k, 1, 0.0, 1.0), "no people: no round"
+        elif groups:
+            size, note = _groups_round(unit, groups, target, p, k, se, sp, cfg.target_specificity)
+        else:
+            size, note = _whole_unit(unit, target, p, k, se, sp, cfg.target_specificity)
+    except InputError as exc:
+        raise InputError(
+            f"unit {unit.code!r} (epidemic level {level}, {unit.area_type.replace('_', ' ')}): "
+            f"{exc}; the round's values are the scenario's screening.design_prevalence_{level}, "
+            f"screening.target_sensitivity_{level}, screening.{unit.area_type}, "
+            f"screening.pool_size and policy.pooling_se / pooling_sp",
+            "screening",
+        ) from None
     return UnitRound(
         unit.code,
         unit.name,
-        unit.epidemic_level,
+        level,
         unit.area_type,
         unit.population,
         p,
@@ -224,30 +240,76 @@ def _unit_round(
     )
 
 
-def _whole_unit(unit: District, target, p, k, se, sp, cfg) -> tuple[RiskBasedSize, str]:
+def _groups_round(
+    unit: District, groups: list[RiskGroup], target, p, k, se, sp, spec
+) -> tuple[RiskBasedSize, str]:
+    """A unit's round from its risk groups, each giving at most its share of the unit's
+    people (and its ``available``); when even all of them fall short, all of them."""
+    people = [math.floor(g.share * unit.population) for g in groups]
+    capped = [
+        replace(g, available=n if g.available is None else min(n, g.available))
+        for g, n in zip(groups, people, strict=True)
+    ]
+    capped = [replace(g, at_least=min(g.at_least, g.available or 0)) for g in capped]
+    try:
+        size = allocate_for_detection(
+            capped, target, p, pool_size=k, se=se, sp=sp, target_specificity=spec
+        )
+    except InputError as exc:
+        if exc.parameter != "target_sensitivity" and not str(exc).startswith("groups: no group"):
+            raise
+        every = [g.available or 0 for g in capped]
+        if sum(every) == 0:
+            return _one(p, 0, 0, k, 1, 0.0, 1.0), "no one available in its groups: no round"
+        pools = sum(-(-n // k) for n in every)
+        cut = positive_pools_cutoff(pools, spec, 1.0 - sp)
+        sens, spec_got = detection_of(capped, every, p, pool_size=k, se=se, sp=sp, cutoff=cut)
+        size = RiskBasedSize(
+            [
+                GroupSample(g.name, g.relative_risk, g.share, float(e), n, -(-n // k))
+                for g, e, n in zip(capped, _epis_of(capped, p), every, strict=True)
+            ],
+            sum(every),
+            pools,
+            k,
+            cut,
+            sens,
+            spec_got,
+            "risk-based, every available sample",
+        )
+        return size, (
+            f"every available person of its groups ({sum(every):,}) reaches only "
+            f"{sens:.3f} < {target}: test them all"
+        )
+    return size, ""
+
+
+def _epis_of(groups: list[RiskGroup], p: float):
+    return effective_prevalence(p, [g.relative_risk for g in groups], [g.share for g in groups])
+
+
+def _whole_unit(unit: District, target, p, k, se, sp, spec) -> tuple[RiskBasedSize, str]:
     """A unit's people as one group: sized for a large population (the same answer for every
     unit with these values, so computed once), or all of them when they are fewer."""
+    people = unit.population
     if sp == 1.0 and k == 1:  # one by one, a known population: counted exactly for each unit
         got = size_for_detection(
-            target, p, pool_size=1, se=se, sp=sp, population=max(unit.population, 1),
-            target_specificity=cfg.target_specificity,
-        )  # fmt: skip
-        return _one(unit, p, got.samples, got.pools, k, got.positive_pools_cutoff,
+            target, p, pool_size=1, se=se, sp=sp, population=people, target_specificity=spec
+        )
+        return _one(p, got.samples, got.pools, k, 1, got.population_sensitivity, 1.0), ""
+    got = shared_size(target, p, k, se, sp, spec)
+    if got.samples <= people:
+        return _one(p, got.samples, got.pools, k, got.positive_pools_cutoff,
                     got.population_sensitivity, got.population_specificity), ""  # fmt: skip
-    got = shared_size(target, p, k, se, sp, cfg.target_specificity)
-    if got.samples <= unit.population:
-        return _one(unit, p, got.samples, got.pools, k, got.positive_pools_cutoff,
-                    got.population_sensitivity, got.population_specificity), ""  # fmt: skip
-    everyone = unit.population
-    pools = math.ceil(everyone / k)
-    c = got.positive_pools_cutoff if pools >= got.pools else 1
-    group = [RiskGroup(WHOLE_UNIT, 1.0, 1.0, everyone)]
-    sens, spec = detection_of(group, [everyone], p, pool_size=k, se=se, sp=sp, cutoff=c)
+    pools = math.ceil(people / k)
+    cut = positive_pools_cutoff(pools, spec, 1.0 - sp)
+    group = [RiskGroup(_EVERYONE, 1.0, 1.0, people)]
+    sens, spec_got = detection_of(group, [people], p, pool_size=k, se=se, sp=sp, cutoff=cut)
     note = (
-        f"the round needs {got.samples:,} samples, more than the unit's {everyone:,} people: "
+        f"the round needs {got.samples:,} samples, more than the unit's {people:,} people: "
         f"test everyone"
     )
-    return _one(unit, p, everyone, pools, k, c, sens, spec), note
+    return _one(p, people, pools, k, cut, sens, spec_got), note
 
 
 @lru_cache(maxsize=1024)
@@ -257,9 +319,10 @@ def shared_size(target: float, p: float, k: int, se: float, sp: float, spec: flo
     return size_for_detection(target, p, pool_size=k, se=se, sp=sp, target_specificity=spec)
 
 
-def _one(unit, p, samples, pools, k, cut, sens, spec) -> RiskBasedSize:
+def _one(p, samples, pools, k, cut, sens, spec) -> RiskBasedSize:
+    """A unit's round without risk groups (its ``groups`` empty)."""
     return RiskBasedSize(
-        [GroupSample(WHOLE_UNIT, 1.0, 1.0, p, samples, pools)],
+        [],
         samples,
         pools,
         k,
@@ -271,14 +334,11 @@ def _one(unit, p, samples, pools, k, cut, sens, spec) -> RiskBasedSize:
 
 
 def rounds_table(rounds: list[UnitRound]) -> pd.DataFrame:
-    """One row per unit (the groups' samples as ``samples_<group>`` columns when any unit has
-    risk groups)."""
-    split = any(g.group != WHOLE_UNIT for r in rounds for g in r.groups)
-    rows = []
-    for r in rounds:
-        row = {k: v for k, v in r.to_dict().items() if k != "groups"}
-        if split:
-            for g in r.groups:
-                row[f"samples_{g.group}"] = g.samples
-        rows.append(row)
-    return pd.DataFrame(rows)
+    """One row per unit; the samples of each risk group as a ``samples_<group>`` column (blank
+    for a unit without that group)."""
+    names = list(dict.fromkeys(g.group for r in rounds for g in r.groups))
+    table = pd.DataFrame([{k: v for k, v in r.to_dict().items() if k != "groups"} for r in rounds])
+    for n in names:
+        got = [next((g.samples for g in r.groups if g.group == n), None) for r in rounds]
+        table[f"samples_{n}"] = pd.array(got, dtype="Int64")
+    return table

@@ -37,7 +37,6 @@ from labopt.screening.freedom import (
     DEFAULT_SPECIFICITY,
     MAX_POOLS,
     pool_positive,
-    size_for_detection,
 )
 from labopt.screening.values import count, fraction, needed
 
@@ -47,6 +46,8 @@ _SHARES_SUM = 1e-6
 _TIE = 1e-12
 # positive-pool counts less likely than this are dropped from a distribution (far tails)
 _NEGLIGIBLE = 1e-16
+# a group's minimum beyond this is no screening round (and would not fit in memory)
+MAX_SAMPLES = 10_000_000
 
 
 # --------------------------------------------------------------------------- published formulas
@@ -127,7 +128,7 @@ def n_risk_based(
     """(samples per group, total) when the planned proportions of the sample from each group
     are fixed, tested one by one: total = ceil(log(1 - SeP) / log(1 - sum_i(EPI_i sp_i Se_i))),
     each group but the last ceil(total sp_i), the last what is left (RSurveillance ``n.rb``,
-    epiR ``rsu.sssep.rbsrg``).
+    epiR ``rsu.sssep.rbsrg``; never below 0, where R's can be).
 
     The total treats every sample as drawn from the mix, which asks for at least as many as
     the per-group counts need (by Jensen's inequality): :func:`allocate_for_detection` counts
@@ -135,6 +136,11 @@ def n_risk_based(
     target = fraction("target_sensitivity", target_sensitivity, high_open=True)
     epi = effective_prevalence(design_prevalence, relative_risk, shares)
     spr = _vector("sample_shares", sample_shares, epi.size)
+    if np.any(spr < 0) or abs(spr.sum() - 1.0) > _SHARES_SUM:
+        raise InputError(
+            f"sample_shares: fractions of the sample adding up to 1, got {spr.sum():.6g}",
+            "sample_shares",
+        )
     se_v = _vector("se", np.atleast_1d(se), epi.size)
     hit = float(np.sum(epi * spr * se_v))
     if not 0 < hit < 1:
@@ -145,7 +151,8 @@ def n_risk_based(
         )
     total = needed(math.log(1.0 - target) / math.log(1.0 - hit), "target_sensitivity")
     per = [math.ceil(total * float(x)) for x in spr[:-1]]
-    return [*per, total - sum(per)], total
+    # R gives the last group a negative count when the others' ceilings pass the total
+    return [*per, max(0, total - sum(per))], total
 
 
 # --------------------------------------------------------------------------- labopt's allocation
@@ -217,6 +224,11 @@ def check_groups(groups: Sequence[RiskGroup]) -> list[RiskGroup]:
         if g.available is not None:
             count(f"available of {g.name!r}", g.available)
         least = count(f"at_least of {g.name!r}", g.at_least)
+        if least > MAX_SAMPLES:
+            raise InputError(
+                f"at_least of {g.name!r}: at most {MAX_SAMPLES:,} samples, got {least:,}",
+                "groups",
+            )
         if g.available is not None and least > g.available:
             raise InputError(
                 f"at_least of {g.name!r}: {least:,} samples, more than the {g.available:,} "
@@ -244,10 +256,15 @@ def _epis(groups: list[RiskGroup], p: float) -> np.ndarray:
     return epi
 
 
-def _pools_of(samples: int, k: int) -> list[int]:
-    """Pool sizes of ``samples`` pooled by ``k``: whole pools, the last one what is left."""
+def _pools_of(samples: int, k: int) -> list[tuple[int, int]]:
+    """(pool size, how many) of ``samples`` pooled by ``k``: whole pools, the last one what
+    is left."""
     full, rest = divmod(samples, k)
-    return [k] * full + ([rest] if rest else [])
+    return [(m, n) for m, n in ((k, full), (rest, 1)) if m and n]
+
+
+def _pool_count(samples: int, k: int) -> int:
+    return -(-samples // k)
 
 
 def detection_of(
@@ -276,19 +293,26 @@ def detection_of(
     pmf = np.ones(1)
     pools = 0
     for e, n in zip(epi, samples, strict=True):
-        sizes = _pools_of(count("samples", n), k)
-        pools += len(sizes)
-        for m in set(sizes):
-            pmf = _add(pmf, sizes.count(m), pool_positive(m, float(e), se, sp))
+        n = count("samples", n)
+        if n > MAX_SAMPLES:
+            raise InputError(f"samples: at most {MAX_SAMPLES:,} a group, got {n:,}", "samples")
+        for m, many in _pools_of(n, k):
+            pmf = _add(pmf, many, pool_positive(m, float(e), se, sp))
+            pools += many
     seps = float(pmf[c:].sum()) if c < pmf.size else 0.0
     return min(seps, 1.0), float(stats.binom.cdf(c - 1, pools, 1.0 - sp))
 
 
 def _add(pmf: np.ndarray, n: int, q: float) -> np.ndarray:
-    """The distribution of X + Bin(n, q) from X's, far tails dropped."""
+    """The distribution of X + Bin(n, q) from X's (index: count), far tails dropped."""
     if n == 0:
         return pmf
-    out = np.convolve(pmf, stats.binom.pmf(np.arange(n + 1), n, q))
+    sd = math.sqrt(n * q * (1 - q))
+    lo = max(0, math.floor(n * q - 40 * sd - 1))
+    hi = min(n, math.ceil(n * q + 40 * sd + 1))
+    part = stats.binom.pmf(np.arange(lo, hi + 1), n, q)
+    out = np.zeros(pmf.size + hi)
+    out[lo:] = np.convolve(pmf, part)
     keep = np.flatnonzero(out > _NEGLIGIBLE)
     return out[: keep[-1] + 1] if keep.size else out[:1]
 
@@ -311,8 +335,9 @@ def allocate_for_detection(
     that keeps the population specificity depends only on the number of pools; so for any
     number of pools the best choice is the pools likeliest positive: the riskiest groups first,
     each until it has no more to give. The smallest number of pools that reaches the target
-    that way is the smallest of any allocation. One group is sized by
-    :func:`~labopt.screening.freedom.size_for_detection` (exact for a known population).
+    that way is the smallest of any allocation. Groups are large (pools independent); to count
+    a small known population tested one by one exactly, use
+    :func:`~labopt.screening.freedom.size_for_detection`.
     """
     gs = check_groups(groups)
     target = fraction("target_sensitivity", target_sensitivity, low_open=True, high_open=True)
@@ -322,22 +347,14 @@ def allocate_for_detection(
     sp = fraction("sp", sp)
     spec = fraction("target_specificity", target_specificity, low_open=True, high_open=True)
     epi = _epis(gs, p)
-    if len(gs) == 1 and gs[0].at_least == 0:
-        one = size_for_detection(
-            target, p, pool_size=k, se=se, sp=sp, population=gs[0].available,
-            target_specificity=spec,
-        )  # fmt: skip
-        g = gs[0]
-        return RiskBasedSize(
-            [GroupSample(g.name, g.relative_risk, g.share, p, one.samples, one.pools)],
-            one.samples,
-            one.pools,
-            k,
-            one.positive_pools_cutoff,
-            one.population_sensitivity,
-            one.population_specificity,
-            one.method,
+    if se <= 1.0 - sp:
+        raise InputError(
+            f"sp: a pool test with se {se:g} <= 1 - sp ({1 - sp:g}) is positive no more often "
+            f"for an infected pool than for a clean one; no number of pools detects anything",
+            "sp",
         )
+    if all(g.available == 0 for g in gs):
+        raise InputError("groups: no group has anyone available to sample", "groups")
     false_alarm = 1.0 - sp
     # the pools each group gives whatever its risk (whole pools, within what it has)
     whole = [-(-g.at_least // k) * k for g in gs]
@@ -347,10 +364,9 @@ def allocate_for_detection(
     before = np.ones(1)  # the distribution of positive pools among the pools taken
     pools_before = 0
     for f, e in zip(forced, epi, strict=True):
-        sizes = _pools_of(f, k)
-        for m in set(sizes):
-            before = _add(before, sizes.count(m), pool_positive(m, float(e), se, sp))
-        pools_before += len(sizes)
+        for m, n_pools in _pools_of(f, k):
+            before = _add(before, n_pools, pool_positive(m, float(e), se, sp))
+            pools_before += n_pools
     # blocks of identical further pools (group, pool size, how many), likeliest positive first
     blocks: list[tuple[float, int, int, float]] = []  # (positive, group index, size, count)
     for i, (g, e) in enumerate(zip(gs, epi, strict=True)):
@@ -358,6 +374,9 @@ def allocate_for_detection(
             blocks.append((pool_positive(k, float(e), se, sp), i, k, math.inf))
             continue
         full, rest = divmod(g.available - forced[i], k)
+        if full > MAX_POOLS:  # more than a round can take: as many as asked
+            blocks.append((pool_positive(k, float(e), se, sp), i, k, math.inf))
+            continue
         if full:
             blocks.append((pool_positive(k, float(e), se, sp), i, k, full))
         if rest:
@@ -372,7 +391,7 @@ def allocate_for_detection(
             "when no one is infected; no number of pools tells the two apart",
             "design_prevalence",
         )
-    for b, (q, _, _, many) in enumerate(blocks):
+    for b, (q, _group, _size, many) in enumerate(blocks):
         if q - false_alarm <= 1e-12:
             break  # pools no likelier positive than a clean one cannot help
         found = _within_block(before, pools_before, q, many, target, spec, false_alarm)
@@ -382,7 +401,7 @@ def allocate_for_detection(
         taken[b] = int(many)
         before = _add(before, int(many), q)
         pools_before += int(many)
-    c = int(_cutoff(pools_before, spec, false_alarm))
+    c = int(positive_pools_cutoff(pools_before, spec, false_alarm))
     best = float(before[c:].sum()) if c < before.size else 0.0
     raise InputError(
         f"target_sensitivity: every available sample of every group ({pools_before:,} pools) "
@@ -393,13 +412,14 @@ def allocate_for_detection(
 
 
 def _reaches(before: np.ndarray, pools: int, target: float, spec: float, false_alarm: float):
-    c = int(_cutoff(pools, spec, false_alarm))
+    c = int(positive_pools_cutoff(pools, spec, false_alarm))
     return c < before.size and float(before[c:].sum()) >= target - _TIE
 
 
-def _cutoff(pools: int | np.ndarray, spec: float, false_alarm: float):
+def positive_pools_cutoff(pools: int | np.ndarray, spec: float, false_alarm: float):
     """The fewest positive pools that flag a district, such that a district with no infection
-    is flagged at most 1 - spec of the time (pools' false positives are binomial)."""
+    is flagged at most 1 - ``spec`` of the time (``false_alarm``: 1 - Sp of a pool; pools'
+    false positives are binomial)."""
     if false_alarm == 0.0:
         return np.ones_like(pools) if isinstance(pools, np.ndarray) else 1
     c = stats.binom.ppf(spec, pools, false_alarm) + 1
@@ -421,7 +441,7 @@ def _within_block(
     limit = int(min(many, MAX_POOLS))
     while start <= limit:
         j = np.arange(start, min(max(start * 4, start + 64), limit) + 1)
-        cut = _cutoff(pools_before + j, spec, false_alarm)
+        cut = positive_pools_cutoff(pools_before + j, spec, false_alarm)
         # P(X + Bin(j, q) >= c) = sum_x P(X = x) P(Bin(j, q) >= c - x)
         x = np.arange(before.size)[:, None]
         sens = (before[:, None] * stats.binom.sf(cut[None, :] - 1 - x, j[None, :], q)).sum(0)
@@ -449,12 +469,12 @@ def _allocation(
     spec: float,
 ) -> RiskBasedSize:
     samples = list(forced)
-    pools = [len(_pools_of(f, k)) for f in forced]
+    pools = [_pool_count(f, k) for f in forced]
     for (_, i, size, _), n in zip(blocks, taken, strict=True):
         samples[i] += n * size
         pools[i] += n
     total = sum(pools)
-    cut = _cutoff(total, spec, 1.0 - sp)
+    cut = positive_pools_cutoff(total, spec, 1.0 - sp)
     sens, spec_got = detection_of(gs, samples, p, pool_size=k, se=se, sp=sp, cutoff=cut)
     return RiskBasedSize(
         [

@@ -162,17 +162,37 @@ def test_the_fewest_pools_on_random_groups(rr, caps, k, sp, target):
         got = allocate_for_detection(groups, target, p, pool_size=k, se=0.9, sp=sp)
     except InputError as exc:
         assert want is None, (want, str(exc))
-        assert "every available sample" in str(exc) or "no pool" in str(exc)
+        assert any(w in str(exc) for w in ("every available sample", "no pool", "no group has"))
         return
     assert got.pools == want
 
 
-def test_one_group_is_sized_as_one_population():
-    one = [RiskGroup("everyone", 1, 1.0, 500)]
-    got = allocate_for_detection(one, 0.95, 0.01, se=1, sp=1)
-    ref = size_for_detection(0.95, 0.01, se=1, sp=1, population=500)
-    assert (got.samples, got.population_sensitivity) == (ref.samples, ref.population_sensitivity)
-    assert got.samples == 225  # exact hypergeometric count (n.freedom's approximation: 226)
+def test_one_group_is_sized_as_a_large_population_capped_by_what_it_has():
+    # available is who can be sampled today, not the population: the group stays large
+    got = allocate_for_detection([RiskGroup("everyone", 1, 1.0, 500)], 0.95, 0.01, se=1, sp=1)
+    ref = size_for_detection(0.95, 0.01, se=1, sp=1)
+    assert got.samples == ref.samples
+    assert got.population_sensitivity == pytest.approx(ref.population_sensitivity, rel=1e-12)
+    with pytest.raises(InputError, match=r"every available sample .* \(11 pools\)"):
+        allocate_for_detection([RiskGroup("ward", 1, 1.0, 11)], 0.8, 0.05, sp=1)
+    # pools of 5 from 12 people: two whole pools and one of 2, as with two groups
+    got = allocate_for_detection([RiskGroup("ward", 1, 1.0, 12)], 0.9, 0.2, pool_size=5, se=1, sp=1)
+    assert (got.samples, got.pools) == (12, 3)
+    assert got.population_sensitivity == pytest.approx(1 - (0.8**5) ** 2 * 0.8**2)
+
+
+def test_what_no_round_can_do_is_said_naming_its_cause():
+    market = [RiskGroup("market", 5, 0.1, 200), RiskGroup("rest", 1, 0.9)]
+    with pytest.raises(InputError, match=r"^sp: a pool test with se 0\.95"):
+        allocate_for_detection(market, 0.95, 0.01, sp=0.04)
+    with pytest.raises(InputError, match="no group has anyone available"):
+        allocate_for_detection([RiskGroup("a", 1, 0.5, 0), RiskGroup("b", 1, 0.5, 0)], 0.9, 0.01)
+    huge = [RiskGroup("a", 1, 0.5, at_least=10**9), RiskGroup("b", 1, 0.5)]
+    with pytest.raises(InputError, match="at most 10,000,000 samples"):
+        allocate_for_detection(huge, 0.95, 0.01)
+    # a big minimum is counted without a list of its pools
+    many = [RiskGroup("a", 1, 0.5, at_least=2_000_000), RiskGroup("b", 1, 0.5)]
+    assert allocate_for_detection(many, 0.95, 0.01, pool_size=2).samples == 2_000_000
 
 
 def test_the_riskiest_group_is_sampled_first_and_fewer_samples_than_one_group():
@@ -231,6 +251,14 @@ def test_detection_by_simulation():
 def test_bad_groups_are_named(groups, message):
     with pytest.raises(InputError, match=message):
         allocate_for_detection(groups, 0.95, 0.01, pool_size=2)
+
+
+def test_n_rb_never_gives_a_negative_count_and_needs_whole_shares():
+    # R's rule can leave the last group below 0 (1 + 1 + (1 - 2)); labopt stops at 0
+    n, total = n_risk_based(0.5, 0.6, [1, 1, 1], [1 / 3] * 3, [0.34, 0.33, 0.33])
+    assert total == 1 and n == [1, 1, 0]
+    with pytest.raises(InputError, match="sample_shares: fractions of the sample adding up to 1"):
+        n_risk_based(0.95, 0.1, [5, 1], [0.5, 0.5], [0.5, 0.6])
 
 
 def test_published_formulas_refuse_mismatched_vectors():

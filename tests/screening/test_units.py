@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from labopt.errors import InputError
 from labopt.lab.tables import LabInputError
 from labopt.scenario import load_scenario, save_folder
 from labopt.screening import size_for_detection
-from labopt.screening.districts import WHOLE_UNIT, read_groups, rounds_table, unit_rounds
+from labopt.screening.districts import read_groups, rounds_table, unit_rounds
 from labopt.screening.risk import RiskGroup, allocate_for_detection
 from tests.cli.helpers import run
 
@@ -79,6 +80,43 @@ def test_a_unit_smaller_than_its_round_tests_everyone(thanh_hoa):
     r = unit_rounds(scn, 1, codes=[small.code])[0]
     assert r.samples == 300 and r.pools == 60 and "test everyone" in r.note
     assert r.population_sensitivity < r.target_sensitivity
+    # the cut-off is the one of the pools really tested: specificity kept
+    assert r.population_specificity >= scn.settings.screening.target_specificity
+    assert r.groups == []
+
+
+def _with_population(scn, population):
+    unit = scn.districts[0].model_copy(update={"population": population})
+    return type(scn)(**{**scn.__dict__, "districts": [unit, *scn.districts[1:]]}), unit.code
+
+
+def test_a_unit_without_people_has_no_round(thanh_hoa):
+    scn, code = _with_population(thanh_hoa, 0)
+    r = unit_rounds(scn, 1, codes=[code])[0]
+    assert (r.samples, r.pools, r.note) == (0, 0, "no people: no round")
+    groups = {code: [RiskGroup("market", 5, 0.1), RiskGroup("rest", 1, 0.9)]}
+    r = unit_rounds(scn, 1, groups, codes=[code])[0]
+    assert r.samples == 0 and "no round" in r.note
+    one_by_one = scn.with_settings(screening={"pool_size": 1}, policy={"pooling_sp": 1.0})
+    assert unit_rounds(one_by_one, 1, codes=[code])[0].samples == 0
+
+
+def test_groups_give_at_most_their_share_of_the_people(thanh_hoa):
+    scn, code = _with_population(thanh_hoa, 100)
+    groups = {code: [RiskGroup("market", 5, 0.1), RiskGroup("rest", 1, 0.9)]}
+    r = unit_rounds(scn, 1, groups, codes=[code])[0]
+    got = {g.group: g.samples for g in r.groups}
+    assert got == {"market": 10, "rest": 90} and r.samples == 100
+    assert "test them all" in r.note and r.population_sensitivity < r.target_sensitivity
+    assert r.population_specificity >= 0.95
+
+
+def test_a_setting_no_round_can_meet_names_the_unit_and_the_setting(thanh_hoa):
+    scn = thanh_hoa.with_settings(screening={"design_prevalence_1": 1e-9})
+    with pytest.raises(InputError) as exc:
+        unit_rounds(scn, 1)
+    text = str(exc.value)
+    assert "unit '" in text and "screening.design_prevalence_1" in text
 
 
 def test_groups_from_a_file_split_a_unit(tmp_path, thanh_hoa):
@@ -110,7 +148,9 @@ def test_groups_from_a_file_split_a_unit(tmp_path, thanh_hoa):
     )
     assert [g.group for g in split.groups] == ["market", "rest"]
     table = rounds_table(r)
-    assert {"samples_market", "samples_rest", f"samples_{WHOLE_UNIT}"} <= set(table.columns)
+    assert {"samples_market", "samples_rest"} <= set(table.columns)
+    assert table["samples_market"].isna().sum() == len(table) - 1  # the other units: one group
+    assert [g for x in r for g in x.groups if x.district != code] == []
 
 
 @pytest.mark.parametrize(
@@ -160,7 +200,7 @@ def test_screen_allocate_prints_writes_and_answers_json(tmp_path, thanh_hoa):
     ("args", "said"),
     [
         (["--date", "2021-13-01"], "--date: a date YYYY-MM-DD"),
-        (["--date", "2021-09-01"], "2021-10-04"),
+        (["--date", "2021-09-01"], "--date: 2021-09-01 is outside"),
         (["--out", "x.txt"], "--out: a .csv or .xlsx file"),
     ],
 )

@@ -78,6 +78,11 @@ def test_the_size_endpoint_allocates_risk_groups(service):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "population"]
     r = c.post("/v1/screening/size", headers=h, json={**body, "groups": []})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][:2] == ["body", "groups"]
+    for field, value in (("relative_risk", True), ("share", "0.1"), ("at_least", 10**9)):
+        bad = {**body, "groups": [{**groups[0], field: value}, groups[1]]}
+        r = c.post("/v1/screening/size", headers=h, json=bad)
+        assert r.status_code == 422, (field, r.text)
+        assert r.json()["detail"][0]["loc"] == ["body", "groups", 0, field]
 
 
 def test_the_units_rounds_of_a_stored_scenario(service):
