@@ -18,7 +18,7 @@ import pytest
 
 from benches.timing import gate, gate_ratio, ratio, record
 from labopt.examples import EXAMPLES
-from labopt.scenario import load_scenario
+from labopt.scenario import load_scenario, save_folder
 from labopt.scenario.model import Scenario
 from labopt.scenario.synth import synthesize
 from labopt.scenario.travel import haversine_km
@@ -298,6 +298,29 @@ def test_national_week_memory(week):
         peak_rss_mb=float(mb),
     )
     assert ok == "True" and float(mb) < 2048
+
+
+def test_the_plan_command_for_the_national_week(tmp_path):
+    """`labopt plan DIR --out OUT` on the national week as `labopt synth` writes it, in a
+    fresh process: import, load, plan, check and every output written (wall time recorded,
+    never asserted)."""
+    folder = tmp_path / "national"
+    save_folder(synthesize(700, 300, days=7, seed=0, candidates=15), folder)
+    out = tmp_path / "plan"
+    cli = "from labopt.cli.main import app; app()"
+    t0 = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, "-c", cli, "plan", str(folder), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    seconds = time.perf_counter() - t0
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert (out / "plan.xlsx").is_file() and "Independent check: OK" in run.stdout
+    print(f"\nlabopt plan --out, national week as synthesized: {seconds:.2f} s wall")
+    record(AREA, "labopt plan --out, national week as synthesized (fresh process)", seconds=seconds)
 
 
 @pytest.mark.parametrize("districts", [100, 200, 400, 700, 1000, 1400])
