@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -18,6 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from labopt.csvfiles import CsvFileError, decode, separator
+from labopt.errors import InputError
 from labopt.files import MARKER, OutputFolderError, read_marker
 from labopt.numbers import NumberTextError, number_format, parse_number
 
@@ -85,6 +87,16 @@ def starting_point_folder(folder: Path, what: str, force: bool) -> None:
 
 class UsageError(ValueError):
     """A flag value the CLI cannot parse."""
+
+
+def parse_date_option(text: str, parameter: str = "--date") -> dt.date:
+    """A date option's value, YYYY-MM-DD; InputError naming the option otherwise."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"{parameter}: expected a date as YYYY-MM-DD, got {text!r}", parameter
+        ) from None
 
 
 def parse_floats(text: str, flag: str, fraction: bool = False) -> list[float]:

@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from labopt.cli.common import Force, Json, console, err_console, print_json, reports_errors
+from labopt.cli.common import (
+    Force,
+    Json,
+    console,
+    err_console,
+    parse_date_option,
+    print_json,
+    reports_errors,
+)
 from labopt.cli.plan import print_summary
 from labopt.daily.history import history_tables, planned_in
 from labopt.daily.morning import check_window, plan_morning
@@ -49,14 +57,7 @@ DateOption = Annotated[
 
 
 def _date(text: str | None, parameter: str = "--date") -> dt.date:
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(
-            f"{parameter}: expected a date as YYYY-MM-DD, got {text!r}", parameter
-        ) from None
+    return dt.date.today() if text is None else parse_date_option(text, parameter)
 
 
 def _cell(v) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,16 +17,17 @@ from labopt.cli.common import (
     NumberFormatOption,
     console,
     err_console,
+    parse_date_option,
     print_json,
     reports_errors,
 )
 from labopt.errors import InputError
 from labopt.files import write_output_file
 from labopt.scenario import load_scenario
-from labopt.screening import DEFAULT_SE, DEFAULT_SP, DEFAULT_SPECIFICITY, size_for_detection
+from labopt.screening import DEFAULT_SE, DEFAULT_SP, DEFAULT_SPECIFICITY
 from labopt.screening.districts import ONE_PLACE, read_groups, rounds_on, rounds_table
 from labopt.screening.precision import size_for_estimate
-from labopt.screening.risk import allocate_for_detection
+from labopt.screening.risk import RiskBasedSize, size_round
 
 app = typer.Typer(
     help="Screening: the samples and pools a round needs to detect infection.",
@@ -98,32 +98,26 @@ def size(
 ) -> None:
     """The fewest samples (and pools) that flag a population infected at the design prevalence
     with the target sensitivity; with sp < 1, the number of positive pools that flags it."""
-    if groups is not None:
-        if population is not None:
-            raise InputError(
-                "--population: with --groups, each group's people who can be sampled are its "
-                "'available' column",
-                "--population",
-            )
-        by_place = read_groups(groups)
-        with _options():
-            risk = allocate_for_detection(
-                by_place[ONE_PLACE],
-                target_sensitivity,
-                design_prevalence,
-                pool_size=pool_size,
-                se=se,
-                sp=sp,
-                target_specificity=target_specificity,
-            )
-        if json:
-            print_json(risk.to_dict())
-            return
-        _print_size(risk)
+    with _options():
+        got = size_round(
+            target_sensitivity,
+            design_prevalence,
+            groups=None if groups is None else read_groups(groups)[ONE_PLACE],
+            population=population,
+            pool_size=pool_size,
+            se=se,
+            sp=sp,
+            target_specificity=target_specificity,
+        )
+    if json:
+        print_json(got.to_dict())
+        return
+    _print_size(got)
+    if isinstance(got, RiskBasedSize):
         g = Table(title="From each group", title_justify="left")
         for col in ("group", "relative risk", "share", "infected if p*", "samples", "pools"):
             g.add_column(col, justify="left" if col == "group" else "right")
-        for x in risk.groups:
+        for x in got.groups:
             g.add_row(
                 x.group,
                 f"{x.relative_risk:g}",
@@ -133,21 +127,6 @@ def size(
                 f"{x.pools:,}",
             )
         console.print(g)
-        return
-    with _options():
-        got = size_for_detection(
-            target_sensitivity,
-            design_prevalence,
-            pool_size=pool_size,
-            se=se,
-            sp=sp,
-            population=population,
-            target_specificity=target_specificity,
-        )
-    if json:
-        print_json(got.to_dict())
-        return
-    _print_size(got)
 
 
 def _print_size(got) -> None:
@@ -247,7 +226,7 @@ def allocate(
     """Each unit's screening round on a day: the samples and pools that detect infection at
     the design prevalence of its epidemic level and area type ([screening] settings) with
     its target sensitivity, against the screening the demand asks."""
-    when = _date(date)
+    when = None if date is None else parse_date_option(date)
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise InputError(f"--out: a .csv or .xlsx file, got {out.name!r}", "--out")
     scn = load_scenario(scenario, number_format)
@@ -313,12 +292,3 @@ def allocate(
     for r in rounds:
         if r.note:
             console.print(f"{r.name}: {r.note}")
-
-
-def _date(text: str | None) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"--date: a date YYYY-MM-DD, got {text!r}", "--date") from None

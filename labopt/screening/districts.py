@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 
 import numpy as np
@@ -23,15 +23,13 @@ from labopt.errors import InputError
 from labopt.lab.tables import Problems, duplicated_rows, parse_numbers, read_table, text_table
 from labopt.scenario.model import District, Scenario
 from labopt.scenario.updates import day_of
-from labopt.screening.freedom import size_for_detection
+from labopt.screening.freedom import ScreeningSize, size_for_detection
 from labopt.screening.risk import (
     GroupSample,
     RiskBasedSize,
     RiskGroup,
     allocate_for_detection,
-    detection_of,
-    effective_prevalence,
-    positive_pools_cutoff,
+    every_available,
 )
 
 GROUP_COLUMNS = ("group", "relative_risk", "share")
@@ -207,7 +205,7 @@ def _unit_round(
     se, sp = pol.pooling_se, pol.pooling_sp
     try:
         if unit.population <= 0:
-            size, note = _one(p, 0, 0, k, 1, 0.0, 1.0), "no people: no round"
+            size, note = _no_round(k), "no people: no round"
         elif groups:
             size, note = _groups_round(unit, groups, target, p, k, se, sp, cfg.target_specificity)
         else:
@@ -258,34 +256,15 @@ def _groups_round(
     except InputError as exc:
         if exc.parameter != "target_sensitivity" and not str(exc).startswith("groups: no group"):
             raise
-        every = [g.available or 0 for g in capped]
-        if sum(every) == 0:
-            return _one(p, 0, 0, k, 1, 0.0, 1.0), "no one available in its groups: no round"
-        pools = sum(-(-n // k) for n in every)
-        cut = positive_pools_cutoff(pools, spec, 1.0 - sp)
-        sens, spec_got = detection_of(capped, every, p, pool_size=k, se=se, sp=sp, cutoff=cut)
-        size = RiskBasedSize(
-            [
-                GroupSample(g.name, g.relative_risk, g.share, float(e), n, -(-n // k))
-                for g, e, n in zip(capped, _epis_of(capped, p), every, strict=True)
-            ],
-            sum(every),
-            pools,
-            k,
-            cut,
-            sens,
-            spec_got,
-            "risk-based, every available sample",
-        )
+        if all(g.available == 0 for g in capped):
+            return _no_round(k), "no one available in its groups: no round"
+        size = every_available(capped, p, pool_size=k, se=se, sp=sp, target_specificity=spec)
+        sens = size.population_sensitivity
         return size, (
-            f"every available person of its groups ({sum(every):,}) reaches only "
+            f"every available person of its groups ({size.samples:,}) reaches only "
             f"{sens:.3f} < {target}: test them all"
         )
     return size, ""
-
-
-def _epis_of(groups: list[RiskGroup], p: float):
-    return effective_prevalence(p, [g.relative_risk for g in groups], [g.share for g in groups])
 
 
 def _whole_unit(unit: District, target, p, k, se, sp, spec) -> tuple[RiskBasedSize, str]:
@@ -296,20 +275,19 @@ def _whole_unit(unit: District, target, p, k, se, sp, spec) -> tuple[RiskBasedSi
         got = size_for_detection(
             target, p, pool_size=1, se=se, sp=sp, population=people, target_specificity=spec
         )
-        return _one(p, got.samples, got.pools, k, 1, got.population_sensitivity, 1.0), ""
+        return _unit_size(got), ""
     got = shared_size(target, p, k, se, sp, spec)
     if got.samples <= people:
-        return _one(p, got.samples, got.pools, k, got.positive_pools_cutoff,
-                    got.population_sensitivity, got.population_specificity), ""  # fmt: skip
-    pools = math.ceil(people / k)
-    cut = positive_pools_cutoff(pools, spec, 1.0 - sp)
-    group = [RiskGroup(_EVERYONE, 1.0, 1.0, people)]
-    sens, spec_got = detection_of(group, [people], p, pool_size=k, se=se, sp=sp, cutoff=cut)
+        return _unit_size(got), ""
+    all_of = every_available(
+        [RiskGroup(_EVERYONE, 1.0, 1.0, people)], p, pool_size=k, se=se, sp=sp,
+        target_specificity=spec,
+    )  # fmt: skip
     note = (
         f"the round needs {got.samples:,} samples, more than the unit's {people:,} people: "
         f"test everyone"
     )
-    return _one(p, people, pools, k, cut, sens, spec_got), note
+    return replace(all_of, groups=[]), note
 
 
 @lru_cache(maxsize=1024)
@@ -319,18 +297,13 @@ def shared_size(target: float, p: float, k: int, se: float, sp: float, spec: flo
     return size_for_detection(target, p, pool_size=k, se=se, sp=sp, target_specificity=spec)
 
 
-def _one(p, samples, pools, k, cut, sens, spec) -> RiskBasedSize:
-    """A unit's round without risk groups (its ``groups`` empty)."""
-    return RiskBasedSize(
-        [],
-        samples,
-        pools,
-        k,
-        cut,
-        sens,
-        spec,
-        "one group",
-    )
+def _unit_size(size: ScreeningSize) -> RiskBasedSize:
+    """A unit's round sampled as one group (it reports no groups)."""
+    return RiskBasedSize(**{f.name: getattr(size, f.name) for f in fields(size)}, groups=[])
+
+
+def _no_round(k: int) -> RiskBasedSize:
+    return RiskBasedSize(0, 0, k, 1, 0.0, 1.0, "no round", groups=[])
 
 
 def rounds_table(rounds: list[UnitRound]) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -36,7 +36,9 @@ from labopt.screening.freedom import (
     DEFAULT_SP,
     DEFAULT_SPECIFICITY,
     MAX_POOLS,
+    ScreeningSize,
     pool_positive,
+    size_for_detection,
 )
 from labopt.screening.values import count, fraction, needed
 
@@ -185,22 +187,11 @@ class GroupSample:
 
 
 @dataclass(frozen=True)
-class RiskBasedSize:
-    """A screening round allocated by risk: ``groups`` (what each gives), ``samples`` and
-    ``pools`` in all, ``pool_size``, the ``positive_pools_cutoff`` that flags the district, and
-    its ``population_sensitivity`` and ``population_specificity``; ``method``: how."""
+class RiskBasedSize(ScreeningSize):
+    """A screening round allocated by risk: a :class:`ScreeningSize` in all, and ``groups``:
+    what each group gives."""
 
     groups: list[GroupSample]
-    samples: int
-    pools: int
-    pool_size: int
-    positive_pools_cutoff: int
-    population_sensitivity: float
-    population_specificity: float
-    method: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def check_groups(groups: Sequence[RiskGroup]) -> list[RiskGroup]:
@@ -411,6 +402,38 @@ def allocate_for_detection(
     )
 
 
+def size_round(
+    target_sensitivity: float,
+    design_prevalence: float,
+    *,
+    groups: Sequence[RiskGroup] | None = None,
+    population: int | None = None,
+    pool_size: int = 1,
+    se: float = DEFAULT_SE,
+    sp: float = DEFAULT_SP,
+    target_specificity: float = DEFAULT_SPECIFICITY,
+) -> ScreeningSize:
+    """A place's round for detection: by its risk groups when given
+    (:func:`allocate_for_detection`), else as one population
+    (:func:`~labopt.screening.freedom.size_for_detection`). With groups, each group's people
+    are its ``available``: a ``population`` as well is refused."""
+    if groups is None:
+        return size_for_detection(
+            target_sensitivity, design_prevalence, pool_size=pool_size, se=se, sp=sp,
+            population=population, target_specificity=target_specificity,
+        )  # fmt: skip
+    if population is not None:
+        raise InputError(
+            "population: with risk groups, each group's people who can be sampled are its "
+            "'available'",
+            "population",
+        )
+    return allocate_for_detection(
+        groups, target_sensitivity, design_prevalence, pool_size=pool_size, se=se, sp=sp,
+        target_specificity=target_specificity,
+    )  # fmt: skip
+
+
 def _reaches(before: np.ndarray, pools: int, target: float, spec: float, false_alarm: float):
     c = int(positive_pools_cutoff(pools, spec, false_alarm))
     return c < before.size and float(before[c:].sum()) >= target - _TIE
@@ -469,24 +492,62 @@ def _allocation(
     spec: float,
 ) -> RiskBasedSize:
     samples = list(forced)
-    pools = [_pool_count(f, k) for f in forced]
     for (_, i, size, _), n in zip(blocks, taken, strict=True):
         samples[i] += n * size
-        pools[i] += n
-    total = sum(pools)
-    cut = positive_pools_cutoff(total, spec, 1.0 - sp)
+    method = "risk-based, riskiest groups first" + (
+        ", binomial with a cut-off" if sp < 1 else ", one positive pool flags"
+    )
+    return _round_of(gs, epi, samples, k, p, se, sp, spec, method)
+
+
+def every_available(
+    groups: Sequence[RiskGroup],
+    design_prevalence: float,
+    *,
+    pool_size: int = 1,
+    se: float = DEFAULT_SE,
+    sp: float = DEFAULT_SP,
+    target_specificity: float = DEFAULT_SPECIFICITY,
+) -> RiskBasedSize:
+    """The round that takes every available sample of every group (each group's
+    ``available`` must be known), with the cut-off of its pools: what a place whose groups
+    cannot reach a target can still do."""
+    gs = check_groups(groups)
+    if any(g.available is None for g in gs):
+        raise InputError("groups: every group needs its 'available' to take them all", "groups")
+    p = fraction("design_prevalence", design_prevalence, low_open=True)
+    k = count("pool_size", pool_size, 1)
+    spec = fraction("target_specificity", target_specificity, low_open=True, high_open=True)
+    samples = [int(g.available or 0) for g in gs]
+    return _round_of(gs, _epis(gs, p), samples, k, p, se, sp, spec, "every available sample")
+
+
+def _round_of(
+    gs: list[RiskGroup],
+    epi: np.ndarray,
+    samples: list[int],
+    k: int,
+    p: float,
+    se: float,
+    sp: float,
+    spec: float,
+    method: str,
+) -> RiskBasedSize:
+    """The round of ``samples`` from each group, pooled within groups, flagged at the cut-off
+    of its pools."""
+    pools = [_pool_count(n, k) for n in samples]
+    cut = positive_pools_cutoff(sum(pools), spec, 1.0 - sp)
     sens, spec_got = detection_of(gs, samples, p, pool_size=k, se=se, sp=sp, cutoff=cut)
     return RiskBasedSize(
-        [
+        samples=sum(samples),
+        pools=sum(pools),
+        pool_size=k,
+        positive_pools_cutoff=cut,
+        population_sensitivity=sens,
+        population_specificity=spec_got,
+        method=method,
+        groups=[
             GroupSample(g.name, g.relative_risk, g.share, float(e), n, r)
             for g, e, n, r in zip(gs, epi, samples, pools, strict=True)
         ],
-        sum(samples),
-        total,
-        k,
-        cut,
-        sens,
-        spec_got,
-        "risk-based, riskiest groups first"
-        + (", binomial with a cut-off" if sp < 1 else ", one positive pool flags"),
     )

@@ -12,12 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from labopt.errors import InputError
 from labopt.scenario.updates import day_of
-from labopt.screening import size_for_detection
 from labopt.screening.districts import unit_rounds
 from labopt.screening.precision import size_for_estimate
-from labopt.screening.risk import RiskGroup, allocate_for_detection
+from labopt.screening.risk import RiskGroup, size_round
 from labopt_api.deps import Caller, DbSession
-from labopt_api.errors import field_error, query_error
+from labopt_api.errors import query_error
 from labopt_api.schemas import (
     ERRORS,
     ScreeningPrecisionOut,
@@ -47,33 +46,21 @@ async def size(req: ScreeningSizeRequest, _: Caller) -> dict[str, Any]:
     that a population with no infection is flagged at most 1 - target_specificity of the time
     (labopt.screening.freedom.size_for_detection). With groups: the fewest pools, riskiest
     groups first (labopt.screening.risk.allocate_for_detection)."""
-    if req.groups is not None:
-        if req.population is not None:
-            raise field_error(
-                "population",
-                "population: with groups, each group's people are its 'available'",
-            )
-        groups = [RiskGroup(g.name, g.relative_risk, g.share, g.available, g.at_least)
-                  for g in req.groups]  # fmt: skip
-        risk = await run_in_threadpool(
-            allocate_for_detection,
-            groups,
-            req.target_sensitivity,
-            req.design_prevalence,
-            pool_size=req.pool_size,
-            se=req.se,
-            sp=req.sp,
-            target_specificity=req.target_specificity,
-        )
-        return risk.to_dict()
+    groups = (
+        None
+        if req.groups is None
+        else [RiskGroup(g.name, g.relative_risk, g.share, g.available, g.at_least)
+              for g in req.groups]
+    )  # fmt: skip
     got = await run_in_threadpool(
-        size_for_detection,
+        size_round,
         req.target_sensitivity,
         req.design_prevalence,
+        groups=groups,
+        population=req.population,
         pool_size=req.pool_size,
         se=req.se,
         sp=req.sp,
-        population=req.population,
         target_specificity=req.target_specificity,
     )
     return got.to_dict()

@@ -199,7 +199,7 @@ def test_screen_allocate_prints_writes_and_answers_json(tmp_path, thanh_hoa):
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["--date", "2021-13-01"], "--date: a date YYYY-MM-DD"),
+        (["--date", "2021-13-01"], "--date: expected a date as YYYY-MM-DD"),
         (["--date", "2021-09-01"], "--date: 2021-09-01 is outside"),
         (["--out", "x.txt"], "--out: a .csv or .xlsx file"),
     ],
