@@ -6,9 +6,12 @@ block-search pivot rule (scan a block of arcs at a time, enter the most negative
 of the first block that has one) and a strongly feasible tree (the leaving arc is the last
 blocking arc met when walking the cycle from its apex), which rules out cycling.
 
-The tree is kept as parent pointers plus doubly linked child lists; a pivot re-hangs the
-subtree cut off by the leaving arc under the entering arc (reversing the path between the
-two), then walks that subtree once to shift its potentials and depths.
+The tree is kept as parent pointers, doubly linked child lists and subtree sizes; the apex of
+a pivot's cycle is found by climbing from the smaller subtree (an ancestor's is larger). A
+pivot re-hangs the subtree cut off by the leaving arc under the entering arc (reversing the
+path between the two) and shifts that subtree's potentials, or, when it holds more than half
+the nodes, the other nodes' by the opposite amount (potentials matter up to a constant; they
+are returned with the root at 0).
 
 Costs, capacities, supplies and flows are int64; a capacity >= INF_CAP is unbounded.
 Reduced cost of arc e: cost[e] + pi[tail] - pi[head] (zero on tree arcs).
@@ -30,6 +33,7 @@ cdef enum:
 
 INF_CAP = 1 << 62
 cdef int64 C_INF = 1 << 62
+cdef int64 PI_DRIFT = 1 << 59  # the root's potential is reset to 0 beyond this
 
 cdef enum Status:
     S_OPTIMAL = 0
@@ -79,7 +83,7 @@ cdef struct Net:
     int* parent
     int* pred          # arc to the parent
     signed char* pred_dir
-    int* depth
+    int* size          # nodes in the subtree of each node (itself included)
     int* first_child
     int* next_sib
     int* prev_sib
@@ -107,15 +111,60 @@ cdef inline void _link(Net* g, int u, int p) noexcept nogil:
 
 
 cdef inline int _apex(Net* g, int u, int v) noexcept nogil:
-    """The common ancestor of u and v where the pivot's cycle turns."""
-    while g.depth[u] > g.depth[v]:
-        u = g.parent[u]
-    while g.depth[v] > g.depth[u]:
-        v = g.parent[v]
+    """The common ancestor of u and v where the pivot's cycle turns: climb from the smaller
+    subtree, which cannot be the other's ancestor."""
     while u != v:
-        u = g.parent[u]
-        v = g.parent[v]
+        if g.size[u] < g.size[v]:
+            u = g.parent[u]
+        else:
+            v = g.parent[v]
     return u
+
+
+cdef inline void _resize(Net* g, int u, int stop, int by) noexcept nogil:
+    """Add ``by`` to the subtree sizes of u and its ancestors below ``stop``."""
+    while u != stop:
+        g.size[u] += by
+        u = g.parent[u]
+
+
+cdef inline void _shift_subtree(Net* g, int top, int64 sigma) noexcept nogil:
+    """Add sigma to the potentials of the subtree of ``top`` (preorder walk)."""
+    cdef int u = top
+    while True:
+        g.pi[u] += sigma
+        if g.first_child[u] != -1:
+            u = g.first_child[u]
+            continue
+        while u != top and g.next_sib[u] == -1:
+            u = g.parent[u]
+        if u == top:
+            return
+        u = g.next_sib[u]
+
+
+cdef inline void _shift_all_but(Net* g, int root, int skip, int64 sigma) noexcept nogil:
+    """Add sigma to the potentials of every node of the tree at ``root`` outside the subtree
+    of ``skip`` (preorder walk that steps over it)."""
+    cdef int u = root, c
+    while True:
+        g.pi[u] += sigma
+        c = g.first_child[u]
+        if c == skip:
+            c = g.next_sib[c]
+        if c != -1:
+            u = c
+            continue
+        while True:
+            if u == root:
+                return
+            c = g.next_sib[u]
+            if c == skip:
+                c = g.next_sib[c]
+            if c != -1:
+                u = c
+                break
+            u = g.parent[u]
 
 
 cdef inline int64 _room(Net* g, int u, bint downwards) noexcept nogil:
@@ -130,10 +179,10 @@ cdef inline int64 _room(Net* g, int u, bint downwards) noexcept nogil:
     return g.cap[e] - g.flow[e]
 
 
-cdef int _pivot(Net* g, int e_in) noexcept nogil:
+cdef int _pivot(Net* g, int e_in, int root) noexcept nogil:
     """Bring arc e_in into the tree; return 0, or 1 if the cycle is unbounded."""
     cdef int first, second, apex, u, u_out = -1, side = 0
-    cdef int u_in, v_in, prev, nxt
+    cdef int u_in, v_in, prev, nxt, moved, below, old
     cdef int e_prev, e_cur
     cdef signed char d_prev, d_cur
     cdef int64 delta, r, val, sigma
@@ -184,7 +233,12 @@ cdef int _pivot(Net* g, int e_in) noexcept nogil:
     else:
         u_in, v_in = second, first
 
-    # re-hang the subtree of u_out from v_in through e_in, reversing the path u_in .. u_out
+    # re-hang the subtree of u_out from v_in through e_in, reversing the path u_in .. u_out;
+    # on the path, a node's new subtree is the moved one less its old child's on the path
+    moved = g.size[u_out]
+    _resize(g, g.parent[u_out], apex, -moved)
+    _resize(g, v_in, apex, moved)
+    below = 0
     _unlink(g, u_out)
     prev = v_in
     e_prev = e_in
@@ -197,6 +251,9 @@ cdef int _pivot(Net* g, int e_in) noexcept nogil:
         if u != u_out:
             _unlink(g, u)
         _link(g, u, prev)
+        old = g.size[u]
+        g.size[u] = moved - below
+        below = old
         g.pred[u] = e_prev
         g.pred_dir[u] = d_prev
         if u == u_out:
@@ -206,23 +263,17 @@ cdef int _pivot(Net* g, int e_in) noexcept nogil:
         prev = u
         u = nxt
 
-    # shift potentials and depths of the re-hung subtree (preorder walk)
+    # make e_in's reduced cost zero: shift the re-hung subtree's potentials, or the rest's
     if g.pred_dir[u_in] == DIR_UP:
         sigma = g.pi[v_in] - g.cost[e_in] - g.pi[u_in]
     else:
         sigma = g.pi[v_in] + g.cost[e_in] - g.pi[u_in]
-    u = u_in
-    while True:
-        g.pi[u] += sigma
-        g.depth[u] = g.depth[g.parent[u]] + 1
-        if g.first_child[u] != -1:
-            u = g.first_child[u]
-            continue
-        while u != u_in and g.next_sib[u] == -1:
-            u = g.parent[u]
-        if u == u_in:
-            break
-        u = g.next_sib[u]
+    if 2 * moved <= g.size[root]:
+        _shift_subtree(g, u_in, sigma)
+    else:
+        _shift_all_but(g, root, u_in, -sigma)
+        if g.pi[root] > PI_DRIFT or g.pi[root] < -PI_DRIFT:
+            _shift_subtree(g, root, -g.pi[root])   # keep the root near 0 (no int64 overflow)
     return 0
 
 
@@ -231,9 +282,9 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
                   double max_seconds=0.0):
     """Minimum-cost flow with node supplies (summing to zero).
 
-    ``block``: arcs priced per block (default 2 sqrt(m): on the national week it takes fewer
-    pivots and less time than sqrt(m); smaller blocks cost more pivots than they save in
-    pricing). The pivot count depends on the arcs' order: see labopt.schedule.mincostflow.
+    ``block``: arcs priced per block (default 2 sqrt(m): on the synthesized weeks smaller blocks
+    solve the flow faster, but its optimum then starts the plan's first master further from
+    its own). The pivot count depends on the arcs' order: see labopt.schedule.mincostflow.
 
     ``max_seconds`` > 0 stops the pivots after that long (status TIME_LIMIT: the flow is then
     a feasible basis of the problem with artificial arcs, not a solution).
@@ -245,7 +296,7 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
     """
     cdef int n = supply.shape[0], m = tail.shape[0], N = n + 1, M = m + n
     cdef int i, _scanned, e, u, cnt, nxt_arc, e_in, status = S_OPTIMAL
-    cdef int64 total = 0, max_cost = 0, art, c, best
+    cdef int64 total = 0, max_cost = 0, art, c, best, shift
     cdef long long pivots = 0
     cdef double deadline = _now() + max_seconds
     cdef Net g
@@ -296,14 +347,14 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
     g.parent = <int*>malloc(N * sizeof(int))
     g.pred = <int*>malloc(N * sizeof(int))
     g.pred_dir = <signed char*>malloc(N * sizeof(signed char))
-    g.depth = <int*>malloc(N * sizeof(int))
+    g.size = <int*>malloc(N * sizeof(int))
     g.first_child = <int*>malloc(N * sizeof(int))
     g.next_sib = <int*>malloc(N * sizeof(int))
     g.prev_sib = <int*>malloc(N * sizeof(int))
     try:
         if (g.tail == NULL or g.head == NULL or g.cap == NULL or g.cost == NULL
                 or g.state == NULL or g.parent == NULL or g.pred == NULL or g.pred_dir == NULL
-                or g.depth == NULL or g.first_child == NULL or g.next_sib == NULL
+                or g.size == NULL or g.first_child == NULL or g.next_sib == NULL
                 or g.prev_sib == NULL):
             raise MemoryError()
         with nogil:
@@ -313,12 +364,12 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
                 g.cost[e] = cost[e]
                 g.state[e] = STATE_LOWER
             # the starting tree: every node hangs from the root by an artificial arc
-            g.parent[n], g.pred[n], g.depth[n] = -1, -1, 0
+            g.parent[n], g.pred[n], g.size[n] = -1, -1, N
             g.first_child[n] = -1
             for u in range(n - 1, -1, -1):
                 e = m + u
                 g.first_child[u] = -1
-                g.depth[u] = 1
+                g.size[u] = 1
                 g.pred[u] = e
                 g.cap[e] = C_INF
                 g.state[e] = STATE_TREE
@@ -360,13 +411,16 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
                 if e_in == -1:
                     break
                 nxt_arc = e
-                if _pivot(&g, e_in):
+                if _pivot(&g, e_in, n):
                     status = S_UNBOUNDED
                     break
                 pivots += 1
                 if max_seconds > 0 and pivots % 256 == 0 and _now() > deadline:
                     status = S_TIME_LIMIT
                     break
+            shift = g.pi[n]
+            for u in range(N):
+                g.pi[u] -= shift
             if status == S_OPTIMAL:
                 for u in range(n):
                     if g.flow[m + u] != 0:
@@ -381,7 +435,7 @@ def min_cost_flow(const int[::1] tail, const int[::1] head, const int64[::1] cap
         free(g.parent)
         free(g.pred)
         free(g.pred_dir)
-        free(g.depth)
+        free(g.size)
         free(g.first_child)
         free(g.next_sib)
         free(g.prev_sib)

@@ -30,7 +30,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from labopt.errors import InputError
 from labopt.scenario.model import Policy
@@ -82,6 +82,8 @@ def sep_hypergeometric(population: int, n: int, infected: int, se: float = 1.0) 
 def sep_exact(population: int, n: int, infected: int, se: float = 1.0) -> float:
     """Population sensitivity of n of N people tested one by one, d infected, exactly: the
     infected among the n are hypergeometric, each found with probability Se."""
+    from scipy import stats  # slow to import: only when needed
+
     big_n = count("population", population, 1)
     n = count("samples", n)
     d = min(count("infected", infected), big_n)
@@ -248,6 +250,8 @@ def size_for_detection(
       A known population is then treated as a large one, which asks for more samples, never
       fewer.
     """
+    from scipy import stats  # slow to import: only when needed
+
     target = fraction("target_sensitivity", target_sensitivity, low_open=True, high_open=True)
     p = fraction("design_prevalence", design_prevalence, low_open=True)
     k = count("pool_size", pool_size, 1)
@@ -343,6 +347,8 @@ def _result(
     big_n: int | None,
     method: str,
 ) -> ScreeningSize:
+    from scipy import stats  # slow to import: only when needed
+
     if big_n is not None and r * k > big_n:
         raise InputError(
             f"population: sized for a large population, the round takes {r:,} pools of {k} "

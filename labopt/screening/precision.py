@@ -28,8 +28,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from scipy import stats
-
 from labopt.errors import InputError
 from labopt.screening.freedom import DEFAULT_SE, DEFAULT_SP
 from labopt.screening.values import count, fraction, needed
@@ -91,6 +89,8 @@ def pool_variance(prevalence: float, pool_size: int, se: float, sp: float) -> fl
 
 
 def _z(confidence: float) -> float:
+    from scipy import stats  # slow to import: only when needed
+
     c = fraction("confidence", confidence, low_open=True, high_open=True)
     return float(stats.norm.ppf(1.0 - (1.0 - c) / 2.0))
 

@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from labopt.errors import InputError
 from labopt.screening.freedom import (
@@ -272,6 +271,8 @@ def detection_of(
     pooled within its group by ``pool_size`` (the last pool what is left), the district
     flagged when at least ``cutoff`` pools are positive. Exact for independent pools: the
     positive pools are a sum of binomials, one per group and pool size (large groups)."""
+    from scipy import stats  # slow to import: only when needed
+
     gs = check_groups(groups)
     if len(samples) != len(gs):
         raise InputError(f"samples: one count per group ({len(gs)}), got {len(samples)}", "samples")
@@ -296,6 +297,8 @@ def detection_of(
 
 def _add(pmf: np.ndarray, n: int, q: float) -> np.ndarray:
     """The distribution of X + Bin(n, q) from X's (index: count), far tails dropped."""
+    from scipy import stats  # slow to import: only when needed
+
     if n == 0:
         return pmf
     sd = math.sqrt(n * q * (1 - q))
@@ -443,6 +446,8 @@ def positive_pools_cutoff(pools: int | np.ndarray, spec: float, false_alarm: flo
     """The fewest positive pools that flag a district, such that a district with no infection
     is flagged at most 1 - ``spec`` of the time (``false_alarm``: 1 - Sp of a pool; pools'
     false positives are binomial)."""
+    from scipy import stats  # slow to import: only when needed
+
     if false_alarm == 0.0:
         return np.ones_like(pools) if isinstance(pools, np.ndarray) else 1
     c = stats.binom.ppf(spec, pools, false_alarm) + 1
@@ -460,6 +465,8 @@ def _within_block(
 ) -> int | None:
     """The fewest pools j <= many of this block that, with the blocks before, reach the
     target sensitivity; None if all of them do not."""
+    from scipy import stats  # slow to import: only when needed
+
     start = 1
     limit = int(min(many, MAX_POOLS))
     while start <= limit:

@@ -87,6 +87,34 @@ def test_simplex_flow_is_feasible_optimal_and_costs_what_ortools_finds(
     assert ours.cost == ref.cost == int((flow * cost).sum())
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_costs_near_the_limit_give_an_optimum_without_overflow(seed):
+    """Costs near the largest the kernel accepts: potentials reach about 2**61 and the
+    shifts of the larger side of a pivot move the root's by as much, so its reset is
+    exercised; the optimality conditions are checked in Python integers."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 60))
+    tail, head, cap, cost, supply = random_network(rng, n, 6 * n, negative=bool(seed % 2))
+    limit = ((1 << 62) // 4) // (n + 1)
+    cost = cost * (limit // 100)  # the costs' order kept, magnified to near the limit
+    status, flow, potential, _ = _netsimplex.min_cost_flow(
+        tail.astype(np.int32), head.astype(np.int32), cap, cost, supply
+    )
+    assert status == _netsimplex.OPTIMAL
+    pi = [int(v) for v in potential]
+    for t, h, f, c, k in zip(
+        tail.tolist(), head.tolist(), flow.tolist(), cost.tolist(), cap.tolist(), strict=True
+    ):
+        reduced = c + pi[t] - pi[h]
+        assert 0 <= f <= k
+        assert f == k or reduced >= 0, "an arc with room has a negative reduced cost"
+        assert f == 0 or reduced <= 0, "an arc with flow has a positive reduced cost"
+    net = np.zeros(n, dtype=np.int64)
+    np.add.at(net, tail, flow)
+    np.subtract.at(net, head, flow)
+    assert (net == supply).all()
+
+
 def test_larger_random_networks_agree_with_ortools():
     for seed in range(5):
         rng = np.random.default_rng(seed)
