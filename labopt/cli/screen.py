@@ -23,11 +23,32 @@ from labopt.cli.common import (
 )
 from labopt.errors import InputError
 from labopt.files import write_output_file
+from labopt.numbers import NumberFormat
+from labopt.numbers import number_format as _format
 from labopt.scenario import load_scenario
 from labopt.screening import DEFAULT_SE, DEFAULT_SP, DEFAULT_SPECIFICITY
 from labopt.screening.districts import ONE_PLACE, read_groups, rounds_on, rounds_table
 from labopt.screening.precision import size_for_estimate
 from labopt.screening.risk import RiskBasedSize, size_round
+
+GroupsNumberFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--number-format",
+        help="how numbers written as text in the groups file are read: en (1,234.5; the "
+        "default) or vi (1.234,5); a share may be a percentage (10%)",
+    ),
+]
+
+
+def parse_format(name: str | None) -> NumberFormat:
+    """The number format an option names, an unknown one refused naming --number-format."""
+    try:
+        return _format(name)
+    except InputError as exc:
+        why = str(exc).split(": ", 1)[-1]
+        raise InputError(f"--number-format: {why}", "--number-format") from None
+
 
 app = typer.Typer(
     help="Screening: the samples and pools a round needs to detect infection.",
@@ -95,14 +116,16 @@ def size(
         ),
     ] = None,
     json: Json = False,
+    number_format: GroupsNumberFormat = None,
 ) -> None:
     """The fewest samples (and pools) that flag a population infected at the design prevalence
     with the target sensitivity; with sp < 1, the number of positive pools that flags it."""
+    fmt = parse_format(number_format)
     with _options():
         got = size_round(
             target_sensitivity,
             design_prevalence,
-            groups=None if groups is None else read_groups(groups)[ONE_PLACE],
+            groups=None if groups is None else read_groups(groups, fmt=fmt)[ONE_PLACE],
             population=population,
             pool_size=pool_size,
             se=se,
@@ -213,7 +236,8 @@ def allocate(
         typer.Option(
             "--groups",
             help="CSV or XLSX of risk groups (district, group, relative_risk, share, "
-            "available, at_least); a unit not listed is one group",
+            "available, at_least; numbers as --number-format says, a share may be 10%); a "
+            "unit not listed is one group",
         ),
     ] = None,
     out: Annotated[
@@ -230,7 +254,11 @@ def allocate(
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise InputError(f"--out: a .csv or .xlsx file, got {out.name!r}", "--out")
     scn = load_scenario(scenario, number_format)
-    by_unit = None if groups is None else read_groups(groups, [d.code for d in scn.districts])
+    by_unit = (
+        None
+        if groups is None
+        else read_groups(groups, [d.code for d in scn.districts], fmt=parse_format(number_format))
+    )
     rounds = rounds_on(scn, when, by_unit, "--date")
     table = rounds_table(rounds)
     if out is not None:

@@ -20,7 +20,7 @@ from labopt.cells import restore_frame, write_csv
 from labopt.csvfiles import CsvFileError, read_text_table
 from labopt.errors import InputError
 from labopt.files import Writer, write_output_folder
-from labopt.numbers import number_format, parse_column
+from labopt.numbers import NumberFormat, number_format, parse_column
 from labopt.scenario.errors import Problem
 
 MAX_SHOWN = 30
@@ -201,9 +201,12 @@ def parse_numbers(
     low_open: bool = False,
     what: str = "a number",
     whole: bool = False,
+    fmt: NumberFormat | None = None,
+    percent: bool = False,
 ) -> np.ndarray:
     """Floats from a text column (NaN for blanks when allowed), problems per row; ``whole``:
-    only whole numbers are allowed (run numbers, counts)."""
+    only whole numbers are allowed (run numbers, counts); ``fmt``: how text numbers are
+    written (default en); ``percent``: a fraction, ``10%`` read as 0.1."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         num = values.to_numpy(dtype=float, na_value=np.nan)
         blank = np.isnan(num)
@@ -211,8 +214,10 @@ def parse_numbers(
         why: dict[int, str] = {}
     else:
         shown = clean_text(values)
-        # numbers in the en format (a decimal point), refused with the cause otherwise
-        num, why = parse_column(shown, number_format("en"), whole=whole, switch=None)
+        # numbers in the file's format (en: a decimal point), refused with the cause otherwise
+        num, why = parse_column(
+            shown, fmt or number_format("en"), whole=whole, percent=percent, switch=None
+        )
         blank = shown == ""
     rows = sheet_rows(len(num))
     bound = f"{'>' if low_open else '≥'} {low:g} and ≤ {high:g}"

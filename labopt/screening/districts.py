@@ -21,6 +21,7 @@ import pandas as pd
 
 from labopt.errors import InputError
 from labopt.lab.tables import Problems, duplicated_rows, parse_numbers, read_table, text_table
+from labopt.numbers import NumberFormat
 from labopt.scenario.model import District, Scenario
 from labopt.scenario.updates import day_of
 from labopt.screening.freedom import ScreeningSize, size_for_detection
@@ -69,12 +70,16 @@ class UnitRound:
 
 
 def groups_from_frame(
-    df: pd.DataFrame, source: str, districts: Iterable[str] | None = None
+    df: pd.DataFrame,
+    source: str,
+    districts: Iterable[str] | None = None,
+    fmt: NumberFormat | None = None,
 ) -> dict[str, list[RiskGroup]]:
     """Risk groups by unit code from a table with columns group, relative_risk, share and
     optionally available and at_least (text cells, as read), and district: required when
     ``districts`` (the scenario's unit codes) is given, else absent (the groups of one place,
-    under the key ONE_PLACE). Every problem named by row and column, all of them at once."""
+    under the key ONE_PLACE). Text numbers are read in ``fmt`` (default en); a share may be a
+    percentage (``10%``). Every problem named by row and column, all of them at once."""
     t = text_table(df, source, GROUP_COLUMNS, OPTIONAL_GROUP_COLUMNS)
     problems = Problems(source)
     if districts is not None and "district" not in t.columns:
@@ -102,16 +107,16 @@ def groups_from_frame(
         problems.add_rows(unknown.to_numpy(), rows, shown, "district", "not a unit of the scenario")
     rr = parse_numbers(
         t["relative_risk"], problems, "relative_risk", low=0, high=1e6, blank_ok=False,
-        low_open=True, what="a relative risk",
+        low_open=True, what="a relative risk", fmt=fmt,
     )  # fmt: skip
     share = parse_numbers(
         t["share"], problems, "share", low=0, high=1, blank_ok=False, low_open=True,
-        what="a fraction of the unit's people",
+        what="a fraction of the unit's people (0.1 or 10%)", fmt=fmt, percent=True,
     )  # fmt: skip
     if "available" in t.columns:
         avail = parse_numbers(
             t["available"], problems, "available", low=0, high=1e12, blank_ok=True,
-            what="people who can be sampled", whole=True,
+            what="people who can be sampled", whole=True, fmt=fmt,
         )  # fmt: skip
     else:
         avail = np.full(len(t), np.nan)
@@ -125,6 +130,7 @@ def groups_from_frame(
             blank_ok=True,
             what="samples the group gives whatever its risk",
             whole=True,
+            fmt=fmt,
         )
         if "at_least" in t.columns
         else np.zeros(len(t))
@@ -153,11 +159,16 @@ def groups_from_frame(
 
 
 def read_groups(
-    path: str | os.PathLike, districts: Iterable[str] | None = None, *, data: bytes | None = None
+    path: str | os.PathLike,
+    districts: Iterable[str] | None = None,
+    *,
+    data: bytes | None = None,
+    fmt: NumberFormat | None = None,
 ) -> dict[str, list[RiskGroup]]:
-    """Risk groups by unit code from a CSV or XLSX file (:func:`groups_from_frame`)."""
+    """Risk groups by unit code from a CSV or XLSX file (:func:`groups_from_frame`), text
+    numbers read in ``fmt`` (default en)."""
     df = read_table(path, GROUP_COLUMNS, OPTIONAL_GROUP_COLUMNS, data=data)
-    return groups_from_frame(df, str(path), districts)
+    return groups_from_frame(df, str(path), districts, fmt)
 
 
 def unit_rounds(

@@ -11,6 +11,7 @@ import pytest
 
 from labopt.errors import InputError
 from labopt.lab.tables import LabInputError
+from labopt.numbers import number_format
 from labopt.scenario import load_scenario, save_folder
 from labopt.screening import size_for_detection
 from labopt.screening.districts import read_groups, rounds_table, unit_rounds
@@ -237,3 +238,51 @@ def test_screen_size_with_groups(tmp_path):
     f.write_text("district,group,relative_risk,share\na,x,1,1\n")
     r = run("screen", "size", "--design-prevalence", "0.01", "--groups", str(f))
     assert r.exit_code != 0 and "groups of one place" in r.output
+
+
+def test_groups_files_in_the_vi_number_format_with_percent_shares(tmp_path, thanh_hoa):
+    code = thanh_hoa.districts[0].code
+    vi = tmp_path / "vi.csv"
+    vi.write_text(
+        "district,group,relative_risk,share,available,at_least\n"
+        f'{code},market,"3,5",10%,"1.200",\n'
+        f"{code},rest,1,90 %,,20\n"
+    )
+    want = {code: [RiskGroup("market", 3.5, 0.1, 1200, 0), RiskGroup("rest", 1.0, 0.9, None, 20)]}
+    codes = [d.code for d in thanh_hoa.districts]
+    assert read_groups(vi, codes, fmt=number_format("vi")) == want
+    with pytest.raises(LabInputError) as err:  # read as en, the vi numbers are refused
+        read_groups(vi, codes)
+    assert "row 2, column 'relative_risk'" in str(err.value) and "3.5" in str(err.value)
+    assert "column 'available'" in str(err.value)
+    one = tmp_path / "one.csv"
+    one.write_text('group,relative_risk,share,available\nmarket,"3,5",10%,"1.200"\nrest,1,90%,\n')
+    args = ["screen", "size", "--design-prevalence", "0.01", "--pool-size", "5", "--json"]
+    args += ["--groups", str(one)]
+    r = run(*args, "--number-format", "vi")
+    assert r.exit_code == 0, r.output
+    ref = allocate_for_detection(
+        [RiskGroup("market", 3.5, 0.1, 1200), RiskGroup("rest", 1, 0.9)], 0.95, 0.01, pool_size=5
+    )
+    assert json.loads(r.stdout) == json.loads(json.dumps(ref.to_dict()))
+    bad = run(*args, "--number-format", "xx")
+    assert bad.exit_code != 0 and "--number-format: one of en, vi" in bad.output
+    r = run("screen", "allocate", str(THANH_HOA), "--groups", str(vi), "--json")
+    assert r.exit_code != 0 and "relative_risk" in r.output
+    vi.write_text(vi.read_text().replace('"3,5"', "3.5").replace('"1.200"', "1200"))
+    r = run("screen", "allocate", str(THANH_HOA), "--groups", str(vi), "--json")
+    assert r.exit_code == 0, r.output
+    unit = next(u for u in json.loads(r.stdout)["units"] if u["district"] == code)
+    assert [g["share"] for g in unit["groups"]] == [0.1, 0.9]
+
+
+@pytest.mark.parametrize(
+    "share, said",
+    [("150%", "out of range"), ("abc%", "not a number"), ("%", "not a number"), ("0%", "> 0")],
+)
+def test_a_bad_percent_share_is_named(tmp_path, share, said):
+    f = tmp_path / "g.csv"
+    f.write_text(f"group,relative_risk,share\na,2,{share}\nb,1,0.5\n")
+    with pytest.raises(LabInputError) as err:
+        read_groups(f)
+    assert "row 2, column 'share'" in str(err.value) and said in str(err.value)
