@@ -26,6 +26,7 @@ from labopt.files import write_output_file
 from labopt.numbers import NumberFormat
 from labopt.numbers import number_format as _format
 from labopt.scenario import load_scenario
+from labopt.scenario.io import declared_number_format
 from labopt.screening import DEFAULT_SE, DEFAULT_SP, DEFAULT_SPECIFICITY
 from labopt.screening.districts import ONE_PLACE, read_groups, rounds_on, rounds_table
 from labopt.screening.precision import size_for_estimate
@@ -236,8 +237,8 @@ def allocate(
         typer.Option(
             "--groups",
             help="CSV or XLSX of risk groups (district, group, relative_risk, share, "
-            "available, at_least; numbers as --number-format says, a share may be 10%); a "
-            "unit not listed is one group",
+            "available, at_least; text numbers in the scenario's number format, a share may "
+            "be 10%); a unit not listed is one group",
         ),
     ] = None,
     out: Annotated[
@@ -257,7 +258,11 @@ def allocate(
     by_unit = (
         None
         if groups is None
-        else read_groups(groups, [d.code for d in scn.districts], fmt=parse_format(number_format))
+        else read_groups(
+            groups,
+            [d.code for d in scn.districts],
+            fmt=parse_format(number_format or declared_number_format(scenario)),
+        )
     )
     rounds = rounds_on(scn, when, by_unit, "--date")
     table = rounds_table(rounds)

@@ -84,6 +84,17 @@ class Problems:
             raise LabInputError(self.items, what or self.source)
 
 
+def _cells(values) -> np.ndarray:
+    """Cells of a column as stripped text ('' for missing values), real numbers and booleans
+    (an XLSX number or true/false cell, a JSON number) kept as they are."""
+    arr = pd.Series(values).to_numpy(dtype=object)
+    out = clean_text(arr)
+    for i, v in enumerate(arr.tolist()):
+        if isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) and v == v:
+            out[i] = v
+    return out
+
+
 def clean_text(values) -> np.ndarray:
     """Text of a column as stripped Python strings ('' for missing values), fast for large
     columns (pandas' string methods are several times slower here)."""
@@ -108,9 +119,11 @@ def read_table(
     optional: Iterable[str] = (),
     *,
     data: bytes | None = None,
+    numbers: Iterable[str] = (),
 ) -> pd.DataFrame:
     """Read a UTF-8 CSV, or the first sheet of an ``.xlsx`` workbook, as text columns with
-    lower-case, stripped names.
+    lower-case, stripped names; in the columns ``numbers``, a workbook's number cells stay
+    numbers (a number format for text cannot misread them).
 
     ``data`` holds the file's bytes when it was uploaded rather than saved; ``path`` then only
     names it (its suffix chooses CSV or XLSX) in messages.
@@ -122,14 +135,22 @@ def read_table(
     path = Path(path)
     if data is None and not path.is_file():
         raise LabInputError([Problem(str(path), "file not found")])
-    return text_table(_read_text_frame(path, data), str(path), required, optional)
+    numbers = list(numbers)
+    frame = _read_text_frame(path, data, typed=bool(numbers))
+    return text_table(frame, str(path), required, optional, numbers=numbers)
 
 
 def text_table(
-    df: pd.DataFrame, source: str, required: Iterable[str], optional: Iterable[str] = ()
+    df: pd.DataFrame,
+    source: str,
+    required: Iterable[str],
+    optional: Iterable[str] = (),
+    *,
+    numbers: Iterable[str] = (),
 ) -> pd.DataFrame:
     """A table (read from a file, or records sent as JSON) as text columns with lower-case,
-    stripped names, checked for repeated and missing columns as :func:`read_table` says."""
+    stripped names, checked for repeated and missing columns as :func:`read_table` says; in
+    the columns ``numbers``, real numbers stay numbers."""
     df = df.copy()
     df.columns = [str(c).strip().lower() for c in df.columns]
     problems = Problems(source)
@@ -148,17 +169,23 @@ def text_table(
                 f"columns: {allowed}"
             )
     problems.raise_if_any()
-    for c in df.columns:
-        df[c] = clean_text(df[c])
+    numbers = set(numbers)
+    for j, c in enumerate(df.columns):
+        df.isetitem(j, _cells(df.iloc[:, j]) if c in numbers else clean_text(df.iloc[:, j]))
     return df
 
 
-def _read_text_frame(path: Path, data: bytes | None) -> pd.DataFrame:
+def _read_text_frame(path: Path, data: bytes | None, typed: bool = False) -> pd.DataFrame:
+    """The file's cells: text, or with ``typed`` a workbook's cells as openpyxl reads them."""
     source = io.BytesIO(data) if data is not None else path
     if path.suffix.lower() == ".xlsx":
         try:
             df = pd.read_excel(
-                source, sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl"
+                source,
+                sheet_name=0,
+                dtype=object if typed else str,
+                keep_default_na=False,
+                engine="openpyxl",
             )
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise LabInputError(
@@ -203,22 +230,25 @@ def parse_numbers(
     whole: bool = False,
     fmt: NumberFormat | None = None,
     percent: bool = False,
+    switch: str | None = None,
 ) -> np.ndarray:
     """Floats from a text column (NaN for blanks when allowed), problems per row; ``whole``:
     only whole numbers are allowed (run numbers, counts); ``fmt``: how text numbers are
-    written (default en); ``percent``: a fraction, ``10%`` read as 0.1."""
+    written (default en); ``percent``: a fraction, ``10%`` read as 0.1; ``switch``: how the
+    user sets the other format (see :func:`labopt.numbers.parse_number`). Real number cells
+    (a workbook's, a JSON number) are taken as they are."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         num = values.to_numpy(dtype=float, na_value=np.nan)
         blank = np.isnan(num)
         shown = num
         why: dict[int, str] = {}
     else:
-        shown = clean_text(values)
+        shown = _cells(values)
         # numbers in the file's format (en: a decimal point), refused with the cause otherwise
         num, why = parse_column(
-            shown, fmt or number_format("en"), whole=whole, percent=percent, switch=None
+            shown, fmt or number_format("en"), whole=whole, percent=percent, switch=switch
         )
-        blank = shown == ""
+        blank = np.array([v == "" for v in shown.tolist()], dtype=bool)
     rows = sheet_rows(len(num))
     bound = f"{'>' if low_open else '≥'} {low:g} and ≤ {high:g}"
     if not blank_ok:

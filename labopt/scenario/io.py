@@ -41,7 +41,7 @@ from labopt.scenario.schema import (
     TRAVEL,
     Table,
 )
-from labopt.scenario.settings_input import read_settings
+from labopt.scenario.settings_input import FORMAT_KEY, read_settings
 from labopt.scenario.validate import check_reference, check_table, report_rows
 
 SETTINGS_FILE = "scenario.toml"
@@ -75,6 +75,17 @@ def load_scenario(path: str | os.PathLike, number_format: str | None = None) -> 
             ]
         )
     return _load(reader, str(path), number_format)
+
+
+def declared_number_format(path: str | os.PathLike) -> str | None:
+    """The number format a scenario's files declare (``[province] number_format``), or None
+    (for files read with it, such as a groups file beside the scenario)."""
+    path = Path(path)
+    reader = _FolderReader(path) if path.is_dir() else _WorkbookReader(path)
+    data = reader.settings([])
+    province = (data or {}).get("province")
+    declared = province.get(FORMAT_KEY) if isinstance(province, dict) else None
+    return None if declared is None else str(declared)
 
 
 def _load(reader, source: str, requested_format: str | None) -> Scenario:

@@ -35,6 +35,10 @@ from labopt.screening.risk import (
 
 GROUP_COLUMNS = ("group", "relative_risk", "share")
 OPTIONAL_GROUP_COLUMNS = ("district", "available", "at_least")
+# columns of numbers: a workbook's number cells are taken as they are, whatever the format
+NUMBER_GROUP_COLUMNS = ("relative_risk", "share", "available", "at_least")
+# how a user reads a groups file's text numbers in the other format
+GROUPS_FORMAT = "--number-format {name}"
 # the key of the groups of one place, in a table without a district column
 ONE_PLACE = ""
 # the one group of a unit tested whole (internal: such a unit reports no groups)
@@ -80,7 +84,7 @@ def groups_from_frame(
     ``districts`` (the scenario's unit codes) is given, else absent (the groups of one place,
     under the key ONE_PLACE). Text numbers are read in ``fmt`` (default en); a share may be a
     percentage (``10%``). Every problem named by row and column, all of them at once."""
-    t = text_table(df, source, GROUP_COLUMNS, OPTIONAL_GROUP_COLUMNS)
+    t = text_table(df, source, GROUP_COLUMNS, OPTIONAL_GROUP_COLUMNS, numbers=NUMBER_GROUP_COLUMNS)
     problems = Problems(source)
     if districts is not None and "district" not in t.columns:
         problems.add("missing column 'district': the unit each group belongs to")
@@ -107,16 +111,17 @@ def groups_from_frame(
         problems.add_rows(unknown.to_numpy(), rows, shown, "district", "not a unit of the scenario")
     rr = parse_numbers(
         t["relative_risk"], problems, "relative_risk", low=0, high=1e6, blank_ok=False,
-        low_open=True, what="a relative risk", fmt=fmt,
+        low_open=True, what="a relative risk", fmt=fmt, switch=GROUPS_FORMAT,
     )  # fmt: skip
     share = parse_numbers(
         t["share"], problems, "share", low=0, high=1, blank_ok=False, low_open=True,
         what="a fraction of the unit's people (0.1 or 10%)", fmt=fmt, percent=True,
+        switch=GROUPS_FORMAT,
     )  # fmt: skip
     if "available" in t.columns:
         avail = parse_numbers(
             t["available"], problems, "available", low=0, high=1e12, blank_ok=True,
-            what="people who can be sampled", whole=True, fmt=fmt,
+            what="people who can be sampled", whole=True, fmt=fmt, switch=GROUPS_FORMAT,
         )  # fmt: skip
     else:
         avail = np.full(len(t), np.nan)
@@ -131,6 +136,7 @@ def groups_from_frame(
             what="samples the group gives whatever its risk",
             whole=True,
             fmt=fmt,
+            switch=GROUPS_FORMAT,
         )
         if "at_least" in t.columns
         else np.zeros(len(t))
@@ -167,7 +173,9 @@ def read_groups(
 ) -> dict[str, list[RiskGroup]]:
     """Risk groups by unit code from a CSV or XLSX file (:func:`groups_from_frame`), text
     numbers read in ``fmt`` (default en)."""
-    df = read_table(path, GROUP_COLUMNS, OPTIONAL_GROUP_COLUMNS, data=data)
+    df = read_table(
+        path, GROUP_COLUMNS, OPTIONAL_GROUP_COLUMNS, data=data, numbers=NUMBER_GROUP_COLUMNS
+    )
     return groups_from_frame(df, str(path), districts, fmt)
 
 

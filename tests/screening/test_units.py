@@ -14,9 +14,10 @@ from labopt.lab.tables import LabInputError
 from labopt.numbers import number_format
 from labopt.scenario import load_scenario, save_folder
 from labopt.screening import size_for_detection
-from labopt.screening.districts import read_groups, rounds_table, unit_rounds
+from labopt.screening.districts import ONE_PLACE, read_groups, rounds_table, unit_rounds
 from labopt.screening.risk import RiskGroup, allocate_for_detection
 from tests.cli.helpers import run
+from tests.test_number_input import to_vi_folder
 
 EXAMPLES = Path(__file__).parents[2] / "labopt" / "examples"
 THANH_HOA = EXAMPLES / "thanh_hoa"
@@ -286,3 +287,31 @@ def test_a_bad_percent_share_is_named(tmp_path, share, said):
     with pytest.raises(LabInputError) as err:
         read_groups(f)
     assert "row 2, column 'share'" in str(err.value) and said in str(err.value)
+
+
+def test_a_workbooks_number_cells_are_numbers_whatever_the_format(tmp_path):
+    """An XLSX number cell 1.125 is 1.125 under vi too (not 1125 read as text)."""
+    f = tmp_path / "g.xlsx"
+    pd.DataFrame(
+        {"group": ["market", "rest"], "relative_risk": [1.125, 1], "share": ["10%", 0.9],
+         "available": [1200, None]}
+    ).to_excel(f, index=False)  # fmt: skip
+    want = [RiskGroup("market", 1.125, 0.1, 1200), RiskGroup("rest", 1.0, 0.9)]
+    for fmt in ("en", "vi"):
+        assert read_groups(f, fmt=number_format(fmt))[ONE_PLACE] == want
+
+
+def test_allocate_reads_groups_in_the_scenarios_declared_format(tmp_path, thanh_hoa):
+    vi_scn = to_vi_folder(THANH_HOA, tmp_path / "th_vi")
+    code = thanh_hoa.districts[0].code
+    g = tmp_path / "g.csv"
+    g.write_text(
+        f'district,group,relative_risk,share,available\n{code},market,"2,5",10%,"1.200"\n'
+        f"{code},rest,1,90%,\n"
+    )
+    r = run("screen", "allocate", str(vi_scn), "--groups", str(g), "--json")
+    assert r.exit_code == 0, r.output
+    unit = next(u for u in json.loads(r.stdout)["units"] if u["district"] == code)
+    assert [(x["relative_risk"], x["share"]) for x in unit["groups"]] == [(2.5, 0.1), (1.0, 0.9)]
+    en = run("screen", "allocate", str(THANH_HOA), "--groups", str(g), "--json")
+    assert en.exit_code != 0 and "or set --number-format vi" in en.output
