@@ -214,7 +214,7 @@ def test_core_never_imports_cli_or_service():
 SCHEDULE_LAYERS = [
     ("compare", "output"),
     ("pipeline",),
-    ("report",),
+    ("report", "screening"),
     ("labels", "check"),
     ("rounding", "result"),
     ("lp", "columns", "network", "greedy"),

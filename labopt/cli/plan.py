@@ -46,6 +46,10 @@ TEXT: dict[str, dict[str, str]] = {
         "misses": "The plan does not meet the targets every day (see the shortfall).",
         "wrote": "Wrote {n} files to {out}",
         "more": "... and {n} more in shortfall.csv",
+        "screening": "Screening by risk: the units should collect {collect:,} of the {could:,} "
+        "samples they could; {tested:,} tested with {reactions:,.0f} reactions find about "
+        "{found:,.0f} infections, against {found0:,.0f} with {reactions0:,.0f} reactions on the "
+        "demand as given (screening.csv lists each unit's day)",
     },
     "vi": {
         "title": "{name}: kế hoạch {days} ngày từ {start}",
@@ -72,6 +76,10 @@ TEXT: dict[str, dict[str, str]] = {
         "misses": "Kế hoạch không đạt chỉ tiêu mọi ngày (xem phần thiếu hụt).",
         "wrote": "Đã ghi {n} tệp vào {out}",
         "more": "... và {n} mục khác trong shortfall.csv",
+        "screening": "Sàng lọc theo nguy cơ: các địa phương nên lấy {collect:,} trong {could:,} "
+        "mẫu có thể lấy; xét nghiệm {tested:,} mẫu với {reactions:,.0f} phản ứng phát hiện "
+        "khoảng {found:,.0f} ca nhiễm, so với {found0:,.0f} ca với {reactions0:,.0f} phản ứng "
+        "theo nhu cầu ban đầu (chi tiết từng địa phương, từng ngày trong screening.csv)",
     },
 }
 
@@ -252,6 +260,21 @@ def print_summary(rep, lang: str, comparison=None) -> None:
                 n=len(rep.kit_shipments),
                 kits=int(rep.kit_shipments["kits"].sum()),
                 lost=int(rep.status["not_collected"].sum()),
+            ),
+            highlight=False,
+        )
+    if rep.screening_comparison is not None:
+        sc = rep.screening_comparison
+        by, fixed = sc["by_risk"], sc["demand_as_given"]
+        console.print(
+            t["screening"].format(
+                collect=sc["collect"],
+                could=sc["could_collect"],
+                tested=by["samples_tested"],
+                reactions=by["reactions"],
+                found=by["infections_expected"],
+                found0=fixed["infections_expected"],
+                reactions0=fixed["reactions"],
             ),
             highlight=False,
         )

@@ -227,8 +227,8 @@ def optimize_cmd(
                 f"configurations in {secs * 1000:.1f} ms",
             )
         )
-    for res in results:
-        for note in res.notes:
+    for res in results:  # with --json the notes are in the object
+        for note in [] if json else res.notes:
             console.print(f"[yellow]note:[/] {note}", highlight=False)
     if any(res.best is None for res in results):
         raise typer.Exit(code=1)

@@ -184,6 +184,12 @@ class Planning(BaseModel):
         "faster on national-size weeks)",
     )
     time_limit_seconds: float = Field(default=60.0, gt=0, description="solver time limit")
+    screening: Literal["demand", "by_risk"] = Field(
+        default="demand",
+        description="demand: the screening streams' demand is what units collect; by_risk: "
+        "what they could collect, and the plan says how many each should, to find the most "
+        "infections with the reactions left after urgent streams",
+    )
 
 
 class Screening(BaseModel):

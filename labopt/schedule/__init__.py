@@ -5,7 +5,7 @@ do not import each other; tests/test_imports.py checks it):
 
     compare, output        the plan against the greedy rule and without shipments; files, charts
     pipeline               make_plan, plan_scenario: solver choice, rounding, fallback
-    report                 tables and the shortfall report
+    report, screening      tables and the shortfall report; screening divided by risk
     labels, check          the report's words; the independent plan check
     rounding, result       whole samples from an LP solution; the Plan
     lp, columns, network,  solvers: whole LP (GLOP/HiGHS), column generation (HiGHS),

@@ -72,6 +72,11 @@ COLUMNS = {
         "lab_totals": "Tổng theo phòng xét nghiệm",
         "arrival_date": "Ngày đến",
         "shipments": "Chuyển sinh phẩm",
+        "could_collect": "Có thể lấy mẫu",
+        "collect": "Nên lấy mẫu",
+        "infections_expected": "Số ca nhiễm dự kiến phát hiện",
+        "design_prevalence": "Tỷ lệ nhiễm thiết kế",
+        "detection_probability": "Xác suất phát hiện",
     },
 }
 

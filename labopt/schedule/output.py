@@ -49,6 +49,8 @@ def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
     )
     if rep.plan.input.supply is not None:  # the scenario has supply routes or kits
         out["supply"] = supply_table(rep, lang)
+    if rep.screening_comparison is not None:  # screening by risk
+        out["screening"] = rep.screening
     if lang == "en":
         return out
     # the labs' limits and the days' causes are words too

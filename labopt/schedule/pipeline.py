@@ -30,6 +30,13 @@ from labopt.schedule.network import solve_network
 from labopt.schedule.report import PlanReport, build_report, national_item
 from labopt.schedule.result import Plan
 from labopt.schedule.rounding import integer_plan
+from labopt.schedule.screening import (
+    comparison,
+    divided_scenario,
+    division,
+    screening_streams,
+    screening_table,
+)
 from labopt.schedule.supply import net_received, settle, whole_kits, whole_shipments
 
 Progress = Callable[[str], None]
@@ -233,10 +240,24 @@ def plan_scenario(
 ) -> PlanReport:
     """Plan, tabulate and (by default) independently check a scenario. ``deadline``: see
     make_plan."""
+    by_risk = scenario.settings.plan.screening == "by_risk"
+    if by_risk:
+        screening_streams(scenario)  # refused before any planning when there is none
+        if progress:
+            progress("screening by risk: the plan on what the units could collect")
     plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
+    if by_risk:
+        fixed, div = plan, division(plan)
+        scenario = divided_scenario(scenario, plan.input, div)
+        if progress:
+            progress("screening by risk: the plan on what each unit should collect")
+        plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
     if progress:
         progress("tables and shortfall report")
     report = build_report(plan)
+    if by_risk:
+        report.screening = screening_table(plan, div, report.allocations)
+        report.screening_comparison = comparison(fixed, plan, div)
     short = any(i["kind"] == "reagent_day" and i["reactions_short"] >= 1 for i in report.shortfall)
     if plan.input.supply is not None and short and plan.method == "lp":
         if progress:

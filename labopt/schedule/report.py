@@ -64,6 +64,10 @@ class PlanReport:
     shipments: pd.DataFrame = field(default_factory=pd.DataFrame)
     # collection kit shipments, the same way (empty without a kits table)
     kit_shipments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # screening by risk (labopt.schedule.screening): per unit, stream and day, and the
+    # province's comparison with the demand as given (empty, None in the demand mode)
+    screening: pd.DataFrame = field(default_factory=pd.DataFrame)
+    screening_comparison: dict | None = None
 
     @property
     def meets_targets(self) -> bool:
@@ -148,7 +152,30 @@ class PlanReport:
             "solve_seconds": round(plan.timings.get("solve", 0.0), 4),
             "timings": {k: round(v, 4) for k, v in plan.timings.items()},
             "notes": plan.notes,
+            "screening": self.screening_summary(),
         }
+
+    def screening_summary(self) -> dict | None:
+        """Screening by risk (None in the demand mode): the province's comparison and, per
+        unit and stream over the horizon, could collect, collect, tested, pools, reactions,
+        infections expected and the days' lowest detection probability."""
+        if self.screening_comparison is None:
+            return None
+        sums = ["could_collect", "collect", "tested", "pools", "reactions", "infections_expected"]
+        g = self.screening.groupby(["district", "stream"], sort=False)
+        units = g[sums].sum().join(g["detection_probability"].min().rename("lowest_detection"))
+        rows = [
+            {
+                "district": d,
+                "stream": s,
+                **{k: int(r[k]) for k in sums[:4]},
+                "reactions": round(float(r["reactions"]), 1),
+                "infections_expected": round(float(r["infections_expected"]), 2),
+                "lowest_detection_probability": float(r["lowest_detection"]),
+            }
+            for (d, s), r in units.iterrows()
+        ]
+        return {**self.screening_comparison, "units": rows}
 
 
 def totals(rep: PlanReport) -> dict:

@@ -29,17 +29,28 @@ from labopt_api.stored_text import ONE_LINE
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], responses=ERRORS)
 DISPATCH = ("dispatch_labs", "dispatch_lab_totals", "dispatch_units", "dispatch_shipments")
-TABLES = ("allocations", "status", "labs", "days", "shortfall", "supply", *DISPATCH, "planned")
+TABLES = (
+    "allocations",
+    "status",
+    "labs",
+    "days",
+    "shortfall",
+    "supply",
+    "screening",
+    *DISPATCH,
+    "planned",
+)
 NOT_DAILY = "it is not a daily plan (daily: true), which has dispatch sheets"
-# stored only for some plans: the supply table, for scenarios with supply routes; the dispatch
-# sheets and day 1 as planned, for daily plans
+# stored only for some plans: the supply table, for scenarios with supply routes; screening, for
+# screening by risk; the dispatch sheets and day 1 as planned, for daily plans
 OPTIONAL = {
     "supply": "its scenario has no supply routes, so the plan ships no reagent",
+    "screening": 'its scenario takes the screening demand as given (plan.screening = "demand")',
     **dict.fromkeys((*DISPATCH, "planned"), NOT_DAILY),
 }
 # what a lab key may read (its own labs' rows), and a unit's key (its own units' rows)
 LAB_TABLES = ("allocations", "labs", *DISPATCH)
-UNIT_TABLES = ("dispatch_units", "dispatch_shipments")
+UNIT_TABLES = ("dispatch_units", "dispatch_shipments", "screening")
 DAILY_DAYS = 7  # a daily plan's days by default
 
 

@@ -4,13 +4,17 @@ naming the field, each key only its own."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+
+import pandas as pd
 
 from labopt.scenario import scenario_from_data
 from labopt.screening import size_for_detection
 from labopt.screening.districts import unit_rounds
 from labopt.screening.precision import size_for_estimate
 from labopt.screening.risk import RiskGroup, allocate_for_detection
+from tests.service.conftest import wait_done
 from tests.service.test_api import tiny_json
 
 
@@ -121,3 +125,28 @@ def test_the_units_rounds_of_a_stored_scenario(service):
     r = c.get(f"/v1/scenarios/{sid}/screening?date=2000-01-01", headers=boss)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "date"]
     assert c.get(f"/v1/scenarios/{sid}/screening").status_code == 401
+
+
+def test_a_plan_screening_by_risk_serves_its_screening_table(service):
+    c, coord = service.client, service.key("coordinator", "tiny")
+    data = tiny_json()
+    data["settings"].setdefault("plan", {})["screening"] = "by_risk"
+    sid = c.post("/v1/scenarios", headers=coord, json=data).json()["id"]
+    plan = wait_done(
+        c, c.post("/v1/plans", headers=coord, json={"scenario_id": sid}).json()["id"], coord
+    )
+    assert plan["status"] == "done", plan["error"]
+    assert "screening" in plan["tables"]
+    summary = plan["summary"]["screening"]
+    assert summary["collect"] <= summary["could_collect"] and summary["units"]
+    table = pd.read_csv(
+        io.StringIO(c.get(f"/v1/plans/{plan['id']}/tables/screening.csv", headers=coord).text)
+    )
+    assert int(table["collect"].sum()) == summary["collect"]
+    plain = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
+    other = wait_done(
+        c, c.post("/v1/plans", headers=coord, json={"scenario_id": plain}).json()["id"], coord
+    )
+    r = c.get(f"/v1/plans/{other['id']}/tables/screening.csv", headers=coord)
+    assert r.status_code == 404 and "takes the screening demand as given" in r.json()["detail"]
+    assert other["summary"]["screening"] is None
