@@ -248,10 +248,11 @@ def plan_scenario(
     plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
     if by_risk:
         fixed, div = plan, division(plan)
-        scenario = divided_scenario(scenario, plan.input, div)
-        if progress:
-            progress("screening by risk: the plan on what each unit should collect")
-        plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
+        if (div.collect != div.could).any():  # else the plan tests all the units could collect
+            scenario = divided_scenario(scenario, plan.input, div)
+            if progress:
+                progress("screening by risk: the plan on what each unit should collect")
+            plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
     if progress:
         progress("tables and shortfall report")
     report = build_report(plan)

@@ -169,6 +169,8 @@ def division(plan: Plan) -> Division:
     found = found_per_sample(inp)
     could = np.rint(inp.demand).astype(np.int64)
     collect = could.copy()
+    if not (plan.untested[:, streams, :].any() or plan.waiting[:, streams, -1].any()):
+        return Division(streams, could, collect, budget, found)  # all of it is tested
     collect[:, streams, :] = divide(
         found[:, streams, :],
         reactions_per_sample(plan)[:, streams, :],
@@ -180,19 +182,21 @@ def division(plan: Plan) -> Division:
 
 
 def reactions_per_sample(plan: Plan) -> np.ndarray:
-    """(nd, ns, T) expected reactions per sample of each unit and stream: what its samples
-    cost in the plan (over the horizon, at the labs it used), else the fewest at any of its
-    labs on the day (inf: it reaches none)."""
+    """(nd, ns, T) expected reactions per sample of each unit and stream: what its samples cost
+    in the plan that day (at the labs it used), else over the horizon, else the fewest at any
+    of its labs on the day (inf: it reaches none)."""
     inp = plan.input
     fewest = np.full((inp.nd, inp.ns, inp.days), np.inf)
     for t in range(inp.days):
         fewest[:, :, t] = fewest_reactions(inp, inp.cost[:, :, t : t + 1])
-    spent = np.zeros((inp.nd, inp.ns))
-    np.add.at(spent, inp.pair_d, (plan.x * inp.cost).sum(axis=2))
-    tested = tested_by_unit(plan).sum(axis=2)
+    spent = np.zeros((inp.nd, inp.ns, inp.days))
+    np.add.at(spent, inp.pair_d, plan.x * inp.cost)
+    tested = tested_by_unit(plan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(tested > 0, spent / tested, np.nan)
-    return np.where(np.isnan(mean)[:, :, None], fewest, mean[:, :, None])
+        day = np.where(tested > 0, spent / tested, np.nan)
+        mean = spent.sum(axis=2) / tested.sum(axis=2)
+    per = np.where(np.isnan(day), mean[:, :, None], day)
+    return np.where(np.isnan(per), fewest, per)
 
 
 def divided_scenario(scn: Scenario, inp: PlanInput, div: Division) -> Scenario:

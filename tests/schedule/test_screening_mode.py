@@ -114,6 +114,24 @@ def test_thanh_hoas_surge_week_screened_by_risk_finds_more_infections(thanh_hoa_
         assert (a == b).all(), s
 
 
+def test_a_plan_that_tests_all_the_units_could_collect_is_kept():
+    scn = load_scenario(EXAMPLES / "quang_ninh")
+    fixed, risk = plan_scenario(scn), plan_scenario(by_risk(scn))
+    cmp = risk.screening_comparison
+    assert cmp["collect"] == cmp["could_collect"] == int(risk.screening["tested"].sum())
+    assert cmp["by_risk"] == cmp["demand_as_given"]
+    assert fixed.allocations.equals(risk.allocations)
+
+
+def test_the_variant_screened_by_risk_finds_far_more_with_the_same_reactions():
+    """thanh_hoa_variant leaves most screening untested: by risk, the reactions go where the
+    prevalence is."""
+    cmp = plan_scenario(by_risk(load_scenario(EXAMPLES / "thanh_hoa_variant"))).screening_comparison
+    by, fixed = cmp["by_risk"], cmp["demand_as_given"]
+    assert by["infections_expected"] > 2 * fixed["infections_expected"]
+    assert by["reactions"] <= 1.05 * fixed["reactions"]
+
+
 def test_each_units_detection_probability_from_its_pools(thanh_hoa_week):
     _, risk = thanh_hoa_week
     scn = risk.plan.scenario
