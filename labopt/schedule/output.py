@@ -46,7 +46,7 @@ def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
             for item, text in zip(rep.shortfall, rep.shortfall_texts(lang), strict=False)
         ],
         columns=["kind", "day", "lab", "cause", "text"],
-    )
+    ).astype({"day": "Int64"})  # a finding of no one day has none: 1, not 1.0
     if rep.plan.input.supply is not None:  # the scenario has supply routes or kits
         out["supply"] = supply_table(rep, lang)
     if rep.screening_comparison is not None:  # screening by risk

@@ -375,7 +375,7 @@ def build_report(plan: Plan) -> PlanReport:
             "pooled_samples_tested": int(tested[:, pooled_streams, t].sum()),
             "single_target": scn.policy.single_target_per_day,
             "pooled_target": scn.policy.pooled_target_per_day,
-            "reactions_used": float(st.used[:, t].sum()),
+            "reactions_used": round(float(st.used[:, t].sum()), 1),
             "reactions_capacity": round(float(usable[:, t].sum())),
             "reagent_left": round(float(np.maximum(st.left[:, t], 0.0).sum()), 1),
         }
