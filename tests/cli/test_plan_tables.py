@@ -1,0 +1,21 @@
+"""The plan's CSV tables as a person reads them: whole days, rounded reactions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli.helpers import run
+
+THANH_HOA = Path(__file__).parents[2] / "labopt" / "examples" / "thanh_hoa"
+
+
+def test_the_plans_tables_write_whole_days_and_rounded_reactions(tmp_path):
+    r = run("plan", THANH_HOA, "--out", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    short = (tmp_path / "out" / "shortfall.csv").read_text().splitlines()
+    assert short[1].split(",")[1] == "1"  # day 1, not 1.0
+    days = (tmp_path / "out" / "days.csv").read_text().splitlines()
+    header = days[0].split(",")
+    for line in days[1:]:
+        cells = dict(zip(header, line.split(","), strict=False))
+        assert len(cells["reactions_used"].partition(".")[2]) <= 1, cells["reactions_used"]
