@@ -179,9 +179,13 @@ class PlanReport:
 
 
 def totals(rep: PlanReport) -> dict:
+    """Per stream, most urgent first (then in the scenario's order), over the horizon."""
     st = rep.status
     out = {}
-    for s, g in st.groupby("stream", sort=False):
+    groups = dict(iter(st.groupby("stream", sort=False)))
+    streams = sorted(rep.plan.scenario.streams, key=lambda x: x.priority)  # stable: ties kept
+    for s in [x.id for x in streams if x.id in groups]:
+        g = groups[s]
         first = g[g["day"] == g["day"].min()]
         out[s] = {
             "waiting_at_start": int(first["waiting_before"].sum()) if "waiting_before" in g else 0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.cli.helpers import run
@@ -19,3 +20,10 @@ def test_the_plans_tables_write_whole_days_and_rounded_reactions(tmp_path):
     for line in days[1:]:
         cells = dict(zip(header, line.split(","), strict=False))
         assert len(cells["reactions_used"].partition(".")[2]) <= 1, cells["reactions_used"]
+
+
+def test_the_streams_are_listed_most_urgent_first():
+    data = json.loads(run("plan", THANH_HOA, "--days", "2", "--json").stdout)
+    assert list(data["totals"]) == ["reactive", "symptomatic", "screening"]  # priority 1, 2, 3
+    text = run("plan", THANH_HOA, "--days", "2").stdout
+    assert text.index("Reactive") < text.index("Symptomatic") < text.index("Screening of risk")
