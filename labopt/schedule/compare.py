@@ -31,18 +31,20 @@ def compare_with_greedy(scn: Scenario, report: PlanReport) -> dict:
     more_all = sum(v["tested_within_turnaround"] for v in per.values())
     fewer_untested = -sum(v["untested"] for v in per.values())
     supply = compare_without_shipments(scn, report)
+    names = ", ".join(scn.stream_by_id[s].name for s in urgent)
+    en = {k: difference_words("en", n) for k, n in (("u", more_urgent), ("a", more_all))}
+    vi = {k: difference_words("vi", n) for k, n in (("u", more_urgent), ("a", more_all))}
     text = {
         "en": (
-            f"Against the greedy rule (nearest lab with room, most urgent first): the "
-            f"plan tests {more_urgent:+,} urgent samples ({', '.join(urgent)}) and "
-            f"{more_all:+,} samples in all within turnaround, and leaves "
-            f"{fewer_untested:,} fewer samples untested."
+            f"Against the greedy rule (nearest lab with room, most urgent first): within "
+            f"turnaround, the plan tests {en['u']} urgent samples ({names}) and {en['a']} "
+            f"samples in all; it leaves {difference_words('en', -fewer_untested)} samples "
+            f"untested."
         ),
         "vi": (
-            f"So với cách phân bổ thủ công (phòng gần nhất còn chỗ, khẩn cấp trước): kế "
-            f"hoạch xét nghiệm thêm {more_urgent:+,} mẫu khẩn cấp ({', '.join(urgent)}) "
-            f"và {more_all:+,} mẫu nói chung trong thời hạn, và bớt {fewer_untested:,} "
-            f"mẫu không được xét nghiệm."
+            f"So với cách phân bổ thủ công (phòng gần nhất còn chỗ, khẩn cấp trước): trong "
+            f"thời hạn, kế hoạch xét nghiệm {vi['u']} mẫu khẩn cấp ({names}) và {vi['a']} mẫu "
+            f"nói chung; số mẫu không được xét nghiệm {difference_words('vi', -fewer_untested)}."
         ),
     }
     if supply is not None:
@@ -58,6 +60,13 @@ def compare_with_greedy(scn: Scenario, report: PlanReport) -> dict:
         "supply": supply,
         "text": text,
     }
+
+
+def difference_words(lang: str, n: int) -> str:
+    """A difference in words: "2,100 more", "2,100 fewer", "as many" (Vietnamese alike)."""
+    if lang == "vi":
+        return f"thêm {n:,}" if n > 0 else f"ít hơn {-n:,}" if n < 0 else "bằng nhau"
+    return f"{n:,} more" if n > 0 else f"{-n:,} fewer" if n < 0 else "as many"
 
 
 def urgent_streams(scn: Scenario) -> list[str]:

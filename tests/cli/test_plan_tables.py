@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from labopt.scenario import load_scenario
+from labopt.schedule import plan_scenario
+from labopt.schedule.compare import compare_with_greedy, difference_words
 from tests.cli.helpers import run
 
 THANH_HOA = Path(__file__).parents[2] / "labopt" / "examples" / "thanh_hoa"
+TINY = Path(__file__).parents[1] / "data" / "tiny"
 
 
 def test_the_plans_tables_write_whole_days_and_rounded_reactions(tmp_path):
@@ -27,3 +33,23 @@ def test_the_streams_are_listed_most_urgent_first():
     assert list(data["totals"]) == ["reactive", "symptomatic", "screening"]  # priority 1, 2, 3
     text = run("plan", THANH_HOA, "--days", "2").stdout
     assert text.index("Reactive") < text.index("Symptomatic") < text.index("Screening of risk")
+
+
+@pytest.mark.parametrize(
+    "lang, n, said",
+    [("en", 2100, "2,100 more"), ("en", -2100, "2,100 fewer"), ("en", 0, "as many"),
+     ("vi", 2100, "thêm 2,100"), ("vi", -3397, "ít hơn 3,397"), ("vi", 0, "bằng nhau")],
+)  # fmt: skip
+def test_differences_are_said_in_words_not_signs(lang, n, said):
+    assert difference_words(lang, n) == said
+
+
+def test_the_greedy_comparison_names_the_streams_and_has_no_signs():
+    scn = load_scenario(TINY)
+    cmp_ = compare_with_greedy(scn, plan_scenario(scn))
+    for lang, text in cmp_["text"].items():
+        first = text.splitlines()[0]
+        assert "+" not in first and " -" not in first, first
+        for s in scn.streams:
+            if not s.poolable:
+                assert s.name in first, (lang, first)
