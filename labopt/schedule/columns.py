@@ -276,8 +276,9 @@ def solve_lp_columns(
     absAxT = abs(AxT)
     available = m.upper[:nx]  # the most samples each arc can carry
     day = waiting_day_of_arc(inp, w)
-    # with shipments the flow (reagent fixed at each lab) no longer relaxes the LP
-    relaxed = relaxation(inp, cfg, w) if inp.supply is None else None
+    # with shipments (reagent fixed at each lab) or samples left uncollected by risk (no such
+    # arcs), the flow no longer relaxes the LP
+    relaxed = relaxation(inp, cfg, w) if inp.supply is None and w.not_collected is None else None
     if seed is not None:
         chosen = np.asarray(seed, dtype=bool).copy()
     else:

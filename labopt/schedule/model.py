@@ -76,6 +76,9 @@ class Weights:
     pair_cost: np.ndarray  # (np,) transport + reinforcement per sample (scaled, see weights)
     priority_base: float  # the smallest ratio between the weights of two priority levels
     earlier: float  # waiting days per day of the horizon before a sample is tested
+    # screening by risk: (nd, ns, T) the cost of a sample the unit could collect but is asked
+    # not to (by_risk_costs); None: every sample of the demand is collected
+    not_collected: np.ndarray | None = None
 
     def test_cost(self, inp: PlanInput) -> np.ndarray:
         """(np, ns, T) cost of testing one sample on an arc (see the class docstring)."""
@@ -98,6 +101,12 @@ class Weights:
         cheapest = np.full((inp.nd, inp.ns), np.inf)
         np.minimum.at(cheapest, inp.pair_d, later)
         cost[:, :, -1] += np.where(np.isfinite(cheapest), cheapest, 0.0)
+        if self.not_collected is not None:
+            # screening by risk: a sample the plan cannot test by its last day costs what
+            # collecting it to spoil does, so the units are not asked to collect it
+            chosen = (self.not_collected > 0).any(axis=(0, 2))
+            spoiled = self.waiting_day * self.stream * (inp.max_wait + self.untested)
+            cost[:, chosen, -1] = np.maximum(cost[:, chosen, -1], spoiled[None, chosen])
         return cost
 
     def untested_cost(self, inp: PlanInput) -> np.ndarray:
@@ -111,15 +120,23 @@ class Weights:
         return per_day * (self.untested[:, None] + SPOIL_EARLIER * days_left)
 
     def objective(
-        self, inp: PlanInput, x: np.ndarray, waiting: np.ndarray, untested: np.ndarray
+        self,
+        inp: PlanInput,
+        x: np.ndarray,
+        waiting: np.ndarray,
+        untested: np.ndarray,
+        not_collected: np.ndarray | None = None,
     ) -> float:
         """The objective of an allocation: x (np, ns, T) tested, waiting and untested
-        (nd, ns, T) samples."""
-        return float(
+        (nd, ns, T) samples; with screening by risk, the samples not collected (nd, ns, T)."""
+        total = (
             (self.test_cost(inp) * x).sum()
             + (self.waiting_cost(inp) * waiting).sum()
             + (self.untested_cost(inp)[None, :, :] * untested).sum()
         )
+        if self.not_collected is not None and not_collected is not None:
+            total += (self.not_collected * not_collected).sum()
+        return float(total)
 
     def to_dict(self, stream_ids: list[str]) -> dict[str, object]:
         return {
@@ -249,6 +266,38 @@ def weights(inp: PlanInput, cfg: Planning) -> Weights:
     return Weights(stream, untested, cfg.waiting_day, pair_cost, base, earlier)
 
 
+# the most a sample not collected costs, as a share of what collecting it to spoil costs
+NOT_COLLECTED_SHARE = 0.99
+
+
+def spoiling_cost(w: Weights, inp: PlanInput) -> np.ndarray:
+    """(ns, T) what a sample collected on day t costs if it is never tested: its wait limit in
+    waiting days, then spoiled (Weights.untested_cost) on its last day or, past the horizon,
+    on the plan's last day."""
+    per_day = w.waiting_day * w.stream[:, None]
+    t = np.arange(inp.days)[None, :]
+    spoils = np.minimum(t + inp.max_wait[:, None], inp.days - 1)
+    untested = w.untested_cost(inp)
+    return per_day * (spoils - t) + np.take_along_axis(untested, spoils, axis=1)
+
+
+def by_risk_costs(w: Weights, inp: PlanInput, found: np.ndarray, streams: np.ndarray) -> np.ndarray:
+    """(nd, ns, T) the cost of a sample of the ``streams`` (bool, ns) a unit could collect but
+    is asked not to, from ``found`` (nd, ns, T), the infections it would find: one waiting day
+    of its stream (a test always costs less, so a lab with room tests what units could
+    collect), up to NOT_COLLECTED_SHARE of what collecting it to spoil costs (spoiling_cost)
+    in proportion to what it would find. Where capacity is short, the samples left uncollected
+    are those that find least per reaction, and never are samples collected to spoil; where
+    all find alike, the plan tests as much screening as on the demand as given. The stream
+    keeps its tier, below the urgent ones."""
+    top = float(found[:, streams, :].max(initial=0.0))
+    share = found / top if top > 0 else np.zeros_like(found)
+    day = w.waiting_day * w.stream[None, :, None]
+    most = NOT_COLLECTED_SHARE * spoiling_cost(w, inp)[None, :, :]
+    cost = day + (most - day) * share
+    return np.where(streams[None, :, None], cost, 0.0)
+
+
 @dataclass
 class LPSolution:
     x: np.ndarray  # (np, ns, T) samples, fractional
@@ -267,6 +316,8 @@ class LPSolution:
     shipments: np.ndarray | None = None  # (routes, T) reactions sent on each day
     kit_shipments: np.ndarray | None = None  # (kit routes, T) kits sent on each day
     uncollected: np.ndarray | None = None  # (nku, poolable streams, T) samples not collected
+    # screening by risk: (nd, ns, T) samples the units could collect but are asked not to
+    not_collected: np.ndarray | None = None
 
     @classmethod
     def without_plan(
@@ -328,6 +379,9 @@ class LPModel:
     oy: int = 0
     nkits: int = 0
     nkitroutes: int = 0
+    # screening by risk: samples not collected (nd*ns*T, zero upper bound outside the
+    # screening streams) from onc; 0 without
+    onc: int = 0
 
     @property
     def ob(self) -> int:
@@ -396,6 +450,9 @@ def read_back(
             -1, int(inp.poolable.sum()), T
         )
         if m.nkits
+        else None,
+        not_collected=np.clip(v[m.onc : m.onc + nd * ns * T], 0, None).reshape(nd, ns, T)
+        if m.onc
         else None,
     )
 
@@ -470,6 +527,8 @@ def lp_model(inp: PlanInput, cfg: Planning, w: Weights) -> LPModel:
     e = _Entries(rows, cols, vals, lo, hi, nrow, nvar)
     if inp.supply is not None:
         _supply_block(m, inp, w, e, xi)
+    if w.not_collected is not None:
+        _not_collected_block(m, inp, w, e, dst)
     m.A = sp.csr_matrix(
         (np.concatenate(e.vals), (np.concatenate(e.rows), np.concatenate(e.cols))),
         shape=(e.nrow, e.nvar),
@@ -541,6 +600,47 @@ class _Entries:
         m.upper = np.concatenate([m.upper, np.full(n, np.inf)])
         m.obj = np.concatenate([m.obj, np.zeros(n)])
         return first
+
+
+def _not_collected_block(
+    m: LPModel, inp: PlanInput, w: Weights, e: _Entries, dst: np.ndarray
+) -> None:
+    """Append screening by risk: columns n (nd*ns*T) samples a unit could collect but does not
+    (at most the day's demand, none outside the screening streams), costing
+    Weights.not_collected. n leaves the balance row as a tested or spoiled sample does, and
+    the wait limits count collected samples only: waiting b(t) + n of the last max_wait days
+    <= wait_limit(t), and untested u(t) + n(t - max_wait) <= expiring(t) (oldest first, no
+    sample waits longer, as for the demand as given)."""
+    assert w.not_collected is not None
+    nd, ns, T = inp.nd, inp.ns, inp.days
+    m.onc = e.columns(m, nd * ns * T)
+    chosen = w.not_collected.ravel() > 0
+    m.upper[m.onc + dst] = np.where(chosen, inp.demand.ravel(), 0.0)
+    m.obj[m.onc + dst] = w.not_collected.ravel()
+    e.add(dst, m.onc + dst, 1.0)
+    _, S, Tt = np.unravel_index(dst, (nd, ns, T))
+    wait = inp.max_wait[S]
+    screening = np.asarray(chosen.reshape(nd, ns, T).any(axis=(0, 2)))
+    on = screening[S]  # the screening streams' rows only
+    first = e.nrow
+    # waiting rows: b(t) + sum_{k < max_wait, t - k >= 0} n(t - k) <= wait_limit(t)
+    rows_b = np.flatnonzero(on)
+    k_row = first + np.arange(rows_b.size)
+    e.add(k_row, m.ob + dst[rows_b], 1.0)
+    for k in range(int(inp.max_wait.max(initial=0))):
+        keep = (k < wait[rows_b]) & (Tt[rows_b] - k >= 0)
+        e.add(k_row[keep], m.onc + dst[rows_b[keep]] - k, 1.0)
+    e.lo.append(np.full(rows_b.size, -np.inf))
+    e.hi.append(wait_limit(inp).ravel()[rows_b])
+    e.nrow += rows_b.size
+    # untested rows: u(t) + n(t - max_wait) <= expiring(t), from the stream's wait limit on
+    rows_u = np.flatnonzero(on & (Tt >= wait))
+    u_row = e.nrow + np.arange(rows_u.size)
+    e.add(u_row, m.ou + dst[rows_u], 1.0)
+    e.add(u_row, m.onc + dst[rows_u] - wait[rows_u], 1.0)
+    e.lo.append(np.full(rows_u.size, -np.inf))
+    e.hi.append(expiring(inp).ravel()[rows_u])
+    e.nrow += rows_u.size
 
 
 def _supply_block(m: LPModel, inp: PlanInput, w: Weights, e: _Entries, xi: np.ndarray) -> None:

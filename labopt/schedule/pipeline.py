@@ -21,6 +21,7 @@ from labopt.schedule.lp import solve_whole_lp
 from labopt.schedule.model import (
     LPSolution,
     Weights,
+    by_risk_costs,
     relative_gap,
     supply_objective,
     weights,
@@ -34,6 +35,8 @@ from labopt.schedule.screening import (
     comparison,
     divided_scenario,
     division,
+    found_per_sample,
+    only_what_is_tested,
     screening_streams,
     screening_table,
 )
@@ -114,15 +117,32 @@ def make_plan(
             }
         )
     w = weights(inp, cfg)
+    by_risk = cfg.screening == "by_risk" and method != "greedy"
+    if by_risk:
+        if inp.supply is not None and inp.supply.nku:
+            raise InputError(
+                'plan.screening = "by_risk" with a kits table: not supported yet (both decide '
+                'which samples are collected); remove kits.csv or set plan.screening = "demand"',
+                "plan.screening",
+            )
+        by_risk_streams = np.isin(np.array(inp.stream_ids), screening_streams(scn))
+        w.not_collected = by_risk_costs(w, inp, found_per_sample(inp), by_risk_streams)
     t_input = time.perf_counter() - t0
     if method == "greedy":
         plan = greedy_plan(inp, w)
         plan.timings["input"] = t_input
         plan.notes += inp.notes
         return plan
-    # shipments move reagent between labs: the reagent rows are no longer a network's
-    network = method in ("auto", "network") and inp.supply is None
+    # shipments move reagent between labs, and samples left uncollected by risk have no arcs:
+    # the LP then, not the network
+    network = method in ("auto", "network") and inp.supply is None and not by_risk
     per = unit_costs(inp, cfg.retest_reserve_sd) if network else None
+    if method == "network" and by_risk:
+        raise InputError(
+            "method: 'network' cannot leave samples uncollected (plan.screening = \"by_risk\"); "
+            "use 'lp' or 'auto'",
+            "method",
+        )
     if method == "network" and per is None:
         raise InputError(
             "method: 'network' needs every sample of a unit and stream to cost the "
@@ -151,6 +171,12 @@ def make_plan(
         shipments = whole_shipments(inp.supply, sol.shipments, inp.reagent_cum)
         gained, _ = net_received(inp.supply, shipments, inp.nl)
         inp = replace(inp, reagent_cum=inp.reagent_cum + gained)
+    not_collected = None
+    if sol.not_collected is not None:
+        # whole samples: each unit collects what the LP keeps, rounded down
+        collected = np.clip(np.floor(inp.demand - sol.not_collected + 1e-6), 0.0, None)
+        not_collected = inp.demand - collected
+        inp = replace(inp, demand=collected)
     kit_shipments = uncollected = None
     if inp.supply is not None and sol.uncollected is not None and sol.kit_shipments is not None:
         # samples collected as the kits allow; the rest were never collected
@@ -160,6 +186,10 @@ def make_plan(
         uncollected = inp.demand - collected
         inp = replace(inp, demand=collected)
     x, waiting, untested = integer_plan(inp, sol, cfg.retest_reserve_sd)
+    if not_collected is not None:  # what whole pools leave untested is not collected either
+        collected, waiting, untested = only_what_is_tested(inp, waiting, untested, by_risk_streams)
+        not_collected = not_collected + inp.demand - collected
+        inp = replace(inp, demand=collected)
     if shipments is not None and inp.supply is not None:
         # the safety stock the rounding ate into, and fewer shipments, once use is known
         spent = np.zeros((inp.nl, inp.days))
@@ -169,7 +199,7 @@ def make_plan(
         shipments = settle(inp.supply, shipments, own, spent)
         gained, _ = net_received(inp.supply, shipments, inp.nl)
         inp = replace(inp, reagent_cum=own + gained)
-    obj = w.objective(inp, x, waiting, untested)
+    obj = w.objective(inp, x, waiting, untested, not_collected)
     if shipments is not None:
         obj += supply_objective(inp, w, shipments, spent)
     # the whole-sample plan's own gap, against the LP's lower bound (the LP's optimum when
@@ -200,6 +230,7 @@ def make_plan(
     plan.shipments = shipments
     plan.kit_shipments = kit_shipments
     plan.uncollected = uncollected
+    plan.not_collected = not_collected
     plan.lp_untested = sol.untested
     plan.lp_gap = 0.0 if sol.optimal else relative_gap(sol.objective, sol.bound)
     if not sol.optimal:
@@ -240,19 +271,19 @@ def plan_scenario(
 ) -> PlanReport:
     """Plan, tabulate and (by default) independently check a scenario. ``deadline``: see
     make_plan."""
-    by_risk = scenario.settings.plan.screening == "by_risk"
+    by_risk = scenario.settings.plan.screening == "by_risk" and method != "greedy"
     if by_risk:
         screening_streams(scenario)  # refused before any planning when there is none
         if progress:
-            progress("screening by risk: the plan on what the units could collect")
+            progress("screening by risk: the plan on the demand as given, to compare")
+        as_given = scenario.settings.plan.model_copy(update={"screening": "demand"})
+        given = replace(scenario, settings=scenario.settings.model_copy(update={"plan": as_given}))
+        fixed = make_plan(given, days, method=method, deadline=deadline)
     plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
     if by_risk:
-        fixed, div = plan, division(plan)
-        if (div.collect != div.could).any():  # else the plan tests all the units could collect
-            scenario = divided_scenario(scenario, plan.input, div)
-            if progress:
-                progress("screening by risk: the plan on what each unit should collect")
-            plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
+        div = division(plan)
+        # what the units collect is the demand the plan answers (and the check reads)
+        scenario = divided_scenario(scenario, plan.input, div)
     if progress:
         progress("tables and shortfall report")
     report = build_report(plan)

@@ -50,6 +50,9 @@ class Plan:
     # kits; the input's demand is then the samples collected
     kit_shipments: np.ndarray | None = None
     uncollected: np.ndarray | None = None
+    # screening by risk: (nd, ns, T) samples the units could collect but are asked not to; the
+    # input's demand is then what they collect
+    not_collected: np.ndarray | None = None
 
     @property
     def scenario(self) -> Scenario:

@@ -1,32 +1,28 @@
-"""The plan's screening mode ``by_risk``: screening samples divided among units by risk.
+"""The plan's screening mode ``by_risk``: how many screening samples each unit should collect.
 
 With ``[plan] screening = "by_risk"``, the demand of the screening streams (the poolable
 streams of the least urgent priority level) is what each unit *could* collect that day, not
-what it must. The province's reactions often cannot test all of it: the plan then says how many
-each unit should collect, so that the screening reactions find the most infections.
+what it must. When the province's reactions cannot test all of it, the plan says how many each
+unit should collect, so that the screening reactions find the most infections.
 
-How, in three steps:
-
-1. The plan on the demand as given (every sample the units could collect). Its tiers test the
-   more urgent streams first, so the reactions it spends on screening on each day are what the
-   province can give screening that day, after urgent samples, within capacity, reagent and
-   travel: the day's **screening budget** (expected reactions).
-2. The budget of each day is divided among units and screening streams: a sample of unit d
-   finds ``prevalence x Se^stages`` infections on average (its stream's prevalence that day,
-   the pool test's sensitivity at each PCR round of its unit's design) and costs the fewest
-   expected reactions it costs at any of the unit's labs. Units are taken by infections found
-   per reaction, most first, each up to what it could collect (a fractional knapsack: the
-   greedy order is optimal; in whole samples it is within one sample's worth of the best).
-3. The plan on that demand: the plan the units follow, proven optimal and independently
-   checked as any plan. Urgent streams keep what they had (their demand is unchanged and
-   outranks screening).
+The plan's LP decides it (labopt.schedule.model): a sample a unit could collect but is asked
+not to costs, in the screening stream's tier, between one waiting day (so a lab with room tests
+what units could collect) and 99 % of what collecting it to spoil costs, in proportion to the
+infections it would find (``prevalence x Se^rounds``: its stream's prevalence that day, the
+pool test's sensitivity at each PCR round of its unit's design). Where capacity, reagent or
+travel is short, the samples left uncollected are thus those that find least per reaction;
+samples are never collected to spoil or to wait past the plan's last day, and the wait limits
+count collected samples. Urgent streams keep their tiers above screening. The whole-sample
+plan collects what the LP keeps, rounded down; what whole pools still leave untested is not
+collected either (only_what_is_tested). The plan is proven optimal and independently checked
+as any plan, against the demand it asks the units to collect.
 
 Reported per unit and day (``screening.csv``): what it could collect, what to collect, what the
 plan tests, its pools, the reactions, the infections expected to be found, and the detection
 probability: the chance that the unit's screening finds infection if it is present at the
 design prevalence of its epidemic level and area type ([screening] settings). And for the
-province, screening by risk against the demand as given (samples, reactions, infections
-expected to be found).
+province, screening by risk against the plan of the demand as given (samples, reactions,
+infections expected to be found).
 """
 
 from __future__ import annotations
@@ -35,20 +31,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from labopt.errors import InputError
 from labopt.pooling.designs import Design
 from labopt.scenario.model import Scenario
 from labopt.schedule.data import PlanInput
-from labopt.schedule.flow import fewest_reactions
 from labopt.schedule.result import Plan
 from labopt.screening.freedom import pool_positive
 
 MODES = ("demand", "by_risk")
-# share of a sample's value lost per day it waits before its test: same-day tests win ties
-LATER = 0.01
 
 SCREENING_COLUMNS = [
     "day",
@@ -99,104 +90,57 @@ def found_per_sample(inp: PlanInput) -> np.ndarray:
     return inp.prevalence * se**rounds
 
 
-def divide(
-    found: np.ndarray,
-    per_sample: np.ndarray,
-    could: np.ndarray,
-    budget: np.ndarray,
-    wait: np.ndarray,
-) -> np.ndarray:
-    """Samples to collect (nd, nsc, T) that find the most infections within each day's
-    ``budget`` (T,) reactions: a sample collected on day t may be tested that day or up to
-    ``wait`` (nsc,) days later (each day later counts LATER of its value less), costs
-    ``per_sample`` reactions and finds ``found`` infections; at most ``could`` per unit,
-    stream and day. An LP (HiGHS), its collections then rounded down to whole samples (within
-    one sample per unit, stream and day of the LP's optimum)."""
-    days = could.shape[2]
-    items = np.argwhere((could > 0) & np.isfinite(per_sample) & (per_sample >= 0))
-    take = np.zeros(could.shape, dtype=np.int64)
-    if items.size == 0:
-        return take
-    cols_item, cols_day = [], []
-    for k, (_d, s, t) in enumerate(items.tolist()):
-        for tau in range(t, min(t + int(wait[s]), days - 1) + 1):
-            cols_item.append(k)
-            cols_day.append(tau)
-    item = np.array(cols_item)
-    day = np.array(cols_day)
-    d_, s_, t_ = items[item, 0], items[item, 1], items[item, 2]
-    value = found[d_, s_, t_] * (1.0 - LATER * (day - t_))
-    cost = per_sample[d_, s_, t_]
-    n = item.size
-    rows = sp.vstack(
-        [
-            sp.csr_matrix((np.ones(n), (item, np.arange(n))), shape=(len(items), n)),
-            sp.csr_matrix((cost, (day, np.arange(n))), shape=(days, n)),
-        ]
-    )
-    upper = np.concatenate([could[items[:, 0], items[:, 1], items[:, 2]], budget])
-    res = linprog(-value, A_ub=rows, b_ub=upper, bounds=(0, None), method="highs")
-    if res.status != 0:  # pragma: no cover - a bounded, feasible LP (0 is a solution)
-        raise RuntimeError(f"screening division: the LP stopped ({res.message})")
-    per_item = np.zeros(len(items))
-    np.add.at(per_item, item, res.x)
-    take[items[:, 0], items[:, 1], items[:, 2]] = np.floor(per_item + 1e-6).astype(np.int64)
-    return np.minimum(take, could)
-
-
 @dataclass
 class Division:
-    """What step 2 decided and the figures the report needs (see the module docstring)."""
+    """Screening by risk: what the units could collect and what the plan asks them to."""
 
     streams: np.ndarray  # (ns,) bool: the screening streams
     could: np.ndarray  # (nd, ns, T) samples each unit could collect
     collect: np.ndarray  # (nd, ns, T) samples to collect
-    budget: np.ndarray  # (T,) expected reactions the plan on the demand gives screening
     found: np.ndarray  # (nd, ns, T) infections found per sample tested
 
 
-def screening_budget(plan: Plan, streams: np.ndarray) -> np.ndarray:
-    """(T,) expected reactions a plan spends on the streams ``streams`` each day."""
-    return (plan.x * plan.input.cost)[:, streams, :].sum(axis=(0, 1))
-
-
 def division(plan: Plan) -> Division:
-    """Step 2 on the plan of the demand as given."""
+    """The division a plan made with screening by risk (the demand as given: all collected)."""
     inp = plan.input
-    ids = screening_streams(inp.scenario)
-    streams = np.isin(np.array(inp.stream_ids), ids)
-    budget = screening_budget(plan, streams)
-    found = found_per_sample(inp)
-    could = np.rint(inp.demand).astype(np.int64)
-    collect = could.copy()
-    if not (plan.untested[:, streams, :].any() or plan.waiting[:, streams, -1].any()):
-        return Division(streams, could, collect, budget, found)  # all of it is tested
-    collect[:, streams, :] = divide(
-        found[:, streams, :],
-        reactions_per_sample(plan)[:, streams, :],
-        could[:, streams, :],
-        budget,
-        inp.max_wait[streams],
-    )
-    return Division(streams, could, collect, budget, found)
+    streams = np.isin(np.array(inp.stream_ids), screening_streams(inp.scenario))
+    collect = np.rint(inp.demand).astype(np.int64)
+    left = 0 if plan.not_collected is None else np.rint(plan.not_collected).astype(np.int64)
+    return Division(streams, collect + left, collect, found_per_sample(inp))
 
 
-def reactions_per_sample(plan: Plan) -> np.ndarray:
-    """(nd, ns, T) expected reactions per sample of each unit and stream: what its samples cost
-    in the plan that day (at the labs it used), else over the horizon, else the fewest at any
-    of its labs on the day (inf: it reaches none)."""
+def only_what_is_tested(
+    inp: PlanInput, waiting: np.ndarray, untested: np.ndarray, streams: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Screening by risk, after whole pools: the samples of the ``streams`` a whole-sample plan
+    leaves untested or still waiting on its last day are not collected either. Returns the
+    demand collected, waiting and untested (nd, ns, T) without them. Oldest first: a sample
+    untested on day t was collected the stream's wait limit before and waited every day since;
+    those waiting on the last day are the latest collected."""
+    demand, b, u = inp.demand.copy(), waiting.copy(), untested.copy()
+    days = inp.days
+    for s in np.flatnonzero(streams).tolist():
+        w = int(inp.max_wait[s])
+        for t in range(w, days):
+            gone = u[:, s, t].copy()
+            demand[:, s, t - w] -= gone
+            b[:, s, t - w : t] -= gone[:, None]
+            u[:, s, t] = 0.0
+        late = b[:, s, -1].copy()
+        for c in range(days - 1, -1, -1):
+            gone = np.minimum(late, demand[:, s, c])
+            demand[:, s, c] -= gone
+            b[:, s, c:] -= gone[:, None]
+            late -= gone
+    return demand, b, u
+
+
+def tested_by_unit(plan: Plan) -> np.ndarray:
+    """(nd, ns, T) samples each unit has tested on each day."""
     inp = plan.input
-    fewest = np.full((inp.nd, inp.ns, inp.days), np.inf)
-    for t in range(inp.days):
-        fewest[:, :, t] = fewest_reactions(inp, inp.cost[:, :, t : t + 1])
-    spent = np.zeros((inp.nd, inp.ns, inp.days))
-    np.add.at(spent, inp.pair_d, plan.x * inp.cost)
-    tested = tested_by_unit(plan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        day = np.where(tested > 0, spent / tested, np.nan)
-        mean = spent.sum(axis=2) / tested.sum(axis=2)
-    per = np.where(np.isnan(day), mean[:, :, None], day)
-    return np.where(np.isnan(per), fewest, per)
+    out = np.zeros((inp.nd, inp.ns, inp.days))
+    np.add.at(out, inp.pair_d, plan.x)
+    return out
 
 
 def divided_scenario(scn: Scenario, inp: PlanInput, div: Division) -> Scenario:
@@ -212,14 +156,6 @@ def divided_scenario(scn: Scenario, inp: PlanInput, div: Division) -> Scenario:
     ti = d.loc[at, "day"].to_numpy() - 1
     d.loc[at, "samples"] = div.collect[di, si, ti]
     return replace(scn, demand=d)
-
-
-def tested_by_unit(plan: Plan) -> np.ndarray:
-    """(nd, ns, T) samples each unit has tested on each day."""
-    inp = plan.input
-    out = np.zeros((inp.nd, inp.ns, inp.days))
-    np.add.at(out, inp.pair_d, plan.x)
-    return out
 
 
 def screening_table(plan: Plan, div: Division, allocations: pd.DataFrame) -> pd.DataFrame:
@@ -286,7 +222,6 @@ def comparison(fixed: Plan, by_risk: Plan, div: Division) -> dict:
         "streams": [fixed.input.stream_ids[s] for s in np.flatnonzero(div.streams)],
         "could_collect": int(div.could[:, div.streams, :].sum()),
         "collect": int(div.collect[:, div.streams, :].sum()),
-        "budget_reactions": [round(float(b), 1) for b in div.budget],
         "demand_as_given": figures(fixed),
         "by_risk": figures(by_risk),
     }
