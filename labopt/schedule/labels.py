@@ -164,6 +164,8 @@ TEMPLATES = {
         "{waiting:,} wait for the next day. Cause: {first}{also}",
         "stream": "Day {day}, {stream_name}: {waiting:,} waiting and {untested:,} untested "
         "samples. Cause: {first}{also}",
+        "by_risk": " ({not_collected:,} more the units could collect are not collected, "
+        "screening by risk)",
         "also": "; also ",
         "bottleneck": "{lab_name}, day {day}: full while {pending_samples:,} {stream} samples "
         "of the units it serves wait or go untested; each extra reaction would "
@@ -225,6 +227,8 @@ TEMPLATES = {
         "{waiting:,} mẫu phải chờ sang ngày sau. Nguyên nhân: {first}{also}",
         "stream": "Ngày {day}, {stream_name}: {waiting:,} mẫu phải chờ và {untested:,} mẫu "
         "không được xét nghiệm. Nguyên nhân: {first}{also}",
+        "by_risk": " (thêm {not_collected:,} mẫu các địa phương có thể lấy nhưng không lấy, "
+        "sàng lọc theo nguy cơ)",
         "also": "; ngoài ra ",
         "bottleneck": "{lab_name}, ngày {day}: đã dùng hết công suất trong khi "
         "{pending_samples:,} mẫu {stream} của các địa phương gửi đến đang chờ "
@@ -362,9 +366,13 @@ def render(item: dict, lang: str) -> str:
         first, *rest = [cause_text(c, lang) for c in item["causes"]]
         also = t["also"] + "; ".join(rest) if rest else ""
         what = WORDS[lang][item["stream_kind"]] if kind == "target" else ""
-        return t["target_short" if kind == "target" else "stream"].format(
+        text = t["target_short" if kind == "target" else "stream"].format(
             **item, what=what, first=first, also=also
         )
+        if item.get("not_collected"):  # screening by risk: said before the cause
+            cut = text.index(". ") if ". " in text else len(text)
+            text = text[:cut] + t["by_risk"].format(**item) + text[cut:]
+        return text
     if kind == "standby":
         return t["standby"].format(**item, when=days_text(item["days"], lang))
     if kind == "national":

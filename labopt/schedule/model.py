@@ -291,7 +291,7 @@ def by_risk_costs(w: Weights, inp: PlanInput, found: np.ndarray, streams: np.nda
     all find alike, the plan tests as much screening as on the demand as given. The stream
     keeps its tier, below the urgent ones."""
     top = float(found[:, streams, :].max(initial=0.0))
-    share = found / top if top > 0 else np.zeros_like(found)
+    share = found / top if top > 0 else np.ones_like(found)  # none finds any: all alike
     day = w.waiting_day * w.stream[None, :, None]
     most = NOT_COLLECTED_SHARE * spoiling_cost(w, inp)[None, :, :]
     cost = day + (most - day) * share

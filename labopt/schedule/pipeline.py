@@ -45,6 +45,10 @@ from labopt.schedule.supply import net_received, settle, whole_kits, whole_shipm
 Progress = Callable[[str], None]
 
 METHODS = ("auto", "network", "lp", "greedy")
+NETWORK_BY_RISK = (
+    "method: 'network' cannot leave samples uncollected (plan.screening = \"by_risk\"); use "
+    "'lp' or 'auto'"
+)
 # "auto" solves by column generation from this many test variables, with GLOP below, where the
 # difference is negligible and the examples' documented plans come from GLOP
 COLUMNS_FROM_VARIABLES = 20_000
@@ -138,11 +142,7 @@ def make_plan(
     network = method in ("auto", "network") and inp.supply is None and not by_risk
     per = unit_costs(inp, cfg.retest_reserve_sd) if network else None
     if method == "network" and by_risk:
-        raise InputError(
-            "method: 'network' cannot leave samples uncollected (plan.screening = \"by_risk\"); "
-            "use 'lp' or 'auto'",
-            "method",
-        )
+        raise InputError(NETWORK_BY_RISK, "method")
     if method == "network" and per is None:
         raise InputError(
             "method: 'network' needs every sample of a unit and stream to cost the "
@@ -273,7 +273,10 @@ def plan_scenario(
     make_plan."""
     by_risk = scenario.settings.plan.screening == "by_risk" and method != "greedy"
     if by_risk:
-        screening_streams(scenario)  # refused before any planning when there is none
+        # refused before any planning: no screening stream, or a method that cannot
+        screening_streams(scenario)
+        if (method or scenario.settings.plan.method) == "network":
+            raise InputError(NETWORK_BY_RISK, "method")
         if progress:
             progress("screening by risk: the plan on the demand as given, to compare")
         as_given = scenario.settings.plan.model_copy(update={"screening": "demand"})
@@ -284,6 +287,10 @@ def plan_scenario(
         div = division(plan)
         # what the units collect is the demand the plan answers (and the check reads)
         scenario = divided_scenario(scenario, plan.input, div)
+    if method == "greedy" and scenario.settings.plan.screening == "by_risk":
+        plan.notes.append(
+            "screening by risk is the LP's: the greedy rule plans the demand as given"
+        )
     if progress:
         progress("tables and shortfall report")
     report = build_report(plan)

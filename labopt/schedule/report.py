@@ -590,7 +590,9 @@ class _Context:
 
     plan: Plan
     st: LabState
-    pending: np.ndarray  # (nd, ns, T) waiting at the end of the day + untested that day
+    # (nd, ns, T) waiting at the end of the day + untested that day (+ with screening by risk,
+    # the samples the units could collect but are asked not to: pending_samples)
+    pending: np.ndarray
     claim_cost: np.ndarray  # (np, ns, T) reactions a sample claims at each pair
     cheapest: np.ndarray  # (nd, ns, T) the least of them over the unit's labs (0: none)
     typical: np.ndarray  # (ns, T) their mean over all pairs: for units that reach no lab
@@ -611,7 +613,7 @@ class _Context:
         return cls(
             plan,
             lab_state(plan),
-            plan.waiting + plan.untested,
+            pending_samples(plan),
             c,
             np.where(np.isfinite(cheapest), cheapest, 0.0),
             c.mean(axis=0) if inp.npairs else np.ones((inp.ns, inp.days)),
@@ -825,6 +827,14 @@ def _stage_lever(ctx: _Context, t: int, mask: np.ndarray) -> dict | None:
     }
 
 
+def pending_samples(plan: Plan) -> np.ndarray:
+    """(nd, ns, T) samples a plan leaves waiting at the end of each day or untested that day,
+    and with screening by risk those the units could collect but are asked not to: what more
+    capacity or reagent would test."""
+    pending = plan.waiting + plan.untested
+    return pending if plan.not_collected is None else pending + plan.not_collected
+
+
 def day_causes(ctx: _Context, days: pd.DataFrame) -> list[str]:
     """Per day, the binding cause of the samples waiting over all streams; "demand" when a
     target is missed with nothing waiting; "" when nothing is short."""
@@ -869,9 +879,11 @@ def shortfall(rep: PlanReport, ctx: _Context | None = None) -> list[dict]:
             demand = int(inp.demand[:, mask, t].sum())
             untested = int(plan.untested[:, mask, t].sum())
             waiting = int(plan.waiting[:, mask, t].sum())
+            left = _not_collected(plan, mask, t)
             found = causes(ctx, t, mask)
-            # supply is the cause when a real share of the gap waits or goes untested
-            short = bool(found) and untested + waiting >= max(1.0, 0.01 * gap)
+            # supply is the cause when a real share of the gap waits, goes untested or (by
+            # risk) is not collected
+            short = bool(found) and untested + waiting + left >= max(1.0, 0.01 * gap)
             if short and (pending & mask).sum() == 1:
                 covered |= pending & mask  # its one stream's causes are the target's
             out.append(
@@ -885,6 +897,7 @@ def shortfall(rep: PlanReport, ctx: _Context | None = None) -> list[dict]:
                     "demand": demand,
                     "untested": untested,
                     "waiting": waiting,
+                    "not_collected": left,
                     "cause": found[0]["cause"] if short else "demand below target",
                     "causes": found if short else [],
                 }
@@ -901,6 +914,7 @@ def shortfall(rep: PlanReport, ctx: _Context | None = None) -> list[dict]:
                     "stream_name": names[sid].name,
                     "waiting": int(plan.waiting[:, s, t].sum()),
                     "untested": int(plan.untested[:, s, t].sum()),
+                    "not_collected": _not_collected(plan, np.arange(inp.ns) == s, t),
                     "cause": found[0]["cause"],
                     "causes": found,
                 }
@@ -910,6 +924,12 @@ def shortfall(rep: PlanReport, ctx: _Context | None = None) -> list[dict]:
     reported = [o for o in outages if o.pop("reported")]
     out += sorted(reported, key=lambda o: (o["day"], -o["reactions_short"]))
     return out
+
+
+def _not_collected(plan: Plan, mask: np.ndarray, t: int) -> int:
+    """Samples of the streams ``mask`` the units could collect on day t but are asked not to
+    (screening by risk; 0 otherwise)."""
+    return 0 if plan.not_collected is None else int(plan.not_collected[:, mask, t].sum())
 
 
 def _standby(rep: PlanReport) -> list[dict]:
@@ -1052,7 +1072,7 @@ def bottlenecks(rep: PlanReport, top: int = 10) -> list[dict]:
     scn = plan.scenario
     c = plan_cost(inp, scn.settings.plan.retest_reserve_sd)
     st = lab_state(plan)
-    pending = plan.waiting + plan.untested  # (nd, ns, T)
+    pending = pending_samples(plan)  # (nd, ns, T)
     w = plan.weights.stream
     # samples pending in the units each lab serves: (nl, ns, T)
     reach = np.zeros((inp.nl, inp.nd))

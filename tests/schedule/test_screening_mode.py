@@ -226,3 +226,35 @@ def test_by_risk_with_collection_kits_is_refused_with_what_to_do(tmp_path):
     with pytest.raises(InputError, match="kits table: not supported yet") as err:
         plan_scenario(load_scenario(folder))
     assert err.value.parameter == "plan.screening"
+
+
+def test_when_no_sample_finds_anything_as_many_are_tested_as_on_the_demand_as_given():
+    scn = load_scenario(EXAMPLES / "thanh_hoa_variant")
+    demand = scn.demand.copy()
+    demand.loc[demand["stream"] == "screening", "prevalence"] = 0.0
+    rep = plan_scenario(by_risk(replace(scn, demand=demand)))
+    cmp = rep.screening_comparison
+    assert cmp["by_risk"]["infections_expected"] == 0.0
+    # all alike: the reactions go to as many samples as on the demand as given (whole pools
+    # may leave a few out)
+    given = cmp["demand_as_given"]["samples_tested"]
+    assert cmp["by_risk"]["samples_tested"] >= given - 0.001 * given
+
+
+def test_network_is_refused_at_once_and_greedy_says_it_ignores_the_mode():
+    scn = by_risk(load_scenario(EXAMPLES / "thanh_hoa_variant"))
+    with pytest.raises(InputError, match="cannot leave samples uncollected"):
+        plan_scenario(scn, method="network")
+    greedy = plan_scenario(scn, method="greedy")
+    assert greedy.screening_comparison is None
+    assert any("greedy rule plans the demand as given" in n for n in greedy.plan.notes)
+
+
+def test_the_shortfall_says_what_is_not_collected_and_the_real_cause(thanh_hoa_week):
+    _, risk = thanh_hoa_week
+    items = [i for i in risk.shortfall if i["kind"] == "target" and i.get("not_collected")]
+    assert items and all(i["cause"] != "demand below target" for i in items)
+    text = risk.shortfall_texts("en")[risk.shortfall.index(items[0])]
+    assert "the units could collect are not collected, screening by risk" in text
+    vi = risk.shortfall_texts("vi")[risk.shortfall.index(items[0])]
+    assert "sàng lọc theo nguy cơ" in vi
