@@ -34,6 +34,7 @@ cdef enum:
 INF_CAP = 1 << 62
 cdef int64 C_INF = 1 << 62
 cdef int64 PI_DRIFT = 1 << 59  # the root's potential is reset to 0 beyond this
+cdef int NO_NODE = -2  # a skip matching no node, nor -1, the end of a child list
 
 cdef enum Status:
     S_OPTIMAL = 0
@@ -128,24 +129,9 @@ cdef inline void _resize(Net* g, int u, int stop, int by) noexcept nogil:
         u = g.parent[u]
 
 
-cdef inline void _shift_subtree(Net* g, int top, int64 sigma) noexcept nogil:
-    """Add sigma to the potentials of the subtree of ``top`` (preorder walk)."""
-    cdef int u = top
-    while True:
-        g.pi[u] += sigma
-        if g.first_child[u] != -1:
-            u = g.first_child[u]
-            continue
-        while u != top and g.next_sib[u] == -1:
-            u = g.parent[u]
-        if u == top:
-            return
-        u = g.next_sib[u]
-
-
-cdef inline void _shift_all_but(Net* g, int root, int skip, int64 sigma) noexcept nogil:
-    """Add sigma to the potentials of every node of the tree at ``root`` outside the subtree
-    of ``skip`` (preorder walk that steps over it)."""
+cdef inline void _shift(Net* g, int root, int skip, int64 sigma) noexcept nogil:
+    """Add sigma to the potentials of the subtree of ``root`` outside the subtree of ``skip``
+    (NO_NODE: none), by a preorder walk that steps over it."""
     cdef int u = root, c
     while True:
         g.pi[u] += sigma
@@ -269,11 +255,11 @@ cdef int _pivot(Net* g, int e_in, int root) noexcept nogil:
     else:
         sigma = g.pi[v_in] + g.cost[e_in] - g.pi[u_in]
     if 2 * moved <= g.size[root]:
-        _shift_subtree(g, u_in, sigma)
+        _shift(g, u_in, NO_NODE, sigma)
     else:
-        _shift_all_but(g, root, u_in, -sigma)
+        _shift(g, root, u_in, -sigma)
         if g.pi[root] > PI_DRIFT or g.pi[root] < -PI_DRIFT:
-            _shift_subtree(g, root, -g.pi[root])   # keep the root near 0 (no int64 overflow)
+            _shift(g, root, NO_NODE, -g.pi[root])   # keep the root near 0 (no int64 overflow)
     return 0
 
 

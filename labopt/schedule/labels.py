@@ -161,9 +161,9 @@ TEMPLATES = {
         "{target:,} ({gap:,} short); only {demand:,} were requested",
         "target_short": "Day {day}: {tested:,} {what} samples tested against a target of "
         "{target:,} ({gap:,} short); {untested:,} went untested and "
-        "{waiting:,} wait for the next day. Cause: {first}{also}",
+        "{waiting:,} wait for the next day{by_risk}. Cause: {first}{also}",
         "stream": "Day {day}, {stream_name}: {waiting:,} waiting and {untested:,} untested "
-        "samples. Cause: {first}{also}",
+        "samples{by_risk}. Cause: {first}{also}",
         "by_risk": " ({not_collected:,} more the units could collect are not collected, "
         "screening by risk)",
         "also": "; also ",
@@ -224,9 +224,9 @@ TEMPLATES = {
         "(thiếu {gap:,}); chỉ có {demand:,} mẫu được yêu cầu",
         "target_short": "Ngày {day}: xét nghiệm {tested:,} {what} so với chỉ tiêu {target:,} "
         "(thiếu {gap:,}); {untested:,} mẫu không được xét nghiệm và "
-        "{waiting:,} mẫu phải chờ sang ngày sau. Nguyên nhân: {first}{also}",
+        "{waiting:,} mẫu phải chờ sang ngày sau{by_risk}. Nguyên nhân: {first}{also}",
         "stream": "Ngày {day}, {stream_name}: {waiting:,} mẫu phải chờ và {untested:,} mẫu "
-        "không được xét nghiệm. Nguyên nhân: {first}{also}",
+        "không được xét nghiệm{by_risk}. Nguyên nhân: {first}{also}",
         "by_risk": " (thêm {not_collected:,} mẫu các địa phương có thể lấy nhưng không lấy, "
         "sàng lọc theo nguy cơ)",
         "also": "; ngoài ra ",
@@ -366,13 +366,11 @@ def render(item: dict, lang: str) -> str:
         first, *rest = [cause_text(c, lang) for c in item["causes"]]
         also = t["also"] + "; ".join(rest) if rest else ""
         what = WORDS[lang][item["stream_kind"]] if kind == "target" else ""
-        text = t["target_short" if kind == "target" else "stream"].format(
-            **item, what=what, first=first, also=also
+        # screening by risk: the samples not collected, said before the cause
+        by_risk = t["by_risk"].format(**item) if item.get("not_collected") else ""
+        return t["target_short" if kind == "target" else "stream"].format(
+            **item, what=what, first=first, also=also, by_risk=by_risk
         )
-        if item.get("not_collected"):  # screening by risk: said before the cause
-            cut = text.index(". ") if ". " in text else len(text)
-            text = text[:cut] + t["by_risk"].format(**item) + text[cut:]
-        return text
     if kind == "standby":
         return t["standby"].format(**item, when=days_text(item["days"], lang))
     if kind == "national":

@@ -37,7 +37,7 @@ from labopt.schedule.screening import (
     division,
     found_per_sample,
     only_what_is_tested,
-    screening_streams,
+    screening_mask,
     screening_table,
 )
 from labopt.schedule.supply import net_received, settle, whole_kits, whole_shipments
@@ -45,10 +45,6 @@ from labopt.schedule.supply import net_received, settle, whole_kits, whole_shipm
 Progress = Callable[[str], None]
 
 METHODS = ("auto", "network", "lp", "greedy")
-NETWORK_BY_RISK = (
-    "method: 'network' cannot leave samples uncollected (plan.screening = \"by_risk\"); use "
-    "'lp' or 'auto'"
-)
 # "auto" solves by column generation from this many test variables, with GLOP below, where the
 # difference is negligible and the examples' documented plans come from GLOP
 COLUMNS_FROM_VARIABLES = 20_000
@@ -86,6 +82,12 @@ def greedy_plan(inp: PlanInput, w: Weights) -> Plan:
     return Plan(inp, a.x, a.waiting, a.untested, w, "greedy", "GREEDY", None, None, obj)
 
 
+def _by_risk(cfg: Planning, method: str | None) -> bool:
+    """Whether a plan screens by risk: the scenario says so and the method is not the greedy
+    rule (which plans the demand as given)."""
+    return cfg.screening == "by_risk" and (method or cfg.method) != "greedy"
+
+
 def make_plan(
     scn: Scenario,
     days: int | None = None,
@@ -121,7 +123,7 @@ def make_plan(
             }
         )
     w = weights(inp, cfg)
-    by_risk = cfg.screening == "by_risk" and method != "greedy"
+    by_risk = _by_risk(cfg, method)
     if by_risk:
         if inp.supply is not None and inp.supply.nku:
             raise InputError(
@@ -129,7 +131,7 @@ def make_plan(
                 'which samples are collected); remove kits.csv or set plan.screening = "demand"',
                 "plan.screening",
             )
-        by_risk_streams = np.isin(np.array(inp.stream_ids), screening_streams(scn))
+        by_risk_streams = screening_mask(inp)
         w.not_collected = by_risk_costs(w, inp, found_per_sample(inp), by_risk_streams)
     t_input = time.perf_counter() - t0
     if method == "greedy":
@@ -142,7 +144,11 @@ def make_plan(
     network = method in ("auto", "network") and inp.supply is None and not by_risk
     per = unit_costs(inp, cfg.retest_reserve_sd) if network else None
     if method == "network" and by_risk:
-        raise InputError(NETWORK_BY_RISK, "method")
+        raise InputError(
+            "method: 'network' cannot leave samples uncollected (plan.screening = \"by_risk\"); "
+            "use 'lp' or 'auto'",
+            "method",
+        )
     if method == "network" and per is None:
         raise InputError(
             "method: 'network' needs every sample of a unit and stream to cost the "
@@ -271,19 +277,15 @@ def plan_scenario(
 ) -> PlanReport:
     """Plan, tabulate and (by default) independently check a scenario. ``deadline``: see
     make_plan."""
-    by_risk = scenario.settings.plan.screening == "by_risk" and method != "greedy"
+    # by risk, make_plan refuses what it cannot do before any planning
+    plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
+    by_risk = _by_risk(scenario.settings.plan, method)
     if by_risk:
-        # refused before any planning: no screening stream, or a method that cannot
-        screening_streams(scenario)
-        if (method or scenario.settings.plan.method) == "network":
-            raise InputError(NETWORK_BY_RISK, "method")
         if progress:
             progress("screening by risk: the plan on the demand as given, to compare")
         as_given = scenario.settings.plan.model_copy(update={"screening": "demand"})
         given = replace(scenario, settings=scenario.settings.model_copy(update={"plan": as_given}))
         fixed = make_plan(given, days, method=method, deadline=deadline)
-    plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
-    if by_risk:
         div = division(plan)
         # what the units collect is the demand the plan answers (and the check reads)
         scenario = divided_scenario(scenario, plan.input, div)

@@ -39,8 +39,6 @@ from labopt.schedule.data import PlanInput
 from labopt.schedule.result import Plan
 from labopt.screening.freedom import pool_positive
 
-MODES = ("demand", "by_risk")
-
 SCREENING_COLUMNS = [
     "day",
     "date",
@@ -73,6 +71,11 @@ def screening_streams(scn: Scenario) -> list[str]:
     return ids
 
 
+def screening_mask(inp: PlanInput) -> np.ndarray:
+    """(ns,) bool: the plan input's screening streams (screening_streams)."""
+    return np.isin(np.array(inp.stream_ids), screening_streams(inp.scenario))
+
+
 def found_per_sample(inp: PlanInput) -> np.ndarray:
     """(nd, ns, T) infections found per sample tested: the stream's prevalence times the pool
     test's sensitivity at every PCR round of the design of the unit's cheapest arc."""
@@ -103,7 +106,7 @@ class Division:
 def division(plan: Plan) -> Division:
     """The division a plan made with screening by risk (the demand as given: all collected)."""
     inp = plan.input
-    streams = np.isin(np.array(inp.stream_ids), screening_streams(inp.scenario))
+    streams = screening_mask(inp)
     collect = np.rint(inp.demand).astype(np.int64)
     left = 0 if plan.not_collected is None else np.rint(plan.not_collected).astype(np.int64)
     return Division(streams, collect + left, collect, found_per_sample(inp))
