@@ -21,7 +21,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -94,32 +94,86 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike | None = None, **kwargs)
     return safe_frame(df).to_csv(path, **kwargs)
 
 
-def write_xlsx(target: str | os.PathLike | io.BytesIO, sheets: Mapping[str, pd.DataFrame]) -> None:
+WHOLE_FORMAT = "#,##0"  # whole numbers, grouped (Excel shows the reader's separators)
+DECIMAL_FORMAT = "#,##0.0##"
+PERCENT_FORMAT = "0.0%"
+ISO_DATE = "yyyy-mm-dd"
+WIDEST = 60  # characters: a column of long sentences wraps nothing, it is cut at this width
+_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug is before any date here)
+
+
+def write_xlsx(
+    target: str | os.PathLike | io.BytesIO,
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    percent: Iterable[str] = (),
+    date_format: str = ISO_DATE,
+) -> None:
     """One workbook with a sheet per table (header row, then one row per record): text as
     string cells (risky text with Excel's quote prefix), numbers, booleans and dates as such,
-    blanks for missing values. ``target``: a path or a binary buffer."""
+    blanks for missing values. Each sheet's header row is frozen and each column as wide as
+    its header and first values; whole numbers show grouped (``#,##0``), other numbers with
+    up to three decimals, the columns named in ``percent`` as percentages, dates in
+    ``date_format``. ``target``: a path or a binary buffer."""
     in_memory = not isinstance(target, (str, os.PathLike))
+    percent = set(percent)
     with xlsxwriter.Workbook(target, {**XLSX_OPTIONS, "in_memory": in_memory}) as wb:
         f = {
-            "header": wb.add_format({"bold": True}),
-            "header_quoted": wb.add_format({"bold": True, "quote_prefix": True}),
+            "header": wb.add_format({"bold": True, "text_wrap": True, "valign": "top"}),
+            "header_quoted": wb.add_format(
+                {"bold": True, "text_wrap": True, "valign": "top", "quote_prefix": True}
+            ),
             "quoted": wb.add_format({"quote_prefix": True}),
-            "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
-            "datetime": wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+            "date": wb.add_format({"num_format": date_format}),
+            "datetime": wb.add_format({"num_format": date_format + " hh:mm:ss"}),
+            "whole": wb.add_format({"num_format": WHOLE_FORMAT}),
+            "decimal": wb.add_format({"num_format": DECIMAL_FORMAT}),
+            "percent": wb.add_format({"num_format": PERCENT_FORMAT}),
         }
         for name, df in sheets.items():
             ws = wb.add_worksheet(name[:31])
+            ws.freeze_panes(1, 0)
             for j, c in enumerate(df.columns):
                 text = str(c)
                 ws.write_string(0, j, text, f["header_quoted" if is_risky(text) else "header"])
             for j in range(df.shape[1]):
-                _write_column(ws, j, df.iloc[:, j], f)
+                col = df.iloc[:, j]
+                kind = "percent" if str(df.columns[j]) in percent else _number_kind(col)
+                ws.set_column(j, j, _width(df.columns[j], col), f[kind] if kind else None)
+                _write_column(ws, j, col, f)
+
+
+def _number_kind(col: pd.Series) -> str | None:
+    """The column's number format: "whole", "decimal", or None (not a number column)."""
+    if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+        return None
+    if pd.api.types.is_integer_dtype(col):
+        return "whole"
+    finite = col.to_numpy(dtype=float, na_value=np.nan)
+    finite = finite[np.isfinite(finite)]
+    return "whole" if finite.size and np.all(finite == np.round(finite)) else "decimal"
+
+
+def _width(header, col: pd.Series, sample: int = 200) -> float:
+    """A column's width in characters: its header's longest word or, at most 24, its whole
+    text (the header wraps), against its first values' text; at most WIDEST."""
+    head = str(header)
+    words = max((len(w) for w in head.split()), default=0)
+    values = [len(str(v)) for v in col.iloc[:sample].tolist() if v is not None]
+    grouped = 1.35 if pd.api.types.is_numeric_dtype(col) else 1.0  # room for separators
+    widest = max([min(len(head), 24), words, *(int(n * grouped) for n in values)])
+    return float(min(widest, WIDEST) + 2)
 
 
 def _write_column(ws, j: int, col: pd.Series, f: dict) -> None:
     """Column ``j`` from row 1 on. Plain number and text columns skip the per-cell type
     dispatch, which costs more than writing the cell on a national plan's sheets."""
     numbers = isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf"  # not nullable Int64
+    if not numbers and _all_dates(col):  # Excel's day numbers, shown as dates
+        date = f["date"]
+        for i, v in enumerate(col.tolist(), start=1):
+            ws.write_number(i, j, (v - _EPOCH).days, date)
+        return
     if not numbers and (pd.api.types.is_bool_dtype(col) or not pd.api.types.is_string_dtype(col)):
         for i, v in enumerate(col.astype(object).tolist(), start=1):
             _write_cell(ws, i, j, v, f)
@@ -139,6 +193,16 @@ def _write_column(ws, j: int, col: pd.Series, f: dict) -> None:
             string(i, j, v, quoted if _RISKY.match(v) else None)
         else:  # missing, or an object column's non-text value
             _write_cell(ws, i, j, v, f)
+
+
+def _all_dates(col: pd.Series) -> bool:
+    """Whether every cell is a date (not a datetime): a column of day numbers."""
+    if col.dtype != object or col.empty:
+        return False
+    first = col.iloc[0]
+    if type(first) is not dt.date:
+        return False
+    return all(type(v) is dt.date for v in col.tolist())
 
 
 def _write_cell(ws, row: int, col: int, v, f: dict) -> None:

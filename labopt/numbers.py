@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import string
 from dataclasses import dataclass
 
 import numpy as np
@@ -284,3 +285,50 @@ def parse_date(value, fmt: NumberFormat) -> dt.date:
         return dt.date(year, month, day)
     except ValueError as exc:
         raise NumberTextError(f"not a calendar date ({exc})") from None
+
+
+# ---- writing: numbers and dates in the reader's language ----------------------------------
+# A report in Vietnamese writes 8.000 and 0,5 and dates dd/mm/yyyy; in English 8,000, 0.5 and
+# yyyy-mm-dd (ISO, which no English reader misreads). The language picks the number format.
+
+_SWAP = str.maketrans({",": ".", ".": ","})
+
+
+def number_text(x: float, lang: str = "en", spec: str = ",") -> str:
+    """``x`` formatted by the format ``spec`` (default: whole, grouped by thousands) in
+    ``lang``'s number format: ``number_text(8000.5, "vi", ",.1f") == "8.000,5"``."""
+    text = format(x, spec)
+    return text.translate(_SWAP) if lang == "vi" else text
+
+
+def date_text(day: dt.date | str, lang: str = "en") -> str:
+    """A date as ``lang`` writes it: en ``2021-10-04``, vi ``04/10/2021`` (a text yyyy-mm-dd
+    is read first)."""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    return day.strftime("%d/%m/%Y") if lang == "vi" else day.isoformat()
+
+
+class _Filler(string.Formatter):
+    """str.format with every number and date field in the language's format."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value, format_spec: str) -> str:
+        if isinstance(value, dt.date) and not format_spec:
+            return date_text(value, self.lang)
+        text = super().format_field(value, format_spec)
+        numeric = isinstance(value, (int, float, np.integer, np.floating))
+        if numeric and not isinstance(value, (bool, np.bool_)) and self.lang == "vi":
+            return text.translate(_SWAP)
+        return text
+
+
+_FILLERS = {name: _Filler(name) for name in FORMATS}
+
+
+def fill(template: str, lang: str, /, **fields) -> str:
+    """``template.format(**fields)`` with numbers and dates written as ``lang`` writes them:
+    ``fill("{n:,} samples", "vi", n=8000) == "8.000 samples"``."""
+    return _FILLERS[lang].vformat(template, (), fields)

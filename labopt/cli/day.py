@@ -27,6 +27,7 @@ from labopt.daily.state import adds_up, carry_to, last_record
 from labopt.daily.workspace import Workspace, create
 from labopt.errors import InputError
 from labopt.lab.tables import read_table
+from labopt.numbers import date_text, fill, number_text
 from labopt.scenario import load_scenario
 from labopt.schedule.labels import check_lang, column
 
@@ -60,13 +61,15 @@ def _date(text: str | None, parameter: str = "--date") -> dt.date:
     return dt.date.today() if text is None else parse_date_option(text, parameter)
 
 
-def _cell(v) -> str:
-    """A history cell: blank as a dash, whole numbers without decimals."""
+def _cell(v, lang: str, name: str) -> str:
+    """A history cell in ``lang``: blank as a dash, whole numbers without decimals."""
+    if name == "date":
+        return date_text(str(v)[:10], lang)
     if isinstance(v, str):
         return v
     if v != v:  # NaN: no plan that morning
         return "—"
-    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+    return number_text(v, lang, ",.0f" if float(v).is_integer() else ",.1f")
 
 
 @app.command("init")
@@ -242,12 +245,12 @@ def plan(
         return
     t = TEXT[lang]
     console.print(
-        t["state"].format(date=m.date, waiting=m.waiting_at_start, forecast=m.forecast),
+        fill(t["state"], lang, date=m.date, waiting=m.waiting_at_start, forecast=m.forecast),
         highlight=False,
     )
     print_summary(m.report, lang)
     out = workspace / "plans" / m.date.isoformat()
-    console.print(t["wrote"].format(n=len(m.files), out=out), highlight=False)
+    console.print(fill(t["wrote"], lang, n=len(m.files), out=out), highlight=False)
 
 
 @app.command("history")
@@ -281,12 +284,12 @@ def history(
         )
         return
     name = ws.province.province.name
-    t = Table(title=TEXT[lang]["history"].format(name=name), title_justify="left")
+    t = Table(title=fill(TEXT[lang]["history"], lang, name=name), title_justify="left")
     cols = list(tables["days"].columns) if len(tables["days"]) else []
     for c in cols:
         t.add_column(column(c, lang), justify="left" if c == "date" else "right", no_wrap=True)
     for row in tables["days"].itertuples(index=False):
-        t.add_row(*[_cell(v) for v in row])
+        t.add_row(*[_cell(v, lang, c) for v, c in zip(row, cols, strict=True)])
     console.print(t)
     for note in carried.notes:
         console.print(f"note: {note}", highlight=False)

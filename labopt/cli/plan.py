@@ -13,11 +13,12 @@ from rich.status import Status
 from rich.table import Table
 
 from labopt.cli.common import Force, Json, NumberFormatOption, console, print_json, reports_errors
+from labopt.numbers import date_text, fill, number_text
 from labopt.scenario import load_scenario
 from labopt.schedule import plan_scenario
 from labopt.schedule.check import CheckReport
 from labopt.schedule.compare import compare_with_greedy
-from labopt.schedule.labels import check_lang, value
+from labopt.schedule.labels import check_lang, solver_word, value
 from labopt.schedule.output import write_outputs
 
 TEXT: dict[str, dict[str, str]] = {
@@ -25,7 +26,7 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "{name}: plan for {days} days from {start}",
         "solver": "Solver: {method}, status {status}; this whole-sample plan is within {gap} "
         "of the optimum (LP bound), "
-        "solved in {secs:.2f} s ({vars})",
+        "solved in {secs:.2f} s ({vars:,} allocation variables)",
         "totals": "Over the horizon",
         "stream": "stream",
         "demand": "demand",
@@ -55,7 +56,7 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "{name}: kế hoạch {days} ngày từ {start}",
         "solver": "Bộ giải: {method}, trạng thái {status}; kế hoạch theo mẫu nguyên cách tối ưu "
         "(cận LP) không quá {gap}, "
-        "giải trong {secs:.2f} giây ({vars})",
+        "giải trong {secs:.2f} giây ({vars:,} biến phân bổ)",
         "totals": "Cả kỳ kế hoạch",
         "stream": "luồng mẫu",
         "demand": "cần xét nghiệm",
@@ -169,7 +170,7 @@ def plan(
     else:
         print_summary(report, lang, comparison)
         if out is not None:
-            console.print(TEXT[lang]["wrote"].format(n=len(files), out=out), highlight=False)
+            console.print(fill(TEXT[lang]["wrote"], lang, n=len(files), out=out), highlight=False)
     if isinstance(report.check, CheckReport) and not report.check.ok:
         raise typer.Exit(code=3)
 
@@ -184,22 +185,32 @@ def _progress(shown: bool) -> AbstractContextManager[Status | None]:
 def print_summary(rep, lang: str, comparison=None) -> None:
     t = TEXT[lang]
     plan = rep.plan
+
+    def n(x: float, spec: str = ",") -> str:
+        return number_text(x, lang, spec)
+
     scn = plan.scenario
     console.print(
-        t["title"].format(
-            name=scn.province.name, days=plan.input.days, start=scn.province.start_date
+        fill(
+            t["title"],
+            lang,
+            name=scn.province.name,
+            days=plan.input.days,
+            start=scn.province.start_date,
         ),
         style="bold",
         highlight=False,
     )
-    gap = "—" if plan.gap is None else f"{plan.gap:.3%}"
+    gap = "—" if plan.gap is None else number_text(plan.gap, lang, ".3%")
     console.print(
-        t["solver"].format(
-            method=plan.method,
-            status=plan.status,
+        fill(
+            t["solver"],
+            lang,
+            method=solver_word(plan.method, lang),
+            status=solver_word(plan.status, lang),
             gap=gap,
             secs=plan.timings.get("solve", 0.0),
-            vars=f"{plan.input.npairs * plan.input.ns * plan.input.days:,} allocation variables",
+            vars=plan.input.npairs * plan.input.ns * plan.input.days,
         ),
         highlight=False,
     )
@@ -213,15 +224,15 @@ def print_summary(rep, lang: str, comparison=None) -> None:
         ok_p = r["pooled_samples_tested"] >= r["pooled_target"]
         table.add_row(
             str(r["day"]),
-            r["date"],
-            f"[{'green' if ok_s else 'red'}]{r['single_samples_tested']:,}[/] / "
-            f"{r['single_target']:,}",
-            f"[{'green' if ok_p else 'red'}]{r['pooled_samples_tested']:,}[/] / "
-            f"{r['pooled_target']:,}",
-            f"{r['reactions_used']:,.0f} / {r['reactions_capacity']:,}",
-            f"{r['reagent_left']:,.0f}",
-            f"{sum(r[f'waiting_{s}'] for s in sids):,}",
-            f"{sum(r[f'untested_{s}'] for s in sids):,}",
+            date_text(r["date"], lang),
+            f"[{'green' if ok_s else 'red'}]{n(r['single_samples_tested'])}[/] / "
+            f"{n(r['single_target'])}",
+            f"[{'green' if ok_p else 'red'}]{n(r['pooled_samples_tested'])}[/] / "
+            f"{n(r['pooled_target'])}",
+            f"{n(r['reactions_used'], ',.0f')} / {n(r['reactions_capacity'])}",
+            n(r["reagent_left"], ",.0f"),
+            n(sum(r[f"waiting_{s}"] for s in sids)),
+            n(sum(r[f"untested_{s}"] for s in sids)),
             value(r["cause"], lang),
         )
     console.print(table)
@@ -233,13 +244,13 @@ def print_summary(rep, lang: str, comparison=None) -> None:
         tt.add_column(t[col], justify="right" if col != "stream" else "left")
     for s, v in tot.items():
         tt.add_row(
-            scn.stream_by_id[s].name,
-            *([f"{v['waiting_at_start']:,}"] if before else []),
-            f"{v['demand']:,}",
-            f"{v['tested']:,}",
-            f"{v['tested_within_turnaround']:,}",
-            f"{v['untested']:,}",
-            f"{v['waiting_at_end']:,}",
+            scn.stream_by_id[s].named(lang),
+            *([n(v["waiting_at_start"])] if before else []),
+            n(v["demand"]),
+            n(v["tested"]),
+            n(v["tested_within_turnaround"]),
+            n(v["untested"]),
+            n(v["waiting_at_end"]),
         )
     console.print(tt)
     console.print(
@@ -249,14 +260,19 @@ def print_summary(rep, lang: str, comparison=None) -> None:
     )
     if not rep.shipments.empty:
         console.print(
-            t["shipments"].format(
-                n=len(rep.shipments), reactions=int(rep.shipments["reactions"].sum())
+            fill(
+                t["shipments"],
+                lang,
+                n=len(rep.shipments),
+                reactions=int(rep.shipments["reactions"].sum()),
             ),
             highlight=False,
         )
     if "not_collected" in rep.status.columns:
         console.print(
-            t["kit_shipments"].format(
+            fill(
+                t["kit_shipments"],
+                lang,
                 n=len(rep.kit_shipments),
                 kits=int(rep.kit_shipments["kits"].sum()),
                 lost=int(rep.status["not_collected"].sum()),
@@ -267,7 +283,9 @@ def print_summary(rep, lang: str, comparison=None) -> None:
         sc = rep.screening_comparison
         by, fixed = sc["by_risk"], sc["demand_as_given"]
         console.print(
-            t["screening"].format(
+            fill(
+                t["screening"],
+                lang,
                 collect=sc["collect"],
                 could=sc["could_collect"],
                 tested=by["samples_tested"],
@@ -284,7 +302,7 @@ def print_summary(rep, lang: str, comparison=None) -> None:
         for line in texts[:SHORTFALL_LINES]:
             console.print(f"  - {line}", highlight=False, markup=False)
         if len(texts) > SHORTFALL_LINES:
-            console.print(t["more"].format(n=len(texts) - SHORTFALL_LINES), highlight=False)
+            console.print(fill(t["more"], lang, n=len(texts) - SHORTFALL_LINES), highlight=False)
     for note in plan.notes:
         console.print(f"note: {note}", style="yellow", highlight=False, markup=False)
     if comparison is not None:
@@ -293,7 +311,9 @@ def print_summary(rep, lang: str, comparison=None) -> None:
         c = rep.check
         if c.ok:
             console.print(
-                t["check_ok"].format(
+                fill(
+                    t["check_ok"],
+                    lang,
                     allocations=c.checked["allocations"],
                     rows=c.checked["status_rows"],
                     labdays=c.checked["lab_days"],
@@ -302,6 +322,6 @@ def print_summary(rep, lang: str, comparison=None) -> None:
                 highlight=False,
             )
         else:
-            console.print(t["check_bad"].format(n=len(c.violations)), style="bold red")
+            console.print(fill(t["check_bad"], lang, n=len(c.violations)), style="bold red")
             for v in c.violations[:10]:
                 console.print(f"  - {v}", highlight=False, markup=False)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from labopt.cells import write_xlsx
+from labopt.numbers import fill, number_text
 from labopt.schedule.labels import check_lang, column
 from labopt.schedule.report import PlanReport
 
@@ -179,22 +180,24 @@ def dispatch_html(
     unit on its own (where to send each stream)."""
     t = TEXT[check_lang(lang)]
     esc = html.escape
-    day = date.isoformat()
+    day = date
     out = [
         "<!DOCTYPE html><html lang='" + lang + "'><head><meta charset='utf-8'>",
-        f"<title>{esc(t['title'].format(date=day))}</title><style>",
+        f"<title>{esc(fill(t['title'], lang, date=day))}</title><style>",
         "body{font-family:sans-serif;font-size:11px} h1{font-size:16px} h2{font-size:14px}",
         "section{page-break-after:always;margin-bottom:24px}",
         "table{border-collapse:collapse} td,th{border:1px solid #999;padding:3px 6px}",
         "td.n{text-align:right} @media print{section{margin:0}}",
         "</style></head><body>",
-        f"<h1>{esc(t['title'].format(date=day))}: {esc(province)}</h1>",
+        f"<h1>{esc(fill(t['title'], lang, date=day))}: {esc(province)}</h1>",
     ]
     lab_totals = tables.get("lab_totals", pd.DataFrame(columns=TOTAL_COLUMNS))
     by_lab = dict(iter(tables.get("labs", pd.DataFrame(columns=LAB_COLUMNS)).groupby("lab")))
     for row in lab_totals.itertuples(index=False):
-        out.append(f"<section><h2>{esc(t['lab'].format(id=row.lab, name=row.lab_name))}</h2>")
-        totals = t["totals"].format(
+        out.append(f"<section><h2>{esc(fill(t['lab'], lang, id=row.lab, name=row.lab_name))}</h2>")
+        totals = fill(
+            t["totals"],
+            lang,
             samples=int(row.samples),
             reactions=float(row.reactions),
             capacity=float(row.capacity),
@@ -210,7 +213,7 @@ def dispatch_html(
     units = tables.get("units", pd.DataFrame(columns=UNIT_COLUMNS))
     for code, rows in units.groupby("district", sort=False):
         name = rows["district_name"].iloc[0]
-        out.append(f"<section><h2>{esc(t['unit'].format(id=code, name=name))}</h2>")
+        out.append(f"<section><h2>{esc(fill(t['unit'], lang, id=code, name=name))}</h2>")
         out.append(_table(rows.drop(columns=["district", "district_name"]), lang))
         out.append("</section>")
     shipments = tables.get("shipments", pd.DataFrame(columns=SHIPMENT_COLUMNS))
@@ -233,7 +236,7 @@ def _table(df: pd.DataFrame, lang: str) -> str:
         for v in row:
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 whole = not isinstance(v, float) or float(v).is_integer()
-                text = f"{v:,.0f}" if whole else f"{v:,.1f}"
+                text = number_text(v, lang, ",.0f" if whole else ",.1f")
                 cells.append(f"<td class='n'>{esc(text)}</td>")
             else:
                 cells.append(f"<td>{esc(str(v))}</td>")

@@ -47,7 +47,7 @@ from labopt.scenario.validate import check_reference, check_table, report_rows
 SETTINGS_FILE = "scenario.toml"
 SETTINGS_SHEET = "scenario"
 STREAMS_SHEET = "streams"
-STREAM_FIELDS = ("id", "name", "priority", "poolable", "max_wait_days")
+STREAM_FIELDS = ("id", "name", "name_vi", "priority", "poolable", "max_wait_days")
 
 
 # ---------------------------------------------------------------------------- loading
@@ -649,7 +649,8 @@ def _tables(scn: Scenario) -> dict[str, pd.DataFrame]:
 
 
 def _settings_dict(scn: Scenario) -> dict:
-    return scn.settings.model_dump(mode="python")
+    # TOML has no null: a setting left unset (a stream's name_vi) is left out
+    return scn.settings.model_dump(mode="python", exclude_none=True)
 
 
 def save_folder(

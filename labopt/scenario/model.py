@@ -44,9 +44,16 @@ class Stream(BaseModel):
     model_config = _STRICT
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="identifier used in the tables")
     name: str
+    name_vi: str | None = Field(
+        default=None, description="the name in Vietnamese reports (--lang vi); default: name"
+    )
     priority: int = Field(ge=1, le=99, description="1 = most urgent")
     poolable: bool = Field(description="samples of this stream may be pooled")
     max_wait_days: int = Field(ge=0, le=30, description="days a sample may wait before it spoils")
+
+    def named(self, lang: str) -> str:
+        """The name a report in ``lang`` gives the stream."""
+        return self.name_vi or self.name if lang == "vi" else self.name
 
 
 class Policy(BaseModel):

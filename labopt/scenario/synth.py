@@ -33,6 +33,7 @@ STREAMS = (
     Stream(
         id="reactive",
         name="Reactive: contacts of cases",
+        name_vi="Truy vết: người tiếp xúc gần ca bệnh",
         priority=1,
         poolable=False,
         max_wait_days=1,
@@ -40,6 +41,7 @@ STREAMS = (
     Stream(
         id="symptomatic",
         name="Symptomatic and suspected cases",
+        name_vi="Người có triệu chứng và ca nghi ngờ",
         priority=2,
         poolable=False,
         max_wait_days=1,
@@ -47,6 +49,7 @@ STREAMS = (
     Stream(
         id="screening",
         name="Screening of risk groups and places",
+        name_vi="Sàng lọc nhóm nguy cơ và địa điểm nguy cơ",
         priority=3,
         poolable=True,
         max_wait_days=2,

@@ -41,6 +41,7 @@ EXAMPLE_SETTINGS: dict[str, dict[str, object]] = {
 EXAMPLE_STREAM: dict[str, object] = {
     "id": "screening",
     "name": f"Screening ({REPLACE})",
+    "name_vi": f"Sàng lọc ({REPLACE})",
     "priority": 1,
     "poolable": True,
     "max_wait_days": 2,

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from labopt.numbers import fill
 from labopt.scenario.model import Scenario
 from labopt.schedule.pipeline import plan_scenario
 from labopt.schedule.report import PlanReport, totals
@@ -31,21 +32,16 @@ def compare_with_greedy(scn: Scenario, report: PlanReport) -> dict:
     more_all = sum(v["tested_within_turnaround"] for v in per.values())
     fewer_untested = -sum(v["untested"] for v in per.values())
     supply = compare_without_shipments(scn, report)
-    names = ", ".join(scn.stream_by_id[s].name for s in urgent)
-    en = {k: difference_words("en", n) for k, n in (("u", more_urgent), ("a", more_all))}
-    vi = {k: difference_words("vi", n) for k, n in (("u", more_urgent), ("a", more_all))}
     text = {
-        "en": (
-            f"Against the greedy rule (nearest lab with room, most urgent first): within "
-            f"turnaround, the plan tests {en['u']} urgent samples ({names}) and {en['a']} "
-            f"samples in all; it leaves {difference_words('en', -fewer_untested)} samples "
-            f"untested."
-        ),
-        "vi": (
-            f"So với cách phân bổ thủ công (phòng gần nhất còn chỗ, khẩn cấp trước): trong "
-            f"thời hạn, kế hoạch xét nghiệm {vi['u']} mẫu khẩn cấp ({names}) và {vi['a']} mẫu "
-            f"nói chung; số mẫu không được xét nghiệm {difference_words('vi', -fewer_untested)}."
-        ),
+        lang: fill(
+            GREEDY_TEXT[lang],
+            lang,
+            u=difference_words(lang, more_urgent),
+            a=difference_words(lang, more_all),
+            untested=difference_words(lang, -fewer_untested),
+            names=", ".join(scn.stream_by_id[s].named(lang) for s in urgent),
+        )
+        for lang in ("en", "vi")
     }
     if supply is not None:
         text = {lang: f"{line}\n{supply['text'][lang]}" for lang, line in text.items()}
@@ -62,11 +58,24 @@ def compare_with_greedy(scn: Scenario, report: PlanReport) -> dict:
     }
 
 
+GREEDY_TEXT = {
+    "en": "Against the greedy rule (nearest lab with room, most urgent first): within "
+    "turnaround, the plan tests {u} urgent samples ({names}) and {a} samples in all; it leaves "
+    "{untested} samples untested.",
+    "vi": "So với cách phân bổ thủ công (phòng gần nhất còn chỗ, khẩn cấp trước): trong thời "
+    "hạn, kế hoạch xét nghiệm {u} mẫu khẩn cấp ({names}) và {a} mẫu nói chung; số mẫu không "
+    "được xét nghiệm {untested}.",
+}
+
+
 def difference_words(lang: str, n: int) -> str:
-    """A difference in words: "2,100 more", "2,100 fewer", "as many" (Vietnamese alike)."""
+    """A difference in words: "2,100 more", "2,100 fewer", "as many" (Vietnamese: "thêm
+    2.100", "ít hơn 2.100", "bằng nhau")."""
     if lang == "vi":
-        return f"thêm {n:,}" if n > 0 else f"ít hơn {-n:,}" if n < 0 else "bằng nhau"
-    return f"{n:,} more" if n > 0 else f"{-n:,} fewer" if n < 0 else "as many"
+        return fill(
+            "thêm {n:,}" if n > 0 else "ít hơn {n:,}" if n < 0 else "bằng nhau", lang, n=abs(n)
+        )
+    return fill("{n:,} more" if n > 0 else "{n:,} fewer" if n < 0 else "as many", lang, n=abs(n))
 
 
 def urgent_streams(scn: Scenario) -> list[str]:
@@ -92,14 +101,25 @@ def compare_without_shipments(scn: Scenario, report: PlanReport) -> dict | None:
     more_urgent = (
         sides["with"]["urgent_within_turnaround"] - sides["without"]["urgent_within_turnaround"]
     )
-    days = ", ".join(
-        f"{d + 1}: {a:,.0f}/{b:,.0f}"
-        for d, (a, b) in enumerate(
-            zip(sides["with"]["reagent_left"], sides["without"]["reagent_left"], strict=True)
-        )
-    )
     w, wo = sides["with"], sides["without"]
-    names = ", ".join(urgent)
+    pairs = list(zip(w["reagent_left"], wo["reagent_left"], strict=True))
+    text = {}
+    for lang in ("en", "vi"):
+        days = ", ".join(
+            fill("{d}: {a:,.0f}/{b:,.0f}", lang, d=d + 1, a=a, b=b)
+            for d, (a, b) in enumerate(pairs)
+        )
+        names = ", ".join(scn.stream_by_id[s].named(lang) for s in urgent)
+        text[lang] = fill(
+            SUPPLY_TEXT[lang],
+            lang,
+            w=w,
+            wo=wo,
+            more=more,
+            more_urgent=more_urgent,
+            days=days,
+            names=names,
+        )
     return {
         "urgent_streams": urgent,
         "with": w,
@@ -107,25 +127,22 @@ def compare_without_shipments(scn: Scenario, report: PlanReport) -> dict | None:
         "without_check_ok": without.check is not None and without.check.ok,
         "more_tested": more,
         "more_urgent_within_turnaround": more_urgent,
-        "text": {
-            "en": (
-                f"With the shipments against without them (the same scenario without supply "
-                f"routes): {w['tested']:,} samples tested against {wo['tested']:,} ({more:+,}), "
-                f"{w['urgent_within_turnaround']:,} urgent ({names}) within turnaround against "
-                f"{wo['urgent_within_turnaround']:,} ({more_urgent:+,}), {w['untested']:,} "
-                f"untested against {wo['untested']:,}; reagent left in the labs at the end of "
-                f"each day, with/without: {days}."
-            ),
-            "vi": (
-                f"Có các đợt chuyển sinh phẩm so với không có (cùng kịch bản, không có tuyến "
-                f"chuyển): {w['tested']:,} mẫu được xét nghiệm so với {wo['tested']:,} "
-                f"({more:+,}), {w['urgent_within_turnaround']:,} mẫu khẩn cấp ({names}) trong "
-                f"thời hạn so với {wo['urgent_within_turnaround']:,} ({more_urgent:+,}), "
-                f"{w['untested']:,} mẫu không xét nghiệm so với {wo['untested']:,}; sinh phẩm "
-                f"còn lại ở các phòng cuối mỗi ngày, có/không: {days}."
-            ),
-        },
+        "text": text,
     }
+
+
+SUPPLY_TEXT = {
+    "en": "With the shipments against without them (the same scenario without supply routes): "
+    "{w[tested]:,} samples tested against {wo[tested]:,} ({more:+,}), "
+    "{w[urgent_within_turnaround]:,} urgent ({names}) within turnaround against "
+    "{wo[urgent_within_turnaround]:,} ({more_urgent:+,}), {w[untested]:,} untested against "
+    "{wo[untested]:,}; reagent left in the labs at the end of each day, with/without: {days}.",
+    "vi": "Có các đợt chuyển sinh phẩm so với không có (cùng kịch bản, không có tuyến chuyển): "
+    "{w[tested]:,} mẫu được xét nghiệm so với {wo[tested]:,} ({more:+,}), "
+    "{w[urgent_within_turnaround]:,} mẫu khẩn cấp ({names}) trong thời hạn so với "
+    "{wo[urgent_within_turnaround]:,} ({more_urgent:+,}), {w[untested]:,} mẫu không xét nghiệm "
+    "so với {wo[untested]:,}; sinh phẩm còn lại ở các phòng cuối mỗi ngày, có/không: {days}.",
+}
 
 
 def _figures(rep: PlanReport, urgent: list[str], sup: Supply) -> dict:

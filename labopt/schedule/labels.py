@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labopt.errors import InputError
+from labopt.numbers import fill, number_text
 
 LANGS = ("en", "vi")
 
@@ -100,6 +101,8 @@ WORDS = {
         "reagent_left": "reactions left",
         "with_shipments": "with the shipments",
         "without_shipments": "without them (below 0: would run out)",
+        "yes": "yes",
+        "no": "no",
     },
     "vi": {
         "reagent": "sinh phẩm (phản ứng)",
@@ -120,6 +123,8 @@ WORDS = {
         "reagent_left": "phản ứng còn lại",
         "with_shipments": "có các đợt chuyển",
         "without_shipments": "không có (dưới 0: sẽ hết sinh phẩm)",
+        "yes": "có",
+        "no": "không",
     },
 }
 
@@ -138,6 +143,16 @@ VALUES = {
         "spare": "unused room",
         "demand": "demand",
         "demand below target": "demand below target",
+        "active": "active",
+        "target": "target",
+        "stream": "stream",
+        "national": "national supply",
+        "shipment": "reagent shipment",
+        "kit_shipment": "kit shipment",
+        "reagent_day": "reagent run-out",
+        "uncollected": "not collected",
+        "bottleneck": "bottleneck",
+        "kits": "collection kits",
     },
     "vi": {
         "pcr": "máy PCR",
@@ -152,8 +167,35 @@ VALUES = {
         "spare": "công suất chưa dùng",
         "demand": "nhu cầu",
         "demand below target": "nhu cầu thấp hơn chỉ tiêu",
+        # lab statuses, shortfall kinds, shipped resources
+        "active": "đang hoạt động",
+        "target": "chỉ tiêu",
+        "stream": "luồng mẫu",
+        "national": "cấp trung ương",
+        "shipment": "chuyển sinh phẩm",
+        "kit_shipment": "chuyển dụng cụ lấy mẫu",
+        "reagent_day": "hết sinh phẩm trong ngày",
+        "uncollected": "không lấy được mẫu",
+        "bottleneck": "điểm nghẽn",
+        "kits": "bộ dụng cụ lấy mẫu",
     },
 }
+
+# the solver's method and status, as the terminal and the report say them
+SOLVER_WORDS = {
+    "en": {},
+    "vi": {
+        "lp": "quy hoạch tuyến tính (lp)",
+        "network": "luồng chi phí nhỏ nhất (network)",
+        "greedy": "quy tắc phân bổ lần lượt (greedy)",
+        "OPTIMAL": "tối ưu đã chứng minh",
+        "TIME_LIMIT": "dừng do hết thời gian",
+        "ROUND_LIMIT": "dừng do hết số vòng sinh cột",
+        "INFEASIBLE": "không khả thi",
+        "UNBOUNDED": "không bị chặn",
+    },
+}
+
 
 TEMPLATES = {
     "en": {
@@ -167,8 +209,8 @@ TEMPLATES = {
         "by_risk": " ({not_collected:,} more the units could collect are not collected, "
         "screening by risk)",
         "also": "; also ",
-        "bottleneck": "{lab_name}, day {day}: full while {pending_samples:,} {stream} samples "
-        "of the units it serves wait or go untested; each extra reaction would "
+        "bottleneck": "{lab_name}, day {day}: full while {pending_samples:,} samples "
+        "({stream_name}) of the units it serves wait or go untested; each extra reaction would "
         "test {marginal_samples_per_reaction:.2f} more",
         "standby": "Switch on {lab_name} (standby) on {when}: it tests {samples:,} samples in "
         "the plan",
@@ -231,7 +273,7 @@ TEMPLATES = {
         "sàng lọc theo nguy cơ)",
         "also": "; ngoài ra ",
         "bottleneck": "{lab_name}, ngày {day}: đã dùng hết công suất trong khi "
-        "{pending_samples:,} mẫu {stream} của các địa phương gửi đến đang chờ "
+        "{pending_samples:,} mẫu ({stream_name}) của các địa phương gửi đến đang chờ "
         "hoặc không được xét nghiệm; mỗi phản ứng tăng thêm xét nghiệm thêm "
         "{marginal_samples_per_reaction:.2f} mẫu",
         "standby": "Huy động {lab_name} (dự phòng) vào {when}: xét nghiệm {samples:,} mẫu "
@@ -296,6 +338,11 @@ def word(key: str, lang: str) -> str:
     return WORDS[lang][key]
 
 
+def solver_word(code: str, lang: str) -> str:
+    """A solver method or status (``lp``, ``OPTIMAL``...) in ``lang``; unknown codes as they are."""
+    return SOLVER_WORDS[lang].get(code, code)
+
+
 def column(name: str, lang: str) -> str:
     """A table column's label; waiting_<stream> and untested_<stream> keep the stream id."""
     labels = COLUMNS.get(lang, {})
@@ -325,7 +372,7 @@ def days_text(days: list[int], lang: str) -> str:
     parts = [str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs]
     t = TEMPLATES[lang]
     joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + t["and"] + parts[-1]
-    return t["one_day" if len(days) == 1 else "days"].format(a=joined)
+    return fill(t["one_day" if len(days) == 1 else "days"], lang, a=joined)
 
 
 def cause_text(cause: dict, lang: str) -> str:
@@ -334,7 +381,7 @@ def cause_text(cause: dict, lang: str) -> str:
     extra = {}
     if cause["cause"] == "travel":
         parts = [
-            t[key].format(**cause)
+            fill(t[key], lang, **cause)
             for key, n in (
                 ("travel_room", "room_beyond_reach"),
                 ("travel_units", "units_without_lab"),
@@ -343,55 +390,69 @@ def cause_text(cause: dict, lang: str) -> str:
         ]
         extra["parts"] = "; ".join(parts)
     if cause["cause"] == "capacity":
-        limits = ", ".join(f"{VALUES[lang][k]} {n:,}" for k, n in cause["by_limit"].items())
+        limits = ", ".join(
+            f"{VALUES[lang][k]} {number_text(n, lang)}" for k, n in cause["by_limit"].items()
+        )
         extra["limits"] = f" ({limits})" if limits else ""
-    return t["cause_" + cause["cause"]].format(**cause, **extra)
+    return fill(t["cause_" + cause["cause"]], lang, **cause, **extra)
 
 
 def shipment_why(item: dict, lang: str) -> str:
     """Why a shipment (a shortfall item of kind "shipment" or "kit_shipment") is sent."""
     t = TEMPLATES[lang]
     if item["kind"] == "kit_shipment":
-        return t["kits_run_out" if item["run_out_day"] else "kits_later"].format(**item)
-    return t["ship_" + item["reason"]].format(**item)
+        return fill(t["kits_run_out" if item["run_out_day"] else "kits_later"], lang, **item)
+    return fill(t["ship_" + item["reason"]], lang, **item)
 
 
 def render(item: dict, lang: str) -> str:
     """The sentence for one shortfall item."""
     t = TEMPLATES[lang]
     kind = item["kind"]
+    if lang == "vi":  # the streams' Vietnamese names, where the scenario gives them
+        item = {k: item.get(k + "_vi", v) for k, v in item.items()}
     if kind == "target" and item["cause"] == "demand below target":
-        return t["target_demand"].format(**item, what=WORDS[lang][item["stream_kind"]])
+        return fill(t["target_demand"], lang, **item, what=WORDS[lang][item["stream_kind"]])
     if kind in ("target", "stream"):
         first, *rest = [cause_text(c, lang) for c in item["causes"]]
         also = t["also"] + "; ".join(rest) if rest else ""
         what = WORDS[lang][item["stream_kind"]] if kind == "target" else ""
         # screening by risk: the samples not collected, said before the cause
-        by_risk = t["by_risk"].format(**item) if item.get("not_collected") else ""
-        return t["target_short" if kind == "target" else "stream"].format(
-            **item, what=what, first=first, also=also, by_risk=by_risk
+        by_risk = fill(t["by_risk"], lang, **item) if item.get("not_collected") else ""
+        return fill(
+            t["target_short" if kind == "target" else "stream"],
+            lang,
+            **item,
+            what=what,
+            first=first,
+            also=also,
+            by_risk=by_risk,
         )
     if kind == "standby":
-        return t["standby"].format(**item, when=days_text(item["days"], lang))
+        return fill(t["standby"], lang, **item, when=days_text(item["days"], lang))
     if kind == "national":
-        days = "; ".join(t["national_day"].format(**d) for d in item["by_day"])
+        days = "; ".join(fill(t["national_day"], lang, **d) for d in item["by_day"])
         gain = ", ".join(
-            f"{item['stream_names'][s]} +{n:,}" for s, n in item["streams"].items() if n > 0
+            f"{item['stream_names'][s]} +{number_text(n, lang)}"
+            for s, n in item["streams"].items()
+            if n > 0
         )
-        return t["national"].format(**item, days=days, gain=gain or "0")
+        return fill(t["national"], lang, **item, days=days, gain=gain or "0")
     if kind in ("shipment", "kit_shipment"):
-        return t[kind].format(**item, why=shipment_why(item, lang))
+        return fill(t[kind], lang, **item, why=shipment_why(item, lang))
     if kind == "reagent_day":
         key = "reagent_day_one" if item["labs_out"] == 1 else "reagent_day"
         top = item["largest"]
-        return t[key].format(**item, top_name=top["lab_name"], top_short=top["reactions_short"])
+        return fill(
+            t[key], lang, **item, top_name=top["lab_name"], top_short=top["reactions_short"]
+        )
     if kind == "reagent":
         nxt = item["next_delivery"]
         if nxt is None:
             until = t["no_delivery"]
         else:
-            until = t["until" if item["out_until"] is not None else "after"].format(**nxt)
-        short = t["short"].format(**item) if item["reactions_short"] >= 0.5 else ""
+            until = fill(t["until" if item["out_until"] is not None else "after"], lang, **nxt)
+        short = fill(t["short"], lang, **item) if item["reactions_short"] >= 0.5 else ""
         key = "reagent_never" if item["never_had"] else "reagent"
-        return t[key].format(**item, until=until, short=short)
-    return t[kind].format(**item)
+        return fill(t[key], lang, **item, until=until, short=short)
+    return fill(t[kind], lang, **item)

@@ -7,6 +7,7 @@ in it are replaced (:mod:`labopt.files`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import textwrap
@@ -30,8 +31,15 @@ NAMED_LABS = 60  # the utilisation chart names each lab up to this many labs
 REAGENT_LABS = 8  # the reagent chart's panels: the labs with the largest shipments
 
 
+PERCENT_COLUMNS = ("utilisation", "overflow_risk", "design_prevalence", "detection_probability")
+DATE_COLUMNS = ("date", "arrival_date")
+
+
 def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
-    """The plan's tables with column labels in ``lang`` (the shortfall as a table too)."""
+    """The plan's tables as data: columns and values are labopt's stable English keys and
+    codes in every language (the CSV files, the service); only sentences (the shortfall's
+    text, a shipment's why) are in ``lang``. :func:`sheets` gives them as a person reads
+    them."""
     check_lang(lang)
     out = {name: getattr(rep, name) for name in TABLES}
     out["shortfall"] = pd.DataFrame(
@@ -51,15 +59,43 @@ def tables(rep: PlanReport, lang: str = "en") -> dict[str, pd.DataFrame]:
         out["supply"] = supply_table(rep, lang)
     if rep.screening_comparison is not None:  # screening by risk
         out["screening"] = rep.screening
-    if lang == "en":
-        return out
-    # the labs' limits and the days' causes are words too
-    out["labs"] = out["labs"].assign(limit=out["labs"]["limit"].map(lambda v: value(v, lang)))
-    for name in ("days", "shortfall"):
-        out[name] = out[name].assign(
-            cause=out[name]["cause"].map(lambda v: value(v, lang), na_action="ignore")
-        )
-    return {name: df.rename(columns=lambda c: column(c, lang)) for name, df in out.items()}
+    return out
+
+
+def sheets(rep: PlanReport, data: Mapping[str, pd.DataFrame], lang: str) -> dict[str, pd.DataFrame]:
+    """:func:`tables` as plan.xlsx shows them: headers, codes and yes/no in ``lang``, the
+    per-stream columns named by the streams' names, dates as dates."""
+    streams = {s.id: s.named(lang) for s in rep.plan.scenario.streams}
+
+    def label(name: str) -> str:
+        return column(name, lang) if lang == "vi" else name.replace("_", " ").capitalize()
+
+    def header(name: str) -> str:
+        for prefix in ("waiting", "untested"):
+            sid = name[len(prefix) + 1 :]
+            if name.startswith(prefix + "_") and sid in streams:
+                return f"{label(prefix)}: {streams[sid]}"
+        return label(name)
+
+    out = {}
+    for name, df in data.items():
+        df = df.copy()
+        for c in df.columns:
+            if c in DATE_COLUMNS:
+                df[c] = [dt.date.fromisoformat(v) if isinstance(v, str) else v for v in df[c]]
+            elif c in CODED_COLUMNS or (c == "stream" and name != "days"):
+                words = {**streams} if c == "stream" else {}
+                df[c] = df[c].map(
+                    lambda v, w=words: w.get(v) or value(v, lang) if isinstance(v, str) else v
+                )
+            elif pd.api.types.is_bool_dtype(df[c]):
+                df[c] = df[c].map({True: word("yes", lang), False: word("no", lang)})
+        out[name] = df.rename(columns=header)
+    return out
+
+
+# columns whose values are codes a person reads as words
+CODED_COLUMNS = ("limit", "cause", "status", "kind", "resource")
 
 
 def write_outputs(
@@ -75,9 +111,9 @@ def write_outputs(
     """Write every output into ``out_dir``; returns the files written. Only labopt's files
     there are replaced (``force``, ``reads``: see :func:`labopt.files.write_output_folder`).
     ``extra``: more files to write with them (name -> writer), e.g. dispatch sheets."""
-    named = tables(rep, lang)
-    files = {f"{name}.csv": _csv(df) for name, df in named.items()}
-    files["plan.xlsx"] = Beside(lambda path: write_xlsx(path, named))
+    data = tables(rep, lang)
+    files = {f"{name}.csv": _csv(df) for name, df in data.items()}
+    files["plan.xlsx"] = Beside(lambda path: write_plan_xlsx(path, rep, data, lang))
     files["summary.json"] = _summary(rep, lang)
     if charts:
         files["tested_vs_target.png"] = lambda path: chart_days(rep, path, lang)
@@ -87,6 +123,20 @@ def write_outputs(
     files.update(extra or {})
     return sorted(write_output_folder(out_dir, files, force=force, kind="plan", reads=reads))
 
+
+def write_plan_xlsx(path: Path, rep: PlanReport, data: Mapping[str, pd.DataFrame], lang: str):
+    """plan.xlsx: a sheet per table of :func:`tables` as :func:`sheets` shows them."""
+    shown = sheets(rep, data, lang)
+    percent = [
+        h
+        for df, raw in zip(shown.values(), data.values(), strict=True)
+        for h, c in zip(df.columns, raw.columns, strict=True)
+        if c in PERCENT_COLUMNS
+    ]
+    write_xlsx(path, shown, percent=percent, date_format=DATE_FORMATS[lang])
+
+
+DATE_FORMATS = {"en": "yyyy-mm-dd", "vi": "dd/mm/yyyy"}
 
 SUPPLY_COLUMNS = [
     "day",
@@ -113,7 +163,7 @@ def supply_table(rep: PlanReport, lang: str = "en") -> pd.DataFrame:
             {
                 "day": item["day"],
                 "date": rep.plan.scenario.date_of(item["day"]).isoformat(),
-                "resource": word("kits" if kits else "reagent", lang),
+                "resource": "kits" if kits else "reagent",
                 "source": item["source"],
                 "source_name": item["source_name"],
                 "target": item["district"] if kits else item["lab"],

@@ -510,7 +510,7 @@ def national_item(plan: Plan, more: Plan) -> dict | None:
     if sent.sum() < 1:
         return None
     extra = more.tested().sum(axis=(0, 2)) - plan.tested().sum(axis=(0, 2))
-    names = {s.id: s.name for s in plan.scenario.streams}
+    streams = plan.scenario.stream_by_id
     return {
         "kind": "national",
         "reactions": int(sent.sum()),
@@ -521,7 +521,8 @@ def national_item(plan: Plan, more: Plan) -> dict | None:
         "streams": {
             sid: int(np.rint(e)) for sid, e in zip(plan.input.stream_ids, extra, strict=True)
         },
-        "stream_names": {sid: names[sid] for sid in plan.input.stream_ids},
+        "stream_names": {sid: streams[sid].name for sid in plan.input.stream_ids},
+        "stream_names_vi": {sid: streams[sid].named("vi") for sid in plan.input.stream_ids},
         "samples": int(np.rint(extra.sum())),
     }
 
@@ -912,6 +913,7 @@ def shortfall(rep: PlanReport, ctx: _Context | None = None) -> list[dict]:
                     "day": r["day"],
                     "stream": sid,
                     "stream_name": names[sid].name,
+                    "stream_name_vi": names[sid].named("vi"),
                     "waiting": int(plan.waiting[:, s, t].sum()),
                     "untested": int(plan.untested[:, s, t].sum()),
                     "not_collected": _not_collected(plan, np.arange(inp.ns) == s, t),
@@ -1098,6 +1100,8 @@ def bottlenecks(rep: PlanReport, top: int = 10) -> list[dict]:
             "lab_name": names[lab],
             "day": int(t) + 1,
             "stream": inp.stream_ids[s],
+            "stream_name": scn.stream_by_id[inp.stream_ids[s]].name,
+            "stream_name_vi": scn.stream_by_id[inp.stream_ids[s]].named("vi"),
             "pending_samples": int(by_lab[li, s, t]),
             "marginal_samples_per_reaction": round(float(rate[li, s, t]), 3),
         }

@@ -38,7 +38,7 @@ def test_the_streams_are_listed_most_urgent_first():
 @pytest.mark.parametrize(
     "lang, n, said",
     [("en", 2100, "2,100 more"), ("en", -2100, "2,100 fewer"), ("en", 0, "as many"),
-     ("vi", 2100, "thêm 2,100"), ("vi", -3397, "ít hơn 3,397"), ("vi", 0, "bằng nhau")],
+     ("vi", 2100, "thêm 2.100"), ("vi", -3397, "ít hơn 3.397"), ("vi", 0, "bằng nhau")],
 )  # fmt: skip
 def test_differences_are_said_in_words_not_signs(lang, n, said):
     assert difference_words(lang, n) == said

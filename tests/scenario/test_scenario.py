@@ -332,7 +332,7 @@ def test_xlsx_missing_sheet_lists_the_sheets_found(tmp_path):
     book = save_xlsx(load_scenario(TINY), tmp_path / "t.xlsx")
     wb = openpyxl.load_workbook(book)
     wb["demand"].title = "demands"
-    wb["streams"]["C2"] = "0"  # priority of the first stream, as text
+    wb["streams"]["D2"] = "0"  # priority of the first stream, as text
     wb.save(book)
     probs = problems_of(book)
     assert probs[0] == (

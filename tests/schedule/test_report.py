@@ -19,7 +19,7 @@ from labopt.examples import EXAMPLES
 from labopt.scenario import load_scenario
 from labopt.schedule import build_report, plan_scenario
 from labopt.schedule.labels import COLUMNS, TEMPLATES, VALUES, WORDS, column
-from labopt.schedule.output import tables
+from labopt.schedule.output import sheets, tables
 from labopt.schedule.report import dual_threshold
 from tests.cli.helpers import run
 from tests.scenario_files import copy_tiny, edit
@@ -329,7 +329,7 @@ def test_vietnamese_texts_have_no_english_for_the_new_items(thanh_hoa, tmp_path)
                 en, vi = en.replace(name, " "), vi.replace(name, " ")
             assert vocabulary([en]) & english, en  # the check can find English
             assert not vocabulary([vi]) & english, vi
-        days = tables(rep, "vi")["days"]
+        days = sheets(rep, tables(rep, "vi"), "vi")["days"]
         assert set(days[column("cause", "vi")]) <= {"", *VALUES["vi"].values()}
     assert {"reagent_day", "reagent", "target", "stream", "standby"} <= kinds
 

@@ -204,7 +204,9 @@ def test_outputs_json_and_vietnamese(tmp_path):
         "arrival_day",
         "why",
     ]
-    assert (supply["resource"] == "reagent (reactions)").all()
+    assert (supply["resource"] == "reagent").all()  # a code in the CSV, words in plan.xlsx
+    sheet = pd.read_excel(out / "plan.xlsx", sheet_name="supply")
+    assert (sheet["Resource"] == "reagent").all()
     assert supply["why"].str.contains("would run out on day").all()
     assert "supply" in pd.ExcelFile(out / "plan.xlsx").sheet_names
     assert (out / "reagent.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -405,9 +407,10 @@ def test_kits_in_supply_csv_and_vietnamese(tmp_path):
     out = tmp_path / "out"
     r = CliRunner().invoke(app, ["plan", str(folder), "--out", str(out), "--lang", "vi"])
     assert r.exit_code == 0, r.output
-    supply = pd.read_csv(out / "supply.csv")
-    assert set(supply.iloc[:, 2]) == {"bộ dụng cụ lấy mẫu"}
-    assert supply.iloc[:, 7].sum() == 1200
+    supply = pd.read_csv(out / "supply.csv")  # data: English keys and codes
+    assert set(supply["resource"]) == {"kits"} and supply["quantity"].sum() == 1200
+    sheet = pd.read_excel(out / "plan.xlsx", sheet_name="supply")  # for a person: Vietnamese
+    assert set(sheet["Loại"]) == {"bộ dụng cụ lấy mẫu"} and sheet["Số lượng"].sum() == 1200
     assert "không được lấy do thiếu bộ dụng cụ" in " ".join(r.output.split())
 
 
@@ -427,7 +430,7 @@ def test_what_it_takes_names_the_reagent_the_province_must_receive_by_day(tmp_pa
     for d in days:
         assert d["cumulative"] <= d["day"] * URGENT - URGENT - 400 + 1
     assert rep.shortfall_texts()[2].startswith("What it takes: the province must receive 1,808")
-    assert rep.shortfall_texts("vi")[2].startswith("Cần bổ sung: tỉnh phải nhận 1,808")
+    assert rep.shortfall_texts("vi")[2].startswith("Cần bổ sung: tỉnh phải nhận 1.808")
 
 
 def test_no_what_it_takes_when_the_stores_suffice(tmp_path):
@@ -452,7 +455,7 @@ def test_compare_with_and_without_shipments_on_one_lab(tmp_path):
     assert with_["store_left"][-1] == 5000 - (7 * URGENT - 800)
     assert without["store_left"] == [5000.0] * 7
     assert "2,576 samples tested against 800 (+1,776)" in cmp_["text"]["en"]
-    assert "2,576 mẫu được xét nghiệm so với 800" in cmp_["text"]["vi"]
+    assert "2.576 mẫu được xét nghiệm so với 800" in cmp_["text"]["vi"]
     r = CliRunner().invoke(app, ["plan", str(folder), "--json", "--compare"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["baseline"]["supply"]["more_tested"] == 7 * URGENT - 800
