@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.status import Status
 from rich.table import Table
@@ -18,7 +19,7 @@ from labopt.scenario import load_scenario
 from labopt.schedule import plan_scenario
 from labopt.schedule.check import CheckReport
 from labopt.schedule.compare import compare_with_greedy
-from labopt.schedule.labels import check_lang, solver_word, value
+from labopt.schedule.labels import check_lang, solver_word, summary_texts, value
 from labopt.schedule.output import write_outputs
 
 TEXT: dict[str, dict[str, str]] = {
@@ -84,6 +85,9 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+
+# a terminal narrower than this gets the day table without borders, its cells wrapped
+WIDE_TABLE = 140
 
 # the shortfall report's first lines (the most pressing: reagent run-outs, then the days)
 SHORTFALL_LINES = 20
@@ -214,10 +218,24 @@ def print_summary(rep, lang: str, comparison=None) -> None:
         ),
         highlight=False,
     )
-    table = Table(title_justify="left")
+    # a narrow terminal wraps headings and "tested / target" at their spaces, never cuts a
+    # number or a date
+    narrow = console.width < WIDE_TABLE
+    table = Table(
+        title_justify="left",
+        box=box.SIMPLE_HEAD if narrow else box.HEAVY_HEAD,
+        padding=(0, 0 if narrow else 1),
+        collapse_padding=narrow,
+    )
     for i, col in enumerate(COLUMNS[lang]):
         left = i < 2 or i == len(COLUMNS[lang]) - 1
-        table.add_column(col, justify="left" if left else "right", no_wrap=True)
+        table.add_column(
+            col,
+            justify="left" if left else "right",
+            no_wrap=i < 2 or not narrow,
+            overflow="fold",
+            min_width=10 if i == 1 else None,
+        )
     sids = plan.input.stream_ids
     for r in rep.days.to_dict("records"):
         ok_s = r["single_samples_tested"] >= r["single_target"]
@@ -296,7 +314,7 @@ def print_summary(rep, lang: str, comparison=None) -> None:
             ),
             highlight=False,
         )
-    texts = rep.shortfall_texts(lang)
+    texts = summary_texts(rep.shortfall, lang)
     if texts:
         console.print(f"\n[bold]{t['shortfall']}[/]")
         for line in texts[:SHORTFALL_LINES]:

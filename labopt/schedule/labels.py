@@ -209,6 +209,10 @@ TEMPLATES = {
         "by_risk": " ({not_collected:,} more the units could collect are not collected, "
         "screening by risk)",
         "also": "; also ",
+        "target_demand_days": "{when}: every {what} sample requested was tested, below the "
+        "target of {target:,} ({tested})",
+        "minor": "{when}: fewer than {minor:,} samples waiting or untested a day for reasons "
+        "listed in shortfall.csv ({samples:,} in all)",
         "bottleneck": "{lab_name}, day {day}: full while {pending_samples:,} samples "
         "({stream_name}) of the units it serves wait or go untested; each extra reaction would "
         "test {marginal_samples_per_reaction:.2f} more",
@@ -272,6 +276,10 @@ TEMPLATES = {
         "by_risk": " (thêm {not_collected:,} mẫu các địa phương có thể lấy nhưng không lấy, "
         "sàng lọc theo nguy cơ)",
         "also": "; ngoài ra ",
+        "target_demand_days": "{when}: đã xét nghiệm mọi {what} được yêu cầu, thấp hơn chỉ "
+        "tiêu {target:,} ({tested})",
+        "minor": "{when}: mỗi ngày dưới {minor:,} mẫu phải chờ hoặc không được xét nghiệm, "
+        "nguyên nhân trong shortfall.csv (tổng {samples:,} mẫu)",
         "bottleneck": "{lab_name}, ngày {day}: đã dùng hết công suất trong khi "
         "{pending_samples:,} mẫu ({stream_name}) của các địa phương gửi đến đang chờ "
         "hoặc không được xét nghiệm; mỗi phản ứng tăng thêm xét nghiệm thêm "
@@ -403,6 +411,58 @@ def shipment_why(item: dict, lang: str) -> str:
     if item["kind"] == "kit_shipment":
         return fill(t["kits_run_out" if item["run_out_day"] else "kits_later"], lang, **item)
     return fill(t["ship_" + item["reason"]], lang, **item)
+
+
+MINOR = 50  # samples: a day's waiting less than this is summed in one line of the summary
+
+
+def summary_texts(items: list[dict], lang: str) -> list[str]:
+    """The shortfall as the terminal and the one-page report say it: the days whose demand
+    was below a target in one line per kind of sample, and the days and streams with fewer
+    than MINOR samples waiting (none untested) in one line, each where the first of them
+    stood; every other item as :func:`render` says it."""
+    t = TEMPLATES[lang]
+    groups: dict[str, list[dict]] = {}
+    order: list[str | dict] = []  # a group's key where its first item stood, or an item
+    for item in items:
+        if item["kind"] == "target" and item["cause"] == "demand below target":
+            key = "below:" + item["stream_kind"]
+        elif item["kind"] == "stream" and item["untested"] == 0 and item["waiting"] < MINOR:
+            key = "minor"
+        else:
+            order.append(item)
+            continue
+        if key not in groups:
+            order.append(key)
+        groups.setdefault(key, []).append(item)
+    lines = []
+    for entry in order:
+        if isinstance(entry, dict):
+            lines.append(render(entry, lang))
+            continue
+        group = groups[entry]
+        when = days_text(sorted({g["day"] for g in group}), lang)
+        when = when[0].upper() + when[1:]  # it starts the line
+        if entry == "minor":
+            samples = sum(g["waiting"] for g in group)
+            lines.append(fill(t["minor"], lang, when=when, minor=MINOR, samples=samples))
+        elif len(group) > 1 and len({g["target"] for g in group}) == 1:
+            tested = "; ".join(fill("{n:,}", lang, n=g["tested"]) for g in group)
+            what = WORDS[lang][group[0]["stream_kind"]]
+            target = group[0]["target"]
+            lines.append(
+                fill(
+                    t["target_demand_days"],
+                    lang,
+                    when=when,
+                    what=what,
+                    target=target,
+                    tested=tested,
+                )
+            )
+        else:
+            lines += [render(g, lang) for g in group]
+    return lines
 
 
 def render(item: dict, lang: str) -> str:

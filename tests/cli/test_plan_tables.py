@@ -10,6 +10,7 @@ import pytest
 from labopt.scenario import load_scenario
 from labopt.schedule import plan_scenario
 from labopt.schedule.compare import compare_with_greedy, difference_words
+from labopt.schedule.labels import summary_texts
 from tests.cli.helpers import run
 
 THANH_HOA = Path(__file__).parents[2] / "labopt" / "examples" / "thanh_hoa"
@@ -53,3 +54,45 @@ def test_the_greedy_comparison_names_the_streams_and_has_no_signs():
         for s in scn.streams:
             if not s.poolable:
                 assert s.name in first, (lang, first)
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_the_day_table_fits_an_80_column_terminal(lang, monkeypatch):
+    from labopt.cli import common
+
+    monkeypatch.setattr(common.console, "_width", 80)
+    assert common.console.width == 80
+    text = run("plan", THANH_HOA, "--lang", lang).stdout
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in text  # nothing cut short: headings and cells wrap at their spaces
+    dates = [f"2021-10-{d:02d}" if lang == "en" else f"{d:02d}/10/2021" for d in range(4, 11)]
+    for day, date in enumerate(dates, start=1):  # each day's row holds its whole date
+        assert any(line.split()[:2] == [str(day), date] for line in lines if line.strip()), date
+    assert "80,000" in text if lang == "en" else "80.000" in text
+
+
+def test_days_below_target_by_demand_are_one_line_and_small_waits_another():
+    rep = plan_scenario(load_scenario(THANH_HOA))
+    items = rep.shortfall
+    below = [i for i in items if i["kind"] == "target" and i["cause"] == "demand below target"]
+    single = [i for i in below if i["stream_kind"] == "single"]
+    assert len(single) == 5  # days 1, 2, 5, 6, 7
+    for lang, start in (
+        ("en", "Days 1–2 and 5–7: every single sample"),
+        ("vi", "Các ngày 1–2 và 5–7: đã xét nghiệm mọi mẫu đơn"),
+    ):
+        lines = summary_texts(items, lang)
+        assert sum(line.startswith(start) for line in lines) == 1, lines
+        assert len(lines) == len(items) - len(below) + 2  # single and pooled: a line each
+    # a day's few waiting samples: one line for all of them, with their sum
+    small = [
+        {"kind": "stream", "day": d, "stream": "s", "stream_name": "S", "waiting": 10,
+         "untested": 0, "cause": "travel", "causes": []}
+        for d in (2, 3)
+    ]  # fmt: skip
+    lines = summary_texts(small, "en")
+    assert lines == [
+        "Days 2–3: fewer than 50 samples waiting or untested a day for reasons listed in "
+        "shortfall.csv (20 in all)"
+    ]

@@ -1,0 +1,131 @@
+"""Everything `labopt plan --lang vi` writes for a person is Vietnamese, with Vietnamese number
+and date formats: the terminal, plan.xlsx (headers and values), the comparisons and the daily
+loop's dispatch page. The check is a vocabulary: every word of labopt's English texts that its
+Vietnamese texts never use must not appear; scenario data (names, ids) is taken out first."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from labopt.cli import plan as plan_cli
+from labopt.daily import sheets as daily_sheets
+from labopt.numbers import number_text
+from labopt.scenario import load_scenario
+from labopt.schedule import compare, labels
+from tests.cli.helpers import run
+
+EXAMPLES = Path(__file__).parents[2] / "labopt" / "examples"
+
+# numbers and dates only the English formats write: 1,234,567; 1,234.5; 0.5 or 0.1234 (a
+# Vietnamese point is followed by groups of three); 2021-10-04 (Vietnamese: 04/10/2021)
+ENGLISH_NUMBER = re.compile(
+    r"\d,\d{3},\d{3}|\d,\d{3}\.\d|(?<![\d.,])\d+\.(?:\d{1,2}|\d{4,})(?!\d)|\d{4}-\d\d-\d\d"
+)
+
+
+def vocabulary(texts) -> set[str]:
+    words: set[str] = set()
+    for text in texts:
+        words |= set(re.findall(r"[^\W\d_]{3,}", re.sub(r"\{[^}]*\}", " ", text).lower()))
+    return words
+
+
+def texts(lang: str) -> list[str]:
+    """Every text labopt's plan, comparison and dispatch page may show in ``lang``."""
+    out = [
+        *labels.TEMPLATES[lang].values(),
+        *labels.WORDS[lang].values(),
+        *labels.VALUES[lang].values(),
+        *labels.SOLVER_WORDS[lang].values(),
+        *labels.COLUMNS.get(lang, {}).values(),
+        *plan_cli.TEXT[lang].values(),
+        *plan_cli.COLUMNS[lang],
+        compare.GREEDY_TEXT[lang],
+        compare.SUPPLY_TEXT[lang],
+        *daily_sheets.TEXT[lang].values(),
+    ]
+    if lang == "en":  # the English words that stand for codes in an English report
+        out += ["OPTIMAL allocation variables", *labels.SOLVER_WORDS["vi"]]
+    return out
+
+
+ENGLISH = vocabulary(texts("en")) - vocabulary(texts("vi"))
+
+
+def test_every_english_text_has_its_vietnamese_one():
+    for table in (labels.TEMPLATES, labels.WORDS, labels.VALUES, plan_cli.TEXT, daily_sheets.TEXT):
+        assert set(table["en"]) == set(table["vi"])
+    assert len(plan_cli.COLUMNS["en"]) == len(plan_cli.COLUMNS["vi"])
+    assert set(compare.GREEDY_TEXT) == set(compare.SUPPLY_TEXT) == {"en", "vi"}
+    # the check can find English: words the English report uses and the Vietnamese never does
+    assert {"reagent", "samples", "optimal", "allocation", "capacity", "waiting"} <= ENGLISH
+
+
+def scenario_words(folder: Path) -> list[str]:
+    """The scenario's own names and ids (data the user wrote, in either language)."""
+    scn = load_scenario(folder)
+    data = [x.name for x in scn.labs] + [x.id for x in scn.labs]
+    data += [s.name for s in scn.streams] + [s.id for s in scn.streams]
+    data += [d.name for d in scn.districts] + [d.code for d in scn.districts]
+    data += [scn.province.name, *scn.stores.get("id", []), *scn.stores.get("name", [])]
+    return sorted(set(data), key=len, reverse=True)
+
+
+def english_in(text: str, data: list[str]) -> tuple[set[str], list[str]]:
+    """The English words and English-formatted numbers left in ``text`` once the scenario's
+    own names and ids are taken out."""
+    for name in data:
+        text = text.replace(name, " ")
+    return vocabulary([text]) & ENGLISH, ENGLISH_NUMBER.findall(text)
+
+
+@pytest.mark.parametrize("example", ["thanh_hoa", "thanh_hoa_variant"])
+def test_the_plan_in_vietnamese_has_no_english(example, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # no wrapping in the middle of a number
+    folder, out = EXAMPLES / example, tmp_path / "out"
+    r = run("plan", folder, "--lang", "vi", "--out", out, "--compare")
+    assert r.exit_code == 0, r.output
+    data = scenario_words(folder)
+    words, numbers = english_in(r.stdout.replace(str(out), " "), data)
+    assert not words, words
+    assert not numbers, numbers
+    # the English run of the same plan does show English words and numbers: the check works
+    en = run("plan", folder, "--compare")
+    words, numbers = english_in(en.stdout, data)
+    assert {"samples", "reactions"} <= words and numbers
+    # every figure of the day table and the totals, as Vietnamese writes it, never as English
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    figures = [v for day in summary["days"] for k, v in day.items() if "tested" in k]
+    figures += [v for total in summary["totals"].values() for v in total.values()]
+    shown = [f for f in figures if isinstance(f, int) and f >= 1000]
+    assert shown
+    for f in shown:
+        assert number_text(f, "vi") in r.stdout and number_text(f, "en") not in r.stdout, f
+        assert number_text(f, "en") in en.stdout
+
+    book = openpyxl.load_workbook(out / "plan.xlsx")
+    for ws in book:
+        header = [c.value for c in ws[1]]
+        words, _ = english_in(" ".join(map(str, header)), data)
+        assert not words, (ws.title, words)
+        assert ws.freeze_panes == "A2", ws.title
+        for j, name in enumerate(header, start=1):
+            column = ws.cell(row=2, column=j)
+            if name == "Ngày tháng":
+                assert column.is_date and column.number_format == "dd/mm/yyyy"
+            if isinstance(column.value, (int, float)) and not isinstance(column.value, bool):
+                assert column.number_format in ("#,##0", "#,##0.0##", "0.0%"), (ws.title, name)
+            assert ws.column_dimensions[column.column_letter].width >= 4
+        cells = {
+            c.value
+            for row in ws.iter_rows(min_row=2, max_row=min(ws.max_row, 400))
+            for c in row
+            if isinstance(c.value, str)
+        }
+        words, _ = english_in(" ".join(sorted(cells)), data)
+        assert not words, (ws.title, words)
