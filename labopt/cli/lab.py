@@ -41,6 +41,7 @@ from labopt.lab.manifest import make_manifest, read_manifest, read_samples
 from labopt.lab.plates import PlateSpec, save_plate_pngs
 from labopt.lab.results import read_results
 from labopt.lab.tables import csv_writer, read_table, text_writer, write_folder
+from labopt.pooling.assay import MAX_STAGES, SENSITIVITY, SPECIFICITY
 
 app = typer.Typer(
     help="Pool manifests, plate maps, result decoding and retest lists.", no_args_is_help=True
@@ -361,15 +362,15 @@ def estimate(
             "first_stage.csv)"
         ),
     ],
-    se: Annotated[float, typer.Option(help="pool test sensitivity")] = 0.99,
-    sp: Annotated[float, typer.Option(help="pool test specificity")] = 0.99,
+    se: Annotated[float, typer.Option(help="pool test sensitivity")] = SENSITIVITY,
+    sp: Annotated[float, typer.Option(help="pool test specificity")] = SPECIFICITY,
     level: Annotated[float, typer.Option(help="confidence level")] = 0.95,
     by: Annotated[str, typer.Option(help="grouping columns, comma-separated")] = "district,stream",
     design: Annotated[
         bool, typer.Option("--design", help="add the lowest-cost design at each estimate")
     ] = False,
     max_size: Annotated[int, typer.Option(help="--design: largest validated pool")] = 10,
-    max_stages: Annotated[int, typer.Option(help="--design: PCR rounds allowed")] = 3,
+    max_stages: Annotated[int, typer.Option(help="--design: PCR rounds allowed")] = MAX_STAGES,
     design_at: Annotated[
         str,
         typer.Option(

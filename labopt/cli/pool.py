@@ -27,6 +27,7 @@ from labopt.pooling import (
     optimize,
     simulate,
 )
+from labopt.pooling.assay import SENSITIVITY, SPECIFICITY
 
 app = typer.Typer(
     help="Pooling designs: operating characteristics, optimal designs, simulation.",
@@ -119,8 +120,8 @@ def evaluate_cmd(
     config: Config = "",
     prevalence: Prevalence = None,
     risks: Risks = None,
-    se: Se = "0.99",
-    sp: Sp = "0.99",
+    se: Se = f"{SENSITIVITY:g}",
+    sp: Sp = f"{SPECIFICITY:g}",
     dilution: Dilution = False,
     ct_mean: CtMean = _DEFAULT_DILUTION.ct_mean,
     ct_sd: CtSd = _DEFAULT_DILUTION.ct_sd,
@@ -157,8 +158,8 @@ def optimize_cmd(
     algorithm: Algorithm = "auto",
     prevalence: Prevalence = None,
     risks: Risks = None,
-    se: Se = "0.99",
-    sp: Sp = "0.99",
+    se: Se = f"{SENSITIVITY:g}",
+    sp: Sp = f"{SPECIFICITY:g}",
     min_size: Annotated[
         int, typer.Option(help="smallest allowed largest pool (samples per reaction)")
     ] = 1,
@@ -241,8 +242,8 @@ def simulate_cmd(
     config: Config = "",
     prevalence: Prevalence = None,
     risks: Risks = None,
-    se: Se = "0.99",
-    sp: Sp = "0.99",
+    se: Se = f"{SENSITIVITY:g}",
+    sp: Sp = f"{SPECIFICITY:g}",
     samples: Annotated[int, typer.Option(help="samples to simulate")] = 1_000_000,
     seed: Annotated[int, typer.Option(help="random seed (reproducible)")] = 0,
     dilution: Dilution = False,

@@ -48,7 +48,7 @@ from labopt.lab.results import INVALID, POSITIVE, parse_outcomes
 from labopt.lab.tables import Problems, clean_text, parse_numbers, sheet_rows
 from labopt.numbers import shown
 from labopt.pooling import optimize
-from labopt.pooling.assay import check_informative
+from labopt.pooling.assay import MAX_STAGES, SENSITIVITY, SPECIFICITY, check_informative
 from labopt.pooling.validation import check_probability
 
 _EPS = 1e-12
@@ -378,8 +378,8 @@ ESTIMATE_COLUMNS = (
 def estimate_table(
     table: pd.DataFrame,
     *,
-    se: float = 0.99,
-    sp: float = 0.99,
+    se: float = SENSITIVITY,
+    sp: float = SPECIFICITY,
     level: float = 0.95,
     by: tuple[str, ...] = ("district", "stream"),
     source: str = "results",
@@ -523,7 +523,7 @@ def with_design(
     se: float,
     sp: float,
     max_size: int = 10,
-    max_stages: int = 3,
+    max_stages: int = MAX_STAGES,
 ) -> pd.DataFrame:
     """The estimates with the lowest-cost design of any family (:func:`labopt.pooling.optimize`)
     at each group's ``prevalence`` (the estimate, or its upper bound for a cautious design):

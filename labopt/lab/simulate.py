@@ -19,14 +19,14 @@ from labopt.errors import InputError
 from labopt.lab.batch import LabBatch
 from labopt.lab.manifest import COLUMN, INDIVIDUAL, MASTER, ROW, Manifest
 from labopt.lab.plates import PlateSpec
-from labopt.pooling.assay import DilutionModel, dilution_factors
+from labopt.pooling.assay import SENSITIVITY, SPECIFICITY, DilutionModel, dilution_factors
 from labopt.pooling.opchar import array_accuracy, pool_accuracy, stage_accuracy
 
 
 def assay_accuracy(
     manifest: Manifest,
-    se: float | Sequence[float] = 0.99,
-    sp: float | Sequence[float] = 0.99,
+    se: float | Sequence[float] = SENSITIVITY,
+    sp: float | Sequence[float] = SPECIFICITY,
     dilution: DilutionModel | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sensitivity and specificity of every pool's test (per-stage accuracy as in
@@ -68,8 +68,8 @@ def simulate_run(
     truth: np.ndarray,
     rng: np.random.Generator,
     *,
-    se: float | Sequence[float] = 0.99,
-    sp: float | Sequence[float] = 0.99,
+    se: float | Sequence[float] = SENSITIVITY,
+    sp: float | Sequence[float] = SPECIFICITY,
     dilution: DilutionModel | None = None,
     invalid_rate: float = 0.0,
     per: str = "pool",
@@ -111,8 +111,8 @@ def run_lab(
     manifest: Manifest,
     truth: np.ndarray,
     *,
-    se: float | Sequence[float] = 0.99,
-    sp: float | Sequence[float] = 0.99,
+    se: float | Sequence[float] = SENSITIVITY,
+    sp: float | Sequence[float] = SPECIFICITY,
     seed: int = 0,
     spec: PlateSpec = PlateSpec(),
     dilution: DilutionModel | None = None,

@@ -14,6 +14,12 @@ from labopt.errors import InputError
 from labopt.numbers import shown
 from labopt.pooling.validation import check_probability
 
+# labopt's one default assay, for the pooling commands, the library and a scenario's policy
+# alike (an illustrative assumption: a lab sets its own validated values)
+SENSITIVITY = 0.95  # per stage
+SPECIFICITY = 0.995  # per stage
+MAX_STAGES = 2  # PCR rounds a pooled sample may take
+
 
 def per_stage(
     value: float | Sequence[float], n_stages: int, name: str, algorithm: str

@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 
 import labopt._hierarchical as _hierarchical
-from labopt.pooling.assay import DilutionModel, dilution_factors
+from labopt.pooling.assay import SENSITIVITY, SPECIFICITY, DilutionModel, dilution_factors
 from labopt.pooling.designs import MAX_BLOCK, Design
 from labopt.pooling.opchar import predictive_values, stage_accuracy
 from labopt.pooling.validation import check_int, check_probabilities
@@ -55,8 +55,8 @@ class DorfmanGrid:
 def dorfman_grid(
     prevalence,
     kmax: int = 100,
-    se: float | Sequence[float] = 0.99,
-    sp: float | Sequence[float] = 0.99,
+    se: float | Sequence[float] = SENSITIVITY,
+    sp: float | Sequence[float] = SPECIFICITY,
     dilution: DilutionModel | None = None,
 ) -> DorfmanGrid:
     """Evaluate D2 for pool sizes 1..kmax at every prevalence.

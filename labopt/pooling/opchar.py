@@ -18,7 +18,14 @@ import numpy as np
 import labopt._array as _array
 import labopt._hierarchical as _hierarchical
 from labopt.errors import InputError
-from labopt.pooling.assay import DilutionModel, check_informative, dilution_factors, per_stage
+from labopt.pooling.assay import (
+    SENSITIVITY,
+    SPECIFICITY,
+    DilutionModel,
+    check_informative,
+    dilution_factors,
+    per_stage,
+)
 from labopt.pooling.designs import ARRAYS, Design
 from labopt.pooling.validation import check_probabilities
 
@@ -179,8 +186,8 @@ def evaluate(
     *,
     prevalence=None,
     risks: Sequence[float] | None = None,
-    se: float | Sequence[float] = 0.99,
-    sp: float | Sequence[float] = 0.99,
+    se: float | Sequence[float] = SENSITIVITY,
+    sp: float | Sequence[float] = SPECIFICITY,
     dilution: DilutionModel | None = None,
     bingroup2_compat: bool = False,
 ) -> OperatingCharacteristics:

@@ -22,7 +22,7 @@ import numpy as np
 import labopt._array as _array
 import labopt._search as _search
 from labopt.errors import InputError
-from labopt.pooling.assay import DilutionModel, dilution_factors
+from labopt.pooling.assay import SENSITIVITY, SPECIFICITY, DilutionModel, dilution_factors
 from labopt.pooling.designs import ALGORITHMS, MAX_ARRAY_SIDE, MAX_BLOCK, Design, check_algorithm
 from labopt.pooling.grid import dorfman_grid
 from labopt.pooling.opchar import OperatingCharacteristics, evaluate, stage_accuracy
@@ -128,8 +128,8 @@ def optimize(
     *,
     risks: Sequence[float] | np.ndarray | None = None,
     algorithm: str = "auto",
-    se: float | Sequence[float] = 0.99,
-    sp: float | Sequence[float] = 0.99,
+    se: float | Sequence[float] = SENSITIVITY,
+    sp: float | Sequence[float] = SPECIFICITY,
     constraints: SearchConstraints | None = None,
     top: int = 10,
     dilution: DilutionModel | None = None,
@@ -144,8 +144,8 @@ def optimize(
     *,
     risks: Sequence[float] | np.ndarray | None = None,
     algorithm: str = "auto",
-    se: float | Sequence[float] = 0.99,
-    sp: float | Sequence[float] = 0.99,
+    se: float | Sequence[float] = SENSITIVITY,
+    sp: float | Sequence[float] = SPECIFICITY,
     constraints: SearchConstraints | None = None,
     top: int = 10,
     dilution: DilutionModel | None = None,
@@ -159,8 +159,8 @@ def optimize(
     *,
     risks: Sequence[float] | np.ndarray | None = None,
     algorithm: str = "auto",
-    se: float | Sequence[float] = 0.99,
-    sp: float | Sequence[float] = 0.99,
+    se: float | Sequence[float] = SENSITIVITY,
+    sp: float | Sequence[float] = SPECIFICITY,
     constraints: SearchConstraints | None = None,
     top: int = 10,
     dilution: DilutionModel | None = None,

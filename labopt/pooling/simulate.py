@@ -17,7 +17,7 @@ import numpy as np
 
 import labopt._simulate as _simulate
 from labopt.errors import InputError
-from labopt.pooling.assay import DilutionModel
+from labopt.pooling.assay import SENSITIVITY, SPECIFICITY, DilutionModel
 from labopt.pooling.designs import ARRAYS, Design
 from labopt.pooling.opchar import (
     OperatingCharacteristics,
@@ -85,8 +85,8 @@ def simulate(
     *,
     prevalence=None,
     risks: Sequence[float] | None = None,
-    se: float | Sequence[float] = 0.99,
-    sp: float | Sequence[float] = 0.99,
+    se: float | Sequence[float] = SENSITIVITY,
+    sp: float | Sequence[float] = SPECIFICITY,
     dilution: DilutionModel | None = None,
     samples: int = 1_000_000,
     seed: int = 0,

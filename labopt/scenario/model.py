@@ -14,6 +14,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from labopt.pooling.assay import MAX_STAGES, SENSITIVITY, SPECIFICITY
 from labopt.scenario.schema import (
     AREA_TYPES,
     BACKLOG,
@@ -76,13 +77,13 @@ class Policy(BaseModel):
     shift_hours: float = Field(default=8.0, gt=0, le=24, description="hours in a lab shift")
     reactions_per_staff_shift: int = Field(default=250, ge=1, description="technician productivity")
     pooling_se: float = Field(
-        default=0.95, gt=0, le=1, description="pooled assay sensitivity per stage"
+        default=SENSITIVITY, gt=0, le=1, description="pooled assay sensitivity per stage"
     )
     pooling_sp: float = Field(
-        default=0.995, gt=0, le=1, description="pooled assay specificity per stage"
+        default=SPECIFICITY, gt=0, le=1, description="pooled assay specificity per stage"
     )
     max_stages: int = Field(
-        default=2, ge=1, le=4, description="PCR rounds allowed for pooled samples"
+        default=MAX_STAGES, ge=1, le=4, description="PCR rounds allowed for pooled samples"
     )
     reagent_cover_days: float = Field(
         default=0.0,

@@ -20,6 +20,7 @@ import pandas as pd
 
 from labopt.cells import write_csv, write_xlsx
 from labopt.files import Beside, Writer, write_output_folder
+from labopt.numbers import date_text, number_text
 from labopt.schedule.labels import check_lang, column, shipment_why, value, word
 from labopt.schedule.report import PlanReport, reagent_left_with_and_without
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 TABLES = ("allocations", "status", "labs", "days")
 NAMED_LABS = 60  # the utilisation chart names each lab up to this many labs
+NUMBERED_LABS = 30  # and writes each lab-day's share up to this many
 REAGENT_LABS = 8  # the reagent chart's panels: the labs with the largest shipments
 
 
@@ -218,44 +220,93 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def chart_days(rep: PlanReport, path: Path, lang: str = "en") -> None:
-    """Daily single and pooled samples tested, against the two targets."""
-    d = rep.days
-    fig = _figure(8, 4.5)
-    ax = fig.add_subplot()
-    x = d["day"].to_numpy()
-    ax.bar(
-        x - 0.2, d["single_samples_tested"], 0.4, label=word("single_tested", lang), color="#d95f02"
+def day_figures(rep: PlanReport) -> pd.DataFrame:
+    """Per day and kind of sample (single: streams that may not be pooled; pooled): the
+    samples requested that day, tested, left waiting for the next day and gone untested, and
+    the day's target."""
+    pooled = {s.id: s.poolable for s in rep.plan.scenario.streams}
+    st = rep.status.assign(
+        kind=rep.status["stream"].map(pooled).map({False: "single", True: "pooled"})
     )
-    ax.bar(
-        x + 0.2, d["pooled_samples_tested"], 0.4, label=word("pooled_tested", lang), color="#1b9e77"
+    out = st.groupby(["kind", "day"], sort=False)[["demand", "tested", "waiting", "untested"]].sum()
+    out = out.reset_index()
+    targets = rep.days.set_index("day")
+    out["target"] = [
+        targets.at[day, f"{kind}_target"] for kind, day in zip(out["kind"], out["day"], strict=True)
+    ]
+    return out
+
+
+def _day_month(iso: str, lang: str) -> str:
+    """A date without its year: 10-04 (en, as in 2021-10-04), 04/10 (vi)."""
+    text = date_text(iso, lang)
+    return text[:5] if lang == "vi" else text[5:]
+
+
+def chart_days(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
+    """Per day, single and pooled samples side by side: tested, left waiting and gone
+    untested stacked, the samples requested that day as a mark, the target as a dashed line;
+    the tested figure on each bar. A demand below the target shows as a short bar that
+    reaches its mark; a shortfall of capacity as waiting and untested above it."""
+    figures = day_figures(rep)
+    dates = dict(zip(rep.days["day"], rep.days["date"], strict=True))
+    fig = _figure(10, 4.8)
+    kinds = [k for k in ("single", "pooled") if k in set(figures["kind"])]
+    for i, kind in enumerate(kinds):
+        ax = fig.add_subplot(1, len(kinds), i + 1)
+        g = figures[figures["kind"] == kind]
+        x = g["day"].to_numpy()
+        bottom = np.zeros(len(g))
+        for key, colour in (("tested", "#1b9e77"), ("waiting", "#e6ab02"), ("untested", "#d95f02")):
+            ax.bar(x, g[key], 0.7, bottom=bottom, color=colour, label=word(key + "_bar", lang))
+            bottom += g[key].to_numpy()
+        ax.scatter(
+            x,
+            g["demand"],
+            marker="_",
+            s=400,
+            color="#333333",
+            zorder=3,
+            label=word("requested", lang),
+        )
+        ax.axhline(
+            g["target"].iloc[0], color="#7570b3", ls="--", lw=1.2, label=word("target", lang)
+        )
+        for xi, tested in zip(x, g["tested"], strict=True):
+            ax.annotate(
+                number_text(tested, lang),
+                (xi, tested),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                xytext=(0, 1),
+                textcoords="offset points",
+            )
+        top = max(bottom.max(), g["demand"].max(), g["target"].iloc[0], 1)
+        ax.set_ylim(0, top * 1.1)  # room for the figures above the bars
+        ax.set_xticks(x, [f"{d}\n{_day_month(dates[d], lang)}" for d in x], fontsize=8)
+        ax.set_title(word(kind + "_samples", lang), fontsize=10)
+        ax.set_xlabel(word("day", lang), fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.yaxis.set_major_formatter(lambda v, _: number_text(v, lang, ",.0f"))
+        if i == 0:
+            ax.set_ylabel(word("samples_per_day", lang), fontsize=8)
+            handles, names = ax.get_legend_handles_labels()
+    fig.suptitle(
+        f"{rep.plan.scenario.province.name}: {word('tested_vs_target', lang)}", fontsize=11
     )
-    ax.axhline(
-        d["single_target"].iloc[0],
-        color="#d95f02",
-        ls="--",
-        lw=1,
-        label=word("single_target", lang),
-    )
-    ax.axhline(
-        d["pooled_target"].iloc[0],
-        color="#1b9e77",
-        ls="--",
-        lw=1,
-        label=word("pooled_target", lang),
-    )
-    ax.set_xlabel(word("day", lang))
-    ax.set_ylabel(word("samples_per_day", lang))
-    ax.set_xticks(x, [f"{day}\n{date[5:]}" for day, date in zip(x, d["date"], strict=False)])
-    ax.set_title(f"{rep.plan.scenario.province.name}: {word('tested_vs_target', lang)}")
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")  # matplotlib wraps it
-    ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
+    fig.legend(handles, names, loc="lower center", ncol=5, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.savefig(path)
+    return fig
 
 
-def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> None:
-    """Utilisation of every lab that tests something, day by day."""
+def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
+    """Utilisation of every lab that tests something, day by day: each lab-day's share (up
+    to NUMBERED_LABS labs), lab-days without reagent and standby labs not switched on
+    hatched."""
+    from matplotlib.patches import Rectangle  # with matplotlib: see _figure
+
     labs = rep.labs
     used = labs.groupby("lab")["reactions"].sum()
     keep = [lab for lab in dict.fromkeys(labs["lab"]) if used.get(lab, 0) > 0]
@@ -274,6 +325,68 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> None:
     im = ax.imshow(
         grid.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest"
     )
+    # a lab-day idle for want of reagent, or a standby lab not switched on, is marked: not
+    # the same as a lab with room nobody needed
+    shown = labs[labs["lab"].isin(keep)]
+    row = {lab: i for i, lab in enumerate(keep)}
+    col = {day: j for j, day in enumerate(grid.columns)}
+    starved = shown["limit"].fillna("").str.contains("reagent")
+    off = (shown["status"] == "standby") & ~shown["switched_on"].astype(bool)
+    for marks, hatch, colour in ((starved, "xxx", "#d95f02"), (off, "///", "#bbbbbb")):
+        for lab, day in zip(shown.loc[marks, "lab"], shown.loc[marks, "day"], strict=True):
+            ax.add_patch(
+                Rectangle(
+                    (col[day] - 0.5, row[lab] - 0.5),
+                    1,
+                    1,
+                    fill=False,
+                    hatch=hatch,
+                    edgecolor=colour,
+                    lw=0,
+                )
+            )
+    if len(keep) <= NUMBERED_LABS:  # each cell's share, where it can be read
+        for (i, j), u in np.ndenumerate(grid.to_numpy()):
+            if np.isfinite(u):
+                ax.text(
+                    j,
+                    i,
+                    number_text(u, lang, ".0%"),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if u < 0.6 else "black",
+                )
+    handles = [
+        Rectangle(
+            (0, 0),
+            1,
+            1,
+            fill=False,
+            hatch="xxx",
+            edgecolor="#d95f02",
+            lw=0,
+            label=word("no_reagent", lang),
+        ),
+        Rectangle(
+            (0, 0),
+            1,
+            1,
+            fill=False,
+            hatch="///",
+            edgecolor="#bbbbbb",
+            lw=0,
+            label=word("standby_off", lang),
+        ),
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=2,
+        fontsize=7,
+        frameon=False,
+    )
     ax.set_xticks(range(grid.shape[1]), grid.columns)
     if len(keep) <= NAMED_LABS:
         ax.set_yticks(range(len(keep)), names, fontsize=7)
@@ -281,9 +394,11 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> None:
         ax.set_yticks([])
     ax.set_xlabel(word("day", lang))
     ax.set_title(word("utilisation", lang), fontsize=10)
-    fig.colorbar(im, ax=ax, fraction=0.03)
+    bar = fig.colorbar(im, ax=ax, fraction=0.03)
+    bar.ax.yaxis.set_major_formatter(lambda v, _: number_text(v, lang, ".0%"))
     fig.tight_layout()
     fig.savefig(path)
+    return fig
 
 
 def reagent_series(rep: PlanReport, most: int = REAGENT_LABS) -> pd.DataFrame:
@@ -322,7 +437,7 @@ def reagent_series(rep: PlanReport, most: int = REAGENT_LABS) -> pd.DataFrame:
     )
 
 
-def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> None:
+def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     """One panel per lab that sends or receives shipments: its reagent left at the end of
     each day with the shipments (solid) and without them (dashed), against zero."""
     series = reagent_series(rep)
@@ -345,7 +460,7 @@ def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> None:
         ax.set_title(textwrap.fill(str(g["lab_name"].iloc[0]), 40), fontsize=7)
         ax.set_xticks(g["day"])
         ax.tick_params(labelsize=7)
-        ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")  # matplotlib wraps it
+        ax.yaxis.set_major_formatter(lambda v, _: number_text(v, lang, ",.0f"))
         if i % cols == 0:
             ax.set_ylabel(word("reagent_left", lang), fontsize=7)
         if i >= len(labs) - cols:
@@ -356,3 +471,4 @@ def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> None:
     # fixed margins: tight_layout draws the figure once more just to measure it
     fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.16, wspace=0.3, hspace=0.55)
     fig.savefig(path)
+    return fig

@@ -10,6 +10,7 @@ import pytest
 
 from labopt.errors import InputError
 from labopt.lab.estimate import DESIGN_AT, design_prevalence, estimate_table, with_design
+from labopt.pooling.assay import MAX_STAGES, SENSITIVITY, SPECIFICITY
 from tests.cli.helpers import refused, run
 
 
@@ -58,8 +59,9 @@ def test_the_cli_designs_are_the_librarys(first_stage, at):
     r = run("estimate", first_stage, "--design", "--design-at", at, "--json")
     assert r.exit_code == 0, r.output
     got = pd.DataFrame(json.loads(r.stdout)["estimates"])
-    est = estimate_table(pd.read_csv(first_stage), se=0.99, sp=0.99, by=("district", "stream"))
-    want = with_design(est, design_prevalence(est, at), se=0.99, sp=0.99)
+    se, sp = SENSITIVITY, SPECIFICITY  # the CLI's defaults are labopt's one default assay
+    est = estimate_table(pd.read_csv(first_stage), se=se, sp=sp, by=("district", "stream"))
+    want = with_design(est, design_prevalence(est, at), se=se, sp=sp)
     assert got["algorithm"].tolist() == want["algorithm"].tolist()
     assert got["config"].tolist() == want["config"].tolist()
     assert got["expected_tests_per_sample"].tolist() == pytest.approx(
@@ -69,3 +71,31 @@ def test_the_cli_designs_are_the_librarys(first_stage, at):
 
 def test_the_cli_names_its_option_for_another_rule(first_stage):
     refused(run("estimate", first_stage, "--design-at", "lower"), "--design-at", "'lower'")
+
+
+def test_one_set_of_defaults_for_the_commands_the_library_and_a_scenario():
+    """`labopt pool`, `labopt estimate`, the library and a scenario's policy assume the same
+    assay (Se, Sp per stage) and the same PCR rounds when none is given."""
+    import inspect
+
+    from labopt.cli import lab as lab_cli
+    from labopt.cli import pool as pool_cli
+    from labopt.lab.estimate import estimate_table
+    from labopt.pooling import evaluate, optimize
+    from labopt.scenario.model import Policy
+
+    policy = Policy()
+    assert (policy.pooling_se, policy.pooling_sp, policy.max_stages) == (
+        SENSITIVITY,
+        SPECIFICITY,
+        MAX_STAGES,
+    )
+    for func in (evaluate, optimize, estimate_table):
+        sig = inspect.signature(func).parameters
+        assert sig["se"].default == SENSITIVITY and sig["sp"].default == SPECIFICITY, func
+    assert inspect.signature(with_design).parameters["max_stages"].default == MAX_STAGES
+    for command in (pool_cli.evaluate_cmd, pool_cli.optimize_cmd, lab_cli.estimate):
+        sig = inspect.signature(command).parameters
+        assert float(sig["se"].default) == SENSITIVITY, command
+        assert float(sig["sp"].default) == SPECIFICITY, command
+    assert inspect.signature(lab_cli.estimate).parameters["max_stages"].default == MAX_STAGES
