@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from labopt.lab.estimate import DesignAt
+from labopt.pooling.assay import SEARCH_STAGES, SENSITIVITY, SPECIFICITY
 from labopt.pooling.designs import ALGORITHMS
 from labopt.screening import DEFAULT_SE, DEFAULT_SP, DEFAULT_SPECIFICITY
 from labopt_api.models import (
@@ -82,8 +83,8 @@ class EvaluateRequest(_In):
     risks: Annotated[list[Fraction], Field(min_length=1, max_length=10_000)] | None = Field(
         None, description="individual risks of one block (instead of a prevalence)"
     )
-    se: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = 0.99
-    sp: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = 0.99
+    se: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = SENSITIVITY
+    sp: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = SPECIFICITY
     dilution: Dilution | None = None
     bingroup2_compat: bool = False
 
@@ -222,11 +223,11 @@ class OptimizeRequest(_In):
     ) = None
     risks: Annotated[list[Fraction], Field(min_length=1, max_length=10_000)] | None = None
     algorithm: Literal[("auto", *ALGORITHMS)] = "auto"  # type: ignore[valid-type]
-    se: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = 0.99
-    sp: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = 0.99
+    se: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = SENSITIVITY
+    sp: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = SPECIFICITY
     min_size: int = Field(1, ge=1, le=10_000)
     max_size: int = Field(10, ge=1, le=10_000)
-    max_stages: int = Field(3, ge=1, le=4)
+    max_stages: int = Field(SEARCH_STAGES, ge=1, le=4)
     min_sensitivity: Fraction = 0.0
     min_specificity: Fraction = 0.0
     top: int = Field(10, ge=1, le=100)

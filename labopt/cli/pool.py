@@ -27,7 +27,7 @@ from labopt.pooling import (
     optimize,
     simulate,
 )
-from labopt.pooling.assay import SENSITIVITY, SPECIFICITY
+from labopt.pooling.assay import SEARCH_STAGES, SENSITIVITY, SPECIFICITY
 
 app = typer.Typer(
     help="Pooling designs: operating characteristics, optimal designs, simulation.",
@@ -166,7 +166,9 @@ def optimize_cmd(
     max_size: Annotated[
         int, typer.Option(help="largest pool the lab has validated (samples per reaction)")
     ] = 10,
-    max_stages: Annotated[int, typer.Option(help="PCR rounds allowed (turnaround)")] = 3,
+    max_stages: Annotated[
+        int, typer.Option(help="PCR rounds allowed (turnaround)")
+    ] = SEARCH_STAGES,
     min_sensitivity: Annotated[
         float, typer.Option(help="lowest acceptable pooling sensitivity")
     ] = 0.0,

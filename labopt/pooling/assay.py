@@ -18,7 +18,8 @@ from labopt.pooling.validation import check_probability
 # alike (an illustrative assumption: a lab sets its own validated values)
 SENSITIVITY = 0.95  # per stage
 SPECIFICITY = 0.995  # per stage
-MAX_STAGES = 2  # PCR rounds a pooled sample may take
+MAX_STAGES = 2  # PCR rounds a pooled sample may take in a plan and in a design it suggests
+SEARCH_STAGES = 3  # the stages `pool optimize` searches unless told: a design to weigh, not a plan
 
 
 def per_stage(

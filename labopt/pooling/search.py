@@ -22,7 +22,13 @@ import numpy as np
 import labopt._array as _array
 import labopt._search as _search
 from labopt.errors import InputError
-from labopt.pooling.assay import SENSITIVITY, SPECIFICITY, DilutionModel, dilution_factors
+from labopt.pooling.assay import (
+    SEARCH_STAGES,
+    SENSITIVITY,
+    SPECIFICITY,
+    DilutionModel,
+    dilution_factors,
+)
 from labopt.pooling.designs import ALGORITHMS, MAX_ARRAY_SIDE, MAX_BLOCK, Design, check_algorithm
 from labopt.pooling.grid import dorfman_grid
 from labopt.pooling.opchar import OperatingCharacteristics, evaluate, stage_accuracy
@@ -50,7 +56,7 @@ class SearchConstraints:
 
     min_size: int = 1
     max_size: int = 10
-    max_stages: int = 3
+    max_stages: int = SEARCH_STAGES
     min_sensitivity: float = 0.0
     min_specificity: float = 0.0
 

@@ -3,7 +3,9 @@
 Imports go one way, top to bottom (a module imports only modules below it; modules on one line
 do not import each other; tests/test_imports.py checks it):
 
-    compare, output        the plan against the greedy rule and without shipments; files, charts
+    page                   the one-page report (HTML, printable)
+    compare, output,       the plan against the greedy rule and without shipments; files, charts;
+    summary                the summary's sentences and table rows (terminal and page)
     pipeline               make_plan, plan_scenario: solver choice, rounding, fallback
     report, screening      tables and the shortfall report; screening divided by risk
     labels, check          the report's words; the independent plan check

@@ -207,11 +207,12 @@ def test_a_unit_with_only_a_backlog_and_no_lab_in_reach_is_named(tmp_path):
 
 
 def test_vietnamese_tables_name_the_waiting_before_column(tmp_path):
-    from labopt.schedule.output import tables
+    from labopt.schedule.output import sheets, tables
 
     scn = load_scenario(one_lab(tmp_path / "s", days=2, urgent=300, screening=0))
     rep = plan_scenario(with_backlog(scn, ("a", "f1", 1, 40)))
-    assert "Chờ từ ngày trước" in tables(rep, "vi")["status"].columns
+    assert "waiting_before" in tables(rep, "vi")["status"].columns  # data: the English key
+    assert "Chờ từ ngày trước" in sheets(rep, tables(rep, "vi"), "vi")["status"].columns
 
 
 @pytest.mark.parametrize(

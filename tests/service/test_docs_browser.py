@@ -3,11 +3,8 @@ pages load only the service's packaged assets and list the operations."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-import warnings
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,34 +13,6 @@ import pytest
 from PIL import Image
 
 from tests.service.live import LiveServer
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own download is not used
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium driven by Playwright. CI sets LABOPT_REQUIRE_BROWSER=1 so that a
-    missing browser fails the run; elsewhere these tests are skipped with a notice."""
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason, sync_playwright = "the playwright package is not installed", None
-    if reason is None and not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        reason = f"{CHROMIUM} not found (apt-get install chromium)"
-    if reason is not None:
-        msg = f"{reason}: browser tests skipped"
-        if os.environ.get("LABOPT_REQUIRE_BROWSER") == "1":
-            pytest.fail(msg.replace("skipped", "required by LABOPT_REQUIRE_BROWSER=1"))
-        warnings.warn(msg, stacklevel=2)
-        pytest.skip(msg)
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-            args=["--no-sandbox", "--disable-gpu"],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
