@@ -14,13 +14,21 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
-from labopt.cli.common import Force, Json, NumberFormatOption, console, print_json, reports_errors
+from labopt.cli.common import (
+    Force,
+    Json,
+    NumberFormatOption,
+    console,
+    err_console,
+    print_json,
+    reports_errors,
+)
 from labopt.numbers import fill
 from labopt.scenario import load_scenario
 from labopt.schedule import plan_scenario
 from labopt.schedule.check import CheckReport
 from labopt.schedule.compare import compare_with_greedy
-from labopt.schedule.labels import check_lang, summary_texts
+from labopt.schedule.labels import check_lang, stage_text, summary_texts
 from labopt.schedule.output import write_outputs
 from labopt.schedule.page import write_page
 from labopt.schedule.summary import (
@@ -73,29 +81,38 @@ def plan(
             "dispatch; opens offline, prints on A4) to this file",
         ),
     ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="also print the solver's steps (its pricing rounds) on stderr"
+        ),
+    ] = False,
     force: Force = False,
     number_format: NumberFormatOption = None,
 ) -> None:
     """Plan the week: which pooling design and which lab for every unit, stream and day."""
     check_lang(lang)
-    with _progress(shown=not json) as status:
-        say = (lambda msg: status.update(f"[bold]{msg}...")) if status is not None else None
-        if say:
-            say("loading the scenario")
+    with _progress(shown=not json, lang=lang) as status:
+
+        def say(msg: str) -> None:
+            if status is not None:
+                status.update(f"[bold]{stage_text(msg, lang)}...")
+
+        # the solver's steps, as they come, for those who asked (stderr: stdout stays clean)
+        detail = (lambda msg: err_console.print(msg, highlight=False)) if verbose else None
+        say("loading the scenario")
         scn = load_scenario(scenario, number_format)
-        report = plan_scenario(scn, days, method=method, progress=say)
+        report = plan_scenario(scn, days, method=method, progress=say, detail=detail)
         comparison = compare_with_greedy(scn, report) if compare else None
         files = []
         if out is not None:
-            if say:
-                say("writing tables and charts")
+            say("writing tables and charts")
             # the plan's objects live until the command ends: keep the collector from scanning
             # them again and again while the workbook's hundreds of thousands of cells are made
             gc.freeze()
             files = write_outputs(report, out, lang, force=force, reads=[scenario])
         if page is not None:
-            if say:
-                say("writing the one-page report")
+            say("writing the one-page report")
             written = write_page(report, page, lang, force=force, reads=[scenario])
     if json:
         data = report.to_dict(lang)
@@ -116,11 +133,11 @@ def plan(
         raise typer.Exit(code=3)
 
 
-def _progress(shown: bool) -> AbstractContextManager[Status | None]:
+def _progress(shown: bool, lang: str) -> AbstractContextManager[Status | None]:
     """A spinner on stderr naming the current step (none with --json: nothing but the object)."""
     if not shown:
         return nullcontext()
-    return Console(stderr=True).status("[bold]starting...", spinner="dots")
+    return Console(stderr=True).status(f"[bold]{stage_text('starting', lang)}...", spinner="dots")
 
 
 def print_summary(rep, lang: str, comparison=None) -> None:

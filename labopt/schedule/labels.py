@@ -354,6 +354,32 @@ TEMPLATES = {
 }
 
 
+# the stages a plan goes through, as the progress display names them (the service keeps the
+# English: its jobs' progress is read from them)
+STAGES = {
+    "vi": {
+        "starting": "đang bắt đầu",
+        "loading the scenario": "đang đọc kịch bản",
+        "designs and capacities": "đang tính cách gộp mẫu và công suất",
+        "solving the allocation (min-cost flow)": "đang phân bổ mẫu (luồng chi phí nhỏ nhất)",
+        "solving the allocation (LP)": "đang phân bổ mẫu (quy hoạch tuyến tính)",
+        "rounding to whole samples": "đang làm tròn thành mẫu nguyên",
+        "screening by risk: the plan on the demand as given, to compare": "sàng lọc theo nguy "
+        "cơ: lập kế hoạch theo nhu cầu ban đầu để so sánh",
+        "tables and shortfall report": "đang lập bảng và báo cáo thiếu hụt",
+        "what the province must receive": "đang tính lượng sinh phẩm tỉnh cần nhận",
+        "independent check": "đang kiểm tra độc lập",
+        "writing tables and charts": "đang ghi bảng và biểu đồ",
+        "writing the one-page report": "đang ghi báo cáo một trang",
+    },
+}
+
+
+def stage_text(stage: str, lang: str) -> str:
+    """A progress stage in ``lang`` (one not listed: as it is)."""
+    return STAGES.get(lang, {}).get(stage, stage)
+
+
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise InputError(f"lang: one of {', '.join(LANGS)}, got {lang!r}", "lang")

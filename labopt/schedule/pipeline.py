@@ -96,6 +96,7 @@ def make_plan(
     progress: Progress | None = None,
     deadline: float | None = None,
     national: bool = False,
+    detail: Progress | None = None,
 ) -> Plan:
     """Plan days 1..days (default: the scenario's horizon). ``national``: with reagent from a
     national store wherever it lets more samples be tested (what the province must receive).
@@ -163,7 +164,7 @@ def make_plan(
         used = "network"
     else:
         say("solving the allocation (LP)")
-        sol = solve_lp(inp, cfg, w, say)
+        sol = solve_lp(inp, cfg, w, detail)
         used = "lp"
     if not math.isfinite(sol.objective):
         plan = _greedy_instead(inp, w, sol, used, cfg, t_input)
@@ -274,11 +275,15 @@ def plan_scenario(
     check: bool = True,
     progress: Progress | None = None,
     deadline: float | None = None,
+    detail: Progress | None = None,
 ) -> PlanReport:
     """Plan, tabulate and (by default) independently check a scenario. ``deadline``: see
-    make_plan."""
+    make_plan. ``progress`` hears each stage ("solving the allocation (LP)"), ``detail`` the
+    solver's own steps (its pricing rounds), for a --verbose display."""
     # by risk, make_plan refuses what it cannot do before any planning
-    plan = make_plan(scenario, days, method=method, progress=progress, deadline=deadline)
+    plan = make_plan(
+        scenario, days, method=method, progress=progress, deadline=deadline, detail=detail
+    )
     by_risk = _by_risk(scenario.settings.plan, method)
     if by_risk:
         if progress:

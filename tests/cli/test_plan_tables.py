@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,33 @@ def test_days_below_target_by_demand_are_one_line_and_small_waits_another():
         "Days 2–3: fewer than 50 samples waiting or untested a day for reasons listed in "
         "shortfall.csv (20 in all)"
     ]
+
+
+def test_progress_names_stages_and_the_solvers_steps_are_for_verbose(tmp_path):
+    """The progress display hears the stages a person understands (each with its Vietnamese);
+    the solver's pricing rounds go to ``detail`` only, printed by --verbose on stderr."""
+    from dataclasses import replace
+
+    from labopt.schedule.labels import STAGES
+
+    scn = load_scenario(THANH_HOA)
+    plan_cfg = scn.settings.plan.model_copy(update={"solver": "columns", "method": "lp"})
+    scn = replace(scn, settings=scn.settings.model_copy(update={"plan": plan_cfg}))
+    stages: list[str] = []
+    details: list[str] = []
+    plan_scenario(scn, 3, progress=stages.append, detail=details.append)
+    assert stages and all(s in STAGES["vi"] for s in stages), stages
+    assert not any("pricing" in s for s in stages)
+    assert details and all(d.startswith("pricing round") for d in details)
+    folder = tmp_path / "columns"
+    shutil.copytree(THANH_HOA, folder)
+    with (folder / "scenario.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[plan]\nsolver = "columns"\nmethod = "lp"\n')
+    quiet = run("plan", folder, "--days", "3")
+    assert quiet.exit_code == 0, quiet.output
+    assert "pricing round" not in quiet.output
+    loud = run("plan", folder, "--days", "3", "--verbose")
+    assert "pricing round 1" in loud.stderr and "pricing round" not in loud.stdout
+    # the CLI's own stages (loading, writing) are translated too
+    for stage in ("loading the scenario", "writing tables and charts", "starting"):
+        assert stage in STAGES["vi"]
