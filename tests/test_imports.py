@@ -224,6 +224,7 @@ SCHEDULE_LAYERS = [
     ("model",),
     ("data",),
     ("supply",),
+    ("notes",),
 ]
 
 

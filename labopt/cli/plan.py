@@ -29,6 +29,7 @@ from labopt.schedule import plan_scenario
 from labopt.schedule.check import CheckReport
 from labopt.schedule.compare import compare_with_greedy
 from labopt.schedule.labels import check_lang, stage_text, summary_texts
+from labopt.schedule.notes import NOTES, note_text
 from labopt.schedule.output import write_outputs
 from labopt.schedule.page import write_page
 from labopt.schedule.summary import (
@@ -226,7 +227,8 @@ def print_summary(rep, lang: str, comparison=None) -> None:
         if len(texts) > SHORTFALL_LINES:
             console.print(fill(t["more"], lang, n=len(texts) - SHORTFALL_LINES), highlight=False)
     for note in plan.notes:
-        console.print(f"note: {note}", style="yellow", highlight=False, markup=False)
+        said = f"{NOTES[lang]['note']}: {note_text(note, lang)}"
+        console.print(said, style="yellow", highlight=False, markup=False)
     if comparison is not None:
         console.print("\n" + comparison["text"][lang], highlight=False, markup=False)
     if rep.check is not None:

@@ -17,6 +17,7 @@ do not import each other; tests/test_imports.py checks it):
     model                  the LP form with weights and costs
     data                   the plan's input arrays from a scenario
     supply                 the supply network's arrays; whole shipments
+    notes                  the plan's notes, in English and Vietnamese
 """
 
 from labopt.schedule.check import CheckReport, check_plan

@@ -21,6 +21,7 @@ from labopt.pooling.designs import Design
 from labopt.pooling.variance import reactions_variance_per_sample
 from labopt.scenario.model import Policy, Scenario
 from labopt.scenario.travel import coordinate_hours, travel_table
+from labopt.schedule.notes import Note
 from labopt.schedule.supply import Supply, supply_of
 
 PROVINCIAL = ("provincial_cdc", "provincial_hospital")
@@ -398,26 +399,25 @@ def unreachable_units(scn: Scenario, T: int, travel: pd.DataFrame) -> list[dict]
     return out
 
 
-def unreachable_note(scn: Scenario, u: dict) -> str:
+def unreachable_note(scn: Scenario, u: dict) -> Note:
     """The plan's note on a unit of unreachable_units: what happens to its samples, the
     nearest lab and its road time, and what to change."""
-    limit = scn.policy.max_travel_hours
     in_table = scn.travel is not None and bool(
         ((scn.travel["district"] == u["unit"]) & (scn.travel["lab"] == u["nearest_lab"])).any()
     )
     if scn.travel is None or in_table:
         enough = math.ceil(u["hours"] * 10 - 1e-9) / 10  # rounded up: it must cover the time
-        change = f"raise max_travel_hours to {enough:.1f} h or more to test them there"
-        where = "" if scn.travel is None else " in travel.csv"
+        change = Note("raise_limit", enough=enough)
     else:
-        change = (
-            "add a travel.csv row for it (estimated from coordinates), and raise "
-            "max_travel_hours if its road time is over the limit"
-        )
-        where = " in travel.csv"
-    return (
-        f"unit '{u['unit']}' ({u['name']}) has {u['samples']:,} samples but no lab within "
-        f"policy.max_travel_hours = {limit:g} h{where}: none of them is tested (they wait, "
-        f"then count as untested); the nearest lab is '{u['nearest_lab']}' at about "
-        f"{u['hours']:.1f} h: {change}"
+        change = Note("add_travel_row")
+    return Note(
+        "unreachable",
+        unit=u["unit"],
+        name=u["name"],
+        samples=u["samples"],
+        limit=scn.policy.max_travel_hours,
+        where="" if scn.travel is None else Note("in_travel"),
+        nearest_lab=u["nearest_lab"],
+        hours=u["hours"],
+        change=change,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from labopt.errors import InputError
 from labopt.numbers import fill, number_text
+from labopt.schedule.notes import SOLVER_WORDS
 
 LANGS = ("en", "vi")
 
@@ -198,22 +199,6 @@ VALUES = {
         "kits": "bộ dụng cụ lấy mẫu",
     },
 }
-
-# the solver's method and status, as the terminal and the report say them
-SOLVER_WORDS = {
-    "en": {},
-    "vi": {
-        "lp": "quy hoạch tuyến tính (lp)",
-        "network": "luồng chi phí nhỏ nhất (network)",
-        "greedy": "quy tắc phân bổ lần lượt (greedy)",
-        "OPTIMAL": "tối ưu đã chứng minh",
-        "TIME_LIMIT": "dừng do hết thời gian",
-        "ROUND_LIMIT": "dừng do hết số vòng sinh cột",
-        "INFEASIBLE": "không khả thi",
-        "UNBOUNDED": "không bị chặn",
-    },
-}
-
 
 TEMPLATES = {
     "en": {

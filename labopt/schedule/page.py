@@ -21,6 +21,7 @@ from labopt import __version__
 from labopt.files import write_output_file
 from labopt.numbers import date_text, fill, number_text
 from labopt.schedule.labels import check_lang, summary_texts, word
+from labopt.schedule.notes import NOTES, note_text
 from labopt.schedule.output import chart_days, chart_labs, chart_reagent
 from labopt.schedule.report import PlanReport
 from labopt.schedule.summary import (
@@ -93,7 +94,7 @@ th { background: #eee; text-align: left; }
 td.n { text-align: right; white-space: nowrap; }
 tr { page-break-inside: avoid; }
 thead { display: table-header-group; }
-.met { color: #1b7837; } .missed { color: #b2182b; }
+.met { color: #1b7837; } .missed { color: #b2182b; } .note { color: #8a5a00; }
 ul { padding-left: 14pt; } li { margin-bottom: 2pt; }
 figure { margin: 6pt 0; page-break-inside: avoid; }
 figure img { width: 100%; height: auto; }
@@ -106,6 +107,7 @@ footer { margin-top: 12pt; font-size: 8pt; color: #666; }
 <h1>{{ title }}</h1>
 <p>{{ solver }}</p>
 <p class="{{ 'met' if meets else 'missed' }}">{{ verdict }}</p>
+{% for note in notes %}<p class="note">{{ note }}</p>{% endfor %}
 </header>
 <h2>{{ w.days }}</h2>
 <table>
@@ -228,6 +230,7 @@ def report_html(rep: PlanReport, lang: str = "en", *, today: dt.date | None = No
         solver=solver_line(rep, lang),
         meets=rep.meets_targets,
         verdict=t["meets"] if rep.meets_targets else t["misses"],
+        notes=[f"{NOTES[lang]['note']}: {note_text(n, lang)}" for n in rep.plan.notes],
         w=w,
         day_columns=COLUMNS[lang],
         days=day_rows(rep, lang),

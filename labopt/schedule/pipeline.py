@@ -28,6 +28,7 @@ from labopt.schedule.model import (
     whole_reactions,
 )
 from labopt.schedule.network import solve_network
+from labopt.schedule.notes import Note
 from labopt.schedule.report import PlanReport, build_report, national_item
 from labopt.schedule.result import Plan
 from labopt.schedule.rounding import integer_plan
@@ -241,10 +242,7 @@ def make_plan(
     plan.lp_untested = sol.untested
     plan.lp_gap = 0.0 if sol.optimal else relative_gap(sol.objective, sol.bound)
     if not sol.optimal:
-        plan.notes.append(
-            f"solver status {sol.status}: best plan found within the time limit; the LP's "
-            f"relative gap {plan.lp_gap:.2%}, this whole-sample plan's {gap:.2%}"
-        )
+        plan.notes.append(Note("time_limit", status=sol.status, lp_gap=plan.lp_gap, gap=gap))
     return plan
 
 
@@ -254,14 +252,17 @@ def _greedy_instead(
     """The greedy plan, with a note on why and its gap to any bound the solver found."""
     plan = greedy_plan(inp, w)
     plan.status = sol.status
-    what = "min-cost flow" if used == "network" else "LP solver"
-    note = (
-        f"the {what} stopped without a plan ({sol.status}, time limit "
-        f"{cfg.time_limit_seconds:g} s): this is the greedy plan instead"
-    )
+    bound: str | Note = ""
     if math.isfinite(sol.bound):  # its gap to the bound found before the stop
         plan.gap = relative_gap(plan.objective, sol.bound)
-        note += f"; relative gap {plan.gap:.2%} to the LP's lower bound {sol.bound:,.6g}"
+        bound = Note("greedy_bound", gap=plan.gap, bound=sol.bound)
+    note = Note(
+        "greedy_instead",
+        what=Note("flow_solver" if used == "network" else "lp_solver"),
+        status=sol.status,
+        limit=cfg.time_limit_seconds,
+        bound=bound,
+    )
     plan.notes.append(note)
     plan.timings.update(input=t_input, build=sol.build_seconds, solve=sol.solve_seconds)
     return plan
@@ -295,9 +296,7 @@ def plan_scenario(
         # what the units collect is the demand the plan answers (and the check reads)
         scenario = divided_scenario(scenario, plan.input, div)
     if method == "greedy" and scenario.settings.plan.screening == "by_risk":
-        plan.notes.append(
-            "screening by risk is the LP's: the greedy rule plans the demand as given"
-        )
+        plan.notes.append(Note("greedy_by_risk"))
     if progress:
         progress("tables and shortfall report")
     report = build_report(plan)

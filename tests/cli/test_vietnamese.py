@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -16,7 +17,7 @@ from labopt.cli import plan as plan_cli
 from labopt.daily import sheets as daily_sheets
 from labopt.numbers import number_text
 from labopt.scenario import load_scenario
-from labopt.schedule import compare, labels
+from labopt.schedule import compare, labels, notes
 from tests.cli.helpers import run
 
 EXAMPLES = Path(__file__).parents[2] / "labopt" / "examples"
@@ -48,6 +49,8 @@ def texts(lang: str) -> list[str]:
         compare.GREEDY_TEXT[lang],
         compare.SUPPLY_TEXT[lang],
         *daily_sheets.TEXT[lang].values(),
+        *notes.NOTES[lang].values(),
+        *labels.STAGES.get(lang, {}).values(),
     ]
     if lang == "en":  # the English words that stand for codes in an English report
         out += ["OPTIMAL allocation variables", *labels.SOLVER_WORDS["vi"]]
@@ -58,7 +61,8 @@ ENGLISH = vocabulary(texts("en")) - vocabulary(texts("vi"))
 
 
 def test_every_english_text_has_its_vietnamese_one():
-    for table in (labels.TEMPLATES, labels.WORDS, labels.VALUES, plan_cli.TEXT, daily_sheets.TEXT):
+    tables = (labels.TEMPLATES, labels.WORDS, labels.VALUES, plan_cli.TEXT, daily_sheets.TEXT)
+    for table in (*tables, notes.NOTES):
         assert set(table["en"]) == set(table["vi"])
     assert len(plan_cli.COLUMNS["en"]) == len(plan_cli.COLUMNS["vi"])
     assert set(compare.GREEDY_TEXT) == set(compare.SUPPLY_TEXT) == {"en", "vi"}
@@ -129,3 +133,39 @@ def test_the_plan_in_vietnamese_has_no_english(example, tmp_path, monkeypatch):
         }
         words, _ = english_in(" ".join(sorted(cells)), data)
         assert not words, (ws.title, words)
+
+
+def test_the_plans_notes_are_said_in_vietnamese(tmp_path, monkeypatch):
+    """A unit beyond every lab: its note, in the terminal of a Vietnamese plan."""
+    monkeypatch.setenv("COLUMNS", "250")
+    folder = tmp_path / "far"
+    shutil.copytree(EXAMPLES / "thanh_hoa", folder)
+    toml = folder / "scenario.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(
+        re.sub(r"max_travel_hours = 4.0", "max_travel_hours = 0.3", text), encoding="utf-8"
+    )
+    en = run("plan", folder, "--days", "2")
+    assert en.exit_code == 0, en.output
+    assert "note: unit '" in en.stdout and "but no lab within" in en.stdout
+    vi = run("plan", folder, "--days", "2", "--lang", "vi")
+    assert vi.exit_code == 0, vi.output
+    assert "ghi chú: địa phương '" in vi.stdout
+    words, numbers = english_in(vi.stdout, scenario_words(folder) + ["max_travel_hours"])
+    assert not words and not numbers, (words, numbers)
+
+
+def test_a_note_pickles_and_stays_english_text():
+    import pickle
+
+    note = notes.Note("time_limit", status="TIME_LIMIT", lp_gap=0.01, gap=0.02)
+    assert (
+        note == "solver status TIME_LIMIT: best plan found within the time limit; the LP's "
+        "relative gap 1.00%, this whole-sample plan's 2.00%"
+    )
+    again = pickle.loads(pickle.dumps(note))
+    assert again == note and notes.note_text(again, "vi") == notes.note_text(note, "vi")
+    assert "dừng do hết thời gian" in notes.note_text(note, "vi") and "2,00%" in notes.note_text(
+        note, "vi"
+    )
+    assert json.dumps([note]) == json.dumps([str(note)])

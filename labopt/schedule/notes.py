@@ -1,0 +1,102 @@
+"""The plan's notes (a unit no lab can reach, a solver stopped by its time limit...) in English
+and Vietnamese.
+
+A :class:`Note` is the English text itself (a ``str``: JSON, logs and the service keep it as
+they always did) that also remembers its template and fields, so :func:`note_text` can say it
+in Vietnamese. A note's field may be a Note too (a clause chosen by the case).
+"""
+
+from __future__ import annotations
+
+from labopt.numbers import fill
+
+NOTES = {
+    "en": {
+        "unreachable": "unit '{unit}' ({name}) has {samples:,} samples but no lab within "
+        "policy.max_travel_hours = {limit:g} h{where}: none of them is tested (they wait, then "
+        "count as untested); the nearest lab is '{nearest_lab}' at about {hours:.1f} h: {change}",
+        "in_travel": " in travel.csv",
+        "raise_limit": "raise max_travel_hours to {enough:.1f} h or more to test them there",
+        "add_travel_row": "add a travel.csv row for it (estimated from coordinates), and raise "
+        "max_travel_hours if its road time is over the limit",
+        "time_limit": "solver status {status}: best plan found within the time limit; the LP's "
+        "relative gap {lp_gap:.2%}, this whole-sample plan's {gap:.2%}",
+        "greedy_instead": "the {what} stopped without a plan ({status}, time limit {limit:g} s): "
+        "this is the greedy plan instead{bound}",
+        "greedy_bound": "; relative gap {gap:.2%} to the LP's lower bound {bound:,.6g}",
+        "flow_solver": "min-cost flow",
+        "lp_solver": "LP solver",
+        "greedy_by_risk": "screening by risk is the LP's: the greedy rule plans the demand as "
+        "given",
+        "note": "note",
+    },
+    "vi": {
+        "unreachable": "địa phương '{unit}' ({name}) có {samples:,} mẫu nhưng không có phòng "
+        "xét nghiệm nào trong giới hạn policy.max_travel_hours = {limit:g} giờ{where}: không "
+        "mẫu nào được xét nghiệm (mẫu phải chờ, rồi tính là không được xét nghiệm); phòng gần "
+        "nhất là '{nearest_lab}', khoảng {hours:.1f} giờ: {change}",
+        "in_travel": " trong travel.csv",
+        "raise_limit": "nâng max_travel_hours lên {enough:.1f} giờ trở lên để xét nghiệm mẫu ở đó",
+        "add_travel_row": "thêm một dòng travel.csv cho địa phương này (ước tính từ tọa độ), và "
+        "nâng max_travel_hours nếu thời gian đi đường vượt giới hạn",
+        "time_limit": "bộ giải dừng ({status}): kế hoạch tốt nhất tìm được trong thời gian cho "
+        "phép; khoảng cách tương đối của LP {lp_gap:.2%}, của kế hoạch mẫu nguyên {gap:.2%}",
+        "greedy_instead": "{what} dừng mà chưa có kế hoạch ({status}, giới hạn thời gian "
+        "{limit:g} giây): đây là kế hoạch theo quy tắc phân bổ lần lượt{bound}",
+        "greedy_bound": "; cách cận dưới của LP {bound:,.6g} một khoảng tương đối {gap:.2%}",
+        "flow_solver": "bộ giải luồng chi phí nhỏ nhất",
+        "lp_solver": "bộ giải LP",
+        "greedy_by_risk": "sàng lọc theo nguy cơ chỉ có ở LP: quy tắc phân bổ lần lượt lập kế "
+        "hoạch theo nhu cầu ban đầu",
+        "note": "ghi chú",
+    },
+}
+
+
+# the solver's method and status, as the terminal and the report say them
+SOLVER_WORDS = {
+    "en": {},
+    "vi": {
+        "lp": "quy hoạch tuyến tính (lp)",
+        "network": "luồng chi phí nhỏ nhất (network)",
+        "greedy": "quy tắc phân bổ lần lượt (greedy)",
+        "OPTIMAL": "tối ưu đã chứng minh",
+        "TIME_LIMIT": "dừng do hết thời gian",
+        "ROUND_LIMIT": "dừng do hết số vòng sinh cột",
+        "INFEASIBLE": "không khả thi",
+        "UNBOUNDED": "không bị chặn",
+    },
+}
+
+
+class Note(str):
+    """A note's English text, remembering how to say it in another language."""
+
+    key: str
+    fields: dict
+
+    def __new__(cls, key: str, **fields) -> Note:
+        note = super().__new__(cls, _render(key, fields, "en"))
+        note.key, note.fields = key, fields
+        return note
+
+    def __reduce__(self):  # pickled (the service's plan runs in a child) by key and fields
+        return _rebuild, (self.key, self.fields)
+
+
+def _rebuild(key: str, fields: dict) -> Note:
+    return Note(key, **fields)
+
+
+def _render(key: str, fields: dict, lang: str) -> str:
+    said = {k: note_text(v, lang) if isinstance(v, Note) else v for k, v in fields.items()}
+    if "status" in said:  # the solver's word for it
+        said["status"] = SOLVER_WORDS[lang].get(said["status"], said["status"])
+    return fill(NOTES[lang][key], lang, **said)
+
+
+def note_text(note: str, lang: str) -> str:
+    """``note`` in ``lang``; a plain text (not a Note) as it is."""
+    if isinstance(note, Note) and lang != "en":
+        return _render(note.key, note.fields, lang)
+    return str(note)
