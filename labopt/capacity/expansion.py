@@ -21,6 +21,7 @@ from labopt.capacity.lab import (
     runs_per_machine,
     staff_reactions,
 )
+from labopt.capacity.words import code, say
 from labopt.scenario.model import Lab, Scenario
 
 SCALE = 10**6  # effort weights are scaled to integers for CP-SAT
@@ -42,28 +43,29 @@ class LabChange:
     binding_after: tuple[str, ...]
     effort: float
 
-    def describe(self) -> str:
-        parts = []
-        if self.switch_on:
-            parts.append("switch on (standby)")
+    def describe(self, lang: str = "en") -> str:
+        """The change in words: "CDC: +1 shift -> 736 to 1,104 reactions/day (+368); ..."."""
+        parts = [say("switch_on", lang)] if self.switch_on else []
         a = self.additions
-        for n, word in (
+        for n, one in (
             (a.shifts, "shift"),
-            (a.pcr_machines, "PCR machine"),
-            (a.extraction_machines, "extraction machine"),
-            (a.technicians, "technician per shift"),
+            (a.pcr_machines, "pcr_machine"),
+            (a.extraction_machines, "extraction_machine"),
+            (a.technicians, "technician"),
+            (self.reagent, "reagent"),
         ):
             if n:
-                parts.append(
-                    f"+{n} {word}{'s' if n > 1 and word != 'technician per shift' else ''}"
-                )
-        if self.reagent:
-            parts.append(f"+{self.reagent:,} reactions of reagent")
-        return (
-            f"{self.name}: {', '.join(parts)} -> {self.before:,} to {self.after:,} "
-            f"reactions/day (+{self.after - self.before:,}); limited by "
-            f"{'/'.join(self.binding_before) or 'nothing (off)'} before, "
-            f"{'/'.join(self.binding_after)} after"
+                parts.append(say(one if n == 1 or one == "reagent" else one + "s", lang, n=n))
+        return say(
+            "change",
+            lang,
+            name=self.name,
+            parts=", ".join(parts),
+            before=self.before,
+            after=self.after,
+            gain=self.after - self.before,
+            limit_before=code("/".join(self.binding_before), lang) or say("off", lang),
+            limit_after=code("/".join(self.binding_after), lang),
         )
 
     def to_dict(self) -> dict:
@@ -95,30 +97,20 @@ class ExpansionPlan:
     total_effort: float = 0.0
     status: str = ""
 
-    def reasoning(self) -> list[str]:
+    def reasoning(self, lang: str = "en") -> list[str]:
+        """What it takes, in ``lang``: the gap, then the cheapest changes (or why none do)."""
         gap = self.needed - self.available
-        lines = [
-            f"Targets need {self.needed:,} reactions/day; active labs give "
-            f"{self.available:,}: short by {gap:,}."
-        ]
+        lines = [say("need", lang, needed=self.needed, available=self.available, gap=gap)]
         if not self.feasible:
-            lines.append(
-                f"Even with every addition allowed by [expansion] (all standby labs "
-                f"on, 3 shifts, the maximum machines and technicians, any reagent) the "
-                f"province reaches {self.reachable:,} reactions/day, still "
-                f"{self.needed - self.reachable:,} short: the targets need more labs "
-                f"or more machines than the limits allow."
-            )
+            short = self.needed - self.reachable
+            lines.append(say("infeasible", lang, reachable=self.reachable, short=short))
             return lines
-        lines.append(
-            f"Cheapest combination by the [expansion] effort weights (total effort "
-            f"{self.total_effort:g}), solver status {self.status}:"
-        )
-        lines += [f"  - {c.describe()}" for c in self.changes]
+        status = code(self.status, lang)
+        lines.append(say("cheapest", lang, effort=self.total_effort, status=status))
+        lines += [f"  - {c.describe(lang)}" for c in self.changes]
         gained = sum(c.after - c.before for c in self.changes)
-        lines.append(
-            f"Together +{gained:,} reactions/day: {self.available + gained:,} >= {self.needed:,}."
-        )
+        total = self.available + gained
+        lines.append(say("together", lang, gained=gained, total=total, needed=self.needed))
         return lines
 
     def to_dict(self) -> dict:

@@ -15,6 +15,7 @@ import pandas as pd
 from labopt.capacity.expansion import ExpansionPlan, what_it_takes
 from labopt.capacity.lab import LIMITS, LabDay, lab_day, reagent_projection
 from labopt.capacity.pooled import best_design
+from labopt.capacity.words import say
 from labopt.errors import InputError
 from labopt.scenario.model import Scenario
 from labopt.scenario.travel import travel_table
@@ -47,7 +48,16 @@ class CapacityReport:
     reactions_per_pooled_sample: float
     designs: list[DistrictDesign]
     expansion: ExpansionPlan | None = None
-    notes: list[str] = field(default_factory=list)
+    # each note as its words' key and fields: notes() says them in a language
+    said: list[tuple[str, dict]] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        return self.notes_in("en")
+
+    def notes_in(self, lang: str) -> list[str]:
+        """The report's notes in ``lang`` (a lab's partial day, reagent that limits it)."""
+        return [say(key, lang, **fields) for key, fields in self.said]
 
     @property
     def active(self) -> list[LabDay]:
@@ -213,16 +223,13 @@ def capacity_report(scn: Scenario, day: int = 1, expand: bool = True) -> Capacit
     )
     share = scn.lab_days[scn.lab_days["day"] == day].set_index("lab")["available"].to_dict()
     for lab_id, f in share.items():
-        report.notes.append(
-            f"{scn.lab_by_id[lab_id].name}: {float(f):.0%} of its capacity on day {day} (lab_days)"
+        report.said.append(
+            ("share", {"lab": scn.lab_by_id[lab_id].name, "share": float(f), "day": day})
         )
     for ld in labs:
         if ld.status == "active" and ld.reagent < min(ld.pcr, ld.extraction, ld.staff):
-            report.notes.append(
-                f"{scn.lab_by_id[ld.lab].name}: reagent limits day {day} to "
-                f"{ld.reagent:,} reactions (projected if run at full capacity "
-                f"from day 1)"
-            )
+            fields = {"lab": scn.lab_by_id[ld.lab].name, "day": day, "reactions": ld.reagent}
+            report.said.append(("reagent_note", fields))
     if expand and not report.meets_targets:
         report.expansion = what_it_takes(scn, labs, report.reactions_needed)
     return report

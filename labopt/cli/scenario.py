@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from labopt.capacity import capacity_report, capacity_table
+from labopt.capacity.words import code, say
 from labopt.cli.common import (
     Force,
     Json,
@@ -20,11 +21,13 @@ from labopt.cli.common import (
     starting_point_folder,
 )
 from labopt.files import write_output_folder
+from labopt.numbers import date_text, number_text
 from labopt.scenario import load_scenario, save_scenario
 from labopt.scenario.schema import markdown
 from labopt.scenario.synth import synthesize
 from labopt.scenario.template import scenario_template
 from labopt.schedule.data import check_plannable
+from labopt.schedule.labels import check_lang
 
 app = typer.Typer(help="Scenario files: new, check, convert, document.", no_args_is_help=True)
 
@@ -38,75 +41,64 @@ def capacity(
     scenario: ScenarioPath,
     day: Annotated[int, typer.Option("--day", help="day of the horizon (1 = start)")] = 1,
     json: Json = False,
+    lang: Annotated[str, typer.Option(help="report labels: en or vi")] = "en",
     number_format: NumberFormatOption = None,
 ) -> None:
     """Per-lab capacity, province totals against the targets, binding limits, what it takes."""
+    check_lang(lang)
     scn = load_scenario(scenario, number_format)
     report = capacity_report(scn, day)
     if json:
         print_json(report.to_dict())
         return
     df = capacity_table(report, scn)
+    date = date_text(report.date, lang)
     t = Table(
-        title=f"{scn.province.name}: lab capacity on day {day} ({report.date}), reactions/day",
+        title=say("title", lang, province=scn.province.name, day=day, date=date),
         title_justify="left",
     )
-    for col in (
-        "lab",
-        "type",
-        "status",
-        "PCR",
-        "extraction",
-        "staff",
-        "reagent",
-        "capacity",
-        "binding",
-    ):
-        t.add_column(
-            col,
-            justify="left" if col in ("lab", "type", "status", "binding") else "right",
-            no_wrap=True,
-        )
+    for i, col in enumerate(say("columns", lang).split("|")):
+        t.add_column(col, justify="left" if i in (0, 1, 2, 8) else "right", no_wrap=i == 0)
     for r in df.itertuples(index=False):
-        style = "dim" if r.status == "standby" else None
+        figures = (r.pcr, r.extraction, r.staff, r.reagent, r.reactions)
         t.add_row(
             r.name,
-            r.type,
-            r.status,
-            f"{r.pcr:,}",
-            f"{r.extraction:,}",
-            f"{r.staff:,}",
-            f"{r.reagent:,}",
-            f"{r.reactions:,}",
-            r.binding,
-            style=style,
+            code(r.type, lang),
+            code(r.status, lang),
+            *(number_text(n, lang) for n in figures),
+            code(r.binding, lang),
+            style="dim" if r.status == "standby" else None,
         )
     console.print(t)
     prov = report.to_dict()["province"]
-    ok = "[green]meets[/]" if report.meets_targets else "[red]does not meet[/]"
+    verdict = say("meets" if report.meets_targets else "misses", lang)
     console.print(
-        f"Active labs: {prov['reactions_per_day']:,} reactions/day (standby labs: "
-        f"{prov['standby_reactions_per_day']:,} more).\n"
-        f"That is {prov['single_samples_per_day']:,} single samples/day, or "
-        f"{prov['pooled_samples_per_day']:,} pooled samples/day at "
-        f"{report.reactions_per_pooled_sample:.3f} reactions per pooled sample (each unit's "
-        f"optimal design, retests included).\n"
-        f"Targets: {report.single_target:,} single + {report.pooled_target:,} pooled a day need "
-        f"{report.reactions_needed:,} reactions: the province {ok} them; after the single "
-        f"target, {prov['pooled_samples_after_single_target']:,} pooled samples/day fit.",
+        say(
+            "totals",
+            lang,
+            reactions=prov["reactions_per_day"],
+            standby=prov["standby_reactions_per_day"],
+            single=prov["single_samples_per_day"],
+            pooled=prov["pooled_samples_per_day"],
+            per_pooled=report.reactions_per_pooled_sample,
+            single_target=report.single_target,
+            pooled_target=report.pooled_target,
+            needed=report.reactions_needed,
+            verdict=verdict,
+            after=prov["pooled_samples_after_single_target"],
+        ),
         highlight=False,
+        style="green" if report.meets_targets else None,
     )
     for b in report.binding():
-        console.print(
-            f"Binding limit {b['limit']}: {len(b['labs'])} lab(s), "
-            f"{b['reactions']:,} reactions/day",
-            highlight=False,
-        )
-    for note in report.notes:
-        console.print(f"note: {note}", highlight=False, markup=False, style="yellow")
+        limit = code(b["limit"], lang)
+        fields = {"limit": limit, "labs": len(b["labs"]), "reactions": b["reactions"]}
+        console.print(say("binding", lang, **fields), highlight=False)
+    for note in report.notes_in(lang):
+        console.print(f"{say('note', lang)}: {note}", highlight=False, markup=False, style="yellow")
     if report.expansion is not None:
-        console.print("\n[bold]What it takes[/]")
-        for line in report.expansion.reasoning():
+        console.print(f"\n[bold]{say('what_it_takes', lang)}[/]")
+        for line in report.expansion.reasoning(lang):
             console.print(line, highlight=False, markup=False)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from labopt.capacity import words as capacity_words
 from labopt.cli import plan as plan_cli
 from labopt.daily import sheets as daily_sheets
 from labopt.numbers import number_text
@@ -50,6 +51,8 @@ def texts(lang: str) -> list[str]:
         compare.SUPPLY_TEXT[lang],
         *daily_sheets.TEXT[lang].values(),
         *notes.NOTES[lang].values(),
+        *capacity_words.TEXT[lang].values(),
+        *capacity_words.CODES[lang].values(),
         *labels.STAGES.get(lang, {}).values(),
     ]
     if lang == "en":  # the English words that stand for codes in an English report
@@ -62,7 +65,7 @@ ENGLISH = vocabulary(texts("en")) - vocabulary(texts("vi"))
 
 def test_every_english_text_has_its_vietnamese_one():
     tables = (labels.TEMPLATES, labels.WORDS, labels.VALUES, plan_cli.TEXT, daily_sheets.TEXT)
-    for table in (*tables, notes.NOTES):
+    for table in (*tables, notes.NOTES, capacity_words.TEXT):
         assert set(table["en"]) == set(table["vi"])
     assert len(plan_cli.COLUMNS["en"]) == len(plan_cli.COLUMNS["vi"])
     assert set(compare.GREEDY_TEXT) == set(compare.SUPPLY_TEXT) == {"en", "vi"}
@@ -169,3 +172,18 @@ def test_a_note_pickles_and_stays_english_text():
         note, "vi"
     )
     assert json.dumps([note]) == json.dumps([str(note)])
+
+
+@pytest.mark.parametrize("example", ["thanh_hoa", "thanh_hoa_variant"])
+def test_the_capacity_report_in_vietnamese_has_no_english(example, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    folder = EXAMPLES / example
+    en = run("capacity", folder)
+    vi = run("capacity", folder, "--lang", "vi")
+    assert en.exit_code == 0 and vi.exit_code == 0, en.output + vi.output
+    data = scenario_words(folder) + ["lab_days", "[expansion]"]
+    words, numbers = english_in(vi.stdout, data)
+    assert not words and not numbers, (words, numbers)
+    words, numbers = english_in(en.stdout, data)
+    assert {"reactions", "labs"} <= words and numbers  # the check finds English
+    assert "phản ứng/ngày" in vi.stdout
