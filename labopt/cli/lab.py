@@ -7,6 +7,7 @@ not at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -25,6 +26,7 @@ from labopt.cli.common import (
     console,
     err_console,
     fmt,
+    parse_date_option,
     print_json,
     reports_errors,
 )
@@ -41,7 +43,11 @@ from labopt.lab.manifest import make_manifest, read_manifest, read_samples
 from labopt.lab.plates import PlateSpec, save_plate_pngs
 from labopt.lab.results import read_results
 from labopt.lab.tables import csv_writer, read_table, text_writer, write_folder
+from labopt.lab.words import say
+from labopt.notes import note_text
+from labopt.numbers import number_text
 from labopt.pooling.assay import MAX_STAGES, SENSITIVITY, SPECIFICITY
+from labopt.schedule.labels import check_lang
 
 app = typer.Typer(
     help="Pool manifests, plate maps, result decoding and retest lists.", no_args_is_help=True
@@ -81,40 +87,43 @@ def _check_map(value: str) -> str:
     return v
 
 
-def _map_files(batch: LabBatch, kind: str) -> dict:
+def _map_files(batch: LabBatch, kind: str, lang: str = "en") -> dict:
     """Writers of the latest run's plate maps (only when that run still has to be done)."""
     files = {}
     if kind in ("html", "both"):
-        files["plates.html"] = text_writer(batch.plate_map_html())
+        files["plates.html"] = text_writer(batch.plate_map_html(lang))
     layout = batch.pending_plates()
     if kind in ("png", "both") and len(layout):
+        shown = batch.map_options(lang)
 
         def pngs(path: Path) -> None:
             path.mkdir(parents=True, exist_ok=True)
-            save_plate_pngs(layout, batch.spec, path, batch.manifest.batch)
+            save_plate_pngs(layout, batch.spec, path, batch.manifest.batch, **shown)
 
         files[f"plate_maps/run{batch.runs}"] = pngs
     return files
 
 
-def _summary_table(summary: dict, title: str) -> Table:
+SUMMARY_ROWS = (
+    "samples",
+    "positive",
+    "negative",
+    "pending",
+    "reactions_used",
+    "reactions_next_run",
+    "repeats_next_run",
+    "plates_next_run",
+    "recollect",
+)
+
+
+def _summary_table(summary: dict, title: str, lang: str = "en") -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("")
-    table.add_column("value", justify="right")
-    labels = [
-        ("samples", "samples"),
-        ("positive", "positive"),
-        ("negative", "negative"),
-        ("pending", "pending"),
-        ("reactions_used", "reactions used so far"),
-        ("reactions_next_run", "reactions in the next run"),
-        ("repeats_next_run", "  of which repeats of invalid results"),
-        ("plates_next_run", "plates in the next run"),
-        ("recollect", "pools needing re-collection first"),
-    ]
-    for key, label in labels:
+    table.add_column(say("value", lang), justify="right")
+    for key in SUMMARY_ROWS:
         if key in summary:
-            table.add_row(label, f"{summary[key]:,}")
+            table.add_row(say(key, lang), number_text(summary[key], lang))
     return table
 
 
@@ -149,11 +158,21 @@ def make(
         str, typer.Option(help="label prefixed to pool and plate ids, e.g. TH0801")
     ] = "",
     plate_map: Map = "html",
+    lab_id: Annotated[
+        str, typer.Option("--lab", help="the lab that runs the batch, shown on its plate maps")
+    ] = "",
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="the day the batch starts, YYYY-MM-DD (default: today)"),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="plate maps and summary: en or vi")] = "en",
     json: Json = False,
     force: Force = False,
 ) -> None:
     """Pool manifest and first-run plates for a batch of samples."""
+    check_lang(lang)
     kind = _check_map(plate_map)
+    day = dt.date.today() if date is None else parse_date_option(date)
     spec = PlateSpec.parse(plate, controls, order)
     if (out / FILES["manifest"]).exists():
         raise ValueError(f"--out: {out} already holds a batch (manifest.csv); choose a new folder")
@@ -161,23 +180,18 @@ def make(
     manifest = make_manifest(
         table, algorithm, config, field=field, batch=batch, source=str(samples)
     )
-    lab = LabBatch.start(manifest, spec, recollection_hours)
-    files = lab.save(out, _map_files(lab, kind), force=force, reads=[samples])
+    lab = LabBatch.start(manifest, spec, recollection_hours, lab=lab_id, date=day.isoformat())
+    files = lab.save(out, _map_files(lab, kind, lang), force=force, reads=[samples])
     summary = lab.summary()
     if json:
         print_json({**summary, "out": str(out), "files": sorted(str(f) for f in files)})
         return
-    console.print(
-        _summary_table(
-            summary,
-            f"Batch {batch or '-'}: {manifest.design}, {'field' if field else 'lab'} pooling",
-        )
-    )
-    console.print(
-        f"wrote {out}/: manifest.csv, plates.csv, results_template.csv"
-        f"{', plates.html' if kind in ('html', 'both') else ''}",
-        highlight=False,
-    )
+    how = say("field" if field else "in_lab", lang)
+    title = say("summary", lang, batch=batch or "-", design=str(manifest.design), how=how)
+    console.print(_summary_table(summary, title, lang))
+    names = "manifest.csv, plates.csv, results_template.csv"
+    names += ", plates.html" if kind in ("html", "both") else ""
+    console.print(say("wrote", lang, out=out, files=names), highlight=False)
 
 
 @app.command("decode")
@@ -207,12 +221,14 @@ def decode(
     controls: Controls = "positive=1,negative=1,blank=1",
     order: Order = "column",
     plate_map: Map = "html",
+    lang: Annotated[str, typer.Option(help="plate maps and summary: en or vi")] = "en",
     json: Json = False,
     force: Force = False,
 ) -> None:
     """Apply a run's results: final statuses, the retest list (or re-collection list) and
     the next run's plates. --plate/--controls/--order only matter for a bare manifest.csv
     without its batch folder."""
+    check_lang(lang)
     kind = _check_map(plate_map)
     folder = batch_path.parent if batch_path.suffix.lower() == ".csv" else batch_path
     batch_folder = (folder / FILES["meta"]).is_file()
@@ -229,7 +245,7 @@ def decode(
     lab = lab.schedule_next()
     target = out or folder
     _check_manifest_kept(folder, target, lab)
-    extra = _map_files(lab, kind)
+    extra = _map_files(lab, kind, lang)
     # decode updates its own batch in place; written elsewhere, it must not land on its inputs
     reads = [] if out is None else [batch_path, results]
     files = lab.save(
@@ -253,28 +269,20 @@ def decode(
         )
         return
     for note in report.notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
-    console.print(
-        f"{report.added:,} results added, {report.corrected:,} corrected, "
-        f"{report.unchanged:,} already recorded",
-        highlight=False,
-    )
+        console.print(f"[yellow]{say('note', lang)}:[/] {note_text(note, lang)}", highlight=False)
+    counts = {"added": report.added, "corrected": report.corrected}
+    console.print(say("applied", lang, **counts, unchanged=report.unchanged), highlight=False)
     done = int(lab.log["run"].max()) if len(lab.log) else 0
-    console.print(_summary_table(summary, f"Batch {lab.manifest.batch or '-'} after run {done}"))
+    title = say("after_run", lang, batch=lab.manifest.batch or "-", run=done)
+    console.print(_summary_table(summary, title, lang))
     if recollect is not None and len(recollect):
         by_group = recollection_summary(recollect)
-        groups = f"{len(by_group):,} address group{'s' if len(by_group) != 1 else ''}"
-        console.print(
-            f"re-collect {len(recollect):,} people in {groups} (recollect.csv); "
-            f"their results come "
-            f"{lab.recollection_hours:g} h later",
-            highlight=False,
-        )
-    console.print(
-        f"wrote {target}/: statuses.csv, retest.csv, plates.csv, pools.csv"
-        f"{', recollect.csv' if lab.manifest.field else ''}",
-        highlight=False,
-    )
+        fields = {"people": len(recollect), "groups": len(by_group)}
+        line = say("recollect_people", lang, **fields, hours=lab.recollection_hours)
+        console.print(line, highlight=False)
+    names = "statuses.csv, retest.csv, plates.csv, pools.csv"
+    names += ", recollect.csv" if lab.manifest.field else ""
+    console.print(say("wrote", lang, out=target, files=names), highlight=False)
 
 
 def _adopted(

@@ -40,7 +40,7 @@ from labopt.errors import InputError
 from labopt.lab.decode import REPEAT, Decoding, decode
 from labopt.lab.field import DEFAULT_RECOLLECTION_HOURS, recollection_list
 from labopt.lab.manifest import Manifest, read_manifest
-from labopt.lab.plates import PlateSpec, layout_plates, plates_html
+from labopt.lab.plates import PlateSpec, layout_plates, plates_html, pool_districts
 from labopt.lab.results import NONE, OUTCOMES, ResultRows, ingest_results, results_template
 from labopt.lab.tables import (
     LabInputError,
@@ -51,7 +51,8 @@ from labopt.lab.tables import (
     text_writer,
     write_folder,
 )
-from labopt.numbers import shown
+from labopt.lab.words import say
+from labopt.numbers import date_text, shown
 from labopt.scenario.errors import Problem
 
 LOG_COLUMNS = ("run", "pool_id", "result", "ct", "source", "recorded_at", "seq", "upload")
@@ -108,6 +109,9 @@ class LabBatch:
         Every result applied: run, pool (index), outcome, ct, source, recorded_at, seq.
     recollection_hours : float
         Field pooling: hours from a positive field tube to its people's new swabs at the lab.
+    lab, date : str
+        The lab that runs the batch and the day (yyyy-mm-dd) it starts, shown on its plate
+        maps ("" when not given).
     """
 
     manifest: Manifest
@@ -115,6 +119,8 @@ class LabBatch:
     plates: pd.DataFrame
     log: pd.DataFrame
     recollection_hours: float = DEFAULT_RECOLLECTION_HOURS
+    lab: str = ""
+    date: str = ""
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -123,8 +129,12 @@ class LabBatch:
         manifest: Manifest,
         spec: PlateSpec = PlateSpec(),
         recollection_hours: float = DEFAULT_RECOLLECTION_HOURS,
+        *,
+        lab: str = "",
+        date: str = "",
     ) -> LabBatch:
-        """A new batch with run 1 (the first-stage pools) laid out on plates."""
+        """A new batch with run 1 (the first-stage pools) laid out on plates; ``lab`` and
+        ``date`` (yyyy-mm-dd) are shown on its plate maps."""
         if not np.isfinite(recollection_hours) or recollection_hours < 0:
             raise InputError(
                 f"recollection_hours: must be a number of hours ≥ 0, got "
@@ -145,7 +155,12 @@ class LabBatch:
         )
         first = decode(manifest, np.zeros(manifest.n_pools, dtype=np.int8))
         plates = layout_plates(manifest, first.to_run, spec, run=1)
-        return cls(manifest, spec, plates, empty, float(recollection_hours))
+        if date:
+            try:
+                date = dt.date.fromisoformat(str(date)).isoformat()
+            except ValueError:
+                raise InputError(f"date: a date yyyy-mm-dd, got {date!r}", "date") from None
+        return cls(manifest, spec, plates, empty, float(recollection_hours), str(lab), date)
 
     # ------------------------------------------------------------------ state
     @property
@@ -408,17 +423,30 @@ class LabBatch:
         )
         return cur[cur["plate"].isin(cur.loc[waiting, "plate"])]
 
-    def plate_map_html(self) -> str:
+    def heading(self, lang: str = "en") -> str:
+        """The lab and date a plate map shows ("" when the batch has neither)."""
+        date = date_text(self.date, lang) if self.date else ""
+        if self.lab and date:
+            return say("where", lang, lab=self.lab, date=date)
+        return say("lab", lang, lab=self.lab) if self.lab else date
+
+    def map_options(self, lang: str = "en") -> dict:
+        """What every plate map of the batch shows beside its wells: language, lab and date,
+        each pool's district."""
+        districts = pool_districts(self.manifest)
+        return {"lang": lang, "heading": self.heading(lang), "districts": districts}
+
+    def plate_map_html(self, lang: str = "en") -> str:
         """A printable plate map of the run waiting for results (or a page saying that
-        nothing is left to run)."""
+        nothing is left to run), in ``lang``."""
         layout = self.pending_plates()
         m = self.manifest
         title = (
-            f"Plate map, batch {m.batch or '-'} ({m.design}), run {self.runs}"
+            say("plate_map", lang, batch=m.batch or "-", design=str(m.design), run=self.runs)
             if len(layout)
-            else "Plate map: nothing left to run"
+            else say("nothing", lang)
         )
-        return plates_html(layout, self.spec, title, m.batch)
+        return plates_html(layout, self.spec, title, m.batch, **self.map_options(lang))
 
     # ------------------------------------------------------------------ files
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -443,6 +471,8 @@ class LabBatch:
             "format": 1,
             "plate": self.spec.to_dict(),
             "recollection_hours": self.recollection_hours,
+            "lab": self.lab,
+            "date": self.date,
             "runs": self.runs,
             **self.summary(),
         }
@@ -488,6 +518,9 @@ class LabBatch:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             spec = PlateSpec(**meta["plate"])
             hours = float(meta.get("recollection_hours", DEFAULT_RECOLLECTION_HOURS))
+            lab, date = str(meta.get("lab") or ""), str(meta.get("date") or "")
+            if date:
+                dt.date.fromisoformat(date)  # a text that is no date is refused below
         except FileNotFoundError:
             raise LabInputError([Problem(str(meta_path), "file not found")]) from None
         except (ValueError, KeyError, TypeError) as exc:
@@ -496,7 +529,7 @@ class LabBatch:
             ) from None
         plates = _read_plates(folder / FILES["plates"], manifest)
         log = _read_log(folder / FILES["log"], manifest)
-        batch = cls(manifest, spec, plates, log, hours)
+        batch = cls(manifest, spec, plates, log, hours, lab, date)
         _ = batch.decoding  # raises if the design is violated
         return batch
 

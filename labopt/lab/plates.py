@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import os
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import pandas as pd
 
 from labopt.errors import InputError
 from labopt.lab.manifest import KINDS, Manifest
+from labopt.lab.words import say
 
 PLATE_SHAPES = {96: (8, 12), 384: (16, 24)}
 CONTROL_CONTENTS = {
@@ -241,18 +243,32 @@ _COLOURS = {
     "extraction_blank": "#eeeeee",
     "": "#ffffff",
 }
-_ORDER_TEXT = {
-    "column": "column by column (A1, B1, C1, ...)",
-    "row": "row by row (A1, A2, A3, ...)",
-}
 _SHORT = {"positive_control": "POS", "negative_control": "NEG", "extraction_blank": "BLANK"}
 
 
-def _labels(layout: pd.DataFrame, batch: str) -> list[str]:
+def pool_districts(manifest: Manifest) -> dict[str, str]:
+    """Each pool's district, from its samples' ``district`` column: one name, or the first
+    and how many more ("a +2"); empty without the column."""
+    samples = manifest.samples
+    if "district" not in samples.columns:
+        return {}
+    names = samples["district"].astype(str).to_numpy()
+    members: dict[int, dict[str, None]] = {}
+    for i, row in enumerate(np.asarray(manifest.path)):
+        for p in row[row >= 0]:
+            members.setdefault(int(p), {})[names[i]] = None
+    out = {}
+    for p, found in members.items():
+        first, *rest = found
+        out[str(manifest.pool_id[p])] = first if not rest else f"{first} +{len(rest)}"
+    return out
+
+
+def _labels(layout: pd.DataFrame, batch: str, lang: str = "en") -> list[str]:
     """What a well shows: the pool id without the batch prefix, or POS / NEG / BLANK."""
     cut = len(batch) + 1 if batch else 0
     return [
-        _SHORT[c]
+        say(_SHORT[c], lang)
         if c != REACTION
         else (str(p)[cut:] if cut and str(p).startswith(batch + "-") else str(p))
         for c, p in zip(layout["content"], layout["pool_id"], strict=False)
@@ -260,36 +276,67 @@ def _labels(layout: pd.DataFrame, batch: str) -> list[str]:
 
 
 def plates_html(
-    layout: pd.DataFrame, spec: PlateSpec, title: str = "Plate map", batch: str = ""
+    layout: pd.DataFrame,
+    spec: PlateSpec,
+    title: str = "Plate map",
+    batch: str = "",
+    *,
+    lang: str = "en",
+    heading: str = "",
+    districts: Mapping[str, str] | None = None,
 ) -> str:
     """A printable HTML page, one plate per printed page: a grid of wells showing each
-    reaction's pool id, stage and number of samples, and the control wells."""
+    reaction's pool id, stage, number of samples and district (``districts``: pool id ->
+    district), and the control wells. ``heading``: the lab and date, under the title and on
+    every plate."""
     R, C = spec.shape
     esc = html.escape
+    districts = districts or {}
     parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<!DOCTYPE html><html lang='{esc(lang)}'><head><meta charset='utf-8'>",
         f"<title>{esc(title)}</title><style>",
         "body{font-family:sans-serif;font-size:10px} h2{font-size:14px;margin:4px 0}",
         "table{border-collapse:collapse;page-break-after:always;margin-bottom:16px}",
         "td,th{border:1px solid #999;padding:2px;text-align:center;vertical-align:middle}",
         f"td{{width:{70 if R == 8 else 38}px;height:{34 if R == 8 else 18}px;"
         f"font-size:{9 if R == 8 else 6}px}}",
-        ".s{color:#555;font-size:80%}",
+        ".s{color:#555;font-size:80%} .d{font-size:75%}",
         "@media print{h1{display:none}}",
         "</style></head><body>",
         f"<h1>{esc(title)}</h1>",
-        f"<p>{spec.wells}-well plates, filled {_ORDER_TEXT[spec.order]}; control wells per "
-        f"plate (last in fill order): positive {spec.positive}, negative {spec.negative}, "
-        f"extraction blank {spec.blank}. Each well: pool id, stage · samples.</p>",
+        f"<p><strong>{esc(heading)}</strong></p>" if heading else "",
+        "<p>"
+        + esc(
+            say(
+                "about",
+                lang,
+                wells=spec.wells,
+                order=say(spec.order, lang),
+                positive=spec.positive,
+                negative=spec.negative,
+                blank=spec.blank,
+            )
+        )
+        + "</p>",
     ]
-    labels = _labels(layout, batch)
+    labels = _labels(layout, batch, lang)
     content = layout["content"].to_numpy()
     cell = [
         f"<td style='background:{_COLOURS[c]}'>{esc(lab)}"
-        + (f"<div class='s'>stage {st} · {k}</div>" if c == REACTION else "")
+        + (
+            f"<div class='s'>{esc(say('stage', lang, stage=st, samples=k))}</div>"
+            + (f"<div class='d'>{esc(districts[pid])}</div>" if pid in districts else "")
+            if c == REACTION
+            else ""
+        )
         + "</td>"
-        for c, lab, st, k in zip(
-            content, labels, layout["stage"].to_numpy(), layout["samples"].to_numpy(), strict=False
+        for c, lab, st, k, pid in zip(
+            content,
+            labels,
+            layout["stage"].to_numpy(),
+            layout["samples"].to_numpy(),
+            layout["pool_id"].astype(str).to_numpy(),
+            strict=False,
         )
     ]
     r_idx = np.searchsorted(ROW_LETTERS[:R], layout["row"].to_numpy().astype(str))
@@ -306,22 +353,34 @@ def plates_html(
         grid[r_idx[a:b], c_idx[a:b]] = cell[a:b]
         n_r = int((content[a:b] == REACTION).sum())
         run = int(layout["run"].iloc[a])
-        parts.append(
-            f"<h2>Plate {esc(str(plate_ids[a]))} (run {run}): {n_r} reactions</h2><table>{header}"
-        )
+        plate = say("plate", lang, plate=str(plate_ids[a]), run=run, n=n_r)
+        where = f" · {heading}" if heading else ""
+        parts.append(f"<h2>{esc(plate + where)}</h2><table>{header}")
         parts.extend(f"<tr><th>{ROW_LETTERS[i]}</th>{''.join(grid[i])}</tr>" for i in range(R))
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def plate_figure(layout: pd.DataFrame, plate: str, spec: PlateSpec, batch: str = ""):
-    """A matplotlib Figure of one plate (object-oriented API, no pyplot: thread-safe)."""
+def plate_figure(
+    layout: pd.DataFrame,
+    plate: str,
+    spec: PlateSpec,
+    batch: str = "",
+    *,
+    lang: str = "en",
+    heading: str = "",
+    districts: Mapping[str, str] | None = None,
+):
+    """A matplotlib Figure of one plate (object-oriented API, no pyplot: thread-safe): each
+    well's pool id and, on a 96-well plate, its district; the lab and date (``heading``) in
+    the title."""
     # imported here, not at the top: matplotlib is slow to import and only figures need it
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     R, C = spec.shape
+    districts = districts or {}
     wells = layout[layout["plate"] == plate]
     big = R > 8
     fig = Figure(figsize=(16 if big else 11, 10 if big else 6.6), dpi=150 if big else 100)
@@ -357,22 +416,34 @@ def plate_figure(layout: pd.DataFrame, plate: str, spec: PlateSpec, batch: str =
         facecolor=[_COLOURS[c] for c in wells["content"]],
     )
     font = 3.6 if big else 6.5
-    for label, x, y in zip(_labels(wells, batch), c_idx, r_idx, strict=False):
-        ax.text(x, y, label, ha="center", va="center", fontsize=font)
+    pools = wells["pool_id"].astype(str).to_numpy()
+    for label, pid, x, y in zip(_labels(wells, batch, lang), pools, c_idx, r_idx, strict=False):
+        district = districts.get(pid) if not big else None
+        if district:  # the district under the pool id, cut to fit the well
+            ax.text(x, y - 0.13, label, ha="center", va="center", fontsize=font)
+            ax.text(x, y + 0.2, district[:9], ha="center", va="center", fontsize=font - 1.5)
+        else:
+            ax.text(x, y, label, ha="center", va="center", fontsize=font)
     n_r = int((wells["content"] == REACTION).sum())
-    ax.set_title(f"Plate {plate}: {n_r} reactions, filled by {spec.order}", fontsize=10)
+    title = say("plate_png", lang, plate=plate, n=n_r, order=say(spec.order, lang))
+    ax.set_title(f"{title}\n{heading}" if heading else title, fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def save_plate_pngs(
-    layout: pd.DataFrame, spec: PlateSpec, folder: str | os.PathLike, batch: str = ""
+    layout: pd.DataFrame,
+    spec: PlateSpec,
+    folder: str | os.PathLike,
+    batch: str = "",
+    **shown,
 ) -> list[Path]:
-    """One PNG per plate, ``plate_<id>.png``."""
+    """One PNG per plate, ``plate_<id>.png`` (``shown``: lang, heading, districts as for
+    :func:`plate_figure`)."""
     folder = Path(folder)
     out = []
     for plate in dict.fromkeys(layout["plate"]):
         path = folder / f"plate_{plate}.png"
-        plate_figure(layout, plate, spec, batch).savefig(path)
+        plate_figure(layout, plate, spec, batch, **shown).savefig(path)
         out.append(path)
     return out

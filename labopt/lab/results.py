@@ -40,6 +40,7 @@ from labopt.lab.tables import (
     read_table,
     sheet_rows,
 )
+from labopt.notes import Note
 
 NONE, NEGATIVE, POSITIVE, INVALID = 0, 1, 2, 3
 OUTCOMES = ("", "negative", "positive", "invalid")
@@ -216,10 +217,7 @@ def ingest_results(
             outcome = np.where(hit, INVALID, outcome).astype(np.int8)
             for plate, why in failed.items():
                 k = int((plate_of[~is_control] == plate).sum())
-                notes.append(
-                    f"plate {plate}: {why}; its {k} reaction results are treated as "
-                    f"invalid and will be repeated"
-                )
+                notes.append(Note("labopt.lab.words:TEXT", "failed_plate", plate=plate, k=k, **why))
     return ResultRows(
         pool=pool[keep],
         run=run[keep],
@@ -360,13 +358,14 @@ def _individual_tests(sample_ids: pd.Series, manifest, problems: Problems) -> np
     return manifest.pool_id[manifest.leaf[at]]
 
 
-def _failed_plates(outcome, is_control, content, plate_of, rows) -> dict[str, str]:
-    failed: dict[str, str] = {}
+def _failed_plates(outcome, is_control, content, plate_of, rows) -> dict[str, dict]:
+    """Each plate whose control failed: the control, what it tested and its row."""
+    failed: dict[str, dict] = {}
     for i in np.flatnonzero(is_control):
         want = _EXPECTED_CONTROL[content[i]]
         if outcome[i] != want and plate_of[i] not in failed:
             got = OUTCOMES[outcome[i]] if outcome[i] >= 0 else "unreadable"
-            failed[plate_of[i]] = f"{content[i].replace('_', ' ')} tested {got} (row {rows[i]})"
+            failed[plate_of[i]] = {"control": str(content[i]), "got": got, "row": int(rows[i])}
     return failed
 
 

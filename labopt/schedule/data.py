@@ -21,7 +21,7 @@ from labopt.pooling.designs import Design
 from labopt.pooling.variance import reactions_variance_per_sample
 from labopt.scenario.model import Policy, Scenario
 from labopt.scenario.travel import coordinate_hours, travel_table
-from labopt.schedule.notes import Note
+from labopt.schedule.notes import Note, note
 from labopt.schedule.supply import Supply, supply_of
 
 PROVINCIAL = ("provincial_cdc", "provincial_hospital")
@@ -407,16 +407,16 @@ def unreachable_note(scn: Scenario, u: dict) -> Note:
     )
     if scn.travel is None or in_table:
         enough = math.ceil(u["hours"] * 10 - 1e-9) / 10  # rounded up: it must cover the time
-        change = Note("raise_limit", enough=enough)
+        change = note("raise_limit", enough=enough)
     else:
-        change = Note("add_travel_row")
-    return Note(
+        change = note("add_travel_row")
+    return note(
         "unreachable",
         unit=u["unit"],
         name=u["name"],
         samples=u["samples"],
         limit=scn.policy.max_travel_hours,
-        where="" if scn.travel is None else Note("in_travel"),
+        where="" if scn.travel is None else note("in_travel"),
         nearest_lab=u["nearest_lab"],
         hours=u["hours"],
         change=change,

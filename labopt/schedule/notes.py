@@ -1,14 +1,11 @@
 """The plan's notes (a unit no lab can reach, a solver stopped by its time limit...) in English
-and Vietnamese.
-
-A :class:`Note` is the English text itself (a ``str``: JSON, logs and the service keep it as
-they always did) that also remembers its template and fields, so :func:`note_text` can say it
-in Vietnamese. A note's field may be a Note too (a clause chosen by the case).
-"""
+and Vietnamese (:mod:`labopt.notes`), and the solver's words."""
 
 from __future__ import annotations
 
-from labopt.numbers import fill
+from labopt.notes import Note, note_text
+
+__all__ = ["NOTES", "SOLVER_WORDS", "Note", "note", "note_text"]
 
 NOTES = {
     "en": {
@@ -69,34 +66,10 @@ SOLVER_WORDS = {
 }
 
 
-class Note(str):
-    """A note's English text, remembering how to say it in another language."""
-
-    key: str
-    fields: dict
-
-    def __new__(cls, key: str, **fields) -> Note:
-        note = super().__new__(cls, _render(key, fields, "en"))
-        note.key, note.fields = key, fields
-        return note
-
-    def __reduce__(self):  # pickled (the service's plan runs in a child) by key and fields
-        return _rebuild, (self.key, self.fields)
+# the solver's status in a note, as each language says it
+FIELD_WORDS = {"status": SOLVER_WORDS}
 
 
-def _rebuild(key: str, fields: dict) -> Note:
-    return Note(key, **fields)
-
-
-def _render(key: str, fields: dict, lang: str) -> str:
-    said = {k: note_text(v, lang) if isinstance(v, Note) else v for k, v in fields.items()}
-    if "status" in said:  # the solver's word for it
-        said["status"] = SOLVER_WORDS[lang].get(said["status"], said["status"])
-    return fill(NOTES[lang][key], lang, **said)
-
-
-def note_text(note: str, lang: str) -> str:
-    """``note`` in ``lang``; a plain text (not a Note) as it is."""
-    if isinstance(note, Note) and lang != "en":
-        return _render(note.key, note.fields, lang)
-    return str(note)
+def note(key: str, /, **fields) -> Note:
+    """A plan's note: NOTES[lang][key] with ``fields``."""
+    return Note("labopt.schedule.notes:NOTES", key, **fields)

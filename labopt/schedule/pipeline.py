@@ -28,7 +28,7 @@ from labopt.schedule.model import (
     whole_reactions,
 )
 from labopt.schedule.network import solve_network
-from labopt.schedule.notes import Note
+from labopt.schedule.notes import Note, note
 from labopt.schedule.report import PlanReport, build_report, national_item
 from labopt.schedule.result import Plan
 from labopt.schedule.rounding import integer_plan
@@ -242,7 +242,7 @@ def make_plan(
     plan.lp_untested = sol.untested
     plan.lp_gap = 0.0 if sol.optimal else relative_gap(sol.objective, sol.bound)
     if not sol.optimal:
-        plan.notes.append(Note("time_limit", status=sol.status, lp_gap=plan.lp_gap, gap=gap))
+        plan.notes.append(note("time_limit", status=sol.status, lp_gap=plan.lp_gap, gap=gap))
     return plan
 
 
@@ -255,15 +255,16 @@ def _greedy_instead(
     bound: str | Note = ""
     if math.isfinite(sol.bound):  # its gap to the bound found before the stop
         plan.gap = relative_gap(plan.objective, sol.bound)
-        bound = Note("greedy_bound", gap=plan.gap, bound=sol.bound)
-    note = Note(
-        "greedy_instead",
-        what=Note("flow_solver" if used == "network" else "lp_solver"),
-        status=sol.status,
-        limit=cfg.time_limit_seconds,
-        bound=bound,
+        bound = note("greedy_bound", gap=plan.gap, bound=sol.bound)
+    plan.notes.append(
+        note(
+            "greedy_instead",
+            what=note("flow_solver" if used == "network" else "lp_solver"),
+            status=sol.status,
+            limit=cfg.time_limit_seconds,
+            bound=bound,
+        )
     )
-    plan.notes.append(note)
     plan.timings.update(input=t_input, build=sol.build_seconds, solve=sol.solve_seconds)
     return plan
 
@@ -296,7 +297,7 @@ def plan_scenario(
         # what the units collect is the demand the plan answers (and the check reads)
         scenario = divided_scenario(scenario, plan.input, div)
     if method == "greedy" and scenario.settings.plan.screening == "by_risk":
-        plan.notes.append(Note("greedy_by_risk"))
+        plan.notes.append(note("greedy_by_risk"))
     if progress:
         progress("tables and shortfall report")
     report = build_report(plan)

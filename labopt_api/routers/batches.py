@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -193,7 +193,8 @@ def _create(
     _check_samples(scn, samples, source)
     manifest = make_manifest(samples, algorithm, config, field=field, batch=label, source=source)
     _check_pool_size(scn, lab, manifest.design)
-    batch = LabBatch.start(manifest, spec, recollection_hours)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    batch = LabBatch.start(manifest, spec, recollection_hours, lab=lab, date=today)
     record, run = batches.new_record(
         batch,
         id=uuid.uuid4().hex,
@@ -364,10 +365,16 @@ def table(
     summary="Printable plate map of the run waiting for results",
     operation_id="batches-plate-map",
 )
-def plate_map(batch_id: str, request: Request, who: Caller, db: DbSession) -> HTMLResponse:
+def plate_map(
+    batch_id: str,
+    request: Request,
+    who: Caller,
+    db: DbSession,
+    lang: Literal["en", "vi"] = Query("en", description="the page's language"),
+) -> HTMLResponse:
     record = _batch(db, batch_id, who, "read")
     batch, _ = load_batch(db, record, _manifests(request))
-    return HTMLResponse(batch.plate_map_html())
+    return HTMLResponse(batch.plate_map_html(lang))
 
 
 @router.delete(

@@ -269,7 +269,16 @@ def load_batch(
     stored = pd.DataFrame(rows, columns=[c.key for c in cols])
     stored["recorded_at"] = [_iso(t) for t in stored["recorded_at"]]
     log = log_from_frame(stored, manifest, f"batch {record.label} results")
-    batch = LabBatch(manifest, PlateSpec(**record.plate), plates, log, record.recollection_hours)
+    started = record.created_at.date().isoformat() if record.created_at else ""
+    batch = LabBatch(
+        manifest,
+        PlateSpec(**record.plate),
+        plates,
+        log,
+        record.recollection_hours,
+        lab=record.lab,
+        date=started,
+    )
     return batch, stored[["seq", "submitted_by"]]
 
 

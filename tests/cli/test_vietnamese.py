@@ -154,14 +154,14 @@ def test_the_plans_notes_are_said_in_vietnamese(tmp_path, monkeypatch):
     vi = run("plan", folder, "--days", "2", "--lang", "vi")
     assert vi.exit_code == 0, vi.output
     assert "ghi chú: địa phương '" in vi.stdout
-    words, numbers = english_in(vi.stdout, scenario_words(folder) + ["max_travel_hours"])
+    words, numbers = english_in(vi.stdout, [*scenario_words(folder), "max_travel_hours"])
     assert not words and not numbers, (words, numbers)
 
 
 def test_a_note_pickles_and_stays_english_text():
     import pickle
 
-    note = notes.Note("time_limit", status="TIME_LIMIT", lp_gap=0.01, gap=0.02)
+    note = notes.note("time_limit", status="TIME_LIMIT", lp_gap=0.01, gap=0.02)
     assert (
         note == "solver status TIME_LIMIT: best plan found within the time limit; the LP's "
         "relative gap 1.00%, this whole-sample plan's 2.00%"
@@ -181,7 +181,7 @@ def test_the_capacity_report_in_vietnamese_has_no_english(example, monkeypatch):
     en = run("capacity", folder)
     vi = run("capacity", folder, "--lang", "vi")
     assert en.exit_code == 0 and vi.exit_code == 0, en.output + vi.output
-    data = scenario_words(folder) + ["lab_days", "[expansion]"]
+    data = [*scenario_words(folder), "lab_days", "[expansion]"]
     words, numbers = english_in(vi.stdout, data)
     assert not words and not numbers, (words, numbers)
     words, numbers = english_in(en.stdout, data)

@@ -5,6 +5,7 @@ labopt.cli.lab.estimate), as `labopt batch ...` and `labopt estimate` will run t
 """
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -354,3 +355,51 @@ def test_estimate_several_files_and_errors(tmp_path):
     assert f"{tmp_path / 'c.csv'}, row 2, column 'size'" in " ".join(r.output.split())
     r = estimate(tmp_path / "a.csv", "--se", "0.3", "--sp", "0.5")
     assert r.exit_code == 2 and "must exceed 1 - specificity" in r.output
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_plate_maps_show_the_lab_the_date_and_each_pools_district(tmp_path, samples, lang):
+    from labopt.lab import words
+    from tests.cli.test_vietnamese import ENGLISH, vocabulary
+
+    out = tmp_path / "b"
+    r = lab_batch(
+        "make", samples, "--out", out, "-a", "D2", "-c", "10", "--batch", "TH0801",
+        "--lab", "th-cdc", "--date", "2021-10-04", "--lang", lang, "--map", "both",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    page = (out / "plates.html").read_text(encoding="utf-8")
+    day = "2021-10-04" if lang == "en" else "04/10/2021"
+    assert "th-cdc" in page and day in page
+    manifest = pd.read_csv(out / "manifest.csv", dtype=str)
+    first = manifest[manifest["stage"] == "1"] if "stage" in manifest else manifest
+    assert "sam-son" in page and "tho-xuan" in page  # each pool's district in its well
+    meta = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    assert (meta["lab"], meta["date"]) == ("th-cdc", "2021-10-04")
+    assert len(first) and list((out / "plate_maps" / "run1").glob("plate_*.png"))
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", " ", page, flags=re.S))
+    text = re.sub(r"TH0801-\S+|sam-son|tho-xuan|th-cdc|D2", " ", text)
+    found = vocabulary([text]) & (ENGLISH | vocabulary(words.TEXT["en"].values()))
+    found -= vocabulary(words.TEXT["vi"].values())
+    if lang == "vi":
+        assert not found, found
+        assert "giếng" in text
+    else:
+        assert {"plate", "reactions"} <= found
+    # decoding keeps the lab and date on the next run's map, in the language asked
+    template = out / "results_template.csv"
+    pools = pd.read_csv(template, dtype=str)
+    positive = pools.loc[pools["content"] == "reaction", "pool_id"].iloc[:1].tolist()
+    results = fill(template, positive=positive, out=tmp_path / "results.csv")
+    r = lab_batch("decode", out, results, "--lang", lang)
+    assert r.exit_code == 0, r.output
+    again = (out / "plates.html").read_text(encoding="utf-8")
+    assert "th-cdc" in again and day in again
+    if lang == "vi":
+        assert "thêm 1" in " ".join(r.output.split()) or "kết quả" in r.output
+
+
+def test_a_batch_date_must_be_a_date(tmp_path, samples):
+    r = lab_batch("make", samples, "--out", tmp_path / "b", "-a", "D2", "-c", "10",
+                  "--date", "04/10/2021")  # fmt: skip
+    assert r.exit_code == 2 and "--date" in r.output and not (tmp_path / "b").exists()
