@@ -120,6 +120,8 @@ def write_outputs(
     if charts:
         files["tested_vs_target.png"] = lambda path: chart_days(rep, path, lang)
         files["lab_utilisation.png"] = lambda path: chart_labs(rep, path, lang)
+        files["lab_week.png"] = lambda path: chart_lab_week(rep, path, lang)
+        files["map.png"] = lambda path: chart_map(rep, path, lang)
         if rep.plan.input.supply is not None:  # the scenario has supply routes
             files["reagent.png"] = lambda path: chart_reagent(rep, path, lang)
     files.update(extra or {})
@@ -399,6 +401,173 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     fig.tight_layout()
     fig.savefig(path)
     return fig
+
+
+def lab_week(rep: PlanReport) -> pd.DataFrame:
+    """Per lab over the week (reactions): each stream's, the retest reserve, and the capacity
+    left idle by reason: no reagent (capacity the lab's reagent could not feed), standby off
+    (a standby lab not switched on) and not needed (room nobody sent samples to). Columns:
+    lab, lab_name, one per stream id, reserve, no_reagent, standby_off, not_needed; labs by
+    their capacity, largest first. Per lab, the columns add up to its capacity without reagent
+    over the week."""
+    labs = rep.labs
+    off = (labs["status"] == "standby") & ~labs["switched_on"].astype(bool)
+    on = ~off
+    a = rep.allocations
+    by_stream = (
+        a.pivot_table(index="lab", columns="stream", values="reactions", aggfunc="sum")
+        .reindex(columns=list(rep.plan.input.stream_ids))
+        .fillna(0.0)
+    )
+    room = labs["capacity_without_reagent"]
+    # on a day the lab runs: reactions, then the reserve held back from what is left, then
+    # the room its reagent could feed but nobody needed; what remains is idle for want of
+    # reagent (the reserve is capacity, not reagent: it may lie beyond what reagent feeds)
+    reserve = np.minimum(labs["reserve"], (room - labs["reactions"]).clip(lower=0))
+    not_needed = (labs["capacity"] - labs["reactions"] - reserve).clip(lower=0)
+    no_reagent = (room - labs["reactions"] - reserve - not_needed).clip(lower=0)
+    week = (
+        pd.DataFrame(
+            {
+                "lab": labs["lab"],
+                "lab_name": labs["lab_name"],
+                "reserve": reserve.where(on, 0.0),
+                "no_reagent": no_reagent.where(on, 0.0),
+                "standby_off": room.where(off, 0.0),
+                "not_needed": not_needed.where(on, 0.0),
+                "size": room,
+            }
+        )
+        .groupby(["lab", "lab_name"], sort=False)
+        .sum()
+        .reset_index()
+    )
+    week = week.join(by_stream, on="lab").fillna(0.0)
+    week = week.sort_values("size", ascending=False, kind="stable").drop(columns="size")
+    cols = [
+        "lab",
+        "lab_name",
+        *rep.plan.input.stream_ids,
+        "reserve",
+        "no_reagent",
+        "standby_off",
+        "not_needed",
+    ]
+    return week[cols].reset_index(drop=True)
+
+
+def chart_lab_week(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
+    """Per lab (the NAMED_LABS largest), a bar of its week's capacity: reactions by stream,
+    the retest reserve, and idle capacity by reason (no reagent, standby lab off, not
+    needed)."""
+    week = lab_week(rep).head(NAMED_LABS)
+    streams = {s.id: s.named(lang) for s in rep.plan.scenario.streams}
+    parts = [
+        *(
+            (sid, streams[sid], colour)
+            for sid, colour in zip(streams, STREAM_COLOURS * 3, strict=False)
+        ),
+        ("reserve", word("reserve", lang), "#a6761d"),
+        ("no_reagent", word("no_reagent", lang), "#d95f02"),
+        ("standby_off", word("standby_off", lang), "#bbbbbb"),
+        ("not_needed", word("not_needed", lang), "#e8e8e8"),
+    ]
+    fig = _figure(9, max(3.0, 0.26 * len(week) + 2.0))
+    ax = fig.add_subplot()
+    y = np.arange(len(week))
+    left = np.zeros(len(week))
+    for key, label, colour in parts:
+        values = week[key].to_numpy(dtype=float)
+        ax.barh(y, values, left=left, color=colour, label=label, edgecolor="white", linewidth=0.3)
+        left += values
+    ax.set_yticks(y, [textwrap.shorten(str(n), 45) for n in week["lab_name"]], fontsize=6.5)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(lambda v, _: number_text(v, lang, ",.0f"))
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_xlabel(word("reactions_week", lang), fontsize=8)
+    title = f"{rep.plan.scenario.province.name}: {word('lab_week_title', lang)}"
+    ax.set_title(textwrap.fill(title, 80), fontsize=10)
+    height = fig.get_figheight()
+    rows = -(-len(parts) // 3)
+    fig.legend(loc="lower center", ncol=3, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, (0.2 * rows + 0.15) / height, 1, 1))
+    fig.savefig(path)
+    return fig
+
+
+def chart_map(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
+    """Units (circles, by the samples they send) and labs (squares, by the reactions they
+    run) at their coordinates, with a line from each unit to each lab it sends samples to
+    over the week, as wide as the samples sent; standby labs never switched on hollow. No
+    tiles: the coordinates as they are, in degrees."""
+    scn = rep.plan.scenario
+    a = rep.allocations
+    flows = a.groupby(["district", "lab"], sort=False)["samples"].sum().reset_index()
+    flows = flows[flows["samples"] > 0]
+    units = {d.code: d for d in scn.districts}
+    labs = {lab.id: lab for lab in scn.labs}
+    fig = _figure(8, 8)
+    ax = fig.add_subplot()
+    from matplotlib.collections import LineCollection  # with matplotlib: see _figure
+
+    widest = max(float(flows["samples"].max()), 1.0) if len(flows) else 1.0
+    segments = [
+        [(units[d].lon, units[d].lat), (labs[lab].lon, labs[lab].lat)]
+        for d, lab in zip(flows["district"], flows["lab"], strict=True)
+    ]
+    widths = 0.3 + 3.0 * flows["samples"].to_numpy(dtype=float) / widest
+    ax.add_collection(
+        LineCollection(segments, linewidths=widths, colors="#1b9e77", alpha=0.45, zorder=1)
+    )
+    sent = a.groupby("district")["samples"].sum()
+    ran = a.groupby("lab")["reactions"].sum()
+    size = max(float(sent.max()), 1.0) if len(sent) else 1.0
+    ax.scatter(
+        [d.lon for d in scn.districts],
+        [d.lat for d in scn.districts],
+        s=[8 + 120 * sent.get(d.code, 0) / size for d in scn.districts],
+        color="#7570b3",
+        alpha=0.7,
+        zorder=2,
+        label=word("units", lang),
+    )
+    used = [lab for lab in scn.labs if ran.get(lab.id, 0) > 0]
+    idle = [lab for lab in scn.labs if ran.get(lab.id, 0) <= 0]
+    most = max(float(ran.max()), 1.0) if len(ran) else 1.0
+    ax.scatter(
+        [x.lon for x in used],
+        [x.lat for x in used],
+        marker="s",
+        s=[20 + 160 * ran.get(x.id, 0) / most for x in used],
+        color="#d95f02",
+        zorder=3,
+        label=word("labs_used", lang),
+    )
+    if idle:
+        ax.scatter(
+            [x.lon for x in idle],
+            [x.lat for x in idle],
+            marker="s",
+            s=20,
+            facecolor="none",
+            edgecolor="#666666",
+            zorder=3,
+            label=word("labs_idle", lang),
+        )
+    ax.set_aspect(1 / max(np.cos(np.radians(np.mean([d.lat for d in scn.districts]))), 0.2))
+    ax.set_xlabel(word("longitude", lang), fontsize=8)
+    ax.set_ylabel(word("latitude", lang), fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.xaxis.set_major_formatter(lambda v, _: number_text(v, lang, ".1f"))
+    ax.yaxis.set_major_formatter(lambda v, _: number_text(v, lang, ".1f"))
+    ax.set_title(f"{scn.province.name}: {word('map_title', lang)}", fontsize=10)
+    ax.legend(loc="best", fontsize=7, markerscale=0.6)
+    fig.tight_layout()
+    fig.savefig(path)
+    return fig
+
+
+STREAM_COLOURS = ["#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#666666"]
 
 
 def reagent_series(rep: PlanReport, most: int = REAGENT_LABS) -> pd.DataFrame:

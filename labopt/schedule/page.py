@@ -22,7 +22,13 @@ from labopt.files import write_output_file
 from labopt.numbers import date_text, fill, number_text
 from labopt.schedule.labels import check_lang, summary_texts, word
 from labopt.schedule.notes import NOTES, note_text
-from labopt.schedule.output import chart_days, chart_labs, chart_reagent
+from labopt.schedule.output import (
+    chart_days,
+    chart_lab_week,
+    chart_labs,
+    chart_map,
+    chart_reagent,
+)
 from labopt.schedule.report import PlanReport
 from labopt.schedule.summary import (
     COLUMNS,
@@ -51,6 +57,9 @@ PAGE_TEXT = {
         "made": "Made by labopt {version} on {today}.",
         "chart_days": "Samples tested, waiting and untested per day, against the targets",
         "chart_labs": "Lab utilisation per day",
+        "chart_lab_week": "Each lab's week: reactions by stream, retest reserve, idle capacity and "
+        "why",
+        "chart_map": "Units and labs at their coordinates, with where each unit sends its samples",
         "chart_reagent": "Reagent left in the labs that send or receive shipments",
     },
     "vi": {
@@ -69,6 +78,9 @@ PAGE_TEXT = {
         "made": "Lập bằng labopt {version} ngày {today}.",
         "chart_days": "Số mẫu đã xét nghiệm, chờ và không xét nghiệm mỗi ngày so với chỉ tiêu",
         "chart_labs": "Tỷ lệ sử dụng công suất phòng xét nghiệm từng ngày",
+        "chart_lab_week": "Cả tuần của mỗi phòng: phản ứng theo luồng mẫu, dự phòng xét nghiệm "
+        "lại, công suất bỏ trống và lý do",
+        "chart_map": "Địa phương và phòng xét nghiệm theo tọa độ, cùng nơi mỗi địa phương gửi mẫu",
         "chart_reagent": "Sinh phẩm còn lại ở các phòng gửi hoặc nhận sinh phẩm",
     },
 }
@@ -218,6 +230,8 @@ def report_html(rep: PlanReport, lang: str = "en", *, today: dt.date | None = No
     charts = [
         {"png": _png(chart_days, rep, lang), "caption": w["chart_days"]},
         {"png": _png(chart_labs, rep, lang), "caption": w["chart_labs"]},
+        {"png": _png(chart_lab_week, rep, lang), "caption": w["chart_lab_week"]},
+        {"png": _png(chart_map, rep, lang), "caption": w["chart_map"]},
     ]
     if rep.plan.input.supply is not None:
         charts.append({"png": _png(chart_reagent, rep, lang), "caption": w["chart_reagent"]})
