@@ -294,7 +294,7 @@ def parse_date(value, fmt: NumberFormat) -> dt.date:
 _SWAP = str.maketrans({",": ".", ".": ","})
 
 
-def number_text(x: float, lang: str = "en", spec: str = ",") -> str:
+def number_text(x: float | np.number, lang: str = "en", spec: str = ",") -> str:
     """``x`` formatted by the format ``spec`` (default: whole, grouped by thousands) in
     ``lang``'s number format: ``number_text(8000.5, "vi", ",.1f") == "8.000,5"``."""
     text = format(x, spec)

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.table import Table
@@ -43,7 +44,7 @@ from labopt.lab.manifest import make_manifest, read_manifest, read_samples
 from labopt.lab.plates import PlateSpec, save_plate_pngs
 from labopt.lab.results import read_results
 from labopt.lab.tables import csv_writer, read_table, text_writer, write_folder
-from labopt.lab.words import say
+from labopt.lab.words import estimate_note, heading, say
 from labopt.notes import note_text
 from labopt.numbers import number_text
 from labopt.pooling.assay import MAX_STAGES, SENSITIVITY, SPECIFICITY
@@ -393,11 +394,13 @@ def estimate(
             "scenario's format) here"
         ),
     ] = None,
+    lang: Annotated[str, typer.Option(help="table labels: en or vi")] = "en",
     json: Json = False,
     force: Force = False,
 ) -> None:
     """Prevalence per district and stream from pooled results (maximum likelihood with
     Se/Sp, unequal pool sizes, 95 % score interval)."""
+    check_lang(lang)
     keys = tuple(c.strip().lower() for c in by.split(",") if c.strip())
     tables = []
     for path in results:
@@ -426,31 +429,30 @@ def estimate(
     if json:
         print_json({"estimates": est.to_dict("records"), "files": [str(f) for f in files]})
         return
-    table = Table(
-        title=f"Prevalence from pooled results ({level:.0%} score interval, Se {se:g}, Sp {sp:g})",
-        title_justify="left",
-    )
-    for col in est.columns:
-        if col in ("se", "sp", "level"):
-            continue
-        table.add_column(
-            col, justify="left" if col in (*keys, "note", "algorithm", "config") else "right"
-        )
+    title = say("estimate_title", lang, level=level, se=se, sp=sp)
+    table = Table(title=title, title_justify="left")
+    shown = [c for c in est.columns if c not in ("se", "sp", "level")]
+    for col in shown:
+        left = col in (*keys, "note", "algorithm", "config")
+        table.add_column(heading(col, lang), justify="left" if left else "right")
     for r in est.to_dict("records"):
-        table.add_row(
-            *[
-                fmt(v, 4) if isinstance(v, float) else str(v)
-                for c, v in r.items()
-                if c not in ("se", "sp", "level")
-            ]
-        )
+        cells = []
+        for c in shown:
+            v = r[c]
+            if c == "note":
+                cells.append(estimate_note(str(v), lang))
+            elif isinstance(v, float):
+                cells.append(number_text(v, lang, ".4f") if np.isfinite(v) else fmt(v, 4))
+            elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                cells.append(number_text(v, lang))
+            else:
+                cells.append(str(v))
+        table.add_row(*cells)
     console.print(table)
     if out is not None:
-        console.print(
-            f"wrote {out}/: estimates.csv, estimates.json"
-            f"{', prevalence.csv' if 'prevalence.csv' in payload else ''}",
-            highlight=False,
-        )
+        names = "estimates.csv, estimates.json"
+        names += ", prevalence.csv" if "prevalence.csv" in payload else ""
+        console.print(say("wrote_estimates", lang, out=out, files=names), highlight=False)
 
 
 def json_dumps(df: pd.DataFrame) -> str:

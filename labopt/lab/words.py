@@ -45,6 +45,9 @@ TEXT = {
         "after_run": "Batch {batch} after run {run}",
         "recollect_people": "re-collect {people:,} people in {groups:,} address group(s) "
         "(recollect.csv); their results come {hours:g} h later",
+        "estimate_title": "Prevalence from pooled results ({level:.0%} score interval, Se {se:g}, "
+        "Sp {sp:g})",
+        "wrote_estimates": "wrote {out}/: {files}",
     },
     "vi": {
         "plate_map": "Sơ đồ đĩa, lô {batch} ({design}), lượt chạy {run}",
@@ -84,6 +87,9 @@ TEXT = {
         "after_run": "Lô {batch} sau lượt chạy {run}",
         "recollect_people": "lấy lại mẫu của {people:,} người ở {groups:,} nhóm địa chỉ "
         "(recollect.csv); có kết quả sau {hours:g} giờ",
+        "estimate_title": "Tỷ lệ nhiễm ước tính từ kết quả mẫu gộp (khoảng tin cậy điểm số "
+        "{level:.0%}, độ nhạy {se:g}, độ đặc hiệu {sp:g})",
+        "wrote_estimates": "đã ghi {out}/: {files}",
     },
 }
 
@@ -116,3 +122,49 @@ FIELD_WORDS = {
         }
     },
 }
+
+
+# the estimates table's headings, and its notes, in Vietnamese (English: the keys and notes)
+ESTIMATE_HEADINGS = {
+    "vi": {
+        "district": "địa phương",
+        "stream": "luồng mẫu",
+        "pools": "số mẫu gộp",
+        "positive_pools": "mẫu gộp dương tính",
+        "samples": "số mẫu",
+        "prevalence": "tỷ lệ nhiễm",
+        "lower": "cận dưới",
+        "upper": "cận trên",
+        "note": "ghi chú",
+        "algorithm": "cách gộp",
+        "config": "cấu hình",
+        "expected_tests_per_sample": "số xét nghiệm dự kiến mỗi mẫu",
+    }
+}
+ESTIMATE_NOTES = {
+    "vi": {
+        "no positive pool": "không có mẫu gộp dương tính",
+        "every pool positive: the data bound the prevalence from below only": "mọi mẫu gộp "
+        "đều dương tính: số liệu chỉ cho cận dưới của tỷ lệ nhiễm",
+        "no more positive pools than false positives explain": "số mẫu gộp dương tính không "
+        "nhiều hơn số dương tính giả",
+        "the results are unlikely under the assay's Se/Sp at any prevalence: fewer positive "
+        "pools than false positives alone give; check the specificity": "kết quả khó xảy ra "
+        "với độ nhạy/độ đặc hiệu của sinh phẩm ở bất kỳ tỷ lệ nhiễm nào: ít mẫu gộp dương tính "
+        "hơn cả số dương tính giả; hãy kiểm tra độ đặc hiệu",
+        "the results are unlikely under the assay's Se/Sp at any prevalence: more positive "
+        "pools than the sensitivity allows; check the sensitivity": "kết quả khó xảy ra với độ "
+        "nhạy/độ đặc hiệu của sinh phẩm ở bất kỳ tỷ lệ nhiễm nào: nhiều mẫu gộp dương tính hơn "
+        "độ nhạy cho phép; hãy kiểm tra độ nhạy",
+    }
+}
+
+
+def heading(column: str, lang: str) -> str:
+    """An estimates column's heading in ``lang`` (English: its key)."""
+    return ESTIMATE_HEADINGS.get(lang, {}).get(column, column)
+
+
+def estimate_note(note: str, lang: str) -> str:
+    """An estimate's note in ``lang`` (English: as written)."""
+    return ESTIMATE_NOTES.get(lang, {}).get(note, note)

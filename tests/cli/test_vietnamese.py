@@ -187,3 +187,34 @@ def test_the_capacity_report_in_vietnamese_has_no_english(example, monkeypatch):
     words, numbers = english_in(en.stdout, data)
     assert {"reactions", "labs"} <= words and numbers  # the check finds English
     assert "phản ứng/ngày" in vi.stdout
+
+
+def test_the_prevalence_estimates_in_vietnamese(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from labopt.lab import words as lab_words
+
+    monkeypatch.setenv("COLUMNS", "250")
+    results = tmp_path / "first_stage.csv"
+    pd.DataFrame(
+        {
+            "size": [10] * 40,
+            "result": ["positive"] * 3 + ["negative"] * 37,
+            "district": ["a"] * 20 + ["b"] * 20,
+            "stream": "screening",
+        }
+    ).assign(result=lambda d: d["result"].where(d["district"] == "a", "negative")).to_csv(
+        results, index=False
+    )
+    vi = run("estimate", results, "--design", "--lang", "vi")
+    assert vi.exit_code == 0, vi.output
+    english = ENGLISH | vocabulary(
+        [*lab_words.TEXT["en"].values(), *lab_words.ESTIMATE_NOTES["vi"]]
+    )
+    english -= vocabulary(
+        [*lab_words.TEXT["vi"].values(), *lab_words.ESTIMATE_NOTES["vi"].values()]
+    )
+    words = vocabulary([vi.stdout.replace("screening", " ")]) & english
+    assert not words, words
+    assert "không có mẫu gộp dương tính" in " ".join(vi.stdout.split())  # b: no positive pool
+    assert "0,95" in vi.stdout and "0.95" not in vi.stdout
