@@ -30,6 +30,7 @@ from labopt.lab.tables import read_table
 from labopt.numbers import date_text, fill, number_text
 from labopt.scenario import load_scenario
 from labopt.schedule.labels import check_lang, column
+from labopt.schedule.notes import NOTES, note_text
 
 app = typer.Typer(
     help="The daily loop: record each day's actuals, plan each morning from them.",
@@ -292,4 +293,5 @@ def history(
         t.add_row(*[_cell(v, lang, c) for v, c in zip(row, cols, strict=True)])
     console.print(t)
     for note in carried.notes:
-        console.print(f"note: {note}", highlight=False)
+        said = f"{NOTES[lang]['note']}: {note_text(note, lang)}"
+        console.print(said, highlight=False, markup=False)

@@ -22,6 +22,7 @@ import pandas as pd
 
 from labopt.daily.records import Records
 from labopt.errors import InputError
+from labopt.notes import Note
 from labopt.scenario.carry import DayAccount, next_day
 from labopt.scenario.model import Scenario
 
@@ -41,6 +42,27 @@ class Carried:
     scenario: Scenario
     accounts: list[tuple[dt.date, DayAccount]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+NOTES = {
+    "en": {
+        "no_tests": "{day}: no tests recorded; the {samples:,} samples collected that day or "
+        "waiting count as not tested",
+        "no_reagent_record": "{day}: {labs} recorded tests but no reagent used; their stock is "
+        "not reduced for that day",
+    },
+    "vi": {
+        "no_tests": "{day}: chưa nhập kết quả xét nghiệm; {samples:,} mẫu lấy trong ngày hoặc "
+        "đang chờ được tính là chưa xét nghiệm",
+        "no_reagent_record": "{day}: {labs} đã nhập kết quả xét nghiệm nhưng chưa nhập sinh phẩm "
+        "đã dùng; tồn kho của các phòng này không bị trừ cho ngày đó",
+    },
+}
+
+
+def note(key: str, /, **fields) -> Note:
+    """A note on the carried state: NOTES[lang][key] with ``fields``."""
+    return Note("labopt.daily.state:NOTES", key, **fields)
 
 
 def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
@@ -69,16 +91,10 @@ def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
         collected = int(records.on("collected", day)["samples"].sum())
         waiting = int(state.scenario.backlog["samples"].sum())
         if (collected or waiting) and tested.empty:
-            state.notes.append(
-                f"{day}: no tests recorded; the {collected + waiting:,} samples collected that "
-                f"day or waiting count as not tested"
-            )
+            state.notes.append(note("no_tests", day=day, samples=collected + waiting))
         silent = sorted(set(records.on("tested", day)["lab"]) - set(reagent["lab"]))
         if silent:
-            state.notes.append(
-                f"{day}: {', '.join(silent)} recorded tests but no reagent used; their stock "
-                f"is not reduced for that day"
-            )
+            state.notes.append(note("no_reagent_record", day=day, labs=", ".join(silent)))
         shipped = records.on("shipments", day)[["source", "target", "reactions"]]
         kits_shipped = records.on("kit_shipments", day)[["source", "target", "kits"]]
         kc = records.on("kit_counts", day)

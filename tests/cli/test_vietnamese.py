@@ -16,6 +16,7 @@ import pytest
 from labopt.capacity import words as capacity_words
 from labopt.cli import plan as plan_cli
 from labopt.daily import sheets as daily_sheets
+from labopt.daily import state as daily_state
 from labopt.numbers import number_text
 from labopt.scenario import load_scenario
 from labopt.schedule import compare, labels, notes
@@ -51,6 +52,7 @@ def texts(lang: str) -> list[str]:
         compare.SUPPLY_TEXT[lang],
         *daily_sheets.TEXT[lang].values(),
         *notes.NOTES[lang].values(),
+        *daily_state.NOTES[lang].values(),
         *capacity_words.TEXT[lang].values(),
         *capacity_words.CODES[lang].values(),
         *labels.STAGES.get(lang, {}).values(),
@@ -65,7 +67,7 @@ ENGLISH = vocabulary(texts("en")) - vocabulary(texts("vi"))
 
 def test_every_english_text_has_its_vietnamese_one():
     tables = (labels.TEMPLATES, labels.WORDS, labels.VALUES, plan_cli.TEXT, daily_sheets.TEXT)
-    for table in (*tables, notes.NOTES, capacity_words.TEXT):
+    for table in (*tables, notes.NOTES, daily_state.NOTES, capacity_words.TEXT):
         assert set(table["en"]) == set(table["vi"])
     assert len(plan_cli.COLUMNS["en"]) == len(plan_cli.COLUMNS["vi"])
     assert set(compare.GREEDY_TEXT) == set(compare.SUPPLY_TEXT) == {"en", "vi"}
