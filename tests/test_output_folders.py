@@ -419,7 +419,7 @@ def test_a_failure_in_the_workbook_writer_leaves_the_old_output(tmp_path, monkey
     assert run("plan", TINY, "--out", out, "--days", "2").exit_code == 0
     before = snapshot(out)
     monkeypatch.setattr(
-        "labopt.schedule.output.write_xlsx", lambda path, named: failing_writer(path)
+        "labopt.schedule.output.write_xlsx", lambda path, named, **_: failing_writer(path)
     )
     r = run("plan", TINY, "--out", out, "--days", "3")
     refused(r, "disk full")

@@ -128,9 +128,24 @@ def write_outputs(
     return sorted(write_output_folder(out_dir, files, force=force, kind="plan", reads=reads))
 
 
+SHEET_NAMES = {
+    "vi": {
+        "allocations": "Phân bổ",
+        "status": "Trạng thái",
+        "labs": "Phòng xét nghiệm",
+        "days": "Từng ngày",
+        "shortfall": "Thiếu hụt",
+        "supply": "Chuyển sinh phẩm, dụng cụ",
+        "screening": "Sàng lọc",
+    }
+}
+
+
 def write_plan_xlsx(path: Path, rep: PlanReport, data: Mapping[str, pd.DataFrame], lang: str):
-    """plan.xlsx: a sheet per table of :func:`tables` as :func:`sheets` shows them."""
-    shown = sheets(rep, data, lang)
+    """plan.xlsx: a sheet per table of :func:`tables` as :func:`sheets` shows them, named in
+    ``lang``."""
+    names = SHEET_NAMES.get(lang, {})
+    shown = {names.get(k, k): df for k, df in sheets(rep, data, lang).items()}
     percent = [
         h
         for df, raw in zip(shown.values(), data.values(), strict=True)

@@ -409,7 +409,7 @@ def test_kits_in_supply_csv_and_vietnamese(tmp_path):
     assert r.exit_code == 0, r.output
     supply = pd.read_csv(out / "supply.csv")  # data: English keys and codes
     assert set(supply["resource"]) == {"kits"} and supply["quantity"].sum() == 1200
-    sheet = pd.read_excel(out / "plan.xlsx", sheet_name="supply")  # for a person: Vietnamese
+    sheet = pd.read_excel(out / "plan.xlsx", sheet_name="Chuyển sinh phẩm, dụng cụ")  # Vietnamese
     assert set(sheet["Loại"]) == {"bộ dụng cụ lấy mẫu"} and sheet["Số lượng"].sum() == 1200
     assert "không được lấy do thiếu bộ dụng cụ" in " ".join(r.output.split())
 
