@@ -91,7 +91,12 @@ TEXT = {
 
 # codes of the labs table (facility type, status) and of limits, as a reader sees them
 CODES = {
-    "en": {"pcr": "pcr", "extraction": "extraction", "staff": "staff", "reagent": "reagent"},
+    "en": {
+        "provincial_cdc": "provincial CDC",
+        "provincial_hospital": "provincial hospital",
+        "district_medical_centre": "district medical centre",
+        "non_public": "non-public",
+    },
     "vi": {
         "provincial_cdc": "CDC tỉnh",
         "provincial_hospital": "bệnh viện tuyến tỉnh",

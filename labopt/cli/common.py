@@ -7,15 +7,19 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
 from rich.text import Text
 
 from labopt.csvfiles import CsvFileError, decode, separator
@@ -23,9 +27,85 @@ from labopt.errors import InputError
 from labopt.files import MARKER, OutputFolderError, read_marker
 from labopt.numbers import NumberTextError, number_format, parse_number
 
-# Tables stay readable when piped to a file or a log: no wrapping at 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+# Tables stay readable when piped to a file or a log: no wrapping at 80 columns, unless
+# COLUMNS says how wide the reader's screen is.
+def _width(stream) -> int | None:
+    return None if stream.isatty() or os.environ.get("COLUMNS") else 200
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
+
+
+def fitted_table(
+    headings: Sequence[str],
+    rows: Iterable[Sequence[str | Text]],
+    *,
+    title: str | None = None,
+    left: Collection[int] = (),
+    whole: Collection[int] = (),
+    optional: Collection[int] = (),
+    styles: Sequence[str | None] | None = None,
+) -> Table:
+    """A table with borders where the terminal is wide enough for it; on a narrower one,
+    without borders, its headings and cells wrapped at their spaces: nothing is cut with "…"
+    and no column is dropped but those in ``optional`` when even that is too wide (print it
+    with ``crop=False``). Columns in ``whole`` (dates) never wrap; ``left``: left-aligned
+    columns (others: right); ``styles``: one per row."""
+    rows = [list(r) for r in rows]
+    plain = [
+        [Text.from_markup(c).plain if isinstance(c, str) else c.plain for c in r] for r in rows
+    ]
+    # the narrowest a column may get: its longest word (a number, a date), or for ``whole``
+    # columns its longest cell, so that a cell wraps at its spaces and is never cut
+    widths = [
+        max(
+            (len(r[i]) if i in whole else max(map(len, r[i].split() or [""])) for r in plain),
+            default=0,
+        )
+        for i in range(len(headings))
+    ]
+
+    # a column's least width: its longest word, heading or cell
+    least = [
+        max(w, *(len(x) for x in str(h).split()), 1) for w, h in zip(widths, headings, strict=True)
+    ]
+
+    def build(narrow: bool, drop: Collection[int] = ()) -> Table:
+        table = Table(
+            title=title,
+            title_justify="left",
+            box=box.SIMPLE_HEAD if narrow else box.HEAVY_HEAD,
+            padding=(0, 0 if narrow else 1),
+            collapse_padding=narrow,
+            show_edge=not narrow,
+        )
+        keep = [i for i in range(len(headings)) if i not in drop]
+        for i in keep:
+            heading = headings[i]
+            table.add_column(
+                heading,
+                justify="left" if i in left else "right",
+                no_wrap=i in whole or not narrow,
+                overflow="fold",
+                min_width=least[i] if narrow else None,
+            )
+        for i, row in enumerate(rows):
+            table.add_row(*(row[j] for j in keep), style=styles[i] if styles else None)
+        return table
+
+    wide = build(False)
+    need = Measurement.get(console, console.options.update(width=1_000_000), wide).maximum
+    if need <= console.width:
+        return wide
+    drop = set(optional) if sum(least) + len(least) - 1 > console.width else set()
+    narrow = build(True, drop)
+    # wider than the screen even so: as wide as it must be (the terminal wraps its lines;
+    # print it with crop=False) rather than a column dropped or cut
+    need = sum(w for i, w in enumerate(least) if i not in drop) + len(least) - len(drop) - 1
+    narrow.width = max(need, console.width)  # fixed: rich then shrinks to the least widths
+    return narrow
 
 
 Force = Annotated[

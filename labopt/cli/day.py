@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from labopt.cli.common import (
     Force,
     Json,
     console,
     err_console,
+    fitted_table,
     parse_date_option,
     print_json,
     reports_errors,
@@ -285,13 +285,14 @@ def history(
         )
         return
     name = ws.province.province.name
-    t = Table(title=fill(TEXT[lang]["history"], lang, name=name), title_justify="left")
     cols = list(tables["days"].columns) if len(tables["days"]) else []
-    for c in cols:
-        t.add_column(column(c, lang), justify="left" if c == "date" else "right", no_wrap=True)
-    for row in tables["days"].itertuples(index=False):
-        t.add_row(*[_cell(v, lang, c) for v, c in zip(row, cols, strict=True)])
-    console.print(t)
+    headings = [column(c, lang) if lang == "vi" else c.replace("_", " ") for c in cols]
+    rows = [
+        [_cell(v, lang, c) for v, c in zip(row, cols, strict=True)]
+        for row in tables["days"].itertuples(index=False)
+    ]
+    title = fill(TEXT[lang]["history"], lang, name=name)
+    console.print(fitted_table(headings, rows, title=title, left=(0,), whole=(0,)), crop=False)
     for note in carried.notes:
         said = f"{NOTES[lang]['note']}: {note_text(note, lang)}"
         console.print(said, highlight=False, markup=False)

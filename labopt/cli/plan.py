@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich import box
 from rich.console import Console
 from rich.status import Status
-from rich.table import Table
 from rich.text import Text
 
 from labopt.cli.common import (
@@ -20,6 +18,7 @@ from labopt.cli.common import (
     NumberFormatOption,
     console,
     err_console,
+    fitted_table,
     print_json,
     reports_errors,
 )
@@ -41,9 +40,6 @@ from labopt.schedule.summary import (
     stream_rows,
     title,
 )
-
-# a terminal narrower than this gets the day table without borders, its cells wrapped
-WIDE_TABLE = 140
 
 # the shortfall report's first lines (the most pressing: reagent run-outs, then the days)
 SHORTFALL_LINES = 20
@@ -146,36 +142,20 @@ def print_summary(rep, lang: str, comparison=None) -> None:
     plan = rep.plan
     console.print(title(rep, lang), style="bold", highlight=False)
     console.print(solver_line(rep, lang), highlight=False)
-    # a narrow terminal wraps headings and "tested / target" at their spaces, never cuts a
-    # number or a date
-    narrow = console.width < WIDE_TABLE
-    table = Table(
-        title_justify="left",
-        box=box.SIMPLE_HEAD if narrow else box.HEAVY_HEAD,
-        padding=(0, 0 if narrow else 1),
-        collapse_padding=narrow,
-    )
-    for i, col in enumerate(COLUMNS[lang]):
-        left = i < 2 or i == len(COLUMNS[lang]) - 1
-        table.add_column(
-            col,
-            justify="left" if left else "right",
-            no_wrap=i < 2 or not narrow,
-            overflow="fold",
-            min_width=10 if i == 1 else None,
-        )
+    rows = []
     for row in day_rows(rep, lang):
         cells = [Text(c) for c in row.cells]
         for i, met in ((2, row.single_met), (3, row.pooled_met)):  # the tested figure
             cells[i].stylize("green" if met else "red", 0, cells[i].plain.index(" /"))
-        table.add_row(*cells)
-    console.print(table)
-    tt = Table(title=t["totals"], title_justify="left")
-    for i, col in enumerate(stream_columns(rep, lang)):
-        tt.add_column(col, justify="left" if i == 0 else "right")
-    for figures in stream_rows(rep, lang):
-        tt.add_row(*figures)
-    console.print(tt)
+        rows.append(cells)
+    last = len(COLUMNS[lang]) - 1
+    console.print(fitted_table(COLUMNS[lang], rows, left=(0, 1, last), whole=(0, 1)), crop=False)
+    console.print(
+        fitted_table(
+            stream_columns(rep, lang), stream_rows(rep, lang), title=t["totals"], left=(0,)
+        ),
+        crop=False,
+    )
     console.print(
         t["meets"] if rep.meets_targets else t["misses"],
         highlight=False,

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from labopt.capacity import capacity_report, capacity_table
 from labopt.capacity.words import code, say
@@ -16,6 +15,7 @@ from labopt.cli.common import (
     NumberFormatOption,
     console,
     err_console,
+    fitted_table,
     print_json,
     reports_errors,
     starting_point_folder,
@@ -53,23 +53,25 @@ def capacity(
         return
     df = capacity_table(report, scn)
     date = date_text(report.date, lang)
-    t = Table(
-        title=say("title", lang, province=scn.province.name, day=day, date=date),
-        title_justify="left",
-    )
-    for i, col in enumerate(say("columns", lang).split("|")):
-        t.add_column(col, justify="left" if i in (0, 1, 2, 8) else "right", no_wrap=i == 0)
+    rows, styles = [], []
     for r in df.itertuples(index=False):
         figures = (r.pcr, r.extraction, r.staff, r.reagent, r.reactions)
-        t.add_row(
-            r.name,
-            code(r.type, lang),
-            code(r.status, lang),
-            *(number_text(n, lang) for n in figures),
-            code(r.binding, lang),
-            style="dim" if r.status == "standby" else None,
+        rows.append(
+            [
+                r.name,
+                code(r.type, lang),
+                code(r.status, lang),
+                *(number_text(n, lang) for n in figures),
+                code(r.binding, lang),
+            ]
         )
-    console.print(t)
+        styles.append("dim" if r.status == "standby" else None)
+    title = say("title", lang, province=scn.province.name, day=day, date=date)
+    headings = say("columns", lang).split("|")
+    console.print(
+        fitted_table(headings, rows, title=title, left=(0, 1, 2, 8), optional=(1,), styles=styles),
+        crop=False,
+    )
     prov = report.to_dict()["province"]
     verdict = say("meets" if report.meets_targets else "misses", lang)
     console.print(

@@ -127,3 +127,36 @@ def test_progress_names_stages_and_the_solvers_steps_are_for_verbose(tmp_path):
     # the CLI's own stages (loading, writing) are translated too
     for stage in ("loading the scenario", "writing tables and charts", "starting"):
         assert stage in STAGES["vi"]
+
+
+@pytest.mark.parametrize("width", [80, 100, 145])
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_the_capacity_table_fits_the_terminal_without_cutting(lang, width, monkeypatch):
+    from labopt.cli import common
+    from labopt.numbers import number_text
+
+    monkeypatch.setattr(common.console, "_width", width)
+    r = run("capacity", THANH_HOA, "--lang", lang)
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert "…" not in r.stdout
+    data = json.loads(run("capacity", THANH_HOA, "--json").stdout)
+    for lab in data["labs"]:  # each lab's figures whole on its row (a name may wrap)
+        shown = [number_text(lab[k], lang) for k in ("pcr", "extraction", "staff", "reagent")]
+        assert any(all(f in line for f in shown) for line in lines), (lab, shown)
+
+
+def test_the_pipe_takes_the_width_columns_gives(tmp_path):
+    """Piped, a table is 200 columns wide unless COLUMNS says how wide the screen is."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "80"}
+    cmd = [sys.executable, "-m", "labopt.cli.main", "plan", str(THANH_HOA), "--days", "2"]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    env.pop("COLUMNS")
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    assert max(len(line) for line in out.splitlines()) > 80
