@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from labopt.cells import write_xlsx
-from labopt.numbers import fill, number_text
-from labopt.schedule.labels import check_lang, column
+from labopt.numbers import date_text, fill, number_text
+from labopt.schedule.labels import check_lang, column, word
+from labopt.schedule.output import DATE_FORMATS
 from labopt.schedule.report import PlanReport
 
 LAB_COLUMNS = [
@@ -25,6 +26,7 @@ LAB_COLUMNS = [
     "district",
     "district_name",
     "stream",
+    "stream_vi",
     "samples",
     "algorithm",
     "config",
@@ -37,6 +39,7 @@ UNIT_COLUMNS = [
     "district",
     "district_name",
     "stream",
+    "stream_vi",
     "lab",
     "lab_name",
     "samples",
@@ -96,11 +99,12 @@ def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
     plates, sample wells per plate), ``units`` (one row per unit, stream and lab it sends
     to) and ``shipments`` (reagent a store or lab sends a lab today, reactions, and collection
     kits a store sends a unit, kits; the date they can be used there). Stream names as the
-    scenario gives them."""
+    scenario gives them, in English (``stream``) and Vietnamese (``stream_vi``: the sheets in
+    Vietnamese show it under ``stream``)."""
     scn = rep.plan.scenario
-    names = {s.id: s.name for s in scn.streams}
     a = rep.allocations[(rep.allocations["day"] == 1) & (rep.allocations["samples"] > 0)].copy()
-    a["stream"] = a["stream"].map(names)
+    a["stream_vi"] = a["stream"].map({s.id: s.named("vi") for s in scn.streams})
+    a["stream"] = a["stream"].map({s.id: s.name for s in scn.streams})
     a["reactions"] = a["reactions"].round(1)
     labs = a.sort_values(["lab", "district", "stream"])[LAB_COLUMNS]
     units = a.sort_values(["district", "stream", "lab"])[UNIT_COLUMNS]
@@ -166,9 +170,28 @@ def write_dispatch_xlsx(
     tables: dict[str, pd.DataFrame], path: Path | io.BytesIO, lang: str = "en"
 ) -> None:
     """The sheets of ``tables`` (``labs``, ``lab_totals``, ``units``, ``shipments``, or some of
-    them) with headers in ``lang``."""
+    them) as a person reads them in ``lang``: headers, stream names, yes/no, dates as dates."""
     check_lang(lang)
-    write_xlsx(path, {k: df.rename(columns=lambda c: column(c, lang)) for k, df in tables.items()})
+    sheets = {}
+    for name, df in tables.items():
+        df = shown(df, lang)
+        if "arrival_date" in df:
+            df["arrival_date"] = [dt.date.fromisoformat(str(v)) for v in df["arrival_date"]]
+        sheets[name] = df.rename(columns=lambda c: column(c, lang))
+    write_xlsx(path, sheets, date_format=DATE_FORMATS[lang])
+
+
+def shown(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A dispatch table as ``lang`` shows it: the streams' names in it, yes/no for switched on
+    (the Vietnamese names column dropped)."""
+    df = df.copy()
+    if "stream_vi" in df:
+        if lang == "vi":
+            df["stream"] = df["stream_vi"]
+        df = df.drop(columns="stream_vi")
+    if "switched_on" in df:
+        df["switched_on"] = [word("yes" if v else "no", lang) for v in df["switched_on"]]
+    return df
 
 
 def dispatch_html(
@@ -229,6 +252,9 @@ def dispatch_html(
 
 def _table(df: pd.DataFrame, lang: str) -> str:
     esc = html.escape
+    df = shown(df, lang)
+    if "arrival_date" in df:
+        df["arrival_date"] = [date_text(str(v), lang) for v in df["arrival_date"]]
     head = "".join(f"<th>{esc(column(c, lang))}</th>" for c in df.columns)
     body = []
     for row in df.itertuples(index=False):

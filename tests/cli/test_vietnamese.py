@@ -220,3 +220,27 @@ def test_the_prevalence_estimates_in_vietnamese(tmp_path, monkeypatch):
     assert not words, words
     assert "không có mẫu gộp dương tính" in " ".join(vi.stdout.split())  # b: no positive pool
     assert "0,95" in vi.stdout and "0.95" not in vi.stdout
+
+
+def test_the_days_dispatch_sheets_in_vietnamese(tmp_path, monkeypatch):
+    """`labopt day plan --lang vi`: dispatch.html and dispatch.xlsx name the streams in
+    Vietnamese, date shipments dd/mm/yyyy (real dates in the workbook), say có/không."""
+    monkeypatch.setenv("COLUMNS", "250")
+    ws = tmp_path / "ws"
+    assert run("day", "init", ws, "--from", EXAMPLES / "thanh_hoa").exit_code == 0
+    r = run("day", "plan", ws, "--date", "2021-10-04", "--lang", "vi")
+    assert r.exit_code == 0, r.output
+    folder = ws / "plans" / "2021-10-04"
+    page = (folder / "dispatch.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", " ", page, flags=re.S))
+    assert "Sàng lọc nhóm nguy cơ" in text and "Screening of risk" not in text
+    words, numbers = english_in(text, scenario_words(EXAMPLES / "thanh_hoa"))
+    assert not words and not numbers, (words, numbers)
+    book = openpyxl.load_workbook(folder / "dispatch.xlsx")
+    for ws_ in book:
+        cells = [c for row in ws_.iter_rows(min_row=2) for c in row]
+        assert not any(isinstance(c.value, bool) for c in cells), ws_.title
+        assert not any(isinstance(c.value, str) and "Screening" in c.value for c in cells)
+        for c in cells:
+            if c.is_date:
+                assert c.number_format == "dd/mm/yyyy"
