@@ -189,12 +189,51 @@ def write_output_file(
     reads: Iterable[str | os.PathLike] = (),
 ) -> Path:
     """Write one file (e.g. a workbook) atomically: built beside ``path``, then renamed onto
-    it. An existing ``path`` is replaced only with ``force`` (labopt cannot tell whether it
-    wrote it), and never through a symlink."""
+    it, under the rules of :func:`check_output_file`."""
+    path = Path(path)
+    check_output_file(path, force=force, what=what, reads=reads)
+    old_mode = stat.S_IMODE(os.lstat(path).st_mode) if os.path.lexists(path) else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=path.suffix, prefix=f".{path.stem}.", dir=path.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.chmod(tmp, _new_file_mode() if old_mode is None else old_mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def check_output_file(
+    path: str | os.PathLike,
+    *,
+    force: bool = False,
+    what: str = "output file",
+    reads: Iterable[str | os.PathLike] = (),
+    beside: Iterable[str | os.PathLike] = (),
+) -> None:
+    """Refuse, before anything is written, a file labopt may not write: an input or one
+    inside it (``reads``), a path inside an output folder the same command writes
+    (``beside``: its files follow that folder's rules), a folder's marker, anything that is
+    not a regular file, and an existing file unless ``force`` (labopt cannot tell whether it
+    wrote it); never through a symlink."""
     path = Path(path)
     check_not_input(path, reads, what)
     _check_parents(path, what)
-    old_mode = None
+    for folder in beside:
+        inside = Path(os.path.abspath(folder))
+        if inside == Path(os.path.abspath(path)) or inside in Path(os.path.abspath(path)).parents:
+            raise OutputFolderError(
+                f"{what}: {path} lies inside {folder}, which this command writes as a folder; "
+                f"choose a path outside it."
+            )
+    if path.name == MARKER:
+        raise OutputFolderError(
+            f"{what}: {path} is the name of labopt's record of an output folder's files; "
+            f"labopt will not write over it, even with --force. Choose another name."
+        )
     if os.path.lexists(path):
         if path.is_symlink() or not path.is_file():
             raise OutputFolderError(
@@ -207,18 +246,6 @@ def write_output_file(
                 f"a file unless asked: add --force to replace it, or "
                 f"choose another name."
             )
-        old_mode = stat.S_IMODE(os.lstat(path).st_mode)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=path.suffix, prefix=f".{path.stem}.", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        os.chmod(tmp, _new_file_mode() if old_mode is None else old_mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def read_marker(folder: str | os.PathLike) -> set[str] | None:

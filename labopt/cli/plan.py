@@ -22,6 +22,7 @@ from labopt.cli.common import (
     print_json,
     reports_errors,
 )
+from labopt.files import check_output_file
 from labopt.numbers import fill
 from labopt.scenario import load_scenario
 from labopt.schedule import plan_scenario
@@ -89,6 +90,9 @@ def plan(
 ) -> None:
     """Plan the week: which pooling design and which lab for every unit, stream and day."""
     check_lang(lang)
+    if page is not None:  # refused before any planning, not after the folder is written
+        beside = [out] if out is not None else []
+        check_output_file(page, force=force, what="--report", reads=[scenario], beside=beside)
     with _progress(shown=not json, lang=lang) as status:
 
         def say(msg: str) -> None:

@@ -96,3 +96,24 @@ def test_the_report_lists_each_day_and_names_each_unit_of_day_one(tmp_path):
     data = scenario_words(EXAMPLES / "thanh_hoa")
     assert "Huyện Bá Thước" in text and "Trung tâm Kiểm soát bệnh tật tỉnh Thanh Hóa" in text
     assert ENGLISH and data  # the same vocabulary as the terminal's check
+
+
+def test_a_refused_report_path_is_refused_before_anything_is_written(tmp_path):
+    out = tmp_path / "o"
+    # inside the folder the same command writes
+    refused(run("plan", EXAMPLES / "thanh_hoa", "--days", "2", "--out", out,
+                "--report", out / "r.html"), "--report", "inside")  # fmt: skip
+    assert not out.exists()
+    # an existing file, without --force: nothing of --out is written either
+    page = tmp_path / "r.html"
+    page.write_text("mine", encoding="utf-8")
+    refused(run("plan", EXAMPLES / "thanh_hoa", "--days", "2", "--out", out,
+                "--report", page), "--report", "--force")  # fmt: skip
+    assert not out.exists() and page.read_text(encoding="utf-8") == "mine"
+    # a folder's marker, even with --force
+    assert run("plan", EXAMPLES / "thanh_hoa", "--days", "2", "--out", out).exit_code == 0
+    marker = out / ".labopt-output"
+    before = marker.read_bytes()
+    refused(run("plan", EXAMPLES / "thanh_hoa", "--days", "2", "--report", marker,
+                "--force"), "--report")  # fmt: skip
+    assert marker.read_bytes() == before
