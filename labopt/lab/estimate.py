@@ -90,7 +90,7 @@ class PrevalenceEstimate:
 
 
 def estimate_prevalence(
-    pool_sizes, positive, *, se: float = 0.99, sp: float = 0.99, level: float = 0.95
+    pool_sizes, positive, *, se: float = SENSITIVITY, sp: float = SPECIFICITY, level: float = 0.95
 ) -> PrevalenceEstimate:
     """Maximum-likelihood prevalence from pooled results, with a score interval.
 
@@ -126,7 +126,13 @@ def estimate_prevalence(
 
 
 def estimate_from_counts(
-    sizes, pools, positive_pools, *, se: float = 0.99, sp: float = 0.99, level: float = 0.95
+    sizes,
+    pools,
+    positive_pools,
+    *,
+    se: float = SENSITIVITY,
+    sp: float = SPECIFICITY,
+    level: float = 0.95,
 ) -> PrevalenceEstimate:
     """:func:`estimate_prevalence` from counts: ``pools[j]`` pools of ``sizes[j]`` samples,
     ``positive_pools[j]`` of them positive."""
@@ -157,7 +163,13 @@ def estimate_from_counts(
 
 
 def estimate_groups(
-    sizes, pools, positive_pools, *, se: float = 0.99, sp: float = 0.99, level: float = 0.95
+    sizes,
+    pools,
+    positive_pools,
+    *,
+    se: float = SENSITIVITY,
+    sp: float = SPECIFICITY,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """Estimates for many groups at once (vectorised).
 

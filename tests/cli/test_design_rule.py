@@ -80,7 +80,12 @@ def test_one_set_of_defaults_for_the_commands_the_library_and_a_scenario():
 
     from labopt.cli import lab as lab_cli
     from labopt.cli import pool as pool_cli
-    from labopt.lab.estimate import estimate_table
+    from labopt.lab.estimate import (
+        estimate_from_counts,
+        estimate_groups,
+        estimate_prevalence,
+        estimate_table,
+    )
     from labopt.pooling import evaluate, optimize
     from labopt.scenario.model import Policy
 
@@ -90,7 +95,14 @@ def test_one_set_of_defaults_for_the_commands_the_library_and_a_scenario():
         SPECIFICITY,
         MAX_STAGES,
     )
-    for func in (evaluate, optimize, estimate_table):
+    for func in (
+        evaluate,
+        optimize,
+        estimate_table,
+        estimate_prevalence,
+        estimate_from_counts,
+        estimate_groups,
+    ):
         sig = inspect.signature(func).parameters
         assert sig["se"].default == SENSITIVITY and sig["sp"].default == SPECIFICITY, func
     assert inspect.signature(with_design).parameters["max_stages"].default == MAX_STAGES
@@ -99,3 +111,35 @@ def test_one_set_of_defaults_for_the_commands_the_library_and_a_scenario():
         assert float(sig["se"].default) == SENSITIVITY, command
         assert float(sig["sp"].default) == SPECIFICITY, command
     assert inspect.signature(lab_cli.estimate).parameters["max_stages"].default == MAX_STAGES
+
+
+def test_no_function_of_labopt_assumes_another_assay():
+    """Every function of labopt with a default ``se`` or ``sp`` defaults to the one assay, but
+    the published survey formulas of labopt.screening (freedom, risk), which keep
+    RSurveillance's and epiR's own default of a perfect test (se = sp = 1) so that their
+    documented examples reproduce; the screening sizes built on them take the one assay."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import labopt
+
+    found = 0
+    for info in pkgutil.walk_packages(labopt.__path__, "labopt."):
+        if info.name.startswith("labopt.cli"):
+            continue
+        module = importlib.import_module(info.name)
+        for _, func in inspect.getmembers(module, inspect.isfunction):
+            params = inspect.signature(func).parameters
+            for name, want in (("se", SENSITIVITY), ("sp", SPECIFICITY)):
+                default = params[name].default if name in params else inspect.Parameter.empty
+                if isinstance(default, float):
+                    survey = func.__module__ in (
+                        "labopt.screening.freedom",
+                        "labopt.screening.risk",
+                    )
+                    if survey and default == 1.0:
+                        continue
+                    found += 1
+                    assert default == want, f"{func.__module__}.{func.__qualname__}: {name}"
+    assert found >= 10
