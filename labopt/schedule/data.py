@@ -406,7 +406,7 @@ def unreachable_note(scn: Scenario, u: dict) -> Note:
         ((scn.travel["district"] == u["unit"]) & (scn.travel["lab"] == u["nearest_lab"])).any()
     )
     if scn.travel is None or in_table:
-        enough = math.ceil(u["hours"] * 10 - 1e-9) / 10  # rounded up: it must cover the time
+        enough = math.ceil(u["hours"] * 100 - 1e-9) / 100  # rounded up: it must cover the time
         change = note("raise_limit", enough=enough)
     else:
         change = note("add_travel_row")
@@ -418,6 +418,7 @@ def unreachable_note(scn: Scenario, u: dict) -> Note:
         limit=scn.policy.max_travel_hours,
         where="" if scn.travel is None else note("in_travel"),
         nearest_lab=u["nearest_lab"],
+        lab_name=scn.lab_by_id[u["nearest_lab"]].name,
         hours=u["hours"],
         change=change,
     )

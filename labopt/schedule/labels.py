@@ -260,6 +260,10 @@ TEMPLATES = {
         "reactions short by day {last_day}; largest: {top_name}, {top_short:,.0f}",
         "reagent_day_one": "Day {day}: {top_name} runs out of reagent; "
         "{reactions_short:,.0f} reactions short by day {last_day}",
+        "reagent_day_end": "Day {day}: {labs_out:,} labs run out of reagent; nothing goes "
+        "untested for it by day {last_day}, but they start the day after with none",
+        "reagent_day_one_end": "Day {day}: {top_name} runs out of reagent; nothing goes "
+        "untested for it by day {last_day}, but it starts the day after with none",
         "reagent": "{lab_name}: reagent runs out on day {day}{until}{short}",
         "reagent_never": "{lab_name}: no reagent from day 1{until}{short}",
         "short": "; meanwhile {reactions_short:,.0f} reactions of its capacity stand idle while "
@@ -329,6 +333,11 @@ TEMPLATES = {
         "{top_short:,.0f}",
         "reagent_day_one": "Ngày {day}: {top_name} hết sinh phẩm; thiếu "
         "{reactions_short:,.0f} phản ứng đến hết ngày {last_day}",
+        "reagent_day_end": "Ngày {day}: {labs_out:,} phòng xét nghiệm hết sinh phẩm; đến hết "
+        "ngày {last_day} chưa có mẫu nào bị bỏ vì thế, nhưng ngày tiếp theo các phòng này không "
+        "còn sinh phẩm",
+        "reagent_day_one_end": "Ngày {day}: {top_name} hết sinh phẩm; đến hết ngày {last_day} "
+        "chưa có mẫu nào bị bỏ vì thế, nhưng ngày tiếp theo phòng này không còn sinh phẩm",
         "reagent": "{lab_name}: hết sinh phẩm vào ngày {day}{until}{short}",
         "reagent_never": "{lab_name}: không có sinh phẩm từ ngày 1{until}{short}",
         "short": "; trong thời gian đó {reactions_short:,.0f} phản ứng công suất bị bỏ trống "
@@ -552,6 +561,8 @@ def render(item: dict, lang: str) -> str:
         return fill(t[kind], lang, **item, why=shipment_why(item, lang))
     if kind == "reagent_day":
         key = "reagent_day_one" if item["labs_out"] == 1 else "reagent_day"
+        if item["reactions_short"] < 0.5:  # out at the end: none short within the plan
+            key += "_end"
         top = item["largest"]
         return fill(
             t[key], lang, **item, top_name=top["lab_name"], top_short=top["reactions_short"]

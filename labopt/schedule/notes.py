@@ -11,9 +11,10 @@ NOTES = {
     "en": {
         "unreachable": "unit '{unit}' ({name}) has {samples:,} samples but no lab within "
         "policy.max_travel_hours = {limit:g} h{where}: none of them is tested (they wait, then "
-        "count as untested); the nearest lab is '{nearest_lab}' at about {hours:.1f} h: {change}",
+        "count as untested); the nearest lab is '{nearest_lab}' ({lab_name}) at about {hours:.2f} h: "
+        "{change}",
         "in_travel": " in travel.csv",
-        "raise_limit": "raise max_travel_hours to {enough:.1f} h or more to test them there",
+        "raise_limit": "raise max_travel_hours to {enough:.2f} h or more to test them there",
         "add_travel_row": "add a travel.csv row for it (estimated from coordinates), and raise "
         "max_travel_hours if its road time is over the limit",
         "time_limit": "solver status {status}: best plan found within the time limit; the LP's "
@@ -31,7 +32,7 @@ NOTES = {
         "unreachable": "địa phương '{unit}' ({name}) có {samples:,} mẫu nhưng không có phòng "
         "xét nghiệm nào trong giới hạn policy.max_travel_hours = {limit:g} giờ{where}: không "
         "mẫu nào được xét nghiệm (mẫu phải chờ, rồi tính là không được xét nghiệm); phòng gần "
-        "nhất là '{nearest_lab}', khoảng {hours:.1f} giờ: {change}",
+        "nhất là '{nearest_lab}' ({lab_name}), khoảng {hours:.2f} giờ: {change}",
         "in_travel": " trong travel.csv",
         "raise_limit": "nâng max_travel_hours lên {enough:.1f} giờ trở lên để xét nghiệm mẫu ở đó",
         "add_travel_row": "thêm một dòng travel.csv cho địa phương này (ước tính từ tọa độ), và "

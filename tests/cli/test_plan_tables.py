@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -160,3 +161,14 @@ def test_the_pipe_takes_the_width_columns_gives(tmp_path):
     env.pop("COLUMNS")
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
     assert max(len(line) for line in out.splitlines()) > 80
+
+
+def test_a_run_out_with_nothing_short_says_so_instead_of_zero_reactions_short():
+    rep = plan_scenario(load_scenario(THANH_HOA.parent / "mai_son"))
+    days = [i for i in rep.shortfall if i["kind"] == "reagent_day"]
+    assert any(i["reactions_short"] < 0.5 for i in days)  # the case this is about
+    for lang in ("en", "vi"):
+        for line in rep.shortfall_texts(lang):
+            assert not re.search(r"\b0 (reactions short|phản ứng)", line), line
+    said = " ".join(rep.shortfall_texts("en"))
+    assert "nothing goes untested for it by day 7" in said

@@ -86,7 +86,8 @@ def test_a_unit_beyond_every_lab_is_planned_as_unreachable(tmp_path, method, equ
     assert hours > scn.policy.max_travel_hours
     note = next(n for n in rep.plan.notes if "unit 'c'" in n)
     assert f"has {FAR_SAMPLES:,} samples but no lab within" in note
-    assert f"the nearest lab is '{lab}' at about {hours:.1f} h" in note
+    name = scn.lab_by_id[lab].name
+    assert f"the nearest lab is '{lab}' ({name}) at about {hours:.2f} h" in note
     assert "max_travel_hours" in note
 
 
@@ -237,12 +238,16 @@ def test_the_note_with_a_travel_table(tmp_path, listed):
     if listed:
         assert (u["nearest_lab"], u["hours"]) == ("hosp", 6.5)
         assert note.endswith(
-            "at about 6.5 h: raise max_travel_hours to 6.5 h or more to test them there"
+            "at about 6.50 h: raise max_travel_hours to 6.50 h or more to test them there"
         )
     else:
         lab, hours = nearest_by_coordinates(scn, "c")
         assert (u["nearest_lab"], u["hours"]) == (lab, pytest.approx(hours))
-        assert f"the nearest lab is '{lab}' at about {hours:.1f} h: add a travel.csv row" in note
+        name = scn.lab_by_id[lab].name
+        assert (
+            f"the nearest lab is '{lab}' ({name}) at about {hours:.2f} h: add a travel.csv row"
+            in note
+        )
     rep = plan_scenario(scn)
     assert rep.check is not None and rep.check.ok, rep.check.violations[:5]
     assert rep.status[rep.status["district"] == "c"]["tested"].sum() == 0

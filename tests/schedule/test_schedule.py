@@ -164,8 +164,8 @@ def test_unit_without_a_reachable_lab_is_planned_with_a_note(tmp_path):
     assert re.fullmatch(
         r"unit 'b' \(Huyện Bê\) has 3,300 samples but no lab within "
         r"policy.max_travel_hours = 0.5 h: none of them is tested \(they wait, then count as "
-        r"untested\); the nearest lab is 'hosp' at about 2\.0 h: raise max_travel_hours to "
-        r"2\.0 h or more to test them there",
+        r"untested\); the nearest lab is 'hosp' \(Bệnh viện Đa khoa\) at about 1\.98 h: raise "
+        r"max_travel_hours to 1\.99 h or more to test them there",
         note,
     ), note
     rep = plan_scenario(scn)
