@@ -25,7 +25,7 @@ from rich.text import Text
 from labopt.csvfiles import CsvFileError, decode, separator
 from labopt.errors import InputError
 from labopt.files import MARKER, OutputFolderError, read_marker
-from labopt.numbers import NumberTextError, number_format, parse_number
+from labopt.numbers import NumberTextError, number_format, parse_date, parse_number
 
 
 # Tables stay readable when piped to a file or a log: no wrapping at 80 columns, unless
@@ -169,14 +169,20 @@ class UsageError(ValueError):
     """A flag value the CLI cannot parse."""
 
 
-def parse_date_option(text: str, parameter: str = "--date") -> dt.date:
-    """A date option's value, YYYY-MM-DD; InputError naming the option otherwise."""
+def parse_date_option(text: str, parameter: str = "--date", lang: str = "en") -> dt.date:
+    """A date option's value, YYYY-MM-DD (with ``lang`` vi also DD/MM/YYYY, as Vietnamese
+    writes it); InputError naming the option otherwise."""
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(
-            f"{parameter}: expected a date as YYYY-MM-DD, got {text!r}", parameter
-        ) from None
+        pass
+    if lang == "vi":
+        try:
+            return parse_date(text, number_format("vi"))
+        except NumberTextError:
+            pass
+    allowed = "YYYY-MM-DD" + (" or DD/MM/YYYY" if lang == "vi" else "")
+    raise InputError(f"{parameter}: expected a date as {allowed}, got {text!r}", parameter)
 
 
 def parse_floats(text: str, flag: str, fraction: bool = False) -> list[float]:

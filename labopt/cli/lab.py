@@ -173,7 +173,7 @@ def make(
     """Pool manifest and first-run plates for a batch of samples."""
     check_lang(lang)
     kind = _check_map(plate_map)
-    day = dt.date.today() if date is None else parse_date_option(date)
+    day = dt.date.today() if date is None else parse_date_option(date, lang=lang)
     spec = PlateSpec.parse(plate, controls, order)
     if (out / FILES["manifest"]).exists():
         raise ValueError(f"--out: {out} already holds a batch (manifest.csv); choose a new folder")
@@ -188,7 +188,8 @@ def make(
         print_json({**summary, "out": str(out), "files": sorted(str(f) for f in files)})
         return
     how = say("field" if field else "in_lab", lang)
-    title = say("summary", lang, batch=batch or "-", design=str(manifest.design), how=how)
+    label = batch or say("unnamed", lang)
+    title = say("summary", lang, batch=label, design=str(manifest.design), how=how)
     console.print(_summary_table(summary, title, lang))
     names = "manifest.csv, plates.csv, results_template.csv"
     names += ", plates.html" if kind in ("html", "both") else ""
@@ -274,7 +275,7 @@ def decode(
     counts = {"added": report.added, "corrected": report.corrected}
     console.print(say("applied", lang, **counts, unchanged=report.unchanged), highlight=False)
     done = int(lab.log["run"].max()) if len(lab.log) else 0
-    title = say("after_run", lang, batch=lab.manifest.batch or "-", run=done)
+    title = say("after_run", lang, batch=lab.manifest.batch or say("unnamed", lang), run=done)
     console.print(_summary_table(summary, title, lang))
     if recollect is not None and len(recollect):
         by_group = recollection_summary(recollect)

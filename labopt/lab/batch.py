@@ -442,7 +442,13 @@ class LabBatch:
         layout = self.pending_plates()
         m = self.manifest
         title = (
-            say("plate_map", lang, batch=m.batch or "-", design=str(m.design), run=self.runs)
+            say(
+                "plate_map",
+                lang,
+                batch=m.batch or say("unnamed", lang),
+                design=str(m.design),
+                run=self.runs,
+            )
             if len(layout)
             else say("nothing", lang)
         )

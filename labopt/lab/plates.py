@@ -419,9 +419,10 @@ def plate_figure(
     pools = wells["pool_id"].astype(str).to_numpy()
     for label, pid, x, y in zip(_labels(wells, batch, lang), pools, c_idx, r_idx, strict=False):
         district = districts.get(pid) if not big else None
-        if district:  # the district under the pool id, cut to fit the well
-            ax.text(x, y - 0.13, label, ha="center", va="center", fontsize=font)
-            ax.text(x, y + 0.2, district[:9], ha="center", va="center", fontsize=font - 1.5)
+        if district:  # the district under the pool id, shortened with "…" to fit the well
+            short = district if len(district) <= 14 else district[:13] + "…"
+            ax.text(x, y - 0.15, label, ha="center", va="center", fontsize=font)
+            ax.text(x, y + 0.2, short, ha="center", va="center", fontsize=font - 2.5)
         else:
             ax.text(x, y, label, ha="center", va="center", fontsize=font)
     n_r = int((wells["content"] == REACTION).sum())

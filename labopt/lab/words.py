@@ -48,6 +48,7 @@ TEXT = {
         "estimate_title": "Prevalence from pooled results ({level:.0%} score interval, Se {se:g}, "
         "Sp {sp:g})",
         "wrote_estimates": "wrote {out}/: {files}",
+        "unnamed": "(no label)",
     },
     "vi": {
         "plate_map": "Sơ đồ đĩa, lô {batch} ({design}), lượt chạy {run}",
@@ -90,6 +91,7 @@ TEXT = {
         "estimate_title": "Tỷ lệ nhiễm ước tính từ kết quả mẫu gộp (khoảng tin cậy điểm số "
         "{level:.0%}, độ nhạy {se:g}, độ đặc hiệu {sp:g})",
         "wrote_estimates": "đã ghi {out}/: {files}",
+        "unnamed": "(chưa đặt tên)",
     },
 }
 

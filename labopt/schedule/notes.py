@@ -11,8 +11,8 @@ NOTES = {
     "en": {
         "unreachable": "unit '{unit}' ({name}) has {samples:,} samples but no lab within "
         "policy.max_travel_hours = {limit:g} h{where}: none of them is tested (they wait, then "
-        "count as untested); the nearest lab is '{nearest_lab}' ({lab_name}) at about {hours:.2f} h: "
-        "{change}",
+        "count as untested); the nearest lab is '{nearest_lab}' ({lab_name}) at about "
+        "{hours:.2f} h: {change}",
         "in_travel": " in travel.csv",
         "raise_limit": "raise max_travel_hours to {enough:.2f} h or more to test them there",
         "add_travel_row": "add a travel.csv row for it (estimated from coordinates), and raise "

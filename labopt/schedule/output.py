@@ -396,14 +396,7 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
             label=word("standby_off", lang),
         ),
     ]
-    ax.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.12),
-        ncol=2,
-        fontsize=7,
-        frameon=False,
-    )
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=7, frameon=False)
     ax.set_xticks(range(grid.shape[1]), grid.columns)
     if len(keep) <= NAMED_LABS:
         ax.set_yticks(range(len(keep)), names, fontsize=7)
@@ -413,7 +406,7 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     ax.set_title(word("utilisation", lang), fontsize=10)
     bar = fig.colorbar(im, ax=ax, fraction=0.03)
     bar.ax.yaxis.set_major_formatter(lambda v, _: number_text(v, lang, ".0%"))
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.35 / fig.get_figheight(), 1, 1))  # the legend below
     fig.savefig(path)
     return fig
 
@@ -487,7 +480,7 @@ def chart_lab_week(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
         ("standby_off", word("standby_off", lang), "#bbbbbb"),
         ("not_needed", word("not_needed", lang), "#e8e8e8"),
     ]
-    fig = _figure(9, max(3.0, 0.26 * len(week) + 2.0))
+    fig = _figure(9, max(3.0, 0.32 * len(week) + 2.0))
     ax = fig.add_subplot()
     y = np.arange(len(week))
     left = np.zeros(len(week))
@@ -495,7 +488,7 @@ def chart_lab_week(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
         values = week[key].to_numpy(dtype=float)
         ax.barh(y, values, left=left, color=colour, label=label, edgecolor="white", linewidth=0.3)
         left += values
-    ax.set_yticks(y, [textwrap.shorten(str(n), 45) for n in week["lab_name"]], fontsize=6.5)
+    ax.set_yticks(y, [textwrap.fill(str(n), 40) for n in week["lab_name"]], fontsize=6.5)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(lambda v, _: number_text(v, lang, ",.0f"))
     ax.tick_params(axis="x", labelsize=7)

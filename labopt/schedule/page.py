@@ -198,7 +198,7 @@ def day_one(
     labs = [
         (
             str(name),
-            number_text(row.samples, lang),
+            number_text(round(row.samples), lang),
             f"{number_text(row.reactions, lang, ',.0f')} / "
             f"{number_text(capacity.get(lab, 0.0), lang, ',.0f')}",
         )
@@ -212,7 +212,7 @@ def day_one(
             str(names.get(r.district, r.district)),
             str(streams.get(r.stream, r.stream)),
             str(r.lab_name),
-            number_text(r.samples, lang),
+            number_text(round(r.samples), lang),
             word("single", lang) if r.algorithm == "IT" else f"{r.algorithm} {r.config}",
         )
         for r in rows.itertuples(index=False)

@@ -403,3 +403,12 @@ def test_a_batch_date_must_be_a_date(tmp_path, samples):
     r = lab_batch("make", samples, "--out", tmp_path / "b", "-a", "D2", "-c", "10",
                   "--date", "04/10/2021")  # fmt: skip
     assert r.exit_code == 2 and "--date" in r.output and not (tmp_path / "b").exists()
+
+
+def test_a_vietnamese_batch_takes_a_vietnamese_date(tmp_path, samples):
+    out = tmp_path / "b"
+    r = lab_batch("make", samples, "--out", out, "-a", "D2", "-c", "10", "--lab", "th-cdc",
+                  "--date", "04/10/2021", "--lang", "vi")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "batch.json").read_text(encoding="utf-8"))["date"] == "2021-10-04"
+    assert "(chưa đặt tên)" in r.output  # a batch without --batch
