@@ -100,7 +100,12 @@ def plan(
                 status.update(f"[bold]{stage_text(msg, lang)}...")
 
         # the solver's steps, as they come, for those who asked (stderr: stdout stays clean)
-        detail = (lambda msg: err_console.print(msg, highlight=False)) if verbose else None
+        detail = None
+        if verbose:
+
+            def detail(msg: str) -> None:
+                err_console.print(note_text(msg, lang), highlight=False, markup=False)
+
         say("loading the scenario")
         scn = load_scenario(scenario, number_format)
         report = plan_scenario(scn, days, method=method, progress=say, detail=detail)

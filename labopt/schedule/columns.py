@@ -58,6 +58,7 @@ from labopt.schedule.model import (
     relative_gap,
     wait_limit,
 )
+from labopt.schedule.notes import note
 
 # arcs added per unit-stream-day and pricing round; with the test arcs boxed the time hardly
 # depends on it
@@ -344,18 +345,19 @@ def solve_lp_columns(
         neg = np.flatnonzero(out & (rc < -tol))
         if neg.size:  # with the arcs that price in, those within a hair of it
             neg = np.flatnonzero(out & (rc < NEARLY_IN * day))
-        solved = (
-            f"pricing round {rounds + 1}: master solved in {master_secs:.2f} s "
-            f"({h.getInfo().simplex_iteration_count:,} iterations; within "
-            f"{relative_gap(z, bound):.2%} of the optimum)"
-        )
+        solved = {
+            "round": rounds + 1,
+            "secs": master_secs,
+            "iterations": h.getInfo().simplex_iteration_count,
+            "gap": relative_gap(z, bound),
+        }
         if neg.size == 0:
             status = "OPTIMAL"
-            say(f"{solved}, no lab arc left out prices in: optimal")
+            say(note("pricing_round", **solved, then=note("pricing_optimal")))
             break
         if max_rounds is not None and rounds >= max_rounds:
             status = "ROUND_LIMIT"
-            say(f"{solved}, stopped at the round limit")
+            say(note("pricing_round", **solved, then=note("pricing_stopped")))
             break
         # the most negative arcs of each unit-stream-day
         neg = neg[np.lexsort((rc[neg], m.x_row[neg]))]
@@ -364,7 +366,11 @@ def solve_lp_columns(
         rank = np.arange(neg.size) - np.repeat(start, np.diff(np.r_[start, neg.size]))
         add = neg[rank < MAX_NEW_PER_ROW]
         rounds += 1
-        say(f"{solved}, {add.size:,} lab arcs added to its {cols.size:,} columns")
+        say(
+            note(
+                "pricing_round", **solved, then=note("pricing_added", arcs=add.size, cols=cols.size)
+            )
+        )
         s2 = Ac[:, add]
         h.addCols(
             add.size,

@@ -27,6 +27,14 @@ NOTES = {
         "greedy_by_risk": "screening by risk is the LP's: the greedy rule plans the demand as "
         "given",
         "note": "note",
+        "pricing_round": "pricing round {round}: master solved in {secs:.2f} s ({iterations:,} "
+        "iterations; within {gap:.2%} of the optimum), {then}",
+        "pricing_optimal": "no lab arc left out prices in: optimal",
+        "pricing_stopped": "stopped at the round limit",
+        "pricing_added": "{arcs:,} lab arcs added to its {cols:,} columns",
+        "solved": "{how} solved in {secs:.2f} s ({variables:,} allocation variables): {status}",
+        "by_flow": "the min-cost flow",
+        "by_lp": "the whole LP",
     },
     "vi": {
         "unreachable": "địa phương '{unit}' ({name}) có {samples:,} mẫu nhưng không có phòng "
@@ -47,6 +55,14 @@ NOTES = {
         "greedy_by_risk": "sàng lọc theo nguy cơ chỉ có ở LP: quy tắc phân bổ lần lượt lập kế "
         "hoạch theo nhu cầu ban đầu",
         "note": "ghi chú",
+        "pricing_round": "vòng sinh cột {round}: bài toán chủ giải trong {secs:.2f} giây "
+        "({iterations:,} bước lặp; cách tối ưu không quá {gap:.2%}), {then}",
+        "pricing_optimal": "không còn cung nào có lợi: tối ưu",
+        "pricing_stopped": "dừng do hết số vòng",
+        "pricing_added": "thêm {arcs:,} cung phòng xét nghiệm vào {cols:,} cột",
+        "solved": "{how} giải trong {secs:.2f} giây ({variables:,} biến phân bổ): {status}",
+        "by_flow": "bài toán luồng chi phí nhỏ nhất",
+        "by_lp": "bài toán LP đầy đủ",
     },
 }
 

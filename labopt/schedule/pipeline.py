@@ -159,6 +159,7 @@ def make_plan(
             "routes (supply_routes.csv); use 'lp' or 'auto'",
             "method",
         )
+    size = inp.npairs * inp.ns * inp.days  # allocation variables
     if per is not None:
         say("solving the allocation (min-cost flow)")
         sol = solve_network(inp, cfg, w, per)
@@ -167,6 +168,10 @@ def make_plan(
         say("solving the allocation (LP)")
         sol = solve_lp(inp, cfg, w, detail)
         used = "lp"
+    if detail is not None and (used == "network" or lp_backend(cfg.solver, size) != "columns"):
+        how = note("by_flow" if used == "network" else "by_lp")
+        secs = sol.build_seconds + sol.solve_seconds
+        detail(note("solved", how=how, secs=secs, variables=size, status=sol.status))
     if not math.isfinite(sol.objective):
         plan = _greedy_instead(inp, w, sol, used, cfg, t_input)
         plan.notes += inp.notes

@@ -125,6 +125,11 @@ def test_progress_names_stages_and_the_solvers_steps_are_for_verbose(tmp_path):
     assert "pricing round" not in quiet.output
     loud = run("plan", folder, "--days", "3", "--verbose")
     assert "pricing round 1" in loud.stderr and "pricing round" not in loud.stdout
+    loud = run("plan", folder, "--days", "3", "--verbose", "--lang", "vi")
+    assert "vòng sinh cột 1" in loud.stderr and "pricing" not in loud.stderr
+    # a plan solved whole says so too
+    whole = run("plan", THANH_HOA, "--days", "2", "--verbose", "--method", "lp")
+    assert "the whole LP solved in" in whole.stderr
     # the CLI's own stages (loading, writing) are translated too
     for stage in ("loading the scenario", "writing tables and charts", "starting"):
         assert stage in STAGES["vi"]
