@@ -696,8 +696,8 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
     sample); stage: with one more PCR round allowed (policy.max_stages), the reactions the
     day's pooled samples would save, and the samples they would test; spare: room left at
     labs within reach. The binding cause is the one with the most reactions among reagent,
-    standby, travel and capacity; when none is short, the room left unused, else the stage
-    limit (a lever on every day with pooled samples), else capacity.
+    standby, travel and capacity; when none is short, the room left unused, else capacity.
+    The stage limit is given beside reagent or capacity only: where reactions are short.
     """
     inp, st = ctx.plan.input, ctx.st
     waiting_in = ctx.pending[:, mask, t]
@@ -774,7 +774,9 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
     }
     if capacity >= TOL:
         found.append(short_of_capacity)
-    stage = _stage_lever(ctx, t, mask)
+    # one more PCR round saves reactions: a lever only where reactions are short within reach
+    # (reagent or capacity), not where samples cannot reach a lab or room stands unused
+    stage = _stage_lever(ctx, t, mask) if reagent >= TOL or capacity >= TOL else None
     if stage is not None:
         found.append(stage)
     # room the plan leaves at labs within reach (reagent kept for later days, whole samples)

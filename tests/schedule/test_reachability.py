@@ -251,3 +251,17 @@ def test_the_note_with_a_travel_table(tmp_path, listed):
     rep = plan_scenario(scn)
     assert rep.check is not None and rep.check.ok, rep.check.violations[:5]
     assert rep.status[rep.status["district"] == "c"]["tested"].sum() == 0
+
+
+def test_no_stage_advice_where_samples_cannot_reach_a_lab(tmp_path):
+    """Samples of a unit beyond every lab wait while the labs have room: one more PCR round
+    would save reactions nobody is short of, so the report does not offer it."""
+    folder = copy_tiny(tmp_path)
+    add_far_unit(folder)
+    rep = plan_scenario(load_scenario(folder))
+    items = [i for i in rep.shortfall if i["kind"] in ("stream", "target") and i.get("causes")]
+    assert items  # the far unit's samples wait
+    for item in items:
+        names = [c["cause"] for c in item["causes"]]
+        if "capacity" not in names and "reagent" not in names:
+            assert "stage" not in names, item
