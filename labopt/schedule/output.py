@@ -122,8 +122,7 @@ def write_outputs(
         files["lab_utilisation.png"] = lambda path: chart_labs(rep, path, lang)
         files["lab_week.png"] = lambda path: chart_lab_week(rep, path, lang)
         files["map.png"] = lambda path: chart_map(rep, path, lang)
-        if rep.plan.input.supply is not None:  # the scenario has supply routes
-            files["reagent.png"] = lambda path: chart_reagent(rep, path, lang)
+        files["reagent.png"] = lambda path: chart_reagent(rep, path, lang)
     files.update(extra or {})
     return sorted(write_output_folder(out_dir, files, force=force, kind="plan", reads=reads))
 
@@ -616,8 +615,10 @@ def reagent_series(rep: PlanReport, most: int = REAGENT_LABS) -> pd.DataFrame:
 
 def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     """One panel per lab that sends or receives shipments: its reagent left at the end of
-    each day with the shipments (solid) and without them (dashed), against zero."""
+    each day with the shipments (solid) and without them (dashed), against zero. Without
+    supply routes, the labs that run lowest, their reagent left each day."""
     series = reagent_series(rep)
+    routes = rep.plan.input.supply is not None
     labs = list(dict.fromkeys(series["lab"]))
     cols = min(4, max(len(labs), 1))
     rows = max(1, -(-len(labs) // cols))
@@ -625,15 +626,17 @@ def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     for i, (_, g) in enumerate(series.groupby("lab", sort=False)):
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.axhline(0, color="#888888", lw=0.8)
-        ax.plot(g["day"], g["with"], color="#1b9e77", lw=1.8, label=word("with_shipments", lang))
-        ax.plot(
-            g["day"],
-            g["without"],
-            color="#d95f02",
-            lw=1.4,
-            ls="--",
-            label=word("without_shipments", lang),
-        )
+        solid = word("with_shipments" if routes else "reagent_left", lang)
+        ax.plot(g["day"], g["with"], color="#1b9e77", lw=1.8, label=solid)
+        if routes:
+            ax.plot(
+                g["day"],
+                g["without"],
+                color="#d95f02",
+                lw=1.4,
+                ls="--",
+                label=word("without_shipments", lang),
+            )
         ax.set_title(textwrap.fill(str(g["lab_name"].iloc[0]), 40), fontsize=7)
         ax.set_xticks(g["day"])
         ax.tick_params(labelsize=7)
@@ -644,7 +647,8 @@ def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
             ax.set_xlabel(word("day", lang), fontsize=7)
         if i == 0:
             fig.legend(loc="lower center", ncol=2, fontsize=8)
-    fig.suptitle(f"{rep.plan.scenario.province.name}: {word('reagent_title', lang)}", fontsize=10)
+    title = word("reagent_title" if routes else "reagent_lowest", lang)
+    fig.suptitle(f"{rep.plan.scenario.province.name}: {title}", fontsize=10)
     # fixed margins: tight_layout draws the figure once more just to measure it
     fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.16, wspace=0.3, hspace=0.55)
     fig.savefig(path)

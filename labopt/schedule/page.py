@@ -60,7 +60,8 @@ PAGE_TEXT = {
         "chart_lab_week": "Each lab's week: reactions by stream, retest reserve, idle capacity and "
         "why",
         "chart_map": "Units and labs at their coordinates, with where each unit sends its samples",
-        "chart_reagent": "Reagent left in the labs that send or receive shipments",
+        "chart_reagent": "Reagent left each day in the labs that send or receive shipments (or, "
+        "without supply routes, in those that run lowest)",
     },
     "vi": {
         "days": "Từng ngày",
@@ -81,7 +82,8 @@ PAGE_TEXT = {
         "chart_lab_week": "Cả tuần của mỗi phòng: phản ứng theo luồng mẫu, dự phòng xét nghiệm "
         "lại, công suất bỏ trống và lý do",
         "chart_map": "Địa phương và phòng xét nghiệm theo tọa độ, cùng nơi mỗi địa phương gửi mẫu",
-        "chart_reagent": "Sinh phẩm còn lại ở các phòng gửi hoặc nhận sinh phẩm",
+        "chart_reagent": "Sinh phẩm còn lại mỗi ngày ở các phòng gửi hoặc nhận sinh phẩm (hoặc, "
+        "khi không có tuyến chuyển, ở các phòng còn ít nhất)",
     },
 }
 
@@ -233,8 +235,7 @@ def report_html(rep: PlanReport, lang: str = "en", *, today: dt.date | None = No
         {"png": _png(chart_lab_week, rep, lang), "caption": w["chart_lab_week"]},
         {"png": _png(chart_map, rep, lang), "caption": w["chart_map"]},
     ]
-    if rep.plan.input.supply is not None:
-        charts.append({"png": _png(chart_reagent, rep, lang), "caption": w["chart_reagent"]})
+    charts.append({"png": _png(chart_reagent, rep, lang), "caption": w["chart_reagent"]})
     labs, dispatch = day_one(rep, lang)
     start = date_text(rep.plan.scenario.province.start_date, lang)
     made = date_text(today or dt.date.today(), lang)

@@ -34,7 +34,7 @@ def test_the_report_page_opens_offline_and_prints_on_a4(example, lang, tmp_path,
     assert f'<html lang="{lang}">' in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing to fetch
     pictures = re.findall(r'<img src="data:image/png;base64,', page)
-    assert len(pictures) == (5 if example == "thanh_hoa" else 4)  # reagent: supply routes
+    assert len(pictures) == 5
     words = page_text(page).replace(f"labopt {__version__}", " ")
     data = scenario_words(EXAMPLES / example)
     found, numbers = english_in(words, data)

@@ -36,9 +36,7 @@ CHARTS = {
 }
 
 
-# the reagent chart is drawn for a scenario with supply routes (thanh_hoa) only
-DRAWN = [("thanh_hoa", c) for c in CHARTS]
-DRAWN += [("thanh_hoa_variant", c) for c in CHARTS if c != "reagent"]
+DRAWN = [(name, c) for name in ("thanh_hoa", "thanh_hoa_variant") for c in CHARTS]
 _REPORTS: dict = {}
 
 
@@ -81,13 +79,12 @@ def texts_of(fig):
     return out
 
 
-def test_the_reagent_chart_is_drawn_where_there_are_supply_routes(tmp_path):
-    from labopt.schedule.output import write_outputs
-
+def test_the_reagent_chart_shows_shipments_where_there_are_supply_routes(tmp_path):
     for name in ("thanh_hoa", "thanh_hoa_variant"):
-        files = write_outputs(planned(name), tmp_path / name)
-        has = planned(name).plan.input.supply is not None
-        assert any(f.name == "reagent.png" for f in files) == has == (name == "thanh_hoa")
+        fig = chart_reagent(planned(name), tmp_path / f"{name}.png", "en")
+        lines = {len(ax.get_lines()) for ax in fig.axes}
+        # the zero line, with the shipments, and without them where there are routes
+        assert lines == ({3} if planned(name).plan.input.supply is not None else {2})
 
 
 @pytest.mark.parametrize("lang", ["en", "vi"])
