@@ -58,8 +58,10 @@ class Beside:
     forks for it; elsewhere (or from a thread other than the main one) it runs in turn. Its
     errors reach the caller as if it had run in the process."""
 
-    def __init__(self, write: Writer) -> None:
+    def __init__(self, write: Writer, group: str | None = None) -> None:
         self.write = write
+        # writers of one group share a child, one after the other (one import, one fork)
+        self.group = group
 
     def __call__(self, path: Path) -> object:
         return self.write(path)
@@ -409,14 +411,18 @@ def _stage(files: Mapping[str, Writer], tmp: Path) -> list[str]:
     children: list[_Child] = []
     try:
         in_turn = []
+        groups: dict[str, list[str]] = {}  # a child's files, by group (or alone, by name)
         for name, writer in files.items():
             if forking and isinstance(writer, Beside):
-                try:
-                    children.append(_Child(writer, targets[name]))
-                    continue
-                except OSError:  # no process to spare (EAGAIN, ENOMEM): write it in turn
-                    pass
-            in_turn.append(name)
+                groups.setdefault(writer.group or name, []).append(name)
+            else:
+                in_turn.append(name)
+        for names in groups.values():
+            beside = [(files[n], targets[n]) for n in names]
+            try:
+                children.append(_Child(beside))  # type: ignore[arg-type]
+            except OSError:  # no process to spare (EAGAIN, ENOMEM): write them in turn
+                in_turn += names
         for name in in_turn:
             files[name](targets[name])
         while children:
@@ -446,17 +452,20 @@ def _can_fork() -> bool:
 
 
 class _Child:
-    """One Beside writer running in a forked child; join() re-raises its exception."""
+    """Beside writers running one after the other in a forked child; join() re-raises the
+    first exception."""
 
-    def __init__(self, writer: Beside, target: Path) -> None:
-        self.target = target
+    def __init__(self, jobs: list[tuple[Beside, Path]]) -> None:
+        self.target = jobs[0][1]
         read, write = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: write the file, report an exception through the pipe
+        if pid == 0:  # the child: write the files, report an exception through the pipe
             os.close(read)
             code = 1
             try:
-                writer.write(target)
+                for writer, target in jobs:
+                    self.target = target
+                    writer.write(target)
                 code = 0
             except BaseException as exc:  # noqa: BLE001 -- any failure is the parent's to raise
                 with contextlib.suppress(BaseException):

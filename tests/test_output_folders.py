@@ -400,8 +400,10 @@ def test_a_failure_while_writing_leaves_the_old_output(tmp_path, monkeypatch, us
     if user_file:
         (out / "thesis.docx").write_bytes(THESIS)
     before = snapshot(out)
-    monkeypatch.setattr(
-        "labopt.schedule.output.chart_labs", lambda rep, path, lang: failing_writer(path)
+    from labopt.schedule import output
+
+    monkeypatch.setitem(
+        output.CHARTS, "lab_utilisation.png", lambda rep, path, lang: failing_writer(path)
     )
     r = run("plan", TINY, "--out", out, "--days", "3")
     refused(r, "disk full")

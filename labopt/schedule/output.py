@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import os
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -117,12 +117,9 @@ def write_outputs(
     files = {f"{name}.csv": _csv(df) for name, df in data.items()}
     files["plan.xlsx"] = Beside(lambda path: write_plan_xlsx(path, rep, data, lang))
     files["summary.json"] = _summary(rep, lang)
-    if charts:
-        files["tested_vs_target.png"] = lambda path: chart_days(rep, path, lang)
-        files["lab_utilisation.png"] = lambda path: chart_labs(rep, path, lang)
-        files["lab_week.png"] = lambda path: chart_lab_week(rep, path, lang)
-        files["map.png"] = lambda path: chart_map(rep, path, lang)
-        files["reagent.png"] = lambda path: chart_reagent(rep, path, lang)
+    if charts:  # drawn one after the other in a child beside the workbook's
+        for name, draw in CHARTS.items():
+            files[name] = Beside(_chart(draw, rep, lang), group="charts")
     files.update(extra or {})
     return sorted(write_output_folder(out_dir, files, force=force, kind="plan", reads=reads))
 
@@ -192,6 +189,13 @@ def supply_table(rep: PlanReport, lang: str = "en") -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=SUPPLY_COLUMNS)
+
+
+def _chart(draw: Callable[[PlanReport, Path, str], Figure], rep: PlanReport, lang: str) -> Writer:
+    def write(path: Path) -> None:
+        draw(rep, path, lang)
+
+    return write
 
 
 def _csv(df: pd.DataFrame) -> Writer:
@@ -653,3 +657,13 @@ def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.16, wspace=0.3, hspace=0.55)
     fig.savefig(path)
     return fig
+
+
+# the plan's charts by file name
+CHARTS = {
+    "tested_vs_target.png": chart_days,
+    "lab_utilisation.png": chart_labs,
+    "lab_week.png": chart_lab_week,
+    "map.png": chart_map,
+    "reagent.png": chart_reagent,
+}
