@@ -27,15 +27,11 @@ from labopt.errors import InputError
 from labopt.files import MARKER, OutputFolderError, read_marker
 from labopt.numbers import NumberTextError, number_format, parse_date, parse_number
 
-
 # Tables stay readable when piped to a file or a log: no wrapping at 80 columns, unless
-# COLUMNS says how wide the reader's screen is.
-def _width(stream) -> int | None:
-    return None if stream.isatty() or os.environ.get("COLUMNS") else 200
-
-
-console = Console(width=_width(sys.stdout))
-err_console = Console(stderr=True, width=_width(sys.stderr))
+# COLUMNS says how wide the reader's screen is. Errors piped are never wrapped: a log or a
+# script reads them whole.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 def fitted_table(
