@@ -68,13 +68,15 @@ def test_ratio_d2_grid():
         "D2 grid, k = 1..100 x 100,000 prevalences",
         NUMPY,
         lambda: nb.dorfman_grid(GRID, 100, 0.99, 0.99),
-        lambda: dorfman_grid(GRID, 100),
+        lambda: dorfman_grid(GRID, 100, se=0.99, sp=0.99),
         FLOOR_D2_GRID,
         repeat=3,
     )
     et_np, _ = nb.dorfman_grid(GRID[:1000], 100, 0.99, 0.99)
     np.testing.assert_allclose(
-        dorfman_grid(GRID[:1000], 100).expected_tests_per_sample, et_np, rtol=1e-10
+        dorfman_grid(GRID[:1000], 100, se=0.99, sp=0.99).expected_tests_per_sample,
+        et_np,
+        rtol=1e-10,
     )
 
 
@@ -84,12 +86,12 @@ def test_ratio_d3_search():
         "D3 search, first stage 3..30 (whole optimize)",
         NUMPY,
         lambda: nb.d3_search(P, 3, 30, 0.99, 0.99),
-        lambda: optimize(P, algorithm="D3", min_size=3, max_size=30),
+        lambda: optimize(P, algorithm="D3", min_size=3, max_size=30, se=0.99, sp=0.99),
         FLOOR_D3_SEARCH,
         repeat=3,
     )
     et_np, (I, parts) = nb.d3_search(P, 3, 30, 0.99, 0.99)
-    best = optimize(P, algorithm="D3", min_size=3, max_size=30).best
+    best = optimize(P, algorithm="D3", min_size=3, max_size=30, se=0.99, sp=0.99).best
     assert best.config == f"{I}:{','.join(map(str, parts))}"
     assert best.expected_tests_per_sample == pytest.approx(et_np, rel=1e-12)
 
@@ -124,17 +126,17 @@ def _d2_kernel():
 SEARCHES = {
     "D2": (
         "D2 search, k = 3..40 (whole optimize)",
-        lambda: optimize(P, algorithm="D2", min_size=3, max_size=40),
+        lambda: optimize(P, algorithm="D2", min_size=3, max_size=40, se=0.99, sp=0.99),
         _d2_kernel,
     ),
     "A2": (
         "A2 search, n = 3..20 (whole optimize)",
-        lambda: optimize(P, algorithm="A2", min_size=3, max_size=20),
+        lambda: optimize(P, algorithm="A2", min_size=3, max_size=20, se=0.99, sp=0.99),
         lambda: nb.array_search(P, 3, 20, 0.99, 0.99, False),
     ),
     "A2M": (
         "A2M search, n = 3..20 (whole optimize)",
-        lambda: optimize(P, algorithm="A2M", min_size=9, max_size=400),
+        lambda: optimize(P, algorithm="A2M", min_size=9, max_size=400, se=0.99, sp=0.99),
         lambda: nb.array_search(P, 3, 20, 0.99, 0.99, True),
     ),
 }
@@ -162,7 +164,7 @@ def test_ratio_simulator():
         "D2 simulator, k = 10: 1M samples (NumPy: 1M samples too)",
         NUMPY,
         lambda: nb.simulate_dorfman(P, 10, 0.99, 0.99, 100_000, 1),
-        lambda: simulate("D2", "10", prevalence=P, samples=1_000_000, seed=1),
+        lambda: simulate("D2", "10", prevalence=P, se=0.99, sp=0.99, samples=1_000_000, seed=1),
         FLOOR_SIMULATOR,
         repeat=3,
     )

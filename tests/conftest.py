@@ -14,7 +14,9 @@ def rng():
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own download is not used
 
 
-@pytest.fixture(scope="session")
+# one per module: Playwright runs an event loop while the browser is open, and a test that
+# calls asyncio.run must not find it
+@pytest.fixture(scope="module")
 def browser():
     """Headless Chromium driven by Playwright. CI sets LABOPT_REQUIRE_BROWSER=1 so that a
     missing browser fails the run; elsewhere these tests are skipped with a notice."""
