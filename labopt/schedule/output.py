@@ -13,7 +13,7 @@ import os
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -352,19 +352,15 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     col = {day: j for j, day in enumerate(grid.columns)}
     starved = shown["limit"].fillna("").str.contains("reagent")
     off = (shown["status"] == "standby") & ~shown["switched_on"].astype(bool)
-    for marks, hatch, colour in ((starved, "xxx", "#d95f02"), (off, "///", "#bbbbbb")):
+    handles = []  # one legend entry per kind of mark, as drawn
+    for marks, key, hatch, colour in (
+        (starved, "no_reagent", "xxx", "#d95f02"),
+        (off, "standby_off", "///", "#bbbbbb"),
+    ):
+        style: dict[str, Any] = {"fill": False, "hatch": hatch, "edgecolor": colour, "lw": 0}
         for lab, day in zip(shown.loc[marks, "lab"], shown.loc[marks, "day"], strict=True):
-            ax.add_patch(
-                Rectangle(
-                    (col[day] - 0.5, row[lab] - 0.5),
-                    1,
-                    1,
-                    fill=False,
-                    hatch=hatch,
-                    edgecolor=colour,
-                    lw=0,
-                )
-            )
+            ax.add_patch(Rectangle((col[day] - 0.5, row[lab] - 0.5), 1, 1, **style))
+        handles.append(Rectangle((0, 0), 1, 1, label=word(key, lang), **style))
     if len(keep) <= NUMBERED_LABS:  # each cell's share, where it can be read
         for (i, j), u in np.ndenumerate(grid.to_numpy()):
             if np.isfinite(u):
@@ -377,28 +373,6 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
                     fontsize=6,
                     color="white" if u < 0.6 else "black",
                 )
-    handles = [
-        Rectangle(
-            (0, 0),
-            1,
-            1,
-            fill=False,
-            hatch="xxx",
-            edgecolor="#d95f02",
-            lw=0,
-            label=word("no_reagent", lang),
-        ),
-        Rectangle(
-            (0, 0),
-            1,
-            1,
-            fill=False,
-            hatch="///",
-            edgecolor="#bbbbbb",
-            lw=0,
-            label=word("standby_off", lang),
-        ),
-    ]
     fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=7, frameon=False)
     ax.set_xticks(range(grid.shape[1]), grid.columns)
     if len(keep) <= NAMED_LABS:

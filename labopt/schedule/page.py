@@ -22,13 +22,7 @@ from labopt.files import write_output_file
 from labopt.numbers import date_text, fill, number_text
 from labopt.schedule.labels import check_lang, summary_texts, word
 from labopt.schedule.notes import NOTES, note_text
-from labopt.schedule.output import (
-    chart_days,
-    chart_lab_week,
-    chart_labs,
-    chart_map,
-    chart_reagent,
-)
+from labopt.schedule.output import CHARTS
 from labopt.schedule.report import PlanReport
 from labopt.schedule.summary import (
     COLUMNS,
@@ -229,13 +223,10 @@ def report_html(rep: PlanReport, lang: str = "en", *, today: dt.date | None = No
     lines = summary_texts(rep.shortfall, lang)
     shown = lines[:SHORTFALL_LINES]
     rest = len(lines) - len(shown)
+    # the plan's charts, as --out writes them, each captioned under its drawing function's name
     charts = [
-        {"png": _png(chart_days, rep, lang), "caption": w["chart_days"]},
-        {"png": _png(chart_labs, rep, lang), "caption": w["chart_labs"]},
-        {"png": _png(chart_lab_week, rep, lang), "caption": w["chart_lab_week"]},
-        {"png": _png(chart_map, rep, lang), "caption": w["chart_map"]},
+        {"png": _png(draw, rep, lang), "caption": w[draw.__name__]} for draw in CHARTS.values()
     ]
-    charts.append({"png": _png(chart_reagent, rep, lang), "caption": w["chart_reagent"]})
     labs, dispatch = day_one(rep, lang)
     start = date_text(rep.plan.scenario.province.start_date, lang)
     made = date_text(today or dt.date.today(), lang)
