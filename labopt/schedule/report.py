@@ -797,8 +797,11 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
         first = dry_first[0] if dry_first else max(binding, key=lambda c: c["reactions"])
     else:  # nothing short: room left unused, else the stage limit, else capacity
         order = ("spare", "stage", "travel", "capacity")
-        first = min(found, key=lambda c: order.index(c["cause"]) if c["cause"] in order else 9)
-        if first["cause"] not in order:
+        ranked = [c for c in found if c["cause"] in order]
+        first = min(ranked, key=lambda c: order.index(c["cause"])) if ranked else None
+        if first is None:
+            # less than a whole pool's room left at full labs: capacity, at least one reaction
+            short_of_capacity["reactions"] = max(short_of_capacity["reactions"], math.ceil(need))
             found.append(short_of_capacity)
             first = short_of_capacity
     return [first] + [c for c in found if c is not first]

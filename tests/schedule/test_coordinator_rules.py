@@ -317,3 +317,19 @@ def test_a_standby_lab_needed_on_day_five_only_is_switched_on_day_five(tmp_path)
     assert rep.standby_days() == {"spare": [5]}
     assert by_day(rep, "f1")["tested"].tolist() == [300, 300, 300, 300, 600, 300, 300]
     assert rep.check.ok, rep.check.violations[:5]
+
+
+def test_samples_left_by_whole_pools_at_a_full_lab_are_blamed_on_capacity():
+    """One lab full to less than a pool's room leaves 2 screening samples waiting: the
+    report names capacity (at least one reaction), not nothing (found by the random test)."""
+    scn = synthesize(1, 1, days=1, seed=5, candidates=1)
+    streams = [s.model_copy(update={"priority": 1, "max_wait_days": 0}) for s in scn.streams]
+    scn = replace(scn, settings=scn.settings.model_copy(update={"streams": streams}))
+    scn.demand["samples"] = np.round(scn.demand["samples"] * 2.0).astype(int)
+    rep = plan_scenario(scn)
+    assert rep.check.ok, rep.check.violations[:5]
+    left = [i for i in rep.shortfall if i.get("causes")]
+    assert left, rep.shortfall
+    first = left[0]["causes"][0]
+    assert first["cause"] == "capacity" and first["reactions"] >= 1 and first["labs_full"] == 1
+    assert "capacity" in " ".join(rep.shortfall_texts("en"))
