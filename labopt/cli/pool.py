@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
@@ -12,13 +13,15 @@ from labopt.cli.common import (
     Config,
     Json,
     console,
-    fmt,
+    fitted_table,
     parse_floats,
     parse_risks,
     print_json,
     reports_errors,
     scalar_or_list,
 )
+from labopt.notes import note_text
+from labopt.numbers import number_text
 from labopt.pooling import (
     DilutionModel,
     OperatingCharacteristics,
@@ -28,6 +31,8 @@ from labopt.pooling import (
     simulate,
 )
 from labopt.pooling.assay import SEARCH_STAGES, SENSITIVITY, SPECIFICITY
+from labopt.pooling.words import metric, say
+from labopt.schedule.labels import check_lang
 
 app = typer.Typer(
     help="Pooling designs: operating characteristics, optimal designs, simulation.",
@@ -57,6 +62,7 @@ Dilution = Annotated[
 CtMean = Annotated[float, typer.Option(help="dilution model: mean Ct of positives (cycles)")]
 CtSd = Annotated[float, typer.Option(help="dilution model: sd of positives' Ct (cycles)")]
 CtCutoff = Annotated[float, typer.Option(help="dilution model: Ct cut-off / limit of detection")]
+Lang = Annotated[str, typer.Option(help="table labels and notes: en or vi")]
 
 _DEFAULT_DILUTION = DilutionModel()
 
@@ -75,42 +81,31 @@ def _prevalence_and_risks(prevalence: str | None, risks: str | None):
     return scalar_or_list(parse_floats(prevalence, "--prevalence", fraction=True)), None
 
 
-def _oc_table(rows: list[OperatingCharacteristics], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    for col in (
-        "prevalence",
-        "algorithm",
-        "config",
-        "reactions/sample",
-        "samples/reaction",
-        "PSe",
-        "PSp",
-        "PPPV",
-        "PNPV",
-        "stages",
-        "largest pool",
-        "H(p)/ET",
-    ):
-        table.add_column(
-            col, justify="left" if col in ("algorithm", "config") else "right", no_wrap=True
-        )
+def _oc_table(rows: list[OperatingCharacteristics], title: str, lang: str = "en") -> Table:
+    """The designs' operating characteristics, one row each; narrow terminals drop the
+    columns others imply (samples per reaction, largest pool, H(p)/ET) rather than cut one."""
+
+    def n(x: float, digits: int = 4) -> str:
+        return "—" if math.isnan(x) else number_text(x, lang, f".{digits}f")
+
+    body = []
     for oc in rows:
         et = float(oc.expected_tests_per_sample)
-        table.add_row(
-            fmt(float(oc.prevalence), 4),
-            oc.algorithm,
-            oc.config,
-            fmt(et),
-            f"{1 / et:.2f}",
-            fmt(float(oc.sensitivity)),
-            fmt(float(oc.specificity)),
-            fmt(float(oc.ppv)),
-            fmt(float(oc.npv)),
-            str(oc.stages),
-            str(oc.design.largest_pool),
-            fmt(float(oc.efficiency), 3),
+        body.append(
+            [
+                n(float(oc.prevalence)),
+                oc.algorithm,
+                oc.config,
+                n(et),
+                n(1 / et, 2),
+                *(n(float(getattr(oc, m))) for m in ("sensitivity", "specificity", "ppv", "npv")),
+                str(oc.stages),
+                str(oc.design.largest_pool),
+                n(float(oc.efficiency), 3),
+            ]
         )
-    return table
+    headings = say("columns", lang).split("|")
+    return fitted_table(headings, body, title=title, left=(1, 2), optional=(4, 10, 11))
 
 
 @app.command("evaluate")
@@ -130,8 +125,10 @@ def evaluate_cmd(
         bool, typer.Option(help="reproduce binGroup2 1.3.3's A2M specificity term")
     ] = False,
     json: Json = False,
+    lang: Lang = "en",
 ) -> None:
     """Operating characteristics of one design: reactions per sample, PSe, PSp, PPPV, PNPV."""
+    check_lang(lang)
     p, r = _prevalence_and_risks(prevalence, risks)
     oc = evaluate(
         algorithm,
@@ -149,7 +146,7 @@ def evaluate_cmd(
             rows[0].to_dict() if len(rows) == 1 else {"results": [row.to_dict() for row in rows]}
         )
         return
-    console.print(_oc_table(rows, f"{oc.algorithm} {oc.config}"))
+    console.print(_oc_table(rows, f"{oc.algorithm} {oc.config}", lang), crop=False)
 
 
 @app.command("optimize")
@@ -181,8 +178,10 @@ def optimize_cmd(
     ct_sd: CtSd = _DEFAULT_DILUTION.ct_sd,
     ct_cutoff: CtCutoff = _DEFAULT_DILUTION.ct_cutoff,
     json: Json = False,
+    lang: Lang = "en",
 ) -> None:
     """Lowest-cost designs (fewest reactions per sample) under the lab's limits."""
+    check_lang(lang)
     p, r = _prevalence_and_risks(prevalence, risks)
     cons = SearchConstraints(
         min_size=min_size,
@@ -210,29 +209,31 @@ def optimize_cmd(
         )
     elif len(results) == 1:
         res = results[0]
-        console.print(
-            _oc_table(
-                res.ranking,
-                f"Best designs ({', '.join(res.algorithms)}): "
-                f"{res.configurations_evaluated:,} configurations "
-                f"in {res.search_seconds * 1000:.1f} ms",
-            )
+        title = say(
+            "best",
+            lang,
+            families=", ".join(res.algorithms),
+            configurations=res.configurations_evaluated,
+            ms=res.search_seconds * 1000,
         )
+        console.print(_oc_table(res.ranking, title, lang), crop=False)
     else:
         best = [res.best for res in results if res.best is not None]
-        total = sum(res.configurations_evaluated for res in results)
-        secs = sum(res.search_seconds for res in results)
-        console.print(
-            _oc_table(
-                best,
-                f"Optimal design by prevalence (pool size {min_size}.."
-                f"{max_size}, at most {max_stages} stages): {total:,} "
-                f"configurations in {secs * 1000:.1f} ms",
-            )
+        title = say(
+            "by_prevalence",
+            lang,
+            min_size=min_size,
+            max_size=max_size,
+            max_stages=max_stages,
+            configurations=sum(res.configurations_evaluated for res in results),
+            ms=sum(res.search_seconds for res in results) * 1000,
         )
+        console.print(_oc_table(best, title, lang), crop=False)
     for res in results:  # with --json the notes are in the object
         for note in [] if json else res.notes:
-            console.print(f"[yellow]note:[/] {note}", highlight=False)
+            console.print(
+                f"[yellow]{say('note', lang)}:[/] {note_text(note, lang)}", highlight=False
+            )
     if any(res.best is None for res in results):
         raise typer.Exit(code=1)
 
@@ -253,8 +254,10 @@ def simulate_cmd(
     ct_sd: CtSd = _DEFAULT_DILUTION.ct_sd,
     ct_cutoff: CtCutoff = _DEFAULT_DILUTION.ct_cutoff,
     json: Json = False,
+    lang: Lang = "en",
 ) -> None:
     """Monte Carlo check of a design against its analytic operating characteristics."""
+    check_lang(lang)
     p, r = _prevalence_and_risks(prevalence, risks)
     kw = {
         "prevalence": p,
@@ -269,14 +272,12 @@ def simulate_cmd(
     if json:
         print_json({"simulation": sim.to_dict(), "analytic": oc.to_dict(), "z": z})
         return
-    table = Table(
-        title=f"{sim.design}: {sim.samples:,} simulated samples, seed {seed}", title_justify="left"
-    )
-    for col in ("metric", "simulated", "std. error", "analytic", "z"):
-        table.add_column(col, justify="left" if col == "metric" else "right")
+    rows = []
     for m in sim.METRICS:
         e = getattr(sim, m)
-        table.add_row(
-            m, fmt(e.value, 5), fmt(e.se, 5), fmt(float(getattr(oc, m)), 5), f"{z[m]:+.2f}"
-        )
-    console.print(table)
+        figures = (e.value, e.se, float(getattr(oc, m)))
+        rows.append([metric(m, lang), *(number_text(x, lang, ".5f") for x in figures)])
+        rows[-1].append(number_text(z[m], lang, "+.2f"))
+    title = say("simulated", lang, design=str(sim.design), samples=sim.samples, seed=seed)
+    table = fitted_table(say("sim_columns", lang).split("|"), rows, title=title, left=(0,))
+    console.print(table, crop=False)

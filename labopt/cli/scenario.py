@@ -21,7 +21,8 @@ from labopt.cli.common import (
     starting_point_folder,
 )
 from labopt.files import write_output_folder
-from labopt.numbers import date_text, number_text
+from labopt.notes import note_text
+from labopt.numbers import date_text, fill, number_text
 from labopt.scenario import load_scenario, save_scenario
 from labopt.scenario.schema import markdown
 from labopt.scenario.synth import synthesize
@@ -30,6 +31,27 @@ from labopt.schedule.data import check_plannable
 from labopt.schedule.labels import check_lang
 
 app = typer.Typer(help="Scenario files: new, check, convert, document.", no_args_is_help=True)
+
+# `labopt scenario check --lang`: its summary and warnings (the other scenario commands write
+# and name files whose columns and settings are English keys, and speak English)
+CHECK_TEXT = {
+    "en": {
+        "warning": "warning",
+        "no_rows": "the demand table has no rows: a plan would have no samples to assign",
+        "no_samples": "every demand row has 0 samples: a plan would have no samples to assign",
+        "ok": "{scenario}: OK - {province}, {units} units, {labs} labs ({active} active), "
+        "{days} days from {start}, {samples:,} samples requested",
+    },
+    "vi": {
+        "warning": "cảnh báo",
+        "no_rows": "bảng nhu cầu không có dòng nào: kế hoạch sẽ không có mẫu nào để phân bổ",
+        "no_samples": "mọi dòng của bảng nhu cầu đều có 0 mẫu: kế hoạch sẽ không có "
+        "mẫu nào để phân bổ",
+        "ok": "{scenario}: hợp lệ - {province}, {units:,} địa phương, {labs:,} phòng xét "
+        "nghiệm ({active:,} đang hoạt động), {days} ngày từ {start}, {samples:,} mẫu được "
+        "yêu cầu",
+    },
+}
 
 ScenarioPath = Annotated[
     Path, typer.Argument(help="scenario folder (scenario.toml + CSV files) or .xlsx workbook")
@@ -150,35 +172,39 @@ def new(
 
 @app.command("check")
 @reports_errors
-def check(scenario: ScenarioPath, number_format: NumberFormatOption = None) -> None:
+def check(
+    scenario: ScenarioPath,
+    number_format: NumberFormatOption = None,
+    lang: Annotated[str, typer.Option(help="summary and warnings: en or vi")] = "en",
+) -> None:
     """Load and validate a scenario as `labopt plan` does; list every problem, or summarise
     it (with a warning when there is nothing to plan, and for each unit with samples and no
     lab within reach, which the plan leaves untested)."""
+    check_lang(lang)
+    text = CHECK_TEXT[lang]
     scn = load_scenario(scenario, number_format)
-    for warning in check_plannable(scn):
-        err_console.print(f"warning: {warning}", style="yellow", highlight=False, markup=False)
+    warnings = [note_text(w, lang) for w in check_plannable(scn)]
     if scn.demand.empty:
-        err_console.print(
-            "warning: the demand table has no rows: a plan would have no samples to assign",
-            style="yellow",
-            highlight=False,
-            markup=False,
-        )
+        warnings.append(text["no_rows"])
     elif int(scn.demand["samples"].sum()) == 0:
+        warnings.append(text["no_samples"])
+    for warning in warnings:
         err_console.print(
-            "warning: every demand row has 0 samples: a plan would have no samples to assign",
-            style="yellow",
-            highlight=False,
-            markup=False,
+            f"{text['warning']}: {warning}", style="yellow", highlight=False, markup=False
         )
-    active = sum(lab.status == "active" for lab in scn.labs)
-    console.print(
-        f"{scenario}: OK - {scn.province.name}, {len(scn.districts)} units, "
-        f"{len(scn.labs)} labs ({active} active), {scn.province.days} days from "
-        f"{scn.province.start_date}, {int(scn.demand['samples'].sum()):,} samples "
-        f"requested",
-        highlight=False,
+    summary = fill(
+        text["ok"],
+        lang,
+        scenario=str(scenario),
+        province=scn.province.name,
+        units=len(scn.districts),
+        labs=len(scn.labs),
+        active=sum(lab.status == "active" for lab in scn.labs),
+        days=scn.province.days,
+        start=scn.province.start_date,
+        samples=int(scn.demand["samples"].sum()),
     )
+    console.print(summary, highlight=False, markup=False)
 
 
 @app.command("convert")

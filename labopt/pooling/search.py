@@ -22,6 +22,7 @@ import numpy as np
 import labopt._array as _array
 import labopt._search as _search
 from labopt.errors import InputError
+from labopt.notes import Note
 from labopt.pooling.assay import (
     SEARCH_STAGES,
     SENSITIVITY,
@@ -33,6 +34,8 @@ from labopt.pooling.designs import ALGORITHMS, MAX_ARRAY_SIDE, MAX_BLOCK, Design
 from labopt.pooling.grid import dorfman_grid
 from labopt.pooling.opchar import OperatingCharacteristics, evaluate, stage_accuracy
 from labopt.pooling.validation import check_int, check_probabilities, check_probability
+
+WORDS = "labopt.pooling.words:NOTES"  # where the search's notes are said in each language
 
 D3_MAX_POOL = 60  # 966,467 partitions of 60: the largest first stage searched whole
 D4_MAX_POOL = 40
@@ -324,10 +327,7 @@ def _family_candidates(
         limit = D3_MAX_POOL if fam == "D3" else D4_MAX_POOL
         imin, imax = max(stages, lo), min(hi, limit)
         if hi > limit:
-            notes.append(
-                f"{fam} searched first-stage pools up to {limit} samples "
-                f"(max_size {hi} is above the search limit)"
-            )
+            notes.append(Note(WORDS, "search_limit", family=fam, limit=limit, max_size=hi))
         if imin > imax:
             return [], 0, notes
         return (*_hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution), notes)
@@ -442,9 +442,13 @@ def _id2_candidates(risks, se, sp, cons, dilution):
 
 
 def _why_infeasible(families, cons: SearchConstraints) -> str:
-    return (
-        f"no {'/'.join(families)} configuration meets the constraints (pool size "
-        f"{cons.min_size}..{cons.max_size}, at most {cons.max_stages} stages, PSe >= "
-        f"{cons.min_sensitivity:g}, PSp >= {cons.min_specificity:g}); relax the binding "
-        f"limit: more stages raise PSp but lower PSe, larger pools lower ET"
+    return Note(
+        WORDS,
+        "infeasible",
+        families="/".join(families),
+        min_size=cons.min_size,
+        max_size=cons.max_size,
+        max_stages=cons.max_stages,
+        min_sensitivity=cons.min_sensitivity,
+        min_specificity=cons.min_specificity,
     )

@@ -1,0 +1,73 @@
+"""The pooling commands' words in English and Vietnamese (`labopt pool ... --lang`): table
+headings, titles, the simulation's metrics, and the search's notes (:class:`labopt.notes.Note`
+under ``labopt.pooling.words:NOTES``). Design codes (IT, D2, A2M...) are codes in both."""
+
+from __future__ import annotations
+
+from labopt.numbers import fill
+
+TEXT = {
+    "en": {
+        "columns": "prevalence|algorithm|config|reactions / sample|samples / reaction|PSe|PSp|"
+        "PPPV|PNPV|stages|largest pool|H(p)/ET",
+        "best": "Best designs ({families}): {configurations:,} configurations in {ms:.1f} ms",
+        "by_prevalence": "Optimal design by prevalence (pool size {min_size}..{max_size}, at "
+        "most {max_stages} stages): {configurations:,} configurations in {ms:.1f} ms",
+        "note": "note",
+        "simulated": "{design}: {samples:,} simulated samples, seed {seed}",
+        "sim_columns": "metric|simulated|std. error|analytic|z",
+    },
+    "vi": {
+        "columns": "tỷ lệ dương tính|thuật toán|cấu hình|phản ứng / mẫu|mẫu / phản ứng|"
+        "độ nhạy PSe|độ đặc hiệu PSp|GTTĐ dương PPPV|GTTĐ âm PNPV|số vòng PCR|"
+        "cỡ gộp lớn nhất|H(p)/ET",
+        "best": "Các cách gộp tốt nhất ({families}): đã đánh giá {configurations:,} cấu hình "
+        "trong {ms:.1f} ms",
+        "by_prevalence": "Cách gộp tối ưu theo tỷ lệ dương tính (cỡ gộp {min_size}..{max_size}, "
+        "tối đa {max_stages} vòng PCR): đã đánh giá {configurations:,} cấu hình trong "
+        "{ms:.1f} ms",
+        "note": "ghi chú",
+        "simulated": "{design}: mô phỏng {samples:,} mẫu, hạt giống ngẫu nhiên {seed}",
+        "sim_columns": "chỉ số|mô phỏng|sai số chuẩn|giải tích|z",
+    },
+}
+
+# the simulation's metrics (names of labopt.pooling.simulate's fields; English: as named)
+METRICS = {
+    "vi": {
+        "expected_tests_per_sample": "phản ứng kỳ vọng mỗi mẫu",
+        "sensitivity": "độ nhạy (PSe)",
+        "specificity": "độ đặc hiệu (PSp)",
+        "ppv": "giá trị tiên đoán dương (PPPV)",
+        "npv": "giá trị tiên đoán âm (PNPV)",
+    }
+}
+
+NOTES = {
+    "en": {
+        "search_limit": "{family} searched first-stage pools up to {limit} samples (max_size "
+        "{max_size} is above the search limit)",
+        "infeasible": "no {families} configuration meets the constraints (pool size "
+        "{min_size}..{max_size}, at most {max_stages} stages, PSe >= {min_sensitivity:g}, "
+        "PSp >= {min_specificity:g}); relax the binding limit: more stages raise PSp but lower "
+        "PSe, larger pools lower ET",
+    },
+    "vi": {
+        "search_limit": "{family}: chỉ tìm với nhóm gộp vòng đầu tối đa {limit} mẫu (cỡ gộp "
+        "lớn nhất {max_size} vượt giới hạn tìm kiếm)",
+        "infeasible": "không có cấu hình {families} nào thỏa các ràng buộc (cỡ gộp "
+        "{min_size}..{max_size}, tối đa {max_stages} vòng PCR, PSe >= {min_sensitivity:g}, "
+        "PSp >= {min_specificity:g}); hãy nới giới hạn đang ràng buộc: thêm vòng PCR làm tăng "
+        "PSp nhưng giảm PSe, nhóm gộp lớn hơn làm giảm số phản ứng kỳ vọng (ET)",
+    },
+}
+
+
+def say(key: str, lang: str, /, **fields) -> str:
+    """The text ``key`` in ``lang`` with its fields filled in the language's number format."""
+    return fill(TEXT[lang][key], lang, **fields)
+
+
+def metric(name: str, lang: str) -> str:
+    """A simulated metric's label: its field name in English, its words in Vietnamese."""
+    return METRICS.get(lang, {}).get(name, name)
