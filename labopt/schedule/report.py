@@ -798,8 +798,9 @@ def causes(ctx: _Context, t: int, mask: np.ndarray) -> list[dict]:
     else:  # nothing short: room left unused, else the stage limit, else capacity
         order = ("spare", "stage", "travel", "capacity")
         ranked = [c for c in found if c["cause"] in order]
-        first = min(ranked, key=lambda c: order.index(c["cause"])) if ranked else None
-        if first is None:
+        if ranked:
+            first = min(ranked, key=lambda c: order.index(c["cause"]))
+        else:
             # less than a whole pool's room left at full labs: capacity, at least one reaction
             short_of_capacity["reactions"] = max(short_of_capacity["reactions"], math.ceil(need))
             found.append(short_of_capacity)
