@@ -17,20 +17,24 @@ from labopt.cli.common import (
     NumberFormatOption,
     console,
     err_console,
+    fitted_table,
     parse_date_option,
     print_json,
     reports_errors,
 )
 from labopt.errors import InputError
 from labopt.files import write_output_file
-from labopt.numbers import NumberFormat
+from labopt.notes import note_text
+from labopt.numbers import NumberFormat, number_text
 from labopt.numbers import number_format as _format
 from labopt.scenario import load_scenario
 from labopt.scenario.io import declared_number_format
+from labopt.schedule.labels import check_lang
 from labopt.screening import DEFAULT_SE, DEFAULT_SP, DEFAULT_SPECIFICITY
 from labopt.screening.districts import ONE_PLACE, read_groups, rounds_on, rounds_table
 from labopt.screening.precision import size_for_estimate
 from labopt.screening.risk import RiskBasedSize, size_round
+from labopt.screening.words import area, say
 
 GroupsNumberFormat = Annotated[
     str | None,
@@ -49,6 +53,9 @@ def parse_format(name: str | None) -> NumberFormat:
     except InputError as exc:
         why = str(exc).split(": ", 1)[-1]
         raise InputError(f"--number-format: {why}", "--number-format") from None
+
+
+Lang = Annotated[str, typer.Option(help="table labels: en or vi")]
 
 
 app = typer.Typer(
@@ -118,9 +125,11 @@ def size(
     ] = None,
     json: Json = False,
     number_format: GroupsNumberFormat = None,
+    lang: Lang = "en",
 ) -> None:
     """The fewest samples (and pools) that flag a population infected at the design prevalence
     with the target sensitivity; with sp < 1, the number of positive pools that flags it."""
+    check_lang(lang)
     fmt = parse_format(number_format)
     with _options():
         got = size_round(
@@ -136,31 +145,38 @@ def size(
     if json:
         print_json(got.to_dict())
         return
-    _print_size(got)
+    _print_size(got, lang)
     if isinstance(got, RiskBasedSize):
-        g = Table(title="From each group", title_justify="left")
-        for col in ("group", "relative risk", "share", "infected if p*", "samples", "pools"):
-            g.add_column(col, justify="left" if col == "group" else "right")
-        for x in got.groups:
-            g.add_row(
+        rows = [
+            [
                 x.group,
-                f"{x.relative_risk:g}",
-                f"{x.share:g}",
-                f"{x.effective_prevalence:.4g}",
-                f"{x.samples:,}",
-                f"{x.pools:,}",
-            )
-        console.print(g)
+                number_text(x.relative_risk, lang, "g"),
+                number_text(x.share, lang, "g"),
+                number_text(x.effective_prevalence, lang, ".4g"),
+                number_text(x.samples, lang),
+                number_text(x.pools, lang),
+            ]
+            for x in got.groups
+        ]
+        headings = say("group_columns", lang).split("|")
+        title = say("groups_title", lang)
+        console.print(fitted_table(headings, rows, title=title, left=(0,)), crop=False)
 
 
-def _print_size(got) -> None:
-    t = Table(title="Screening round for detection", title_justify="left", show_header=False)
-    t.add_row("samples", f"{got.samples:,}")
-    t.add_row("pools", f"{got.pools:,} of {got.pool_size}")
-    t.add_row("flagged at", f"{got.positive_pools_cutoff:,} positive pool(s) or more")
-    t.add_row("population sensitivity", f"{got.population_sensitivity:.4f}")
-    t.add_row("population specificity", f"{got.population_specificity:.4f}")
-    t.add_row("method", got.method)
+def _print_size(got, lang: str = "en") -> None:
+    t = Table(title=say("detection_title", lang), title_justify="left", show_header=False)
+    t.add_row(say("samples", lang), number_text(got.samples, lang))
+    t.add_row(say("pools", lang), say("pools_of", lang, pools=got.pools, size=got.pool_size))
+    t.add_row(say("flagged_at", lang), say("flagged", lang, cutoff=got.positive_pools_cutoff))
+    t.add_row(
+        say("population_sensitivity", lang),
+        number_text(got.population_sensitivity, lang, ".4f"),
+    )
+    t.add_row(
+        say("population_specificity", lang),
+        number_text(got.population_specificity, lang, ".4f"),
+    )
+    t.add_row(say("method", lang), note_text(got.method, lang))
     console.print(t)
 
 
@@ -194,10 +210,12 @@ def precision(
         float, typer.Option("--sp", help="specificity of one test of a pool")
     ] = DEFAULT_SP,
     json: Json = False,
+    lang: Lang = "en",
 ) -> None:
     """The samples and first-stage pools (reactions) that estimate a prevalence within
     ±precision at the confidence level, with the lab workflow's estimator; without
     --pool-size, the pool size needing the fewest reactions."""
+    check_lang(lang)
     with _options():
         got = size_for_estimate(
             prevalence,
@@ -212,11 +230,13 @@ def precision(
     if json:
         print_json(got.to_dict())
         return
-    t = Table(title="Screening round for an estimate", title_justify="left", show_header=False)
-    t.add_row("samples", f"{got.samples:,}")
-    t.add_row("pools (reactions)", f"{got.pools:,} of {got.pool_size}")
-    t.add_row("precision", f"± {got.half_width:.4g}")
-    t.add_row("a pool positive with probability", f"{got.pool_positive:.4f}")
+    t = Table(title=say("estimate_title", lang), title_justify="left", show_header=False)
+    t.add_row(say("samples", lang), number_text(got.samples, lang))
+    t.add_row(
+        say("pools_reactions", lang), say("pools_of", lang, pools=got.pools, size=got.pool_size)
+    )
+    t.add_row(say("precision", lang), say("half_width", lang, half_width=got.half_width))
+    t.add_row(say("pool_positive", lang), number_text(got.pool_positive, lang, ".4f"))
     console.print(t)
 
 
@@ -247,10 +267,12 @@ def allocate(
     force: Force = False,
     json: Json = False,
     number_format: NumberFormatOption = None,
+    lang: Lang = "en",
 ) -> None:
     """Each unit's screening round on a day: the samples and pools that detect infection at
     the design prevalence of its epidemic level and area type ([screening] settings) with
     its target sensitivity, against the screening the demand asks."""
+    check_lang(lang)
     when = None if date is None else parse_date_option(date)
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise InputError(f"--out: a .csv or .xlsx file, got {out.name!r}", "--out")
@@ -275,7 +297,7 @@ def allocate(
         write_output_file(
             out, writer, force=force, what="--out", reads=[scenario, *([groups] if groups else [])]
         )
-        err_console.print(f"wrote {out}")
+        err_console.print(say("wrote", lang, out=out), markup=False)
     if json:
         print_json(
             {
@@ -285,43 +307,33 @@ def allocate(
         )
         return
     day = when or scn.province.start_date
-    t = Table(
-        title=f"Screening rounds, {scn.province.name}, {day.isoformat()}", title_justify="left"
-    )
-    for col in (
-        "unit",
-        "level",
-        "area",
-        "p*",
-        "target",
-        "samples",
-        "pools",
-        "flagged at",
-        "sensitivity",
-        "asked",
-    ):
-        t.add_column(col, justify="left" if col in ("unit", "area") else "right")
-    for r in rounds:
-        t.add_row(
+    title = say("rounds_title", lang, province=scn.province.name, date=day)
+    rows = [
+        [
             r.name,
             str(r.epidemic_level),
-            r.area_type.replace("_", " "),
-            f"{r.design_prevalence:.2%}",
-            f"{r.target_sensitivity:.0%}",
-            f"{r.samples:,}",
-            f"{r.pools:,} of {r.pool_size}",
-            f"{r.positive_pools_cutoff:,}",
-            f"{r.population_sensitivity:.3f}",
-            f"{r.asked:,}",
-        )
-    console.print(t)
-    need = sum(r.samples for r in rounds)
-    asked = sum(r.asked for r in rounds)
-    console.print(
-        f"The rounds take {need:,} samples in {sum(r.pools for r in rounds):,} pools; the demand "
-        f"asks {asked:,} screening samples. Design prevalence and targets are the scenario's "
-        f"\\[screening] settings (assumptions)."
-    )
+            area(r.area_type, lang),
+            number_text(r.design_prevalence, lang, ".2%"),
+            number_text(r.target_sensitivity, lang, ".0%"),
+            number_text(r.samples, lang),
+            say("pools_of", lang, pools=r.pools, size=r.pool_size),
+            number_text(r.positive_pools_cutoff, lang),
+            number_text(r.population_sensitivity, lang, ".3f"),
+            number_text(r.asked, lang),
+        ]
+        for r in rounds
+    ]
+    headings = say("round_columns", lang).split("|")
+    # a narrow terminal drops the target (the level sets it) rather than cut a figure
+    table = fitted_table(headings, rows, title=title, left=(0, 2), optional=(4,))
+    console.print(table, crop=False)
+    totals = {
+        "samples": sum(r.samples for r in rounds),
+        "pools": sum(r.pools for r in rounds),
+        "asked": sum(r.asked for r in rounds),
+    }
+    console.print(say("totals", lang, **totals), markup=False)
     for r in rounds:
         if r.note:
-            console.print(f"{r.name}: {r.note}")
+            note = note_text(r.note, lang)
+            console.print(say("unit_note", lang, unit=r.name, note=note), markup=False)

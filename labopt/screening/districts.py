@@ -21,6 +21,7 @@ import pandas as pd
 
 from labopt.errors import InputError
 from labopt.lab.tables import Problems, duplicated_rows, parse_numbers, read_table, text_table
+from labopt.notes import Note
 from labopt.numbers import NumberFormat
 from labopt.scenario.model import District, Scenario
 from labopt.scenario.updates import day_of
@@ -32,6 +33,8 @@ from labopt.screening.risk import (
     allocate_for_detection,
     every_available,
 )
+
+NOTES = "labopt.screening.words:NOTES"  # why a unit's round differs from its target
 
 GROUP_COLUMNS = ("group", "relative_risk", "share")
 OPTIONAL_GROUP_COLUMNS = ("district", "available", "at_least")
@@ -222,9 +225,10 @@ def _unit_round(
     target = cfg.target_sensitivity(level)
     k = cfg.pool_size
     se, sp = pol.pooling_se, pol.pooling_sp
+    note: str
     try:
         if unit.population <= 0:
-            size, note = _no_round(k), "no people: no round"
+            size, note = _no_round(k), Note(NOTES, "no_people")
         elif groups:
             size, note = _groups_round(unit, groups, target, p, k, se, sp, cfg.target_specificity)
         else:
@@ -276,12 +280,11 @@ def _groups_round(
         if exc.parameter != "target_sensitivity" and not str(exc).startswith("groups: no group"):
             raise
         if all(g.available == 0 for g in capped):
-            return _no_round(k), "no one available in its groups: no round"
+            return _no_round(k), Note(NOTES, "no_one_available")
         size = every_available(capped, p, pool_size=k, se=se, sp=sp, target_specificity=spec)
         sens = size.population_sensitivity
-        return size, (
-            f"every available person of its groups ({size.samples:,}) reaches only "
-            f"{sens:.3f} < {target}: test them all"
+        return size, Note(
+            NOTES, "all_of_groups", samples=size.samples, sensitivity=sens, target=target
         )
     return size, ""
 
@@ -302,10 +305,7 @@ def _whole_unit(unit: District, target, p, k, se, sp, spec) -> tuple[RiskBasedSi
         [RiskGroup(_EVERYONE, 1.0, 1.0, people)], p, pool_size=k, se=se, sp=sp,
         target_specificity=spec,
     )  # fmt: skip
-    note = (
-        f"the round needs {got.samples:,} samples, more than the unit's {people:,} people: "
-        f"test everyone"
-    )
+    note = Note(NOTES, "everyone", needed=got.samples, people=people)
     return replace(all_of, groups=[]), note
 
 

@@ -33,8 +33,11 @@ import numpy as np
 from scipy import special
 
 from labopt.errors import InputError
+from labopt.notes import Note
 from labopt.scenario.model import Policy
 from labopt.screening.values import WHOLE, count, fraction, needed, whole_up
+
+METHODS = "labopt.screening.words:METHODS"  # how a round was computed, in each language
 
 # pools searched for a cut-off design, at most
 MAX_POOLS = 1_000_000
@@ -265,7 +268,7 @@ def size_for_detection(
         if k == 1 and big_n is not None:
             return _exact_individual(target, p, se, big_n)
         r = n_pooled(target, k, p, se, 1.0)
-        return _result(r, k, 1, target, p, se, sp, big_n, "binomial, one positive pool flags")
+        return _result(r, k, 1, target, p, se, sp, big_n, Note(METHODS, "binomial_one"))
     positive = pool_positive(k, p, se, sp)
     false_alarm = 1.0 - sp
     if positive - false_alarm <= 1e-12:
@@ -298,7 +301,15 @@ def size_for_detection(
         if ok.size:
             i = int(ok[0])
             return _result(
-                int(pools[i]), k, int(cut[i]), target, p, se, sp, big_n, "binomial with a cut-off"
+                int(pools[i]),
+                k,
+                int(cut[i]),
+                target,
+                p,
+                se,
+                sp,
+                big_n,
+                Note(METHODS, "binomial_cutoff"),
             )
         start = int(pools[-1]) + 1
     raise InputError(
@@ -332,7 +343,7 @@ def _exact_individual(target: float, p: float, se: float, big_n: int) -> Screeni
         positive_pools_cutoff=1,
         population_sensitivity=sep_exact(big_n, lo, d, se),
         population_specificity=1.0,
-        method=f"hypergeometric, exact ({d:,} infected of {big_n:,})",
+        method=Note(METHODS, "exact", infected=d, population=big_n),
     )
 
 

@@ -30,11 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from labopt.errors import InputError
+from labopt.notes import Note
 from labopt.screening.freedom import (
     DEFAULT_SE,
     DEFAULT_SP,
     DEFAULT_SPECIFICITY,
     MAX_POOLS,
+    METHODS,
     ScreeningSize,
     pool_positive,
     size_for_detection,
@@ -501,9 +503,7 @@ def _allocation(
     samples = list(forced)
     for (_, i, size, _), n in zip(blocks, taken, strict=True):
         samples[i] += n * size
-    method = "risk-based, riskiest groups first" + (
-        ", binomial with a cut-off" if sp < 1 else ", one positive pool flags"
-    )
+    method = Note(METHODS, "risk_cutoff" if sp < 1 else "risk_one")
     return _round_of(gs, epi, samples, k, p, se, sp, spec, method)
 
 

@@ -22,6 +22,7 @@ from labopt.numbers import number_text
 from labopt.pooling import words as pool_words
 from labopt.scenario import load_scenario
 from labopt.schedule import compare, labels, notes
+from labopt.screening import words as screen_words
 from tests.cli.helpers import run
 
 EXAMPLES = Path(__file__).parents[2] / "labopt" / "examples"
@@ -92,6 +93,7 @@ def test_no_vietnamese_text_keeps_an_english_word_of_its_english_one():
     tables = [labels.TEMPLATES, labels.WORDS, labels.VALUES, labels.SOLVER_WORDS, plan_cli.TEXT]
     tables += [daily_sheets.TEXT, notes.NOTES, daily_state.NOTES, capacity_words.TEXT]
     tables += [capacity_words.CODES, pool_words.TEXT, pool_words.NOTES, scenario_cli.CHECK_TEXT]
+    tables += [screen_words.TEXT, screen_words.METHODS, screen_words.NOTES]
     for table in tables:
         for key, en in table["en"].items():
             shared = vocabulary([en]) & vocabulary([table["vi"][key]])
