@@ -26,6 +26,7 @@ from labopt.cli.common import (
     clean_json,
     console,
     err_console,
+    fitted_table,
     fmt,
     parse_date_option,
     print_json,
@@ -431,11 +432,8 @@ def estimate(
         print_json({"estimates": est.to_dict("records"), "files": [str(f) for f in files]})
         return
     title = say("estimate_title", lang, level=level, se=se, sp=sp)
-    table = Table(title=title, title_justify="left")
     shown = [c for c in est.columns if c not in ("se", "sp", "level")]
-    for col in shown:
-        left = col in (*keys, "note", "algorithm", "config")
-        table.add_column(heading(col, lang), justify="left" if left else "right")
+    rows = []
     for r in est.to_dict("records"):
         cells = []
         for c in shown:
@@ -448,8 +446,13 @@ def estimate(
                 cells.append(number_text(v, lang))
             else:
                 cells.append(str(v))
-        table.add_row(*cells)
-    console.print(table)
+        rows.append(cells)
+    left = [i for i, c in enumerate(shown) if c in (*keys, "note", "algorithm", "config")]
+    # a narrow terminal drops the samples (pools times their size) rather than cut a figure
+    optional = [i for i, c in enumerate(shown) if c == "samples"]
+    headings = [heading(c, lang) for c in shown]
+    table = fitted_table(headings, rows, title=title, left=left, optional=optional)
+    console.print(table, crop=False)
     if out is not None:
         names = "estimates.csv, estimates.json"
         names += ", prevalence.csv" if "prevalence.csv" in payload else ""

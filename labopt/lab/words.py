@@ -163,8 +163,8 @@ ESTIMATE_NOTES = {
 
 
 def heading(column: str, lang: str) -> str:
-    """An estimates column's heading in ``lang`` (English: its key)."""
-    return ESTIMATE_HEADINGS.get(lang, {}).get(column, column)
+    """An estimates column's heading in ``lang`` (English: its key in words, which wrap)."""
+    return ESTIMATE_HEADINGS.get(lang, {}).get(column, column.replace("_", " "))
 
 
 def estimate_note(note: str, lang: str) -> str:

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from labopt.capacity import words as capacity_words
+from labopt.cli import common
 from labopt.cli import plan as plan_cli
 from labopt.cli import scenario as scenario_cli
 from labopt.daily import sheets as daily_sheets
@@ -286,7 +287,7 @@ def test_the_pooling_commands_in_vietnamese(command, columns, monkeypatch):
     """`labopt pool ... --lang vi`: headings, titles, the simulation's metrics and the
     search's notes in Vietnamese, every figure with a decimal comma; the English run of the
     same command shows the English words and figures the check looks for."""
-    monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setattr(common.console, "_width", int(columns))
     vi = run("pool", *command, "--lang", "vi")
     en = run("pool", *command)
     assert vi.exit_code == en.exit_code and vi.exit_code in (0, 1), vi.output

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from labopt.cli import common
 from labopt.notes import Note, note_text
 from labopt.numbers import number_text
 from labopt.scenario import load_scenario
@@ -244,7 +245,7 @@ def test_an_unknown_language_is_refused(args):
 def test_the_screening_tables_cut_nothing_in_a_narrow_terminal(lang, columns, monkeypatch):
     """Every unit's name and every figure of `screen allocate` is whole at any width: cells
     wrap at their spaces, none ends in "…"."""
-    monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setattr(common.console, "_width", int(columns))
     r = run("screen", "allocate", THANH_HOA, "--lang", lang)
     assert r.exit_code == 0, r.output
     assert "…" not in r.stdout
