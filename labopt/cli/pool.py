@@ -20,6 +20,7 @@ from labopt.cli.common import (
     reports_errors,
     scalar_or_list,
 )
+from labopt.errors import InputError
 from labopt.notes import note_text
 from labopt.numbers import number_text
 from labopt.pooling import (
@@ -31,6 +32,7 @@ from labopt.pooling import (
     simulate,
 )
 from labopt.pooling.assay import SEARCH_STAGES, SENSITIVITY, SPECIFICITY
+from labopt.pooling.multiplex import evaluate_multiplex, joint_from_text
 from labopt.pooling.words import metric, say
 from labopt.schedule.labels import check_lang
 
@@ -63,6 +65,20 @@ CtMean = Annotated[float, typer.Option(help="dilution model: mean Ct of positive
 CtSd = Annotated[float, typer.Option(help="dilution model: sd of positives' Ct (cycles)")]
 CtCutoff = Annotated[float, typer.Option(help="dilution model: Ct cut-off / limit of detection")]
 Lang = Annotated[str, typer.Option(help="table labels and notes: en or vi")]
+Joint = Annotated[
+    str | None,
+    typer.Option(
+        "--joint",
+        help="a two-disease (multiplex) assay: each sample's probabilities of neither disease, "
+        "disease 1 only, disease 2 only, both, e.g. 0.95,0.02,0.02,0.01 (hierarchical designs)",
+    ),
+]
+Se2 = Annotated[
+    str | None, typer.Option("--se2", help="with --joint: disease 2's sensitivity (default: --se)")
+]
+Sp2 = Annotated[
+    str | None, typer.Option("--sp2", help="with --joint: disease 2's specificity (default: --sp)")
+]
 
 _DEFAULT_DILUTION = DilutionModel()
 
@@ -124,11 +140,26 @@ def evaluate_cmd(
     bingroup2_compat: Annotated[
         bool, typer.Option(help="reproduce binGroup2 1.3.3's A2M specificity term")
     ] = False,
+    joint: Joint = None,
+    se2: Se2 = None,
+    sp2: Sp2 = None,
     json: Json = False,
     lang: Lang = "en",
 ) -> None:
-    """Operating characteristics of one design: reactions per sample, PSe, PSp, PPPV, PNPV."""
+    """Operating characteristics of one design: reactions per sample, PSe, PSp, PPPV, PNPV;
+    with --joint, of a two-disease assay (each disease's accuracy)."""
     check_lang(lang)
+    if joint is not None:
+        if prevalence is not None or risks is not None or dilution:
+            raise InputError(
+                "--joint: gives the samples' probabilities itself; leave out --prevalence, "
+                "--risks and --dilution",
+                "joint",
+            )
+        _multiplex(algorithm, config, joint, (se, se2), (sp, sp2), json, lang)
+        return
+    if se2 is not None or sp2 is not None:
+        raise InputError("--se2/--sp2: only with --joint (a two-disease assay)", "se2")
     p, r = _prevalence_and_risks(prevalence, risks)
     oc = evaluate(
         algorithm,
@@ -147,6 +178,48 @@ def evaluate_cmd(
         )
         return
     console.print(_oc_table(rows, f"{oc.algorithm} {oc.config}", lang), crop=False)
+
+
+def _accuracy(values: tuple[str, str | None], flag: str):
+    """(disease 1, disease 2) stage values from --se and --se2 (or --sp, --sp2)."""
+    first = scalar_or_list(parse_floats(values[0], f"--{flag}", fraction=True))
+    if values[1] is None:
+        return first
+    return (first, scalar_or_list(parse_floats(values[1], f"--{flag}2", fraction=True)))
+
+
+def _multiplex(algorithm, config, joint, se, sp, json: bool, lang: str) -> None:
+    oc = evaluate_multiplex(
+        algorithm,
+        config,
+        joint=joint_from_text(parse_floats(joint, "--joint", fraction=True)),
+        se=_accuracy(se, "se"),
+        sp=_accuracy(sp, "sp"),
+    )
+    if json:
+        print_json(oc.to_dict())
+        return
+
+    def n(x: float) -> str:
+        return "—" if math.isnan(x) else number_text(x, lang, ".4f")
+
+    rows = [
+        [
+            say("disease", lang, k=k + 1),
+            n(float(oc.prevalence[k])),
+            *(n(float(v[k])) for v in (oc.sensitivity, oc.specificity, oc.ppv, oc.npv)),
+        ]
+        for k in range(2)
+    ]
+    title = say(
+        "multiplex",
+        lang,
+        design=f"{oc.algorithm} {oc.config}",
+        et=number_text(oc.expected_tests_per_sample, lang, ".4f"),
+        stages=oc.stages,
+    )
+    headings = say("multiplex_columns", lang).split("|")
+    console.print(fitted_table(headings, rows, title=title, left=(0,)), crop=False)
 
 
 @app.command("optimize")

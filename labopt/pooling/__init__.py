@@ -6,6 +6,7 @@ reactions (RT-PCR wells, retests included) per sample; pool sizes are samples pe
 
 from labopt.pooling.assay import DilutionModel
 from labopt.pooling.designs import ALGORITHMS, Design
+from labopt.pooling.multiplex import MultiplexCharacteristics, evaluate_multiplex
 from labopt.pooling.opchar import OperatingCharacteristics, binary_entropy, evaluate
 from labopt.pooling.search import OptimizationResult, SearchConstraints, optimize
 from labopt.pooling.simulate import Estimate, SimulationResult, simulate
@@ -15,12 +16,14 @@ __all__ = [
     "Design",
     "DilutionModel",
     "Estimate",
+    "MultiplexCharacteristics",
     "OperatingCharacteristics",
     "OptimizationResult",
     "SearchConstraints",
     "SimulationResult",
     "binary_entropy",
     "evaluate",
+    "evaluate_multiplex",
     "optimize",
     "simulate",
 ]

@@ -16,6 +16,10 @@ TEXT = {
         "note": "note",
         "simulated": "{design}: {samples:,} simulated samples, seed {seed}",
         "sim_columns": "metric|simulated|std. error|analytic|z",
+        "multiplex": "{design}, two-disease assay: {et} reactions per sample (each tests both "
+        "diseases), {stages} PCR rounds at most",
+        "multiplex_columns": "disease|prevalence|PSe|PSp|PPPV|PNPV",
+        "disease": "disease {k}",
     },
     "vi": {
         "columns": "tỷ lệ dương tính|thuật toán|cấu hình|phản ứng / mẫu|mẫu / phản ứng|"
@@ -29,6 +33,11 @@ TEXT = {
         "note": "ghi chú",
         "simulated": "{design}: mô phỏng {samples:,} mẫu, hạt giống ngẫu nhiên {seed}",
         "sim_columns": "chỉ số|mô phỏng|sai số chuẩn|giải tích|z",
+        "multiplex": "{design}, xét nghiệm đa mồi hai bệnh: {et} phản ứng mỗi mẫu (mỗi phản ứng "
+        "xét nghiệm cả hai bệnh), tối đa {stages} vòng PCR",
+        "multiplex_columns": "bệnh|tỷ lệ dương tính|độ nhạy PSe|độ đặc hiệu PSp|GTTĐ dương PPPV|"
+        "GTTĐ âm PNPV",
+        "disease": "bệnh {k}",
     },
 }
 

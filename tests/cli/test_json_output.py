@@ -19,6 +19,16 @@ COMMANDS = {
     # a limit no design meets: notes say which binds (exit 1, the object still whole)
     "pool optimize, notes": ["pool", "optimize", "-p", "0.2", "--min-sensitivity", "0.9999"],
     "pool optimize, a grid": ["pool", "optimize", "-p", "0.01,0.05", "--max-size", "8"],
+    "pool evaluate, multiplex": [
+        "pool",
+        "evaluate",
+        "-a",
+        "D2",
+        "-c",
+        "8",
+        "--joint",
+        "0.9,0.05,0.03,0.02",
+    ],
     "pool simulate": ["pool", "simulate", "-a", "D2", "-c", "5", "-p", "0.02", "--samples", "2000"],
     "capacity": ["capacity", TINY],
     "plan": ["plan", TINY, "--days", "2"],

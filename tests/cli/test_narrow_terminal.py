@@ -34,14 +34,23 @@ COMMANDS = {
     "estimate": lambda tmp: ["estimate", first_stage(tmp), "--design"],
     "pool evaluate": lambda tmp: ["pool", "evaluate", "-a", "D3", "-c", "12:4,4,4", "-p", "0.01"],
     "pool optimize": lambda tmp: ["pool", "optimize", "-p", "0.01,0.05", "--max-size", "30"],
+    "pool evaluate, multiplex": lambda tmp: [
+        "pool",
+        "evaluate",
+        "-a",
+        "D3",
+        "-c",
+        "9:3,3,3",
+        "--joint",
+        "0.9,0.05,0.03,0.02",
+    ],
     "pool simulate": lambda tmp: ["pool", "simulate", "-a", "A2", "-c", "8", "-p", "0.02"],
     "screen allocate": lambda tmp: ["screen", "allocate", THANH_HOA],
     "screen size": lambda tmp: (
-        ["screen", "size", "--design-prevalence", "0.0005", "--sp", "1"]
-        + ["--population", "100000"]
+        ["screen", "size", "--design-prevalence", "0.0005", "--sp", "1", "--population", "100000"]
     ),
     "screen precision": lambda tmp: (
-        ["screen", "precision", "--prevalence", "0.02"] + ["--precision", "0.005"]
+        ["screen", "precision", "--prevalence", "0.02", "--precision", "0.005"]
     ),
     "capacity": lambda tmp: ["capacity", THANH_HOA],
     "plan": lambda tmp: ["plan", THANH_HOA, "--days", "2"],

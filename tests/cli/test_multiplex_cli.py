@@ -1,0 +1,53 @@
+"""`labopt pool evaluate --joint`: a two-disease assay from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from labopt.pooling.multiplex import evaluate_multiplex
+from tests.cli.helpers import refused, run
+
+
+def test_the_table_and_the_json_give_the_librarys_figures():
+    args = ["pool", "evaluate", "-a", "D3", "-c", "12:4,4,4", "--joint", "0.9,0.05,0.03,0.02"]
+    args += ["--se", "0.95,0.97,0.99", "--sp", "0.99", "--se2", "0.9", "--sp2", "0.98"]
+    r = run(*args, "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    lib = evaluate_multiplex(
+        "D3",
+        "12:4,4,4",
+        joint=(0.9, 0.05, 0.03, 0.02),
+        se=((0.95, 0.97, 0.99), 0.9),
+        sp=(0.99, 0.98),
+    )
+    assert got["expected_tests_per_sample"] == pytest.approx(lib.expected_tests_per_sample)
+    assert [d["sensitivity"] for d in got["diseases"]] == pytest.approx(lib.sensitivity)
+    assert got["se"] == [[0.95, 0.97, 0.99], [0.9, 0.9, 0.9]]
+    table = run(*args)
+    text = " ".join(table.stdout.split())
+    assert f"{lib.expected_tests_per_sample:.4f} reactions per sample" in text
+    assert f"disease 2 │ 0.0500 │ {lib.sensitivity[1]:.4f}" in text
+    vi = " ".join(run(*args, "--lang", "vi").stdout.split())
+    assert f"{lib.expected_tests_per_sample:.4f}".replace(".", ",") in vi and "bệnh 2" in vi
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--joint", "0.9,0.05,0.03,0.03"], ["joint", "add up to 1"]),
+        (["--joint", "0.9,0.05,0.05,0", "-p", "0.01"], ["--joint", "--prevalence"]),
+        (["--joint", "0.9,0.05,0.05,0", "--se2", "0.9,0.9,0.9"], ["disease 2", "2 values"]),
+        (["-p", "0.01", "--se2", "0.9"], ["--se2", "--joint"]),
+        (["--joint", "0.9,0.05,0.05"], ["four probabilities"]),
+    ],
+)
+def test_bad_multiplex_options_are_refused_with_their_reason(extra, words):
+    refused(run("pool", "evaluate", "-a", "D2", "-c", "10", *extra), *words)
+
+
+def test_an_array_with_a_multiplex_assay_is_refused():
+    r = run("pool", "evaluate", "-a", "A2M", "-c", "8", "--joint", "0.9,0.05,0.03,0.02")
+    refused(r, "A2M with a multiplex assay is not available")
