@@ -33,6 +33,7 @@ from labopt.pooling import (
 )
 from labopt.pooling.assay import SEARCH_STAGES, SENSITIVITY, SPECIFICITY
 from labopt.pooling.multiplex import evaluate_multiplex, joint_from_text
+from labopt.pooling.multiplex_search import optimize_multiplex
 from labopt.pooling.words import metric, say
 from labopt.schedule.labels import check_lang
 
@@ -222,6 +223,47 @@ def _multiplex(algorithm, config, joint, se, sp, json: bool, lang: str) -> None:
     console.print(fitted_table(headings, rows, title=title, left=(0,)), crop=False)
 
 
+def _multiplex_search(joint, se, sp, cons, top: int, json: bool, lang: str) -> None:
+    result = optimize_multiplex(
+        joint_from_text(parse_floats(joint, "--joint", fraction=True)),
+        se=_accuracy(se, "se"),
+        sp=_accuracy(sp, "sp"),
+        constraints=cons,
+        top=top,
+    )
+    if json:
+        print_json(result.to_dict())
+    else:
+
+        def n(x: float) -> str:
+            return "—" if math.isnan(x) else number_text(x, lang, ".4f")
+
+        rows = [
+            [
+                oc.algorithm,
+                oc.config,
+                n(oc.expected_tests_per_sample),
+                *(n(float(v[k])) for k in range(2) for v in (oc.sensitivity, oc.specificity)),
+                str(oc.stages),
+            ]
+            for oc in result.ranking
+        ]
+        title = say(
+            "multiplex_best",
+            lang,
+            configurations=result.configurations_evaluated,
+            ms=result.search_seconds * 1000,
+        )
+        headings = say("multiplex_search_columns", lang).split("|")
+        console.print(fitted_table(headings, rows, title=title, left=(0, 1)), crop=False)
+        for note in result.notes:
+            console.print(
+                f"[yellow]{say('note', lang)}:[/] {note_text(note, lang)}", highlight=False
+            )
+    if result.best is None:
+        raise typer.Exit(code=1)
+
+
 @app.command("optimize")
 @reports_errors
 def optimize_cmd(
@@ -250,12 +292,15 @@ def optimize_cmd(
     ct_mean: CtMean = _DEFAULT_DILUTION.ct_mean,
     ct_sd: CtSd = _DEFAULT_DILUTION.ct_sd,
     ct_cutoff: CtCutoff = _DEFAULT_DILUTION.ct_cutoff,
+    joint: Joint = None,
+    se2: Se2 = None,
+    sp2: Sp2 = None,
     json: Json = False,
     lang: Lang = "en",
 ) -> None:
-    """Lowest-cost designs (fewest reactions per sample) under the lab's limits."""
+    """Lowest-cost designs (fewest reactions per sample) under the lab's limits; with
+    --joint, for a two-disease assay (IT, D2, D3; the limits hold for each disease)."""
     check_lang(lang)
-    p, r = _prevalence_and_risks(prevalence, risks)
     cons = SearchConstraints(
         min_size=min_size,
         max_size=max_size,
@@ -263,6 +308,20 @@ def optimize_cmd(
         min_sensitivity=min_sensitivity,
         min_specificity=min_specificity,
     )
+    if joint is not None:
+        if prevalence is not None or risks is not None or dilution:
+            raise InputError(
+                "--joint: gives the samples' probabilities itself; leave out --prevalence, "
+                "--risks and --dilution",
+                "joint",
+            )
+        if algorithm.lower() != "auto":
+            raise InputError("--joint: the search covers IT, D2 and D3; leave out -a", "joint")
+        _multiplex_search(joint, (se, se2), (sp, sp2), cons, top, json, lang)
+        return
+    if se2 is not None or sp2 is not None:
+        raise InputError("--se2/--sp2: only with --joint (a two-disease assay)", "se2")
+    p, r = _prevalence_and_risks(prevalence, risks)
     result = optimize(
         p,
         risks=r,

@@ -20,6 +20,10 @@ TEXT = {
         "diseases), {stages} PCR rounds at most",
         "multiplex_columns": "disease|prevalence|PSe|PSp|PPPV|PNPV",
         "disease": "disease {k}",
+        "multiplex_best": "Best designs for a two-disease assay: {configurations:,} "
+        "configurations in {ms:.1f} ms",
+        "multiplex_search_columns": "algorithm|config|reactions / sample|PSe 1|PSp 1|PSe 2|"
+        "PSp 2|stages",
     },
     "vi": {
         "columns": "tỷ lệ dương tính|thuật toán|cấu hình|phản ứng / mẫu|mẫu / phản ứng|"
@@ -38,6 +42,10 @@ TEXT = {
         "multiplex_columns": "bệnh|tỷ lệ dương tính|độ nhạy PSe|độ đặc hiệu PSp|GTTĐ dương PPPV|"
         "GTTĐ âm PNPV",
         "disease": "bệnh {k}",
+        "multiplex_best": "Các cách gộp tốt nhất cho xét nghiệm đa mồi hai bệnh: đã đánh giá "
+        "{configurations:,} cấu hình trong {ms:.1f} ms",
+        "multiplex_search_columns": "thuật toán|cấu hình|phản ứng / mẫu|độ nhạy PSe bệnh 1|"
+        "độ đặc hiệu PSp bệnh 1|độ nhạy PSe bệnh 2|độ đặc hiệu PSp bệnh 2|số vòng PCR",
     },
 }
 

@@ -51,3 +51,28 @@ def test_bad_multiplex_options_are_refused_with_their_reason(extra, words):
 def test_an_array_with_a_multiplex_assay_is_refused():
     r = run("pool", "evaluate", "-a", "A2M", "-c", "8", "--joint", "0.9,0.05,0.03,0.02")
     refused(r, "A2M with a multiplex assay is not available")
+
+
+def test_the_search_from_the_command_line_is_the_librarys():
+    from labopt.pooling import SearchConstraints
+    from labopt.pooling.multiplex_search import optimize_multiplex
+
+    args = ["pool", "optimize", "--joint", "0.95,0.02,0.02,0.01", "--max-size", "20"]
+    r = run(*args, "--json", "--top", "3")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    lib = optimize_multiplex(
+        (0.95, 0.02, 0.02, 0.01), constraints=SearchConstraints(max_size=20), top=3
+    )
+    assert [(d["algorithm"], d["config"]) for d in got["ranking"]] == [
+        (oc.algorithm, oc.config) for oc in lib.ranking
+    ]
+    table = " ".join(run(*args).stdout.split())
+    assert f"{lib.best.algorithm} │ {lib.best.config} │" in table
+
+
+def test_a_multiplex_search_no_design_meets_exits_1_with_the_reason():
+    r = run("pool", "optimize", "--joint", "0.9,0.05,0.03,0.02", "--min-sensitivity", "0.99")
+    assert r.exit_code == 1
+    assert "no IT/D2/D3 configuration meets" in " ".join(r.stdout.split())
+    refused(run("pool", "optimize", "-a", "D2", "--joint", "0.9,0.05,0.03,0.02"), "-a")

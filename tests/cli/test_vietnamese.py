@@ -280,8 +280,9 @@ def test_the_days_dispatch_sheets_in_vietnamese(tmp_path, monkeypatch):
         ["optimize", "-p", "0.01,0.05", "--min-sensitivity", "0.999"],
         ["simulate", "-a", "A2M", "-c", "8", "-p", "0.01", "--samples", "20000"],
         ["evaluate", "-a", "D3", "-c", "9:3,3,3", "--joint", "0.9,0.05,0.03,0.02"],
+        ["optimize", "--joint", "0.9,0.05,0.03,0.02", "--max-size", "12"],
     ],
-    ids=["evaluate", "optimize", "infeasible", "simulate", "multiplex"],
+    ids=["evaluate", "optimize", "infeasible", "simulate", "multiplex", "multiplex search"],
 )
 @pytest.mark.parametrize("columns", ["80", "250"])
 def test_the_pooling_commands_in_vietnamese(command, columns, monkeypatch):

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from labopt.errors import InputError
-from labopt.pooling import Design, evaluate
+from labopt.pooling import Design, SearchConstraints, evaluate
 from labopt.pooling.multiplex import STATES, evaluate_multiplex, joint_from_text
+from labopt.pooling.multiplex_search import optimize_multiplex
 
 SE = ((0.90, 0.93, 0.96, 0.97), (0.92, 0.94, 0.95, 0.99))  # disease, stage
 SP = ((0.97, 0.98, 0.99, 0.995), (0.96, 0.975, 0.985, 0.99))
@@ -186,3 +187,50 @@ def test_arrays_and_bad_accuracies_are_refused():
         evaluate_multiplex("D2", "5", joint=(0.9, 0.05, 0.03, 0.02), se=(0.95, (0.9, 0.9, 0.9)))
     with pytest.raises(InputError, match="one column per sample"):
         evaluate_multiplex("D2", "5", joint=np.full((4, 4), 0.25))
+
+
+def every_candidate(largest: int):
+    yield Design.parse("IT", "1")
+    for k in range(2, largest + 1):
+        yield Design.parse("D2", str(k))
+    for pool in range(3, largest + 1):
+        for parts in partitions(pool, pool - 1):
+            if parts[0] > 1:
+                yield Design.parse("D3", f"{pool}:{','.join(map(str, parts))}")
+
+
+def partitions(n: int, largest: int):
+    if n == 0:
+        yield ()
+        return
+    for first in range(min(n, largest), 0, -1):
+        for rest in partitions(n - first, first):
+            yield (first, *rest)
+
+
+@pytest.mark.parametrize(
+    ("joint", "min_se", "min_sp"),
+    [((0.95, 0.02, 0.02, 0.01), 0.0, 0.0), ((0.9, 0.05, 0.03, 0.02), 0.885, 0.0),
+     ((0.97, 0.01, 0.015, 0.005), 0.0, 0.9993), ((0.9, 0.05, 0.03, 0.02), 0.95, 0.0)],
+)  # fmt: skip
+def test_the_search_finds_what_trying_every_design_finds(joint, min_se, min_sp):
+    """Every IT, D2 and D3 design up to pools of 9 evaluated one by one: the search's ranking
+    is theirs, with limits on each disease's PSe or PSp that bind (or none meet)."""
+    se = ((0.92, 0.95, 0.97), (0.9, 0.93, 0.96))
+    sp = ((0.98, 0.99, 0.995), (0.97, 0.985, 0.99))
+    cons = SearchConstraints(max_size=9, max_stages=3, min_sensitivity=min_se,
+                             min_specificity=min_sp)  # fmt: skip
+    got = optimize_multiplex(joint, se=se, sp=sp, constraints=cons, top=5)
+    tried = []
+    for d in every_candidate(9):
+        n = d.nominal_stages
+        oc = evaluate_multiplex(d, joint=joint, se=[r[:n] for r in se], sp=[r[:n] for r in sp])
+        if min(oc.sensitivity) >= min_se and min(oc.specificity) >= min_sp:
+            tried.append(oc.expected_tests_per_sample)
+    tried.sort()
+    assert [oc.expected_tests_per_sample for oc in got.ranking] == pytest.approx(tried[:5])
+    assert got.configurations_evaluated == sum(1 for _ in every_candidate(9))
+    if not tried:
+        assert got.best is None and "no IT/D2/D3 configuration" in got.notes[0]
+    else:
+        assert min(got.best.sensitivity) >= min_se and min(got.best.specificity) >= min_sp
