@@ -248,6 +248,75 @@ class OptimizeGridOut(BaseModel):
     results: list[OptimizeOut]
 
 
+StageAccuracy = Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)]
+Joint = Annotated[
+    list[Fraction],
+    Field(
+        min_length=4,
+        max_length=4,
+        description="each sample's probabilities of neither disease, disease 1 only, disease 2 "
+        "only and both (binGroup2's p00, p10, p01, p11); they add up to 1",
+    ),
+]
+
+
+class MultiplexEvaluateRequest(_In):
+    """A hierarchical design run with a two-disease (multiplex) assay."""
+
+    algorithm: Literal["IT", "D2", "D3", "D4", "ID2"]
+    config: str = Field("", max_length=10_000, description="as for /v1/pooling/evaluate")
+    joint: Joint
+    se: StageAccuracy = Field(SENSITIVITY, description="both diseases: one value or per stage")
+    sp: StageAccuracy = Field(SPECIFICITY, description="both diseases: one value or per stage")
+    se2: StageAccuracy | None = Field(None, description="disease 2's sensitivity, if not se")
+    sp2: StageAccuracy | None = Field(None, description="disease 2's specificity, if not sp")
+
+
+class DiseaseOut(BaseModel):
+    disease: int
+    prevalence: float
+    sensitivity: float | None
+    specificity: float | None
+    ppv: float | None
+    npv: float | None
+
+
+class MultiplexOut(BaseModel):
+    algorithm: str
+    config: str
+    expected_tests_per_sample: float
+    stages: int
+    diseases: list[DiseaseOut]
+    se: list[list[float]]
+    sp: list[list[float]]
+
+
+class MultiplexOptimizeRequest(_In):
+    """The IT, D2 and D3 designs with the fewest reactions per sample for a two-disease assay;
+    the limits hold for each disease."""
+
+    joint: Joint
+    se: StageAccuracy = SENSITIVITY
+    sp: StageAccuracy = SPECIFICITY
+    se2: StageAccuracy | None = None
+    sp2: StageAccuracy | None = None
+    min_size: int = Field(1, ge=1, le=10_000)
+    max_size: int = Field(10, ge=1, le=10_000)
+    max_stages: int = Field(SEARCH_STAGES, ge=1, le=4)
+    min_sensitivity: Fraction = 0.0
+    min_specificity: Fraction = 0.0
+    top: int = Field(10, ge=1, le=100)
+
+
+class MultiplexOptimizeOut(BaseModel):
+    best: MultiplexOut | None
+    ranking: list[MultiplexOut]
+    configurations_evaluated: int
+    search_seconds: float
+    constraints: dict[str, float]
+    notes: list[str]
+
+
 # ------------------------------------------------------------------ scenarios
 Rows = Annotated[list[dict[str, Any]], Field(max_length=MAX_ROWS)]
 

@@ -100,6 +100,11 @@ class MultiplexCharacteristics:
     sp: np.ndarray
 
     def to_dict(self) -> dict:
+        """JSON-ready: undefined values (a PPV with no positives) are None."""
+
+        def num(x) -> float | None:
+            return None if np.isnan(x) else float(x)
+
         return {
             "algorithm": self.algorithm,
             "config": self.config,
@@ -108,11 +113,11 @@ class MultiplexCharacteristics:
             "diseases": [
                 {
                     "disease": k + 1,
-                    "prevalence": float(self.prevalence[k]),
-                    "sensitivity": float(self.sensitivity[k]),
-                    "specificity": float(self.specificity[k]),
-                    "ppv": float(self.ppv[k]),
-                    "npv": float(self.npv[k]),
+                    "prevalence": num(self.prevalence[k]),
+                    "sensitivity": num(self.sensitivity[k]),
+                    "specificity": num(self.specificity[k]),
+                    "ppv": num(self.ppv[k]),
+                    "npv": num(self.npv[k]),
                 }
                 for k in range(DISEASES)
             ],

@@ -1,4 +1,5 @@
-"""POST /v1/pooling/evaluate and /optimize: the CLI's `labopt pool` over HTTP."""
+"""POST /v1/pooling/evaluate and /optimize: the CLI's `labopt pool` over HTTP; the same for a
+two-disease (multiplex) assay under /v1/pooling/multiplex/."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from labopt.pooling import DilutionModel, SearchConstraints, evaluate, optimize
+from labopt.pooling.multiplex import evaluate_multiplex
+from labopt.pooling.multiplex_search import optimize_multiplex
 from labopt.pooling.opchar import OperatingCharacteristics
 from labopt_api.deps import Caller
 from labopt_api.schemas import (
@@ -16,6 +19,10 @@ from labopt_api.schemas import (
     DesignOut,
     Dilution,
     EvaluateRequest,
+    MultiplexEvaluateRequest,
+    MultiplexOptimizeOut,
+    MultiplexOptimizeRequest,
+    MultiplexOut,
     OptimizeGridOut,
     OptimizeOut,
     OptimizeRequest,
@@ -83,4 +90,50 @@ def optimize_design(req: OptimizeRequest, _: Caller) -> dict[str, Any]:
     )
     if isinstance(res, list):
         return {"results": [r.to_dict() for r in res]}
+    return res.to_dict()
+
+
+def _per_disease(first, second):
+    """(disease 1, disease 2) stage accuracies, or one for both when ``second`` is None."""
+    return first if second is None else (first, second)
+
+
+@router.post(
+    "/multiplex/evaluate",
+    response_model=MultiplexOut,
+    summary="Operating characteristics of one design with a two-disease assay",
+    operation_id="pooling-multiplex-evaluate",
+)
+def evaluate_multiplex_design(req: MultiplexEvaluateRequest, _: Caller) -> dict[str, Any]:
+    oc = evaluate_multiplex(
+        req.algorithm,
+        req.config,
+        joint=req.joint,
+        se=_per_disease(req.se, req.se2),
+        sp=_per_disease(req.sp, req.sp2),
+    )
+    return oc.to_dict()
+
+
+@router.post(
+    "/multiplex/optimize",
+    response_model=MultiplexOptimizeOut,
+    summary="Lowest-cost designs for a two-disease assay under a lab's limits",
+    operation_id="pooling-multiplex-optimize",
+)
+def optimize_multiplex_design(req: MultiplexOptimizeRequest, _: Caller) -> dict[str, Any]:
+    cons = SearchConstraints(
+        min_size=req.min_size,
+        max_size=req.max_size,
+        max_stages=req.max_stages,
+        min_sensitivity=req.min_sensitivity,
+        min_specificity=req.min_specificity,
+    )
+    res = optimize_multiplex(
+        req.joint,
+        se=_per_disease(req.se, req.se2),
+        sp=_per_disease(req.sp, req.sp2),
+        constraints=cons,
+        top=req.top,
+    )
     return res.to_dict()

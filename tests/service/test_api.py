@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from labopt.examples import EXAMPLES
-from labopt.pooling import evaluate, optimize
+from labopt.pooling import SearchConstraints, evaluate, optimize
 from labopt.scenario import load_scenario, save_xlsx, scenario_to_data
 from labopt_api.main import create_app
 from labopt_api.models import PlanJob, now
@@ -97,6 +97,51 @@ def test_bad_pooling_input_is_422_with_the_field(service, body, loc, text):
     assert r.status_code == 422
     details = r.json()["detail"]
     assert any(d["loc"][: len(loc)] == loc and text in d["msg"] for d in details), details
+
+
+def test_the_multiplex_endpoints_match_the_library(service):
+    from labopt.pooling.multiplex import evaluate_multiplex
+    from labopt.pooling.multiplex_search import optimize_multiplex
+
+    c, h = service.client, service.key("district", "tiny/a")
+    body = {"algorithm": "D3", "config": "12:4,4,4", "joint": [0.9, 0.05, 0.03, 0.02]}
+    r = c.post("/v1/pooling/multiplex/evaluate", headers=h, json={**body, "se2": 0.9})
+    assert r.status_code == 200, r.text
+    ref = evaluate_multiplex(
+        "D3", "12:4,4,4", joint=(0.9, 0.05, 0.03, 0.02), se=(0.95, 0.9), sp=0.995
+    )
+    assert r.json() == json.loads(json.dumps(ref.to_dict()))
+    r = c.post(
+        "/v1/pooling/multiplex/optimize",
+        headers=h,
+        json={"joint": [0.95, 0.02, 0.02, 0.01], "max_size": 20, "top": 3},
+    )
+    assert r.status_code == 200, r.text
+    lib = optimize_multiplex((0.95, 0.02, 0.02, 0.01), constraints=SearchConstraints(max_size=20))
+    assert r.json()["best"]["config"] == lib.best.config and len(r.json()["ranking"]) == 3
+    # nobody has disease 2: its sensitivity is undefined, null in JSON
+    r = c.post(
+        "/v1/pooling/multiplex/evaluate", headers=h, json={**body, "joint": [0.9, 0.1, 0, 0]}
+    )
+    assert r.status_code == 200 and r.json()["diseases"][1]["sensitivity"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ({"joint": [0.9, 0.05, 0.03, 0.03]}, "add up to 1"),
+        ({"joint": [0.9, 0.1, 0.0]}, "at least 4"),
+        ({"joint": [0.9, 0.05, 0.03, 0.02], "algorithm": "A2"}, "Input should be"),
+        ({"joint": [0.9, 0.05, 0.03, 0.02], "se2": [0.9, 0.9, 0.9, 0.9]}, "disease 2"),
+    ],
+)
+def test_bad_multiplex_input_is_422_with_its_reason(service, body, text):
+    body = {"algorithm": "D2", "config": "10", **body}
+    r = service.client.post(
+        "/v1/pooling/multiplex/evaluate", headers=service.key("admin"), json=body
+    )
+    assert r.status_code == 422, r.text
+    assert text in r.text
 
 
 # ------------------------------------------------------------------ scenarios
