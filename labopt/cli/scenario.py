@@ -39,7 +39,7 @@ CHECK_TEXT = {
         "warning": "warning",
         "no_rows": "the demand table has no rows: a plan would have no samples to assign",
         "no_samples": "every demand row has 0 samples: a plan would have no samples to assign",
-        "ok": "{scenario}: OK - {province}, {units} units, {labs} labs ({active} active), "
+        "ok": "{scenario}: OK - {province}, {units:,} units, {labs:,} labs ({active:,} active), "
         "{days} days from {start}, {samples:,} samples requested",
     },
     "vi": {

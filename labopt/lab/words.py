@@ -88,7 +88,7 @@ TEXT = {
         "after_run": "Lô {batch} sau lượt chạy {run}",
         "recollect_people": "lấy lại mẫu của {people:,} người ở {groups:,} nhóm địa chỉ "
         "(recollect.csv); có kết quả sau {hours:g} giờ",
-        "estimate_title": "Tỷ lệ nhiễm ước tính từ kết quả mẫu gộp (khoảng tin cậy điểm số "
+        "estimate_title": "Tỷ lệ nhiễm ước tính từ kết quả mẫu gộp (khoảng tin cậy Wilson "
         "{level:.0%}, độ nhạy {se:g}, độ đặc hiệu {sp:g})",
         "wrote_estimates": "đã ghi {out}/: {files}",
         "unnamed": "(chưa đặt tên)",

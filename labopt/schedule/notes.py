@@ -42,7 +42,7 @@ NOTES = {
         "mẫu nào được xét nghiệm (mẫu phải chờ, rồi tính là không được xét nghiệm); phòng gần "
         "nhất là '{nearest_lab}' ({lab_name}), khoảng {hours:.2f} giờ: {change}",
         "in_travel": " trong travel.csv",
-        "raise_limit": "nâng max_travel_hours lên {enough:.1f} giờ trở lên để xét nghiệm mẫu ở đó",
+        "raise_limit": "nâng max_travel_hours lên {enough:.2f} giờ trở lên để xét nghiệm mẫu ở đó",
         "add_travel_row": "thêm một dòng travel.csv cho địa phương này (ước tính từ tọa độ), và "
         "nâng max_travel_hours nếu thời gian đi đường vượt giới hạn",
         "time_limit": "bộ giải dừng ({status}): kế hoạch tốt nhất tìm được trong thời gian cho "

@@ -19,6 +19,7 @@ from labopt.cli import plan as plan_cli
 from labopt.cli import scenario as scenario_cli
 from labopt.daily import sheets as daily_sheets
 from labopt.daily import state as daily_state
+from labopt.lab import words as lab_words
 from labopt.numbers import number_text
 from labopt.pooling import words as pool_words
 from labopt.scenario import load_scenario
@@ -85,7 +86,7 @@ def test_every_english_text_has_its_vietnamese_one():
 
 # words a text and its translation share: names of files, settings and codes
 NAMES = {"csv", "shortfall", "supply", "screening", "policy", "max", "travel", "hours", "lab"}
-NAMES |= {"days", "expansion", "pcr", "cdc", "pse", "psp", "pppv", "pnpv"}
+NAMES |= {"days", "expansion", "pcr", "cdc", "pse", "psp", "pppv", "pnpv", "recollect"}
 
 
 def test_no_vietnamese_text_keeps_an_english_word_of_its_english_one():
@@ -94,7 +95,7 @@ def test_no_vietnamese_text_keeps_an_english_word_of_its_english_one():
     tables = [labels.TEMPLATES, labels.WORDS, labels.VALUES, labels.SOLVER_WORDS, plan_cli.TEXT]
     tables += [daily_sheets.TEXT, notes.NOTES, daily_state.NOTES, capacity_words.TEXT]
     tables += [capacity_words.CODES, pool_words.TEXT, pool_words.NOTES, scenario_cli.CHECK_TEXT]
-    tables += [screen_words.TEXT, screen_words.METHODS, screen_words.NOTES]
+    tables += [screen_words.TEXT, screen_words.METHODS, screen_words.NOTES, lab_words.TEXT]
     for table in tables:
         for key, en in table["en"].items():
             shared = vocabulary([en]) & vocabulary([table["vi"][key]])
@@ -220,7 +221,6 @@ def test_the_capacity_report_in_vietnamese_has_no_english(example, monkeypatch):
 def test_the_prevalence_estimates_in_vietnamese(tmp_path, monkeypatch):
     import pandas as pd
 
-    from labopt.lab import words as lab_words
 
     monkeypatch.setenv("COLUMNS", "250")
     results = tmp_path / "first_stage.csv"
@@ -336,3 +336,23 @@ def test_the_scenario_check_in_vietnamese(tmp_path, monkeypatch):
     demand.write_text(header + "\n", encoding="utf-8")
     vi = run("scenario", "check", folder, "--lang", "vi")
     assert vi.exit_code == 0 and "cảnh báo: bảng nhu cầu không có dòng" in vi.stderr
+
+
+def _fields(template: str) -> set[tuple[str, str]]:
+    """(field, format spec) of each replacement field of a template."""
+    import string
+
+    return {(name, spec) for _, name, spec, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_translation_formats_each_figure_as_its_english_text_does():
+    """A Vietnamese text that rounds a figure differently from the English one can say the
+    wrong thing (0.31 h said as 0,3 h, the limit it asks to raise): every field of every
+    translated template has the English template's format spec."""
+    tables = [labels.TEMPLATES, labels.WORDS, plan_cli.TEXT, daily_sheets.TEXT, notes.NOTES]
+    tables += [daily_state.NOTES, capacity_words.TEXT, pool_words.TEXT, pool_words.NOTES]
+    tables += [scenario_cli.CHECK_TEXT, screen_words.TEXT, screen_words.METHODS]
+    tables += [screen_words.NOTES, lab_words.TEXT]
+    for table in tables:
+        for key, en in table["en"].items():
+            assert _fields(table["vi"][key]) == _fields(en), key
