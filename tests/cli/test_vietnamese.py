@@ -221,7 +221,6 @@ def test_the_capacity_report_in_vietnamese_has_no_english(example, monkeypatch):
 def test_the_prevalence_estimates_in_vietnamese(tmp_path, monkeypatch):
     import pandas as pd
 
-
     monkeypatch.setenv("COLUMNS", "250")
     results = tmp_path / "first_stage.csv"
     pd.DataFrame(
