@@ -166,6 +166,17 @@ def dispatch_tables(rep: PlanReport) -> dict[str, pd.DataFrame]:
     }
 
 
+# the dispatch workbook's sheets as a Vietnamese reader sees them (English: the table names)
+SHEET_NAMES = {
+    "vi": {
+        "labs": "Phòng xét nghiệm",
+        "lab_totals": "Tổng theo phòng",
+        "units": "Địa phương",
+        "shipments": "Chuyển sinh phẩm",
+    }
+}
+
+
 def write_dispatch_xlsx(
     tables: dict[str, pd.DataFrame], path: Path | io.BytesIO, lang: str = "en"
 ) -> None:
@@ -177,7 +188,9 @@ def write_dispatch_xlsx(
         df = shown(df, lang)
         if "arrival_date" in df:
             df["arrival_date"] = [dt.date.fromisoformat(str(v)) for v in df["arrival_date"]]
-        sheets[name] = df.rename(columns=lambda c: column(c, lang))
+        sheets[SHEET_NAMES.get(lang, {}).get(name, name)] = df.rename(
+            columns=lambda c: column(c, lang)
+        )
     write_xlsx(path, sheets, date_format=DATE_FORMATS[lang])
 
 

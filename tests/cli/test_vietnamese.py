@@ -56,6 +56,7 @@ def texts(lang: str) -> list[str]:
         compare.GREEDY_TEXT[lang],
         compare.SUPPLY_TEXT[lang],
         *daily_sheets.TEXT[lang].values(),
+        *daily_sheets.SHEET_NAMES.get(lang, {}).values(),
         *notes.NOTES[lang].values(),
         *daily_state.NOTES[lang].values(),
         *capacity_words.TEXT[lang].values(),
@@ -262,6 +263,8 @@ def test_the_days_dispatch_sheets_in_vietnamese(tmp_path, monkeypatch):
     words, numbers = english_in(text, scenario_words(EXAMPLES / "thanh_hoa"))
     assert not words and not numbers, (words, numbers)
     book = openpyxl.load_workbook(folder / "dispatch.xlsx")
+    words, _ = english_in(" ".join(book.sheetnames), [])
+    assert not words and len(book.sheetnames) == 4, book.sheetnames
     for ws_ in book:
         cells = [c for row in ws_.iter_rows(min_row=2) for c in row]
         assert not any(isinstance(c.value, bool) for c in cells), ws_.title

@@ -22,6 +22,7 @@ from sqlalchemy import delete
 
 from labopt.daily.history import history_tables, planned_table
 from labopt.daily.morning import plan_morning
+from labopt.daily.sheets import SHEET_NAMES
 from labopt.daily.state import carry_to
 from labopt.daily.workspace import create
 from labopt.scenario import load_scenario, scenario_to_data
@@ -329,8 +330,9 @@ def test_dispatch_sheets_match_the_plan(loop, thanh_hoa):
     r = c.get(f"/v1/plans/{plan['id']}/dispatch?format=xlsx&lang=vi", headers=coord)
     assert r.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(r.content))
-    assert book.sheetnames == ["labs", "lab_totals", "units", "shipments"]
-    totals = pd.DataFrame(book["lab_totals"].values)
+    names = SHEET_NAMES["vi"]
+    assert book.sheetnames == [names[k] for k in ("labs", "lab_totals", "units", "shipments")]
+    totals = pd.DataFrame(book[names["lab_totals"]].values)
     header = list(totals.iloc[0])
     assert "Số đĩa" in header
     totals = totals.iloc[1:].set_axis(header, axis=1)
