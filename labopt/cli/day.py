@@ -43,23 +43,93 @@ TEXT = {
         "unit-stream-days of demand forecast (no record yet)",
         "wrote": "Wrote {n} files to {out}",
         "history": "{name}: plan against actuals",
+        "init": "Workspace {workspace}: {province}, first date {first}, {units:,} units, "
+        "{labs:,} labs; {rows:,} demand rows recorded as collected",
+        "province": "Workspace {workspace}: province version {version} ({units:,} units, "
+        "{labs:,} labs) applies from the next plan on; version {previous} kept in {kept}",
+        "not_taken": "note: its {tables} rows were not taken: the loop's dated parts are "
+        "records (`labopt day record`).",
+        "left_out": "warning: {n:,} current records no longer fit the province and are left "
+        "out of the plans (they stay in the history): {shown}{more}.",
+        "more": " (and {n:,} more)",
+        "recorded": "Recorded {rows:,} {kind} rows for {dates} in {workspace} (upload "
+        "{upload}){replaced}",
+        "replaced_lab": "; it replaces the {n:,} rows recorded before for the same lab-days",
+        "replaced_unit": "; it replaces the {n:,} rows recorded before for the same unit-days",
+        "withdrew": "Withdrew the {kind} record of {code} for {date} ({rows:,} rows) in "
+        "{workspace}",
+        "warning": "warning: {done}, but {why}.",
+        "started": "started",
+        "replaced": "replaced",
+        "done_recorded": "recorded",
+        "withdrawn": "withdrawn",
     },
     "vi": {
         "state": "Tình hình đầu ngày {date}: {waiting:,} mẫu đang chờ; {forecast:,} "
         "địa phương-luồng-ngày có nhu cầu dự báo (chưa nhập số liệu)",
         "wrote": "Đã ghi {n} tệp vào {out}",
         "history": "{name}: kế hoạch so với thực tế",
+        "init": "Không gian làm việc {workspace}: {province}, ngày đầu {first}, {units:,} địa "
+        "phương, {labs:,} phòng xét nghiệm; {rows:,} dòng nhu cầu được ghi là mẫu đã lấy",
+        "province": "Không gian làm việc {workspace}: phiên bản tỉnh {version} ({units:,} địa "
+        "phương, {labs:,} phòng xét nghiệm) áp dụng từ kế hoạch tới; phiên bản {previous} lưu ở "
+        "{kept}",
+        "not_taken": "ghi chú: các dòng {tables} của nó không được lấy: phần có ngày tháng của "
+        "vòng lặp hằng ngày là số liệu nhập (`labopt day record`).",
+        "left_out": "cảnh báo: {n:,} bản ghi hiện có không còn khớp với tỉnh và bị bỏ ra khỏi "
+        "kế hoạch (vẫn giữ trong lịch sử): {shown}{more}.",
+        "more": " (và {n:,} bản ghi khác)",
+        "recorded": "Đã ghi {rows:,} dòng {kind} cho {dates} vào {workspace} (lần tải lên "
+        "{upload}){replaced}",
+        "replaced_lab": "; thay cho {n:,} dòng đã ghi trước đó của cùng phòng-ngày",
+        "replaced_unit": "; thay cho {n:,} dòng đã ghi trước đó của cùng địa phương-ngày",
+        "withdrew": "Đã rút bản ghi {kind} của {code} ngày {date} ({rows:,} dòng) khỏi {workspace}",
+        "warning": "cảnh báo: {done}, nhưng {why}.",
+        "started": "đã khởi tạo",
+        "replaced": "đã thay",
+        "done_recorded": "đã ghi",
+        "withdrawn": "đã rút",
     },
 }
 
+# the kinds of record as a Vietnamese reader says them (English: the kind, as typed)
+KINDS = {
+    "vi": {
+        "collected": "mẫu đã lấy",
+        "tested": "mẫu đã xét nghiệm",
+        "reagent": "sinh phẩm đã dùng",
+        "deliveries": "sinh phẩm được giao",
+        "availability": "tình trạng hoạt động của phòng",
+        "prevalence": "tỷ lệ dương tính",
+        "shipments": "chuyển sinh phẩm",
+        "store_arrivals": "sinh phẩm về kho",
+        "kit_shipments": "chuyển bộ dụng cụ",
+        "kit_arrivals": "bộ dụng cụ về",
+        "kit_counts": "kiểm đếm bộ dụng cụ",
+    }
+}
+Lang = Annotated[str, typer.Option(help="messages: en or vi")]
+
+
+def _say(key: str, lang: str, /, **fields) -> str:
+    return fill(TEXT[lang][key], lang, **fields)
+
+
+def _kind(kind: str, lang: str) -> str:
+    return KINDS.get(lang, {}).get(kind, kind)
+
+
 WorkspacePath = Annotated[Path, typer.Argument(help="province workspace folder")]
 DateOption = Annotated[
-    str | None, typer.Option("--date", help="the day, YYYY-MM-DD (default: today)")
+    str | None,
+    typer.Option(
+        "--date", help="the day, YYYY-MM-DD (with --lang vi also DD/MM/YYYY; default: today)"
+    ),
 ]
 
 
-def _date(text: str | None, parameter: str = "--date") -> dt.date:
-    return dt.date.today() if text is None else parse_date_option(text, parameter)
+def _date(text: str | None, parameter: str = "--date", lang: str = "en") -> dt.date:
+    return dt.date.today() if text is None else parse_date_option(text, parameter, lang)
 
 
 def _cell(v, lang: str, name: str) -> str:
@@ -82,19 +152,19 @@ def init(
         typer.Option("--from", help="scenario folder or .xlsx: the province and its first days"),
     ],
     force: Force = False,
+    lang: Lang = "en",
 ) -> None:
     """Start a workspace from a scenario: its units, labs, streams and policy, its start date as
     the first date, its labs' stock and backlog as the state then, its demand and deliveries as
     the first records."""
+    check_lang(lang)
     scn = load_scenario(scenario)
     ws = create(workspace, scn, force=force, reads=(scenario,))
-    console.print(
-        f"Workspace {workspace}: {scn.province.name}, first date {ws.first}, "
-        f"{len(scn.districts)} units, {len(scn.labs)} labs; "
-        f"{len(scn.demand):,} demand rows recorded as collected",
-        highlight=False,
-    )
-    _warn_if_not_adding_up(ws, "started")
+    fields = {"units": len(scn.districts), "labs": len(scn.labs), "rows": len(scn.demand)}
+    said = _say("init", lang, workspace=str(workspace), province=scn.province.name,
+                first=ws.first, **fields)  # fmt: skip
+    console.print(said, highlight=False, markup=False)
+    _warn_if_not_adding_up(ws, "started", lang)
 
 
 @app.command("province")
@@ -105,20 +175,27 @@ def province(
         Path,
         typer.Option("--from", help="scenario folder or .xlsx: the province's new static part"),
     ],
+    lang: Lang = "en",
 ) -> None:
     """Replace the province's static part (units, labs, streams, policy, travel) from the next
     plan on: a lab opened or closed, a unit's travel times changed. The one replaced is kept in
     province-versions/. Its start date, labs' reagent stock, kits and backlog must stay those of
     the workspace's first date; its demand and deliveries are not taken (record them)."""
+    check_lang(lang)
     ws = Workspace(workspace)
     scn = load_scenario(scenario)
     left_out = ws.replace_province(scn, reads=(scenario,))
-    console.print(
-        f"Workspace {workspace}: province version {ws.version} ({len(scn.districts)} units, "
-        f"{len(scn.labs)} labs) applies from the next plan on; version {ws.version - 1} kept "
-        f"in {workspace / 'province-versions' / str(ws.version - 1)}",
-        highlight=False,
+    said = _say(
+        "province",
+        lang,
+        workspace=str(workspace),
+        version=ws.version,
+        units=len(scn.districts),
+        labs=len(scn.labs),
+        previous=ws.version - 1,
+        kept=str(workspace / "province-versions" / str(ws.version - 1)),
     )
+    console.print(said, highlight=False, markup=False)
     dated = [
         t
         for t in ("demand", "deliveries", "lab_days", "store_arrivals", "kit_arrivals")
@@ -126,21 +203,19 @@ def province(
     ]
     if dated:
         err_console.print(
-            f"note: its {', '.join(dated)} rows were not taken: the loop's dated parts are "
-            f"records (`labopt day record`).",
-            highlight=False,
+            _say("not_taken", lang, tables=", ".join(dated)), highlight=False, markup=False
         )
     if len(left_out):
         shown = "; ".join(
             f"{r.kind} {r.date} {r.scope}: {r.why}" for r in left_out.head(10).itertuples()
         )
-        more = f" (and {len(left_out) - 10:,} more)" if len(left_out) > 10 else ""
+        more = _say("more", lang, n=len(left_out) - 10) if len(left_out) > 10 else ""
         err_console.print(
-            f"warning: {len(left_out):,} current records no longer fit the province and are "
-            f"left out of the plans (they stay in the history): {shown}{more}.",
+            _say("left_out", lang, n=len(left_out), shown=shown, more=more),
             highlight=False,
+            markup=False,
         )
-    _warn_if_not_adding_up(ws, "replaced")
+    _warn_if_not_adding_up(ws, "replaced", lang)
 
 
 @app.command("record")
@@ -155,6 +230,7 @@ def record(
             "--date", help="the day of a file without a date column, YYYY-MM-DD (default: today)"
         ),
     ] = None,
+    lang: Lang = "en",
 ) -> None:
     """Record one file of a kind: collected (date, district, stream, samples), tested (date,
     lab, district, stream, samples), reagent (date, lab, used, counted), deliveries (date, lab,
@@ -166,6 +242,7 @@ def record(
     --date fills a file
     without a date column. A lab's (or a unit's) day uploaded again replaces it whole; every
     upload is kept."""
+    check_lang(lang)
     ws = Workspace(workspace)
     if kind not in RECORDS:
         raise InputError(f"kind: one of {', '.join(RECORDS)}; got {kind!r}", "kind")
@@ -178,28 +255,24 @@ def record(
             f"--date: {file} has a date column; give the dates there or --date, not both",
             "--date",
         )
-    up = ws.record(kind, raw, str(file), _date(date) if "date" not in raw else None)
-    dates = sorted(set(up.rows["date"]))
-    what = "lab" if "lab" in SCOPE[kind] else "unit"
-    replaced = (
-        f"; it replaces the {up.replaced:,} rows recorded before for the same {what}-days"
-        if up.replaced
-        else ""
-    )
-    console.print(
-        f"Recorded {len(up.rows):,} {kind} rows for {', '.join(dates)} in {workspace} "
-        f"(upload {up.number}){replaced}",
-        highlight=False,
-    )
-    _warn_if_not_adding_up(ws, "recorded")
+    when = _date(date, lang=lang) if "date" not in raw else None
+    up = ws.record(kind, raw, str(file), when)
+    dates = ", ".join(date_text(d, lang) for d in sorted(set(up.rows["date"])))
+    scope = "lab" if "lab" in SCOPE[kind] else "unit"
+    replaced = _say(f"replaced_{scope}", lang, n=up.replaced) if up.replaced else ""
+    said = _say("recorded", lang, rows=len(up.rows), kind=_kind(kind, lang), dates=dates,
+                workspace=str(workspace), upload=up.number, replaced=replaced)  # fmt: skip
+    console.print(said, highlight=False, markup=False)
+    _warn_if_not_adding_up(ws, "done_recorded", lang)
 
 
-def _warn_if_not_adding_up(ws: Workspace, done: str) -> None:
+def _warn_if_not_adding_up(ws: Workspace, done: str, lang: str = "en") -> None:
     """What the records now say may not add up (tests beyond the samples there, reactions
     beyond the reagent): said now rather than at the next plan; a correction fixes it."""
     why = adds_up(ws.province, ws.records())
     if why:
-        err_console.print(f"warning: {done}, but {why}.", highlight=False)
+        said = _say("warning", lang, done=TEXT[lang][done], why=note_text(why, lang))
+        err_console.print(said, highlight=False, markup=False)
 
 
 @app.command("withdraw")
@@ -207,18 +280,25 @@ def _warn_if_not_adding_up(ws: Workspace, done: str) -> None:
 def withdraw(
     workspace: WorkspacePath,
     kind: Annotated[str, typer.Argument(help=f"the record's kind: {', '.join(RECORDS)}")],
-    date: Annotated[str, typer.Argument(help="the day it was recorded for, YYYY-MM-DD")],
+    date: Annotated[
+        str,
+        typer.Argument(
+            help="the day it was recorded for, YYYY-MM-DD (with --lang vi also DD/MM/YYYY)"
+        ),
+    ],
     code: Annotated[str, typer.Argument(help="the unit (collected, prevalence) or lab")],
+    lang: Lang = "en",
 ) -> None:
     """Withdraw a unit's or lab's day recorded for the wrong date: the day then has no record
     of that kind; the upload stays in the history."""
+    check_lang(lang)
     ws = Workspace(workspace)
-    rows = ws.withdraw(kind, _date(date, "DATE"), code)
-    console.print(
-        f"Withdrew the {kind} record of {code} for {date} ({rows:,} rows) in {workspace}",
-        highlight=False,
-    )
-    _warn_if_not_adding_up(ws, "withdrawn")
+    day = _date(date, "DATE", lang)
+    rows = ws.withdraw(kind, day, code)
+    said = _say("withdrew", lang, kind=_kind(kind, lang), code=code, date=day, rows=rows,
+                workspace=str(workspace))  # fmt: skip
+    console.print(said, highlight=False, markup=False)
+    _warn_if_not_adding_up(ws, "withdrawn", lang)
 
 
 @app.command("plan")
@@ -233,7 +313,7 @@ def plan(
     """The morning's plan for --date and the days after it, from the state the records carry to
     that date; written with its dispatch sheets to WORKSPACE/plans/DATE/."""
     ws = Workspace(workspace)
-    m = plan_morning(ws, _date(date), days, lang)
+    m = plan_morning(ws, _date(date, lang=lang), days, lang)
     if json:
         state = {
             "date": m.date.isoformat(),
@@ -259,7 +339,11 @@ def plan(
 def history(
     workspace: WorkspacePath,
     until: Annotated[
-        str | None, typer.Option("--until", help="last day shown, YYYY-MM-DD (default: yesterday)")
+        str | None,
+        typer.Option(
+            "--until",
+            help="last day shown, YYYY-MM-DD (with --lang vi also DD/MM/YYYY; default: yesterday)",
+        ),
     ] = None,
     json: Json = False,
     lang: Annotated[str, typer.Option(help="table labels: en or vi")] = "en",
@@ -269,7 +353,7 @@ def history(
     ws = Workspace(workspace)
     records = ws.records()
     if until:
-        last = _date(until, "--until")
+        last = _date(until, "--until", lang)
     else:  # up to yesterday, or the last day the labs reported if earlier; the first at least
         recorded = last_record(records, ("tested", "reagent")) or ws.first
         last = max(min(dt.date.today() - dt.timedelta(days=1), recorded), ws.first)

@@ -249,7 +249,9 @@ def allocate(
     date: Annotated[
         str | None,
         typer.Option(
-            "--date", help="a date of the scenario's horizon, YYYY-MM-DD (default: day 1)"
+            "--date",
+            help="a date of the scenario's horizon, YYYY-MM-DD (with --lang vi also "
+            "DD/MM/YYYY; default: day 1)",
         ),
     ] = None,
     groups: Annotated[
@@ -273,7 +275,7 @@ def allocate(
     the design prevalence of its epidemic level and area type ([screening] settings) with
     its target sensitivity, against the screening the demand asks."""
     check_lang(lang)
-    when = None if date is None else parse_date_option(date)
+    when = None if date is None else parse_date_option(date, lang=lang)
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise InputError(f"--out: a .csv or .xlsx file, got {out.name!r}", "--out")
     scn = load_scenario(scenario, number_format)

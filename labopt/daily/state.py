@@ -50,12 +50,16 @@ NOTES = {
         "waiting count as not tested",
         "no_reagent_record": "{day}: {labs} recorded tests but no reagent used; their stock is "
         "not reduced for that day",
+        "not_adding_up": "the records do not add up: {error}. Plans from later dates are "
+        "refused until a correction is recorded",
     },
     "vi": {
         "no_tests": "{day}: chưa nhập kết quả xét nghiệm; {samples:,} mẫu lấy trong ngày hoặc "
         "đang chờ được tính là chưa xét nghiệm",
         "no_reagent_record": "{day}: {labs} đã nhập kết quả xét nghiệm nhưng chưa nhập sinh phẩm "
         "đã dùng; tồn kho của các phòng này không bị trừ cho ngày đó",
+        "not_adding_up": "số liệu đã nhập không khớp: {error}. Kế hoạch cho các ngày sau bị từ "
+        "chối cho đến khi nhập số liệu sửa lại",
     },
 }
 
@@ -133,10 +137,7 @@ def adds_up(province: Scenario, records: Records, today: dt.date | None = None) 
     try:
         carry_to(province, records, max(last, province.province.start_date) + dt.timedelta(1))
     except InputError as exc:
-        return (
-            f"the records do not add up: {exc}. Plans from later dates are refused until a "
-            f"correction is recorded"
-        )
+        return note("not_adding_up", error=str(exc))
     return None
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from labopt.capacity import words as capacity_words
 from labopt.cli import common
+from labopt.cli import day as day_cli
 from labopt.cli import plan as plan_cli
 from labopt.cli import scenario as scenario_cli
 from labopt.daily import sheets as daily_sheets
@@ -39,7 +40,8 @@ ENGLISH_NUMBER = re.compile(
 def vocabulary(texts) -> set[str]:
     words: set[str] = set()
     for text in texts:
-        words |= set(re.findall(r"[^\W\d_]{3,}", re.sub(r"\{[^}]*\}", " ", text).lower()))
+        text = re.sub(r"`[^`]*`", " ", re.sub(r"\{[^}]*\}", " ", text))  # commands: code
+        words |= set(re.findall(r"[^\W\d_]{3,}", text.lower()))
     return words
 
 
@@ -66,6 +68,8 @@ def texts(lang: str) -> list[str]:
         *pool_words.NOTES[lang].values(),
         *pool_words.METRICS.get(lang, {}).values(),
         *scenario_cli.CHECK_TEXT[lang].values(),
+        *day_cli.TEXT[lang].values(),
+        *day_cli.KINDS.get(lang, {}).values(),
     ]
     if lang == "en":  # the English words that stand for codes in an English report
         out += ["OPTIMAL allocation variables", *labels.SOLVER_WORDS["vi"]]
@@ -97,6 +101,7 @@ def test_no_vietnamese_text_keeps_an_english_word_of_its_english_one():
     tables += [daily_sheets.TEXT, notes.NOTES, daily_state.NOTES, capacity_words.TEXT]
     tables += [capacity_words.CODES, pool_words.TEXT, pool_words.NOTES, scenario_cli.CHECK_TEXT]
     tables += [screen_words.TEXT, screen_words.METHODS, screen_words.NOTES, lab_words.TEXT]
+    tables += [day_cli.TEXT]
     for table in tables:
         for key, en in table["en"].items():
             shared = vocabulary([en]) & vocabulary([table["vi"][key]])
@@ -354,7 +359,39 @@ def test_every_translation_formats_each_figure_as_its_english_text_does():
     tables = [labels.TEMPLATES, labels.WORDS, plan_cli.TEXT, daily_sheets.TEXT, notes.NOTES]
     tables += [daily_state.NOTES, capacity_words.TEXT, pool_words.TEXT, pool_words.NOTES]
     tables += [scenario_cli.CHECK_TEXT, screen_words.TEXT, screen_words.METHODS]
-    tables += [screen_words.NOTES, lab_words.TEXT]
+    tables += [screen_words.NOTES, lab_words.TEXT, day_cli.TEXT]
     for table in tables:
         for key, en in table["en"].items():
             assert _fields(table["vi"][key]) == _fields(en), key
+
+
+def test_the_daily_loops_lab_commands_in_vietnamese(tmp_path, monkeypatch):
+    """`labopt day init / record / withdraw / plan --lang vi`: their messages in Vietnamese,
+    dates given and shown as dd/mm/yyyy; a record that does not add up warned in Vietnamese."""
+    monkeypatch.setenv("COLUMNS", "250")
+    ws = tmp_path / "ws"
+    folder = EXAMPLES / "thanh_hoa"
+    data = [*scenario_words(folder), str(ws / "plans" / "2021-10-04"), str(ws), str(tmp_path)]
+    r = run("day", "init", ws, "--from", folder, "--lang", "vi")
+    assert r.exit_code == 0, r.output
+    assert "Không gian làm việc" in r.stdout and "ngày đầu 04/10/2021" in r.stdout
+    lab = load_scenario(folder).labs[0].id
+    (tmp_path / "tested.csv").write_text(
+        f"lab,district,stream,samples\n{lab},thanh-hoa-city,reactive,100000\n", "utf-8"
+    )
+    r = run("day", "record", ws, "tested", tmp_path / "tested.csv", "--date", "05/10/2021",
+            "--lang", "vi")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "Đã ghi 1 dòng mẫu đã xét nghiệm cho 05/10/2021" in r.stdout
+    assert "cảnh báo: đã ghi, nhưng số liệu đã nhập không khớp" in " ".join(r.stderr.split())
+    r = run("day", "withdraw", ws, "tested", "05/10/2021", lab, "--lang", "vi")
+    assert r.exit_code == 0, r.output
+    assert "Đã rút bản ghi mẫu đã xét nghiệm" in r.stdout
+    outputs = [run("day", "init", tmp_path / "ws2", "--from", folder, "--lang", "vi").stdout]
+    outputs.append(run("day", "plan", ws, "--date", "04/10/2021", "--days", "1",
+                       "--lang", "vi").stdout)  # fmt: skip
+    for out in outputs:
+        words, numbers = english_in(out, data)
+        assert not words and not numbers, (words, numbers)
+    en = run("day", "withdraw", ws, "tested", "05/10/2021", lab)
+    assert en.exit_code == 2 and "YYYY-MM-DD" in en.output  # English takes ISO dates only
