@@ -318,6 +318,10 @@ class _Filler(string.Formatter):
     def format_field(self, value, format_spec: str) -> str:
         if isinstance(value, dt.date) and not format_spec:
             return date_text(value, self.lang)
+        if "|" in format_spec:  # "{n:,|lab|labs}": the number, then the word it takes
+            spec, one, many = format_spec.split("|")
+            text = self.format_field(value, spec)
+            return f"{text} {one if text == '1' else many}"
         text = super().format_field(value, format_spec)
         numeric = isinstance(value, (int, float, np.integer, np.floating))
         if numeric and not isinstance(value, (bool, np.bool_)) and self.lang == "vi":
@@ -330,5 +334,6 @@ _FILLERS = {name: _Filler(name) for name in FORMATS}
 
 def fill(template: str, lang: str, /, **fields) -> str:
     """``template.format(**fields)`` with numbers and dates written as ``lang`` writes them:
-    ``fill("{n:,} samples", "vi", n=8000) == "8.000 samples"``."""
+    ``fill("{n:,} samples", "vi", n=8000) == "8.000 samples"``. A field ``{n:,|lab|labs}``
+    writes the number and the word for one or for many: "1 lab", "2 labs"."""
     return _FILLERS[lang].vformat(template, (), fields)

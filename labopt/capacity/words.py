@@ -11,39 +11,43 @@ TEXT = {
         "columns": "lab|type|status|PCR|extraction|staff|reagent|capacity|binding",
         "meets": "meets",
         "misses": "does not meet",
-        "totals": "Active labs: {reactions:,} reactions/day (standby labs: {standby:,} more).\n"
+        "totals": "Active labs: {reactions:,|reaction|reactions}/day (standby labs: {standby:,} "
+        "more).\n"
         "That is {single:,} single samples/day, or {pooled:,} pooled samples/day at "
         "{per_pooled:.3f} reactions per pooled sample (each unit's optimal design, retests "
         "included).\nTargets: {single_target:,} single + {pooled_target:,} pooled a day need "
-        "{needed:,} reactions: the province {verdict} them; after the single target, "
+        "{needed:,|reaction|reactions}: the province {verdict} them; after the single target, "
         "{after:,} pooled samples/day fit.",
-        "binding": "Binding limit {limit}: {labs:,} lab(s), {reactions:,} reactions/day",
+        "binding": "Binding limit {limit}: {labs:,|lab|labs}, {reactions:,|reaction|reactions}/day",
         "note": "note",
         "share": "{lab}: {share:.0%} of its capacity on day {day} (lab_days)",
-        "reagent_note": "{lab}: reagent limits day {day} to {reactions:,} reactions (projected "
+        "reagent_note": "{lab}: reagent limits day {day} to {reactions:,|reaction|reactions} "
+        "(projected "
         "if run at full capacity from day 1)",
         "what_it_takes": "What it takes",
-        "need": "Targets need {needed:,} reactions/day; active labs give {available:,}: short "
+        "need": "Targets need {needed:,|reaction|reactions}/day; active labs give {available:,}: "
+        "short "
         "by {gap:,}.",
         "infeasible": "Even with every addition allowed by [expansion] (all standby labs on, 3 "
         "shifts, the maximum machines and technicians, any reagent) the province reaches "
-        "{reachable:,} reactions/day, still {short:,} short: the targets need more labs or "
+        "{reachable:,|reaction|reactions}/day, still {short:,} short: the targets need more labs "
+        "or "
         "more machines than the limits allow.",
         "cheapest": "Cheapest combination by the [expansion] effort weights (total effort "
         "{effort:g}), solver status {status}:",
-        "together": "Together +{gained:,} reactions/day: {total:,} >= {needed:,}.",
-        "change": "{name}: {parts} -> {before:,} to {after:,} reactions/day (+{gain:,}); "
+        "together": "Together +{gained:,|reaction|reactions}/day: {total:,} >= {needed:,}.",
+        "change": "{name}: {parts} -> {before:,} to {after:,|reaction|reactions}/day (+{gain:,}); "
         "limited by {limit_before} before, {limit_after} after",
         "switch_on": "switch on (standby)",
         "shift": "+{n} shift",
-        "shifts": "+{n} shifts",
+        "shifts": "+{n:|shift|shifts}",
         "pcr_machine": "+{n} PCR machine",
         "pcr_machines": "+{n} PCR machines",
         "extraction_machine": "+{n} extraction machine",
         "extraction_machines": "+{n} extraction machines",
         "technician": "+{n} technician per shift",
         "technicians": "+{n} technician per shift",
-        "reagent": "+{n:,} reactions of reagent",
+        "reagent": "+{n:,|reaction|reactions} of reagent",
         "off": "nothing (off)",
     },
     "vi": {

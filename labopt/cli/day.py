@@ -39,24 +39,24 @@ app = typer.Typer(
 
 TEXT = {
     "en": {
-        "state": "State at the start of {date}: {waiting:,} samples waiting; {forecast:,} "
+        "state": "State at the start of {date}: {waiting:,|sample|samples} waiting; {forecast:,} "
         "unit-stream-days of demand forecast (no record yet)",
-        "wrote": "Wrote {n} files to {out}",
+        "wrote": "Wrote {n:|file|files} to {out}",
         "history": "{name}: plan against actuals",
-        "init": "Workspace {workspace}: {province}, first date {first}, {units:,} units, "
-        "{labs:,} labs; {rows:,} demand rows recorded as collected",
-        "province": "Workspace {workspace}: province version {version} ({units:,} units, "
-        "{labs:,} labs) applies from the next plan on; version {previous} kept in {kept}",
+        "init": "Workspace {workspace}: {province}, first date {first}, {units:,|unit|units}, "
+        "{labs:,|lab|labs}; {rows:,} demand rows recorded as collected",
+        "province": "Workspace {workspace}: province version {version} ({units:,|unit|units}, "
+        "{labs:,|lab|labs}) applies from the next plan on; version {previous} kept in {kept}",
         "not_taken": "note: its {tables} rows were not taken: the loop's dated parts are "
         "records (`labopt day record`).",
         "left_out": "warning: {n:,} current records no longer fit the province and are left "
         "out of the plans (they stay in the history): {shown}{more}.",
         "more": " (and {n:,} more)",
-        "recorded": "Recorded {rows:,} {kind} rows for {dates} in {workspace} (upload "
+        "recorded": "Recorded {kind}: {rows:,|row|rows} for {dates} in {workspace} (upload "
         "{upload}){replaced}",
-        "replaced_lab": "; it replaces the {n:,} rows recorded before for the same lab-days",
-        "replaced_unit": "; it replaces the {n:,} rows recorded before for the same unit-days",
-        "withdrew": "Withdrew the {kind} record of {code} for {date} ({rows:,} rows) in "
+        "replaced_lab": "; it replaces the {n:,|row|rows} recorded before for the same lab-days",
+        "replaced_unit": "; it replaces the {n:,|row|rows} recorded before for the same unit-days",
+        "withdrew": "Withdrew the {kind} record of {code} for {date} ({rows:,|row|rows}) in "
         "{workspace}",
         "warning": "warning: {done}, but {why}.",
         "started": "started",

@@ -361,10 +361,12 @@ def optimize_cmd(
             ms=sum(res.search_seconds for res in results) * 1000,
         )
         console.print(_oc_table(best, title, lang), crop=False)
-    for res in results:  # with --json the notes are in the object
+    grid = p if isinstance(p, list) else [p]  # a grid's notes say which prevalence they are for
+    for res, at in zip(results, grid, strict=False):  # with --json the notes are in the object
+        where = f"p = {number_text(at, lang, 'g')}: " if len(results) > 1 else ""
         for note in [] if json else res.notes:
             console.print(
-                f"[yellow]{say('note', lang)}:[/] {note_text(note, lang)}", highlight=False
+                f"[yellow]{say('note', lang)}:[/] {where}{note_text(note, lang)}", highlight=False
             )
     if any(res.best is None for res in results):
         raise typer.Exit(code=1)
@@ -404,12 +406,15 @@ def simulate_cmd(
     if json:
         print_json({"simulation": sim.to_dict(), "analytic": oc.to_dict(), "z": z})
         return
+
+    def n(x: float, spec: str) -> str:  # undefined (PSe at p = 0), or z of a zero error
+        return number_text(x, lang, spec) if math.isfinite(x) else "—"
+
     rows = []
     for m in sim.METRICS:
         e = getattr(sim, m)
         figures = (e.value, e.se, float(getattr(oc, m)))
-        rows.append([metric(m, lang), *(number_text(x, lang, ".5f") for x in figures)])
-        rows[-1].append(number_text(z[m], lang, "+.2f"))
+        rows.append([metric(m, lang), *(n(x, ".5f") for x in figures), n(z[m], "+.2f")])
     title = say("simulated", lang, design=str(sim.design), samples=sim.samples, seed=seed)
     table = fitted_table(say("sim_columns", lang).split("|"), rows, title=title, left=(0,))
     console.print(table, crop=False)

@@ -39,8 +39,9 @@ CHECK_TEXT = {
         "warning": "warning",
         "no_rows": "the demand table has no rows: a plan would have no samples to assign",
         "no_samples": "every demand row has 0 samples: a plan would have no samples to assign",
-        "ok": "{scenario}: OK - {province}, {units:,} units, {labs:,} labs ({active:,} active), "
-        "{days} days from {start}, {samples:,} samples requested",
+        "ok": "{scenario}: OK - {province}, {units:,|unit|units}, {labs:,|lab|labs} ({active:,} "
+        "active), "
+        "{days:|day|days} from {start}, {samples:,|sample|samples} requested",
     },
     "vi": {
         "warning": "cảnh báo",

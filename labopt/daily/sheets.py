@@ -75,7 +75,8 @@ TEXT = {
         "lab": "Lab {id}: {name}",
         "unit": "Unit {id}: {name}",
         "totals": "Samples {samples:,}; expected reactions {reactions:,.0f} of {capacity:,.0f} "
-        "(reserve for retests {reserve:,.0f}); about {plates} plates of {wells} sample wells",
+        "(reserve for retests {reserve:,.0f}); about {plates:|plate|plates} ({wells} sample "
+        "wells a plate)",
         "none": "Nothing to send today.",
         "standby": "A standby lab: switch it on today.",
         "shipments": "Reagent and collection kits to send today",
@@ -85,7 +86,8 @@ TEXT = {
         "lab": "Phòng xét nghiệm {id}: {name}",
         "unit": "Địa phương {id}: {name}",
         "totals": "Số mẫu {samples:,}; số phản ứng dự kiến {reactions:,.0f} trên {capacity:,.0f} "
-        "(dự phòng xét nghiệm lại {reserve:,.0f}); khoảng {plates} đĩa {wells} giếng mẫu",
+        "(dự phòng xét nghiệm lại {reserve:,.0f}); khoảng {plates} đĩa ({wells} giếng mẫu "
+        "mỗi đĩa)",
         "none": "Hôm nay không gửi mẫu.",
         "standby": "Phòng xét nghiệm dự phòng: cần huy động hôm nay.",
         "shipments": "Sinh phẩm và bộ dụng cụ lấy mẫu cần chuyển hôm nay",

@@ -46,7 +46,8 @@ class Carried:
 
 NOTES = {
     "en": {
-        "no_tests": "{day}: no tests recorded; the {samples:,} samples collected that day or "
+        "no_tests": "{day}: no tests recorded; the {samples:,|sample|samples} collected that day "
+        "or "
         "waiting count as not tested",
         "no_reagent_record": "{day}: {labs} recorded tests but no reagent used; their stock is "
         "not reduced for that day",

@@ -17,8 +17,8 @@ TEXT = {
         "well: pool id, stage · samples, and the pool's district.",
         "column": "column by column (A1, B1, C1, ...)",
         "row": "row by row (A1, A2, A3, ...)",
-        "plate": "Plate {plate} (run {run}): {n:,} reactions",
-        "plate_png": "Plate {plate}: {n:,} reactions, filled by {order}",
+        "plate": "Plate {plate} (run {run}): {n:,|reaction|reactions}",
+        "plate_png": "Plate {plate}: {n:,|reaction|reactions}, filled by {order}",
         "stage": "stage {stage} · {samples}",
         "POS": "POS",
         "NEG": "NEG",
@@ -40,10 +40,11 @@ TEXT = {
         "note": "note",
         "failed_plate": "plate {plate}: {control} tested {got} (row {row}); its {k} reaction "
         "results are treated as invalid and will be repeated",
-        "applied": "{added:,} results added, {corrected:,} corrected, {unchanged:,} already "
+        "applied": "{added:,|result|results} added, {corrected:,} corrected, {unchanged:,} already "
         "recorded",
         "after_run": "Batch {batch} after run {run}",
-        "recollect_people": "re-collect {people:,} people in {groups:,} address group(s) "
+        "recollect_people": "re-collect {people:,} people in "
+        "{groups:,|address group|address groups} "
         "(recollect.csv); their results come {hours:g} h later",
         "estimate_title": "Prevalence from pooled results ({level:.0%} score interval, Se {se:g}, "
         "Sp {sp:g})",

@@ -10,9 +10,11 @@ TEXT = {
     "en": {
         "columns": "prevalence|algorithm|config|reactions / sample|samples / reaction|PSe|PSp|"
         "PPPV|PNPV|stages|largest pool|H(p)/ET",
-        "best": "Best designs ({families}): {configurations:,} configurations in {ms:.1f} ms",
+        "best": "Best designs ({families}): {configurations:,|configuration|configurations} in "
+        "{ms:.1f} ms",
         "by_prevalence": "Optimal design by prevalence (pool size {min_size}..{max_size}, at "
-        "most {max_stages} stages): {configurations:,} configurations in {ms:.1f} ms",
+        "most {max_stages:|stage|stages}): {configurations:,|configuration|configurations} in "
+        "{ms:.1f} ms",
         "note": "note",
         "simulated": "{design}: {samples:,} simulated samples, seed {seed}",
         "sim_columns": "metric|simulated|std. error|analytic|z",
@@ -49,23 +51,31 @@ TEXT = {
     },
 }
 
-# the simulation's metrics (names of labopt.pooling.simulate's fields; English: as named)
+# the simulation's metrics (labopt.pooling.simulate's fields)
 METRICS = {
+    "en": {
+        "expected_tests_per_sample": "expected reactions per sample",
+        "sensitivity": "sensitivity (PSe)",
+        "specificity": "specificity (PSp)",
+        "ppv": "positive predictive value (PPPV)",
+        "npv": "negative predictive value (PNPV)",
+    },
     "vi": {
         "expected_tests_per_sample": "phản ứng kỳ vọng mỗi mẫu",
         "sensitivity": "độ nhạy (PSe)",
         "specificity": "độ đặc hiệu (PSp)",
         "ppv": "giá trị tiên đoán dương (PPPV)",
         "npv": "giá trị tiên đoán âm (PNPV)",
-    }
+    },
 }
 
 NOTES = {
     "en": {
-        "search_limit": "{family} searched first-stage pools up to {limit} samples (max_size "
+        "search_limit": "{family} searched first-stage pools up to {limit:|sample|samples} "
+        "(max_size "
         "{max_size} is above the search limit)",
         "infeasible": "no {families} configuration meets the constraints (pool size "
-        "{min_size}..{max_size}, at most {max_stages} stages, PSe >= {min_sensitivity:g}, "
+        "{min_size}..{max_size}, at most {max_stages:|stage|stages}, PSe >= {min_sensitivity:g}, "
         "PSp >= {min_specificity:g}); relax the binding limit: more stages raise PSp but lower "
         "PSe, larger pools lower ET",
     },
@@ -86,5 +96,5 @@ def say(key: str, lang: str, /, **fields) -> str:
 
 
 def metric(name: str, lang: str) -> str:
-    """A simulated metric's label: its field name in English, its words in Vietnamese."""
+    """A simulated metric's label in ``lang`` (its field name if it has none)."""
     return METRICS.get(lang, {}).get(name, name)

@@ -237,19 +237,23 @@ TEMPLATES = {
         "also": "; also ",
         "target_demand_days": "{when}: every {what} sample requested was tested, below the "
         "target of {target:,} ({tested})",
-        "minor": "{when}: fewer than {minor:,} samples waiting or untested a day for reasons "
+        "minor": "{when}: fewer than {minor:,|sample|samples} waiting or untested a day for "
+        "reasons "
         "listed in shortfall.csv ({samples:,} in all)",
-        "bottleneck": "{lab_name}, day {day}: full while {pending_samples:,} samples "
+        "bottleneck": "{lab_name}, day {day}: full while {pending_samples:,|sample|samples} "
         "({stream_name}) of the units it serves wait or go untested; each extra reaction would "
         "test {marginal_samples_per_reaction:.2f} more",
-        "standby": "Switch on {lab_name} (standby) on {when}: it tests {samples:,} samples in "
+        "standby": "Switch on {lab_name} (standby) on {when}: it tests "
+        "{samples:,|sample|samples} in "
         "the plan",
-        "shipment": "Ship {reactions:,} reactions from {source_name} to {target_name} on day "
+        "shipment": "Ship {reactions:,|reaction|reactions} from {source_name} to {target_name} "
+        "on day "
         "{day} (usable from day {arrival_day}): {why}",
         "ship_run_out": "{target_name} would run out on day {run_out_day}",
-        "ship_cover": "it keeps {cover_days:g} days of reagent in stock",
+        "ship_cover": "it keeps {cover_days:g|day|days} of reagent in stock",
         "ship_later": "reagent for its later days",
-        "national": "What it takes: the province must receive {reactions:,} reactions from the "
+        "national": "What it takes: the province must receive {reactions:,|reaction|reactions} "
+        "from the "
         "national level ({days}) to test {samples:,} more samples ({gain})",
         "national_day": "{cumulative:,} by day {day}",
         "kit_shipment": "Ship {kits:,} collection kits from {source_name} to {target_name} on "
@@ -258,42 +262,48 @@ TEMPLATES = {
         "kits_later": "kits for its later days",
         "uncollected": "Day {day}: {samples:,} screening samples not collected for lack of "
         "collection kits; most at {top_name} ({top_samples:,})",
-        "reagent_day": "Day {day}: {labs_out:,} labs run out of reagent; {reactions_short:,.0f} "
-        "reactions short by day {last_day}; largest: {top_name}, {top_short:,.0f}",
+        "reagent_day": "Day {day}: {labs_out:,|lab|labs} run out of reagent; "
+        "{reactions_short:,.0f|reaction|reactions}"
+        " short by day {last_day}; largest: {top_name}, {top_short:,.0f}",
         "reagent_day_one": "Day {day}: {top_name} runs out of reagent; "
-        "{reactions_short:,.0f} reactions short by day {last_day}",
-        "reagent_day_end": "Day {day}: {labs_out:,} labs run out of reagent; nothing goes "
+        "{reactions_short:,.0f|reaction|reactions} short by day {last_day}",
+        "reagent_day_end": "Day {day}: {labs_out:,|lab|labs} run out of reagent; nothing goes "
         "untested for it by day {last_day}, but they start the day after with none",
         "reagent_day_one_end": "Day {day}: {top_name} runs out of reagent; nothing goes "
         "untested for it by day {last_day}, but it starts the day after with none",
         "reagent": "{lab_name}: reagent runs out on day {day}{until}{short}",
         "reagent_never": "{lab_name}: no reagent from day 1{until}{short}",
-        "short": "; meanwhile {reactions_short:,.0f} reactions of its capacity stand idle while "
+        "short": "; meanwhile {reactions_short:,.0f|reaction|reactions} of its capacity stand "
+        "idle while "
         "samples it could test wait",
-        "until": "; none until the delivery of day {day} ({reactions:,.0f} reactions)",
-        "after": "; next delivery: day {day} ({reactions:,.0f} reactions), after the plan's "
+        "until": "; none until the delivery of day {day} ({reactions:,.0f|reaction|reactions})",
+        "after": "; next delivery: day {day} ({reactions:,.0f|reaction|reactions}), after the "
+        "plan's "
         "last day",
         "no_delivery": "; no delivery is scheduled",
         "one_day": "day {a}",
         "days": "days {a}",
         "and": " and ",
         # each cause of waiting samples, with its numbers
-        "cause_reagent": "reagent: out at {labs_out:,} of {labs_in_reach:,} labs within reach "
-        "({reactions:,} reactions of their capacity idle; {province_left:,} left in "
+        "cause_reagent": "reagent: out at {labs_out:,} of {labs_in_reach:,|lab|labs} within reach "
+        "({reactions:,|reaction|reactions} of their capacity idle; {province_left:,} left in "
         "the province)",
         "cause_standby": "standby labs not switched on: {labs_off:,} within reach could run "
-        "{reactions:,} reactions",
+        "{reactions:,|reaction|reactions}",
         "cause_travel": "travel: {parts}",
-        "travel_room": "{room_beyond_reach:,} reactions free at {labs_beyond_reach:,} labs "
-        "beyond {max_travel_hours:g} h of road",
-        "travel_units": "{samples_without_lab:,} samples in {units_without_lab:,} units with "
+        "travel_room": "{room_beyond_reach:,|reaction|reactions} free at "
+        "{labs_beyond_reach:,|lab|labs} "
+        "beyond {max_travel_hours:,g} h of road",
+        "travel_units": "{samples_without_lab:,|sample|samples} in "
+        "{units_without_lab:,|unit|units} with "
         "no lab within reach",
-        "cause_capacity": "capacity: full at {labs_full:,} of {labs_in_reach:,} labs within "
-        "reach{limits}; about {reactions:,} reactions more needed",
+        "cause_capacity": "capacity: full at {labs_full:,} of {labs_in_reach:,|lab|labs} within "
+        "reach{limits}; about {reactions:,|reaction|reactions} more needed",
         "cause_stage": "stage limit: with {stages} PCR rounds instead of {max_stages}, the "
-        "day's pooled samples would save {reactions:,} reactions, enough for about "
+        "day's pooled samples would save {reactions:,|reaction|reactions}, enough for about "
         "{samples:,} more",
-        "cause_spare": "room left unused: {room:,} reactions at {labs:,} labs within reach",
+        "cause_spare": "room left unused: {room:,|reaction|reactions} at {labs:,|lab|labs} "
+        "within reach",
     },
     "vi": {
         "target_demand": "Ngày {day}: xét nghiệm {tested:,} {what} so với chỉ tiêu {target:,} "
@@ -312,7 +322,7 @@ TEMPLATES = {
         "nguyên nhân trong shortfall.csv (tổng {samples:,} mẫu)",
         "bottleneck": "{lab_name}, ngày {day}: đã dùng hết công suất trong khi "
         "{pending_samples:,} mẫu ({stream_name}) của các địa phương gửi đến đang chờ "
-        "hoặc không được xét nghiệm; mỗi phản ứng tăng thêm xét nghiệm thêm "
+        "hoặc không được xét nghiệm; mỗi phản ứng bổ sung giúp xét nghiệm thêm "
         "{marginal_samples_per_reaction:.2f} mẫu",
         "standby": "Huy động {lab_name} (dự phòng) vào {when}: xét nghiệm {samples:,} mẫu "
         "theo kế hoạch",
@@ -358,7 +368,7 @@ TEMPLATES = {
         "có thể chạy {reactions:,} phản ứng",
         "cause_travel": "vận chuyển: {parts}",
         "travel_room": "còn trống {room_beyond_reach:,} phản ứng ở {labs_beyond_reach:,} phòng "
-        "xa hơn {max_travel_hours:g} giờ đường",
+        "xa hơn {max_travel_hours:,g} giờ đường",
         "travel_units": "{samples_without_lab:,} mẫu ở {units_without_lab:,} địa phương không "
         "có phòng xét nghiệm nào trong phạm vi",
         "cause_capacity": "công suất: {labs_full:,}/{labs_in_reach:,} phòng trong phạm vi đã "

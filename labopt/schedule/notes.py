@@ -9,8 +9,8 @@ __all__ = ["NOTES", "SOLVER_WORDS", "Note", "note", "note_text"]
 
 NOTES = {
     "en": {
-        "unreachable": "unit '{unit}' ({name}) has {samples:,} samples but no lab within "
-        "policy.max_travel_hours = {limit:g} h{where}: none of them is tested (they wait, then "
+        "unreachable": "unit '{unit}' ({name}) has {samples:,|sample|samples} but no lab within "
+        "policy.max_travel_hours = {limit:,g} h{where}: none of them is tested (they wait, then "
         "count as untested); the nearest lab is '{nearest_lab}' ({lab_name}) at about "
         "{hours:.2f} h: {change}",
         "in_travel": " in travel.csv",
@@ -21,7 +21,7 @@ NOTES = {
         "relative gap {lp_gap:.2%}, this whole-sample plan's {gap:.2%}",
         "greedy_instead": "the {what} stopped without a plan ({status}, time limit {limit:g} s): "
         "this is the greedy plan instead{bound}",
-        "greedy_bound": "; relative gap {gap:.2%} to the LP's lower bound {bound:,.6g}",
+        "greedy_bound": "; relative gap {gap:.2%} to the LP's lower bound",
         "flow_solver": "min-cost flow",
         "lp_solver": "LP solver",
         "greedy_by_risk": "screening by risk is the LP's: the greedy rule plans the demand as "
@@ -31,14 +31,14 @@ NOTES = {
         "iterations; within {gap:.2%} of the optimum), {then}",
         "pricing_optimal": "no lab arc left out prices in: optimal",
         "pricing_stopped": "stopped at the round limit",
-        "pricing_added": "{arcs:,} lab arcs added to its {cols:,} columns",
+        "pricing_added": "{arcs:,} lab arcs added to its {cols:,|column|columns}",
         "solved": "{how} solved in {secs:.2f} s ({variables:,} allocation variables): {status}",
         "by_flow": "the min-cost flow",
         "by_lp": "the whole LP",
     },
     "vi": {
         "unreachable": "địa phương '{unit}' ({name}) có {samples:,} mẫu nhưng không có phòng "
-        "xét nghiệm nào trong giới hạn policy.max_travel_hours = {limit:g} giờ{where}: không "
+        "xét nghiệm nào trong giới hạn policy.max_travel_hours = {limit:,g} giờ{where}: không "
         "mẫu nào được xét nghiệm (mẫu phải chờ, rồi tính là không được xét nghiệm); phòng gần "
         "nhất là '{nearest_lab}' ({lab_name}), khoảng {hours:.2f} giờ: {change}",
         "in_travel": " trong travel.csv",
@@ -49,7 +49,7 @@ NOTES = {
         "phép; khoảng cách tương đối của LP {lp_gap:.2%}, của kế hoạch mẫu nguyên {gap:.2%}",
         "greedy_instead": "{what} dừng mà chưa có kế hoạch ({status}, giới hạn thời gian "
         "{limit:g} giây): đây là kế hoạch theo quy tắc phân bổ lần lượt{bound}",
-        "greedy_bound": "; cách cận dưới của LP {bound:,.6g} một khoảng tương đối {gap:.2%}",
+        "greedy_bound": "; cách cận dưới của LP một khoảng tương đối {gap:.2%}",
         "flow_solver": "bộ giải luồng chi phí nhỏ nhất",
         "lp_solver": "bộ giải LP",
         "greedy_by_risk": "sàng lọc theo nguy cơ chỉ có ở LP: quy tắc phân bổ lần lượt lập kế "

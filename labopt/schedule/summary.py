@@ -12,7 +12,7 @@ from labopt.schedule.report import PlanReport
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
-        "title": "{name}: plan for {days} days from {start}",
+        "title": "{name}: plan for {days:|day|days} from {start}",
         "solver": "Solver: {method}, status {status}; this whole-sample plan is within {gap} "
         "of the optimum (LP bound), "
         "solved in {secs:.2f} s ({vars:,} allocation variables)",
@@ -25,21 +25,25 @@ TEXT: dict[str, dict[str, str]] = {
         "before": "waiting at the start",
         "turnaround": "within turnaround",
         "shortfall": "Shortfall and bottlenecks",
-        "check_ok": "Independent check: OK ({allocations:,} allocations, {rows:,} unit-stream-"
-        "days, {labdays:,} lab-days)",
-        "check_bad": "Independent check FAILED: {n} violation(s)",
+        "check_ok": "Independent check: OK ({allocations:,|allocation|allocations}, {rows:,} "
+        "unit-stream-"
+        "days, {labdays:,|lab-day|lab-days})",
+        "check_bad": "Independent check FAILED: {n:,|violation|violations}",
         "meets": "The plan meets the targets every day.",
-        "shipments": "Reagent shipments: {n:,}, {reactions:,} reactions in all (supply.csv "
+        "shipments": "Reagent shipments: {n:,}, {reactions:,|reaction|reactions} in all "
+        "(supply.csv "
         "lists each, with why)",
-        "kit_shipments": "Collection kit shipments: {n:,}, {kits:,} kits in all; samples not "
+        "kit_shipments": "Collection kit shipments: {n:,}, {kits:,|kit|kits} in all; samples not "
         "collected for lack of kits: {lost:,}",
         "misses": "The plan does not meet the targets every day (see the shortfall).",
-        "wrote": "Wrote {n} files to {out}",
+        "wrote": "Wrote {n:|file|files} to {out}",
         "wrote_report": "Wrote the one-page report to {path}",
         "more": "... and {n} more in shortfall.csv",
-        "screening": "Screening by risk: the units should collect {collect:,} of the {could:,} "
-        "samples they could; {tested:,} tested with {reactions:,.0f} reactions find about "
-        "{found:,.0f} infections, against {found0:,.0f} with {reactions0:,.0f} reactions on the "
+        "screening": "Screening by risk: the units should collect {collect:,} of the "
+        "{could:,|sample|samples} they could; {tested:,} tested with "
+        "{reactions:,.0f|reaction|reactions} find about "
+        "{found:,.0f|infection|infections}, against {found0:,.0f} with "
+        "{reactions0:,.0f|reaction|reactions} on the "
         "demand as given (screening.csv lists each unit's day)",
     },
     "vi": {
@@ -58,7 +62,7 @@ TEXT: dict[str, dict[str, str]] = {
         "shortfall": "Thiếu hụt và điểm nghẽn",
         "check_ok": "Kiểm tra độc lập: đạt ({allocations:,} phân bổ, {rows:,} địa phương-luồng-"
         "ngày, {labdays:,} phòng-ngày)",
-        "check_bad": "Kiểm tra độc lập KHÔNG ĐẠT: {n} vi phạm",
+        "check_bad": "Kiểm tra độc lập KHÔNG ĐẠT: {n:,} vi phạm",
         "meets": "Kế hoạch đạt chỉ tiêu tất cả các ngày.",
         "shipments": "Chuyển sinh phẩm: {n:,} đợt, tổng {reactions:,} phản ứng (chi tiết và lý "
         "do trong supply.csv)",

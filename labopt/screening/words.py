@@ -12,9 +12,9 @@ TEXT = {
         "detection_title": "Screening round for detection",
         "samples": "samples",
         "pools": "pools",
-        "pools_of": "{pools:,} of {size}",
+        "pools_of": "{pools:,} of {size:,|sample|samples}",
         "flagged_at": "flagged at",
-        "flagged": "{cutoff:,} positive pool(s) or more",
+        "flagged": "{cutoff:,|positive pool|positive pools} or more",
         "population_sensitivity": "population sensitivity",
         "population_specificity": "population specificity",
         "method": "method",
@@ -29,7 +29,8 @@ TEXT = {
         # screen allocate
         "rounds_title": "Screening rounds, {province}, {date}",
         "round_columns": "unit|level|area|p*|target|samples|pools|flagged at|sensitivity|asked",
-        "totals": "The rounds take {samples:,} samples in {pools:,} pools; the demand asks "
+        "totals": "The rounds take {samples:,|sample|samples} in {pools:,|pool|pools}; the "
+        "demand asks "
         "{asked:,} screening samples. Design prevalence and targets are the scenario's "
         "[screening] settings (assumptions).",
         "unit_note": "{unit}: {note}",
@@ -39,7 +40,7 @@ TEXT = {
         "detection_title": "Vòng sàng lọc để phát hiện nhiễm",
         "samples": "số mẫu",
         "pools": "số mẫu gộp",
-        "pools_of": "{pools:,} (gộp {size})",
+        "pools_of": "{pools:,} ({size:,} mẫu/mẫu gộp)",
         "flagged_at": "ngưỡng kết luận có nhiễm",
         "flagged": "từ {cutoff:,} mẫu gộp dương tính trở lên",
         "population_sensitivity": "độ nhạy quần thể",
@@ -103,7 +104,7 @@ NOTES = {
         "no_one_available": "no one available in its groups: no round",
         "all_of_groups": "every available person of its groups ({samples:,}) reaches only "
         "{sensitivity:.3f} < {target}: test them all",
-        "everyone": "the round needs {needed:,} samples, more than the unit's {people:,} "
+        "everyone": "the round needs {needed:,|sample|samples}, more than the unit's {people:,} "
         "people: test everyone",
     },
     "vi": {

@@ -21,7 +21,7 @@ from labopt.cli import scenario as scenario_cli
 from labopt.daily import sheets as daily_sheets
 from labopt.daily import state as daily_state
 from labopt.lab import words as lab_words
-from labopt.numbers import number_text
+from labopt.numbers import fill, number_text
 from labopt.pooling import words as pool_words
 from labopt.scenario import load_scenario
 from labopt.schedule import compare, labels, notes
@@ -310,7 +310,9 @@ def test_the_pooling_commands_in_vietnamese(command, columns, monkeypatch):
         count = int(evaluated.group(1).replace(",", ""))
         assert number_text(count, "vi") in vi.stdout
     if "--min-sensitivity" in command:
-        assert vi.exit_code == 1 and "ghi chú: không có cấu hình" in " ".join(vi.stdout.split())
+        assert vi.exit_code == 1 and "ghi chú: p = 0,01: không có cấu hình" in " ".join(
+            vi.stdout.split()
+        )
 
 
 def test_the_pooling_commands_refuse_an_unknown_language():
@@ -349,7 +351,8 @@ def _fields(template: str) -> set[tuple[str, str]]:
     """(field, format spec) of each replacement field of a template."""
     import string
 
-    return {(name, spec) for _, name, spec, _ in string.Formatter().parse(template) if name}
+    fields = string.Formatter().parse(template)  # a plural's words are the language's own
+    return {(name, spec.split("|")[0]) for _, name, spec, _ in fields if name}
 
 
 def test_every_translation_formats_each_figure_as_its_english_text_does():
@@ -395,3 +398,24 @@ def test_the_daily_loops_lab_commands_in_vietnamese(tmp_path, monkeypatch):
         assert not words and not numbers, (words, numbers)
     en = run("day", "withdraw", ws, "tested", "05/10/2021", lab)
     assert en.exit_code == 2 and "YYYY-MM-DD" in en.output  # English takes ISO dates only
+
+
+NOUNS = ("samples", "reactions", "labs", "units", "plates", "rows", "days", "pools", "kits")
+
+
+def test_english_texts_say_one_lab_and_two_labs():
+    """A count is followed by the word for one or for many ({n:,|lab|labs}): "1 reactions",
+    "1 plates" and "lab(s)" are not written."""
+    assert fill("{n:,|lab|labs}, {m:,.0f|reaction|reactions}", "en", n=1, m=2000.4) == (
+        "1 lab, 2,000 reactions"
+    )
+    assert fill("{n:,.0f|reaction|reactions}", "en", n=0.7) == "1 reaction"
+    # fields that are not counts: "single", 0.123, a list of tables
+    words = r"(?!what\b|per_pooled\b|et\b|tables\b)"
+    counted = re.compile(r"\{" + words + r"\w+(:[^}|]*)?\} (" + "|".join(NOUNS) + r")\b|\(s\)")
+    tables = [labels.TEMPLATES, plan_cli.TEXT, daily_sheets.TEXT, notes.NOTES, daily_state.NOTES]
+    tables += [capacity_words.TEXT, pool_words.TEXT, screen_words.TEXT, screen_words.NOTES]
+    tables += [lab_words.TEXT, day_cli.TEXT, scenario_cli.CHECK_TEXT]
+    for table in tables:
+        for key, en in table["en"].items():
+            assert not counted.search(en), (key, en)

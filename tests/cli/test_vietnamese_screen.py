@@ -190,7 +190,7 @@ def test_screen_precision_in_vietnamese():
     no_english(en, vi, [], [got["samples"]])
     assert "Vòng sàng lọc để ước tính tỷ lệ nhiễm" in vi
     assert f"± {number_text(got['half_width'], 'vi', '.4g')}" in vi
-    assert f"(gộp {got['pool_size']})" in vi
+    assert f"({got['pool_size']} mẫu/mẫu gộp)" in vi
 
 
 @pytest.mark.usefixtures("wide")

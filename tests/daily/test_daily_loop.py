@@ -711,7 +711,7 @@ def test_a_day_recorded_for_the_wrong_date_is_withdrawn_from_the_cli(tmp_path):
     assert len(ws.records().tested) == 1
     r = run("day", "withdraw", ws_path, "tested", "2022-10-04", "cdc")
     assert (
-        r.exit_code == 0 and "Withdrew the tested record of cdc for 2022-10-04 (1 rows)" in r.output
+        r.exit_code == 0 and "Withdrew the tested record of cdc for 2022-10-04 (1 row)" in r.output
     )
     assert ws.records().tested.empty
     assert len(ws.history("tested")) == 1  # kept
