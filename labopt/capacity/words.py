@@ -100,6 +100,7 @@ CODES = {
         "provincial_hospital": "provincial hospital",
         "district_medical_centre": "district medical centre",
         "non_public": "non-public",
+        "pcr": "PCR",
     },
     "vi": {
         "provincial_cdc": "CDC tỉnh",
