@@ -194,6 +194,9 @@ def make(
     console.print(_summary_table(summary, title, lang))
     names = "manifest.csv, plates.csv, results_template.csv"
     names += ", plates.html" if kind in ("html", "both") else ""
+    for folder in (Path(f) for f in files if Path(f).is_dir()):  # the plate maps' pictures
+        pngs = len(list(folder.glob("*.png")))
+        names += f", {folder.relative_to(out).as_posix()}/ ({pngs} PNG)"
     console.print(say("wrote", lang, out=out, files=names), highlight=False)
 
 

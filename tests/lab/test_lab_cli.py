@@ -376,7 +376,9 @@ def test_plate_maps_show_the_lab_the_date_and_each_pools_district(tmp_path, samp
     assert "sam-son" in page and "tho-xuan" in page  # each pool's district in its well
     meta = json.loads((out / "batch.json").read_text(encoding="utf-8"))
     assert (meta["lab"], meta["date"]) == ("th-cdc", "2021-10-04")
-    assert len(first) and list((out / "plate_maps" / "run1").glob("plate_*.png"))
+    pngs = list((out / "plate_maps" / "run1").glob("plate_*.png"))
+    assert len(first) and pngs
+    assert f"plate_maps/run1/ ({len(pngs)} PNG)" in " ".join(r.stdout.split())  # all it wrote
     text = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", " ", page, flags=re.S))
     text = re.sub(r"TH0801-\S+|sam-son|tho-xuan|th-cdc|D2", " ", text)
     found = vocabulary([text]) & (ENGLISH | vocabulary(words.TEXT["en"].values()))
