@@ -373,7 +373,7 @@ def plate_figure(
     districts: Mapping[str, str] | None = None,
 ):
     """A matplotlib Figure of one plate (object-oriented API, no pyplot: thread-safe): each
-    well's pool id and, on a 96-well plate, its district; the lab and date (``heading``) in
+    well's pool id and its district; the lab and date (``heading``) in
     the title."""
     # imported here, not at the top: matplotlib is slow to import and only figures need it
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -418,11 +418,14 @@ def plate_figure(
     font = 3.6 if big else 6.5
     pools = wells["pool_id"].astype(str).to_numpy()
     for label, pid, x, y in zip(_labels(wells, batch, lang), pools, c_idx, r_idx, strict=False):
-        district = districts.get(pid) if not big else None
+        district = districts.get(pid)
         if district:  # the district under the pool id, shortened with "…" to fit the well
-            short = district if len(district) <= 14 else district[:13] + "…"
+            most = 10 if big else 12
+            short = district if len(district) <= most else district[: most - 1] + "…"
             ax.text(x, y - 0.15, label, ha="center", va="center", fontsize=font)
-            ax.text(x, y + 0.2, short, ha="center", va="center", fontsize=font - 2.5)
+            ax.text(
+                x, y + 0.2, short, ha="center", va="center", fontsize=font - (0.8 if big else 1.5)
+            )
         else:
             ax.text(x, y, label, ha="center", va="center", fontsize=font)
     n_r = int((wells["content"] == REACTION).sum())
