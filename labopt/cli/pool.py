@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,8 +12,10 @@ from rich.table import Table
 from labopt.cli.common import (
     Algorithm,
     Config,
+    Force,
     Json,
     console,
+    err_console,
     fitted_table,
     parse_floats,
     parse_risks,
@@ -21,6 +24,7 @@ from labopt.cli.common import (
     scalar_or_list,
 )
 from labopt.errors import InputError
+from labopt.files import check_output_file, write_output_file
 from labopt.notes import note_text
 from labopt.numbers import number_text
 from labopt.pooling import (
@@ -32,6 +36,7 @@ from labopt.pooling import (
     simulate,
 )
 from labopt.pooling.assay import SEARCH_STAGES, SENSITIVITY, SPECIFICITY
+from labopt.pooling.frontier import MAX_STAGES, draw_frontier, efficiency, frontier
 from labopt.pooling.multiplex import evaluate_multiplex, joint_from_text
 from labopt.pooling.multiplex_search import optimize_multiplex
 from labopt.pooling.words import metric, say
@@ -418,3 +423,84 @@ def simulate_cmd(
     title = say("simulated", lang, design=str(sim.design), samples=sim.samples, seed=seed)
     table = fitted_table(say("sim_columns", lang).split("|"), rows, title=title, left=(0,))
     console.print(table, crop=False)
+
+
+@app.command("frontier")
+@reports_errors
+def frontier_cmd(
+    prevalence: Annotated[float, typer.Option("--prevalence", "-p", help="fraction positive")],
+    se: Se = f"{SENSITIVITY:g}",
+    sp: Sp = f"{SPECIFICITY:g}",
+    max_size: Annotated[
+        int, typer.Option(help="the largest pool to try (samples per reaction)")
+    ] = 64,
+    max_stages: Annotated[int, typer.Option(help="the most PCR rounds to try")] = MAX_STAGES,
+    min_sensitivity: Annotated[
+        float, typer.Option(help="lowest acceptable pooling sensitivity")
+    ] = 0.0,
+    min_specificity: Annotated[
+        float, typer.Option(help="lowest acceptable pooling specificity")
+    ] = 0.0,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="also draw the frontier into this PNG file")
+    ] = None,
+    force: Force = False,
+    json: Json = False,
+    lang: Lang = "en",
+) -> None:
+    """The fewest reactions per sample for each number of PCR rounds and each largest pool,
+    beside the entropy floor H(p): what one more round, or a larger validated pool, buys."""
+    check_lang(lang)
+    if chart is not None:
+        if chart.suffix.lower() != ".png":
+            raise InputError(f"--chart: a .png file, got {chart.name!r}", "--chart")
+        check_output_file(chart, force=force, what="--chart")
+    front = frontier(
+        prevalence,
+        se=scalar_or_list(parse_floats(se, "--se", fraction=True)),
+        sp=scalar_or_list(parse_floats(sp, "--sp", fraction=True)),
+        max_stages=max_stages,
+        max_size=max_size,
+        min_sensitivity=min_sensitivity,
+        min_specificity=min_specificity,
+    )
+    if chart is not None:
+        words = {k: say(f"frontier_{k}", lang) for k in ("floor", "x", "y")}
+        words["rounds"] = TEXT_ROUNDS[lang]
+        words["title"] = say("frontier_title", lang, p=prevalence, h=front.entropy)
+        write_output_file(chart, lambda path: draw_frontier(front, path, words, lang),
+                          force=force, what="--chart")  # fmt: skip
+    if json:
+        print_json(front.to_dict())
+        return
+
+    def n(x: float, spec: str = ".4f") -> str:
+        return "—" if math.isnan(x) else number_text(x, lang, spec)
+
+    rows = []
+    for c in front.cells:
+        if c.stages == 1 and c.largest_pool != front.cells[0].largest_pool:
+            continue  # one by one, one row: the pool size does not matter
+        oc = c.best
+        rows.append(
+            [
+                str(c.stages),
+                number_text(c.largest_pool, lang),
+                "—" if oc is None else f"{oc.algorithm} {oc.config}",
+                "—" if oc is None else n(float(oc.expected_tests_per_sample)),
+                "—" if oc is None else n(float(oc.sensitivity)),
+                "—" if oc is None else n(float(oc.specificity)),
+                n(efficiency(c, front.entropy), ".3f"),
+            ]
+        )
+    title = say("frontier_title", lang, p=prevalence, h=front.entropy)
+    headings = say("frontier_columns", lang).split("|")
+    console.print(fitted_table(headings, rows, title=title, left=(2,)), crop=False)
+    for note in front.notes:
+        console.print(f"[yellow]{say('note', lang)}:[/] {note_text(note, lang)}", highlight=False)
+    if chart is not None:
+        err_console.print(say("wrote_chart", lang, path=str(chart)), highlight=False, markup=False)
+
+
+# the chart's legend for a line: "{stages} rounds" (a template, filled by the chart)
+TEXT_ROUNDS = {"en": "at most {stages:|round|rounds}", "vi": "tối đa {stages} vòng PCR"}

@@ -26,6 +26,13 @@ TEXT = {
         "configurations in {ms:.1f} ms",
         "multiplex_search_columns": "algorithm|config|reactions / sample|PSe 1|PSp 1|PSe 2|"
         "PSp 2|stages",
+        "frontier_title": "The frontier at prevalence {p:g}: the entropy floor is {h:.4f} "
+        "reactions per sample",
+        "frontier_columns": "rounds|largest pool|best design|reactions / sample|PSe|PSp|H(p)/ET",
+        "frontier_floor": "entropy floor H(p)",
+        "frontier_x": "largest pool (samples per reaction)",
+        "frontier_y": "reactions per sample",
+        "wrote_chart": "wrote {path}",
     },
     "vi": {
         "columns": "tỷ lệ dương tính|thuật toán|cấu hình|phản ứng / mẫu|mẫu / phản ứng|"
@@ -48,6 +55,14 @@ TEXT = {
         "{configurations:,} cấu hình trong {ms:.1f} ms",
         "multiplex_search_columns": "thuật toán|cấu hình|phản ứng / mẫu|độ nhạy PSe bệnh 1|"
         "độ đặc hiệu PSp bệnh 1|độ nhạy PSe bệnh 2|độ đặc hiệu PSp bệnh 2|số vòng PCR",
+        "frontier_title": "Đường biên hiệu quả ở tỷ lệ dương tính {p:g}: giới hạn entropy là "
+        "{h:.4f} phản ứng mỗi mẫu",
+        "frontier_columns": "số vòng PCR|cỡ gộp lớn nhất|cách gộp tốt nhất|phản ứng / mẫu|"
+        "độ nhạy PSe|độ đặc hiệu PSp|H(p)/ET",
+        "frontier_floor": "giới hạn entropy H(p)",
+        "frontier_x": "cỡ gộp lớn nhất (mẫu mỗi phản ứng)",
+        "frontier_y": "phản ứng mỗi mẫu",
+        "wrote_chart": "đã ghi {path}",
     },
 }
 

@@ -30,6 +30,7 @@ COMMANDS = {
         "0.9,0.05,0.03,0.02",
     ],
     "pool optimize, multiplex": ["pool", "optimize", "--joint", "0.9,0.05,0.03,0.02"],
+    "pool frontier": ["pool", "frontier", "-p", "0.02", "--max-size", "16"],
     "pool simulate": ["pool", "simulate", "-a", "D2", "-c", "5", "-p", "0.02", "--samples", "2000"],
     "capacity": ["capacity", TINY],
     "plan": ["plan", TINY, "--days", "2"],

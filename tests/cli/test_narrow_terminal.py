@@ -44,6 +44,7 @@ COMMANDS = {
         "--joint",
         "0.9,0.05,0.03,0.02",
     ],
+    "pool frontier": lambda tmp: ["pool", "frontier", "-p", "0.01", "--max-size", "64"],
     "pool simulate": lambda tmp: ["pool", "simulate", "-a", "A2", "-c", "8", "-p", "0.02"],
     "screen allocate": lambda tmp: ["screen", "allocate", THANH_HOA],
     "screen size": lambda tmp: (

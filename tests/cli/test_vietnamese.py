@@ -288,8 +288,17 @@ def test_the_days_dispatch_sheets_in_vietnamese(tmp_path, monkeypatch):
         ["simulate", "-a", "A2M", "-c", "8", "-p", "0.01", "--samples", "20000"],
         ["evaluate", "-a", "D3", "-c", "9:3,3,3", "--joint", "0.9,0.05,0.03,0.02"],
         ["optimize", "--joint", "0.9,0.05,0.03,0.02", "--max-size", "12"],
+        ["frontier", "-p", "0.01", "--max-size", "32"],
     ],
-    ids=["evaluate", "optimize", "infeasible", "simulate", "multiplex", "multiplex search"],
+    ids=[
+        "evaluate",
+        "optimize",
+        "infeasible",
+        "simulate",
+        "multiplex",
+        "multiplex search",
+        "frontier",
+    ],
 )
 @pytest.mark.parametrize("columns", ["80", "250"])
 def test_the_pooling_commands_in_vietnamese(command, columns, monkeypatch):
@@ -412,7 +421,9 @@ def test_english_texts_say_one_lab_and_two_labs():
     assert fill("{n:,.0f|reaction|reactions}", "en", n=0.7) == "1 reaction"
     # fields that are not counts: "single", 0.123, a list of tables
     words = r"(?!what\b|per_pooled\b|et\b|tables\b)"
-    counted = re.compile(r"\{" + words + r"\w+(:[^}|]*)?\} (" + "|".join(NOUNS) + r")\b|\(s\)")
+    # a count: a field without a decimal format (0.0808 reactions per sample is a rate)
+    spec = r"(:[^}|.]*(\.0f)?)?"
+    counted = re.compile(r"\{" + words + r"\w+" + spec + r"\} (" + "|".join(NOUNS) + r")\b|\(s\)")
     tables = [labels.TEMPLATES, plan_cli.TEXT, daily_sheets.TEXT, notes.NOTES, daily_state.NOTES]
     tables += [capacity_words.TEXT, pool_words.TEXT, screen_words.TEXT, screen_words.NOTES]
     tables += [lab_words.TEXT, day_cli.TEXT, scenario_cli.CHECK_TEXT]
