@@ -156,10 +156,10 @@ def evaluate_cmd(
     with --joint, of a two-disease assay (each disease's accuracy)."""
     check_lang(lang)
     if joint is not None:
-        if prevalence is not None or risks is not None or dilution:
+        if prevalence is not None or risks is not None or dilution or bingroup2_compat:
             raise InputError(
                 "--joint: gives the samples' probabilities itself; leave out --prevalence, "
-                "--risks and --dilution",
+                "--risks, --dilution and --bingroup2-compat",
                 "joint",
             )
         _multiplex(algorithm, config, joint, (se, se2), (sp, sp2), json, lang)
@@ -186,12 +186,13 @@ def evaluate_cmd(
     console.print(_oc_table(rows, f"{oc.algorithm} {oc.config}", lang), crop=False)
 
 
-def _accuracy(values: tuple[str, str | None], flag: str):
-    """(disease 1, disease 2) stage values from --se and --se2 (or --sp, --sp2)."""
+def _accuracy(values: tuple[str, str | None], flag: str) -> dict:
+    """``se``/``se2`` (or ``sp``/``sp2``) of the multiplex functions from --se and --se2."""
     first = scalar_or_list(parse_floats(values[0], f"--{flag}", fraction=True))
-    if values[1] is None:
-        return first
-    return (first, scalar_or_list(parse_floats(values[1], f"--{flag}2", fraction=True)))
+    second = values[1]
+    if second is not None:
+        second = scalar_or_list(parse_floats(second, f"--{flag}2", fraction=True))
+    return {flag: first, f"{flag}2": second}
 
 
 def _multiplex(algorithm, config, joint, se, sp, json: bool, lang: str) -> None:
@@ -199,8 +200,8 @@ def _multiplex(algorithm, config, joint, se, sp, json: bool, lang: str) -> None:
         algorithm,
         config,
         joint=joint_from_text(parse_floats(joint, "--joint", fraction=True)),
-        se=_accuracy(se, "se"),
-        sp=_accuracy(sp, "sp"),
+        **_accuracy(se, "se"),
+        **_accuracy(sp, "sp"),
     )
     if json:
         print_json(oc.to_dict())
@@ -231,8 +232,8 @@ def _multiplex(algorithm, config, joint, se, sp, json: bool, lang: str) -> None:
 def _multiplex_search(joint, se, sp, cons, top: int, json: bool, lang: str) -> None:
     result = optimize_multiplex(
         joint_from_text(parse_floats(joint, "--joint", fraction=True)),
-        se=_accuracy(se, "se"),
-        sp=_accuracy(sp, "sp"),
+        **_accuracy(se, "se"),
+        **_accuracy(sp, "sp"),
         constraints=cons,
         top=top,
     )
@@ -428,9 +429,15 @@ def simulate_cmd(
 @app.command("frontier")
 @reports_errors
 def frontier_cmd(
-    prevalence: Annotated[float, typer.Option("--prevalence", "-p", help="fraction positive")],
-    se: Se = f"{SENSITIVITY:g}",
-    sp: Sp = f"{SPECIFICITY:g}",
+    prevalence: Annotated[
+        str, typer.Option("--prevalence", "-p", help="fraction positive, e.g. 0.01 or 1%")
+    ],
+    se: Annotated[
+        str, typer.Option("--se", help="sensitivity, one value for every stage")
+    ] = f"{SENSITIVITY:g}",
+    sp: Annotated[
+        str, typer.Option("--sp", help="specificity, one value for every stage")
+    ] = f"{SPECIFICITY:g}",
     max_size: Annotated[
         int, typer.Option(help="the largest pool to try (samples per reaction)")
     ] = 64,
@@ -455,23 +462,33 @@ def frontier_cmd(
         if chart.suffix.lower() != ".png":
             raise InputError(f"--chart: a .png file, got {chart.name!r}", "--chart")
         check_output_file(chart, force=force, what="--chart")
+    values = {}
+    for flag, text in (("--prevalence", prevalence), ("--se", se), ("--sp", sp)):
+        got = parse_floats(text, flag, fraction=True)
+        if len(got) != 1:  # the frontier compares designs of 1 to 4 rounds: one value each
+            raise InputError(f"{flag}: one value, got {len(got)}", flag)
+        values[flag] = got[0]
+    p = values["--prevalence"]
     front = frontier(
-        prevalence,
-        se=scalar_or_list(parse_floats(se, "--se", fraction=True)),
-        sp=scalar_or_list(parse_floats(sp, "--sp", fraction=True)),
+        p,
+        se=values["--se"],
+        sp=values["--sp"],
         max_stages=max_stages,
         max_size=max_size,
         min_sensitivity=min_sensitivity,
         min_specificity=min_specificity,
     )
     if chart is not None:
-        words = {k: say(f"frontier_{k}", lang) for k in ("floor", "x", "y")}
+        words = {k: say(f"frontier_{k}", lang) for k in ("floor", "x", "y", "none")}
         words["rounds"] = TEXT_ROUNDS[lang]
-        words["title"] = say("frontier_title", lang, p=prevalence, h=front.entropy)
+        words["title"] = say("frontier_title", lang, p=p, h=front.entropy)
         write_output_file(chart, lambda path: draw_frontier(front, path, words, lang),
                           force=force, what="--chart")  # fmt: skip
+    feasible = any(c.best is not None for c in front.cells)
     if json:
         print_json(front.to_dict())
+        if not feasible:
+            raise typer.Exit(code=1)
         return
 
     def n(x: float, spec: str = ".4f") -> str:
@@ -485,7 +502,7 @@ def frontier_cmd(
         rows.append(
             [
                 str(c.stages),
-                number_text(c.largest_pool, lang),
+                number_text(1 if c.stages == 1 else c.largest_pool, lang),
                 "—" if oc is None else f"{oc.algorithm} {oc.config}",
                 "—" if oc is None else n(float(oc.expected_tests_per_sample)),
                 "—" if oc is None else n(float(oc.sensitivity)),
@@ -493,13 +510,15 @@ def frontier_cmd(
                 n(efficiency(c, front.entropy), ".3f"),
             ]
         )
-    title = say("frontier_title", lang, p=prevalence, h=front.entropy)
+    title = say("frontier_title", lang, p=p, h=front.entropy)
     headings = say("frontier_columns", lang).split("|")
     console.print(fitted_table(headings, rows, title=title, left=(2,)), crop=False)
     for note in front.notes:
         console.print(f"[yellow]{say('note', lang)}:[/] {note_text(note, lang)}", highlight=False)
     if chart is not None:
         err_console.print(say("wrote_chart", lang, path=str(chart)), highlight=False, markup=False)
+    if not feasible:  # as optimize: nothing meets the limits
+        raise typer.Exit(code=1)
 
 
 # the chart's legend for a line: "{stages} rounds" (a template, filled by the chart)

@@ -78,7 +78,8 @@ def frontier(
     p = check_probability(prevalence, "prevalence")
     check_int(max_stages, "max_stages", 1, MAX_STAGES)
     check_int(max_size, "max_size", 1, 10_000)
-    cells, notes = [], []
+    cells: list[FrontierCell] = []
+    notes: dict[str, str] = {}
     for stages in range(1, max_stages + 1):
         for limit in pool_limits(max_size):
             cons = SearchConstraints(
@@ -89,8 +90,11 @@ def frontier(
             )
             res = optimize(p, se=se, sp=sp, constraints=cons, top=1)
             cells.append(FrontierCell(stages, limit, res.best))
-            notes += [n for n in res.notes if n not in notes and res.best is not None]
-    return Frontier(p, float(binary_entropy(p)), cells, notes)
+            for n in res.notes if res.best is not None else []:
+                # one note per family's search limit: the one for the largest pool tried
+                family = getattr(n, "fields", {}).get("family", n)
+                notes[family] = n
+    return Frontier(p, float(binary_entropy(p)), cells, list(notes.values()))
 
 
 def draw_frontier(front: Frontier, path: Path, words: dict[str, str], lang: str) -> None:
@@ -106,7 +110,8 @@ def draw_frontier(front: Frontier, path: Path, words: dict[str, str], lang: str)
     ax = fig.add_subplot()
     # one by one (1 round) costs 1 reaction per sample whatever the pool: left out of the scale
     lowest: tuple[float, float] | None = None
-    for stages in sorted({c.stages for c in front.cells if c.stages > 1}):
+    drawn = sorted({c.stages for c in front.cells})
+    for stages in [s for s in drawn if s > 1] or drawn:
         row = [c for c in front.cells if c.stages == stages and c.best is not None]
         xs = [c.largest_pool for c in row]
         ys = [float(c.best.expected_tests_per_sample) for c in row if c.best is not None]
@@ -119,10 +124,14 @@ def draw_frontier(front: Frontier, path: Path, words: dict[str, str], lang: str)
     if front.entropy > 0:
         ax.axhline(front.entropy, color="#555555", linestyle="--", linewidth=1,
                    label=words["floor"])  # fmt: skip
-    ax.set_xscale("log", base=2)
     limits = sorted({c.largest_pool for c in front.cells})
+    if len(limits) > 1 and lowest is not None:
+        ax.set_xscale("log", base=2)
     ax.set_xticks(limits, [str(x) for x in limits])
+    if lowest is None:  # no design meets the limits: the chart says so
+        ax.text(0.5, 0.5, words["none"], transform=ax.transAxes, ha="center", va="center")
     ax.set_ylim(bottom=0)
+    ax.margins(x=0.08, y=0.12)
     ax.yaxis.set_major_formatter(lambda v, _: number_text(v, lang, ".2f"))
     ax.set_xlabel(words["x"], fontsize=9)
     ax.set_ylabel(words["y"], fontsize=9)

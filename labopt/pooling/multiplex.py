@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labopt.errors import InputError
-from labopt.pooling.assay import check_informative, per_stage
+from labopt.pooling.assay import SENSITIVITY, SPECIFICITY, check_informative, per_stage
 from labopt.pooling.designs import ARRAYS, Design
 from labopt.pooling.validation import check_probabilities
 
@@ -62,15 +62,24 @@ def check_joint(joint, name: str = "joint") -> np.ndarray:
     return arr
 
 
-def stage_accuracy(value, stages: int, name: str, algorithm: str) -> np.ndarray:
-    """(2, stages) Se or Sp of each disease at each stage, from one value for all, one per
-    stage (both diseases), or a pair of per-disease values or sequences."""
-    if isinstance(value, (list, tuple, np.ndarray)) and len(value) == DISEASES:
-        rows = [per_stage(v, stages, f"{name} (disease {k + 1})", algorithm) for k, v in
-                enumerate(value)]  # fmt: skip
-        return np.array(rows, dtype=float)
-    row = per_stage(value, stages, name, algorithm)
-    return np.array([row, row], dtype=float)
+def stage_accuracy(value, second, stages: int, name: str, algorithm: str) -> np.ndarray:
+    """(2, stages) Se or Sp of each disease at each stage: ``value`` one for every stage or one
+    per stage, for both diseases unless ``second`` gives disease 2's (the same forms)."""
+    first = per_stage(_number_or_numbers(value, name), stages, name, algorithm)
+    if second is None:
+        return np.array([first, first], dtype=float)
+    name2 = f"{name}2 (disease 2)"
+    row2 = per_stage(_number_or_numbers(second, name2), stages, name2, algorithm)
+    return np.array([first, row2], dtype=float)
+
+
+def _number_or_numbers(value, name: str):
+    """A number or a sequence of numbers, as given (text and booleans refused, by name)."""
+    items = value if isinstance(value, (list, tuple, np.ndarray)) else [value]
+    for v in items:
+        if isinstance(v, (bool, np.bool_, str)) or not isinstance(v, (int, float, np.number)):
+            raise InputError(f"{name}: numbers in [0, 1] expected, got {v!r}", name)
+    return value
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,17 @@ class MultiplexCharacteristics:
         }
 
 
+def check_accuracy(se: np.ndarray, sp: np.ndarray) -> None:
+    """Each disease's stages informative (Se > 1 - Sp), disease 2's named as such."""
+    for k in range(DISEASES):
+        try:
+            check_informative(se[k], sp[k])
+        except InputError as exc:
+            if k == 0:
+                raise
+            raise InputError(f"disease 2: {exc}", "se2/sp2") from None
+
+
 def _part_states(joint: np.ndarray) -> np.ndarray:
     """(4,) the probabilities of the states of a set of samples (columns of ``joint``): the
     "or" of theirs. An empty set is in state 00."""
@@ -162,6 +182,20 @@ class _Block:
         self.tree = design.tree()
         self.joint, self.se, self.sp = joint, se, sp
         self.positive = {s: _positive(se, sp, s) for s in set(self.tree.stage.tolist())}
+        # samples alike: a pool's answers depend only on the sizes and stages along its chain,
+        # so a block of thousands is worked out once per kind of chain
+        self.alike = bool(np.all(joint == joint[:, :1]))
+        self.memo: dict[tuple, float] = {}
+
+    def _key(self, v: int, *extra) -> tuple | None:
+        """The chain of pool v upward as (size, stage) pairs, when samples are alike."""
+        if not self.alike:
+            return None
+        t, key = self.tree, list(extra)
+        while v >= 0:
+            key.append((int(t.stop[v] - t.start[v]), int(t.stage[v])))
+            v = int(t.parent[v])
+        return tuple(key)
 
     def chain(self, v: int, inner: np.ndarray, lo: int, hi: int) -> float:
         """P(pool v and every pool above it test positive, and the samples lo:hi inside v are
@@ -180,9 +214,15 @@ class _Block:
         parent = int(self.tree.parent[v])
         if parent < 0:
             return 1.0
+        key = self._key(parent, "tested")
+        if key is not None and key in self.memo:
+            return self.memo[key]
         a, b = int(self.tree.start[parent]), int(self.tree.stop[parent])
         # the parent's samples as one part: the chain starts from their states
-        return self.chain(parent, _part_states(self.joint[:, a:b]), a, b)
+        got = self.chain(parent, _part_states(self.joint[:, a:b]), a, b)
+        if key is not None:
+            self.memo[key] = got
+        return got
 
     def called_positive(self, i: int, disease: int, has: bool) -> float:
         """P(sample i is called positive for ``disease`` | it has it, or not)."""
@@ -197,7 +237,15 @@ class _Block:
         weight = weight / weight.sum()
         final = self.se[disease, s] if has else 1.0 - self.sp[disease, s]
         parent = int(t.parent[v])
-        return final * (1.0 if parent < 0 else self.chain(parent, weight, i, i + 1))
+        if parent < 0:
+            return final
+        key = self._key(v, "called", disease, has)
+        if key is not None and key in self.memo:
+            return self.memo[key]
+        got = final * self.chain(parent, weight, i, i + 1)
+        if key is not None:
+            self.memo[key] = got
+        return got
 
 
 def evaluate_multiplex(
@@ -205,8 +253,10 @@ def evaluate_multiplex(
     config: str | int | None = None,
     *,
     joint,
-    se=0.95,
-    sp=0.995,
+    se=SENSITIVITY,
+    sp=SPECIFICITY,
+    se2=None,
+    sp2=None,
 ) -> MultiplexCharacteristics:
     """Operating characteristics of a hierarchical design run with a two-disease assay.
 
@@ -216,8 +266,8 @@ def evaluate_multiplex(
     joint : (p00, p10, p01, p11) of every sample, or a (4, block size) matrix: one column per
         sample of the block, in the order the design's pools take them (ID2: as given; sort
         them by risk first to follow binGroup2's informative ordering).
-    se, sp : one value for every stage and both diseases, one per stage, or a pair (disease 1,
-        disease 2) of either.
+    se, sp : one value for every stage, or one per stage in testing order: both diseases'.
+    se2, sp2 : disease 2's, when it differs (the same forms).
 
     Returns
     -------
@@ -231,10 +281,9 @@ def evaluate_multiplex(
             "algorithm",
         )
     stages = d.nominal_stages
-    se_m = stage_accuracy(se, stages, "se", d.algorithm)
-    sp_m = stage_accuracy(sp, stages, "sp", d.algorithm)
-    for k in range(DISEASES):
-        check_informative(se_m[k], sp_m[k])
+    se_m = stage_accuracy(se, se2, stages, "se", d.algorithm)
+    sp_m = stage_accuracy(sp, sp2, stages, "sp", d.algorithm)
+    check_accuracy(se_m, sp_m)
     n = d.block_size
     p = check_joint(joint)
     if p.ndim == 1:

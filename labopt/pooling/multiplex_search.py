@@ -16,7 +16,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from labopt.errors import InputError
 from labopt.notes import Note
+from labopt.pooling.assay import SENSITIVITY, SPECIFICITY
 from labopt.pooling.designs import Design
 from labopt.pooling.multiplex import (
     DISEASES,
@@ -24,11 +26,13 @@ from labopt.pooling.multiplex import (
     MultiplexCharacteristics,
     _combine,
     _positive,
+    check_accuracy,
     check_joint,
     evaluate_multiplex,
     stage_accuracy,
 )
 from labopt.pooling.search import SearchConstraints
+from labopt.pooling.validation import check_int
 
 D3_MAX_POOL = 40  # 215,308 partitions of 3..40 in all: searched whole in well under a second
 WORDS = "labopt.pooling.words:NOTES"
@@ -140,17 +144,20 @@ def _ascending(n: int):
 
 
 def _evaluate(d: Design, p, se: np.ndarray, sp: np.ndarray) -> MultiplexCharacteristics:
-    stages = d.nominal_stages
+    n = d.nominal_stages
     return evaluate_multiplex(
-        d, joint=p, se=[list(r[:stages]) for r in se], sp=[list(r[:stages]) for r in sp]
-    )
+        d, joint=p, se=list(se[0, :n]), sp=list(sp[0, :n]), se2=list(se[1, :n]),
+        sp2=list(sp[1, :n]),
+    )  # fmt: skip
 
 
 def optimize_multiplex(
     joint,
     *,
-    se=0.95,
-    sp=0.995,
+    se=SENSITIVITY,
+    sp=SPECIFICITY,
+    se2=None,
+    sp2=None,
     constraints: SearchConstraints | None = None,
     top: int = 10,
 ) -> MultiplexSearchResult:
@@ -164,36 +171,48 @@ def optimize_multiplex(
     cons = constraints or SearchConstraints()
     p = check_joint(joint)
     if p.ndim != 1:
-        p = check_joint(np.asarray(joint).reshape(4))
-    se_m = stage_accuracy(se, 3, "se", "D3")
-    sp_m = stage_accuracy(sp, 3, "sp", "D3")
+        raise InputError(
+            "joint: the search takes one sample's four probabilities, every sample alike",
+            "joint",
+        )
+    check_int(top, "top", 1, 1000)
+    se_m = stage_accuracy(se, se2, 3, "se", "D3")
+    sp_m = stage_accuracy(sp, sp2, 3, "sp", "D3")
+    check_accuracy(se_m, sp_m)
     tab = _Tables(p, se_m, sp_m)
     notes: list[str] = []
     scored: list[tuple[float, int, int, str, Design]] = []  # (ET, stages, pool, config, design)
     evaluated = 0
 
-    def admit(design: Design, tests: float, acc: np.ndarray) -> None:
-        n = design.block_size
-        ok = all(
-            acc[k, 0] / n >= cons.min_sensitivity - 1e-15
-            and acc[k, 1] / n >= cons.min_specificity - 1e-15
-            for k in range(DISEASES)
-        )
-        if ok:
-            scored.append((tests / n, design.stages, design.largest_pool, design.config, design))
+    def admit(design: Design, stages: int, tests: float, acc: np.ndarray) -> None:
+        n = design.block_size  # (its stages given: Design.stages would build its pool tree)
+        if bool(meets(acc[None] / n)[0]):
+            scored.append((tests / n, stages, design.largest_pool, design.config, design))
+
+    def meets(acc: np.ndarray) -> np.ndarray:
+        """(n,) which of n designs' (n, 2, 2) PSe and PSp per disease meet the limits; an
+        undefined value (PSe of a disease nobody has) meets a limit of 0 only."""
+        ok = np.ones(acc.shape[0], dtype=bool)
+        for j, bound in enumerate((cons.min_sensitivity, cons.min_specificity)):
+            if bound > 0:
+                with np.errstate(invalid="ignore"):
+                    ok &= np.all(acc[:, :, j] >= bound - 1e-15, axis=1)
+        return ok
 
     lo, hi = cons.min_size, cons.max_size
+    if cons.max_stages >= 4:  # four-round hierarchies are not searched with two diseases
+        notes.append(Note(WORDS, "multiplex_no_d4"))
     if lo <= 1:
         evaluated += 1
-        admit(Design("IT", 1), 1.0, tab.accuracy([], 1))
+        admit(Design("IT", 1), 1, 1.0, tab.accuracy([], 1))
     if cons.max_stages >= 2:
         for k in range(max(2, lo), hi + 1):
             evaluated += 1
             one = tab.accuracy([(k - 1, 1)], 2)
-            admit(Design("D2", k), 1.0 + k * tab.block_positive(k), k * one)
+            admit(Design("D2", k), 2, 1.0 + k * tab.block_positive(k), k * one)
     if cons.max_stages >= 3:
         top_pool = min(hi, D3_MAX_POOL)
-        if hi > D3_MAX_POOL:
+        if hi > D3_MAX_POOL and lo <= D3_MAX_POOL:
             notes.append(Note(WORDS, "search_limit", family="D3", limit=D3_MAX_POOL, max_size=hi))
         for pool in range(max(3, lo), top_pool + 1):
             positive = tab.block_positive(pool)
@@ -207,10 +226,7 @@ def optimize_multiplex(
             evaluated += starts.size
             tests = 1.0 + np.add.reduceat(cost[flat], starts)
             sums = np.add.reduceat(acc[flat], starts, axis=0) / pool  # (partitions, 2, 2)
-            ok = np.all(sums[:, :, 0] >= cons.min_sensitivity - 1e-15, axis=1) & np.all(
-                sums[:, :, 1] >= cons.min_specificity - 1e-15, axis=1
-            )
-            keep = np.flatnonzero(ok)
+            keep = np.flatnonzero(meets(sums))
             keep = keep[np.argsort(tests[keep], kind="stable")[:top]]
             ends = np.r_[starts[1:], flat.size]
             for i in keep.tolist():

@@ -22,8 +22,8 @@ TEXT = {
         "diseases), {stages} PCR rounds at most",
         "multiplex_columns": "disease|prevalence|PSe|PSp|PPPV|PNPV",
         "disease": "disease {k}",
-        "multiplex_best": "Best designs for a two-disease assay: {configurations:,} "
-        "configurations in {ms:.1f} ms",
+        "multiplex_best": "Best designs for a two-disease assay: "
+        "{configurations:,|configuration|configurations} in {ms:.1f} ms",
         "multiplex_search_columns": "algorithm|config|reactions / sample|PSe 1|PSp 1|PSe 2|"
         "PSp 2|stages",
         "frontier_title": "The frontier at prevalence {p:g}: the entropy floor is {h:.4f} "
@@ -32,6 +32,7 @@ TEXT = {
         "frontier_floor": "entropy floor H(p)",
         "frontier_x": "largest pool (samples per reaction)",
         "frontier_y": "reactions per sample",
+        "frontier_none": "no design meets the accuracy limits",
         "wrote_chart": "wrote {path}",
     },
     "vi": {
@@ -62,6 +63,7 @@ TEXT = {
         "frontier_floor": "giới hạn entropy H(p)",
         "frontier_x": "cỡ gộp lớn nhất (mẫu mỗi phản ứng)",
         "frontier_y": "phản ứng mỗi mẫu",
+        "frontier_none": "không có cách gộp nào đạt giới hạn độ chính xác",
         "wrote_chart": "đã ghi {path}",
     },
 }
@@ -87,8 +89,9 @@ METRICS = {
 NOTES = {
     "en": {
         "search_limit": "{family} searched first-stage pools up to {limit:|sample|samples} "
-        "(max_size "
-        "{max_size} is above the search limit)",
+        "(max_size {max_size} is above the search limit)",
+        "multiplex_no_d4": "four-round (D4) designs are not searched for a two-disease assay: "
+        "the best of IT, D2 and D3",
         "infeasible": "no {families} configuration meets the constraints (pool size "
         "{min_size}..{max_size}, at most {max_stages:|stage|stages}, PSe >= {min_sensitivity:g}, "
         "PSp >= {min_specificity:g}); relax the binding limit: more stages raise PSp but lower "
@@ -97,6 +100,8 @@ NOTES = {
     "vi": {
         "search_limit": "{family}: chỉ tìm với nhóm gộp vòng đầu tối đa {limit} mẫu (cỡ gộp "
         "lớn nhất {max_size} vượt giới hạn tìm kiếm)",
+        "multiplex_no_d4": "không tìm cách gộp bốn vòng (D4) cho xét nghiệm đa mồi hai bệnh: "
+        "đây là cách tốt nhất trong IT, D2 và D3",
         "infeasible": "không có cấu hình {families} nào thỏa các ràng buộc (cỡ gộp "
         "{min_size}..{max_size}, tối đa {max_stages} vòng PCR, PSe >= {min_sensitivity:g}, "
         "PSp >= {min_specificity:g}); hãy nới giới hạn đang ràng buộc: thêm vòng PCR làm tăng "

@@ -93,11 +93,6 @@ def optimize_design(req: OptimizeRequest, _: Caller) -> dict[str, Any]:
     return res.to_dict()
 
 
-def _per_disease(first, second):
-    """(disease 1, disease 2) stage accuracies, or one for both when ``second`` is None."""
-    return first if second is None else (first, second)
-
-
 @router.post(
     "/multiplex/evaluate",
     response_model=MultiplexOut,
@@ -109,8 +104,10 @@ def evaluate_multiplex_design(req: MultiplexEvaluateRequest, _: Caller) -> dict[
         req.algorithm,
         req.config,
         joint=req.joint,
-        se=_per_disease(req.se, req.se2),
-        sp=_per_disease(req.sp, req.sp2),
+        se=req.se,
+        sp=req.sp,
+        se2=req.se2,
+        sp2=req.sp2,
     )
     return oc.to_dict()
 
@@ -131,8 +128,10 @@ def optimize_multiplex_design(req: MultiplexOptimizeRequest, _: Caller) -> dict[
     )
     res = optimize_multiplex(
         req.joint,
-        se=_per_disease(req.se, req.se2),
-        sp=_per_disease(req.sp, req.sp2),
+        se=req.se,
+        sp=req.sp,
+        se2=req.se2,
+        sp2=req.sp2,
         constraints=cons,
         top=req.top,
     )

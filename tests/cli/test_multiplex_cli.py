@@ -20,8 +20,10 @@ def test_the_table_and_the_json_give_the_librarys_figures():
         "D3",
         "12:4,4,4",
         joint=(0.9, 0.05, 0.03, 0.02),
-        se=((0.95, 0.97, 0.99), 0.9),
-        sp=(0.99, 0.98),
+        se=(0.95, 0.97, 0.99),
+        sp=0.99,
+        se2=0.9,
+        sp2=0.98,
     )
     assert got["expected_tests_per_sample"] == pytest.approx(lib.expected_tests_per_sample)
     assert [d["sensitivity"] for d in got["diseases"]] == pytest.approx(lib.sensitivity)
@@ -76,3 +78,39 @@ def test_a_multiplex_search_no_design_meets_exits_1_with_the_reason():
     assert r.exit_code == 1
     assert "no IT/D2/D3 configuration meets" in " ".join(r.stdout.split())
     refused(run("pool", "optimize", "-a", "D2", "--joint", "0.9,0.05,0.03,0.02"), "-a")
+
+
+def test_two_accuracies_are_two_stages_for_both_diseases_not_one_per_disease():
+    """`--se 0.9,0.95` with D2 is stage 1 and stage 2 (the help's promise), for both diseases;
+    disease 2's own take --se2. With D3 two values are too few and refused."""
+    args = ["pool", "evaluate", "-c", "4", "--joint", "0.9,0.05,0.03,0.02"]
+    r = run(*args, "-a", "D2", "--se", "0.9,0.95", "--sp", "0.98,0.99", "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got["se"] == [[0.9, 0.95], [0.9, 0.95]] and got["sp"] == [[0.98, 0.99], [0.98, 0.99]]
+    lib = evaluate_multiplex("D2", "4", joint=(0.9, 0.05, 0.03, 0.02), se=(0.9, 0.95),
+                             sp=(0.98, 0.99))  # fmt: skip
+    assert got["expected_tests_per_sample"] == pytest.approx(lib.expected_tests_per_sample)
+    refused(run(*args[:2], "-a", "D3", "-c", "4:2,2", *args[4:], "--se", "0.9,0.95"), "se")
+
+
+def test_a_disease_nobody_has_does_not_empty_the_search():
+    """Nobody has disease 2: its PSe is undefined, which meets a limit of 0 (the search ranks
+    designs as the one-disease search does)."""
+    r = run("pool", "optimize", "--joint", "0.95,0.05,0,0", "--json")
+    assert r.exit_code == 0, r.output
+    best = json.loads(r.stdout)["best"]
+    assert best is not None and best["diseases"][1]["sensitivity"] is None
+    refused(run("pool", "optimize", "--joint", "0.95,0.05,0,0", "--top", "0"), "top")
+
+
+def test_the_multiplex_search_to_pools_of_10000_stays_quick_in_work():
+    """Pools of 10,000 are scored from tables, not by building each pool's tree: every D2 size
+    is considered (a D2 of 10,000 is 10,000 configurations on its own)."""
+    from labopt.pooling import SearchConstraints
+    from labopt.pooling.multiplex_search import optimize_multiplex
+
+    got = optimize_multiplex(
+        (0.9, 0.05, 0.03, 0.02), constraints=SearchConstraints(max_size=10_000)
+    )
+    assert got.configurations_evaluated > 10_000 and got.best is not None

@@ -59,3 +59,18 @@ def test_the_command_gives_the_librarys_frontier_and_its_chart(tmp_path):
     assert "giới hạn entropy là 0,1414" in " ".join(r.stdout.split())
     refused(run(*args, "--chart", chart), "--chart", "--force")  # not over a file without it
     refused(run(*args, "--chart", tmp_path / "f.pdf"), "--chart", ".png")
+
+
+def test_a_frontier_nothing_meets_exits_1_with_its_table_and_chart(tmp_path):
+    chart = tmp_path / "none.png"
+    args = ["pool", "frontier", "-p", "2%", "--max-size", "16", "--min-sensitivity", "0.999"]
+    r = run(*args, "--chart", chart)
+    assert r.exit_code == 1 and chart.is_file(), r.output
+    assert r.stdout.count("—") >= 6
+    refused(run("pool", "frontier", "-p", "0.01", "--se", "0.9,0.95"), "--se", "one value")
+
+
+def test_each_search_limit_is_noted_once():
+    front = frontier(0.01, max_size=1000)
+    families = [n.fields["family"] for n in front.notes]
+    assert sorted(families) == ["D3", "D4"] and all("1000" in n for n in front.notes)

@@ -76,7 +76,7 @@ def test_every_state_enumerated_gives_the_same_answer(algorithm, config, joint):
     if algorithm == "ID2":  # informative: each sample its own probabilities
         p = np.array([[0.9 - 0.05 * i, 0.05 + 0.02 * i, 0.03 + 0.02 * i, 0.02 + 0.01 * i]
                       for i in range(d.block_size)]).T  # fmt: skip
-    got = evaluate_multiplex(d, joint=p, se=se, sp=sp)
+    got = evaluate_multiplex(d, joint=p, se=se[0], sp=sp[0], se2=se[1], sp2=sp[1])
     et, pse, psp = enumerate_block(d, p, se, sp)
     assert got.expected_tests_per_sample == pytest.approx(et, rel=1e-12)
     np.testing.assert_allclose(got.individual[:, :, 0], pse, rtol=1e-12)
@@ -128,7 +128,7 @@ def test_a_simulation_agrees_within_four_standard_errors():
     joint = np.array([0.9, 0.04, 0.04, 0.02])
     d = Design.parse("D3", "10:5,3,1,1")
     se, sp = np.array(accuracy(d, SE)), np.array(accuracy(d, SP))
-    got = evaluate_multiplex(d, joint=joint, se=se, sp=sp)
+    got = evaluate_multiplex(d, joint=joint, se=se[0], sp=sp[0], se2=se[1], sp2=sp[1])
     et, et_se, per_disease = simulate_d3([5, 3, 1, 1], joint, se, sp, 200_000, seed=7)
     assert abs(et - got.expected_tests_per_sample) < 4 * et_se
     for k, (pse, psp, npos, nneg) in enumerate(per_disease):
@@ -146,7 +146,7 @@ def test_a_second_disease_that_never_shows_leaves_the_one_disease_answer(algorit
     p = 0.03
     d = Design.parse(algorithm, config)
     se1, sp1 = accuracy(d, SE)[0], accuracy(d, SP)[0]
-    got = evaluate_multiplex(d, joint=(1 - p, p, 0.0, 0.0), se=(se1, 0.9), sp=(sp1, 1.0))
+    got = evaluate_multiplex(d, joint=(1 - p, p, 0.0, 0.0), se=se1, sp=sp1, se2=0.9, sp2=1.0)
     one = evaluate(d, prevalence=p, se=list(se1), sp=list(sp1))
     assert got.expected_tests_per_sample == pytest.approx(one.expected_tests_per_sample, 1e-12)
     assert got.sensitivity[0] == pytest.approx(one.sensitivity, rel=1e-12)
@@ -158,8 +158,12 @@ def test_a_second_disease_that_never_shows_leaves_the_one_disease_answer(algorit
 def test_the_two_diseases_swap_with_their_probabilities_and_accuracies():
     d = Design.parse("D3", "9:4,3,2")
     se, sp = accuracy(d, SE), accuracy(d, SP)
-    a = evaluate_multiplex(d, joint=(0.9, 0.05, 0.03, 0.02), se=se, sp=sp)
-    b = evaluate_multiplex(d, joint=(0.9, 0.03, 0.05, 0.02), se=se[::-1], sp=sp[::-1])
+    a = evaluate_multiplex(
+        d, joint=(0.9, 0.05, 0.03, 0.02), se=se[0], sp=sp[0], se2=se[1], sp2=sp[1]
+    )
+    b = evaluate_multiplex(
+        d, joint=(0.9, 0.03, 0.05, 0.02), se=se[1], sp=sp[1], se2=se[0], sp2=sp[0]
+    )
     assert a.expected_tests_per_sample == pytest.approx(b.expected_tests_per_sample, 1e-14)
     np.testing.assert_allclose(a.sensitivity, b.sensitivity[::-1], rtol=1e-13)
     np.testing.assert_allclose(a.specificity, b.specificity[::-1], rtol=1e-13)
@@ -184,7 +188,11 @@ def test_arrays_and_bad_accuracies_are_refused():
     with pytest.raises(InputError, match="A2 with a multiplex assay is not available"):
         evaluate_multiplex("A2", "8", joint=(0.9, 0.05, 0.03, 0.02))
     with pytest.raises(InputError, match="disease 2"):
-        evaluate_multiplex("D2", "5", joint=(0.9, 0.05, 0.03, 0.02), se=(0.95, (0.9, 0.9, 0.9)))
+        evaluate_multiplex("D2", "5", joint=(0.9, 0.05, 0.03, 0.02), se2=(0.9, 0.9, 0.9))
+    with pytest.raises(InputError, match="disease 2"):  # not informative
+        evaluate_multiplex("D2", "5", joint=(0.9, 0.05, 0.03, 0.02), se2=0.004)
+    with pytest.raises(InputError, match="se"):
+        evaluate_multiplex("D2", "5", joint=(0.9, 0.05, 0.03, 0.02), se="0.9")
     with pytest.raises(InputError, match="one column per sample"):
         evaluate_multiplex("D2", "5", joint=np.full((4, 4), 0.25))
 
@@ -220,11 +228,15 @@ def test_the_search_finds_what_trying_every_design_finds(joint, min_se, min_sp):
     sp = ((0.98, 0.99, 0.995), (0.97, 0.985, 0.99))
     cons = SearchConstraints(max_size=9, max_stages=3, min_sensitivity=min_se,
                              min_specificity=min_sp)  # fmt: skip
-    got = optimize_multiplex(joint, se=se, sp=sp, constraints=cons, top=5)
+    got = optimize_multiplex(
+        joint, se=se[0], sp=sp[0], se2=se[1], sp2=sp[1], constraints=cons, top=5
+    )
     tried = []
     for d in every_candidate(9):
         n = d.nominal_stages
-        oc = evaluate_multiplex(d, joint=joint, se=[r[:n] for r in se], sp=[r[:n] for r in sp])
+        oc = evaluate_multiplex(
+            d, joint=joint, se=se[0][:n], sp=sp[0][:n], se2=se[1][:n], sp2=sp[1][:n]
+        )
         if min(oc.sensitivity) >= min_se and min(oc.specificity) >= min_sp:
             tried.append(oc.expected_tests_per_sample)
     tried.sort()

@@ -52,8 +52,10 @@ def evaluated(rows):
         first["algorithm"],
         first["config"],
         joint=joint,
-        se=se.reshape(2, stages).tolist(),
-        sp=sp.reshape(2, stages).tolist(),
+        se=se[:stages].tolist(),
+        sp=sp[:stages].tolist(),
+        se2=se[stages:].tolist(),
+        sp2=sp[stages:].tolist(),
     )
 
 

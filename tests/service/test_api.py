@@ -107,9 +107,7 @@ def test_the_multiplex_endpoints_match_the_library(service):
     body = {"algorithm": "D3", "config": "12:4,4,4", "joint": [0.9, 0.05, 0.03, 0.02]}
     r = c.post("/v1/pooling/multiplex/evaluate", headers=h, json={**body, "se2": 0.9})
     assert r.status_code == 200, r.text
-    ref = evaluate_multiplex(
-        "D3", "12:4,4,4", joint=(0.9, 0.05, 0.03, 0.02), se=(0.95, 0.9), sp=0.995
-    )
+    ref = evaluate_multiplex("D3", "12:4,4,4", joint=(0.9, 0.05, 0.03, 0.02), se=0.95, se2=0.9)
     assert r.json() == json.loads(json.dumps(ref.to_dict()))
     r = c.post(
         "/v1/pooling/multiplex/optimize",
