@@ -81,6 +81,7 @@ def write_output_folder(
     what: str = "--out",
     kind: str = "",
     reads: Iterable[str | os.PathLike] = (),
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[Path]:
     """Write ``files`` (relative path -> writer(path); a writer may make a folder of files)
     into ``folder`` under the rules of this module; returns the paths written.
@@ -91,7 +92,9 @@ def write_output_folder(
     content, made before markers existed). ``what`` names the option or argument in messages.
     ``kind`` names the kind of output (recorded in the marker; a folder of another kind is
     refused unless ``force``). ``reads``: the files and folders the command read, which the
-    output folder must neither be, hold nor lie inside.
+    output folder must neither be, hold nor lie inside. ``meanwhile``: work of this process
+    that the files written in turn need, done once the Beside writers' children are started
+    (it overlaps them) and before the other writers run.
     """
     shown_folder = Path(folder)
     check_not_input(folder, reads, what)
@@ -131,9 +134,9 @@ def write_output_folder(
     if not state.exists or (
         state.is_real_dir and labopt_output and not foreign and not _holds_cwd(state.path)
     ):
-        _write_swapped(state, files, owned, keep_old, kind)
+        _write_swapped(state, files, owned, keep_old, kind, meanwhile)
     else:
-        _write_in_place(state, files, owned, keep_old, kind)
+        _write_in_place(state, files, owned, keep_old, kind, meanwhile)
     return [shown_folder / name for name in names]
 
 
@@ -400,9 +403,11 @@ def _unreadable(exc: OSError) -> None:
     )
 
 
-def _stage(files: Mapping[str, Writer], tmp: Path) -> list[str]:
+def _stage(
+    files: Mapping[str, Writer], tmp: Path, meanwhile: Callable[[], object] | None = None
+) -> list[str]:
     """Run every writer into ``tmp`` (those marked Beside in child processes, started first so
-    they overlap the rest); the relative paths of the files they made."""
+    they overlap the rest, then ``meanwhile``); the relative paths of the files they made."""
     targets = {}
     for name in files:
         targets[name] = tmp / _clean(name)
@@ -423,6 +428,8 @@ def _stage(files: Mapping[str, Writer], tmp: Path) -> list[str]:
                 children.append(_Child(beside))  # type: ignore[arg-type]
             except OSError:  # no process to spare (EAGAIN, ENOMEM): write them in turn
                 in_turn += names
+        if meanwhile is not None:
+            meanwhile()
         for name in in_turn:
             files[name](targets[name])
         while children:
@@ -588,7 +595,12 @@ def _holds_cwd(folder: Path) -> bool:
 
 
 def _write_swapped(
-    state: _Folder, files: Mapping[str, Writer], owned: set[str], keep_old: bool, kind: str
+    state: _Folder,
+    files: Mapping[str, Writer],
+    owned: set[str],
+    keep_old: bool,
+    kind: str,
+    meanwhile: Callable[[], object] | None,
 ) -> None:
     """Build the whole folder beside it, then swap it in (old or new, never half)."""
     folder = state.path
@@ -596,7 +608,7 @@ def _write_swapped(
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         _like_folder(tmp, folder if state.exists else None)
-        made = _stage(files, tmp)
+        made = _stage(files, tmp, meanwhile)
         _keep_modes(tmp, folder, made)
         kept = []
         if keep_old:
@@ -641,14 +653,19 @@ def _retire(old: Path, folder: Path, owned: set[str]) -> None:
 
 
 def _write_in_place(
-    state: _Folder, files: Mapping[str, Writer], owned: set[str], keep_old: bool, kind: str
+    state: _Folder,
+    files: Mapping[str, Writer],
+    owned: set[str],
+    keep_old: bool,
+    kind: str,
+    meanwhile: Callable[[], object] | None,
 ) -> None:
     """Stage every file inside the folder, then move each into place."""
     folder = state.path
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
     try:
-        made = _stage(files, tmp)
+        made = _stage(files, tmp, meanwhile)
         for rel in made:  # a writer may have made files inside a folder name
             state.check_writable(rel, owned)
         stale = set() if keep_old else owned - set(made)

@@ -794,3 +794,57 @@ def test_out_dot_in_an_output_folder_keeps_the_working_folder(tmp_path):
     r = run("plan", TINY, "--out", "..", "--days", "2", cwd=sub)  # holds the working folder
     assert r.exit_code == 0, r.output
     assert out.stat().st_ino == inode and sub.is_dir()
+
+
+@pytest.mark.parametrize("forks", [True, False])
+def test_meanwhile_runs_after_the_children_start_and_before_the_files_in_turn(
+    tmp_path, monkeypatch, forks
+):
+    """The parent's own work (the plan's independent check) overlaps the children's and comes
+    before the files written in turn, which may record its result."""
+    monkeypatch.setattr(files, "_can_fork", lambda: forks)
+    order = []
+    started = tmp_path / "started"
+
+    def beside(path):
+        started.write_text("x")
+        path.write_text("b")
+
+    def meanwhile():
+        if forks:  # the child runs while the parent works: wait for its first file
+            deadline = time.monotonic() + 30
+            while not started.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        order.append(("meanwhile", started.exists()))
+
+    def in_turn(path):
+        order.append(("in turn", None))
+        path.write_text("a")
+
+    out = tmp_path / "o"
+    write_output_folder(out, {"b.xlsx": Beside(beside), "a.json": in_turn}, meanwhile=meanwhile)
+    assert order == [("meanwhile", forks), ("in turn", None)]
+    assert (out / "a.json").read_text() == "a" and (out / "b.xlsx").read_text() == "b"
+
+
+def test_a_failure_meanwhile_leaves_the_old_output_and_stops_the_children(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(files, "_can_fork", lambda: True)
+    out = tmp_path / "o"
+    write_output_folder(out, {"a.csv": lambda p: p.write_text("old")})
+    before = snapshot(out)
+
+    def meanwhile():
+        raise RuntimeError("the check failed to run")
+
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError, match="the check failed to run"):
+        write_output_folder(
+            out,
+            {"big.xlsx": Beside(lambda p: time.sleep(60)), "a.csv": lambda p: p.write_text("new")},
+            meanwhile=meanwhile,
+        )
+    assert time.monotonic() - t0 < 30  # the child was stopped, not waited for
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]

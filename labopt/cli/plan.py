@@ -25,7 +25,7 @@ from labopt.cli.common import (
 from labopt.files import check_output_file
 from labopt.numbers import fill
 from labopt.scenario import load_scenario
-from labopt.schedule import plan_scenario
+from labopt.schedule import independent_check, plan_scenario
 from labopt.schedule.check import CheckReport
 from labopt.schedule.compare import compare_with_greedy
 from labopt.schedule.labels import check_lang, stage_text, summary_texts
@@ -108,15 +108,22 @@ def plan(
 
         say("loading the scenario")
         scn = load_scenario(scenario, number_format)
-        report = plan_scenario(scn, days, method=method, progress=say, detail=detail)
+        # with --out, the independent check runs while children write the workbook and charts
+        report = plan_scenario(
+            scn, days, method=method, progress=say, detail=detail, check=out is None
+        )
         comparison = compare_with_greedy(scn, report) if compare else None
         files = []
         if out is not None:
-            say("writing tables and charts")
+            say("writing tables and charts; independent check")
             # the plan's objects live until the command ends: keep the collector from scanning
             # them again and again while the workbook's hundreds of thousands of cells are made
             gc.freeze()
-            files = write_outputs(report, out, lang, force=force, reads=[scenario])
+
+            def check() -> None:
+                report.check = independent_check(report)
+
+            files = write_outputs(report, out, lang, force=force, reads=[scenario], meanwhile=check)
         if page is not None:
             say("writing the one-page report")
             written = write_page(report, page, lang, force=force, reads=[scenario])

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from labopt.errors import InputError
+from labopt.figures import new_figure, save_png
 from labopt.lab.manifest import KINDS, Manifest
 from labopt.lab.words import say
 
@@ -375,16 +376,11 @@ def plate_figure(
     """A matplotlib Figure of one plate (object-oriented API, no pyplot: thread-safe): each
     well's pool id and its district; the lab and date (``heading``) in
     the title."""
-    # imported here, not at the top: matplotlib is slow to import and only figures need it
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     R, C = spec.shape
     districts = districts or {}
     wells = layout[layout["plate"] == plate]
     big = R > 8
-    fig = Figure(figsize=(16 if big else 11, 10 if big else 6.6), dpi=150 if big else 100)
-    FigureCanvasAgg(fig)
+    fig = new_figure(16 if big else 11, 10 if big else 6.6, dpi=150 if big else 100)
     ax = fig.add_subplot()
     ax.set_xlim(0.3, C + 0.7)
     ax.set_ylim(R + 0.7, 0.3)
@@ -448,6 +444,6 @@ def save_plate_pngs(
     out = []
     for plate in dict.fromkeys(layout["plate"]):
         path = folder / f"plate_{plate}.png"
-        plate_figure(layout, plate, spec, batch, **shown).savefig(path)
+        save_png(plate_figure(layout, plate, spec, batch, **shown), path)
         out.append(path)
     return out

@@ -100,13 +100,10 @@ def frontier(
 def draw_frontier(front: Frontier, path: Path, words: dict[str, str], lang: str) -> None:
     """A chart of the frontier: reactions per sample against the largest pool, one line per
     number of rounds, the entropy floor dashed. ``words``: its title and labels."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
+    from labopt.figures import new_figure, save_png
     from labopt.numbers import fill, number_text
 
-    fig = Figure(figsize=(7.5, 4.5), dpi=100)
-    FigureCanvasAgg(fig)
+    fig = new_figure(7.5, 4.5)
     ax = fig.add_subplot()
     # one by one (1 round) costs 1 reaction per sample whatever the pool: left out of the scale
     lowest: tuple[float, float] | None = None
@@ -139,7 +136,7 @@ def draw_frontier(front: Frontier, path: Path, words: dict[str, str], lang: str)
     ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
+    save_png(fig, path)
 
 
 def efficiency(cell: FrontierCell, entropy: float) -> float:

@@ -22,7 +22,7 @@ do not import each other; tests/test_imports.py checks it):
 
 from labopt.schedule.check import CheckReport, check_plan
 from labopt.schedule.data import PlanInput, PlanInputError, build_input
-from labopt.schedule.pipeline import make_plan, plan_scenario
+from labopt.schedule.pipeline import independent_check, make_plan, plan_scenario
 from labopt.schedule.report import PlanReport, build_report
 from labopt.schedule.result import Plan
 
@@ -35,6 +35,7 @@ __all__ = [
     "build_input",
     "build_report",
     "check_plan",
+    "independent_check",
     "make_plan",
     "plan_scenario",
 ]

@@ -397,6 +397,8 @@ STAGES = {
         "what the province must receive": "đang tính lượng sinh phẩm tỉnh cần nhận",
         "independent check": "đang kiểm tra độc lập",
         "writing tables and charts": "đang ghi bảng và biểu đồ",
+        "writing tables and charts; independent check": "đang ghi bảng và biểu đồ; kiểm tra "
+        "độc lập",
         "writing the one-page report": "đang ghi báo cáo một trang",
     },
 }

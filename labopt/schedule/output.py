@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from labopt.cells import write_csv, write_xlsx
+from labopt.figures import new_figure, save_png
 from labopt.files import Beside, Writer, write_output_folder
 from labopt.numbers import date_text, number_text
 from labopt.schedule.labels import check_lang, column, shipment_why, value, word
@@ -109,10 +110,13 @@ def write_outputs(
     force: bool = False,
     reads: Iterable[str | os.PathLike] = (),
     extra: Mapping[str, Writer] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[Path]:
     """Write every output into ``out_dir``; returns the files written. Only labopt's files
-    there are replaced (``force``, ``reads``: see :func:`labopt.files.write_output_folder`).
-    ``extra``: more files to write with them (name -> writer), e.g. dispatch sheets."""
+    there are replaced (``force``, ``reads``, ``meanwhile``: see
+    :func:`labopt.files.write_output_folder`; the workbook and charts do not read the report's
+    check, summary.json does). ``extra``: more files to write with them (name -> writer), e.g.
+    dispatch sheets."""
     data = tables(rep, lang)
     files = {f"{name}.csv": _csv(df) for name, df in data.items()}
     files["plan.xlsx"] = Beside(lambda path: write_plan_xlsx(path, rep, data, lang))
@@ -121,7 +125,11 @@ def write_outputs(
         for name, draw in CHARTS.items():
             files[name] = Beside(_chart(draw, rep, lang), group="charts")
     files.update(extra or {})
-    return sorted(write_output_folder(out_dir, files, force=force, kind="plan", reads=reads))
+    return sorted(
+        write_output_folder(
+            out_dir, files, force=force, kind="plan", reads=reads, meanwhile=meanwhile
+        )
+    )
 
 
 SHEET_NAMES = {
@@ -229,17 +237,6 @@ def _jsonable(obj: object) -> object:
     return obj
 
 
-def _figure(width: float, height: float) -> Figure:
-    """A matplotlib figure without pyplot (no global state: safe in a server's threads)."""
-    # imported here, not at the top: matplotlib is slow to import and only figures need it
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
-
-
 def day_figures(rep: PlanReport) -> pd.DataFrame:
     """Per day and kind of sample (single: streams that may not be pooled; pooled): the
     samples requested that day, tested, left waiting for the next day and gone untested, and
@@ -270,7 +267,7 @@ def chart_days(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     reaches its mark; a shortfall of capacity as waiting and untested above it."""
     figures = day_figures(rep)
     dates = dict(zip(rep.days["day"], rep.days["date"], strict=True))
-    fig = _figure(10, 4.8)
+    fig = new_figure(10, 4.8)
     kinds = [k for k in ("single", "pooled") if k in set(figures["kind"])]
     for i, kind in enumerate(kinds):
         ax = fig.add_subplot(1, len(kinds), i + 1)
@@ -317,7 +314,7 @@ def chart_days(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     )
     fig.legend(handles, names, loc="lower center", ncol=5, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
-    fig.savefig(path)
+    save_png(fig, path)
     return fig
 
 
@@ -325,7 +322,7 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     """Utilisation of every lab that tests something, day by day: each lab-day's share (up
     to NUMBERED_LABS labs), lab-days without reagent and standby labs not switched on
     hatched."""
-    from matplotlib.patches import Rectangle  # with matplotlib: see _figure
+    from matplotlib.patches import Rectangle  # with matplotlib: see labopt.figures
 
     labs = rep.labs
     used = labs.groupby("lab")["reactions"].sum()
@@ -340,7 +337,7 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     names = labs.drop_duplicates("lab").set_index("lab")["lab_name"].reindex(keep)
     # a row of 0.28 inch per named lab; past NAMED_LABS the rows go unnamed and the chart
     # keeps that height (a taller one only costs drawing time and file size)
-    fig = _figure(8, max(3.0, 0.28 * min(len(keep), NAMED_LABS) + 1.5))
+    fig = new_figure(8, max(3.0, 0.28 * min(len(keep), NAMED_LABS) + 1.5))
     ax = fig.add_subplot()
     im = ax.imshow(
         grid.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest"
@@ -384,7 +381,7 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     bar = fig.colorbar(im, ax=ax, fraction=0.03)
     bar.ax.yaxis.set_major_formatter(lambda v, _: number_text(v, lang, ".0%"))
     fig.tight_layout(rect=(0, 0.35 / fig.get_figheight(), 1, 1))  # the legend below
-    fig.savefig(path)
+    save_png(fig, path)
     return fig
 
 
@@ -457,7 +454,7 @@ def chart_lab_week(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
         ("standby_off", word("standby_off", lang), "#bbbbbb"),
         ("not_needed", word("not_needed", lang), "#e8e8e8"),
     ]
-    fig = _figure(9, max(3.0, 0.32 * len(week) + 2.0))
+    fig = new_figure(9, max(3.0, 0.32 * len(week) + 2.0))
     ax = fig.add_subplot()
     y = np.arange(len(week))
     left = np.zeros(len(week))
@@ -476,7 +473,7 @@ def chart_lab_week(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     rows = -(-len(parts) // 3)
     fig.legend(loc="lower center", ncol=3, fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, (0.2 * rows + 0.15) / height, 1, 1))
-    fig.savefig(path)
+    save_png(fig, path)
     return fig
 
 
@@ -491,9 +488,9 @@ def chart_map(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     flows = flows[flows["samples"] > 0]
     units = {d.code: d for d in scn.districts}
     labs = {lab.id: lab for lab in scn.labs}
-    fig = _figure(8, 8)
+    fig = new_figure(8, 8)
     ax = fig.add_subplot()
-    from matplotlib.collections import LineCollection  # with matplotlib: see _figure
+    from matplotlib.collections import LineCollection  # with matplotlib: see labopt.figures
 
     widest = max(float(flows["samples"].max()), 1.0) if len(flows) else 1.0
     segments = [
@@ -548,7 +545,7 @@ def chart_map(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     ax.set_title(f"{scn.province.name}: {word('map_title', lang)}", fontsize=10)
     ax.legend(loc="best", fontsize=7, markerscale=0.6)
     fig.tight_layout()
-    fig.savefig(path)
+    save_png(fig, path)
     return fig
 
 
@@ -600,7 +597,7 @@ def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     labs = list(dict.fromkeys(series["lab"]))
     cols = min(4, max(len(labs), 1))
     rows = max(1, -(-len(labs) // cols))
-    fig = _figure(3.0 * cols + 0.5, 2.2 * rows + 1.2)
+    fig = new_figure(3.0 * cols + 0.5, 2.2 * rows + 1.2)
     for i, (_, g) in enumerate(series.groupby("lab", sort=False)):
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.axhline(0, color="#888888", lw=0.8)
@@ -629,7 +626,7 @@ def chart_reagent(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     fig.suptitle(f"{rep.plan.scenario.province.name}: {title}", fontsize=10)
     # fixed margins: tight_layout draws the figure once more just to measure it
     fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.16, wspace=0.3, hspace=0.55)
-    fig.savefig(path)
+    save_png(fig, path)
     return fig
 
 

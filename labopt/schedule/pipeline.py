@@ -12,7 +12,7 @@ import numpy as np
 
 from labopt.errors import InputError
 from labopt.scenario.model import Planning, Scenario
-from labopt.schedule.check import check_plan
+from labopt.schedule.check import CheckReport, check_plan
 from labopt.schedule.columns import solve_lp_columns
 from labopt.schedule.data import PlanInput, build_input
 from labopt.schedule.flow import unit_costs
@@ -323,11 +323,23 @@ def plan_scenario(
     if check:
         if progress:
             progress("independent check")
-        report.check = check_plan(
-            scenario,
-            report.allocations,
-            report.status,
-            report.plan.shipments_table(),
-            report.plan.kit_shipments_table(),
-        )
+        report.check = independent_check(report, scenario)
     return report
+
+
+def independent_check(report: PlanReport, scenario: Scenario | None = None) -> CheckReport:
+    """The independent check of the report's plan (:func:`labopt.schedule.check.check_plan`)
+    against the demand it answers: ``scenario``, by default the plan's own, divided among the
+    units as planned when screening by risk."""
+    plan = report.plan
+    if scenario is None:
+        scenario = plan.scenario
+        if report.screening_comparison is not None:  # screening by risk
+            scenario = divided_scenario(scenario, plan.input, division(plan))
+    return check_plan(
+        scenario,
+        report.allocations,
+        report.status,
+        plan.shipments_table(),
+        plan.kit_shipments_table(),
+    )
