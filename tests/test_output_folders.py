@@ -827,9 +827,7 @@ def test_meanwhile_runs_after_the_children_start_and_before_the_files_in_turn(
     assert (out / "a.json").read_text() == "a" and (out / "b.xlsx").read_text() == "b"
 
 
-def test_a_failure_meanwhile_leaves_the_old_output_and_stops_the_children(
-    tmp_path, monkeypatch
-):
+def test_a_failure_meanwhile_leaves_the_old_output_and_stops_the_children(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "_can_fork", lambda: True)
     out = tmp_path / "o"
     write_output_folder(out, {"a.csv": lambda p: p.write_text("old")})
