@@ -25,6 +25,11 @@ def test_bench_d3_search_3_to_30(benchmark):
     assert res.best.config == "25:5,5,5,5,5"
 
 
+def test_bench_d4_search_4_to_128(benchmark):
+    res = benchmark(optimize, 0.001, algorithm="D4", min_size=4, max_size=128, max_stages=4)
+    assert res.best.design.first == 128 and not res.notes
+
+
 def test_bench_a2_search_3_to_20(benchmark):
     res = benchmark(optimize, P, algorithm="A2", min_size=3, max_size=20)
     assert res.best.algorithm == "A2"
@@ -56,6 +61,7 @@ NUMPY = "NumPy"
 # floors: NumPy time / labopt time must stay above these (about half the measured ratios)
 FLOOR_D2_GRID = 2.5
 FLOOR_D3_SEARCH = 15.0
+FLOOR_D4_SEARCH = 15.0
 FLOOR_ARRAY_KERNEL = {"A2": 2.0, "A2M": 1.2}
 FLOOR_SIMULATOR = 1.5
 # labopt's whole search (evaluate and rank the kept candidates) against NumPy's kernel alone
@@ -94,6 +100,22 @@ def test_ratio_d3_search():
     best = optimize(P, algorithm="D3", min_size=3, max_size=30, se=0.99, sp=0.99).best
     assert best.config == f"{I}:{','.join(map(str, parts))}"
     assert best.expected_tests_per_sample == pytest.approx(et_np, rel=1e-12)
+
+
+def test_ratio_d4_search():
+    """Every first stage to 128: partitions enumerated to 40, then the programme over
+    second-stage pools, against the same programme in NumPy."""
+    gate_ratio(
+        AREA,
+        "D4 search, first stage 4..128 (whole optimize)",
+        NUMPY,
+        lambda: nb.d4_search(0.001, 4, 128, 0.99, 0.99),
+        lambda: optimize(
+            0.001, algorithm="D4", min_size=4, max_size=128, max_stages=4, se=0.99, sp=0.99
+        ),
+        FLOOR_D4_SEARCH,
+        repeat=2,
+    )
 
 
 @pytest.mark.parametrize("master", [False, True], ids=["A2", "A2M"])

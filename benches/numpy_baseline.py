@@ -54,6 +54,61 @@ def d3_search(p: float, imin: int, imax: int, se: float, sp: float):
     return best
 
 
+def d4_search(p: float, imin: int, imax: int, se: float, sp: float):
+    """Lowest-ET four-stage configuration over first-stage sizes imin..imax: per first stage
+    I, each second-stage pool's best stage-3 split and the best partition of I, by dynamic
+    programming in NumPy (chains of positive tests from their closed forms). Returns
+    (ET per sample, I)."""
+    q = 1.0 - p
+    f = 1.0 - sp
+    best = (np.inf, 0)
+    for I in range(imin, imax + 1):
+        qi = q**I
+        t1 = se * (1 - qi) + f * qi  # the first-stage pool positive
+        pool = np.full(I, np.inf)  # a second-stage pool of m: its best split's tests
+        real = np.full(I, np.inf)  # ... its best split with a fourth stage
+        has4 = np.zeros(I, dtype=bool)
+        pool[1] = t1
+        for m in range(2, I):
+            qm = q**m
+            t2 = se * se * (1 - qm) + se * f * (qm - qi) + f * f * qi
+            s = np.arange(1, m, dtype=float)
+            qs = q**s
+            t3 = se**3 * (1 - qs) + se * se * f * (qs - qm) + se * f * f * (qm - qi) + f**3 * qi
+            g = np.where(s == 1, t2, t2 + s * t3)  # g[s - 1]: one stage-3 sub-pool of s
+            F = np.zeros(m + 1)
+            first = np.zeros(m + 1, dtype=int)
+            for x in range(1, m + 1):
+                c = F[x - 1 :: -1][: min(x, m - 1)] + g[: min(x, m - 1)]
+                first[x] = int(np.argmin(c)) + 1
+                F[x] = c[first[x] - 1]
+            pool[m] = t1 + F[m]
+            x, big = m, False
+            while x > 0:
+                big |= first[x] > 1
+                x -= first[x]
+            has4[m] = big
+            if m > 2:
+                real[m] = t1 + np.min(g[1 : m - 1] + F[m - 2 : 0 : -1])
+        # partitions of I into pools < I, at least one with a fourth stage
+        G = np.full((I + 1, 2), np.inf)
+        G[0, 0] = 0.0
+        sizes = np.arange(1, I)
+        for x in range(1, I + 1):
+            m = sizes[: min(x, I - 1)]
+            prev0, prev1 = G[x - m, 0], G[x - m, 1]
+            with_best = np.where(has4[m], np.inf, prev0 + pool[m])
+            G[x, 0] = np.min(with_best) if m.size else np.inf
+            G[x, 1] = min(
+                np.min(np.minimum(prev1, np.where(has4[m], prev0, np.inf)) + pool[m]),
+                np.min(np.minimum(prev0, prev1) + real[m]),
+            )
+        et = (1.0 + G[I, 1]) / I
+        if et < best[0]:
+            best = (float(et), I)
+    return best
+
+
 def array_search(p: float, nmin: int, nmax: int, se: float, sp: float, master: bool):
     """Lowest-ET square array (A2 or A2M) over row/column sizes nmin..nmax, vectorised."""
     n = np.arange(nmin, nmax + 1, dtype=float)

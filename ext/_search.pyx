@@ -11,6 +11,10 @@ configuration is scored in O(number of sub-pools) from per-size tables.
   partitions of m). If no pool's best split has a fourth stage, the pool whose cheapest
   four-stage split costs least extra is given that split. Exact for the lowest-ET four-stage
   design; when PSe/PSp limits bind, a feasible design with costlier splits may be missed.
+- d4_dp: the same designs without enumerating the partitions of I: for each I, a dynamic
+  programme over the second-stage pools (each with its best split, or its best split with a
+  fourth stage) finds the partition of least expected tests in O(I^2) once the pools' splits
+  are known (O(I^3)); it finds the enumeration's best, and reaches first stages of 128.
 - id2_dp: informative Dorfman on sorted individual risks: contiguous pools of the sorted risks
   chosen by dynamic programming to minimise expected tests, for a cap on the pool size.
 
@@ -198,123 +202,175 @@ def d3_search(double p, int imin, int imax, const double[::1] se, const double[:
     return evaluated, nrow
 
 
+cdef struct PoolTables:
+    # For a first-stage pool of I samples, per second-stage pool size m < I: its share of the
+    # expected tests, of the summed PSe and of the summed 1 - PSp with its best stage-3 split
+    # (*_pool) and with its best split that has a fourth stage (*_real; et INFINITY: none);
+    # real4[m]: the best split has a fourth stage. split rows 2m (best) and 2m + 1 (best real)
+    # hold the splits' sub-pool sizes, nsplit their lengths. g, F, choice, x3: work space.
+    int W
+    double* et_pool
+    double* se_pool
+    double* fp_pool
+    bint* real4
+    double* et_real
+    double* se_real
+    double* fp_real
+    Py_ssize_t* split
+    int* nsplit
+    double* g
+    double* F
+    int* choice
+    Py_ssize_t* x3
+
+
+cdef PoolTables _new_tables(int W) except *:
+    cdef PoolTables t
+    t.W = W
+    t.et_pool = <double*> malloc(W * sizeof(double))
+    t.se_pool = <double*> malloc(W * sizeof(double))
+    t.fp_pool = <double*> malloc(W * sizeof(double))
+    t.real4 = <bint*> malloc(W * sizeof(bint))
+    t.et_real = <double*> malloc(W * sizeof(double))
+    t.se_real = <double*> malloc(W * sizeof(double))
+    t.fp_real = <double*> malloc(W * sizeof(double))
+    t.split = <Py_ssize_t*> malloc(2 * <size_t>W * W * sizeof(Py_ssize_t))
+    t.nsplit = <int*> malloc(2 * W * sizeof(int))
+    t.g = <double*> malloc(W * sizeof(double))
+    t.F = <double*> malloc(W * sizeof(double))
+    t.choice = <int*> malloc(W * sizeof(int))
+    t.x3 = <Py_ssize_t*> malloc(W * sizeof(Py_ssize_t))
+    if (t.et_pool == NULL or t.se_pool == NULL or t.fp_pool == NULL or t.real4 == NULL
+            or t.et_real == NULL or t.se_real == NULL or t.fp_real == NULL or t.split == NULL
+            or t.nsplit == NULL or t.g == NULL or t.F == NULL or t.choice == NULL
+            or t.x3 == NULL):
+        _free_tables(&t)
+        raise MemoryError()
+    return t
+
+
+cdef void _free_tables(PoolTables* t) noexcept nogil:
+    free(t.et_pool)
+    free(t.se_pool)
+    free(t.fp_pool)
+    free(t.real4)
+    free(t.et_real)
+    free(t.se_real)
+    free(t.fp_real)
+    free(t.split)
+    free(t.nsplit)
+    free(t.g)
+    free(t.F)
+    free(t.choice)
+    free(t.x3)
+
+
+cdef void _fill_tables(PoolTables* t, int I, double lq, const double* se, const double* sp,
+                       const double* dilution) noexcept nogil:
+    """The tables of a first-stage pool of I samples: each second-stage pool of size m split
+    at stage 3 the way that minimises its own expected tests (a dynamic programme over the
+    partitions of m), and the best split with a fourth stage."""
+    cdef double L[4]
+    cdef double sec[4]
+    cdef double spc[4]
+    cdef double t1, t2, pse, fpr, cand
+    cdef int m, s, x, j, n3, best_s, variant
+    sec[0] = se[0] * dilution[I]
+    spc[0] = sp[0]
+    spc[1] = sp[1]
+    spc[2] = sp[2]
+    for m in range(1, I):
+        if m == 1:
+            L[0] = _seg_log(I, lq)
+            t.et_pool[1] = chain_all_positive(L, sec, spc, 1)
+            t.se_pool[1] = sec[0] * se[1]
+            L[0] = _seg_log(I - 1, lq)
+            t.fp_pool[1] = (1.0 - sp[1]) * chain_all_positive(L, sec, spc, 1)
+            t.real4[1] = False
+            t.nsplit[2] = 0
+            t.et_real[1] = INFINITY
+            continue
+        sec[1] = se[1] * dilution[m]
+        L[0] = _seg_log(I, lq)
+        t1 = chain_all_positive(L, sec, spc, 1)
+        L[1] = _seg_log(m, lq)
+        t2 = chain_all_positive(L, sec, spc, 2)
+        # t.g[s]: expected tests caused by one stage-3 sub-pool of size s
+        for s in range(1, m):
+            if s == 1:
+                t.g[s] = t2
+            else:
+                sec[2] = se[2] * dilution[s]
+                L[2] = _seg_log(s, lq)
+                t.g[s] = t2 + s * chain_all_positive(L, sec, spc, 3)
+        t.F[0] = 0.0
+        for x in range(1, m + 1):
+            t.F[x] = INFINITY
+            for s in range(1, min(x, m - 1) + 1):
+                cand = t.F[x - s] + t.g[s]
+                if cand < t.F[x]:
+                    t.F[x] = cand
+                    t.choice[x] = s
+        # best split with a real fourth stage: one sub-pool s >= 2 plus the best rest
+        best_s = 0
+        cand = INFINITY
+        for s in range(2, m):
+            if t.g[s] + t.F[m - s] < cand:
+                cand = t.g[s] + t.F[m - s]
+                best_s = s
+        for variant in range(2):
+            if variant == 0:
+                _read_split(t.F, t.choice, m, 0, t.x3, &n3)
+                t.et_pool[m] = t1 + t.F[m]
+            else:
+                if best_s == 0:
+                    t.et_real[m] = INFINITY
+                    continue
+                _read_split(t.F, t.choice, m - best_s, best_s, t.x3, &n3)
+                t.et_real[m] = t1 + cand
+            pse = 0.0
+            fpr = 0.0
+            L[0] = _seg_log(I - 1, lq)
+            L[1] = _seg_log(m - 1, lq)
+            for j in range(n3):
+                t.split[(2 * m + variant) * t.W + j] = t.x3[j]
+                s = t.x3[j]
+                if s == 1:
+                    pse += sec[0] * sec[1] * se[2]
+                    fpr += (1.0 - sp[2]) * chain_all_positive(L, sec, spc, 2)
+                else:
+                    sec[2] = se[2] * dilution[s]
+                    L[2] = _seg_log(s - 1, lq)
+                    pse += s * sec[0] * sec[1] * sec[2] * se[3]
+                    fpr += s * (1.0 - sp[3]) * chain_all_positive(L, sec, spc, 3)
+            if variant == 0:
+                t.nsplit[2 * m] = n3
+                t.real4[m] = t.x3[0] > 1
+                t.se_pool[m] = pse
+                t.fp_pool[m] = fpr
+            else:
+                t.nsplit[2 * m + 1] = n3
+                t.se_real[m] = pse
+                t.fp_real[m] = fpr
+
+
 def d4_search(double p, int imin, int imax, const double[::1] se, const double[::1] sp,
               const double[::1] dilution, double min_pse, double min_psp,
               double[:, ::1] metrics, Py_ssize_t[:, ::1] parts2, Py_ssize_t[:, ::1] parts3):
     """Best four-stage configurations; returns (configurations evaluated, rows kept)."""
-    cdef int keep = metrics.shape[0], nrow = 0, I, m, s, j, k, x, pos, n3
+    cdef int keep = metrics.shape[0], nrow = 0, I, m, j, k, pos
     cdef long long evaluated = 0
     cdef double lq = log1p(-p) if p < 1.0 else -INFINITY
-    cdef double L[4]
-    cdef double sec[4]
-    cdef double spc[4]
     cdef double row[N_METRICS]
-    cdef double t1, t2, et, pse, fpr, cand
-    cdef int W = imax + 1
-    # per second-stage pool size m: its contribution and its best stage-3 split
-    cdef double* et_pool = <double*> malloc(W * sizeof(double))
-    cdef double* se_pool = <double*> malloc(W * sizeof(double))
-    cdef double* fp_pool = <double*> malloc(W * sizeof(double))
-    cdef bint* real4 = <bint*> malloc(W * sizeof(bint))
-    # the best split that has a fourth stage (used when no pool's best split has one)
-    cdef double* et_real = <double*> malloc(W * sizeof(double))
-    cdef double* se_real = <double*> malloc(W * sizeof(double))
-    cdef double* fp_real = <double*> malloc(W * sizeof(double))
-    # splits stored per (size, variant): row 2m = best split, row 2m+1 = best real split
-    cdef Py_ssize_t* split = <Py_ssize_t*> malloc(2 * <size_t>W * W * sizeof(Py_ssize_t))
-    cdef int* nsplit = <int*> malloc(2 * W * sizeof(int))
-    # dynamic programme over sub-pool sizes
-    cdef double* g = <double*> malloc(W * sizeof(double))
-    cdef double* F = <double*> malloc(W * sizeof(double))
-    cdef int* choice = <int*> malloc(W * sizeof(int))
-    cdef Py_ssize_t* x3 = <Py_ssize_t*> malloc(W * sizeof(Py_ssize_t))
+    cdef double et, pse, fpr
     cdef _Partitions parts
     cdef bint any4
-    cdef int best_s, variant, forced
+    cdef int variant, forced
     cdef double extra
+    cdef PoolTables t = _new_tables(imax + 1)
     try:
-        if (et_pool == NULL or se_pool == NULL or fp_pool == NULL or real4 == NULL
-                or et_real == NULL or se_real == NULL or fp_real == NULL or split == NULL
-                or nsplit == NULL or g == NULL or F == NULL or choice == NULL or x3 == NULL):
-            raise MemoryError()
         for I in range(imin, imax + 1):
-            sec[0] = se[0] * dilution[I]
-            spc[0] = sp[0]
-            spc[1] = sp[1]
-            spc[2] = sp[2]
-            for m in range(1, I):
-                if m == 1:
-                    L[0] = _seg_log(I, lq)
-                    et_pool[1] = chain_all_positive(L, sec, spc, 1)
-                    se_pool[1] = sec[0] * se[1]
-                    L[0] = _seg_log(I - 1, lq)
-                    fp_pool[1] = (1.0 - sp[1]) * chain_all_positive(L, sec, spc, 1)
-                    real4[1] = False
-                    nsplit[2] = 0
-                    et_real[1] = INFINITY
-                    continue
-                sec[1] = se[1] * dilution[m]
-                L[0] = _seg_log(I, lq)
-                t1 = chain_all_positive(L, sec, spc, 1)
-                L[1] = _seg_log(m, lq)
-                t2 = chain_all_positive(L, sec, spc, 2)
-                # g[s]: expected tests caused by one stage-3 sub-pool of size s
-                for s in range(1, m):
-                    if s == 1:
-                        g[s] = t2
-                    else:
-                        sec[2] = se[2] * dilution[s]
-                        L[2] = _seg_log(s, lq)
-                        g[s] = t2 + s * chain_all_positive(L, sec, spc, 3)
-                F[0] = 0.0
-                for x in range(1, m + 1):
-                    F[x] = INFINITY
-                    for s in range(1, min(x, m - 1) + 1):
-                        cand = F[x - s] + g[s]
-                        if cand < F[x]:
-                            F[x] = cand
-                            choice[x] = s
-                # best split with a real fourth stage: one sub-pool s >= 2 plus the best rest
-                best_s = 0
-                cand = INFINITY
-                for s in range(2, m):
-                    if g[s] + F[m - s] < cand:
-                        cand = g[s] + F[m - s]
-                        best_s = s
-                for variant in range(2):
-                    if variant == 0:
-                        _read_split(F, choice, m, 0, x3, &n3)
-                        et_pool[m] = t1 + F[m]
-                    else:
-                        if best_s == 0:
-                            et_real[m] = INFINITY
-                            continue
-                        _read_split(F, choice, m - best_s, best_s, x3, &n3)
-                        et_real[m] = t1 + cand
-                    pse = 0.0
-                    fpr = 0.0
-                    L[0] = _seg_log(I - 1, lq)
-                    L[1] = _seg_log(m - 1, lq)
-                    for j in range(n3):
-                        split[(2 * m + variant) * W + j] = x3[j]
-                        s = x3[j]
-                        if s == 1:
-                            pse += sec[0] * sec[1] * se[2]
-                            fpr += (1.0 - sp[2]) * chain_all_positive(L, sec, spc, 2)
-                        else:
-                            sec[2] = se[2] * dilution[s]
-                            L[2] = _seg_log(s - 1, lq)
-                            pse += s * sec[0] * sec[1] * sec[2] * se[3]
-                            fpr += s * (1.0 - sp[3]) * chain_all_positive(L, sec, spc, 3)
-                    if variant == 0:
-                        nsplit[2 * m] = n3
-                        real4[m] = x3[0] > 1
-                        se_pool[m] = pse
-                        fp_pool[m] = fpr
-                    else:
-                        nsplit[2 * m + 1] = n3
-                        se_real[m] = pse
-                        fp_real[m] = fpr
+            _fill_tables(&t, I, lq, &se[0], &sp[0], &dilution[0])
             parts = _Partitions(I)
             with nogil:
                 while parts.next():
@@ -327,20 +383,20 @@ def d4_search(double p, int imin, int imax, const double[::1] se, const double[:
                     extra = INFINITY
                     for j in range(parts.m):
                         m = parts.x[j]
-                        et += et_pool[m]
-                        pse += se_pool[m]
-                        fpr += fp_pool[m]
-                        any4 = any4 or real4[m]
-                        if m > 2 and et_real[m] - et_pool[m] < extra:
-                            extra = et_real[m] - et_pool[m]
+                        et += t.et_pool[m]
+                        pse += t.se_pool[m]
+                        fpr += t.fp_pool[m]
+                        any4 = any4 or t.real4[m]
+                        if m > 2 and t.et_real[m] - t.et_pool[m] < extra:
+                            extra = t.et_real[m] - t.et_pool[m]
                             forced = j
                     if not any4:
                         if forced < 0:
                             continue      # no pool can be split further: not a four-stage design
                         m = parts.x[forced]
                         et += extra
-                        pse += se_real[m] - se_pool[m]
-                        fpr += fp_real[m] - fp_pool[m]
+                        pse += t.se_real[m] - t.se_pool[m]
+                        fpr += t.fp_real[m] - t.fp_pool[m]
                     pse /= I
                     fpr /= I
                     if pse < min_pse or 1.0 - fpr < min_psp:
@@ -351,8 +407,8 @@ def d4_search(double p, int imin, int imax, const double[::1] se, const double[:
                     for j in range(parts.m):
                         m = parts.x[j]
                         variant = 1 if (not any4 and j == forced) else 0
-                        for k in range(nsplit[2 * m + variant]):
-                            x3[pos] = split[(2 * m + variant) * W + k]
+                        for k in range(t.nsplit[2 * m + variant]):
+                            t.x3[pos] = t.split[(2 * m + variant) * t.W + k]
                             pos += 1
                     row[0] = I
                     row[1] = et / I
@@ -360,22 +416,114 @@ def d4_search(double p, int imin, int imax, const double[::1] se, const double[:
                     row[3] = fpr
                     row[4] = 4
                     nrow = _insert(row[1], row, nrow, keep, metrics, parts2, parts3,
-                                   parts.x, parts.m, x3, pos)
+                                   parts.x, parts.m, t.x3, pos)
     finally:
-        free(et_pool)
-        free(se_pool)
-        free(fp_pool)
-        free(real4)
-        free(et_real)
-        free(se_real)
-        free(fp_real)
-        free(split)
-        free(nsplit)
-        free(g)
-        free(F)
-        free(choice)
-        free(x3)
+        _free_tables(&t)
     return evaluated, nrow
+
+
+def d4_dp(double p, int imin, int imax, const double[::1] se, const double[::1] sp,
+          const double[::1] dilution, double min_pse, double min_psp,
+          double[:, ::1] metrics, Py_ssize_t[:, ::1] parts2, Py_ssize_t[:, ::1] parts3):
+    """The four-stage configuration of least expected tests for each first-stage size I in
+    [imin, imax], by a dynamic programme over the second-stage pools (not their partitions
+    one by one: O(I^3) per I). A design of I kept only when it meets the PSe/PSp limits;
+    returns (first-stage sizes scored, rows kept)."""
+    cdef int keep = metrics.shape[0], nrow = 0, I, m, x, f, nf, v, b, pos, n2, k
+    cdef double lq = log1p(-p) if p < 1.0 else -INFINITY
+    cdef double row[N_METRICS]
+    cdef double cost, cand, pse, fpr
+    cdef int W = imax + 1
+    cdef PoolTables t = _new_tables(W)
+    # G[2x + f]: least expected tests of second-stage pools holding x samples, f = 1 when one
+    # of them has a fourth stage; back: the last pool's size and variant (best, best real)
+    cdef double* G = <double*> malloc(2 * W * sizeof(double))
+    cdef int* back_m = <int*> malloc(2 * W * sizeof(int))
+    cdef int* back_v = <int*> malloc(2 * W * sizeof(int))
+    cdef int* back_f = <int*> malloc(2 * W * sizeof(int))
+    cdef Py_ssize_t* x2 = <Py_ssize_t*> malloc(W * sizeof(Py_ssize_t))
+    cdef int* v2 = <int*> malloc(W * sizeof(int))
+    try:
+        if G == NULL or back_m == NULL or back_v == NULL or back_f == NULL or x2 == NULL \
+                or v2 == NULL:
+            raise MemoryError()
+        for I in range(imin, imax + 1):
+            _fill_tables(&t, I, lq, &se[0], &sp[0], &dilution[0])
+            with nogil:
+                G[0] = 0.0
+                G[1] = INFINITY
+                for x in range(1, I + 1):
+                    G[2 * x] = INFINITY
+                    G[2 * x + 1] = INFINITY
+                    # second-stage pools smaller than I (one pool of I is no split)
+                    for m in range(1, min(x, I - 1) + 1):
+                        for v in range(2):
+                            cost = t.et_pool[m] if v == 0 else t.et_real[m]
+                            if cost == INFINITY or (v == 1 and t.real4[m]):
+                                continue  # no real split, or the best split is real already
+                            for f in range(2):
+                                if G[2 * (x - m) + f] == INFINITY:
+                                    continue
+                                nf = 1 if (f == 1 or v == 1 or t.real4[m]) else 0
+                                cand = G[2 * (x - m) + f] + cost
+                                if cand < G[2 * x + nf]:
+                                    G[2 * x + nf] = cand
+                                    back_m[2 * x + nf] = m
+                                    back_v[2 * x + nf] = v
+                                    back_f[2 * x + nf] = f
+                if G[2 * I + 1] == INFINITY:
+                    continue
+                # read the pools back, largest first (a real split before a best one of the
+                # same size), with their summed PSe and 1 - PSp
+                n2 = 0
+                x = I
+                f = 1
+                pse = 0.0
+                fpr = 0.0
+                while x > 0:
+                    b = 2 * x + f
+                    m = back_m[b]
+                    v = back_v[b]
+                    x2[n2] = m
+                    v2[n2] = v
+                    n2 += 1
+                    pse += t.se_pool[m] if v == 0 else t.se_real[m]
+                    fpr += t.fp_pool[m] if v == 0 else t.fp_real[m]
+                    f = back_f[b]
+                    x -= m
+                for m in range(1, n2):       # insertion sort: size descending, real first
+                    k = m
+                    while k > 0 and (x2[k - 1] < x2[k] or (x2[k - 1] == x2[k]
+                                                           and v2[k - 1] < v2[k])):
+                        x2[k - 1], x2[k] = x2[k], x2[k - 1]
+                        v2[k - 1], v2[k] = v2[k], v2[k - 1]
+                        k -= 1
+                pse /= I
+                fpr /= I
+                if pse < min_pse or 1.0 - fpr < min_psp:
+                    continue
+                pos = 0
+                for m in range(n2):
+                    b = 2 * x2[m] + v2[m]
+                    for k in range(t.nsplit[b]):
+                        t.x3[pos] = t.split[b * t.W + k]
+                        pos += 1
+                row[0] = I
+                row[1] = (1.0 + G[2 * I + 1]) / I
+                row[2] = pse
+                row[3] = fpr
+                row[4] = 4
+                nrow = _insert(row[1], row, nrow, keep, metrics, parts2, parts3,
+                               x2, n2, t.x3, pos)
+    finally:
+        _free_tables(&t)
+        free(G)
+        free(back_m)
+        free(back_v)
+        free(back_f)
+        free(x2)
+        free(v2)
+    return imax - imin + 1 if imax >= imin else 0, nrow
 
 
 def id2_dp(const double[::1] risks, double se_pool, double sp_pool, const double[::1] dilution,

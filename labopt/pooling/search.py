@@ -38,13 +38,15 @@ from labopt.pooling.validation import check_int, check_probabilities, check_prob
 WORDS = "labopt.pooling.words:NOTES"  # where the search's notes are said in each language
 
 D3_MAX_POOL = 60  # 966,467 partitions of 60: the largest first stage searched whole
-D4_MAX_POOL = 40
+D4_ENUMERATED = 40  # D4 first stages up to this size: every partition of it scored
+D4_MAX_POOL = 128  # larger first stages: the design of least ET for each (labopt._search.d4_dp)
 FAMILY_NOTES = {
     "IT": "individual testing (pool size 1)",
     "D2": "every pool size k",
     "D3": "every first-stage size I and every partition of I into sub-pools (binGroup2's set)",
-    "D4": "every first-stage size and second-stage partition; each second-stage pool split at "
-    "stage 3 to minimise its own expected tests (exact without binding PSe/PSp limits)",
+    "D4": "every first-stage size and, up to 40, every second-stage partition (beyond, the "
+    "partition of least expected tests, by dynamic programming); each second-stage pool split "
+    "at stage 3 to minimise its own expected tests (exact without binding PSe/PSp limits)",
     "A2": "every row/column size n (largest pool n)",
     "A2M": "every row/column size n (largest pool: the n*n master pool)",
     "ID2": "contiguous pools of the sorted risks, by dynamic programming, for every cap on the "
@@ -341,29 +343,81 @@ def _family_candidates(
 def _hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution):
     probe = Design("D3", 3, (1, 1, 1)) if fam == "D3" else Design("D4", 4, (2, 2), (1, 1, 1, 1))
     se_v, sp_v = stage_accuracy(probe, se, sp)
-    metrics = np.zeros((keep, 5))
-    parts2 = np.zeros((keep, imax), dtype=np.intp)
-    parts3 = np.zeros((keep, imax), dtype=np.intp)
-    kernel = _search.d3_search if fam == "D3" else _search.d4_search
-    n_eval, n_kept = kernel(
+    rows, n_eval = hierarchical_rows(
+        fam,
         p,
         imin,
         imax,
         np.asarray(se_v),
         np.asarray(sp_v),
         np.ascontiguousarray(dilution_factors(dilution, imax)),
-        cons.min_sensitivity - 1e-15 if cons.min_sensitivity > 0 else -1.0,
-        cons.min_specificity - 1e-15 if cons.min_specificity > 0 else -1.0,
-        metrics,
-        parts2,
-        parts3,
+        cons.min_sensitivity,
+        cons.min_specificity,
+        keep,
     )
-    designs = []
-    for row in range(n_kept):
-        s2 = tuple(int(x) for x in parts2[row] if x > 0)
-        s3 = tuple(int(x) for x in parts3[row] if x > 0)
-        designs.append(Design(fam, int(metrics[row, 0]), s2, s3))
-    return designs, int(n_eval)
+    return [Design(fam, row.first, row.stage2, row.stage3) for row in rows], n_eval
+
+
+@dataclass(frozen=True)
+class HierarchicalRow:
+    """A D3/D4 configuration the kernels kept, with its expected tests per sample, PSe and
+    1 - PSp (averaged over the block's samples)."""
+
+    first: int
+    stage2: tuple[int, ...]
+    stage3: tuple[int, ...]
+    et: float
+    pse: float
+    fpr: float
+
+
+def hierarchical_rows(
+    fam: str,
+    p: float,
+    imin: int,
+    imax: int,
+    se: np.ndarray,
+    sp: np.ndarray,
+    dilution: np.ndarray,
+    min_sensitivity: float,
+    min_specificity: float,
+    keep: int,
+) -> tuple[list[HierarchicalRow], int]:
+    """The ``keep`` configurations of least expected tests with first-stage pools of
+    ``imin``..``imax`` samples that meet the PSe/PSp limits (0: none), by ET; and the number
+    of configurations scored. ``se``/``sp``: per stage; ``dilution``: factor per pool size.
+    D3: every partition. D4: every partition up to D4_ENUMERATED, then the partition of least
+    ET for each larger first stage."""
+    if fam == "D3":
+        spans = [(_search.d3_search, imin, imax)]
+    else:
+        cut = min(imax, D4_ENUMERATED)
+        spans = [(_search.d4_search, imin, cut), (_search.d4_dp, max(imin, cut + 1), imax)]
+    min_pse = min_sensitivity - 1e-15 if min_sensitivity > 0 else -1.0
+    min_psp = min_specificity - 1e-15 if min_specificity > 0 else -1.0
+    rows: list[HierarchicalRow] = []
+    n_eval = 0
+    for kernel, lo, hi in spans:
+        if lo > hi:
+            continue
+        metrics = np.zeros((keep, 5))
+        parts2 = np.zeros((keep, imax), dtype=np.intp)
+        parts3 = np.zeros((keep, imax), dtype=np.intp)
+        n, kept = kernel(p, lo, hi, se, sp, dilution, min_pse, min_psp, metrics, parts2, parts3)
+        n_eval += int(n)
+        for r in range(kept):
+            rows.append(
+                HierarchicalRow(
+                    int(metrics[r, 0]),
+                    tuple(int(x) for x in parts2[r] if x > 0),
+                    tuple(int(x) for x in parts3[r] if x > 0),
+                    float(metrics[r, 1]),
+                    float(metrics[r, 2]),
+                    float(metrics[r, 3]),
+                )
+            )
+    rows.sort(key=lambda row: row.et)  # stable: the enumeration's order among equals
+    return rows[:keep], n_eval
 
 
 def _dorfman_candidates(p, se, sp, cons, keep, dilution):

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 import labopt._array as _array
-import labopt._search as _search
 from labopt.pooling.designs import ALGORITHMS, MAX_ARRAY_SIDE, Design
 from labopt.pooling.grid import dorfman_grid
-from labopt.pooling.search import D3_MAX_POOL, D4_MAX_POOL
+from labopt.pooling.search import D3_MAX_POOL, D4_MAX_POOL, hierarchical_rows
 from labopt.pooling.validation import check_int, check_probabilities
 
 
@@ -136,24 +135,18 @@ def _arrays(uniq, fam, sides, se, sp, offer):
 def _hierarchical(uniq, fam, stages, imax, se, sp, offer):
     if imax < stages:
         return
-    kernel = _search.d3_search if fam == "D3" else _search.d4_search
     ses, sps = np.full(stages, se), np.full(stages, sp)
     dil = np.ones(imax + 1)
     keep = 4
     cols = [[None] * uniq.size for _ in range(keep)]
     vals = np.full((keep, 3, uniq.size), np.nan)
     for i, p in enumerate(uniq):
-        metrics = np.zeros((keep, 5))
-        parts2 = np.zeros((keep, imax), dtype=np.intp)
-        parts3 = np.zeros((keep, imax), dtype=np.intp)
-        _, n = kernel(float(p), stages, imax, ses, sps, dil, -1.0, -1.0, metrics, parts2, parts3)
-        for r in range(n):
-            s2 = tuple(int(x) for x in parts2[r] if x > 0)
-            if fam == "D3" and max(s2) == 1:
+        rows, _ = hierarchical_rows(fam, float(p), stages, imax, ses, sps, dil, 0.0, 0.0, keep)
+        for r, row in enumerate(rows):
+            if fam == "D3" and max(row.stage2) == 1:
                 continue  # Dorfman, already offered as D2
-            s3 = tuple(int(x) for x in parts3[r] if x > 0)
-            cols[r][i] = Design(fam, int(metrics[r, 0]), s2, s3)
-            vals[r, :, i] = metrics[r, 1:4]
+            cols[r][i] = Design(fam, row.first, row.stage2, row.stage3)
+            vals[r, :, i] = (row.et, row.pse, row.fpr)
     for r in range(keep):
         placeholder = Design("IT", 1)
         designs = [d if d is not None else placeholder for d in cols[r]]

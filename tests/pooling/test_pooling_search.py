@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from labopt.pooling import DilutionModel, SearchConstraints, evaluate, optimize
+from labopt.pooling import DilutionModel, SearchConstraints, evaluate, optimize, simulate
 from labopt.pooling.search import rank_key
 
 
@@ -149,3 +149,84 @@ def test_prevalence_grid_gives_one_result_per_value():
 def test_search_limits_are_reported():
     res = optimize(0.001, algorithm="D3", max_size=80)
     assert any("up to 60" in n for n in res.notes)
+
+
+# ------------------------------------------------------------------ D4 beyond 40 samples
+def _d4_kernel_best(kernel, p, I, se, sp, dilution):
+    from labopt import _search
+    from labopt.pooling.assay import dilution_factors
+    from labopt.pooling.designs import Design
+    from labopt.pooling.opchar import stage_accuracy
+
+    se_v, sp_v = stage_accuracy(Design("D4", 4, (2, 2), (1, 1, 1, 1)), se, sp)
+    metrics = np.zeros((1, 5))
+    p2, p3 = np.zeros((1, I), dtype=np.intp), np.zeros((1, I), dtype=np.intp)
+    f = np.ascontiguousarray(dilution_factors(dilution, I))
+    _, kept = getattr(_search, kernel)(
+        p, I, I, np.asarray(se_v), np.asarray(sp_v), f, -1.0, -1.0, metrics, p2, p3
+    )
+    if not kept:
+        return None
+    cfg = f"{I}:{','.join(str(x) for x in p2[0] if x)}:{','.join(str(x) for x in p3[0] if x)}"
+    return float(metrics[0, 1]), float(metrics[0, 2]), float(metrics[0, 3]), cfg
+
+
+@pytest.mark.parametrize(
+    ("p", "se", "sp", "dilution"),
+    [
+        (0.001, 0.99, 0.99, None),
+        (0.02, [0.95, 0.97, 0.98, 0.99], [0.98, 0.99, 0.99, 0.995], None),
+        (0.08, 1.0, 1.0, None),
+        (0.005, 0.98, 0.99, DilutionModel(0.9, 0.05)),
+    ],
+)
+def test_d4_dynamic_programme_finds_the_enumerations_best_for_every_first_stage(
+    p, se, sp, dilution
+):
+    """For each first-stage size to 40, the programme over second-stage pools finds the ET of
+    the best of every partition scored one by one; its configuration, evaluated by the
+    general engine, has the ET, PSe and PSp the programme reports."""
+    for I in range(4, 41):
+        enum = _d4_kernel_best("d4_search", p, I, se, sp, dilution)
+        dp = _d4_kernel_best("d4_dp", p, I, se, sp, dilution)
+        assert (enum is None) == (dp is None)
+        if dp is None:
+            continue
+        assert dp[0] == pytest.approx(enum[0], rel=1e-12), (I, enum, dp)
+        oc = evaluate("D4", dp[3], prevalence=p, se=se, sp=sp, dilution=dilution)
+        assert oc.expected_tests_per_sample == pytest.approx(dp[0], rel=1e-12)
+        assert oc.sensitivity == pytest.approx(dp[1], rel=1e-12)
+        assert 1 - oc.specificity == pytest.approx(dp[2], rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize("p", [0.0005, 0.001, 0.004, 0.01])
+def test_d4_search_to_128_equals_an_independent_numpy_programme(p):
+    """Beyond 40 samples (no partition enumeration): the best D4 design over first stages
+    4..128 against a NumPy programme from the closed forms (benches/numpy_baseline.py)."""
+    from benches import numpy_baseline as nb
+
+    res = optimize(p, algorithm="D4", se=0.99, sp=0.99, min_size=4, max_size=128, max_stages=4)
+    et, first = nb.d4_search(p, 4, 128, 0.99, 0.99)
+    assert res.best.expected_tests_per_sample == pytest.approx(et, rel=1e-12)
+    assert res.best.design.first == first
+    assert not res.notes  # 128 is within the D4 search
+
+
+def test_d4_with_large_first_pools_beats_three_stages_at_low_prevalence():
+    """The issue's case: p = 0.1 %, Se = Sp = 0.99, largest pool 60. Three stages cost 0.0335
+    reactions per sample; a D4 design with a first-stage pool of 60 about 0.029, and a
+    simulation of it agrees."""
+    res = optimize(0.001, se=0.99, sp=0.99, max_size=60, max_stages=4)
+    best = res.best
+    assert best.algorithm == "D4" and best.design.first == 60
+    assert best.expected_tests_per_sample == pytest.approx(0.02896, abs=5e-5)
+    d3 = optimize(0.001, algorithm="D3", se=0.99, sp=0.99, max_size=60).best
+    assert d3.expected_tests_per_sample == pytest.approx(0.0335, abs=5e-4)
+    sim = simulate(best.design, prevalence=0.001, se=0.99, sp=0.99, samples=3_000_000, seed=3)
+    assert abs(sim.expected_tests_per_sample.z(best.expected_tests_per_sample)) < 4
+
+
+def test_d4_search_beyond_128_says_where_it_stopped():
+    res = optimize(0.0002, algorithm="D4", se=0.99, sp=0.99, max_size=300, max_stages=4)
+    assert res.best.design.first <= 128
+    assert any("128" in str(n) for n in res.notes)
