@@ -322,7 +322,8 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     """Utilisation of every lab that tests something, day by day: each lab-day's share (up
     to NUMBERED_LABS labs), lab-days without reagent and standby labs not switched on
     hatched."""
-    from matplotlib.patches import Rectangle  # with matplotlib: see labopt.figures
+    from matplotlib.collections import PatchCollection  # with matplotlib: see labopt.figures
+    from matplotlib.patches import Rectangle
 
     labs = rep.labs
     used = labs.groupby("lab")["reactions"].sum()
@@ -355,8 +356,13 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
         (off, "standby_off", "///", "#bbbbbb"),
     ):
         style: dict[str, Any] = {"fill": False, "hatch": hatch, "edgecolor": colour, "lw": 0}
-        for lab, day in zip(shown.loc[marks, "lab"], shown.loc[marks, "day"], strict=True):
-            ax.add_patch(Rectangle((col[day] - 0.5, row[lab] - 0.5), 1, 1, **style))
+        cells = [
+            Rectangle((col[day] - 0.5, row[lab] - 0.5), 1, 1)
+            for lab, day in zip(shown.loc[marks, "lab"], shown.loc[marks, "day"], strict=True)
+        ]
+        if cells:  # one artist per kind of mark, not a patch per cell: drawn at once
+            marked = {"facecolor": "none", "edgecolor": colour, "hatch": hatch, "lw": 0}
+            ax.add_collection(PatchCollection(cells, **marked), autolim=False)
         handles.append(Rectangle((0, 0), 1, 1, label=word(key, lang), **style))
     if len(keep) <= NUMBERED_LABS:  # each cell's share, where it can be read
         for (i, j), u in np.ndenumerate(grid.to_numpy()):
@@ -442,6 +448,8 @@ def chart_lab_week(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     """Per lab (the NAMED_LABS largest), a bar of its week's capacity: reactions by stream,
     the retest reserve, and idle capacity by reason (no reagent, standby lab off, not
     needed)."""
+    from matplotlib.collections import PolyCollection  # with matplotlib: see labopt.figures
+
     week = lab_week(rep).head(NAMED_LABS)
     streams = {s.id: s.named(lang) for s in rep.plan.scenario.streams}
     parts = [
@@ -460,10 +468,17 @@ def chart_lab_week(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
     left = np.zeros(len(week))
     for key, label, colour in parts:
         values = week[key].to_numpy(dtype=float)
-        ax.barh(y, values, left=left, color=colour, label=label, edgecolor="white", linewidth=0.3)
+        # one artist per part, not a patch per bar: drawn at once
+        bars = [
+            ((a, b - 0.4), (a + v, b - 0.4), (a + v, b + 0.4), (a, b + 0.4))
+            for a, b, v in zip(left, y, values, strict=True)
+        ]
+        style = {"edgecolors": "white", "linewidths": 0.3}
+        ax.add_collection(PolyCollection(bars, facecolors=colour, label=label, **style))
         left += values
+    ax.set_xlim(0, max(float(left.max(initial=0.0)), 1.0) * 1.02)
+    ax.set_ylim(len(week) - 0.5, -0.5)  # the largest lab on top
     ax.set_yticks(y, [textwrap.fill(str(n), 40) for n in week["lab_name"]], fontsize=6.5)
-    ax.invert_yaxis()
     ax.xaxis.set_major_formatter(lambda v, _: number_text(v, lang, ",.0f"))
     ax.tick_params(axis="x", labelsize=7)
     ax.set_xlabel(word("reactions_week", lang), fontsize=8)
