@@ -361,8 +361,10 @@ def chart_labs(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
             for lab, day in zip(shown.loc[marks, "lab"], shown.loc[marks, "day"], strict=True)
         ]
         if cells:  # one artist per kind of mark, not a patch per cell: drawn at once
-            marked = {"facecolor": "none", "edgecolor": colour, "hatch": hatch, "lw": 0}
-            ax.add_collection(PatchCollection(cells, **marked), autolim=False)
+            marks_drawn = PatchCollection(
+                cells, facecolor="none", edgecolor=colour, hatch=hatch, linewidth=0
+            )
+            ax.add_collection(marks_drawn, autolim=False)
         handles.append(Rectangle((0, 0), 1, 1, label=word(key, lang), **style))
     if len(keep) <= NUMBERED_LABS:  # each cell's share, where it can be read
         for (i, j), u in np.ndenumerate(grid.to_numpy()):
@@ -473,8 +475,9 @@ def chart_lab_week(rep: PlanReport, path: Path, lang: str = "en") -> Figure:
             ((a, b - 0.4), (a + v, b - 0.4), (a + v, b + 0.4), (a, b + 0.4))
             for a, b, v in zip(left, y, values, strict=True)
         ]
-        style = {"edgecolors": "white", "linewidths": 0.3}
-        ax.add_collection(PolyCollection(bars, facecolors=colour, label=label, **style))
+        ax.add_collection(
+            PolyCollection(bars, facecolors=colour, edgecolors="white", linewidths=0.3, label=label)
+        )
         left += values
     ax.set_xlim(0, max(float(left.max(initial=0.0)), 1.0) * 1.02)
     ax.set_ylim(len(week) - 0.5, -0.5)  # the largest lab on top
