@@ -33,6 +33,7 @@ setup(
             "migrations/versions/*.py",
             "static/README.md",
             "static/*/*",
+            "web/templates/*.html",
         ],
     },
     ext_modules=cythonize(

@@ -62,6 +62,19 @@ def _lookup(request: Request, digest: str) -> Principal | None:
         return keys.principal_for(s, digest)
 
 
+async def known_key(request: Request, key: str) -> Principal | None:
+    """The principal of ``key`` (None: unknown or revoked), from the cache or the database.
+    The caller counts a failure against the client (:class:`FailedAuth`)."""
+    digest = hash_key(key)
+    cache: KeyCache = request.app.state.keys
+    hit = cache.get(digest)
+    if hit is not None:
+        return hit[0]
+    who = await run_in_threadpool(_lookup, request, digest)
+    cache.put(digest, who)
+    return who
+
+
 async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -84,14 +97,7 @@ async def principal(
             detail="missing API key",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    digest = hash_key(key)
-    cache: KeyCache = request.app.state.keys
-    hit = cache.get(digest)
-    if hit is None:
-        who = await run_in_threadpool(_lookup, request, digest)
-        cache.put(digest, who)
-    else:
-        who = hit[0]
+    who = await known_key(request, key)
     if who is None:
         failures.failed(client)
         raise HTTPException(

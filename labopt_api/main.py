@@ -50,6 +50,7 @@ from labopt_api.routers import (
 from labopt_api.settings import ServiceSettings, get_settings
 from labopt_api.store import Busy, NotFound
 from labopt_api.store.batches import ManifestCache
+from labopt_api.web import router as web_router
 
 DESCRIPTION = """Coordinator service of labopt: pooled RT-PCR testing designs, province
 scenarios, districts' daily input, and the daily plan assigning samples to labs.
@@ -256,6 +257,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         daily.router,
         keys.router,
         audit.router,
+        web_router,
     ):
         app.include_router(r)
     # the most specific handler answers (ScenarioError and LabInputError are InputErrors);

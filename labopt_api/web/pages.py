@@ -1,0 +1,321 @@
+"""The pages: sign-in, the provinces a key may see, and a unit's day (samples collected).
+
+Every page checks its visitor server-side with the API's rules (labopt_api.security and the
+stores); a form is saved with the same function as the API's upload of the same records, so
+the two cannot disagree on what is valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from labopt.daily.records import RecordError
+from labopt.errors import InputError
+from labopt.numbers import date_text, number_text
+from labopt_api.protection import STATIC_PREFIX
+from labopt_api.security import Principal
+from labopt_api.store import NotFound, daily_records, scenarios
+from labopt_api.web.session import (
+    COOKIE,
+    LANG_COOKIE,
+    check_key,
+    form_token,
+    retry_after,
+    sign_in,
+    sign_out,
+    signed_in,
+    token_ok,
+)
+from labopt_api.web.words import LANGS, say
+
+router = APIRouter(include_in_schema=False)
+PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+_env = Environment(
+    loader=PackageLoader("labopt_api.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+async def _visitor(request: Request) -> tuple[Principal, str] | None:
+    return await signed_in(request)
+
+
+Visitor = Annotated[tuple[Principal, str] | None, Depends(_visitor)]
+
+
+def page_lang(request: Request) -> str:
+    """The page's language: ``?lang=`` if given, else the visitor's last choice, else en."""
+    asked = request.query_params.get("lang", "")
+    if asked in LANGS:
+        return asked
+    kept = request.cookies.get(LANG_COOKIE, "")
+    return kept if kept in LANGS else "en"
+
+
+def render(
+    request: Request,
+    template: str,
+    lang: str,
+    visitor: tuple[Principal, str] | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page in ``lang``; its forms carry the visitor's token."""
+    html = _env.get_template(template).render(
+        lang=lang,
+        t=lambda key, **f: say(key, lang, **f),
+        num=lambda x: number_text(x, lang),
+        day=lambda d: date_text(d, lang),
+        static=request.scope.get("root_path", "") + STATIC_PREFIX,
+        path=request.url.path,
+        token=form_token(visitor[1]) if visitor else "",
+        who=visitor[0] if visitor else None,
+        scopes=_scopes_text(visitor[0], lang) if visitor else "",
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["content-security-policy"] = PAGE_CSP
+    if request.query_params.get("lang", "") in LANGS:  # remembered for the next pages
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+def _scopes_text(who: Principal, lang: str) -> str:
+    if who.is_admin() or "*" in who.scopes:
+        return say("everything", lang)
+    return ", ".join(who.scopes)
+
+
+# ---------------------------------------------------------------------- sign-in, home
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, visitor: Visitor) -> Response:
+    lang = page_lang(request)
+    if visitor is None:
+        return render(request, "signin.html", lang)
+    who = visitor[0]
+    rows = await run_in_threadpool(_readable, request, who)
+    return render(request, "home.html", lang, visitor, scenarios=rows)
+
+
+def _readable(request: Request, who: Principal) -> list[dict[str, Any]]:
+    with request.app.state.db.sessions() as db:
+        found = db.execute(scenarios.summaries(who)).mappings().all()
+    # units enter their day; coordinators may enter it for them
+    return [{**r, "enters": who.role in ("admin", "coordinator", "district")} for r in found]
+
+
+@router.post("/signin", response_class=HTMLResponse)
+async def signin(request: Request) -> Response:
+    lang = page_lang(request)
+    wait = retry_after(request)
+    if wait is not None:
+        error = say("too_many", lang, seconds=wait)
+        return render(request, "signin.html", lang, status_code=429, error=error)
+    form = await request.form()
+    key = str(form.get("key", "")).strip()
+    if not key:
+        return render(request, "signin.html", lang, status_code=422, error=say("no_key", lang))
+    who = await check_key(request, key)
+    if who is None:
+        return render(request, "signin.html", lang, status_code=401, error=say("bad_key", lang))
+    response = RedirectResponse("/", status_code=303)
+    sign_in(request, response, key)
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request) -> Response:
+    form = await request.form()
+    response = RedirectResponse("/", status_code=303)
+    if token_ok(request, str(form.get("token", ""))):
+        sign_out(response)
+    return response
+
+
+# ---------------------------------------------------------------------- a unit's day
+@router.get("/day/{scenario_id}", response_class=HTMLResponse)
+async def day_page(request: Request, scenario_id: str, visitor: Visitor) -> Response:
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    date = _date(request.query_params.get("date"))
+    view = await run_in_threadpool(_day_view, request, visitor[0], scenario_id, date, {})
+    if view is None:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    return render(request, "day.html", lang, visitor, **view)
+
+
+@router.post("/day/{scenario_id}", response_class=HTMLResponse)
+async def day_save(request: Request, scenario_id: str, visitor: Visitor) -> Response:
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    form = await request.form()
+    date = _date(str(form.get("date", "")))
+    entered = {k: str(v) for k, v in form.items() if k.startswith("samples|")}
+    if not token_ok(request, str(form.get("token", ""))):
+        view = await run_in_threadpool(_day_view, request, visitor[0], scenario_id, date, entered)
+        if view is None:
+            return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return render(request, "day.html", lang, visitor, 403, **view, error=say("expired", lang))
+    outcome = await run_in_threadpool(
+        _save_day, request, visitor[0], scenario_id, date, entered, lang
+    )
+    view = await run_in_threadpool(
+        _day_view, request, visitor[0], scenario_id, date, entered if outcome["errors"] else {}
+    )
+    if view is None:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    status = 422 if outcome["errors"] or outcome.get("error") else 200
+    if outcome.get("forbidden"):
+        status = 403
+    return render(request, "day.html", lang, visitor, status, **view, **outcome)
+
+
+def _date(text: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text or "")
+    except ValueError:
+        return dt.date.today()
+
+
+# a whole number as typed: plain digits, or grouped by thousands as the language writes them
+_GROUPED = {"en": re.compile(r"\d{1,3}(,\d{3})+"), "vi": re.compile(r"\d{1,3}(\.\d{3})+")}
+
+
+def whole_number(text: str, lang: str) -> int | None:
+    """``text`` as a whole number of samples (``8000``; ``8,000`` in English, ``8.000`` in
+    Vietnamese), or None: a decimal, a sign or another grouping is not silently read."""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    if _GROUPED[lang].fullmatch(text):
+        return int(text.replace("," if lang == "en" else ".", ""))
+    return None
+
+
+def _day_view(
+    request: Request,
+    who: Principal,
+    scenario_id: str,
+    date: dt.date,
+    entered: Mapping[str, str],
+) -> dict[str, Any] | None:
+    """What the day's page shows: per unit the key reports for, per stream, the samples
+    recorded for ``date`` (or what was just entered) and the day before's."""
+    with request.app.state.db.sessions() as db:
+        try:
+            record = scenarios.get(db, scenario_id)
+        except NotFound:
+            return None
+        province = record.province_code
+        if not scenarios.can_read(who, province):
+            return None
+        scn, recs = daily_records.records(db, record)
+    units = [d for d in scn.districts if who.speaks_for(province, d.code)]
+    got = recs.collected
+    today = got[got["date"] == date.isoformat()].set_index(["district", "stream"])["samples"]
+    before = (date - dt.timedelta(days=1)).isoformat()
+    last = got[got["date"] == before].set_index(["district", "stream"])["samples"]
+    rows = []
+    for d in units:
+        cells = []
+        for s in scn.streams:
+            name = f"samples|{d.code}|{s.id}"
+            value = entered.get(name)
+            if value is None:
+                value = "" if (d.code, s.id) not in today.index else str(int(today[d.code, s.id]))
+            cells.append(
+                {
+                    "name": name,
+                    "id": f"s-{d.code}-{s.id}",
+                    "stream": s.named(page_lang(request)),
+                    "value": value,
+                    "yesterday": None
+                    if (d.code, s.id) not in last.index
+                    else int(last[d.code, s.id]),
+                }
+            )
+        rows.append({"code": d.code, "name": d.name, "cells": cells})
+    return {
+        "scenario_id": scenario_id,
+        "province": scn.province.name,
+        "date": date,
+        "units": rows,
+    }
+
+
+def _save_day(
+    request: Request,
+    who: Principal,
+    scenario_id: str,
+    date: dt.date,
+    entered: Mapping[str, str],
+    lang: str,
+) -> dict[str, Any]:
+    """Record the figures entered as the units' ``collected`` records of ``date`` (all or
+    nothing, as the API's upload); the errors by field name."""
+    errors: dict[str, str] = {}
+    rows = []
+    for name, value in entered.items():
+        _, unit, stream = name.split("|", 2)
+        text = value.strip()
+        if not text:
+            continue
+        n = whole_number(text, lang)
+        if n is None:
+            errors[name] = say("whole", lang)
+            continue
+        rows.append(
+            {"date": date.isoformat(), "district": unit, "stream": stream, "samples": str(n)}
+        )
+    if errors:
+        return {"errors": errors, "error": say("not_saved", lang)}
+    if not rows:
+        return {"errors": {}, "error": say("nothing", lang)}
+    raw = pd.DataFrame(rows, columns=["date", "district", "stream", "samples"], dtype=str)
+    with request.app.state.db.sessions() as db:
+        try:
+            record = scenarios.get(db, scenario_id)
+        except NotFound:
+            return {"errors": {}, "error": say("not_found", lang)}
+        province = record.province_code
+        try:
+            up = daily_records.record(
+                db,
+                scenario_id,
+                who,
+                "collected",
+                raw,
+                "the day's form",
+                lambda code: who.speaks_for(province, code),
+            )
+        except PermissionError as exc:
+            return {"errors": {}, "error": say("forbidden", lang, why=exc), "forbidden": True}
+        except RecordError as exc:
+            for p in exc.problems:
+                if p.row is not None and 0 <= p.row - 2 < len(rows):
+                    r = rows[p.row - 2]
+                    errors[f"samples|{r['district']}|{r['stream']}"] = p.message
+            return {"errors": errors, "error": say("not_saved", lang) + " " + str(exc)}
+        except InputError as exc:  # the form's rows are the API's: any other refusal, as said
+            return {"errors": {}, "error": say("not_saved", lang) + " " + str(exc)}
+    if not up.changed:
+        return {"errors": {}, "notice": say("unchanged", lang)}
+    return {"errors": {}, "notice": say("saved", lang, n=up.rows, date=date_text(date, lang))}
+
+
+__all__ = ["COOKIE", "router"]

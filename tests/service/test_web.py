@@ -1,0 +1,241 @@
+"""The web app's pages through the app (SQLite and PostgreSQL): sign-in with an API key kept in
+an HttpOnly, SameSite cookie; forms refused without their token; a unit's day entered and
+stored as the API's records; what a key may not do refused server-side; both languages."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from labopt.scenario import load_scenario
+from labopt_api.web.pages import whole_number
+from labopt_api.web.session import COOKIE, form_token
+from labopt_api.web.words import TEXT
+from tests.service.test_daily import EXAMPLES, as_json
+
+PROVINCE = "thanh_hoa"
+DATE = "2021-10-05"
+
+
+@pytest.fixture
+def site(service):
+    """The service with Thanh Hóa stored: (service, scenario id, keys by role)."""
+    coord = service.key("coordinator", PROVINCE)
+    r = service.client.post(
+        "/v1/scenarios", json=as_json(load_scenario(EXAMPLES / "thanh_hoa")), headers=coord
+    )
+    assert r.status_code == 201, r.text
+    keys = {
+        "coordinator": coord["Authorization"].split()[1],
+        "district": service.key("district", f"{PROVINCE}/bim-son")["Authorization"].split()[1],
+        "lab": service.key("lab", f"{PROVINCE}/th-cdc")["Authorization"].split()[1],
+    }
+    return service, r.json()["id"], keys
+
+
+def signed_in(client, key):
+    client.cookies.clear()
+    r = client.post("/signin", data={"key": key}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return r
+
+
+def test_signing_in_keeps_the_key_in_a_strict_http_only_cookie(site):
+    service, _, keys = site
+    client = service.client
+    r = client.get("/")
+    assert r.status_code == 200 and 'name="key"' in r.text and 'type="password"' in r.text
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+    r = signed_in(client, keys["district"])
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}=")
+    assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower() and "Path=/" in cookie
+    home = client.get("/")
+    assert "Thanh Hóa" in home.text and "/signout" in home.text
+    assert keys["district"] not in home.text  # the page never shows the key
+
+
+@pytest.mark.parametrize(("key", "status"), [("lbo_not-a-key", 401), ("", 422)])
+def test_a_wrong_or_missing_key_is_refused_beside_the_field(site, key, status):
+    service, _, _ = site
+    service.client.cookies.clear()
+    r = service.client.post("/signin", data={"key": key})
+    assert r.status_code == status
+    assert 'role="alert"' in r.text and 'aria-invalid="true"' in r.text
+    assert COOKIE not in r.headers.get("set-cookie", "")
+
+
+def test_a_revoked_key_signs_its_pages_out(site):
+    service, _, keys = site
+    client = service.client
+    signed_in(client, keys["district"])
+    admin = service.key("admin")
+    listed = client.get("/v1/keys", headers=admin).json()
+    items = listed["items"] if isinstance(listed, dict) else listed
+    mine = [k for k in items if k["role"] == "district"]
+    assert client.delete(f"/v1/keys/{mine[0]['id']}", headers=admin).status_code in (200, 204)
+    service.app.state.keys.clear()
+    assert 'name="key"' in client.get("/").text  # the sign-in page again
+
+
+def test_a_unit_enters_its_day_and_the_api_reads_it(site):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["district"])
+    page = client.get(f"/day/{sid}?date={DATE}")
+    assert page.status_code == 200
+    fields = re.findall(r'name="(samples\|[^"]+)"', page.text)
+    assert fields and all(f.split("|")[1] == "bim-son" for f in fields)  # its unit only
+    token = re.search(r'name="token" value="([0-9a-f]+)"', page.text).group(1)
+    assert token == form_token(keys["district"])
+    data = {"token": token, "date": DATE, **dict.fromkeys(fields, "")}
+    data[fields[0]] = "123"
+    r = client.post(f"/day/{sid}", data=data)
+    assert r.status_code == 200, r.text
+    assert 'role="status"' in r.text and 'value="123"' in r.text
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    got = _csv(client.get(f"/v1/scenarios/{sid}/records/collected?history=true", headers=coord))
+    stream = fields[0].split("|")[2]
+    mine = got[(got["district"] == "bim-son") & (got["date"] == DATE)]
+    assert mine[["stream", "samples"]].values.tolist() == [[stream, 123]]
+    again = client.post(f"/day/{sid}", data=data)  # the same figures: nothing changes
+    assert again.status_code == 200 and TEXT["en"]["unchanged"] in again.text
+
+
+def _csv(response) -> pd.DataFrame:
+    assert response.status_code == 200, response.text
+    return pd.read_csv(io.StringIO(response.text))
+
+
+def test_a_bad_figure_is_marked_beside_its_field_and_nothing_is_saved(site):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["district"])
+    page = client.get(f"/day/{sid}?date={DATE}")
+    fields = re.findall(r'name="(samples\|[^"]+)"', page.text)
+    token = form_token(keys["district"])
+    data = {"token": token, "date": DATE, fields[0]: "12", fields[1]: "-4"}
+    r = client.post(f"/day/{sid}", data=data)
+    assert r.status_code == 422
+    assert 'aria-invalid="true"' in r.text and TEXT["en"]["whole"] in r.text
+    assert 'value="-4"' in r.text and 'value="12"' in r.text  # what was typed stays
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    got = _csv(client.get(f"/v1/scenarios/{sid}/records/collected?history=true", headers=coord))
+    assert got.empty  # nothing recorded, not even the good figure
+
+
+def test_a_form_without_its_token_is_refused(site):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["district"])
+    page = client.get(f"/day/{sid}?date={DATE}")
+    field = re.findall(r'name="(samples\|[^"]+)"', page.text)[0]
+    for token in ("", "0" * 64, form_token(keys["coordinator"])):
+        r = client.post(f"/day/{sid}", data={"token": token, "date": DATE, field: "5"})
+        assert r.status_code == 403 and TEXT["en"]["expired"] in r.text
+
+
+def test_a_unit_may_not_enter_another_units_day(site):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["district"])
+    r = client.post(
+        f"/day/{sid}",
+        data={
+            "token": form_token(keys["district"]),
+            "date": DATE,
+            "samples|sam-son|screening": "10",
+        },
+    )
+    assert r.status_code == 403
+    assert "sam-son" in r.text
+
+
+def test_a_key_of_another_province_sees_no_scenario_and_no_day(site):
+    service, sid, _ = site
+    other = service.key("district", "nghe_an/vinh")["Authorization"].split()[1]
+    signed_in(service.client, other)
+    assert "Thanh Hóa" not in service.client.get("/").text
+    assert service.client.get(f"/day/{sid}").status_code == 404
+
+
+def test_the_coordinator_enters_for_every_unit_and_pages_speak_vietnamese(site):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["coordinator"])
+    page = client.get(f"/day/{sid}?date={DATE}&lang=vi")
+    assert page.status_code == 200 and '<html lang="vi">' in page.text
+    assert "05/10/2021" in page.text and TEXT["vi"]["save"] in page.text
+    units = {f.split("|")[1] for f in re.findall(r'name="(samples\|[^"]+)"', page.text)}
+    assert {"bim-son", "sam-son", "thanh-hoa-city"} <= units
+    # the choice is remembered by the next page
+    assert '<html lang="vi">' in client.get("/").text
+    assert '<html lang="en">' in client.get("/?lang=en").text
+
+
+def test_signing_out_needs_the_token(site):
+    service, _, keys = site
+    client = service.client
+    signed_in(client, keys["lab"])
+    r = client.post("/signout", data={"token": "x"}, follow_redirects=False)
+    assert COOKIE not in r.headers.get("set-cookie", "")
+    r = client.post("/signout", data={"token": form_token(keys["lab"])}, follow_redirects=False)
+    assert r.headers.get("set-cookie", "").startswith(f'{COOKIE}=""')
+
+
+def test_every_text_in_both_languages_with_the_same_fields():
+    fields = re.compile(r"{(\w+)}")
+    assert TEXT["en"].keys() == TEXT["vi"].keys()
+    for key, en in TEXT["en"].items():
+        assert set(fields.findall(en)) == set(fields.findall(TEXT["vi"][key])), key
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "n"),
+    [
+        ("8000", "en", 8000),
+        ("8,000", "en", 8000),
+        ("8.000", "vi", 8000),
+        ("1.234.567", "vi", 1234567),
+        ("0", "vi", 0),
+        ("8.000", "en", None),  # a decimal point in English
+        ("1,5", "vi", None),  # a decimal comma in Vietnamese, not 15
+        ("8,000", "vi", None),
+        ("-4", "en", None),
+        ("4.5", "en", None),
+        ("12,34", "en", None),
+        ("１２", "en", None),  # full-width digits
+        ("1e3", "en", None),
+    ],
+)
+def test_a_figure_is_read_as_the_language_writes_it_or_refused(text, lang, n):
+    assert whole_number(text, lang) == n
+
+
+def test_a_built_package_ships_the_pages_templates_and_stylesheet(tmp_path):
+    """What ``pip install .`` copies holds every template and the stylesheet, byte for byte:
+    `labopt serve` from an installed package serves the same pages."""
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_py", "-d", str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    sources = [
+        *sorted((root / "labopt_api" / "web" / "templates").glob("*.html")),
+        root / "labopt_api" / "static" / "web" / "app.css",
+    ]
+    assert len(sources) >= 5
+    for src in sources:
+        built = tmp_path / src.relative_to(root)
+        assert built.is_file() and built.read_bytes() == src.read_bytes(), src
