@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -21,11 +21,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from labopt.daily.records import RecordError
 from labopt.errors import InputError
 from labopt.numbers import date_text, number_text
+from labopt.schedule.labels import render as render_item
+from labopt.schedule.labels import value as code_word
 from labopt_api.protection import STATIC_PREFIX
+from labopt_api.routers import plans as plans_api
+from labopt_api.schemas import PlanRequest
 from labopt_api.security import Principal
-from labopt_api.store import NotFound, daily_records, scenarios
+from labopt_api.store import NotFound, daily_records, plans, scenarios
 from labopt_api.web.session import (
-    COOKIE,
     LANG_COOKIE,
     check_key,
     form_token,
@@ -78,8 +81,9 @@ def render(
     html = _env.get_template(template).render(
         lang=lang,
         t=lambda key, **f: say(key, lang, **f),
-        num=lambda x: number_text(x, lang),
+        num=lambda x: number_text(round(x) if isinstance(x, float) else x, lang),
         day=lambda d: date_text(d, lang),
+        code=lambda c: code_word(c, lang) or "",
         static=request.scope.get("root_path", "") + STATIC_PREFIX,
         path=request.url.path,
         token=form_token(visitor[1]) if visitor else "",
@@ -115,7 +119,14 @@ def _readable(request: Request, who: Principal) -> list[dict[str, Any]]:
     with request.app.state.db.sessions() as db:
         found = db.execute(scenarios.summaries(who)).mappings().all()
     # units enter their day; coordinators may enter it for them
-    return [{**r, "enters": who.role in ("admin", "coordinator", "district")} for r in found]
+    return [
+        {
+            **r,
+            "enters": who.role in ("admin", "coordinator", "district"),
+            "plans": who.coordinates(r["province_code"]),
+        }
+        for r in found
+    ]
 
 
 @router.post("/signin", response_class=HTMLResponse)
@@ -318,4 +329,151 @@ def _save_day(
     return {"errors": {}, "notice": say("saved", lang, n=up.rows, date=date_text(date, lang))}
 
 
-__all__ = ["COOKIE", "router"]
+# ---------------------------------------------------------------------- plans
+PLANS_SHOWN = 20  # the newest plans of a scenario listed on its page
+REFRESH_SECONDS = 2  # a plan's page reloads itself this often while it is being solved
+
+
+@router.get("/plans/{scenario_id}", response_class=HTMLResponse)
+async def plans_page(request: Request, scenario_id: str, visitor: Visitor) -> Response:
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    view = await run_in_threadpool(_plans_view, request, visitor[0], scenario_id)
+    if view is None:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    return render(request, "plans.html", lang, visitor, **view)
+
+
+@router.post("/plans/{scenario_id}", response_class=HTMLResponse)
+async def plan_request(request: Request, scenario_id: str, visitor: Visitor) -> Response:
+    """A plan request, through the API's own handler (the same checks, queue and audit)."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    form = await request.form()
+    view = await run_in_threadpool(_plans_view, request, visitor[0], scenario_id)
+    if view is None:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    if not token_ok(request, str(form.get("token", ""))):
+        return render(request, "plans.html", lang, visitor, 403, **view, error=say("expired", lang))
+    days_text = str(form.get("days", "")).strip()
+    days = whole_number(days_text, lang) if days_text else None
+    if days_text and days is None:
+        return render(
+            request, "plans.html", lang, visitor, 422, **view, error=say("days_whole", lang)
+        )
+    try:
+        body = PlanRequest(
+            scenario_id=scenario_id,
+            start_date=str(form.get("start_date", "")) or None,
+            days=days,
+            daily=form.get("daily") == "on",
+        )
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        why = "; ".join(e["msg"] for e in getattr(exc, "errors", list)()) or str(exc)
+        return render(request, "plans.html", lang, visitor, 422, **view, error=why)
+    plan_id, why = await run_in_threadpool(_submit, request, visitor[0], body)
+    if plan_id is None:
+        return render(request, "plans.html", lang, visitor, 422, **view, error=why)
+    return RedirectResponse(f"/plan/{plan_id}", status_code=303)
+
+
+def _submit(request: Request, who: Principal, body: PlanRequest) -> tuple[str | None, str]:
+    """(the new plan's id, "") or (None, why it was refused)."""
+    with request.app.state.db.sessions() as db:
+        try:
+            out = plans_api.submit(body, request, who, db)
+        except HTTPException as exc:
+            return None, _detail(exc.detail)
+        except InputError as exc:
+            return None, str(exc)
+    if isinstance(out, Response):  # the queue is full (429)
+        return None, bytes(out.body).decode()
+    return str(out.id), ""
+
+
+def _detail(detail: Any) -> str:
+    if isinstance(detail, list):
+        return "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
+    return str(detail)
+
+
+def _plans_view(request: Request, who: Principal, scenario_id: str) -> dict[str, Any] | None:
+    with request.app.state.db.sessions() as db:
+        try:
+            record = scenarios.get(db, scenario_id)
+        except NotFound:
+            return None
+        if not who.coordinates(record.province_code):
+            return None
+        jobs = [r[0] for r in db.execute(plans.listing(who, scenario_id).limit(PLANS_SHOWN))]
+        return {
+            "scenario_id": scenario_id,
+            "name": record.name,
+            "start": record.start_date,
+            "jobs": jobs,
+        }
+
+
+@router.get("/plan/{plan_id}", response_class=HTMLResponse)
+async def plan_page(request: Request, plan_id: str, visitor: Visitor) -> Response:
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    view = await run_in_threadpool(_plan_view, request, visitor[0], plan_id, lang)
+    if view is None:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    response = render(request, "plan.html", lang, visitor, **view)
+    if view["job"].status in ("queued", "running"):  # the page follows the plan
+        response.headers["refresh"] = str(REFRESH_SECONDS)
+    return response
+
+
+def _plan_view(request: Request, who: Principal, plan_id: str, lang: str) -> dict | None:
+    with request.app.state.db.sessions() as db:
+        try:
+            job = plans.get(db, plan_id)
+        except NotFound:
+            return None
+        if not who.coordinates(job.province_code):
+            return None
+        names = plans.table_names(db, plan_id)
+    summary = job.summary or {}
+    shortfall = [render_item(item, lang) for item in summary.get("shortfall", [])]
+    return {
+        "job": job,
+        "summary": summary,
+        "days": summary.get("days", []),
+        "targets": summary.get("targets", {}),
+        "shortfall": shortfall,
+        "tables": [n for n in plans_api.TABLES if n in names],
+    }
+
+
+@router.get("/plan/{plan_id}/tables/{name}")
+async def plan_table(request: Request, plan_id: str, name: str, visitor: Visitor) -> Response:
+    """A plan table as a file (``.xlsx`` or ``.csv``), through the API's own handler."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    try:
+        return await run_in_threadpool(_table, request, visitor[0], plan_id, name)
+    except HTTPException as exc:
+        return render(
+            request, "message.html", lang, visitor, exc.status_code, text=_detail(exc.detail)
+        )
+    except NotFound:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+
+
+def _table(request: Request, who: Principal, plan_id: str, name: str) -> Response:
+    with request.app.state.db.sessions() as db:
+        job = plans.get(db, plan_id)
+        if not who.coordinates(job.province_code):
+            raise NotFound(plan_id)
+        response = plans_api.table(plan_id, name, who, db, None)
+    stem = name.rsplit(".", 1)[0]
+    suffix = name.rsplit(".", 1)[1] if "." in name else "csv"
+    response.headers["content-disposition"] = f'attachment; filename="{stem}.{suffix}"'
+    return response

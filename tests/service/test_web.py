@@ -8,6 +8,7 @@ import io
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -239,3 +240,92 @@ def test_a_built_package_ships_the_pages_templates_and_stylesheet(tmp_path):
     for src in sources:
         built = tmp_path / src.relative_to(root)
         assert built.is_file() and built.read_bytes() == src.read_bytes(), src
+
+
+def _wait_page(client, url, timeout=120):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        r = client.get(url)
+        if "refresh" not in r.headers:
+            return r
+        time.sleep(0.2)
+    raise AssertionError(f"{url} still refreshing after {timeout} s")
+
+
+def test_the_coordinator_requests_a_plan_follows_it_and_downloads_its_tables(site):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["coordinator"])
+    assert f'href="/plans/{sid}"' in client.get("/").text
+    page = client.get(f"/plans/{sid}")
+    assert page.status_code == 200 and TEXT["en"]["no_plans"] in page.text
+    token = form_token(keys["coordinator"])
+    r = client.post(
+        f"/plans/{sid}",
+        data={"token": token, "start_date": "2021-10-04", "days": "3"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    url = r.headers["location"]
+    plan_id = url.rsplit("/", 1)[1]
+    first = client.get(url)
+    assert first.status_code == 200
+    done = _wait_page(client, url)
+    assert TEXT["en"]["status_done"] in done.text, done.text[-2000:]
+    # the day table from the plan's summary, as the API gives it
+    api = client.get(
+        f"/v1/plans/{plan_id}", headers={"Authorization": f"Bearer {keys['coordinator']}"}
+    ).json()
+    for d in api["summary"]["days"]:
+        assert f"{d['single_samples_tested']:,} /" in done.text
+    xlsx = client.get(f"/plan/{plan_id}/tables/allocations.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert "attachment" in xlsx.headers["content-disposition"]
+    got = pd.read_excel(io.BytesIO(xlsx.content))
+    via_api = pd.read_csv(
+        io.StringIO(
+            client.get(
+                f"/v1/plans/{plan_id}/tables/allocations.csv",
+                headers={"Authorization": f"Bearer {keys['coordinator']}"},
+            ).text
+        )
+    )
+    assert len(got) == len(via_api) > 0
+    listed = client.get(f"/plans/{sid}?lang=vi")
+    assert f'href="/plan/{plan_id}"' in listed.text and TEXT["vi"]["status_done"] in listed.text
+    assert "04/10/2021" in listed.text
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"start_date": "2021-10-04", "days": "three"}, TEXT["en"]["days_whole"]),
+        ({"start_date": "2021-10-04", "days": "0"}, "greater than or equal to 1"),
+        ({"start_date": "2030-01-01"}, "start_date"),
+        ({"daily": "on"}, "a daily plan needs its date"),
+    ],
+)
+def test_a_plan_request_refused_says_why_beside_the_form(site, data, message):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["coordinator"])
+    r = client.post(f"/plans/{sid}", data={"token": form_token(keys["coordinator"]), **data})
+    assert r.status_code == 422, r.text[-1500:]
+    alert = re.search(r'role="alert">([^<]*)<', r.text).group(1)
+    assert message in alert.replace("&#39;", "'"), alert
+
+
+def test_plans_are_the_coordinators_pages(site):
+    service, sid, keys = site
+    client = service.client
+    for role in ("district", "lab"):
+        signed_in(client, keys[role])
+        assert f'href="/plans/{sid}"' not in client.get("/").text
+        assert client.get(f"/plans/{sid}").status_code == 404
+        r = client.post(f"/plans/{sid}", data={"token": form_token(keys[role]), "days": "2"})
+        assert r.status_code == 404
+    signed_in(client, keys["coordinator"])
+    r = client.post(f"/plans/{sid}", data={"token": "", "days": "2"})
+    assert r.status_code == 403 and TEXT["en"]["expired"] in r.text
+    assert client.get("/plan/nope").status_code == 404
+    assert client.get("/plan/nope/tables/allocations.xlsx").status_code == 404
