@@ -330,6 +330,9 @@ def _family_candidates(
         imin, imax = max(stages, lo), min(hi, limit)
         if hi > limit:
             notes.append(Note(WORDS, "search_limit", family=fam, limit=limit, max_size=hi))
+        limits = cons.min_sensitivity > 0 or cons.min_specificity > 0
+        if fam == "D4" and limits and imax > D4_ENUMERATED:
+            notes.append(Note(WORDS, "d4_limits_beyond", enumerated=D4_ENUMERATED))
         if imin > imax:
             return [], 0, notes
         return (*_hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution), notes)

@@ -92,6 +92,9 @@ NOTES = {
         "(max_size {max_size} is above the search limit)",
         "multiplex_no_d4": "four-round (D4) designs are not searched for a two-disease assay: "
         "the best of IT, D2 and D3",
+        "d4_limits_beyond": "D4 with first-stage pools over {enumerated:,} samples: only each "
+        "pool size's design of fewest reactions is tried, and kept if it meets the PSe/PSp "
+        "limits; a costlier design of that size that meets them may be missed",
         "infeasible": "no {families} configuration meets the constraints (pool size "
         "{min_size}..{max_size}, at most {max_stages:|stage|stages}, PSe >= {min_sensitivity:g}, "
         "PSp >= {min_specificity:g}); relax the binding limit: more stages raise PSp but lower "
@@ -102,6 +105,9 @@ NOTES = {
         "lớn nhất {max_size} vượt giới hạn tìm kiếm)",
         "multiplex_no_d4": "không tìm cách gộp bốn vòng (D4) cho xét nghiệm đa mồi hai bệnh: "
         "đây là cách tốt nhất trong IT, D2 và D3",
+        "d4_limits_beyond": "D4 với nhóm gộp vòng đầu trên {enumerated:,} mẫu: với mỗi cỡ gộp "
+        "chỉ thử cách gộp ít phản ứng nhất, và chỉ giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót "
+        "một cách gộp tốn hơn của cỡ đó mà vẫn đạt giới hạn",
         "infeasible": "không có cấu hình {families} nào thỏa các ràng buộc (cỡ gộp "
         "{min_size}..{max_size}, tối đa {max_stages} vòng PCR, PSe >= {min_sensitivity:g}, "
         "PSp >= {min_specificity:g}); hãy nới giới hạn đang ràng buộc: thêm vòng PCR làm tăng "

@@ -98,10 +98,10 @@ def _store(
         )
     except PermissionError as exc:
         raise forbidden(str(exc)) from None
-    return RecordedOut(**up.__dict__, warnings=_adds_up(db, record))
+    return RecordedOut(**up.__dict__, warnings=adds_up_warnings(db, record))
 
 
-def _adds_up(db: DbSession, record: ScenarioRecord) -> list[str]:
+def adds_up_warnings(db: DbSession, record: ScenarioRecord) -> list[str]:
     """A warning when the records no longer add up (labopt.daily.state.adds_up; the CLI
     warns alike): daily plans from later dates fail until a correction is recorded."""
     db.refresh(record)
@@ -190,7 +190,7 @@ def withdraw_records(
     if allowed is not None and code not in allowed:
         raise forbidden(f"withdraw {kind} records of {code}")
     rows = daily_records.withdraw(db, scenario_id, who, kind, date, code)
-    warnings = _adds_up(db, scenarios.get(db, scenario_id))
+    warnings = adds_up_warnings(db, scenarios.get(db, scenario_id))
     return WithdrawnOut(kind=kind, date=date, code=code, rows=rows, warnings=warnings)
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -18,12 +19,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from labopt.daily.province import first_records
 from labopt.daily.records import RecordError
 from labopt.errors import InputError
 from labopt.numbers import date_text, number_text
 from labopt.schedule.labels import render as render_item
 from labopt.schedule.labels import value as code_word
 from labopt_api.protection import STATIC_PREFIX
+from labopt_api.routers import daily as daily_api
 from labopt_api.routers import plans as plans_api
 from labopt_api.schemas import PlanRequest
 from labopt_api.security import Principal
@@ -32,6 +35,7 @@ from labopt_api.web.session import (
     LANG_COOKIE,
     check_key,
     form_token,
+    from_this_site,
     retry_after,
     sign_in,
     sign_out,
@@ -86,6 +90,7 @@ def render(
         code=lambda c: code_word(c, lang) or "",
         static=request.scope.get("root_path", "") + STATIC_PREFIX,
         path=request.url.path,
+        lang_url=lambda code: _with_lang(request, code),
         token=form_token(visitor[1]) if visitor else "",
         who=visitor[0] if visitor else None,
         scopes=_scopes_text(visitor[0], lang) if visitor else "",
@@ -96,6 +101,18 @@ def render(
     if request.query_params.get("lang", "") in LANGS:  # remembered for the next pages
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
     return response
+
+
+def _with_lang(request: Request, code: str) -> str:
+    """This page's address in another language (its other parameters kept)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return request.url.path + "?" + urlencode([*query, ("lang", code)])
+
+
+def form_lang(request: Request, form: Mapping[str, Any]) -> str:
+    """The language of the page a form was filled in (its hidden field), else the page's."""
+    said = str(form.get("lang", ""))
+    return said if said in LANGS else page_lang(request)
 
 
 def _scopes_text(who: Principal, lang: str) -> str:
@@ -129,9 +146,19 @@ def _readable(request: Request, who: Principal) -> list[dict[str, Any]]:
     ]
 
 
+@router.get("/signin")
+@router.get("/signout")
+async def to_home(request: Request) -> Response:
+    """The forms' addresses opened as pages (a reload, a bookmark): the home page."""
+    lang = request.query_params.get("lang", "")
+    return RedirectResponse("/" + (f"?lang={lang}" if lang in LANGS else ""), status_code=303)
+
+
 @router.post("/signin", response_class=HTMLResponse)
 async def signin(request: Request) -> Response:
     lang = page_lang(request)
+    if not from_this_site(request):
+        return render(request, "signin.html", lang, status_code=403, error=say("cross_site", lang))
     wait = retry_after(request)
     if wait is not None:
         error = say("too_many", lang, seconds=wait)
@@ -152,7 +179,7 @@ async def signin(request: Request) -> Response:
 async def signout(request: Request) -> Response:
     form = await request.form()
     response = RedirectResponse("/", status_code=303)
-    if token_ok(request, str(form.get("token", ""))):
+    if from_this_site(request) and token_ok(request, str(form.get("token", ""))):
         sign_out(response)
     return response
 
@@ -163,11 +190,15 @@ async def day_page(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     lang = page_lang(request)
     if visitor is None:
         return RedirectResponse("/", status_code=303)
-    date = _date(request.query_params.get("date"))
-    view = await run_in_threadpool(_day_view, request, visitor[0], scenario_id, date, {})
+    asked = request.query_params.get("date")
+    date = day_of(asked) if asked else _today()
+    view = await run_in_threadpool(
+        _day_view, request, visitor[0], scenario_id, date or _today(), {}, lang
+    )
     if view is None:
         return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
-    return render(request, "day.html", lang, visitor, **view)
+    error = say("bad_date", lang) if date is None else None
+    return render(request, "day.html", lang, visitor, 422 if error else 200, **view, error=error)
 
 
 @router.post("/day/{scenario_id}", response_class=HTMLResponse)
@@ -176,43 +207,78 @@ async def day_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     if visitor is None:
         return RedirectResponse("/", status_code=303)
     form = await request.form()
-    date = _date(str(form.get("date", "")))
-    entered = {k: str(v) for k, v in form.items() if k.startswith("samples|")}
-    if not token_ok(request, str(form.get("token", ""))):
-        view = await run_in_threadpool(_day_view, request, visitor[0], scenario_id, date, entered)
-        if view is None:
-            return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
-        return render(request, "day.html", lang, visitor, 403, **view, error=say("expired", lang))
-    outcome = await run_in_threadpool(
-        _save_day, request, visitor[0], scenario_id, date, entered, lang
-    )
+    lang = form_lang(request, form)
+    date = day_of(str(form.get("date", "")))
+    entered, problem = _entered(form, lang)
+    shown = date or _today()
     view = await run_in_threadpool(
-        _day_view, request, visitor[0], scenario_id, date, entered if outcome["errors"] else {}
+        _day_view, request, visitor[0], scenario_id, shown, entered, lang
     )
     if view is None:
         return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
-    status = 422 if outcome["errors"] or outcome.get("error") else 200
-    if outcome.get("forbidden"):
-        status = 403
+    if not from_this_site(request) or not token_ok(request, str(form.get("token", ""))):
+        why = say("cross_site" if not from_this_site(request) else "expired", lang)
+        return render(request, "day.html", lang, visitor, 403, **view, error=why)
+    if date is None or problem:
+        return render(
+            request, "day.html", lang, visitor, 422, **view, error=problem or say("bad_date", lang)
+        )
+    outcome = await run_in_threadpool(
+        _save_day, request, visitor[0], scenario_id, date, entered, lang
+    )
+    if not outcome["errors"] and not outcome.get("error"):  # saved: show what is recorded
+        view = await run_in_threadpool(_day_view, request, visitor[0], scenario_id, date, {}, lang)
+        if view is None:
+            return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    status = 403 if outcome.get("forbidden") else 422 if outcome.get("error") else 200
     return render(request, "day.html", lang, visitor, status, **view, **outcome)
 
 
-def _date(text: str | None) -> dt.date:
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def day_of(text: str) -> dt.date | None:
+    """A date typed or sent as YYYY-MM-DD between the years 1900 and 9000, else None (a day
+    before or after it must still be a date)."""
     try:
-        return dt.date.fromisoformat(text or "")
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
-        return dt.date.today()
+        return None
+    return day if 1900 <= day.year <= 9000 else None
 
 
-# a whole number as typed: plain digits, or grouped by thousands as the language writes them
-_GROUPED = {"en": re.compile(r"\d{1,3}(,\d{3})+"), "vi": re.compile(r"\d{1,3}(\.\d{3})+")}
+def _entered(form: Any, lang: str) -> tuple[dict[str, str], str | None]:
+    """The figures' boxes of a day's form (name -> text), or why the form is refused: a box
+    this page does not have, or one sent twice with different figures."""
+    entered: dict[str, str] = {}
+    for name, value in form.multi_items():
+        if not name.startswith("samples|"):
+            continue
+        if name.count("|") != 2 or "" in name.split("|"):
+            return {}, say("bad_field", lang, name=name[:80])
+        text = str(value)
+        if entered.get(name, text) != text:
+            return {}, say("twice", lang)
+        entered[name] = text
+    return entered, None
+
+
+# a whole number as typed: plain digits, or grouped by thousands as the language writes them;
+# at most 9 digits (a unit's samples of a day), so no text is too long to read
+_GROUPED = {
+    "en": re.compile(r"[0-9]{1,3}(,[0-9]{3}){1,2}"),
+    "vi": re.compile(r"[0-9]{1,3}(\.[0-9]{3}){1,2}"),
+}
 
 
 def whole_number(text: str, lang: str) -> int | None:
     """``text`` as a whole number of samples (``8000``; ``8,000`` in English, ``8.000`` in
-    Vietnamese), or None: a decimal, a sign or another grouping is not silently read."""
+    Vietnamese), or None: a decimal, a sign, another grouping or more than 9 digits is not
+    silently read."""
+    text = text.strip()
     if text.isascii() and text.isdigit():
-        return int(text)
+        return int(text) if len(text) <= 9 else None
     if _GROUPED[lang].fullmatch(text):
         return int(text.replace("," if lang == "en" else ".", ""))
     return None
@@ -224,9 +290,11 @@ def _day_view(
     scenario_id: str,
     date: dt.date,
     entered: Mapping[str, str],
+    lang: str,
 ) -> dict[str, Any] | None:
     """What the day's page shows: per unit the key reports for, per stream, the samples
-    recorded for ``date`` (or what was just entered) and the day before's."""
+    recorded for ``date`` (or what was just entered), the scenario's own figure for it and
+    the day before's."""
     with request.app.state.db.sessions() as db:
         try:
             record = scenarios.get(db, scenario_id)
@@ -236,37 +304,41 @@ def _day_view(
         if not scenarios.can_read(who, province):
             return None
         scn, recs = daily_records.records(db, record)
+        uploaded = daily_records.stored(db, scenario_id)["collected"]
     units = [d for d in scn.districts if who.speaks_for(province, d.code)]
     got = recs.collected
-    today = got[got["date"] == date.isoformat()].set_index(["district", "stream"])["samples"]
-    before = (date - dt.timedelta(days=1)).isoformat()
-    last = got[got["date"] == before].set_index(["district", "stream"])["samples"]
+    day = date.isoformat()
+    by_key = ["district", "stream"]
+    recorded = _on(uploaded, day).set_index(by_key)["samples"]
+    planned = _on(first_records(scn)["collected"], day).set_index(by_key)["samples"]
+    before = date.toordinal() - 1
+    last = got[got["date"] == dt.date.fromordinal(before).isoformat()]
+    last = last.set_index(["district", "stream"])["samples"]
     rows = []
     for d in units:
         cells = []
         for s in scn.streams:
             name = f"samples|{d.code}|{s.id}"
+            key = (d.code, s.id)
             value = entered.get(name)
             if value is None:
-                value = "" if (d.code, s.id) not in today.index else str(int(today[d.code, s.id]))
+                value = str(int(recorded[key])) if key in recorded.index else ""
             cells.append(
                 {
                     "name": name,
                     "id": f"s-{d.code}-{s.id}",
-                    "stream": s.named(page_lang(request)),
+                    "stream": s.named(lang),
                     "value": value,
-                    "yesterday": None
-                    if (d.code, s.id) not in last.index
-                    else int(last[d.code, s.id]),
+                    "yesterday": int(last[key]) if key in last.index else None,
+                    "planned": int(planned[key]) if key in planned.index else None,
                 }
             )
         rows.append({"code": d.code, "name": d.name, "cells": cells})
-    return {
-        "scenario_id": scenario_id,
-        "province": scn.province.name,
-        "date": date,
-        "units": rows,
-    }
+    return {"scenario_id": scenario_id, "province": scn.province.name, "date": date, "units": rows}
+
+
+def _on(rows: pd.DataFrame, day: str) -> pd.DataFrame:
+    return rows[rows["date"].astype(str) == day] if len(rows) else rows.iloc[0:0]
 
 
 def _save_day(
@@ -278,39 +350,47 @@ def _save_day(
     lang: str,
 ) -> dict[str, Any]:
     """Record the figures entered as the units' ``collected`` records of ``date`` (all or
-    nothing, as the API's upload); the errors by field name."""
+    nothing, as the API's upload); the errors by field name. A unit's day is recorded whole:
+    a box left empty keeps the figure recorded before, and every row keeps its prevalence."""
     errors: dict[str, str] = {}
-    rows = []
-    for name, value in entered.items():
-        _, unit, stream = name.split("|", 2)
-        text = value.strip()
-        if not text:
+    typed: dict[tuple[str, str], int] = {}
+    for name, text in entered.items():
+        _, unit, stream = name.split("|")
+        if not text.strip():
             continue
         n = whole_number(text, lang)
         if n is None:
             errors[name] = say("whole", lang)
-            continue
-        rows.append(
-            {"date": date.isoformat(), "district": unit, "stream": stream, "samples": str(n)}
-        )
+        else:
+            typed[unit, stream] = n
     if errors:
         return {"errors": errors, "error": say("not_saved", lang)}
-    if not rows:
+    if not typed:
         return {"errors": {}, "error": say("nothing", lang)}
-    raw = pd.DataFrame(rows, columns=["date", "district", "stream", "samples"], dtype=str)
     with request.app.state.db.sessions() as db:
         try:
             record = scenarios.get(db, scenario_id)
         except NotFound:
             return {"errors": {}, "error": say("not_found", lang)}
         province = record.province_code
+        _, recs = daily_records.records(db, record)
+        got = recs.collected
+        on_day = got[
+            (got["date"] == date.isoformat()) & got["district"].isin({u for u, _ in typed})
+        ]
+        rows = []
+        for r in on_day.itertuples(index=False):  # what the units' day holds, kept
+            key = (r.district, r.stream)
+            rows.append(_row(date, key, typed.pop(key, int(r.samples)), r.prevalence))
+        rows += [_row(date, key, n, None) for key, n in typed.items()]
+        raw = pd.DataFrame(rows, columns=["date", "district", "stream", "samples", "prevalence"])
         try:
             up = daily_records.record(
                 db,
                 scenario_id,
                 who,
                 "collected",
-                raw,
+                raw.astype(str),
                 "the day's form",
                 lambda code: who.speaks_for(province, code),
             )
@@ -321,12 +401,26 @@ def _save_day(
                 if p.row is not None and 0 <= p.row - 2 < len(rows):
                     r = rows[p.row - 2]
                     errors[f"samples|{r['district']}|{r['stream']}"] = p.message
-            return {"errors": errors, "error": say("not_saved", lang) + " " + str(exc)}
+            return {"errors": errors, "error": say("not_saved", lang) + "\n" + str(exc)}
         except InputError as exc:  # the form's rows are the API's: any other refusal, as said
-            return {"errors": {}, "error": say("not_saved", lang) + " " + str(exc)}
+            return {"errors": {}, "error": say("not_saved", lang) + "\n" + str(exc)}
+        warnings = daily_api.adds_up_warnings(db, record)
     if not up.changed:
-        return {"errors": {}, "notice": say("unchanged", lang)}
-    return {"errors": {}, "notice": say("saved", lang, n=up.rows, date=date_text(date, lang))}
+        return {"errors": {}, "notice": say("unchanged", lang), "warnings": warnings}
+    saved = say("saved", lang, n=up.rows, date=date_text(date, lang))
+    return {"errors": {}, "notice": saved, "warnings": warnings}
+
+
+def _row(date: dt.date, key: tuple[str, str], samples: int, prevalence: Any) -> dict[str, str]:
+    """A collected row as a file's text cells (a prevalence not given: blank)."""
+    blank = prevalence is None or (isinstance(prevalence, float) and prevalence != prevalence)
+    return {
+        "date": date.isoformat(),
+        "district": key[0],
+        "stream": key[1],
+        "samples": str(samples),
+        "prevalence": "" if blank else repr(float(prevalence)),
+    }
 
 
 # ---------------------------------------------------------------------- plans
@@ -355,8 +449,10 @@ async def plan_request(request: Request, scenario_id: str, visitor: Visitor) -> 
     view = await run_in_threadpool(_plans_view, request, visitor[0], scenario_id)
     if view is None:
         return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
-    if not token_ok(request, str(form.get("token", ""))):
-        return render(request, "plans.html", lang, visitor, 403, **view, error=say("expired", lang))
+    lang = form_lang(request, form)
+    if not from_this_site(request) or not token_ok(request, str(form.get("token", ""))):
+        why = say("cross_site" if not from_this_site(request) else "expired", lang)
+        return render(request, "plans.html", lang, visitor, 403, **view, error=why)
     days_text = str(form.get("days", "")).strip()
     days = whole_number(days_text, lang) if days_text else None
     if days_text and days is None:

@@ -33,13 +33,32 @@ def token_ok(request: Request, token: str) -> bool:
 
 
 async def signed_in(request: Request) -> tuple[Principal, str] | None:
-    """The caller's principal and key from the cookie (None: not signed in, or a key that is
-    no longer valid)."""
+    """The caller's principal and key from the cookie (None: not signed in, a key that is no
+    longer valid, or a client braked for failed authentications: a cookie is a key tried as
+    any other, and counts as a failure when it is wrong)."""
     key = request.cookies.get(COOKIE)
-    if not key:
+    if not key or retry_after(request) is not None:
         return None
     who = await known_key(request, key)
-    return None if who is None else (who, key)
+    if who is None:
+        failures: FailedAuth = request.app.state.failed_auth
+        failures.failed(request.client.host if request.client else "-")
+        return None
+    return who, key
+
+
+def from_this_site(request: Request) -> bool:
+    """Whether a form was sent from one of this service's pages: the browser's Sec-Fetch-Site
+    says so, or its Origin is this host; a client that sends neither (not a browser) passes.
+    Keeps another site from signing a user in under its own key or posting a form."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    host = request.headers.get("host", "")
+    return origin.split("://", 1)[-1].rstrip("/") == host
 
 
 async def check_key(request: Request, key: str) -> Principal | None:

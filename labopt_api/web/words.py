@@ -3,6 +3,8 @@ languages have every entry and the same fields to fill)."""
 
 from __future__ import annotations
 
+from labopt.numbers import fill
+
 LANGS = ("en", "vi")
 
 TEXT: dict[str, dict[str, str]] = {
@@ -35,14 +37,20 @@ TEXT: dict[str, dict[str, str]] = {
         "enter_day": "Enter the day's samples",
         "day_title": "{province}: samples collected on {date}",
         "day_intro": "Samples each unit collected (or will collect) on this date, per kind of "
-        "sample. Leave a box empty for a figure you do not know yet.",
+        "sample. A box left empty keeps the figure recorded before, if any; 0 means none "
+        "collected.",
+        "in_scenario": "in the scenario: {n}",
+        "bad_date": "Choose a date (YYYY-MM-DD) between the years 1900 and 9000.",
+        "bad_field": "The form had a field this page does not have ({name}); nothing was saved.",
+        "twice": "A box was sent twice with different figures; nothing was saved.",
+        "cross_site": "This form came from another site; it was not accepted.",
         "date": "Date",
         "show": "Show",
         "unit": "Unit",
         "yesterday": "yesterday: {n}",
         "none_yesterday": "nothing recorded yesterday",
         "save": "Save the day",
-        "saved": "Saved: {n} figures for {date}.",
+        "saved": "Saved: {n:,|figure|figures} for {date}.",
         "unchanged": "Nothing changed: these figures were already recorded.",
         "nothing": "No figure entered: nothing was saved.",
         "not_saved": "Nothing was saved; please correct the fields marked below.",
@@ -116,14 +124,19 @@ TEXT: dict[str, dict[str, str]] = {
         "enter_day": "Nhập số mẫu trong ngày",
         "day_title": "{province}: số mẫu lấy ngày {date}",
         "day_intro": "Số mẫu mỗi đơn vị đã lấy (hoặc sẽ lấy) trong ngày này, theo từng loại "
-        "mẫu. Để trống ô nào chưa biết số.",
+        "mẫu. Ô để trống giữ số liệu đã ghi trước đó (nếu có); 0 nghĩa là không lấy mẫu nào.",
+        "in_scenario": "trong kịch bản: {n}",
+        "bad_date": "Chọn một ngày (YYYY-MM-DD) trong khoảng năm 1900 đến 9000.",
+        "bad_field": "Biểu mẫu có ô không thuộc trang này ({name}); chưa lưu gì.",
+        "twice": "Một ô được gửi hai lần với hai số khác nhau; chưa lưu gì.",
+        "cross_site": "Biểu mẫu này được gửi từ một trang web khác nên không được chấp nhận.",
         "date": "Ngày",
         "show": "Xem",
         "unit": "Đơn vị",
         "yesterday": "hôm qua: {n}",
         "none_yesterday": "hôm qua chưa có số liệu",
         "save": "Lưu số liệu ngày",
-        "saved": "Đã lưu {n} số liệu cho ngày {date}.",
+        "saved": "Đã lưu {n:,} số liệu cho ngày {date}.",
         "unchanged": "Không có thay đổi: các số liệu này đã được ghi trước đó.",
         "nothing": "Chưa nhập số liệu nào nên chưa lưu gì.",
         "not_saved": "Chưa lưu gì; hãy sửa các ô được đánh dấu bên dưới.",
@@ -172,6 +185,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def say(key: str, lang: str, **fields: object) -> str:
-    """The text ``key`` in ``lang`` with its fields filled."""
+    """The text ``key`` in ``lang`` with its fields filled, numbers and dates as ``lang``
+    writes them (:func:`labopt.numbers.fill`)."""
     text = TEXT[lang][key]
-    return text.format(**fields) if fields else text
+    return fill(text, lang, **fields) if fields else text

@@ -230,3 +230,31 @@ def test_d4_search_beyond_128_says_where_it_stopped():
     res = optimize(0.0002, algorithm="D4", se=0.99, sp=0.99, max_size=300, max_stages=4)
     assert res.best.design.first <= 128
     assert any("128" in str(n) for n in res.notes)
+
+
+def test_d4_beyond_40_with_binding_limits_says_what_it_may_miss():
+    """A verifier's case: at p = 0.05 %, Se = Sp = 0.99, PSe >= 0.961, the least-ET design of
+    every first stage over 40 fails the limit while a costlier D4 of 128 meets it; the search
+    says that it only tries the least-ET design beyond 40 (not merely "none meets")."""
+    res = optimize(
+        0.0005,
+        algorithm="D4",
+        min_size=41,
+        max_size=128,
+        max_stages=4,
+        se=0.99,
+        sp=0.99,
+        min_sensitivity=0.961,
+    )
+    feasible = evaluate(
+        "D4",
+        "128:26,26,26,25,25:6,5,5,5,5,6,4,4,5,5,1,1,6,4,4,4,4,1,1,1,1,5,5,5,5,5,5,5,5,5,5",
+        prevalence=0.0005,
+        se=0.99,
+        sp=0.99,
+    )
+    assert feasible.sensitivity >= 0.961  # such a design exists
+    assert res.best is None
+    assert any("over 40 samples" in str(n) for n in res.notes)
+    unlimited = optimize(0.0005, algorithm="D4", min_size=41, max_size=128, max_stages=4)
+    assert not any("over 40 samples" in str(n) for n in unlimited.notes)

@@ -103,8 +103,9 @@ def test_a_unit_enters_its_day_and_the_api_reads_it(site):
     coord = {"Authorization": f"Bearer {keys['coordinator']}"}
     got = _csv(client.get(f"/v1/scenarios/{sid}/records/collected?history=true", headers=coord))
     stream = fields[0].split("|")[2]
-    mine = got[(got["district"] == "bim-son") & (got["date"] == DATE)]
-    assert mine[["stream", "samples"]].values.tolist() == [[stream, 123]]
+    mine = got[(got["district"] == "bim-son") & (got["date"] == DATE)].set_index("stream")
+    assert mine.loc[stream, "samples"] == 123
+    assert len(mine) == len(fields)  # the boxes left empty kept the day's figures
     again = client.post(f"/day/{sid}", data=data)  # the same figures: nothing changes
     assert again.status_code == 200 and TEXT["en"]["unchanged"] in again.text
 
@@ -329,3 +330,159 @@ def test_plans_are_the_coordinators_pages(site):
     assert r.status_code == 403 and TEXT["en"]["expired"] in r.text
     assert client.get("/plan/nope").status_code == 404
     assert client.get("/plan/nope/tables/allocations.xlsx").status_code == 404
+
+
+# ---------------------------------------------------------------------- from a review
+def _fields(client, sid):
+    page = client.get(f"/day/{sid}?date={DATE}")
+    return re.findall(r'name="(samples\|[^"]+)"', page.text)
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31", "2021-02-30", "garbage", ""])
+def test_a_date_out_of_range_or_not_a_date_is_refused_not_a_crash(site, date):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["district"])
+    if date:
+        r = client.get(f"/day/{sid}?date={date}")
+        assert r.status_code == 422 and TEXT["en"]["bad_date"] in r.text
+    field = _fields(client, sid)[0]
+    r = client.post(
+        f"/day/{sid}", data={"token": form_token(keys["district"]), "date": date, field: "7"}
+    )
+    assert r.status_code == 422 and TEXT["en"]["bad_date"] in r.text
+    assert 'value="7"' in r.text  # what was typed stays
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"samples|x": "3"}, "bad_field"),
+        ({"samples||screening": "3"}, "bad_field"),
+        ({"samples|bim-son|reactive": "9" * 5000}, "whole"),
+    ],
+)
+def test_a_form_with_a_strange_box_is_refused_not_a_crash(site, extra, message):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["district"])
+    r = client.post(
+        f"/day/{sid}", data={"token": form_token(keys["district"]), "date": DATE, **extra}
+    )
+    assert r.status_code == 422
+    assert TEXT["en"][message].split("(")[0][:30] in r.text
+
+
+def test_a_box_sent_twice_with_two_figures_is_refused(site):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["district"])
+    field = _fields(client, sid)[0]
+    body = f"token={form_token(keys['district'])}&date={DATE}&{field}=1&{field}=2"
+    r = client.post(
+        f"/day/{sid}",
+        content=body.replace("|", "%7C"),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 422 and TEXT["en"]["twice"] in r.text
+
+
+def test_saving_the_day_again_keeps_its_prevalence_and_a_blank_box_keeps_its_figure(site):
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    rows = [
+        {
+            "date": DATE,
+            "district": "bim-son",
+            "stream": "reactive",
+            "samples": 100,
+            "prevalence": 0.05,
+        },
+        {"date": DATE, "district": "bim-son", "stream": "screening", "samples": 50},
+    ]
+    r = client.post(f"/v1/scenarios/{sid}/records/collected", json={"rows": rows}, headers=coord)
+    assert r.status_code in (200, 201), r.text
+    signed_in(client, keys["district"])
+    fields = _fields(client, sid)
+    token = form_token(keys["district"])
+    page = client.get(f"/day/{sid}?date={DATE}")
+    assert 'value="100"' in page.text and 'value="50"' in page.text
+    unchanged = {"token": token, "date": DATE, "samples|bim-son|reactive": "100"}
+    r = client.post(f"/day/{sid}", data=unchanged)
+    assert r.status_code == 200 and TEXT["en"]["unchanged"] in r.text, r.text[-800:]
+    r = client.post(
+        f"/day/{sid}", data={"token": token, "date": DATE, "samples|bim-son|reactive": "120"}
+    )
+    assert r.status_code == 200 and 'role="status"' in r.text
+    got = _csv(client.get(f"/v1/scenarios/{sid}/records/collected", headers=coord))
+    day = got[(got["district"] == "bim-son") & (got["date"] == DATE)].set_index("stream")
+    assert day.loc["reactive", "samples"] == 120
+    assert day.loc["reactive", "prevalence"] == pytest.approx(0.05)
+    assert day.loc["screening", "samples"] == 50  # left empty: kept
+    assert sorted(day.index) == ["reactive", "screening"]  # the unit's day as it was
+    assert len(fields) == 3
+
+
+def test_a_cookie_is_a_key_tried_and_the_brake_on_guessing_holds(database_url):
+    from fastapi.testclient import TestClient
+
+    from labopt_api.main import create_app
+    from labopt_api.store.keys import create_key
+    from tests.service.conftest import settings_for
+
+    app = create_app(settings_for(database_url, auth_failures_per_minute=3))
+    with TestClient(app) as client:
+        with app.state.db.sessions() as s:
+            _, key = create_key(s, "district", [f"{PROVINCE}/bim-son"])
+        for i in range(3):
+            client.cookies.set(COOKIE, f"lbo_guess{i}")
+            assert 'name="key"' in client.get("/").text
+        client.cookies.set(COOKIE, key)  # braked now: even a good key is not let in
+        assert 'name="key"' in client.get("/").text
+        r = client.get("/v1/scenarios", headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 429  # the API's brake, the same one
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"sec-fetch-site": "cross-site"}, {"origin": "https://evil.example"}],
+)
+def test_another_site_cannot_sign_a_user_in_or_post_a_form(site, headers):
+    service, sid, keys = site
+    client = service.client
+    client.cookies.clear()
+    r = client.post("/signin", data={"key": keys["district"]}, headers=headers)
+    assert r.status_code == 403 and COOKIE not in r.headers.get("set-cookie", "")
+    signed_in(client, keys["district"])
+    field = _fields(client, sid)[0]
+    data = {"token": form_token(keys["district"]), "date": DATE, field: "5"}
+    r = client.post(f"/day/{sid}", data=data, headers=headers)
+    assert r.status_code == 403 and TEXT["en"]["cross_site"] in r.text
+    same = {"sec-fetch-site": "same-origin", "origin": "http://testserver"}
+    assert client.post(f"/day/{sid}", data=data, headers=same).status_code == 200
+
+
+def test_the_forms_addresses_opened_as_pages_lead_home(site):
+    service, _, _ = site
+    for path in ("/signin?lang=vi", "/signout"):
+        r = service.client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/")
+    assert (
+        service.client.get("/signin?lang=vi", follow_redirects=False).headers["location"]
+        == "/?lang=vi"
+    )
+
+
+def test_the_language_links_keep_the_date_and_a_form_keeps_its_language(site):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["district"])
+    page = client.get(f"/day/{sid}?date={DATE}&lang=en")
+    assert f"date={DATE}&amp;lang=vi" in page.text
+    field = _fields(client, sid)[0]
+    # filled in on a Vietnamese page, sent while the cookie says English
+    data = {"token": form_token(keys["district"]), "date": DATE, "lang": "vi", field: "1.234"}
+    r = client.post(f"/day/{sid}", data=data)
+    assert r.status_code == 200, r.text[-500:]
+    assert '<html lang="vi">' in r.text and 'value="1234"' in r.text
