@@ -25,6 +25,7 @@ from labopt.errors import InputError
 from labopt.numbers import date_text, number_text
 from labopt.schedule.labels import render as render_item
 from labopt.schedule.labels import value as code_word
+from labopt_api.models import PlanJob
 from labopt_api.protection import STATIC_PREFIX
 from labopt_api.routers import daily as daily_api
 from labopt_api.routers import plans as plans_api
@@ -132,15 +133,31 @@ async def home(request: Request, visitor: Visitor) -> Response:
     return render(request, "home.html", lang, visitor, scenarios=rows)
 
 
+SHEETS_SHOWN = 5  # the newest daily plans whose dispatch sheets a home page lists
+
+
 def _readable(request: Request, who: Principal) -> list[dict[str, Any]]:
     with request.app.state.db.sessions() as db:
         found = db.execute(scenarios.summaries(who)).mappings().all()
+        # the dispatch sheets of the newest daily plans done (a lab's or unit's own rows)
+        sheets = {
+            r["id"]: [
+                job
+                for (job,) in db.execute(
+                    plans.listing(who, r["id"])
+                    .where(PlanJob.daily.is_(True), PlanJob.status == "done")
+                    .limit(SHEETS_SHOWN)
+                )
+            ]
+            for r in found
+        }
     # units enter their day; coordinators may enter it for them
     return [
         {
             **r,
             "enters": who.role in ("admin", "coordinator", "district"),
             "plans": who.coordinates(r["province_code"]),
+            "sheets": sheets[r["id"]],
         }
         for r in found
     ]
@@ -573,3 +590,26 @@ def _table(request: Request, who: Principal, plan_id: str, name: str) -> Respons
     suffix = name.rsplit(".", 1)[1] if "." in name else "csv"
     response.headers["content-disposition"] = f'attachment; filename="{stem}.{suffix}"'
     return response
+
+
+@router.get("/plan/{plan_id}/dispatch")
+async def plan_dispatch(request: Request, plan_id: str, visitor: Visitor) -> Response:
+    """A daily plan's dispatch sheets (``?format=html``, printable, or ``xlsx``) through the
+    API's own handler: a coordinator's whole province, a lab's or unit's own sheets."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    fmt = "xlsx" if request.query_params.get("format") == "xlsx" else "html"
+    try:
+        return await run_in_threadpool(_dispatch, request, visitor[0], plan_id, fmt, lang)
+    except HTTPException as exc:
+        return render(
+            request, "message.html", lang, visitor, exc.status_code, text=_detail(exc.detail)
+        )
+    except NotFound:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+
+
+def _dispatch(request: Request, who: Principal, plan_id: str, fmt: str, lang: str) -> Response:
+    with request.app.state.db.sessions() as db:
+        return plans_api.dispatch(plan_id, who, db, fmt, lang)  # type: ignore[arg-type]

@@ -94,6 +94,8 @@ TEXT: dict[str, dict[str, str]] = {
         "shortfall": "Shortfall and bottlenecks",
         "downloads": "Tables to download",
         "open": "Open",
+        "sheets": "Dispatch sheets of the daily plans",
+        "sheet_page": "Printable sheet",
     },
     "vi": {
         "app": "labopt",
@@ -180,6 +182,8 @@ TEXT: dict[str, dict[str, str]] = {
         "shortfall": "Thiếu hụt và điểm nghẽn",
         "downloads": "Bảng để tải về",
         "open": "Mở",
+        "sheets": "Phiếu điều phối của các kế hoạch hằng ngày",
+        "sheet_page": "Phiếu để in",
     },
 }
 

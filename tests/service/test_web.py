@@ -486,3 +486,33 @@ def test_the_language_links_keep_the_date_and_a_form_keeps_its_language(site):
     r = client.post(f"/day/{sid}", data=data)
     assert r.status_code == 200, r.text[-500:]
     assert '<html lang="vi">' in r.text and 'value="1234"' in r.text
+
+
+def test_labs_and_units_open_their_dispatch_sheets_from_the_home_page(site):
+    from tests.service.test_daily import daily_plan
+
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    plan = daily_plan(client, sid, coord, "2021-10-04", days=2)
+    for role, own in (("lab", "th-cdc"), ("district", "bim-son")):
+        signed_in(client, keys[role])
+        home = client.get("/?lang=vi")
+        link = f'/plan/{plan["id"]}/dispatch?lang=vi'
+        assert link in home.text and TEXT["vi"]["sheets"] in home.text
+        sheet = client.get(link)
+        assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/html")
+        api = client.get(
+            f"/v1/plans/{plan['id']}/dispatch?lang=vi",
+            headers={"Authorization": f"Bearer {keys[role]}"},
+        )
+        assert sheet.text == api.text  # the API's own sheet: its rows of the plan only
+        book = client.get(f'/plan/{plan["id"]}/dispatch?format=xlsx')
+        assert book.status_code == 200 and book.content[:2] == b"PK"
+    other = service.key("lab", "nghe_an/na-cdc")["Authorization"].split()[1]
+    signed_in(client, other)
+    assert f'/plan/{plan["id"]}/dispatch' not in client.get("/").text
+    assert client.get(f'/plan/{plan["id"]}/dispatch').status_code == 403
+    client.cookies.clear()
+    r = client.get(f'/plan/{plan["id"]}/dispatch', follow_redirects=False)
+    assert r.status_code == 303  # signed out: to the sign-in page
