@@ -88,7 +88,7 @@ def _manifests(request: Request) -> ManifestCache:
     return request.app.state.manifests
 
 
-def _out(record: LabBatchRecord) -> BatchOut:
+def batch_out(record: LabBatchRecord) -> BatchOut:
     names = [n for n in TABLES if n != "recollect" or record.mode == "field"]
     return BatchOut(
         id=record.id,
@@ -243,7 +243,7 @@ def create(body: BatchIn, who: Caller, db: DbSession) -> BatchOut:
         )
     except LabInputError as exc:
         raise HTTPException(422, detail=json_rows_detail(exc, "samples")) from None
-    return _out(record)
+    return batch_out(record)
 
 
 @router.post(
@@ -293,7 +293,7 @@ def create_from_file(
         samples=samples,
         source=name,
     )
-    return _out(record)
+    return batch_out(record)
 
 
 # ---------------------------------------------------------------------- read
@@ -312,7 +312,7 @@ def list_batches(
     date: dt.date | None = None,
 ) -> dict[str, Any]:
     q = batches.listing(who, scenario_id=scenario_id, lab=lab, date=date)
-    return page(db, q, params, lambda rows: [_out(r[0]) for r in rows])
+    return page(db, q, params, lambda rows: [batch_out(r[0]) for r in rows])
 
 
 @router.get(
@@ -322,7 +322,7 @@ def list_batches(
     operation_id="batches-read",
 )
 def read(batch_id: str, who: Caller, db: DbSession) -> BatchOut:
-    return _out(_batch(db, batch_id, who, "read"))
+    return batch_out(_batch(db, batch_id, who, "read"))
 
 
 def _results_log(db: DbSession, batch: LabBatch, stored: pd.DataFrame) -> pd.DataFrame:
@@ -429,7 +429,7 @@ def _apply(
         ) from None
     except Gone:  # deleted while these results were checked
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no batch {batch_id!r}") from None
-    return ApplyOut(**report.to_dict(), changed=wrote, batch=_out(record))
+    return ApplyOut(**report.to_dict(), changed=wrote, batch=batch_out(record))
 
 
 @router.post(

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from labopt.daily.province import first_records
 from labopt.daily.records import RecordError
@@ -27,11 +28,12 @@ from labopt.schedule.labels import render as render_item
 from labopt.schedule.labels import value as code_word
 from labopt_api.models import PlanJob
 from labopt_api.protection import STATIC_PREFIX
+from labopt_api.routers import batches as batches_api
 from labopt_api.routers import daily as daily_api
 from labopt_api.routers import plans as plans_api
 from labopt_api.schemas import PlanRequest
 from labopt_api.security import Principal
-from labopt_api.store import NotFound, daily_records, plans, scenarios
+from labopt_api.store import NotFound, batches, daily_records, plans, scenarios
 from labopt_api.web.session import (
     LANG_COOKIE,
     check_key,
@@ -613,3 +615,114 @@ async def plan_dispatch(request: Request, plan_id: str, visitor: Visitor) -> Res
 def _dispatch(request: Request, who: Principal, plan_id: str, fmt: str, lang: str) -> Response:
     with request.app.state.db.sessions() as db:
         return plans_api.dispatch(plan_id, who, db, fmt, lang)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- a lab's batches
+BATCHES_SHOWN = 20  # the newest batches listed
+
+
+def _may_see_batches(who: Principal) -> bool:
+    return who.role in ("admin", "coordinator", "lab")
+
+
+@router.get("/batches", response_class=HTMLResponse)
+async def batches_page(request: Request, visitor: Visitor) -> Response:
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    if not _may_see_batches(visitor[0]):
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    listed = await run_in_threadpool(_batches, request, visitor[0])
+    return render(request, "batches.html", lang, visitor, batches=listed)
+
+
+def _batches(request: Request, who: Principal) -> list[Any]:
+    with request.app.state.db.sessions() as db:
+        rows = db.execute(batches.listing(who).limit(BATCHES_SHOWN)).all()
+        return [batches_api.batch_out(r[0]) for r in rows]
+
+
+@router.post("/batches/{batch_id}/results", response_class=HTMLResponse)
+async def batch_results(request: Request, batch_id: str, visitor: Visitor) -> Response:
+    """A run's results from a CSV or XLSX file, through the API's own handler: decoded,
+    stored, and the next run laid out; the page then lists the batch as it is now."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    form = await request.form()
+    lang = form_lang(request, form)
+    if not _may_see_batches(visitor[0]):
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    listed = await run_in_threadpool(_batches, request, visitor[0])
+    if not from_this_site(request) or not token_ok(request, str(form.get("token", ""))):
+        why = say("cross_site" if not from_this_site(request) else "expired", lang)
+        return render(request, "batches.html", lang, visitor, 403, batches=listed, error=why)
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUpload) or not upload.filename:
+        error = say("no_file", lang)
+        return render(request, "batches.html", lang, visitor, 422, batches=listed, error=error)
+    try:
+        out = await run_in_threadpool(_upload, request, visitor[0], batch_id, upload)
+    except HTTPException as exc:
+        error = _detail(exc.detail)
+        status = exc.status_code
+        return render(request, "batches.html", lang, visitor, status, batches=listed, error=error)
+    except NotFound:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    except InputError as exc:
+        error = say("results_refused", lang) + "\n" + str(exc)
+        return render(request, "batches.html", lang, visitor, 422, batches=listed, error=error)
+    listed = await run_in_threadpool(_batches, request, visitor[0])
+    notice = say(
+        "results_saved",
+        lang,
+        added=out.added,
+        corrected=out.corrected,
+        unchanged=out.unchanged,
+        label=out.batch.label,
+    )
+    return render(
+        request, "batches.html", lang, visitor, batches=listed, notice=notice, notes=out.notes
+    )
+
+
+def _upload(request: Request, who: Principal, batch_id: str, upload: Any) -> Any:
+    with request.app.state.db.sessions() as db:
+        return batches_api.upload_results(batch_id, request, who, db, upload, False)
+
+
+@router.get("/batches/{batch_id}/plates")
+async def batch_plates(request: Request, batch_id: str, visitor: Visitor) -> Response:
+    """The printable plate map of the run waiting for results (the API's page)."""
+    return await _batch_file(request, batch_id, visitor, None)
+
+
+@router.get("/batches/{batch_id}/tables/{name}")
+async def batch_table(request: Request, batch_id: str, name: str, visitor: Visitor) -> Response:
+    """A batch table as a file (``statuses.xlsx``, ``retest.csv``, ...), the API's."""
+    return await _batch_file(request, batch_id, visitor, name)
+
+
+async def _batch_file(
+    request: Request, batch_id: str, visitor: tuple[Principal, str] | None, name: str | None
+) -> Response:
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+
+    def read() -> Response:
+        with request.app.state.db.sessions() as db:
+            if name is None:
+                return batches_api.plate_map(batch_id, request, visitor[0], db, lang)  # type: ignore[arg-type]
+            response = batches_api.table(batch_id, name, request, visitor[0], db, None)
+        response.headers["content-disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    try:
+        return await run_in_threadpool(read)
+    except HTTPException as exc:
+        return render(
+            request, "message.html", lang, visitor, exc.status_code, text=_detail(exc.detail)
+        )
+    except NotFound:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))

@@ -498,7 +498,7 @@ def test_labs_and_units_open_their_dispatch_sheets_from_the_home_page(site):
     for role, own in (("lab", "th-cdc"), ("district", "bim-son")):
         signed_in(client, keys[role])
         home = client.get("/?lang=vi")
-        link = f'/plan/{plan["id"]}/dispatch?lang=vi'
+        link = f"/plan/{plan['id']}/dispatch?lang=vi"
         assert link in home.text and TEXT["vi"]["sheets"] in home.text
         sheet = client.get(link)
         assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/html")
@@ -507,12 +507,65 @@ def test_labs_and_units_open_their_dispatch_sheets_from_the_home_page(site):
             headers={"Authorization": f"Bearer {keys[role]}"},
         )
         assert sheet.text == api.text  # the API's own sheet: its rows of the plan only
-        book = client.get(f'/plan/{plan["id"]}/dispatch?format=xlsx')
+        book = client.get(f"/plan/{plan['id']}/dispatch?format=xlsx")
         assert book.status_code == 200 and book.content[:2] == b"PK"
     other = service.key("lab", "nghe_an/na-cdc")["Authorization"].split()[1]
     signed_in(client, other)
-    assert f'/plan/{plan["id"]}/dispatch' not in client.get("/").text
-    assert client.get(f'/plan/{plan["id"]}/dispatch').status_code == 403
+    assert f"/plan/{plan['id']}/dispatch" not in client.get("/").text
+    assert client.get(f"/plan/{plan['id']}/dispatch").status_code == 403
     client.cookies.clear()
-    r = client.get(f'/plan/{plan["id"]}/dispatch', follow_redirects=False)
+    r = client.get(f"/plan/{plan['id']}/dispatch", follow_redirects=False)
     assert r.status_code == 303  # signed out: to the sign-in page
+
+
+def test_a_lab_uploads_its_results_and_reads_its_statuses(service):
+    from tests.service.test_batches import csv_of, lab_results, new_batch, tiny_json
+
+    c = service.client
+    coord = service.key("coordinator", "tiny")
+    lab = service.key("lab", "tiny/cdc")
+    sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
+    batch, truth = new_batch(c, lab, sid, label="B7")
+    key = lab["Authorization"].split()[1]
+    signed_in(c, key)
+    assert 'href="/batches"' in c.get("/").text
+    page = c.get("/batches?lang=vi")
+    assert page.status_code == 200 and "B7" in page.text and TEXT["vi"]["plate_map"] in page.text
+    plates = c.get(f"/batches/{batch['id']}/plates?lang=vi")
+    api = c.get(f"/v1/batches/{batch['id']}/plates.html?lang=vi", headers=lab)
+    assert plates.status_code == 200 and plates.text == api.text
+    results = lab_results(c, batch["id"], lab, truth)
+    token = form_token(key)
+    r = c.post(f"/batches/{batch['id']}/results", data={"token": token, "lang": "en"})
+    assert r.status_code == 422 and TEXT["en"]["no_file"] in r.text
+    bad = results.assign(result="maybe")
+    r = c.post(
+        f"/batches/{batch['id']}/results",
+        data={"token": token, "lang": "en"},
+        files={"file": ("run1.csv", bad.to_csv(index=False).encode(), "text/csv")},
+    )
+    assert r.status_code == 422 and 'role="alert"' in r.text and "maybe" in r.text
+    r = c.post(
+        f"/batches/{batch['id']}/results",
+        data={"token": token, "lang": "en"},
+        files={"file": ("run1.csv", results.to_csv(index=False).encode(), "text/csv")},
+    )
+    assert r.status_code == 200 and 'role="status"' in r.text, r.text[-1500:]
+    added = re.search(r"B7: ([\d,]+) results? added", r.text)
+    # every reaction of the first run (the control wells are checked, not counted)
+    assert added and int(added.group(1).replace(",", "")) == batch["summary"]["reactions_next_run"]
+    statuses = c.get(f"/batches/{batch['id']}/tables/statuses.csv")
+    assert statuses.status_code == 200
+    assert csv_of(statuses).equals(
+        csv_of(c.get(f"/v1/batches/{batch['id']}/tables/statuses.csv", headers=lab))
+    )
+    r = c.post(  # without the token: refused, nothing recorded twice
+        f"/batches/{batch['id']}/results",
+        data={"token": "", "lang": "en"},
+        files={"file": ("run1.csv", results.to_csv(index=False).encode(), "text/csv")},
+    )
+    assert r.status_code == 403
+    district = service.key("district", "tiny/a")["Authorization"].split()[1]
+    signed_in(c, district)
+    assert c.get("/batches").status_code == 404
+    assert c.get(f"/batches/{batch['id']}/plates").status_code == 403

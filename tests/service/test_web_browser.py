@@ -168,3 +168,38 @@ def test_the_coordinator_plans_and_reads_the_plan_in_the_browser(browser, live, 
     assert download.value.suggested_filename.endswith(".xlsx")
     assert blocked == [] and errors == []
     page.close()
+
+
+@pytest.mark.parametrize("kind", list(WIDTHS))
+def test_a_lab_sends_its_results_in_the_browser(browser, live, database_url, kind, tmp_path):
+    from tests.service.test_batches import lab_results, new_batch, tiny_json
+
+    db = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    coord = live.key("coordinator", "tiny")
+    lab = live.key("lab", "tiny/cdc")
+    with httpx.Client(base_url=live.url, timeout=60) as c:
+        sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
+        batch, truth = new_batch(c, lab, sid, label="B9")
+        results = lab_results(c, batch["id"], lab, truth)
+    run = tmp_path / "run1.csv"
+    results.to_csv(run, index=False)
+
+    page, blocked, errors = _page(browser, *WIDTHS[kind])
+    page.goto(live.url + "/")
+    page.get_by_label("API key").fill(lab["Authorization"].split()[1])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Batches and results").click()
+    page.get_by_role("heading", name="Batch B9").wait_for()
+    assert _axe(page) == []
+    _shot(page, "batches", kind, db)
+    page.get_by_label("Results file (CSV or XLSX) for B9").set_input_files(str(run))
+    page.get_by_role("button", name="Send the results").click()
+    page.get_by_role("status").wait_for()
+    assert "B9:" in page.get_by_role("status").inner_text()
+    assert _axe(page) == []
+    _shot(page, "batches-sent", kind, db)
+    page.get_by_role("link", name="Plate map (printable)").click()
+    page.wait_for_load_state()
+    assert "B9" in page.content()
+    assert blocked == [] and errors == []
+    page.close()
