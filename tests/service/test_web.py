@@ -495,7 +495,7 @@ def test_labs_and_units_open_their_dispatch_sheets_from_the_home_page(site):
     client = service.client
     coord = {"Authorization": f"Bearer {keys['coordinator']}"}
     plan = daily_plan(client, sid, coord, "2021-10-04", days=2)
-    for role, own in (("lab", "th-cdc"), ("district", "bim-son")):
+    for role in ("lab", "district"):
         signed_in(client, keys[role])
         home = client.get("/?lang=vi")
         link = f"/plan/{plan['id']}/dispatch?lang=vi"
