@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -24,6 +26,8 @@ from labopt.daily.province import first_records
 from labopt.daily.records import RecordError
 from labopt.errors import InputError
 from labopt.numbers import date_text, number_text
+from labopt.scenario import scenario_from_data
+from labopt.scenario.io import save_xlsx
 from labopt.schedule.labels import render as render_item
 from labopt.schedule.labels import value as code_word
 from labopt_api.models import PlanJob
@@ -31,6 +35,7 @@ from labopt_api.protection import STATIC_PREFIX
 from labopt_api.routers import batches as batches_api
 from labopt_api.routers import daily as daily_api
 from labopt_api.routers import plans as plans_api
+from labopt_api.routers import scenarios as scenarios_api
 from labopt_api.schemas import PlanRequest
 from labopt_api.security import Principal
 from labopt_api.store import NotFound, batches, daily_records, plans, scenarios
@@ -118,6 +123,16 @@ def form_lang(request: Request, form: Mapping[str, Any]) -> str:
     return said if said in LANGS else page_lang(request)
 
 
+def refusal(request: Request, form: Mapping[str, Any], lang: str) -> str | None:
+    """Why a form must be refused (sent from another site, or without the visitor's
+    token), else None: one rule for every form of the pages."""
+    if not from_this_site(request):
+        return say("cross_site", lang)
+    if not token_ok(request, str(form.get("token", ""))):
+        return say("expired", lang)
+    return None
+
+
 def _scopes_text(who: Principal, lang: str) -> str:
     if who.is_admin() or "*" in who.scopes:
         return say("everything", lang)
@@ -198,7 +213,7 @@ async def signin(request: Request) -> Response:
 async def signout(request: Request) -> Response:
     form = await request.form()
     response = RedirectResponse("/", status_code=303)
-    if from_this_site(request) and token_ok(request, str(form.get("token", ""))):
+    if refusal(request, form, "en") is None:
         sign_out(response)
     return response
 
@@ -235,8 +250,8 @@ async def day_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     )
     if view is None:
         return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
-    if not from_this_site(request) or not token_ok(request, str(form.get("token", ""))):
-        why = say("cross_site" if not from_this_site(request) else "expired", lang)
+    why = refusal(request, form, lang)
+    if why:
         return render(request, "day.html", lang, visitor, 403, **view, error=why)
     if date is None or problem:
         return render(
@@ -469,8 +484,8 @@ async def plan_request(request: Request, scenario_id: str, visitor: Visitor) -> 
     if view is None:
         return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
     lang = form_lang(request, form)
-    if not from_this_site(request) or not token_ok(request, str(form.get("token", ""))):
-        why = say("cross_site" if not from_this_site(request) else "expired", lang)
+    why = refusal(request, form, lang)
+    if why:
         return render(request, "plans.html", lang, visitor, 403, **view, error=why)
     days_text = str(form.get("days", "")).strip()
     days = whole_number(days_text, lang) if days_text else None
@@ -654,8 +669,8 @@ async def batch_results(request: Request, batch_id: str, visitor: Visitor) -> Re
     if not _may_see_batches(visitor[0]):
         return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
     listed = await run_in_threadpool(_batches, request, visitor[0])
-    if not from_this_site(request) or not token_ok(request, str(form.get("token", ""))):
-        why = say("cross_site" if not from_this_site(request) else "expired", lang)
+    why = refusal(request, form, lang)
+    if why:
         return render(request, "batches.html", lang, visitor, 403, batches=listed, error=why)
     upload = form.get("file")
     if not isinstance(upload, StarletteUpload) or not upload.filename:
@@ -726,3 +741,72 @@ async def _batch_file(
         )
     except NotFound:
         return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+
+
+# ---------------------------------------------------------------------- scenarios
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.post("/scenarios/upload", response_class=HTMLResponse)
+async def scenario_upload(request: Request, visitor: Visitor) -> Response:
+    """A new scenario from an XLSX workbook or a zip of CSV files, through the API's own
+    handler (coordinators and administrators; the scenario's province must be theirs)."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    form = await request.form()
+    lang = form_lang(request, form)
+    who = visitor[0]
+
+    async def home_with(status: int, **said: Any) -> Response:
+        rows = await run_in_threadpool(_readable, request, who)
+        return render(request, "home.html", lang, visitor, status, scenarios=rows, **said)
+
+    why = refusal(request, form, lang)
+    if why:
+        return await home_with(403, error=why)
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUpload) or not upload.filename:
+        return await home_with(422, error=say("no_scenario_file", lang))
+    try:
+        made = await run_in_threadpool(_create_scenario, request, who, upload)
+    except HTTPException as exc:
+        return await home_with(exc.status_code, error=_detail(exc.detail))
+    except InputError as exc:
+        return await home_with(422, error=say("scenario_refused", lang) + "\n" + str(exc))
+    return await home_with(200, notice=say("scenario_added", lang, name=made.name))
+
+
+def _create_scenario(request: Request, who: Principal, upload: Any) -> Any:
+    with request.app.state.db.sessions() as db:
+        return scenarios_api.create_from_file(request, Response(), who, db, upload)
+
+
+@router.get("/scenarios/{scenario_id}/scenario.xlsx")
+async def scenario_download(request: Request, scenario_id: str, visitor: Visitor) -> Response:
+    """The scenario as the workbook ``labopt scenario convert`` writes (it loads back)."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    data = await run_in_threadpool(_workbook, request, visitor[0], scenario_id)
+    if data is None:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    return Response(
+        data,
+        media_type=XLSX_TYPE,
+        headers={"content-disposition": f'attachment; filename="scenario_{scenario_id}.xlsx"'},
+    )
+
+
+def _workbook(request: Request, who: Principal, scenario_id: str) -> bytes | None:
+    with request.app.state.db.sessions() as db:
+        try:
+            record = scenarios.get(db, scenario_id)
+        except NotFound:
+            return None
+        if not who.coordinates(record.province_code):
+            return None
+        scn = scenario_from_data(record.data, source=f"scenario {scenario_id}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_xlsx(scn, Path(tmp) / "scenario.xlsx")
+        return path.read_bytes()

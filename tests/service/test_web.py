@@ -569,3 +569,42 @@ def test_a_lab_uploads_its_results_and_reads_its_statuses(service):
     signed_in(c, district)
     assert c.get("/batches").status_code == 404
     assert c.get(f"/batches/{batch['id']}/plates").status_code == 403
+
+
+def test_the_coordinator_adds_a_scenario_from_a_workbook_and_downloads_it(site, tmp_path):
+    from labopt.scenario.io import load_scenario as load
+
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["coordinator"])
+    book = client.get(f"/scenarios/{sid}/scenario.xlsx")
+    assert book.status_code == 200 and book.content[:2] == b"PK"
+    assert f"scenario_{sid}.xlsx" in book.headers["content-disposition"]
+    path = tmp_path / "th.xlsx"
+    path.write_bytes(book.content)
+    again = load(path)  # the workbook loads back as the same province
+    assert again.province.code == PROVINCE and len(again.districts) > 20
+    token = form_token(keys["coordinator"])
+    r = client.post(
+        "/scenarios/upload",
+        data={"token": token, "lang": "en"},
+        files={"file": ("th.xlsx", book.content, "application/octet-stream")},
+    )
+    assert r.status_code == 200 and 'role="status"' in r.text, r.text[-1000:]
+    assert r.text.count("/scenario.xlsx") == 2  # the scenario twice now
+    r = client.post(
+        "/scenarios/upload",
+        data={"token": token, "lang": "en"},
+        files={"file": ("notes.txt", b"not a scenario", "text/plain")},
+    )
+    assert r.status_code == 422 and 'role="alert"' in r.text and "notes.txt" in r.text
+    r = client.post("/scenarios/upload", data={"token": token})
+    assert r.status_code == 422 and TEXT["en"]["no_scenario_file"] in r.text
+    signed_in(client, keys["district"])
+    assert client.get(f"/scenarios/{sid}/scenario.xlsx").status_code == 404
+    r = client.post(
+        "/scenarios/upload",
+        data={"token": form_token(keys["district"])},
+        files={"file": ("th.xlsx", book.content, "application/octet-stream")},
+    )
+    assert r.status_code == 403
