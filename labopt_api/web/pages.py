@@ -28,6 +28,7 @@ from labopt.errors import InputError
 from labopt.numbers import date_text, number_text
 from labopt.scenario import scenario_from_data
 from labopt.scenario.io import save_xlsx
+from labopt.schedule.labels import column as column_label
 from labopt.schedule.labels import render as render_item
 from labopt.schedule.labels import value as code_word
 from labopt_api.models import PlanJob
@@ -94,6 +95,7 @@ def render(
         lang=lang,
         t=lambda key, **f: say(key, lang, **f),
         num=lambda x: number_text(round(x) if isinstance(x, float) else x, lang),
+        num1=lambda x: number_text(x, lang, ",.1f"),
         day=lambda d: date_text(d, lang),
         code=lambda c: code_word(c, lang) or "",
         static=request.scope.get("root_path", "") + STATIC_PREFIX,
@@ -810,3 +812,49 @@ def _workbook(request: Request, who: Principal, scenario_id: str) -> bytes | Non
     with tempfile.TemporaryDirectory() as tmp:
         path = save_xlsx(scn, Path(tmp) / "scenario.xlsx")
         return path.read_bytes()
+
+
+# ---------------------------------------------------------------------- history
+@router.get("/history/{scenario_id}", response_class=HTMLResponse)
+async def history_page(request: Request, scenario_id: str, visitor: Visitor) -> Response:
+    """Each past day's daily plan beside what happened (the API's history, a coordinator's):
+    per date, samples collected, tested against planned, untested, waiting, turnaround and
+    reactions; the notes on days without records."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    try:
+        out = await run_in_threadpool(_history, request, visitor[0], scenario_id)
+    except HTTPException as exc:
+        return render(
+            request, "message.html", lang, visitor, exc.status_code, text=_detail(exc.detail)
+        )
+    except NotFound:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    if out is None:
+        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    name, history = out
+    columns = list(history.days[0]) if history.days else []
+    heads = [
+        column_label(c, lang) if lang == "vi" else c.replace("_", " ").capitalize() for c in columns
+    ]
+    return render(
+        request,
+        "history.html",
+        lang,
+        visitor,
+        scenario_id=scenario_id,
+        name=name,
+        columns=columns,
+        heads=heads,
+        rows=history.days,
+        notes=history.notes,
+    )
+
+
+def _history(request: Request, who: Principal, scenario_id: str) -> tuple[str, Any] | None:
+    with request.app.state.db.sessions() as db:
+        record = scenarios.get(db, scenario_id)
+        if not who.coordinates(record.province_code):
+            return None
+        return record.name, daily_api.history_json(scenario_id, who, db, None)

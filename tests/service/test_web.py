@@ -608,3 +608,38 @@ def test_the_coordinator_adds_a_scenario_from_a_workbook_and_downloads_it(site, 
         files={"file": ("th.xlsx", book.content, "application/octet-stream")},
     )
     assert r.status_code == 403
+
+
+def test_the_history_page_shows_the_apis_days_in_the_pages_language(site):
+    from tests.service.test_daily import daily_plan
+
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    signed_in(client, keys["coordinator"])
+    before = client.get(f"/v1/scenarios/{sid}/history", headers=coord).json()
+    page = client.get(f"/history/{sid}")
+    assert page.status_code == 200 and page.text.count("<tr>") - 1 == len(before["days"])
+    plan = daily_plan(client, sid, coord, "2021-10-04", days=2)
+    planned = pd.read_csv(
+        io.StringIO(client.get(f"/v1/plans/{plan['id']}/tables/planned.csv", headers=coord).text)
+    )
+    lab, rows = next(iter(planned.groupby("lab")))
+    body = {
+        "rows": [
+            {"lab": lab, "district": r.district, "stream": r.stream, "samples": r.samples}
+            for r in rows.itertuples()
+        ],
+        "date": "2021-10-04",
+    }
+    assert (
+        client.post(f"/v1/scenarios/{sid}/records/tested", json=body, headers=coord).status_code
+        == 200
+    )
+    api = client.get(f"/v1/scenarios/{sid}/history", headers=coord).json()
+    page = client.get(f"/history/{sid}?lang=vi")
+    assert page.status_code == 200
+    assert page.text.count("<tr>") - 1 == len(api["days"]) > 0  # a row per day, and the head
+    assert "Xét nghiệm theo kế hoạch" in page.text and "04/10/2021" in page.text
+    signed_in(client, keys["lab"])
+    assert client.get(f"/history/{sid}").status_code == 404
