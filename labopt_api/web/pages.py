@@ -40,6 +40,8 @@ from labopt_api.routers import scenarios as scenarios_api
 from labopt_api.schemas import PlanRequest
 from labopt_api.security import Principal
 from labopt_api.store import NotFound, batches, daily_records, plans, scenarios
+from labopt_api.web.flow_map import SIZE as MAP_SIZE
+from labopt_api.web.flow_map import flow_map
 from labopt_api.web.session import (
     LANG_COOKIE,
     check_key,
@@ -553,7 +555,9 @@ async def plan_page(request: Request, plan_id: str, visitor: Visitor) -> Respons
     lang = page_lang(request)
     if visitor is None:
         return RedirectResponse("/", status_code=303)
-    view = await run_in_threadpool(_plan_view, request, visitor[0], plan_id, lang)
+    asked = request.query_params.get("day", "1")
+    map_day = int(asked) if asked.isdigit() and 0 < len(asked) < 4 else 1
+    view = await run_in_threadpool(_plan_view, request, visitor[0], plan_id, lang, map_day)
     if view is None:
         return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
     response = render(request, "plan.html", lang, visitor, **view)
@@ -562,7 +566,9 @@ async def plan_page(request: Request, plan_id: str, visitor: Visitor) -> Respons
     return response
 
 
-def _plan_view(request: Request, who: Principal, plan_id: str, lang: str) -> dict | None:
+def _plan_view(
+    request: Request, who: Principal, plan_id: str, lang: str, map_day: int = 1
+) -> dict | None:
     with request.app.state.db.sessions() as db:
         try:
             job = plans.get(db, plan_id)
@@ -571,6 +577,12 @@ def _plan_view(request: Request, who: Principal, plan_id: str, lang: str) -> dic
         if not who.coordinates(job.province_code):
             return None
         names = plans.table_names(db, plan_id)
+        drawn = None
+        if job.status == "done" and "allocations" in names:
+            stored = plans.table(db, plan_id, "allocations")
+            allocations = pd.DataFrame(stored.rows, columns=stored.columns)
+            data = scenarios.get(db, job.scenario_id).data
+            drawn = flow_map(data, allocations, map_day)
     summary = job.summary or {}
     shortfall = [render_item(item, lang) for item in summary.get("shortfall", [])]
     return {
@@ -580,6 +592,9 @@ def _plan_view(request: Request, who: Principal, plan_id: str, lang: str) -> dic
         "targets": summary.get("targets", {}),
         "shortfall": shortfall,
         "tables": [n for n in plans_api.TABLES if n in names],
+        "map": drawn,
+        "map_day": map_day,
+        "map_size": MAP_SIZE,
     }
 
 

@@ -99,6 +99,11 @@ TEXT: dict[str, dict[str, str]] = {
         "batches": "Batches and results",
         "add_scenario": "Add a province's scenario",
         "history": "Plans against what happened",
+        "map_title": "Day {day}: where the samples go",
+        "map_legend": "Circles: units (by the samples they send); squares: labs (by the samples "
+        "they receive); lines: {n:,} samples sent. Point at one for its name and figure.",
+        "map_left_out": "{n:,} places without coordinates are not drawn.",
+        "map_days": "Day of the map",
         "history_title": "{name}: each day's plan against what happened",
         "no_history": "No day is recorded yet.",
         "scenario_file": "Scenario file: an XLSX workbook or a zip of its CSV files",
@@ -218,6 +223,11 @@ TEXT: dict[str, dict[str, str]] = {
         "batches": "Lô mẫu và kết quả",
         "add_scenario": "Thêm kịch bản của một tỉnh",
         "history": "Kế hoạch so với thực tế",
+        "map_title": "Ngày {day}: mẫu được gửi đi đâu",
+        "map_legend": "Hình tròn: đơn vị (theo số mẫu gửi đi); hình vuông: phòng xét nghiệm (theo "
+        "số mẫu nhận); đường nối: {n:,} mẫu được gửi. Trỏ vào để xem tên và số liệu.",
+        "map_left_out": "{n:,} địa điểm không có tọa độ nên không được vẽ.",
+        "map_days": "Ngày của bản đồ",
         "history_title": "{name}: kế hoạch từng ngày so với thực tế",
         "no_history": "Chưa có ngày nào được ghi số liệu.",
         "scenario_file": "Tệp kịch bản: sổ tính XLSX hoặc tệp zip các tệp CSV",

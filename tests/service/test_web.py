@@ -5,6 +5,7 @@ stored as the API's records; what a key may not do refused server-side; both lan
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
@@ -643,3 +644,55 @@ def test_the_history_page_shows_the_apis_days_in_the_pages_language(site):
     assert "Xét nghiệm theo kế hoạch" in page.text and "04/10/2021" in page.text
     signed_in(client, keys["lab"])
     assert client.get(f"/history/{sid}").status_code == 404
+
+
+def test_the_flow_map_draws_each_units_samples_to_each_lab():
+    from labopt.scenario import scenario_to_data
+    from labopt_api.web.flow_map import SIZE, flow_map
+
+    data = json.loads(
+        json.dumps(scenario_to_data(load_scenario(EXAMPLES / "thanh_hoa")), default=str)
+    )
+    data["districts"][0]["lat"] = None  # a unit without coordinates is left out
+    alloc = pd.DataFrame(
+        [
+            {"day": 1, "district": data["districts"][1]["code"], "lab": "th-cdc", "samples": 40},
+            {"day": 1, "district": data["districts"][1]["code"], "lab": "th-cdc", "samples": 10},
+            {"day": 1, "district": data["districts"][2]["code"], "lab": "th-cdc", "samples": 200},
+            {"day": 1, "district": data["districts"][0]["code"], "lab": "th-cdc", "samples": 7},
+            {"day": 2, "district": data["districts"][2]["code"], "lab": "th-cdc", "samples": 9},
+        ]
+    )
+    m = flow_map(data, alloc, 1)
+    assert m.left_out == 1 and m.samples == 257
+    assert sorted(f["n"] for f in m.flows) == [50, 200]  # one line per unit and lab, summed
+    widest = max(m.flows, key=lambda f: f["n"])
+    assert widest["w"] == max(f["w"] for f in m.flows)
+    assert len(m.units) == len(data["districts"]) - 1 and len(m.labs) == len(data["labs"])
+    for p in m.units + m.labs:
+        assert 0 <= p["x"] <= SIZE and 0 <= p["y"] <= SIZE
+    north = max(data["districts"][1:], key=lambda d: d["lat"])["name"]
+    assert min(m.units, key=lambda u: u["y"])["name"] == north  # north is up
+    lab = next(lab for lab in m.labs if lab["name"] == data["labs"][0]["name"])
+    assert lab["n"] == 250 + 7 and flow_map(data, alloc, 3).flows == []
+
+
+def test_the_plan_page_draws_day_ones_flows(site):
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    r = client.post(
+        "/v1/plans",
+        json={"scenario_id": sid, "start_date": "2021-10-04", "days": 2},
+        headers=coord,
+    )
+    plan_id = r.json()["id"]
+    signed_in(client, keys["coordinator"])
+    page = _wait_page(client, f"/plan/{plan_id}?day=2")
+    alloc = pd.read_csv(
+        io.StringIO(client.get(f"/v1/plans/{plan_id}/tables/allocations.csv", headers=coord).text)
+    )
+    pairs = alloc[alloc["day"] == 2].groupby(["district", "lab"])["samples"].sum()
+    assert page.text.count("<line ") == int((pairs > 0).sum()) > 0
+    assert '<svg class="map"' in page.text and 'role="img"' in page.text
+    assert client.get(f"/plan/{plan_id}?day=abc").status_code == 200  # day 1 then

@@ -151,7 +151,7 @@ def test_the_coordinator_plans_and_reads_the_plan_in_the_browser(browser, live, 
     page.goto(live.url + "/?lang=vi")
     page.get_by_label("Khóa API").fill(coord)
     page.get_by_role("button", name="Đăng nhập").click()
-    page.get_by_role("link", name="Kế hoạch").click()
+    page.get_by_role("link", name="Kế hoạch", exact=True).click()
     assert _axe(page) == []
     _shot(page, "plans", kind, db)
     page.get_by_label("Số ngày").fill("3")
