@@ -8,6 +8,7 @@ the two cannot disagree on what is valid.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import tempfile
 from collections.abc import Mapping
@@ -39,7 +40,7 @@ from labopt_api.routers import plans as plans_api
 from labopt_api.routers import scenarios as scenarios_api
 from labopt_api.schemas import PlanRequest
 from labopt_api.security import Principal
-from labopt_api.store import NotFound, batches, daily_records, plans, scenarios
+from labopt_api.store import Busy, NotFound, batches, daily_records, plans, scenarios
 from labopt_api.web.flow_map import SIZE as MAP_SIZE
 from labopt_api.web.flow_map import flow_map
 from labopt_api.web.session import (
@@ -343,7 +344,9 @@ def _day_view(
             return None
         scn, recs = daily_records.records(db, record)
         uploaded = daily_records.stored(db, scenario_id)["collected"]
+        asks = _plan_asks(db, who, scenario_id, date)
     units = [d for d in scn.districts if who.speaks_for(province, d.code)]
+    names = {s.id: s.named(lang) for s in scn.streams}
     got = recs.collected
     day = date.isoformat()
     by_key = ["district", "stream"]
@@ -371,8 +374,38 @@ def _day_view(
                     "planned": int(planned[key]) if key in planned.index else None,
                 }
             )
-        rows.append({"code": d.code, "name": d.name, "cells": cells})
-    return {"scenario_id": scenario_id, "province": scn.province.name, "date": date, "units": rows}
+        mine = asks[asks["district"] == d.code] if len(asks) else asks
+        asked = [
+            {
+                "stream": names.get(str(r.stream), str(r.stream)),
+                "lab": str(r.lab_name),
+                "samples": int(r.samples),
+                "pool": int(r.pool_size),
+            }
+            for r in mine.itertuples(index=False)
+        ]
+        rows.append({"code": d.code, "name": d.name, "cells": cells, "asks": asked})
+    return {
+        "scenario_id": scenario_id,
+        "province": scn.province.name,
+        "date": date,
+        "units": rows,
+        "planned_day": len(asks) > 0,
+    }
+
+
+def _plan_asks(db: Any, who: Principal, scenario_id: str, date: dt.date) -> pd.DataFrame:
+    """Where the newest daily plan for ``date`` sends each unit's samples that day (its
+    dispatch_units rows), or no rows when no daily plan for that date is done."""
+    newest = db.execute(
+        plans.listing(who, scenario_id)
+        .where(PlanJob.daily.is_(True), PlanJob.status == "done", PlanJob.start_date == date)
+        .limit(1)
+    ).first()
+    if newest is None or "dispatch_units" not in plans.table_names(db, newest[0].id):
+        return pd.DataFrame(columns=["district", "stream", "lab_name", "samples", "pool_size"])
+    stored = plans.table(db, newest[0].id, "dispatch_units")
+    return pd.DataFrame(stored.rows, columns=stored.columns)
 
 
 def _on(rows: pd.DataFrame, day: str) -> pd.DataFrame:
@@ -471,7 +504,9 @@ async def plans_page(request: Request, scenario_id: str, visitor: Visitor) -> Re
     lang = page_lang(request)
     if visitor is None:
         return RedirectResponse("/", status_code=303)
-    view = await run_in_threadpool(_plans_view, request, visitor[0], scenario_id)
+    view = await run_in_threadpool(
+        _plans_view, request, visitor[0], scenario_id, request.query_params.get("page")
+    )
     if view is None:
         return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
     return render(request, "plans.html", lang, visitor, **view)
@@ -484,9 +519,12 @@ async def plan_request(request: Request, scenario_id: str, visitor: Visitor) -> 
     if visitor is None:
         return RedirectResponse("/", status_code=303)
     form = await request.form()
-    view = await run_in_threadpool(_plans_view, request, visitor[0], scenario_id)
+    view = await run_in_threadpool(
+        _plans_view, request, visitor[0], scenario_id, request.query_params.get("page")
+    )
     if view is None:
         return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+    view["typed"] = {k: str(form.get(k, "")) for k in ("start_date", "days", "daily")}
     lang = form_lang(request, form)
     why = refusal(request, form, lang)
     if why:
@@ -507,33 +545,49 @@ async def plan_request(request: Request, scenario_id: str, visitor: Visitor) -> 
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         why = "; ".join(e["msg"] for e in getattr(exc, "errors", list)()) or str(exc)
         return render(request, "plans.html", lang, visitor, 422, **view, error=why)
-    plan_id, why = await run_in_threadpool(_submit, request, visitor[0], body)
+    plan_id, why, status = await run_in_threadpool(_submit, request, visitor[0], body)
     if plan_id is None:
-        return render(request, "plans.html", lang, visitor, 422, **view, error=why)
-    return RedirectResponse(f"/plan/{plan_id}", status_code=303)
+        response = render(request, "plans.html", lang, visitor, status, **view, error=why)
+        if status == 429:
+            response.headers["retry-after"] = "10"
+        return response
+    return RedirectResponse(f"/plan/{plan_id}?lang={lang}", status_code=303)
 
 
-def _submit(request: Request, who: Principal, body: PlanRequest) -> tuple[str | None, str]:
-    """(the new plan's id, "") or (None, why it was refused)."""
+def _submit(request: Request, who: Principal, body: PlanRequest) -> tuple[str | None, str, int]:
+    """(the new plan's id, "", 303) or (None, why it was refused, the status to answer)."""
     with request.app.state.db.sessions() as db:
         try:
             out = plans_api.submit(body, request, who, db)
         except HTTPException as exc:
-            return None, _detail(exc.detail)
-        except InputError as exc:
-            return None, str(exc)
+            return None, _detail(exc.detail), exc.status_code
+        except (InputError, NotFound, Busy) as exc:
+            return None, _detail(exc), 409 if isinstance(exc, Busy) else 422
     if isinstance(out, Response):  # the queue is full (429)
-        return None, bytes(out.body).decode()
-    return str(out.id), ""
+        return None, _detail(json.loads(bytes(out.body))["detail"]), out.status_code
+    return str(out.id), "", 303
+
+
+DETAIL_CHARS = 400  # an error's text shown on a page at most (it may echo what was sent)
 
 
 def _detail(detail: Any) -> str:
+    """An API error's ``detail`` as a sentence (a list of problems joined), capped."""
     if isinstance(detail, list):
-        return "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
-    return str(detail)
+        text = "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
+    else:
+        text = str(detail)
+    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
 
 
-def _plans_view(request: Request, who: Principal, scenario_id: str) -> dict[str, Any] | None:
+def page_number(text: str | None) -> int:
+    """A list's page (1 = the newest), as asked; 1 when not a page number."""
+    return int(text) if text and text.isdigit() and len(text) < 6 and int(text) > 0 else 1
+
+
+def _plans_view(
+    request: Request, who: Principal, scenario_id: str, page: str | None = None
+) -> dict[str, Any] | None:
     with request.app.state.db.sessions() as db:
         try:
             record = scenarios.get(db, scenario_id)
@@ -541,12 +595,16 @@ def _plans_view(request: Request, who: Principal, scenario_id: str) -> dict[str,
             return None
         if not who.coordinates(record.province_code):
             return None
-        jobs = [r[0] for r in db.execute(plans.listing(who, scenario_id).limit(PLANS_SHOWN))]
+        at = page_number(page)
+        q = plans.listing(who, scenario_id).offset((at - 1) * PLANS_SHOWN).limit(PLANS_SHOWN + 1)
+        jobs = [r[0] for r in db.execute(q)]
         return {
             "scenario_id": scenario_id,
             "name": record.name,
             "start": record.start_date,
-            "jobs": jobs,
+            "jobs": jobs[:PLANS_SHOWN],
+            "page": at,
+            "older": len(jobs) > PLANS_SHOWN,
         }
 
 
@@ -559,7 +617,7 @@ async def plan_page(request: Request, plan_id: str, visitor: Visitor) -> Respons
     map_day = int(asked) if asked.isdigit() and 0 < len(asked) < 4 else 1
     view = await run_in_threadpool(_plan_view, request, visitor[0], plan_id, lang, map_day)
     if view is None:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
     response = render(request, "plan.html", lang, visitor, **view)
     if view["job"].status in ("queued", "running"):  # the page follows the plan
         response.headers["refresh"] = str(REFRESH_SECONDS)
@@ -611,7 +669,7 @@ async def plan_table(request: Request, plan_id: str, name: str, visitor: Visitor
             request, "message.html", lang, visitor, exc.status_code, text=_detail(exc.detail)
         )
     except NotFound:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
 
 
 def _table(request: Request, who: Principal, plan_id: str, name: str) -> Response:
@@ -619,11 +677,7 @@ def _table(request: Request, who: Principal, plan_id: str, name: str) -> Respons
         job = plans.get(db, plan_id)
         if not who.coordinates(job.province_code):
             raise NotFound(plan_id)
-        response = plans_api.table(plan_id, name, who, db, None)
-    stem = name.rsplit(".", 1)[0]
-    suffix = name.rsplit(".", 1)[1] if "." in name else "csv"
-    response.headers["content-disposition"] = f'attachment; filename="{stem}.{suffix}"'
-    return response
+        return plans_api.table(plan_id, name, who, db, None)  # its own file name
 
 
 @router.get("/plan/{plan_id}/dispatch")
@@ -641,7 +695,7 @@ async def plan_dispatch(request: Request, plan_id: str, visitor: Visitor) -> Res
             request, "message.html", lang, visitor, exc.status_code, text=_detail(exc.detail)
         )
     except NotFound:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
 
 
 def _dispatch(request: Request, who: Principal, plan_id: str, fmt: str, lang: str) -> Response:
@@ -663,15 +717,20 @@ async def batches_page(request: Request, visitor: Visitor) -> Response:
     if visitor is None:
         return RedirectResponse("/", status_code=303)
     if not _may_see_batches(visitor[0]):
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
-    listed = await run_in_threadpool(_batches, request, visitor[0])
-    return render(request, "batches.html", lang, visitor, batches=listed)
+        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
+    at = page_number(request.query_params.get("page"))
+    listed, older = await run_in_threadpool(_batches, request, visitor[0], at)
+    return render(request, "batches.html", lang, visitor, batches=listed, page=at, older=older)
 
 
-def _batches(request: Request, who: Principal) -> list[Any]:
+def _batches(request: Request, who: Principal, page: int = 1) -> tuple[list[Any], bool]:
+    """One page of the batches ``who`` may see, newest first, and whether older ones exist."""
     with request.app.state.db.sessions() as db:
-        rows = db.execute(batches.listing(who).limit(BATCHES_SHOWN)).all()
-        return [batches_api.batch_out(r[0]) for r in rows]
+        q = batches.listing(who).offset((page - 1) * BATCHES_SHOWN).limit(BATCHES_SHOWN + 1)
+        rows = db.execute(q).all()
+        return [batches_api.batch_out(r[0]) for r in rows[:BATCHES_SHOWN]], len(
+            rows
+        ) > BATCHES_SHOWN
 
 
 @router.post("/batches/{batch_id}/results", response_class=HTMLResponse)
@@ -684,27 +743,30 @@ async def batch_results(request: Request, batch_id: str, visitor: Visitor) -> Re
     form = await request.form()
     lang = form_lang(request, form)
     if not _may_see_batches(visitor[0]):
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
-    listed = await run_in_threadpool(_batches, request, visitor[0])
+        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
+    at = page_number(str(form.get("page", "")))
+    listed, older = await run_in_threadpool(_batches, request, visitor[0], at)
+    shown: dict[str, Any] = {"batches": listed, "page": at, "older": older}
     why = refusal(request, form, lang)
     if why:
-        return render(request, "batches.html", lang, visitor, 403, batches=listed, error=why)
+        return render(request, "batches.html", lang, visitor, 403, **shown, error=why)
     upload = form.get("file")
     if not isinstance(upload, StarletteUpload) or not upload.filename:
         error = say("no_file", lang)
-        return render(request, "batches.html", lang, visitor, 422, batches=listed, error=error)
+        return render(request, "batches.html", lang, visitor, 422, **shown, error=error)
+    correct = form.get("correct") == "on"
     try:
-        out = await run_in_threadpool(_upload, request, visitor[0], batch_id, upload)
+        out = await run_in_threadpool(_upload, request, visitor[0], batch_id, upload, correct)
     except HTTPException as exc:
-        error = _detail(exc.detail)
-        status = exc.status_code
-        return render(request, "batches.html", lang, visitor, status, batches=listed, error=error)
+        error = say("results_refused", lang) + "\n" + _detail(exc.detail)
+        return render(request, "batches.html", lang, visitor, exc.status_code, **shown, error=error)
     except NotFound:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
     except InputError as exc:
         error = say("results_refused", lang) + "\n" + str(exc)
-        return render(request, "batches.html", lang, visitor, 422, batches=listed, error=error)
-    listed = await run_in_threadpool(_batches, request, visitor[0])
+        return render(request, "batches.html", lang, visitor, 422, **shown, error=error)
+    listed, older = await run_in_threadpool(_batches, request, visitor[0], at)
+    shown = {"batches": listed, "page": at, "older": older}
     notice = say(
         "results_saved",
         lang,
@@ -713,14 +775,12 @@ async def batch_results(request: Request, batch_id: str, visitor: Visitor) -> Re
         unchanged=out.unchanged,
         label=out.batch.label,
     )
-    return render(
-        request, "batches.html", lang, visitor, batches=listed, notice=notice, notes=out.notes
-    )
+    return render(request, "batches.html", lang, visitor, **shown, notice=notice, notes=out.notes)
 
 
-def _upload(request: Request, who: Principal, batch_id: str, upload: Any) -> Any:
+def _upload(request: Request, who: Principal, batch_id: str, upload: Any, correct: bool) -> Any:
     with request.app.state.db.sessions() as db:
-        return batches_api.upload_results(batch_id, request, who, db, upload, False)
+        return batches_api.upload_results(batch_id, request, who, db, upload, correct)
 
 
 @router.get("/batches/{batch_id}/plates")
@@ -746,9 +806,7 @@ async def _batch_file(
         with request.app.state.db.sessions() as db:
             if name is None:
                 return batches_api.plate_map(batch_id, request, visitor[0], db, lang)  # type: ignore[arg-type]
-            response = batches_api.table(batch_id, name, request, visitor[0], db, None)
-        response.headers["content-disposition"] = f'attachment; filename="{name}"'
-        return response
+            return batches_api.table(batch_id, name, request, visitor[0], db, None)
 
     try:
         return await run_in_threadpool(read)
@@ -757,7 +815,7 @@ async def _batch_file(
             request, "message.html", lang, visitor, exc.status_code, text=_detail(exc.detail)
         )
     except NotFound:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
 
 
 # ---------------------------------------------------------------------- scenarios
@@ -873,3 +931,29 @@ def _history(request: Request, who: Principal, scenario_id: str) -> tuple[str, A
         if not who.coordinates(record.province_code):
             return None
         return record.name, daily_api.history_json(scenario_id, who, db, None)
+
+
+@router.post("/plan/{plan_id}/cancel")
+async def plan_cancel(request: Request, plan_id: str, visitor: Visitor) -> Response:
+    """Cancel a queued or running plan through the API's own handler."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    form = await request.form()
+    lang = form_lang(request, form)
+    why = refusal(request, form, lang)
+    if why:
+        return render(request, "message.html", lang, visitor, 403, text=why)
+    try:
+        await run_in_threadpool(_cancel, request, visitor[0], plan_id)
+    except HTTPException as exc:
+        text = _detail(exc.detail)
+        return render(request, "message.html", lang, visitor, exc.status_code, text=text)
+    except NotFound:
+        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
+    return RedirectResponse(f"/plan/{plan_id}?lang={lang}", status_code=303)
+
+
+def _cancel(request: Request, who: Principal, plan_id: str) -> None:
+    with request.app.state.db.sessions() as db:
+        plans_api.cancel(plan_id, request, who, db)

@@ -4,6 +4,7 @@ stored as the API's records; what a key may not do refused server-side; both lan
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -269,7 +270,7 @@ def test_the_coordinator_requests_a_plan_follows_it_and_downloads_its_tables(sit
     )
     assert r.status_code == 303, r.text
     url = r.headers["location"]
-    plan_id = url.rsplit("/", 1)[1]
+    plan_id = url.split("?")[0].rsplit("/", 1)[1]
     first = client.get(url)
     assert first.status_code == 200
     done = _wait_page(client, url)
@@ -696,3 +697,114 @@ def test_the_plan_page_draws_day_ones_flows(site):
     assert page.text.count("<line ") == int((pairs > 0).sum()) > 0
     assert '<svg class="map"' in page.text and 'role="img"' in page.text
     assert client.get(f"/plan/{plan_id}?day=abc").status_code == 200  # day 1 then
+
+
+def test_the_day_page_says_what_the_days_plan_asks_of_each_unit(site):
+    from tests.service.test_daily import daily_plan
+
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    signed_in(client, keys["district"])
+
+    def text(url):
+        return html.unescape(client.get(url).text)
+
+    assert TEXT["en"]["plan_asks"] not in text(f"/day/{sid}?date=2021-10-04")
+    plan = daily_plan(client, sid, coord, "2021-10-04", days=2)
+    units = pd.read_csv(
+        io.StringIO(
+            client.get(
+                f"/v1/plans/{plan['id']}/tables/dispatch_units.csv",
+                headers={"Authorization": f"Bearer {keys['district']}"},
+            ).text
+        )
+    )
+    page = text(f"/day/{sid}?date=2021-10-04")
+    assert TEXT["en"]["plan_asks"] in page
+    for r in units.itertuples():  # every row of its dispatch sheet, said in words
+        assert f"{r.samples:,} sample" in page and str(r.lab_name) in page
+    assert len(units) > 0 and set(units["district"]) == {"bim-son"}
+    assert TEXT["en"]["plan_asks"] not in text(f"/day/{sid}?date=2021-10-06")
+
+
+# ---------------------------------------------------------------------- a second review
+def test_every_batch_is_reachable_page_by_page_and_results_can_be_corrected(service, monkeypatch):
+    from labopt_api.web import pages
+    from tests.service.test_batches import lab_results, new_batch, tiny_json
+
+    monkeypatch.setattr(pages, "BATCHES_SHOWN", 2)
+    c = service.client
+    coord = service.key("coordinator", "tiny")
+    lab = service.key("lab", "tiny/cdc")
+    sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
+    made = [new_batch(c, lab, sid, label=f"L{i}")[0]["label"] for i in range(5)]
+    key = lab["Authorization"].split()[1]
+    signed_in(c, key)
+    seen, page = [], 1
+    while True:
+        r = c.get(f"/batches?page={page}")
+        seen += re.findall(r"Batch (L\d)</h2>", r.text)
+        if "?page=" + str(page + 1) not in r.text:
+            break
+        page += 1
+    assert sorted(seen) == sorted(made) and page == 3
+    # the oldest batch: its results, then one corrected
+    first, truth = new_batch(c, lab, sid, label="L9")
+    results = lab_results(c, first["id"], lab, truth)
+    token = form_token(key)
+
+    def send(table, correct):
+        data = {"token": token, "lang": "en", "page": "1", **({"correct": "on"} if correct else {})}
+        files = {"file": ("run.csv", table.to_csv(index=False).encode(), "text/csv")}
+        return c.post(f"/batches/{first['id']}/results", data=data, files=files)
+
+    assert send(results, False).status_code == 200
+    flipped = results.copy()
+    row = flipped.index[flipped["result"] == "negative"][0]
+    flipped.loc[row, "result"] = "positive"
+    refused = send(flipped, False)
+    assert refused.status_code == 422 and TEXT["en"]["results_refused"] in refused.text
+    fixed = send(flipped, True)
+    assert fixed.status_code == 200 and "1 corrected" in fixed.text, fixed.text[-800:]
+    table = c.get(f"/batches/{first['id']}/tables/statuses.xlsx")
+    assert 'filename="L9_statuses.xlsx"' in table.headers["content-disposition"]
+
+
+def test_a_full_queue_says_so_and_a_refused_request_keeps_what_was_typed(site, monkeypatch):
+    from labopt_api.store import plans as plan_store
+
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["coordinator"])
+    token = form_token(keys["coordinator"])
+    typed = {"token": token, "start_date": "2021-10-06", "days": "300", "daily": "on"}
+    r = client.post(f"/plans/{sid}", data=typed)
+    assert r.status_code == 422
+    assert 'value="2021-10-06"' in r.text and 'value="300"' in r.text and "checked" in r.text
+    monkeypatch.setattr(plan_store, "enqueue", lambda *a, **k: False)
+    r = client.post(f"/plans/{sid}", data={"token": token, "days": "2"})
+    assert r.status_code == 429 and r.headers["retry-after"] == "10"
+    alert = re.search(r'role="alert">([^<]*)<', r.text).group(1)
+    assert "already waiting" in alert and "{" not in alert
+
+
+def test_a_plan_is_cancelled_from_its_page(site, monkeypatch):
+    service, sid, keys = site
+    client = service.client
+    service.app.state.workers.stop()  # nothing picks the plan up: it stays queued
+    signed_in(client, keys["coordinator"])
+    token = form_token(keys["coordinator"])
+    r = client.post(f"/plans/{sid}", data={"token": token, "days": "2"}, follow_redirects=False)
+    url = r.headers["location"]
+    page = client.get(url)
+    assert "refresh" in page.headers and TEXT["en"]["cancel"] in page.text
+    plan_id = url.split("?")[0].rsplit("/", 1)[1]
+    r = client.post(f"/plan/{plan_id}/cancel", data={"token": ""})
+    assert r.status_code == 403 and TEXT["en"]["expired"] in r.text
+    r = client.post(f"/plan/{plan_id}/cancel", data={"token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(url)
+    assert TEXT["en"]["status_cancelled"] in page.text and "refresh" not in page.headers
+    again = client.post(f"/plan/{plan_id}/cancel", data={"token": token})
+    assert again.status_code == 409  # a cancelled plan: the API's answer, said on the page
