@@ -205,7 +205,7 @@ def test_ratio_multiplex_search_against_every_design_in_turn():
     joint = (0.95, 0.02, 0.02, 0.01)
     designs = [Design.parse("IT", "1")] + [Design.parse("D2", str(k)) for k in range(2, 13)]
     for pool in range(3, 13):
-        for parts in _partitions(pool, pool - 1):
+        for parts in nb._partitions(pool, pool - 1):
             if parts[0] > 1:
                 designs.append(Design.parse("D3", f"{pool}:{','.join(map(str, parts))}"))
 
@@ -227,12 +227,3 @@ def test_ratio_multiplex_search_against_every_design_in_turn():
         designs=len(designs),
     )
     assert search().best.config == every_design().config
-
-
-def _partitions(n: int, largest: int):
-    if n == 0:
-        yield ()
-        return
-    for first in range(min(n, largest), 0, -1):
-        for rest in _partitions(n - first, first):
-            yield (first, *rest)

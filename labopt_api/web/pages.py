@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -128,6 +128,29 @@ def form_lang(request: Request, form: Mapping[str, Any]) -> str:
     return said if said in LANGS else page_lang(request)
 
 
+def message(
+    request: Request, lang: str, visitor: tuple[Principal, str] | None, status: int, text: str
+) -> HTMLResponse:
+    """A page that says one thing (a refusal, a page not found), with its status."""
+    return render(request, "message.html", lang, visitor, status, text=text)
+
+
+async def through_api(
+    request: Request,
+    lang: str,
+    visitor: tuple[Principal, str] | None,
+    work: Callable[[], Response],
+) -> Response:
+    """``work`` (a call of an API handler, with its own checks) in a worker thread; its
+    refusals said as a page, in the API's words."""
+    try:
+        return await run_in_threadpool(work)
+    except HTTPException as exc:
+        return message(request, lang, visitor, exc.status_code, _detail(exc.detail))
+    except NotFound:
+        return message(request, lang, visitor, 404, say("no_such", lang))
+
+
 def refusal(request: Request, form: Mapping[str, Any], lang: str) -> str | None:
     """Why a form must be refused (sent from another site, or without the visitor's
     token), else None: one rule for every form of the pages."""
@@ -235,7 +258,7 @@ async def day_page(request: Request, scenario_id: str, visitor: Visitor) -> Resp
         _day_view, request, visitor[0], scenario_id, date or _today(), {}, lang
     )
     if view is None:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return message(request, lang, visitor, 404, say("not_found", lang))
     error = say("bad_date", lang) if date is None else None
     return render(request, "day.html", lang, visitor, 422 if error else 200, **view, error=error)
 
@@ -254,7 +277,7 @@ async def day_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
         _day_view, request, visitor[0], scenario_id, shown, entered, lang
     )
     if view is None:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return message(request, lang, visitor, 404, say("not_found", lang))
     why = refusal(request, form, lang)
     if why:
         return render(request, "day.html", lang, visitor, 403, **view, error=why)
@@ -268,7 +291,7 @@ async def day_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     if not outcome["errors"] and not outcome.get("error"):  # saved: show what is recorded
         view = await run_in_threadpool(_day_view, request, visitor[0], scenario_id, date, {}, lang)
         if view is None:
-            return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+            return message(request, lang, visitor, 404, say("not_found", lang))
     status = 403 if outcome.get("forbidden") else 422 if outcome.get("error") else 200
     return render(request, "day.html", lang, visitor, status, **view, **outcome)
 
@@ -508,7 +531,7 @@ async def plans_page(request: Request, scenario_id: str, visitor: Visitor) -> Re
         _plans_view, request, visitor[0], scenario_id, request.query_params.get("page")
     )
     if view is None:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return message(request, lang, visitor, 404, say("not_found", lang))
     return render(request, "plans.html", lang, visitor, **view)
 
 
@@ -523,7 +546,7 @@ async def plan_request(request: Request, scenario_id: str, visitor: Visitor) -> 
         _plans_view, request, visitor[0], scenario_id, request.query_params.get("page")
     )
     if view is None:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return message(request, lang, visitor, 404, say("not_found", lang))
     view["typed"] = {k: str(form.get(k, "")) for k in ("start_date", "days", "daily")}
     lang = form_lang(request, form)
     why = refusal(request, form, lang)
@@ -580,9 +603,17 @@ def _detail(detail: Any) -> str:
     return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
 
 
-def page_number(text: str | None) -> int:
-    """A list's page (1 = the newest), as asked; 1 when not a page number."""
+def number_asked(text: str | None) -> int:
+    """A whole number from 1 asked in the address (a list's page, 1 = the newest; a plan's
+    day), or 1 when it is not one."""
     return int(text) if text and text.isdigit() and len(text) < 6 and int(text) > 0 else 1
+
+
+def one_page(db: Any, query: Any, page: int, size: int) -> tuple[list[Any], bool]:
+    """Page ``page`` of ``size`` rows of a newest-first listing, and whether older rows
+    follow."""
+    rows = [r[0] for r in db.execute(query.offset((page - 1) * size).limit(size + 1))]
+    return rows[:size], len(rows) > size
 
 
 def _plans_view(
@@ -595,16 +626,15 @@ def _plans_view(
             return None
         if not who.coordinates(record.province_code):
             return None
-        at = page_number(page)
-        q = plans.listing(who, scenario_id).offset((at - 1) * PLANS_SHOWN).limit(PLANS_SHOWN + 1)
-        jobs = [r[0] for r in db.execute(q)]
+        at = number_asked(page)
+        jobs, older = one_page(db, plans.listing(who, scenario_id), at, PLANS_SHOWN)
         return {
             "scenario_id": scenario_id,
             "name": record.name,
             "start": record.start_date,
-            "jobs": jobs[:PLANS_SHOWN],
+            "jobs": jobs,
             "page": at,
-            "older": len(jobs) > PLANS_SHOWN,
+            "older": older,
         }
 
 
@@ -613,11 +643,10 @@ async def plan_page(request: Request, plan_id: str, visitor: Visitor) -> Respons
     lang = page_lang(request)
     if visitor is None:
         return RedirectResponse("/", status_code=303)
-    asked = request.query_params.get("day", "1")
-    map_day = int(asked) if asked.isdigit() and 0 < len(asked) < 4 else 1
+    map_day = number_asked(request.query_params.get("day"))
     view = await run_in_threadpool(_plan_view, request, visitor[0], plan_id, lang, map_day)
     if view is None:
-        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
+        return message(request, lang, visitor, 404, say("no_such", lang))
     response = render(request, "plan.html", lang, visitor, **view)
     if view["job"].status in ("queued", "running"):  # the page follows the plan
         response.headers["refresh"] = str(REFRESH_SECONDS)
@@ -662,14 +691,8 @@ async def plan_table(request: Request, plan_id: str, name: str, visitor: Visitor
     lang = page_lang(request)
     if visitor is None:
         return RedirectResponse("/", status_code=303)
-    try:
-        return await run_in_threadpool(_table, request, visitor[0], plan_id, name)
-    except HTTPException as exc:
-        return render(
-            request, "message.html", lang, visitor, exc.status_code, text=_detail(exc.detail)
-        )
-    except NotFound:
-        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
+    who = visitor[0]
+    return await through_api(request, lang, visitor, lambda: _table(request, who, plan_id, name))
 
 
 def _table(request: Request, who: Principal, plan_id: str, name: str) -> Response:
@@ -688,14 +711,10 @@ async def plan_dispatch(request: Request, plan_id: str, visitor: Visitor) -> Res
     if visitor is None:
         return RedirectResponse("/", status_code=303)
     fmt = "xlsx" if request.query_params.get("format") == "xlsx" else "html"
-    try:
-        return await run_in_threadpool(_dispatch, request, visitor[0], plan_id, fmt, lang)
-    except HTTPException as exc:
-        return render(
-            request, "message.html", lang, visitor, exc.status_code, text=_detail(exc.detail)
-        )
-    except NotFound:
-        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
+    who = visitor[0]
+    return await through_api(
+        request, lang, visitor, lambda: _dispatch(request, who, plan_id, fmt, lang)
+    )
 
 
 def _dispatch(request: Request, who: Principal, plan_id: str, fmt: str, lang: str) -> Response:
@@ -717,8 +736,8 @@ async def batches_page(request: Request, visitor: Visitor) -> Response:
     if visitor is None:
         return RedirectResponse("/", status_code=303)
     if not _may_see_batches(visitor[0]):
-        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
-    at = page_number(request.query_params.get("page"))
+        return message(request, lang, visitor, 404, say("no_such", lang))
+    at = number_asked(request.query_params.get("page"))
     listed, older = await run_in_threadpool(_batches, request, visitor[0], at)
     return render(request, "batches.html", lang, visitor, batches=listed, page=at, older=older)
 
@@ -726,11 +745,8 @@ async def batches_page(request: Request, visitor: Visitor) -> Response:
 def _batches(request: Request, who: Principal, page: int = 1) -> tuple[list[Any], bool]:
     """One page of the batches ``who`` may see, newest first, and whether older ones exist."""
     with request.app.state.db.sessions() as db:
-        q = batches.listing(who).offset((page - 1) * BATCHES_SHOWN).limit(BATCHES_SHOWN + 1)
-        rows = db.execute(q).all()
-        return [batches_api.batch_out(r[0]) for r in rows[:BATCHES_SHOWN]], len(
-            rows
-        ) > BATCHES_SHOWN
+        rows, older = one_page(db, batches.listing(who), page, BATCHES_SHOWN)
+        return [batches_api.batch_out(r) for r in rows], older
 
 
 @router.post("/batches/{batch_id}/results", response_class=HTMLResponse)
@@ -743,8 +759,8 @@ async def batch_results(request: Request, batch_id: str, visitor: Visitor) -> Re
     form = await request.form()
     lang = form_lang(request, form)
     if not _may_see_batches(visitor[0]):
-        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
-    at = page_number(str(form.get("page", "")))
+        return message(request, lang, visitor, 404, say("no_such", lang))
+    at = number_asked(str(form.get("page", "")))
     listed, older = await run_in_threadpool(_batches, request, visitor[0], at)
     shown: dict[str, Any] = {"batches": listed, "page": at, "older": older}
     why = refusal(request, form, lang)
@@ -761,7 +777,7 @@ async def batch_results(request: Request, batch_id: str, visitor: Visitor) -> Re
         error = say("results_refused", lang) + "\n" + _detail(exc.detail)
         return render(request, "batches.html", lang, visitor, exc.status_code, **shown, error=error)
     except NotFound:
-        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
+        return message(request, lang, visitor, 404, say("no_such", lang))
     except InputError as exc:
         error = say("results_refused", lang) + "\n" + str(exc)
         return render(request, "batches.html", lang, visitor, 422, **shown, error=error)
@@ -808,14 +824,7 @@ async def _batch_file(
                 return batches_api.plate_map(batch_id, request, visitor[0], db, lang)  # type: ignore[arg-type]
             return batches_api.table(batch_id, name, request, visitor[0], db, None)
 
-    try:
-        return await run_in_threadpool(read)
-    except HTTPException as exc:
-        return render(
-            request, "message.html", lang, visitor, exc.status_code, text=_detail(exc.detail)
-        )
-    except NotFound:
-        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
+    return await through_api(request, lang, visitor, read)
 
 
 # ---------------------------------------------------------------------- scenarios
@@ -865,7 +874,7 @@ async def scenario_download(request: Request, scenario_id: str, visitor: Visitor
         return RedirectResponse("/", status_code=303)
     data = await run_in_threadpool(_workbook, request, visitor[0], scenario_id)
     if data is None:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return message(request, lang, visitor, 404, say("not_found", lang))
     return Response(
         data,
         media_type=XLSX_TYPE,
@@ -899,13 +908,11 @@ async def history_page(request: Request, scenario_id: str, visitor: Visitor) -> 
     try:
         out = await run_in_threadpool(_history, request, visitor[0], scenario_id)
     except HTTPException as exc:
-        return render(
-            request, "message.html", lang, visitor, exc.status_code, text=_detail(exc.detail)
-        )
+        return message(request, lang, visitor, exc.status_code, _detail(exc.detail))
     except NotFound:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return message(request, lang, visitor, 404, say("not_found", lang))
     if out is None:
-        return render(request, "message.html", lang, visitor, 404, text=say("not_found", lang))
+        return message(request, lang, visitor, 404, say("not_found", lang))
     name, history = out
     columns = list(history.days[0]) if history.days else []
     heads = [
@@ -943,17 +950,12 @@ async def plan_cancel(request: Request, plan_id: str, visitor: Visitor) -> Respo
     lang = form_lang(request, form)
     why = refusal(request, form, lang)
     if why:
-        return render(request, "message.html", lang, visitor, 403, text=why)
-    try:
-        await run_in_threadpool(_cancel, request, visitor[0], plan_id)
-    except HTTPException as exc:
-        text = _detail(exc.detail)
-        return render(request, "message.html", lang, visitor, exc.status_code, text=text)
-    except NotFound:
-        return render(request, "message.html", lang, visitor, 404, text=say("no_such", lang))
-    return RedirectResponse(f"/plan/{plan_id}?lang={lang}", status_code=303)
+        return message(request, lang, visitor, 403, why)
+    who = visitor[0]
+    return await through_api(request, lang, visitor, lambda: _cancel(request, who, plan_id, lang))
 
 
-def _cancel(request: Request, who: Principal, plan_id: str) -> None:
+def _cancel(request: Request, who: Principal, plan_id: str, lang: str) -> Response:
     with request.app.state.db.sessions() as db:
         plans_api.cancel(plan_id, request, who, db)
+    return RedirectResponse(f"/plan/{plan_id}?lang={lang}", status_code=303)

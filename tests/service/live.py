@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -114,3 +115,25 @@ class LiveServer:
         for s in scopes:
             args += ["--scope", s]
         return {"Authorization": f"Bearer {self.cli(*args)['key']}"}
+
+
+def local_only_page(browser, width: int = 1280, height: int = 900):
+    """A browser page where every request that does not go to 127.0.0.1 (or a data: or blob:
+    address) is aborted and remembered; console errors are remembered too. Returns (page,
+    blocked addresses, errors)."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, blocked, errors

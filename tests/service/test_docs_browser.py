@@ -7,12 +7,11 @@ import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
 
-from tests.service.live import LiveServer
+from tests.service.live import LiveServer, local_only_page
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +37,10 @@ def test_the_documentation_assets_are_in_the_package():
         assert (static / name).read_bytes(), name
 
 
-def test_a_built_package_ships_the_documentation_assets(tmp_path):
+def test_a_built_package_ships_the_documentation_assets_and_the_pages(tmp_path):
     """What ``pip install .`` copies (setuptools' build_py: packages and package_data) holds
-    every asset the documentation pages load, byte for byte."""
+    every asset the documentation pages and the web app's pages load, and every template of
+    the pages, byte for byte: `labopt serve` from an installed package serves the same."""
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "setup.py", "-q", "build_py", "-d", str(tmp_path)],
@@ -51,31 +51,22 @@ def test_a_built_package_ships_the_documentation_assets(tmp_path):
         timeout=300,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    source = root / "labopt_api" / "static"
-    files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
-    assert len(files) >= 9
+    package = root / "labopt_api"
+    files = sorted(
+        p.relative_to(package)
+        for folder in ("static", "web/templates")
+        for p in (package / folder).rglob("*")
+        if p.is_file()
+    )
+    assert len(files) >= 15 and Path("static/web/app.css") in files
     for rel in files:
-        built = tmp_path / "labopt_api" / "static" / rel
-        assert built.is_file() and built.read_bytes() == (source / rel).read_bytes(), rel
+        built = tmp_path / "labopt_api" / rel
+        assert built.is_file() and built.read_bytes() == (package / rel).read_bytes(), rel
 
 
 def _open(browser, url: str):
     """A page where anything not served by 127.0.0.1 is aborted (and remembered)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    blocked, errors = [], []
-
-    def route(r):
-        if urlsplit(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith(
-            ("data:", "blob:")
-        ):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, blocked, errors = local_only_page(browser)
     page.goto(url)
     return page, blocked, errors
 

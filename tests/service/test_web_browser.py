@@ -10,14 +10,13 @@ import io
 import os
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pandas as pd
 import pytest
 
 from labopt.scenario import load_scenario
-from tests.service.live import LiveServer
+from tests.service.live import LiveServer, local_only_page
 from tests.service.test_daily import EXAMPLES, as_json
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -31,25 +30,6 @@ def live(database_url):
     server = LiveServer(database_url).start()
     yield server
     server.stop()
-
-
-def _page(browser, width: int, height: int):
-    """A page where anything not served by 127.0.0.1 is aborted (and remembered)."""
-    page = browser.new_page(viewport={"width": width, "height": height})
-    blocked: list[str] = []
-    errors: list[str] = []
-
-    def route(r):
-        if urlsplit(r.request.url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return page, blocked, errors
 
 
 def _axe(page) -> list[str]:
@@ -83,7 +63,7 @@ def test_a_district_enters_its_day_in_the_browser(browser, live, database_url, k
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
 
-    page, blocked, errors = _page(browser, *WIDTHS[kind])
+    page, blocked, errors = local_only_page(browser, *WIDTHS[kind])
     t0 = time.perf_counter()
     page.goto(live.url + "/")
     first_load = time.perf_counter() - t0
@@ -147,7 +127,7 @@ def test_the_coordinator_plans_and_reads_the_plan_in_the_browser(browser, live, 
     r = httpx.post(live.url + "/v1/scenarios", json=scn, headers=coord_headers, timeout=60)
     assert r.status_code == 201, r.text
 
-    page, blocked, errors = _page(browser, *WIDTHS[kind])
+    page, blocked, errors = local_only_page(browser, *WIDTHS[kind])
     page.goto(live.url + "/?lang=vi")
     page.get_by_label("Khóa API").fill(coord)
     page.get_by_role("button", name="Đăng nhập").click()
@@ -184,7 +164,7 @@ def test_a_lab_sends_its_results_in_the_browser(browser, live, database_url, kin
     run = tmp_path / "run1.csv"
     results.to_csv(run, index=False)
 
-    page, blocked, errors = _page(browser, *WIDTHS[kind])
+    page, blocked, errors = local_only_page(browser, *WIDTHS[kind])
     page.goto(live.url + "/")
     page.get_by_label("API key").fill(lab["Authorization"].split()[1])
     page.get_by_role("button", name="Sign in").click()
