@@ -29,6 +29,7 @@ COLUMNS = {
         "waiting": "Chờ sang ngày sau",
         "untested": "Không được xét nghiệm",
         "tested_within_turnaround": "Có kết quả trong thời hạn",
+        "prevalence": "Tỷ lệ dương tính giả định",
         "status": "Trạng thái",
         "capacity": "Công suất sử dụng được (phản ứng/ngày)",
         "capacity_without_reagent": "Công suất chưa tính sinh phẩm (phản ứng/ngày)",

@@ -34,7 +34,13 @@ NUMBERED_LABS = 30  # and writes each lab-day's share up to this many
 REAGENT_LABS = 8  # the reagent chart's panels: the labs with the largest shipments
 
 
-PERCENT_COLUMNS = ("utilisation", "overflow_risk", "design_prevalence", "detection_probability")
+PERCENT_COLUMNS = (
+    "utilisation",
+    "overflow_risk",
+    "design_prevalence",
+    "detection_probability",
+    "prevalence",
+)
 DATE_COLUMNS = ("date", "arrival_date")
 
 

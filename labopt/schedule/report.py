@@ -4,9 +4,10 @@ Tables (pandas DataFrames; samples and reactions per day):
 - allocations: day, date, district, district_name, stream, lab, lab_name, samples, algorithm,
   config, pool_size, pools, reactions (expected, retests included), travel_hours;
 - status: day, date, district, stream, demand, tested, waiting (at the end of the day),
-  untested (spoiled that day), tested_within_turnaround; with a backlog, waiting_before
-  (waiting at the start of the day: waiting_before + demand = tested + waiting + untested,
-  + not_collected with kits);
+  untested (spoiled that day), tested_within_turnaround, prevalence (the fraction positive the
+  plan assumed for the unit's stream that day: its estimate, else the province's); with a
+  backlog, waiting_before (waiting at the start of the day: waiting_before + demand = tested +
+  waiting + untested, + not_collected with kits);
 - labs: lab, lab_name, status, day, capacity (usable: the least of PCR, extraction, staff and
   the reagent on hand that day; 0 for a standby lab on a day it is not switched on),
   reactions (expected), reserve (for retest variability), utilisation (of the usable
@@ -330,6 +331,8 @@ def build_report(plan: Plan) -> PlanReport:
         "waiting": plan.waiting.ravel().astype(int),
         "untested": plan.untested.ravel().astype(int),
         "tested_within_turnaround": np.floor(fresh * share + 1e-9).ravel().astype(int),
+        # what the designs were chosen for: the unit's estimate that day, else the province's
+        "prevalence": inp.prevalence.ravel(),
     }
     if plan.uncollected is not None:  # collection kits limit some units
         columns["not_collected"] = plan.uncollected.ravel().astype(int)

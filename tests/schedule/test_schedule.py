@@ -54,6 +54,8 @@ def test_a_day_without_demand_rows_is_planned_and_checked_at_the_base_prevalence
     demand = pd.read_csv(folder / "demand.csv")
     demand = demand[demand["day"] != 3].copy()
     demand.loc[demand["day"] == 2, "samples"] *= 4
+    first_unit = demand["district"] == demand["district"].iloc[0]
+    demand["prevalence"] = np.where(first_unit & (demand["day"] == 2), 0.2, np.nan)
     demand.to_csv(folder / "demand.csv", index=False)
     scn = load_scenario(folder)
     rep = plan_scenario(scn)
@@ -67,6 +69,15 @@ def test_a_day_without_demand_rows_is_planned_and_checked_at_the_base_prevalence
     ]
     assert not pooled3.empty
     assert (day3[day3["lab"].isin(pooled3["lab"])]["retest_sd"] > 0).all()
+    # the status table says which prevalence each row was planned at: the day's own, else
+    # the unit's base (read here from the files, not from the plan's input)
+    base = pd.read_csv(folder / "prevalence.csv").set_index(["district", "stream"])
+    own = demand.set_index(["day", "district", "stream"])["prevalence"].dropna()
+    for r in rep.status.itertuples(index=False):
+        key = (r.day, r.district, r.stream)
+        want = own[key] if key in own.index else base.loc[(r.district, r.stream), "prevalence"]
+        assert r.prevalence == pytest.approx(want, abs=1e-15), key
+    assert (rep.status["prevalence"] == 0.2).sum() == first_unit[demand["day"] == 2].sum()
 
 
 def test_thanh_hoa_surge_plan_beats_greedy_and_reports_the_shortfall():
