@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from labopt.scenario import load_scenario
-from labopt_api.web.pages import whole_number
+from labopt_api.web.page import whole_number
 from labopt_api.web.session import COOKIE, form_token
 from labopt_api.web.words import TEXT
 from tests.service.test_daily import EXAMPLES, as_json
@@ -704,10 +704,10 @@ def test_the_day_page_says_what_the_days_plan_asks_of_each_unit(site):
 
 # ---------------------------------------------------------------------- a second review
 def test_every_batch_is_reachable_page_by_page_and_results_can_be_corrected(service, monkeypatch):
-    from labopt_api.web import pages
+    from labopt_api.web import batches as batch_pages
     from tests.service.test_batches import lab_results, new_batch, tiny_json
 
-    monkeypatch.setattr(pages, "BATCHES_SHOWN", 2)
+    monkeypatch.setattr(batch_pages, "BATCHES_SHOWN", 2)
     c = service.client
     coord = service.key("coordinator", "tiny")
     lab = service.key("lab", "tiny/cdc")

@@ -1,0 +1,197 @@
+"""What every page does: its visitor, its language, its rendering, its forms' checks (the
+token, the site, figures as typed), and the API's refusals said as a page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from labopt.numbers import date_text, number_text
+from labopt.schedule.labels import value as code_word
+from labopt_api.protection import STATIC_PREFIX
+from labopt_api.security import Principal
+from labopt_api.store import NotFound
+from labopt_api.web.session import (
+    LANG_COOKIE,
+    form_token,
+    from_this_site,
+    signed_in,
+    token_ok,
+)
+from labopt_api.web.words import LANGS, say
+
+PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+_env = Environment(
+    loader=PackageLoader("labopt_api.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+async def _visitor(request: Request) -> tuple[Principal, str] | None:
+    return await signed_in(request)
+
+
+Visitor = Annotated[tuple[Principal, str] | None, Depends(_visitor)]
+
+
+def page_lang(request: Request) -> str:
+    """The page's language: ``?lang=`` if given, else the visitor's last choice, else en."""
+    asked = request.query_params.get("lang", "")
+    if asked in LANGS:
+        return asked
+    kept = request.cookies.get(LANG_COOKIE, "")
+    return kept if kept in LANGS else "en"
+
+
+def render(
+    request: Request,
+    template: str,
+    lang: str,
+    visitor: tuple[Principal, str] | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page in ``lang``; its forms carry the visitor's token."""
+    html = _env.get_template(template).render(
+        lang=lang,
+        t=lambda key, **f: say(key, lang, **f),
+        num=lambda x: number_text(round(x) if isinstance(x, float) else x, lang),
+        num1=lambda x: number_text(x, lang, ",.1f"),
+        day=lambda d: date_text(d, lang),
+        code=lambda c: code_word(c, lang) or "",
+        static=request.scope.get("root_path", "") + STATIC_PREFIX,
+        path=request.url.path,
+        lang_url=lambda code: _with_lang(request, code),
+        token=form_token(visitor[1]) if visitor else "",
+        who=visitor[0] if visitor else None,
+        scopes=_scopes_text(visitor[0], lang) if visitor else "",
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["content-security-policy"] = PAGE_CSP
+    if request.query_params.get("lang", "") in LANGS:  # remembered for the next pages
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+def _with_lang(request: Request, code: str) -> str:
+    """This page's address in another language (its other parameters kept)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return request.url.path + "?" + urlencode([*query, ("lang", code)])
+
+
+def form_lang(request: Request, form: Mapping[str, Any]) -> str:
+    """The language of the page a form was filled in (its hidden field), else the page's."""
+    said = str(form.get("lang", ""))
+    return said if said in LANGS else page_lang(request)
+
+
+def message(
+    request: Request, lang: str, visitor: tuple[Principal, str] | None, status: int, text: str
+) -> HTMLResponse:
+    """A page that says one thing (a refusal, a page not found), with its status."""
+    return render(request, "message.html", lang, visitor, status, text=text)
+
+
+async def through_api(
+    request: Request,
+    lang: str,
+    visitor: tuple[Principal, str] | None,
+    work: Callable[[], Response],
+) -> Response:
+    """``work`` (a call of an API handler, with its own checks) in a worker thread; its
+    refusals said as a page, in the API's words."""
+    try:
+        return await run_in_threadpool(work)
+    except HTTPException as exc:
+        return message(request, lang, visitor, exc.status_code, detail_text(exc.detail))
+    except NotFound:
+        return message(request, lang, visitor, 404, say("no_such", lang))
+
+
+def refusal(request: Request, form: Mapping[str, Any], lang: str) -> str | None:
+    """Why a form must be refused (sent from another site, or without the visitor's
+    token), else None: one rule for every form of the pages."""
+    if not from_this_site(request):
+        return say("cross_site", lang)
+    if not token_ok(request, str(form.get("token", ""))):
+        return say("expired", lang)
+    return None
+
+
+def _scopes_text(who: Principal, lang: str) -> str:
+    if who.is_admin() or "*" in who.scopes:
+        return say("everything", lang)
+    return ", ".join(who.scopes)
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def day_of(text: str) -> dt.date | None:
+    """A date typed or sent as YYYY-MM-DD between the years 1900 and 9000, else None (a day
+    before or after it must still be a date)."""
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return day if 1900 <= day.year <= 9000 else None
+
+
+# a whole number as typed: plain digits, or grouped by thousands as the language writes them;
+# at most 9 digits (a unit's samples of a day), so no text is too long to read
+_GROUPED = {
+    "en": re.compile(r"[0-9]{1,3}(,[0-9]{3}){1,2}"),
+    "vi": re.compile(r"[0-9]{1,3}(\.[0-9]{3}){1,2}"),
+}
+
+
+def whole_number(text: str, lang: str) -> int | None:
+    """``text`` as a whole number of samples (``8000``; ``8,000`` in English, ``8.000`` in
+    Vietnamese), or None: a decimal, a sign, another grouping or more than 9 digits is not
+    silently read."""
+    text = text.strip()
+    if text.isascii() and text.isdigit():
+        return int(text) if len(text) <= 9 else None
+    if _GROUPED[lang].fullmatch(text):
+        return int(text.replace("," if lang == "en" else ".", ""))
+    return None
+
+
+DETAIL_CHARS = 400  # an error's text shown on a page at most (it may echo what was sent)
+
+
+def detail_text(detail: Any) -> str:
+    """An API error's ``detail`` as a sentence (a list of problems joined), capped."""
+    if isinstance(detail, list):
+        text = "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
+    else:
+        text = str(detail)
+    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
+
+
+def number_asked(text: str | None) -> int:
+    """A whole number from 1 asked in the address (a list's page, 1 = the newest; a plan's
+    day), or 1 when it is not one."""
+    return int(text) if text and text.isdigit() and len(text) < 6 and int(text) > 0 else 1
+
+
+def one_page(db: Any, query: Any, page: int, size: int) -> tuple[list[Any], bool]:
+    """Page ``page`` of ``size`` rows of a newest-first listing, and whether older rows
+    follow."""
+    rows = [r[0] for r in db.execute(query.offset((page - 1) * size).limit(size + 1))]
+    return rows[:size], len(rows) > size
