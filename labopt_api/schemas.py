@@ -19,7 +19,7 @@ from labopt_api.models import (
     ScenarioRecord,
     text_length,
 )
-from labopt_api.stored_text import SAMPLE_ID, OneLine
+from labopt_api.stored_text import MAX_NOTE, SAMPLE_ID, Note, OneLine
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -373,17 +373,20 @@ class ScenarioReplaced(ScenarioSummary):
 
 
 class DistrictDayIn(_In):
-    """A unit's report for one day: risk level, prevalence estimates, samples per stream."""
+    """A unit's report for one day: risk level, prevalence estimates, samples per stream, and
+    what the unit wants the coordinator to know."""
 
     epidemic_level: int | None = Field(None, ge=1, le=4)
     prevalence: dict[str, Fraction] = {}
     samples: dict[str, Annotated[int, Field(ge=0, le=10_000_000)]] = {}
+    notes: Annotated[str, Field(max_length=MAX_NOTE), Note] = ""
 
 
 class DistrictDayRecordOut(BaseModel):
     epidemic_level: int | None
     prevalence: dict[str, float]
     samples: dict[str, int]
+    notes: str
     submitted_at: Timestamp
     submitted_by: int | None
 

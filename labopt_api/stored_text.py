@@ -58,6 +58,23 @@ def _one_line(value: str) -> str:
 
 
 OneLine = AfterValidator(_one_line)
+
+# a note a person writes (a unit's day): lines and tabs, no other control character
+NOTE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_NOTE = 1000  # characters of such a note
+
+
+def _note(value: str) -> str:
+    m = NOTE_CONTROL.search(value)
+    if m:
+        raise ValueError(
+            f"control character {m.group()!r} at position {m.start() + 1}; a note is printable "
+            f"text in lines"
+        )
+    return value.replace("\r\n", "\n")
+
+
+Note = AfterValidator(_note)
 """The mark of a request field stored as text (no control characters), beside its length:
 ``Annotated[str, Field(max_length=...), OneLine]``."""
 

@@ -420,6 +420,7 @@ def _record_out(row: DistrictDayRecord) -> DistrictDayRecordOut:
         epidemic_level=row.payload.get("epidemic_level"),
         prevalence=row.payload.get("prevalence", {}),
         samples=row.payload.get("samples", {}),
+        notes=row.payload.get("notes", ""),
         submitted_at=row.submitted_at,
         submitted_by=row.submitted_by,
     )

@@ -1,4 +1,5 @@
-"""A unit's day: the samples it collected per stream, entered as the daily loop's records."""
+"""A unit's day: the samples it collected per stream, entered as the daily loop's records, and
+its epidemic level and notes for the coordinator, entered as the unit's report of that day."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -17,11 +18,14 @@ from labopt.errors import InputError
 from labopt.numbers import date_text
 from labopt_api.models import PlanJob
 from labopt_api.routers import daily as daily_api
+from labopt_api.routers import scenarios as scenarios_api
+from labopt_api.schemas import DistrictDayIn
 from labopt_api.security import Principal
-from labopt_api.store import NotFound, daily_records, plans, scenarios
+from labopt_api.store import NotFound, daily_records, district_days, plans, scenarios
 from labopt_api.web.page import (
     Visitor,
     day_of,
+    detail_text,
     form_lang,
     message,
     page_lang,
@@ -84,14 +88,20 @@ async def day_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     return render(request, "day.html", lang, visitor, status, **view, **outcome)
 
 
+# the day's boxes: samples|unit|stream, level|unit, notes|unit (the number of "|" in each name)
+FIELDS = {"samples": 2, "level": 1, "notes": 1}
+LEVELS = ("1", "2", "3", "4")  # a unit's epidemic level (the scenario's districts.csv)
+
+
 def _entered(form: Any, lang: str) -> tuple[dict[str, str], str | None]:
     """The figures' boxes of a day's form (name -> text), or why the form is refused: a box
     this page does not have, or one sent twice with different figures."""
     entered: dict[str, str] = {}
     for name, value in form.multi_items():
-        if not name.startswith("samples|"):
+        kind = name.split("|")[0]
+        if kind not in FIELDS:
             continue
-        if name.count("|") != 2 or "" in name.split("|"):
+        if name.count("|") != FIELDS[kind] or "" in name.split("|"):
             return {}, say("bad_field", lang, name=name[:80])
         text = str(value)
         if entered.get(name, text) != text:
@@ -110,7 +120,7 @@ def _day_view(
 ) -> dict[str, Any] | None:
     """What the day's page shows: per unit the key reports for, per stream, the samples
     recorded for ``date`` (or what was just entered), the scenario's own figure for it and
-    the day before's."""
+    the day before's; the unit's epidemic level and notes of that day (or those in force)."""
     with request.app.state.db.sessions() as db:
         try:
             record = scenarios.get(db, scenario_id)
@@ -122,7 +132,8 @@ def _day_view(
         scn, recs = daily_records.records(db, record)
         uploaded = daily_records.stored(db, scenario_id)["collected"]
         asks = _plan_asks(db, who, scenario_id, date)
-    units = [d for d in scn.districts if who.speaks_for(province, d.code)]
+        units = [d for d in scn.districts if who.speaks_for(province, d.code)]
+        reports = _reports(db, record, [d.code for d in units], date)
     names = {s.id: s.named(lang) for s in scn.streams}
     got = recs.collected
     day = date.isoformat()
@@ -161,7 +172,18 @@ def _day_view(
             }
             for r in mine.itertuples(index=False)
         ]
-        rows.append({"code": d.code, "name": d.name, "cells": cells, "asks": asked})
+        said = reports[d.code]
+        rows.append(
+            {
+                "code": d.code,
+                "name": d.name,
+                "cells": cells,
+                "asks": asked,
+                "level": entered.get(f"level|{d.code}", str(said["level"])),
+                "level_today": said["today"],
+                "notes": entered.get(f"notes|{d.code}", said["notes"]),
+            }
+        )
     return {
         "scenario_id": scenario_id,
         "province": scn.province.name,
@@ -169,6 +191,27 @@ def _day_view(
         "units": rows,
         "planned_day": len(asks) > 0,
     }
+
+
+def _reports(db: Any, record: Any, codes: list[str], date: dt.date) -> dict[str, dict[str, Any]]:
+    """Per unit of the scenario among ``codes``: its report of ``date`` (the payload, or {}),
+    the epidemic level it gave that day (or None), the level in force (that day's, else the
+    latest report's, else the scenario's) and that day's notes."""
+    in_force = district_days.build_scenario(db, record).district_by_code
+    out = {}
+    for code in codes:
+        if code not in in_force:
+            continue
+        row = district_days.current_row(db, record.id, code, date)
+        payload = dict(row.payload) if row else {}
+        today_level = payload.get("epidemic_level")
+        out[code] = {
+            "payload": payload,
+            "today": today_level,
+            "level": today_level or in_force[code].epidemic_level,
+            "notes": payload.get("notes", ""),
+        }
+    return out
 
 
 def _plan_asks(db: Any, who: Principal, scenario_id: str, date: dt.date) -> pd.DataFrame:
@@ -198,65 +241,128 @@ def _save_day(
     lang: str,
 ) -> dict[str, Any]:
     """Record the figures entered as the units' ``collected`` records of ``date`` (all or
-    nothing, as the API's upload); the errors by field name. A unit's day is recorded whole:
-    a box left empty keeps the figure recorded before, and every row keeps its prevalence."""
+    nothing, as the API's upload), and a unit's epidemic level and notes, where they changed,
+    as its report of ``date`` (the API's handler); the errors by field name. A unit's day is
+    recorded whole: a box left empty keeps the figure recorded before, and every row keeps its
+    prevalence; the report keeps what it held."""
     errors: dict[str, str] = {}
     typed: dict[tuple[str, str], int] = {}
+    said: dict[str, dict[str, Any]] = {}  # unit -> the level and notes as sent
     for name, text in entered.items():
-        _, unit, stream = name.split("|")
-        if not text.strip():
-            continue
-        n = whole_number(text, lang)
-        if n is None:
-            errors[name] = say("whole", lang)
-        else:
-            typed[unit, stream] = n
+        kind, unit, *rest = name.split("|")
+        if kind == "level":
+            if text.strip() not in ("", *LEVELS):
+                errors[name] = say("level_choice", lang)
+            elif text.strip():
+                said.setdefault(unit, {})["epidemic_level"] = int(text)
+        elif kind == "notes":
+            try:
+                said.setdefault(unit, {})["notes"] = DistrictDayIn(notes=text).notes
+            except ValueError as exc:  # pydantic's ValidationError is a ValueError
+                errors[name] = "; ".join(e["msg"] for e in getattr(exc, "errors", list)())
+        elif text.strip():
+            n = whole_number(text, lang)
+            if n is None:
+                errors[name] = say("whole", lang)
+            else:
+                typed[unit, rest[0]] = n
     if errors:
         return {"errors": errors, "error": say("not_saved", lang)}
-    if not typed:
-        return {"errors": {}, "error": say("nothing", lang)}
     with request.app.state.db.sessions() as db:
         try:
             record = scenarios.get(db, scenario_id)
         except NotFound:
             return {"errors": {}, "error": say("not_found", lang)}
         province = record.province_code
-        _, recs = daily_records.records(db, record)
-        got = recs.collected
-        on_day = got[
-            (got["date"] == date.isoformat()) & got["district"].isin({u for u, _ in typed})
-        ]
-        rows = []
-        for r in on_day.itertuples(index=False):  # what the units' day holds, kept
-            key = (r.district, r.stream)
-            rows.append(_row(date, key, typed.pop(key, int(r.samples)), r.prevalence))
-        rows += [_row(date, key, n, None) for key, n in typed.items()]
-        raw = pd.DataFrame(rows, columns=["date", "district", "stream", "samples", "prevalence"])
-        try:
-            up = daily_records.record(
-                db,
-                scenario_id,
-                who,
-                "collected",
-                raw.astype(str),
-                "the day's form",
-                lambda code: who.speaks_for(province, code),
+        refused = sorted(u for u in said if not who.speaks_for(province, u))
+        if refused:  # a unit this key does not report for
+            why = f"submit input for {province}/{refused[0]}"
+            return {"errors": {}, "error": say("forbidden", lang, why=why), "forbidden": True}
+        reports = _reports(db, record, list(said), date)
+        unknown = sorted(set(said) - set(reports))
+        if unknown:  # not a unit of the scenario (the page shows only its own)
+            return {"errors": {}, "error": say("bad_field", lang, name=f"level|{unknown[0]}"[:80])}
+        changed = {
+            u: {"epidemic_level": reports[u]["level"], "notes": reports[u]["notes"], **new}
+            for u, new in said.items()
+            if new.get("epidemic_level", reports[u]["level"]) != reports[u]["level"]
+            or new.get("notes", reports[u]["notes"]) != reports[u]["notes"]
+        }
+        if not typed and not changed:
+            return {"errors": {}, "error": say("nothing", lang)}
+        up = None
+        if typed:
+            out = _save_collected(db, record, who, date, typed, lang)
+            if "error" in out:
+                return out
+            up = out["upload"]
+        for unit, new in changed.items():
+            payload = reports[unit]["payload"]
+            body = DistrictDayIn(
+                epidemic_level=new["epidemic_level"],
+                prevalence=payload.get("prevalence", {}),
+                samples=payload.get("samples", {}),
+                notes=new["notes"],
             )
-        except PermissionError as exc:
-            return {"errors": {}, "error": say("forbidden", lang, why=exc), "forbidden": True}
-        except RecordError as exc:
-            for p in exc.problems:
-                if p.row is not None and 0 <= p.row - 2 < len(rows):
-                    r = rows[p.row - 2]
-                    errors[f"samples|{r['district']}|{r['stream']}"] = p.message
-            return {"errors": errors, "error": say("not_saved", lang) + "\n" + str(exc)}
-        except InputError as exc:  # the form's rows are the API's: any other refusal, as said
-            return {"errors": {}, "error": say("not_saved", lang) + "\n" + str(exc)}
+            try:
+                scenarios_api.put_district_day(scenario_id, unit, date, body, who, db)
+            except HTTPException as exc:
+                error = say("not_saved", lang) + "\n" + detail_text(exc.detail)
+                return {"errors": {f"level|{unit}": detail_text(exc.detail)}, "error": error}
         warnings = daily_api.adds_up_warnings(db, record)
-    if not up.changed:
-        return {"errors": {}, "notice": say("unchanged", lang), "warnings": warnings}
-    saved = say("saved", lang, n=up.rows, date=date_text(date, lang))
-    return {"errors": {}, "notice": saved, "warnings": warnings}
+    notices = []
+    if up is not None:
+        if up.changed:
+            notices.append(say("saved", lang, n=up.rows, date=date_text(date, lang)))
+        else:
+            notices.append(say("unchanged", lang))
+    if changed:
+        notices.append(say("report_saved", lang, n=len(changed), date=date_text(date, lang)))
+    return {"errors": {}, "notice": " ".join(notices), "warnings": warnings}
+
+
+def _save_collected(
+    db: Any,
+    record: Any,
+    who: Principal,
+    date: dt.date,
+    typed: dict[tuple[str, str], int],
+    lang: str,
+) -> dict[str, Any]:
+    """The units' ``collected`` rows of ``date`` with the figures typed (the others kept), as
+    the API's upload: {"upload": ...}, or the errors by field name."""
+    province = record.province_code
+    _, recs = daily_records.records(db, record)
+    got = recs.collected
+    on_day = got[(got["date"] == date.isoformat()) & got["district"].isin({u for u, _ in typed})]
+    rows = []
+    for r in on_day.itertuples(index=False):  # what the units' day holds, kept
+        key = (r.district, r.stream)
+        rows.append(_row(date, key, typed.pop(key, int(r.samples)), r.prevalence))
+    rows += [_row(date, key, n, None) for key, n in typed.items()]
+    raw = pd.DataFrame(rows, columns=["date", "district", "stream", "samples", "prevalence"])
+    errors: dict[str, str] = {}
+    try:
+        up = daily_records.record(
+            db,
+            record.id,
+            who,
+            "collected",
+            raw.astype(str),
+            "the day's form",
+            lambda code: who.speaks_for(province, code),
+        )
+    except PermissionError as exc:
+        return {"errors": {}, "error": say("forbidden", lang, why=exc), "forbidden": True}
+    except RecordError as exc:
+        for p in exc.problems:
+            if p.row is not None and 0 <= p.row - 2 < len(rows):
+                r = rows[p.row - 2]
+                errors[f"samples|{r['district']}|{r['stream']}"] = p.message
+        return {"errors": errors, "error": say("not_saved", lang) + "\n" + str(exc)}
+    except InputError as exc:  # the form's rows are the API's: any other refusal, as said
+        return {"errors": {}, "error": say("not_saved", lang) + "\n" + str(exc)}
+    return {"upload": up}
 
 
 def _row(date: dt.date, key: tuple[str, str], samples: int, prevalence: Any) -> dict[str, str]:

@@ -158,6 +158,111 @@ def test_a_unit_may_not_enter_another_units_day(site):
     assert "sam-son" in r.text
 
 
+def _form_of(page_text: str) -> dict[str, str]:
+    """The day form's fields as a browser would send them untouched: each box's value, each
+    select's selected option, each textarea's text."""
+    fields = dict(re.findall(r'<input id="[^"]*" name="([^"]+)"[^>]*value="([^"]*)"', page_text))
+    fields.update(
+        re.findall(r'<select [^>]*name="([^"]+)"[^>]*>.*?value="(\d)" selected', page_text, re.S)
+    )
+    for name, text in re.findall(
+        r'<textarea [^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', page_text
+    ):
+        fields[name] = html.unescape(text)
+    return fields
+
+
+def test_a_unit_reports_its_epidemic_level_and_notes_with_its_day(site):
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    # the unit's own report of the day, sent through the API before: its samples are kept
+    before = {"samples": {"screening": 2500}, "prevalence": {"screening": 0.01}}
+    r = client.put(f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}", headers=coord, json=before)
+    assert r.status_code == 200, r.text
+    signed_in(client, keys["district"])
+    page = client.get(f"/day/{sid}?date={DATE}")
+    sent = _form_of(page.text)
+    level = load_scenario(EXAMPLES / "thanh_hoa").district_by_code["bim-son"].epidemic_level
+    assert sent["level|bim-son"] == str(level) and sent["notes|bim-son"] == ""
+    # sent untouched with a figure: the samples are recorded, no report is added
+    field = next(k for k in sent if k.startswith("samples|"))
+    r = client.post(f"/day/{sid}", data={**sent, "token": form_token(keys["district"]), field: "7"})
+    assert r.status_code == 200, r.text
+    day = client.get(f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}", headers=coord).json()
+    assert len(day["history"]) == 1
+    # a new level and a note of two lines
+    other = "4" if level != 4 else "1"
+    note = "Ổ dịch mới ở phường Ba Đình\r\nthiếu 200 bộ lấy mẫu"
+    data = {**sent, "token": form_token(keys["district"]), "level|bim-son": other}
+    data["notes|bim-son"] = note
+    r = client.post(f"/day/{sid}", data=data)
+    assert r.status_code == 200, r.text
+    assert "epidemic level and notes of 1 unit" in r.text
+    day = client.get(f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}", headers=coord).json()
+    assert day["current"]["epidemic_level"] == int(other)
+    assert day["current"]["notes"] == note.replace("\r\n", "\n")
+    assert day["current"]["samples"] == before["samples"]  # the report's own figures kept
+    assert day["current"]["prevalence"] == before["prevalence"]
+    # the page shows them back, and the screening rounds use the level
+    shown = _form_of(client.get(f"/day/{sid}?date={DATE}").text)
+    assert shown["level|bim-son"] == other and shown["notes|bim-son"] == note.replace("\r\n", "\n")
+    rounds = client.get(
+        f"/v1/scenarios/{sid}/districts/bim-son/screening?date={DATE}", headers=coord
+    )
+    assert rounds.status_code == 200 and rounds.json()["epidemic_level"] == int(other)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("level|bim-son", "7", TEXT["en"]["level_choice"]),
+        ("level|bim-son", "2.5", TEXT["en"]["level_choice"]),
+        ("notes|bim-son", "a\x00b", "control character"),
+        ("notes|bim-son", "x" * 1001, "at most 1000 characters"),
+    ],
+)
+def test_a_bad_level_or_note_is_marked_beside_its_field_and_nothing_is_saved(
+    site, field, value, said
+):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["district"])
+    sent = _form_of(client.get(f"/day/{sid}?date={DATE}").text)
+    box = next(k for k in sent if k.startswith("samples|"))
+    data = {**sent, "token": form_token(keys["district"]), box: "12", field: value}
+    r = client.post(f"/day/{sid}", data=data)
+    assert r.status_code == 422
+    assert said in html.unescape(r.text) and 'aria-invalid="true"' in r.text
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    got = _csv(client.get(f"/v1/scenarios/{sid}/records/collected?history=true", headers=coord))
+    assert got.empty  # not even the good figure
+    day = client.get(f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}", headers=coord)
+    assert day.status_code == 404
+
+
+@pytest.mark.parametrize("unit", ["sam-son", "no-such-unit"])
+def test_a_unit_may_not_report_another_units_level(site, unit):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["district"])
+    units = load_scenario(EXAMPLES / "thanh_hoa").district_by_code
+    level = 4 if unit not in units or units[unit].epidemic_level != 4 else 1
+    data = {"token": form_token(keys["district"]), "date": DATE, f"level|{unit}": str(level)}
+    r = client.post(f"/day/{sid}", data=data)
+    assert r.status_code == 403 and unit in r.text
+    # a coordinator may report for every unit of the province, but not for one it lacks
+    signed_in(client, keys["coordinator"])
+    data["token"] = form_token(keys["coordinator"])
+    r = client.post(f"/day/{sid}", data=data)
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    day = client.get(f"/v1/scenarios/{sid}/districts/{unit}/days/{DATE}", headers=coord)
+    if unit == "sam-son":
+        assert r.status_code == 200 and day.json()["current"]["epidemic_level"] == level
+    else:
+        assert r.status_code == 422 and day.status_code == 404
+
+
 def test_a_key_of_another_province_sees_no_scenario_and_no_day(site):
     service, sid, _ = site
     other = service.key("district", "nghe_an/vinh")["Authorization"].split()[1]
