@@ -139,6 +139,20 @@ def current_row(
     ).scalar_one_or_none()
 
 
+def reports_on(db: Session, scenario_id: str, date: dt.date) -> list[tuple[str, dict[str, Any]]]:
+    """The current report of every unit for ``date``: (unit code, payload), by code."""
+    rows = db.execute(
+        select(DistrictDayRecord)
+        .where(
+            DistrictDayRecord.scenario_id == scenario_id,
+            DistrictDayRecord.date == date,
+            DistrictDayRecord.current.is_(True),
+        )
+        .order_by(DistrictDayRecord.district)
+    ).scalars()
+    return [(r.district, dict(r.payload)) for r in rows]
+
+
 def history(db: Session, scenario_id: str, district: str, date: dt.date) -> list[DistrictDayRecord]:
     """Every submission of a unit and date, newest first (none for a code that cannot be
     stored)."""

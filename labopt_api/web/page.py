@@ -70,6 +70,7 @@ def render(
         t=lambda key, **f: say(key, lang, **f),
         num=lambda x: number_text(round(x) if isinstance(x, float) else x, lang),
         num1=lambda x: number_text(x, lang, ",.1f"),
+        pct=lambda p: number_text(100 * p, lang, ",.2f") + " %",
         day=lambda d: date_text(d, lang),
         code=lambda c: code_word(c, lang) or "",
         static=request.scope.get("root_path", "") + STATIC_PREFIX,

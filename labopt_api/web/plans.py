@@ -3,6 +3,7 @@ sheets), and each day's plan against what happened."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -12,13 +13,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from labopt.errors import InputError
+from labopt.scenario import Scenario, scenario_from_data
 from labopt.schedule.labels import column as column_label
 from labopt.schedule.labels import render as render_item
 from labopt_api.routers import daily as daily_api
 from labopt_api.routers import plans as plans_api
 from labopt_api.schemas import PlanRequest
 from labopt_api.security import Principal
-from labopt_api.store import Busy, NotFound, plans, scenarios
+from labopt_api.store import Busy, NotFound, district_days, plans, scenarios
 from labopt_api.web.flow_map import SIZE as MAP_SIZE
 from labopt_api.web.flow_map import flow_map
 from labopt_api.web.page import (
@@ -160,12 +162,15 @@ def _plan_view(
         if not who.coordinates(job.province_code):
             return None
         names = plans.table_names(db, plan_id)
-        drawn = None
-        if job.status == "done" and "allocations" in names:
-            stored = plans.table(db, plan_id, "allocations")
-            allocations = pd.DataFrame(stored.rows, columns=stored.columns)
-            data = scenarios.get(db, job.scenario_id).data
-            drawn = flow_map(data, allocations, map_day)
+        drawn, labs, units = None, [], []
+        data = scenarios.get(db, job.scenario_id).data
+        scn = scenario_from_data(data, source=f"scenario {job.scenario_id}")
+        if job.status == "done" and {"allocations", "labs", "status"} <= set(names):
+            drawn = flow_map(data, _table_rows(db, plan_id, "allocations"), map_day)
+            labs = _on_day(_table_rows(db, plan_id, "labs"), map_day)
+            units = _units_on_day(scn, _table_rows(db, plan_id, "status"), map_day, lang)
+        date = job.start_date + dt.timedelta(days=map_day - 1)
+        said = _units_said(db, scn, job.scenario_id, date)
     summary = job.summary or {}
     shortfall = [render_item(item, lang) for item in summary.get("shortfall", [])]
     return {
@@ -178,7 +183,47 @@ def _plan_view(
         "map": drawn,
         "map_day": map_day,
         "map_size": MAP_SIZE,
+        "labs": labs,
+        "units": units,
+        "said": said,
+        "map_date": date,
     }
+
+
+def _table_rows(db: Any, plan_id: str, name: str) -> pd.DataFrame:
+    stored = plans.table(db, plan_id, name)
+    return pd.DataFrame(stored.rows, columns=stored.columns)
+
+
+def _on_day(rows: pd.DataFrame, day: int) -> list[dict[str, Any]]:
+    return rows[rows["day"] == day].to_dict("records")
+
+
+def _units_on_day(scn: Scenario, status: pd.DataFrame, day: int, lang: str) -> list[dict[str, Any]]:
+    """Each unit's streams on ``day`` of the plan: samples asked, tested, waiting, untested,
+    and the prevalence the plan assumed (a plan stored before it was kept: None)."""
+    names = {d.code: d.name for d in scn.districts}
+    streams = {s.id: s.named(lang) for s in scn.streams}
+    rows = status[status["day"] == day].to_dict("records")
+    for r in rows:
+        r["unit"] = names.get(r["district"], r["district"])
+        r["stream_name"] = streams.get(r["stream"], r["stream"])
+        r.setdefault("prevalence", None)
+    return rows
+
+
+def _units_said(db: Any, scn: Scenario, scenario_id: str, date: dt.date) -> list[dict[str, Any]]:
+    """The units' reports of ``date`` that give a level or notes (unit, level, notes)."""
+    names = {d.code: d.name for d in scn.districts}
+    return [
+        {
+            "unit": names.get(code, code),
+            "level": payload.get("epidemic_level"),
+            "notes": payload.get("notes"),
+        }
+        for code, payload in district_days.reports_on(db, scenario_id, date)
+        if payload.get("epidemic_level") is not None or payload.get("notes")
+    ]
 
 
 @router.get("/plan/{plan_id}/tables/{name}")

@@ -887,3 +887,48 @@ def test_a_plan_is_cancelled_from_its_page(site, monkeypatch):
     assert TEXT["en"]["status_cancelled"] in page.text and "refresh" not in page.headers
     again = client.post(f"/plan/{plan_id}/cancel", data={"token": token})
     assert again.status_code == 409  # a cancelled plan: the API's answer, said on the page
+
+
+def test_the_plan_page_shows_each_days_labs_and_units_with_the_estimate_they_were_planned_at(
+    site,
+):
+    """A unit's prevalence estimate recorded one day is the prevalence the next day's plan
+    assumed for it, and the plan's page says so beside the unit; the labs of the day with
+    their status, reactions and reagent; what the units reported for the day."""
+    from tests.service.test_daily import daily_plan
+
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    estimate = {"date": "2021-10-04", "district": "bim-son", "stream": "screening"}
+    r = client.post(
+        f"/v1/scenarios/{sid}/records/prevalence",
+        headers=coord,
+        json={"rows": [{**estimate, "prevalence": 0.0375}]},
+    )
+    assert r.status_code == 200, r.text
+    report = {"epidemic_level": 3, "notes": "Chợ đầu mối <đóng cửa>"}
+    r = client.put(f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}", headers=coord, json=report)
+    assert r.status_code == 200, r.text
+    plan = daily_plan(client, sid, coord, DATE, days=2)
+    signed_in(client, keys["coordinator"])
+    page = client.get(f"/plan/{plan['id']}?lang=vi")
+    text = html.unescape(page.text)
+    status = _csv(client.get(f"/v1/plans/{plan['id']}/tables/status.csv", headers=coord))
+    mine = status[(status["day"] == 1) & (status["district"] == "bim-son")]
+    assert mine.set_index("stream").loc["screening", "prevalence"] == pytest.approx(0.0375)
+    scn = load_scenario(EXAMPLES / "thanh_hoa")
+    unit, stream = scn.district_by_code["bim-son"].name, scn.stream_by_id["screening"].named("vi")
+    row = re.search(rf"<tr><td>{unit}</td><td>{stream}</td>(.*?)</tr>", text, re.S)
+    assert row and "3,75 %" in row.group(1)  # Vietnamese decimals
+    labs = _csv(client.get(f"/v1/plans/{plan['id']}/tables/labs.csv", headers=coord))
+    table = text[text.index(TEXT["vi"]["labs_on_day"].format(day=1)) :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr><td>") == int((labs["day"] == 1).sum()) > 0
+    for name in labs[labs["day"] == 1]["lab_name"]:
+        assert name in table
+    assert TEXT["vi"]["level_3"] in text and "Chợ đầu mối <đóng cửa>" in text
+    assert "<đóng" not in page.text  # the unit's text is escaped
+    # another day of the plan: its own tables, and no report of the day before
+    day2 = html.unescape(client.get(f"/plan/{plan['id']}?day=2&lang=vi").text)
+    assert TEXT["vi"]["units_on_day"].format(day=2) in day2 and "Chợ đầu mối" not in day2
