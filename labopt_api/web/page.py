@@ -9,16 +9,21 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import pandas as pd
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from labopt.daily.records import RECORDS, RecordError
+from labopt.daily.sheets import LAB_COLUMNS, UNIT_COLUMNS
+from labopt.errors import InputError
 from labopt.numbers import date_text, number_text
 from labopt.schedule.labels import value as code_word
+from labopt_api.models import PlanJob
 from labopt_api.protection import STATIC_PREFIX
 from labopt_api.security import Principal
-from labopt_api.store import NotFound
+from labopt_api.store import NotFound, daily_records, plans
 from labopt_api.web.session import (
     LANG_COOKIE,
     form_token,
@@ -27,6 +32,8 @@ from labopt_api.web.session import (
     token_ok,
 )
 from labopt_api.web.words import LANGS, say
+
+DISPATCH_COLUMNS = {"dispatch_units": UNIT_COLUMNS, "dispatch_labs": LAB_COLUMNS}
 
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -196,3 +203,49 @@ def one_page(db: Any, query: Any, page: int, size: int) -> tuple[list[Any], bool
     follow."""
     rows = [r[0] for r in db.execute(query.offset((page - 1) * size).limit(size + 1))]
     return rows[:size], len(rows) > size
+
+
+def record_form_rows(
+    db: Any,
+    record: Any,
+    who: Principal,
+    kind: str,
+    rows: list[dict[str, str]],
+    fields: list[str],
+    lang: str,
+    may: Callable[[str], bool],
+) -> dict[str, Any]:
+    """Store ``rows`` (a form's figures as a file's text cells) as one upload of the daily
+    records ``kind``, all or nothing, with the API's own checks: {"upload": ...}, or why not
+    with the errors by the form's field names (``fields[i]`` holds row i's figure)."""
+    columns = [c.name for c in RECORDS[kind].columns]
+    raw = pd.DataFrame(rows, columns=columns).fillna("").astype(str)
+    try:
+        up = daily_records.record(db, record.id, who, kind, raw, "the day's form", may)
+    except PermissionError as exc:
+        return {"errors": {}, "error": say("forbidden", lang, why=exc), "forbidden": True}
+    except RecordError as exc:
+        errors = {
+            fields[p.row - 2]: p.message
+            for p in exc.problems
+            if p.row is not None and 0 <= p.row - 2 < len(rows)
+        }
+        return {"errors": errors, "error": say("not_saved", lang) + "\n" + str(exc)}
+    except InputError as exc:  # the form's rows are the API's: any other refusal, as said
+        return {"errors": {}, "error": say("not_saved", lang) + "\n" + str(exc)}
+    return {"upload": up}
+
+
+def day_sheet(db: Any, who: Principal, scenario_id: str, date: dt.date, name: str) -> Any:
+    """The newest daily plan done for ``date`` that ``who`` may read, and its dispatch table
+    ``name`` (``dispatch_units``, ``dispatch_labs``) as a DataFrame: (None, no rows) when
+    there is none."""
+    newest = db.execute(
+        plans.listing(who, scenario_id)
+        .where(PlanJob.daily.is_(True), PlanJob.status == "done", PlanJob.start_date == date)
+        .limit(1)
+    ).first()
+    if newest is None or name not in plans.table_names(db, newest[0].id):
+        return None, pd.DataFrame(columns=DISPATCH_COLUMNS[name])
+    stored = plans.table(db, newest[0].id, name)
+    return newest[0], pd.DataFrame(stored.rows, columns=stored.columns)

@@ -13,22 +13,21 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from labopt.daily.province import first_records
-from labopt.daily.records import RecordError
-from labopt.errors import InputError
 from labopt.numbers import date_text
-from labopt_api.models import PlanJob
 from labopt_api.routers import daily as daily_api
 from labopt_api.routers import scenarios as scenarios_api
 from labopt_api.schemas import DistrictDayIn
 from labopt_api.security import Principal
-from labopt_api.store import NotFound, daily_records, district_days, plans, scenarios
+from labopt_api.store import NotFound, daily_records, district_days, scenarios
 from labopt_api.web.page import (
     Visitor,
     day_of,
+    day_sheet,
     detail_text,
     form_lang,
     message,
     page_lang,
+    record_form_rows,
     refusal,
     render,
     today,
@@ -131,7 +130,7 @@ def _day_view(
             return None
         scn, recs = daily_records.records(db, record)
         uploaded = daily_records.stored(db, scenario_id)["collected"]
-        asks = _plan_asks(db, who, scenario_id, date)
+        _, asks = day_sheet(db, who, scenario_id, date, "dispatch_units")
         units = [d for d in scn.districts if who.speaks_for(province, d.code)]
         reports = _reports(db, record, [d.code for d in units], date)
     names = {s.id: s.named(lang) for s in scn.streams}
@@ -212,20 +211,6 @@ def _reports(db: Any, record: Any, codes: list[str], date: dt.date) -> dict[str,
             "notes": payload.get("notes", ""),
         }
     return out
-
-
-def _plan_asks(db: Any, who: Principal, scenario_id: str, date: dt.date) -> pd.DataFrame:
-    """Where the newest daily plan for ``date`` sends each unit's samples that day (its
-    dispatch_units rows), or no rows when no daily plan for that date is done."""
-    newest = db.execute(
-        plans.listing(who, scenario_id)
-        .where(PlanJob.daily.is_(True), PlanJob.status == "done", PlanJob.start_date == date)
-        .limit(1)
-    ).first()
-    if newest is None or "dispatch_units" not in plans.table_names(db, newest[0].id):
-        return pd.DataFrame(columns=["district", "stream", "lab_name", "samples", "pool_size"])
-    stored = plans.table(db, newest[0].id, "dispatch_units")
-    return pd.DataFrame(stored.rows, columns=stored.columns)
 
 
 def _on(rows: pd.DataFrame, day: str) -> pd.DataFrame:
@@ -340,29 +325,9 @@ def _save_collected(
         key = (r.district, r.stream)
         rows.append(_row(date, key, typed.pop(key, int(r.samples)), r.prevalence))
     rows += [_row(date, key, n, None) for key, n in typed.items()]
-    raw = pd.DataFrame(rows, columns=["date", "district", "stream", "samples", "prevalence"])
-    errors: dict[str, str] = {}
-    try:
-        up = daily_records.record(
-            db,
-            record.id,
-            who,
-            "collected",
-            raw.astype(str),
-            "the day's form",
-            lambda code: who.speaks_for(province, code),
-        )
-    except PermissionError as exc:
-        return {"errors": {}, "error": say("forbidden", lang, why=exc), "forbidden": True}
-    except RecordError as exc:
-        for p in exc.problems:
-            if p.row is not None and 0 <= p.row - 2 < len(rows):
-                r = rows[p.row - 2]
-                errors[f"samples|{r['district']}|{r['stream']}"] = p.message
-        return {"errors": errors, "error": say("not_saved", lang) + "\n" + str(exc)}
-    except InputError as exc:  # the form's rows are the API's: any other refusal, as said
-        return {"errors": {}, "error": say("not_saved", lang) + "\n" + str(exc)}
-    return {"upload": up}
+    fields = [f"samples|{r['district']}|{r['stream']}" for r in rows]
+    may = lambda code: who.speaks_for(province, code)  # noqa: E731
+    return record_form_rows(db, record, who, "collected", rows, fields, lang, may)
 
 
 def _row(date: dt.date, key: tuple[str, str], samples: int, prevalence: Any) -> dict[str, str]:
