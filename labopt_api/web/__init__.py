@@ -12,10 +12,10 @@ valid.
 
 from fastapi import APIRouter
 
-from labopt_api.web import batches, home, plans, unit_day
+from labopt_api.web import batches, home, lab_day, plans, unit_day
 
 router = APIRouter(include_in_schema=False)
-for _pages in (home, unit_day, plans, batches):
+for _pages in (home, unit_day, lab_day, plans, batches):
     router.include_router(_pages.router)
 
 __all__ = ["router"]

@@ -73,6 +73,7 @@ def _readable(request: Request, who: Principal) -> list[dict[str, Any]]:
         {
             **r,
             "enters": who.role in ("admin", "coordinator", "district"),
+            "labs": who.coordinates(r["province_code"]) or bool(who.lab_ids(r["province_code"])),
             "plans": who.coordinates(r["province_code"]),
             "sheets": sheets[r["id"]],
         }

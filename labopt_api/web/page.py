@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from labopt.daily.records import RECORDS, RecordError
-from labopt.daily.sheets import LAB_COLUMNS, UNIT_COLUMNS
+from labopt.daily.sheets import UNIT_COLUMNS
 from labopt.errors import InputError
 from labopt.numbers import date_text, number_text
 from labopt.schedule.labels import value as code_word
@@ -33,7 +33,11 @@ from labopt_api.web.session import (
 )
 from labopt_api.web.words import LANGS, say
 
-DISPATCH_COLUMNS = {"dispatch_units": UNIT_COLUMNS, "dispatch_labs": LAB_COLUMNS}
+# the columns of a daily plan's tables the pages read (for a date without a daily plan)
+DAY_COLUMNS = {
+    "dispatch_units": UNIT_COLUMNS,
+    "allocations": ["day", "district", "stream", "lab", "samples", "pool_size", "reactions"],
+}
 
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -237,15 +241,15 @@ def record_form_rows(
 
 
 def day_sheet(db: Any, who: Principal, scenario_id: str, date: dt.date, name: str) -> Any:
-    """The newest daily plan done for ``date`` that ``who`` may read, and its dispatch table
-    ``name`` (``dispatch_units``, ``dispatch_labs``) as a DataFrame: (None, no rows) when
-    there is none."""
+    """The newest daily plan done for ``date`` that ``who`` may read, and its table ``name``
+    (``dispatch_units``, ``allocations``) as a DataFrame: (None, no rows) when there is none.
+    The caller keeps the rows ``who`` may see."""
     newest = db.execute(
         plans.listing(who, scenario_id)
         .where(PlanJob.daily.is_(True), PlanJob.status == "done", PlanJob.start_date == date)
         .limit(1)
     ).first()
     if newest is None or name not in plans.table_names(db, newest[0].id):
-        return None, pd.DataFrame(columns=DISPATCH_COLUMNS[name])
+        return None, pd.DataFrame(columns=DAY_COLUMNS[name])
     stored = plans.table(db, newest[0].id, name)
     return newest[0], pd.DataFrame(stored.rows, columns=stored.columns)

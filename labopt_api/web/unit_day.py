@@ -133,7 +133,6 @@ def _day_view(
         _, asks = day_sheet(db, who, scenario_id, date, "dispatch_units")
         units = [d for d in scn.districts if who.speaks_for(province, d.code)]
         reports = _reports(db, record, [d.code for d in units], date)
-    names = {s.id: s.named(lang) for s in scn.streams}
     got = recs.collected
     day = date.isoformat()
     by_key = ["district", "stream"]
@@ -164,7 +163,7 @@ def _day_view(
         mine = asks[asks["district"] == d.code] if len(asks) else asks
         asked = [
             {
-                "stream": names.get(str(r.stream), str(r.stream)),
+                "stream": str(r.stream_vi if lang == "vi" else r.stream),
                 "lab": str(r.lab_name),
                 "samples": int(r.samples),
                 "pool": int(r.pool_size),

@@ -932,3 +932,108 @@ def test_the_plan_page_shows_each_days_labs_and_units_with_the_estimate_they_wer
     # another day of the plan: its own tables, and no report of the day before
     day2 = html.unescape(client.get(f"/plan/{plan['id']}?day=2&lang=vi").text)
     assert TEXT["vi"]["units_on_day"].format(day=2) in day2 and "Chợ đầu mối" not in day2
+
+
+# ---------------------------------------------------------------------- a lab's day
+def _lab_boxes(page_text: str) -> dict[str, str]:
+    return dict(
+        re.findall(r'name="((?:tested|used|counted)\|[^"]+)"[^>]*value="([^"]*)"', page_text)
+    )
+
+
+def test_a_lab_sees_what_the_days_plan_sends_it_and_records_what_it_did(site):
+    from tests.service.test_daily import daily_plan
+
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    plan = daily_plan(client, sid, coord, DATE, days=2)
+    sheet = _csv(client.get(f"/v1/plans/{plan['id']}/tables/allocations.csv", headers=coord))
+    sheet = sheet[(sheet["day"] == 1) & (sheet["samples"] > 0)]
+    mine = sheet[sheet["lab"] == "th-cdc"]
+    assert len(mine) > 1 and sheet["lab"].nunique() > 1
+    signed_in(client, keys["lab"])
+    assert f'href="/lab/{sid}"' in client.get("/").text
+    page = client.get(f"/lab/{sid}?date={DATE}")
+    assert page.status_code == 200
+    boxes = _lab_boxes(page.text)
+    tested = sorted(k for k in boxes if k.startswith("tested|"))
+    # the lab's own arrivals only, one box per unit and stream the plan sends it
+    assert tested == sorted(f"tested|th-cdc|{r.district}|{r.stream}" for r in mine.itertuples())
+    assert f"/plan/{plan['id']}/dispatch" in page.text
+    text = html.unescape(page.text)
+    assert f"sends {int(mine['samples'].sum()):,} samples" in text
+    data = {"token": form_token(keys["lab"]), "date": DATE, **dict.fromkeys(boxes, "")}
+    data[tested[0]], data[tested[1]] = "1,200", "35"
+    data["used|th-cdc"], data["counted|th-cdc"] = "410", "2,000"
+    r = client.post(f"/lab/{sid}", data=data)
+    assert r.status_code == 200, r.text
+    assert 'role="status"' in r.text
+    got = _csv(client.get(f"/v1/scenarios/{sid}/records/tested", headers=coord))
+    got = got[got["date"] == DATE].set_index(["district", "stream"])["samples"]
+    want = {tuple(tested[0].split("|")[2:]): 1200, tuple(tested[1].split("|")[2:]): 35}
+    assert got.to_dict() == want
+    reagent = _csv(client.get(f"/v1/scenarios/{sid}/records/reagent", headers=coord))
+    row = reagent[(reagent["date"] == DATE) & (reagent["lab"] == "th-cdc")].iloc[0]
+    assert (row["used"], row["counted"]) == (410, 2000)
+    # shown back; a box left empty keeps its figure; the same figures again change nothing
+    shown = _lab_boxes(client.get(f"/lab/{sid}?date={DATE}").text)
+    assert shown[tested[0]] == "1200" and shown["counted|th-cdc"] == "2000"
+    again = {**data, tested[0]: "", "counted|th-cdc": ""}
+    r = client.post(f"/lab/{sid}", data=again)
+    assert r.status_code == 200 and TEXT["en"]["unchanged"] in r.text
+
+
+@pytest.mark.parametrize(
+    ("box", "value", "said"),
+    [
+        ("tested", "-3", TEXT["en"]["whole"]),
+        ("used", "1.5", TEXT["en"]["whole_reactions"]),
+        ("counted", "lots", TEXT["en"]["whole_reactions"]),
+    ],
+)
+def test_a_bad_figure_of_a_labs_day_is_marked_and_nothing_is_saved(site, box, value, said):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["lab"])
+    name = {
+        "tested": "tested|th-cdc|bim-son|screening",
+        "used": "used|th-cdc",
+        "counted": "counted|th-cdc",
+    }[box]
+    data = {"token": form_token(keys["lab"]), "date": DATE, "used|th-cdc": "10"}
+    data["tested|th-cdc|sam-son|screening"] = "5"
+    data[name] = value
+    r = client.post(f"/lab/{sid}", data=data)
+    assert r.status_code == 422 and said in html.unescape(r.text)
+    assert 'aria-invalid="true"' in r.text
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    for kind in ("tested", "reagent"):
+        got = _csv(client.get(f"/v1/scenarios/{sid}/records/{kind}?history=true", headers=coord))
+        assert got.empty, kind
+
+
+def test_a_count_needs_the_reactions_run_and_a_lab_records_only_its_own_day(site):
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    signed_in(client, keys["lab"])
+    token = form_token(keys["lab"])
+    data = {"token": token, "date": DATE, "tested|th-cdc|bim-son|screening": "5"}
+    r = client.post(f"/lab/{sid}", data={**data, "counted|th-cdc": "900"})
+    assert r.status_code == 422 and TEXT["en"]["used_first"] in html.unescape(r.text)
+    other = "tested|th-bv-nhi|bim-son|screening"
+    r = client.post(f"/lab/{sid}", data={"token": token, "date": DATE, other: "5"})
+    assert r.status_code == 403 and "th-bv-nhi" in r.text
+    r = client.post(f"/lab/{sid}", data={"token": token, "date": DATE, "used|nowhere": "5"})
+    assert r.status_code in (403, 422)
+    for kind in ("tested", "reagent"):
+        got = _csv(client.get(f"/v1/scenarios/{sid}/records/{kind}?history=true", headers=coord))
+        assert got.empty, kind
+    # a unit's key has no lab's day; an unknown unit or stream is the API's refusal
+    signed_in(client, keys["district"])
+    assert client.get(f"/lab/{sid}").status_code == 404
+    signed_in(client, keys["lab"])
+    bad = {"token": token, "date": DATE, "tested|th-cdc|no-such-unit|screening": "5"}
+    r = client.post(f"/lab/{sid}", data=bad)
+    assert r.status_code == 422 and "no-such-unit" in r.text

@@ -1,0 +1,291 @@
+"""A lab's day: the samples the day's daily plan sends it (its dispatch sheet), and what it
+did, entered as the daily loop's records: samples tested per unit and stream (``tested``) and
+the reactions it ran, with the reagent counted on its shelf (``reagent``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from labopt.numbers import date_text
+from labopt_api.routers import daily as daily_api
+from labopt_api.security import Principal
+from labopt_api.store import NotFound, daily_records, scenarios
+from labopt_api.web.page import (
+    Visitor,
+    day_of,
+    day_sheet,
+    form_lang,
+    message,
+    page_lang,
+    record_form_rows,
+    refusal,
+    render,
+    today,
+    whole_number,
+)
+from labopt_api.web.words import say
+
+router = APIRouter(include_in_schema=False)
+# the form's boxes: tested|lab|unit|stream, used|lab, counted|lab (the number of "|" in each)
+FIELDS = {"tested": 3, "used": 1, "counted": 1}
+
+
+def _labs_of(who: Principal, province: str, labs: list[Any]) -> list[Any]:
+    """The scenario's labs whose day ``who`` may see and record: a coordinator's every lab,
+    a lab key's own."""
+    if who.coordinates(province):
+        return labs
+    return [lab for lab in labs if lab.id in who.lab_ids(province)]
+
+
+@router.get("/lab/{scenario_id}", response_class=HTMLResponse)
+async def lab_page(request: Request, scenario_id: str, visitor: Visitor) -> Response:
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    asked = request.query_params.get("date")
+    date = day_of(asked) if asked else today()
+    view = await run_in_threadpool(
+        _lab_view, request, visitor[0], scenario_id, date or today(), {}, lang
+    )
+    if view is None:
+        return message(request, lang, visitor, 404, say("not_found", lang))
+    error = say("bad_date", lang) if date is None else None
+    return render(request, "lab.html", lang, visitor, 422 if error else 200, **view, error=error)
+
+
+@router.post("/lab/{scenario_id}", response_class=HTMLResponse)
+async def lab_save(request: Request, scenario_id: str, visitor: Visitor) -> Response:
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    form = await request.form()
+    lang = form_lang(request, form)
+    date = day_of(str(form.get("date", "")))
+    entered, problem = _entered(form, lang)
+    view = await run_in_threadpool(
+        _lab_view, request, visitor[0], scenario_id, date or today(), entered, lang
+    )
+    if view is None:
+        return message(request, lang, visitor, 404, say("not_found", lang))
+    why = refusal(request, form, lang)
+    if why:
+        return render(request, "lab.html", lang, visitor, 403, **view, error=why)
+    if date is None or problem:
+        error = problem or say("bad_date", lang)
+        return render(request, "lab.html", lang, visitor, 422, **view, error=error)
+    outcome = await run_in_threadpool(
+        _save_lab_day, request, visitor[0], scenario_id, date, entered, lang
+    )
+    if not outcome["errors"] and not outcome.get("error"):  # saved: show what is recorded
+        view = await run_in_threadpool(_lab_view, request, visitor[0], scenario_id, date, {}, lang)
+        if view is None:
+            return message(request, lang, visitor, 404, say("not_found", lang))
+    status = 403 if outcome.get("forbidden") else 422 if outcome.get("error") else 200
+    return render(request, "lab.html", lang, visitor, status, **view, **outcome)
+
+
+def _entered(form: Any, lang: str) -> tuple[dict[str, str], str | None]:
+    """The form's boxes (name -> text), or why the form is refused: a box this page does not
+    have, or one sent twice with different figures."""
+    entered: dict[str, str] = {}
+    for name, value in form.multi_items():
+        kind = name.split("|")[0]
+        if kind not in FIELDS:
+            continue
+        if name.count("|") != FIELDS[kind] or "" in name.split("|"):
+            return {}, say("bad_field", lang, name=name[:80])
+        text = str(value)
+        if entered.get(name, text) != text:
+            return {}, say("twice", lang)
+        entered[name] = text
+    return entered, None
+
+
+def _on(rows: pd.DataFrame, day: str) -> pd.DataFrame:
+    return rows[rows["date"].astype(str) == day] if len(rows) else rows.iloc[0:0]
+
+
+def _lab_view(
+    request: Request,
+    who: Principal,
+    scenario_id: str,
+    date: dt.date,
+    entered: Mapping[str, str],
+    lang: str,
+) -> dict[str, Any] | None:
+    """What the lab's day shows, per lab the key may see: the samples the day's daily plan
+    sends it (unit, stream, samples, design), a box per unit and stream for the samples tested
+    (those the plan sends and those recorded), the reactions run and the reagent counted."""
+    with request.app.state.db.sessions() as db:
+        try:
+            record = scenarios.get(db, scenario_id)
+        except NotFound:
+            return None
+        province = record.province_code
+        if not (who.coordinates(province) or who.lab_ids(province)):
+            return None
+        scn, _ = daily_records.records(db, record)
+        uploaded = daily_records.stored(db, scenario_id)
+        plan, planned = day_sheet(db, who, scenario_id, date, "allocations")
+    # day 1 of the daily plan: what it sends each lab (stream ids, unlike the printed sheet)
+    arrivals = planned[(planned["day"] == 1) & (planned["samples"] > 0)]
+    day = date.isoformat()
+    tested = _on(uploaded["tested"], day)
+    reagent = _on(uploaded["reagent"], day).set_index("lab")
+    units = {d.code: d.name for d in scn.districts}
+    streams = {s.id: s.named(lang) for s in scn.streams}
+    labs = []
+    for lab in _labs_of(who, province, scn.labs):
+        sent = arrivals[arrivals["lab"] == lab.id] if len(arrivals) else arrivals
+        done = tested[tested["lab"] == lab.id].set_index(["district", "stream"])["samples"]
+        coming = {(str(r.district), str(r.stream)): r for r in sent.itertuples(index=False)}
+        typed = {
+            (parts[2], parts[3])
+            for name in entered
+            if (parts := name.split("|"))[0] == "tested" and parts[1] == lab.id
+        }  # what was sent is shown back, with its error
+        keys = sorted(
+            set(coming) | set(done.index) | typed, key=lambda k: (units.get(k[0], k[0]), k[1])
+        )
+        boxes = []
+        for unit, stream in keys:
+            name = f"tested|{lab.id}|{unit}|{stream}"
+            value = entered.get(name)
+            if value is None:
+                value = str(int(done[unit, stream])) if (unit, stream) in done.index else ""
+            r = coming.get((unit, stream))
+            boxes.append(
+                {
+                    "name": name,
+                    "id": f"t-{lab.id}-{unit}-{stream}",
+                    "unit": units.get(unit, unit),
+                    "stream": streams.get(stream, stream),
+                    "value": value,
+                    "sent": None if r is None else int(r.samples),
+                    "pool": None if r is None else int(r.pool_size),
+                }
+            )
+        held = reagent.loc[lab.id] if lab.id in reagent.index else None
+        counted = None if held is None or pd.isna(held["counted"]) else int(held["counted"])
+        labs.append(
+            {
+                "id": lab.id,
+                "name": lab.name,
+                "boxes": boxes,
+                "sent": int(sent["samples"].sum()) if len(sent) else 0,
+                "reactions": float(sent["reactions"].sum()) if len(sent) else 0.0,
+                "used": entered.get(
+                    f"used|{lab.id}", "" if held is None else str(round(float(held["used"])))
+                ),
+                "counted": entered.get(
+                    f"counted|{lab.id}", "" if counted is None else str(counted)
+                ),
+            }
+        )
+    return {
+        "scenario_id": scenario_id,
+        "province": scn.province.name,
+        "date": date,
+        "labs": labs,
+        "plan": plan,
+    }
+
+
+def _save_lab_day(
+    request: Request,
+    who: Principal,
+    scenario_id: str,
+    date: dt.date,
+    entered: Mapping[str, str],
+    lang: str,
+) -> dict[str, Any]:
+    """Record each lab's figures typed as its ``tested`` and ``reagent`` records of ``date``
+    (the API's own checks; a lab's day is recorded whole: a box left empty keeps the figure
+    recorded before); the errors by field name."""
+    errors: dict[str, str] = {}
+    tested: dict[str, dict[tuple[str, str], int]] = {}
+    reagent: dict[str, dict[str, int]] = {}
+    for name, text in entered.items():
+        if not text.strip():
+            continue
+        kind, lab, *rest = name.split("|")
+        n = whole_number(text, lang)
+        if n is None:
+            errors[name] = say("whole" if kind == "tested" else "whole_reactions", lang)
+        elif kind == "tested":
+            tested.setdefault(lab, {})[rest[0], rest[1]] = n
+        else:
+            reagent.setdefault(lab, {})[kind] = n
+    if errors:
+        return {"errors": errors, "error": say("not_saved", lang)}
+    if not tested and not reagent:
+        return {"errors": {}, "error": say("nothing", lang)}
+    with request.app.state.db.sessions() as db:
+        try:
+            record = scenarios.get(db, scenario_id)
+        except NotFound:
+            return {"errors": {}, "error": say("not_found", lang)}
+        province = record.province_code
+
+        def may(code: str) -> bool:
+            return who.coordinates(province) or code in who.lab_ids(province)
+
+        uploaded = daily_records.stored(db, scenario_id)
+        day = date.isoformat()
+        held = _on(uploaded["reagent"], day).set_index("lab")
+        reagent_rows, reagent_fields = [], []
+        for lab, figures in reagent.items():  # checked before anything is stored
+            old = held.loc[lab] if lab in held.index else None
+            used = figures.get("used", None if old is None else round(float(old["used"])))
+            if used is None:
+                return {
+                    "errors": {f"used|{lab}": say("used_first", lang)},
+                    "error": say("not_saved", lang),
+                }
+            counted = figures.get("counted")
+            if counted is None and old is not None and not pd.isna(old["counted"]):
+                counted = int(old["counted"])
+            reagent_rows.append(
+                {
+                    "date": day,
+                    "lab": lab,
+                    "used": str(used),
+                    "counted": "" if counted is None else str(counted),
+                }
+            )
+            reagent_fields.append(f"used|{lab}")
+        rows: list[dict[str, str]] = []
+        fields: list[str] = []
+        on_day = _on(uploaded["tested"], day)
+        for lab, typed in tested.items():  # each lab's day whole: the other rows kept
+            for r in on_day[on_day["lab"] == lab].itertuples(index=False):
+                typed.setdefault((r.district, r.stream), int(r.samples))
+            for (unit, stream), n in typed.items():
+                rows.append(
+                    {"date": day, "lab": lab, "district": unit, "stream": stream, "samples": str(n)}
+                )
+                fields.append(f"tested|{lab}|{unit}|{stream}")
+        saved = []
+        for kind, kind_rows, kind_fields in (
+            ("tested", rows, fields),
+            ("reagent", reagent_rows, reagent_fields),
+        ):
+            if kind_rows:
+                out = record_form_rows(db, record, who, kind, kind_rows, kind_fields, lang, may)
+                if "upload" not in out:
+                    return out
+                saved.append(out["upload"])
+        warnings = daily_api.adds_up_warnings(db, record)
+    if not any(up.changed for up in saved):
+        return {"errors": {}, "notice": say("unchanged", lang), "warnings": warnings}
+    n = sum(up.rows for up in saved if up.changed)
+    notice = say("saved", lang, n=n, date=date_text(date, lang))
+    return {"errors": {}, "notice": notice, "warnings": warnings}
