@@ -3,6 +3,7 @@ from a file."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -11,11 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from labopt.errors import InputError
+from labopt.numbers import date_text
 from labopt_api.routers import batches as batches_api
+from labopt_api.schemas import EstimateIn
 from labopt_api.security import Principal
 from labopt_api.store import NotFound, batches
 from labopt_api.web.page import (
     Visitor,
+    day_of,
     detail_text,
     form_lang,
     message,
@@ -133,3 +137,44 @@ async def _batch_file(
             return batches_api.table(batch_id, name, request, visitor[0], db, None)
 
     return await through_api(request, lang, visitor, read)
+
+
+@router.post("/estimates/{scenario_id}", response_class=HTMLResponse)
+async def estimate(request: Request, scenario_id: str, visitor: Visitor) -> Response:
+    """Prevalence per unit and stream from the first-stage results of one collection date's
+    batches, stored for the next day's plans, through the API's own handler (a
+    coordinator's)."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    form = await request.form()
+    lang = form_lang(request, form)
+    if not _may_see_batches(visitor[0]):
+        return message(request, lang, visitor, 404, say("no_such", lang))
+    at = number_asked(str(form.get("page", "")))
+    listed, older = await run_in_threadpool(_batches, request, visitor[0], at)
+    shown: dict[str, Any] = {"batches": listed, "page": at, "older": older}
+    why = refusal(request, form, lang)
+    if why:
+        return render(request, "batches.html", lang, visitor, 403, **shown, error=why)
+    date = day_of(str(form.get("date", "")))
+    if date is None:
+        return render(
+            request, "batches.html", lang, visitor, 422, **shown, error=say("bad_date", lang)
+        )
+    try:
+        out = await run_in_threadpool(_estimate, request, visitor[0], scenario_id, date)
+    except HTTPException as exc:
+        error = say("estimate_refused", lang) + "\n" + detail_text(exc.detail)
+        return render(request, "batches.html", lang, visitor, exc.status_code, **shown, error=error)
+    except NotFound:
+        return message(request, lang, visitor, 404, say("no_such", lang))
+    notice = say("estimated", lang, n=len(out.stored), date=date_text(out.for_date, lang))
+    return render(
+        request, "batches.html", lang, visitor, **shown, notice=notice, estimates=out.estimates
+    )
+
+
+def _estimate(request: Request, who: Principal, scenario_id: str, date: dt.date) -> Any:
+    with request.app.state.db.sessions() as db:
+        return batches_api.estimate(scenario_id, EstimateIn(date=date), request, who, db)

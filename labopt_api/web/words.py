@@ -40,6 +40,14 @@ TEXT: dict[str, dict[str, str]] = {
         "sample. A box left empty keeps the figure recorded before, if any; 0 means none "
         "collected.",
         "in_scenario": "in the scenario: {n}",
+        "estimate_day": "Estimate prevalence from the batches of {date} for the next plans",
+        "estimate_refused": "No estimate was stored.",
+        "estimated": "Stored: the estimates of {n:,|unit|units} as their prevalence for the plans "
+        "from {date}.",
+        "estimates": "Prevalence estimated from the first-stage results",
+        "positive_pools": "Positive pools",
+        "estimate": "Estimate",
+        "upper": "Upper bound (95 %)",
         "lab_day": "The lab's day",
         "lab_title": "{province}: the lab's day {date}",
         "lab_intro": "What the day's plan sends each lab, and what it did: the samples it tested "
@@ -217,6 +225,14 @@ TEXT: dict[str, dict[str, str]] = {
         "day_intro": "Số mẫu mỗi đơn vị đã lấy (hoặc sẽ lấy) trong ngày này, theo từng loại "
         "mẫu. Ô để trống giữ số liệu đã ghi trước đó (nếu có); 0 nghĩa là không lấy mẫu nào.",
         "in_scenario": "trong kịch bản: {n}",
+        "estimate_day": "Ước tính tỷ lệ dương tính từ các lô ngày {date} cho các kế hoạch sau",
+        "estimate_refused": "Chưa lưu ước tính nào.",
+        "estimated": "Đã lưu ước tính của {n:,} đơn vị làm tỷ lệ dương tính cho các kế hoạch từ "
+        "ngày {date}.",
+        "estimates": "Tỷ lệ dương tính ước tính từ kết quả vòng đầu",
+        "positive_pools": "Số mẫu gộp dương tính",
+        "estimate": "Ước tính",
+        "upper": "Cận trên (95 %)",
         "lab_day": "Ngày làm việc của phòng xét nghiệm",
         "lab_title": "{province}: ngày làm việc của phòng xét nghiệm {date}",
         "lab_intro": "Kế hoạch trong ngày gửi mẫu đến mỗi phòng xét nghiệm, và phòng đã làm gì: "

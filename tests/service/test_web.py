@@ -1037,3 +1037,50 @@ def test_a_count_needs_the_reactions_run_and_a_lab_records_only_its_own_day(site
     bad = {"token": token, "date": DATE, "tested|th-cdc|no-such-unit|screening": "5"}
     r = client.post(f"/lab/{sid}", data=bad)
     assert r.status_code == 422 and "no-such-unit" in r.text
+
+
+# ---------------------------------------------------------------------- estimates
+def test_the_coordinator_stores_the_estimates_of_a_days_batches_for_the_next_plans(service):
+    from tests.service.test_batches import lab_results, new_batch, tiny_json, upload
+
+    c = service.client
+    coord = service.key("coordinator", "tiny")
+    lab = service.key("lab", "tiny/cdc")
+    sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
+    batch, truth = new_batch(c, lab, sid, n=600, algorithm="D2", config="10")
+    assert upload(c, batch["id"], lab, lab_results(c, batch["id"], lab, truth)).status_code == 200
+    # the lab sees no such button, and may not store estimates
+    signed_in(c, lab["Authorization"].split()[1])
+    assert f'action="/estimates/{sid}"' not in c.get("/batches").text
+    token = form_token(lab["Authorization"].split()[1])
+    r = c.post(f"/estimates/{sid}", data={"token": token, "date": batch["date"]})
+    assert r.status_code == 403
+    assert _csv(c.get(f"/v1/scenarios/{sid}/records/prevalence", headers=coord)).empty
+    # the coordinator does, from the batches' page
+    key = coord["Authorization"].split()[1]
+    signed_in(c, key)
+    page = c.get("/batches")
+    assert f'action="/estimates/{sid}"' in page.text
+    token = form_token(key)
+    for bad in ("", "2021-13-01"):
+        r = c.post(f"/estimates/{sid}", data={"token": token, "date": bad})
+        assert r.status_code == 422
+    r = c.post(f"/estimates/{sid}", data={"token": "", "date": batch["date"]})
+    assert r.status_code == 403
+    r = c.post(f"/estimates/{sid}", data={"token": token, "date": "2021-12-30"})
+    assert r.status_code == 404 and TEXT["en"]["estimate_refused"] in html.unescape(r.text)
+    r = c.post(f"/estimates/{sid}", data={"token": token, "date": batch["date"]})
+    assert r.status_code == 200, r.text
+    text = html.unescape(r.text)
+    assert TEXT["en"]["estimates"] in text and "Stored: the estimates of 2 units" in text
+    # what the page stored is what the API's own estimate gives, as the loop's records
+    ref = c.post(
+        f"/v1/scenarios/{sid}/estimates",
+        headers=coord,
+        json={"date": batch["date"], "store": False},
+    ).json()["estimates"]
+    got = _csv(c.get(f"/v1/scenarios/{sid}/records/prevalence", headers=coord))
+    got = got.set_index(["district", "stream"])["prevalence"]
+    for e in ref:
+        want = e["prevalence"] if e["prevalence"] > 0 else e["upper"]
+        assert got[e["district"], e["stream"]] == pytest.approx(want, rel=1e-12)
