@@ -183,3 +183,139 @@ def test_a_lab_sends_its_results_in_the_browser(browser, live, database_url, kin
     assert "B9" in page.content()
     assert blocked == [] and errors == []
     page.close()
+
+
+def _both(page, name: str, db: str) -> None:
+    """The page checked with axe-core and kept at a phone's and a desktop's width."""
+    assert _axe(page) == [], name
+    for kind, (w, h) in WIDTHS.items():
+        page.set_viewport_size({"width": w, "height": h})
+        _shot(page, name, kind, db)
+    page.set_viewport_size({"width": WIDTHS["desktop"][0], "height": WIDTHS["desktop"][1]})
+
+
+def _sign_in(browser, url: str, key: str):
+    page, blocked, errors = local_only_page(browser, *WIDTHS["desktop"])
+    page.goto(url + "/")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for()
+    return page, blocked, errors
+
+
+def test_a_day_of_the_province_in_the_browser(browser, live, database_url, tmp_path):
+    """The issue's story, each role in its own browser: a district enters its day (samples,
+    epidemic level, a note); the coordinator requests the day's plan; the lab sees what it
+    sends it and its sheet, records what it did and sends a run's results; the coordinator
+    stores the estimates of the day's batches and sees them in the next day's plan."""
+    from tests.service.test_batches import lab_results
+
+    db = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    coord_h = live.key("coordinator", "thanh_hoa")
+    lab_h = live.key("lab", "thanh_hoa/th-cdc")
+    district = live.key("district", "thanh_hoa/bim-son")["Authorization"].split()[1]
+    scn = load_scenario(EXAMPLES / "thanh_hoa")
+    with httpx.Client(base_url=live.url, timeout=60) as c:
+        sid = c.post("/v1/scenarios", json=as_json(scn), headers=coord_h).json()["id"]
+    key = {"coordinator": coord_h, "lab": lab_h}
+    key = {k: v["Authorization"].split()[1] for k, v in key.items()}
+    unit = scn.district_by_code["bim-son"]
+    screening = scn.stream_by_id["screening"].named("en")
+    level = 4 if unit.epidemic_level != 4 else 3
+    problems = []
+
+    # a district enters its day
+    page, blocked, errors = _sign_in(browser, live.url, district)
+    page.get_by_role("link", name="Enter the day's samples").click()
+    page.get_by_label("Date").fill(DATE)
+    page.get_by_role("button", name="Show").click()
+    page.get_by_label(screening).fill("600")
+    page.get_by_label("Epidemic level").select_option(str(level))
+    page.get_by_label("Notes for the coordinator").fill("Chợ Bỉm Sơn đóng cửa từ hôm nay")
+    page.get_by_role("button", name="Save the day").click()
+    page.get_by_role("status").wait_for()
+    assert "epidemic level and notes of 1 unit" in page.get_by_role("status").inner_text()
+    problems += blocked + errors
+    page.close()
+
+    # the coordinator requests the day's plan and reads it
+    boss, blocked, errors = _sign_in(browser, live.url, key["coordinator"])
+    boss.get_by_role("link", name="Plans", exact=True).click()
+    boss.get_by_label("First day").fill(DATE)
+    boss.get_by_label("Days", exact=True).fill("2")
+    boss.get_by_label("Daily plan", exact=False).check()
+    boss.get_by_role("button", name="Plan", exact=True).click()
+    boss.get_by_role("table", name="Units on day 1").wait_for(timeout=120_000)
+    said = boss.get_by_role("list").filter(has_text="Chợ Bỉm Sơn").inner_text()
+    assert unit.name in said and f"{level}:" in said
+    _both(boss, "plan-day", db)
+    problems += blocked + errors
+
+    # the lab: what the plan sends it, its sheet, what it did
+    lab, blocked, errors = _sign_in(browser, live.url, key["lab"])
+    lab.get_by_role("link", name="The lab's day").click()
+    lab.get_by_label("Date").fill(DATE)
+    lab.get_by_role("button", name="Show").click()
+    lab.get_by_text("The day's plan sends").first.wait_for()
+    _both(lab, "lab-day", db)
+    box = lab.get_by_label(f"Tested: {unit.name}, {screening}")
+    box.fill("600")
+    lab.get_by_label("Reactions run").fill("95")
+    lab.get_by_role("button", name="Save the lab's day").click()
+    lab.get_by_role("status").wait_for()
+    sheet = lab.get_by_role("link", name="Printable sheet")
+    assert sheet.count() == 1
+    # a run of the day's samples from Bỉm Sơn, made with the API, its results sent here
+    ids = [f"BS{i:04d}" for i in range(600)]
+    samples = pd.DataFrame({"sample_id": ids, "stream": "screening", "district": "bim-son"})
+    with httpx.Client(base_url=live.url, timeout=60) as c:
+        made = c.post(
+            "/v1/batches/upload",
+            headers=lab_h,
+            files={"file": ("samples.csv", samples.to_csv(index=False).encode())},
+            data={
+                "scenario_id": sid,
+                "lab": "th-cdc",
+                "label": "BS1005",
+                "date": DATE,
+                "algorithm": "D2",
+                "config": "10",
+            },
+        )
+        assert made.status_code == 201, made.text
+        results = lab_results(c, made.json()["id"], lab_h, {ids[3], ids[250]})
+    run = tmp_path / "run1.csv"
+    results.to_csv(run, index=False)
+    lab.get_by_role("link", name="Back to the provinces").click()
+    lab.get_by_role("link", name="Batches and results").click()
+    lab.get_by_label("Results file (CSV or XLSX) for BS1005").set_input_files(str(run))
+    lab.get_by_role("button", name="Send the results").click()
+    lab.get_by_role("status").wait_for()
+    assert "BS1005:" in lab.get_by_role("status").inner_text()
+    problems += blocked + errors
+    lab.close()
+
+    # the coordinator stores the day's estimates and sees them in the next day's plan
+    boss.goto(live.url + "/batches")
+    boss.get_by_role(
+        "button", name=f"Estimate prevalence from the batches of {DATE}", exact=False
+    ).click()
+    boss.get_by_role("table", name="Prevalence estimated from the first-stage results").wait_for()
+    _both(boss, "estimates", db)
+    with httpx.Client(base_url=live.url, timeout=60) as c:
+        stored = c.get(f"/v1/scenarios/{sid}/records/prevalence", headers=coord_h)
+    stored = pd.read_csv(io.StringIO(stored.text))
+    p = float(stored[stored["district"] == "bim-son"]["prevalence"].iloc[0])
+    boss.goto(f"{live.url}/plans/{sid}")
+    boss.get_by_label("First day").fill("2021-10-06")
+    boss.get_by_label("Days", exact=True).fill("2")
+    boss.get_by_label("Daily plan", exact=False).check()
+    boss.get_by_role("button", name="Plan", exact=True).click()
+    table = boss.get_by_role("table", name="Units on day 1")
+    table.wait_for(timeout=120_000)
+    row = table.locator("tr").filter(has_text=unit.name).filter(has_text=screening)
+    assert f"{100 * p:,.2f} %" in row.inner_text()
+    problems += blocked + errors
+    boss.close()
+    # the refused figures and sign-ins answered as they should; nothing else went wrong
+    assert problems == []
