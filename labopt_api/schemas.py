@@ -513,8 +513,8 @@ class SampleIn(_In):
     )
 
 
-class BatchIn(_In):
-    """A batch of samples in one lab, and the design to pool them with."""
+class BatchDesign(_In):
+    """Which lab pools a batch of samples, under what label and date, with what design."""
 
     scenario_id: Id
     lab: LabId = Field(description="a lab id of the scenario")
@@ -529,6 +529,11 @@ class BatchIn(_In):
     config: Config = Field(
         "", description="'10' (D2), '12:4,4,4' (D3), '8' (arrays), '20,10,5' (ID2)"
     )
+
+
+class BatchIn(BatchDesign):
+    """A batch of samples in one lab, and the design to pool them with."""
+
     field: bool = Field(False, description="field pooling: swabs pooled at collection")
     recollection_hours: float = Field(
         24.0,

@@ -272,6 +272,43 @@ def create_from_file(
     controls: str = Form("positive=1,negative=1,blank=1", max_length=200),
     order: str = Form("column", max_length=10),
 ) -> BatchOut:
+    return batch_from_file(
+        who,
+        db,
+        file,
+        scenario_id=scenario_id,
+        lab=lab,
+        label=label,
+        date=date,
+        algorithm=algorithm,
+        config=config,
+        field=field,
+        recollection_hours=recollection_hours,
+        plate=plate,
+        controls=controls,
+        order=order,
+    )
+
+
+def batch_from_file(
+    who: Principal,
+    db: DbSession,
+    file: UploadFile,
+    *,
+    scenario_id: str,
+    lab: str,
+    label: str,
+    date: dt.date,
+    algorithm: str,
+    config: str,
+    field: bool = False,
+    recollection_hours: float = 24.0,
+    plate: int = 96,
+    controls: str = "positive=1,negative=1,blank=1",
+    order: str = "column",
+) -> BatchOut:
+    """A batch from a file of samples, its fields checked as the route's form checks them
+    (the web app's lab's day calls it with a :class:`BatchDesign`)."""
     province = scenarios.get(db, scenario_id).province_code
     if not batches.may_use_lab(who, province, lab):  # before reading the file
         raise forbidden(f"create batches for {province}/{lab}")

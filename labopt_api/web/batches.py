@@ -50,8 +50,16 @@ async def batches_page(request: Request, visitor: Visitor) -> Response:
     if not _may_see_batches(visitor[0]):
         return message(request, lang, visitor, 404, say("no_such", lang))
     at = number_asked(request.query_params.get("page"))
-    listed, older = await run_in_threadpool(_batches, request, visitor[0], at)
-    return render(request, "batches.html", lang, visitor, batches=listed, page=at, older=older)
+    return await batches_with(request, lang, visitor, at)
+
+
+async def batches_with(
+    request: Request, lang: str, visitor: tuple[Principal, str], page: int = 1, **said: Any
+) -> Response:
+    """The batches' page (page ``page``, newest first) with what is ``said`` (a notice)."""
+    listed, older = await run_in_threadpool(_batches, request, visitor[0], page)
+    shown: dict[str, Any] = {"batches": listed, "page": page, "older": older, **said}
+    return render(request, "batches.html", lang, visitor, **shown)
 
 
 def _batches(request: Request, who: Principal, page: int = 1) -> tuple[list[Any], bool]:

@@ -9,18 +9,25 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile as StarletteUpload
 
+from labopt.errors import InputError
 from labopt.numbers import date_text
+from labopt.pooling.designs import ALGORITHMS
+from labopt_api.routers import batches as batches_api
 from labopt_api.routers import daily as daily_api
+from labopt_api.schemas import BatchDesign
 from labopt_api.security import Principal
 from labopt_api.store import NotFound, daily_records, scenarios
+from labopt_api.web.batches import batches_with
 from labopt_api.web.page import (
     Visitor,
     day_of,
     day_sheet,
+    detail_text,
     form_lang,
     message,
     page_lang,
@@ -196,6 +203,7 @@ def _lab_view(
         "date": date,
         "labs": labs,
         "plan": plan,
+        "algorithms": ALGORITHMS,
     }
 
 
@@ -289,3 +297,64 @@ def _save_lab_day(
     n = sum(up.rows for up in saved if up.changed)
     notice = say("saved", lang, n=n, date=date_text(date, lang))
     return {"errors": {}, "notice": notice, "warnings": warnings}
+
+
+# ---------------------------------------------------------------------- a batch of the day
+BATCH_FIELDS = ("lab", "label", "algorithm", "config")
+
+
+@router.post("/lab/{scenario_id}/batch", response_class=HTMLResponse)
+async def make_batch(request: Request, scenario_id: str, visitor: Visitor) -> Response:
+    """A batch of the day's samples from a CSV or XLSX file (``sample_id``; optional stream,
+    district, risk, address_group), pooled with the design chosen, through the API's own
+    handler: its pool manifest and first run's plate map, then listed on the batches' page."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    form = await request.form()
+    lang = form_lang(request, form)
+    date = day_of(str(form.get("date", "")))
+    typed = {k: str(form.get(k, "")).strip() for k in BATCH_FIELDS}
+    view = await run_in_threadpool(
+        _lab_view, request, visitor[0], scenario_id, date or today(), {}, lang
+    )
+    if view is None:
+        return message(request, lang, visitor, 404, say("not_found", lang))
+    shown = {**view, "batch": typed}
+
+    def refused(status: int, error: str, errors: dict[str, str] | None = None) -> Response:
+        return render(
+            request, "lab.html", lang, visitor, status, **shown, batch_error=error,
+            batch_errors=errors or {},
+        )  # fmt: skip
+
+    why = refusal(request, form, lang)
+    if why:
+        return refused(403, why)
+    if date is None:
+        return refused(422, say("bad_date", lang))
+    try:
+        design = BatchDesign(scenario_id=scenario_id, date=date, **typed)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        errors = {str(e["loc"][0]): e["msg"] for e in getattr(exc, "errors", list)() if e["loc"]}
+        return refused(422, say("batch_not_made", lang), errors)
+    upload = form.get("file")
+    if not isinstance(upload, StarletteUpload) or not upload.filename:
+        return refused(422, say("batch_not_made", lang), {"file": say("no_samples_file", lang)})
+    try:
+        made = await run_in_threadpool(_create_batch, request, visitor[0], design, upload)
+    except HTTPException as exc:
+        return refused(
+            exc.status_code, say("batch_not_made", lang) + "\n" + detail_text(exc.detail)
+        )
+    except NotFound:
+        return message(request, lang, visitor, 404, say("not_found", lang))
+    except InputError as exc:
+        return refused(422, say("batch_not_made", lang) + "\n" + str(exc))
+    notice = say("batch_made", lang, label=made.label, n=made.samples)
+    return await batches_with(request, lang, visitor, notice=notice)
+
+
+def _create_batch(request: Request, who: Principal, design: BatchDesign, upload: Any) -> Any:
+    with request.app.state.db.sessions() as db:
+        return batches_api.batch_from_file(who, db, upload, **design.model_dump())

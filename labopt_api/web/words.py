@@ -40,6 +40,22 @@ TEXT: dict[str, dict[str, str]] = {
         "sample. A box left empty keeps the figure recorded before, if any; 0 means none "
         "collected.",
         "in_scenario": "in the scenario: {n}",
+        "make_batch": "A batch of samples collected on {date}",
+        "make_batch_hint": "From a file of the samples (CSV or XLSX: a sample_id column; "
+        "optional stream, district, risk, address_group): its pool manifest and the first "
+        "run's plate map.",
+        "batch_lab": "Lab",
+        "batch_label": "Label",
+        "batch_label_hint": "letters, digits, - and _; unique in the province (it prefixes "
+        "pool and plate ids)",
+        "batch_algorithm": "Pooling design",
+        "batch_config": "Pool sizes",
+        "batch_config_hint": "10 (D2), 12:4,4,4 (D3), 8 (arrays), 20,10,5 (ID2); empty for IT",
+        "batch_file": "Samples file (CSV or XLSX)",
+        "no_samples_file": "Choose the file of the samples.",
+        "make": "Make the batch",
+        "batch_not_made": "The batch was not made.",
+        "batch_made": "Batch {label} made: {n:,|sample|samples}; its plate map is ready.",
         "estimate_day": "Estimate prevalence from the batches of {date} for the next plans",
         "estimate_refused": "No estimate was stored.",
         "estimated": "Stored: the estimates of {n:,|unit|units} as their prevalence for the plans "
@@ -173,8 +189,8 @@ TEXT: dict[str, dict[str, str]] = {
         "scenario_refused": "The scenario was not added.",
         "scenario_added": "Added: {name}.",
         "download_scenario": "Scenario (XLSX)",
-        "no_batches": "No batch of samples for this key yet (a batch is made with labopt batch "
-        "make or the API).",
+        "no_batches": "No batch of samples for this key yet (a batch is made from the lab's day, "
+        "with labopt batch make or the API).",
         "batch": "Batch",
         "lab": "Lab",
         "design": "Design",
@@ -225,6 +241,23 @@ TEXT: dict[str, dict[str, str]] = {
         "day_intro": "Số mẫu mỗi đơn vị đã lấy (hoặc sẽ lấy) trong ngày này, theo từng loại "
         "mẫu. Ô để trống giữ số liệu đã ghi trước đó (nếu có); 0 nghĩa là không lấy mẫu nào.",
         "in_scenario": "trong kịch bản: {n}",
+        "make_batch": "Lô mẫu lấy ngày {date}",
+        "make_batch_hint": "Từ tệp danh sách mẫu (CSV hoặc XLSX: cột sample_id; có thể thêm "
+        "stream, district, risk, address_group): danh sách gộp mẫu và sơ đồ đĩa của lượt "
+        "chạy đầu.",
+        "batch_lab": "Phòng xét nghiệm",
+        "batch_label": "Mã lô",
+        "batch_label_hint": "chữ, số, - và _; không trùng trong tỉnh (đứng đầu mã gộp và mã "
+        "đĩa)",
+        "batch_algorithm": "Thiết kế gộp mẫu",
+        "batch_config": "Cỡ gộp",
+        "batch_config_hint": "10 (D2), 12:4,4,4 (D3), 8 (ma trận), 20,10,5 (ID2); để trống "
+        "với IT",
+        "batch_file": "Tệp danh sách mẫu (CSV hoặc XLSX)",
+        "no_samples_file": "Chọn tệp danh sách mẫu.",
+        "make": "Tạo lô",
+        "batch_not_made": "Chưa tạo được lô.",
+        "batch_made": "Đã tạo lô {label}: {n:,} mẫu; sơ đồ đĩa đã sẵn sàng.",
         "estimate_day": "Ước tính tỷ lệ dương tính từ các lô ngày {date} cho các kế hoạch sau",
         "estimate_refused": "Chưa lưu ước tính nào.",
         "estimated": "Đã lưu ước tính của {n:,} đơn vị làm tỷ lệ dương tính cho các kế hoạch từ "
@@ -357,7 +390,8 @@ TEXT: dict[str, dict[str, str]] = {
         "scenario_refused": "Kịch bản chưa được thêm.",
         "scenario_added": "Đã thêm: {name}.",
         "download_scenario": "Kịch bản (XLSX)",
-        "no_batches": "Khóa này chưa có lô mẫu nào (tạo lô bằng labopt batch make hoặc qua API).",
+        "no_batches": "Khóa này chưa có lô mẫu nào (tạo lô từ trang ngày làm việc của phòng xét "
+        "nghiệm, bằng labopt batch make hoặc qua API).",
         "batch": "Lô",
         "lab": "Phòng xét nghiệm",
         "design": "Cách gộp",

@@ -1084,3 +1084,51 @@ def test_the_coordinator_stores_the_estimates_of_a_days_batches_for_the_next_pla
     for e in ref:
         want = e["prevalence"] if e["prevalence"] > 0 else e["upper"]
         assert got[e["district"], e["stream"]] == pytest.approx(want, rel=1e-12)
+
+
+def test_a_lab_makes_a_batch_of_the_days_samples_from_a_file(site, tmp_path):
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["lab"])
+    token = form_token(keys["lab"])
+    ids = [f"BS{i:04d}" for i in range(95)]
+    samples = pd.DataFrame({"sample_id": ids, "stream": "screening", "district": "bim-son"})
+    file = {"file": ("samples.csv", samples.to_csv(index=False).encode(), "text/csv")}
+    form = {"token": token, "date": DATE, "lab": "th-cdc", "label": "BS1005"}
+    page = client.get(f"/lab/{sid}?date={DATE}")
+    assert f'action="/lab/{sid}/batch"' in page.text
+    # each refusal beside its field, and nothing made
+    for bad, field, said in [
+        ({"label": "BS 1005", "algorithm": "D2", "config": "10"}, "label", "should match"),
+        ({"algorithm": "D9", "config": "10"}, "algorithm", "Input should be"),
+        ({"lab": "th-bv-nhi", "algorithm": "D2", "config": "10"}, None, "th-bv-nhi"),
+        ({"algorithm": "D2", "config": "10:x"}, None, "config"),
+    ]:
+        r = client.post(f"/lab/{sid}/batch", data={**form, **bad}, files=file)
+        assert r.status_code in (403, 422), (bad, r.status_code)
+        text = html.unescape(r.text)
+        assert said in text, (bad, text[-2000:])
+        if field:
+            assert f'id="batch-{field}-error"' in r.text
+    r = client.post(f"/lab/{sid}/batch", data={**form, "algorithm": "D2", "config": "10"})
+    assert r.status_code == 422 and 'id="batch-file-error"' in r.text
+    lab = {"Authorization": f"Bearer {keys['lab']}"}
+    assert client.get("/v1/batches", headers=lab).json()["items"] == []
+    # made: listed with its plate map
+    r = client.post(
+        f"/lab/{sid}/batch", data={**form, "algorithm": "D2", "config": "10"}, files=file
+    )
+    assert r.status_code == 200, r.text
+    assert "Batch BS1005 made: 95 samples" in html.unescape(r.text)
+    made = client.get("/v1/batches", headers=lab).json()["items"]
+    assert [(b["label"], b["samples"], b["algorithm"], b["config"]) for b in made] == [
+        ("BS1005", 95, "D2", "10")
+    ]
+    assert str(made[0]["date"]) == DATE
+    plates = client.get(f"/batches/{made[0]['id']}/plates")
+    assert plates.status_code == 200 and "BS1005" in plates.text
+    # the same label again is the API's refusal, said on the page
+    r = client.post(
+        f"/lab/{sid}/batch", data={**form, "algorithm": "D2", "config": "10"}, files=file
+    )
+    assert r.status_code == 409 and "BS1005" in html.unescape(r.text)
