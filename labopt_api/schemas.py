@@ -19,7 +19,7 @@ from labopt_api.models import (
     ScenarioRecord,
     text_length,
 )
-from labopt_api.stored_text import MAX_NOTE, SAMPLE_ID, Note, OneLine
+from labopt_api.stored_text import MAX_NOTE, SAMPLE_ID, Note, NoteLines, OneLine
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -379,7 +379,7 @@ class DistrictDayIn(_In):
     epidemic_level: int | None = Field(None, ge=1, le=4)
     prevalence: dict[str, Fraction] = {}
     samples: dict[str, Annotated[int, Field(ge=0, le=10_000_000)]] = {}
-    notes: Annotated[str, Field(max_length=MAX_NOTE), Note] = ""
+    notes: Annotated[str, NoteLines, Field(max_length=MAX_NOTE), Note] = ""
 
 
 class DistrictDayRecordOut(BaseModel):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fastapi import HTTPException
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy.orm import InstrumentedAttribute
 
 from labopt.scenario import Problem, Scenario, ScenarioError
@@ -71,10 +71,17 @@ def _note(value: str) -> str:
             f"control character {m.group()!r} at position {m.start() + 1}; a note is printable "
             f"text in lines"
         )
-    return value.replace("\r\n", "\n")
+    return value
+
+
+def _lines(value: Any) -> Any:
+    """A browser sends a text box's line breaks as CR LF: one character each, before the
+    note's length is counted."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 Note = AfterValidator(_note)
+NoteLines = BeforeValidator(_lines)
 """The mark of a request field stored as text (no control characters), beside its length:
 ``Annotated[str, Field(max_length=...), OneLine]``."""
 

@@ -71,6 +71,24 @@ def _json_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(df.to_json(orient="records", double_precision=15))
 
 
+def checked(
+    scn: Scenario,
+    kind: str,
+    raw: pd.DataFrame,
+    source: str,
+    may: Callable[[str], bool],
+    date: dt.date | None = None,
+) -> pd.DataFrame:
+    """The typed rows of one upload of ``kind`` to ``scn``, checked as :func:`record` checks
+    them before storing (RecordError, PermissionError), for a form that stores several kinds
+    only when every one of them would be taken."""
+    rows = check_records(kind, raw, source, scn, scn.province.start_date, date)
+    refused = sorted(c for c in set(rows[scope_column(kind)]) if not may(c))
+    if refused:
+        raise PermissionError(f"record {kind} for {', '.join(refused)}")
+    return rows
+
+
 def record(
     db: Session,
     scenario_id: str,
@@ -90,10 +108,7 @@ def record(
     def attempt() -> Recorded:
         locked = scenarios.lock(db, scenario_id)
         scn = scenario_from_data(locked.data, source=f"scenario {scenario_id}")
-        rows = check_records(kind, raw, source, scn, scn.province.start_date, date)
-        refused = sorted(c for c in set(rows[column]) if not may(c))
-        if refused:
-            raise PermissionError(f"record {kind} for {', '.join(refused)}")
+        rows = checked(scn, kind, raw, source, may, date)
         # in key order, so that the same rows in another order are the same upload
         rows = rows.sort_values(list(RECORDS[kind].key), kind="stable").reset_index(drop=True)
         dates = sorted(set(rows["date"]))

@@ -14,9 +14,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
+from labopt.daily.records import RECORDS
 from labopt.errors import InputError
 from labopt.numbers import date_text
 from labopt.pooling.designs import ALGORITHMS
+from labopt.scenario import scenario_from_data
 from labopt_api.routers import batches as batches_api
 from labopt_api.routers import daily as daily_api
 from labopt_api.schemas import BatchDesign
@@ -25,11 +27,14 @@ from labopt_api.store import NotFound, daily_records, scenarios
 from labopt_api.web.batches import batches_with
 from labopt_api.web.page import (
     Visitor,
+    check_form_rows,
+    content_mark,
     day_of,
     day_sheet,
     detail_text,
     form_lang,
     message,
+    outcome_status,
     page_lang,
     record_form_rows,
     refusal,
@@ -88,15 +93,16 @@ async def lab_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     if date is None or problem:
         error = problem or say("bad_date", lang)
         return render(request, "lab.html", lang, visitor, 422, **view, error=error)
+    seen = str(form.get("seen", ""))
     outcome = await run_in_threadpool(
-        _save_lab_day, request, visitor[0], scenario_id, date, entered, lang
+        _save_lab_day, request, visitor[0], scenario_id, date, entered, seen, lang
     )
-    if not outcome["errors"] and not outcome.get("error"):  # saved: show what is recorded
+    if outcome.get("stale") or not (outcome["errors"] or outcome.get("error")):
+        # saved, or sent from a page out of date: show what is recorded now
         view = await run_in_threadpool(_lab_view, request, visitor[0], scenario_id, date, {}, lang)
         if view is None:
             return message(request, lang, visitor, 404, say("not_found", lang))
-    status = 403 if outcome.get("forbidden") else 422 if outcome.get("error") else 200
-    return render(request, "lab.html", lang, visitor, status, **view, **outcome)
+    return render(request, "lab.html", lang, visitor, outcome_status(outcome), **view, **outcome)
 
 
 def _entered(form: Any, lang: str) -> tuple[dict[str, str], str | None]:
@@ -142,6 +148,8 @@ def _lab_view(
         scn, _ = daily_records.records(db, record)
         uploaded = daily_records.stored(db, scenario_id)
         plan, planned = day_sheet(db, who, scenario_id, date, "allocations")
+        shown = [lab.id for lab in _labs_of(who, province, scn.labs)]
+        mark = _lab_mark(db, scenario_id, shown, date)
     # day 1 of the daily plan: what it sends each lab (stream ids, unlike the printed sheet)
     arrivals = planned[(planned["day"] == 1) & (planned["samples"] > 0)]
     day = date.isoformat()
@@ -190,7 +198,7 @@ def _lab_view(
                 "sent": int(sent["samples"].sum()) if len(sent) else 0,
                 "reactions": float(sent["reactions"].sum()) if len(sent) else 0.0,
                 "used": entered.get(
-                    f"used|{lab.id}", "" if held is None else str(round(float(held["used"])))
+                    f"used|{lab.id}", "" if held is None else _reagent_text(held["used"], lang)
                 ),
                 "counted": entered.get(
                     f"counted|{lab.id}", "" if counted is None else str(counted)
@@ -204,6 +212,7 @@ def _lab_view(
         "labs": labs,
         "plan": plan,
         "algorithms": ALGORITHMS,
+        "seen": mark,
     }
 
 
@@ -213,29 +222,13 @@ def _save_lab_day(
     scenario_id: str,
     date: dt.date,
     entered: Mapping[str, str],
+    seen: str,
     lang: str,
 ) -> dict[str, Any]:
     """Record each lab's figures typed as its ``tested`` and ``reagent`` records of ``date``
-    (the API's own checks; a lab's day is recorded whole: a box left empty keeps the figure
-    recorded before); the errors by field name."""
-    errors: dict[str, str] = {}
-    tested: dict[str, dict[tuple[str, str], int]] = {}
-    reagent: dict[str, dict[str, int]] = {}
-    for name, text in entered.items():
-        if not text.strip():
-            continue
-        kind, lab, *rest = name.split("|")
-        n = whole_number(text, lang)
-        if n is None:
-            errors[name] = say("whole" if kind == "tested" else "whole_reactions", lang)
-        elif kind == "tested":
-            tested.setdefault(lab, {})[rest[0], rest[1]] = n
-        else:
-            reagent.setdefault(lab, {})[kind] = n
-    if errors:
-        return {"errors": errors, "error": say("not_saved", lang)}
-    if not tested and not reagent:
-        return {"errors": {}, "error": say("nothing", lang)}
+    (the API's own checks, both kinds checked before either is stored; a lab's day is
+    recorded whole: a box left empty, or showing the figure recorded, keeps it); the errors
+    by field name. A form from a page that no longer shows what is recorded is refused."""
     with request.app.state.db.sessions() as db:
         try:
             record = scenarios.get(db, scenario_id)
@@ -246,13 +239,46 @@ def _save_lab_day(
         def may(code: str) -> bool:
             return who.coordinates(province) or code in who.lab_ids(province)
 
+        scn = scenario_from_data(record.data, source=f"scenario {scenario_id}")
         uploaded = daily_records.stored(db, scenario_id)
         day = date.isoformat()
         held = _on(uploaded["reagent"], day).set_index("lab")
+        errors: dict[str, str] = {}
+        tested: dict[str, dict[tuple[str, str], int]] = {}
+        reagent: dict[str, dict[str, float]] = {}
+        for name, text in entered.items():
+            kind, lab, *rest = name.split("|")
+            shown = (
+                _reagent_text(held.loc[lab][kind], lang)
+                if lab in held.index and kind != "tested"
+                else ""
+            )
+            if not text.strip() or (kind != "tested" and text.strip() == shown):
+                continue  # kept as recorded
+            n = whole_number(text, lang)
+            if n is None:
+                errors[name] = say("whole" if kind == "tested" else "whole_reactions", lang)
+            elif kind == "tested":
+                tested.setdefault(lab, {})[rest[0], rest[1]] = n
+            else:
+                reagent.setdefault(lab, {})[kind] = n
+        if errors:
+            return {"errors": errors, "error": say("not_saved", lang)}
+        if not tested and not reagent:
+            if entered:  # the page's form as it was shown
+                return {"errors": {}, "notice": say("unchanged", lang)}
+            return {"errors": {}, "error": say("nothing", lang)}
+        refused = sorted({lab for lab in (*tested, *reagent) if not may(lab)})
+        if refused:
+            why = f"record tested and reagent records for {', '.join(refused)}"
+            return {"errors": {}, "error": say("forbidden", lang, why=why), "forbidden": True}
+        shown_labs = [lab.id for lab in _labs_of(who, province, scn.labs)]
+        if seen != _lab_mark(db, scenario_id, shown_labs, date):
+            return {"errors": {}, "error": say("stale", lang), "stale": True}
         reagent_rows, reagent_fields = [], []
-        for lab, figures in reagent.items():  # checked before anything is stored
+        for lab, figures in reagent.items():
             old = held.loc[lab] if lab in held.index else None
-            used = figures.get("used", None if old is None else round(float(old["used"])))
+            used = figures.get("used", None if old is None else float(old["used"]))
             if used is None:
                 return {
                     "errors": {f"used|{lab}": say("used_first", lang)},
@@ -265,8 +291,8 @@ def _save_lab_day(
                 {
                     "date": day,
                     "lab": lab,
-                    "used": str(used),
-                    "counted": "" if counted is None else str(counted),
+                    "used": repr(used),
+                    "counted": "" if counted is None else str(int(counted)),
                 }
             )
             reagent_fields.append(f"used|{lab}")
@@ -281,22 +307,52 @@ def _save_lab_day(
                     {"date": day, "lab": lab, "district": unit, "stream": stream, "samples": str(n)}
                 )
                 fields.append(f"tested|{lab}|{unit}|{stream}")
+        kinds = [
+            (kind, kind_rows, kind_fields)
+            for kind, kind_rows, kind_fields in (
+                ("tested", rows, fields),
+                ("reagent", reagent_rows, reagent_fields),
+            )
+            if kind_rows
+        ]
+        for kind, kind_rows, kind_fields in kinds:  # both checked before either is stored
+            problem = check_form_rows(scn, kind, kind_rows, kind_fields, lang, may)
+            if problem:
+                return problem
         saved = []
-        for kind, kind_rows, kind_fields in (
-            ("tested", rows, fields),
-            ("reagent", reagent_rows, reagent_fields),
-        ):
-            if kind_rows:
-                out = record_form_rows(db, record, who, kind, kind_rows, kind_fields, lang, may)
-                if "upload" not in out:
-                    return out
-                saved.append(out["upload"])
+        for kind, kind_rows, kind_fields in kinds:
+            out = record_form_rows(db, record, who, kind, kind_rows, kind_fields, lang, may)
+            if "upload" not in out:
+                return out
+            saved.append(out["upload"])
         warnings = daily_api.adds_up_warnings(db, record)
     if not any(up.changed for up in saved):
         return {"errors": {}, "notice": say("unchanged", lang), "warnings": warnings}
     n = sum(up.rows for up in saved if up.changed)
     notice = say("saved", lang, n=n, date=date_text(date, lang))
     return {"errors": {}, "notice": notice, "warnings": warnings}
+
+
+def _reagent_text(value: Any, lang: str) -> str:
+    """A recorded figure of reagent as its box shows it (blank: none; 12.5 reactions used, as
+    the API may record them, with the language's decimal mark)."""
+    if value is None or pd.isna(value):
+        return ""
+    text = f"{float(value):g}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def _lab_mark(db: Any, scenario_id: str, labs: list[str], date: dt.date) -> str:
+    """The mark of what the lab's day shows of ``labs``: their tested and reagent records of
+    ``date``."""
+    stored = daily_records.stored(db, scenario_id)
+    parts = []
+    for kind in ("tested", "reagent"):
+        got = _on(stored[kind], date.isoformat())
+        got = got[got["lab"].isin(labs)] if len(got) else got
+        names = [c.name for c in RECORDS[kind].columns]
+        parts.append(sorted(got[names].astype(str).values.tolist()))
+    return content_mark(*parts)
 
 
 # ---------------------------------------------------------------------- a batch of the day

@@ -4,6 +4,8 @@ token, the site, figures as typed), and the API's refusals said as a page."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
@@ -19,6 +21,7 @@ from labopt.daily.records import RECORDS, RecordError
 from labopt.daily.sheets import UNIT_COLUMNS
 from labopt.errors import InputError
 from labopt.numbers import date_text, number_text
+from labopt.scenario import Scenario
 from labopt.schedule.labels import value as code_word
 from labopt_api.models import PlanJob
 from labopt_api.protection import STATIC_PREFIX
@@ -209,6 +212,49 @@ def one_page(db: Any, query: Any, page: int, size: int) -> tuple[list[Any], bool
     return rows[:size], len(rows) > size
 
 
+def _form_rows(kind: str, rows: list[dict[str, str]]) -> pd.DataFrame:
+    columns = [c.name for c in RECORDS[kind].columns]
+    return pd.DataFrame(rows, columns=columns).fillna("").astype(str)
+
+
+def _refused_rows(
+    work: Callable[[], Any], rows: list[dict[str, str]], fields: list[str], lang: str
+) -> dict[str, Any]:
+    """{"done": what ``work`` returned}, or why the API's checks refused the rows, with the
+    errors by the form's field names (``fields[i]`` holds row i's figure)."""
+    try:
+        return {"done": work()}
+    except PermissionError as exc:
+        return {"errors": {}, "error": say("forbidden", lang, why=exc), "forbidden": True}
+    except RecordError as exc:
+        errors = {
+            fields[p.row - 2]: p.message
+            for p in exc.problems
+            if p.row is not None and 0 <= p.row - 2 < len(rows)
+        }
+        return {"errors": errors, "error": say("not_saved", lang) + "\n" + str(exc)}
+    except InputError as exc:  # the form's rows are the API's: any other refusal, as said
+        return {"errors": {}, "error": say("not_saved", lang) + "\n" + str(exc)}
+
+
+def check_form_rows(
+    scn: Scenario,
+    kind: str,
+    rows: list[dict[str, str]],
+    fields: list[str],
+    lang: str,
+    may: Callable[[str], bool],
+) -> dict[str, Any] | None:
+    """Why the API would refuse ``rows`` (a form's figures as a file's text cells) as one
+    upload of the daily records ``kind``, or None: checked before a form that stores
+    several uploads stores any of them."""
+    raw = _form_rows(kind, rows)
+    out = _refused_rows(
+        lambda: daily_records.checked(scn, kind, raw, FORM_SOURCE, may), rows, fields, lang
+    )
+    return None if "done" in out else out
+
+
 def record_form_rows(
     db: Any,
     record: Any,
@@ -222,22 +268,55 @@ def record_form_rows(
     """Store ``rows`` (a form's figures as a file's text cells) as one upload of the daily
     records ``kind``, all or nothing, with the API's own checks: {"upload": ...}, or why not
     with the errors by the form's field names (``fields[i]`` holds row i's figure)."""
-    columns = [c.name for c in RECORDS[kind].columns]
-    raw = pd.DataFrame(rows, columns=columns).fillna("").astype(str)
-    try:
-        up = daily_records.record(db, record.id, who, kind, raw, "the day's form", may)
-    except PermissionError as exc:
-        return {"errors": {}, "error": say("forbidden", lang, why=exc), "forbidden": True}
-    except RecordError as exc:
-        errors = {
-            fields[p.row - 2]: p.message
-            for p in exc.problems
-            if p.row is not None and 0 <= p.row - 2 < len(rows)
-        }
-        return {"errors": errors, "error": say("not_saved", lang) + "\n" + str(exc)}
-    except InputError as exc:  # the form's rows are the API's: any other refusal, as said
-        return {"errors": {}, "error": say("not_saved", lang) + "\n" + str(exc)}
-    return {"upload": up}
+    raw = _form_rows(kind, rows)
+    out = _refused_rows(
+        lambda: daily_records.record(db, record.id, who, kind, raw, FORM_SOURCE, may),
+        rows,
+        fields,
+        lang,
+    )
+    return {"upload": out["done"]} if "done" in out else out
+
+
+def outcome_status(outcome: Mapping[str, Any]) -> int:
+    """The status of a page that answers a form: 403 refused, 409 out of date, 422 not
+    saved, else 200."""
+    if outcome.get("forbidden"):
+        return 403
+    if outcome.get("stale"):
+        return 409
+    return 422 if outcome.get("error") else 200
+
+
+FORM_SOURCE = "the day's form"  # a form's upload, as named in messages and the audit
+
+
+def content_mark(*parts: Any) -> str:
+    """A short mark of what a form showed (its figures and reports): a form sent back with
+    another mark was filled in on a page that is out of date."""
+    text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def field_errors(exc: Any, lang: str) -> dict[str, str]:
+    """A pydantic ValidationError's errors by field name, in ``lang`` for the kinds a form
+    meets (too long, not the form asked for, not one of the choices), else as pydantic says."""
+    out = {}
+    for e in getattr(exc, "errors", list)():
+        if not e.get("loc"):
+            continue
+        ctx = e.get("ctx") or {}
+        kind = {
+            "string_too_long": ("too_long", {"n": ctx.get("max_length", 0)}),
+            "too_long": ("too_long", {"n": ctx.get("max_length", 0)}),
+            "string_pattern_mismatch": ("bad_form", {}),
+            "literal_error": ("one_of", {"choices": ctx.get("expected", "")}),
+            "string_too_short": ("required", {}),
+            "missing": ("required", {}),
+            "value_error": ("printable", {}),
+        }.get(e["type"])
+        out[str(e["loc"][0])] = say(kind[0], lang, **kind[1]) if kind else e["msg"]
+    return out
 
 
 def day_sheet(db: Any, who: Principal, scenario_id: str, date: dt.date, name: str) -> Any:

@@ -162,6 +162,7 @@ def _plan_view(
         if not who.coordinates(job.province_code):
             return None
         names = plans.table_names(db, plan_id)
+        map_day = min(map_day, len((job.summary or {}).get("days", [])) or 1)  # one of its days
         drawn, labs, units = None, [], []
         data = scenarios.get(db, job.scenario_id).data
         scn = scenario_from_data(data, source=f"scenario {job.scenario_id}")

@@ -13,7 +13,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from labopt.daily.province import first_records
+from labopt.errors import InputError
 from labopt.numbers import date_text
+from labopt.scenario import scenario_from_data
+from labopt.scenario.updates import DistrictDay, check_district_day
 from labopt_api.routers import daily as daily_api
 from labopt_api.routers import scenarios as scenarios_api
 from labopt_api.schemas import DistrictDayIn
@@ -21,11 +24,15 @@ from labopt_api.security import Principal
 from labopt_api.store import NotFound, daily_records, district_days, scenarios
 from labopt_api.web.page import (
     Visitor,
+    check_form_rows,
+    content_mark,
     day_of,
     day_sheet,
     detail_text,
+    field_errors,
     form_lang,
     message,
+    outcome_status,
     page_lang,
     record_form_rows,
     refusal,
@@ -76,15 +83,16 @@ async def day_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
         return render(
             request, "day.html", lang, visitor, 422, **view, error=problem or say("bad_date", lang)
         )
+    seen = str(form.get("seen", ""))
     outcome = await run_in_threadpool(
-        _save_day, request, visitor[0], scenario_id, date, entered, lang
+        _save_day, request, visitor[0], scenario_id, date, entered, seen, lang
     )
-    if not outcome["errors"] and not outcome.get("error"):  # saved: show what is recorded
+    if outcome.get("stale") or not (outcome["errors"] or outcome.get("error")):
+        # saved, or sent from a page out of date: show what is recorded now
         view = await run_in_threadpool(_day_view, request, visitor[0], scenario_id, date, {}, lang)
         if view is None:
             return message(request, lang, visitor, 404, say("not_found", lang))
-    status = 403 if outcome.get("forbidden") else 422 if outcome.get("error") else 200
-    return render(request, "day.html", lang, visitor, status, **view, **outcome)
+    return render(request, "day.html", lang, visitor, outcome_status(outcome), **view, **outcome)
 
 
 # the day's boxes: samples|unit|stream, level|unit, notes|unit (the number of "|" in each name)
@@ -133,6 +141,7 @@ def _day_view(
         _, asks = day_sheet(db, who, scenario_id, date, "dispatch_units")
         units = [d for d in scn.districts if who.speaks_for(province, d.code)]
         reports = _reports(db, record, [d.code for d in units], date)
+        mark = _day_mark(db, scenario_id, [d.code for d in units], date)
     got = recs.collected
     day = date.isoformat()
     by_key = ["district", "stream"]
@@ -188,7 +197,18 @@ def _day_view(
         "date": date,
         "units": rows,
         "planned_day": len(asks) > 0,
+        "seen": mark,
     }
+
+
+def _day_mark(db: Any, scenario_id: str, units: list[str], date: dt.date) -> str:
+    """The mark of what the day's page shows of ``units``: their uploaded collected rows and
+    their reports of ``date``."""
+    got = _on(daily_records.stored(db, scenario_id)["collected"], date.isoformat())
+    got = got[got["district"].isin(units)] if len(got) else got
+    rows = sorted(got[["district", "stream", "samples", "prevalence"]].astype(str).values.tolist())
+    said = [r for r in district_days.reports_on(db, scenario_id, date) if r[0] in units]
+    return content_mark(rows, said)
 
 
 def _reports(db: Any, record: Any, codes: list[str], date: dt.date) -> dict[str, dict[str, Any]]:
@@ -222,13 +242,16 @@ def _save_day(
     scenario_id: str,
     date: dt.date,
     entered: Mapping[str, str],
+    seen: str,
     lang: str,
 ) -> dict[str, Any]:
-    """Record the figures entered as the units' ``collected`` records of ``date`` (all or
-    nothing, as the API's upload), and a unit's epidemic level and notes, where they changed,
-    as its report of ``date`` (the API's handler); the errors by field name. A unit's day is
-    recorded whole: a box left empty keeps the figure recorded before, and every row keeps its
-    prevalence; the report keeps what it held."""
+    """Record the figures entered as the units' ``collected`` records of ``date`` (as the
+    API's upload), and a unit's epidemic level and notes, where they changed, as its report
+    of ``date`` (the API's handler): all checked before any is stored; the errors by field
+    name. A unit's day is recorded whole: a box left empty keeps the figure recorded before,
+    and every row keeps its prevalence; the report keeps what it held. A form filled in on a
+    page that no longer shows what is recorded (``seen``) is refused: it would put back what
+    another person changed meanwhile."""
     errors: dict[str, str] = {}
     typed: dict[tuple[str, str], int] = {}
     said: dict[str, dict[str, Any]] = {}  # unit -> the level and notes as sent
@@ -243,7 +266,7 @@ def _save_day(
             try:
                 said.setdefault(unit, {})["notes"] = DistrictDayIn(notes=text).notes
             except ValueError as exc:  # pydantic's ValidationError is a ValueError
-                errors[name] = "; ".join(e["msg"] for e in getattr(exc, "errors", list)())
+                errors[name] = field_errors(exc, lang).get("notes", str(exc))
         elif text.strip():
             n = whole_number(text, lang)
             if n is None:
@@ -258,41 +281,56 @@ def _save_day(
         except NotFound:
             return {"errors": {}, "error": say("not_found", lang)}
         province = record.province_code
-        refused = sorted(u for u in said if not who.speaks_for(province, u))
+        named = set(said) | {u for u, _ in typed}
+        refused = sorted(u for u in named if not who.speaks_for(province, u))
         if refused:  # a unit this key does not report for
             why = f"submit input for {province}/{refused[0]}"
             return {"errors": {}, "error": say("forbidden", lang, why=why), "forbidden": True}
+        scn = scenario_from_data(record.data, source=f"scenario {scenario_id}")
+        mine = [d.code for d in scn.districts if who.speaks_for(province, d.code)]
+        if seen != _day_mark(db, scenario_id, mine, date):
+            return {"errors": {}, "error": say("stale", lang), "stale": True}
         reports = _reports(db, record, list(said), date)
         unknown = sorted(set(said) - set(reports))
         if unknown:  # not a unit of the scenario (the page shows only its own)
-            return {"errors": {}, "error": say("bad_field", lang, name=f"level|{unknown[0]}"[:80])}
-        changed = {
-            u: {"epidemic_level": reports[u]["level"], "notes": reports[u]["notes"], **new}
-            for u, new in said.items()
-            if new.get("epidemic_level", reports[u]["level"]) != reports[u]["level"]
-            or new.get("notes", reports[u]["notes"]) != reports[u]["notes"]
-        }
-        if not typed and not changed:
+            name = next(n for n in entered if n.split("|")[1] == unknown[0])
+            return {"errors": {}, "error": say("bad_field", lang, name=name[:80])}
+        bodies = _changed_reports(said, reports)
+        if not typed and not bodies:
+            if said:  # the page's form as it was shown
+                return {"errors": {}, "notice": say("unchanged", lang)}
             return {"errors": {}, "error": say("nothing", lang)}
+        rows = _collected_rows(db, record, date, typed)
+        fields = [f"samples|{r['district']}|{r['stream']}" for r in rows]
+
+        def may(code: str) -> bool:
+            return who.speaks_for(province, code)
+
+        if rows:  # everything is checked before anything is stored
+            problem = check_form_rows(scn, "collected", rows, fields, lang, may)
+            if problem:
+                return problem
+        for unit, body in bodies.items():
+            try:
+                check_district_day(
+                    scn, DistrictDay(unit, date, body.epidemic_level, body.prevalence, body.samples)
+                )
+            except InputError as exc:
+                return {"errors": {}, "error": say("not_saved", lang) + "\n" + str(exc)}
         up = None
-        if typed:
-            out = _save_collected(db, record, who, date, typed, lang)
-            if "error" in out:
+        if rows:
+            out = record_form_rows(db, record, who, "collected", rows, fields, lang, may)
+            if "upload" not in out:
                 return out
             up = out["upload"]
-        for unit, new in changed.items():
-            payload = reports[unit]["payload"]
-            body = DistrictDayIn(
-                epidemic_level=new["epidemic_level"],
-                prevalence=payload.get("prevalence", {}),
-                samples=payload.get("samples", {}),
-                notes=new["notes"],
-            )
+        for unit, body in bodies.items():
             try:
                 scenarios_api.put_district_day(scenario_id, unit, date, body, who, db)
             except HTTPException as exc:
-                error = say("not_saved", lang) + "\n" + detail_text(exc.detail)
-                return {"errors": {f"level|{unit}": detail_text(exc.detail)}, "error": error}
+                return {
+                    "errors": {},
+                    "error": say("not_saved", lang) + "\n" + detail_text(exc.detail),
+                }
         warnings = daily_api.adds_up_warnings(db, record)
     notices = []
     if up is not None:
@@ -300,22 +338,40 @@ def _save_day(
             notices.append(say("saved", lang, n=up.rows, date=date_text(date, lang)))
         else:
             notices.append(say("unchanged", lang))
-    if changed:
-        notices.append(say("report_saved", lang, n=len(changed), date=date_text(date, lang)))
+    if bodies:
+        notices.append(say("report_saved", lang, n=len(bodies), date=date_text(date, lang)))
     return {"errors": {}, "notice": " ".join(notices), "warnings": warnings}
 
 
-def _save_collected(
-    db: Any,
-    record: Any,
-    who: Principal,
-    date: dt.date,
-    typed: dict[tuple[str, str], int],
-    lang: str,
-) -> dict[str, Any]:
-    """The units' ``collected`` rows of ``date`` with the figures typed (the others kept), as
-    the API's upload: {"upload": ...}, or the errors by field name."""
-    province = record.province_code
+def _changed_reports(
+    said: Mapping[str, Mapping[str, Any]], reports: Mapping[str, Mapping[str, Any]]
+) -> dict[str, DistrictDayIn]:
+    """The reports to submit: a unit's level, where it differs from the level shown (the
+    one in force), and its notes, where they differ from the day's; the report keeps what
+    else it holds (its own level, samples and prevalence)."""
+    out = {}
+    for unit, new in said.items():
+        was = reports[unit]
+        payload = was["payload"]
+        level = new.get("epidemic_level", was["level"])
+        notes = new.get("notes", was["notes"])
+        if level == was["level"] and notes == was["notes"]:
+            continue
+        out[unit] = DistrictDayIn(
+            epidemic_level=level if level != was["level"] else payload.get("epidemic_level"),
+            prevalence=payload.get("prevalence", {}),
+            samples=payload.get("samples", {}),
+            notes=notes,
+        )
+    return out
+
+
+def _collected_rows(
+    db: Any, record: Any, date: dt.date, typed: dict[tuple[str, str], int]
+) -> list[dict[str, str]]:
+    """The units' ``collected`` rows of ``date`` with the figures typed, the others of those
+    units' day kept (an upload replaces a unit's day whole)."""
+    typed = dict(typed)
     _, recs = daily_records.records(db, record)
     got = recs.collected
     on_day = got[(got["date"] == date.isoformat()) & got["district"].isin({u for u, _ in typed})]
@@ -323,10 +379,7 @@ def _save_collected(
     for r in on_day.itertuples(index=False):  # what the units' day holds, kept
         key = (r.district, r.stream)
         rows.append(_row(date, key, typed.pop(key, int(r.samples)), r.prevalence))
-    rows += [_row(date, key, n, None) for key, n in typed.items()]
-    fields = [f"samples|{r['district']}|{r['stream']}" for r in rows]
-    may = lambda code: who.speaks_for(province, code)  # noqa: E731
-    return record_form_rows(db, record, who, "collected", rows, fields, lang, may)
+    return rows + [_row(date, key, n, None) for key, n in typed.items()]
 
 
 def _row(date: dt.date, key: tuple[str, str], samples: int, prevalence: Any) -> dict[str, str]:

@@ -40,6 +40,13 @@ TEXT: dict[str, dict[str, str]] = {
         "sample. A box left empty keeps the figure recorded before, if any; 0 means none "
         "collected.",
         "in_scenario": "in the scenario: {n}",
+        "too_long": "At most {n:,} characters.",
+        "bad_form": "Not in the form asked for (see the hint).",
+        "one_of": "Choose one of: {choices}.",
+        "required": "Required.",
+        "printable": "Only printable text, in lines.",
+        "stale": "These figures were changed by someone else since this page was opened; "
+        "nothing was saved. The page now shows what is recorded: enter your changes again.",
         "make_batch": "A batch of samples collected on {date}",
         "make_batch_hint": "From a file of the samples (CSV or XLSX: a sample_id column; "
         "optional stream, district, risk, address_group): its pool manifest and the first "
@@ -241,18 +248,23 @@ TEXT: dict[str, dict[str, str]] = {
         "day_intro": "Số mẫu mỗi đơn vị đã lấy (hoặc sẽ lấy) trong ngày này, theo từng loại "
         "mẫu. Ô để trống giữ số liệu đã ghi trước đó (nếu có); 0 nghĩa là không lấy mẫu nào.",
         "in_scenario": "trong kịch bản: {n}",
+        "too_long": "Tối đa {n:,} ký tự.",
+        "bad_form": "Không đúng dạng yêu cầu (xem gợi ý).",
+        "one_of": "Chọn một trong: {choices}.",
+        "required": "Bắt buộc nhập.",
+        "printable": "Chỉ nhập chữ in được, theo dòng.",
+        "stale": "Số liệu này đã được người khác thay đổi từ khi trang được mở; chưa lưu gì. "
+        "Trang đang hiện số liệu đã ghi: hãy nhập lại những thay đổi của bạn.",
         "make_batch": "Lô mẫu lấy ngày {date}",
         "make_batch_hint": "Từ tệp danh sách mẫu (CSV hoặc XLSX: cột sample_id; có thể thêm "
         "stream, district, risk, address_group): danh sách gộp mẫu và sơ đồ đĩa của lượt "
         "chạy đầu.",
         "batch_lab": "Phòng xét nghiệm",
         "batch_label": "Mã lô",
-        "batch_label_hint": "chữ, số, - và _; không trùng trong tỉnh (đứng đầu mã gộp và mã "
-        "đĩa)",
+        "batch_label_hint": "chữ, số, - và _; không trùng trong tỉnh (đứng đầu mã gộp và mã đĩa)",
         "batch_algorithm": "Thiết kế gộp mẫu",
         "batch_config": "Cỡ gộp",
-        "batch_config_hint": "10 (D2), 12:4,4,4 (D3), 8 (ma trận), 20,10,5 (ID2); để trống "
-        "với IT",
+        "batch_config_hint": "10 (D2), 12:4,4,4 (D3), 8 (ma trận), 20,10,5 (ID2); để trống với IT",
         "batch_file": "Tệp danh sách mẫu (CSV hoặc XLSX)",
         "no_samples_file": "Chọn tệp danh sách mẫu.",
         "make": "Tạo lô",

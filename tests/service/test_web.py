@@ -39,6 +39,16 @@ def site(service):
     return service, r.json()["id"], keys
 
 
+def _post_form(client, url, data, **kw):
+    """A day's form as the page sends it: with the mark of what the page showed (``seen``),
+    read from the page of the form's date unless the test gives one."""
+    if "seen" not in data:
+        page = client.get(f"{url}?date={data.get('date', DATE)}")
+        found = re.search(r'name="seen" value="([0-9a-f]*)"', page.text)
+        data = {**data, "seen": found.group(1) if found else ""}
+    return client.post(url, data=data, **kw)
+
+
 def signed_in(client, key):
     client.cookies.clear()
     r = client.post("/signin", data={"key": key}, follow_redirects=False)
@@ -96,7 +106,7 @@ def test_a_unit_enters_its_day_and_the_api_reads_it(site):
     assert token == form_token(keys["district"])
     data = {"token": token, "date": DATE, **dict.fromkeys(fields, "")}
     data[fields[0]] = "123"
-    r = client.post(f"/day/{sid}", data=data)
+    r = _post_form(client, f"/day/{sid}", data)
     assert r.status_code == 200, r.text
     assert 'role="status"' in r.text and 'value="123"' in r.text
     coord = {"Authorization": f"Bearer {keys['coordinator']}"}
@@ -105,7 +115,7 @@ def test_a_unit_enters_its_day_and_the_api_reads_it(site):
     mine = got[(got["district"] == "bim-son") & (got["date"] == DATE)].set_index("stream")
     assert mine.loc[stream, "samples"] == 123
     assert len(mine) == len(fields)  # the boxes left empty kept the day's figures
-    again = client.post(f"/day/{sid}", data=data)  # the same figures: nothing changes
+    again = _post_form(client, f"/day/{sid}", data)  # the same figures: nothing changes
     assert again.status_code == 200 and TEXT["en"]["unchanged"] in again.text
 
 
@@ -122,7 +132,7 @@ def test_a_bad_figure_is_marked_beside_its_field_and_nothing_is_saved(site):
     fields = re.findall(r'name="(samples\|[^"]+)"', page.text)
     token = form_token(keys["district"])
     data = {"token": token, "date": DATE, fields[0]: "12", fields[1]: "-4"}
-    r = client.post(f"/day/{sid}", data=data)
+    r = _post_form(client, f"/day/{sid}", data)
     assert r.status_code == 422
     assert 'aria-invalid="true"' in r.text and TEXT["en"]["whole"] in r.text
     assert 'value="-4"' in r.text and 'value="12"' in r.text  # what was typed stays
@@ -138,7 +148,7 @@ def test_a_form_without_its_token_is_refused(site):
     page = client.get(f"/day/{sid}?date={DATE}")
     field = re.findall(r'name="(samples\|[^"]+)"', page.text)[0]
     for token in ("", "0" * 64, form_token(keys["coordinator"])):
-        r = client.post(f"/day/{sid}", data={"token": token, "date": DATE, field: "5"})
+        r = _post_form(client, f"/day/{sid}", {"token": token, "date": DATE, field: "5"})
         assert r.status_code == 403 and TEXT["en"]["expired"] in r.text
 
 
@@ -146,9 +156,10 @@ def test_a_unit_may_not_enter_another_units_day(site):
     service, sid, keys = site
     client = service.client
     signed_in(client, keys["district"])
-    r = client.post(
+    r = _post_form(
+        client,
         f"/day/{sid}",
-        data={
+        {
             "token": form_token(keys["district"]),
             "date": DATE,
             "samples|sam-son|screening": "10",
@@ -187,7 +198,9 @@ def test_a_unit_reports_its_epidemic_level_and_notes_with_its_day(site):
     assert sent["level|bim-son"] == str(level) and sent["notes|bim-son"] == ""
     # sent untouched with a figure: the samples are recorded, no report is added
     field = next(k for k in sent if k.startswith("samples|"))
-    r = client.post(f"/day/{sid}", data={**sent, "token": form_token(keys["district"]), field: "7"})
+    r = _post_form(
+        client, f"/day/{sid}", {**sent, "token": form_token(keys["district"]), field: "7"}
+    )
     assert r.status_code == 200, r.text
     day = client.get(f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}", headers=coord).json()
     assert len(day["history"]) == 1
@@ -196,7 +209,7 @@ def test_a_unit_reports_its_epidemic_level_and_notes_with_its_day(site):
     note = "Ổ dịch mới ở phường Ba Đình\r\nthiếu 200 bộ lấy mẫu"
     data = {**sent, "token": form_token(keys["district"]), "level|bim-son": other}
     data["notes|bim-son"] = note
-    r = client.post(f"/day/{sid}", data=data)
+    r = _post_form(client, f"/day/{sid}", data)
     assert r.status_code == 200, r.text
     assert "epidemic level and notes of 1 unit" in r.text
     day = client.get(f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}", headers=coord).json()
@@ -218,8 +231,9 @@ def test_a_unit_reports_its_epidemic_level_and_notes_with_its_day(site):
     [
         ("level|bim-son", "7", TEXT["en"]["level_choice"]),
         ("level|bim-son", "2.5", TEXT["en"]["level_choice"]),
-        ("notes|bim-son", "a\x00b", "control character"),
-        ("notes|bim-son", "x" * 1001, "at most 1000 characters"),
+        ("notes|bim-son", "a\x00b", TEXT["en"]["printable"]),
+        ("notes|bim-son", "x" * 1001, "At most 1,000 characters."),
+        ("notes|bim-son", "x\r\n" * 501, "At most 1,000 characters."),
     ],
 )
 def test_a_bad_level_or_note_is_marked_beside_its_field_and_nothing_is_saved(
@@ -231,7 +245,7 @@ def test_a_bad_level_or_note_is_marked_beside_its_field_and_nothing_is_saved(
     sent = _form_of(client.get(f"/day/{sid}?date={DATE}").text)
     box = next(k for k in sent if k.startswith("samples|"))
     data = {**sent, "token": form_token(keys["district"]), box: "12", field: value}
-    r = client.post(f"/day/{sid}", data=data)
+    r = _post_form(client, f"/day/{sid}", data)
     assert r.status_code == 422
     assert said in html.unescape(r.text) and 'aria-invalid="true"' in r.text
     coord = {"Authorization": f"Bearer {keys['coordinator']}"}
@@ -249,12 +263,12 @@ def test_a_unit_may_not_report_another_units_level(site, unit):
     units = load_scenario(EXAMPLES / "thanh_hoa").district_by_code
     level = 4 if unit not in units or units[unit].epidemic_level != 4 else 1
     data = {"token": form_token(keys["district"]), "date": DATE, f"level|{unit}": str(level)}
-    r = client.post(f"/day/{sid}", data=data)
+    r = _post_form(client, f"/day/{sid}", data)
     assert r.status_code == 403 and unit in r.text
     # a coordinator may report for every unit of the province, but not for one it lacks
     signed_in(client, keys["coordinator"])
     data["token"] = form_token(keys["coordinator"])
-    r = client.post(f"/day/{sid}", data=data)
+    r = _post_form(client, f"/day/{sid}", data)
     coord = {"Authorization": f"Bearer {keys['coordinator']}"}
     day = client.get(f"/v1/scenarios/{sid}/districts/{unit}/days/{DATE}", headers=coord)
     if unit == "sam-son":
@@ -428,8 +442,8 @@ def test_a_date_out_of_range_or_not_a_date_is_refused_not_a_crash(site, date):
         r = client.get(f"/day/{sid}?date={date}")
         assert r.status_code == 422 and TEXT["en"]["bad_date"] in r.text
     field = _fields(client, sid)[0]
-    r = client.post(
-        f"/day/{sid}", data={"token": form_token(keys["district"]), "date": date, field: "7"}
+    r = _post_form(
+        client, f"/day/{sid}", {"token": form_token(keys["district"]), "date": date, field: "7"}
     )
     assert r.status_code == 422 and TEXT["en"]["bad_date"] in r.text
     assert 'value="7"' in r.text  # what was typed stays
@@ -447,8 +461,8 @@ def test_a_form_with_a_strange_box_is_refused_not_a_crash(site, extra, message):
     service, sid, keys = site
     client = service.client
     signed_in(client, keys["district"])
-    r = client.post(
-        f"/day/{sid}", data={"token": form_token(keys["district"]), "date": DATE, **extra}
+    r = _post_form(
+        client, f"/day/{sid}", {"token": form_token(keys["district"]), "date": DATE, **extra}
     )
     assert r.status_code == 422
     assert TEXT["en"][message].split("(")[0][:30] in r.text
@@ -490,10 +504,10 @@ def test_saving_the_day_again_keeps_its_prevalence_and_a_blank_box_keeps_its_fig
     page = client.get(f"/day/{sid}?date={DATE}")
     assert 'value="100"' in page.text and 'value="50"' in page.text
     unchanged = {"token": token, "date": DATE, "samples|bim-son|reactive": "100"}
-    r = client.post(f"/day/{sid}", data=unchanged)
+    r = _post_form(client, f"/day/{sid}", unchanged)
     assert r.status_code == 200 and TEXT["en"]["unchanged"] in r.text, r.text[-800:]
-    r = client.post(
-        f"/day/{sid}", data={"token": token, "date": DATE, "samples|bim-son|reactive": "120"}
+    r = _post_form(
+        client, f"/day/{sid}", {"token": token, "date": DATE, "samples|bim-son|reactive": "120"}
     )
     assert r.status_code == 200 and 'role="status"' in r.text
     got = _csv(client.get(f"/v1/scenarios/{sid}/records/collected", headers=coord))
@@ -538,10 +552,10 @@ def test_another_site_cannot_sign_a_user_in_or_post_a_form(site, headers):
     signed_in(client, keys["district"])
     field = _fields(client, sid)[0]
     data = {"token": form_token(keys["district"]), "date": DATE, field: "5"}
-    r = client.post(f"/day/{sid}", data=data, headers=headers)
+    r = _post_form(client, f"/day/{sid}", data, headers=headers)
     assert r.status_code == 403 and TEXT["en"]["cross_site"] in r.text
     same = {"sec-fetch-site": "same-origin", "origin": "http://testserver"}
-    assert client.post(f"/day/{sid}", data=data, headers=same).status_code == 200
+    assert _post_form(client, f"/day/{sid}", data, headers=same).status_code == 200
 
 
 def test_the_forms_addresses_opened_as_pages_lead_home(site):
@@ -564,7 +578,7 @@ def test_the_language_links_keep_the_date_and_a_form_keeps_its_language(site):
     field = _fields(client, sid)[0]
     # filled in on a Vietnamese page, sent while the cookie says English
     data = {"token": form_token(keys["district"]), "date": DATE, "lang": "vi", field: "1.234"}
-    r = client.post(f"/day/{sid}", data=data)
+    r = _post_form(client, f"/day/{sid}", data)
     assert r.status_code == 200, r.text[-500:]
     assert '<html lang="vi">' in r.text and 'value="1234"' in r.text
 
@@ -966,7 +980,7 @@ def test_a_lab_sees_what_the_days_plan_sends_it_and_records_what_it_did(site):
     data = {"token": form_token(keys["lab"]), "date": DATE, **dict.fromkeys(boxes, "")}
     data[tested[0]], data[tested[1]] = "1,200", "35"
     data["used|th-cdc"], data["counted|th-cdc"] = "410", "2,000"
-    r = client.post(f"/lab/{sid}", data=data)
+    r = _post_form(client, f"/lab/{sid}", data)
     assert r.status_code == 200, r.text
     assert 'role="status"' in r.text
     got = _csv(client.get(f"/v1/scenarios/{sid}/records/tested", headers=coord))
@@ -980,7 +994,7 @@ def test_a_lab_sees_what_the_days_plan_sends_it_and_records_what_it_did(site):
     shown = _lab_boxes(client.get(f"/lab/{sid}?date={DATE}").text)
     assert shown[tested[0]] == "1200" and shown["counted|th-cdc"] == "2000"
     again = {**data, tested[0]: "", "counted|th-cdc": ""}
-    r = client.post(f"/lab/{sid}", data=again)
+    r = _post_form(client, f"/lab/{sid}", again)
     assert r.status_code == 200 and TEXT["en"]["unchanged"] in r.text
 
 
@@ -1004,7 +1018,7 @@ def test_a_bad_figure_of_a_labs_day_is_marked_and_nothing_is_saved(site, box, va
     data = {"token": form_token(keys["lab"]), "date": DATE, "used|th-cdc": "10"}
     data["tested|th-cdc|sam-son|screening"] = "5"
     data[name] = value
-    r = client.post(f"/lab/{sid}", data=data)
+    r = _post_form(client, f"/lab/{sid}", data)
     assert r.status_code == 422 and said in html.unescape(r.text)
     assert 'aria-invalid="true"' in r.text
     coord = {"Authorization": f"Bearer {keys['coordinator']}"}
@@ -1020,12 +1034,12 @@ def test_a_count_needs_the_reactions_run_and_a_lab_records_only_its_own_day(site
     signed_in(client, keys["lab"])
     token = form_token(keys["lab"])
     data = {"token": token, "date": DATE, "tested|th-cdc|bim-son|screening": "5"}
-    r = client.post(f"/lab/{sid}", data={**data, "counted|th-cdc": "900"})
+    r = _post_form(client, f"/lab/{sid}", {**data, "counted|th-cdc": "900"})
     assert r.status_code == 422 and TEXT["en"]["used_first"] in html.unescape(r.text)
     other = "tested|th-bv-nhi|bim-son|screening"
-    r = client.post(f"/lab/{sid}", data={"token": token, "date": DATE, other: "5"})
+    r = _post_form(client, f"/lab/{sid}", {"token": token, "date": DATE, other: "5"})
     assert r.status_code == 403 and "th-bv-nhi" in r.text
-    r = client.post(f"/lab/{sid}", data={"token": token, "date": DATE, "used|nowhere": "5"})
+    r = _post_form(client, f"/lab/{sid}", {"token": token, "date": DATE, "used|nowhere": "5"})
     assert r.status_code in (403, 422)
     for kind in ("tested", "reagent"):
         got = _csv(client.get(f"/v1/scenarios/{sid}/records/{kind}?history=true", headers=coord))
@@ -1035,7 +1049,7 @@ def test_a_count_needs_the_reactions_run_and_a_lab_records_only_its_own_day(site
     assert client.get(f"/lab/{sid}").status_code == 404
     signed_in(client, keys["lab"])
     bad = {"token": token, "date": DATE, "tested|th-cdc|no-such-unit|screening": "5"}
-    r = client.post(f"/lab/{sid}", data=bad)
+    r = _post_form(client, f"/lab/{sid}", bad)
     assert r.status_code == 422 and "no-such-unit" in r.text
 
 
@@ -1132,3 +1146,123 @@ def test_a_lab_makes_a_batch_of_the_days_samples_from_a_file(site, tmp_path):
         f"/lab/{sid}/batch", data={**form, "algorithm": "D2", "config": "10"}, files=file
     )
     assert r.status_code == 409 and "BS1005" in html.unescape(r.text)
+
+
+# ---------------------------------------------------------------------- a review of the forms
+def test_a_form_from_a_page_out_of_date_puts_nothing_back(site):
+    """The coordinator opens the day's page; the unit then saves a figure, a level and a note;
+    the coordinator's form, sent as it was, must not put back what the page showed: it is
+    refused whole (409), and the page then shows what is recorded with what was typed."""
+    service, sid, keys = site
+    client = service.client
+    signed_in(client, keys["coordinator"])
+    page = client.get(f"/day/{sid}?date={DATE}")
+    stale = {**_form_of(page.text), "token": form_token(keys["coordinator"])}
+    stale["seen"] = re.search(r'name="seen" value="([0-9a-f]+)"', page.text).group(1)
+    # meanwhile the unit reports its day
+    signed_in(client, keys["district"])
+    mine = _form_of(client.get(f"/day/{sid}?date={DATE}").text)
+    box = next(k for k in mine if k.startswith("samples|bim-son|"))
+    level = "4" if mine["level|bim-son"] != "4" else "3"
+    r = _post_form(
+        client,
+        f"/day/{sid}",
+        {**mine, "token": form_token(keys["district"]), "date": DATE, box: "77",
+         "level|bim-son": level, "notes|bim-son": "outbreak at the market"},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    # the coordinator's old form, another unit's figure changed
+    signed_in(client, keys["coordinator"])
+    other = next(k for k in stale if k.startswith("samples|sam-son|"))
+    r = client.post(f"/day/{sid}", data={**stale, "date": DATE, other: "12"})
+    assert r.status_code == 409 and TEXT["en"]["stale"] in html.unescape(r.text)
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    day = client.get(f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}", headers=coord).json()
+    assert day["current"]["epidemic_level"] == int(level)
+    assert day["current"]["notes"] == "outbreak at the market"
+    got = _csv(client.get(f"/v1/scenarios/{sid}/records/collected?history=true", headers=coord))
+    assert set(got["district"]) == {"bim-son"}  # sam-son's figure not saved either
+    # the page answered shows what is recorded now; the change entered again, it saves
+    shown = _form_of(r.text)
+    assert shown[box] == "77" and shown["level|bim-son"] == level and shown[other] == ""
+    seen = re.search(r'name="seen" value="([0-9a-f]+)"', r.text).group(1)
+    again = {**shown, "token": stale["token"], "date": DATE, "seen": seen, other: "12"}
+    r = client.post(f"/day/{sid}", data=again)
+    assert r.status_code == 200, r.text
+    day = client.get(f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}", headers=coord).json()
+    assert day["current"]["notes"] == "outbreak at the market" and len(day["history"]) == 1
+    got = _csv(client.get(f"/v1/scenarios/{sid}/records/collected?history=true", headers=coord))
+    unit, stream = other.split("|")[1:]
+    assert got.set_index(["district", "stream"])["samples"][unit, stream] == 12
+
+
+def test_a_report_outside_the_horizon_stores_nothing_and_a_note_alone_gives_no_level(site):
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    signed_in(client, keys["district"])
+    token = form_token(keys["district"])
+    late = "2022-06-01"  # the daily records take it; the scenario's horizon does not
+    r = _post_form(
+        client,
+        f"/day/{sid}",
+        {"token": token, "date": late, "samples|bim-son|screening": "7", "level|bim-son": "4"},
+    )
+    assert r.status_code == 422 and "outside the scenario's horizon" in html.unescape(r.text)
+    got = _csv(client.get(f"/v1/scenarios/{sid}/records/collected?history=true", headers=coord))
+    assert got.empty
+    # a note alone: the report keeps no level of its own (the level in force stays the rule's)
+    sent = _form_of(client.get(f"/day/{sid}?date={DATE}").text)
+    r = _post_form(
+        client, f"/day/{sid}", {**sent, "token": token, "date": DATE, "notes|bim-son": "ok"}
+    )
+    assert r.status_code == 200, r.text
+    day = client.get(f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}", headers=coord).json()
+    assert day["current"]["notes"] == "ok" and day["current"]["epidemic_level"] is None
+    # the same again: nothing changes, and the page says so
+    again = _form_of(client.get(f"/day/{sid}?date={DATE}").text)
+    r = _post_form(client, f"/day/{sid}", {**again, "token": token, "date": DATE})
+    assert r.status_code == 200 and TEXT["en"]["unchanged"] in r.text
+
+
+def test_a_labs_form_stores_nothing_when_any_part_is_refused_and_keeps_decimal_reactions(site):
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    signed_in(client, keys["lab"])
+    token = form_token(keys["lab"])
+    good = {"token": token, "date": DATE, "tested|th-cdc|bim-son|screening": "5"}
+    r = _post_form(client, f"/lab/{sid}", {**good, "used|th-bv-nhi": "3"})
+    assert r.status_code == 403
+    signed_in(client, keys["coordinator"])
+    good["token"] = form_token(keys["coordinator"])
+    r = _post_form(client, f"/lab/{sid}", {**good, "used|nowhere": "3"})
+    assert r.status_code == 422
+    for kind in ("tested", "reagent"):
+        got = _csv(client.get(f"/v1/scenarios/{sid}/records/{kind}?history=true", headers=coord))
+        assert got.empty, kind
+    # reactions recorded with a decimal through the API are shown and kept as they are
+    row = {"date": DATE, "lab": "th-cdc", "used": 12.5}
+    r = client.post(f"/v1/scenarios/{sid}/records/reagent", headers=coord, json={"rows": [row]})
+    assert r.status_code == 200, r.text
+    for lang, shown in (("en", "12.5"), ("vi", "12,5")):
+        page = client.get(f"/lab/{sid}?date={DATE}&lang={lang}")
+        assert _lab_boxes(page.text)["used|th-cdc"] == shown
+    page = client.get(f"/lab/{sid}?date={DATE}&lang=en")
+    sent = {**_lab_boxes(page.text), "token": good["token"], "date": DATE, "counted|th-cdc": "500"}
+    r = _post_form(client, f"/lab/{sid}", sent)
+    assert r.status_code == 200, r.text
+    got = _csv(client.get(f"/v1/scenarios/{sid}/records/reagent", headers=coord))
+    assert (got["used"].iloc[0], got["counted"].iloc[0]) == (12.5, 500)
+
+
+def test_a_plan_page_shows_only_the_plans_own_days(site):
+    from tests.service.test_daily import daily_plan
+
+    service, sid, keys = site
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    plan = daily_plan(service.client, sid, coord, DATE, days=2)
+    signed_in(service.client, keys["coordinator"])
+    for asked in ("3", "99999"):
+        page = html.unescape(service.client.get(f"/plan/{plan['id']}?day={asked}").text)
+        assert "Day 2: 2021-10-06" in page and f"Day {asked}" not in page
