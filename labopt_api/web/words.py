@@ -40,6 +40,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sample. A box left empty keeps the figure recorded before, if any; 0 means none "
         "collected.",
         "in_scenario": "in the scenario: {n}",
+        "the_day": "the province that day (plan, labs, units, map)",
         "too_long": "At most {n:,} characters.",
         "bad_form": "Not in the form asked for (see the hint).",
         "one_of": "Choose one of: {choices}.",
@@ -248,6 +249,7 @@ TEXT: dict[str, dict[str, str]] = {
         "day_intro": "Số mẫu mỗi đơn vị đã lấy (hoặc sẽ lấy) trong ngày này, theo từng loại "
         "mẫu. Ô để trống giữ số liệu đã ghi trước đó (nếu có); 0 nghĩa là không lấy mẫu nào.",
         "in_scenario": "trong kịch bản: {n}",
+        "the_day": "toàn tỉnh trong ngày (kế hoạch, phòng xét nghiệm, đơn vị, bản đồ)",
         "too_long": "Tối đa {n:,} ký tự.",
         "bad_form": "Không đúng dạng yêu cầu (xem gợi ý).",
         "one_of": "Chọn một trong: {choices}.",

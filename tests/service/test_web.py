@@ -604,6 +604,10 @@ def test_labs_and_units_open_their_dispatch_sheets_from_the_home_page(site):
         assert sheet.text == api.text  # the API's own sheet: its rows of the plan only
         book = client.get(f"/plan/{plan['id']}/dispatch?format=xlsx")
         assert book.status_code == 200 and book.content[:2] == b"PK"
+        assert f'href="/plan/{plan["id"]}?' not in home.text  # the plan is the coordinator's
+    signed_in(client, keys["coordinator"])
+    home = client.get("/?lang=vi")
+    assert f'href="/plan/{plan["id"]}?lang=vi"' in home.text and TEXT["vi"]["the_day"] in home.text
     other = service.key("lab", "nghe_an/na-cdc")["Authorization"].split()[1]
     signed_in(client, other)
     assert f"/plan/{plan['id']}/dispatch" not in client.get("/").text
