@@ -240,6 +240,7 @@ def test_a_day_of_the_province_in_the_browser(browser, live, database_url, tmp_p
 
     # the coordinator requests the day's plan and reads it
     boss, blocked, errors = _sign_in(browser, live.url, key["coordinator"])
+    _both(boss, "home", db)
     boss.get_by_role("link", name="Plans", exact=True).click()
     boss.get_by_label("First day").fill(DATE)
     boss.get_by_label("Days", exact=True).fill("2")
@@ -249,6 +250,10 @@ def test_a_day_of_the_province_in_the_browser(browser, live, database_url, tmp_p
     said = boss.get_by_role("list").filter(has_text="Chợ Bỉm Sơn").inner_text()
     assert unit.name in said and f"{level}:" in said
     _both(boss, "plan-day", db)
+    boss.goto(f"{live.url}/history/{sid}?lang=vi")
+    boss.get_by_role("heading", level=1).wait_for()
+    _both(boss, "history", db)
+    boss.goto(f"{live.url}/plans/{sid}?lang=en")
     problems += blocked + errors
 
     # the lab: what the plan sends it, its sheet, what it did
@@ -263,8 +268,14 @@ def test_a_day_of_the_province_in_the_browser(browser, live, database_url, tmp_p
     lab.get_by_label("Reactions run").fill("95")
     lab.get_by_role("button", name="Save the lab's day").click()
     lab.get_by_role("status").wait_for()
-    sheet = lab.get_by_role("link", name="Printable sheet")
-    assert sheet.count() == 1
+    _both(lab, "lab-day-saved", db)
+    lab.get_by_role("link", name="Printable sheet").click()
+    lab.wait_for_load_state()
+    assert "Trung tâm Kiểm soát bệnh tật" in lab.content()  # the lab's own sheet
+    for kind, (w, h) in WIDTHS.items():
+        lab.set_viewport_size({"width": w, "height": h})
+        _shot(lab, "dispatch", kind, db)
+    lab.goto(live.url + "/")  # not back: that would send the saved form again (refused, 409)
     # a run of the day's samples from Bỉm Sơn, made with the API, its results sent here
     ids = [f"BS{i:04d}" for i in range(600)]
     samples = pd.DataFrame({"sample_id": ids, "stream": "screening", "district": "bim-son"})
@@ -286,12 +297,18 @@ def test_a_day_of_the_province_in_the_browser(browser, live, database_url, tmp_p
         results = lab_results(c, made.json()["id"], lab_h, {ids[3], ids[250]})
     run = tmp_path / "run1.csv"
     results.to_csv(run, index=False)
-    lab.get_by_role("link", name="Back to the provinces").click()
     lab.get_by_role("link", name="Batches and results").click()
     lab.get_by_label("Results file (CSV or XLSX) for BS1005").set_input_files(str(run))
     lab.get_by_role("button", name="Send the results").click()
     lab.get_by_role("status").wait_for()
     assert "BS1005:" in lab.get_by_role("status").inner_text()
+    _both(lab, "batches-results", db)
+    lab.get_by_role("link", name="Plate map (printable) BS1005").click()
+    lab.wait_for_load_state()
+    assert "BS1005" in lab.content()
+    for kind, (w, h) in WIDTHS.items():
+        lab.set_viewport_size({"width": w, "height": h})
+        _shot(lab, "plate-map", kind, db)
     problems += blocked + errors
     lab.close()
 
