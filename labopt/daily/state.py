@@ -81,11 +81,8 @@ def carry_to(province: Scenario, records: Records, date: dt.date) -> Carried:
     day = first
     while day < date:
         scn = day_scenario(state.scenario, records, day, 1, forecast=False)
-        tested = (
-            records.on("tested", day)
-            .groupby(["district", "stream"], as_index=False)["samples"]
-            .sum()
-        )
+        # per lab, unit and stream: a count beyond the samples there names the labs
+        tested = records.on("tested", day)[["lab", "district", "stream", "samples"]]
         reagent = records.on("reagent", day)
         used = dict(zip(reagent["lab"], reagent["used"].astype(float), strict=True))
         counted = {

@@ -75,8 +75,9 @@ def next_day(
 ) -> tuple[Scenario, DayAccount]:
     """The scenario of the day after day 1, and day 1's account.
 
-    ``tested``: the samples tested on day 1 per unit and stream (columns district, stream,
-    samples; rows absent: none tested), from any lab. ``reagent_used``: reactions each lab ran
+    ``tested``: the samples tested on day 1 (columns district, stream, samples, and lab if
+    known, to name it in an error; rows absent: none tested; several rows of a unit and
+    stream are summed). ``reagent_used``: reactions each lab ran
     on day 1 (labs absent: none). ``reagent_counted``: reactions a lab counted on its shelf at
     the end of day 1; where given it replaces stock + delivery - used (a count is the truth,
     the difference is reported in the account). ``shipped``: the reagent sent on day 1
@@ -321,10 +322,14 @@ def _samples(scn: Scenario, tested: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     over = out[out["tested"] > have]
     if len(over):
         (d, s), row = next(iter(over.iterrows()))
+        mine = (tested["district"] == d) & (tested["stream"] == s)
+        by = sorted(set(tested.loc[mine, "lab"])) if "lab" in tested.columns else []
+        labs = f" (recorded by {', '.join(map(str, by))})" if by else ""
         raise InputError(
-            f"tested: {int(row.tested)} samples of {d}/{s} tested on {scn.date_of(1)}, but "
-            f"only {int(have[(d, s)])} were there (waiting {int(row.waiting_before)} + "
-            f"collected {int(row.collected)})",
+            f"tested: {int(row.tested)} samples of {d}/{s} tested on {scn.date_of(1)}{labs}, "
+            f"but only {int(have[(d, s)])} were there (waiting {int(row.waiting_before)} + "
+            f"collected {int(row.collected)}); correct the lab's tested record of that day, or "
+            f"the unit's collected record",
             "tested.samples",
         )
     cohorts = _cohorts(scn, out)

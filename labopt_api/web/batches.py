@@ -13,10 +13,11 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from labopt.errors import InputError
 from labopt.numbers import date_text
+from labopt.scenario import scenario_from_data
 from labopt_api.routers import batches as batches_api
 from labopt_api.schemas import EstimateIn
 from labopt_api.security import Principal
-from labopt_api.store import NotFound, batches
+from labopt_api.store import NotFound, batches, scenarios
 from labopt_api.web.page import (
     Visitor,
     day_of,
@@ -171,18 +172,34 @@ async def estimate(request: Request, scenario_id: str, visitor: Visitor) -> Resp
             request, "batches.html", lang, visitor, 422, **shown, error=say("bad_date", lang)
         )
     try:
-        out = await run_in_threadpool(_estimate, request, visitor[0], scenario_id, date)
+        found = await run_in_threadpool(_estimate, request, visitor[0], scenario_id, date)
     except HTTPException as exc:
         error = say("estimate_refused", lang) + "\n" + detail_text(exc.detail)
         return render(request, "batches.html", lang, visitor, exc.status_code, **shown, error=error)
     except NotFound:
         return message(request, lang, visitor, 404, say("no_such", lang))
+    out, names = found
     notice = say("estimated", lang, n=len(out.stored), date=date_text(out.for_date, lang))
-    return render(
-        request, "batches.html", lang, visitor, **shown, notice=notice, estimates=out.estimates
-    )
+    rows = [
+        {
+            **e,
+            "unit": names["units"].get(e.get("district"), e.get("district", "")),
+            "stream_name": names[lang].get(e.get("stream"), e.get("stream", "")),
+        }
+        for e in out.estimates
+    ]
+    return render(request, "batches.html", lang, visitor, **shown, notice=notice, estimates=rows)
 
 
-def _estimate(request: Request, who: Principal, scenario_id: str, date: dt.date) -> Any:
+def _estimate(
+    request: Request, who: Principal, scenario_id: str, date: dt.date
+) -> tuple[Any, dict[str, dict[str, str]]]:
+    """The API's estimates, and the scenario's names of its units and streams (by language)."""
     with request.app.state.db.sessions() as db:
-        return batches_api.estimate(scenario_id, EstimateIn(date=date), request, who, db)
+        out = batches_api.estimate(scenario_id, EstimateIn(date=date), request, who, db)
+        scn = scenario_from_data(scenarios.get(db, scenario_id).data, source=scenario_id)
+    names = {
+        "units": {d.code: d.name for d in scn.districts},
+        **{lang: {s.id: s.named(lang) for s in scn.streams} for lang in ("en", "vi")},
+    }
+    return out, names

@@ -102,7 +102,8 @@ async def lab_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
         view = await run_in_threadpool(_lab_view, request, visitor[0], scenario_id, date, {}, lang)
         if view is None:
             return message(request, lang, visitor, 404, say("not_found", lang))
-    return render(request, "lab.html", lang, visitor, outcome_status(outcome), **view, **outcome)
+    answer = {**view, **outcome}  # what was just saved says whether the records add up
+    return render(request, "lab.html", lang, visitor, outcome_status(outcome), **answer)
 
 
 def _entered(form: Any, lang: str) -> tuple[dict[str, str], str | None]:
@@ -150,6 +151,7 @@ def _lab_view(
         plan, planned = day_sheet(db, who, scenario_id, date, "allocations")
         shown = [lab.id for lab in _labs_of(who, province, scn.labs)]
         mark = _lab_mark(db, scenario_id, shown, date)
+        warnings = daily_api.adds_up_warnings(db, record)  # until a correction is recorded
     # day 1 of the daily plan: what it sends each lab (stream ids, unlike the printed sheet)
     arrivals = planned[(planned["day"] == 1) & (planned["samples"] > 0)]
     day = date.isoformat()
@@ -213,6 +215,7 @@ def _lab_view(
         "plan": plan,
         "algorithms": ALGORITHMS,
         "seen": mark,
+        "warnings": warnings,
     }
 
 

@@ -92,7 +92,8 @@ async def day_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
         view = await run_in_threadpool(_day_view, request, visitor[0], scenario_id, date, {}, lang)
         if view is None:
             return message(request, lang, visitor, 404, say("not_found", lang))
-    return render(request, "day.html", lang, visitor, outcome_status(outcome), **view, **outcome)
+    answer = {**view, **outcome}  # what was just saved says whether the records add up
+    return render(request, "day.html", lang, visitor, outcome_status(outcome), **answer)
 
 
 # the day's boxes: samples|unit|stream, level|unit, notes|unit (the number of "|" in each name)
@@ -142,6 +143,7 @@ def _day_view(
         units = [d for d in scn.districts if who.speaks_for(province, d.code)]
         reports = _reports(db, record, [d.code for d in units], date)
         mark = _day_mark(db, scenario_id, [d.code for d in units], date)
+        warnings = daily_api.adds_up_warnings(db, record)  # until a correction is recorded
     got = recs.collected
     day = date.isoformat()
     by_key = ["district", "stream"]
@@ -198,6 +200,7 @@ def _day_view(
         "units": rows,
         "planned_day": len(asks) > 0,
         "seen": mark,
+        "warnings": warnings,
     }
 
 

@@ -1270,3 +1270,37 @@ def test_a_plan_page_shows_only_the_plans_own_days(site):
     for asked in ("3", "99999"):
         page = html.unescape(service.client.get(f"/plan/{plan['id']}?day={asked}").text)
         assert "Day 2: 2021-10-06" in page and f"Day {asked}" not in page
+
+
+def test_figures_that_do_not_add_up_are_said_on_every_view_until_corrected(site):
+    """A lab records more tests than the unit's samples: saved (what happened is recorded),
+    and said on the lab's and the unit's day until corrected; the next plan's refusal names
+    the lab that recorded them."""
+    from tests.service.test_daily import wait_done
+
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    signed_in(client, keys["lab"])
+    box = "tested|th-cdc|bim-son|screening"
+    r = _post_form(
+        client, f"/lab/{sid}", {"token": form_token(keys["lab"]), "date": DATE, box: "999999"}
+    )
+    assert r.status_code == 200, r.text
+    for url in (f"/lab/{sid}?date={DATE}", f"/lab/{sid}?date=2021-10-07"):
+        assert 'class="warning"' in client.get(url).text, url
+    signed_in(client, keys["district"])
+    assert 'class="warning"' in client.get(f"/day/{sid}?date={DATE}").text
+    r = client.post(
+        "/v1/plans",
+        json={"scenario_id": sid, "start_date": "2021-10-06", "days": 2, "daily": True},
+        headers=coord,
+    )
+    plan = wait_done(client, r.json()["id"], coord, timeout=120)
+    assert plan["status"] == "failed" and "recorded by th-cdc" in plan["error"]
+    # corrected: the warning goes
+    signed_in(client, keys["lab"])
+    r = _post_form(
+        client, f"/lab/{sid}", {"token": form_token(keys["lab"]), "date": DATE, box: "5"}
+    )
+    assert r.status_code == 200 and 'class="warning"' not in r.text
