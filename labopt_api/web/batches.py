@@ -4,8 +4,10 @@ from a file."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
+import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -112,12 +114,46 @@ async def batch_results(request: Request, batch_id: str, visitor: Visitor) -> Re
         unchanged=out.unchanged,
         label=out.batch.label,
     )
-    return render(request, "batches.html", lang, visitor, **shown, notice=notice, notes=out.notes)
+    retest = await run_in_threadpool(_next_run, request, visitor[0], batch_id)
+    return render(
+        request,
+        "batches.html",
+        lang,
+        visitor,
+        **shown,
+        notice=notice,
+        notes=out.notes,
+        next_run=retest,
+        next_label=out.batch.label,
+    )
 
 
 def _upload(request: Request, who: Principal, batch_id: str, upload: Any, correct: bool) -> Any:
     with request.app.state.db.sessions() as db:
         return batches_api.upload_results(batch_id, request, who, db, upload, correct)
+
+
+RETEST_SHOWN = 200  # pools of the next run listed on the page (the whole list: XLSX)
+
+
+def _next_run(request: Request, who: Principal, batch_id: str) -> list[dict[str, Any]]:
+    """The pools the decoded results send to the next run (the API's retest list), each
+    with its stage and its samples, at most RETEST_SHOWN."""
+    with request.app.state.db.sessions() as db:
+        got = batches_api.table(batch_id, "retest.csv", request, who, db, None)
+    rows = pd.read_csv(io.BytesIO(bytes(got.body)), dtype=str, keep_default_na=False)
+    pools = []
+    for pool_id, group in rows.groupby("pool_id", sort=False):
+        pools.append(
+            {
+                "pool": pool_id,
+                "stage": group["stage"].iloc[0],
+                "samples": list(group["sample_id"]),
+            }
+        )
+        if len(pools) == RETEST_SHOWN:
+            break
+    return pools
 
 
 @router.get("/batches/{batch_id}/plates")

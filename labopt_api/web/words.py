@@ -40,6 +40,10 @@ TEXT: dict[str, dict[str, str]] = {
         "sample. A box left empty keeps the figure recorded before, if any; 0 means none "
         "collected.",
         "in_scenario": "in the scenario: {n:,}",
+        "next_run_title": "{label}: the next run (pools to test again, and their samples)",
+        "no_next_run": "No pool to test again: every sample of these results has its status.",
+        "pool": "Pool",
+        "stage": "Stage",
         "table_allocations": "where each unit's samples go, and how they are pooled",
         "table_status": "each unit's samples: asked, tested, waiting, untested",
         "table_labs": "each lab's day: reactions, capacity, reagent",
@@ -262,6 +266,11 @@ TEXT: dict[str, dict[str, str]] = {
         "day_intro": "Số mẫu mỗi đơn vị đã lấy (hoặc sẽ lấy) trong ngày này, theo từng loại "
         "mẫu. Ô để trống giữ số liệu đã ghi trước đó (nếu có); 0 nghĩa là không lấy mẫu nào.",
         "in_scenario": "trong kịch bản: {n:,}",
+        "next_run_title": "{label}: lượt chạy tiếp theo (các mẫu gộp cần xét nghiệm lại và "
+        "các mẫu)",
+        "no_next_run": "Không có mẫu gộp nào cần xét nghiệm lại: mọi mẫu đã có kết quả.",
+        "pool": "Mẫu gộp",
+        "stage": "Vòng",
         "table_allocations": "mẫu của từng đơn vị được gửi đi đâu và gộp thế nào",
         "table_status": "mẫu của từng đơn vị: cần xét nghiệm, đã xét nghiệm, chờ, không được "
         "xét nghiệm",

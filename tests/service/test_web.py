@@ -653,6 +653,17 @@ def test_a_lab_uploads_its_results_and_reads_its_statuses(service):
     added = re.search(r"B7: ([\d,]+) results? added", r.text)
     # every reaction of the first run (the control wells are checked, not counted)
     assert added and int(added.group(1).replace(",", "")) == batch["summary"]["reactions_next_run"]
+    # the next run's pools and their samples, as the API's retest list has them
+    retest = csv_of(c.get(f"/v1/batches/{batch['id']}/tables/retest.csv", headers=lab))
+    assert len(retest) > 0
+    table = r.text[r.text.index(TEXT["en"]["next_run_title"].format(label="B7")) :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr><td>") == retest["pool_id"].nunique()
+    for pool, group in retest.groupby("pool_id"):
+        assert f"<tr><td>{pool}</td>" in table and ", ".join(group["sample_id"]) in table
+    assert 'href="/batches/' + batch["id"] + '/tables/results_template.xlsx"' in r.text
+    template = c.get(f"/batches/{batch['id']}/tables/results_template.xlsx")
+    assert template.status_code == 200 and template.content[:2] == b"PK"
     statuses = c.get(f"/batches/{batch['id']}/tables/statuses.csv")
     assert statuses.status_code == 200
     assert csv_of(statuses).equals(
