@@ -401,6 +401,9 @@ STAGES = {
         "writing tables and charts; independent check": "đang ghi bảng và biểu đồ; kiểm tra "
         "độc lập",
         "writing the one-page report": "đang ghi báo cáo một trang",
+        "queued": "đang chờ",
+        "saving": "đang lưu",
+        "done": "xong",
     },
 }
 

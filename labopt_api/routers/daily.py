@@ -277,11 +277,19 @@ def history_json(
     without records, and what that means), for a coordinator of the province."""
     record = scenarios.get(db, scenario_id)
     require_coordinator(who, record.province_code, f"read the history of {record.province_code}")
+    return history_out(db, record, until)[0]
+
+
+def history_out(
+    db: DbSession, record: ScenarioRecord, until: dt.date | None = None
+) -> tuple[HistoryOut, list[str]]:
+    """The history as the API answers it, and its notes as said (each a
+    :class:`labopt.notes.Note`, which the web pages say in their language)."""
     tables, notes = _history(db, record, until)
     rows = {
         k: json.loads(df.to_json(orient="records", double_precision=15)) for k, df in tables.items()
     }
-    return HistoryOut(**rows, notes=notes)
+    return HistoryOut(**rows, notes=notes), notes
 
 
 @router.get(

@@ -22,6 +22,7 @@ from labopt.daily.sheets import UNIT_COLUMNS
 from labopt.errors import InputError
 from labopt.numbers import date_text, number_text
 from labopt.scenario import Scenario
+from labopt.schedule.labels import stage_text
 from labopt.schedule.labels import value as code_word
 from labopt_api.models import PlanJob
 from labopt_api.protection import STATIC_PREFIX
@@ -87,6 +88,7 @@ def render(
         pct=lambda p: number_text(100 * p, lang, ",.2f") + " %",
         day=lambda d: date_text(d, lang),
         code=lambda c: code_word(c, lang) or "",
+        stage=lambda m: stage_text(m or "", lang),
         static=request.scope.get("root_path", "") + STATIC_PREFIX,
         path=request.url.path,
         lang_url=lambda code: _with_lang(request, code),

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from labopt.errors import InputError
+from labopt.notes import note_text
 from labopt.scenario import Scenario, scenario_from_data
 from labopt.schedule.labels import column as column_label
 from labopt.schedule.labels import render as render_item
@@ -295,7 +296,7 @@ async def history_page(request: Request, scenario_id: str, visitor: Visitor) -> 
         columns=columns,
         heads=heads,
         rows=history.days,
-        notes=history.notes,
+        notes=[note_text(n, lang) for n in history.notes],
     )
 
 
@@ -304,7 +305,8 @@ def _history(request: Request, who: Principal, scenario_id: str) -> tuple[str, A
         record = scenarios.get(db, scenario_id)
         if not who.coordinates(record.province_code):
             return None
-        return record.name, daily_api.history_json(scenario_id, who, db, None)
+        out, notes = daily_api.history_out(db, record)
+        return record.name, out.model_copy(update={"notes": notes})  # notes said per language
 
 
 @router.post("/plan/{plan_id}/cancel")

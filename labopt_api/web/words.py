@@ -40,6 +40,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sample. A box left empty keeps the figure recorded before, if any; 0 means none "
         "collected.",
         "in_scenario": "in the scenario: {n:,}",
+        "map_list": "The map's flows as a list (unit → lab: samples)",
         "next_run_title": "{label}: the next run (pools to test again, and their samples)",
         "no_next_run": "No pool to test again: every sample of these results has its status.",
         "pool": "Pool",
@@ -266,6 +267,7 @@ TEXT: dict[str, dict[str, str]] = {
         "day_intro": "Số mẫu mỗi đơn vị đã lấy (hoặc sẽ lấy) trong ngày này, theo từng loại "
         "mẫu. Ô để trống giữ số liệu đã ghi trước đó (nếu có); 0 nghĩa là không lấy mẫu nào.",
         "in_scenario": "trong kịch bản: {n:,}",
+        "map_list": "Các luồng mẫu trên bản đồ dạng danh sách (đơn vị → phòng xét nghiệm: số mẫu)",
         "next_run_title": "{label}: lượt chạy tiếp theo (các mẫu gộp cần xét nghiệm lại và "
         "các mẫu)",
         "no_next_run": "Không có mẫu gộp nào cần xét nghiệm lại: mọi mẫu đã có kết quả.",

@@ -803,6 +803,9 @@ def test_the_plan_page_draws_day_ones_flows(site):
     )
     pairs = alloc[alloc["day"] == 2].groupby(["district", "lab"])["samples"].sum()
     assert page.text.count("<line ") == int((pairs > 0).sum()) > 0
+    listed = page.text[page.text.index('class="map-list"') :]
+    listed = listed[: listed.index("</details>")]
+    assert listed.count("<li>") == int((pairs > 0).sum())  # the same flows, readable as text
     assert '<svg class="map"' in page.text and 'role="img"' in page.text
     assert client.get(f"/plan/{plan_id}?day=abc").status_code == 200  # day 1 then
 
@@ -1315,3 +1318,21 @@ def test_figures_that_do_not_add_up_are_said_on_every_view_until_corrected(site)
         client, f"/lab/{sid}", {"token": form_token(keys["lab"]), "date": DATE, box: "5"}
     )
     assert r.status_code == 200 and 'class="warning"' not in r.text
+
+
+def test_a_plans_progress_and_the_historys_notes_are_said_in_the_pages_language(site):
+    from labopt.schedule.labels import STAGES
+    from labopt_api.planrun import STEPS
+
+    # every message a plan's page may show while it is solved has its Vietnamese (a step is
+    # the start of its messages: "solving the allocation (LP)")
+    said = STAGES["vi"]
+    assert not [
+        m for m in (*STEPS, "queued", "starting", "done") if not any(k.startswith(m) for k in said)
+    ]
+    service, sid, keys = site
+    signed_in(service.client, keys["coordinator"])
+    vi = html.unescape(service.client.get(f"/history/{sid}?lang=vi").text)
+    en = html.unescape(service.client.get(f"/history/{sid}?lang=en").text)
+    assert "no tests recorded" in en and "no tests recorded" not in vi
+    assert "chưa nhập kết quả xét nghiệm" in vi and "04/10/2021" in vi
