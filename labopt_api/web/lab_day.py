@@ -16,7 +16,6 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from labopt.daily.records import RECORDS
 from labopt.errors import InputError
-from labopt.numbers import date_text
 from labopt.pooling.designs import ALGORITHMS
 from labopt.scenario import scenario_from_data
 from labopt_api.routers import batches as batches_api
@@ -39,6 +38,8 @@ from labopt_api.web.page import (
     record_form_rows,
     refusal,
     render,
+    saved_notice,
+    saved_page,
     today,
     whole_number,
 )
@@ -70,7 +71,9 @@ async def lab_page(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     if view is None:
         return message(request, lang, visitor, 404, say("not_found", lang))
     error = say("bad_date", lang) if date is None else None
-    return render(request, "lab.html", lang, visitor, 422 if error else 200, **view, error=error)
+    notice = None if date is None else saved_notice(request, date, lang)
+    status = 422 if error else 200
+    return render(request, "lab.html", lang, visitor, status, **view, error=error, notice=notice)
 
 
 @router.post("/lab/{scenario_id}", response_class=HTMLResponse)
@@ -97,12 +100,13 @@ async def lab_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     outcome = await run_in_threadpool(
         _save_lab_day, request, visitor[0], scenario_id, date, entered, seen, lang
     )
-    if outcome.get("stale") or not (outcome["errors"] or outcome.get("error")):
-        # saved, or sent from a page out of date: show what is recorded now
+    if "done" in outcome:
+        return saved_page(request, outcome["done"], date, lang)
+    if outcome.get("stale"):  # sent from a page out of date: show what is recorded now
         view = await run_in_threadpool(_lab_view, request, visitor[0], scenario_id, date, {}, lang)
         if view is None:
             return message(request, lang, visitor, 404, say("not_found", lang))
-    answer = {**view, **outcome}  # what was just saved says whether the records add up
+    answer = {**view, **outcome}  # why the form was not saved, over the page as it is
     return render(request, "lab.html", lang, visitor, outcome_status(outcome), **answer)
 
 
@@ -269,7 +273,7 @@ def _save_lab_day(
             return {"errors": errors, "error": say("not_saved", lang)}
         if not tested and not reagent:
             if entered:  # the page's form as it was shown
-                return {"errors": {}, "notice": say("unchanged", lang)}
+                return {"errors": {}, "done": {"unchanged": 1}}
             return {"errors": {}, "error": say("nothing", lang)}
         refused = sorted({lab for lab in (*tested, *reagent) if not may(lab)})
         if refused:
@@ -328,12 +332,9 @@ def _save_lab_day(
             if "upload" not in out:
                 return out
             saved.append(out["upload"])
-        warnings = daily_api.adds_up_warnings(db, record)
     if not any(up.changed for up in saved):
-        return {"errors": {}, "notice": say("unchanged", lang), "warnings": warnings}
-    n = sum(up.rows for up in saved if up.changed)
-    notice = say("saved", lang, n=n, date=date_text(date, lang))
-    return {"errors": {}, "notice": notice, "warnings": warnings}
+        return {"errors": {}, "done": {"unchanged": 1}}
+    return {"errors": {}, "done": {"saved": sum(up.rows for up in saved if up.changed)}}
 
 
 def _reagent_text(value: Any, lang: str) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from labopt.daily.records import RECORDS, RecordError
@@ -278,6 +278,27 @@ def record_form_rows(
         lang,
     )
     return {"upload": out["done"]} if "done" in out else out
+
+
+def saved_page(request: Request, done: Mapping[str, int], date: dt.date, lang: str) -> Response:
+    """After a day's form is saved, its page again (a GET: reloading it, or going back to it,
+    sends nothing twice), saying what was saved (``done``: saved rows, unchanged, reports)."""
+    said = urlencode({k: int(v) for k, v in done.items() if v})
+    query = f"date={date.isoformat()}&lang={lang}" + (f"&{said}" if said else "")
+    return RedirectResponse(f"{request.url.path}?{query}", status_code=303)
+
+
+def saved_notice(request: Request, date: dt.date, lang: str) -> str | None:
+    """What :func:`saved_page` says was saved, from its address."""
+    got = {k: request.query_params.get(k, "") for k in ("saved", "unchanged", "reports")}
+    n = {k: int(v) if v.isdigit() and len(v) < 7 else 0 for k, v in got.items()}
+    when = date_text(date, lang)
+    parts = [
+        say("saved", lang, n=n["saved"], date=when) if n["saved"] else "",
+        say("unchanged", lang) if n["unchanged"] else "",
+        say("report_saved", lang, n=n["reports"], date=when) if n["reports"] else "",
+    ]
+    return " ".join(p for p in parts if p) or None
 
 
 def outcome_status(outcome: Mapping[str, Any]) -> int:

@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from labopt.daily.province import first_records
 from labopt.errors import InputError
-from labopt.numbers import date_text
 from labopt.scenario import scenario_from_data
 from labopt.scenario.updates import DistrictDay, check_district_day
 from labopt_api.routers import daily as daily_api
@@ -37,6 +36,8 @@ from labopt_api.web.page import (
     record_form_rows,
     refusal,
     render,
+    saved_notice,
+    saved_page,
     today,
     whole_number,
 )
@@ -58,7 +59,9 @@ async def day_page(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     if view is None:
         return message(request, lang, visitor, 404, say("not_found", lang))
     error = say("bad_date", lang) if date is None else None
-    return render(request, "day.html", lang, visitor, 422 if error else 200, **view, error=error)
+    notice = None if date is None else saved_notice(request, date, lang)
+    status = 422 if error else 200
+    return render(request, "day.html", lang, visitor, status, **view, error=error, notice=notice)
 
 
 @router.post("/day/{scenario_id}", response_class=HTMLResponse)
@@ -87,12 +90,13 @@ async def day_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     outcome = await run_in_threadpool(
         _save_day, request, visitor[0], scenario_id, date, entered, seen, lang
     )
-    if outcome.get("stale") or not (outcome["errors"] or outcome.get("error")):
-        # saved, or sent from a page out of date: show what is recorded now
+    if "done" in outcome:
+        return saved_page(request, outcome["done"], date, lang)
+    if outcome.get("stale"):  # sent from a page out of date: show what is recorded now
         view = await run_in_threadpool(_day_view, request, visitor[0], scenario_id, date, {}, lang)
         if view is None:
             return message(request, lang, visitor, 404, say("not_found", lang))
-    answer = {**view, **outcome}  # what was just saved says whether the records add up
+    answer = {**view, **outcome}  # why the form was not saved, over the page as it is
     return render(request, "day.html", lang, visitor, outcome_status(outcome), **answer)
 
 
@@ -301,7 +305,7 @@ def _save_day(
         bodies = _changed_reports(said, reports)
         if not typed and not bodies:
             if said:  # the page's form as it was shown
-                return {"errors": {}, "notice": say("unchanged", lang)}
+                return {"errors": {}, "done": {"unchanged": 1}}
             return {"errors": {}, "error": say("nothing", lang)}
         rows = _collected_rows(db, record, date, typed)
         fields = [f"samples|{r['district']}|{r['stream']}" for r in rows]
@@ -334,16 +338,10 @@ def _save_day(
                     "errors": {},
                     "error": say("not_saved", lang) + "\n" + detail_text(exc.detail),
                 }
-        warnings = daily_api.adds_up_warnings(db, record)
-    notices = []
+    done = {"reports": len(bodies)}
     if up is not None:
-        if up.changed:
-            notices.append(say("saved", lang, n=up.rows, date=date_text(date, lang)))
-        else:
-            notices.append(say("unchanged", lang))
-    if bodies:
-        notices.append(say("report_saved", lang, n=len(bodies), date=date_text(date, lang)))
-    return {"errors": {}, "notice": " ".join(notices), "warnings": warnings}
+        done.update({"saved": up.rows} if up.changed else {"unchanged": 1})
+    return {"errors": {}, "done": done}
 
 
 def _changed_reports(

@@ -109,6 +109,9 @@ def test_a_unit_enters_its_day_and_the_api_reads_it(site):
     r = _post_form(client, f"/day/{sid}", data)
     assert r.status_code == 200, r.text
     assert 'role="status"' in r.text and 'value="123"' in r.text
+    # saved: the page again by a GET (reloading it, or going back to it, sends nothing twice)
+    assert [h.status_code for h in r.history] == [303] and r.request.method == "GET"
+    assert "saved=" in str(r.url) and TEXT["en"]["saved"].split(":")[0] in r.text
     coord = {"Authorization": f"Bearer {keys['coordinator']}"}
     got = _csv(client.get(f"/v1/scenarios/{sid}/records/collected?history=true", headers=coord))
     stream = fields[0].split("|")[2]
