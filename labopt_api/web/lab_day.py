@@ -31,8 +31,10 @@ from labopt_api.web.page import (
     day_of,
     day_sheet,
     detail_text,
+    form_boxes,
     form_lang,
     message,
+    on_date,
     outcome_status,
     page_lang,
     record_form_rows,
@@ -84,7 +86,7 @@ async def lab_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     form = await request.form()
     lang = form_lang(request, form)
     date = day_of(str(form.get("date", "")))
-    entered, problem = _entered(form, lang)
+    entered, problem = form_boxes(form, FIELDS, lang)
     view = await run_in_threadpool(
         _lab_view, request, visitor[0], scenario_id, date or today(), entered, lang
     )
@@ -108,27 +110,6 @@ async def lab_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
             return message(request, lang, visitor, 404, say("not_found", lang))
     answer = {**view, **outcome}  # why the form was not saved, over the page as it is
     return render(request, "lab.html", lang, visitor, outcome_status(outcome), **answer)
-
-
-def _entered(form: Any, lang: str) -> tuple[dict[str, str], str | None]:
-    """The form's boxes (name -> text), or why the form is refused: a box this page does not
-    have, or one sent twice with different figures."""
-    entered: dict[str, str] = {}
-    for name, value in form.multi_items():
-        kind = name.split("|")[0]
-        if kind not in FIELDS:
-            continue
-        if name.count("|") != FIELDS[kind] or "" in name.split("|"):
-            return {}, say("bad_field", lang, name=name[:80])
-        text = str(value)
-        if entered.get(name, text) != text:
-            return {}, say("twice", lang)
-        entered[name] = text
-    return entered, None
-
-
-def _on(rows: pd.DataFrame, day: str) -> pd.DataFrame:
-    return rows[rows["date"].astype(str) == day] if len(rows) else rows.iloc[0:0]
 
 
 def _lab_view(
@@ -159,8 +140,8 @@ def _lab_view(
     # day 1 of the daily plan: what it sends each lab (stream ids, unlike the printed sheet)
     arrivals = planned[(planned["day"] == 1) & (planned["samples"] > 0)]
     day = date.isoformat()
-    tested = _on(uploaded["tested"], day)
-    reagent = _on(uploaded["reagent"], day).set_index("lab")
+    tested = on_date(uploaded["tested"], day)
+    reagent = on_date(uploaded["reagent"], day).set_index("lab")
     units = {d.code: d.name for d in scn.districts}
     streams = {s.id: s.named(lang) for s in scn.streams}
     labs = []
@@ -249,7 +230,7 @@ def _save_lab_day(
         scn = scenario_from_data(record.data, source=f"scenario {scenario_id}")
         uploaded = daily_records.stored(db, scenario_id)
         day = date.isoformat()
-        held = _on(uploaded["reagent"], day).set_index("lab")
+        held = on_date(uploaded["reagent"], day).set_index("lab")
         errors: dict[str, str] = {}
         tested: dict[str, dict[tuple[str, str], int]] = {}
         reagent: dict[str, dict[str, float]] = {}
@@ -305,7 +286,7 @@ def _save_lab_day(
             reagent_fields.append(f"used|{lab}")
         rows: list[dict[str, str]] = []
         fields: list[str] = []
-        on_day = _on(uploaded["tested"], day)
+        on_day = on_date(uploaded["tested"], day)
         for lab, typed in tested.items():  # each lab's day whole: the other rows kept
             for r in on_day[on_day["lab"] == lab].itertuples(index=False):
                 typed.setdefault((r.district, r.stream), int(r.samples))
@@ -352,7 +333,7 @@ def _lab_mark(db: Any, scenario_id: str, labs: list[str], date: dt.date) -> str:
     stored = daily_records.stored(db, scenario_id)
     parts = []
     for kind in ("tested", "reagent"):
-        got = _on(stored[kind], date.isoformat())
+        got = on_date(stored[kind], date.isoformat())
         got = got[got["lab"].isin(labs)] if len(got) else got
         names = [c.name for c in RECORDS[kind].columns]
         parts.append(sorted(got[names].astype(str).values.tolist()))

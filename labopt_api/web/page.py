@@ -301,6 +301,31 @@ def saved_notice(request: Request, date: dt.date, lang: str) -> str | None:
     return " ".join(p for p in parts if p) or None
 
 
+def form_boxes(
+    form: Any, fields: Mapping[str, int], lang: str
+) -> tuple[dict[str, str], str | None]:
+    """A day's form's boxes (name -> text) of the kinds ``fields`` names (kind -> the number
+    of "|" in its boxes' names: ``samples|unit|stream`` has 2), or why the form is refused: a
+    box this page does not have, or one sent twice with different figures."""
+    entered: dict[str, str] = {}
+    for name, value in form.multi_items():
+        kind = name.split("|")[0]
+        if kind not in fields:
+            continue
+        if name.count("|") != fields[kind] or "" in name.split("|"):
+            return {}, say("bad_field", lang, name=name[:80])
+        text = str(value)
+        if entered.get(name, text) != text:
+            return {}, say("twice", lang)
+        entered[name] = text
+    return entered, None
+
+
+def on_date(rows: pd.DataFrame, day: str) -> pd.DataFrame:
+    """The daily records of ``rows`` dated ``day`` (YYYY-MM-DD)."""
+    return rows[rows["date"].astype(str) == day] if len(rows) else rows.iloc[0:0]
+
+
 def outcome_status(outcome: Mapping[str, Any]) -> int:
     """The status of a page that answers a form: 403 refused, 409 out of date, 422 not
     saved, else 200."""

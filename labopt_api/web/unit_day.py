@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,8 +28,10 @@ from labopt_api.web.page import (
     day_sheet,
     detail_text,
     field_errors,
+    form_boxes,
     form_lang,
     message,
+    on_date,
     outcome_status,
     page_lang,
     record_form_rows,
@@ -72,7 +73,7 @@ async def day_save(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     form = await request.form()
     lang = form_lang(request, form)
     date = day_of(str(form.get("date", "")))
-    entered, problem = _entered(form, lang)
+    entered, problem = form_boxes(form, FIELDS, lang)
     shown = date or today()
     view = await run_in_threadpool(
         _day_view, request, visitor[0], scenario_id, shown, entered, lang
@@ -105,23 +106,6 @@ FIELDS = {"samples": 2, "level": 1, "notes": 1}
 LEVELS = ("1", "2", "3", "4")  # a unit's epidemic level (the scenario's districts.csv)
 
 
-def _entered(form: Any, lang: str) -> tuple[dict[str, str], str | None]:
-    """The figures' boxes of a day's form (name -> text), or why the form is refused: a box
-    this page does not have, or one sent twice with different figures."""
-    entered: dict[str, str] = {}
-    for name, value in form.multi_items():
-        kind = name.split("|")[0]
-        if kind not in FIELDS:
-            continue
-        if name.count("|") != FIELDS[kind] or "" in name.split("|"):
-            return {}, say("bad_field", lang, name=name[:80])
-        text = str(value)
-        if entered.get(name, text) != text:
-            return {}, say("twice", lang)
-        entered[name] = text
-    return entered, None
-
-
 def _day_view(
     request: Request,
     who: Principal,
@@ -151,8 +135,8 @@ def _day_view(
     got = recs.collected
     day = date.isoformat()
     by_key = ["district", "stream"]
-    recorded = _on(uploaded, day).set_index(by_key)["samples"]
-    planned = _on(first_records(scn)["collected"], day).set_index(by_key)["samples"]
+    recorded = on_date(uploaded, day).set_index(by_key)["samples"]
+    planned = on_date(first_records(scn)["collected"], day).set_index(by_key)["samples"]
     before = date.toordinal() - 1
     last = got[got["date"] == dt.date.fromordinal(before).isoformat()]
     last = last.set_index(["district", "stream"])["samples"]
@@ -211,7 +195,7 @@ def _day_view(
 def _day_mark(db: Any, scenario_id: str, units: list[str], date: dt.date) -> str:
     """The mark of what the day's page shows of ``units``: their uploaded collected rows and
     their reports of ``date``."""
-    got = _on(daily_records.stored(db, scenario_id)["collected"], date.isoformat())
+    got = on_date(daily_records.stored(db, scenario_id)["collected"], date.isoformat())
     got = got[got["district"].isin(units)] if len(got) else got
     rows = sorted(got[["district", "stream", "samples", "prevalence"]].astype(str).values.tolist())
     said = [r for r in district_days.reports_on(db, scenario_id, date) if r[0] in units]
@@ -237,10 +221,6 @@ def _reports(db: Any, record: Any, codes: list[str], date: dt.date) -> dict[str,
             "notes": payload.get("notes", ""),
         }
     return out
-
-
-def _on(rows: pd.DataFrame, day: str) -> pd.DataFrame:
-    return rows[rows["date"].astype(str) == day] if len(rows) else rows.iloc[0:0]
 
 
 def _save_day(
