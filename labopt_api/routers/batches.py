@@ -386,14 +386,23 @@ def table(
     db: DbSession,
     accept: str | None = Header(None),
 ) -> Response:
-    record = _batch(db, batch_id, who, "read")
     name, fmt = table_format(name, accept)
+    record, df = batch_table(db, request, who, batch_id, name)
+    return table_response(df, f"{record.label}_{name}", fmt)
+
+
+def batch_table(
+    db: DbSession, request: Request, who: Principal, batch_id: str, name: str
+) -> tuple[LabBatchRecord, pd.DataFrame]:
+    """A batch and its table ``name`` as data (the values as stored; a file of it escapes
+    what a spreadsheet would read as a formula), for a key that may read the batch."""
+    record = _batch(db, batch_id, who, "read")
     if name not in TABLES or (name == "recollect" and record.mode != "field"):
         names = [n for n in TABLES if n != "recollect" or record.mode == "field"]
         raise HTTPException(404, detail=f"no table {name!r}; tables: {', '.join(names)}")
     batch, stored = load_batch(db, record, _manifests(request))
     df = _results_log(db, batch, stored) if name == "results_log" else batch.tables()[f"{name}.csv"]
-    return table_response(df, f"{record.label}_{name}", fmt)
+    return record, df
 
 
 @router.get(

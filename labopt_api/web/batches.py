@@ -3,11 +3,8 @@ from a file."""
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 from typing import Any
 
-import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -140,15 +137,14 @@ def _next_run(request: Request, who: Principal, batch_id: str) -> list[dict[str,
     """The pools the decoded results send to the next run (the API's retest list), each
     with its stage and its samples, at most RETEST_SHOWN."""
     with request.app.state.db.sessions() as db:
-        got = batches_api.table(batch_id, "retest.csv", request, who, db, None)
-    rows = pd.read_csv(io.BytesIO(bytes(got.body)), dtype=str, keep_default_na=False)
+        _, rows = batches_api.batch_table(db, request, who, batch_id, "retest")
     pools = []
     for pool_id, group in rows.groupby("pool_id", sort=False):
         pools.append(
             {
                 "pool": pool_id,
-                "stage": group["stage"].iloc[0],
-                "samples": list(group["sample_id"]),
+                "stage": int(group["stage"].iloc[0]),
+                "samples": [str(v) for v in group["sample_id"]],
             }
         )
         if len(pools) == RETEST_SHOWN:
@@ -203,12 +199,16 @@ async def estimate(request: Request, scenario_id: str, visitor: Visitor) -> Resp
     if why:
         return render(request, "batches.html", lang, visitor, 403, **shown, error=why)
     date = day_of(str(form.get("date", "")))
-    if date is None:
+    try:
+        body = EstimateIn(date=date) if date is not None else None
+    except ValueError:  # a date the API does not take (its years): said as the page's
+        body = None
+    if body is None:
         return render(
             request, "batches.html", lang, visitor, 422, **shown, error=say("bad_date", lang)
         )
     try:
-        found = await run_in_threadpool(_estimate, request, visitor[0], scenario_id, date)
+        found = await run_in_threadpool(_estimate, request, visitor[0], scenario_id, body)
     except HTTPException as exc:
         error = say("estimate_refused", lang) + "\n" + detail_text(exc.detail)
         return render(request, "batches.html", lang, visitor, exc.status_code, **shown, error=error)
@@ -228,11 +228,11 @@ async def estimate(request: Request, scenario_id: str, visitor: Visitor) -> Resp
 
 
 def _estimate(
-    request: Request, who: Principal, scenario_id: str, date: dt.date
+    request: Request, who: Principal, scenario_id: str, body: EstimateIn
 ) -> tuple[Any, dict[str, dict[str, str]]]:
     """The API's estimates, and the scenario's names of its units and streams (by language)."""
     with request.app.state.db.sessions() as db:
-        out = batches_api.estimate(scenario_id, EstimateIn(date=date), request, who, db)
+        out = batches_api.estimate(scenario_id, body, request, who, db)
         scn = scenario_from_data(scenarios.get(db, scenario_id).data, source=scenario_id)
     names = {
         "units": {d.code: d.name for d in scn.districts},

@@ -31,6 +31,7 @@ from labopt_api.web.page import (
     day_of,
     day_sheet,
     detail_text,
+    field_errors,
     form_boxes,
     form_lang,
     message,
@@ -377,7 +378,9 @@ async def make_batch(request: Request, scenario_id: str, visitor: Visitor) -> Re
     try:
         design = BatchDesign(scenario_id=scenario_id, date=date, **typed)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        errors = {str(e["loc"][0]): e["msg"] for e in getattr(exc, "errors", list)() if e["loc"]}
+        errors = field_errors(exc, lang)
+        if "date" in errors:  # the page's date, not a box of the form
+            return refused(422, say("batch_not_made", lang) + "\n" + say("bad_batch_date", lang))
         return refused(422, say("batch_not_made", lang), errors)
     upload = form.get("file")
     if not isinstance(upload, StarletteUpload) or not upload.filename:

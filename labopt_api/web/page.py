@@ -204,7 +204,9 @@ def detail_text(detail: Any) -> str:
 def number_asked(text: str | None) -> int:
     """A whole number from 1 asked in the address (a list's page, 1 = the newest; a plan's
     day), or 1 when it is not one."""
-    return int(text) if text and text.isdigit() and len(text) < 6 and int(text) > 0 else 1
+    if text and text.isascii() and text.isdigit() and len(text) < 6 and int(text) > 0:
+        return int(text)
+    return 1
 
 
 def one_page(db: Any, query: Any, page: int, size: int) -> tuple[list[Any], bool]:
@@ -291,7 +293,7 @@ def saved_page(request: Request, done: Mapping[str, int], date: dt.date, lang: s
 def saved_notice(request: Request, date: dt.date, lang: str) -> str | None:
     """What :func:`saved_page` says was saved, from its address."""
     got = {k: request.query_params.get(k, "") for k in ("saved", "unchanged", "reports")}
-    n = {k: int(v) if v.isdigit() and len(v) < 7 else 0 for k, v in got.items()}
+    n = {k: int(v) if v.isascii() and v.isdigit() and len(v) < 7 else 0 for k, v in got.items()}
     when = date_text(date, lang)
     parts = [
         say("saved", lang, n=n["saved"], date=when) if n["saved"] else "",

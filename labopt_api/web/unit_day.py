@@ -130,7 +130,7 @@ def _day_view(
         _, asks = day_sheet(db, who, scenario_id, date, "dispatch_units")
         units = [d for d in scn.districts if who.speaks_for(province, d.code)]
         reports = _reports(db, record, [d.code for d in units], date)
-        mark = _day_mark(db, scenario_id, [d.code for d in units], date)
+        mark = _day_mark(db, record, reports, date)
         warnings = daily_api.adds_up_warnings(db, record)  # until a correction is recorded
     got = recs.collected
     day = date.isoformat()
@@ -192,14 +192,15 @@ def _day_view(
     }
 
 
-def _day_mark(db: Any, scenario_id: str, units: list[str], date: dt.date) -> str:
-    """The mark of what the day's page shows of ``units``: their uploaded collected rows and
-    their reports of ``date``."""
-    got = on_date(daily_records.stored(db, scenario_id)["collected"], date.isoformat())
-    got = got[got["district"].isin(units)] if len(got) else got
-    rows = sorted(got[["district", "stream", "samples", "prevalence"]].astype(str).values.tolist())
-    said = [r for r in district_days.reports_on(db, scenario_id, date) if r[0] in units]
-    return content_mark(rows, said)
+def _day_mark(db: Any, record: Any, reports: Mapping[str, Mapping[str, Any]], date: dt.date) -> str:
+    """The mark of what the day's page shows of the units of ``reports`` (:func:`_reports`)
+    on ``date``: their uploaded samples, and the level and notes shown (what else the records
+    hold is kept by a save)."""
+    got = on_date(daily_records.stored(db, record.id)["collected"], date.isoformat())
+    got = got[got["district"].isin(list(reports))] if len(got) else got
+    rows = sorted(got[["district", "stream", "samples"]].astype(str).values.tolist())
+    shown = {u: (r["level"], r["notes"]) for u, r in reports.items()}
+    return content_mark(rows, shown)
 
 
 def _reports(db: Any, record: Any, codes: list[str], date: dt.date) -> dict[str, dict[str, Any]]:
@@ -274,10 +275,12 @@ def _save_day(
             why = f"submit input for {province}/{refused[0]}"
             return {"errors": {}, "error": say("forbidden", lang, why=why), "forbidden": True}
         scn = scenario_from_data(record.data, source=f"scenario {scenario_id}")
-        mine = [d.code for d in scn.districts if who.speaks_for(province, d.code)]
-        if seen != _day_mark(db, scenario_id, mine, date):
+        mine = _reports(
+            db, record, [d.code for d in scn.districts if who.speaks_for(province, d.code)], date
+        )
+        if seen != _day_mark(db, record, mine, date):
             return {"errors": {}, "error": say("stale", lang), "stale": True}
-        reports = _reports(db, record, list(said), date)
+        reports = {u: mine[u] for u in said if u in mine}
         unknown = sorted(set(said) - set(reports))
         if unknown:  # not a unit of the scenario (the page shows only its own)
             name = next(n for n in entered if n.split("|")[1] == unknown[0])

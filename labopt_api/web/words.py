@@ -40,6 +40,8 @@ TEXT: dict[str, dict[str, str]] = {
         "sample. A box left empty keeps the figure recorded before, if any; 0 means none "
         "collected.",
         "in_scenario": "in the scenario: {n:,}",
+        "bad_batch_date": "A batch's samples are collected in the years 2000 to 2099: choose "
+        "another date for this page.",
         "map_list": "The map's flows as a list (unit → lab: samples)",
         "next_run_title": "{label}: the next run (pools to test again, and their samples)",
         "no_next_run": "No pool to test again: every sample of these results has its status.",
@@ -267,6 +269,8 @@ TEXT: dict[str, dict[str, str]] = {
         "day_intro": "Số mẫu mỗi đơn vị đã lấy (hoặc sẽ lấy) trong ngày này, theo từng loại "
         "mẫu. Ô để trống giữ số liệu đã ghi trước đó (nếu có); 0 nghĩa là không lấy mẫu nào.",
         "in_scenario": "trong kịch bản: {n:,}",
+        "bad_batch_date": "Mẫu của một lô được lấy trong các năm 2000 đến 2099: hãy chọn ngày "
+        "khác cho trang này.",
         "map_list": "Các luồng mẫu trên bản đồ dạng danh sách (đơn vị → phòng xét nghiệm: số mẫu)",
         "next_run_title": "{label}: lượt chạy tiếp theo (các mẫu gộp cần xét nghiệm lại và "
         "các mẫu)",

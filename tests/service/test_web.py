@@ -1134,8 +1134,8 @@ def test_a_lab_makes_a_batch_of_the_days_samples_from_a_file(site, tmp_path):
     assert f'action="/lab/{sid}/batch"' in page.text
     # each refusal beside its field, and nothing made
     for bad, field, said in [
-        ({"label": "BS 1005", "algorithm": "D2", "config": "10"}, "label", "should match"),
-        ({"algorithm": "D9", "config": "10"}, "algorithm", "Input should be"),
+        ({"label": "BS 1005", "algorithm": "D2", "config": "10"}, "label", TEXT["en"]["bad_form"]),
+        ({"algorithm": "D9", "config": "10"}, "algorithm", "Choose one of: 'IT', 'D2'"),
         ({"lab": "th-bv-nhi", "algorithm": "D2", "config": "10"}, None, "th-bv-nhi"),
         ({"algorithm": "D2", "config": "10:x"}, None, "config"),
     ]:
@@ -1339,3 +1339,116 @@ def test_a_plans_progress_and_the_historys_notes_are_said_in_the_pages_language(
     en = html.unescape(service.client.get(f"/history/{sid}?lang=en").text)
     assert "no tests recorded" in en and "no tests recorded" not in vi
     assert "chưa nhập kết quả xét nghiệm" in vi and "04/10/2021" in vi
+
+
+# ---------------------------------------------------------------------- a third review
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/day/{sid}?date=2021-10-05&saved=%C2%B2",
+        "/lab/{sid}?date=2021-10-05&reports=%C2%B2",
+        "/plans/{sid}?page=%C2%B2",
+        "/batches?page=%C2%B2",
+    ],
+)
+def test_a_number_in_an_address_that_is_not_plain_digits_is_not_read(site, url):
+    service, sid, keys = site
+    signed_in(service.client, keys["coordinator"])
+    r = service.client.get(url.format(sid=sid))
+    assert r.status_code == 200 and "Saved:" not in r.text
+
+
+def test_a_level_in_force_changed_meanwhile_makes_the_form_out_of_date(site):
+    """The page showed the scenario's level; a report of an earlier day then changes the level
+    in force: the old form would record the level it showed as the unit's choice."""
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    signed_in(client, keys["district"])
+    page = client.get(f"/day/{sid}?date=2021-10-06")
+    old = {**_form_of(page.text), "token": form_token(keys["district"]), "date": "2021-10-06"}
+    old["seen"] = re.search(r'name="seen" value="([0-9a-f]+)"', page.text).group(1)
+    shown = int(old["level|bim-son"])
+    level = 4 if shown != 4 else 3
+    r = client.put(
+        f"/v1/scenarios/{sid}/districts/bim-son/days/2021-10-05",
+        headers=coord,
+        json={"epidemic_level": level},
+    )
+    assert r.status_code == 200, r.text
+    box = next(k for k in old if k.startswith("samples|"))
+    r = client.post(f"/day/{sid}", data={**old, box: "9"})
+    assert r.status_code == 409
+    day = client.get(f"/v1/scenarios/{sid}/districts/bim-son/days/2021-10-06", headers=coord)
+    assert day.status_code == 404  # no report was made for the day
+
+
+def test_what_the_page_does_not_show_does_not_make_its_form_out_of_date(site):
+    """A prevalence stored in the unit's report of the day (estimates, the API) changes
+    nothing the day's page shows: its form still saves."""
+    service, sid, keys = site
+    client = service.client
+    coord = {"Authorization": f"Bearer {keys['coordinator']}"}
+    signed_in(client, keys["district"])
+    page = client.get(f"/day/{sid}?date={DATE}")
+    sent = {**_form_of(page.text), "token": form_token(keys["district"]), "date": DATE}
+    sent["seen"] = re.search(r'name="seen" value="([0-9a-f]+)"', page.text).group(1)
+    r = client.put(
+        f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}",
+        headers=coord,
+        json={"prevalence": {"screening": 0.02}},
+    )
+    assert r.status_code == 200
+    box = next(k for k in sent if k.startswith("samples|"))
+    r = client.post(f"/day/{sid}", data={**sent, box: "9"})
+    assert r.status_code == 200, r.text
+    day = client.get(f"/v1/scenarios/{sid}/districts/bim-son/days/{DATE}", headers=coord).json()
+    assert day["current"]["prevalence"] == {"screening": 0.02}
+
+
+def test_an_estimate_for_a_date_the_api_does_not_take_is_refused_as_a_date(service):
+    from tests.service.test_batches import tiny_json
+
+    c = service.client
+    coord = service.key("coordinator", "tiny")
+    sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
+    key = coord["Authorization"].split()[1]
+    signed_in(c, key)
+    for date in ("1900-01-01", "2100-01-01"):
+        r = c.post(f"/estimates/{sid}", data={"token": form_token(key), "date": date})
+        assert r.status_code == 422 and TEXT["en"]["bad_date"] in html.unescape(r.text)
+
+
+def test_the_next_runs_list_shows_sample_ids_as_they_are(service):
+    """Sample ids a spreadsheet would read as formulas are escaped in the files the API
+    gives; the page lists them as the lab wrote them on the tubes."""
+    from tests.service.test_batches import lab_results, tiny_json
+
+    c = service.client
+    coord = service.key("coordinator", "tiny")
+    lab = service.key("lab", "tiny/cdc")
+    sid = c.post("/v1/scenarios", headers=coord, json=tiny_json()).json()["id"]
+    ids = ["-002", "@x", "C", "D"]
+    body = {
+        "scenario_id": sid,
+        "lab": "cdc",
+        "label": "F1",
+        "date": "2021-10-04",
+        "algorithm": "D2",
+        "config": "2",
+        "samples": [{"sample_id": i} for i in ids],
+    }
+    batch = c.post("/v1/batches", headers=lab, json=body)
+    assert batch.status_code == 201, batch.text
+    # the helper reads the API's manifest file, where the id is escaped as a spreadsheet needs
+    results = lab_results(c, batch.json()["id"], lab, {"'-002"})
+    key = lab["Authorization"].split()[1]
+    signed_in(c, key)
+    r = c.post(
+        f"/batches/{batch.json()['id']}/results",
+        data={"token": form_token(key), "lang": "en"},
+        files={"file": ("run1.csv", results.to_csv(index=False).encode(), "text/csv")},
+    )
+    assert r.status_code == 200, r.text[-2000:]
+    text = html.unescape(r.text)
+    assert "<td>-002</td>" in text and "<td>@x</td>" in text and "'-002" not in text
