@@ -382,3 +382,75 @@ def day_sheet(db: Any, who: Principal, scenario_id: str, date: dt.date, name: st
         return None, pd.DataFrame(columns=DAY_COLUMNS[name])
     stored = plans.table(db, newest[0].id, name)
     return newest[0], pd.DataFrame(stored.rows, columns=stored.columns)
+
+
+DayView = Callable[..., "dict[str, Any] | None"]  # (request, who, scenario id, date, boxes, lang)
+DaySave = Callable[..., "dict[str, Any]"]  # (request, who, scenario id, date, boxes, seen, lang)
+
+
+async def day_form_page(
+    request: Request,
+    scenario_id: str,
+    visitor: tuple[Principal, str] | None,
+    template: str,
+    view: DayView,
+) -> Response:
+    """A day's form page (a unit's day, a lab's day) for ``?date=`` (default today), with what
+    the last save said."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    asked = request.query_params.get("date")
+    date = day_of(asked) if asked else today()
+    shown = await run_in_threadpool(
+        view, request, visitor[0], scenario_id, date or today(), {}, lang
+    )
+    if shown is None:
+        return message(request, lang, visitor, 404, say("not_found", lang))
+    error = say("bad_date", lang) if date is None else None
+    notice = None if date is None else saved_notice(request, date, lang)
+    status = 422 if error else 200
+    return render(request, template, lang, visitor, status, **shown, error=error, notice=notice)
+
+
+async def day_form_save(
+    request: Request,
+    scenario_id: str,
+    visitor: tuple[Principal, str] | None,
+    template: str,
+    fields: Mapping[str, int],
+    view: DayView,
+    save: DaySave,
+) -> Response:
+    """A day's form sent: refused (another site, no token, a bad date or box) with the page
+    and what was typed; saved by ``save``, then the page again by a GET; or why not."""
+    lang = page_lang(request)
+    if visitor is None:
+        return RedirectResponse("/", status_code=303)
+    form = await request.form()
+    lang = form_lang(request, form)
+    date = day_of(str(form.get("date", "")))
+    entered, problem = form_boxes(form, fields, lang)
+    shown = await run_in_threadpool(
+        view, request, visitor[0], scenario_id, date or today(), entered, lang
+    )
+    if shown is None:
+        return message(request, lang, visitor, 404, say("not_found", lang))
+    why = refusal(request, form, lang)
+    if why:
+        return render(request, template, lang, visitor, 403, **shown, error=why)
+    if date is None or problem:
+        error = problem or say("bad_date", lang)
+        return render(request, template, lang, visitor, 422, **shown, error=error)
+    seen = str(form.get("seen", ""))
+    outcome = await run_in_threadpool(
+        save, request, visitor[0], scenario_id, date, entered, seen, lang
+    )
+    if "done" in outcome:
+        return saved_page(request, outcome["done"], date, lang)
+    if outcome.get("stale"):  # sent from a page out of date: show what is recorded now
+        shown = await run_in_threadpool(view, request, visitor[0], scenario_id, date, {}, lang)
+        if shown is None:
+            return message(request, lang, visitor, 404, say("not_found", lang))
+    answer = {**shown, **outcome}  # why the form was not saved, over the page as it is
+    return render(request, template, lang, visitor, outcome_status(outcome), **answer)

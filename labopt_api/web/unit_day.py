@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from labopt.daily.province import first_records
 from labopt.errors import InputError
@@ -24,22 +23,13 @@ from labopt_api.web.page import (
     Visitor,
     check_form_rows,
     content_mark,
-    day_of,
+    day_form_page,
+    day_form_save,
     day_sheet,
     detail_text,
     field_errors,
-    form_boxes,
-    form_lang,
-    message,
     on_date,
-    outcome_status,
-    page_lang,
     record_form_rows,
-    refusal,
-    render,
-    saved_notice,
-    saved_page,
-    today,
     whole_number,
 )
 from labopt_api.web.words import say
@@ -49,56 +39,14 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/day/{scenario_id}", response_class=HTMLResponse)
 async def day_page(request: Request, scenario_id: str, visitor: Visitor) -> Response:
-    lang = page_lang(request)
-    if visitor is None:
-        return RedirectResponse("/", status_code=303)
-    asked = request.query_params.get("date")
-    date = day_of(asked) if asked else today()
-    view = await run_in_threadpool(
-        _day_view, request, visitor[0], scenario_id, date or today(), {}, lang
-    )
-    if view is None:
-        return message(request, lang, visitor, 404, say("not_found", lang))
-    error = say("bad_date", lang) if date is None else None
-    notice = None if date is None else saved_notice(request, date, lang)
-    status = 422 if error else 200
-    return render(request, "day.html", lang, visitor, status, **view, error=error, notice=notice)
+    return await day_form_page(request, scenario_id, visitor, "day.html", _day_view)
 
 
 @router.post("/day/{scenario_id}", response_class=HTMLResponse)
 async def day_save(request: Request, scenario_id: str, visitor: Visitor) -> Response:
-    lang = page_lang(request)
-    if visitor is None:
-        return RedirectResponse("/", status_code=303)
-    form = await request.form()
-    lang = form_lang(request, form)
-    date = day_of(str(form.get("date", "")))
-    entered, problem = form_boxes(form, FIELDS, lang)
-    shown = date or today()
-    view = await run_in_threadpool(
-        _day_view, request, visitor[0], scenario_id, shown, entered, lang
+    return await day_form_save(
+        request, scenario_id, visitor, "day.html", FIELDS, _day_view, _save_day
     )
-    if view is None:
-        return message(request, lang, visitor, 404, say("not_found", lang))
-    why = refusal(request, form, lang)
-    if why:
-        return render(request, "day.html", lang, visitor, 403, **view, error=why)
-    if date is None or problem:
-        return render(
-            request, "day.html", lang, visitor, 422, **view, error=problem or say("bad_date", lang)
-        )
-    seen = str(form.get("seen", ""))
-    outcome = await run_in_threadpool(
-        _save_day, request, visitor[0], scenario_id, date, entered, seen, lang
-    )
-    if "done" in outcome:
-        return saved_page(request, outcome["done"], date, lang)
-    if outcome.get("stale"):  # sent from a page out of date: show what is recorded now
-        view = await run_in_threadpool(_day_view, request, visitor[0], scenario_id, date, {}, lang)
-        if view is None:
-            return message(request, lang, visitor, 404, say("not_found", lang))
-    answer = {**view, **outcome}  # why the form was not saved, over the page as it is
-    return render(request, "day.html", lang, visitor, outcome_status(outcome), **answer)
 
 
 # the day's boxes: samples|unit|stream, level|unit, notes|unit (the number of "|" in each name)
