@@ -9,7 +9,15 @@ import sys
 from Cython.Build import cythonize
 from setuptools import Extension, find_packages, setup
 
-KERNELS = ["_hierarchical", "_array", "_search", "_simulate", "_netsimplex"]
+KERNELS = [
+    "_hierarchical",
+    "_array",
+    "_search",
+    "_nested",
+    "_informative",
+    "_simulate",
+    "_netsimplex",
+]
 
 # gcc and clang flags (MSVC warns on them and gets setuptools' own /Ox)
 COMPILE_ARGS = [] if sys.platform == "win32" else ["-O3"]

@@ -30,6 +30,16 @@ def test_bench_d4_search_4_to_128(benchmark):
     assert res.best.design.first == 128 and not res.notes
 
 
+def test_bench_d5_search_5_to_64(benchmark):
+    res = benchmark(optimize, 0.001, algorithm="D5", min_size=5, max_size=64, max_stages=5)
+    assert res.best.design.first == 64 and res.best.stages == 5
+
+
+def test_bench_a2_search_every_shape_to_100(benchmark):
+    res = benchmark(optimize, P, algorithm="A2", min_size=2, max_size=100)
+    assert res.configurations_evaluated == 99 * 100 // 2
+
+
 def test_bench_a2_search_3_to_20(benchmark):
     res = benchmark(optimize, P, algorithm="A2", min_size=3, max_size=20)
     assert res.best.algorithm == "A2"
@@ -62,10 +72,11 @@ NUMPY = "NumPy"
 FLOOR_D2_GRID = 2.5
 FLOOR_D3_SEARCH = 15.0
 FLOOR_D4_SEARCH = 15.0
+FLOOR_D5_SEARCH = 5.0
 FLOOR_ARRAY_KERNEL = {"A2": 2.0, "A2M": 1.2}
 FLOOR_SIMULATOR = 1.5
 # labopt's whole search (evaluate and rank the kept candidates) against NumPy's kernel alone
-FLOOR_SEARCH_VS_KERNEL = {"D2": 0.005, "A2": 0.01, "A2M": 0.012}
+FLOOR_SEARCH_VS_KERNEL = {"D2": 0.005, "A2": 0.01, "A2M": 0.012, "A2 r x c": 0.04}
 
 
 def test_ratio_d2_grid():
@@ -118,6 +129,26 @@ def test_ratio_d4_search():
     )
 
 
+def test_ratio_d5_search():
+    """Five stages, first stage 5..24: the nested programme in Cython against the same
+    programme in plain Python; both find the same design."""
+    gate_ratio(
+        AREA,
+        "D5 search, first stage 5..24 (whole optimize)",
+        "Python",
+        lambda: nb.d5_search(0.01, 5, 24, 0.99, 0.99),
+        lambda: optimize(
+            0.01, algorithm="D5", min_size=5, max_size=24, max_stages=5, se=0.99, sp=0.99
+        ),
+        FLOOR_D5_SEARCH,
+        repeat=2,
+    )
+    et, first = nb.d5_search(0.01, 5, 24, 0.99, 0.99)
+    best = optimize(0.01, algorithm="D5", min_size=5, max_size=24, max_stages=5, se=0.99, sp=0.99)
+    assert best.best.design.first == first
+    assert best.best.expected_tests_per_sample == pytest.approx(et, rel=1e-12)
+
+
 @pytest.mark.parametrize("master", [False, True], ids=["A2", "A2M"])
 def test_ratio_array_kernel(master):
     sizes = np.arange(3, 21)
@@ -125,7 +156,7 @@ def test_ratio_array_kernel(master):
     out = [np.empty(sizes.size) for _ in range(3)]
 
     def cython_search():
-        _array.array_sizes(P, sizes, se, 0.99, 0.99, 0.99, master, se, 0.99, False, *out)
+        _array.array_sizes(P, sizes, sizes, se, se, 0.99, 0.99, 0.99, master, se, 0.99, False, *out)
         return int(sizes[np.argmin(out[0])])
 
     name = "A2M" if master else "A2"
@@ -152,13 +183,22 @@ SEARCHES = {
         _d2_kernel,
     ),
     "A2": (
-        "A2 search, n = 3..20 (whole optimize)",
-        lambda: optimize(P, algorithm="A2", min_size=3, max_size=20, se=0.99, sp=0.99),
+        "A2 search, n = 3..20 (whole optimize, n x n only)",
+        lambda: optimize(
+            P, algorithm="A2", min_size=3, max_size=20, se=0.99, sp=0.99, square_arrays=True
+        ),
         lambda: nb.array_search(P, 3, 20, 0.99, 0.99, False),
     ),
+    "A2 r x c": (
+        "A2 search, every r x c to 20 (whole optimize)",
+        lambda: optimize(P, algorithm="A2", min_size=2, max_size=20, se=0.99, sp=0.99),
+        lambda: nb.array_rect_search(P, 20, 0.99, 0.99),
+    ),
     "A2M": (
-        "A2M search, n = 3..20 (whole optimize)",
-        lambda: optimize(P, algorithm="A2M", min_size=9, max_size=400, se=0.99, sp=0.99),
+        "A2M search, n = 3..20 (whole optimize, n x n only)",
+        lambda: optimize(
+            P, algorithm="A2M", min_size=9, max_size=400, se=0.99, sp=0.99, square_arrays=True
+        ),
         lambda: nb.array_search(P, 3, 20, 0.99, 0.99, True),
     ),
 }

@@ -7,6 +7,8 @@ arrays.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -140,3 +142,76 @@ def simulate_dorfman(p: float, k: int, se: float, sp: float, blocks: int, seed: 
     called = ind & pool_pos[:, None]
     tests = blocks + k * pool_pos.sum()
     return tests / (blocks * k), called[status].mean() if status.any() else np.nan
+
+
+def array_rect_search(p: float, max_pool: int, se: float, sp: float):
+    """Lowest-ET A2 over every r x c with 2 <= r <= c <= max_pool, vectorised over shapes.
+    Returns (ET per sample, r, c)."""
+    side = np.arange(2, max_pool + 1)
+    r, c = (x.ravel().astype(float) for x in np.meshgrid(side, side, indexing="ij"))
+    keep = r <= c
+    r, c = r[keep], c[keep]
+    q, s, t = 1 - p, se, sp
+
+    def line_negative_cross_positive(lines, length):
+        # every line of `length` negative, the pool crossing them positive
+        u1 = (1 - s) * (1 - q ** (length - 1)) + t * q ** (length - 1)
+        v1 = q * u1
+        u = v1 + p * (1 - s)
+        return (1 - t) * v1**lines + s * (u**lines - v1**lines)
+
+    row1 = s * (1 - q ** (c - 1)) + (1 - t) * q ** (c - 1)
+    col1 = s * (1 - q ** (r - 1)) + (1 - t) * q ** (r - 1)
+    et = (
+        1 / r
+        + 1 / c
+        + p * s * s
+        + q * row1 * col1
+        + line_negative_cross_positive(c, r)
+        + line_negative_cross_positive(r, c)
+    )
+    j = int(np.argmin(et))
+    return float(et[j]), int(r[j]), int(c[j])
+
+
+def d5_search(p: float, imin: int, imax: int, se: float, sp: float):
+    """Lowest-ET five-stage design over first-stage sizes imin..imax, by the same nested
+    programme written in plain Python (a pool's cheapest descendants for its chain of
+    ancestors; a knapsack over its parts, flagged when some part reaches stage 5). Returns
+    (ET per sample, I)."""
+    q, f = 1.0 - p, 1.0 - sp
+
+    def all_positive(chain):
+        d = len(chain)
+        total = q ** chain[0] * f**d
+        for m in range(1, d + 1):
+            mass = 1 - q ** chain[m - 1] if m == d else q ** chain[m] - q ** chain[m - 1]
+            total += mass * se**m * f ** (d - m)
+        return total
+
+    def best(chain, m, left):
+        """(cheapest, cheapest reaching the last stage) for the pool chain[-1] of m."""
+        tested = all_positive(chain)
+        if left == 1:
+            return m * tested, m * tested
+        parts = [(tested, math.inf)]  # c = 1: an individual test before the last stage
+        for c in range(2, m):
+            b, full = best((*chain, c), c, left - 1)
+            parts.append((tested + b, tested + full))
+        F = [[math.inf, math.inf] for _ in range(m + 1)]
+        F[0][0] = 0.0
+        for x in range(1, m + 1):
+            for c in range(1, min(x, m - 1) + 1):
+                b, full = parts[c - 1]
+                for g in range(2):
+                    prev = F[x - c][g]
+                    F[x][g] = min(F[x][g], prev + b) if b < full else F[x][g]
+                    F[x][1] = min(F[x][1], prev + full)
+        return min(F[m]), F[m][1]
+
+    out = (math.inf, 0)
+    for I in range(imin, imax + 1):
+        et = (1.0 + best((I,), I, 4)[1]) / I
+        if et < out[0]:
+            out = (et, I)
+    return out

@@ -100,18 +100,19 @@ def simulate_tree(const double[::1] p, const Py_ssize_t[::1] start, const Py_ssi
         free(positive)
 
 
-def simulate_array(double p, int n, double se_master, double sp_master, double se_rc,
-                   double sp_rc, double se_ind, double sp_ind, bint master,
-                   long long n_blocks, uint64_t seed, double[::1] sums):
-    """Simulate n_blocks n x n arrays (A2, or A2M when master is true)."""
-    cdef int N2 = n * n, j, k, any_row, any_col
+def simulate_array(double p, int nr, int nc, double se_master, double sp_master,
+                   double se_row, double se_col, double sp_rc, double se_ind, double sp_ind,
+                   bint master, long long n_blocks, uint64_t seed, double[::1] sums):
+    """Simulate n_blocks arrays of nr rows by nc columns (A2, or A2M when master is true);
+    se_row: a row pool's sensitivity (nc samples), se_col a column pool's (nr samples)."""
+    cdef int N2 = nr * nc, j, k, any_row, any_col
     cdef long long _block
     cdef Xoshiro256 rng
     cdef char* status = <char*> malloc(N2 * sizeof(char))
-    cdef int* row_pos = <int*> malloc(n * sizeof(int))
-    cdef int* col_pos = <int*> malloc(n * sizeof(int))
-    cdef char* row_res = <char*> malloc(n * sizeof(char))
-    cdef char* col_res = <char*> malloc(n * sizeof(char))
+    cdef int* row_pos = <int*> malloc(nr * sizeof(int))
+    cdef int* col_pos = <int*> malloc(nc * sizeof(int))
+    cdef char* row_res = <char*> malloc(nr * sizeof(char))
+    cdef char* col_res = <char*> malloc(nc * sizeof(char))
     cdef double tests, n1, tp, tn, cp
     cdef bint retest, called, go
     cdef double* s = &sums[0]
@@ -123,13 +124,14 @@ def simulate_array(double p, int n, double se_master, double sp_master, double s
         with nogil:
             for _block in range(n_blocks):
                 n1 = 0.0
-                for j in range(n):
+                for j in range(nr):
                     row_pos[j] = 0
-                    col_pos[j] = 0
-                for j in range(n):
-                    for k in range(n):
-                        status[j * n + k] = rng_uniform(&rng) < p
-                        if status[j * n + k]:
+                for k in range(nc):
+                    col_pos[k] = 0
+                for j in range(nr):
+                    for k in range(nc):
+                        status[j * nc + k] = rng_uniform(&rng) < p
+                        if status[j * nc + k]:
                             row_pos[j] += 1
                             col_pos[k] += 1
                             n1 += 1.0
@@ -147,17 +149,17 @@ def simulate_array(double p, int n, double se_master, double sp_master, double s
                 tn = 0.0
                 cp = 0.0
                 if go:
-                    for j in range(n):
-                        row_res[j] = (rng_uniform(&rng) < se_rc) if row_pos[j] > 0 \
+                    for j in range(nr):
+                        row_res[j] = (rng_uniform(&rng) < se_row) if row_pos[j] > 0 \
                             else (rng_uniform(&rng) >= sp_rc)
                         any_row += row_res[j]
-                    for k in range(n):
-                        col_res[k] = (rng_uniform(&rng) < se_rc) if col_pos[k] > 0 \
+                    for k in range(nc):
+                        col_res[k] = (rng_uniform(&rng) < se_col) if col_pos[k] > 0 \
                             else (rng_uniform(&rng) >= sp_rc)
                         any_col += col_res[k]
-                    tests += 2 * n
-                for j in range(n):
-                    for k in range(n):
+                    tests += nr + nc
+                for j in range(nr):
+                    for k in range(nc):
                         called = False
                         if go:
                             if any_row and any_col:
@@ -168,12 +170,12 @@ def simulate_array(double p, int n, double se_master, double sp_master, double s
                                 retest = any_col and col_res[k]
                             if retest:
                                 tests += 1.0
-                                if status[j * n + k]:
+                                if status[j * nc + k]:
                                     called = rng_uniform(&rng) < se_ind
                                 else:
                                     called = rng_uniform(&rng) >= sp_ind
                         cp += called
-                        if status[j * n + k]:
+                        if status[j * nc + k]:
                             tp += called
                         else:
                             tn += not called

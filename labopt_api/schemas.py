@@ -70,12 +70,15 @@ class Dilution(_In):
     efficiency: float = Field(1.0, gt=0, le=1, description="PCR efficiency")
 
 
+CONFIG_HELP = "'10' (D2), '12:4,4,4' (D3), '8' or '8x12' (arrays: rows x columns), '20,10,5' (ID2)"
+
+
 class EvaluateRequest(_In):
     algorithm: Literal[ALGORITHMS]  # type: ignore[valid-type]
     config: str = Field(
         "",
         max_length=10_000,
-        description="'10' (D2), '12:4,4,4' (D3), '8' (arrays), '20,10,5' (ID2)",
+        description=CONFIG_HELP,
     )
     prevalence: (
         Fraction | Annotated[list[Fraction], Field(min_length=1, max_length=MAX_GRID)] | None
@@ -83,8 +86,8 @@ class EvaluateRequest(_In):
     risks: Annotated[list[Fraction], Field(min_length=1, max_length=10_000)] | None = Field(
         None, description="individual risks of one block (instead of a prevalence)"
     )
-    se: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = SENSITIVITY
-    sp: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = SPECIFICITY
+    se: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=5)] = SENSITIVITY
+    sp: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=5)] = SPECIFICITY
     dilution: Dilution | None = None
     bingroup2_compat: bool = False
 
@@ -223,13 +226,14 @@ class OptimizeRequest(_In):
     ) = None
     risks: Annotated[list[Fraction], Field(min_length=1, max_length=10_000)] | None = None
     algorithm: Literal[("auto", *ALGORITHMS)] = "auto"  # type: ignore[valid-type]
-    se: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = SENSITIVITY
-    sp: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)] = SPECIFICITY
+    se: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=5)] = SENSITIVITY
+    sp: Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=5)] = SPECIFICITY
     min_size: int = Field(1, ge=1, le=10_000)
     max_size: int = Field(10, ge=1, le=10_000)
-    max_stages: int = Field(SEARCH_STAGES, ge=1, le=4)
+    max_stages: int = Field(SEARCH_STAGES, ge=1, le=5)
     min_sensitivity: Fraction = 0.0
     min_specificity: Fraction = 0.0
+    square_arrays: bool = Field(False, description="search n x n arrays only (as binGroup2)")
     top: int = Field(10, ge=1, le=100)
     dilution: Dilution | None = None
 
@@ -526,9 +530,7 @@ class BatchDesign(_In):
     )
     date: Day = Field(description="collection date of the samples")
     algorithm: Literal[ALGORITHMS]  # type: ignore[valid-type]
-    config: Config = Field(
-        "", description="'10' (D2), '12:4,4,4' (D3), '8' (arrays), '20,10,5' (ID2)"
-    )
+    config: Config = Field("", description=CONFIG_HELP)
 
 
 class BatchIn(BatchDesign):

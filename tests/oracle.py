@@ -2,7 +2,7 @@
 
 Shares no code with labopt. For every vector of true statuses (2**N of them) it walks the
 testing algorithm as written in a lab protocol and accumulates exact expectations. Only for
-small blocks (N <= 12, arrays up to 3 x 3).
+small blocks (N <= 12, arrays up to 3 x 3 or 2 x 4).
 """
 
 from __future__ import annotations
@@ -99,8 +99,27 @@ def _tree(algorithm, config):
             pools.append((mem, 2, ()) if m == 1 else (mem, 1, tuple(singles(mem, 2))))
             lo += m
         return pools
+    if algorithm == "ID3":
+        pools, subs = ([int(x) for x in f.split(",") if x] for f in config.split(":"))
+        out, lo = [], 0
+        for m in pools:
+            mem = tuple(range(lo, lo + m))
+            if m == 1:  # a first-stage pool of one: the sample's own (third-stage) test
+                out.append((mem, 3, ()))
+            else:
+                children, total = [], 0
+                while total < m:
+                    s = subs.pop(0)
+                    sub = tuple(range(lo + total, lo + total + s))
+                    children.append((sub, 2, ()) if s == 1 else (sub, 2, tuple(singles(sub, 3))))
+                    total += s
+                out.append((mem, 1, tuple(children)))
+            lo += m
+        return out
     fields = config.split(":")
     first = int(fields[0])
+    if algorithm == "D5":
+        return [_five_stages(first, [[int(x) for x in f.split(",")] for f in fields[1:4]])]
     subs = [int(x) for x in fields[1].split(",")]
     third = [int(x) for x in fields[2].split(",")] if algorithm == "D4" else []
     children, lo = [], 0
@@ -123,18 +142,41 @@ def _tree(algorithm, config):
     return [(tuple(range(first)), 1, tuple(children))]
 
 
+def _five_stages(first, levels):
+    """D5: each pool of stages 1-3 takes its parts from the next stage's list, depth first;
+    a stage-4 pool's members are tested one by one at stage 5."""
+
+    def build(members, stage):
+        if len(members) == 1:
+            return (members, stage, ())
+        if stage == 4:
+            return (members, stage, tuple(((i,), 5, ()) for i in members))
+        parts, lo = [], members[0]
+        while lo < members[-1] + 1:
+            size = levels[stage - 1].pop(0)
+            parts.append(build(tuple(range(lo, lo + size)), stage + 1))
+            lo += size
+        return (members, stage, tuple(parts))
+
+    return build(tuple(range(first)), 1)
+
+
 # ---------------------------------------------------------------------------- arrays
 
 
-def array(n: int, p: float, se, sp, master: bool, dilution=lambda k: 1.0) -> Exact:
-    """A2 (se, sp = row/column, individual) or A2M (master, row/column, individual)."""
+def array(
+    n: int, p: float, se, sp, master: bool, dilution=lambda k: 1.0, cols: int | None = None
+) -> Exact:
+    """A2 (se, sp = row/column, individual) or A2M (master, row/column, individual), n rows
+    of ``cols`` samples (n x n when cols is None)."""
+    nr, nc = n, n if cols is None else cols
     if master:
         (se_m, se_rc, se_i), (sp_m, sp_rc, sp_i) = se, sp
-        se_m *= dilution(n * n)
+        se_m *= dilution(nr * nc)
     else:
         (se_rc, se_i), (sp_rc, sp_i) = se, sp
-    se_rc *= dilution(n)
-    N = n * n
+    se_row, se_col = se_rc * dilution(nc), se_rc * dilution(nr)
+    N = nr * nc
     acc = [0.0] * 7
     for status in itertools.product((0, 1), repeat=N):
         w = 1.0
@@ -142,34 +184,35 @@ def array(n: int, p: float, se, sp, master: bool, dilution=lambda k: 1.0) -> Exa
             w *= p if s else 1 - p
         if w == 0:
             continue
-        grid = [status[j * n : (j + 1) * n] for j in range(n)]
-        row_dirty = [any(grid[j]) for j in range(n)]
-        col_dirty = [any(grid[j][k] for j in range(n)) for k in range(n)]
+        grid = [status[j * nc : (j + 1) * nc] for j in range(nr)]
+        row_dirty = [any(grid[j]) for j in range(nr)]
+        col_dirty = [any(grid[j][k] for j in range(nr)) for k in range(nc)]
+        pool_se = [se_row] * nr + [se_col] * nc
         go = 1.0
         tests = 0.0
         if master:
             tests += 1.0
             go = se_m if any(status) else 1 - sp_m
         called = [0.0] * N
-        tests += go * 2 * n
-        for outcome in itertools.product((0, 1), repeat=2 * n):
-            rows, cols = outcome[:n], outcome[n:]
+        tests += go * (nr + nc)
+        for outcome in itertools.product((0, 1), repeat=nr + nc):
+            rows, cols_ = outcome[:nr], outcome[nr:]
             q = go
-            for d, o in zip(row_dirty + col_dirty, outcome, strict=False):
-                pos = se_rc if d else 1 - sp_rc
+            for d, o, s_pool in zip(row_dirty + col_dirty, outcome, pool_se, strict=True):
+                pos = s_pool if d else 1 - sp_rc
                 q *= pos if o else 1 - pos
             if q == 0:
                 continue
-            for j in range(n):
-                for k in range(n):
-                    if any(rows) and any(cols):
-                        retest = rows[j] and cols[k]
+            for j in range(nr):
+                for k in range(nc):
+                    if any(rows) and any(cols_):
+                        retest = rows[j] and cols_[k]
                     elif any(rows):
                         retest = rows[j]
                     else:
-                        retest = cols[k]
+                        retest = cols_[k]
                     if retest:
                         tests += q
-                        called[j * n + k] += q * (se_i if grid[j][k] else 1 - sp_i)
+                        called[j * nc + k] += q * (se_i if grid[j][k] else 1 - sp_i)
         _add(acc, w, tests, status, called)
     return _summary(N, acc)

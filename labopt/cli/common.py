@@ -120,8 +120,8 @@ Algorithm = Annotated[
     typer.Option(
         "--algorithm",
         "-a",
-        help="design family: IT, D2, D3, D4, A2, A2M or ID2 (pool optimize also takes auto: "
-        "every family)",
+        help="design family: IT, D2, D3, D4, D5, A2, A2M, ID2 or ID3 (pool optimize also takes "
+        "auto: every family)",
     ),
 ]
 Config = Annotated[
@@ -130,7 +130,7 @@ Config = Annotated[
         "--config",
         "-c",
         help="'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), "
-        "'8' (8x8 array), '20,10,5' (ID2 pools)",
+        "'8' (8x8 array), '8x12' (8 rows of 12), '20,10,5' (ID2 pools)",
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="print one JSON object")]

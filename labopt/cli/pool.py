@@ -56,7 +56,8 @@ Prevalence = Annotated[
 Risks = Annotated[
     str | None,
     typer.Option(
-        "--risks", help="individual risks for ID2: '0.05*20,0.005*80' or a CSV with a 'risk' column"
+        "--risks",
+        help="individual risks for ID2 and ID3: '0.05*20,0.005*80' or a CSV with a 'risk' column",
     ),
 ]
 Se = Annotated[str, typer.Option("--se", help="sensitivity: one value, or one per stage")]
@@ -99,7 +100,7 @@ def _prevalence_and_risks(prevalence: str | None, risks: str | None):
     if risks is not None:
         return None, parse_risks(risks)
     if prevalence is None:
-        raise ValueError("--prevalence: required (or --risks for ID2)")
+        raise ValueError("--prevalence: required (or --risks for ID2, ID3)")
     return scalar_or_list(parse_floats(prevalence, "--prevalence", fraction=True)), None
 
 
@@ -293,6 +294,9 @@ def optimize_cmd(
     min_specificity: Annotated[
         float, typer.Option(help="lowest acceptable pooling specificity")
     ] = 0.0,
+    square_arrays: Annotated[
+        bool, typer.Option(help="n x n arrays only (binGroup2's search); default: every r x c")
+    ] = False,
     top: Annotated[int, typer.Option(help="length of the ranked list")] = 10,
     dilution: Dilution = False,
     ct_mean: CtMean = _DEFAULT_DILUTION.ct_mean,
@@ -313,6 +317,7 @@ def optimize_cmd(
         max_stages=max_stages,
         min_sensitivity=min_sensitivity,
         min_specificity=min_specificity,
+        square_arrays=square_arrays,
     )
     if joint is not None:
         if prevalence is not None or risks is not None or dilution:

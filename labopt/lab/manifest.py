@@ -2,15 +2,16 @@
 
 A manifest turns a batch of samples and a design into the pools the lab will form:
 
-- **Hierarchical designs** (IT, D2, D3, D4, ID2) follow :meth:`labopt.pooling.Design.tree`:
+- **Hierarchical designs** (IT, D2, D3, D4, D5, ID2) follow :meth:`labopt.pooling.Design.tree`:
   each block of ``design.block_size`` samples gets the design's pools, sub-pools and
-  individual tests. ID2 sorts by individual risk exactly as :func:`labopt.pooling.evaluate`
+  individual tests. ID2 and ID3 sort by individual risk exactly as :func:`labopt.pooling.evaluate`
   does (ascending risks fill the pools in order). When the batch holds several blocks, the
   sorted batch is dealt out so that every block receives the same spread of risks (rank ``r``
   of the batch goes to the block slot at the same quantile), each block still ascending; a
   batch that is ``b`` copies of one block's risks gives ``b`` identical blocks.
-- **Arrays** (A2, A2M) fill n x n grids row by row: sample ``i`` of a grid sits in row
-  ``i // n + 1`` and column ``i % n + 1``; A2M adds one master pool per grid.
+- **Arrays** (A2, A2M) fill grids of r rows and c columns (``8x12``; ``8`` is 8 x 8) row by
+  row: sample ``i`` of a grid sits in row ``i // c + 1`` and column ``i % c + 1``; A2M adds
+  one master pool per grid.
 
 Blocks never mix districts or streams (when the batch has those columns), so each first-stage
 pool belongs to one district and stream and tomorrow's prevalence can be estimated from it. In
@@ -50,7 +51,7 @@ from labopt.lab.tables import (
     read_table,
     sheet_rows,
 )
-from labopt.pooling.designs import ARRAYS, Design
+from labopt.pooling.designs import ARRAYS, INFORMATIVE, Design
 from labopt.pooling.opchar import as_design
 from labopt.scenario.errors import Problem
 
@@ -282,18 +283,18 @@ def check_samples(
     a = design.algorithm
     if field and (a in ARRAYS or a == "IT"):
         problems.add(
-            f"field pooling needs a pooled hierarchical design (D2, D3, D4 or ID2): "
+            f"field pooling needs a pooled hierarchical design (D2-D5, ID2 or ID3): "
             f"a swab goes into one tube, so {a} cannot be formed at collection"
         )
     need = []
-    if a == "ID2":
+    if a in INFORMATIVE:
         need.append("risk")
     if field:
         need += ["district", "address_group"]
     for c in need:
         if c not in df.columns:
             why = (
-                "ID2 sorts samples by individual risk"
+                f"{a} sorts samples by individual risk"
                 if c == "risk"
                 else "field pools are formed per district and address group"
             )
@@ -327,7 +328,7 @@ def check_samples(
             "risk",
             low=0.0,
             high=1.0,
-            blank_ok=a != "ID2",
+            blank_ok=a not in INFORMATIVE,
             what="a probability",
         )
     problems.raise_if_any()
@@ -360,7 +361,7 @@ def _layout(df: pd.DataFrame, d: Design, field: bool):
         else np.zeros(n, dtype=np.int64)
     )
     B = d.block_size
-    if d.algorithm == "ID2":
+    if d.algorithm in INFORMATIVE:
         order = np.lexsort((df["risk"].to_numpy(), group))  # by group, then risk
     else:
         order = np.argsort(group, kind="stable")
@@ -368,7 +369,7 @@ def _layout(df: pd.DataFrame, d: Design, field: bool):
     starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
     counts = np.diff(np.r_[starts, n])
     rank = np.arange(n) - np.repeat(starts, counts)
-    if d.algorithm != "ID2" or B == 1:
+    if d.algorithm not in INFORMATIVE or B == 1:
         new_block = rank % B == 0
         block_sorted = np.cumsum(new_block) - 1
         pos_sorted = rank % B
@@ -479,7 +480,7 @@ def _hier_template(d: Design, m: int, field: bool) -> _Template:
 
 
 def _array_template(d: Design, m: int) -> _Template:
-    n = d.first
+    n = d.cols  # samples fill the array row by row: n to a row
     master = d.algorithm == "A2M"
     nr, nc = -(-m // n), min(m, n)
     cells = np.arange(m)
@@ -572,8 +573,8 @@ def _build(d: Design, laid: pd.DataFrame, block0: np.ndarray, field: bool, batch
     pos = np.arange(n) - soff[block0]
     samples["position"] = pos + 1
     if d.algorithm in ARRAYS:
-        samples["row"] = pos // d.first + 1
-        samples["column"] = pos % d.first + 1
+        samples["row"] = pos // d.cols + 1
+        samples["column"] = pos % d.cols + 1
     return Manifest(
         design=d,
         field=field,
@@ -677,7 +678,7 @@ def read_manifest(path: str | os.PathLike, data: bytes | None = None) -> Manifes
             "risk",
             low=0,
             high=1,
-            blank_ok=d.algorithm != "ID2",
+            blank_ok=d.algorithm not in INFORMATIVE,
             what="a probability",
         )
         problems.raise_if_any()

@@ -34,7 +34,7 @@ def assay_accuracy(
     m = manifest
     se_v, sp_v = stage_accuracy(m.design, se, sp)
     if m.is_array:
-        (se_m, sp_m), (se_rc, sp_rc), (se_i, sp_i) = array_accuracy(m.design, se_v, sp_v, None)
+        (se_m, sp_m), (se_rc, _, sp_rc), (se_i, sp_i) = array_accuracy(m.design, se_v, sp_v, None)
         se_k = np.zeros(6)
         sp_k = np.ones(6)
         se_k[[MASTER, ROW, COLUMN, INDIVIDUAL]] = se_m, se_rc, se_rc, se_i

@@ -9,15 +9,28 @@ IT    individual testing                                      ``1``             
 D2    Dorfman two-stage: pool of k, retest positives' members ``10``              2
 D3    three-stage hierarchical: pool of I, sub-pools, members ``12:4,4,4``        3
 D4    four-stage hierarchical (one more level of sub-pools)   ``16:8,8:4,4,4,4``  4
-A2    n x n array: rows and columns, then intersections       ``8``               2
-A2M   A2 preceded by a master pool of all n x n samples       ``8``               3
+D5    five-stage hierarchical (and one more)                  ``16:8,8:4,4,4,4:`` 5
+                                                              ``2,2,2,2,2,2,2,2``
+A2    r x c array: rows and columns, then intersections       ``8`` or ``8x12``   2
+A2M   A2 preceded by a master pool of all r x c samples       ``8`` or ``8x12``   3
 ID2   informative Dorfman: pools of sorted individual risks   ``20,10,5``         2
+ID3   informative three-stage: ID2's pools split in sub-pools ``12,8:4,4,4,5,3``  3
 ====  ======================================================  ==================  ======
 
 D4's third field lists, in order, how each second-stage pool of more than one sample splits at
-stage 3 (``16:8,8:4,4,4,4``: 16 -> 8, 8 -> each 8 -> 4, 4 -> individuals). A sub-pool of one
-sample is an individual test at that stage. ID2's pools take the risks in ascending order: the
-first pool gets the lowest risks.
+stage 3 (``16:8,8:4,4,4,4``: 16 -> 8, 8 -> each 8 -> 4, 4 -> individuals); D5's fourth field
+how each third-stage pool of more than one sample splits at stage 4, in the third field's
+order. A pool's last listed split is followed by individual tests. ``h16`` (D2 to D5) is
+halving: each positive pool split in two, stage after stage (:meth:`Design.halving`). A
+sub-pool of one sample is an individual test at that stage.
+
+ID2's pools take the risks in ascending order: the first pool gets the lowest risks. ID3's
+second field splits each of its first-stage pools of more than one sample into contiguous
+sub-pools, in order (``12,8:4,4,4,5,3``: the 12 lowest risks in sub-pools of 4, 4, 4; the
+next 8 in 5 and 3); a sub-pool of more than one sample is then tested sample by sample.
+
+An array's ``8x12`` is 8 rows of 12 samples (a 96-well plate's shape; samples fill it row by
+row), ``8`` the 8 x 8 square.
 """
 
 from __future__ import annotations
@@ -28,13 +41,17 @@ import numpy as np
 
 from labopt.errors import InputError
 
-ALGORITHMS = ("IT", "D2", "D3", "D4", "A2", "A2M", "ID2")
-HIERARCHICAL = ("IT", "D2", "D3", "D4", "ID2")
+ALGORITHMS = ("IT", "D2", "D3", "D4", "D5", "A2", "A2M", "ID2", "ID3")
+HIERARCHICAL = ("IT", "D2", "D3", "D4", "D5", "ID2", "ID3")
+INFORMATIVE = ("ID2", "ID3")  # pools of samples sorted by individual risk
+NESTED = ("D3", "D4", "D5")  # a first-stage pool split level by level
 ARRAYS = ("A2", "A2M")
-NOMINAL_STAGES = {"IT": 1, "D2": 2, "D3": 3, "D4": 4, "A2": 2, "A2M": 3, "ID2": 2}
+NOMINAL_STAGES = {
+    "IT": 1, "D2": 2, "D3": 3, "D4": 4, "D5": 5, "A2": 2, "A2M": 3, "ID2": 2, "ID3": 3
+}  # fmt: skip
 
 MAX_BLOCK = 10_000  # samples in one hierarchical block (evaluation)
-MAX_ARRAY_SIDE = 100  # row/column size of an array (A2M's master pool holds side^2 samples)
+MAX_ARRAY_SIDE = 100  # rows or columns of an array (A2M's master pool holds rows*columns)
 MAX_DEPTH = 15  # nesting levels the kernels accept
 
 
@@ -84,18 +101,27 @@ class Design:
         One of ``ALGORITHMS``.
     first : int
         First-stage pool size for IT/D2/D3/D4 (1 for IT), row/column size n for arrays,
-        block size (samples, sum of the pools) for ID2.
+        block size (samples, sum of the pools) for ID2 and ID3.
     stage2 : tuple of int
-        D3/D4 second-stage sub-pool sizes; ID2 first-stage pool sizes.
+        D3/D4/D5 second-stage sub-pool sizes; ID2 and ID3 first-stage pool sizes.
     stage3 : tuple of int
-        D4 third-stage sub-pool sizes, splitting each second-stage pool larger than one.
+        D4/D5 third-stage sub-pool sizes, splitting each second-stage pool larger than one;
+        ID3 second-stage sub-pool sizes, splitting each first-stage pool larger than one.
+    columns : int
+        An array's columns when it is not square (``first`` is then its rows); 0 otherwise.
     """
 
     algorithm: str
     first: int
     stage2: tuple[int, ...] = ()
     stage3: tuple[int, ...] = ()
+    columns: int = 0
+    stage4: tuple[int, ...] = ()  # D5's fourth-stage sizes, splitting each stage-3 pool > 1
     _tree: PoolTree | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.columns == self.first:  # an n x n array is the square ``n``: one spelling
+            object.__setattr__(self, "columns", 0)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -110,6 +136,17 @@ class Design:
                 raise InputError(
                     f"config: {code} needs a configuration, e.g. {_EXAMPLES[code]!r}", "config"
                 )
+        if code in ARRAYS:
+            return cls._parse_array(code, text)
+        if code in ("D2", *NESTED) and text[:1] in ("h", "H"):
+            size = text[1:]
+            if not (size.isascii() and size.isdigit()):
+                raise InputError(
+                    f"config: {text!r} is not a halving configuration; expected 'h' and the "
+                    f"first-stage pool size, like 'h16'",
+                    "config",
+                )
+            return cls.halving(code, int(size))
         fields = text.split(":")
         try:
             groups = [tuple(int(x) for x in f.split(",")) if f else () for f in fields]
@@ -122,11 +159,11 @@ class Design:
         shape_ok = {
             "IT": len(groups) == 1 and len(groups[0]) == 1,
             "D2": len(groups) == 1 and len(groups[0]) == 1,
-            "A2": len(groups) == 1 and len(groups[0]) == 1,
-            "A2M": len(groups) == 1 and len(groups[0]) == 1,
             "D3": len(groups) == 2 and len(groups[0]) == 1,
             "D4": len(groups) == 3 and len(groups[0]) == 1,
+            "D5": len(groups) == 4 and len(groups[0]) == 1,
             "ID2": len(groups) == 1,
+            "ID3": len(groups) == 2,
         }[code]
         if not shape_ok:
             raise InputError(
@@ -134,15 +171,55 @@ class Design:
                 f"(example: {_EXAMPLES[code]!r}; {_SHAPES[code]})",
                 "config",
             )
-        if code == "ID2":
-            return cls(code, sum(groups[0]), groups[0]).validated()
-        rest = list(groups[1:])
-        return cls(code, groups[0][0], *rest).validated()
+        if code in INFORMATIVE:
+            subs = groups[1] if len(groups) > 1 else ()
+            return cls(code, sum(groups[0]), groups[0], subs).validated()
+        stage2 = groups[1] if len(groups) > 1 else ()
+        stage3 = groups[2] if len(groups) > 2 else ()
+        stage4 = groups[3] if len(groups) > 3 else ()
+        return cls(code, groups[0][0], stage2, stage3, stage4=stage4).validated()
+
+    @classmethod
+    def halving(cls, algorithm: str, size: int) -> Design:
+        """Halving (binary splitting) of a first-stage pool of ``size`` samples in as many
+        stages as ``algorithm`` has (D2 to D5; config ``h16``): a positive pool splits into
+        halves, the smaller first when odd (binGroup2's ``halving``), until the last stage
+        tests samples one by one; a half of one sample is an individual test at its stage."""
+        code = check_algorithm(algorithm)
+        if code not in ("D2", *NESTED):
+            raise InputError(f"algorithm: halving takes D2, D3, D4 or D5, not {code}", "config")
+        if code == "D2":
+            return cls(code, size).validated()
+        levels: list[list[int]] = [[] for _ in range(NOMINAL_STAGES[code] - 2)]
+        pools = [size]
+        for level in levels:
+            pools = [x for m in pools if m > 1 for x in (m // 2, m - m // 2)]
+            level.extend(pools)
+        first, *rest = (tuple(level) for level in levels)
+        stage3 = rest[0] if rest else ()
+        stage4 = rest[1] if len(rest) > 1 else ()
+        return cls(code, size, first, stage3, stage4=stage4).validated()
+
+    @classmethod
+    def _parse_array(cls, code: str, text: str) -> Design:
+        """``n`` (n x n) or ``RxC`` (R rows of C samples; x, X or the sign ×)."""
+        sides = text.lower().replace("×", "x").split("x")
+        if len(sides) > 2 or not all(s.isascii() and s.isdigit() for s in sides):
+            raise InputError(
+                f"config: {text!r} is not a valid {code} configuration; expected the rows and "
+                f"columns like '8x12' (8 rows of 12 samples) or one side like '8' (8 x 8)",
+                "config",
+            )
+        rows = int(sides[0])
+        columns = int(sides[-1])
+        return cls(code, rows, columns=columns).validated()
 
     def validated(self) -> Design:
         """Check the configuration; return self or raise ValueError naming the problem."""
         a, cfg = self.algorithm, self.config
-        if any(x < 1 for x in (self.first, *self.stage2, *self.stage3)):
+        if self.columns and a not in ARRAYS:
+            raise InputError(f"config {cfg!r}: only arrays have columns", "config")
+        if any(x < 1 for x in (self.first, *self.stage2, *self.stage3, *self.stage4)):
             raise InputError(f"config {cfg!r}: pool sizes must be positive whole numbers", "config")
         if a == "IT":
             if self.first != 1:
@@ -150,10 +227,10 @@ class Design:
                     f"config {cfg!r}: individual testing (IT) takes config '1'", "config"
                 )
         elif a in ARRAYS:
-            if not 2 <= self.first <= MAX_ARRAY_SIDE:
+            if not (2 <= self.rows <= MAX_ARRAY_SIDE and 2 <= self.cols <= MAX_ARRAY_SIDE):
                 raise InputError(
-                    f"config {cfg!r}: array {self.first}x{self.first} is out of range; the "
-                    f"row/column size must be between 2 and {MAX_ARRAY_SIDE}",
+                    f"config {cfg!r}: array {self.rows}x{self.cols} is out of range; its rows "
+                    f"and its columns must each be between 2 and {MAX_ARRAY_SIDE}",
                     "config",
                 )
         elif a == "D2":
@@ -163,12 +240,14 @@ class Design:
                     f"(use IT for individual testing)",
                     "config",
                 )
-        elif a == "ID2":
+        elif a in INFORMATIVE:
             if not 1 <= self.first <= MAX_BLOCK:
                 raise InputError(
-                    f"config {cfg!r}: ID2 block must hold 1 to {MAX_BLOCK} samples", "config"
+                    f"config {cfg!r}: {a} block must hold 1 to {MAX_BLOCK} samples", "config"
                 )
-        else:  # D3, D4
+            if a == "ID3":
+                self._split_level(self.stage2, self.stage3, "first", "second")
+        else:  # D3, D4, D5
             if not 3 <= self.first <= MAX_BLOCK:
                 raise InputError(
                     f"config {cfg!r}: {a} first-stage pool size must be between 3 and {MAX_BLOCK}",
@@ -187,42 +266,54 @@ class Design:
                     f"pool twice; split it into smaller sub-pools",
                     "config",
                 )
-            if a == "D4":
-                self._split_stage3()
+            if a in ("D4", "D5"):
+                self.splits()
         return self
 
-    def _split_stage3(self) -> list[tuple[int, ...]]:
-        """Stage-3 sub-pools of each second-stage pool (empty for singletons)."""
+    def splits(self) -> list[list[tuple[int, ...]]]:
+        """For each level below the second stage (D4: stage 3; D5: stages 3 and 4), each
+        pool of the level above split in order (empty for a pool of one sample)."""
+        if self.algorithm not in ("D4", "D5"):
+            return []
+        out = [self._split_level(self.stage2, self.stage3, "second", "third")]
+        if self.algorithm == "D5":
+            third = [s for sub in out[0] for s in sub]
+            out.append(self._split_level(tuple(third), self.stage4, "third", "fourth"))
+        return out
+
+    def _split_level(
+        self, pools: tuple[int, ...], sizes: tuple[int, ...], upper: str, lower: str
+    ) -> list[tuple[int, ...]]:
+        """``sizes`` cut, in order, into the splits of ``pools``' pools larger than one."""
         out: list[tuple[int, ...]] = []
         pos = 0
-        s3 = self.stage3
-        for m in self.stage2:
+        for m in pools:
             if m == 1:
                 out.append(())
                 continue
             taken, total = [], 0
-            while total < m and pos < len(s3):
-                taken.append(s3[pos])
-                total += s3[pos]
+            while total < m and pos < len(sizes):
+                taken.append(sizes[pos])
+                total += sizes[pos]
                 pos += 1
             if total != m:
                 raise InputError(
-                    f"config {self.config!r}: the third-stage sizes must split each second-stage "
-                    f"pool in order; the pool of {m} gets "
+                    f"config {self.config!r}: the {lower}-stage sizes must split each {upper}-"
+                    f"stage pool in order; the pool of {m} gets "
                     f"{'+'.join(map(str, taken)) or 'nothing'} = {total}",
                     "config",
                 )
             if len(taken) == 1:
                 raise InputError(
-                    f"config {self.config!r}: the second-stage pool of {m} is 'split' into "
+                    f"config {self.config!r}: the {upper}-stage pool of {m} is 'split' into "
                     f"itself; give smaller sub-pools (or 1s for individual tests)",
                     "config",
                 )
             out.append(tuple(taken))
-        if pos != len(s3):
+        if pos != len(sizes):
             raise InputError(
-                f"config {self.config!r}: {len(s3) - pos} third-stage sizes are left over after "
-                f"splitting the second-stage pools {list(self.stage2)}",
+                f"config {self.config!r}: {len(sizes) - pos} {lower}-stage sizes are left over "
+                f"after splitting the {upper}-stage pools {list(pools)}",
                 "config",
             )
         return out
@@ -233,12 +324,28 @@ class Design:
         a = self.algorithm
         if a == "ID2":
             return ",".join(map(str, self.stage2))
+        if a == "ID3":
+            return ",".join(map(str, self.stage2)) + ":" + ",".join(map(str, self.stage3))
         parts = [str(self.first)]
-        if a in ("D3", "D4"):
+        if a in NESTED:
             parts.append(",".join(map(str, self.stage2)))
-        if a == "D4":
+        if a in ("D4", "D5"):
             parts.append(",".join(map(str, self.stage3)))
+        if a == "D5":
+            parts.append(",".join(map(str, self.stage4)))
+        if a in ARRAYS and self.columns:
+            return f"{self.first}x{self.columns}"
         return ":".join(parts)
+
+    @property
+    def rows(self) -> int:
+        """An array's rows (pools of ``cols`` samples)."""
+        return self.first
+
+    @property
+    def cols(self) -> int:
+        """An array's columns (pools of ``rows`` samples)."""
+        return self.columns or self.first
 
     @property
     def nominal_stages(self) -> int:
@@ -254,17 +361,17 @@ class Design:
 
     @property
     def block_size(self) -> int:
-        """Samples handled by one run of the design (n*n for arrays)."""
-        return self.first * self.first if self.algorithm in ARRAYS else self.first
+        """Samples handled by one run of the design (rows*columns for arrays)."""
+        return self.rows * self.cols if self.algorithm in ARRAYS else self.first
 
     @property
     def first_stage_reactions(self) -> int:
         """Reactions of one block's first stage, run whether the block is full or not: one
-        pool (D2/D3/D4, A2M's master pool), the block's pools (ID2), rows and columns (A2)."""
+        pool (D2-D5, A2M's master pool), the block's pools (ID2, ID3), rows and columns (A2)."""
         a = self.algorithm
         if a == "A2":
-            return 2 * self.first
-        if a == "ID2":
+            return self.rows + self.cols
+        if a in INFORMATIVE:
             return len(self.stage2)
         return 1
 
@@ -285,8 +392,10 @@ class Design:
         """Samples in the largest single reaction: what a lab must have validated."""
         a = self.algorithm
         if a == "A2M":
-            return self.first * self.first
-        if a == "ID2":
+            return self.rows * self.cols
+        if a == "A2":
+            return max(self.rows, self.cols)
+        if a in INFORMATIVE:
             return max(self.stage2)
         return self.first
 
@@ -336,22 +445,33 @@ def _build_tree(d: Design) -> PoolTree:
             if m > 1:
                 individuals(lo, lo + m, v, 2)
             lo += m
-    else:
-        root = add(0, d.first, -1, 1)
-        splits = d._split_stage3() if a == "D4" else [()] * len(d.stage2)
+    elif a == "ID3":
         lo = 0
-        for m, sub in zip(d.stage2, splits, strict=False):
-            v = add(lo, lo + m, root, 2)
-            if m > 1 and not sub:
-                individuals(lo, lo + m, v, 3)
-            elif sub:
-                lo3 = lo
-                for s in sub:
-                    w = add(lo3, lo3 + s, v, 3)
+        subs = iter([p for p in d._split_level(d.stage2, d.stage3, "first", "second") if p])
+        for m in d.stage2:
+            v = add(lo, lo + m, -1, 1)
+            if m > 1:
+                for s in next(subs):
+                    w = add(lo, lo + s, v, 2)
                     if s > 1:
-                        individuals(lo3, lo3 + s, w, 4)
-                    lo3 += s
-            lo += m
+                        individuals(lo, lo + s, w, 3)
+                    lo += s
+            else:
+                lo += m
+    else:  # nested: each pool of a level split by the next level, in order, depth first
+        levels = [iter([d.stage2]), *(iter([p for p in lv if p]) for lv in d.splits())]
+
+        def nest(lo: int, hi: int, par: int, depth: int) -> None:
+            if depth == len(levels):  # below the last listed level: individual tests
+                individuals(lo, hi, par, depth + 2)
+                return
+            for m in next(levels[depth]):
+                v = add(lo, lo + m, par, depth + 2)
+                if m > 1:
+                    nest(lo, lo + m, v, depth + 1)
+                lo += m
+
+        nest(0, d.first, add(0, d.first, -1, 1), 0)
     return PoolTree(
         start=np.asarray(start, dtype=np.intp),
         stop=np.asarray(stop, dtype=np.intp),
@@ -366,16 +486,20 @@ _EXAMPLES = {
     "D2": "10",
     "D3": "12:4,4,4",
     "D4": "16:8,8:4,4,4,4",
+    "D5": "16:8,8:4,4,4,4:2,2,2,2,2,2,2,2",
     "A2": "8",
     "A2M": "8",
     "ID2": "20,10,5",
+    "ID3": "12,8:4,4,4,5,3",
 }
 _SHAPES = {
     "IT": "just '1'",
     "D2": "one pool size",
-    "A2": "one row/column size",
-    "A2M": "one row/column size",
+    "A2": "rows x columns, or one side for a square",
+    "A2M": "rows x columns, or one side for a square",
     "D3": "pool size, a colon, then the sub-pool sizes",
     "D4": "pool size : second-stage sizes : third-stage sizes",
+    "D5": "pool size : second-, third- and fourth-stage sizes, each after a colon",
     "ID2": "comma-separated pool sizes",
+    "ID3": "comma-separated pool sizes, a colon, then the sub-pool sizes of each pool",
 }

@@ -18,7 +18,7 @@ from labopt.pooling.opchar import OperatingCharacteristics, binary_entropy
 from labopt.pooling.search import SearchConstraints, optimize
 from labopt.pooling.validation import check_int, check_probability
 
-MAX_STAGES = 4  # the deepest hierarchy labopt evaluates (D4)
+MAX_STAGES = 5  # the deepest hierarchy labopt searches (D5)
 
 
 def pool_limits(max_size: int) -> list[int]:

@@ -158,7 +158,8 @@ def pool_accuracy(design: Design, se_v, sp_v, dilution: DilutionModel | None):
     """Se and Sp of every pool of a hierarchical design's tree (dilution applied).
 
     A pool's accuracy is its stage's, except that in ID2 a "pool" of one sample is an
-    individual test and takes the individual (second-stage) accuracy, as in binGroup2.
+    individual test and takes the individual (second-stage) accuracy, as in binGroup2, and in
+    ID3 a first-stage "pool" of one sample likewise takes the third stage's.
     """
     tree = design.tree()
     size = tree.size
@@ -166,18 +167,22 @@ def pool_accuracy(design: Design, se_v, sp_v, dilution: DilutionModel | None):
     stage = tree.stage
     if design.algorithm == "ID2":
         stage = np.where(size == 1, 2, stage)
+    elif design.algorithm == "ID3":  # a first-stage pool of one: the sample's own test
+        stage = np.where((size == 1) & (stage == 1), 3, stage)
     se_pool = np.asarray(se_v)[stage - 1] * factors[size]
     sp_pool = np.ascontiguousarray(np.asarray(sp_v)[stage - 1])
     return tree, np.ascontiguousarray(se_pool), sp_pool
 
 
 def array_accuracy(design: Design, se_v, sp_v, dilution: DilutionModel | None):
-    """(master Se, Sp), (row/column Se, Sp), (individual Se, Sp) of an array design."""
-    n = design.first
-    f = dilution_factors(dilution, n * n if design.algorithm == "A2M" else n)
+    """(master Se, Sp), (row Se, column Se, row/column Sp), (individual Se, Sp) of an array
+    design; a row pools ``cols`` samples, a column ``rows`` (dilution by each size)."""
+    r, c = design.rows, design.cols
+    f = dilution_factors(dilution, r * c if design.algorithm == "A2M" else max(r, c))
     if design.algorithm == "A2M":
-        return (se_v[0] * f[n * n], sp_v[0]), (se_v[1] * f[n], sp_v[1]), (se_v[2], sp_v[2])
-    return (1.0, 1.0), (se_v[0] * f[n], sp_v[0]), (se_v[1], sp_v[1])
+        rc = (se_v[1] * f[c], se_v[1] * f[r], sp_v[1])
+        return (se_v[0] * f[r * c], sp_v[0]), rc, (se_v[2], sp_v[2])
+    return (1.0, 1.0), (se_v[0] * f[c], se_v[0] * f[r], sp_v[0]), (se_v[1], sp_v[1])
 
 
 def evaluate(
@@ -195,7 +200,7 @@ def evaluate(
 
     Parameters
     ----------
-    design, config : Design, or an algorithm code ("IT", "D2", "D3", "D4", "A2", "A2M", "ID2")
+    design, config : Design, or an algorithm code ("IT", "D2", "D3", "D4", "D5", "A2", "A2M", "ID2")
         and its configuration string ("10", "12:4,4,4", "8", "20,10,5", ...).
     prevalence : float or 1-D array in [0, 1]
         Fraction of samples positive; an array evaluates a prevalence grid at once.
@@ -260,12 +265,14 @@ def evaluate(
 
 
 def _array_grid(d: Design, p: np.ndarray, se_v, sp_v, dilution, compat: bool):
-    (se_m, sp_m), (se_rc, sp_rc), (se_i, sp_i) = array_accuracy(d, se_v, sp_v, dilution)
+    (se_m, sp_m), (se_row, se_col, sp_rc), (se_i, sp_i) = array_accuracy(d, se_v, sp_v, dilution)
     et, pse, fpr = (np.empty(p.size) for _ in range(3))
     _array.array_grid(
         p,
-        d.first,
-        se_rc,
+        d.rows,
+        d.cols,
+        se_row,
+        se_col,
         sp_rc,
         se_i,
         sp_i,

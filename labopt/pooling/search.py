@@ -20,6 +20,8 @@ from typing import Any, overload
 import numpy as np
 
 import labopt._array as _array
+import labopt._informative as _informative
+import labopt._nested as _nested
 import labopt._search as _search
 from labopt.errors import InputError
 from labopt.notes import Note
@@ -30,7 +32,15 @@ from labopt.pooling.assay import (
     DilutionModel,
     dilution_factors,
 )
-from labopt.pooling.designs import ALGORITHMS, MAX_ARRAY_SIDE, MAX_BLOCK, Design, check_algorithm
+from labopt.pooling.designs import (
+    ALGORITHMS,
+    INFORMATIVE,
+    MAX_ARRAY_SIDE,
+    MAX_BLOCK,
+    NOMINAL_STAGES,
+    Design,
+    check_algorithm,
+)
 from labopt.pooling.grid import dorfman_grid
 from labopt.pooling.opchar import OperatingCharacteristics, evaluate, stage_accuracy
 from labopt.pooling.validation import check_int, check_probabilities, check_probability
@@ -40,6 +50,9 @@ WORDS = "labopt.pooling.words:NOTES"  # where the search's notes are said in eac
 D3_MAX_POOL = 60  # 966,467 partitions of 60: the largest first stage searched whole
 D4_ENUMERATED = 40  # D4 first stages up to this size: every partition of it scored
 D4_MAX_POOL = 128  # larger first stages: the design of least ET for each (labopt._search.d4_dp)
+D5_MAX_POOL = 64  # five stages: the design of least ET for each first stage (labopt._nested)
+ID3_MAX_POOL = 64  # informative three-stage pools: O(n K^3) for n risks and pools up to K
+MAX_SEARCH_STAGES = 5
 FAMILY_NOTES = {
     "IT": "individual testing (pool size 1)",
     "D2": "every pool size k",
@@ -47,12 +60,17 @@ FAMILY_NOTES = {
     "D4": "every first-stage size and, up to 40, every second-stage partition (beyond, the "
     "partition of least expected tests, by dynamic programming); each second-stage pool split "
     "at stage 3 to minimise its own expected tests (exact without binding PSe/PSp limits)",
-    "A2": "every row/column size n (largest pool n)",
-    "A2M": "every row/column size n (largest pool: the n*n master pool)",
+    "D5": "every first-stage size to 64 and, for each, the five-stage design of least expected "
+    "tests, by dynamic programming over the nested pools (exact without binding PSe/PSp limits)",
+    "A2": "every r x c array, r <= c <= 100 (largest pool: a row of c)",
+    "A2M": "every r x c array, r <= c <= 100 (largest pool: the r*c master pool)",
     "ID2": "contiguous pools of the sorted risks, by dynamic programming, for every cap on the "
     "pool size",
+    "ID3": "contiguous pools of the sorted risks, each split into contiguous sub-pools, by "
+    "dynamic programming over the pools and, within each, over its sub-pools, for every cap on "
+    "the pool size up to 64",
 }
-AUTO_ORDER = ("IT", "D2", "D3", "D4", "A2", "A2M")
+AUTO_ORDER = ("IT", "D2", "D3", "D4", "D5", "A2", "A2M")
 
 
 @dataclass(frozen=True)
@@ -64,11 +82,12 @@ class SearchConstraints:
     max_stages: int = SEARCH_STAGES
     min_sensitivity: float = 0.0
     min_specificity: float = 0.0
+    square_arrays: bool = False  # n x n arrays only (binGroup2's OTC1 searches no others)
 
     def __post_init__(self) -> None:
         check_int(self.min_size, "min_size", 1, 10_000)
         check_int(self.max_size, "max_size", 1, 10_000)
-        check_int(self.max_stages, "max_stages", 1, 4)
+        check_int(self.max_stages, "max_stages", 1, MAX_SEARCH_STAGES)
         check_probability(self.min_sensitivity, "min_sensitivity")
         check_probability(self.min_specificity, "min_specificity")
         if self.min_size > self.max_size:
@@ -221,17 +240,17 @@ def optimize(
         )
     if prevalence is None:  # so risks were given
         r = np.sort(check_probabilities(risks, "risks"))
-        if code not in ("auto", "ID2", "IT"):
+        if code not in ("auto", "IT", *INFORMATIVE):
             raise InputError(
-                f"algorithm: with individual risks the search covers ID2 (and IT); "
+                f"algorithm: with individual risks the search covers ID2, ID3 (and IT); "
                 f"{code} pools samples regardless of risk, give a prevalence instead",
                 "algorithm",
             )
-        families: tuple[str, ...] = ("IT", "ID2") if code == "auto" else (code,)
+        families: tuple[str, ...] = ("IT", *INFORMATIVE) if code == "auto" else (code,)
         return _optimize_one(None, r, families, se, sp, constraints, top, dilution, False)
-    if code == "ID2":
+    if code in INFORMATIVE:
         raise InputError(
-            "risks: ID2 (informative Dorfman) needs the individual risks of the "
+            f"risks: {code} (informative pooling) needs the individual risks of the "
             "batch; give risks=[...] instead of a prevalence",
             "risks",
         )
@@ -322,24 +341,34 @@ def _family_candidates(
         if cons.max_stages < (2 if fam == "A2" else 3):
             return [], 0, notes
         return (*_array_candidates(fam, p, se, sp, cons, keep, dilution), notes)
-    if fam in ("D3", "D4"):
-        stages = 3 if fam == "D3" else 4
+    if fam in ("D3", "D4", "D5"):
+        stages = NOMINAL_STAGES[fam]
         if cons.max_stages < stages:
             return [], 0, notes
-        limit = D3_MAX_POOL if fam == "D3" else D4_MAX_POOL
+        limit = {"D3": D3_MAX_POOL, "D4": D4_MAX_POOL, "D5": D5_MAX_POOL}[fam]
         imin, imax = max(stages, lo), min(hi, limit)
         if hi > limit:
             notes.append(Note(WORDS, "search_limit", family=fam, limit=limit, max_size=hi))
         limits = cons.min_sensitivity > 0 or cons.min_specificity > 0
         if fam == "D4" and limits and imax > D4_ENUMERATED:
             notes.append(Note(WORDS, "d4_limits_beyond", enumerated=D4_ENUMERATED))
+        if fam == "D5" and limits:
+            notes.append(Note(WORDS, "d5_limits"))
         if imin > imax:
             return [], 0, notes
+        if fam == "D5":
+            return (*_nested_search(fam, p, imin, imax, se, sp, keep, dilution), notes)
         return (*_hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution), notes)
     if fam == "ID2":
         if cons.max_stages < 2:
             return [], 0, notes
         return (*_id2_candidates(risks, se, sp, cons, dilution), notes)
+    if fam == "ID3":
+        if cons.max_stages < 3:
+            return [], 0, notes
+        if risks is not None and min(hi, risks.size) > ID3_MAX_POOL:
+            notes.append(Note(WORDS, "search_limit", family=fam, limit=ID3_MAX_POOL, max_size=hi))
+        return (*_id3_candidates(risks, se, sp, cons, dilution), notes)
     raise AssertionError(fam)
 
 
@@ -359,6 +388,30 @@ def _hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution):
         keep,
     )
     return [Design(fam, row.first, row.stage2, row.stage3) for row in rows], n_eval
+
+
+def _nested_search(fam, p, imin, imax, se, sp, keep, dilution):
+    """For each first-stage size, the design of the family's stages with the least ET (the
+    caller checks the limits on the full evaluation); the ``keep`` cheapest."""
+    stages = NOMINAL_STAGES[fam]
+    se_v, sp_v = stage_accuracy(Design.parse(fam, _EXAMPLE[fam]), se, sp)
+    rows = imax - imin + 1
+    et = np.empty(rows)
+    parts = np.zeros((rows, stages - 2, imax), dtype=np.intp)
+    counts = np.zeros((rows, stages - 2), dtype=np.intp)
+    _nested.nested_dp(
+        p, stages, imin, imax, np.asarray(se_v), np.asarray(sp_v),
+        np.ascontiguousarray(dilution_factors(dilution, imax)), et, parts, counts,
+    )  # fmt: skip
+    order = [i for i in np.argsort(et, kind="stable") if np.isfinite(et[i])][:keep]
+    designs = []
+    for i in order:
+        levels = [tuple(int(x) for x in parts[i, k, : counts[i, k]]) for k in range(stages - 2)]
+        designs.append(Design(fam, imin + int(i), levels[0], levels[1], stage4=levels[2]))
+    return designs, rows
+
+
+_EXAMPLE = {"D5": "5:4,1:2,2:1,1,1,1"}
 
 
 @dataclass(frozen=True)
@@ -438,29 +491,35 @@ def _dorfman_candidates(p, se, sp, cons, keep, dilution):
     return [Design("D2", int(k[i])) for i in order], int(k.size)
 
 
+def array_shapes(fam: str, min_size: int, max_size: int, square: bool = False):
+    """Rows and columns of every array of family ``fam`` whose largest pool (a row of
+    ``columns`` samples for A2, the master pool of rows*columns for A2M) is within the sizes;
+    rows <= columns (an array and its transpose perform alike); squares only if ``square``."""
+    side = np.arange(2, MAX_ARRAY_SIDE + 1, dtype=np.int_)
+    r, c = np.meshgrid(side, side, indexing="ij")
+    largest = r * c if fam == "A2M" else c
+    keep = ((r == c) if square else (r <= c)) & (largest >= min_size) & (largest <= max_size)
+    rows, cols = r[keep], c[keep]
+    return rows, cols
+
+
 def _array_candidates(fam, p, se, sp, cons, keep, dilution):
-    """Score every row/column size in the kernel; keep the best few for full evaluation."""
+    """Score every array shape in the kernel; keep the best few for full evaluation."""
     master = fam == "A2M"
-    sizes = np.array(
-        [
-            n
-            for n in range(2, MAX_ARRAY_SIDE + 1)
-            if cons.min_size <= (n * n if master else n) <= cons.max_size
-        ],
-        dtype=np.int_,
-    )
-    if sizes.size == 0:
+    rows, cols = array_shapes(fam, cons.min_size, cons.max_size, cons.square_arrays)
+    if rows.size == 0:
         return [], 0
     se_v, sp_v = stage_accuracy(Design(fam, 2), se, sp)
-    f = dilution_factors(dilution, int(sizes.max()) ** 2 if master else int(sizes.max()))
+    f = dilution_factors(dilution, int((rows * cols).max()) if master else int(cols.max()))
     off = 1 if master else 0
-    se_rc = np.ascontiguousarray(se_v[off] * f[sizes])
-    se_m = np.ascontiguousarray(se_v[0] * f[sizes * sizes] if master else np.ones(sizes.size))
-    et, pse, fpr = (np.empty(sizes.size) for _ in range(3))
+    se_m = np.ascontiguousarray(se_v[0] * f[rows * cols] if master else np.ones(rows.size))
+    et, pse, fpr = (np.empty(rows.size) for _ in range(3))
     _array.array_sizes(
         p,
-        sizes,
-        se_rc,
+        rows,
+        cols,
+        np.ascontiguousarray(se_v[off] * f[cols]),
+        np.ascontiguousarray(se_v[off] * f[rows]),
         sp_v[off],
         se_v[off + 1],
         sp_v[off + 1],
@@ -474,7 +533,7 @@ def _array_candidates(fam, p, se, sp, cons, keep, dilution):
     )
     ok = (pse >= cons.min_sensitivity - 1e-15) & (1 - fpr >= cons.min_specificity - 1e-15)
     order = [i for i in np.argsort(et, kind="stable") if ok[i]][:keep]
-    return [Design(fam, int(sizes[i])) for i in order], int(sizes.size)
+    return [Design(fam, int(rows[i]), columns=int(cols[i])) for i in order], int(rows.size)
 
 
 def _id2_candidates(risks, se, sp, cons, dilution):
@@ -496,6 +555,39 @@ def _id2_candidates(risks, se, sp, cons, dilution):
             seen.add(pools)
             designs.append(Design("ID2", n, pools))
     return designs, evaluated
+
+
+def _id3_candidates(risks, se, sp, cons, dilution):
+    """For every cap on the pool size, the ID3 design of least expected tests (each pool's
+    best sub-pools scored once for all caps)."""
+    se_v, sp_v = stage_accuracy(Design.parse("ID3", "2:1,1"), se, sp)
+    se_v, sp_v = np.asarray(se_v), np.asarray(sp_v)
+    n = risks.size
+    hi = min(cons.max_size, n, ID3_MAX_POOL)
+    if hi < max(1, cons.min_size):
+        return [], 0
+    f = np.ascontiguousarray(dilution_factors(dilution, max(hi, 1)))
+    cost = np.empty((n + 1, hi + 1))
+    _informative.id3_costs(risks, se_v, sp_v, f, cost)
+    designs, seen = [], set()
+    sizes = np.zeros(n, dtype=np.intp)
+    subs = np.zeros(max(hi, 1), dtype=np.intp)
+    for cap in range(max(1, cons.min_size), hi + 1):
+        count, _total = _informative.segments_dp(cost, cons.min_size, cap, sizes)
+        if count == 0:
+            continue
+        pools = tuple(int(x) for x in sizes[:count])
+        if pools in seen:
+            continue
+        seen.add(pools)
+        split, lo = [], 0
+        for m in pools:
+            if m > 1:
+                k = _informative.id3_subpools(risks, se_v, sp_v, f, lo, lo + m, subs)
+                split.extend(int(x) for x in subs[:k])
+            lo += m
+        designs.append(Design("ID3", n, pools, tuple(split)))
+    return designs, hi - max(1, cons.min_size) + 1
 
 
 def _why_infeasible(families, cons: SearchConstraints) -> str:

@@ -110,13 +110,17 @@ def simulate(
         p = float(check_probabilities(prevalence, "prevalence")[0])
         if np.ndim(prevalence) != 0:
             raise InputError("prevalence: simulate takes one prevalence at a time", "prevalence")
-        (se_m, sp_m), (se_rc, sp_rc), (se_i, sp_i) = array_accuracy(d, se_v, sp_v, dilution)
+        (se_m, sp_m), (se_row, se_col, sp_rc), (se_i, sp_i) = array_accuracy(
+            d, se_v, sp_v, dilution
+        )
         _simulate.simulate_array(
             p,
-            d.first,
+            d.rows,
+            d.cols,
             se_m,
             sp_m,
-            se_rc,
+            se_row,
+            se_col,
             sp_rc,
             se_i,
             sp_i,

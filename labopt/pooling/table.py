@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 import labopt._array as _array
-from labopt.pooling.designs import ALGORITHMS, MAX_ARRAY_SIDE, Design
+from labopt.pooling.designs import ALGORITHMS, Design
 from labopt.pooling.grid import dorfman_grid
-from labopt.pooling.search import D3_MAX_POOL, D4_MAX_POOL, hierarchical_rows
+from labopt.pooling.search import D3_MAX_POOL, D4_MAX_POOL, array_shapes, hierarchical_rows
 from labopt.pooling.validation import check_int, check_probabilities
 
 
@@ -40,7 +40,7 @@ def best_designs(
 ) -> DesignTable:
     """Lowest-ET design with pools of at most ``max_pool`` samples and at most
     ``max_stages`` PCR rounds, for each prevalence (scalar Se/Sp for every stage);
-    ``max_block``: at most that many samples per block (n x n for an array), e.g. the samples
+    ``max_block``: at most that many samples per block (r x c for an array), e.g. the samples
     there are to test, so that a small batch does not open a large array."""
     p_all = check_probabilities(prevalence, "prevalence")
     max_pool = check_int(max_pool, "max_pool", 1, 10_000)
@@ -48,7 +48,6 @@ def best_designs(
     block = (
         max_pool * max_pool if max_block is None else check_int(max_block, "max_block", 1, 10**9)
     )
-    side = min(max_pool, MAX_ARRAY_SIDE, int(np.floor(np.sqrt(block) + 1e-9)))
     max_pool = min(max_pool, block)
     uniq, inverse = np.unique(p_all, return_inverse=True)
     nu = uniq.size
@@ -72,10 +71,9 @@ def best_designs(
             g.sensitivity_by_size[k - 1],
             g.false_positive_rate[i, k - 1],
         )
-        _arrays(uniq, "A2", range(2, side + 1), se, sp, offer)
+        _arrays(uniq, "A2", array_shapes("A2", 1, max_pool), block, se, sp, offer)
     if max_stages >= 3:
-        n_max = min(int(np.floor(np.sqrt(max_pool) + 1e-9)), side)
-        _arrays(uniq, "A2M", range(2, n_max + 1), se, sp, offer)
+        _arrays(uniq, "A2M", array_shapes("A2M", 1, max_pool), block, se, sp, offer)
         _hierarchical(uniq, "D3", 3, min(max_pool, D3_MAX_POOL), se, sp, offer)
     if max_stages >= 4:
         _hierarchical(uniq, "D4", 4, min(max_pool, D4_MAX_POOL), se, sp, offer)
@@ -124,12 +122,26 @@ def _attr(d: Design, key: str):
     return d.config
 
 
-def _arrays(uniq, fam, sides, se, sp, offer):
+def _arrays(uniq, fam, shapes, block, se, sp, offer, keep=4):
+    """Offer the ``keep`` array shapes of least ET at each prevalence (rows: the k-th best),
+    of the shapes holding at most ``block`` samples."""
+    fit = shapes[0] * shapes[1] <= block
+    rows, cols = shapes[0][fit], shapes[1][fit]
+    if rows.size == 0:
+        return
     master = fam == "A2M"
-    for n in sides:
-        et, pse, fpr = (np.empty(uniq.size) for _ in range(3))
-        _array.array_grid(uniq, n, se, sp, se, sp, master, se, sp, False, et, pse, fpr)
-        offer([Design(fam, n)] * uniq.size, et, pse, fpr)
+    et, pse, fpr = (np.empty((uniq.size, rows.size)) for _ in range(3))
+    ses = np.full(rows.size, se)
+    for j, p in enumerate(uniq):
+        _array.array_sizes(float(p), rows, cols, ses, ses, sp, se, sp, master, ses, sp, False,
+                           et[j], pse[j], fpr[j])  # fmt: skip
+    et, pse, fpr = et.T, pse.T, fpr.T
+    order = np.argsort(et, axis=0, kind="stable")  # near-equal shapes sit side by side
+    j = np.arange(uniq.size)
+    for k in range(min(keep, rows.size)):
+        i = order[k]
+        designs = [Design(fam, int(rows[x]), columns=int(cols[x])) for x in i]
+        offer(designs, et[i, j], pse[i, j], fpr[i, j])
 
 
 def _hierarchical(uniq, fam, stages, imax, se, sp, offer):

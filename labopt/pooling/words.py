@@ -95,6 +95,9 @@ NOTES = {
         "d4_limits_beyond": "D4 with first-stage pools over {enumerated:,} samples: only each "
         "pool size's design of fewest reactions is tried, and kept if it meets the PSe/PSp "
         "limits; a costlier design of that size that meets them may be missed",
+        "d5_limits": "D5: only each first-stage pool size's design of fewest reactions is "
+        "tried, and kept if it meets the PSe/PSp limits; a costlier design of that size that "
+        "meets them may be missed",
         "infeasible": "no {families} configuration meets the constraints (pool size "
         "{min_size}..{max_size}, at most {max_stages:|stage|stages}, PSe >= {min_sensitivity:g}, "
         "PSp >= {min_specificity:g}); relax the binding limit: more stages raise PSp but lower "
@@ -108,6 +111,9 @@ NOTES = {
         "d4_limits_beyond": "D4 với nhóm gộp vòng đầu trên {enumerated:,} mẫu: với mỗi cỡ gộp "
         "chỉ thử cách gộp ít phản ứng nhất, và chỉ giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót "
         "một cách gộp tốn hơn của cỡ đó mà vẫn đạt giới hạn",
+        "d5_limits": "D5: với mỗi cỡ gộp vòng đầu chỉ thử cách gộp ít phản ứng nhất, và chỉ "
+        "giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót một cách gộp tốn hơn của cỡ đó mà vẫn đạt "
+        "giới hạn",
         "infeasible": "không có cấu hình {families} nào thỏa các ràng buộc (cỡ gộp "
         "{min_size}..{max_size}, tối đa {max_stages} vòng PCR, PSe >= {min_sensitivity:g}, "
         "PSp >= {min_specificity:g}); hãy nới giới hạn đang ràng buộc: thêm vòng PCR làm tăng "

@@ -62,31 +62,38 @@ def _reactions_per_sample(
     )
 
 
+def _array_sides(config: str) -> tuple[int, int]:
+    """(rows, columns) of an array's config: ``8x12``, or ``8`` for 8 x 8."""
+    sides = [int(x) for x in config.lower().replace("×", "x").split("x")]
+    return sides[0], sides[-1]
+
+
 def _largest_pool(algorithm: str, config: str) -> int:
     head = config.split(":")[0]
     if algorithm == "A2M":
-        return int(head) ** 2
-    if algorithm == "ID2":
+        rows, cols = _array_sides(head)
+        return rows * cols
+    if algorithm == "A2":
+        return max(_array_sides(head))
+    if algorithm in ("ID2", "ID3"):
         return max(int(x) for x in head.split(","))
     return int(head)
 
 
 def _block(algorithm: str, config: str) -> tuple[int, int]:
     """(samples per block, first-stage reactions per block) of a design, from its config:
-    a pool of k (D2/D3/D4), the pools of an ID2 block, an n x n array's rows and columns (A2)
+    a pool of k (D2/D3/D4), the pools of an ID2 block, an r x c array's rows and columns (A2)
     or its master pool (A2M); single samples (1, 1)."""
     head = config.split(":")[0]
     if algorithm == "IT":
         return 1, 1
-    if algorithm == "ID2":
+    if algorithm in ("ID2", "ID3"):
         pools = [int(x) for x in head.split(",")]
         return sum(pools), len(pools)
-    k = int(head)
-    if algorithm == "A2":
-        return k * k, 2 * k
-    if algorithm == "A2M":
-        return k * k, 1
-    return k, 1
+    if algorithm in ("A2", "A2M"):
+        rows, cols = _array_sides(head)
+        return rows * cols, (rows + cols if algorithm == "A2" else 1)
+    return int(head), 1
 
 
 def _lab_capacity(lab: Lab, policy: Policy) -> float:

@@ -77,6 +77,7 @@ def optimize_design(req: OptimizeRequest, _: Caller) -> dict[str, Any]:
         max_stages=req.max_stages,
         min_sensitivity=req.min_sensitivity,
         min_specificity=req.min_specificity,
+        square_arrays=req.square_arrays,
     )
     res = optimize(
         req.prevalence,

@@ -19,6 +19,7 @@ DESIGNS = [
     ("A2", "4"),
     ("A2M", "3"),
     ("ID2", "6,3,1"),
+    ("ID3", "6,3,1:3,3,2,1"),
 ]
 
 
@@ -105,6 +106,20 @@ def test_arrays_fill_rows_then_columns_and_partial_grids():
     assert mem["A0001.R1"] == {"S00000", "S00001", "S00002"}
     assert mem["A0001.C2"] == {"S00001", "S00004", "S00007"}
     assert mem["A0002.R1"] == {"S00009", "S00010"}
+
+
+def test_rectangular_arrays_fill_rows_of_their_columns():
+    m = make_manifest(batch(8), "A2M", "2x3")  # one full 2 x 3 grid and 2 samples
+    pools = m.pools_frame()
+    g1 = pools[pools["block"] == 1]
+    assert g1["kind"].tolist()[:6] == ["master", "row", "row", "column", "column", "column"]
+    assert g1["size"].tolist()[:6] == [6, 3, 3, 2, 2, 2]
+    mem = members_by_pool(m)
+    assert mem["A0001.R2"] == {"S00003", "S00004", "S00005"}
+    assert mem["A0001.C3"] == {"S00002", "S00005"}
+    assert mem["A0002.R1"] == {"S00006", "S00007"}
+    assert m.samples["row"].tolist() == [1, 1, 1, 2, 2, 2, 1, 1]
+    assert m.samples["column"].tolist() == [1, 2, 3, 1, 2, 3, 1, 2]
 
 
 def test_a2m_has_one_master_pool_per_grid():

@@ -25,9 +25,13 @@ CASES = [
     ("D2", "10"),
     ("D3", "12:4,4,4"),
     ("D4", "16:8,8:4,4,4,4"),
+    ("D5", "16:8,8:4,4,4,4:2,2,2,2,2,2,2,2"),
     ("A2", "8"),
+    ("A2", "8x12"),
     ("A2M", "5"),
+    ("A2M", "4x6"),
     ("ID2", "10,6,3,1"),
+    ("ID3", "10,6,3,1:5,5,3,3,2,1"),
 ]
 P = 0.02
 
@@ -44,14 +48,14 @@ def ratio_z(y_block, x_block, expected):
 def lab_day(algorithm, config, samples, seed, se=1.0, sp=1.0, invalid_rate=0.0):
     """Truth, manifest and the finished batch for one simulated day."""
     rng = np.random.default_rng(seed)
-    if algorithm == "ID2":
+    if algorithm in ("ID2", "ID3"):
         blocks = -(-samples // ID2_RISKS.size)
         risk = np.tile(ID2_RISKS, blocks)
         df = pd.DataFrame({"sample_id": np.arange(risk.size).astype(str), "risk": risk})
     else:
         df = pd.DataFrame({"sample_id": np.arange(samples).astype(str)})
     m = make_manifest(df, algorithm, config)
-    if algorithm == "ID2":
+    if algorithm in ("ID2", "ID3"):
         truth = rng.random(m.n_samples) < m.samples["risk"].to_numpy()
     else:
         truth = rng.random(m.n_samples) < P
@@ -60,7 +64,7 @@ def lab_day(algorithm, config, samples, seed, se=1.0, sp=1.0, invalid_rate=0.0):
 
 
 def analytic(algorithm, config, se, sp):
-    kw = {"risks": ID2_RISKS} if algorithm == "ID2" else {"prevalence": P}
+    kw = {"risks": ID2_RISKS} if algorithm in ("ID2", "ID3") else {"prevalence": P}
     return evaluate(algorithm, config, se=se, sp=sp, **kw)
 
 
@@ -184,8 +188,11 @@ def test_simulated_lab_uses_the_engines_accuracy_per_pool():
             ("D2", "5"),
             ("D3", "9:3,3,2,1"),
             ("D4", "8:4,4:2,2,2,2"),
+            ("D5", "8:5,3:3,2,2,1:2,1,1,1,1,1"),
             ("A2", "3"),
+            ("A2", "3x5"),
             ("A2M", "4"),
+            ("A2M", "2x6"),
             ("ID2", "4,2,1"),
         ]
     ),

@@ -94,6 +94,7 @@ def test_optimal_configuration_matches_otc1(row):
         min_size=lo,
         max_size=hi,
         max_stages=4,
+        square_arrays=True,  # OTC1 searches n x n arrays only
     )
     assert res.best.config == row["config"]
     assert math.isclose(res.best.expected_tests_per_sample, float(row["value"]), rel_tol=REL)

@@ -73,4 +73,4 @@ def test_a_frontier_nothing_meets_exits_1_with_its_table_and_chart(tmp_path):
 def test_each_search_limit_is_noted_once():
     front = frontier(0.01, max_size=1000)
     families = [n.fields["family"] for n in front.notes]
-    assert sorted(families) == ["D3", "D4"] and all("1000" in n for n in front.notes)
+    assert sorted(families) == ["D3", "D4", "D5"] and all("1000" in n for n in front.notes)

@@ -108,7 +108,15 @@ def test_every_ranked_design_meets_the_constraints_and_ranking_is_sorted():
 
 def test_stage_limit_and_auto_families():
     two = optimize(0.01, max_stages=2, max_size=30)
-    assert two.best.stages <= 2 and set(two.algorithms) == {"IT", "D2", "D3", "D4", "A2", "A2M"}
+    assert two.best.stages <= 2 and set(two.algorithms) == {
+        "IT",
+        "D2",
+        "D3",
+        "D4",
+        "D5",
+        "A2",
+        "A2M",
+    }
     four = optimize(0.01, max_stages=4, max_size=30)
     assert four.best.expected_tests_per_sample < two.best.expected_tests_per_sample
     assert four.best.algorithm == "D4"

@@ -41,7 +41,7 @@ def test_evaluate_rejects_bad_arguments(kwargs, message):
         (
             "A2",
             "120",
-            r"array 120x120 is out of range; the row/column size must be between 2 and 100",
+            r"array 120x120 is out of range; its rows and its columns must each be between 2 and 100",
         ),
         ("A2M", "1", r"between 2 and 100"),
         ("D2", "1", r"use IT for individual testing"),
@@ -68,8 +68,8 @@ def test_risk_vector_errors():
 def test_search_constraint_errors():
     with pytest.raises(ValueError, match="min_size 12 exceeds max_size 10"):
         SearchConstraints(min_size=12, max_size=10)
-    with pytest.raises(ValueError, match=r"max_stages: must be between 1 and 4"):
-        SearchConstraints(max_stages=5)
+    with pytest.raises(ValueError, match=r"max_stages: must be between 1 and 5"):
+        SearchConstraints(max_stages=6)
     with pytest.raises(ValueError, match="auto' compares families"):
         optimize(0.01, se=[0.9, 0.99])
 

@@ -1,0 +1,195 @@
+"""Informative three-stage hierarchical testing, ID3 (private kernel).
+
+The batch's samples, sorted by ascending risk, are cut into contiguous first-stage pools; each
+pool of more than one sample is cut into contiguous second-stage sub-pools; each sub-pool of
+more than one sample is tested sample by sample at stage 3. A first-stage pool of one sample is
+an individual test. Expected tests are additive over first-stage pools, and within a pool over
+its sub-pools (each sub-pool's cost depends only on its own samples and its pool's), so the
+design of least expected tests is a dynamic programme over the pools (``segments_dp``), each
+pool's cost its own programme over its sub-pools (``id3_costs``): exact, O(n K^3) for n samples
+and pools of at most K, then O(n K) for each cap on the pool size.
+"""
+from libc.math cimport exp, expm1, log1p, INFINITY
+from libc.stdlib cimport malloc, free
+
+
+cdef void _prefix(const double[::1] risks, double* pre, Py_ssize_t* ones) noexcept nogil:
+    """pre[i]: log P(the first i samples all negative), over the samples of risk < 1; ones[i]:
+    how many of the first i have risk 1."""
+    cdef Py_ssize_t i
+    pre[0] = 0.0
+    ones[0] = 0
+    for i in range(risks.shape[0]):
+        if risks[i] >= 1.0:
+            pre[i + 1] = pre[i]
+            ones[i + 1] = ones[i] + 1
+        else:
+            pre[i + 1] = pre[i] + log1p(-risks[i])
+            ones[i + 1] = ones[i]
+
+
+def id3_costs(const double[::1] risks, const double[::1] se, const double[::1] sp,
+              const double[::1] dilution, double[:, ::1] cost_out):
+    """cost_out[b, k]: expected tests of the first-stage pool of the k samples ending before
+    sample b (ascending risks) with its best contiguous sub-pools; k = 1..cost_out.shape[1]-1,
+    INFINITY where k > b. se, sp: the three stages' accuracy; dilution: factor per size."""
+    cdef Py_ssize_t n = risks.shape[0], kmax = cost_out.shape[1] - 1, b, k
+    cdef double* pre = <double*> malloc((n + 1) * sizeof(double))
+    cdef Py_ssize_t* ones = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
+    cdef double* G = <double*> malloc((kmax + 1) * sizeof(double))
+    cdef Py_ssize_t* gback = <Py_ssize_t*> malloc((kmax + 1) * sizeof(Py_ssize_t))
+    cdef double* dirty = <double*> malloc((n + 1) * (kmax + 1) * sizeof(double))
+    try:
+        if pre == NULL or ones == NULL or G == NULL or gback == NULL or dirty == NULL:
+            raise MemoryError()
+        with nogil:
+            _prefix(risks, pre, ones)
+            _dirty_table(pre, ones, 0, n, kmax, dirty)
+            for b in range(n + 1):
+                cost_out[b, 0] = INFINITY
+                for k in range(1, kmax + 1):
+                    if k > b:
+                        cost_out[b, k] = INFINITY
+                    else:
+                        cost_out[b, k] = _pool_cost(b - k, b, pre, ones, dirty, kmax, se, sp,
+                                                    dilution, G, gback)
+    finally:
+        free(pre)
+        free(ones)
+        free(G)
+        free(gback)
+        free(dirty)
+
+
+def id3_subpools(const double[::1] risks, const double[::1] se, const double[::1] sp,
+                 const double[::1] dilution, Py_ssize_t a, Py_ssize_t b,
+                 Py_ssize_t[::1] subs_out):
+    """The best contiguous sub-pools of the first-stage pool of samples a..b-1 (b - a > 1),
+    in risk order; returns their number."""
+    cdef Py_ssize_t n = risks.shape[0], k = b - a, x, count = 0, i
+    cdef double* pre = <double*> malloc((n + 1) * sizeof(double))
+    cdef Py_ssize_t* ones = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
+    cdef double* G = <double*> malloc((k + 1) * sizeof(double))
+    cdef Py_ssize_t* gback = <Py_ssize_t*> malloc((k + 1) * sizeof(Py_ssize_t))
+    cdef double* dirty = <double*> malloc((n + 1) * (k + 1) * sizeof(double))
+    if not 0 <= a < b <= n or k < 2:
+        raise ValueError("a pool of at least two samples within the risks")
+    try:
+        if pre == NULL or ones == NULL or G == NULL or gback == NULL or dirty == NULL:
+            raise MemoryError()
+        with nogil:
+            _prefix(risks, pre, ones)
+            _dirty_table(pre, ones, a, b, k, dirty)  # this pool's samples only
+            _pool_cost(a, b, pre, ones, dirty, k, se, sp, dilution, G, gback)
+            x = k
+            while x > 0:
+                subs_out[count] = gback[x]
+                count += 1
+                x -= gback[x]
+            for i in range(count // 2):   # read back from the end: restore risk order
+                subs_out[i], subs_out[count - 1 - i] = subs_out[count - 1 - i], subs_out[i]
+    finally:
+        free(pre)
+        free(ones)
+        free(G)
+        free(gback)
+        free(dirty)
+    return count
+
+
+def segments_dp(const double[:, ::1] cost, int kmin, int kmax, Py_ssize_t[::1] sizes_out):
+    """Contiguous pools of n samples (cost[b, k]: the pool of the k samples ending before b,
+    b = 0..n) of at most kmax samples, the largest at least kmin, minimising the summed cost.
+    Writes the pool sizes in order; returns (their number, the cost), (0, inf) if none fits."""
+    cdef Py_ssize_t n = cost.shape[0] - 1, a, b, k
+    cdef int f, nf
+    cdef Py_ssize_t count = 0, i
+    cdef double c, cand, total
+    cdef double* F = <double*> malloc(2 * (n + 1) * sizeof(double))
+    cdef Py_ssize_t* back = <Py_ssize_t*> malloc(2 * (n + 1) * sizeof(Py_ssize_t))
+    cdef int* backf = <int*> malloc(2 * (n + 1) * sizeof(int))
+    if kmax >= cost.shape[1]:
+        raise ValueError("kmax beyond the cost table")
+    try:
+        if F == NULL or back == NULL or backf == NULL:
+            raise MemoryError()
+        with nogil:
+            F[0] = 0.0
+            F[1] = INFINITY
+            for b in range(1, n + 1):
+                F[2 * b] = INFINITY
+                F[2 * b + 1] = INFINITY
+                for k in range(1, min(kmax, b) + 1):
+                    a = b - k
+                    c = cost[b, k]
+                    for f in range(2):
+                        if F[2 * a + f] == INFINITY:
+                            continue
+                        nf = 1 if (f == 1 or k >= kmin) else 0
+                        cand = F[2 * a + f] + c
+                        if cand < F[2 * b + nf]:
+                            F[2 * b + nf] = cand
+                            back[2 * b + nf] = a
+                            backf[2 * b + nf] = f
+            total = F[2 * n + 1]
+            if total != INFINITY:
+                b = n
+                f = 1
+                while b > 0:
+                    a = back[2 * b + f]
+                    sizes_out[count] = b - a
+                    count += 1
+                    f = backf[2 * b + f]
+                    b = a
+                for i in range(count // 2):
+                    sizes_out[i], sizes_out[count - 1 - i] = sizes_out[count - 1 - i], sizes_out[i]
+    finally:
+        free(F)
+        free(back)
+        free(backf)
+    return count, total
+
+
+cdef void _dirty_table(const double* pre, const Py_ssize_t* ones, Py_ssize_t start,
+                       Py_ssize_t n, Py_ssize_t K, double* out) noexcept nogil:
+    """out[lo * (K + 1) + s]: P(samples lo..lo+s-1 hold a positive), s = 1..K,
+    start <= lo, lo + s <= n."""
+    cdef Py_ssize_t lo, s
+    for lo in range(start, n):
+        for s in range(1, min(K, n - lo) + 1):
+            out[lo * (K + 1) + s] = (1.0 if ones[lo + s] > ones[lo]
+                                     else -expm1(pre[lo + s] - pre[lo]))
+
+
+cdef double _pool_cost(Py_ssize_t a, Py_ssize_t b, const double* pre, const Py_ssize_t* ones,
+                       const double* dirty, Py_ssize_t K, const double[::1] se,
+                       const double[::1] sp, const double[::1] dilution, double* G,
+                       Py_ssize_t* gback) noexcept nogil:
+    """Expected tests of the first-stage pool of samples a..b-1 with its best contiguous
+    sub-pools (G, gback: the programme over its first x samples, left for reading back;
+    dirty: the table of _dirty_table for sizes up to K >= b - a)."""
+    cdef Py_ssize_t k = b - a, x, s, lo
+    cdef double t1, c, cand, D, C, S0, f0 = 1.0 - sp[0], f1 = 1.0 - sp[1], d, S1
+    if k == 1:
+        return 1.0
+    D = dirty[a * (K + 1) + k]
+    C = 0.0 if ones[b] > ones[a] else exp(pre[b] - pre[a])
+    S0 = se[0] * dilution[k]
+    t1 = S0 * D + f0 * C                     # the pool tests positive: its sub-pools run
+    G[0] = 0.0
+    for x in range(1, k + 1):
+        G[x] = INFINITY
+        for s in range(1, min(x, k - 1) + 1):
+            lo = a + x - s
+            c = t1
+            if s > 1:
+                # the pool and the sub-pool test positive: the sub-pool holds a positive, or
+                # only the rest of the pool does, or neither
+                d = dirty[lo * (K + 1) + s]
+                S1 = se[1] * dilution[s]
+                c = t1 + s * (S0 * S1 * d + S0 * f1 * (D - d) + f0 * f1 * C)
+            cand = G[x - s] + c
+            if cand < G[x]:
+                G[x] = cand
+                gback[x] = s
+    return 1.0 + G[k]
