@@ -70,7 +70,11 @@ class Dilution(_In):
     efficiency: float = Field(1.0, gt=0, le=1, description="PCR efficiency")
 
 
-CONFIG_HELP = "'10' (D2), '12:4,4,4' (D3), '8' or '8x12' (arrays: rows x columns), '20,10,5' (ID2)"
+CONFIG_HELP = (
+    "'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), '16:8,8:4,4,4,4:2,2,2,2,2,2,2,2' (D5), "
+    "'h16' (halving, D2-D5), '8' or '8x12' (arrays: rows x columns), '20,10,5' (ID2), "
+    "'12,8:4,4,4,5,3' (ID3)"
+)
 
 
 class EvaluateRequest(_In):
@@ -243,7 +247,7 @@ class OptimizeOut(BaseModel):
     ranking: list[DesignOut]
     configurations_evaluated: int
     search_seconds: float
-    constraints: dict[str, float]
+    constraints: dict[str, bool | int | float]
     algorithms: list[str]
     notes: list[str]
 
@@ -252,7 +256,7 @@ class OptimizeGridOut(BaseModel):
     results: list[OptimizeOut]
 
 
-StageAccuracy = Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=4)]
+StageAccuracy = Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=5)]
 Joint = Annotated[
     list[Fraction],
     Field(
@@ -267,7 +271,7 @@ Joint = Annotated[
 class MultiplexEvaluateRequest(_In):
     """A hierarchical design run with a two-disease (multiplex) assay."""
 
-    algorithm: Literal["IT", "D2", "D3", "D4", "ID2"]
+    algorithm: Literal["IT", "D2", "D3", "D4", "D5", "ID2", "ID3"]
     config: str = Field("", max_length=10_000, description="as for /v1/pooling/evaluate")
     joint: Joint
     se: StageAccuracy = Field(SENSITIVITY, description="both diseases: one value or per stage")
@@ -317,7 +321,7 @@ class MultiplexOptimizeOut(BaseModel):
     ranking: list[MultiplexOut]
     configurations_evaluated: int
     search_seconds: float
-    constraints: dict[str, float]
+    constraints: dict[str, bool | int | float]
     notes: list[str]
 
 

@@ -2,7 +2,7 @@
 
 A manifest turns a batch of samples and a design into the pools the lab will form:
 
-- **Hierarchical designs** (IT, D2, D3, D4, D5, ID2) follow :meth:`labopt.pooling.Design.tree`:
+- **Hierarchical designs** (IT, D2-D5, ID2, ID3) follow :meth:`labopt.pooling.Design.tree`:
   each block of ``design.block_size`` samples gets the design's pools, sub-pools and
   individual tests. ID2 and ID3 sort by individual risk exactly as :func:`labopt.pooling.evaluate`
   does (ascending risks fill the pools in order). When the batch holds several blocks, the

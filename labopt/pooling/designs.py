@@ -146,7 +146,7 @@ class Design:
                     f"first-stage pool size, like 'h16'",
                     "config",
                 )
-            return cls.halving(code, int(size))
+            return cls.halving(code, _whole(size, text))
         fields = text.split(":")
         try:
             groups = [tuple(int(x) for x in f.split(",")) if f else () for f in fields]
@@ -188,6 +188,11 @@ class Design:
         code = check_algorithm(algorithm)
         if code not in ("D2", *NESTED):
             raise InputError(f"algorithm: halving takes D2, D3, D4 or D5, not {code}", "config")
+        if isinstance(size, bool) or not isinstance(size, int | np.integer):
+            raise InputError(
+                f"config: halving needs a whole first-stage size, not {size!r}", "config"
+            )
+        size = int(size)
         if code == "D2":
             return cls(code, size).validated()
         levels: list[list[int]] = [[] for _ in range(NOMINAL_STAGES[code] - 2)]
@@ -210,8 +215,13 @@ class Design:
                 f"columns like '8x12' (8 rows of 12 samples) or one side like '8' (8 x 8)",
                 "config",
             )
-        rows = int(sides[0])
-        columns = int(sides[-1])
+        rows, columns = (_whole(side, text) for side in (sides[0], sides[-1]))
+        if not (2 <= rows <= MAX_ARRAY_SIDE and 2 <= columns <= MAX_ARRAY_SIDE):
+            raise InputError(
+                f"config {_shown(text)}: array {rows}x{columns} is out of range; its rows and its "
+                f"columns must each be between 2 and {MAX_ARRAY_SIDE}",
+                "config",
+            )
         return cls(code, rows, columns=columns).validated()
 
     def validated(self) -> Design:
@@ -219,6 +229,13 @@ class Design:
         a, cfg = self.algorithm, self.config
         if self.columns and a not in ARRAYS:
             raise InputError(f"config {cfg!r}: only arrays have columns", "config")
+        levels = {"D3": 1, "D4": 2, "D5": 3, "ID3": 2}.get(a, 1 if a == "ID2" else 0)
+        given = [bool(self.stage2), bool(self.stage3), bool(self.stage4)]
+        if any(given[levels:]):
+            raise InputError(
+                f"config {cfg!r}: {a} takes {levels} list(s) of pool sizes, more were given",
+                "config",
+            )
         if any(x < 1 for x in (self.first, *self.stage2, *self.stage3, *self.stage4)):
             raise InputError(f"config {cfg!r}: pool sizes must be positive whole numbers", "config")
         if a == "IT":
@@ -379,7 +396,7 @@ class Design:
         """Expected reactions of ``samples`` samples in whole blocks: each block's first stage
         in full (a partial last pool or array costs its first stage like a full one), plus the
         design's later-stage reactions per sample (``per_sample`` expected reactions per sample
-        in full blocks, minus the first stage's share). For pools (D2, D3, D4, ID2) an upper
+        in full blocks, minus the first stage's share). For pools (D2 to D5, ID2, ID3) an upper
         bound of a partial block's true expectation, as a smaller pool is positive less often;
         for arrays, the full array's rate."""
         if samples <= 0:
@@ -403,6 +420,16 @@ class Design:
         return f"{self.algorithm} {self.config}"
 
     # ------------------------------------------------------------------ pool tree
+    def test_stages(self) -> np.ndarray:
+        """The stage whose assay accuracy each pool of :meth:`tree` is tested with: its own,
+        except that in ID2 and ID3 a first-stage "pool" of one sample is that sample's
+        individual test and takes the individual (last) stage's accuracy, as in binGroup2."""
+        tree = self.tree()
+        if self.algorithm not in INFORMATIVE:
+            return tree.stage
+        single = (tree.size == 1) & (tree.stage == 1)
+        return np.where(single, self.nominal_stages, tree.stage)
+
     def tree(self) -> PoolTree:
         """The pools of one block (hierarchical algorithms only)."""
         if self.algorithm in ARRAYS:
@@ -412,6 +439,24 @@ class Design:
             tree = _build_tree(self)
             object.__setattr__(self, "_tree", tree)
         return tree
+
+
+def _shown(text: str) -> str:
+    """A configuration as an error message quotes it: at most 40 characters."""
+    return repr(text[:40]) + ("..." if len(text) > 40 else "")
+
+
+def _whole(digits: str, text: str) -> int:
+    """ASCII digits as a size, refused by name when longer than any size allowed (before
+    Python's own limit on converting long numbers)."""
+    stripped = digits.lstrip("0") or "0"
+    if len(stripped) > len(str(MAX_BLOCK)):
+        raise InputError(
+            f"config {_shown(text)}: a size of "
+            f"{len(stripped):,} digits is out of range (at most {MAX_BLOCK:,} samples)",
+            "config",
+        )
+    return int(stripped)
 
 
 def _build_tree(d: Design) -> PoolTree:

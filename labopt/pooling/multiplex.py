@@ -7,7 +7,7 @@ A pool tests positive for disease k with probability Se_k,s when it holds a samp
 A pool positive for either disease has its sub-pools (or samples) tested at the next stage;
 a sample is called positive for disease k when its own, final test is positive for k.
 
-The pools of one hierarchical block (IT, D2, D3, D4, ID2) follow :meth:`Design.tree`. The
+The pools of one hierarchical block (IT, D2-D5, ID2, ID3) follow :meth:`Design.tree`. The
 probability that a pool and every pool above it test positive is computed from the states of
 the disjoint parts a chain of nested pools splits into: the innermost pool, then what each
 pool adds to the pool inside it (a pool's state is the "or" of its parts'), so samples may
@@ -180,8 +180,9 @@ class _Block:
 
     def __init__(self, design: Design, joint: np.ndarray, se: np.ndarray, sp: np.ndarray):
         self.tree = design.tree()
+        self.stage = design.test_stages()  # the accuracy each pool is tested with
         self.joint, self.se, self.sp = joint, se, sp
-        self.positive = {s: _positive(se, sp, s) for s in set(self.tree.stage.tolist())}
+        self.positive = {s: _positive(se, sp, s) for s in set(self.stage.tolist())}
         # samples alike: a pool's answers depend only on the sizes and stages along its chain,
         # so a block of thousands is worked out once per kind of chain
         self.alike = bool(np.all(joint == joint[:, :1]))
@@ -193,7 +194,7 @@ class _Block:
             return None
         t, key = self.tree, list(extra)
         while v >= 0:
-            key.append((int(t.stop[v] - t.start[v]), int(t.stage[v])))
+            key.append((int(t.stop[v] - t.start[v]), int(self.stage[v])))
             v = int(t.parent[v])
         return tuple(key)
 
@@ -205,7 +206,7 @@ class _Block:
         while v >= 0:
             a, b = int(t.start[v]), int(t.stop[v])
             rest = np.concatenate([self.joint[:, a:lo], self.joint[:, hi:b]], axis=1)
-            h = _combine(h, _part_states(rest)) * self.positive[int(t.stage[v])]
+            h = _combine(h, _part_states(rest)) * self.positive[int(self.stage[v])]
             lo, hi, v = a, b, int(t.parent[v])
         return float(h.sum())
 
@@ -228,7 +229,7 @@ class _Block:
         """P(sample i is called positive for ``disease`` | it has it, or not)."""
         t = self.tree
         v = int(t.leaf[i])
-        s = int(t.stage[v]) - 1
+        s = int(self.stage[v]) - 1
         own = self.joint[:, i]
         states = np.array([st[disease] == int(has) for st in STATES])
         weight = np.where(states, own, 0.0)
@@ -262,7 +263,7 @@ def evaluate_multiplex(
 
     Parameters
     ----------
-    design, config : Design, or an algorithm code (IT, D2, D3, D4, ID2) and its configuration.
+    design, config : Design, or an algorithm code (IT, D2-D5, ID2, ID3) and its configuration.
     joint : (p00, p10, p01, p11) of every sample, or a (4, block size) matrix: one column per
         sample of the block, in the order the design's pools take them (ID2: as given; sort
         them by risk first to follow binGroup2's informative ordering).
@@ -277,7 +278,7 @@ def evaluate_multiplex(
     if d.algorithm in ARRAYS:
         raise InputError(
             f"algorithm: {d.algorithm} with a multiplex assay is not available; hierarchical "
-            f"designs (IT, D2, D3, D4, ID2) are",
+            f"designs (IT, D2-D5, ID2, ID3) are",
             "algorithm",
         )
     stages = d.nominal_stages

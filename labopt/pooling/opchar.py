@@ -157,18 +157,12 @@ def stage_accuracy(design: Design, se, sp) -> tuple[tuple[float, ...], tuple[flo
 def pool_accuracy(design: Design, se_v, sp_v, dilution: DilutionModel | None):
     """Se and Sp of every pool of a hierarchical design's tree (dilution applied).
 
-    A pool's accuracy is its stage's, except that in ID2 a "pool" of one sample is an
-    individual test and takes the individual (second-stage) accuracy, as in binGroup2, and in
-    ID3 a first-stage "pool" of one sample likewise takes the third stage's.
+    A pool's accuracy is that of the stage :meth:`Design.test_stages` gives it.
     """
     tree = design.tree()
     size = tree.size
     factors = dilution_factors(dilution, int(size.max()))
-    stage = tree.stage
-    if design.algorithm == "ID2":
-        stage = np.where(size == 1, 2, stage)
-    elif design.algorithm == "ID3":  # a first-stage pool of one: the sample's own test
-        stage = np.where((size == 1) & (stage == 1), 3, stage)
+    stage = design.test_stages()
     se_pool = np.asarray(se_v)[stage - 1] * factors[size]
     sp_pool = np.ascontiguousarray(np.asarray(sp_v)[stage - 1])
     return tree, np.ascontiguousarray(se_pool), sp_pool
@@ -200,14 +194,14 @@ def evaluate(
 
     Parameters
     ----------
-    design, config : Design, or an algorithm code ("IT", "D2", "D3", "D4", "D5", "A2", "A2M", "ID2")
-        and its configuration string ("10", "12:4,4,4", "8", "20,10,5", ...).
+    design, config : Design, or an algorithm code (IT, D2-D5, A2, A2M, ID2, ID3) and its
+        configuration string ("10", "12:4,4,4", "h16", "8x12", "20,10,5", "12,8:4,4,4,5,3").
     prevalence : float or 1-D array in [0, 1]
         Fraction of samples positive; an array evaluates a prevalence grid at once.
     risks : 1-D array in [0, 1], optional
         Individual risks of the samples of one block (length = block size), instead of a
-        prevalence: required in spirit by ID2, allowed for any hierarchical design. ID2 sorts
-        them ascending and fills its pools in that order.
+        prevalence: required in spirit by ID2 and ID3, allowed for any hierarchical design.
+        ID2 and ID3 sort them ascending and fill their pools in that order.
     se, sp : float or sequence
         Assay sensitivity and specificity, one value for all stages or one per stage in
         testing order (binGroup2's convention: arrays are (row/column, individual), A2M

@@ -90,6 +90,10 @@ class SearchConstraints:
         check_int(self.max_stages, "max_stages", 1, MAX_SEARCH_STAGES)
         check_probability(self.min_sensitivity, "min_sensitivity")
         check_probability(self.min_specificity, "min_specificity")
+        if not isinstance(self.square_arrays, bool | np.bool_):
+            raise InputError(
+                f"square_arrays: true or false, not {self.square_arrays!r}", "square_arrays"
+            )
         if self.min_size > self.max_size:
             raise InputError(
                 f"min_size/max_size: min_size {self.min_size} exceeds max_size {self.max_size}",
@@ -204,13 +208,13 @@ def optimize(
     prevalence : float or 1-D array in [0, 1]
         Fraction positive. An array runs one search per value and returns a list.
     risks : 1-D array in [0, 1], optional
-        Individual risks of one batch of samples (informative pooling, ID2); the batch is the
-        block. With risks, "auto" compares ID2 with individual testing.
-    algorithm : "auto" or one of IT, D2, D3, D4, A2, A2M, ID2.
+        Individual risks of one batch of samples (informative pooling, ID2 and ID3); the batch
+        is the block. With risks, "auto" compares ID2 and ID3 with individual testing.
+    algorithm : "auto" or one of IT, D2, D3, D4, D5, A2, A2M, ID2, ID3.
     se, sp : per-stage accuracy as in :func:`evaluate`. A per-stage vector must fit every
         family searched, so "auto" takes scalars only.
     constraints : SearchConstraints, or its fields as keyword arguments
-        (min_size, max_size, max_stages, min_sensitivity, min_specificity).
+        (min_size, max_size, max_stages, min_sensitivity, min_specificity, square_arrays).
     top : int
         Length of the ranked list.
     dilution : DilutionModel, optional
@@ -359,6 +363,8 @@ def _family_candidates(
         if fam == "D5":
             return (*_nested_search(fam, p, imin, imax, se, sp, keep, dilution), notes)
         return (*_hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution), notes)
+    if fam in INFORMATIVE and (cons.min_sensitivity > 0 or cons.min_specificity > 0):
+        notes.append(Note(WORDS, "informative_limits", family=fam))
     if fam == "ID2":
         if cons.max_stages < 2:
             return [], 0, notes

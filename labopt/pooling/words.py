@@ -95,6 +95,9 @@ NOTES = {
         "d4_limits_beyond": "D4 with first-stage pools over {enumerated:,} samples: only each "
         "pool size's design of fewest reactions is tried, and kept if it meets the PSe/PSp "
         "limits; a costlier design of that size that meets them may be missed",
+        "informative_limits": "{family}: for each largest pool only the design of fewest "
+        "reactions is tried, and kept if it meets the PSe/PSp limits; a costlier design that "
+        "meets them may be missed",
         "d5_limits": "D5: only each first-stage pool size's design of fewest reactions is "
         "tried, and kept if it meets the PSe/PSp limits; a costlier design of that size that "
         "meets them may be missed",
@@ -111,6 +114,9 @@ NOTES = {
         "d4_limits_beyond": "D4 với nhóm gộp vòng đầu trên {enumerated:,} mẫu: với mỗi cỡ gộp "
         "chỉ thử cách gộp ít phản ứng nhất, và chỉ giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót "
         "một cách gộp tốn hơn của cỡ đó mà vẫn đạt giới hạn",
+        "informative_limits": "{family}: với mỗi cỡ gộp lớn nhất chỉ thử cách gộp ít phản ứng "
+        "nhất, và chỉ giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót một cách gộp tốn hơn mà vẫn "
+        "đạt giới hạn",
         "d5_limits": "D5: với mỗi cỡ gộp vòng đầu chỉ thử cách gộp ít phản ứng nhất, và chỉ "
         "giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót một cách gộp tốn hơn của cỡ đó mà vẫn đạt "
         "giới hạn",

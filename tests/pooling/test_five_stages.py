@@ -158,3 +158,15 @@ def test_frontier_has_five_rounds():
     by = {(c.stages, c.largest_pool): c.best for c in front.cells}
     assert by[(5, 32)].expected_tests_per_sample <= by[(4, 32)].expected_tests_per_sample
     assert by[(5, 32)].expected_tests_per_sample > front.entropy
+
+
+def test_a_design_given_more_levels_than_it_has_is_refused():
+    with pytest.raises(InputError, match="takes 2 list"):
+        Design("D4", 16, (8, 8), (4, 4, 4, 4), stage4=(2, 2)).validated()
+    with pytest.raises(InputError, match="takes 1 list"):
+        Design("D3", 4, (2, 2), (1, 1)).validated()
+
+
+def test_halving_needs_a_whole_size():
+    with pytest.raises(InputError, match="whole first-stage size"):
+        Design.halving("D5", 16.5)

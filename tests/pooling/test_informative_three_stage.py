@@ -134,3 +134,10 @@ def test_id3_search_limit_is_noted():
     res = optimize(risks=risks, algorithm="ID3", max_size=100, max_stages=3)
     assert res.best.design.largest_pool <= 64
     assert [n.fields["limit"] for n in res.notes] == [64]
+
+
+def test_binding_limits_are_noted_for_informative_searches():
+    r = np.r_[np.full(20, 0.05), np.full(80, 0.005)]
+    for alg in ("ID2", "ID3"):
+        res = optimize(risks=r, algorithm=alg, max_size=32, max_stages=3, min_sensitivity=0.9)
+        assert [n.key for n in res.notes] == ["informative_limits"]

@@ -14,8 +14,8 @@ from labopt.pooling import Design, SearchConstraints, evaluate
 from labopt.pooling.multiplex import STATES, evaluate_multiplex, joint_from_text
 from labopt.pooling.multiplex_search import optimize_multiplex
 
-SE = ((0.90, 0.93, 0.96, 0.97), (0.92, 0.94, 0.95, 0.99))  # disease, stage
-SP = ((0.97, 0.98, 0.99, 0.995), (0.96, 0.975, 0.985, 0.99))
+SE = ((0.90, 0.93, 0.96, 0.97, 0.98), (0.92, 0.94, 0.95, 0.99, 0.97))  # disease, stage
+SP = ((0.97, 0.98, 0.99, 0.995, 0.99), (0.96, 0.975, 0.985, 0.99, 0.995))
 
 
 def accuracy(design: Design, which) -> tuple:
@@ -30,6 +30,11 @@ def enumerate_block(design: Design, joint: np.ndarray, se, sp):
     tree = design.tree()
     n = design.block_size
     se, sp = np.asarray(se), np.asarray(sp)
+    # a pool's accuracy is its stage's; an informative design's first-stage "pool" of one
+    # sample is that sample's individual test, at the last stage's accuracy
+    single = (tree.stop - tree.start == 1) & (tree.stage == 1)
+    informative = design.algorithm in ("ID2", "ID3")
+    acc = np.where(single & informative, design.nominal_stages, tree.stage) - 1
     tests = 0.0
     called = np.zeros((n, 2, 2))  # sample, disease, has: P(called positive and has/has not)
     mass = np.zeros((n, 2, 2))
@@ -43,7 +48,7 @@ def enumerate_block(design: Design, joint: np.ndarray, se, sp):
             truth.append(tuple(int(any(STATES[s][k] for s in members)) for k in range(2)))
         positive, reach = [], []
         for v in range(tree.start.size):
-            st = tree.stage[v] - 1
+            st = acc[v]
             neg = 1.0
             for k in range(2):
                 neg *= (1 - se[k, st]) if truth[v][k] else sp[k, st]
@@ -53,7 +58,7 @@ def enumerate_block(design: Design, joint: np.ndarray, se, sp):
         tests += prob * sum(reach)
         for i in range(n):
             leaf = tree.leaf[i]
-            st = tree.stage[leaf] - 1
+            st = acc[leaf]
             for k in range(2):
                 has = STATES[combo[i]][k]
                 p_pos = se[k, st] if has else 1 - sp[k, st]
@@ -64,7 +69,7 @@ def enumerate_block(design: Design, joint: np.ndarray, se, sp):
 
 JOINTS = [(0.95, 0.02, 0.02, 0.01), (0.7, 0.1, 0.15, 0.05)]
 SMALL = [("IT", "1"), ("D2", "2"), ("D2", "5"), ("D3", "6:3,2,1"), ("D3", "5:3,2")]
-SMALL += [("D4", "7:4,3:2,2,2,1"), ("ID2", "3,2,1")]
+SMALL += [("D4", "7:4,3:2,2,2,1"), ("ID2", "3,2,1"), ("ID3", "1,4:2,2"), ("D5", "h5")]
 
 
 @pytest.mark.parametrize(("algorithm", "config"), SMALL)
@@ -73,7 +78,7 @@ def test_every_state_enumerated_gives_the_same_answer(algorithm, config, joint):
     d = Design.parse(algorithm, config)
     se, sp = accuracy(d, SE), accuracy(d, SP)
     p = np.repeat(np.asarray(joint)[:, None], d.block_size, axis=1)
-    if algorithm == "ID2":  # informative: each sample its own probabilities
+    if algorithm in ("ID2", "ID3"):  # informative: each sample its own probabilities
         p = np.array([[0.9 - 0.05 * i, 0.05 + 0.02 * i, 0.03 + 0.02 * i, 0.02 + 0.01 * i]
                       for i in range(d.block_size)]).T  # fmt: skip
     got = evaluate_multiplex(d, joint=p, se=se[0], sp=sp[0], se2=se[1], sp2=sp[1])

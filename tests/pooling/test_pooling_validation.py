@@ -134,9 +134,12 @@ def test_cli_json_shapes(tmp_path):
     risks.write_text(
         "sample,risk\n" + "".join(f"s{i},{0.2 if i < 3 else 0.004}\n" for i in range(20))
     )
-    r = run_cli("pool", "optimize", "--risks", str(risks), "--json")
+    r = run_cli("pool", "optimize", "--risks", str(risks), "--max-stages", "2", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["best"]["algorithm"] == "ID2"
+    r = run_cli("pool", "optimize", "--risks", str(risks), "--json")  # three rounds: ID3 too
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["best"]["algorithm"] == "ID3"
     bad = tmp_path / "bad.csv"
     bad.write_text("risk\n0.1\nabc\n")
     r = run_cli("pool", "optimize", "--risks", str(bad))

@@ -168,3 +168,24 @@ def test_shapes_searched():
         (6, 16),
         (8, 12),
     ]
+
+
+@pytest.mark.parametrize(
+    "alg, config",
+    [("A2", "9" * 5000), ("A2M", "8x" + "1" * 4400), ("D4", "h" + "7" * 5000), ("A2", "0" * 5000)],
+)
+def test_numbers_too_long_for_any_size_are_refused_by_name(alg, config):
+    with pytest.raises(InputError) as err:
+        Design.parse(alg, config)
+    assert err.value.parameter == "config" and len(str(err.value)) < 300
+
+
+@pytest.mark.parametrize("config", ["8x0", "8x00", "0x8", "1x0"])
+def test_a_side_of_zero_is_refused_not_read_as_square(config):
+    with pytest.raises(InputError, match="out of range"):
+        Design.parse("A2", config)
+
+
+def test_square_arrays_must_be_true_or_false():
+    with pytest.raises(InputError, match="square_arrays"):
+        optimize(0.01, algorithm="A2", square_arrays="no")
