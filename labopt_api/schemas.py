@@ -514,7 +514,7 @@ class PlateIn(_In):
 class SampleIn(_In):
     sample_id: SampleId
     stream: Text | None = None
-    risk: Fraction | None = Field(None, description="individual risk (ID2 designs)")
+    risk: Fraction | None = Field(None, description="individual risk (ID2 and ID3 designs)")
     district: Text | None = None
     address_group: Text | None = Field(
         None, description="field pooling: a tube never mixes address groups"

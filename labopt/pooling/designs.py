@@ -35,6 +35,7 @@ row), ``8`` the 8 x 8 square.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,7 +129,15 @@ class Design:
     def parse(cls, algorithm: str, config: str | int) -> Design:
         """Build a design from its code and configuration string (see module docstring)."""
         code = check_algorithm(algorithm)
-        text = str(config).strip().replace(" ", "")
+        typed = str(config).strip()
+        # spaces may surround the separators, never split a number ("1 2" is not 12)
+        text = re.sub(r"\s*([:,xX×])\s*", r"\1", typed)
+        if re.search(r"\s", text):
+            raise InputError(
+                f"config {_shown(typed)}: a space inside a number; write the sizes with commas "
+                f"and colons, like {_EXAMPLES[code]!r}",
+                "config",
+            )
         if not text:
             if code == "IT":
                 text = "1"
@@ -148,14 +157,14 @@ class Design:
                 )
             return cls.halving(code, _whole(size, text))
         fields = text.split(":")
-        try:
-            groups = [tuple(int(x) for x in f.split(",")) if f else () for f in fields]
-        except ValueError:
+        numbers = [f.split(",") if f else [] for f in fields]
+        if not all(x.isascii() and x.isdigit() for f in numbers for x in f):
             raise InputError(
-                f"config: {text!r} is not a valid {code} configuration; expected whole numbers "
-                f"like {_EXAMPLES[code]!r}",
+                f"config: {_shown(text)} is not a valid {code} configuration; expected whole "
+                f"numbers like {_EXAMPLES[code]!r}",
                 "config",
-            ) from None
+            )
+        groups = [tuple(_whole(x, text) for x in f) for f in numbers]
         shape_ok = {
             "IT": len(groups) == 1 and len(groups[0]) == 1,
             "D2": len(groups) == 1 and len(groups[0]) == 1,
@@ -226,7 +235,15 @@ class Design:
 
     def validated(self) -> Design:
         """Check the configuration; return self or raise ValueError naming the problem."""
-        a, cfg = self.algorithm, self.config
+        a = check_algorithm(self.algorithm)
+        if a != self.algorithm:
+            raise InputError(
+                f"algorithm: write the code {a!r}, not {self.algorithm!r}", "algorithm"
+            )
+        sizes = (self.first, self.columns, *self.stage2, *self.stage3, *self.stage4)
+        if any(isinstance(x, bool) or not isinstance(x, int | np.integer) for x in sizes):
+            raise InputError(f"config: pool sizes must be whole numbers, got {sizes}", "config")
+        cfg = self.config
         if self.columns and a not in ARRAYS:
             raise InputError(f"config {cfg!r}: only arrays have columns", "config")
         levels = {"D3": 1, "D4": 2, "D5": 3, "ID3": 2}.get(a, 1 if a == "ID2" else 0)
@@ -258,6 +275,12 @@ class Design:
                     "config",
                 )
         elif a in INFORMATIVE:
+            if not self.stage2 or self.first != sum(self.stage2):
+                raise InputError(
+                    f"config {cfg!r}: {a}'s block is its pools' samples "
+                    f"({sum(self.stage2)}), not {self.first}",
+                    "config",
+                )
             if not 1 <= self.first <= MAX_BLOCK:
                 raise InputError(
                     f"config {cfg!r}: {a} block must hold 1 to {MAX_BLOCK} samples", "config"

@@ -6,7 +6,7 @@ re-evaluated with :func:`labopt.pooling.evaluate` and ranked by
 
 1. ET (compared to 12 significant digits, so float noise cannot reorder equal designs),
 2. fewer stages (shorter turnaround), 3. smaller largest pool, 4. higher PSe, 5. higher PSp,
-6. algorithm order IT, D2, D3, D4, A2, A2M, ID2, 7. configuration text.
+6. algorithm order IT, D2, D3, D4, D5, A2, A2M, ID2, ID3, 7. configuration text.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any, overload
 
 import numpy as np
@@ -85,15 +86,18 @@ class SearchConstraints:
     square_arrays: bool = False  # n x n arrays only (binGroup2's OTC1 searches no others)
 
     def __post_init__(self) -> None:
-        check_int(self.min_size, "min_size", 1, 10_000)
-        check_int(self.max_size, "max_size", 1, 10_000)
-        check_int(self.max_stages, "max_stages", 1, MAX_SEARCH_STAGES)
-        check_probability(self.min_sensitivity, "min_sensitivity")
-        check_probability(self.min_specificity, "min_specificity")
+        # stored as the checks return them: whole numbers as int, flags as bool
+        fix = partial(object.__setattr__, self)
+        fix("min_size", check_int(self.min_size, "min_size", 1, 10_000))
+        fix("max_size", check_int(self.max_size, "max_size", 1, 10_000))
+        fix("max_stages", check_int(self.max_stages, "max_stages", 1, MAX_SEARCH_STAGES))
+        fix("min_sensitivity", check_probability(self.min_sensitivity, "min_sensitivity"))
+        fix("min_specificity", check_probability(self.min_specificity, "min_specificity"))
         if not isinstance(self.square_arrays, bool | np.bool_):
             raise InputError(
                 f"square_arrays: true or false, not {self.square_arrays!r}", "square_arrays"
             )
+        fix("square_arrays", bool(self.square_arrays))
         if self.min_size > self.max_size:
             raise InputError(
                 f"min_size/max_size: min_size {self.min_size} exceeds max_size {self.max_size}",
@@ -363,7 +367,8 @@ def _family_candidates(
         if fam == "D5":
             return (*_nested_search(fam, p, imin, imax, se, sp, keep, dilution), notes)
         return (*_hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution), notes)
-    if fam in INFORMATIVE and (cons.min_sensitivity > 0 or cons.min_specificity > 0):
+    limits = cons.min_sensitivity > 0 or cons.min_specificity > 0
+    if fam in INFORMATIVE and limits and cons.max_stages >= NOMINAL_STAGES[fam]:
         notes.append(Note(WORDS, "informative_limits", family=fam))
     if fam == "ID2":
         if cons.max_stages < 2:

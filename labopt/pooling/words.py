@@ -90,14 +90,14 @@ NOTES = {
     "en": {
         "search_limit": "{family} searched first-stage pools up to {limit:|sample|samples} "
         "(max_size {max_size} is above the search limit)",
-        "multiplex_no_d4": "four-round (D4) designs are not searched for a two-disease assay: "
-        "the best of IT, D2 and D3",
+        "multiplex_no_d4": "four- and five-round (D4, D5) designs are not searched for a "
+        "two-disease assay: the best of IT, D2 and D3",
         "d4_limits_beyond": "D4 with first-stage pools over {enumerated:,} samples: only each "
         "pool size's design of fewest reactions is tried, and kept if it meets the PSe/PSp "
         "limits; a costlier design of that size that meets them may be missed",
-        "informative_limits": "{family}: for each largest pool only the design of fewest "
-        "reactions is tried, and kept if it meets the PSe/PSp limits; a costlier design that "
-        "meets them may be missed",
+        "informative_limits": "{family}: for each cap on the largest pool only the design of "
+        "fewest reactions is tried, and kept if it meets the PSe/PSp limits; a costlier design "
+        "that meets them may be missed",
         "d5_limits": "D5: only each first-stage pool size's design of fewest reactions is "
         "tried, and kept if it meets the PSe/PSp limits; a costlier design of that size that "
         "meets them may be missed",
@@ -109,14 +109,14 @@ NOTES = {
     "vi": {
         "search_limit": "{family}: chỉ tìm với nhóm gộp vòng đầu tối đa {limit} mẫu (cỡ gộp "
         "lớn nhất {max_size} vượt giới hạn tìm kiếm)",
-        "multiplex_no_d4": "không tìm cách gộp bốn vòng (D4) cho xét nghiệm đa mồi hai bệnh: "
-        "đây là cách tốt nhất trong IT, D2 và D3",
+        "multiplex_no_d4": "không tìm cách gộp bốn, năm vòng (D4, D5) cho xét nghiệm đa mồi "
+        "hai bệnh: đây là cách tốt nhất trong IT, D2 và D3",
         "d4_limits_beyond": "D4 với nhóm gộp vòng đầu trên {enumerated:,} mẫu: với mỗi cỡ gộp "
         "chỉ thử cách gộp ít phản ứng nhất, và chỉ giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót "
         "một cách gộp tốn hơn của cỡ đó mà vẫn đạt giới hạn",
-        "informative_limits": "{family}: với mỗi cỡ gộp lớn nhất chỉ thử cách gộp ít phản ứng "
-        "nhất, và chỉ giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót một cách gộp tốn hơn mà vẫn "
-        "đạt giới hạn",
+        "informative_limits": "{family}: với mỗi giới hạn cỡ gộp lớn nhất chỉ thử cách gộp ít "
+        "phản ứng nhất, và chỉ giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót một cách gộp tốn hơn "
+        "mà vẫn đạt giới hạn",
         "d5_limits": "D5: với mỗi cỡ gộp vòng đầu chỉ thử cách gộp ít phản ứng nhất, và chỉ "
         "giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót một cách gộp tốn hơn của cỡ đó mà vẫn đạt "
         "giới hạn",

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from labopt.errors import InputError
 from labopt.pooling import Design, DilutionModel, SearchConstraints, evaluate, optimize, simulate
 
 
@@ -154,3 +155,50 @@ def test_cli_simulate_and_grid():
     assert all(abs(z) < 4 for z in out["z"].values())
     r = run_cli("pool", "evaluate", "-a", "D2", "-c", "8", "-p", "0.01,0.02", "--json")
     assert len(json.loads(r.stdout)["results"]) == 2
+
+
+@pytest.mark.parametrize(
+    "algorithm, config, words",
+    [
+        ("A2", "1 2", "a space inside a number"),
+        ("D2", "1 0", "a space inside a number"),
+        ("ID2", "10 5", "a space inside a number"),
+        ("D3", "1_2:4,4,4", "expected whole numbers"),
+        ("D2", "١٠", "expected whole numbers"),
+        ("D2", "１０", "expected whole numbers"),
+        ("D2", "+10", "expected whole numbers"),
+        ("D3", "12:" + "9" * 4300 + "," + "9" * 4300, "4,300 digits is out of range"),
+    ],
+)
+def test_a_configuration_means_what_was_typed_or_is_refused(algorithm, config, words):
+    with pytest.raises(InputError, match=words) as err:
+        Design.parse(algorithm, config)
+    assert err.value.parameter == "config" and len(str(err.value)) < 300
+
+
+def test_spaces_around_separators_are_allowed():
+    assert Design.parse("D3", " 12: 4, 4, 4 ").config == "12:4,4,4"
+    assert Design.parse("A2M", "8 x 12").config == "8x12"
+
+
+@pytest.mark.parametrize(
+    "design, words",
+    [
+        (Design("ID2", 100, (20, 10, 5)), r"pools' samples \(35\), not 100"),
+        (Design("ID2", 5), r"pools' samples \(0\), not 5"),
+        (Design("ID3", 30, (12, 8), (4, 4, 4, 5, 3)), r"pools' samples \(20\), not 30"),
+        (Design("D2", 10.5), "whole numbers"),
+        (Design("IT", True), "whole numbers"),
+        (Design("d2", 10), "write the code 'D2'"),
+    ],
+)
+def test_a_design_built_by_hand_is_checked_whole(design, words):
+    with pytest.raises(InputError, match=words):
+        design.validated()
+
+
+def test_search_limits_are_kept_as_the_checks_return_them():
+    cons = SearchConstraints(min_size=2.0, max_size=8.0, square_arrays=np.True_)
+    assert (type(cons.min_size), type(cons.max_size), type(cons.square_arrays)) == (int, int, bool)
+    res = optimize(risks=np.linspace(0.001, 0.1, 30), algorithm="ID3", max_size=8.0, max_stages=3)
+    assert res.best.design.largest_pool <= 8
