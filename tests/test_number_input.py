@@ -330,6 +330,10 @@ def test_json_numbers_are_numbers_and_json_text_follows_the_rules():
             "--prevalence: 'abc' in '0.01,abc': expected a number with a decimal point",
         ),
         (["--risks", "0,05*20"], "--risks: '0,05*20': '0,05' reads as the two values 0 and 05"),
+        (["--risks", "0.01*1000000000"], "--risks: more than 10,000 samples"),
+        (["--risks", "0.01*" + "9" * 5000], "--risks: more than 10,000 samples"),
+        (["--risks", "0.01*9000,0.02*1001"], "--risks: more than 10,000 samples"),
+        (["--risks", "0.01*+5"], "--risks: '0.01*+5' is not 'value' or 'value*count'"),
     ],
 )
 def test_pool_options_refuse_decimal_commas_showing_the_users_text(args, message):

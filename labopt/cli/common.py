@@ -26,6 +26,7 @@ from labopt.csvfiles import CsvFileError, decode, separator
 from labopt.errors import InputError
 from labopt.files import MARKER, OutputFolderError, read_marker
 from labopt.numbers import NumberTextError, number_format, parse_date, parse_number
+from labopt.pooling.designs import MAX_BLOCK
 
 # Tables stay readable when piped to a file or a log: no wrapping at 80 columns, unless
 # COLUMNS says how wide the reader's screen is. Errors piped are never wrapped: a log or a
@@ -235,8 +236,18 @@ def parse_risks(text: str) -> list[float]:
     """Individual risks: '0.05*20,0.005*80' (value*count items) or a CSV file with a column
     named 'risk' (or a single unnamed column)."""
     path = Path(text)
-    if path.suffix.lower() in (".csv", ".txt") or path.exists():
-        return _risks_from_file(path)
+    try:
+        is_file = path.suffix.lower() in (".csv", ".txt") or path.exists()
+    except OSError:  # too long for a file name: a list
+        is_file = False
+    if is_file:
+        risks = _risks_from_file(path)
+        if len(risks) > MAX_BLOCK:
+            raise UsageError(
+                f"--risks: {path} holds {len(risks):,} risks; a batch pooled by risk holds at "
+                f"most {MAX_BLOCK:,}"
+            )
+        return risks
     out: list[float] = []
     items = [x.strip() for x in text.split(",")]
     for k in range(1, len(items)):
@@ -250,7 +261,11 @@ def parse_risks(text: str) -> list[float]:
         value, _, count = item.partition("*")
         try:
             v = parse_number(value, number_format("en"), percent=True)
-            n = int(count) if count else 1
+            digits = count.strip()
+            if count and not (digits.isascii() and digits.isdigit()):
+                raise ValueError(count)
+            # a count too long to be a batch is over the bound below, whatever its value
+            n = (int(digits) if len(digits) <= 6 else MAX_BLOCK + 1) if count else 1
         except ValueError:
             raise UsageError(
                 f"--risks: {item!r} is not 'value' or 'value*count' (a decimal "
@@ -258,6 +273,11 @@ def parse_risks(text: str) -> list[float]:
             ) from None
         if n < 1:
             raise UsageError(f"--risks: count in {item!r} must be at least 1")
+        if len(out) + n > MAX_BLOCK:
+            raise UsageError(
+                f"--risks: more than {MAX_BLOCK:,} samples; a batch pooled by risk holds at most "
+                f"{MAX_BLOCK:,}"
+            )
         if not 0 <= v <= 1:
             raise UsageError(
                 f"--risks: {value.strip()!r} in {item!r} is not a risk in [0, 1]"

@@ -639,8 +639,8 @@ def read_manifest(path: str | os.PathLike, data: bytes | None = None) -> Manifes
         problems.raise_if_any()
     duplicated_rows(df["sample_id"], problems, "sample_id", "sample id")
     rows = sheet_rows(len(df))
-    block = parse_numbers(
-        df["block"], problems, "block", low=1, high=1e12, blank_ok=False, what="a whole number"
+    block = parse_numbers(  # blocks are numbered from 1 and hold a sample each at least
+        df["block"], problems, "block", low=1, high=len(df), blank_ok=False, what="a whole number"
     )
     pos = parse_numbers(
         df["position"],

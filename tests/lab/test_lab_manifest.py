@@ -213,6 +213,11 @@ def test_edited_manifest_is_rejected(tmp_path):
     f.to_csv(tmp_path / "m2.csv", index=False)
     with pytest.raises(LabInputError, match="blocks must be numbered"):
         read_manifest(tmp_path / "m2.csv")
+    f = m.to_frame()
+    f.loc[29, "block"] = 10**11  # no memory is taken for the blocks a number implies
+    f.to_csv(tmp_path / "m3.csv", index=False)
+    with pytest.raises(LabInputError, match="column 'block'"):
+        read_manifest(tmp_path / "m3.csv")
 
 
 @pytest.mark.parametrize(
