@@ -72,8 +72,8 @@ class Dilution(_In):
 
 CONFIG_HELP = (
     "'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), '16:8,8:4,4,4,4:2,2,2,2,2,2,2,2' (D5), "
-    "'h16' (halving, D2-D5), '8' or '8x12' (arrays: rows x columns), '20,10,5' (ID2), "
-    "'12,8:4,4,4,5,3' (ID3)"
+    "'h16' (halving, D2-D5), '8' or '8x12' (arrays: rows x columns; IA2 with risks), "
+    "'20,10,5' (ID2), '12,8:4,4,4,5,3' (ID3)"
 )
 
 
@@ -514,7 +514,7 @@ class PlateIn(_In):
 class SampleIn(_In):
     sample_id: SampleId
     stream: Text | None = None
-    risk: Fraction | None = Field(None, description="individual risk (ID2 and ID3 designs)")
+    risk: Fraction | None = Field(None, description="individual risk (ID2, ID3 and IA2 designs)")
     district: Text | None = None
     address_group: Text | None = Field(
         None, description="field pooling: a tube never mixes address groups"

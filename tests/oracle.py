@@ -165,11 +165,13 @@ def _five_stages(first, levels):
 
 
 def array(
-    n: int, p: float, se, sp, master: bool, dilution=lambda k: 1.0, cols: int | None = None
+    n: int, p, se, sp, master: bool, dilution=lambda k: 1.0, cols: int | None = None
 ) -> Exact:
     """A2 (se, sp = row/column, individual) or A2M (master, row/column, individual), n rows
-    of ``cols`` samples (n x n when cols is None)."""
+    of ``cols`` samples (n x n when cols is None); ``p`` one prevalence, or a list of each
+    sample's risk row by row."""
     nr, nc = n, n if cols is None else cols
+    risk = list(p) if isinstance(p, list | tuple) else [p] * (nr * nc)
     if master:
         (se_m, se_rc, se_i), (sp_m, sp_rc, sp_i) = se, sp
         se_m *= dilution(nr * nc)
@@ -180,8 +182,8 @@ def array(
     acc = [0.0] * 7
     for status in itertools.product((0, 1), repeat=N):
         w = 1.0
-        for s in status:
-            w *= p if s else 1 - p
+        for s, ps in zip(status, risk, strict=True):
+            w *= ps if s else 1 - ps
         if w == 0:
             continue
         grid = [status[j * nc : (j + 1) * nc] for j in range(nr)]

@@ -57,7 +57,8 @@ Risks = Annotated[
     str | None,
     typer.Option(
         "--risks",
-        help="individual risks for ID2 and ID3: '0.05*20,0.005*80' or a CSV with a 'risk' column",
+        help="individual risks for ID2, ID3 and IA2: '0.05*20,0.005*80' or a CSV with a 'risk' "
+        "column",
     ),
 ]
 Se = Annotated[str, typer.Option("--se", help="sensitivity: one value, or one per stage")]

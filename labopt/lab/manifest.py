@@ -11,7 +11,9 @@ A manifest turns a batch of samples and a design into the pools the lab will for
   batch that is ``b`` copies of one block's risks gives ``b`` identical blocks.
 - **Arrays** (A2, A2M) fill grids of r rows and c columns (``8x12``; ``8`` is 8 x 8) row by
   row: sample ``i`` of a grid sits in row ``i // c + 1`` and column ``i % c + 1``; A2M adds
-  one master pool per grid.
+  one master pool per grid. IA2 deals the batch's risks to its grids as ID2 deals them to its
+  blocks and places each full grid's samples in the gradient arrangement (the highest risks
+  down the first column, then the next).
 
 Blocks never mix districts or streams (when the batch has those columns), so each first-stage
 pool belongs to one district and stream and tomorrow's prevalence can be estimated from it. In
@@ -375,12 +377,24 @@ def _layout(df: pd.DataFrame, d: Design, field: bool):
         pos_sorted = rank % B
     else:
         block_sorted, pos_sorted = _deal_by_quantile(counts, B)
+    if d.algorithm == "IA2":
+        pos_sorted = _gradient_positions(block_sorted, pos_sorted, d)
     block = np.empty(n, dtype=np.int64)
     position = np.empty(n, dtype=np.int64)
     block[order] = block_sorted
     position[order] = pos_sorted
     layout = np.lexsort((position, block))
     return block, position, layout
+
+
+def _gradient_positions(block: np.ndarray, rank: np.ndarray, d: Design) -> np.ndarray:
+    """IA2: the position (row by row) of each sample of ascending ``rank`` in its block: in a
+    full array the gradient arrangement (the highest risks down the first column, then the
+    next: :func:`labopt.pooling.informative_array.gradient`); a short last array is filled
+    row by row from the highest risk."""
+    size = np.bincount(block)[block]
+    k = size - 1 - rank  # 0 for the block's highest risk
+    return np.where(size == d.block_size, (k % d.rows) * d.cols + k // d.rows, k)
 
 
 def _deal_by_quantile(counts: np.ndarray, B: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ A2    r x c array: rows and columns, then intersections       ``8`` or ``8x12`` 
 A2M   A2 preceded by a master pool of all r x c samples       ``8`` or ``8x12``   3
 ID2   informative Dorfman: pools of sorted individual risks   ``20,10,5``         2
 ID3   informative three-stage: ID2's pools split in sub-pools ``12,8:4,4,4,5,3``  3
+IA2   informative array: A2 with samples placed by risk       ``8x12``            2
 ====  ======================================================  ==================  ======
 
 D4's third field lists, in order, how each second-stage pool of more than one sample splits at
@@ -30,7 +31,8 @@ sub-pools, in order (``12,8:4,4,4,5,3``: the 12 lowest risks in sub-pools of 4, 
 next 8 in 5 and 3); a sub-pool of more than one sample is then tested sample by sample.
 
 An array's ``8x12`` is 8 rows of 12 samples (a 96-well plate's shape; samples fill it row by
-row), ``8`` the 8 x 8 square.
+row), ``8`` the 8 x 8 square. IA2 places them by risk instead: the highest risks fill the first
+column, top to bottom, then the next (binGroup2's gradient arrangement).
 """
 
 from __future__ import annotations
@@ -42,13 +44,14 @@ import numpy as np
 
 from labopt.errors import InputError
 
-ALGORITHMS = ("IT", "D2", "D3", "D4", "D5", "A2", "A2M", "ID2", "ID3")
+ALGORITHMS = ("IT", "D2", "D3", "D4", "D5", "A2", "A2M", "ID2", "ID3", "IA2")
 HIERARCHICAL = ("IT", "D2", "D3", "D4", "D5", "ID2", "ID3")
-INFORMATIVE = ("ID2", "ID3")  # pools of samples sorted by individual risk
+INFORMATIVE = ("ID2", "ID3", "IA2")  # samples placed by individual risk
 NESTED = ("D3", "D4", "D5")  # a first-stage pool split level by level
-ARRAYS = ("A2", "A2M")
+ARRAYS = ("A2", "A2M", "IA2")
 NOMINAL_STAGES = {
-    "IT": 1, "D2": 2, "D3": 3, "D4": 4, "D5": 5, "A2": 2, "A2M": 3, "ID2": 2, "ID3": 3
+    "IT": 1, "D2": 2, "D3": 3, "D4": 4, "D5": 5, "A2": 2, "A2M": 3, "ID2": 2, "ID3": 3,
+    "IA2": 2,
 }  # fmt: skip
 
 MAX_BLOCK = 10_000  # samples in one hierarchical block (evaluation)
@@ -409,7 +412,7 @@ class Design:
         """Reactions of one block's first stage, run whether the block is full or not: one
         pool (D2-D5, A2M's master pool), the block's pools (ID2, ID3), rows and columns (A2)."""
         a = self.algorithm
-        if a == "A2":
+        if a in ("A2", "IA2"):
             return self.rows + self.cols
         if a in INFORMATIVE:
             return len(self.stage2)
@@ -433,7 +436,7 @@ class Design:
         a = self.algorithm
         if a == "A2M":
             return self.rows * self.cols
-        if a == "A2":
+        if a in ("A2", "IA2"):
             return max(self.rows, self.cols)
         if a in INFORMATIVE:
             return max(self.stage2)
@@ -559,6 +562,7 @@ _EXAMPLES = {
     "A2M": "8",
     "ID2": "20,10,5",
     "ID3": "12,8:4,4,4,5,3",
+    "IA2": "8x12",
 }
 _SHAPES = {
     "IT": "just '1'",
@@ -570,4 +574,5 @@ _SHAPES = {
     "D5": "pool size : second-, third- and fourth-stage sizes, each after a colon",
     "ID2": "comma-separated pool sizes",
     "ID3": "comma-separated pool sizes, a colon, then the sub-pool sizes of each pool",
+    "IA2": "rows x columns, or one side for a square",
 }

@@ -27,6 +27,7 @@ from labopt.pooling.assay import (
     per_stage,
 )
 from labopt.pooling.designs import ARRAYS, Design
+from labopt.pooling.informative_array import array_opchar, gradient
 from labopt.pooling.validation import check_probabilities
 
 Number = float | np.ndarray
@@ -231,16 +232,18 @@ def evaluate(
         raise InputError("prevalence/risks: give exactly one of them", "prevalence/risks")
     if risks is not None:
         r = check_probabilities(risks, "risks")
-        if d.algorithm in ARRAYS:
+        if d.algorithm in ("A2", "A2M"):
             raise InputError(
-                f"risks: heterogeneous risks are supported for hierarchical designs only, not "
-                f"{d.algorithm}; give a prevalence",
+                f"risks: {d.algorithm} places samples regardless of risk; give a prevalence, "
+                f"or use IA2 (an array placed by risk)",
                 "risks",
             )
         if r.size != d.block_size and d.algorithm != "IT":
             raise InputError(
                 f"risks: {d} pools {d.block_size} samples per block; got {r.size} risks", "risks"
             )
+        if d.algorithm == "IA2":
+            return _evaluate_array_risks(d, r, se_v, sp_v, dilution)
         return _evaluate_risks(d, np.sort(r), se_v, sp_v, dilution)
     scalar = np.ndim(prevalence) == 0
     p = check_probabilities(prevalence, "prevalence")
@@ -345,8 +348,22 @@ def individual_opchar(d: Design, risks: np.ndarray, se_v, sp_v, dilution):
     return et, pse, fpr
 
 
+def _evaluate_array_risks(d, r, se_v, sp_v, dilution) -> OperatingCharacteristics:
+    """IA2: the risks in the gradient arrangement, every sample its own probability."""
+    _, (se_row, se_col, sp_rc), (se_i, sp_i) = array_accuracy(d, se_v, sp_v, dilution)
+    p = gradient(r, d.rows, d.cols)
+    et, pse, fpr = array_opchar(p, se_row, se_col, sp_rc, se_i, sp_i)
+    return _summarise_risks(d, se_v, sp_v, dilution, p.ravel(), et, pse.ravel(), fpr.ravel())
+
+
 def _evaluate_risks(d, r, se_v, sp_v, dilution) -> OperatingCharacteristics:
     et, pse, fpr = individual_opchar(d, r, se_v, sp_v, dilution)
+    return _summarise_risks(d, se_v, sp_v, dilution, r, et, pse, fpr)
+
+
+def _summarise_risks(d, se_v, sp_v, dilution, r, et, pse, fpr) -> OperatingCharacteristics:
+    """Overall characteristics from each sample's risk, PSe and 1 - PSp (prevalence-weighted)
+    and the block's expected tests ``et``."""
     neg = 1.0 - r
     fp = np.where(neg > 0, neg * np.nan_to_num(fpr), 0.0)  # p == 1: cannot be negative
     tp = r * pse

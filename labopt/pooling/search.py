@@ -67,6 +67,7 @@ FAMILY_NOTES = {
     "A2M": "every r x c array, r <= c <= 100 (largest pool: the r*c master pool)",
     "ID2": "contiguous pools of the sorted risks, by dynamic programming, for every cap on the "
     "pool size",
+    "IA2": "every r x c array, r <= c, that holds the batch (largest pool: a row of c)",
     "ID3": "contiguous pools of the sorted risks, each split into contiguous sub-pools, by "
     "dynamic programming over the pools and, within each, over its sub-pools, for every cap on "
     "the pool size up to 64",
@@ -368,8 +369,16 @@ def _family_candidates(
             return (*_nested_search(fam, p, imin, imax, se, sp, keep, dilution), notes)
         return (*_hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution), notes)
     limits = cons.min_sensitivity > 0 or cons.min_specificity > 0
-    if fam in INFORMATIVE and limits and cons.max_stages >= NOMINAL_STAGES[fam]:
+    if fam in ("ID2", "ID3") and limits and cons.max_stages >= NOMINAL_STAGES[fam]:
         notes.append(Note(WORDS, "informative_limits", family=fam))
+    if fam == "IA2":
+        if cons.max_stages < 2 or risks is None:
+            return [], 0, notes
+        rows, cols = array_shapes("A2", cons.min_size, cons.max_size)
+        whole = rows * cols == risks.size  # the batch is one array
+        pairs = zip(rows[whole].tolist(), cols[whole].tolist(), strict=True)
+        designs = [Design(fam, r, columns=c) for r, c in pairs]
+        return designs, len(designs), notes
     if fam == "ID2":
         if cons.max_stages < 2:
             return [], 0, notes

@@ -73,7 +73,7 @@ def _largest_pool(algorithm: str, config: str) -> int:
     if algorithm == "A2M":
         rows, cols = _array_sides(head)
         return rows * cols
-    if algorithm == "A2":
+    if algorithm in ("A2", "IA2"):
         return max(_array_sides(head))
     if algorithm in ("ID2", "ID3"):
         return max(int(x) for x in head.split(","))
@@ -90,9 +90,9 @@ def _block(algorithm: str, config: str) -> tuple[int, int]:
     if algorithm in ("ID2", "ID3"):
         pools = [int(x) for x in head.split(",")]
         return sum(pools), len(pools)
-    if algorithm in ("A2", "A2M"):
+    if algorithm in ("A2", "A2M", "IA2"):
         rows, cols = _array_sides(head)
-        return rows * cols, (rows + cols if algorithm == "A2" else 1)
+        return rows * cols, (1 if algorithm == "A2M" else rows + cols)
     return int(head), 1
 
 

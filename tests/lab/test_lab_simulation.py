@@ -32,6 +32,7 @@ CASES = [
     ("A2M", "4x6"),
     ("ID2", "10,6,3,1"),
     ("ID3", "10,6,3,1:5,5,3,3,2,1"),
+    ("IA2", "4x5"),
 ]
 P = 0.02
 
@@ -48,14 +49,14 @@ def ratio_z(y_block, x_block, expected):
 def lab_day(algorithm, config, samples, seed, se=1.0, sp=1.0, invalid_rate=0.0):
     """Truth, manifest and the finished batch for one simulated day."""
     rng = np.random.default_rng(seed)
-    if algorithm in ("ID2", "ID3"):
+    if algorithm in ("ID2", "ID3", "IA2"):
         blocks = -(-samples // ID2_RISKS.size)
         risk = np.tile(ID2_RISKS, blocks)
         df = pd.DataFrame({"sample_id": np.arange(risk.size).astype(str), "risk": risk})
     else:
         df = pd.DataFrame({"sample_id": np.arange(samples).astype(str)})
     m = make_manifest(df, algorithm, config)
-    if algorithm in ("ID2", "ID3"):
+    if algorithm in ("ID2", "ID3", "IA2"):
         truth = rng.random(m.n_samples) < m.samples["risk"].to_numpy()
     else:
         truth = rng.random(m.n_samples) < P
@@ -64,7 +65,7 @@ def lab_day(algorithm, config, samples, seed, se=1.0, sp=1.0, invalid_rate=0.0):
 
 
 def analytic(algorithm, config, se, sp):
-    kw = {"risks": ID2_RISKS} if algorithm in ("ID2", "ID3") else {"prevalence": P}
+    kw = {"risks": ID2_RISKS} if algorithm in ("ID2", "ID3", "IA2") else {"prevalence": P}
     return evaluate(algorithm, config, se=se, sp=sp, **kw)
 
 
@@ -193,6 +194,7 @@ def test_simulated_lab_uses_the_engines_accuracy_per_pool():
             ("A2", "3x5"),
             ("A2M", "4"),
             ("A2M", "2x6"),
+            ("IA2", "3x4"),
             ("ID2", "4,2,1"),
         ]
     ),

@@ -60,7 +60,7 @@ def test_risk_vector_errors():
         evaluate("ID2", "2,1", risks=[0.1, 0.2, float("nan")])
     with pytest.raises(ValueError, match=r"ID2 .* pools 3 samples per block; got 2 risks"):
         evaluate("ID2", "2,1", risks=[0.1, 0.2])
-    with pytest.raises(ValueError, match="hierarchical designs only"):
+    with pytest.raises(ValueError, match="A2 places samples regardless of risk"):
         evaluate("A2", "3", risks=[0.1] * 9)
     with pytest.raises(ValueError, match=r"ID2 .* needs the individual risks"):
         optimize(0.01, algorithm="ID2")
