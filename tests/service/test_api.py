@@ -78,7 +78,7 @@ def test_pooling_endpoints_match_the_library(service):
         (
             {"algorithm": "XX", "config": "10", "prevalence": 0.1},
             ["body", "algorithm"],
-            "'IT', 'D2', 'D3', 'D4', 'D5', 'A2', 'A2M', 'ID2' or 'ID3'",
+            "'IT', 'D2', 'D3', 'D4', 'D5', 'A2', 'A2M', 'ID2', 'ID3' or 'IA2'",
         ),
         (
             {"algorithm": "D2", "config": "10", "prevalence": 0.01, "se": 0.4, "sp": 0.5},
