@@ -8,7 +8,21 @@ small blocks (N <= 12, arrays up to 3 x 3 or 2 x 4).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
+
+
+def assert_agrees(got, want: Exact, rel: float = 1e-10) -> None:
+    """labopt's operating characteristics ``got`` equal the enumeration's ``want``: ET, PSe,
+    PSp, PPV and NPV to ``rel`` (relative)."""
+    for name, a, b in [
+        ("ET", got.expected_tests_per_sample, want.et),
+        ("PSe", got.sensitivity, want.pse),
+        ("PSp", got.specificity, want.psp),
+        ("PPV", got.ppv, want.ppv),
+        ("NPV", got.npv, want.npv),
+    ]:
+        assert math.isclose(a, b, rel_tol=rel, abs_tol=1e-15), (name, a, b)
 
 
 @dataclass
