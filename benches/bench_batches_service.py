@@ -43,7 +43,7 @@ def service(tmp_path_factory):
 AREA = "Service"
 # floors: reference time / service time must stay above these (about half the measured ratios)
 FLOOR_BATCH_CREATE = 0.08
-FLOOR_RESULTS_UPLOAD = 0.5
+FLOOR_RESULTS_UPLOAD = 0.3
 
 
 def reference_seconds() -> float:

@@ -42,8 +42,8 @@ def surge_day(n: int, seed: int = 0) -> pd.DataFrame:
 AREA = "Lab work"
 REFERENCE = "pandas reference"
 # floors: reference time / labopt time must stay above these (about half the measured ratios)
-FLOOR_SURGE_MANIFEST = 0.8
-FLOOR_DECODE = 1.8
+FLOOR_SURGE_MANIFEST = 0.5
+FLOOR_DECODE = 0.9
 
 
 def pandas_reference(samples: pd.DataFrame) -> pd.DataFrame:

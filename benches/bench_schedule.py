@@ -37,7 +37,7 @@ FLOOR_NATIONAL_VS_GREEDY = 0.1  # plan + check of the national week against its 
 FLOOR_COLUMN_GENERATION = 2.0  # whole-LP HiGHS against column generation
 FLOOR_COLUMNS_VS_RELAXED_FLOW = 0.14  # its relaxed flow alone against column generation
 FLOOR_SIMPLEX_VS_ORTOOLS = 1.5  # OR-Tools' min-cost flow against labopt's network simplex
-FLOOR_NETWORK_VS_LP = 2.5  # the whole LP against the min-cost flow, same network
+FLOOR_NETWORK_VS_LP = 1.6  # the whole LP against the min-cost flow, same network
 # the national week without shipments against the same week with a store and inter-lab routes
 FLOOR_SUPPLY_VS_NONE = 0.4
 

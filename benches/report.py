@@ -111,9 +111,9 @@ def render(run: dict[str, Any], note: str = "") -> str:
         "",
         "Each gate times labopt and a baseline in the same run and fails the run when",
         "baseline time / labopt time falls below its floor (the floors are set in the",
-        "benches' modules at about half the ratios measured on the 2-core development",
-        "machine, for a loaded CI machine). Absolute times are recorded, never asserted: they",
-        "follow the machine's load.",
+        "benches' modules at about half the lowest ratio recorded in this file's history",
+        "on 2-core machines, loaded CI runs included). Absolute times are recorded, never",
+        "asserted: they follow the machine's load.",
         "",
     ]
     records = run["records"]
