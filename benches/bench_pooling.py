@@ -236,9 +236,9 @@ FLOOR_MULTIPLEX_SEARCH = 5.0  # the tabulated search against evaluating every de
 
 
 def test_ratio_multiplex_search_against_every_design_in_turn():
-    """The two-disease search (IT, D2, D3 to pools of 12; tables of each part, every partition
-    scored at once) against evaluating every one of those designs with evaluate_multiplex:
-    the same best design, found far quicker."""
+    """The two-disease search (IT, D2, D3, A2, A2M to pools of 12; tables of each part, every
+    partition and every array shape scored at once) against evaluating every one of those
+    designs with evaluate_multiplex: the same best design, found far quicker."""
     from labopt.pooling import Design, SearchConstraints, evaluate_multiplex
     from labopt.pooling.multiplex_search import optimize_multiplex
 
@@ -248,6 +248,11 @@ def test_ratio_multiplex_search_against_every_design_in_turn():
         for parts in nb._partitions(pool, pool - 1):
             if parts[0] > 1:
                 designs.append(Design.parse("D3", f"{pool}:{','.join(map(str, parts))}"))
+    for rows in range(2, 13):
+        for cols in range(rows, 13):
+            designs.append(Design.parse("A2", f"{rows}x{cols}"))
+            if rows * cols <= 12:
+                designs.append(Design.parse("A2M", f"{rows}x{cols}"))
 
     def every_design():
         return min(designs, key=lambda d: evaluate_multiplex(d, joint=joint)
@@ -258,7 +263,7 @@ def test_ratio_multiplex_search_against_every_design_in_turn():
 
     gate_ratio(
         AREA,
-        "two-disease search, IT/D2/D3 to pools of 12",
+        "two-disease search, IT/D2/D3/A2/A2M to pools of 12",
         "every design evaluated in turn",
         every_design,
         search,

@@ -269,9 +269,9 @@ Joint = Annotated[
 
 
 class MultiplexEvaluateRequest(_In):
-    """A hierarchical design run with a two-disease (multiplex) assay."""
+    """A hierarchical design or an array run with a two-disease (multiplex) assay."""
 
-    algorithm: Literal["IT", "D2", "D3", "D4", "D5", "ID2", "ID3"]
+    algorithm: Literal["IT", "D2", "D3", "D4", "D5", "ID2", "ID3", "A2", "A2M"]
     config: str = Field("", max_length=10_000, description="as for /v1/pooling/evaluate")
     joint: Joint
     se: StageAccuracy = Field(SENSITIVITY, description="both diseases: one value or per stage")
@@ -300,8 +300,8 @@ class MultiplexOut(BaseModel):
 
 
 class MultiplexOptimizeRequest(_In):
-    """The IT, D2 and D3 designs with the fewest reactions per sample for a two-disease assay;
-    the limits hold for each disease."""
+    """The IT, D2, D3, A2 and A2M designs with the fewest reactions per sample for a
+    two-disease assay; the limits hold for each disease."""
 
     joint: Joint
     se: StageAccuracy = SENSITIVITY
@@ -313,6 +313,7 @@ class MultiplexOptimizeRequest(_In):
     max_stages: int = Field(SEARCH_STAGES, ge=1, le=4)
     min_sensitivity: Fraction = 0.0
     min_specificity: Fraction = 0.0
+    square_arrays: bool = Field(False, description="search n x n arrays only (as binGroup2)")
     top: int = Field(10, ge=1, le=100)
 
 

@@ -232,3 +232,69 @@ def array(
                         called[j * nc + k] += q * (se_i if grid[j][k] else 1 - sp_i)
         _add(acc, w, tests, status, called)
     return _summary(N, acc)
+
+
+# ------------------------------------------------------------------ two-disease arrays
+def multiplex_array(rows: int, cols: int, joint, se, sp, master: bool) -> dict:
+    """A2 or A2M with a two-disease assay (Hou et al.'s AT and ATM), every state of every
+    sample enumerated. ``joint``: (p00, p10, p01, p11); ``se``/``sp``: [stage][disease], the
+    stages as labopt's (A2M: master, rows and columns, individual). Returns ET per sample and
+    each disease's PSe and PSp (lists of two)."""
+    if master:
+        (se_m, se_rc, se_i), (sp_m, sp_rc, sp_i) = se, sp
+    else:
+        (se_rc, se_i), (sp_rc, sp_i) = se, sp
+    n = rows * cols
+    tests_total = 0.0
+    called = [[0.0, 0.0], [0.0, 0.0]]  # [disease][truth]: sum of w * P(called positive)
+    mass = [[0.0, 0.0], [0.0, 0.0]]  # [disease][truth]: sum of w * samples
+    for status in itertools.product(range(4), repeat=n):
+        w = 1.0
+        for s in status:
+            w *= joint[s]
+        if w == 0:
+            continue
+        has = [[(s >> d) & 1 for s in status] for d in range(2)]
+        go = 1.0
+        tests = 0.0
+        if master:
+            tests += 1.0
+            neg = 1.0
+            for d in range(2):
+                neg *= 1 - se_m[d] if any(has[d]) else sp_m[d]
+            go = 1.0 - neg
+        tests += go * (rows + cols)
+        # per disease: P(the cell has a reason to be tested on its own, from that disease)
+        reason = [[0.0] * n for _ in range(2)]
+        for d in range(2):
+            grid = [has[d][i * cols : (i + 1) * cols] for i in range(rows)]
+            lines = [any(grid[i]) for i in range(rows)]
+            lines += [any(grid[i][j] for i in range(rows)) for j in range(cols)]
+            for outcome in itertools.product((0, 1), repeat=rows + cols):
+                q = 1.0
+                for dirty, o in zip(lines, outcome, strict=True):
+                    pos = se_rc[d] if dirty else 1 - sp_rc[d]
+                    q *= pos if o else 1 - pos
+                r_out, c_out = outcome[:rows], outcome[rows:]
+                for i in range(rows):
+                    for j in range(cols):
+                        both = r_out[i] and c_out[j]
+                        row_only = r_out[i] and not any(c_out)
+                        col_only = c_out[j] and not any(r_out)
+                        if both or row_only or col_only:
+                            reason[d][i * cols + j] += q
+        for c in range(n):
+            # the diseases' test results are independent given the states
+            tested = go * (1 - (1 - reason[0][c]) * (1 - reason[1][c]))
+            tests += tested
+            for d in range(2):
+                t = has[d][c]
+                pos = se_i[d] if t else 1 - sp_i[d]
+                called[d][t] += w * tested * pos
+                mass[d][t] += w
+        tests_total += w * tests
+    return {
+        "et": tests_total / n,
+        "pse": [called[d][1] / mass[d][1] if mass[d][1] else float("nan") for d in range(2)],
+        "psp": [1 - called[d][0] / mass[d][0] if mass[d][0] else float("nan") for d in range(2)],
+    }

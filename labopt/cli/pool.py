@@ -310,7 +310,8 @@ def optimize_cmd(
     lang: Lang = "en",
 ) -> None:
     """Lowest-cost designs (fewest reactions per sample) under the lab's limits; with
-    --joint, for a two-disease assay (IT, D2, D3; the limits hold for each disease)."""
+    --joint, for a two-disease assay (IT, D2, D3, A2, A2M; the limits hold for each
+    disease)."""
     check_lang(lang)
     cons = SearchConstraints(
         min_size=min_size,
@@ -328,7 +329,9 @@ def optimize_cmd(
                 "joint",
             )
         if algorithm.lower() != "auto":
-            raise InputError("--joint: the search covers IT, D2 and D3; leave out -a", "joint")
+            raise InputError(
+                "--joint: the search covers IT, D2, D3, A2 and A2M; leave out -a", "joint"
+            )
         _multiplex_search(joint, (se, se2), (sp, sp2), cons, top, json, lang)
         return
     if se2 is not None or sp2 is not None:

@@ -14,7 +14,8 @@ pool adds to the pool inside it (a pool's state is the "or" of its parts'), so s
 have different joint probabilities (informative designs). This is the model of binGroup2's
 ``opChar2`` for hierarchical algorithms (Bilder, Tebbs and McMahan 2019); the tests hold it to
 binGroup2's values, to an enumeration of every state of small blocks, and to a simulation.
-Array designs with a multiplex assay (Hou et al. 2019) are not covered.
+Arrays (A2, A2M, r x c, every sample alike) follow Hou et al.'s algorithm: see
+:mod:`labopt.pooling.multiplex_array`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import numpy as np
 
 from labopt.errors import InputError
 from labopt.pooling.assay import SENSITIVITY, SPECIFICITY, check_informative, per_stage
-from labopt.pooling.designs import ARRAYS, Design
+from labopt.pooling.designs import Design
+from labopt.pooling.multiplex_array import array_costs, called_positive
 from labopt.pooling.validation import check_probabilities
 
 DISEASES = 2
@@ -263,10 +265,12 @@ def evaluate_multiplex(
 
     Parameters
     ----------
-    design, config : Design, or an algorithm code (IT, D2-D5, ID2, ID3) and its configuration.
+    design, config : Design, or an algorithm code (IT, D2-D5, ID2, ID3, A2, A2M) and its
+        configuration (arrays: ``n`` or ``RxC``).
     joint : (p00, p10, p01, p11) of every sample, or a (4, block size) matrix: one column per
         sample of the block, in the order the design's pools take them (ID2: as given; sort
-        them by risk first to follow binGroup2's informative ordering).
+        them by risk first to follow binGroup2's informative ordering). Arrays: every sample
+        alike.
     se, sp : one value for every stage, or one per stage in testing order: both diseases'.
     se2, sp2 : disease 2's, when it differs (the same forms).
 
@@ -275,10 +279,10 @@ def evaluate_multiplex(
     MultiplexCharacteristics
     """
     d = design if isinstance(design, Design) else Design.parse(design, config or "")
-    if d.algorithm in ARRAYS:
+    if d.algorithm == "IA2":
         raise InputError(
-            f"algorithm: {d.algorithm} with a multiplex assay is not available; hierarchical "
-            f"designs (IT, D2-D5, ID2, ID3) are",
+            "algorithm: IA2 with a multiplex assay is not available (it places samples by "
+            "individual risk); A2, A2M and the hierarchical designs (IT, D2-D5, ID2, ID3) are",
             "algorithm",
         )
     stages = d.nominal_stages
@@ -287,6 +291,8 @@ def evaluate_multiplex(
     check_accuracy(se_m, sp_m)
     n = d.block_size
     p = check_joint(joint)
+    if d.algorithm in ("A2", "A2M"):
+        return _array(d, p, se_m, sp_m)
     if p.ndim == 1:
         p = np.repeat(p[:, None], n, axis=1)
     elif p.shape[1] != n:
@@ -322,6 +328,38 @@ def evaluate_multiplex(
         stages=d.stages,
         se=se_m,
         sp=sp_m,
+    )
+
+
+def _array(d: Design, p: np.ndarray, se: np.ndarray, sp: np.ndarray):
+    """An A2 or A2M array's characteristics (every sample alike)."""
+    if p.ndim == 2:
+        if p.shape[1] != d.block_size or not np.all(p == p[:, :1]):
+            raise InputError(
+                f"joint: {d.algorithm} takes every sample alike: one sample's four "
+                f"probabilities, or {d.block_size} equal columns",
+                "joint",
+            )
+        p = p[:, 0]
+    et, tested = array_costs(d.algorithm, p, d.rows, d.cols, se, sp)
+    pse, psp = called_positive(p, tested, se[:, -1], sp[:, -1])
+    prev = np.array([p[1] + p[3], p[2] + p[3]])
+    one = np.full((1, DISEASES, 4), np.nan)
+    one[0, :, 0], one[0, :, 1] = pse[0], psp[0]
+    overall = _overall(one, prev[:, None])
+    return MultiplexCharacteristics(
+        algorithm=d.algorithm,
+        config=d.config,
+        expected_tests_per_sample=float(et[0]),
+        sensitivity=overall[:, 0],
+        specificity=overall[:, 1],
+        ppv=overall[:, 2],
+        npv=overall[:, 3],
+        individual=np.repeat(overall[None], d.block_size, axis=0),
+        prevalence=prev,
+        stages=d.stages,
+        se=se,
+        sp=sp,
     )
 
 

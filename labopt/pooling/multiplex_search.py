@@ -1,4 +1,5 @@
-"""The fewest reactions per sample with a two-disease assay: IT, D2 and D3 searched whole.
+"""The fewest reactions per sample with a two-disease assay: IT, D2, D3, A2 and A2M searched
+whole.
 
 Every sample has the same joint probabilities, so a D3 block's expected tests and the sums
 of its samples' PSe and PSp for each disease add up over its sub-pools: a sub-pool of m
@@ -6,6 +7,8 @@ samples inside a pool of I contributes the same wherever it stands. The search t
 (I, m) once, then scores every partition of every pool size I by adding up its parts, and
 keeps those meeting the limits on each disease's PSe and PSp: exact under the limits. The
 best designs are evaluated again by :func:`labopt.pooling.multiplex.evaluate_multiplex`.
+Arrays: every r x c shape within the largest pool (a row of c samples for A2, the master pool
+of r * c for A2M), scored at once by :mod:`labopt.pooling.multiplex_array`.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from labopt.pooling.multiplex import (
     evaluate_multiplex,
     stage_accuracy,
 )
-from labopt.pooling.search import SearchConstraints
+from labopt.pooling.multiplex_array import array_costs, called_positive
+from labopt.pooling.search import SearchConstraints, array_shapes
 from labopt.pooling.validation import check_int
 
 D3_MAX_POOL = 40  # 215,308 partitions of 3..40 in all: searched whole in well under a second
@@ -161,7 +165,7 @@ def optimize_multiplex(
     constraints: SearchConstraints | None = None,
     top: int = 10,
 ) -> MultiplexSearchResult:
-    """The designs (IT, D2, D3) with the fewest expected reactions per sample for a
+    """The designs (IT, D2, D3, A2, A2M) with the fewest expected reactions per sample for a
     two-disease assay, each disease's overall PSe and PSp at least the constraints' limits.
 
     ``joint``: one sample's (p00, p10, p01, p11); ``se``/``sp`` as for
@@ -233,6 +237,19 @@ def optimize_multiplex(
                 parts = tuple(int(m) for m in flat[starts[i] : ends[i]][::-1])
                 d = Design("D3", pool, parts)
                 scored.append((tests[i] / pool, 3, pool, d.config, d))
+    for fam, stages in (("A2", 2), ("A2M", 3)):
+        if cons.max_stages < stages:
+            continue
+        rows, cols = array_shapes(fam, lo, hi, cons.square_arrays)
+        if rows.size == 0:
+            continue
+        evaluated += rows.size
+        et, tested = array_costs(fam, p, rows, cols, se_m[:, :stages], sp_m[:, :stages])
+        pse, psp = called_positive(p, tested, se_m[:, stages - 1], sp_m[:, stages - 1])
+        keep = np.flatnonzero(meets(np.stack([pse, psp], axis=2)))
+        for i in keep[np.argsort(et[keep], kind="stable")[:top]].tolist():
+            d = Design(fam, int(rows[i]), columns=int(cols[i]))
+            scored.append((float(et[i]), stages, d.largest_pool, d.config, d))
     scored.sort(key=lambda s: (float(f"{s[0]:.12g}"), s[1], s[2], s[3]))
     ranking = [_evaluate(s[4], p, se_m, sp_m) for s in scored[:top]]
     if not ranking:
@@ -240,7 +257,7 @@ def optimize_multiplex(
             Note(
                 WORDS,
                 "infeasible",
-                families="IT/D2/D3",
+                families="IT/D2/D3/A2/A2M",
                 min_size=cons.min_size,
                 max_size=cons.max_size,
                 max_stages=cons.max_stages,

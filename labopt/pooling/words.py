@@ -91,7 +91,7 @@ NOTES = {
         "search_limit": "{family} searched first-stage pools up to {limit:|sample|samples} "
         "(max_size {max_size} is above the search limit)",
         "multiplex_no_d4": "four- and five-round (D4, D5) designs are not searched for a "
-        "two-disease assay: the best of IT, D2 and D3",
+        "two-disease assay: the best of IT, D2, D3, A2 and A2M",
         "d4_limits_beyond": "D4 with first-stage pools over {enumerated:,} samples: only each "
         "pool size's design of fewest reactions is tried, and kept if it meets the PSe/PSp "
         "limits; a costlier design of that size that meets them may be missed",
@@ -110,7 +110,7 @@ NOTES = {
         "search_limit": "{family}: chỉ tìm với nhóm gộp vòng đầu tối đa {limit} mẫu (cỡ gộp "
         "lớn nhất {max_size} vượt giới hạn tìm kiếm)",
         "multiplex_no_d4": "không tìm cách gộp bốn, năm vòng (D4, D5) cho xét nghiệm đa mồi "
-        "hai bệnh: đây là cách tốt nhất trong IT, D2 và D3",
+        "hai bệnh: đây là cách tốt nhất trong IT, D2, D3, A2 và A2M",
         "d4_limits_beyond": "D4 với nhóm gộp vòng đầu trên {enumerated:,} mẫu: với mỗi cỡ gộp "
         "chỉ thử cách gộp ít phản ứng nhất, và chỉ giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót "
         "một cách gộp tốn hơn của cỡ đó mà vẫn đạt giới hạn",

@@ -126,6 +126,7 @@ def optimize_multiplex_design(req: MultiplexOptimizeRequest, _: Caller) -> dict[
         max_stages=req.max_stages,
         min_sensitivity=req.min_sensitivity,
         min_specificity=req.min_specificity,
+        square_arrays=req.square_arrays,
     )
     res = optimize_multiplex(
         req.joint,

@@ -50,9 +50,23 @@ def test_bad_multiplex_options_are_refused_with_their_reason(extra, words):
     refused(run("pool", "evaluate", "-a", "D2", "-c", "10", *extra), *words)
 
 
-def test_an_array_with_a_multiplex_assay_is_refused():
-    r = run("pool", "evaluate", "-a", "A2M", "-c", "8", "--joint", "0.9,0.05,0.03,0.02")
-    refused(r, "A2M with a multiplex assay is not available")
+def test_an_informative_array_with_a_multiplex_assay_is_refused():
+    r = run("pool", "evaluate", "-a", "IA2", "-c", "8", "--joint", "0.9,0.05,0.03,0.02")
+    refused(r, "IA2 with a multiplex assay is not available")
+
+
+def test_a_plate_shaped_array_with_a_multiplex_assay_is_the_librarys():
+    args = ["pool", "evaluate", "-a", "A2M", "-c", "8x12", "--joint", "0.97,0.015,0.01,0.005"]
+    r = run(*args, "--se", "0.97,0.95,0.93", "--sp2", "0.995", "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    lib = evaluate_multiplex("A2M", "8x12", joint=(0.97, 0.015, 0.01, 0.005),
+                             se=(0.97, 0.95, 0.93), sp2=0.995)  # fmt: skip
+    assert got["config"] == "8x12" and got["stages"] == 3
+    assert got["expected_tests_per_sample"] == pytest.approx(lib.expected_tests_per_sample)
+    assert [d["sensitivity"] for d in got["diseases"]] == pytest.approx(list(lib.sensitivity))
+    table = " ".join(run(*args).stdout.split())
+    assert "A2M 8x12" in table
 
 
 def test_the_search_from_the_command_line_is_the_librarys():
@@ -76,7 +90,7 @@ def test_the_search_from_the_command_line_is_the_librarys():
 def test_a_multiplex_search_no_design_meets_exits_1_with_the_reason():
     r = run("pool", "optimize", "--joint", "0.9,0.05,0.03,0.02", "--min-sensitivity", "0.99")
     assert r.exit_code == 1
-    assert "no IT/D2/D3 configuration meets" in " ".join(r.stdout.split())
+    assert "no IT/D2/D3/A2/A2M configuration meets" in " ".join(r.stdout.split())
     refused(run("pool", "optimize", "-a", "D2", "--joint", "0.9,0.05,0.03,0.02"), "-a")
 
 

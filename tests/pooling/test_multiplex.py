@@ -189,9 +189,9 @@ def test_a_bad_joint_probability_is_refused_with_its_reason(joint, words):
     assert words in str(err.value)
 
 
-def test_arrays_and_bad_accuracies_are_refused():
-    with pytest.raises(InputError, match="A2 with a multiplex assay is not available"):
-        evaluate_multiplex("A2", "8", joint=(0.9, 0.05, 0.03, 0.02))
+def test_informative_arrays_and_bad_accuracies_are_refused():
+    with pytest.raises(InputError, match="IA2 with a multiplex assay is not available"):
+        evaluate_multiplex("IA2", "8", joint=(0.9, 0.05, 0.03, 0.02))
     with pytest.raises(InputError, match="disease 2"):
         evaluate_multiplex("D2", "5", joint=(0.9, 0.05, 0.03, 0.02), se2=(0.9, 0.9, 0.9))
     with pytest.raises(InputError, match="disease 2"):  # not informative
@@ -210,6 +210,11 @@ def every_candidate(largest: int):
         for parts in partitions(pool, pool - 1):
             if parts[0] > 1:
                 yield Design.parse("D3", f"{pool}:{','.join(map(str, parts))}")
+    for rows in range(2, largest + 1):
+        for cols in range(rows, largest + 1):
+            yield Design.parse("A2", f"{rows}x{cols}")  # its largest pool: a row of cols
+            if rows * cols <= largest:
+                yield Design.parse("A2M", f"{rows}x{cols}")  # the master pool
 
 
 def partitions(n: int, largest: int):
@@ -227,8 +232,9 @@ def partitions(n: int, largest: int):
      ((0.97, 0.01, 0.015, 0.005), 0.0, 0.9993), ((0.9, 0.05, 0.03, 0.02), 0.95, 0.0)],
 )  # fmt: skip
 def test_the_search_finds_what_trying_every_design_finds(joint, min_se, min_sp):
-    """Every IT, D2 and D3 design up to pools of 9 evaluated one by one: the search's ranking
-    is theirs, with limits on each disease's PSe or PSp that bind (or none meet)."""
+    """Every IT, D2, D3, A2 and A2M design up to pools of 9 evaluated one by one: the
+    search's ranking is theirs, with limits on each disease's PSe or PSp that bind (or none
+    meet)."""
     se = ((0.92, 0.95, 0.97), (0.9, 0.93, 0.96))
     sp = ((0.98, 0.99, 0.995), (0.97, 0.985, 0.99))
     cons = SearchConstraints(max_size=9, max_stages=3, min_sensitivity=min_se,
@@ -248,6 +254,6 @@ def test_the_search_finds_what_trying_every_design_finds(joint, min_se, min_sp):
     assert [oc.expected_tests_per_sample for oc in got.ranking] == pytest.approx(tried[:5])
     assert got.configurations_evaluated == sum(1 for _ in every_candidate(9))
     if not tried:
-        assert got.best is None and "no IT/D2/D3 configuration" in got.notes[0]
+        assert got.best is None and "no IT/D2/D3/A2/A2M configuration" in got.notes[0]
     else:
         assert min(got.best.sensitivity) >= min_se and min(got.best.specificity) >= min_sp

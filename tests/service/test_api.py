@@ -122,6 +122,23 @@ def test_the_multiplex_endpoints_match_the_library(service):
         "/v1/pooling/multiplex/evaluate", headers=h, json={**body, "joint": [0.9, 0.1, 0, 0]}
     )
     assert r.status_code == 200 and r.json()["diseases"][1]["sensitivity"] is None
+    # arrays: a plate-shaped A2M, and the search limited to n x n arrays
+    arr = {"algorithm": "A2M", "config": "8x12", "joint": [0.97, 0.015, 0.01, 0.005]}
+    r = c.post("/v1/pooling/multiplex/evaluate", headers=h, json=arr)
+    assert r.status_code == 200, r.text
+    ref = evaluate_multiplex("A2M", "8x12", joint=(0.97, 0.015, 0.01, 0.005))
+    assert r.json() == json.loads(json.dumps(ref.to_dict()))
+    low = {"joint": [0.99, 0.005, 0.004, 0.001], "max_size": 40, "top": 5}
+    for square in (False, True):
+        r = c.post(
+            "/v1/pooling/multiplex/optimize", headers=h, json={**low, "square_arrays": square}
+        )
+        assert r.status_code == 200, r.text
+        cons = SearchConstraints(max_size=40, square_arrays=square)
+        lib = optimize_multiplex((0.99, 0.005, 0.004, 0.001), constraints=cons, top=5)
+        got = [(d["algorithm"], d["config"]) for d in r.json()["ranking"]]
+        assert got == [(oc.algorithm, oc.config) for oc in lib.ranking]
+        assert any("x" in config for _, config in got) != square
 
 
 @pytest.mark.parametrize(
@@ -129,7 +146,7 @@ def test_the_multiplex_endpoints_match_the_library(service):
     [
         ({"joint": [0.9, 0.05, 0.03, 0.03]}, "add up to 1"),
         ({"joint": [0.9, 0.1, 0.0]}, "at least 4"),
-        ({"joint": [0.9, 0.05, 0.03, 0.02], "algorithm": "A2"}, "Input should be"),
+        ({"joint": [0.9, 0.05, 0.03, 0.02], "algorithm": "IA2"}, "Input should be"),
         ({"joint": [0.9, 0.05, 0.03, 0.02], "se2": [0.9, 0.9, 0.9, 0.9]}, "disease 2"),
     ],
 )
