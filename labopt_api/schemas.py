@@ -256,6 +256,34 @@ class OptimizeGridOut(BaseModel):
     results: list[OptimizeOut]
 
 
+class FrontierRequest(_In):
+    """The fewest reactions per sample for each number of PCR rounds and each largest pool
+    (2, 4, 8, ... and max_size), as `labopt pool frontier`."""
+
+    prevalence: Fraction
+    se: Accuracy = Field(SENSITIVITY, description="one value for every stage")
+    sp: Accuracy = Field(SPECIFICITY, description="one value for every stage")
+    max_stages: int = Field(5, ge=1, le=5)
+    max_size: int = Field(
+        64, ge=1, le=64, description="the largest pool tried (the CLI goes further)"
+    )
+    min_sensitivity: Fraction = 0.0
+    min_specificity: Fraction = 0.0
+
+
+class FrontierCellOut(BaseModel):
+    stages: int
+    largest_pool: int
+    best: DesignOut | None
+
+
+class FrontierOut(BaseModel):
+    prevalence: float
+    entropy_floor: float = Field(description="H(p), bits per sample")
+    cells: list[FrontierCellOut]
+    notes: list[str]
+
+
 StageAccuracy = Accuracy | Annotated[list[Accuracy], Field(min_length=1, max_length=5)]
 Joint = Annotated[
     list[Fraction],

@@ -1,5 +1,5 @@
-"""POST /v1/pooling/evaluate and /optimize: the CLI's `labopt pool` over HTTP; the same for a
-two-disease (multiplex) assay under /v1/pooling/multiplex/."""
+"""POST /v1/pooling/evaluate, /optimize and /frontier: the CLI's `labopt pool` over HTTP; the
+same for a two-disease (multiplex) assay under /v1/pooling/multiplex/."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from labopt.pooling import DilutionModel, SearchConstraints, evaluate, optimize
+from labopt.pooling.frontier import frontier
 from labopt.pooling.multiplex import evaluate_multiplex
 from labopt.pooling.multiplex_search import optimize_multiplex
 from labopt.pooling.opchar import OperatingCharacteristics
@@ -19,6 +20,8 @@ from labopt_api.schemas import (
     DesignOut,
     Dilution,
     EvaluateRequest,
+    FrontierOut,
+    FrontierRequest,
     MultiplexEvaluateRequest,
     MultiplexOptimizeOut,
     MultiplexOptimizeRequest,
@@ -92,6 +95,25 @@ def optimize_design(req: OptimizeRequest, _: Caller) -> dict[str, Any]:
     if isinstance(res, list):
         return {"results": [r.to_dict() for r in res]}
     return res.to_dict()
+
+
+@router.post(
+    "/frontier",
+    response_model=FrontierOut,
+    summary="What one more PCR round or a larger pool buys",
+    operation_id="pooling-frontier",
+)
+def design_frontier(req: FrontierRequest, _: Caller) -> dict[str, Any]:
+    front = frontier(
+        req.prevalence,
+        se=req.se,
+        sp=req.sp,
+        max_stages=req.max_stages,
+        max_size=req.max_size,
+        min_sensitivity=req.min_sensitivity,
+        min_specificity=req.min_specificity,
+    )
+    return front.to_dict()
 
 
 @router.post(

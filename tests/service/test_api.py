@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from labopt.examples import EXAMPLES
 from labopt.pooling import SearchConstraints, evaluate, optimize
+from labopt.pooling.frontier import frontier
 from labopt.scenario import load_scenario, save_xlsx, scenario_to_data
 from labopt_api.main import create_app
 from labopt_api.models import PlanJob, now
@@ -60,6 +61,19 @@ def test_pooling_endpoints_match_the_library(service):
     best = optimize(0.01, max_size=16, max_stages=2).best
     assert r.json()["best"]["config"] == best.config
     assert set(r.json()) >= {"best", "ranking", "configurations_evaluated", "search_seconds"}
+
+
+def test_the_frontier_over_http_is_the_librarys(service):
+    c, h = service.client, service.key("district", "tiny/a")
+    body = {"prevalence": 0.005, "se": 0.99, "sp": 0.99, "max_size": 32}
+    r = c.post("/v1/pooling/frontier", headers=h, json=body)
+    assert r.status_code == 200, r.text
+    ref = frontier(0.005, se=0.99, sp=0.99, max_size=32).to_dict()
+    assert r.json() == json.loads(json.dumps(ref))
+    five = [cell for cell in r.json()["cells"] if cell["stages"] == 5]
+    assert five[-1]["best"]["algorithm"] == "D5"
+    too_big = c.post("/v1/pooling/frontier", headers=h, json={**body, "max_size": 65})
+    assert too_big.status_code == 422 and "max_size" in too_big.text
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ OPERATIONS = {
     ("get", "/metrics"): "metrics-read",
     ("post", "/v1/pooling/evaluate"): "pooling-evaluate",
     ("post", "/v1/pooling/optimize"): "pooling-optimize",
+    ("post", "/v1/pooling/frontier"): "pooling-frontier",
     ("post", "/v1/pooling/multiplex/evaluate"): "pooling-multiplex-evaluate",
     ("post", "/v1/pooling/multiplex/optimize"): "pooling-multiplex-optimize",
     ("post", "/v1/screening/size"): "screening-size",
