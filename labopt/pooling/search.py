@@ -43,6 +43,7 @@ from labopt.pooling.designs import (
     check_algorithm,
 )
 from labopt.pooling.grid import dorfman_grid
+from labopt.pooling.limits import id2_parts, segments_under_limits
 from labopt.pooling.opchar import OperatingCharacteristics, evaluate, stage_accuracy
 from labopt.pooling.validation import check_int, check_probabilities, check_probability
 
@@ -369,7 +370,7 @@ def _family_candidates(
             return (*_nested_search(fam, p, imin, imax, se, sp, keep, dilution), notes)
         return (*_hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution), notes)
     limits = cons.min_sensitivity > 0 or cons.min_specificity > 0
-    if fam in ("ID2", "ID3") and limits and cons.max_stages >= NOMINAL_STAGES[fam]:
+    if fam == "ID3" and limits and cons.max_stages >= NOMINAL_STAGES[fam]:
         notes.append(Note(WORDS, "informative_limits", family=fam))
     if fam == "IA2":
         if cons.max_stages < 2 or risks is None:
@@ -574,6 +575,16 @@ def _id2_candidates(risks, se, sp, cons, dilution):
         if pools not in seen:
             seen.add(pools)
             designs.append(Design("ID2", n, pools))
+    if (cons.min_sensitivity > 0 or cons.min_specificity > 0) and hi >= max(1, cons.min_size):
+        # the cheapest design of each cap may miss the limits: the exact search under them
+        cost, a, b = id2_parts(risks, se_v, sp_v, f, hi)
+        pools = segments_under_limits(
+            cost, a, b, cons.min_size, hi, cons.min_sensitivity * float(risks.sum()),
+            cons.min_specificity * float(n - risks.sum()),
+        )  # fmt: skip
+        evaluated += 1
+        if pools is not None and tuple(pools) not in seen:
+            designs.append(Design("ID2", n, tuple(pools)))
     return designs, evaluated
 
 
