@@ -123,14 +123,19 @@ def _terms(p, rows, cols, se, sp, sc: int, sr: int) -> np.ndarray:
     valid = s <= c1
     rest = np.where(valid, c1 - s, 0.0)
     binom = np.where(valid, comb(c1, s), 0.0)
+    rows_by_u2 = [
+        np.where(
+            valid,
+            (db * phi[u2 | sr] * phi[sc | sr] ** s * phi[sr] ** rest
+             + (1 - se[b]) * phi[u2] * phi[sc] ** s) ** r1,
+            0.0,
+        )
+        for u2 in _MASKS
+    ]  # fmt: skip
     for u in _MASKS:
         col_in = binom * (da * phi[u | sc]) ** s * ((1 - se[a]) * phi[u]) ** rest
         for u2 in _MASKS:
-            row = (
-                db * phi[u2 | sr] * phi[sc | sr] ** s * phi[sr] ** rest
-                + (1 - se[b]) * phi[u2] * phi[sc] ** s
-            )
-            out[:, u, u2] = np.sum(np.where(valid, col_in * row**r1, 0.0), axis=0)
+            out[:, u, u2] = np.sum(col_in * rows_by_u2[u2], axis=0)
     return out
 
 
