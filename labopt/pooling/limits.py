@@ -17,6 +17,17 @@ import numpy as np
 import labopt._informative as _informative
 
 _TOL = 1e-12  # relative slack on the limits and the cost bound: float sums, not the model
+# partial designs a search may form before it gives up (a few seconds): limits just short of
+# infeasible can leave many labels that no bound removes
+LABEL_BUDGET = 1_000_000
+
+
+class LabelBudgetExceeded(Exception):
+    """The search formed more than LABEL_BUDGET partial designs; ``labels`` says how many."""
+
+    def __init__(self, labels: int):
+        super().__init__(f"{labels} partial designs")
+        self.labels = labels
 
 
 def pareto(labels: np.ndarray, both: bool = True) -> np.ndarray:
@@ -83,7 +94,8 @@ def segments_under_limits(cost, a, b, kmin: int, kmax: int, need_a: float, need_
     """Pool sizes (in order) of the split of positions 0..n into contiguous pools of 1..kmax,
     the largest at least kmin, of least total cost with sum a >= need_a and sum b >= need_b;
     None when no split meets them. ``cost``/``a``/``b``: (n, kmax + 1) the value of the pool
-    starting at a position with k samples (NaN past the end)."""
+    starting at a position with k samples (NaN past the end). Raises LabelBudgetExceeded when
+    the labels formed pass LABEL_BUDGET."""
     n = cost.shape[0]
     slack_a = need_a - _TOL * max(abs(need_a), 1.0)
     slack_b = need_b - _TOL * max(abs(need_b), 1.0)
@@ -103,6 +115,7 @@ def segments_under_limits(cost, a, b, kmin: int, kmax: int, need_a: float, need_
     labels: list[list[np.ndarray]] = [[np.empty((0, 6)), np.empty((0, 6))] for _ in range(n + 1)]
     labels[0][0] = np.array([[0.0, 0.0, 0.0, -1.0, -1.0, -1.0]])
     limit = cap * (1 + _TOL) + _TOL
+    formed = 0
     for end in range(1, n + 1):
         for flag in (0, 1):
             found = []
@@ -123,6 +136,9 @@ def segments_under_limits(cost, a, b, kmin: int, kmax: int, need_a: float, need_
             if not found:
                 continue
             cand = np.concatenate(found)
+            formed += cand.shape[0]
+            if formed > LABEL_BUDGET:
+                raise LabelBudgetExceeded(formed)
             least = (
                 cand[:, 0]
                 + rest[end]

@@ -43,7 +43,7 @@ from labopt.pooling.designs import (
     check_algorithm,
 )
 from labopt.pooling.grid import dorfman_grid
-from labopt.pooling.limits import id2_parts, segments_under_limits
+from labopt.pooling.limits import LabelBudgetExceeded, id2_parts, segments_under_limits
 from labopt.pooling.opchar import OperatingCharacteristics, evaluate, stage_accuracy
 from labopt.pooling.validation import check_int, check_probabilities, check_probability
 
@@ -383,7 +383,8 @@ def _family_candidates(
     if fam == "ID2":
         if cons.max_stages < 2:
             return [], 0, notes
-        return (*_id2_candidates(risks, se, sp, cons, dilution), notes)
+        designs, n_eval, id2_notes = _id2_candidates(risks, se, sp, cons, dilution)
+        return designs, n_eval, notes + id2_notes
     if fam == "ID3":
         if cons.max_stages < 3:
             return [], 0, notes
@@ -558,6 +559,10 @@ def _array_candidates(fam, p, se, sp, cons, keep, dilution):
 
 
 def _id2_candidates(risks, se, sp, cons, dilution):
+    """For every cap on the pool size, the ID2 design of least expected tests; with PSe/PSp
+    limits, also the design of least expected tests meeting them. Returns the designs, the
+    configurations scored and notes."""
+    notes: list[str] = []
     probe = Design("ID2", 2, (1, 1))
     se_v, sp_v = stage_accuracy(probe, se, sp)
     n = risks.size
@@ -578,14 +583,18 @@ def _id2_candidates(risks, se, sp, cons, dilution):
     if (cons.min_sensitivity > 0 or cons.min_specificity > 0) and hi >= max(1, cons.min_size):
         # the cheapest design of each cap may miss the limits: the exact search under them
         cost, a, b = id2_parts(risks, se_v, sp_v, f, hi)
-        pools = segments_under_limits(
-            cost, a, b, cons.min_size, hi, cons.min_sensitivity * float(risks.sum()),
-            cons.min_specificity * float(n - risks.sum()),
-        )  # fmt: skip
         evaluated += 1
+        try:
+            pools = segments_under_limits(
+                cost, a, b, cons.min_size, hi, cons.min_sensitivity * float(risks.sum()),
+                cons.min_specificity * float(n - risks.sum()),
+            )  # fmt: skip
+        except LabelBudgetExceeded as exc:
+            notes.append(Note(WORDS, "id2_limits_budget", labels=exc.labels))
+            pools = None
         if pools is not None and tuple(pools) not in seen:
             designs.append(Design("ID2", n, tuple(pools)))
-    return designs, evaluated
+    return designs, evaluated, notes
 
 
 def _id3_candidates(risks, se, sp, cons, dilution):

@@ -125,3 +125,21 @@ def test_the_pareto_filter_keeps_exactly_the_labels_nothing_beats(both):
             assert i not in kept
         else:
             assert len(same) == 1  # one of each set of equal labels
+
+
+def test_a_search_that_runs_out_of_labels_says_so_and_keeps_the_fast_designs(monkeypatch):
+    """Limits just short of what no design meets leave many labels: past the budget the search
+    stops, notes it, and the ranking is the per-cap designs that meet the limits (here none)."""
+    import labopt.pooling.limits as limits
+
+    monkeypatch.setattr(limits, "LABEL_BUDGET", 5_000)
+    risks = _risks(100, 2)
+    got = optimize(risks=risks, algorithm="ID2", se=SE, sp=SP, max_size=32,
+                   min_sensitivity=0.95, min_specificity=0.999)  # fmt: skip
+    keys = [n.key for n in got.notes]
+    assert keys[0] == "id2_limits_budget" and got.notes[0].fields["labels"] > 5_000
+    assert got.best is None and keys[-1] == "infeasible"
+    # a search the budget does not stop gives the same answers as before
+    loose = optimize(risks=risks, algorithm="ID2", se=SE, sp=SP, max_size=32,
+                     min_sensitivity=0.93)  # fmt: skip
+    assert loose.best is not None and not loose.notes
