@@ -6,8 +6,10 @@ design's pools). Its overall PSe and PSp are those sums divided by the expected 
 positives and negatives, so a limit on them is a lower bound on a sum. The search keeps, for
 every position of a dynamic programme, each label (tests, PSe sum, PSp sum) that no other
 beats on all three (a Pareto set), dropping those that cannot meet the limits or cannot beat
-the best design meeting them found so far. Nothing that could be optimal is dropped: the
-design found is the one of fewest expected tests that meets the limits.
+the best design meeting them found so far. Labels closer than a relative 1e-12 count as
+equal (float sums in another order differ by less). So the design found is the one of fewest
+expected tests that meets the limits, to that tolerance. When both limits are set, each is
+tried alone first: a design best under one that meets the other is the answer.
 """
 
 from __future__ import annotations
@@ -16,38 +18,43 @@ import numpy as np
 
 import labopt._informative as _informative
 
-_TOL = 1e-12  # relative slack on the limits and the cost bound: float sums, not the model
-# partial designs a search may form before it gives up (a few seconds): limits just short of
-# infeasible can leave many labels that no bound removes
+_TOL = 1e-12  # relative: labels this close are equal; slack of the pruning bounds
+# partial designs a search may hold before it gives up (about 50 MB, seconds): limits just
+# short of what no design meets can leave many labels that no bound removes
 LABEL_BUDGET = 1_000_000
+BEAM = 32  # labels per position of the quick first pass that finds a good design
 
 
 class LabelBudgetExceeded(Exception):
-    """The search formed more than LABEL_BUDGET partial designs; ``labels`` says how many."""
+    """The search held more than LABEL_BUDGET partial designs; ``labels`` says how many,
+    ``found`` the cheapest split meeting the limits found by then (pool sizes; [] if none),
+    not proven the cheapest of all."""
 
-    def __init__(self, labels: int):
+    def __init__(self, labels: int, found: list[int]):
         super().__init__(f"{labels} partial designs")
         self.labels = labels
+        self.found = found
 
 
-def pareto(labels: np.ndarray, both: bool = True) -> np.ndarray:
+def pareto(labels: np.ndarray, both: bool = True, eps=(0.0, 0.0)) -> np.ndarray:
     """Indices of the rows of ``labels`` (cost, a, b) that no other row beats: lower or equal
-    cost and greater or equal a and b (only a unless ``both``). Ties keep one."""
+    cost and a and b at least as large less ``eps`` (only a unless ``both``). Of labels equal
+    within eps, one is kept."""
     if labels.shape[0] <= 1:
         return np.arange(labels.shape[0])
     if not both:
         order = np.lexsort((-labels[:, 1], labels[:, 0]))
         a = labels[order, 1]
         before = np.concatenate([[-np.inf], np.maximum.accumulate(a)[:-1]])
-        return order[a > before]
+        return order[a > before + eps[0]]
     order = np.lexsort((-labels[:, 2], -labels[:, 1], labels[:, 0]))
     kept: list[int] = []
     best_a = np.empty(0)
     best_b = np.empty(0)
     for i in order.tolist():
         a, b = labels[i, 1], labels[i, 2]
-        # every kept label costs no more: it beats i if it has a and b at least as large
-        if best_a.size and np.any((best_a >= a) & (best_b >= b)):
+        # every kept label costs no more: it beats i if it has a and b about as large
+        if best_a.size and np.any((best_a >= a - eps[0]) & (best_b >= b - eps[1])):
             continue
         kept.append(i)
         best_a = np.append(best_a, a)
@@ -90,80 +97,112 @@ def id2_parts(risks: np.ndarray, se, sp, dilution: np.ndarray, kmax: int):
     return cost, a, b
 
 
-def segments_under_limits(cost, a, b, kmin: int, kmax: int, need_a: float, need_b: float):
-    """Pool sizes (in order) of the split of positions 0..n into contiguous pools of 1..kmax,
-    the largest at least kmin, of least total cost with sum a >= need_a and sum b >= need_b;
-    None when no split meets them. ``cost``/``a``/``b``: (n, kmax + 1) the value of the pool
-    starting at a position with k samples (NaN past the end). Raises LabelBudgetExceeded when
-    the labels formed pass LABEL_BUDGET."""
-    n = cost.shape[0]
-    slack_a = need_a - _TOL * max(abs(need_a), 1.0)
-    slack_b = need_b - _TOL * max(abs(need_b), 1.0)
-    bound, lam, dual = _lagrange(cost, a, b, kmin, kmax, slack_a, slack_b)
+def segments_under_limits(cost, a, b, kmin: int, kmax: int, need_a: float, need_b: float,
+                          keep: int = 3) -> list[list[int]]:  # fmt: skip
+    """The splits of positions 0..n into contiguous pools of 1..kmax, the largest at least
+    kmin, of least total cost with sum a >= need_a and sum b >= need_b: pool sizes in order,
+    the cheapest first, up to ``keep`` of those the search kept (the first is the cheapest of
+    all); empty when no split meets them. ``cost``/``a``/``b``: (n, kmax + 1) the value of
+    the pool starting at a position with k samples (NaN past the end). Raises
+    LabelBudgetExceeded when the labels held pass LABEL_BUDGET."""
+    if need_a > 0 and need_b > 0:
+        # one limit alone: far fewer labels; its best split is the answer if it meets the other
+        for one in ((need_a, 0.0), (0.0, need_b)):
+            found = _labels(cost, a, b, kmin, kmax, *one, keep)
+            if not found:
+                return []
+            if _sums(a, found[0]) >= need_a and _sums(b, found[0]) >= need_b:
+                return found
+    return _labels(cost, a, b, kmin, kmax, need_a, need_b, keep)
+
+
+def _sums(values: np.ndarray, sizes: list[int]) -> float:
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+    return float(values[starts, np.asarray(sizes, dtype=np.intp)].sum())
+
+
+def _labels(cost, a, b, kmin, kmax, need_a, need_b, keep) -> list[list[int]]:
+    bound, lam, dual, incumbent = _lagrange(cost, a, b, kmin, kmax, need_a, need_b)
     cap = min(bound, _cost_cap(cost))
     if dual > cap * (1 + _TOL) + _TOL:  # even the bound exceeds any split: none meets them
-        return None
+        return []
+    # a good design first (the same programme keeping a few labels per position): its cost
+    # bounds the exact search
+    quick = _run(cost, a, b, kmin, kmax, need_a, need_b, 1, lam, cap, incumbent, beam=BEAM)
+    if quick:
+        found = _sums(cost, quick[0])
+        if found < cap:
+            cap, incumbent = found, quick[0]
+    return _run(cost, a, b, kmin, kmax, need_a, need_b, keep, lam, cap, incumbent)
+
+
+def _run(cost, a, b, kmin, kmax, need_a, need_b, keep, lam, cap, incumbent, beam=None):
+    """The label programme: every label (or the ``beam`` of least bound) kept per position;
+    labels bounded by ``cap`` with multipliers ``lam``."""
+    n = cost.shape[0]
+    eps = (_TOL * max(abs(need_a), 1.0), _TOL * max(abs(need_b), 1.0))
     # what the samples from each position on can still give: a Lagrangian bound on the
-    # tests, and the largest a and b (for labels that can no longer meet the limits)
+    # tests, and the most of mu_a * a + mu_b * b for a few weights mu (a label that cannot
+    # reach mu . need with any of them cannot meet both limits)
     rest = _rest(cost - lam[0] * a - lam[1] * b, kmax)
-    # the most of mu_a * a + mu_b * b the rest can give, for a few weights mu: a label that
-    # cannot reach mu . need with any of them cannot meet both limits
-    mus = _directions(slack_a, slack_b)
+    mus = _directions(need_a, need_b)
     reach = [-_rest(-(mu[0] * a + mu[1] * b), kmax) for mu in mus]
-    # labels[i][f]: (cost, a, b, previous position, previous label, previous flag); f says
-    # whether a pool of at least kmin samples is already placed
-    labels: list[list[np.ndarray]] = [[np.empty((0, 6)), np.empty((0, 6))] for _ in range(n + 1)]
-    labels[0][0] = np.array([[0.0, 0.0, 0.0, -1.0, -1.0, -1.0]])
+    # labels[i]: rows (cost, a, b, flag, previous position, row there) of the partial designs
+    # covering positions 0..i; flag: a pool of at least kmin samples is placed
+    labels: list[np.ndarray] = [np.array([[0.0, 0.0, 0.0, 0.0, -1.0, -1.0]])]
     limit = cap * (1 + _TOL) + _TOL
-    formed = 0
+    held = 0
     for end in range(1, n + 1):
-        for flag in (0, 1):
-            found = []
-            for k in range(1, min(kmax, end) + 1):
-                start = end - k
-                for f_prev in (0, 1):
-                    prev = labels[start][f_prev]
-                    if prev.shape[0] == 0 or (1 if (f_prev or k >= kmin) else 0) != flag:
-                        continue
-                    got = np.empty((prev.shape[0], 6))
-                    got[:, 0] = prev[:, 0] + cost[start, k]
-                    got[:, 1] = prev[:, 1] + a[start, k]
-                    got[:, 2] = prev[:, 2] + b[start, k]
-                    got[:, 3] = start
-                    got[:, 4] = np.arange(prev.shape[0])
-                    got[:, 5] = f_prev
-                    found.append(got)
-            if not found:
+        first = max(0, end - kmax)
+        prev = np.concatenate(labels[first:end])
+        sizes = np.array([labels[i].shape[0] for i in range(first, end)], dtype=np.intp)
+        pos = np.repeat(np.arange(first, end, dtype=np.intp), sizes)
+        row = np.concatenate([np.arange(m) for m in sizes]) if sizes.sum() else pos
+        k = end - pos
+        cand = np.empty((prev.shape[0], 6))
+        cand[:, 0] = prev[:, 0] + cost[pos, k]
+        cand[:, 1] = prev[:, 1] + a[pos, k]
+        cand[:, 2] = prev[:, 2] + b[pos, k]
+        cand[:, 3] = np.maximum(prev[:, 3], k >= kmin)
+        cand[:, 4] = pos
+        cand[:, 5] = row
+        least = (
+            cand[:, 0]
+            + rest[end]
+            + lam[0] * np.maximum(need_a - cand[:, 1], 0.0)
+            + lam[1] * np.maximum(need_b - cand[:, 2], 0.0)
+        )
+        ok = least <= limit
+        for mu, most in zip(mus, reach, strict=True):
+            need = mu[0] * need_a + mu[1] * need_b
+            have = mu[0] * cand[:, 1] + mu[1] * cand[:, 2] + most[end]
+            ok &= have >= need - _TOL * max(abs(need), 1.0)
+        least, cand = least[ok], cand[ok]
+        kept = []
+        for flag in (0.0, 1.0):
+            mine = np.flatnonzero(cand[:, 3] == flag)
+            if mine.size == 0:
                 continue
-            cand = np.concatenate(found)
-            formed += cand.shape[0]
-            if formed > LABEL_BUDGET:
-                raise LabelBudgetExceeded(formed)
-            least = (
-                cand[:, 0]
-                + rest[end]
-                + lam[0] * np.maximum(slack_a - cand[:, 1], 0.0)
-                + lam[1] * np.maximum(slack_b - cand[:, 2], 0.0)
-            )
-            ok = least <= limit
-            for mu, most in zip(mus, reach, strict=True):
-                need = mu[0] * slack_a + mu[1] * slack_b
-                have = mu[0] * cand[:, 1] + mu[1] * cand[:, 2] + most[end]
-                ok &= have >= need - _TOL * max(abs(need), 1.0)
-            cand = cand[ok]
-            labels[end][flag] = cand[pareto(cand[:, :3], need_b > 0)]
-    final = labels[n][1]
-    meets = np.flatnonzero((final[:, 1] >= slack_a) & (final[:, 2] >= slack_b))
-    if meets.size == 0:
-        return None
-    i = int(meets[np.argmin(final[meets, 0])])
-    sizes, end, flag = [], n, 1
-    while end > 0:
-        row = labels[end][flag][i]
-        start = int(row[3])
-        sizes.append(end - start)
-        end, i, flag = start, int(row[4]), int(row[5])
-    return sizes[::-1]
+            front = mine[pareto(cand[mine, :3], need_b > 0, eps)]
+            if beam is not None and front.size > beam:
+                front = front[np.argsort(least[front], kind="stable")[:beam]]
+            kept.append(cand[front])
+        labels.append(np.concatenate(kept) if kept else np.empty((0, 6)))
+        held += labels[-1].shape[0]
+        if held > LABEL_BUDGET:
+            raise LabelBudgetExceeded(held, incumbent)
+    final = labels[n]
+    meets = np.flatnonzero((final[:, 3] == 1.0) & (final[:, 1] >= need_a) & (final[:, 2] >= need_b))
+    out = []
+    for i in meets[np.argsort(final[meets, 0], kind="stable")][:keep].tolist():
+        sizes_out, end = [], n
+        while end > 0:
+            r = labels[end][i]
+            start = int(r[4])
+            sizes_out.append(end - start)
+            end, i = start, int(r[5])
+        out.append(sizes_out[::-1])
+    return out
 
 
 def _rest(value: np.ndarray, kmax: int) -> np.ndarray:
@@ -190,30 +229,28 @@ def _split(value: np.ndarray, kmin: int, kmax: int) -> list[int] | None:
 
 
 def _lagrange(cost, a, b, kmin, kmax, need_a, need_b):
-    """The cost of a split meeting the limits (inf if none found) and the multipliers
-    (lam_a, lam_b) of the best Lagrangian bound found: the cheapest split of cost - lam_a * a -
-    lam_b * b, plus lam_a * need_a + lam_b * need_b, is a lower bound on any split meeting
-    the limits. The multipliers grow, then are bisected, along one direction."""
-
-    def sums(sizes):
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
-        ks = np.asarray(sizes, dtype=np.intp)
-        return cost[starts, ks].sum(), a[starts, ks].sum(), b[starts, ks].sum()
+    """(cost, multipliers, bound, split): the cheapest split meeting the limits found (its
+    cost, inf and [] if none) and the multipliers (lam_a, lam_b) of the best Lagrangian bound
+    found: the cheapest split of cost - lam_a * a - lam_b * b, plus lam_a * need_a + lam_b *
+    need_b, is a lower bound on any split meeting the limits. The multipliers grow, then are
+    bisected, along a few directions."""
 
     best, dual_best, lam_best = np.inf, -np.inf, np.zeros(2)
+    incumbent: list[int] = []
 
     def attempt(lam: np.ndarray) -> bool | None:
         """Whether the cheapest split at multipliers lam meets the limits (None: no split)."""
-        nonlocal best, dual_best, lam_best
+        nonlocal best, dual_best, lam_best, incumbent
         sizes = _split(cost - lam[0] * a - lam[1] * b, kmin, kmax)
         if sizes is None:
             return None
-        c, sa, sb = sums(sizes)
+        c, sa, sb = _sums(cost, sizes), _sums(a, sizes), _sums(b, sizes)
         dual = c - lam[0] * sa - lam[1] * sb + lam[0] * need_a + lam[1] * need_b
         if dual > dual_best:
             dual_best, lam_best = dual, lam
         if sa >= need_a and sb >= need_b:
-            best = min(best, c)
+            if c < best:
+                best, incumbent = c, sizes
             return True
         return False
 
@@ -234,7 +271,7 @@ def _lagrange(cost, a, b, kmin, kmax, need_a, need_b):
                 if got is None:
                     break
                 lo, hi = (lo, mid) if got else (mid, hi)
-    return best, lam_best, dual_best
+    return best, lam_best, dual_best, incumbent
 
 
 def _directions(need_a: float, need_b: float) -> list[np.ndarray]:

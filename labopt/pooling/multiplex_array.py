@@ -15,7 +15,9 @@ other column (or row) tests negative for a disease, jointly with the outcomes of
 column 1. Writing each test's chance of a negative as (1 - Se) + (Se + Sp - 1) [pool free of
 the disease] turns these into sums of products over the samples of the chance that a sample
 is free of a set of diseases; an array's rows then add up by the binomial theorem, so each
-term is one sum over how many columns are taken free, of positive terms (no cancellation).
+term is one sum over how many columns are taken free, of positive terms. The terms are then
+combined with a fixed set of signed coefficients that depend on the tests' accuracy only (no
+alternating sums that grow with the array).
 A2M's master pool is folded in the same way: its negative result is a sum over the diseases
 the array is free of, and given that, the samples are alike again with the joint probabilities
 conditioned on it.

@@ -51,6 +51,7 @@ WORDS = "labopt.pooling.words:NOTES"  # where the search's notes are said in eac
 
 D3_MAX_POOL = 60  # 966,467 partitions of 60: the largest first stage searched whole
 D4_ENUMERATED = 40  # D4 first stages up to this size: every partition of it scored
+ID2_LIMITS_MAX_POOL = 128  # pools of the exact search under PSe/PSp limits: (n, 129) tables
 D4_MAX_POOL = 128  # larger first stages: the design of least ET for each (labopt._search.d4_dp)
 D5_MAX_POOL = 64  # five stages: the design of least ET for each first stage (labopt._nested)
 ID3_MAX_POOL = 64  # informative three-stage pools: O(n K^3) for n risks and pools up to K
@@ -582,19 +583,32 @@ def _id2_candidates(risks, se, sp, cons, dilution):
             designs.append(Design("ID2", n, pools))
     if (cons.min_sensitivity > 0 or cons.min_specificity > 0) and hi >= max(1, cons.min_size):
         # the cheapest design of each cap may miss the limits: the exact search under them
-        cost, a, b = id2_parts(risks, se_v, sp_v, f, hi)
+        top = min(hi, ID2_LIMITS_MAX_POOL)
+        if hi > ID2_LIMITS_MAX_POOL:
+            notes.append(Note(WORDS, "id2_limits_pool", limit=ID2_LIMITS_MAX_POOL, max_size=hi))
+        cost, a, b = id2_parts(risks, se_v, sp_v, f, top)
         evaluated += 1
         try:
-            pools = segments_under_limits(
-                cost, a, b, cons.min_size, hi, cons.min_sensitivity * float(risks.sum()),
-                cons.min_specificity * float(n - risks.sum()),
+            # the limits as SearchConstraints.admits reads them, on the sums
+            splits = segments_under_limits(
+                cost, a, b, cons.min_size, top,
+                _sum_needed(cons.min_sensitivity, float(risks.sum())),
+                _sum_needed(cons.min_specificity, float(n - risks.sum())),
             )  # fmt: skip
         except LabelBudgetExceeded as exc:
             notes.append(Note(WORDS, "id2_limits_budget", labels=exc.labels))
-            pools = None
-        if pools is not None and tuple(pools) not in seen:
-            designs.append(Design("ID2", n, tuple(pools)))
+            splits = [exc.found] if exc.found else []
+        for pools in splits:
+            if tuple(pools) not in seen:
+                seen.add(tuple(pools))
+                designs.append(Design("ID2", n, tuple(pools)))
     return designs, evaluated, notes
+
+
+def _sum_needed(bound: float, mass: float) -> float:
+    """A limit on an overall PSe or PSp as a lower bound on its numerator, with the slack of
+    :meth:`SearchConstraints.admits`; 0 when there is no limit."""
+    return max(bound - 1e-15, 0.0) * mass if bound > 0 else 0.0
 
 
 def _id3_candidates(risks, se, sp, cons, dilution):

@@ -99,8 +99,11 @@ NOTES = {
         "fewest reactions is tried, and kept if it meets the PSe/PSp limits; a costlier design "
         "that meets them may be missed",
         "id2_limits_budget": "ID2: the exact search under the PSe/PSp limits stopped after "
-        "{labels:,} partial designs (limits close to what no design meets); only each cap's "
-        "design of fewest reactions was kept if it meets them, and a cheaper one may be missed",
+        "holding {labels:,} partial designs; the best design found that meets them is kept, "
+        "and a cheaper one may be missed",
+        "id2_limits_pool": "ID2: the exact search under the PSe/PSp limits tried pools up to "
+        "{limit} samples (max_size {max_size} is above); larger pools only as each cap's "
+        "design of fewest reactions",
         "d5_limits": "D5: only each first-stage pool size's design of fewest reactions is "
         "tried, and kept if it meets the PSe/PSp limits; a costlier design of that size that "
         "meets them may be missed",
@@ -120,9 +123,12 @@ NOTES = {
         "informative_limits": "{family}: với mỗi giới hạn cỡ gộp lớn nhất chỉ thử cách gộp ít "
         "phản ứng nhất, và chỉ giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót một cách gộp tốn hơn "
         "mà vẫn đạt giới hạn",
-        "id2_limits_budget": "ID2: tìm kiếm chính xác theo giới hạn PSe/PSp dừng sau {labels:,} "
-        "cách gộp dở dang (giới hạn sát mức không cách gộp nào đạt); chỉ giữ cách gộp ít phản "
-        "ứng nhất của mỗi giới hạn cỡ gộp nếu đạt giới hạn, có thể bỏ sót một cách rẻ hơn",
+        "id2_limits_budget": "ID2: tìm kiếm chính xác theo giới hạn PSe/PSp dừng khi giữ "
+        "{labels:,} cách gộp dở dang; giữ cách gộp tốt nhất đã tìm được mà đạt giới hạn, có "
+        "thể bỏ sót một cách rẻ hơn",
+        "id2_limits_pool": "ID2: tìm kiếm chính xác theo giới hạn PSe/PSp chỉ thử nhóm gộp tối "
+        "đa {limit} mẫu (cỡ gộp lớn nhất {max_size} vượt mức này); nhóm lớn hơn chỉ xét cách "
+        "gộp ít phản ứng nhất của mỗi giới hạn cỡ gộp",
         "d5_limits": "D5: với mỗi cỡ gộp vòng đầu chỉ thử cách gộp ít phản ứng nhất, và chỉ "
         "giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót một cách gộp tốn hơn của cỡ đó mà vẫn đạt "
         "giới hạn",

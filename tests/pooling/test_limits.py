@@ -143,3 +143,25 @@ def test_a_search_that_runs_out_of_labels_says_so_and_keeps_the_fast_designs(mon
     loose = optimize(risks=risks, algorithm="ID2", se=SE, sp=SP, max_size=32,
                      min_sensitivity=0.93)  # fmt: skip
     assert loose.best is not None and not loose.notes
+
+
+@pytest.mark.parametrize("n", [200, 500])
+def test_equal_risks_under_a_sensitivity_limit_match_their_own_closed_form(n):
+    """Every sample at 1 %: a design is some samples tested alone (PSe Se2) and pools of the
+    rest (PSe Se1 * Se2); the cheapest split for each number tested alone, by a knapsack over
+    pool sizes written here, gives the answer. Labels tie a lot with equal risks."""
+    p, kmax, limit = 0.01, 64, 0.95
+    pool = {k: 1 + k * (SE[0] * (1 - (1 - p) ** k) + (1 - SP[0]) * (1 - p) ** k)
+            for k in range(2, kmax + 1)}  # fmt: skip
+    fill = [0.0] + [np.inf] * n  # fill[m]: the cheapest pools of exactly m samples
+    for m in range(2, n + 1):
+        fill[m] = min(fill[m - k] + pool[k] for k in range(2, min(kmax, m) + 1))
+    best = min(
+        alone + fill[n - alone]
+        for alone in range(n + 1)
+        if (SE[1] * alone + SE[0] * SE[1] * (n - alone)) / n >= limit
+    )
+    got = optimize(risks=[p] * n, algorithm="ID2", se=SE, sp=SP, max_size=kmax,
+                   min_sensitivity=limit)  # fmt: skip
+    assert not got.notes
+    assert got.best.expected_tests_per_sample == pytest.approx(best / n, rel=1e-12)
