@@ -22,7 +22,10 @@ def assert_agrees(got, want: Exact, rel: float = 1e-10) -> None:
         ("PPV", got.ppv, want.ppv),
         ("NPV", got.npv, want.npv),
     ]:
-        assert math.isclose(a, b, rel_tol=rel, abs_tol=1e-15), (name, a, b)
+        if math.isnan(a) or math.isnan(b):  # undefined on both sides (a PPV with no positives)
+            assert math.isnan(a) and math.isnan(b), (name, a, b)
+        else:
+            assert math.isclose(a, b, rel_tol=rel, abs_tol=1e-15), (name, a, b)
 
 
 @dataclass

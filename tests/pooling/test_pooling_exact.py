@@ -102,14 +102,7 @@ def test_hierarchical_matches_exact_enumeration(algorithm, config, risks):
     se, sp = _stage_values(n, 0.97, 0.02), _stage_values(n, 0.99, 0.015)
     got = evaluate(algorithm, config, risks=risks, se=se, sp=sp)
     want = oracle.hierarchical(algorithm, config, sorted(risks), se, sp)
-    for name, a, b in [
-        ("ET", got.expected_tests_per_sample, want.et),
-        ("PSe", got.sensitivity, want.pse),
-        ("PSp", got.specificity, want.psp),
-        ("PPV", got.ppv, want.ppv),
-        ("NPV", got.npv, want.npv),
-    ]:
-        assert close(a, b, 1e-10), (name, a, b)
+    oracle.assert_agrees(got, want, rel=1e-10)
 
 
 @pytest.mark.parametrize("n", [2, 3])
@@ -122,14 +115,7 @@ def test_arrays_match_exact_enumeration(n, master):
     for p in (0.02, 0.15):
         got = evaluate("A2M" if master else "A2", str(n), prevalence=p, se=se, sp=sp)
         want = oracle.array(n, p, se, sp, master)
-        for name, a, b in [
-            ("ET", got.expected_tests_per_sample, want.et),
-            ("PSe", got.sensitivity, want.pse),
-            ("PSp", got.specificity, want.psp),
-            ("PPV", got.ppv, want.ppv),
-            ("NPV", got.npv, want.npv),
-        ]:
-            assert close(a, b, 1e-10), (name, p, a, b)
+        oracle.assert_agrees(got, want, rel=1e-10)
 
 
 def test_a2m_exact_model_differs_from_bingroup2_only_in_master_specificity_term():
