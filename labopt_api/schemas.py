@@ -72,7 +72,8 @@ class Dilution(_In):
 
 CONFIG_HELP = (
     "'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), '16:8,8:4,4,4,4:2,2,2,2,2,2,2,2' (D5), "
-    "'h16' (halving, D2-D5), '8' or '8x12' (arrays: rows x columns; IA2 with risks), "
+    "'h16' (halving, D2-D5), '8' or '8x12' (arrays: rows x columns; IA2 with risks, "
+    "'8x12:spiral' in the spiral arrangement), "
     "'20,10,5' (ID2), '12,8:4,4,4,5,3' (ID3)"
 )
 

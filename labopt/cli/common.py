@@ -131,7 +131,8 @@ Config = Annotated[
         "--config",
         "-c",
         help="'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), '16:8,8:4,4,4,4:2,2,2,2,2,2,2,2' "
-        "(D5), 'h16' (halving, D2-D5), '8' (8x8 array), '8x12' (8 rows of 12; IA2 too), "
+        "(D5), 'h16' (halving, D2-D5), '8' (8x8 array), '8x12' (8 rows of 12; IA2 too, "
+        "'8x12:spiral' for its spiral arrangement), "
         "'20,10,5' (ID2 pools), '12,8:4,4,4,5,3' (ID3 pools: sub-pools)",
     ),
 ]

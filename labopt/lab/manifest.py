@@ -12,8 +12,9 @@ A manifest turns a batch of samples and a design into the pools the lab will for
 - **Arrays** (A2, A2M) fill grids of r rows and c columns (``8x12``; ``8`` is 8 x 8) row by
   row: sample ``i`` of a grid sits in row ``i // c + 1`` and column ``i % c + 1``; A2M adds
   one master pool per grid. IA2 deals the batch's risks to its grids as ID2 deals them to its
-  blocks and places each full grid's samples in the gradient arrangement (the highest risks
-  down the first column, then the next).
+  blocks and places each full grid's samples in the design's arrangement: the gradient (the
+  highest risks down the first column, then the next) or the spiral (``8x12:spiral``: the
+  highest risks in the top left corner).
 
 Blocks never mix districts or streams (when the batch has those columns), so each first-stage
 pool belongs to one district and stream and tomorrow's prevalence can be estimated from it. In
@@ -54,6 +55,7 @@ from labopt.lab.tables import (
     sheet_rows,
 )
 from labopt.pooling.designs import ARRAYS, INFORMATIVE, Design
+from labopt.pooling.informative_array import arrangement_cells
 from labopt.pooling.opchar import as_design
 from labopt.scenario.errors import Problem
 
@@ -378,7 +380,7 @@ def _layout(df: pd.DataFrame, d: Design, field: bool):
     else:
         block_sorted, pos_sorted = _deal_by_quantile(counts, B)
     if d.algorithm == "IA2":
-        pos_sorted = _gradient_positions(block_sorted, pos_sorted, d)
+        pos_sorted = _arranged_positions(block_sorted, pos_sorted, d)
     block = np.empty(n, dtype=np.int64)
     position = np.empty(n, dtype=np.int64)
     block[order] = block_sorted
@@ -387,14 +389,15 @@ def _layout(df: pd.DataFrame, d: Design, field: bool):
     return block, position, layout
 
 
-def _gradient_positions(block: np.ndarray, rank: np.ndarray, d: Design) -> np.ndarray:
+def _arranged_positions(block: np.ndarray, rank: np.ndarray, d: Design) -> np.ndarray:
     """IA2: the position (row by row) of each sample of ascending ``rank`` in its block: in a
-    full array the gradient arrangement (the highest risks down the first column, then the
-    next: :func:`labopt.pooling.informative_array.gradient`); a short last array is filled
+    full array the design's arrangement (gradient or spiral:
+    :func:`labopt.pooling.informative_array.arrangement_cells`); a short last array is filled
     row by row from the highest risk."""
     size = np.bincount(block)[block]
     k = size - 1 - rank  # 0 for the block's highest risk
-    return np.where(size == d.block_size, (k % d.rows) * d.cols + k // d.rows, k)
+    cells = arrangement_cells(d.rows, d.cols, d.spiral)
+    return np.where(size == d.block_size, cells[np.minimum(k, cells.size - 1)], k)
 
 
 def _deal_by_quantile(counts: np.ndarray, B: int) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,8 @@ next 8 in 5 and 3); a sub-pool of more than one sample is then tested sample by 
 
 An array's ``8x12`` is 8 rows of 12 samples (a 96-well plate's shape; samples fill it row by
 row), ``8`` the 8 x 8 square. IA2 places them by risk instead: the highest risks fill the first
-column, top to bottom, then the next (binGroup2's gradient arrangement).
+column, top to bottom, then the next (binGroup2's gradient arrangement), or with ``8x12:spiral``
+gather in the top left corner (its spiral arrangement; :mod:`labopt.pooling.informative_array`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ HIERARCHICAL = ("IT", "D2", "D3", "D4", "D5", "ID2", "ID3")
 INFORMATIVE = ("ID2", "ID3", "IA2")  # samples placed by individual risk
 NESTED = ("D3", "D4", "D5")  # a first-stage pool split level by level
 ARRAYS = ("A2", "A2M", "IA2")
+ARRANGEMENTS = ("gradient", "spiral")  # IA2's placements of the risks (gradient: default)
 NOMINAL_STAGES = {
     "IT": 1, "D2": 2, "D3": 3, "D4": 4, "D5": 5, "A2": 2, "A2M": 3, "ID2": 2, "ID3": 3,
     "IA2": 2,
@@ -121,6 +123,7 @@ class Design:
     stage3: tuple[int, ...] = ()
     columns: int = 0
     stage4: tuple[int, ...] = ()  # D5's fourth-stage sizes, splitting each stage-3 pool > 1
+    spiral: bool = False  # IA2: the spiral arrangement rather than the gradient
     _tree: PoolTree | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -219,8 +222,20 @@ class Design:
 
     @classmethod
     def _parse_array(cls, code: str, text: str) -> Design:
-        """``n`` (n x n) or ``RxC`` (R rows of C samples; x, X or the sign ×)."""
-        sides = text.lower().replace("×", "x").split("x")
+        """``n`` (n x n) or ``RxC`` (R rows of C samples; x, X or the sign ×); IA2 may add
+        its arrangement, ``:gradient`` (the default) or ``:spiral``."""
+        shape, colon, placed = text.partition(":")
+        spiral = False
+        if colon:
+            if code != "IA2" or placed.lower() not in ARRANGEMENTS:
+                allowed = (
+                    f"IA2's arrangement is one of {', '.join(ARRANGEMENTS)}"
+                    if code == "IA2"
+                    else f"only IA2 takes an arrangement after a colon; {code} takes '8x12' or '8'"
+                )
+                raise InputError(f"config: {_shown(text)}: {allowed}", "config")
+            spiral = placed.lower() == "spiral"
+        sides = shape.lower().replace("×", "x").split("x")
         if len(sides) > 2 or not all(s.isascii() and s.isdigit() for s in sides):
             raise InputError(
                 f"config: {text!r} is not a valid {code} configuration; expected the rows and "
@@ -234,7 +249,7 @@ class Design:
                 f"columns must each be between 2 and {MAX_ARRAY_SIDE}",
                 "config",
             )
-        return cls(code, rows, columns=columns).validated()
+        return cls(code, rows, columns=columns, spiral=spiral).validated()
 
     def validated(self) -> Design:
         """Check the configuration; return self or raise ValueError naming the problem."""
@@ -249,6 +264,8 @@ class Design:
         cfg = self.config
         if self.columns and a not in ARRAYS:
             raise InputError(f"config {cfg!r}: only arrays have columns", "config")
+        if self.spiral and a != "IA2":
+            raise InputError(f"config {cfg!r}: only IA2 takes the spiral arrangement", "config")
         levels = {"D3": 1, "D4": 2, "D5": 3, "ID3": 2}.get(a, 1 if a == "ID2" else 0)
         given = [bool(self.stage2), bool(self.stage3), bool(self.stage4)]
         if any(given[levels:]):
@@ -376,8 +393,9 @@ class Design:
             parts.append(",".join(map(str, self.stage3)))
         if a == "D5":
             parts.append(",".join(map(str, self.stage4)))
-        if a in ARRAYS and self.columns:
-            return f"{self.first}x{self.columns}"
+        if a in ARRAYS:
+            shape = f"{self.first}x{self.columns}" if self.columns else str(self.first)
+            return shape + (":spiral" if self.spiral else "")
         return ":".join(parts)
 
     @property
@@ -574,5 +592,5 @@ _SHAPES = {
     "D5": "pool size : second-, third- and fourth-stage sizes, each after a colon",
     "ID2": "comma-separated pool sizes",
     "ID3": "comma-separated pool sizes, a colon, then the sub-pool sizes of each pool",
-    "IA2": "rows x columns, or one side for a square",
+    "IA2": "rows x columns, or one side for a square; ':spiral' for the spiral arrangement",
 }

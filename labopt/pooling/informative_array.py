@@ -1,10 +1,19 @@
 """Informative array testing, IA2: an r x c array of samples placed by their individual risks.
 
-binGroup2's gradient arrangement (``informativeArrayProb(method = "gd")``, McMahan, Tebbs and
-Bilder 2012): the risks in decreasing order fill the array column by column, so the first
-column holds the r highest risks and every row a spread of them. Then A2's protocol: rows and
-columns tested, a sample retested when its row and its column are positive, or its row when
-no column is (and vice versa).
+Two arrangements from McMahan, Tebbs and Bilder (2012), as binGroup2's
+``informativeArrayProb`` builds them:
+
+- **gradient** (``method = "gd"``, what binGroup2's IA2 search uses): the risks in decreasing
+  order fill the array column by column, so the first column holds the r highest risks and
+  every row a spread of them;
+- **spiral** (``method = "sd"``): the two highest risks start the first column and the next
+  two the second (the higher below), then the array grows by a row (the next risks, highest
+  on the left) while it has fewer than r rows and by a column (the next risks, highest at the
+  bottom) while it has fewer than c columns, in turn: the highest risks gather in the top
+  left corner and share rows and columns.
+
+Then A2's protocol: rows and columns tested, a sample retested when its row and its column
+are positive, or its row when no column is (and vice versa).
 
 The operating characteristics for any matrix of risks are the closed forms of A2 with every
 sample its own probability (binGroup2's ``Array.Measures``, here with a row's and a column's
@@ -17,21 +26,36 @@ from __future__ import annotations
 import numpy as np
 
 
+def arrangement_cells(rows: int, columns: int, spiral: bool = False) -> np.ndarray:
+    """The cell (``row * columns + column``) of the k-th highest risk, k = 0 .. rows*columns-1,
+    in the gradient arrangement or (``spiral``) the spiral one; arrays are at least 2 x 2."""
+    k = np.arange(rows * columns)
+    if not spiral:
+        return (k % rows) * columns + k // rows
+    cells = [0 * columns + 0, 1 * columns + 0, 1 * columns + 1, 0 * columns + 1]
+    r, c = 2, 2
+    while r < rows or c < columns:
+        if r < rows:  # a new row: the next c risks, highest on the left
+            cells += [r * columns + j for j in range(c)]
+            r += 1
+        if c < columns:  # a new column: the next r risks, highest at the bottom
+            cells += [(r - 1 - i) * columns + c for i in range(r)]
+            c += 1
+    return np.asarray(cells, dtype=np.int64)
+
+
+def arrange(risks: np.ndarray, rows: int, columns: int, spiral: bool = False) -> np.ndarray:
+    """The (rows, columns) matrix of ``risks`` in the gradient or the spiral arrangement."""
+    ranked = np.sort(np.asarray(risks, dtype=float))[::-1]
+    grid = np.empty(rows * columns)
+    grid[arrangement_cells(rows, columns, spiral)] = ranked
+    return grid.reshape(rows, columns)
+
+
 def gradient(risks: np.ndarray, rows: int, columns: int) -> np.ndarray:
     """The (rows, columns) matrix of ``risks`` in the gradient arrangement: decreasing risks
     fill column after column, top to bottom."""
-    order = np.sort(np.asarray(risks, dtype=float))[::-1]
-    return order.reshape(columns, rows).T.copy()
-
-
-def gradient_cells(risks: np.ndarray, rows: int, columns: int) -> np.ndarray:
-    """For each sample of ``risks`` (in the given order), its cell ``row * columns + column``
-    in the gradient arrangement (ties keep the given order)."""
-    rank = np.argsort(-np.asarray(risks, dtype=float), kind="stable")  # k-th highest: rank[k]
-    cells = np.empty(rank.size, dtype=np.int64)
-    k = np.arange(rank.size)
-    cells[rank] = (k % rows) * columns + k // rows
-    return cells
+    return arrange(risks, rows, columns)
 
 
 def _others(values: np.ndarray, axis: int) -> np.ndarray:

@@ -27,7 +27,7 @@ from labopt.pooling.assay import (
     per_stage,
 )
 from labopt.pooling.designs import ARRAYS, Design
-from labopt.pooling.informative_array import array_opchar, gradient
+from labopt.pooling.informative_array import arrange, array_opchar
 from labopt.pooling.validation import check_probabilities
 
 Number = float | np.ndarray
@@ -349,9 +349,9 @@ def individual_opchar(d: Design, risks: np.ndarray, se_v, sp_v, dilution):
 
 
 def _evaluate_array_risks(d, r, se_v, sp_v, dilution) -> OperatingCharacteristics:
-    """IA2: the risks in the gradient arrangement, every sample its own probability."""
+    """IA2: the risks in the design's arrangement, every sample its own probability."""
     _, (se_row, se_col, sp_rc), (se_i, sp_i) = array_accuracy(d, se_v, sp_v, dilution)
-    p = gradient(r, d.rows, d.cols)
+    p = arrange(r, d.rows, d.cols, d.spiral)
     et, pse, fpr = array_opchar(p, se_row, se_col, sp_rc, se_i, sp_i)
     return _summarise_risks(d, se_v, sp_v, dilution, p.ravel(), et, pse.ravel(), fpr.ravel())
 

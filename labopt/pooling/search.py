@@ -69,7 +69,8 @@ FAMILY_NOTES = {
     "A2M": "every r x c array, r <= c <= 100 (largest pool: the r*c master pool)",
     "ID2": "contiguous pools of the sorted risks, by dynamic programming, for every cap on the "
     "pool size",
-    "IA2": "every r x c array, r <= c, that holds the batch (largest pool: a row of c)",
+    "IA2": "every r x c array, r <= c, that holds the batch (largest pool: a row of c), in the "
+    "gradient and the spiral arrangement",
     "ID3": "contiguous pools of the sorted risks, each split into contiguous sub-pools, by "
     "dynamic programming over the pools and, within each, over its sub-pools, for every cap on "
     "the pool size up to 64",
@@ -379,7 +380,7 @@ def _family_candidates(
         rows, cols = array_shapes("A2", cons.min_size, cons.max_size)
         whole = rows * cols == risks.size  # the batch is one array
         pairs = zip(rows[whole].tolist(), cols[whole].tolist(), strict=True)
-        designs = [Design(fam, r, columns=c) for r, c in pairs]
+        designs = [Design(fam, r, columns=c, spiral=s) for r, c in pairs for s in (False, True)]
         return designs, len(designs), notes
     if fam == "ID2":
         if cons.max_stages < 2:

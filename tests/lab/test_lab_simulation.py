@@ -33,6 +33,7 @@ CASES = [
     ("ID2", "10,6,3,1"),
     ("ID3", "10,6,3,1:5,5,3,3,2,1"),
     ("IA2", "4x5"),
+    ("IA2", "4x5:spiral"),
 ]
 P = 0.02
 
@@ -195,6 +196,7 @@ def test_simulated_lab_uses_the_engines_accuracy_per_pool():
             ("A2M", "4"),
             ("A2M", "2x6"),
             ("IA2", "3x4"),
+            ("IA2", "3x4:spiral"),
             ("ID2", "4,2,1"),
         ]
     ),

@@ -63,6 +63,17 @@ def test_pooling_endpoints_match_the_library(service):
     assert set(r.json()) >= {"best", "ranking", "configurations_evaluated", "search_seconds"}
 
 
+def test_an_informative_array_in_the_spiral_arrangement_over_http(service):
+    c, h = service.client, service.key("district", "tiny/a")
+    risks = [0.2, 0.1, 0.05, 0.02] + [0.005] * 8
+    body = {"algorithm": "IA2", "config": "3x4:spiral", "risks": risks}
+    r = c.post("/v1/pooling/evaluate", headers=h, json=body)
+    assert r.status_code == 200, r.text
+    assert r.json() == json.loads(json.dumps(evaluate("IA2", "3x4:spiral", risks=risks).to_dict()))
+    r = c.post("/v1/pooling/evaluate", headers=h, json={**body, "config": "3x4:helix"})
+    assert r.status_code == 422 and "arrangement is one of gradient, spiral" in r.text
+
+
 def test_the_frontier_over_http_is_the_librarys(service):
     c, h = service.client, service.key("district", "tiny/a")
     body = {"prevalence": 0.005, "se": 0.99, "sp": 0.99, "max_size": 32}
