@@ -1,13 +1,16 @@
-"""Informative three-stage hierarchical testing, ID3 (private kernel).
+"""Informative three- and four-stage hierarchical testing, ID3 and ID4 (private kernel).
 
 The batch's samples, sorted by ascending risk, are cut into contiguous first-stage pools; each
 pool of more than one sample is cut into contiguous second-stage sub-pools; each sub-pool of
-more than one sample is tested sample by sample at stage 3. A first-stage pool of one sample is
-an individual test. Expected tests are additive over first-stage pools, and within a pool over
-its sub-pools (each sub-pool's cost depends only on its own samples and its pool's), so the
+more than one sample is tested sample by sample at stage 3 (ID3) or, in ID4, cut again into
+contiguous third-stage pools, each of more than one sample tested sample by sample at stage 4.
+A first-stage pool of one sample is an individual test. Expected tests are additive over
+first-stage pools, and within a pool over its sub-pools (each sub-pool's cost depends only on
+its own samples and its pool's), and within a sub-pool over its third-stage pools, so the
 design of least expected tests is a dynamic programme over the pools (``segments_dp``), each
-pool's cost its own programme over its sub-pools (``id3_costs``): exact, O(n K^3) for n samples
-and pools of at most K, then O(n K) for each cap on the pool size.
+pool's cost its own programme over its sub-pools (``id3_costs``, ``id4_costs``), and in ID4
+each sub-pool's its own over its third-stage pools: exact, O(n K^3) for n samples and pools of
+at most K (ID3), O(n K^5) (ID4), then O(n K) for each cap on the pool size.
 """
 from libc.math cimport exp, expm1, log1p, INFINITY
 from libc.stdlib cimport malloc, free
@@ -161,6 +164,14 @@ cdef void _dirty_table(const double* pre, const Py_ssize_t* ones, Py_ssize_t sta
                                      else -expm1(pre[lo + s] - pre[lo]))
 
 
+cdef inline double _both_positive(double S0, double S1, double d, double D, double C,
+                                  double f0, double f1) noexcept nogil:
+    """P(a first-stage pool and its sub-pool test positive): the sub-pool holds a positive
+    (d), or only the rest of the pool does (D - d), or neither (C); S0, S1 their sensitivities,
+    f0, f1 their false-positive rates."""
+    return S0 * S1 * d + S0 * f1 * (D - d) + f0 * f1 * C
+
+
 cdef double _pool_cost(Py_ssize_t a, Py_ssize_t b, const double* pre, const Py_ssize_t* ones,
                        const double* dirty, Py_ssize_t K, const double[::1] se,
                        const double[::1] sp, const double[::1] dilution, double* G,
@@ -183,13 +194,172 @@ cdef double _pool_cost(Py_ssize_t a, Py_ssize_t b, const double* pre, const Py_s
             lo = a + x - s
             c = t1
             if s > 1:
-                # the pool and the sub-pool test positive: the sub-pool holds a positive, or
-                # only the rest of the pool does, or neither
                 d = dirty[lo * (K + 1) + s]
                 S1 = se[1] * dilution[s]
-                c = t1 + s * (S0 * S1 * d + S0 * f1 * (D - d) + f0 * f1 * C)
+                c = t1 + s * _both_positive(S0, S1, d, D, C, f0, f1)
             cand = G[x - s] + c
             if cand < G[x]:
                 G[x] = cand
                 gback[x] = s
     return 1.0 + G[k]
+
+
+cdef double _sub_children(Py_ssize_t lo, Py_ssize_t s, double S01, double t2,
+                          const double* dirty, Py_ssize_t K, const double[::1] se,
+                          const double[::1] sp, const double[::1] dilution, double* E,
+                          Py_ssize_t* eback) noexcept nogil:
+    """ID4: expected tests below the second-stage pool of samples lo..lo+s-1 (s > 1) with its
+    best contiguous third-stage pools, given its first-stage pool: S01, the product of the two
+    pools' sensitivities; t2, P(both pools test positive). E, eback: the programme, left for
+    reading back."""
+    cdef Py_ssize_t x, t
+    cdef double c, cand, dT, f2 = 1.0 - sp[2]
+    E[0] = 0.0
+    for x in range(1, s + 1):
+        E[x] = INFINITY
+        for t in range(1, min(x, s - 1) + 1):
+            c = t2
+            if t > 1:
+                # all three pools positive: the third holds a positive, or only the rest
+                # (of the sub-pool or of the pool) does, or none does; t2's terms with (1 - Sp)
+                dT = dirty[(lo + x - t) * (K + 1) + t]
+                c = t2 + t * (S01 * se[2] * dilution[t] * dT + f2 * (t2 - S01 * dT))
+            cand = E[x - t] + c
+            if cand < E[x]:
+                E[x] = cand
+                eback[x] = t
+    return E[s]
+
+
+cdef double _pool_cost4(Py_ssize_t a, Py_ssize_t b, const double* pre, const Py_ssize_t* ones,
+                        const double* dirty, Py_ssize_t K, const double[::1] se,
+                        const double[::1] sp, const double[::1] dilution, double* G,
+                        Py_ssize_t* gback, double* E, Py_ssize_t* eback) noexcept nogil:
+    """ID4: expected tests of the first-stage pool of samples a..b-1 with its best contiguous
+    sub-pools, each with its best third-stage pools (G, gback as in _pool_cost)."""
+    cdef Py_ssize_t k = b - a, x, s, lo
+    cdef double t1, t2, c, cand, D, C, S0, S1, d, f0 = 1.0 - sp[0], f1 = 1.0 - sp[1]
+    if k == 1:
+        return 1.0
+    D = dirty[a * (K + 1) + k]
+    C = 0.0 if ones[b] > ones[a] else exp(pre[b] - pre[a])
+    S0 = se[0] * dilution[k]
+    t1 = S0 * D + f0 * C
+    G[0] = 0.0
+    for x in range(1, k + 1):
+        G[x] = INFINITY
+        for s in range(1, min(x, k - 1) + 1):
+            lo = a + x - s
+            c = t1
+            if s > 1:
+                d = dirty[lo * (K + 1) + s]
+                S1 = se[1] * dilution[s]
+                t2 = _both_positive(S0, S1, d, D, C, f0, f1)
+                c = t1 + _sub_children(lo, s, S0 * S1, t2, dirty, K, se, sp, dilution, E,
+                                       eback)
+            cand = G[x - s] + c
+            if cand < G[x]:
+                G[x] = cand
+                gback[x] = s
+    return 1.0 + G[k]
+
+
+def id4_costs(const double[::1] risks, const double[::1] se, const double[::1] sp,
+              const double[::1] dilution, double[:, ::1] cost_out):
+    """As id3_costs for ID4: each first-stage pool with its best sub-pools, each with its best
+    third-stage pools; se, sp: the four stages' accuracy."""
+    cdef Py_ssize_t n = risks.shape[0], kmax = cost_out.shape[1] - 1, b, k
+    cdef double* pre = <double*> malloc((n + 1) * sizeof(double))
+    cdef Py_ssize_t* ones = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
+    cdef double* G = <double*> malloc((kmax + 1) * sizeof(double))
+    cdef Py_ssize_t* gback = <Py_ssize_t*> malloc((kmax + 1) * sizeof(Py_ssize_t))
+    cdef double* E = <double*> malloc((kmax + 1) * sizeof(double))
+    cdef Py_ssize_t* eback = <Py_ssize_t*> malloc((kmax + 1) * sizeof(Py_ssize_t))
+    cdef double* dirty = <double*> malloc((n + 1) * (kmax + 1) * sizeof(double))
+    try:
+        if (pre == NULL or ones == NULL or G == NULL or gback == NULL or E == NULL
+                or eback == NULL or dirty == NULL):
+            raise MemoryError()
+        with nogil:
+            _prefix(risks, pre, ones)
+            _dirty_table(pre, ones, 0, n, kmax, dirty)
+            for b in range(n + 1):
+                cost_out[b, 0] = INFINITY
+                for k in range(1, kmax + 1):
+                    if k > b:
+                        cost_out[b, k] = INFINITY
+                    else:
+                        cost_out[b, k] = _pool_cost4(b - k, b, pre, ones, dirty, kmax, se, sp,
+                                                     dilution, G, gback, E, eback)
+    finally:
+        free(pre)
+        free(ones)
+        free(G)
+        free(gback)
+        free(E)
+        free(eback)
+        free(dirty)
+
+
+cdef Py_ssize_t _read_back(Py_ssize_t x, const Py_ssize_t* back, Py_ssize_t[::1] out,
+                           Py_ssize_t count) noexcept nogil:
+    """Append to out[count:] the parts of a programme's first x samples, in order; return the
+    new count."""
+    cdef Py_ssize_t first = count, i
+    while x > 0:
+        out[count] = back[x]
+        count += 1
+        x -= back[x]
+    for i in range((count - first) // 2):
+        out[first + i], out[count - 1 - i] = out[count - 1 - i], out[first + i]
+    return count
+
+
+def id4_split(const double[::1] risks, const double[::1] se, const double[::1] sp,
+              const double[::1] dilution, Py_ssize_t a, Py_ssize_t b,
+              Py_ssize_t[::1] subs_out, Py_ssize_t[::1] thirds_out):
+    """The best sub-pools of the ID4 first-stage pool of samples a..b-1 (b - a > 1) and, in
+    order, the best third-stage pools of each sub-pool of more than one sample; returns their
+    numbers (subs, thirds)."""
+    cdef Py_ssize_t n = risks.shape[0], k = b - a, nsub = 0, nthird = 0, j, lo, s
+    cdef double D, C, S0, S1, d, t2
+    cdef double* pre = <double*> malloc((n + 1) * sizeof(double))
+    cdef Py_ssize_t* ones = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
+    cdef double* G = <double*> malloc((k + 1) * sizeof(double))
+    cdef Py_ssize_t* gback = <Py_ssize_t*> malloc((k + 1) * sizeof(Py_ssize_t))
+    cdef double* E = <double*> malloc((k + 1) * sizeof(double))
+    cdef Py_ssize_t* eback = <Py_ssize_t*> malloc((k + 1) * sizeof(Py_ssize_t))
+    cdef double* dirty = <double*> malloc((n + 1) * (k + 1) * sizeof(double))
+    if not 0 <= a < b <= n or k < 2:
+        raise ValueError("a pool of at least two samples within the risks")
+    try:
+        if (pre == NULL or ones == NULL or G == NULL or gback == NULL or E == NULL
+                or eback == NULL or dirty == NULL):
+            raise MemoryError()
+        with nogil:
+            _prefix(risks, pre, ones)
+            _dirty_table(pre, ones, a, b, k, dirty)
+            _pool_cost4(a, b, pre, ones, dirty, k, se, sp, dilution, G, gback, E, eback)
+            nsub = _read_back(k, gback, subs_out, 0)
+            D = dirty[a * (k + 1) + k]
+            C = 0.0 if ones[b] > ones[a] else exp(pre[b] - pre[a])
+            S0 = se[0] * dilution[k]
+            lo = a
+            for j in range(nsub):
+                s = subs_out[j]
+                if s > 1:
+                    d = dirty[lo * (k + 1) + s]
+                    S1 = se[1] * dilution[s]
+                    t2 = _both_positive(S0, S1, d, D, C, 1.0 - sp[0], 1.0 - sp[1])
+                    _sub_children(lo, s, S0 * S1, t2, dirty, k, se, sp, dilution, E, eback)
+                    nthird = _read_back(s, eback, thirds_out, nthird)
+                lo += s
+    finally:
+        free(pre)
+        free(ones)
+        free(G)
+        free(gback)
+        free(E)
+        free(eback)
+        free(dirty)
+    return nsub, nthird

@@ -74,7 +74,8 @@ CONFIG_HELP = (
     "'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), '16:8,8:4,4,4,4:2,2,2,2,2,2,2,2' (D5), "
     "'h16' (halving, D2-D5), '8' or '8x12' (arrays: rows x columns; IA2 with risks, "
     "'8x12:spiral' in the spiral arrangement), "
-    "'20,10,5' (ID2), '12,8:4,4,4,5,3' (ID3)"
+    "'20,10,5' (ID2), '12,8:4,4,4,5,3' (ID3), '16:8,8:4,4,4,4' (ID4: pools, sub-pools, "
+    "third-stage pools)"
 )
 
 
@@ -300,7 +301,7 @@ Joint = Annotated[
 class MultiplexEvaluateRequest(_In):
     """A hierarchical design or an array run with a two-disease (multiplex) assay."""
 
-    algorithm: Literal["IT", "D2", "D3", "D4", "D5", "ID2", "ID3", "A2", "A2M"]
+    algorithm: Literal["IT", "D2", "D3", "D4", "D5", "ID2", "ID3", "ID4", "A2", "A2M"]
     config: str = Field("", max_length=10_000, description="as for /v1/pooling/evaluate")
     joint: Joint
     se: StageAccuracy = Field(SENSITIVITY, description="both diseases: one value or per stage")
@@ -544,7 +545,9 @@ class PlateIn(_In):
 class SampleIn(_In):
     sample_id: SampleId
     stream: Text | None = None
-    risk: Fraction | None = Field(None, description="individual risk (ID2, ID3 and IA2 designs)")
+    risk: Fraction | None = Field(
+        None, description="individual risk (ID2, ID3, ID4 and IA2 designs)"
+    )
     district: Text | None = None
     address_group: Text | None = Field(
         None, description="field pooling: a tube never mixes address groups"

@@ -133,6 +133,33 @@ def _tree(algorithm, config):
                 out.append((mem, 1, tuple(children)))
             lo += m
         return out
+    if algorithm == "ID4":
+        pools, subs, thirds = ([int(x) for x in f.split(",") if x] for f in config.split(":"))
+        out, lo = [], 0
+
+        def cut(lo, m, sizes, stage, below):
+            """Pools of samples lo..lo+m-1 at ``stage``, sizes taken from the front of
+            ``sizes``; each pool of more than one sample gets ``below(members)``."""
+            parts, total = [], 0
+            while total < m:
+                s = sizes.pop(0)
+                mem = tuple(range(lo + total, lo + total + s))
+                parts.append((mem, stage, ()) if s == 1 else (mem, stage, below(mem)))
+                total += s
+            return tuple(parts)
+
+        for m in pools:
+            mem = tuple(range(lo, lo + m))
+            if m == 1:  # a first-stage pool of one: the sample's own (fourth-stage) test
+                out.append((mem, 4, ()))
+            else:
+                children = cut(
+                    lo, m, subs, 2,
+                    lambda sub: cut(sub[0], len(sub), thirds, 3, lambda t: tuple(singles(t, 4))),
+                )  # fmt: skip
+                out.append((mem, 1, children))
+            lo += m
+        return out
     fields = config.split(":")
     first = int(fields[0])
     if algorithm == "D5":

@@ -121,8 +121,8 @@ Algorithm = Annotated[
     typer.Option(
         "--algorithm",
         "-a",
-        help="design family: IT, D2, D3, D4, D5, A2, A2M, ID2, ID3 or IA2 (pool optimize also "
-        "takes auto: every family)",
+        help="design family: IT, D2, D3, D4, D5, A2, A2M, ID2, ID3, ID4 or IA2 (pool optimize "
+        "also takes auto: every family)",
     ),
 ]
 Config = Annotated[
@@ -133,7 +133,8 @@ Config = Annotated[
         help="'10' (D2), '12:4,4,4' (D3), '16:8,8:4,4,4,4' (D4), '16:8,8:4,4,4,4:2,2,2,2,2,2,2,2' "
         "(D5), 'h16' (halving, D2-D5), '8' (8x8 array), '8x12' (8 rows of 12; IA2 too, "
         "'8x12:spiral' for its spiral arrangement), "
-        "'20,10,5' (ID2 pools), '12,8:4,4,4,5,3' (ID3 pools: sub-pools)",
+        "'20,10,5' (ID2 pools), '12,8:4,4,4,5,3' (ID3 pools: sub-pools), "
+        "'12,8:6,6,4,4:3,3,3,3,2,2,1,1,1,1' (ID4 pools: sub-pools: third-stage pools)",
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="print one JSON object")]

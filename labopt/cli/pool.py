@@ -57,8 +57,8 @@ Risks = Annotated[
     str | None,
     typer.Option(
         "--risks",
-        help="individual risks for ID2, ID3 and IA2: '0.05*20,0.005*80' or a CSV with a 'risk' "
-        "column",
+        help="individual risks for ID2, ID3, ID4 and IA2: '0.05*20,0.005*80' or a CSV with a "
+        "'risk' column",
     ),
 ]
 Se = Annotated[str, typer.Option("--se", help="sensitivity: one value, or one per stage")]
@@ -101,7 +101,7 @@ def _prevalence_and_risks(prevalence: str | None, risks: str | None):
     if risks is not None:
         return None, parse_risks(risks)
     if prevalence is None:
-        raise ValueError("--prevalence: required (or --risks for ID2, ID3)")
+        raise ValueError("--prevalence: required (or --risks for ID2, ID3, ID4, IA2)")
     return scalar_or_list(parse_floats(prevalence, "--prevalence", fraction=True)), None
 
 

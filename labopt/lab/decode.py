@@ -2,7 +2,7 @@
 
 The rules are binGroup2's (and :mod:`labopt.pooling`'s), applied to the results so far:
 
-**Hierarchical designs** (IT, D2-D5, ID2, ID3). A first-stage pool is always tested; any
+**Hierarchical designs** (IT, D2-D5, ID2-ID4). A first-stage pool is always tested; any
 other pool is tested when its parent pool tested positive. A sample is *negative* as soon as a
 pool holding it tests negative, and *positive* when its individual test is positive.
 

@@ -2,13 +2,14 @@
 
 A manifest turns a batch of samples and a design into the pools the lab will form:
 
-- **Hierarchical designs** (IT, D2-D5, ID2, ID3) follow :meth:`labopt.pooling.Design.tree`:
+- **Hierarchical designs** (IT, D2-D5, ID2-ID4) follow :meth:`labopt.pooling.Design.tree`:
   each block of ``design.block_size`` samples gets the design's pools, sub-pools and
-  individual tests. ID2 and ID3 sort by individual risk exactly as :func:`labopt.pooling.evaluate`
-  does (ascending risks fill the pools in order). When the batch holds several blocks, the
-  sorted batch is dealt out so that every block receives the same spread of risks (rank ``r``
-  of the batch goes to the block slot at the same quantile), each block still ascending; a
-  batch that is ``b`` copies of one block's risks gives ``b`` identical blocks.
+  individual tests. ID2, ID3 and ID4 sort by individual risk exactly as
+  :func:`labopt.pooling.evaluate` does (ascending risks fill the pools in order). When the
+  batch holds several blocks, the sorted batch is dealt out so that every block receives the
+  same spread of risks (rank ``r`` of the batch goes to the block slot at the same quantile),
+  each block still ascending; a batch that is ``b`` copies of one block's risks gives ``b``
+  identical blocks.
 - **Arrays** (A2, A2M) fill grids of r rows and c columns (``8x12``; ``8`` is 8 x 8) row by
   row: sample ``i`` of a grid sits in row ``i // c + 1`` and column ``i % c + 1``; A2M adds
   one master pool per grid. IA2 deals the batch's risks to its grids as ID2 deals them to its
@@ -287,7 +288,7 @@ def check_samples(
     a = design.algorithm
     if field and (a in ARRAYS or a == "IT"):
         problems.add(
-            f"field pooling needs a pooled hierarchical design (D2-D5, ID2 or ID3): "
+            f"field pooling needs a pooled hierarchical design (D2-D5 or ID2-ID4): "
             f"a swab goes into one tube, so {a} cannot be formed at collection"
         )
     need = []

@@ -15,6 +15,7 @@ A2    r x c array: rows and columns, then intersections       ``8`` or ``8x12`` 
 A2M   A2 preceded by a master pool of all r x c samples       ``8`` or ``8x12``   3
 ID2   informative Dorfman: pools of sorted individual risks   ``20,10,5``         2
 ID3   informative three-stage: ID2's pools split in sub-pools ``12,8:4,4,4,5,3``  3
+ID4   informative four-stage: ID3's sub-pools split again     ``16:8,8:4,4,4,4``  4
 IA2   informative array: A2 with samples placed by risk       ``8x12``            2
 ====  ======================================================  ==================  ======
 
@@ -29,6 +30,10 @@ ID2's pools take the risks in ascending order: the first pool gets the lowest ri
 second field splits each of its first-stage pools of more than one sample into contiguous
 sub-pools, in order (``12,8:4,4,4,5,3``: the 12 lowest risks in sub-pools of 4, 4, 4; the
 next 8 in 5 and 3); a sub-pool of more than one sample is then tested sample by sample.
+ID4's third field splits each of those sub-pools of more than one sample again, in order
+(``12,8:6,6,4,4:3,3,3,3,2,2,1,1,1,1``: the sub-pools of 6 into 3 and 3, the first 4 into 2
+and 2, the second into single samples); a third-stage pool of more than one sample is then
+tested sample by sample. ``16:8,8:4,4,4,4`` is binGroup2's ID4: one first-stage pool.
 
 An array's ``8x12`` is 8 rows of 12 samples (a 96-well plate's shape; samples fill it row by
 row), ``8`` the 8 x 8 square. IA2 places them by risk instead: the highest risks fill the first
@@ -45,14 +50,15 @@ import numpy as np
 
 from labopt.errors import InputError
 
-ALGORITHMS = ("IT", "D2", "D3", "D4", "D5", "A2", "A2M", "ID2", "ID3", "IA2")
-HIERARCHICAL = ("IT", "D2", "D3", "D4", "D5", "ID2", "ID3")
-INFORMATIVE = ("ID2", "ID3", "IA2")  # samples placed by individual risk
+ALGORITHMS = ("IT", "D2", "D3", "D4", "D5", "A2", "A2M", "ID2", "ID3", "ID4", "IA2")
+HIERARCHICAL = ("IT", "D2", "D3", "D4", "D5", "ID2", "ID3", "ID4")
+INFORMATIVE = ("ID2", "ID3", "ID4", "IA2")  # samples placed by individual risk
 NESTED = ("D3", "D4", "D5")  # a first-stage pool split level by level
 ARRAYS = ("A2", "A2M", "IA2")
 ARRANGEMENTS = ("gradient", "spiral")  # IA2's placements of the risks (gradient: default)
 NOMINAL_STAGES = {
     "IT": 1, "D2": 2, "D3": 3, "D4": 4, "D5": 5, "A2": 2, "A2M": 3, "ID2": 2, "ID3": 3,
+    "ID4": 4,
     "IA2": 2,
 }  # fmt: skip
 
@@ -179,6 +185,7 @@ class Design:
             "D5": len(groups) == 4 and len(groups[0]) == 1,
             "ID2": len(groups) == 1,
             "ID3": len(groups) == 2,
+            "ID4": len(groups) == 3,
         }[code]
         if not shape_ok:
             raise InputError(
@@ -188,7 +195,8 @@ class Design:
             )
         if code in INFORMATIVE:
             subs = groups[1] if len(groups) > 1 else ()
-            return cls(code, sum(groups[0]), groups[0], subs).validated()
+            subsubs = groups[2] if len(groups) > 2 else ()
+            return cls(code, sum(groups[0]), groups[0], subs, stage4=subsubs).validated()
         stage2 = groups[1] if len(groups) > 1 else ()
         stage3 = groups[2] if len(groups) > 2 else ()
         stage4 = groups[3] if len(groups) > 3 else ()
@@ -266,7 +274,7 @@ class Design:
             raise InputError(f"config {cfg!r}: only arrays have columns", "config")
         if self.spiral and a != "IA2":
             raise InputError(f"config {cfg!r}: only IA2 takes the spiral arrangement", "config")
-        levels = {"D3": 1, "D4": 2, "D5": 3, "ID3": 2}.get(a, 1 if a == "ID2" else 0)
+        levels = {"D3": 1, "D4": 2, "D5": 3, "ID2": 1, "ID3": 2, "ID4": 3}.get(a, 0)
         given = [bool(self.stage2), bool(self.stage3), bool(self.stage4)]
         if any(given[levels:]):
             raise InputError(
@@ -305,8 +313,8 @@ class Design:
                 raise InputError(
                     f"config {cfg!r}: {a} block must hold 1 to {MAX_BLOCK} samples", "config"
                 )
-            if a == "ID3":
-                self._split_level(self.stage2, self.stage3, "first", "second")
+            if a in ("ID3", "ID4"):
+                self.splits()
         else:  # D3, D4, D5
             if not 3 <= self.first <= MAX_BLOCK:
                 raise InputError(
@@ -331,14 +339,23 @@ class Design:
         return self
 
     def splits(self) -> list[list[tuple[int, ...]]]:
-        """For each level below the second stage (D4: stage 3; D5: stages 3 and 4), each
-        pool of the level above split in order (empty for a pool of one sample)."""
-        if self.algorithm not in ("D4", "D5"):
+        """For each level below the second stage (D4: stage 3; D5: stages 3 and 4) or, for
+        ID3 and ID4, below the first (ID3: stage 2; ID4: stages 2 and 3), each pool of the
+        level above split in order (empty for a pool of one sample)."""
+        a = self.algorithm
+        names = ["first", "second", "third", "fourth"]
+        if a in ("D4", "D5"):
+            top, levels = 1, [self.stage3, self.stage4][: NOMINAL_STAGES[a] - 3]
+        elif a in ("ID3", "ID4"):
+            top, levels = 0, [self.stage3, self.stage4][: NOMINAL_STAGES[a] - 2]
+        else:
             return []
-        out = [self._split_level(self.stage2, self.stage3, "second", "third")]
-        if self.algorithm == "D5":
-            third = [s for sub in out[0] for s in sub]
-            out.append(self._split_level(tuple(third), self.stage4, "third", "fourth"))
+        out: list[list[tuple[int, ...]]] = []
+        pools = self.stage2
+        for depth, sizes in enumerate(levels):
+            split = self._split_level(pools, sizes, names[top + depth], names[top + depth + 1])
+            out.append(split)
+            pools = tuple(x for part in split for x in part)
         return out
 
     def _split_level(
@@ -384,8 +401,9 @@ class Design:
         a = self.algorithm
         if a == "ID2":
             return ",".join(map(str, self.stage2))
-        if a == "ID3":
-            return ",".join(map(str, self.stage2)) + ":" + ",".join(map(str, self.stage3))
+        if a in ("ID3", "ID4"):
+            fields = [self.stage2, self.stage3, self.stage4][: NOMINAL_STAGES[a] - 1]
+            return ":".join(",".join(map(str, f)) for f in fields)
         parts = [str(self.first)]
         if a in NESTED:
             parts.append(",".join(map(str, self.stage2)))
@@ -527,40 +545,24 @@ def _build_tree(d: Design) -> PoolTree:
     elif a == "D2":
         root = add(0, d.first, -1, 1)
         individuals(0, d.first, root, 2)
-    elif a == "ID2":
-        lo = 0
-        for m in d.stage2:
-            v = add(lo, lo + m, -1, 1)
-            if m > 1:
-                individuals(lo, lo + m, v, 2)
-            lo += m
-    elif a == "ID3":
-        lo = 0
-        subs = iter([p for p in d._split_level(d.stage2, d.stage3, "first", "second") if p])
-        for m in d.stage2:
-            v = add(lo, lo + m, -1, 1)
-            if m > 1:
-                for s in next(subs):
-                    w = add(lo, lo + s, v, 2)
-                    if s > 1:
-                        individuals(lo, lo + s, w, 3)
-                    lo += s
-            else:
-                lo += m
-    else:  # nested: each pool of a level split by the next level, in order, depth first
+    else:
+        # each pool of a level split by the next level, in order, depth first: the informative
+        # designs' first level is the block's first-stage pools, the nested ones' the second-
+        # stage sub-pools of their one first-stage pool
         levels = [iter([d.stage2]), *(iter([p for p in lv if p]) for lv in d.splits())]
+        top = 1 if a in INFORMATIVE else 2  # the stage of the first listed level
 
         def nest(lo: int, hi: int, par: int, depth: int) -> None:
             if depth == len(levels):  # below the last listed level: individual tests
-                individuals(lo, hi, par, depth + 2)
+                individuals(lo, hi, par, depth + top)
                 return
             for m in next(levels[depth]):
-                v = add(lo, lo + m, par, depth + 2)
+                v = add(lo, lo + m, par, depth + top)
                 if m > 1:
                     nest(lo, lo + m, v, depth + 1)
                 lo += m
 
-        nest(0, d.first, add(0, d.first, -1, 1), 0)
+        nest(0, d.first, -1 if a in INFORMATIVE else add(0, d.first, -1, 1), 0)
     return PoolTree(
         start=np.asarray(start, dtype=np.intp),
         stop=np.asarray(stop, dtype=np.intp),
@@ -580,6 +582,7 @@ _EXAMPLES = {
     "A2M": "8",
     "ID2": "20,10,5",
     "ID3": "12,8:4,4,4,5,3",
+    "ID4": "12,8:6,6,4,4:3,3,3,3,2,2,1,1,1,1",
     "IA2": "8x12",
 }
 _SHAPES = {
@@ -592,5 +595,6 @@ _SHAPES = {
     "D5": "pool size : second-, third- and fourth-stage sizes, each after a colon",
     "ID2": "comma-separated pool sizes",
     "ID3": "comma-separated pool sizes, a colon, then the sub-pool sizes of each pool",
+    "ID4": "pool sizes : sub-pool sizes of each pool : third-stage sizes of each sub-pool",
     "IA2": "rows x columns, or one side for a square; ':spiral' for the spiral arrangement",
 }

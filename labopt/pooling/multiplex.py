@@ -7,7 +7,7 @@ A pool tests positive for disease k with probability Se_k,s when it holds a samp
 A pool positive for either disease has its sub-pools (or samples) tested at the next stage;
 a sample is called positive for disease k when its own, final test is positive for k.
 
-The pools of one hierarchical block (IT, D2-D5, ID2, ID3) follow :meth:`Design.tree`. The
+The pools of one hierarchical block (IT, D2-D5, ID2-ID4) follow :meth:`Design.tree`. The
 probability that a pool and every pool above it test positive is computed from the states of
 the disjoint parts a chain of nested pools splits into: the innermost pool, then what each
 pool adds to the pool inside it (a pool's state is the "or" of its parts'), so samples may
@@ -265,7 +265,7 @@ def evaluate_multiplex(
 
     Parameters
     ----------
-    design, config : Design, or an algorithm code (IT, D2-D5, ID2, ID3, A2, A2M) and its
+    design, config : Design, or an algorithm code (IT, D2-D5, ID2-ID4, A2, A2M) and its
         configuration (arrays: ``n`` or ``RxC``).
     joint : (p00, p10, p01, p11) of every sample, or a (4, block size) matrix: one column per
         sample of the block, in the order the design's pools take them (ID2: as given; sort
@@ -282,7 +282,7 @@ def evaluate_multiplex(
     if d.algorithm == "IA2":
         raise InputError(
             "algorithm: IA2 with a multiplex assay is not available (it places samples by "
-            "individual risk); A2, A2M and the hierarchical designs (IT, D2-D5, ID2, ID3) are",
+            "individual risk); A2, A2M and the hierarchical designs (IT, D2-D5, ID2-ID4) are",
             "algorithm",
         )
     stages = d.nominal_stages

@@ -195,14 +195,14 @@ def evaluate(
 
     Parameters
     ----------
-    design, config : Design, or an algorithm code (IT, D2-D5, A2, A2M, ID2, ID3) and its
+    design, config : Design, or an algorithm code (IT, D2-D5, A2, A2M, ID2-ID4, IA2) and its
         configuration string ("10", "12:4,4,4", "h16", "8x12", "20,10,5", "12,8:4,4,4,5,3").
     prevalence : float or 1-D array in [0, 1]
         Fraction of samples positive; an array evaluates a prevalence grid at once.
     risks : 1-D array in [0, 1], optional
         Individual risks of the samples of one block (length = block size), instead of a
-        prevalence: required in spirit by ID2 and ID3, allowed for any hierarchical design.
-        ID2 and ID3 sort them ascending and fill their pools in that order.
+        prevalence: required in spirit by ID2-ID4 and IA2, allowed for any hierarchical design.
+        ID2, ID3 and ID4 sort them ascending and fill their pools in that order.
     se, sp : float or sequence
         Assay sensitivity and specificity, one value for all stages or one per stage in
         testing order (binGroup2's convention: arrays are (row/column, individual), A2M

@@ -52,9 +52,11 @@ WORDS = "labopt.pooling.words:NOTES"  # where the search's notes are said in eac
 D3_MAX_POOL = 60  # 966,467 partitions of 60: the largest first stage searched whole
 D4_ENUMERATED = 40  # D4 first stages up to this size: every partition of it scored
 ID2_LIMITS_MAX_POOL = 128  # pools of the exact search under PSe/PSp limits: (n, 129) tables
+ID2_CAPS_WORK = 300_000_000  # risks x pool sizes scanned by the per-cap ID2 programmes
 D4_MAX_POOL = 128  # larger first stages: the design of least ET for each (labopt._search.d4_dp)
 D5_MAX_POOL = 64  # five stages: the design of least ET for each first stage (labopt._nested)
-ID3_MAX_POOL = 64  # informative three-stage pools: O(n K^3) for n risks and pools up to K
+# informative pools searched: ID3 O(n K^3) for n risks and pools up to K, ID4 O(n K^5)
+INFORMATIVE_MAX_POOL = {"ID3": 64, "ID4": 32}
 MAX_SEARCH_STAGES = 5
 FAMILY_NOTES = {
     "IT": "individual testing (pool size 1)",
@@ -67,13 +69,15 @@ FAMILY_NOTES = {
     "tests, by dynamic programming over the nested pools (exact without binding PSe/PSp limits)",
     "A2": "every r x c array, r <= c <= 100 (largest pool: a row of c)",
     "A2M": "every r x c array, r <= c <= 100 (largest pool: the r*c master pool)",
-    "ID2": "contiguous pools of the sorted risks, by dynamic programming, for every cap on the "
-    "pool size",
+    "ID2": "contiguous pools of the sorted risks, by dynamic programming, for each cap on the "
+    "pool size that can change the answer",
     "IA2": "every r x c array, r <= c, that holds the batch (largest pool: a row of c), in the "
     "gradient and the spiral arrangement",
     "ID3": "contiguous pools of the sorted risks, each split into contiguous sub-pools, by "
     "dynamic programming over the pools and, within each, over its sub-pools, for every cap on "
     "the pool size up to 64",
+    "ID4": "as ID3, each sub-pool split again into contiguous third-stage pools by its own "
+    "dynamic programme, for every cap on the pool size up to 32",
 }
 AUTO_ORDER = ("IT", "D2", "D3", "D4", "D5", "A2", "A2M")
 
@@ -254,7 +258,7 @@ def optimize(
         r = np.sort(check_probabilities(risks, "risks"))
         if code not in ("auto", "IT", *INFORMATIVE):
             raise InputError(
-                f"algorithm: with individual risks the search covers ID2, ID3 (and IT); "
+                f"algorithm: with individual risks the search covers ID2, ID3, ID4, IA2 (and IT); "
                 f"{code} pools samples regardless of risk, give a prevalence instead",
                 "algorithm",
             )
@@ -372,7 +376,7 @@ def _family_candidates(
             return (*_nested_search(fam, p, imin, imax, se, sp, keep, dilution), notes)
         return (*_hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution), notes)
     limits = cons.min_sensitivity > 0 or cons.min_specificity > 0
-    if fam == "ID3" and limits and cons.max_stages >= NOMINAL_STAGES[fam]:
+    if fam in ("ID3", "ID4") and limits and cons.max_stages >= NOMINAL_STAGES[fam]:
         notes.append(Note(WORDS, "informative_limits", family=fam))
     if fam == "IA2":
         if cons.max_stages < 2 or risks is None:
@@ -385,14 +389,15 @@ def _family_candidates(
     if fam == "ID2":
         if cons.max_stages < 2:
             return [], 0, notes
-        designs, n_eval, id2_notes = _id2_candidates(risks, se, sp, cons, dilution)
+        designs, n_eval, id2_notes = _id2_candidates(risks, se, sp, cons, keep, dilution)
         return designs, n_eval, notes + id2_notes
-    if fam == "ID3":
-        if cons.max_stages < 3:
+    if fam in ("ID3", "ID4"):
+        if cons.max_stages < NOMINAL_STAGES[fam]:
             return [], 0, notes
-        if risks is not None and min(hi, risks.size) > ID3_MAX_POOL:
-            notes.append(Note(WORDS, "search_limit", family=fam, limit=ID3_MAX_POOL, max_size=hi))
-        return (*_id3_candidates(risks, se, sp, cons, dilution), notes)
+        limit = INFORMATIVE_MAX_POOL[fam]
+        if risks is not None and min(hi, risks.size) > limit:
+            notes.append(Note(WORDS, "search_limit", family=fam, limit=limit, max_size=hi))
+        return (*_nested_informative_candidates(fam, risks, se, sp, cons, dilution), notes)
     raise AssertionError(fam)
 
 
@@ -560,10 +565,11 @@ def _array_candidates(fam, p, se, sp, cons, keep, dilution):
     return [Design(fam, int(rows[i]), columns=int(cols[i])) for i in order], int(rows.size)
 
 
-def _id2_candidates(risks, se, sp, cons, dilution):
-    """For every cap on the pool size, the ID2 design of least expected tests; with PSe/PSp
-    limits, also the design of least expected tests meeting them. Returns the designs, the
-    configurations scored and notes."""
+def _id2_candidates(risks, se, sp, cons, keep, dilution):
+    """For each cap on the pool size, from the largest down, the ID2 design of least expected
+    tests, until ``keep`` of them meet the PSe/PSp limits (a smaller cap never gives a
+    cheaper design); with limits, also the designs of least expected tests meeting them.
+    Returns the designs, the configurations scored and notes."""
     notes: list[str] = []
     probe = Design("ID2", 2, (1, 1))
     se_v, sp_v = stage_accuracy(probe, se, sp)
@@ -572,16 +578,28 @@ def _id2_candidates(risks, se, sp, cons, dilution):
     f = np.ascontiguousarray(dilution_factors(dilution, max(hi, 1)))
     designs, seen = [], set()
     sizes = np.zeros(n, dtype=np.intp)
-    evaluated = 0
-    for cap in range(max(1, cons.min_size), hi + 1):
+    limits = cons.min_sensitivity > 0 or cons.min_specificity > 0
+    admitted, work = 0, 0
+
+    def best_under(cap: int) -> int:
+        nonlocal admitted, work
         count, _cost = _search.id2_dp(risks, se_v[0], sp_v[0], f, cons.min_size, cap, sizes)
-        evaluated += 1
-        if count == 0:
-            continue
+        work += n * cap
         pools = tuple(int(x) for x in sizes[:count])
-        if pools not in seen:
+        if pools and pools not in seen:
             seen.add(pools)
-            designs.append(Design("ID2", n, pools))
+            d = Design("ID2", n, pools)
+            designs.append(d)
+            oc = evaluate(d, risks=risks, se=se, sp=sp, dilution=dilution) if limits else None
+            admitted += oc is None or cons.admits(oc)
+            if admitted >= keep:
+                return 0
+        if pools and work > ID2_CAPS_WORK and min(cap, max(pools)) > max(1, cons.min_size):
+            notes.append(Note(WORDS, "id2_caps_work", cap=min(cap, max(pools)), n=n))
+            return 0
+        return max(pools, default=0)
+
+    evaluated = _each_cap(max(1, cons.min_size), hi, best_under)
     if (cons.min_sensitivity > 0 or cons.min_specificity > 0) and hi >= max(1, cons.min_size):
         # the cheapest design of each cap may miss the limits: the exact search under them
         top = min(hi, ID2_LIMITS_MAX_POOL)
@@ -606,43 +624,68 @@ def _id2_candidates(risks, se, sp, cons, dilution):
     return designs, evaluated, notes
 
 
+def _each_cap(lo: int, hi: int, best_under) -> int:
+    """Call ``best_under(cap)`` (the design of least expected tests with pools of at most
+    ``cap``; it returns that design's largest pool, or 0 to stop: none fits, or enough were
+    found) for the caps from ``hi`` down to ``lo`` that can change the answer: a design best
+    under cap c whose largest pool is L is also best under every cap from L to c. Returns the
+    number of calls."""
+    calls, cap = 0, hi
+    while cap >= lo:
+        largest = best_under(cap)
+        calls += 1
+        if largest == 0:  # nothing fits under a smaller cap either, or enough were found
+            break
+        cap = min(cap, largest) - 1
+    return calls
+
+
 def _sum_needed(bound: float, mass: float) -> float:
     """A limit on an overall PSe or PSp as a lower bound on its numerator, with the slack of
     :meth:`SearchConstraints.admits`; 0 when there is no limit."""
     return max(bound - 1e-15, 0.0) * mass if bound > 0 else 0.0
 
 
-def _id3_candidates(risks, se, sp, cons, dilution):
-    """For every cap on the pool size, the ID3 design of least expected tests (each pool's
-    best sub-pools scored once for all caps)."""
-    se_v, sp_v = stage_accuracy(Design.parse("ID3", "2:1,1"), se, sp)
-    se_v, sp_v = np.asarray(se_v), np.asarray(sp_v)
+def _nested_informative_candidates(fam, risks, se, sp, cons, dilution):
+    """For every cap on the pool size, the ID3 or ID4 design of least expected tests (each
+    pool's best sub-pools, and in ID4 their best third-stage pools, scored once for all
+    caps)."""
+    probe = Design.parse(fam, "2:1,1" if fam == "ID3" else "2:1,1:")
+    se_v, sp_v = (np.asarray(v) for v in stage_accuracy(probe, se, sp))
     n = risks.size
-    hi = min(cons.max_size, n, ID3_MAX_POOL)
+    hi = min(cons.max_size, n, INFORMATIVE_MAX_POOL[fam])
     if hi < max(1, cons.min_size):
         return [], 0
     f = np.ascontiguousarray(dilution_factors(dilution, max(hi, 1)))
     cost = np.empty((n + 1, hi + 1))
-    _informative.id3_costs(risks, se_v, sp_v, f, cost)
+    (_informative.id3_costs if fam == "ID3" else _informative.id4_costs)(risks, se_v, sp_v, f, cost)
     designs, seen = [], set()
     sizes = np.zeros(n, dtype=np.intp)
     subs = np.zeros(max(hi, 1), dtype=np.intp)
-    for cap in range(max(1, cons.min_size), hi + 1):
+    thirds = np.zeros(max(hi, 1), dtype=np.intp)
+
+    def best_under(cap: int) -> int:
         count, _total = _informative.segments_dp(cost, cons.min_size, cap, sizes)
-        if count == 0:
-            continue
         pools = tuple(int(x) for x in sizes[:count])
-        if pools in seen:
-            continue
+        if not pools or pools in seen:
+            return max(pools, default=0)
         seen.add(pools)
-        split, lo = [], 0
+        split: list[int] = []
+        third: list[int] = []
+        lo = 0
         for m in pools:
-            if m > 1:
+            if m > 1 and fam == "ID3":
                 k = _informative.id3_subpools(risks, se_v, sp_v, f, lo, lo + m, subs)
                 split.extend(int(x) for x in subs[:k])
+            elif m > 1:
+                k, j = _informative.id4_split(risks, se_v, sp_v, f, lo, lo + m, subs, thirds)
+                split.extend(int(x) for x in subs[:k])
+                third.extend(int(x) for x in thirds[:j])
             lo += m
-        designs.append(Design("ID3", n, pools, tuple(split)))
-    return designs, hi - max(1, cons.min_size) + 1
+        designs.append(Design(fam, n, pools, tuple(split), stage4=tuple(third)))
+        return max(pools)
+
+    return designs, _each_cap(max(1, cons.min_size), hi, best_under)
 
 
 def _why_infeasible(families, cons: SearchConstraints) -> str:

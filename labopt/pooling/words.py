@@ -104,6 +104,9 @@ NOTES = {
         "id2_limits_pool": "ID2: the exact search under the PSe/PSp limits tried pools up to "
         "{limit} samples (max_size {max_size} is above); larger pools only as each cap's "
         "design of fewest reactions",
+        "id2_caps_work": "ID2: each cap's design of fewest reactions was looked for down to "
+        "pools of {cap:,} samples (a limit on the search's work for {n:,} risks); designs "
+        "with smaller pools are not ranked",
         "d5_limits": "D5: only each first-stage pool size's design of fewest reactions is "
         "tried, and kept if it meets the PSe/PSp limits; a costlier design of that size that "
         "meets them may be missed",
@@ -129,6 +132,9 @@ NOTES = {
         "id2_limits_pool": "ID2: tìm kiếm chính xác theo giới hạn PSe/PSp chỉ thử nhóm gộp tối "
         "đa {limit} mẫu (cỡ gộp lớn nhất {max_size} vượt mức này); nhóm lớn hơn chỉ xét cách "
         "gộp ít phản ứng nhất của mỗi giới hạn cỡ gộp",
+        "id2_caps_work": "ID2: cách gộp ít phản ứng nhất của mỗi giới hạn cỡ gộp chỉ được tìm "
+        "đến nhóm gộp {cap:,} mẫu (giới hạn khối lượng tính toán cho {n:,} nguy cơ); các cách "
+        "gộp với nhóm nhỏ hơn không được xếp hạng",
         "d5_limits": "D5: với mỗi cỡ gộp vòng đầu chỉ thử cách gộp ít phản ứng nhất, và chỉ "
         "giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót một cách gộp tốn hơn của cỡ đó mà vẫn đạt "
         "giới hạn",

@@ -75,7 +75,7 @@ def _largest_pool(algorithm: str, config: str) -> int:
         return rows * cols
     if algorithm in ("A2", "IA2"):
         return max(_array_sides(head))
-    if algorithm in ("ID2", "ID3"):
+    if algorithm in ("ID2", "ID3", "ID4"):
         return max(int(x) for x in head.split(","))
     return int(head)
 
@@ -87,7 +87,7 @@ def _block(algorithm: str, config: str) -> tuple[int, int]:
     head = config.split(":")[0]
     if algorithm == "IT":
         return 1, 1
-    if algorithm in ("ID2", "ID3"):
+    if algorithm in ("ID2", "ID3", "ID4"):
         pools = [int(x) for x in head.split(",")]
         return sum(pools), len(pools)
     if algorithm in ("A2", "A2M", "IA2"):

@@ -79,7 +79,7 @@ TEXT: dict[str, dict[str, str]] = {
         "batch_algorithm": "Pooling design",
         "batch_config": "Pool sizes",
         "batch_config_hint": "10 (D2), 12:4,4,4 (D3), h16 (halving), 8 or 8x12 (arrays), "
-        "20,10,5 (ID2), 12,8:4,4,4,5,3 (ID3); empty for IT",
+        "20,10,5 (ID2), 12,8:4,4,4,5,3 (ID3), 16:8,8:4,4,4,4 (ID4); empty for IT",
         "batch_file": "Samples file (CSV or XLSX)",
         "no_samples_file": "Choose the file of the samples.",
         "make": "Make the batch",
@@ -310,7 +310,7 @@ TEXT: dict[str, dict[str, str]] = {
         "batch_algorithm": "Thiết kế gộp mẫu",
         "batch_config": "Cỡ gộp",
         "batch_config_hint": "10 (D2), 12:4,4,4 (D3), h16 (chia đôi), 8 hoặc 8x12 (ma trận), "
-        "20,10,5 (ID2), 12,8:4,4,4,5,3 (ID3); để trống với IT",
+        "20,10,5 (ID2), 12,8:4,4,4,5,3 (ID3), 16:8,8:4,4,4,4 (ID4); để trống với IT",
         "batch_file": "Tệp danh sách mẫu (CSV hoặc XLSX)",
         "no_samples_file": "Chọn tệp danh sách mẫu.",
         "make": "Tạo lô",

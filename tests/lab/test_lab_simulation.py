@@ -17,7 +17,7 @@ from labopt.lab import PlateSpec, make_manifest, run_lab
 from labopt.lab.decode import CLEARED, DETECTED
 from labopt.lab.simulate import assay_accuracy
 from labopt.pooling import evaluate
-from labopt.pooling.designs import NOMINAL_STAGES
+from labopt.pooling.designs import INFORMATIVE, NOMINAL_STAGES
 from labopt.pooling.opchar import pool_accuracy, stage_accuracy
 
 ID2_RISKS = np.array([0.002] * 10 + [0.01] * 6 + [0.08] * 3 + [0.3])  # one block of 20
@@ -32,6 +32,7 @@ CASES = [
     ("A2M", "4x6"),
     ("ID2", "10,6,3,1"),
     ("ID3", "10,6,3,1:5,5,3,3,2,1"),
+    ("ID4", "10,6,3,1:5,5,3,3,2,1:2,3,2,3,1,1,1,1,1,1,1,1"),
     ("IA2", "4x5"),
     ("IA2", "4x5:spiral"),
 ]
@@ -50,14 +51,14 @@ def ratio_z(y_block, x_block, expected):
 def lab_day(algorithm, config, samples, seed, se=1.0, sp=1.0, invalid_rate=0.0):
     """Truth, manifest and the finished batch for one simulated day."""
     rng = np.random.default_rng(seed)
-    if algorithm in ("ID2", "ID3", "IA2"):
+    if algorithm in INFORMATIVE:
         blocks = -(-samples // ID2_RISKS.size)
         risk = np.tile(ID2_RISKS, blocks)
         df = pd.DataFrame({"sample_id": np.arange(risk.size).astype(str), "risk": risk})
     else:
         df = pd.DataFrame({"sample_id": np.arange(samples).astype(str)})
     m = make_manifest(df, algorithm, config)
-    if algorithm in ("ID2", "ID3", "IA2"):
+    if algorithm in INFORMATIVE:
         truth = rng.random(m.n_samples) < m.samples["risk"].to_numpy()
     else:
         truth = rng.random(m.n_samples) < P
@@ -66,7 +67,7 @@ def lab_day(algorithm, config, samples, seed, se=1.0, sp=1.0, invalid_rate=0.0):
 
 
 def analytic(algorithm, config, se, sp):
-    kw = {"risks": ID2_RISKS} if algorithm in ("ID2", "ID3", "IA2") else {"prevalence": P}
+    kw = {"risks": ID2_RISKS} if algorithm in INFORMATIVE else {"prevalence": P}
     return evaluate(algorithm, config, se=se, sp=sp, **kw)
 
 
@@ -198,6 +199,7 @@ def test_simulated_lab_uses_the_engines_accuracy_per_pool():
             ("IA2", "3x4"),
             ("IA2", "3x4:spiral"),
             ("ID2", "4,2,1"),
+            ("ID4", "4,2,1:2,2,1,1:1,1,1,1"),
         ]
     ),
     n=st.integers(1, 150),

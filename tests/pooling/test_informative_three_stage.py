@@ -111,7 +111,7 @@ def test_id3_never_costs_more_than_id2():
     id3 = optimize(risks=risks, algorithm="ID3", max_size=32, max_stages=3).best
     assert id3.expected_tests_per_sample <= id2.expected_tests_per_sample + 1e-12
     auto = optimize(risks=risks, max_size=32, max_stages=3)
-    assert set(auto.algorithms) == {"IT", "ID2", "ID3", "IA2"}
+    assert set(auto.algorithms) == {"IT", "ID2", "ID3", "ID4", "IA2"}
     assert auto.best.expected_tests_per_sample <= id3.expected_tests_per_sample + 1e-12
 
 

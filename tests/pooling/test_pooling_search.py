@@ -90,6 +90,53 @@ def test_id2_dynamic_programme_equals_brute_force(rng, cap):
     assert res.best.design.largest_pool <= cap
 
 
+def _every_cap_best(risks, hi, se, sp, min_size=1):
+    """The ID2 design of least expected tests under every cap from min_size to hi, one
+    programme per cap (what the search skips: caps that cannot change the answer)."""
+    from labopt import _search
+    from labopt.pooling import Design
+
+    sizes = np.zeros(risks.size, dtype=np.intp)
+    f = np.ones(hi + 1)
+    out = set()
+    for cap in range(min_size, hi + 1):
+        count, _ = _search.id2_dp(risks, se, sp, f, min_size, cap, sizes)
+        if count:
+            out.add(Design("ID2", risks.size, tuple(int(x) for x in sizes[:count])))
+    return out
+
+
+@pytest.mark.parametrize("min_size, limit", [(1, 0.0), (6, 0.0), (1, 0.9)])
+def test_id2_ranking_is_the_best_of_every_caps_design(min_size, limit):
+    risks = np.sort(np.random.default_rng(3).beta(0.3, 12, 300))
+    every = _every_cap_best(risks, 150, 0.97, 0.99, min_size)
+    kw = {"se": 0.97, "sp": 0.99, "max_size": 150, "min_size": min_size, "min_sensitivity": limit}
+    res = optimize(risks=risks, algorithm="ID2", top=12, **kw)
+    scored = sorted(
+        oc.expected_tests_per_sample
+        for oc in (evaluate(d, risks=risks, se=0.97, sp=0.99) for d in every)
+        if oc.sensitivity >= limit
+    )
+    got = [oc.expected_tests_per_sample for oc in res.ranking]
+    # the exact search under the limit may add designs no cap's cheapest design is
+    assert got[0] <= scored[0] + 1e-15
+    if limit == 0:
+        np.testing.assert_allclose(got, scored[:12], rtol=1e-13)
+    # caps that cannot change the answer are skipped
+    assert res.configurations_evaluated < 150 - min_size
+
+
+def test_id2_search_work_is_bounded_and_said():
+    risks = np.random.default_rng(1).beta(0.2, 8, 10_000)
+    res = optimize(risks=risks, algorithm="ID2", max_size=10_000, top=1000)
+    full = optimize(risks=risks, algorithm="ID2", max_size=10_000, top=1)
+    assert res.best.design == full.best.design  # the first programme is the unconstrained one
+    assert res.configurations_evaluated < 100
+    (note,) = res.notes
+    assert note.key == "id2_caps_work" and note.fields["n"] == 10_000
+    assert note.fields["cap"] >= min(oc.design.largest_pool for oc in res.ranking)
+
+
 def test_every_ranked_design_meets_the_constraints_and_ranking_is_sorted():
     cons = SearchConstraints(
         min_size=4, max_size=16, max_stages=3, min_sensitivity=0.96, min_specificity=0.999

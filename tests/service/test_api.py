@@ -63,6 +63,24 @@ def test_pooling_endpoints_match_the_library(service):
     assert set(r.json()) >= {"best", "ranking", "configurations_evaluated", "search_seconds"}
 
 
+def test_informative_four_stage_over_http_is_the_librarys(service):
+    c, h = service.client, service.key("district", "tiny/a")
+    risks = [0.002] * 30 + [0.03] * 8 + [0.2, 0.4]
+    body = {"algorithm": "ID4", "config": "30,8,1,1:15,15,4,4:5,5,5,5,5,5,2,2,2,2", "risks": risks}
+    r = c.post("/v1/pooling/evaluate", headers=h, json=body)
+    assert r.status_code == 200, r.text
+    want = evaluate("ID4", body["config"], risks=risks).to_dict()
+    assert r.json() == json.loads(json.dumps(want))
+    r = c.post(
+        "/v1/pooling/optimize",
+        headers=h,
+        json={"algorithm": "ID4", "risks": risks, "max_size": 32, "max_stages": 4},
+    )
+    assert r.status_code == 200, r.text
+    best = optimize(risks=risks, algorithm="ID4", max_size=32, max_stages=4).best
+    assert r.json()["best"]["config"] == best.config
+
+
 def test_an_informative_array_in_the_spiral_arrangement_over_http(service):
     c, h = service.client, service.key("district", "tiny/a")
     risks = [0.2, 0.1, 0.05, 0.02] + [0.005] * 8
@@ -103,7 +121,7 @@ def test_the_frontier_over_http_is_the_librarys(service):
         (
             {"algorithm": "XX", "config": "10", "prevalence": 0.1},
             ["body", "algorithm"],
-            "'IT', 'D2', 'D3', 'D4', 'D5', 'A2', 'A2M', 'ID2', 'ID3' or 'IA2'",
+            "'IT', 'D2', 'D3', 'D4', 'D5', 'A2', 'A2M', 'ID2', 'ID3', 'ID4' or 'IA2'",
         ),
         (
             {"algorithm": "D2", "config": "10", "prevalence": 0.01, "se": 0.4, "sp": 0.5},
