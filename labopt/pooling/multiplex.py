@@ -70,7 +70,7 @@ def stage_accuracy(value, second, stages: int, name: str, algorithm: str) -> np.
     first = per_stage(_number_or_numbers(value, name), stages, name, algorithm)
     if second is None:
         return np.array([first, first], dtype=float)
-    name2 = f"{name}2 (disease 2)"
+    name2 = f"{name}2"  # the parameter of disease 2's values
     row2 = per_stage(_number_or_numbers(second, name2), stages, name2, algorithm)
     return np.array([first, row2], dtype=float)
 

@@ -180,8 +180,10 @@ def optimize_multiplex(
             "joint",
         )
     check_int(top, "top", 1, 1000)
-    se_m = stage_accuracy(se, se2, 3, "se", "D3")
-    sp_m = stage_accuracy(sp, sp2, 3, "sp", "D3")
+    # the stages of the designs searched: IT runs stage 1, D2 and A2 stages 1-2, D3 and A2M 1-3
+    stages = "the search's designs (IT uses stage 1, D2 and A2 stages 1-2, D3 and A2M 1-3)"
+    se_m = stage_accuracy(se, se2, 3, "se", stages)
+    sp_m = stage_accuracy(sp, sp2, 3, "sp", stages)
     check_accuracy(se_m, sp_m)
     tab = _Tables(p, se_m, sp_m)
     notes: list[str] = []

@@ -41,7 +41,7 @@ def test_the_table_and_the_json_give_the_librarys_figures():
     [
         (["--joint", "0.9,0.05,0.03,0.03"], ["joint", "add up to 1"]),
         (["--joint", "0.9,0.05,0.05,0", "-p", "0.01"], ["--joint", "--prevalence"]),
-        (["--joint", "0.9,0.05,0.05,0", "--se2", "0.9,0.9,0.9"], ["disease 2", "2 values"]),
+        (["--joint", "0.9,0.05,0.05,0", "--se2", "0.9,0.9,0.9"], ["se2: give one", "2 values"]),
         (["-p", "0.01", "--se2", "0.9"], ["--se2", "--joint"]),
         (["--joint", "0.9,0.05,0.05"], ["four probabilities"]),
     ],

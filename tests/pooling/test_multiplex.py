@@ -192,7 +192,7 @@ def test_a_bad_joint_probability_is_refused_with_its_reason(joint, words):
 def test_informative_arrays_and_bad_accuracies_are_refused():
     with pytest.raises(InputError, match="IA2 with a multiplex assay is not available"):
         evaluate_multiplex("IA2", "8", joint=(0.9, 0.05, 0.03, 0.02))
-    with pytest.raises(InputError, match="disease 2"):
+    with pytest.raises(InputError, match=r"^se2: give one value .* 2 values, one per stage of D2"):
         evaluate_multiplex("D2", "5", joint=(0.9, 0.05, 0.03, 0.02), se2=(0.9, 0.9, 0.9))
     with pytest.raises(InputError, match="disease 2"):  # not informative
         evaluate_multiplex("D2", "5", joint=(0.9, 0.05, 0.03, 0.02), se2=0.004)
@@ -200,6 +200,15 @@ def test_informative_arrays_and_bad_accuracies_are_refused():
         evaluate_multiplex("D2", "5", joint=(0.9, 0.05, 0.03, 0.02), se="0.9")
     with pytest.raises(InputError, match="one column per sample"):
         evaluate_multiplex("D2", "5", joint=np.full((4, 4), 0.25))
+
+
+def test_a_wrong_number_of_stages_in_the_search_names_the_field_and_the_stages():
+    for kw, field in (({"se": (0.95, 0.96)}, "se"), ({"sp2": (0.99,) * 4}, "sp2")):
+        with pytest.raises(InputError) as err:
+            optimize_multiplex((0.95, 0.02, 0.02, 0.01), **kw)
+        assert err.value.parameter == field
+        assert str(err.value).startswith(f"{field}: give one value for every stage or 3 values")
+        assert "IT uses stage 1, D2 and A2 stages 1-2, D3 and A2M 1-3" in str(err.value)
 
 
 def every_candidate(largest: int):

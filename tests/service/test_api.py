@@ -190,7 +190,7 @@ def test_the_multiplex_endpoints_match_the_library(service):
         ({"joint": [0.9, 0.05, 0.03, 0.03]}, "add up to 1"),
         ({"joint": [0.9, 0.1, 0.0]}, "at least 4"),
         ({"joint": [0.9, 0.05, 0.03, 0.02], "algorithm": "IA2"}, "Input should be"),
-        ({"joint": [0.9, 0.05, 0.03, 0.02], "se2": [0.9, 0.9, 0.9, 0.9]}, "disease 2"),
+        ({"joint": [0.9, 0.05, 0.03, 0.02], "se2": [0.9, 0.9, 0.9, 0.9]}, "se2: give one value"),
     ],
 )
 def test_bad_multiplex_input_is_422_with_its_reason(service, body, text):
