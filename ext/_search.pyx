@@ -6,6 +6,8 @@ configuration is scored in O(number of sub-pools) from per-size tables.
 
 - d3_search: every partition of every first-stage pool size I in [imin, imax] into second-stage
   sub-pools (all integer partitions except I itself, as binGroup2's OTC1 does).
+- d3_dp: for each I, the partition of least expected tests by a dynamic programme over the
+  sub-pools (O(I^2)); for the design table, which needs no PSe/PSp limits.
 - d4_search: every partition of I into second-stage pools; each second-stage pool of size m is
   split at stage 3 the way that minimises its own expected tests (a dynamic programme over
   partitions of m). If no pool's best split has a fourth stage, the pool whose cheapest
@@ -127,49 +129,60 @@ cdef class _Partitions:
         return True
 
 
+cdef void _d3_parts(int I, double lq, const double[::1] se, const double[::1] sp,
+                    const double[::1] dilution, double* et_part, double* se_part,
+                    double* fp_part) noexcept nogil:
+    """For a first-stage pool of I samples, each sub-pool size m < I's expected tests, summed
+    PSe and summed 1 - PSp (over its samples)."""
+    cdef int m
+    cdef double L[3]
+    cdef double sec[3]
+    cdef double spc[3]
+    cdef double t1
+    sec[0] = se[0] * dilution[I]
+    spc[0] = sp[0]
+    L[0] = _seg_log(I, lq)
+    t1 = chain_all_positive(L, sec, spc, 1)
+    for m in range(1, I):
+        if m == 1:
+            et_part[m] = t1
+            se_part[m] = sec[0] * se[1]
+            L[0] = _seg_log(I - 1, lq)
+            fp_part[m] = (1.0 - sp[1]) * chain_all_positive(L, sec, spc, 1)
+            L[0] = _seg_log(I, lq)
+        else:
+            sec[1] = se[1] * dilution[m]
+            spc[1] = sp[1]
+            L[1] = _seg_log(m, lq)
+            et_part[m] = t1 + m * chain_all_positive(L, sec, spc, 2)
+            se_part[m] = m * sec[0] * sec[1] * se[2]
+            L[0] = _seg_log(I - 1, lq)
+            L[1] = _seg_log(m - 1, lq)
+            fp_part[m] = m * (1.0 - sp[2]) * chain_all_positive(L, sec, spc, 2)
+            L[0] = _seg_log(I, lq)
+
+
 def d3_search(double p, int imin, int imax, const double[::1] se, const double[::1] sp,
               const double[::1] dilution, double min_pse, double min_psp,
               double[:, ::1] metrics, Py_ssize_t[:, ::1] parts2, Py_ssize_t[:, ::1] parts3):
     """Best three-stage configurations; returns (configurations evaluated, rows kept)."""
-    cdef int keep = metrics.shape[0], nrow = 0, I, m, j
+    cdef int keep = metrics.shape[0], nrow = 0, I, j
     cdef long long evaluated = 0
     cdef double lq = log1p(-p) if p < 1.0 else -INFINITY
-    cdef double L[3]
-    cdef double sec[3]
-    cdef double spc[3]
     cdef double row[N_METRICS]
-    cdef double t1, et, pse, fpr
+    cdef double et, pse, fpr
     cdef double* et_part = <double*> malloc((imax + 1) * sizeof(double))
     cdef double* se_part = <double*> malloc((imax + 1) * sizeof(double))
     cdef double* fp_part = <double*> malloc((imax + 1) * sizeof(double))
     cdef Py_ssize_t dummy[1]
     cdef _Partitions parts
     cdef bint all_ones
+    dummy[0] = 0
     try:
         if et_part == NULL or se_part == NULL or fp_part == NULL:
             raise MemoryError()
         for I in range(imin, imax + 1):
-            sec[0] = se[0] * dilution[I]
-            spc[0] = sp[0]
-            L[0] = _seg_log(I, lq)
-            t1 = chain_all_positive(L, sec, spc, 1)
-            for m in range(1, I):
-                if m == 1:
-                    et_part[m] = t1
-                    se_part[m] = sec[0] * se[1]
-                    L[0] = _seg_log(I - 1, lq)
-                    fp_part[m] = (1.0 - sp[1]) * chain_all_positive(L, sec, spc, 1)
-                    L[0] = _seg_log(I, lq)
-                else:
-                    sec[1] = se[1] * dilution[m]
-                    spc[1] = sp[1]
-                    L[1] = _seg_log(m, lq)
-                    et_part[m] = t1 + m * chain_all_positive(L, sec, spc, 2)
-                    se_part[m] = m * sec[0] * sec[1] * se[2]
-                    L[0] = _seg_log(I - 1, lq)
-                    L[1] = _seg_log(m - 1, lq)
-                    fp_part[m] = m * (1.0 - sp[2]) * chain_all_positive(L, sec, spc, 2)
-                    L[0] = _seg_log(I, lq)
+            _d3_parts(I, lq, se, sp, dilution, et_part, se_part, fp_part)
             parts = _Partitions(I)
             with nogil:
                 while parts.next():
@@ -200,6 +213,90 @@ def d3_search(double p, int imin, int imax, const double[::1] se, const double[:
         free(se_part)
         free(fp_part)
     return evaluated, nrow
+
+
+def d3_dp(double p, int imin, int imax, const double[::1] se, const double[::1] sp,
+          const double[::1] dilution, double[:, ::1] metrics, Py_ssize_t[:, ::1] parts2,
+          Py_ssize_t[:, ::1] parts3):
+    """For each first-stage size I in [imin, imax], the three-stage configuration of least
+    expected tests with at least one sub-pool of more than one sample (D2 otherwise), by a
+    dynamic programme over the sub-pools (O(I^2), not the partitions of I one by one); no
+    PSe/PSp limits. Returns (first-stage sizes scored, rows kept)."""
+    cdef int keep = metrics.shape[0], nrow = 0, I, m, x, f, nf, b, n2
+    cdef double lq = log1p(-p) if p < 1.0 else -INFINITY
+    cdef double row[N_METRICS]
+    cdef double cand, pse, fpr
+    cdef int W = imax + 1
+    cdef double* et_part = <double*> malloc(W * sizeof(double))
+    cdef double* se_part = <double*> malloc(W * sizeof(double))
+    cdef double* fp_part = <double*> malloc(W * sizeof(double))
+    # G[2x + f]: least expected tests of sub-pools holding x samples, f = 1 when one of them
+    # holds more than one sample; back: the last sub-pool's size and the f before it
+    cdef double* G = <double*> malloc(2 * W * sizeof(double))
+    cdef int* back_m = <int*> malloc(2 * W * sizeof(int))
+    cdef int* back_f = <int*> malloc(2 * W * sizeof(int))
+    cdef Py_ssize_t* x2 = <Py_ssize_t*> malloc(W * sizeof(Py_ssize_t))
+    cdef Py_ssize_t dummy[1]
+    dummy[0] = 0
+    try:
+        if et_part == NULL or se_part == NULL or fp_part == NULL or G == NULL \
+                or back_m == NULL or back_f == NULL or x2 == NULL:
+            raise MemoryError()
+        with nogil:
+            for I in range(imin, imax + 1):
+                _d3_parts(I, lq, se, sp, dilution, et_part, se_part, fp_part)
+                G[0] = 0.0
+                G[1] = INFINITY
+                for x in range(1, I + 1):
+                    G[2 * x] = INFINITY
+                    G[2 * x + 1] = INFINITY
+                    for m in range(1, min(x, I - 1) + 1):   # one sub-pool of I is no split
+                        for f in range(2):
+                            if G[2 * (x - m) + f] == INFINITY:
+                                continue
+                            nf = 1 if (f == 1 or m > 1) else 0
+                            cand = G[2 * (x - m) + f] + et_part[m]
+                            if cand < G[2 * x + nf]:
+                                G[2 * x + nf] = cand
+                                back_m[2 * x + nf] = m
+                                back_f[2 * x + nf] = f
+                if G[2 * I + 1] == INFINITY:
+                    continue
+                n2 = 0
+                x = I
+                f = 1
+                pse = 0.0
+                fpr = 0.0
+                while x > 0:
+                    b = 2 * x + f
+                    m = back_m[b]
+                    x2[n2] = m
+                    n2 += 1
+                    pse += se_part[m]
+                    fpr += fp_part[m]
+                    f = back_f[b]
+                    x -= m
+                for m in range(1, n2):       # insertion sort, descending (as the enumeration)
+                    b = m
+                    while b > 0 and x2[b - 1] < x2[b]:
+                        x2[b - 1], x2[b] = x2[b], x2[b - 1]
+                        b -= 1
+                row[0] = I
+                row[1] = (1.0 + G[2 * I + 1]) / I
+                row[2] = pse / I
+                row[3] = fpr / I
+                row[4] = 3
+                nrow = _insert(row[1], row, nrow, keep, metrics, parts2, parts3,
+                               x2, n2, dummy, 0)
+    finally:
+        free(et_part)
+        free(se_part)
+        free(fp_part)
+        free(G)
+        free(back_m)
+        free(back_f)
+        free(x2)
+    return imax - imin + 1 if imax >= imin else 0, nrow
 
 
 cdef struct PoolTables:

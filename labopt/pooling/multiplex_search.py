@@ -181,9 +181,9 @@ def optimize_multiplex(
         )
     check_int(top, "top", 1, 1000)
     # the stages of the designs searched: IT runs stage 1, D2 and A2 stages 1-2, D3 and A2M 1-3
-    stages = "the search's designs (IT uses stage 1, D2 and A2 stages 1-2, D3 and A2M 1-3)"
-    se_m = stage_accuracy(se, se2, 3, "se", stages)
-    sp_m = stage_accuracy(sp, sp2, 3, "sp", stages)
+    searched = "the search's designs (IT uses stage 1, D2 and A2 stages 1-2, D3 and A2M 1-3)"
+    se_m = stage_accuracy(se, se2, 3, "se", searched)
+    sp_m = stage_accuracy(sp, sp2, 3, "sp", searched)
     check_accuracy(se_m, sp_m)
     tab = _Tables(p, se_m, sp_m)
     notes: list[str] = []

@@ -50,6 +50,7 @@ from labopt.pooling.validation import check_int, check_probabilities, check_prob
 WORDS = "labopt.pooling.words:NOTES"  # where the search's notes are said in each language
 
 D3_MAX_POOL = 60  # 966,467 partitions of 60: the largest first stage searched whole
+D3_ENUMERATED = 32  # the design table: D3 first stages beyond this by dynamic programming
 D4_ENUMERATED = 40  # D4 first stages up to this size: every partition of it scored
 ID2_LIMITS_MAX_POOL = 128  # pools of the exact search under PSe/PSp limits: (n, 129) tables
 ID2_CAPS_WORK = 300_000_000  # risks x pool sizes scanned by the per-cap ID2 programmes
@@ -467,13 +468,19 @@ def hierarchical_rows(
     min_sensitivity: float,
     min_specificity: float,
     keep: int,
+    every_d3: bool = True,
 ) -> tuple[list[HierarchicalRow], int]:
     """The ``keep`` configurations of least expected tests with first-stage pools of
     ``imin``..``imax`` samples that meet the PSe/PSp limits (0: none), by ET; and the number
     of configurations scored. ``se``/``sp``: per stage; ``dilution``: factor per pool size.
-    D3: every partition. D4: every partition up to D4_ENUMERATED, then the partition of least
-    ET for each larger first stage."""
-    if fam == "D3":
+    D3: every partition (with ``every_d3`` False and no limits, beyond D3_ENUMERATED only the
+    partition of least ET for each first stage, the best design the same). D4: every
+    partition up to D4_ENUMERATED, then the partition of least ET for each larger first
+    stage."""
+    if fam == "D3" and not every_d3 and min_sensitivity <= 0 and min_specificity <= 0:
+        cut = min(imax, D3_ENUMERATED)
+        spans = [(_search.d3_search, imin, cut), (_d3_dp, max(imin, cut + 1), imax)]
+    elif fam == "D3":
         spans = [(_search.d3_search, imin, imax)]
     else:
         cut = min(imax, D4_ENUMERATED)
@@ -503,6 +510,11 @@ def hierarchical_rows(
             )
     rows.sort(key=lambda row: row.et)  # stable: the enumeration's order among equals
     return rows[:keep], n_eval
+
+
+def _d3_dp(p, lo, hi, se, sp, dilution, _min_pse, _min_psp, metrics, parts2, parts3):
+    """labopt._search.d3_dp with d3_search's signature (it takes no PSe/PSp limits)."""
+    return _search.d3_dp(p, lo, hi, se, sp, dilution, metrics, parts2, parts3)
 
 
 def _dorfman_candidates(p, se, sp, cons, keep, dilution):

@@ -153,7 +153,9 @@ def _hierarchical(uniq, fam, stages, imax, se, sp, offer):
     cols = [[None] * uniq.size for _ in range(keep)]
     vals = np.full((keep, 3, uniq.size), np.nan)
     for i, p in enumerate(uniq):
-        rows, _ = hierarchical_rows(fam, float(p), stages, imax, ses, sps, dil, 0.0, 0.0, keep)
+        rows, _ = hierarchical_rows(
+            fam, float(p), stages, imax, ses, sps, dil, 0.0, 0.0, keep, every_d3=False
+        )
         for r, row in enumerate(rows):
             if fam == "D3" and max(row.stage2) == 1:
                 continue  # Dorfman, already offered as D2
