@@ -70,13 +70,13 @@ def id3_subpools(const double[::1] risks, const double[::1] se, const double[::1
     """The best contiguous sub-pools of the first-stage pool of samples a..b-1 (b - a > 1),
     in risk order; returns their number."""
     cdef Py_ssize_t n = risks.shape[0], k = b - a, x, count = 0, i
+    if not 0 <= a < b <= n or k < 2:
+        raise ValueError("a pool of at least two samples within the risks")
     cdef double* pre = <double*> malloc((n + 1) * sizeof(double))
     cdef Py_ssize_t* ones = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
     cdef double* G = <double*> malloc((k + 1) * sizeof(double))
     cdef Py_ssize_t* gback = <Py_ssize_t*> malloc((k + 1) * sizeof(Py_ssize_t))
     cdef double* dirty = <double*> malloc((n + 1) * (k + 1) * sizeof(double))
-    if not 0 <= a < b <= n or k < 2:
-        raise ValueError("a pool of at least two samples within the risks")
     try:
         if pre == NULL or ones == NULL or G == NULL or gback == NULL or dirty == NULL:
             raise MemoryError()
@@ -323,6 +323,8 @@ def id4_split(const double[::1] risks, const double[::1] se, const double[::1] s
     numbers (subs, thirds)."""
     cdef Py_ssize_t n = risks.shape[0], k = b - a, nsub = 0, nthird = 0, j, lo, s
     cdef double D, C, S0, S1, d, t2
+    if not 0 <= a < b <= n or k < 2:
+        raise ValueError("a pool of at least two samples within the risks")
     cdef double* pre = <double*> malloc((n + 1) * sizeof(double))
     cdef Py_ssize_t* ones = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
     cdef double* G = <double*> malloc((k + 1) * sizeof(double))
@@ -330,8 +332,6 @@ def id4_split(const double[::1] risks, const double[::1] se, const double[::1] s
     cdef double* E = <double*> malloc((k + 1) * sizeof(double))
     cdef Py_ssize_t* eback = <Py_ssize_t*> malloc((k + 1) * sizeof(Py_ssize_t))
     cdef double* dirty = <double*> malloc((n + 1) * (k + 1) * sizeof(double))
-    if not 0 <= a < b <= n or k < 2:
-        raise ValueError("a pool of at least two samples within the risks")
     try:
         if (pre == NULL or ones == NULL or G == NULL or gback == NULL or E == NULL
                 or eback == NULL or dirty == NULL):

@@ -35,6 +35,7 @@ from labopt.pooling.assay import (
 )
 from labopt.pooling.designs import (
     ALGORITHMS,
+    HIERARCHICAL,
     INFORMATIVE,
     MAX_ARRAY_SIDE,
     MAX_BLOCK,
@@ -72,8 +73,8 @@ FAMILY_NOTES = {
     "A2M": "every r x c array, r <= c <= 100 (largest pool: the r*c master pool)",
     "ID2": "contiguous pools of the sorted risks, by dynamic programming, for each cap on the "
     "pool size that can change the answer",
-    "IA2": "every r x c array, r <= c, that holds the batch (largest pool: a row of c), in the "
-    "gradient and the spiral arrangement",
+    "IA2": "every r x c array that holds the batch, both ways round (largest pool: the longer "
+    "side), in the gradient and the spiral arrangement",
     "ID3": "contiguous pools of the sorted risks, each split into contiguous sub-pools, by "
     "dynamic programming over the pools and, within each, over its sub-pools, for every cap on "
     "the pool size up to 64",
@@ -312,6 +313,11 @@ def _optimize_one(
     candidates.sort(key=rank_key)
     ranking = candidates[:top]
     if not ranking:
+        (fam, *more) = families
+        if not more and NOMINAL_STAGES[fam] > cons.max_stages:
+            notes.append(Note(WORDS, "needs_stages", family=fam, stages=NOMINAL_STAGES[fam]))
+        elif not more and fam == "IA2" and risks is not None and not _ia2_shapes(risks.size, cons):
+            notes.append(Note(WORDS, "ia2_no_array", n=risks.size, max_size=cons.max_size))
         notes.append(_why_infeasible(families, cons))
     return OptimizationResult(
         best=ranking[0] if ranking else None,
@@ -325,13 +331,29 @@ def _optimize_one(
 
 
 def _drop_equivalent(cands: list[OperatingCharacteristics]) -> list[OperatingCharacteristics]:
-    """In 'auto', a D3 whose sub-pools are all single samples is Dorfman: keep one copy."""
-    out = []
+    """In 'auto' (one Se and Sp for every stage), designs that run the same pools are one
+    design under two names (a D3 whose sub-pools are all single samples is Dorfman; an ID4
+    whose third-stage pools are, an ID3; pools of one sample only, IT): keep the one of the
+    first family in ALGORITHMS."""
+
+    def same_pools(d: Design) -> tuple:
+        if d.algorithm not in HIERARCHICAL:
+            return (d.algorithm, d.config)
+        t = d.tree()
+        if bool((t.size == 1).all()):  # every sample tested on its own: IT
+            return ("IT",)
+        return (t.start.tobytes(), t.stop.tobytes(), t.parent.tobytes())
+
+    named: dict[tuple, int] = {}
     for oc in cands:
-        d = oc.design
-        if d.algorithm == "D3" and max(d.stage2) == 1:
-            continue
-        out.append(oc)
+        key = same_pools(oc.design)
+        named[key] = min(named.get(key, len(ALGORITHMS)), ALGORITHMS.index(oc.algorithm))
+    out, kept = [], set()
+    for oc in cands:
+        key = same_pools(oc.design)
+        if ALGORITHMS.index(oc.algorithm) == named[key] and key not in kept:
+            kept.add(key)
+            out.append(oc)
     return out
 
 
@@ -382,9 +404,7 @@ def _family_candidates(
     if fam == "IA2":
         if cons.max_stages < 2 or risks is None:
             return [], 0, notes
-        rows, cols = array_shapes("A2", cons.min_size, cons.max_size)
-        whole = rows * cols == risks.size  # the batch is one array
-        pairs = zip(rows[whole].tolist(), cols[whole].tolist(), strict=True)
+        pairs = _ia2_shapes(risks.size, cons)
         designs = [Design(fam, r, columns=c, spiral=s) for r, c in pairs for s in (False, True)]
         return designs, len(designs), notes
     if fam == "ID2":
@@ -418,6 +438,16 @@ def _hier_search(fam, p, imin, imax, se, sp, cons, keep, dilution):
         keep,
     )
     return [Design(fam, row.first, row.stage2, row.stage3) for row in rows], n_eval
+
+
+def _ia2_shapes(n: int, cons: SearchConstraints) -> list[tuple[int, int]]:
+    """(rows, columns) of every array of n samples within the pool sizes allowed, both ways
+    round: turned on its side an array places the risks differently, so c x r is another
+    design."""
+    rows, cols = array_shapes("A2", cons.min_size, cons.max_size)
+    whole = rows * cols == n  # the batch is one array
+    pairs = list(zip(rows[whole].tolist(), cols[whole].tolist(), strict=True))
+    return pairs + [(c, r) for r, c in pairs if r != c]
 
 
 def _nested_search(fam, p, imin, imax, se, sp, keep, dilution):
@@ -592,6 +622,7 @@ def _id2_candidates(risks, se, sp, cons, keep, dilution):
     sizes = np.zeros(n, dtype=np.intp)
     limits = cons.min_sensitivity > 0 or cons.min_specificity > 0
     admitted, work = 0, 0
+    budget = max(ID2_CAPS_WORK, 3 * n * hi)  # the first cap's programme and a few more
 
     def best_under(cap: int) -> int:
         nonlocal admitted, work
@@ -606,7 +637,7 @@ def _id2_candidates(risks, se, sp, cons, keep, dilution):
             admitted += oc is None or cons.admits(oc)
             if admitted >= keep:
                 return 0
-        if pools and work > ID2_CAPS_WORK and min(cap, max(pools)) > max(1, cons.min_size):
+        if pools and work > budget and min(cap, max(pools)) > max(1, cons.min_size):
             notes.append(Note(WORDS, "id2_caps_work", cap=min(cap, max(pools)), n=n))
             return 0
         return max(pools, default=0)

@@ -110,6 +110,10 @@ NOTES = {
         "d5_limits": "D5: only each first-stage pool size's design of fewest reactions is "
         "tried, and kept if it meets the PSe/PSp limits; a costlier design of that size that "
         "meets them may be missed",
+        "needs_stages": "{family} tests in {stages} rounds: allow them with max_stages {stages} "
+        "(--max-stages {stages})",
+        "ia2_no_array": "IA2: no array of r rows and c columns (each 2 to {max_size:,}, the "
+        "largest pool) holds exactly the batch's {n:,} samples",
         "infeasible": "no {families} configuration meets the constraints (pool size "
         "{min_size}..{max_size}, at most {max_stages:|stage|stages}, PSe >= {min_sensitivity:g}, "
         "PSp >= {min_specificity:g}); relax the binding limit: more stages raise PSp but lower "
@@ -138,6 +142,10 @@ NOTES = {
         "d5_limits": "D5: với mỗi cỡ gộp vòng đầu chỉ thử cách gộp ít phản ứng nhất, và chỉ "
         "giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót một cách gộp tốn hơn của cỡ đó mà vẫn đạt "
         "giới hạn",
+        "needs_stages": "{family} xét nghiệm qua {stages} vòng: cho phép bằng max_stages "
+        "{stages} (--max-stages {stages})",
+        "ia2_no_array": "IA2: không có ma trận r hàng, c cột (mỗi chiều từ 2 đến {max_size:,}, "
+        "cỡ gộp lớn nhất) chứa vừa đúng {n:,} mẫu của lô",
         "infeasible": "không có cấu hình {families} nào thỏa các ràng buộc (cỡ gộp "
         "{min_size}..{max_size}, tối đa {max_stages} vòng PCR, PSe >= {min_sensitivity:g}, "
         "PSp >= {min_specificity:g}); hãy nới giới hạn đang ràng buộc: thêm vòng PCR làm tăng "

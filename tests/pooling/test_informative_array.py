@@ -132,9 +132,9 @@ def test_ia2_with_equal_risks_is_a2(shape):
 
 def test_ia2_search_tries_every_array_that_holds_the_batch():
     risks = np.random.default_rng(1).beta(0.2, 8, 48)
-    res = optimize(risks=risks, algorithm="IA2", max_size=24, top=10)
+    res = optimize(risks=risks, algorithm="IA2", max_size=24, top=20)
     shapes = {oc.config for oc in res.ranking}
-    grids = {"2x24", "3x16", "4x12", "6x8"}
+    grids = {"2x24", "3x16", "4x12", "6x8", "24x2", "16x3", "12x4", "8x6"}
     assert shapes == grids | {f"{g}:spiral" for g in grids}
     best = min(evaluate("IA2", s, risks=risks).expected_tests_per_sample for s in sorted(shapes))
     assert close(res.best.expected_tests_per_sample, best, 1e-12)
@@ -166,3 +166,23 @@ def test_a_bad_arrangement_is_named(algorithm, config, match):
     kw = {"risks": [0.01] * 12} if algorithm == "IA2" else {"prevalence": 0.01}
     with pytest.raises(InputError, match=match):
         evaluate(algorithm, config, **kw)
+
+
+def test_an_array_on_its_side_is_another_design_and_is_searched():
+    # the gradient fills columns: 5 rows put the five highest risks in one column, 4 rows
+    # cannot; the search tries both ways round
+    risks = [0.05] * 10 + [0.01] * 10
+    tall = evaluate("IA2", "5x4", risks=risks).expected_tests_per_sample
+    wide = evaluate("IA2", "4x5", risks=risks).expected_tests_per_sample
+    assert tall < wide
+    best = optimize(risks=risks, algorithm="IA2", max_size=5).best
+    assert best.expected_tests_per_sample <= tall + 1e-15
+    assert best.design.largest_pool == 5
+
+
+def test_a_batch_no_array_holds_is_said():
+    res = optimize(risks=[0.01] * 7, algorithm="IA2")
+    assert res.best is None
+    assert [n.key for n in res.notes] == ["ia2_no_array", "infeasible"]
+    assert "7 samples" in res.notes[0]
+    assert optimize(risks=[0.01] * 7).notes == []  # other families hold it: nothing to say

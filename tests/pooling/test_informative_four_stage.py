@@ -162,3 +162,29 @@ def test_id4_with_a_two_disease_assay_and_one_disease_absent_is_the_one_disease_
     assert close(two.expected_tests_per_sample, one.expected_tests_per_sample, 1e-12)
     assert close(two.sensitivity[0], one.sensitivity, 1e-12)
     assert close(two.specificity[0], one.specificity, 1e-12)
+
+
+def test_auto_names_a_design_once_by_its_simplest_family():
+    # an ID4 whose third-stage pools are single samples runs ID3's pools: one entry, ID3
+    risks = [0.05] * 10 + [0.01] * 10
+    res = optimize(risks=risks, max_stages=4, max_size=12, top=40)
+    trees = [
+        tuple(map(bytes, (t.start, t.stop, t.parent)))
+        for t in (oc.design.tree() for oc in res.ranking if oc.algorithm != "IA2")
+    ]
+    assert len(trees) == len(set(trees))
+    for oc in res.ranking:
+        d = oc.design
+        if d.algorithm == "ID4":
+            assert max(d.stage4) > 1, d
+        if d.algorithm == "ID3":
+            assert max(d.stage3, default=1) > 1, d
+    alone = optimize(risks=risks, algorithm="ID4", max_stages=4, max_size=12, top=40)
+    assert any(max(oc.design.stage4, default=1) == 1 for oc in alone.ranking)
+
+
+def test_a_family_needing_more_rounds_says_so():
+    res = optimize(risks=[0.05] * 10 + [0.01] * 10, algorithm="ID4")
+    assert res.best is None
+    assert [n.key for n in res.notes] == ["needs_stages", "infeasible"]
+    assert "--max-stages 4" in res.notes[0]
