@@ -142,8 +142,8 @@ NOTES = {
         "d5_limits": "D5: với mỗi cỡ gộp vòng đầu chỉ thử cách gộp ít phản ứng nhất, và chỉ "
         "giữ nếu đạt giới hạn PSe/PSp; có thể bỏ sót một cách gộp tốn hơn của cỡ đó mà vẫn đạt "
         "giới hạn",
-        "needs_stages": "{family} xét nghiệm qua {stages} vòng: cho phép bằng max_stages "
-        "{stages} (--max-stages {stages})",
+        "needs_stages": "{family} xét nghiệm qua {stages} vòng: hãy cho phép số vòng tối đa "
+        "là {stages}",
         "ia2_no_array": "IA2: không có ma trận r hàng, c cột (mỗi chiều từ 2 đến {max_size:,}, "
         "cỡ gộp lớn nhất) chứa vừa đúng {n:,} mẫu của lô",
         "infeasible": "không có cấu hình {families} nào thỏa các ràng buộc (cỡ gộp "
