@@ -60,6 +60,16 @@ def test_bench_d2_grid_100_sizes_100k_prevalences(benchmark):
     assert g.expected_tests_per_sample.shape == (100_000, 100)
 
 
+RISKS = np.sort(np.random.default_rng(1).beta(0.2, 8, 200))  # a batch's individual risks
+
+
+@pytest.mark.parametrize("algorithm, stages", [("ID2", 2), ("ID3", 3), ("ID4", 4), ("IA2", 2)])
+def test_bench_informative_search_200_risks_pools_to_32(benchmark, algorithm, stages):
+    risks = RISKS[:196] if algorithm == "IA2" else RISKS  # IA2: one array holds the batch
+    res = benchmark(optimize, risks=risks, algorithm=algorithm, max_size=32, max_stages=stages)
+    assert res.best is not None
+
+
 def test_bench_simulator_d2(benchmark):
     sim = benchmark(simulate, "D2", "10", prevalence=P, samples=2_000_000, seed=1)
     assert sim.samples == 2_000_000
@@ -75,6 +85,7 @@ FLOOR_D4_SEARCH = 15.0
 FLOOR_D5_SEARCH = 5.0
 FLOOR_ARRAY_KERNEL = {"A2": 0.8, "A2M": 1.0}  # the r x c kernel against NumPy's n x n
 FLOOR_SIMULATOR = 1.0
+FLOOR_INFORMATIVE_SEARCH = {"ID3": 10.0, "ID4": 25.0}  # against the same search in Python
 # labopt's whole search (evaluate and rank the kept candidates) against NumPy's kernel alone
 FLOOR_SEARCH_VS_KERNEL = {"D2": 0.005, "A2": 0.01, "A2M": 0.012, "A2 r x c": 0.025}
 
@@ -272,3 +283,29 @@ def test_ratio_multiplex_search_against_every_design_in_turn():
         designs=len(designs),
     )
     assert search().best.config == every_design().config
+
+
+@pytest.mark.parametrize("algorithm, kmax", [("ID3", 16), ("ID4", 10)])
+def test_ratio_informative_search(algorithm, kmax):
+    """ID3 and ID4 on 60 sorted risks: the nested programmes in Cython (whole optimize)
+    against the same search written in plain Python; both find the same least ET."""
+    risks = RISKS[::3][:60]
+    levels = int(algorithm[-1]) - 1
+
+    def search():
+        return optimize(
+            risks=risks, algorithm=algorithm, max_size=kmax, max_stages=levels + 1, se=0.99,
+            sp=0.99,
+        )  # fmt: skip
+
+    gate_ratio(
+        AREA,
+        f"{algorithm} search, 60 risks, pools to {kmax} (whole optimize)",
+        "Python",
+        lambda: nb.informative_search(risks, levels, kmax, 0.99, 0.99),
+        search,
+        FLOOR_INFORMATIVE_SEARCH[algorithm],
+        repeat=2,
+    )
+    et = nb.informative_search(risks, levels, kmax, 0.99, 0.99)
+    assert search().best.expected_tests_per_sample == pytest.approx(et, rel=1e-12)

@@ -215,3 +215,47 @@ def d5_search(p: float, imin: int, imax: int, se: float, sp: float):
         if et < out[0]:
             out = (et, I)
     return out
+
+
+def informative_search(risks, levels: int, kmax: int, se: float, sp: float):
+    """Lowest-ET informative hierarchical design (ID3: ``levels`` 2, ID4: 3) of the sorted
+    ``risks`` with pools of at most ``kmax``, in plain Python: contiguous pools, each cut into
+    contiguous parts level by level, every part's cost from the chance that its chain of
+    enclosing pools all test positive. Returns the ET per sample."""
+    r = np.sort(np.asarray(risks, dtype=float))
+    n, f = r.size, 1.0 - sp
+    clean = np.concatenate([[1.0], np.cumprod(1.0 - r)])  # P(the first i samples negative)
+
+    def q(a, b):
+        return clean[b] / clean[a] if clean[a] > 0 else float(np.prod(1.0 - r[a:b]))
+
+    def all_positive(chain):
+        """P(every pool of the nested chain (outermost first) tests positive)."""
+        d = len(chain)
+        qs = [q(a, b) for a, b in chain] + [1.0]
+        total = qs[0] * f**d
+        for m in range(1, d + 1):
+            total += (qs[m] - qs[m - 1]) * se**m * f ** (d - m)
+        return total
+
+    def below(chain, left):
+        """Least expected tests below the last pool of ``chain``, given ``left`` more levels
+        of parts before individual tests."""
+        a, b = chain[-1]
+        reach = all_positive(chain)
+        if left == 0:
+            return (b - a) * reach
+        best = [0.0] + [math.inf] * (b - a)
+        for x in range(1, b - a + 1):
+            for s in range(1, min(x, b - a - 1) + 1):
+                lo = a + x - s
+                part = reach if s == 1 else reach + below((*chain, (lo, lo + s)), left - 1)
+                best[x] = min(best[x], best[x - s] + part)
+        return best[b - a]
+
+    F = [0.0] + [math.inf] * n
+    for b in range(1, n + 1):
+        for k in range(1, min(kmax, b) + 1):
+            pool = 1.0 if k == 1 else 1.0 + below(((b - k, b),), levels - 1)
+            F[b] = min(F[b], F[b - k] + pool)
+    return F[n] / n
