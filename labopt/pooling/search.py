@@ -222,9 +222,9 @@ def optimize(
     prevalence : float or 1-D array in [0, 1]
         Fraction positive. An array runs one search per value and returns a list.
     risks : 1-D array in [0, 1], optional
-        Individual risks of one batch of samples (informative pooling, ID2 and ID3); the batch
-        is the block. With risks, "auto" compares ID2 and ID3 with individual testing.
-    algorithm : "auto" or one of IT, D2, D3, D4, D5, A2, A2M, ID2, ID3.
+        Individual risks of one batch of samples (informative pooling: ID2, ID3, ID4, IA2);
+        the batch is the block. With risks, "auto" compares those with individual testing.
+    algorithm : "auto" or one of IT, D2, D3, D4, D5, A2, A2M, ID2, ID3, ID4, IA2.
     se, sp : per-stage accuracy as in :func:`evaluate`. A per-stage vector must fit every
         family searched, so "auto" takes scalars only.
     constraints : SearchConstraints, or its fields as keyword arguments
