@@ -8,7 +8,7 @@ A first-stage pool of one sample is an individual test. Expected tests are addit
 first-stage pools, and within a pool over its sub-pools (each sub-pool's cost depends only on
 its own samples and its pool's), and within a sub-pool over its third-stage pools, so the
 design of least expected tests is a dynamic programme over the pools (``segments_dp``), each
-pool's cost its own programme over its sub-pools (``id3_costs``, ``id4_costs``), and in ID4
+pool's cost its own programme over its sub-pools (``pool_costs``), and in ID4
 each sub-pool's its own over its third-stage pools: exact, O(n K^3) for n samples and pools of
 at most K (ID3), O(n K^5) (ID4), then O(n K) for each cap on the pool size.
 """
@@ -29,75 +29,6 @@ cdef void _prefix(const double[::1] risks, double* pre, Py_ssize_t* ones) noexce
         else:
             pre[i + 1] = pre[i] + log1p(-risks[i])
             ones[i + 1] = ones[i]
-
-
-def id3_costs(const double[::1] risks, const double[::1] se, const double[::1] sp,
-              const double[::1] dilution, double[:, ::1] cost_out):
-    """cost_out[b, k]: expected tests of the first-stage pool of the k samples ending before
-    sample b (ascending risks) with its best contiguous sub-pools; k = 1..cost_out.shape[1]-1,
-    INFINITY where k > b. se, sp: the three stages' accuracy; dilution: factor per size."""
-    cdef Py_ssize_t n = risks.shape[0], kmax = cost_out.shape[1] - 1, b, k
-    cdef double* pre = <double*> malloc((n + 1) * sizeof(double))
-    cdef Py_ssize_t* ones = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
-    cdef double* G = <double*> malloc((kmax + 1) * sizeof(double))
-    cdef Py_ssize_t* gback = <Py_ssize_t*> malloc((kmax + 1) * sizeof(Py_ssize_t))
-    cdef double* dirty = <double*> malloc((n + 1) * (kmax + 1) * sizeof(double))
-    try:
-        if pre == NULL or ones == NULL or G == NULL or gback == NULL or dirty == NULL:
-            raise MemoryError()
-        with nogil:
-            _prefix(risks, pre, ones)
-            _dirty_table(pre, ones, 0, n, kmax, dirty)
-            for b in range(n + 1):
-                cost_out[b, 0] = INFINITY
-                for k in range(1, kmax + 1):
-                    if k > b:
-                        cost_out[b, k] = INFINITY
-                    else:
-                        cost_out[b, k] = _pool_cost(b - k, b, pre, ones, dirty, kmax, se, sp,
-                                                    dilution, G, gback)
-    finally:
-        free(pre)
-        free(ones)
-        free(G)
-        free(gback)
-        free(dirty)
-
-
-def id3_subpools(const double[::1] risks, const double[::1] se, const double[::1] sp,
-                 const double[::1] dilution, Py_ssize_t a, Py_ssize_t b,
-                 Py_ssize_t[::1] subs_out):
-    """The best contiguous sub-pools of the first-stage pool of samples a..b-1 (b - a > 1),
-    in risk order; returns their number."""
-    cdef Py_ssize_t n = risks.shape[0], k = b - a, x, count = 0, i
-    if not 0 <= a < b <= n or k < 2:
-        raise ValueError("a pool of at least two samples within the risks")
-    cdef double* pre = <double*> malloc((n + 1) * sizeof(double))
-    cdef Py_ssize_t* ones = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
-    cdef double* G = <double*> malloc((k + 1) * sizeof(double))
-    cdef Py_ssize_t* gback = <Py_ssize_t*> malloc((k + 1) * sizeof(Py_ssize_t))
-    cdef double* dirty = <double*> malloc((n + 1) * (k + 1) * sizeof(double))
-    try:
-        if pre == NULL or ones == NULL or G == NULL or gback == NULL or dirty == NULL:
-            raise MemoryError()
-        with nogil:
-            _prefix(risks, pre, ones)
-            _dirty_table(pre, ones, a, b, k, dirty)  # this pool's samples only
-            _pool_cost(a, b, pre, ones, dirty, k, se, sp, dilution, G, gback)
-            x = k
-            while x > 0:
-                subs_out[count] = gback[x]
-                count += 1
-                x -= gback[x]
-            for i in range(count // 2):   # read back from the end: restore risk order
-                subs_out[i], subs_out[count - 1 - i] = subs_out[count - 1 - i], subs_out[i]
-    finally:
-        free(pre)
-        free(ones)
-        free(G)
-        free(gback)
-        free(dirty)
-    return count
 
 
 def segments_dp(const double[:, ::1] cost, int kmin, int kmax, Py_ssize_t[::1] sizes_out):
@@ -264,11 +195,40 @@ cdef double _pool_cost4(Py_ssize_t a, Py_ssize_t b, const double* pre, const Py_
     return 1.0 + G[k]
 
 
-def id4_costs(const double[::1] risks, const double[::1] se, const double[::1] sp,
-              const double[::1] dilution, double[:, ::1] cost_out):
-    """As id3_costs for ID4: each first-stage pool with its best sub-pools, each with its best
-    third-stage pools; se, sp: the four stages' accuracy."""
+cdef Py_ssize_t _read_back(Py_ssize_t x, const Py_ssize_t* back, Py_ssize_t[::1] out,
+                           Py_ssize_t count) noexcept nogil:
+    """Append to out[count:] the parts of a programme's first x samples, in order; return the
+    new count."""
+    cdef Py_ssize_t first = count, i
+    while x > 0:
+        out[count] = back[x]
+        count += 1
+        x -= back[x]
+    for i in range((count - first) // 2):
+        out[first + i], out[count - 1 - i] = out[count - 1 - i], out[first + i]
+    return count
+
+
+cdef double _pool(Py_ssize_t a, Py_ssize_t b, const double* pre, const Py_ssize_t* ones,
+                  const double* dirty, Py_ssize_t K, const double[::1] se, const double[::1] sp,
+                  const double[::1] dilution, double* G, Py_ssize_t* gback, double* E,
+                  Py_ssize_t* eback) noexcept nogil:
+    """A first-stage pool's expected tests with its best parts: ID3 (three stages' accuracy
+    in se, sp) or ID4 (four)."""
+    if se.shape[0] == 3:
+        return _pool_cost(a, b, pre, ones, dirty, K, se, sp, dilution, G, gback)
+    return _pool_cost4(a, b, pre, ones, dirty, K, se, sp, dilution, G, gback, E, eback)
+
+
+def pool_costs(const double[::1] risks, const double[::1] se, const double[::1] sp,
+               const double[::1] dilution, double[:, ::1] cost_out):
+    """cost_out[b, k]: expected tests of the first-stage pool of the k samples ending before
+    sample b (ascending risks) with its best contiguous sub-pools (and, in ID4, their best
+    third-stage pools); k = 1..cost_out.shape[1]-1, INFINITY where k > b. se, sp: each stage's
+    accuracy, three stages (ID3) or four (ID4); dilution: factor per size."""
     cdef Py_ssize_t n = risks.shape[0], kmax = cost_out.shape[1] - 1, b, k
+    if se.shape[0] not in (3, 4) or sp.shape[0] != se.shape[0]:
+        raise ValueError("se, sp: three stages (ID3) or four (ID4)")
     cdef double* pre = <double*> malloc((n + 1) * sizeof(double))
     cdef Py_ssize_t* ones = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
     cdef double* G = <double*> malloc((kmax + 1) * sizeof(double))
@@ -289,8 +249,8 @@ def id4_costs(const double[::1] risks, const double[::1] se, const double[::1] s
                     if k > b:
                         cost_out[b, k] = INFINITY
                     else:
-                        cost_out[b, k] = _pool_cost4(b - k, b, pre, ones, dirty, kmax, se, sp,
-                                                     dilution, G, gback, E, eback)
+                        cost_out[b, k] = _pool(b - k, b, pre, ones, dirty, kmax, se, sp,
+                                               dilution, G, gback, E, eback)
     finally:
         free(pre)
         free(ones)
@@ -301,30 +261,18 @@ def id4_costs(const double[::1] risks, const double[::1] se, const double[::1] s
         free(dirty)
 
 
-cdef Py_ssize_t _read_back(Py_ssize_t x, const Py_ssize_t* back, Py_ssize_t[::1] out,
-                           Py_ssize_t count) noexcept nogil:
-    """Append to out[count:] the parts of a programme's first x samples, in order; return the
-    new count."""
-    cdef Py_ssize_t first = count, i
-    while x > 0:
-        out[count] = back[x]
-        count += 1
-        x -= back[x]
-    for i in range((count - first) // 2):
-        out[first + i], out[count - 1 - i] = out[count - 1 - i], out[first + i]
-    return count
-
-
-def id4_split(const double[::1] risks, const double[::1] se, const double[::1] sp,
-              const double[::1] dilution, Py_ssize_t a, Py_ssize_t b,
-              Py_ssize_t[::1] subs_out, Py_ssize_t[::1] thirds_out):
-    """The best sub-pools of the ID4 first-stage pool of samples a..b-1 (b - a > 1) and, in
-    order, the best third-stage pools of each sub-pool of more than one sample; returns their
-    numbers (subs, thirds)."""
+def pool_split(const double[::1] risks, const double[::1] se, const double[::1] sp,
+               const double[::1] dilution, Py_ssize_t a, Py_ssize_t b,
+               Py_ssize_t[::1] subs_out, Py_ssize_t[::1] thirds_out):
+    """The best sub-pools of the first-stage pool of samples a..b-1 (b - a > 1), in risk
+    order, and in ID4 (four stages in se, sp) the best third-stage pools of each sub-pool of
+    more than one sample, in order; returns their numbers (subs, thirds: 0 for ID3)."""
     cdef Py_ssize_t n = risks.shape[0], k = b - a, nsub = 0, nthird = 0, j, lo, s
     cdef double D, C, S0, S1, d, t2
     if not 0 <= a < b <= n or k < 2:
         raise ValueError("a pool of at least two samples within the risks")
+    if se.shape[0] not in (3, 4) or sp.shape[0] != se.shape[0]:
+        raise ValueError("se, sp: three stages (ID3) or four (ID4)")
     cdef double* pre = <double*> malloc((n + 1) * sizeof(double))
     cdef Py_ssize_t* ones = <Py_ssize_t*> malloc((n + 1) * sizeof(Py_ssize_t))
     cdef double* G = <double*> malloc((k + 1) * sizeof(double))
@@ -338,22 +286,24 @@ def id4_split(const double[::1] risks, const double[::1] se, const double[::1] s
             raise MemoryError()
         with nogil:
             _prefix(risks, pre, ones)
-            _dirty_table(pre, ones, a, b, k, dirty)
-            _pool_cost4(a, b, pre, ones, dirty, k, se, sp, dilution, G, gback, E, eback)
+            _dirty_table(pre, ones, a, b, k, dirty)  # this pool's samples only
+            _pool(a, b, pre, ones, dirty, k, se, sp, dilution, G, gback, E, eback)
             nsub = _read_back(k, gback, subs_out, 0)
-            D = dirty[a * (k + 1) + k]
-            C = 0.0 if ones[b] > ones[a] else exp(pre[b] - pre[a])
-            S0 = se[0] * dilution[k]
-            lo = a
-            for j in range(nsub):
-                s = subs_out[j]
-                if s > 1:
-                    d = dirty[lo * (k + 1) + s]
-                    S1 = se[1] * dilution[s]
-                    t2 = _both_positive(S0, S1, d, D, C, 1.0 - sp[0], 1.0 - sp[1])
-                    _sub_children(lo, s, S0 * S1, t2, dirty, k, se, sp, dilution, E, eback)
-                    nthird = _read_back(s, eback, thirds_out, nthird)
-                lo += s
+            if se.shape[0] == 4:  # each sub-pool's programme again, to read its parts
+                D = dirty[a * (k + 1) + k]
+                C = 0.0 if ones[b] > ones[a] else exp(pre[b] - pre[a])
+                S0 = se[0] * dilution[k]
+                lo = a
+                for j in range(nsub):
+                    s = subs_out[j]
+                    if s > 1:
+                        d = dirty[lo * (k + 1) + s]
+                        S1 = se[1] * dilution[s]
+                        t2 = _both_positive(S0, S1, d, D, C, 1.0 - sp[0], 1.0 - sp[1])
+                        _sub_children(lo, s, S0 * S1, t2, dirty, k, se, sp, dilution, E,
+                                      eback)
+                        nthird = _read_back(s, eback, thirds_out, nthird)
+                    lo += s
     finally:
         free(pre)
         free(ones)

@@ -701,7 +701,7 @@ def _nested_informative_candidates(fam, risks, se, sp, cons, dilution):
         return [], 0
     f = np.ascontiguousarray(dilution_factors(dilution, max(hi, 1)))
     cost = np.empty((n + 1, hi + 1))
-    (_informative.id3_costs if fam == "ID3" else _informative.id4_costs)(risks, se_v, sp_v, f, cost)
+    _informative.pool_costs(risks, se_v, sp_v, f, cost)
     designs, seen = [], set()
     sizes = np.zeros(n, dtype=np.intp)
     subs = np.zeros(max(hi, 1), dtype=np.intp)
@@ -717,11 +717,8 @@ def _nested_informative_candidates(fam, risks, se, sp, cons, dilution):
         third: list[int] = []
         lo = 0
         for m in pools:
-            if m > 1 and fam == "ID3":
-                k = _informative.id3_subpools(risks, se_v, sp_v, f, lo, lo + m, subs)
-                split.extend(int(x) for x in subs[:k])
-            elif m > 1:
-                k, j = _informative.id4_split(risks, se_v, sp_v, f, lo, lo + m, subs, thirds)
+            if m > 1:
+                k, j = _informative.pool_split(risks, se_v, sp_v, f, lo, lo + m, subs, thirds)
                 split.extend(int(x) for x in subs[:k])
                 third.extend(int(x) for x in thirds[:j])
             lo += m
