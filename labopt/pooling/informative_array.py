@@ -52,12 +52,6 @@ def arrange(risks: np.ndarray, rows: int, columns: int, spiral: bool = False) ->
     return grid.reshape(rows, columns)
 
 
-def gradient(risks: np.ndarray, rows: int, columns: int) -> np.ndarray:
-    """The (rows, columns) matrix of ``risks`` in the gradient arrangement: decreasing risks
-    fill column after column, top to bottom."""
-    return arrange(risks, rows, columns)
-
-
 def _others(values: np.ndarray, axis: int) -> np.ndarray:
     """Each element's product of the other elements along ``axis`` (no division: exact when
     an element is 0)."""

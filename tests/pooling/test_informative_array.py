@@ -11,7 +11,7 @@ import pytest
 from labopt.errors import InputError
 from labopt.lab import make_manifest
 from labopt.pooling import DilutionModel, evaluate, optimize
-from labopt.pooling.informative_array import arrange, gradient
+from labopt.pooling.informative_array import arrange
 from tests import oracle
 
 
@@ -23,7 +23,7 @@ def test_gradient_fills_columns_with_decreasing_risks():
     # binGroup2: matrix(sort(p, decreasing = TRUE), nrow = 3, ncol = 4, byrow = FALSE)
     risks = np.random.default_rng(0).permutation(np.arange(1, 13) / 100)
     want = np.array([[12, 9, 6, 3], [11, 8, 5, 2], [10, 7, 4, 1]]) / 100
-    np.testing.assert_array_equal(gradient(risks, 3, 4), want)
+    np.testing.assert_array_equal(arrange(risks, 3, 4), want)
 
 
 def _by_hand(risks, rows, cols):
